@@ -1,0 +1,137 @@
+# hxs build. Outputs go under build/. `make V=1` shows commands, `make SAN=1` builds the
+# programs with ASan/UBSan (unit tests are always built with them).
+#
+#   bpf/%.bpf.c       -> build/bpf/%.bpf.o -> build/bpf/%.skel.h   (clang -target bpf, bpftool)
+#   user/*.c          -> build/libhxs.a       (and build/san/libhxs.a for the unit tests)
+#   user/bin/NAME.c   -> build/NAME
+#   tests/unit/test_*.c  -> build/tests/unit/test_*   (+ tests/unit/lib/*.c, sanitized)
+#   tests/bpf/test_*.c   -> build/tests/bpf/test_*
+#   tests/integ/test_*.sh run as they are
+.DELETE_ON_ERROR:
+.SUFFIXES:
+MAKEFLAGS += --no-builtin-rules
+
+V ?= 0
+SAN ?= 0
+Q := $(if $(filter 1,$(V)),,@)
+msg = $(if $(filter 1,$(V)),,@printf '  %-8s %s\n' $(1) $(2);)
+
+BUILD   ?= build
+CC      ?= cc
+CLANG   ?= clang
+BPFTOOL ?= bpftool
+ARCH    := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-missing-field-initializers
+CFLAGS_COMMON := -std=gnu11 -g -O2 -fno-omit-frame-pointer -D_GNU_SOURCE $(WARN) \
+                 -Iinclude -Iuser -I$(BUILD)/bpf -MMD -MP
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -O1
+LDLIBS  := -lxdp -lbpf -lelf -lz -lm -lpthread
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Iinclude \
+              $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+BPF_SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_SRCS))
+
+LIB_SRCS  := $(wildcard user/*.c)
+LIB_OBJS  := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
+LIB_SOBJS := $(patsubst %.c,$(BUILD)/san/%.o,$(LIB_SRCS))
+LIB       := $(BUILD)/libhxs.a
+SANLIB    := $(BUILD)/san/libhxs.a
+
+BIN_SRCS  := $(wildcard user/bin/*.c)
+BINS      := $(patsubst user/bin/%.c,$(BUILD)/%,$(BIN_SRCS))
+
+UNIT_LIB_SRCS := $(wildcard tests/unit/lib/*.c)
+UNIT_LIB_OBJS := $(patsubst %.c,$(BUILD)/san/%.o,$(UNIT_LIB_SRCS))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
+BPFT_SRCS := $(wildcard tests/bpf/test_*.c)
+BPFT_BINS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(BPFT_SRCS))
+
+ifeq ($(SAN),1)
+BIN_CFLAGS := $(CFLAGS_COMMON) $(SANFLAGS)
+BIN_LIB    := $(SANLIB)
+else
+BIN_CFLAGS := $(CFLAGS_COMMON)
+BIN_LIB    := $(LIB)
+endif
+
+.PHONY: all deps test tests unit bench demo clean
+all: deps $(BPF_OBJS) $(BPF_SKELS) $(LIB) $(BINS)
+
+# Installs missing Debian packages; quick no-op when all is there.
+deps:
+	$(Q)scripts/deps.sh
+
+tests: all $(UNIT_BINS) $(BPFT_BINS)
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory tests
+	$(Q)scripts/run-tests.sh
+
+unit: $(UNIT_BINS)
+	$(Q)scripts/run-tests.sh unit
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/bench.sh
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/demo.sh
+
+clean:
+	$(Q)rm -rf $(BUILD)
+
+# --- BPF ---------------------------------------------------------------------------------
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard include/hxs/*.h bpf/*.h) | $(BUILD)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
+
+# --- userspace library --------------------------------------------------------------------
+$(BUILD)/obj/%.o: %.c | $(BPF_SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS_COMMON) -c $< -o $@
+
+$(BUILD)/san/%.o: %.c | $(BPF_SKELS)
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS_COMMON) $(SANFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(SANLIB): $(LIB_SOBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# --- programs ------------------------------------------------------------------------------
+$(BUILD)/%: user/bin/%.c $(BIN_LIB) | $(BPF_SKELS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(BIN_CFLAGS) $< $(BIN_LIB) $(LDLIBS) -o $@
+
+# --- tests ---------------------------------------------------------------------------------
+$(BUILD)/tests/unit/%: tests/unit/%.c $(UNIT_LIB_OBJS) $(SANLIB)
+	$(call msg,TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS_COMMON) $(SANFLAGS) -Itests/lib -Itests/unit/lib $< $(UNIT_LIB_OBJS) $(SANLIB) $(LDLIBS) -o $@
+
+$(BUILD)/tests/bpf/%: tests/bpf/%.c $(LIB) | $(BPF_SKELS)
+	$(call msg,TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS_COMMON) -Itests/lib $< $(LIB) $(LDLIBS) -o $@
+
+$(BUILD)/bpf:
+	$(Q)mkdir -p $@
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,136 @@
+/* hxs.h - the public API of hxs, a hybrid TCP/UDP stack over AF_XDP.
+ *
+ * POSIX-shaped and with the kernel's errno semantics, but every call returns a negative
+ * errno on failure instead of setting errno (e.g. -EINPROGRESS, -EAGAIN, -ECONNREFUSED).
+ * Socket descriptors are small non-negative ints private to one stack; they are not kernel
+ * file descriptors.
+ *
+ * Threading: a stack and its sockets belong to the thread that opened it. Blocking calls
+ * (a socket without O_NONBLOCK) run the stack's event loop until they can complete, exactly
+ * as a blocking syscall sleeps until it can; so a simple program can use hxs like BSD sockets,
+ * and an event-driven one uses non-blocking sockets with hxs_epoll_wait().
+ *
+ * Typical use:
+ *   struct hxs_stack *st;
+ *   struct hxs_stack_opts o = { .ifname = "eth0" };
+ *   int err = hxs_stack__open(&st, &o);
+ *   int fd = hxs_socket(st, AF_INET, SOCK_STREAM, 0);
+ *   hxs_bind(st, fd, ...); hxs_listen(st, fd, 128); int c = hxs_accept(st, fd, NULL, NULL);
+ */
+#ifndef HXS_HXS_H
+#define HXS_HXS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <netinet/in.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct hxs_stack;
+
+enum hxs_xdp_attach {
+	HXS_ATTACH_AUTO = 0,    /* use the hxs program already on the interface, else load ours */
+	HXS_ATTACH_NATIVE,      /* load and attach in driver mode (libxdp) */
+	HXS_ATTACH_SKB,         /* load and attach in generic (skb) mode (libxdp) */
+	HXS_ATTACH_EXISTING,    /* only use a program the operator attached (ip link ... xdp obj) */
+};
+
+struct hxs_stack_opts {
+	const char *ifname;        /* interface to run on (required) */
+	enum hxs_xdp_attach attach;
+	const char *bpf_obj;       /* path of hxs.bpf.o; NULL: next to the executable, then build/bpf */
+	uint32_t queues;           /* receive queues to serve; 0 = all the interface has */
+	uint32_t frames;           /* UMEM frames per queue; 0 = default (4096) */
+	int busy_poll;             /* spin instead of sleeping in hxs_stack__poll() */
+	int verbose;               /* log set-up decisions (copy/zero-copy, attach mode) to stderr */
+	const char *stats_name;    /* name under which `hxs stat`/`hxs ss` find this stack; NULL = ifname */
+};
+
+/* Opens a stack on opts->ifname: reads address, routes and MTU from the kernel, attaches or
+ * adopts the XDP program, creates the AF_XDP sockets. Returns 0 or -errno. */
+int hxs_stack__open(struct hxs_stack **out, const struct hxs_stack_opts *opts);
+/* Closes every socket (RST for connections still open), detaches what open attached. */
+void hxs_stack__close(struct hxs_stack *st);
+/* One turn of the event loop: receive, run timers, transmit. Waits up to timeout_ms
+ * (-1: forever, 0: not at all) for something to happen. Returns the number of events
+ * processed (>= 0) or -errno. */
+int hxs_stack__poll(struct hxs_stack *st, int timeout_ms);
+/* A kernel fd that becomes readable when the stack has work; to embed hxs in another loop. */
+int hxs_stack__fd(const struct hxs_stack *st);
+/* Human-readable description of the datapath (interface, queues, copy/zero-copy, XDP mode). */
+const char *hxs_stack__describe(const struct hxs_stack *st);
+/* Local IPv4 address of the interface (network byte order). */
+uint32_t hxs_stack__addr(const struct hxs_stack *st);
+
+/* --- sockets ------------------------------------------------------------------------------ */
+/* type may carry SOCK_NONBLOCK. AF_INET with SOCK_STREAM (TCP) or SOCK_DGRAM (UDP). */
+int hxs_socket(struct hxs_stack *st, int domain, int type, int protocol);
+int hxs_bind(struct hxs_stack *st, int fd, const struct sockaddr *addr, socklen_t len);
+int hxs_listen(struct hxs_stack *st, int fd, int backlog);
+/* flags: SOCK_NONBLOCK (accept4 style). */
+int hxs_accept4(struct hxs_stack *st, int fd, struct sockaddr *addr, socklen_t *len, int flags);
+int hxs_accept(struct hxs_stack *st, int fd, struct sockaddr *addr, socklen_t *len);
+int hxs_connect(struct hxs_stack *st, int fd, const struct sockaddr *addr, socklen_t len);
+ssize_t hxs_send(struct hxs_stack *st, int fd, const void *buf, size_t len, int flags);
+ssize_t hxs_recv(struct hxs_stack *st, int fd, void *buf, size_t len, int flags);
+ssize_t hxs_sendto(struct hxs_stack *st, int fd, const void *buf, size_t len, int flags,
+		   const struct sockaddr *to, socklen_t tolen);
+ssize_t hxs_recvfrom(struct hxs_stack *st, int fd, void *buf, size_t len, int flags,
+		     struct sockaddr *from, socklen_t *fromlen);
+ssize_t hxs_writev(struct hxs_stack *st, int fd, const struct iovec *iov, int iovcnt);
+ssize_t hxs_readv(struct hxs_stack *st, int fd, const struct iovec *iov, int iovcnt);
+int hxs_shutdown(struct hxs_stack *st, int fd, int how);
+int hxs_close(struct hxs_stack *st, int fd);
+int hxs_getsockname(struct hxs_stack *st, int fd, struct sockaddr *addr, socklen_t *len);
+int hxs_getpeername(struct hxs_stack *st, int fd, struct sockaddr *addr, socklen_t *len);
+int hxs_setsockopt(struct hxs_stack *st, int fd, int level, int name, const void *val, socklen_t len);
+int hxs_getsockopt(struct hxs_stack *st, int fd, int level, int name, void *val, socklen_t *len);
+/* O_NONBLOCK on or off (fcntl F_SETFL equivalent). */
+int hxs_set_nonblock(struct hxs_stack *st, int fd, bool on);
+
+/* getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) fills this (a subset of Linux's). */
+struct hxs_tcp_info {
+	uint8_t  state;            /* TCP_ESTABLISHED ... as in <netinet/tcp.h> */
+	uint8_t  pad[3];
+	uint32_t rtt_us;
+	uint32_t rttvar_us;
+	uint32_t rto_us;
+	uint32_t snd_mss;
+	uint32_t rcv_mss;
+	uint32_t snd_cwnd;         /* segments */
+	uint32_t snd_ssthresh;     /* segments */
+	uint32_t snd_wnd;          /* bytes, peer's advertised window */
+	uint32_t rcv_wnd;          /* bytes, our advertised window */
+	uint32_t unacked;          /* segments in flight */
+	uint32_t retransmits;      /* consecutive RTO expiries now */
+	uint64_t total_retrans;    /* segments retransmitted over the connection's life */
+	uint64_t bytes_acked;
+	uint64_t bytes_received;
+	uint64_t segs_out;
+	uint64_t segs_in;
+};
+
+/* --- events (epoll-shaped) ---------------------------------------------------------------- */
+/* Event bits are the kernel's EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP, EPOLLRDHUP, EPOLLET. */
+struct hxs_event {
+	uint32_t events;
+	uint64_t data;
+};
+int hxs_epoll_create(struct hxs_stack *st);
+/* op: EPOLL_CTL_ADD / EPOLL_CTL_MOD / EPOLL_CTL_DEL; fd is an hxs socket. */
+int hxs_epoll_ctl(struct hxs_stack *st, int epfd, int op, int fd, const struct hxs_event *ev);
+/* Runs the event loop until an event is ready or timeout_ms passes (-1 forever). Returns the
+ * number of events written (0 on timeout) or -errno. */
+int hxs_epoll_wait(struct hxs_stack *st, int epfd, struct hxs_event *evs, int max, int timeout_ms);
+int hxs_epoll_close(struct hxs_stack *st, int epfd);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

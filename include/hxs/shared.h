@@ -1,0 +1,88 @@
+/* shared.h - the one definition of everything the XDP program and userspace share:
+ * map names, keys, values and counter indices. Included by bpf/hxs.bpf.c (clang -target bpf)
+ * and by user/ (gcc). Only fixed-width types, explicit padding, sizes asserted.
+ *
+ * Addresses are stored as 16 bytes: IPv6 as is, IPv4 as IPv4-mapped IPv6 (::ffff:a.b.c.d),
+ * so one key type serves both families. All addresses and ports are in network byte order.
+ */
+#ifndef HXS_SHARED_H
+#define HXS_SHARED_H
+
+#include <linux/types.h>
+
+#define HXS_MAX_QUEUES     64     /* entries of the XSK map: one per receive queue */
+#define HXS_MAX_BINDS      4096   /* listeners + UDP binds */
+#define HXS_MAX_CONNS      65536  /* established 4-tuples */
+
+/* Map names. iproute2 pins maps declared LIBBPF_PIN_BY_NAME as <bpffs>/tc/globals/<name>. */
+#define HXS_MAP_XSKS   "hxs_xsks"
+#define HXS_MAP_BINDS  "hxs_binds"
+#define HXS_MAP_CONNS  "hxs_conns"
+#define HXS_MAP_STATS  "hxs_stats"
+#define HXS_PROG_NAME  "hxs_xdp"
+
+/* A local (addr, port, proto) that hxs owns: a TCP listener or a bound UDP socket.
+ * addr all-zero is the wildcard (INADDR_ANY / in6addr_any); the program looks up the exact
+ * address first, then the wildcard. For IPv4 the wildcard is ::ffff:0.0.0.0. */
+struct hxs_bind_key {
+	__u8  addr[16];
+	__be16 port;
+	__u8  proto;        /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8  pad;          /* must be zero */
+};
+
+struct hxs_bind_val {
+	__u32 owner;        /* opaque to the program: userspace socket id */
+	__u32 flags;        /* HXS_BIND_F_* */
+};
+#define HXS_BIND_F_LISTEN  (1u << 0)  /* TCP listener: steer SYNs and everything else to it */
+
+/* A TCP (or connected UDP) 4-tuple that hxs owns. "local" is the hxs side, i.e. the
+ * destination of received frames. */
+struct hxs_conn_key {
+	__u8  laddr[16];
+	__u8  raddr[16];
+	__be16 lport;
+	__be16 rport;
+	__u8  proto;
+	__u8  pad[3];       /* must be zero */
+};
+
+struct hxs_conn_val {
+	__u32 conn_id;      /* userspace connection index */
+	__u32 flags;
+};
+
+/* XDP counters: index into the per-CPU array HXS_MAP_STATS (one __u64 per CPU per index).
+ * Named after the kernel MIB where one exists. Keep hxs_xdp_stat_names[] (below) in step. */
+enum hxs_xdp_stat {
+	HXS_XDP_IN_RECEIVES = 0,   /* every frame the program saw */
+	HXS_XDP_IN_TRUNCATED,      /* shorter than the headers it claims (any layer) */
+	HXS_XDP_IN_HDR_ERRORS,     /* bad IPv4/IPv6 header: version, IHL < 5, total length */
+	HXS_XDP_TCP_HDR_ERRORS,    /* TCP data offset < 5 or past the packet, owned flows */
+	HXS_XDP_UDP_HDR_ERRORS,    /* UDP length < 8 or past the packet, owned flows */
+	HXS_XDP_FRAG_DROPS,        /* IP fragments of owned flows (hxs does not reassemble) */
+	HXS_XDP_TCP_STEERED,       /* TCP redirected to an AF_XDP socket */
+	HXS_XDP_UDP_STEERED,       /* UDP redirected to an AF_XDP socket */
+	HXS_XDP_PASSED,            /* handed to the kernel (not owned, or could not be parsed) */
+	HXS_XDP_NO_SOCKET,         /* owned, but no AF_XDP socket on this queue: passed to kernel */
+	HXS_XDP_NON_IP,            /* ARP and other ethertypes, passed */
+	HXS_XDP_VLAN,              /* frames that carried one 802.1Q/802.1ad tag */
+	HXS_XDP_DROPPED,           /* total XDP_DROP verdicts */
+	HXS_XDP_STAT_MAX
+};
+
+#define HXS_XDP_STAT_NAMES                                                               \
+	{                                                                                \
+		"XdpInReceives", "XdpInTruncated", "XdpInHdrErrors", "XdpTcpHdrErrors",  \
+		"XdpUdpHdrErrors", "XdpFragDrops", "XdpTcpSteered", "XdpUdpSteered",     \
+		"XdpPassed", "XdpNoSocket", "XdpNonIp", "XdpVlan", "XdpDropped"          \
+	}
+
+_Static_assert(sizeof(struct hxs_bind_key) == 20, "hxs_bind_key layout");
+_Static_assert(sizeof(struct hxs_bind_val) == 8, "hxs_bind_val layout");
+_Static_assert(sizeof(struct hxs_conn_key) == 40, "hxs_conn_key layout");
+_Static_assert(sizeof(struct hxs_conn_val) == 8, "hxs_conn_val layout");
+_Static_assert(HXS_XDP_STAT_MAX == 13, "update HXS_XDP_STAT_NAMES with enum hxs_xdp_stat");
+
+#endif
