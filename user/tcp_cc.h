@@ -1,0 +1,60 @@
+/* tcp_cc.h - the congestion-control interface (RFC 5681 shape) and its algorithms.
+ *
+ * The TCP core owns loss detection and recovery (RFC 6675 / RFC 6582); an algorithm only
+ * decides cwnd and ssthresh, told of events through these hooks. All sizes in bytes, time in
+ * microseconds (passed in; nothing reads a clock).
+ *
+ *   core                         algorithm
+ *   ACK advances snd_una    ->   on_ack(cc, acked_bytes, rtt_us or 0, now)   (not in recovery)
+ *   loss detected (3 dupacks / SACK) -> on_loss(cc, now)       sets ssthresh, cwnd
+ *   recovery ends           ->   on_recovery_exit(cc, now)
+ *   RTO fires               ->   on_rto(cc, now)                 ssthresh, cwnd = 1 MSS (RFC 5681 §3.1)
+ *   idle restart (RFC 5681 §4.1) is the core's: cwnd = min(cwnd, IW).
+ */
+#ifndef HXS_TCP_CC_H
+#define HXS_TCP_CC_H
+
+#include <stdint.h>
+
+struct hxs_cc;
+
+struct hxs_cc_ops {
+	const char *name;
+	void (*init)(struct hxs_cc *cc, uint64_t now);
+	void (*on_ack)(struct hxs_cc *cc, uint32_t acked, uint32_t rtt_us, uint64_t now);
+	void (*on_loss)(struct hxs_cc *cc, uint64_t now);
+	void (*on_recovery_exit)(struct hxs_cc *cc, uint64_t now);
+	void (*on_rto)(struct hxs_cc *cc, uint64_t now);
+};
+
+struct hxs_cubic {                  /* RFC 9438 state */
+	uint64_t epoch_start;       /* us; 0 = no epoch */
+	uint32_t w_max;             /* bytes */
+	uint32_t w_last_max;        /* for fast convergence (§4.7) */
+	uint32_t k_us;              /* K (§4.2) in us */
+	uint32_t w_est;             /* Reno-friendly estimate (§4.3), bytes */
+	uint32_t cwnd_prior;        /* cwnd at the last congestion event */
+	uint32_t min_rtt_us;
+	uint32_t ack_acc;           /* bytes acked not yet turned into cwnd growth */
+};
+
+struct hxs_cc {
+	const struct hxs_cc_ops *ops;
+	uint32_t cwnd;              /* bytes */
+	uint32_t ssthresh;          /* bytes; UINT32_MAX until the first loss */
+	uint32_t mss;               /* SMSS, set by the core before init */
+	uint32_t flight;            /* bytes in flight (FlightSize), kept current by the core */
+	uint32_t bytes_acked;       /* RFC 3465 appropriate byte counting accumulator (CA) */
+	union {
+		struct hxs_cubic cubic;
+	} u;
+};
+
+extern const struct hxs_cc_ops hxs_cc_newreno;
+extern const struct hxs_cc_ops hxs_cc_cubic;
+/* "newreno" or "cubic" -> ops; NULL if unknown. */
+const struct hxs_cc_ops *hxs_cc_find(const char *name);
+/* Initial window, RFC 6928: min(10*MSS, max(2*MSS, 14600)). */
+uint32_t hxs_cc_initial_window(uint32_t mss);
+
+#endif

@@ -1,0 +1,55 @@
+/* timer_wheel.h - hierarchical timing wheel: O(1) arm and cancel, no scan of idle timers.
+ *
+ * Time is an absolute uint64_t in microseconds, always passed in by the caller (the stack
+ * core reads no clock). Timers are intrusive: embed a struct hxs_timer in the object it
+ * belongs to and recover the object with container_of in the callback.
+ *
+ *   hxs_wheel__init(&w, now);
+ *   hxs_timer__init(&c->rto_timer, rto_fire);
+ *   hxs_wheel__arm(&w, &c->rto_timer, now + rto);    re-arming an armed timer moves it
+ *   hxs_wheel__cancel(&w, &c->rto_timer);            cancelling an idle timer is a no-op
+ *   hxs_wheel__run(&w, now);                          fires every timer with expires <= now
+ *   hxs_wheel__next(&w);                              earliest deadline, UINT64_MAX if none
+ *
+ * A timer fires at or after its deadline, never before; the wheel's resolution (tick) only
+ * rounds deadlines up. Callbacks may arm or cancel any timer, including their own.
+ */
+#ifndef HXS_TIMER_WHEEL_H
+#define HXS_TIMER_WHEEL_H
+
+#include <stdint.h>
+
+struct hxs_timer;
+typedef void (*hxs_timer_fn)(struct hxs_timer *t, uint64_t now);
+
+struct hxs_timer {
+	struct hxs_timer *next;
+	struct hxs_timer **pprev;   /* NULL when not armed */
+	uint64_t expires;
+	hxs_timer_fn fn;
+};
+
+#define HXS_WHEEL_BITS   6                       /* 64 slots a level */
+#define HXS_WHEEL_SLOTS  (1u << HXS_WHEEL_BITS)
+#define HXS_WHEEL_LEVELS 6                       /* 64^6 ticks: years at 64 us a tick */
+#define HXS_WHEEL_TICK_US 64                     /* resolution */
+
+struct hxs_wheel {
+	uint64_t now_tick;                       /* ticks processed up to */
+	uint32_t count;                          /* timers armed */
+	uint64_t occupied[HXS_WHEEL_LEVELS];     /* bit per non-empty slot, for a fast next() */
+	struct hxs_timer *slot[HXS_WHEEL_LEVELS][HXS_WHEEL_SLOTS];
+};
+
+void hxs_wheel__init(struct hxs_wheel *w, uint64_t now);
+void hxs_timer__init(struct hxs_timer *t, hxs_timer_fn fn);
+static inline int hxs_timer__armed(const struct hxs_timer *t) { return t->pprev != 0; }
+void hxs_wheel__arm(struct hxs_wheel *w, struct hxs_timer *t, uint64_t expires);
+void hxs_wheel__cancel(struct hxs_wheel *w, struct hxs_timer *t);
+/* Fires every timer whose deadline is <= now; returns how many fired. */
+int hxs_wheel__run(struct hxs_wheel *w, uint64_t now);
+/* Earliest time at which run() would fire something (may be a little early for timers on
+ * upper levels, never late); UINT64_MAX when nothing is armed. */
+uint64_t hxs_wheel__next(const struct hxs_wheel *w);
+
+#endif
