@@ -1,0 +1,77 @@
+/* io.h - packet I/O behind a small table of function pointers.
+ *
+ * Backends: AF_XDP (xsk.c) and an in-memory link (io_mem.c) used by unit tests and the TCP
+ * simulation. The stack never knows which one it runs on. All operations are batched: one
+ * call moves many frames, and no backend allocates or makes a syscall per frame.
+ *
+ * RX:  n = io->ops->rx_burst(io, f, max);  ...use f[0..n)...;  io->ops->rx_release(io, f, n);
+ * TX:  n = io->ops->tx_alloc(io, f, want); ...fill f[i].data, set f[i].len...;
+ *      io->ops->tx_submit(io, f, n);  (ownership passes to the backend)
+ *      io->ops->tx_free(io, f, k);    (frames obtained but not used)
+ *      io->ops->flush(io);            (one kernel wake-up per batch; reaps completions)
+ * A frame obtained by rx_burst may also be handed to tx_submit (reply in place, zero copy)
+ * instead of rx_release, when the backend sets HXS_IO_F_RX_TO_TX.
+ */
+#ifndef HXS_IO_H
+#define HXS_IO_H
+
+#include <stdint.h>
+
+struct hxs_io;
+
+struct hxs_frame {
+	uint8_t *data;          /* first byte of the Ethernet header */
+	uint32_t len;           /* frame length in bytes */
+	uint32_t cap;           /* writable bytes at data (TX) */
+	uint64_t handle;        /* backend's own frame id (UMEM address for AF_XDP) */
+	uint32_t queue;         /* receive queue (RX) / transmit queue (TX) */
+	uint32_t pad;
+};
+
+struct hxs_io_stats {
+	uint64_t rx_frames, tx_frames;
+	uint64_t rx_bytes, tx_bytes;
+	uint64_t frames_total;      /* frames the backend owns in all */
+	uint64_t frames_free;       /* of which idle in its allocator now */
+	uint64_t rx_dropped;        /* kernel-reported RX drops (ring full etc.) */
+	uint64_t rx_ring_full;      /* XskRxRingFull */
+	uint64_t fill_empty;        /* XskFillEmpty: fill ring ran dry */
+	uint64_t tx_ring_full;      /* tx_submit found no room */
+	uint64_t tx_wakeups;        /* sendto() kicks */
+	uint64_t rx_wakeups;        /* poll()/recvfrom() for fill-ring need_wakeup */
+};
+
+#define HXS_IO_F_RX_TO_TX   (1u << 0)   /* rx frames may go straight to tx_submit */
+#define HXS_IO_F_ZEROCOPY   (1u << 1)   /* AF_XDP zero-copy mode (else copy mode) */
+
+struct hxs_io_ops {
+	const char *name;
+	int  (*rx_burst)(struct hxs_io *io, struct hxs_frame *f, int max);
+	void (*rx_release)(struct hxs_io *io, const struct hxs_frame *f, int n);
+	int  (*tx_alloc)(struct hxs_io *io, struct hxs_frame *f, int n);
+	int  (*tx_submit)(struct hxs_io *io, const struct hxs_frame *f, int n);
+	void (*tx_free)(struct hxs_io *io, const struct hxs_frame *f, int n);
+	int  (*flush)(struct hxs_io *io);
+	/* A kernel fd that poll() reports readable when frames arrive; -1 if none. */
+	int  (*poll_fd)(const struct hxs_io *io);
+	void (*get_stats)(const struct hxs_io *io, struct hxs_io_stats *st);
+	void (*close)(struct hxs_io *io);
+};
+
+struct hxs_io {
+	const struct hxs_io_ops *ops;
+	uint32_t flags;             /* HXS_IO_F_* */
+	uint32_t frame_size;        /* bytes per frame (cap of a TX frame) */
+	uint32_t nqueues;
+};
+
+/* In-memory link (io_mem.c): two endpoints; frames submitted on one are received on the
+ * other. Frames come from a fixed pool per endpoint, counted, so tests can assert no leak. */
+int hxs_io_mem__pair(struct hxs_io **a, struct hxs_io **b, uint32_t frames, uint32_t frame_size);
+/* Test hooks: inject a frame as if received from the wire; take the next transmitted frame
+ * of an endpoint whose peer is NULL (unpaired endpoint from hxs_io_mem__open). */
+int hxs_io_mem__open(struct hxs_io **io, uint32_t frames, uint32_t frame_size);
+int hxs_io_mem__inject(struct hxs_io *io, const void *frame, uint32_t len);
+int hxs_io_mem__take(struct hxs_io *io, void *buf, uint32_t cap);   /* -> len, or -EAGAIN */
+
+#endif

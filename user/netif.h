@@ -1,0 +1,43 @@
+/* netif.h - the kernel's control plane, read by hxs: interface, addresses, routes,
+ * neighbours. The kernel owns all of it (it answers ARP because the XDP program passes ARP
+ * up); hxs asks over rtnetlink and caches.
+ *
+ *   hxs_netif__open(&nif, "eth0")    ifindex, MAC, MTU, first IPv4 address and prefix
+ *   hxs_netif__route(nif, dst, &nh)  next hop for dst (the kernel's FIB: RTM_GETROUTE)
+ *   hxs_neigh__resolve(nif, nh, mac) 0 + MAC if REACHABLE/STALE/..., -EAGAIN while the
+ *                                    kernel resolves (it was asked to), -EHOSTUNREACH if FAILED
+ *   hxs_netif__poll(nif, cb, ctx)    drains neighbour/address/link notifications (non-blocking),
+ *                                    calling cb for each neighbour that became resolved/failed
+ */
+#ifndef HXS_NETIF_H
+#define HXS_NETIF_H
+
+#include <net/if.h>
+#include <stdint.h>
+
+struct hxs_netif {
+	int ifindex;
+	char name[IF_NAMESIZE];
+	uint8_t mac[6];
+	uint16_t pad;
+	uint32_t mtu;
+	uint32_t addr;          /* IPv4, network order; 0 if none */
+	uint8_t prefix_len;
+	uint8_t pad2[3];
+	int nl_fd;              /* rtnetlink socket subscribed to neighbour/address/link groups */
+	void *priv;             /* caches (routes, neighbours) */
+};
+
+enum hxs_neigh_event { HXS_NEIGH_RESOLVED, HXS_NEIGH_FAILED };
+typedef void (*hxs_neigh_cb)(void *ctx, uint32_t ip, enum hxs_neigh_event ev, const uint8_t mac[6]);
+
+int hxs_netif__open(struct hxs_netif **out, const char *ifname);
+void hxs_netif__close(struct hxs_netif *nif);
+/* Next hop for dst (dst itself when on-link). -ENETUNREACH when the kernel has no route. */
+int hxs_netif__route(struct hxs_netif *nif, uint32_t dst, uint32_t *nexthop);
+int hxs_neigh__resolve(struct hxs_netif *nif, uint32_t ip, uint8_t mac[6]);
+int hxs_netif__poll(struct hxs_netif *nif, hxs_neigh_cb cb, void *ctx);
+/* Is ip one of the interface's local addresses? */
+int hxs_netif__is_local(const struct hxs_netif *nif, uint32_t ip);
+
+#endif
