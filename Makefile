@@ -109,11 +109,11 @@ $(BUILD)/san/%.o: %.c | $(BPF_SKELS)
 
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)mkdir -p $(@D) && rm -f $@ && ar rcs $@ $^
 
 $(SANLIB): $(LIB_SOBJS)
 	$(call msg,AR,$@)
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)mkdir -p $(@D) && rm -f $@ && ar rcs $@ $^
 
 # --- programs ------------------------------------------------------------------------------
 $(BUILD)/%: user/bin/%.c $(BIN_LIB) | $(BPF_SKELS)
