@@ -7,6 +7,9 @@
  *   core                         algorithm
  *   ACK advances snd_una    ->   on_ack(cc, acked_bytes, rtt_us or 0, now)   (not in recovery)
  *   loss detected (3 dupacks / SACK) -> on_loss(cc, now)       sets ssthresh, cwnd
+ *        on_loss sets ssthresh and cwnd = ssthresh and nothing else: the RFC 6582 §3.2
+ *        "ssthresh + 3*SMSS" and per-dupack inflation, or RFC 6675 pipe, are the core's.
+ *        cc->flight must be current before on_loss / on_rto (both use FlightSize).
  *   recovery ends           ->   on_recovery_exit(cc, now)
  *   RTO fires               ->   on_rto(cc, now)                 ssthresh, cwnd = 1 MSS (RFC 5681 §3.1)
  *   idle restart (RFC 5681 §4.1) is the core's: cwnd = min(cwnd, IW).
