@@ -69,6 +69,9 @@ deps:
 
 tests: all $(UNIT_BINS) $(BPFT_BINS)
 
+# Objects built by pattern rules and used only as prerequisites stay (no rebuild each run).
+.SECONDARY: $(UNIT_LIB_OBJS) $(LIB_OBJS) $(LIB_SOBJS)
+
 test: deps
 	$(Q)$(MAKE) --no-print-directory tests
 	$(Q)scripts/run-tests.sh

@@ -6,7 +6,6 @@
 #include "check.h"
 #include "netsim.h"
 /* check.h's CHECK(cond) without a message expands to an empty format string */
-#pragma GCC diagnostic ignored "-Wformat-zero-length"
 
 struct trace {
 	uint64_t hash;              /* FNV-1a over (port, now, len, bytes) of every delivery */

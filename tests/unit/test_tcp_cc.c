@@ -6,7 +6,6 @@
 #include "check.h"
 #include "tcp_cc.h"
 /* check.h's CHECK(cond) without a message expands to an empty format string */
-#pragma GCC diagnostic ignored "-Wformat-zero-length"
 
 static void mk(struct hxs_cc *cc, const char *name, uint32_t mss)
 {

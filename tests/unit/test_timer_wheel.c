@@ -6,7 +6,6 @@
 
 #include "check.h"
 /* check.h's CHECK(cond) without a message expands to an empty format string */
-#pragma GCC diagnostic ignored "-Wformat-zero-length"
 #include "timer_wheel.h"
 
 #define container_of(p, T, m) ((T *)((char *)(p) - offsetof(T, m)))
