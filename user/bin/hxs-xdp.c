@@ -3,7 +3,7 @@
  *   hxs-xdp attach -i IF [--native|--skb] [--no-ipv6] [--listen PORT]...
  *       attach (or adopt) and hold it until SIGINT/SIGTERM, then detach what was attached;
  *       --listen PORT adds a TCP listener entry for the wildcard IPv4 address (no socket
- *       behind it: such frames count as XdpNoSocket and go to the kernel)
+ *       behind it: such frames count as XdpNoSocket and go to the kernel), removed at exit
  *   hxs-xdp status -i IF       adopt the program on IF, print how it got there and its counters
  *   hxs-xdp stats --pin FILE   print the counters of a pinned hxs_stats map (ip link path)
  *
@@ -62,12 +62,20 @@ static int cmd_attach(const char *ifname, struct hxs_xdp_opts *o, const int *por
 			return 1;
 		}
 	}
+	sigset_t block, old;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &old);   /* no signal lost between test and wait */
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	printf("%s\n", hxs_xdp__describe(x));
 	fflush(stdout);
 	while (!stop)
-		pause();
+		sigsuspend(&old);
+	for (int i = 0; i < nports; i++)
+		hxs_xdp__bind_del(x, any, htons((__u16)ports[i]), IPPROTO_TCP);
 	hxs_xdp__close(x);
 	return 0;
 }
