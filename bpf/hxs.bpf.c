@@ -230,6 +230,7 @@ int hxs_xdp(struct xdp_md *ctx)
 	struct cursor c = {
 		.pos = (void *)(long)ctx->data,
 		.end = (void *)(long)ctx->data_end,
+		.frame_len = (__u32)bpf_xdp_get_buff_len(ctx),
 	};
 	struct hxs_pkt pkt = {};
 	enum parse_rc rc;

@@ -234,6 +234,9 @@ static struct hxs *open_skel(const struct hxs_xdp_opts *o, bool owned)
 		cfg.owner_start = proc_start(cfg.owner_pid);
 	}
 	memcpy((void *)&skel->rodata->hxs_cfg, &cfg, sizeof(cfg));
+	if (o->frags)
+		bpf_program__set_flags(skel->progs.hxs_xdp,
+				       bpf_program__flags(skel->progs.hxs_xdp) | BPF_F_XDP_HAS_FRAGS);
 	bpf_object__for_each_map(m, skel->obj)
 		bpf_map__set_pin_path(m, NULL);
 	return skel;
@@ -318,6 +321,11 @@ static int attach(struct hxs_xdp *x, const struct hxs_xdp_opts *o)
 	if (err) {
 		x->xprog = NULL;
 		return err;
+	}
+	if (o->frags) {
+		err = xdp_program__set_xdp_frags_support(x->xprog, true);
+		if (err)
+			return err;
 	}
 	err = xdp_program__attach(x->xprog, x->ifindex, x->mode, 0);
 	if (err) {

@@ -41,6 +41,11 @@ struct hxs_xdp_opts {
 	                             * NATIVE/SKB: attach in that mode (-EEXIST if a live hxs
 	                             * program is there); EXISTING: adopt only (-ENOENT) */
 	bool no_ipv6;               /* our program passes every IPv6 frame to the kernel */
+	bool frags;                 /* load ours multi-buffer aware (BPF_F_XDP_HAS_FRAGS): needed
+	                             * to attach on a veth whose peer MTU is above ~3500 (jumbo);
+	                             * headers must fit the first buffer, lengths are checked
+	                             * against the whole frame. `ip link ... sec xdp` loads it
+	                             * without the flag. */
 	bool verbose;               /* say on stderr what was found, replaced, attached */
 };
 

@@ -60,7 +60,7 @@ struct __attribute__((packed)) farp {
 #define L4LEN ((uint16_t)(sizeof(union l4) + 16))
 
 static const char *const stat_names[] = HXS_XDP_STAT_NAMES;
-static struct hxs_xdp *X, *X_NO6;
+static struct hxs_xdp *X, *X_NO6, *X_FRAGS;
 static uint8_t HOST4[16], PEER4[16], ANY4[16], HOST6[16], PEER6[16], ANY6[16];
 static const uint32_t HOST = 0x0a4d0002, PEER = 0x0a4d0001;     /* 10.77.0.2, 10.77.0.1 */
 
@@ -213,7 +213,7 @@ static size_t tag(uint8_t *out, const void *frame, size_t len, uint16_t tpid)
 static int run_on(struct hxs_xdp *x, const void *pkt, size_t len, __u64 d[HXS_XDP_STAT_MAX])
 {
 	__u64 a[HXS_XDP_STAT_MAX], b[HXS_XDP_STAT_MAX];
-	uint8_t out[512];
+	static uint8_t out[16384];     /* test_run copies the frame back: room for jumbo */
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = (__u32)len,
 		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
 	int err;
@@ -323,13 +323,18 @@ int main(void)
 	err = hxs_xdp__open(&X_NO6, NULL, &(struct hxs_xdp_opts){ .no_ipv6 = true });
 	if (!CHECK_EQ(err, 0))
 		return t_done();
+	err = hxs_xdp__open(&X_FRAGS, NULL, &(struct hxs_xdp_opts){ .frags = true });
+	if (!CHECK_EQ(err, 0))
+		return t_done();
 	CHECK_EQ(hxs_xdp__how(X), HXS_XDP_LOADED);
 	setup_maps(X);
 	setup_maps(X_NO6);
+	setup_maps(X_FRAGS);
 	xsk = make_xsk();
 	CHECK(xsk >= 0, "AF_XDP socket: %s", strerror(-xsk));
 	CHECK_EQ(hxs_xdp__xsk_set(X, 0, xsk), 0);
 	CHECK_EQ(hxs_xdp__xsk_set(X_NO6, 0, xsk), 0);
+	CHECK_EQ(hxs_xdp__xsk_set(X_FRAGS, 0, xsk), 0);
 
 	/* --- steering ------------------------------------------------------------------------ */
 	n = mk4(&f4, TCP, 50000, L_EXACT);
@@ -514,6 +519,38 @@ int main(void)
 	expect("IPv6 atomic fragment (RFC 6946) of owned TCP: redirect", &f6x, n, XDP_REDIRECT,
 	       HXS_XDP_TCP_STEERED);
 
+	/* --- multi-buffer (xdp.frags) frames: lengths checked against the whole frame ------- */
+	{
+		static uint8_t big[9000];
+		struct f4 *h = (struct f4 *)big;
+		uint16_t tot = sizeof(big) - sizeof(struct ethhdr);
+		uint16_t ulen = tot - sizeof(struct iphdr);
+		uint8_t *ip = big + sizeof(struct ethhdr), *l4 = ip + sizeof(struct iphdr);
+
+		mk4(h, UDP, 50000, U_EXACT);
+		h->ip.tot_len = htons(tot);
+		h->l4.udp.len = htons(ulen);
+		for (size_t i = sizeof(*h); i < sizeof(big); i++)
+			big[i] = (uint8_t)i;
+		h->ip.check = 0;
+		h->ip.check = fold(sum16(ip, sizeof(struct iphdr), 0));
+		l4_csum(UDP, ip + 12, ip + 16, 4, l4, ulen);
+		/* test_run splits a frame above one page into a linear part and fragments (here
+		 * for a program without the frags flag too): every length check must use the
+		 * whole frame (bpf_xdp_get_buff_len), not data_end */
+		expect_on(X, "9000-byte owned UDP, program without frags flag: redirect", big, sizeof(big),
+			  XDP_REDIRECT, HXS_XDP_UDP_STEERED, -1);
+		expect_on(X_FRAGS, "9000-byte owned UDP, frags program: redirect", big, sizeof(big),
+			  XDP_REDIRECT, HXS_XDP_UDP_STEERED, -1);
+		h->ip.tot_len = htons(tot + 1);
+		expect_on(X_FRAGS, "9000-byte frame, total length 1 past it: pass (truncated)", big,
+			  sizeof(big), XDP_PASS, HXS_XDP_IN_TRUNCATED, -1);
+		h->ip.tot_len = htons(tot);
+		h->l4.udp.len = htons(ulen + 1);
+		expect_on(X_FRAGS, "9000-byte owned UDP, length 1 past the datagram: drop", big,
+			  sizeof(big), XDP_DROP, HXS_XDP_UDP_HDR_ERRORS, -1);
+	}
+
 	/* --- bookkeeping --------------------------------------------------------------------- */
 	t_case("every frame got exactly one verdict counter");
 	{
@@ -536,6 +573,7 @@ int main(void)
 		CHECK_EQ(run_on(X, &f4, n, d), XDP_PASS);
 		CHECK_EQ(hxs_xdp__bind_del(X, HOST4, P16(L_EXACT), TCP), -ENOENT);
 	}
+	hxs_xdp__close(X_FRAGS);
 	hxs_xdp__close(X_NO6);
 	hxs_xdp__close(X);
 	close(xsk);

@@ -1,6 +1,6 @@
 /* hxs-xdp - attach, inspect and count the hxs XDP program from the command line.
  *
- *   hxs-xdp attach -i IF [--native|--skb] [--no-ipv6] [--listen PORT]...
+ *   hxs-xdp attach -i IF [--native|--skb] [--no-ipv6] [--frags] [--listen PORT]...
  *       attach (or adopt) and hold it until SIGINT/SIGTERM, then detach what was attached;
  *       --listen PORT adds a TCP listener entry for the wildcard IPv4 address (no socket
  *       behind it: such frames count as XdpNoSocket and go to the kernel), removed at exit
@@ -36,7 +36,7 @@ static void print_stats(const __u64 *v)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: hxs-xdp attach -i IF [--native|--skb] [--no-ipv6] [--listen PORT]...\n"
+	fprintf(stderr, "usage: hxs-xdp attach -i IF [--native|--skb] [--no-ipv6] [--frags] [--listen PORT]...\n"
 			"       hxs-xdp status -i IF\n"
 			"       hxs-xdp stats --pin FILE\n");
 	return 2;
@@ -140,6 +140,8 @@ int main(int argc, char **argv)
 			o.attach = HXS_ATTACH_SKB;
 		else if (!strcmp(argv[i], "--no-ipv6"))
 			o.no_ipv6 = true;
+		else if (!strcmp(argv[i], "--frags"))
+			o.frags = true;
 		else
 			return usage();
 	}
