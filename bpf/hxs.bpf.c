@@ -1,9 +1,9 @@
 /* hxs.bpf.c - the XDP program: parse every frame, steer the flows hxs owns to the AF_XDP
  * socket of the receive queue, give everything else to the kernel.
  *
- * hxs_xdp() -> parse_l2() -> parse_ipv4() | parse_ipv6()     (parse.h)
- *           -> steer_l4() -> owned() -> redirect()          (here)
- *           -> later_fragment()
+ * hxs_xdp() | hxs_xdp_frags() -> hxs_rx() -> parse_l2() -> parse_ipv4() | parse_ipv6()     (parse.h)
+ *     -> steer_l4() -> owned() -> redirect()          (here)
+ *     -> later_fragment()
  *
  * Verdicts: owned and well-formed -> XDP_REDIRECT into hxs_xsks[rx queue]; owned but the
  * queue has no socket -> XDP_PASS (NoSocket); owned but malformed, or a fragment of an owned
@@ -224,8 +224,7 @@ static __always_inline int steer_l4(struct xdp_md *ctx, struct cursor *c, struct
 	return steer_udp(ctx, uh, pkt->l4_len);
 }
 
-SEC("xdp")
-int hxs_xdp(struct xdp_md *ctx)
+static __always_inline int hxs_rx(struct xdp_md *ctx)
 {
 	struct cursor c = {
 		.pos = (void *)(long)ctx->data,
@@ -265,6 +264,23 @@ int hxs_xdp(struct xdp_md *ctx)
 	if (pkt.frag == FRAG_LATER)
 		return later_fragment(&pkt);
 	return steer_l4(ctx, &c, &pkt);
+}
+
+/* The program. Plain XDP: what `ip link ... xdp obj hxs.bpf.o sec xdp` and libxdp load. */
+SEC("xdp")
+int hxs_xdp(struct xdp_md *ctx)
+{
+	return hxs_rx(ctx);
+}
+
+/* The same, multi-buffer aware (BPF_F_XDP_HAS_FRAGS): veth refuses a plain XDP program when
+ * the peer's MTU is above about 3500 ("Peer MTU is too large to set XDP"); this one attaches
+ * at jumbo MTUs (`ip link ... sec xdp.frags`, or hxs_xdp_opts.frags). Headers must be in the
+ * first buffer; lengths are checked against the whole frame. */
+SEC("xdp.frags")
+int hxs_xdp_frags(struct xdp_md *ctx)
+{
+	return hxs_rx(ctx);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

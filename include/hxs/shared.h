@@ -21,7 +21,8 @@
 #define HXS_MAP_CONNS  "hxs_conns"
 #define HXS_MAP_STATS  "hxs_stats"
 #define HXS_MAP_FRAGS  "hxs_frags"
-#define HXS_PROG_NAME  "hxs_xdp"
+#define HXS_PROG_NAME  "hxs_xdp"         /* section "xdp" */
+#define HXS_PROG_NAME_FRAGS "hxs_xdp_frags" /* section "xdp.frags": the same, multi-buffer */
 
 /* A local (addr, port, proto) that hxs owns: a TCP listener or a bound UDP socket.
  * The program looks up the exact address first, then the wildcard of the frame's family:

@@ -6,6 +6,8 @@
 #   (b) libxdp through build/hxs-xdp: same traffic, no pins, a listener entry without a socket
 #       counts XdpNoSocket while the kernel still serves that port, SIGTERM detaches
 #   (c) stale recovery: SIGKILL the attaching process, the next one replaces its program
+#   (d) jumbo MTU: the plain program is refused, the xdp.frags one attaches both ways and
+#       8000-byte pings and kernel TCP at MTU 9000 pass
 # Prints TAP lines; exits non-zero when a case failed.
 set -u
 cd "$(dirname "$0")/../.."
@@ -136,6 +138,29 @@ check "stale: a new program is attached (id ${ID3:-none})" \
 check "stale: kernel traffic still flows" traffic 5997
 stop_attach
 check "stale: SIGTERM detaches, interface clean" no_prog
+
+# --- (d) jumbo MTU: xdp.frags ------------------------------------------------------------
+ip -n $KNS link set $KIF mtu 9000; ip -n $HNS link set $HIF mtu 9000
+jumbo() { # PORT: 8000-byte ping without fragmentation, then the 1 MB transfer
+  ip netns exec $KNS ping -c 2 -i 0.2 -W 1 -s 8000 -M do $HIP >/dev/null || { echo "# jumbo ping failed"; return 1; }
+  traffic $1
+}
+check "jumbo: veth refuses the plain program at MTU 9000 (why xdp.frags exists)" \
+  bash -c "! TC_BPF_MNT=$BPFFS ip -n $HNS link set dev $HIF xdp obj build/bpf/hxs.bpf.o sec xdp 2>/dev/null"
+check "jumbo: ip link xdp obj ... sec xdp.frags loads" \
+  env TC_BPF_MNT=$BPFFS ip -n $HNS link set dev $HIF xdp obj build/bpf/hxs.bpf.o sec xdp.frags
+check "jumbo: hxs_xdp_frags attached" bash -c "[ \"\$(ip -n $HNS link show $HIF | grep -o 'name hxs_xdp_frags')\" ]"
+$XDP stats --pin $GLOBALS/hxs_stats >$W/j0
+check "jumbo: 8000-byte ping and 1 MB kernel TCP through ip-link xdp.frags" jumbo 5996
+$XDP stats --pin $GLOBALS/hxs_stats >$W/j1
+check "jumbo: counters moved, every frame passed" all_passed $W/j0 $W/j1 100
+ip -n $HNS link set dev $HIF xdp off
+check "jumbo: xdp off leaves no program" no_prog
+rm -f $GLOBALS/hxs_*
+check "jumbo: hxs-xdp attach --frags" start_attach $W/j.log --frags
+check "jumbo: 8000-byte ping and 1 MB kernel TCP through libxdp xdp.frags" jumbo 5995
+stop_attach
+check "jumbo: SIGTERM detaches, interface clean" no_prog
 
 echo "# $n cases, $failed failed"
 [ $failed -eq 0 ]
