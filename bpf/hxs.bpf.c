@@ -98,7 +98,7 @@ static __always_inline int drop(__u32 why)
 
 /* Does hxs own this frame? Connection 4-tuple, then the exact local address, then the
  * family's wildcard. A TCP bind only counts when it is a listener. */
-static __always_inline int owned(const struct hxs_conn_key *k)
+static __always_inline int owned(const struct hxs_conn_key *k, int v4)
 {
 	struct hxs_bind_key b = {};
 	struct hxs_bind_val *v;
@@ -110,8 +110,8 @@ static __always_inline int owned(const struct hxs_conn_key *k)
 	b.proto = k->proto;
 	v = bpf_map_lookup_elem(&hxs_binds, &b);
 	if (!v) {
-		/* keep the ::ffff: prefix of an IPv4 address, clear the rest */
-		if (k->laddr[10] == 0xff && k->laddr[11] == 0xff && !k->laddr[0] && !k->laddr[8])
+		/* IPv4 wildcard ::ffff:0.0.0.0 keeps the prefix; IPv6 wildcard is :: */
+		if (v4)
 			__builtin_memset(b.addr + 12, 0, 4);
 		else
 			__builtin_memset(b.addr, 0, 16);
@@ -206,7 +206,7 @@ static __always_inline int steer_l4(struct xdp_md *ctx, struct cursor *c, struct
 			return pass(HXS_XDP_IN_TRUNCATED);
 		pkt->key.lport = th->dest;
 		pkt->key.rport = th->source;
-		if (!owned(&pkt->key))
+		if (!owned(&pkt->key, pkt->v4))
 			return pass(HXS_XDP_PASSED);
 		if (pkt->frag == FRAG_FIRST)
 			return first_fragment(pkt);
@@ -217,7 +217,7 @@ static __always_inline int steer_l4(struct xdp_md *ctx, struct cursor *c, struct
 		return pass(HXS_XDP_IN_TRUNCATED);
 	pkt->key.lport = uh->dest;
 	pkt->key.rport = uh->source;
-	if (!owned(&pkt->key))
+	if (!owned(&pkt->key, pkt->v4))
 		return pass(HXS_XDP_PASSED);
 	if (pkt->frag == FRAG_FIRST)
 		return first_fragment(pkt);

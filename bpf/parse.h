@@ -63,6 +63,7 @@ struct hxs_pkt {
 	__be32 frag_id;     /* IP identification, valid when frag != FRAG_NONE */
 	__u8   frag;        /* FRAG_* */
 	__u8   vlan;        /* 1: the frame carried a tag */
+	__u8   v4;          /* 1: IPv4 (addresses are ::ffff:a.b.c.d) */
 };
 
 #define NEXTHDR_HOP      0
@@ -97,6 +98,12 @@ static __always_inline void addr_v4mapped(__u8 *dst, __be32 a)
 	dst[10] = 0xff;
 	dst[11] = 0xff;
 	__builtin_memcpy(dst + 12, &a, 4);
+}
+
+static __always_inline int addr_is_v4mapped(const struct in6_addr *a)
+{
+	return !a->in6_u.u6_addr32[0] && !a->in6_u.u6_addr32[1] &&
+	       a->in6_u.u6_addr32[2] == bpf_htonl(0xffff);
 }
 
 /* Ethernet and at most one 802.1Q/802.1ad tag. Returns the ethertype in *proto. */
@@ -144,6 +151,7 @@ static __always_inline enum parse_rc parse_ipv4(struct cursor *c, struct hxs_pkt
 		return P_TRUNC;
 	pkt->l4_len = tot - hlen;
 
+	pkt->v4 = 1;
 	addr_v4mapped(pkt->key.laddr, iph->daddr);
 	addr_v4mapped(pkt->key.raddr, iph->saddr);
 	pkt->key.proto = iph->protocol;
@@ -179,6 +187,11 @@ static __always_inline enum parse_rc parse_ipv6(struct cursor *c, struct hxs_pkt
 		return P_NOT_L4;
 	if (plen > cur_left(c, c->off))
 		return P_TRUNC;
+	/* RFC 4291 section 2.5.5.2: IPv4-mapped addresses "represent the addresses of IPv4
+	 * nodes"; they never appear on the wire, and here they would match IPv4 entries (the
+	 * maps share one key space). */
+	if (addr_is_v4mapped(&ip6->daddr) || addr_is_v4mapped(&ip6->saddr))
+		return P_HDRERR;
 	__builtin_memcpy(pkt->key.laddr, &ip6->daddr, 16);
 	__builtin_memcpy(pkt->key.raddr, &ip6->saddr, 16);
 	nh = ip6->nexthdr;

@@ -97,7 +97,8 @@ enum hxs_xdp_stat {
 	                            * incl. options and extension headers, TCP/UDP fixed header)
 	                            * or before the IP total/payload length: passed */
 	HXS_XDP_IN_HDR_ERRORS,     /* bad IPv4/IPv6 header: version, IHL < 5, total length <
-	                            * header length: passed (the kernel counts and drops it) */
+	                            * header length, IPv4-mapped IPv6 address: passed (the
+	                            * kernel judges it) */
 	HXS_XDP_TCP_HDR_ERRORS,    /* TCP data offset < 5 or past the segment, owned flows: dropped */
 	HXS_XDP_UDP_HDR_ERRORS,    /* UDP length < 8 or past the datagram, owned flows: dropped */
 	HXS_XDP_FRAG_DROPS,        /* IP fragments of owned flows (hxs does not reassemble): dropped */

@@ -361,6 +361,10 @@ int main(void)
 	expect("IPv6 TCP to a port only IPv4-wildcard-bound: pass", &f6, n, XDP_PASS);
 	n = mk6(&f6, TCP, 50000, 7777);
 	expect("IPv6 TCP not owned: pass", &f6, n, XDP_PASS);
+	n = mk6(&f6, TCP, 50000, L_EXACT);
+	memcpy((uint8_t *)&f6 + sizeof(struct ethhdr) + 24, HOST4, 16);        /* daddr */
+	expect("IPv6 to IPv4-mapped ::ffff:10.77.0.2 (an IPv4 listener's key): pass (header error)",
+	       &f6, n, XDP_PASS, HXS_XDP_IN_HDR_ERRORS);
 	n = mk6x(&f6x, 0 /* hop-by-hop */, TCP, 50000, V6_T);
 	f6x.ext[2] = 1;         /* PadN option filling the header */
 	f6x.ext[3] = 4;
