@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -97,9 +98,20 @@ static __u64 proc_start(__u32 pid)
 	return start;
 }
 
+static __u32 pidns_ino(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/pid", &st) ? 0 : (__u32)st.st_ino;
+}
+
+/* A program attached through libxdp is stale when its owner is gone. The owner's pid only
+ * means something in its own pid namespace: from another one, assume it lives. */
 static bool owner_alive(const struct hxs_xdp_cfg *cfg)
 {
-	return cfg->owner_pid && proc_start(cfg->owner_pid) == cfg->owner_start;
+	if (!cfg->owner_pid || cfg->owner_pidns != pidns_ino())
+		return true;
+	return proc_start(cfg->owner_pid) == cfg->owner_start;
 }
 
 /* Map fds of prog_fd's maps by name into fds[] (-1 where absent); cfg from its .rodata. */
@@ -240,6 +252,7 @@ static struct hxs *open_skel(const struct hxs_xdp_opts *o, bool owned)
 	if (owned) {
 		cfg.owner_pid = (__u32)getpid();
 		cfg.owner_start = proc_start(cfg.owner_pid);
+		cfg.owner_pidns = pidns_ino();
 	}
 	memcpy((void *)&skel->rodata->hxs_cfg, &cfg, sizeof(cfg));
 	/* load only the variant we attach */

@@ -10,9 +10,11 @@
  *     program alone): no pins at all. The maps are found through the program
  *     (interface -> prog -> map ids), which works in any namespace and cannot collide with
  *     another namespace's or another interface's pins.
- * A program attached through libxdp records its owner (pid and start time) in its read-only
- * config; a later hxs_xdp__open() that finds it with its owner gone (the process was killed)
- * detaches it and attaches afresh ("stale recovery").
+ * A program attached through libxdp records its owner (pid, start time, pid namespace) in its
+ * read-only config; a later hxs_xdp__open() in the same pid namespace that finds it with its
+ * owner gone (the process was killed) detaches it and attaches afresh ("stale recovery").
+ * One hxs process per interface: an adopter shares the maps (and the XSK map) with whoever
+ * attached the program, and removes the entries it added itself before hxs_xdp__close().
  *
  * Addresses are 16 bytes, IPv4 as ::ffff:a.b.c.d (hxs_addr_v4()); ports network order.
  * Every function returns 0 (or a count/fd) on success, -errno on failure.

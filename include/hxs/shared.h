@@ -79,7 +79,8 @@ struct hxs_xdp_cfg {
 	__u32 flags;        /* HXS_XDP_CFG_F_* */
 	__u32 owner_pid;    /* 0: attached by an operator (ip link); else the hxs process that
 	                     * attached it through libxdp, in that process's pid namespace */
-	__u32 pad;
+	__u32 owner_pidns;  /* inode of that pid namespace: a process in another one cannot
+	                     * tell whether the owner lives, so it never removes the program */
 	__u64 owner_start;  /* owner's start time (field 22 of /proc/PID/stat, clock ticks), so a
 	                     * reused PID is not mistaken for a live owner */
 };
