@@ -13,7 +13,7 @@
  *   attaches/adopts the hxs program, binds UDP PORT, resolves the kernel peer (its address
  *   from the interface's subnet: the only neighbour, passed with -a) through hxs_netif, prints
  *   "ready", receives N datagrams from the kernel peer and checks their payload pattern
- *   (payload i: 4-byte index, then bytes (i + j) & 0xff, length 1 + (i * 37) % 1400),
+ *   (payload i: 4-byte index, then bytes (i + j) & 0xff, length 4 + (i * 37) % 1397),
  *   sends N datagrams with the same pattern to PEER_PORT built by hand (Ethernet/IPv4/UDP,
  *   checksums computed), and checks frames are conserved.
  */
@@ -82,15 +82,14 @@ static uint16_t udp_csum(uint32_t saddr, uint32_t daddr, const uint8_t *udp, uin
 	return c ? c : 0xffff;
 }
 
-static uint32_t payload_len(uint32_t i) { return 1 + (i * 37) % 1400; }
+static uint32_t payload_len(uint32_t i) { return 4 + (i * 37) % 1397; }
 
 static void payload_fill(uint8_t *p, uint32_t i)
 {
 	uint32_t len = payload_len(i);
-	for (uint32_t j = 0; j < len; j++)
+	for (uint32_t j = 4; j < len; j++)
 		p[j] = (uint8_t)(i + j);
-	if (len >= 4)
-		memcpy(p, &i, 4);
+	memcpy(p, &i, 4);
 }
 
 /* Writes Ethernet/IPv4/UDP with payload i; returns the frame length. */
@@ -460,8 +459,9 @@ static int against_kernel_peer(const char *ifname, int port, int n_dgrams, int p
 	fflush(stdout);
 
 	t_case("datagrams from the kernel peer received byte-exact");
-	int rx = 0, bad = 0;
-	uint8_t want[64];
+	int rx = 0, bad = 0, dup = 0;
+	uint8_t exp[1500];
+	uint8_t *seen = calloc((size_t)n_dgrams, 1);
 	t0 = now_ms();
 	while (rx < n_dgrams && now_ms() - t0 < 10000) {
 		int n = io->ops->rx_burst(io, f, 64);
@@ -469,18 +469,20 @@ static int against_kernel_peer(const char *ifname, int port, int n_dgrams, int p
 			const uint8_t *d = f[k].data;
 			struct iphdr *ip = (struct iphdr *)(d + 14);
 			uint32_t plen = f[k].len - 42, idx = 0;
-			if (plen >= 4)
+			if (f[k].len >= 46)
 				memcpy(&idx, d + 42, 4);
-			else
-				idx = (uint32_t)rx;   /* 1..3-byte payloads: only i = 0 has length 1 */
-			uint8_t *exp = malloc(1500);
-			payload_fill(exp, idx);
-			int ok = f[k].len >= 42 && ip->protocol == IPPROTO_UDP &&
-				 plen == payload_len(idx) && !memcmp(d + 42, exp, plen) &&
-				 csum_fold(csum_add(0, ip, 20)) == 0 &&
-				 udp_csum(ip->saddr, ip->daddr, d + 34, (uint16_t)(8 + plen)) == 0xffff;
-			/* A correct checksum sums (with itself) to 0xffff, folded complement 0. */
-			free(exp);
+			if (idx < (uint32_t)n_dgrams)
+				payload_fill(exp, idx);
+			/* A header with a correct checksum sums to 0xffff: its complement is 0. */
+			int ok = f[k].len >= 46 && idx < (uint32_t)n_dgrams &&
+				 ip->protocol == IPPROTO_UDP && plen == payload_len(idx) &&
+				 !memcmp(d + 42, exp, plen) && csum_fold(csum_add(0, ip, 20)) == 0 &&
+				 csum_fold(csum_add(csum_add(0, d + 34, 8 + plen),
+						    (uint8_t[]){ 0, IPPROTO_UDP, (uint8_t)((8 + plen) >> 8),
+								 (uint8_t)(8 + plen) }, 4) +
+					   csum_add(0, &ip->saddr, 8)) == 0;
+			if (ok)
+				seen[idx]++;
 			if (!ok)
 				bad++;
 			rx++;
@@ -491,9 +493,12 @@ static int against_kernel_peer(const char *ifname, int port, int n_dgrams, int p
 			poll(&p, 1, 10);
 		}
 	}
-	(void)want;
+	for (int i = 0; i < n_dgrams; i++)
+		dup += seen[i] != 1;
+	free(seen);
 	CHECK_EQ(rx, n_dgrams);
 	CHECK_EQ(bad, 0);
+	CHECK_EQ(dup, 0);   /* each index exactly once */
 
 	t_case("hand-built datagrams sent to the kernel peer");
 	int sent = 0;
