@@ -34,6 +34,9 @@
 #ifndef XDP_PKT_CONTD
 #define XDP_PKT_CONTD (1 << 0)          /* uapi if_xdp.h, Linux 6.6 */
 #endif
+#ifndef XDP_USE_SG
+#define XDP_USE_SG (1 << 4)             /* uapi if_xdp.h, Linux 6.6 */
+#endif
 #ifndef XDP_MAX_TX_SKB_BUDGET
 #define XDP_MAX_TX_SKB_BUDGET 9         /* uapi if_xdp.h, Linux 6.17 */
 #endif
@@ -518,7 +521,7 @@ int hxs_xsk__open(struct hxs_io **out, const char *ifname, const struct hxs_xsk_
 		.rx_size = ring,
 		.tx_size = ring,
 		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
-		.bind_flags = XDP_USE_NEED_WAKEUP |
+		.bind_flags = XDP_USE_NEED_WAKEUP | (o->use_sg ? XDP_USE_SG : 0) |
 			      (o->mode == HXS_XSK_MODE_COPY ? XDP_COPY :
 			       o->mode == HXS_XSK_MODE_ZEROCOPY ? XDP_ZEROCOPY : 0),
 	};

@@ -18,9 +18,10 @@
  * (HXS_IO_F_ZEROCOPY) and hxs_xsk__mode().
  *
  * Multi-buffer frames (a packet larger than one frame, chained with XDP_PKT_CONTD) are not
- * delivered: without XDP_USE_SG the kernel drops them (rx_dropped), and a chain that shows up
- * anyway is dropped whole and counted in rx_multibuf_dropped. Frames are one buffer each,
- * so the usable MTU is frame_size - headroom - XDP_PACKET_HEADROOM (copy mode).
+ * delivered, since an hxs_frame is one buffer: without XDP_USE_SG the kernel drops them
+ * (rx_dropped); with use_sg they arrive as chains and are dropped whole here and counted in
+ * rx_multibuf_dropped. The largest frame received is frame_size - headroom -
+ * XDP_PACKET_HEADROOM (256) bytes.
  */
 #ifndef HXS_XSK_H
 #define HXS_XSK_H
@@ -49,6 +50,10 @@ struct hxs_xsk_opts {
 	uint32_t tx_budget;         /* XDP_MAX_TX_SKB_BUDGET: copy-mode frames per kick; 0: the
 	                             * ring size where the kernel has the option, else its 32 */
 	int xsks_map_fd;            /* >= 0: put each socket into this XSK map (key = queue id) */
+	int use_sg;                 /* bind with XDP_USE_SG: packets larger than a frame arrive
+	                             * as chains, which this backend drops whole and counts
+	                             * (rx_multibuf_dropped) instead of the kernel dropping them
+	                             * uncounted by kind (rx_dropped) */
 };
 
 #define HXS_XSK_OPTS_DEFAULT { .nqueues = 1, .xsks_map_fd = -1 }
