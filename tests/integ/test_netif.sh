@@ -35,6 +35,24 @@ out=$(ip netns exec "$HNS" $PROBE -i "$HIF")
 check "MTU change is read (1400)" grep -q " mtu 1400 " <<<"$out"
 ip -n "$HNS" link set dev "$HIF" mtu 1500
 
+# Changes while running arrive as notifications: MTU, an address in another subnet (one in
+# the same subnet would be a secondary, deleted with the primary), the first one removed.
+WATCH=$(mktemp)
+ip netns exec "$HNS" $PROBE -i "$HIF" -w 1500 -l 10.77.5.3 -l "$HIP" >"$WATCH" &
+wpid=$!
+sleep 0.5
+ip -n "$HNS" link set dev "$HIF" mtu 1280
+ip -n "$HNS" addr add 10.77.5.3/24 dev "$HIF"
+ip -n "$HNS" addr del "$HIP/24" dev "$HIF"
+wait $wpid
+out=$(cat "$WATCH"); rm -f "$WATCH"
+check "MTU change notified while running (1280)" grep -q "^if $HIF .* mtu 1280 addr 10.77.5.3/24$" <<<"$out"
+check "added address is local" grep -qx "local 10.77.5.3 yes" <<<"$out"
+check "removed address is not local" grep -qx "local $HIP no" <<<"$out"
+ip -n "$HNS" addr add "$HIP/24" dev "$HIF"
+ip -n "$HNS" addr del 10.77.5.3/24 dev "$HIF"
+ip -n "$HNS" link set dev "$HIF" mtu 1500
+
 # 2. Resolution through the kernel, neighbour table empty at first.
 ip -n "$HNS" neigh flush dev "$HIF"
 check "neighbour table has no entry for the peer" [ -z "$(ip -n "$HNS" neigh show "$KIP" dev "$HIF" | grep lladdr)" ]

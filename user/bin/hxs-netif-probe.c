@@ -2,8 +2,10 @@
  * MTU and IPv4 address, the next hop of destinations, and neighbour resolution through the
  * kernel (the same calls the stack makes, so it shows what the stack would see).
  *
- *   hxs-netif-probe -i IFACE [-r DST]... [-n IP]... [-t TIMEOUT_MS]
+ *   hxs-netif-probe -i IFACE [-r DST]... [-n IP]... [-t TIMEOUT_MS] [-w WATCH_MS] [-l IP]...
  *
+ * -w follows the kernel's notifications for WATCH_MS first (then prints the interface again:
+ * a changed MTU, MAC or address shows there); -l asks whether IP is a local address.
  * main() -> hxs_netif__open() -> print_if()
  *        -> hxs_netif__route() for each -r
  *        -> resolve(): hxs_neigh__resolve(), then poll(nl_fd) + hxs_netif__poll() until the
@@ -13,6 +15,7 @@
  *   if NAME index N mac M mtu N addr A/P
  *   route DST via NEXTHOP         | route DST error ENETUNREACH
  *   neigh IP resolved MAC cache|event MS   | neigh IP failed cache|event MS | neigh IP timeout MS
+ *   local IP yes|no
  * Exit status 0 when every request got an answer (a FAILED neighbour is an answer), 1 otherwise.
  */
 #include <arpa/inet.h>
@@ -104,20 +107,31 @@ static int resolve(struct hxs_netif *nif, uint32_t ip, int timeout_ms)
 	return 1;
 }
 
+static void print_if(const struct hxs_netif *nif)
+{
+	char a[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &nif->addr, a, sizeof(a));
+	printf("if %s index %d", nif->name, nif->ifindex);
+	print_mac(" mac ", nif->mac, "");
+	printf(" mtu %u addr %s/%u\n", nif->mtu, a, nif->prefix_len);
+}
+
 static int usage(void)
 {
-	fprintf(stderr, "usage: hxs-netif-probe -i IFACE [-r DST]... [-n IP]... [-t TIMEOUT_MS]\n");
+	fprintf(stderr, "usage: hxs-netif-probe -i IFACE [-r DST]... [-n IP]... [-t TIMEOUT_MS] "
+			"[-w WATCH_MS] [-l IP]...\n");
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
 	const char *ifname = NULL;
-	uint32_t routes[MAX_REQ], neighs[MAX_REQ];
-	int nr = 0, nn = 0, timeout_ms = 5000, c, bad = 0;
+	uint32_t routes[MAX_REQ], neighs[MAX_REQ], locals[MAX_REQ];
+	int nr = 0, nn = 0, nl = 0, timeout_ms = 5000, watch_ms = 0, c, bad = 0;
 	struct hxs_netif *nif;
 
-	while ((c = getopt(argc, argv, "i:r:n:t:h")) != -1) {
+	while ((c = getopt(argc, argv, "i:r:n:t:w:l:h")) != -1) {
 		uint32_t *dst = c == 'r' ? &routes[nr] : &neighs[nn];
 		switch (c) {
 		case 'i':
@@ -132,6 +146,14 @@ int main(int argc, char **argv)
 		case 't':
 			timeout_ms = atoi(optarg);
 			break;
+		case 'w':
+			watch_ms = atoi(optarg);
+			break;
+		case 'l':
+			if (nl >= MAX_REQ || inet_pton(AF_INET, optarg, &locals[nl]) != 1)
+				return usage();
+			nl++;
+			break;
 		default:
 			return usage();
 		}
@@ -144,10 +166,21 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
-	inet_ntop(AF_INET, &nif->addr, a, sizeof(a));
-	printf("if %s index %d", nif->name, nif->ifindex);
-	print_mac(" mac ", nif->mac, "");
-	printf(" mtu %u addr %s/%u\n", nif->mtu, a, nif->prefix_len);
+	print_if(nif);
+	if (watch_ms > 0) {
+		struct timespec t0;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		while (ms_since(&t0) < watch_ms) {
+			struct pollfd pfd = { .fd = nif->nl_fd, .events = POLLIN };
+			poll(&pfd, 1, 50);
+			hxs_netif__poll(nif, NULL, NULL);
+		}
+		print_if(nif);
+	}
+	for (int i = 0; i < nl; i++) {
+		inet_ntop(AF_INET, &locals[i], a, sizeof(a));
+		printf("local %s %s\n", a, hxs_netif__is_local(nif, locals[i]) ? "yes" : "no");
+	}
 	for (int i = 0; i < nr; i++) {
 		uint32_t nh;
 		inet_ntop(AF_INET, &routes[i], a, sizeof(a));
