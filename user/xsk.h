@@ -12,6 +12,13 @@
  * queue may be sent on any queue (HXS_IO_F_RX_TO_TX). The backend is single-threaded: one
  * thread serves every queue of an hxs_io.
  *
+ * hxs_frame.queue is an index into this hxs_io's queues (0..nqueues-1), not a queue id: RX
+ * sets it to the queue the frame came in on; TX sends on it (out of range: index 0).
+ * tx_submit() accepts a prefix of its array (the TX ring may be full even after one kick):
+ * the frames past the returned count stay the caller's (tx_free or submit them later).
+ * flush() returns 0 or a negative errno from sendto() other than EAGAIN/EBUSY/ENOBUFS/
+ * ENETDOWN (those leave the frames queued for the next flush).
+ *
  * Copy or zero-copy: HXS_XSK_MODE_AUTO lets the kernel choose (zero-copy when the driver
  * can); ZEROCOPY fails (-EOPNOTSUPP from the kernel) rather than fall back; COPY forces copy.
  * What the sockets got is read back (XDP_OPTIONS) and reported in io->flags
