@@ -63,6 +63,17 @@ check "kernel now holds the entry with the peer's MAC ($kern)" grep -q "lladdr $
 out=$(ip netns exec "$HNS" $PROBE -i "$HIF" -n "$KIP")
 check "second lookup answers from the kernel's table" grep -qx "neigh $KIP resolved $KMAC cache [0-9.]*" <<<"$out"
 
+# A STALE entry (hxs's own traffic never confirms it) is used, and poked so the kernel
+# re-probes it: it leaves STALE.
+ip netns exec "$HNS" sysctl -qw net.ipv4.neigh.$HIF.delay_first_probe_time=0
+ip -n "$HNS" neigh replace "$KIP" lladdr "$KMAC" nud stale dev "$HIF"
+check "entry set STALE" grep -q STALE <<<"$(ip -n "$HNS" neigh show "$KIP" dev "$HIF")"
+out=$(ip netns exec "$HNS" $PROBE -i "$HIF" -n "$KIP" -n "$KIP")
+check "STALE entry's MAC is used" [ "$(grep -c "neigh $KIP resolved $KMAC cache" <<<"$out")" = 2 ]
+sleep 0.3
+kern=$(ip -n "$HNS" neigh show "$KIP" dev "$HIF")
+check "kernel re-probed it (now: $kern)" grep -qE "lladdr $KMAC (REACHABLE|DELAY|PROBE)" <<<"$kern"
+
 # 3. An unused address inside our subnet fails within the shortened timeout.
 out=$(ip netns exec "$HNS" $PROBE -i "$HIF" -n 10.77.0.77 -t 3000)
 ms=$(awk '/failed event/ {print int($5)}' <<<"$out")
