@@ -36,7 +36,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#pragma GCC diagnostic ignored "-Wformat-zero-length"
 #include "check.h"
 #include "netif.h"
 #include "xdp_ctl.h"

@@ -8,7 +8,6 @@
 #include <linux/rtnetlink.h>
 #include <string.h>
 
-#pragma GCC diagnostic ignored "-Wformat-zero-length"
 #include "check.h"
 #include "netif_msg.h"
 
