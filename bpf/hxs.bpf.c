@@ -1,9 +1,9 @@
 /* hxs.bpf.c - the XDP program: parse every frame, steer the flows hxs owns to the AF_XDP
  * socket of the receive queue, give everything else to the kernel.
  *
- * hxs_xdp() -> parse_l2() -> parse_ipv4() | parse_ipv6()     (parse.h)
- *           -> steer_l4() -> owned() -> redirect()          (here)
- *           -> later_fragment()
+ * hxs_xdp() | hxs_xdp_frags() -> hxs_rx() -> parse_l2() -> parse_ipv4() | parse_ipv6()     (parse.h)
+ *     -> steer_l4() -> owned() -> redirect()          (here)
+ *     -> later_fragment()
  *
  * Verdicts: owned and well-formed -> XDP_REDIRECT into hxs_xsks[rx queue]; owned but the
  * queue has no socket -> XDP_PASS (NoSocket); owned but malformed, or a fragment of an owned
@@ -96,30 +96,32 @@ static __always_inline int drop(__u32 why)
 	return XDP_DROP;
 }
 
+/* A bind entry steers UDP always, TCP only when it is a listener. */
+static __always_inline int bind_steers(const struct hxs_bind_val *v, __u8 proto)
+{
+	return v && (proto == IPPROTO_UDP || (v->flags & HXS_BIND_F_LISTEN));
+}
+
 /* Does hxs own this frame? Connection 4-tuple, then the exact local address, then the
- * family's wildcard. A TCP bind only counts when it is a listener. */
-static __always_inline int owned(const struct hxs_conn_key *k)
+ * family's wildcard (as the kernel's lookup falls back from a bound-only socket on the
+ * exact address to a wildcard listener). */
+static __always_inline int owned(const struct hxs_conn_key *k, int v4)
 {
 	struct hxs_bind_key b = {};
-	struct hxs_bind_val *v;
 
 	if (bpf_map_lookup_elem(&hxs_conns, k))
 		return 1;
 	__builtin_memcpy(b.addr, k->laddr, 16);
 	b.port = k->lport;
 	b.proto = k->proto;
-	v = bpf_map_lookup_elem(&hxs_binds, &b);
-	if (!v) {
-		/* keep the ::ffff: prefix of an IPv4 address, clear the rest */
-		if (k->laddr[10] == 0xff && k->laddr[11] == 0xff && !k->laddr[0] && !k->laddr[8])
-			__builtin_memset(b.addr + 12, 0, 4);
-		else
-			__builtin_memset(b.addr, 0, 16);
-		v = bpf_map_lookup_elem(&hxs_binds, &b);
-	}
-	if (!v)
-		return 0;
-	return k->proto == IPPROTO_UDP || (v->flags & HXS_BIND_F_LISTEN);
+	if (bind_steers(bpf_map_lookup_elem(&hxs_binds, &b), k->proto))
+		return 1;
+	/* IPv4 wildcard ::ffff:0.0.0.0 keeps the prefix; IPv6 wildcard is :: */
+	if (v4)
+		__builtin_memset(b.addr + 12, 0, 4);
+	else
+		__builtin_memset(b.addr, 0, 16);
+	return bind_steers(bpf_map_lookup_elem(&hxs_binds, &b), k->proto);
 }
 
 static __always_inline void frag_key(struct hxs_frag_key *f, const struct hxs_pkt *pkt)
@@ -206,7 +208,7 @@ static __always_inline int steer_l4(struct xdp_md *ctx, struct cursor *c, struct
 			return pass(HXS_XDP_IN_TRUNCATED);
 		pkt->key.lport = th->dest;
 		pkt->key.rport = th->source;
-		if (!owned(&pkt->key))
+		if (!owned(&pkt->key, pkt->v4))
 			return pass(HXS_XDP_PASSED);
 		if (pkt->frag == FRAG_FIRST)
 			return first_fragment(pkt);
@@ -217,19 +219,19 @@ static __always_inline int steer_l4(struct xdp_md *ctx, struct cursor *c, struct
 		return pass(HXS_XDP_IN_TRUNCATED);
 	pkt->key.lport = uh->dest;
 	pkt->key.rport = uh->source;
-	if (!owned(&pkt->key))
+	if (!owned(&pkt->key, pkt->v4))
 		return pass(HXS_XDP_PASSED);
 	if (pkt->frag == FRAG_FIRST)
 		return first_fragment(pkt);
 	return steer_udp(ctx, uh, pkt->l4_len);
 }
 
-SEC("xdp")
-int hxs_xdp(struct xdp_md *ctx)
+static __always_inline int hxs_rx(struct xdp_md *ctx)
 {
 	struct cursor c = {
 		.pos = (void *)(long)ctx->data,
 		.end = (void *)(long)ctx->data_end,
+		.frame_len = (__u32)bpf_xdp_get_buff_len(ctx),
 	};
 	struct hxs_pkt pkt = {};
 	enum parse_rc rc;
@@ -264,6 +266,23 @@ int hxs_xdp(struct xdp_md *ctx)
 	if (pkt.frag == FRAG_LATER)
 		return later_fragment(&pkt);
 	return steer_l4(ctx, &c, &pkt);
+}
+
+/* The program. Plain XDP: what `ip link ... xdp obj hxs.bpf.o sec xdp` and libxdp load. */
+SEC("xdp")
+int hxs_xdp(struct xdp_md *ctx)
+{
+	return hxs_rx(ctx);
+}
+
+/* The same, multi-buffer aware (BPF_F_XDP_HAS_FRAGS): veth refuses a plain XDP program when
+ * the peer's MTU is above about 3500 ("Peer MTU is too large to set XDP"); this one attaches
+ * at jumbo MTUs (`ip link ... sec xdp.frags`, or hxs_xdp_opts.frags). Headers must be in the
+ * first buffer; lengths are checked against the whole frame. */
+SEC("xdp.frags")
+int hxs_xdp_frags(struct xdp_md *ctx)
+{
+	return hxs_rx(ctx);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -25,6 +25,9 @@
 struct cursor {
 	void *pos;
 	void *end;          /* data_end: kept as the verifier's packet end, never recomputed */
+	__u32 off;          /* offset of pos from the frame start */
+	__u32 frame_len;    /* whole frame incl. fragments of a multi-buffer frame (xdp.frags);
+	                     * headers must sit in the first buffer, lengths may go beyond it */
 };
 
 /* 802.1Q / 802.1ad tag as it follows the MAC addresses (not in the UAPI headers). */
@@ -60,6 +63,7 @@ struct hxs_pkt {
 	__be32 frag_id;     /* IP identification, valid when frag != FRAG_NONE */
 	__u8   frag;        /* FRAG_* */
 	__u8   vlan;        /* 1: the frame carried a tag */
+	__u8   v4;          /* 1: IPv4 (addresses are ::ffff:a.b.c.d) */
 };
 
 #define NEXTHDR_HOP      0
@@ -68,6 +72,14 @@ struct hxs_pkt {
 #define NEXTHDR_DEST     60
 #define IPV6_MAX_EXT     6      /* extension headers walked before giving the frame to the kernel */
 
+/* Bytes of the frame from offset off to its end, across all buffers. Kept as scalar
+ * arithmetic on offsets: computing it from packet pointers made clang emit pointer math the
+ * verifier rejects ("math between pkt pointer and register with unbounded min value"). */
+static __always_inline __u32 cur_left(const struct cursor *c, __u32 off)
+{
+	return c->frame_len - off;
+}
+
 static __always_inline void *cur_pull(struct cursor *c, __u32 len)
 {
 	void *p = c->pos;
@@ -75,6 +87,7 @@ static __always_inline void *cur_pull(struct cursor *c, __u32 len)
 	if (p + len > c->end)
 		return NULL;
 	c->pos = p + len;
+	c->off += len;
 	return p;
 }
 
@@ -85,6 +98,12 @@ static __always_inline void addr_v4mapped(__u8 *dst, __be32 a)
 	dst[10] = 0xff;
 	dst[11] = 0xff;
 	__builtin_memcpy(dst + 12, &a, 4);
+}
+
+static __always_inline int addr_is_v4mapped(const struct in6_addr *a)
+{
+	return !a->in6_u.u6_addr32[0] && !a->in6_u.u6_addr32[1] &&
+	       a->in6_u.u6_addr32[2] == bpf_htonl(0xffff);
 }
 
 /* Ethernet and at most one 802.1Q/802.1ad tag. Returns the ethertype in *proto. */
@@ -112,8 +131,8 @@ static __always_inline enum parse_rc parse_l2(struct cursor *c, struct hxs_pkt *
  * verifies it for steered frames, the kernel for the rest). */
 static __always_inline enum parse_rc parse_ipv4(struct cursor *c, struct hxs_pkt *pkt)
 {
+	__u32 l3_off = c->off, hlen, tot;
 	struct iphdr *iph = cur_pull(c, sizeof(*iph));
-	__u32 hlen, tot;
 	__u16 frag;
 
 	if (!iph)
@@ -128,10 +147,11 @@ static __always_inline enum parse_rc parse_ipv4(struct cursor *c, struct hxs_pkt
 	if (tot < hlen)
 		return P_HDRERR;
 	/* "total length > frame" is the kernel's InTruncatedPkts; bytes after tot are padding. */
-	if ((void *)iph + tot > c->end)
+	if (tot > cur_left(c, l3_off))
 		return P_TRUNC;
 	pkt->l4_len = tot - hlen;
 
+	pkt->v4 = 1;
 	addr_v4mapped(pkt->key.laddr, iph->daddr);
 	addr_v4mapped(pkt->key.raddr, iph->saddr);
 	pkt->key.proto = iph->protocol;
@@ -165,8 +185,13 @@ static __always_inline enum parse_rc parse_ipv6(struct cursor *c, struct hxs_pkt
 	/* 0 is a jumbogram or an empty payload: nothing hxs serves either way. */
 	if (plen == 0)
 		return P_NOT_L4;
-	if ((void *)(ip6 + 1) + plen > c->end)
+	if (plen > cur_left(c, c->off))
 		return P_TRUNC;
+	/* RFC 4291 section 2.5.5.2: IPv4-mapped addresses "represent the addresses of IPv4
+	 * nodes"; they never appear on the wire, and here they would match IPv4 entries (the
+	 * maps share one key space). */
+	if (addr_is_v4mapped(&ip6->daddr) || addr_is_v4mapped(&ip6->saddr))
+		return P_HDRERR;
 	__builtin_memcpy(pkt->key.laddr, &ip6->daddr, 16);
 	__builtin_memcpy(pkt->key.raddr, &ip6->saddr, 16);
 	nh = ip6->nexthdr;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -40,6 +41,7 @@ struct hxs_xdp {
 	bool raw_single;            /* SINGLE through bpf_xdp_attach() ourselves */
 	int prog_fd;                /* adopted: our dup; else the skeleton's */
 	__u32 prog_id;
+	char prog_name[BPF_OBJ_NAME_LEN];
 	int map_fd[M_NR];
 	bool own_fds;               /* adopted: prog_fd and map_fd[] are ours to close */
 	char desc[320];
@@ -96,9 +98,20 @@ static __u64 proc_start(__u32 pid)
 	return start;
 }
 
+static __u32 pidns_ino(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/pid", &st) ? 0 : (__u32)st.st_ino;
+}
+
+/* A program attached through libxdp is stale when its owner is gone. The owner's pid only
+ * means something in its own pid namespace: from another one, assume it lives. */
 static bool owner_alive(const struct hxs_xdp_cfg *cfg)
 {
-	return cfg->owner_pid && proc_start(cfg->owner_pid) == cfg->owner_start;
+	if (!cfg->owner_pid || cfg->owner_pidns != pidns_ino())
+		return true;
+	return proc_start(cfg->owner_pid) == cfg->owner_start;
 }
 
 /* Map fds of prog_fd's maps by name into fds[] (-1 where absent); cfg from its .rodata. */
@@ -168,8 +181,15 @@ static void found_release(struct found *f)
 	memset(f, 0, sizeof(*f));
 }
 
-/* Looks for a program named HXS_PROG_NAME on ifindex, alone or in a libxdp dispatcher.
+/* Looks for a program named HXS_PROG_NAME(_FRAGS) on ifindex, alone or in a libxdp dispatcher.
  * Returns 1 (found, f filled), 0 (none) or -errno. */
+static bool is_hxs(const struct xdp_program *p)
+{
+	const char *name = xdp_program__name(p);
+
+	return !strcmp(name, HXS_PROG_NAME) || !strcmp(name, HXS_PROG_NAME_FRAGS);
+}
+
 static int find_hxs(int ifindex, struct found *f)
 {
 	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
@@ -184,11 +204,11 @@ static int find_hxs(int ifindex, struct found *f)
 		return 0;
 	if (xdp_multiprog__is_legacy(mp)) {
 		p = xdp_multiprog__main_prog(mp);
-		if (p && strcmp(xdp_program__name(p), HXS_PROG_NAME))
+		if (p && !is_hxs(p))
 			p = NULL;
 	} else {
 		for (p = xdp_multiprog__next_prog(NULL, mp); p; p = xdp_multiprog__next_prog(p, mp))
-			if (!strcmp(xdp_program__name(p), HXS_PROG_NAME))
+			if (is_hxs(p))
 				break;
 	}
 	if (!p) {
@@ -232,8 +252,11 @@ static struct hxs *open_skel(const struct hxs_xdp_opts *o, bool owned)
 	if (owned) {
 		cfg.owner_pid = (__u32)getpid();
 		cfg.owner_start = proc_start(cfg.owner_pid);
+		cfg.owner_pidns = pidns_ino();
 	}
 	memcpy((void *)&skel->rodata->hxs_cfg, &cfg, sizeof(cfg));
+	/* load only the variant we attach */
+	bpf_program__set_autoload(o->frags ? skel->progs.hxs_xdp : skel->progs.hxs_xdp_frags, false);
 	bpf_object__for_each_map(m, skel->obj)
 		bpf_map__set_pin_path(m, NULL);
 	return skel;
@@ -251,9 +274,13 @@ static void take_skel_fds(struct hxs_xdp *x)
 
 	for (int k = 0; k < M_NR; k++)
 		x->map_fd[k] = bpf_map__fd(maps[k]);
-	x->prog_fd = bpf_program__fd(x->skel->progs.hxs_xdp);
-	if (!bpf_obj_get_info_by_fd(x->prog_fd, &info, &len))
+	x->prog_fd = bpf_program__fd(bpf_program__autoload(x->skel->progs.hxs_xdp)
+					     ? x->skel->progs.hxs_xdp
+					     : x->skel->progs.hxs_xdp_frags);
+	if (!bpf_obj_get_info_by_fd(x->prog_fd, &info, &len)) {
 		x->prog_id = info.id;
+		snprintf(x->prog_name, sizeof(x->prog_name), "%s", info.name);
+	}
 }
 
 static int adopt(struct hxs_xdp *x, struct found *f)
@@ -265,13 +292,14 @@ static int adopt(struct hxs_xdp *x, struct found *f)
 		return -errno;
 	x->own_fds = true;
 	x->prog_id = xdp_program__id(f->prog);
+	snprintf(x->prog_name, sizeof(x->prog_name), "%s", xdp_program__name(f->prog));
 	x->mode = xdp_multiprog__attach_mode(f->mp);
 	err = read_prog_maps(x->prog_fd, x->map_fd, &f->cfg, &f->has_cfg);
 	for (int k = 0; k < M_NR; k++)
 		if (x->map_fd[k] < 0)
 			return err ? err : -ENOENT;     /* an older hxs without a map we need */
 	x->how = HXS_XDP_ADOPTED;
-	snprintf(x->desc, sizeof(x->desc), "%s id %u on %s: adopted (%s, %s mode)", HXS_PROG_NAME,
+	snprintf(x->desc, sizeof(x->desc), "%s id %u on %s: adopted (%s, %s mode)", x->prog_name,
 		 x->prog_id, x->ifname,
 		 f->cfg.owner_pid ? "attached by another hxs process" : "attached by an operator",
 		 mode_name(x->mode));
@@ -313,7 +341,7 @@ static int attach(struct hxs_xdp *x, const struct hxs_xdp_opts *o)
 	x->skel = open_skel(o, true);
 	if (!x->skel)
 		return -errno;
-	x->xprog = xdp_program__from_bpf_obj(x->skel->obj, "xdp");
+	x->xprog = xdp_program__from_bpf_obj(x->skel->obj, o->frags ? "xdp.frags" : "xdp");
 	err = libxdp_get_error(x->xprog);
 	if (err) {
 		x->xprog = NULL;
@@ -333,7 +361,7 @@ static int attach(struct hxs_xdp *x, const struct hxs_xdp_opts *o)
 		x->how = HXS_XDP_SINGLE;
 		snprintf(x->desc, sizeof(x->desc),
 			 "%s id %u on %s: attached alone (libxdp dispatcher refused: %s), %s mode",
-			 HXS_PROG_NAME, x->prog_id, x->ifname, why, mode_name(x->mode));
+			 x->prog_name, x->prog_id, x->ifname, why, mode_name(x->mode));
 		return 0;
 	}
 	take_skel_fds(x);
@@ -346,7 +374,7 @@ static int attach(struct hxs_xdp *x, const struct hxs_xdp_opts *o)
 		xdp_multiprog__close(mp);
 	}
 	snprintf(x->desc, sizeof(x->desc), "%s id %u on %s: attached via libxdp %s, %s mode",
-		 HXS_PROG_NAME, x->prog_id, x->ifname,
+		 x->prog_name, x->prog_id, x->ifname,
 		 x->how == HXS_XDP_DISPATCHER ? "dispatcher" : "as a single program",
 		 mode_name(x->mode));
 	return 0;
@@ -378,7 +406,7 @@ int hxs_xdp__open(struct hxs_xdp **out, const char *ifname, const struct hxs_xdp
 			goto err_close;
 		take_skel_fds(x);
 		x->how = HXS_XDP_LOADED;
-		snprintf(x->desc, sizeof(x->desc), "%s id %u: loaded, not attached", HXS_PROG_NAME,
+		snprintf(x->desc, sizeof(x->desc), "%s id %u: loaded, not attached", x->prog_name,
 			 x->prog_id);
 		*out = x;
 		return 0;
@@ -395,7 +423,7 @@ int hxs_xdp__open(struct hxs_xdp **out, const char *ifname, const struct hxs_xdp
 		goto err_free;
 	if (err == 1 && f.has_cfg && f.cfg.owner_pid && !owner_alive(&f.cfg)) {
 		say(o->verbose, "%s: removing stale %s id %u (owner pid %u is gone)\n", ifname,
-		    HXS_PROG_NAME, xdp_program__id(f.prog), f.cfg.owner_pid);
+		    xdp_program__name(f.prog), xdp_program__id(f.prog), f.cfg.owner_pid);
 		err = remove_found(x, &f);
 		found_release(&f);
 		if (err)

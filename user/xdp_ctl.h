@@ -10,9 +10,11 @@
  *     program alone): no pins at all. The maps are found through the program
  *     (interface -> prog -> map ids), which works in any namespace and cannot collide with
  *     another namespace's or another interface's pins.
- * A program attached through libxdp records its owner (pid and start time) in its read-only
- * config; a later hxs_xdp__open() that finds it with its owner gone (the process was killed)
- * detaches it and attaches afresh ("stale recovery").
+ * A program attached through libxdp records its owner (pid, start time, pid namespace) in its
+ * read-only config; a later hxs_xdp__open() in the same pid namespace that finds it with its
+ * owner gone (the process was killed) detaches it and attaches afresh ("stale recovery").
+ * One hxs process per interface: an adopter shares the maps (and the XSK map) with whoever
+ * attached the program, and removes the entries it added itself before hxs_xdp__close().
  *
  * Addresses are 16 bytes, IPv4 as ::ffff:a.b.c.d (hxs_addr_v4()); ports network order.
  * Every function returns 0 (or a count/fd) on success, -errno on failure.
@@ -41,6 +43,11 @@ struct hxs_xdp_opts {
 	                             * NATIVE/SKB: attach in that mode (-EEXIST if a live hxs
 	                             * program is there); EXISTING: adopt only (-ENOENT) */
 	bool no_ipv6;               /* our program passes every IPv6 frame to the kernel */
+	bool frags;                 /* load ours multi-buffer aware (BPF_F_XDP_HAS_FRAGS): needed
+	                             * to attach on a veth whose peer MTU is above ~3500 (jumbo);
+	                             * headers must fit the first buffer, lengths are checked
+	                             * against the whole frame. `ip link ... sec xdp` loads it
+	                             * without the flag. */
 	bool verbose;               /* say on stderr what was found, replaced, attached */
 };
 

@@ -21,7 +21,8 @@
 #define HXS_MAP_CONNS  "hxs_conns"
 #define HXS_MAP_STATS  "hxs_stats"
 #define HXS_MAP_FRAGS  "hxs_frags"
-#define HXS_PROG_NAME  "hxs_xdp"
+#define HXS_PROG_NAME  "hxs_xdp"         /* section "xdp" */
+#define HXS_PROG_NAME_FRAGS "hxs_xdp_frags" /* section "xdp.frags": the same, multi-buffer */
 
 /* A local (addr, port, proto) that hxs owns: a TCP listener or a bound UDP socket.
  * The program looks up the exact address first, then the wildcard of the frame's family:
@@ -78,7 +79,8 @@ struct hxs_xdp_cfg {
 	__u32 flags;        /* HXS_XDP_CFG_F_* */
 	__u32 owner_pid;    /* 0: attached by an operator (ip link); else the hxs process that
 	                     * attached it through libxdp, in that process's pid namespace */
-	__u32 pad;
+	__u32 owner_pidns;  /* inode of that pid namespace: a process in another one cannot
+	                     * tell whether the owner lives, so it never removes the program */
 	__u64 owner_start;  /* owner's start time (field 22 of /proc/PID/stat, clock ticks), so a
 	                     * reused PID is not mistaken for a live owner */
 };
@@ -96,7 +98,8 @@ enum hxs_xdp_stat {
 	                            * incl. options and extension headers, TCP/UDP fixed header)
 	                            * or before the IP total/payload length: passed */
 	HXS_XDP_IN_HDR_ERRORS,     /* bad IPv4/IPv6 header: version, IHL < 5, total length <
-	                            * header length: passed (the kernel counts and drops it) */
+	                            * header length, IPv4-mapped IPv6 address: passed (the
+	                            * kernel judges it) */
 	HXS_XDP_TCP_HDR_ERRORS,    /* TCP data offset < 5 or past the segment, owned flows: dropped */
 	HXS_XDP_UDP_HDR_ERRORS,    /* UDP length < 8 or past the datagram, owned flows: dropped */
 	HXS_XDP_FRAG_DROPS,        /* IP fragments of owned flows (hxs does not reassemble): dropped */

@@ -1,10 +1,11 @@
 /* hxs-xdp - attach, inspect and count the hxs XDP program from the command line.
  *
- *   hxs-xdp attach -i IF [--native|--skb] [--no-ipv6] [--listen PORT]...
+ *   hxs-xdp attach -i IF [--native|--skb] [--no-ipv6] [--frags] [--listen PORT]...
  *       attach (or adopt) and hold it until SIGINT/SIGTERM, then detach what was attached;
  *       --listen PORT adds a TCP listener entry for the wildcard IPv4 address (no socket
- *       behind it: such frames count as XdpNoSocket and go to the kernel)
+ *       behind it: such frames count as XdpNoSocket and go to the kernel), removed at exit
  *   hxs-xdp status -i IF       adopt the program on IF, print how it got there and its counters
+ *                              (like any open, it first removes a stale program: see xdp_ctl.h)
  *   hxs-xdp stats --pin FILE   print the counters of a pinned hxs_stats map (ip link path)
  *
  * main() -> cmd_attach() | cmd_status() | cmd_stats() -> hxs_xdp__*() (user/xdp_ctl.c)
@@ -36,7 +37,7 @@ static void print_stats(const __u64 *v)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: hxs-xdp attach -i IF [--native|--skb] [--no-ipv6] [--listen PORT]...\n"
+	fprintf(stderr, "usage: hxs-xdp attach -i IF [--native|--skb] [--no-ipv6] [--frags] [--listen PORT]...\n"
 			"       hxs-xdp status -i IF\n"
 			"       hxs-xdp stats --pin FILE\n");
 	return 2;
@@ -62,12 +63,20 @@ static int cmd_attach(const char *ifname, struct hxs_xdp_opts *o, const int *por
 			return 1;
 		}
 	}
+	sigset_t block, old;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &old);   /* no signal lost between test and wait */
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	printf("%s\n", hxs_xdp__describe(x));
 	fflush(stdout);
 	while (!stop)
-		pause();
+		sigsuspend(&old);
+	for (int i = 0; i < nports; i++)
+		hxs_xdp__bind_del(x, any, htons((__u16)ports[i]), IPPROTO_TCP);
 	hxs_xdp__close(x);
 	return 0;
 }
@@ -132,6 +141,8 @@ int main(int argc, char **argv)
 			o.attach = HXS_ATTACH_SKB;
 		else if (!strcmp(argv[i], "--no-ipv6"))
 			o.no_ipv6 = true;
+		else if (!strcmp(argv[i], "--frags"))
+			o.frags = true;
 		else
 			return usage();
 	}
