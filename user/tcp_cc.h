@@ -7,6 +7,9 @@
  *   core                         algorithm
  *   ACK advances snd_una    ->   on_ack(cc, acked_bytes, rtt_us or 0, now)   (not in recovery)
  *   loss detected (3 dupacks / SACK) -> on_loss(cc, now)       sets ssthresh, cwnd
+ *        on_loss sets ssthresh and cwnd = ssthresh and nothing else: the RFC 6582 §3.2
+ *        "ssthresh + 3*SMSS" and per-dupack inflation, or RFC 6675 pipe, are the core's.
+ *        cc->flight must be current before on_loss / on_rto (both use FlightSize).
  *   recovery ends           ->   on_recovery_exit(cc, now)
  *   RTO fires               ->   on_rto(cc, now)                 ssthresh, cwnd = 1 MSS (RFC 5681 §3.1)
  *   idle restart (RFC 5681 §4.1) is the core's: cwnd = min(cwnd, IW).
@@ -35,7 +38,8 @@ struct hxs_cubic {                  /* RFC 9438 state */
 	uint32_t w_est;             /* Reno-friendly estimate (§4.3), bytes */
 	uint32_t cwnd_prior;        /* cwnd at the last congestion event */
 	uint32_t min_rtt_us;
-	uint32_t ack_acc;           /* bytes acked not yet turned into cwnd growth */
+	uint32_t ack_acc;           /* remainder of the W_est growth division (§4.3) */
+	uint32_t srtt_us;           /* smoothed RTT from on_ack samples, for W_cubic(t+RTT) (§4.2) */
 };
 
 struct hxs_cc {
@@ -56,5 +60,16 @@ extern const struct hxs_cc_ops hxs_cc_cubic;
 const struct hxs_cc_ops *hxs_cc_find(const char *name);
 /* Initial window, RFC 6928: min(10*MSS, max(2*MSS, 14600)). */
 uint32_t hxs_cc_initial_window(uint32_t mss);
+
+/* Helpers the algorithms share (tcp_cc.c). */
+#define HXS_CC_MAX_CWND (1u << 30)          /* cwnd never grows past 1 GiB */
+/* RFC 5681 §3.1 slow start with RFC 3465 ABC, L = 2*SMSS: cwnd += min(acked, 2*SMSS). */
+void hxs_cc_slow_start(struct hxs_cc *cc, uint32_t acked);
+/* RFC 5681 §3.1 congestion avoidance by byte counting (RFC 3465 §2.1): +SMSS per cwnd acked. */
+void hxs_cc_reno_ca(struct hxs_cc *cc, uint32_t acked);
+/* RFC 5681 §3.1 eq. (4): max(FlightSize / 2, 2*SMSS). */
+uint32_t hxs_cc_reno_ssthresh(const struct hxs_cc *cc);
+/* Sets cc->ops and calls its init (cwnd = IW, ssthresh = UINT32_MAX); mss must be set. */
+void hxs_cc__init(struct hxs_cc *cc, const struct hxs_cc_ops *ops, uint64_t now);
 
 #endif

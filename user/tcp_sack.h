@@ -38,7 +38,7 @@ int hxs_sack__all(const struct hxs_sack_board *b, uint32_t seq, uint32_t len);
 uint32_t hxs_sack__bytes_above(const struct hxs_sack_board *b, uint32_t seq);
 /* RFC 6675 §4 IsLost(seq) with DupThresh and SMSS given. */
 int hxs_sack__is_lost(const struct hxs_sack_board *b, uint32_t seq, uint32_t smss, uint32_t dupthresh);
-/* First hole at or after seq below high_sacked: sets *hole_start/*hole_len, returns 1; 0 if none. */
+/* First hole at or after seq below high_sacked: sets *hole_start and *hole_len, returns 1; 0 if none. */
 int hxs_sack__next_hole(const struct hxs_sack_board *b, uint32_t seq, uint32_t *hole_start, uint32_t *hole_len);
 
 #endif

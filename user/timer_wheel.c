@@ -13,6 +13,9 @@
  * level-0 slots fire at their exact tick. So every timer ends on level 0 and fires at tick e:
  * at most one tick (64 us) after its deadline, whatever level it started on.
  *
+ * A callback that re-arms its own timer at or before `now` fires again in the same run(),
+ * as the contract (fire every timer due at or before now) requires: re-arm into the future.
+ *
  * now_tick is the last tick processed: every timer with e <= now_tick has fired, except those
  * armed since with a deadline already past, which wait in level-0 slot now_tick & 63 (no
  * future timer maps there: level 0 holds e in [now_tick + 1, now_tick + 63]) and fire at the

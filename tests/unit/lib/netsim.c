@@ -4,6 +4,10 @@
  *                 -> dup roll -> reorder roll -> heap_push(deliver time, seq)
  *   netsim_deliver() -> heap_pop() while top <= now -> cb() -> free frame
  *
+ * cb() gets the caller's `now` (not the frame's due time) so the stack's clock never runs
+ * backwards; drive with now = netsim_next() to deliver every frame at its exact time.
+ * Counters: sent + duplicated = delivered + lost + queue_drops + in_flight, per direction.
+ *
  * Determinism: each direction draws from its own xoshiro256** stream seeded by splitmix64
  * from (seed, direction); pending frames sit in a binary min-heap keyed by (deliver time,
  * sequence number), so frames due at the same time come out in the order they were queued.
