@@ -117,12 +117,15 @@ void hxs_sock__free(struct hxs_sock *sk);
 /* Socket behind fd, or NULL. */
 struct hxs_sock *hxs_sock__get(struct hxs_stack *st, int fd);
 
-/* Port ownership. addr/port in network order; port 0 picks an ephemeral port (RFC 6056).
+/* Port ownership. addr/port in network order; port 0 picks an ephemeral port (hxs_sock__bind_ephemeral).
  * Checks conflicts like the kernel (same port, same or wildcard address, unless both sides
  * set SO_REUSEADDR), reserves the port with a kernel socket of the same protocol (not on the
  * in-memory link), and installs the XDP program's bind entry. -EADDRINUSE, -EINVAL (already
  * bound), -EADDRNOTAVAIL (not our address). */
 int hxs_sock__bind_port(struct hxs_sock *sk, uint32_t addr, uint16_t port);
+/* Binds an ephemeral port chosen for the remote endpoint (raddr, rport) with RFC 6056
+ * Algorithm 4 (bind(port 0): raddr = rport = 0; TCP connect: its peer). */
+int hxs_sock__bind_ephemeral(struct hxs_sock *sk, uint32_t laddr, uint32_t raddr, uint16_t rport);
 /* Undoes bind_port (map entry, kernel socket, port table). Idempotent. */
 void hxs_sock__unbind_port(struct hxs_sock *sk);
 /* First socket bound to port of protocol ipproto (chain through port_next), or NULL. */

@@ -94,6 +94,8 @@ int hxs_stack__set_port_range(struct hxs_stack *st, uint16_t lo, uint16_t hi)
 		return -EINVAL;
 	st->eph_lo = lo;
 	st->eph_hi = hi;
+	st->port_sel.lo = lo;
+	st->port_sel.hi = hi;
 	return 0;
 }
 

@@ -26,6 +26,7 @@
 #include "io.h"
 #include "ip.h"
 #include "netif.h"
+#include "tcp_port.h"
 #include "timer_wheel.h"
 
 struct hxs_sock;
@@ -115,7 +116,7 @@ struct hxs_stack {
 	const struct hxs_proto_ops *proto_dgram, *proto_stream;
 	struct hxs_sock **ports_udp, **ports_tcp;    /* 65536 chains each, allocated on first bind */
 	uint32_t next_owner;
-	uint64_t rng;                                /* xorshift state for ephemeral ports */
+	struct hxs_port_sel port_sel;                /* RFC 6056 Algorithm 4 state */
 	int reserve_kernel_ports;                    /* hold ports with kernel sockets */
 
 	/* epoll instances (epoll.c) */
