@@ -198,6 +198,7 @@ int hxs_stack__init(struct hxs_stack *st)
 	int err;
 
 	st->epfd = -1;
+	st->ctl_fd = -1;
 	st->eph_lo = HXS_EPH_LO_DEFAULT;
 	st->eph_hi = HXS_EPH_HI_DEFAULT;
 	hxs_wheel__init(&st->wheel, hxs_stack__now(st));
@@ -257,6 +258,7 @@ static int stack_turn(struct hxs_stack *st)
 {
 	struct hxs_frame f[HXS_RX_BATCH];
 	int events = 0, n, batches = 0;
+	uint64_t now;
 
 	do {
 		n = st->io->ops->rx_burst(st->io, f, HXS_RX_BATCH);
@@ -267,8 +269,15 @@ static int stack_turn(struct hxs_stack *st)
 		st->io->ops->rx_release(st->io, f, n);
 		events += n;
 	} while (n == HXS_RX_BATCH && ++batches < 4);
-	events += hxs_wheel__run(&st->wheel, hxs_stack__now(st));
-	events += st->ctl->poll(st);
+	now = hxs_stack__now(st);
+	events += hxs_wheel__run(&st->wheel, now);
+	/* netlink is read when it signalled, while next hops wait, and every HXS_CTL_POLL_US:
+	 * not a syscall per turn of a busy loop */
+	if (st->ctl_due || st->npend || now >= st->ctl_next) {
+		st->ctl_due = 0;
+		st->ctl_next = now + HXS_CTL_POLL_US;
+		events += st->ctl->poll(st);
+	}
 	hxs_stack__tx_flush(st);
 	return events;
 }
@@ -304,6 +313,9 @@ int hxs_stack__poll(struct hxs_stack *st, int timeout_ms)
 				return -errno;
 			if (r < 0)
 				return -EINTR;
+			for (int i = 0; i < r; i++)
+				if (ev[i].data.fd == st->ctl_fd)
+					st->ctl_due = 1;
 		}
 	}
 }

@@ -66,6 +66,7 @@ struct hxs_neigh_pend {
 #define HXS_RX_BATCH  64
 #define HXS_TX_BATCH  64
 #define HXS_COUNTER_TABLES 8
+#define HXS_CTL_POLL_US 100000          /* control-plane events read at least this often */
 #define HXS_EPH_LO_DEFAULT 61000
 #define HXS_EPH_HI_DEFAULT 65535
 
@@ -132,6 +133,11 @@ struct hxs_stack {
 
 	struct hxs_counter_table ctr[HXS_COUNTER_TABLES];
 	unsigned nctr;
+
+	int npend;                          /* pend[] slots in use */
+	int ctl_fd;                         /* netlink fd (in the epoll set); -1 if none */
+	int ctl_due;                        /* ctl_fd became readable */
+	uint64_t ctl_next;                  /* next unconditional ctl->poll (us) */
 
 	int epfd;                           /* kernel epoll over io + netlink fds; -1 on open_io */
 	char desc[256];

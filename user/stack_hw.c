@@ -229,6 +229,7 @@ int hxs_stack__open(struct hxs_stack **out, const struct hxs_stack_opts *opts)
 	err = epoll_add(st->epfd, st->io->ops->poll_fd(st->io));
 	if (!err)
 		err = epoll_add(st->epfd, st->nif->nl_fd);
+	st->ctl_fd = st->nif->nl_fd;
 	if (err)
 		goto close_ep;
 
