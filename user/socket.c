@@ -501,10 +501,9 @@ int hxs_accept4(struct hxs_stack *st, int fd, struct sockaddr *addr, socklen_t *
 	}
 	if (flags & SOCK_NONBLOCK)
 		child->flags |= HXS_SOCK_F_NONBLOCK;
-	if (addr && len) {
-		int err = hxs_getpeername(st, nfd, addr, len);
-		(void)err;
-	}
+	/* the child is connected: its peer name is there */
+	if (addr && len && hxs_getpeername(st, nfd, addr, len))
+		*len = 0;
 	return nfd;
 }
 

@@ -105,6 +105,11 @@ void hxs_stack__set_tcp_input(struct hxs_stack *st, hxs_l4_input_fn fn, void *ct
 	st->tcp_ctx = ctx;
 }
 
+void hxs_stack__set_tcp_fini(struct hxs_stack *st, void (*fini)(void *ctx, struct hxs_stack *st))
+{
+	st->tcp_fini = fini;
+}
+
 int hxs_stack__add_counters(struct hxs_stack *st, const struct hxs_counter_table *t)
 {
 	if (st->nctr == HXS_COUNTER_TABLES)
@@ -245,6 +250,8 @@ void hxs_stack__close(struct hxs_stack *st)
 		return;
 	hxs_epoll__close_all(st);
 	hxs_socket__fini(st);
+	if (st->tcp_fini)
+		st->tcp_fini(st->tcp_ctx, st);
 	hxs_ip__drop_pending(st);
 	hxs_stack__tx_flush(st);
 	if (st->epfd >= 0)

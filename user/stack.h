@@ -110,6 +110,7 @@ struct hxs_stack {
 
 	hxs_l4_input_fn tcp_input;
 	void *tcp_ctx;
+	void (*tcp_fini)(void *ctx, struct hxs_stack *st);
 
 	/* sockets (socket.c) */
 	struct hxs_sock **socks;
@@ -153,8 +154,11 @@ void hxs_stack__set_clock(struct hxs_stack *st, uint64_t (*clock)(void *ctx), vo
 uint64_t hxs_stack__now(const struct hxs_stack *st);
 /* Ephemeral port range for port 0 binds (host order, inclusive). */
 int hxs_stack__set_port_range(struct hxs_stack *st, uint16_t lo, uint16_t hi);
-/* Registers the L4 input for IPPROTO_TCP. */
+/* Registers the L4 input for IPPROTO_TCP, and what to call when the stack closes (after
+ * every socket with an fd was closed: free connections that outlived their fd, e.g.
+ * TIME_WAIT; fini may be NULL). */
 void hxs_stack__set_tcp_input(struct hxs_stack *st, hxs_l4_input_fn fn, void *ctx);
+void hxs_stack__set_tcp_fini(struct hxs_stack *st, void (*fini)(void *ctx, struct hxs_stack *st));
 /* Adds a counter table printed with the stack's own. */
 int hxs_stack__add_counters(struct hxs_stack *st, const struct hxs_counter_table *t);
 void hxs_stack__print_counters(const struct hxs_stack *st, FILE *fp, int all);
