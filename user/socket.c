@@ -85,6 +85,10 @@ void hxs_socket__fini(struct hxs_stack *st)
 	free(st->socks);
 	st->socks = NULL;
 	st->nsocks = 0;
+}
+
+void hxs_socket__free_ports(struct hxs_stack *st)
+{
 	free(st->ports_udp);
 	free(st->ports_tcp);
 	st->ports_udp = st->ports_tcp = NULL;
@@ -305,7 +309,7 @@ void hxs_sock__unbind_port(struct hxs_sock *sk)
 	struct hxs_sock **t = *port_table(st, sk->ops->ipproto);
 	struct hxs_sock **pp;
 
-	if (!(sk->flags & HXS_SOCK_F_BOUND))
+	if (!(sk->flags & HXS_SOCK_F_BOUND) || !t)
 		return;
 	for (pp = &t[ntohs(sk->lport)]; *pp; pp = &(*pp)->port_next)
 		if (*pp == sk) {

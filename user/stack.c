@@ -252,6 +252,7 @@ void hxs_stack__close(struct hxs_stack *st)
 	hxs_socket__fini(st);
 	if (st->tcp_fini)
 		st->tcp_fini(st->tcp_ctx, st);
+	hxs_socket__free_ports(st);
 	hxs_ip__drop_pending(st);
 	hxs_stack__tx_flush(st);
 	if (st->epfd >= 0)

@@ -189,6 +189,9 @@ void hxs_udp_input(struct hxs_stack *st, const struct hxs_ip_rx *pkt);
 extern const struct hxs_proto_ops hxs_udp_ops;
 /* socket.c */
 int hxs_socket__init(struct hxs_stack *st);
+/* Closes every socket that has an fd. */
 void hxs_socket__fini(struct hxs_stack *st);
+/* Frees the port tables (after every socket is gone). */
+void hxs_socket__free_ports(struct hxs_stack *st);
 
 #endif

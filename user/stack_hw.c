@@ -6,6 +6,7 @@
  *                                             the program's XSK map
  *                   -> epoll set over the xsk and netlink fds (hxs_stack__fd)
  *                   -> ephemeral range outside the kernel's ip_local_port_range
+ * opts->bpf_obj is not used: xdp_ctl loads the program from its compiled-in skeleton.
  * close: sockets first (their bind entries go), then the AF_XDP sockets (the kernel clears
  * their XSK map entries), then hxs_xdp__close() (detaches only what it attached; an
  * operator's `ip link ... xdp obj` program stays exactly as it was), then netlink.
@@ -255,6 +256,7 @@ close_nif:
 	st->nif = NULL;
 free_st:
 	hxs_socket__fini(st);
+	hxs_socket__free_ports(st);
 	free(st);
 	return err;
 }
