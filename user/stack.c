@@ -56,6 +56,17 @@ static void static_disown_bind(struct hxs_stack *st, uint32_t addr, uint16_t por
 {
 }
 
+static int static_own_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+			   uint16_t rport, uint8_t proto, uint32_t conn_id)
+{
+	return 0;
+}
+
+static void static_disown_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport,
+			       uint32_t raddr, uint16_t rport, uint8_t proto)
+{
+}
+
 static void static_close(struct hxs_stack *st) { }
 
 static const struct hxs_ctl_ops static_ctl = {
@@ -64,6 +75,8 @@ static const struct hxs_ctl_ops static_ctl = {
 	.poll = static_poll,
 	.own_bind = static_own_bind,
 	.disown_bind = static_disown_bind,
+	.own_conn = static_own_conn,
+	.disown_conn = static_disown_conn,
 	.close = static_close,
 };
 
@@ -158,6 +171,18 @@ int hxs_stack__own_bind(struct hxs_stack *st, uint32_t addr, uint16_t port, uint
 void hxs_stack__disown_bind(struct hxs_stack *st, uint32_t addr, uint16_t port, uint8_t proto)
 {
 	st->ctl->disown_bind(st, addr, port, proto);
+}
+
+int hxs_stack__own_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+			uint16_t rport, uint8_t proto, uint32_t conn_id)
+{
+	return st->ctl->own_conn(st, laddr, lport, raddr, rport, proto, conn_id);
+}
+
+void hxs_stack__disown_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+			    uint16_t rport, uint8_t proto)
+{
+	st->ctl->disown_conn(st, laddr, lport, raddr, rport, proto);
 }
 
 static void tx_submit(struct hxs_stack *st)

@@ -83,6 +83,10 @@ struct hxs_ctl_ops {
 	int (*own_bind)(struct hxs_stack *st, uint32_t addr, uint16_t port, uint8_t proto,
 			uint32_t owner, uint32_t flags);
 	void (*disown_bind)(struct hxs_stack *st, uint32_t addr, uint16_t port, uint8_t proto);
+	int (*own_conn)(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+			uint16_t rport, uint8_t proto, uint32_t conn_id);
+	void (*disown_conn)(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+			    uint16_t rport, uint8_t proto);
 	/* Extra counters for hxs_stack__print_counters (XDP, AF_XDP); may be NULL. */
 	void (*print_counters)(const struct hxs_stack *st, FILE *fp, int all);
 	/* Detaches what open attached, closes the io and netif. */
@@ -183,6 +187,13 @@ void hxs_ip__drop_pending(struct hxs_stack *st);
 int hxs_stack__own_bind(struct hxs_stack *st, uint32_t addr, uint16_t port, uint8_t proto,
 			uint32_t owner, uint32_t flags);
 void hxs_stack__disown_bind(struct hxs_stack *st, uint32_t addr, uint16_t port, uint8_t proto);
+/* 4-tuple steering entries (a TCP connection; hxs side = local). Calling own_bind again with
+ * HXS_BIND_F_LISTEN on a bound TCP port turns it into a listener entry (the map update
+ * replaces the value). No-ops without XDP. */
+int hxs_stack__own_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+			uint16_t rport, uint8_t proto, uint32_t conn_id);
+void hxs_stack__disown_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+			    uint16_t rport, uint8_t proto);
 
 /* udp.c */
 void hxs_udp_input(struct hxs_stack *st, const struct hxs_ip_rx *pkt);

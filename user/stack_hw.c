@@ -64,6 +64,26 @@ static void hw_disown_bind(struct hxs_stack *st, uint32_t addr, uint16_t port, u
 	hxs_xdp__bind_del(st->xdp, a, port, proto);
 }
 
+static int hw_own_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+		       uint16_t rport, uint8_t proto, uint32_t conn_id)
+{
+	__u8 l[16], r[16];
+
+	hxs_addr_v4(l, laddr);
+	hxs_addr_v4(r, raddr);
+	return hxs_xdp__conn_add(st->xdp, l, lport, r, rport, proto, conn_id);
+}
+
+static void hw_disown_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+			   uint16_t rport, uint8_t proto)
+{
+	__u8 l[16], r[16];
+
+	hxs_addr_v4(l, laddr);
+	hxs_addr_v4(r, raddr);
+	hxs_xdp__conn_del(st->xdp, l, lport, r, rport, proto);
+}
+
 static void hw_print_counters(const struct hxs_stack *st, FILE *fp, int all)
 {
 	static const char *const names[] = HXS_XDP_STAT_NAMES;
@@ -103,6 +123,8 @@ static const struct hxs_ctl_ops hw_ctl = {
 	.poll = hw_poll,
 	.own_bind = hw_own_bind,
 	.disown_bind = hw_disown_bind,
+	.own_conn = hw_own_conn,
+	.disown_conn = hw_disown_conn,
 	.print_counters = hw_print_counters,
 	.close = hw_close,
 };
