@@ -54,9 +54,10 @@ struct hxs_proto_ops {
 	ssize_t (*recvmsg)(struct hxs_sock *sk, const struct iovec *iov, int iovcnt, int flags,
 			   struct sockaddr_in *from);
 	int (*shutdown)(struct hxs_sock *sk, int how);
-	/* The fd is going away. The protocol releases its state or keeps it alive on its own
-	 * (TCP: FIN/TIME_WAIT) and returns; socket.c then releases the port reservation (unless
-	 * the protocol took it over with hxs_sock__keep_port) and frees sk via ops->destroy. */
+	/* The fd is going away (already removed from the table and from every epoll set). The
+	 * protocol either lets go (socket.c then calls hxs_sock__free: port released,
+	 * ops->destroy, memory freed), or keeps sk alive on its own (TCP: FIN/TIME_WAIT) by
+	 * setting HXS_SOCK_F_KEEPPORT and calling hxs_sock__free(sk) itself when done. */
 	void (*close)(struct hxs_sock *sk);
 	/* Frees what init allocated (called by hxs_sock__free). May be NULL. */
 	void (*destroy)(struct hxs_sock *sk);
