@@ -24,7 +24,7 @@ echo "hxs host:    netns $HNS, $HIF $HIP ($HMAC)"
 step "UDP: kernel client -> hxs-udp-echo on hxs"
 ip netns exec "$HNS" "$B/hxs-udp-echo" -i "$HIF" -p 7777 >"$W/echo.log" 2>&1 & pids+=($!)
 for _ in $(seq 50); do grep -q ready "$W/echo.log" && break; sleep 0.1; done
-head -1 "$W/echo.log"
+grep -m1 ready "$W/echo.log"
 ip netns exec "$KNS" python3 - "$HIP" <<'PY' || die "udp echo failed"
 import socket, sys, os
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(1)
@@ -50,7 +50,7 @@ mkdir -p "$W/www"; echo "<h1>hello from hxs</h1>" > "$W/www/index.html"
 head -c $((32 << 20)) /dev/urandom > "$W/www/big.bin"
 ip netns exec "$HNS" "$B/hxs-httpd" -i "$HIF" -p 8080 -r "$W/www" >"$W/httpd.log" 2>&1 & pids+=($!)
 for _ in $(seq 50); do grep -q ready "$W/httpd.log" && break; sleep 0.1; done
-head -1 "$W/httpd.log"
+grep -m1 ready "$W/httpd.log"
 echo "  GET /index.html:"; ip netns exec "$KNS" curl -s --max-time 5 "http://$HIP:8080/index.html" | sed 's/^/    /'
 want=$(sha256sum < "$W/www/big.bin" | cut -c1-64)
 got=$(ip netns exec "$KNS" curl -s --max-time 60 -w '%{speed_download}' -o "$W/got.bin" "http://$HIP:8080/big.bin")
