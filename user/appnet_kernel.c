@@ -16,7 +16,12 @@
 
 #include "appnet.h"
 
-#define RET(x) ((x) < 0 ? -errno : (x))
+/* -1/errno -> -errno; evaluates the call once. */
+static inline long ret_of(long r)
+{
+	return r < 0 ? -errno : r;
+}
+#define RET(x) ret_of(x)
 
 static int kernel_open(struct hxs_appnet *an, const struct hxs_appnet_opts *o)
 {
