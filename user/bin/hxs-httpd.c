@@ -409,10 +409,11 @@ static void process(struct conn *c)
 			if (respond_error(c, n < 0 ? r.status : 400, false, false) < 0)
 				goto fail;
 		} else {
-			memmove(c->in, c->in + n, c->inlen - (size_t)n);
-			c->inlen -= (size_t)n;
+			/* r.target points into c->in: answer before consuming the head */
 			if (handle_request(c, &r) < 0)
 				goto fail;
+			memmove(c->in, c->in + n, c->inlen - (size_t)n);
+			c->inlen -= (size_t)n;
 		}
 		if (flush(c) < 0)
 			return;
