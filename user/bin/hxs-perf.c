@@ -74,6 +74,7 @@ struct conn {
 	struct hxs_perf_report report;
 	bool have_trailer, have_report;
 	uint64_t retrans;
+	struct sockaddr_in peer;
 };
 
 static struct opts {
@@ -136,7 +137,11 @@ static const char *mode_name(int m)
 
 static void peer_str(struct conn *c, char *s, size_t n)
 {
-	snprintf(s, n, "connection %d", c->fd);
+	char ip[INET_ADDRSTRLEN] = "?";
+
+	inet_ntop(AF_INET, &c->peer.sin_addr, ip, sizeof(ip));
+	snprintf(s, n, "connection %d %s %s:%u", c->fd, c->server ? "from" : "to", ip,
+		 ntohs(c->peer.sin_port));
 }
 
 /* A failure of one connection: counted, and said on stderr. */
@@ -151,7 +156,7 @@ static void fail(struct conn *c, const char *fmt, ...)
 	va_end(ap);
 	peer_str(c, who, sizeof(who));
 	fprintf(stderr, "hxs-perf: %s %s (%s): %s\n", c->server ? "server" : "client", who,
-		mode_name(c->h.mode), msg);
+		c->state == C_HDR ? "header" : mode_name(c->h.mode), msg);
 	if (c->server)
 		srv.errors++;
 	else
@@ -675,6 +680,7 @@ static void start_client_conn(int slot)
 		return;
 	}
 	c->slot = slot;
+	c->peer = dst;
 	c->h.mode = (uint8_t)o.mode;
 	c->h.flags = o.reverse ? HXS_PERF_F_REVERSE : 0;
 	c->h.msg_len = o.mode == HXS_PERF_STREAM ? 0 : o.msg_len;
@@ -821,6 +827,7 @@ static void on_accept(void)
 			continue;
 		}
 		srv.accepted++;
+		c->peer = peer;
 		conn_step(c);
 	}
 }
