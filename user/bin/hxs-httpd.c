@@ -130,7 +130,8 @@ static void conn_close(struct conn *c, bool reset)
 
 static void set_events(struct conn *c)
 {
-	uint32_t want = EPOLLRDHUP;
+	/* Once the peer half-closed, RDHUP stays ready (level-triggered): stop asking for it. */
+	uint32_t want = c->peer_eof ? 0 : EPOLLRDHUP;
 	struct hxs_event ev;
 
 	if (c->state == CS_LINGER || (!c->peer_eof && c->inlen < IN_CAP))

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "appnet.h"
@@ -98,6 +99,18 @@ static struct {
 	struct hxs_perf_trailer peer_trailer;  /* last stream trailer (reverse) */
 	uint64_t peer_bytes, peer_retrans;
 } res;
+
+/* This process's CPU time (user + system) in seconds. */
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru))
+		return 0;
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+static double cpu_start;
 
 /* Server totals. */
 static struct {
@@ -951,19 +964,21 @@ static void report_client(double dur)
 	uint64_t retrans = stream && o.reverse ? res.peer_retrans : res.retrans;
 	bool verified = res.all_verified && res.errors == 0 &&
 			(stream ? res.bytes_recv > 0 : res.txns > 0);
+	double cpu = dur > 0 ? (cpu_seconds() - cpu_start) / dur * 100 : 0;
 
 	if (o.json) {
 		printf("{\"mode\":\"%s\",\"stack\":\"%s\",\"direction\":\"%s\",\"conns\":%d,\"msg_len\":%u,"
 		       "\"duration_s\":%.3f,\"bytes\":%llu,\"throughput_gbps\":%.3f,"
 		       "\"transactions\":%llu,\"transactions_per_s\":%.1f,\"connections_per_s\":%.1f,"
 		       "\"latency_us\":{\"p50\":%.2f,\"p99\":%.2f,\"p999\":%.2f,\"mean\":%.2f},"
-		       "\"retransmits\":%llu,\"verified\":%s,\"errors\":%llu",
+		       "\"retransmits\":%llu,\"verified\":%s,\"errors\":%llu,"
+		       "\"cpu_percent\":%.1f,\"busy_poll\":%s",
 		       mode_name(o.mode), hxs_appnet__name(an),
 		       stream ? (o.reverse ? "server-to-client" : "client-to-server") : "both",
 		       o.conns, stream ? 0 : o.msg_len, dur, (unsigned long long)bytes, gbps,
 		       (unsigned long long)res.txns, tps, cps, p50, p99, p999, mean,
 		       (unsigned long long)retrans, verified ? "true" : "false",
-		       (unsigned long long)res.errors);
+		       (unsigned long long)res.errors, cpu, an->busy_poll ? "true" : "false");
 		if (stream)
 			printf(",\"sender\":{\"side\":\"%s\",\"bytes\":%llu,\"retransmits\":%llu},"
 			       "\"receiver\":{\"side\":\"%s\",\"bytes\":%llu,\"verified\":%s,\"first_mismatch\":%lld}",
@@ -1000,6 +1015,7 @@ static void report_client(double dur)
 		if (o.mode != HXS_PERF_UDP)
 			printf("  retransmits %llu\n", (unsigned long long)retrans);
 	}
+	printf("  client CPU %.0f%%%s\n", cpu, an->busy_poll ? " (busy polling)" : "");
 	if (res.errors)
 		printf("  %llu error(s)\n", (unsigned long long)res.errors);
 	fflush(stdout);
@@ -1128,6 +1144,7 @@ int main(int argc, char **argv)
 	res.first_mismatch = UINT64_MAX;
 	seed_base = hxs_appnet_now_ns() ^ ((uint64_t)getpid() << 32);
 	res.t_start = hxs_appnet_now_ns();
+	cpu_start = cpu_seconds();
 	end_ns = res.t_start + (uint64_t)(o.secs * 1e9);
 	if (o.mode == HXS_PERF_UDP) {
 		err = udp_client_setup();
