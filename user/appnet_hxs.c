@@ -3,7 +3,8 @@
  * speaks struct hxs_event, so this is a thin table).
  *
  * hxs_open() -> hxs_stack__open(ifname) -> servers bind to hxs_stack__addr()
- * hxs_close() -> hxs_stack__close()     (closes sockets, detaches, reports its counters)
+ * hb_close() -> hxs_stack__poll() until TX completions are in -> hxs_stack__print_counters()
+ *            -> hxs_stack__close()     (closes sockets, detaches)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -33,10 +34,23 @@ static int hb_open(struct hxs_appnet *an, const struct hxs_appnet_opts *o)
 	return 0;
 }
 
+/* The stack's counter dump (frames total/free, MIB). Not in hxs.h: referenced weakly so the
+ * programs link against a stack that lacks it and print the counters when it is there. */
+extern void hxs_stack__print_counters(const struct hxs_stack *st, FILE *fp, int all)
+	__attribute__((weak));
+
 static void hb_close(struct hxs_appnet *an, FILE *report)
 {
-	if (report)
+	int i;
+
+	if (report && hxs_stack__print_counters) {
+		/* Let transmitted frames complete so "free" means "not leaked". */
+		for (i = 0; i < 20; i++)
+			hxs_stack__poll(an->st, 5);
+		fprintf(report, "hxs: stack counters at exit:\n");
+		hxs_stack__print_counters(an->st, report, 0);
 		fflush(report);
+	}
 	hxs_stack__close(an->st);
 	an->st = NULL;
 }

@@ -1182,7 +1182,7 @@ out:
 	if (ufd >= 0)
 		hxs_appnet_close(an, ufd);
 	hxs_appnet_epoll_close(an, epfd);
-	hxs_appnet__close(an, stdout);
+	hxs_appnet__close(an, o.json ? stderr : stdout);   /* JSON: one object on stdout */
 	free(scratch);
 	if (err || res.errors || (!o.server && !res.all_verified))
 		return 1;
