@@ -284,6 +284,7 @@ const char *hxs_apphttp_reason(int status)
 	case 408: return "Request Timeout";
 	case 500: return "Internal Server Error";
 	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
 	case 505: return "HTTP Version Not Supported";
 	default:  return "Unknown";
 	}

@@ -60,7 +60,7 @@ struct conn {
 	char in[IN_CAP];
 };
 
-static const int status_codes[] = { 200, 400, 403, 404, 405, 408, 500, 501, 505 };
+static const int status_codes[] = { 200, 400, 403, 404, 405, 408, 500, 501, 503, 505 };
 #define NSTATUS (sizeof(status_codes) / sizeof(status_codes[0]))
 
 static struct {
@@ -75,6 +75,7 @@ static size_t rootlen;
 static uint64_t idle_ns = 30ull * 1000000000ull;
 static struct conn *conns;
 static uint64_t next_scan_ns;
+static uint64_t accept_resume_ns;   /* accepts paused until (0: not paused) */
 static unsigned long nconns;
 static volatile sig_atomic_t stopping;
 
@@ -253,7 +254,16 @@ static bool under_root(const char *real)
 
 static int errno_status(int e)
 {
-	return e == EACCES || e == EPERM ? 403 : 404;
+	switch (e) {
+	case ENOENT: case ENOTDIR: case ENAMETOOLONG: case ELOOP:
+		return 404;
+	case EACCES: case EPERM:
+		return 403;
+	case EMFILE: case ENFILE: case ENOMEM:   /* ours, not the client's: try again later */
+		return 503;
+	default:
+		return 500;
+	}
 }
 
 /* Resolves a decoded URL path to an open regular file under the root, or an HTTP status. */
@@ -463,6 +473,26 @@ static void on_readable(struct conn *c)
 	process(c);
 }
 
+/* Out of descriptors or memory: the listener stays readable (level-triggered), so stop
+ * watching it for a moment instead of spinning; expire_idle() may free some meanwhile. */
+static void pause_accepting(int err)
+{
+	fprintf(stderr, "hxs-httpd: accept: %s; pausing accepts for 100 ms (%lu connections open)\n",
+		strerror(-err), nconns);
+	if (hxs_appnet_epoll_ctl(an, epfd, EPOLL_CTL_DEL, lfd, NULL) == 0)
+		accept_resume_ns = hxs_appnet_now_ns() + 100000000ull;
+}
+
+static void resume_accepting(void)
+{
+	struct hxs_event ev = { .events = EPOLLIN, .data = 0 };
+
+	if (!accept_resume_ns || hxs_appnet_now_ns() < accept_resume_ns)
+		return;
+	if (hxs_appnet_epoll_ctl(an, epfd, EPOLL_CTL_ADD, lfd, &ev) == 0)
+		accept_resume_ns = 0;
+}
+
 static void on_accept(void)
 {
 	struct sockaddr_in peer;
@@ -474,6 +504,10 @@ static void on_accept(void)
 		fd = hxs_appnet_accept(an, lfd, &peer, SOCK_NONBLOCK);
 		if (fd == -EAGAIN || fd == -EWOULDBLOCK)
 			return;
+		if (fd == -EMFILE || fd == -ENFILE || fd == -ENOMEM || fd == -ENOBUFS) {
+			pause_accepting(fd);
+			return;
+		}
 		if (fd < 0) {
 			if (fd != -ECONNABORTED)
 				fprintf(stderr, "hxs-httpd: accept: %s\n", strerror(-fd));
@@ -561,6 +595,7 @@ static int serve(void)
 		for (i = 0; i < n; i++)
 			on_event(&evs[i]);
 		expire_idle();
+		resume_accepting();
 	}
 	return 0;
 }

@@ -127,6 +127,7 @@ static uint64_t seed_base;
 static int active;              /* client: connections still running */
 static bool client_stop;        /* client: -t elapsed, start no new work */
 static uint64_t end_ns;         /* client: -t deadline */
+static uint64_t accept_resume_ns; /* server: accepts paused until (0: not paused) */
 
 /* Tags for epoll data that are not connections. */
 #define TAG_LISTEN 1u
@@ -828,6 +829,13 @@ static void on_accept(void)
 
 	for (i = 0; i < 64; i++) {
 		fd = hxs_appnet_accept(an, lfd, &peer, SOCK_NONBLOCK);
+		if (fd == -EMFILE || fd == -ENFILE || fd == -ENOMEM || fd == -ENOBUFS) {
+			/* the listener stays readable: stop watching it for 100 ms, not spin */
+			fprintf(stderr, "hxs-perf: accept: %s; pausing accepts for 100 ms\n", strerror(-fd));
+			if (hxs_appnet_epoll_ctl(an, epfd, EPOLL_CTL_DEL, lfd, NULL) == 0)
+				accept_resume_ns = hxs_appnet_now_ns() + 100000000ull;
+			return;
+		}
 		if (fd < 0) {
 			if (fd != -EAGAIN && fd != -EWOULDBLOCK && fd != -ECONNABORTED)
 				fprintf(stderr, "hxs-perf: accept: %s\n", strerror(-fd));
@@ -925,6 +933,12 @@ static int loop(void)
 		if (o.server) {
 			if (stopping)
 				return 0;
+			if (accept_resume_ns && hxs_appnet_now_ns() >= accept_resume_ns) {
+				struct hxs_event ev = { .events = EPOLLIN, .data = TAG_LISTEN };
+
+				if (hxs_appnet_epoll_ctl(an, epfd, EPOLL_CTL_ADD, lfd, &ev) == 0)
+					accept_resume_ns = 0;
+			}
 			continue;
 		}
 		now = hxs_appnet_now_ns();
