@@ -72,6 +72,7 @@ if start_server "$HNS" "$HX_H" "hxs ($BACKEND) in $HNS"; then
   run_client "$KNS" "$HIP" "--kernel -m stream -P 4" "stream 4 connections kernel -> hxs"
   run_client "$KNS" "$HIP" "--kernel -m rr" "rr kernel client, hxs server"
   run_client "$KNS" "$HIP" "--kernel -m rr -P 8 -l 2000" "rr 8 connections of 2000 B"
+  run_client "$KNS" "$HIP" "--kernel -m rr -P 2 -l 1048576" "rr 1 MiB messages (beyond the socket buffers)"
   run_client "$KNS" "$HIP" "--kernel -m crr" "crr kernel client, hxs server"
   run_client "$KNS" "$HIP" "--kernel -m crr -P 4" "crr 4 at a time"
   run_client "$KNS" "$HIP" "--kernel -m udp" "udp kernel client, hxs server"

@@ -359,6 +359,32 @@ static void record_stream(struct conn *c)
 	}
 }
 
+/* rr/crr client: reads what has arrived of the echo and checks it against the request.
+ * Also called while the request is still going out, so a message larger than the socket
+ * buffers cannot deadlock the two ends. 1: whole echo in, 0: would block, -EPIPE: EOF,
+ * -EPROTO: the echo differs from the request, other -errno. */
+static int resp_read(struct conn *c)
+{
+	ssize_t n;
+
+	while (c->echoed < c->h.msg_len) {
+		uint64_t want = c->h.msg_len - c->echoed;
+
+		n = hxs_appnet_recv(an, c->fd, scratch, want < RX_CAP ? (size_t)want : RX_CAP);
+		if (n == -EAGAIN || n == -EWOULDBLOCK)
+			return 0;
+		if (n < 0)
+			return (int)n;
+		if (n == 0)
+			return -EPIPE;
+		if (hxs_perf_verify(c->h.seed, c->txn * c->h.msg_len + c->echoed, scratch,
+				    (size_t)n) != UINT64_MAX)
+			return -EPROTO;
+		c->echoed += (uint64_t)n;
+	}
+	return 1;
+}
+
 /* Advances c until it would block. Returns false when c was freed. */
 static bool conn_step(struct conn *c)
 {
@@ -394,7 +420,9 @@ static bool conn_step(struct conn *c)
 			if (err < 0)
 				goto broken;
 			if (!err) {
-				set_events(c, EPOLLOUT);
+				if (c->h.mode != HXS_PERF_STREAM && (err = resp_read(c)) < 0)
+					goto resp_err;
+				set_events(c, c->h.mode != HXS_PERF_STREAM ? EPOLLIN | EPOLLOUT : EPOLLOUT);
 				return true;
 			}
 			if (c->h.mode == HXS_PERF_STREAM) {
@@ -404,8 +432,6 @@ static bool conn_step(struct conn *c)
 					goto nomem;
 			} else {
 				c->state = C_RESP;
-				c->ctl_got = 0;
-				c->echoed = 0;
 			}
 			break;
 		case C_HDR:
@@ -542,33 +568,21 @@ static bool conn_step(struct conn *c)
 			if (err < 0)
 				goto broken;
 			if (!err) {
-				set_events(c, EPOLLOUT);
+				if ((err = resp_read(c)) < 0)
+					goto resp_err;
+				set_events(c, EPOLLIN | EPOLLOUT);
 				return true;
 			}
 			c->state = C_RESP;
-			c->echoed = 0;
 			break;
 		case C_RESP:
-			n = hxs_appnet_recv(an, c->fd, scratch, c->h.msg_len - c->echoed);
-			if (n == -EAGAIN || n == -EWOULDBLOCK) {
+			err = resp_read(c);   /* the echo must be the request, byte for byte */
+			if (err < 0)
+				goto resp_err;
+			if (err == 0) {
 				set_events(c, EPOLLIN);
 				return true;
 			}
-			if (n <= 0) {
-				err = n ? (int)n : -EPIPE;
-				goto broken;
-			}
-			/* The echo must be the request, byte for byte. */
-			if (hxs_perf_verify(c->h.seed, c->txn * c->h.msg_len + c->echoed, scratch,
-					    (size_t)n) != UINT64_MAX) {
-				fail(c, "wrong echo in transaction %llu (peer misbehaves)",
-				     (unsigned long long)c->txn);
-				res.all_verified = false;
-				goto reset;
-			}
-			c->echoed += (uint64_t)n;
-			if (c->echoed < c->h.msg_len)
-				break;
 			hxs_hist_add(&res.hist, hxs_appnet_now_ns() - c->t0_ns);
 			res.txns++;
 			c->txn++;
@@ -583,6 +597,7 @@ static bool conn_step(struct conn *c)
 			fill_request(c, c->buf);
 			c->len = c->h.msg_len;
 			c->off = 0;
+			c->echoed = 0;
 			c->t0_ns = hxs_appnet_now_ns();
 			c->state = C_REQ;
 			break;
@@ -643,6 +658,17 @@ static bool conn_step(struct conn *c)
 			return false;
 		}
 	}
+resp_err:
+	if (err == -EPROTO) {
+		fail(c, "wrong echo in transaction %llu (peer misbehaves)", (unsigned long long)c->txn);
+		goto reset;
+	}
+	if (err == -EPIPE) {
+		fail(c, "peer closed during transaction %llu after %llu of %u response bytes",
+		     (unsigned long long)c->txn, (unsigned long long)c->echoed, c->h.msg_len);
+		goto reset;
+	}
+	goto broken;
 nomem:
 	fail(c, "out of memory");
 	goto reset;
