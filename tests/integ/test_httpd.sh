@@ -193,7 +193,8 @@ check "1,000 concurrent connections (h2load -c 1000), zero errors" \
   sh -c "echo '$out' | grep -q 'requests: 3000 total, 3000 started, 3000 done, 3000 succeeded, 0 failed, 0 errored'"
 
 # --- loss -----------------------------------------------------------------------------------
-topo_loss "$KNS" 2
+if topo_loss "$KNS" 2 2>"$W/nft.err"; then pass "topo_loss: 2% random drop on the kernel peer"
+else fail "topo_loss: 2% random drop on the kernel peer (nft: $(head -1 "$W/nft.err"))"; fi
 check "1 MiB file at 2% loss, SHA-256 equal" [ "$(fetch_sha 1m.bin 60)" = "$sha1m" ]
 check "64 MiB file at 2% loss, SHA-256 equal" [ "$(fetch_sha 64m.bin 180)" = "$sha64m" ]
 drops=$(topo_loss_drops "$KNS")
