@@ -908,14 +908,20 @@ static int server_setup(void)
 	sin.sin_port = htons((uint16_t)o.port);
 	sin.sin_addr.s_addr = an->addr;
 	lfd = hxs_appnet_socket(an, SOCK_STREAM | SOCK_NONBLOCK);
-	if (lfd < 0)
+	if (lfd == -EPROTONOSUPPORT) {
+		/* A stack without TCP yet still serves the udp mode. */
+		fprintf(stderr, "hxs-perf: this stack has no TCP (%s): serving udp only\n",
+			strerror(-lfd));
+	} else if (lfd < 0) {
 		return lfd;
-	hxs_appnet_setsockopt(an, lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if ((err = hxs_appnet_bind(an, lfd, &sin)) || (err = hxs_appnet_listen(an, lfd, 1024)))
-		return err;
-	ev.data = TAG_LISTEN;
-	if ((err = hxs_appnet_epoll_ctl(an, epfd, EPOLL_CTL_ADD, lfd, &ev)))
-		return err;
+	} else {
+		hxs_appnet_setsockopt(an, lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if ((err = hxs_appnet_bind(an, lfd, &sin)) || (err = hxs_appnet_listen(an, lfd, 1024)))
+			return err;
+		ev.data = TAG_LISTEN;
+		if ((err = hxs_appnet_epoll_ctl(an, epfd, EPOLL_CTL_ADD, lfd, &ev)))
+			return err;
+	}
 	ufd = hxs_appnet_socket(an, SOCK_DGRAM | SOCK_NONBLOCK);
 	if (ufd < 0)
 		return ufd;
@@ -1166,7 +1172,8 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		inet_ntop(AF_INET, &a, ip, sizeof(ip));
-		printf("hxs-perf: server ready on %s:%d tcp+udp (%s)\n", ip, o.port, hxs_appnet__describe(an));
+		printf("hxs-perf: server ready on %s:%d %s (%s)\n", ip, o.port, lfd >= 0 ? "tcp+udp" : "udp",
+		       hxs_appnet__describe(an));
 		fflush(stdout);
 		err = loop();
 		printf("hxs-perf: server connections accepted %llu closed %llu, streams verified %llu "
