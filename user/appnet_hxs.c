@@ -34,16 +34,11 @@ static int hb_open(struct hxs_appnet *an, const struct hxs_appnet_opts *o)
 	return 0;
 }
 
-/* The stack's counter dump (frames total/free, MIB). Not in hxs.h: referenced weakly so the
- * programs link against a stack that lacks it and print the counters when it is there. */
-extern void hxs_stack__print_counters(const struct hxs_stack *st, FILE *fp, int all)
-	__attribute__((weak));
-
 static void hb_close(struct hxs_appnet *an, FILE *report)
 {
 	int i;
 
-	if (report && hxs_stack__print_counters) {
+	if (report) {
 		/* Let transmitted frames complete so "free" means "not leaked". */
 		for (i = 0; i < 20; i++)
 			hxs_stack__poll(an->st, 5);

@@ -22,6 +22,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -67,6 +68,9 @@ int hxs_stack__fd(const struct hxs_stack *st);
 const char *hxs_stack__describe(const struct hxs_stack *st);
 /* Local IPv4 address of the interface (network byte order). */
 uint32_t hxs_stack__addr(const struct hxs_stack *st);
+/* Writes the stack's counters (IP, UDP, TCP, AF_XDP frames, XDP program), one "Name value"
+ * a line; all = 0 leaves out the ones that are zero. */
+void hxs_stack__print_counters(const struct hxs_stack *st, FILE *fp, int all);
 
 /* --- sockets ------------------------------------------------------------------------------ */
 /* type may carry SOCK_NONBLOCK. AF_INET with SOCK_STREAM (TCP) or SOCK_DGRAM (UDP). */
