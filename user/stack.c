@@ -137,10 +137,19 @@ void hxs_stack__print_counters(const struct hxs_stack *st, FILE *fp, int all)
 
 	hxs_counters__print(fp, st->ctr, st->nctr, all);
 	st->io->ops->get_stats(st->io, &s);
-	fprintf(fp, "%-24s %llu\n%-24s %llu\n%-24s %llu\n%-24s %llu\n", "HxsIoRxFrames",
-		(unsigned long long)s.rx_frames, "HxsIoTxFrames", (unsigned long long)s.tx_frames,
-		"HxsIoFramesTotal", (unsigned long long)s.frames_total, "HxsIoFramesFree",
-		(unsigned long long)s.frames_free);
+	{
+		/* Frame accounting: Total == Free + RxQueued + TxQueued + Held at any time; at
+		 * exit Held must be 0 or the stack leaked frames. */
+		const struct { const char *name; uint64_t v; } io[] = {
+			{ "HxsIoRxFrames", s.rx_frames },         { "HxsIoTxFrames", s.tx_frames },
+			{ "HxsIoFramesTotal", s.frames_total },   { "HxsIoFramesFree", s.frames_free },
+			{ "HxsIoFramesRxQueued", s.frames_rx_queued },
+			{ "HxsIoFramesTxQueued", s.frames_tx_queued },
+			{ "HxsIoFramesHeld", s.frames_held },
+		};
+		for (size_t i = 0; i < sizeof(io) / sizeof(io[0]); i++)
+			fprintf(fp, "%-24s %llu\n", io[i].name, (unsigned long long)io[i].v);
+	}
 	if (all || s.rx_dropped)
 		fprintf(fp, "%-24s %llu\n", "HxsIoRxDropped", (unsigned long long)s.rx_dropped);
 	if (st->ctl->print_counters)
