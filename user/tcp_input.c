@@ -599,6 +599,7 @@ static void conn_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 {
 	c->segs_in++;
 	c->last_rcv = now;
+	c->keep_probes = 0;             /* any segment answers a keep-alive */
 	switch (c->state) {
 	case HXS_TCPS_CLOSED:
 		/* Not in the table; cannot happen. */
