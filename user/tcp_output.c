@@ -88,6 +88,13 @@ static uint16_t wnd_field(struct hxs_tcp_conn *c, int syn)
 	}
 	if (SEQ_GT(c->rcv_nxt + win, c->rcv_adv))
 		c->rcv_adv = c->rcv_nxt + win;
+	if (!field && !c->rcv_wnd_zero) {
+		c->rcv_wnd_zero = 1;
+		MIB_INC(c->tcp, TCPToZeroWindowAdv);
+	} else if (field && c->rcv_wnd_zero) {
+		c->rcv_wnd_zero = 0;
+		MIB_INC(c->tcp, TCPFromZeroWindowAdv);
+	}
 	return (uint16_t)field;
 }
 
@@ -279,7 +286,7 @@ static int output_data(struct hxs_tcp_conn *c, uint64_t now)
 	/* §3.8.6.1: with data waiting, nothing in flight and a window too small to use, the
 	 * persist timer probes the window. */
 	uint32_t end = hxs_tcp_snd_end(c);
-	if (SEQ_LT(c->snd_nxt, end) && c->snd_una == c->snd_max &&
+	if (SEQ_LT(c->snd_nxt, end) && c->snd_nxt == c->snd_una &&
 	    !hxs_timer__armed(&c->t_rexmt) && !hxs_timer__armed(&c->t_persist))
 		hxs_tcp_persist_arm(c, now);
 	return sent;

@@ -760,7 +760,7 @@ static void test_syn_retries(void)
 static void test_persist(void)
 {
 	t_case("zero window: persist probes <SEQ=SND.UNA-1> with backoff; window opens -> data");
-	struct ts *t = mk(0);
+	struct ts *t = mk(3);                   /* answered probes never abort, even past retries2 */
 	uint32_t iss;
 	struct hxs_tcp_conn *c = active(t, 0, &iss);
 	ts_in(t, 1 * MS, HXS_TH_ACK, PISN + 1, iss + 1, 0, NULL, NULL, 0);   /* window 0 */
@@ -783,6 +783,43 @@ static void test_persist(void)
 	ts_in(t, 4 * S, HXS_TH_ACK, PISN + 1, iss + 1, 1000, NULL, NULL, 0);
 	EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, iss + 1, PISN + 1);
 	CHECK_EQ(last.len, 7);
+	hxs_tcp_conn__abort(c);
+	hxs_tcp_conn__close(c);
+	ts_free(t);
+
+	t_case("zero window: retries2 unanswered probes -> ETIMEDOUT");
+	t = mk(3);
+	c = active(t, 0, &iss);
+	ts_in(t, 1 * MS, HXS_TH_ACK, PISN + 1, iss + 1, 0, NULL, NULL, 0);
+	CHECK_EQ(hxs_tcp_conn__send(c, "payload", 7), 7);
+	ts_run_until(t, 1 * MS + 200 * MS + 400 * MS + 800 * MS + 2 * TICK);
+	for (int i = 0; i < 3; i++)
+		EXPECT(t, HXS_TH_ACK, iss, PISN + 1);
+	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_ESTABLISHED);
+	ts_run_until(t, 1 * MS + 3000 * MS + 2 * TICK);
+	EXPECT_NONE(t);
+	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_CLOSED);
+	CHECK_EQ(hxs_tcp_conn__error(c), ETIMEDOUT);
+	hxs_tcp_conn__close(c);
+	ts_free(t);
+
+	t_case("zero window while data is in flight: the RTO hands over to the persist timer");
+	t = mk(3);
+	c = active(t, 0, &iss);
+	CHECK_EQ(hxs_tcp_conn__send(c, "0123456789", 10), 10);
+	ts_run_until(t, 1 * MS);
+	EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, iss + 1, PISN + 1);
+	/* ACK of the first 4 bytes closing the window. */
+	ts_in(t, 10 * MS, HXS_TH_ACK, PISN + 1, iss + 5, 0, NULL, NULL, 0);
+	ts_run_until(t, 10 * MS + 200 * MS + 2 * TICK);
+	EXPECT_NONE(t);                          /* no retransmission into a zero window */
+	CHECK_EQ(MIBV(t, TCPTimeouts), 0);
+	ts_run_until(t, 10 * MS + 400 * MS + 2 * TICK);
+	EXPECT(t, HXS_TH_ACK, iss + 4, PISN + 1);   /* probe <SEQ=SND.UNA-1> */
+	ts_in(t, 500 * MS, HXS_TH_ACK, PISN + 1, iss + 5, 100, NULL, NULL, 0);
+	EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, iss + 5, PISN + 1);
+	CHECK_EQ(last.len, 6);
+	CHECK(!memcmp(last.data, "456789", 6));
 	hxs_tcp_conn__abort(c);
 	hxs_tcp_conn__close(c);
 	ts_free(t);
