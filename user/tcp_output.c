@@ -229,7 +229,13 @@ static int output_data(struct hxs_tcp_conn *c, uint64_t now)
 			cw = c->cc.cwnd > pipe ? c->cc.cwnd - pipe : 0;
 		else {
 			uint32_t fl = SEQ_DIFF(c->snd_nxt, c->snd_una);
-			cw = c->cc.cwnd > fl ? c->cc.cwnd - fl : 0;
+			/* RFC 3042 Limited Transmit: on the first two duplicate ACKs new data may
+			 * go as long as "the amount of outstanding data would remain less than or
+			 * equal to the congestion window plus 2*SMSS". */
+			uint32_t lim = c->cc.cwnd;
+			if (c->recovery == HXS_REC_NONE && c->dupacks && c->dupacks < 3)
+				lim += c->dupacks * c->mss;
+			cw = lim > fl ? lim - fl : 0;
 		}
 		if (usable > cw)
 			usable = cw;
