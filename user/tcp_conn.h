@@ -201,7 +201,6 @@ struct hxs_tcp_conn {
 	struct hxs_tcp_conn *aq_head, *aq_tail, *sq_head;
 
 	uint32_t ev_last;                  /* readiness last reported through on_event */
-	uint32_t rexmt_count_syn;
 
 	/* tcp_info */
 	uint64_t total_retrans, bytes_acked, bytes_received, segs_out, segs_in;
@@ -300,7 +299,5 @@ void hxs_tcp_recovery_output(struct hxs_tcp_conn *c, uint64_t now);
 uint32_t hxs_tcp_pipe(const struct hxs_tcp_conn *c);
 void hxs_tcp_recovery_on_rto(struct hxs_tcp_conn *c, uint64_t now);
 
-/* tcp_input.c */
-int hxs_tcp_ack_acceptable(const struct hxs_tcp_conn *c, uint32_t ack);
 
 #endif

@@ -693,8 +693,3 @@ bad:
 	MIB_INC(tcp, TcpInErrs);
 	return -EINVAL;
 }
-
-int hxs_tcp_ack_acceptable(const struct hxs_tcp_conn *c, uint32_t ack)
-{
-	return SEQ_LT(c->snd_una, ack) && SEQ_LEQ(ack, c->snd_max);
-}

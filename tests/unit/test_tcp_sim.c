@@ -101,6 +101,7 @@ struct params {
 	uint64_t seed;
 	const char *cc;
 	int no_sack;
+	int no_ts;
 	uint64_t xfer;
 	uint32_t rcvbuf;            /* 0: 512 KiB */
 	uint64_t rd_rate;           /* slow reader, bytes per ms; 0: unlimited */
@@ -126,6 +127,7 @@ static int run(const struct params *p, struct result *res)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.cc = p->cc;
 	cfg.no_sack = (uint8_t)p->no_sack;
+	cfg.no_ts = (uint8_t)p->no_ts;
 	cfg.sndbuf = 512 * 1024;
 	cfg.rcvbuf = p->rcvbuf ? p->rcvbuf : 512 * 1024;
 	struct hxs_tcp_cfg cfg_b = cfg;
@@ -232,9 +234,11 @@ int main(int argc, char **argv)
 			/* Alternate the congestion control and SACK over the seeds. */
 			p.cc = k % 2 ? "newreno" : "cubic";
 			p.no_sack = k % 3 == 2;
+			p.no_ts = k % 4 == 2;       /* Karn RTT timing instead of RFC 7323 RTTM */
 			char *name = names[ncase++ % 128];
-			snprintf(name, 160, "10 MiB each way, loss %.0f%%, seed %llu, %s, %s",
-				 p.loss * 100, (unsigned long long)p.seed, p.cc, p.no_sack ? "no SACK" : "SACK");
+			snprintf(name, 160, "10 MiB each way, loss %.0f%%, seed %llu, %s, %s, %s",
+				 p.loss * 100, (unsigned long long)p.seed, p.cc, p.no_sack ? "no SACK" : "SACK",
+				 p.no_ts ? "no TS" : "TS");
 			t_case(name);
 			struct result r;
 			memset(&r, 0, sizeof(r));
