@@ -229,6 +229,38 @@ static void test_simultaneous_open(void)
 	hxs_tcp_conn__abort(c);
 	hxs_tcp_conn__close(c);
 	ts_free(t);
+
+	t_case("SYN-RECEIVED -> FIN-WAIT-1: CLOSE queues the FIN until the handshake completes");
+	t = mk(0);
+	CHECK(hxs_tcp_conn__new(t->tcp, &c) == 0);
+	CHECK_EQ(hxs_tcp_conn__connect(c, TS_LOCAL, TS_LPORT, TS_REMOTE, TS_RPORT, 0), 0);
+	EXPECT(t, HXS_TH_SYN, last.seq, 0);
+	iss = last.seq;
+	ts_in(t, 1 * MS, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, iss, PISN + 1);
+	CHECK_EQ(hxs_tcp_conn__shutdown(c, SHUT_WR), 0);
+	ts_run_until(t, 2 * MS);
+	EXPECT_NONE(t);
+	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_SYN_RECEIVED);
+	ts_in(t, 3 * MS, HXS_TH_ACK, PISN + 1, iss + 1, 65535, NULL, NULL, 0);
+	EXPECT(t, HXS_TH_FIN | HXS_TH_ACK, iss + 1, PISN + 1);
+	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_FIN_WAIT_1);
+	hxs_tcp_conn__abort(c);
+	EXPECT(t, HXS_TH_RST | HXS_TH_ACK, iss + 2, PISN + 1);
+	hxs_tcp_conn__close(c);
+
+	t_case("SYN-SENT -> CLOSED on CLOSE: TCB deleted, nothing sent");
+	CHECK(hxs_tcp_conn__new(t->tcp, &c) == 0);
+	CHECK_EQ(hxs_tcp_conn__connect(c, TS_LOCAL, TS_LPORT + 1, TS_REMOTE, TS_RPORT, 10 * MS), 0);
+	EXPECT(t, HXS_TH_SYN, last.seq, 0);
+	hxs_tcp_conn__close(c);
+	ts_run_until(t, 5 * S);
+	EXPECT_NONE(t);
+	CHECK_EQ(hxs_tcp__nconns(t->tcp), 0);
+	uint64_t a, f;
+	hxs_tcp__alloc_stats(t->tcp, &a, &f);
+	CHECK_EQ(a, f);
+	ts_free(t);
 }
 
 static void test_data_and_delack(void)
