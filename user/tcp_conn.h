@@ -159,7 +159,7 @@ struct hxs_tcp_conn {
 		user_closed : 1, rtt_timing : 1, rcv_wnd_zero : 1;
 	uint8_t snd_wscale, rcv_wscale;
 	uint8_t backoff;                   /* consecutive RTO expiries */
-	uint8_t persist_shift, probes_out, keep_probes, recovery, rec_first;
+	uint8_t persist_shift, probes_out, keep_probes, recovery, rec_first, rescue_done;
 	int soerror;                       /* pending error, positive errno */
 
 	/* send sequence space (§3.3.1 Figure 3) */
