@@ -1062,6 +1062,119 @@ static void test_mss_and_backlog(void)
 	ts_free(t);
 }
 
+/* Active open with a peer MSS of 1000, no timestamps, SACK as given; cc chosen. */
+static struct hxs_tcp_conn *active1000(struct ts *t, int sack, const char *cc, uint32_t *iss)
+{
+	struct hxs_tcp_conn *c;
+	struct hxs_tcp_opts o = mss_only(1000);
+	o.sack_perm = (uint8_t)sack;
+	CHECK(hxs_tcp_conn__new(t->tcp, &c) == 0);
+	CHECK_EQ(hxs_tcp_conn__set_cc(c, cc), 0);
+	CHECK_EQ(hxs_tcp_conn__connect(c, TS_LOCAL, TS_LPORT, TS_REMOTE, TS_RPORT, 0), 0);
+	EXPECT(t, HXS_TH_SYN, last.seq, 0);
+	*iss = last.seq;
+	ts_in(t, 0, HXS_TH_SYN | HXS_TH_ACK, PISN, *iss + 1, 65535, &o, NULL, 0);
+	EXPECT(t, HXS_TH_ACK, *iss + 1, PISN + 1);
+	return c;
+}
+
+static void dupack(struct ts *t, uint64_t now, uint32_t ack, uint32_t sack_start, uint32_t sack_end)
+{
+	struct hxs_tcp_opts o;
+	memset(&o, 0, sizeof(o));
+	if (sack_end) {
+		o.nsack = 1;
+		o.sack[0].start = sack_start;
+		o.sack[0].end = sack_end;
+	}
+	ts_in(t, now, HXS_TH_ACK, PISN + 1, ack, 65535, sack_end ? &o : NULL, NULL, 0);
+}
+
+static void test_recovery(void)
+{
+	t_case("SACK recovery (RFC 6675): IW10, 3 SACKed segments -> fast retransmit, cwnd = 0.7 flight (CUBIC), rescue retransmission");
+	struct ts *t = mk(0);
+	uint32_t iss;
+	struct hxs_tcp_conn *c = active1000(t, 1, "cubic", &iss);
+	uint8_t d[20000];
+	memset(d, 'r', sizeof(d));
+	CHECK_EQ(hxs_tcp_conn__send(c, d, 10000), 10000);
+	ts_run_until(t, 1 * MS);
+	for (int i = 0; i < 10; i++)
+		EXPECT(t, i == 9 ? HXS_TH_ACK | HXS_TH_PSH : HXS_TH_ACK, iss + 1 + 1000u * (uint32_t)i, PISN + 1);
+	EXPECT_NONE(t);                          /* IW10 (RFC 6928) */
+	uint32_t u = iss + 1;
+	dupack(t, 20 * MS, u, u + 1000, u + 2000);
+	dupack(t, 21 * MS, u, u + 1000, u + 3000);
+	EXPECT_NONE(t);
+	dupack(t, 22 * MS, u, u + 1000, u + 4000);
+	EXPECT(t, HXS_TH_ACK, u, PISN + 1);      /* the first segment again */
+	CHECK_EQ(last.len, 1000);
+	EXPECT_NONE(t);                          /* pipe 7000 = cwnd 7000 */
+	CHECK_EQ(MIBV(t, TCPFastRetrans), 1);
+	CHECK_EQ(MIBV(t, TCPSackRecovery), 1);
+	struct hxs_tcp_info info;
+	hxs_tcp_conn__info(c, &info);
+	CHECK_EQ(info.snd_cwnd, 7);
+	CHECK_EQ(info.snd_ssthresh, 7);
+	/* Partial ACK up to the SACKed block: no hole left, no new data: rule (4) rescue
+	 * retransmission of the last segment. */
+	dupack(t, 30 * MS, u + 4000, 0, 0);
+	EXPECT(t, HXS_TH_ACK, u + 9000, PISN + 1);
+	CHECK_EQ(last.len, 1000);
+	EXPECT_NONE(t);
+	dupack(t, 40 * MS, u + 10000, 0, 0);
+	EXPECT_NONE(t);
+	hxs_tcp_conn__info(c, &info);
+	CHECK_EQ(info.snd_cwnd, 7);              /* recovery over: cwnd = ssthresh */
+	CHECK_EQ(MIBV(t, TcpRetransSegs), 2);
+	CHECK_EQ(MIBV(t, TCPTimeouts), 0);
+	hxs_tcp_conn__abort(c);
+	hxs_tcp_conn__close(c);
+	ts_free(t);
+
+	t_case("NewReno (RFC 6582): 3 dupacks -> retransmit, inflate per dupack, partial ACK retransmits, full ACK deflates");
+	t = mk(0);
+	c = active1000(t, 0, "newreno", &iss);
+	u = iss + 1;
+	CHECK_EQ(hxs_tcp_conn__send(c, d, 20000), 20000);
+	ts_run_until(t, 1 * MS);
+	for (int i = 0; i < 10; i++)
+		EXPECT(t, HXS_TH_ACK, u + 1000u * (uint32_t)i, PISN + 1);
+	EXPECT_NONE(t);
+	dupack(t, 20 * MS, u, 0, 0);
+	dupack(t, 21 * MS, u, 0, 0);
+	/* RFC 3042 limited transmit: one new segment for each of the first two dupacks. */
+	EXPECT(t, HXS_TH_ACK, u + 10000, PISN + 1);
+	EXPECT(t, HXS_TH_ACK, u + 11000, PISN + 1);
+	dupack(t, 22 * MS, u, 0, 0);
+	EXPECT(t, HXS_TH_ACK, u, PISN + 1);      /* fast retransmit */
+	EXPECT_NONE(t);                          /* cwnd 6000 + 3000 < flight 12000 */
+	hxs_tcp_conn__info(c, &info);
+	CHECK_EQ(info.snd_ssthresh, 6);          /* FlightSize 12000 / 2 */
+	CHECK_EQ(MIBV(t, TCPRenoRecovery), 1);
+	for (int i = 0; i < 3; i++)
+		dupack(t, 23 * MS, u, 0, 0);     /* cwnd 12000 */
+	EXPECT_NONE(t);
+	dupack(t, 24 * MS, u, 0, 0);             /* cwnd 13000: one new segment */
+	EXPECT(t, HXS_TH_ACK, u + 12000, PISN + 1);
+	/* Partial ACK (the 4th segment was lost too): retransmit it, cwnd = 13000 - 3000 +
+	 * 1000 = 11000, flight 13000 - 3000 = 10000: one more new segment. */
+	dupack(t, 30 * MS, u + 3000, 0, 0);
+	EXPECT(t, HXS_TH_ACK, u + 3000, PISN + 1);
+	EXPECT(t, HXS_TH_ACK, u + 13000, PISN + 1);
+	EXPECT_NONE(t);
+	/* Full ACK of everything sent before recovery (recover = u + 12000). */
+	dupack(t, 40 * MS, u + 12000, 0, 0);
+	hxs_tcp_conn__info(c, &info);
+	/* min(ssthresh, max(FlightSize, SMSS) + SMSS) = min(6000, 2000 + 1000) */
+	CHECK_EQ(info.snd_cwnd, 3);
+	ts_clear(t);
+	hxs_tcp_conn__abort(c);
+	hxs_tcp_conn__close(c);
+	ts_free(t);
+}
+
 int main(void)
 {
 	test_passive_open();
@@ -1078,5 +1191,6 @@ int main(void)
 	test_keepalive();
 	test_malformed();
 	test_mss_and_backlog();
+	test_recovery();
 	return t_done();
 }
