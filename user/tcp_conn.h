@@ -245,8 +245,16 @@ void hxs_tcp_mark_dirty(struct hxs_tcp_conn *c);
 void hxs_tcp_notify(struct hxs_tcp_conn *c);
 uint32_t hxs_tcp_isn(struct hxs_tcp *tcp, uint32_t laddr, uint16_t lport, uint32_t raddr,
 		     uint16_t rport, uint64_t now);
-/* Sets up a fresh connection's buffers, MSS and timers; -ENOMEM. */
-int hxs_tcp_conn_setup(struct hxs_tcp_conn *c);
+/* Options offered, window scale and MSS of a fresh connection. */
+void hxs_tcp_conn_setup(struct hxs_tcp_conn *c);
+/* Allocates the send and receive rings (at connect, or when a passive connection is
+ * established: a SYN costs no buffer memory); -ENOMEM. */
+int hxs_tcp_conn_bufs(struct hxs_tcp_conn *c);
+/* Receive buffer capacity (before the ring exists: its configured size). */
+static inline uint32_t hxs_tcp_rcv_cap(const struct hxs_tcp_conn *c)
+{
+	return c->rcv.buf ? c->rcv.cap : c->rcvbuf_size;
+}
 /* Child of a listener accepted into the accept queue. */
 void hxs_tcp_acceptq_add(struct hxs_tcp_conn *l, struct hxs_tcp_conn *c);
 void hxs_tcp_child_unlink(struct hxs_tcp_conn *c);

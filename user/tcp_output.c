@@ -57,11 +57,12 @@ uint32_t hxs_tcp_ts_now(const struct hxs_tcp_conn *c, uint64_t now)
 
 uint32_t hxs_tcp_rcv_window(struct hxs_tcp_conn *c)
 {
-	uint32_t space = c->rcv.cap - c->rcv.len;
+	uint32_t cap = hxs_tcp_rcv_cap(c);
+	uint32_t space = cap - c->rcv.len;
 	uint32_t cur = SEQ_GT(c->rcv_adv, c->rcv_nxt) ? SEQ_DIFF(c->rcv_adv, c->rcv_nxt) : 0;
 	/* §3.8.6.2.2: "the receiver should not advance the right window edge until it can
 	 * be advanced by at least min(Fr * RCV.BUFF, Eff.snd.MSS)" with Fr = 1/2. */
-	uint32_t thresh = c->rcv.cap / 2 < c->rcv_mss ? c->rcv.cap / 2 : c->rcv_mss;
+	uint32_t thresh = cap / 2 < c->rcv_mss ? cap / 2 : c->rcv_mss;
 	if (space > cur && space - cur >= thresh)
 		return space;
 	return cur;

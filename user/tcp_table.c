@@ -215,9 +215,10 @@ struct hxs_tcp_conn *hxs_tcp_conn_alloc(struct hxs_tcp *tcp)
 	return c;
 }
 
-int hxs_tcp_conn_setup(struct hxs_tcp_conn *c)
+int hxs_tcp_conn_bufs(struct hxs_tcp_conn *c)
 {
-	struct hxs_tcp_cfg *cfg = &c->tcp->cfg;
+	if (c->snd.buf)
+		return 0;
 	int err = hxs_tcp_ring__init(&c->snd, c->sndbuf_size);
 	if (err)
 		return err;
@@ -226,6 +227,12 @@ int hxs_tcp_conn_setup(struct hxs_tcp_conn *c)
 		hxs_tcp_ring__free(&c->snd);
 		return err;
 	}
+	return 0;
+}
+
+void hxs_tcp_conn_setup(struct hxs_tcp_conn *c)
+{
+	struct hxs_tcp_cfg *cfg = &c->tcp->cfg;
 	/* Offer what the stack allows; the peer's SYN decides (syn_options()). */
 	c->ts_ok = !cfg->no_ts;
 	c->sack_ok = !cfg->no_sack;
@@ -240,7 +247,6 @@ int hxs_tcp_conn_setup(struct hxs_tcp_conn *c)
 	c->mss = c->adv_mss;
 	c->rcv_mss = c->adv_mss;
 	c->cc.mss = c->mss;
-	return 0;
 }
 
 void hxs_tcp_set_state(struct hxs_tcp_conn *c, uint8_t state)

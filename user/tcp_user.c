@@ -56,9 +56,10 @@ int hxs_tcp_conn__connect(struct hxs_tcp_conn *c, uint32_t laddr, uint16_t lport
 	} else if (hxs_tcp_lookup(tcp, laddr, lport, raddr, rport)) {
 		return -EADDRNOTAVAIL;
 	}
-	int err = hxs_tcp_conn_setup(c);
+	int err = hxs_tcp_conn_bufs(c);
 	if (err)
 		return err;
+	hxs_tcp_conn_setup(c);
 	c->laddr = laddr;
 	c->lport = lport;
 	c->raddr = raddr;

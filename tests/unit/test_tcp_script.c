@@ -119,6 +119,9 @@ static void test_passive_open(void)
 	CHECK(last.opt.has_ts && last.opt.tsecr == 5555);
 	CHECK_EQ(MIBV(t, TcpPassiveOpens), 1);
 	CHECK_EQ(t->tuples, 1);
+	/* A SYN costs a connection object, no buffer memory (allocated at ESTABLISHED). */
+	struct hxs_tcp_conn *child = hxs_tcp_lookup(t->tcp, TS_LOCAL, TS_LPORT, TS_REMOTE, TS_RPORT);
+	CHECK(child && !child->snd.buf && !child->rcv.buf);
 	/* Handshake ACK with window 100 << 7. */
 	o.has_ts = 1;
 	o.tsval = 5556;
@@ -127,6 +130,7 @@ static void test_passive_open(void)
 	EXPECT_NONE(t);
 	CHECK_EQ(hxs_tcp_conn__events(l), EPOLLIN);
 	CHECK_EQ(hxs_tcp_conn__accept(l, &c), 0);
+	CHECK(c == child && c->snd.buf && c->rcv.buf && c->rcv.cap == 256 * 1024);
 	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_ESTABLISHED);
 	CHECK_EQ(MIBV(t, TcpCurrEstab), 1);
 	struct hxs_tcp_info info;
