@@ -216,7 +216,9 @@ struct hxs_tcp {
 	struct hxs_tcp_conn **htab;
 	uint32_t hmask;
 	uint32_t nconns;
-	struct hxs_tcp_conn *listeners;
+#define HXS_TCP_LHASH 256
+	struct hxs_tcp_conn *lhash[HXS_TCP_LHASH];  /* listeners by local port */
+	uint32_t nlisteners;
 	struct hxs_tcp_conn *dirty_head;
 	uint64_t chack_window_start;
 	uint32_t chack_count;
@@ -237,6 +239,8 @@ struct hxs_tcp_conn *hxs_tcp_lookup(struct hxs_tcp *tcp, uint32_t laddr, uint16_
 				    uint32_t raddr, uint16_t rport);
 struct hxs_tcp_conn *hxs_tcp_lookup_listener(struct hxs_tcp *tcp, uint32_t laddr, uint16_t lport);
 void hxs_tcp_hash_insert(struct hxs_tcp_conn *c);
+void hxs_tcp_listener_insert(struct hxs_tcp_conn *l);
+void hxs_tcp_listener_remove(struct hxs_tcp_conn *l);
 void hxs_tcp_hash_remove(struct hxs_tcp_conn *c);
 void hxs_tcp_set_state(struct hxs_tcp_conn *c, uint8_t state);
 /* Moves to CLOSED with an error (0 for none), cancels timers, unhashes, frees when unowned. */
@@ -287,6 +291,7 @@ void hxs_tcp_persist_arm(struct hxs_tcp_conn *c, uint64_t now);
 void hxs_tcp_delack_arm(struct hxs_tcp_conn *c, uint64_t now);
 void hxs_tcp_keep_arm(struct hxs_tcp_conn *c, uint64_t now);
 void hxs_tcp_timewait_start(struct hxs_tcp_conn *c, uint64_t now);
+void hxs_tcp_timewait_shrink(struct hxs_tcp_conn *c);
 void hxs_tcp_rtt_sample(struct hxs_tcp_conn *c, uint32_t rtt_us);
 uint32_t hxs_tcp_rto_backed_off(const struct hxs_tcp_conn *c);
 

@@ -118,10 +118,12 @@ void hxs_tcp__free(struct hxs_tcp *tcp)
 			conn_destroy(c);
 		}
 	}
-	struct hxs_tcp_conn *l = tcp->listeners, *n;
-	for (; l; l = n) {
-		n = l->hnext;
-		conn_destroy(l);
+	for (uint32_t i = 0; i < HXS_TCP_LHASH; i++) {
+		struct hxs_tcp_conn *l = tcp->lhash[i], *n;
+		for (; l; l = n) {
+			n = l->hnext;
+			conn_destroy(l);
+		}
 	}
 	free(tcp->htab);
 	free(tcp);
@@ -152,7 +154,7 @@ struct hxs_tcp_conn *hxs_tcp_lookup(struct hxs_tcp *tcp, uint32_t laddr, uint16_
 struct hxs_tcp_conn *hxs_tcp_lookup_listener(struct hxs_tcp *tcp, uint32_t laddr, uint16_t lport)
 {
 	struct hxs_tcp_conn *any = NULL;
-	for (struct hxs_tcp_conn *l = tcp->listeners; l; l = l->hnext) {
+	for (struct hxs_tcp_conn *l = tcp->lhash[lport % HXS_TCP_LHASH]; l; l = l->hnext) {
 		if (l->lport != lport)
 			continue;
 		if (l->laddr == laddr)
@@ -173,6 +175,33 @@ void hxs_tcp_hash_insert(struct hxs_tcp_conn *c)
 	tcp->nconns++;
 	if (tcp->ev.on_tuple)
 		tcp->ev.on_tuple(tcp->ctx, c, HXS_TCP_TUPLE_ADD);
+}
+
+void hxs_tcp_listener_insert(struct hxs_tcp_conn *l)
+{
+	struct hxs_tcp *tcp = l->tcp;
+	struct hxs_tcp_conn **head = &tcp->lhash[l->lport % HXS_TCP_LHASH];
+	l->hnext = *head;
+	*head = l;
+	tcp->nlisteners++;
+	if (tcp->ev.on_listen)
+		tcp->ev.on_listen(tcp->ctx, l->laddr, l->lport, 1);
+}
+
+void hxs_tcp_listener_remove(struct hxs_tcp_conn *l)
+{
+	struct hxs_tcp *tcp = l->tcp;
+	struct hxs_tcp_conn **pp = &tcp->lhash[l->lport % HXS_TCP_LHASH];
+	for (; *pp; pp = &(*pp)->hnext) {
+		if (*pp == l) {
+			*pp = l->hnext;
+			tcp->nlisteners--;
+			if (tcp->ev.on_listen)
+				tcp->ev.on_listen(tcp->ctx, l->laddr, l->lport, 0);
+			break;
+		}
+	}
+	l->hnext = NULL;
 }
 
 void hxs_tcp_hash_remove(struct hxs_tcp_conn *c)
@@ -444,10 +473,7 @@ const uint64_t *hxs_tcp__mib(const struct hxs_tcp *tcp)
 
 uint32_t hxs_tcp__nconns(const struct hxs_tcp *tcp)
 {
-	uint32_t n = tcp->nconns;
-	for (struct hxs_tcp_conn *l = tcp->listeners; l; l = l->hnext)
-		n++;
-	return n;
+	return tcp->nconns + tcp->nlisteners;
 }
 
 void hxs_tcp__alloc_stats(const struct hxs_tcp *tcp, uint64_t *allocated, uint64_t *freed)

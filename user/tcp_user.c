@@ -95,7 +95,7 @@ int hxs_tcp_conn__listen(struct hxs_tcp_conn *c, uint32_t laddr, uint16_t lport,
 	}
 	if (c->state != HXS_TCPS_CLOSED || c->snd.buf || !lport)
 		return -EINVAL;
-	for (struct hxs_tcp_conn *l = tcp->listeners; l; l = l->hnext)
+	for (struct hxs_tcp_conn *l = tcp->lhash[lport % HXS_TCP_LHASH]; l; l = l->hnext)
 		if (l->lport == lport && (l->laddr == laddr || !l->laddr || !laddr))
 			return -EADDRINUSE;
 	c->laddr = laddr;
@@ -105,10 +105,7 @@ int hxs_tcp_conn__listen(struct hxs_tcp_conn *c, uint32_t laddr, uint16_t lport,
 		c->backlog = tcp->cfg.somaxconn;
 	/* §3.10.1 OPEN, passive: "enter LISTEN state and return". */
 	hxs_tcp_set_state(c, HXS_TCPS_LISTEN);
-	c->hnext = tcp->listeners;
-	tcp->listeners = c;
-	if (tcp->ev.on_listen)
-		tcp->ev.on_listen(tcp->ctx, laddr, lport, 1);
+	hxs_tcp_listener_insert(c);
 	return 0;
 }
 
@@ -267,16 +264,7 @@ int hxs_tcp_conn__shutdown(struct hxs_tcp_conn *c, int how)
 static void listener_close(struct hxs_tcp_conn *l)
 {
 	struct hxs_tcp *tcp = l->tcp;
-	struct hxs_tcp_conn **pp;
-	for (pp = &tcp->listeners; *pp; pp = &(*pp)->hnext) {
-		if (*pp == l) {
-			*pp = l->hnext;
-			break;
-		}
-	}
-	l->hnext = NULL;
-	if (tcp->ev.on_listen)
-		tcp->ev.on_listen(tcp->ctx, l->laddr, l->lport, 0);
+	hxs_tcp_listener_remove(l);
 	/* Children not accepted yet are reset (the kernel's inet_csk_listen_stop). */
 	while (l->aq_head || l->sq_head) {
 		struct hxs_tcp_conn *c = l->aq_head ? l->aq_head : l->sq_head;
@@ -319,6 +307,7 @@ void hxs_tcp_conn__close(struct hxs_tcp_conn *c)
 			return;
 		if (c->state == HXS_TCPS_FIN_WAIT_2)
 			hxs_tcp_keep_arm(c, tcp->now);
+		hxs_tcp_timewait_shrink(c);
 		break;
 	}
 	hxs_tcp_conn_maybe_free(c);

@@ -362,6 +362,7 @@ static void test_close_paths(void)
 	ts_in(t, 3 * MS, HXS_TH_FIN | HXS_TH_ACK, PISN + 1, iss + 2, 65535, NULL, NULL, 0);
 	EXPECT(t, HXS_TH_ACK, iss + 2, PISN + 2);
 	CHECK_EQ(hxs_tcp__nconns(t->tcp), 1);
+	CHECK(!c->snd.buf && !c->rcv.buf, "an orphan in TIME-WAIT keeps no buffers");
 	/* A retransmitted FIN in TIME-WAIT is ACKed again and restarts 2 MSL. */
 	ts_in(t, 10 * S, HXS_TH_FIN | HXS_TH_ACK, PISN + 1, iss + 2, 65535, NULL, NULL, 0);
 	EXPECT(t, HXS_TH_ACK, iss + 2, PISN + 2);
