@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <arpa/inet.h>
 
 #include "tcp_conn.h"
 
@@ -30,23 +31,41 @@ static void wr32(uint8_t *p, uint32_t v)
 uint16_t hxs_tcp_csum(uint32_t saddr, uint32_t daddr, const uint8_t *p, uint32_t len)
 {
 	/* RFC 9293 §3.1: the checksum covers a pseudo-header of source and destination
-	 * address, protocol and TCP length, then the header and data. */
-	uint64_t sum = 0;
-	const uint8_t *s = (const uint8_t *)&saddr, *d = (const uint8_t *)&daddr;
-	sum += (uint32_t)(s[0] << 8 | s[1]) + (uint32_t)(s[2] << 8 | s[3]);
-	sum += (uint32_t)(d[0] << 8 | d[1]) + (uint32_t)(d[2] << 8 | d[3]);
-	sum += 6 + len;
-	uint32_t i = 0;
-	for (; i + 8 <= len; i += 8)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]) + (uint32_t)(p[i + 2] << 8 | p[i + 3]) +
-		       (uint32_t)(p[i + 4] << 8 | p[i + 5]) + (uint32_t)(p[i + 6] << 8 | p[i + 7]);
-	for (; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (i < len)
-		sum += (uint32_t)p[i] << 8;
+	 * address, protocol and TCP length, then the header and data. The ones' complement
+	 * sum does not depend on byte order (RFC 1071 §2(B)): we add native 32-bit words and
+	 * swap the folded result once. */
+	uint64_t sum = (uint64_t)saddr + daddr + htons(6) + htons((uint16_t)len);
+	while (len >= 16) {
+		uint64_t a, b;
+		memcpy(&a, p, 8);
+		memcpy(&b, p + 8, 8);
+		sum += (a & 0xffffffffu) + (a >> 32) + (b & 0xffffffffu) + (b >> 32);
+		p += 16;
+		len -= 16;
+	}
+	while (len >= 4) {
+		uint32_t w;
+		memcpy(&w, p, 4);
+		sum += w;
+		p += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		uint16_t h;
+		memcpy(&h, p, 2);
+		sum += h;
+		p += 2;
+		len -= 2;
+	}
+	if (len) {
+		uint8_t last[2] = { p[0], 0 };
+		uint16_t h;
+		memcpy(&h, last, 2);
+		sum += h;
+	}
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
+	return ntohs((uint16_t)~sum);
 }
 
 uint32_t hxs_tcp_ts_now(const struct hxs_tcp_conn *c, uint64_t now)
