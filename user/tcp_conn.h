@@ -188,6 +188,7 @@ struct hxs_tcp_conn {
 	struct hxs_cc cc;
 	struct hxs_sack_board sb;
 	uint32_t dupacks, recover, high_rxt;
+	uint32_t una_rxt_mark;             /* snd_max when the segment at snd_una was last retransmitted */
 	uint64_t last_send;                /* for RFC 5681 §4.1 idle restart */
 
 	/* timers */

@@ -155,6 +155,17 @@ void hxs_tcp_recovery_on_ack(struct hxs_tcp_conn *c, uint32_t acked, int dup, ui
 		}
 		if (SEQ_LT(c->high_rxt, c->snd_una))
 			c->high_rxt = c->snd_una;
+		/* Lost retransmission: the segment at snd_una was retransmitted, yet data sent
+		 * after that retransmission is SACKed DupThresh segments deep while snd_una has
+		 * not moved - by the RFC 6675 IsLost() reasoning it was lost again. NextSeg()
+		 * may send it once more (without this only the RTO would). */
+		if (c->recovery == HXS_REC_SACK && SEQ_GT(c->high_rxt, c->snd_una) && c->sb.n &&
+		    SEQ_GEQ(c->sb.high_sacked, c->una_rxt_mark + DUPTHRESH * c->mss) &&
+		    !hxs_sack__any(&c->sb, c->snd_una, 1)) {
+			MIB_INC(c->tcp, TCPLostRetransmit);
+			c->high_rxt = c->snd_una;
+			c->una_rxt_mark = c->snd_max;
+		}
 		return;
 	}
 }
@@ -226,6 +237,8 @@ void hxs_tcp_recovery_output(struct hxs_tcp_conn *c, uint64_t now)
 			c->rescue_done = 1;
 		else
 			c->high_rxt = hs + (uint32_t)n;
+		if (hs == c->snd_una)
+			c->una_rxt_mark = c->snd_max;
 		pipe += (uint32_t)n;
 		first = 0;
 		c->rec_first = 0;

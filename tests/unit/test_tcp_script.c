@@ -1138,6 +1138,37 @@ static void test_recovery(void)
 	hxs_tcp_conn__close(c);
 	ts_free(t);
 
+	t_case("SACK recovery: a lost retransmission is sent again once later data is SACKed 3 segments deep");
+	t = mk(0);
+	c = active1000(t, 1, "newreno", &iss);
+	u = iss + 1;
+	CHECK_EQ(hxs_tcp_conn__send(c, d, 20000), 20000);
+	ts_run_until(t, 1 * MS);
+	ts_clear(t);
+	for (uint32_t k = 2; k <= 4; k++)
+		dupack(t, 20 * MS, u, u + 1000, u + 1000 * k);
+	/* Limited transmit sent u + 10000 and u + 11000, then the fast retransmit. */
+	EXPECT(t, HXS_TH_ACK, u + 10000, PISN + 1);
+	EXPECT(t, HXS_TH_ACK, u + 11000, PISN + 1);
+	EXPECT(t, HXS_TH_ACK, u, PISN + 1);
+	/* More SACKs: new data flows (segments from u + 10000 on), the hole stays. */
+	int again = 0;
+	for (uint32_t k = 5; k <= 16 && !again; k++) {
+		dupack(t, 21 * MS, u, u + 1000, u + 1000 * k);
+		struct ts_seg sg;
+		while (ts_pop(t, &sg))
+			if (sg.seq == u && sg.len == 1000)
+				again = (int)k;
+	}
+	/* The first retransmission went out when snd_max was u + 12000: the SACK reaching
+	 * u + 15000 shows it lost. */
+	CHECK_EQ(again, 15);
+	CHECK_EQ(MIBV(t, TCPLostRetransmit), 1);
+	CHECK_EQ(MIBV(t, TCPTimeouts), 0);
+	hxs_tcp_conn__abort(c);
+	hxs_tcp_conn__close(c);
+	ts_free(t);
+
 	t_case("NewReno (RFC 6582): 3 dupacks -> retransmit, inflate per dupack, partial ACK retransmits, full ACK deflates");
 	t = mk(0);
 	c = active1000(t, 0, "newreno", &iss);
