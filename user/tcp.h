@@ -105,6 +105,9 @@ uint64_t hxs_tcp__next_deadline(const struct hxs_tcp *tcp);
 const uint64_t *hxs_tcp__mib(const struct hxs_tcp *tcp);
 /* Connections in the table (any state but CLOSED) and listeners. */
 uint32_t hxs_tcp__nconns(const struct hxs_tcp *tcp);
+/* Calls fn for every listener and every connection in the table (an `ss` listing); fn must
+ * not close, abort or open connections. */
+void hxs_tcp__foreach(struct hxs_tcp *tcp, void (*fn)(void *arg, struct hxs_tcp_conn *c), void *arg);
 /* Connection objects allocated and freed over the life of the instance (leak checks). */
 void hxs_tcp__alloc_stats(const struct hxs_tcp *tcp, uint64_t *allocated, uint64_t *freed);
 

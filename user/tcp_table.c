@@ -476,6 +476,16 @@ uint32_t hxs_tcp__nconns(const struct hxs_tcp *tcp)
 	return tcp->nconns + tcp->nlisteners;
 }
 
+void hxs_tcp__foreach(struct hxs_tcp *tcp, void (*fn)(void *arg, struct hxs_tcp_conn *c), void *arg)
+{
+	for (uint32_t i = 0; i < HXS_TCP_LHASH; i++)
+		for (struct hxs_tcp_conn *l = tcp->lhash[i]; l; l = l->hnext)
+			fn(arg, l);
+	for (uint32_t i = 0; i <= tcp->hmask; i++)
+		for (struct hxs_tcp_conn *c = tcp->htab[i]; c; c = c->hnext)
+			fn(arg, c);
+}
+
 void hxs_tcp__alloc_stats(const struct hxs_tcp *tcp, uint64_t *allocated, uint64_t *freed)
 {
 	*allocated = tcp->conns_alloc;

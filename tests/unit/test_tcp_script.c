@@ -984,6 +984,11 @@ static void test_malformed(void)
 	ts_free(t);
 }
 
+static void count_state(void *arg, struct hxs_tcp_conn *c)
+{
+	((int *)arg)[hxs_tcp_conn__state(c)]++;
+}
+
 static void test_mss_and_backlog(void)
 {
 	t_case("MSS clamped to the path MTU; segments no larger than the peer's MSS");
@@ -1039,6 +1044,11 @@ static void test_mss_and_backlog(void)
 	ts_in_ports(t, 0, TS_RPORT + 1, TS_LPORT, HXS_TH_ACK, PISN + 1, isn[1] + 1, 65535, NULL, NULL, 0);
 	ts_in_ports(t, 0, TS_RPORT + 2, TS_LPORT, HXS_TH_ACK, PISN + 1, isn[2] + 1, 65535, NULL, NULL, 0);
 	CHECK_EQ(MIBV(t, ListenOverflows), 1);
+	int states[HXS_TCPS__COUNT] = { 0 };
+	hxs_tcp__foreach(t->tcp, count_state, states);
+	CHECK(states[HXS_TCPS_LISTEN] == 1 && states[HXS_TCPS_ESTABLISHED] == 2 &&
+	      states[HXS_TCPS_SYN_RECEIVED] == 1, "foreach: %d listen, %d established, %d syn-received",
+	      states[HXS_TCPS_LISTEN], states[HXS_TCPS_ESTABLISHED], states[HXS_TCPS_SYN_RECEIVED]);
 	ts_in_ports(t, 0, TS_RPORT + 3, TS_LPORT, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
 	EXPECT_NONE(t);
 	CHECK_EQ(MIBV(t, ListenOverflows), 2);
