@@ -1221,6 +1221,57 @@ static void test_recovery(void)
 	ts_free(t);
 }
 
+static void test_events(void)
+{
+	t_case("on_event: EPOLLOUT when connected, EPOLLIN on data, RDHUP on FIN, ERR|HUP on RST");
+	struct ts *t = mk(0);
+	struct hxs_tcp_conn *c;
+	CHECK(hxs_tcp_conn__new(t->tcp, &c) == 0);
+	CHECK_EQ(hxs_tcp_conn__connect(c, TS_LOCAL, TS_LPORT, TS_REMOTE, TS_RPORT, 0), 0);
+	EXPECT(t, HXS_TH_SYN, last.seq, 0);
+	uint32_t iss = last.seq;
+	int n0 = t->nevents;
+	struct hxs_tcp_opts o = mss_only(1460);
+	ts_in(t, 1 * MS, HXS_TH_SYN | HXS_TH_ACK, PISN, iss + 1, 65535, &o, NULL, 0);
+	CHECK_EQ(t->nevents, n0 + 1);
+	CHECK_EQ(t->events, EPOLLOUT);
+	/* A pure ACK changes nothing: no event. */
+	ts_in(t, 2 * MS, HXS_TH_ACK, PISN + 1, iss + 1, 65535, NULL, NULL, 0);
+	CHECK_EQ(t->nevents, n0 + 1);
+	ts_in(t, 3 * MS, HXS_TH_ACK | HXS_TH_PSH, PISN + 1, iss + 1, 65535, NULL, "hi", 2);
+	CHECK_EQ(t->nevents, n0 + 2);
+	CHECK_EQ(t->events, EPOLLOUT | EPOLLIN);
+	uint8_t b[8];
+	CHECK_EQ(hxs_tcp_conn__recv(c, b, sizeof(b), 0), 2);
+	CHECK_EQ(t->events, EPOLLOUT);
+	ts_in(t, 4 * MS, HXS_TH_ACK | HXS_TH_FIN, PISN + 3, iss + 1, 65535, NULL, NULL, 0);
+	CHECK_EQ(t->events, EPOLLOUT | EPOLLIN | EPOLLRDHUP);
+	ts_in(t, 5 * MS, HXS_TH_RST, PISN + 4, 0, 0, NULL, NULL, 0);
+	CHECK_EQ(t->events & (EPOLLERR | EPOLLHUP | EPOLLIN), EPOLLERR | EPOLLHUP | EPOLLIN);
+	CHECK_EQ(hxs_tcp_conn__error(c), ECONNRESET);
+	CHECK_EQ(t->events & EPOLLERR, 0);      /* reading SO_ERROR clears EPOLLERR */
+	hxs_tcp_conn__close(c);
+
+	t_case("on_event: a listener becomes readable when a child is established, not before");
+	struct hxs_tcp_conn *l;
+	CHECK(hxs_tcp_conn__new(t->tcp, &l) == 0);
+	CHECK(hxs_tcp_conn__listen(l, 0, TS_LPORT, 8) == 0);
+	ts_clear(t);
+	n0 = t->nevents;
+	ts_in(t, 10 * MS, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, last.seq, PISN + 1);
+	CHECK_EQ(t->nevents, n0);
+	ts_in(t, 11 * MS, HXS_TH_ACK, PISN + 1, last.seq + 1, 65535, NULL, NULL, 0);
+	CHECK_EQ(t->nevents, n0 + 1);
+	CHECK_EQ(t->events, EPOLLIN);
+	CHECK_EQ(hxs_tcp_conn__accept(l, &c), 0);
+	CHECK_EQ(hxs_tcp_conn__events(l), 0);
+	hxs_tcp_conn__abort(c);
+	hxs_tcp_conn__close(c);
+	hxs_tcp_conn__close(l);
+	ts_free(t);
+}
+
 int main(void)
 {
 	test_passive_open();
@@ -1238,5 +1289,6 @@ int main(void)
 	test_malformed();
 	test_mss_and_backlog();
 	test_recovery();
+	test_events();
 	return t_done();
 }
