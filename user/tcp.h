@@ -8,6 +8,9 @@
  * and the core emits complete TCP segments (checksum filled) into frames it asks the
  * embedding layer for (tx_ops.alloc / tx_ops.send): no copy after the core writes.
  *
+ * Call hxs_tcp__poll() after each batch of hxs_tcp__input() calls: segments that input
+ * emits (ACKs, data) are handed to tx.send at once, but tx.flush runs only from poll.
+ *
  * The socket layer drives connections with the hxs_tcp_conn__* calls below. They return
  * negative errno like the kernel. Addresses are IPv4 in network byte order, ports in host
  * byte order. A connection handed to the socket layer (connect, accept) stays valid until
@@ -71,7 +74,9 @@ struct hxs_tcp_tx_ops {
 	void (*flush)(void *ctx);
 };
 
-/* Notifications for the socket layer and the steering maps (all optional). */
+/* Notifications for the socket layer and the steering maps (all optional). They are called
+ * from inside hxs_tcp__input/poll/timers and the hxs_tcp_conn__* calls; a callback must not
+ * call back into the core except for read-only queries (events, info, tuple, user). */
 enum { HXS_TCP_TUPLE_ADD = 1, HXS_TCP_TUPLE_DEL = 0 };
 struct hxs_tcp_ev_ops {
 	/* Readiness changed: mask of EPOLLIN/EPOLLOUT/EPOLLRDHUP/EPOLLHUP/EPOLLERR. */
