@@ -157,6 +157,7 @@ struct hxs_tcp_conn {
 		nodelay : 1, keepalive : 1, rd_shut : 1;
 	uint8_t fin_queued : 1, ts_ok : 1, sack_ok : 1, ws_ok : 1, ack_now : 1,
 		user_closed : 1, rtt_timing : 1, rcv_wnd_zero : 1;
+	uint8_t dsack : 1;                 /* a D-SACK block is due (RFC 2883) */
 	uint8_t snd_wscale, rcv_wscale;
 	uint8_t backoff;                   /* consecutive RTO expiries */
 	uint8_t persist_shift, probes_out, keep_probes, recovery, rec_first, rescue_done;
@@ -168,6 +169,7 @@ struct hxs_tcp_conn {
 	/* receive sequence space (Figure 4) */
 	uint32_t irs, rcv_nxt, rcv_adv;    /* rcv_adv: right edge last advertised */
 	uint32_t last_ack_sent;
+	uint32_t dsack_start, dsack_end;
 
 	uint32_t mss;                      /* payload bytes a segment carries (SMSS less options) */
 	uint32_t peer_mss, adv_mss, user_mss, rcv_mss;

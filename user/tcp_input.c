@@ -420,6 +420,13 @@ static int sync_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint6
 				hxs_tcp_timewait_start(c, now);
 			if (s->len)
 				MIB_INC(tcp, TCPSpuriousSegs);
+			/* RFC 2883 §4 (1): data already received is reported back as the first
+			 * SACK block of the ACK (D-SACK). */
+			if (s->len && c->sack_ok && SEQ_LEQ(s->seq + s->len, c->rcv_nxt)) {
+				c->dsack = 1;
+				c->dsack_start = s->seq;
+				c->dsack_end = s->seq + s->len;
+			}
 		}
 		return 1;
 	}

@@ -135,10 +135,20 @@ int hxs_tcp_send_seg(struct hxs_tcp_conn *c, uint32_t seq, uint8_t flags, uint32
 		o.ws = c->rcv_wscale;
 	} else if (!(flags & HXS_TH_RST)) {
 		o.has_ts = c->ts_ok;
+		int max = c->ts_ok ? 3 : 4, k = 0;
+		if (c->sack_ok && c->dsack && (flags & HXS_TH_ACK)) {
+			/* RFC 2883 §4: "the first SACK block ... MUST specify the D-SACK block" */
+			o.sack[0].start = c->dsack_start;
+			o.sack[0].end = c->dsack_end;
+			k = 1;
+			c->dsack = 0;
+			MIB_INC(tcp, TCPDSACKOldSent);
+		}
 		if (c->sack_ok && c->reass.n) {
-			o.nsack = (uint8_t)hxs_tcp_reass_sack_blocks(c, o.sack, c->ts_ok ? 3 : 4);
+			k += hxs_tcp_reass_sack_blocks(c, o.sack + k, max - k);
 			MIB_INC(tcp, TCPSackBlocksSent);
 		}
+		o.nsack = (uint8_t)k;
 	}
 	if (o.has_ts) {
 		o.tsval = hxs_tcp_ts_now(c, now);

@@ -314,6 +314,16 @@ static void test_data_and_delack(void)
 	CHECK_EQ(hxs_tcp_conn__recv(c, buf, sizeof(buf), 0), 5 * 1460);
 	CHECK_EQ(hxs_tcp_conn__recv(c, buf, sizeof(buf), 0), -EAGAIN);
 
+	t_case("a duplicate segment is answered with a D-SACK block (RFC 2883)");
+	ts_run_until(t, 340 * MS);
+	ts_clear(t);                            /* the window update the read caused */
+	ts_in(t, 350 * MS, HXS_TH_ACK, s0 + 1460, iss + 1, 65535, NULL, d, 1460);
+	EXPECT(t, HXS_TH_ACK, iss + 1, s0 + 7300);
+	CHECK_EQ(last.opt.nsack, 1);
+	CHECK_EQ(last.opt.sack[0].start, s0 + 1460);
+	CHECK_EQ(last.opt.sack[0].end, s0 + 2920);
+	CHECK_EQ(MIBV(t, TCPDSACKOldSent), 1);
+
 	t_case("Nagle holds a small segment while data is unacked; TCP_NODELAY sends it");
 	ts_clear(t);
 	CHECK_EQ(hxs_tcp_conn__send(c, "aaaa", 4), 4);
