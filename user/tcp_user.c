@@ -196,7 +196,7 @@ long hxs_tcp_conn__recv(struct hxs_tcp_conn *c, void *buf, size_t len, unsigned 
 		uint32_t cur = SEQ_GT(c->rcv_adv, c->rcv_nxt) ? SEQ_DIFF(c->rcv_adv, c->rcv_nxt) : 0;
 		uint32_t space = c->rcv.cap - c->rcv.len;
 		uint32_t thresh = c->rcv.cap / 2 < c->rcv_mss ? c->rcv.cap / 2 : c->rcv_mss;
-		if (HXS_TCPS_CANRCVDATA(c->state) && cur <= c->rcv.cap / 2 && space - cur >= thresh) {
+		if (HXS_TCPS_CANRCVDATA(c->state) && cur <= c->rcv.cap / 2 && space > cur && space - cur >= thresh) {
 			c->ack_now = 1;
 			hxs_tcp_mark_dirty(c);
 		}
