@@ -1,0 +1,286 @@
+/* hxs.bpf.c - the XDP program: parse every frame, steer the flows hxs owns to the AF_XDP
+ * socket of the receive queue, give everything else to the kernel.
+ *
+ * hxs_xdp() | hxs_xdp_frags() -> hxs_rx() -> parse_l2() -> parse_ipv4() | parse_ipv6()     (parse.h)
+ *     -> steer_l4() -> owned() -> redirect()          (here)
+ *     -> later_fragment()
+ *
+ * Verdicts: owned and well-formed -> XDP_REDIRECT into hxs_xsks[rx queue]; owned but the
+ * queue has no socket -> XDP_PASS (NoSocket); owned but malformed, or a fragment of an owned
+ * datagram -> XDP_DROP; everything else, including frames too broken to tell whose they
+ * are -> XDP_PASS, so the kernel judges (and counts) them as it would without hxs.
+ *
+ * Loadable two ways: by libxdp through the skeleton (user/xdp_ctl.c, which sets hxs_cfg and
+ * clears the pin paths), and by `ip link set dev X xdp obj hxs.bpf.o sec xdp`, which pins the
+ * maps below by name under $TC_BPF_MNT/tc/globals and runs with the default hxs_cfg.
+ */
+#include <linux/bpf.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "hxs/shared.h"
+#include "parse.h"
+
+/* Set through the skeleton before load; these defaults are what `ip link ... xdp obj` runs. */
+const volatile struct hxs_xdp_cfg hxs_cfg = HXS_XDP_CFG_DEFAULT;
+
+/* AF_XDP sockets, indexed by receive queue: where owned frames are redirected. Filled by
+ * the datapath, one socket per queue it serves. */
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, HXS_MAX_QUEUES);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} hxs_xsks SEC(".maps");
+
+/* Local (addr, port, proto) of hxs TCP listeners and bound UDP sockets. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, HXS_MAX_BINDS);
+	__type(key, struct hxs_bind_key);
+	__type(value, struct hxs_bind_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} hxs_binds SEC(".maps");
+
+/* 4-tuples of hxs connections (and connected UDP sockets); checked before hxs_binds. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, HXS_MAX_CONNS);
+	__type(key, struct hxs_conn_key);
+	__type(value, struct hxs_conn_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} hxs_conns SEC(".maps");
+
+/* Counters, one __u64 per enum hxs_xdp_stat per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, HXS_XDP_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} hxs_stats SEC(".maps");
+
+/* Datagrams of owned flows whose first fragment was dropped, so the later fragments (which
+ * carry no ports) are dropped too. Written only by the program; LRU so it never fills up. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, HXS_MAX_FRAGS);
+	__type(key, struct hxs_frag_key);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} hxs_frags SEC(".maps");
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&hxs_stats, &idx);
+
+	if (v)
+		*v += 1;        /* per-CPU slot: no other writer */
+}
+
+/* XDP_PASS with its reason counted (why == HXS_XDP_PASSED: no reason beyond "not ours"). */
+static __always_inline int pass(__u32 why)
+{
+	if (why != HXS_XDP_PASSED)
+		count(why);
+	count(HXS_XDP_PASSED);
+	return XDP_PASS;
+}
+
+static __always_inline int drop(__u32 why)
+{
+	count(why);
+	count(HXS_XDP_DROPPED);
+	return XDP_DROP;
+}
+
+/* Does hxs own this frame? Connection 4-tuple, then the exact local address, then the
+ * family's wildcard. A TCP bind only counts when it is a listener. */
+static __always_inline int owned(const struct hxs_conn_key *k, int v4)
+{
+	struct hxs_bind_key b = {};
+	struct hxs_bind_val *v;
+
+	if (bpf_map_lookup_elem(&hxs_conns, k))
+		return 1;
+	__builtin_memcpy(b.addr, k->laddr, 16);
+	b.port = k->lport;
+	b.proto = k->proto;
+	v = bpf_map_lookup_elem(&hxs_binds, &b);
+	if (!v) {
+		/* IPv4 wildcard ::ffff:0.0.0.0 keeps the prefix; IPv6 wildcard is :: */
+		if (v4)
+			__builtin_memset(b.addr + 12, 0, 4);
+		else
+			__builtin_memset(b.addr, 0, 16);
+		v = bpf_map_lookup_elem(&hxs_binds, &b);
+	}
+	if (!v)
+		return 0;
+	return k->proto == IPPROTO_UDP || (v->flags & HXS_BIND_F_LISTEN);
+}
+
+static __always_inline void frag_key(struct hxs_frag_key *f, const struct hxs_pkt *pkt)
+{
+	__builtin_memcpy(f->saddr, pkt->key.raddr, 16);
+	__builtin_memcpy(f->daddr, pkt->key.laddr, 16);
+	f->id = pkt->frag_id;
+	f->proto = pkt->key.proto;
+}
+
+/* A fragment with offset > 0: dropped if its first fragment belonged to hxs, else the
+ * kernel's (a later fragment that overtakes its first one also goes to the kernel, whose
+ * reassembly then times out: hxs never sees a datagram in pieces). */
+static __always_inline int later_fragment(const struct hxs_pkt *pkt)
+{
+	struct hxs_frag_key f = {};
+
+	frag_key(&f, pkt);
+	if (bpf_map_lookup_elem(&hxs_frags, &f))
+		return drop(HXS_XDP_FRAG_DROPS);
+	return pass(HXS_XDP_PASSED);
+}
+
+static __always_inline int redirect(struct xdp_md *ctx, __u32 steered)
+{
+	__u32 q = ctx->rx_queue_index;
+	long rc;
+
+	/* bpf_redirect_map() would fall back to XDP_PASS by itself, but silently: look first
+	 * so a missing socket is counted. */
+	if (!bpf_map_lookup_elem(&hxs_xsks, &q))
+		return pass(HXS_XDP_NO_SOCKET);
+	rc = bpf_redirect_map(&hxs_xsks, q, XDP_PASS);
+	if (rc != XDP_REDIRECT)         /* socket went away between the two calls */
+		return pass(HXS_XDP_NO_SOCKET);
+	count(steered);
+	return XDP_REDIRECT;
+}
+
+/* Owned and not a fragment: the lengths decide between steer and drop. */
+static __always_inline int steer_tcp(struct xdp_md *ctx, const struct tcphdr *th, __u32 l4_len)
+{
+	/* RFC 9293 section 3.1: "Data Offset: ... The TCP header (even one including options)
+	 * is an integer multiple of 32 bits long" and has at least the 5 fixed words. */
+	if (th->doff < 5 || th->doff * 4u > l4_len)
+		return drop(HXS_XDP_TCP_HDR_ERRORS);
+	return redirect(ctx, HXS_XDP_TCP_STEERED);
+}
+
+static __always_inline int steer_udp(struct xdp_md *ctx, const struct udphdr *uh, __u32 l4_len)
+{
+	__u32 len = bpf_ntohs(uh->len);
+
+	/* RFC 768: "Length is the length in octets of this user datagram including this
+	 * header and the data. (This means the minimum value of the length is eight.)" */
+	if (len < sizeof(*uh) || len > l4_len)
+		return drop(HXS_XDP_UDP_HDR_ERRORS);
+	return redirect(ctx, HXS_XDP_UDP_STEERED);
+}
+
+/* The first fragment of an owned datagram: remember it for the later ones, drop it. */
+static __always_inline int first_fragment(const struct hxs_pkt *pkt)
+{
+	struct hxs_frag_key f = {};
+	__u32 one = 1;
+
+	frag_key(&f, pkt);
+	bpf_map_update_elem(&hxs_frags, &f, &one, BPF_ANY);
+	return drop(HXS_XDP_FRAG_DROPS);
+}
+
+/* The L4 header of a whole datagram or a first fragment: the fixed header must be there to
+ * read the ports; once ownership is known, the lengths decide. TCP and UDP take separate
+ * paths with their own header pointer: one nullable pointer per protocol made clang merge
+ * them into a register the verifier could no longer prove non-NULL. */
+static __always_inline int steer_l4(struct xdp_md *ctx, struct cursor *c, struct hxs_pkt *pkt)
+{
+	struct tcphdr *th;
+	struct udphdr *uh;
+
+	if (pkt->key.proto == IPPROTO_TCP) {
+		th = cur_pull(c, sizeof(*th));
+		if (!th || pkt->l4_len < sizeof(*th))
+			return pass(HXS_XDP_IN_TRUNCATED);
+		pkt->key.lport = th->dest;
+		pkt->key.rport = th->source;
+		if (!owned(&pkt->key, pkt->v4))
+			return pass(HXS_XDP_PASSED);
+		if (pkt->frag == FRAG_FIRST)
+			return first_fragment(pkt);
+		return steer_tcp(ctx, th, pkt->l4_len);
+	}
+	uh = cur_pull(c, sizeof(*uh));
+	if (!uh || pkt->l4_len < sizeof(*uh))
+		return pass(HXS_XDP_IN_TRUNCATED);
+	pkt->key.lport = uh->dest;
+	pkt->key.rport = uh->source;
+	if (!owned(&pkt->key, pkt->v4))
+		return pass(HXS_XDP_PASSED);
+	if (pkt->frag == FRAG_FIRST)
+		return first_fragment(pkt);
+	return steer_udp(ctx, uh, pkt->l4_len);
+}
+
+static __always_inline int hxs_rx(struct xdp_md *ctx)
+{
+	struct cursor c = {
+		.pos = (void *)(long)ctx->data,
+		.end = (void *)(long)ctx->data_end,
+		.frame_len = (__u32)bpf_xdp_get_buff_len(ctx),
+	};
+	struct hxs_pkt pkt = {};
+	enum parse_rc rc;
+	__u16 proto = 0;
+
+	count(HXS_XDP_IN_RECEIVES);
+	rc = parse_l2(&c, &pkt, &proto);
+	if (pkt.vlan)
+		count(HXS_XDP_VLAN);
+	if (rc == P_OK) {
+		if (proto == ETH_P_IP)
+			rc = parse_ipv4(&c, &pkt);
+		else if (hxs_cfg.flags & HXS_XDP_CFG_F_IPV6)
+			rc = parse_ipv6(&c, &pkt);
+		else
+			rc = P_IPV6;
+	}
+	switch (rc) {
+	case P_OK:              /* TCP or UDP: ours to judge */
+		break;
+	case P_NOT_L4:          /* ICMP, ICMPv6, other protocols: the kernel's */
+	case P_IPV6:            /* IPv6 not served */
+		return pass(HXS_XDP_PASSED);
+	case P_NON_IP:          /* ARP and the like */
+		return pass(HXS_XDP_NON_IP);
+	case P_TRUNC:           /* too short to know the owner: the kernel drops and counts it */
+		return pass(HXS_XDP_IN_TRUNCATED);
+	case P_HDRERR:
+	default:
+		return pass(HXS_XDP_IN_HDR_ERRORS);
+	}
+	if (pkt.frag == FRAG_LATER)
+		return later_fragment(&pkt);
+	return steer_l4(ctx, &c, &pkt);
+}
+
+/* The program. Plain XDP: what `ip link ... xdp obj hxs.bpf.o sec xdp` and libxdp load. */
+SEC("xdp")
+int hxs_xdp(struct xdp_md *ctx)
+{
+	return hxs_rx(ctx);
+}
+
+/* The same, multi-buffer aware (BPF_F_XDP_HAS_FRAGS): veth refuses a plain XDP program when
+ * the peer's MTU is above about 3500 ("Peer MTU is too large to set XDP"); this one attaches
+ * at jumbo MTUs (`ip link ... sec xdp.frags`, or hxs_xdp_opts.frags). Headers must be in the
+ * first buffer; lengths are checked against the whole frame. */
+SEC("xdp.frags")
+int hxs_xdp_frags(struct xdp_md *ctx)
+{
+	return hxs_rx(ctx);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
