@@ -96,30 +96,32 @@ static __always_inline int drop(__u32 why)
 	return XDP_DROP;
 }
 
+/* A bind entry steers UDP always, TCP only when it is a listener. */
+static __always_inline int bind_steers(const struct hxs_bind_val *v, __u8 proto)
+{
+	return v && (proto == IPPROTO_UDP || (v->flags & HXS_BIND_F_LISTEN));
+}
+
 /* Does hxs own this frame? Connection 4-tuple, then the exact local address, then the
- * family's wildcard. A TCP bind only counts when it is a listener. */
+ * family's wildcard (as the kernel's lookup falls back from a bound-only socket on the
+ * exact address to a wildcard listener). */
 static __always_inline int owned(const struct hxs_conn_key *k, int v4)
 {
 	struct hxs_bind_key b = {};
-	struct hxs_bind_val *v;
 
 	if (bpf_map_lookup_elem(&hxs_conns, k))
 		return 1;
 	__builtin_memcpy(b.addr, k->laddr, 16);
 	b.port = k->lport;
 	b.proto = k->proto;
-	v = bpf_map_lookup_elem(&hxs_binds, &b);
-	if (!v) {
-		/* IPv4 wildcard ::ffff:0.0.0.0 keeps the prefix; IPv6 wildcard is :: */
-		if (v4)
-			__builtin_memset(b.addr + 12, 0, 4);
-		else
-			__builtin_memset(b.addr, 0, 16);
-		v = bpf_map_lookup_elem(&hxs_binds, &b);
-	}
-	if (!v)
-		return 0;
-	return k->proto == IPPROTO_UDP || (v->flags & HXS_BIND_F_LISTEN);
+	if (bind_steers(bpf_map_lookup_elem(&hxs_binds, &b), k->proto))
+		return 1;
+	/* IPv4 wildcard ::ffff:0.0.0.0 keeps the prefix; IPv6 wildcard is :: */
+	if (v4)
+		__builtin_memset(b.addr + 12, 0, 4);
+	else
+		__builtin_memset(b.addr, 0, 16);
+	return bind_steers(bpf_map_lookup_elem(&hxs_binds, &b), k->proto);
 }
 
 static __always_inline void frag_key(struct hxs_frag_key *f, const struct hxs_pkt *pkt)

@@ -282,7 +282,7 @@ static int make_xsk(void)
 
 #define P16(x) htons(x)
 enum { TCP = IPPROTO_TCP, UDP = IPPROTO_UDP };
-enum { L_EXACT = 8080, L_ANY = 8081, B_NOLISTEN = 8082, U_EXACT = 5353, U_ANY = 5354,
+enum { L_EXACT = 8080, L_ANY = 8081, B_NOLISTEN = 8082, L_SHADOW = 8083, U_EXACT = 5353, U_ANY = 5354,
        C_LPORT = 40000, C_RPORT = 443, V6_T = 9090, V6_U = 9091, OTHER = 22 };
 
 static void setup_maps(struct hxs_xdp *x)
@@ -290,6 +290,8 @@ static void setup_maps(struct hxs_xdp *x)
 	CHECK_EQ(hxs_xdp__bind_add(x, HOST4, P16(L_EXACT), TCP, 1, HXS_BIND_F_LISTEN), 0);
 	CHECK_EQ(hxs_xdp__bind_add(x, ANY4, P16(L_ANY), TCP, 2, HXS_BIND_F_LISTEN), 0);
 	CHECK_EQ(hxs_xdp__bind_add(x, HOST4, P16(B_NOLISTEN), TCP, 3, 0), 0);
+	CHECK_EQ(hxs_xdp__bind_add(x, HOST4, P16(L_SHADOW), TCP, 10, 0), 0);   /* bound only */
+	CHECK_EQ(hxs_xdp__bind_add(x, ANY4, P16(L_SHADOW), TCP, 11, HXS_BIND_F_LISTEN), 0);
 	CHECK_EQ(hxs_xdp__bind_add(x, HOST4, P16(U_EXACT), UDP, 4, 0), 0);
 	CHECK_EQ(hxs_xdp__bind_add(x, ANY4, P16(U_ANY), UDP, 5, 0), 0);
 	CHECK_EQ(hxs_xdp__conn_add(x, HOST4, P16(C_LPORT), PEER4, P16(C_RPORT), TCP, 7), 0);
@@ -343,6 +345,9 @@ int main(void)
 	expect("TCP to wildcard listener: redirect", &f4, n, XDP_REDIRECT, HXS_XDP_TCP_STEERED);
 	n = mk4(&f4, TCP, 50000, B_NOLISTEN);
 	expect("TCP to bound, non-listening port: pass", &f4, n, XDP_PASS);
+	n = mk4(&f4, TCP, 50000, L_SHADOW);
+	expect("TCP, exact address bound-only, wildcard listening: redirect", &f4, n, XDP_REDIRECT,
+	       HXS_XDP_TCP_STEERED);
 	n = mk4(&f4, UDP, 50000, U_EXACT);
 	expect("UDP to exact-address bind: redirect", &f4, n, XDP_REDIRECT, HXS_XDP_UDP_STEERED);
 	n = mk4(&f4, UDP, 50000, U_ANY);

@@ -122,6 +122,13 @@ ip netns exec $HNS $XDP status -i $HIF >$W/c1 2>&1
 check "libxdp: counters moved, every frame passed" all_passed $W/c0 $W/c1 700
 stop_attach
 check "libxdp: SIGTERM detaches, interface clean" no_prog
+check "libxdp: hxs-xdp attach --skb (generic mode)" start_attach $W/skb.log --skb
+check "libxdp: it says skb mode" grep -q "skb mode" $W/skb.log
+check "libxdp: the interface shows a generic-mode program" \
+  bash -c "ip -n $HNS link show $HIF | grep -q 'prog/xdp id .* name hxs_xdp' && ip -n $HNS link show $HIF | grep -q xdpgeneric"
+check "libxdp skb: ping and 1 MB kernel TCP" traffic 5994
+stop_attach
+check "libxdp skb: SIGTERM detaches, interface clean" no_prog
 
 # --- (c) stale recovery -------------------------------------------------------------------
 start_attach $W/s1.log

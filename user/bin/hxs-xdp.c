@@ -5,6 +5,7 @@
  *       --listen PORT adds a TCP listener entry for the wildcard IPv4 address (no socket
  *       behind it: such frames count as XdpNoSocket and go to the kernel), removed at exit
  *   hxs-xdp status -i IF       adopt the program on IF, print how it got there and its counters
+ *                              (like any open, it first removes a stale program: see xdp_ctl.h)
  *   hxs-xdp stats --pin FILE   print the counters of a pinned hxs_stats map (ip link path)
  *
  * main() -> cmd_attach() | cmd_status() | cmd_stats() -> hxs_xdp__*() (user/xdp_ctl.c)
