@@ -201,9 +201,9 @@ if [ "${BENCH_SKIP_EXTRA:-0}" != 1 ]; then
     ip netns exec "$SNS" taskset -c "$SCPU" "$BUILD/hxs-xdp-pingpong" -i "$SIF" --reflect \
       >"$LOGD/pingpong.server" 2>&1 &
     ppid=$!
-    sleep 1
+    for i in $(seq 1 100); do grep -q reflecting "$LOGD/pingpong.server" && break; sleep 0.05; done
     timeout -k 2 60 ip netns exec "$CNS" taskset -c "$CCPU" "$BUILD/hxs-xdp-pingpong" -i "$CIF" \
-      -t "$T" --json >"$XDPJ.tmp" 2>"$LOGD/pingpong.client"
+      -c "$SIP" -t "$T" --json >"$XDPJ.tmp" 2>"$LOGD/pingpong.client"
     rc=$?
     kill -INT $ppid 2>/dev/null; sleep 0.3; kill -KILL $ppid 2>/dev/null; wait $ppid 2>/dev/null
     xdp_off "$SNS" "$SIF"; xdp_off "$CNS" "$CIF"

@@ -219,9 +219,10 @@ def write_md(out, res):
     pp = res["xdp_pingpong"]
     L.append("\nRaw AF_XDP (hxs-xdp-pingpong, 64 B frames, busy spinning): " +
              ("error: %s" % pp["error"] if "error" in pp else
-              "round trip p50 %s us, p99 %s us, %s round trips/s; packet rate %s pps" % (
+              "round trip p50 %s us, p99 %s us, %s round trips/s (%s mode); packet rate %s frames/s sent, %s/s echoed (window %s)" % (
                   fmt(pp.get("rtt_us", {}).get("p50")), fmt(pp.get("rtt_us", {}).get("p99")),
-                  fmt(pp.get("roundtrips_per_s")), fmt(pp.get("tx_pps")))))
+                  fmt(pp.get("roundtrips_per_s")), pp.get("xsk_mode"), fmt(pp.get("tx_pps")),
+                  fmt(pp.get("echo_pps")), pp.get("rate_window"))))
     if res["hxs_rr_over_raw_afxdp"] is not None:
         L.append("hxs rr / raw AF_XDP round trips: %.0f%% (goal >= 80%%)" % (100 * res["hxs_rr_over_raw_afxdp"]))
     core = res["tcp_core"]
