@@ -1,8 +1,11 @@
 /* stats_pub.c - gathers a stack's counters and sockets into its statistics region.
  *
- * hxs_stats_pub__tick() -> (due?) -> pub_counters(): MIB, registered tables, io stats
- *                                 -> for each fd: pub_sock() -> hxs_shm__conn_update()
- *                                 -> slots of fds gone since the last tick: hxs_shm__conn_free()
+ * hxs_stats_pub__tick() -> (due?) -> publish() -> pub_counters(): MIB, registered tables, io
+ *                                                  -> for each fd: pub_sock() -> conn_update()
+ *                                                  -> slots of fds gone: hxs_shm__conn_free()
+ *                       -> (not due, but the turn did work) arm a wheel timer for the end of
+ *                          the period, so a stack that then sleeps still publishes its last
+ *                          state: on_timer() -> publish()
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -26,12 +29,24 @@ static const char *const io_names[] = {
 #define IO_N (sizeof(io_names) / sizeof(io_names[0]))
 
 struct hxs_stats_pub {
+	struct hxs_timer timer;              /* first: the wheel hands it back to us */
 	struct hxs_stack *st;
 	struct hxs_shm *shm;
 	uint64_t last_us;
 	int published;                       /* a first publish happened */
+	int fired;                           /* the timer published during this turn */
 	uint8_t live[HXS_SHM_MAX_CONNS];     /* slot holds a record */
 };
+
+static void publish(struct hxs_stats_pub *p, uint64_t now_us);
+
+static void on_timer(struct hxs_timer *t, uint64_t now)
+{
+	struct hxs_stats_pub *p = (struct hxs_stats_pub *)t;
+
+	publish(p, now);
+	p->fired = 1;
+}
 
 int hxs_stats_pub__open(struct hxs_stats_pub **out, struct hxs_stack *st, const char *dir,
 			const char *name, const char *ifname)
@@ -47,6 +62,7 @@ int hxs_stats_pub__open(struct hxs_stats_pub **out, struct hxs_stack *st, const 
 		return err;
 	}
 	p->st = st;
+	hxs_timer__init(&p->timer, on_timer);
 	*out = p;
 	return 0;
 }
@@ -55,6 +71,8 @@ void hxs_stats_pub__close(struct hxs_stats_pub *p)
 {
 	if (!p)
 		return;
+	if (hxs_timer__armed(&p->timer))
+		hxs_wheel__cancel(&p->st->wheel, &p->timer);
 	hxs_shm__close(p->shm);
 	free(p);
 }
@@ -165,10 +183,8 @@ static void pub_counters(struct hxs_stats_pub *p, uint64_t now)
 	}
 }
 
-void hxs_stats_pub__tick(struct hxs_stats_pub *p, uint64_t now_us, int force)
+static void publish(struct hxs_stats_pub *p, uint64_t now_us)
 {
-	if (!p || (!force && p->published && now_us - p->last_us < HXS_SHM_PUBLISH_US))
-		return;
 	p->published = 1;
 	p->last_us = now_us;
 	pub_counters(p, now_us);
@@ -178,4 +194,21 @@ void hxs_stats_pub__tick(struct hxs_stats_pub *p, uint64_t now_us, int force)
 	for (int fd = n; fd < HXS_SHM_MAX_CONNS; fd++)
 		if (p->live[fd])
 			pub_sock(p, fd);
+}
+
+void hxs_stats_pub__tick(struct hxs_stats_pub *p, uint64_t now_us, int events)
+{
+	if (!p)
+		return;
+	if (p->fired) {         /* our own timer was one of the turn's events */
+		p->fired = 0;
+		events--;
+	}
+	if (!p->published || now_us - p->last_us >= HXS_SHM_PUBLISH_US || events < 0) {
+		if (hxs_timer__armed(&p->timer))
+			hxs_wheel__cancel(&p->st->wheel, &p->timer);
+		publish(p, now_us);
+	} else if (events > 0 && !hxs_timer__armed(&p->timer)) {
+		hxs_wheel__arm(&p->st->wheel, &p->timer, p->last_us + HXS_SHM_PUBLISH_US);
+	}
 }

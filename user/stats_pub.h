@@ -3,8 +3,11 @@
  *
  *   hxs_stack__open():  hxs_stats_pub__open(&st->pub, st, NULL, opts->stats_name ?: ifname,
  *                                           ifname)       (failure is not fatal: say it, go on)
- *   hxs_stack__poll():  hxs_stats_pub__tick(st->pub, now, 0)   once per turn: returns at once
- *                       unless HXS_SHM_PUBLISH_US (100 ms) passed since the last publish
+ *   stack_turn():       hxs_stats_pub__tick(st->pub, now, events)   once per turn, after the
+ *                       timers ran; publishes when HXS_SHM_PUBLISH_US (100 ms) passed since
+ *                       the last publish, else, when the turn did work (events > 0), arms a
+ *                       timer on st->wheel for the end of the period, so the last state of a
+ *                       stack that then goes idle and sleeps is published too
  *   a socket changes state (TCP glue, close): hxs_stats_pub__sock(st->pub, fd)
  *   hxs_stack__close(): hxs_stats_pub__close(st->pub)     (unlinks the file)
  *
@@ -27,8 +30,8 @@ struct hxs_stats_pub;
 int hxs_stats_pub__open(struct hxs_stats_pub **out, struct hxs_stack *st, const char *dir,
 			const char *name, const char *ifname);
 void hxs_stats_pub__close(struct hxs_stats_pub *p);
-/* Publishes counters and connections when force is set or the period has passed. NULL p ok. */
-void hxs_stats_pub__tick(struct hxs_stats_pub *p, uint64_t now_us, int force);
+/* See above. events < 0 forces a publish now. NULL p is fine. */
+void hxs_stats_pub__tick(struct hxs_stats_pub *p, uint64_t now_us, int events);
 /* Publishes one descriptor's record now (or frees its slot if the descriptor is gone). */
 void hxs_stats_pub__sock(struct hxs_stats_pub *p, int fd);
 const char *hxs_stats_pub__path(const struct hxs_stats_pub *p);
