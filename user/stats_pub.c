@@ -157,9 +157,17 @@ static void pub_counters(struct hxs_stats_pub *p, uint64_t now)
 	struct hxs_stack *st = p->st;
 	char group[16];
 
-	hxs_shm__publish_counters(p->shm, "Stack", hxs_mib_names, st->mib.v, HXS_MIB_MAX, now);
+	int mib_listed = 0;
+
+	for (unsigned i = 0; i < st->nctr; i++)
+		mib_listed |= st->ctr[i].vals == st->mib.v;
+	if (!mib_listed)
+		hxs_shm__publish_counters(p->shm, "Stack", hxs_mib_names, st->mib.v, HXS_MIB_MAX, now);
 	for (unsigned i = 0; i < st->nctr; i++) {
-		snprintf(group, sizeof(group), "Table%u", i);
+		if (st->ctr[i].vals == st->mib.v)
+			snprintf(group, sizeof(group), "Stack");
+		else
+			snprintf(group, sizeof(group), "Table%u", i);
 		hxs_shm__publish_counters(p->shm, group, st->ctr[i].names, st->ctr[i].vals,
 					  st->ctr[i].n, now);
 	}

@@ -11,7 +11,7 @@
  *   a socket changes state (TCP glue, close): hxs_stats_pub__sock(st->pub, fd)
  *   hxs_stack__close(): hxs_stats_pub__close(st->pub)     (unlinks the file)
  *
- * A publish copies: the stack MIB (hxs_mib_names) as group "Stack", every table registered
+ * A publish copies: the stack MIB (hxs_mib_names) as group "Stack", every other table registered
  * with hxs_stack__add_counters() as its own group, the I/O backend's hxs_io_stats as group
  * "Xsk" (XskRxFrames ...), and one connection record per socket descriptor below
  * HXS_SHM_MAX_CONNS (slot = fd): addresses and ports from struct hxs_sock, TCP state and

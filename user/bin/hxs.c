@@ -425,10 +425,12 @@ static int cmd_ss(void)
 						 (unsigned long long)ci.segs_out,
 						 (unsigned long long)ci.segs_in, ci.backoff,
 						 (unsigned long long)ci.total_retrans);
-				} else {
+				} else if (ci.bytes_sent || ci.bytes_received) {
 					snprintf(info, sizeof(info), "bytes_sent:%llu bytes_received:%llu",
 						 (unsigned long long)ci.bytes_sent,
 						 (unsigned long long)ci.bytes_received);
+				} else {
+					snprintf(info, sizeof(info), "-");
 				}
 				printf("%-10s %-5s %8u %8u %-22s %-22s %s\n", hxs_shm_state_name(ci.state),
 				       proto, ci.rcv_queue, ci.snd_queue, l, r, info);
