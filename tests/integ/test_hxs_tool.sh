@@ -2,7 +2,8 @@
 # test_hxs_tool.sh - `hxs stat` and `hxs ss` against a running hxs stack (hxs-udp-echo) from
 # another process in the same namespace, while it serves kernel clients:
 #   - XDP counters from the program's per-CPU map: XdpUdpSteered equals the datagrams sent
-#   - the stack's MIB from its statistics region: UdpInDatagrams/UdpOutDatagrams equal them too
+#   - the stack's MIB from its statistics region: UdpInDatagrams/UdpOutDatagrams equal them too,
+#     also for a burst after which the stack sleeps
 #   - hxs ss lists the bound UDP socket (UNCONN, its port); --json parses
 #   - hxs stat -c prints a delta line for traffic sent during the interval
 #   - from the kernel peer's namespace: a clear error and status 1 (nothing there)
@@ -37,6 +38,14 @@ for i in $(seq 1 $N); do
   [ "$r" = "ping$i" ] && got=$((got + 1))
 done
 check "kernel client: $N datagrams echoed" [ $got -eq $N ]
+# then a burst of 3 within a few ms, after which the stack goes idle: its last state must still
+# reach the region (the end-of-period timer), not wait for the next packet
+ip netns exec $KNS python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(1)
+for i in range(3): s.sendto(b"b%d" % i, (sys.argv[1], int(sys.argv[2])))
+for i in range(3): s.recv(64)' $HIP $PORT
+N=$((N + 3))
 sleep 0.3   # one publishing period (100 ms) and then some
 
 jget() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["counters"].get(sys.argv[2], 0))' "$1" "$2"; }
