@@ -10,7 +10,7 @@
  * Everything busy-spins on the rings; nothing sleeps.
  *   client: resolve the peer's MAC through the kernel (netif.h), then
  *     ping-pong (-t s): one 64-byte frame in flight; send, spin until its echo, take the round
- *                       trip (CLOCK_MONOTONIC) into a histogram; lost after 50 ms, resent
+ *                       trip (CLOCK_MONOTONIC) into a histogram; lost after 2 ms, resent
  *     rate (-t s):      up to RATE_WINDOW frames in flight, batches of HXS_BATCH: frames sent
  *                       and echoed per second
  *   reflector: rx_burst -> swap MACs, addresses, ports in place -> tx_submit (zero copy when
