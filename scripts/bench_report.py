@@ -257,7 +257,7 @@ def write_png(out, res):
             v = lambda p: "%.4f" % r[p] if r.get(p) is not None else "0"
             f.write("%s %s %s %s %s\n" % (w, v("hh"), v("kh"), v("hk"), d["goal_hh_ratio"] or 0))
     script = """
-set terminal %s size 1000,500
+set terminal %s size 1000,500 noenhanced
 set output '%s'
 set title "hxs / kernel (median of %d rounds; 0 = failed); kernel = best kernel<->kernel placement\\ngoals hxs<->hxs: rr, udp >= 3x; crr >= 5x; stream >= 0.5x (MTU 1500), >= 1x (MTU 9000)"
 set style data histograms
