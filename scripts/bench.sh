@@ -1,0 +1,234 @@
+#!/usr/bin/env bash
+# bench.sh - `make bench`: the same hxs-perf workloads on kernel TCP/UDP and on hxs, side by
+# side on one veth pair between two namespaces, interleaved so machine noise hits both alike.
+#
+#   round r = 1..ROUNDS:  for each workload:  for each pairing:  start server, run client, stop
+#   workloads: stream (client->server and server->client, MTU 1500 and 9000), rr (64 B),
+#              crr (64 B), udp (64 B request/response)
+#   pairings:  client/server stack  kernel/kernel (placements split, same; blocking and
+#              busy-polling), hxs/hxs, kernel/hxs, hxs/kernel
+#   then:      raw AF_XDP ping-pong and packet rate (hxs-xdp-pingpong), instruction counts of
+#              the TCP core (callgrind on build/bench-tcp-core)
+#   report:    scripts/bench_report.py -> build/bench/results.json, results.md, ratios.png
+#
+# Environment: BENCH_T (seconds per run, default 3), BENCH_ROUNDS (default 3),
+# BENCH_WORKLOADS (space-separated subset of the ids below), BENCH_SKIP_EXTRA=1 (no ping-pong,
+# no callgrind). The machine's CPUs are used as: client on CPU $CCPU, server on CPU $SCPU.
+# Builds nothing: `make bench` builds first.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+OUT=$BUILD/bench
+T=${BENCH_T:-3}
+ROUNDS=${BENCH_ROUNDS:-3}
+PERF=$BUILD/hxs-perf
+PORT=5201
+mkdir -p "$OUT"
+RUNS=$OUT/runs.jsonl
+LOGD=$OUT/logs
+rm -rf "$LOGD"; mkdir -p "$LOGD"; : >"$RUNS"
+
+[ "$(id -u)" -eq 0 ] || { echo "bench: needs root (network namespaces)" >&2; exit 1; }
+[ -x "$PERF" ] || { echo "bench: $PERF missing (run make bench, which builds first)" >&2; exit 1; }
+
+NCPU=$(nproc)
+CCPU=0 SCPU=$(( NCPU > 1 ? 1 : 0 ))
+
+source scripts/netns.sh
+P=hb$(( $$ % 100000 ))
+topo_pair "$P" || { echo "bench: cannot create namespaces" >&2; exit 1; }
+# Client end: KNS/KIF (10.77.0.1); server end: HNS/HIF (10.77.0.2).
+CNS=$KNS CIF=$KIF SNS=$HNS SIF=$HIF SIP=$HIP
+
+# The kernel's default offloads for a veth, read from the end netns.sh left alone.
+feat() { ip netns exec "$SNS" ethtool -k "$SIF" 2>/dev/null | awk -v k="$1:" '$1==k {print $2}'; }
+DEF_TX=$(feat tx-checksumming) DEF_TSO=$(feat tcp-segmentation-offload)
+DEF_GSO=$(feat generic-segmentation-offload) DEF_GRO=$(feat generic-receive-offload)
+offloads() { # NS IF default|off
+  if [ "$3" = default ]; then
+    ip netns exec "$1" ethtool -K "$2" tx "${DEF_TX:-on}" tso "${DEF_TSO:-on}" gso "${DEF_GSO:-on}" \
+      gro "${DEF_GRO:-off}" >/dev/null 2>&1
+  else
+    ip netns exec "$1" ethtool -K "$2" tx off tso off gso off gro off >/dev/null 2>&1
+  fi
+  true
+}
+xdp_off() { ip -n "$1" link set dev "$2" xdp off 2>/dev/null; true; }
+set_mtu() { ip -n "$CNS" link set dev "$CIF" mtu "$1"; ip -n "$SNS" link set dev "$SIF" mtu "$1"; }
+
+# Pairing table: id  client-stack server-stack  client-cpu server-cpu  polling
+#   kernel ends keep default offloads when facing a kernel; a kernel end facing hxs sends full
+#   checksums (tx offload off: hxs verifies every checksum and veth would send partial ones).
+PAIRINGS=(
+  "kk      kernel kernel $CCPU $SCPU block"
+  "kk_same kernel kernel $CCPU $CCPU block"
+  "kk_busy kernel kernel $CCPU $SCPU busy"
+  "hh      hxs    hxs    $CCPU $SCPU busy"
+  "kh      kernel hxs    $CCPU $SCPU busy"
+  "hk      hxs    kernel $CCPU $SCPU busy"
+)
+# Workloads: id mode mtu extra-client-args
+WORKLOADS=(
+  "stream      stream 1500 "
+  "stream_rev  stream 1500 --reverse"
+  "rr          rr     1500 -l 64"
+  "crr         crr    1500 -l 64"
+  "udp         udp    1500 -l 64"
+  "stream9k    stream 9000 "
+  "stream9k_rev stream 9000 --reverse"
+)
+if [ -n "${BENCH_WORKLOADS:-}" ]; then
+  sel=(); for w in "${WORKLOADS[@]}"; do
+    for want in $BENCH_WORKLOADS; do [ "${w%% *}" = "$want" ] && sel+=("$w"); done
+  done; WORKLOADS=("${sel[@]}")
+fi
+
+ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+CLK_TCK=$(getconf CLK_TCK)
+
+# Emits one JSON line into $RUNS. Args: round wid mode mtu pid cstack sstack ccpu scpu poll
+#   rc client-json-file client-err-file server-log server-cpu-percent wall_s
+record() {
+  python3 - "$@" >>"$RUNS" <<'PY'
+import json, re, sys
+(rnd, wid, mode, mtu, pid, cs, ss, ccpu, scpu, poll, rc, cj, ce, slog, scpu_pct, wall) = sys.argv[1:17]
+def tail(path, n=6):
+    try:
+        lines = [l for l in open(path, errors="replace").read().splitlines()
+                 if l.strip() and not l.startswith(("libbpf:", "libxdp:", "{"))
+                 and not re.match(r"^\w+\s+\d+$", l.strip()) and "counters at exit" not in l]
+        return " | ".join(lines[-n:])
+    except OSError:
+        return ""
+res = None
+try:
+    txt = open(cj).read().strip()
+    if txt:
+        res = json.loads(txt.splitlines()[-1])
+except (OSError, ValueError):
+    res = None
+ok = rc == "0" and res is not None and res.get("verified") is True and not res.get("errors")
+err = None
+if not ok:
+    err = tail(ce) or ("client exit status %s" % rc)
+    if rc == "server-not-ready":
+        err = "server did not become ready: " + tail(slog)
+    elif tail(slog, 3) and "error" in tail(slog, 3).lower():
+        err += " || server: " + tail(slog, 3)
+rec = {"round": int(rnd), "workload": wid, "mode": mode, "mtu": int(mtu), "pairing": pid,
+       "client_stack": cs, "server_stack": ss, "client_cpu": int(ccpu), "server_cpu": int(scpu),
+       "polling": "busy-poll" if poll == "busy" else "blocking epoll",
+       "ok": ok, "error": err, "result": res,
+       "server_cpu_percent": float(scpu_pct) if scpu_pct not in ("", "nan") else None,
+       "client_cpu_percent": res.get("cpu_percent") if res else None,
+       "wall_s": float(wall)}
+print(json.dumps(rec))
+PY
+}
+
+run_one() { # round "workload line" "pairing line"
+  local rnd=$1 wid mode mtu extra pid cs ss ccpu scpu poll
+  read -r wid mode mtu extra <<<"$2"
+  read -r pid cs ss ccpu scpu poll <<<"$3"
+  local tag=r${rnd}_${wid}_${pid} sargs=() cargs=()
+  local slog=$LOGD/$tag.server cj=$LOGD/$tag.json ce=$LOGD/$tag.client
+  # busy-poll kernel pairing only for the latency workloads (it burns two cores)
+  if [ "$pid" = kk_busy ] && [ "$mode" = stream ]; then return; fi
+  [ "$ss" = kernel ] && sargs+=(--kernel) || sargs+=(-i "$SIF")
+  [ "$cs" = kernel ] && cargs+=(--kernel) || cargs+=(-i "$CIF")
+  [ "$poll" = busy ] && { sargs+=(--busy-poll); cargs+=(--busy-poll); }
+  # offloads: default between kernels; a kernel end facing hxs sends full checksums
+  if [ "$cs" = kernel ] && [ "$ss" = kernel ]; then
+    offloads "$CNS" "$CIF" default; offloads "$SNS" "$SIF" default
+  else
+    [ "$cs" = kernel ] && offloads "$CNS" "$CIF" off
+    [ "$ss" = kernel ] && offloads "$SNS" "$SIF" off
+  fi
+  ip netns exec "$SNS" taskset -c "$scpu" "$PERF" -s -p $PORT "${sargs[@]}" >"$slog" 2>&1 &
+  local spid=$! i rc=server-not-ready t0 t1 k0 k1 wall="0" spct=""
+  for i in $(seq 1 100); do
+    grep -q "server ready" "$slog" 2>/dev/null && break
+    kill -0 $spid 2>/dev/null || break
+    sleep 0.05
+  done
+  : >"$cj"; : >"$ce"
+  if grep -q "server ready" "$slog" 2>/dev/null; then
+    k0=$(ticks $spid); t0=$(date +%s.%N)
+    timeout -k 2 $(( ${T%.*} + 25 )) ip netns exec "$CNS" taskset -c "$ccpu" "$PERF" -c "$SIP" -p $PORT \
+      -m "$mode" -t "$T" --json $extra "${cargs[@]}" >"$cj" 2>"$ce"
+    rc=$?
+    t1=$(date +%s.%N); k1=$(ticks $spid)
+    wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b - a}')
+    spct=$(awk -v a="$k0" -v b="$k1" -v hz="$CLK_TCK" -v w="$wall" 'BEGIN{if (w > 0) printf "%.1f", (b - a) * 100 / hz / w}')
+  fi
+  kill -INT $spid 2>/dev/null
+  for i in $(seq 1 40); do kill -0 $spid 2>/dev/null || break; sleep 0.05; done
+  kill -KILL $spid 2>/dev/null; wait $spid 2>/dev/null
+  # a killed AF_XDP process leaves its program attached: take it off our own interfaces
+  [ "$ss" = hxs ] && xdp_off "$SNS" "$SIF"
+  [ "$cs" = hxs ] && xdp_off "$CNS" "$CIF"
+  record "$rnd" "$wid" "$mode" "$mtu" "$pid" "$cs" "$ss" "$ccpu" "$scpu" "$poll" "$rc" "$cj" "$ce" \
+    "$slog" "$spct" "$wall"
+  python3 -c '
+import json,sys
+r=json.loads(open(sys.argv[1]).read().splitlines()[-1])
+m=r["mode"]; x=r["result"] or {}
+v={"stream":("throughput_gbps","Gbit/s"),"crr":("connections_per_s","conn/s")}.get(m,("transactions_per_s","txn/s"))
+val=x.get(v[0]) if r["ok"] else None
+print("  r%d %-13s %-8s %s" % (r["round"], r["workload"], r["pairing"],
+      ("%.3f %s" % (val, v[1])) if val is not None else "FAILED: " + (r["error"] or "")[:150]))' "$RUNS"
+}
+
+echo "bench: $ROUNDS rounds x ${#WORKLOADS[@]} workloads x ${#PAIRINGS[@]} pairings, ${T}s each;" \
+  "client on CPU $CCPU, server on CPU $SCPU ($NCPU CPUs)"
+START=$SECONDS
+for rnd in $(seq 1 "$ROUNDS"); do
+  for w in "${WORKLOADS[@]}"; do
+    read -r _ _ mtu _ <<<"$w"
+    set_mtu "$mtu"
+    for p in "${PAIRINGS[@]}"; do run_one "$rnd" "$w" "$p"; done
+  done
+done
+set_mtu 1500
+echo "bench: hxs-perf runs took $((SECONDS - START)) s"
+
+# --- raw AF_XDP ceiling --------------------------------------------------------------------
+XDPJ=$OUT/xdp_pingpong.json
+rm -f "$XDPJ"
+if [ "${BENCH_SKIP_EXTRA:-0}" != 1 ]; then
+  if [ -x "$BUILD/hxs-xdp-pingpong" ]; then
+    offloads "$CNS" "$CIF" off; offloads "$SNS" "$SIF" off
+    ip netns exec "$SNS" taskset -c "$SCPU" "$BUILD/hxs-xdp-pingpong" -i "$SIF" --reflect \
+      >"$LOGD/pingpong.server" 2>&1 &
+    ppid=$!
+    for i in $(seq 1 100); do grep -q reflecting "$LOGD/pingpong.server" && break; sleep 0.05; done
+    timeout -k 2 60 ip netns exec "$CNS" taskset -c "$CCPU" "$BUILD/hxs-xdp-pingpong" -i "$CIF" \
+      -c "$SIP" -t "$T" --json >"$XDPJ.tmp" 2>"$LOGD/pingpong.client"
+    rc=$?
+    kill -INT $ppid 2>/dev/null; sleep 0.3; kill -KILL $ppid 2>/dev/null; wait $ppid 2>/dev/null
+    xdp_off "$SNS" "$SIF"; xdp_off "$CNS" "$CIF"
+    if [ $rc -eq 0 ] && python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$XDPJ.tmp" 2>/dev/null; then
+      mv "$XDPJ.tmp" "$XDPJ"
+    else
+      python3 -c 'import json,sys; print(json.dumps({"error": "hxs-xdp-pingpong failed (status %s): %s" % (sys.argv[1], open(sys.argv[2]).read()[-400:])}))' \
+        "$rc" "$LOGD/pingpong.client" >"$XDPJ"
+    fi
+  else
+    echo '{"error":"build/hxs-xdp-pingpong not built"}' >"$XDPJ"
+  fi
+  echo "bench: AF_XDP ping-pong: $(head -c 300 "$XDPJ")"
+fi
+
+# --- instruction counts of the TCP core ------------------------------------------------------
+CGJ=$OUT/tcp_core.json
+rm -f "$CGJ"
+if [ "${BENCH_SKIP_EXTRA:-0}" != 1 ]; then
+  scripts/bench_tcp_core.sh "$OUT" >"$LOGD/tcp_core.log" 2>&1 ||
+    python3 -c 'import json,sys; print(json.dumps({"error": "tcp core instruction count failed: " + open(sys.argv[1]).read()[-400:]}))' \
+      "$LOGD/tcp_core.log" >"$CGJ"
+  echo "bench: TCP core: $(head -c 300 "$CGJ")"
+fi
+
+python3 scripts/bench_report.py "$OUT" --rounds "$ROUNDS" --seconds "$T" \
+  --client-cpu "$CCPU" --server-cpu "$SCPU"
+echo "bench: total $((SECONDS - START)) s; results in $OUT/results.json, results.md, ratios.png"
