@@ -18,6 +18,7 @@
 
 #include "sock.h"
 #include "stack.h"
+#include "stats_pub.h"
 
 /* --- static control plane ----------------------------------------------------------------- */
 static int static_route(struct hxs_stack *st, uint32_t dst, uint32_t *nh)
@@ -282,6 +283,8 @@ void hxs_stack__close(struct hxs_stack *st)
 {
 	if (!st)
 		return;
+	hxs_stats_pub__close(st->pub);
+	st->pub = NULL;
 	hxs_epoll__close_all(st);
 	hxs_socket__fini(st);
 	if (st->tcp_fini)
@@ -320,6 +323,7 @@ static int stack_turn(struct hxs_stack *st)
 		st->ctl_next = now + HXS_CTL_POLL_US;
 		events += st->ctl->poll(st);
 	}
+	hxs_stats_pub__tick(st->pub, now, events);
 	hxs_stack__tx_flush(st);
 	return events;
 }

@@ -93,8 +93,11 @@ struct hxs_ctl_ops {
 	void (*close)(struct hxs_stack *st);
 };
 
+struct hxs_stats_pub;
+
 struct hxs_stack {
 	const struct hxs_ctl_ops *ctl;
+	struct hxs_stats_pub *pub;          /* shared-memory export for hxs stat/ss; NULL on open_io */
 	struct hxs_io *io;
 	int own_io;                         /* close io in hxs_stack__close */
 	struct hxs_netif *nif;              /* NULL on the static control plane */

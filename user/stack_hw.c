@@ -22,6 +22,9 @@
 
 #include "sock.h"
 #include "stack.h"
+#include "stats_pub.h"
+
+#define HXS_XDP_PLAIN_MAX_MTU 3400  /* above it, attach the xdp.frags program */
 #include "xdp_ctl.h"
 #include "xsk.h"
 
@@ -191,6 +194,7 @@ int hxs_stack__open(struct hxs_stack **out, const struct hxs_stack_opts *opts)
 	struct hxs_xsk_opts ko = HXS_XSK_OPTS_DEFAULT;
 	struct hxs_stack *st;
 	struct in_addr a;
+	const char *name;
 	int err;
 
 	if (!opts || !opts->ifname)
@@ -223,6 +227,10 @@ int hxs_stack__open(struct hxs_stack **out, const struct hxs_stack_opts *opts)
 
 	xo.attach = opts->attach;
 	xo.verbose = opts->verbose;
+	/* veth (and most drivers) refuse a plain XDP program above ~3500 bytes of MTU: load the
+	 * xdp.frags variant there. hxs itself still receives single frames only (its MTU is
+	 * clamped to the AF_XDP frame below, so TCP peers never send more than one frame). */
+	xo.frags = st->nif->mtu > HXS_XDP_PLAIN_MAX_MTU;
 	err = hxs_xdp__open(&st->xdp, opts->ifname, &xo);
 	if (err)
 		goto close_nif;
@@ -261,6 +269,11 @@ int hxs_stack__open(struct hxs_stack **out, const struct hxs_stack_opts *opts)
 		 inet_ntoa(a), st->io->nqueues, hxs_xsk__mode(st->io), hxs_xdp__describe(st->xdp));
 	if (opts->verbose)
 		fprintf(stderr, "hxs: %s; ephemeral ports %u-%u\n", st->desc, st->eph_lo, st->eph_hi);
+	/* Statistics for `hxs stat` / `hxs ss`: useful, not vital; the stack runs without. */
+	name = opts->stats_name ? opts->stats_name : opts->ifname;
+	err = hxs_stats_pub__open(&st->pub, st, NULL, name, opts->ifname);
+	if (err)
+		fprintf(stderr, "hxs: statistics region for %s: %s\n", name, strerror(-err));
 	*out = st;
 	return 0;
 
