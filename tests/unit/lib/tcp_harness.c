@@ -1,0 +1,305 @@
+/* tcp_harness.c - scripted and simulated drivers for the TCP core (see tcp_harness.h). */
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+
+#include "tcp_harness.h"
+
+static void wr16(uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = v & 0xff; }
+static void wr32(uint8_t *p, uint32_t v) { p[0] = v >> 24; p[1] = v >> 16; p[2] = v >> 8; p[3] = v; }
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+uint32_t ts_build(uint8_t *buf, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport,
+		  uint8_t flags, uint32_t seq, uint32_t ack, uint16_t wnd,
+		  const struct hxs_tcp_opts *o, const void *data, uint32_t len)
+{
+	uint32_t olen = o ? hxs_tcp_opt__write(buf + 20, o, !!(flags & HXS_TH_SYN)) : 0;
+	wr16(buf, sport);
+	wr16(buf + 2, dport);
+	wr32(buf + 4, seq);
+	wr32(buf + 8, ack);
+	buf[12] = (uint8_t)(((20 + olen) / 4) << 4);
+	buf[13] = flags;
+	wr16(buf + 14, wnd);
+	wr16(buf + 16, 0);
+	wr16(buf + 18, 0);
+	if (len)
+		memcpy(buf + 20 + olen, data, len);
+	wr16(buf + 16, hxs_tcp_csum(saddr, daddr, buf, 20 + olen + len));
+	return 20 + olen + len;
+}
+
+/* --- scripted ---------------------------------------------------------------------------- */
+struct ts_frame {
+	uint32_t len;
+	uint8_t b[];
+};
+
+static uint8_t *ts_alloc(void *ctx, uint32_t len, void **h)
+{
+	struct ts *t = ctx;
+	struct ts_frame *f = malloc(sizeof(*f) + len);
+	f->len = len;
+	t->frames_alloc++;
+	*h = f;
+	return f->b;
+}
+
+static void ts_send(void *ctx, void *h, uint32_t saddr, uint32_t daddr, uint32_t len)
+{
+	struct ts *t = ctx;
+	struct ts_frame *f = h;
+	t->frames_sent++;
+	if (t->n == TS_MAXSEG) {
+		t->dropped++;
+		free(f);
+		return;
+	}
+	struct ts_seg *s = &t->q[(t->head + t->n) % TS_MAXSEG];
+	t->n++;
+	memset(s, 0, sizeof(*s));
+	const uint8_t *p = f->b;
+	s->t = t->now;
+	s->saddr = saddr;
+	s->daddr = daddr;
+	s->sport = (uint16_t)(p[0] << 8 | p[1]);
+	s->dport = (uint16_t)(p[2] << 8 | p[3]);
+	s->seq = rd32(p + 4);
+	s->ack = rd32(p + 8);
+	uint32_t doff = (uint32_t)(p[12] >> 4) * 4;
+	s->flags = p[13];
+	s->wnd = (uint32_t)(p[14] << 8 | p[15]);
+	s->csum_ok = hxs_tcp_csum(saddr, daddr, p, len) == 0;
+	s->opt_ok = doff >= 20 && doff <= len &&
+		    hxs_tcp_opt__parse(p + 20, doff - 20, &s->opt) == 0;
+	s->len = len - doff;
+	memcpy(s->data, p + doff, s->len < sizeof(s->data) ? s->len : sizeof(s->data));
+	free(f);
+}
+
+static void ts_event(void *ctx, struct hxs_tcp_conn *c, uint32_t mask)
+{
+	struct ts *t = ctx;
+	(void)c;
+	t->events = mask;
+	t->nevents++;
+}
+
+static void ts_tuple(void *ctx, struct hxs_tcp_conn *c, int add)
+{
+	struct ts *t = ctx;
+	(void)c;
+	t->tuples += add ? 1 : -1;
+}
+
+static void ts_listen(void *ctx, uint32_t a, uint16_t p, int add)
+{
+	struct ts *t = ctx;
+	(void)a;
+	(void)p;
+	t->listens += add ? 1 : -1;
+}
+
+struct ts *ts_new(const struct hxs_tcp_cfg *cfg)
+{
+	struct ts *t = calloc(1, sizeof(*t));
+	static const struct hxs_tcp_tx_ops tx = { ts_alloc, ts_send, NULL };
+	static const struct hxs_tcp_ev_ops ev = { ts_event, ts_tuple, ts_listen };
+	if (hxs_tcp__new(&t->tcp, cfg, &tx, &ev, t, 0) < 0) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void ts_free(struct ts *t)
+{
+	hxs_tcp__free(t->tcp);
+	free(t);
+}
+
+void ts_run_until(struct ts *t, uint64_t until)
+{
+	for (;;) {
+		uint64_t d = hxs_tcp__next_deadline(t->tcp);
+		if (d > until)
+			break;
+		if (d > t->now)
+			t->now = d;
+		hxs_tcp__poll(t->tcp, t->now);
+	}
+	if (until > t->now)
+		t->now = until;
+	hxs_tcp__poll(t->tcp, t->now);
+}
+
+int ts_in_raw(struct ts *t, uint64_t now, const uint8_t *seg, uint32_t len)
+{
+	ts_run_until(t, now);
+	int r = hxs_tcp__input(t->tcp, TS_REMOTE, TS_LOCAL, seg, len, 0, now);
+	hxs_tcp__poll(t->tcp, now);
+	return r;
+}
+
+int ts_in_ports(struct ts *t, uint64_t now, uint16_t rport, uint16_t lport, uint8_t flags,
+		uint32_t seq, uint32_t ack, uint16_t wnd, const struct hxs_tcp_opts *o,
+		const void *data, uint32_t len)
+{
+	uint8_t buf[4096];
+	uint32_t n = ts_build(buf, TS_REMOTE, TS_LOCAL, rport, lport, flags, seq, ack, wnd, o, data, len);
+	return ts_in_raw(t, now, buf, n);
+}
+
+int ts_pop(struct ts *t, struct ts_seg *s)
+{
+	if (!t->n)
+		return 0;
+	*s = t->q[t->head];
+	t->head = (t->head + 1) % TS_MAXSEG;
+	t->n--;
+	return 1;
+}
+
+int ts_pending(const struct ts *t)
+{
+	return t->n;
+}
+
+void ts_clear(struct ts *t)
+{
+	t->n = 0;
+}
+
+/* --- simulator ----------------------------------------------------------------------------- */
+struct sim_port {
+	struct sim *s;
+	int port;
+};
+
+struct sim_frame {
+	uint32_t cap;
+	uint8_t b[];
+};
+
+static struct sim_port sim_ports[2];
+
+static uint8_t *sim_alloc(void *ctx, uint32_t len, void **h)
+{
+	struct sim_port *sp = ctx;
+	struct sim_frame *f = malloc(sizeof(*f) + len);
+	if (!f)
+		return NULL;
+	f->cap = len;
+	sp->s->frames_alloc++;
+	*h = f;
+	return f->b;
+}
+
+static void sim_send(void *ctx, void *h, uint32_t saddr, uint32_t daddr, uint32_t len)
+{
+	struct sim_port *sp = ctx;
+	struct sim_frame *f = h;
+	(void)saddr;
+	(void)daddr;
+	sp->s->frames_sent++;
+	netsim_send(sp->s->ns, sp->port, f->b, len, sp->s->now);
+	free(f);
+	sp->s->frames_freed++;
+}
+
+struct sim *sim_new(const struct netsim_cfg *nc, uint64_t seed, const struct hxs_tcp_cfg *cfg)
+{
+	static const struct hxs_tcp_tx_ops tx = { sim_alloc, sim_send, NULL };
+	struct sim *s = calloc(1, sizeof(*s));
+	s->ns = netsim_new(nc, seed);
+	s->addr[0] = TS_LOCAL;
+	s->addr[1] = TS_REMOTE;
+	for (int i = 0; i < 2; i++) {
+		struct hxs_tcp_cfg c = *cfg;
+		for (int k = 0; k < 16; k++)
+			c.isn_secret[k] = (uint8_t)(seed * 31 + (uint64_t)i * 7 + (uint64_t)k);
+		sim_ports[i].s = s;
+		sim_ports[i].port = i;
+		if (hxs_tcp__new(&s->tcp[i], &c, &tx, NULL, &sim_ports[i], 0) < 0)
+			abort();
+	}
+	return s;
+}
+
+void sim_free(struct sim *s)
+{
+	hxs_tcp__free(s->tcp[0]);
+	hxs_tcp__free(s->tcp[1]);
+	netsim_free(s->ns);
+	free(s);
+}
+
+static void sim_rx(void *ctx, int port, const uint8_t *buf, size_t len, uint64_t now)
+{
+	struct sim *s = ctx;
+	/* The frame arrives at `port` from the other side. */
+	if (hxs_tcp__input(s->tcp[port], s->addr[!port], s->addr[port], buf, (uint32_t)len, 0, now) < 0)
+		s->bad_csum++;
+}
+
+int sim_step(struct sim *s, uint64_t limit)
+{
+	netsim_deliver(s->ns, s->now, sim_rx, s);
+	hxs_tcp__poll(s->tcp[0], s->now);
+	hxs_tcp__poll(s->tcp[1], s->now);
+	uint64_t n = netsim_next(s->ns);
+	uint64_t d0 = hxs_tcp__next_deadline(s->tcp[0]);
+	uint64_t d1 = hxs_tcp__next_deadline(s->tcp[1]);
+	if (d0 < n)
+		n = d0;
+	if (d1 < n)
+		n = d1;
+	if (n == UINT64_MAX)
+		return 0;
+	if (n < s->now)
+		n = s->now;
+	if (n > limit)
+		n = limit;
+	s->now = n;
+	return 1;
+}
+
+static uint64_t mix(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ull;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+void pattern_fill(uint64_t seed, uint64_t off, uint8_t *p, uint32_t n)
+{
+	uint32_t i = 0;
+	while (i < n) {
+		uint64_t blk = (off + i) / 8;
+		uint64_t v = mix(blk ^ (seed << 40));
+		uint32_t k = (uint32_t)((off + i) % 8);
+		for (; k < 8 && i < n; k++, i++)
+			p[i] = (uint8_t)(v >> (8 * k));
+	}
+}
+
+long pattern_check(uint64_t seed, uint64_t off, const uint8_t *p, uint32_t n)
+{
+	uint8_t tmp[4096];
+	uint32_t i = 0;
+	while (i < n) {
+		uint32_t k = n - i < sizeof(tmp) ? n - i : sizeof(tmp);
+		pattern_fill(seed, off + i, tmp, k);
+		if (memcmp(tmp, p + i, k)) {
+			for (uint32_t j = 0; j < k; j++)
+				if (tmp[j] != p[i + j])
+					return (long)(i + j);
+		}
+		i += k;
+	}
+	return -1;
+}

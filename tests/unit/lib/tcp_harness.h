@@ -1,0 +1,94 @@
+/* tcp_harness.h - test harnesses for the TCP core.
+ *
+ * Scripted (packetdrill-like): one stack, segments injected at chosen times, every segment
+ * the stack emits captured and parsed so a test asserts its exact fields.
+ *   struct ts *t = ts_new(&cfg);
+ *   ts_in(t, now, HXS_TH_SYN, seq, 0, 65535, &opts, NULL, 0);    peer -> stack
+ *   struct ts_seg s; ts_pop(t, &s);                               stack -> peer, in order
+ *   ts_run_until(t, now);                                        fire timers up to now
+ *
+ * Simulator: two stacks joined by netsim (tests/unit/lib/netsim.h) in virtual time. */
+#ifndef HXS_TCP_HARNESS_H
+#define HXS_TCP_HARNESS_H
+
+#include <stdint.h>
+
+#include "netsim.h"
+#include "tcp.h"
+#include "tcp_conn.h"
+
+#define TS_LOCAL  0x0100000au        /* 10.0.0.1 in network order */
+#define TS_REMOTE 0x0200000au        /* 10.0.0.2 */
+#define TS_MAXSEG 64
+
+struct ts_seg {
+	uint8_t flags;
+	uint32_t seq, ack, wnd;          /* wnd: raw 16-bit field */
+	uint16_t sport, dport;
+	uint32_t saddr, daddr;
+	uint32_t len;                    /* payload */
+	uint8_t data[2048];
+	int csum_ok, opt_ok;
+	struct hxs_tcp_opts opt;
+	uint64_t t;                      /* time emitted */
+};
+
+struct ts {
+	struct hxs_tcp *tcp;
+	uint64_t now;
+	struct ts_seg q[TS_MAXSEG];
+	int head, n;
+	uint64_t dropped;                /* captured beyond TS_MAXSEG */
+	uint64_t frames_alloc, frames_sent;
+	uint32_t events;                 /* last mask from on_event */
+	int nevents;
+	int tuples;                      /* on_tuple adds minus removes */
+	int listens;
+};
+
+struct ts *ts_new(const struct hxs_tcp_cfg *cfg);
+void ts_free(struct ts *t);
+/* Injects a segment from TS_REMOTE:rport to TS_LOCAL:lport (checksum filled), then polls. */
+int ts_in_ports(struct ts *t, uint64_t now, uint16_t rport, uint16_t lport, uint8_t flags,
+		uint32_t seq, uint32_t ack, uint16_t wnd, const struct hxs_tcp_opts *o,
+		const void *data, uint32_t len);
+#define TS_RPORT 40000
+#define TS_LPORT 80
+#define ts_in(t, now, fl, seq, ack, wnd, o, d, l) \
+	ts_in_ports(t, now, TS_RPORT, TS_LPORT, fl, seq, ack, wnd, o, d, l)
+/* Raw bytes as the TCP segment (for malformed headers/options). */
+int ts_in_raw(struct ts *t, uint64_t now, const uint8_t *seg, uint32_t len);
+/* Runs timers and output for every deadline <= until. */
+void ts_run_until(struct ts *t, uint64_t until);
+/* Pops the oldest captured segment; 0 if none. */
+int ts_pop(struct ts *t, struct ts_seg *s);
+int ts_pending(const struct ts *t);
+void ts_clear(struct ts *t);
+/* Builds a header+options+payload into buf; returns its length. */
+uint32_t ts_build(uint8_t *buf, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport,
+		  uint8_t flags, uint32_t seq, uint32_t ack, uint16_t wnd,
+		  const struct hxs_tcp_opts *o, const void *data, uint32_t len);
+
+/* --- simulator ------------------------------------------------------------------------- */
+struct sim {
+	struct netsim *ns;
+	struct hxs_tcp *tcp[2];
+	uint32_t addr[2];
+	uint64_t now;
+	uint64_t frames_alloc, frames_freed, frames_sent;
+	uint64_t bad_csum;
+};
+
+struct sim *sim_new(const struct netsim_cfg *nc, uint64_t seed, const struct hxs_tcp_cfg *cfg);
+void sim_free(struct sim *s);
+/* One step: deliver frames due now, poll both stacks, then advance `now` to the next event
+ * (netsim delivery or stack deadline), never beyond `limit`. Returns 0 when nothing is
+ * pending at all. */
+int sim_step(struct sim *s, uint64_t limit);
+
+/* Pseudo-random byte stream: byte i of stream `seed`. */
+void pattern_fill(uint64_t seed, uint64_t off, uint8_t *p, uint32_t n);
+/* Returns the first offset that differs, or -1. */
+long pattern_check(uint64_t seed, uint64_t off, const uint8_t *p, uint32_t n);
+
+#endif

@@ -1,0 +1,164 @@
+/* tcp.h - the TCP core as the rest of the library sees it: sans-I/O, no clock.
+ *
+ * The embedding layer (AF_XDP datapath, or a simulator) owns time and frames:
+ *   hxs_tcp__new(&cfg, &tx_ops, &ev_ops, ctx)       one instance per stack
+ *   hxs_tcp__input(tcp, saddr, daddr, hdr, len, flags, now)   a TCP segment arrived
+ *   hxs_tcp__poll(tcp, now)                          timers + pending output
+ *   hxs_tcp__next_deadline(tcp)                      when to call poll again
+ * and the core emits complete TCP segments (checksum filled) into frames it asks the
+ * embedding layer for (tx_ops.alloc / tx_ops.send): no copy after the core writes.
+ *
+ * The socket layer drives connections with the hxs_tcp_conn__* calls below. They return
+ * negative errno like the kernel. Addresses are IPv4 in network byte order, ports in host
+ * byte order. A connection handed to the socket layer (connect, accept) stays valid until
+ * the socket layer calls hxs_tcp_conn__close(); after that the core owns it (it may linger
+ * in FIN_WAIT/TIME_WAIT) and the pointer must not be used again.
+ */
+#ifndef HXS_TCP_H
+#define HXS_TCP_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+struct hxs_tcp;
+struct hxs_tcp_conn;
+struct hxs_tcp_info;
+
+/* Kernel-style counters (nstat names), printed with hxs_tcp_mib_names[]. */
+#define HXS_TCP_MIB_LIST(X)                                                               \
+	X(TcpActiveOpens) X(TcpPassiveOpens) X(TcpAttemptFails) X(TcpEstabResets)           \
+	X(TcpCurrEstab) X(TcpInSegs) X(TcpOutSegs) X(TcpRetransSegs) X(TcpInErrs)            \
+	X(TcpOutRsts) X(TcpInCsumErrors) X(TCPTimeouts) X(TCPFastRetrans)                    \
+	X(TCPSackRecovery) X(TCPRenoRecovery) X(TCPLossProbes) X(TCPChallengeACK)            \
+	X(TCPSYNChallenge) X(PAWSEstab) X(TCPDSACKRecv) X(TCPOFOQueue) X(TCPOFODrop)         \
+	X(TCPAbortOnData) X(TCPAbortOnClose) X(TCPAbortOnTimeout) X(TCPAbortOnLinger)        \
+	X(ListenOverflows) X(ListenDrops) X(DelayedACKs) X(TCPKeepAliveProbes)               \
+	X(TCPWinProbe) X(TCPSackBlocksSent) X(TCPTimeWaitReuse) X(TW) X(TCPOptErrs)          \
+	X(TCPSpuriousSegs) X(TCPTxNoBufs)
+
+enum hxs_tcp_mib {
+#define HXS_TCP_MIB_ENUM(n) HXS_TCP_MIB_##n,
+	HXS_TCP_MIB_LIST(HXS_TCP_MIB_ENUM)
+#undef HXS_TCP_MIB_ENUM
+	HXS_TCP_MIB__COUNT
+};
+extern const char *const hxs_tcp_mib_names[HXS_TCP_MIB__COUNT];
+
+struct hxs_tcp_cfg {
+	uint32_t mtu;               /* IP MTU of the path; MSS = mtu - 40 (clamp). 0: 1500 */
+	uint32_t sndbuf, rcvbuf;    /* default buffer sizes (bytes). 0: 256 KiB / 256 KiB */
+	uint16_t port_min, port_max;/* ephemeral range. 0: 61000..65535 (clear of the kernel's) */
+	uint8_t isn_secret[16];     /* RFC 6528 key; the embedding layer fills it randomly */
+	uint32_t hash_buckets;      /* 4-tuple table size (power of two). 0: 4096 */
+	uint32_t max_syn_backlog;   /* tcp_max_syn_backlog. 0: 1024 */
+	uint32_t somaxconn;         /* cap on listen() backlog. 0: 4096 */
+	uint32_t challenge_ack_limit; /* per second, RFC 5961 §7. 0: 1000 */
+	uint32_t msl_ms;            /* TIME_WAIT lasts 2*MSL. 0: 30000 (60 s TIME_WAIT, Linux) */
+	uint32_t syn_retries;       /* 0: 6 */
+	uint32_t synack_retries;    /* 0: 5 */
+	uint32_t retries2;          /* RTO expiries before ETIMEDOUT. 0: 15 */
+	uint32_t fin_timeout_s;     /* orphaned FIN_WAIT_2 lifetime. 0: 60 */
+	const char *cc;             /* "cubic" (default) or "newreno" */
+	uint8_t no_sack, no_ts, no_ws; /* disable offering an option */
+};
+
+/* Frames for output. alloc returns a buffer of at least len bytes (or NULL: the core retries
+ * on the next poll); send hands it over, filled with len bytes of TCP segment for an IPv4
+ * packet saddr -> daddr. flush (optional) ends a batch. */
+struct hxs_tcp_tx_ops {
+	uint8_t *(*alloc)(void *ctx, uint32_t len, void **handle);
+	void (*send)(void *ctx, void *handle, uint32_t saddr, uint32_t daddr, uint32_t len);
+	void (*flush)(void *ctx);
+};
+
+/* Notifications for the socket layer and the steering maps (all optional). */
+enum { HXS_TCP_TUPLE_ADD = 1, HXS_TCP_TUPLE_DEL = 0 };
+struct hxs_tcp_ev_ops {
+	/* Readiness changed: mask of EPOLLIN/EPOLLOUT/EPOLLRDHUP/EPOLLHUP/EPOLLERR. */
+	void (*on_event)(void *ctx, struct hxs_tcp_conn *c, uint32_t mask);
+	/* A connection's 4-tuple enters (add=1) or leaves (0) the table. */
+	void (*on_tuple)(void *ctx, struct hxs_tcp_conn *c, int add);
+	/* A listener on laddr:lport (laddr 0 = any) is added or removed. */
+	void (*on_listen)(void *ctx, uint32_t laddr, uint16_t lport, int add);
+};
+
+/* --- the instance ------------------------------------------------------------------------ */
+int hxs_tcp__new(struct hxs_tcp **out, const struct hxs_tcp_cfg *cfg,
+		 const struct hxs_tcp_tx_ops *tx, const struct hxs_tcp_ev_ops *ev, void *ctx,
+		 uint64_t now);
+/* Frees everything (connections are dropped without segments). */
+void hxs_tcp__free(struct hxs_tcp *tcp);
+#define HXS_TCP_IN_CSUM_OK 1u  /* checksum already verified (by the NIC or XDP) */
+/* A TCP segment (header + payload, len bytes) arrived. Returns 0 if taken, -EINVAL if dropped
+ * as malformed (bad checksum, header, options). */
+int hxs_tcp__input(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, const uint8_t *tcp_hdr,
+		   uint32_t len, unsigned flags, uint64_t now);
+/* Runs due timers, then sends what connections have pending. Returns segments sent. */
+int hxs_tcp__poll(struct hxs_tcp *tcp, uint64_t now);
+int hxs_tcp__timers(struct hxs_tcp *tcp, uint64_t now);
+/* Earliest time poll must run again (0: now, UINT64_MAX: nothing pending). */
+uint64_t hxs_tcp__next_deadline(const struct hxs_tcp *tcp);
+const uint64_t *hxs_tcp__mib(const struct hxs_tcp *tcp);
+/* Connections in the table (any state but CLOSED) and listeners. */
+uint32_t hxs_tcp__nconns(const struct hxs_tcp *tcp);
+/* Connection objects allocated and freed over the life of the instance (leak checks). */
+void hxs_tcp__alloc_stats(const struct hxs_tcp *tcp, uint64_t *allocated, uint64_t *freed);
+
+/* --- connections (socket layer) --------------------------------------------------------- */
+/* A new connection in CLOSED, owned by the caller; set options, then connect or listen. */
+int hxs_tcp_conn__new(struct hxs_tcp *tcp, struct hxs_tcp_conn **out);
+/* Active OPEN (§3.10.1): sends a SYN. lport 0 picks an ephemeral port (RFC 6056). laddr must
+ * be the stack's address. -EISCONN/-EALREADY/-EADDRINUSE/-EADDRNOTAVAIL/-ENOMEM. */
+int hxs_tcp_conn__connect(struct hxs_tcp_conn *c, uint32_t laddr, uint16_t lport,
+			  uint32_t raddr, uint16_t rport, uint64_t now);
+/* Passive OPEN: c becomes a listener on laddr (0 = any):lport. backlog capped by somaxconn. */
+int hxs_tcp_conn__listen(struct hxs_tcp_conn *c, uint32_t laddr, uint16_t lport, int backlog);
+/* Pops an established child; -EAGAIN if none, -EINVAL if c is not listening. */
+int hxs_tcp_conn__accept(struct hxs_tcp_conn *c, struct hxs_tcp_conn **child);
+/* Queues data (§3.10.2); bytes taken, -EAGAIN (buffer full), -EPIPE (write side shut or
+ * connection gone), -ENOTCONN, or the pending error. */
+long hxs_tcp_conn__send(struct hxs_tcp_conn *c, const void *buf, size_t len);
+#define HXS_TCP_PEEK 1u
+/* Copies received data out (§3.10.3); bytes, 0 at end of stream, -EAGAIN, -ENOTCONN, or the
+ * pending error (-ECONNRESET ...). */
+long hxs_tcp_conn__recv(struct hxs_tcp_conn *c, void *buf, size_t len, unsigned flags);
+/* how: SHUT_RD, SHUT_WR, SHUT_RDWR. */
+int hxs_tcp_conn__shutdown(struct hxs_tcp_conn *c, int how);
+/* Releases the socket layer's hold (§3.10.4): a graceful FIN, or a RST when received data was
+ * left unread or SO_LINGER is on with 0 s (kernel behaviour). c must not be used again. */
+void hxs_tcp_conn__close(struct hxs_tcp_conn *c);
+/* ABORT (§3.10.5): RST if synchronized, to CLOSED. The caller still owns c (close it). */
+void hxs_tcp_conn__abort(struct hxs_tcp_conn *c);
+
+enum hxs_tcp_opt {
+	HXS_TCP_O_NODELAY,      /* 0/1 */
+	HXS_TCP_O_KEEPALIVE,    /* SO_KEEPALIVE 0/1 */
+	HXS_TCP_O_KEEPIDLE,     /* seconds */
+	HXS_TCP_O_KEEPINTVL,    /* seconds */
+	HXS_TCP_O_KEEPCNT,
+	HXS_TCP_O_MAXSEG,       /* before connect/listen */
+	HXS_TCP_O_RCVBUF,       /* before connect/listen (sets the window scale) */
+	HXS_TCP_O_SNDBUF,       /* any time, if the queued data fits */
+	HXS_TCP_O_LINGER,       /* -1 off, else seconds (0: close sends RST) */
+};
+int hxs_tcp_conn__setopt(struct hxs_tcp_conn *c, enum hxs_tcp_opt opt, int val);
+int hxs_tcp_conn__getopt(const struct hxs_tcp_conn *c, enum hxs_tcp_opt opt, int *val);
+/* "cubic" or "newreno"; before the connection is established. -ENOENT if unknown. */
+int hxs_tcp_conn__set_cc(struct hxs_tcp_conn *c, const char *name);
+void hxs_tcp_conn__info(const struct hxs_tcp_conn *c, struct hxs_tcp_info *info);
+/* SO_ERROR: returns and clears the pending error (positive errno, 0 if none). */
+int hxs_tcp_conn__error(struct hxs_tcp_conn *c);
+/* Current readiness (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLHUP | EPOLLERR). */
+uint32_t hxs_tcp_conn__events(const struct hxs_tcp_conn *c);
+/* RFC 9293 state name and state number (enum hxs_tcp_state in tcp_conn.h). */
+const char *hxs_tcp_conn__state_name(const struct hxs_tcp_conn *c);
+int hxs_tcp_conn__state(const struct hxs_tcp_conn *c);
+void hxs_tcp_conn__set_user(struct hxs_tcp_conn *c, void *user);
+void *hxs_tcp_conn__user(const struct hxs_tcp_conn *c);
+void hxs_tcp_conn__tuple(const struct hxs_tcp_conn *c, uint32_t *laddr, uint16_t *lport,
+			 uint32_t *raddr, uint16_t *rport);
+/* Bytes readable now / bytes of free send buffer. */
+uint32_t hxs_tcp_conn__rx_avail(const struct hxs_tcp_conn *c);
+uint32_t hxs_tcp_conn__tx_space(const struct hxs_tcp_conn *c);
+
+#endif

@@ -1,0 +1,306 @@
+/* tcp_conn.h - the TCP core's internals: connection state (RFC 9293 §3.3.1 TCB), the state
+ * enum with its ordered predicates, the byte rings, option and segment structs, and the
+ * functions the core's files call in each other. Not for the socket layer (that is tcp.h).
+ *
+ * File map:  tcp_input.c  (segment arrives, §3.10.7)   tcp_output.c (what may go, emit)
+ *            tcp_timer.c  (RTO, persist, delack, keepalive, TIME_WAIT)
+ *            tcp_recovery.c (fast retransmit, NewReno, SACK pipe/NextSeg)
+ *            tcp_reass.c  (receive ring + out-of-order ranges)   tcp_buf.c (send ring)
+ *            tcp_opt.c    (options parse/write)   tcp_table.c (demux, listeners, queues, MIB)
+ *            tcp_user.c   (user calls §3.10.1-§3.10.6: open, send, receive, close, abort)
+ */
+#ifndef HXS_TCP_CONN_H
+#define HXS_TCP_CONN_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#include "tcp.h"
+#include "tcp_cc.h"
+#include "tcp_sack.h"
+#include "tcp_seq.h"
+#include "timer_wheel.h"
+#include "tcp_isn.h"
+#include "tcp_port.h"
+
+#ifndef container_of
+#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#endif
+
+/* Ordered like the BSDs so "has reached" questions are comparisons. */
+enum hxs_tcp_state {
+	HXS_TCPS_CLOSED = 0,
+	HXS_TCPS_LISTEN,
+	HXS_TCPS_SYN_SENT,
+	HXS_TCPS_SYN_RECEIVED,
+	HXS_TCPS_ESTABLISHED,
+	HXS_TCPS_CLOSE_WAIT,
+	HXS_TCPS_FIN_WAIT_1,
+	HXS_TCPS_CLOSING,
+	HXS_TCPS_LAST_ACK,
+	HXS_TCPS_FIN_WAIT_2,
+	HXS_TCPS_TIME_WAIT,
+	HXS_TCPS__COUNT
+};
+extern const char *const hxs_tcp_state_names[HXS_TCPS__COUNT];
+
+/* A SYN was received (the receive side is synchronized). */
+#define HXS_TCPS_HAVERCVDSYN(s)    ((s) >= HXS_TCPS_SYN_RECEIVED)
+/* The handshake completed at some point. */
+#define HXS_TCPS_HAVEESTABLISHED(s) ((s) >= HXS_TCPS_ESTABLISHED)
+/* The peer's FIN was received (no more data will arrive). */
+#define HXS_TCPS_HAVERCVDFIN(s)                                                    \
+	((s) == HXS_TCPS_CLOSE_WAIT || (s) == HXS_TCPS_CLOSING ||                  \
+	 (s) == HXS_TCPS_LAST_ACK || (s) == HXS_TCPS_TIME_WAIT)
+/* Our FIN was queued (the user closed or shut down writing). */
+#define HXS_TCPS_HAVESENTFIN(s)    ((s) > HXS_TCPS_CLOSE_WAIT)
+/* States in which received text is delivered (§3.10.7.4 seventh). */
+#define HXS_TCPS_CANRCVDATA(s)                                                    \
+	((s) == HXS_TCPS_ESTABLISHED || (s) == HXS_TCPS_FIN_WAIT_1 ||              \
+	 (s) == HXS_TCPS_FIN_WAIT_2)
+
+/* TCP header flags. */
+#define HXS_TH_FIN 0x01
+#define HXS_TH_SYN 0x02
+#define HXS_TH_RST 0x04
+#define HXS_TH_PSH 0x08
+#define HXS_TH_ACK 0x10
+#define HXS_TH_URG 0x20
+#define HXS_TH_ECE 0x40
+#define HXS_TH_CWR 0x80
+
+#define HXS_TCP_HDR_LEN 20
+#define HXS_TCP_MAX_OPT 40
+
+/* --- options (tcp_opt.c) ------------------------------------------------------------------ */
+#define HXS_TCPOPT_EOL       0
+#define HXS_TCPOPT_NOP       1
+#define HXS_TCPOPT_MSS       2
+#define HXS_TCPOPT_WS        3
+#define HXS_TCPOPT_SACK_PERM 4
+#define HXS_TCPOPT_SACK      5
+#define HXS_TCPOPT_TS        8
+
+struct hxs_tcp_opts {
+	uint8_t has_mss, has_ws, sack_perm, has_ts;
+	uint16_t mss;
+	uint8_t ws;
+	uint8_t nsack;
+	uint32_t tsval, tsecr;
+	struct hxs_sack_range sack[4];
+};
+/* Parses the options area; 0, or -EINVAL if malformed (length 0/1, overrunning the area, a
+ * known option with the wrong length). Never reads outside [p, p + len). */
+int hxs_tcp_opt__parse(const uint8_t *p, uint32_t len, struct hxs_tcp_opts *o);
+/* Writes options (NOP-padded to a multiple of 4); returns bytes written (<= 40). SACK blocks
+ * beyond the room left are not written. */
+uint32_t hxs_tcp_opt__write(uint8_t *p, const struct hxs_tcp_opts *o, int syn);
+
+/* --- a parsed incoming segment -------------------------------------------------------------- */
+struct hxs_tcp_seg {
+	uint32_t seq, ack;
+	uint32_t wnd;              /* raw 16-bit field */
+	uint8_t flags;
+	uint16_t sport, dport;     /* host order */
+	uint32_t saddr, daddr;     /* network order */
+	const uint8_t *data;
+	uint32_t len;              /* payload bytes */
+	struct hxs_tcp_opts opt;
+};
+/* Sequence space a segment occupies (SYN and FIN count one each). */
+static inline uint32_t hxs_tcp_seg_seqlen(const struct hxs_tcp_seg *s)
+{
+	return s->len + !!(s->flags & HXS_TH_SYN) + !!(s->flags & HXS_TH_FIN);
+}
+
+/* --- byte rings (tcp_buf.c) --------------------------------------------------------------- */
+struct hxs_tcp_ring {
+	uint8_t *buf;
+	uint32_t cap, head, len;   /* bytes [head, head+len) modulo cap are valid */
+};
+int hxs_tcp_ring__init(struct hxs_tcp_ring *r, uint32_t cap);
+void hxs_tcp_ring__free(struct hxs_tcp_ring *r);
+/* Appends up to n bytes; returns bytes taken. */
+uint32_t hxs_tcp_ring__append(struct hxs_tcp_ring *r, const void *p, uint32_t n);
+/* Copies n bytes starting `off` bytes after head (may lie beyond len, within cap). */
+void hxs_tcp_ring__read(const struct hxs_tcp_ring *r, uint32_t off, void *p, uint32_t n);
+void hxs_tcp_ring__write(struct hxs_tcp_ring *r, uint32_t off, const void *p, uint32_t n);
+void hxs_tcp_ring__consume(struct hxs_tcp_ring *r, uint32_t n);
+/* Changes the capacity keeping the content; -EINVAL if the content does not fit. */
+int hxs_tcp_ring__resize(struct hxs_tcp_ring *r, uint32_t cap);
+
+/* --- out-of-order ranges (tcp_reass.c) ---------------------------------------------------- */
+#define HXS_REASS_MAX 32
+struct hxs_tcp_reass {
+	struct { uint32_t start, end, age; } r[HXS_REASS_MAX]; /* sorted, disjoint, above rcv_nxt */
+	uint32_t n;
+	uint32_t clock;            /* bumps on every insert; the freshest range is SACKed first */
+	uint32_t fin_seq;
+	uint8_t has_fin;           /* a FIN arrived out of order at fin_seq */
+};
+
+/* --- the connection ------------------------------------------------------------------------- */
+enum hxs_tcp_recovery { HXS_REC_NONE = 0, HXS_REC_NEWRENO, HXS_REC_SACK };
+
+struct hxs_tcp_conn {
+	struct hxs_tcp *tcp;
+	struct hxs_tcp_conn *hnext;        /* 4-tuple hash chain, or listener list */
+	struct hxs_tcp_conn *dnext;        /* dirty list (output pending) */
+	struct hxs_tcp_conn *listener;     /* SYN_RECEIVED child: the listener it came from */
+	struct hxs_tcp_conn *qnext;        /* accept-queue link */
+	void *user;                        /* the socket layer's pointer */
+
+	uint32_t laddr, raddr;             /* network order */
+	uint16_t lport, rport;             /* host order */
+	uint8_t state;
+	uint8_t in_table : 1, dirty : 1, user_ref : 1, passive : 1, in_acceptq : 1,
+		nodelay : 1, keepalive : 1, rd_shut : 1;
+	uint8_t fin_queued : 1, ts_ok : 1, sack_ok : 1, ws_ok : 1, ack_now : 1,
+		user_closed : 1, rtt_timing : 1, fin_pending_rx : 1;
+	uint8_t snd_wscale, rcv_wscale;
+	uint8_t backoff;                   /* consecutive RTO expiries */
+	uint8_t persist_shift, keep_probes, recovery, rec_first;
+	int soerror;                       /* pending error, positive errno */
+
+	/* send sequence space (§3.3.1 Figure 3) */
+	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
+	uint32_t snd_buf_seq;              /* sequence number of sndbuf's first byte */
+	/* receive sequence space (Figure 4) */
+	uint32_t irs, rcv_nxt, rcv_adv;    /* rcv_adv: right edge last advertised */
+	uint32_t last_ack_sent;
+
+	uint32_t mss;                      /* payload bytes a segment carries (SMSS less options) */
+	uint32_t peer_mss, adv_mss, user_mss, rcv_mss;
+	uint32_t sndbuf_size, rcvbuf_size;
+	struct hxs_tcp_ring snd, rcv;
+	struct hxs_tcp_reass reass;
+
+	/* RFC 7323 */
+	uint32_t ts_recent, ts_offset;
+	uint64_t ts_recent_age;            /* us */
+
+	/* RFC 6298 */
+	uint32_t srtt_us, rttvar_us, rto_us;
+	uint32_t rtt_seq;
+	uint64_t rtt_start;
+
+	/* congestion control and recovery */
+	struct hxs_cc cc;
+	struct hxs_sack_board sb;
+	uint32_t dupacks, recover, high_rxt;
+	uint64_t last_send;                /* for RFC 5681 §4.1 idle restart */
+
+	/* timers */
+	struct hxs_timer t_rexmt, t_persist, t_delack, t_keep, t_2msl;
+	uint64_t last_rcv;                 /* for keepalive idleness */
+	uint32_t keep_idle_s, keep_intvl_s, keep_cnt;
+	int linger_s;                      /* -1: off */
+
+	/* listener */
+	uint32_t backlog, synq_len, acceptq_len;
+	struct hxs_tcp_conn *aq_head, *aq_tail, *sq_head;
+
+	uint32_t ev_last;                  /* readiness last reported through on_event */
+	uint32_t rexmt_count_syn;
+
+	/* tcp_info */
+	uint64_t total_retrans, bytes_acked, bytes_received, segs_out, segs_in;
+};
+
+/* --- the stack --------------------------------------------------------------------------- */
+struct hxs_tcp {
+	struct hxs_tcp_cfg cfg;
+	struct hxs_tcp_tx_ops tx;
+	struct hxs_tcp_ev_ops ev;
+	void *ctx;
+	struct hxs_wheel wheel;
+	struct hxs_tcp_conn **htab;
+	uint32_t hmask;
+	uint32_t nconns;
+	struct hxs_tcp_conn *listeners;
+	struct hxs_tcp_conn *dirty_head;
+	uint64_t chack_window_start;
+	uint32_t chack_count;
+	uint64_t now;                      /* last time given by the caller */
+	uint64_t mib[HXS_TCP_MIB__COUNT];
+	uint64_t conns_alloc, conns_freed;
+	struct hxs_isn isn;
+	struct hxs_port_sel ports;
+};
+
+#define MIB_INC(tcp, m) ((tcp)->mib[HXS_TCP_MIB_##m]++)
+#define MIB_DEC(tcp, m) ((tcp)->mib[HXS_TCP_MIB_##m]--)
+
+/* tcp_table.c */
+struct hxs_tcp_conn *hxs_tcp_conn_alloc(struct hxs_tcp *tcp);
+void hxs_tcp_conn_maybe_free(struct hxs_tcp_conn *c);
+struct hxs_tcp_conn *hxs_tcp_lookup(struct hxs_tcp *tcp, uint32_t laddr, uint16_t lport,
+				    uint32_t raddr, uint16_t rport);
+struct hxs_tcp_conn *hxs_tcp_lookup_listener(struct hxs_tcp *tcp, uint32_t laddr, uint16_t lport);
+void hxs_tcp_hash_insert(struct hxs_tcp_conn *c);
+void hxs_tcp_hash_remove(struct hxs_tcp_conn *c);
+void hxs_tcp_set_state(struct hxs_tcp_conn *c, uint8_t state);
+/* Moves to CLOSED with an error (0 for none), cancels timers, unhashes, frees when unowned. */
+void hxs_tcp_close_conn(struct hxs_tcp_conn *c, int err);
+void hxs_tcp_mark_dirty(struct hxs_tcp_conn *c);
+void hxs_tcp_notify(struct hxs_tcp_conn *c);
+uint32_t hxs_tcp_isn(struct hxs_tcp *tcp, uint32_t laddr, uint16_t lport, uint32_t raddr,
+		     uint16_t rport, uint64_t now);
+/* Sets up a fresh connection's buffers, MSS and timers; -ENOMEM. */
+int hxs_tcp_conn_setup(struct hxs_tcp_conn *c);
+/* Child of a listener accepted into the accept queue. */
+void hxs_tcp_acceptq_add(struct hxs_tcp_conn *l, struct hxs_tcp_conn *c);
+void hxs_tcp_child_unlink(struct hxs_tcp_conn *c);
+
+/* tcp_output.c */
+void hxs_tcp_output(struct hxs_tcp_conn *c, uint64_t now);
+/* Emits one segment of the connection: seq, flags, `len` payload bytes taken from the send
+ * ring at seq (when len > 0). Returns 0 or -ENOBUFS. */
+int hxs_tcp_send_seg(struct hxs_tcp_conn *c, uint32_t seq, uint8_t flags, uint32_t len, uint64_t now);
+void hxs_tcp_send_ack(struct hxs_tcp_conn *c, uint64_t now);
+void hxs_tcp_send_challenge_ack(struct hxs_tcp_conn *c, uint64_t now);
+void hxs_tcp_send_rst_conn(struct hxs_tcp_conn *c, uint64_t now);
+void hxs_tcp_send_rst(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, uint16_t sport,
+		      uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags);
+uint16_t hxs_tcp_csum(uint32_t saddr, uint32_t daddr, const uint8_t *p, uint32_t len);
+uint32_t hxs_tcp_rcv_window(struct hxs_tcp_conn *c);
+uint32_t hxs_tcp_ts_now(const struct hxs_tcp_conn *c, uint64_t now);
+/* Sequence number one past the last byte of data queued (excluding FIN). */
+static inline uint32_t hxs_tcp_snd_end(const struct hxs_tcp_conn *c)
+{
+	return c->snd_buf_seq + c->snd.len;
+}
+
+/* tcp_timer.c */
+void hxs_tcp_timers_init(struct hxs_tcp_conn *c);
+void hxs_tcp_timers_cancel(struct hxs_tcp_conn *c);
+void hxs_tcp_rexmt_arm(struct hxs_tcp_conn *c, uint64_t now);
+void hxs_tcp_rexmt_restart(struct hxs_tcp_conn *c, uint64_t now);
+void hxs_tcp_persist_arm(struct hxs_tcp_conn *c, uint64_t now);
+void hxs_tcp_delack_arm(struct hxs_tcp_conn *c, uint64_t now);
+void hxs_tcp_keep_arm(struct hxs_tcp_conn *c, uint64_t now);
+void hxs_tcp_timewait_start(struct hxs_tcp_conn *c, uint64_t now);
+void hxs_tcp_rtt_sample(struct hxs_tcp_conn *c, uint32_t rtt_us);
+uint32_t hxs_tcp_rto_backed_off(const struct hxs_tcp_conn *c);
+
+/* tcp_reass.c */
+/* Places payload at seq into the receive ring; returns 1 if it extended rcv_nxt (in order),
+ * 0 if it was queued out of order or was a duplicate, -1 if dropped (no room for a range). */
+int hxs_tcp_reass_insert(struct hxs_tcp_conn *c, uint32_t seq, const uint8_t *p, uint32_t len);
+/* SACK blocks to send (RFC 2018 §4: the block holding the latest segment first). */
+int hxs_tcp_reass_sack_blocks(const struct hxs_tcp_conn *c, struct hxs_sack_range *out, int max);
+
+/* tcp_recovery.c */
+/* The ACK-processing part of loss recovery; called with the ACK's new data acked (bytes),
+ * whether it was a duplicate, and how many bytes the SACK blocks newly covered. */
+void hxs_tcp_recovery_on_ack(struct hxs_tcp_conn *c, uint32_t acked, int dup, uint32_t newly_sacked,
+			     uint32_t rtt_us, uint64_t now);
+/* Sends what loss recovery allows (retransmissions first); called by output. */
+void hxs_tcp_recovery_output(struct hxs_tcp_conn *c, uint64_t now);
+uint32_t hxs_tcp_pipe(const struct hxs_tcp_conn *c);
+void hxs_tcp_recovery_on_rto(struct hxs_tcp_conn *c, uint64_t now);
+
+/* tcp_input.c */
+int hxs_tcp_ack_acceptable(const struct hxs_tcp_conn *c, uint32_t ack);
+
+#endif

@@ -1,0 +1,698 @@
+/* tcp_input.c - a segment arrives (RFC 9293 §3.10.7).
+ *
+ * hxs_tcp__input() -> parse + checksum + options -> demux (hxs_tcp_lookup)
+ *   -> closed_input()      §3.10.7.1 no TCB: RST
+ *   -> listen_input()      §3.10.7.2 LISTEN: SYN creates a SYN-RECEIVED child
+ *   -> conn_input()        one switch (state):
+ *        SYN-SENT          §3.10.7.3 syn_sent_input()
+ *        synchronized      §3.10.7.4 first..eighth: sequence check (+PAWS), RST, SYN, ACK
+ *                          (process_ack -> hxs_tcp_recovery_on_ack), text (reassembly),
+ *                          FIN (process_fin)
+ *   -> hxs_tcp_output() for the ACK/data the segment made due, hxs_tcp_notify().
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "tcp_conn.h"
+
+#define PAWS_IDLE_US (24ull * 24 * 3600 * 1000000) /* RFC 7323 §5.5: 24 days */
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* §3.10.7.1: "If the state is CLOSED (i.e., TCB does not exist) ... An incoming segment
+ * containing a RST is discarded. An incoming segment not containing a RST causes a RST to be
+ * sent in response." */
+static void closed_input(struct hxs_tcp *tcp, const struct hxs_tcp_seg *s)
+{
+	if (s->flags & HXS_TH_RST)
+		return;
+	if (s->flags & HXS_TH_ACK)
+		/* "If the ACK bit is on, <SEQ=SEG.ACK><CTL=RST>" */
+		hxs_tcp_send_rst(tcp, s->daddr, s->saddr, s->dport, s->sport, s->ack, 0, 0);
+	else
+		/* "If the ACK bit is off, sequence number zero is used,
+		 * <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>" */
+		hxs_tcp_send_rst(tcp, s->daddr, s->saddr, s->dport, s->sport, 0,
+				 s->seq + hxs_tcp_seg_seqlen(s), HXS_TH_ACK);
+}
+
+/* Options agreed in the handshake (RFC 7323 §2.2, §3.2; RFC 2018 §2) and the MSS. */
+static void set_mss(struct hxs_tcp_conn *c)
+{
+	uint32_t path = c->tcp->cfg.mtu - 40;
+	uint32_t adv = c->user_mss && c->user_mss < path ? c->user_mss : path;
+	uint32_t smss = c->peer_mss < adv ? c->peer_mss : adv;
+	uint32_t optlen = c->ts_ok ? 12 : 0;
+	c->adv_mss = adv;
+	c->mss = smss > optlen + 64 ? smss - optlen : 64;
+	c->rcv_mss = adv > optlen + 64 ? adv - optlen : 64;
+	c->cc.mss = c->mss;
+}
+
+static void syn_options(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
+{
+	/* RFC 9293 §3.7.1: "If an MSS Option is not received at connection setup, TCP
+	 * implementations MUST assume a default send MSS of 536". */
+	c->peer_mss = s->opt.has_mss && s->opt.mss ? s->opt.mss : 536;
+	/* RFC 7323 §2.2: scaling is on only if both sides sent the option. */
+	if (c->ws_ok && s->opt.has_ws) {
+		c->snd_wscale = s->opt.ws;
+	} else {
+		c->ws_ok = 0;
+		c->snd_wscale = c->rcv_wscale = 0;
+	}
+	c->sack_ok = c->sack_ok && s->opt.sack_perm;
+	c->ts_ok = c->ts_ok && s->opt.has_ts;
+	if (c->ts_ok) {
+		c->ts_recent = s->opt.tsval;
+		c->ts_recent_age = now;
+	}
+	set_mss(c);
+}
+
+static void establish(struct hxs_tcp_conn *c, uint64_t now)
+{
+	hxs_tcp_set_state(c, c->fin_queued ? HXS_TCPS_FIN_WAIT_1 : HXS_TCPS_ESTABLISHED);
+	c->cc.mss = c->mss;
+	/* cwnd = IW (RFC 6928, hxs_cc_initial_window), ssthresh = infinity. */
+	hxs_cc__init(&c->cc, c->cc.ops, now);
+	c->recover = c->iss;
+	c->high_rxt = c->snd_una;
+	c->last_send = now;
+	hxs_tcp_keep_arm(c, now);
+}
+
+/* §3.10.7.2 LISTEN. */
+static void listen_input(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, uint64_t now)
+{
+	struct hxs_tcp *tcp = l->tcp;
+	/* "first, check for a RST: An incoming RST segment could not be valid since it could
+	 * not have been sent in response to anything sent by this incarnation ... ignore". */
+	if (s->flags & HXS_TH_RST)
+		return;
+	/* "second, check for an ACK: ... should be reset ... <SEQ=SEG.ACK><CTL=RST>". */
+	if (s->flags & HXS_TH_ACK) {
+		hxs_tcp_send_rst(tcp, s->daddr, s->saddr, s->dport, s->sport, s->ack, 0, 0);
+		return;
+	}
+	/* "third, check for a SYN" (anything else: "drop the segment and return"). */
+	if (!(s->flags & HXS_TH_SYN))
+		return;
+	uint32_t synmax = l->backlog < tcp->cfg.max_syn_backlog ? l->backlog : tcp->cfg.max_syn_backlog;
+	if (l->acceptq_len >= l->backlog) {
+		MIB_INC(tcp, ListenOverflows);
+		MIB_INC(tcp, ListenDrops);
+		return;
+	}
+	if (l->synq_len >= synmax) {
+		MIB_INC(tcp, ListenDrops);
+		return;
+	}
+	struct hxs_tcp_conn *c = hxs_tcp_conn_alloc(tcp);
+	if (!c) {
+		MIB_INC(tcp, ListenDrops);
+		return;
+	}
+	c->laddr = s->daddr;
+	c->lport = s->dport;
+	c->raddr = s->saddr;
+	c->rport = s->sport;
+	c->passive = 1;
+	c->nodelay = l->nodelay;
+	c->keepalive = l->keepalive;
+	c->keep_idle_s = l->keep_idle_s;
+	c->keep_intvl_s = l->keep_intvl_s;
+	c->keep_cnt = l->keep_cnt;
+	c->linger_s = l->linger_s;
+	c->user_mss = l->user_mss;
+	c->sndbuf_size = l->sndbuf_size;
+	c->rcvbuf_size = l->rcvbuf_size;
+	c->cc.ops = l->cc.ops;
+	if (hxs_tcp_conn_setup(c) < 0) {
+		MIB_INC(tcp, ListenDrops);
+		hxs_tcp_conn_maybe_free(c);
+		return;
+	}
+	/* "Set RCV.NXT to SEG.SEQ+1, IRS is set to SEG.SEQ ... ISS should be selected and a
+	 * SYN segment sent of the form <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>. SND.NXT is set to
+	 * ISS+1 and SND.UNA to ISS. The connection state should be changed to SYN-RECEIVED." */
+	c->irs = s->seq;
+	c->rcv_nxt = s->seq + 1;
+	c->rcv_adv = c->rcv_nxt;
+	c->iss = hxs_tcp_isn(tcp, c->laddr, c->lport, c->raddr, c->rport, now);
+	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+	c->snd_buf_seq = c->iss + 1;
+	c->ts_offset = c->iss * 2654435761u;
+	syn_options(c, s, now);
+	c->snd_wnd = s->wnd;                   /* SYN windows are never scaled */
+	c->max_snd_wnd = c->snd_wnd;
+	c->snd_wl1 = s->seq;
+	c->snd_wl2 = c->iss;
+	c->last_rcv = now;
+	c->listener = l;
+	c->qnext = l->sq_head;
+	l->sq_head = c;
+	l->synq_len++;
+	hxs_tcp_set_state(c, HXS_TCPS_SYN_RECEIVED);
+	hxs_tcp_hash_insert(c);
+	MIB_INC(tcp, TcpPassiveOpens);
+	c->segs_in++;
+	hxs_tcp_output(c, now);
+}
+
+/* §3.10.7.3 SYN-SENT. */
+static void syn_sent_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
+{
+	struct hxs_tcp *tcp = c->tcp;
+	/* "first check the ACK bit ... If SEG.ACK =< ISS or SEG.ACK > SND.NXT, send a reset
+	 * (unless the RST bit is set, if so drop the segment and return)
+	 * <SEQ=SEG.ACK><CTL=RST>". */
+	if ((s->flags & HXS_TH_ACK) && (SEQ_LEQ(s->ack, c->iss) || SEQ_GT(s->ack, c->snd_max))) {
+		if (!(s->flags & HXS_TH_RST))
+			hxs_tcp_send_rst(tcp, c->laddr, c->raddr, c->lport, c->rport, s->ack, 0, 0);
+		return;
+	}
+	/* "second check the RST bit ... If the ACK was acceptable, then signal to the user
+	 * "error: connection reset", drop the segment, enter CLOSED state" - the kernel says
+	 * ECONNREFUSED. RFC 5961 §3.2 adds nothing here: the ACK must acknowledge our SYN. */
+	if (s->flags & HXS_TH_RST) {
+		if (s->flags & HXS_TH_ACK) {
+			MIB_INC(tcp, TcpAttemptFails);
+			hxs_tcp_close_conn(c, ECONNREFUSED);
+		}
+		return;
+	}
+	/* "fourth check the SYN bit": otherwise "drop the segment and return". */
+	if (!(s->flags & HXS_TH_SYN))
+		return;
+	c->irs = s->seq;
+	c->rcv_nxt = s->seq + 1;
+	c->rcv_adv = c->rcv_nxt;
+	syn_options(c, s, now);
+	c->snd_wnd = s->wnd;
+	c->max_snd_wnd = c->snd_wnd;
+	c->snd_wl1 = s->seq;
+	c->snd_wl2 = s->ack;
+	if (s->flags & HXS_TH_ACK) {
+		/* "SND.UNA should be advanced to equal SEG.ACK (if there is an ACK) ... If
+		 * SND.UNA > ISS (our SYN has been ACKed), change the connection state to
+		 * ESTABLISHED, form an ACK segment <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and send
+		 * it." */
+		if (c->rtt_timing && c->backoff == 0)
+			hxs_tcp_rtt_sample(c, (uint32_t)(now - c->rtt_start));
+		c->rtt_timing = 0;
+		c->backoff = 0;
+		c->snd_una = s->ack;
+		hxs_wheel__cancel(&tcp->wheel, &c->t_rexmt);
+		establish(c, now);
+		c->ack_now = 1;
+		if (s->len)
+			hxs_tcp_reass_insert(c, s->seq + 1, s->data, s->len);
+		return;
+	}
+	/* "Otherwise, enter SYN-RECEIVED, form a SYN,ACK segment <SEQ=ISS><ACK=RCV.NXT>
+	 * <CTL=SYN,ACK> and send it" (simultaneous open). */
+	hxs_tcp_set_state(c, HXS_TCPS_SYN_RECEIVED);
+	c->snd_nxt = c->iss;
+	c->rtt_timing = 0;
+}
+
+/* Puts the FIN into effect (§3.10.7.4 eighth). */
+static void process_fin(struct hxs_tcp_conn *c, uint64_t now)
+{
+	c->rcv_nxt++;
+	c->reass.has_fin = 0;
+	c->ack_now = 1;
+	switch (c->state) {
+	case HXS_TCPS_SYN_RECEIVED:
+	case HXS_TCPS_ESTABLISHED:
+		/* "Enter the CLOSE-WAIT state." */
+		hxs_tcp_set_state(c, HXS_TCPS_CLOSE_WAIT);
+		break;
+	case HXS_TCPS_FIN_WAIT_1:
+		/* "If our FIN has been ACKed (perhaps in this segment), then enter TIME-WAIT,
+		 * start the time-wait timer, turn off the other timers; otherwise, enter the
+		 * CLOSING state." */
+		if (c->snd_una == c->snd_max && SEQ_GT(c->snd_max, hxs_tcp_snd_end(c))) {
+			hxs_tcp_set_state(c, HXS_TCPS_TIME_WAIT);
+			hxs_tcp_timewait_start(c, now);
+		} else {
+			hxs_tcp_set_state(c, HXS_TCPS_CLOSING);
+		}
+		break;
+	case HXS_TCPS_FIN_WAIT_2:
+		/* "Enter the TIME-WAIT state. Start the time-wait timer, turn off the other
+		 * timers." */
+		hxs_tcp_set_state(c, HXS_TCPS_TIME_WAIT);
+		hxs_tcp_timewait_start(c, now);
+		break;
+	default:
+		break;
+	}
+}
+
+/* SACK blocks of an ACK (RFC 2018 §4; D-SACK per RFC 2883 §4 is recognised and only
+ * counted). Returns bytes newly SACKed. */
+static uint32_t process_sack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s)
+{
+	struct hxs_sack_range ok[4];
+	int n = 0;
+	for (int i = 0; i < s->opt.nsack; i++) {
+		uint32_t a = s->opt.sack[i].start, b = s->opt.sack[i].end;
+		if (!SEQ_LT(a, b))
+			continue;
+		/* RFC 2883 §4: a first block below the cumulative ACK, or inside the second
+		 * block, reports a duplicate. */
+		if (SEQ_LEQ(b, s->ack) ||
+		    (i == 0 && s->opt.nsack > 1 && SEQ_GEQ(a, s->opt.sack[1].start) &&
+		     SEQ_LEQ(b, s->opt.sack[1].end))) {
+			MIB_INC(c->tcp, TCPDSACKRecv);
+			continue;
+		}
+		if (SEQ_GT(b, c->snd_max) || SEQ_LT(a, s->ack))
+			continue;
+		ok[n].start = a;
+		ok[n].end = b;
+		n++;
+	}
+	if (!n)
+		return 0;
+	return hxs_sack__update(&c->sb, SEQ_GT(s->ack, c->snd_una) ? s->ack : c->snd_una, ok, n);
+}
+
+/* §3.10.7.4 fifth, ESTABLISHED and later. Returns 1 if our FIN is now acknowledged. */
+static int process_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
+{
+	struct hxs_tcp *tcp = c->tcp;
+	uint32_t wnd = s->wnd << c->snd_wscale;
+	int dup = s->ack == c->snd_una && s->len == 0 && !(s->flags & (HXS_TH_SYN | HXS_TH_FIN)) &&
+		  wnd == c->snd_wnd && c->snd_max != c->snd_una;
+	uint32_t newly = 0;
+	if (c->sack_ok && s->opt.nsack)
+		newly = process_sack(c, s);
+
+	uint32_t acked = 0, rtt = 0;
+	if (SEQ_GT(s->ack, c->snd_una)) {
+		/* "If SND.UNA < SEG.ACK =< SND.NXT, then set SND.UNA <- SEG.ACK. Any segments
+		 * on the retransmission queue that are thereby entirely acknowledged are
+		 * removed." */
+		acked = SEQ_DIFF(s->ack, c->snd_una);
+		uint32_t dend = hxs_tcp_snd_end(c);
+		uint32_t upto = SEQ_LT(s->ack, dend) ? s->ack : dend;
+		if (SEQ_GT(upto, c->snd_buf_seq)) {
+			uint32_t n = SEQ_DIFF(upto, c->snd_buf_seq);
+			hxs_tcp_ring__consume(&c->snd, n);
+			c->snd_buf_seq += n;
+			c->bytes_acked += n;
+		}
+		/* RTT (RFC 7323 §4 with timestamps, else RFC 6298 Karn timing). */
+		if (c->ts_ok && s->opt.has_ts && s->opt.tsecr) {
+			uint32_t d = hxs_tcp_ts_now(c, now) - s->opt.tsecr;
+			if (d < 0x7fffffffu)
+				rtt = d ? d * 1000 : 500;
+		} else if (c->rtt_timing && SEQ_GT(s->ack, c->rtt_seq)) {
+			rtt = (uint32_t)(now - c->rtt_start);
+			if (!rtt)
+				rtt = 1;
+			c->rtt_timing = 0;
+		}
+		if (rtt)
+			hxs_tcp_rtt_sample(c, rtt);
+		c->snd_una = s->ack;
+		if (SEQ_LT(c->snd_nxt, c->snd_una))
+			c->snd_nxt = c->snd_una;
+		hxs_sack__advance(&c->sb, c->snd_una);
+		c->persist_shift = 0;
+		c->keep_probes = 0;
+		hxs_tcp_rexmt_restart(c, now);
+	}
+	/* "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be updated. If
+	 * (SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK)), set SND.WND <-
+	 * SEG.WND, set SND.WL1 <- SEG.SEQ, and set SND.WL2 <- SEG.ACK." */
+	if (SEQ_LT(c->snd_wl1, s->seq) || (c->snd_wl1 == s->seq && SEQ_LEQ(c->snd_wl2, s->ack))) {
+		if (wnd && !c->snd_wnd)
+			c->persist_shift = 0;
+		c->snd_wnd = wnd;
+		c->snd_wl1 = s->seq;
+		c->snd_wl2 = s->ack;
+		if (wnd > c->max_snd_wnd)
+			c->max_snd_wnd = wnd;
+		if (wnd)
+			hxs_wheel__cancel(&tcp->wheel, &c->t_persist);
+	}
+	hxs_tcp_recovery_on_ack(c, acked, dup, newly, rtt, now);
+	c->cc.flight = SEQ_DIFF(c->snd_max, c->snd_una);
+	uint32_t dend = hxs_tcp_snd_end(c);
+	return c->fin_queued && SEQ_GT(c->snd_max, dend) && SEQ_GT(c->snd_una, dend);
+}
+
+static int seq_acceptable(const struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s)
+{
+	uint32_t wnd = SEQ_GT(c->rcv_adv, c->rcv_nxt) ? SEQ_DIFF(c->rcv_adv, c->rcv_nxt) : 0;
+	uint32_t len = hxs_tcp_seg_seqlen(s);
+	/* §3.10.7.4 "There are four cases for the acceptability test for an incoming
+	 * segment" (Table 6). With a zero window we still take a segment starting at RCV.NXT
+	 * so that its ACK and window are processed ("special allowance should be made to
+	 * accept valid ACKs, URGs, and RSTs"); its text is trimmed away. */
+	if (wnd == 0)
+		return s->seq == c->rcv_nxt;
+	if (len == 0)
+		return SEQ_IN(s->seq, c->rcv_nxt, c->rcv_nxt + wnd);
+	return SEQ_IN(s->seq, c->rcv_nxt, c->rcv_nxt + wnd) ||
+	       SEQ_IN(s->seq + len - 1, c->rcv_nxt, c->rcv_nxt + wnd);
+}
+
+static void reset_conn(struct hxs_tcp_conn *c)
+{
+	switch (c->state) {
+	case HXS_TCPS_SYN_RECEIVED:
+		/* "If this connection was initiated with a passive OPEN (i.e., came from the
+		 * LISTEN state), then return this connection to LISTEN state and return. ...
+		 * If this connection was initiated with an active OPEN ... the connection was
+		 * refused; signal the user". */
+		if (!c->passive)
+			MIB_INC(c->tcp, TcpAttemptFails);
+		hxs_tcp_close_conn(c, c->passive ? 0 : ECONNREFUSED);
+		break;
+	case HXS_TCPS_ESTABLISHED:
+	case HXS_TCPS_FIN_WAIT_1:
+	case HXS_TCPS_FIN_WAIT_2:
+	case HXS_TCPS_CLOSE_WAIT:
+		/* "any outstanding RECEIVEs and SEND should receive "reset" responses ... enter
+		 * the CLOSED state, delete the TCB". */
+		hxs_tcp_close_conn(c, ECONNRESET);
+		break;
+	default:
+		/* CLOSING, LAST-ACK, TIME-WAIT: "enter the CLOSED state, delete the TCB". */
+		hxs_tcp_close_conn(c, 0);
+		break;
+	}
+}
+
+/* Processing in the synchronized states, §3.10.7.4. Returns 0 if the connection is gone. */
+static int sync_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
+{
+	struct hxs_tcp *tcp = c->tcp;
+
+	/* A retransmitted SYN while our SYN,ACK is unacknowledged: send the SYN,ACK again. */
+	if (c->state == HXS_TCPS_SYN_RECEIVED && (s->flags & (HXS_TH_SYN | HXS_TH_ACK | HXS_TH_RST)) ==
+	    HXS_TH_SYN && s->seq == c->irs) {
+		c->snd_nxt = c->iss;
+		return 1;
+	}
+	/* RFC 7323 §5.3 R1 (PAWS): "If there is a Timestamps option in the arriving segment,
+	 * SEG.TSval < TS.Recent, TS.Recent is valid, and the RST bit is not set, then treat
+	 * the arriving segment as not acceptable: Send an acknowledgment in reply as
+	 * specified in Section 3.10.7.4 of RFC 9293, and drop the segment." */
+	if (c->ts_ok && s->opt.has_ts && !(s->flags & HXS_TH_RST) && SEQ_LT(s->opt.tsval, c->ts_recent) &&
+	    now - c->ts_recent_age < PAWS_IDLE_US) {
+		MIB_INC(tcp, PAWSEstab);
+		c->ack_now = 1;
+		return 1;
+	}
+	/* first: check sequence number. "If an incoming segment is not acceptable, an
+	 * acknowledgment should be sent in reply (unless the RST bit is set, if so drop the
+	 * segment and return)". */
+	if (!seq_acceptable(c, s)) {
+		if (!(s->flags & HXS_TH_RST)) {
+			c->ack_now = 1;
+			if (c->state == HXS_TCPS_TIME_WAIT && (s->flags & HXS_TH_FIN))
+				hxs_tcp_timewait_start(c, now);
+			if (s->len)
+				MIB_INC(tcp, TCPSpuriousSegs);
+		}
+		return 1;
+	}
+	/* RFC 7323 §4.3 (3): "If SEG.TSval >= TS.Recent and SEG.SEQ =< Last.ACK.sent, then
+	 * SEG.TSval is copied to TS.Recent". */
+	if (c->ts_ok && s->opt.has_ts && SEQ_GEQ(s->opt.tsval, c->ts_recent) &&
+	    SEQ_LEQ(s->seq, c->last_ack_sent)) {
+		c->ts_recent = s->opt.tsval;
+		c->ts_recent_age = now;
+	}
+
+	/* second: check the RST bit. RFC 5961 §3.2: "1) If the RST bit is set and the
+	 * sequence number is outside the current receive window, silently drop the segment.
+	 * 2) If the RST bit is set and the sequence number exactly matches the next expected
+	 * sequence number (RCV.NXT), then TCP MUST reset the connection. 3) If the RST bit is
+	 * set and the sequence number does not exactly match ... but is within the current
+	 * receive window, TCP MUST send an acknowledgment (challenge ACK)". */
+	if (s->flags & HXS_TH_RST) {
+		if (s->seq == c->rcv_nxt) {
+			reset_conn(c);
+			return 0;
+		}
+		hxs_tcp_send_challenge_ack(c, now);
+		return 1;
+	}
+
+	/* fourth: check the SYN bit. */
+	if (s->flags & HXS_TH_SYN) {
+		if (c->state == HXS_TCPS_SYN_RECEIVED && c->passive) {
+			/* "If the connection was initiated with a passive OPEN, then return this
+			 * connection to the LISTEN state and return." */
+			hxs_tcp_close_conn(c, 0);
+			return 0;
+		}
+		/* RFC 5961 §4.2: "If the SYN bit is set, irrespective of the sequence number,
+		 * TCP MUST send an ACK (also referred to as challenge ACK) to the remote peer". */
+		MIB_INC(tcp, TCPSYNChallenge);
+		hxs_tcp_send_challenge_ack(c, now);
+		return 1;
+	}
+
+	/* fifth: check the ACK field. "if the ACK bit is off, drop the segment and return". */
+	if (!(s->flags & HXS_TH_ACK))
+		return 1;
+	if (c->state == HXS_TCPS_SYN_RECEIVED) {
+		/* "If SND.UNA < SEG.ACK =< SND.NXT, then enter ESTABLISHED state and continue
+		 * processing ... If the segment acknowledgment is not acceptable, form a reset
+		 * segment <SEQ=SEG.ACK><CTL=RST> and send it." */
+		if (!(SEQ_LT(c->snd_una, s->ack) && SEQ_LEQ(s->ack, c->snd_max))) {
+			hxs_tcp_send_rst(tcp, c->laddr, c->raddr, c->lport, c->rport, s->ack, 0, 0);
+			return 1;
+		}
+		struct hxs_tcp_conn *l = c->listener;
+		if (l && l->acceptq_len >= l->backlog) {
+			/* Accept queue full: like Linux (tcp_abort_on_overflow = 0) drop the ACK;
+			 * the SYN,ACK is retransmitted and the peer's ACK comes again. */
+			MIB_INC(tcp, ListenOverflows);
+			return 1;
+		}
+		if (c->backoff == 0 && !c->ts_ok)
+			hxs_tcp_rtt_sample(c, (uint32_t)(now - c->last_send));
+		c->backoff = 0;
+		c->snd_una = s->ack;
+		c->snd_wnd = s->wnd << c->snd_wscale;
+		c->max_snd_wnd = c->snd_wnd;
+		c->snd_wl1 = s->seq;
+		c->snd_wl2 = s->ack;
+		hxs_wheel__cancel(&tcp->wheel, &c->t_rexmt);
+		establish(c, now);
+		if (l)
+			hxs_tcp_acceptq_add(l, c);
+	}
+	/* RFC 5961 §5.2: "(SND.UNA - MAX.SND.WND) =< SEG.ACK =< SND.NXT ... All incoming
+	 * segments whose ACK value doesn't satisfy the above condition MUST be discarded and
+	 * an ACK sent back." */
+	if (!SEQ_LEQ(s->ack, c->snd_max) || SEQ_LT(s->ack, c->snd_una - c->max_snd_wnd)) {
+		c->ack_now = 1;
+		return 1;
+	}
+	int fin_acked = process_ack(c, s, now);
+	switch (c->state) {
+	case HXS_TCPS_FIN_WAIT_1:
+		/* "In addition to the processing for the ESTABLISHED state, if the FIN segment
+		 * is now acknowledged, then enter FIN-WAIT-2 and continue processing". */
+		if (fin_acked) {
+			hxs_tcp_set_state(c, HXS_TCPS_FIN_WAIT_2);
+			hxs_tcp_keep_arm(c, now);
+		}
+		break;
+	case HXS_TCPS_CLOSING:
+		/* "if the ACK acknowledges our FIN, then enter the TIME-WAIT state; otherwise,
+		 * ignore the segment." */
+		if (fin_acked) {
+			hxs_tcp_set_state(c, HXS_TCPS_TIME_WAIT);
+			hxs_tcp_timewait_start(c, now);
+		}
+		break;
+	case HXS_TCPS_LAST_ACK:
+		/* "If our FIN is now acknowledged, delete the TCB, enter the CLOSED state, and
+		 * return." */
+		if (fin_acked) {
+			hxs_tcp_close_conn(c, 0);
+			return 0;
+		}
+		break;
+	case HXS_TCPS_TIME_WAIT:
+		/* "The only thing that can arrive in this state is a retransmission of the
+		 * remote FIN. Acknowledge it, and restart the 2 MSL timeout." */
+		if (s->flags & HXS_TH_FIN) {
+			c->ack_now = 1;
+			hxs_tcp_timewait_start(c, now);
+		}
+		return 1;
+	default:
+		break;
+	}
+
+	/* sixth: the URG bit. Urgent data is not supported: the pointer is ignored and the
+	 * data delivered in line (what SO_OOBINLINE gives). */
+
+	/* seventh: process the segment text. */
+	if (s->len) {
+		if (!HXS_TCPS_CANRCVDATA(c->state)) {
+			/* CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: "This should not occur since a
+			 * FIN has been received from the remote side. Ignore the segment text." */
+		} else if (c->user_closed) {
+			/* The application closed: nobody will read this (Linux's
+			 * TCPAbortOnData: answer with a reset). */
+			MIB_INC(tcp, TCPAbortOnData);
+			hxs_tcp_send_rst_conn(c, now);
+			hxs_tcp_close_conn(c, 0);
+			return 0;
+		} else {
+			int had_ooo = c->reass.n > 0;
+			uint32_t before = c->rcv_nxt;
+			int r = hxs_tcp_reass_insert(c, s->seq, s->data, s->len);
+			c->bytes_received += SEQ_DIFF(c->rcv_nxt, before);
+			if (r == 1 && !had_ooo && !c->reass.n) {
+				/* §3.8.6.3 / RFC 5681 §4.2: ACK at least every second full-sized
+				 * segment, and within 40 ms otherwise. */
+				if (SEQ_DIFF(c->rcv_nxt, c->last_ack_sent) >= 2 * c->rcv_mss)
+					c->ack_now = 1;
+				else
+					hxs_tcp_delack_arm(c, now);
+			} else {
+				/* RFC 5681 §4.2: "an immediate ACK SHOULD be generated when a segment
+				 * arrives that fills in all or part of a gap", and out-of-order
+				 * segments are acknowledged at once (duplicate ACK). */
+				c->ack_now = 1;
+			}
+			if (c->reass.has_fin && c->rcv_nxt == c->reass.fin_seq)
+				process_fin(c, now);
+		}
+	}
+
+	/* eighth: check the FIN bit. */
+	if (s->flags & HXS_TH_FIN) {
+		uint32_t fin_seq = s->seq + s->len;
+		if (fin_seq == c->rcv_nxt && (HXS_TCPS_CANRCVDATA(c->state) ||
+					      c->state == HXS_TCPS_SYN_RECEIVED)) {
+			process_fin(c, now);
+		} else if (SEQ_GT(fin_seq, c->rcv_nxt) && HXS_TCPS_CANRCVDATA(c->state)) {
+			c->reass.has_fin = 1;        /* FIN beyond a hole: take it when we get there */
+			c->reass.fin_seq = fin_seq;
+			c->ack_now = 1;
+		} else {
+			c->ack_now = 1;              /* a FIN again */
+		}
+	}
+	return 1;
+}
+
+static void conn_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
+{
+	c->segs_in++;
+	c->last_rcv = now;
+	switch (c->state) {
+	case HXS_TCPS_CLOSED:
+		/* Not in the table; cannot happen. */
+		return;
+	case HXS_TCPS_LISTEN:
+		/* Listeners are reached through hxs_tcp_lookup_listener(). */
+		listen_input(c, s, now);
+		return;
+	case HXS_TCPS_SYN_SENT:
+		/* §3.10.7.3 */
+		syn_sent_input(c, s, now);
+		if (c->state == HXS_TCPS_CLOSED) {
+			hxs_tcp_conn_maybe_free(c);
+			return;
+		}
+		break;
+	case HXS_TCPS_SYN_RECEIVED:
+	case HXS_TCPS_ESTABLISHED:
+	case HXS_TCPS_CLOSE_WAIT:
+	case HXS_TCPS_FIN_WAIT_1:
+	case HXS_TCPS_CLOSING:
+	case HXS_TCPS_LAST_ACK:
+	case HXS_TCPS_FIN_WAIT_2:
+	case HXS_TCPS_TIME_WAIT:
+		/* §3.10.7.4 "Otherwise" - the synchronized states. */
+		if (!sync_input(c, s, now))
+			return;
+		break;
+	}
+	hxs_tcp_output(c, now);
+	hxs_tcp_notify(c);
+}
+
+int hxs_tcp__input(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, const uint8_t *h,
+		   uint32_t len, unsigned flags, uint64_t now)
+{
+	struct hxs_tcp_seg s;
+	tcp->now = now;
+	MIB_INC(tcp, TcpInSegs);
+	if (len < HXS_TCP_HDR_LEN)
+		goto bad;
+	uint32_t doff = (uint32_t)(h[12] >> 4) * 4;
+	if (doff < HXS_TCP_HDR_LEN || doff > len)
+		goto bad;
+	if (!(flags & HXS_TCP_IN_CSUM_OK) && hxs_tcp_csum(saddr, daddr, h, len) != 0) {
+		MIB_INC(tcp, TcpInCsumErrors);
+		goto bad;
+	}
+	if (hxs_tcp_opt__parse(h + HXS_TCP_HDR_LEN, doff - HXS_TCP_HDR_LEN, &s.opt) < 0) {
+		MIB_INC(tcp, TCPOptErrs);
+		goto bad;
+	}
+	s.sport = (uint16_t)(h[0] << 8 | h[1]);
+	s.dport = (uint16_t)(h[2] << 8 | h[3]);
+	s.seq = rd32(h + 4);
+	s.ack = rd32(h + 8);
+	s.flags = h[13];
+	s.wnd = (uint32_t)(h[14] << 8 | h[15]);
+	s.saddr = saddr;
+	s.daddr = daddr;
+	s.data = h + doff;
+	s.len = len - doff;
+
+	struct hxs_tcp_conn *c = hxs_tcp_lookup(tcp, daddr, s.dport, saddr, s.sport);
+	if (c && c->state == HXS_TCPS_TIME_WAIT && (s.flags & (HXS_TH_SYN | HXS_TH_ACK | HXS_TH_RST)) == HXS_TH_SYN) {
+		/* RFC 6191 §2 / RFC 7323 Appendix B.2: a new SYN may reopen a TIME-WAIT
+		 * connection if its timestamp is larger than the last one seen, or (without
+		 * timestamps) its sequence number is above RCV.NXT. */
+		int ts = c->ts_ok && s.opt.has_ts;
+		if ((ts && SEQ_GT(s.opt.tsval, c->ts_recent)) || (!ts && SEQ_GT(s.seq, c->rcv_nxt))) {
+			if (hxs_tcp_lookup_listener(tcp, daddr, s.dport)) {
+				MIB_INC(tcp, TCPTimeWaitReuse);
+				hxs_tcp_close_conn(c, 0);
+				c = NULL;
+			}
+		}
+	}
+	if (c) {
+		conn_input(c, &s, now);
+		return 0;
+	}
+	struct hxs_tcp_conn *l = hxs_tcp_lookup_listener(tcp, daddr, s.dport);
+	if (l) {
+		listen_input(l, &s, now);
+		return 0;
+	}
+	closed_input(tcp, &s);
+	return 0;
+bad:
+	MIB_INC(tcp, TcpInErrs);
+	return -EINVAL;
+}
+
+int hxs_tcp_ack_acceptable(const struct hxs_tcp_conn *c, uint32_t ack)
+{
+	return SEQ_LT(c->snd_una, ack) && SEQ_LEQ(ack, c->snd_max);
+}

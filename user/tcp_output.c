@@ -1,0 +1,325 @@
+/* tcp_output.c - what may be sent now, and building segments into frames.
+ *
+ * hxs_tcp__poll() / input / timers -> hxs_tcp_output() -> [hxs_tcp_recovery_output()]
+ *     -> hxs_tcp_send_seg() -> hxs_tcp_opt__write(), tx.alloc(), tx.send()
+ * hxs_tcp_send_rst() (no connection), hxs_tcp_send_challenge_ack() (RFC 5961 §7 limit)
+ *
+ * The send decision combines the peer's window (§3.8.6), cwnd (RFC 5681), Nagle (RFC 896,
+ * §3.7.4) and sender-side SWS avoidance (§3.8.6.2.1); the advertised window applies
+ * receiver-side SWS avoidance (§3.8.6.2.2) and never shrinks (§3.8.6).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "tcp_conn.h"
+
+static void wr16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+static void wr32(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+uint16_t hxs_tcp_csum(uint32_t saddr, uint32_t daddr, const uint8_t *p, uint32_t len)
+{
+	/* RFC 9293 §3.1: the checksum covers a pseudo-header of source and destination
+	 * address, protocol and TCP length, then the header and data. */
+	uint64_t sum = 0;
+	const uint8_t *s = (const uint8_t *)&saddr, *d = (const uint8_t *)&daddr;
+	sum += (uint32_t)(s[0] << 8 | s[1]) + (uint32_t)(s[2] << 8 | s[3]);
+	sum += (uint32_t)(d[0] << 8 | d[1]) + (uint32_t)(d[2] << 8 | d[3]);
+	sum += 6 + len;
+	uint32_t i = 0;
+	for (; i + 8 <= len; i += 8)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]) + (uint32_t)(p[i + 2] << 8 | p[i + 3]) +
+		       (uint32_t)(p[i + 4] << 8 | p[i + 5]) + (uint32_t)(p[i + 6] << 8 | p[i + 7]);
+	for (; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (i < len)
+		sum += (uint32_t)p[i] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+uint32_t hxs_tcp_ts_now(const struct hxs_tcp_conn *c, uint64_t now)
+{
+	/* RFC 7323 §5.4: a 1 ms timestamp clock. */
+	return (uint32_t)(now / 1000) + c->ts_offset;
+}
+
+uint32_t hxs_tcp_rcv_window(struct hxs_tcp_conn *c)
+{
+	uint32_t space = c->rcv.cap - c->rcv.len;
+	uint32_t cur = SEQ_GT(c->rcv_adv, c->rcv_nxt) ? SEQ_DIFF(c->rcv_adv, c->rcv_nxt) : 0;
+	/* §3.8.6.2.2: "the receiver should not advance the right window edge until it can
+	 * be advanced by at least min(Fr * RCV.BUFF, Eff.snd.MSS)" with Fr = 1/2. */
+	uint32_t thresh = c->rcv.cap / 2 < c->rcv_mss ? c->rcv.cap / 2 : c->rcv_mss;
+	if (space > cur && space - cur >= thresh)
+		return space;
+	return cur;
+}
+
+static uint16_t wnd_field(struct hxs_tcp_conn *c, int syn)
+{
+	uint32_t win = hxs_tcp_rcv_window(c);
+	uint32_t cur = SEQ_GT(c->rcv_adv, c->rcv_nxt) ? SEQ_DIFF(c->rcv_adv, c->rcv_nxt) : 0;
+	uint32_t field;
+	if (syn) {
+		/* RFC 7323 §2.2: "The window field in a segment where the SYN bit is set (i.e.,
+		 * a <SYN> or <SYN,ACK>) MUST NOT be scaled." */
+		field = win > 65535 ? 65535 : win;
+		win = field;
+	} else {
+		uint32_t sh = c->rcv_wscale;
+		field = win >> sh;
+		if (field << sh < cur)                /* never shrink by rounding */
+			field = (cur + (1u << sh) - 1) >> sh;
+		if (field > 65535)
+			field = 65535;
+		win = field << sh;
+	}
+	if (SEQ_GT(c->rcv_nxt + win, c->rcv_adv))
+		c->rcv_adv = c->rcv_nxt + win;
+	return (uint16_t)field;
+}
+
+int hxs_tcp_send_seg(struct hxs_tcp_conn *c, uint32_t seq, uint8_t flags, uint32_t len, uint64_t now)
+{
+	struct hxs_tcp *tcp = c->tcp;
+	struct hxs_tcp_opts o;
+	uint8_t optbuf[HXS_TCP_MAX_OPT];
+	int syn = !!(flags & HXS_TH_SYN);
+
+	memset(&o, 0, sizeof(o));
+	if (syn) {
+		o.has_mss = 1;
+		o.mss = (uint16_t)c->adv_mss;
+		o.sack_perm = c->sack_ok;
+		o.has_ts = c->ts_ok;
+		o.has_ws = c->ws_ok;
+		o.ws = c->rcv_wscale;
+	} else if (!(flags & HXS_TH_RST)) {
+		o.has_ts = c->ts_ok;
+		if (c->sack_ok && c->reass.n) {
+			o.nsack = (uint8_t)hxs_tcp_reass_sack_blocks(c, o.sack, c->ts_ok ? 3 : 4);
+			MIB_INC(tcp, TCPSackBlocksSent);
+		}
+	}
+	if (o.has_ts) {
+		o.tsval = hxs_tcp_ts_now(c, now);
+		/* RFC 7323 §3.2: "TSecr ... is only valid if the ACK bit is set"; an initial SYN
+		 * sends zero. */
+		o.tsecr = (flags & HXS_TH_ACK) ? c->ts_recent : 0;
+	}
+	uint32_t olen = hxs_tcp_opt__write(optbuf, &o, syn);
+	uint32_t hlen = HXS_TCP_HDR_LEN + olen;
+	void *h;
+	uint8_t *p = tcp->tx.alloc(tcp->ctx, hlen + len, &h);
+	if (!p) {
+		MIB_INC(tcp, TCPTxNoBufs);
+		hxs_tcp_mark_dirty(c);
+		return -ENOBUFS;
+	}
+	wr16(p, c->lport);
+	wr16(p + 2, c->rport);
+	wr32(p + 4, seq);
+	wr32(p + 8, (flags & HXS_TH_ACK) ? c->rcv_nxt : 0);
+	p[12] = (uint8_t)((hlen / 4) << 4);
+	p[13] = flags;
+	wr16(p + 14, (flags & HXS_TH_RST) ? 0 : wnd_field(c, syn));
+	wr16(p + 16, 0);
+	wr16(p + 18, 0);
+	memcpy(p + HXS_TCP_HDR_LEN, optbuf, olen);
+	if (len)
+		hxs_tcp_ring__read(&c->snd, SEQ_DIFF(seq, c->snd_buf_seq), p + hlen, len);
+	uint16_t cs = hxs_tcp_csum(c->laddr, c->raddr, p, hlen + len);
+	wr16(p + 16, cs);
+	tcp->tx.send(tcp->ctx, h, c->laddr, c->raddr, hlen + len);
+
+	MIB_INC(tcp, TcpOutSegs);
+	c->segs_out++;
+	if (flags & HXS_TH_RST)
+		MIB_INC(tcp, TcpOutRsts);
+	if (flags & HXS_TH_ACK) {
+		c->last_ack_sent = c->rcv_nxt;
+		c->ack_now = 0;
+		hxs_wheel__cancel(&tcp->wheel, &c->t_delack);
+	}
+	if (len || (flags & (HXS_TH_SYN | HXS_TH_FIN)))
+		c->last_send = now;
+	return 0;
+}
+
+void hxs_tcp_send_ack(struct hxs_tcp_conn *c, uint64_t now)
+{
+	hxs_tcp_send_seg(c, c->snd_max, HXS_TH_ACK, 0, now);
+}
+
+void hxs_tcp_send_challenge_ack(struct hxs_tcp_conn *c, uint64_t now)
+{
+	struct hxs_tcp *tcp = c->tcp;
+	/* RFC 5961 §7: "An implementation SHOULD include an ACK throttling mechanism". */
+	if (now - tcp->chack_window_start >= 1000000) {
+		tcp->chack_window_start = now;
+		tcp->chack_count = 0;
+	}
+	if (tcp->chack_count >= tcp->cfg.challenge_ack_limit)
+		return;
+	tcp->chack_count++;
+	MIB_INC(tcp, TCPChallengeACK);
+	hxs_tcp_send_ack(c, now);
+}
+
+void hxs_tcp_send_rst_conn(struct hxs_tcp_conn *c, uint64_t now)
+{
+	/* §3.10.5 ABORT: "<SEQ=SND.NXT><CTL=RST>"; SND.NXT here is the highest sent. */
+	hxs_tcp_send_seg(c, c->snd_max, HXS_TH_RST | HXS_TH_ACK, 0, now);
+}
+
+void hxs_tcp_send_rst(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, uint16_t sport,
+		      uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags)
+{
+	void *h;
+	uint8_t *p = tcp->tx.alloc(tcp->ctx, HXS_TCP_HDR_LEN, &h);
+	if (!p) {
+		MIB_INC(tcp, TCPTxNoBufs);
+		return;
+	}
+	memset(p, 0, HXS_TCP_HDR_LEN);
+	wr16(p, sport);
+	wr16(p + 2, dport);
+	wr32(p + 4, seq);
+	wr32(p + 8, ack);
+	p[12] = 5 << 4;
+	p[13] = (uint8_t)(flags | HXS_TH_RST);
+	wr16(p + 16, hxs_tcp_csum(saddr, daddr, p, HXS_TCP_HDR_LEN));
+	tcp->tx.send(tcp->ctx, h, saddr, daddr, HXS_TCP_HDR_LEN);
+	MIB_INC(tcp, TcpOutSegs);
+	MIB_INC(tcp, TcpOutRsts);
+}
+
+/* Sends new data (and FIN) as windows, Nagle and SWS avoidance allow. Returns segments sent. */
+static int output_data(struct hxs_tcp_conn *c, uint64_t now)
+{
+	int sent = 0;
+	/* In SACK recovery the congestion limit is cwnd - pipe (RFC 6675 §5 step 4). */
+	uint32_t pipe = c->recovery == HXS_REC_SACK ? hxs_tcp_pipe(c) : 0;
+	for (;;) {
+		uint32_t end = hxs_tcp_snd_end(c);
+		uint32_t avail = SEQ_LT(c->snd_nxt, end) ? SEQ_DIFF(end, c->snd_nxt) : 0;
+		uint32_t right = c->snd_una + c->snd_wnd;
+		uint32_t usable = SEQ_GT(right, c->snd_nxt) ? SEQ_DIFF(right, c->snd_nxt) : 0;
+		uint32_t cw;
+		if (c->recovery == HXS_REC_SACK)
+			cw = c->cc.cwnd > pipe ? c->cc.cwnd - pipe : 0;
+		else {
+			uint32_t fl = SEQ_DIFF(c->snd_nxt, c->snd_una);
+			cw = c->cc.cwnd > fl ? c->cc.cwnd - fl : 0;
+		}
+		if (usable > cw)
+			usable = cw;
+		uint32_t len = avail < usable ? avail : usable;
+		if (len > c->mss)
+			len = c->mss;
+		/* The FIN follows the last byte of data, once the user closed. */
+		int fin = c->fin_queued && c->snd_nxt + len == end &&
+			  (c->state == HXS_TCPS_FIN_WAIT_1 || c->state == HXS_TCPS_LAST_ACK ||
+			   c->state == HXS_TCPS_CLOSING);
+		int go = 0;
+		if (len && len == c->mss)
+			go = 1;
+		/* Nagle (§3.7.4): "if there is unacknowledged data, then the sending TCP
+		 * endpoint buffers all user data ... until the outstanding data has been
+		 * acknowledged or until it can send a full-sized segment". */
+		else if (len && len == avail && (c->nodelay || c->snd_nxt == c->snd_una || fin))
+			go = 1;
+		/* §3.8.6.2.1: send if "at least a fraction Fs of the maximum window can be
+		 * sent", Fs = 1/2. */
+		else if (len && c->max_snd_wnd && len >= c->max_snd_wnd / 2)
+			go = 1;
+		else if (!len && fin && !avail)
+			go = 1;
+		if (!go)
+			break;
+		uint8_t flags = HXS_TH_ACK;
+		if (len && len == avail)
+			flags |= HXS_TH_PSH;
+		if (fin)
+			flags |= HXS_TH_FIN;
+		if (hxs_tcp_send_seg(c, c->snd_nxt, flags, len, now) < 0)
+			break;
+		int rexmit = SEQ_LT(c->snd_nxt, c->snd_max);
+		if (rexmit) {
+			MIB_INC(c->tcp, TcpRetransSegs);
+			c->total_retrans++;
+		} else if (!c->rtt_timing && !c->ts_ok && len) {
+			c->rtt_timing = 1;        /* RFC 6298 §3: time one segment at a time */
+			c->rtt_seq = c->snd_nxt;
+			c->rtt_start = now;
+		}
+		c->snd_nxt += len + (uint32_t)fin;
+		pipe += len;
+		if (SEQ_GT(c->snd_nxt, c->snd_max))
+			c->snd_max = c->snd_nxt;
+		if (!hxs_timer__armed(&c->t_rexmt))
+			hxs_tcp_rexmt_arm(c, now);
+		hxs_wheel__cancel(&c->tcp->wheel, &c->t_persist);
+		sent++;
+		if (fin)
+			break;
+	}
+	/* §3.8.6.1: with data waiting, nothing in flight and a window too small to use, the
+	 * persist timer probes the window. */
+	uint32_t end = hxs_tcp_snd_end(c);
+	if (SEQ_LT(c->snd_nxt, end) && c->snd_una == c->snd_max &&
+	    !hxs_timer__armed(&c->t_rexmt) && !hxs_timer__armed(&c->t_persist))
+		hxs_tcp_persist_arm(c, now);
+	return sent;
+}
+
+void hxs_tcp_output(struct hxs_tcp_conn *c, uint64_t now)
+{
+	int sent = 0;
+	switch (c->state) {
+	case HXS_TCPS_CLOSED:
+	case HXS_TCPS_LISTEN:
+	case HXS_TCPS_TIME_WAIT:
+		break;
+	case HXS_TCPS_SYN_SENT:
+	case HXS_TCPS_SYN_RECEIVED:
+		/* The SYN (or SYN,ACK) is sent first and again after each RTO. */
+		if (c->snd_nxt == c->iss) {
+			uint8_t fl = HXS_TH_SYN | (c->state == HXS_TCPS_SYN_RECEIVED ? HXS_TH_ACK : 0);
+			if (hxs_tcp_send_seg(c, c->iss, fl, 0, now) == 0) {
+				if (c->snd_max != c->iss) {
+					MIB_INC(c->tcp, TcpRetransSegs);
+					c->total_retrans++;
+				}
+				c->snd_nxt = c->snd_max = c->iss + 1;
+				if (!hxs_timer__armed(&c->t_rexmt))
+					hxs_tcp_rexmt_arm(c, now);
+				sent = 1;
+			}
+		}
+		if (c->ack_now && !sent && c->state == HXS_TCPS_SYN_RECEIVED)
+			hxs_tcp_send_ack(c, now);
+		c->ack_now = 0;
+		return;
+	default:
+		if (c->recovery)
+			hxs_tcp_recovery_output(c, now);
+		sent = output_data(c, now);
+		break;
+	}
+	if (c->ack_now && !sent && c->state != HXS_TCPS_CLOSED)
+		hxs_tcp_send_ack(c, now);
+	c->cc.flight = SEQ_DIFF(c->snd_max, c->snd_una);
+}

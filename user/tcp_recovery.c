@@ -1,0 +1,201 @@
+/* tcp_recovery.c - loss detection and recovery on the sender side.
+ *
+ * tcp_process_ack() -> hxs_tcp_recovery_on_ack()   dupack counting, fast retransmit
+ *                                                  (RFC 5681 §3.2), NewReno (RFC 6582),
+ *                                                  SACK loss recovery entry/exit (RFC 6675 §5)
+ * hxs_tcp_output()  -> hxs_tcp_recovery_output()   RFC 6675 NextSeg() rule 1 while
+ *                                                  cwnd - pipe allows (new data, rule 2, is
+ *                                                  then sent by output_data())
+ * rexmt_fire()      -> hxs_tcp_recovery_on_rto()
+ * The congestion-control algorithm (tcp_cc.h) only sets cwnd/ssthresh through its hooks.
+ */
+#include "tcp_conn.h"
+
+#define DUPTHRESH 3
+
+/* RFC 6675 §4 SetPipe(): octets not SACKed and not lost, plus octets retransmitted. */
+uint32_t hxs_tcp_pipe(const struct hxs_tcp_conn *c)
+{
+	const struct hxs_sack_board *b = &c->sb;
+	uint32_t pipe = 0, seq = c->snd_una;
+	if (!b->n || !SEQ_LT(seq, b->high_sacked))
+		return SEQ_DIFF(c->snd_max, c->snd_una);
+	while (SEQ_LT(seq, b->high_sacked)) {
+		uint32_t hs, hl;
+		if (!hxs_sack__next_hole(b, seq, &hs, &hl))
+			break;
+		for (uint32_t s = hs; SEQ_LT(s, hs + hl);) {
+			uint32_t l = SEQ_DIFF(hs + hl, s);
+			if (l > c->mss)
+				l = c->mss;
+			if (!hxs_sack__is_lost(b, s, c->mss, DUPTHRESH))
+				pipe += l;
+			if (SEQ_LT(s, c->high_rxt))
+				pipe += l;
+			s += l;
+		}
+		seq = hs + hl;
+	}
+	if (SEQ_LT(b->high_sacked, c->snd_max))
+		pipe += SEQ_DIFF(c->snd_max, b->high_sacked);
+	return pipe;
+}
+
+/* Retransmits up to maxlen bytes at seq (with the FIN if it is the last of the stream). */
+static int retransmit(struct hxs_tcp_conn *c, uint32_t seq, uint32_t maxlen, uint64_t now)
+{
+	uint32_t end = hxs_tcp_snd_end(c);
+	uint32_t len = SEQ_LT(seq, end) ? SEQ_DIFF(end, seq) : 0;
+	if (len > maxlen)
+		len = maxlen;
+	if (len > c->mss)
+		len = c->mss;
+	int fin = c->fin_queued && seq + len == end && SEQ_GT(c->snd_max, end);
+	if (!len && !fin)
+		return -1;
+	if (hxs_tcp_send_seg(c, seq, HXS_TH_ACK | (fin ? HXS_TH_FIN : 0), len, now) < 0)
+		return -1;
+	MIB_INC(c->tcp, TcpRetransSegs);
+	c->total_retrans++;
+	return (int)(len + (uint32_t)fin);
+}
+
+void hxs_tcp_recovery_on_rto(struct hxs_tcp_conn *c, uint64_t now)
+{
+	c->cc.flight = SEQ_DIFF(c->snd_max, c->snd_una);
+	c->cc.ops->on_rto(&c->cc, now);
+	c->recovery = HXS_REC_NONE;
+	c->dupacks = 0;
+	/* RFC 6582 §3.2 step 4 (timeout): "record the highest sequence number transmitted in
+	 * the variable recover". */
+	c->recover = c->snd_max;
+	/* RFC 6675 §5.1: after an RTO the scoreboard is not trusted; we clear it. */
+	hxs_sack__reset(&c->sb);
+	c->high_rxt = c->snd_una;
+}
+
+void hxs_tcp_recovery_on_ack(struct hxs_tcp_conn *c, uint32_t acked, int dup, uint32_t newly_sacked,
+			     uint32_t rtt_us, uint64_t now)
+{
+	struct hxs_cc *cc = &c->cc;
+	cc->flight = SEQ_DIFF(c->snd_max, c->snd_una);
+
+	switch (c->recovery) {
+	case HXS_REC_NONE:
+		if (acked) {
+			c->dupacks = 0;
+			cc->ops->on_ack(cc, acked, rtt_us, now);
+			return;
+		}
+		if (!dup && !newly_sacked)
+			return;
+		/* RFC 5681 §3.2 / RFC 6675 §5: count duplicate ACKs (an ACK bringing new SACK
+		 * information counts, §5 "(a)"). */
+		c->dupacks++;
+		if (c->dupacks < DUPTHRESH &&
+		    !(c->sack_ok && hxs_sack__is_lost(&c->sb, c->snd_una, c->mss, DUPTHRESH)))
+			return;
+		/* RFC 6582 §3.2 step 2: "If the Cumulative Acknowledgment field didn't cover
+		 * more than recover, ... do not enter the Fast Retransmit". */
+		if (!SEQ_GT(c->snd_una, c->recover) && c->recover != c->iss)
+			return;
+		c->recover = c->snd_max;
+		cc->ops->on_loss(cc, now);
+		c->rtt_timing = 0;
+		MIB_INC(c->tcp, TCPFastRetrans);
+		if (c->sack_ok) {
+			/* RFC 6675 §5 step (4): RecoveryPoint = HighData, cwnd = ssthresh (the
+			 * algorithm's on_loss), then NextSeg() retransmissions by output. */
+			c->recovery = HXS_REC_SACK;
+			c->high_rxt = c->snd_una;
+			c->rec_first = 1;
+			MIB_INC(c->tcp, TCPSackRecovery);
+		} else {
+			/* RFC 6582 §3.2 step 3: retransmit, "set cwnd to ssthresh plus 3*SMSS". */
+			c->recovery = HXS_REC_NEWRENO;
+			MIB_INC(c->tcp, TCPRenoRecovery);
+			retransmit(c, c->snd_una, c->mss, now);
+			cc->cwnd = cc->ssthresh + DUPTHRESH * c->mss;
+		}
+		return;
+	case HXS_REC_NEWRENO:
+		if (!acked) {
+			if (dup)
+				cc->cwnd += c->mss;     /* §3.2 step 4: inflate per extra dupack */
+			return;
+		}
+		if (SEQ_GEQ(c->snd_una, c->recover)) {
+			/* Step 5, full acknowledgment: "Set cwnd to either (1) min (ssthresh,
+			 * max(FlightSize, SMSS) + SMSS) or (2) ssthresh" - the algorithm's exit. */
+			c->recovery = HXS_REC_NONE;
+			c->dupacks = 0;
+			cc->ops->on_recovery_exit(cc, now);
+			uint32_t fl = cc->flight > c->mss ? cc->flight : c->mss;
+			if (cc->cwnd > fl + c->mss)
+				cc->cwnd = fl + c->mss;
+			return;
+		}
+		/* Partial acknowledgment: "retransmit the first unacknowledged segment ...
+		 * deflate the congestion window by the amount of new data acknowledged ... add
+		 * back SMSS bytes if the partial ACK acknowledges at least SMSS bytes". */
+		retransmit(c, c->snd_una, c->mss, now);
+		cc->cwnd = cc->cwnd > acked ? cc->cwnd - acked : c->mss;
+		if (acked >= c->mss)
+			cc->cwnd += c->mss;
+		hxs_tcp_rexmt_arm(c, now);
+		return;
+	case HXS_REC_SACK:
+		if (acked && SEQ_GEQ(c->snd_una, c->recover)) {
+			/* RFC 6675 §5: "When a TCP sender receives a cumulative ACK for this data
+			 * octet [RecoveryPoint] the loss recovery phase is terminated". */
+			c->recovery = HXS_REC_NONE;
+			c->dupacks = 0;
+			cc->ops->on_recovery_exit(cc, now);
+		}
+		if (SEQ_LT(c->high_rxt, c->snd_una))
+			c->high_rxt = c->snd_una;
+		return;
+	}
+}
+
+void hxs_tcp_recovery_output(struct hxs_tcp_conn *c, uint64_t now)
+{
+	if (c->recovery != HXS_REC_SACK)
+		return;
+	const struct hxs_sack_board *b = &c->sb;
+	uint32_t pipe = hxs_tcp_pipe(c);
+	int first = c->rec_first;
+	/* RFC 6675 §5 step (C): "while (cwnd - pipe) >= 1 SMSS" run NextSeg(). The first
+	 * retransmission of a recovery episode goes regardless (step 4.3, fast retransmit). */
+	while (first || c->cc.cwnd >= pipe + c->mss) {
+		uint32_t seq = SEQ_MAX(c->high_rxt, c->snd_una), hs, hl;
+		int found = 0;
+		/* NextSeg() rule (1): the first unSACKed sequence above HighRxt, below
+		 * HighACK, that IsLost(). */
+		while (b->n && SEQ_LT(seq, b->high_sacked) && hxs_sack__next_hole(b, seq, &hs, &hl)) {
+			if (SEQ_LT(hs, seq)) {
+				hl -= SEQ_DIFF(seq, hs);
+				hs = seq;
+			}
+			if (first || hxs_sack__is_lost(b, hs, c->mss, DUPTHRESH)) {
+				found = 1;
+				break;
+			}
+			seq = hs + hl;
+		}
+		if (!found && first && !b->n) {
+			hs = c->snd_una;              /* dupacks without SACK blocks */
+			hl = c->mss;
+			found = 1;
+		}
+		if (!found)
+			break;
+		int n = retransmit(c, hs, hl, now);
+		if (n <= 0)
+			break;
+		c->high_rxt = hs + (uint32_t)n;
+		pipe += (uint32_t)n;
+		first = 0;
+		c->rec_first = 0;
+	}
+}

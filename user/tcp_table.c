@@ -1,0 +1,440 @@
+/* tcp_table.c - the TCP instance: connection table (4-tuple hash), listeners with their SYN
+ * and accept queues, the dirty list that batches output, readiness events, MIB counters.
+ *
+ * hxs_tcp__input() -> hxs_tcp_lookup() / hxs_tcp_lookup_listener()
+ * hxs_tcp__poll()  -> hxs_tcp__timers() -> hxs_wheel__run() -> tcp_timer.c
+ *                  -> drain dirty list -> hxs_tcp_output() -> hxs_tcp_notify()
+ * hxs_tcp_close_conn() -> unhash (on_tuple) -> notify -> hxs_tcp_conn_maybe_free()
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "tcp_conn.h"
+
+const char *const hxs_tcp_mib_names[HXS_TCP_MIB__COUNT] = {
+#define HXS_TCP_MIB_NAME(n) #n,
+	HXS_TCP_MIB_LIST(HXS_TCP_MIB_NAME)
+#undef HXS_TCP_MIB_NAME
+};
+
+const char *const hxs_tcp_state_names[HXS_TCPS__COUNT] = {
+	[HXS_TCPS_CLOSED] = "CLOSED",
+	[HXS_TCPS_LISTEN] = "LISTEN",
+	[HXS_TCPS_SYN_SENT] = "SYN-SENT",
+	[HXS_TCPS_SYN_RECEIVED] = "SYN-RECEIVED",
+	[HXS_TCPS_ESTABLISHED] = "ESTABLISHED",
+	[HXS_TCPS_CLOSE_WAIT] = "CLOSE-WAIT",
+	[HXS_TCPS_FIN_WAIT_1] = "FIN-WAIT-1",
+	[HXS_TCPS_CLOSING] = "CLOSING",
+	[HXS_TCPS_LAST_ACK] = "LAST-ACK",
+	[HXS_TCPS_FIN_WAIT_2] = "FIN-WAIT-2",
+	[HXS_TCPS_TIME_WAIT] = "TIME-WAIT",
+};
+
+int hxs_tcp__new(struct hxs_tcp **out, const struct hxs_tcp_cfg *cfg,
+		 const struct hxs_tcp_tx_ops *tx, const struct hxs_tcp_ev_ops *ev, void *ctx,
+		 uint64_t now)
+{
+	struct hxs_tcp *tcp;
+	if (!tx || !tx->alloc || !tx->send)
+		return -EINVAL;
+	tcp = calloc(1, sizeof(*tcp));
+	if (!tcp)
+		return -ENOMEM;
+	if (cfg)
+		tcp->cfg = *cfg;
+	struct hxs_tcp_cfg *c = &tcp->cfg;
+	if (!c->mtu)
+		c->mtu = 1500;
+	if (c->mtu < 576)
+		c->mtu = 576;
+	if (!c->sndbuf)
+		c->sndbuf = 256 * 1024;
+	if (!c->rcvbuf)
+		c->rcvbuf = 256 * 1024;
+	if (!c->port_min || !c->port_max || c->port_min > c->port_max) {
+		c->port_min = HXS_PORT_RANGE_LO;
+		c->port_max = HXS_PORT_RANGE_HI;
+	}
+	if (!c->hash_buckets || (c->hash_buckets & (c->hash_buckets - 1)))
+		c->hash_buckets = 4096;
+	if (!c->max_syn_backlog)
+		c->max_syn_backlog = 1024;
+	if (!c->somaxconn)
+		c->somaxconn = 4096;
+	if (!c->challenge_ack_limit)
+		c->challenge_ack_limit = 1000;
+	if (!c->msl_ms)
+		c->msl_ms = 30000;
+	if (!c->syn_retries)
+		c->syn_retries = 6;
+	if (!c->synack_retries)
+		c->synack_retries = 5;
+	if (!c->retries2)
+		c->retries2 = 15;
+	if (!c->fin_timeout_s)
+		c->fin_timeout_s = 60;
+	if (!c->cc || !hxs_cc_find(c->cc))
+		c->cc = "cubic";
+	tcp->htab = calloc(c->hash_buckets, sizeof(*tcp->htab));
+	if (!tcp->htab) {
+		free(tcp);
+		return -ENOMEM;
+	}
+	tcp->hmask = c->hash_buckets - 1;
+	tcp->tx = *tx;
+	if (ev)
+		tcp->ev = *ev;
+	tcp->ctx = ctx;
+	tcp->now = now;
+	hxs_wheel__init(&tcp->wheel, now);
+	hxs_isn_init(&tcp->isn, c->isn_secret);
+	uint8_t k2[16];
+	for (int i = 0; i < 16; i++)
+		k2[i] = (uint8_t)(c->isn_secret[i] ^ (0x5c + i));
+	hxs_port_sel__init(&tcp->ports, c->isn_secret, k2, c->port_min, c->port_max);
+	*out = tcp;
+	return 0;
+}
+
+static void conn_destroy(struct hxs_tcp_conn *c)
+{
+	hxs_tcp_ring__free(&c->snd);
+	hxs_tcp_ring__free(&c->rcv);
+	c->tcp->conns_freed++;
+	free(c);
+}
+
+void hxs_tcp__free(struct hxs_tcp *tcp)
+{
+	if (!tcp)
+		return;
+	for (uint32_t i = 0; i <= tcp->hmask; i++) {
+		struct hxs_tcp_conn *c = tcp->htab[i], *n;
+		for (; c; c = n) {
+			n = c->hnext;
+			conn_destroy(c);
+		}
+	}
+	struct hxs_tcp_conn *l = tcp->listeners, *n;
+	for (; l; l = n) {
+		n = l->hnext;
+		conn_destroy(l);
+	}
+	free(tcp->htab);
+	free(tcp);
+}
+
+static uint32_t tuple_hash(const struct hxs_tcp *tcp, uint32_t laddr, uint16_t lport,
+			   uint32_t raddr, uint16_t rport)
+{
+	uint64_t h = ((uint64_t)raddr << 32 | (uint32_t)rport << 16 | lport) ^ ((uint64_t)laddr * 0x9e3779b97f4a7c15ull);
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return (uint32_t)h & tcp->hmask;
+}
+
+struct hxs_tcp_conn *hxs_tcp_lookup(struct hxs_tcp *tcp, uint32_t laddr, uint16_t lport,
+				    uint32_t raddr, uint16_t rport)
+{
+	struct hxs_tcp_conn *c = tcp->htab[tuple_hash(tcp, laddr, lport, raddr, rport)];
+	for (; c; c = c->hnext)
+		if (c->lport == lport && c->rport == rport && c->raddr == raddr && c->laddr == laddr)
+			return c;
+	return NULL;
+}
+
+struct hxs_tcp_conn *hxs_tcp_lookup_listener(struct hxs_tcp *tcp, uint32_t laddr, uint16_t lport)
+{
+	struct hxs_tcp_conn *any = NULL;
+	for (struct hxs_tcp_conn *l = tcp->listeners; l; l = l->hnext) {
+		if (l->lport != lport)
+			continue;
+		if (l->laddr == laddr)
+			return l;
+		if (!l->laddr)
+			any = l;
+	}
+	return any;
+}
+
+void hxs_tcp_hash_insert(struct hxs_tcp_conn *c)
+{
+	struct hxs_tcp *tcp = c->tcp;
+	uint32_t b = tuple_hash(tcp, c->laddr, c->lport, c->raddr, c->rport);
+	c->hnext = tcp->htab[b];
+	tcp->htab[b] = c;
+	c->in_table = 1;
+	tcp->nconns++;
+	if (tcp->ev.on_tuple)
+		tcp->ev.on_tuple(tcp->ctx, c, HXS_TCP_TUPLE_ADD);
+}
+
+void hxs_tcp_hash_remove(struct hxs_tcp_conn *c)
+{
+	struct hxs_tcp *tcp = c->tcp;
+	if (!c->in_table)
+		return;
+	struct hxs_tcp_conn **pp = &tcp->htab[tuple_hash(tcp, c->laddr, c->lport, c->raddr, c->rport)];
+	for (; *pp; pp = &(*pp)->hnext) {
+		if (*pp == c) {
+			*pp = c->hnext;
+			break;
+		}
+	}
+	c->hnext = NULL;
+	c->in_table = 0;
+	tcp->nconns--;
+	if (tcp->ev.on_tuple)
+		tcp->ev.on_tuple(tcp->ctx, c, HXS_TCP_TUPLE_DEL);
+}
+
+struct hxs_tcp_conn *hxs_tcp_conn_alloc(struct hxs_tcp *tcp)
+{
+	struct hxs_tcp_conn *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->tcp = tcp;
+	c->state = HXS_TCPS_CLOSED;
+	c->sndbuf_size = tcp->cfg.sndbuf;
+	c->rcvbuf_size = tcp->cfg.rcvbuf;
+	c->keep_idle_s = 7200;       /* tcp_keepalive_time */
+	c->keep_intvl_s = 75;        /* tcp_keepalive_intvl */
+	c->keep_cnt = 9;             /* tcp_keepalive_probes */
+	c->linger_s = -1;
+	c->cc.ops = hxs_cc_find(tcp->cfg.cc);
+	c->cc.ssthresh = UINT32_MAX;
+	hxs_tcp_timers_init(c);
+	hxs_sack__reset(&c->sb);
+	tcp->conns_alloc++;
+	return c;
+}
+
+int hxs_tcp_conn_setup(struct hxs_tcp_conn *c)
+{
+	struct hxs_tcp_cfg *cfg = &c->tcp->cfg;
+	int err = hxs_tcp_ring__init(&c->snd, c->sndbuf_size);
+	if (err)
+		return err;
+	err = hxs_tcp_ring__init(&c->rcv, c->rcvbuf_size);
+	if (err) {
+		hxs_tcp_ring__free(&c->snd);
+		return err;
+	}
+	/* Offer what the stack allows; the peer's SYN decides (syn_options()). */
+	c->ts_ok = !cfg->no_ts;
+	c->sack_ok = !cfg->no_sack;
+	c->ws_ok = !cfg->no_ws;
+	/* RFC 7323 §2.3: the smallest shift that lets the window cover the buffer. */
+	c->rcv_wscale = 0;
+	while (c->ws_ok && c->rcv_wscale < 14 && (c->rcvbuf_size >> c->rcv_wscale) > 65535)
+		c->rcv_wscale++;
+	c->peer_mss = 536;
+	uint32_t path = cfg->mtu - 40;
+	c->adv_mss = c->user_mss && c->user_mss < path ? c->user_mss : path;
+	c->mss = c->adv_mss;
+	c->rcv_mss = c->adv_mss;
+	c->cc.mss = c->mss;
+	return 0;
+}
+
+void hxs_tcp_set_state(struct hxs_tcp_conn *c, uint8_t state)
+{
+	struct hxs_tcp *tcp = c->tcp;
+	int was = c->state == HXS_TCPS_ESTABLISHED || c->state == HXS_TCPS_CLOSE_WAIT;
+	int is = state == HXS_TCPS_ESTABLISHED || state == HXS_TCPS_CLOSE_WAIT;
+	if (was && !is)
+		MIB_DEC(tcp, TcpCurrEstab);
+	if (!was && is)
+		MIB_INC(tcp, TcpCurrEstab);
+	/* RFC 1213 tcpEstabResets: "direct transition to the CLOSED state from either the
+	 * ESTABLISHED state or the CLOSE-WAIT state". */
+	if (was && state == HXS_TCPS_CLOSED)
+		MIB_INC(tcp, TcpEstabResets);
+	c->state = state;
+}
+
+void hxs_tcp_mark_dirty(struct hxs_tcp_conn *c)
+{
+	if (c->dirty)
+		return;
+	c->dirty = 1;
+	c->dnext = c->tcp->dirty_head;
+	c->tcp->dirty_head = c;
+}
+
+void hxs_tcp_conn_maybe_free(struct hxs_tcp_conn *c)
+{
+	if (c->state != HXS_TCPS_CLOSED || c->user_ref || c->dirty || c->in_table || c->listener ||
+	    c->in_acceptq)
+		return;
+	conn_destroy(c);
+}
+
+void hxs_tcp_child_unlink(struct hxs_tcp_conn *c)
+{
+	struct hxs_tcp_conn *l = c->listener, **pp;
+	if (!l)
+		return;
+	if (c->in_acceptq) {
+		struct hxs_tcp_conn *prev = NULL;
+		for (pp = &l->aq_head; *pp; prev = *pp, pp = &(*pp)->qnext) {
+			if (*pp == c) {
+				*pp = c->qnext;
+				if (l->aq_tail == c)
+					l->aq_tail = prev;
+				break;
+			}
+		}
+		l->acceptq_len--;
+		c->in_acceptq = 0;
+	} else {
+		for (pp = &l->sq_head; *pp; pp = &(*pp)->qnext) {
+			if (*pp == c) {
+				*pp = c->qnext;
+				break;
+			}
+		}
+		l->synq_len--;
+	}
+	c->qnext = NULL;
+	c->listener = NULL;
+	hxs_tcp_notify(l);
+}
+
+void hxs_tcp_acceptq_add(struct hxs_tcp_conn *l, struct hxs_tcp_conn *c)
+{
+	struct hxs_tcp_conn **pp;
+	for (pp = &l->sq_head; *pp; pp = &(*pp)->qnext) {
+		if (*pp == c) {
+			*pp = c->qnext;
+			break;
+		}
+	}
+	l->synq_len--;
+	c->qnext = NULL;
+	if (l->aq_tail)
+		l->aq_tail->qnext = c;
+	else
+		l->aq_head = c;
+	l->aq_tail = c;
+	l->acceptq_len++;
+	c->in_acceptq = 1;
+	hxs_tcp_notify(l);
+}
+
+void hxs_tcp_close_conn(struct hxs_tcp_conn *c, int err)
+{
+	struct hxs_tcp *tcp = c->tcp;
+	if (err)
+		c->soerror = err;
+	if (c->state == HXS_TCPS_TIME_WAIT)
+		MIB_INC(tcp, TW);
+	hxs_tcp_set_state(c, HXS_TCPS_CLOSED);
+	hxs_tcp_timers_cancel(c);
+	hxs_tcp_hash_remove(c);
+	hxs_tcp_child_unlink(c);
+	hxs_tcp_notify(c);
+	hxs_tcp_conn_maybe_free(c);
+}
+
+uint32_t hxs_tcp_conn__events(const struct hxs_tcp_conn *c)
+{
+	uint32_t m = 0;
+	if (c->state == HXS_TCPS_LISTEN)
+		return c->acceptq_len ? EPOLLIN : 0;
+	if (c->soerror)
+		m |= EPOLLERR;
+	if (c->rcv.len || HXS_TCPS_HAVERCVDFIN(c->state) || c->rd_shut)
+		m |= EPOLLIN;
+	if (HXS_TCPS_HAVERCVDFIN(c->state) || c->rd_shut)
+		m |= EPOLLRDHUP;
+	if (c->state == HXS_TCPS_CLOSED || (c->rd_shut && c->fin_queued) ||
+	    (HXS_TCPS_HAVERCVDFIN(c->state) && c->fin_queued))
+		m |= EPOLLHUP;
+	if (c->state == HXS_TCPS_CLOSED && c->snd.buf)
+		m |= EPOLLIN | EPOLLRDHUP;
+	if ((c->state == HXS_TCPS_ESTABLISHED || c->state == HXS_TCPS_CLOSE_WAIT) && c->snd.len < c->snd.cap)
+		m |= EPOLLOUT;
+	if (c->fin_queued || c->soerror || (c->state == HXS_TCPS_CLOSED && c->snd.buf))
+		m |= EPOLLOUT;
+	return m;
+}
+
+void hxs_tcp_notify(struct hxs_tcp_conn *c)
+{
+	struct hxs_tcp *tcp = c->tcp;
+	if (!c->user_ref && c->state != HXS_TCPS_LISTEN)
+		return;
+	uint32_t m = hxs_tcp_conn__events(c);
+	if (m == c->ev_last)
+		return;
+	c->ev_last = m;
+	if (tcp->ev.on_event)
+		tcp->ev.on_event(tcp->ctx, c, m);
+}
+
+uint32_t hxs_tcp_isn(struct hxs_tcp *tcp, uint32_t laddr, uint16_t lport, uint32_t raddr,
+		     uint16_t rport, uint64_t now)
+{
+	/* RFC 6528 §3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey). */
+	return hxs_isn(&tcp->isn, laddr, lport, raddr, rport, now);
+}
+
+int hxs_tcp__timers(struct hxs_tcp *tcp, uint64_t now)
+{
+	tcp->now = now;
+	return hxs_wheel__run(&tcp->wheel, now);
+}
+
+int hxs_tcp__poll(struct hxs_tcp *tcp, uint64_t now)
+{
+	uint64_t before = tcp->mib[HXS_TCP_MIB_TcpOutSegs];
+	hxs_tcp__timers(tcp, now);
+	struct hxs_tcp_conn *c = tcp->dirty_head, *n;
+	tcp->dirty_head = NULL;
+	for (; c; c = n) {
+		n = c->dnext;
+		c->dnext = NULL;
+		c->dirty = 0;
+		if (c->state != HXS_TCPS_CLOSED) {
+			hxs_tcp_output(c, now);
+			hxs_tcp_notify(c);
+		}
+		hxs_tcp_conn_maybe_free(c);
+	}
+	if (tcp->tx.flush)
+		tcp->tx.flush(tcp->ctx);
+	return (int)(tcp->mib[HXS_TCP_MIB_TcpOutSegs] - before);
+}
+
+uint64_t hxs_tcp__next_deadline(const struct hxs_tcp *tcp)
+{
+	if (tcp->dirty_head)
+		return 0;
+	return hxs_wheel__next(&tcp->wheel);
+}
+
+const uint64_t *hxs_tcp__mib(const struct hxs_tcp *tcp)
+{
+	return tcp->mib;
+}
+
+uint32_t hxs_tcp__nconns(const struct hxs_tcp *tcp)
+{
+	uint32_t n = tcp->nconns;
+	for (struct hxs_tcp_conn *l = tcp->listeners; l; l = l->hnext)
+		n++;
+	return n;
+}
+
+void hxs_tcp__alloc_stats(const struct hxs_tcp *tcp, uint64_t *allocated, uint64_t *freed)
+{
+	*allocated = tcp->conns_alloc;
+	*freed = tcp->conns_freed;
+}

@@ -1,0 +1,514 @@
+/* tcp_user.c - the user calls of RFC 9293 §3.10.1-§3.10.6 as the socket layer needs them:
+ * OPEN (connect / listen / accept), SEND, RECEIVE, CLOSE (shutdown / close), ABORT, STATUS
+ * (info, events, error), and the per-connection options.
+ *
+ * hxs_tcp_conn__connect() -> port pick (RFC 6056) -> ISN (RFC 6528) -> hxs_tcp_output() (SYN)
+ * hxs_tcp_conn__send()/recv()/shutdown() -> ring copy -> hxs_tcp_mark_dirty() -> next poll
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/tcp.h>
+
+#include "hxs/hxs.h"
+#include "tcp_conn.h"
+
+int hxs_tcp_conn__new(struct hxs_tcp *tcp, struct hxs_tcp_conn **out)
+{
+	struct hxs_tcp_conn *c = hxs_tcp_conn_alloc(tcp);
+	if (!c)
+		return -ENOMEM;
+	c->user_ref = 1;
+	*out = c;
+	return 0;
+}
+
+struct port_ctx {
+	struct hxs_tcp *tcp;
+	uint32_t laddr, raddr;
+	uint16_t rport;
+};
+
+static int port_in_use(void *ctx, uint16_t port)
+{
+	struct port_ctx *p = ctx;
+	return hxs_tcp_lookup(p->tcp, p->laddr, port, p->raddr, p->rport) != NULL ||
+	       hxs_tcp_lookup_listener(p->tcp, p->laddr, port) != NULL;
+}
+
+int hxs_tcp_conn__connect(struct hxs_tcp_conn *c, uint32_t laddr, uint16_t lport,
+			  uint32_t raddr, uint16_t rport, uint64_t now)
+{
+	struct hxs_tcp *tcp = c->tcp;
+	if (c->state == HXS_TCPS_SYN_SENT || c->state == HXS_TCPS_SYN_RECEIVED)
+		return -EALREADY;
+	if (c->state != HXS_TCPS_CLOSED || c->snd.buf)
+		return -EISCONN;
+	if (!raddr || !rport)
+		return -EINVAL;
+	if (!lport) {
+		/* RFC 6056 §3.3.4 Algorithm 4. */
+		struct port_ctx pc = { tcp, laddr, raddr, rport };
+		int p = hxs_port_sel__pick(&tcp->ports, laddr, raddr, rport, port_in_use, &pc);
+		if (p < 0)
+			return p;
+		lport = (uint16_t)p;
+	} else if (hxs_tcp_lookup(tcp, laddr, lport, raddr, rport)) {
+		return -EADDRNOTAVAIL;
+	}
+	int err = hxs_tcp_conn_setup(c);
+	if (err)
+		return err;
+	c->laddr = laddr;
+	c->lport = lport;
+	c->raddr = raddr;
+	c->rport = rport;
+	tcp->now = now;
+	/* §3.10.1 OPEN, active: "A SYN segment of the form <SEQ=ISS><CTL=SYN> is sent. Set
+	 * SND.UNA to ISS, SND.NXT to ISS+1, enter SYN-SENT state". */
+	c->iss = hxs_tcp_isn(tcp, laddr, lport, raddr, rport, now);
+	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+	c->snd_buf_seq = c->iss + 1;
+	c->ts_offset = c->iss * 2654435761u;
+	c->rtt_timing = 1;
+	c->rtt_start = now;
+	c->rtt_seq = c->iss;
+	c->last_rcv = now;
+	hxs_tcp_set_state(c, HXS_TCPS_SYN_SENT);
+	hxs_tcp_hash_insert(c);
+	MIB_INC(tcp, TcpActiveOpens);
+	hxs_tcp_output(c, now);
+	hxs_tcp_notify(c);
+	return 0;
+}
+
+int hxs_tcp_conn__listen(struct hxs_tcp_conn *c, uint32_t laddr, uint16_t lport, int backlog)
+{
+	struct hxs_tcp *tcp = c->tcp;
+	if (c->state == HXS_TCPS_LISTEN) {
+		/* listen() again only changes the backlog, as in the kernel. */
+		c->backlog = backlog <= 0 ? 1 : (uint32_t)backlog;
+		if (c->backlog > tcp->cfg.somaxconn)
+			c->backlog = tcp->cfg.somaxconn;
+		return 0;
+	}
+	if (c->state != HXS_TCPS_CLOSED || c->snd.buf || !lport)
+		return -EINVAL;
+	for (struct hxs_tcp_conn *l = tcp->listeners; l; l = l->hnext)
+		if (l->lport == lport && (l->laddr == laddr || !l->laddr || !laddr))
+			return -EADDRINUSE;
+	c->laddr = laddr;
+	c->lport = lport;
+	c->backlog = backlog <= 0 ? 1 : (uint32_t)backlog;
+	if (c->backlog > tcp->cfg.somaxconn)
+		c->backlog = tcp->cfg.somaxconn;
+	/* §3.10.1 OPEN, passive: "enter LISTEN state and return". */
+	hxs_tcp_set_state(c, HXS_TCPS_LISTEN);
+	c->hnext = tcp->listeners;
+	tcp->listeners = c;
+	if (tcp->ev.on_listen)
+		tcp->ev.on_listen(tcp->ctx, laddr, lport, 1);
+	return 0;
+}
+
+int hxs_tcp_conn__accept(struct hxs_tcp_conn *l, struct hxs_tcp_conn **child)
+{
+	if (l->state != HXS_TCPS_LISTEN)
+		return -EINVAL;
+	struct hxs_tcp_conn *c = l->aq_head;
+	if (!c)
+		return -EAGAIN;
+	l->aq_head = c->qnext;
+	if (!l->aq_head)
+		l->aq_tail = NULL;
+	l->acceptq_len--;
+	c->qnext = NULL;
+	c->in_acceptq = 0;
+	c->listener = NULL;
+	c->user_ref = 1;
+	c->ev_last = 0;
+	*child = c;
+	hxs_tcp_notify(l);
+	hxs_tcp_notify(c);
+	return 0;
+}
+
+static int take_error(struct hxs_tcp_conn *c)
+{
+	int e = c->soerror;
+	c->soerror = 0;
+	return e;
+}
+
+long hxs_tcp_conn__send(struct hxs_tcp_conn *c, const void *buf, size_t len)
+{
+	if (c->soerror)
+		return -take_error(c);
+	switch (c->state) {
+	case HXS_TCPS_CLOSED:
+		return c->snd.buf ? -EPIPE : -ENOTCONN;
+	case HXS_TCPS_LISTEN:
+		return -ENOTCONN;
+	case HXS_TCPS_SYN_SENT:
+	case HXS_TCPS_SYN_RECEIVED:
+		/* §3.10.2: "Queue the data for transmission after entering ESTABLISHED state." */
+	case HXS_TCPS_ESTABLISHED:
+	case HXS_TCPS_CLOSE_WAIT:
+		/* "Segmentize the buffer and send it with a piggybacked acknowledgment". */
+		break;
+	default:
+		/* FIN-WAIT-*, CLOSING, LAST-ACK, TIME-WAIT: "error: connection closing". */
+		return -EPIPE;
+	}
+	if (c->fin_queued)
+		return -EPIPE;
+	if (len > UINT32_MAX)
+		len = UINT32_MAX;
+	uint32_t n = hxs_tcp_ring__append(&c->snd, buf, (uint32_t)len);
+	if (!n && len)
+		return -EAGAIN;
+	if (n) {
+		/* RFC 5681 §4.1: "a TCP SHOULD set cwnd to no more than RW before beginning
+		 * transmission if the TCP has not sent data in an interval exceeding the
+		 * retransmission timeout." */
+		if (c->snd_una == c->snd_max && HXS_TCPS_HAVEESTABLISHED(c->state) &&
+		    c->tcp->now - c->last_send > c->rto_us) {
+			uint32_t iw = hxs_cc_initial_window(c->mss);
+			if (c->cc.cwnd > iw)
+				c->cc.cwnd = iw;
+		}
+		hxs_tcp_mark_dirty(c);
+		hxs_tcp_notify(c);
+	}
+	return (long)n;
+}
+
+long hxs_tcp_conn__recv(struct hxs_tcp_conn *c, void *buf, size_t len, unsigned flags)
+{
+	if (c->state == HXS_TCPS_LISTEN)
+		return -ENOTCONN;
+	if (c->rcv.len) {
+		uint32_t n = c->rcv.len < len ? c->rcv.len : (uint32_t)len;
+		hxs_tcp_ring__read(&c->rcv, 0, buf, n);
+		if (flags & HXS_TCP_PEEK)
+			return (long)n;
+		hxs_tcp_ring__consume(&c->rcv, n);
+		/* Window update when reading opened the window enough (receiver SWS avoidance,
+		 * §3.8.6.2.2) and what the peer may still send is down to half the buffer. */
+		uint32_t cur = SEQ_GT(c->rcv_adv, c->rcv_nxt) ? SEQ_DIFF(c->rcv_adv, c->rcv_nxt) : 0;
+		uint32_t space = c->rcv.cap - c->rcv.len;
+		uint32_t thresh = c->rcv.cap / 2 < c->rcv_mss ? c->rcv.cap / 2 : c->rcv_mss;
+		if (HXS_TCPS_CANRCVDATA(c->state) && cur <= c->rcv.cap / 2 && space - cur >= thresh) {
+			c->ack_now = 1;
+			hxs_tcp_mark_dirty(c);
+		}
+		hxs_tcp_notify(c);
+		return (long)n;
+	}
+	if (c->soerror)
+		return -take_error(c);
+	if (HXS_TCPS_HAVERCVDFIN(c->state) || c->rd_shut)
+		return 0;
+	if (c->state == HXS_TCPS_CLOSED)
+		return c->snd.buf ? 0 : -ENOTCONN;
+	if (len == 0)
+		return 0;
+	return -EAGAIN;
+}
+
+/* Queues our FIN (§3.10.4 CLOSE without releasing). */
+static void close_write(struct hxs_tcp_conn *c)
+{
+	switch (c->state) {
+	case HXS_TCPS_SYN_SENT:
+		/* "Delete the TCB and return "error: closing" responses to any queued SENDs". */
+		hxs_tcp_close_conn(c, 0);
+		return;
+	case HXS_TCPS_SYN_RECEIVED:
+		/* "If no SENDs have been issued and there is no pending data to send, then form
+		 * a FIN segment and send it ... otherwise, queue for processing after entering
+		 * ESTABLISHED state" - we queue it; establish() enters FIN-WAIT-1. */
+		c->fin_queued = 1;
+		return;
+	case HXS_TCPS_ESTABLISHED:
+		/* "Queue this until all preceding SENDs have been segmentized, then form a FIN
+		 * segment and send it. In any case, enter FIN-WAIT-1 state." */
+		c->fin_queued = 1;
+		hxs_tcp_set_state(c, HXS_TCPS_FIN_WAIT_1);
+		break;
+	case HXS_TCPS_CLOSE_WAIT:
+		/* "Queue this request until all preceding SENDs have been segmentized; then send
+		 * a FIN segment, enter LAST-ACK state." */
+		c->fin_queued = 1;
+		hxs_tcp_set_state(c, HXS_TCPS_LAST_ACK);
+		break;
+	default:
+		return;
+	}
+	hxs_tcp_mark_dirty(c);
+}
+
+int hxs_tcp_conn__shutdown(struct hxs_tcp_conn *c, int how)
+{
+	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
+		return -EINVAL;
+	if (c->state == HXS_TCPS_CLOSED || c->state == HXS_TCPS_LISTEN)
+		return -ENOTCONN;
+	if (how == SHUT_RD || how == SHUT_RDWR)
+		c->rd_shut = 1;
+	if (how == SHUT_WR || how == SHUT_RDWR)
+		close_write(c);
+	if (c->state != HXS_TCPS_CLOSED)
+		hxs_tcp_notify(c);
+	return 0;
+}
+
+static void listener_close(struct hxs_tcp_conn *l)
+{
+	struct hxs_tcp *tcp = l->tcp;
+	struct hxs_tcp_conn **pp;
+	for (pp = &tcp->listeners; *pp; pp = &(*pp)->hnext) {
+		if (*pp == l) {
+			*pp = l->hnext;
+			break;
+		}
+	}
+	l->hnext = NULL;
+	if (tcp->ev.on_listen)
+		tcp->ev.on_listen(tcp->ctx, l->laddr, l->lport, 0);
+	/* Children not accepted yet are reset (the kernel's inet_csk_listen_stop). */
+	while (l->aq_head || l->sq_head) {
+		struct hxs_tcp_conn *c = l->aq_head ? l->aq_head : l->sq_head;
+		hxs_tcp_send_rst_conn(c, tcp->now);
+		hxs_tcp_close_conn(c, 0);
+	}
+	hxs_tcp_set_state(l, HXS_TCPS_CLOSED);
+}
+
+void hxs_tcp_conn__close(struct hxs_tcp_conn *c)
+{
+	struct hxs_tcp *tcp = c->tcp;
+	c->user_ref = 0;
+	c->user_closed = 1;
+	switch (c->state) {
+	case HXS_TCPS_LISTEN:
+		listener_close(c);
+		break;
+	case HXS_TCPS_CLOSED:
+		break;
+	case HXS_TCPS_SYN_SENT:
+		hxs_tcp_close_conn(c, 0);
+		return;
+	default:
+		if (c->rcv.len || c->linger_s == 0) {
+			/* Unread data (RFC 2525 §2.17, the kernel's TCPAbortOnClose) or SO_LINGER
+			 * with a zero timeout: reset instead of FIN. */
+			if (HXS_TCPS_HAVERCVDSYN(c->state) && c->state != HXS_TCPS_TIME_WAIT)
+				hxs_tcp_send_rst_conn(c, tcp->now);
+			if (c->rcv.len)
+				MIB_INC(tcp, TCPAbortOnClose);
+			else
+				MIB_INC(tcp, TCPAbortOnLinger);
+			hxs_tcp_close_conn(c, 0);
+			return;
+		}
+		c->rd_shut = 1;
+		close_write(c);
+		if (c->state == HXS_TCPS_CLOSED)
+			return;
+		if (c->state == HXS_TCPS_FIN_WAIT_2)
+			hxs_tcp_keep_arm(c, tcp->now);
+		break;
+	}
+	hxs_tcp_conn_maybe_free(c);
+}
+
+void hxs_tcp_conn__abort(struct hxs_tcp_conn *c)
+{
+	/* §3.10.5 ABORT: in SYN-RECEIVED and later "Send a reset segment: <SEQ=SND.NXT>
+	 * <CTL=RST>"; LISTEN and SYN-SENT just delete the TCB. */
+	if (c->state == HXS_TCPS_LISTEN) {
+		listener_close(c);
+		return;
+	}
+	if (c->state == HXS_TCPS_CLOSED)
+		return;
+	if (HXS_TCPS_HAVERCVDSYN(c->state) && c->state != HXS_TCPS_TIME_WAIT)
+		hxs_tcp_send_rst_conn(c, c->tcp->now);
+	hxs_tcp_close_conn(c, 0);
+}
+
+int hxs_tcp_conn__setopt(struct hxs_tcp_conn *c, enum hxs_tcp_opt opt, int val)
+{
+	int fresh = c->state == HXS_TCPS_CLOSED && !c->snd.buf;
+	switch (opt) {
+	case HXS_TCP_O_NODELAY:
+		c->nodelay = !!val;
+		if (val && c->state != HXS_TCPS_CLOSED)
+			hxs_tcp_mark_dirty(c);      /* push what Nagle held back */
+		return 0;
+	case HXS_TCP_O_KEEPALIVE:
+		c->keepalive = !!val;
+		if (c->state != HXS_TCPS_CLOSED && c->state != HXS_TCPS_LISTEN)
+			hxs_tcp_keep_arm(c, c->tcp->now);
+		return 0;
+	case HXS_TCP_O_KEEPIDLE:
+	case HXS_TCP_O_KEEPINTVL:
+		if (val < 1 || val > 32767)
+			return -EINVAL;
+		if (opt == HXS_TCP_O_KEEPIDLE)
+			c->keep_idle_s = (uint32_t)val;
+		else
+			c->keep_intvl_s = (uint32_t)val;
+		if (c->keepalive && c->state != HXS_TCPS_CLOSED && c->state != HXS_TCPS_LISTEN)
+			hxs_tcp_keep_arm(c, c->tcp->now);
+		return 0;
+	case HXS_TCP_O_KEEPCNT:
+		if (val < 1 || val > 127)
+			return -EINVAL;
+		c->keep_cnt = (uint32_t)val;
+		return 0;
+	case HXS_TCP_O_MAXSEG:
+		if (val && (val < 88 || val > 65495))
+			return -EINVAL;
+		if (!fresh && c->state != HXS_TCPS_LISTEN)
+			return -EISCONN;
+		c->user_mss = (uint32_t)val;
+		return 0;
+	case HXS_TCP_O_RCVBUF:
+		if (val < 2048)
+			val = 2048;
+		if (!fresh && c->state != HXS_TCPS_LISTEN)
+			return -EISCONN;
+		c->rcvbuf_size = (uint32_t)val;
+		return 0;
+	case HXS_TCP_O_SNDBUF:
+		if (val < 2048)
+			val = 2048;
+		if (c->snd.buf) {
+			int err = hxs_tcp_ring__resize(&c->snd, (uint32_t)val);
+			if (err)
+				return err;
+		}
+		c->sndbuf_size = (uint32_t)val;
+		hxs_tcp_notify(c);
+		return 0;
+	case HXS_TCP_O_LINGER:
+		c->linger_s = val < 0 ? -1 : val;
+		return 0;
+	}
+	return -ENOPROTOOPT;
+}
+
+int hxs_tcp_conn__getopt(const struct hxs_tcp_conn *c, enum hxs_tcp_opt opt, int *val)
+{
+	switch (opt) {
+	case HXS_TCP_O_NODELAY: *val = c->nodelay; return 0;
+	case HXS_TCP_O_KEEPALIVE: *val = c->keepalive; return 0;
+	case HXS_TCP_O_KEEPIDLE: *val = (int)c->keep_idle_s; return 0;
+	case HXS_TCP_O_KEEPINTVL: *val = (int)c->keep_intvl_s; return 0;
+	case HXS_TCP_O_KEEPCNT: *val = (int)c->keep_cnt; return 0;
+	case HXS_TCP_O_MAXSEG:
+		*val = (int)(HXS_TCPS_HAVEESTABLISHED(c->state) ? c->mss
+				: (c->user_mss ? c->user_mss : c->tcp->cfg.mtu - 40));
+		return 0;
+	case HXS_TCP_O_RCVBUF: *val = (int)c->rcvbuf_size; return 0;
+	case HXS_TCP_O_SNDBUF: *val = (int)c->sndbuf_size; return 0;
+	case HXS_TCP_O_LINGER: *val = c->linger_s; return 0;
+	}
+	return -ENOPROTOOPT;
+}
+
+int hxs_tcp_conn__set_cc(struct hxs_tcp_conn *c, const char *name)
+{
+	const struct hxs_cc_ops *ops = hxs_cc_find(name);
+	if (!ops)
+		return -ENOENT;
+	if (HXS_TCPS_HAVEESTABLISHED(c->state))
+		return -EISCONN;
+	c->cc.ops = ops;
+	return 0;
+}
+
+static const uint8_t linux_state[HXS_TCPS__COUNT] = {
+	[HXS_TCPS_CLOSED] = TCP_CLOSE,
+	[HXS_TCPS_LISTEN] = TCP_LISTEN,
+	[HXS_TCPS_SYN_SENT] = TCP_SYN_SENT,
+	[HXS_TCPS_SYN_RECEIVED] = TCP_SYN_RECV,
+	[HXS_TCPS_ESTABLISHED] = TCP_ESTABLISHED,
+	[HXS_TCPS_CLOSE_WAIT] = TCP_CLOSE_WAIT,
+	[HXS_TCPS_FIN_WAIT_1] = TCP_FIN_WAIT1,
+	[HXS_TCPS_CLOSING] = TCP_CLOSING,
+	[HXS_TCPS_LAST_ACK] = TCP_LAST_ACK,
+	[HXS_TCPS_FIN_WAIT_2] = TCP_FIN_WAIT2,
+	[HXS_TCPS_TIME_WAIT] = TCP_TIME_WAIT,
+};
+
+void hxs_tcp_conn__info(const struct hxs_tcp_conn *c, struct hxs_tcp_info *i)
+{
+	memset(i, 0, sizeof(*i));
+	i->state = linux_state[c->state];
+	i->rtt_us = c->srtt_us;
+	i->rttvar_us = c->rttvar_us;
+	i->rto_us = hxs_tcp_rto_backed_off(c);
+	i->snd_mss = c->mss;
+	i->rcv_mss = c->rcv_mss;
+	i->snd_cwnd = c->mss ? c->cc.cwnd / c->mss : 0;
+	i->snd_ssthresh = c->cc.ssthresh == UINT32_MAX ? 0x7fffffff : (c->mss ? c->cc.ssthresh / c->mss : 0);
+	i->snd_wnd = c->snd_wnd;
+	i->rcv_wnd = SEQ_GT(c->rcv_adv, c->rcv_nxt) ? SEQ_DIFF(c->rcv_adv, c->rcv_nxt) : 0;
+	uint32_t fl = SEQ_DIFF(c->snd_max, c->snd_una);
+	i->unacked = c->mss ? (fl + c->mss - 1) / c->mss : 0;
+	i->retransmits = c->backoff;
+	i->total_retrans = c->total_retrans;
+	i->bytes_acked = c->bytes_acked;
+	i->bytes_received = c->bytes_received;
+	i->segs_out = c->segs_out;
+	i->segs_in = c->segs_in;
+}
+
+int hxs_tcp_conn__error(struct hxs_tcp_conn *c)
+{
+	int e = take_error(c);
+	hxs_tcp_notify(c);
+	return e;
+}
+
+const char *hxs_tcp_conn__state_name(const struct hxs_tcp_conn *c)
+{
+	return hxs_tcp_state_names[c->state];
+}
+
+int hxs_tcp_conn__state(const struct hxs_tcp_conn *c)
+{
+	return c->state;
+}
+
+void hxs_tcp_conn__set_user(struct hxs_tcp_conn *c, void *user)
+{
+	c->user = user;
+}
+
+void *hxs_tcp_conn__user(const struct hxs_tcp_conn *c)
+{
+	return c->user;
+}
+
+void hxs_tcp_conn__tuple(const struct hxs_tcp_conn *c, uint32_t *laddr, uint16_t *lport,
+			 uint32_t *raddr, uint16_t *rport)
+{
+	if (laddr) *laddr = c->laddr;
+	if (lport) *lport = c->lport;
+	if (raddr) *raddr = c->raddr;
+	if (rport) *rport = c->rport;
+}
+
+uint32_t hxs_tcp_conn__rx_avail(const struct hxs_tcp_conn *c)
+{
+	return c->rcv.len;
+}
+
+uint32_t hxs_tcp_conn__tx_space(const struct hxs_tcp_conn *c)
+{
+	return c->snd.buf ? c->snd.cap - c->snd.len : c->sndbuf_size;
+}
