@@ -1,0 +1,41 @@
+/* eth.c - Ethernet in and out.
+ *
+ * hxs_eth_input() -> hxs_ip_input()   IPv4 frames addressed to our MAC (or broadcast)
+ * Everything else (ARP, IPv6, ...) is counted and ignored: the XDP program passes those to
+ * the kernel, so one reaching us came through a test or a misconfigured program.
+ */
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <string.h>
+
+#include "stack.h"
+
+static const uint8_t eth_bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+void hxs_eth_input(struct hxs_stack *st, const struct hxs_frame *f)
+{
+	const uint8_t *p = f->data;
+	uint16_t type;
+
+	st->mib.v[HXS_MIB_ETH_IN_FRAMES]++;
+	if (f->len < HXS_ETH_HLEN)
+		goto discard;
+	if (memcmp(p, st->mac, 6) && memcmp(p, eth_bcast, 6))
+		goto discard;
+	memcpy(&type, p + 12, 2);
+	if (type != htons(ETH_P_IP))
+		goto discard;
+	hxs_ip_input(st, f, p + HXS_ETH_HLEN, f->len - HXS_ETH_HLEN);
+	return;
+discard:
+	st->mib.v[HXS_MIB_ETH_IN_DISCARDS]++;
+}
+
+void hxs_eth_fill(uint8_t *frame, const uint8_t dst[6], const uint8_t src[6])
+{
+	uint16_t type = htons(ETH_P_IP);
+
+	memcpy(frame, dst, 6);
+	memcpy(frame + 6, src, 6);
+	memcpy(frame + 12, &type, 2);
+}

@@ -1,0 +1,325 @@
+/* ip.c - IPv4 input validation and output, next hop and pending neighbours.
+ *
+ * Input (RFC 1122 §3.2.1, as the kernel's ip_rcv_core):
+ *   hxs_ip_input() -> checks -> hxs_udp_input() | st->tcp_input() | IpInUnknownProtos
+ * Output:
+ *   hxs_ip_tx_alloc() -> route -> TX frame
+ *   hxs_ip_tx_send()  -> IPv4 header -> resolve next hop -> Ethernet header -> TX batch
+ *                                                      \-> pending queue (neigh_pend_add)
+ *   neighbour event -> neigh_pend_flush() (send) | neigh_pend_fail() (drop, EHOSTUNREACH)
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <string.h>
+
+#include "sock.h"
+#include "stack.h"
+
+uint32_t hxs_csum_add(uint32_t sum, const void *data, uint32_t len)
+{
+	const uint8_t *p = data;
+	uint64_t s = sum;
+
+	while (len >= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		s += (w & 0xffffffffu) + (w >> 32);
+		p += 8;
+		len -= 8;
+	}
+	while (len >= 2) {
+		uint16_t w;
+		memcpy(&w, p, 2);
+		s += w;
+		p += 2;
+		len -= 2;
+	}
+	if (len) {
+		uint16_t w = 0;
+		memcpy(&w, p, 1);
+		s += w;
+	}
+	while (s >> 32)
+		s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffffffffu) + (s >> 32);
+	/* fold to 17 bits max so callers can keep adding */
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint32_t)s;
+}
+
+uint32_t hxs_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint32_t len)
+{
+	uint64_t s = 0;
+
+	s += (src & 0xffff) + (src >> 16);
+	s += (dst & 0xffff) + (dst >> 16);
+	s += htons(proto);
+	s += htons((uint16_t)len);
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint32_t)s;
+}
+
+void hxs_ip_input(struct hxs_stack *st, const struct hxs_frame *f, const uint8_t *p, uint32_t len)
+{
+	struct hxs_ip_rx pkt;
+	uint32_t ihl, tot;
+	uint16_t frag, w;
+
+	st->mib.v[HXS_MIB_IP_IN_RECEIVES]++;
+	/* RFC 1122 §3.2.1.1: "A datagram whose version number is not 4 MUST be silently
+	 * discarded." The header must be there before anything is read from it. */
+	if (len < HXS_IP_HLEN || (p[0] >> 4) != 4)
+		goto hdr_error;
+	ihl = (uint32_t)(p[0] & 0x0f) * 4;
+	if (ihl < HXS_IP_HLEN || ihl > len)
+		goto hdr_error;
+	memcpy(&w, p + 2, 2);
+	tot = ntohs(w);
+	/* total length covers the header and fits in what arrived (the rest is link padding) */
+	if (tot < ihl || tot > len)
+		goto hdr_error;
+	/* RFC 1122 §3.2.1.2: "A host MUST verify the IP header checksum on every received
+	 * datagram and silently discard every datagram that has a bad checksum." */
+	if (hxs_csum_fold(hxs_csum_add(0, p, ihl)) != 0)
+		goto hdr_error;
+	memcpy(&pkt.src, p + 12, 4);
+	memcpy(&pkt.dst, p + 16, 4);
+	/* RFC 1122 §3.2.1.3: a host discards datagrams not addressed to one of its addresses
+	 * (the kernel counts them as InAddrErrors when it does not forward). */
+	if (pkt.dst != st->addr && pkt.dst != INADDR_BROADCAST) {
+		st->mib.v[HXS_MIB_IP_IN_ADDR_ERRORS]++;
+		return;
+	}
+	memcpy(&frag, p + 6, 2);
+	if (ntohs(frag) & (IP_MF | IP_OFFMASK)) {
+		/* hxs does not reassemble; the XDP program passes fragments to the kernel */
+		st->mib.v[HXS_MIB_IP_IN_DISCARDS]++;
+		return;
+	}
+	pkt.iph = p;
+	pkt.l4 = p + ihl;
+	pkt.l4_len = tot - ihl;
+	pkt.proto = p[9];
+	pkt.tos = p[1];
+	pkt.pad = 0;
+	pkt.frame = f;
+	switch (pkt.proto) {
+	case IPPROTO_UDP:
+		st->mib.v[HXS_MIB_IP_IN_DELIVERS]++;
+		hxs_udp_input(st, &pkt);
+		return;
+	case IPPROTO_TCP:
+		if (st->tcp_input) {
+			st->mib.v[HXS_MIB_IP_IN_DELIVERS]++;
+			st->tcp_input(st->tcp_ctx, st, &pkt);
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+	st->mib.v[HXS_MIB_IP_IN_UNKNOWN_PROTOS]++;
+	return;
+hdr_error:
+	st->mib.v[HXS_MIB_IP_IN_HDR_ERRORS]++;
+}
+
+uint32_t hxs_ip_max_l4(const struct hxs_stack *st)
+{
+	return st->mtu - HXS_IP_HLEN;
+}
+
+int hxs_ip_tx_alloc(struct hxs_stack *st, struct hxs_ip_tx *tx, uint32_t dst, uint8_t proto,
+		    uint32_t l4_len)
+{
+	int err;
+
+	memset(tx, 0, sizeof(*tx));
+	if (l4_len > hxs_ip_max_l4(st))
+		return -EMSGSIZE;
+	err = hxs_stack__route(st, dst, &tx->nexthop);
+	if (err) {
+		st->mib.v[HXS_MIB_IP_OUT_NO_ROUTES]++;
+		return err;
+	}
+	if (st->io->ops->tx_alloc(st->io, &tx->f, 1) != 1) {
+		/* reap completions once and retry before giving up */
+		hxs_stack__tx_flush(st);
+		if (st->io->ops->tx_alloc(st->io, &tx->f, 1) != 1)
+			return -EAGAIN;
+	}
+	if (tx->f.cap < HXS_ETH_HLEN + HXS_IP_HLEN + l4_len) {
+		st->io->ops->tx_free(st->io, &tx->f, 1);
+		return -EMSGSIZE;
+	}
+	tx->l4 = tx->f.data + HXS_ETH_HLEN + HXS_IP_HLEN;
+	tx->l4_len = l4_len;
+	tx->src = st->addr;
+	tx->dst = dst;
+	tx->proto = proto;
+	return 0;
+}
+
+void hxs_ip_tx_abort(struct hxs_stack *st, struct hxs_ip_tx *tx)
+{
+	st->io->ops->tx_free(st->io, &tx->f, 1);
+}
+
+static struct hxs_neigh_pend *neigh_pend_find(struct hxs_stack *st, uint32_t ip)
+{
+	for (int i = 0; i < HXS_NEIGH_PENDING; i++)
+		if (st->pend[i].ip == ip)
+			return &st->pend[i];
+	return NULL;
+}
+
+static void neigh_pend_release(struct hxs_stack *st, struct hxs_neigh_pend *np)
+{
+	hxs_wheel__cancel(&st->wheel, &np->timer);
+	np->ip = 0;
+	np->n = 0;
+}
+
+/* Resolution failed or timed out: drop the queue, tell the owners. */
+static void neigh_pend_fail(struct hxs_stack *st, struct hxs_neigh_pend *np)
+{
+	for (int i = 0; i < np->n; i++) {
+		st->io->ops->tx_free(st->io, &np->f[i], 1);
+		st->mib.v[HXS_MIB_IP_OUT_DISCARDS]++;
+		st->mib.v[HXS_MIB_NEIGH_FAILED_DROPS]++;
+		if (np->owner[i])
+			hxs_sock__set_error(np->owner[i], EHOSTUNREACH);
+	}
+	neigh_pend_release(st, np);
+}
+
+static void neigh_pend_flush(struct hxs_stack *st, struct hxs_neigh_pend *np, const uint8_t mac[6])
+{
+	for (int i = 0; i < np->n; i++) {
+		hxs_eth_fill(np->f[i].data, mac, st->mac);
+		hxs_stack__tx(st, &np->f[i]);
+	}
+	neigh_pend_release(st, np);
+}
+
+static void neigh_pend_timeout(struct hxs_timer *t, uint64_t now)
+{
+	struct hxs_neigh_pend *np = (struct hxs_neigh_pend *)((char *)t - offsetof(struct hxs_neigh_pend, timer));
+	struct hxs_stack *st = np->st;
+	uint8_t mac[6];
+
+	(void)now;
+	/* the answer may have come without a notification we saw: ask once more */
+	if (hxs_stack__resolve(st, np->ip, mac) == 0)
+		neigh_pend_flush(st, np, mac);
+	else
+		neigh_pend_fail(st, np);
+}
+
+static int neigh_pend_add(struct hxs_stack *st, struct hxs_ip_tx *tx)
+{
+	struct hxs_neigh_pend *np = neigh_pend_find(st, tx->nexthop);
+
+	if (!np) {
+		np = neigh_pend_find(st, 0);
+		if (!np)
+			goto drop;
+		np->ip = tx->nexthop;
+		np->n = 0;
+		np->st = st;
+		hxs_timer__init(&np->timer, neigh_pend_timeout);
+		hxs_wheel__arm(&st->wheel, &np->timer, hxs_stack__now(st) + HXS_NEIGH_TIMEOUT_US);
+	}
+	if (np->n == HXS_NEIGH_QLEN)
+		goto drop;
+	np->f[np->n] = tx->f;
+	np->owner[np->n] = tx->owner;
+	np->n++;
+	st->mib.v[HXS_MIB_NEIGH_QUEUED]++;
+	return 0;
+drop:
+	/* like the kernel's neighbour queue (unres_qlen): the frame is dropped, not the call */
+	st->io->ops->tx_free(st->io, &tx->f, 1);
+	st->mib.v[HXS_MIB_IP_OUT_DISCARDS]++;
+	st->mib.v[HXS_MIB_NEIGH_QUEUE_DROPS]++;
+	return 0;
+}
+
+void hxs_stack__neigh_event(struct hxs_stack *st, uint32_t ip, enum hxs_neigh_event ev,
+			    const uint8_t mac[6])
+{
+	struct hxs_neigh_pend *np = ip ? neigh_pend_find(st, ip) : NULL;
+
+	if (!np)
+		return;
+	if (ev == HXS_NEIGH_RESOLVED)
+		neigh_pend_flush(st, np, mac);
+	else
+		neigh_pend_fail(st, np);
+}
+
+void hxs_stack__forget_owner(struct hxs_stack *st, struct hxs_sock *sk)
+{
+	for (int i = 0; i < HXS_NEIGH_PENDING; i++)
+		for (int j = 0; j < st->pend[i].n; j++)
+			if (st->pend[i].owner[j] == sk)
+				st->pend[i].owner[j] = NULL;
+}
+
+void hxs_ip__drop_pending(struct hxs_stack *st)
+{
+	for (int i = 0; i < HXS_NEIGH_PENDING; i++)
+		if (st->pend[i].ip) {
+			for (int j = 0; j < st->pend[i].n; j++)
+				st->io->ops->tx_free(st->io, &st->pend[i].f[j], 1);
+			neigh_pend_release(st, &st->pend[i]);
+		}
+}
+
+int hxs_ip_tx_send(struct hxs_stack *st, struct hxs_ip_tx *tx)
+{
+	uint8_t *ip = tx->f.data + HXS_ETH_HLEN;
+	uint16_t w;
+	uint8_t mac[6];
+	int err;
+
+	st->mib.v[HXS_MIB_IP_OUT_REQUESTS]++;
+	tx->f.len = HXS_ETH_HLEN + HXS_IP_HLEN + tx->l4_len;
+	ip[0] = 0x45;
+	ip[1] = tx->tos;
+	w = htons((uint16_t)(HXS_IP_HLEN + tx->l4_len));
+	memcpy(ip + 2, &w, 2);
+	/* RFC 6864 §4.1: the ID of an atomic datagram (DF set, not fragmented) has no meaning
+	 * to the receiver; a counter per stack is enough. */
+	w = htons(st->ip_id++);
+	memcpy(ip + 4, &w, 2);
+	w = htons(IP_DF);
+	memcpy(ip + 6, &w, 2);
+	ip[8] = HXS_IP_TTL;
+	ip[9] = tx->proto;
+	ip[10] = ip[11] = 0;
+	memcpy(ip + 12, &tx->src, 4);
+	memcpy(ip + 16, &tx->dst, 4);
+	w = hxs_csum_fold(hxs_csum_add(0, ip, HXS_IP_HLEN));
+	memcpy(ip + 10, &w, 2);
+
+	/* frames for a next hop already waiting keep their order behind the queue */
+	if (neigh_pend_find(st, tx->nexthop))
+		return neigh_pend_add(st, tx);
+	err = hxs_stack__resolve(st, tx->nexthop, mac);
+	if (err == -EAGAIN)
+		return neigh_pend_add(st, tx);
+	if (err) {
+		st->io->ops->tx_free(st->io, &tx->f, 1);
+		st->mib.v[HXS_MIB_IP_OUT_DISCARDS]++;
+		st->mib.v[HXS_MIB_NEIGH_FAILED_DROPS]++;
+		return err;
+	}
+	hxs_eth_fill(tx->f.data, mac, st->mac);
+	hxs_stack__tx(st, &tx->f);
+	return 0;
+}

@@ -1,0 +1,83 @@
+/* ip.h - IPv4 input and output, Internet checksums.
+ *
+ * Input:  hxs_eth_input() -> hxs_ip_input() -> hxs_udp_input() / tcp handler (stack.h)
+ * Output, for UDP and TCP alike:
+ *
+ *   struct hxs_ip_tx tx;
+ *   int err = hxs_ip_tx_alloc(st, &tx, dst, IPPROTO_TCP, l4_len);  route + a TX frame
+ *   if (err) return err;                  -ENETUNREACH (no route), -EMSGSIZE (l4_len + 20
+ *                                         exceeds the MTU), -EAGAIN (no free TX frame now)
+ *   build the L4 header and payload at tx.l4 (tx.l4_len bytes); tx.src is the source
+ *   address to put in the pseudo-header; tx.owner = sk to get neighbour errors reported
+ *   err = hxs_ip_tx_send(st, &tx);        IPv4 header (ID, TTL 64, DF, checksum) + Ethernet;
+ *                                         sent in this batch, or queued while the next hop
+ *                                         is resolved; the frame is consumed even on error
+ *   or hxs_ip_tx_abort(st, &tx);          give the frame back unsent
+ *
+ * A queued frame whose neighbour fails or does not resolve within HXS_NEIGH_TIMEOUT_US is
+ * dropped (IpOutDiscards, HxsNeighFailedDrops) and EHOSTUNREACH is reported to tx.owner.
+ */
+#ifndef HXS_IP_H
+#define HXS_IP_H
+
+#include <stdint.h>
+
+#include "io.h"
+
+struct hxs_stack;
+struct hxs_sock;
+
+#define HXS_ETH_HLEN   14
+#define HXS_IP_HLEN    20
+#define HXS_UDP_HLEN   8
+#define HXS_IP_TTL     64
+
+/* A received IPv4 datagram, as handed to L4. Addresses in network order. */
+struct hxs_ip_rx {
+	const uint8_t *iph;         /* IPv4 header */
+	const uint8_t *l4;          /* L4 header */
+	uint32_t l4_len;            /* from the IP total length (padding excluded) */
+	uint32_t src, dst;
+	uint8_t proto;
+	uint8_t tos;
+	uint16_t pad;
+	const struct hxs_frame *frame;
+};
+
+struct hxs_ip_tx {
+	struct hxs_frame f;         /* the TX frame */
+	uint8_t *l4;                /* where the L4 header goes */
+	uint32_t l4_len;
+	uint32_t src, dst, nexthop; /* network order */
+	uint8_t proto;
+	uint8_t tos;
+	uint16_t pad;
+	struct hxs_sock *owner;     /* gets EHOSTUNREACH if the neighbour never resolves */
+};
+
+int hxs_ip_tx_alloc(struct hxs_stack *st, struct hxs_ip_tx *tx, uint32_t dst, uint8_t proto,
+		    uint32_t l4_len);
+int hxs_ip_tx_send(struct hxs_stack *st, struct hxs_ip_tx *tx);
+void hxs_ip_tx_abort(struct hxs_stack *st, struct hxs_ip_tx *tx);
+/* Largest L4 length one frame carries to dst's interface (MTU - 20). */
+uint32_t hxs_ip_max_l4(const struct hxs_stack *st);
+
+/* Input from eth.c. The frame stays owned by the caller. */
+void hxs_ip_input(struct hxs_stack *st, const struct hxs_frame *f, const uint8_t *iph, uint32_t len);
+/* Input from the poll loop. */
+void hxs_eth_input(struct hxs_stack *st, const struct hxs_frame *f);
+/* Writes the Ethernet header of an IPv4 frame. */
+void hxs_eth_fill(uint8_t *frame, const uint8_t dst[6], const uint8_t src[6]);
+
+/* Internet checksum (RFC 1071): 32-bit accumulator, folded at the end. */
+uint32_t hxs_csum_add(uint32_t sum, const void *data, uint32_t len);
+static inline uint16_t hxs_csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+/* Sum of the IPv4 pseudo-header (RFC 768, RFC 9293 §3.1), addresses in network order. */
+uint32_t hxs_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint32_t len);
+
+#endif

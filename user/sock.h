@@ -1,0 +1,152 @@
+/* sock.h - the socket layer's internals: the generic socket every protocol embeds, the table
+ * of protocol operations socket.c dispatches through, the port table, and readiness events.
+ *
+ * A protocol (udp.c; TCP through its glue) provides a struct hxs_proto_ops and registers it
+ * for a socket type with hxs_sock__register_proto(). socket.c implements the public API of
+ * include/hxs/hxs.h once for every protocol:
+ *
+ *   hxs_recv() -> sock_wait() -> ops->recvmsg()           returns -EAGAIN while it would block
+ *                   \-> hxs_stack__poll()                  blocking: run the loop, retry, until
+ *                                                          SO_RCVTIMEO passes
+ * Operations never block. They return -EAGAIN when they would; socket.c turns that into
+ * waiting (blocking socket) or -EAGAIN to the caller (O_NONBLOCK / MSG_DONTWAIT). Whenever a
+ * protocol changes what ops->poll() would say (data arrived, space freed, error, state
+ * change), it calls hxs_sock__wake(sk): epoll entries are queued on their ready lists there,
+ * so hxs_epoll_wait() never scans all sockets.
+ *
+ * Addresses and ports in struct hxs_sock are in network byte order.
+ */
+#ifndef HXS_SOCK_H
+#define HXS_SOCK_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+struct hxs_stack;
+struct hxs_sock;
+struct hxs_epitem;
+
+struct hxs_proto_ops {
+	const char *name;
+	uint8_t ipproto;                /* IPPROTO_UDP / IPPROTO_TCP: selects the port table */
+	size_t obj_size;                /* bytes to allocate for the protocol's socket, which
+					 * embeds struct hxs_sock as its first member */
+	/* Called after allocation (sk zeroed, generic fields set). 0 or -errno. */
+	int (*init)(struct hxs_sock *sk);
+	/* After socket.c reserved the port (hxs_sock__bind_port); a protocol may refuse. */
+	int (*bind)(struct hxs_sock *sk, const struct sockaddr_in *addr);
+	int (*listen)(struct hxs_sock *sk, int backlog);
+	/* Takes an established child: *child must come from hxs_sock__alloc(); socket.c gives it
+	 * an fd. -EAGAIN when the queue is empty. */
+	int (*accept)(struct hxs_sock *sk, struct hxs_sock **child);
+	/* nonblock: the caller's O_NONBLOCK. Returns 0 (done), -EINPROGRESS (socket.c waits for
+	 * writability in blocking mode, then reports sk->err), -EALREADY, -EISCONN, or -errno.
+	 * addr->sin_family == AF_UNSPEC dissolves the association (UDP). */
+	int (*connect)(struct hxs_sock *sk, const struct sockaddr_in *addr, int nonblock);
+	/* Bytes sent/queued, or -EAGAIN (no room: blocking callers wait for EPOLLOUT) or -errno.
+	 * to is NULL for send()/writev(). */
+	ssize_t (*sendmsg)(struct hxs_sock *sk, const struct iovec *iov, int iovcnt, int flags,
+			   const struct sockaddr_in *to);
+	/* Bytes received (a datagram is truncated to the buffers), 0 at EOF, -EAGAIN, -errno.
+	 * from may be NULL. */
+	ssize_t (*recvmsg)(struct hxs_sock *sk, const struct iovec *iov, int iovcnt, int flags,
+			   struct sockaddr_in *from);
+	int (*shutdown)(struct hxs_sock *sk, int how);
+	/* The fd is going away. The protocol releases its state or keeps it alive on its own
+	 * (TCP: FIN/TIME_WAIT) and returns; socket.c then releases the port reservation (unless
+	 * the protocol took it over with hxs_sock__keep_port) and frees sk via ops->destroy. */
+	void (*close)(struct hxs_sock *sk);
+	/* Frees what init allocated (called by hxs_sock__free). May be NULL. */
+	void (*destroy)(struct hxs_sock *sk);
+	/* Readiness: EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLRDHUP as now. */
+	uint32_t (*poll)(struct hxs_sock *sk);
+	/* Levels other than SOL_SOCKET's generic options. -ENOPROTOOPT if unknown. */
+	int (*setsockopt)(struct hxs_sock *sk, int level, int name, const void *val, socklen_t len);
+	int (*getsockopt)(struct hxs_sock *sk, int level, int name, void *val, socklen_t *len);
+	/* Fills addr with the local (peer = 0) or remote (peer = 1) address; -ENOTCONN. May be
+	 * NULL: socket.c then uses laddr/lport/raddr/rport and HXS_SOCK_F_CONNECTED. */
+	int (*getname)(struct hxs_sock *sk, struct sockaddr_in *addr, int peer);
+};
+
+/* sk->flags */
+#define HXS_SOCK_F_NONBLOCK   (1u << 0)
+#define HXS_SOCK_F_REUSEADDR  (1u << 1)
+#define HXS_SOCK_F_BOUND      (1u << 2)   /* holds a port in the port table */
+#define HXS_SOCK_F_CONNECTED  (1u << 3)   /* has a default peer (raddr/rport) */
+#define HXS_SOCK_F_RD_SHUT    (1u << 4)
+#define HXS_SOCK_F_WR_SHUT    (1u << 5)
+#define HXS_SOCK_F_KEEPPORT   (1u << 6)   /* protocol keeps the port after close */
+#define HXS_SOCK_F_KEEPALIVE  (1u << 7)
+
+/* Kernel defaults (net.core.rmem_default / wmem_default) and limits. */
+#define HXS_SOCK_RCVBUF_DEFAULT  212992u
+#define HXS_SOCK_SNDBUF_DEFAULT  212992u
+#define HXS_SOCK_RCVBUF_MIN      2304u     /* SOCK_MIN_RCVBUF */
+#define HXS_SOCK_SNDBUF_MIN      4608u     /* SOCK_MIN_SNDBUF */
+#define HXS_SOCK_BUF_MAX         (16u << 20)
+
+struct hxs_sock {
+	struct hxs_stack *st;
+	const struct hxs_proto_ops *ops;
+	int fd;                       /* -1 once closed (e.g. TCP lingering in TIME_WAIT) */
+	int type;                     /* SOCK_DGRAM / SOCK_STREAM */
+	uint32_t flags;               /* HXS_SOCK_F_* */
+	int err;                      /* pending error for SO_ERROR / next call (positive errno) */
+	uint32_t rcvbuf, sndbuf;      /* bytes, as getsockopt reports them (doubled like Linux) */
+	int64_t rcvtimeo_us, sndtimeo_us;  /* 0 = forever, < 0 = no wait */
+	struct linger linger;
+	uint32_t laddr, raddr;        /* network order */
+	uint16_t lport, rport;        /* network order */
+	int kfd;                      /* kernel socket holding the port; -1 if none */
+	struct hxs_sock *port_next;   /* chain of sockets bound to the same port */
+	struct hxs_epitem *epi;       /* epoll registrations of this socket */
+	uint32_t rx_owner;            /* hxs_bind_val.owner installed for this socket */
+};
+
+/* Registers the operations for (SOCK_DGRAM | SOCK_STREAM) sockets of a stack. */
+int hxs_sock__register_proto(struct hxs_stack *st, int type, const struct hxs_proto_ops *ops);
+/* Allocates a protocol socket (ops->obj_size bytes, zeroed, generic fields defaulted, ops->init
+ * called) without an fd. */
+struct hxs_sock *hxs_sock__alloc(struct hxs_stack *st, int type, const struct hxs_proto_ops *ops);
+/* Gives sk the lowest free descriptor; -EMFILE. */
+int hxs_sock__install(struct hxs_stack *st, struct hxs_sock *sk);
+/* Releases the port (if held) and frees sk (ops->destroy, then the memory). */
+void hxs_sock__free(struct hxs_sock *sk);
+/* Socket behind fd, or NULL. */
+struct hxs_sock *hxs_sock__get(struct hxs_stack *st, int fd);
+
+/* Port ownership. addr/port in network order; port 0 picks an ephemeral port (RFC 6056).
+ * Checks conflicts like the kernel (same port, same or wildcard address, unless both sides
+ * set SO_REUSEADDR), reserves the port with a kernel socket of the same protocol (not on the
+ * in-memory link), and installs the XDP program's bind entry. -EADDRINUSE, -EINVAL (already
+ * bound), -EADDRNOTAVAIL (not our address). */
+int hxs_sock__bind_port(struct hxs_sock *sk, uint32_t addr, uint16_t port);
+/* Undoes bind_port (map entry, kernel socket, port table). Idempotent. */
+void hxs_sock__unbind_port(struct hxs_sock *sk);
+/* First socket bound to port of protocol ipproto (chain through port_next), or NULL. */
+struct hxs_sock *hxs_sock__port_chain(struct hxs_stack *st, uint8_t ipproto, uint16_t port);
+
+/* Readiness changed: queue sk's epoll entries whose interest matches ops->poll(sk). */
+void hxs_sock__wake(struct hxs_sock *sk);
+/* Sets a pending error (positive errno) and wakes. */
+void hxs_sock__set_error(struct hxs_sock *sk, int err);
+/* Returns and clears the pending error (as -errno), 0 if none. */
+int hxs_sock__take_error(struct hxs_sock *sk);
+
+/* epoll.c: drop every epoll registration of sk (socket closing). */
+void hxs_epoll__forget(struct hxs_sock *sk);
+/* epoll.c: queue the entries of sk whose interest matches mask. */
+void hxs_epoll__notify(struct hxs_sock *sk, uint32_t mask);
+/* epoll.c: free every epoll instance (stack closing). */
+void hxs_epoll__close_all(struct hxs_stack *st);
+
+/* Copies len bytes of src into the iovec (or as much as fits); returns bytes copied. */
+size_t hxs_iov_to(const struct iovec *iov, int iovcnt, const void *src, size_t len);
+/* Total bytes of an iovec; -EINVAL if negative iovcnt or overflow. */
+ssize_t hxs_iov_len(const struct iovec *iov, int iovcnt);
+/* Gathers the iovec into dst (dst holds hxs_iov_len bytes). */
+void hxs_iov_from(const struct iovec *iov, int iovcnt, void *dst);
+
+#endif

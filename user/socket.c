@@ -1,0 +1,863 @@
+/* socket.c - the socket table and the POSIX-shaped API of include/hxs/hxs.h.
+ *
+ * hxs_socket() -> hxs_sock__alloc() -> ops->init() -> hxs_sock__install()
+ * hxs_bind()   -> checks as inet_bind() -> hxs_sock__bind_port() -> ops->bind()
+ * hxs_send*()/hxs_recv*()/hxs_accept4() -> sock_wait(): ops->X() until it stops saying
+ *                 -EAGAIN, running hxs_stack__poll() in between (blocking sockets only),
+ *                 bounded by SO_SNDTIMEO / SO_RCVTIMEO
+ * hxs_close()  -> ops->close() -> hxs_epoll__forget() -> hxs_sock__free() (unless the
+ *                 protocol keeps the socket alive, e.g. TCP in TIME_WAIT)
+ *
+ * Ports: one chain per (protocol, port) of the sockets bound to it. Binding reserves the
+ * port with the kernel (a kernel socket of the same protocol bound to the same address and
+ * port, held while the hxs socket lives) and installs the XDP program's bind entry. Port 0
+ * draws from [eph_lo, eph_hi], outside the kernel's ip_local_port_range, starting at a
+ * random offset and probing upwards (RFC 6056 §3.3.1, what Linux does for UDP).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "sock.h"
+#include "stack.h"
+
+/* --- iovecs -------------------------------------------------------------------------------- */
+ssize_t hxs_iov_len(const struct iovec *iov, int iovcnt)
+{
+	size_t total = 0;
+
+	if (iovcnt < 0 || iovcnt > IOV_MAX)
+		return -EINVAL;
+	for (int i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len > (size_t)SSIZE_MAX - total)
+			return -EINVAL;
+		total += iov[i].iov_len;
+	}
+	return (ssize_t)total;
+}
+
+size_t hxs_iov_to(const struct iovec *iov, int iovcnt, const void *src, size_t len)
+{
+	size_t done = 0;
+
+	for (int i = 0; i < iovcnt && done < len; i++) {
+		size_t k = iov[i].iov_len < len - done ? iov[i].iov_len : len - done;
+		memcpy(iov[i].iov_base, (const uint8_t *)src + done, k);
+		done += k;
+	}
+	return done;
+}
+
+void hxs_iov_from(const struct iovec *iov, int iovcnt, void *dst)
+{
+	uint8_t *p = dst;
+
+	for (int i = 0; i < iovcnt; i++) {
+		memcpy(p, iov[i].iov_base, iov[i].iov_len);
+		p += iov[i].iov_len;
+	}
+}
+
+/* --- table ----------------------------------------------------------------------------------- */
+int hxs_socket__init(struct hxs_stack *st)
+{
+	uint64_t seed = 0;
+
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = (uint64_t)getpid() * 0x9e3779b97f4a7c15ull ^ hxs_stack__now(st);
+	st->rng = seed | 1;
+	st->proto_dgram = &hxs_udp_ops;
+	return 0;
+}
+
+void hxs_socket__fini(struct hxs_stack *st)
+{
+	for (int fd = 0; fd < st->nsocks; fd++)
+		if (st->socks[fd])
+			hxs_close(st, fd);
+	free(st->socks);
+	st->socks = NULL;
+	st->nsocks = 0;
+	free(st->ports_udp);
+	free(st->ports_tcp);
+	st->ports_udp = st->ports_tcp = NULL;
+}
+
+int hxs_sock__register_proto(struct hxs_stack *st, int type, const struct hxs_proto_ops *ops)
+{
+	if (type == SOCK_DGRAM)
+		st->proto_dgram = ops;
+	else if (type == SOCK_STREAM)
+		st->proto_stream = ops;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+struct hxs_sock *hxs_sock__get(struct hxs_stack *st, int fd)
+{
+	if (fd < 0 || fd >= st->nsocks)
+		return NULL;
+	return st->socks[fd];
+}
+
+struct hxs_sock *hxs_sock__alloc(struct hxs_stack *st, int type, const struct hxs_proto_ops *ops)
+{
+	struct hxs_sock *sk = calloc(1, ops->obj_size);
+
+	if (!sk)
+		return NULL;
+	sk->st = st;
+	sk->ops = ops;
+	sk->fd = -1;
+	sk->type = type;
+	sk->rcvbuf = HXS_SOCK_RCVBUF_DEFAULT;
+	sk->sndbuf = HXS_SOCK_SNDBUF_DEFAULT;
+	sk->kfd = -1;
+	if (ops->init && ops->init(sk)) {
+		if (ops->destroy)
+			ops->destroy(sk);
+		free(sk);
+		return NULL;
+	}
+	return sk;
+}
+
+int hxs_sock__install(struct hxs_stack *st, struct hxs_sock *sk)
+{
+	int fd;
+
+	for (fd = 0; fd < st->nsocks; fd++)
+		if (!st->socks[fd])
+			break;
+	if (fd == st->nsocks) {
+		int n = st->nsocks ? st->nsocks * 2 : 64;
+		struct hxs_sock **t;
+
+		if (n > (1 << 20))
+			return -EMFILE;
+		t = realloc(st->socks, (size_t)n * sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		memset(t + st->nsocks, 0, (size_t)(n - st->nsocks) * sizeof(*t));
+		st->socks = t;
+		st->nsocks = n;
+	}
+	st->socks[fd] = sk;
+	sk->fd = fd;
+	return fd;
+}
+
+void hxs_sock__free(struct hxs_sock *sk)
+{
+	hxs_sock__unbind_port(sk);
+	hxs_stack__forget_owner(sk->st, sk);
+	if (sk->ops->destroy)
+		sk->ops->destroy(sk);
+	free(sk);
+}
+
+/* --- ports ------------------------------------------------------------------------------------ */
+static struct hxs_sock ***port_table(struct hxs_stack *st, uint8_t proto)
+{
+	return proto == IPPROTO_TCP ? &st->ports_tcp : &st->ports_udp;
+}
+
+struct hxs_sock *hxs_sock__port_chain(struct hxs_stack *st, uint8_t proto, uint16_t port)
+{
+	struct hxs_sock **t = *port_table(st, proto);
+
+	return t ? t[ntohs(port)] : NULL;
+}
+
+/* inet_csk_bind_conflict() / udp_lib_lport_inuse(): same port, overlapping addresses, and
+ * not both willing to share with SO_REUSEADDR. */
+static int port_conflict(struct hxs_stack *st, const struct hxs_sock *sk, uint32_t addr, uint16_t port)
+{
+	for (struct hxs_sock *o = hxs_sock__port_chain(st, sk->ops->ipproto, port); o; o = o->port_next) {
+		if (o->laddr && addr && o->laddr != addr)
+			continue;
+		if ((o->flags & HXS_SOCK_F_REUSEADDR) && (sk->flags & HXS_SOCK_F_REUSEADDR))
+			continue;
+		return 1;
+	}
+	return 0;
+}
+
+/* A kernel socket on the same address and port keeps kernel programs (EADDRINUSE) and the
+ * kernel's own port choice off it. */
+static int kernel_reserve(struct hxs_sock *sk, uint32_t addr, uint16_t port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = addr, .sin_port = port };
+	int type = sk->ops->ipproto == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
+	int one = 1, small = 0;
+	int fd, err;
+
+	fd = socket(AF_INET, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (sk->flags & HXS_SOCK_F_REUSEADDR)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* it never receives anything meant for hxs: keep its buffer at the minimum */
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	sk->kfd = fd;
+	return 0;
+}
+
+static int addr_shared(struct hxs_stack *st, const struct hxs_sock *sk)
+{
+	for (struct hxs_sock *o = hxs_sock__port_chain(st, sk->ops->ipproto, sk->lport); o; o = o->port_next)
+		if (o != sk && o->laddr == sk->laddr)
+			return 1;
+	return 0;
+}
+
+static int bind_one(struct hxs_sock *sk, uint32_t addr, uint16_t port)
+{
+	struct hxs_stack *st = sk->st;
+	struct hxs_sock ***tp = port_table(st, sk->ops->ipproto);
+	int err;
+
+	if (port_conflict(st, sk, addr, port))
+		return -EADDRINUSE;
+	if (!*tp) {
+		*tp = calloc(65536, sizeof(**tp));
+		if (!*tp)
+			return -ENOMEM;
+	}
+	if (st->reserve_kernel_ports) {
+		err = kernel_reserve(sk, addr, port);
+		if (err)
+			return err;
+	}
+	sk->laddr = addr;
+	sk->lport = port;
+	if (!addr_shared(st, sk)) {
+		sk->rx_owner = ++st->next_owner;
+		err = hxs_stack__own_bind(st, addr, port, sk->ops->ipproto, sk->rx_owner, 0);
+		if (err) {
+			if (sk->kfd >= 0)
+				close(sk->kfd);
+			sk->kfd = -1;
+			sk->laddr = 0;
+			sk->lport = 0;
+			return err;
+		}
+	}
+	sk->port_next = (*tp)[ntohs(port)];
+	(*tp)[ntohs(port)] = sk;
+	sk->flags |= HXS_SOCK_F_BOUND;
+	return 0;
+}
+
+static uint16_t rand_port(struct hxs_stack *st)
+{
+	uint64_t x = st->rng;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	st->rng = x;
+	return (uint16_t)(st->eph_lo + x % ((uint32_t)st->eph_hi - st->eph_lo + 1));
+}
+
+int hxs_sock__bind_port(struct hxs_sock *sk, uint32_t addr, uint16_t port)
+{
+	struct hxs_stack *st = sk->st;
+	uint32_t n = (uint32_t)st->eph_hi - st->eph_lo + 1;
+	uint16_t p;
+	int err = -EADDRINUSE;
+
+	if (sk->flags & HXS_SOCK_F_BOUND)
+		return -EINVAL;
+	if (port)
+		return bind_one(sk, addr, port);
+	/* RFC 6056 §3.3.1 (Algorithm 1): a random start in the range, then the next free one */
+	p = rand_port(st);
+	for (uint32_t i = 0; i < n; i++) {
+		err = bind_one(sk, addr, htons(p));
+		if (err != -EADDRINUSE)
+			return err;
+		p = p == st->eph_hi ? st->eph_lo : (uint16_t)(p + 1);
+	}
+	return -EADDRINUSE;
+}
+
+void hxs_sock__unbind_port(struct hxs_sock *sk)
+{
+	struct hxs_stack *st = sk->st;
+	struct hxs_sock **t = *port_table(st, sk->ops->ipproto);
+	struct hxs_sock **pp;
+
+	if (!(sk->flags & HXS_SOCK_F_BOUND))
+		return;
+	for (pp = &t[ntohs(sk->lport)]; *pp; pp = &(*pp)->port_next)
+		if (*pp == sk) {
+			*pp = sk->port_next;
+			break;
+		}
+	sk->port_next = NULL;
+	if (!addr_shared(st, sk))
+		hxs_stack__disown_bind(st, sk->laddr, sk->lport, sk->ops->ipproto);
+	if (sk->kfd >= 0)
+		close(sk->kfd);
+	sk->kfd = -1;
+	sk->flags &= ~HXS_SOCK_F_BOUND;
+}
+
+/* --- readiness -------------------------------------------------------------------------------- */
+void hxs_sock__wake(struct hxs_sock *sk)
+{
+	if (sk->epi)
+		hxs_epoll__notify(sk, sk->ops->poll(sk));
+}
+
+void hxs_sock__set_error(struct hxs_sock *sk, int err)
+{
+	sk->err = err;
+	hxs_sock__wake(sk);
+}
+
+int hxs_sock__take_error(struct hxs_sock *sk)
+{
+	int e = sk->err;
+
+	sk->err = 0;
+	return -e;
+}
+
+/* --- blocking ---------------------------------------------------------------------------------- */
+enum sock_op { OP_SEND, OP_RECV, OP_ACCEPT };
+
+struct op_args {
+	const struct iovec *iov;
+	int iovcnt;
+	int flags;
+	const struct sockaddr_in *to;
+	struct sockaddr_in *from;
+	struct hxs_sock **child;
+};
+
+static ssize_t op_try(struct hxs_sock *sk, enum sock_op op, struct op_args *a)
+{
+	switch (op) {
+	case OP_SEND:
+		return sk->ops->sendmsg(sk, a->iov, a->iovcnt, a->flags, a->to);
+	case OP_RECV:
+		return sk->ops->recvmsg(sk, a->iov, a->iovcnt, a->flags, a->from);
+	case OP_ACCEPT:
+		return sk->ops->accept(sk, a->child);
+	}
+	return -EINVAL;
+}
+
+/* Runs the operation; on -EAGAIN for a blocking call, turns the event loop and retries until
+ * it completes or the timeout (0 = none) passes. Like the kernel, a timeout gives -EAGAIN. */
+static ssize_t sock_wait(struct hxs_sock *sk, enum sock_op op, struct op_args *a, int nonblock,
+			 int64_t timeo_us)
+{
+	struct hxs_stack *st = sk->st;
+	uint64_t deadline = timeo_us > 0 ? hxs_stack__now(st) + (uint64_t)timeo_us : UINT64_MAX;
+	int fd = sk->fd;
+
+	for (;;) {
+		ssize_t r = op_try(sk, op, a);
+		uint64_t now;
+		int ms;
+
+		if (r != -EAGAIN || nonblock || timeo_us < 0)
+			return r;
+		now = hxs_stack__now(st);
+		if (now >= deadline)
+			return -EAGAIN;
+		ms = deadline == UINT64_MAX ? -1 : (int)((deadline - now + 999) / 1000);
+		r = hxs_stack__poll(st, ms);
+		if (r < 0)
+			return r;
+		if (hxs_sock__get(st, fd) != sk)
+			return -EBADF;
+	}
+}
+
+static int sock_nonblock(const struct hxs_sock *sk, int flags)
+{
+	return (sk->flags & HXS_SOCK_F_NONBLOCK) || (flags & MSG_DONTWAIT);
+}
+
+/* --- API ---------------------------------------------------------------------------------------- */
+int hxs_socket(struct hxs_stack *st, int domain, int type, int protocol)
+{
+	const struct hxs_proto_ops *ops;
+	int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct hxs_sock *sk;
+	int fd;
+
+	if (domain != AF_INET)
+		return -EAFNOSUPPORT;
+	if (base == SOCK_DGRAM) {
+		if (protocol && protocol != IPPROTO_UDP)
+			return -EPROTONOSUPPORT;
+		ops = st->proto_dgram;
+	} else if (base == SOCK_STREAM) {
+		if (protocol && protocol != IPPROTO_TCP)
+			return -EPROTONOSUPPORT;
+		ops = st->proto_stream;
+	} else {
+		return -ESOCKTNOSUPPORT;
+	}
+	if (!ops)
+		return -EPROTONOSUPPORT;
+	sk = hxs_sock__alloc(st, base, ops);
+	if (!sk)
+		return -ENOMEM;
+	if (type & SOCK_NONBLOCK)
+		sk->flags |= HXS_SOCK_F_NONBLOCK;
+	fd = hxs_sock__install(st, sk);
+	if (fd < 0)
+		hxs_sock__free(sk);
+	return fd;
+}
+
+/* inet_bind() / __inet_bind() */
+int hxs_bind(struct hxs_stack *st, int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct hxs_sock *sk = hxs_sock__get(st, fd);
+	struct sockaddr_in a;
+	int err;
+
+	if (!sk)
+		return -EBADF;
+	if (!addr || len < (socklen_t)sizeof(struct sockaddr_in))
+		return -EINVAL;
+	memcpy(&a, addr, sizeof(a));
+	if (a.sin_family != AF_INET) {
+		/* "Compatibility games": AF_UNSPEC only with INADDR_ANY */
+		if (a.sin_family != AF_UNSPEC || a.sin_addr.s_addr != htonl(INADDR_ANY))
+			return -EAFNOSUPPORT;
+	}
+	if (a.sin_addr.s_addr != htonl(INADDR_ANY) && a.sin_addr.s_addr != st->addr)
+		return -EADDRNOTAVAIL;
+	if (sk->flags & HXS_SOCK_F_BOUND)
+		return -EINVAL;
+	err = hxs_sock__bind_port(sk, a.sin_addr.s_addr, a.sin_port);
+	if (err)
+		return err;
+	if (sk->ops->bind) {
+		err = sk->ops->bind(sk, &a);
+		if (err)
+			hxs_sock__unbind_port(sk);
+	}
+	return err;
+}
+
+int hxs_listen(struct hxs_stack *st, int fd, int backlog)
+{
+	struct hxs_sock *sk = hxs_sock__get(st, fd);
+
+	if (!sk)
+		return -EBADF;
+	if (!sk->ops->listen)
+		return -EOPNOTSUPP;
+	return sk->ops->listen(sk, backlog);
+}
+
+int hxs_accept4(struct hxs_stack *st, int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	struct hxs_sock *sk = hxs_sock__get(st, fd), *child = NULL;
+	struct op_args a = { .child = &child };
+	ssize_t r;
+	int nfd;
+
+	if (!sk)
+		return -EBADF;
+	if (!sk->ops->accept)
+		return -EOPNOTSUPP;
+	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return -EINVAL;
+	r = sock_wait(sk, OP_ACCEPT, &a, sock_nonblock(sk, 0), sk->rcvtimeo_us);
+	if (r < 0)
+		return (int)r;
+	nfd = hxs_sock__install(st, child);
+	if (nfd < 0) {
+		child->ops->close(child);
+		hxs_sock__free(child);
+		return nfd;
+	}
+	if (flags & SOCK_NONBLOCK)
+		child->flags |= HXS_SOCK_F_NONBLOCK;
+	if (addr && len) {
+		int err = hxs_getpeername(st, nfd, addr, len);
+		(void)err;
+	}
+	return nfd;
+}
+
+int hxs_accept(struct hxs_stack *st, int fd, struct sockaddr *addr, socklen_t *len)
+{
+	return hxs_accept4(st, fd, addr, len, 0);
+}
+
+int hxs_connect(struct hxs_stack *st, int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct hxs_sock *sk = hxs_sock__get(st, fd);
+	struct sockaddr_in a = { 0 };
+	uint64_t deadline;
+	int nonblock, err;
+
+	if (!sk)
+		return -EBADF;
+	if (!addr || len < (socklen_t)sizeof(sa_family_t))
+		return -EINVAL;
+	memcpy(&a.sin_family, &addr->sa_family, sizeof(sa_family_t));
+	if (a.sin_family != AF_UNSPEC) {
+		if (len < (socklen_t)sizeof(struct sockaddr_in))
+			return -EINVAL;
+		memcpy(&a, addr, sizeof(a));
+	}
+	nonblock = !!(sk->flags & HXS_SOCK_F_NONBLOCK);
+	err = sk->ops->connect(sk, &a, nonblock);
+	if (err != -EINPROGRESS || nonblock)
+		return err;
+	/* inet_wait_for_connect(): sleep until writable or error, bounded by SO_SNDTIMEO */
+	deadline = sk->sndtimeo_us > 0 ? hxs_stack__now(st) + (uint64_t)sk->sndtimeo_us : UINT64_MAX;
+	for (;;) {
+		uint32_t m = sk->ops->poll(sk);
+		uint64_t now;
+
+		if (sk->err)
+			return hxs_sock__take_error(sk);
+		if (m & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+			return 0;
+		now = hxs_stack__now(st);
+		if (now >= deadline)
+			return -EINPROGRESS;
+		err = hxs_stack__poll(st, deadline == UINT64_MAX ? -1 : (int)((deadline - now + 999) / 1000));
+		if (err < 0)
+			return err;
+		if (hxs_sock__get(st, fd) != sk)
+			return -EBADF;
+	}
+}
+
+static ssize_t do_send(struct hxs_stack *st, int fd, const struct iovec *iov, int iovcnt, int flags,
+		       const struct sockaddr *to, socklen_t tolen)
+{
+	struct hxs_sock *sk = hxs_sock__get(st, fd);
+	struct sockaddr_in a;
+	struct op_args args = { .iov = iov, .iovcnt = iovcnt, .flags = flags };
+
+	if (!sk)
+		return -EBADF;
+	if (to) {
+		if (tolen < (socklen_t)sizeof(struct sockaddr_in))
+			return -EINVAL;
+		memcpy(&a, to, sizeof(a));
+		args.to = &a;
+	}
+	return sock_wait(sk, OP_SEND, &args, sock_nonblock(sk, flags), sk->sndtimeo_us);
+}
+
+static ssize_t do_recv(struct hxs_stack *st, int fd, const struct iovec *iov, int iovcnt, int flags,
+		       struct sockaddr *from, socklen_t *fromlen)
+{
+	struct hxs_sock *sk = hxs_sock__get(st, fd);
+	struct sockaddr_in a;
+	struct op_args args = { .iov = iov, .iovcnt = iovcnt, .flags = flags, .from = &a };
+	ssize_t r;
+
+	if (!sk)
+		return -EBADF;
+	if (fromlen && (int)*fromlen < 0)
+		return -EINVAL;
+	r = sock_wait(sk, OP_RECV, &args, sock_nonblock(sk, flags), sk->rcvtimeo_us);
+	if (r >= 0 && from && fromlen) {
+		memcpy(from, &a, *fromlen < sizeof(a) ? *fromlen : sizeof(a));
+		*fromlen = sizeof(a);
+	}
+	return r;
+}
+
+ssize_t hxs_sendto(struct hxs_stack *st, int fd, const void *buf, size_t len, int flags,
+		   const struct sockaddr *to, socklen_t tolen)
+{
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+
+	return do_send(st, fd, &iov, 1, flags, to, tolen);
+}
+
+ssize_t hxs_send(struct hxs_stack *st, int fd, const void *buf, size_t len, int flags)
+{
+	return hxs_sendto(st, fd, buf, len, flags, NULL, 0);
+}
+
+ssize_t hxs_writev(struct hxs_stack *st, int fd, const struct iovec *iov, int iovcnt)
+{
+	ssize_t n = hxs_iov_len(iov, iovcnt);
+
+	if (n < 0)
+		return n;
+	return do_send(st, fd, iov, iovcnt, 0, NULL, 0);
+}
+
+ssize_t hxs_recvfrom(struct hxs_stack *st, int fd, void *buf, size_t len, int flags,
+		     struct sockaddr *from, socklen_t *fromlen)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+
+	return do_recv(st, fd, &iov, 1, flags, from, fromlen);
+}
+
+ssize_t hxs_recv(struct hxs_stack *st, int fd, void *buf, size_t len, int flags)
+{
+	return hxs_recvfrom(st, fd, buf, len, flags, NULL, NULL);
+}
+
+ssize_t hxs_readv(struct hxs_stack *st, int fd, const struct iovec *iov, int iovcnt)
+{
+	ssize_t n = hxs_iov_len(iov, iovcnt);
+
+	if (n < 0)
+		return n;
+	return do_recv(st, fd, iov, iovcnt, 0, NULL, NULL);
+}
+
+int hxs_shutdown(struct hxs_stack *st, int fd, int how)
+{
+	struct hxs_sock *sk = hxs_sock__get(st, fd);
+
+	if (!sk)
+		return -EBADF;
+	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
+		return -EINVAL;
+	if (!sk->ops->shutdown)
+		return -EOPNOTSUPP;
+	return sk->ops->shutdown(sk, how);
+}
+
+int hxs_close(struct hxs_stack *st, int fd)
+{
+	struct hxs_sock *sk = hxs_sock__get(st, fd);
+
+	if (!sk)
+		return -EBADF;
+	st->socks[fd] = NULL;
+	hxs_epoll__forget(sk);
+	sk->fd = -1;
+	if (sk->ops->close)
+		sk->ops->close(sk);
+	if (!(sk->flags & HXS_SOCK_F_KEEPPORT))
+		hxs_sock__free(sk);
+	return 0;
+}
+
+static int put_name(const struct sockaddr_in *a, struct sockaddr *addr, socklen_t *len)
+{
+	if (!addr || !len || (int)*len < 0)
+		return -EINVAL;
+	memcpy(addr, a, *len < sizeof(*a) ? *len : sizeof(*a));
+	*len = sizeof(*a);
+	return 0;
+}
+
+static int get_name(struct hxs_stack *st, int fd, struct sockaddr *addr, socklen_t *len, int peer)
+{
+	struct hxs_sock *sk = hxs_sock__get(st, fd);
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	int err;
+
+	if (!sk)
+		return -EBADF;
+	if (sk->ops->getname) {
+		err = sk->ops->getname(sk, &a, peer);
+		if (err)
+			return err;
+	} else if (peer) {
+		if (!(sk->flags & HXS_SOCK_F_CONNECTED))
+			return -ENOTCONN;
+		a.sin_addr.s_addr = sk->raddr;
+		a.sin_port = sk->rport;
+	} else {
+		a.sin_addr.s_addr = sk->laddr;
+		a.sin_port = sk->lport;
+	}
+	return put_name(&a, addr, len);
+}
+
+int hxs_getsockname(struct hxs_stack *st, int fd, struct sockaddr *addr, socklen_t *len)
+{
+	return get_name(st, fd, addr, len, 0);
+}
+
+int hxs_getpeername(struct hxs_stack *st, int fd, struct sockaddr *addr, socklen_t *len)
+{
+	return get_name(st, fd, addr, len, 1);
+}
+
+/* sock_setsockopt(): buffer sizes are clamped and doubled like Linux's */
+static uint32_t buf_size(int val, uint32_t min)
+{
+	uint64_t v = val < 0 ? 0 : (uint64_t)val;
+
+	if (v > HXS_SOCK_BUF_MAX / 2)
+		v = HXS_SOCK_BUF_MAX / 2;
+	v *= 2;
+	return v < min ? min : (uint32_t)v;
+}
+
+static int set_timeo(int64_t *out, const void *val, socklen_t len)
+{
+	struct timeval tv;
+
+	if (len < (socklen_t)sizeof(tv))
+		return -EINVAL;
+	memcpy(&tv, val, sizeof(tv));
+	if (tv.tv_usec < 0 || tv.tv_usec >= 1000000)
+		return -EDOM;
+	if (tv.tv_sec < 0) {
+		/* sock_set_timeout(): a negative timeout means no wait at all */
+		*out = -1;
+		return 0;
+	}
+	*out = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+	return 0;
+}
+
+static int get_timeo(int64_t us, void *val, socklen_t *len)
+{
+	struct timeval tv = { 0 };
+
+	if (us > 0) {
+		tv.tv_sec = us / 1000000;
+		tv.tv_usec = us % 1000000;
+	}
+
+	if (*len < sizeof(tv))
+		return -EINVAL;
+	memcpy(val, &tv, sizeof(tv));
+	*len = sizeof(tv);
+	return 0;
+}
+
+int hxs_setsockopt(struct hxs_stack *st, int fd, int level, int name, const void *val, socklen_t len)
+{
+	struct hxs_sock *sk = hxs_sock__get(st, fd);
+	int v = 0, err = 0;
+
+	if (!sk)
+		return -EBADF;
+	if (level != SOL_SOCKET) {
+		if (!sk->ops->setsockopt)
+			return -ENOPROTOOPT;
+		return sk->ops->setsockopt(sk, level, name, val, len);
+	}
+	if (!val)
+		return -EFAULT;
+	switch (name) {
+	case SO_RCVTIMEO:
+		return set_timeo(&sk->rcvtimeo_us, val, len);
+	case SO_SNDTIMEO:
+		return set_timeo(&sk->sndtimeo_us, val, len);
+	case SO_LINGER:
+		if (len < (socklen_t)sizeof(struct linger))
+			return -EINVAL;
+		memcpy(&sk->linger, val, sizeof(struct linger));
+		break;
+	default:
+		if (len < (socklen_t)sizeof(int))
+			return -EINVAL;
+		memcpy(&v, val, sizeof(int));
+		switch (name) {
+		case SO_RCVBUF:
+			sk->rcvbuf = buf_size(v, HXS_SOCK_RCVBUF_MIN);
+			break;
+		case SO_SNDBUF:
+			sk->sndbuf = buf_size(v, HXS_SOCK_SNDBUF_MIN);
+			break;
+		case SO_REUSEADDR:
+			sk->flags = v ? sk->flags | HXS_SOCK_F_REUSEADDR : sk->flags & ~HXS_SOCK_F_REUSEADDR;
+			break;
+		case SO_KEEPALIVE:
+			sk->flags = v ? sk->flags | HXS_SOCK_F_KEEPALIVE : sk->flags & ~HXS_SOCK_F_KEEPALIVE;
+			break;
+		default:
+			return -ENOPROTOOPT;
+		}
+	}
+	/* tell the protocol (UDP resizes its queue, TCP arms keepalive ...) */
+	if (sk->ops->setsockopt) {
+		err = sk->ops->setsockopt(sk, SOL_SOCKET, name, val, len);
+		if (err == -ENOPROTOOPT)
+			err = 0;
+	}
+	return err;
+}
+
+int hxs_getsockopt(struct hxs_stack *st, int fd, int level, int name, void *val, socklen_t *len)
+{
+	struct hxs_sock *sk = hxs_sock__get(st, fd);
+	int v;
+
+	if (!sk)
+		return -EBADF;
+	if (!val || !len)
+		return -EFAULT;
+	if (level != SOL_SOCKET) {
+		if (!sk->ops->getsockopt)
+			return -ENOPROTOOPT;
+		return sk->ops->getsockopt(sk, level, name, val, len);
+	}
+	if ((int)*len < 0)
+		return -EINVAL;
+	switch (name) {
+	case SO_RCVTIMEO:
+		return get_timeo(sk->rcvtimeo_us, val, len);
+	case SO_SNDTIMEO:
+		return get_timeo(sk->sndtimeo_us, val, len);
+	case SO_LINGER:
+		if (*len < sizeof(struct linger))
+			return -EINVAL;
+		memcpy(val, &sk->linger, sizeof(struct linger));
+		*len = sizeof(struct linger);
+		return 0;
+	case SO_TYPE:      v = sk->type; break;
+	case SO_DOMAIN:    v = AF_INET; break;
+	case SO_PROTOCOL:  v = sk->ops->ipproto; break;
+	case SO_ERROR:     v = -hxs_sock__take_error(sk); break;
+	case SO_RCVBUF:    v = (int)sk->rcvbuf; break;
+	case SO_SNDBUF:    v = (int)sk->sndbuf; break;
+	case SO_REUSEADDR: v = !!(sk->flags & HXS_SOCK_F_REUSEADDR); break;
+	case SO_KEEPALIVE: v = !!(sk->flags & HXS_SOCK_F_KEEPALIVE); break;
+	default:
+		if (sk->ops->getsockopt)
+			return sk->ops->getsockopt(sk, level, name, val, len);
+		return -ENOPROTOOPT;
+	}
+	/* sock_getsockopt(): an int, truncated to what the caller gave */
+	if (*len > sizeof(int))
+		*len = sizeof(int);
+	memcpy(val, &v, *len);
+	return 0;
+}
+
+int hxs_set_nonblock(struct hxs_stack *st, int fd, bool on)
+{
+	struct hxs_sock *sk = hxs_sock__get(st, fd);
+
+	if (!sk)
+		return -EBADF;
+	sk->flags = on ? sk->flags | HXS_SOCK_F_NONBLOCK : sk->flags & ~HXS_SOCK_F_NONBLOCK;
+	return 0;
+}

@@ -1,0 +1,425 @@
+/* udp.c - UDP (RFC 768) over hxs, after the kernel's __udp4_lib_rcv and udp_sendmsg.
+ *
+ * RX: hxs_udp_input() -> header and length checks -> checksum -> udp_lookup() -> udp_enqueue()
+ *                                                                  (hxs_sock__wake: epoll)
+ * TX: socket.c -> udp_sendmsg() -> hxs_ip_tx_alloc() -> header + checksum -> hxs_ip_tx_send()
+ * API: udp_recvmsg/connect/poll/... through hxs_udp_ops (sock.h).
+ *
+ * Receive queue: datagrams are copied out of the RX frame into a per-socket byte ring sized
+ * by SO_RCVBUF (allocated once, resized only by SO_RCVBUF), so RX frames return to the
+ * backend at the end of the batch and nothing is allocated per datagram. A datagram costs
+ * its payload plus HXS_UDP_REC bytes of record header against the receive buffer.
+ *
+ * Counters follow the kernel: UdpInDatagrams counts datagrams the application received
+ * (udp_recvmsg), a full receive queue is charged twice (UdpRcvbufErrors and UdpInErrors), a
+ * datagram for no socket is UdpNoPorts (the kernel would also send ICMP port unreachable;
+ * hxs only ever gets frames for ports it bound, so it just counts).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include "sock.h"
+#include "stack.h"
+
+struct udp_rec {
+	uint32_t len;
+	uint32_t saddr;
+	uint16_t sport;
+	uint16_t pad;
+	uint32_t pad2;
+};
+#define HXS_UDP_REC ((uint32_t)sizeof(struct udp_rec))
+#define HXS_UDP_MAX_PAYLOAD 65507u
+
+struct udp_sock {
+	struct hxs_sock sk;
+	uint8_t *rq;              /* byte ring of records + payloads */
+	uint32_t rq_cap;
+	uint32_t rq_head;         /* offset of the oldest record */
+	uint32_t rq_used;         /* bytes in the ring */
+	uint32_t rq_count;        /* datagrams queued */
+};
+
+static inline struct udp_sock *udp_sk(struct hxs_sock *sk)
+{
+	return (struct udp_sock *)sk;
+}
+
+static void ring_put(struct udp_sock *u, uint32_t off, const void *src, uint32_t n)
+{
+	uint32_t first = u->rq_cap - off < n ? u->rq_cap - off : n;
+
+	memcpy(u->rq + off, src, first);
+	memcpy(u->rq, (const uint8_t *)src + first, n - first);
+}
+
+static void ring_get(const struct udp_sock *u, uint32_t off, void *dst, uint32_t n)
+{
+	uint32_t first = u->rq_cap - off < n ? u->rq_cap - off : n;
+
+	memcpy(dst, u->rq + off, first);
+	memcpy((uint8_t *)dst + first, u->rq, n - first);
+}
+
+static inline uint32_t ring_off(const struct udp_sock *u, uint32_t off, uint32_t add)
+{
+	uint64_t o = (uint64_t)off + add;
+	return (uint32_t)(o % u->rq_cap);
+}
+
+/* Gives the ring cap bytes, keeping what is queued. */
+static int udp_resize(struct udp_sock *u, uint32_t cap)
+{
+	uint8_t *n;
+
+	if (cap < u->rq_used)
+		cap = u->rq_used;
+	if (cap == u->rq_cap)
+		return 0;
+	n = malloc(cap ? cap : 1);
+	if (!n)
+		return -ENOMEM;
+	if (u->rq_used)
+		ring_get(u, u->rq_head, n, u->rq_used);
+	free(u->rq);
+	u->rq = n;
+	u->rq_cap = cap;
+	u->rq_head = 0;
+	return 0;
+}
+
+static int udp_enqueue(struct hxs_stack *st, struct udp_sock *u, const struct hxs_ip_rx *pkt,
+		       const uint8_t *data, uint32_t len, uint16_t sport)
+{
+	struct udp_rec r = { .len = len, .saddr = pkt->src, .sport = sport };
+	uint32_t need = HXS_UDP_REC + len;
+
+	if (u->sk.flags & HXS_SOCK_F_RD_SHUT)
+		return -ESHUTDOWN;
+	if (u->rq_used + need > u->sk.rcvbuf || u->rq_used + need > u->rq_cap)
+		return -ENOMEM;
+	uint32_t tail = ring_off(u, u->rq_head, u->rq_used);
+	ring_put(u, tail, &r, HXS_UDP_REC);
+	ring_put(u, ring_off(u, tail, HXS_UDP_REC), data, len);
+	u->rq_used += need;
+	u->rq_count++;
+	hxs_sock__wake(&u->sk);
+	(void)st;
+	return 0;
+}
+
+/* Best socket for the datagram, scored like the kernel's compute_score(): a connected socket
+ * matches only its peer and beats a bound address, which beats the wildcard. */
+static struct udp_sock *udp_lookup(struct hxs_stack *st, uint32_t saddr, uint16_t sport,
+				   uint32_t daddr, uint16_t dport)
+{
+	struct hxs_sock *best = NULL;
+	int best_score = -1;
+
+	for (struct hxs_sock *sk = hxs_sock__port_chain(st, IPPROTO_UDP, dport); sk; sk = sk->port_next) {
+		int score = 0;
+
+		if (sk->laddr) {
+			if (sk->laddr != daddr)
+				continue;
+			score += 4;
+		}
+		if (sk->flags & HXS_SOCK_F_CONNECTED) {
+			if (sk->raddr != saddr || sk->rport != sport)
+				continue;
+			score += 8;
+		}
+		if (score > best_score) {
+			best = sk;
+			best_score = score;
+		}
+	}
+	return (struct udp_sock *)best;
+}
+
+void hxs_udp_input(struct hxs_stack *st, const struct hxs_ip_rx *pkt)
+{
+	const uint8_t *uh = pkt->l4;
+	uint16_t sport, dport, ulen, check;
+	struct udp_sock *u;
+	int err;
+
+	/* "No space for header." */
+	if (pkt->l4_len < HXS_UDP_HLEN)
+		goto in_error;
+	memcpy(&sport, uh, 2);
+	memcpy(&dport, uh + 2, 2);
+	memcpy(&ulen, uh + 4, 2);
+	memcpy(&check, uh + 6, 2);
+	ulen = ntohs(ulen);
+	/* RFC 768: "Length is the length in octets of this user datagram including this header
+	 * and the data. (This means the minimum value of the length is eight.)" Longer than
+	 * what IP carried: short packet. Shorter: the rest is trimmed. */
+	if (ulen < HXS_UDP_HLEN || ulen > pkt->l4_len)
+		goto in_error;
+	/* RFC 768: "An all zero transmitted checksum value means that the transmitter generated
+	 * no checksum." (IPv4 only; RFC 1122 §4.1.3.4 makes checking it mandatory otherwise.) */
+	if (check) {
+		uint32_t sum = hxs_csum_pseudo(pkt->src, pkt->dst, IPPROTO_UDP, ulen);
+		if (hxs_csum_fold(hxs_csum_add(sum, uh, ulen)) != 0) {
+			st->mib.v[HXS_MIB_UDP_IN_CSUM_ERRORS]++;
+			goto in_error;
+		}
+	}
+	u = udp_lookup(st, pkt->src, sport, pkt->dst, dport);
+	if (!u) {
+		st->mib.v[HXS_MIB_UDP_NO_PORTS]++;
+		return;
+	}
+	err = udp_enqueue(st, u, pkt, uh + HXS_UDP_HLEN, ulen - HXS_UDP_HLEN, sport);
+	if (err == -ENOMEM) {
+		/* kernel: "Note that an ENOMEM error is charged twice" */
+		st->mib.v[HXS_MIB_UDP_RCVBUF_ERRORS]++;
+		goto in_error;
+	}
+	if (err)
+		goto in_error;
+	return;
+in_error:
+	st->mib.v[HXS_MIB_UDP_IN_ERRORS]++;
+}
+
+static int udp_init(struct hxs_sock *sk)
+{
+	return udp_resize(udp_sk(sk), sk->rcvbuf);
+}
+
+static void udp_destroy(struct hxs_sock *sk)
+{
+	free(udp_sk(sk)->rq);
+	udp_sk(sk)->rq = NULL;
+}
+
+static int udp_bind(struct hxs_sock *sk, const struct sockaddr_in *addr)
+{
+	return 0;
+}
+
+static int udp_autobind(struct hxs_sock *sk)
+{
+	if (sk->flags & HXS_SOCK_F_BOUND)
+		return 0;
+	return hxs_sock__bind_port(sk, 0, 0);
+}
+
+/* ip4_datagram_connect(): sets the default peer; AF_UNSPEC dissolves it. */
+static int udp_connect(struct hxs_sock *sk, const struct sockaddr_in *addr, int nonblock)
+{
+	uint32_t nh;
+	int err;
+
+	if (addr->sin_family == AF_UNSPEC) {
+		sk->flags &= ~HXS_SOCK_F_CONNECTED;
+		sk->raddr = 0;
+		sk->rport = 0;
+		hxs_sock__wake(sk);
+		return 0;
+	}
+	if (addr->sin_family != AF_INET)
+		return -EAFNOSUPPORT;
+	err = hxs_stack__route(sk->st, addr->sin_addr.s_addr, &nh);
+	if (err)
+		return err;
+	err = udp_autobind(sk);
+	if (err)
+		return err;
+	sk->raddr = addr->sin_addr.s_addr;
+	sk->rport = addr->sin_port;
+	sk->flags |= HXS_SOCK_F_CONNECTED;
+	hxs_sock__wake(sk);
+	return 0;
+}
+
+static ssize_t udp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iovcnt, int flags,
+			   const struct sockaddr_in *to)
+{
+	struct hxs_stack *st = sk->st;
+	struct hxs_ip_tx tx;
+	uint32_t daddr;
+	uint16_t dport, w;
+	ssize_t len = hxs_iov_len(iov, iovcnt);
+	int err;
+
+	if (len < 0)
+		return len;
+	if (sk->flags & HXS_SOCK_F_WR_SHUT)
+		return -EPIPE;
+	if (to) {
+		/* udp_sendmsg(): AF_UNSPEC is tolerated for old programs, other families not */
+		if (to->sin_family != AF_INET && to->sin_family != AF_UNSPEC)
+			return -EAFNOSUPPORT;
+		daddr = to->sin_addr.s_addr;
+		dport = to->sin_port;
+		if (!dport)
+			return -EINVAL;
+	} else {
+		if (!(sk->flags & HXS_SOCK_F_CONNECTED))
+			return -EDESTADDRREQ;
+		daddr = sk->raddr;
+		dport = sk->rport;
+	}
+	if ((size_t)len > HXS_UDP_MAX_PAYLOAD)
+		return -EMSGSIZE;
+	/* No fragmentation: a datagram must fit the MTU (IP_PMTUDISC_DO behaviour). */
+	if ((uint32_t)len + HXS_UDP_HLEN > hxs_ip_max_l4(st))
+		return -EMSGSIZE;
+	err = udp_autobind(sk);
+	if (err)
+		return err;
+	err = hxs_ip_tx_alloc(st, &tx, daddr, IPPROTO_UDP, (uint32_t)len + HXS_UDP_HLEN);
+	if (err)
+		return err;
+	tx.owner = sk;
+	memcpy(tx.l4, &sk->lport, 2);
+	memcpy(tx.l4 + 2, &dport, 2);
+	w = htons((uint16_t)(len + HXS_UDP_HLEN));
+	memcpy(tx.l4 + 4, &w, 2);
+	tx.l4[6] = tx.l4[7] = 0;
+	hxs_iov_from(iov, iovcnt, tx.l4 + HXS_UDP_HLEN);
+	w = hxs_csum_fold(hxs_csum_add(hxs_csum_pseudo(tx.src, daddr, IPPROTO_UDP, tx.l4_len),
+				       tx.l4, tx.l4_len));
+	/* RFC 768: "If the computed checksum is zero, it is transmitted as all ones." */
+	if (!w)
+		w = 0xffff;
+	memcpy(tx.l4 + 6, &w, 2);
+	err = hxs_ip_tx_send(st, &tx);
+	if (err)
+		return err;
+	st->mib.v[HXS_MIB_UDP_OUT_DATAGRAMS]++;
+	return len;
+}
+
+static ssize_t udp_recvmsg(struct hxs_sock *sk, const struct iovec *iov, int iovcnt, int flags,
+			   struct sockaddr_in *from)
+{
+	struct udp_sock *u = udp_sk(sk);
+	struct udp_rec r;
+	ssize_t cap = hxs_iov_len(iov, iovcnt);
+	uint32_t off, n, copied = 0;
+	int err;
+
+	if (cap < 0)
+		return cap;
+	/* __skb_recv_udp(): a pending error comes before queued data */
+	err = hxs_sock__take_error(sk);
+	if (err)
+		return err;
+	if (!u->rq_count)
+		return (sk->flags & HXS_SOCK_F_RD_SHUT) ? 0 : -EAGAIN;
+	ring_get(u, u->rq_head, &r, HXS_UDP_REC);
+	off = ring_off(u, u->rq_head, HXS_UDP_REC);
+	n = r.len < (size_t)cap ? r.len : (uint32_t)cap;
+	for (int i = 0; i < iovcnt && copied < n; i++) {
+		uint32_t k = iov[i].iov_len < n - copied ? (uint32_t)iov[i].iov_len : n - copied;
+		ring_get(u, ring_off(u, off, copied), iov[i].iov_base, k);
+		copied += k;
+	}
+	if (from) {
+		memset(from, 0, sizeof(*from));
+		from->sin_family = AF_INET;
+		from->sin_addr.s_addr = r.saddr;
+		from->sin_port = r.sport;
+	}
+	if (!(flags & MSG_PEEK)) {
+		u->rq_head = ring_off(u, u->rq_head, HXS_UDP_REC + r.len);
+		u->rq_used -= HXS_UDP_REC + r.len;
+		u->rq_count--;
+		if (!u->rq_count)
+			u->rq_head = 0;
+		sk->st->mib.v[HXS_MIB_UDP_IN_DATAGRAMS]++;
+	}
+	return (flags & MSG_TRUNC) ? (ssize_t)r.len : (ssize_t)copied;
+}
+
+/* inet_shutdown(): on an unconnected datagram socket the flags are still set (so poll
+ * reports it) but the call fails with ENOTCONN. */
+static int udp_shutdown(struct hxs_sock *sk, int how)
+{
+	if (how == SHUT_RD || how == SHUT_RDWR)
+		sk->flags |= HXS_SOCK_F_RD_SHUT;
+	if (how == SHUT_WR || how == SHUT_RDWR)
+		sk->flags |= HXS_SOCK_F_WR_SHUT;
+	hxs_sock__wake(sk);
+	return (sk->flags & HXS_SOCK_F_CONNECTED) ? 0 : -ENOTCONN;
+}
+
+static void udp_close(struct hxs_sock *sk)
+{
+}
+
+/* datagram_poll() */
+static uint32_t udp_poll(struct hxs_sock *sk)
+{
+	struct udp_sock *u = udp_sk(sk);
+	uint32_t mask = 0;
+
+	if (sk->err)
+		mask |= EPOLLERR;
+	if ((sk->flags & (HXS_SOCK_F_RD_SHUT | HXS_SOCK_F_WR_SHUT)) ==
+	    (HXS_SOCK_F_RD_SHUT | HXS_SOCK_F_WR_SHUT))
+		mask |= EPOLLHUP;
+	if (sk->flags & HXS_SOCK_F_RD_SHUT)
+		mask |= EPOLLRDHUP | EPOLLIN;
+	if (u->rq_count)
+		mask |= EPOLLIN;
+	if (!(sk->flags & HXS_SOCK_F_WR_SHUT))
+		mask |= EPOLLOUT;
+	return mask;
+}
+
+static int udp_setsockopt(struct hxs_sock *sk, int level, int name, const void *val, socklen_t len)
+{
+	if (level == SOL_SOCKET && name == SO_RCVBUF)
+		return udp_resize(udp_sk(sk), sk->rcvbuf);
+	return -ENOPROTOOPT;
+}
+
+static int udp_getsockopt(struct hxs_sock *sk, int level, int name, void *val, socklen_t *len)
+{
+	return -ENOPROTOOPT;
+}
+
+static int udp_getname(struct hxs_sock *sk, struct sockaddr_in *a, int peer)
+{
+	memset(a, 0, sizeof(*a));
+	a->sin_family = AF_INET;
+	if (peer) {
+		if (!(sk->flags & HXS_SOCK_F_CONNECTED))
+			return -ENOTCONN;
+		a->sin_addr.s_addr = sk->raddr;
+		a->sin_port = sk->rport;
+		return 0;
+	}
+	/* after connect() the kernel reports the source address chosen for the route */
+	a->sin_addr.s_addr = (!sk->laddr && (sk->flags & HXS_SOCK_F_CONNECTED)) ? sk->st->addr : sk->laddr;
+	a->sin_port = sk->lport;
+	return 0;
+}
+
+const struct hxs_proto_ops hxs_udp_ops = {
+	.name = "udp",
+	.ipproto = IPPROTO_UDP,
+	.obj_size = sizeof(struct udp_sock),
+	.init = udp_init,
+	.bind = udp_bind,
+	.connect = udp_connect,
+	.sendmsg = udp_sendmsg,
+	.recvmsg = udp_recvmsg,
+	.shutdown = udp_shutdown,
+	.close = udp_close,
+	.destroy = udp_destroy,
+	.poll = udp_poll,
+	.setsockopt = udp_setsockopt,
+	.getsockopt = udp_getsockopt,
+	.getname = udp_getname,
+};
