@@ -29,12 +29,12 @@ struct hxs_tcp_info;
 	X(TcpActiveOpens) X(TcpPassiveOpens) X(TcpAttemptFails) X(TcpEstabResets)           \
 	X(TcpCurrEstab) X(TcpInSegs) X(TcpOutSegs) X(TcpRetransSegs) X(TcpInErrs)            \
 	X(TcpOutRsts) X(TcpInCsumErrors) X(TCPTimeouts) X(TCPFastRetrans)                    \
-	X(TCPSackRecovery) X(TCPRenoRecovery) X(TCPLossProbes) X(TCPChallengeACK)            \
+	X(TCPSackRecovery) X(TCPRenoRecovery) X(TCPChallengeACK)                            \
 	X(TCPSYNChallenge) X(PAWSEstab) X(TCPDSACKRecv) X(TCPOFOQueue) X(TCPOFODrop)         \
 	X(TCPAbortOnData) X(TCPAbortOnClose) X(TCPAbortOnTimeout) X(TCPAbortOnLinger)        \
 	X(ListenOverflows) X(ListenDrops) X(DelayedACKs) X(TCPKeepAliveProbes)               \
 	X(TCPWinProbe) X(TCPSackBlocksSent) X(TCPTimeWaitReuse) X(TW) X(TCPOptErrs)          \
-	X(TCPSpuriousSegs) X(TCPTxNoBufs)
+	X(TCPSpuriousSegs) X(TCPTxNoBufs) X(TCPToZeroWindowAdv) X(TCPFromZeroWindowAdv)
 
 enum hxs_tcp_mib {
 #define HXS_TCP_MIB_ENUM(n) HXS_TCP_MIB_##n,
@@ -86,7 +86,8 @@ struct hxs_tcp_ev_ops {
 int hxs_tcp__new(struct hxs_tcp **out, const struct hxs_tcp_cfg *cfg,
 		 const struct hxs_tcp_tx_ops *tx, const struct hxs_tcp_ev_ops *ev, void *ctx,
 		 uint64_t now);
-/* Frees everything (connections are dropped without segments). */
+/* Frees the table's connections and listeners without sending anything; connections the
+ * socket layer still holds must be closed (hxs_tcp_conn__close) first. */
 void hxs_tcp__free(struct hxs_tcp *tcp);
 #define HXS_TCP_IN_CSUM_OK 1u  /* checksum already verified (by the NIC or XDP) */
 /* A TCP segment (header + payload, len bytes) arrived. Returns 0 if taken, -EINVAL if dropped
@@ -96,6 +97,9 @@ int hxs_tcp__input(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, const ui
 /* Runs due timers, then sends what connections have pending. Returns segments sent. */
 int hxs_tcp__poll(struct hxs_tcp *tcp, uint64_t now);
 int hxs_tcp__timers(struct hxs_tcp *tcp, uint64_t now);
+/* Sends what one connection may send now (poll does this for every connection the socket
+ * calls touched); for a socket layer that wants a write out before the next poll. */
+void hxs_tcp__output(struct hxs_tcp_conn *c, uint64_t now);
 /* Earliest time poll must run again (0: now, UINT64_MAX: nothing pending). */
 uint64_t hxs_tcp__next_deadline(const struct hxs_tcp *tcp);
 const uint64_t *hxs_tcp__mib(const struct hxs_tcp *tcp);

@@ -156,10 +156,10 @@ struct hxs_tcp_conn {
 	uint8_t in_table : 1, dirty : 1, user_ref : 1, passive : 1, in_acceptq : 1,
 		nodelay : 1, keepalive : 1, rd_shut : 1;
 	uint8_t fin_queued : 1, ts_ok : 1, sack_ok : 1, ws_ok : 1, ack_now : 1,
-		user_closed : 1, rtt_timing : 1, fin_pending_rx : 1;
+		user_closed : 1, rtt_timing : 1, rcv_wnd_zero : 1;
 	uint8_t snd_wscale, rcv_wscale;
 	uint8_t backoff;                   /* consecutive RTO expiries */
-	uint8_t persist_shift, keep_probes, recovery, rec_first;
+	uint8_t persist_shift, probes_out, keep_probes, recovery, rec_first;
 	int soerror;                       /* pending error, positive errno */
 
 	/* send sequence space (§3.3.1 Figure 3) */

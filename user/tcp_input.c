@@ -332,6 +332,7 @@ static int process_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 	/* "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be updated. If
 	 * (SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK)), set SND.WND <-
 	 * SEG.WND, set SND.WL1 <- SEG.SEQ, and set SND.WL2 <- SEG.ACK." */
+	c->probes_out = 0;                /* the peer is alive (Linux resets on any ACK) */
 	if (SEQ_LT(c->snd_wl1, s->seq) || (c->snd_wl1 == s->seq && SEQ_LEQ(c->snd_wl2, s->ack))) {
 		if (wnd && !c->snd_wnd)
 			c->persist_shift = 0;
@@ -599,6 +600,7 @@ static void conn_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 {
 	c->segs_in++;
 	c->last_rcv = now;
+	c->keep_probes = 0;             /* any segment answers a keep-alive */
 	switch (c->state) {
 	case HXS_TCPS_CLOSED:
 		/* Not in the table; cannot happen. */

@@ -88,6 +88,13 @@ static uint16_t wnd_field(struct hxs_tcp_conn *c, int syn)
 	}
 	if (SEQ_GT(c->rcv_nxt + win, c->rcv_adv))
 		c->rcv_adv = c->rcv_nxt + win;
+	if (!field && !c->rcv_wnd_zero) {
+		c->rcv_wnd_zero = 1;
+		MIB_INC(c->tcp, TCPToZeroWindowAdv);
+	} else if (field && c->rcv_wnd_zero) {
+		c->rcv_wnd_zero = 0;
+		MIB_INC(c->tcp, TCPFromZeroWindowAdv);
+	}
 	return (uint16_t)field;
 }
 
@@ -222,7 +229,13 @@ static int output_data(struct hxs_tcp_conn *c, uint64_t now)
 			cw = c->cc.cwnd > pipe ? c->cc.cwnd - pipe : 0;
 		else {
 			uint32_t fl = SEQ_DIFF(c->snd_nxt, c->snd_una);
-			cw = c->cc.cwnd > fl ? c->cc.cwnd - fl : 0;
+			/* RFC 3042 Limited Transmit: on the first two duplicate ACKs new data may
+			 * go as long as "the amount of outstanding data would remain less than or
+			 * equal to the congestion window plus 2*SMSS". */
+			uint32_t lim = c->cc.cwnd;
+			if (c->recovery == HXS_REC_NONE && c->dupacks && c->dupacks < 3)
+				lim += c->dupacks * c->mss;
+			cw = lim > fl ? lim - fl : 0;
 		}
 		if (usable > cw)
 			usable = cw;
@@ -279,7 +292,7 @@ static int output_data(struct hxs_tcp_conn *c, uint64_t now)
 	/* §3.8.6.1: with data waiting, nothing in flight and a window too small to use, the
 	 * persist timer probes the window. */
 	uint32_t end = hxs_tcp_snd_end(c);
-	if (SEQ_LT(c->snd_nxt, end) && c->snd_una == c->snd_max &&
+	if (SEQ_LT(c->snd_nxt, end) && c->snd_nxt == c->snd_una &&
 	    !hxs_timer__armed(&c->t_rexmt) && !hxs_timer__armed(&c->t_persist))
 		hxs_tcp_persist_arm(c, now);
 	return sent;

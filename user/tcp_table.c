@@ -413,6 +413,17 @@ int hxs_tcp__poll(struct hxs_tcp *tcp, uint64_t now)
 	return (int)(tcp->mib[HXS_TCP_MIB_TcpOutSegs] - before);
 }
 
+void hxs_tcp__output(struct hxs_tcp_conn *c, uint64_t now)
+{
+	c->tcp->now = now;
+	if (c->state == HXS_TCPS_CLOSED || c->state == HXS_TCPS_LISTEN)
+		return;
+	hxs_tcp_output(c, now);
+	hxs_tcp_notify(c);
+	if (c->tcp->tx.flush)
+		c->tcp->tx.flush(c->tcp->ctx);
+}
+
 uint64_t hxs_tcp__next_deadline(const struct hxs_tcp *tcp)
 {
 	if (tcp->dirty_head)

@@ -96,6 +96,13 @@ static void rexmt_fire(struct hxs_timer *t, uint64_t now)
 	}
 	if (c->snd_una == c->snd_max)
 		return;
+	if (c->snd_wnd == 0) {
+		/* The peer closed its window: what is outstanding waits for it to open again;
+		 * probing is the persist timer's job (§3.8.6.1), not a loss. */
+		c->snd_nxt = c->snd_una;
+		hxs_tcp_persist_arm(c, now);
+		return;
+	}
 	if (c->backoff >= tcp->cfg.retries2) {
 		MIB_INC(tcp, TCPAbortOnTimeout);
 		hxs_tcp_close_conn(c, ETIMEDOUT);
@@ -130,9 +137,11 @@ static void persist_fire(struct hxs_timer *t, uint64_t now)
 	struct hxs_tcp *tcp = c->tcp;
 	uint32_t end = hxs_tcp_snd_end(c);
 
-	if (!HXS_TCPS_HAVEESTABLISHED(c->state) || !SEQ_LT(c->snd_nxt, end) || c->snd_una != c->snd_max)
+	if (!HXS_TCPS_HAVEESTABLISHED(c->state) || !SEQ_LT(c->snd_nxt, end) || c->snd_nxt != c->snd_una)
 		return;
-	if (c->persist_shift >= tcp->cfg.retries2) {
+	/* Abort only when probes go unanswered (probes_out is reset by every ACK), like
+	 * Linux's tcp_probe_timer; a live peer may keep its window closed forever. */
+	if (c->probes_out >= tcp->cfg.retries2) {
 		MIB_INC(tcp, TCPAbortOnTimeout);
 		hxs_tcp_close_conn(c, ETIMEDOUT);
 		return;
@@ -144,6 +153,7 @@ static void persist_fire(struct hxs_timer *t, uint64_t now)
 		 * one below SND.UNA, which always draws an ACK with the current window. */
 		hxs_tcp_send_seg(c, c->snd_una - 1, HXS_TH_ACK, 0, now);
 		MIB_INC(tcp, TCPWinProbe);
+		c->probes_out++;
 	} else {
 		/* §3.8.6.2.1 override timeout: send what the window allows even if small. */
 		uint32_t len = SEQ_DIFF(end, c->snd_nxt);

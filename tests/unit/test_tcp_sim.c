@@ -18,21 +18,29 @@
 #include "tcp_harness.h"
 #pragma GCC diagnostic ignored "-Wformat-zero-length"
 
-#define XFER (10u << 20)
+#define XFER_10M (10u << 20)
 
 struct side {
 	struct hxs_tcp_conn *c;
+	uint64_t rd_rate;           /* bytes the reader takes per ms; 0 = all it can */
+	uint64_t rd_last, rd_budget;
 	uint64_t sent, rcvd;
 	uint64_t seed_tx, seed_rx;
 	int shut, eof, closed, bad;
 	long bad_off;
 };
 
-static void side_io(struct side *sd, uint64_t want)
+static void side_io(struct side *sd, uint64_t want, uint64_t now)
 {
 	uint8_t buf[16384];
 	if (!sd->c || sd->closed)
 		return;
+	if (sd->rd_rate && now / 1000 > sd->rd_last) {
+		sd->rd_budget += (now / 1000 - sd->rd_last) * sd->rd_rate;
+		sd->rd_last = now / 1000;
+		if (sd->rd_budget > sizeof(buf))
+			sd->rd_budget = sizeof(buf);
+	}
 	while (sd->sent < want) {
 		uint32_t n = want - sd->sent < sizeof(buf) ? (uint32_t)(want - sd->sent) : sizeof(buf);
 		uint32_t space = hxs_tcp_conn__tx_space(sd->c);
@@ -51,7 +59,18 @@ static void side_io(struct side *sd, uint64_t want)
 		sd->shut = 1;
 	}
 	for (;;) {
-		long r = hxs_tcp_conn__recv(sd->c, buf, sizeof(buf), 0);
+		size_t room = sizeof(buf);
+		/* The slow reader also stops for 300 ms of every 600 ms (persist probes). */
+		if (sd->rd_rate && (now / 1000) % 600 >= 300 && !sd->eof)
+			break;
+		if (sd->rd_rate) {
+			room = sd->rd_budget;
+			if (!room)
+				break;
+		}
+		long r = hxs_tcp_conn__recv(sd->c, buf, room, 0);
+		if (r > 0 && sd->rd_rate)
+			sd->rd_budget -= (uint64_t)r;
 		if (r > 0) {
 			long off = pattern_check(sd->seed_rx, sd->rcvd, buf, (uint32_t)r);
 			if (off >= 0 && !sd->bad) {
@@ -77,8 +96,21 @@ struct result {
 	uint64_t retrans[2], timeouts[2], sackrec[2];
 };
 
-static int run(double loss, uint64_t seed, const char *cc, int no_sack, struct result *res)
+struct params {
+	double loss;
+	uint64_t seed;
+	const char *cc;
+	int no_sack;
+	uint64_t xfer;
+	uint32_t rcvbuf;            /* 0: 512 KiB */
+	uint64_t rd_rate;           /* slow reader, bytes per ms; 0: unlimited */
+	uint32_t mtu_b;             /* B's MTU (0: 1500) */
+};
+
+static int run(const struct params *p, struct result *res)
 {
+	double loss = p->loss;
+	uint64_t seed = p->seed;
 	struct netsim_cfg nc;
 	memset(&nc, 0, sizeof(nc));
 	for (int d = 0; d < 2; d++) {
@@ -92,19 +124,22 @@ static int run(double loss, uint64_t seed, const char *cc, int no_sack, struct r
 	}
 	struct hxs_tcp_cfg cfg;
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.cc = cc;
-	cfg.no_sack = (uint8_t)no_sack;
+	cfg.cc = p->cc;
+	cfg.no_sack = (uint8_t)p->no_sack;
 	cfg.sndbuf = 512 * 1024;
-	cfg.rcvbuf = 512 * 1024;
-	struct sim *s = sim_new(&nc, seed, &cfg);
+	cfg.rcvbuf = p->rcvbuf ? p->rcvbuf : 512 * 1024;
+	struct hxs_tcp_cfg cfg_b = cfg;
+	cfg_b.mtu = p->mtu_b;
+	struct sim *s = sim_new(&nc, seed, &cfg, &cfg_b);
 	struct hxs_tcp_conn *l, *a;
 	int ok = 1;
 	ok &= CHECK(hxs_tcp_conn__new(s->tcp[1], &l) == 0);
 	ok &= CHECK(hxs_tcp_conn__listen(l, 0, 80, 16) == 0);
 	ok &= CHECK(hxs_tcp_conn__new(s->tcp[0], &a) == 0);
 	ok &= CHECK(hxs_tcp_conn__connect(a, s->addr[0], 0, s->addr[1], 80, 0) == 0);
-	struct side A = { .c = a, .seed_tx = seed * 2 + 1, .seed_rx = seed * 2 + 2 };
-	struct side B = { .c = NULL, .seed_tx = seed * 2 + 2, .seed_rx = seed * 2 + 1 };
+	struct side A = { .c = a, .seed_tx = seed * 2 + 1, .seed_rx = seed * 2 + 2, .rd_rate = p->rd_rate };
+	struct side B = { .c = NULL, .seed_tx = seed * 2 + 2, .seed_rx = seed * 2 + 1, .rd_rate = p->rd_rate };
+	const uint64_t XFER = p->xfer;
 	const uint64_t limit = 900ull * 1000000;
 	while (s->now < limit) {
 		if (!B.c) {
@@ -112,8 +147,8 @@ static int run(double loss, uint64_t seed, const char *cc, int no_sack, struct r
 			if (hxs_tcp_conn__accept(l, &c) == 0)
 				B.c = c;
 		}
-		side_io(&A, XFER);
-		side_io(&B, XFER);
+		side_io(&A, XFER, s->now);
+		side_io(&B, XFER, s->now);
 		if (A.closed && B.closed && l) {
 			hxs_tcp_conn__close(l);
 			l = NULL;
@@ -127,6 +162,15 @@ static int run(double loss, uint64_t seed, const char *cc, int no_sack, struct r
 		    B.closed, B.eof, (unsigned long long)B.sent, (unsigned long long)B.rcvd, res->vsecs);
 	ok &= CHECK_EQ(A.rcvd, XFER);
 	ok &= CHECK_EQ(B.rcvd, XFER);
+	if (p->rd_rate) {
+		const uint64_t *ma = hxs_tcp__mib(s->tcp[0]), *mb = hxs_tcp__mib(s->tcp[1]);
+		ok &= CHECK(ma[HXS_TCP_MIB_TCPToZeroWindowAdv] > 0 && mb[HXS_TCP_MIB_TCPToZeroWindowAdv] > 0,
+			    "the window never closed");
+		/* A side's window may also stop a few bytes above zero (receiver SWS avoidance),
+		 * which the sender's override timer handles instead of a probe. */
+		ok &= CHECK(ma[HXS_TCP_MIB_TCPWinProbe] + mb[HXS_TCP_MIB_TCPWinProbe] > 0,
+			    "no zero-window probe");
+	}
 	ok &= CHECK(!A.bad && !B.bad, "pattern mismatch at A %ld B %ld", A.bad_off, B.bad_off);
 	for (int i = 0; i < 2; i++) {
 		uint64_t al, fr;
@@ -160,37 +204,60 @@ static int run(double loss, uint64_t seed, const char *cc, int no_sack, struct r
 	return ok;
 }
 
+static void report(const struct result *r)
+{
+	printf("#   virtual %.2f s; retrans %llu/%llu, RTO %llu/%llu, recoveries %llu/%llu\n", r->vsecs,
+	       (unsigned long long)r->retrans[0], (unsigned long long)r->retrans[1],
+	       (unsigned long long)r->timeouts[0], (unsigned long long)r->timeouts[1],
+	       (unsigned long long)r->sackrec[0], (unsigned long long)r->sackrec[1]);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
 		double loss;
 		int seeds;
 	} levels[] = { { 0.0, 8 }, { 0.01, 8 }, { 0.05, 8 }, { 0.10, 8 } };
+	static char names[128][160];
+	int ncase = 0;
 	int only = argc > 1 ? atoi(argv[1]) : -1;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (unsigned li = 0; li < sizeof(levels) / sizeof(levels[0]); li++) {
 		for (int k = 0; k < levels[li].seeds; k++) {
-			uint64_t seed = 1000 * li + (uint64_t)k + 1;
-			if (only >= 0 && (uint64_t)only != seed)
+			struct params p = { .loss = levels[li].loss, .seed = 1000 * li + (uint64_t)k + 1,
+					    .xfer = XFER_10M };
+			if (only >= 0 && (uint64_t)only != p.seed)
 				continue;
 			/* Alternate the congestion control and SACK over the seeds. */
-			const char *cc = k % 2 ? "newreno" : "cubic";
-			int no_sack = k % 3 == 2;
-			static char names[64][160];
-			static int ncase;
-			char *name = names[ncase++ % 64];
+			p.cc = k % 2 ? "newreno" : "cubic";
+			p.no_sack = k % 3 == 2;
+			char *name = names[ncase++ % 128];
 			snprintf(name, 160, "10 MiB each way, loss %.0f%%, seed %llu, %s, %s",
-				 levels[li].loss * 100, (unsigned long long)seed, cc, no_sack ? "no SACK" : "SACK");
+				 p.loss * 100, (unsigned long long)p.seed, p.cc, p.no_sack ? "no SACK" : "SACK");
 			t_case(name);
 			struct result r;
 			memset(&r, 0, sizeof(r));
-			run(levels[li].loss, seed, cc, no_sack, &r);
-			printf("#   virtual %.2f s; retrans %llu/%llu, RTO %llu/%llu, recoveries %llu/%llu\n", r.vsecs,
-			       (unsigned long long)r.retrans[0], (unsigned long long)r.retrans[1],
-			       (unsigned long long)r.timeouts[0], (unsigned long long)r.timeouts[1],
-			       (unsigned long long)r.sackrec[0], (unsigned long long)r.sackrec[1]);
+			run(&p, &r);
+			report(&r);
 		}
+	}
+	/* Flow control: a 16 KiB receive buffer drained at 2 MB/s keeps closing the window
+	 * (zero windows, persist probes, window updates); MSS mismatch (B's MTU 1000). */
+	for (int k = 0; k < 4; k++) {
+		struct params p = { .loss = k < 2 ? 0.0 : 0.02, .seed = 5000 + (uint64_t)k, .xfer = 2u << 20,
+				    .rcvbuf = 16384, .rd_rate = 1000, .cc = k % 2 ? "newreno" : "cubic",
+				    .no_sack = k == 3, .mtu_b = 1000 };
+		if (only >= 0 && (uint64_t)only != p.seed)
+			continue;
+		char *name = names[ncase++ % 128];
+		snprintf(name, 160, "2 MiB each way, 16 KiB rcvbuf, reader 1 MB/s with pauses, MTU 1500/1000, loss %.0f%%, seed %llu",
+			 p.loss * 100, (unsigned long long)p.seed);
+		t_case(name);
+		struct result r;
+		memset(&r, 0, sizeof(r));
+		run(&p, &r);
+		report(&r);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	printf("# simulator wall time %.2f s\n", (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);

@@ -210,7 +210,8 @@ static void sim_send(void *ctx, void *h, uint32_t saddr, uint32_t daddr, uint32_
 	sp->s->frames_freed++;
 }
 
-struct sim *sim_new(const struct netsim_cfg *nc, uint64_t seed, const struct hxs_tcp_cfg *cfg)
+struct sim *sim_new(const struct netsim_cfg *nc, uint64_t seed, const struct hxs_tcp_cfg *cfg,
+		    const struct hxs_tcp_cfg *cfg_b)
 {
 	static const struct hxs_tcp_tx_ops tx = { sim_alloc, sim_send, NULL };
 	struct sim *s = calloc(1, sizeof(*s));
@@ -218,7 +219,7 @@ struct sim *sim_new(const struct netsim_cfg *nc, uint64_t seed, const struct hxs
 	s->addr[0] = TS_LOCAL;
 	s->addr[1] = TS_REMOTE;
 	for (int i = 0; i < 2; i++) {
-		struct hxs_tcp_cfg c = *cfg;
+		struct hxs_tcp_cfg c = i && cfg_b ? *cfg_b : *cfg;
 		for (int k = 0; k < 16; k++)
 			c.isn_secret[k] = (uint8_t)(seed * 31 + (uint64_t)i * 7 + (uint64_t)k);
 		sim_ports[i].s = s;

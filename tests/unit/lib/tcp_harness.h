@@ -79,7 +79,9 @@ struct sim {
 	uint64_t bad_csum;
 };
 
-struct sim *sim_new(const struct netsim_cfg *nc, uint64_t seed, const struct hxs_tcp_cfg *cfg);
+/* cfg_b (optional) configures stack B differently. */
+struct sim *sim_new(const struct netsim_cfg *nc, uint64_t seed, const struct hxs_tcp_cfg *cfg,
+		    const struct hxs_tcp_cfg *cfg_b);
 void sim_free(struct sim *s);
 /* One step: deliver frames due now, poll both stacks, then advance `now` to the next event
  * (netsim delivery or stack deadline), never beyond `limit`. Returns 0 when nothing is

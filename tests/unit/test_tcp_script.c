@@ -1,0 +1,1050 @@
+/* test_tcp_script.c - packetdrill-style scripts against one TCP core: inject a segment at a
+ * time, assert the exact segments it emits (flags, seq, ack, window, options), the state and
+ * the counters. Covers the transitions of RFC 9293's state diagram, RSTs in each state,
+ * RFC 5961 challenge ACKs, PAWS, and every timer. The peer is TS_REMOTE:40000, the stack
+ * TS_LOCAL:80 (listener) or an ephemeral port (active opens). */
+#include <errno.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include "check.h"
+#include "hxs/hxs.h"
+#include "tcp_harness.h"
+#pragma GCC diagnostic ignored "-Wformat-zero-length"
+__attribute__((constructor)) static void unbuffer(void) { setvbuf(stdout, NULL, _IOLBF, 0); }
+
+#define MS 1000ull
+#define S 1000000ull
+#define PISN 1000u                     /* the peer's ISN */
+#define TICK HXS_WHEEL_TICK_US
+
+static const uint64_t *mib(struct ts *t) { return hxs_tcp__mib(t->tcp); }
+#define MIBV(t, name) (mib(t)[HXS_TCP_MIB_##name])
+
+/* Pops one segment and checks flags/seq/ack; returns 1 if all matched. */
+#define EXPECT(t, fl, sq, ak)                                                              \
+	({                                                                                 \
+		struct ts_seg _s;                                                          \
+		int _ok = CHECK(ts_pop(t, &_s), "no segment emitted");                     \
+		if (_ok)                                                                   \
+			last = _s;      /* so sq/ak may say last.seq: "any" */             \
+		if (_ok) {                                                                 \
+			_ok &= CHECK_EQ(_s.flags, fl);                                     \
+			_ok &= CHECK_EQ(_s.seq, (uint32_t)(sq));                           \
+			if ((fl) & HXS_TH_ACK)                                             \
+				_ok &= CHECK_EQ(_s.ack, (uint32_t)(ak));                   \
+			_ok &= CHECK(_s.csum_ok, "bad checksum");                          \
+			_ok &= CHECK(_s.opt_ok, "bad options");                            \
+		}                                                                          \
+		_ok;                                                                       \
+	})
+#define EXPECT_NONE(t) CHECK_EQ(ts_pending(t), 0)
+
+static struct ts_seg last;
+
+static struct ts *mk(uint32_t retries2)
+{
+	struct hxs_tcp_cfg cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.retries2 = retries2;
+	return ts_new(&cfg);
+}
+
+static struct hxs_tcp_opts mss_only(uint16_t mss)
+{
+	struct hxs_tcp_opts o;
+	memset(&o, 0, sizeof(o));
+	o.has_mss = 1;
+	o.mss = mss;
+	return o;
+}
+
+/* Passive open with a peer that offers only MSS 1460; returns the child and our ISS. */
+static struct hxs_tcp_conn *passive(struct ts *t, uint64_t now, struct hxs_tcp_conn **lst, uint32_t *iss)
+{
+	struct hxs_tcp_conn *l, *c = NULL;
+	struct hxs_tcp_opts o = mss_only(1460);
+	CHECK(hxs_tcp_conn__new(t->tcp, &l) == 0);
+	CHECK(hxs_tcp_conn__listen(l, 0, TS_LPORT, 8) == 0);
+	ts_in(t, now, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, last.seq, PISN + 1);
+	*iss = last.seq;
+	ts_in(t, now, HXS_TH_ACK, PISN + 1, *iss + 1, 65535, NULL, NULL, 0);
+	EXPECT_NONE(t);
+	CHECK(hxs_tcp_conn__accept(l, &c) == 0);
+	*lst = l;
+	return c;
+}
+
+/* Active open to TS_REMOTE:TS_RPORT from TS_LOCAL:TS_LPORT; the peer answers MSS 1460. */
+static struct hxs_tcp_conn *active(struct ts *t, uint64_t now, uint32_t *iss)
+{
+	struct hxs_tcp_conn *c;
+	struct hxs_tcp_opts o = mss_only(1460);
+	CHECK(hxs_tcp_conn__new(t->tcp, &c) == 0);
+	CHECK(hxs_tcp_conn__connect(c, TS_LOCAL, TS_LPORT, TS_REMOTE, TS_RPORT, now) == 0);
+	EXPECT(t, HXS_TH_SYN, last.seq, 0);
+	*iss = last.seq;
+	ts_in(t, now, HXS_TH_SYN | HXS_TH_ACK, PISN, *iss + 1, 65535, &o, NULL, 0);
+	EXPECT(t, HXS_TH_ACK, *iss + 1, PISN + 1);
+	return c;
+}
+
+static void test_passive_open(void)
+{
+	t_case("LISTEN -> SYN-RECEIVED -> ESTABLISHED: SYN,ACK with options, accept");
+	struct ts *t = mk(0);
+	struct hxs_tcp_conn *l, *c;
+	struct hxs_tcp_opts o;
+	memset(&o, 0, sizeof(o));
+	o.has_mss = 1;
+	o.mss = 1400;
+	o.has_ws = 1;
+	o.ws = 7;
+	o.sack_perm = 1;
+	o.has_ts = 1;
+	o.tsval = 5555;
+	CHECK(hxs_tcp_conn__new(t->tcp, &l) == 0);
+	CHECK_EQ(hxs_tcp_conn__listen(l, 0, TS_LPORT, 8), 0);
+	CHECK_EQ(t->listens, 1);
+	CHECK_EQ(hxs_tcp_conn__accept(l, &c), -EAGAIN);
+	ts_in(t, 10 * MS, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, last.seq, PISN + 1);
+	uint32_t iss = last.seq;
+	CHECK_EQ(last.wnd, 65535);              /* SYN windows are not scaled */
+	CHECK(last.opt.has_mss && last.opt.mss == 1460);
+	CHECK(last.opt.has_ws && last.opt.ws == 3);   /* 256 KiB buffer needs shift 3 */
+	CHECK(last.opt.sack_perm);
+	CHECK(last.opt.has_ts && last.opt.tsecr == 5555);
+	CHECK_EQ(MIBV(t, TcpPassiveOpens), 1);
+	CHECK_EQ(t->tuples, 1);
+	/* Handshake ACK with window 100 << 7. */
+	o.has_ts = 1;
+	o.tsval = 5556;
+	o.tsecr = last.opt.tsval;
+	ts_in(t, 20 * MS, HXS_TH_ACK, PISN + 1, iss + 1, 100, &o, NULL, 0);
+	EXPECT_NONE(t);
+	CHECK_EQ(hxs_tcp_conn__events(l), EPOLLIN);
+	CHECK_EQ(hxs_tcp_conn__accept(l, &c), 0);
+	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_ESTABLISHED);
+	CHECK_EQ(MIBV(t, TcpCurrEstab), 1);
+	struct hxs_tcp_info info;
+	hxs_tcp_conn__info(c, &info);
+	CHECK_EQ(info.snd_wnd, 100 << 7);
+	CHECK_EQ(info.snd_mss, 1400 - 12);     /* peer MSS less the timestamp option */
+	CHECK_EQ(info.snd_cwnd, 10);           /* RFC 6928 IW10 */
+	CHECK(hxs_tcp_conn__events(c) & EPOLLOUT);
+	/* Data now carries TS and a scaled window. */
+	CHECK_EQ(hxs_tcp_conn__send(c, "hello", 5), 5);
+	ts_run_until(t, 20 * MS);
+	EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, iss + 1, PISN + 1);
+	CHECK_EQ(last.len, 5);
+	CHECK(!memcmp(last.data, "hello", 5));
+	CHECK(last.opt.has_ts && last.opt.tsecr == 5556);
+	CHECK_EQ(last.wnd, (256 * 1024) >> 3);
+	hxs_tcp_conn__close(c);
+	hxs_tcp_conn__close(l);
+	ts_free(t);
+}
+
+static void test_active_open(void)
+{
+	t_case("CLOSED -> SYN-SENT -> ESTABLISHED, ephemeral port, SYN options");
+	struct ts *t = mk(0);
+	struct hxs_tcp_conn *c;
+	CHECK(hxs_tcp_conn__new(t->tcp, &c) == 0);
+	CHECK_EQ(hxs_tcp_conn__send(c, "x", 1), -ENOTCONN);
+	CHECK_EQ(hxs_tcp_conn__connect(c, TS_LOCAL, 0, TS_REMOTE, TS_RPORT, 0), 0);
+	CHECK_EQ(hxs_tcp_conn__connect(c, TS_LOCAL, 0, TS_REMOTE, TS_RPORT, 0), -EALREADY);
+	EXPECT(t, HXS_TH_SYN, last.seq, 0);
+	uint32_t iss = last.seq;
+	uint16_t lport = last.sport;
+	CHECK(lport >= HXS_PORT_RANGE_LO, "ephemeral port %u", lport);
+	CHECK(last.opt.has_mss && last.opt.mss == 1460 && last.opt.has_ws && last.opt.sack_perm &&
+	      last.opt.has_ts && last.opt.tsecr == 0);
+	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_SYN_SENT);
+	CHECK_EQ(hxs_tcp_conn__events(c) & EPOLLOUT, 0);
+	struct hxs_tcp_opts o = mss_only(1460);
+	ts_in_ports(t, 5 * MS, TS_RPORT, lport, HXS_TH_SYN | HXS_TH_ACK, PISN, iss + 1, 65535, &o, NULL, 0);
+	EXPECT(t, HXS_TH_ACK, iss + 1, PISN + 1);
+	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_ESTABLISHED);
+	CHECK_EQ(MIBV(t, TcpActiveOpens), 1);
+	struct hxs_tcp_info info;
+	hxs_tcp_conn__info(c, &info);
+	CHECK_EQ(info.snd_mss, 1460);          /* peer offered no timestamps */
+	CHECK_EQ(info.rtt_us, 5000);           /* SYN RTT sample */
+	CHECK_EQ(last.wnd, 65535);             /* no window scaling agreed: 256 KiB capped */
+	CHECK(hxs_tcp_conn__events(c) & EPOLLOUT);
+	hxs_tcp_conn__abort(c);
+	EXPECT(t, HXS_TH_RST | HXS_TH_ACK, iss + 1, PISN + 1);
+	hxs_tcp_conn__close(c);
+	uint64_t a, f;
+	hxs_tcp__alloc_stats(t->tcp, &a, &f);
+	CHECK_EQ(a, f);
+	ts_free(t);
+
+	t_case("SYN-SENT: bad ACK gets RST; RST,ACK -> ECONNREFUSED");
+	t = mk(0);
+	CHECK(hxs_tcp_conn__new(t->tcp, &c) == 0);
+	CHECK_EQ(hxs_tcp_conn__connect(c, TS_LOCAL, TS_LPORT, TS_REMOTE, TS_RPORT, 0), 0);
+	EXPECT(t, HXS_TH_SYN, last.seq, 0);
+	iss = last.seq;
+	ts_in(t, 1 * MS, HXS_TH_SYN | HXS_TH_ACK, PISN, iss + 7, 65535, NULL, NULL, 0);
+	EXPECT(t, HXS_TH_RST, iss + 7, 0);     /* "<SEQ=SEG.ACK><CTL=RST>" */
+	ts_in(t, 1 * MS, HXS_TH_RST | HXS_TH_ACK, 0, iss + 9, 0, NULL, NULL, 0);
+	EXPECT_NONE(t);                         /* unacceptable ACK: ignored */
+	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_SYN_SENT);
+	ts_in(t, 2 * MS, HXS_TH_RST | HXS_TH_ACK, 0, iss + 1, 0, NULL, NULL, 0);
+	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_CLOSED);
+	CHECK(hxs_tcp_conn__events(c) & EPOLLERR);
+	CHECK_EQ(hxs_tcp_conn__error(c), ECONNREFUSED);
+	CHECK_EQ(hxs_tcp_conn__error(c), 0);
+	CHECK_EQ(MIBV(t, TcpAttemptFails), 1);
+	CHECK_EQ(t->tuples, 0);
+	hxs_tcp_conn__close(c);
+	ts_free(t);
+}
+
+static void test_simultaneous_open(void)
+{
+	t_case("simultaneous open: SYN-SENT -> SYN-RECEIVED -> ESTABLISHED");
+	struct ts *t = mk(0);
+	struct hxs_tcp_conn *c;
+	CHECK(hxs_tcp_conn__new(t->tcp, &c) == 0);
+	CHECK_EQ(hxs_tcp_conn__connect(c, TS_LOCAL, TS_LPORT, TS_REMOTE, TS_RPORT, 0), 0);
+	EXPECT(t, HXS_TH_SYN, last.seq, 0);
+	uint32_t iss = last.seq;
+	struct hxs_tcp_opts o = mss_only(1460);
+	ts_in(t, 1 * MS, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	/* "<SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>" */
+	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, iss, PISN + 1);
+	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_SYN_RECEIVED);
+	ts_in(t, 2 * MS, HXS_TH_SYN | HXS_TH_ACK, PISN, iss + 1, 65535, &o, NULL, 0);
+	/* Their SYN,ACK: the SYN is old now (challenge ACK), the ACK not processed. */
+	EXPECT(t, HXS_TH_ACK, iss + 1, PISN + 1);
+	ts_in(t, 2 * MS, HXS_TH_ACK, PISN + 1, iss + 1, 65535, NULL, NULL, 0);
+	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_ESTABLISHED);
+	EXPECT_NONE(t);
+	hxs_tcp_conn__abort(c);
+	hxs_tcp_conn__close(c);
+	ts_free(t);
+}
+
+static void test_data_and_delack(void)
+{
+	t_case("data: delayed ACK at 40 ms, every 2nd full segment at once, OOO immediate with SACK");
+	struct ts *t = mk(0);
+	struct hxs_tcp_conn *l, *c;
+	uint32_t iss;
+	struct hxs_tcp_opts o = mss_only(1460);
+	o.sack_perm = 1;
+	CHECK(hxs_tcp_conn__new(t->tcp, &l) == 0);
+	CHECK(hxs_tcp_conn__listen(l, 0, TS_LPORT, 8) == 0);
+	ts_in(t, 0, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, last.seq, PISN + 1);
+	iss = last.seq;
+	ts_in(t, 0, HXS_TH_ACK, PISN + 1, iss + 1, 65535, NULL, NULL, 0);
+	CHECK(hxs_tcp_conn__accept(l, &c) == 0);
+	uint8_t d[1460];
+	memset(d, 'a', sizeof(d));
+	uint32_t s0 = PISN + 1;
+	ts_in(t, 100 * MS, HXS_TH_ACK, s0, iss + 1, 65535, NULL, d, 1460);
+	EXPECT_NONE(t);
+	ts_run_until(t, 140 * MS - 1);
+	EXPECT_NONE(t);
+	ts_run_until(t, 140 * MS + TICK);
+	EXPECT(t, HXS_TH_ACK, iss + 1, s0 + 1460);
+	CHECK(last.t >= 140 * MS && last.t <= 140 * MS + TICK, "delack at %llu", (unsigned long long)last.t);
+	CHECK_EQ(MIBV(t, DelayedACKs), 1);
+	/* Two full segments: the second is ACKed at once. */
+	ts_in(t, 200 * MS, HXS_TH_ACK, s0 + 1460, iss + 1, 65535, NULL, d, 1460);
+	EXPECT_NONE(t);
+	ts_in(t, 201 * MS, HXS_TH_ACK, s0 + 2920, iss + 1, 65535, NULL, d, 1460);
+	EXPECT(t, HXS_TH_ACK, iss + 1, s0 + 4380);
+	/* A segment beyond a hole: immediate duplicate ACK carrying the SACK block. */
+	ts_in(t, 300 * MS, HXS_TH_ACK, s0 + 5840, iss + 1, 65535, NULL, d, 1460);
+	EXPECT(t, HXS_TH_ACK, iss + 1, s0 + 4380);
+	CHECK_EQ(last.opt.nsack, 1);
+	CHECK_EQ(last.opt.sack[0].start, s0 + 5840);
+	CHECK_EQ(last.opt.sack[0].end, s0 + 7300);
+	/* Filling the hole: immediate ACK of everything. */
+	ts_in(t, 301 * MS, HXS_TH_ACK, s0 + 4380, iss + 1, 65535, NULL, d, 1460);
+	EXPECT(t, HXS_TH_ACK, iss + 1, s0 + 7300);
+	CHECK_EQ(last.opt.nsack, 0);
+	CHECK_EQ(hxs_tcp_conn__rx_avail(c), 5 * 1460);
+	uint8_t buf[8000];
+	CHECK_EQ(hxs_tcp_conn__recv(c, buf, 10, HXS_TCP_PEEK), 10);
+	CHECK_EQ(hxs_tcp_conn__recv(c, buf, sizeof(buf), 0), 5 * 1460);
+	CHECK_EQ(hxs_tcp_conn__recv(c, buf, sizeof(buf), 0), -EAGAIN);
+
+	t_case("Nagle holds a small segment while data is unacked; TCP_NODELAY sends it");
+	ts_clear(t);
+	CHECK_EQ(hxs_tcp_conn__send(c, "aaaa", 4), 4);
+	ts_run_until(t, 400 * MS);
+	EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, iss + 1, s0 + 7300);
+	CHECK_EQ(hxs_tcp_conn__send(c, "bbbb", 4), 4);
+	ts_run_until(t, 401 * MS);
+	EXPECT_NONE(t);
+	ts_in(t, 410 * MS, HXS_TH_ACK, s0 + 7300, iss + 5, 65535, NULL, NULL, 0);
+	EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, iss + 5, s0 + 7300);
+	CHECK(!memcmp(last.data, "bbbb", 4));
+	CHECK_EQ(hxs_tcp_conn__setopt(c, HXS_TCP_O_NODELAY, 1), 0);
+	CHECK_EQ(hxs_tcp_conn__send(c, "cc", 2), 2);
+	ts_run_until(t, 411 * MS);
+	EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, iss + 9, s0 + 7300);
+	CHECK_EQ(hxs_tcp_conn__send(c, "dd", 2), 2);
+	ts_run_until(t, 412 * MS);
+	EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, iss + 11, s0 + 7300);
+
+	t_case("ACK of unsent data is answered and dropped; out-of-window segment gets an ACK");
+	ts_in(t, 420 * MS, HXS_TH_ACK, s0 + 7300, iss + 100, 65535, NULL, NULL, 0);
+	EXPECT(t, HXS_TH_ACK, iss + 13, s0 + 7300);
+	ts_in(t, 421 * MS, HXS_TH_ACK, s0 + 7300 + 400000, iss + 13, 65535, NULL, d, 10);
+	EXPECT(t, HXS_TH_ACK, iss + 13, s0 + 7300);
+	CHECK_EQ(hxs_tcp_conn__rx_avail(c), 0);
+	hxs_tcp_conn__abort(c);
+	hxs_tcp_conn__close(c);
+	hxs_tcp_conn__close(l);
+	ts_free(t);
+}
+
+static void test_close_paths(void)
+{
+	uint32_t iss;
+	struct hxs_tcp_conn *c, *l;
+	struct ts *t;
+
+	t_case("active close: FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT -> CLOSED after 2 MSL");
+	t = mk(0);
+	c = active(t, 0, &iss);
+	hxs_tcp_conn__close(c);
+	ts_run_until(t, 1 * MS);
+	EXPECT(t, HXS_TH_FIN | HXS_TH_ACK, iss + 1, PISN + 1);
+	ts_in(t, 2 * MS, HXS_TH_ACK, PISN + 1, iss + 2, 65535, NULL, NULL, 0);
+	EXPECT_NONE(t);
+	ts_in(t, 3 * MS, HXS_TH_FIN | HXS_TH_ACK, PISN + 1, iss + 2, 65535, NULL, NULL, 0);
+	EXPECT(t, HXS_TH_ACK, iss + 2, PISN + 2);
+	CHECK_EQ(hxs_tcp__nconns(t->tcp), 1);
+	/* A retransmitted FIN in TIME-WAIT is ACKed again and restarts 2 MSL. */
+	ts_in(t, 10 * S, HXS_TH_FIN | HXS_TH_ACK, PISN + 1, iss + 2, 65535, NULL, NULL, 0);
+	EXPECT(t, HXS_TH_ACK, iss + 2, PISN + 2);
+	ts_run_until(t, 10 * S + 60 * S - 1 * MS);
+	CHECK_EQ(hxs_tcp__nconns(t->tcp), 1);
+	ts_run_until(t, 10 * S + 60 * S + TICK);
+	CHECK_EQ(hxs_tcp__nconns(t->tcp), 0);
+	CHECK_EQ(MIBV(t, TW), 1);
+	CHECK_EQ(t->tuples, 0);
+	uint64_t a, f;
+	hxs_tcp__alloc_stats(t->tcp, &a, &f);
+	CHECK_EQ(a, f);
+	ts_free(t);
+
+	t_case("FIN-WAIT-1 -> TIME-WAIT on FIN,ACK acknowledging our FIN");
+	t = mk(0);
+	c = active(t, 0, &iss);
+	CHECK_EQ(hxs_tcp_conn__shutdown(c, SHUT_WR), 0);
+	CHECK_EQ(hxs_tcp_conn__send(c, "x", 1), -EPIPE);
+	ts_run_until(t, 1 * MS);
+	EXPECT(t, HXS_TH_FIN | HXS_TH_ACK, iss + 1, PISN + 1);
+	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_FIN_WAIT_1);
+	ts_in(t, 2 * MS, HXS_TH_FIN | HXS_TH_ACK, PISN + 1, iss + 2, 65535, NULL, NULL, 0);
+	EXPECT(t, HXS_TH_ACK, iss + 2, PISN + 2);
+	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_TIME_WAIT);
+	uint8_t b[4];
+	CHECK_EQ(hxs_tcp_conn__recv(c, b, 4, 0), 0);
+	hxs_tcp_conn__close(c);
+	ts_free(t);
+
+	t_case("simultaneous close: FIN-WAIT-1 -> CLOSING -> TIME-WAIT");
+	t = mk(0);
+	c = active(t, 0, &iss);
+	hxs_tcp_conn__close(c);
+	ts_run_until(t, 1 * MS);
+	EXPECT(t, HXS_TH_FIN | HXS_TH_ACK, iss + 1, PISN + 1);
+	ts_in(t, 2 * MS, HXS_TH_FIN | HXS_TH_ACK, PISN + 1, iss + 1, 65535, NULL, NULL, 0);
+	EXPECT(t, HXS_TH_ACK, iss + 2, PISN + 2);
+	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_CLOSING);
+	ts_in(t, 3 * MS, HXS_TH_ACK, PISN + 2, iss + 2, 65535, NULL, NULL, 0);
+	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_TIME_WAIT);
+	ts_run_until(t, 61 * S);
+	CHECK_EQ(hxs_tcp__nconns(t->tcp), 0);
+	ts_free(t);
+
+	t_case("passive close: CLOSE-WAIT (EOF, EPOLLRDHUP) -> LAST-ACK -> CLOSED");
+	t = mk(0);
+	c = passive(t, 0, &l, &iss);
+	ts_in(t, 1 * MS, HXS_TH_FIN | HXS_TH_ACK, PISN + 1, iss + 1, 65535, NULL, "zz", 2);
+	EXPECT(t, HXS_TH_ACK, iss + 1, PISN + 4);
+	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_CLOSE_WAIT);
+	CHECK((hxs_tcp_conn__events(c) & (EPOLLIN | EPOLLRDHUP)) == (EPOLLIN | EPOLLRDHUP));
+	CHECK_EQ(hxs_tcp_conn__recv(c, b, 4, 0), 2);
+	CHECK_EQ(hxs_tcp_conn__recv(c, b, 4, 0), 0);
+	CHECK_EQ(hxs_tcp_conn__send(c, "q", 1), 1);       /* half-close: we may still send */
+	ts_run_until(t, 2 * MS);
+	EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, iss + 1, PISN + 4);
+	hxs_tcp_conn__close(c);
+	ts_run_until(t, 3 * MS);
+	EXPECT(t, HXS_TH_FIN | HXS_TH_ACK, iss + 2, PISN + 4);
+	ts_in(t, 4 * MS, HXS_TH_ACK, PISN + 4, iss + 3, 65535, NULL, NULL, 0);
+	CHECK_EQ(hxs_tcp__nconns(t->tcp), 1);   /* the listener */
+	hxs_tcp_conn__close(l);
+	CHECK_EQ(hxs_tcp__nconns(t->tcp), 0);
+	CHECK_EQ(t->listens, 0);
+	hxs_tcp__alloc_stats(t->tcp, &a, &f);
+	CHECK_EQ(a, f);
+	ts_free(t);
+
+	t_case("close with unread data sends RST (TCPAbortOnClose); data after close -> RST");
+	t = mk(0);
+	c = passive(t, 0, &l, &iss);
+	ts_in(t, 1 * MS, HXS_TH_ACK | HXS_TH_PSH, PISN + 1, iss + 1, 65535, NULL, "abc", 3);
+	ts_clear(t);
+	hxs_tcp_conn__close(c);
+	EXPECT(t, HXS_TH_RST | HXS_TH_ACK, iss + 1, PISN + 4);
+	CHECK_EQ(MIBV(t, TCPAbortOnClose), 1);
+	CHECK_EQ(MIBV(t, TcpEstabResets), 1);
+	/* Orphaned FIN-WAIT-2 receiving data. */
+	struct hxs_tcp_opts o = mss_only(1460);
+	ts_in_ports(t, 2 * MS, TS_RPORT + 1, TS_LPORT, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, last.seq, PISN + 1);
+	iss = last.seq;
+	ts_in_ports(t, 2 * MS, TS_RPORT + 1, TS_LPORT, HXS_TH_ACK, PISN + 1, iss + 1, 65535, NULL, NULL, 0);
+	CHECK(hxs_tcp_conn__accept(l, &c) == 0);
+	hxs_tcp_conn__close(c);
+	ts_run_until(t, 3 * MS);
+	EXPECT(t, HXS_TH_FIN | HXS_TH_ACK, iss + 1, PISN + 1);
+	ts_in_ports(t, 4 * MS, TS_RPORT + 1, TS_LPORT, HXS_TH_ACK, PISN + 1, iss + 2, 65535, NULL, "late", 4);
+	EXPECT(t, HXS_TH_RST | HXS_TH_ACK, iss + 2, PISN + 1);
+	CHECK_EQ(MIBV(t, TCPAbortOnData), 1);
+	CHECK_EQ(hxs_tcp__nconns(t->tcp), 1);
+	hxs_tcp_conn__close(l);
+	hxs_tcp__alloc_stats(t->tcp, &a, &f);
+	CHECK_EQ(a, f);
+	ts_free(t);
+
+	t_case("orphaned FIN-WAIT-2 ends after tcp_fin_timeout (60 s)");
+	t = mk(0);
+	c = active(t, 0, &iss);
+	hxs_tcp_conn__close(c);
+	ts_run_until(t, 1 * MS);
+	EXPECT(t, HXS_TH_FIN | HXS_TH_ACK, iss + 1, PISN + 1);
+	ts_in(t, 2 * MS, HXS_TH_ACK, PISN + 1, iss + 2, 65535, NULL, NULL, 0);
+	ts_run_until(t, 59 * S);
+	CHECK_EQ(hxs_tcp__nconns(t->tcp), 1);
+	ts_run_until(t, 61 * S);
+	CHECK_EQ(hxs_tcp__nconns(t->tcp), 0);
+	ts_free(t);
+}
+
+/* One established connection in each state, then an exact RST. */
+static void test_rst_states(void)
+{
+	static const struct {
+		const char *name;
+		int state;
+		int err;
+	} cases[] = {
+		{ "RST in ESTABLISHED -> ECONNRESET", HXS_TCPS_ESTABLISHED, ECONNRESET },
+		{ "RST in FIN-WAIT-1 -> ECONNRESET", HXS_TCPS_FIN_WAIT_1, ECONNRESET },
+		{ "RST in FIN-WAIT-2 -> ECONNRESET", HXS_TCPS_FIN_WAIT_2, ECONNRESET },
+		{ "RST in CLOSE-WAIT -> ECONNRESET", HXS_TCPS_CLOSE_WAIT, ECONNRESET },
+		{ "RST in CLOSING -> CLOSED", HXS_TCPS_CLOSING, 0 },
+		{ "RST in LAST-ACK -> CLOSED", HXS_TCPS_LAST_ACK, 0 },
+		{ "RST in TIME-WAIT -> CLOSED", HXS_TCPS_TIME_WAIT, 0 },
+	};
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		t_case(cases[i].name);
+		struct ts *t = mk(0);
+		uint32_t iss, rn = PISN + 1;
+		struct hxs_tcp_conn *c = active(t, 0, &iss);
+		switch (cases[i].state) {
+		case HXS_TCPS_FIN_WAIT_1:
+			hxs_tcp_conn__shutdown(c, SHUT_WR);
+			break;
+		case HXS_TCPS_FIN_WAIT_2:
+			hxs_tcp_conn__shutdown(c, SHUT_WR);
+			ts_run_until(t, 1 * MS);
+			ts_in(t, 1 * MS, HXS_TH_ACK, rn, iss + 2, 65535, NULL, NULL, 0);
+			break;
+		case HXS_TCPS_CLOSE_WAIT:
+			ts_in(t, 1 * MS, HXS_TH_FIN | HXS_TH_ACK, rn, iss + 1, 65535, NULL, NULL, 0);
+			rn++;
+			break;
+		case HXS_TCPS_CLOSING:
+			hxs_tcp_conn__shutdown(c, SHUT_WR);
+			ts_run_until(t, 1 * MS);
+			ts_in(t, 1 * MS, HXS_TH_FIN | HXS_TH_ACK, rn, iss + 1, 65535, NULL, NULL, 0);
+			rn++;
+			break;
+		case HXS_TCPS_LAST_ACK:
+			ts_in(t, 1 * MS, HXS_TH_FIN | HXS_TH_ACK, rn, iss + 1, 65535, NULL, NULL, 0);
+			rn++;
+			hxs_tcp_conn__shutdown(c, SHUT_WR);
+			break;
+		case HXS_TCPS_TIME_WAIT:
+			hxs_tcp_conn__shutdown(c, SHUT_WR);
+			ts_run_until(t, 1 * MS);
+			ts_in(t, 1 * MS, HXS_TH_FIN | HXS_TH_ACK, rn, iss + 2, 65535, NULL, NULL, 0);
+			rn++;
+			break;
+		}
+		ts_run_until(t, 2 * MS);
+		CHECK_EQ(hxs_tcp_conn__state(c), cases[i].state);
+		ts_clear(t);
+		/* Out of window: dropped silently. */
+		ts_in(t, 3 * MS, HXS_TH_RST, rn + 1000000, 0, 0, NULL, NULL, 0);
+		EXPECT_NONE(t);
+		/* In window, not exact: challenge ACK (RFC 5961 §3.2). */
+		ts_in(t, 4 * MS, HXS_TH_RST, rn + 10, 0, 0, NULL, NULL, 0);
+		EXPECT(t, HXS_TH_ACK, last.seq, rn);
+		CHECK_EQ(MIBV(t, TCPChallengeACK), 1);
+		CHECK_EQ(hxs_tcp_conn__state(c), cases[i].state);
+		/* Exact: reset. */
+		ts_in(t, 5 * MS, HXS_TH_RST, rn, 0, 0, NULL, NULL, 0);
+		EXPECT_NONE(t);
+		CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_CLOSED);
+		CHECK_EQ(hxs_tcp_conn__error(c), cases[i].err);
+		CHECK_EQ(hxs_tcp__nconns(t->tcp), 0);
+		uint8_t b[4];
+		CHECK_EQ(hxs_tcp_conn__recv(c, b, 4, 0), 0);
+		CHECK_EQ(hxs_tcp_conn__send(c, b, 4), -EPIPE);
+		hxs_tcp_conn__close(c);
+		uint64_t a, f;
+		hxs_tcp__alloc_stats(t->tcp, &a, &f);
+		CHECK_EQ(a, f);
+		ts_free(t);
+	}
+
+	t_case("RST in SYN-RECEIVED (passive) returns to LISTEN silently");
+	struct ts *t = mk(0);
+	struct hxs_tcp_conn *l, *c;
+	struct hxs_tcp_opts o = mss_only(1460);
+	CHECK(hxs_tcp_conn__new(t->tcp, &l) == 0);
+	CHECK(hxs_tcp_conn__listen(l, 0, TS_LPORT, 8) == 0);
+	ts_in(t, 0, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, last.seq, PISN + 1);
+	CHECK_EQ(hxs_tcp__nconns(t->tcp), 2);
+	ts_in(t, 1 * MS, HXS_TH_RST, PISN + 1, 0, 0, NULL, NULL, 0);
+	EXPECT_NONE(t);
+	CHECK_EQ(hxs_tcp__nconns(t->tcp), 1);
+	CHECK_EQ(hxs_tcp_conn__accept(l, &c), -EAGAIN);
+	CHECK_EQ(hxs_tcp_conn__state(l), HXS_TCPS_LISTEN);
+
+	t_case("LISTEN: RST ignored, ACK answered by RST, retransmitted SYN re-sends SYN,ACK");
+	ts_in(t, 2 * MS, HXS_TH_RST, 5, 0, 0, NULL, NULL, 0);
+	EXPECT_NONE(t);
+	ts_in(t, 2 * MS, HXS_TH_ACK, 5, 777, 0, NULL, NULL, 0);
+	EXPECT(t, HXS_TH_RST, 777, 0);
+	ts_in(t, 3 * MS, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, last.seq, PISN + 1);
+	uint32_t iss = last.seq;
+	ts_in(t, 4 * MS, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, iss, PISN + 1);
+	/* A bad ACK in SYN-RECEIVED: "<SEQ=SEG.ACK><CTL=RST>". */
+	ts_in(t, 5 * MS, HXS_TH_ACK, PISN + 1, iss + 50, 65535, NULL, NULL, 0);
+	EXPECT(t, HXS_TH_RST, iss + 50, 0);
+	hxs_tcp_conn__close(l);
+	EXPECT(t, HXS_TH_RST | HXS_TH_ACK, iss + 1, PISN + 1);   /* child reset on listener close */
+	CHECK_EQ(hxs_tcp__nconns(t->tcp), 0);
+	ts_free(t);
+
+	t_case("no connection: SYN -> RST,ACK <SEQ=0><ACK=SEG.SEQ+SEG.LEN>; ACK -> RST <SEQ=SEG.ACK>; RST -> nothing");
+	t = mk(0);
+	ts_in(t, 0, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	EXPECT(t, HXS_TH_RST | HXS_TH_ACK, 0, PISN + 1);
+	CHECK_EQ(last.sport, TS_LPORT);
+	CHECK_EQ(last.dport, TS_RPORT);
+	ts_in(t, 0, HXS_TH_ACK | HXS_TH_PSH, PISN, 4242, 65535, NULL, "data", 4);
+	EXPECT(t, HXS_TH_RST, 4242, 0);
+	ts_in(t, 0, HXS_TH_RST, PISN, 0, 0, NULL, NULL, 0);
+	EXPECT_NONE(t);
+	CHECK_EQ(MIBV(t, TcpOutRsts), 2);
+	ts_free(t);
+}
+
+static void test_rfc5961(void)
+{
+	t_case("SYN in ESTABLISHED -> challenge ACK (RFC 5961 §4), connection unchanged");
+	struct hxs_tcp_cfg cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.challenge_ack_limit = 2;
+	struct ts *t = ts_new(&cfg);
+	uint32_t iss;
+	struct hxs_tcp_conn *c = active(t, 0, &iss);
+	struct hxs_tcp_opts o = mss_only(1460);
+	ts_in(t, 1 * MS, HXS_TH_SYN, PISN + 500, 0, 65535, &o, NULL, 0);
+	EXPECT(t, HXS_TH_ACK, iss + 1, PISN + 1);
+	CHECK_EQ(MIBV(t, TCPSYNChallenge), 1);
+	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_ESTABLISHED);
+
+	t_case("challenge ACKs are rate limited per second (challenge_ack_limit)");
+	ts_in(t, 2 * MS, HXS_TH_RST, PISN + 3, 0, 0, NULL, NULL, 0);
+	EXPECT(t, HXS_TH_ACK, iss + 1, PISN + 1);
+	ts_in(t, 3 * MS, HXS_TH_RST, PISN + 4, 0, 0, NULL, NULL, 0);
+	EXPECT_NONE(t);                         /* third in this second: suppressed */
+	CHECK_EQ(MIBV(t, TCPChallengeACK), 2);
+	ts_in(t, 1100 * MS, HXS_TH_RST, PISN + 4, 0, 0, NULL, NULL, 0);
+	EXPECT(t, HXS_TH_ACK, iss + 1, PISN + 1);
+	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_ESTABLISHED);
+
+	t_case("ACK too old (below SND.UNA - MAX.SND.WND) is dropped with an ACK (RFC 5961 §5)");
+	CHECK_EQ(hxs_tcp_conn__send(c, "abc", 3), 3);
+	ts_run_until(t, 1200 * MS);
+	EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, iss + 1, PISN + 1);
+	ts_in(t, 1201 * MS, HXS_TH_ACK, PISN + 1, iss - 70000, 65535, NULL, "zz", 2);
+	EXPECT(t, HXS_TH_ACK, iss + 4, PISN + 1);
+	CHECK_EQ(hxs_tcp_conn__rx_avail(c), 0);
+	hxs_tcp_conn__abort(c);
+	hxs_tcp_conn__close(c);
+	ts_free(t);
+}
+
+static void test_paws_and_tw_reuse(void)
+{
+	t_case("PAWS: a segment with an older TSval is dropped and ACKed (PAWSEstab)");
+	struct ts *t = mk(0);
+	struct hxs_tcp_conn *l, *c;
+	struct hxs_tcp_opts o;
+	memset(&o, 0, sizeof(o));
+	o.has_mss = 1;
+	o.mss = 1460;
+	o.has_ts = 1;
+	o.tsval = 1000;
+	CHECK(hxs_tcp_conn__new(t->tcp, &l) == 0);
+	CHECK(hxs_tcp_conn__listen(l, 0, TS_LPORT, 8) == 0);
+	ts_in(t, 0, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, last.seq, PISN + 1);
+	uint32_t iss = last.seq;
+	o.tsval = 1001;
+	o.tsecr = last.opt.tsval;
+	ts_in(t, 0, HXS_TH_ACK, PISN + 1, iss + 1, 65535, &o, NULL, 0);
+	CHECK(hxs_tcp_conn__accept(l, &c) == 0);
+	o.tsval = 1010;
+	ts_in(t, 10 * MS, HXS_TH_ACK | HXS_TH_PSH, PISN + 1, iss + 1, 65535, &o, "ab", 2);
+	ts_run_until(t, 60 * MS);
+	EXPECT(t, HXS_TH_ACK, iss + 1, PISN + 3);
+	CHECK_EQ(last.opt.tsecr, 1010);
+	o.tsval = 900;                          /* older than TS.Recent */
+	ts_in(t, 70 * MS, HXS_TH_ACK | HXS_TH_PSH, PISN + 3, iss + 1, 65535, &o, "cd", 2);
+	EXPECT(t, HXS_TH_ACK, iss + 1, PISN + 3);
+	CHECK_EQ(MIBV(t, PAWSEstab), 1);
+	CHECK_EQ(hxs_tcp_conn__rx_avail(c), 2);
+
+	t_case("TIME-WAIT: a new SYN with a larger TSval reopens the connection (RFC 6191)");
+	o.tsval = 1020;
+	uint8_t b[8];
+	CHECK_EQ(hxs_tcp_conn__recv(c, b, sizeof(b), 0), 2);
+	hxs_tcp_conn__close(c);
+	ts_run_until(t, 80 * MS);
+	EXPECT(t, HXS_TH_FIN | HXS_TH_ACK, iss + 1, PISN + 3);
+	o.tsecr = last.opt.tsval;
+	ts_in(t, 81 * MS, HXS_TH_FIN | HXS_TH_ACK, PISN + 3, iss + 2, 65535, &o, NULL, 0);
+	EXPECT(t, HXS_TH_ACK, iss + 2, PISN + 4);
+	CHECK_EQ(hxs_tcp__nconns(t->tcp), 2);   /* TIME-WAIT + listener */
+	/* An old SYN (smaller TSval) only gets an ACK. */
+	o.tsval = 1015;
+	o.tsecr = 0;
+	ts_in(t, 90 * MS, HXS_TH_SYN, PISN + 100000, 0, 65535, &o, NULL, 0);
+	EXPECT(t, HXS_TH_ACK, iss + 2, PISN + 4);
+	o.tsval = 2000;
+	ts_in(t, 100 * MS, HXS_TH_SYN, PISN + 100000, 0, 65535, &o, NULL, 0);
+	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, last.seq, PISN + 100001);
+	CHECK_EQ(MIBV(t, TCPTimeWaitReuse), 1);
+	CHECK_EQ(hxs_tcp__nconns(t->tcp), 2);   /* new SYN-RECEIVED + listener */
+	hxs_tcp_conn__close(l);
+	CHECK_EQ(hxs_tcp__nconns(t->tcp), 0);
+	ts_free(t);
+}
+
+static void test_rto(void)
+{
+	t_case("RTO: 200 ms floor, exponential backoff, ETIMEDOUT after retries2");
+	struct ts *t = mk(3);
+	uint32_t iss;
+	struct hxs_tcp_conn *c = active(t, 0, &iss);   /* RTT ~0: RTO = 200 ms floor */
+	CHECK_EQ(hxs_tcp_conn__send(c, "data", 4), 4);
+	ts_run_until(t, 1 * MS);
+	EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, iss + 1, PISN + 1);
+	uint64_t t0 = last.t;
+	uint64_t expect_at[] = { 200 * MS, 600 * MS, 1400 * MS };
+	for (int i = 0; i < 3; i++) {
+		ts_run_until(t, t0 + expect_at[i] + 2 * TICK);
+		EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, iss + 1, PISN + 1);
+		CHECK_EQ(last.len, 4);
+		CHECK(last.t >= t0 + expect_at[i] && last.t <= t0 + expect_at[i] + 2 * TICK,
+		      "retransmission %d at +%llu us", i, (unsigned long long)(last.t - t0));
+		struct hxs_tcp_info info;
+		hxs_tcp_conn__info(c, &info);
+		CHECK_EQ(info.retransmits, i + 1);
+	}
+	CHECK_EQ(MIBV(t, TCPTimeouts), 3);
+	CHECK_EQ(MIBV(t, TcpRetransSegs), 3);
+	ts_run_until(t, t0 + 3000 * MS + 2 * TICK);
+	EXPECT_NONE(t);
+	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_CLOSED);
+	CHECK_EQ(hxs_tcp_conn__error(c), ETIMEDOUT);
+	CHECK_EQ(MIBV(t, TCPAbortOnTimeout), 1);
+	hxs_tcp_conn__close(c);
+	ts_free(t);
+
+	t_case("RTT samples: RFC 6298 SRTT/RTTVAR, 200 ms floor, then above the floor");
+	t = mk(0);
+	c = active(t, 0, &iss);
+	CHECK_EQ(hxs_tcp_conn__setopt(c, HXS_TCP_O_NODELAY, 1), 0);
+	struct hxs_tcp_info info;
+	/* SYN sample ~0 us: SRTT 1, RTTVAR 0. Two more samples of R = 150 ms:
+	 * 1: RTTVAR = (3*0 + 149999)/4 = 37499, SRTT = (7*1 + 150000)/8 = 18750, RTO floor 200 ms
+	 * 2: RTTVAR = (3*37499 + 131250)/4 = 60936, SRTT = (7*18750 + 150000)/8 = 35156,
+	 *    RTO = 35156 + 4*60936 = 278900 */
+	static const uint32_t srtt[] = { 18750, 35156 }, var[] = { 37499, 60936 }, rto[] = { 200000, 278900 };
+	for (int i = 0; i < 2; i++) {
+		CHECK_EQ(hxs_tcp_conn__send(c, "a", 1), 1);
+		ts_run_until(t, t->now);
+		EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, iss + 1 + (uint32_t)i, PISN + 1);
+		ts_in(t, last.t + 150 * MS, HXS_TH_ACK, PISN + 1, iss + 2 + (uint32_t)i, 65535, NULL, NULL, 0);
+		hxs_tcp_conn__info(c, &info);
+		CHECK_EQ(info.rtt_us, srtt[i]);
+		CHECK_EQ(info.rttvar_us, var[i]);
+		CHECK_EQ(info.rto_us, rto[i]);
+	}
+	hxs_tcp_conn__abort(c);
+	hxs_tcp_conn__close(c);
+	ts_free(t);
+}
+
+static void test_syn_retries(void)
+{
+	t_case("SYN retries at 1, 3, 7, 15, 31, 63 s, then ETIMEDOUT at 127 s");
+	struct ts *t = mk(0);
+	struct hxs_tcp_conn *c;
+	CHECK(hxs_tcp_conn__new(t->tcp, &c) == 0);
+	CHECK_EQ(hxs_tcp_conn__connect(c, TS_LOCAL, TS_LPORT, TS_REMOTE, TS_RPORT, 0), 0);
+	EXPECT(t, HXS_TH_SYN, last.seq, 0);
+	uint32_t iss = last.seq;
+	uint64_t at[] = { 1, 3, 7, 15, 31, 63 };
+	for (int i = 0; i < 6; i++) {
+		ts_run_until(t, at[i] * S + 2 * TICK);
+		EXPECT(t, HXS_TH_SYN, iss, 0);
+		CHECK(last.t >= at[i] * S && last.t <= at[i] * S + 2 * TICK, "SYN %d at %llu", i,
+		      (unsigned long long)last.t);
+	}
+	ts_run_until(t, 127 * S - 1 * MS);
+	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_SYN_SENT);
+	ts_run_until(t, 127 * S + 2 * TICK);
+	EXPECT_NONE(t);
+	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_CLOSED);
+	CHECK_EQ(hxs_tcp_conn__error(c), ETIMEDOUT);
+	CHECK_EQ(MIBV(t, TcpAttemptFails), 1);
+	hxs_tcp_conn__close(c);
+
+	t_case("SYN,ACK retries (synack_retries 5), then the embryonic connection is dropped");
+	struct hxs_tcp_conn *l;
+	struct hxs_tcp_opts o = mss_only(1460);
+	CHECK(hxs_tcp_conn__new(t->tcp, &l) == 0);
+	CHECK(hxs_tcp_conn__listen(l, 0, TS_LPORT, 8) == 0);
+	uint64_t t0 = 200 * S;
+	ts_in(t, t0, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, last.seq, PISN + 1);
+	for (int i = 0; i < 5; i++) {
+		ts_run_until(t, t0 + at[i] * S + 2 * TICK);
+		EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, last.seq, PISN + 1);
+	}
+	ts_run_until(t, t0 + 63 * S + 2 * TICK);
+	EXPECT_NONE(t);
+	CHECK_EQ(hxs_tcp__nconns(t->tcp), 1);
+	hxs_tcp_conn__close(l);
+	ts_free(t);
+}
+
+static void test_persist(void)
+{
+	t_case("zero window: persist probes <SEQ=SND.UNA-1> with backoff; window opens -> data");
+	struct ts *t = mk(3);                   /* answered probes never abort, even past retries2 */
+	uint32_t iss;
+	struct hxs_tcp_conn *c = active(t, 0, &iss);
+	ts_in(t, 1 * MS, HXS_TH_ACK, PISN + 1, iss + 1, 0, NULL, NULL, 0);   /* window 0 */
+	CHECK_EQ(hxs_tcp_conn__send(c, "payload", 7), 7);
+	ts_run_until(t, 2 * MS);
+	EXPECT_NONE(t);
+	uint64_t t0 = 1 * MS;                      /* the send was output at 1 ms */
+	uint64_t at[] = { 200, 600, 1400, 3000 };     /* RTO 200 ms doubling */
+	for (int i = 0; i < 4; i++) {
+		ts_run_until(t, t0 + at[i] * MS + 2 * TICK);
+		EXPECT(t, HXS_TH_ACK, iss, PISN + 1);
+		CHECK_EQ(last.len, 0);
+		CHECK(last.t >= t0 + at[i] * MS && last.t <= t0 + at[i] * MS + 2 * TICK,
+		      "probe %d at +%llu", i, (unsigned long long)(last.t - t0));
+		/* The peer answers each probe, still with a zero window. */
+		ts_in(t, last.t, HXS_TH_ACK, PISN + 1, iss + 1, 0, NULL, NULL, 0);
+	}
+	CHECK_EQ(MIBV(t, TCPWinProbe), 4);
+	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_ESTABLISHED);
+	ts_in(t, 4 * S, HXS_TH_ACK, PISN + 1, iss + 1, 1000, NULL, NULL, 0);
+	EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, iss + 1, PISN + 1);
+	CHECK_EQ(last.len, 7);
+	hxs_tcp_conn__abort(c);
+	hxs_tcp_conn__close(c);
+	ts_free(t);
+
+	t_case("zero window: retries2 unanswered probes -> ETIMEDOUT");
+	t = mk(3);
+	c = active(t, 0, &iss);
+	ts_in(t, 1 * MS, HXS_TH_ACK, PISN + 1, iss + 1, 0, NULL, NULL, 0);
+	CHECK_EQ(hxs_tcp_conn__send(c, "payload", 7), 7);
+	ts_run_until(t, 1 * MS + 200 * MS + 400 * MS + 800 * MS + 2 * TICK);
+	for (int i = 0; i < 3; i++)
+		EXPECT(t, HXS_TH_ACK, iss, PISN + 1);
+	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_ESTABLISHED);
+	ts_run_until(t, 1 * MS + 3000 * MS + 2 * TICK);
+	EXPECT_NONE(t);
+	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_CLOSED);
+	CHECK_EQ(hxs_tcp_conn__error(c), ETIMEDOUT);
+	hxs_tcp_conn__close(c);
+	ts_free(t);
+
+	t_case("zero window while data is in flight: the RTO hands over to the persist timer");
+	t = mk(3);
+	c = active(t, 0, &iss);
+	CHECK_EQ(hxs_tcp_conn__send(c, "0123456789", 10), 10);
+	ts_run_until(t, 1 * MS);
+	EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, iss + 1, PISN + 1);
+	/* ACK of the first 4 bytes closing the window. */
+	ts_in(t, 10 * MS, HXS_TH_ACK, PISN + 1, iss + 5, 0, NULL, NULL, 0);
+	ts_run_until(t, 10 * MS + 200 * MS + 2 * TICK);
+	EXPECT_NONE(t);                          /* no retransmission into a zero window */
+	CHECK_EQ(MIBV(t, TCPTimeouts), 0);
+	ts_run_until(t, 10 * MS + 400 * MS + 2 * TICK);
+	EXPECT(t, HXS_TH_ACK, iss + 4, PISN + 1);   /* probe <SEQ=SND.UNA-1> */
+	ts_in(t, 500 * MS, HXS_TH_ACK, PISN + 1, iss + 5, 100, NULL, NULL, 0);
+	EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, iss + 5, PISN + 1);
+	CHECK_EQ(last.len, 6);
+	CHECK(!memcmp(last.data, "456789", 6));
+	hxs_tcp_conn__abort(c);
+	hxs_tcp_conn__close(c);
+	ts_free(t);
+
+	t_case("receiver: a full buffer advertises window 0; reading sends a window update");
+	struct hxs_tcp_cfg cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.rcvbuf = 4096;
+	t = ts_new(&cfg);
+	struct hxs_tcp_conn *l;
+	c = passive(t, 0, &l, &iss);
+	uint8_t d[4096];
+	memset(d, 'z', sizeof(d));
+	ts_in(t, 1 * MS, HXS_TH_ACK, PISN + 1, iss + 1, 65535, NULL, d, 1460);
+	ts_in(t, 1 * MS, HXS_TH_ACK, PISN + 1461, iss + 1, 65535, NULL, d, 1460);
+	EXPECT(t, HXS_TH_ACK, iss + 1, PISN + 2921);
+	CHECK_EQ(last.wnd, 4096 - 2920);
+	ts_in(t, 2 * MS, HXS_TH_ACK, PISN + 2921, iss + 1, 65535, NULL, d, 1176);
+	ts_run_until(t, 50 * MS);
+	EXPECT(t, HXS_TH_ACK, iss + 1, PISN + 4097);
+	CHECK_EQ(last.wnd, 0);
+	/* Beyond the window: not acceptable, ACKed, not stored. */
+	ts_in(t, 60 * MS, HXS_TH_ACK, PISN + 4097, iss + 1, 65535, NULL, d, 100);
+	EXPECT(t, HXS_TH_ACK, iss + 1, PISN + 4097);
+	CHECK_EQ(hxs_tcp_conn__rx_avail(c), 4096);
+	uint8_t b[4096];
+	CHECK_EQ(hxs_tcp_conn__recv(c, b, 3000, 0), 3000);
+	ts_run_until(t, 61 * MS);
+	EXPECT(t, HXS_TH_ACK, iss + 1, PISN + 4097);
+	CHECK_EQ(last.wnd, 3000);
+	hxs_tcp_conn__abort(c);
+	hxs_tcp_conn__close(c);
+	hxs_tcp_conn__close(l);
+	ts_free(t);
+}
+
+static void test_keepalive(void)
+{
+	t_case("keepalive: idle 10 s, probes every 2 s, 3 unanswered -> RST and ETIMEDOUT");
+	struct ts *t = mk(0);
+	uint32_t iss;
+	struct hxs_tcp_conn *c = active(t, 0, &iss);
+	CHECK_EQ(hxs_tcp_conn__setopt(c, HXS_TCP_O_KEEPIDLE, 10), 0);
+	CHECK_EQ(hxs_tcp_conn__setopt(c, HXS_TCP_O_KEEPINTVL, 2), 0);
+	CHECK_EQ(hxs_tcp_conn__setopt(c, HXS_TCP_O_KEEPCNT, 3), 0);
+	CHECK_EQ(hxs_tcp_conn__setopt(c, HXS_TCP_O_KEEPALIVE, 1), 0);
+	ts_run_until(t, 10 * S - 1 * MS);
+	EXPECT_NONE(t);
+	ts_run_until(t, 10 * S + 2 * TICK);
+	EXPECT(t, HXS_TH_ACK, iss, PISN + 1);
+	/* An answer resets the idle clock. */
+	ts_in(t, 11 * S, HXS_TH_ACK, PISN + 1, iss + 1, 65535, NULL, NULL, 0);
+	ts_run_until(t, 21 * S - 1 * MS);
+	EXPECT_NONE(t);
+	uint64_t at[] = { 21, 23, 25 };
+	for (int i = 0; i < 3; i++) {
+		ts_run_until(t, at[i] * S + 2 * TICK);
+		EXPECT(t, HXS_TH_ACK, iss, PISN + 1);
+	}
+	ts_run_until(t, 27 * S + 2 * TICK);
+	EXPECT(t, HXS_TH_RST | HXS_TH_ACK, iss + 1, PISN + 1);
+	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_CLOSED);
+	CHECK_EQ(hxs_tcp_conn__error(c), ETIMEDOUT);
+	CHECK_EQ(MIBV(t, TCPKeepAliveProbes), 4);
+	hxs_tcp_conn__close(c);
+	ts_free(t);
+}
+
+static void test_malformed(void)
+{
+	static const struct {
+		const char *name;
+		uint8_t opt[8];
+		int optlen;
+	} bad[] = {
+		{ "option length 0", { 2, 0, 0, 0 }, 4 },
+		{ "option length 1", { 1, 1, 8, 1 }, 4 },
+		{ "option overruns the header", { 1, 1, 8, 10 }, 4 },
+		{ "MSS with length 3", { 2, 3, 5, 1 }, 4 },
+		{ "SACK with a partial block", { 1, 1, 5, 6, 0, 0, 0, 0 }, 8 },
+		{ "kind without length byte at the end", { 1, 1, 1, 3 }, 4 },
+	};
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		t_case(bad[i].name);
+		struct ts *t = mk(0);
+		struct hxs_tcp_conn *l;
+		CHECK(hxs_tcp_conn__new(t->tcp, &l) == 0);
+		CHECK(hxs_tcp_conn__listen(l, 0, TS_LPORT, 8) == 0);
+		/* Exactly sized heap copy so ASan catches any read past the segment. */
+		uint32_t n = 20 + (uint32_t)bad[i].optlen;
+		uint8_t *seg = malloc(n);
+		uint8_t hdr[64];
+		ts_build(hdr, TS_REMOTE, TS_LOCAL, TS_RPORT, TS_LPORT, HXS_TH_SYN, PISN, 0, 65535, NULL, NULL, 0);
+		memcpy(seg, hdr, 20);
+		memcpy(seg + 20, bad[i].opt, (size_t)bad[i].optlen);
+		seg[12] = (uint8_t)((n / 4) << 4);
+		seg[16] = seg[17] = 0;
+		uint16_t cs = hxs_tcp_csum(TS_REMOTE, TS_LOCAL, seg, n);
+		seg[16] = (uint8_t)(cs >> 8);
+		seg[17] = (uint8_t)cs;
+		CHECK_EQ(ts_in_raw(t, 0, seg, n), -EINVAL);
+		EXPECT_NONE(t);
+		CHECK_EQ(MIBV(t, TCPOptErrs), 1);
+		CHECK_EQ(MIBV(t, TcpInErrs), 1);
+		CHECK_EQ(hxs_tcp__nconns(t->tcp), 1);
+		free(seg);
+		hxs_tcp_conn__close(l);
+		ts_free(t);
+	}
+	t_case("bad checksum, short header, data offset beyond the segment: dropped");
+	struct ts *t = mk(0);
+	uint8_t seg[64];
+	uint32_t n = ts_build(seg, TS_REMOTE, TS_LOCAL, TS_RPORT, TS_LPORT, HXS_TH_SYN, PISN, 0, 65535, NULL, NULL, 0);
+	seg[16] ^= 1;
+	CHECK_EQ(ts_in_raw(t, 0, seg, n), -EINVAL);
+	CHECK_EQ(MIBV(t, TcpInCsumErrors), 1);
+	CHECK_EQ(ts_in_raw(t, 0, seg, 19), -EINVAL);
+	seg[16] ^= 1;
+	seg[12] = 15 << 4;
+	CHECK_EQ(ts_in_raw(t, 0, seg, n), -EINVAL);
+	seg[12] = 4 << 4;
+	CHECK_EQ(ts_in_raw(t, 0, seg, n), -EINVAL);
+	EXPECT_NONE(t);
+	CHECK_EQ(MIBV(t, TcpInErrs), 4);
+	ts_free(t);
+}
+
+static void test_mss_and_backlog(void)
+{
+	t_case("MSS clamped to the path MTU; segments no larger than the peer's MSS");
+	struct hxs_tcp_cfg cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.mtu = 1000;
+	struct ts *t = ts_new(&cfg);
+	struct hxs_tcp_conn *c;
+	CHECK(hxs_tcp_conn__new(t->tcp, &c) == 0);
+	CHECK_EQ(hxs_tcp_conn__connect(c, TS_LOCAL, TS_LPORT, TS_REMOTE, TS_RPORT, 0), 0);
+	EXPECT(t, HXS_TH_SYN, last.seq, 0);
+	uint32_t iss = last.seq;
+	CHECK_EQ(last.opt.mss, 960);
+	struct hxs_tcp_opts o = mss_only(500);
+	ts_in(t, 1 * MS, HXS_TH_SYN | HXS_TH_ACK, PISN, iss + 1, 65535, &o, NULL, 0);
+	EXPECT(t, HXS_TH_ACK, iss + 1, PISN + 1);
+	uint8_t d[2000];
+	memset(d, 1, sizeof(d));
+	CHECK_EQ(hxs_tcp_conn__send(c, d, sizeof(d)), 2000);
+	ts_run_until(t, 2 * MS);
+	uint32_t seq = iss + 1;
+	for (int i = 0; i < 4; i++) {
+		EXPECT(t, i == 3 ? HXS_TH_ACK | HXS_TH_PSH : HXS_TH_ACK, seq, PISN + 1);
+		CHECK_EQ(last.len, i == 3 ? 500 : 500);
+		seq += last.len;
+	}
+	EXPECT_NONE(t);
+	hxs_tcp_conn__abort(c);
+	hxs_tcp_conn__close(c);
+	ts_free(t);
+
+	t_case("listen backlog: a full accept queue drops the handshake ACK (ListenOverflows)");
+	t = mk(0);
+	struct hxs_tcp_conn *l;
+	CHECK(hxs_tcp_conn__new(t->tcp, &l) == 0);
+	CHECK(hxs_tcp_conn__listen(l, 0, TS_LPORT, 2) == 0);
+	o = mss_only(1460);
+	uint32_t isn[3];
+	/* SYN A, SYN B (SYN queue 2), ACK A (accept queue 1), SYN C, ACK B (accept queue 2),
+	 * ACK C: accept queue full, dropped; SYN D: dropped. */
+	for (int i = 0; i < 2; i++) {
+		ts_in_ports(t, 0, (uint16_t)(TS_RPORT + i), TS_LPORT, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+		EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, last.seq, PISN + 1);
+		isn[i] = last.seq;
+	}
+	ts_in_ports(t, 0, TS_RPORT + 2, TS_LPORT, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	EXPECT_NONE(t);                          /* SYN queue full (backlog 2) */
+	CHECK_EQ(MIBV(t, ListenDrops), 1);
+	ts_in_ports(t, 0, TS_RPORT, TS_LPORT, HXS_TH_ACK, PISN + 1, isn[0] + 1, 65535, NULL, NULL, 0);
+	ts_in_ports(t, 0, TS_RPORT + 2, TS_LPORT, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, last.seq, PISN + 1);
+	isn[2] = last.seq;
+	ts_in_ports(t, 0, TS_RPORT + 1, TS_LPORT, HXS_TH_ACK, PISN + 1, isn[1] + 1, 65535, NULL, NULL, 0);
+	ts_in_ports(t, 0, TS_RPORT + 2, TS_LPORT, HXS_TH_ACK, PISN + 1, isn[2] + 1, 65535, NULL, NULL, 0);
+	CHECK_EQ(MIBV(t, ListenOverflows), 1);
+	ts_in_ports(t, 0, TS_RPORT + 3, TS_LPORT, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	EXPECT_NONE(t);
+	CHECK_EQ(MIBV(t, ListenOverflows), 2);
+	CHECK_EQ(MIBV(t, ListenDrops), 2);
+	struct hxs_tcp_conn *c2, *c3;
+	CHECK_EQ(hxs_tcp_conn__accept(l, &c), 0);
+	CHECK_EQ(hxs_tcp_conn__accept(l, &c2), 0);
+	CHECK_EQ(hxs_tcp_conn__accept(l, &c3), -EAGAIN);
+	ts_in_ports(t, 1 * MS, TS_RPORT + 2, TS_LPORT, HXS_TH_ACK, PISN + 1, isn[2] + 1, 65535, NULL, NULL, 0);
+	CHECK_EQ(hxs_tcp_conn__accept(l, &c3), 0);
+	hxs_tcp_conn__abort(c3);
+	hxs_tcp_conn__close(c3);
+	CHECK_EQ(hxs_tcp_conn__listen(l, 0, TS_LPORT, 1), 0);    /* only changes the backlog */
+	struct hxs_tcp_conn *l2;
+	CHECK(hxs_tcp_conn__new(t->tcp, &l2) == 0);
+	CHECK_EQ(hxs_tcp_conn__listen(l2, TS_LOCAL, TS_LPORT, 1), -EADDRINUSE);
+	hxs_tcp_conn__close(l2);
+	hxs_tcp_conn__abort(c);
+	hxs_tcp_conn__close(c);
+	hxs_tcp_conn__abort(c2);
+	hxs_tcp_conn__close(c2);
+	hxs_tcp_conn__close(l);
+	uint64_t a, f;
+	hxs_tcp__alloc_stats(t->tcp, &a, &f);
+	CHECK_EQ(a, f);
+	ts_free(t);
+}
+
+int main(void)
+{
+	test_passive_open();
+	test_active_open();
+	test_simultaneous_open();
+	test_data_and_delack();
+	test_close_paths();
+	test_rst_states();
+	test_rfc5961();
+	test_paws_and_tw_reuse();
+	test_rto();
+	test_syn_retries();
+	test_persist();
+	test_keepalive();
+	test_malformed();
+	test_mss_and_backlog();
+	return t_done();
+}
