@@ -39,6 +39,12 @@ struct hxs_io_stats {
 	uint64_t tx_ring_full;      /* tx_submit found no room */
 	uint64_t tx_wakeups;        /* sendto() kicks */
 	uint64_t rx_wakeups;        /* poll()/recvfrom() for fill-ring need_wakeup */
+	/* Where the frames that are not free are (frames_total == frames_free + frames_rx_queued
+	 * + frames_tx_queued + frames_held at every call boundary): */
+	uint64_t frames_rx_queued;  /* given to the receive side: fill + RX rings / RX FIFO */
+	uint64_t frames_tx_queued;  /* given to the transmit side: TX + completion rings / TX FIFO */
+	uint64_t frames_held;       /* handed to the stack by rx_burst/tx_alloc, not yet back */
+	uint64_t rx_multibuf_dropped; /* multi-buffer frames (XDP_PKT_CONTD chains) dropped */
 };
 
 #define HXS_IO_F_RX_TO_TX   (1u << 0)   /* rx frames may go straight to tx_submit */

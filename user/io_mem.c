@@ -215,6 +215,9 @@ static void mem_get_stats(const struct hxs_io *io, struct hxs_io_stats *st)
 	*st = m->st;
 	st->frames_total = m->nframes;
 	st->frames_free = m->nfree;
+	st->frames_rx_queued = fifo_count(&m->rxq);
+	st->frames_tx_queued = fifo_count(&m->txq);
+	st->frames_held = m->nframes - m->nfree - st->frames_rx_queued - st->frames_tx_queued;
 }
 
 static void mem_close(struct hxs_io *io)

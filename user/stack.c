@@ -155,7 +155,7 @@ void hxs_stack__disown_bind(struct hxs_stack *st, uint32_t addr, uint16_t port, 
 
 static void tx_submit(struct hxs_stack *st)
 {
-	int n;
+	int n, m;
 
 	if (!st->ntx)
 		return;
@@ -163,7 +163,13 @@ static void tx_submit(struct hxs_stack *st)
 	if (n < 0)
 		n = 0;
 	if (n < st->ntx) {
-		/* TX ring full even after the kick: dropped like a full qdisc would */
+		/* the TX ring took a prefix: kick it (reaps completions) and offer the rest again */
+		st->io->ops->flush(st->io);
+		m = st->io->ops->tx_submit(st->io, st->txb + n, st->ntx - n);
+		n += m > 0 ? m : 0;
+	}
+	if (n < st->ntx) {
+		/* still full: dropped, as a full qdisc would */
 		st->io->ops->tx_free(st->io, st->txb + n, st->ntx - n);
 		st->mib.v[HXS_MIB_IP_OUT_DISCARDS] += (uint64_t)(st->ntx - n);
 	}

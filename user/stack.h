@@ -140,7 +140,8 @@ struct hxs_stack {
 int hxs_stack__init(struct hxs_stack *st);
 /* Opens a stack on a caller-owned io (not closed by hxs_stack__close). */
 int hxs_stack__open_io(struct hxs_stack **out, struct hxs_io *io, const struct hxs_netif_static *cfg);
-/* Time source in microseconds (virtual time for simulations); NULL restores CLOCK_MONOTONIC. */
+/* Time source in microseconds (virtual time for simulations); NULL restores CLOCK_MONOTONIC.
+ * Restarts the timer wheel at the new time: set it before any timer is armed. */
 void hxs_stack__set_clock(struct hxs_stack *st, uint64_t (*clock)(void *ctx), void *ctx);
 uint64_t hxs_stack__now(const struct hxs_stack *st);
 /* Ephemeral port range for port 0 binds (host order, inclusive). */

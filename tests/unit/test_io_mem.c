@@ -72,6 +72,8 @@ static void test_pair_order_and_conservation(void)
 		}
 		struct hxs_io_stats sb = stats(b);
 		CHECK_EQ(sb.frames_free, 32 - 10);
+		CHECK_EQ(sb.frames_held, 10);
+		CHECK_EQ(sb.frames_rx_queued, 0);
 		b->ops->rx_release(b, f, got);
 	}
 	struct hxs_io_stats sa = stats(a), sb = stats(b);
@@ -148,6 +150,8 @@ static void test_inject_take(void)
 	CHECK_EQ(io->ops->tx_submit(io, f, 2), 2);
 	io->ops->rx_release(io, f + 2, 2);
 	CHECK_EQ(stats(io).frames_free, 2);
+	CHECK_EQ(stats(io).frames_tx_queued, 2);
+	CHECK_EQ(stats(io).frames_held, 0);
 	CHECK_EQ(hxs_io_mem__take(io, out, sizeof(out)), -EAGAIN);   /* not flushed yet */
 	CHECK_EQ(io->ops->flush(io), 0);
 	CHECK_EQ(hxs_io_mem__take(io, out, 10), -ENOSPC);

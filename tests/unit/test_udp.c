@@ -1,0 +1,826 @@
+/* test_udp.c - a whole hxs stack on the in-memory link (hxs_stack__open_io): IPv4 and UDP
+ * input validation with the exact counter each bad case moves, UDP socket semantics and errno
+ * values, output headers and checksums, neighbour resolution (queue, resolve, timeout), epoll
+ * level/edge/one-shot semantics, and no frame leaked at the end. Time is virtual. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+/* bare CHECK(cond) expands to an empty format string */
+#pragma GCC diagnostic ignored "-Wformat-zero-length"
+#include "check.h"
+#include "io.h"
+#include "ip.h"
+#include "sock.h"
+#include "stack.h"
+
+static uint64_t vnow = 1000000;
+static uint64_t vclock(void *ctx) { (void)ctx; return vnow; }
+
+static struct hxs_io *io;
+static struct hxs_stack *st;
+
+static const uint8_t MAC_US[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+static const uint8_t MAC_PEER[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+static const uint8_t MAC_LATE[6] = { 0x02, 0, 0, 0, 0, 0x07 };
+#define IP_US   "10.0.0.2"
+#define IP_PEER "10.0.0.1"
+
+static uint32_t ip4(const char *s) { return inet_addr(s); }
+
+struct pkt_opts {
+	uint32_t src, dst;
+	uint16_t sport, dport;
+	const void *payload;
+	uint32_t plen;
+	uint8_t proto;
+};
+
+/* Builds a valid Ethernet + IPv4 + UDP frame; returns its length. */
+static uint32_t build(uint8_t *f, const struct pkt_opts *o)
+{
+	uint8_t *ip = f + 14, *uh = ip + 20;
+	uint16_t w;
+
+	memcpy(f, MAC_US, 6);
+	memcpy(f + 6, MAC_PEER, 6);
+	f[12] = 0x08;
+	f[13] = 0x00;
+	memset(ip, 0, 20);
+	ip[0] = 0x45;
+	w = htons((uint16_t)(20 + 8 + o->plen));
+	memcpy(ip + 2, &w, 2);
+	ip[8] = 64;
+	ip[9] = o->proto ? o->proto : IPPROTO_UDP;
+	memcpy(ip + 12, &o->src, 4);
+	memcpy(ip + 16, &o->dst, 4);
+	w = hxs_csum_fold(hxs_csum_add(0, ip, 20));
+	memcpy(ip + 10, &w, 2);
+	memcpy(uh, &o->sport, 2);
+	memcpy(uh + 2, &o->dport, 2);
+	w = htons((uint16_t)(8 + o->plen));
+	memcpy(uh + 4, &w, 2);
+	uh[6] = uh[7] = 0;
+	memcpy(uh + 8, o->payload, o->plen);
+	w = hxs_csum_fold(hxs_csum_add(hxs_csum_pseudo(o->src, o->dst, IPPROTO_UDP, 8 + o->plen), uh, 8 + o->plen));
+	if (!w)
+		w = 0xffff;
+	memcpy(uh + 6, &w, 2);
+	return 14 + 20 + 8 + o->plen;
+}
+
+static void fix_ip_csum(uint8_t *f)
+{
+	uint16_t w = 0;
+	memcpy(f + 24, &w, 2);
+	w = hxs_csum_fold(hxs_csum_add(0, f + 14, (uint32_t)(f[14] & 15) * 4));
+	memcpy(f + 24, &w, 2);
+}
+
+static void inject(const uint8_t *f, uint32_t len)
+{
+	CHECK_EQ(hxs_io_mem__inject(io, f, len), 0);
+	CHECK(hxs_stack__poll(st, 0) >= 1);
+}
+
+static uint64_t mib(enum hxs_mib_id id) { return st->mib.v[id]; }
+
+static struct pkt_opts good(uint16_t dport, const char *payload)
+{
+	struct pkt_opts o = { .src = ip4(IP_PEER), .dst = ip4(IP_US), .sport = htons(5000),
+			      .dport = htons(dport), .payload = payload, .plen = (uint32_t)strlen(payload) };
+	return o;
+}
+
+static int udp_sock(uint16_t port, int nonblock)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd = hxs_socket(st, AF_INET, SOCK_DGRAM | (nonblock ? SOCK_NONBLOCK : 0), 0);
+
+	CHECK(fd >= 0, "socket: %d", fd);
+	CHECK_EQ(hxs_bind(st, fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
+
+/* Drains every frame the stack transmitted; returns how many. */
+static int drain(void)
+{
+	uint8_t buf[4096];
+	int n = 0;
+
+	while (hxs_io_mem__take(io, buf, sizeof(buf)) >= 0)
+		n++;
+	return n;
+}
+
+static void test_ip_validation(void)
+{
+	uint8_t f[2048];
+	struct pkt_opts o = good(7000, "abcd");
+	uint32_t len;
+	uint64_t hdr = mib(HXS_MIB_IP_IN_HDR_ERRORS);
+
+	t_case("ipv4: bad version -> IpInHdrErrors");
+	len = build(f, &o);
+	f[14] = 0x65;
+	fix_ip_csum(f);
+	inject(f, len);
+	CHECK_EQ(mib(HXS_MIB_IP_IN_HDR_ERRORS), hdr + 1);
+
+	t_case("ipv4: IHL < 5 -> IpInHdrErrors");
+	len = build(f, &o);
+	f[14] = 0x44;
+	inject(f, len);
+	CHECK_EQ(mib(HXS_MIB_IP_IN_HDR_ERRORS), hdr + 2);
+
+	t_case("ipv4: total length beyond the frame -> IpInHdrErrors");
+	len = build(f, &o);
+	f[16] = 0x05; f[17] = 0xdc;       /* 1500 */
+	fix_ip_csum(f);
+	inject(f, len);
+	CHECK_EQ(mib(HXS_MIB_IP_IN_HDR_ERRORS), hdr + 3);
+
+	t_case("ipv4: total length below the header -> IpInHdrErrors");
+	len = build(f, &o);
+	f[16] = 0; f[17] = 19;
+	fix_ip_csum(f);
+	inject(f, len);
+	CHECK_EQ(mib(HXS_MIB_IP_IN_HDR_ERRORS), hdr + 4);
+
+	t_case("ipv4: bad header checksum -> IpInHdrErrors");
+	len = build(f, &o);
+	f[24] ^= 0x5a;
+	inject(f, len);
+	CHECK_EQ(mib(HXS_MIB_IP_IN_HDR_ERRORS), hdr + 5);
+
+	t_case("ipv4: truncated header (frame of 30 bytes) -> IpInHdrErrors");
+	len = build(f, &o);
+	inject(f, 14 + 16);
+	CHECK_EQ(mib(HXS_MIB_IP_IN_HDR_ERRORS), hdr + 6);
+
+	t_case("ipv4: not our address -> IpInAddrErrors");
+	{
+		uint64_t a = mib(HXS_MIB_IP_IN_ADDR_ERRORS);
+		struct pkt_opts x = o;
+		x.dst = ip4("10.0.0.99");
+		len = build(f, &x);
+		inject(f, len);
+		CHECK_EQ(mib(HXS_MIB_IP_IN_ADDR_ERRORS), a + 1);
+		CHECK_EQ(mib(HXS_MIB_IP_IN_HDR_ERRORS), hdr + 6);
+	}
+
+	t_case("ipv4: unknown protocol and TCP without a handler -> IpInUnknownProtos");
+	{
+		uint64_t u = mib(HXS_MIB_IP_IN_UNKNOWN_PROTOS);
+		struct pkt_opts x = o;
+		x.proto = 47;
+		len = build(f, &x);
+		inject(f, len);
+		x.proto = IPPROTO_TCP;
+		len = build(f, &x);
+		inject(f, len);
+		CHECK_EQ(mib(HXS_MIB_IP_IN_UNKNOWN_PROTOS), u + 2);
+	}
+
+	t_case("ipv4: fragment -> IpInDiscards (no reassembly)");
+	{
+		uint64_t d = mib(HXS_MIB_IP_IN_DISCARDS);
+		len = build(f, &o);
+		f[20] = 0x20;      /* MF */
+		fix_ip_csum(f);
+		inject(f, len);
+		CHECK_EQ(mib(HXS_MIB_IP_IN_DISCARDS), d + 1);
+	}
+
+	t_case("eth: ARP and foreign MAC ignored -> HxsEthInDiscards");
+	{
+		uint64_t d = mib(HXS_MIB_ETH_IN_DISCARDS), r = mib(HXS_MIB_IP_IN_RECEIVES);
+		len = build(f, &o);
+		f[12] = 0x08; f[13] = 0x06;
+		inject(f, len);
+		len = build(f, &o);
+		f[0] = 0x04;
+		inject(f, len);
+		CHECK_EQ(mib(HXS_MIB_ETH_IN_DISCARDS), d + 2);
+		CHECK_EQ(mib(HXS_MIB_IP_IN_RECEIVES), r);
+	}
+}
+
+static void test_udp_validation(void)
+{
+	uint8_t f[2048], buf[2048];
+	int fd = udp_sock(7000, 1);
+	struct pkt_opts o = good(7000, "0123456789");
+	uint64_t inerr = mib(HXS_MIB_UDP_IN_ERRORS), csum = mib(HXS_MIB_UDP_IN_CSUM_ERRORS);
+	uint64_t indg = mib(HXS_MIB_UDP_IN_DATAGRAMS);
+	uint32_t len;
+	uint16_t w;
+
+	t_case("udp: header does not fit -> UdpInErrors");
+	len = build(f, &o);
+	w = htons(20 + 4);
+	memcpy(f + 16, &w, 2);
+	fix_ip_csum(f);
+	inject(f, 14 + 24);
+	CHECK_EQ(mib(HXS_MIB_UDP_IN_ERRORS), inerr + 1);
+
+	t_case("udp: len < 8 -> UdpInErrors");
+	len = build(f, &o);
+	w = htons(7);
+	memcpy(f + 38, &w, 2);
+	inject(f, len);
+	CHECK_EQ(mib(HXS_MIB_UDP_IN_ERRORS), inerr + 2);
+
+	t_case("udp: len > packet -> UdpInErrors");
+	len = build(f, &o);
+	w = htons(8 + 11);
+	memcpy(f + 38, &w, 2);
+	inject(f, len);
+	CHECK_EQ(mib(HXS_MIB_UDP_IN_ERRORS), inerr + 3);
+	CHECK_EQ(mib(HXS_MIB_UDP_IN_CSUM_ERRORS), csum);
+
+	t_case("udp: bad checksum -> UdpInCsumErrors + UdpInErrors");
+	len = build(f, &o);
+	f[14 + 20 + 8] ^= 1;
+	inject(f, len);
+	CHECK_EQ(mib(HXS_MIB_UDP_IN_CSUM_ERRORS), csum + 1);
+	CHECK_EQ(mib(HXS_MIB_UDP_IN_ERRORS), inerr + 4);
+	CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), 0), -EAGAIN);
+
+	t_case("udp: zero checksum accepted (IPv4: none computed)");
+	len = build(f, &o);
+	f[40] = f[41] = 0;
+	inject(f, len);
+	CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), 0), 10);
+	CHECK(!memcmp(buf, "0123456789", 10));
+	CHECK_EQ(mib(HXS_MIB_UDP_IN_DATAGRAMS), indg + 1);
+	CHECK_EQ(mib(HXS_MIB_UDP_IN_ERRORS), inerr + 4);
+
+	t_case("udp: len shorter than IP payload: trimmed to len");
+	{
+		struct pkt_opts x = good(7000, "ABCDEFGHIJKLMNOPQRST");
+		len = build(f, &x);
+		w = htons(8 + 5);
+		memcpy(f + 38, &w, 2);
+		f[40] = f[41] = 0;
+		inject(f, len);
+		CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), 0), 5);
+		CHECK(!memcmp(buf, "ABCDE", 5));
+	}
+
+	t_case("udp: no socket -> UdpNoPorts");
+	{
+		uint64_t np = mib(HXS_MIB_UDP_NO_PORTS);
+		struct pkt_opts x = good(7001, "x");
+		len = build(f, &x);
+		inject(f, len);
+		CHECK_EQ(mib(HXS_MIB_UDP_NO_PORTS), np + 1);
+	}
+
+	t_case("udp: receive queue full -> UdpRcvbufErrors + UdpInErrors, then drains");
+	{
+		int small = 1000;           /* doubled -> 2000, raised to the minimum 2304 */
+		int got = 0;
+		socklen_t gl = sizeof(got);
+		char p[1001];
+		uint64_t rb = mib(HXS_MIB_UDP_RCVBUF_ERRORS), ie = mib(HXS_MIB_UDP_IN_ERRORS);
+
+		CHECK_EQ(hxs_setsockopt(st, fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+		CHECK_EQ(hxs_getsockopt(st, fd, SOL_SOCKET, SO_RCVBUF, &got, &gl), 0);
+		CHECK_EQ(got, 2304);
+		memset(p, 'q', 1000);
+		p[1000] = 0;
+		/* 1000 B + 16 B record each: two fit in 2304, the third and fourth do not */
+		for (int i = 0; i < 4; i++) {
+			struct pkt_opts x = good(7000, p);
+			len = build(f, &x);
+			inject(f, len);
+		}
+		CHECK_EQ(mib(HXS_MIB_UDP_RCVBUF_ERRORS), rb + 2);
+		CHECK_EQ(mib(HXS_MIB_UDP_IN_ERRORS), ie + 2);
+		CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), 0), 1000);
+		CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), 0), 1000);
+		CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), 0), -EAGAIN);
+	}
+
+	t_case("udp: MSG_PEEK keeps, MSG_TRUNC reports the full length, short buffer truncates");
+	{
+		struct pkt_opts x = good(7000, "hello world");
+		len = build(f, &x);
+		inject(f, len);
+		CHECK_EQ(hxs_recv(st, fd, buf, 5, MSG_PEEK), 5);
+		CHECK_EQ(hxs_recv(st, fd, buf, 5, MSG_TRUNC), 11);
+		CHECK(!memcmp(buf, "hello", 5));
+		CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), 0), -EAGAIN);
+	}
+
+	t_case("udp: queue wraps around the ring with payloads intact");
+	{
+		char p[700];
+		for (int i = 0; i < 40; i++) {
+			memset(p, 'a' + i % 26, sizeof(p) - 1);
+			p[sizeof(p) - 1] = 0;
+			struct pkt_opts x = good(7000, p);
+			len = build(f, &x);
+			inject(f, len);
+			CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), 0), 699);
+			CHECK(buf[0] == 'a' + i % 26 && buf[698] == 'a' + i % 26);
+		}
+	}
+	hxs_close(st, fd);
+}
+
+static void test_socket_errors(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(7100) };
+	struct sockaddr_in peer = { .sin_family = AF_INET, .sin_port = htons(5000),
+				    .sin_addr.s_addr = ip4(IP_PEER) };
+	char big[1473] = { 0 };
+	char buf[64];
+	int fd, fd2;
+
+	t_case("socket: EAFNOSUPPORT, ESOCKTNOSUPPORT, EPROTONOSUPPORT, EBADF");
+	CHECK_EQ(hxs_socket(st, AF_INET6, SOCK_DGRAM, 0), -EAFNOSUPPORT);
+	CHECK_EQ(hxs_socket(st, AF_INET, SOCK_RAW, 0), -ESOCKTNOSUPPORT);
+	CHECK_EQ(hxs_socket(st, AF_INET, SOCK_DGRAM, IPPROTO_TCP), -EPROTONOSUPPORT);
+	CHECK_EQ(hxs_socket(st, AF_INET, SOCK_STREAM, 0), -EPROTONOSUPPORT);
+	CHECK_EQ(hxs_send(st, 999, "x", 1, 0), -EBADF);
+	CHECK_EQ(hxs_close(st, -1), -EBADF);
+
+	t_case("bind: EADDRINUSE twice, EINVAL when bound, EADDRNOTAVAIL, EAFNOSUPPORT");
+	fd = hxs_socket(st, AF_INET, SOCK_DGRAM, 0);
+	fd2 = hxs_socket(st, AF_INET, SOCK_DGRAM, 0);
+	CHECK_EQ(hxs_bind(st, fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	CHECK_EQ(hxs_bind(st, fd2, (struct sockaddr *)&a, sizeof(a)), -EADDRINUSE);
+	a.sin_addr.s_addr = ip4(IP_US);
+	CHECK_EQ(hxs_bind(st, fd2, (struct sockaddr *)&a, sizeof(a)), -EADDRINUSE);
+	a.sin_port = htons(7101);
+	CHECK_EQ(hxs_bind(st, fd, (struct sockaddr *)&a, sizeof(a)), -EINVAL);
+	a.sin_addr.s_addr = ip4("10.0.0.9");
+	CHECK_EQ(hxs_bind(st, fd2, (struct sockaddr *)&a, sizeof(a)), -EADDRNOTAVAIL);
+	a.sin_family = AF_INET6;
+	a.sin_addr.s_addr = 0;
+	CHECK_EQ(hxs_bind(st, fd2, (struct sockaddr *)&a, sizeof(a)), -EAFNOSUPPORT);
+	CHECK_EQ(hxs_bind(st, fd2, (struct sockaddr *)&a, 4), -EINVAL);
+	a.sin_family = AF_INET;
+
+	t_case("bind: SO_REUSEADDR on both sides shares the port");
+	{
+		int one = 1, f3 = hxs_socket(st, AF_INET, SOCK_DGRAM, 0), f4 = hxs_socket(st, AF_INET, SOCK_DGRAM, 0);
+		struct sockaddr_in r = { .sin_family = AF_INET, .sin_port = htons(7102) };
+		CHECK_EQ(hxs_setsockopt(st, f3, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+		CHECK_EQ(hxs_bind(st, f3, (struct sockaddr *)&r, sizeof(r)), 0);
+		CHECK_EQ(hxs_bind(st, f4, (struct sockaddr *)&r, sizeof(r)), -EADDRINUSE);
+		CHECK_EQ(hxs_setsockopt(st, f4, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+		CHECK_EQ(hxs_bind(st, f4, (struct sockaddr *)&r, sizeof(r)), 0);
+		hxs_close(st, f3);
+		hxs_close(st, f4);
+	}
+
+	t_case("send: EDESTADDRREQ unconnected, EMSGSIZE over MTU - 28, 1472 fits");
+	CHECK_EQ(hxs_send(st, fd, "x", 1, 0), -EDESTADDRREQ);
+	CHECK_EQ(hxs_sendto(st, fd, big, 1473, 0, (struct sockaddr *)&peer, sizeof(peer)), -EMSGSIZE);
+	CHECK_EQ(hxs_sendto(st, fd, big, 1472, 0, (struct sockaddr *)&peer, sizeof(peer)), 1472);
+	CHECK_EQ(hxs_sendto(st, fd, big, 1, 0, (struct sockaddr *)&peer, 8), -EINVAL);
+	{
+		struct sockaddr_in far = peer;
+		far.sin_addr.s_addr = ip4("192.0.2.1");
+		CHECK_EQ(hxs_sendto(st, fd, big, 1, 0, (struct sockaddr *)&far, sizeof(far)), -ENETUNREACH);
+	}
+	hxs_stack__poll(st, 0);
+	CHECK_EQ(drain(), 1);
+
+	t_case("recv: EAGAIN non-blocking (SOCK_NONBLOCK, set_nonblock, MSG_DONTWAIT)");
+	CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), MSG_DONTWAIT), -EAGAIN);
+	CHECK_EQ(hxs_set_nonblock(st, fd, true), 0);
+	CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), 0), -EAGAIN);
+
+	t_case("recv: blocking with SO_RCVTIMEO times out with EAGAIN");
+	{
+		struct timeval tv = { .tv_sec = 0, .tv_usec = 1 };
+		CHECK_EQ(hxs_set_nonblock(st, fd, false), 0);
+		CHECK_EQ(hxs_setsockopt(st, fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+		/* no timer is armed here: the real clock for this wait, then virtual time again */
+		hxs_stack__set_clock(st, NULL, NULL);
+		CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), 0), -EAGAIN);
+		hxs_stack__set_clock(st, vclock, NULL);
+		tv.tv_usec = 1000000;
+		CHECK_EQ(hxs_setsockopt(st, fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), -EDOM);
+		hxs_set_nonblock(st, fd, true);
+	}
+
+	t_case("getpeername ENOTCONN, shutdown unconnected ENOTCONN, listen/accept EOPNOTSUPP");
+	{
+		struct sockaddr_in n;
+		socklen_t nl = sizeof(n);
+		CHECK_EQ(hxs_getpeername(st, fd, (struct sockaddr *)&n, &nl), -ENOTCONN);
+		CHECK_EQ(hxs_listen(st, fd, 5), -EOPNOTSUPP);
+		CHECK_EQ(hxs_accept(st, fd, NULL, NULL), -EOPNOTSUPP);
+		CHECK_EQ(hxs_shutdown(st, fd2, 7), -EINVAL);
+		CHECK_EQ(hxs_shutdown(st, fd2, SHUT_RD), -ENOTCONN);
+	}
+	hxs_close(st, fd2);
+
+	t_case("connect: filters other peers, getpeername, send() uses the peer");
+	{
+		uint8_t f[2048];
+		struct pkt_opts o = good(7100, "from-peer");
+		struct sockaddr_in n;
+		socklen_t nl = sizeof(n);
+		uint64_t np = mib(HXS_MIB_UDP_NO_PORTS);
+		uint32_t len;
+
+		CHECK_EQ(hxs_connect(st, fd, (struct sockaddr *)&peer, sizeof(peer)), 0);
+		CHECK_EQ(hxs_getpeername(st, fd, (struct sockaddr *)&n, &nl), 0);
+		CHECK_EQ(n.sin_port, htons(5000));
+		CHECK_EQ(n.sin_addr.s_addr, ip4(IP_PEER));
+		o.sport = htons(5001);
+		len = build(f, &o);
+		inject(f, len);
+		CHECK_EQ(mib(HXS_MIB_UDP_NO_PORTS), np + 1);
+		CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), 0), -EAGAIN);
+		o.sport = htons(5000);
+		len = build(f, &o);
+		inject(f, len);
+		CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), 0), 9);
+		CHECK_EQ(hxs_send(st, fd, "back", 4, 0), 4);
+		hxs_stack__poll(st, 0);
+		CHECK_EQ(drain(), 1);
+		/* AF_UNSPEC dissolves the association */
+		struct sockaddr un = { .sa_family = AF_UNSPEC };
+		CHECK_EQ(hxs_connect(st, fd, &un, sizeof(un)), 0);
+		CHECK_EQ(hxs_send(st, fd, "x", 1, 0), -EDESTADDRREQ);
+	}
+
+	t_case("connected socket beats the wildcard bind for its peer");
+	{
+		uint8_t f[2048];
+		int w = udp_sock(7200, 1), c = hxs_socket(st, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+		struct sockaddr_in ca = { .sin_family = AF_INET, .sin_port = htons(7200), .sin_addr.s_addr = ip4(IP_US) };
+		int one = 1;
+		uint32_t len;
+		hxs_setsockopt(st, w, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		hxs_setsockopt(st, c, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		/* w was bound before SO_REUSEADDR: rebind it */
+		hxs_close(st, w);
+		w = hxs_socket(st, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+		hxs_setsockopt(st, w, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		ca.sin_addr.s_addr = 0;
+		CHECK_EQ(hxs_bind(st, w, (struct sockaddr *)&ca, sizeof(ca)), 0);
+		ca.sin_addr.s_addr = ip4(IP_US);
+		CHECK_EQ(hxs_bind(st, c, (struct sockaddr *)&ca, sizeof(ca)), 0);
+		CHECK_EQ(hxs_connect(st, c, (struct sockaddr *)&peer, sizeof(peer)), 0);
+		struct pkt_opts o = good(7200, "p1");
+		len = build(f, &o);
+		inject(f, len);
+		o.sport = htons(5005);
+		len = build(f, &o);
+		inject(f, len);
+		CHECK_EQ(hxs_recv(st, c, buf, sizeof(buf), 0), 2);
+		CHECK_EQ(hxs_recv(st, c, buf, sizeof(buf), 0), -EAGAIN);
+		CHECK_EQ(hxs_recv(st, w, buf, sizeof(buf), 0), 2);
+		CHECK_EQ(hxs_recv(st, w, buf, sizeof(buf), 0), -EAGAIN);
+		hxs_close(st, w);
+		hxs_close(st, c);
+	}
+
+	t_case("bind port 0: ephemeral port in range, getsockname; close frees the port");
+	{
+		struct sockaddr_in n;
+		socklen_t nl = sizeof(n);
+		int e = hxs_socket(st, AF_INET, SOCK_DGRAM, 0), e2;
+		struct sockaddr_in z = { .sin_family = AF_INET };
+		CHECK_EQ(hxs_bind(st, e, (struct sockaddr *)&z, sizeof(z)), 0);
+		CHECK_EQ(hxs_getsockname(st, e, (struct sockaddr *)&n, &nl), 0);
+		CHECK_EQ(nl, sizeof(n));
+		CHECK(ntohs(n.sin_port) >= HXS_EPH_LO_DEFAULT,
+		      "port %u", ntohs(n.sin_port));
+		CHECK_EQ(hxs_close(st, e), 0);
+		e2 = hxs_socket(st, AF_INET, SOCK_DGRAM, 0);
+		CHECK_EQ(hxs_bind(st, e2, (struct sockaddr *)&n, sizeof(n)), 0);
+		hxs_close(st, e2);
+		/* a range of 3 ports: the fourth bind finds none */
+		CHECK_EQ(hxs_stack__set_port_range(st, 62000, 62002), 0);
+		int s[4];
+		for (int i = 0; i < 4; i++) {
+			s[i] = hxs_socket(st, AF_INET, SOCK_DGRAM, 0);
+			int r = hxs_bind(st, s[i], (struct sockaddr *)&z, sizeof(z));
+			CHECK_EQ(r, i < 3 ? 0 : -EADDRINUSE);
+			nl = sizeof(n);
+			hxs_getsockname(st, s[i], (struct sockaddr *)&n, &nl);
+			if (i < 3)
+				CHECK(ntohs(n.sin_port) >= 62000 && ntohs(n.sin_port) <= 62002);
+		}
+		for (int i = 0; i < 4; i++)
+			hxs_close(st, s[i]);
+		hxs_stack__set_port_range(st, HXS_EPH_LO_DEFAULT, HXS_EPH_HI_DEFAULT);
+	}
+
+	t_case("send autobinds an ephemeral port; getsockopt SO_TYPE/SO_ERROR/SO_SNDBUF");
+	{
+		int s = hxs_socket(st, AF_INET, SOCK_DGRAM, 0), v = 0;
+		socklen_t vl = sizeof(v);
+		struct sockaddr_in n;
+		socklen_t nl = sizeof(n);
+		CHECK_EQ(hxs_sendto(st, s, "a", 1, 0, (struct sockaddr *)&peer, sizeof(peer)), 1);
+		CHECK_EQ(hxs_getsockname(st, s, (struct sockaddr *)&n, &nl), 0);
+		CHECK(ntohs(n.sin_port) >= HXS_EPH_LO_DEFAULT);
+		CHECK_EQ(hxs_getsockopt(st, s, SOL_SOCKET, SO_TYPE, &v, &vl), 0);
+		CHECK_EQ(v, SOCK_DGRAM);
+		CHECK_EQ(hxs_getsockopt(st, s, SOL_SOCKET, SO_ERROR, &v, &vl), 0);
+		CHECK_EQ(v, 0);
+		v = 100000;
+		CHECK_EQ(hxs_setsockopt(st, s, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)), 0);
+		CHECK_EQ(hxs_getsockopt(st, s, SOL_SOCKET, SO_SNDBUF, &v, &vl), 0);
+		CHECK_EQ(v, 200000);
+		CHECK_EQ(hxs_setsockopt(st, s, SOL_SOCKET, 9999, &v, sizeof(v)), -ENOPROTOOPT);
+		CHECK_EQ(hxs_setsockopt(st, s, SOL_SOCKET, SO_RCVBUF, &v, 2), -EINVAL);
+		hxs_close(st, s);
+		hxs_stack__poll(st, 0);
+		CHECK_EQ(drain(), 1);
+	}
+	hxs_close(st, fd);
+}
+
+static int parse_out(const uint8_t *f, int len, const char *payload, uint32_t dst, uint16_t dport)
+{
+	uint16_t w;
+	uint32_t a;
+	int plen = (int)strlen(payload);
+
+	CHECK_EQ(len, 14 + 20 + 8 + plen);
+	CHECK(!memcmp(f, MAC_PEER, 6) && !memcmp(f + 6, MAC_US, 6));
+	CHECK(f[12] == 0x08 && f[13] == 0);
+	CHECK_EQ(f[14], 0x45);
+	CHECK_EQ(f[14 + 8], 64);
+	CHECK_EQ(f[14 + 9], IPPROTO_UDP);
+	memcpy(&w, f + 14 + 6, 2);
+	CHECK_EQ(ntohs(w), 0x4000);   /* DF */
+	CHECK_EQ(hxs_csum_fold(hxs_csum_add(0, f + 14, 20)), 0);
+	memcpy(&a, f + 14 + 16, 4);
+	CHECK_EQ(a, dst);
+	memcpy(&w, f + 34 + 2, 2);
+	CHECK_EQ(w, dport);
+	CHECK_EQ(hxs_csum_fold(hxs_csum_add(hxs_csum_pseudo(ip4(IP_US), dst, IPPROTO_UDP, 8 + plen), f + 34, 8 + plen)), 0);
+	CHECK(!memcmp(f + 42, payload, plen));
+	return 0;
+}
+
+static void test_output(void)
+{
+	struct sockaddr_in peer = { .sin_family = AF_INET, .sin_port = htons(5000), .sin_addr.s_addr = ip4(IP_PEER) };
+	uint8_t f[4096];
+	int fd = udp_sock(7300, 1), n;
+	uint64_t out = mib(HXS_MIB_UDP_OUT_DATAGRAMS);
+
+	t_case("output: Ethernet, IPv4 (TTL 64, DF, checksum), UDP checksum, payload");
+	CHECK_EQ(hxs_sendto(st, fd, "hello", 5, 0, (struct sockaddr *)&peer, sizeof(peer)), 5);
+	hxs_stack__poll(st, 0);
+	n = hxs_io_mem__take(io, f, sizeof(f));
+	parse_out(f, n, "hello", ip4(IP_PEER), htons(5000));
+	CHECK_EQ(mib(HXS_MIB_UDP_OUT_DATAGRAMS), out + 1);
+
+	t_case("output: writev gathers");
+	{
+		struct iovec iov[3] = { { "ab", 2 }, { "", 0 }, { "cde", 3 } };
+		CHECK_EQ(hxs_connect(st, fd, (struct sockaddr *)&peer, sizeof(peer)), 0);
+		CHECK_EQ(hxs_writev(st, fd, iov, 3), 5);
+		hxs_stack__poll(st, 0);
+		n = hxs_io_mem__take(io, f, sizeof(f));
+		parse_out(f, n, "abcde", ip4(IP_PEER), htons(5000));
+	}
+
+	t_case("echo: received datagram answered byte for byte, readv scatters");
+	{
+		uint8_t in[2048];
+		char pl[301], got[301];
+		struct pkt_opts o = good(7300, "");
+		struct sockaddr_in from;
+		socklen_t fl = sizeof(from);
+		uint32_t len;
+		for (int i = 0; i < 300; i++)
+			pl[i] = (char)('!' + i % 90);
+		pl[300] = 0;
+		o.payload = pl;
+		o.plen = 300;
+		len = build(in, &o);
+		inject(in, len);
+		struct iovec iov[2] = { { got, 100 }, { got + 100, 201 } };
+		CHECK_EQ(hxs_readv(st, fd, iov, 2), 300);
+		CHECK(!memcmp(got, pl, 300));
+		inject(in, len);
+		CHECK_EQ(hxs_recvfrom(st, fd, got, sizeof(got), 0, (struct sockaddr *)&from, &fl), 300);
+		CHECK_EQ(from.sin_port, htons(5000));
+		CHECK_EQ(hxs_sendto(st, fd, got, 300, 0, (struct sockaddr *)&from, fl), 300);
+		hxs_stack__poll(st, 0);
+		n = hxs_io_mem__take(io, f, sizeof(f));
+		parse_out(f, n, pl, ip4(IP_PEER), htons(5000));
+	}
+	hxs_close(st, fd);
+}
+
+static void test_neigh(void)
+{
+	struct sockaddr_in late = { .sin_family = AF_INET, .sin_port = htons(6000), .sin_addr.s_addr = ip4("10.0.0.7") };
+	struct sockaddr_in gone = { .sin_family = AF_INET, .sin_port = htons(6000), .sin_addr.s_addr = ip4("10.0.0.8") };
+	uint8_t f[4096];
+	char buf[64];
+	int fd = udp_sock(7400, 1), n;
+
+	t_case("neighbour: frames wait for resolution, then go in order");
+	CHECK_EQ(hxs_sendto(st, fd, "one", 3, 0, (struct sockaddr *)&late, sizeof(late)), 3);
+	CHECK_EQ(hxs_sendto(st, fd, "two", 3, 0, (struct sockaddr *)&late, sizeof(late)), 3);
+	hxs_stack__poll(st, 0);
+	CHECK_EQ(hxs_io_mem__take(io, f, sizeof(f)), -EAGAIN);
+	CHECK_EQ(mib(HXS_MIB_NEIGH_QUEUED), 2);
+	hxs_stack__neigh_event(st, ip4("10.0.0.7"), HXS_NEIGH_RESOLVED, MAC_LATE);
+	hxs_stack__poll(st, 0);
+	n = hxs_io_mem__take(io, f, sizeof(f));
+	CHECK_EQ(n, 14 + 28 + 3);
+	CHECK(!memcmp(f, MAC_LATE, 6));
+	CHECK(!memcmp(f + 42, "one", 3));
+	n = hxs_io_mem__take(io, f, sizeof(f));
+	CHECK(n > 0 && !memcmp(f + 42, "two", 3));
+
+	t_case("neighbour: queue bounded (HXS_NEIGH_QLEN), overflow dropped and counted");
+	{
+		uint64_t qd = mib(HXS_MIB_NEIGH_QUEUE_DROPS);
+		for (int i = 0; i < HXS_NEIGH_QLEN + 3; i++)
+			CHECK_EQ(hxs_sendto(st, fd, "x", 1, 0, (struct sockaddr *)&gone, sizeof(gone)), 1);
+		CHECK_EQ(mib(HXS_MIB_NEIGH_QUEUE_DROPS), qd + 3);
+	}
+
+	t_case("neighbour: timeout drops the queue, EHOSTUNREACH to the socket");
+	{
+		uint64_t fd_ = mib(HXS_MIB_NEIGH_FAILED_DROPS), od = mib(HXS_MIB_IP_OUT_DISCARDS);
+		uint32_t ev;
+		vnow += HXS_NEIGH_TIMEOUT_US - 1000;
+		hxs_stack__poll(st, 0);
+		CHECK_EQ(mib(HXS_MIB_NEIGH_FAILED_DROPS), fd_);
+		vnow += 2000;
+		hxs_stack__poll(st, 0);
+		CHECK_EQ(mib(HXS_MIB_NEIGH_FAILED_DROPS), fd_ + HXS_NEIGH_QLEN);
+		CHECK_EQ(mib(HXS_MIB_IP_OUT_DISCARDS), od + HXS_NEIGH_QLEN);
+		ev = hxs_udp_ops.poll(hxs_sock__get(st, fd));
+		CHECK(ev & EPOLLERR);
+		CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), 0), -EHOSTUNREACH);
+		CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), 0), -EAGAIN);
+		CHECK_EQ(hxs_io_mem__take(io, f, sizeof(f)), -EAGAIN);
+	}
+
+	t_case("neighbour: failure event drops at once");
+	{
+		uint64_t fd_ = mib(HXS_MIB_NEIGH_FAILED_DROPS);
+		int v = 0;
+		socklen_t vl = sizeof(v);
+		CHECK_EQ(hxs_sendto(st, fd, "x", 1, 0, (struct sockaddr *)&gone, sizeof(gone)), 1);
+		hxs_stack__neigh_event(st, ip4("10.0.0.8"), HXS_NEIGH_FAILED, NULL);
+		CHECK_EQ(mib(HXS_MIB_NEIGH_FAILED_DROPS), fd_ + 1);
+		CHECK_EQ(hxs_getsockopt(st, fd, SOL_SOCKET, SO_ERROR, &v, &vl), 0);
+		CHECK_EQ(v, EHOSTUNREACH);
+		CHECK_EQ(hxs_getsockopt(st, fd, SOL_SOCKET, SO_ERROR, &v, &vl), 0);
+		CHECK_EQ(v, 0);
+	}
+
+	t_case("neighbour: closing the owner while frames wait is safe");
+	{
+		int s = hxs_socket(st, AF_INET, SOCK_DGRAM, 0);
+		CHECK_EQ(hxs_sendto(st, s, "x", 1, 0, (struct sockaddr *)&gone, sizeof(gone)), 1);
+		hxs_close(st, s);
+		vnow += HXS_NEIGH_TIMEOUT_US + 1000;
+		hxs_stack__poll(st, 0);
+		CHECK_EQ(hxs_io_mem__take(io, f, sizeof(f)), -EAGAIN);
+	}
+	hxs_close(st, fd);
+}
+
+static void test_epoll(void)
+{
+	uint8_t f[2048];
+	struct hxs_event ev[8];
+	int lt = udp_sock(7500, 1), et = udp_sock(7501, 1), os = udp_sock(7502, 1);
+	int ep = hxs_epoll_create(st);
+	char buf[64];
+	uint32_t len;
+
+	t_case("epoll: ctl errors (EEXIST, ENOENT, EBADF)");
+	CHECK(ep >= 0);
+	struct hxs_event in = { .events = EPOLLIN, .data = 1 };
+	CHECK_EQ(hxs_epoll_ctl(st, ep, EPOLL_CTL_ADD, lt, &in), 0);
+	CHECK_EQ(hxs_epoll_ctl(st, ep, EPOLL_CTL_ADD, lt, &in), -EEXIST);
+	CHECK_EQ(hxs_epoll_ctl(st, ep, EPOLL_CTL_MOD, et, &in), -ENOENT);
+	CHECK_EQ(hxs_epoll_ctl(st, ep, EPOLL_CTL_DEL, et, NULL), -ENOENT);
+	CHECK_EQ(hxs_epoll_ctl(st, ep, EPOLL_CTL_ADD, 999, &in), -EBADF);
+	CHECK_EQ(hxs_epoll_ctl(st, 77, EPOLL_CTL_ADD, lt, &in), -EBADF);
+	struct hxs_event ine = { .events = EPOLLIN | EPOLLET, .data = 2 };
+	CHECK_EQ(hxs_epoll_ctl(st, ep, EPOLL_CTL_ADD, et, &ine), 0);
+	struct hxs_event ino = { .events = EPOLLIN | EPOLLONESHOT, .data = 3 };
+	CHECK_EQ(hxs_epoll_ctl(st, ep, EPOLL_CTL_ADD, os, &ino), 0);
+	CHECK_EQ(hxs_epoll_wait(st, ep, ev, 8, 0), 0);
+
+	t_case("epoll: level-triggered reports until drained");
+	struct pkt_opts o = good(7500, "lt");
+	len = build(f, &o);
+	CHECK_EQ(hxs_io_mem__inject(io, f, len), 0);
+	CHECK_EQ(hxs_epoll_wait(st, ep, ev, 8, 0), 1);
+	CHECK_EQ(ev[0].data, 1);
+	CHECK_EQ(ev[0].events, EPOLLIN);
+	CHECK_EQ(hxs_epoll_wait(st, ep, ev, 8, 0), 1);
+	CHECK_EQ(hxs_recv(st, lt, buf, sizeof(buf), 0), 2);
+	CHECK_EQ(hxs_epoll_wait(st, ep, ev, 8, 0), 0);
+
+	t_case("epoll: edge-triggered reports once per arrival");
+	o = good(7501, "et");
+	len = build(f, &o);
+	CHECK_EQ(hxs_io_mem__inject(io, f, len), 0);
+	CHECK_EQ(hxs_epoll_wait(st, ep, ev, 8, 0), 1);
+	CHECK_EQ(ev[0].data, 2);
+	CHECK_EQ(hxs_epoll_wait(st, ep, ev, 8, 0), 0);
+	CHECK_EQ(hxs_io_mem__inject(io, f, len), 0);
+	CHECK_EQ(hxs_epoll_wait(st, ep, ev, 8, 0), 1);
+	CHECK_EQ(hxs_recv(st, et, buf, sizeof(buf), 0), 2);
+	CHECK_EQ(hxs_recv(st, et, buf, sizeof(buf), 0), 2);
+
+	t_case("epoll: one-shot disarms until EPOLL_CTL_MOD");
+	o = good(7502, "os");
+	len = build(f, &o);
+	CHECK_EQ(hxs_io_mem__inject(io, f, len), 0);
+	CHECK_EQ(hxs_epoll_wait(st, ep, ev, 8, 0), 1);
+	CHECK_EQ(ev[0].data, 3);
+	CHECK_EQ(hxs_io_mem__inject(io, f, len), 0);
+	CHECK_EQ(hxs_epoll_wait(st, ep, ev, 8, 0), 0);
+	CHECK_EQ(hxs_epoll_ctl(st, ep, EPOLL_CTL_MOD, os, &ino), 0);
+	CHECK_EQ(hxs_epoll_wait(st, ep, ev, 8, 0), 1);
+
+	t_case("epoll: EPOLLOUT level, EPOLLHUP/RDHUP after shutdown, maxevents respected");
+	{
+		struct hxs_event out = { .events = EPOLLOUT | EPOLLRDHUP, .data = 4 };
+		struct sockaddr_in peer = { .sin_family = AF_INET, .sin_port = htons(5000), .sin_addr.s_addr = ip4(IP_PEER) };
+		CHECK_EQ(hxs_epoll_ctl(st, ep, EPOLL_CTL_DEL, os, NULL), 0);
+		CHECK_EQ(hxs_epoll_ctl(st, ep, EPOLL_CTL_MOD, lt, &out), 0);
+		CHECK_EQ(hxs_epoll_wait(st, ep, ev, 8, 0), 1);
+		CHECK_EQ(ev[0].events, EPOLLOUT);
+		CHECK_EQ(hxs_epoll_wait(st, ep, ev, 1, 0), 1);
+		CHECK_EQ(hxs_connect(st, lt, (struct sockaddr *)&peer, sizeof(peer)), 0);
+		CHECK_EQ(hxs_shutdown(st, lt, SHUT_RDWR), 0);
+		CHECK_EQ(hxs_epoll_wait(st, ep, ev, 8, 0), 1);
+		CHECK_EQ(ev[0].events, EPOLLHUP | EPOLLRDHUP);
+		CHECK_EQ(hxs_recv(st, lt, buf, sizeof(buf), 0), 0);
+		CHECK_EQ(hxs_send(st, lt, "x", 1, 0), -EPIPE);
+	}
+
+	t_case("epoll: closing a socket removes its registration");
+	hxs_close(st, lt);
+	CHECK_EQ(hxs_epoll_wait(st, ep, ev, 8, 0), 0);
+	CHECK_EQ(hxs_epoll_ctl(st, ep, EPOLL_CTL_DEL, lt, NULL), -EBADF);
+	CHECK_EQ(hxs_epoll_close(st, ep), 0);
+	CHECK_EQ(hxs_epoll_wait(st, ep, ev, 8, 0), -EBADF);
+	hxs_close(st, et);
+	hxs_close(st, os);
+}
+
+int main(void)
+{
+	struct hxs_netif_static cfg = { .addr = ip4(IP_US), .prefix_len = 24, .mtu = 1500, .n_neigh = 1 };
+	struct hxs_io_stats s;
+
+	memcpy(cfg.mac, MAC_US, 6);
+	cfg.neigh[0].ip = ip4(IP_PEER);
+	memcpy(cfg.neigh[0].mac, MAC_PEER, 6);
+
+	t_case("open a stack on the in-memory link");
+	CHECK_EQ(hxs_io_mem__open(&io, 256, 2048), 0);
+	CHECK_EQ(hxs_stack__open_io(&st, io, &cfg), 0);
+	if (!st)
+		return t_done();
+	hxs_stack__set_clock(st, vclock, NULL);
+
+	test_ip_validation();
+	test_udp_validation();
+	test_socket_errors();
+	test_output();
+	test_neigh();
+	test_epoll();
+
+	t_case("close: every frame back in the pool");
+	{
+		int s1 = hxs_socket(st, AF_INET, SOCK_DGRAM, 0);
+		struct sockaddr_in gone = { .sin_family = AF_INET, .sin_port = htons(6000), .sin_addr.s_addr = ip4("10.0.0.9") };
+		uint8_t f[2048];
+		struct pkt_opts o = good(7000, "left in queue");
+		uint32_t len;
+		/* leave a frame waiting on a neighbour and a datagram in a queue */
+		CHECK_EQ(hxs_sendto(st, s1, "x", 1, 0, (struct sockaddr *)&gone, sizeof(gone)), 1);
+		udp_sock(7000, 1);
+		len = build(f, &o);
+		inject(f, len);
+	}
+	hxs_stack__print_counters(st, stdout, 0);
+	hxs_stack__close(st);
+	drain();
+	io->ops->get_stats(io, &s);
+	CHECK_EQ(s.frames_free, s.frames_total);
+	io->ops->close(io);
+	return t_done();
+}

@@ -1,0 +1,66 @@
+/* netif_msg.h - rtnetlink messages hxs sends and reads, built and parsed without a socket
+ * (netif_msg.c), so unit tests can check them byte for byte.
+ *
+ * Builders write one request into buf (at least HXS_NLMSG_BUF bytes) and return its length.
+ * Parsers take one message and fill a small struct; they return 0, or -EINVAL for a message
+ * that is not of their kind or is malformed (truncated header, attribute past the end).
+ */
+#ifndef HXS_NETIF_MSG_H
+#define HXS_NETIF_MSG_H
+
+#include <linux/netlink.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HXS_NLMSG_BUF 256
+
+struct hxs_nl_route {
+	uint8_t type;           /* RTN_UNICAST, RTN_LOCAL, ... */
+	uint8_t dst_len;
+	int oif;                /* 0 if absent */
+	uint32_t dst, gateway, prefsrc;   /* network order; 0 if absent */
+};
+
+struct hxs_nl_neigh {
+	int ifindex;
+	uint16_t state;         /* NUD_* */
+	uint8_t flags;          /* NTF_* */
+	uint8_t has_mac;
+	uint32_t ip;            /* network order */
+	uint8_t mac[6];
+};
+
+struct hxs_nl_addr {
+	int ifindex;
+	uint8_t prefix_len;
+	uint32_t addr;          /* IFA_LOCAL (else IFA_ADDRESS), network order */
+};
+
+struct hxs_nl_link {
+	int ifindex;
+	uint32_t mtu;
+	uint32_t flags;         /* IFF_* */
+	uint8_t has_mac;
+	uint8_t mac[6];
+	char name[16];
+};
+
+/* RTM_GETROUTE for one IPv4 destination, out through oif (0: any). */
+size_t hxs_nlmsg__getroute(void *buf, uint32_t seq, uint32_t dst, int oif);
+/* RTM_GETNEIGH for one IPv4 address on ifindex (the kernel's neigh_get, not a dump). */
+size_t hxs_nlmsg__getneigh(void *buf, uint32_t seq, int ifindex, uint32_t ip);
+/* RTM_NEWNEIGH with NTF_USE (and NLM_F_CREATE): the kernel creates the entry if needed and
+ * runs neigh_event_send() on it, i.e. starts resolution (ARP) exactly as if a packet
+ * were queued on it; it does not set a state or a link-layer address. */
+size_t hxs_nlmsg__neigh_use(void *buf, uint32_t seq, int ifindex, uint32_t ip);
+/* RTM_GETLINK for one interface, by index or (ifindex 0) by name. */
+size_t hxs_nlmsg__getlink(void *buf, uint32_t seq, int ifindex, const char *name);
+/* RTM_GETADDR dump of IPv4 addresses. */
+size_t hxs_nlmsg__getaddr_dump(void *buf, uint32_t seq);
+
+int hxs_nlmsg__parse_route(const struct nlmsghdr *nlh, struct hxs_nl_route *r);
+int hxs_nlmsg__parse_neigh(const struct nlmsghdr *nlh, struct hxs_nl_neigh *n);
+int hxs_nlmsg__parse_addr(const struct nlmsghdr *nlh, struct hxs_nl_addr *a);
+int hxs_nlmsg__parse_link(const struct nlmsghdr *nlh, struct hxs_nl_link *l);
+
+#endif

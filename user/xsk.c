@@ -1,0 +1,593 @@
+/* xsk.c - the AF_XDP backend of io.h (see xsk.h for the choices it makes).
+ *
+ *   hxs_xsk__open() -> mmap UMEM -> xsk_umem__create() -> xsk_socket__create_shared() per
+ *                      queue (XDP_USE_NEED_WAKEUP, program load inhibited) -> read back
+ *                      XDP_OPTIONS -> busy-poll options -> XSK map -> fill_refill()
+ *   rx_burst()   -> per queue: peek RX ring -> hand frames out -> release -> fill_refill()
+ *                   (nothing received and the fill ring wants a wake-up, or busy polling:
+ *                   one recvfrom() per queue)
+ *   tx_alloc()   -> free stack (comp_reap() first when it runs short)
+ *   tx_submit()  -> per run of one queue: reserve TX ring -> descriptors -> submit
+ *   flush()      -> comp_reap() -> one sendto() kick per queue with unsent descriptors
+ *                   when the TX ring asks for a wake-up -> comp_reap()
+ *
+ * Frame accounting: every UMEM frame is in exactly one place, kept in a state byte per frame
+ * and four counters: FREE (the free stack), FILL (fill ring, or the kernel's, or the RX
+ * ring), HELD (the stack has it), TX (TX ring, the kernel's, or the completion ring). A
+ * frame handed back in the wrong state aborts the program: that is a stack bug that would
+ * otherwise leak UMEM or hand one buffer to two owners.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <linux/if_xdp.h>
+#include <xdp/xsk.h>
+
+#include "xsk.h"
+
+#ifndef XDP_PKT_CONTD
+#define XDP_PKT_CONTD (1 << 0)          /* uapi if_xdp.h, Linux 6.6 */
+#endif
+#ifndef XDP_USE_SG
+#define XDP_USE_SG (1 << 4)             /* uapi if_xdp.h, Linux 6.6 */
+#endif
+#ifndef XDP_MAX_TX_SKB_BUDGET
+#define XDP_MAX_TX_SKB_BUDGET 9         /* uapi if_xdp.h, Linux 6.17 */
+#endif
+
+enum xframe_state { XF_FREE, XF_FILL, XF_HELD, XF_TX };
+
+struct xq {
+	struct xsk_socket *xsk;
+	struct xsk_ring_cons rx;
+	struct xsk_ring_prod tx;
+	struct xsk_ring_prod fill;
+	struct xsk_ring_cons comp;
+	uint32_t qid;
+	int fd;
+	uint32_t in_fill;           /* frames given to this queue's fill ring, not yet back */
+	uint32_t in_tx;             /* frames on this queue's TX side, not yet completed */
+	int dropping_chain;         /* inside a multi-buffer chain being dropped */
+};
+
+struct xsk_io {
+	struct hxs_io io;
+	struct xsk_umem *umem;
+	uint8_t *area;
+	size_t area_size;
+	uint32_t nframes;
+	uint32_t shift;             /* log2(frame_size) */
+	uint32_t ring_size;
+	uint32_t fill_target;       /* frames kept in each fill ring */
+	uint32_t tx_budget;         /* frames the kernel sends per kick in copy mode */
+	uint64_t *free_stack;       /* frame base addresses */
+	uint32_t nfree, nfill, nheld, ntx;
+	uint8_t *state;             /* enum xframe_state per frame */
+	uint32_t next_q;
+	int busy_poll;
+	int epfd;
+	struct hxs_io_stats st;
+	struct xq q[];
+};
+
+static struct xsk_io *xio(struct hxs_io *io) { return (struct xsk_io *)io; }
+static const struct xsk_io *cxio(const struct hxs_io *io) { return (const struct xsk_io *)io; }
+
+static __attribute__((noreturn)) void xsk_misuse(const char *what, uint64_t addr, int state)
+{
+	fprintf(stderr, "hxs xsk: %s: frame address %llu in state %d\n", what,
+		(unsigned long long)addr, state);
+	abort();
+}
+
+/* Moves the frame holding addr from state `from` to `to`; returns its base address. */
+static uint64_t frame_move(struct xsk_io *x, uint64_t addr, int from, int to, const char *what)
+{
+	uint64_t base = addr & ~(((uint64_t)1 << x->shift) - 1);
+	uint64_t i = base >> x->shift;
+
+	if (i >= x->nframes || x->state[i] != from)
+		xsk_misuse(what, addr, i < x->nframes ? x->state[i] : -1);
+	x->state[i] = (uint8_t)to;
+	return base;
+}
+
+static void frame_free(struct xsk_io *x, uint64_t base) { x->free_stack[x->nfree++] = base; }
+
+/* --- completion and fill rings ---------------------------------------------------------- */
+
+static void comp_reap(struct xsk_io *x, struct xq *q)
+{
+	uint32_t idx, n;
+
+	if (!q->in_tx)
+		return;
+	n = xsk_ring_cons__peek(&q->comp, x->ring_size, &idx);
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t addr = *xsk_ring_cons__comp_addr(&q->comp, idx + i);
+		frame_free(x, frame_move(x, addr, XF_TX, XF_FREE, "completion"));
+	}
+	if (n) {
+		xsk_ring_cons__release(&q->comp, n);
+		q->in_tx -= n;
+		x->ntx -= n;
+	}
+}
+
+static void fill_refill(struct xsk_io *x, struct xq *q)
+{
+	uint32_t want, idx;
+
+	if (q->in_fill >= x->fill_target)
+		return;
+	want = x->fill_target - q->in_fill;
+	if (want > x->nfree)
+		want = x->nfree;
+	if (!want)
+		return;
+	if (xsk_ring_prod__reserve(&q->fill, want, &idx) != want)
+		return;     /* cannot happen: in_fill <= fill_target <= ring size */
+	for (uint32_t i = 0; i < want; i++) {
+		uint64_t base = x->free_stack[--x->nfree];
+		frame_move(x, base, XF_FREE, XF_FILL, "fill");
+		*xsk_ring_prod__fill_addr(&q->fill, idx + i) = base;
+	}
+	xsk_ring_prod__submit(&q->fill, want);
+	q->in_fill += want;
+	x->nfill += want;
+}
+
+/* --- RX --------------------------------------------------------------------------------- */
+
+static int xsk_rx_burst(struct hxs_io *io, struct hxs_frame *f, int max)
+{
+	struct xsk_io *x = xio(io);
+	int got = 0;
+
+	for (uint32_t k = 0; k < io->nqueues && got < max; k++) {
+		uint32_t qi = (x->next_q + k) % io->nqueues;
+		struct xq *q = &x->q[qi];
+		uint32_t idx, n = xsk_ring_cons__peek(&q->rx, (uint32_t)(max - got), &idx);
+
+		for (uint32_t i = 0; i < n; i++) {
+			const struct xdp_desc *d = xsk_ring_cons__rx_desc(&q->rx, idx + i);
+			int contd = d->options & XDP_PKT_CONTD;
+			q->in_fill--;
+			x->nfill--;
+			if (contd || q->dropping_chain) {
+				/* A frame of a multi-buffer packet: drop the whole chain. */
+				frame_free(x, frame_move(x, d->addr, XF_FILL, XF_FREE, "rx chain"));
+				if (!contd)
+					x->st.rx_multibuf_dropped++;
+				q->dropping_chain = !!contd;
+				continue;
+			}
+			uint64_t base = frame_move(x, d->addr, XF_FILL, XF_HELD, "rx");
+			struct hxs_frame *fr = &f[got++];
+			fr->data = x->area + d->addr;
+			fr->len = d->len;
+			fr->cap = (uint32_t)((base + io->frame_size) - d->addr);
+			fr->handle = base;
+			fr->queue = qi;
+			fr->pad = 0;
+			x->nheld++;
+			x->st.rx_frames++;
+			x->st.rx_bytes += d->len;
+		}
+		if (n)
+			xsk_ring_cons__release(&q->rx, n);
+		fill_refill(x, q);
+	}
+	x->next_q = io->nqueues > 1 ? (x->next_q + 1) % io->nqueues : 0;
+	if (got)
+		return got;
+	/* Nothing arrived: drive the kernel when it asked (fill ring ran dry in zero-copy
+	 * drivers) or when busy polling (the syscall runs the driver's NAPI loop). */
+	for (uint32_t qi = 0; qi < io->nqueues; qi++) {
+		struct xq *q = &x->q[qi];
+		if (x->busy_poll || xsk_ring_prod__needs_wakeup(&q->fill)) {
+			recvfrom(q->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+			x->st.rx_wakeups++;
+		}
+	}
+	return 0;
+}
+
+static void xsk_rx_release(struct hxs_io *io, const struct hxs_frame *f, int n)
+{
+	struct xsk_io *x = xio(io);
+
+	for (int i = 0; i < n; i++)
+		frame_free(x, frame_move(x, f[i].handle, XF_HELD, XF_FREE, "rx_release"));
+	x->nheld -= (uint32_t)n;
+	/* Put them back to work at once if a fill ring is short (pool smaller than rings). */
+	for (uint32_t qi = 0; qi < io->nqueues; qi++)
+		if (x->q[qi].in_fill < x->fill_target / 2)
+			fill_refill(x, &x->q[qi]);
+}
+
+/* --- TX --------------------------------------------------------------------------------- */
+
+static int xsk_tx_alloc(struct hxs_io *io, struct hxs_frame *f, int n)
+{
+	struct xsk_io *x = xio(io);
+	int got = 0;
+
+	if (x->nfree < (uint32_t)n)
+		for (uint32_t qi = 0; qi < io->nqueues; qi++)
+			comp_reap(x, &x->q[qi]);
+	while (got < n && x->nfree) {
+		uint64_t base = x->free_stack[--x->nfree];
+		frame_move(x, base, XF_FREE, XF_HELD, "tx_alloc");
+		f[got].data = x->area + base;
+		f[got].len = 0;
+		f[got].cap = io->frame_size;
+		f[got].handle = base;
+		f[got].queue = 0;
+		f[got].pad = 0;
+		got++;
+	}
+	x->nheld += (uint32_t)got;
+	return got;
+}
+
+static void xsk_tx_free(struct hxs_io *io, const struct hxs_frame *f, int n)
+{
+	xsk_rx_release(io, f, n);
+}
+
+/* One sendto() when the TX ring asks for it. Returns 1 when the kernel stopped early with
+ * descriptors left (copy mode sends at most its TX budget per call: EAGAIN), else 0/-errno. */
+static int kick_tx(struct xsk_io *x, struct xq *q)
+{
+	if (!xsk_ring_prod__needs_wakeup(&q->tx))
+		return 0;
+	x->st.tx_wakeups++;
+	if (sendto(q->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) >= 0)
+		return 0;
+	if (errno == EAGAIN)
+		return 1;
+	/* EBUSY: kernel busy; ENOBUFS: no memory; ENETDOWN: link down. The descriptors stay
+	 * queued for the next flush. */
+	if (errno == EBUSY || errno == ENOBUFS || errno == ENETDOWN)
+		return 0;
+	return -errno;
+}
+
+static int xsk_tx_submit(struct hxs_io *io, const struct hxs_frame *f, int n)
+{
+	struct xsk_io *x = xio(io);
+	int done = 0;
+
+	while (done < n) {
+		uint32_t qi = f[done].queue < io->nqueues ? f[done].queue : 0;
+		struct xq *q = &x->q[qi];
+		uint32_t run = 1, idx;
+
+		while (done + (int)run < n && (f[done + run].queue < io->nqueues ? f[done + run].queue : 0) == qi)
+			run++;
+		uint32_t room = xsk_prod_nb_free(&q->tx, run);
+		if (room < run) {
+			/* Ring full: let the kernel drain it, then take what fits. */
+			kick_tx(x, q);
+			comp_reap(x, q);
+			room = xsk_prod_nb_free(&q->tx, run);
+		}
+		if (room > run)
+			room = run;
+		if (!room || xsk_ring_prod__reserve(&q->tx, room, &idx) != room) {
+			x->st.tx_ring_full++;
+			break;
+		}
+		for (uint32_t i = 0; i < room; i++) {
+			const struct hxs_frame *fr = &f[done + i];
+			uint64_t addr = (uint64_t)(fr->data - x->area);
+			uint64_t base = frame_move(x, fr->handle, XF_HELD, XF_TX, "tx_submit");
+			/* data may sit anywhere in its frame, but the frame must hold all of it. */
+			if (addr < base || addr + fr->len > base + io->frame_size)
+				xsk_misuse("tx_submit: data outside its frame", addr, XF_HELD);
+			struct xdp_desc *d = xsk_ring_prod__tx_desc(&q->tx, idx + i);
+			d->addr = addr;
+			d->len = fr->len;
+			d->options = 0;
+			x->st.tx_bytes += fr->len;
+		}
+		xsk_ring_prod__submit(&q->tx, room);
+		q->in_tx += room;
+		x->ntx += room;
+		x->nheld -= room;
+		x->st.tx_frames += room;
+		done += (int)room;
+		if (room < run) {
+			x->st.tx_ring_full++;
+			break;
+		}
+	}
+	return done;
+}
+
+static int xsk_flush(struct hxs_io *io)
+{
+	struct xsk_io *x = xio(io);
+	int err = 0;
+
+	for (uint32_t qi = 0; qi < io->nqueues; qi++) {
+		struct xq *q = &x->q[qi];
+		comp_reap(x, q);
+		/* Kick only while the kernel has descriptors it has not consumed yet; one kick
+		 * normally, more only when copy mode's per-call budget (x->tx_budget frames)
+		 * stopped it with descriptors left. */
+		for (uint32_t k = 0; q->in_tx && k <= x->ring_size / x->tx_budget; k++) {
+			if (xsk_prod_nb_free(&q->tx, x->ring_size) >= x->ring_size)
+				break;
+			int e = kick_tx(x, q);
+			if (e < 0 && !err)
+				err = e;
+			if (e != 1)
+				break;
+		}
+		comp_reap(x, q);
+	}
+	return err;
+}
+
+/* --- misc ops --------------------------------------------------------------------------- */
+
+static int xsk_poll_fd(const struct hxs_io *io)
+{
+	const struct xsk_io *x = cxio(io);
+
+	return io->nqueues == 1 ? x->q[0].fd : x->epfd;
+}
+
+static void xsk_get_stats(const struct hxs_io *io, struct hxs_io_stats *st)
+{
+	const struct xsk_io *x = cxio(io);
+
+	*st = x->st;
+	st->frames_total = x->nframes;
+	st->frames_free = x->nfree;
+	st->frames_rx_queued = x->nfill;
+	st->frames_tx_queued = x->ntx;
+	st->frames_held = x->nheld;
+	for (uint32_t qi = 0; qi < io->nqueues; qi++) {
+		struct xdp_statistics xs;
+		socklen_t len = sizeof(xs);
+		memset(&xs, 0, sizeof(xs));
+		if (getsockopt(x->q[qi].fd, SOL_XDP, XDP_STATISTICS, &xs, &len))
+			continue;
+		st->rx_dropped += xs.rx_dropped + xs.rx_invalid_descs;
+		st->rx_ring_full += xs.rx_ring_full;
+		st->fill_empty += xs.rx_fill_ring_empty_descs;
+	}
+}
+
+static void xsk_close(struct hxs_io *io)
+{
+	struct xsk_io *x = xio(io);
+
+	if (!x)
+		return;
+	for (uint32_t qi = 0; qi < io->nqueues; qi++)
+		if (x->q[qi].xsk)
+			xsk_socket__delete(x->q[qi].xsk);
+	if (x->umem)
+		xsk_umem__delete(x->umem);
+	if (x->area)
+		munmap(x->area, x->area_size);
+	if (x->epfd >= 0)
+		close(x->epfd);
+	free(x->free_stack);
+	free(x);
+}
+
+static const struct hxs_io_ops xsk_ops = {
+	.name = "xsk",
+	.rx_burst = xsk_rx_burst,
+	.rx_release = xsk_rx_release,
+	.tx_alloc = xsk_tx_alloc,
+	.tx_submit = xsk_tx_submit,
+	.tx_free = xsk_tx_free,
+	.flush = xsk_flush,
+	.poll_fd = xsk_poll_fd,
+	.get_stats = xsk_get_stats,
+	.close = xsk_close,
+};
+
+int hxs_xsk__fd(const struct hxs_io *io, uint32_t i)
+{
+	if (io->ops != &xsk_ops || i >= io->nqueues)
+		return -EINVAL;
+	return cxio(io)->q[i].fd;
+}
+
+uint32_t hxs_xsk__queue_id(const struct hxs_io *io, uint32_t i)
+{
+	return io->ops == &xsk_ops && i < io->nqueues ? cxio(io)->q[i].qid : 0;
+}
+
+const char *hxs_xsk__mode(const struct hxs_io *io)
+{
+	return io->flags & HXS_IO_F_ZEROCOPY ? "zero-copy" : "copy";
+}
+
+/* --- open ------------------------------------------------------------------------------- */
+
+static int is_pow2(uint32_t v) { return v && !(v & (v - 1)); }
+
+static int sock_opt(int fd, int level, int name, int val)
+{
+	return setsockopt(fd, level, name, &val, sizeof(val)) ? -errno : 0;
+}
+
+/* Busy polling and an explicit TX budget are asked for, so a refusal is an error. In copy
+ * mode without an explicit budget, the budget is raised to the ring size so one kick sends a
+ * whole batch (the kernel's default is 32); a kernel without XDP_MAX_TX_SKB_BUDGET keeps 32
+ * and flush() kicks again while it returns EAGAIN. */
+static int tune_socket(struct xsk_io *x, const struct hxs_xsk_opts *o, int fd, int zc)
+{
+	int err = 0;
+
+	x->tx_budget = 32;
+	if (!zc && !o->tx_budget && !sock_opt(fd, SOL_XDP, XDP_MAX_TX_SKB_BUDGET, (int)x->ring_size))
+		x->tx_budget = x->ring_size;
+
+	if (o->busy_poll_us) {
+		err = sock_opt(fd, SOL_SOCKET, SO_PREFER_BUSY_POLL, 1);
+		if (!err)
+			err = sock_opt(fd, SOL_SOCKET, SO_BUSY_POLL, (int)o->busy_poll_us);
+		if (!err)
+			err = sock_opt(fd, SOL_SOCKET, SO_BUSY_POLL_BUDGET,
+				       o->busy_poll_budget ? (int)o->busy_poll_budget : 64);
+	}
+	if (!err && o->tx_budget) {
+		err = sock_opt(fd, SOL_XDP, XDP_MAX_TX_SKB_BUDGET, (int)o->tx_budget);
+		if (!err)
+			x->tx_budget = o->tx_budget;
+	}
+	return err;
+}
+
+int hxs_xsk__open(struct hxs_io **out, const char *ifname, const struct hxs_xsk_opts *opts)
+{
+	static const struct hxs_xsk_opts dflt = HXS_XSK_OPTS_DEFAULT;
+	const struct hxs_xsk_opts *o = opts ? opts : &dflt;
+	uint32_t nq = o->nqueues, frame_size = o->frame_size ? o->frame_size : 4096;
+	uint32_t ring = o->ring_size ? o->ring_size : 2048;
+	uint32_t frames = o->frames ? o->frames : 4096 * nq;
+	struct xsk_io *x;
+	int err, any_qid = 0, zc = -1;
+
+	if (!ifname || !nq || nq > HXS_MAX_QUEUES || (frame_size != 2048 && frame_size != 4096) ||
+	    !is_pow2(ring) || frames < 2 * nq || o->headroom >= frame_size / 2)
+		return -EINVAL;
+	x = calloc(1, sizeof(*x) + nq * sizeof(x->q[0]));
+	if (!x)
+		return -ENOMEM;
+	x->epfd = -1;
+	x->io.ops = &xsk_ops;
+	x->io.frame_size = frame_size;
+	x->io.flags = HXS_IO_F_RX_TO_TX;
+	x->nframes = frames;
+	x->shift = (uint32_t)__builtin_ctz(frame_size);
+	x->ring_size = ring;
+	x->busy_poll = o->busy_poll_us > 0;
+	/* Half the pool for receiving, the rest for frames in the stack and in transmission. */
+	x->fill_target = frames / (2 * nq) < ring ? frames / (2 * nq) : ring;
+	for (uint32_t i = 0; i < nq; i++)
+		any_qid |= (int)o->queues[i];
+	for (uint32_t i = 0; i < nq; i++) {
+		x->q[i].qid = any_qid ? o->queues[i] : i;
+		x->q[i].fd = -1;
+	}
+
+	x->free_stack = malloc((size_t)frames * (sizeof(uint64_t) + 1));
+	if (!x->free_stack) {
+		err = -ENOMEM;
+		goto close_x;
+	}
+	x->state = (uint8_t *)(x->free_stack + frames);
+	for (uint32_t i = frames; i-- > 0;) {
+		x->state[i] = XF_FREE;
+		frame_free(x, (uint64_t)i << x->shift);
+	}
+	x->area_size = (size_t)frames << x->shift;
+	x->area = mmap(NULL, x->area_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (x->area == MAP_FAILED) {
+		x->area = NULL;
+		err = -errno;
+		goto close_x;
+	}
+	struct xsk_umem_config ucfg = {
+		.fill_size = ring,
+		.comp_size = ring,
+		.frame_size = frame_size,
+		.frame_headroom = o->headroom,
+		.flags = 0,
+	};
+	err = xsk_umem__create(&x->umem, x->area, x->area_size, &x->q[0].fill, &x->q[0].comp, &ucfg);
+	if (err) {
+		x->umem = NULL;
+		goto close_x;
+	}
+	struct xsk_socket_config scfg = {
+		.rx_size = ring,
+		.tx_size = ring,
+		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+		.bind_flags = XDP_USE_NEED_WAKEUP | (o->use_sg ? XDP_USE_SG : 0) |
+			      (o->mode == HXS_XSK_MODE_COPY ? XDP_COPY :
+			       o->mode == HXS_XSK_MODE_ZEROCOPY ? XDP_ZEROCOPY : 0),
+	};
+	for (uint32_t i = 0; i < nq; i++) {
+		struct xq *q = &x->q[i];
+		struct xdp_options xo = { 0 };
+		socklen_t len = sizeof(xo);
+
+		/* The kernel unbinds a closed socket's queue asynchronously (deferred pool
+		 * release), so a queue closed a moment ago reads EBUSY for a while: retry for up
+		 * to a second. A queue that another live socket holds still fails with EBUSY. */
+		for (int tries = 0;; tries++) {
+			err = xsk_socket__create_shared(&q->xsk, ifname, q->qid, x->umem, &q->rx,
+							&q->tx, &q->fill, &q->comp, &scfg);
+			if (err != -EBUSY || tries == 100)
+				break;
+			usleep(10000);
+		}
+		if (err) {
+			q->xsk = NULL;
+			goto close_x;
+		}
+		x->io.nqueues = i + 1;      /* close() deletes the sockets made so far */
+		q->fd = xsk_socket__fd(q->xsk);
+		if (getsockopt(q->fd, SOL_XDP, XDP_OPTIONS, &xo, &len)) {
+			err = -errno;
+			goto close_x;
+		}
+		int qzc = !!(xo.flags & XDP_OPTIONS_ZEROCOPY);
+		if (zc >= 0 && qzc != zc) {
+			/* Mixed modes would make HXS_IO_F_ZEROCOPY a lie for some queues. */
+			err = -EXDEV;
+			goto close_x;
+		}
+		zc = qzc;
+		err = tune_socket(x, o, q->fd, qzc);
+		if (err)
+			goto close_x;
+		if (o->xsks_map_fd >= 0) {
+			err = xsk_socket__update_xskmap(q->xsk, o->xsks_map_fd);
+			if (err)
+				goto close_x;
+		}
+	}
+	if (zc > 0)
+		x->io.flags |= HXS_IO_F_ZEROCOPY;
+	if (nq > 1) {
+		x->epfd = epoll_create1(EPOLL_CLOEXEC);
+		if (x->epfd < 0) {
+			err = -errno;
+			goto close_x;
+		}
+		for (uint32_t i = 0; i < nq; i++) {
+			struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
+			if (epoll_ctl(x->epfd, EPOLL_CTL_ADD, x->q[i].fd, &ev)) {
+				err = -errno;
+				goto close_x;
+			}
+		}
+	}
+	for (uint32_t i = 0; i < nq; i++)
+		fill_refill(x, &x->q[i]);
+	*out = &x->io;
+	return 0;
+
+close_x:
+	xsk_close(&x->io);
+	return err < 0 ? err : -err;
+}
