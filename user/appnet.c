@@ -1,0 +1,83 @@
+/* appnet.c - picks the socket backend of a program and the helpers both backends share.
+ *
+ * hxs_appnet__open() -> ops->open()       (appnet_kernel.c or appnet_hxs.c)
+ * hxs_appnet_epoll_wait() -> ops->epoll_wait() [-> again with 0 ms while busy polling]
+ * hxs_appnet__close() -> ops->close()
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "appnet.h"
+
+int hxs_appnet__open(struct hxs_appnet **out, const struct hxs_appnet_opts *opts)
+{
+	struct hxs_appnet *an;
+	int err;
+
+	an = calloc(1, sizeof(*an));
+	if (!an)
+		return -ENOMEM;
+	an->ops = opts->kernel ? &hxs_appnet_kernel_ops : &hxs_appnet_hxs_ops;
+	an->busy_poll = opts->busy_poll;
+	an->addr = htonl(INADDR_ANY);
+	err = an->ops->open(an, opts);
+	if (err)
+		goto free_an;
+	*out = an;
+	return 0;
+free_an:
+	free(an);
+	return err;
+}
+
+void hxs_appnet__close(struct hxs_appnet *an, FILE *report)
+{
+	if (!an)
+		return;
+	an->ops->close(an, report);
+	free(an);
+}
+
+uint64_t hxs_appnet_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int hxs_appnet_epoll_wait(struct hxs_appnet *an, int epfd, struct hxs_event *evs, int max, int timeout_ms)
+{
+	uint64_t deadline;
+	int n;
+
+	if (!an->busy_poll || timeout_ms == 0)
+		return an->ops->epoll_wait(an, epfd, evs, max, timeout_ms);
+	/* Busy polling: never sleep; a blocked wake-up of an idle vCPU costs tens of µs. */
+	deadline = timeout_ms < 0 ? UINT64_MAX : hxs_appnet_now_ns() + (uint64_t)timeout_ms * 1000000ull;
+	for (;;) {
+		n = an->ops->epoll_wait(an, epfd, evs, max, 0);
+		if (n != 0 || hxs_appnet_now_ns() >= deadline)
+			return n;
+	}
+}
+
+int hxs_appnet_abort(struct hxs_appnet *an, int fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	return hxs_appnet_setsockopt(an, fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+}
+
+int hxs_appnet_parse_addr(const char *s, uint16_t port, struct sockaddr_in *sin)
+{
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(port);
+	if (inet_pton(AF_INET, s, &sin->sin_addr) != 1)
+		return -EINVAL;
+	return 0;
+}
