@@ -18,6 +18,7 @@
 
 #include "sock.h"
 #include "stack.h"
+#include "tcp_sock.h"
 
 /* --- static control plane ----------------------------------------------------------------- */
 static int static_route(struct hxs_stack *st, uint32_t dst, uint32_t *nh)
@@ -202,7 +203,10 @@ int hxs_stack__init(struct hxs_stack *st)
 	st->ctr[0] = (struct hxs_counter_table){ hxs_mib_names, st->mib.v, HXS_MIB_MAX };
 	st->nctr = 1;
 	err = hxs_socket__init(st);
-	return err;
+	if (err)
+		return err;
+	/* TCP sockets (tcp_sock.c); the core is made with the first one */
+	return hxs_sock__register_proto(st, SOCK_STREAM, &hxs_tcp_sock_ops);
 }
 
 int hxs_stack__open_io(struct hxs_stack **out, struct hxs_io *io, const struct hxs_netif_static *cfg)
@@ -241,6 +245,7 @@ void hxs_stack__close(struct hxs_stack *st)
 	if (!st)
 		return;
 	hxs_epoll__close_all(st);
+	hxs_tcp_sock__fini(st);
 	hxs_socket__fini(st);
 	hxs_ip__drop_pending(st);
 	hxs_stack__tx_flush(st);
@@ -266,6 +271,7 @@ static int stack_turn(struct hxs_stack *st)
 		events += n;
 	} while (n == HXS_RX_BATCH && ++batches < 4);
 	events += hxs_wheel__run(&st->wheel, hxs_stack__now(st));
+	events += hxs_tcp_sock__poll(st, hxs_stack__now(st));
 	events += st->ctl->poll(st);
 	hxs_stack__tx_flush(st);
 	return events;
@@ -287,6 +293,8 @@ int hxs_stack__poll(struct hxs_stack *st, int timeout_ms)
 		if (now >= deadline)
 			return 0;
 		next = hxs_wheel__next(&st->wheel);
+		if (hxs_tcp_sock__deadline(st) < next)
+			next = hxs_tcp_sock__deadline(st);
 		until = next < deadline ? next : deadline;
 		if (st->busy_poll)
 			continue;
