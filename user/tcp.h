@@ -8,6 +8,9 @@
  * and the core emits complete TCP segments (checksum filled) into frames it asks the
  * embedding layer for (tx_ops.alloc / tx_ops.send): no copy after the core writes.
  *
+ * Call hxs_tcp__poll() after each batch of hxs_tcp__input() calls: segments that input
+ * emits (ACKs, data) are handed to tx.send at once, but tx.flush runs only from poll.
+ *
  * The socket layer drives connections with the hxs_tcp_conn__* calls below. They return
  * negative errno like the kernel. Addresses are IPv4 in network byte order, ports in host
  * byte order. A connection handed to the socket layer (connect, accept) stays valid until
@@ -34,7 +37,7 @@ struct hxs_tcp_info;
 	X(TCPAbortOnData) X(TCPAbortOnClose) X(TCPAbortOnTimeout) X(TCPAbortOnLinger)        \
 	X(ListenOverflows) X(ListenDrops) X(DelayedACKs) X(TCPKeepAliveProbes)               \
 	X(TCPWinProbe) X(TCPSackBlocksSent) X(TCPTimeWaitReuse) X(TW) X(TCPOptErrs)          \
-	X(TCPSpuriousSegs) X(TCPTxNoBufs) X(TCPToZeroWindowAdv) X(TCPFromZeroWindowAdv)
+	X(TCPSpuriousSegs) X(TCPTxNoBufs) X(TCPToZeroWindowAdv) X(TCPFromZeroWindowAdv) X(TCPLostRetransmit) X(TCPDSACKOldSent)
 
 enum hxs_tcp_mib {
 #define HXS_TCP_MIB_ENUM(n) HXS_TCP_MIB_##n,
@@ -71,7 +74,9 @@ struct hxs_tcp_tx_ops {
 	void (*flush)(void *ctx);
 };
 
-/* Notifications for the socket layer and the steering maps (all optional). */
+/* Notifications for the socket layer and the steering maps (all optional). They are called
+ * from inside hxs_tcp__input/poll/timers and the hxs_tcp_conn__* calls; a callback must not
+ * call back into the core except for read-only queries (events, info, tuple, user). */
 enum { HXS_TCP_TUPLE_ADD = 1, HXS_TCP_TUPLE_DEL = 0 };
 struct hxs_tcp_ev_ops {
 	/* Readiness changed: mask of EPOLLIN/EPOLLOUT/EPOLLRDHUP/EPOLLHUP/EPOLLERR. */
@@ -105,6 +110,9 @@ uint64_t hxs_tcp__next_deadline(const struct hxs_tcp *tcp);
 const uint64_t *hxs_tcp__mib(const struct hxs_tcp *tcp);
 /* Connections in the table (any state but CLOSED) and listeners. */
 uint32_t hxs_tcp__nconns(const struct hxs_tcp *tcp);
+/* Calls fn for every listener and every connection in the table (an `ss` listing); fn must
+ * not close, abort or open connections. */
+void hxs_tcp__foreach(struct hxs_tcp *tcp, void (*fn)(void *arg, struct hxs_tcp_conn *c), void *arg);
 /* Connection objects allocated and freed over the life of the instance (leak checks). */
 void hxs_tcp__alloc_stats(const struct hxs_tcp *tcp, uint64_t *allocated, uint64_t *freed);
 

@@ -157,9 +157,10 @@ struct hxs_tcp_conn {
 		nodelay : 1, keepalive : 1, rd_shut : 1;
 	uint8_t fin_queued : 1, ts_ok : 1, sack_ok : 1, ws_ok : 1, ack_now : 1,
 		user_closed : 1, rtt_timing : 1, rcv_wnd_zero : 1;
+	uint8_t dsack : 1;                 /* a D-SACK block is due (RFC 2883) */
 	uint8_t snd_wscale, rcv_wscale;
 	uint8_t backoff;                   /* consecutive RTO expiries */
-	uint8_t persist_shift, probes_out, keep_probes, recovery, rec_first;
+	uint8_t persist_shift, probes_out, keep_probes, recovery, rec_first, rescue_done;
 	int soerror;                       /* pending error, positive errno */
 
 	/* send sequence space (§3.3.1 Figure 3) */
@@ -168,6 +169,7 @@ struct hxs_tcp_conn {
 	/* receive sequence space (Figure 4) */
 	uint32_t irs, rcv_nxt, rcv_adv;    /* rcv_adv: right edge last advertised */
 	uint32_t last_ack_sent;
+	uint32_t dsack_start, dsack_end;
 
 	uint32_t mss;                      /* payload bytes a segment carries (SMSS less options) */
 	uint32_t peer_mss, adv_mss, user_mss, rcv_mss;
@@ -188,6 +190,7 @@ struct hxs_tcp_conn {
 	struct hxs_cc cc;
 	struct hxs_sack_board sb;
 	uint32_t dupacks, recover, high_rxt;
+	uint32_t una_rxt_mark;             /* snd_max when the segment at snd_una was last retransmitted */
 	uint64_t last_send;                /* for RFC 5681 §4.1 idle restart */
 
 	/* timers */
@@ -201,7 +204,6 @@ struct hxs_tcp_conn {
 	struct hxs_tcp_conn *aq_head, *aq_tail, *sq_head;
 
 	uint32_t ev_last;                  /* readiness last reported through on_event */
-	uint32_t rexmt_count_syn;
 
 	/* tcp_info */
 	uint64_t total_retrans, bytes_acked, bytes_received, segs_out, segs_in;
@@ -217,7 +219,9 @@ struct hxs_tcp {
 	struct hxs_tcp_conn **htab;
 	uint32_t hmask;
 	uint32_t nconns;
-	struct hxs_tcp_conn *listeners;
+#define HXS_TCP_LHASH 256
+	struct hxs_tcp_conn *lhash[HXS_TCP_LHASH];  /* listeners by local port */
+	uint32_t nlisteners;
 	struct hxs_tcp_conn *dirty_head;
 	uint64_t chack_window_start;
 	uint32_t chack_count;
@@ -238,6 +242,8 @@ struct hxs_tcp_conn *hxs_tcp_lookup(struct hxs_tcp *tcp, uint32_t laddr, uint16_
 				    uint32_t raddr, uint16_t rport);
 struct hxs_tcp_conn *hxs_tcp_lookup_listener(struct hxs_tcp *tcp, uint32_t laddr, uint16_t lport);
 void hxs_tcp_hash_insert(struct hxs_tcp_conn *c);
+void hxs_tcp_listener_insert(struct hxs_tcp_conn *l);
+void hxs_tcp_listener_remove(struct hxs_tcp_conn *l);
 void hxs_tcp_hash_remove(struct hxs_tcp_conn *c);
 void hxs_tcp_set_state(struct hxs_tcp_conn *c, uint8_t state);
 /* Moves to CLOSED with an error (0 for none), cancels timers, unhashes, frees when unowned. */
@@ -246,8 +252,16 @@ void hxs_tcp_mark_dirty(struct hxs_tcp_conn *c);
 void hxs_tcp_notify(struct hxs_tcp_conn *c);
 uint32_t hxs_tcp_isn(struct hxs_tcp *tcp, uint32_t laddr, uint16_t lport, uint32_t raddr,
 		     uint16_t rport, uint64_t now);
-/* Sets up a fresh connection's buffers, MSS and timers; -ENOMEM. */
-int hxs_tcp_conn_setup(struct hxs_tcp_conn *c);
+/* Options offered, window scale and MSS of a fresh connection. */
+void hxs_tcp_conn_setup(struct hxs_tcp_conn *c);
+/* Allocates the send and receive rings (at connect, or when a passive connection is
+ * established: a SYN costs no buffer memory); -ENOMEM. */
+int hxs_tcp_conn_bufs(struct hxs_tcp_conn *c);
+/* Receive buffer capacity (before the ring exists: its configured size). */
+static inline uint32_t hxs_tcp_rcv_cap(const struct hxs_tcp_conn *c)
+{
+	return c->rcv.buf ? c->rcv.cap : c->rcvbuf_size;
+}
 /* Child of a listener accepted into the accept queue. */
 void hxs_tcp_acceptq_add(struct hxs_tcp_conn *l, struct hxs_tcp_conn *c);
 void hxs_tcp_child_unlink(struct hxs_tcp_conn *c);
@@ -280,6 +294,7 @@ void hxs_tcp_persist_arm(struct hxs_tcp_conn *c, uint64_t now);
 void hxs_tcp_delack_arm(struct hxs_tcp_conn *c, uint64_t now);
 void hxs_tcp_keep_arm(struct hxs_tcp_conn *c, uint64_t now);
 void hxs_tcp_timewait_start(struct hxs_tcp_conn *c, uint64_t now);
+void hxs_tcp_timewait_shrink(struct hxs_tcp_conn *c);
 void hxs_tcp_rtt_sample(struct hxs_tcp_conn *c, uint32_t rtt_us);
 uint32_t hxs_tcp_rto_backed_off(const struct hxs_tcp_conn *c);
 
@@ -300,7 +315,5 @@ void hxs_tcp_recovery_output(struct hxs_tcp_conn *c, uint64_t now);
 uint32_t hxs_tcp_pipe(const struct hxs_tcp_conn *c);
 void hxs_tcp_recovery_on_rto(struct hxs_tcp_conn *c, uint64_t now);
 
-/* tcp_input.c */
-int hxs_tcp_ack_acceptable(const struct hxs_tcp_conn *c, uint32_t ack);
 
 #endif

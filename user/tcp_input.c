@@ -131,11 +131,7 @@ static void listen_input(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, ui
 	c->sndbuf_size = l->sndbuf_size;
 	c->rcvbuf_size = l->rcvbuf_size;
 	c->cc.ops = l->cc.ops;
-	if (hxs_tcp_conn_setup(c) < 0) {
-		MIB_INC(tcp, ListenDrops);
-		hxs_tcp_conn_maybe_free(c);
-		return;
-	}
+	hxs_tcp_conn_setup(c);
 	/* "Set RCV.NXT to SEG.SEQ+1, IRS is set to SEG.SEQ ... ISS should be selected and a
 	 * SYN segment sent of the form <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>. SND.NXT is set to
 	 * ISS+1 and SND.UNA to ISS. The connection state should be changed to SYN-RECEIVED." */
@@ -424,6 +420,13 @@ static int sync_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint6
 				hxs_tcp_timewait_start(c, now);
 			if (s->len)
 				MIB_INC(tcp, TCPSpuriousSegs);
+			/* RFC 2883 §4 (1): data already received is reported back as the first
+			 * SACK block of the ACK (D-SACK). */
+			if (s->len && c->sack_ok && SEQ_LEQ(s->seq + s->len, c->rcv_nxt)) {
+				c->dsack = 1;
+				c->dsack_start = s->seq;
+				c->dsack_end = s->seq + s->len;
+			}
 		}
 		return 1;
 	}
@@ -482,6 +485,13 @@ static int sync_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint6
 			 * the SYN,ACK is retransmitted and the peer's ACK comes again. */
 			MIB_INC(tcp, ListenOverflows);
 			return 1;
+		}
+		if (hxs_tcp_conn_bufs(c) < 0) {
+			/* No memory for the buffers: refuse like a full queue would. */
+			MIB_INC(tcp, ListenDrops);
+			hxs_tcp_send_rst(tcp, c->laddr, c->raddr, c->lport, c->rport, s->ack, 0, 0);
+			hxs_tcp_close_conn(c, ENOMEM);
+			return 0;
 		}
 		if (c->backoff == 0 && !c->ts_ok)
 			hxs_tcp_rtt_sample(c, (uint32_t)(now - c->last_send));
@@ -692,9 +702,4 @@ int hxs_tcp__input(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, const ui
 bad:
 	MIB_INC(tcp, TcpInErrs);
 	return -EINVAL;
-}
-
-int hxs_tcp_ack_acceptable(const struct hxs_tcp_conn *c, uint32_t ack)
-{
-	return SEQ_LT(c->snd_una, ack) && SEQ_LEQ(ack, c->snd_max);
 }

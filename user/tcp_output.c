@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <arpa/inet.h>
 
 #include "tcp_conn.h"
 
@@ -30,23 +31,41 @@ static void wr32(uint8_t *p, uint32_t v)
 uint16_t hxs_tcp_csum(uint32_t saddr, uint32_t daddr, const uint8_t *p, uint32_t len)
 {
 	/* RFC 9293 §3.1: the checksum covers a pseudo-header of source and destination
-	 * address, protocol and TCP length, then the header and data. */
-	uint64_t sum = 0;
-	const uint8_t *s = (const uint8_t *)&saddr, *d = (const uint8_t *)&daddr;
-	sum += (uint32_t)(s[0] << 8 | s[1]) + (uint32_t)(s[2] << 8 | s[3]);
-	sum += (uint32_t)(d[0] << 8 | d[1]) + (uint32_t)(d[2] << 8 | d[3]);
-	sum += 6 + len;
-	uint32_t i = 0;
-	for (; i + 8 <= len; i += 8)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]) + (uint32_t)(p[i + 2] << 8 | p[i + 3]) +
-		       (uint32_t)(p[i + 4] << 8 | p[i + 5]) + (uint32_t)(p[i + 6] << 8 | p[i + 7]);
-	for (; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (i < len)
-		sum += (uint32_t)p[i] << 8;
+	 * address, protocol and TCP length, then the header and data. The ones' complement
+	 * sum does not depend on byte order (RFC 1071 §2(B)): we add native 32-bit words and
+	 * swap the folded result once. */
+	uint64_t sum = (uint64_t)saddr + daddr + htons(6) + htons((uint16_t)len);
+	while (len >= 16) {
+		uint64_t a, b;
+		memcpy(&a, p, 8);
+		memcpy(&b, p + 8, 8);
+		sum += (a & 0xffffffffu) + (a >> 32) + (b & 0xffffffffu) + (b >> 32);
+		p += 16;
+		len -= 16;
+	}
+	while (len >= 4) {
+		uint32_t w;
+		memcpy(&w, p, 4);
+		sum += w;
+		p += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		uint16_t h;
+		memcpy(&h, p, 2);
+		sum += h;
+		p += 2;
+		len -= 2;
+	}
+	if (len) {
+		uint8_t last[2] = { p[0], 0 };
+		uint16_t h;
+		memcpy(&h, last, 2);
+		sum += h;
+	}
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
+	return ntohs((uint16_t)~sum);
 }
 
 uint32_t hxs_tcp_ts_now(const struct hxs_tcp_conn *c, uint64_t now)
@@ -57,11 +76,12 @@ uint32_t hxs_tcp_ts_now(const struct hxs_tcp_conn *c, uint64_t now)
 
 uint32_t hxs_tcp_rcv_window(struct hxs_tcp_conn *c)
 {
-	uint32_t space = c->rcv.cap - c->rcv.len;
+	uint32_t cap = hxs_tcp_rcv_cap(c);
+	uint32_t space = cap - c->rcv.len;
 	uint32_t cur = SEQ_GT(c->rcv_adv, c->rcv_nxt) ? SEQ_DIFF(c->rcv_adv, c->rcv_nxt) : 0;
 	/* §3.8.6.2.2: "the receiver should not advance the right window edge until it can
 	 * be advanced by at least min(Fr * RCV.BUFF, Eff.snd.MSS)" with Fr = 1/2. */
-	uint32_t thresh = c->rcv.cap / 2 < c->rcv_mss ? c->rcv.cap / 2 : c->rcv_mss;
+	uint32_t thresh = cap / 2 < c->rcv_mss ? cap / 2 : c->rcv_mss;
 	if (space > cur && space - cur >= thresh)
 		return space;
 	return cur;
@@ -115,10 +135,20 @@ int hxs_tcp_send_seg(struct hxs_tcp_conn *c, uint32_t seq, uint8_t flags, uint32
 		o.ws = c->rcv_wscale;
 	} else if (!(flags & HXS_TH_RST)) {
 		o.has_ts = c->ts_ok;
+		int max = c->ts_ok ? 3 : 4, k = 0;
+		if (c->sack_ok && c->dsack && (flags & HXS_TH_ACK)) {
+			/* RFC 2883 §4: "the first SACK block ... MUST specify the D-SACK block" */
+			o.sack[0].start = c->dsack_start;
+			o.sack[0].end = c->dsack_end;
+			k = 1;
+			c->dsack = 0;
+			MIB_INC(tcp, TCPDSACKOldSent);
+		}
 		if (c->sack_ok && c->reass.n) {
-			o.nsack = (uint8_t)hxs_tcp_reass_sack_blocks(c, o.sack, c->ts_ok ? 3 : 4);
+			k += hxs_tcp_reass_sack_blocks(c, o.sack + k, max - k);
 			MIB_INC(tcp, TCPSackBlocksSent);
 		}
+		o.nsack = (uint8_t)k;
 	}
 	if (o.has_ts) {
 		o.tsval = hxs_tcp_ts_now(c, now);

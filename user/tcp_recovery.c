@@ -109,6 +109,7 @@ void hxs_tcp_recovery_on_ack(struct hxs_tcp_conn *c, uint32_t acked, int dup, ui
 			c->recovery = HXS_REC_SACK;
 			c->high_rxt = c->snd_una;
 			c->rec_first = 1;
+			c->rescue_done = 0;
 			MIB_INC(c->tcp, TCPSackRecovery);
 		} else {
 			/* RFC 6582 §3.2 step 3: retransmit, "set cwnd to ssthresh plus 3*SMSS". */
@@ -154,6 +155,17 @@ void hxs_tcp_recovery_on_ack(struct hxs_tcp_conn *c, uint32_t acked, int dup, ui
 		}
 		if (SEQ_LT(c->high_rxt, c->snd_una))
 			c->high_rxt = c->snd_una;
+		/* Lost retransmission: the segment at snd_una was retransmitted, yet data sent
+		 * after that retransmission is SACKed DupThresh segments deep while snd_una has
+		 * not moved - by the RFC 6675 IsLost() reasoning it was lost again. NextSeg()
+		 * may send it once more (without this only the RTO would). */
+		if (c->recovery == HXS_REC_SACK && SEQ_GT(c->high_rxt, c->snd_una) && c->sb.n &&
+		    SEQ_GEQ(c->sb.high_sacked, c->una_rxt_mark + DUPTHRESH * c->mss) &&
+		    !hxs_sack__any(&c->sb, c->snd_una, 1)) {
+			MIB_INC(c->tcp, TCPLostRetransmit);
+			c->high_rxt = c->snd_una;
+			c->una_rxt_mark = c->snd_max;
+		}
 		return;
 	}
 }
@@ -165,13 +177,18 @@ void hxs_tcp_recovery_output(struct hxs_tcp_conn *c, uint64_t now)
 	const struct hxs_sack_board *b = &c->sb;
 	uint32_t pipe = hxs_tcp_pipe(c);
 	int first = c->rec_first;
+	uint32_t end = hxs_tcp_snd_end(c);
+	/* Can NextSeg() rule (2), new data, be used? Then rules (3) and (4) must wait. */
+	int new_data = SEQ_LT(c->snd_nxt, end) && SEQ_LT(c->snd_nxt, c->snd_una + c->snd_wnd);
 	/* RFC 6675 §5 step (C): "while (cwnd - pipe) >= 1 SMSS" run NextSeg(). The first
 	 * retransmission of a recovery episode goes regardless (step 4.3, fast retransmit). */
 	while (first || c->cc.cwnd >= pipe + c->mss) {
-		uint32_t seq = SEQ_MAX(c->high_rxt, c->snd_una), hs, hl;
-		int found = 0;
-		/* NextSeg() rule (1): the first unSACKed sequence above HighRxt, below
-		 * HighACK, that IsLost(). */
+		uint32_t seq = SEQ_MAX(c->high_rxt, c->snd_una), hs = 0, hl = 0;
+		int found = 0, rescue = 0;
+		/* NextSeg() rule (1): "If there exists a smallest unSACKed sequence number 'S2'
+		 * that meets the following three criteria for determining loss, the sequence
+		 * range of one segment of up to SMSS octets starting with S2 MUST be returned:
+		 * S2 > HighRxt, S2 < HighACK [highest SACKed], IsLost (S2) is true." */
 		while (b->n && SEQ_LT(seq, b->high_sacked) && hxs_sack__next_hole(b, seq, &hs, &hl)) {
 			if (SEQ_LT(hs, seq)) {
 				hl -= SEQ_DIFF(seq, hs);
@@ -188,12 +205,40 @@ void hxs_tcp_recovery_output(struct hxs_tcp_conn *c, uint64_t now)
 			hl = c->mss;
 			found = 1;
 		}
+		/* Rule (3): "If the conditions for rules (1) and (2) fail, but there exists an
+		 * unSACKed sequence number S3 such that S3 > HighRxt, S3 < HighACK", send it. */
+		if (!found && !new_data) {
+			seq = SEQ_MAX(c->high_rxt, c->snd_una);
+			if (b->n && SEQ_LT(seq, b->high_sacked) && hxs_sack__next_hole(b, seq, &hs, &hl)) {
+				if (SEQ_LT(hs, seq)) {
+					hl -= SEQ_DIFF(seq, hs);
+					hs = seq;
+				}
+				found = 1;
+			}
+		}
+		/* Rule (4): "a single "rescue" retransmission per entry into loss recovery ...
+		 * a segment of no more than 1 SMSS octets that MUST end at HighData". */
+		if (!found && !new_data && !c->rescue_done) {
+			uint32_t hi = SEQ_LT(end, c->snd_max) ? end : c->snd_max;
+			uint32_t len = SEQ_DIFF(hi, c->snd_una) < c->mss ? SEQ_DIFF(hi, c->snd_una) : c->mss;
+			if (len && !hxs_sack__all(b, hi - len, len)) {
+				hs = hi - len;
+				hl = len;
+				found = rescue = 1;
+			}
+		}
 		if (!found)
 			break;
 		int n = retransmit(c, hs, hl, now);
 		if (n <= 0)
 			break;
-		c->high_rxt = hs + (uint32_t)n;
+		if (rescue)
+			c->rescue_done = 1;
+		else
+			c->high_rxt = hs + (uint32_t)n;
+		if (hs == c->snd_una)
+			c->una_rxt_mark = c->snd_max;
 		pipe += (uint32_t)n;
 		first = 0;
 		c->rec_first = 0;

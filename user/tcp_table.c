@@ -118,10 +118,12 @@ void hxs_tcp__free(struct hxs_tcp *tcp)
 			conn_destroy(c);
 		}
 	}
-	struct hxs_tcp_conn *l = tcp->listeners, *n;
-	for (; l; l = n) {
-		n = l->hnext;
-		conn_destroy(l);
+	for (uint32_t i = 0; i < HXS_TCP_LHASH; i++) {
+		struct hxs_tcp_conn *l = tcp->lhash[i], *n;
+		for (; l; l = n) {
+			n = l->hnext;
+			conn_destroy(l);
+		}
 	}
 	free(tcp->htab);
 	free(tcp);
@@ -152,7 +154,7 @@ struct hxs_tcp_conn *hxs_tcp_lookup(struct hxs_tcp *tcp, uint32_t laddr, uint16_
 struct hxs_tcp_conn *hxs_tcp_lookup_listener(struct hxs_tcp *tcp, uint32_t laddr, uint16_t lport)
 {
 	struct hxs_tcp_conn *any = NULL;
-	for (struct hxs_tcp_conn *l = tcp->listeners; l; l = l->hnext) {
+	for (struct hxs_tcp_conn *l = tcp->lhash[lport % HXS_TCP_LHASH]; l; l = l->hnext) {
 		if (l->lport != lport)
 			continue;
 		if (l->laddr == laddr)
@@ -173,6 +175,33 @@ void hxs_tcp_hash_insert(struct hxs_tcp_conn *c)
 	tcp->nconns++;
 	if (tcp->ev.on_tuple)
 		tcp->ev.on_tuple(tcp->ctx, c, HXS_TCP_TUPLE_ADD);
+}
+
+void hxs_tcp_listener_insert(struct hxs_tcp_conn *l)
+{
+	struct hxs_tcp *tcp = l->tcp;
+	struct hxs_tcp_conn **head = &tcp->lhash[l->lport % HXS_TCP_LHASH];
+	l->hnext = *head;
+	*head = l;
+	tcp->nlisteners++;
+	if (tcp->ev.on_listen)
+		tcp->ev.on_listen(tcp->ctx, l->laddr, l->lport, 1);
+}
+
+void hxs_tcp_listener_remove(struct hxs_tcp_conn *l)
+{
+	struct hxs_tcp *tcp = l->tcp;
+	struct hxs_tcp_conn **pp = &tcp->lhash[l->lport % HXS_TCP_LHASH];
+	for (; *pp; pp = &(*pp)->hnext) {
+		if (*pp == l) {
+			*pp = l->hnext;
+			tcp->nlisteners--;
+			if (tcp->ev.on_listen)
+				tcp->ev.on_listen(tcp->ctx, l->laddr, l->lport, 0);
+			break;
+		}
+	}
+	l->hnext = NULL;
 }
 
 void hxs_tcp_hash_remove(struct hxs_tcp_conn *c)
@@ -215,9 +244,10 @@ struct hxs_tcp_conn *hxs_tcp_conn_alloc(struct hxs_tcp *tcp)
 	return c;
 }
 
-int hxs_tcp_conn_setup(struct hxs_tcp_conn *c)
+int hxs_tcp_conn_bufs(struct hxs_tcp_conn *c)
 {
-	struct hxs_tcp_cfg *cfg = &c->tcp->cfg;
+	if (c->snd.buf)
+		return 0;
 	int err = hxs_tcp_ring__init(&c->snd, c->sndbuf_size);
 	if (err)
 		return err;
@@ -226,6 +256,12 @@ int hxs_tcp_conn_setup(struct hxs_tcp_conn *c)
 		hxs_tcp_ring__free(&c->snd);
 		return err;
 	}
+	return 0;
+}
+
+void hxs_tcp_conn_setup(struct hxs_tcp_conn *c)
+{
+	struct hxs_tcp_cfg *cfg = &c->tcp->cfg;
 	/* Offer what the stack allows; the peer's SYN decides (syn_options()). */
 	c->ts_ok = !cfg->no_ts;
 	c->sack_ok = !cfg->no_sack;
@@ -240,7 +276,6 @@ int hxs_tcp_conn_setup(struct hxs_tcp_conn *c)
 	c->mss = c->adv_mss;
 	c->rcv_mss = c->adv_mss;
 	c->cc.mss = c->mss;
-	return 0;
 }
 
 void hxs_tcp_set_state(struct hxs_tcp_conn *c, uint8_t state)
@@ -438,10 +473,17 @@ const uint64_t *hxs_tcp__mib(const struct hxs_tcp *tcp)
 
 uint32_t hxs_tcp__nconns(const struct hxs_tcp *tcp)
 {
-	uint32_t n = tcp->nconns;
-	for (struct hxs_tcp_conn *l = tcp->listeners; l; l = l->hnext)
-		n++;
-	return n;
+	return tcp->nconns + tcp->nlisteners;
+}
+
+void hxs_tcp__foreach(struct hxs_tcp *tcp, void (*fn)(void *arg, struct hxs_tcp_conn *c), void *arg)
+{
+	for (uint32_t i = 0; i < HXS_TCP_LHASH; i++)
+		for (struct hxs_tcp_conn *l = tcp->lhash[i]; l; l = l->hnext)
+			fn(arg, l);
+	for (uint32_t i = 0; i <= tcp->hmask; i++)
+		for (struct hxs_tcp_conn *c = tcp->htab[i]; c; c = c->hnext)
+			fn(arg, c);
 }
 
 void hxs_tcp__alloc_stats(const struct hxs_tcp *tcp, uint64_t *allocated, uint64_t *freed)

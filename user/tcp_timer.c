@@ -248,6 +248,17 @@ void hxs_tcp_timewait_start(struct hxs_tcp_conn *c, uint64_t now)
 	hxs_wheel__cancel(w, &c->t_delack);
 	/* §3.10.7.4: "restart the 2 MSL time-wait timeout". */
 	hxs_wheel__arm(w, &c->t_2msl, now + 2ull * c->tcp->cfg.msl_ms * 1000);
+	hxs_tcp_timewait_shrink(c);
+}
+
+void hxs_tcp_timewait_shrink(struct hxs_tcp_conn *c)
+{
+	/* Nothing is sent or received in TIME-WAIT: once the application has let go, the
+	 * buffers go and the 2 MSL cost only the connection object. */
+	if (c->state == HXS_TCPS_TIME_WAIT && !c->user_ref && c->snd.buf) {
+		hxs_tcp_ring__free(&c->snd);
+		hxs_tcp_ring__free(&c->rcv);
+	}
 }
 
 static void tw_fire(struct hxs_timer *t, uint64_t now)

@@ -56,9 +56,10 @@ int hxs_tcp_conn__connect(struct hxs_tcp_conn *c, uint32_t laddr, uint16_t lport
 	} else if (hxs_tcp_lookup(tcp, laddr, lport, raddr, rport)) {
 		return -EADDRNOTAVAIL;
 	}
-	int err = hxs_tcp_conn_setup(c);
+	int err = hxs_tcp_conn_bufs(c);
 	if (err)
 		return err;
+	hxs_tcp_conn_setup(c);
 	c->laddr = laddr;
 	c->lport = lport;
 	c->raddr = raddr;
@@ -94,7 +95,7 @@ int hxs_tcp_conn__listen(struct hxs_tcp_conn *c, uint32_t laddr, uint16_t lport,
 	}
 	if (c->state != HXS_TCPS_CLOSED || c->snd.buf || !lport)
 		return -EINVAL;
-	for (struct hxs_tcp_conn *l = tcp->listeners; l; l = l->hnext)
+	for (struct hxs_tcp_conn *l = tcp->lhash[lport % HXS_TCP_LHASH]; l; l = l->hnext)
 		if (l->lport == lport && (l->laddr == laddr || !l->laddr || !laddr))
 			return -EADDRINUSE;
 	c->laddr = laddr;
@@ -104,10 +105,7 @@ int hxs_tcp_conn__listen(struct hxs_tcp_conn *c, uint32_t laddr, uint16_t lport,
 		c->backlog = tcp->cfg.somaxconn;
 	/* §3.10.1 OPEN, passive: "enter LISTEN state and return". */
 	hxs_tcp_set_state(c, HXS_TCPS_LISTEN);
-	c->hnext = tcp->listeners;
-	tcp->listeners = c;
-	if (tcp->ev.on_listen)
-		tcp->ev.on_listen(tcp->ctx, laddr, lport, 1);
+	hxs_tcp_listener_insert(c);
 	return 0;
 }
 
@@ -198,7 +196,7 @@ long hxs_tcp_conn__recv(struct hxs_tcp_conn *c, void *buf, size_t len, unsigned 
 		uint32_t cur = SEQ_GT(c->rcv_adv, c->rcv_nxt) ? SEQ_DIFF(c->rcv_adv, c->rcv_nxt) : 0;
 		uint32_t space = c->rcv.cap - c->rcv.len;
 		uint32_t thresh = c->rcv.cap / 2 < c->rcv_mss ? c->rcv.cap / 2 : c->rcv_mss;
-		if (HXS_TCPS_CANRCVDATA(c->state) && cur <= c->rcv.cap / 2 && space - cur >= thresh) {
+		if (HXS_TCPS_CANRCVDATA(c->state) && cur <= c->rcv.cap / 2 && space > cur && space - cur >= thresh) {
 			c->ack_now = 1;
 			hxs_tcp_mark_dirty(c);
 		}
@@ -266,16 +264,7 @@ int hxs_tcp_conn__shutdown(struct hxs_tcp_conn *c, int how)
 static void listener_close(struct hxs_tcp_conn *l)
 {
 	struct hxs_tcp *tcp = l->tcp;
-	struct hxs_tcp_conn **pp;
-	for (pp = &tcp->listeners; *pp; pp = &(*pp)->hnext) {
-		if (*pp == l) {
-			*pp = l->hnext;
-			break;
-		}
-	}
-	l->hnext = NULL;
-	if (tcp->ev.on_listen)
-		tcp->ev.on_listen(tcp->ctx, l->laddr, l->lport, 0);
+	hxs_tcp_listener_remove(l);
 	/* Children not accepted yet are reset (the kernel's inet_csk_listen_stop). */
 	while (l->aq_head || l->sq_head) {
 		struct hxs_tcp_conn *c = l->aq_head ? l->aq_head : l->sq_head;
@@ -318,6 +307,7 @@ void hxs_tcp_conn__close(struct hxs_tcp_conn *c)
 			return;
 		if (c->state == HXS_TCPS_FIN_WAIT_2)
 			hxs_tcp_keep_arm(c, tcp->now);
+		hxs_tcp_timewait_shrink(c);
 		break;
 	}
 	hxs_tcp_conn_maybe_free(c);

@@ -119,6 +119,9 @@ static void test_passive_open(void)
 	CHECK(last.opt.has_ts && last.opt.tsecr == 5555);
 	CHECK_EQ(MIBV(t, TcpPassiveOpens), 1);
 	CHECK_EQ(t->tuples, 1);
+	/* A SYN costs a connection object, no buffer memory (allocated at ESTABLISHED). */
+	struct hxs_tcp_conn *child = hxs_tcp_lookup(t->tcp, TS_LOCAL, TS_LPORT, TS_REMOTE, TS_RPORT);
+	CHECK(child && !child->snd.buf && !child->rcv.buf);
 	/* Handshake ACK with window 100 << 7. */
 	o.has_ts = 1;
 	o.tsval = 5556;
@@ -127,6 +130,7 @@ static void test_passive_open(void)
 	EXPECT_NONE(t);
 	CHECK_EQ(hxs_tcp_conn__events(l), EPOLLIN);
 	CHECK_EQ(hxs_tcp_conn__accept(l, &c), 0);
+	CHECK(c == child && c->snd.buf && c->rcv.buf && c->rcv.cap == 256 * 1024);
 	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_ESTABLISHED);
 	CHECK_EQ(MIBV(t, TcpCurrEstab), 1);
 	struct hxs_tcp_info info;
@@ -229,6 +233,38 @@ static void test_simultaneous_open(void)
 	hxs_tcp_conn__abort(c);
 	hxs_tcp_conn__close(c);
 	ts_free(t);
+
+	t_case("SYN-RECEIVED -> FIN-WAIT-1: CLOSE queues the FIN until the handshake completes");
+	t = mk(0);
+	CHECK(hxs_tcp_conn__new(t->tcp, &c) == 0);
+	CHECK_EQ(hxs_tcp_conn__connect(c, TS_LOCAL, TS_LPORT, TS_REMOTE, TS_RPORT, 0), 0);
+	EXPECT(t, HXS_TH_SYN, last.seq, 0);
+	iss = last.seq;
+	ts_in(t, 1 * MS, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, iss, PISN + 1);
+	CHECK_EQ(hxs_tcp_conn__shutdown(c, SHUT_WR), 0);
+	ts_run_until(t, 2 * MS);
+	EXPECT_NONE(t);
+	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_SYN_RECEIVED);
+	ts_in(t, 3 * MS, HXS_TH_ACK, PISN + 1, iss + 1, 65535, NULL, NULL, 0);
+	EXPECT(t, HXS_TH_FIN | HXS_TH_ACK, iss + 1, PISN + 1);
+	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_FIN_WAIT_1);
+	hxs_tcp_conn__abort(c);
+	EXPECT(t, HXS_TH_RST | HXS_TH_ACK, iss + 2, PISN + 1);
+	hxs_tcp_conn__close(c);
+
+	t_case("SYN-SENT -> CLOSED on CLOSE: TCB deleted, nothing sent");
+	CHECK(hxs_tcp_conn__new(t->tcp, &c) == 0);
+	CHECK_EQ(hxs_tcp_conn__connect(c, TS_LOCAL, TS_LPORT + 1, TS_REMOTE, TS_RPORT, 10 * MS), 0);
+	EXPECT(t, HXS_TH_SYN, last.seq, 0);
+	hxs_tcp_conn__close(c);
+	ts_run_until(t, 5 * S);
+	EXPECT_NONE(t);
+	CHECK_EQ(hxs_tcp__nconns(t->tcp), 0);
+	uint64_t a, f;
+	hxs_tcp__alloc_stats(t->tcp, &a, &f);
+	CHECK_EQ(a, f);
+	ts_free(t);
 }
 
 static void test_data_and_delack(void)
@@ -278,6 +314,16 @@ static void test_data_and_delack(void)
 	CHECK_EQ(hxs_tcp_conn__recv(c, buf, sizeof(buf), 0), 5 * 1460);
 	CHECK_EQ(hxs_tcp_conn__recv(c, buf, sizeof(buf), 0), -EAGAIN);
 
+	t_case("a duplicate segment is answered with a D-SACK block (RFC 2883)");
+	ts_run_until(t, 340 * MS);
+	ts_clear(t);                            /* the window update the read caused */
+	ts_in(t, 350 * MS, HXS_TH_ACK, s0 + 1460, iss + 1, 65535, NULL, d, 1460);
+	EXPECT(t, HXS_TH_ACK, iss + 1, s0 + 7300);
+	CHECK_EQ(last.opt.nsack, 1);
+	CHECK_EQ(last.opt.sack[0].start, s0 + 1460);
+	CHECK_EQ(last.opt.sack[0].end, s0 + 2920);
+	CHECK_EQ(MIBV(t, TCPDSACKOldSent), 1);
+
 	t_case("Nagle holds a small segment while data is unacked; TCP_NODELAY sends it");
 	ts_clear(t);
 	CHECK_EQ(hxs_tcp_conn__send(c, "aaaa", 4), 4);
@@ -326,6 +372,7 @@ static void test_close_paths(void)
 	ts_in(t, 3 * MS, HXS_TH_FIN | HXS_TH_ACK, PISN + 1, iss + 2, 65535, NULL, NULL, 0);
 	EXPECT(t, HXS_TH_ACK, iss + 2, PISN + 2);
 	CHECK_EQ(hxs_tcp__nconns(t->tcp), 1);
+	CHECK(!c->snd.buf && !c->rcv.buf, "an orphan in TIME-WAIT keeps no buffers");
 	/* A retransmitted FIN in TIME-WAIT is ACKed again and restarts 2 MSL. */
 	ts_in(t, 10 * S, HXS_TH_FIN | HXS_TH_ACK, PISN + 1, iss + 2, 65535, NULL, NULL, 0);
 	EXPECT(t, HXS_TH_ACK, iss + 2, PISN + 2);
@@ -947,6 +994,11 @@ static void test_malformed(void)
 	ts_free(t);
 }
 
+static void count_state(void *arg, struct hxs_tcp_conn *c)
+{
+	((int *)arg)[hxs_tcp_conn__state(c)]++;
+}
+
 static void test_mss_and_backlog(void)
 {
 	t_case("MSS clamped to the path MTU; segments no larger than the peer's MSS");
@@ -1002,6 +1054,11 @@ static void test_mss_and_backlog(void)
 	ts_in_ports(t, 0, TS_RPORT + 1, TS_LPORT, HXS_TH_ACK, PISN + 1, isn[1] + 1, 65535, NULL, NULL, 0);
 	ts_in_ports(t, 0, TS_RPORT + 2, TS_LPORT, HXS_TH_ACK, PISN + 1, isn[2] + 1, 65535, NULL, NULL, 0);
 	CHECK_EQ(MIBV(t, ListenOverflows), 1);
+	int states[HXS_TCPS__COUNT] = { 0 };
+	hxs_tcp__foreach(t->tcp, count_state, states);
+	CHECK(states[HXS_TCPS_LISTEN] == 1 && states[HXS_TCPS_ESTABLISHED] == 2 &&
+	      states[HXS_TCPS_SYN_RECEIVED] == 1, "foreach: %d listen, %d established, %d syn-received",
+	      states[HXS_TCPS_LISTEN], states[HXS_TCPS_ESTABLISHED], states[HXS_TCPS_SYN_RECEIVED]);
 	ts_in_ports(t, 0, TS_RPORT + 3, TS_LPORT, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
 	EXPECT_NONE(t);
 	CHECK_EQ(MIBV(t, ListenOverflows), 2);
@@ -1030,6 +1087,201 @@ static void test_mss_and_backlog(void)
 	ts_free(t);
 }
 
+/* Active open with a peer MSS of 1000, no timestamps, SACK as given; cc chosen. */
+static struct hxs_tcp_conn *active1000(struct ts *t, int sack, const char *cc, uint32_t *iss)
+{
+	struct hxs_tcp_conn *c;
+	struct hxs_tcp_opts o = mss_only(1000);
+	o.sack_perm = (uint8_t)sack;
+	CHECK(hxs_tcp_conn__new(t->tcp, &c) == 0);
+	CHECK_EQ(hxs_tcp_conn__set_cc(c, cc), 0);
+	CHECK_EQ(hxs_tcp_conn__connect(c, TS_LOCAL, TS_LPORT, TS_REMOTE, TS_RPORT, 0), 0);
+	EXPECT(t, HXS_TH_SYN, last.seq, 0);
+	*iss = last.seq;
+	ts_in(t, 0, HXS_TH_SYN | HXS_TH_ACK, PISN, *iss + 1, 65535, &o, NULL, 0);
+	EXPECT(t, HXS_TH_ACK, *iss + 1, PISN + 1);
+	return c;
+}
+
+static void dupack(struct ts *t, uint64_t now, uint32_t ack, uint32_t sack_start, uint32_t sack_end)
+{
+	struct hxs_tcp_opts o;
+	memset(&o, 0, sizeof(o));
+	if (sack_end) {
+		o.nsack = 1;
+		o.sack[0].start = sack_start;
+		o.sack[0].end = sack_end;
+	}
+	ts_in(t, now, HXS_TH_ACK, PISN + 1, ack, 65535, sack_end ? &o : NULL, NULL, 0);
+}
+
+static void test_recovery(void)
+{
+	t_case("SACK recovery (RFC 6675): IW10, 3 SACKed segments -> fast retransmit, cwnd = 0.7 flight (CUBIC), rescue retransmission");
+	struct ts *t = mk(0);
+	uint32_t iss;
+	struct hxs_tcp_conn *c = active1000(t, 1, "cubic", &iss);
+	uint8_t d[20000];
+	memset(d, 'r', sizeof(d));
+	CHECK_EQ(hxs_tcp_conn__send(c, d, 10000), 10000);
+	ts_run_until(t, 1 * MS);
+	for (int i = 0; i < 10; i++)
+		EXPECT(t, i == 9 ? HXS_TH_ACK | HXS_TH_PSH : HXS_TH_ACK, iss + 1 + 1000u * (uint32_t)i, PISN + 1);
+	EXPECT_NONE(t);                          /* IW10 (RFC 6928) */
+	uint32_t u = iss + 1;
+	dupack(t, 20 * MS, u, u + 1000, u + 2000);
+	dupack(t, 21 * MS, u, u + 1000, u + 3000);
+	EXPECT_NONE(t);
+	dupack(t, 22 * MS, u, u + 1000, u + 4000);
+	EXPECT(t, HXS_TH_ACK, u, PISN + 1);      /* the first segment again */
+	CHECK_EQ(last.len, 1000);
+	EXPECT_NONE(t);                          /* pipe 7000 = cwnd 7000 */
+	CHECK_EQ(MIBV(t, TCPFastRetrans), 1);
+	CHECK_EQ(MIBV(t, TCPSackRecovery), 1);
+	struct hxs_tcp_info info;
+	hxs_tcp_conn__info(c, &info);
+	CHECK_EQ(info.snd_cwnd, 7);
+	CHECK_EQ(info.snd_ssthresh, 7);
+	/* Partial ACK up to the SACKed block: no hole left, no new data: rule (4) rescue
+	 * retransmission of the last segment. */
+	dupack(t, 30 * MS, u + 4000, 0, 0);
+	EXPECT(t, HXS_TH_ACK, u + 9000, PISN + 1);
+	CHECK_EQ(last.len, 1000);
+	EXPECT_NONE(t);
+	dupack(t, 40 * MS, u + 10000, 0, 0);
+	EXPECT_NONE(t);
+	hxs_tcp_conn__info(c, &info);
+	CHECK_EQ(info.snd_cwnd, 7);              /* recovery over: cwnd = ssthresh */
+	CHECK_EQ(MIBV(t, TcpRetransSegs), 2);
+	CHECK_EQ(MIBV(t, TCPTimeouts), 0);
+	hxs_tcp_conn__abort(c);
+	hxs_tcp_conn__close(c);
+	ts_free(t);
+
+	t_case("SACK recovery: a lost retransmission is sent again once later data is SACKed 3 segments deep");
+	t = mk(0);
+	c = active1000(t, 1, "newreno", &iss);
+	u = iss + 1;
+	CHECK_EQ(hxs_tcp_conn__send(c, d, 20000), 20000);
+	ts_run_until(t, 1 * MS);
+	ts_clear(t);
+	for (uint32_t k = 2; k <= 4; k++)
+		dupack(t, 20 * MS, u, u + 1000, u + 1000 * k);
+	/* Limited transmit sent u + 10000 and u + 11000, then the fast retransmit. */
+	EXPECT(t, HXS_TH_ACK, u + 10000, PISN + 1);
+	EXPECT(t, HXS_TH_ACK, u + 11000, PISN + 1);
+	EXPECT(t, HXS_TH_ACK, u, PISN + 1);
+	/* More SACKs: new data flows (segments from u + 10000 on), the hole stays. */
+	int again = 0;
+	for (uint32_t k = 5; k <= 16 && !again; k++) {
+		dupack(t, 21 * MS, u, u + 1000, u + 1000 * k);
+		struct ts_seg sg;
+		while (ts_pop(t, &sg))
+			if (sg.seq == u && sg.len == 1000)
+				again = (int)k;
+	}
+	/* The first retransmission went out when snd_max was u + 12000: the SACK reaching
+	 * u + 15000 shows it lost. */
+	CHECK_EQ(again, 15);
+	CHECK_EQ(MIBV(t, TCPLostRetransmit), 1);
+	CHECK_EQ(MIBV(t, TCPTimeouts), 0);
+	hxs_tcp_conn__abort(c);
+	hxs_tcp_conn__close(c);
+	ts_free(t);
+
+	t_case("NewReno (RFC 6582): 3 dupacks -> retransmit, inflate per dupack, partial ACK retransmits, full ACK deflates");
+	t = mk(0);
+	c = active1000(t, 0, "newreno", &iss);
+	u = iss + 1;
+	CHECK_EQ(hxs_tcp_conn__send(c, d, 20000), 20000);
+	ts_run_until(t, 1 * MS);
+	for (int i = 0; i < 10; i++)
+		EXPECT(t, HXS_TH_ACK, u + 1000u * (uint32_t)i, PISN + 1);
+	EXPECT_NONE(t);
+	dupack(t, 20 * MS, u, 0, 0);
+	dupack(t, 21 * MS, u, 0, 0);
+	/* RFC 3042 limited transmit: one new segment for each of the first two dupacks. */
+	EXPECT(t, HXS_TH_ACK, u + 10000, PISN + 1);
+	EXPECT(t, HXS_TH_ACK, u + 11000, PISN + 1);
+	dupack(t, 22 * MS, u, 0, 0);
+	EXPECT(t, HXS_TH_ACK, u, PISN + 1);      /* fast retransmit */
+	EXPECT_NONE(t);                          /* cwnd 6000 + 3000 < flight 12000 */
+	hxs_tcp_conn__info(c, &info);
+	CHECK_EQ(info.snd_ssthresh, 6);          /* FlightSize 12000 / 2 */
+	CHECK_EQ(MIBV(t, TCPRenoRecovery), 1);
+	for (int i = 0; i < 3; i++)
+		dupack(t, 23 * MS, u, 0, 0);     /* cwnd 12000 */
+	EXPECT_NONE(t);
+	dupack(t, 24 * MS, u, 0, 0);             /* cwnd 13000: one new segment */
+	EXPECT(t, HXS_TH_ACK, u + 12000, PISN + 1);
+	/* Partial ACK (the 4th segment was lost too): retransmit it, cwnd = 13000 - 3000 +
+	 * 1000 = 11000, flight 13000 - 3000 = 10000: one more new segment. */
+	dupack(t, 30 * MS, u + 3000, 0, 0);
+	EXPECT(t, HXS_TH_ACK, u + 3000, PISN + 1);
+	EXPECT(t, HXS_TH_ACK, u + 13000, PISN + 1);
+	EXPECT_NONE(t);
+	/* Full ACK of everything sent before recovery (recover = u + 12000). */
+	dupack(t, 40 * MS, u + 12000, 0, 0);
+	hxs_tcp_conn__info(c, &info);
+	/* min(ssthresh, max(FlightSize, SMSS) + SMSS) = min(6000, 2000 + 1000) */
+	CHECK_EQ(info.snd_cwnd, 3);
+	ts_clear(t);
+	hxs_tcp_conn__abort(c);
+	hxs_tcp_conn__close(c);
+	ts_free(t);
+}
+
+static void test_events(void)
+{
+	t_case("on_event: EPOLLOUT when connected, EPOLLIN on data, RDHUP on FIN, ERR|HUP on RST");
+	struct ts *t = mk(0);
+	struct hxs_tcp_conn *c;
+	CHECK(hxs_tcp_conn__new(t->tcp, &c) == 0);
+	CHECK_EQ(hxs_tcp_conn__connect(c, TS_LOCAL, TS_LPORT, TS_REMOTE, TS_RPORT, 0), 0);
+	EXPECT(t, HXS_TH_SYN, last.seq, 0);
+	uint32_t iss = last.seq;
+	int n0 = t->nevents;
+	struct hxs_tcp_opts o = mss_only(1460);
+	ts_in(t, 1 * MS, HXS_TH_SYN | HXS_TH_ACK, PISN, iss + 1, 65535, &o, NULL, 0);
+	CHECK_EQ(t->nevents, n0 + 1);
+	CHECK_EQ(t->events, EPOLLOUT);
+	/* A pure ACK changes nothing: no event. */
+	ts_in(t, 2 * MS, HXS_TH_ACK, PISN + 1, iss + 1, 65535, NULL, NULL, 0);
+	CHECK_EQ(t->nevents, n0 + 1);
+	ts_in(t, 3 * MS, HXS_TH_ACK | HXS_TH_PSH, PISN + 1, iss + 1, 65535, NULL, "hi", 2);
+	CHECK_EQ(t->nevents, n0 + 2);
+	CHECK_EQ(t->events, EPOLLOUT | EPOLLIN);
+	uint8_t b[8];
+	CHECK_EQ(hxs_tcp_conn__recv(c, b, sizeof(b), 0), 2);
+	CHECK_EQ(t->events, EPOLLOUT);
+	ts_in(t, 4 * MS, HXS_TH_ACK | HXS_TH_FIN, PISN + 3, iss + 1, 65535, NULL, NULL, 0);
+	CHECK_EQ(t->events, EPOLLOUT | EPOLLIN | EPOLLRDHUP);
+	ts_in(t, 5 * MS, HXS_TH_RST, PISN + 4, 0, 0, NULL, NULL, 0);
+	CHECK_EQ(t->events & (EPOLLERR | EPOLLHUP | EPOLLIN), EPOLLERR | EPOLLHUP | EPOLLIN);
+	CHECK_EQ(hxs_tcp_conn__error(c), ECONNRESET);
+	CHECK_EQ(t->events & EPOLLERR, 0);      /* reading SO_ERROR clears EPOLLERR */
+	hxs_tcp_conn__close(c);
+
+	t_case("on_event: a listener becomes readable when a child is established, not before");
+	struct hxs_tcp_conn *l;
+	CHECK(hxs_tcp_conn__new(t->tcp, &l) == 0);
+	CHECK(hxs_tcp_conn__listen(l, 0, TS_LPORT, 8) == 0);
+	ts_clear(t);
+	n0 = t->nevents;
+	ts_in(t, 10 * MS, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, last.seq, PISN + 1);
+	CHECK_EQ(t->nevents, n0);
+	ts_in(t, 11 * MS, HXS_TH_ACK, PISN + 1, last.seq + 1, 65535, NULL, NULL, 0);
+	CHECK_EQ(t->nevents, n0 + 1);
+	CHECK_EQ(t->events, EPOLLIN);
+	CHECK_EQ(hxs_tcp_conn__accept(l, &c), 0);
+	CHECK_EQ(hxs_tcp_conn__events(l), 0);
+	hxs_tcp_conn__abort(c);
+	hxs_tcp_conn__close(c);
+	hxs_tcp_conn__close(l);
+	ts_free(t);
+}
+
 int main(void)
 {
 	test_passive_open();
@@ -1046,5 +1298,7 @@ int main(void)
 	test_keepalive();
 	test_malformed();
 	test_mss_and_backlog();
+	test_recovery();
+	test_events();
 	return t_done();
 }

@@ -10,6 +10,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -101,6 +102,7 @@ struct params {
 	uint64_t seed;
 	const char *cc;
 	int no_sack;
+	int no_ts;
 	uint64_t xfer;
 	uint32_t rcvbuf;            /* 0: 512 KiB */
 	uint64_t rd_rate;           /* slow reader, bytes per ms; 0: unlimited */
@@ -126,6 +128,7 @@ static int run(const struct params *p, struct result *res)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.cc = p->cc;
 	cfg.no_sack = (uint8_t)p->no_sack;
+	cfg.no_ts = (uint8_t)p->no_ts;
 	cfg.sndbuf = 512 * 1024;
 	cfg.rcvbuf = p->rcvbuf ? p->rcvbuf : 512 * 1024;
 	struct hxs_tcp_cfg cfg_b = cfg;
@@ -204,6 +207,135 @@ static int run(const struct params *p, struct result *res)
 	return ok;
 }
 
+
+/* Many short connections at once: A opens NCONN connections (ephemeral ports), each sends
+ * 8 KiB, B echoes every byte back and closes after A's FIN; A verifies the echo and closes.
+ * Exercises demux, the accept queue, port selection and TIME-WAIT accumulation. */
+#define NCONN 200
+#define ECHO_LEN 8192
+static void run_many(double loss, uint64_t seed)
+{
+	struct netsim_cfg nc;
+	memset(&nc, 0, sizeof(nc));
+	for (int d = 0; d < 2; d++) {
+		nc.dir[d].delay_us = 2000;
+		nc.dir[d].bandwidth_bps = 100000000;
+		nc.dir[d].queue_bytes = 256 * 1024;
+		nc.dir[d].loss = loss;
+		nc.dir[d].dup = 0.005;
+		nc.dir[d].reorder = 0.01;
+		nc.dir[d].reorder_us = 1000;
+	}
+	struct hxs_tcp_cfg cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.sndbuf = cfg.rcvbuf = 64 * 1024;
+	struct sim *s = sim_new(&nc, seed, &cfg, NULL);
+	struct hxs_tcp_conn *l;
+	CHECK(hxs_tcp_conn__new(s->tcp[1], &l) == 0);
+	CHECK(hxs_tcp_conn__listen(l, 0, 80, 64) == 0);
+	static struct cli {
+		struct hxs_tcp_conn *c;
+		uint32_t sent, rcvd;
+		int shut, closed, bad;
+	} cl[NCONN];
+	static struct srv {
+		struct hxs_tcp_conn *c;
+		uint8_t buf[ECHO_LEN];
+		uint32_t rcvd, sent;
+		int eof, closed;
+	} sv[NCONN];
+	memset(cl, 0, sizeof(cl));
+	memset(sv, 0, sizeof(sv));
+	int nsv = 0, done = 0;
+	for (int i = 0; i < NCONN; i++) {
+		CHECK(hxs_tcp_conn__new(s->tcp[0], &cl[i].c) == 0);
+		CHECK_EQ(hxs_tcp_conn__connect(cl[i].c, s->addr[0], 0, s->addr[1], 80, 0), 0);
+	}
+	const uint64_t limit = 600ull * 1000000;
+	uint8_t buf[ECHO_LEN];
+	while (s->now < limit && done < 2 * NCONN) {
+		struct hxs_tcp_conn *c;
+		while (nsv < NCONN && hxs_tcp_conn__accept(l, &c) == 0)
+			sv[nsv++].c = c;
+		for (int i = 0; i < NCONN; i++) {
+			struct cli *k = &cl[i];
+			if (k->closed)
+				continue;
+			if (k->sent < ECHO_LEN) {
+				pattern_fill((uint64_t)i, k->sent, buf, ECHO_LEN - k->sent);
+				long r = hxs_tcp_conn__send(k->c, buf, ECHO_LEN - k->sent);
+				if (r > 0)
+					k->sent += (uint32_t)r;
+			}
+			/* Not before the handshake: CLOSE in SYN-SENT deletes the TCB (§3.10.4). */
+			if (k->sent == ECHO_LEN && !k->shut && hxs_tcp_conn__state(k->c) >= HXS_TCPS_ESTABLISHED) {
+				hxs_tcp_conn__shutdown(k->c, SHUT_WR);
+				k->shut = 1;
+			}
+			long r = hxs_tcp_conn__recv(k->c, buf, sizeof(buf), 0);
+			if (r > 0) {
+				if (pattern_check((uint64_t)i, k->rcvd, buf, (uint32_t)r) >= 0)
+					k->bad = 1;
+				k->rcvd += (uint32_t)r;
+			} else if (r == 0 || (r < 0 && r != -EAGAIN)) {
+				k->bad |= r < 0 || k->rcvd != ECHO_LEN;
+				hxs_tcp_conn__close(k->c);
+				k->closed = 1;
+				done++;
+			}
+		}
+		for (int i = 0; i < nsv; i++) {
+			struct srv *v = &sv[i];
+			if (v->closed)
+				continue;
+			long r = hxs_tcp_conn__recv(v->c, v->buf + v->rcvd, ECHO_LEN - v->rcvd, 0);
+			if (r > 0)
+				v->rcvd += (uint32_t)r;
+			else if (r == 0)
+				v->eof = 1;
+			if (v->sent < v->rcvd) {
+				r = hxs_tcp_conn__send(v->c, v->buf + v->sent, v->rcvd - v->sent);
+				if (r > 0)
+					v->sent += (uint32_t)r;
+			}
+			if (v->eof && v->sent == v->rcvd) {
+				hxs_tcp_conn__close(v->c);
+				v->closed = 1;
+				done++;
+			}
+		}
+		if (!sim_step(s, limit))
+			break;
+	}
+	int bad = 0, short_ = 0;
+	for (int i = 0; i < NCONN; i++) {
+		bad += cl[i].bad;
+		short_ += cl[i].rcvd != ECHO_LEN;
+	}
+	CHECK_EQ(done, 2 * NCONN);
+	CHECK_EQ(nsv, NCONN);
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(short_, 0);
+	hxs_tcp_conn__close(l);
+	while (sim_step(s, UINT64_MAX))
+		;
+	for (int i = 0; i < 2; i++) {
+		uint64_t al, fr;
+		hxs_tcp__alloc_stats(s->tcp[i], &al, &fr);
+		CHECK_EQ(hxs_tcp__nconns(s->tcp[i]), 0);
+		CHECK_EQ(al, fr);
+		CHECK_EQ(hxs_tcp__mib(s->tcp[i])[HXS_TCP_MIB_TcpCurrEstab], 0);
+		const struct netsim_stats *st = netsim_stats(s->ns, i);
+		CHECK_EQ(st->in_flight, 0);
+	}
+	CHECK_EQ(hxs_tcp__mib(s->tcp[0])[HXS_TCP_MIB_TcpActiveOpens], NCONN);
+	CHECK_EQ(hxs_tcp__mib(s->tcp[1])[HXS_TCP_MIB_TcpPassiveOpens], NCONN);
+	CHECK_EQ(s->frames_alloc, s->frames_freed);
+	printf("#   virtual %.2f s, listen overflows %llu\n", (double)s->now / 1e6,
+	       (unsigned long long)hxs_tcp__mib(s->tcp[1])[HXS_TCP_MIB_ListenOverflows]);
+	sim_free(s);
+}
+
 static void report(const struct result *r)
 {
 	printf("#   virtual %.2f s; retrans %llu/%llu, RTO %llu/%llu, recoveries %llu/%llu\n", r->vsecs,
@@ -232,9 +364,11 @@ int main(int argc, char **argv)
 			/* Alternate the congestion control and SACK over the seeds. */
 			p.cc = k % 2 ? "newreno" : "cubic";
 			p.no_sack = k % 3 == 2;
+			p.no_ts = k % 4 == 2;       /* Karn RTT timing instead of RFC 7323 RTTM */
 			char *name = names[ncase++ % 128];
-			snprintf(name, 160, "10 MiB each way, loss %.0f%%, seed %llu, %s, %s",
-				 p.loss * 100, (unsigned long long)p.seed, p.cc, p.no_sack ? "no SACK" : "SACK");
+			snprintf(name, 160, "10 MiB each way, loss %.0f%%, seed %llu, %s, %s, %s",
+				 p.loss * 100, (unsigned long long)p.seed, p.cc, p.no_sack ? "no SACK" : "SACK",
+				 p.no_ts ? "no TS" : "TS");
 			t_case(name);
 			struct result r;
 			memset(&r, 0, sizeof(r));
@@ -258,6 +392,12 @@ int main(int argc, char **argv)
 		memset(&r, 0, sizeof(r));
 		run(&p, &r);
 		report(&r);
+	}
+	if (only < 0) {
+		t_case("200 concurrent echo connections (ephemeral ports, accept queue 64), loss 0%");
+		run_many(0.0, 7001);
+		t_case("200 concurrent echo connections (ephemeral ports, accept queue 64), loss 3%");
+		run_many(0.03, 7002);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	printf("# simulator wall time %.2f s\n", (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
