@@ -182,6 +182,7 @@ static void neigh_pend_release(struct hxs_stack *st, struct hxs_neigh_pend *np)
 	hxs_wheel__cancel(&st->wheel, &np->timer);
 	np->ip = 0;
 	np->n = 0;
+	st->npend--;
 }
 
 /* Resolution failed or timed out: drop the queue, tell the owners. */
@@ -230,6 +231,7 @@ static int neigh_pend_add(struct hxs_stack *st, struct hxs_ip_tx *tx)
 			goto drop;
 		np->ip = tx->nexthop;
 		np->n = 0;
+		st->npend++;
 		np->st = st;
 		hxs_timer__init(&np->timer, neigh_pend_timeout);
 		hxs_wheel__arm(&st->wheel, &np->timer, hxs_stack__now(st) + HXS_NEIGH_TIMEOUT_US);

@@ -54,9 +54,10 @@ struct hxs_proto_ops {
 	ssize_t (*recvmsg)(struct hxs_sock *sk, const struct iovec *iov, int iovcnt, int flags,
 			   struct sockaddr_in *from);
 	int (*shutdown)(struct hxs_sock *sk, int how);
-	/* The fd is going away. The protocol releases its state or keeps it alive on its own
-	 * (TCP: FIN/TIME_WAIT) and returns; socket.c then releases the port reservation (unless
-	 * the protocol took it over with hxs_sock__keep_port) and frees sk via ops->destroy. */
+	/* The fd is going away (already removed from the table and from every epoll set). The
+	 * protocol either lets go (socket.c then calls hxs_sock__free: port released,
+	 * ops->destroy, memory freed), or keeps sk alive on its own (TCP: FIN/TIME_WAIT) by
+	 * setting HXS_SOCK_F_KEEPPORT and calling hxs_sock__free(sk) itself when done. */
 	void (*close)(struct hxs_sock *sk);
 	/* Frees what init allocated (called by hxs_sock__free). May be NULL. */
 	void (*destroy)(struct hxs_sock *sk);
@@ -117,12 +118,15 @@ void hxs_sock__free(struct hxs_sock *sk);
 /* Socket behind fd, or NULL. */
 struct hxs_sock *hxs_sock__get(struct hxs_stack *st, int fd);
 
-/* Port ownership. addr/port in network order; port 0 picks an ephemeral port (RFC 6056).
+/* Port ownership. addr/port in network order; port 0 picks an ephemeral port (hxs_sock__bind_ephemeral).
  * Checks conflicts like the kernel (same port, same or wildcard address, unless both sides
  * set SO_REUSEADDR), reserves the port with a kernel socket of the same protocol (not on the
  * in-memory link), and installs the XDP program's bind entry. -EADDRINUSE, -EINVAL (already
  * bound), -EADDRNOTAVAIL (not our address). */
 int hxs_sock__bind_port(struct hxs_sock *sk, uint32_t addr, uint16_t port);
+/* Binds an ephemeral port chosen for the remote endpoint (raddr, rport) with RFC 6056
+ * Algorithm 4 (bind(port 0): raddr = rport = 0; TCP connect: its peer). */
+int hxs_sock__bind_ephemeral(struct hxs_sock *sk, uint32_t laddr, uint32_t raddr, uint16_t rport);
 /* Undoes bind_port (map entry, kernel socket, port table). Idempotent. */
 void hxs_sock__unbind_port(struct hxs_sock *sk);
 /* First socket bound to port of protocol ipproto (chain through port_next), or NULL. */

@@ -11,8 +11,8 @@
  * Ports: one chain per (protocol, port) of the sockets bound to it. Binding reserves the
  * port with the kernel (a kernel socket of the same protocol bound to the same address and
  * port, held while the hxs socket lives) and installs the XDP program's bind entry. Port 0
- * draws from [eph_lo, eph_hi], outside the kernel's ip_local_port_range, starting at a
- * random offset and probing upwards (RFC 6056 §3.3.1, what Linux does for UDP).
+ * draws from [eph_lo, eph_hi], outside the kernel's ip_local_port_range, with RFC 6056
+ * §3.3.4 Algorithm 4 (tcp_port.c): a port the kernel refuses counts as in use.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -69,13 +69,12 @@ void hxs_iov_from(const struct iovec *iov, int iovcnt, void *dst)
 /* --- table ----------------------------------------------------------------------------------- */
 int hxs_socket__init(struct hxs_stack *st)
 {
-	uint64_t seed = 0;
+	uint8_t keys[32];
 
-	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
-		seed = (uint64_t)getpid() * 0x9e3779b97f4a7c15ull ^ hxs_stack__now(st);
-	st->rng = seed | 1;
+	if (getrandom(keys, sizeof(keys), 0) != sizeof(keys))
+		return -EIO;
 	st->proto_dgram = &hxs_udp_ops;
-	return 0;
+	return hxs_port_sel__init(&st->port_sel, keys, keys + 16, st->eph_lo, st->eph_hi);
 }
 
 void hxs_socket__fini(struct hxs_stack *st)
@@ -86,6 +85,10 @@ void hxs_socket__fini(struct hxs_stack *st)
 	free(st->socks);
 	st->socks = NULL;
 	st->nsocks = 0;
+}
+
+void hxs_socket__free_ports(struct hxs_stack *st)
+{
 	free(st->ports_udp);
 	free(st->ports_tcp);
 	st->ports_udp = st->ports_tcp = NULL;
@@ -263,37 +266,41 @@ static int bind_one(struct hxs_sock *sk, uint32_t addr, uint16_t port)
 	return 0;
 }
 
-static uint16_t rand_port(struct hxs_stack *st)
-{
-	uint64_t x = st->rng;
+struct eph_try {
+	struct hxs_sock *sk;
+	uint32_t addr;
+	int err;
+};
 
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	st->rng = x;
-	return (uint16_t)(st->eph_lo + x % ((uint32_t)st->eph_hi - st->eph_lo + 1));
+/* check_suitable_port(): the port is suitable when binding it succeeds; the bind is kept. */
+static int eph_in_use(void *ctx, uint16_t port)
+{
+	struct eph_try *t = ctx;
+
+	t->err = bind_one(t->sk, t->addr, htons(port));
+	return t->err == -EADDRINUSE;
+}
+
+int hxs_sock__bind_ephemeral(struct hxs_sock *sk, uint32_t laddr, uint32_t raddr, uint16_t rport)
+{
+	struct eph_try t = { .sk = sk, .addr = laddr, .err = -EADDRINUSE };
+	int port;
+
+	if (sk->flags & HXS_SOCK_F_BOUND)
+		return -EINVAL;
+	port = hxs_port_sel__pick(&sk->st->port_sel, laddr, raddr, rport, eph_in_use, &t);
+	if (port < 0)
+		return -EADDRINUSE;     /* inet_autobind()/udp_lib_get_port(): range exhausted */
+	return t.err;
 }
 
 int hxs_sock__bind_port(struct hxs_sock *sk, uint32_t addr, uint16_t port)
 {
-	struct hxs_stack *st = sk->st;
-	uint32_t n = (uint32_t)st->eph_hi - st->eph_lo + 1;
-	uint16_t p;
-	int err = -EADDRINUSE;
-
 	if (sk->flags & HXS_SOCK_F_BOUND)
 		return -EINVAL;
-	if (port)
-		return bind_one(sk, addr, port);
-	/* RFC 6056 §3.3.1 (Algorithm 1): a random start in the range, then the next free one */
-	p = rand_port(st);
-	for (uint32_t i = 0; i < n; i++) {
-		err = bind_one(sk, addr, htons(p));
-		if (err != -EADDRINUSE)
-			return err;
-		p = p == st->eph_hi ? st->eph_lo : (uint16_t)(p + 1);
-	}
-	return -EADDRINUSE;
+	if (!port)
+		return hxs_sock__bind_ephemeral(sk, addr, 0, 0);
+	return bind_one(sk, addr, port);
 }
 
 void hxs_sock__unbind_port(struct hxs_sock *sk)
@@ -302,7 +309,7 @@ void hxs_sock__unbind_port(struct hxs_sock *sk)
 	struct hxs_sock **t = *port_table(st, sk->ops->ipproto);
 	struct hxs_sock **pp;
 
-	if (!(sk->flags & HXS_SOCK_F_BOUND))
+	if (!(sk->flags & HXS_SOCK_F_BOUND) || !t)
 		return;
 	for (pp = &t[ntohs(sk->lport)]; *pp; pp = &(*pp)->port_next)
 		if (*pp == sk) {
@@ -498,10 +505,9 @@ int hxs_accept4(struct hxs_stack *st, int fd, struct sockaddr *addr, socklen_t *
 	}
 	if (flags & SOCK_NONBLOCK)
 		child->flags |= HXS_SOCK_F_NONBLOCK;
-	if (addr && len) {
-		int err = hxs_getpeername(st, nfd, addr, len);
-		(void)err;
-	}
+	/* the child is connected: its peer name is there */
+	if (addr && len && hxs_getpeername(st, nfd, addr, len))
+		*len = 0;
 	return nfd;
 }
 

@@ -57,6 +57,17 @@ static void static_disown_bind(struct hxs_stack *st, uint32_t addr, uint16_t por
 {
 }
 
+static int static_own_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+			   uint16_t rport, uint8_t proto, uint32_t conn_id)
+{
+	return 0;
+}
+
+static void static_disown_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport,
+			       uint32_t raddr, uint16_t rport, uint8_t proto)
+{
+}
+
 static void static_close(struct hxs_stack *st) { }
 
 static const struct hxs_ctl_ops static_ctl = {
@@ -65,6 +76,8 @@ static const struct hxs_ctl_ops static_ctl = {
 	.poll = static_poll,
 	.own_bind = static_own_bind,
 	.disown_bind = static_disown_bind,
+	.own_conn = static_own_conn,
+	.disown_conn = static_disown_conn,
 	.close = static_close,
 };
 
@@ -95,6 +108,8 @@ int hxs_stack__set_port_range(struct hxs_stack *st, uint16_t lo, uint16_t hi)
 		return -EINVAL;
 	st->eph_lo = lo;
 	st->eph_hi = hi;
+	st->port_sel.lo = lo;
+	st->port_sel.hi = hi;
 	return 0;
 }
 
@@ -102,6 +117,11 @@ void hxs_stack__set_tcp_input(struct hxs_stack *st, hxs_l4_input_fn fn, void *ct
 {
 	st->tcp_input = fn;
 	st->tcp_ctx = ctx;
+}
+
+void hxs_stack__set_tcp_fini(struct hxs_stack *st, void (*fini)(void *ctx, struct hxs_stack *st))
+{
+	st->tcp_fini = fini;
 }
 
 int hxs_stack__add_counters(struct hxs_stack *st, const struct hxs_counter_table *t)
@@ -154,6 +174,18 @@ void hxs_stack__disown_bind(struct hxs_stack *st, uint32_t addr, uint16_t port, 
 	st->ctl->disown_bind(st, addr, port, proto);
 }
 
+int hxs_stack__own_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+			uint16_t rport, uint8_t proto, uint32_t conn_id)
+{
+	return st->ctl->own_conn(st, laddr, lport, raddr, rport, proto, conn_id);
+}
+
+void hxs_stack__disown_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+			    uint16_t rport, uint8_t proto)
+{
+	st->ctl->disown_conn(st, laddr, lport, raddr, rport, proto);
+}
+
 static void tx_submit(struct hxs_stack *st)
 {
 	int n, m;
@@ -197,6 +229,7 @@ int hxs_stack__init(struct hxs_stack *st)
 	int err;
 
 	st->epfd = -1;
+	st->ctl_fd = -1;
 	st->eph_lo = HXS_EPH_LO_DEFAULT;
 	st->eph_hi = HXS_EPH_HI_DEFAULT;
 	hxs_wheel__init(&st->wheel, hxs_stack__now(st));
@@ -245,8 +278,10 @@ void hxs_stack__close(struct hxs_stack *st)
 	if (!st)
 		return;
 	hxs_epoll__close_all(st);
-	hxs_tcp_sock__fini(st);
 	hxs_socket__fini(st);
+	if (st->tcp_fini)
+		st->tcp_fini(st->tcp_ctx, st);
+	hxs_socket__free_ports(st);
 	hxs_ip__drop_pending(st);
 	hxs_stack__tx_flush(st);
 	if (st->epfd >= 0)
@@ -260,6 +295,7 @@ static int stack_turn(struct hxs_stack *st)
 {
 	struct hxs_frame f[HXS_RX_BATCH];
 	int events = 0, n, batches = 0;
+	uint64_t now;
 
 	do {
 		n = st->io->ops->rx_burst(st->io, f, HXS_RX_BATCH);
@@ -270,9 +306,16 @@ static int stack_turn(struct hxs_stack *st)
 		st->io->ops->rx_release(st->io, f, n);
 		events += n;
 	} while (n == HXS_RX_BATCH && ++batches < 4);
-	events += hxs_wheel__run(&st->wheel, hxs_stack__now(st));
-	events += hxs_tcp_sock__poll(st, hxs_stack__now(st));
-	events += st->ctl->poll(st);
+	now = hxs_stack__now(st);
+	events += hxs_wheel__run(&st->wheel, now);
+	events += hxs_tcp_sock__poll(st, now);       /* TCP timers and pending output */
+	/* netlink is read when it signalled, while next hops wait, and every HXS_CTL_POLL_US:
+	 * not a syscall per turn of a busy loop */
+	if (st->ctl_due || st->npend || now >= st->ctl_next) {
+		st->ctl_due = 0;
+		st->ctl_next = now + HXS_CTL_POLL_US;
+		events += st->ctl->poll(st);
+	}
 	hxs_stack__tx_flush(st);
 	return events;
 }
@@ -310,6 +353,9 @@ int hxs_stack__poll(struct hxs_stack *st, int timeout_ms)
 				return -errno;
 			if (r < 0)
 				return -EINTR;
+			for (int i = 0; i < r; i++)
+				if (ev[i].data.fd == st->ctl_fd)
+					st->ctl_due = 1;
 		}
 	}
 }

@@ -26,6 +26,7 @@
 #include "io.h"
 #include "ip.h"
 #include "netif.h"
+#include "tcp_port.h"
 #include "timer_wheel.h"
 
 struct hxs_sock;
@@ -65,6 +66,7 @@ struct hxs_neigh_pend {
 #define HXS_RX_BATCH  64
 #define HXS_TX_BATCH  64
 #define HXS_COUNTER_TABLES 8
+#define HXS_CTL_POLL_US 100000          /* control-plane events read at least this often */
 #define HXS_EPH_LO_DEFAULT 61000
 #define HXS_EPH_HI_DEFAULT 65535
 
@@ -81,6 +83,10 @@ struct hxs_ctl_ops {
 	int (*own_bind)(struct hxs_stack *st, uint32_t addr, uint16_t port, uint8_t proto,
 			uint32_t owner, uint32_t flags);
 	void (*disown_bind)(struct hxs_stack *st, uint32_t addr, uint16_t port, uint8_t proto);
+	int (*own_conn)(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+			uint16_t rport, uint8_t proto, uint32_t conn_id);
+	void (*disown_conn)(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+			    uint16_t rport, uint8_t proto);
 	/* Extra counters for hxs_stack__print_counters (XDP, AF_XDP); may be NULL. */
 	void (*print_counters)(const struct hxs_stack *st, FILE *fp, int all);
 	/* Detaches what open attached, closes the io and netif. */
@@ -108,6 +114,7 @@ struct hxs_stack {
 
 	hxs_l4_input_fn tcp_input;
 	void *tcp_ctx;
+	void (*tcp_fini)(void *ctx, struct hxs_stack *st);
 
 	/* sockets (socket.c) */
 	struct hxs_sock **socks;
@@ -115,7 +122,7 @@ struct hxs_stack {
 	const struct hxs_proto_ops *proto_dgram, *proto_stream;
 	struct hxs_sock **ports_udp, **ports_tcp;    /* 65536 chains each, allocated on first bind */
 	uint32_t next_owner;
-	uint64_t rng;                                /* xorshift state for ephemeral ports */
+	struct hxs_port_sel port_sel;                /* RFC 6056 Algorithm 4 state */
 	int reserve_kernel_ports;                    /* hold ports with kernel sockets */
 
 	/* epoll instances (epoll.c) */
@@ -132,6 +139,11 @@ struct hxs_stack {
 	struct hxs_counter_table ctr[HXS_COUNTER_TABLES];
 	unsigned nctr;
 
+	int npend;                          /* pend[] slots in use */
+	int ctl_fd;                         /* netlink fd (in the epoll set); -1 if none */
+	int ctl_due;                        /* ctl_fd became readable */
+	uint64_t ctl_next;                  /* next unconditional ctl->poll (us) */
+
 	int epfd;                           /* kernel epoll over io + netlink fds; -1 on open_io */
 	char desc[256];
 };
@@ -146,8 +158,11 @@ void hxs_stack__set_clock(struct hxs_stack *st, uint64_t (*clock)(void *ctx), vo
 uint64_t hxs_stack__now(const struct hxs_stack *st);
 /* Ephemeral port range for port 0 binds (host order, inclusive). */
 int hxs_stack__set_port_range(struct hxs_stack *st, uint16_t lo, uint16_t hi);
-/* Registers the L4 input for IPPROTO_TCP. */
+/* Registers the L4 input for IPPROTO_TCP, and what to call when the stack closes (after
+ * every socket with an fd was closed: free connections that outlived their fd, e.g.
+ * TIME_WAIT; fini may be NULL). */
 void hxs_stack__set_tcp_input(struct hxs_stack *st, hxs_l4_input_fn fn, void *ctx);
+void hxs_stack__set_tcp_fini(struct hxs_stack *st, void (*fini)(void *ctx, struct hxs_stack *st));
 /* Adds a counter table printed with the stack's own. */
 int hxs_stack__add_counters(struct hxs_stack *st, const struct hxs_counter_table *t);
 void hxs_stack__print_counters(const struct hxs_stack *st, FILE *fp, int all);
@@ -172,12 +187,22 @@ void hxs_ip__drop_pending(struct hxs_stack *st);
 int hxs_stack__own_bind(struct hxs_stack *st, uint32_t addr, uint16_t port, uint8_t proto,
 			uint32_t owner, uint32_t flags);
 void hxs_stack__disown_bind(struct hxs_stack *st, uint32_t addr, uint16_t port, uint8_t proto);
+/* 4-tuple steering entries (a TCP connection; hxs side = local). Calling own_bind again with
+ * HXS_BIND_F_LISTEN on a bound TCP port turns it into a listener entry (the map update
+ * replaces the value). No-ops without XDP. */
+int hxs_stack__own_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+			uint16_t rport, uint8_t proto, uint32_t conn_id);
+void hxs_stack__disown_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+			    uint16_t rport, uint8_t proto);
 
 /* udp.c */
 void hxs_udp_input(struct hxs_stack *st, const struct hxs_ip_rx *pkt);
 extern const struct hxs_proto_ops hxs_udp_ops;
 /* socket.c */
 int hxs_socket__init(struct hxs_stack *st);
+/* Closes every socket that has an fd. */
 void hxs_socket__fini(struct hxs_stack *st);
+/* Frees the port tables (after every socket is gone). */
+void hxs_socket__free_ports(struct hxs_stack *st);
 
 #endif

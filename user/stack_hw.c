@@ -6,6 +6,7 @@
  *                                             the program's XSK map
  *                   -> epoll set over the xsk and netlink fds (hxs_stack__fd)
  *                   -> ephemeral range outside the kernel's ip_local_port_range
+ * opts->bpf_obj is not used: xdp_ctl loads the program from its compiled-in skeleton.
  * close: sockets first (their bind entries go), then the AF_XDP sockets (the kernel clears
  * their XSK map entries), then hxs_xdp__close() (detaches only what it attached; an
  * operator's `ip link ... xdp obj` program stays exactly as it was), then netlink.
@@ -63,6 +64,26 @@ static void hw_disown_bind(struct hxs_stack *st, uint32_t addr, uint16_t port, u
 	hxs_xdp__bind_del(st->xdp, a, port, proto);
 }
 
+static int hw_own_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+		       uint16_t rport, uint8_t proto, uint32_t conn_id)
+{
+	__u8 l[16], r[16];
+
+	hxs_addr_v4(l, laddr);
+	hxs_addr_v4(r, raddr);
+	return hxs_xdp__conn_add(st->xdp, l, lport, r, rport, proto, conn_id);
+}
+
+static void hw_disown_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+			   uint16_t rport, uint8_t proto)
+{
+	__u8 l[16], r[16];
+
+	hxs_addr_v4(l, laddr);
+	hxs_addr_v4(r, raddr);
+	hxs_xdp__conn_del(st->xdp, l, lport, r, rport, proto);
+}
+
 static void hw_print_counters(const struct hxs_stack *st, FILE *fp, int all)
 {
 	static const char *const names[] = HXS_XDP_STAT_NAMES;
@@ -102,6 +123,8 @@ static const struct hxs_ctl_ops hw_ctl = {
 	.poll = hw_poll,
 	.own_bind = hw_own_bind,
 	.disown_bind = hw_disown_bind,
+	.own_conn = hw_own_conn,
+	.disown_conn = hw_disown_conn,
 	.print_counters = hw_print_counters,
 	.close = hw_close,
 };
@@ -229,6 +252,7 @@ int hxs_stack__open(struct hxs_stack **out, const struct hxs_stack_opts *opts)
 	err = epoll_add(st->epfd, st->io->ops->poll_fd(st->io));
 	if (!err)
 		err = epoll_add(st->epfd, st->nif->nl_fd);
+	st->ctl_fd = st->nif->nl_fd;
 	if (err)
 		goto close_ep;
 
@@ -254,6 +278,7 @@ close_nif:
 	st->nif = NULL;
 free_st:
 	hxs_socket__fini(st);
+	hxs_socket__free_ports(st);
 	free(st);
 	return err;
 }

@@ -172,19 +172,18 @@ static void on_tuple(void *ctx, struct hxs_tcp_conn *c, int add)
 	uint32_t laddr, raddr;
 	uint16_t lport, rport;
 
-	if (g->st->xdp) {
-		__u8 l[16], r[16];
+	{
 		int err;
 
 		hxs_tcp_conn__tuple(c, &laddr, &lport, &raddr, &rport);
-		hxs_addr_v4(l, laddr);
-		hxs_addr_v4(r, raddr);
-		if (add)
-			err = hxs_xdp__conn_add(g->st->xdp, l, htons(lport), r, htons(rport),
-						IPPROTO_TCP, ++g->conn_id);
-		else
-			err = hxs_xdp__conn_del(g->st->xdp, l, htons(lport), r, htons(rport),
-						IPPROTO_TCP);
+		if (add) {
+			err = hxs_stack__own_conn(g->st, laddr, htons(lport), raddr, htons(rport),
+						  IPPROTO_TCP, ++g->conn_id);
+		} else {
+			hxs_stack__disown_conn(g->st, laddr, htons(lport), raddr, htons(rport),
+					       IPPROTO_TCP);
+			err = 0;
+		}
 		if (err) {
 			g->mib[TCPS_HxsTcpConnMapErrors]++;
 		} else if (add) {
@@ -256,7 +255,7 @@ static struct tcp_glue *glue_get(struct hxs_stack *st)
 	cfg.port_min = st->eph_lo;
 	cfg.port_max = st->eph_hi;
 	if (getrandom(cfg.isn_secret, sizeof(cfg.isn_secret), 0) != sizeof(cfg.isn_secret)) {
-		uint64_t x = st->rng ^ hxs_stack__now(st);
+		uint64_t x = hxs_stack__now(st) * 0x9e3779b97f4a7c15ull;
 
 		memcpy(cfg.isn_secret, &x, sizeof(x));
 	}
@@ -269,6 +268,7 @@ static struct tcp_glue *glue_get(struct hxs_stack *st)
 	t = (struct hxs_counter_table){ tcps_mib_names, g->mib, TCPS_MIB__COUNT };
 	hxs_stack__add_counters(st, &t);
 	hxs_stack__set_tcp_input(st, tcp_input, g);
+	hxs_stack__set_tcp_fini(st, tcp_fini);
 	return g;
 }
 
@@ -310,6 +310,14 @@ static void conn_map_sweep(struct tcp_glue *g)
 	g->conn_entries = 0;
 }
 
+/* The stack's tcp_fini hook: every fd is closed by now (socket.c); connections that
+ * outlived their fd (FIN_WAIT, TIME_WAIT) go, with their ports and steering entries. */
+static void tcp_fini(void *ctx, struct hxs_stack *st)
+{
+	(void)ctx;
+	hxs_tcp_sock__fini(st);
+}
+
 void hxs_tcp_sock__fini(struct hxs_stack *st)
 {
 	struct tcp_glue *g = glue(st);
@@ -337,6 +345,7 @@ void hxs_tcp_sock__fini(struct hxs_stack *st)
 	conn_map_sweep(g);
 	hxs_tcp__free(g->tcp);
 	hxs_stack__set_tcp_input(st, NULL, NULL);
+	hxs_stack__set_tcp_fini(st, NULL);
 	free(g);
 }
 
@@ -532,8 +541,8 @@ static int tcp_connect(struct hxs_sock *sk, const struct sockaddr_in *addr, int 
 	}
 	for (int tries = 0; tries < 8; tries++) {
 		if (!(sk->flags & HXS_SOCK_F_BOUND)) {
-			/* inet_hash_connect(): an ephemeral port of hxs's range */
-			err = hxs_sock__bind_port(sk, st->addr, 0);
+			/* inet_hash_connect(): an ephemeral port of hxs's range (RFC 6056 Alg. 4) */
+			err = hxs_sock__bind_ephemeral(sk, st->addr, addr->sin_addr.s_addr, addr->sin_port);
 			if (err)
 				return err == -EADDRINUSE ? -EADDRNOTAVAIL : err;
 			bound_here = 1;

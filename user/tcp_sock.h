@@ -4,7 +4,7 @@
  * table (hxs_tcp_sock_ops, registered for SOCK_STREAM by hxs_stack__init()):
  *   stack_turn()       -> hxs_tcp_sock__poll()      TCP timers + pending output, once a turn
  *   hxs_stack__poll()  -> hxs_tcp_sock__deadline()  when the turn must run again for TCP
- *   hxs_stack__close() -> hxs_tcp_sock__fini()      RST what is open, free the core
+ *   hxs_stack__close() -> st->tcp_fini -> hxs_tcp_sock__fini()   free what lingers, the core
  * The core itself is created with the first SOCK_STREAM socket (the stack's address and MTU
  * are known by then).
  */

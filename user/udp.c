@@ -93,8 +93,8 @@ static int udp_resize(struct udp_sock *u, uint32_t cap)
 	return 0;
 }
 
-static int udp_enqueue(struct hxs_stack *st, struct udp_sock *u, const struct hxs_ip_rx *pkt,
-		       const uint8_t *data, uint32_t len, uint16_t sport)
+static int udp_enqueue(struct udp_sock *u, const struct hxs_ip_rx *pkt, const uint8_t *data,
+		       uint32_t len, uint16_t sport)
 {
 	struct udp_rec r = { .len = len, .saddr = pkt->src, .sport = sport };
 	uint32_t need = HXS_UDP_REC + len;
@@ -109,7 +109,6 @@ static int udp_enqueue(struct hxs_stack *st, struct udp_sock *u, const struct hx
 	u->rq_used += need;
 	u->rq_count++;
 	hxs_sock__wake(&u->sk);
-	(void)st;
 	return 0;
 }
 
@@ -176,7 +175,7 @@ void hxs_udp_input(struct hxs_stack *st, const struct hxs_ip_rx *pkt)
 		st->mib.v[HXS_MIB_UDP_NO_PORTS]++;
 		return;
 	}
-	err = udp_enqueue(st, u, pkt, uh + HXS_UDP_HLEN, ulen - HXS_UDP_HLEN, sport);
+	err = udp_enqueue(u, pkt, uh + HXS_UDP_HLEN, ulen - HXS_UDP_HLEN, sport);
 	if (err == -ENOMEM) {
 		/* kernel: "Note that an ENOMEM error is charged twice" */
 		st->mib.v[HXS_MIB_UDP_RCVBUF_ERRORS]++;

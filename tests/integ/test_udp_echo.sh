@@ -7,6 +7,7 @@
 #       client sent and got, and no XDP program is left on the interface
 #   (b) the operator attached the program with `ip link ... xdp obj` first: hxs adopts it,
 #       echoes, and after SIGTERM the same program is still attached and its bind map is empty
+#   (c) skb-mode attach with --busy-poll: echo works, SIGTERM ends the spin, detached
 # Prints TAP lines; exits non-zero when a case failed.
 set -u
 cd "$(dirname "$0")/../.."
@@ -162,6 +163,19 @@ if ip netns exec $HNS env TC_BPF_MNT=$BPFFS ip link set dev $HIF xdp obj build/b
   ip -n $HNS link set dev $HIF xdp off
 else
   nok "ip link set ... xdp obj"
+fi
+
+# ---- (c) generic (skb) XDP and busy polling ------------------------------------------------
+if start_echo -a skb --busy-poll; then
+  ok "hxs-udp-echo in skb mode with --busy-poll: $(cat $W/srv.out)"
+  check "ready line says skb mode" grep -qiE 'skb|generic' $W/srv.out
+  if client 1000; then ok "1000 datagrams echoed, busy polling ($(cat $W/client.out))"
+  else nok "1000 datagrams echoed, busy polling ($(cat $W/client.out))"; fi
+  stop_echo; rc=$?
+  check "SIGTERM while busy polling: exit status 0" [ $rc -eq 0 ]
+  check "no XDP program left" bash -c "! ip -n $HNS link show $HIF | grep -q xdp"
+else
+  nok "hxs-udp-echo -a skb --busy-poll started"
 fi
 
 echo "# $n cases, $failed failed"

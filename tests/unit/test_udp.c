@@ -780,6 +780,61 @@ static void test_epoll(void)
 	hxs_close(st, os);
 }
 
+/* Two whole stacks joined by the in-memory pair: what the TCP simulation builds on. */
+static void test_pair(void)
+{
+	struct hxs_io *ia, *ib;
+	struct hxs_stack *sa, *sb;
+	struct hxs_netif_static ca = { .addr = ip4("10.1.0.1"), .prefix_len = 24, .n_neigh = 1 };
+	struct hxs_netif_static cb = { .addr = ip4("10.1.0.2"), .prefix_len = 24, .n_neigh = 1 };
+	struct sockaddr_in ab = { .sin_family = AF_INET, .sin_port = htons(9000), .sin_addr.s_addr = ip4("10.1.0.2") };
+	struct sockaddr_in from;
+	socklen_t fl = sizeof(from);
+	struct hxs_io_stats s;
+	char buf[2048], msg[1472];
+	int fa, fb;
+
+	t_case("pair: two stacks on hxs_io_mem__pair exchange datagrams, nothing leaks");
+	memcpy(ca.mac, MAC_PEER, 6);
+	memcpy(cb.mac, MAC_US, 6);
+	ca.neigh[0].ip = cb.addr;
+	memcpy(ca.neigh[0].mac, MAC_US, 6);
+	cb.neigh[0].ip = ca.addr;
+	memcpy(cb.neigh[0].mac, MAC_PEER, 6);
+	CHECK_EQ(hxs_io_mem__pair(&ia, &ib, 128, 2048), 0);
+	CHECK_EQ(hxs_stack__open_io(&sa, ia, &ca), 0);
+	CHECK_EQ(hxs_stack__open_io(&sb, ib, &cb), 0);
+	fa = hxs_socket(sa, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	fb = hxs_socket(sb, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	CHECK_EQ(hxs_bind(sb, fb, (struct sockaddr *)&ab, sizeof(ab)), 0);
+	for (int i = 0; i < 300; i++) {
+		int len = 1 + (i * 37) % 1472;
+		for (int k = 0; k < len; k++)
+			msg[k] = (char)(i + k * 7);
+		CHECK_EQ(hxs_sendto(sa, fa, msg, len, 0, (struct sockaddr *)&ab, sizeof(ab)), len);
+		hxs_stack__poll(sa, 0);
+		hxs_stack__poll(sb, 0);
+		fl = sizeof(from);
+		CHECK_EQ(hxs_recvfrom(sb, fb, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl), len);
+		CHECK(!memcmp(buf, msg, len));
+		CHECK_EQ(hxs_sendto(sb, fb, buf, len, 0, (struct sockaddr *)&from, fl), len);
+		hxs_stack__poll(sb, 0);
+		hxs_stack__poll(sa, 0);
+		CHECK_EQ(hxs_recv(sa, fa, buf, sizeof(buf), 0), len);
+		CHECK(!memcmp(buf, msg, len));
+	}
+	CHECK_EQ(sa->mib.v[HXS_MIB_UDP_IN_DATAGRAMS], 300);
+	CHECK_EQ(sb->mib.v[HXS_MIB_UDP_OUT_DATAGRAMS], 300);
+	hxs_stack__close(sa);
+	hxs_stack__close(sb);
+	ia->ops->get_stats(ia, &s);
+	CHECK_EQ(s.frames_free, s.frames_total);
+	ib->ops->get_stats(ib, &s);
+	CHECK_EQ(s.frames_free, s.frames_total);
+	ia->ops->close(ia);
+	ib->ops->close(ib);
+}
+
 int main(void)
 {
 	struct hxs_netif_static cfg = { .addr = ip4(IP_US), .prefix_len = 24, .mtu = 1500, .n_neigh = 1 };
@@ -802,6 +857,7 @@ int main(void)
 	test_output();
 	test_neigh();
 	test_epoll();
+	test_pair();
 
 	t_case("close: every frame back in the pool");
 	{
