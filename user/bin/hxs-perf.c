@@ -95,8 +95,6 @@ static struct {
 	bool all_verified;
 	uint64_t first_mismatch;
 	struct hxs_hist hist;
-	struct hxs_perf_report peer_report;    /* last stream report (non-reverse) */
-	struct hxs_perf_trailer peer_trailer;  /* last stream trailer (reverse) */
 	uint64_t peer_bytes, peer_retrans;
 } res;
 
@@ -340,7 +338,6 @@ static void record_stream(struct conn *c)
 	if (c->sender) {
 		res.bytes_sent += c->sent;
 		res.bytes_recv += c->report.bytes;
-		res.peer_report = c->report;
 		if (!c->report.ok || c->report.bytes != c->sent) {
 			res.all_verified = false;
 			if (c->report.mismatch < res.first_mismatch)
@@ -350,7 +347,6 @@ static void record_stream(struct conn *c)
 		res.bytes_recv += c->rx.off;
 		res.peer_bytes += c->trailer.bytes;
 		res.peer_retrans += c->trailer.retransmits;
-		res.peer_trailer = c->trailer;
 		if (!c->report.ok) {
 			res.all_verified = false;
 			if (c->rx.mismatch < res.first_mismatch)
@@ -399,8 +395,11 @@ static bool conn_step(struct conn *c)
 		switch (c->state) {
 		case C_CONNECTING: /* writable: the connect finished, one way or the other */
 			l = sizeof(err);
-			if (hxs_appnet_getsockopt(an, c->fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0 || err) {
-				fail(c, "connect to %s:%d: %s", o.addr, o.port, strerror(err ? err : EIO));
+			n = hxs_appnet_getsockopt(an, c->fd, SOL_SOCKET, SO_ERROR, &err, &l);
+			if (n < 0)
+				err = (int)-n;
+			if (err) {
+				fail(c, "connect to %s:%d: %s", o.addr, o.port, strerror(err));
 				goto reset;
 			}
 			hxs_perf_hdr_encode(&w, &c->h);
@@ -908,14 +907,20 @@ static int server_setup(void)
 	sin.sin_port = htons((uint16_t)o.port);
 	sin.sin_addr.s_addr = an->addr;
 	lfd = hxs_appnet_socket(an, SOCK_STREAM | SOCK_NONBLOCK);
-	if (lfd < 0)
+	if (lfd == -EPROTONOSUPPORT) {
+		/* A stack without TCP yet still serves the udp mode. */
+		fprintf(stderr, "hxs-perf: this stack has no TCP (%s): serving udp only\n",
+			strerror(-lfd));
+	} else if (lfd < 0) {
 		return lfd;
-	hxs_appnet_setsockopt(an, lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if ((err = hxs_appnet_bind(an, lfd, &sin)) || (err = hxs_appnet_listen(an, lfd, 1024)))
-		return err;
-	ev.data = TAG_LISTEN;
-	if ((err = hxs_appnet_epoll_ctl(an, epfd, EPOLL_CTL_ADD, lfd, &ev)))
-		return err;
+	} else {
+		hxs_appnet_setsockopt(an, lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if ((err = hxs_appnet_bind(an, lfd, &sin)) || (err = hxs_appnet_listen(an, lfd, 1024)))
+			return err;
+		ev.data = TAG_LISTEN;
+		if ((err = hxs_appnet_epoll_ctl(an, epfd, EPOLL_CTL_ADD, lfd, &ev)))
+			return err;
+	}
 	ufd = hxs_appnet_socket(an, SOCK_DGRAM | SOCK_NONBLOCK);
 	if (ufd < 0)
 		return ufd;
@@ -1166,7 +1171,8 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		inet_ntop(AF_INET, &a, ip, sizeof(ip));
-		printf("hxs-perf: server ready on %s:%d tcp+udp (%s)\n", ip, o.port, hxs_appnet__describe(an));
+		printf("hxs-perf: server ready on %s:%d %s (%s)\n", ip, o.port, lfd >= 0 ? "tcp+udp" : "udp",
+		       hxs_appnet__describe(an));
 		fflush(stdout);
 		err = loop();
 		printf("hxs-perf: server connections accepted %llu closed %llu, streams verified %llu "
