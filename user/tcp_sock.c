@@ -238,6 +238,8 @@ static void tcp_input(void *ctx, struct hxs_stack *st, const struct hxs_ip_rx *p
 	hxs_tcp__input(g->tcp, pkt->src, pkt->dst, pkt->l4, pkt->l4_len, 0, hxs_stack__now(st));
 }
 
+static void tcp_fini(void *ctx, struct hxs_stack *st);
+
 /* The core, made with the first TCP socket (address and MTU are known by then). */
 static struct tcp_glue *glue_get(struct hxs_stack *st)
 {
