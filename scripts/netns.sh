@@ -75,9 +75,9 @@ topo_loss() { # NS PERCENT
   local ns=$1 pm=$(( $2 * 10 ))
   ip netns exec "$ns" nft -f - <<NFT
 table inet hxs_loss {
-  chain fwd { type filter hook forward priority 0; numgen random mod 1000 < $pm counter drop; }
-  chain in  { type filter hook input priority 0; meta l4proto tcp numgen random mod 1000 < $pm counter drop; }
-  chain out { type filter hook output priority 0; meta l4proto tcp numgen random mod 1000 < $pm counter drop; }
+  chain loss_fwd { type filter hook forward priority 0; numgen random mod 1000 < $pm counter drop; }
+  chain loss_in { type filter hook input priority 0; meta l4proto tcp numgen random mod 1000 < $pm counter drop; }
+  chain loss_out { type filter hook output priority 0; meta l4proto tcp numgen random mod 1000 < $pm counter drop; }
 }
 NFT
 }
