@@ -142,6 +142,11 @@ void hxs_stack__print_counters(const struct hxs_stack *st, FILE *fp, int all)
 		(unsigned long long)s.rx_frames, "HxsIoTxFrames", (unsigned long long)s.tx_frames,
 		"HxsIoFramesTotal", (unsigned long long)s.frames_total, "HxsIoFramesFree",
 		(unsigned long long)s.frames_free);
+	/* where the frames that are not free are (io.h: total == free + rx + tx + held) */
+	fprintf(fp, "%-24s %llu\n%-24s %llu\n%-24s %llu\n", "HxsIoFramesRxQueued",
+		(unsigned long long)s.frames_rx_queued, "HxsIoFramesTxQueued",
+		(unsigned long long)s.frames_tx_queued, "HxsIoFramesHeld",
+		(unsigned long long)s.frames_held);
 	if (all || s.rx_dropped)
 		fprintf(fp, "%-24s %llu\n", "HxsIoRxDropped", (unsigned long long)s.rx_dropped);
 	if (st->ctl->print_counters)
