@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/epoll.h>
 
 #include "tcp_conn.h"
 
@@ -571,6 +572,11 @@ static int sync_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint6
 			uint32_t before = c->rcv_nxt;
 			int r = hxs_tcp_reass_insert(c, s->seq, s->data, s->len);
 			c->bytes_received += SEQ_DIFF(c->rcv_nxt, before);
+			/* New readable data is a new edge for EPOLLET even when the socket was
+			 * readable already (the kernel's sk_data_ready wakes on every arrival):
+			 * forget EPOLLIN so hxs_tcp_notify() reports it. */
+			if (SEQ_GT(c->rcv_nxt, before))
+				c->ev_last &= ~(uint32_t)EPOLLIN;
 			if (r == 1 && !had_ooo && !c->reass.n) {
 				/* §3.8.6.3 / RFC 5681 §4.2: ACK at least every second full-sized
 				 * segment, and within 40 ms otherwise. */
