@@ -155,7 +155,7 @@ static void test_connect_errnos(void)
 	}
 	hxs_close(sa, c);
 
-	t_case("blocking connect refused: ECONNREFUSED; blocking connect/accept/send/recv complete");
+	t_case("blocking connect refused: ECONNREFUSED; blocking connect/accept/send/recv complete, send of 400 KiB whole");
 	pumping = 1;
 	c = hxs_socket(sa, AF_INET, SOCK_STREAM, 0);
 	err = hxs_connect(sa, c, (struct sockaddr *)&b, sizeof(b));
@@ -172,6 +172,24 @@ static void test_connect_errnos(void)
 		CHECK_EQ(hxs_send(sa, c, "ping", 4, 0), 4);
 		CHECK_EQ(hxs_recv(sb, s, buf, sizeof(buf), 0), 4);
 		CHECK(!memcmp(buf, "ping", 4));
+	}
+	{
+		/* more than the send buffer: a blocking send waits for room and queues it all */
+		enum { M = 400 << 10 };
+		static uint8_t big[M], got[M];
+		size_t have = 0;
+
+		for (size_t i = 0; i < M; i++)
+			big[i] = (uint8_t)(i * 7 + (i >> 9));
+		CHECK_EQ(hxs_send(sa, c, big, M, 0), (ssize_t)M);
+		while (have < M) {
+			ssize_t r = hxs_recv(sb, s, got + have, M - have, 0);
+			if (r <= 0)
+				break;
+			have += (size_t)r;
+		}
+		CHECK_EQ(have, (size_t)M);
+		CHECK(!memcmp(big, got, M));
 	}
 	pumping = 0;
 	hxs_close(sa, c);
