@@ -18,7 +18,9 @@
  * of the stack's range (outside ip_local_port_range). A socket closed while its connection
  * lingers (FIN_WAIT, TIME_WAIT) keeps its port (HXS_SOCK_F_KEEPPORT) until the core drops the
  * connection from its table (on_tuple del), then it is freed. Accepted sockets hold no port of
- * their own (like the kernel's, they live under the listener's).
+ * their own (like the kernel's, they live under the listener's). When connect() finds every
+ * ephemeral port held that way, the oldest TIME_WAIT (>= 1 s, timestamps on) is ended and its
+ * port reused, as the kernel does with net.ipv4.tcp_tw_reuse = 1.
  *
  * Errors: the core's pending error moves into sk->err when the core reports EPOLLERR, so
  * SO_ERROR, blocking connect and the next call all see it once, as in the kernel.
@@ -51,12 +53,14 @@ struct tcp_sock {
 	uint8_t in_table;             /* the connection is in the core's table */
 	uint8_t lingering;            /* fd closed, connection still in the table */
 	uint8_t used;                 /* connect/listen ran on c (a new connect needs a fresh c) */
-	struct tcp_sock *lnext, **lpprev;  /* list of lingering sockets */
+	struct tcp_sock *lnext, **lpprev;  /* list of lingering sockets, oldest first */
+	struct hxs_tcp_conn *lc;      /* the lingering connection (alive while in the table) */
+	uint64_t closed_at;           /* when the fd was closed (us) */
 };
 
 /* Counters of the glue, printed with the stack's. */
 #define TCPS_MIB_LIST(X) X(HxsTcpConnMapAdds) X(HxsTcpConnMapDels) X(HxsTcpConnMapErrors) \
-	X(HxsTcpTxNoFrame) X(HxsTcpTxNoRoute) X(HxsTcpLingerSockets)
+	X(HxsTcpTxNoFrame) X(HxsTcpTxNoRoute) X(HxsTcpLingerSockets) X(HxsTcpTwRecycled)
 enum {
 #define TCPS_MIB_ENUM(n) TCPS_##n,
 	TCPS_MIB_LIST(TCPS_MIB_ENUM)
@@ -73,7 +77,8 @@ struct tcp_glue {
 	struct hxs_stack *st;
 	struct hxs_tcp *tcp;
 	struct hxs_ip_tx tx;          /* the frame between tx_alloc and tx_send */
-	struct tcp_sock *linger;      /* closed sockets whose connection lingers */
+	struct tcp_sock *linger;      /* closed sockets whose connection lingers, oldest first */
+	struct tcp_sock **ltail;
 	int accepting;                /* tcp_init: the socket gets an accepted connection */
 	uint32_t conn_id;
 	uint64_t conn_entries;        /* XDP conn map entries we added and hold */
@@ -160,6 +165,8 @@ static void linger_unlink(struct tcp_glue *g, struct tcp_sock *ts)
 	*ts->lpprev = ts->lnext;
 	if (ts->lnext)
 		ts->lnext->lpprev = ts->lpprev;
+	else
+		g->ltail = ts->lpprev;
 	ts->lnext = NULL;
 	ts->lpprev = NULL;
 	g->mib[TCPS_HxsTcpLingerSockets]--;
@@ -202,6 +209,7 @@ static void on_tuple(void *ctx, struct hxs_tcp_conn *c, int add)
 		linger_unlink(g, ts);
 		hxs_tcp_conn__set_user(c, NULL);
 		ts->c = NULL;
+		ts->lc = NULL;
 		hxs_sock__free(&ts->sk);
 	}
 }
@@ -253,6 +261,7 @@ static struct tcp_glue *glue_get(struct hxs_stack *st)
 	if (!g)
 		return NULL;
 	g->st = st;
+	g->ltail = &g->linger;
 	cfg.mtu = st->mtu;
 	cfg.port_min = st->eph_lo;
 	cfg.port_max = st->eph_hi;
@@ -352,6 +361,30 @@ void hxs_tcp_sock__fini(struct hxs_stack *st)
 }
 
 /* --- socket operations --------------------------------------------------------------------- */
+/* Every ephemeral port is held by a closed socket whose connection lingers: like the
+ * kernel's tcp_tw_reuse = 1 (RFC 6191 with timestamps; TIME_WAIT at least 1 s old), end the
+ * oldest such TIME_WAIT so its port can carry a new connection. 1 if a port was freed. */
+static int tw_recycle_oldest(struct tcp_glue *g)
+{
+	uint64_t now = hxs_stack__now(g->st);
+	struct tcp_sock *ts = g->linger;
+
+	for (int seen = 0; ts && seen < 64; ts = ts->lnext, seen++) {
+		if (now - ts->closed_at < 1000000)
+			return 0;       /* the rest closed later still */
+		/* RFC 6191 §2 relies on timestamps (PAWS) to tell the old segments apart */
+		if (!ts->lc || hxs_tcp_conn__state(ts->lc) != HXS_TCPS_TIME_WAIT || !ts->lc->ts_ok)
+			continue;
+		if (ntohs(ts->sk.lport) < g->st->eph_lo || ntohs(ts->sk.lport) > g->st->eph_hi)
+			continue;       /* a port bound by hand: not one connect() could take */
+		g->mib[TCPS_HxsTcpTwRecycled]++;
+		/* leaves the table: on_tuple frees the socket and its port */
+		hxs_tcp_conn__abort(ts->lc);
+		return 1;
+	}
+	return 0;
+}
+
 static int tcp_init(struct hxs_sock *sk)
 {
 	struct tcp_glue *g = glue_get(sk->st);
@@ -545,6 +578,9 @@ static int tcp_connect(struct hxs_sock *sk, const struct sockaddr_in *addr, int 
 		if (!(sk->flags & HXS_SOCK_F_BOUND)) {
 			/* inet_hash_connect(): an ephemeral port of hxs's range (RFC 6056 Alg. 4) */
 			err = hxs_sock__bind_ephemeral(sk, st->addr, addr->sin_addr.s_addr, addr->sin_port);
+			if (err == -EADDRINUSE && tw_recycle_oldest(glue(st)))
+				err = hxs_sock__bind_ephemeral(sk, st->addr, addr->sin_addr.s_addr,
+							       addr->sin_port);
 			if (err)
 				return err == -EADDRINUSE ? -EADDRNOTAVAIL : err;
 			bound_here = 1;
@@ -743,12 +779,13 @@ static void tcp_close(struct hxs_sock *sk)
 		return;
 	}
 	ts->c = NULL;           /* the core owns it now; it calls on_tuple when done */
+	ts->lc = c;
+	ts->closed_at = hxs_stack__now(sk->st);
 	sk->flags |= HXS_SOCK_F_KEEPPORT;
-	ts->lnext = g->linger;
-	if (g->linger)
-		g->linger->lpprev = &ts->lnext;
-	g->linger = ts;
-	ts->lpprev = &g->linger;
+	ts->lnext = NULL;
+	ts->lpprev = g->ltail;
+	*g->ltail = ts;
+	g->ltail = &ts->lnext;
 	g->mib[TCPS_HxsTcpLingerSockets]++;
 }
 

@@ -490,6 +490,50 @@ static void test_backlog(void)
 	pump_ms(5);
 }
 
+static void test_tw_reuse(void)
+{
+	struct sockaddr_in b = sin_of(IP_B, 7008);
+	int l, c, s, err;
+	uint16_t lo = sa->eph_lo, hi = sa->eph_hi;
+	uint64_t lingering = ctr(sa, "HxsTcpLingerSockets"), recycled = ctr(sa, "HxsTcpTwRecycled");
+	char buf[8];
+
+	t_case("ephemeral ports held by TIME_WAIT: EADDRNOTAVAIL, then the oldest (>= 1 s) is reused");
+	CHECK_EQ(hxs_stack__set_port_range(sa, 62000, 62002), 0);
+	l = listener(sb, IP_B, 7008, 8);
+	for (int i = 0; i < 3; i++) {
+		c = hxs_socket(sa, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		CHECK_EQ(hxs_connect(sa, c, (struct sockaddr *)&b, sizeof(b)), -EINPROGRESS);
+		pump_ms(2);
+		s = hxs_accept4(sb, l, NULL, NULL, SOCK_NONBLOCK);
+		CHECK(s >= 0);
+		CHECK_EQ(hxs_close(sa, c), 0);          /* A closes first: A keeps TIME_WAIT */
+		pump_ms(2);
+		CHECK_EQ(hxs_recv(sb, s, buf, sizeof(buf), 0), 0);
+		CHECK_EQ(hxs_close(sb, s), 0);
+		pump_ms(2);
+	}
+	CHECK_EQ(ctr(sa, "HxsTcpLingerSockets"), lingering + 3);
+	c = hxs_socket(sa, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	CHECK_EQ(hxs_connect(sa, c, (struct sockaddr *)&b, sizeof(b)), -EADDRNOTAVAIL);
+	pump_ms(1000);
+	err = hxs_connect(sa, c, (struct sockaddr *)&b, sizeof(b));
+	CHECK_EQ(err, -EINPROGRESS);
+	CHECK_EQ(ctr(sa, "HxsTcpTwRecycled"), recycled + 1);
+	CHECK_EQ(ctr(sa, "HxsTcpLingerSockets"), lingering + 2);
+	pump_ms(2);
+	s = hxs_accept4(sb, l, NULL, NULL, SOCK_NONBLOCK);
+	CHECK(s >= 0, "accept %d", s);
+	CHECK_EQ(hxs_send(sa, c, "tw", 2, 0), 2);
+	pump_ms(2);
+	CHECK_EQ(hxs_recv(sb, s, buf, sizeof(buf), 0), 2);
+	hxs_close(sa, c);
+	hxs_close(sb, s);
+	hxs_close(sb, l);
+	hxs_stack__set_port_range(sa, lo, hi);
+	pump_ms(5);
+}
+
 int main(void)
 {
 	struct hxs_netif_static ca = { .addr = ip4(IP_A), .prefix_len = 24, .n_neigh = 1 };
@@ -515,6 +559,7 @@ int main(void)
 	test_options();
 	test_epoll();
 	test_backlog();
+	test_tw_reuse();
 
 	t_case("counters: Tcp* print with the stack's; connections opened == passive + active");
 	CHECK(ctr(sa, "TcpActiveOpens") >= 10);
