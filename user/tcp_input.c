@@ -142,7 +142,9 @@ static void listen_input(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, ui
 	c->iss = hxs_tcp_isn(tcp, c->laddr, c->lport, c->raddr, c->rport, now);
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
 	c->snd_buf_seq = c->iss + 1;
-	c->ts_offset = c->iss * 2654435761u;
+	/* RFC 7323 §5.4 / RFC 6191: one keyed offset per host pair (Linux's secure_tcp_ts_off),
+	 * so timestamps grow across connections and a peer in TIME_WAIT accepts our new SYN. */
+	c->ts_offset = hxs_isn(&tcp->isn, c->laddr, 0, c->raddr, 0, 0);
 	syn_options(c, s, now);
 	c->snd_wnd = s->wnd;                   /* SYN windows are never scaled */
 	c->max_snd_wnd = c->snd_wnd;

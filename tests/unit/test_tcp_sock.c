@@ -534,6 +534,44 @@ static void test_tw_reuse(void)
 	pump_ms(5);
 }
 
+/* The peer holds TIME_WAIT for the 4-tuple (it closed first) and A connects again from the
+ * same port: the peer reopens it only if A's timestamps are newer (RFC 6191), so they must
+ * grow across connections between the same hosts (a per host-pair offset, like Linux's). */
+static void test_tw_peer_reuse(void)
+{
+	struct sockaddr_in b = sin_of(IP_B, 7009);
+	uint16_t lo = sa->eph_lo, hi = sa->eph_hi;
+	uint64_t reuse = ctr(sb, "TCPTimeWaitReuse");
+	int l, c, s, quick = 0;
+	char buf[8];
+
+	t_case("same 4-tuple again while the peer is in TIME_WAIT: reopened at once, 20 times");
+	CHECK_EQ(hxs_stack__set_port_range(sa, 62010, 62010), 0);
+	l = listener(sb, IP_B, 7009, 8);
+	for (int i = 0; i < 20; i++) {
+		c = hxs_socket(sa, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		CHECK_EQ(hxs_connect(sa, c, (struct sockaddr *)&b, sizeof(b)), -EINPROGRESS);
+		pump_ms(3);
+		s = hxs_accept4(sb, l, NULL, NULL, SOCK_NONBLOCK);
+		quick += s >= 0;
+		if (s < 0) {
+			pump_ms(3000);
+			s = hxs_accept4(sb, l, NULL, NULL, SOCK_NONBLOCK);
+		}
+		CHECK(s >= 0, "round %d: accept %d", i, s);
+		CHECK_EQ(hxs_close(sb, s), 0);           /* B closes first: B keeps TIME_WAIT */
+		pump_ms(2);
+		CHECK_EQ(hxs_recv(sa, c, buf, sizeof(buf), 0), 0);
+		CHECK_EQ(hxs_close(sa, c), 0);
+		pump_ms(2);
+	}
+	CHECK(quick == 20, "%d of 20 connected without waiting for a SYN retransmission", quick);
+	CHECK_EQ(ctr(sb, "TCPTimeWaitReuse"), reuse + 19);
+	hxs_close(sb, l);
+	hxs_stack__set_port_range(sa, lo, hi);
+	pump_ms(5);
+}
+
 int main(void)
 {
 	struct hxs_netif_static ca = { .addr = ip4(IP_A), .prefix_len = 24, .n_neigh = 1 };
@@ -560,6 +598,7 @@ int main(void)
 	test_epoll();
 	test_backlog();
 	test_tw_reuse();
+	test_tw_peer_reuse();
 
 	t_case("counters: Tcp* print with the stack's; connections opened == passive + active");
 	CHECK(ctr(sa, "TcpActiveOpens") >= 10);
