@@ -1,10 +1,11 @@
 /* stack.c - the stack object and its run loop; the static control plane of open_io.
  *
  * hxs_stack__poll() -> stack_turn(): rx_burst -> hxs_eth_input() (per frame) -> rx_release
- *                                    -> hxs_wheel__run() -> ctl->poll() (neighbour events)
+ *                                    -> hxs_wheel__run() -> hxs_tcp_sock__poll() (TCP timers,
+ *                                       pending output) -> ctl->poll() (neighbour events)
  *                                    -> hxs_stack__tx_flush()
  *                   -> idle: busy-poll, or sleep in epoll_wait(2) on the io and netlink fds
- *                      until the next timer deadline or the caller's timeout
+ *                      until the next timer or TCP deadline or the caller's timeout
  * hxs_stack__open() (stack_hw.c) and hxs_stack__open_io() (here) differ only in the control
  * plane (struct hxs_ctl_ops) and who owns the io.
  */

@@ -22,8 +22,9 @@ extern const struct hxs_proto_ops hxs_tcp_sock_ops;
 int hxs_tcp_sock__poll(struct hxs_stack *st, uint64_t now);
 /* Earliest time TCP needs a turn (UINT64_MAX: none; 0: now). */
 uint64_t hxs_tcp_sock__deadline(const struct hxs_stack *st);
-/* Resets every open connection, drops lingering ones (TIME_WAIT ...), removes their steering
- * entries and frees the core. The socket table must still exist. */
+/* Stack closing (st->tcp_fini, after socket.c closed every fd): resets a TCP socket still
+ * holding an fd, drops lingering connections (FIN_WAIT, TIME_WAIT) with their ports and
+ * steering entries, and frees the core. The port tables must still exist. */
 void hxs_tcp_sock__fini(struct hxs_stack *st);
 
 #endif
