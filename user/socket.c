@@ -558,6 +558,43 @@ int hxs_connect(struct hxs_stack *st, int fd, const struct sockaddr *addr, sockl
 	}
 }
 
+/* tcp_sendmsg() on a blocking socket: returns once everything is queued, waiting for room
+ * as often as it takes; what was queued when a wait ends early (SO_SNDTIMEO, error). */
+static ssize_t stream_send_all(struct hxs_sock *sk, struct op_args *args)
+{
+	int fd = sk->fd, cnt = args->iovcnt;
+	struct iovec *rest = malloc((size_t)cnt * sizeof(*rest));
+	ssize_t total = hxs_iov_len(args->iov, cnt), done = 0, r = 0;
+	int i = 0;
+
+	if (total < 0 || !rest) {
+		free(rest);
+		return total < 0 ? total : -ENOMEM;
+	}
+	memcpy(rest, args->iov, (size_t)cnt * sizeof(*rest));
+	do {
+		while (i < cnt && !rest[i].iov_len)
+			i++;
+		args->iov = rest + i;
+		args->iovcnt = cnt - i;
+		r = sock_wait(sk, OP_SEND, args, 0, sk->sndtimeo_us);
+		if (r <= 0)
+			break;
+		done += r;
+		for (size_t k = (size_t)r; k;) {
+			size_t m = k < rest[i].iov_len ? k : rest[i].iov_len;
+
+			rest[i].iov_base = (uint8_t *)rest[i].iov_base + m;
+			rest[i].iov_len -= m;
+			k -= m;
+			if (!rest[i].iov_len)
+				i++;
+		}
+	} while (done < total && hxs_sock__get(sk->st, fd) == sk);
+	free(rest);
+	return done ? done : r;
+}
+
 static ssize_t do_send(struct hxs_stack *st, int fd, const struct iovec *iov, int iovcnt, int flags,
 		       const struct sockaddr *to, socklen_t tolen)
 {
@@ -573,6 +610,8 @@ static ssize_t do_send(struct hxs_stack *st, int fd, const struct iovec *iov, in
 		memcpy(&a, to, sizeof(a));
 		args.to = &a;
 	}
+	if (sk->type == SOCK_STREAM && !sock_nonblock(sk, flags) && iovcnt > 0)
+		return stream_send_all(sk, &args);
 	return sock_wait(sk, OP_SEND, &args, sock_nonblock(sk, flags), sk->sndtimeo_us);
 }
 

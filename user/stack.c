@@ -1,10 +1,11 @@
 /* stack.c - the stack object and its run loop; the static control plane of open_io.
  *
  * hxs_stack__poll() -> stack_turn(): rx_burst -> hxs_eth_input() (per frame) -> rx_release
- *                                    -> hxs_wheel__run() -> ctl->poll() (neighbour events)
+ *                                    -> hxs_wheel__run() -> hxs_tcp_sock__poll() (TCP timers,
+ *                                       pending output) -> ctl->poll() (neighbour events)
  *                                    -> hxs_stack__tx_flush()
  *                   -> idle: busy-poll, or sleep in epoll_wait(2) on the io and netlink fds
- *                      until the next timer deadline or the caller's timeout
+ *                      until the next timer or TCP deadline or the caller's timeout
  * hxs_stack__open() (stack_hw.c) and hxs_stack__open_io() (here) differ only in the control
  * plane (struct hxs_ctl_ops) and who owns the io.
  */
@@ -19,6 +20,7 @@
 #include "sock.h"
 #include "stack.h"
 #include "stats_pub.h"
+#include "tcp_sock.h"
 
 /* --- static control plane ----------------------------------------------------------------- */
 static int static_route(struct hxs_stack *st, uint32_t dst, uint32_t *nh)
@@ -245,7 +247,10 @@ int hxs_stack__init(struct hxs_stack *st)
 	st->ctr[0] = (struct hxs_counter_table){ hxs_mib_names, st->mib.v, HXS_MIB_MAX };
 	st->nctr = 1;
 	err = hxs_socket__init(st);
-	return err;
+	if (err)
+		return err;
+	/* TCP sockets (tcp_sock.c); the core is made with the first one */
+	return hxs_sock__register_proto(st, SOCK_STREAM, &hxs_tcp_sock_ops);
 }
 
 int hxs_stack__open_io(struct hxs_stack **out, struct hxs_io *io, const struct hxs_netif_static *cfg)
@@ -316,6 +321,7 @@ static int stack_turn(struct hxs_stack *st)
 	} while (n == HXS_RX_BATCH && ++batches < 4);
 	now = hxs_stack__now(st);
 	events += hxs_wheel__run(&st->wheel, now);
+	events += hxs_tcp_sock__poll(st, now);       /* TCP timers and pending output */
 	/* netlink is read when it signalled, while next hops wait, and every HXS_CTL_POLL_US:
 	 * not a syscall per turn of a busy loop */
 	if (st->ctl_due || st->npend || now >= st->ctl_next) {
@@ -344,6 +350,8 @@ int hxs_stack__poll(struct hxs_stack *st, int timeout_ms)
 		if (now >= deadline)
 			return 0;
 		next = hxs_wheel__next(&st->wheel);
+		if (hxs_tcp_sock__deadline(st) < next)
+			next = hxs_tcp_sock__deadline(st);
 		until = next < deadline ? next : deadline;
 		if (st->busy_poll)
 			continue;

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/epoll.h>
 
 #include "tcp_conn.h"
 
@@ -141,7 +142,9 @@ static void listen_input(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, ui
 	c->iss = hxs_tcp_isn(tcp, c->laddr, c->lport, c->raddr, c->rport, now);
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
 	c->snd_buf_seq = c->iss + 1;
-	c->ts_offset = c->iss * 2654435761u;
+	/* RFC 7323 §5.4 / RFC 6191: one keyed offset per host pair (Linux's secure_tcp_ts_off),
+	 * so timestamps grow across connections and a peer in TIME_WAIT accepts our new SYN. */
+	c->ts_offset = hxs_isn(&tcp->isn, c->laddr, 0, c->raddr, 0, 0);
 	syn_options(c, s, now);
 	c->snd_wnd = s->wnd;                   /* SYN windows are never scaled */
 	c->max_snd_wnd = c->snd_wnd;
@@ -571,6 +574,11 @@ static int sync_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint6
 			uint32_t before = c->rcv_nxt;
 			int r = hxs_tcp_reass_insert(c, s->seq, s->data, s->len);
 			c->bytes_received += SEQ_DIFF(c->rcv_nxt, before);
+			/* New readable data is a new edge for EPOLLET even when the socket was
+			 * readable already (the kernel's sk_data_ready wakes on every arrival):
+			 * forget EPOLLIN so hxs_tcp_notify() reports it. */
+			if (SEQ_GT(c->rcv_nxt, before))
+				c->ev_last &= ~(uint32_t)EPOLLIN;
 			if (r == 1 && !had_ooo && !c->reass.n) {
 				/* §3.8.6.3 / RFC 5681 §4.2: ACK at least every second full-sized
 				 * segment, and within 40 ms otherwise. */

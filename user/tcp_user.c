@@ -70,7 +70,9 @@ int hxs_tcp_conn__connect(struct hxs_tcp_conn *c, uint32_t laddr, uint16_t lport
 	c->iss = hxs_tcp_isn(tcp, laddr, lport, raddr, rport, now);
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
 	c->snd_buf_seq = c->iss + 1;
-	c->ts_offset = c->iss * 2654435761u;
+	/* RFC 7323 §5.4 / RFC 6191: one keyed offset per host pair (Linux's secure_tcp_ts_off),
+	 * so timestamps grow across connections and a peer in TIME_WAIT accepts our new SYN. */
+	c->ts_offset = hxs_isn(&tcp->isn, laddr, 0, raddr, 0, 0);
 	c->rtt_timing = 1;
 	c->rtt_start = now;
 	c->rtt_seq = c->iss;

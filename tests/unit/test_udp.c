@@ -344,7 +344,7 @@ static void test_socket_errors(void)
 	CHECK_EQ(hxs_socket(st, AF_INET6, SOCK_DGRAM, 0), -EAFNOSUPPORT);
 	CHECK_EQ(hxs_socket(st, AF_INET, SOCK_RAW, 0), -ESOCKTNOSUPPORT);
 	CHECK_EQ(hxs_socket(st, AF_INET, SOCK_DGRAM, IPPROTO_TCP), -EPROTONOSUPPORT);
-	CHECK_EQ(hxs_socket(st, AF_INET, SOCK_STREAM, 0), -EPROTONOSUPPORT);
+	CHECK_EQ(hxs_socket(st, AF_INET, SOCK_STREAM, IPPROTO_UDP), -EPROTONOSUPPORT);
 	CHECK_EQ(hxs_send(st, 999, "x", 1, 0), -EBADF);
 	CHECK_EQ(hxs_close(st, -1), -EBADF);
 

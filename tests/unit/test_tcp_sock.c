@@ -1,0 +1,619 @@
+/* test_tcp_sock.c - TCP sockets end to end through the public hxs_* API: two whole stacks
+ * (hxs_stack__open_io) joined by the in-memory link, in virtual time.
+ *
+ * Covers: connect/accept and the kernel's connect errno sequence (EINPROGRESS, EALREADY, 0,
+ * EISCONN; ECONNREFUSED then a fresh attempt), blocking connect/accept/send/recv, 1 MiB each
+ * way byte-exact through writev/readv, shutdown half-close, close with unread data -> RST ->
+ * ECONNRESET, SO_LINGER 0 -> RST, TCP_INFO, socket options, epoll (LT/ET, IN/OUT/RDHUP/HUP),
+ * listen backlog overflow, counters, and no frame or connection leak at the end.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "check.h"
+#include "io.h"
+#include "sock.h"
+#include "stack.h"
+
+static uint64_t vnow = 5000000;
+static int pumping, in_pump;
+static struct hxs_io *ia, *ib;
+static struct hxs_stack *sa, *sb;
+
+static uint32_t ip4(const char *s) { return inet_addr(s); }
+#define IP_A "10.9.0.1"
+#define IP_B "10.9.0.2"
+
+/* One step of the world: both stacks turn, 100 us pass. */
+static void step(void)
+{
+	in_pump = 1;
+	hxs_stack__poll(sa, 0);
+	hxs_stack__poll(sb, 0);
+	vnow += 100;
+	in_pump = 0;
+}
+
+/* While `pumping`, reading the clock of either stack moves the world on: a blocking call
+ * on one stack (which spins in its own loop on the in-memory link) sees the other answer. */
+static uint64_t clock_fn(void *ctx)
+{
+	(void)ctx;
+	if (pumping && !in_pump)
+		step();
+	return vnow;
+}
+
+static void pump_ms(unsigned ms)
+{
+	for (unsigned i = 0; i < ms * 10; i++)
+		step();
+}
+
+static uint64_t ctr(struct hxs_stack *st, const char *name)
+{
+	uint64_t v = 0;
+
+	CHECK((hxs_stack__counter(st, name, &v)) == (0), "%s", name);
+	return v;
+}
+
+static struct sockaddr_in sin_of(const char *ip, uint16_t port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = ip4(ip) };
+	return a;
+}
+
+static int listener(struct hxs_stack *st, const char *ip, uint16_t port, int backlog)
+{
+	struct sockaddr_in a = sin_of(ip, port);
+	int fd = hxs_socket(st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	CHECK(fd >= 0, "socket %d", fd);
+	CHECK_EQ(hxs_bind(st, fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	CHECK_EQ(hxs_listen(st, fd, backlog), 0);
+	return fd;
+}
+
+/* A connected pair: *c on A (client), *s on B (accepted, non-blocking). */
+static void connected_pair(uint16_t port, int *lfd, int *c, int *s)
+{
+	struct sockaddr_in b = sin_of(IP_B, port);
+
+	*lfd = listener(sb, "0.0.0.0", port, 16);
+	*c = hxs_socket(sa, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	CHECK_EQ(hxs_connect(sa, *c, (struct sockaddr *)&b, sizeof(b)), -EINPROGRESS);
+	pump_ms(5);
+	*s = hxs_accept4(sb, *lfd, NULL, NULL, SOCK_NONBLOCK);
+	CHECK(*s >= 0, "accept %d", *s);
+	CHECK_EQ(hxs_connect(sa, *c, (struct sockaddr *)&b, sizeof(b)), 0);
+}
+
+static void test_connect_errnos(void)
+{
+	struct sockaddr_in b = sin_of(IP_B, 7001), name;
+	socklen_t nl = sizeof(name);
+	int l, c, s, err;
+
+	t_case("non-blocking connect: EINPROGRESS, EALREADY, 0 once established, then EISCONN");
+	l = listener(sb, IP_B, 7001, 8);
+	c = hxs_socket(sa, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	CHECK_EQ(hxs_connect(sa, c, (struct sockaddr *)&b, sizeof(b)), -EINPROGRESS);
+	CHECK_EQ(hxs_connect(sa, c, (struct sockaddr *)&b, sizeof(b)), -EALREADY);
+	CHECK_EQ(hxs_accept4(sb, l, NULL, NULL, 0), -EAGAIN);
+	pump_ms(2);
+	CHECK_EQ(hxs_connect(sa, c, (struct sockaddr *)&b, sizeof(b)), 0);
+	CHECK_EQ(hxs_connect(sa, c, (struct sockaddr *)&b, sizeof(b)), -EISCONN);
+	s = hxs_accept4(sb, l, (struct sockaddr *)&name, &nl, SOCK_NONBLOCK);
+	CHECK(s >= 0, "accept %d", s);
+	CHECK_EQ(name.sin_addr.s_addr, ip4(IP_A));
+
+	t_case("getsockname/getpeername agree across the connection; ephemeral port in range");
+	{
+		struct sockaddr_in cl, cp, sl, sp;
+		socklen_t n1 = sizeof(cl), n2 = sizeof(cp), n3 = sizeof(sl), n4 = sizeof(sp);
+
+		CHECK_EQ(hxs_getsockname(sa, c, (struct sockaddr *)&cl, &n1), 0);
+		CHECK_EQ(hxs_getpeername(sa, c, (struct sockaddr *)&cp, &n2), 0);
+		CHECK_EQ(hxs_getsockname(sb, s, (struct sockaddr *)&sl, &n3), 0);
+		CHECK_EQ(hxs_getpeername(sb, s, (struct sockaddr *)&sp, &n4), 0);
+		CHECK_EQ(cl.sin_addr.s_addr, ip4(IP_A));
+		CHECK_EQ(cp.sin_addr.s_addr, ip4(IP_B));
+		CHECK_EQ(ntohs(cp.sin_port), 7001);
+		CHECK_EQ(sl.sin_port, cp.sin_port);
+		CHECK_EQ(sp.sin_port, cl.sin_port);
+		CHECK(ntohs(cl.sin_port) >= sa->eph_lo && ntohs(cl.sin_port) <= sa->eph_hi, "port %u",
+		      ntohs(cl.sin_port));
+		CHECK_EQ(hxs_getpeername(sb, l, (struct sockaddr *)&sp, &n4), -ENOTCONN);
+		CHECK_EQ(name.sin_port, cl.sin_port);
+	}
+	hxs_close(sa, c);
+	hxs_close(sb, s);
+	hxs_close(sb, l);
+	pump_ms(5);
+
+	t_case("connect to a port nobody listens on: EINPROGRESS, ECONNREFUSED, then a new attempt");
+	b = sin_of(IP_B, 7002);
+	c = hxs_socket(sa, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	CHECK_EQ(hxs_connect(sa, c, (struct sockaddr *)&b, sizeof(b)), -EINPROGRESS);
+	pump_ms(2);
+	CHECK_EQ(hxs_connect(sa, c, (struct sockaddr *)&b, sizeof(b)), -ECONNREFUSED);
+	CHECK_EQ(hxs_connect(sa, c, (struct sockaddr *)&b, sizeof(b)), -EINPROGRESS);
+	pump_ms(2);
+	{
+		int v = -1;
+		socklen_t vl = sizeof(v);
+
+		CHECK_EQ(hxs_getsockopt(sa, c, SOL_SOCKET, SO_ERROR, &v, &vl), 0);
+		CHECK_EQ(v, ECONNREFUSED);
+		v = -1;
+		CHECK_EQ(hxs_getsockopt(sa, c, SOL_SOCKET, SO_ERROR, &v, &vl), 0);
+		CHECK_EQ(v, 0);
+	}
+	hxs_close(sa, c);
+
+	t_case("blocking connect refused: ECONNREFUSED; blocking connect/accept/send/recv complete, send of 400 KiB whole");
+	pumping = 1;
+	c = hxs_socket(sa, AF_INET, SOCK_STREAM, 0);
+	err = hxs_connect(sa, c, (struct sockaddr *)&b, sizeof(b));
+	CHECK_EQ(err, -ECONNREFUSED);
+	l = listener(sb, IP_B, 7002, 8);
+	hxs_set_nonblock(sb, l, false);
+	CHECK_EQ(hxs_connect(sa, c, (struct sockaddr *)&b, sizeof(b)), 0);
+	CHECK_EQ(hxs_connect(sa, c, (struct sockaddr *)&b, sizeof(b)), -EISCONN);
+	s = hxs_accept(sb, l, NULL, NULL);
+	CHECK(s >= 0, "accept %d", s);
+	{
+		char buf[16] = { 0 };
+
+		CHECK_EQ(hxs_send(sa, c, "ping", 4, 0), 4);
+		CHECK_EQ(hxs_recv(sb, s, buf, sizeof(buf), 0), 4);
+		CHECK(!memcmp(buf, "ping", 4));
+	}
+	{
+		/* more than the send buffer: a blocking send waits for room and queues it all */
+		enum { M = 400 << 10 };
+		static uint8_t big[M], got[M];
+		size_t have = 0;
+
+		for (size_t i = 0; i < M; i++)
+			big[i] = (uint8_t)(i * 7 + (i >> 9));
+		CHECK_EQ(hxs_send(sa, c, big, M, 0), (ssize_t)M);
+		while (have < M) {
+			ssize_t r = hxs_recv(sb, s, got + have, M - have, 0);
+			if (r <= 0)
+				break;
+			have += (size_t)r;
+		}
+		CHECK_EQ(have, (size_t)M);
+		CHECK(!memcmp(big, got, M));
+	}
+	pumping = 0;
+	hxs_close(sa, c);
+	hxs_close(sb, s);
+	hxs_close(sb, l);
+	pump_ms(5);
+}
+
+static void test_bulk(void)
+{
+	enum { N = 1 << 20 };
+	static uint8_t out[N], in[N], back[N];
+	size_t sent = 0, got = 0, sent2 = 0, got2 = 0;
+	int l, c, s;
+
+	t_case("1 MiB each way at once through writev/readv, byte-exact");
+	for (size_t i = 0; i < N; i++)
+		out[i] = (uint8_t)(i * 2654435761u >> 13);
+	connected_pair(7003, &l, &c, &s);
+	for (int iter = 0; iter < 200000 && (got < N || got2 < N); iter++) {
+		if (sent < N) {
+			size_t k = N - sent, h = k / 3;
+			struct iovec iov[2] = { { out + sent, h }, { out + sent + h, k - h } };
+			ssize_t r = hxs_writev(sa, c, iov, 2);
+			CHECK(r > 0 || r == -EAGAIN, "writev %zd", r);
+			if (r > 0)
+				sent += (size_t)r;
+		}
+		if (got < N) {
+			size_t k = N - got, h = k < 1000 ? k : 1000;
+			struct iovec iov[2] = { { in + got, h }, { in + got + h, k - h } };
+			ssize_t r = hxs_readv(sb, s, iov, 2);
+			CHECK(r > 0 || r == -EAGAIN, "readv %zd", r);
+			if (r > 0)
+				got += (size_t)r;
+		}
+		/* B echoes what it got so far back to A */
+		if (sent2 < got) {
+			ssize_t r = hxs_send(sb, s, in + sent2, got - sent2, 0);
+			if (r > 0)
+				sent2 += (size_t)r;
+		}
+		if (got2 < N) {
+			ssize_t r = hxs_recv(sa, c, back + got2, N - got2, 0);
+			if (r > 0)
+				got2 += (size_t)r;
+		}
+		step();
+	}
+	CHECK_EQ(got, (size_t)N);
+	CHECK_EQ(got2, (size_t)N);
+	CHECK(!memcmp(out, in, N), "A->B differs");
+	CHECK(!memcmp(out, back, N), "B->A differs");
+
+	t_case("TCP_INFO after the transfer: established, MSS, RTT, cwnd, bytes acked/received");
+	{
+		struct hxs_tcp_info ti;
+		socklen_t tl = sizeof(ti);
+
+		CHECK_EQ(hxs_getsockopt(sa, c, IPPROTO_TCP, TCP_INFO, &ti, &tl), 0);
+		CHECK_EQ(tl, (socklen_t)sizeof(ti));
+		CHECK_EQ(ti.state, TCP_ESTABLISHED);
+		CHECK((ti.snd_mss) == (1448u), "with timestamps: 1460 - 12");
+		CHECK(ti.rtt_us > 0 && ti.rtt_us < 100000, "rtt %u", ti.rtt_us);
+		CHECK(ti.snd_cwnd >= 10, "cwnd %u", ti.snd_cwnd);
+		CHECK_EQ(ti.bytes_acked, (uint64_t)N);
+		CHECK_EQ(ti.bytes_received, (uint64_t)N);
+		CHECK_EQ(ti.total_retrans, 0);
+		CHECK(ti.segs_out >= N / 1448, "segs_out %llu", (unsigned long long)ti.segs_out);
+	}
+	hxs_close(sa, c);
+	hxs_close(sb, s);
+	hxs_close(sb, l);
+	pump_ms(5);
+}
+
+static void test_shutdown_close(void)
+{
+	char buf[64];
+	int l, c, s;
+	uint64_t before;
+
+	t_case("shutdown(SHUT_WR): peer reads EOF, the other direction still flows, then both close");
+	connected_pair(7004, &l, &c, &s);
+	CHECK_EQ(hxs_send(sa, c, "last", 4, 0), 4);
+	CHECK_EQ(hxs_shutdown(sa, c, SHUT_WR), 0);
+	CHECK_EQ(hxs_send(sa, c, "x", 1, 0), -EPIPE);
+	pump_ms(2);
+	CHECK_EQ(hxs_recv(sb, s, buf, sizeof(buf), 0), 4);
+	CHECK_EQ(hxs_recv(sb, s, buf, sizeof(buf), 0), 0);
+	CHECK_EQ(hxs_send(sb, s, "reply", 5, 0), 5);
+	pump_ms(2);
+	CHECK_EQ(hxs_recv(sa, c, buf, sizeof(buf), 0), 5);
+	CHECK(!memcmp(buf, "reply", 5));
+	CHECK_EQ(hxs_close(sb, s), 0);
+	pump_ms(2);
+	CHECK_EQ(hxs_recv(sa, c, buf, sizeof(buf), 0), 0);
+	hxs_close(sa, c);
+
+	t_case("close with unread data sends RST: the peer's recv says ECONNRESET, then EOF");
+	before = ctr(sb, "TCPAbortOnClose");
+	s = -1;
+	{
+		struct sockaddr_in b = sin_of(IP_B, 7004);
+
+		c = hxs_socket(sa, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		CHECK_EQ(hxs_connect(sa, c, (struct sockaddr *)&b, sizeof(b)), -EINPROGRESS);
+		pump_ms(2);
+		s = hxs_accept4(sb, l, NULL, NULL, SOCK_NONBLOCK);
+		CHECK(s >= 0);
+	}
+	CHECK_EQ(hxs_send(sa, c, "unread", 6, 0), 6);
+	pump_ms(2);
+	CHECK_EQ(hxs_close(sb, s), 0);
+	pump_ms(2);
+	CHECK_EQ(ctr(sb, "TCPAbortOnClose"), before + 1);
+	CHECK_EQ(hxs_recv(sa, c, buf, sizeof(buf), 0), -ECONNRESET);
+	CHECK_EQ(hxs_recv(sa, c, buf, sizeof(buf), 0), 0);
+	CHECK_EQ(hxs_send(sa, c, "x", 1, 0), -EPIPE);
+	hxs_close(sa, c);
+
+	t_case("SO_LINGER {1, 0}: close sends RST at once (no FIN, no TIME_WAIT)");
+	{
+		struct sockaddr_in b = sin_of(IP_B, 7004);
+		struct linger lg = { 1, 0 }, lg2;
+		socklen_t ll = sizeof(lg2);
+
+		c = hxs_socket(sa, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		CHECK_EQ(hxs_setsockopt(sa, c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+		CHECK_EQ(hxs_getsockopt(sa, c, SOL_SOCKET, SO_LINGER, &lg2, &ll), 0);
+		CHECK_EQ(lg2.l_onoff, 1);
+		CHECK_EQ(hxs_connect(sa, c, (struct sockaddr *)&b, sizeof(b)), -EINPROGRESS);
+		pump_ms(2);
+		s = hxs_accept4(sb, l, NULL, NULL, SOCK_NONBLOCK);
+		CHECK(s >= 0);
+		before = ctr(sa, "TCPAbortOnLinger");
+		CHECK_EQ(hxs_close(sa, c), 0);
+		CHECK_EQ(ctr(sa, "TCPAbortOnLinger"), before + 1);
+		pump_ms(2);
+		CHECK_EQ(hxs_recv(sb, s, buf, sizeof(buf), 0), -ECONNRESET);
+		hxs_close(sb, s);
+	}
+	hxs_close(sb, l);
+	pump_ms(5);
+}
+
+static void test_options(void)
+{
+	int c, v;
+	socklen_t vl = sizeof(v);
+
+	t_case("socket options: NODELAY, KEEPALIVE + KEEPIDLE/INTVL/CNT, MAXSEG, REUSEADDR, buffers");
+	c = hxs_socket(sa, AF_INET, SOCK_STREAM, 0);
+#define SETGET(lvl, name, val) do {                                                  \
+		v = (val);                                                           \
+		CHECK((hxs_setsockopt(sa, c, lvl, name, &v, sizeof(v))) == (0), #name);  \
+		v = -1; vl = sizeof(v);                                              \
+		CHECK((hxs_getsockopt(sa, c, lvl, name, &v, &vl)) == (0), #name);        \
+		CHECK((v) == ((val)), #name);                                           \
+	} while (0)
+	SETGET(IPPROTO_TCP, TCP_NODELAY, 1);
+	SETGET(SOL_SOCKET, SO_KEEPALIVE, 1);
+	SETGET(IPPROTO_TCP, TCP_KEEPIDLE, 30);
+	SETGET(IPPROTO_TCP, TCP_KEEPINTVL, 5);
+	SETGET(IPPROTO_TCP, TCP_KEEPCNT, 3);
+	SETGET(IPPROTO_TCP, TCP_MAXSEG, 1000);
+	SETGET(SOL_SOCKET, SO_REUSEADDR, 1);
+#undef SETGET
+	v = 0;
+	CHECK_EQ(hxs_setsockopt(sa, c, IPPROTO_TCP, TCP_KEEPIDLE, &v, sizeof(v)), -EINVAL);
+	v = 65536;
+	CHECK_EQ(hxs_setsockopt(sa, c, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)), 0);
+	vl = sizeof(v);
+	CHECK_EQ(hxs_getsockopt(sa, c, SOL_SOCKET, SO_RCVBUF, &v, &vl), 0);
+	CHECK((v) == (131072), "doubled like Linux");
+	CHECK_EQ(hxs_getsockopt(sa, c, IPPROTO_TCP, 9999, &v, &vl), -ENOPROTOOPT);
+	hxs_close(sa, c);
+}
+
+static void test_epoll(void)
+{
+	struct hxs_event ev[8];
+	struct hxs_event e;
+	int ep, et, l, c, s, n;
+	char buf[64];
+
+	t_case("epoll level-triggered: EPOLLOUT idle, EPOLLIN while unread, RDHUP on FIN, HUP at the end");
+	connected_pair(7005, &l, &c, &s);
+	ep = hxs_epoll_create(sb);
+	e.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
+	e.data = 1;
+	CHECK_EQ(hxs_epoll_ctl(sb, ep, EPOLL_CTL_ADD, s, &e), 0);
+	n = hxs_epoll_wait(sb, ep, ev, 8, 0);
+	CHECK_EQ(n, 1);
+	CHECK_EQ(ev[0].events, (uint32_t)EPOLLOUT);
+	CHECK_EQ(hxs_send(sa, c, "abc", 3, 0), 3);
+	pump_ms(2);
+	n = hxs_epoll_wait(sb, ep, ev, 8, 0);
+	CHECK_EQ(n, 1);
+	CHECK_EQ(ev[0].events, (uint32_t)(EPOLLIN | EPOLLOUT));
+	n = hxs_epoll_wait(sb, ep, ev, 8, 0);
+	CHECK(n == 1 && (ev[0].events & EPOLLIN), "level: reported again while unread");
+	CHECK_EQ(hxs_recv(sb, s, buf, sizeof(buf), 0), 3);
+	n = hxs_epoll_wait(sb, ep, ev, 8, 0);
+	CHECK(n == 1 && ev[0].events == EPOLLOUT, "events %x", n ? ev[0].events : 0);
+
+	t_case("epoll edge-triggered: one report per new arrival");
+	et = hxs_epoll_create(sb);
+	e.events = EPOLLIN | EPOLLET;
+	e.data = 2;
+	CHECK_EQ(hxs_epoll_ctl(sb, et, EPOLL_CTL_ADD, s, &e), 0);
+	CHECK_EQ(hxs_send(sa, c, "de", 2, 0), 2);
+	pump_ms(2);
+	n = hxs_epoll_wait(sb, et, ev, 8, 0);
+	CHECK(n == 1 && ev[0].data == 2 && (ev[0].events & EPOLLIN));
+	CHECK((hxs_epoll_wait(sb, et, ev, 8, 0)) == (0), "not again without new data");
+	CHECK_EQ(hxs_send(sa, c, "f", 1, 0), 1);
+	pump_ms(50);     /* Nagle holds "f" until "de" is acked (B's delayed ACK) */
+	CHECK((hxs_epoll_wait(sb, et, ev, 8, 0)) == (1), "new data: reported again");
+	CHECK_EQ(hxs_recv(sb, s, buf, sizeof(buf), 0), 3);
+
+	t_case("epoll: peer FIN gives EPOLLIN|EPOLLRDHUP; both directions shut gives EPOLLHUP");
+	CHECK_EQ(hxs_shutdown(sa, c, SHUT_WR), 0);
+	pump_ms(2);
+	n = hxs_epoll_wait(sb, ep, ev, 8, 0);
+	CHECK(n == 1 && (ev[0].events & (EPOLLIN | EPOLLRDHUP)) == (EPOLLIN | EPOLLRDHUP) &&
+	      !(ev[0].events & EPOLLHUP), "events %x", n ? ev[0].events : 0);
+	CHECK_EQ(hxs_shutdown(sb, s, SHUT_WR), 0);
+	pump_ms(2);
+	n = hxs_epoll_wait(sb, ep, ev, 8, 0);
+	CHECK(n == 1 && (ev[0].events & EPOLLHUP), "events %x", n ? ev[0].events : 0);
+
+	t_case("epoll: RST from the peer gives EPOLLERR|EPOLLHUP and SO_ERROR ECONNRESET");
+	{
+		int l2, c2, s2, v = 0;
+		socklen_t vl = sizeof(v);
+		struct linger lg = { 1, 0 };
+
+		hxs_close(sb, l);
+		connected_pair(7006, &l2, &c2, &s2);
+		e.events = EPOLLIN;
+		e.data = 3;
+		CHECK_EQ(hxs_epoll_ctl(sb, ep, EPOLL_CTL_ADD, s2, &e), 0);
+		CHECK_EQ(hxs_setsockopt(sa, c2, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+		hxs_close(sa, c2);
+		pump_ms(2);
+		n = hxs_epoll_wait(sb, ep, ev, 8, 0);
+		int found = 0;
+		for (int i = 0; i < n; i++)
+			if (ev[i].data == 3)
+				found = (ev[i].events & (EPOLLERR | EPOLLHUP)) == (EPOLLERR | EPOLLHUP);
+		CHECK(found, "n %d", n);
+		CHECK_EQ(hxs_getsockopt(sb, s2, SOL_SOCKET, SO_ERROR, &v, &vl), 0);
+		CHECK_EQ(v, ECONNRESET);
+		hxs_close(sb, s2);
+		hxs_close(sb, l2);
+	}
+	hxs_epoll_close(sb, ep);
+	hxs_epoll_close(sb, et);
+	hxs_close(sa, c);
+	hxs_close(sb, s);
+	pump_ms(5);
+}
+
+static void test_backlog(void)
+{
+	struct sockaddr_in b = sin_of(IP_B, 7007);
+	int l, c[4], s[4], n = 0;
+	uint64_t ov = ctr(sb, "ListenOverflows"), drops = ctr(sb, "ListenDrops");
+
+	t_case("listen backlog 2: 4 clients, 2 queued, the rest wait in SYN-SENT (ListenDrops)");
+	l = listener(sb, IP_B, 7007, 2);
+	for (int i = 0; i < 4; i++) {
+		c[i] = hxs_socket(sa, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		CHECK_EQ(hxs_connect(sa, c[i], (struct sockaddr *)&b, sizeof(b)), -EINPROGRESS);
+	}
+	pump_ms(50);
+	while (n < 4 && (s[n] = hxs_accept4(sb, l, NULL, NULL, SOCK_NONBLOCK)) >= 0)
+		n++;
+	CHECK_EQ(n, 2);
+	CHECK(ctr(sb, "ListenOverflows") + ctr(sb, "ListenDrops") > ov + drops);
+	{
+		int waiting = 0;
+		for (int i = 0; i < 4; i++)
+			waiting += hxs_connect(sa, c[i], (struct sockaddr *)&b, sizeof(b)) == -EALREADY;
+		CHECK_EQ(waiting, 2);
+	}
+	t_case("listen backlog: queued SYNs are retried and accepted once there is room");
+	pump_ms(3500);   /* SYN retransmission (1 s, then 2 s) */
+	while (n < 4 && (s[n] = hxs_accept4(sb, l, NULL, NULL, SOCK_NONBLOCK)) >= 0)
+		n++;
+	CHECK_EQ(n, 4);
+	for (int i = 0; i < 4; i++)
+		hxs_close(sa, c[i]);
+	for (int i = 0; i < n; i++)
+		hxs_close(sb, s[i]);
+	hxs_close(sb, l);
+	pump_ms(5);
+}
+
+static void test_tw_reuse(void)
+{
+	struct sockaddr_in b = sin_of(IP_B, 7008);
+	int l, c, s, err;
+	uint16_t lo = sa->eph_lo, hi = sa->eph_hi;
+	uint64_t lingering = ctr(sa, "HxsTcpLingerSockets"), recycled = ctr(sa, "HxsTcpTwRecycled");
+	char buf[8];
+
+	t_case("ephemeral ports held by TIME_WAIT: EADDRNOTAVAIL, then the oldest (>= 1 s) is reused");
+	CHECK_EQ(hxs_stack__set_port_range(sa, 62000, 62002), 0);
+	l = listener(sb, IP_B, 7008, 8);
+	for (int i = 0; i < 3; i++) {
+		c = hxs_socket(sa, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		CHECK_EQ(hxs_connect(sa, c, (struct sockaddr *)&b, sizeof(b)), -EINPROGRESS);
+		pump_ms(2);
+		s = hxs_accept4(sb, l, NULL, NULL, SOCK_NONBLOCK);
+		CHECK(s >= 0);
+		CHECK_EQ(hxs_close(sa, c), 0);          /* A closes first: A keeps TIME_WAIT */
+		pump_ms(2);
+		CHECK_EQ(hxs_recv(sb, s, buf, sizeof(buf), 0), 0);
+		CHECK_EQ(hxs_close(sb, s), 0);
+		pump_ms(2);
+	}
+	CHECK_EQ(ctr(sa, "HxsTcpLingerSockets"), lingering + 3);
+	c = hxs_socket(sa, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	CHECK_EQ(hxs_connect(sa, c, (struct sockaddr *)&b, sizeof(b)), -EADDRNOTAVAIL);
+	pump_ms(1000);
+	err = hxs_connect(sa, c, (struct sockaddr *)&b, sizeof(b));
+	CHECK_EQ(err, -EINPROGRESS);
+	CHECK_EQ(ctr(sa, "HxsTcpTwRecycled"), recycled + 1);
+	CHECK_EQ(ctr(sa, "HxsTcpLingerSockets"), lingering + 2);
+	pump_ms(2);
+	s = hxs_accept4(sb, l, NULL, NULL, SOCK_NONBLOCK);
+	CHECK(s >= 0, "accept %d", s);
+	CHECK_EQ(hxs_send(sa, c, "tw", 2, 0), 2);
+	pump_ms(2);
+	CHECK_EQ(hxs_recv(sb, s, buf, sizeof(buf), 0), 2);
+	hxs_close(sa, c);
+	hxs_close(sb, s);
+	hxs_close(sb, l);
+	hxs_stack__set_port_range(sa, lo, hi);
+	pump_ms(5);
+}
+
+/* The peer holds TIME_WAIT for the 4-tuple (it closed first) and A connects again from the
+ * same port: the peer reopens it only if A's timestamps are newer (RFC 6191), so they must
+ * grow across connections between the same hosts (a per host-pair offset, like Linux's). */
+static void test_tw_peer_reuse(void)
+{
+	struct sockaddr_in b = sin_of(IP_B, 7009);
+	uint16_t lo = sa->eph_lo, hi = sa->eph_hi;
+	uint64_t reuse = ctr(sb, "TCPTimeWaitReuse");
+	int l, c, s, quick = 0;
+	char buf[8];
+
+	t_case("same 4-tuple again while the peer is in TIME_WAIT: reopened at once, 20 times");
+	CHECK_EQ(hxs_stack__set_port_range(sa, 62010, 62010), 0);
+	l = listener(sb, IP_B, 7009, 8);
+	for (int i = 0; i < 20; i++) {
+		c = hxs_socket(sa, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		CHECK_EQ(hxs_connect(sa, c, (struct sockaddr *)&b, sizeof(b)), -EINPROGRESS);
+		pump_ms(3);
+		s = hxs_accept4(sb, l, NULL, NULL, SOCK_NONBLOCK);
+		quick += s >= 0;
+		if (s < 0) {
+			pump_ms(3000);
+			s = hxs_accept4(sb, l, NULL, NULL, SOCK_NONBLOCK);
+		}
+		CHECK(s >= 0, "round %d: accept %d", i, s);
+		CHECK_EQ(hxs_close(sb, s), 0);           /* B closes first: B keeps TIME_WAIT */
+		pump_ms(2);
+		CHECK_EQ(hxs_recv(sa, c, buf, sizeof(buf), 0), 0);
+		CHECK_EQ(hxs_close(sa, c), 0);
+		pump_ms(2);
+	}
+	CHECK(quick == 20, "%d of 20 connected without waiting for a SYN retransmission", quick);
+	CHECK_EQ(ctr(sb, "TCPTimeWaitReuse"), reuse + 19);
+	hxs_close(sb, l);
+	hxs_stack__set_port_range(sa, lo, hi);
+	pump_ms(5);
+}
+
+int main(void)
+{
+	struct hxs_netif_static ca = { .addr = ip4(IP_A), .prefix_len = 24, .n_neigh = 1 };
+	struct hxs_netif_static cb = { .addr = ip4(IP_B), .prefix_len = 24, .n_neigh = 1 };
+	static const uint8_t ma[6] = { 2, 0, 0, 0, 9, 1 }, mb[6] = { 2, 0, 0, 0, 9, 2 };
+	struct hxs_io_stats s;
+
+	memcpy(ca.mac, ma, 6);
+	memcpy(cb.mac, mb, 6);
+	ca.neigh[0].ip = cb.addr;
+	memcpy(ca.neigh[0].mac, mb, 6);
+	cb.neigh[0].ip = ca.addr;
+	memcpy(cb.neigh[0].mac, ma, 6);
+	CHECK_EQ(hxs_io_mem__pair(&ia, &ib, 1024, 2048), 0);
+	CHECK_EQ(hxs_stack__open_io(&sa, ia, &ca), 0);
+	CHECK_EQ(hxs_stack__open_io(&sb, ib, &cb), 0);
+	hxs_stack__set_clock(sa, clock_fn, NULL);
+	hxs_stack__set_clock(sb, clock_fn, NULL);
+
+	test_connect_errnos();
+	test_bulk();
+	test_shutdown_close();
+	test_options();
+	test_epoll();
+	test_backlog();
+	test_tw_reuse();
+	test_tw_peer_reuse();
+
+	t_case("counters: Tcp* print with the stack's; connections opened == passive + active");
+	CHECK(ctr(sa, "TcpActiveOpens") >= 10);
+	CHECK(ctr(sb, "TcpPassiveOpens") >= 10);
+	CHECK_EQ(ctr(sa, "TcpCurrEstab"), 0);
+	CHECK_EQ(ctr(sb, "TcpCurrEstab"), 0);
+
+	t_case("no leak: stacks closed with connections lingering, every frame back");
+	hxs_stack__close(sa);
+	hxs_stack__close(sb);
+	ia->ops->get_stats(ia, &s);
+	CHECK_EQ(s.frames_free, s.frames_total);
+	ib->ops->get_stats(ib, &s);
+	CHECK_EQ(s.frames_free, s.frames_total);
+	ia->ops->close(ia);
+	ib->ops->close(ib);
+	return t_done();
+}

@@ -1,0 +1,202 @@
+/* hxs-tcp-echo - a TCP echo server on hxs (any number of connections, one event loop).
+ *
+ *   hxs-tcp-echo -i IFACE -p PORT [--busy-poll] [-v]
+ *
+ * main() -> hxs_stack__open() -> socket/bind/listen -> loop { hxs_epoll_wait() ->
+ *   listener: accept4 until EAGAIN;  connection: recv into its buffer, send what it holds;
+ *   peer's FIN: send the rest, then close (our FIN) }
+ * -> SIGINT/SIGTERM -> counters on stderr (with Tcp*) -> hxs_stack__close().
+ * Prints exactly one "ready" line on stdout once it serves, and at exit one line
+ * "hxs-tcp-echo: accepted N closed N bytes N resets N" on stderr.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "hxs/hxs.h"
+#include "stack.h"
+
+#define BUF 65536
+
+struct conn {
+	int fd;
+	uint32_t head, len;        /* echo bytes waiting in buf */
+	int eof;                   /* the peer shut its side */
+	uint8_t buf[BUF];
+};
+
+static volatile sig_atomic_t stop;
+static unsigned long long n_acc, n_closed, n_bytes, n_resets;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: hxs-tcp-echo -i IFACE -p PORT [--busy-poll] [-v]\n");
+	exit(2);
+}
+
+static void conn_close(struct hxs_stack *st, struct conn *c)
+{
+	hxs_close(st, c->fd);
+	n_closed++;
+	free(c);
+}
+
+/* Moves data until the socket would block; returns 1 when the connection is finished. */
+static int conn_run(struct hxs_stack *st, struct conn *c)
+{
+	for (;;) {
+		int progress = 0;
+
+		while (c->len) {
+			uint32_t k = c->len < BUF - c->head ? c->len : BUF - c->head;
+			ssize_t r = hxs_send(st, c->fd, c->buf + c->head, k, 0);
+
+			if (r == -EAGAIN)
+				break;
+			if (r < 0) {
+				n_resets++;
+				return 1;
+			}
+			c->head = (c->head + (uint32_t)r) % BUF;
+			c->len -= (uint32_t)r;
+			progress = 1;
+		}
+		if (!c->eof && c->len < BUF) {
+			uint32_t tail = (c->head + c->len) % BUF;
+			uint32_t k = tail >= c->head ? BUF - tail : c->head - tail;
+			ssize_t r = hxs_recv(st, c->fd, c->buf + tail, k, 0);
+
+			if (r > 0) {
+				c->len += (uint32_t)r;
+				n_bytes += (uint64_t)r;
+				progress = 1;
+			} else if (r == 0) {
+				c->eof = 1;
+				progress = 1;
+			} else if (r != -EAGAIN) {
+				n_resets++;
+				return 1;
+			}
+		}
+		if (c->eof && !c->len)
+			return 1;       /* everything echoed: close sends our FIN */
+		if (!progress)
+			return 0;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "iface", required_argument, NULL, 'i' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "busy-poll", no_argument, NULL, 'b' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct hxs_stack_opts o = { 0 };
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	struct hxs_event ev;
+	struct hxs_stack *st;
+	long port = -1;
+	int c, lfd, ep, err, rc = 0, one = 1;
+
+	while ((c = getopt_long(argc, argv, "i:p:bv", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'i': o.ifname = optarg; break;
+		case 'p': port = strtol(optarg, NULL, 10); break;
+		case 'b': o.busy_poll = 1; break;
+		case 'v': o.verbose = 1; break;
+		default: usage();
+		}
+	}
+	if (!o.ifname || port < 1 || port > 65535)
+		usage();
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	err = hxs_stack__open(&st, &o);
+	if (err) {
+		fprintf(stderr, "hxs-tcp-echo: cannot open a stack on %s: %s\n", o.ifname, strerror(-err));
+		return 1;
+	}
+	lfd = hxs_socket(st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	a.sin_port = htons((uint16_t)port);
+	err = lfd < 0 ? lfd : hxs_setsockopt(st, lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (!err)
+		err = hxs_bind(st, lfd, (struct sockaddr *)&a, sizeof(a));
+	if (!err)
+		err = hxs_listen(st, lfd, 128);
+	ep = hxs_epoll_create(st);
+	ev.events = EPOLLIN;
+	ev.data = 0;            /* 0 = the listener, else a struct conn * */
+	if (!err && ep >= 0)
+		err = hxs_epoll_ctl(st, ep, EPOLL_CTL_ADD, lfd, &ev);
+	if (err || ep < 0) {
+		fprintf(stderr, "hxs-tcp-echo: port %ld: %s\n", port, strerror(err ? -err : -ep));
+		hxs_stack__close(st);
+		return 1;
+	}
+	{
+		struct in_addr ia = { .s_addr = hxs_stack__addr(st) };
+		printf("hxs-tcp-echo: ready on %s %s:%ld (%s)\n", o.ifname, inet_ntoa(ia), port,
+		       hxs_stack__describe(st));
+		fflush(stdout);
+	}
+
+	while (!stop) {
+		struct hxs_event evs[64];
+		int n = hxs_epoll_wait(st, ep, evs, 64, 200);
+
+		if (n == -EINTR)
+			continue;
+		if (n < 0) {
+			fprintf(stderr, "hxs-tcp-echo: epoll_wait: %s\n", strerror(-n));
+			rc = 1;
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			struct conn *cn = (struct conn *)(uintptr_t)evs[i].data;
+
+			if (!cn) {
+				int fd;
+
+				while ((fd = hxs_accept4(st, lfd, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
+					cn = calloc(1, sizeof(*cn));
+					if (!cn) {
+						hxs_close(st, fd);
+						continue;
+					}
+					cn->fd = fd;
+					n_acc++;
+					ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+					ev.data = (uint64_t)(uintptr_t)cn;
+					hxs_epoll_ctl(st, ep, EPOLL_CTL_ADD, fd, &ev);
+					if (conn_run(st, cn))
+						conn_close(st, cn);
+				}
+				continue;
+			}
+			if (conn_run(st, cn))
+				conn_close(st, cn);
+		}
+	}
+	fprintf(stderr, "hxs-tcp-echo: accepted %llu closed %llu bytes %llu resets %llu\n", n_acc,
+		n_closed, n_bytes, n_resets);
+	hxs_stack__poll(st, 0);
+	hxs_stack__print_counters(st, stderr, 0);
+	hxs_stack__close(st);
+	return rc;
+}

@@ -1,0 +1,966 @@
+/* tcp_sock.c - TCP sockets: struct hxs_proto_ops for SOCK_STREAM over the sans-I/O TCP core.
+ *
+ * RX:   hxs_ip_input() -> tcp_input() -> hxs_tcp__input()      (core: state machine)
+ *            core -> on_event() -> hxs_sock__wake() -> epoll ready lists
+ *            core -> on_tuple() -> XDP conn map add/del;  on_listen() -> bind entry LISTEN
+ * TX:   core -> tx_alloc(): a UMEM frame, the core writes its segment at the L4 offset
+ *            -> tx_send(): route + hxs_ip_tx_send() (IPv4 + Ethernet, this turn's batch)
+ * Loop: stack_turn() -> hxs_tcp_sock__poll() -> hxs_tcp__poll() (timers, dirty list)
+ * API:  socket.c -> tcp_connect/listen/accept/sendmsg/recvmsg/... -> hxs_tcp_conn__*()
+ *
+ * Socket states follow the kernel's inet_stream_connect(): an unconnected socket's connect()
+ * starts the handshake (-EINPROGRESS non-blocking); while connecting it says -EALREADY; the
+ * first call after the handshake completed says 0 and later ones -EISCONN; a refused attempt
+ * reports its error once and leaves the socket ready for a new connect().
+ *
+ * Ports: bind() reserves the port through socket.c (kernel socket + XDP bind entry); listen()
+ * marks the entry HXS_BIND_F_LISTEN; connect() on an unbound socket binds an ephemeral port
+ * of the stack's range (outside ip_local_port_range). A socket closed while its connection
+ * lingers (FIN_WAIT, TIME_WAIT) keeps its port (HXS_SOCK_F_KEEPPORT) until the core drops the
+ * connection from its table (on_tuple del), then it is freed. Accepted sockets hold no port of
+ * their own (like the kernel's, they live under the listener's). When connect() finds every
+ * ephemeral port held that way, the oldest TIME_WAIT (>= 1 s, timestamps on) is ended and its
+ * port reused, as the kernel does with net.ipv4.tcp_tw_reuse = 1.
+ *
+ * Errors: the core's pending error moves into sk->err when the core reports EPOLLERR, so
+ * SO_ERROR, blocking connect and the next call all see it once, as in the kernel.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+
+#include <bpf/bpf.h>
+
+#include "sock.h"
+#include "stack.h"
+#include "tcp.h"
+#include "tcp_conn.h"   /* enum hxs_tcp_state for hxs_tcp_conn__state() */
+#include "tcp_sock.h"
+#include "xdp_ctl.h"
+
+/* sock->state of the kernel */
+enum { SS_UNCONNECTED_ = 0, SS_CONNECTING_, SS_CONNECTED_ };
+
+struct tcp_sock {
+	struct hxs_sock sk;
+	struct hxs_tcp_conn *c;       /* NULL once the core owns it (closed) */
+	uint8_t sstate;
+	uint8_t in_table;             /* the connection is in the core's table */
+	uint8_t lingering;            /* fd closed, connection still in the table */
+	uint8_t used;                 /* connect/listen ran on c (a new connect needs a fresh c) */
+	struct tcp_sock *lnext, **lpprev;  /* list of lingering sockets, oldest first */
+	struct hxs_tcp_conn *lc;      /* the lingering connection (alive while in the table) */
+	uint64_t closed_at;           /* when the fd was closed (us) */
+};
+
+/* Counters of the glue, printed with the stack's. */
+#define TCPS_MIB_LIST(X) X(HxsTcpConnMapAdds) X(HxsTcpConnMapDels) X(HxsTcpConnMapErrors) \
+	X(HxsTcpTxNoFrame) X(HxsTcpTxNoRoute) X(HxsTcpLingerSockets) X(HxsTcpTwRecycled)
+enum {
+#define TCPS_MIB_ENUM(n) TCPS_##n,
+	TCPS_MIB_LIST(TCPS_MIB_ENUM)
+#undef TCPS_MIB_ENUM
+	TCPS_MIB__COUNT
+};
+static const char *const tcps_mib_names[TCPS_MIB__COUNT] = {
+#define TCPS_MIB_NAME(n) #n,
+	TCPS_MIB_LIST(TCPS_MIB_NAME)
+#undef TCPS_MIB_NAME
+};
+
+struct tcp_glue {
+	struct hxs_stack *st;
+	struct hxs_tcp *tcp;
+	struct hxs_ip_tx tx;          /* the frame between tx_alloc and tx_send */
+	struct tcp_sock *linger;      /* closed sockets whose connection lingers, oldest first */
+	struct tcp_sock **ltail;
+	int accepting;                /* tcp_init: the socket gets an accepted connection */
+	uint32_t conn_id;
+	uint64_t conn_entries;        /* XDP conn map entries we added and hold */
+	uint64_t mib[TCPS_MIB__COUNT];
+};
+
+static inline struct tcp_sock *tcp_sk(struct hxs_sock *sk)
+{
+	return (struct tcp_sock *)sk;
+}
+
+static inline struct tcp_glue *glue(const struct hxs_stack *st)
+{
+	return st->tcp_ctx;
+}
+
+/* --- frames for the core ------------------------------------------------------------------ */
+static uint8_t *tx_alloc(void *ctx, uint32_t len, void **handle)
+{
+	struct tcp_glue *g = ctx;
+	struct hxs_stack *st = g->st;
+	struct hxs_ip_tx *tx = &g->tx;
+
+	if (len > hxs_ip_max_l4(st))
+		return NULL;
+	memset(tx, 0, sizeof(*tx));
+	if (st->io->ops->tx_alloc(st->io, &tx->f, 1) != 1) {
+		/* reap completions once (submits this turn's batch) and retry */
+		hxs_stack__tx_flush(st);
+		if (st->io->ops->tx_alloc(st->io, &tx->f, 1) != 1) {
+			g->mib[TCPS_HxsTcpTxNoFrame]++;
+			return NULL;
+		}
+	}
+	if (tx->f.cap < HXS_ETH_HLEN + HXS_IP_HLEN + len) {
+		st->io->ops->tx_free(st->io, &tx->f, 1);
+		return NULL;
+	}
+	tx->l4 = tx->f.data + HXS_ETH_HLEN + HXS_IP_HLEN;
+	*handle = tx;
+	return tx->l4;
+}
+
+static void tx_send(void *ctx, void *handle, uint32_t saddr, uint32_t daddr, uint32_t len)
+{
+	struct tcp_glue *g = ctx;
+	struct hxs_stack *st = g->st;
+	struct hxs_ip_tx *tx = handle;
+
+	tx->l4_len = len;
+	tx->src = saddr;
+	tx->dst = daddr;
+	tx->proto = IPPROTO_TCP;
+	if (hxs_stack__route(st, daddr, &tx->nexthop)) {
+		st->mib.v[HXS_MIB_IP_OUT_NO_ROUTES]++;
+		g->mib[TCPS_HxsTcpTxNoRoute]++;
+		hxs_ip_tx_abort(st, tx);
+		return;
+	}
+	hxs_ip_tx_send(st, tx);
+}
+
+/* --- core notifications ------------------------------------------------------------------- */
+static void on_event(void *ctx, struct hxs_tcp_conn *c, uint32_t mask)
+{
+	struct tcp_sock *ts = hxs_tcp_conn__user(c);
+
+	(void)ctx;
+	if (!ts || ts->lingering)
+		return;
+	if (mask & EPOLLERR) {
+		int e = hxs_tcp_conn__error(c);     /* notifies again, without EPOLLERR */
+
+		if (e)
+			ts->sk.err = e;
+	}
+	hxs_sock__wake(&ts->sk);
+}
+
+static void linger_unlink(struct tcp_glue *g, struct tcp_sock *ts)
+{
+	if (!ts->lpprev)
+		return;
+	*ts->lpprev = ts->lnext;
+	if (ts->lnext)
+		ts->lnext->lpprev = ts->lpprev;
+	else
+		g->ltail = ts->lpprev;
+	ts->lnext = NULL;
+	ts->lpprev = NULL;
+	g->mib[TCPS_HxsTcpLingerSockets]--;
+}
+
+static void on_tuple(void *ctx, struct hxs_tcp_conn *c, int add)
+{
+	struct tcp_glue *g = ctx;
+	struct tcp_sock *ts = hxs_tcp_conn__user(c);
+	uint32_t laddr, raddr;
+	uint16_t lport, rport;
+
+	{
+		int err;
+
+		hxs_tcp_conn__tuple(c, &laddr, &lport, &raddr, &rport);
+		if (add) {
+			err = hxs_stack__own_conn(g->st, laddr, htons(lport), raddr, htons(rport),
+						  IPPROTO_TCP, ++g->conn_id);
+		} else {
+			hxs_stack__disown_conn(g->st, laddr, htons(lport), raddr, htons(rport),
+					       IPPROTO_TCP);
+			err = 0;
+		}
+		if (err) {
+			g->mib[TCPS_HxsTcpConnMapErrors]++;
+		} else if (add) {
+			g->mib[TCPS_HxsTcpConnMapAdds]++;
+			g->conn_entries++;
+		} else {
+			g->mib[TCPS_HxsTcpConnMapDels]++;
+			g->conn_entries--;
+		}
+	}
+	if (!ts)
+		return;
+	ts->in_table = !!add;
+	if (!add && ts->lpprev) {
+		/* TIME_WAIT (or the last ACK) is over: the port goes back */
+		linger_unlink(g, ts);
+		hxs_tcp_conn__set_user(c, NULL);
+		ts->c = NULL;
+		ts->lc = NULL;
+		hxs_sock__free(&ts->sk);
+	}
+}
+
+static void on_listen(void *ctx, uint32_t laddr, uint16_t lport, int add)
+{
+	struct tcp_glue *g = ctx;
+	struct hxs_sock *o;
+
+	for (o = hxs_sock__port_chain(g->st, IPPROTO_TCP, htons(lport)); o; o = o->port_next)
+		if (o->laddr == laddr)
+			break;
+	if (!o)
+		return;
+	hxs_stack__own_bind(g->st, laddr, htons(lport), IPPROTO_TCP, o->rx_owner,
+			    add ? HXS_BIND_F_LISTEN : 0);
+}
+
+static void tx_flush(void *ctx)
+{
+	/* the stack's turn flushes its TX batch once, after TCP has run */
+	(void)ctx;
+}
+
+static const struct hxs_tcp_tx_ops tcp_tx_ops = { .alloc = tx_alloc, .send = tx_send, .flush = tx_flush };
+static const struct hxs_tcp_ev_ops tcp_ev_ops = {
+	.on_event = on_event, .on_tuple = on_tuple, .on_listen = on_listen,
+};
+
+static void tcp_input(void *ctx, struct hxs_stack *st, const struct hxs_ip_rx *pkt)
+{
+	struct tcp_glue *g = ctx;
+
+	hxs_tcp__input(g->tcp, pkt->src, pkt->dst, pkt->l4, pkt->l4_len, 0, hxs_stack__now(st));
+}
+
+static void tcp_fini(void *ctx, struct hxs_stack *st);
+
+/* The core, made with the first TCP socket (address and MTU are known by then). */
+static struct tcp_glue *glue_get(struct hxs_stack *st)
+{
+	struct hxs_tcp_cfg cfg = { 0 };
+	struct hxs_counter_table t;
+	struct tcp_glue *g = glue(st);
+
+	if (g)
+		return g;
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return NULL;
+	g->st = st;
+	g->ltail = &g->linger;
+	cfg.mtu = st->mtu;
+	cfg.port_min = st->eph_lo;
+	cfg.port_max = st->eph_hi;
+	if (getrandom(cfg.isn_secret, sizeof(cfg.isn_secret), 0) != sizeof(cfg.isn_secret)) {
+		uint64_t x = hxs_stack__now(st) * 0x9e3779b97f4a7c15ull;
+
+		memcpy(cfg.isn_secret, &x, sizeof(x));
+	}
+	if (hxs_tcp__new(&g->tcp, &cfg, &tcp_tx_ops, &tcp_ev_ops, g, hxs_stack__now(st))) {
+		free(g);
+		return NULL;
+	}
+	t = (struct hxs_counter_table){ hxs_tcp_mib_names, hxs_tcp__mib(g->tcp), HXS_TCP_MIB__COUNT };
+	hxs_stack__add_counters(st, &t);
+	t = (struct hxs_counter_table){ tcps_mib_names, g->mib, TCPS_MIB__COUNT };
+	hxs_stack__add_counters(st, &t);
+	hxs_stack__set_tcp_input(st, tcp_input, g);
+	hxs_stack__set_tcp_fini(st, tcp_fini);
+	return g;
+}
+
+int hxs_tcp_sock__poll(struct hxs_stack *st, uint64_t now)
+{
+	struct tcp_glue *g = glue(st);
+
+	return g ? hxs_tcp__poll(g->tcp, now) : 0;
+}
+
+uint64_t hxs_tcp_sock__deadline(const struct hxs_stack *st)
+{
+	struct tcp_glue *g = glue(st);
+
+	return g ? hxs_tcp__next_deadline(g->tcp) : UINT64_MAX;
+}
+
+/* Conn map entries of connections the core drops without telling (stack closing). */
+static void conn_map_sweep(struct tcp_glue *g)
+{
+	struct hxs_conn_key k, next, *prev = NULL;
+	__u8 me[16];
+	int fd;
+
+	if (!g->st->xdp || !g->conn_entries)
+		return;
+	fd = hxs_xdp__map_fd(g->st->xdp, HXS_MAP_CONNS);
+	if (fd < 0)
+		return;
+	hxs_addr_v4(me, g->st->addr);
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		if (next.proto == IPPROTO_TCP && !memcmp(next.laddr, me, 16)) {
+			if (!bpf_map_delete_elem(fd, &next))
+				continue;       /* deleted: restart from the same predecessor */
+		}
+		k = next;
+		prev = &k;
+	}
+	g->conn_entries = 0;
+}
+
+/* The stack's tcp_fini hook: every fd is closed by now (socket.c); connections that
+ * outlived their fd (FIN_WAIT, TIME_WAIT) go, with their ports and steering entries. */
+static void tcp_fini(void *ctx, struct hxs_stack *st)
+{
+	(void)ctx;
+	hxs_tcp_sock__fini(st);
+}
+
+void hxs_tcp_sock__fini(struct hxs_stack *st)
+{
+	struct tcp_glue *g = glue(st);
+
+	if (!g)
+		return;
+	/* open sockets: RST (hxs_stack__close's contract), then close */
+	for (int fd = 0; fd < st->nsocks; fd++) {
+		struct hxs_sock *sk = st->socks[fd];
+
+		if (sk && sk->ops == &hxs_tcp_sock_ops) {
+			if (tcp_sk(sk)->c)
+				hxs_tcp_conn__abort(tcp_sk(sk)->c);
+			hxs_close(st, fd);
+		}
+	}
+	hxs_tcp__poll(g->tcp, hxs_stack__now(st));
+	/* lingering ones: their ports go now */
+	while (g->linger) {
+		struct tcp_sock *ts = g->linger;
+
+		linger_unlink(g, ts);
+		hxs_sock__free(&ts->sk);
+	}
+	conn_map_sweep(g);
+	hxs_tcp__free(g->tcp);
+	hxs_stack__set_tcp_input(st, NULL, NULL);
+	hxs_stack__set_tcp_fini(st, NULL);
+	free(g);
+}
+
+/* --- socket operations --------------------------------------------------------------------- */
+/* Every ephemeral port is held by a closed socket whose connection lingers: like the
+ * kernel's tcp_tw_reuse = 1 (RFC 6191 with timestamps; TIME_WAIT at least 1 s old), end the
+ * oldest such TIME_WAIT so its port can carry a new connection. 1 if a port was freed. */
+static int tw_recycle_oldest(struct tcp_glue *g)
+{
+	uint64_t now = hxs_stack__now(g->st);
+	struct tcp_sock *ts = g->linger;
+
+	for (int seen = 0; ts && seen < 64; ts = ts->lnext, seen++) {
+		if (now - ts->closed_at < 1000000)
+			return 0;       /* the rest closed later still */
+		/* RFC 6191 §2 relies on timestamps (PAWS) to tell the old segments apart */
+		if (!ts->lc || hxs_tcp_conn__state(ts->lc) != HXS_TCPS_TIME_WAIT || !ts->lc->ts_ok)
+			continue;
+		if (ntohs(ts->sk.lport) < g->st->eph_lo || ntohs(ts->sk.lport) > g->st->eph_hi)
+			continue;       /* a port bound by hand: not one connect() could take */
+		g->mib[TCPS_HxsTcpTwRecycled]++;
+		/* leaves the table: on_tuple frees the socket and its port */
+		hxs_tcp_conn__abort(ts->lc);
+		return 1;
+	}
+	return 0;
+}
+
+static int tcp_init(struct hxs_sock *sk)
+{
+	struct tcp_glue *g = glue_get(sk->st);
+	struct tcp_sock *ts = tcp_sk(sk);
+	int err, v;
+
+	if (!g)
+		return -ENOMEM;
+	if (g->accepting)
+		return 0;
+	err = hxs_tcp_conn__new(g->tcp, &ts->c);
+	if (err)
+		return err;
+	hxs_tcp_conn__set_user(ts->c, ts);
+	/* report the buffers the core uses */
+	if (!hxs_tcp_conn__getopt(ts->c, HXS_TCP_O_RCVBUF, &v))
+		sk->rcvbuf = (uint32_t)v;
+	if (!hxs_tcp_conn__getopt(ts->c, HXS_TCP_O_SNDBUF, &v))
+		sk->sndbuf = (uint32_t)v;
+	return 0;
+}
+
+/* A fresh CLOSED connection carrying the options of the old one (connect after a failure). */
+static int tcp_renew(struct tcp_sock *ts)
+{
+	static const enum hxs_tcp_opt keep[] = {
+		HXS_TCP_O_NODELAY, HXS_TCP_O_KEEPALIVE, HXS_TCP_O_KEEPIDLE, HXS_TCP_O_KEEPINTVL,
+		HXS_TCP_O_KEEPCNT, HXS_TCP_O_MAXSEG, HXS_TCP_O_RCVBUF, HXS_TCP_O_SNDBUF,
+		HXS_TCP_O_LINGER,
+	};
+	struct hxs_tcp_conn *n;
+	int err = hxs_tcp_conn__new(glue(ts->sk.st)->tcp, &n);
+
+	if (err)
+		return err;
+	for (unsigned i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+		int v;
+
+		if (!hxs_tcp_conn__getopt(ts->c, keep[i], &v))
+			hxs_tcp_conn__setopt(n, keep[i], v);
+	}
+	hxs_tcp_conn__set_user(ts->c, NULL);
+	hxs_tcp_conn__close(ts->c);
+	ts->c = n;
+	ts->in_table = 0;
+	hxs_tcp_conn__set_user(n, ts);
+	return 0;
+}
+
+static void tcp_destroy(struct hxs_sock *sk)
+{
+	struct tcp_sock *ts = tcp_sk(sk);
+
+	if (ts->c) {
+		/* never connected or already closed (hxs_accept4 failing to install) */
+		hxs_tcp_conn__set_user(ts->c, NULL);
+		hxs_tcp_conn__close(ts->c);
+		ts->c = NULL;
+	}
+}
+
+static int tcp_bind(struct hxs_sock *sk, const struct sockaddr_in *addr)
+{
+	struct tcp_sock *ts = tcp_sk(sk);
+
+	(void)addr;
+	/* inet_bind(): only a socket in TCP_CLOSE may bind */
+	if (!ts->c || hxs_tcp_conn__state(ts->c) != HXS_TCPS_CLOSED)
+		return -EINVAL;
+	return 0;
+}
+
+static int tcp_listen(struct hxs_sock *sk, int backlog)
+{
+	struct tcp_sock *ts = tcp_sk(sk);
+	int err, state;
+
+	if (!ts->c || ts->sstate != SS_UNCONNECTED_)
+		return -EINVAL;
+	state = hxs_tcp_conn__state(ts->c);
+	if (state != HXS_TCPS_CLOSED && state != HXS_TCPS_LISTEN)
+		return -EINVAL;
+	if (!(sk->flags & HXS_SOCK_F_BOUND)) {
+		/* inet_autobind(): an ephemeral port */
+		err = hxs_sock__bind_port(sk, 0, 0);
+		if (err)
+			return err;
+	}
+	err = hxs_tcp_conn__listen(ts->c, sk->laddr, ntohs(sk->lport), backlog);
+	if (!err)
+		ts->used = 1;
+	return err;
+}
+
+static int tcp_accept(struct hxs_sock *sk, struct hxs_sock **child)
+{
+	struct tcp_sock *ts = tcp_sk(sk), *nts;
+	struct tcp_glue *g = glue(sk->st);
+	struct hxs_tcp_conn *c;
+	struct hxs_sock *nsk;
+	uint32_t laddr, raddr;
+	uint16_t lport, rport;
+	int err;
+
+	if (!ts->c || hxs_tcp_conn__state(ts->c) != HXS_TCPS_LISTEN)
+		return -EINVAL;
+	err = hxs_tcp_conn__accept(ts->c, &c);
+	if (err)
+		return err;
+	g->accepting = 1;
+	nsk = hxs_sock__alloc(sk->st, SOCK_STREAM, &hxs_tcp_sock_ops);
+	g->accepting = 0;
+	if (!nsk) {
+		hxs_tcp_conn__abort(c);
+		hxs_tcp_conn__close(c);
+		return -ENOMEM;
+	}
+	nts = tcp_sk(nsk);
+	nts->c = c;
+	nts->sstate = SS_CONNECTED_;
+	nts->in_table = 1;
+	hxs_tcp_conn__set_user(c, nts);
+	hxs_tcp_conn__tuple(c, &laddr, &lport, &raddr, &rport);
+	nsk->laddr = laddr;
+	nsk->lport = htons(lport);
+	nsk->raddr = raddr;
+	nsk->rport = htons(rport);
+	nsk->flags |= HXS_SOCK_F_CONNECTED | (sk->flags & (HXS_SOCK_F_KEEPALIVE | HXS_SOCK_F_REUSEADDR));
+	nsk->rcvbuf = sk->rcvbuf;
+	nsk->sndbuf = sk->sndbuf;
+	nsk->linger = sk->linger;
+	*child = nsk;
+	return 0;
+}
+
+/* inet_stream_connect() */
+static int tcp_connect(struct hxs_sock *sk, const struct sockaddr_in *addr, int nonblock)
+{
+	struct tcp_sock *ts = tcp_sk(sk);
+	struct hxs_stack *st = sk->st;
+	int state, err, bound_here = 0;
+	uint64_t deadline;
+
+	if (!ts->c)
+		return -EINVAL;
+	if (addr->sin_family == AF_UNSPEC) {
+		/* tcp_disconnect(): abort, back to an unconnected socket */
+		hxs_tcp_conn__abort(ts->c);
+		ts->sstate = SS_UNCONNECTED_;
+		return tcp_renew(ts);
+	}
+	state = hxs_tcp_conn__state(ts->c);
+	switch (ts->sstate) {
+	case SS_CONNECTED_:
+		return -EISCONN;
+	case SS_CONNECTING_:
+		if (state == HXS_TCPS_CLOSED && !sk->err) {
+			/* the failed attempt's error was reported already: start afresh */
+			ts->sstate = SS_UNCONNECTED_;
+			break;
+		}
+		err = -EALREADY;
+		goto wait;
+	default:
+		break;
+	}
+	if (addr->sin_family != AF_INET)
+		return -EAFNOSUPPORT;
+	if (state == HXS_TCPS_LISTEN)
+		return -EISCONN;
+	if (state != HXS_TCPS_CLOSED)
+		return -EISCONN;
+	if (ts->used) {
+		/* a CLOSED connection that already ran (refused, reset) is replaced */
+		err = tcp_renew(ts);
+		if (err)
+			return err;
+	}
+	if (!addr->sin_addr.s_addr)
+		return -ENETUNREACH;
+	if (!addr->sin_port)
+		return -ECONNREFUSED;
+	{
+		uint32_t nh;
+
+		err = hxs_stack__route(st, addr->sin_addr.s_addr, &nh);
+		if (err)
+			return err;
+	}
+	for (int tries = 0; tries < 8; tries++) {
+		if (!(sk->flags & HXS_SOCK_F_BOUND)) {
+			/* inet_hash_connect(): an ephemeral port of hxs's range (RFC 6056 Alg. 4) */
+			err = hxs_sock__bind_ephemeral(sk, st->addr, addr->sin_addr.s_addr, addr->sin_port);
+			if (err == -EADDRINUSE && tw_recycle_oldest(glue(st)))
+				err = hxs_sock__bind_ephemeral(sk, st->addr, addr->sin_addr.s_addr,
+							       addr->sin_port);
+			if (err)
+				return err == -EADDRINUSE ? -EADDRNOTAVAIL : err;
+			bound_here = 1;
+		}
+		err = hxs_tcp_conn__connect(ts->c, st->addr, ntohs(sk->lport), addr->sin_addr.s_addr,
+					    ntohs(addr->sin_port), hxs_stack__now(st));
+		if (err != -EADDRNOTAVAIL || !bound_here)
+			break;
+		/* that 4-tuple still lingers (TIME_WAIT): another port */
+		hxs_sock__unbind_port(sk);
+	}
+	if (err) {
+		if (bound_here)
+			hxs_sock__unbind_port(sk);
+		return err;
+	}
+	sk->raddr = addr->sin_addr.s_addr;
+	sk->rport = addr->sin_port;
+	ts->used = 1;
+	ts->sstate = SS_CONNECTING_;
+	err = -EINPROGRESS;
+wait:
+	/* blocking: inet_wait_for_connect(), bounded by SO_SNDTIMEO */
+	deadline = sk->sndtimeo_us > 0 ? hxs_stack__now(st) + (uint64_t)sk->sndtimeo_us : UINT64_MAX;
+	for (;;) {
+		uint64_t now;
+		int r;
+
+		state = hxs_tcp_conn__state(ts->c);
+		if (state != HXS_TCPS_SYN_SENT && state != HXS_TCPS_SYN_RECEIVED)
+			break;
+		if (nonblock || sk->sndtimeo_us < 0)
+			return err;
+		now = hxs_stack__now(st);
+		if (now >= deadline)
+			return -EINPROGRESS;
+		r = hxs_stack__poll(st, deadline == UINT64_MAX ? -1 : (int)((deadline - now + 999) / 1000));
+		if (r < 0)
+			return r;
+		if (!ts->c)
+			return -EBADF;
+	}
+	if (state == HXS_TCPS_CLOSED) {
+		/* sock_error: the attempt failed (refused, timed out, unreachable) */
+		int e = sk->err ? hxs_sock__take_error(sk) : -ECONNABORTED;
+
+		ts->sstate = SS_UNCONNECTED_;
+		sk->flags &= ~HXS_SOCK_F_CONNECTED;
+		return e;
+	}
+	ts->sstate = SS_CONNECTED_;
+	sk->flags |= HXS_SOCK_F_CONNECTED;
+	return 0;
+}
+
+static ssize_t tcp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iovcnt, int flags,
+			   const struct sockaddr_in *to)
+{
+	struct tcp_sock *ts = tcp_sk(sk);
+	size_t done = 0;
+	ssize_t total = hxs_iov_len(iov, iovcnt);
+
+	(void)flags;
+	(void)to;       /* like the kernel, a destination on a connected stream is ignored */
+	if (total < 0)
+		return total;
+	if (!ts->c)
+		return -EPIPE;
+	if (sk->err)
+		return hxs_sock__take_error(sk);
+	if (sk->flags & HXS_SOCK_F_WR_SHUT)
+		return -EPIPE;
+	for (int i = 0; i < iovcnt; i++) {
+		long n;
+
+		if (!iov[i].iov_len)
+			continue;
+		n = hxs_tcp_conn__send(ts->c, iov[i].iov_base, iov[i].iov_len);
+		if (n < 0) {
+			if (done)
+				break;
+			return n;
+		}
+		done += (size_t)n;
+		if ((size_t)n < iov[i].iov_len)
+			break;
+	}
+	if (!total)
+		return hxs_tcp_conn__send(ts->c, "", 0);
+	return (ssize_t)done;
+}
+
+static ssize_t tcp_recvmsg(struct hxs_sock *sk, const struct iovec *iov, int iovcnt, int flags,
+			   struct sockaddr_in *from)
+{
+	struct tcp_sock *ts = tcp_sk(sk);
+	unsigned f = (flags & MSG_PEEK) ? HXS_TCP_PEEK : 0;
+	ssize_t total = hxs_iov_len(iov, iovcnt);
+	size_t done = 0;
+	long n;
+
+	if (total < 0)
+		return total;
+	if (!ts->c)
+		return -ENOTCONN;
+	if (!hxs_tcp_conn__rx_avail(ts->c)) {
+		uint8_t none;
+
+		if (sk->err)
+			return hxs_sock__take_error(sk);
+		/* end of stream (0), nothing yet (-EAGAIN), or the core's error */
+		n = hxs_tcp_conn__recv(ts->c, &none, 1, f);
+		return n == -EAGAIN && !total ? 0 : n;
+	}
+	if (f && iovcnt > 1) {
+		/* MSG_PEEK over several buffers: one copy out, then scatter */
+		uint32_t avail = hxs_tcp_conn__rx_avail(ts->c);
+		size_t want = (size_t)total < avail ? (size_t)total : avail;
+		uint8_t *tmp = malloc(want ? want : 1);
+
+		if (!tmp)
+			return -ENOMEM;
+		n = hxs_tcp_conn__recv(ts->c, tmp, want, f);
+		if (n > 0)
+			hxs_iov_to(iov, iovcnt, tmp, (size_t)n);
+		free(tmp);
+		done = n > 0 ? (size_t)n : 0;
+	} else {
+		for (int i = 0; i < iovcnt; i++) {
+			if (!iov[i].iov_len)
+				continue;
+			n = hxs_tcp_conn__recv(ts->c, iov[i].iov_base, iov[i].iov_len, f);
+			if (n <= 0)
+				break;
+			done += (size_t)n;
+			if ((size_t)n < iov[i].iov_len || f)
+				break;
+		}
+	}
+	if (from) {
+		memset(from, 0, sizeof(*from));
+		from->sin_family = AF_INET;
+		from->sin_addr.s_addr = sk->raddr;
+		from->sin_port = sk->rport;
+	}
+	return (ssize_t)done;
+}
+
+static int tcp_shutdown(struct hxs_sock *sk, int how)
+{
+	struct tcp_sock *ts = tcp_sk(sk);
+	int err;
+
+	if (!ts->c)
+		return -ENOTCONN;
+	if (hxs_tcp_conn__state(ts->c) == HXS_TCPS_LISTEN) {
+		/* inet_shutdown() on a listener: shutting reading stops listening */
+		if (how == SHUT_WR)
+			return 0;
+		hxs_tcp_conn__abort(ts->c);
+		return tcp_renew(ts);
+	}
+	err = hxs_tcp_conn__shutdown(ts->c, how);
+	if (err)
+		return err;
+	if (how != SHUT_WR)
+		sk->flags |= HXS_SOCK_F_RD_SHUT;
+	if (how != SHUT_RD)
+		sk->flags |= HXS_SOCK_F_WR_SHUT;
+	hxs_sock__wake(sk);
+	return 0;
+}
+
+static void tcp_close(struct hxs_sock *sk)
+{
+	struct tcp_sock *ts = tcp_sk(sk);
+	struct tcp_glue *g = glue(sk->st);
+	struct hxs_tcp_conn *c = ts->c;
+
+	if (!c)
+		return;
+	if (!(sk->flags & HXS_SOCK_F_BOUND) || hxs_tcp_conn__state(c) == HXS_TCPS_LISTEN) {
+		/* no port of its own to keep (accepted), or a listener (nothing lingers) */
+		hxs_tcp_conn__set_user(c, NULL);
+		ts->c = NULL;
+		hxs_tcp_conn__close(c);
+		return;
+	}
+	/* the connection may stay in FIN_WAIT/TIME_WAIT: it keeps the port until on_tuple del */
+	ts->lingering = 1;
+	hxs_tcp_conn__close(c);
+	if (!ts->in_table) {
+		/* gone at once (RST, never connected): the core may have freed it */
+		ts->lingering = 0;
+		ts->c = NULL;
+		return;
+	}
+	ts->c = NULL;           /* the core owns it now; it calls on_tuple when done */
+	ts->lc = c;
+	ts->closed_at = hxs_stack__now(sk->st);
+	sk->flags |= HXS_SOCK_F_KEEPPORT;
+	ts->lnext = NULL;
+	ts->lpprev = g->ltail;
+	*g->ltail = ts;
+	g->ltail = &ts->lnext;
+	g->mib[TCPS_HxsTcpLingerSockets]++;
+}
+
+/* tcp_poll() */
+static uint32_t tcp_poll(struct hxs_sock *sk)
+{
+	struct tcp_sock *ts = tcp_sk(sk);
+	uint32_t m;
+
+	if (!ts->c)
+		return EPOLLHUP;
+	m = hxs_tcp_conn__events(ts->c);
+	if (sk->err)
+		m |= EPOLLERR;
+	/* a socket that never connected is writable and hung up, as in the kernel */
+	if (hxs_tcp_conn__state(ts->c) == HXS_TCPS_CLOSED)
+		m |= EPOLLOUT | EPOLLHUP;
+	return m;
+}
+
+static int get_int(const void *val, socklen_t len, int *v)
+{
+	if (!val)
+		return -EFAULT;
+	if (len < (socklen_t)sizeof(int))
+		return -EINVAL;
+	memcpy(v, val, sizeof(int));
+	return 0;
+}
+
+static int tcp_setsockopt(struct hxs_sock *sk, int level, int name, const void *val, socklen_t len)
+{
+	struct tcp_sock *ts = tcp_sk(sk);
+	int v = 0, err;
+
+	if (!ts->c)
+		return level == SOL_SOCKET ? 0 : -EINVAL;
+	if (level == SOL_SOCKET) {
+		/* socket.c stored the generic value; pass on what the core uses */
+		switch (name) {
+		case SO_RCVBUF:
+			/* the window scale is fixed at the handshake: later changes are ignored */
+			hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_RCVBUF, (int)sk->rcvbuf);
+			return 0;
+		case SO_SNDBUF:
+			hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_SNDBUF, (int)sk->sndbuf);
+			return 0;
+		case SO_KEEPALIVE:
+			return hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_KEEPALIVE, !!(sk->flags & HXS_SOCK_F_KEEPALIVE));
+		case SO_LINGER:
+			return hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_LINGER,
+						    sk->linger.l_onoff ? sk->linger.l_linger : -1);
+		default:
+			return -ENOPROTOOPT;
+		}
+	}
+	if (level != IPPROTO_TCP)
+		return -ENOPROTOOPT;
+	if (name == TCP_CONGESTION) {
+		char cc[16] = { 0 };
+
+		if (!val)
+			return -EFAULT;
+		memcpy(cc, val, len < sizeof(cc) - 1 ? len : sizeof(cc) - 1);
+		return hxs_tcp_conn__set_cc(ts->c, cc);
+	}
+	err = get_int(val, len, &v);
+	if (err)
+		return err;
+	switch (name) {
+	case TCP_NODELAY:
+		return hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_NODELAY, v);
+	case TCP_KEEPIDLE:
+		return hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_KEEPIDLE, v);
+	case TCP_KEEPINTVL:
+		return hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_KEEPINTVL, v);
+	case TCP_KEEPCNT:
+		return hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_KEEPCNT, v);
+	case TCP_MAXSEG:
+		return hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_MAXSEG, v);
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+static int put_int(int v, void *val, socklen_t *len)
+{
+	if ((int)*len < 0)
+		return -EINVAL;
+	if (*len > sizeof(int))
+		*len = sizeof(int);
+	memcpy(val, &v, *len);
+	return 0;
+}
+
+static int tcp_getsockopt(struct hxs_sock *sk, int level, int name, void *val, socklen_t *len)
+{
+	struct tcp_sock *ts = tcp_sk(sk);
+	int v = 0, err;
+	enum hxs_tcp_opt o;
+
+	if (level != IPPROTO_TCP || !ts->c)
+		return -ENOPROTOOPT;
+	switch (name) {
+	case TCP_INFO: {
+		struct hxs_tcp_info info;
+
+		if ((int)*len < 0)
+			return -EINVAL;
+		hxs_tcp_conn__info(ts->c, &info);
+		if (*len > sizeof(info))
+			*len = sizeof(info);
+		memcpy(val, &info, *len);
+		return 0;
+	}
+	case TCP_NODELAY:   o = HXS_TCP_O_NODELAY; break;
+	case TCP_KEEPIDLE:  o = HXS_TCP_O_KEEPIDLE; break;
+	case TCP_KEEPINTVL: o = HXS_TCP_O_KEEPINTVL; break;
+	case TCP_KEEPCNT:   o = HXS_TCP_O_KEEPCNT; break;
+	case TCP_MAXSEG:    o = HXS_TCP_O_MAXSEG; break;
+	default:
+		return -ENOPROTOOPT;
+	}
+	err = hxs_tcp_conn__getopt(ts->c, o, &v);
+	if (err)
+		return err;
+	return put_int(v, val, len);
+}
+
+static int tcp_getname(struct hxs_sock *sk, struct sockaddr_in *a, int peer)
+{
+	struct tcp_sock *ts = tcp_sk(sk);
+	int state = ts->c ? hxs_tcp_conn__state(ts->c) : HXS_TCPS_CLOSED;
+	uint32_t laddr, raddr;
+	uint16_t lport, rport;
+
+	memset(a, 0, sizeof(*a));
+	a->sin_family = AF_INET;
+	if (peer) {
+		/* inet_getname(): no peer in CLOSE or SYN_SENT (or LISTEN: no dport) */
+		if (!ts->c || state == HXS_TCPS_CLOSED || state == HXS_TCPS_SYN_SENT ||
+		    state == HXS_TCPS_LISTEN)
+			return -ENOTCONN;
+		hxs_tcp_conn__tuple(ts->c, NULL, NULL, &raddr, &rport);
+		a->sin_addr.s_addr = raddr;
+		a->sin_port = htons(rport);
+		return 0;
+	}
+	if (ts->c && state != HXS_TCPS_CLOSED && state != HXS_TCPS_LISTEN) {
+		hxs_tcp_conn__tuple(ts->c, &laddr, &lport, NULL, NULL);
+		a->sin_addr.s_addr = laddr;
+		a->sin_port = htons(lport);
+		return 0;
+	}
+	a->sin_addr.s_addr = sk->laddr;
+	a->sin_port = sk->lport;
+	return 0;
+}
+
+const struct hxs_proto_ops hxs_tcp_sock_ops = {
+	.name = "tcp",
+	.ipproto = IPPROTO_TCP,
+	.obj_size = sizeof(struct tcp_sock),
+	.init = tcp_init,
+	.bind = tcp_bind,
+	.listen = tcp_listen,
+	.accept = tcp_accept,
+	.connect = tcp_connect,
+	.sendmsg = tcp_sendmsg,
+	.recvmsg = tcp_recvmsg,
+	.shutdown = tcp_shutdown,
+	.close = tcp_close,
+	.destroy = tcp_destroy,
+	.poll = tcp_poll,
+	.setsockopt = tcp_setsockopt,
+	.getsockopt = tcp_getsockopt,
+	.getname = tcp_getname,
+};
