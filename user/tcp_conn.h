@@ -158,6 +158,8 @@ struct hxs_tcp_conn {
 	uint8_t fin_queued : 1, ts_ok : 1, sack_ok : 1, ws_ok : 1, ack_now : 1,
 		user_closed : 1, rtt_timing : 1, rcv_wnd_zero : 1;
 	uint8_t dsack : 1;                 /* a D-SACK block is due (RFC 2883) */
+	uint8_t syn_rxt : 1;               /* our SYN or SYN,ACK was sent more than once (Karn) */
+	uint8_t syn_rto : 1;               /* the timer expired awaiting the SYN's ACK (6298 §5.7) */
 	uint8_t snd_wscale, rcv_wscale;
 	uint8_t backoff;                   /* consecutive RTO expiries */
 	uint8_t persist_shift, probes_out, keep_probes, recovery, rec_first, rescue_done;
@@ -297,6 +299,8 @@ void hxs_tcp_timewait_start(struct hxs_tcp_conn *c, uint64_t now);
 void hxs_tcp_timewait_shrink(struct hxs_tcp_conn *c);
 void hxs_tcp_rtt_sample(struct hxs_tcp_conn *c, uint32_t rtt_us);
 uint32_t hxs_tcp_rto_backed_off(const struct hxs_tcp_conn *c);
+/* RFC 6298 §5.7 at the end of the handshake (RTO 3 s after a SYN timeout, no sample). */
+void hxs_tcp_rto_syn_reinit(struct hxs_tcp_conn *c);
 
 /* tcp_reass.c */
 /* Places payload at seq into the receive ring; returns 1 if it extended rcv_nxt (in order),

@@ -82,6 +82,7 @@ static void establish(struct hxs_tcp_conn *c, uint64_t now)
 	c->recover = c->iss;
 	c->high_rxt = c->snd_una;
 	c->last_send = now;
+	hxs_tcp_rto_syn_reinit(c);
 	hxs_tcp_keep_arm(c, now);
 }
 
@@ -197,7 +198,8 @@ static void syn_sent_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, 
 		 * SND.UNA > ISS (our SYN has been ACKed), change the connection state to
 		 * ESTABLISHED, form an ACK segment <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and send
 		 * it." */
-		if (c->rtt_timing && c->backoff == 0)
+		/* RFC 6298 §3 (Karn): no sample when the SYN was sent more than once. */
+		if (c->rtt_timing && !c->syn_rxt)
 			hxs_tcp_rtt_sample(c, (uint32_t)(now - c->rtt_start));
 		c->rtt_timing = 0;
 		c->backoff = 0;
@@ -398,6 +400,7 @@ static int sync_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint6
 	if (c->state == HXS_TCPS_SYN_RECEIVED && (s->flags & (HXS_TH_SYN | HXS_TH_ACK | HXS_TH_RST)) ==
 	    HXS_TH_SYN && s->seq == c->irs) {
 		c->snd_nxt = c->iss;
+		c->syn_rxt = 1;        /* Karn: the handshake ACK is now ambiguous */
 		return 1;
 	}
 	/* RFC 7323 §5.3 R1 (PAWS): "If there is a Timestamps option in the arriving segment,
@@ -493,7 +496,9 @@ static int sync_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint6
 			hxs_tcp_close_conn(c, ENOMEM);
 			return 0;
 		}
-		if (c->backoff == 0 && !c->ts_ok)
+		/* RFC 6298 §3 (Karn): "RTT samples MUST NOT be made using segments that were
+		 * retransmitted" - any resent SYN,ACK (timer or duplicate SYN) counts. */
+		if (!c->syn_rxt && !c->ts_ok)
 			hxs_tcp_rtt_sample(c, (uint32_t)(now - c->last_send));
 		c->backoff = 0;
 		c->snd_una = s->ack;

@@ -1282,6 +1282,84 @@ static void test_events(void)
 	ts_free(t);
 }
 
+static void test_syn_rto_reinit(void)
+{
+	struct hxs_tcp_info info;
+	struct hxs_tcp_opts o = mss_only(1460);
+	uint32_t iss;
+
+	t_case("RFC 6298 §5.7: SYN retransmitted by the timer, no RTT sample -> RTO 3 s once established");
+	struct ts *t = mk(0);
+	struct hxs_tcp_conn *c;
+	CHECK(hxs_tcp_conn__new(t->tcp, &c) == 0);
+	CHECK_EQ(hxs_tcp_conn__connect(c, TS_LOCAL, TS_LPORT, TS_REMOTE, TS_RPORT, 0), 0);
+	EXPECT(t, HXS_TH_SYN, last.seq, 0);
+	iss = last.seq;
+	ts_run_until(t, 1 * S + 2 * TICK);
+	EXPECT(t, HXS_TH_SYN, iss, 0);
+	ts_in(t, 1100 * MS, HXS_TH_SYN | HXS_TH_ACK, PISN, iss + 1, 65535, &o, NULL, 0);
+	EXPECT(t, HXS_TH_ACK, iss + 1, PISN + 1);
+	hxs_tcp_conn__info(c, &info);
+	CHECK_EQ(info.rtt_us, 0);               /* Karn: the SYN was ambiguous */
+	CHECK_EQ(info.rto_us, 3000000);
+	CHECK_EQ(hxs_tcp_conn__send(c, "data", 4), 4);
+	ts_run_until(t, 1100 * MS);
+	EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, iss + 1, PISN + 1);
+	uint64_t t0 = last.t;
+	ts_run_until(t, t0 + 3 * S - 10 * MS);
+	EXPECT_NONE(t);
+	ts_run_until(t, t0 + 3 * S + 2 * TICK);
+	EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, iss + 1, PISN + 1);
+	hxs_tcp_conn__abort(c);
+	hxs_tcp_conn__close(c);
+	ts_free(t);
+
+	t_case("RFC 6298 §5.7: SYN,ACK retransmitted by the timer -> RTO 3 s once established");
+	t = mk(0);
+	struct hxs_tcp_conn *l;
+	CHECK(hxs_tcp_conn__new(t->tcp, &l) == 0);
+	CHECK(hxs_tcp_conn__listen(l, 0, TS_LPORT, 8) == 0);
+	ts_in(t, 0, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, last.seq, PISN + 1);
+	iss = last.seq;
+	ts_run_until(t, 1 * S + 2 * TICK);
+	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, iss, PISN + 1);
+	ts_in(t, 1100 * MS, HXS_TH_ACK, PISN + 1, iss + 1, 65535, NULL, NULL, 0);
+	CHECK(hxs_tcp_conn__accept(l, &c) == 0);
+	hxs_tcp_conn__info(c, &info);
+	CHECK_EQ(info.rtt_us, 0);
+	CHECK_EQ(info.rto_us, 3000000);
+	hxs_tcp_conn__abort(c);
+	hxs_tcp_conn__close(c);
+	hxs_tcp_conn__close(l);
+	ts_free(t);
+}
+
+static void test_synack_karn(void)
+{
+	t_case("Karn: a SYN,ACK resent for a duplicate SYN gives no RTT sample at the handshake ACK");
+	struct hxs_tcp_info info;
+	struct hxs_tcp_opts o = mss_only(1460);
+	struct ts *t = mk(0);
+	struct hxs_tcp_conn *l, *c = NULL;
+	CHECK(hxs_tcp_conn__new(t->tcp, &l) == 0);
+	CHECK(hxs_tcp_conn__listen(l, 0, TS_LPORT, 8) == 0);
+	ts_in(t, 0, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, last.seq, PISN + 1);
+	uint32_t iss = last.seq;
+	ts_in(t, 300 * MS, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, iss, PISN + 1);
+	ts_in(t, 350 * MS, HXS_TH_ACK, PISN + 1, iss + 1, 65535, NULL, NULL, 0);
+	CHECK(hxs_tcp_conn__accept(l, &c) == 0);
+	hxs_tcp_conn__info(c, &info);
+	CHECK_EQ(info.rtt_us, 0);               /* no sample: which SYN,ACK was acked is unknown */
+	CHECK_EQ(info.rto_us, 1000000);         /* no timer expiry: the initial RTO stays */
+	hxs_tcp_conn__abort(c);
+	hxs_tcp_conn__close(c);
+	hxs_tcp_conn__close(l);
+	ts_free(t);
+}
+
 int main(void)
 {
 	test_passive_open();
@@ -1294,6 +1372,8 @@ int main(void)
 	test_paws_and_tw_reuse();
 	test_rto();
 	test_syn_retries();
+	test_syn_rto_reinit();
+	test_synack_karn();
 	test_persist();
 	test_keepalive();
 	test_malformed();
