@@ -220,6 +220,7 @@ struct hxs_tcp {
 	struct hxs_wheel wheel;
 	struct hxs_tcp_conn **htab;
 	uint32_t hmask;
+	uint8_t hkey[16];                  /* SipHash key of the 4-tuple table (tuple_hash) */
 	uint32_t nconns;
 #define HXS_TCP_LHASH 256
 	struct hxs_tcp_conn *lhash[HXS_TCP_LHASH];  /* listeners by local port */
