@@ -147,7 +147,8 @@ struct hxs_tcp_conn {
 	struct hxs_tcp_conn *hnext;        /* 4-tuple hash chain, or listener list */
 	struct hxs_tcp_conn *dnext;        /* dirty list (output pending) */
 	struct hxs_tcp_conn *listener;     /* SYN_RECEIVED child: the listener it came from */
-	struct hxs_tcp_conn *qnext;        /* accept-queue link */
+	struct hxs_tcp_conn *qnext;        /* SYN- or accept-queue link */
+	struct hxs_tcp_conn **qpprev;      /* the link pointing at us: O(1) unlink */
 	void *user;                        /* the socket layer's pointer */
 
 	uint32_t laddr, raddr;             /* network order */
@@ -267,6 +268,10 @@ static inline uint32_t hxs_tcp_rcv_cap(const struct hxs_tcp_conn *c)
 }
 /* Child of a listener accepted into the accept queue. */
 void hxs_tcp_acceptq_add(struct hxs_tcp_conn *l, struct hxs_tcp_conn *c);
+/* A new SYN-RECEIVED child enters its listener's SYN queue. */
+void hxs_tcp_synq_add(struct hxs_tcp_conn *l, struct hxs_tcp_conn *c);
+/* Takes c out of its listener's SYN or accept queue in O(1) (counts adjusted, no notify). */
+void hxs_tcp_queue_unlink(struct hxs_tcp_conn *c);
 void hxs_tcp_child_unlink(struct hxs_tcp_conn *c);
 
 /* tcp_output.c */

@@ -149,10 +149,7 @@ static void listen_input(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, ui
 	c->snd_wl1 = s->seq;
 	c->snd_wl2 = c->iss;
 	c->last_rcv = now;
-	c->listener = l;
-	c->qnext = l->sq_head;
-	l->sq_head = c;
-	l->synq_len++;
+	hxs_tcp_synq_add(l, c);
 	hxs_tcp_set_state(c, HXS_TCPS_SYN_RECEIVED);
 	hxs_tcp_hash_insert(c);
 	MIB_INC(tcp, TcpPassiveOpens);

@@ -320,52 +320,60 @@ void hxs_tcp_conn_maybe_free(struct hxs_tcp_conn *c)
 	conn_destroy(c);
 }
 
-void hxs_tcp_child_unlink(struct hxs_tcp_conn *c)
+/* The listener's queues are singly linked with a back pointer to the link that points at
+ * each entry (qpprev), so any child leaves either queue in O(1) - a completed handshake,
+ * a RST or a timeout in the middle of a long SYN queue costs no scan. */
+static void q_insert(struct hxs_tcp_conn **link, struct hxs_tcp_conn *c)
 {
-	struct hxs_tcp_conn *l = c->listener, **pp;
-	if (!l)
+	c->qnext = *link;
+	if (c->qnext)
+		c->qnext->qpprev = &c->qnext;
+	c->qpprev = link;
+	*link = c;
+}
+
+void hxs_tcp_synq_add(struct hxs_tcp_conn *l, struct hxs_tcp_conn *c)
+{
+	c->listener = l;
+	q_insert(&l->sq_head, c);
+	l->synq_len++;
+}
+
+void hxs_tcp_queue_unlink(struct hxs_tcp_conn *c)
+{
+	struct hxs_tcp_conn *l = c->listener;
+	if (!l || !c->qpprev)
 		return;
+	if (c->in_acceptq && l->aq_tail == c)
+		l->aq_tail = c->qpprev == &l->aq_head ? NULL
+						       : container_of(c->qpprev, struct hxs_tcp_conn, qnext);
+	*c->qpprev = c->qnext;
+	if (c->qnext)
+		c->qnext->qpprev = c->qpprev;
+	c->qnext = NULL;
+	c->qpprev = NULL;
 	if (c->in_acceptq) {
-		struct hxs_tcp_conn *prev = NULL;
-		for (pp = &l->aq_head; *pp; prev = *pp, pp = &(*pp)->qnext) {
-			if (*pp == c) {
-				*pp = c->qnext;
-				if (l->aq_tail == c)
-					l->aq_tail = prev;
-				break;
-			}
-		}
 		l->acceptq_len--;
 		c->in_acceptq = 0;
 	} else {
-		for (pp = &l->sq_head; *pp; pp = &(*pp)->qnext) {
-			if (*pp == c) {
-				*pp = c->qnext;
-				break;
-			}
-		}
 		l->synq_len--;
 	}
-	c->qnext = NULL;
+}
+
+void hxs_tcp_child_unlink(struct hxs_tcp_conn *c)
+{
+	struct hxs_tcp_conn *l = c->listener;
+	if (!l)
+		return;
+	hxs_tcp_queue_unlink(c);
 	c->listener = NULL;
 	hxs_tcp_notify(l);
 }
 
 void hxs_tcp_acceptq_add(struct hxs_tcp_conn *l, struct hxs_tcp_conn *c)
 {
-	struct hxs_tcp_conn **pp;
-	for (pp = &l->sq_head; *pp; pp = &(*pp)->qnext) {
-		if (*pp == c) {
-			*pp = c->qnext;
-			break;
-		}
-	}
-	l->synq_len--;
-	c->qnext = NULL;
-	if (l->aq_tail)
-		l->aq_tail->qnext = c;
-	else
-		l->aq_head = c;
+	hxs_tcp_queue_unlink(c);                   /* out of the SYN queue */
+	q_insert(l->aq_tail ? &l->aq_tail->qnext : &l->aq_head, c);
 	l->aq_tail = c;
 	l->acceptq_len++;
 	c->in_acceptq = 1;

@@ -67,8 +67,78 @@ static void test_keyed_hash(void)
 	CHECK(memcmp(a.lport, b.lport, sizeof(a.lport)) != 0, "layout independent of the secret");
 }
 
+#define PISN 1000u
+
+static uint32_t syn_from(struct ts *t, uint64_t now, uint16_t rport)
+{
+	struct hxs_tcp_opts o;
+	struct ts_seg s;
+	memset(&o, 0, sizeof(o));
+	o.has_mss = 1;
+	o.mss = 1460;
+	ts_in_ports(t, now, rport, TS_LPORT, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	CHECK(ts_pop(t, &s), "no SYN,ACK");
+	CHECK_EQ(s.flags, HXS_TH_SYN | HXS_TH_ACK);
+	return s.seq;
+}
+
+static uint16_t accept_port(struct hxs_tcp_conn *l)
+{
+	struct hxs_tcp_conn *c;
+	uint32_t la, ra;
+	uint16_t lp, rp;
+	if (hxs_tcp_conn__accept(l, &c))
+		return 0;
+	hxs_tcp_conn__tuple(c, &la, &lp, &ra, &rp);
+	hxs_tcp_conn__abort(c);
+	hxs_tcp_conn__close(c);
+	return rp;
+}
+
+static void test_queues(void)
+{
+	t_case("SYN and accept queues: children leave from the middle in any order");
+	struct ts *t = ts_new(NULL);
+	struct hxs_tcp_conn *l;
+	uint32_t iss[6];
+	CHECK(hxs_tcp_conn__new(t->tcp, &l) == 0);
+	CHECK_EQ(hxs_tcp_conn__listen(l, 0, TS_LPORT, 16), 0);
+	for (int i = 1; i <= 5; i++)
+		iss[i] = syn_from(t, 0, (uint16_t)(5000 + i));
+	/* complete 3, then 1 (SYN queue: head is 5, so both are from the middle / tail) */
+	ts_in_ports(t, 1000, 5003, TS_LPORT, HXS_TH_ACK, PISN + 1, iss[3] + 1, 65535, NULL, NULL, 0);
+	ts_in_ports(t, 1000, 5001, TS_LPORT, HXS_TH_ACK, PISN + 1, iss[1] + 1, 65535, NULL, NULL, 0);
+	/* RST kills 4 while in the SYN queue */
+	ts_in_ports(t, 1000, 5004, TS_LPORT, HXS_TH_RST, PISN + 1, 0, 0, NULL, NULL, 0);
+	ts_in_ports(t, 1000, 5005, TS_LPORT, HXS_TH_ACK, PISN + 1, iss[5] + 1, 65535, NULL, NULL, 0);
+	ts_in_ports(t, 1000, 5002, TS_LPORT, HXS_TH_ACK, PISN + 1, iss[2] + 1, 65535, NULL, NULL, 0);
+	CHECK_EQ(l->synq_len, 0);
+	CHECK_EQ(l->acceptq_len, 4);
+	/* RST kills 5 in the middle of the accept queue (3 1 5 2), then 2 at its tail */
+	ts_in_ports(t, 1000, 5005, TS_LPORT, HXS_TH_RST, PISN + 1, 0, 0, NULL, NULL, 0);
+	ts_in_ports(t, 1000, 5002, TS_LPORT, HXS_TH_RST, PISN + 1, 0, 0, NULL, NULL, 0);
+	CHECK_EQ(l->acceptq_len, 2);
+	/* a new child queues behind the remaining ones: the tail was kept right */
+	iss[4] = syn_from(t, 2000, 5004);
+	ts_in_ports(t, 2000, 5004, TS_LPORT, HXS_TH_ACK, PISN + 1, iss[4] + 1, 65535, NULL, NULL, 0);
+	CHECK_EQ(accept_port(l), 5003);
+	CHECK_EQ(accept_port(l), 5001);
+	CHECK_EQ(accept_port(l), 5004);
+	CHECK_EQ(accept_port(l), 0);
+	CHECK_EQ(l->acceptq_len, 0);
+	CHECK_EQ(l->synq_len, 0);
+	hxs_tcp_conn__close(l);
+	uint64_t a, f;
+	hxs_tcp__alloc_stats(t->tcp, &a, &f);
+	ts_run_until(t, 200000000ull);
+	hxs_tcp__alloc_stats(t->tcp, &a, &f);
+	CHECK_EQ(a, f);
+	ts_free(t);
+}
+
 int main(void)
 {
 	test_keyed_hash();
+	test_queues();
 	return t_done();
 }
