@@ -160,7 +160,8 @@ int hxs_tcp_conn__set_cc(struct hxs_tcp_conn *c, const char *name);
 void hxs_tcp_conn__info(const struct hxs_tcp_conn *c, struct hxs_tcp_info *info);
 /* SO_ERROR: returns and clears the pending error (positive errno, 0 if none). */
 int hxs_tcp_conn__error(struct hxs_tcp_conn *c);
-/* Current readiness (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLHUP | EPOLLERR). */
+/* Current readiness (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLHUP | EPOLLERR). EPOLLOUT when at
+ * least a third of the send buffer is free (the kernel's sk_stream_is_writeable rule). */
 uint32_t hxs_tcp_conn__events(const struct hxs_tcp_conn *c);
 /* RFC 9293 state name and state number (enum hxs_tcp_state in tcp_conn.h). */
 const char *hxs_tcp_conn__state_name(const struct hxs_tcp_conn *c);

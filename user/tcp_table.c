@@ -411,7 +411,11 @@ uint32_t hxs_tcp_conn__events(const struct hxs_tcp_conn *c)
 		m |= EPOLLHUP;
 	if (c->state == HXS_TCPS_CLOSED && c->snd.buf)
 		m |= EPOLLIN | EPOLLRDHUP;
-	if ((c->state == HXS_TCPS_ESTABLISHED || c->state == HXS_TCPS_CLOSE_WAIT) && c->snd.len < c->snd.cap)
+	/* Writable like the kernel's sk_stream_is_writeable(): free space at least half of
+	 * what is queued, i.e. at least a third of the buffer - one byte free would wake a
+	 * writer for every ACK to queue a sliver each time. */
+	if ((c->state == HXS_TCPS_ESTABLISHED || c->state == HXS_TCPS_CLOSE_WAIT) &&
+	    3ull * (c->snd.cap - c->snd.len) >= c->snd.cap)
 		m |= EPOLLOUT;
 	if (c->fin_queued || c->soerror || (c->state == HXS_TCPS_CLOSED && c->snd.buf))
 		m |= EPOLLOUT;

@@ -136,9 +136,47 @@ static void test_queues(void)
 	ts_free(t);
 }
 
+static void test_writable(void)
+{
+	t_case("EPOLLOUT only once a third of the send buffer is free (sk_stream_is_writeable)");
+	struct ts *t = ts_new(NULL);
+	struct hxs_tcp_conn *l, *c;
+	CHECK(hxs_tcp_conn__new(t->tcp, &l) == 0);
+	CHECK_EQ(hxs_tcp_conn__listen(l, 0, TS_LPORT, 4), 0);
+	uint32_t iss = syn_from(t, 0, TS_RPORT);
+	ts_in(t, 1000, HXS_TH_ACK, PISN + 1, iss + 1, 65535, NULL, NULL, 0);
+	CHECK_EQ(hxs_tcp_conn__accept(l, &c), 0);
+	CHECK_EQ(hxs_tcp_conn__setopt(c, HXS_TCP_O_SNDBUF, 30000), 0);
+	CHECK(hxs_tcp_conn__events(c) & EPOLLOUT);
+	static uint8_t buf[40000];
+	CHECK_EQ(hxs_tcp_conn__send(c, buf, sizeof(buf)), 30000);
+	CHECK_EQ(hxs_tcp_conn__send(c, buf, 1), -EAGAIN);
+	ts_run_until(t, 2000);
+	ts_clear(t);
+	CHECK(!(hxs_tcp_conn__events(c) & EPOLLOUT));
+	CHECK(!(t->events & EPOLLOUT));
+	/* 1460 bytes free: still not writable */
+	ts_in(t, 3000, HXS_TH_ACK, PISN + 1, iss + 1 + 1460, 65535, NULL, NULL, 0);
+	CHECK_EQ(hxs_tcp_conn__tx_space(c), 1460);
+	CHECK(!(hxs_tcp_conn__events(c) & EPOLLOUT));
+	CHECK(!(t->events & EPOLLOUT));
+	/* 9999 free: one byte short of a third */
+	ts_in(t, 4000, HXS_TH_ACK, PISN + 1, iss + 1 + 9999, 65535, NULL, NULL, 0);
+	CHECK(!(hxs_tcp_conn__events(c) & EPOLLOUT));
+	/* 10000 free = 30000 / 3: writable, and on_event says so */
+	ts_in(t, 5000, HXS_TH_ACK, PISN + 1, iss + 1 + 10000, 65535, NULL, NULL, 0);
+	CHECK(hxs_tcp_conn__events(c) & EPOLLOUT);
+	CHECK(t->events & EPOLLOUT);
+	hxs_tcp_conn__abort(c);
+	hxs_tcp_conn__close(c);
+	hxs_tcp_conn__close(l);
+	ts_free(t);
+}
+
 int main(void)
 {
 	test_keyed_hash();
 	test_queues();
+	test_writable();
 	return t_done();
 }
