@@ -677,13 +677,15 @@ int hxs_tcp__input(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, const ui
 	s.len = len - doff;
 
 	struct hxs_tcp_conn *c = hxs_tcp_lookup(tcp, daddr, s.dport, saddr, s.sport);
+	struct hxs_tcp_conn *l = NULL;
 	if (c && c->state == HXS_TCPS_TIME_WAIT && (s.flags & (HXS_TH_SYN | HXS_TH_ACK | HXS_TH_RST)) == HXS_TH_SYN) {
 		/* RFC 6191 §2 / RFC 7323 Appendix B.2: a new SYN may reopen a TIME-WAIT
 		 * connection if its timestamp is larger than the last one seen, or (without
 		 * timestamps) its sequence number is above RCV.NXT. */
 		int ts = c->ts_ok && s.opt.has_ts;
 		if ((ts && SEQ_GT(s.opt.tsval, c->ts_recent)) || (!ts && SEQ_GT(s.seq, c->rcv_nxt))) {
-			if (hxs_tcp_lookup_listener(tcp, daddr, s.dport)) {
+			l = hxs_tcp_lookup_listener(tcp, daddr, s.dport);
+			if (l) {
 				MIB_INC(tcp, TCPTimeWaitReuse);
 				hxs_tcp_close_conn(c, 0);
 				c = NULL;
@@ -694,7 +696,8 @@ int hxs_tcp__input(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, const ui
 		conn_input(c, &s, now);
 		return 0;
 	}
-	struct hxs_tcp_conn *l = hxs_tcp_lookup_listener(tcp, daddr, s.dport);
+	if (!l)        /* the TIME-WAIT reuse check above may have found it already */
+		l = hxs_tcp_lookup_listener(tcp, daddr, s.dport);
 	if (l) {
 		listen_input(l, &s, now);
 		return 0;
