@@ -63,6 +63,11 @@ struct hxs_tcp_cfg {
 	uint32_t fin_timeout_s;     /* orphaned FIN_WAIT_2 lifetime. 0: 60 */
 	const char *cc;             /* "cubic" (default) or "newreno" */
 	uint8_t no_sack, no_ts, no_ws; /* disable offering an option */
+	/* Tests only (NULL otherwise): the ISS of a new connection comes from this hook instead
+	 * of RFC 6528, e.g. to start next to the 2^32 sequence wrap. */
+	uint32_t (*isn_hook)(void *arg, uint32_t laddr, uint16_t lport, uint32_t raddr,
+			     uint16_t rport);
+	void *isn_hook_arg;
 };
 
 /* Frames for output. alloc returns a buffer of at least len bytes (or NULL: the core retries

@@ -438,6 +438,8 @@ void hxs_tcp_notify(struct hxs_tcp_conn *c)
 uint32_t hxs_tcp_isn(struct hxs_tcp *tcp, uint32_t laddr, uint16_t lport, uint32_t raddr,
 		     uint16_t rport, uint64_t now)
 {
+	if (tcp->cfg.isn_hook)
+		return tcp->cfg.isn_hook(tcp->cfg.isn_hook_arg, laddr, lport, raddr, rport);
 	/* RFC 6528 §3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey). */
 	return hxs_isn(&tcp->isn, laddr, lport, raddr, rport, now);
 }
