@@ -17,52 +17,6 @@
 #include "sock.h"
 #include "stack.h"
 
-uint32_t hxs_csum_add(uint32_t sum, const void *data, uint32_t len)
-{
-	const uint8_t *p = data;
-	uint64_t s = sum;
-
-	while (len >= 8) {
-		uint64_t w;
-		memcpy(&w, p, 8);
-		s += (w & 0xffffffffu) + (w >> 32);
-		p += 8;
-		len -= 8;
-	}
-	while (len >= 2) {
-		uint16_t w;
-		memcpy(&w, p, 2);
-		s += w;
-		p += 2;
-		len -= 2;
-	}
-	if (len) {
-		uint16_t w = 0;
-		memcpy(&w, p, 1);
-		s += w;
-	}
-	while (s >> 32)
-		s = (s & 0xffffffffu) + (s >> 32);
-	s = (s & 0xffffffffu) + (s >> 32);
-	/* fold to 17 bits max so callers can keep adding */
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint32_t)s;
-}
-
-uint32_t hxs_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint32_t len)
-{
-	uint64_t s = 0;
-
-	s += (src & 0xffff) + (src >> 16);
-	s += (dst & 0xffff) + (dst >> 16);
-	s += htons(proto);
-	s += htons((uint16_t)len);
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint32_t)s;
-}
-
 void hxs_ip_input(struct hxs_stack *st, const struct hxs_frame *f, const uint8_t *p, uint32_t len)
 {
 	struct hxs_ip_rx pkt;

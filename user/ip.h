@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "io.h"
+#include "csum.h"
 
 struct hxs_stack;
 struct hxs_sock;
@@ -69,15 +70,6 @@ void hxs_eth_input(struct hxs_stack *st, const struct hxs_frame *f);
 /* Writes the Ethernet header of an IPv4 frame. */
 void hxs_eth_fill(uint8_t *frame, const uint8_t dst[6], const uint8_t src[6]);
 
-/* Internet checksum (RFC 1071): 32-bit accumulator, folded at the end. */
-uint32_t hxs_csum_add(uint32_t sum, const void *data, uint32_t len);
-static inline uint16_t hxs_csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-/* Sum of the IPv4 pseudo-header (RFC 768, RFC 9293 §3.1), addresses in network order. */
-uint32_t hxs_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint32_t len);
+/* Internet checksum (RFC 1071): hxs_csum_add / hxs_csum_fold / hxs_csum_pseudo, csum.h. */
 
 #endif

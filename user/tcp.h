@@ -63,6 +63,11 @@ struct hxs_tcp_cfg {
 	uint32_t fin_timeout_s;     /* orphaned FIN_WAIT_2 lifetime. 0: 60 */
 	const char *cc;             /* "cubic" (default) or "newreno" */
 	uint8_t no_sack, no_ts, no_ws; /* disable offering an option */
+	/* Tests only (NULL otherwise): the ISS of a new connection comes from this hook instead
+	 * of RFC 6528, e.g. to start next to the 2^32 sequence wrap. */
+	uint32_t (*isn_hook)(void *arg, uint32_t laddr, uint16_t lport, uint32_t raddr,
+			     uint16_t rport);
+	void *isn_hook_arg;
 };
 
 /* Frames for output. alloc returns a buffer of at least len bytes (or NULL: the core retries
@@ -160,7 +165,8 @@ int hxs_tcp_conn__set_cc(struct hxs_tcp_conn *c, const char *name);
 void hxs_tcp_conn__info(const struct hxs_tcp_conn *c, struct hxs_tcp_info *info);
 /* SO_ERROR: returns and clears the pending error (positive errno, 0 if none). */
 int hxs_tcp_conn__error(struct hxs_tcp_conn *c);
-/* Current readiness (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLHUP | EPOLLERR). */
+/* Current readiness (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLHUP | EPOLLERR). EPOLLOUT when at
+ * least a third of the send buffer is free (the kernel's sk_stream_is_writeable rule). */
 uint32_t hxs_tcp_conn__events(const struct hxs_tcp_conn *c);
 /* RFC 9293 state name and state number (enum hxs_tcp_state in tcp_conn.h). */
 const char *hxs_tcp_conn__state_name(const struct hxs_tcp_conn *c);

@@ -147,7 +147,8 @@ struct hxs_tcp_conn {
 	struct hxs_tcp_conn *hnext;        /* 4-tuple hash chain, or listener list */
 	struct hxs_tcp_conn *dnext;        /* dirty list (output pending) */
 	struct hxs_tcp_conn *listener;     /* SYN_RECEIVED child: the listener it came from */
-	struct hxs_tcp_conn *qnext;        /* accept-queue link */
+	struct hxs_tcp_conn *qnext;        /* SYN- or accept-queue link */
+	struct hxs_tcp_conn **qpprev;      /* the link pointing at us: O(1) unlink */
 	void *user;                        /* the socket layer's pointer */
 
 	uint32_t laddr, raddr;             /* network order */
@@ -158,6 +159,8 @@ struct hxs_tcp_conn {
 	uint8_t fin_queued : 1, ts_ok : 1, sack_ok : 1, ws_ok : 1, ack_now : 1,
 		user_closed : 1, rtt_timing : 1, rcv_wnd_zero : 1;
 	uint8_t dsack : 1;                 /* a D-SACK block is due (RFC 2883) */
+	uint8_t syn_rxt : 1;               /* our SYN or SYN,ACK was sent more than once (Karn) */
+	uint8_t syn_rto : 1;               /* the timer expired awaiting the SYN's ACK (6298 §5.7) */
 	uint8_t snd_wscale, rcv_wscale;
 	uint8_t backoff;                   /* consecutive RTO expiries */
 	uint8_t persist_shift, probes_out, keep_probes, recovery, rec_first, rescue_done;
@@ -218,6 +221,7 @@ struct hxs_tcp {
 	struct hxs_wheel wheel;
 	struct hxs_tcp_conn **htab;
 	uint32_t hmask;
+	uint8_t hkey[16];                  /* SipHash key of the 4-tuple table (tuple_hash) */
 	uint32_t nconns;
 #define HXS_TCP_LHASH 256
 	struct hxs_tcp_conn *lhash[HXS_TCP_LHASH];  /* listeners by local port */
@@ -264,6 +268,10 @@ static inline uint32_t hxs_tcp_rcv_cap(const struct hxs_tcp_conn *c)
 }
 /* Child of a listener accepted into the accept queue. */
 void hxs_tcp_acceptq_add(struct hxs_tcp_conn *l, struct hxs_tcp_conn *c);
+/* A new SYN-RECEIVED child enters its listener's SYN queue. */
+void hxs_tcp_synq_add(struct hxs_tcp_conn *l, struct hxs_tcp_conn *c);
+/* Takes c out of its listener's SYN or accept queue in O(1) (counts adjusted, no notify). */
+void hxs_tcp_queue_unlink(struct hxs_tcp_conn *c);
 void hxs_tcp_child_unlink(struct hxs_tcp_conn *c);
 
 /* tcp_output.c */
@@ -297,6 +305,8 @@ void hxs_tcp_timewait_start(struct hxs_tcp_conn *c, uint64_t now);
 void hxs_tcp_timewait_shrink(struct hxs_tcp_conn *c);
 void hxs_tcp_rtt_sample(struct hxs_tcp_conn *c, uint32_t rtt_us);
 uint32_t hxs_tcp_rto_backed_off(const struct hxs_tcp_conn *c);
+/* RFC 6298 §5.7 at the end of the handshake (RTO 3 s after a SYN timeout, no sample). */
+void hxs_tcp_rto_syn_reinit(struct hxs_tcp_conn *c);
 
 /* tcp_reass.c */
 /* Places payload at seq into the receive ring; returns 1 if it extended rcv_nxt (in order),

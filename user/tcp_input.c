@@ -83,6 +83,7 @@ static void establish(struct hxs_tcp_conn *c, uint64_t now)
 	c->recover = c->iss;
 	c->high_rxt = c->snd_una;
 	c->last_send = now;
+	hxs_tcp_rto_syn_reinit(c);
 	hxs_tcp_keep_arm(c, now);
 }
 
@@ -151,10 +152,7 @@ static void listen_input(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, ui
 	c->snd_wl1 = s->seq;
 	c->snd_wl2 = c->iss;
 	c->last_rcv = now;
-	c->listener = l;
-	c->qnext = l->sq_head;
-	l->sq_head = c;
-	l->synq_len++;
+	hxs_tcp_synq_add(l, c);
 	hxs_tcp_set_state(c, HXS_TCPS_SYN_RECEIVED);
 	hxs_tcp_hash_insert(c);
 	MIB_INC(tcp, TcpPassiveOpens);
@@ -200,7 +198,8 @@ static void syn_sent_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, 
 		 * SND.UNA > ISS (our SYN has been ACKed), change the connection state to
 		 * ESTABLISHED, form an ACK segment <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and send
 		 * it." */
-		if (c->rtt_timing && c->backoff == 0)
+		/* RFC 6298 §3 (Karn): no sample when the SYN was sent more than once. */
+		if (c->rtt_timing && !c->syn_rxt)
 			hxs_tcp_rtt_sample(c, (uint32_t)(now - c->rtt_start));
 		c->rtt_timing = 0;
 		c->backoff = 0;
@@ -401,6 +400,7 @@ static int sync_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint6
 	if (c->state == HXS_TCPS_SYN_RECEIVED && (s->flags & (HXS_TH_SYN | HXS_TH_ACK | HXS_TH_RST)) ==
 	    HXS_TH_SYN && s->seq == c->irs) {
 		c->snd_nxt = c->iss;
+		c->syn_rxt = 1;        /* Karn: the handshake ACK is now ambiguous */
 		return 1;
 	}
 	/* RFC 7323 §5.3 R1 (PAWS): "If there is a Timestamps option in the arriving segment,
@@ -496,7 +496,9 @@ static int sync_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint6
 			hxs_tcp_close_conn(c, ENOMEM);
 			return 0;
 		}
-		if (c->backoff == 0 && !c->ts_ok)
+		/* RFC 6298 §3 (Karn): "RTT samples MUST NOT be made using segments that were
+		 * retransmitted" - any resent SYN,ACK (timer or duplicate SYN) counts. */
+		if (!c->syn_rxt && !c->ts_ok)
 			hxs_tcp_rtt_sample(c, (uint32_t)(now - c->last_send));
 		c->backoff = 0;
 		c->snd_una = s->ack;
@@ -683,13 +685,15 @@ int hxs_tcp__input(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, const ui
 	s.len = len - doff;
 
 	struct hxs_tcp_conn *c = hxs_tcp_lookup(tcp, daddr, s.dport, saddr, s.sport);
+	struct hxs_tcp_conn *l = NULL;
 	if (c && c->state == HXS_TCPS_TIME_WAIT && (s.flags & (HXS_TH_SYN | HXS_TH_ACK | HXS_TH_RST)) == HXS_TH_SYN) {
 		/* RFC 6191 §2 / RFC 7323 Appendix B.2: a new SYN may reopen a TIME-WAIT
 		 * connection if its timestamp is larger than the last one seen, or (without
 		 * timestamps) its sequence number is above RCV.NXT. */
 		int ts = c->ts_ok && s.opt.has_ts;
 		if ((ts && SEQ_GT(s.opt.tsval, c->ts_recent)) || (!ts && SEQ_GT(s.seq, c->rcv_nxt))) {
-			if (hxs_tcp_lookup_listener(tcp, daddr, s.dport)) {
+			l = hxs_tcp_lookup_listener(tcp, daddr, s.dport);
+			if (l) {
 				MIB_INC(tcp, TCPTimeWaitReuse);
 				hxs_tcp_close_conn(c, 0);
 				c = NULL;
@@ -700,7 +704,8 @@ int hxs_tcp__input(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, const ui
 		conn_input(c, &s, now);
 		return 0;
 	}
-	struct hxs_tcp_conn *l = hxs_tcp_lookup_listener(tcp, daddr, s.dport);
+	if (!l)        /* the TIME-WAIT reuse check above may have found it already */
+		l = hxs_tcp_lookup_listener(tcp, daddr, s.dport);
 	if (l) {
 		listen_input(l, &s, now);
 		return 0;

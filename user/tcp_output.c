@@ -12,6 +12,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 
+#include "csum.h"
 #include "tcp_conn.h"
 
 static void wr16(uint8_t *p, uint16_t v)
@@ -31,41 +32,9 @@ static void wr32(uint8_t *p, uint32_t v)
 uint16_t hxs_tcp_csum(uint32_t saddr, uint32_t daddr, const uint8_t *p, uint32_t len)
 {
 	/* RFC 9293 §3.1: the checksum covers a pseudo-header of source and destination
-	 * address, protocol and TCP length, then the header and data. The ones' complement
-	 * sum does not depend on byte order (RFC 1071 §2(B)): we add native 32-bit words and
-	 * swap the folded result once. */
-	uint64_t sum = (uint64_t)saddr + daddr + htons(6) + htons((uint16_t)len);
-	while (len >= 16) {
-		uint64_t a, b;
-		memcpy(&a, p, 8);
-		memcpy(&b, p + 8, 8);
-		sum += (a & 0xffffffffu) + (a >> 32) + (b & 0xffffffffu) + (b >> 32);
-		p += 16;
-		len -= 16;
-	}
-	while (len >= 4) {
-		uint32_t w;
-		memcpy(&w, p, 4);
-		sum += w;
-		p += 4;
-		len -= 4;
-	}
-	if (len >= 2) {
-		uint16_t h;
-		memcpy(&h, p, 2);
-		sum += h;
-		p += 2;
-		len -= 2;
-	}
-	if (len) {
-		uint8_t last[2] = { p[0], 0 };
-		uint16_t h;
-		memcpy(&h, last, 2);
-		sum += h;
-	}
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return ntohs((uint16_t)~sum);
+	 * address, protocol and TCP length, then the header and data (RFC 1071, csum.c).
+	 * The sum is in host byte order; callers write the field with wr16, so swap once. */
+	return ntohs(hxs_csum_fold(hxs_csum_add(hxs_csum_pseudo(saddr, daddr, 6, len), p, len)));
 }
 
 uint32_t hxs_tcp_ts_now(const struct hxs_tcp_conn *c, uint64_t now)

@@ -13,28 +13,70 @@
 
 #define DUPTHRESH 3
 
-/* RFC 6675 §4 SetPipe(): octets not SACKed and not lost, plus octets retransmitted. */
+/* Bytes of the hole [0, hl) (offsets from its start) in MSS chunks that start below `lim`
+ * (an offset from the hole's start, may be negative): chunk k covers [k*mss, (k+1)*mss). */
+static uint32_t chunks_below(int64_t lim, uint32_t hl, uint32_t mss)
+{
+	if (lim <= 0)
+		return 0;
+	uint64_t k = ((uint64_t)lim + mss - 1) / mss;      /* chunks starting below lim */
+	uint64_t bytes = k * mss;
+	return bytes < hl ? (uint32_t)bytes : hl;
+}
+
+/* RFC 6675 §4 SetPipe(): octets not SACKed and not lost, plus octets retransmitted, walked
+ * per SMSS chunk of each hole as the RFC does ("for each octet ... IsLost(S1.seq)").
+ *
+ * IsLost(seq) only becomes false as seq grows (fewer bytes and fewer ranges lie above a
+ * higher seq), so there is one boundary: seq is lost iff seq < lost_end. Two tests make it:
+ *   "more than (DupThresh - 1) * SMSS bytes ... greater than SeqNum have been SACKed":
+ *     with T = (DupThresh - 1) * SMSS, the SACKed bytes in [seq + 1, inf) exceed T iff
+ *     seq + 1 <= X, X being where the highest T + 1 SACKed bytes begin;
+ *   "DupThresh discontiguous SACKed sequences have arrived above SeqNum": at least
+ *     DupThresh ranges end above seq + 1 iff seq + 1 < end of the DupThresh-th range from
+ *     the top.
+ * One walk down the ranges finds both; then each hole's lost and retransmitted chunks are
+ * counted arithmetically: O(ranges) per call instead of O(lost segments x ranges). */
 uint32_t hxs_tcp_pipe(const struct hxs_tcp_conn *c)
 {
 	const struct hxs_sack_board *b = &c->sb;
-	uint32_t pipe = 0, seq = c->snd_una;
-	if (!b->n || !SEQ_LT(seq, b->high_sacked))
+	uint32_t una = c->snd_una, mss = c->mss ? c->mss : 1;
+	if (!b->n || !SEQ_LT(una, b->high_sacked))
 		return SEQ_DIFF(c->snd_max, c->snd_una);
-	while (SEQ_LT(seq, b->high_sacked)) {
-		uint32_t hs, hl;
-		if (!hxs_sack__next_hole(b, seq, &hs, &hl))
+
+	/* lost_end as a signed offset from snd_una (<= 0: nothing is lost). */
+	int64_t lost_end = 0;
+	uint32_t need = (DUPTHRESH - 1) * mss + 1, acc = 0;
+	for (uint32_t i = b->n; i-- > 0;) {
+		uint32_t len = SEQ_DIFF(b->r[i].end, b->r[i].start);
+		if (acc + len >= need) {
+			int64_t x = (int32_t)(b->r[i].end - (need - acc) - una);
+			if (x > lost_end)
+				lost_end = x;
 			break;
-		for (uint32_t s = hs; SEQ_LT(s, hs + hl);) {
-			uint32_t l = SEQ_DIFF(hs + hl, s);
-			if (l > c->mss)
-				l = c->mss;
-			if (!hxs_sack__is_lost(b, s, c->mss, DUPTHRESH))
-				pipe += l;
-			if (SEQ_LT(s, c->high_rxt))
-				pipe += l;
-			s += l;
 		}
-		seq = hs + hl;
+		acc += len;
+	}
+	if (b->n >= DUPTHRESH) {
+		int64_t x = (int64_t)(int32_t)(b->r[b->n - DUPTHRESH].end - una) - 1;
+		if (x > lost_end)
+			lost_end = x;
+	}
+	int64_t rxt_end = (int32_t)(c->high_rxt - una);
+
+	uint32_t pipe = 0, seq = una;
+	for (uint32_t i = 0; i < b->n; i++) {
+		if (SEQ_LEQ(b->r[i].start, seq)) {
+			if (SEQ_GT(b->r[i].end, seq))
+				seq = b->r[i].end;
+			continue;
+		}
+		/* hole [seq, r[i].start) */
+		uint32_t hl = SEQ_DIFF(b->r[i].start, seq);
+		int64_t hs = (int64_t)SEQ_DIFF(seq, una);
+		pipe += hl - chunks_below(lost_end - hs, hl, mss);   /* not lost */
+		pipe += chunks_below(rxt_end - hs, hl, mss);         /* retransmitted */
+		seq = b->r[i].end;
 	}
 	if (SEQ_LT(b->high_sacked, c->snd_max))
 		pipe += SEQ_DIFF(c->snd_max, b->high_sacked);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 
+#include "siphash.h"
 #include "tcp_conn.h"
 
 const char *const hxs_tcp_mib_names[HXS_TCP_MIB__COUNT] = {
@@ -91,6 +92,14 @@ int hxs_tcp__new(struct hxs_tcp **out, const struct hxs_tcp_cfg *cfg,
 	tcp->now = now;
 	hxs_wheel__init(&tcp->wheel, now);
 	hxs_isn_init(&tcp->isn, c->isn_secret);
+	/* The table key comes from the stack's secret (the embedding layer fills isn_secret
+	 * from getrandom; the core does no I/O), derived so that it differs from the ISN key:
+	 * hkey = SipHash(secret, "tcp-hash-lo") | SipHash(secret, "tcp-hash-hi"). */
+	for (int half = 0; half < 2; half++) {
+		uint64_t k = hxs_siphash24(c->isn_secret, half ? "tcp-hash-hi" : "tcp-hash-lo", 11);
+		for (int i = 0; i < 8; i++)
+			tcp->hkey[half * 8 + i] = (uint8_t)(k >> (8 * i));
+	}
 	uint8_t k2[16];
 	for (int i = 0; i < 16; i++)
 		k2[i] = (uint8_t)(c->isn_secret[i] ^ (0x5c + i));
@@ -129,16 +138,16 @@ void hxs_tcp__free(struct hxs_tcp *tcp)
 	free(tcp);
 }
 
+/* Bucket of a 4-tuple: SipHash-2-4 under the per-stack secret key, so a remote peer can
+ * neither predict nor invert it to pile its tuples into one chain (an unkeyed mix is
+ * invertible: O(n) lookups on demand). Twelve bytes cost one compression word, one final
+ * word and the finalization: 8 SipRounds, a few tens of ns - small beside the rest of a
+ * segment's input path, and the well-studied PRF rather than a home-made keyed mix. */
 static uint32_t tuple_hash(const struct hxs_tcp *tcp, uint32_t laddr, uint16_t lport,
 			   uint32_t raddr, uint16_t rport)
 {
-	uint64_t h = ((uint64_t)raddr << 32 | (uint32_t)rport << 16 | lport) ^ ((uint64_t)laddr * 0x9e3779b97f4a7c15ull);
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return (uint32_t)h & tcp->hmask;
+	uint32_t m[3] = { laddr, raddr, (uint32_t)lport << 16 | rport };
+	return (uint32_t)hxs_siphash24(tcp->hkey, m, sizeof(m)) & tcp->hmask;
 }
 
 struct hxs_tcp_conn *hxs_tcp_lookup(struct hxs_tcp *tcp, uint32_t laddr, uint16_t lport,
@@ -311,52 +320,60 @@ void hxs_tcp_conn_maybe_free(struct hxs_tcp_conn *c)
 	conn_destroy(c);
 }
 
-void hxs_tcp_child_unlink(struct hxs_tcp_conn *c)
+/* The listener's queues are singly linked with a back pointer to the link that points at
+ * each entry (qpprev), so any child leaves either queue in O(1) - a completed handshake,
+ * a RST or a timeout in the middle of a long SYN queue costs no scan. */
+static void q_insert(struct hxs_tcp_conn **link, struct hxs_tcp_conn *c)
 {
-	struct hxs_tcp_conn *l = c->listener, **pp;
-	if (!l)
+	c->qnext = *link;
+	if (c->qnext)
+		c->qnext->qpprev = &c->qnext;
+	c->qpprev = link;
+	*link = c;
+}
+
+void hxs_tcp_synq_add(struct hxs_tcp_conn *l, struct hxs_tcp_conn *c)
+{
+	c->listener = l;
+	q_insert(&l->sq_head, c);
+	l->synq_len++;
+}
+
+void hxs_tcp_queue_unlink(struct hxs_tcp_conn *c)
+{
+	struct hxs_tcp_conn *l = c->listener;
+	if (!l || !c->qpprev)
 		return;
+	if (c->in_acceptq && l->aq_tail == c)
+		l->aq_tail = c->qpprev == &l->aq_head ? NULL
+						       : container_of(c->qpprev, struct hxs_tcp_conn, qnext);
+	*c->qpprev = c->qnext;
+	if (c->qnext)
+		c->qnext->qpprev = c->qpprev;
+	c->qnext = NULL;
+	c->qpprev = NULL;
 	if (c->in_acceptq) {
-		struct hxs_tcp_conn *prev = NULL;
-		for (pp = &l->aq_head; *pp; prev = *pp, pp = &(*pp)->qnext) {
-			if (*pp == c) {
-				*pp = c->qnext;
-				if (l->aq_tail == c)
-					l->aq_tail = prev;
-				break;
-			}
-		}
 		l->acceptq_len--;
 		c->in_acceptq = 0;
 	} else {
-		for (pp = &l->sq_head; *pp; pp = &(*pp)->qnext) {
-			if (*pp == c) {
-				*pp = c->qnext;
-				break;
-			}
-		}
 		l->synq_len--;
 	}
-	c->qnext = NULL;
+}
+
+void hxs_tcp_child_unlink(struct hxs_tcp_conn *c)
+{
+	struct hxs_tcp_conn *l = c->listener;
+	if (!l)
+		return;
+	hxs_tcp_queue_unlink(c);
 	c->listener = NULL;
 	hxs_tcp_notify(l);
 }
 
 void hxs_tcp_acceptq_add(struct hxs_tcp_conn *l, struct hxs_tcp_conn *c)
 {
-	struct hxs_tcp_conn **pp;
-	for (pp = &l->sq_head; *pp; pp = &(*pp)->qnext) {
-		if (*pp == c) {
-			*pp = c->qnext;
-			break;
-		}
-	}
-	l->synq_len--;
-	c->qnext = NULL;
-	if (l->aq_tail)
-		l->aq_tail->qnext = c;
-	else
-		l->aq_head = c;
+	hxs_tcp_queue_unlink(c);                   /* out of the SYN queue */
+	q_insert(l->aq_tail ? &l->aq_tail->qnext : &l->aq_head, c);
 	l->aq_tail = c;
 	l->acceptq_len++;
 	c->in_acceptq = 1;
@@ -394,7 +411,11 @@ uint32_t hxs_tcp_conn__events(const struct hxs_tcp_conn *c)
 		m |= EPOLLHUP;
 	if (c->state == HXS_TCPS_CLOSED && c->snd.buf)
 		m |= EPOLLIN | EPOLLRDHUP;
-	if ((c->state == HXS_TCPS_ESTABLISHED || c->state == HXS_TCPS_CLOSE_WAIT) && c->snd.len < c->snd.cap)
+	/* Writable like the kernel's sk_stream_is_writeable(): free space at least half of
+	 * what is queued, i.e. at least a third of the buffer - one byte free would wake a
+	 * writer for every ACK to queue a sliver each time. */
+	if ((c->state == HXS_TCPS_ESTABLISHED || c->state == HXS_TCPS_CLOSE_WAIT) &&
+	    3ull * (c->snd.cap - c->snd.len) >= c->snd.cap)
 		m |= EPOLLOUT;
 	if (c->fin_queued || c->soerror || (c->state == HXS_TCPS_CLOSED && c->snd.buf))
 		m |= EPOLLOUT;
@@ -417,6 +438,8 @@ void hxs_tcp_notify(struct hxs_tcp_conn *c)
 uint32_t hxs_tcp_isn(struct hxs_tcp *tcp, uint32_t laddr, uint16_t lport, uint32_t raddr,
 		     uint16_t rport, uint64_t now)
 {
+	if (tcp->cfg.isn_hook)
+		return tcp->cfg.isn_hook(tcp->cfg.isn_hook_arg, laddr, lport, raddr, rport);
 	/* RFC 6528 §3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey). */
 	return hxs_isn(&tcp->isn, laddr, lport, raddr, rport, now);
 }

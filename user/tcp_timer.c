@@ -12,6 +12,7 @@
 #include "tcp_conn.h"
 
 #define RTO_INIT_US   1000000u      /* RFC 6298 §2.1: "sets RTO <- 1 second" */
+#define RTO_SYN_US    3000000u      /* RFC 6298 §5.7: "re-initialized to 3 seconds" */
 #define RTO_MIN_US    200000u       /* Linux's TCP_RTO_MIN */
 #define RTO_MAX_US    120000000u    /* Linux's TCP_RTO_MAX; RFC 6298 §2.5 allows a maximum */
 #define DELACK_US     40000u        /* Linux's TCP_DELACK_MIN; §3.8.6.3 "less than 0.5 s" */
@@ -85,6 +86,8 @@ static void rexmt_fire(struct hxs_timer *t, uint64_t now)
 			return;
 		}
 		c->backoff++;
+		c->syn_rxt = 1;
+		c->syn_rto = 1;
 		MIB_INC(tcp, TCPTimeouts);
 		c->snd_nxt = c->iss;             /* output sends the SYN again */
 		hxs_tcp_output(c, now);
@@ -268,6 +271,16 @@ static void tw_fire(struct hxs_timer *t, uint64_t now)
 	/* §3.10.8: "If the time-wait timeout expires on a connection, delete the TCB, enter
 	 * the CLOSED state, and return." */
 	hxs_tcp_close_conn(c, 0);
+}
+
+void hxs_tcp_rto_syn_reinit(struct hxs_tcp_conn *c)
+{
+	/* RFC 6298 §5.7: "If the timer expires awaiting the ACK of a SYN segment and the TCP
+	 * implementation is using an RTO less than 3 seconds, the RTO MUST be re-initialized
+	 * to 3 seconds when data transmission begins (i.e., after the three-way handshake
+	 * completes)." Only while no RTT sample exists: a sample sets the RTO itself. */
+	if (c->syn_rto && !c->srtt_us && c->rto_us < RTO_SYN_US)
+		c->rto_us = RTO_SYN_US;
 }
 
 void hxs_tcp_timers_init(struct hxs_tcp_conn *c)

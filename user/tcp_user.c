@@ -118,12 +118,7 @@ int hxs_tcp_conn__accept(struct hxs_tcp_conn *l, struct hxs_tcp_conn **child)
 	struct hxs_tcp_conn *c = l->aq_head;
 	if (!c)
 		return -EAGAIN;
-	l->aq_head = c->qnext;
-	if (!l->aq_head)
-		l->aq_tail = NULL;
-	l->acceptq_len--;
-	c->qnext = NULL;
-	c->in_acceptq = 0;
+	hxs_tcp_queue_unlink(c);
 	c->listener = NULL;
 	c->user_ref = 1;
 	c->ev_last = 0;

@@ -1282,6 +1282,151 @@ static void test_events(void)
 	ts_free(t);
 }
 
+static void test_syn_rto_reinit(void)
+{
+	struct hxs_tcp_info info;
+	struct hxs_tcp_opts o = mss_only(1460);
+	uint32_t iss;
+
+	t_case("RFC 6298 §5.7: SYN retransmitted by the timer, no RTT sample -> RTO 3 s once established");
+	struct ts *t = mk(0);
+	struct hxs_tcp_conn *c;
+	CHECK(hxs_tcp_conn__new(t->tcp, &c) == 0);
+	CHECK_EQ(hxs_tcp_conn__connect(c, TS_LOCAL, TS_LPORT, TS_REMOTE, TS_RPORT, 0), 0);
+	EXPECT(t, HXS_TH_SYN, last.seq, 0);
+	iss = last.seq;
+	ts_run_until(t, 1 * S + 2 * TICK);
+	EXPECT(t, HXS_TH_SYN, iss, 0);
+	ts_in(t, 1100 * MS, HXS_TH_SYN | HXS_TH_ACK, PISN, iss + 1, 65535, &o, NULL, 0);
+	EXPECT(t, HXS_TH_ACK, iss + 1, PISN + 1);
+	hxs_tcp_conn__info(c, &info);
+	CHECK_EQ(info.rtt_us, 0);               /* Karn: the SYN was ambiguous */
+	CHECK_EQ(info.rto_us, 3000000);
+	CHECK_EQ(hxs_tcp_conn__send(c, "data", 4), 4);
+	ts_run_until(t, 1100 * MS);
+	EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, iss + 1, PISN + 1);
+	uint64_t t0 = last.t;
+	ts_run_until(t, t0 + 3 * S - 10 * MS);
+	EXPECT_NONE(t);
+	ts_run_until(t, t0 + 3 * S + 2 * TICK);
+	EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, iss + 1, PISN + 1);
+	hxs_tcp_conn__abort(c);
+	hxs_tcp_conn__close(c);
+	ts_free(t);
+
+	t_case("RFC 6298 §5.7: SYN,ACK retransmitted by the timer -> RTO 3 s once established");
+	t = mk(0);
+	struct hxs_tcp_conn *l;
+	CHECK(hxs_tcp_conn__new(t->tcp, &l) == 0);
+	CHECK(hxs_tcp_conn__listen(l, 0, TS_LPORT, 8) == 0);
+	ts_in(t, 0, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, last.seq, PISN + 1);
+	iss = last.seq;
+	ts_run_until(t, 1 * S + 2 * TICK);
+	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, iss, PISN + 1);
+	ts_in(t, 1100 * MS, HXS_TH_ACK, PISN + 1, iss + 1, 65535, NULL, NULL, 0);
+	CHECK(hxs_tcp_conn__accept(l, &c) == 0);
+	hxs_tcp_conn__info(c, &info);
+	CHECK_EQ(info.rtt_us, 0);
+	CHECK_EQ(info.rto_us, 3000000);
+	hxs_tcp_conn__abort(c);
+	hxs_tcp_conn__close(c);
+	hxs_tcp_conn__close(l);
+	ts_free(t);
+}
+
+static void test_synack_karn(void)
+{
+	t_case("Karn: a SYN,ACK resent for a duplicate SYN gives no RTT sample at the handshake ACK");
+	struct hxs_tcp_info info;
+	struct hxs_tcp_opts o = mss_only(1460);
+	struct ts *t = mk(0);
+	struct hxs_tcp_conn *l, *c = NULL;
+	CHECK(hxs_tcp_conn__new(t->tcp, &l) == 0);
+	CHECK(hxs_tcp_conn__listen(l, 0, TS_LPORT, 8) == 0);
+	ts_in(t, 0, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, last.seq, PISN + 1);
+	uint32_t iss = last.seq;
+	ts_in(t, 300 * MS, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, iss, PISN + 1);
+	ts_in(t, 350 * MS, HXS_TH_ACK, PISN + 1, iss + 1, 65535, NULL, NULL, 0);
+	CHECK(hxs_tcp_conn__accept(l, &c) == 0);
+	hxs_tcp_conn__info(c, &info);
+	CHECK_EQ(info.rtt_us, 0);               /* no sample: which SYN,ACK was acked is unknown */
+	CHECK_EQ(info.rto_us, 1000000);         /* no timer expiry: the initial RTO stays */
+	hxs_tcp_conn__abort(c);
+	hxs_tcp_conn__close(c);
+	hxs_tcp_conn__close(l);
+	ts_free(t);
+}
+
+static uint32_t wrap_isn(void *arg, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
+{
+	return 0xFFFFFFF0u;
+}
+
+static void test_seq_wrap(void)
+{
+	t_case("sequence numbers across 2^32: data, SACK and ACKs wrap on both sides");
+	struct hxs_tcp_cfg cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.isn_hook = wrap_isn;
+	struct ts *t = ts_new(&cfg);
+	struct hxs_tcp_conn *l, *c = NULL;
+	struct hxs_tcp_opts o = mss_only(1460);
+	o.sack_perm = 1;
+	const uint32_t P = 0xFFFFFFF8u;        /* the peer's ISN: its data wraps after 7 bytes */
+	CHECK(hxs_tcp_conn__new(t->tcp, &l) == 0);
+	CHECK(hxs_tcp_conn__listen(l, 0, TS_LPORT, 8) == 0);
+	ts_in(t, 0, HXS_TH_SYN, P, 0, 65535, &o, NULL, 0);
+	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, 0xFFFFFFF0u, P + 1);
+	CHECK(last.opt.sack_perm);
+	ts_in(t, 1 * MS, HXS_TH_ACK, P + 1, 0xFFFFFFF1u, 65535, NULL, NULL, 0);
+	CHECK(hxs_tcp_conn__accept(l, &c) == 0);
+	/* our 100 bytes span 0xFFFFFFF1 .. 0x55 */
+	uint8_t out[100], in[300], got[300];
+	for (int i = 0; i < 100; i++)
+		out[i] = (uint8_t)(i * 7 + 1);
+	for (int i = 0; i < 300; i++)
+		in[i] = (uint8_t)(i * 13 + 5);
+	CHECK_EQ(hxs_tcp_conn__setopt(c, HXS_TCP_O_NODELAY, 1), 0);
+	CHECK_EQ(hxs_tcp_conn__send(c, out, 100), 100);
+	ts_run_until(t, 2 * MS);
+	EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, 0xFFFFFFF1u, P + 1);
+	CHECK_EQ(last.len, 100);
+	CHECK(memcmp(last.data, out, 100) == 0);
+	ts_in(t, 3 * MS, HXS_TH_ACK, P + 1, 0x55u, 65535, NULL, NULL, 0);
+	CHECK_EQ(c->snd_una, 0x55u);
+	/* the peer's bytes 100..199 first (beyond the wrap, out of order): SACKed across 0 */
+	uint32_t s1 = P + 1 + 100;              /* 0x5d */
+	ts_in(t, 4 * MS, HXS_TH_ACK, s1, 0x55u, 65535, NULL, in + 100, 100);
+	EXPECT(t, HXS_TH_ACK, 0x55u, P + 1);
+	CHECK_EQ(last.opt.nsack, 1);
+	CHECK_EQ(last.opt.sack[0].start, s1);
+	CHECK_EQ(last.opt.sack[0].end, s1 + 100);
+	/* then 0..99 (starting below the wrap) fills the hole: one ACK for all 200 */
+	ts_in(t, 5 * MS, HXS_TH_ACK, P + 1, 0x55u, 65535, NULL, in, 100);
+	EXPECT(t, HXS_TH_ACK, 0x55u, P + 1 + 200);
+	CHECK_EQ(last.opt.nsack, 0);
+	ts_in(t, 6 * MS, HXS_TH_ACK | HXS_TH_PSH, P + 1 + 200, 0x55u, 65535, NULL, in + 200, 100);
+	CHECK_EQ(hxs_tcp_conn__recv(c, got, sizeof(got), 0), 300);
+	CHECK(memcmp(got, in, 300) == 0);
+	/* close across the wrap: our FIN at 0x55, theirs at P + 301 */
+	hxs_tcp_conn__close(c);
+	ts_run_until(t, 60 * MS);
+	struct ts_seg sg;
+	while (ts_pop(t, &sg) && !(sg.flags & HXS_TH_FIN))
+		;
+	CHECK_EQ(sg.flags & HXS_TH_FIN, HXS_TH_FIN);
+	CHECK_EQ(sg.seq, 0x55u);
+	CHECK_EQ(sg.ack, P + 301);
+	ts_in(t, 61 * MS, HXS_TH_ACK | HXS_TH_FIN, P + 301, 0x56u, 65535, NULL, NULL, 0);
+	EXPECT(t, HXS_TH_ACK, 0x56u, P + 302);
+	CHECK_EQ(MIBV(t, TW), 0);
+	hxs_tcp_conn__close(l);
+	ts_free(t);
+}
+
 int main(void)
 {
 	test_passive_open();
@@ -1294,6 +1439,9 @@ int main(void)
 	test_paws_and_tw_reuse();
 	test_rto();
 	test_syn_retries();
+	test_syn_rto_reinit();
+	test_synack_karn();
+	test_seq_wrap();
 	test_persist();
 	test_keepalive();
 	test_malformed();

@@ -107,7 +107,13 @@ struct params {
 	uint32_t rcvbuf;            /* 0: 512 KiB */
 	uint64_t rd_rate;           /* slow reader, bytes per ms; 0: unlimited */
 	uint32_t mtu_b;             /* B's MTU (0: 1500) */
+	uint32_t iss_a, iss_b;      /* forced ISS of A and B (both 0: RFC 6528) */
 };
+
+static uint32_t fixed_isn(void *arg, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
+{
+	return *(const uint32_t *)arg;
+}
 
 static int run(const struct params *p, struct result *res)
 {
@@ -133,6 +139,11 @@ static int run(const struct params *p, struct result *res)
 	cfg.rcvbuf = p->rcvbuf ? p->rcvbuf : 512 * 1024;
 	struct hxs_tcp_cfg cfg_b = cfg;
 	cfg_b.mtu = p->mtu_b;
+	if (p->iss_a || p->iss_b) {
+		cfg.isn_hook = cfg_b.isn_hook = fixed_isn;
+		cfg.isn_hook_arg = (void *)&p->iss_a;
+		cfg_b.isn_hook_arg = (void *)&p->iss_b;
+	}
 	struct sim *s = sim_new(&nc, seed, &cfg, &cfg_b);
 	struct hxs_tcp_conn *l, *a;
 	int ok = 1;
@@ -140,6 +151,8 @@ static int run(const struct params *p, struct result *res)
 	ok &= CHECK(hxs_tcp_conn__listen(l, 0, 80, 16) == 0);
 	ok &= CHECK(hxs_tcp_conn__new(s->tcp[0], &a) == 0);
 	ok &= CHECK(hxs_tcp_conn__connect(a, s->addr[0], 0, s->addr[1], 80, 0) == 0);
+	if (p->iss_a)
+		ok &= CHECK_EQ(a->iss, p->iss_a);
 	struct side A = { .c = a, .seed_tx = seed * 2 + 1, .seed_rx = seed * 2 + 2, .rd_rate = p->rd_rate };
 	struct side B = { .c = NULL, .seed_tx = seed * 2 + 2, .seed_rx = seed * 2 + 1, .rd_rate = p->rd_rate };
 	const uint64_t XFER = p->xfer;
@@ -387,6 +400,24 @@ int main(int argc, char **argv)
 		char *name = names[ncase++ % 128];
 		snprintf(name, 160, "2 MiB each way, 16 KiB rcvbuf, reader 1 MB/s with pauses, MTU 1500/1000, loss %.0f%%, seed %llu",
 			 p.loss * 100, (unsigned long long)p.seed);
+		t_case(name);
+		struct result r;
+		memset(&r, 0, sizeof(r));
+		run(&p, &r);
+		report(&r);
+	}
+	/* The 2^32 sequence wrap: both ISS just below it (the wrap comes in the first window),
+	 * then 2 MiB below it (the wrap comes with a full window in flight, during recovery). */
+	for (int k = 0; k < 4; k++) {
+		struct params p = { .loss = k % 2 ? 0.05 : 0.01, .seed = 6000 + (uint64_t)k, .xfer = 4u << 20,
+				    .cc = k % 2 ? "newreno" : "cubic",
+				    .iss_a = k < 2 ? 0xFFFFF000u : 0u - (2u << 20) + 777,
+				    .iss_b = k < 2 ? 0xFFFFF000u - 12345 : 0u - (2u << 20) - 4321 };
+		if (only >= 0 && (uint64_t)only != p.seed)
+			continue;
+		char *name = names[ncase++ % 128];
+		snprintf(name, 160, "4 MiB each way across the 2^32 wrap, ISS %#x/%#x, loss %.0f%%, SACK, TS, %s, seed %llu",
+			 p.iss_a, p.iss_b, p.loss * 100, p.cc, (unsigned long long)p.seed);
 		t_case(name);
 		struct result r;
 		memset(&r, 0, sizeof(r));

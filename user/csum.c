@@ -1,0 +1,83 @@
+/* csum.c - RFC 1071 Internet checksum with a 64-bit accumulator.
+ *
+ *   hxs_csum_add() -> 32-byte blocks: four 64-bit words, end-around carry per add (§2(C):
+ *                     "the sum ... may be computed in 64-bit words" and folded later)
+ *                  -> 8, 4, 2, 1-byte tail -> fold 64 -> 16 bits
+ *   hxs_csum_pseudo() -> the IPv4 pseudo-header words
+ */
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "csum.h"
+
+/* Ones' complement addition in 64 bits: the carry out of bit 63 comes back in at bit 0. */
+static inline uint64_t add_ac(uint64_t s, uint64_t w)
+{
+	s += w;
+	return s + (s < w);
+}
+
+uint32_t hxs_csum_add(uint32_t sum, const void *data, uint32_t len)
+{
+	const uint8_t *p = data;
+	uint64_t s = sum, a, b, c, d;
+
+	while (len >= 32) {
+		memcpy(&a, p, 8);
+		memcpy(&b, p + 8, 8);
+		memcpy(&c, p + 16, 8);
+		memcpy(&d, p + 24, 8);
+		s = add_ac(s, a);
+		s = add_ac(s, b);
+		s = add_ac(s, c);
+		s = add_ac(s, d);
+		p += 32;
+		len -= 32;
+	}
+	while (len >= 8) {
+		memcpy(&a, p, 8);
+		s = add_ac(s, a);
+		p += 8;
+		len -= 8;
+	}
+	if (len >= 4) {
+		uint32_t w;
+		memcpy(&w, p, 4);
+		s = add_ac(s, w);
+		p += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		uint16_t w;
+		memcpy(&w, p, 2);
+		s = add_ac(s, w);
+		p += 2;
+		len -= 2;
+	}
+	if (len) {
+		/* the odd byte is the first byte of a word whose second byte is zero (§4.1) */
+		uint8_t last[2] = { p[0], 0 };
+		uint16_t w;
+		memcpy(&w, last, 2);
+		s = add_ac(s, w);
+	}
+	/* fold 64 -> 32 -> 16 bits: the 16-bit ones' complement sum is the same (§2(B)) */
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffffffffu) + (s >> 32);
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint32_t)s;
+}
+
+uint32_t hxs_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint32_t len)
+{
+	uint64_t s = 0;
+
+	s += (src & 0xffff) + (src >> 16);
+	s += (dst & 0xffff) + (dst >> 16);
+	s += htons(proto);
+	s += htons((uint16_t)len);
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint32_t)s;
+}
