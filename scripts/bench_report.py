@@ -266,11 +266,13 @@ set style fill solid 0.8 border -1
 set ylabel "ratio (higher is better)"
 set yrange [0:*]
 set xtics rotate by -30
+set xrange [-0.6:%d]
 set key top left
 set grid ytics
 plot '%s' using 2:xtic(1) title 'hxs<->hxs', '' using 3 title 'kernel->hxs', \
      '' using 4 title 'hxs->kernel', 1 with lines lw 2 lc rgb 'black' title 'kernel = 1'
-""" % (term, os.path.join(out, "ratios.png"), res["method"]["rounds"], dat)
+""" % (term, os.path.join(out, "ratios.png"), res["method"]["rounds"],
+       len(res["workloads"]) - 0.4, dat)
     p = subprocess.run([gp], input=script, capture_output=True, text=True)
     if p.returncode != 0:
         print("bench_report: gnuplot failed:", p.stderr.strip()[-300:])
