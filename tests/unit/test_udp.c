@@ -114,6 +114,13 @@ static int drain(void)
 	return n;
 }
 
+static int tcp_seen;
+static void count_tcp(void *ctx, struct hxs_stack *s, const struct hxs_ip_rx *pkt)
+{
+	(void)ctx; (void)s; (void)pkt;
+	tcp_seen++;
+}
+
 static void test_ip_validation(void)
 {
 	uint8_t f[2048];
@@ -181,6 +188,46 @@ static void test_ip_validation(void)
 		len = build(f, &x);
 		inject(f, len);
 		CHECK_EQ(mib(HXS_MIB_IP_IN_UNKNOWN_PROTOS), u + 2);
+	}
+
+	t_case("ipv4: TCP to a broadcast IP or MAC never reaches TCP -> HxsIpInBcastDiscards (RFC 1122 4.2.3.10)");
+	{
+		uint64_t b = mib(HXS_MIB_IP_IN_BCAST_DISCARDS), dl = mib(HXS_MIB_IP_IN_DELIVERS);
+		struct pkt_opts x = o;
+		tcp_seen = 0;
+		hxs_stack__set_tcp_input(st, count_tcp, NULL);
+		x.proto = IPPROTO_TCP;
+		x.dst = INADDR_BROADCAST;
+		len = build(f, &x);
+		inject(f, len);                           /* 255.255.255.255, our MAC */
+		memset(f, 0xff, 6);
+		inject(f, len);                           /* 255.255.255.255, broadcast MAC */
+		x.dst = ip4(IP_US);
+		len = build(f, &x);
+		memset(f, 0xff, 6);                       /* our IP in a broadcast frame */
+		inject(f, len);
+		CHECK_EQ(mib(HXS_MIB_IP_IN_BCAST_DISCARDS), b + 3);
+		CHECK_EQ(tcp_seen, 0);
+		CHECK_EQ(mib(HXS_MIB_IP_IN_DELIVERS), dl);
+		len = build(f, &x);
+		inject(f, len);                           /* unicast still reaches TCP */
+		CHECK_EQ(tcp_seen, 1);
+		CHECK_EQ(mib(HXS_MIB_IP_IN_BCAST_DISCARDS), b + 3);
+		hxs_stack__set_tcp_input(st, NULL, NULL);
+	}
+
+	t_case("ipv4: UDP to 255.255.255.255 on the broadcast MAC is delivered");
+	{
+		int fd = udp_sock(7011, 1);
+		char buf[16];
+		struct pkt_opts x = good(7011, "bcast");
+		x.dst = INADDR_BROADCAST;
+		len = build(f, &x);
+		memset(f, 0xff, 6);
+		inject(f, len);
+		CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), 0), 5);
+		CHECK(!memcmp(buf, "bcast", 5));
+		hxs_close(st, fd);
 	}
 
 	t_case("ipv4: fragment -> IpInDiscards (no reassembly)");
