@@ -273,7 +273,7 @@ int hxs_ip_tx_send(struct hxs_stack *st, struct hxs_ip_tx *tx)
 	memcpy(ip + 10, &w, 2);
 
 	/* frames for a next hop already waiting keep their order behind the queue */
-	if (neigh_pend_find(st, tx->nexthop))
+	if (st->npend && neigh_pend_find(st, tx->nexthop))
 		return neigh_pend_add(st, tx);
 	err = hxs_stack__resolve(st, tx->nexthop, mac);
 	if (err == -EAGAIN)
