@@ -438,6 +438,27 @@ static void test_socket_errors(void)
 	hxs_stack__poll(st, 0);
 	CHECK_EQ(drain(), 1);
 
+	t_case("send: no TX frame left -> EAGAIN and exactly one UdpSndbufErrors per failure");
+	{
+		uint64_t sb = mib(HXS_MIB_UDP_SNDBUF_ERRORS), outd = mib(HXS_MIB_UDP_OUT_DATAGRAMS);
+		ssize_t r = 0;
+		int sent = 0;
+		/* the in-memory link keeps sent frames until taken: the pool runs dry */
+		while (sent < 4096 && (r = hxs_sendto(st, fd, "y", 1, MSG_DONTWAIT, (struct sockaddr *)&peer, sizeof(peer))) == 1)
+			sent++;
+		CHECK_EQ(r, -EAGAIN);
+		CHECK(sent > 0 && sent < 4096, "sent %d", sent);
+		CHECK_EQ(hxs_sendto(st, fd, "y", 1, MSG_DONTWAIT, (struct sockaddr *)&peer, sizeof(peer)), -EAGAIN);
+		CHECK_EQ(mib(HXS_MIB_UDP_SNDBUF_ERRORS), sb + 2);
+		CHECK_EQ(mib(HXS_MIB_UDP_OUT_DATAGRAMS), outd + (uint64_t)sent);
+		hxs_stack__poll(st, 0);
+		CHECK_EQ(drain(), sent);
+		CHECK_EQ(hxs_sendto(st, fd, "y", 1, MSG_DONTWAIT, (struct sockaddr *)&peer, sizeof(peer)), 1);
+		hxs_stack__poll(st, 0);
+		CHECK_EQ(drain(), 1);
+		CHECK_EQ(mib(HXS_MIB_UDP_SNDBUF_ERRORS), sb + 2);
+	}
+
 	t_case("recv: EAGAIN non-blocking (SOCK_NONBLOCK, set_nonblock, MSG_DONTWAIT)");
 	CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), MSG_DONTWAIT), -EAGAIN);
 	CHECK_EQ(hxs_set_nonblock(st, fd, true), 0);
