@@ -846,6 +846,63 @@ static void test_epoll(void)
 	CHECK_EQ(hxs_epoll_wait(st, ep, ev, 8, 0), -EBADF);
 	hxs_close(st, et);
 	hxs_close(st, os);
+
+	t_case("epoll: 5,000 sockets in two instances: add, mod, del in mixed order keep every item");
+	{
+		enum { NS = 5000 };
+		static int fds[NS];
+		static struct hxs_event big[NS + 1];
+		int e1 = hxs_epoll_create(st), e2 = hxs_epoll_create(st), ok = 1, n;
+		uint64_t sum = 0;
+
+		for (int i = 0; i < NS && ok; i++) {
+			struct hxs_event e = { .events = EPOLLOUT, .data = (uint64_t)i };
+			fds[i] = hxs_socket(st, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+			ok = fds[i] >= 0 && hxs_epoll_ctl(st, e1, EPOLL_CTL_ADD, fds[i], &e) == 0;
+			if (ok && i % 2 == 0)   /* every other socket in a second instance too */
+				ok = hxs_epoll_ctl(st, e2, EPOLL_CTL_ADD, fds[i], &e) == 0;
+		}
+		CHECK(ok);
+		CHECK_EQ(hxs_epoll_ctl(st, e1, EPOLL_CTL_ADD, fds[NS / 2], &in), -EEXIST);
+		/* MOD every third to EPOLLIN (not ready: drops out of the report) */
+		for (int i = 0; i < NS && ok; i += 3) {
+			struct hxs_event e = { .events = EPOLLIN, .data = (uint64_t)i };
+			ok = hxs_epoll_ctl(st, e1, EPOLL_CTL_MOD, fds[i], &e) == 0;
+		}
+		/* DEL every fifth from the first instance, from the end backwards */
+		for (int i = (NS - 1) / 5 * 5; i >= 0 && ok; i -= 5)
+			ok = hxs_epoll_ctl(st, e1, EPOLL_CTL_DEL, fds[i], NULL) == 0;
+		CHECK(ok);
+		CHECK_EQ(hxs_epoll_ctl(st, e1, EPOLL_CTL_DEL, fds[5], NULL), -ENOENT);
+		CHECK_EQ(hxs_epoll_ctl(st, e1, EPOLL_CTL_MOD, fds[10], &in), -ENOENT);
+		n = hxs_epoll_wait(st, e1, big, NS + 1, 0);
+		/* reported: not a multiple of 3 (EPOLLIN now) and not of 5 (deleted) */
+		{
+			int want = 0;
+			uint64_t wsum = 0;
+			for (int i = 0; i < NS; i++)
+				if (i % 3 && i % 5) {
+					want++;
+					wsum += (uint64_t)i;
+				}
+			for (int i = 0; i < n; i++)
+				sum += big[i].data;
+			CHECK_EQ(n, want);
+			CHECK_EQ(sum, wsum);
+		}
+		/* the second instance still sees all of its own */
+		CHECK_EQ(hxs_epoll_wait(st, e2, big, NS + 1, 0), NS / 2);
+		/* closing a socket watched by both removes both registrations */
+		hxs_close(st, fds[2]);
+		CHECK_EQ(hxs_epoll_wait(st, e2, big, NS + 1, 0), NS / 2 - 1);
+		CHECK_EQ(hxs_epoll_wait(st, e1, big, NS + 1, 0), n - 1);   /* 2 is a multiple of neither: was reported */
+		CHECK_EQ(hxs_epoll_close(st, e1), 0);
+		CHECK_EQ(hxs_epoll_wait(st, e2, big, NS + 1, 0), NS / 2 - 1);
+		CHECK_EQ(hxs_epoll_close(st, e2), 0);
+		for (int i = 0; i < NS; i++)
+			if (i != 2)
+				hxs_close(st, fds[i]);
+	}
 }
 
 /* Two whole stacks joined by the in-memory pair: what the TCP simulation builds on. */
