@@ -266,6 +266,56 @@ static void test_bulk(void)
 	pump_ms(5);
 }
 
+static struct hxs_tcp_info tinfo(struct hxs_stack *st, int fd)
+{
+	struct hxs_tcp_info ti;
+	socklen_t tl = sizeof(ti);
+
+	memset(&ti, 0xff, sizeof(ti));
+	CHECK_EQ(hxs_getsockopt(st, fd, IPPROTO_TCP, TCP_INFO, &ti, &tl), 0);
+	return ti;
+}
+
+static void test_queues(void)
+{
+	static char out[400000], buf[1000];
+	struct hxs_tcp_info tc, ts;
+	ssize_t n;
+	int l, c, s;
+
+	for (size_t i = 0; i < sizeof(out); i++)
+		out[i] = (char)(i * 7);
+	connected_pair(7010, &l, &c, &s);
+
+	t_case("TCP_INFO queues: 5000 bytes sent, peer not reading: snd_queue 0, rcv_queue 5000");
+	CHECK_EQ(hxs_send(sa, c, out, 5000, 0), 5000);
+	tc = tinfo(sa, c);
+	CHECK_EQ(tc.snd_queue, 5000);         /* nothing acked yet */
+	pump_ms(500);                        /* past the delayed ACK that releases Nagle's tail */
+	tc = tinfo(sa, c);
+	ts = tinfo(sb, s);
+	CHECK_EQ(tc.snd_queue, 0);
+	CHECK_EQ(tc.rcv_queue, 0);
+	CHECK_EQ(ts.rcv_queue, 5000);
+	CHECK_EQ(ts.snd_queue, 0);
+	CHECK_EQ(hxs_recv(sb, s, buf, 1000, 0), 1000);
+	CHECK_EQ(tinfo(sb, s).rcv_queue, 4000);
+
+	t_case("TCP_INFO queues: peer's buffer full: what it holds + what waits here = what was sent");
+	n = hxs_send(sa, c, out, sizeof(out), 0);
+	CHECK(n > 0, "send %zd", n);
+	pump_ms(200);
+	tc = tinfo(sa, c);
+	ts = tinfo(sb, s);
+	CHECK(tc.snd_queue > 0, "snd_queue %u", tc.snd_queue);
+	CHECK_EQ((uint64_t)ts.rcv_queue + tc.snd_queue, 4000 + (uint64_t)n);
+	CHECK_EQ((uint64_t)tc.snd_queue, 5000 + (uint64_t)n - tc.bytes_acked);
+	hxs_close(sa, c);
+	hxs_close(sb, s);
+	hxs_close(sb, l);
+	pump_ms(5);
+}
+
 static void test_shutdown_close(void)
 {
 	char buf[64];
@@ -593,6 +643,7 @@ int main(void)
 
 	test_connect_errnos();
 	test_bulk();
+	test_queues();
 	test_shutdown_close();
 	test_options();
 	test_epoll();
