@@ -15,12 +15,8 @@ for t in curl ab wrk h2load python3 sha256sum; do
   command -v $t >/dev/null || { echo "# SKIP $t missing"; exit 77; }
 done
 source scripts/netns.sh
+source tests/integ/lib.sh
 
-n=0 failed=0
-pass() { n=$((n+1)); echo "ok $n - $*"; }
-fail() { n=$((n+1)); failed=$((failed+1)); echo "not ok $n - $*"; }
-check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
-note() { echo "# $*"; }
 
 W=$(mktemp -d)
 P=
@@ -229,5 +225,4 @@ else
                 [ "$ft" -eq $((ff + frq + ftq)) ]; }
   check "no frame leaked at exit: total $ft = free $ff + rx-queued ${frq:-?} + tx-queued ${ftq:-?}, held ${fh:-?} = 0" frames_ok
 fi
-echo "# $n tests, $failed failed"
-[ $failed -eq 0 ]
+tap_done

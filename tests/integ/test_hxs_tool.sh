@@ -12,14 +12,11 @@
 set -u
 cd "$(dirname "$0")/../.."
 source scripts/netns.sh
+source tests/integ/lib.sh
 [ "$(id -u)" = 0 ] || { echo "# SKIP needs root"; exit 77; }
 
 P=ht$(( $$ % 100000 ))
 W=$(mktemp -d)
-n=0 failed=0
-ok()  { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else nok "$name"; fi; }
 
 topo_pair $P || { echo "not ok 1 - topology"; exit 1; }
 trap '_topo_cleanup; rm -rf "$W"' EXIT
@@ -91,5 +88,4 @@ check "after the stack exits: hxs ss status 1, no stack" bash -c "[ $rc -eq 1 ] 
 if [ $failed -gt 0 ]; then
   for f in stat.err stat.txt ss.txt cont.json srv.err; do echo "# --- $f"; sed 's/^/# /' $W/$f | head -20; done
 fi
-echo "# $n cases, $failed failed"
-[ $failed -eq 0 ]
+tap_done

@@ -6,10 +6,8 @@
 set -u
 cd "$(dirname "$0")/../.."
 source scripts/netns.sh
+source tests/integ/lib.sh
 PROBE=build/hxs-netif-probe
-n=0 failed=0
-ok()  { n=$((n+1)); echo "ok $n - $1"; }
-nok() { n=$((n+1)); failed=$((failed+1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
 check() { local name=$1; shift; if "$@"; then ok "$name"; else nok "$name" "command: $*" "output: ${out:-}"; fi; }
 
 [ "$(id -u)" = 0 ] || { echo "# SKIP needs root"; exit 77; }
@@ -101,5 +99,4 @@ ip -n "$ANS" route del default via 10.78.1.1 metric 10
 out=$(ip netns exec "$ANS" $PROBE -i "$AIF" -r "$BIP")
 check "no default route: ENETUNREACH" grep -qx "route $BIP error ENETUNREACH" <<<"$out"
 
-echo "# $n cases, $failed failed"
-[ $failed -eq 0 ]
+tap_done

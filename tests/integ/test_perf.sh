@@ -15,11 +15,8 @@ T=2   # seconds per run
 [ "$(id -u)" -eq 0 ] || { echo "# SKIP needs root (namespaces)"; exit 77; }
 command -v python3 >/dev/null || { echo "# SKIP python3 missing"; exit 77; }
 source scripts/netns.sh
+source tests/integ/lib.sh
 
-n=0 failed=0
-pass() { n=$((n+1)); echo "ok $n - $*"; }
-fail() { n=$((n+1)); failed=$((failed+1)); echo "not ok $n - $*"; }
-note() { echo "# $*"; }
 
 W=$(mktemp -d)
 SP=
@@ -139,5 +136,4 @@ ip netns exec "$HNS" timeout 30 "$B/hxs-perf" -c "$KIP" -p 5303 $HX_H -m stream 
   || { fail "stream to a closed port fails (exit $rc)"; sed 's/^/# /' "$W/e3"; }
 kill $ECHO $CLOSER 2>/dev/null; wait $ECHO $CLOSER 2>/dev/null
 
-echo "# $n tests, $failed failed"
-[ $failed -eq 0 ]
+tap_done

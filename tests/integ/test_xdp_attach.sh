@@ -12,14 +12,11 @@
 set -u
 cd "$(dirname "$0")/../.."
 source scripts/netns.sh
+source tests/integ/lib.sh
 [ "$(id -u)" = 0 ] || { echo "# SKIP needs root"; exit 77; }
 
 P=xa$(( $$ % 100000 ))
 W=$(mktemp -d)
-n=0 failed=0
-ok()  { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else nok "$name"; fi; }
 
 topo_pair $P || { echo "not ok 1 - topology"; exit 1; }
 topo_bpffs $P || { echo "not ok 1 - bpffs"; exit 1; }
@@ -169,5 +166,4 @@ check "jumbo: 8000-byte ping and 1 MB kernel TCP through libxdp xdp.frags" jumbo
 stop_attach
 check "jumbo: SIGTERM detaches, interface clean" no_prog
 
-echo "# $n cases, $failed failed"
-[ $failed -eq 0 ]
+tap_done
