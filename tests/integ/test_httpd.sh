@@ -200,7 +200,11 @@ check "nftables really dropped packets ($drops)" [ "${drops:-0}" -gt 0 ]
 ip netns exec "$KNS" nft delete table inet hxs_loss
 
 # --- counters at exit -------------------------------------------------------------------------
-sleep 1   # let the load tools' last connections close
+# let the load tools' last connections close: no client socket to the port still open on
+# the server's side (the kernel peer shows established/fin-wait for those)
+client_conns() { ip netns exec "$KNS" ss -Htn state established state syn-sent state fin-wait-1 state fin-wait-2 "dport = :$PORT" | grep -c . ; }
+no_client_conns() { [ "$(client_conns)" = 0 ]; }
+wait_for 15 no_client_conns || note "client connections still open after 15 s: $(client_conns)"
 kill -TERM $P; wait $P; src=$?; P=
 sed 's/^/# server: /' "$W/srv.log" | tail -n 12
 check "server exits cleanly on SIGTERM (status $src)" [ $src -eq 0 ]

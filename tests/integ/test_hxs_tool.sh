@@ -43,9 +43,11 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(1)
 for i in range(3): s.sendto(b"b%d" % i, (sys.argv[1], int(sys.argv[2])))
 for i in range(3): s.recv(64)' $HIP $PORT
 N=$((N + 3))
-sleep 0.3   # one publishing period (100 ms) and then some
 
 jget() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["counters"].get(sys.argv[2], 0))' "$1" "$2"; }
+# the stack publishes every 100 ms: wait until the region shows the datagrams
+published() { ip netns exec $HNS $HXS stat -i $HIF --json >$W/stat.json 2>$W/stat.err && [ "$(jget $W/stat.json UdpInDatagrams)" = $N ]; }
+wait_for 5 published
 ip netns exec $HNS $HXS stat -i $HIF --json >$W/stat.json 2>$W/stat.err
 check "hxs stat --json exits 0" [ $? -eq 0 ]
 check "XdpUdpSteered = $N (per-CPU map summed)" [ "$(jget $W/stat.json XdpUdpSteered)" = $N ]
