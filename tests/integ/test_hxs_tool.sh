@@ -67,7 +67,8 @@ s=json.load(open(sys.argv[1])); sys.exit(0 if any(c["local"].endswith(":"+sys.ar
 # -c: deltas over intervals during which 5 datagrams go through
 ip netns exec $HNS timeout -s INT 3.6 $HXS stat -i $HIF -c --json >$W/cont.json 2>&1 &
 CP=$!
-sleep 1.3
+# the baseline record is printed (and flushed) before the first interval starts
+wait_for 3 grep -q '^{' $W/cont.json || note "no baseline record from hxs stat -c within 3 s"
 ip netns exec $KNS python3 -c '
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(1)
