@@ -61,6 +61,15 @@ void hxs_ip_input(struct hxs_stack *st, const struct hxs_frame *f, const uint8_t
 	pkt.tos = p[1];
 	pkt.pad = 0;
 	pkt.frame = f;
+	/* RFC 1122 §4.2.3.10: "A TCP MUST silently discard an incoming SYN segment that is
+	 * addressed to a broadcast or multicast address." Only UDP is delivered for a
+	 * broadcast/multicast destination, IP or link layer (the kernel's tcp_v4_rcv() drops
+	 * every segment whose pkt_type is not PACKET_HOST). */
+	if (pkt.proto != IPPROTO_UDP &&
+	    (pkt.dst == INADDR_BROADCAST || IN_MULTICAST(ntohl(pkt.dst)) || (f->data[0] & 1))) {
+		st->mib.v[HXS_MIB_IP_IN_BCAST_DISCARDS]++;
+		return;
+	}
 	switch (pkt.proto) {
 	case IPPROTO_UDP:
 		st->mib.v[HXS_MIB_IP_IN_DELIVERS]++;
@@ -264,7 +273,7 @@ int hxs_ip_tx_send(struct hxs_stack *st, struct hxs_ip_tx *tx)
 	memcpy(ip + 10, &w, 2);
 
 	/* frames for a next hop already waiting keep their order behind the queue */
-	if (neigh_pend_find(st, tx->nexthop))
+	if (st->npend && neigh_pend_find(st, tx->nexthop))
 		return neigh_pend_add(st, tx);
 	err = hxs_stack__resolve(st, tx->nexthop, mac);
 	if (err == -EAGAIN)

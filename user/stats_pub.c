@@ -137,6 +137,8 @@ static void pub_sock(struct hxs_stats_pub *p, int fd)
 			ci.bytes_received = ti.bytes_received;
 			ci.segs_out = ti.segs_out;
 			ci.segs_in = ti.segs_in;
+			ci.snd_queue = ti.snd_queue;
+			ci.rcv_queue = ti.rcv_queue;
 		}
 	} else {
 		ci.proto = IPPROTO_UDP;

@@ -18,7 +18,9 @@
  * of the stack's range (outside ip_local_port_range). A socket closed while its connection
  * lingers (FIN_WAIT, TIME_WAIT) keeps its port (HXS_SOCK_F_KEEPPORT) until the core drops the
  * connection from its table (on_tuple del), then it is freed. Accepted sockets hold no port of
- * their own (like the kernel's, they live under the listener's). When connect() finds every
+ * their own (like the kernel's, they live under the listener's): a listener closed while some
+ * of them live loses its LISTEN steering at once but keeps the port (kernel reservation and
+ * bind entry) until the last one is freed (nchildren, tcp_destroy). When connect() finds every
  * ephemeral port held that way, the oldest TIME_WAIT (>= 1 s, timestamps on) is ended and its
  * port reused, as the kernel does with net.ipv4.tcp_tw_reuse = 1.
  *
@@ -56,6 +58,9 @@ struct tcp_sock {
 	struct tcp_sock *lnext, **lpprev;  /* list of lingering sockets, oldest first */
 	struct hxs_tcp_conn *lc;      /* the lingering connection (alive while in the table) */
 	uint64_t closed_at;           /* when the fd was closed (us) */
+	struct tcp_sock *parent;      /* accepted: the listener whose port it lives under */
+	uint32_t nchildren;           /* listener: accepted sockets alive under its port */
+	uint8_t orphan;               /* listener closed; its port stays while children live */
 };
 
 /* Counters of the glue, printed with the stack's. */
@@ -436,13 +441,20 @@ static int tcp_renew(struct tcp_sock *ts)
 
 static void tcp_destroy(struct hxs_sock *sk)
 {
-	struct tcp_sock *ts = tcp_sk(sk);
+	struct tcp_sock *ts = tcp_sk(sk), *p = ts->parent;
 
 	if (ts->c) {
 		/* never connected or already closed (hxs_accept4 failing to install) */
 		hxs_tcp_conn__set_user(ts->c, NULL);
 		hxs_tcp_conn__close(ts->c);
 		ts->c = NULL;
+	}
+	if (p) {
+		/* the last child of a closed listener gives its port back (the kernel's bind
+		 * bucket lives while any socket of the port does) */
+		ts->parent = NULL;
+		if (--p->nchildren == 0 && p->orphan)
+			hxs_sock__free(&p->sk);
 	}
 }
 
@@ -503,6 +515,8 @@ static int tcp_accept(struct hxs_sock *sk, struct hxs_sock **child)
 		return -ENOMEM;
 	}
 	nts = tcp_sk(nsk);
+	nts->parent = ts;
+	ts->nchildren++;
 	nts->c = c;
 	nts->sstate = SS_CONNECTED_;
 	nts->in_table = 1;
@@ -766,7 +780,14 @@ static void tcp_close(struct hxs_sock *sk)
 		/* no port of its own to keep (accepted), or a listener (nothing lingers) */
 		hxs_tcp_conn__set_user(c, NULL);
 		ts->c = NULL;
-		hxs_tcp_conn__close(c);
+		hxs_tcp_conn__close(c);   /* a listener: on_listen del drops the LISTEN steering */
+		if (ts->nchildren) {
+			/* accepted sockets still live on the port: as in the kernel, new SYNs are
+			 * refused but the port stays reserved (kernel socket and bind entry, no
+			 * longer LISTEN) until the last of them goes (tcp_destroy) */
+			ts->orphan = 1;
+			sk->flags |= HXS_SOCK_F_KEEPPORT;
+		}
 		return;
 	}
 	/* the connection may stay in FIN_WAIT/TIME_WAIT: it keeps the port until on_tuple del */

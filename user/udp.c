@@ -276,8 +276,14 @@ static ssize_t udp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 	if (err)
 		return err;
 	err = hxs_ip_tx_alloc(st, &tx, daddr, IPPROTO_UDP, (uint32_t)len + HXS_UDP_HLEN);
-	if (err)
+	if (err) {
+		/* as udp_sendmsg(): no buffer to send from counts as UdpSndbufErrors, once per
+		 * error returned (a blocking call waits in socket.c and retries instead) */
+		if ((err == -EAGAIN && ((sk->flags & HXS_SOCK_F_NONBLOCK) || (flags & MSG_DONTWAIT))) ||
+		    err == -ENOBUFS)
+			st->mib.v[HXS_MIB_UDP_SNDBUF_ERRORS]++;
 		return err;
+	}
 	tx.owner = sk;
 	memcpy(tx.l4, &sk->lport, 2);
 	memcpy(tx.l4 + 2, &dport, 2);

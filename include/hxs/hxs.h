@@ -118,6 +118,8 @@ struct hxs_tcp_info {
 	uint64_t bytes_received;
 	uint64_t segs_out;
 	uint64_t segs_in;
+	uint32_t snd_queue;        /* bytes written, not yet acked (unacked + unsent) */
+	uint32_t rcv_queue;        /* bytes received in order, not yet read */
 };
 
 /* --- events (epoll-shaped) ---------------------------------------------------------------- */

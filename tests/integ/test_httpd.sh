@@ -15,12 +15,8 @@ for t in curl ab wrk h2load python3 sha256sum; do
   command -v $t >/dev/null || { echo "# SKIP $t missing"; exit 77; }
 done
 source scripts/netns.sh
+source tests/integ/lib.sh
 
-n=0 failed=0
-pass() { n=$((n+1)); echo "ok $n - $*"; }
-fail() { n=$((n+1)); failed=$((failed+1)); echo "not ok $n - $*"; }
-check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
-note() { echo "# $*"; }
 
 W=$(mktemp -d)
 P=
@@ -204,7 +200,11 @@ check "nftables really dropped packets ($drops)" [ "${drops:-0}" -gt 0 ]
 ip netns exec "$KNS" nft delete table inet hxs_loss
 
 # --- counters at exit -------------------------------------------------------------------------
-sleep 1   # let the load tools' last connections close
+# let the load tools' last connections close: no client socket to the port still open on
+# the server's side (the kernel peer shows established/fin-wait for those)
+client_conns() { ip netns exec "$KNS" ss -Htn state established state syn-sent state fin-wait-1 state fin-wait-2 "dport = :$PORT" | grep -c . ; }
+no_client_conns() { [ "$(client_conns)" = 0 ]; }
+wait_for 15 no_client_conns || note "client connections still open after 15 s: $(client_conns)"
 kill -TERM $P; wait $P; src=$?; P=
 sed 's/^/# server: /' "$W/srv.log" | tail -n 12
 check "server exits cleanly on SIGTERM (status $src)" [ $src -eq 0 ]
@@ -229,5 +229,4 @@ else
                 [ "$ft" -eq $((ff + frq + ftq)) ]; }
   check "no frame leaked at exit: total $ft = free $ff + rx-queued ${frq:-?} + tx-queued ${ftq:-?}, held ${fh:-?} = 0" frames_ok
 fi
-echo "# $n tests, $failed failed"
-[ $failed -eq 0 ]
+tap_done

@@ -6,10 +6,8 @@
 set -u
 cd "$(dirname "$0")/../.."
 source scripts/netns.sh
+source tests/integ/lib.sh
 PROBE=build/hxs-netif-probe
-n=0 failed=0
-ok()  { n=$((n+1)); echo "ok $n - $1"; }
-nok() { n=$((n+1)); failed=$((failed+1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
 check() { local name=$1; shift; if "$@"; then ok "$name"; else nok "$name" "command: $*" "output: ${out:-}"; fi; }
 
 [ "$(id -u)" = 0 ] || { echo "# SKIP needs root"; exit 77; }
@@ -40,7 +38,7 @@ ip -n "$HNS" link set dev "$HIF" mtu 1500
 WATCH=$(mktemp)
 ip netns exec "$HNS" $PROBE -i "$HIF" -w 1500 -l 10.77.5.3 -l "$HIP" >"$WATCH" &
 wpid=$!
-sleep 0.5
+wait_for 10 grep -q '^watching' "$WATCH" || nok "the watcher subscribed within 10 s" "$(cat "$WATCH")"
 ip -n "$HNS" link set dev "$HIF" mtu 1280
 ip -n "$HNS" addr add 10.77.5.3/24 dev "$HIF"
 ip -n "$HNS" addr del "$HIP/24" dev "$HIF"
@@ -70,7 +68,8 @@ ip -n "$HNS" neigh replace "$KIP" lladdr "$KMAC" nud stale dev "$HIF"
 check "entry set STALE" grep -q STALE <<<"$(ip -n "$HNS" neigh show "$KIP" dev "$HIF")"
 out=$(ip netns exec "$HNS" $PROBE -i "$HIF" -n "$KIP" -n "$KIP")
 check "STALE entry's MAC is used" [ "$(grep -c "neigh $KIP resolved $KMAC cache" <<<"$out")" = 2 ]
-sleep 0.3
+reprobed() { ip -n "$HNS" neigh show "$KIP" dev "$HIF" | grep -qE "lladdr $KMAC (REACHABLE|DELAY|PROBE)"; }
+wait_for 3 reprobed
 kern=$(ip -n "$HNS" neigh show "$KIP" dev "$HIF")
 check "kernel re-probed it (now: $kern)" grep -qE "lladdr $KMAC (REACHABLE|DELAY|PROBE)" <<<"$kern"
 
@@ -101,5 +100,4 @@ ip -n "$ANS" route del default via 10.78.1.1 metric 10
 out=$(ip netns exec "$ANS" $PROBE -i "$AIF" -r "$BIP")
 check "no default route: ENETUNREACH" grep -qx "route $BIP error ENETUNREACH" <<<"$out"
 
-echo "# $n cases, $failed failed"
-[ $failed -eq 0 ]
+tap_done

@@ -15,11 +15,8 @@ T=2   # seconds per run
 [ "$(id -u)" -eq 0 ] || { echo "# SKIP needs root (namespaces)"; exit 77; }
 command -v python3 >/dev/null || { echo "# SKIP python3 missing"; exit 77; }
 source scripts/netns.sh
+source tests/integ/lib.sh
 
-n=0 failed=0
-pass() { n=$((n+1)); echo "ok $n - $*"; }
-fail() { n=$((n+1)); failed=$((failed+1)); echo "not ok $n - $*"; }
-note() { echo "# $*"; }
 
 W=$(mktemp -d)
 SP=
@@ -33,11 +30,13 @@ trap 'stop_server; _topo_cleanup; rm -rf "$W"' EXIT
 # hxs_args NS IF: the backend flags of an "hxs" end in that namespace
 hxs_args() { if [ "$BACKEND" = kernel ]; then echo "--kernel -i $2"; else echo "-i $2"; fi; }
 
+srv_ready() { grep -q ready "$W/srv.log" || ! kill -0 $SP 2>/dev/null; }
 start_server() { # NS "flags..." label
   ip netns exec "$1" "$B/hxs-perf" -s $2 >"$W/srv.log" 2>&1 & SP=$!
-  for _ in $(seq 100); do grep -q ready "$W/srv.log" && break; kill -0 $SP 2>/dev/null || break; sleep 0.1; done
+  # a loaded 2-core CI machine once took over 10 s: 30 s, and the log when it does not come
+  wait_for 30 srv_ready
   if grep -q ready "$W/srv.log"; then pass "server $3 starts: $(grep ready "$W/srv.log")"
-  else fail "server $3 starts"; sed 's/^/# /' "$W/srv.log"; SP=; return 1; fi
+  else fail "server $3 starts (no ready line in 30 s)"; sed 's/^/# /' "$W/srv.log"; stop_server; return 1; fi
 }
 
 jget() { python3 -c 'import json,sys; j=json.loads(sys.argv[1]); print(j[sys.argv[2]] if not isinstance(j[sys.argv[2]], bool) else str(j[sys.argv[2]]).lower())' "$1" "$2" 2>/dev/null; }
@@ -87,7 +86,7 @@ try:
 except OSError:
     pass
 PY
-  sleep 0.2
+  wait_for 5 grep -q "bad header" "$W/srv.log"
   grep -q "bad header" "$W/srv.log" && pass "server reports a peer sending garbage: $(grep -m1 'bad header' "$W/srv.log")" \
     || fail "server reports a peer sending garbage"
   run_client "$KNS" "$HIP" "--kernel -m stream" "stream after the garbage client"
@@ -127,7 +126,8 @@ l.bind(("0.0.0.0", 5302)); l.listen(8)
 while True:
     c, _ = l.accept(); c.recv(100); c.close()
 ' >/dev/null 2>&1 & CLOSER=$!
-sleep 0.3
+wait_listen "$KNS" 5301 || note "socat did not listen on 5301 within 10 s"
+wait_listen "$KNS" 5302 || note "python did not listen on 5302 within 10 s"
 ip netns exec "$HNS" timeout 30 "$B/hxs-perf" -c "$KIP" -p 5301 $HX_H -m rr -t 1 >/dev/null 2>"$W/e1"; rc=$?
 [ $rc -ne 0 ] && grep -q "wrong echo" "$W/e1" && pass "rr against a plain echo server fails: $(grep -m1 '^hxs-perf' "$W/e1")" \
   || { fail "rr against a plain echo server fails (exit $rc)"; sed 's/^/# /' "$W/e1"; }
@@ -139,5 +139,4 @@ ip netns exec "$HNS" timeout 30 "$B/hxs-perf" -c "$KIP" -p 5303 $HX_H -m stream 
   || { fail "stream to a closed port fails (exit $rc)"; sed 's/^/# /' "$W/e3"; }
 kill $ECHO $CLOSER 2>/dev/null; wait $ECHO $CLOSER 2>/dev/null
 
-echo "# $n tests, $failed failed"
-[ $failed -eq 0 ]
+tap_done

@@ -11,14 +11,11 @@
 set -u
 cd "$(dirname "$0")/../.."
 source scripts/netns.sh
+source tests/integ/lib.sh
 [ "$(id -u)" = 0 ] || { echo "# SKIP needs root"; exit 77; }
 
 P=te$(( $$ % 100000 ))
 W=$(mktemp -d)
-n=0 failed=0
-ok()  { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else nok "$name"; fi; }
 
 topo_pair $P || { echo "not ok 1 - topology"; exit 1; }
 trap '_topo_cleanup; rm -rf "$W"' EXIT
@@ -107,5 +104,4 @@ rq=$(stat HxsIoFramesRxQueued) tq=$(stat HxsIoFramesTxQueued)
 frames_ok() { [ "${held:-1}" = 0 ] && [ -n "$tot" ] && [ "$tot" -eq $((fr + rq + tq)) ]; }
 check "no frame held at exit: total $tot = free $fr + rx $rq + tx $tq, held $held" frames_ok
 [ $failed -eq 0 ] || sed 's/^/#   /' $W/srv.err | tail -30
-echo "# $n tests, $failed failed"
-[ $failed -eq 0 ]
+tap_done

@@ -12,14 +12,11 @@
 set -u
 cd "$(dirname "$0")/../.."
 source scripts/netns.sh
+source tests/integ/lib.sh
 [ "$(id -u)" = 0 ] || { echo "# SKIP needs root"; exit 77; }
 
 P=ue$(( $$ % 100000 ))
 W=$(mktemp -d)
-n=0 failed=0
-ok()  { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else nok "$name"; fi; }
 
 topo_pair $P || { echo "not ok 1 - topology"; exit 1; }
 topo_bpffs $P || { echo "not ok 1 - bpffs"; exit 1; }
@@ -178,5 +175,4 @@ else
   nok "hxs-udp-echo -a skb --busy-poll started"
 fi
 
-echo "# $n cases, $failed failed"
-[ $failed -eq 0 ]
+tap_done

@@ -12,14 +12,11 @@
 set -u
 cd "$(dirname "$0")/../.."
 source scripts/netns.sh
+source tests/integ/lib.sh
 [ "$(id -u)" = 0 ] || { echo "# SKIP needs root"; exit 77; }
 
 P=xa$(( $$ % 100000 ))
 W=$(mktemp -d)
-n=0 failed=0
-ok()  { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else nok "$name"; fi; }
 
 topo_pair $P || { echo "not ok 1 - topology"; exit 1; }
 topo_bpffs $P || { echo "not ok 1 - bpffs"; exit 1; }
@@ -111,6 +108,12 @@ rm -f $GLOBALS/hxs_*
 check "libxdp: hxs-xdp attaches" start_attach $W/b.log
 cat $W/b.log | grep -v xdp_metadata | sed 's/^/# /'
 read -r ID NAME <<<"$(prog_id)"
+# Which path libxdp took. On the development kernel the dispatcher's compatibility check
+# (loading its freplace program xdp_pass) fails with EPERM even with a bpffs mounted at
+# /sys/fs/bpf in the same shell, so libxdp falls back to a single program; coexistence with
+# another XDP program through the dispatcher is then not testable here.
+if [ "${NAME:-}" = xdp_dispatcher ]; then note "libxdp path: dispatcher (multi-program)"
+else note "libxdp path: single program (${NAME:-none}); the dispatcher was refused"; fi
 check "libxdp: hxs_xdp attached (dispatcher or single program)" \
   bash -c "[ '${NAME:-}' = hxs_xdp ] || [ '${NAME:-}' = xdp_dispatcher ]"
 check "libxdp: no map pinned anywhere in the shared bpffs" \
@@ -169,5 +172,4 @@ check "jumbo: 8000-byte ping and 1 MB kernel TCP through libxdp xdp.frags" jumbo
 stop_attach
 check "jumbo: SIGTERM detaches, interface clean" no_prog
 
-echo "# $n cases, $failed failed"
-[ $failed -eq 0 ]
+tap_done

@@ -6,11 +6,9 @@
 set -u
 cd "$(dirname "$0")/../.."
 source scripts/netns.sh
+source tests/integ/lib.sh
 PROG=build/tests/bpf/test_xsk
 N=${N:-1000}
-n=0 failed=0
-ok()  { n=$((n+1)); echo "ok $n - $1"; }
-nok() { n=$((n+1)); failed=$((failed+1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
 
 [ "$(id -u)" = 0 ] || { echo "# SKIP needs root"; exit 77; }
 [ -x $PROG ] || { echo "not ok 1 - $PROG not built"; exit 1; }
@@ -93,5 +91,4 @@ icmp=$(ip netns exec "$HNS" nstat -az IcmpOutDestUnreachs | awk '/IcmpOutDestUnr
 [ "${icmp:-1}" = 0 ] && ok "no datagram reached the kernel's UDP (0 ICMP unreachables)" \
 	|| nok "no datagram reached the kernel's UDP" "IcmpOutDestUnreachs=$icmp"
 
-echo "# $n cases, $failed failed"
-[ $failed -eq 0 ]
+tap_done

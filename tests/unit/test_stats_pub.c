@@ -118,6 +118,40 @@ int main(void)
 	hxs_stats_pub__sock(pub, sb);
 	CHECK_EQ(hxs_shm_view__conn(v, (unsigned)sb, &ci), 0);
 
+	t_case("TCP: Recv-Q/Send-Q of an accepted connection are published exactly");
+	{
+		struct sockaddr_in tb = { .sin_family = AF_INET, .sin_port = htons(7100), .sin_addr.s_addr = cb.addr };
+		static char data[1000];
+		int l = hxs_socket(b, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), c, s = -1;
+
+		CHECK_EQ(hxs_bind(b, l, (struct sockaddr *)&tb, sizeof(tb)), 0);
+		CHECK_EQ(hxs_listen(b, l, 4), 0);
+		c = hxs_socket(a, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		CHECK_EQ(hxs_connect(a, c, (struct sockaddr *)&tb, sizeof(tb)), -EINPROGRESS);
+		for (int i = 0; i < 8 && s < 0; i++) {
+			hxs_stack__poll(a, 0);
+			hxs_stack__poll(b, 0);
+			s = hxs_accept(b, l, NULL, NULL);
+		}
+		CHECK(s >= 0, "accept %d", s);
+		memset(data, 'q', sizeof(data));
+		CHECK_EQ(hxs_send(a, c, data, 1000, 0), 1000);
+		for (int i = 0; i < 4; i++) {
+			hxs_stack__poll(a, 0);
+			hxs_stack__poll(b, 0);
+		}
+		CHECK_EQ(hxs_send(b, s, data, 700, 0), 700);   /* not yet acked: B has not turned */
+		hxs_stats_pub__sock(pub, s);
+		CHECK_EQ(hxs_shm_view__conn(v, (unsigned)s, &ci), 1);
+		CHECK_EQ(ci.proto, IPPROTO_TCP);
+		CHECK_EQ(ci.state, HXS_SHM_ESTAB);
+		CHECK_EQ(ci.rcv_queue, 1000);
+		CHECK_EQ(ci.snd_queue, 700);
+		hxs_close(a, c);
+		hxs_close(b, s);
+		hxs_close(b, l);
+	}
+
 	t_case("close unlinks the region");
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s", hxs_stats_pub__path(pub));

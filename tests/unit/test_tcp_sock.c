@@ -266,6 +266,108 @@ static void test_bulk(void)
 	pump_ms(5);
 }
 
+static struct hxs_tcp_info tinfo(struct hxs_stack *st, int fd)
+{
+	struct hxs_tcp_info ti;
+	socklen_t tl = sizeof(ti);
+
+	memset(&ti, 0xff, sizeof(ti));
+	CHECK_EQ(hxs_getsockopt(st, fd, IPPROTO_TCP, TCP_INFO, &ti, &tl), 0);
+	return ti;
+}
+
+static void test_queues(void)
+{
+	static char out[400000], buf[1000];
+	struct hxs_tcp_info tc, ts;
+	ssize_t n;
+	int l, c, s;
+
+	for (size_t i = 0; i < sizeof(out); i++)
+		out[i] = (char)(i * 7);
+	connected_pair(7010, &l, &c, &s);
+
+	t_case("TCP_INFO queues: 5000 bytes sent, peer not reading: snd_queue 0, rcv_queue 5000");
+	CHECK_EQ(hxs_send(sa, c, out, 5000, 0), 5000);
+	tc = tinfo(sa, c);
+	CHECK_EQ(tc.snd_queue, 5000);         /* nothing acked yet */
+	pump_ms(500);                        /* past the delayed ACK that releases Nagle's tail */
+	tc = tinfo(sa, c);
+	ts = tinfo(sb, s);
+	CHECK_EQ(tc.snd_queue, 0);
+	CHECK_EQ(tc.rcv_queue, 0);
+	CHECK_EQ(ts.rcv_queue, 5000);
+	CHECK_EQ(ts.snd_queue, 0);
+	CHECK_EQ(hxs_recv(sb, s, buf, 1000, 0), 1000);
+	CHECK_EQ(tinfo(sb, s).rcv_queue, 4000);
+
+	t_case("TCP_INFO queues: peer's buffer full: what it holds + what waits here = what was sent");
+	n = hxs_send(sa, c, out, sizeof(out), 0);
+	CHECK(n > 0, "send %zd", n);
+	pump_ms(200);
+	tc = tinfo(sa, c);
+	ts = tinfo(sb, s);
+	CHECK(tc.snd_queue > 0, "snd_queue %u", tc.snd_queue);
+	CHECK_EQ((uint64_t)ts.rcv_queue + tc.snd_queue, 4000 + (uint64_t)n);
+	CHECK_EQ((uint64_t)tc.snd_queue, 5000 + (uint64_t)n - tc.bytes_acked);
+	hxs_close(sa, c);
+	hxs_close(sb, s);
+	hxs_close(sb, l);
+	pump_ms(5);
+}
+
+static void test_listener_close(void)
+{
+	struct sockaddr_in b = sin_of(IP_B, 7011), any = sin_of("0.0.0.0", 7011);
+	char buf[64];
+	int l, c, s, c2, l2, l3;
+
+	connected_pair(7011, &l, &c, &s);
+
+	t_case("listener closed with an accepted socket alive: the child still works both ways");
+	CHECK_EQ(hxs_close(sb, l), 0);
+	pump_ms(2);
+	CHECK_EQ(hxs_send(sa, c, "ping", 4, 0), 4);
+	pump_ms(5);
+	CHECK_EQ(hxs_recv(sb, s, buf, sizeof(buf), 0), 4);
+	CHECK_EQ(hxs_send(sb, s, "pong", 4, 0), 4);
+	pump_ms(5);
+	CHECK_EQ(hxs_recv(sa, c, buf, sizeof(buf), 0), 4);
+	CHECK(!memcmp(buf, "pong", 4));
+
+	t_case("closed listener: new SYNs refused, the port stays held while the child lives");
+	c2 = hxs_socket(sa, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	CHECK_EQ(hxs_connect(sa, c2, (struct sockaddr *)&b, sizeof(b)), -EINPROGRESS);
+	pump_ms(2);
+	CHECK_EQ(hxs_connect(sa, c2, (struct sockaddr *)&b, sizeof(b)), -ECONNREFUSED);
+	hxs_close(sa, c2);
+	l2 = hxs_socket(sb, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	CHECK_EQ(hxs_bind(sb, l2, (struct sockaddr *)&any, sizeof(any)), -EADDRINUSE);
+
+	t_case("the last child gone: the port is free again and a new listener serves it");
+	hxs_close(sb, s);
+	hxs_close(sa, c);
+	pump_ms(5);
+	CHECK_EQ(hxs_bind(sb, l2, (struct sockaddr *)&any, sizeof(any)), 0);
+	CHECK_EQ(hxs_listen(sb, l2, 4), 0);
+	c2 = hxs_socket(sa, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	CHECK_EQ(hxs_connect(sa, c2, (struct sockaddr *)&b, sizeof(b)), -EINPROGRESS);
+	pump_ms(5);
+	s = hxs_accept(sb, l2, NULL, NULL);
+	CHECK(s >= 0, "accept %d", s);
+	CHECK_EQ(hxs_connect(sa, c2, (struct sockaddr *)&b, sizeof(b)), 0);
+
+	t_case("listener closed first again: its port goes with its last child (ASan: nothing leaks)");
+	CHECK_EQ(hxs_close(sb, l2), 0);
+	l3 = hxs_socket(sb, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	CHECK_EQ(hxs_bind(sb, l3, (struct sockaddr *)&any, sizeof(any)), -EADDRINUSE);
+	hxs_close(sb, s);
+	hxs_close(sa, c2);
+	pump_ms(5);
+	CHECK_EQ(hxs_bind(sb, l3, (struct sockaddr *)&any, sizeof(any)), 0);
+	hxs_close(sb, l3);
+}
+
 static void test_shutdown_close(void)
 {
 	char buf[64];
@@ -593,6 +695,8 @@ int main(void)
 
 	test_connect_errnos();
 	test_bulk();
+	test_queues();
+	test_listener_close();
 	test_shutdown_close();
 	test_options();
 	test_epoll();

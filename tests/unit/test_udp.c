@@ -114,6 +114,13 @@ static int drain(void)
 	return n;
 }
 
+static int tcp_seen;
+static void count_tcp(void *ctx, struct hxs_stack *s, const struct hxs_ip_rx *pkt)
+{
+	(void)ctx; (void)s; (void)pkt;
+	tcp_seen++;
+}
+
 static void test_ip_validation(void)
 {
 	uint8_t f[2048];
@@ -181,6 +188,46 @@ static void test_ip_validation(void)
 		len = build(f, &x);
 		inject(f, len);
 		CHECK_EQ(mib(HXS_MIB_IP_IN_UNKNOWN_PROTOS), u + 2);
+	}
+
+	t_case("ipv4: TCP to a broadcast IP or MAC never reaches TCP -> HxsIpInBcastDiscards (RFC 1122 4.2.3.10)");
+	{
+		uint64_t b = mib(HXS_MIB_IP_IN_BCAST_DISCARDS), dl = mib(HXS_MIB_IP_IN_DELIVERS);
+		struct pkt_opts x = o;
+		tcp_seen = 0;
+		hxs_stack__set_tcp_input(st, count_tcp, NULL);
+		x.proto = IPPROTO_TCP;
+		x.dst = INADDR_BROADCAST;
+		len = build(f, &x);
+		inject(f, len);                           /* 255.255.255.255, our MAC */
+		memset(f, 0xff, 6);
+		inject(f, len);                           /* 255.255.255.255, broadcast MAC */
+		x.dst = ip4(IP_US);
+		len = build(f, &x);
+		memset(f, 0xff, 6);                       /* our IP in a broadcast frame */
+		inject(f, len);
+		CHECK_EQ(mib(HXS_MIB_IP_IN_BCAST_DISCARDS), b + 3);
+		CHECK_EQ(tcp_seen, 0);
+		CHECK_EQ(mib(HXS_MIB_IP_IN_DELIVERS), dl);
+		len = build(f, &x);
+		inject(f, len);                           /* unicast still reaches TCP */
+		CHECK_EQ(tcp_seen, 1);
+		CHECK_EQ(mib(HXS_MIB_IP_IN_BCAST_DISCARDS), b + 3);
+		hxs_stack__set_tcp_input(st, NULL, NULL);
+	}
+
+	t_case("ipv4: UDP to 255.255.255.255 on the broadcast MAC is delivered");
+	{
+		int fd = udp_sock(7011, 1);
+		char buf[16];
+		struct pkt_opts x = good(7011, "bcast");
+		x.dst = INADDR_BROADCAST;
+		len = build(f, &x);
+		memset(f, 0xff, 6);
+		inject(f, len);
+		CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), 0), 5);
+		CHECK(!memcmp(buf, "bcast", 5));
+		hxs_close(st, fd);
 	}
 
 	t_case("ipv4: fragment -> IpInDiscards (no reassembly)");
@@ -390,6 +437,27 @@ static void test_socket_errors(void)
 	}
 	hxs_stack__poll(st, 0);
 	CHECK_EQ(drain(), 1);
+
+	t_case("send: no TX frame left -> EAGAIN and exactly one UdpSndbufErrors per failure");
+	{
+		uint64_t sb = mib(HXS_MIB_UDP_SNDBUF_ERRORS), outd = mib(HXS_MIB_UDP_OUT_DATAGRAMS);
+		ssize_t r = 0;
+		int sent = 0;
+		/* the in-memory link keeps sent frames until taken: the pool runs dry */
+		while (sent < 4096 && (r = hxs_sendto(st, fd, "y", 1, MSG_DONTWAIT, (struct sockaddr *)&peer, sizeof(peer))) == 1)
+			sent++;
+		CHECK_EQ(r, -EAGAIN);
+		CHECK(sent > 0 && sent < 4096, "sent %d", sent);
+		CHECK_EQ(hxs_sendto(st, fd, "y", 1, MSG_DONTWAIT, (struct sockaddr *)&peer, sizeof(peer)), -EAGAIN);
+		CHECK_EQ(mib(HXS_MIB_UDP_SNDBUF_ERRORS), sb + 2);
+		CHECK_EQ(mib(HXS_MIB_UDP_OUT_DATAGRAMS), outd + (uint64_t)sent);
+		hxs_stack__poll(st, 0);
+		CHECK_EQ(drain(), sent);
+		CHECK_EQ(hxs_sendto(st, fd, "y", 1, MSG_DONTWAIT, (struct sockaddr *)&peer, sizeof(peer)), 1);
+		hxs_stack__poll(st, 0);
+		CHECK_EQ(drain(), 1);
+		CHECK_EQ(mib(HXS_MIB_UDP_SNDBUF_ERRORS), sb + 2);
+	}
 
 	t_case("recv: EAGAIN non-blocking (SOCK_NONBLOCK, set_nonblock, MSG_DONTWAIT)");
 	CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), MSG_DONTWAIT), -EAGAIN);
@@ -778,6 +846,63 @@ static void test_epoll(void)
 	CHECK_EQ(hxs_epoll_wait(st, ep, ev, 8, 0), -EBADF);
 	hxs_close(st, et);
 	hxs_close(st, os);
+
+	t_case("epoll: 5,000 sockets in two instances: add, mod, del in mixed order keep every item");
+	{
+		enum { NS = 5000 };
+		static int fds[NS];
+		static struct hxs_event big[NS + 1];
+		int e1 = hxs_epoll_create(st), e2 = hxs_epoll_create(st), ok = 1, n;
+		uint64_t sum = 0;
+
+		for (int i = 0; i < NS && ok; i++) {
+			struct hxs_event e = { .events = EPOLLOUT, .data = (uint64_t)i };
+			fds[i] = hxs_socket(st, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+			ok = fds[i] >= 0 && hxs_epoll_ctl(st, e1, EPOLL_CTL_ADD, fds[i], &e) == 0;
+			if (ok && i % 2 == 0)   /* every other socket in a second instance too */
+				ok = hxs_epoll_ctl(st, e2, EPOLL_CTL_ADD, fds[i], &e) == 0;
+		}
+		CHECK(ok);
+		CHECK_EQ(hxs_epoll_ctl(st, e1, EPOLL_CTL_ADD, fds[NS / 2], &in), -EEXIST);
+		/* MOD every third to EPOLLIN (not ready: drops out of the report) */
+		for (int i = 0; i < NS && ok; i += 3) {
+			struct hxs_event e = { .events = EPOLLIN, .data = (uint64_t)i };
+			ok = hxs_epoll_ctl(st, e1, EPOLL_CTL_MOD, fds[i], &e) == 0;
+		}
+		/* DEL every fifth from the first instance, from the end backwards */
+		for (int i = (NS - 1) / 5 * 5; i >= 0 && ok; i -= 5)
+			ok = hxs_epoll_ctl(st, e1, EPOLL_CTL_DEL, fds[i], NULL) == 0;
+		CHECK(ok);
+		CHECK_EQ(hxs_epoll_ctl(st, e1, EPOLL_CTL_DEL, fds[5], NULL), -ENOENT);
+		CHECK_EQ(hxs_epoll_ctl(st, e1, EPOLL_CTL_MOD, fds[10], &in), -ENOENT);
+		n = hxs_epoll_wait(st, e1, big, NS + 1, 0);
+		/* reported: not a multiple of 3 (EPOLLIN now) and not of 5 (deleted) */
+		{
+			int want = 0;
+			uint64_t wsum = 0;
+			for (int i = 0; i < NS; i++)
+				if (i % 3 && i % 5) {
+					want++;
+					wsum += (uint64_t)i;
+				}
+			for (int i = 0; i < n; i++)
+				sum += big[i].data;
+			CHECK_EQ(n, want);
+			CHECK_EQ(sum, wsum);
+		}
+		/* the second instance still sees all of its own */
+		CHECK_EQ(hxs_epoll_wait(st, e2, big, NS + 1, 0), NS / 2);
+		/* closing a socket watched by both removes both registrations */
+		hxs_close(st, fds[2]);
+		CHECK_EQ(hxs_epoll_wait(st, e2, big, NS + 1, 0), NS / 2 - 1);
+		CHECK_EQ(hxs_epoll_wait(st, e1, big, NS + 1, 0), n - 1);   /* 2 is a multiple of neither: was reported */
+		CHECK_EQ(hxs_epoll_close(st, e1), 0);
+		CHECK_EQ(hxs_epoll_wait(st, e2, big, NS + 1, 0), NS / 2 - 1);
+		CHECK_EQ(hxs_epoll_close(st, e2), 0);
+		for (int i = 0; i < NS; i++)
+			if (i != 2)
+				hxs_close(st, fds[i]);
+	}
 }
 
 /* Two whole stacks joined by the in-memory pair: what the TCP simulation builds on. */

@@ -169,6 +169,9 @@ int main(int argc, char **argv)
 	print_if(nif);
 	if (watch_ms > 0) {
 		struct timespec t0;
+		/* hxs_netif__open() joined the notification groups: changes from now on are seen */
+		printf("watching %d ms\n", watch_ms);
+		fflush(stdout);
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		while (ms_since(&t0) < watch_ms) {
 			struct pollfd pfd = { .fd = nif->nl_fd, .events = POLLIN };

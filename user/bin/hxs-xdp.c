@@ -47,8 +47,18 @@ static int cmd_attach(const char *ifname, struct hxs_xdp_opts *o, const int *por
 {
 	struct hxs_xdp *x;
 	__u8 any[16];
-	int err = hxs_xdp__open(&x, ifname, o);
+	sigset_t block, old;
+	int err;
 
+	/* SIGINT/SIGTERM stay blocked from before the attach until the wait: one arriving
+	 * during the attach is taken by sigsuspend() and still detaches what was attached */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	err = hxs_xdp__open(&x, ifname, o);
 	if (err) {
 		fprintf(stderr, "hxs-xdp: %s: %s\n", ifname, strerror(-err));
 		return 1;
@@ -63,14 +73,6 @@ static int cmd_attach(const char *ifname, struct hxs_xdp_opts *o, const int *por
 			return 1;
 		}
 	}
-	sigset_t block, old;
-
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigprocmask(SIG_BLOCK, &block, &old);   /* no signal lost between test and wait */
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	printf("%s\n", hxs_xdp__describe(x));
 	fflush(stdout);
 	while (!stop)
