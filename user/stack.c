@@ -315,6 +315,8 @@ void hxs_stack__close(struct hxs_stack *st)
 	free(st);
 }
 
+#define HXS_TX_WAIT_US 1000    /* longest sleep while TX frames are out for completion */
+
 /* One pass over everything that may have work. Returns the number of events. */
 static int stack_turn(struct hxs_stack *st)
 {
@@ -374,6 +376,16 @@ int hxs_stack__poll(struct hxs_stack *st, int timeout_ms)
 			continue;
 		if (st->epfd < 0)
 			return 0;       /* in-memory link: nothing to sleep on, the caller drives time */
+		/* Frames still on the TX side come back through the completion ring, which wakes
+		 * no fd: while some are out, sleep at most HXS_TX_WAIT_US so a sender waiting for
+		 * one does not wait for unrelated traffic. */
+		{
+			struct hxs_io_stats s0;
+
+			st->io->ops->get_stats(st->io, &s0);
+			if (s0.frames_tx_queued && until > now + HXS_TX_WAIT_US)
+				until = now + HXS_TX_WAIT_US;
+		}
 		{
 			struct epoll_event ev[4];
 			uint64_t wait_ms = until == UINT64_MAX ? 0 : ((until > now ? until - now : 0) + 999) / 1000;
