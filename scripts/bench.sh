@@ -12,7 +12,7 @@
 #   report:    scripts/bench_report.py -> build/bench/results.json, results.md, ratios.png
 #
 # Environment: BENCH_T (seconds per run, default 3), BENCH_ROUNDS (default 3),
-# BENCH_WORKLOADS (space-separated subset of the ids below), BENCH_SKIP_EXTRA=1 (no ping-pong,
+# BENCH_WORKLOADS, BENCH_PAIRINGS (space-separated subsets of the ids below), BENCH_SKIP_EXTRA=1 (no ping-pong,
 # no callgrind). The machine's CPUs are used as: client on CPU $CCPU, server on CPU $SCPU.
 # Builds nothing: `make bench` builds first.
 set -uo pipefail
@@ -77,6 +77,11 @@ WORKLOADS=(
   "stream9k    stream 9000 "
   "stream9k_rev stream 9000 --reverse"
 )
+if [ -n "${BENCH_PAIRINGS:-}" ]; then
+  sel=(); for p in "${PAIRINGS[@]}"; do
+    for want in $BENCH_PAIRINGS; do [ "${p%% *}" = "$want" ] && sel+=("$p"); done
+  done; PAIRINGS=("${sel[@]}")
+fi
 if [ -n "${BENCH_WORKLOADS:-}" ]; then
   sel=(); for w in "${WORKLOADS[@]}"; do
     for want in $BENCH_WORKLOADS; do [ "${w%% *}" = "$want" ] && sel+=("$w"); done

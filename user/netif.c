@@ -78,6 +78,12 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* Time since t, 0 when t is later: a caller's cached clock may lag a fresh read. */
+static uint64_t since(uint64_t now, uint64_t t)
+{
+	return now > t ? now - t : 0;
+}
+
 static struct netif_priv *priv_of(const struct hxs_netif *nif) { return nif->priv; }
 
 /* --- netlink transport ------------------------------------------------------------------ */
@@ -219,13 +225,19 @@ static void on_route_reply(struct hxs_netif *nif, const struct nlmsghdr *nlh, vo
 
 int hxs_netif__route(struct hxs_netif *nif, uint32_t dst, uint32_t *nexthop)
 {
+	return hxs_netif__route_at(nif, dst, nexthop, 0);
+}
+
+int hxs_netif__route_at(struct hxs_netif *nif, uint32_t dst, uint32_t *nexthop, uint64_t now)
+{
 	struct netif_priv *p = priv_of(nif);
 	struct route_ent *e = &p->route[(dst * 2654435761u) >> 26];   /* 64 slots */
-	uint64_t now = now_ns();
 	uint8_t req[HXS_NLMSG_BUF];
 	struct route_ctx c = { 0 };
 	int err;
 
+	if (!now)
+		now = now_ns();
 	if (e->expires > now && e->dst == dst) {
 		*nexthop = e->nexthop;
 		return e->err;
@@ -370,26 +382,32 @@ static int neigh_event(struct hxs_netif *nif, const struct hxs_nl_neigh *n, int 
 
 int hxs_neigh__resolve(struct hxs_netif *nif, uint32_t ip, uint8_t mac[6])
 {
+	return hxs_neigh__resolve_at(nif, ip, mac, 0);
+}
+
+int hxs_neigh__resolve_at(struct hxs_netif *nif, uint32_t ip, uint8_t mac[6], uint64_t now)
+{
 	struct netif_priv *p = priv_of(nif);
 	struct neigh_ent *e = neigh_find(p, ip, 1);
-	uint64_t now = now_ns();
 	struct neigh_ctx c = { 0 };
 	int err;
 
 	if (!e)
 		return -ENOMEM;
+	if (!now)
+		now = now_ns();
 	switch (e->state) {
 	case NC_VALID:  /* the kernel says REACHABLE, STALE, DELAY, PROBE, PERMANENT or NOARP */
-		if (e->stale && now - e->t_asked > NEIGH_RECONFIRM_NS)
+		if (e->stale && since(now, e->t_asked) > NEIGH_RECONFIRM_NS)
 			neigh_ask(nif, e, now);
 		memcpy(mac, e->mac, 6);
 		return 0;
 	case NC_PENDING: /* asked; the answer comes as a notification */
-		if (now - e->t_asked < NEIGH_ASK_NS)
+		if (since(now, e->t_asked) < NEIGH_ASK_NS)
 			return -EAGAIN;
 		break;
 	case NC_FAILED: /* the kernel gave up; answer so for a while, then try again */
-		if (now - e->t_state < NEIGH_FAILED_NS)
+		if (since(now, e->t_state) < NEIGH_FAILED_NS)
 			return -EHOSTUNREACH;
 		break;
 	default:        /* NC_UNKNOWN: not seen yet */

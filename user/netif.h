@@ -36,6 +36,10 @@ void hxs_netif__close(struct hxs_netif *nif);
 /* Next hop for dst (dst itself when on-link). -ENETUNREACH when the kernel has no route. */
 int hxs_netif__route(struct hxs_netif *nif, uint32_t dst, uint32_t *nexthop);
 int hxs_neigh__resolve(struct hxs_netif *nif, uint32_t ip, uint8_t mac[6]);
+/* The same with the caller's CLOCK_MONOTONIC time in ns (0: read the clock): a stack that
+ * read the clock once for its turn passes it down instead of a read per packet. */
+int hxs_netif__route_at(struct hxs_netif *nif, uint32_t dst, uint32_t *nexthop, uint64_t now_ns);
+int hxs_neigh__resolve_at(struct hxs_netif *nif, uint32_t ip, uint8_t mac[6], uint64_t now_ns);
 int hxs_netif__poll(struct hxs_netif *nif, hxs_neigh_cb cb, void *ctx);
 /* Is ip one of the interface's local addresses? */
 int hxs_netif__is_local(const struct hxs_netif *nif, uint32_t ip);

@@ -92,16 +92,28 @@ static uint64_t mono_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-uint64_t hxs_stack__now(const struct hxs_stack *st)
+static uint64_t read_clock(const struct hxs_stack *st)
 {
 	return st->clock ? st->clock(st->clock_ctx) : mono_us();
 }
 
-void hxs_stack__set_clock(struct hxs_stack *st, uint64_t (*clock)(void *ctx), void *ctx)
+/* Inside a turn every packet, timer and route lookup sees the time the turn started: one
+ * clock read per turn, not one per segment. */
+uint64_t hxs_stack__now(const struct hxs_stack *st)
 {
+	return st->in_turn ? st->turn_now : read_clock(st);
+}
+
+int hxs_stack__set_clock(struct hxs_stack *st, uint64_t (*clock)(void *ctx), void *ctx)
+{
+	/* The wheel's ticks count from its start time: armed timers would expire against the
+	 * other clock. Only an idle wheel may change clocks. */
+	if (st->wheel.count)
+		return -EBUSY;
 	st->clock = clock;
 	st->clock_ctx = ctx;
 	hxs_wheel__init(&st->wheel, hxs_stack__now(st));
+	return 0;
 }
 
 int hxs_stack__set_port_range(struct hxs_stack *st, uint16_t lo, uint16_t hi)
@@ -303,13 +315,18 @@ void hxs_stack__close(struct hxs_stack *st)
 	free(st);
 }
 
+#define HXS_TX_WAIT_US 1000    /* longest sleep while TX frames are out for completion */
+
 /* One pass over everything that may have work. Returns the number of events. */
 static int stack_turn(struct hxs_stack *st)
 {
 	struct hxs_frame f[HXS_RX_BATCH];
 	int events = 0, n, batches = 0;
-	uint64_t now;
+	uint8_t outer = st->in_turn;
+	uint64_t now = read_clock(st);
 
+	st->turn_now = now;
+	st->in_turn = 1;
 	do {
 		n = st->io->ops->rx_burst(st->io, f, HXS_RX_BATCH);
 		if (n <= 0)
@@ -319,7 +336,6 @@ static int stack_turn(struct hxs_stack *st)
 		st->io->ops->rx_release(st->io, f, n);
 		events += n;
 	} while (n == HXS_RX_BATCH && ++batches < 4);
-	now = hxs_stack__now(st);
 	events += hxs_wheel__run(&st->wheel, now);
 	events += hxs_tcp_sock__poll(st, now);       /* TCP timers and pending output */
 	/* netlink is read when it signalled, while next hops wait, and every HXS_CTL_POLL_US:
@@ -331,22 +347,25 @@ static int stack_turn(struct hxs_stack *st)
 	}
 	hxs_stats_pub__tick(st->pub, now, events);
 	hxs_stack__tx_flush(st);
+	st->in_turn = outer;
 	return events;
 }
 
 int hxs_stack__poll(struct hxs_stack *st, int timeout_ms)
 {
-	uint64_t start = hxs_stack__now(st);
-	uint64_t deadline = timeout_ms < 0 ? UINT64_MAX : start + (uint64_t)timeout_ms * 1000;
+	uint64_t deadline = UINT64_MAX;
 	int events;
 
+	/* A zero timeout (the busy-polling caller's case) reads no clock here: the turn does. */
+	if (timeout_ms > 0)
+		deadline = hxs_stack__now(st) + (uint64_t)timeout_ms * 1000;
 	for (;;) {
 		uint64_t now, next, until;
 
 		events = stack_turn(st);
 		if (events || timeout_ms == 0)
 			return events;
-		now = hxs_stack__now(st);
+		now = st->turn_now;
 		if (now >= deadline)
 			return 0;
 		next = hxs_wheel__next(&st->wheel);
@@ -357,6 +376,16 @@ int hxs_stack__poll(struct hxs_stack *st, int timeout_ms)
 			continue;
 		if (st->epfd < 0)
 			return 0;       /* in-memory link: nothing to sleep on, the caller drives time */
+		/* Frames still on the TX side come back through the completion ring, which wakes
+		 * no fd: while some are out, sleep at most HXS_TX_WAIT_US so a sender waiting for
+		 * one does not wait for unrelated traffic. */
+		{
+			struct hxs_io_stats s0;
+
+			st->io->ops->get_stats(st->io, &s0);
+			if (s0.frames_tx_queued && until > now + HXS_TX_WAIT_US)
+				until = now + HXS_TX_WAIT_US;
+		}
 		{
 			struct epoll_event ev[4];
 			uint64_t wait_ms = until == UINT64_MAX ? 0 : ((until > now ? until - now : 0) + 999) / 1000;

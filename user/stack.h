@@ -112,6 +112,8 @@ struct hxs_stack {
 	uint16_t eph_lo, eph_hi;            /* ephemeral ports, host order */
 	uint64_t (*clock)(void *ctx);       /* microseconds; NULL = CLOCK_MONOTONIC */
 	void *clock_ctx;
+	uint64_t turn_now;                  /* the clock read once at the start of a turn */
+	uint8_t in_turn;                    /* hxs_stack__now() answers turn_now */
 	struct hxs_mib mib;
 	struct hxs_wheel wheel;
 
@@ -157,7 +159,8 @@ int hxs_stack__init(struct hxs_stack *st);
 int hxs_stack__open_io(struct hxs_stack **out, struct hxs_io *io, const struct hxs_netif_static *cfg);
 /* Time source in microseconds (virtual time for simulations); NULL restores CLOCK_MONOTONIC.
  * Restarts the timer wheel at the new time: set it before any timer is armed. */
-void hxs_stack__set_clock(struct hxs_stack *st, uint64_t (*clock)(void *ctx), void *ctx);
+/* -EBUSY while timers are armed (their deadlines belong to the current clock). */
+int hxs_stack__set_clock(struct hxs_stack *st, uint64_t (*clock)(void *ctx), void *ctx);
 uint64_t hxs_stack__now(const struct hxs_stack *st);
 /* Ephemeral port range for port 0 binds (host order, inclusive). */
 int hxs_stack__set_port_range(struct hxs_stack *st, uint16_t lo, uint16_t hi);

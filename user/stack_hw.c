@@ -28,14 +28,21 @@
 #include "xdp_ctl.h"
 #include "xsk.h"
 
+/* The caches' clock in ns: the turn's one reading of CLOCK_MONOTONIC (0 lets netif read it
+ * when the stack runs on another clock). */
+static uint64_t hw_now_ns(const struct hxs_stack *st)
+{
+	return st->clock ? 0 : hxs_stack__now(st) * 1000u;
+}
+
 static int hw_route(struct hxs_stack *st, uint32_t dst, uint32_t *nh)
 {
-	return hxs_netif__route(st->nif, dst, nh);
+	return hxs_netif__route_at(st->nif, dst, nh, hw_now_ns(st));
 }
 
 static int hw_resolve(struct hxs_stack *st, uint32_t ip, uint8_t mac[6])
 {
-	return hxs_neigh__resolve(st->nif, ip, mac);
+	return hxs_neigh__resolve_at(st->nif, ip, mac, hw_now_ns(st));
 }
 
 static void hw_neigh_cb(void *ctx, uint32_t ip, enum hxs_neigh_event ev, const uint8_t mac[6])

@@ -4,8 +4,8 @@
  *                      queue (XDP_USE_NEED_WAKEUP, program load inhibited) -> read back
  *                      XDP_OPTIONS -> busy-poll options -> XSK map -> fill_refill()
  *   rx_burst()   -> per queue: peek RX ring -> hand frames out -> release -> fill_refill()
- *                   (nothing received and the fill ring wants a wake-up, or busy polling:
- *                   one recvfrom() per queue)
+ *                   (nothing received and the fill ring wants a wake-up: one recvfrom()
+ *                   per queue)
  *   tx_alloc()   -> free stack (comp_reap() first when it runs short)
  *   tx_submit()  -> per run of one queue: reserve TX ring -> descriptors -> submit
  *   flush()      -> comp_reap() -> one sendto() kick per queue with unsent descriptors
@@ -187,11 +187,13 @@ static int xsk_rx_burst(struct hxs_io *io, struct hxs_frame *f, int max)
 	x->next_q = io->nqueues > 1 ? (x->next_q + 1) % io->nqueues : 0;
 	if (got)
 		return got;
-	/* Nothing arrived: drive the kernel when it asked (fill ring ran dry in zero-copy
-	 * drivers) or when busy polling (the syscall runs the driver's NAPI loop). */
+	/* Nothing arrived: drive the kernel only when it asked (XDP_USE_NEED_WAKEUP: the fill
+	 * ring's flag is up when a zero-copy driver ran dry). Not once per turn of a busy loop:
+	 * a syscall per empty turn cost more than it bought, and the copy-mode path (the veth
+	 * here) never raises the flag, its NAPI runs from the sender's softirq. */
 	for (uint32_t qi = 0; qi < io->nqueues; qi++) {
 		struct xq *q = &x->q[qi];
-		if (x->busy_poll || xsk_ring_prod__needs_wakeup(&q->fill)) {
+		if (xsk_ring_prod__needs_wakeup(&q->fill)) {
 			recvfrom(q->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
 			x->st.rx_wakeups++;
 		}
