@@ -563,12 +563,16 @@ int hxs_connect(struct hxs_stack *st, int fd, const struct sockaddr *addr, sockl
 static ssize_t stream_send_all(struct hxs_sock *sk, struct op_args *args)
 {
 	int fd = sk->fd, cnt = args->iovcnt;
-	struct iovec *rest = malloc((size_t)cnt * sizeof(*rest));
+	/* The iovec is consumed as the send proceeds, so it is copied; on the stack for the
+	 * usual short vectors, so a blocking send allocates nothing. */
+	struct iovec local[16];
+	struct iovec *rest = cnt <= 16 ? local : malloc((size_t)cnt * sizeof(*rest));
 	ssize_t total = hxs_iov_len(args->iov, cnt), done = 0, r = 0;
 	int i = 0;
 
 	if (total < 0 || !rest) {
-		free(rest);
+		if (rest != local)
+			free(rest);
 		return total < 0 ? total : -ENOMEM;
 	}
 	memcpy(rest, args->iov, (size_t)cnt * sizeof(*rest));
@@ -591,7 +595,8 @@ static ssize_t stream_send_all(struct hxs_sock *sk, struct op_args *args)
 				i++;
 		}
 	} while (done < total && hxs_sock__get(sk->st, fd) == sk);
-	free(rest);
+	if (rest != local)
+		free(rest);
 	return done ? done : r;
 }
 
