@@ -2,7 +2,8 @@
 # programs with ASan/UBSan (unit tests are always built with them).
 #
 #   bpf/%.bpf.c       -> build/bpf/%.bpf.o -> build/bpf/%.skel.h   (clang -target bpf, bpftool)
-#   user/*.c          -> build/libhxs.a       (and build/san/libhxs.a for the unit tests)
+#   user/LAYER/*.c    -> build/libhxs.a       (and build/san/libhxs.a for the unit tests); the
+#                        layer folders are listed, lowest first, in user/LAYERS
 #   user/bin/NAME.c   -> build/NAME
 #   tests/unit/test_*.c  -> build/tests/unit/test_*   (+ tests/unit/lib/*.c, sanitized)
 #   tests/bpf/test_*.c   -> build/tests/bpf/test_*
@@ -36,7 +37,8 @@ BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 BPF_SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_SRCS))
 
-LIB_SRCS  := $(wildcard user/*.c)
+LAYERS    := $(shell sed -e 's/\#.*//' user/LAYERS)
+LIB_SRCS  := $(foreach l,$(filter-out bin,$(LAYERS)),$(wildcard user/$(l)/*.c))
 LIB_OBJS  := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 LIB_SOBJS := $(patsubst %.c,$(BUILD)/san/%.o,$(LIB_SRCS))
 LIB       := $(BUILD)/libhxs.a

@@ -37,9 +37,9 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "netif.h"
-#include "xdp_ctl.h"
-#include "xsk.h"
+#include "ctl/netif.h"
+#include "ctl/xdp_ctl.h"
+#include "io/xsk.h"
 
 #define PORT 7777
 

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "apphttp.h"
+#include "app/apphttp.h"
 
 static int parse(const char *s, struct hxs_apphttp_req *r)
 {

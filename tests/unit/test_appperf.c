@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "appperf.h"
+#include "app/appperf.h"
 
 static uint8_t big[1 << 16], other[1 << 16];
 

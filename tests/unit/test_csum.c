@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "csum.h"
+#include "lib/csum.h"
 
 static uint16_t ref(const uint8_t *p, uint32_t len, uint32_t init_be)
 {

@@ -6,7 +6,7 @@
 
 /* check.h's CHECK(cond) without a message passes "" as the format. */
 #include "check.h"
-#include "io.h"
+#include "io/io.h"
 
 static struct hxs_io_stats stats(struct hxs_io *io)
 {

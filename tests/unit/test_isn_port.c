@@ -4,9 +4,9 @@
 #include <string.h>
 
 #include "check.h"
-#include "siphash.h"
-#include "tcp_isn.h"
-#include "tcp_port.h"
+#include "lib/siphash.h"
+#include "tcp/tcp_isn.h"
+#include "lib/port_sel.h"
 /* check.h's CHECK(cond) without a message expands to an empty format string */
 
 static void test_siphash(void)

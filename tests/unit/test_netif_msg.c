@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "netif_msg.h"
+#include "ctl/netif_msg.h"
 
 static uint32_t ip4(const char *s)
 {

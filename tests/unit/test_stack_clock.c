@@ -9,8 +9,8 @@
 
 #include "check.h"
 #include "hxs/hxs.h"
-#include "io.h"
-#include "stack.h"
+#include "io/io.h"
+#include "net/stack.h"
 
 static uint64_t vnow = 1000000;
 static unsigned reads;

@@ -12,10 +12,10 @@
 
 #include "check.h"
 #include "hxs/hxs.h"
-#include "io.h"
-#include "stack.h"
-#include "stats_pub.h"
-#include "stats_shm.h"
+#include "io/io.h"
+#include "net/stack.h"
+#include "stats/stats_pub.h"
+#include "stats/stats_shm.h"
 
 static uint64_t vnow = 1000000;
 static uint64_t vclock(void *ctx) { return vnow; }

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "tcp_cc.h"
+#include "tcp/tcp_cc.h"
 /* check.h's CHECK(cond) without a message expands to an empty format string */
 
 static void mk(struct hxs_cc *cc, const char *name, uint32_t mss)

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "tcp_conn.h"
+#include "tcp/tcp_conn.h"
 
 #define DUPTHRESH 3
 

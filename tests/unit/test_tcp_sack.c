@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "tcp_sack.h"
+#include "tcp/tcp_sack.h"
 /* check.h's CHECK(cond) without a message expands to an empty format string */
 
 static uint32_t upd(struct hxs_sack_board *b, uint32_t una, uint32_t s, uint32_t e)

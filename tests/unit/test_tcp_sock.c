@@ -14,9 +14,9 @@
 #include <sys/epoll.h>
 
 #include "check.h"
-#include "io.h"
-#include "sock.h"
-#include "stack.h"
+#include "io/io.h"
+#include "sock/sock.h"
+#include "net/stack.h"
 
 static uint64_t vnow = 5000000;
 static int pumping, in_pump;

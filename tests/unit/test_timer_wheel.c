@@ -6,7 +6,7 @@
 
 #include "check.h"
 /* check.h's CHECK(cond) without a message expands to an empty format string */
-#include "timer_wheel.h"
+#include "lib/timer_wheel.h"
 
 #define container_of(p, T, m) ((T *)((char *)(p) - offsetof(T, m)))
 #define TICK HXS_WHEEL_TICK_US

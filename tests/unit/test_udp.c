@@ -10,10 +10,10 @@
 /* bare CHECK(cond) expands to an empty format string */
 #pragma GCC diagnostic ignored "-Wformat-zero-length"
 #include "check.h"
-#include "io.h"
-#include "ip.h"
-#include "sock.h"
-#include "stack.h"
+#include "io/io.h"
+#include "net/ip.h"
+#include "sock/sock.h"
+#include "net/stack.h"
 
 static uint64_t vnow = 1000000;
 static uint64_t vclock(void *ctx) { (void)ctx; return vnow; }

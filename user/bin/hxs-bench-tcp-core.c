@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tcp.h"
+#include "tcp/tcp.h"
 
 #define QN      256
 #define SEG_CAP 2048

@@ -28,8 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "appnet.h"
-#include "apphttp.h"
+#include "app/appnet.h"
+#include "app/apphttp.h"
 
 #define IN_CAP      8192            /* request head limit: longer heads get 400 */
 #define OBUF_CAP    (64 * 1024)     /* per-connection output buffer (header + file chunk) */

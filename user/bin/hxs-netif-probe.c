@@ -27,7 +27,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "netif.h"
+#include "ctl/netif.h"
 
 #define MAX_REQ 16
 

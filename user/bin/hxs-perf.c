@@ -30,8 +30,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "appnet.h"
-#include "appperf.h"
+#include "app/appnet.h"
+#include "app/appperf.h"
 
 #define GEN_CAP     (128 * 1024)      /* stream sender's payload window */
 #define RX_CAP      (256 * 1024)      /* receive scratch buffer */

@@ -19,7 +19,7 @@
 #include <sys/epoll.h>
 
 #include "hxs/hxs.h"
-#include "stack.h"
+#include "net/stack.h"
 
 #define BUF 65536
 

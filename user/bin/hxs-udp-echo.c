@@ -16,7 +16,7 @@
 #include <sys/epoll.h>
 
 #include "hxs/hxs.h"
-#include "stack.h"
+#include "net/stack.h"
 
 static volatile sig_atomic_t stop;
 

@@ -30,10 +30,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "appperf.h"
-#include "netif.h"
-#include "xdp_ctl.h"
-#include "xsk.h"
+#include "app/appperf.h"
+#include "ctl/netif.h"
+#include "ctl/xdp_ctl.h"
+#include "io/xsk.h"
 
 #define FRAME_LEN     64          /* Ethernet frame without FCS */
 #define HXS_BATCH     64

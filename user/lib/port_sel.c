@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "siphash.h"
-#include "tcp_port.h"
+#include "port_sel.h"
 
 /* F / G of RFC 6056: SipHash of (local_IP, remote_IP, remote_port) under a secret. */
 static uint32_t hash3(const uint8_t key[16], uint32_t laddr, uint32_t raddr, uint16_t rport)

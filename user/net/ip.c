@@ -14,7 +14,7 @@
 #include <netinet/ip.h>
 #include <string.h>
 
-#include "sock.h"
+#include "sock/sock.h"
 #include "stack.h"
 
 void hxs_ip_input(struct hxs_stack *st, const struct hxs_frame *f, const uint8_t *p, uint32_t len)

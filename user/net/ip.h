@@ -22,8 +22,8 @@
 
 #include <stdint.h>
 
-#include "io.h"
-#include "csum.h"
+#include "io/io.h"
+#include "lib/csum.h"
 
 struct hxs_stack;
 struct hxs_sock;

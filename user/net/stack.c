@@ -17,10 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sock.h"
+#include "sock/sock.h"
 #include "stack.h"
-#include "stats_pub.h"
-#include "tcp_sock.h"
+#include "stats/stats_pub.h"
+#include "sock/tcp_sock.h"
 
 /* --- static control plane ----------------------------------------------------------------- */
 static int static_route(struct hxs_stack *st, uint32_t dst, uint32_t *nh)

@@ -22,12 +22,12 @@
 #include <stdio.h>
 
 #include "hxs/hxs.h"
-#include "counters.h"
-#include "io.h"
+#include "lib/counters.h"
+#include "io/io.h"
 #include "ip.h"
-#include "netif.h"
-#include "tcp_port.h"
-#include "timer_wheel.h"
+#include "ctl/netif.h"
+#include "lib/port_sel.h"
+#include "lib/timer_wheel.h"
 
 struct hxs_sock;
 struct hxs_proto_ops;

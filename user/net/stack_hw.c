@@ -20,13 +20,13 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "sock.h"
+#include "sock/sock.h"
 #include "stack.h"
-#include "stats_pub.h"
+#include "stats/stats_pub.h"
 
 #define HXS_XDP_PLAIN_MAX_MTU 3400  /* above it, attach the xdp.frags program */
-#include "xdp_ctl.h"
-#include "xsk.h"
+#include "ctl/xdp_ctl.h"
+#include "io/xsk.h"
 
 /* The caches' clock in ns: the turn's one reading of CLOCK_MONOTONIC (0 lets netif read it
  * when the stack runs on another clock). */

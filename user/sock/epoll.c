@@ -16,7 +16,7 @@
 #include <sys/epoll.h>
 
 #include "sock.h"
-#include "stack.h"
+#include "net/stack.h"
 
 #define EP_ALWAYS   (EPOLLERR | EPOLLHUP)
 #define EP_FLAGS    (EPOLLET | EPOLLONESHOT)

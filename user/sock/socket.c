@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #include "sock.h"
-#include "stack.h"
+#include "net/stack.h"
 
 /* --- iovecs -------------------------------------------------------------------------------- */
 ssize_t hxs_iov_len(const struct iovec *iov, int iovcnt)

@@ -39,11 +39,11 @@
 #include <bpf/bpf.h>
 
 #include "sock.h"
-#include "stack.h"
-#include "tcp.h"
-#include "tcp_conn.h"   /* enum hxs_tcp_state for hxs_tcp_conn__state() */
+#include "net/stack.h"
+#include "tcp/tcp.h"
+#include "tcp/tcp_conn.h"   /* enum hxs_tcp_state for hxs_tcp_conn__state() */
 #include "tcp_sock.h"
-#include "xdp_ctl.h"
+#include "ctl/xdp_ctl.h"
 
 /* sock->state of the kernel */
 enum { SS_UNCONNECTED_ = 0, SS_CONNECTING_, SS_CONNECTED_ };

@@ -24,7 +24,7 @@
 #include <sys/socket.h>
 
 #include "sock.h"
-#include "stack.h"
+#include "net/stack.h"
 
 struct udp_rec {
 	uint32_t len;

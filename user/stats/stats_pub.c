@@ -16,8 +16,8 @@
 #include <sys/socket.h>
 
 #include "hxs/hxs.h"
-#include "sock.h"
-#include "stack.h"
+#include "sock/sock.h"
+#include "net/stack.h"
 #include "stats_pub.h"
 #include "stats_shm.h"
 

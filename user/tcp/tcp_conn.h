@@ -19,9 +19,9 @@
 #include "tcp_cc.h"
 #include "tcp_sack.h"
 #include "tcp_seq.h"
-#include "timer_wheel.h"
+#include "lib/timer_wheel.h"
 #include "tcp_isn.h"
-#include "tcp_port.h"
+#include "lib/port_sel.h"
 
 #ifndef container_of
 #define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))

@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#include "siphash.h"
+#include "lib/siphash.h"
 
 struct hxs_isn {
 	uint8_t key[16];

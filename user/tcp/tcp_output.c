@@ -12,7 +12,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#include "csum.h"
+#include "lib/csum.h"
 #include "tcp_conn.h"
 
 static void wr16(uint8_t *p, uint16_t v)

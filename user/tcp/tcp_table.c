@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 
-#include "siphash.h"
+#include "lib/siphash.h"
 #include "tcp_conn.h"
 
 const char *const hxs_tcp_mib_names[HXS_TCP_MIB__COUNT] = {

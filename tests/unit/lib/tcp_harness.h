@@ -14,8 +14,8 @@
 #include <stdint.h>
 
 #include "netsim.h"
-#include "tcp.h"
-#include "tcp_conn.h"
+#include "tcp/tcp.h"
+#include "tcp/tcp_conn.h"
 
 #define TS_LOCAL  0x0100000au        /* 10.0.0.1 in network order */
 #define TS_REMOTE 0x0200000au        /* 10.0.0.2 */
