@@ -10,7 +10,7 @@
 #include "check.h"
 #include "hxs/hxs.h"
 #include "io/io.h"
-#include "net/stack.h"
+#include "open/stack_open.h"
 
 static uint64_t vnow = 1000000;
 static unsigned reads;

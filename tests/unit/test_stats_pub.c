@@ -13,7 +13,7 @@
 #include "check.h"
 #include "hxs/hxs.h"
 #include "io/io.h"
-#include "net/stack.h"
+#include "open/stack_open.h"
 #include "stats/stats_pub.h"
 #include "stats/stats_shm.h"
 

@@ -16,7 +16,7 @@
 #include "check.h"
 #include "io/io.h"
 #include "sock/sock.h"
-#include "net/stack.h"
+#include "open/stack_open.h"
 
 static uint64_t vnow = 5000000;
 static int pumping, in_pump;

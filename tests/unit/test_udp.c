@@ -13,7 +13,7 @@
 #include "io/io.h"
 #include "net/ip.h"
 #include "sock/sock.h"
-#include "net/stack.h"
+#include "open/stack_open.h"
 
 static uint64_t vnow = 1000000;
 static uint64_t vclock(void *ctx) { (void)ctx; return vnow; }
@@ -195,7 +195,7 @@ static void test_ip_validation(void)
 		uint64_t b = mib(HXS_MIB_IP_IN_BCAST_DISCARDS), dl = mib(HXS_MIB_IP_IN_DELIVERS);
 		struct pkt_opts x = o;
 		tcp_seen = 0;
-		hxs_stack__set_tcp_input(st, count_tcp, NULL);
+		hxs_stack__set_l4(st, IPPROTO_TCP, count_tcp, NULL);
 		x.proto = IPPROTO_TCP;
 		x.dst = INADDR_BROADCAST;
 		len = build(f, &x);
@@ -213,7 +213,7 @@ static void test_ip_validation(void)
 		inject(f, len);                           /* unicast still reaches TCP */
 		CHECK_EQ(tcp_seen, 1);
 		CHECK_EQ(mib(HXS_MIB_IP_IN_BCAST_DISCARDS), b + 3);
-		hxs_stack__set_tcp_input(st, NULL, NULL);
+		hxs_stack__set_l4(st, IPPROTO_TCP, NULL, NULL);
 	}
 
 	t_case("ipv4: UDP to 255.255.255.255 on the broadcast MAC is delivered");

@@ -562,6 +562,25 @@ int hxs_xdp__conn_del(struct hxs_xdp *x, const __u8 laddr[16], __be16 lport,
 	return ret(bpf_map_delete_elem(x->map_fd[M_CONNS], &k));
 }
 
+int hxs_xdp__conn_flush(struct hxs_xdp *x, const __u8 laddr[16], __u8 proto)
+{
+	struct hxs_conn_key k, next, *prev = NULL;
+	int n = 0;
+
+	/* Deleting the key just returned makes get_next_key restart the walk: continue from the
+	 * same predecessor after each delete. */
+	while (!bpf_map_get_next_key(x->map_fd[M_CONNS], prev, &next)) {
+		if (next.proto == proto && !memcmp(next.laddr, laddr, 16) &&
+		    !bpf_map_delete_elem(x->map_fd[M_CONNS], &next)) {
+			n++;
+			continue;
+		}
+		k = next;
+		prev = &k;
+	}
+	return n;
+}
+
 int hxs_xdp__xsk_set(struct hxs_xdp *x, __u32 queue, int xsk_fd)
 {
 	__u32 v = (__u32)xsk_fd;

@@ -73,6 +73,8 @@ int hxs_xdp__conn_add(struct hxs_xdp *x, const __u8 laddr[16], __be16 lport,
 		      const __u8 raddr[16], __be16 rport, __u8 proto, __u32 conn_id);
 int hxs_xdp__conn_del(struct hxs_xdp *x, const __u8 laddr[16], __be16 lport,
 		      const __u8 raddr[16], __be16 rport, __u8 proto);
+/* Deletes every 4-tuple entry of local address laddr and protocol proto; returns how many. */
+int hxs_xdp__conn_flush(struct hxs_xdp *x, const __u8 laddr[16], __u8 proto);
 
 /* AF_XDP socket of a receive queue (xsk_fd: xsk_socket__fd()). The kernel drops the entry by
  * itself when the socket closes. */

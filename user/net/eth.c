@@ -1,4 +1,4 @@
-/* eth.c - Ethernet in and out.
+/* eth.c - Ethernet in (ip.c writes the Ethernet header of what it sends).
  *
  * hxs_eth_input() -> hxs_ip_input()   IPv4 frames addressed to our MAC (or broadcast)
  * Everything else (ARP, IPv6, ...) is counted and ignored: the XDP program passes those to
@@ -8,6 +8,7 @@
 #include <linux/if_ether.h>
 #include <string.h>
 
+#include "ip.h"
 #include "stack.h"
 
 static const uint8_t eth_bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
@@ -29,13 +30,4 @@ void hxs_eth_input(struct hxs_stack *st, const struct hxs_frame *f)
 	return;
 discard:
 	st->mib.v[HXS_MIB_ETH_IN_DISCARDS]++;
-}
-
-void hxs_eth_fill(uint8_t *frame, const uint8_t dst[6], const uint8_t src[6])
-{
-	uint16_t type = htons(ETH_P_IP);
-
-	memcpy(frame, dst, 6);
-	memcpy(frame + 6, src, 6);
-	memcpy(frame + 12, &type, 2);
 }

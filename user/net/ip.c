@@ -1,21 +1,33 @@
 /* ip.c - IPv4 input validation and output, next hop and pending neighbours.
  *
  * Input (RFC 1122 §3.2.1, as the kernel's ip_rcv_core):
- *   hxs_ip_input() -> checks -> hxs_udp_input() | st->tcp_input() | IpInUnknownProtos
+ *   hxs_ip_input() -> checks -> st->l4[proto].input() (udp.c, TCP glue) | IpInUnknownProtos
  * Output:
  *   hxs_ip_tx_alloc() -> route -> TX frame
  *   hxs_ip_tx_send()  -> IPv4 header -> resolve next hop -> Ethernet header -> TX batch
  *                                                      \-> pending queue (neigh_pend_add)
- *   neighbour event -> neigh_pend_flush() (send) | neigh_pend_fail() (drop, EHOSTUNREACH)
+ *   neighbour event -> neigh_pend_flush() (send) | neigh_pend_fail() (drop, EHOSTUNREACH to
+ *                      each frame's owner->error())
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <string.h>
+#include <linux/if_ether.h>
 
-#include "sock/sock.h"
+#include "ip.h"
 #include "stack.h"
+
+/* The Ethernet header of an IPv4 frame. */
+static void eth_fill(uint8_t *frame, const uint8_t dst[6], const uint8_t src[6])
+{
+	uint16_t type = htons(ETH_P_IP);
+
+	memcpy(frame, dst, 6);
+	memcpy(frame + 6, src, 6);
+	memcpy(frame + 12, &type, 2);
+}
 
 void hxs_ip_input(struct hxs_stack *st, const struct hxs_frame *f, const uint8_t *p, uint32_t len)
 {
@@ -70,20 +82,10 @@ void hxs_ip_input(struct hxs_stack *st, const struct hxs_frame *f, const uint8_t
 		st->mib.v[HXS_MIB_IP_IN_BCAST_DISCARDS]++;
 		return;
 	}
-	switch (pkt.proto) {
-	case IPPROTO_UDP:
+	if (st->l4[pkt.proto].input) {
 		st->mib.v[HXS_MIB_IP_IN_DELIVERS]++;
-		hxs_udp_input(st, &pkt);
+		st->l4[pkt.proto].input(st->l4[pkt.proto].ctx, st, &pkt);
 		return;
-	case IPPROTO_TCP:
-		if (st->tcp_input) {
-			st->mib.v[HXS_MIB_IP_IN_DELIVERS]++;
-			st->tcp_input(st->tcp_ctx, st, &pkt);
-			return;
-		}
-		break;
-	default:
-		break;
 	}
 	st->mib.v[HXS_MIB_IP_IN_UNKNOWN_PROTOS]++;
 	return;
@@ -156,7 +158,7 @@ static void neigh_pend_fail(struct hxs_stack *st, struct hxs_neigh_pend *np)
 		st->mib.v[HXS_MIB_IP_OUT_DISCARDS]++;
 		st->mib.v[HXS_MIB_NEIGH_FAILED_DROPS]++;
 		if (np->owner[i])
-			hxs_sock__set_error(np->owner[i], EHOSTUNREACH);
+			np->owner[i]->error(np->owner[i], EHOSTUNREACH);
 	}
 	neigh_pend_release(st, np);
 }
@@ -164,7 +166,7 @@ static void neigh_pend_fail(struct hxs_stack *st, struct hxs_neigh_pend *np)
 static void neigh_pend_flush(struct hxs_stack *st, struct hxs_neigh_pend *np, const uint8_t mac[6])
 {
 	for (int i = 0; i < np->n; i++) {
-		hxs_eth_fill(np->f[i].data, mac, st->mac);
+		eth_fill(np->f[i].data, mac, st->mac);
 		hxs_stack__tx(st, &np->f[i]);
 	}
 	neigh_pend_release(st, np);
@@ -227,11 +229,11 @@ void hxs_stack__neigh_event(struct hxs_stack *st, uint32_t ip, enum hxs_neigh_ev
 		neigh_pend_fail(st, np);
 }
 
-void hxs_stack__forget_owner(struct hxs_stack *st, struct hxs_sock *sk)
+void hxs_stack__forget_owner(struct hxs_stack *st, struct hxs_tx_owner *o)
 {
 	for (int i = 0; i < HXS_NEIGH_PENDING; i++)
 		for (int j = 0; j < st->pend[i].n; j++)
-			if (st->pend[i].owner[j] == sk)
+			if (st->pend[i].owner[j] == o)
 				st->pend[i].owner[j] = NULL;
 }
 
@@ -284,7 +286,7 @@ int hxs_ip_tx_send(struct hxs_stack *st, struct hxs_ip_tx *tx)
 		st->mib.v[HXS_MIB_NEIGH_FAILED_DROPS]++;
 		return err;
 	}
-	hxs_eth_fill(tx->f.data, mac, st->mac);
+	eth_fill(tx->f.data, mac, st->mac);
 	hxs_stack__tx(st, &tx->f);
 	return 0;
 }

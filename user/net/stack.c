@@ -1,87 +1,18 @@
-/* stack.c - the stack object and its run loop; the static control plane of open_io.
+/* stack.c - the stack object: its clock, registrations, counters, TX batch and the calls into
+ * its control plane. What ip.c and the layers above use between turns; the loop is loop.c.
  *
- * hxs_stack__poll() -> stack_turn(): rx_burst -> hxs_eth_input() (per frame) -> rx_release
- *                                    -> hxs_wheel__run() -> hxs_tcp_sock__poll() (TCP timers,
- *                                       pending output) -> ctl->poll() (neighbour events)
- *                                    -> hxs_stack__tx_flush()
- *                   -> idle: busy-poll, or sleep in epoll_wait(2) on the io and netlink fds
- *                      until the next timer or TCP deadline or the caller's timeout
- * hxs_stack__open() (stack_hw.c) and hxs_stack__open_io() (here) differ only in the control
- * plane (struct hxs_ctl_ops) and who owns the io.
+ * hxs_stack__now()            the turn's time (one clock read per turn), else the clock
+ * hxs_stack__tx() -> batch of HXS_TX_BATCH -> tx_submit() -> io tx_submit (+ flush when full)
+ * hxs_stack__route()/resolve()/own_*()/disown_*() -> st->ctl (ctl_kernel.c, ctl_static.c)
+ * hxs_stack__set_l4()/add_poller()/add_counters()  what the layers above register
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "sock/sock.h"
 #include "stack.h"
-#include "stats/stats_pub.h"
-#include "sock/tcp_sock.h"
-
-/* --- static control plane ----------------------------------------------------------------- */
-static int static_route(struct hxs_stack *st, uint32_t dst, uint32_t *nh)
-{
-	uint32_t mask = st->scfg.prefix_len ? htonl(~0u << (32 - st->scfg.prefix_len)) : 0;
-
-	if ((dst & mask) == (st->addr & mask)) {
-		*nh = dst;
-		return 0;
-	}
-	if (!st->scfg.gateway)
-		return -ENETUNREACH;
-	*nh = st->scfg.gateway;
-	return 0;
-}
-
-static int static_resolve(struct hxs_stack *st, uint32_t ip, uint8_t mac[6])
-{
-	for (unsigned i = 0; i < st->scfg.n_neigh; i++)
-		if (st->scfg.neigh[i].ip == ip) {
-			memcpy(mac, st->scfg.neigh[i].mac, 6);
-			return 0;
-		}
-	return -EAGAIN;
-}
-
-static int static_poll(struct hxs_stack *st) { return 0; }
-
-static int static_own_bind(struct hxs_stack *st, uint32_t addr, uint16_t port, uint8_t proto,
-			   uint32_t owner, uint32_t flags)
-{
-	return 0;
-}
-
-static void static_disown_bind(struct hxs_stack *st, uint32_t addr, uint16_t port, uint8_t proto)
-{
-}
-
-static int static_own_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
-			   uint16_t rport, uint8_t proto, uint32_t conn_id)
-{
-	return 0;
-}
-
-static void static_disown_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport,
-			       uint32_t raddr, uint16_t rport, uint8_t proto)
-{
-}
-
-static void static_close(struct hxs_stack *st) { }
-
-static const struct hxs_ctl_ops static_ctl = {
-	.route = static_route,
-	.resolve = static_resolve,
-	.poll = static_poll,
-	.own_bind = static_own_bind,
-	.disown_bind = static_disown_bind,
-	.own_conn = static_own_conn,
-	.disown_conn = static_disown_conn,
-	.close = static_close,
-};
 
 /* --- common --------------------------------------------------------------------------------- */
 static uint64_t mono_us(void)
@@ -92,7 +23,7 @@ static uint64_t mono_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static uint64_t read_clock(const struct hxs_stack *st)
+uint64_t hxs_stack__clock(const struct hxs_stack *st)
 {
 	return st->clock ? st->clock(st->clock_ctx) : mono_us();
 }
@@ -101,7 +32,7 @@ static uint64_t read_clock(const struct hxs_stack *st)
  * clock read per turn, not one per segment. */
 uint64_t hxs_stack__now(const struct hxs_stack *st)
 {
-	return st->in_turn ? st->turn_now : read_clock(st);
+	return st->in_turn ? st->turn_now : hxs_stack__clock(st);
 }
 
 int hxs_stack__set_clock(struct hxs_stack *st, uint64_t (*clock)(void *ctx), void *ctx)
@@ -116,26 +47,29 @@ int hxs_stack__set_clock(struct hxs_stack *st, uint64_t (*clock)(void *ctx), voi
 	return 0;
 }
 
-int hxs_stack__set_port_range(struct hxs_stack *st, uint16_t lo, uint16_t hi)
+void hxs_stack__set_l4(struct hxs_stack *st, uint8_t proto, hxs_l4_input_fn fn, void *ctx)
 {
-	if (!lo || lo > hi)
-		return -EINVAL;
-	st->eph_lo = lo;
-	st->eph_hi = hi;
-	st->port_sel.lo = lo;
-	st->port_sel.hi = hi;
+	st->l4[proto].input = fn;
+	st->l4[proto].ctx = fn ? ctx : NULL;
+}
+
+int hxs_stack__add_poller(struct hxs_stack *st, const struct hxs_poller *p)
+{
+	if (st->npollers == HXS_POLLERS_MAX)
+		return -ENOSPC;
+	st->pollers[st->npollers++] = *p;
 	return 0;
 }
 
-void hxs_stack__set_tcp_input(struct hxs_stack *st, hxs_l4_input_fn fn, void *ctx)
+void hxs_stack__del_poller(struct hxs_stack *st, void *ctx)
 {
-	st->tcp_input = fn;
-	st->tcp_ctx = ctx;
-}
-
-void hxs_stack__set_tcp_fini(struct hxs_stack *st, void (*fini)(void *ctx, struct hxs_stack *st))
-{
-	st->tcp_fini = fini;
+	for (unsigned i = 0; i < st->npollers; i++)
+		if (st->pollers[i].ctx == ctx) {
+			memmove(&st->pollers[i], &st->pollers[i + 1],
+				(st->npollers - i - 1) * sizeof(st->pollers[0]));
+			st->npollers--;
+			return;
+		}
 }
 
 int hxs_stack__add_counters(struct hxs_stack *st, const struct hxs_counter_table *t)
@@ -209,6 +143,11 @@ void hxs_stack__disown_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport
 	st->ctl->disown_conn(st, laddr, lport, raddr, rport, proto);
 }
 
+void hxs_stack__disown_conns(struct hxs_stack *st, uint8_t proto)
+{
+	st->ctl->disown_conns(st, st->addr, proto);
+}
+
 static void tx_submit(struct hxs_stack *st)
 {
 	int n, m;
@@ -245,175 +184,4 @@ void hxs_stack__tx_flush(struct hxs_stack *st)
 {
 	tx_submit(st);
 	st->io->ops->flush(st->io);
-}
-
-int hxs_stack__init(struct hxs_stack *st)
-{
-	int err;
-
-	st->epfd = -1;
-	st->ctl_fd = -1;
-	st->eph_lo = HXS_EPH_LO_DEFAULT;
-	st->eph_hi = HXS_EPH_HI_DEFAULT;
-	hxs_wheel__init(&st->wheel, hxs_stack__now(st));
-	st->ctr[0] = (struct hxs_counter_table){ hxs_mib_names, st->mib.v, HXS_MIB_MAX };
-	st->nctr = 1;
-	err = hxs_socket__init(st);
-	if (err)
-		return err;
-	/* TCP sockets (tcp_sock.c); the core is made with the first one */
-	return hxs_sock__register_proto(st, SOCK_STREAM, &hxs_tcp_sock_ops);
-}
-
-int hxs_stack__open_io(struct hxs_stack **out, struct hxs_io *io, const struct hxs_netif_static *cfg)
-{
-	struct hxs_stack *st;
-	int err;
-
-	if (!io || !cfg || !cfg->addr || cfg->n_neigh > HXS_STATIC_NEIGH_MAX)
-		return -EINVAL;
-	st = calloc(1, sizeof(*st));
-	if (!st)
-		return -ENOMEM;
-	st->ctl = &static_ctl;
-	st->io = io;
-	st->scfg = *cfg;
-	st->addr = cfg->addr;
-	st->prefix_len = cfg->prefix_len;
-	memcpy(st->mac, cfg->mac, 6);
-	st->mtu = cfg->mtu ? cfg->mtu : 1500;
-	if (st->mtu > io->frame_size - HXS_ETH_HLEN)
-		st->mtu = io->frame_size - HXS_ETH_HLEN;
-	err = hxs_stack__init(st);
-	if (err) {
-		free(st);
-		return err;
-	}
-	struct in_addr a = { .s_addr = st->addr };
-	snprintf(st->desc, sizeof(st->desc), "%s link, %s/%u, mtu %u", io->ops->name, inet_ntoa(a),
-		 st->prefix_len, st->mtu);
-	*out = st;
-	return 0;
-}
-
-void hxs_stack__close(struct hxs_stack *st)
-{
-	if (!st)
-		return;
-	hxs_stats_pub__close(st->pub);
-	st->pub = NULL;
-	hxs_epoll__close_all(st);
-	hxs_socket__fini(st);
-	if (st->tcp_fini)
-		st->tcp_fini(st->tcp_ctx, st);
-	hxs_socket__free_ports(st);
-	hxs_ip__drop_pending(st);
-	hxs_stack__tx_flush(st);
-	if (st->epfd >= 0)
-		close(st->epfd);
-	st->ctl->close(st);
-	free(st);
-}
-
-#define HXS_TX_WAIT_US 1000    /* longest sleep while TX frames are out for completion */
-
-/* One pass over everything that may have work. Returns the number of events. */
-static int stack_turn(struct hxs_stack *st)
-{
-	struct hxs_frame f[HXS_RX_BATCH];
-	int events = 0, n, batches = 0;
-	uint8_t outer = st->in_turn;
-	uint64_t now = read_clock(st);
-
-	st->turn_now = now;
-	st->in_turn = 1;
-	do {
-		n = st->io->ops->rx_burst(st->io, f, HXS_RX_BATCH);
-		if (n <= 0)
-			break;
-		for (int i = 0; i < n; i++)
-			hxs_eth_input(st, &f[i]);
-		st->io->ops->rx_release(st->io, f, n);
-		events += n;
-	} while (n == HXS_RX_BATCH && ++batches < 4);
-	events += hxs_wheel__run(&st->wheel, now);
-	events += hxs_tcp_sock__poll(st, now);       /* TCP timers and pending output */
-	/* netlink is read when it signalled, while next hops wait, and every HXS_CTL_POLL_US:
-	 * not a syscall per turn of a busy loop */
-	if (st->ctl_due || st->npend || now >= st->ctl_next) {
-		st->ctl_due = 0;
-		st->ctl_next = now + HXS_CTL_POLL_US;
-		events += st->ctl->poll(st);
-	}
-	hxs_stats_pub__tick(st->pub, now, events);
-	hxs_stack__tx_flush(st);
-	st->in_turn = outer;
-	return events;
-}
-
-int hxs_stack__poll(struct hxs_stack *st, int timeout_ms)
-{
-	uint64_t deadline = UINT64_MAX;
-	int events;
-
-	/* A zero timeout (the busy-polling caller's case) reads no clock here: the turn does. */
-	if (timeout_ms > 0)
-		deadline = hxs_stack__now(st) + (uint64_t)timeout_ms * 1000;
-	for (;;) {
-		uint64_t now, next, until;
-
-		events = stack_turn(st);
-		if (events || timeout_ms == 0)
-			return events;
-		now = st->turn_now;
-		if (now >= deadline)
-			return 0;
-		next = hxs_wheel__next(&st->wheel);
-		if (hxs_tcp_sock__deadline(st) < next)
-			next = hxs_tcp_sock__deadline(st);
-		until = next < deadline ? next : deadline;
-		if (st->busy_poll)
-			continue;
-		if (st->epfd < 0)
-			return 0;       /* in-memory link: nothing to sleep on, the caller drives time */
-		/* Frames still on the TX side come back through the completion ring, which wakes
-		 * no fd: while some are out, sleep at most HXS_TX_WAIT_US so a sender waiting for
-		 * one does not wait for unrelated traffic. */
-		{
-			struct hxs_io_stats s0;
-
-			st->io->ops->get_stats(st->io, &s0);
-			if (s0.frames_tx_queued && until > now + HXS_TX_WAIT_US)
-				until = now + HXS_TX_WAIT_US;
-		}
-		{
-			struct epoll_event ev[4];
-			uint64_t wait_ms = until == UINT64_MAX ? 0 : ((until > now ? until - now : 0) + 999) / 1000;
-			int ms = until == UINT64_MAX ? -1 : (int)(wait_ms > 60000 ? 60000 : wait_ms);
-			int r = epoll_wait(st->epfd, ev, 4, ms);
-
-			if (r < 0 && errno != EINTR)
-				return -errno;
-			if (r < 0)
-				return -EINTR;
-			for (int i = 0; i < r; i++)
-				if (ev[i].data.fd == st->ctl_fd)
-					st->ctl_due = 1;
-		}
-	}
-}
-
-int hxs_stack__fd(const struct hxs_stack *st)
-{
-	return st->epfd;
-}
-
-const char *hxs_stack__describe(const struct hxs_stack *st)
-{
-	return st->desc;
-}
-
-uint32_t hxs_stack__addr(const struct hxs_stack *st)
-{
-	return st->addr;
 }

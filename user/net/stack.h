@@ -1,19 +1,22 @@
-/* stack.h - struct hxs_stack and the stack's internal interfaces.
+/* stack.h - struct hxs_stack: the run loop, its clock, timers, TX batch, L4 demux and control
+ * plane; the interfaces the layers above plug into.
  *
- * hxs_stack__poll() -> io rx_burst -> hxs_eth_input() -> hxs_ip_input() -> hxs_udp_input()
- *                                                                       \-> st->tcp_input()
- *                   -> hxs_wheel__run() (timers) -> TX batch submit + io flush
- *                   -> hxs_netif__poll() (neighbour events -> pending frames go or drop)
- *                   -> sleep in poll(2) on the io and netlink fds until the next deadline
+ * hxs_stack__poll() -> stack_turn(): io rx_burst -> hxs_eth_input() -> hxs_ip_input()
+ *                                        -> st->l4[proto].input()  (UDP, TCP: registered above)
+ *                                    -> hxs_wheel__run() (timers)
+ *                                    -> ctl->poll() (neighbour events -> pending frames go or drop)
+ *                                    -> pollers (TCP timers and output, statistics)
+ *                                    -> TX batch submit + io flush
+ *                   -> sleep in epoll(7) on the io and netlink fds until the next deadline
  *
- * Two constructors: hxs_stack__open() (hxs.h: netlink + XDP + AF_XDP on an interface) and
- * hxs_stack__open_io() (an hxs_io the caller made, e.g. the in-memory link, with a static
- * address/MAC/neighbour table and no XDP: unit tests and simulations run a whole stack this
- * way).
- *
- * TCP plugs in with hxs_stack__set_tcp_input() (L4 demux), hxs_sock__register_proto() (sock.h,
- * the socket API), hxs_stack__add_counters() (its MIB) and the IPv4 output of ip.h; its
- * timers go on st->wheel and read time with hxs_stack__now().
+ * This layer knows nothing above it. The layers above register what the loop must call: an
+ * L4 input per IP protocol (hxs_stack__set_l4), pollers run once a turn with their deadlines
+ * (hxs_stack__add_poller), counter tables printed with the stack's (hxs_stack__add_counters),
+ * and, on every frame that may wait for its next hop, a struct hxs_tx_owner told when it is
+ * dropped unsent (ip.h). The stack is assembled in one place, user/open/: hxs_stack__open()
+ * (netlink + XDP + AF_XDP on an interface, the kernel's control plane, ctl_kernel.c) and
+ * hxs_stack__open_io() (an hxs_io the caller made, e.g. the in-memory link, with the static
+ * control plane of ctl_static.c: unit tests and simulations run a whole stack this way).
  */
 #ifndef HXS_STACK_H
 #define HXS_STACK_H
@@ -24,17 +27,15 @@
 #include "hxs/hxs.h"
 #include "lib/counters.h"
 #include "io/io.h"
-#include "ip.h"
 #include "ctl/netif.h"
-#include "lib/port_sel.h"
 #include "lib/timer_wheel.h"
 
-struct hxs_sock;
-struct hxs_proto_ops;
-struct hxs_epoll;
 struct hxs_xdp;
+struct hxs_socktab;
+struct hxs_ip_rx;
+struct hxs_tx_owner;
 
-/* Control plane for hxs_stack__open_io(): what netlink would have said. */
+/* Control plane for hxs_stack__open_io() (ctl_static.c): what netlink would have said. */
 #define HXS_STATIC_NEIGH_MAX 16
 struct hxs_netif_static {
 	uint32_t addr;              /* network order */
@@ -60,21 +61,37 @@ struct hxs_neigh_pend {
 	struct hxs_timer timer;
 	struct hxs_stack *st;
 	struct hxs_frame f[HXS_NEIGH_QLEN];
-	struct hxs_sock *owner[HXS_NEIGH_QLEN];
+	struct hxs_tx_owner *owner[HXS_NEIGH_QLEN];
 };
 
 #define HXS_RX_BATCH  64
 #define HXS_TX_BATCH  64
 #define HXS_COUNTER_TABLES 8
+#define HXS_POLLERS_MAX 4
 #define HXS_CTL_POLL_US 100000          /* control-plane events read at least this often */
 #define HXS_EPH_LO_DEFAULT 61000
 #define HXS_EPH_HI_DEFAULT 65535
 
-/* L4 handler for a protocol number (TCP's glue sets IPPROTO_TCP). The frame is the caller's. */
+/* L4 handler for a protocol number (udp.c sets IPPROTO_UDP, TCP's glue IPPROTO_TCP). The
+ * frame is the caller's. */
 typedef void (*hxs_l4_input_fn)(void *ctx, struct hxs_stack *st, const struct hxs_ip_rx *pkt);
 
-/* The control plane behind a stack: the kernel's (netlink + XDP, stack_hw.c) or a static
- * table (stack.c, for hxs_stack__open_io). */
+struct hxs_l4_handler {
+	hxs_l4_input_fn input;          /* NULL: IpInUnknownProtos */
+	void *ctx;
+};
+
+/* Work a layer above does once a turn (TCP timers and pending output, statistics). */
+struct hxs_poller {
+	/* events: what the turn did so far. Returns the events it caused (segments sent...). */
+	int (*poll)(void *ctx, uint64_t now, int events);
+	/* Earliest time it needs a turn (UINT64_MAX: none; 0: now). May be NULL. */
+	uint64_t (*deadline)(void *ctx);
+	void *ctx;
+};
+
+/* The control plane behind a stack: the kernel's (netlink + XDP, ctl_kernel.c) or a static
+ * table (ctl_static.c, for hxs_stack__open_io). */
 struct hxs_ctl_ops {
 	int (*route)(struct hxs_stack *st, uint32_t dst, uint32_t *nexthop);
 	int (*resolve)(struct hxs_stack *st, uint32_t ip, uint8_t mac[6]);
@@ -87,19 +104,18 @@ struct hxs_ctl_ops {
 			uint16_t rport, uint8_t proto, uint32_t conn_id);
 	void (*disown_conn)(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
 			    uint16_t rport, uint8_t proto);
+	/* Drops every 4-tuple entry of local address laddr and protocol proto (the stack is
+	 * closing and its connections go without a word each). */
+	void (*disown_conns)(struct hxs_stack *st, uint32_t laddr, uint8_t proto);
 	/* Extra counters for hxs_stack__print_counters (XDP, AF_XDP); may be NULL. */
 	void (*print_counters)(const struct hxs_stack *st, FILE *fp, int all);
 	/* Detaches what open attached, closes the io and netif. */
 	void (*close)(struct hxs_stack *st);
 };
 
-struct hxs_stats_pub;
-
 struct hxs_stack {
 	const struct hxs_ctl_ops *ctl;
-	struct hxs_stats_pub *pub;          /* shared-memory export for hxs stat/ss; NULL on open_io */
 	struct hxs_io *io;
-	int own_io;                         /* close io in hxs_stack__close */
 	struct hxs_netif *nif;              /* NULL on the static control plane */
 	struct hxs_netif_static scfg;       /* static control plane (open_io) */
 	struct hxs_xdp *xdp;            /* NULL without XDP */
@@ -117,22 +133,14 @@ struct hxs_stack {
 	struct hxs_mib mib;
 	struct hxs_wheel wheel;
 
-	hxs_l4_input_fn tcp_input;
-	void *tcp_ctx;
-	void (*tcp_fini)(void *ctx, struct hxs_stack *st);
+	struct hxs_l4_handler l4[256];      /* by IP protocol number */
+	struct hxs_poller pollers[HXS_POLLERS_MAX];
+	unsigned npollers;
 
-	/* sockets (socket.c) */
-	struct hxs_sock **socks;
-	int nsocks;
-	const struct hxs_proto_ops *proto_dgram, *proto_stream;
-	struct hxs_sock **ports_udp, **ports_tcp;    /* 65536 chains each, allocated on first bind */
-	uint32_t next_owner;
-	struct hxs_port_sel port_sel;                /* RFC 6056 Algorithm 4 state */
-	int reserve_kernel_ports;                    /* hold ports with kernel sockets */
-
-	/* epoll instances (epoll.c) */
-	struct hxs_epoll **eps;
-	int neps;
+	/* The socket layer's descriptors, ports and epoll instances (sock/sock.h), made by
+	 * hxs_socket__init(): this layer only carries the pointer. */
+	struct hxs_socktab *sockets;
+	int reserve_kernel_ports;           /* sockets hold their ports with kernel sockets too */
 
 	/* neighbours waiting for resolution */
 	struct hxs_neigh_pend pend[HXS_NEIGH_PENDING];
@@ -153,42 +161,40 @@ struct hxs_stack {
 	char desc[256];
 };
 
-/* Shared by both constructors: everything but the control plane and io. */
+/* Initializes what every stack has (clock, wheel, counters, ephemeral range); the caller set
+ * st->ctl, st->io, address, MAC and MTU. hxs_stack__fini() undoes it and closes the control
+ * plane (st->ctl->close); the caller frees st. */
 int hxs_stack__init(struct hxs_stack *st);
-/* Opens a stack on a caller-owned io (not closed by hxs_stack__close). */
-int hxs_stack__open_io(struct hxs_stack **out, struct hxs_io *io, const struct hxs_netif_static *cfg);
+void hxs_stack__fini(struct hxs_stack *st);
+/* Adds fd to the set the loop sleeps on (the io's and the netlink socket; ctl: readable means
+ * ctl->poll is due). */
+int hxs_stack__watch_fd(struct hxs_stack *st, int fd, int ctl);
 /* Time source in microseconds (virtual time for simulations); NULL restores CLOCK_MONOTONIC.
- * Restarts the timer wheel at the new time: set it before any timer is armed. */
-/* -EBUSY while timers are armed (their deadlines belong to the current clock). */
+ * Restarts the timer wheel at the new time: -EBUSY while timers are armed (their deadlines
+ * belong to the current clock). */
 int hxs_stack__set_clock(struct hxs_stack *st, uint64_t (*clock)(void *ctx), void *ctx);
 uint64_t hxs_stack__now(const struct hxs_stack *st);
-/* Ephemeral port range for port 0 binds (host order, inclusive). */
-int hxs_stack__set_port_range(struct hxs_stack *st, uint16_t lo, uint16_t hi);
-/* Registers the L4 input for IPPROTO_TCP, and what to call when the stack closes (after
- * every socket with an fd was closed: free connections that outlived their fd, e.g.
- * TIME_WAIT; fini may be NULL). */
-void hxs_stack__set_tcp_input(struct hxs_stack *st, hxs_l4_input_fn fn, void *ctx);
-void hxs_stack__set_tcp_fini(struct hxs_stack *st, void (*fini)(void *ctx, struct hxs_stack *st));
+/* Reads the clock source itself (the loop, once at the start of each turn). */
+uint64_t hxs_stack__clock(const struct hxs_stack *st);
+/* Registers the L4 input of an IP protocol (fn NULL removes it). */
+void hxs_stack__set_l4(struct hxs_stack *st, uint8_t proto, hxs_l4_input_fn fn, void *ctx);
+/* Registers a poller run once a turn, in registration order; -ENOSPC. hxs_stack__del_poller()
+ * removes the one with that ctx. */
+int hxs_stack__add_poller(struct hxs_stack *st, const struct hxs_poller *p);
+void hxs_stack__del_poller(struct hxs_stack *st, void *ctx);
 /* Adds a counter table printed with the stack's own. */
 int hxs_stack__add_counters(struct hxs_stack *st, const struct hxs_counter_table *t);
 void hxs_stack__print_counters(const struct hxs_stack *st, FILE *fp, int all);
 /* Value of a named counter (stack MIB or any registered table). */
 int hxs_stack__counter(const struct hxs_stack *st, const char *name, uint64_t *val);
-/* Neighbour event (from netlink, or a test on the static control plane). */
-void hxs_stack__neigh_event(struct hxs_stack *st, uint32_t ip, enum hxs_neigh_event ev,
-			    const uint8_t mac[6]);
 
-/* ip.c / stack.c internals */
+/* stack.c internals for ip.c and the layers above */
 int hxs_stack__route(struct hxs_stack *st, uint32_t dst, uint32_t *nexthop);
 int hxs_stack__resolve(struct hxs_stack *st, uint32_t ip, uint8_t mac[6]);
 /* Queues a filled frame for transmission in this batch. */
 void hxs_stack__tx(struct hxs_stack *st, const struct hxs_frame *f);
 /* Submits the TX batch and kicks the backend. */
 void hxs_stack__tx_flush(struct hxs_stack *st);
-/* Drops the pointers to sk held by frames waiting on neighbours (socket freed). */
-void hxs_stack__forget_owner(struct hxs_stack *st, struct hxs_sock *sk);
-/* Frees every frame waiting on a neighbour (stack closing). */
-void hxs_ip__drop_pending(struct hxs_stack *st);
 /* Bind-entry ownership in the XDP program (no-op without XDP). */
 int hxs_stack__own_bind(struct hxs_stack *st, uint32_t addr, uint16_t port, uint8_t proto,
 			uint32_t owner, uint32_t flags);
@@ -200,15 +206,11 @@ int hxs_stack__own_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport, ui
 			uint16_t rport, uint8_t proto, uint32_t conn_id);
 void hxs_stack__disown_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
 			    uint16_t rport, uint8_t proto);
+/* Every 4-tuple entry of this stack's address and protocol proto (stack closing). */
+void hxs_stack__disown_conns(struct hxs_stack *st, uint8_t proto);
 
-/* udp.c */
-void hxs_udp_input(struct hxs_stack *st, const struct hxs_ip_rx *pkt);
-extern const struct hxs_proto_ops hxs_udp_ops;
-/* socket.c */
-int hxs_socket__init(struct hxs_stack *st);
-/* Closes every socket that has an fd. */
-void hxs_socket__fini(struct hxs_stack *st);
-/* Frees the port tables (after every socket is gone). */
-void hxs_socket__free_ports(struct hxs_stack *st);
+/* The two control planes (ctl_static.c, ctl_kernel.c). */
+extern const struct hxs_ctl_ops hxs_ctl_static;
+extern const struct hxs_ctl_ops hxs_ctl_kernel;
 
 #endif

@@ -8,7 +8,8 @@
  *   hxs_recv() -> sock_wait() -> ops->recvmsg()           returns -EAGAIN while it would block
  *                   \-> hxs_stack__poll()                  blocking: run the loop, retry, until
  *                                                          SO_RCVTIMEO passes
- * Operations never block. They return -EAGAIN when they would; socket.c turns that into
+ * Operations never block; only socket.c's API calls do (sock_wait: the loop turns until the
+ * operation stops saying -EAGAIN). They return -EAGAIN when they would; socket.c turns that into
  * waiting (blocking socket) or -EAGAIN to the caller (O_NONBLOCK / MSG_DONTWAIT). Whenever a
  * protocol changes what ops->poll() would say (data arrived, space freed, error, state
  * change), it calls hxs_sock__wake(sk): epoll entries are queued on their ready lists there,
@@ -24,9 +25,27 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include "lib/port_sel.h"
+#include "net/ip.h"
+
 struct hxs_stack;
 struct hxs_sock;
 struct hxs_epitem;
+struct hxs_epoll;
+
+/* A stack's sockets (st->sockets, made by hxs_socket__init): descriptors, protocols, ports,
+ * epoll instances. */
+struct hxs_socktab {
+	struct hxs_sock **socks;                     /* by descriptor */
+	int nsocks;
+	const struct hxs_proto_ops *proto_dgram, *proto_stream;
+	void *stream_ctx;                            /* TCP's per-stack glue (tcp_sock.c) */
+	struct hxs_sock **ports_udp, **ports_tcp;    /* 65536 chains each, allocated on first bind */
+	uint32_t next_owner;
+	struct hxs_port_sel port_sel;                /* RFC 6056 Algorithm 4 state */
+	struct hxs_epoll **eps;                      /* epoll instances (epoll.c), by id */
+	int neps;
+};
 
 struct hxs_proto_ops {
 	const char *name;
@@ -104,7 +123,23 @@ struct hxs_sock {
 	struct hxs_sock *port_next;   /* chain of sockets bound to the same port */
 	struct hxs_epitem *epi;       /* epoll registrations of this socket */
 	uint32_t rx_owner;            /* hxs_bind_val.owner installed for this socket */
+	struct hxs_tx_owner txo;      /* its frames waiting for a neighbour: EHOSTUNREACH here */
 };
+
+/* The socket layer of a stack, as user/open/ assembles it:
+ *   hxs_socket__init()  the table (st->sockets) and the RFC 6056 keys
+ *   hxs_udp__attach()   SOCK_DGRAM sockets and the IPPROTO_UDP input (udp.c)
+ *   hxs_tcp_sock__attach()  SOCK_STREAM sockets (tcp_sock.h)
+ *   close: hxs_epoll__close_all(), hxs_socket__close_all() (every descriptor),
+ *          hxs_tcp_sock__fini() (what outlived its descriptor), hxs_socket__fini() */
+int hxs_socket__init(struct hxs_stack *st);
+void hxs_socket__close_all(struct hxs_stack *st);
+/* Frees the port tables and the table (after every socket is gone). */
+void hxs_socket__fini(struct hxs_stack *st);
+int hxs_udp__attach(struct hxs_stack *st);
+/* Ephemeral port range for port 0 binds (host order, inclusive). */
+int hxs_stack__set_port_range(struct hxs_stack *st, uint16_t lo, uint16_t hi);
+extern const struct hxs_proto_ops hxs_udp_ops;
 
 /* Registers the operations for (SOCK_DGRAM | SOCK_STREAM) sockets of a stack. */
 int hxs_sock__register_proto(struct hxs_stack *st, int type, const struct hxs_proto_ops *ops);
@@ -139,9 +174,9 @@ void hxs_sock__set_error(struct hxs_sock *sk, int err);
 /* Returns and clears the pending error (as -errno), 0 if none. */
 int hxs_sock__take_error(struct hxs_sock *sk);
 
-/* epoll.c: drop every epoll registration of sk (socket closing). */
+/* epoll_ready.c: drop every epoll registration of sk (socket closing). */
 void hxs_epoll__forget(struct hxs_sock *sk);
-/* epoll.c: queue the entries of sk whose interest matches mask. */
+/* epoll_ready.c: queue the entries of sk whose interest matches mask. */
 void hxs_epoll__notify(struct hxs_sock *sk, uint32_t mask);
 /* epoll.c: free every epoll instance (stack closing). */
 void hxs_epoll__close_all(struct hxs_stack *st);

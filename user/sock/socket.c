@@ -12,12 +12,13 @@
  * port with the kernel (a kernel socket of the same protocol bound to the same address and
  * port, held while the hxs socket lives) and installs the XDP program's bind entry. Port 0
  * draws from [eph_lo, eph_hi], outside the kernel's ip_local_port_range, with RFC 6056
- * §3.3.4 Algorithm 4 (tcp_port.c): a port the kernel refuses counts as in use.
+ * §3.3.4 Algorithm 4 (lib/port_sel.c): a port the kernel refuses counts as in use.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -69,37 +70,62 @@ void hxs_iov_from(const struct iovec *iov, int iovcnt, void *dst)
 /* --- table ----------------------------------------------------------------------------------- */
 int hxs_socket__init(struct hxs_stack *st)
 {
+	struct hxs_socktab *t;
 	uint8_t keys[32];
+	int err;
 
 	if (getrandom(keys, sizeof(keys), 0) != sizeof(keys))
 		return -EIO;
-	st->proto_dgram = &hxs_udp_ops;
-	return hxs_port_sel__init(&st->port_sel, keys, keys + 16, st->eph_lo, st->eph_hi);
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	err = hxs_port_sel__init(&t->port_sel, keys, keys + 16, st->eph_lo, st->eph_hi);
+	if (err) {
+		free(t);
+		return err;
+	}
+	st->sockets = t;
+	return 0;
+}
+
+void hxs_socket__close_all(struct hxs_stack *st)
+{
+	for (int fd = 0; fd < st->sockets->nsocks; fd++)
+		if (st->sockets->socks[fd])
+			hxs_close(st, fd);
 }
 
 void hxs_socket__fini(struct hxs_stack *st)
 {
-	for (int fd = 0; fd < st->nsocks; fd++)
-		if (st->socks[fd])
-			hxs_close(st, fd);
-	free(st->socks);
-	st->socks = NULL;
-	st->nsocks = 0;
+	struct hxs_socktab *t = st->sockets;
+
+	if (!t)
+		return;
+	free(t->socks);
+	free(t->ports_udp);
+	free(t->ports_tcp);
+	free(t->eps);
+	free(t);
+	st->sockets = NULL;
 }
 
-void hxs_socket__free_ports(struct hxs_stack *st)
+int hxs_stack__set_port_range(struct hxs_stack *st, uint16_t lo, uint16_t hi)
 {
-	free(st->ports_udp);
-	free(st->ports_tcp);
-	st->ports_udp = st->ports_tcp = NULL;
+	if (!lo || lo > hi)
+		return -EINVAL;
+	st->eph_lo = lo;
+	st->eph_hi = hi;
+	st->sockets->port_sel.lo = lo;
+	st->sockets->port_sel.hi = hi;
+	return 0;
 }
 
 int hxs_sock__register_proto(struct hxs_stack *st, int type, const struct hxs_proto_ops *ops)
 {
 	if (type == SOCK_DGRAM)
-		st->proto_dgram = ops;
+		st->sockets->proto_dgram = ops;
 	else if (type == SOCK_STREAM)
-		st->proto_stream = ops;
+		st->sockets->proto_stream = ops;
 	else
 		return -EINVAL;
 	return 0;
@@ -107,9 +133,15 @@ int hxs_sock__register_proto(struct hxs_stack *st, int type, const struct hxs_pr
 
 struct hxs_sock *hxs_sock__get(struct hxs_stack *st, int fd)
 {
-	if (fd < 0 || fd >= st->nsocks)
+	if (fd < 0 || fd >= st->sockets->nsocks)
 		return NULL;
-	return st->socks[fd];
+	return st->sockets->socks[fd];
+}
+
+/* A frame of sk waited for a neighbour that never answered (ip.c). */
+static void sock_tx_error(struct hxs_tx_owner *o, int err)
+{
+	hxs_sock__set_error((struct hxs_sock *)((char *)o - offsetof(struct hxs_sock, txo)), err);
 }
 
 struct hxs_sock *hxs_sock__alloc(struct hxs_stack *st, int type, const struct hxs_proto_ops *ops)
@@ -125,6 +157,7 @@ struct hxs_sock *hxs_sock__alloc(struct hxs_stack *st, int type, const struct hx
 	sk->rcvbuf = HXS_SOCK_RCVBUF_DEFAULT;
 	sk->sndbuf = HXS_SOCK_SNDBUF_DEFAULT;
 	sk->kfd = -1;
+	sk->txo.error = sock_tx_error;
 	if (ops->init && ops->init(sk)) {
 		if (ops->destroy)
 			ops->destroy(sk);
@@ -138,23 +171,23 @@ int hxs_sock__install(struct hxs_stack *st, struct hxs_sock *sk)
 {
 	int fd;
 
-	for (fd = 0; fd < st->nsocks; fd++)
-		if (!st->socks[fd])
+	for (fd = 0; fd < st->sockets->nsocks; fd++)
+		if (!st->sockets->socks[fd])
 			break;
-	if (fd == st->nsocks) {
-		int n = st->nsocks ? st->nsocks * 2 : 64;
+	if (fd == st->sockets->nsocks) {
+		int n = st->sockets->nsocks ? st->sockets->nsocks * 2 : 64;
 		struct hxs_sock **t;
 
 		if (n > (1 << 20))
 			return -EMFILE;
-		t = realloc(st->socks, (size_t)n * sizeof(*t));
+		t = realloc(st->sockets->socks, (size_t)n * sizeof(*t));
 		if (!t)
 			return -ENOMEM;
-		memset(t + st->nsocks, 0, (size_t)(n - st->nsocks) * sizeof(*t));
-		st->socks = t;
-		st->nsocks = n;
+		memset(t + st->sockets->nsocks, 0, (size_t)(n - st->sockets->nsocks) * sizeof(*t));
+		st->sockets->socks = t;
+		st->sockets->nsocks = n;
 	}
-	st->socks[fd] = sk;
+	st->sockets->socks[fd] = sk;
 	sk->fd = fd;
 	return fd;
 }
@@ -162,7 +195,7 @@ int hxs_sock__install(struct hxs_stack *st, struct hxs_sock *sk)
 void hxs_sock__free(struct hxs_sock *sk)
 {
 	hxs_sock__unbind_port(sk);
-	hxs_stack__forget_owner(sk->st, sk);
+	hxs_stack__forget_owner(sk->st, &sk->txo);
 	if (sk->ops->destroy)
 		sk->ops->destroy(sk);
 	free(sk);
@@ -171,7 +204,7 @@ void hxs_sock__free(struct hxs_sock *sk)
 /* --- ports ------------------------------------------------------------------------------------ */
 static struct hxs_sock ***port_table(struct hxs_stack *st, uint8_t proto)
 {
-	return proto == IPPROTO_TCP ? &st->ports_tcp : &st->ports_udp;
+	return proto == IPPROTO_TCP ? &st->sockets->ports_tcp : &st->sockets->ports_udp;
 }
 
 struct hxs_sock *hxs_sock__port_chain(struct hxs_stack *st, uint8_t proto, uint16_t port)
@@ -249,7 +282,7 @@ static int bind_one(struct hxs_sock *sk, uint32_t addr, uint16_t port)
 	sk->laddr = addr;
 	sk->lport = port;
 	if (!addr_shared(st, sk)) {
-		sk->rx_owner = ++st->next_owner;
+		sk->rx_owner = ++st->sockets->next_owner;
 		err = hxs_stack__own_bind(st, addr, port, sk->ops->ipproto, sk->rx_owner, 0);
 		if (err) {
 			if (sk->kfd >= 0)
@@ -288,7 +321,7 @@ int hxs_sock__bind_ephemeral(struct hxs_sock *sk, uint32_t laddr, uint32_t raddr
 
 	if (sk->flags & HXS_SOCK_F_BOUND)
 		return -EINVAL;
-	port = hxs_port_sel__pick(&sk->st->port_sel, laddr, raddr, rport, eph_in_use, &t);
+	port = hxs_port_sel__pick(&sk->st->sockets->port_sel, laddr, raddr, rport, eph_in_use, &t);
 	if (port < 0)
 		return -EADDRINUSE;     /* inet_autobind()/udp_lib_get_port(): range exhausted */
 	return t.err;
@@ -417,11 +450,11 @@ int hxs_socket(struct hxs_stack *st, int domain, int type, int protocol)
 	if (base == SOCK_DGRAM) {
 		if (protocol && protocol != IPPROTO_UDP)
 			return -EPROTONOSUPPORT;
-		ops = st->proto_dgram;
+		ops = st->sockets->proto_dgram;
 	} else if (base == SOCK_STREAM) {
 		if (protocol && protocol != IPPROTO_TCP)
 			return -EPROTONOSUPPORT;
-		ops = st->proto_stream;
+		ops = st->sockets->proto_stream;
 	} else {
 		return -ESOCKTNOSUPPORT;
 	}
@@ -703,7 +736,7 @@ int hxs_close(struct hxs_stack *st, int fd)
 
 	if (!sk)
 		return -EBADF;
-	st->socks[fd] = NULL;
+	st->sockets->socks[fd] = NULL;
 	hxs_epoll__forget(sk);
 	sk->fd = -1;
 	if (sk->ops->close)

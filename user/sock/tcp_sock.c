@@ -5,7 +5,8 @@
  *            core -> on_tuple() -> XDP conn map add/del;  on_listen() -> bind entry LISTEN
  * TX:   core -> tx_alloc(): a UMEM frame, the core writes its segment at the L4 offset
  *            -> tx_send(): route + hxs_ip_tx_send() (IPv4 + Ethernet, this turn's batch)
- * Loop: stack_turn() -> hxs_tcp_sock__poll() -> hxs_tcp__poll() (timers, dirty list)
+ * Loop: stack_turn() -> stack_poll() (a poller of the stack) -> hxs_tcp__poll() (timers, dirty
+ *            list); hxs_stack__poll() -> tcp_deadline() -> hxs_tcp__next_deadline()
  * API:  socket.c -> tcp_connect/listen/accept/sendmsg/recvmsg/... -> hxs_tcp_conn__*()
  *
  * Socket states follow the kernel's inet_stream_connect(): an unconnected socket's connect()
@@ -36,14 +37,13 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 
-#include <bpf/bpf.h>
-
+#include "hxs/shared.h"
 #include "sock.h"
+#include "net/ip.h"
 #include "net/stack.h"
 #include "tcp/tcp.h"
 #include "tcp/tcp_conn.h"   /* enum hxs_tcp_state for hxs_tcp_conn__state() */
 #include "tcp_sock.h"
-#include "ctl/xdp_ctl.h"
 
 /* sock->state of the kernel */
 enum { SS_UNCONNECTED_ = 0, SS_CONNECTING_, SS_CONNECTED_ };
@@ -97,7 +97,7 @@ static inline struct tcp_sock *tcp_sk(struct hxs_sock *sk)
 
 static inline struct tcp_glue *glue(const struct hxs_stack *st)
 {
-	return st->tcp_ctx;
+	return st->sockets->stream_ctx;
 }
 
 /* --- frames for the core ------------------------------------------------------------------ */
@@ -251,7 +251,8 @@ static void tcp_input(void *ctx, struct hxs_stack *st, const struct hxs_ip_rx *p
 	hxs_tcp__input(g->tcp, pkt->src, pkt->dst, pkt->l4, pkt->l4_len, 0, hxs_stack__now(st));
 }
 
-static void tcp_fini(void *ctx, struct hxs_stack *st);
+static int stack_poll(void *ctx, uint64_t now, int events);
+static uint64_t tcp_deadline(void *ctx);
 
 /* The core, made with the first TCP socket (address and MTU are known by then). */
 static struct tcp_glue *glue_get(struct hxs_stack *st)
@@ -283,55 +284,31 @@ static struct tcp_glue *glue_get(struct hxs_stack *st)
 	hxs_stack__add_counters(st, &t);
 	t = (struct hxs_counter_table){ tcps_mib_names, g->mib, TCPS_MIB__COUNT };
 	hxs_stack__add_counters(st, &t);
-	hxs_stack__set_tcp_input(st, tcp_input, g);
-	hxs_stack__set_tcp_fini(st, tcp_fini);
+	if (hxs_stack__add_poller(st, &(struct hxs_poller){ stack_poll, tcp_deadline, g })) {
+		hxs_tcp__free(g->tcp);
+		free(g);
+		return NULL;
+	}
+	hxs_stack__set_l4(st, IPPROTO_TCP, tcp_input, g);
+	st->sockets->stream_ctx = g;
 	return g;
 }
 
-int hxs_tcp_sock__poll(struct hxs_stack *st, uint64_t now)
+/* The stack's poller: TCP timers and what connections have pending, once a turn. */
+static int stack_poll(void *ctx, uint64_t now, int events)
 {
-	struct tcp_glue *g = glue(st);
+	struct tcp_glue *g = ctx;
 
-	return g ? hxs_tcp__poll(g->tcp, now) : 0;
+	(void)events;
+	return hxs_tcp__poll(g->tcp, now);
 }
 
-uint64_t hxs_tcp_sock__deadline(const struct hxs_stack *st)
+/* When TCP needs the next turn (UINT64_MAX: none; 0: now). */
+static uint64_t tcp_deadline(void *ctx)
 {
-	struct tcp_glue *g = glue(st);
+	struct tcp_glue *g = ctx;
 
-	return g ? hxs_tcp__next_deadline(g->tcp) : UINT64_MAX;
-}
-
-/* Conn map entries of connections the core drops without telling (stack closing). */
-static void conn_map_sweep(struct tcp_glue *g)
-{
-	struct hxs_conn_key k, next, *prev = NULL;
-	__u8 me[16];
-	int fd;
-
-	if (!g->st->xdp || !g->conn_entries)
-		return;
-	fd = hxs_xdp__map_fd(g->st->xdp, HXS_MAP_CONNS);
-	if (fd < 0)
-		return;
-	hxs_addr_v4(me, g->st->addr);
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		if (next.proto == IPPROTO_TCP && !memcmp(next.laddr, me, 16)) {
-			if (!bpf_map_delete_elem(fd, &next))
-				continue;       /* deleted: restart from the same predecessor */
-		}
-		k = next;
-		prev = &k;
-	}
-	g->conn_entries = 0;
-}
-
-/* The stack's tcp_fini hook: every fd is closed by now (socket.c); connections that
- * outlived their fd (FIN_WAIT, TIME_WAIT) go, with their ports and steering entries. */
-static void tcp_fini(void *ctx, struct hxs_stack *st)
-{
-	(void)ctx;
-	hxs_tcp_sock__fini(st);
+	return hxs_tcp__next_deadline(g->tcp);
 }
 
 void hxs_tcp_sock__fini(struct hxs_stack *st)
@@ -341,8 +318,8 @@ void hxs_tcp_sock__fini(struct hxs_stack *st)
 	if (!g)
 		return;
 	/* open sockets: RST (hxs_stack__close's contract), then close */
-	for (int fd = 0; fd < st->nsocks; fd++) {
-		struct hxs_sock *sk = st->socks[fd];
+	for (int fd = 0; fd < st->sockets->nsocks; fd++) {
+		struct hxs_sock *sk = st->sockets->socks[fd];
 
 		if (sk && sk->ops == &hxs_tcp_sock_ops) {
 			if (tcp_sk(sk)->c)
@@ -358,10 +335,14 @@ void hxs_tcp_sock__fini(struct hxs_stack *st)
 		linger_unlink(g, ts);
 		hxs_sock__free(&ts->sk);
 	}
-	conn_map_sweep(g);
+	/* conn map entries of connections the core dropped without telling (stack closing) */
+	if (g->conn_entries)
+		hxs_stack__disown_conns(st, IPPROTO_TCP);
+	g->conn_entries = 0;
 	hxs_tcp__free(g->tcp);
-	hxs_stack__set_tcp_input(st, NULL, NULL);
-	hxs_stack__set_tcp_fini(st, NULL);
+	hxs_stack__set_l4(st, IPPROTO_TCP, NULL, NULL);
+	hxs_stack__del_poller(st, g);
+	st->sockets->stream_ctx = NULL;
 	free(g);
 }
 
@@ -985,3 +966,8 @@ const struct hxs_proto_ops hxs_tcp_sock_ops = {
 	.getsockopt = tcp_getsockopt,
 	.getname = tcp_getname,
 };
+
+int hxs_tcp_sock__attach(struct hxs_stack *st)
+{
+	return hxs_sock__register_proto(st, SOCK_STREAM, &hxs_tcp_sock_ops);
+}

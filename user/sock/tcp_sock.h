@@ -1,12 +1,13 @@
-/* tcp_sock.h - TCP sockets: the TCP core (tcp.h) behind the socket layer (sock.h) of a stack.
+/* tcp_sock.h - TCP sockets: the TCP core (tcp/tcp.h) behind the socket layer (sock.h) of a stack.
  *
- * The stack knows only these four entry points; everything else goes through the protocol
- * table (hxs_tcp_sock_ops, registered for SOCK_STREAM by hxs_stack__init()):
- *   stack_turn()       -> hxs_tcp_sock__poll()      TCP timers + pending output, once a turn
- *   hxs_stack__poll()  -> hxs_tcp_sock__deadline()  when the turn must run again for TCP
- *   hxs_stack__close() -> st->tcp_fini -> hxs_tcp_sock__fini()   free what lingers, the core
- * The core itself is created with the first SOCK_STREAM socket (the stack's address and MTU
- * are known by then).
+ * The assembly (user/open/) knows two entry points; everything else goes through the protocol
+ * table (hxs_tcp_sock_ops) and what the first TCP socket registers with the stack:
+ *   hxs_stack__open*()  -> hxs_tcp_sock__attach()   SOCK_STREAM sockets of this stack
+ *   first TCP socket    -> the core, made once the stack's address and MTU are known, its
+ *                          IPPROTO_TCP input, a poller (TCP timers + pending output once a
+ *                          turn, and its deadline) and its counter tables
+ *   hxs_stack__close()  -> hxs_tcp_sock__fini()     after every fd was closed: free what
+ *                          lingers, the core
  */
 #ifndef HXS_TCP_SOCK_H
 #define HXS_TCP_SOCK_H
@@ -18,11 +19,9 @@ struct hxs_proto_ops;
 
 extern const struct hxs_proto_ops hxs_tcp_sock_ops;
 
-/* Runs TCP timers and sends what connections have pending; returns segments sent. */
-int hxs_tcp_sock__poll(struct hxs_stack *st, uint64_t now);
-/* Earliest time TCP needs a turn (UINT64_MAX: none; 0: now). */
-uint64_t hxs_tcp_sock__deadline(const struct hxs_stack *st);
-/* Stack closing (st->tcp_fini, after socket.c closed every fd): resets a TCP socket still
+/* Registers SOCK_STREAM sockets with the stack's socket layer. */
+int hxs_tcp_sock__attach(struct hxs_stack *st);
+/* Stack closing (after hxs_socket__close_all closed every fd): resets a TCP socket still
  * holding an fd, drops lingering connections (FIN_WAIT, TIME_WAIT) with their ports and
  * steering entries, and frees the core. The port tables must still exist. */
 void hxs_tcp_sock__fini(struct hxs_stack *st);

@@ -1,6 +1,6 @@
 /* udp.c - UDP (RFC 768) over hxs, after the kernel's __udp4_lib_rcv and udp_sendmsg.
  *
- * RX: hxs_udp_input() -> header and length checks -> checksum -> udp_lookup() -> udp_enqueue()
+ * RX: hxs_ip_input() -> udp_input() (the IPPROTO_UDP handler) -> header and length checks -> checksum -> udp_lookup() -> udp_enqueue()
  *                                                                  (hxs_sock__wake: epoll)
  * TX: socket.c -> udp_sendmsg() -> hxs_ip_tx_alloc() -> header + checksum -> hxs_ip_tx_send()
  * API: udp_recvmsg/connect/poll/... through hxs_udp_ops (sock.h).
@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 
 #include "sock.h"
+#include "net/ip.h"
 #include "net/stack.h"
 
 struct udp_rec {
@@ -141,7 +142,7 @@ static struct udp_sock *udp_lookup(struct hxs_stack *st, uint32_t saddr, uint16_
 	return (struct udp_sock *)best;
 }
 
-void hxs_udp_input(struct hxs_stack *st, const struct hxs_ip_rx *pkt)
+static void udp_input(void *ctx, struct hxs_stack *st, const struct hxs_ip_rx *pkt)
 {
 	const uint8_t *uh = pkt->l4;
 	uint16_t sport, dport, ulen, check;
@@ -284,7 +285,7 @@ static ssize_t udp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 			st->mib.v[HXS_MIB_UDP_SNDBUF_ERRORS]++;
 		return err;
 	}
-	tx.owner = sk;
+	tx.owner = &sk->txo;
 	memcpy(tx.l4, &sk->lport, 2);
 	memcpy(tx.l4 + 2, &dport, 2);
 	w = htons((uint16_t)(len + HXS_UDP_HLEN));
@@ -428,3 +429,10 @@ const struct hxs_proto_ops hxs_udp_ops = {
 	.getsockopt = udp_getsockopt,
 	.getname = udp_getname,
 };
+
+/* The stack's UDP: SOCK_DGRAM sockets and the IPPROTO_UDP input. */
+int hxs_udp__attach(struct hxs_stack *st)
+{
+	hxs_stack__set_l4(st, IPPROTO_UDP, udp_input, NULL);
+	return hxs_sock__register_proto(st, SOCK_DGRAM, &hxs_udp_ops);
+}

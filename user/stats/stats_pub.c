@@ -93,7 +93,7 @@ static void v4(uint8_t out[16], uint32_t a)
 static void pub_sock(struct hxs_stats_pub *p, int fd)
 {
 	struct hxs_stack *st = p->st;
-	struct hxs_sock *sk = fd < st->nsocks ? st->socks[fd] : NULL;
+	struct hxs_sock *sk = fd < st->sockets->nsocks ? st->sockets->socks[fd] : NULL;
 	struct hxs_shm_conn_info ci;
 
 	if (fd < 0 || fd >= HXS_SHM_MAX_CONNS)
@@ -198,7 +198,7 @@ static void publish(struct hxs_stats_pub *p, uint64_t now_us)
 	p->published = 1;
 	p->last_us = now_us;
 	pub_counters(p, now_us);
-	int n = p->st->nsocks < HXS_SHM_MAX_CONNS ? p->st->nsocks : HXS_SHM_MAX_CONNS;
+	int n = p->st->sockets->nsocks < HXS_SHM_MAX_CONNS ? p->st->sockets->nsocks : HXS_SHM_MAX_CONNS;
 	for (int fd = 0; fd < n; fd++)
 		pub_sock(p, fd);
 	for (int fd = n; fd < HXS_SHM_MAX_CONNS; fd++)

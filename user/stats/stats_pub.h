@@ -1,15 +1,16 @@
 /* stats_pub.h - what a stack publishes into its statistics region (stats_shm.h), gathered
  * from the stack itself, so the stack needs three calls and no knowledge of the layout:
  *
- *   hxs_stack__open():  hxs_stats_pub__open(&st->pub, st, NULL, opts->stats_name ?: ifname,
+ *   hxs_stack__open():  hxs_stats_pub__open(&pub, st, NULL, opts->stats_name ?: ifname,
  *                                           ifname)       (failure is not fatal: say it, go on)
- *   stack_turn():       hxs_stats_pub__tick(st->pub, now, events)   once per turn, after the
- *                       timers ran; publishes when HXS_SHM_PUBLISH_US (100 ms) passed since
+ *                       and a poller registered with the loop (open/stack_open.c) that calls
+ *   stack_turn():       hxs_stats_pub__tick(pub, now, events)   once per turn, after the
+ *                       timers and TCP ran; publishes when HXS_SHM_PUBLISH_US (100 ms) passed since
  *                       the last publish, else, when the turn did work (events > 0), arms a
  *                       timer on st->wheel for the end of the period, so the last state of a
  *                       stack that then goes idle and sleeps is published too
- *   a socket changes state (TCP glue, close): hxs_stats_pub__sock(st->pub, fd)
- *   hxs_stack__close(): hxs_stats_pub__close(st->pub)     (unlinks the file)
+ *   a descriptor's record on demand: hxs_stats_pub__sock(pub, fd)
+ *   hxs_stack__close(): hxs_stats_pub__close(pub)     (unlinks the file)
  *
  * A publish copies: the stack MIB (hxs_mib_names) as group "Stack", every other table registered
  * with hxs_stack__add_counters() as its own group, the I/O backend's hxs_io_stats as group

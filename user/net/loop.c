@@ -1,0 +1,171 @@
+/* loop.c - the stack's run loop and its life: init, the turn, the sleep, fini.
+ *
+ * hxs_stack__poll() -> stack_turn(): rx_burst -> hxs_eth_input() (per frame) -> rx_release
+ *                                    -> hxs_wheel__run() -> ctl->poll() (neighbour events)
+ *                                    -> pollers (TCP timers and pending output, statistics)
+ *                                    -> hxs_stack__tx_flush()
+ *                   -> idle: busy-poll, or sleep in epoll_wait(2) on the io and netlink fds
+ *                      until the next timer or poller deadline or the caller's timeout
+ * hxs_stack__fini() -> pending frames dropped -> TX batch out -> ctl->close (io, XDP, netlink)
+ * hxs_stack__open() and hxs_stack__open_io() (user/open/) differ only in the control plane
+ * (struct hxs_ctl_ops: ctl_kernel.c, ctl_static.c) and who owns the io.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "ip.h"
+#include "stack.h"
+
+int hxs_stack__init(struct hxs_stack *st)
+{
+	st->epfd = -1;
+	st->ctl_fd = -1;
+	st->eph_lo = HXS_EPH_LO_DEFAULT;
+	st->eph_hi = HXS_EPH_HI_DEFAULT;
+	hxs_wheel__init(&st->wheel, hxs_stack__now(st));
+	st->ctr[0] = (struct hxs_counter_table){ hxs_mib_names, st->mib.v, HXS_MIB_MAX };
+	st->nctr = 1;
+	return 0;
+}
+
+int hxs_stack__watch_fd(struct hxs_stack *st, int fd, int ctl)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	if (fd < 0)
+		return 0;
+	if (st->epfd < 0) {
+		st->epfd = epoll_create1(EPOLL_CLOEXEC);
+		if (st->epfd < 0)
+			return -errno;
+	}
+	if (epoll_ctl(st->epfd, EPOLL_CTL_ADD, fd, &ev))
+		return -errno;
+	if (ctl)
+		st->ctl_fd = fd;
+	return 0;
+}
+
+void hxs_stack__fini(struct hxs_stack *st)
+{
+	hxs_ip__drop_pending(st);
+	if (st->io)
+		hxs_stack__tx_flush(st);
+	if (st->epfd >= 0)
+		close(st->epfd);
+	st->epfd = -1;
+	st->ctl->close(st);
+}
+
+#define HXS_TX_WAIT_US 1000    /* longest sleep while TX frames are out for completion */
+
+/* One pass over everything that may have work. Returns the number of events. */
+static int stack_turn(struct hxs_stack *st)
+{
+	struct hxs_frame f[HXS_RX_BATCH];
+	int events = 0, n, batches = 0;
+	uint8_t outer = st->in_turn;
+	uint64_t now = hxs_stack__clock(st);
+
+	st->turn_now = now;
+	st->in_turn = 1;
+	do {
+		n = st->io->ops->rx_burst(st->io, f, HXS_RX_BATCH);
+		if (n <= 0)
+			break;
+		for (int i = 0; i < n; i++)
+			hxs_eth_input(st, &f[i]);
+		st->io->ops->rx_release(st->io, f, n);
+		events += n;
+	} while (n == HXS_RX_BATCH && ++batches < 4);
+	events += hxs_wheel__run(&st->wheel, now);
+	/* netlink is read when it signalled, while next hops wait, and every HXS_CTL_POLL_US:
+	 * not a syscall per turn of a busy loop */
+	if (st->ctl_due || st->npend || now >= st->ctl_next) {
+		st->ctl_due = 0;
+		st->ctl_next = now + HXS_CTL_POLL_US;
+		events += st->ctl->poll(st);
+	}
+	/* TCP timers and pending output, then statistics (which count this turn's events) */
+	for (unsigned i = 0; i < st->npollers; i++)
+		events += st->pollers[i].poll(st->pollers[i].ctx, now, events);
+	hxs_stack__tx_flush(st);
+	st->in_turn = outer;
+	return events;
+}
+
+int hxs_stack__poll(struct hxs_stack *st, int timeout_ms)
+{
+	uint64_t deadline = UINT64_MAX;
+	int events;
+
+	/* A zero timeout (the busy-polling caller's case) reads no clock here: the turn does. */
+	if (timeout_ms > 0)
+		deadline = hxs_stack__now(st) + (uint64_t)timeout_ms * 1000;
+	for (;;) {
+		uint64_t now, next, until;
+
+		events = stack_turn(st);
+		if (events || timeout_ms == 0)
+			return events;
+		now = st->turn_now;
+		if (now >= deadline)
+			return 0;
+		next = hxs_wheel__next(&st->wheel);
+		for (unsigned i = 0; i < st->npollers; i++) {
+			uint64_t d;
+
+			if (!st->pollers[i].deadline)
+				continue;
+			d = st->pollers[i].deadline(st->pollers[i].ctx);
+			if (d < next)
+				next = d;
+		}
+		until = next < deadline ? next : deadline;
+		if (st->busy_poll)
+			continue;
+		if (st->epfd < 0)
+			return 0;       /* in-memory link: nothing to sleep on, the caller drives time */
+		/* Frames still on the TX side come back through the completion ring, which wakes
+		 * no fd: while some are out, sleep at most HXS_TX_WAIT_US so a sender waiting for
+		 * one does not wait for unrelated traffic. */
+		{
+			struct hxs_io_stats s0;
+
+			st->io->ops->get_stats(st->io, &s0);
+			if (s0.frames_tx_queued && until > now + HXS_TX_WAIT_US)
+				until = now + HXS_TX_WAIT_US;
+		}
+		{
+			struct epoll_event ev[4];
+			uint64_t wait_ms = until == UINT64_MAX ? 0 : ((until > now ? until - now : 0) + 999) / 1000;
+			int ms = until == UINT64_MAX ? -1 : (int)(wait_ms > 60000 ? 60000 : wait_ms);
+			int r = epoll_wait(st->epfd, ev, 4, ms);
+
+			if (r < 0 && errno != EINTR)
+				return -errno;
+			if (r < 0)
+				return -EINTR;
+			for (int i = 0; i < r; i++)
+				if (ev[i].data.fd == st->ctl_fd)
+					st->ctl_due = 1;
+		}
+	}
+}
+
+int hxs_stack__fd(const struct hxs_stack *st)
+{
+	return st->epfd;
+}
+
+const char *hxs_stack__describe(const struct hxs_stack *st)
+{
+	return st->desc;
+}
+
+uint32_t hxs_stack__addr(const struct hxs_stack *st)
+{
+	return st->addr;
+}

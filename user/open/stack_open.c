@@ -1,0 +1,276 @@
+/* stack_open.c - a stack assembled from its layers: the one place that knows them all.
+ *
+ * hxs_stack__open()    -> hxs_netif__open()       address, prefix, MAC, MTU (rtnetlink)
+ *                      -> hxs_xdp__open()         attach (libxdp) or adopt (ip link) the program
+ *                      -> hxs_xsk__open()         UMEM + one AF_XDP socket per queue, each put in
+ *                                                 the program's XSK map
+ *                      -> stack_assemble()        (below), control plane hxs_ctl_kernel
+ *                      -> the loop sleeps on the xsk and netlink fds (hxs_stack__watch_fd)
+ *                      -> ephemeral range outside the kernel's ip_local_port_range
+ *                      -> hxs_stats_pub__open()   the region `hxs stat`/`hxs ss` read, a poller
+ * hxs_stack__open_io() -> stack_assemble() on the caller's io, control plane hxs_ctl_static
+ * stack_assemble()     -> hxs_stack__init()       net: clock, wheel, counters
+ *                      -> hxs_socket__init()      sock: descriptors, ports, epoll
+ *                      -> hxs_udp__attach()       SOCK_DGRAM + the IPPROTO_UDP input
+ *                      -> hxs_tcp_sock__attach()  SOCK_STREAM (the core comes with the first one)
+ * hxs_stack__close()   -> statistics, epoll instances, every socket (TCP sends its RSTs), what
+ *                         TCP kept past its descriptors, the socket table, then the net layer:
+ *                         pending frames, TX batch, the control plane (AF_XDP sockets, the XDP
+ *                         program if hxs attached it, netlink)
+ * opts->bpf_obj is not used: xdp_ctl loads the program from its compiled-in skeleton.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl/xdp_ctl.h"
+#include "io/xsk.h"
+#include "net/ip.h"
+#include "sock/sock.h"
+#include "stack_open.h"
+#include "sock/tcp_sock.h"
+#include "stats/stats_pub.h"
+
+#define HXS_XDP_PLAIN_MAX_MTU 3400  /* above it, attach the xdp.frags program */
+
+/* A stack and what only the assembly holds. st comes first: hxs_stack__close() gets it back
+ * from the public pointer. */
+struct stack_box {
+	struct hxs_stack st;
+	struct hxs_stats_pub *pub;          /* NULL on open_io, or when the region failed */
+};
+
+static struct stack_box *box_of(struct hxs_stack *st)
+{
+	return (struct stack_box *)st;
+}
+
+/* Receive queues of the interface (/sys/class/net/IF/queues/rx-N). */
+static uint32_t rx_queues(const char *ifname)
+{
+	char path[128];
+	struct dirent *d;
+	uint32_t n = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/queues", ifname);
+	dir = opendir(path);
+	if (!dir)
+		return 1;
+	while ((d = readdir(dir)))
+		if (!strncmp(d->d_name, "rx-", 3))
+			n++;
+	closedir(dir);
+	return n ? n : 1;
+}
+
+/* hxs's ephemeral range: HXS_PORT_RANGE="lo-hi" if set, else what lies above (or, failing
+ * that, below) the kernel's net.ipv4.ip_local_port_range in this namespace. */
+static int pick_port_range(struct hxs_stack *st)
+{
+	const char *env = getenv("HXS_PORT_RANGE");
+	unsigned klo = 32768, khi = 60999, lo, hi;
+	FILE *fp;
+
+	if (env) {
+		if (sscanf(env, "%u-%u", &lo, &hi) != 2 || !lo || lo > hi || hi > 65535)
+			return -EINVAL;
+		return hxs_stack__set_port_range(st, (uint16_t)lo, (uint16_t)hi);
+	}
+	fp = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	if (fp) {
+		if (fscanf(fp, "%u %u", &klo, &khi) != 2) {
+			klo = 32768;
+			khi = 60999;
+		}
+		fclose(fp);
+	}
+	if (khi < 65535 - 255)
+		return hxs_stack__set_port_range(st, (uint16_t)(khi + 1), 65535);
+	if (klo > 1024 + 255)
+		return hxs_stack__set_port_range(st, 1024, (uint16_t)(klo - 1));
+	return -ERANGE;   /* the kernel took nearly every port: no room for hxs's own */
+}
+
+static int stats_poll(void *ctx, uint64_t now, int events)
+{
+	hxs_stats_pub__tick(ctx, now, events);
+	return 0;
+}
+
+/* Everything both constructors share; st->ctl, io, address, MAC and MTU are set. */
+static int stack_assemble(struct hxs_stack *st)
+{
+	int err = hxs_stack__init(st);
+
+	if (!err)
+		err = hxs_socket__init(st);
+	if (!err)
+		err = hxs_udp__attach(st);
+	if (!err)
+		err = hxs_tcp_sock__attach(st);
+	return err;
+}
+
+/* The socket layer down, then the net layer (and with it the control plane and io). */
+static void stack_disassemble(struct hxs_stack *st)
+{
+	struct stack_box *b = box_of(st);
+
+	if (b->pub) {
+		hxs_stack__del_poller(st, b->pub);
+		hxs_stats_pub__close(b->pub);
+		b->pub = NULL;
+	}
+	if (st->sockets) {
+		hxs_epoll__close_all(st);
+		hxs_socket__close_all(st);
+		hxs_tcp_sock__fini(st);
+		hxs_socket__fini(st);
+	}
+	hxs_stack__fini(st);
+}
+
+int hxs_stack__open_io(struct hxs_stack **out, struct hxs_io *io, const struct hxs_netif_static *cfg)
+{
+	struct stack_box *b;
+	struct hxs_stack *st;
+	struct in_addr a;
+	int err;
+
+	if (!io || !cfg || !cfg->addr || cfg->n_neigh > HXS_STATIC_NEIGH_MAX)
+		return -EINVAL;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	st = &b->st;
+	st->ctl = &hxs_ctl_static;
+	st->io = io;
+	st->scfg = *cfg;
+	st->addr = cfg->addr;
+	st->prefix_len = cfg->prefix_len;
+	memcpy(st->mac, cfg->mac, 6);
+	st->mtu = cfg->mtu ? cfg->mtu : 1500;
+	if (st->mtu > io->frame_size - HXS_ETH_HLEN)
+		st->mtu = io->frame_size - HXS_ETH_HLEN;
+	err = stack_assemble(st);
+	if (err) {
+		stack_disassemble(st);
+		free(b);
+		return err;
+	}
+	a.s_addr = st->addr;
+	snprintf(st->desc, sizeof(st->desc), "%s link, %s/%u, mtu %u", io->ops->name, inet_ntoa(a),
+		 st->prefix_len, st->mtu);
+	*out = st;
+	return 0;
+}
+
+int hxs_stack__open(struct hxs_stack **out, const struct hxs_stack_opts *opts)
+{
+	struct hxs_xdp_opts xo = { 0 };
+	struct hxs_xsk_opts ko = HXS_XSK_OPTS_DEFAULT;
+	struct stack_box *b;
+	struct hxs_stack *st;
+	struct in_addr a;
+	const char *name;
+	int err;
+
+	if (!opts || !opts->ifname)
+		return -EINVAL;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	st = &b->st;
+	st->ctl = &hxs_ctl_kernel;
+	st->busy_poll = !!opts->busy_poll;
+	st->reserve_kernel_ports = 1;
+	err = stack_assemble(st);
+	if (err)
+		goto disassemble;
+	err = pick_port_range(st);
+	if (err)
+		goto disassemble;
+
+	err = hxs_netif__open(&st->nif, opts->ifname);
+	if (err)
+		goto disassemble;
+	if (!st->nif->addr) {
+		err = -EADDRNOTAVAIL;
+		goto disassemble;
+	}
+	st->addr = st->nif->addr;
+	st->prefix_len = st->nif->prefix_len;
+	st->mtu = st->nif->mtu;
+	memcpy(st->mac, st->nif->mac, 6);
+
+	xo.attach = opts->attach;
+	xo.verbose = opts->verbose;
+	/* veth (and most drivers) refuse a plain XDP program above ~3500 bytes of MTU: load the
+	 * xdp.frags variant there. hxs itself still receives single frames only (its MTU is
+	 * clamped to the AF_XDP frame below, so TCP peers never send more than one frame). */
+	xo.frags = st->nif->mtu > HXS_XDP_PLAIN_MAX_MTU;
+	err = hxs_xdp__open(&st->xdp, opts->ifname, &xo);
+	if (err)
+		goto disassemble;
+
+	ko.nqueues = opts->queues ? opts->queues : rx_queues(opts->ifname);
+	if (ko.nqueues > HXS_MAX_QUEUES)
+		ko.nqueues = HXS_MAX_QUEUES;
+	ko.frames = opts->frames ? opts->frames * ko.nqueues : 0;
+	ko.xsks_map_fd = hxs_xdp__map_fd(st->xdp, HXS_MAP_XSKS);
+	if (ko.xsks_map_fd < 0) {
+		err = ko.xsks_map_fd;
+		goto disassemble;
+	}
+	if (opts->busy_poll)
+		ko.busy_poll_us = 20;
+	err = hxs_xsk__open(&st->io, opts->ifname, &ko);
+	if (err)
+		goto disassemble;
+	if (st->mtu > st->io->frame_size - 256 - HXS_ETH_HLEN)
+		st->mtu = st->io->frame_size - 256 - HXS_ETH_HLEN;
+
+	err = hxs_stack__watch_fd(st, st->io->ops->poll_fd(st->io), 0);
+	if (!err)
+		err = hxs_stack__watch_fd(st, st->nif->nl_fd, 1);
+	if (err)
+		goto disassemble;
+
+	a.s_addr = st->addr;
+	snprintf(st->desc, sizeof(st->desc), "%s %s, %u queue(s), %s mode, %s", opts->ifname,
+		 inet_ntoa(a), st->io->nqueues, hxs_xsk__mode(st->io), hxs_xdp__describe(st->xdp));
+	if (opts->verbose)
+		fprintf(stderr, "hxs: %s; ephemeral ports %u-%u\n", st->desc, st->eph_lo, st->eph_hi);
+	/* Statistics for `hxs stat` / `hxs ss`: useful, not vital; the stack runs without. */
+	name = opts->stats_name ? opts->stats_name : opts->ifname;
+	err = hxs_stats_pub__open(&b->pub, st, NULL, name, opts->ifname);
+	if (!err && hxs_stack__add_poller(st, &(struct hxs_poller){ stats_poll, NULL, b->pub })) {
+		hxs_stats_pub__close(b->pub);
+		err = -ENOSPC;
+	}
+	if (err) {
+		b->pub = NULL;
+		fprintf(stderr, "hxs: statistics region for %s: %s\n", name, strerror(-err));
+	}
+	*out = st;
+	return 0;
+
+disassemble:
+	/* the control plane's close (hxs_ctl_kernel) closes what was opened: io, XDP, netlink */
+	stack_disassemble(st);
+	free(b);
+	return err;
+}
+
+void hxs_stack__close(struct hxs_stack *st)
+{
+	if (!st)
+		return;
+	stack_disassemble(st);
+	free(box_of(st));
+}
