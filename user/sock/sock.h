@@ -60,9 +60,11 @@ struct hxs_proto_ops {
 	/* Takes an established child: *child must come from hxs_sock__alloc(); socket.c gives it
 	 * an fd. -EAGAIN when the queue is empty. */
 	int (*accept)(struct hxs_sock *sk, struct hxs_sock **child);
-	/* nonblock: the caller's O_NONBLOCK. Returns 0 (done), -EINPROGRESS (socket.c waits for
-	 * writability in blocking mode, then reports sk->err), -EALREADY, -EISCONN, or -errno.
-	 * addr->sin_family == AF_UNSPEC dissolves the association (UDP). */
+	/* nonblock: the caller's O_NONBLOCK. Never waits. Returns 0 (done), -EINPROGRESS (started),
+	 * -EALREADY (in progress), -EISCONN, or -errno. A blocking hxs_connect() then turns the
+	 * loop and asks again with addr NULL ("how does the attempt stand?": -EALREADY while in
+	 * progress, else its outcome) until SO_SNDTIMEO. addr->sin_family == AF_UNSPEC dissolves
+	 * the association (UDP). */
 	int (*connect)(struct hxs_sock *sk, const struct sockaddr_in *addr, int nonblock);
 	/* Bytes sent/queued, or -EAGAIN (no room: blocking callers wait for EPOLLOUT) or -errno.
 	 * to is NULL for send()/writev(). */

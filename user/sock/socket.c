@@ -568,26 +568,26 @@ int hxs_connect(struct hxs_stack *st, int fd, const struct sockaddr *addr, sockl
 	}
 	nonblock = !!(sk->flags & HXS_SOCK_F_NONBLOCK);
 	err = sk->ops->connect(sk, &a, nonblock);
-	if (err != -EINPROGRESS || nonblock)
+	if ((err != -EINPROGRESS && err != -EALREADY) || nonblock || sk->sndtimeo_us < 0)
 		return err;
-	/* inet_wait_for_connect(): sleep until writable or error, bounded by SO_SNDTIMEO */
+	/* inet_wait_for_connect(), the only wait of a blocking connect: the loop turns until the
+	 * protocol, asked with addr NULL, no longer says -EALREADY, bounded by SO_SNDTIMEO (on
+	 * timeout the first answer stands: -EINPROGRESS, or -EALREADY for a second caller) */
 	deadline = sk->sndtimeo_us > 0 ? hxs_stack__now(st) + (uint64_t)sk->sndtimeo_us : UINT64_MAX;
 	for (;;) {
-		uint32_t m = sk->ops->poll(sk);
-		uint64_t now;
+		uint64_t now = hxs_stack__now(st);
+		int r;
 
-		if (sk->err)
-			return hxs_sock__take_error(sk);
-		if (m & (EPOLLOUT | EPOLLHUP | EPOLLERR))
-			return 0;
-		now = hxs_stack__now(st);
 		if (now >= deadline)
-			return -EINPROGRESS;
-		err = hxs_stack__poll(st, deadline == UINT64_MAX ? -1 : (int)((deadline - now + 999) / 1000));
-		if (err < 0)
 			return err;
+		r = hxs_stack__poll(st, deadline == UINT64_MAX ? -1 : (int)((deadline - now + 999) / 1000));
+		if (r < 0)
+			return r;
 		if (hxs_sock__get(st, fd) != sk)
 			return -EBADF;
+		r = sk->ops->connect(sk, NULL, 1);
+		if (r != -EALREADY)
+			return r;
 	}
 }
 

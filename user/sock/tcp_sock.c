@@ -521,10 +521,15 @@ static int tcp_connect(struct hxs_sock *sk, const struct sockaddr_in *addr, int 
 	struct tcp_sock *ts = tcp_sk(sk);
 	struct hxs_stack *st = sk->st;
 	int state, err, bound_here = 0;
-	uint64_t deadline;
 
+	(void)nonblock;         /* never waits: socket.c's hxs_connect() does, once */
 	if (!ts->c)
 		return -EINVAL;
+	if (!addr) {
+		/* socket.c's wait asks how the attempt in progress stands */
+		err = -EALREADY;
+		goto outcome;
+	}
 	if (addr->sin_family == AF_UNSPEC) {
 		/* tcp_disconnect(): abort, back to an unconnected socket */
 		hxs_tcp_conn__abort(ts->c);
@@ -542,7 +547,7 @@ static int tcp_connect(struct hxs_sock *sk, const struct sockaddr_in *addr, int 
 			break;
 		}
 		err = -EALREADY;
-		goto wait;
+		goto outcome;
 	default:
 		break;
 	}
@@ -597,27 +602,12 @@ static int tcp_connect(struct hxs_sock *sk, const struct sockaddr_in *addr, int 
 	ts->used = 1;
 	ts->sstate = SS_CONNECTING_;
 	err = -EINPROGRESS;
-wait:
-	/* blocking: inet_wait_for_connect(), bounded by SO_SNDTIMEO */
-	deadline = sk->sndtimeo_us > 0 ? hxs_stack__now(st) + (uint64_t)sk->sndtimeo_us : UINT64_MAX;
-	for (;;) {
-		uint64_t now;
-		int r;
-
-		state = hxs_tcp_conn__state(ts->c);
-		if (state != HXS_TCPS_SYN_SENT && state != HXS_TCPS_SYN_RECEIVED)
-			break;
-		if (nonblock || sk->sndtimeo_us < 0)
-			return err;
-		now = hxs_stack__now(st);
-		if (now >= deadline)
-			return -EINPROGRESS;
-		r = hxs_stack__poll(st, deadline == UINT64_MAX ? -1 : (int)((deadline - now + 999) / 1000));
-		if (r < 0)
-			return r;
-		if (!ts->c)
-			return -EBADF;
-	}
+outcome:
+	/* inet_stream_connect() after its wait: still in the handshake -> err (-EINPROGRESS or
+	 * -EALREADY; a blocking caller waits in socket.c and asks again with addr NULL) */
+	state = hxs_tcp_conn__state(ts->c);
+	if (state == HXS_TCPS_SYN_SENT || state == HXS_TCPS_SYN_RECEIVED)
+		return err;
 	if (state == HXS_TCPS_CLOSED) {
 		/* sock_error: the attempt failed (refused, timed out, unreachable) */
 		int e = sk->err ? hxs_sock__take_error(sk) : -ECONNABORTED;
