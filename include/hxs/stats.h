@@ -1,4 +1,4 @@
-/* stats_shm.h - how a running stack shows its state to tools (`hxs stat`, `hxs ss`) without
+/* hxs/stats.h - how a running stack shows its state to tools (`hxs stat`, `hxs ss`) without
  * slowing its datapath: one shared-memory file per stack that the stack writes with plain
  * stores and any other process in the same network namespace maps read-only.
  *
@@ -32,6 +32,8 @@
  *   struct hxs_shm_conn    conns[HXS_SHM_MAX_CONNS]
  * Counter names are kernel-MIB style ("TcpActiveOpens", "TcpExtTCPLostRetransmit", ...): the
  * publisher's own names, printed by `hxs stat` as they are.
+ *
+ * Public, for tools that read a running stack (hxs, hxs-xdp); implemented in user/stats/stats_shm.c.
  */
 #ifndef HXS_STATS_SHM_H
 #define HXS_STATS_SHM_H

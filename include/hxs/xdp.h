@@ -1,4 +1,4 @@
-/* xdp_ctl.h - userspace control of the hxs XDP program (bpf/hxs.bpf.c): get it onto an
+/* hxs/xdp.h - userspace control of the hxs XDP program (bpf/hxs.bpf.c): get it onto an
  * interface (attach through libxdp, or adopt one already there), fill its steering maps,
  * read its counters, and take off only what we put on.
  *
@@ -18,6 +18,8 @@
  *
  * Addresses are 16 bytes, IPv4 as ::ffff:a.b.c.d (hxs_addr_v4()); ports network order.
  * Every function returns 0 (or a count/fd) on success, -errno on failure.
+ *
+ * Public, for tools that read a running stack (hxs, hxs-xdp); implemented in user/ctl/xdp_ctl.c.
  */
 #ifndef HXS_XDP_CTL_H
 #define HXS_XDP_CTL_H

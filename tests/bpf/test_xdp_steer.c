@@ -21,7 +21,7 @@
 #include <linux/udp.h>
 #include <bpf/bpf.h>
 #include "check.h"
-#include "ctl/xdp_ctl.h"
+#include "hxs/xdp.h"
 
 #ifndef SOL_XDP
 #define SOL_XDP 283

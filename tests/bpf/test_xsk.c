@@ -38,7 +38,7 @@
 
 #include "check.h"
 #include "ctl/netif.h"
-#include "ctl/xdp_ctl.h"
+#include "hxs/xdp.h"
 #include "io/xsk.h"
 
 #define PORT 7777

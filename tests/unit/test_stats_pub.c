@@ -15,7 +15,7 @@
 #include "io/io.h"
 #include "open/stack_open.h"
 #include "stats/stats_pub.h"
-#include "stats/stats_shm.h"
+#include "hxs/stats.h"
 
 static uint64_t vnow = 1000000;
 static uint64_t vclock(void *ctx) { return vnow; }

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "stats/stats_shm.h"
+#include "hxs/stats.h"
 
 static char dir[PATH_MAX];
 

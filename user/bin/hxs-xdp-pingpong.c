@@ -32,7 +32,7 @@
 
 #include "app/appperf.h"
 #include "ctl/netif.h"
-#include "ctl/xdp_ctl.h"
+#include "hxs/xdp.h"
 #include "io/xsk.h"
 
 #define FRAME_LEN     64          /* Ethernet frame without FCS */

@@ -18,7 +18,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
-#include "ctl/xdp_ctl.h"
+#include "hxs/xdp.h"
 
 static volatile sig_atomic_t stop;
 static const char *const stat_names[] = HXS_XDP_STAT_NAMES;

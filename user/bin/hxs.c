@@ -32,8 +32,8 @@
 #include <xdp/libxdp.h>
 
 #include "hxs/shared.h"
-#include "stats/stats_shm.h"
-#include "ctl/xdp_ctl.h"
+#include "hxs/stats.h"
+#include "hxs/xdp.h"
 
 #define MAX_STACKS 16
 #define MAX_CTRS   (HXS_SHM_MAX_COUNTERS + HXS_XDP_STAT_MAX * MAX_STACKS)

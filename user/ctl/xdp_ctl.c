@@ -22,7 +22,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
-#include "xdp_ctl.h"
+#include "hxs/xdp.h"
 #include "hxs.skel.h"
 
 enum { M_XSKS, M_BINDS, M_CONNS, M_STATS, M_FRAGS, M_NR };

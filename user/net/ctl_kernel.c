@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl/xdp_ctl.h"
+#include "hxs/xdp.h"
 #include "ip.h"
 #include "stack.h"
 

@@ -27,7 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ctl/xdp_ctl.h"
+#include "hxs/xdp.h"
 #include "io/xsk.h"
 #include "net/ip.h"
 #include "sock/sock.h"

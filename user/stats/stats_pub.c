@@ -19,7 +19,7 @@
 #include "sock/sock.h"
 #include "net/stack.h"
 #include "stats_pub.h"
-#include "stats_shm.h"
+#include "hxs/stats.h"
 
 static const char *const io_names[] = {
 	"XskRxFrames", "XskTxFrames", "XskRxBytes", "XskTxBytes", "XskFramesTotal",

@@ -26,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "stats_shm.h"
+#include "hxs/stats.h"
 
 #define SEQ_SPINS 2000000u      /* reader gives up (-EAGAIN) after this many tries */
 
