@@ -1,27 +1,13 @@
-/* tcp_cc.c - congestion-control registry and the pieces every algorithm shares.
+/* tcp_cc.c - the pieces every congestion-control algorithm shares (the algorithms by name:
+ * tcp_cc_registry.c).
  *
  *   hxs_cc__init() -> ops->init()                    cwnd = IW (RFC 6928), ssthresh = inf
  *   ops->on_ack() -> hxs_cc_slow_start() / hxs_cc_reno_ca()     (RFC 5681 §3.1, RFC 3465)
  *   ops->on_loss() / on_rto() -> hxs_cc_reno_ssthresh()         (RFC 5681 §3.1 eq. 4)
  */
-#include <stddef.h>
-#include <string.h>
+#include <stdint.h>
 
 #include "tcp_cc.h"
-
-static const struct hxs_cc_ops *const algorithms[] = { &hxs_cc_newreno, &hxs_cc_cubic };
-
-const struct hxs_cc_ops *hxs_cc_find(const char *name)
-{
-	size_t i;
-
-	if (!name)
-		return NULL;
-	for (i = 0; i < sizeof(algorithms) / sizeof(algorithms[0]); i++)
-		if (strcmp(algorithms[i]->name, name) == 0)
-			return algorithms[i];
-	return NULL;
-}
 
 /* RFC 6928 §2: "IW = min (10*MSS, max (2*MSS, 14600))" */
 uint32_t hxs_cc_initial_window(uint32_t mss)
