@@ -232,20 +232,6 @@ void hxs_hist_add(struct hxs_hist *h, uint64_t ns)
 		h->max_ns = ns;
 }
 
-void hxs_hist_merge(struct hxs_hist *into, const struct hxs_hist *from)
-{
-	unsigned i;
-
-	for (i = 0; i < HXS_HIST_BUCKETS; i++)
-		into->b[i] += from->b[i];
-	into->count += from->count;
-	into->sum_ns += from->sum_ns;
-	if (from->min_ns < into->min_ns)
-		into->min_ns = from->min_ns;
-	if (from->max_ns > into->max_ns)
-		into->max_ns = from->max_ns;
-}
-
 uint64_t hxs_hist_quantile(const struct hxs_hist *h, double q)
 {
 	uint64_t want, seen = 0, top;
