@@ -19,7 +19,6 @@
 #include <sys/epoll.h>
 
 #include "hxs/hxs.h"
-#include "net/stack.h"
 
 #define BUF 65536
 

@@ -16,7 +16,6 @@
 #include <sys/epoll.h>
 
 #include "hxs/hxs.h"
-#include "net/stack.h"
 
 static volatile sig_atomic_t stop;
 
