@@ -17,10 +17,8 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <netinet/tcp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +30,7 @@
 
 #include "app/appnet.h"
 #include "app/appperf.h"
+#include "app/prog.h"
 
 #define GEN_CAP     (128 * 1024)      /* stream sender's payload window */
 #define RX_CAP      (256 * 1024)      /* receive scratch buffer */
@@ -116,6 +115,7 @@ static struct {
 		 errors;
 } srv;
 
+static struct hxs_prog prog = { .name = "hxs-perf", .port = HXS_PERF_PORT };
 static struct hxs_appnet *an;
 static int epfd, lfd = -1, ufd = -1;
 static struct sockaddr_in dst;
@@ -130,11 +130,6 @@ static uint64_t accept_resume_ns; /* server: accepts paused until (0: not paused
 /* Tags for epoll data that are not connections. */
 #define TAG_LISTEN 1u
 #define TAG_UDP    2u
-
-static void on_signal(int sig)
-{
-	stopping = 1;
-}
 
 static const char *mode_name(int m)
 {
@@ -955,10 +950,8 @@ static int loop(void)
 
 	for (;;) {
 		n = hxs_appnet_epoll_wait(an, epfd, evs, MAX_EVENTS, o.server ? 200 : 20);
-		if (n < 0 && n != -EINTR) {
-			fprintf(stderr, "hxs-perf: epoll_wait: %s\n", strerror(-n));
+		if (hxs_prog__wait_failed(&prog, n))
 			return n;
-		}
 		for (i = 0; i < n; i++)
 			dispatch(&evs[i]);
 		if (o.server) {
@@ -1094,25 +1087,22 @@ static int parse_mode(const char *s)
 int main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
-		{ "kernel", no_argument, NULL, 'K' },
-		{ "busy-poll", no_argument, NULL, 'B' },
+		HXS_PROG_OPT_KERNEL,
+		HXS_PROG_OPT_BUSY_POLL,
 		{ "reverse", no_argument, NULL, 'R' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	struct hxs_appnet_opts ao = { 0 };
-	struct sigaction sa = { 0 };
-	struct rlimit rl;
 	double dur;
 	int opt, err, i, m;
 
 	while ((opt = getopt_long(argc, argv, "sc:i:p:m:t:l:P:vh", lopts, NULL)) != -1) {
+		if (hxs_prog__opt(&prog, opt, optarg) > 0)  /* -i -p -v --kernel --busy-poll */
+			continue;
 		switch (opt) {
 		case 's': o.server = true; break;
 		case 'c': o.addr = optarg; break;
-		case 'i': ao.ifname = optarg; break;
-		case 'p': o.port = atoi(optarg); break;
 		case 'm':
 			if ((m = parse_mode(optarg)) < 0)
 				usage();
@@ -1121,40 +1111,28 @@ int main(int argc, char **argv)
 		case 't': o.secs = atof(optarg); break;
 		case 'l': o.msg_len = (uint32_t)atol(optarg); break;
 		case 'P': o.conns = atoi(optarg); break;
-		case 'v': ao.verbose++; break;
-		case 'K': ao.kernel = true; break;
-		case 'B': ao.busy_poll = true; break;
 		case 'R': o.reverse = true; break;
 		case 'J': o.json = true; break;
 		default: usage();
 		}
 	}
+	o.port = (int)prog.port;        /* as atoi() reads it */
 	if (o.server == !!o.addr || optind != argc || o.port <= 0 || o.port > 65535 || o.conns < 1 ||
 	    o.conns > 4096 || !(o.secs > 0) || o.msg_len == 0 || o.msg_len > HXS_PERF_MAX_MSG ||
-	    (!ao.kernel && !ao.ifname))
+	    (!prog.kernel && !prog.stack.ifname))
 		usage();
 	if (!o.server && hxs_appnet_parse_addr(o.addr, (uint16_t)o.port, &dst)) {
 		fprintf(stderr, "hxs-perf: %s is not an IPv4 address\n", o.addr);
 		return 2;
 	}
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-	signal(SIGPIPE, SIG_IGN);
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	hxs_prog__raise_nofile();
+	hxs_prog__catch_stop(&stopping, HXS_PROG_NO_SIGPIPE);
 	scratch = malloc(RX_CAP);
 	if (!scratch)
 		return 1;
 
-	err = hxs_appnet__open(&an, &ao);
-	if (err) {
-		fprintf(stderr, "hxs-perf: cannot open the %s stack%s%s: %s\n", ao.kernel ? "kernel" : "hxs",
-			ao.ifname ? " on " : "", ao.ifname ? ao.ifname : "", strerror(-err));
+	if (hxs_prog__open_appnet(&prog, &an))
 		return 1;
-	}
 	epfd = hxs_appnet_epoll_create(an);
 	if (epfd < 0) {
 		fprintf(stderr, "hxs-perf: epoll_create: %s\n", strerror(-epfd));
@@ -1171,9 +1149,8 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		inet_ntop(AF_INET, &a, ip, sizeof(ip));
-		printf("hxs-perf: server ready on %s:%d %s (%s)\n", ip, o.port, lfd >= 0 ? "tcp+udp" : "udp",
-		       hxs_appnet__describe(an));
-		fflush(stdout);
+		hxs_prog__ready(&prog, "server", "%s:%d %s (%s)", ip, o.port,
+				lfd >= 0 ? "tcp+udp" : "udp", hxs_appnet__describe(an));
 		err = loop();
 		printf("hxs-perf: server connections accepted %llu closed %llu, streams verified %llu "
 		       "failed %llu, crr %llu, udp echoed %llu malformed %llu, errors %llu\n",
