@@ -18,16 +18,11 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
+#include "app/prog.h"
 #include "ctl/xdp_ctl.h"
 
 static volatile sig_atomic_t stop;
 static const char *const stat_names[] = HXS_XDP_STAT_NAMES;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 static void print_stats(const __u64 *v)
 {
@@ -56,8 +51,7 @@ static int cmd_attach(const char *ifname, struct hxs_xdp_opts *o, const int *por
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
 	sigprocmask(SIG_BLOCK, &block, &old);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	hxs_prog__catch_stop(&stop, HXS_PROG_RESTART);   /* as signal() */
 	err = hxs_xdp__open(&x, ifname, o);
 	if (err) {
 		fprintf(stderr, "hxs-xdp: %s: %s\n", ifname, strerror(-err));

@@ -32,6 +32,7 @@
 #include <xdp/libxdp.h>
 
 #include "hxs/shared.h"
+#include "app/prog.h"
 #include "stats/stats_shm.h"
 #include "ctl/xdp_ctl.h"
 
@@ -57,11 +58,6 @@ static struct opts {
 static struct stack stacks[MAX_STACKS];
 static int nstacks;
 static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	stop = 1;
-}
 
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -489,8 +485,7 @@ int main(int argc, char **argv)
 		o.interval = 0.01;
 	libbpf_set_print(libbpf_quiet);
 	libxdp_set_print(libxdp_quiet);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	hxs_prog__catch_stop(&stop, HXS_PROG_RESTART);   /* as signal() */
 	find_stacks();
 	if (strcmp(cmd, "stat") == 0)
 		rc = cmd_stat();
