@@ -234,21 +234,48 @@ static int out_flush(struct conn *c)
 	return 1;
 }
 
-static void out_set(struct conn *c, const void *p, size_t n)
+/* out_flush(); when it would block, waits for EPOLLOUT. */
+static int out_send(struct conn *c)
 {
+	int err = out_flush(c);
+
+	if (err == 0)
+		set_events(c, EPOLLOUT);
+	return err;
+}
+
+/* Makes p[0..n) (an encoded control message) the out queue, with room behind it for more. */
+static int out_set(struct conn *c, const void *p, size_t n, size_t room)
+{
+	if (buf_reserve(c, n + room))
+		return -ENOMEM;
 	memcpy(c->buf, p, n);
 	c->len = n;
 	c->off = 0;
+	return 0;
 }
 
-/* Reads exactly want bytes into c->ctl. 1: complete, 0: would block, -EPIPE: EOF before. */
+/* hxs_appnet_recv(); when it would block, waits for EPOLLIN and returns -EAGAIN. */
+static ssize_t conn_recv(struct conn *c, void *buf, size_t len)
+{
+	ssize_t n = hxs_appnet_recv(an, c->fd, buf, len);
+
+	if (n == -EAGAIN || n == -EWOULDBLOCK) {
+		set_events(c, EPOLLIN);
+		return -EAGAIN;
+	}
+	return n;
+}
+
+/* Reads exactly want bytes into c->ctl. 1: complete, 0: would block (waiting for EPOLLIN),
+ * -EPIPE: EOF before. */
 static int ctl_read(struct conn *c, size_t want)
 {
 	ssize_t n;
 
 	while (c->ctl_got < want) {
-		n = hxs_appnet_recv(an, c->fd, c->ctl + c->ctl_got, want - c->ctl_got);
-		if (n == -EAGAIN || n == -EWOULDBLOCK)
+		n = conn_recv(c, c->ctl + c->ctl_got, want - c->ctl_got);
+		if (n == -EAGAIN)
 			return 0;
 		if (n < 0)
 			return (int)n;
@@ -285,6 +312,15 @@ static void begin_recv(struct conn *c)
 	c->state = C_RECV;
 }
 
+/* Stream, once the header is through: this end sends for duration_ns, or it verifies. */
+static int begin_stream(struct conn *c, bool send, uint64_t duration_ns)
+{
+	if (send)
+		return begin_send(c, duration_ns);
+	begin_recv(c);
+	return 0;
+}
+
 /* Receiver at EOF: judge the stream and queue the report. */
 static int finish_recv(struct conn *c)
 {
@@ -310,10 +346,7 @@ static int finish_recv(struct conn *c)
 	c->have_report = true;
 	hxs_perf_report_encode(&w, &r);
 	c->state = C_REPORT_OUT;
-	if (buf_reserve(c, sizeof(w)))
-		return -ENOMEM;
-	out_set(c, &w, sizeof(w));
-	return 0;
+	return out_set(c, &w, sizeof(w), 0);
 }
 
 static void record_stream(struct conn *c)
@@ -398,9 +431,8 @@ static bool conn_step(struct conn *c)
 				goto reset;
 			}
 			hxs_perf_hdr_encode(&w, &c->h);
-			if (buf_reserve(c, sizeof(w) + (c->h.msg_len > 64 ? c->h.msg_len : 64)))
+			if (out_set(c, &w, sizeof(w), c->h.msg_len > 64 ? c->h.msg_len : 64))
 				goto nomem;
-			out_set(c, &w, sizeof(w));
 			if (c->h.mode == HXS_PERF_RR || c->h.mode == HXS_PERF_CRR) {
 				fill_request(c, c->buf + c->len);   /* first request rides along */
 				c->len += c->h.msg_len;
@@ -420,9 +452,7 @@ static bool conn_step(struct conn *c)
 				return true;
 			}
 			if (c->h.mode == HXS_PERF_STREAM) {
-				if (c->h.flags & HXS_PERF_F_REVERSE)
-					begin_recv(c);
-				else if (begin_send(c, (uint64_t)(o.secs * 1e9)))
+				if (begin_stream(c, !(c->h.flags & HXS_PERF_F_REVERSE), (uint64_t)(o.secs * 1e9)))
 					goto nomem;
 			} else {
 				c->state = C_RESP;
@@ -430,10 +460,8 @@ static bool conn_step(struct conn *c)
 			break;
 		case C_HDR:
 			err = ctl_read(c, sizeof(struct hxs_perf_hdr));
-			if (err == 0) {
-				set_events(c, EPOLLIN);
+			if (err == 0)
 				return true;
-			}
 			if (err < 0) {
 				fail(c, err == -EPIPE ? "short header: the peer closed after %zu of %zu bytes"
 					 : "reading the header failed (%zu of %zu bytes)",
@@ -446,9 +474,8 @@ static bool conn_step(struct conn *c)
 				goto reset;
 			}
 			if (c->h.mode == HXS_PERF_STREAM) {
-				if (!(c->h.flags & HXS_PERF_F_REVERSE))
-					begin_recv(c);
-				else if (begin_send(c, (uint64_t)c->h.duration_ms * 1000000ull))
+				if (begin_stream(c, c->h.flags & HXS_PERF_F_REVERSE,
+						 (uint64_t)c->h.duration_ms * 1000000ull))
 					goto nomem;
 			} else {
 				if (buf_reserve(c, c->h.msg_len < 65536 ? 65536 : c->h.msg_len))
@@ -471,7 +498,7 @@ static bool conn_step(struct conn *c)
 					if (hxs_appnet_tcpinfo(an, c->fd, &ti) == 0)
 						t.retransmits = ti.total_retrans;
 					hxs_perf_trailer_encode(&tw, &t);
-					out_set(c, &tw, sizeof(tw));
+					out_set(c, &tw, sizeof(tw), 0);  /* fits the payload window */
 					c->state = C_TRAILER;
 					break;
 				}
@@ -492,23 +519,19 @@ static bool conn_step(struct conn *c)
 			c->sent += (uint64_t)n;
 			break;
 		case C_TRAILER:
-			err = out_flush(c);
+			err = out_send(c);
 			if (err < 0)
 				goto broken;
-			if (!err) {
-				set_events(c, EPOLLOUT);
+			if (!err)
 				return true;
-			}
 			hxs_appnet_shutdown(an, c->fd, SHUT_WR);
 			c->ctl_got = 0;
 			c->state = C_REPORT_IN;
 			break;
 		case C_REPORT_IN:
 			err = ctl_read(c, sizeof(struct hxs_perf_report));
-			if (err == 0) {
-				set_events(c, EPOLLIN);
+			if (err == 0)
 				return true;
-			}
 			if (err < 0) {
 				res.bytes_sent += c->server ? 0 : c->sent;
 				fail(c, "no report from the receiver after %llu bytes sent: %s",
@@ -528,11 +551,9 @@ static bool conn_step(struct conn *c)
 			c->state = C_DRAIN;
 			break;
 		case C_RECV:
-			n = hxs_appnet_recv(an, c->fd, scratch, RX_CAP);
-			if (n == -EAGAIN || n == -EWOULDBLOCK) {
-				set_events(c, EPOLLIN);
+			n = conn_recv(c, scratch, RX_CAP);
+			if (n == -EAGAIN)
 				return true;
-			}
 			if (n < 0) {
 				err = (int)n;
 				goto broken;
@@ -547,13 +568,11 @@ static bool conn_step(struct conn *c)
 			hxs_perf_rx_feed(&c->rx, scratch, (size_t)n);
 			break;
 		case C_REPORT_OUT:
-			err = out_flush(c);
+			err = out_send(c);
 			if (err < 0)
 				goto broken;
-			if (!err) {
-				set_events(c, EPOLLOUT);
+			if (!err)
 				return true;
-			}
 			record_stream(c);
 			conn_free(c, false);
 			return false;
@@ -597,25 +616,20 @@ static bool conn_step(struct conn *c)
 			break;
 		case C_ECHO:
 			if (c->off < c->len) {
-				err = out_flush(c);
+				err = out_send(c);
 				if (err < 0)
 					goto broken;
-				if (!err) {
-					set_events(c, EPOLLOUT);
+				if (!err)
 					return true;
-				}
 				c->len = c->off = 0;
 				if (c->h.mode == HXS_PERF_CRR && c->echoed == c->h.msg_len) {
 					conn_free(c, false);   /* crr: the server closes first */
 					return false;
 				}
 			}
-			n = hxs_appnet_recv(an, c->fd, c->buf,
-					    c->h.mode == HXS_PERF_CRR ? c->h.msg_len - c->echoed : c->cap);
-			if (n == -EAGAIN || n == -EWOULDBLOCK) {
-				set_events(c, EPOLLIN);
+			n = conn_recv(c, c->buf, c->h.mode == HXS_PERF_CRR ? c->h.msg_len - c->echoed : c->cap);
+			if (n == -EAGAIN)
 				return true;
-			}
 			if (n < 0) {
 				err = (int)n;
 				goto broken;
@@ -635,11 +649,9 @@ static bool conn_step(struct conn *c)
 			c->off = 0;
 			break;
 		case C_DRAIN:
-			n = hxs_appnet_recv(an, c->fd, scratch, 64);
-			if (n == -EAGAIN || n == -EWOULDBLOCK) {
-				set_events(c, EPOLLIN);
+			n = conn_recv(c, scratch, 64);
+			if (n == -EAGAIN)
 				return true;
-			}
 			if (n > 0) {
 				fail(c, "%zd unexpected bytes after the end of the exchange", n);
 				goto reset;
