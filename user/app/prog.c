@@ -125,12 +125,19 @@ void hxs_prog__ready(const struct hxs_prog *p, const char *role, const char *fmt
 	fflush(stdout);
 }
 
-void hxs_prog__ready_stack(const struct hxs_prog *p, const struct hxs_stack *st)
+int hxs_prog__ready_stack(const struct hxs_prog *p, struct hxs_stack *st, int err)
 {
 	char ip[INET_ADDRSTRLEN];
-	uint32_t addr = hxs_stack__addr(st);
+	uint32_t addr;
 
+	if (err < 0) {
+		fprintf(stderr, "%s: port %ld: %s\n", p->name, p->port, strerror(-err));
+		hxs_stack__close(st);
+		return err;
+	}
+	addr = hxs_stack__addr(st);
 	inet_ntop(AF_INET, &addr, ip, sizeof(ip));
 	hxs_prog__ready(p, NULL, "%s %s:%ld (%s)", p->stack.ifname, ip, p->port,
 			hxs_stack__describe(st));
+	return 0;
 }

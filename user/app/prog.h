@@ -13,7 +13,7 @@
  *   }
  *   hxs_prog__catch_stop(&stop, 0)           SIGINT/SIGTERM -> stop = 1 (a wait ends: -EINTR)
  *   hxs_prog__open_stack(&p, &st)            hxs_stack__open(&p.stack) | hxs_prog__open_appnet()
- *   hxs_prog__ready_stack(&p, st)            "NAME: ready on IF ADDR:PORT (DESC)" | __ready()
+ *   hxs_prog__ready_stack(&p, st, err)       "NAME: ready on IF ADDR:PORT (DESC)" | __ready()
  *   while (!stop) { n = hxs_epoll_wait(); if (hxs_prog__wait_failed(&p, n)) break; serve }
  *   hxs_prog__close_stack(st, all)           counters on stderr, hxs_stack__close()
  *
@@ -78,7 +78,9 @@ bool hxs_prog__wait_failed(const struct hxs_prog *p, int n);
 /* "NAME: [ROLE ]ready on " and then fmt, as one line on stdout, flushed. role may be NULL. */
 void hxs_prog__ready(const struct hxs_prog *p, const char *role, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* The ready line of a server on an hxs stack: "NAME: ready on IF ADDR:PORT (DESC)". */
-void hxs_prog__ready_stack(const struct hxs_prog *p, const struct hxs_stack *st);
+/* The end of a server's set-up on p->port of an hxs stack: with err < 0 it says
+ * "NAME: port PORT: why", closes the stack and returns err; else it prints the ready line,
+ * "NAME: ready on IF ADDR:PORT (DESC)", and returns 0. */
+int hxs_prog__ready_stack(const struct hxs_prog *p, struct hxs_stack *st, int err);
 
 #endif

@@ -121,12 +121,8 @@ int main(int argc, char **argv)
 	ev.data = 0;            /* 0 = the listener, else a struct conn * */
 	if (!err && ep >= 0)
 		err = hxs_epoll_ctl(st, ep, EPOLL_CTL_ADD, lfd, &ev);
-	if (err || ep < 0) {
-		fprintf(stderr, "hxs-tcp-echo: port %ld: %s\n", p.port, strerror(err ? -err : -ep));
-		hxs_stack__close(st);
+	if (hxs_prog__ready_stack(&p, st, err ? err : ep < 0 ? ep : 0))
 		return 1;
-	}
-	hxs_prog__ready_stack(&p, st);
 
 	while (!stop) {
 		struct hxs_event evs[64];

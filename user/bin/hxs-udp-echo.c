@@ -57,12 +57,8 @@ int main(int argc, char **argv)
 		struct hxs_event ev = { .events = EPOLLIN, .data = (uint64_t)fd };
 		err = hxs_epoll_ctl(st, ep, EPOLL_CTL_ADD, fd, &ev);
 	}
-	if (err || ep < 0) {
-		fprintf(stderr, "hxs-udp-echo: port %ld: %s\n", p.port, strerror(err ? -err : -ep));
-		hxs_stack__close(st);
+	if (hxs_prog__ready_stack(&p, st, err ? err : ep < 0 ? ep : 0))
 		return 1;
-	}
-	hxs_prog__ready_stack(&p, st);
 
 	while (!stop) {
 		struct hxs_event evs[8];
