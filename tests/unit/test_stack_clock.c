@@ -11,47 +11,35 @@
 #include "hxs/hxs.h"
 #include "io/io.h"
 #include "open/stack_open.h"
+#include "twostack.h"
 
 static uint64_t vnow = 1000000;
 static unsigned reads;
 static uint64_t vclock(void *ctx) { reads++; return vnow; }
 static void on_timer(struct hxs_timer *t, uint64_t now) { (void)t; (void)now; }
 
-static void pump(struct hxs_stack *a, struct hxs_stack *b)
-{
-	for (int i = 0; i < 8; i++) {
-		hxs_stack__poll(a, 0);
-		hxs_stack__poll(b, 0);
-	}
-}
+static const struct twostack_cfg two = {
+	.ip_a = "10.0.0.1", .ip_b = "10.0.0.2", .mac_a = { 2, 0, 0, 0, 0, 1 },
+	.mac_b = { 2, 0, 0, 0, 0, 2 }, .mtu = 1500, .frames = 256, .frame_size = 2048,
+	.clock = vclock,
+};
 
 int main(void)
 {
-	struct hxs_netif_static ca = { .addr = inet_addr("10.0.0.1"), .prefix_len = 24, .mtu = 1500, .n_neigh = 1 };
-	struct hxs_netif_static cb = { .addr = inet_addr("10.0.0.2"), .prefix_len = 24, .mtu = 1500, .n_neigh = 1 };
-	static const uint8_t ma[6] = { 2, 0, 0, 0, 0, 1 }, mb[6] = { 2, 0, 0, 0, 0, 2 };
-	struct hxs_io *ioa, *iob;
-	struct hxs_stack *a = NULL, *b = NULL;
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(7000), .sin_addr.s_addr = cb.addr };
+	struct twostack ts;
+	struct hxs_stack *a, *b;
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(7000) };
 	struct hxs_timer t;
 	char buf[4096];
 	int one = 1, lfd, cfd, afd;
 
-	memcpy(ca.mac, ma, 6);
-	memcpy(cb.mac, mb, 6);
-	ca.neigh[0].ip = cb.addr;
-	memcpy(ca.neigh[0].mac, mb, 6);
-	cb.neigh[0].ip = ca.addr;
-	memcpy(cb.neigh[0].mac, ma, 6);
-
 	t_case("two stacks on the in-memory link, virtual clock");
-	CHECK_EQ(hxs_io_mem__pair(&ioa, &iob, 256, 2048), 0);
-	CHECK_EQ(hxs_stack__open_io(&a, ioa, &ca), 0);
-	CHECK_EQ(hxs_stack__open_io(&b, iob, &cb), 0);
-	if (!a || !b)
+	CHECK_EQ(twostack_open(&ts, &two), 0);
+	if (!ts.a || !ts.b)
 		return t_done();
-	CHECK_EQ(hxs_stack__set_clock(a, vclock, NULL), 0);
-	CHECK_EQ(hxs_stack__set_clock(b, vclock, NULL), 0);
+	a = ts.a;
+	b = ts.b;
+	sin.sin_addr.s_addr = ts.addr_b;
 
 	t_case("set_clock: -EBUSY while a timer is armed, 0 once it is cancelled");
 	hxs_timer__init(&t, on_timer);
@@ -69,7 +57,7 @@ int main(void)
 	cfd = hxs_socket(a, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	CHECK_EQ(hxs_setsockopt(a, cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
 	CHECK_EQ(hxs_connect(a, cfd, (struct sockaddr *)&sin, sizeof(sin)), -EINPROGRESS);
-	pump(a, b);
+	twostack_pump(&ts, 8);
 	afd = hxs_accept4(b, lfd, NULL, NULL, SOCK_NONBLOCK);
 	CHECK(afd >= 0);
 
@@ -94,10 +82,7 @@ int main(void)
 	hxs_close(a, cfd);
 	hxs_close(b, afd);
 	hxs_close(b, lfd);
-	pump(a, b);
-	hxs_stack__close(a);
-	hxs_stack__close(b);
-	ioa->ops->close(ioa);
-	iob->ops->close(iob);
+	twostack_pump(&ts, 8);
+	twostack_close(&ts);
 	return t_done();
 }

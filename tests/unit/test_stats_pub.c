@@ -16,6 +16,7 @@
 #include "open/stack_open.h"
 #include "stats/stats_pub.h"
 #include "hxs/stats.h"
+#include "twostack.h"
 
 static uint64_t vnow = 1000000;
 static uint64_t vclock(void *ctx) { return vnow; }
@@ -30,13 +31,16 @@ static uint64_t counter(struct hxs_shm_view *v, const char *name)
 	return UINT64_MAX;
 }
 
+static const struct twostack_cfg two = {
+	.ip_a = "10.0.0.1", .ip_b = "10.0.0.2", .mac_a = { 2, 0, 0, 0, 0, 1 },
+	.mac_b = { 2, 0, 0, 0, 0, 2 }, .mtu = 1500, .frames = 256, .frame_size = 2048,
+	.clock = vclock,
+};
+
 int main(void)
 {
-	struct hxs_netif_static ca = { .addr = inet_addr("10.0.0.1"), .prefix_len = 24, .mtu = 1500, .n_neigh = 1 };
-	struct hxs_netif_static cb = { .addr = inet_addr("10.0.0.2"), .prefix_len = 24, .mtu = 1500, .n_neigh = 1 };
-	static const uint8_t ma[6] = { 2, 0, 0, 0, 0, 1 }, mb[6] = { 2, 0, 0, 0, 0, 2 };
-	struct hxs_io *ioa, *iob;
-	struct hxs_stack *a = NULL, *b = NULL;
+	struct twostack ts;
+	struct hxs_stack *a, *b;
 	struct hxs_stats_pub *pub = NULL;
 	struct hxs_shm_view *v = NULL;
 	struct hxs_shm_conn_info ci;
@@ -47,21 +51,13 @@ int main(void)
 	snprintf(dir, sizeof(dir), "%s/hxs-pub-test.XXXXXX", t && *t ? t : P_tmpdir);
 	if (!mkdtemp(dir))
 		return 1;
-	memcpy(ca.mac, ma, 6);
-	memcpy(cb.mac, mb, 6);
-	ca.neigh[0].ip = cb.addr;
-	memcpy(ca.neigh[0].mac, mb, 6);
-	cb.neigh[0].ip = ca.addr;
-	memcpy(cb.neigh[0].mac, ma, 6);
 
 	t_case("two stacks on the in-memory link; B publishes");
-	CHECK_EQ(hxs_io_mem__pair(&ioa, &iob, 256, 2048), 0);
-	CHECK_EQ(hxs_stack__open_io(&a, ioa, &ca), 0);
-	CHECK_EQ(hxs_stack__open_io(&b, iob, &cb), 0);
-	if (!a || !b)
+	CHECK_EQ(twostack_open(&ts, &two), 0);
+	if (!ts.a || !ts.b)
 		return t_done();
-	hxs_stack__set_clock(a, vclock, NULL);
-	hxs_stack__set_clock(b, vclock, NULL);
+	a = ts.a;
+	b = ts.b;
 	CHECK_EQ(hxs_stats_pub__open(&pub, b, dir, "memlink", "mem0"), 0);
 	if (!pub)
 		return t_done();
@@ -74,7 +70,7 @@ int main(void)
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(7000) };
 	CHECK_EQ(hxs_bind(b, sb, (struct sockaddr *)&sin, sizeof(sin)), 0);
 	sa = hxs_socket(a, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-	sin.sin_addr.s_addr = cb.addr;
+	sin.sin_addr.s_addr = ts.addr_b;
 	CHECK_EQ(hxs_connect(a, sa, (struct sockaddr *)&sin, sizeof(sin)), 0);
 	hxs_stats_pub__tick(pub, vnow, -1);
 	CHECK_EQ(hxs_shm_view__conn(v, (unsigned)sb, &ci), 1);
@@ -86,10 +82,7 @@ int main(void)
 	t_case("counters: exact after three datagrams (Stack, Xsk groups)");
 	for (int i = 0; i < 3; i++)
 		CHECK_EQ(hxs_send(a, sa, "hello", 5, 0), 5);
-	for (int i = 0; i < 4; i++) {
-		hxs_stack__poll(a, 0);
-		hxs_stack__poll(b, 0);
-	}
+	twostack_pump(&ts, 4);
 	for (int i = 0; i < 3; i++)
 		CHECK_EQ(hxs_recv(b, sb, buf, sizeof(buf), 0), 5);
 	/* not yet due: the region still holds the values of the first publish, and since the turn
@@ -120,7 +113,7 @@ int main(void)
 
 	t_case("TCP: Recv-Q/Send-Q of an accepted connection are published exactly");
 	{
-		struct sockaddr_in tb = { .sin_family = AF_INET, .sin_port = htons(7100), .sin_addr.s_addr = cb.addr };
+		struct sockaddr_in tb = { .sin_family = AF_INET, .sin_port = htons(7100), .sin_addr.s_addr = ts.addr_b };
 		static char data[1000];
 		int l = hxs_socket(b, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), c, s = -1;
 
@@ -136,10 +129,7 @@ int main(void)
 		CHECK(s >= 0, "accept %d", s);
 		memset(data, 'q', sizeof(data));
 		CHECK_EQ(hxs_send(a, c, data, 1000, 0), 1000);
-		for (int i = 0; i < 4; i++) {
-			hxs_stack__poll(a, 0);
-			hxs_stack__poll(b, 0);
-		}
+		twostack_pump(&ts, 4);
 		CHECK_EQ(hxs_send(b, s, data, 700, 0), 700);   /* not yet acked: B has not turned */
 		hxs_stats_pub__sock(pub, s);
 		CHECK_EQ(hxs_shm_view__conn(v, (unsigned)s, &ci), 1);
@@ -159,10 +149,7 @@ int main(void)
 	CHECK(access(path, F_OK) != 0);
 	hxs_shm_view__close(v);
 	hxs_close(a, sa);
-	hxs_stack__close(a);
-	hxs_stack__close(b);
-	ioa->ops->close(ioa);
-	iob->ops->close(iob);
+	twostack_close(&ts);
 	rmdir(dir);
 	return t_done();
 }

@@ -17,10 +17,11 @@
 #include "io/io.h"
 #include "sock/sock.h"
 #include "open/stack_open.h"
+#include "twostack.h"
 
 static uint64_t vnow = 5000000;
 static int pumping, in_pump;
-static struct hxs_io *ia, *ib;
+static struct twostack world;
 static struct hxs_stack *sa, *sb;
 
 static uint32_t ip4(const char *s) { return inet_addr(s); }
@@ -31,8 +32,7 @@ static uint32_t ip4(const char *s) { return inet_addr(s); }
 static void step(void)
 {
 	in_pump = 1;
-	hxs_stack__poll(sa, 0);
-	hxs_stack__poll(sb, 0);
+	twostack_pump(&world, 1);
 	vnow += 100;
 	in_pump = 0;
 }
@@ -705,22 +705,17 @@ static void test_connect_timeout(void)
 
 int main(void)
 {
-	struct hxs_netif_static ca = { .addr = ip4(IP_A), .prefix_len = 24, .n_neigh = 1 };
-	struct hxs_netif_static cb = { .addr = ip4(IP_B), .prefix_len = 24, .n_neigh = 1 };
-	static const uint8_t ma[6] = { 2, 0, 0, 0, 9, 1 }, mb[6] = { 2, 0, 0, 0, 9, 2 };
+	static const struct twostack_cfg two = {
+		.ip_a = IP_A, .ip_b = IP_B, .mac_a = { 2, 0, 0, 0, 9, 1 }, .mac_b = { 2, 0, 0, 0, 9, 2 },
+		.frames = 1024, .frame_size = 2048, .clock = clock_fn,
+	};
 	struct hxs_io_stats s;
 
-	memcpy(ca.mac, ma, 6);
-	memcpy(cb.mac, mb, 6);
-	ca.neigh[0].ip = cb.addr;
-	memcpy(ca.neigh[0].mac, mb, 6);
-	cb.neigh[0].ip = ca.addr;
-	memcpy(cb.neigh[0].mac, ma, 6);
-	CHECK_EQ(hxs_io_mem__pair(&ia, &ib, 1024, 2048), 0);
-	CHECK_EQ(hxs_stack__open_io(&sa, ia, &ca), 0);
-	CHECK_EQ(hxs_stack__open_io(&sb, ib, &cb), 0);
-	hxs_stack__set_clock(sa, clock_fn, NULL);
-	hxs_stack__set_clock(sb, clock_fn, NULL);
+	CHECK_EQ(twostack_open(&world, &two), 0);
+	if (!world.a || !world.b)
+		return t_done();
+	sa = world.a;
+	sb = world.b;
 
 	test_connect_errnos();
 	test_connect_timeout();
@@ -741,13 +736,11 @@ int main(void)
 	CHECK_EQ(ctr(sb, "TcpCurrEstab"), 0);
 
 	t_case("no leak: stacks closed with connections lingering, every frame back");
-	hxs_stack__close(sa);
-	hxs_stack__close(sb);
-	ia->ops->get_stats(ia, &s);
+	twostack_close_stacks(&world);
+	world.ia->ops->get_stats(world.ia, &s);
 	CHECK_EQ(s.frames_free, s.frames_total);
-	ib->ops->get_stats(ib, &s);
+	world.ib->ops->get_stats(world.ib, &s);
 	CHECK_EQ(s.frames_free, s.frames_total);
-	ia->ops->close(ia);
-	ib->ops->close(ib);
+	twostack_close_links(&world);
 	return t_done();
 }

@@ -14,6 +14,7 @@
 #include "net/ip.h"
 #include "sock/sock.h"
 #include "open/stack_open.h"
+#include "twostack.h"
 
 static uint64_t vnow = 1000000;
 static uint64_t vclock(void *ctx) { (void)ctx; return vnow; }
@@ -908,10 +909,11 @@ static void test_epoll(void)
 /* Two whole stacks joined by the in-memory pair: what the TCP simulation builds on. */
 static void test_pair(void)
 {
-	struct hxs_io *ia, *ib;
+	struct twostack_cfg two = {
+		.ip_a = "10.1.0.1", .ip_b = "10.1.0.2", .frames = 128, .frame_size = 2048,
+	};
+	struct twostack ts;
 	struct hxs_stack *sa, *sb;
-	struct hxs_netif_static ca = { .addr = ip4("10.1.0.1"), .prefix_len = 24, .n_neigh = 1 };
-	struct hxs_netif_static cb = { .addr = ip4("10.1.0.2"), .prefix_len = 24, .n_neigh = 1 };
 	struct sockaddr_in ab = { .sin_family = AF_INET, .sin_port = htons(9000), .sin_addr.s_addr = ip4("10.1.0.2") };
 	struct sockaddr_in from;
 	socklen_t fl = sizeof(from);
@@ -920,15 +922,12 @@ static void test_pair(void)
 	int fa, fb;
 
 	t_case("pair: two stacks on hxs_io_mem__pair exchange datagrams, nothing leaks");
-	memcpy(ca.mac, MAC_PEER, 6);
-	memcpy(cb.mac, MAC_US, 6);
-	ca.neigh[0].ip = cb.addr;
-	memcpy(ca.neigh[0].mac, MAC_US, 6);
-	cb.neigh[0].ip = ca.addr;
-	memcpy(cb.neigh[0].mac, MAC_PEER, 6);
-	CHECK_EQ(hxs_io_mem__pair(&ia, &ib, 128, 2048), 0);
-	CHECK_EQ(hxs_stack__open_io(&sa, ia, &ca), 0);
-	CHECK_EQ(hxs_stack__open_io(&sb, ib, &cb), 0);
+	memcpy(two.mac_a, MAC_PEER, 6);
+	memcpy(two.mac_b, MAC_US, 6);
+	if (!CHECK_EQ(twostack_open(&ts, &two), 0))
+		return;
+	sa = ts.a;
+	sb = ts.b;
 	fa = hxs_socket(sa, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 	fb = hxs_socket(sb, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 	CHECK_EQ(hxs_bind(sb, fb, (struct sockaddr *)&ab, sizeof(ab)), 0);
@@ -950,14 +949,12 @@ static void test_pair(void)
 	}
 	CHECK_EQ(sa->mib.v[HXS_MIB_UDP_IN_DATAGRAMS], 300);
 	CHECK_EQ(sb->mib.v[HXS_MIB_UDP_OUT_DATAGRAMS], 300);
-	hxs_stack__close(sa);
-	hxs_stack__close(sb);
-	ia->ops->get_stats(ia, &s);
+	twostack_close_stacks(&ts);
+	ts.ia->ops->get_stats(ts.ia, &s);
 	CHECK_EQ(s.frames_free, s.frames_total);
-	ib->ops->get_stats(ib, &s);
+	ts.ib->ops->get_stats(ts.ib, &s);
 	CHECK_EQ(s.frames_free, s.frames_total);
-	ia->ops->close(ia);
-	ib->ops->close(ib);
+	twostack_close_links(&ts);
 }
 
 int main(void)

@@ -93,13 +93,19 @@ uint64_t hxs_perf_word(uint64_t seed, uint64_t index)
 	return z ^ (z >> 31);
 }
 
+/* The payload byte at offset off: byte off % 8 (little-endian) of word off / 8. */
+static inline uint8_t payload_byte(uint64_t seed, uint64_t off)
+{
+	return (uint8_t)(hxs_perf_word(seed, off >> 3) >> (8 * (off & 7)));
+}
+
 void hxs_perf_fill(uint64_t seed, uint64_t off, void *buf, size_t len)
 {
 	uint8_t *p = buf;
 	uint64_t w;
 
 	while (len && (off & 7)) {
-		*p++ = (uint8_t)(hxs_perf_word(seed, off >> 3) >> (8 * (off & 7)));
+		*p++ = payload_byte(seed, off);
 		off++, len--;
 	}
 	while (len >= 8) {
@@ -108,7 +114,7 @@ void hxs_perf_fill(uint64_t seed, uint64_t off, void *buf, size_t len)
 		p += 8, off += 8, len -= 8;
 	}
 	while (len) {
-		*p++ = (uint8_t)(hxs_perf_word(seed, off >> 3) >> (8 * (off & 7)));
+		*p++ = payload_byte(seed, off);
 		off++, len--;
 	}
 }
@@ -120,7 +126,7 @@ uint64_t hxs_perf_verify(uint64_t seed, uint64_t off, const void *buf, size_t le
 	size_t i;
 
 	while (len && (off & 7)) {
-		if (*p != (uint8_t)(hxs_perf_word(seed, off >> 3) >> (8 * (off & 7))))
+		if (*p != payload_byte(seed, off))
 			return off;
 		p++, off++, len--;
 	}
@@ -135,7 +141,7 @@ uint64_t hxs_perf_verify(uint64_t seed, uint64_t off, const void *buf, size_t le
 		p += 8, off += 8, len -= 8;
 	}
 	while (len) {
-		if (*p != (uint8_t)(hxs_perf_word(seed, off >> 3) >> (8 * (off & 7))))
+		if (*p != payload_byte(seed, off))
 			return off;
 		p++, off++, len--;
 	}
@@ -230,20 +236,6 @@ void hxs_hist_add(struct hxs_hist *h, uint64_t ns)
 		h->min_ns = ns;
 	if (ns > h->max_ns)
 		h->max_ns = ns;
-}
-
-void hxs_hist_merge(struct hxs_hist *into, const struct hxs_hist *from)
-{
-	unsigned i;
-
-	for (i = 0; i < HXS_HIST_BUCKETS; i++)
-		into->b[i] += from->b[i];
-	into->count += from->count;
-	into->sum_ns += from->sum_ns;
-	if (from->min_ns < into->min_ns)
-		into->min_ns = from->min_ns;
-	if (from->max_ns > into->max_ns)
-		into->max_ns = from->max_ns;
 }
 
 uint64_t hxs_hist_quantile(const struct hxs_hist *h, double q)

@@ -116,7 +116,6 @@ struct hxs_hist {
 };
 void hxs_hist_init(struct hxs_hist *h);
 void hxs_hist_add(struct hxs_hist *h, uint64_t ns);
-void hxs_hist_merge(struct hxs_hist *into, const struct hxs_hist *from);
 /* Value at quantile q (0..1): the upper edge of its bucket, clamped to max. 0 when empty. */
 uint64_t hxs_hist_quantile(const struct hxs_hist *h, double q);
 

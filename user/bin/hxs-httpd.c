@@ -15,21 +15,19 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <netinet/tcp.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "app/appnet.h"
 #include "app/apphttp.h"
+#include "app/prog.h"
 
 #define IN_CAP      8192            /* request head limit: longer heads get 400 */
 #define OBUF_CAP    (64 * 1024)     /* per-connection output buffer (header + file chunk) */
@@ -78,11 +76,6 @@ static uint64_t next_scan_ns;
 static uint64_t accept_resume_ns;   /* accepts paused until (0: not paused) */
 static unsigned long nconns;
 static volatile sig_atomic_t stopping;
-
-static void on_signal(int sig)
-{
-	stopping = 1;
-}
 
 /* --- connection list and deadlines ------------------------------------------------------ */
 static void conn_link(struct conn *c)
@@ -579,7 +572,7 @@ static void on_event(const struct hxs_event *e)
 		on_readable(c);
 }
 
-static int serve(void)
+static int serve(const struct hxs_prog *p)
 {
 	struct hxs_event evs[MAX_EVENTS];
 	int n, i;
@@ -588,10 +581,8 @@ static int serve(void)
 		n = hxs_appnet_epoll_wait(an, epfd, evs, MAX_EVENTS, 200);
 		if (n == -EINTR)
 			continue;
-		if (n < 0) {
-			fprintf(stderr, "hxs-httpd: epoll_wait: %s\n", strerror(-n));
+		if (hxs_prog__wait_failed(p, n))
 			return n;
-		}
 		for (i = 0; i < n; i++)
 			on_event(&evs[i]);
 		expire_idle();
@@ -643,57 +634,41 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
-		{ "kernel", no_argument, NULL, 'K' },
-		{ "busy-poll", no_argument, NULL, 'B' },
+		HXS_PROG_OPT_KERNEL,
+		HXS_PROG_OPT_BUSY_POLL,
 		{ "idle", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	struct hxs_appnet_opts ao = { 0 };
-	struct sigaction sa = { 0 };
-	struct rlimit rl;
+	struct hxs_prog p = { .name = "hxs-httpd", .port = 8080 };
 	struct sockaddr_in sin;
 	struct hxs_event ev = { .events = EPOLLIN, .data = 0 };
 	const char *rootarg = NULL;
 	char ip[INET_ADDRSTRLEN];
-	int port = 8080, opt, one = 1, err, rc = 1;
+	int port, opt, one = 1, err, rc = 1;
 
 	while ((opt = getopt_long(argc, argv, "i:p:r:vh", lopts, NULL)) != -1) {
+		if (hxs_prog__opt(&p, opt, optarg) > 0)     /* -i -p -v --kernel --busy-poll */
+			continue;
 		switch (opt) {
-		case 'i': ao.ifname = optarg; break;
-		case 'p': port = atoi(optarg); break;
 		case 'r': rootarg = optarg; break;
-		case 'v': ao.verbose++; break;
-		case 'K': ao.kernel = true; break;
-		case 'B': ao.busy_poll = true; break;
 		case 'I': idle_ns = (uint64_t)(atof(optarg) * 1e9); break;
 		default: usage();
 		}
 	}
-	if (!rootarg || port <= 0 || port > 65535 || (!ao.kernel && !ao.ifname) || optind != argc)
+	port = (int)p.port;     /* as atoi() reads it */
+	if (!rootarg || port <= 0 || port > 65535 || (!p.kernel && !p.stack.ifname) || optind != argc)
 		usage();
 	if (!realpath(rootarg, root)) {
 		fprintf(stderr, "hxs-httpd: document root %s: %s\n", rootarg, strerror(errno));
 		return 1;
 	}
 	rootlen = strlen(root);
-	/* Many connections each hold a socket (kernel backend) and maybe a file. */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-	signal(SIGPIPE, SIG_IGN);
-	sa.sa_handler = on_signal;   /* no SA_RESTART: a blocked wait returns EINTR */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	hxs_prog__raise_nofile();
+	hxs_prog__catch_stop(&stopping, HXS_PROG_NO_SIGPIPE);  /* a blocked wait returns EINTR */
 
-	err = hxs_appnet__open(&an, &ao);
-	if (err) {
-		fprintf(stderr, "hxs-httpd: cannot open the %s stack%s%s: %s\n",
-			ao.kernel ? "kernel" : "hxs", ao.ifname ? " on " : "", ao.ifname ? ao.ifname : "",
-			strerror(-err));
+	if (hxs_prog__open_appnet(&p, &an))
 		return 1;
-	}
 	epfd = hxs_appnet_epoll_create(an);
 	if (epfd < 0) {
 		err = epfd;
@@ -717,11 +692,10 @@ int main(int argc, char **argv)
 		goto close_lfd;
 	}
 	inet_ntop(AF_INET, &sin.sin_addr, ip, sizeof(ip));
-	printf("hxs-httpd: ready on http://%s:%d/ serving %s (%s)\n", ip, port, root,
-	       hxs_appnet__describe(an));
-	fflush(stdout);
+	hxs_prog__ready(&p, NULL, "http://%s:%d/ serving %s (%s)", ip, port, root,
+			hxs_appnet__describe(an));
 
-	err = serve();
+	err = serve(&p);
 	rc = err ? 1 : 0;
 	printf("hxs-httpd: stopping (%s), closing %lu open connections\n",
 	       stopping ? "signal" : "error", nconns);

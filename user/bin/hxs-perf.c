@@ -17,10 +17,8 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <netinet/tcp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +30,7 @@
 
 #include "app/appnet.h"
 #include "app/appperf.h"
+#include "app/prog.h"
 
 #define GEN_CAP     (128 * 1024)      /* stream sender's payload window */
 #define RX_CAP      (256 * 1024)      /* receive scratch buffer */
@@ -116,6 +115,7 @@ static struct {
 		 errors;
 } srv;
 
+static struct hxs_prog prog = { .name = "hxs-perf", .port = HXS_PERF_PORT };
 static struct hxs_appnet *an;
 static int epfd, lfd = -1, ufd = -1;
 static struct sockaddr_in dst;
@@ -130,11 +130,6 @@ static uint64_t accept_resume_ns; /* server: accepts paused until (0: not paused
 /* Tags for epoll data that are not connections. */
 #define TAG_LISTEN 1u
 #define TAG_UDP    2u
-
-static void on_signal(int sig)
-{
-	stopping = 1;
-}
 
 static const char *mode_name(int m)
 {
@@ -239,21 +234,48 @@ static int out_flush(struct conn *c)
 	return 1;
 }
 
-static void out_set(struct conn *c, const void *p, size_t n)
+/* out_flush(); when it would block, waits for EPOLLOUT. */
+static int out_send(struct conn *c)
 {
+	int err = out_flush(c);
+
+	if (err == 0)
+		set_events(c, EPOLLOUT);
+	return err;
+}
+
+/* Makes p[0..n) (an encoded control message) the out queue, with room behind it for more. */
+static int out_set(struct conn *c, const void *p, size_t n, size_t room)
+{
+	if (buf_reserve(c, n + room))
+		return -ENOMEM;
 	memcpy(c->buf, p, n);
 	c->len = n;
 	c->off = 0;
+	return 0;
 }
 
-/* Reads exactly want bytes into c->ctl. 1: complete, 0: would block, -EPIPE: EOF before. */
+/* hxs_appnet_recv(); when it would block, waits for EPOLLIN and returns -EAGAIN. */
+static ssize_t conn_recv(struct conn *c, void *buf, size_t len)
+{
+	ssize_t n = hxs_appnet_recv(an, c->fd, buf, len);
+
+	if (n == -EAGAIN || n == -EWOULDBLOCK) {
+		set_events(c, EPOLLIN);
+		return -EAGAIN;
+	}
+	return n;
+}
+
+/* Reads exactly want bytes into c->ctl. 1: complete, 0: would block (waiting for EPOLLIN),
+ * -EPIPE: EOF before. */
 static int ctl_read(struct conn *c, size_t want)
 {
 	ssize_t n;
 
 	while (c->ctl_got < want) {
-		n = hxs_appnet_recv(an, c->fd, c->ctl + c->ctl_got, want - c->ctl_got);
-		if (n == -EAGAIN || n == -EWOULDBLOCK)
+		n = conn_recv(c, c->ctl + c->ctl_got, want - c->ctl_got);
+		if (n == -EAGAIN)
 			return 0;
 		if (n < 0)
 			return (int)n;
@@ -290,6 +312,15 @@ static void begin_recv(struct conn *c)
 	c->state = C_RECV;
 }
 
+/* Stream, once the header is through: this end sends for duration_ns, or it verifies. */
+static int begin_stream(struct conn *c, bool send, uint64_t duration_ns)
+{
+	if (send)
+		return begin_send(c, duration_ns);
+	begin_recv(c);
+	return 0;
+}
+
 /* Receiver at EOF: judge the stream and queue the report. */
 static int finish_recv(struct conn *c)
 {
@@ -315,10 +346,7 @@ static int finish_recv(struct conn *c)
 	c->have_report = true;
 	hxs_perf_report_encode(&w, &r);
 	c->state = C_REPORT_OUT;
-	if (buf_reserve(c, sizeof(w)))
-		return -ENOMEM;
-	out_set(c, &w, sizeof(w));
-	return 0;
+	return out_set(c, &w, sizeof(w), 0);
 }
 
 static void record_stream(struct conn *c)
@@ -403,9 +431,8 @@ static bool conn_step(struct conn *c)
 				goto reset;
 			}
 			hxs_perf_hdr_encode(&w, &c->h);
-			if (buf_reserve(c, sizeof(w) + (c->h.msg_len > 64 ? c->h.msg_len : 64)))
+			if (out_set(c, &w, sizeof(w), c->h.msg_len > 64 ? c->h.msg_len : 64))
 				goto nomem;
-			out_set(c, &w, sizeof(w));
 			if (c->h.mode == HXS_PERF_RR || c->h.mode == HXS_PERF_CRR) {
 				fill_request(c, c->buf + c->len);   /* first request rides along */
 				c->len += c->h.msg_len;
@@ -425,9 +452,7 @@ static bool conn_step(struct conn *c)
 				return true;
 			}
 			if (c->h.mode == HXS_PERF_STREAM) {
-				if (c->h.flags & HXS_PERF_F_REVERSE)
-					begin_recv(c);
-				else if (begin_send(c, (uint64_t)(o.secs * 1e9)))
+				if (begin_stream(c, !(c->h.flags & HXS_PERF_F_REVERSE), (uint64_t)(o.secs * 1e9)))
 					goto nomem;
 			} else {
 				c->state = C_RESP;
@@ -435,10 +460,8 @@ static bool conn_step(struct conn *c)
 			break;
 		case C_HDR:
 			err = ctl_read(c, sizeof(struct hxs_perf_hdr));
-			if (err == 0) {
-				set_events(c, EPOLLIN);
+			if (err == 0)
 				return true;
-			}
 			if (err < 0) {
 				fail(c, err == -EPIPE ? "short header: the peer closed after %zu of %zu bytes"
 					 : "reading the header failed (%zu of %zu bytes)",
@@ -451,9 +474,8 @@ static bool conn_step(struct conn *c)
 				goto reset;
 			}
 			if (c->h.mode == HXS_PERF_STREAM) {
-				if (!(c->h.flags & HXS_PERF_F_REVERSE))
-					begin_recv(c);
-				else if (begin_send(c, (uint64_t)c->h.duration_ms * 1000000ull))
+				if (begin_stream(c, c->h.flags & HXS_PERF_F_REVERSE,
+						 (uint64_t)c->h.duration_ms * 1000000ull))
 					goto nomem;
 			} else {
 				if (buf_reserve(c, c->h.msg_len < 65536 ? 65536 : c->h.msg_len))
@@ -476,7 +498,7 @@ static bool conn_step(struct conn *c)
 					if (hxs_appnet_tcpinfo(an, c->fd, &ti) == 0)
 						t.retransmits = ti.total_retrans;
 					hxs_perf_trailer_encode(&tw, &t);
-					out_set(c, &tw, sizeof(tw));
+					out_set(c, &tw, sizeof(tw), 0);  /* fits the payload window */
 					c->state = C_TRAILER;
 					break;
 				}
@@ -497,23 +519,19 @@ static bool conn_step(struct conn *c)
 			c->sent += (uint64_t)n;
 			break;
 		case C_TRAILER:
-			err = out_flush(c);
+			err = out_send(c);
 			if (err < 0)
 				goto broken;
-			if (!err) {
-				set_events(c, EPOLLOUT);
+			if (!err)
 				return true;
-			}
 			hxs_appnet_shutdown(an, c->fd, SHUT_WR);
 			c->ctl_got = 0;
 			c->state = C_REPORT_IN;
 			break;
 		case C_REPORT_IN:
 			err = ctl_read(c, sizeof(struct hxs_perf_report));
-			if (err == 0) {
-				set_events(c, EPOLLIN);
+			if (err == 0)
 				return true;
-			}
 			if (err < 0) {
 				res.bytes_sent += c->server ? 0 : c->sent;
 				fail(c, "no report from the receiver after %llu bytes sent: %s",
@@ -533,11 +551,9 @@ static bool conn_step(struct conn *c)
 			c->state = C_DRAIN;
 			break;
 		case C_RECV:
-			n = hxs_appnet_recv(an, c->fd, scratch, RX_CAP);
-			if (n == -EAGAIN || n == -EWOULDBLOCK) {
-				set_events(c, EPOLLIN);
+			n = conn_recv(c, scratch, RX_CAP);
+			if (n == -EAGAIN)
 				return true;
-			}
 			if (n < 0) {
 				err = (int)n;
 				goto broken;
@@ -552,13 +568,11 @@ static bool conn_step(struct conn *c)
 			hxs_perf_rx_feed(&c->rx, scratch, (size_t)n);
 			break;
 		case C_REPORT_OUT:
-			err = out_flush(c);
+			err = out_send(c);
 			if (err < 0)
 				goto broken;
-			if (!err) {
-				set_events(c, EPOLLOUT);
+			if (!err)
 				return true;
-			}
 			record_stream(c);
 			conn_free(c, false);
 			return false;
@@ -602,25 +616,20 @@ static bool conn_step(struct conn *c)
 			break;
 		case C_ECHO:
 			if (c->off < c->len) {
-				err = out_flush(c);
+				err = out_send(c);
 				if (err < 0)
 					goto broken;
-				if (!err) {
-					set_events(c, EPOLLOUT);
+				if (!err)
 					return true;
-				}
 				c->len = c->off = 0;
 				if (c->h.mode == HXS_PERF_CRR && c->echoed == c->h.msg_len) {
 					conn_free(c, false);   /* crr: the server closes first */
 					return false;
 				}
 			}
-			n = hxs_appnet_recv(an, c->fd, c->buf,
-					    c->h.mode == HXS_PERF_CRR ? c->h.msg_len - c->echoed : c->cap);
-			if (n == -EAGAIN || n == -EWOULDBLOCK) {
-				set_events(c, EPOLLIN);
+			n = conn_recv(c, c->buf, c->h.mode == HXS_PERF_CRR ? c->h.msg_len - c->echoed : c->cap);
+			if (n == -EAGAIN)
 				return true;
-			}
 			if (n < 0) {
 				err = (int)n;
 				goto broken;
@@ -640,11 +649,9 @@ static bool conn_step(struct conn *c)
 			c->off = 0;
 			break;
 		case C_DRAIN:
-			n = hxs_appnet_recv(an, c->fd, scratch, 64);
-			if (n == -EAGAIN || n == -EWOULDBLOCK) {
-				set_events(c, EPOLLIN);
+			n = conn_recv(c, scratch, 64);
+			if (n == -EAGAIN)
 				return true;
-			}
 			if (n > 0) {
 				fail(c, "%zd unexpected bytes after the end of the exchange", n);
 				goto reset;
@@ -955,10 +962,8 @@ static int loop(void)
 
 	for (;;) {
 		n = hxs_appnet_epoll_wait(an, epfd, evs, MAX_EVENTS, o.server ? 200 : 20);
-		if (n < 0 && n != -EINTR) {
-			fprintf(stderr, "hxs-perf: epoll_wait: %s\n", strerror(-n));
+		if (hxs_prog__wait_failed(&prog, n))
 			return n;
-		}
 		for (i = 0; i < n; i++)
 			dispatch(&evs[i]);
 		if (o.server) {
@@ -1094,25 +1099,22 @@ static int parse_mode(const char *s)
 int main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
-		{ "kernel", no_argument, NULL, 'K' },
-		{ "busy-poll", no_argument, NULL, 'B' },
+		HXS_PROG_OPT_KERNEL,
+		HXS_PROG_OPT_BUSY_POLL,
 		{ "reverse", no_argument, NULL, 'R' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	struct hxs_appnet_opts ao = { 0 };
-	struct sigaction sa = { 0 };
-	struct rlimit rl;
 	double dur;
 	int opt, err, i, m;
 
 	while ((opt = getopt_long(argc, argv, "sc:i:p:m:t:l:P:vh", lopts, NULL)) != -1) {
+		if (hxs_prog__opt(&prog, opt, optarg) > 0)  /* -i -p -v --kernel --busy-poll */
+			continue;
 		switch (opt) {
 		case 's': o.server = true; break;
 		case 'c': o.addr = optarg; break;
-		case 'i': ao.ifname = optarg; break;
-		case 'p': o.port = atoi(optarg); break;
 		case 'm':
 			if ((m = parse_mode(optarg)) < 0)
 				usage();
@@ -1121,40 +1123,28 @@ int main(int argc, char **argv)
 		case 't': o.secs = atof(optarg); break;
 		case 'l': o.msg_len = (uint32_t)atol(optarg); break;
 		case 'P': o.conns = atoi(optarg); break;
-		case 'v': ao.verbose++; break;
-		case 'K': ao.kernel = true; break;
-		case 'B': ao.busy_poll = true; break;
 		case 'R': o.reverse = true; break;
 		case 'J': o.json = true; break;
 		default: usage();
 		}
 	}
+	o.port = (int)prog.port;        /* as atoi() reads it */
 	if (o.server == !!o.addr || optind != argc || o.port <= 0 || o.port > 65535 || o.conns < 1 ||
 	    o.conns > 4096 || !(o.secs > 0) || o.msg_len == 0 || o.msg_len > HXS_PERF_MAX_MSG ||
-	    (!ao.kernel && !ao.ifname))
+	    (!prog.kernel && !prog.stack.ifname))
 		usage();
 	if (!o.server && hxs_appnet_parse_addr(o.addr, (uint16_t)o.port, &dst)) {
 		fprintf(stderr, "hxs-perf: %s is not an IPv4 address\n", o.addr);
 		return 2;
 	}
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-	signal(SIGPIPE, SIG_IGN);
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	hxs_prog__raise_nofile();
+	hxs_prog__catch_stop(&stopping, HXS_PROG_NO_SIGPIPE);
 	scratch = malloc(RX_CAP);
 	if (!scratch)
 		return 1;
 
-	err = hxs_appnet__open(&an, &ao);
-	if (err) {
-		fprintf(stderr, "hxs-perf: cannot open the %s stack%s%s: %s\n", ao.kernel ? "kernel" : "hxs",
-			ao.ifname ? " on " : "", ao.ifname ? ao.ifname : "", strerror(-err));
+	if (hxs_prog__open_appnet(&prog, &an))
 		return 1;
-	}
 	epfd = hxs_appnet_epoll_create(an);
 	if (epfd < 0) {
 		fprintf(stderr, "hxs-perf: epoll_create: %s\n", strerror(-epfd));
@@ -1171,9 +1161,8 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		inet_ntop(AF_INET, &a, ip, sizeof(ip));
-		printf("hxs-perf: server ready on %s:%d %s (%s)\n", ip, o.port, lfd >= 0 ? "tcp+udp" : "udp",
-		       hxs_appnet__describe(an));
-		fflush(stdout);
+		hxs_prog__ready(&prog, "server", "%s:%d %s (%s)", ip, o.port,
+				lfd >= 0 ? "tcp+udp" : "udp", hxs_appnet__describe(an));
 		err = loop();
 		printf("hxs-perf: server connections accepted %llu closed %llu, streams verified %llu "
 		       "failed %llu, crr %llu, udp echoed %llu malformed %llu, errors %llu\n",

@@ -11,15 +11,13 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 
 #include "hxs/hxs.h"
-#include "net/stack.h"
+#include "app/prog.h"
 
 #define BUF 65536
 
@@ -32,12 +30,6 @@ struct conn {
 
 static volatile sig_atomic_t stop;
 static unsigned long long n_acc, n_closed, n_bytes, n_resets;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 static void usage(void)
 {
@@ -99,41 +91,26 @@ static int conn_run(struct hxs_stack *st, struct conn *c)
 int main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
-		{ "iface", required_argument, NULL, 'i' },
-		{ "port", required_argument, NULL, 'p' },
-		{ "busy-poll", no_argument, NULL, 'b' },
-		{ "verbose", no_argument, NULL, 'v' },
+		HXS_PROG_OPT_IFACE, HXS_PROG_OPT_PORT, HXS_PROG_OPT_BUSY_POLL, HXS_PROG_OPT_VERBOSE,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct hxs_stack_opts o = { 0 };
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct hxs_prog p = { .name = "hxs-tcp-echo", .port = -1 };
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	struct hxs_event ev;
 	struct hxs_stack *st;
-	long port = -1;
 	int c, lfd, ep, err, rc = 0, one = 1;
 
-	while ((c = getopt_long(argc, argv, "i:p:bv", lopts, NULL)) != -1) {
-		switch (c) {
-		case 'i': o.ifname = optarg; break;
-		case 'p': port = strtol(optarg, NULL, 10); break;
-		case 'b': o.busy_poll = 1; break;
-		case 'v': o.verbose = 1; break;
-		default: usage();
-		}
-	}
-	if (!o.ifname || port < 1 || port > 65535)
+	while ((c = getopt_long(argc, argv, "i:p:bv", lopts, NULL)) != -1)
+		if (hxs_prog__opt(&p, c, optarg) <= 0)
+			usage();
+	if (!p.stack.ifname || p.port < 1 || p.port > 65535)
 		usage();
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	hxs_prog__catch_stop(&stop, 0);
 
-	err = hxs_stack__open(&st, &o);
-	if (err) {
-		fprintf(stderr, "hxs-tcp-echo: cannot open a stack on %s: %s\n", o.ifname, strerror(-err));
+	if (hxs_prog__open_stack(&p, &st))
 		return 1;
-	}
 	lfd = hxs_socket(st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	a.sin_port = htons((uint16_t)port);
+	a.sin_port = htons((uint16_t)p.port);
 	err = lfd < 0 ? lfd : hxs_setsockopt(st, lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (!err)
 		err = hxs_bind(st, lfd, (struct sockaddr *)&a, sizeof(a));
@@ -144,26 +121,14 @@ int main(int argc, char **argv)
 	ev.data = 0;            /* 0 = the listener, else a struct conn * */
 	if (!err && ep >= 0)
 		err = hxs_epoll_ctl(st, ep, EPOLL_CTL_ADD, lfd, &ev);
-	if (err || ep < 0) {
-		fprintf(stderr, "hxs-tcp-echo: port %ld: %s\n", port, strerror(err ? -err : -ep));
-		hxs_stack__close(st);
+	if (hxs_prog__ready_stack(&p, st, err ? err : ep < 0 ? ep : 0))
 		return 1;
-	}
-	{
-		struct in_addr ia = { .s_addr = hxs_stack__addr(st) };
-		printf("hxs-tcp-echo: ready on %s %s:%ld (%s)\n", o.ifname, inet_ntoa(ia), port,
-		       hxs_stack__describe(st));
-		fflush(stdout);
-	}
 
 	while (!stop) {
 		struct hxs_event evs[64];
 		int n = hxs_epoll_wait(st, ep, evs, 64, 200);
 
-		if (n == -EINTR)
-			continue;
-		if (n < 0) {
-			fprintf(stderr, "hxs-tcp-echo: epoll_wait: %s\n", strerror(-n));
+		if (hxs_prog__wait_failed(&p, n)) {
 			rc = 1;
 			break;
 		}
@@ -195,8 +160,6 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "hxs-tcp-echo: accepted %llu closed %llu bytes %llu resets %llu\n", n_acc,
 		n_closed, n_bytes, n_resets);
-	hxs_stack__poll(st, 0);
-	hxs_stack__print_counters(st, stderr, 0);
-	hxs_stack__close(st);
+	hxs_prog__close_stack(st, 0);
 	return rc;
 }

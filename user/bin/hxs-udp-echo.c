@@ -8,23 +8,15 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 
 #include "hxs/hxs.h"
-#include "net/stack.h"
+#include "app/prog.h"
 
 static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 static void usage(void)
 {
@@ -36,77 +28,43 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
-		{ "iface", required_argument, NULL, 'i' },
-		{ "port", required_argument, NULL, 'p' },
-		{ "attach", required_argument, NULL, 'a' },
-		{ "busy-poll", no_argument, NULL, 'b' },
-		{ "verbose", no_argument, NULL, 'v' },
+		HXS_PROG_OPT_IFACE, HXS_PROG_OPT_PORT, HXS_PROG_OPT_ATTACH, HXS_PROG_OPT_BUSY_POLL,
+		HXS_PROG_OPT_VERBOSE,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct hxs_stack_opts o = { 0 };
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct hxs_prog p = { .name = "hxs-udp-echo", .port = -1 };
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	struct hxs_stack *st;
 	static char buf[65536];
-	long port = -1;
 	int c, fd, ep, err, rc = 0;
 
-	while ((c = getopt_long(argc, argv, "i:p:a:bv", lopts, NULL)) != -1) {
-		switch (c) {
-		case 'i': o.ifname = optarg; break;
-		case 'p': port = strtol(optarg, NULL, 10); break;
-		case 'a':
-			if (!strcmp(optarg, "auto")) o.attach = HXS_ATTACH_AUTO;
-			else if (!strcmp(optarg, "native")) o.attach = HXS_ATTACH_NATIVE;
-			else if (!strcmp(optarg, "skb")) o.attach = HXS_ATTACH_SKB;
-			else if (!strcmp(optarg, "existing")) o.attach = HXS_ATTACH_EXISTING;
-			else usage();
-			break;
-		case 'b': o.busy_poll = 1; break;
-		case 'v': o.verbose = 1; break;
-		default: usage();
-		}
-	}
-	if (!o.ifname || port < 1 || port > 65535)
+	while ((c = getopt_long(argc, argv, "i:p:a:bv", lopts, NULL)) != -1)
+		if (hxs_prog__opt(&p, c, optarg) <= 0)
+			usage();
+	if (!p.stack.ifname || p.port < 1 || p.port > 65535)
 		usage();
 
 	/* no SA_RESTART: a signal ends the wait in hxs_epoll_wait with -EINTR */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	hxs_prog__catch_stop(&stop, 0);
 
-	err = hxs_stack__open(&st, &o);
-	if (err) {
-		fprintf(stderr, "hxs-udp-echo: cannot open a stack on %s: %s\n", o.ifname, strerror(-err));
+	if (hxs_prog__open_stack(&p, &st))
 		return 1;
-	}
 	fd = hxs_socket(st, AF_INET, SOCK_DGRAM, 0);
-	a.sin_port = htons((uint16_t)port);
+	a.sin_port = htons((uint16_t)p.port);
 	err = fd < 0 ? fd : hxs_bind(st, fd, (struct sockaddr *)&a, sizeof(a));
 	ep = hxs_epoll_create(st);
 	if (!err && ep >= 0) {
 		struct hxs_event ev = { .events = EPOLLIN, .data = (uint64_t)fd };
 		err = hxs_epoll_ctl(st, ep, EPOLL_CTL_ADD, fd, &ev);
 	}
-	if (err || ep < 0) {
-		fprintf(stderr, "hxs-udp-echo: port %ld: %s\n", port, strerror(err ? -err : -ep));
-		hxs_stack__close(st);
+	if (hxs_prog__ready_stack(&p, st, err ? err : ep < 0 ? ep : 0))
 		return 1;
-	}
-	{
-		struct in_addr ia = { .s_addr = hxs_stack__addr(st) };
-		printf("hxs-udp-echo: ready on %s %s:%ld (%s)\n", o.ifname, inet_ntoa(ia), port,
-		       hxs_stack__describe(st));
-		fflush(stdout);
-	}
 
 	while (!stop) {
 		struct hxs_event evs[8];
 		int n = hxs_epoll_wait(st, ep, evs, 8, 200);
 
-		if (n == -EINTR)
-			continue;
-		if (n < 0) {
-			fprintf(stderr, "hxs-udp-echo: epoll_wait: %s\n", strerror(-n));
+		if (hxs_prog__wait_failed(&p, n)) {
 			rc = 1;
 			break;
 		}
@@ -125,8 +83,6 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	hxs_stack__poll(st, 0);
-	hxs_stack__print_counters(st, stderr, 1);
-	hxs_stack__close(st);
+	hxs_prog__close_stack(st, 1);
 	return rc;
 }

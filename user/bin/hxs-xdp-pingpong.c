@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "app/appperf.h"
+#include "app/prog.h"
 #include "ctl/netif.h"
 #include "hxs/xdp.h"
 #include "io/xsk.h"
@@ -56,10 +57,6 @@ static struct {
 } o = { .port = 5301, .secs = 3 };
 
 static volatile sig_atomic_t stop;
-static void on_signal(int sig)
-{
-	stop = 1;
-}
 
 static uint64_t now_ns(void)
 {
@@ -412,7 +409,6 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	hxs_prog__catch_stop(&stop, HXS_PROG_RESTART);   /* as signal() */
 	return o.reflect ? reflect() : client();
 }

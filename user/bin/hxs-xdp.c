@@ -5,10 +5,10 @@
  *       --listen PORT adds a TCP listener entry for the wildcard IPv4 address (no socket
  *       behind it: such frames count as XdpNoSocket and go to the kernel), removed at exit
  *   hxs-xdp status -i IF       adopt the program on IF, print how it got there and its counters
- *                              (like any open, it first removes a stale program: see xdp_ctl.h)
+ *                              (like any open, it first removes a stale program: see hxs/xdp.h)
  *   hxs-xdp stats --pin FILE   print the counters of a pinned hxs_stats map (ip link path)
  *
- * main() -> cmd_attach() | cmd_status() | cmd_stats() -> hxs_xdp__*() (user/xdp_ctl.c)
+ * main() -> cmd_attach() | cmd_status() | cmd_stats() -> hxs_xdp__*() (hxs/xdp.h, user/ctl/xdp_ctl.c)
  */
 #include <errno.h>
 #include <signal.h>
@@ -18,16 +18,11 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
+#include "app/prog.h"
 #include "hxs/xdp.h"
 
 static volatile sig_atomic_t stop;
 static const char *const stat_names[] = HXS_XDP_STAT_NAMES;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 static void print_stats(const __u64 *v)
 {
@@ -56,8 +51,7 @@ static int cmd_attach(const char *ifname, struct hxs_xdp_opts *o, const int *por
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
 	sigprocmask(SIG_BLOCK, &block, &old);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	hxs_prog__catch_stop(&stop, HXS_PROG_RESTART);   /* as signal() */
 	err = hxs_xdp__open(&x, ifname, o);
 	if (err) {
 		fprintf(stderr, "hxs-xdp: %s: %s\n", ifname, strerror(-err));

@@ -9,7 +9,7 @@
  *       one line per connection like `ss -ti`.
  *
  * main() -> cmd_stat() | cmd_ss()
- *   find_stacks(): -n/-i name, else every <netns inode>-*.shm of this namespace (stats_shm.h)
+ *   find_stacks(): -n/-i name, else every <netns inode>-*.shm of this namespace (hxs/stats.h)
  *   xdp_stats():   interface -> attached programs (libxdp) -> the hxs program's maps ->
  *                  hxs_stats -> hxs_xdp_stats_read(); read-only: nothing is attached,
  *                  detached or pinned
@@ -32,6 +32,7 @@
 #include <xdp/libxdp.h>
 
 #include "hxs/shared.h"
+#include "app/prog.h"
 #include "hxs/stats.h"
 #include "hxs/xdp.h"
 
@@ -57,11 +58,6 @@ static struct opts {
 static struct stack stacks[MAX_STACKS];
 static int nstacks;
 static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	stop = 1;
-}
 
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -489,8 +485,7 @@ int main(int argc, char **argv)
 		o.interval = 0.01;
 	libbpf_set_print(libbpf_quiet);
 	libxdp_set_print(libxdp_quiet);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	hxs_prog__catch_stop(&stop, HXS_PROG_RESTART);   /* as signal() */
 	find_stacks();
 	if (strcmp(cmd, "stat") == 0)
 		rc = cmd_stat();

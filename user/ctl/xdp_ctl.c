@@ -23,6 +23,7 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 #include "hxs/xdp.h"
+#include "lib/proc.h"
 #include "hxs.skel.h"
 
 enum { M_XSKS, M_BINDS, M_CONNS, M_STATS, M_FRAGS, M_NR };
@@ -67,37 +68,6 @@ static const char *mode_name(enum xdp_attach_mode m)
 	}
 }
 
-/* Field 22 of /proc/PID/stat (start time in clock ticks); 0 when the process is gone. */
-static __u64 proc_start(__u32 pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long start = 0;
-	ssize_t n;
-	int fd, i;
-
-	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	p = strrchr(buf, ')');     /* comm may hold spaces and parentheses */
-	if (!p)
-		return 0;
-	/* after ") " comes field 3 (state); field 22 is 19 fields further */
-	for (i = 3, p += 2; i < 22 && p; i++) {
-		p = strchr(p, ' ');
-		if (p)
-			p++;
-	}
-	if (p)
-		start = strtoull(p, NULL, 10);
-	return start;
-}
-
 static __u32 pidns_ino(void)
 {
 	struct stat st;
@@ -111,7 +81,7 @@ static bool owner_alive(const struct hxs_xdp_cfg *cfg)
 {
 	if (!cfg->owner_pid || cfg->owner_pidns != pidns_ino())
 		return true;
-	return proc_start(cfg->owner_pid) == cfg->owner_start;
+	return hxs_proc__start_time((pid_t)cfg->owner_pid) == cfg->owner_start;
 }
 
 /* Map fds of prog_fd's maps by name into fds[] (-1 where absent); cfg from its .rodata. */
@@ -251,7 +221,7 @@ static struct hxs *open_skel(const struct hxs_xdp_opts *o, bool owned)
 		cfg.flags &= ~HXS_XDP_CFG_F_IPV6;
 	if (owned) {
 		cfg.owner_pid = (__u32)getpid();
-		cfg.owner_start = proc_start(cfg.owner_pid);
+		cfg.owner_start = hxs_proc__start_time((pid_t)cfg.owner_pid);
 		cfg.owner_pidns = pidns_ino();
 	}
 	memcpy((void *)&skel->rodata->hxs_cfg, &cfg, sizeof(cfg));

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "hxs/stats.h"
+#include "lib/proc.h"
 
 #define SEQ_SPINS 2000000u      /* reader gives up (-EAGAIN) after this many tries */
 
@@ -96,37 +97,14 @@ static int seq_read_retry(const uint32_t *seq, uint32_t s, unsigned *spins)
 }
 
 /* --- process and namespace identity ---------------------------------------------------------- */
-/* Field 22 (starttime) of /proc/PID/stat; 0 when the process does not exist. */
-static uint64_t proc_start(pid_t pid)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	char *p = strrchr(buf, ')');   /* comm may hold spaces and parentheses */
-	if (!p)
-		return 0;
-	/* after ") " come fields 3..: state(3) ... starttime(22) */
-	int field = 2;
-	for (p++; *p && field < 22; p++)
-		if (*p == ' ')
-			field++;
-	return strtoull(p, NULL, 10);
-}
-
+/* The writer lives: its pid exists and started when the writer did (lib/proc.h). */
 static int pid_alive(uint32_t pid, uint64_t start)
 {
 	if (pid == 0)
 		return 0;
 	if (kill((pid_t)pid, 0) < 0 && errno != EPERM)
 		return 0;
-	return proc_start((pid_t)pid) == start;
+	return hxs_proc__start_time((pid_t)pid) == start;
 }
 
 static int netns_ino(uint64_t *ino)
@@ -236,7 +214,7 @@ int hxs_shm__open(struct hxs_shm **out, const char *dir, const char *name, const
 	h->name_len = HXS_SHM_NAME_LEN;
 	h->total_size = HXS_SHM_SIZE;
 	h->writer_pid = (uint32_t)getpid();
-	h->writer_start = proc_start(getpid());
+	h->writer_start = hxs_proc__start_time(getpid());
 	h->netns_ino = ino;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	h->created_unix_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
