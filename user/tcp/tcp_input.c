@@ -14,14 +14,10 @@
 #include <string.h>
 #include <sys/epoll.h>
 
+#include "lib/bytes.h"
 #include "tcp_conn.h"
 
 #define PAWS_IDLE_US (24ull * 24 * 3600 * 1000000) /* RFC 7323 §5.5: 24 days */
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 /* §3.10.7.1: "If the state is CLOSED (i.e., TCB does not exist) ... An incoming segment
  * containing a RST is discarded. An incoming segment not containing a RST causes a RST to be
@@ -673,12 +669,12 @@ int hxs_tcp__input(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, const ui
 		MIB_INC(tcp, TCPOptErrs);
 		goto bad;
 	}
-	s.sport = (uint16_t)(h[0] << 8 | h[1]);
-	s.dport = (uint16_t)(h[2] << 8 | h[3]);
-	s.seq = rd32(h + 4);
-	s.ack = rd32(h + 8);
+	s.sport = hxs_rd16(h);
+	s.dport = hxs_rd16(h + 2);
+	s.seq = hxs_rd32(h + 4);
+	s.ack = hxs_rd32(h + 8);
 	s.flags = h[13];
-	s.wnd = (uint32_t)(h[14] << 8 | h[15]);
+	s.wnd = hxs_rd16(h + 14);
 	s.saddr = saddr;
 	s.daddr = daddr;
 	s.data = h + doff;

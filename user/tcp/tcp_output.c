@@ -12,28 +12,15 @@
 #include <string.h>
 #include <arpa/inet.h>
 
+#include "lib/bytes.h"
 #include "lib/csum.h"
 #include "tcp_conn.h"
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
 
 uint16_t hxs_tcp_csum(uint32_t saddr, uint32_t daddr, const uint8_t *p, uint32_t len)
 {
 	/* RFC 9293 §3.1: the checksum covers a pseudo-header of source and destination
 	 * address, protocol and TCP length, then the header and data (RFC 1071, csum.c).
-	 * The sum is in host byte order; callers write the field with wr16, so swap once. */
+	 * The sum is in host byte order; callers write the field with hxs_wr16, so swap once. */
 	return ntohs(hxs_csum_fold(hxs_csum_add(hxs_csum_pseudo(saddr, daddr, 6, len), p, len)));
 }
 
@@ -134,20 +121,20 @@ int hxs_tcp_send_seg(struct hxs_tcp_conn *c, uint32_t seq, uint8_t flags, uint32
 		hxs_tcp_mark_dirty(c);
 		return -ENOBUFS;
 	}
-	wr16(p, c->lport);
-	wr16(p + 2, c->rport);
-	wr32(p + 4, seq);
-	wr32(p + 8, (flags & HXS_TH_ACK) ? c->rcv_nxt : 0);
+	hxs_wr16(p, c->lport);
+	hxs_wr16(p + 2, c->rport);
+	hxs_wr32(p + 4, seq);
+	hxs_wr32(p + 8, (flags & HXS_TH_ACK) ? c->rcv_nxt : 0);
 	p[12] = (uint8_t)((hlen / 4) << 4);
 	p[13] = flags;
-	wr16(p + 14, (flags & HXS_TH_RST) ? 0 : wnd_field(c, syn));
-	wr16(p + 16, 0);
-	wr16(p + 18, 0);
+	hxs_wr16(p + 14, (flags & HXS_TH_RST) ? 0 : wnd_field(c, syn));
+	hxs_wr16(p + 16, 0);
+	hxs_wr16(p + 18, 0);
 	memcpy(p + HXS_TCP_HDR_LEN, optbuf, olen);
 	if (len)
 		hxs_tcp_ring__read(&c->snd, SEQ_DIFF(seq, c->snd_buf_seq), p + hlen, len);
 	uint16_t cs = hxs_tcp_csum(c->laddr, c->raddr, p, hlen + len);
-	wr16(p + 16, cs);
+	hxs_wr16(p + 16, cs);
 	tcp->tx.send(tcp->ctx, h, c->laddr, c->raddr, hlen + len);
 
 	MIB_INC(tcp, TcpOutSegs);
@@ -200,13 +187,13 @@ void hxs_tcp_send_rst(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, uint1
 		return;
 	}
 	memset(p, 0, HXS_TCP_HDR_LEN);
-	wr16(p, sport);
-	wr16(p + 2, dport);
-	wr32(p + 4, seq);
-	wr32(p + 8, ack);
+	hxs_wr16(p, sport);
+	hxs_wr16(p + 2, dport);
+	hxs_wr32(p + 4, seq);
+	hxs_wr32(p + 8, ack);
 	p[12] = 5 << 4;
 	p[13] = (uint8_t)(flags | HXS_TH_RST);
-	wr16(p + 16, hxs_tcp_csum(saddr, daddr, p, HXS_TCP_HDR_LEN));
+	hxs_wr16(p + 16, hxs_tcp_csum(saddr, daddr, p, HXS_TCP_HDR_LEN));
 	tcp->tx.send(tcp->ctx, h, saddr, daddr, HXS_TCP_HDR_LEN);
 	MIB_INC(tcp, TcpOutSegs);
 	MIB_INC(tcp, TcpOutRsts);

@@ -3,32 +3,26 @@
 #include <string.h>
 #include <errno.h>
 
+#include "lib/bytes.h"
 #include "tcp_harness.h"
-
-static void wr16(uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = v & 0xff; }
-static void wr32(uint8_t *p, uint32_t v) { p[0] = v >> 24; p[1] = v >> 16; p[2] = v >> 8; p[3] = v; }
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 uint32_t ts_build(uint8_t *buf, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport,
 		  uint8_t flags, uint32_t seq, uint32_t ack, uint16_t wnd,
 		  const struct hxs_tcp_opts *o, const void *data, uint32_t len)
 {
 	uint32_t olen = o ? hxs_tcp_opt__write(buf + 20, o, !!(flags & HXS_TH_SYN)) : 0;
-	wr16(buf, sport);
-	wr16(buf + 2, dport);
-	wr32(buf + 4, seq);
-	wr32(buf + 8, ack);
+	hxs_wr16(buf, sport);
+	hxs_wr16(buf + 2, dport);
+	hxs_wr32(buf + 4, seq);
+	hxs_wr32(buf + 8, ack);
 	buf[12] = (uint8_t)(((20 + olen) / 4) << 4);
 	buf[13] = flags;
-	wr16(buf + 14, wnd);
-	wr16(buf + 16, 0);
-	wr16(buf + 18, 0);
+	hxs_wr16(buf + 14, wnd);
+	hxs_wr16(buf + 16, 0);
+	hxs_wr16(buf + 18, 0);
 	if (len)
 		memcpy(buf + 20 + olen, data, len);
-	wr16(buf + 16, hxs_tcp_csum(saddr, daddr, buf, 20 + olen + len));
+	hxs_wr16(buf + 16, hxs_tcp_csum(saddr, daddr, buf, 20 + olen + len));
 	return 20 + olen + len;
 }
 
@@ -65,13 +59,13 @@ static void ts_send(void *ctx, void *h, uint32_t saddr, uint32_t daddr, uint32_t
 	s->t = t->now;
 	s->saddr = saddr;
 	s->daddr = daddr;
-	s->sport = (uint16_t)(p[0] << 8 | p[1]);
-	s->dport = (uint16_t)(p[2] << 8 | p[3]);
-	s->seq = rd32(p + 4);
-	s->ack = rd32(p + 8);
+	s->sport = hxs_rd16(p);
+	s->dport = hxs_rd16(p + 2);
+	s->seq = hxs_rd32(p + 4);
+	s->ack = hxs_rd32(p + 8);
 	uint32_t doff = (uint32_t)(p[12] >> 4) * 4;
 	s->flags = p[13];
-	s->wnd = (uint32_t)(p[14] << 8 | p[15]);
+	s->wnd = hxs_rd16(p + 14);
 	s->csum_ok = hxs_tcp_csum(saddr, daddr, p, len) == 0;
 	s->opt_ok = doff >= 20 && doff <= len &&
 		    hxs_tcp_opt__parse(p + 20, doff - 20, &s->opt) == 0;
