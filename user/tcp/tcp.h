@@ -168,8 +168,7 @@ int hxs_tcp_conn__error(struct hxs_tcp_conn *c);
 /* Current readiness (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLHUP | EPOLLERR). EPOLLOUT when at
  * least a third of the send buffer is free (the kernel's sk_stream_is_writeable rule). */
 uint32_t hxs_tcp_conn__events(const struct hxs_tcp_conn *c);
-/* RFC 9293 state name and state number (enum hxs_tcp_state in tcp_conn.h). */
-const char *hxs_tcp_conn__state_name(const struct hxs_tcp_conn *c);
+/* RFC 9293 state number (enum hxs_tcp_state in tcp_conn.h). */
 int hxs_tcp_conn__state(const struct hxs_tcp_conn *c);
 void hxs_tcp_conn__set_user(struct hxs_tcp_conn *c, void *user);
 void *hxs_tcp_conn__user(const struct hxs_tcp_conn *c);

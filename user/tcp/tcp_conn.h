@@ -42,7 +42,6 @@ enum hxs_tcp_state {
 	HXS_TCPS_TIME_WAIT,
 	HXS_TCPS__COUNT
 };
-extern const char *const hxs_tcp_state_names[HXS_TCPS__COUNT];
 
 /* A SYN was received (the receive side is synchronized). */
 #define HXS_TCPS_HAVERCVDSYN(s)    ((s) >= HXS_TCPS_SYN_RECEIVED)

@@ -20,20 +20,6 @@ const char *const hxs_tcp_mib_names[HXS_TCP_MIB__COUNT] = {
 #undef HXS_TCP_MIB_NAME
 };
 
-const char *const hxs_tcp_state_names[HXS_TCPS__COUNT] = {
-	[HXS_TCPS_CLOSED] = "CLOSED",
-	[HXS_TCPS_LISTEN] = "LISTEN",
-	[HXS_TCPS_SYN_SENT] = "SYN-SENT",
-	[HXS_TCPS_SYN_RECEIVED] = "SYN-RECEIVED",
-	[HXS_TCPS_ESTABLISHED] = "ESTABLISHED",
-	[HXS_TCPS_CLOSE_WAIT] = "CLOSE-WAIT",
-	[HXS_TCPS_FIN_WAIT_1] = "FIN-WAIT-1",
-	[HXS_TCPS_CLOSING] = "CLOSING",
-	[HXS_TCPS_LAST_ACK] = "LAST-ACK",
-	[HXS_TCPS_FIN_WAIT_2] = "FIN-WAIT-2",
-	[HXS_TCPS_TIME_WAIT] = "TIME-WAIT",
-};
-
 int hxs_tcp__new(struct hxs_tcp **out, const struct hxs_tcp_cfg *cfg,
 		 const struct hxs_tcp_tx_ops *tx, const struct hxs_tcp_ev_ops *ev, void *ctx,
 		 uint64_t now)

@@ -465,11 +465,6 @@ int hxs_tcp_conn__error(struct hxs_tcp_conn *c)
 	return e;
 }
 
-const char *hxs_tcp_conn__state_name(const struct hxs_tcp_conn *c)
-{
-	return hxs_tcp_state_names[c->state];
-}
-
 int hxs_tcp_conn__state(const struct hxs_tcp_conn *c)
 {
 	return c->state;
