@@ -112,6 +112,7 @@ static void test_fuzz(void)
 	struct ts *t = ts_new(&cfg);
 	struct hxs_tcp_conn *l, *conns[16] = { 0 };
 	int nc = 0;
+	uint32_t nconnect = 0;             /* active opens take local ports TS_EPORT + 0..3999 */
 	CHECK(hxs_tcp_conn__new(t->tcp, &l) == 0);
 	CHECK(hxs_tcp_conn__listen(l, 0, TS_LPORT, 8) == 0);
 	uint32_t seqbase[4] = { 1000, 5000, 100000, 0xfffff000u };
@@ -163,7 +164,8 @@ static void test_fuzz(void)
 		} else if (r < 80 && nc < 16) {
 			struct hxs_tcp_conn *c;
 			if (hxs_tcp_conn__new(t->tcp, &c) == 0) {
-				if (hxs_tcp_conn__connect(c, TS_LOCAL, 0, TS_REMOTE, (uint16_t)(TS_RPORT + rnd() % 3), now) == 0)
+				uint16_t lport = (uint16_t)(TS_EPORT + nconnect++ % 4000);
+				if (hxs_tcp_conn__connect(c, TS_LOCAL, lport, TS_REMOTE, (uint16_t)(TS_RPORT + rnd() % 3), now) == 0)
 					conns[nc++] = c;
 				else
 					hxs_tcp_conn__close(c);

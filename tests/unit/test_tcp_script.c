@@ -2,7 +2,7 @@
  * time, assert the exact segments it emits (flags, seq, ack, window, options), the state and
  * the counters. Covers the transitions of RFC 9293's state diagram, RSTs in each state,
  * RFC 5961 challenge ACKs, PAWS, and every timer. The peer is TS_REMOTE:40000, the stack
- * TS_LOCAL:80 (listener) or an ephemeral port (active opens). */
+ * TS_LOCAL:80 (listener) or TS_EPORT (active opens). */
 #include <errno.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -154,17 +154,18 @@ static void test_passive_open(void)
 
 static void test_active_open(void)
 {
-	t_case("CLOSED -> SYN-SENT -> ESTABLISHED, ephemeral port, SYN options");
+	t_case("CLOSED -> SYN-SENT -> ESTABLISHED, the caller's local port, SYN options");
 	struct ts *t = mk(0);
 	struct hxs_tcp_conn *c;
 	CHECK(hxs_tcp_conn__new(t->tcp, &c) == 0);
 	CHECK_EQ(hxs_tcp_conn__send(c, "x", 1), -ENOTCONN);
-	CHECK_EQ(hxs_tcp_conn__connect(c, TS_LOCAL, 0, TS_REMOTE, TS_RPORT, 0), 0);
-	CHECK_EQ(hxs_tcp_conn__connect(c, TS_LOCAL, 0, TS_REMOTE, TS_RPORT, 0), -EALREADY);
+	CHECK_EQ(hxs_tcp_conn__connect(c, TS_LOCAL, 0, TS_REMOTE, TS_RPORT, 0), -EINVAL);
+	CHECK_EQ(hxs_tcp_conn__connect(c, TS_LOCAL, TS_EPORT, TS_REMOTE, TS_RPORT, 0), 0);
+	CHECK_EQ(hxs_tcp_conn__connect(c, TS_LOCAL, TS_EPORT, TS_REMOTE, TS_RPORT, 0), -EALREADY);
 	EXPECT(t, HXS_TH_SYN, last.seq, 0);
 	uint32_t iss = last.seq;
 	uint16_t lport = last.sport;
-	CHECK(lport >= HXS_PORT_RANGE_LO, "ephemeral port %u", lport);
+	CHECK_EQ(lport, TS_EPORT);
 	CHECK(last.opt.has_mss && last.opt.mss == 1460 && last.opt.has_ws && last.opt.sack_perm &&
 	      last.opt.has_ts && last.opt.tsecr == 0);
 	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_SYN_SENT);

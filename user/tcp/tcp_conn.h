@@ -21,7 +21,6 @@
 #include "tcp_seq.h"
 #include "lib/timer_wheel.h"
 #include "tcp_isn.h"
-#include "lib/port_sel.h"
 
 #ifndef container_of
 #define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
@@ -232,7 +231,6 @@ struct hxs_tcp {
 	uint64_t mib[HXS_TCP_MIB__COUNT];
 	uint64_t conns_alloc, conns_freed;
 	struct hxs_isn isn;
-	struct hxs_port_sel ports;
 };
 
 #define MIB_INC(tcp, m) ((tcp)->mib[HXS_TCP_MIB_##m]++)

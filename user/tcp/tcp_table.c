@@ -41,10 +41,6 @@ int hxs_tcp__new(struct hxs_tcp **out, const struct hxs_tcp_cfg *cfg,
 		c->sndbuf = 256 * 1024;
 	if (!c->rcvbuf)
 		c->rcvbuf = 256 * 1024;
-	if (!c->port_min || !c->port_max || c->port_min > c->port_max) {
-		c->port_min = HXS_PORT_RANGE_LO;
-		c->port_max = HXS_PORT_RANGE_HI;
-	}
 	if (!c->hash_buckets || (c->hash_buckets & (c->hash_buckets - 1)))
 		c->hash_buckets = 4096;
 	if (!c->max_syn_backlog)
@@ -86,10 +82,6 @@ int hxs_tcp__new(struct hxs_tcp **out, const struct hxs_tcp_cfg *cfg,
 		for (int i = 0; i < 8; i++)
 			tcp->hkey[half * 8 + i] = (uint8_t)(k >> (8 * i));
 	}
-	uint8_t k2[16];
-	for (int i = 0; i < 16; i++)
-		k2[i] = (uint8_t)(c->isn_secret[i] ^ (0x5c + i));
-	hxs_port_sel__init(&tcp->ports, c->isn_secret, k2, c->port_min, c->port_max);
 	*out = tcp;
 	return 0;
 }

@@ -54,6 +54,9 @@ int ts_in_ports(struct ts *t, uint64_t now, uint16_t rport, uint16_t lport, uint
 		const void *data, uint32_t len);
 #define TS_RPORT 40000
 #define TS_LPORT 80
+/* The local port of the tests' active opens: the core takes the port its caller chose (the
+ * socket layer picks an RFC 6056 ephemeral one), here one of hxs's ephemeral range. */
+#define TS_EPORT 61000
 #define ts_in(t, now, fl, seq, ack, wnd, o, d, l) \
 	ts_in_ports(t, now, TS_RPORT, TS_LPORT, fl, seq, ack, wnd, o, d, l)
 /* Raw bytes as the TCP segment (for malformed headers/options). */
