@@ -2,7 +2,8 @@
  * enum with its ordered predicates, the byte rings, option and segment structs, and the
  * functions the core's files call in each other. Not for the socket layer (that is tcp.h).
  *
- * File map:  tcp_input.c  (segment arrives, §3.10.7)   tcp_output.c (what may go, emit)
+ * File map:  tcp_input.c  (segment arrives, §3.10.7)   tcp_output.c (what may go now)
+ *            tcp_seg.c    (build and send one segment)
  *            tcp_timer.c  (RTO, persist, delack, keepalive, TIME_WAIT)
  *            tcp_recovery.c (fast retransmit, NewReno, SACK pipe/NextSeg)
  *            tcp_reass.c  (receive ring + out-of-order ranges)   tcp_buf.c (send ring)
@@ -272,7 +273,10 @@ void hxs_tcp_queue_unlink(struct hxs_tcp_conn *c);
 void hxs_tcp_child_unlink(struct hxs_tcp_conn *c);
 
 /* tcp_output.c */
+/* Sends what the connection may send now (SYN, recovery retransmissions, data, FIN, ACK). */
 void hxs_tcp_output(struct hxs_tcp_conn *c, uint64_t now);
+
+/* tcp_seg.c */
 /* Emits one segment of the connection: seq, flags, `len` payload bytes taken from the send
  * ring at seq (when len > 0). Returns 0 or -ENOBUFS. */
 int hxs_tcp_send_seg(struct hxs_tcp_conn *c, uint32_t seq, uint8_t flags, uint32_t len, uint64_t now);
