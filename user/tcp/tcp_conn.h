@@ -4,7 +4,7 @@
  *
  * File map:  tcp_input.c  (segment arrives, §3.10.7)   tcp_output.c (what may go now)
  *            tcp_seg.c    (build and send one segment)
- *            tcp_timer.c  (RTO, persist, delack, keepalive, TIME_WAIT)
+ *            tcp_timer_arm.c (RTO, arming the timers)   tcp_timer.c (the timers' expiry)
  *            tcp_recovery.c (fast retransmit, NewReno, SACK pipe/NextSeg)
  *            tcp_reass.c  (receive ring + out-of-order ranges)   tcp_buf.c (send ring)
  *            tcp_opt.c    (options parse/write)   tcp_table.c (demux, listeners, queues, MIB)
@@ -232,6 +232,7 @@ struct hxs_tcp {
 	uint64_t mib[HXS_TCP_MIB__COUNT];
 	uint64_t conns_alloc, conns_freed;
 	struct hxs_isn isn;
+	const struct hxs_tcp_timer_fns *timer_fns; /* expiry handlers (tcp_timer.c) */
 };
 
 #define MIB_INC(tcp, m) ((tcp)->mib[HXS_TCP_MIB_##m]++)
@@ -294,7 +295,8 @@ static inline uint32_t hxs_tcp_snd_end(const struct hxs_tcp_conn *c)
 	return c->snd_buf_seq + c->snd.len;
 }
 
-/* tcp_timer.c */
+/* tcp_timer_arm.c */
+/* Binds the connection's timers to the instance's expiry handlers; the initial RTO. */
 void hxs_tcp_timers_init(struct hxs_tcp_conn *c);
 void hxs_tcp_timers_cancel(struct hxs_tcp_conn *c);
 void hxs_tcp_rexmt_arm(struct hxs_tcp_conn *c, uint64_t now);
@@ -308,6 +310,15 @@ void hxs_tcp_rtt_sample(struct hxs_tcp_conn *c, uint32_t rtt_us);
 uint32_t hxs_tcp_rto_backed_off(const struct hxs_tcp_conn *c);
 /* RFC 6298 §5.7 at the end of the handshake (RTO 3 s after a SYN timeout, no sample). */
 void hxs_tcp_rto_syn_reinit(struct hxs_tcp_conn *c);
+
+/* tcp_timer.c */
+/* The expiry handlers of a connection's timers. hxs_tcp__new() hands them to the instance
+ * (tcp->timer_fns) and hxs_tcp_timers_init() binds them from there, so the files that arm
+ * timers need not name the handlers, which call back into them. */
+struct hxs_tcp_timer_fns {
+	hxs_timer_fn rexmt, persist, delack, keep, tw;
+};
+extern const struct hxs_tcp_timer_fns hxs_tcp_timer_fns;
 
 /* tcp_reass.c */
 /* Places payload at seq into the receive ring; returns 1 if it extended rcv_nxt (in order),

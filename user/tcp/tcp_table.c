@@ -72,6 +72,7 @@ int hxs_tcp__new(struct hxs_tcp **out, const struct hxs_tcp_cfg *cfg,
 		tcp->ev = *ev;
 	tcp->ctx = ctx;
 	tcp->now = now;
+	tcp->timer_fns = &hxs_tcp_timer_fns;
 	hxs_wheel__init(&tcp->wheel, now);
 	hxs_isn_init(&tcp->isn, c->isn_secret);
 	/* The table key comes from the stack's secret (the embedding layer fills isn_secret
