@@ -7,7 +7,9 @@
  *            tcp_timer_arm.c (RTO, arming the timers)   tcp_timer.c (the timers' expiry)
  *            tcp_recovery.c (fast retransmit, NewReno, SACK pipe/NextSeg)
  *            tcp_reass.c  (receive ring + out-of-order ranges)   tcp_buf.c (send ring)
- *            tcp_opt.c    (options parse/write)   tcp_table.c (demux, listeners, queues, MIB)
+ *            tcp_opt.c    (options parse/write)   tcp_table.c (4-tuple and listener tables)
+ *            tcp_lifecycle.c (alloc, state, dirty list, events, listener queues, close)
+ *            tcp_instance.c (new/free, poll, deadlines, MIB)
  *            tcp_user.c   (user calls §3.10.1-§3.10.6: open, send, receive, close, abort)
  */
 #ifndef HXS_TCP_CONN_H
@@ -239,15 +241,20 @@ struct hxs_tcp {
 #define MIB_DEC(tcp, m) ((tcp)->mib[HXS_TCP_MIB_##m]--)
 
 /* tcp_table.c */
-struct hxs_tcp_conn *hxs_tcp_conn_alloc(struct hxs_tcp *tcp);
-void hxs_tcp_conn_maybe_free(struct hxs_tcp_conn *c);
 struct hxs_tcp_conn *hxs_tcp_lookup(struct hxs_tcp *tcp, uint32_t laddr, uint16_t lport,
 				    uint32_t raddr, uint16_t rport);
 struct hxs_tcp_conn *hxs_tcp_lookup_listener(struct hxs_tcp *tcp, uint32_t laddr, uint16_t lport);
 void hxs_tcp_hash_insert(struct hxs_tcp_conn *c);
+void hxs_tcp_hash_remove(struct hxs_tcp_conn *c);
 void hxs_tcp_listener_insert(struct hxs_tcp_conn *l);
 void hxs_tcp_listener_remove(struct hxs_tcp_conn *l);
-void hxs_tcp_hash_remove(struct hxs_tcp_conn *c);
+
+/* tcp_lifecycle.c */
+struct hxs_tcp_conn *hxs_tcp_conn_alloc(struct hxs_tcp *tcp);
+/* Frees the object when nothing holds it any more: CLOSED, unowned, out of every list. */
+void hxs_tcp_conn_maybe_free(struct hxs_tcp_conn *c);
+/* Frees the object and its rings at once (hxs_tcp__free; hxs_tcp_conn_maybe_free). */
+void hxs_tcp_conn_destroy(struct hxs_tcp_conn *c);
 void hxs_tcp_set_state(struct hxs_tcp_conn *c, uint8_t state);
 /* Moves to CLOSED with an error (0 for none), cancels timers, unhashes, frees when unowned. */
 void hxs_tcp_close_conn(struct hxs_tcp_conn *c, int err);
