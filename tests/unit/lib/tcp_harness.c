@@ -6,24 +6,28 @@
 #include "lib/bytes.h"
 #include "tcp_harness.h"
 
-uint32_t ts_build(uint8_t *buf, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport,
-		  uint8_t flags, uint32_t seq, uint32_t ack, uint16_t wnd,
-		  const struct hxs_tcp_opts *o, const void *data, uint32_t len)
+uint32_t ts_build(uint8_t *buf, const struct ts_pkt *p)
 {
-	uint32_t olen = o ? hxs_tcp_opt__write(buf + 20, o, !!(flags & HXS_TH_SYN)) : 0;
-	hxs_wr16(buf, sport);
-	hxs_wr16(buf + 2, dport);
-	hxs_wr32(buf + 4, seq);
-	hxs_wr32(buf + 8, ack);
+	uint32_t olen = 0;
+	if (p->rawlen) {
+		memcpy(buf + 20, p->rawopt, p->rawlen);
+		olen = p->rawlen;
+	} else if (p->opt) {
+		olen = hxs_tcp_opt__write(buf + 20, p->opt, !!(p->flags & HXS_TH_SYN));
+	}
+	hxs_wr16(buf, p->rport ? p->rport : TS_RPORT);
+	hxs_wr16(buf + 2, p->lport ? p->lport : TS_LPORT);
+	hxs_wr32(buf + 4, p->seq);
+	hxs_wr32(buf + 8, p->ack);
 	buf[12] = (uint8_t)(((20 + olen) / 4) << 4);
-	buf[13] = flags;
-	hxs_wr16(buf + 14, wnd);
+	buf[13] = p->flags;
+	hxs_wr16(buf + 14, p->wnd);
 	hxs_wr16(buf + 16, 0);
 	hxs_wr16(buf + 18, 0);
-	if (len)
-		memcpy(buf + 20 + olen, data, len);
-	hxs_wr16(buf + 16, hxs_tcp_csum(saddr, daddr, buf, 20 + olen + len));
-	return 20 + olen + len;
+	if (p->len)
+		memcpy(buf + 20 + olen, p->data, p->len);
+	hxs_wr16(buf + 16, hxs_tcp_csum(TS_REMOTE, TS_LOCAL, buf, 20 + olen + p->len));
+	return 20 + olen + p->len;
 }
 
 /* --- scripted ---------------------------------------------------------------------------- */
@@ -138,13 +142,49 @@ int ts_in_raw(struct ts *t, uint64_t now, const uint8_t *seg, uint32_t len)
 	return r;
 }
 
-int ts_in_ports(struct ts *t, uint64_t now, uint16_t rport, uint16_t lport, uint8_t flags,
-		uint32_t seq, uint32_t ack, uint16_t wnd, const struct hxs_tcp_opts *o,
-		const void *data, uint32_t len)
+int ts_inject(struct ts *t, uint64_t now, const struct ts_pkt *p)
 {
 	uint8_t buf[4096];
-	uint32_t n = ts_build(buf, TS_REMOTE, TS_LOCAL, rport, lport, flags, seq, ack, wnd, o, data, len);
+	uint32_t n = ts_build(buf, p);
 	return ts_in_raw(t, now, buf, n);
+}
+
+int ts_syn(struct ts *t, uint64_t now, uint32_t seq, const struct hxs_tcp_opts *o)
+{
+	return TS_IN(t, now, .flags = HXS_TH_SYN, .seq = seq, .wnd = 65535, .opt = o);
+}
+
+int ts_synack(struct ts *t, uint64_t now, uint32_t seq, uint32_t ack, const struct hxs_tcp_opts *o)
+{
+	return TS_IN(t, now, .flags = HXS_TH_SYN | HXS_TH_ACK, .seq = seq, .ack = ack, .wnd = 65535,
+		     .opt = o);
+}
+
+int ts_ack(struct ts *t, uint64_t now, uint32_t seq, uint32_t ack)
+{
+	return TS_IN(t, now, .flags = HXS_TH_ACK, .seq = seq, .ack = ack, .wnd = 65535);
+}
+
+int ts_data(struct ts *t, uint64_t now, uint32_t seq, uint32_t ack, const void *d, uint32_t len)
+{
+	return TS_IN(t, now, .flags = HXS_TH_ACK, .seq = seq, .ack = ack, .wnd = 65535, .data = d,
+		     .len = len);
+}
+
+int ts_push(struct ts *t, uint64_t now, uint32_t seq, uint32_t ack, const void *d, uint32_t len)
+{
+	return TS_IN(t, now, .flags = HXS_TH_ACK | HXS_TH_PSH, .seq = seq, .ack = ack, .wnd = 65535,
+		     .data = d, .len = len);
+}
+
+int ts_fin(struct ts *t, uint64_t now, uint32_t seq, uint32_t ack)
+{
+	return TS_IN(t, now, .flags = HXS_TH_FIN | HXS_TH_ACK, .seq = seq, .ack = ack, .wnd = 65535);
+}
+
+int ts_rst(struct ts *t, uint64_t now, uint32_t seq)
+{
+	return TS_IN(t, now, .flags = HXS_TH_RST, .seq = seq);
 }
 
 int ts_pop(struct ts *t, struct ts_seg *s)
