@@ -97,7 +97,8 @@ static void test_csum(void)
 	memset(buf, 0xff, 1600);
 	CHECK_EQ(hxs_tcp_csum(0xffffffffu, 0xffffffffu, buf, 1600), ref_csum(0xffffffffu, 0xffffffffu, buf, 1600));
 	uint8_t seg[64];
-	uint32_t n = ts_build(seg, TS_REMOTE, TS_LOCAL, 1, 2, HXS_TH_SYN, 7, 0, 100, NULL, "abc", 3);
+	uint32_t n = ts_build(seg, &(struct ts_pkt){ .rport = 1, .lport = 2, .flags = HXS_TH_SYN, .seq = 7,
+						 .wnd = 100, .data = "abc", .len = 3 });
 	CHECK_EQ(hxs_tcp_csum(TS_REMOTE, TS_LOCAL, seg, n), 0);
 	CHECK_EQ(ref_csum(TS_REMOTE, TS_LOCAL, seg, n), 0);
 }
@@ -112,6 +113,7 @@ static void test_fuzz(void)
 	struct ts *t = ts_new(&cfg);
 	struct hxs_tcp_conn *l, *conns[16] = { 0 };
 	int nc = 0;
+	uint32_t nconnect = 0;             /* active opens take local ports TS_EPORT + 0..3999 */
 	CHECK(hxs_tcp_conn__new(t->tcp, &l) == 0);
 	CHECK(hxs_tcp_conn__listen(l, 0, TS_LPORT, 8) == 0);
 	uint32_t seqbase[4] = { 1000, 5000, 100000, 0xfffff000u };
@@ -138,22 +140,19 @@ static void test_fuzz(void)
 			if (x == 3) fl = (uint8_t)rnd();
 			uint32_t olen = rnd() % 3 ? 0 : (rnd() % 11) * 4;
 			uint32_t dlen = rnd() % 3 ? 0 : rnd() % 1500;
-			uint32_t n = 20 + olen + dlen;
-			uint8_t *seg = malloc(n);
-			uint8_t hdr[20];
-			ts_build(hdr, TS_REMOTE, TS_LOCAL, (uint16_t)(TS_RPORT + rnd() % 3), TS_LPORT, fl, seq,
-				 ack, (uint16_t)(rnd() % 4 ? 65535 : rnd() % 65536), NULL, NULL, 0);
-			memcpy(seg, hdr, 20);
+			uint16_t wnd = (uint16_t)(rnd() % 4 ? 65535 : rnd() % 65536);
+			uint16_t rport = (uint16_t)(TS_RPORT + rnd() % 3);
+			uint8_t opt[40];
 			for (uint32_t i = 0; i < olen; i++) {
 				uint32_t k = rnd() % 10;
-				seg[20 + i] = k < 6 ? (uint8_t)"\x01\x02\x03\x04\x05\x08"[k] : (uint8_t)rnd();
+				opt[i] = k < 6 ? (uint8_t)"\x01\x02\x03\x04\x05\x08"[k] : (uint8_t)rnd();
 			}
-			memcpy(seg + 20 + olen, data, dlen);
-			seg[12] = (uint8_t)(((20 + olen) / 4) << 4);
-			seg[16] = seg[17] = 0;
-			uint16_t cs = hxs_tcp_csum(TS_REMOTE, TS_LOCAL, seg, n);
-			seg[16] = (uint8_t)(cs >> 8);
-			seg[17] = (uint8_t)cs;
+			/* Exactly sized heap copy so ASan catches any read past the segment. */
+			uint32_t n = 20 + olen + dlen;
+			uint8_t *seg = malloc(n);
+			ts_build(seg, &(struct ts_pkt){ .rport = rport, .flags = fl, .seq = seq, .ack = ack,
+							.wnd = wnd, .rawopt = opt, .rawlen = olen,
+							.data = data, .len = dlen });
 			ts_in_raw(t, now, seg, n);
 			free(seg);
 		} else if (r < 75) {
@@ -163,7 +162,8 @@ static void test_fuzz(void)
 		} else if (r < 80 && nc < 16) {
 			struct hxs_tcp_conn *c;
 			if (hxs_tcp_conn__new(t->tcp, &c) == 0) {
-				if (hxs_tcp_conn__connect(c, TS_LOCAL, 0, TS_REMOTE, (uint16_t)(TS_RPORT + rnd() % 3), now) == 0)
+				uint16_t lport = (uint16_t)(TS_EPORT + nconnect++ % 4000);
+				if (hxs_tcp_conn__connect(c, TS_LOCAL, lport, TS_REMOTE, (uint16_t)(TS_RPORT + rnd() % 3), now) == 0)
 					conns[nc++] = c;
 				else
 					hxs_tcp_conn__close(c);

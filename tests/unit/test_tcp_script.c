@@ -2,7 +2,7 @@
  * time, assert the exact segments it emits (flags, seq, ack, window, options), the state and
  * the counters. Covers the transitions of RFC 9293's state diagram, RSTs in each state,
  * RFC 5961 challenge ACKs, PAWS, and every timer. The peer is TS_REMOTE:40000, the stack
- * TS_LOCAL:80 (listener) or an ephemeral port (active opens). */
+ * TS_LOCAL:80 (listener) or TS_EPORT (active opens). */
 #include <errno.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -67,10 +67,10 @@ static struct hxs_tcp_conn *passive(struct ts *t, uint64_t now, struct hxs_tcp_c
 	struct hxs_tcp_opts o = mss_only(1460);
 	CHECK(hxs_tcp_conn__new(t->tcp, &l) == 0);
 	CHECK(hxs_tcp_conn__listen(l, 0, TS_LPORT, 8) == 0);
-	ts_in(t, now, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	ts_syn(t, now, PISN, &o);
 	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, last.seq, PISN + 1);
 	*iss = last.seq;
-	ts_in(t, now, HXS_TH_ACK, PISN + 1, *iss + 1, 65535, NULL, NULL, 0);
+	ts_ack(t, now, PISN + 1, *iss + 1);
 	EXPECT_NONE(t);
 	CHECK(hxs_tcp_conn__accept(l, &c) == 0);
 	*lst = l;
@@ -86,7 +86,7 @@ static struct hxs_tcp_conn *active(struct ts *t, uint64_t now, uint32_t *iss)
 	CHECK(hxs_tcp_conn__connect(c, TS_LOCAL, TS_LPORT, TS_REMOTE, TS_RPORT, now) == 0);
 	EXPECT(t, HXS_TH_SYN, last.seq, 0);
 	*iss = last.seq;
-	ts_in(t, now, HXS_TH_SYN | HXS_TH_ACK, PISN, *iss + 1, 65535, &o, NULL, 0);
+	ts_synack(t, now, PISN, *iss + 1, &o);
 	EXPECT(t, HXS_TH_ACK, *iss + 1, PISN + 1);
 	return c;
 }
@@ -109,7 +109,7 @@ static void test_passive_open(void)
 	CHECK_EQ(hxs_tcp_conn__listen(l, 0, TS_LPORT, 8), 0);
 	CHECK_EQ(t->listens, 1);
 	CHECK_EQ(hxs_tcp_conn__accept(l, &c), -EAGAIN);
-	ts_in(t, 10 * MS, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	ts_syn(t, 10 * MS, PISN, &o);
 	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, last.seq, PISN + 1);
 	uint32_t iss = last.seq;
 	CHECK_EQ(last.wnd, 65535);              /* SYN windows are not scaled */
@@ -126,7 +126,8 @@ static void test_passive_open(void)
 	o.has_ts = 1;
 	o.tsval = 5556;
 	o.tsecr = last.opt.tsval;
-	ts_in(t, 20 * MS, HXS_TH_ACK, PISN + 1, iss + 1, 100, &o, NULL, 0);
+	TS_IN(t, 20 * MS, .flags = HXS_TH_ACK, .seq = PISN + 1, .ack = iss + 1, .wnd = 100,
+	      .opt = &o);
 	EXPECT_NONE(t);
 	CHECK_EQ(hxs_tcp_conn__events(l), EPOLLIN);
 	CHECK_EQ(hxs_tcp_conn__accept(l, &c), 0);
@@ -154,23 +155,25 @@ static void test_passive_open(void)
 
 static void test_active_open(void)
 {
-	t_case("CLOSED -> SYN-SENT -> ESTABLISHED, ephemeral port, SYN options");
+	t_case("CLOSED -> SYN-SENT -> ESTABLISHED, the caller's local port, SYN options");
 	struct ts *t = mk(0);
 	struct hxs_tcp_conn *c;
 	CHECK(hxs_tcp_conn__new(t->tcp, &c) == 0);
 	CHECK_EQ(hxs_tcp_conn__send(c, "x", 1), -ENOTCONN);
-	CHECK_EQ(hxs_tcp_conn__connect(c, TS_LOCAL, 0, TS_REMOTE, TS_RPORT, 0), 0);
-	CHECK_EQ(hxs_tcp_conn__connect(c, TS_LOCAL, 0, TS_REMOTE, TS_RPORT, 0), -EALREADY);
+	CHECK_EQ(hxs_tcp_conn__connect(c, TS_LOCAL, 0, TS_REMOTE, TS_RPORT, 0), -EINVAL);
+	CHECK_EQ(hxs_tcp_conn__connect(c, TS_LOCAL, TS_EPORT, TS_REMOTE, TS_RPORT, 0), 0);
+	CHECK_EQ(hxs_tcp_conn__connect(c, TS_LOCAL, TS_EPORT, TS_REMOTE, TS_RPORT, 0), -EALREADY);
 	EXPECT(t, HXS_TH_SYN, last.seq, 0);
 	uint32_t iss = last.seq;
 	uint16_t lport = last.sport;
-	CHECK(lport >= HXS_PORT_RANGE_LO, "ephemeral port %u", lport);
+	CHECK_EQ(lport, TS_EPORT);
 	CHECK(last.opt.has_mss && last.opt.mss == 1460 && last.opt.has_ws && last.opt.sack_perm &&
 	      last.opt.has_ts && last.opt.tsecr == 0);
 	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_SYN_SENT);
 	CHECK_EQ(hxs_tcp_conn__events(c) & EPOLLOUT, 0);
 	struct hxs_tcp_opts o = mss_only(1460);
-	ts_in_ports(t, 5 * MS, TS_RPORT, lport, HXS_TH_SYN | HXS_TH_ACK, PISN, iss + 1, 65535, &o, NULL, 0);
+	TS_IN(t, 5 * MS, .lport = lport, .flags = HXS_TH_SYN | HXS_TH_ACK, .seq = PISN,
+	      .ack = iss + 1, .wnd = 65535, .opt = &o);
 	EXPECT(t, HXS_TH_ACK, iss + 1, PISN + 1);
 	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_ESTABLISHED);
 	CHECK_EQ(MIBV(t, TcpActiveOpens), 1);
@@ -194,12 +197,12 @@ static void test_active_open(void)
 	CHECK_EQ(hxs_tcp_conn__connect(c, TS_LOCAL, TS_LPORT, TS_REMOTE, TS_RPORT, 0), 0);
 	EXPECT(t, HXS_TH_SYN, last.seq, 0);
 	iss = last.seq;
-	ts_in(t, 1 * MS, HXS_TH_SYN | HXS_TH_ACK, PISN, iss + 7, 65535, NULL, NULL, 0);
+	ts_synack(t, 1 * MS, PISN, iss + 7, NULL);
 	EXPECT(t, HXS_TH_RST, iss + 7, 0);     /* "<SEQ=SEG.ACK><CTL=RST>" */
-	ts_in(t, 1 * MS, HXS_TH_RST | HXS_TH_ACK, 0, iss + 9, 0, NULL, NULL, 0);
+	TS_IN(t, 1 * MS, .flags = HXS_TH_RST | HXS_TH_ACK, .ack = iss + 9);
 	EXPECT_NONE(t);                         /* unacceptable ACK: ignored */
 	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_SYN_SENT);
-	ts_in(t, 2 * MS, HXS_TH_RST | HXS_TH_ACK, 0, iss + 1, 0, NULL, NULL, 0);
+	TS_IN(t, 2 * MS, .flags = HXS_TH_RST | HXS_TH_ACK, .ack = iss + 1);
 	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_CLOSED);
 	CHECK(hxs_tcp_conn__events(c) & EPOLLERR);
 	CHECK_EQ(hxs_tcp_conn__error(c), ECONNREFUSED);
@@ -220,14 +223,14 @@ static void test_simultaneous_open(void)
 	EXPECT(t, HXS_TH_SYN, last.seq, 0);
 	uint32_t iss = last.seq;
 	struct hxs_tcp_opts o = mss_only(1460);
-	ts_in(t, 1 * MS, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	ts_syn(t, 1 * MS, PISN, &o);
 	/* "<SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>" */
 	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, iss, PISN + 1);
 	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_SYN_RECEIVED);
-	ts_in(t, 2 * MS, HXS_TH_SYN | HXS_TH_ACK, PISN, iss + 1, 65535, &o, NULL, 0);
+	ts_synack(t, 2 * MS, PISN, iss + 1, &o);
 	/* Their SYN,ACK: the SYN is old now (challenge ACK), the ACK not processed. */
 	EXPECT(t, HXS_TH_ACK, iss + 1, PISN + 1);
-	ts_in(t, 2 * MS, HXS_TH_ACK, PISN + 1, iss + 1, 65535, NULL, NULL, 0);
+	ts_ack(t, 2 * MS, PISN + 1, iss + 1);
 	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_ESTABLISHED);
 	EXPECT_NONE(t);
 	hxs_tcp_conn__abort(c);
@@ -240,13 +243,13 @@ static void test_simultaneous_open(void)
 	CHECK_EQ(hxs_tcp_conn__connect(c, TS_LOCAL, TS_LPORT, TS_REMOTE, TS_RPORT, 0), 0);
 	EXPECT(t, HXS_TH_SYN, last.seq, 0);
 	iss = last.seq;
-	ts_in(t, 1 * MS, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	ts_syn(t, 1 * MS, PISN, &o);
 	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, iss, PISN + 1);
 	CHECK_EQ(hxs_tcp_conn__shutdown(c, SHUT_WR), 0);
 	ts_run_until(t, 2 * MS);
 	EXPECT_NONE(t);
 	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_SYN_RECEIVED);
-	ts_in(t, 3 * MS, HXS_TH_ACK, PISN + 1, iss + 1, 65535, NULL, NULL, 0);
+	ts_ack(t, 3 * MS, PISN + 1, iss + 1);
 	EXPECT(t, HXS_TH_FIN | HXS_TH_ACK, iss + 1, PISN + 1);
 	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_FIN_WAIT_1);
 	hxs_tcp_conn__abort(c);
@@ -277,15 +280,15 @@ static void test_data_and_delack(void)
 	o.sack_perm = 1;
 	CHECK(hxs_tcp_conn__new(t->tcp, &l) == 0);
 	CHECK(hxs_tcp_conn__listen(l, 0, TS_LPORT, 8) == 0);
-	ts_in(t, 0, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	ts_syn(t, 0, PISN, &o);
 	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, last.seq, PISN + 1);
 	iss = last.seq;
-	ts_in(t, 0, HXS_TH_ACK, PISN + 1, iss + 1, 65535, NULL, NULL, 0);
+	ts_ack(t, 0, PISN + 1, iss + 1);
 	CHECK(hxs_tcp_conn__accept(l, &c) == 0);
 	uint8_t d[1460];
 	memset(d, 'a', sizeof(d));
 	uint32_t s0 = PISN + 1;
-	ts_in(t, 100 * MS, HXS_TH_ACK, s0, iss + 1, 65535, NULL, d, 1460);
+	ts_data(t, 100 * MS, s0, iss + 1, d, 1460);
 	EXPECT_NONE(t);
 	ts_run_until(t, 140 * MS - 1);
 	EXPECT_NONE(t);
@@ -294,18 +297,18 @@ static void test_data_and_delack(void)
 	CHECK(last.t >= 140 * MS && last.t <= 140 * MS + TICK, "delack at %llu", (unsigned long long)last.t);
 	CHECK_EQ(MIBV(t, DelayedACKs), 1);
 	/* Two full segments: the second is ACKed at once. */
-	ts_in(t, 200 * MS, HXS_TH_ACK, s0 + 1460, iss + 1, 65535, NULL, d, 1460);
+	ts_data(t, 200 * MS, s0 + 1460, iss + 1, d, 1460);
 	EXPECT_NONE(t);
-	ts_in(t, 201 * MS, HXS_TH_ACK, s0 + 2920, iss + 1, 65535, NULL, d, 1460);
+	ts_data(t, 201 * MS, s0 + 2920, iss + 1, d, 1460);
 	EXPECT(t, HXS_TH_ACK, iss + 1, s0 + 4380);
 	/* A segment beyond a hole: immediate duplicate ACK carrying the SACK block. */
-	ts_in(t, 300 * MS, HXS_TH_ACK, s0 + 5840, iss + 1, 65535, NULL, d, 1460);
+	ts_data(t, 300 * MS, s0 + 5840, iss + 1, d, 1460);
 	EXPECT(t, HXS_TH_ACK, iss + 1, s0 + 4380);
 	CHECK_EQ(last.opt.nsack, 1);
 	CHECK_EQ(last.opt.sack[0].start, s0 + 5840);
 	CHECK_EQ(last.opt.sack[0].end, s0 + 7300);
 	/* Filling the hole: immediate ACK of everything. */
-	ts_in(t, 301 * MS, HXS_TH_ACK, s0 + 4380, iss + 1, 65535, NULL, d, 1460);
+	ts_data(t, 301 * MS, s0 + 4380, iss + 1, d, 1460);
 	EXPECT(t, HXS_TH_ACK, iss + 1, s0 + 7300);
 	CHECK_EQ(last.opt.nsack, 0);
 	CHECK_EQ(hxs_tcp_conn__rx_avail(c), 5 * 1460);
@@ -317,7 +320,7 @@ static void test_data_and_delack(void)
 	t_case("a duplicate segment is answered with a D-SACK block (RFC 2883)");
 	ts_run_until(t, 340 * MS);
 	ts_clear(t);                            /* the window update the read caused */
-	ts_in(t, 350 * MS, HXS_TH_ACK, s0 + 1460, iss + 1, 65535, NULL, d, 1460);
+	ts_data(t, 350 * MS, s0 + 1460, iss + 1, d, 1460);
 	EXPECT(t, HXS_TH_ACK, iss + 1, s0 + 7300);
 	CHECK_EQ(last.opt.nsack, 1);
 	CHECK_EQ(last.opt.sack[0].start, s0 + 1460);
@@ -332,7 +335,7 @@ static void test_data_and_delack(void)
 	CHECK_EQ(hxs_tcp_conn__send(c, "bbbb", 4), 4);
 	ts_run_until(t, 401 * MS);
 	EXPECT_NONE(t);
-	ts_in(t, 410 * MS, HXS_TH_ACK, s0 + 7300, iss + 5, 65535, NULL, NULL, 0);
+	ts_ack(t, 410 * MS, s0 + 7300, iss + 5);
 	EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, iss + 5, s0 + 7300);
 	CHECK(!memcmp(last.data, "bbbb", 4));
 	CHECK_EQ(hxs_tcp_conn__setopt(c, HXS_TCP_O_NODELAY, 1), 0);
@@ -344,9 +347,9 @@ static void test_data_and_delack(void)
 	EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, iss + 11, s0 + 7300);
 
 	t_case("ACK of unsent data is answered and dropped; out-of-window segment gets an ACK");
-	ts_in(t, 420 * MS, HXS_TH_ACK, s0 + 7300, iss + 100, 65535, NULL, NULL, 0);
+	ts_ack(t, 420 * MS, s0 + 7300, iss + 100);
 	EXPECT(t, HXS_TH_ACK, iss + 13, s0 + 7300);
-	ts_in(t, 421 * MS, HXS_TH_ACK, s0 + 7300 + 400000, iss + 13, 65535, NULL, d, 10);
+	ts_data(t, 421 * MS, s0 + 7300 + 400000, iss + 13, d, 10);
 	EXPECT(t, HXS_TH_ACK, iss + 13, s0 + 7300);
 	CHECK_EQ(hxs_tcp_conn__rx_avail(c), 0);
 	hxs_tcp_conn__abort(c);
@@ -367,14 +370,14 @@ static void test_close_paths(void)
 	hxs_tcp_conn__close(c);
 	ts_run_until(t, 1 * MS);
 	EXPECT(t, HXS_TH_FIN | HXS_TH_ACK, iss + 1, PISN + 1);
-	ts_in(t, 2 * MS, HXS_TH_ACK, PISN + 1, iss + 2, 65535, NULL, NULL, 0);
+	ts_ack(t, 2 * MS, PISN + 1, iss + 2);
 	EXPECT_NONE(t);
-	ts_in(t, 3 * MS, HXS_TH_FIN | HXS_TH_ACK, PISN + 1, iss + 2, 65535, NULL, NULL, 0);
+	ts_fin(t, 3 * MS, PISN + 1, iss + 2);
 	EXPECT(t, HXS_TH_ACK, iss + 2, PISN + 2);
 	CHECK_EQ(hxs_tcp__nconns(t->tcp), 1);
 	CHECK(!c->snd.buf && !c->rcv.buf, "an orphan in TIME-WAIT keeps no buffers");
 	/* A retransmitted FIN in TIME-WAIT is ACKed again and restarts 2 MSL. */
-	ts_in(t, 10 * S, HXS_TH_FIN | HXS_TH_ACK, PISN + 1, iss + 2, 65535, NULL, NULL, 0);
+	ts_fin(t, 10 * S, PISN + 1, iss + 2);
 	EXPECT(t, HXS_TH_ACK, iss + 2, PISN + 2);
 	ts_run_until(t, 10 * S + 60 * S - 1 * MS);
 	CHECK_EQ(hxs_tcp__nconns(t->tcp), 1);
@@ -395,7 +398,7 @@ static void test_close_paths(void)
 	ts_run_until(t, 1 * MS);
 	EXPECT(t, HXS_TH_FIN | HXS_TH_ACK, iss + 1, PISN + 1);
 	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_FIN_WAIT_1);
-	ts_in(t, 2 * MS, HXS_TH_FIN | HXS_TH_ACK, PISN + 1, iss + 2, 65535, NULL, NULL, 0);
+	ts_fin(t, 2 * MS, PISN + 1, iss + 2);
 	EXPECT(t, HXS_TH_ACK, iss + 2, PISN + 2);
 	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_TIME_WAIT);
 	uint8_t b[4];
@@ -409,10 +412,10 @@ static void test_close_paths(void)
 	hxs_tcp_conn__close(c);
 	ts_run_until(t, 1 * MS);
 	EXPECT(t, HXS_TH_FIN | HXS_TH_ACK, iss + 1, PISN + 1);
-	ts_in(t, 2 * MS, HXS_TH_FIN | HXS_TH_ACK, PISN + 1, iss + 1, 65535, NULL, NULL, 0);
+	ts_fin(t, 2 * MS, PISN + 1, iss + 1);
 	EXPECT(t, HXS_TH_ACK, iss + 2, PISN + 2);
 	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_CLOSING);
-	ts_in(t, 3 * MS, HXS_TH_ACK, PISN + 2, iss + 2, 65535, NULL, NULL, 0);
+	ts_ack(t, 3 * MS, PISN + 2, iss + 2);
 	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_TIME_WAIT);
 	ts_run_until(t, 61 * S);
 	CHECK_EQ(hxs_tcp__nconns(t->tcp), 0);
@@ -421,7 +424,8 @@ static void test_close_paths(void)
 	t_case("passive close: CLOSE-WAIT (EOF, EPOLLRDHUP) -> LAST-ACK -> CLOSED");
 	t = mk(0);
 	c = passive(t, 0, &l, &iss);
-	ts_in(t, 1 * MS, HXS_TH_FIN | HXS_TH_ACK, PISN + 1, iss + 1, 65535, NULL, "zz", 2);
+	TS_IN(t, 1 * MS, .flags = HXS_TH_FIN | HXS_TH_ACK, .seq = PISN + 1, .ack = iss + 1,
+	      .wnd = 65535, .data = "zz", .len = 2);
 	EXPECT(t, HXS_TH_ACK, iss + 1, PISN + 4);
 	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_CLOSE_WAIT);
 	CHECK((hxs_tcp_conn__events(c) & (EPOLLIN | EPOLLRDHUP)) == (EPOLLIN | EPOLLRDHUP));
@@ -433,7 +437,7 @@ static void test_close_paths(void)
 	hxs_tcp_conn__close(c);
 	ts_run_until(t, 3 * MS);
 	EXPECT(t, HXS_TH_FIN | HXS_TH_ACK, iss + 2, PISN + 4);
-	ts_in(t, 4 * MS, HXS_TH_ACK, PISN + 4, iss + 3, 65535, NULL, NULL, 0);
+	ts_ack(t, 4 * MS, PISN + 4, iss + 3);
 	CHECK_EQ(hxs_tcp__nconns(t->tcp), 1);   /* the listener */
 	hxs_tcp_conn__close(l);
 	CHECK_EQ(hxs_tcp__nconns(t->tcp), 0);
@@ -445,7 +449,7 @@ static void test_close_paths(void)
 	t_case("close with unread data sends RST (TCPAbortOnClose); data after close -> RST");
 	t = mk(0);
 	c = passive(t, 0, &l, &iss);
-	ts_in(t, 1 * MS, HXS_TH_ACK | HXS_TH_PSH, PISN + 1, iss + 1, 65535, NULL, "abc", 3);
+	ts_push(t, 1 * MS, PISN + 1, iss + 1, "abc", 3);
 	ts_clear(t);
 	hxs_tcp_conn__close(c);
 	EXPECT(t, HXS_TH_RST | HXS_TH_ACK, iss + 1, PISN + 4);
@@ -453,15 +457,18 @@ static void test_close_paths(void)
 	CHECK_EQ(MIBV(t, TcpEstabResets), 1);
 	/* Orphaned FIN-WAIT-2 receiving data. */
 	struct hxs_tcp_opts o = mss_only(1460);
-	ts_in_ports(t, 2 * MS, TS_RPORT + 1, TS_LPORT, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	TS_IN(t, 2 * MS, .rport = TS_RPORT + 1, .flags = HXS_TH_SYN, .seq = PISN, .wnd = 65535,
+	      .opt = &o);
 	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, last.seq, PISN + 1);
 	iss = last.seq;
-	ts_in_ports(t, 2 * MS, TS_RPORT + 1, TS_LPORT, HXS_TH_ACK, PISN + 1, iss + 1, 65535, NULL, NULL, 0);
+	TS_IN(t, 2 * MS, .rport = TS_RPORT + 1, .flags = HXS_TH_ACK, .seq = PISN + 1, .ack = iss + 1,
+	      .wnd = 65535);
 	CHECK(hxs_tcp_conn__accept(l, &c) == 0);
 	hxs_tcp_conn__close(c);
 	ts_run_until(t, 3 * MS);
 	EXPECT(t, HXS_TH_FIN | HXS_TH_ACK, iss + 1, PISN + 1);
-	ts_in_ports(t, 4 * MS, TS_RPORT + 1, TS_LPORT, HXS_TH_ACK, PISN + 1, iss + 2, 65535, NULL, "late", 4);
+	TS_IN(t, 4 * MS, .rport = TS_RPORT + 1, .flags = HXS_TH_ACK, .seq = PISN + 1, .ack = iss + 2,
+	      .wnd = 65535, .data = "late", .len = 4);
 	EXPECT(t, HXS_TH_RST | HXS_TH_ACK, iss + 2, PISN + 1);
 	CHECK_EQ(MIBV(t, TCPAbortOnData), 1);
 	CHECK_EQ(hxs_tcp__nconns(t->tcp), 1);
@@ -476,7 +483,7 @@ static void test_close_paths(void)
 	hxs_tcp_conn__close(c);
 	ts_run_until(t, 1 * MS);
 	EXPECT(t, HXS_TH_FIN | HXS_TH_ACK, iss + 1, PISN + 1);
-	ts_in(t, 2 * MS, HXS_TH_ACK, PISN + 1, iss + 2, 65535, NULL, NULL, 0);
+	ts_ack(t, 2 * MS, PISN + 1, iss + 2);
 	ts_run_until(t, 59 * S);
 	CHECK_EQ(hxs_tcp__nconns(t->tcp), 1);
 	ts_run_until(t, 61 * S);
@@ -512,27 +519,27 @@ static void test_rst_states(void)
 		case HXS_TCPS_FIN_WAIT_2:
 			hxs_tcp_conn__shutdown(c, SHUT_WR);
 			ts_run_until(t, 1 * MS);
-			ts_in(t, 1 * MS, HXS_TH_ACK, rn, iss + 2, 65535, NULL, NULL, 0);
+			ts_ack(t, 1 * MS, rn, iss + 2);
 			break;
 		case HXS_TCPS_CLOSE_WAIT:
-			ts_in(t, 1 * MS, HXS_TH_FIN | HXS_TH_ACK, rn, iss + 1, 65535, NULL, NULL, 0);
+			ts_fin(t, 1 * MS, rn, iss + 1);
 			rn++;
 			break;
 		case HXS_TCPS_CLOSING:
 			hxs_tcp_conn__shutdown(c, SHUT_WR);
 			ts_run_until(t, 1 * MS);
-			ts_in(t, 1 * MS, HXS_TH_FIN | HXS_TH_ACK, rn, iss + 1, 65535, NULL, NULL, 0);
+			ts_fin(t, 1 * MS, rn, iss + 1);
 			rn++;
 			break;
 		case HXS_TCPS_LAST_ACK:
-			ts_in(t, 1 * MS, HXS_TH_FIN | HXS_TH_ACK, rn, iss + 1, 65535, NULL, NULL, 0);
+			ts_fin(t, 1 * MS, rn, iss + 1);
 			rn++;
 			hxs_tcp_conn__shutdown(c, SHUT_WR);
 			break;
 		case HXS_TCPS_TIME_WAIT:
 			hxs_tcp_conn__shutdown(c, SHUT_WR);
 			ts_run_until(t, 1 * MS);
-			ts_in(t, 1 * MS, HXS_TH_FIN | HXS_TH_ACK, rn, iss + 2, 65535, NULL, NULL, 0);
+			ts_fin(t, 1 * MS, rn, iss + 2);
 			rn++;
 			break;
 		}
@@ -540,15 +547,15 @@ static void test_rst_states(void)
 		CHECK_EQ(hxs_tcp_conn__state(c), cases[i].state);
 		ts_clear(t);
 		/* Out of window: dropped silently. */
-		ts_in(t, 3 * MS, HXS_TH_RST, rn + 1000000, 0, 0, NULL, NULL, 0);
+		ts_rst(t, 3 * MS, rn + 1000000);
 		EXPECT_NONE(t);
 		/* In window, not exact: challenge ACK (RFC 5961 §3.2). */
-		ts_in(t, 4 * MS, HXS_TH_RST, rn + 10, 0, 0, NULL, NULL, 0);
+		ts_rst(t, 4 * MS, rn + 10);
 		EXPECT(t, HXS_TH_ACK, last.seq, rn);
 		CHECK_EQ(MIBV(t, TCPChallengeACK), 1);
 		CHECK_EQ(hxs_tcp_conn__state(c), cases[i].state);
 		/* Exact: reset. */
-		ts_in(t, 5 * MS, HXS_TH_RST, rn, 0, 0, NULL, NULL, 0);
+		ts_rst(t, 5 * MS, rn);
 		EXPECT_NONE(t);
 		CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_CLOSED);
 		CHECK_EQ(hxs_tcp_conn__error(c), cases[i].err);
@@ -569,27 +576,27 @@ static void test_rst_states(void)
 	struct hxs_tcp_opts o = mss_only(1460);
 	CHECK(hxs_tcp_conn__new(t->tcp, &l) == 0);
 	CHECK(hxs_tcp_conn__listen(l, 0, TS_LPORT, 8) == 0);
-	ts_in(t, 0, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	ts_syn(t, 0, PISN, &o);
 	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, last.seq, PISN + 1);
 	CHECK_EQ(hxs_tcp__nconns(t->tcp), 2);
-	ts_in(t, 1 * MS, HXS_TH_RST, PISN + 1, 0, 0, NULL, NULL, 0);
+	ts_rst(t, 1 * MS, PISN + 1);
 	EXPECT_NONE(t);
 	CHECK_EQ(hxs_tcp__nconns(t->tcp), 1);
 	CHECK_EQ(hxs_tcp_conn__accept(l, &c), -EAGAIN);
 	CHECK_EQ(hxs_tcp_conn__state(l), HXS_TCPS_LISTEN);
 
 	t_case("LISTEN: RST ignored, ACK answered by RST, retransmitted SYN re-sends SYN,ACK");
-	ts_in(t, 2 * MS, HXS_TH_RST, 5, 0, 0, NULL, NULL, 0);
+	ts_rst(t, 2 * MS, 5);
 	EXPECT_NONE(t);
-	ts_in(t, 2 * MS, HXS_TH_ACK, 5, 777, 0, NULL, NULL, 0);
+	TS_IN(t, 2 * MS, .flags = HXS_TH_ACK, .seq = 5, .ack = 777, .wnd = 0);
 	EXPECT(t, HXS_TH_RST, 777, 0);
-	ts_in(t, 3 * MS, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	ts_syn(t, 3 * MS, PISN, &o);
 	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, last.seq, PISN + 1);
 	uint32_t iss = last.seq;
-	ts_in(t, 4 * MS, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	ts_syn(t, 4 * MS, PISN, &o);
 	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, iss, PISN + 1);
 	/* A bad ACK in SYN-RECEIVED: "<SEQ=SEG.ACK><CTL=RST>". */
-	ts_in(t, 5 * MS, HXS_TH_ACK, PISN + 1, iss + 50, 65535, NULL, NULL, 0);
+	ts_ack(t, 5 * MS, PISN + 1, iss + 50);
 	EXPECT(t, HXS_TH_RST, iss + 50, 0);
 	hxs_tcp_conn__close(l);
 	EXPECT(t, HXS_TH_RST | HXS_TH_ACK, iss + 1, PISN + 1);   /* child reset on listener close */
@@ -598,13 +605,13 @@ static void test_rst_states(void)
 
 	t_case("no connection: SYN -> RST,ACK <SEQ=0><ACK=SEG.SEQ+SEG.LEN>; ACK -> RST <SEQ=SEG.ACK>; RST -> nothing");
 	t = mk(0);
-	ts_in(t, 0, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	ts_syn(t, 0, PISN, &o);
 	EXPECT(t, HXS_TH_RST | HXS_TH_ACK, 0, PISN + 1);
 	CHECK_EQ(last.sport, TS_LPORT);
 	CHECK_EQ(last.dport, TS_RPORT);
-	ts_in(t, 0, HXS_TH_ACK | HXS_TH_PSH, PISN, 4242, 65535, NULL, "data", 4);
+	ts_push(t, 0, PISN, 4242, "data", 4);
 	EXPECT(t, HXS_TH_RST, 4242, 0);
-	ts_in(t, 0, HXS_TH_RST, PISN, 0, 0, NULL, NULL, 0);
+	ts_rst(t, 0, PISN);
 	EXPECT_NONE(t);
 	CHECK_EQ(MIBV(t, TcpOutRsts), 2);
 	ts_free(t);
@@ -620,18 +627,18 @@ static void test_rfc5961(void)
 	uint32_t iss;
 	struct hxs_tcp_conn *c = active(t, 0, &iss);
 	struct hxs_tcp_opts o = mss_only(1460);
-	ts_in(t, 1 * MS, HXS_TH_SYN, PISN + 500, 0, 65535, &o, NULL, 0);
+	ts_syn(t, 1 * MS, PISN + 500, &o);
 	EXPECT(t, HXS_TH_ACK, iss + 1, PISN + 1);
 	CHECK_EQ(MIBV(t, TCPSYNChallenge), 1);
 	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_ESTABLISHED);
 
 	t_case("challenge ACKs are rate limited per second (challenge_ack_limit)");
-	ts_in(t, 2 * MS, HXS_TH_RST, PISN + 3, 0, 0, NULL, NULL, 0);
+	ts_rst(t, 2 * MS, PISN + 3);
 	EXPECT(t, HXS_TH_ACK, iss + 1, PISN + 1);
-	ts_in(t, 3 * MS, HXS_TH_RST, PISN + 4, 0, 0, NULL, NULL, 0);
+	ts_rst(t, 3 * MS, PISN + 4);
 	EXPECT_NONE(t);                         /* third in this second: suppressed */
 	CHECK_EQ(MIBV(t, TCPChallengeACK), 2);
-	ts_in(t, 1100 * MS, HXS_TH_RST, PISN + 4, 0, 0, NULL, NULL, 0);
+	ts_rst(t, 1100 * MS, PISN + 4);
 	EXPECT(t, HXS_TH_ACK, iss + 1, PISN + 1);
 	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_ESTABLISHED);
 
@@ -639,7 +646,7 @@ static void test_rfc5961(void)
 	CHECK_EQ(hxs_tcp_conn__send(c, "abc", 3), 3);
 	ts_run_until(t, 1200 * MS);
 	EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, iss + 1, PISN + 1);
-	ts_in(t, 1201 * MS, HXS_TH_ACK, PISN + 1, iss - 70000, 65535, NULL, "zz", 2);
+	ts_data(t, 1201 * MS, PISN + 1, iss - 70000, "zz", 2);
 	EXPECT(t, HXS_TH_ACK, iss + 4, PISN + 1);
 	CHECK_EQ(hxs_tcp_conn__rx_avail(c), 0);
 	hxs_tcp_conn__abort(c);
@@ -660,20 +667,22 @@ static void test_paws_and_tw_reuse(void)
 	o.tsval = 1000;
 	CHECK(hxs_tcp_conn__new(t->tcp, &l) == 0);
 	CHECK(hxs_tcp_conn__listen(l, 0, TS_LPORT, 8) == 0);
-	ts_in(t, 0, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	ts_syn(t, 0, PISN, &o);
 	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, last.seq, PISN + 1);
 	uint32_t iss = last.seq;
 	o.tsval = 1001;
 	o.tsecr = last.opt.tsval;
-	ts_in(t, 0, HXS_TH_ACK, PISN + 1, iss + 1, 65535, &o, NULL, 0);
+	TS_IN(t, 0, .flags = HXS_TH_ACK, .seq = PISN + 1, .ack = iss + 1, .wnd = 65535, .opt = &o);
 	CHECK(hxs_tcp_conn__accept(l, &c) == 0);
 	o.tsval = 1010;
-	ts_in(t, 10 * MS, HXS_TH_ACK | HXS_TH_PSH, PISN + 1, iss + 1, 65535, &o, "ab", 2);
+	TS_IN(t, 10 * MS, .flags = HXS_TH_ACK | HXS_TH_PSH, .seq = PISN + 1, .ack = iss + 1,
+	      .wnd = 65535, .opt = &o, .data = "ab", .len = 2);
 	ts_run_until(t, 60 * MS);
 	EXPECT(t, HXS_TH_ACK, iss + 1, PISN + 3);
 	CHECK_EQ(last.opt.tsecr, 1010);
 	o.tsval = 900;                          /* older than TS.Recent */
-	ts_in(t, 70 * MS, HXS_TH_ACK | HXS_TH_PSH, PISN + 3, iss + 1, 65535, &o, "cd", 2);
+	TS_IN(t, 70 * MS, .flags = HXS_TH_ACK | HXS_TH_PSH, .seq = PISN + 3, .ack = iss + 1,
+	      .wnd = 65535, .opt = &o, .data = "cd", .len = 2);
 	EXPECT(t, HXS_TH_ACK, iss + 1, PISN + 3);
 	CHECK_EQ(MIBV(t, PAWSEstab), 1);
 	CHECK_EQ(hxs_tcp_conn__rx_avail(c), 2);
@@ -686,16 +695,17 @@ static void test_paws_and_tw_reuse(void)
 	ts_run_until(t, 80 * MS);
 	EXPECT(t, HXS_TH_FIN | HXS_TH_ACK, iss + 1, PISN + 3);
 	o.tsecr = last.opt.tsval;
-	ts_in(t, 81 * MS, HXS_TH_FIN | HXS_TH_ACK, PISN + 3, iss + 2, 65535, &o, NULL, 0);
+	TS_IN(t, 81 * MS, .flags = HXS_TH_FIN | HXS_TH_ACK, .seq = PISN + 3, .ack = iss + 2,
+	      .wnd = 65535, .opt = &o);
 	EXPECT(t, HXS_TH_ACK, iss + 2, PISN + 4);
 	CHECK_EQ(hxs_tcp__nconns(t->tcp), 2);   /* TIME-WAIT + listener */
 	/* An old SYN (smaller TSval) only gets an ACK. */
 	o.tsval = 1015;
 	o.tsecr = 0;
-	ts_in(t, 90 * MS, HXS_TH_SYN, PISN + 100000, 0, 65535, &o, NULL, 0);
+	ts_syn(t, 90 * MS, PISN + 100000, &o);
 	EXPECT(t, HXS_TH_ACK, iss + 2, PISN + 4);
 	o.tsval = 2000;
-	ts_in(t, 100 * MS, HXS_TH_SYN, PISN + 100000, 0, 65535, &o, NULL, 0);
+	ts_syn(t, 100 * MS, PISN + 100000, &o);
 	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, last.seq, PISN + 100001);
 	CHECK_EQ(MIBV(t, TCPTimeWaitReuse), 1);
 	CHECK_EQ(hxs_tcp__nconns(t->tcp), 2);   /* new SYN-RECEIVED + listener */
@@ -749,7 +759,7 @@ static void test_rto(void)
 		CHECK_EQ(hxs_tcp_conn__send(c, "a", 1), 1);
 		ts_run_until(t, t->now);
 		EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, iss + 1 + (uint32_t)i, PISN + 1);
-		ts_in(t, last.t + 150 * MS, HXS_TH_ACK, PISN + 1, iss + 2 + (uint32_t)i, 65535, NULL, NULL, 0);
+		ts_ack(t, last.t + 150 * MS, PISN + 1, iss + 2 + (uint32_t)i);
 		hxs_tcp_conn__info(c, &info);
 		CHECK_EQ(info.rtt_us, srtt[i]);
 		CHECK_EQ(info.rttvar_us, var[i]);
@@ -791,7 +801,7 @@ static void test_syn_retries(void)
 	CHECK(hxs_tcp_conn__new(t->tcp, &l) == 0);
 	CHECK(hxs_tcp_conn__listen(l, 0, TS_LPORT, 8) == 0);
 	uint64_t t0 = 200 * S;
-	ts_in(t, t0, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	ts_syn(t, t0, PISN, &o);
 	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, last.seq, PISN + 1);
 	for (int i = 0; i < 5; i++) {
 		ts_run_until(t, t0 + at[i] * S + 2 * TICK);
@@ -810,7 +820,7 @@ static void test_persist(void)
 	struct ts *t = mk(3);                   /* answered probes never abort, even past retries2 */
 	uint32_t iss;
 	struct hxs_tcp_conn *c = active(t, 0, &iss);
-	ts_in(t, 1 * MS, HXS_TH_ACK, PISN + 1, iss + 1, 0, NULL, NULL, 0);   /* window 0 */
+	TS_IN(t, 1 * MS, .flags = HXS_TH_ACK, .seq = PISN + 1, .ack = iss + 1, .wnd = 0);
 	CHECK_EQ(hxs_tcp_conn__send(c, "payload", 7), 7);
 	ts_run_until(t, 2 * MS);
 	EXPECT_NONE(t);
@@ -823,11 +833,11 @@ static void test_persist(void)
 		CHECK(last.t >= t0 + at[i] * MS && last.t <= t0 + at[i] * MS + 2 * TICK,
 		      "probe %d at +%llu", i, (unsigned long long)(last.t - t0));
 		/* The peer answers each probe, still with a zero window. */
-		ts_in(t, last.t, HXS_TH_ACK, PISN + 1, iss + 1, 0, NULL, NULL, 0);
+		TS_IN(t, last.t, .flags = HXS_TH_ACK, .seq = PISN + 1, .ack = iss + 1, .wnd = 0);
 	}
 	CHECK_EQ(MIBV(t, TCPWinProbe), 4);
 	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_ESTABLISHED);
-	ts_in(t, 4 * S, HXS_TH_ACK, PISN + 1, iss + 1, 1000, NULL, NULL, 0);
+	TS_IN(t, 4 * S, .flags = HXS_TH_ACK, .seq = PISN + 1, .ack = iss + 1, .wnd = 1000);
 	EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, iss + 1, PISN + 1);
 	CHECK_EQ(last.len, 7);
 	hxs_tcp_conn__abort(c);
@@ -837,7 +847,7 @@ static void test_persist(void)
 	t_case("zero window: retries2 unanswered probes -> ETIMEDOUT");
 	t = mk(3);
 	c = active(t, 0, &iss);
-	ts_in(t, 1 * MS, HXS_TH_ACK, PISN + 1, iss + 1, 0, NULL, NULL, 0);
+	TS_IN(t, 1 * MS, .flags = HXS_TH_ACK, .seq = PISN + 1, .ack = iss + 1, .wnd = 0);
 	CHECK_EQ(hxs_tcp_conn__send(c, "payload", 7), 7);
 	ts_run_until(t, 1 * MS + 200 * MS + 400 * MS + 800 * MS + 2 * TICK);
 	for (int i = 0; i < 3; i++)
@@ -857,13 +867,13 @@ static void test_persist(void)
 	ts_run_until(t, 1 * MS);
 	EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, iss + 1, PISN + 1);
 	/* ACK of the first 4 bytes closing the window. */
-	ts_in(t, 10 * MS, HXS_TH_ACK, PISN + 1, iss + 5, 0, NULL, NULL, 0);
+	TS_IN(t, 10 * MS, .flags = HXS_TH_ACK, .seq = PISN + 1, .ack = iss + 5, .wnd = 0);
 	ts_run_until(t, 10 * MS + 200 * MS + 2 * TICK);
 	EXPECT_NONE(t);                          /* no retransmission into a zero window */
 	CHECK_EQ(MIBV(t, TCPTimeouts), 0);
 	ts_run_until(t, 10 * MS + 400 * MS + 2 * TICK);
 	EXPECT(t, HXS_TH_ACK, iss + 4, PISN + 1);   /* probe <SEQ=SND.UNA-1> */
-	ts_in(t, 500 * MS, HXS_TH_ACK, PISN + 1, iss + 5, 100, NULL, NULL, 0);
+	TS_IN(t, 500 * MS, .flags = HXS_TH_ACK, .seq = PISN + 1, .ack = iss + 5, .wnd = 100);
 	EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, iss + 5, PISN + 1);
 	CHECK_EQ(last.len, 6);
 	CHECK(!memcmp(last.data, "456789", 6));
@@ -880,16 +890,16 @@ static void test_persist(void)
 	c = passive(t, 0, &l, &iss);
 	uint8_t d[4096];
 	memset(d, 'z', sizeof(d));
-	ts_in(t, 1 * MS, HXS_TH_ACK, PISN + 1, iss + 1, 65535, NULL, d, 1460);
-	ts_in(t, 1 * MS, HXS_TH_ACK, PISN + 1461, iss + 1, 65535, NULL, d, 1460);
+	ts_data(t, 1 * MS, PISN + 1, iss + 1, d, 1460);
+	ts_data(t, 1 * MS, PISN + 1461, iss + 1, d, 1460);
 	EXPECT(t, HXS_TH_ACK, iss + 1, PISN + 2921);
 	CHECK_EQ(last.wnd, 4096 - 2920);
-	ts_in(t, 2 * MS, HXS_TH_ACK, PISN + 2921, iss + 1, 65535, NULL, d, 1176);
+	ts_data(t, 2 * MS, PISN + 2921, iss + 1, d, 1176);
 	ts_run_until(t, 50 * MS);
 	EXPECT(t, HXS_TH_ACK, iss + 1, PISN + 4097);
 	CHECK_EQ(last.wnd, 0);
 	/* Beyond the window: not acceptable, ACKed, not stored. */
-	ts_in(t, 60 * MS, HXS_TH_ACK, PISN + 4097, iss + 1, 65535, NULL, d, 100);
+	ts_data(t, 60 * MS, PISN + 4097, iss + 1, d, 100);
 	EXPECT(t, HXS_TH_ACK, iss + 1, PISN + 4097);
 	CHECK_EQ(hxs_tcp_conn__rx_avail(c), 4096);
 	uint8_t b[4096];
@@ -918,7 +928,7 @@ static void test_keepalive(void)
 	ts_run_until(t, 10 * S + 2 * TICK);
 	EXPECT(t, HXS_TH_ACK, iss, PISN + 1);
 	/* An answer resets the idle clock. */
-	ts_in(t, 11 * S, HXS_TH_ACK, PISN + 1, iss + 1, 65535, NULL, NULL, 0);
+	ts_ack(t, 11 * S, PISN + 1, iss + 1);
 	ts_run_until(t, 21 * S - 1 * MS);
 	EXPECT_NONE(t);
 	uint64_t at[] = { 21, 23, 25 };
@@ -958,15 +968,8 @@ static void test_malformed(void)
 		/* Exactly sized heap copy so ASan catches any read past the segment. */
 		uint32_t n = 20 + (uint32_t)bad[i].optlen;
 		uint8_t *seg = malloc(n);
-		uint8_t hdr[64];
-		ts_build(hdr, TS_REMOTE, TS_LOCAL, TS_RPORT, TS_LPORT, HXS_TH_SYN, PISN, 0, 65535, NULL, NULL, 0);
-		memcpy(seg, hdr, 20);
-		memcpy(seg + 20, bad[i].opt, (size_t)bad[i].optlen);
-		seg[12] = (uint8_t)((n / 4) << 4);
-		seg[16] = seg[17] = 0;
-		uint16_t cs = hxs_tcp_csum(TS_REMOTE, TS_LOCAL, seg, n);
-		seg[16] = (uint8_t)(cs >> 8);
-		seg[17] = (uint8_t)cs;
+		ts_build(seg, &(struct ts_pkt){ .flags = HXS_TH_SYN, .seq = PISN, .wnd = 65535,
+						.rawopt = bad[i].opt, .rawlen = (uint32_t)bad[i].optlen });
 		CHECK_EQ(ts_in_raw(t, 0, seg, n), -EINVAL);
 		EXPECT_NONE(t);
 		CHECK_EQ(MIBV(t, TCPOptErrs), 1);
@@ -979,7 +982,7 @@ static void test_malformed(void)
 	t_case("bad checksum, short header, data offset beyond the segment: dropped");
 	struct ts *t = mk(0);
 	uint8_t seg[64];
-	uint32_t n = ts_build(seg, TS_REMOTE, TS_LOCAL, TS_RPORT, TS_LPORT, HXS_TH_SYN, PISN, 0, 65535, NULL, NULL, 0);
+	uint32_t n = ts_build(seg, &(struct ts_pkt){ .flags = HXS_TH_SYN, .seq = PISN, .wnd = 65535 });
 	seg[16] ^= 1;
 	CHECK_EQ(ts_in_raw(t, 0, seg, n), -EINVAL);
 	CHECK_EQ(MIBV(t, TcpInCsumErrors), 1);
@@ -1013,7 +1016,7 @@ static void test_mss_and_backlog(void)
 	uint32_t iss = last.seq;
 	CHECK_EQ(last.opt.mss, 960);
 	struct hxs_tcp_opts o = mss_only(500);
-	ts_in(t, 1 * MS, HXS_TH_SYN | HXS_TH_ACK, PISN, iss + 1, 65535, &o, NULL, 0);
+	ts_synack(t, 1 * MS, PISN, iss + 1, &o);
 	EXPECT(t, HXS_TH_ACK, iss + 1, PISN + 1);
 	uint8_t d[2000];
 	memset(d, 1, sizeof(d));
@@ -1040,26 +1043,32 @@ static void test_mss_and_backlog(void)
 	/* SYN A, SYN B (SYN queue 2), ACK A (accept queue 1), SYN C, ACK B (accept queue 2),
 	 * ACK C: accept queue full, dropped; SYN D: dropped. */
 	for (int i = 0; i < 2; i++) {
-		ts_in_ports(t, 0, (uint16_t)(TS_RPORT + i), TS_LPORT, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+		TS_IN(t, 0, .rport = (uint16_t)(TS_RPORT + i), .flags = HXS_TH_SYN, .seq = PISN,
+		      .wnd = 65535, .opt = &o);
 		EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, last.seq, PISN + 1);
 		isn[i] = last.seq;
 	}
-	ts_in_ports(t, 0, TS_RPORT + 2, TS_LPORT, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	TS_IN(t, 0, .rport = TS_RPORT + 2, .flags = HXS_TH_SYN, .seq = PISN, .wnd = 65535,
+	      .opt = &o);
 	EXPECT_NONE(t);                          /* SYN queue full (backlog 2) */
 	CHECK_EQ(MIBV(t, ListenDrops), 1);
-	ts_in_ports(t, 0, TS_RPORT, TS_LPORT, HXS_TH_ACK, PISN + 1, isn[0] + 1, 65535, NULL, NULL, 0);
-	ts_in_ports(t, 0, TS_RPORT + 2, TS_LPORT, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	ts_ack(t, 0, PISN + 1, isn[0] + 1);
+	TS_IN(t, 0, .rport = TS_RPORT + 2, .flags = HXS_TH_SYN, .seq = PISN, .wnd = 65535,
+	      .opt = &o);
 	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, last.seq, PISN + 1);
 	isn[2] = last.seq;
-	ts_in_ports(t, 0, TS_RPORT + 1, TS_LPORT, HXS_TH_ACK, PISN + 1, isn[1] + 1, 65535, NULL, NULL, 0);
-	ts_in_ports(t, 0, TS_RPORT + 2, TS_LPORT, HXS_TH_ACK, PISN + 1, isn[2] + 1, 65535, NULL, NULL, 0);
+	TS_IN(t, 0, .rport = TS_RPORT + 1, .flags = HXS_TH_ACK, .seq = PISN + 1, .ack = isn[1] + 1,
+	      .wnd = 65535);
+	TS_IN(t, 0, .rport = TS_RPORT + 2, .flags = HXS_TH_ACK, .seq = PISN + 1, .ack = isn[2] + 1,
+	      .wnd = 65535);
 	CHECK_EQ(MIBV(t, ListenOverflows), 1);
 	int states[HXS_TCPS__COUNT] = { 0 };
 	hxs_tcp__foreach(t->tcp, count_state, states);
 	CHECK(states[HXS_TCPS_LISTEN] == 1 && states[HXS_TCPS_ESTABLISHED] == 2 &&
 	      states[HXS_TCPS_SYN_RECEIVED] == 1, "foreach: %d listen, %d established, %d syn-received",
 	      states[HXS_TCPS_LISTEN], states[HXS_TCPS_ESTABLISHED], states[HXS_TCPS_SYN_RECEIVED]);
-	ts_in_ports(t, 0, TS_RPORT + 3, TS_LPORT, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	TS_IN(t, 0, .rport = TS_RPORT + 3, .flags = HXS_TH_SYN, .seq = PISN, .wnd = 65535,
+	      .opt = &o);
 	EXPECT_NONE(t);
 	CHECK_EQ(MIBV(t, ListenOverflows), 2);
 	CHECK_EQ(MIBV(t, ListenDrops), 2);
@@ -1067,7 +1076,8 @@ static void test_mss_and_backlog(void)
 	CHECK_EQ(hxs_tcp_conn__accept(l, &c), 0);
 	CHECK_EQ(hxs_tcp_conn__accept(l, &c2), 0);
 	CHECK_EQ(hxs_tcp_conn__accept(l, &c3), -EAGAIN);
-	ts_in_ports(t, 1 * MS, TS_RPORT + 2, TS_LPORT, HXS_TH_ACK, PISN + 1, isn[2] + 1, 65535, NULL, NULL, 0);
+	TS_IN(t, 1 * MS, .rport = TS_RPORT + 2, .flags = HXS_TH_ACK, .seq = PISN + 1,
+	      .ack = isn[2] + 1, .wnd = 65535);
 	CHECK_EQ(hxs_tcp_conn__accept(l, &c3), 0);
 	hxs_tcp_conn__abort(c3);
 	hxs_tcp_conn__close(c3);
@@ -1098,7 +1108,7 @@ static struct hxs_tcp_conn *active1000(struct ts *t, int sack, const char *cc, u
 	CHECK_EQ(hxs_tcp_conn__connect(c, TS_LOCAL, TS_LPORT, TS_REMOTE, TS_RPORT, 0), 0);
 	EXPECT(t, HXS_TH_SYN, last.seq, 0);
 	*iss = last.seq;
-	ts_in(t, 0, HXS_TH_SYN | HXS_TH_ACK, PISN, *iss + 1, 65535, &o, NULL, 0);
+	ts_synack(t, 0, PISN, *iss + 1, &o);
 	EXPECT(t, HXS_TH_ACK, *iss + 1, PISN + 1);
 	return c;
 }
@@ -1112,7 +1122,8 @@ static void dupack(struct ts *t, uint64_t now, uint32_t ack, uint32_t sack_start
 		o.sack[0].start = sack_start;
 		o.sack[0].end = sack_end;
 	}
-	ts_in(t, now, HXS_TH_ACK, PISN + 1, ack, 65535, sack_end ? &o : NULL, NULL, 0);
+	TS_IN(t, now, .flags = HXS_TH_ACK, .seq = PISN + 1, .ack = ack, .wnd = 65535,
+	      .opt = sack_end ? &o : NULL);
 }
 
 static void test_recovery(void)
@@ -1242,21 +1253,21 @@ static void test_events(void)
 	uint32_t iss = last.seq;
 	int n0 = t->nevents;
 	struct hxs_tcp_opts o = mss_only(1460);
-	ts_in(t, 1 * MS, HXS_TH_SYN | HXS_TH_ACK, PISN, iss + 1, 65535, &o, NULL, 0);
+	ts_synack(t, 1 * MS, PISN, iss + 1, &o);
 	CHECK_EQ(t->nevents, n0 + 1);
 	CHECK_EQ(t->events, EPOLLOUT);
 	/* A pure ACK changes nothing: no event. */
-	ts_in(t, 2 * MS, HXS_TH_ACK, PISN + 1, iss + 1, 65535, NULL, NULL, 0);
+	ts_ack(t, 2 * MS, PISN + 1, iss + 1);
 	CHECK_EQ(t->nevents, n0 + 1);
-	ts_in(t, 3 * MS, HXS_TH_ACK | HXS_TH_PSH, PISN + 1, iss + 1, 65535, NULL, "hi", 2);
+	ts_push(t, 3 * MS, PISN + 1, iss + 1, "hi", 2);
 	CHECK_EQ(t->nevents, n0 + 2);
 	CHECK_EQ(t->events, EPOLLOUT | EPOLLIN);
 	uint8_t b[8];
 	CHECK_EQ(hxs_tcp_conn__recv(c, b, sizeof(b), 0), 2);
 	CHECK_EQ(t->events, EPOLLOUT);
-	ts_in(t, 4 * MS, HXS_TH_ACK | HXS_TH_FIN, PISN + 3, iss + 1, 65535, NULL, NULL, 0);
+	ts_fin(t, 4 * MS, PISN + 3, iss + 1);
 	CHECK_EQ(t->events, EPOLLOUT | EPOLLIN | EPOLLRDHUP);
-	ts_in(t, 5 * MS, HXS_TH_RST, PISN + 4, 0, 0, NULL, NULL, 0);
+	ts_rst(t, 5 * MS, PISN + 4);
 	CHECK_EQ(t->events & (EPOLLERR | EPOLLHUP | EPOLLIN), EPOLLERR | EPOLLHUP | EPOLLIN);
 	CHECK_EQ(hxs_tcp_conn__error(c), ECONNRESET);
 	CHECK_EQ(t->events & EPOLLERR, 0);      /* reading SO_ERROR clears EPOLLERR */
@@ -1268,10 +1279,10 @@ static void test_events(void)
 	CHECK(hxs_tcp_conn__listen(l, 0, TS_LPORT, 8) == 0);
 	ts_clear(t);
 	n0 = t->nevents;
-	ts_in(t, 10 * MS, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	ts_syn(t, 10 * MS, PISN, &o);
 	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, last.seq, PISN + 1);
 	CHECK_EQ(t->nevents, n0);
-	ts_in(t, 11 * MS, HXS_TH_ACK, PISN + 1, last.seq + 1, 65535, NULL, NULL, 0);
+	ts_ack(t, 11 * MS, PISN + 1, last.seq + 1);
 	CHECK_EQ(t->nevents, n0 + 1);
 	CHECK_EQ(t->events, EPOLLIN);
 	CHECK_EQ(hxs_tcp_conn__accept(l, &c), 0);
@@ -1297,7 +1308,7 @@ static void test_syn_rto_reinit(void)
 	iss = last.seq;
 	ts_run_until(t, 1 * S + 2 * TICK);
 	EXPECT(t, HXS_TH_SYN, iss, 0);
-	ts_in(t, 1100 * MS, HXS_TH_SYN | HXS_TH_ACK, PISN, iss + 1, 65535, &o, NULL, 0);
+	ts_synack(t, 1100 * MS, PISN, iss + 1, &o);
 	EXPECT(t, HXS_TH_ACK, iss + 1, PISN + 1);
 	hxs_tcp_conn__info(c, &info);
 	CHECK_EQ(info.rtt_us, 0);               /* Karn: the SYN was ambiguous */
@@ -1319,12 +1330,12 @@ static void test_syn_rto_reinit(void)
 	struct hxs_tcp_conn *l;
 	CHECK(hxs_tcp_conn__new(t->tcp, &l) == 0);
 	CHECK(hxs_tcp_conn__listen(l, 0, TS_LPORT, 8) == 0);
-	ts_in(t, 0, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	ts_syn(t, 0, PISN, &o);
 	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, last.seq, PISN + 1);
 	iss = last.seq;
 	ts_run_until(t, 1 * S + 2 * TICK);
 	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, iss, PISN + 1);
-	ts_in(t, 1100 * MS, HXS_TH_ACK, PISN + 1, iss + 1, 65535, NULL, NULL, 0);
+	ts_ack(t, 1100 * MS, PISN + 1, iss + 1);
 	CHECK(hxs_tcp_conn__accept(l, &c) == 0);
 	hxs_tcp_conn__info(c, &info);
 	CHECK_EQ(info.rtt_us, 0);
@@ -1344,12 +1355,12 @@ static void test_synack_karn(void)
 	struct hxs_tcp_conn *l, *c = NULL;
 	CHECK(hxs_tcp_conn__new(t->tcp, &l) == 0);
 	CHECK(hxs_tcp_conn__listen(l, 0, TS_LPORT, 8) == 0);
-	ts_in(t, 0, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	ts_syn(t, 0, PISN, &o);
 	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, last.seq, PISN + 1);
 	uint32_t iss = last.seq;
-	ts_in(t, 300 * MS, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	ts_syn(t, 300 * MS, PISN, &o);
 	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, iss, PISN + 1);
-	ts_in(t, 350 * MS, HXS_TH_ACK, PISN + 1, iss + 1, 65535, NULL, NULL, 0);
+	ts_ack(t, 350 * MS, PISN + 1, iss + 1);
 	CHECK(hxs_tcp_conn__accept(l, &c) == 0);
 	hxs_tcp_conn__info(c, &info);
 	CHECK_EQ(info.rtt_us, 0);               /* no sample: which SYN,ACK was acked is unknown */
@@ -1378,10 +1389,10 @@ static void test_seq_wrap(void)
 	const uint32_t P = 0xFFFFFFF8u;        /* the peer's ISN: its data wraps after 7 bytes */
 	CHECK(hxs_tcp_conn__new(t->tcp, &l) == 0);
 	CHECK(hxs_tcp_conn__listen(l, 0, TS_LPORT, 8) == 0);
-	ts_in(t, 0, HXS_TH_SYN, P, 0, 65535, &o, NULL, 0);
+	ts_syn(t, 0, P, &o);
 	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, 0xFFFFFFF0u, P + 1);
 	CHECK(last.opt.sack_perm);
-	ts_in(t, 1 * MS, HXS_TH_ACK, P + 1, 0xFFFFFFF1u, 65535, NULL, NULL, 0);
+	ts_ack(t, 1 * MS, P + 1, 0xFFFFFFF1u);
 	CHECK(hxs_tcp_conn__accept(l, &c) == 0);
 	/* our 100 bytes span 0xFFFFFFF1 .. 0x55 */
 	uint8_t out[100], in[300], got[300];
@@ -1395,20 +1406,20 @@ static void test_seq_wrap(void)
 	EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, 0xFFFFFFF1u, P + 1);
 	CHECK_EQ(last.len, 100);
 	CHECK(memcmp(last.data, out, 100) == 0);
-	ts_in(t, 3 * MS, HXS_TH_ACK, P + 1, 0x55u, 65535, NULL, NULL, 0);
+	ts_ack(t, 3 * MS, P + 1, 0x55u);
 	CHECK_EQ(c->snd_una, 0x55u);
 	/* the peer's bytes 100..199 first (beyond the wrap, out of order): SACKed across 0 */
 	uint32_t s1 = P + 1 + 100;              /* 0x5d */
-	ts_in(t, 4 * MS, HXS_TH_ACK, s1, 0x55u, 65535, NULL, in + 100, 100);
+	ts_data(t, 4 * MS, s1, 0x55u, in + 100, 100);
 	EXPECT(t, HXS_TH_ACK, 0x55u, P + 1);
 	CHECK_EQ(last.opt.nsack, 1);
 	CHECK_EQ(last.opt.sack[0].start, s1);
 	CHECK_EQ(last.opt.sack[0].end, s1 + 100);
 	/* then 0..99 (starting below the wrap) fills the hole: one ACK for all 200 */
-	ts_in(t, 5 * MS, HXS_TH_ACK, P + 1, 0x55u, 65535, NULL, in, 100);
+	ts_data(t, 5 * MS, P + 1, 0x55u, in, 100);
 	EXPECT(t, HXS_TH_ACK, 0x55u, P + 1 + 200);
 	CHECK_EQ(last.opt.nsack, 0);
-	ts_in(t, 6 * MS, HXS_TH_ACK | HXS_TH_PSH, P + 1 + 200, 0x55u, 65535, NULL, in + 200, 100);
+	ts_push(t, 6 * MS, P + 1 + 200, 0x55u, in + 200, 100);
 	CHECK_EQ(hxs_tcp_conn__recv(c, got, sizeof(got), 0), 300);
 	CHECK(memcmp(got, in, 300) == 0);
 	/* close across the wrap: our FIN at 0x55, theirs at P + 301 */
@@ -1420,7 +1431,7 @@ static void test_seq_wrap(void)
 	CHECK_EQ(sg.flags & HXS_TH_FIN, HXS_TH_FIN);
 	CHECK_EQ(sg.seq, 0x55u);
 	CHECK_EQ(sg.ack, P + 301);
-	ts_in(t, 61 * MS, HXS_TH_ACK | HXS_TH_FIN, P + 301, 0x56u, 65535, NULL, NULL, 0);
+	ts_fin(t, 61 * MS, P + 301, 0x56u);
 	EXPECT(t, HXS_TH_ACK, 0x56u, P + 302);
 	CHECK_EQ(MIBV(t, TW), 0);
 	hxs_tcp_conn__close(l);

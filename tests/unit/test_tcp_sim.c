@@ -150,7 +150,7 @@ static int run(const struct params *p, struct result *res)
 	ok &= CHECK(hxs_tcp_conn__new(s->tcp[1], &l) == 0);
 	ok &= CHECK(hxs_tcp_conn__listen(l, 0, 80, 16) == 0);
 	ok &= CHECK(hxs_tcp_conn__new(s->tcp[0], &a) == 0);
-	ok &= CHECK(hxs_tcp_conn__connect(a, s->addr[0], 0, s->addr[1], 80, 0) == 0);
+	ok &= CHECK(hxs_tcp_conn__connect(a, s->addr[0], TS_EPORT, s->addr[1], 80, 0) == 0);
 	if (p->iss_a)
 		ok &= CHECK_EQ(a->iss, p->iss_a);
 	struct side A = { .c = a, .seed_tx = seed * 2 + 1, .seed_rx = seed * 2 + 2, .rd_rate = p->rd_rate };
@@ -262,7 +262,7 @@ static void run_many(double loss, uint64_t seed)
 	int nsv = 0, done = 0;
 	for (int i = 0; i < NCONN; i++) {
 		CHECK(hxs_tcp_conn__new(s->tcp[0], &cl[i].c) == 0);
-		CHECK_EQ(hxs_tcp_conn__connect(cl[i].c, s->addr[0], 0, s->addr[1], 80, 0), 0);
+		CHECK_EQ(hxs_tcp_conn__connect(cl[i].c, s->addr[0], (uint16_t)(TS_EPORT + i), s->addr[1], 80, 0), 0);
 	}
 	const uint64_t limit = 600ull * 1000000;
 	uint8_t buf[ECHO_LEN];

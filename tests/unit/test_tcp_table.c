@@ -76,7 +76,7 @@ static uint32_t syn_from(struct ts *t, uint64_t now, uint16_t rport)
 	memset(&o, 0, sizeof(o));
 	o.has_mss = 1;
 	o.mss = 1460;
-	ts_in_ports(t, now, rport, TS_LPORT, HXS_TH_SYN, PISN, 0, 65535, &o, NULL, 0);
+	TS_IN(t, now, .rport = rport, .flags = HXS_TH_SYN, .seq = PISN, .wnd = 65535, .opt = &o);
 	CHECK(ts_pop(t, &s), "no SYN,ACK");
 	CHECK_EQ(s.flags, HXS_TH_SYN | HXS_TH_ACK);
 	return s.seq;
@@ -106,21 +106,26 @@ static void test_queues(void)
 	for (int i = 1; i <= 5; i++)
 		iss[i] = syn_from(t, 0, (uint16_t)(5000 + i));
 	/* complete 3, then 1 (SYN queue: head is 5, so both are from the middle / tail) */
-	ts_in_ports(t, 1000, 5003, TS_LPORT, HXS_TH_ACK, PISN + 1, iss[3] + 1, 65535, NULL, NULL, 0);
-	ts_in_ports(t, 1000, 5001, TS_LPORT, HXS_TH_ACK, PISN + 1, iss[1] + 1, 65535, NULL, NULL, 0);
+	TS_IN(t, 1000, .rport = 5003, .flags = HXS_TH_ACK, .seq = PISN + 1, .ack = iss[3] + 1,
+	      .wnd = 65535);
+	TS_IN(t, 1000, .rport = 5001, .flags = HXS_TH_ACK, .seq = PISN + 1, .ack = iss[1] + 1,
+	      .wnd = 65535);
 	/* RST kills 4 while in the SYN queue */
-	ts_in_ports(t, 1000, 5004, TS_LPORT, HXS_TH_RST, PISN + 1, 0, 0, NULL, NULL, 0);
-	ts_in_ports(t, 1000, 5005, TS_LPORT, HXS_TH_ACK, PISN + 1, iss[5] + 1, 65535, NULL, NULL, 0);
-	ts_in_ports(t, 1000, 5002, TS_LPORT, HXS_TH_ACK, PISN + 1, iss[2] + 1, 65535, NULL, NULL, 0);
+	TS_IN(t, 1000, .rport = 5004, .flags = HXS_TH_RST, .seq = PISN + 1);
+	TS_IN(t, 1000, .rport = 5005, .flags = HXS_TH_ACK, .seq = PISN + 1, .ack = iss[5] + 1,
+	      .wnd = 65535);
+	TS_IN(t, 1000, .rport = 5002, .flags = HXS_TH_ACK, .seq = PISN + 1, .ack = iss[2] + 1,
+	      .wnd = 65535);
 	CHECK_EQ(l->synq_len, 0);
 	CHECK_EQ(l->acceptq_len, 4);
 	/* RST kills 5 in the middle of the accept queue (3 1 5 2), then 2 at its tail */
-	ts_in_ports(t, 1000, 5005, TS_LPORT, HXS_TH_RST, PISN + 1, 0, 0, NULL, NULL, 0);
-	ts_in_ports(t, 1000, 5002, TS_LPORT, HXS_TH_RST, PISN + 1, 0, 0, NULL, NULL, 0);
+	TS_IN(t, 1000, .rport = 5005, .flags = HXS_TH_RST, .seq = PISN + 1);
+	TS_IN(t, 1000, .rport = 5002, .flags = HXS_TH_RST, .seq = PISN + 1);
 	CHECK_EQ(l->acceptq_len, 2);
 	/* a new child queues behind the remaining ones: the tail was kept right */
 	iss[4] = syn_from(t, 2000, 5004);
-	ts_in_ports(t, 2000, 5004, TS_LPORT, HXS_TH_ACK, PISN + 1, iss[4] + 1, 65535, NULL, NULL, 0);
+	TS_IN(t, 2000, .rport = 5004, .flags = HXS_TH_ACK, .seq = PISN + 1, .ack = iss[4] + 1,
+	      .wnd = 65535);
 	CHECK_EQ(accept_port(l), 5003);
 	CHECK_EQ(accept_port(l), 5001);
 	CHECK_EQ(accept_port(l), 5004);
@@ -144,7 +149,7 @@ static void test_writable(void)
 	CHECK(hxs_tcp_conn__new(t->tcp, &l) == 0);
 	CHECK_EQ(hxs_tcp_conn__listen(l, 0, TS_LPORT, 4), 0);
 	uint32_t iss = syn_from(t, 0, TS_RPORT);
-	ts_in(t, 1000, HXS_TH_ACK, PISN + 1, iss + 1, 65535, NULL, NULL, 0);
+	ts_ack(t, 1000, PISN + 1, iss + 1);
 	CHECK_EQ(hxs_tcp_conn__accept(l, &c), 0);
 	CHECK_EQ(hxs_tcp_conn__setopt(c, HXS_TCP_O_SNDBUF, 30000), 0);
 	CHECK(hxs_tcp_conn__events(c) & EPOLLOUT);
@@ -156,15 +161,15 @@ static void test_writable(void)
 	CHECK(!(hxs_tcp_conn__events(c) & EPOLLOUT));
 	CHECK(!(t->events & EPOLLOUT));
 	/* 1460 bytes free: still not writable */
-	ts_in(t, 3000, HXS_TH_ACK, PISN + 1, iss + 1 + 1460, 65535, NULL, NULL, 0);
+	ts_ack(t, 3000, PISN + 1, iss + 1 + 1460);
 	CHECK_EQ(hxs_tcp_conn__tx_space(c), 1460);
 	CHECK(!(hxs_tcp_conn__events(c) & EPOLLOUT));
 	CHECK(!(t->events & EPOLLOUT));
 	/* 9999 free: one byte short of a third */
-	ts_in(t, 4000, HXS_TH_ACK, PISN + 1, iss + 1 + 9999, 65535, NULL, NULL, 0);
+	ts_ack(t, 4000, PISN + 1, iss + 1 + 9999);
 	CHECK(!(hxs_tcp_conn__events(c) & EPOLLOUT));
 	/* 10000 free = 30000 / 3: writable, and on_event says so */
-	ts_in(t, 5000, HXS_TH_ACK, PISN + 1, iss + 1 + 10000, 65535, NULL, NULL, 0);
+	ts_ack(t, 5000, PISN + 1, iss + 1 + 10000);
 	CHECK(hxs_tcp_conn__events(c) & EPOLLOUT);
 	CHECK(t->events & EPOLLOUT);
 	hxs_tcp_conn__abort(c);

@@ -50,7 +50,7 @@ extern const char *const hxs_tcp_mib_names[HXS_TCP_MIB__COUNT];
 struct hxs_tcp_cfg {
 	uint32_t mtu;               /* IP MTU of the path; MSS = mtu - 40 (clamp). 0: 1500 */
 	uint32_t sndbuf, rcvbuf;    /* default buffer sizes (bytes). 0: 256 KiB / 256 KiB */
-	uint16_t port_min, port_max;/* ephemeral range. 0: 61000..65535 (clear of the kernel's) */
+	uint16_t port_min, port_max;/* ignored: the core picks no port (see hxs_tcp_conn__connect) */
 	uint8_t isn_secret[16];     /* RFC 6528 key; the embedding layer fills it randomly */
 	uint32_t hash_buckets;      /* 4-tuple table size (power of two). 0: 4096 */
 	uint32_t max_syn_backlog;   /* tcp_max_syn_backlog. 0: 1024 */
@@ -124,8 +124,10 @@ void hxs_tcp__alloc_stats(const struct hxs_tcp *tcp, uint64_t *allocated, uint64
 /* --- connections (socket layer) --------------------------------------------------------- */
 /* A new connection in CLOSED, owned by the caller; set options, then connect or listen. */
 int hxs_tcp_conn__new(struct hxs_tcp *tcp, struct hxs_tcp_conn **out);
-/* Active OPEN (§3.10.1): sends a SYN. lport 0 picks an ephemeral port (RFC 6056). laddr must
- * be the stack's address. -EISCONN/-EALREADY/-EADDRINUSE/-EADDRNOTAVAIL/-ENOMEM. */
+/* Active OPEN (§3.10.1): sends a SYN. The caller chooses the local port (the socket layer
+ * binds an RFC 6056 ephemeral one first): lport 0 is -EINVAL, as are raddr 0 and rport 0.
+ * laddr must be the stack's address. -EISCONN/-EALREADY/-EADDRNOTAVAIL (the 4-tuple is in
+ * the table)/-ENOMEM. */
 int hxs_tcp_conn__connect(struct hxs_tcp_conn *c, uint32_t laddr, uint16_t lport,
 			  uint32_t raddr, uint16_t rport, uint64_t now);
 /* Passive OPEN: c becomes a listener on laddr (0 = any):lport. backlog capped by somaxconn. */
@@ -168,8 +170,7 @@ int hxs_tcp_conn__error(struct hxs_tcp_conn *c);
 /* Current readiness (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLHUP | EPOLLERR). EPOLLOUT when at
  * least a third of the send buffer is free (the kernel's sk_stream_is_writeable rule). */
 uint32_t hxs_tcp_conn__events(const struct hxs_tcp_conn *c);
-/* RFC 9293 state name and state number (enum hxs_tcp_state in tcp_conn.h). */
-const char *hxs_tcp_conn__state_name(const struct hxs_tcp_conn *c);
+/* RFC 9293 state number (enum hxs_tcp_state in tcp_conn.h). */
 int hxs_tcp_conn__state(const struct hxs_tcp_conn *c);
 void hxs_tcp_conn__set_user(struct hxs_tcp_conn *c, void *user);
 void *hxs_tcp_conn__user(const struct hxs_tcp_conn *c);

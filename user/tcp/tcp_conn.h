@@ -2,11 +2,14 @@
  * enum with its ordered predicates, the byte rings, option and segment structs, and the
  * functions the core's files call in each other. Not for the socket layer (that is tcp.h).
  *
- * File map:  tcp_input.c  (segment arrives, §3.10.7)   tcp_output.c (what may go, emit)
- *            tcp_timer.c  (RTO, persist, delack, keepalive, TIME_WAIT)
+ * File map:  tcp_input.c  (segment arrives, §3.10.7)   tcp_output.c (what may go now)
+ *            tcp_seg.c    (build and send one segment)
+ *            tcp_timer_arm.c (RTO, arming the timers)   tcp_timer.c (the timers' expiry)
  *            tcp_recovery.c (fast retransmit, NewReno, SACK pipe/NextSeg)
  *            tcp_reass.c  (receive ring + out-of-order ranges)   tcp_buf.c (send ring)
- *            tcp_opt.c    (options parse/write)   tcp_table.c (demux, listeners, queues, MIB)
+ *            tcp_opt.c    (options parse/write)   tcp_table.c (4-tuple and listener tables)
+ *            tcp_lifecycle.c (alloc, state, dirty list, events, listener queues, close)
+ *            tcp_instance.c (new/free, poll, deadlines, MIB)
  *            tcp_user.c   (user calls §3.10.1-§3.10.6: open, send, receive, close, abort)
  */
 #ifndef HXS_TCP_CONN_H
@@ -21,7 +24,6 @@
 #include "tcp_seq.h"
 #include "lib/timer_wheel.h"
 #include "tcp_isn.h"
-#include "lib/port_sel.h"
 
 #ifndef container_of
 #define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
@@ -42,7 +44,6 @@ enum hxs_tcp_state {
 	HXS_TCPS_TIME_WAIT,
 	HXS_TCPS__COUNT
 };
-extern const char *const hxs_tcp_state_names[HXS_TCPS__COUNT];
 
 /* A SYN was received (the receive side is synchronized). */
 #define HXS_TCPS_HAVERCVDSYN(s)    ((s) >= HXS_TCPS_SYN_RECEIVED)
@@ -233,22 +234,27 @@ struct hxs_tcp {
 	uint64_t mib[HXS_TCP_MIB__COUNT];
 	uint64_t conns_alloc, conns_freed;
 	struct hxs_isn isn;
-	struct hxs_port_sel ports;
+	const struct hxs_tcp_timer_fns *timer_fns; /* expiry handlers (tcp_timer.c) */
 };
 
 #define MIB_INC(tcp, m) ((tcp)->mib[HXS_TCP_MIB_##m]++)
 #define MIB_DEC(tcp, m) ((tcp)->mib[HXS_TCP_MIB_##m]--)
 
 /* tcp_table.c */
-struct hxs_tcp_conn *hxs_tcp_conn_alloc(struct hxs_tcp *tcp);
-void hxs_tcp_conn_maybe_free(struct hxs_tcp_conn *c);
 struct hxs_tcp_conn *hxs_tcp_lookup(struct hxs_tcp *tcp, uint32_t laddr, uint16_t lport,
 				    uint32_t raddr, uint16_t rport);
 struct hxs_tcp_conn *hxs_tcp_lookup_listener(struct hxs_tcp *tcp, uint32_t laddr, uint16_t lport);
 void hxs_tcp_hash_insert(struct hxs_tcp_conn *c);
+void hxs_tcp_hash_remove(struct hxs_tcp_conn *c);
 void hxs_tcp_listener_insert(struct hxs_tcp_conn *l);
 void hxs_tcp_listener_remove(struct hxs_tcp_conn *l);
-void hxs_tcp_hash_remove(struct hxs_tcp_conn *c);
+
+/* tcp_lifecycle.c */
+struct hxs_tcp_conn *hxs_tcp_conn_alloc(struct hxs_tcp *tcp);
+/* Frees the object when nothing holds it any more: CLOSED, unowned, out of every list. */
+void hxs_tcp_conn_maybe_free(struct hxs_tcp_conn *c);
+/* Frees the object and its rings at once (hxs_tcp__free; hxs_tcp_conn_maybe_free). */
+void hxs_tcp_conn_destroy(struct hxs_tcp_conn *c);
 void hxs_tcp_set_state(struct hxs_tcp_conn *c, uint8_t state);
 /* Moves to CLOSED with an error (0 for none), cancels timers, unhashes, frees when unowned. */
 void hxs_tcp_close_conn(struct hxs_tcp_conn *c, int err);
@@ -275,7 +281,10 @@ void hxs_tcp_queue_unlink(struct hxs_tcp_conn *c);
 void hxs_tcp_child_unlink(struct hxs_tcp_conn *c);
 
 /* tcp_output.c */
+/* Sends what the connection may send now (SYN, recovery retransmissions, data, FIN, ACK). */
 void hxs_tcp_output(struct hxs_tcp_conn *c, uint64_t now);
+
+/* tcp_seg.c */
 /* Emits one segment of the connection: seq, flags, `len` payload bytes taken from the send
  * ring at seq (when len > 0). Returns 0 or -ENOBUFS. */
 int hxs_tcp_send_seg(struct hxs_tcp_conn *c, uint32_t seq, uint8_t flags, uint32_t len, uint64_t now);
@@ -293,7 +302,8 @@ static inline uint32_t hxs_tcp_snd_end(const struct hxs_tcp_conn *c)
 	return c->snd_buf_seq + c->snd.len;
 }
 
-/* tcp_timer.c */
+/* tcp_timer_arm.c */
+/* Binds the connection's timers to the instance's expiry handlers; the initial RTO. */
 void hxs_tcp_timers_init(struct hxs_tcp_conn *c);
 void hxs_tcp_timers_cancel(struct hxs_tcp_conn *c);
 void hxs_tcp_rexmt_arm(struct hxs_tcp_conn *c, uint64_t now);
@@ -307,6 +317,15 @@ void hxs_tcp_rtt_sample(struct hxs_tcp_conn *c, uint32_t rtt_us);
 uint32_t hxs_tcp_rto_backed_off(const struct hxs_tcp_conn *c);
 /* RFC 6298 §5.7 at the end of the handshake (RTO 3 s after a SYN timeout, no sample). */
 void hxs_tcp_rto_syn_reinit(struct hxs_tcp_conn *c);
+
+/* tcp_timer.c */
+/* The expiry handlers of a connection's timers. hxs_tcp__new() hands them to the instance
+ * (tcp->timer_fns) and hxs_tcp_timers_init() binds them from there, so the files that arm
+ * timers need not name the handlers, which call back into them. */
+struct hxs_tcp_timer_fns {
+	hxs_timer_fn rexmt, persist, delack, keep, tw;
+};
+extern const struct hxs_tcp_timer_fns hxs_tcp_timer_fns;
 
 /* tcp_reass.c */
 /* Places payload at seq into the receive ring; returns 1 if it extended rcv_nxt (in order),

@@ -5,23 +5,20 @@
  *   -> listen_input()      §3.10.7.2 LISTEN: SYN creates a SYN-RECEIVED child
  *   -> conn_input()        one switch (state):
  *        SYN-SENT          §3.10.7.3 syn_sent_input()
- *        synchronized      §3.10.7.4 first..eighth: sequence check (+PAWS), RST, SYN, ACK
- *                          (process_ack -> hxs_tcp_recovery_on_ack), text (reassembly),
- *                          FIN (process_fin)
+ *        synchronized      §3.10.7.4 sync_input(), first..eighth: check_seq() (+PAWS),
+ *                          check_rst(), check_syn(), check_ack() (process_ack ->
+ *                          hxs_tcp_recovery_on_ack), process_text() (reassembly),
+ *                          check_fin() (process_fin)
  *   -> hxs_tcp_output() for the ACK/data the segment made due, hxs_tcp_notify().
  */
 #include <errno.h>
 #include <string.h>
 #include <sys/epoll.h>
 
+#include "lib/bytes.h"
 #include "tcp_conn.h"
 
 #define PAWS_IDLE_US (24ull * 24 * 3600 * 1000000) /* RFC 7323 §5.5: 24 days */
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 /* §3.10.7.1: "If the state is CLOSED (i.e., TCB does not exist) ... An incoming segment
  * containing a RST is discarded. An incoming segment not containing a RST causes a RST to be
@@ -391,8 +388,13 @@ static void reset_conn(struct hxs_tcp_conn *c)
 	}
 }
 
-/* Processing in the synchronized states, §3.10.7.4. Returns 0 if the connection is gone. */
-static int sync_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
+/* What a step of §3.10.7.4 leaves to the next: go on with the next step; stop, the segment
+ * is done with (output and notify follow); stop, the connection is gone. */
+enum step { STEP_NEXT, STEP_DONE, STEP_GONE };
+
+/* §3.10.7.4 first: check the sequence number. Before it, a duplicate SYN in SYN-RECEIVED and
+ * PAWS (RFC 7323 §5.3); after it, TS.Recent is taken from the acceptable segment (§4.3). */
+static enum step check_seq(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
 {
 	struct hxs_tcp *tcp = c->tcp;
 
@@ -401,7 +403,7 @@ static int sync_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint6
 	    HXS_TH_SYN && s->seq == c->irs) {
 		c->snd_nxt = c->iss;
 		c->syn_rxt = 1;        /* Karn: the handshake ACK is now ambiguous */
-		return 1;
+		return STEP_DONE;
 	}
 	/* RFC 7323 §5.3 R1 (PAWS): "If there is a Timestamps option in the arriving segment,
 	 * SEG.TSval < TS.Recent, TS.Recent is valid, and the RST bit is not set, then treat
@@ -411,7 +413,7 @@ static int sync_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint6
 	    now - c->ts_recent_age < PAWS_IDLE_US) {
 		MIB_INC(tcp, PAWSEstab);
 		c->ack_now = 1;
-		return 1;
+		return STEP_DONE;
 	}
 	/* first: check sequence number. "If an incoming segment is not acceptable, an
 	 * acknowledgment should be sent in reply (unless the RST bit is set, if so drop the
@@ -431,7 +433,7 @@ static int sync_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint6
 				c->dsack_end = s->seq + s->len;
 			}
 		}
-		return 1;
+		return STEP_DONE;
 	}
 	/* RFC 7323 §4.3 (3): "If SEG.TSval >= TS.Recent and SEG.SEQ =< Last.ACK.sent, then
 	 * SEG.TSval is copied to TS.Recent". */
@@ -440,83 +442,110 @@ static int sync_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint6
 		c->ts_recent = s->opt.tsval;
 		c->ts_recent_age = now;
 	}
+	return STEP_NEXT;
+}
 
+/* §3.10.7.4 second: check the RST bit (as RFC 5961 §3.2 restricts it). */
+static enum step check_rst(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
+{
 	/* second: check the RST bit. RFC 5961 §3.2: "1) If the RST bit is set and the
 	 * sequence number is outside the current receive window, silently drop the segment.
 	 * 2) If the RST bit is set and the sequence number exactly matches the next expected
 	 * sequence number (RCV.NXT), then TCP MUST reset the connection. 3) If the RST bit is
 	 * set and the sequence number does not exactly match ... but is within the current
-	 * receive window, TCP MUST send an acknowledgment (challenge ACK)". */
+	 * receive window, TCP MUST send an acknowledgment (challenge ACK)". Case 1) is the
+	 * first step's: an unacceptable RST is dropped there. */
 	if (s->flags & HXS_TH_RST) {
 		if (s->seq == c->rcv_nxt) {
 			reset_conn(c);
-			return 0;
+			return STEP_GONE;
 		}
 		hxs_tcp_send_challenge_ack(c, now);
-		return 1;
+		return STEP_DONE;
 	}
+	return STEP_NEXT;
+}
 
-	/* fourth: check the SYN bit. */
+/* §3.10.7.4 fourth: check the SYN bit (RFC 5961 §4.2). */
+static enum step check_syn(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
+{
 	if (s->flags & HXS_TH_SYN) {
 		if (c->state == HXS_TCPS_SYN_RECEIVED && c->passive) {
 			/* "If the connection was initiated with a passive OPEN, then return this
 			 * connection to the LISTEN state and return." */
 			hxs_tcp_close_conn(c, 0);
-			return 0;
+			return STEP_GONE;
 		}
 		/* RFC 5961 §4.2: "If the SYN bit is set, irrespective of the sequence number,
 		 * TCP MUST send an ACK (also referred to as challenge ACK) to the remote peer". */
-		MIB_INC(tcp, TCPSYNChallenge);
+		MIB_INC(c->tcp, TCPSYNChallenge);
 		hxs_tcp_send_challenge_ack(c, now);
-		return 1;
+		return STEP_DONE;
 	}
+	return STEP_NEXT;
+}
 
+/* The fifth step in SYN-RECEIVED: the ACK of our SYN,ACK completes the handshake. */
+static enum step ack_syn_received(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
+{
+	struct hxs_tcp *tcp = c->tcp;
+
+	/* "If SND.UNA < SEG.ACK =< SND.NXT, then enter ESTABLISHED state and continue
+	 * processing ... If the segment acknowledgment is not acceptable, form a reset
+	 * segment <SEQ=SEG.ACK><CTL=RST> and send it." */
+	if (!(SEQ_LT(c->snd_una, s->ack) && SEQ_LEQ(s->ack, c->snd_max))) {
+		hxs_tcp_send_rst(tcp, c->laddr, c->raddr, c->lport, c->rport, s->ack, 0, 0);
+		return STEP_DONE;
+	}
+	struct hxs_tcp_conn *l = c->listener;
+	if (l && l->acceptq_len >= l->backlog) {
+		/* Accept queue full: like Linux (tcp_abort_on_overflow = 0) drop the ACK;
+		 * the SYN,ACK is retransmitted and the peer's ACK comes again. */
+		MIB_INC(tcp, ListenOverflows);
+		return STEP_DONE;
+	}
+	if (hxs_tcp_conn_bufs(c) < 0) {
+		/* No memory for the buffers: refuse like a full queue would. */
+		MIB_INC(tcp, ListenDrops);
+		hxs_tcp_send_rst(tcp, c->laddr, c->raddr, c->lport, c->rport, s->ack, 0, 0);
+		hxs_tcp_close_conn(c, ENOMEM);
+		return STEP_GONE;
+	}
+	/* RFC 6298 §3 (Karn): "RTT samples MUST NOT be made using segments that were
+	 * retransmitted" - any resent SYN,ACK (timer or duplicate SYN) counts. */
+	if (!c->syn_rxt && !c->ts_ok)
+		hxs_tcp_rtt_sample(c, (uint32_t)(now - c->last_send));
+	c->backoff = 0;
+	c->snd_una = s->ack;
+	c->snd_wnd = s->wnd << c->snd_wscale;
+	c->max_snd_wnd = c->snd_wnd;
+	c->snd_wl1 = s->seq;
+	c->snd_wl2 = s->ack;
+	hxs_wheel__cancel(&tcp->wheel, &c->t_rexmt);
+	establish(c, now);
+	if (l)
+		hxs_tcp_acceptq_add(l, c);
+	return STEP_NEXT;
+}
+
+/* §3.10.7.4 fifth: check the ACK field; then what our FIN's acknowledgment means in the
+ * closing states. */
+static enum step check_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
+{
 	/* fifth: check the ACK field. "if the ACK bit is off, drop the segment and return". */
 	if (!(s->flags & HXS_TH_ACK))
-		return 1;
+		return STEP_DONE;
 	if (c->state == HXS_TCPS_SYN_RECEIVED) {
-		/* "If SND.UNA < SEG.ACK =< SND.NXT, then enter ESTABLISHED state and continue
-		 * processing ... If the segment acknowledgment is not acceptable, form a reset
-		 * segment <SEQ=SEG.ACK><CTL=RST> and send it." */
-		if (!(SEQ_LT(c->snd_una, s->ack) && SEQ_LEQ(s->ack, c->snd_max))) {
-			hxs_tcp_send_rst(tcp, c->laddr, c->raddr, c->lport, c->rport, s->ack, 0, 0);
-			return 1;
-		}
-		struct hxs_tcp_conn *l = c->listener;
-		if (l && l->acceptq_len >= l->backlog) {
-			/* Accept queue full: like Linux (tcp_abort_on_overflow = 0) drop the ACK;
-			 * the SYN,ACK is retransmitted and the peer's ACK comes again. */
-			MIB_INC(tcp, ListenOverflows);
-			return 1;
-		}
-		if (hxs_tcp_conn_bufs(c) < 0) {
-			/* No memory for the buffers: refuse like a full queue would. */
-			MIB_INC(tcp, ListenDrops);
-			hxs_tcp_send_rst(tcp, c->laddr, c->raddr, c->lport, c->rport, s->ack, 0, 0);
-			hxs_tcp_close_conn(c, ENOMEM);
-			return 0;
-		}
-		/* RFC 6298 §3 (Karn): "RTT samples MUST NOT be made using segments that were
-		 * retransmitted" - any resent SYN,ACK (timer or duplicate SYN) counts. */
-		if (!c->syn_rxt && !c->ts_ok)
-			hxs_tcp_rtt_sample(c, (uint32_t)(now - c->last_send));
-		c->backoff = 0;
-		c->snd_una = s->ack;
-		c->snd_wnd = s->wnd << c->snd_wscale;
-		c->max_snd_wnd = c->snd_wnd;
-		c->snd_wl1 = s->seq;
-		c->snd_wl2 = s->ack;
-		hxs_wheel__cancel(&tcp->wheel, &c->t_rexmt);
-		establish(c, now);
-		if (l)
-			hxs_tcp_acceptq_add(l, c);
+		enum step r = ack_syn_received(c, s, now);
+		if (r != STEP_NEXT)
+			return r;
 	}
 	/* RFC 5961 §5.2: "(SND.UNA - MAX.SND.WND) =< SEG.ACK =< SND.NXT ... All incoming
 	 * segments whose ACK value doesn't satisfy the above condition MUST be discarded and
 	 * an ACK sent back." */
 	if (!SEQ_LEQ(s->ack, c->snd_max) || SEQ_LT(s->ack, c->snd_una - c->max_snd_wnd)) {
 		c->ack_now = 1;
-		return 1;
+		return STEP_DONE;
 	}
 	int fin_acked = process_ack(c, s, now);
 	switch (c->state) {
@@ -541,7 +570,7 @@ static int sync_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint6
 		 * return." */
 		if (fin_acked) {
 			hxs_tcp_close_conn(c, 0);
-			return 0;
+			return STEP_GONE;
 		}
 		break;
 	case HXS_TCPS_TIME_WAIT:
@@ -551,14 +580,16 @@ static int sync_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint6
 			c->ack_now = 1;
 			hxs_tcp_timewait_start(c, now);
 		}
-		return 1;
+		return STEP_DONE;
 	default:
 		break;
 	}
+	return STEP_NEXT;
+}
 
-	/* sixth: the URG bit. Urgent data is not supported: the pointer is ignored and the
-	 * data delivered in line (what SO_OOBINLINE gives). */
-
+/* §3.10.7.4 seventh: process the segment text (reassembly, delayed or immediate ACK). */
+static enum step process_text(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
+{
 	/* seventh: process the segment text. */
 	if (s->len) {
 		if (!HXS_TCPS_CANRCVDATA(c->state)) {
@@ -567,10 +598,10 @@ static int sync_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint6
 		} else if (c->user_closed) {
 			/* The application closed: nobody will read this (Linux's
 			 * TCPAbortOnData: answer with a reset). */
-			MIB_INC(tcp, TCPAbortOnData);
+			MIB_INC(c->tcp, TCPAbortOnData);
 			hxs_tcp_send_rst_conn(c, now);
 			hxs_tcp_close_conn(c, 0);
-			return 0;
+			return STEP_GONE;
 		} else {
 			int had_ooo = c->reass.n > 0;
 			uint32_t before = c->rcv_nxt;
@@ -598,7 +629,12 @@ static int sync_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint6
 				process_fin(c, now);
 		}
 	}
+	return STEP_NEXT;
+}
 
+/* §3.10.7.4 eighth: check the FIN bit. */
+static void check_fin(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
+{
 	/* eighth: check the FIN bit. */
 	if (s->flags & HXS_TH_FIN) {
 		uint32_t fin_seq = s->seq + s->len;
@@ -613,7 +649,28 @@ static int sync_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint6
 			c->ack_now = 1;              /* a FIN again */
 		}
 	}
-	return 1;
+}
+
+/* Processing in the synchronized states, §3.10.7.4: the RFC's steps in its order, each one
+ * able to end it. Returns 0 if the connection is gone. */
+static int sync_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
+{
+	enum step r = check_seq(c, s, now);              /* first (PAWS ahead of it) */
+	if (r == STEP_NEXT)
+		r = check_rst(c, s, now);                 /* second */
+	/* third, "check security": hxs carries no IP security/compartment option, so there is
+	 * nothing that could mismatch the TCB's. */
+	if (r == STEP_NEXT)
+		r = check_syn(c, s, now);                 /* fourth */
+	if (r == STEP_NEXT)
+		r = check_ack(c, s, now);                 /* fifth */
+	/* sixth, the URG bit: urgent data is not supported: the pointer is ignored and the
+	 * data delivered in line (what SO_OOBINLINE gives). */
+	if (r == STEP_NEXT)
+		r = process_text(c, s, now);              /* seventh */
+	if (r == STEP_NEXT)
+		check_fin(c, s, now);                     /* eighth */
+	return r != STEP_GONE;
 }
 
 static void conn_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
@@ -673,12 +730,12 @@ int hxs_tcp__input(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, const ui
 		MIB_INC(tcp, TCPOptErrs);
 		goto bad;
 	}
-	s.sport = (uint16_t)(h[0] << 8 | h[1]);
-	s.dport = (uint16_t)(h[2] << 8 | h[3]);
-	s.seq = rd32(h + 4);
-	s.ack = rd32(h + 8);
+	s.sport = hxs_rd16(h);
+	s.dport = hxs_rd16(h + 2);
+	s.seq = hxs_rd32(h + 4);
+	s.ack = hxs_rd32(h + 8);
 	s.flags = h[13];
-	s.wnd = (uint32_t)(h[14] << 8 | h[15]);
+	s.wnd = hxs_rd16(h + 14);
 	s.saddr = saddr;
 	s.daddr = daddr;
 	s.data = h + doff;

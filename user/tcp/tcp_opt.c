@@ -10,20 +10,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "lib/bytes.h"
 #include "tcp_conn.h"
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
 
 int hxs_tcp_opt__parse(const uint8_t *p, uint32_t len, struct hxs_tcp_opts *o)
 {
@@ -48,7 +36,7 @@ int hxs_tcp_opt__parse(const uint8_t *p, uint32_t len, struct hxs_tcp_opts *o)
 			if (olen != 4)
 				return -EINVAL;
 			o->has_mss = 1;
-			o->mss = (uint16_t)(v[0] << 8 | v[1]);
+			o->mss = hxs_rd16(v);
 			break;
 		case HXS_TCPOPT_WS:
 			if (olen != 3)
@@ -67,8 +55,8 @@ int hxs_tcp_opt__parse(const uint8_t *p, uint32_t len, struct hxs_tcp_opts *o)
 			if (olen < 10 || (olen - 2) % 8)
 				return -EINVAL;
 			for (uint32_t k = 0; k < (uint32_t)(olen - 2) / 8 && o->nsack < 4; k++) {
-				o->sack[o->nsack].start = rd32(v + 8 * k);
-				o->sack[o->nsack].end = rd32(v + 8 * k + 4);
+				o->sack[o->nsack].start = hxs_rd32(v + 8 * k);
+				o->sack[o->nsack].end = hxs_rd32(v + 8 * k + 4);
 				o->nsack++;
 			}
 			break;
@@ -76,8 +64,8 @@ int hxs_tcp_opt__parse(const uint8_t *p, uint32_t len, struct hxs_tcp_opts *o)
 			if (olen != 10)
 				return -EINVAL;
 			o->has_ts = 1;
-			o->tsval = rd32(v);
-			o->tsecr = rd32(v + 4);
+			o->tsval = hxs_rd32(v);
+			o->tsecr = hxs_rd32(v + 4);
 			break;
 		default:
 			break;                     /* unknown options are skipped (§3.1) */
@@ -93,8 +81,8 @@ uint32_t hxs_tcp_opt__write(uint8_t *p, const struct hxs_tcp_opts *o, int syn)
 	if (syn && o->has_mss) {
 		p[n++] = HXS_TCPOPT_MSS;
 		p[n++] = 4;
-		p[n++] = o->mss >> 8;
-		p[n++] = o->mss & 0xff;
+		hxs_wr16(p + n, o->mss);
+		n += 2;
 	}
 	if (o->has_ts) {
 		if (syn && o->sack_perm) {
@@ -106,8 +94,8 @@ uint32_t hxs_tcp_opt__write(uint8_t *p, const struct hxs_tcp_opts *o, int syn)
 		}
 		p[n++] = HXS_TCPOPT_TS;
 		p[n++] = 10;
-		wr32(p + n, o->tsval);
-		wr32(p + n + 4, o->tsecr);
+		hxs_wr32(p + n, o->tsval);
+		hxs_wr32(p + n + 4, o->tsecr);
 		n += 8;
 	} else if (syn && o->sack_perm) {
 		p[n++] = HXS_TCPOPT_NOP;
@@ -130,8 +118,8 @@ uint32_t hxs_tcp_opt__write(uint8_t *p, const struct hxs_tcp_opts *o, int syn)
 			p[n++] = HXS_TCPOPT_SACK;
 			p[n++] = (uint8_t)(2 + 8 * k);
 			for (uint32_t j = 0; j < k; j++) {
-				wr32(p + n, o->sack[j].start);
-				wr32(p + n + 4, o->sack[j].end);
+				hxs_wr32(p + n, o->sack[j].start);
+				hxs_wr32(p + n + 4, o->sack[j].end);
 				n += 8;
 			}
 		}

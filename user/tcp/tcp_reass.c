@@ -1,6 +1,6 @@
 /* tcp_reass.c - receive side: in-order delivery and out-of-order reassembly.
  *
- * hxs_tcp__input() -> tcp_process_text() -> hxs_tcp_reass_insert()
+ * hxs_tcp__input() -> process_text() -> hxs_tcp_reass_insert()
  * hxs_tcp_send_seg() -> hxs_tcp_reass_sack_blocks()
  *
  * Out-of-order bytes are written straight into the receive ring at the offset they will have

@@ -1,6 +1,6 @@
 /* tcp_recovery.c - loss detection and recovery on the sender side.
  *
- * tcp_process_ack() -> hxs_tcp_recovery_on_ack()   dupack counting, fast retransmit
+ * process_ack()     -> hxs_tcp_recovery_on_ack()   dupack counting, fast retransmit
  *                                                  (RFC 5681 §3.2), NewReno (RFC 6582),
  *                                                  SACK loss recovery entry/exit (RFC 6675 §5)
  * hxs_tcp_output()  -> hxs_tcp_recovery_output()   RFC 6675 NextSeg() rule 1 while

@@ -2,7 +2,7 @@
  * OPEN (connect / listen / accept), SEND, RECEIVE, CLOSE (shutdown / close), ABORT, STATUS
  * (info, events, error), and the per-connection options.
  *
- * hxs_tcp_conn__connect() -> port pick (RFC 6056) -> ISN (RFC 6528) -> hxs_tcp_output() (SYN)
+ * hxs_tcp_conn__connect() -> ISN (RFC 6528) -> hxs_tcp_output() (SYN); the caller chose lport
  * hxs_tcp_conn__send()/recv()/shutdown() -> ring copy -> hxs_tcp_mark_dirty() -> next poll
  */
 #include <errno.h>
@@ -23,19 +23,6 @@ int hxs_tcp_conn__new(struct hxs_tcp *tcp, struct hxs_tcp_conn **out)
 	return 0;
 }
 
-struct port_ctx {
-	struct hxs_tcp *tcp;
-	uint32_t laddr, raddr;
-	uint16_t rport;
-};
-
-static int port_in_use(void *ctx, uint16_t port)
-{
-	struct port_ctx *p = ctx;
-	return hxs_tcp_lookup(p->tcp, p->laddr, port, p->raddr, p->rport) != NULL ||
-	       hxs_tcp_lookup_listener(p->tcp, p->laddr, port) != NULL;
-}
-
 int hxs_tcp_conn__connect(struct hxs_tcp_conn *c, uint32_t laddr, uint16_t lport,
 			  uint32_t raddr, uint16_t rport, uint64_t now)
 {
@@ -44,18 +31,10 @@ int hxs_tcp_conn__connect(struct hxs_tcp_conn *c, uint32_t laddr, uint16_t lport
 		return -EALREADY;
 	if (c->state != HXS_TCPS_CLOSED || c->snd.buf)
 		return -EISCONN;
-	if (!raddr || !rport)
+	if (!lport || !raddr || !rport)
 		return -EINVAL;
-	if (!lport) {
-		/* RFC 6056 §3.3.4 Algorithm 4. */
-		struct port_ctx pc = { tcp, laddr, raddr, rport };
-		int p = hxs_port_sel__pick(&tcp->ports, laddr, raddr, rport, port_in_use, &pc);
-		if (p < 0)
-			return p;
-		lport = (uint16_t)p;
-	} else if (hxs_tcp_lookup(tcp, laddr, lport, raddr, rport)) {
+	if (hxs_tcp_lookup(tcp, laddr, lport, raddr, rport))
 		return -EADDRNOTAVAIL;
-	}
 	int err = hxs_tcp_conn_bufs(c);
 	if (err)
 		return err;
@@ -463,11 +442,6 @@ int hxs_tcp_conn__error(struct hxs_tcp_conn *c)
 	int e = take_error(c);
 	hxs_tcp_notify(c);
 	return e;
-}
-
-const char *hxs_tcp_conn__state_name(const struct hxs_tcp_conn *c)
-{
-	return hxs_tcp_state_names[c->state];
 }
 
 int hxs_tcp_conn__state(const struct hxs_tcp_conn *c)

@@ -3,33 +3,31 @@
 #include <string.h>
 #include <errno.h>
 
+#include "lib/bytes.h"
 #include "tcp_harness.h"
 
-static void wr16(uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = v & 0xff; }
-static void wr32(uint8_t *p, uint32_t v) { p[0] = v >> 24; p[1] = v >> 16; p[2] = v >> 8; p[3] = v; }
-static uint32_t rd32(const uint8_t *p)
+uint32_t ts_build(uint8_t *buf, const struct ts_pkt *p)
 {
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-uint32_t ts_build(uint8_t *buf, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport,
-		  uint8_t flags, uint32_t seq, uint32_t ack, uint16_t wnd,
-		  const struct hxs_tcp_opts *o, const void *data, uint32_t len)
-{
-	uint32_t olen = o ? hxs_tcp_opt__write(buf + 20, o, !!(flags & HXS_TH_SYN)) : 0;
-	wr16(buf, sport);
-	wr16(buf + 2, dport);
-	wr32(buf + 4, seq);
-	wr32(buf + 8, ack);
+	uint32_t olen = 0;
+	if (p->rawlen) {
+		memcpy(buf + 20, p->rawopt, p->rawlen);
+		olen = p->rawlen;
+	} else if (p->opt) {
+		olen = hxs_tcp_opt__write(buf + 20, p->opt, !!(p->flags & HXS_TH_SYN));
+	}
+	hxs_wr16(buf, p->rport ? p->rport : TS_RPORT);
+	hxs_wr16(buf + 2, p->lport ? p->lport : TS_LPORT);
+	hxs_wr32(buf + 4, p->seq);
+	hxs_wr32(buf + 8, p->ack);
 	buf[12] = (uint8_t)(((20 + olen) / 4) << 4);
-	buf[13] = flags;
-	wr16(buf + 14, wnd);
-	wr16(buf + 16, 0);
-	wr16(buf + 18, 0);
-	if (len)
-		memcpy(buf + 20 + olen, data, len);
-	wr16(buf + 16, hxs_tcp_csum(saddr, daddr, buf, 20 + olen + len));
-	return 20 + olen + len;
+	buf[13] = p->flags;
+	hxs_wr16(buf + 14, p->wnd);
+	hxs_wr16(buf + 16, 0);
+	hxs_wr16(buf + 18, 0);
+	if (p->len)
+		memcpy(buf + 20 + olen, p->data, p->len);
+	hxs_wr16(buf + 16, hxs_tcp_csum(TS_REMOTE, TS_LOCAL, buf, 20 + olen + p->len));
+	return 20 + olen + p->len;
 }
 
 /* --- scripted ---------------------------------------------------------------------------- */
@@ -65,13 +63,13 @@ static void ts_send(void *ctx, void *h, uint32_t saddr, uint32_t daddr, uint32_t
 	s->t = t->now;
 	s->saddr = saddr;
 	s->daddr = daddr;
-	s->sport = (uint16_t)(p[0] << 8 | p[1]);
-	s->dport = (uint16_t)(p[2] << 8 | p[3]);
-	s->seq = rd32(p + 4);
-	s->ack = rd32(p + 8);
+	s->sport = hxs_rd16(p);
+	s->dport = hxs_rd16(p + 2);
+	s->seq = hxs_rd32(p + 4);
+	s->ack = hxs_rd32(p + 8);
 	uint32_t doff = (uint32_t)(p[12] >> 4) * 4;
 	s->flags = p[13];
-	s->wnd = (uint32_t)(p[14] << 8 | p[15]);
+	s->wnd = hxs_rd16(p + 14);
 	s->csum_ok = hxs_tcp_csum(saddr, daddr, p, len) == 0;
 	s->opt_ok = doff >= 20 && doff <= len &&
 		    hxs_tcp_opt__parse(p + 20, doff - 20, &s->opt) == 0;
@@ -144,13 +142,49 @@ int ts_in_raw(struct ts *t, uint64_t now, const uint8_t *seg, uint32_t len)
 	return r;
 }
 
-int ts_in_ports(struct ts *t, uint64_t now, uint16_t rport, uint16_t lport, uint8_t flags,
-		uint32_t seq, uint32_t ack, uint16_t wnd, const struct hxs_tcp_opts *o,
-		const void *data, uint32_t len)
+int ts_inject(struct ts *t, uint64_t now, const struct ts_pkt *p)
 {
 	uint8_t buf[4096];
-	uint32_t n = ts_build(buf, TS_REMOTE, TS_LOCAL, rport, lport, flags, seq, ack, wnd, o, data, len);
+	uint32_t n = ts_build(buf, p);
 	return ts_in_raw(t, now, buf, n);
+}
+
+int ts_syn(struct ts *t, uint64_t now, uint32_t seq, const struct hxs_tcp_opts *o)
+{
+	return TS_IN(t, now, .flags = HXS_TH_SYN, .seq = seq, .wnd = 65535, .opt = o);
+}
+
+int ts_synack(struct ts *t, uint64_t now, uint32_t seq, uint32_t ack, const struct hxs_tcp_opts *o)
+{
+	return TS_IN(t, now, .flags = HXS_TH_SYN | HXS_TH_ACK, .seq = seq, .ack = ack, .wnd = 65535,
+		     .opt = o);
+}
+
+int ts_ack(struct ts *t, uint64_t now, uint32_t seq, uint32_t ack)
+{
+	return TS_IN(t, now, .flags = HXS_TH_ACK, .seq = seq, .ack = ack, .wnd = 65535);
+}
+
+int ts_data(struct ts *t, uint64_t now, uint32_t seq, uint32_t ack, const void *d, uint32_t len)
+{
+	return TS_IN(t, now, .flags = HXS_TH_ACK, .seq = seq, .ack = ack, .wnd = 65535, .data = d,
+		     .len = len);
+}
+
+int ts_push(struct ts *t, uint64_t now, uint32_t seq, uint32_t ack, const void *d, uint32_t len)
+{
+	return TS_IN(t, now, .flags = HXS_TH_ACK | HXS_TH_PSH, .seq = seq, .ack = ack, .wnd = 65535,
+		     .data = d, .len = len);
+}
+
+int ts_fin(struct ts *t, uint64_t now, uint32_t seq, uint32_t ack)
+{
+	return TS_IN(t, now, .flags = HXS_TH_FIN | HXS_TH_ACK, .seq = seq, .ack = ack, .wnd = 65535);
+}
+
+int ts_rst(struct ts *t, uint64_t now, uint32_t seq)
+{
+	return TS_IN(t, now, .flags = HXS_TH_RST, .seq = seq);
 }
 
 int ts_pop(struct ts *t, struct ts_seg *s)

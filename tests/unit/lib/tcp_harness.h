@@ -3,7 +3,8 @@
  * Scripted (packetdrill-like): one stack, segments injected at chosen times, every segment
  * the stack emits captured and parsed so a test asserts its exact fields.
  *   struct ts *t = ts_new(&cfg);
- *   ts_in(t, now, HXS_TH_SYN, seq, 0, 65535, &opts, NULL, 0);    peer -> stack
+ *   ts_syn(t, now, seq, &opts);  ts_ack(t, now, seq, ack);      peer -> stack, common shapes
+ *   TS_IN(t, now, .flags = HXS_TH_ACK, .seq = s, .ack = a, .wnd = 0);   any other segment
  *   struct ts_seg s; ts_pop(t, &s);                               stack -> peer, in order
  *   ts_run_until(t, now);                                        fire timers up to now
  *
@@ -48,15 +49,44 @@ struct ts {
 
 struct ts *ts_new(const struct hxs_tcp_cfg *cfg);
 void ts_free(struct ts *t);
-/* Injects a segment from TS_REMOTE:rport to TS_LOCAL:lport (checksum filled), then polls. */
-int ts_in_ports(struct ts *t, uint64_t now, uint16_t rport, uint16_t lport, uint8_t flags,
-		uint32_t seq, uint32_t ack, uint16_t wnd, const struct hxs_tcp_opts *o,
-		const void *data, uint32_t len);
 #define TS_RPORT 40000
 #define TS_LPORT 80
-#define ts_in(t, now, fl, seq, ack, wnd, o, d, l) \
-	ts_in_ports(t, now, TS_RPORT, TS_LPORT, fl, seq, ack, wnd, o, d, l)
-/* Raw bytes as the TCP segment (for malformed headers/options). */
+/* The local port of the tests' active opens: the core takes the port its caller chose (the
+ * socket layer picks an RFC 6056 ephemeral one), here one of hxs's ephemeral range. */
+#define TS_EPORT 61000
+
+/* A segment from the peer, TS_REMOTE:rport -> TS_LOCAL:lport, as a script states it. Every
+ * field is what goes on the wire, zero included, except the ports (0: TS_RPORT, TS_LPORT). */
+struct ts_pkt {
+	uint8_t flags;
+	uint32_t seq, ack;
+	uint16_t wnd;                    /* the raw 16-bit field */
+	const struct hxs_tcp_opts *opt;  /* options written by hxs_tcp_opt__write, or NULL */
+	const uint8_t *rawopt;           /* or rawlen option bytes as they are (malformed ones) */
+	uint32_t rawlen;                 /* a multiple of 4 */
+	const void *data;
+	uint32_t len;
+	uint16_t rport, lport;
+};
+/* Writes p (header, options, payload, checksum) into buf; returns its length. */
+uint32_t ts_build(uint8_t *buf, const struct ts_pkt *p);
+/* Builds p and injects it at `now` (see ts_in_raw). */
+int ts_inject(struct ts *t, uint64_t now, const struct ts_pkt *p);
+#define TS_IN(t, now, ...) ts_inject(t, now, &(const struct ts_pkt){ __VA_ARGS__ })
+/* The shapes scripts repeat, TS_RPORT -> TS_LPORT, no options unless given, window 65535
+ * (a RST: 0). */
+int ts_syn(struct ts *t, uint64_t now, uint32_t seq, const struct hxs_tcp_opts *o);
+int ts_synack(struct ts *t, uint64_t now, uint32_t seq, uint32_t ack, const struct hxs_tcp_opts *o);
+int ts_ack(struct ts *t, uint64_t now, uint32_t seq, uint32_t ack);
+/* ACK carrying len bytes of data; ts_push sets PSH too. */
+int ts_data(struct ts *t, uint64_t now, uint32_t seq, uint32_t ack, const void *d, uint32_t len);
+int ts_push(struct ts *t, uint64_t now, uint32_t seq, uint32_t ack, const void *d, uint32_t len);
+/* FIN,ACK without data. */
+int ts_fin(struct ts *t, uint64_t now, uint32_t seq, uint32_t ack);
+/* RST without ACK. */
+int ts_rst(struct ts *t, uint64_t now, uint32_t seq);
+/* Raw bytes as the TCP segment (for malformed headers/options): timers run up to now, the
+ * segment goes in, then a poll. */
 int ts_in_raw(struct ts *t, uint64_t now, const uint8_t *seg, uint32_t len);
 /* Runs timers and output for every deadline <= until. */
 void ts_run_until(struct ts *t, uint64_t until);
@@ -64,10 +94,6 @@ void ts_run_until(struct ts *t, uint64_t until);
 int ts_pop(struct ts *t, struct ts_seg *s);
 int ts_pending(const struct ts *t);
 void ts_clear(struct ts *t);
-/* Builds a header+options+payload into buf; returns its length. */
-uint32_t ts_build(uint8_t *buf, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport,
-		  uint8_t flags, uint32_t seq, uint32_t ack, uint16_t wnd,
-		  const struct hxs_tcp_opts *o, const void *data, uint32_t len);
 
 /* --- simulator ------------------------------------------------------------------------- */
 struct sim {

@@ -1,0 +1,204 @@
+/* tcp_seg.c - building and sending one segment: header, options, window field, checksum,
+ * written into a frame from tx.alloc and handed over with tx.send. What to send, and when, is
+ * decided by the callers (tcp_output.c, tcp_recovery.c, tcp_timer.c, tcp_input.c).
+ *
+ * hxs_tcp_output() / hxs_tcp_recovery_output() / timers -> hxs_tcp_send_seg()
+ *     -> hxs_tcp_reass_sack_blocks(), hxs_tcp_opt__write(), tx.alloc(), wnd_field(),
+ *        hxs_tcp_ring__read(), hxs_tcp_csum(), tx.send()
+ * hxs_tcp_send_ack() / hxs_tcp_send_rst_conn() -> hxs_tcp_send_seg()
+ * hxs_tcp_send_challenge_ack() (RFC 5961 §7 limit) -> hxs_tcp_send_ack()
+ * hxs_tcp_send_rst() (no connection: header only)
+ *
+ * The advertised window applies receiver-side SWS avoidance (§3.8.6.2.2) and never shrinks
+ * (§3.8.6).
+ */
+#include <errno.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "lib/bytes.h"
+#include "lib/csum.h"
+#include "tcp_conn.h"
+
+uint16_t hxs_tcp_csum(uint32_t saddr, uint32_t daddr, const uint8_t *p, uint32_t len)
+{
+	/* RFC 9293 §3.1: the checksum covers a pseudo-header of source and destination
+	 * address, protocol and TCP length, then the header and data (RFC 1071, csum.c).
+	 * The sum is in host byte order; callers write the field with hxs_wr16, so swap once. */
+	return ntohs(hxs_csum_fold(hxs_csum_add(hxs_csum_pseudo(saddr, daddr, 6, len), p, len)));
+}
+
+uint32_t hxs_tcp_ts_now(const struct hxs_tcp_conn *c, uint64_t now)
+{
+	/* RFC 7323 §5.4: a 1 ms timestamp clock. */
+	return (uint32_t)(now / 1000) + c->ts_offset;
+}
+
+uint32_t hxs_tcp_rcv_window(struct hxs_tcp_conn *c)
+{
+	uint32_t cap = hxs_tcp_rcv_cap(c);
+	uint32_t space = cap - c->rcv.len;
+	uint32_t cur = SEQ_GT(c->rcv_adv, c->rcv_nxt) ? SEQ_DIFF(c->rcv_adv, c->rcv_nxt) : 0;
+	/* §3.8.6.2.2: "the receiver should not advance the right window edge until it can
+	 * be advanced by at least min(Fr * RCV.BUFF, Eff.snd.MSS)" with Fr = 1/2. */
+	uint32_t thresh = cap / 2 < c->rcv_mss ? cap / 2 : c->rcv_mss;
+	if (space > cur && space - cur >= thresh)
+		return space;
+	return cur;
+}
+
+static uint16_t wnd_field(struct hxs_tcp_conn *c, int syn)
+{
+	uint32_t win = hxs_tcp_rcv_window(c);
+	uint32_t cur = SEQ_GT(c->rcv_adv, c->rcv_nxt) ? SEQ_DIFF(c->rcv_adv, c->rcv_nxt) : 0;
+	uint32_t field;
+	if (syn) {
+		/* RFC 7323 §2.2: "The window field in a segment where the SYN bit is set (i.e.,
+		 * a <SYN> or <SYN,ACK>) MUST NOT be scaled." */
+		field = win > 65535 ? 65535 : win;
+		win = field;
+	} else {
+		uint32_t sh = c->rcv_wscale;
+		field = win >> sh;
+		if (field << sh < cur)                /* never shrink by rounding */
+			field = (cur + (1u << sh) - 1) >> sh;
+		if (field > 65535)
+			field = 65535;
+		win = field << sh;
+	}
+	if (SEQ_GT(c->rcv_nxt + win, c->rcv_adv))
+		c->rcv_adv = c->rcv_nxt + win;
+	if (!field && !c->rcv_wnd_zero) {
+		c->rcv_wnd_zero = 1;
+		MIB_INC(c->tcp, TCPToZeroWindowAdv);
+	} else if (field && c->rcv_wnd_zero) {
+		c->rcv_wnd_zero = 0;
+		MIB_INC(c->tcp, TCPFromZeroWindowAdv);
+	}
+	return (uint16_t)field;
+}
+
+int hxs_tcp_send_seg(struct hxs_tcp_conn *c, uint32_t seq, uint8_t flags, uint32_t len, uint64_t now)
+{
+	struct hxs_tcp *tcp = c->tcp;
+	struct hxs_tcp_opts o;
+	uint8_t optbuf[HXS_TCP_MAX_OPT];
+	int syn = !!(flags & HXS_TH_SYN);
+
+	memset(&o, 0, sizeof(o));
+	if (syn) {
+		o.has_mss = 1;
+		o.mss = (uint16_t)c->adv_mss;
+		o.sack_perm = c->sack_ok;
+		o.has_ts = c->ts_ok;
+		o.has_ws = c->ws_ok;
+		o.ws = c->rcv_wscale;
+	} else if (!(flags & HXS_TH_RST)) {
+		o.has_ts = c->ts_ok;
+		int max = c->ts_ok ? 3 : 4, k = 0;
+		if (c->sack_ok && c->dsack && (flags & HXS_TH_ACK)) {
+			/* RFC 2883 §4: "the first SACK block ... MUST specify the D-SACK block" */
+			o.sack[0].start = c->dsack_start;
+			o.sack[0].end = c->dsack_end;
+			k = 1;
+			c->dsack = 0;
+			MIB_INC(tcp, TCPDSACKOldSent);
+		}
+		if (c->sack_ok && c->reass.n) {
+			k += hxs_tcp_reass_sack_blocks(c, o.sack + k, max - k);
+			MIB_INC(tcp, TCPSackBlocksSent);
+		}
+		o.nsack = (uint8_t)k;
+	}
+	if (o.has_ts) {
+		o.tsval = hxs_tcp_ts_now(c, now);
+		/* RFC 7323 §3.2: "TSecr ... is only valid if the ACK bit is set"; an initial SYN
+		 * sends zero. */
+		o.tsecr = (flags & HXS_TH_ACK) ? c->ts_recent : 0;
+	}
+	uint32_t olen = hxs_tcp_opt__write(optbuf, &o, syn);
+	uint32_t hlen = HXS_TCP_HDR_LEN + olen;
+	void *h;
+	uint8_t *p = tcp->tx.alloc(tcp->ctx, hlen + len, &h);
+	if (!p) {
+		MIB_INC(tcp, TCPTxNoBufs);
+		hxs_tcp_mark_dirty(c);
+		return -ENOBUFS;
+	}
+	hxs_wr16(p, c->lport);
+	hxs_wr16(p + 2, c->rport);
+	hxs_wr32(p + 4, seq);
+	hxs_wr32(p + 8, (flags & HXS_TH_ACK) ? c->rcv_nxt : 0);
+	p[12] = (uint8_t)((hlen / 4) << 4);
+	p[13] = flags;
+	hxs_wr16(p + 14, (flags & HXS_TH_RST) ? 0 : wnd_field(c, syn));
+	hxs_wr16(p + 16, 0);
+	hxs_wr16(p + 18, 0);
+	memcpy(p + HXS_TCP_HDR_LEN, optbuf, olen);
+	if (len)
+		hxs_tcp_ring__read(&c->snd, SEQ_DIFF(seq, c->snd_buf_seq), p + hlen, len);
+	uint16_t cs = hxs_tcp_csum(c->laddr, c->raddr, p, hlen + len);
+	hxs_wr16(p + 16, cs);
+	tcp->tx.send(tcp->ctx, h, c->laddr, c->raddr, hlen + len);
+
+	MIB_INC(tcp, TcpOutSegs);
+	c->segs_out++;
+	if (flags & HXS_TH_RST)
+		MIB_INC(tcp, TcpOutRsts);
+	if (flags & HXS_TH_ACK) {
+		c->last_ack_sent = c->rcv_nxt;
+		c->ack_now = 0;
+		hxs_wheel__cancel(&tcp->wheel, &c->t_delack);
+	}
+	if (len || (flags & (HXS_TH_SYN | HXS_TH_FIN)))
+		c->last_send = now;
+	return 0;
+}
+
+void hxs_tcp_send_ack(struct hxs_tcp_conn *c, uint64_t now)
+{
+	hxs_tcp_send_seg(c, c->snd_max, HXS_TH_ACK, 0, now);
+}
+
+void hxs_tcp_send_challenge_ack(struct hxs_tcp_conn *c, uint64_t now)
+{
+	struct hxs_tcp *tcp = c->tcp;
+	/* RFC 5961 §7: "An implementation SHOULD include an ACK throttling mechanism". */
+	if (now - tcp->chack_window_start >= 1000000) {
+		tcp->chack_window_start = now;
+		tcp->chack_count = 0;
+	}
+	if (tcp->chack_count >= tcp->cfg.challenge_ack_limit)
+		return;
+	tcp->chack_count++;
+	MIB_INC(tcp, TCPChallengeACK);
+	hxs_tcp_send_ack(c, now);
+}
+
+void hxs_tcp_send_rst_conn(struct hxs_tcp_conn *c, uint64_t now)
+{
+	/* §3.10.5 ABORT: "<SEQ=SND.NXT><CTL=RST>"; SND.NXT here is the highest sent. */
+	hxs_tcp_send_seg(c, c->snd_max, HXS_TH_RST | HXS_TH_ACK, 0, now);
+}
+
+void hxs_tcp_send_rst(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, uint16_t sport,
+		      uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags)
+{
+	void *h;
+	uint8_t *p = tcp->tx.alloc(tcp->ctx, HXS_TCP_HDR_LEN, &h);
+	if (!p) {
+		MIB_INC(tcp, TCPTxNoBufs);
+		return;
+	}
+	memset(p, 0, HXS_TCP_HDR_LEN);
+	hxs_wr16(p, sport);
+	hxs_wr16(p + 2, dport);
+	hxs_wr32(p + 4, seq);
+	hxs_wr32(p + 8, ack);
+	p[12] = 5 << 4;
+	p[13] = (uint8_t)(flags | HXS_TH_RST);
+	hxs_wr16(p + 16, hxs_tcp_csum(saddr, daddr, p, HXS_TCP_HDR_LEN));
+	tcp->tx.send(tcp->ctx, h, saddr, daddr, HXS_TCP_HDR_LEN);
+	MIB_INC(tcp, TcpOutSegs);
+	MIB_INC(tcp, TcpOutRsts);
+}
