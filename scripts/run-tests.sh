@@ -33,7 +33,8 @@ run_one() { # name timeout cmd...
 for tier in "${tiers[@]}"; do
   echo "== $tier"
   case $tier in
-  unit) for t in "$BUILD"/tests/unit/test_*; do [ -x "$t" ] && run_one "unit/${t##*/}" 300 "$t"; done ;;
+  unit) for t in "$BUILD"/tests/unit/test_*; do [ -x "$t" ] && run_one "unit/${t##*/}" 300 "$t"; done
+        for t in tests/unit/test_*.sh; do [ -f "$t" ] && run_one "unit/$(basename "$t" .sh)" 60 bash "$t"; done ;;
   bpf)  for t in "$BUILD"/tests/bpf/test_*; do [ -x "$t" ] && run_one "bpf/${t##*/}" 120 "$t"; done ;;
   integ) for t in tests/integ/test_*.sh; do [ -f "$t" ] && run_one "integ/$(basename "$t" .sh)" 600 bash "$t"; done ;;
   esac
