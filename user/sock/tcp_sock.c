@@ -269,8 +269,6 @@ static struct tcp_glue *glue_get(struct hxs_stack *st)
 	g->st = st;
 	g->ltail = &g->linger;
 	cfg.mtu = st->mtu;
-	cfg.port_min = st->eph_lo;
-	cfg.port_max = st->eph_hi;
 	if (getrandom(cfg.isn_secret, sizeof(cfg.isn_secret), 0) != sizeof(cfg.isn_secret)) {
 		uint64_t x = hxs_stack__now(st) * 0x9e3779b97f4a7c15ull;
 

@@ -50,7 +50,6 @@ extern const char *const hxs_tcp_mib_names[HXS_TCP_MIB__COUNT];
 struct hxs_tcp_cfg {
 	uint32_t mtu;               /* IP MTU of the path; MSS = mtu - 40 (clamp). 0: 1500 */
 	uint32_t sndbuf, rcvbuf;    /* default buffer sizes (bytes). 0: 256 KiB / 256 KiB */
-	uint16_t port_min, port_max;/* ignored: the core picks no port (see hxs_tcp_conn__connect) */
 	uint8_t isn_secret[16];     /* RFC 6528 key; the embedding layer fills it randomly */
 	uint32_t hash_buckets;      /* 4-tuple table size (power of two). 0: 4096 */
 	uint32_t max_syn_backlog;   /* tcp_max_syn_backlog. 0: 1024 */
