@@ -33,7 +33,8 @@
  * Counter names are kernel-MIB style ("TcpActiveOpens", "TcpExtTCPLostRetransmit", ...): the
  * publisher's own names, printed by `hxs stat` as they are.
  *
- * Public, for tools that read a running stack (hxs, hxs-xdp); implemented in user/stats/stats_shm.c.
+ * Public, for tools that read a running stack (hxs, hxs-xdp); implemented in
+ * user/stats/stats_shm.c.
  */
 #ifndef HXS_STATS_SHM_H
 #define HXS_STATS_SHM_H

@@ -19,7 +19,8 @@
  * Addresses are 16 bytes, IPv4 as ::ffff:a.b.c.d (hxs_addr_v4()); ports network order.
  * Every function returns 0 (or a count/fd) on success, -errno on failure.
  *
- * Public, for tools that read a running stack (hxs, hxs-xdp); implemented in user/ctl/xdp_ctl.c.
+ * Public, for tools that read a running stack (hxs, hxs-xdp); implemented in
+ * user/ctl/xdp_ctl.c.
  */
 #ifndef HXS_XDP_CTL_H
 #define HXS_XDP_CTL_H

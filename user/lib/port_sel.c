@@ -1,4 +1,4 @@
-/* tcp_port.c - RFC 6056 §3.3.4 Algorithm 4, double-hash ephemeral port selection.
+/* port_sel.c - RFC 6056 §3.3.4 Algorithm 4, double-hash ephemeral port selection.
  *
  *   hxs_port_sel__pick() -> hash3(key1) = offset (F), hash3(key2) % TABLE_LEN = index (G)
  *                        -> walk the range from min + (offset + table[index]) % num,

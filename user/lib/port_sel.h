@@ -1,5 +1,6 @@
-/* tcp_port.h - ephemeral port selection, RFC 6056 §3.3.4 Algorithm 4 ("Double-Hash Port
- * Selection Algorithm"), over a range the caller chooses.
+/* port_sel.h - ephemeral port selection, RFC 6056 §3.3.4 Algorithm 4 ("Double-Hash Port
+ * Selection Algorithm"), over a range the caller chooses. The socket layer holds the one
+ * picker of a stack (sock/socket.c, for UDP and TCP alike); the TCP core picks no port.
  *
  * hxs shares the host with the kernel's stack, whose ephemeral range is
  * net.ipv4.ip_local_port_range (32768-60999 by default): the caller must pick a range that
@@ -9,8 +10,8 @@
  *   hxs_port_sel__init(&ps, key1, key2, 61000, 65535);
  *   port = hxs_port_sel__pick(&ps, laddr, raddr, rport, in_use, ctx);   or -EADDRNOTAVAIL
  */
-#ifndef HXS_TCP_PORT_H
-#define HXS_TCP_PORT_H
+#ifndef HXS_PORT_SEL_H
+#define HXS_PORT_SEL_H
 
 #include <stdint.h>
 
