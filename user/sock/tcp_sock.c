@@ -5,7 +5,7 @@
  *            core -> on_tuple() -> XDP conn map add/del;  on_listen() -> bind entry LISTEN
  * TX:   core -> tx_alloc(): a UMEM frame, the core writes its segment at the L4 offset
  *            -> tx_send(): route + hxs_ip_tx_send() (IPv4 + Ethernet, this turn's batch)
- * Loop: stack_turn() -> stack_poll() (a poller of the stack) -> hxs_tcp__poll() (timers, dirty
+ * Loop: stack_turn() -> tcp_turn() (a poller of the stack) -> hxs_tcp__poll() (timers, dirty
  *            list); hxs_stack__poll() -> tcp_deadline() -> hxs_tcp__next_deadline()
  * API:  socket.c -> tcp_connect/listen/accept/sendmsg/recvmsg/... -> hxs_tcp_conn__*()
  *
@@ -251,7 +251,7 @@ static void tcp_input(void *ctx, struct hxs_stack *st, const struct hxs_ip_rx *p
 	hxs_tcp__input(g->tcp, pkt->src, pkt->dst, pkt->l4, pkt->l4_len, 0, hxs_stack__now(st));
 }
 
-static int stack_poll(void *ctx, uint64_t now, int events);
+static int tcp_turn(void *ctx, uint64_t now, int events);
 static uint64_t tcp_deadline(void *ctx);
 
 /* The core, made with the first TCP socket (address and MTU are known by then). */
@@ -282,7 +282,7 @@ static struct tcp_glue *glue_get(struct hxs_stack *st)
 	hxs_stack__add_counters(st, &t);
 	t = (struct hxs_counter_table){ tcps_mib_names, g->mib, TCPS_MIB__COUNT };
 	hxs_stack__add_counters(st, &t);
-	if (hxs_stack__add_poller(st, &(struct hxs_poller){ stack_poll, tcp_deadline, g })) {
+	if (hxs_stack__add_poller(st, &(struct hxs_poller){ tcp_turn, tcp_deadline, g })) {
 		hxs_tcp__free(g->tcp);
 		free(g);
 		return NULL;
@@ -293,7 +293,7 @@ static struct tcp_glue *glue_get(struct hxs_stack *st)
 }
 
 /* The stack's poller: TCP timers and what connections have pending, once a turn. */
-static int stack_poll(void *ctx, uint64_t now, int events)
+static int tcp_turn(void *ctx, uint64_t now, int events)
 {
 	struct tcp_glue *g = ctx;
 
