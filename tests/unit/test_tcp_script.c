@@ -911,6 +911,40 @@ static void test_persist(void)
 	hxs_tcp_conn__close(c);
 	hxs_tcp_conn__close(l);
 	ts_free(t);
+
+	/* The peer filled the window we offered with data we did not keep (lost, or more than
+	 * the buffer held once the offer was rounded up to the window scale): its next ACKs
+	 * carry SEG.SEQ = RCV.NXT + RCV.WND. Their acknowledgments must count ("special
+	 * allowance should be made to accept valid ACKs", §3.10.7.4; Linux's tcp_sequence()
+	 * takes SEG.SEQ up to the right edge). Dropping them left our data unacknowledged
+	 * until RTOs collapsed cwnd and inflated the RTO, stalling an echo at 2% loss. */
+	t_case("a pure ACK at the right edge of our window (SEG.SEQ = RCV.NXT + RCV.WND) is processed");
+	cfg.rcvbuf = 4096;
+	t = ts_new(&cfg);
+	c = passive(t, 0, &l, &iss);
+	ts_data(t, 1 * MS, PISN + 1, iss + 1, d, 1460);
+	ts_data(t, 1 * MS, PISN + 1461, iss + 1, d, 1460);
+	EXPECT(t, HXS_TH_ACK, iss + 1, PISN + 2921);
+	CHECK_EQ(last.wnd, 4096 - 2920);
+	CHECK_EQ(hxs_tcp_conn__send(c, "hello", 5), 5);
+	ts_run_until(t, 2 * MS);
+	EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, iss + 1, PISN + 2921);
+	/* the peer's 1176 bytes PISN+2921.. were lost; its ACK of "hello" comes after them */
+	ts_ack(t, 3 * MS, PISN + 2921 + 1176, iss + 6);
+	EXPECT_NONE(t);                          /* accepted: no duplicate ACK in answer */
+	CHECK_EQ(c->snd_una, iss + 6);
+	CHECK_EQ(hxs_tcp_conn__rx_avail(c), 2920);
+	/* one byte past the edge is still outside: answered, not processed */
+	CHECK_EQ(hxs_tcp_conn__send(c, "world", 5), 5);
+	ts_run_until(t, 4 * MS);
+	EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, iss + 6, PISN + 2921);
+	ts_ack(t, 5 * MS, PISN + 2921 + 1176 + 1, iss + 11);
+	EXPECT(t, HXS_TH_ACK, iss + 11, PISN + 2921);
+	CHECK_EQ(c->snd_una, iss + 6);
+	hxs_tcp_conn__abort(c);
+	hxs_tcp_conn__close(c);
+	hxs_tcp_conn__close(l);
+	ts_free(t);
 }
 
 static void test_keepalive(void)

@@ -352,11 +352,16 @@ static int seq_acceptable(const struct hxs_tcp_conn *c, const struct hxs_tcp_seg
 	/* §3.10.7.4 "There are four cases for the acceptability test for an incoming
 	 * segment" (Table 6). With a zero window we still take a segment starting at RCV.NXT
 	 * so that its ACK and window are processed ("special allowance should be made to
-	 * accept valid ACKs, URGs, and RSTs"); its text is trimmed away. */
+	 * accept valid ACKs, URGs, and RSTs"); its text is trimmed away. The same allowance
+	 * takes a segment without text at the right edge, SEG.SEQ = RCV.NXT + RCV.WND: the
+	 * peer filled the window we offered with data we did not keep, and its ACKs come from
+	 * there (Linux's tcp_sequence() takes SEG.SEQ up to the edge too). A RST stays inside
+	 * the window (RFC 5961 §3.2). */
 	if (wnd == 0)
 		return s->seq == c->rcv_nxt;
 	if (len == 0)
-		return SEQ_IN(s->seq, c->rcv_nxt, c->rcv_nxt + wnd);
+		return SEQ_IN(s->seq, c->rcv_nxt, c->rcv_nxt + wnd) ||
+		       (s->seq == c->rcv_nxt + wnd && !(s->flags & HXS_TH_RST));
 	return SEQ_IN(s->seq, c->rcv_nxt, c->rcv_nxt + wnd) ||
 	       SEQ_IN(s->seq + len - 1, c->rcv_nxt, c->rcv_nxt + wnd);
 }
