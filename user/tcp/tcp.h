@@ -129,7 +129,8 @@ int hxs_tcp_conn__new(struct hxs_tcp *tcp, struct hxs_tcp_conn **out);
  * the table)/-ENOMEM. */
 int hxs_tcp_conn__connect(struct hxs_tcp_conn *c, uint32_t laddr, uint16_t lport,
 			  uint32_t raddr, uint16_t rport, uint64_t now);
-/* Passive OPEN: c becomes a listener on laddr (0 = any):lport. backlog capped by somaxconn. */
+/* Passive OPEN: c becomes a listener on laddr (0 = any):lport. backlog capped by somaxconn
+ * (a negative one means somaxconn, as in the kernel). */
 int hxs_tcp_conn__listen(struct hxs_tcp_conn *c, uint32_t laddr, uint16_t lport, int backlog);
 /* Pops an established child; -EAGAIN if none, -EINVAL if c is not listening. */
 int hxs_tcp_conn__accept(struct hxs_tcp_conn *c, struct hxs_tcp_conn **child);
