@@ -84,8 +84,10 @@ static void establish(struct hxs_tcp_conn *c, uint64_t now)
 	hxs_tcp_keep_arm(c, now);
 }
 
-/* §3.10.7.2 LISTEN. */
-static void listen_input(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, uint64_t now)
+/* §3.10.7.2 LISTEN. tw_next (or NULL): the highest SND.NXT of the TIME-WAIT connection this
+ * SYN reopens. */
+static void listen_input(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, uint64_t now,
+			 const uint32_t *tw_next)
 {
 	struct hxs_tcp *tcp = l->tcp;
 	/* "first, check for a RST: An incoming RST segment could not be valid since it could
@@ -138,6 +140,13 @@ static void listen_input(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, ui
 	c->rcv_nxt = s->seq + 1;
 	c->rcv_adv = c->rcv_nxt;
 	c->iss = hxs_tcp_isn(tcp, c->laddr, c->lport, c->raddr, c->rport, now);
+	/* RFC 9293 §3.6.1: a TCP may reopen a connection from TIME-WAIT (MAY-2) "if it: (1)
+	 * assigns its initial sequence number for the new connection to be larger than the
+	 * largest sequence number it used on the previous connection incarnation". The clock
+	 * part of RFC 6528 moves 250000 a second, slower than a fast sender's sequence numbers.
+	 * (RFC 6191 §2 needs no more than PAWS when both use timestamps; it costs nothing.) */
+	if (tw_next && SEQ_LT(c->iss, *tw_next))
+		c->iss = *tw_next;
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
 	c->snd_buf_seq = c->iss + 1;
 	/* RFC 7323 §5.4 / RFC 6191: one keyed offset per host pair (Linux's secure_tcp_ts_off),
@@ -689,7 +698,7 @@ static void conn_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 		return;
 	case HXS_TCPS_LISTEN:
 		/* Listeners are reached through hxs_tcp_lookup_listener(). */
-		listen_input(c, s, now);
+		listen_input(c, s, now, NULL);
 		return;
 	case HXS_TCPS_SYN_SENT:
 		/* §3.10.7.3 */
@@ -748,6 +757,8 @@ int hxs_tcp__input(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, const ui
 
 	struct hxs_tcp_conn *c = hxs_tcp_lookup(tcp, daddr, s.dport, saddr, s.sport);
 	struct hxs_tcp_conn *l = NULL;
+	uint32_t tw_next = 0;
+	int reopen = 0;
 	if (c && c->state == HXS_TCPS_TIME_WAIT && (s.flags & (HXS_TH_SYN | HXS_TH_ACK | HXS_TH_RST)) == HXS_TH_SYN) {
 		/* RFC 6191 §2 / RFC 7323 Appendix B.2: a new SYN may reopen a TIME-WAIT
 		 * connection if its timestamp is larger than the last one seen, or (without
@@ -757,6 +768,8 @@ int hxs_tcp__input(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, const ui
 			l = hxs_tcp_lookup_listener(tcp, daddr, s.dport);
 			if (l) {
 				MIB_INC(tcp, TCPTimeWaitReuse);
+				reopen = 1;
+				tw_next = c->snd_max;
 				hxs_tcp_close_conn(c, 0);
 				c = NULL;
 			}
@@ -769,7 +782,7 @@ int hxs_tcp__input(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, const ui
 	if (!l)        /* the TIME-WAIT reuse check above may have found it already */
 		l = hxs_tcp_lookup_listener(tcp, daddr, s.dport);
 	if (l) {
-		listen_input(l, &s, now);
+		listen_input(l, &s, now, reopen ? &tw_next : NULL);
 		return 0;
 	}
 	closed_input(tcp, &s);
