@@ -12,7 +12,8 @@
  *        cc->flight must be current before on_loss / on_rto (both use FlightSize).
  *   recovery ends           ->   on_recovery_exit(cc, now)
  *   RTO fires               ->   on_rto(cc, now)                 ssthresh, cwnd = 1 MSS (RFC 5681 §3.1)
- *   idle restart (RFC 5681 §4.1) is the core's: cwnd = min(cwnd, IW).
+ *   data after a pause      ->   on_idle_end(cc, idle_us, now)   (optional) nothing was in flight
+ *        or queued for idle_us; idle restart (RFC 5681 §4.1) is the core's: cwnd = min(cwnd, IW).
  */
 #ifndef HXS_TCP_CC_H
 #define HXS_TCP_CC_H
@@ -28,6 +29,8 @@ struct hxs_cc_ops {
 	void (*on_loss)(struct hxs_cc *cc, uint64_t now);
 	void (*on_recovery_exit)(struct hxs_cc *cc, uint64_t now);
 	void (*on_rto)(struct hxs_cc *cc, uint64_t now);
+	/* Optional: the application writes after idle_us in which nothing was sent or queued. */
+	void (*on_idle_end)(struct hxs_cc *cc, uint64_t idle_us, uint64_t now);
 };
 
 struct hxs_cubic {                  /* RFC 9438 state */

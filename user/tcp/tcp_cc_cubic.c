@@ -8,6 +8,7 @@
  *   on_loss -> fast convergence (§4.7), ssthresh = FlightSize * beta, cwnd = ssthresh (§4.6)
  *   on_recovery_exit -> cwnd = ssthresh
  *   on_rto -> ssthresh as §4.6, cwnd = 1 SMSS, next epoch with K = 0 (§4.8)
+ *   on_idle_end -> the epoch moves on by the idle time (§5.8)
  *
  * Windows are kept in bytes; the RFC's formulas are in segments, so they are evaluated in
  * double on cwnd / SMSS and converted back (IEEE double: deterministic for given inputs).
@@ -198,6 +199,21 @@ static void cubic_on_rto(struct hxs_cc *cc, uint64_t now)
 	cu->w_max = 0;          /* §4.8: the next epoch uses K = 0, W_max = cwnd_epoch */
 }
 
+static void cubic_on_idle_end(struct hxs_cc *cc, uint64_t idle_us, uint64_t now)
+{
+	struct hxs_cubic *cu = &cc->u.cubic;
+
+	/* §5.8: "it is required that t in Figure 1 not include application-limited periods,
+	 * such as idle periods; otherwise, W_cubic(t) might be very high after restarting from
+	 * these periods": the curve resumes where it stopped. The idle time is counted from the
+	 * last send, so an epoch begun since (by an ACK) restarts now. */
+	if (!cu->epoch_start)
+		return;
+	cu->epoch_start += idle_us;
+	if (cu->epoch_start > now)
+		cu->epoch_start = now ? now : 1;
+}
+
 const struct hxs_cc_ops hxs_cc_cubic = {
 	.name = "cubic",
 	.init = cubic_init,
@@ -205,4 +221,5 @@ const struct hxs_cc_ops hxs_cc_cubic = {
 	.on_loss = cubic_on_loss,
 	.on_recovery_exit = cubic_on_recovery_exit,
 	.on_rto = cubic_on_rto,
+	.on_idle_end = cubic_on_idle_end,
 };

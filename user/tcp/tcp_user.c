@@ -144,19 +144,26 @@ long hxs_tcp_conn__send(struct hxs_tcp_conn *c, const void *buf, size_t len)
 		return -EPIPE;
 	if (len > UINT32_MAX)
 		len = UINT32_MAX;
+	int was_empty = c->snd.len == 0;
 	uint32_t n = hxs_tcp_ring__append(&c->snd, buf, (uint32_t)len);
 	if (!n && len)
 		return -EAGAIN;
 	if (n) {
+		uint64_t idle = c->tcp->now - c->last_send;
 		/* RFC 5681 §4.1: "a TCP SHOULD set cwnd to no more than RW before beginning
 		 * transmission if the TCP has not sent data in an interval exceeding the
 		 * retransmission timeout." */
 		if (c->snd_una == c->snd_max && HXS_TCPS_HAVEESTABLISHED(c->state) &&
-		    c->tcp->now - c->last_send > c->rto_us) {
+		    idle > c->rto_us) {
 			uint32_t iw = hxs_cc_initial_window(c->mss);
 			if (c->cc.cwnd > iw)
 				c->cc.cwnd = iw;
 		}
+		/* The first write after a pause with nothing in flight or queued: the algorithm
+		 * may leave the pause out of its clock (RFC 9438 §5.8). */
+		if (was_empty && c->snd_una == c->snd_max && HXS_TCPS_HAVEESTABLISHED(c->state) &&
+		    c->cc.ops->on_idle_end)
+			c->cc.ops->on_idle_end(&c->cc, idle, c->tcp->now);
 		hxs_tcp_mark_dirty(c);
 		hxs_tcp_notify(c);
 	}
