@@ -324,7 +324,7 @@ static void test_udp_no_econnrefused(void)
 	int fd, v, ep, n;
 	socklen_t vl = sizeof(v);
 
-	t_case("UDP: a connected socket gets ICMP port unreachable: recv EAGAIN, SO_ERROR 0, send works (never ECONNREFUSED)");
+	t_case("RFC 1122 §4.1.3.3 left to the kernel: a connected UDP socket gets ICMP port unreachable: recv EAGAIN, SO_ERROR 0, send works");
 	fd = hxs_socket(st, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 	CHECK_EQ(hxs_bind(st, fd, (struct sockaddr *)&me, sizeof(me)), 0);
 	CHECK_EQ(hxs_connect(st, fd, (struct sockaddr *)&peer, sizeof(peer)), 0);
@@ -355,7 +355,7 @@ static void test_udp_no_econnrefused(void)
 		inject_port_unreach(&last);
 	}
 
-	t_case("UDP: a blocking recv after ICMP port unreachable times out with EAGAIN (SO_RCVTIMEO 50 ms), not ECONNREFUSED");
+	t_case("RFC 1122 §4.1.3.3 left to the kernel: a blocking UDP recv after ICMP port unreachable times out with EAGAIN (SO_RCVTIMEO 50 ms)");
 	CHECK_EQ(hxs_set_nonblock(st, fd, false), 0);
 	CHECK_EQ(hxs_setsockopt(st, fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
 	t0 = vnow;
@@ -368,7 +368,7 @@ static void test_udp_no_econnrefused(void)
 	CHECK_EQ(pending(), 1);
 	drop_all();
 
-	t_case("UDP: an unconnected socket's sendto after ICMP port unreachable still succeeds");
+	t_case("RFC 1122 §4.1.3.3 left to the kernel: an unconnected UDP socket's sendto after ICMP port unreachable still succeeds");
 	{
 		int u = hxs_socket(st, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 
@@ -400,7 +400,7 @@ static void test_etimedout(void)
 	uint32_t iss = 0;
 	int fd, n = 0;
 
-	t_case("hxs_connect, non-blocking, no answer: SYNs 1, 2, 4, 8, 16, 32 s apart; EALREADY, then ETIMEDOUT 64 s after the last");
+	t_case("RFC 6298 §5.5 SYN backoff: non-blocking hxs_connect, no answer: SYNs 1, 2, 4, 8, 16, 32 s apart; EALREADY, then ETIMEDOUT 64 s after the last");
 	fd = hxs_socket(st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	fails = ctr("TcpAttemptFails");
 	t0 = vnow;
@@ -444,7 +444,7 @@ static void test_etimedout(void)
 	hxs_stack__poll(st, 0);
 	drop_all();
 
-	t_case("hxs_connect, blocking, on a connect that runs out of SYN retries during the call: ETIMEDOUT");
+	t_case("RFC 9293 §3.8.3: a blocking hxs_connect on an attempt that runs out of SYN retries during the call: ETIMEDOUT");
 	fd = hxs_socket(st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	t0 = vnow;
 	CHECK_EQ(hxs_connect(st, fd, (struct sockaddr *)&peer, sizeof(peer)), -EINPROGRESS);
@@ -467,7 +467,7 @@ static void test_etimedout(void)
 	hxs_stack__poll(st, 0);
 	drop_all();
 
-	t_case("established, the peer silent: after 15 retransmissions recv says ETIMEDOUT once, then EOF; send EPIPE");
+	t_case("RFC 9293 §3.8.3 R2: established, the peer silent: after 15 retransmissions recv says ETIMEDOUT once, then EOF; send EPIPE");
 	{
 		uint64_t aborts = ctr("TCPAbortOnTimeout");
 		uint16_t lport = 0;
@@ -592,12 +592,12 @@ static void test_maxseg(void)
 	for (uint32_t i = 0; i < sizeof(d); i++)
 		d[i] = (uint8_t)(i * 13);
 
-	t_case("no TCP_MAXSEG: the SYN offers MSS 1460 (MTU 1500 - 40)");
+	t_case("RFC 9293 §3.7.1: no TCP_MAXSEG: the SYN offers MSS 1460 (MTU 1500 - 40)");
 	fd = connected(1460, 0, 0, 0, &iss, &lport, &syn);
 	CHECK(syn.opt.has_mss && syn.opt.mss == 1460, "mss %u", syn.opt.mss);
 	reset_close(fd);
 
-	t_case("TCP_MAXSEG 1000 before connect: the SYN offers MSS 1000; the peer's 1460 is cut to 1000");
+	t_case("RFC 9293 §3.7.1: TCP_MAXSEG 1000 before connect: the SYN offers MSS 1000; the peer's 1460 is cut to 1000");
 	fd = connected(1460, IPPROTO_TCP, TCP_MAXSEG, 1000, &iss, &lport, &syn);
 	CHECK(syn.opt.has_mss && syn.opt.mss == 1000, "mss %u", syn.opt.mss);
 	CHECK_EQ(hxs_getsockopt(st, fd, IPPROTO_TCP, TCP_MAXSEG, &v, &vl), 0);
@@ -626,7 +626,7 @@ static void test_maxseg(void)
 	CHECK_EQ(hxs_setsockopt(st, fd, IPPROTO_TCP, TCP_MAXSEG, &v, sizeof(v)), 0);
 	hxs_close(st, fd);
 
-	t_case("TCP_MAXSEG 700 on a listener: the SYN,ACK offers 700 and the accepted socket sends 700-byte segments");
+	t_case("RFC 9293 §3.7.1: TCP_MAXSEG 700 on a listener: the SYN,ACK offers 700 and the accepted socket sends 700-byte segments");
 	{
 		struct sockaddr_in me = sin_of("0.0.0.0", 8080);
 		struct hxs_tcp_opts o = mss_opt(1460);

@@ -191,7 +191,7 @@ static void test_mss_default(void)
 	EXPECT_NONE(t);
 	done(t, c);
 
-	t_case("an MSS option of 0 counts as none (like Linux): send MSS 536");
+	t_case("RFC 9293 §3.7.1: an MSS option of 0 counts as none (like Linux): send MSS 536");
 	t = mk(NULL);
 	o = mss_opt(0);
 	o.has_mss = 1;
@@ -226,7 +226,7 @@ static void test_tw_reuse_seq(void)
 	uint64_t now = 0;
 	struct ts *t;
 
-	t_case("TIME-WAIT without timestamps: a SYN at or below RCV.NXT is answered with an ACK, no reuse");
+	t_case("RFC 6191 §2: TIME-WAIT without timestamps: a SYN at or below RCV.NXT is answered with an ACK (RFC 5961 §4.2), no reuse");
 	t = mk(NULL);
 	CHECK_EQ(hxs_tcp_conn__new(t->tcp, &l), 0);
 	CHECK_EQ(hxs_tcp_conn__listen(l, 0, TS_LPORT, 8), 0);
@@ -264,7 +264,7 @@ static void test_tw_reuse_seq(void)
 	CHECK_EQ(MIBV(t, TcpPassiveOpens), 1);
 	CHECK_EQ(hxs_tcp__nconns(t->tcp), 2);
 
-	t_case("TIME-WAIT without timestamps: a SYN above RCV.NXT reopens it (RFC 6191 §2), new ISS above the old sequence space (RFC 9293 §3.6.1)");
+	t_case("RFC 6191 §2: TIME-WAIT without timestamps: a SYN above RCV.NXT reopens it, the new ISS above the old sequence space (RFC 9293 §3.6.1)");
 	ts_syn(t, now + 3 * MS, PISN + 70000, &o);
 	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, last.seq, PISN + 70001, 0);
 	iss2 = last.seq;
@@ -288,7 +288,7 @@ static void test_tw_reuse_seq(void)
 	hxs_tcp_conn__close(l);
 	done(t, c);
 
-	t_case("TIME-WAIT on a port nobody listens on: a SYN above RCV.NXT gets an ACK, no reuse");
+	t_case("RFC 9293 §3.6.1: TIME-WAIT on a port nobody listens on: a SYN above RCV.NXT gets an ACK (RFC 5961 §4.2), no reuse");
 	t = mk(NULL);
 	c = active(t, 0, TS_RPORT, NULL, &o, &iss);
 	hxs_tcp_conn__close(c);
@@ -647,7 +647,7 @@ static void test_ofo_bound(void)
 	uint8_t b[8], got[8];
 	struct ts *t;
 
-	t_case("reassembly: 32 out-of-order ranges are kept (TCPOFOQueue 32), the 33rd is dropped (TCPOFODrop 1)");
+	t_case("RFC 9293 §3.10.7.4 (segments beyond RCV.NXT held): 32 out-of-order ranges kept (TCPOFOQueue 32), the 33rd dropped (TCPOFODrop 1)");
 	t = mk(NULL);
 	o.sack_perm = 1;
 	c = active(t, 0, TS_RPORT, NULL, &o, &iss);
@@ -671,7 +671,7 @@ static void test_ofo_bound(void)
 	CHECK_EQ(MIBV(t, TCPOFOQueue), 32);
 	CHECK_EQ(MIBV(t, TCPOFODrop), 1);
 
-	t_case("reassembly at 32 ranges: bytes that merge two ranges are taken; a new range again only after");
+	t_case("RFC 9293 §3.10.7.4 at 32 ranges: bytes that merge two ranges are taken; a new range again only after");
 	b[0] = '2';
 	ts_data(t, 2 * MS, base + 2, iss + 1, b, 1);   /* joins [1,2) and [3,4) */
 	EXPECT(t, HXS_TH_ACK, iss + 1, base, 0);
@@ -688,7 +688,7 @@ static void test_ofo_bound(void)
 	CHECK_EQ(MIBV(t, TCPOFODrop), 2);
 	CHECK_EQ(MIBV(t, TCPOFOQueue), 34);
 
-	t_case("reassembly: filling the first hole delivers up to the next hole (bytes exact), ACKed at once");
+	t_case("RFC 5681 §4.2: filling the first hole delivers up to the next hole (bytes exact), ACKed at once");
 	b[0] = '0';
 	ts_data(t, 5 * MS, base, iss + 1, b, 1);
 	EXPECT(t, HXS_TH_ACK, iss + 1, base + 4, 0);
@@ -895,7 +895,7 @@ static void test_listen_limits(void)
 	int accepted = 0, synacks = 0;
 	struct ts *t;
 
-	t_case("somaxconn 3 caps listen(128): 3 handshakes queue, the 4th SYN is dropped (ListenOverflows, ListenDrops)");
+	t_case("RFC 9293 §3.10.7.2 LISTEN, somaxconn 3 caps listen(128): 3 handshakes queue, the 4th SYN is dropped (ListenOverflows, ListenDrops)");
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.somaxconn = 3;
 	t = mk(&cfg);
@@ -918,7 +918,7 @@ static void test_listen_limits(void)
 	hxs_tcp_conn__close(l);
 	ts_free(t);
 
-	t_case("tcp_max_syn_backlog 2 caps the SYN queue under listen(128): the 3rd SYN is dropped (ListenDrops only)");
+	t_case("RFC 9293 §3.10.7.2 LISTEN, tcp_max_syn_backlog 2 caps the SYN queue under listen(128): the 3rd SYN is dropped (ListenDrops only)");
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.max_syn_backlog = 2;
 	t = mk(&cfg);
@@ -935,7 +935,7 @@ static void test_listen_limits(void)
 	hxs_tcp_conn__close(l);
 	ts_free(t);
 
-	t_case("default somaxconn 4096: listen(100000) queues 4096 connections, the 4097th is refused");
+	t_case("RFC 9293 §3.10.7.2 LISTEN, default somaxconn 4096: listen(100000) queues 4096 connections, the 4097th is refused");
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.sndbuf = cfg.rcvbuf = 2048;
 	t = mk(&cfg);
@@ -964,7 +964,7 @@ static void test_listen_limits(void)
 	CHECK_EQ(hxs_tcp__nconns(t->tcp), 0);
 	ts_free(t);
 
-	t_case("listen(-1) means somaxconn, as in Linux (a negative backlog is taken as the largest)");
+	t_case("RFC 9293 §3.10.1 passive OPEN: listen(-1) means somaxconn, as in Linux (a negative backlog is taken as the largest)");
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.somaxconn = 5;
 	t = mk(&cfg);
