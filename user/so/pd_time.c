@@ -133,21 +133,15 @@ static uint64_t next_due(const struct pd *pd)
 	return next;
 }
 
-static int waiter_due(const struct pd *pd)
-{
-	for (const struct pd_waiter *w = pd->waiters; w; w = w->next)
-		if (w->deadline <= pd->now)
-			return 1;
-	return 0;
-}
-
 int pd_step(struct pd *pd, uint64_t limit)
 {
 	uint64_t next = next_due(pd);
 
+	/* A deadline is a change even when the turn sends nothing (a connection given up, a
+	 * TIME-WAIT ended): waiters look again before time moves on. */
 	if (next <= pd->now) {
 		/* due already (output pending, a timer the wheel rounds): a turn now */
-		pd_turn(pd, waiter_due(pd));
+		pd_turn(pd, 1);
 		pd_settle(pd);
 		next = next_due(pd);
 		if (next <= pd->now)
@@ -156,7 +150,7 @@ int pd_step(struct pd *pd, uint64_t limit)
 	if (next > limit)
 		return -ETIME;
 	pd->now = next;
-	pd_turn(pd, waiter_due(pd));
+	pd_turn(pd, 1);
 	pd_settle(pd);
 	return 0;
 }
