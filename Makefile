@@ -5,6 +5,8 @@
 #   user/LAYER/*.c    -> build/libhxs.a       (and build/san/libhxs.a for the unit tests); the
 #                        layer folders are listed, lowest first, in user/LAYERS
 #   user/bin/NAME.c   -> build/NAME
+#   user/so/pd_*.c    -> build/libhxs-packetdrill.so  (with build/pic/libhxs.a: the library
+#                        built -fPIC, symbols hidden; only packetdrill_interface_init exported)
 #   tests/unit/test_*.c  -> build/tests/unit/test_*   (+ tests/unit/lib/*.c, sanitized)
 #   tests/bpf/test_*.c   -> build/tests/bpf/test_*
 #   tests/integ/test_*.sh run as they are
@@ -38,11 +40,21 @@ BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 BPF_SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_SRCS))
 
 LAYERS    := $(shell sed -e 's/\#.*//' user/LAYERS)
-LIB_SRCS  := $(foreach l,$(filter-out bin,$(LAYERS)),$(wildcard user/$(l)/*.c))
+LIB_SRCS  := $(foreach l,$(filter-out bin so,$(LAYERS)),$(wildcard user/$(l)/*.c))
 LIB_OBJS  := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 LIB_SOBJS := $(patsubst %.c,$(BUILD)/san/%.o,$(LIB_SRCS))
 LIB       := $(BUILD)/libhxs.a
 SANLIB    := $(BUILD)/san/libhxs.a
+LIB_POBJS := $(patsubst %.c,$(BUILD)/pic/%.o,$(LIB_SRCS))
+PICLIB    := $(BUILD)/pic/libhxs.a
+
+# The packetdrill target is loaded by packetdrill with dlopen(RTLD_DEEPBIND), which the
+# sanitizer runtimes refuse ("incompatible with sanitizer runtime"): it is built without
+# them, always. Its logic below the adapter is the library the unit tests run sanitized.
+PD_SRCS   := $(wildcard user/so/pd_*.c)
+PD_OBJS   := $(patsubst %.c,$(BUILD)/pic/%.o,$(PD_SRCS))
+PD_SO     := $(BUILD)/libhxs-packetdrill.so
+PICFLAGS  := -fPIC -fvisibility=hidden
 
 BIN_SRCS  := $(wildcard user/bin/*.c)
 BINS      := $(patsubst user/bin/%.c,$(BUILD)/%,$(BIN_SRCS))
@@ -63,7 +75,7 @@ BIN_LIB    := $(LIB)
 endif
 
 .PHONY: all deps test tests unit bench demo clean
-all: deps $(BPF_OBJS) $(BPF_SKELS) $(LIB) $(BINS)
+all: deps $(BPF_OBJS) $(BPF_SKELS) $(LIB) $(BINS) $(PD_SO)
 
 # Installs missing Debian packages; quick no-op when all is there.
 deps:
@@ -72,7 +84,7 @@ deps:
 tests: all $(UNIT_BINS) $(BPFT_BINS)
 
 # Objects built by pattern rules and used only as prerequisites stay (no rebuild each run).
-.SECONDARY: $(UNIT_LIB_OBJS) $(LIB_OBJS) $(LIB_SOBJS)
+.SECONDARY: $(UNIT_LIB_OBJS) $(LIB_OBJS) $(LIB_SOBJS) $(LIB_POBJS) $(PD_OBJS)
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory tests
@@ -112,6 +124,11 @@ $(BUILD)/san/%.o: %.c | $(BPF_SKELS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS_COMMON) $(SANFLAGS) -c $< -o $@
 
+$(BUILD)/pic/%.o: %.c | $(BPF_SKELS)
+	$(call msg,CC-PIC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS_COMMON) $(PICFLAGS) -c $< -o $@
+
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)mkdir -p $(@D) && rm -f $@ && ar rcs $@ $^
@@ -119,6 +136,15 @@ $(LIB): $(LIB_OBJS)
 $(SANLIB): $(LIB_SOBJS)
 	$(call msg,AR,$@)
 	$(Q)mkdir -p $(@D) && rm -f $@ && ar rcs $@ $^
+
+$(PICLIB): $(LIB_POBJS)
+	$(call msg,AR,$@)
+	$(Q)mkdir -p $(@D) && rm -f $@ && ar rcs $@ $^
+
+# --- libraries other programs load -------------------------------------------------------------
+$(PD_SO): $(PD_OBJS) $(PICLIB)
+	$(call msg,SO,$@)
+	$(Q)$(CC) -shared -Wl,-z,defs $(PD_OBJS) $(PICLIB) $(LDLIBS) -o $@
 
 # --- programs ------------------------------------------------------------------------------
 $(BUILD)/%: user/bin/%.c $(BIN_LIB) | $(BPF_SKELS)

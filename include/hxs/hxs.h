@@ -97,6 +97,10 @@ int hxs_setsockopt(struct hxs_stack *st, int fd, int level, int name, const void
 int hxs_getsockopt(struct hxs_stack *st, int fd, int level, int name, void *val, socklen_t *len);
 /* O_NONBLOCK on or off (fcntl F_SETFL equivalent). */
 int hxs_set_nonblock(struct hxs_stack *st, int fd, bool on);
+/* Readiness of one socket now, as poll(2) computes it: the kernel's EPOLLIN, EPOLLOUT,
+ * EPOLLERR, EPOLLHUP, EPOLLRDHUP bits (their POLL* twins have the same values), or -EBADF.
+ * Runs no loop: what has arrived but not yet been taken in by a turn does not count. */
+int hxs_poll_events(struct hxs_stack *st, int fd);
 
 /* getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) fills this (a subset of Linux's). */
 struct hxs_tcp_info {

@@ -5,7 +5,8 @@
  *                                    -> pollers (TCP timers and pending output, statistics)
  *                                    -> hxs_stack__tx_flush()
  *                   -> idle: busy-poll, or sleep in epoll_wait(2) on the io and netlink fds
- *                      until the next timer or poller deadline or the caller's timeout
+ *                      until the next timer or poller deadline (hxs_stack__next_deadline) or
+ *                      the caller's timeout
  * hxs_stack__fini() -> pending frames dropped -> TX batch out -> ctl->close (io, XDP, netlink)
  * hxs_stack__open() and hxs_stack__open_io() (user/open/) differ only in the control plane
  * (struct hxs_ctl_ops: ctl_kernel.c, ctl_static.c) and who owns the io.
@@ -96,6 +97,22 @@ static int stack_turn(struct hxs_stack *st)
 	return events;
 }
 
+uint64_t hxs_stack__next_deadline(const struct hxs_stack *st)
+{
+	uint64_t next = hxs_wheel__next(&st->wheel);
+
+	for (unsigned i = 0; i < st->npollers; i++) {
+		uint64_t d;
+
+		if (!st->pollers[i].deadline)
+			continue;
+		d = st->pollers[i].deadline(st->pollers[i].ctx);
+		if (d < next)
+			next = d;
+	}
+	return next;
+}
+
 int hxs_stack__poll(struct hxs_stack *st, int timeout_ms)
 {
 	uint64_t deadline = UINT64_MAX;
@@ -113,16 +130,7 @@ int hxs_stack__poll(struct hxs_stack *st, int timeout_ms)
 		now = st->turn_now;
 		if (now >= deadline)
 			return 0;
-		next = hxs_wheel__next(&st->wheel);
-		for (unsigned i = 0; i < st->npollers; i++) {
-			uint64_t d;
-
-			if (!st->pollers[i].deadline)
-				continue;
-			d = st->pollers[i].deadline(st->pollers[i].ctx);
-			if (d < next)
-				next = d;
-		}
+		next = hxs_stack__next_deadline(st);
 		until = next < deadline ? next : deadline;
 		if (st->busy_poll)
 			continue;

@@ -174,6 +174,9 @@ int hxs_stack__watch_fd(struct hxs_stack *st, int fd, int ctl);
  * belong to the current clock). */
 int hxs_stack__set_clock(struct hxs_stack *st, uint64_t (*clock)(void *ctx), void *ctx);
 uint64_t hxs_stack__now(const struct hxs_stack *st);
+/* Earliest time the stack needs a turn: its timers and its pollers' deadlines (UINT64_MAX:
+ * none; 0 or a past time: now). A caller that drives virtual time jumps the clock there. */
+uint64_t hxs_stack__next_deadline(const struct hxs_stack *st);
 /* Reads the clock source itself (the loop, once at the start of each turn). */
 uint64_t hxs_stack__clock(const struct hxs_stack *st);
 /* Registers the L4 input of an IP protocol (fn NULL removes it). */

@@ -944,3 +944,12 @@ int hxs_set_nonblock(struct hxs_stack *st, int fd, bool on)
 	sk->flags = on ? sk->flags | HXS_SOCK_F_NONBLOCK : sk->flags & ~HXS_SOCK_F_NONBLOCK;
 	return 0;
 }
+
+int hxs_poll_events(struct hxs_stack *st, int fd)
+{
+	struct hxs_sock *sk = hxs_sock__get(st, fd);
+
+	if (!sk)
+		return -EBADF;
+	return (int)sk->ops->poll(sk);
+}

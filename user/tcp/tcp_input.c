@@ -390,10 +390,14 @@ static void reset_conn(struct hxs_tcp_conn *c)
 	case HXS_TCPS_ESTABLISHED:
 	case HXS_TCPS_FIN_WAIT_1:
 	case HXS_TCPS_FIN_WAIT_2:
-	case HXS_TCPS_CLOSE_WAIT:
 		/* "any outstanding RECEIVEs and SEND should receive "reset" responses ... enter
 		 * the CLOSED state, delete the TCB". */
 		hxs_tcp_close_conn(c, ECONNRESET);
+		break;
+	case HXS_TCPS_CLOSE_WAIT:
+		/* The same, but the peer had closed its side already: the kernel's tcp_reset()
+		 * reports EPIPE there, not ECONNRESET. */
+		hxs_tcp_close_conn(c, EPIPE);
 		break;
 	default:
 		/* CLOSING, LAST-ACK, TIME-WAIT: "enter the CLOSED state, delete the TCB". */

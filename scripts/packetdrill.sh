@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Runs packetdrill scripts against hxs in-process, in virtual time (no root, no interface).
+#
+#   scripts/packetdrill.sh [--tap] [FILE.pkt ...]    default: every tests/pkt/**/*.pkt
+#
+# 1. builds packetdrill once under build/packetdrill/ from PACKETDRILL_SRC (default
+#    ../shared/third_party/packetdrill next to the project root; read-only is fine: it is
+#    copied, then ./configure && make run in the copy; needs bison and flex, scripts/deps.sh)
+# 2. builds build/libhxs-packetdrill.so (make)
+# 3. runs each script: packetdrill --so_filename=build/libhxs-packetdrill.so with the
+#    addresses the library uses (local 192.168.0.2/16, gateway 192.168.0.1; the remote end is
+#    packetdrill's default 192.0.2.1), IPv4
+# 4. prints "PASS name" / "FAIL name" per script (with packetdrill's error lines on failure)
+#    and "N passed, N failed"; exits 1 if any failed, 2 if packetdrill cannot be built.
+# --tap prints "ok N - name" / "not ok N - name" instead (scripts/run-tests.sh's pkt tier),
+# and exits 77 (skipped) when there is no packetdrill source.
+# PACKETDRILL=path uses that packetdrill binary instead of building one.
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-build}
+tap=0
+[ "${1:-}" = "--tap" ] && { tap=1; shift; }
+
+# Scripts given by path are resolved before anything changes directory.
+scripts=()
+for f in "$@"; do
+  [ -f "$f" ] || { echo "packetdrill.sh: no such script: $f" >&2; exit 2; }
+  scripts+=("$(cd "$(dirname "$f")" && pwd)/$(basename "$f")")
+done
+cd "$ROOT"
+if [ ${#scripts[@]} -eq 0 ]; then
+  mapfile -t scripts < <(find "$ROOT/tests/pkt" -name '*.pkt' 2>/dev/null | sort)
+fi
+
+LOCAL_IP=192.168.0.2 GATEWAY_IP=192.168.0.1 NETMASK_IP=255.255.0.0
+
+build_packetdrill() {
+  local src=${PACKETDRILL_SRC:-$ROOT/../shared/third_party/packetdrill}
+  local dir=$ROOT/$BUILD/packetdrill log=$ROOT/$BUILD/packetdrill-build.log
+  PD_BIN=$dir/gtests/net/packetdrill/packetdrill
+  [ -x "$PD_BIN" ] && return 0
+  if [ ! -f "$src/gtests/net/packetdrill/configure" ]; then
+    [ $tap -eq 1 ] && { echo "# SKIP no packetdrill source at $src (PACKETDRILL_SRC)"; return 77; }
+    echo "packetdrill.sh: no packetdrill source at $src" >&2
+    echo "  set PACKETDRILL_SRC to a packetdrill tree (github.com/google/packetdrill)," >&2
+    echo "  or PACKETDRILL to a packetdrill binary" >&2
+    return 2
+  fi
+  for t in bison flex; do
+    command -v $t >/dev/null || { echo "packetdrill.sh: $t is missing (scripts/deps.sh installs it)" >&2; return 2; }
+  done
+  echo "packetdrill.sh: building packetdrill from $src (log: $log)" >&2
+  rm -rf "$dir" "$dir.tmp" && mkdir -p "$dir.tmp" && cp -R "$src/." "$dir.tmp/" && chmod -R u+w "$dir.tmp"
+  if ! (cd "$dir.tmp/gtests/net/packetdrill" && ./configure && make -j2) >"$log" 2>&1; then
+    tail -20 "$log" >&2
+    echo "packetdrill.sh: building packetdrill failed (log: $log)" >&2
+    return 2
+  fi
+  mv "$dir.tmp" "$dir"
+}
+
+if [ -n "${PACKETDRILL:-}" ]; then
+  PD_BIN=$(cd "$(dirname "$PACKETDRILL")" && pwd)/$(basename "$PACKETDRILL")
+else
+  build_packetdrill || exit $?
+fi
+SO=$ROOT/$BUILD/libhxs-packetdrill.so
+make --no-print-directory -s "$BUILD/libhxs-packetdrill.so" >&2 || { echo "packetdrill.sh: building $SO failed" >&2; exit 2; }
+
+pass=0 fail=0 n=0
+for f in "${scripts[@]}"; do
+  n=$((n+1))
+  name=${f#"$ROOT/tests/pkt/"}
+  out=$(cd "$(dirname "$f")" && timeout --kill-after=5 120 "$PD_BIN" \
+        --so_filename="$SO" --so_flags="local_ip=$LOCAL_IP gateway_ip=$GATEWAY_IP netmask_ip=$NETMASK_IP" \
+        --ip_version=ipv4 --local_ip=$LOCAL_IP --gateway_ip=$GATEWAY_IP --netmask_ip=$NETMASK_IP \
+        "$f" 2>&1)
+  rc=$?
+  [ $rc -eq 124 ] && out+=$'\n'"timed out after 120 s"
+  if [ $rc -eq 0 ]; then
+    pass=$((pass+1))
+    if [ $tap -eq 1 ]; then echo "ok $n - $name"; else echo "PASS $name"; fi
+  else
+    fail=$((fail+1))
+    if [ $tap -eq 1 ]; then echo "not ok $n - $name"; else echo "FAIL $name"; fi
+    printf '%s\n' "$out" | head -25 | sed 's/^/#   /'
+  fi
+done
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
