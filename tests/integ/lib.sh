@@ -180,11 +180,14 @@ kecho_start() { # NS ADDR PORT
 import socket, socketserver, sys
 class Echo(socketserver.BaseRequestHandler):
     def handle(self):
-        while True:
-            d = self.request.recv(65536)
-            if not d:
-                break
-            self.request.sendall(d)
+        try:
+            while True:
+                d = self.request.recv(65536)
+                if not d:
+                    break
+                self.request.sendall(d)
+        except ConnectionResetError:    # a peer that was killed or reset
+            pass
 class Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     daemon_threads = True
