@@ -52,18 +52,21 @@ run_one() { # name timeout cmd...
 }
 
 # Leftovers of this suite whose test is gone (see the header).
+alive() { # PID: it runs an integration test script
+  { tr '\0' ' ' <"/proc/$1/cmdline"; } 2>/dev/null | grep -q 'tests/integ/test_'
+}
 reap_leftovers() {
   local ns pid d n=0
   for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^hxt[a-z]{2}[0-9]+-[a-z]$'); do
     pid=$(sed -E 's/^hxt[a-z]{2}([0-9]+)-[a-z]$/\1/' <<<"$ns")
-    tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null | grep -q 'tests/integ/test_' && continue
+    alive "$pid" && continue
     for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
     ip netns del "$ns" 2>/dev/null && n=$((n+1))
   done
   for d in /tmp/hxs-bpffs.hxt*; do
     [ -d "$d" ] || continue
     pid=$(sed -E 's/^.*\.hxt[a-z]{2}([0-9]+)\..*$/\1/' <<<"$d")
-    tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null | grep -q 'tests/integ/test_' && continue
+    alive "$pid" && continue
     umount "$d" 2>/dev/null; rmdir "$d" 2>/dev/null
   done
   [ $n -gt 0 ] && echo "  (removed $n namespaces left by an earlier, killed run)"
