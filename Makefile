@@ -9,6 +9,7 @@
 #                        built -fPIC, symbols hidden; only packetdrill_interface_init exported)
 #   tests/unit/test_*.c  -> build/tests/unit/test_*   (+ tests/unit/lib/*.c, sanitized)
 #   tests/bpf/test_*.c   -> build/tests/bpf/test_*
+#   tests/integ/*.c      -> build/tests/integ/*   (programs the scripts drive, sanitized)
 #   tests/integ/test_*.sh run as they are
 .DELETE_ON_ERROR:
 .SUFFIXES:
@@ -65,6 +66,8 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 BPFT_SRCS := $(wildcard tests/bpf/test_*.c)
 BPFT_BINS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(BPFT_SRCS))
+INTEG_SRCS := $(wildcard tests/integ/*.c)
+INTEG_BINS := $(patsubst tests/integ/%.c,$(BUILD)/tests/integ/%,$(INTEG_SRCS))
 
 ifeq ($(SAN),1)
 BIN_CFLAGS := $(CFLAGS_COMMON) $(SANFLAGS)
@@ -81,7 +84,7 @@ all: deps $(BPF_OBJS) $(BPF_SKELS) $(LIB) $(BINS) $(PD_SO)
 deps:
 	$(Q)scripts/deps.sh
 
-tests: all $(UNIT_BINS) $(BPFT_BINS)
+tests: all $(UNIT_BINS) $(BPFT_BINS) $(INTEG_BINS)
 
 # Objects built by pattern rules and used only as prerequisites stay (no rebuild each run).
 .SECONDARY: $(UNIT_LIB_OBJS) $(LIB_OBJS) $(LIB_SOBJS) $(LIB_POBJS) $(PD_OBJS)
@@ -161,6 +164,11 @@ $(BUILD)/tests/bpf/%: tests/bpf/%.c $(LIB) | $(BPF_SKELS)
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS_COMMON) -Itests/lib $< $(LIB) $(LDLIBS) -o $@
+
+$(BUILD)/tests/integ/%: tests/integ/%.c $(SANLIB) | $(BPF_SKELS)
+	$(call msg,TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS_COMMON) $(SANFLAGS) $< $(SANLIB) $(LDLIBS) -o $@
 
 $(BUILD)/bpf:
 	$(Q)mkdir -p $@

@@ -7,8 +7,10 @@
 #   topo_loss NS PCT      # nftables drops PCT% of TCP (input/output/forward) in NS at random
 #   topo_bpffs PREFIX     # a bpffs outside /sys that every `ip netns exec` sees; sets BPFFS
 #
-# Each topo_* sets shell variables (below) and registers cleanup on EXIT/INT/TERM, so the
-# namespaces go even when the test fails. Names carry PREFIX (make it unique, e.g. t$$), and
+# Each topo_* sets shell variables (below) and registers cleanup on EXIT/INT/TERM (an EXIT
+# trap of the script's own, set first, is kept and must call _topo_cleanup), so the
+# namespaces go even when the test fails or is stopped by a signal. Names carry PREFIX (make
+# it unique; integration tests use hxt_name from tests/integ/lib.sh), and
 # all addresses live only inside the namespaces they create:
 #   pair:   KNS HNS KIF HIF KIP HIP KMAC HMAC        (10.77.0.1 kernel, 10.77.0.2 hxs)
 #   router: ANS RNS BNS AIF BIF AIP BIP              (10.78.1.2 -> 10.78.1.1 | 10.78.2.1 <- 10.78.2.2)
@@ -22,7 +24,12 @@ _topo_cleanup() {
     # Kill whatever still runs inside (an AF_XDP process leaves its program attached).
     for p in $(ip netns pids "$ns" 2>/dev/null); do kill -TERM "$p" 2>/dev/null; done
   done
-  [ ${#_topo_ns[@]} -gt 0 ] && sleep 0.2
+  # up to 5 s for them to exit (detaching what they attached), then KILL
+  local i
+  for ((i = 0; i < 100; i++)); do
+    [ -z "$(for ns in "${_topo_ns[@]}"; do ip netns pids "$ns" 2>/dev/null; done)" ] && break
+    sleep 0.05
+  done
   for ns in "${_topo_ns[@]}"; do
     for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
     ip netns del "$ns" 2>/dev/null
@@ -30,7 +37,12 @@ _topo_cleanup() {
   for d in "${_topo_dirs[@]}"; do umount "$d" 2>/dev/null; rmdir "$d" 2>/dev/null; done
   _topo_ns=() _topo_dirs=()
 }
-_topo_trap() { trap '_topo_cleanup' EXIT; trap '_topo_cleanup; exit 130' INT TERM; }
+# An EXIT trap the script set before is kept (it must call _topo_cleanup itself); otherwise
+# EXIT cleans up. INT and TERM clean up, then exit, which runs the EXIT trap too.
+_topo_trap() {
+  [ -n "$(trap -p EXIT)" ] || trap '_topo_cleanup' EXIT
+  trap '_topo_cleanup; exit 130' INT TERM
+}
 
 _topo_quiet_offloads() { # NS IF
   ip netns exec "$1" ethtool -K "$2" tx off tso off gso off gro off >/dev/null 2>&1 || true

@@ -124,6 +124,8 @@ struct hxs_tcp_info {
 	uint64_t segs_in;
 	uint32_t snd_queue;        /* bytes written, not yet acked (unacked + unsent) */
 	uint32_t rcv_queue;        /* bytes received in order, not yet read */
+	uint64_t bytes_sent;       /* payload bytes sent, retransmissions included (Linux's
+	                            * tcpi_bytes_sent) */
 };
 
 /* --- events (epoll-shaped) ---------------------------------------------------------------- */

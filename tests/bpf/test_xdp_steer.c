@@ -196,6 +196,33 @@ static size_t mk6x(struct f6x *f, uint8_t ext, uint8_t proto, uint16_t sport, ui
 	return sizeof(*f);
 }
 
+/* IPv6 with a chain of n extension headers: types[i] with lens[i] bytes (a multiple of 8;
+ * hdrlen = lens[i] / 8 - 1, the rest zero: Pad1 options for hop-by-hop and destination
+ * options, a type-0 routing header with segments left 0), then proto. Returns the length. */
+static size_t mk6chain(uint8_t *out, const uint8_t *types, const uint16_t *lens, int n,
+		       uint8_t proto, uint16_t sport, uint16_t dport)
+{
+	size_t off = sizeof(struct ethhdr) + sizeof(struct ipv6hdr), ext = 0;
+	uint8_t *l4;
+
+	for (int i = 0; i < n; i++)
+		ext += lens[i];
+	memset(out, 0, off + ext + L4LEN);
+	mk_eth((void *)out, ETH_P_IPV6);
+	mk_ip6(out + sizeof(struct ethhdr), n ? types[0] : proto, (uint16_t)(ext + L4LEN));
+	for (int i = 0; i < n; i++) {
+		out[off] = i + 1 < n ? types[i + 1] : proto;    /* next header */
+		out[off + 1] = (uint8_t)(lens[i] / 8 - 1);      /* hdrlen, 8-octet units - 1 */
+		off += lens[i];
+	}
+	l4 = out + off;
+	mk_l4(l4, proto, sport, dport);
+	for (int i = 0; i < 16; i++)
+		l4[sizeof(union l4) + i] = (uint8_t)i;
+	l4_csum(proto, PEER6, HOST6, 16, l4, L4LEN);
+	return off + L4LEN;
+}
+
 /* Inserts an 802.1Q/802.1ad tag after the MAC addresses of frame (len bytes) into out. */
 static size_t tag(uint8_t *out, const void *frame, size_t len, uint16_t tpid)
 {
@@ -283,7 +310,9 @@ static int make_xsk(void)
 #define P16(x) htons(x)
 enum { TCP = IPPROTO_TCP, UDP = IPPROTO_UDP };
 enum { L_EXACT = 8080, L_ANY = 8081, B_NOLISTEN = 8082, L_SHADOW = 8083, U_EXACT = 5353, U_ANY = 5354,
-       C_LPORT = 40000, C_RPORT = 443, V6_T = 9090, V6_U = 9091, OTHER = 22 };
+       C_LPORT = 40000, C_RPORT = 443, V6_T = 9090, V6_U = 9091, OTHER = 22,
+       UC_LPORT = 40001, UC_RPORT = 5000 };
+enum { HOP = 0, ROUTING = 43, DSTOPTS = 60 };
 
 static void setup_maps(struct hxs_xdp *x)
 {
@@ -295,6 +324,8 @@ static void setup_maps(struct hxs_xdp *x)
 	CHECK_EQ(hxs_xdp__bind_add(x, HOST4, P16(U_EXACT), UDP, 4, 0), 0);
 	CHECK_EQ(hxs_xdp__bind_add(x, ANY4, P16(U_ANY), UDP, 5, 0), 0);
 	CHECK_EQ(hxs_xdp__conn_add(x, HOST4, P16(C_LPORT), PEER4, P16(C_RPORT), TCP, 7), 0);
+	/* a connected UDP socket's 4-tuple, its port bound nowhere else */
+	CHECK_EQ(hxs_xdp__conn_add(x, HOST4, P16(UC_LPORT), PEER4, P16(UC_RPORT), UDP, 12), 0);
 	CHECK_EQ(hxs_xdp__bind_add(x, HOST6, P16(V6_T), TCP, 8, HXS_BIND_F_LISTEN), 0);
 	CHECK_EQ(hxs_xdp__bind_add(x, ANY6, P16(V6_U), UDP, 9, 0), 0);
 }
@@ -358,6 +389,17 @@ int main(void)
 	expect("TCP of an hxs connection (4-tuple): redirect", &f4, n, XDP_REDIRECT, HXS_XDP_TCP_STEERED);
 	n = mk4(&f4, TCP, C_RPORT + 1, C_LPORT);
 	expect("TCP, same local port, other remote port: pass", &f4, n, XDP_PASS);
+	n = mk4(&f4, UDP, UC_RPORT, UC_LPORT);
+	expect("UDP of a connected 4-tuple (conn map, no bind): redirect", &f4, n, XDP_REDIRECT,
+	       HXS_XDP_UDP_STEERED);
+	n = mk4(&f4, UDP, UC_RPORT + 1, UC_LPORT);
+	expect("UDP to that local port from another remote port: pass", &f4, n, XDP_PASS);
+	n = mk4(&f4, TCP, UC_RPORT, UC_LPORT);
+	expect("TCP on the UDP 4-tuple (the protocol is part of the key): pass", &f4, n, XDP_PASS);
+	n = mk4(&f4, UDP, UC_RPORT, UC_LPORT);
+	f4.l4.udp.len = htons(7);
+	expect("malformed UDP of a connected 4-tuple (length 7): drop", &f4, n, XDP_DROP,
+	       HXS_XDP_UDP_HDR_ERRORS);
 	n = mk6(&f6, TCP, 50000, V6_T);
 	expect("IPv6 TCP to exact-address listener: redirect", &f6, n, XDP_REDIRECT, HXS_XDP_TCP_STEERED);
 	n = mk6(&f6, UDP, 50000, V6_U);
@@ -378,6 +420,45 @@ int main(void)
 	n = mk6x(&f6x, 43 /* routing */, TCP, 50000, V6_T);
 	f6x.ext[3] = 1;         /* segments left */
 	expect("IPv6 routing header with segments left: pass", &f6x, n, XDP_PASS);
+	n = mk6x(&f6x, ROUTING, TCP, 50000, V6_T);
+	expect("IPv6 routing header, segments left 0 (we are the final hop), owned TCP: redirect",
+	       &f6x, n, XDP_REDIRECT, HXS_XDP_TCP_STEERED);
+	n = mk6x(&f6x, DSTOPTS, TCP, 50000, V6_T);
+	f6x.ext[2] = 1;         /* PadN filling the header */
+	f6x.ext[3] = 4;
+	expect("IPv6 destination-options header then owned TCP: redirect", &f6x, n, XDP_REDIRECT,
+	       HXS_XDP_TCP_STEERED);
+	n = mk6x(&f6x, DSTOPTS, UDP, 50000, V6_U);
+	expect("IPv6 destination-options header then owned UDP: redirect", &f6x, n, XDP_REDIRECT,
+	       HXS_XDP_UDP_STEERED);
+	n = mk6x(&f6x, DSTOPTS, TCP, 50000, OTHER);
+	expect("IPv6 destination-options header then TCP, not owned: pass", &f6x, n, XDP_PASS);
+	{
+		/* RFC 8200 section 4.1 order: hop-by-hop, destination options, routing, fragment
+		 * (atomic), destination options; lengths of 8, 16 and 24 bytes */
+		static const uint8_t t5[] = { HOP, DSTOPTS, ROUTING, 44, DSTOPTS };
+		static const uint16_t l5[] = { 8, 16, 24, 8, 8 };
+		static const uint8_t t6[] = { DSTOPTS, DSTOPTS, DSTOPTS, DSTOPTS, DSTOPTS, DSTOPTS };
+		static const uint16_t l6[] = { 8, 8, 8, 8, 8, 8 };
+
+		n = mk6chain(buf, t5, l5, 5, UDP, 50000, V6_U);
+		expect("IPv6 chain hop-by-hop, dest-opts (16 B), routing (24 B, 0 left), atomic "
+		       "fragment, dest-opts, then owned UDP: redirect", buf, n, XDP_REDIRECT,
+		       HXS_XDP_UDP_STEERED);
+		n = mk6chain(buf, t5, l5, 5, TCP, 50000, V6_T);
+		buf[14 + 40 + 8 + 16 + 3] = 2;  /* the routing header's segments left */
+		expect("the same chain, routing header with 2 segments left: pass", buf, n, XDP_PASS);
+		n = mk6chain(buf, t6, l6, 5, TCP, 50000, V6_T);
+		expect("five destination-options headers then owned TCP: redirect", buf, n,
+		       XDP_REDIRECT, HXS_XDP_TCP_STEERED);
+		n = mk6chain(buf, t6, l6, 6, TCP, 50000, V6_T);
+		expect("six extension headers (past the parser's walk of IPV6_MAX_EXT): pass to the "
+		       "kernel", buf, n, XDP_PASS);
+		n = mk6chain(buf, t6, l6, 2, UDP, 50000, V6_U);
+		buf[14 + 40 + 8 + 1] = 6;       /* the second claims 56 bytes: 44 are left */
+		expect("destination-options header longer than the payload: pass (truncated)", buf,
+		       n, XDP_PASS, HXS_XDP_IN_TRUNCATED);
+	}
 	n = mk6(&f6, TCP, 50000, V6_T);
 	expect_on(X_NO6, "IPv6 owned, program set not to serve IPv6: pass", &f6, n, XDP_PASS, -1);
 	n = mk4(&f4, TCP, 50000, L_EXACT);

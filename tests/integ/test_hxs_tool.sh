@@ -15,19 +15,18 @@ source scripts/netns.sh
 source tests/integ/lib.sh
 [ "$(id -u)" = 0 ] || { echo "# SKIP needs root"; exit 77; }
 
-P=ht$(( $$ % 100000 ))
+P=$(hxt_name ht)
 W=$(mktemp -d)
-
+SRV=
+trap 'stop_pid "$SRV" 10; _topo_cleanup; rm -rf "$W"' EXIT
 topo_pair $P || { echo "not ok 1 - topology"; exit 1; }
-trap '_topo_cleanup; rm -rf "$W"' EXIT
 HXS=build/hxs
 PORT=7070
 N=20
 
 ip netns exec $HNS build/hxs-udp-echo -i $HIF -p $PORT >$W/srv.out 2>$W/srv.err &
 SRV=$!
-for _ in $(seq 100); do grep -q ready $W/srv.out && break; sleep 0.05; done
-grep -q ready $W/srv.out || { echo "not ok 1 - hxs-udp-echo did not start"; cat $W/srv.err; exit 1; }
+wait_line 60 $W/srv.out ready $SRV || { echo "not ok 1 - hxs-udp-echo did not start"; cat $W/srv.err; exit 1; }
 
 got=0
 for i in $(seq 1 $N); do
@@ -74,7 +73,7 @@ import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(1)
 for i in range(5):
     s.sendto(b"d%d" % i, (sys.argv[1], int(sys.argv[2]))); s.recv(64)' $HIP $PORT
-wait $CP
+wait_for 30 _gone $CP; stop_pid $CP 5
 check "hxs stat -c: the intervals add up to XdpUdpSteered +5, UdpInDatagrams +5" python3 -c '
 import json,sys
 ls=[json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
@@ -84,7 +83,7 @@ sys.exit(0 if len(d) >= 2 and sum(c.get("XdpUdpSteered",0) for c in d)==5 and su
 ip netns exec $KNS $HXS stat -i $KIF >$W/none.out 2>&1; rc=$?
 check "kernel namespace: status 1 and says no hxs stack" bash -c "[ $rc -eq 1 ] && grep -q 'no running hxs stack' $W/none.out"
 
-kill -TERM $SRV; wait $SRV 2>/dev/null
+stop_pid $SRV 30; SRV=
 ip netns exec $HNS $HXS ss >$W/gone.out 2>&1; rc=$?
 check "after the stack exits: hxs ss status 1, no stack" bash -c "[ $rc -eq 1 ] && grep -q 'no running hxs stack' $W/gone.out"
 

@@ -13,7 +13,7 @@ check() { local name=$1; shift; if "$@"; then ok "$name"; else nok "$name" "comm
 [ "$(id -u)" = 0 ] || { echo "# SKIP needs root"; exit 77; }
 [ -x $PROBE ] || { echo "not ok 1 - $PROBE not built"; exit 1; }
 
-P=nf$(( $$ % 100000 ))
+P=$(hxt_name nf)
 topo_pair "$P" || { echo "not ok 1 - topo_pair"; exit 1; }
 # Short neighbour timers on the hxs side: 2 probes 100 ms apart.
 ip netns exec "$HNS" sysctl -qw net.ipv4.neigh.$HIF.mcast_solicit=2 \
@@ -42,7 +42,7 @@ wait_for 10 grep -q '^watching' "$WATCH" || nok "the watcher subscribed within 1
 ip -n "$HNS" link set dev "$HIF" mtu 1280
 ip -n "$HNS" addr add 10.77.5.3/24 dev "$HIF"
 ip -n "$HNS" addr del "$HIP/24" dev "$HIF"
-wait $wpid
+wait_for 30 _gone $wpid; stop_pid $wpid 5
 out=$(cat "$WATCH"); rm -f "$WATCH"
 check "MTU change notified while running (1280)" grep -q "^if $HIF .* mtu 1280 addr 10.77.5.3/24$" <<<"$out"
 check "added address is local" grep -qx "local 10.77.5.3 yes" <<<"$out"
@@ -88,7 +88,7 @@ check "own address is not a next hop" grep -qx "route $HIP error ENETUNREACH" <<
 check "subnet broadcast is not a next hop" grep -qx "route 10.77.0.255 error ENETUNREACH" <<<"$out"
 
 # 5. Router topology: a remote destination's next hop is the gateway, resolved by the kernel.
-R=nr$(( $$ % 100000 ))
+R=$(hxt_name nr)
 topo_router "$R" || { nok "topo_router"; exit 1; }
 RMAC=$(ip -n "$RNS" -br link show ${R}ra | awk '{print $3}')
 out=$(ip netns exec "$ANS" $PROBE -i "$AIF" -r "$BIP" -r 10.78.1.1 -n 10.78.1.1 -t 3000)

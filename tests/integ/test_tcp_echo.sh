@@ -14,17 +14,16 @@ source scripts/netns.sh
 source tests/integ/lib.sh
 [ "$(id -u)" = 0 ] || { echo "# SKIP needs root"; exit 77; }
 
-P=te$(( $$ % 100000 ))
+P=$(hxt_name te)
 W=$(mktemp -d)
-
+SRV=
+trap 'stop_pid "$SRV" 10; _topo_cleanup; rm -rf "$W"' EXIT
 topo_pair $P || { echo "not ok 1 - topology"; exit 1; }
-trap '_topo_cleanup; rm -rf "$W"' EXIT
 PORT=7070
 
 ip netns exec $HNS build/hxs-tcp-echo -i $HIF -p $PORT >$W/srv.out 2>$W/srv.err &
 SRV=$!
-for _ in $(seq 100); do grep -q ready $W/srv.out && break; sleep 0.1; done
-check "hxs-tcp-echo serves on $HIP:$PORT" grep -q ready $W/srv.out
+check "hxs-tcp-echo serves on $HIP:$PORT" wait_line 60 $W/srv.out ready $SRV
 
 head -c $((16 << 20)) /dev/urandom >$W/big
 want=$(sha256sum <$W/big | cut -d' ' -f1)
@@ -88,9 +87,7 @@ check "16 MiB at 2% loss: echo SHA-256 equal" [ "${down:-}" = "$want" ]
 drops=$(topo_loss_drops $KNS)
 check "nftables dropped packets ($drops)" [ "$drops" -gt 20 ]
 
-kill -TERM $SRV
-wait $SRV
-rc=$?
+stop_pid $SRV 30; rc=$?; SRV=
 check "SIGTERM: exit status 0 ($rc)" [ $rc -eq 0 ]
 line=$(grep '^hxs-tcp-echo: accepted' $W/srv.err)
 acc=$(echo "$line" | awk '{print $3}') clo=$(echo "$line" | awk '{print $5}')

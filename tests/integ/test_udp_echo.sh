@@ -15,12 +15,12 @@ source scripts/netns.sh
 source tests/integ/lib.sh
 [ "$(id -u)" = 0 ] || { echo "# SKIP needs root"; exit 77; }
 
-P=ue$(( $$ % 100000 ))
+P=$(hxt_name ue)
 W=$(mktemp -d)
-
+SRV=
+trap 'stop_pid "$SRV" 10; _topo_cleanup; rm -rf "$W"' EXIT
 topo_pair $P || { echo "not ok 1 - topology"; exit 1; }
 topo_bpffs $P || { echo "not ok 1 - bpffs"; exit 1; }
-trap '_topo_cleanup; rm -rf "$W"' EXIT
 ECHO=build/hxs-udp-echo
 PORT=7777
 
@@ -32,18 +32,15 @@ start_echo() {
   : >$W/srv.out; : >$W/srv.err
   ip netns exec $HNS env TC_BPF_MNT=$BPFFS $ECHO -i $HIF -p $PORT "$@" >$W/srv.out 2>$W/srv.err &
   SRV=$!
-  for _ in $(seq 100); do
-    grep -q ready $W/srv.out && return 0
-    kill -0 $SRV 2>/dev/null || break
-    sleep 0.1
-  done
+  wait_line 60 $W/srv.out ready $SRV && return 0
   echo "# hxs-udp-echo did not start:"; sed 's/^/#   /' $W/srv.err | tail -5
   return 1
 }
 
 stop_echo() {
-  kill -TERM $SRV
-  wait $SRV
+  local rc
+  stop_pid $SRV 30; rc=$?; SRV=
+  return $rc
 }
 
 # client COUNT: random sizes 1..1472 (the first one 1472), each reply compared byte for byte.
@@ -88,9 +85,7 @@ kernel_traffic() {
   rm -f $W/rx
   ip netns exec $HNS timeout 60 socat -u TCP-LISTEN:8080,bind=$HIP,reuseaddr OPEN:$W/rx,creat,trunc &
   local srv=$!
-  for _ in $(seq 50); do
-    ip netns exec $HNS ss -Hltn "sport = :8080" | grep -q LISTEN && break; sleep 0.1
-  done
+  wait_listen $HNS 8080 30
   ip netns exec $KNS ping -c 20 -i 0.1 -W 1 $HIP >$W/ping.out 2>&1 &
   local png=$!
   ip netns exec $KNS timeout 60 socat -u OPEN:$W/tx TCP:$HIP:8080 || { echo "# socat client failed"; kill $srv 2>/dev/null; return 1; }

@@ -15,12 +15,12 @@ source scripts/netns.sh
 source tests/integ/lib.sh
 [ "$(id -u)" = 0 ] || { echo "# SKIP needs root"; exit 77; }
 
-P=xa$(( $$ % 100000 ))
+P=$(hxt_name xa)
 W=$(mktemp -d)
-
+APID=
+trap 'stop_pid "$APID" 10; _topo_cleanup; rm -rf "$W"' EXIT
 topo_pair $P || { echo "not ok 1 - topology"; exit 1; }
 topo_bpffs $P || { echo "not ok 1 - bpffs"; exit 1; }
-trap '_topo_cleanup; rm -rf "$W"' EXIT
 XDP=build/hxs-xdp
 GLOBALS=$BPFFS/tc/globals
 MAPS="hxs_xsks hxs_binds hxs_conns hxs_stats hxs_frags"
@@ -38,9 +38,7 @@ traffic() { # PORT
   rm -f $W/rx
   ip netns exec $HNS timeout 15 socat -u TCP-LISTEN:$port,bind=$HIP,reuseaddr OPEN:$W/rx,creat,trunc &
   local srv=$!
-  for i in $(seq 50); do
-    ip netns exec $HNS ss -Hltn "sport = :$port" | grep -q LISTEN && break; sleep 0.1
-  done
+  wait_listen $HNS $port 30
   ip netns exec $KNS timeout 15 socat -u OPEN:$W/tx TCP:$HIP:$port || { echo "# socat client failed"; kill $srv 2>/dev/null; return 1; }
   wait $srv
   cmp -s $W/tx $W/rx || { echo "# payload differs"; return 1; }
@@ -63,10 +61,10 @@ start_attach() { # LOG ARGS...
   local log=$1 i; shift
   ip netns exec $HNS env LIBXDP_BPFFS=$BPFFS $XDP attach -i $HIF "$@" >"$log" 2>&1 &
   APID=$!
-  for i in $(seq 50); do grep -q 'attached\|adopted' "$log" && return 0; sleep 0.1; done
+  wait_line 60 "$log" 'attached|adopted' $APID && return 0
   cat "$log" | sed 's/^/# /'; return 1
 }
-stop_attach() { kill -TERM $APID 2>/dev/null; wait $APID 2>/dev/null; }
+stop_attach() { stop_pid "$APID" 30; APID=; }
 
 # --- (a) ip link ... xdp obj -------------------------------------------------------------
 check "ip link xdp obj loads build/bpf/hxs.bpf.o" \
@@ -97,7 +95,7 @@ check "ip link: the adopter's exit leaves the operator's program attached" [ "$(
 check "ip link: the adopter removed its listener entry" \
   bash -c "! bpftool map dump pinned $GLOBALS/hxs_binds | grep -q key"
 start_attach $W/native.log --native
-wait $APID 2>/dev/null; rc=$?
+stop_pid "$APID" 30; rc=$?; APID=
 check "ip link: explicit --native attach refuses to stack (EEXIST)" \
   bash -c "[ $rc -ne 0 ] && grep -q 'File exists' $W/native.log"
 ip -n $HNS link set dev $HIF xdp off
@@ -136,7 +134,7 @@ check "libxdp skb: SIGTERM detaches, interface clean" no_prog
 # --- (c) stale recovery -------------------------------------------------------------------
 start_attach $W/s1.log
 read -r ID1 _ <<<"$(prog_id)"
-kill -KILL $APID; wait $APID 2>/dev/null
+stop_pid $APID 10 KILL; APID=
 read -r ID2 _ <<<"$(prog_id)"
 check "stale: a SIGKILLed owner leaves its program attached (id ${ID1:-none})" \
   [ -n "${ID1:-}" -a "${ID2:-}" = "${ID1:-}" ]

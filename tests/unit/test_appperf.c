@@ -11,7 +11,8 @@ static uint8_t big[1 << 16], other[1 << 16];
 int main(void)
 {
 	struct hxs_perf_hdr h = { .mode = HXS_PERF_RR, .flags = HXS_PERF_F_REVERSE, .msg_len = 64,
-				  .duration_ms = 1500, .seed = 0x1122334455667788ull }, w, d;
+				  .duration_ms = 1500, .seed = 0x1122334455667788ull,
+				  .bytes = 0x0102030405060708ull }, w, d;
 	struct hxs_perf_trailer t = { .bytes = 12345, .retransmits = 7, .duration_us = 99 }, tw, td;
 	struct hxs_perf_report r = { .ok = 1, .bytes = 42, .mismatch = UINT64_MAX }, rw, rd;
 	struct hxs_perf_rx rx;
@@ -83,6 +84,8 @@ int main(void)
 	CHECK_EQ(d.msg_len, 64);
 	CHECK_EQ(d.duration_ms, 1500);
 	CHECK(d.seed == h.seed, "%s", "does not hold");
+	CHECK(d.bytes == h.bytes, "%s", "does not hold");
+	CHECK_EQ(((uint8_t *)&w)[24], 0x01);   /* bytes, big-endian, after the seed */
 	t.bytes = 12345;
 	hxs_perf_trailer_encode(&tw, &t);
 	CHECK_EQ(hxs_perf_trailer_decode(&td, &tw), 0);

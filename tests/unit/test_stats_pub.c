@@ -98,7 +98,7 @@ int main(void)
 	hxs_stack__poll(b, 0);
 	CHECK_EQ(counter(v, "UdpInDatagrams"), 3);
 	CHECK_EQ(counter(v, "IpInReceives"), 3);
-	CHECK_EQ(counter(v, "XskRxFrames"), 3);
+	CHECK_EQ(counter(v, "HxsIoRxFrames"), 3);
 	CHECK_EQ(counter(v, "UdpNoPorts"), 0);
 	CHECK(hxs_shm_view__hdr(v)->updated_us > vnow - HXS_WHEEL_TICK_US * 2);
 	/* that turn's only event was our timer: nothing re-armed, an idle stack stays asleep */

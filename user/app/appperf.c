@@ -20,6 +20,7 @@ void hxs_perf_hdr_encode(struct hxs_perf_hdr *w, const struct hxs_perf_hdr *h)
 	w->msg_len = htobe32(h->msg_len);
 	w->duration_ms = htobe32(h->duration_ms);
 	w->seed = htobe64(h->seed);
+	w->bytes = htobe64(h->bytes);
 }
 
 int hxs_perf_hdr_decode(struct hxs_perf_hdr *h, const struct hxs_perf_hdr *w)
@@ -32,6 +33,7 @@ int hxs_perf_hdr_decode(struct hxs_perf_hdr *h, const struct hxs_perf_hdr *w)
 	h->msg_len = be32toh(w->msg_len);
 	h->duration_ms = be32toh(w->duration_ms);
 	h->seed = be64toh(w->seed);
+	h->bytes = be64toh(w->bytes);
 	if (h->magic != HXS_PERF_MAGIC || h->version != HXS_PERF_VERSION)
 		return -EPROTO;
 	if (h->mode < HXS_PERF_STREAM || h->mode > HXS_PERF_CRR)

@@ -3,7 +3,8 @@
  * Every TCP connection starts with one struct hxs_perf_hdr from the client (all fields
  * big-endian). Then, by mode:
  *   stream: the sender (client, or server with HXS_PERF_F_REVERSE) writes the payload
- *           sequence for duration_ms, then one struct hxs_perf_trailer, then half-closes.
+ *           sequence for duration_ms (or exactly `bytes` bytes when that is not 0), then one
+ *           struct hxs_perf_trailer, then half-closes.
  *           The receiver verifies every payload byte as it arrives (holding back the last
  *           sizeof(trailer) bytes, which are the trailer once EOF comes), then answers one
  *           struct hxs_perf_report and closes.
@@ -46,7 +47,7 @@ struct hxs_perf_hdr {
 	uint32_t msg_len;       /* rr/crr request and response size */
 	uint32_t duration_ms;   /* stream --reverse: how long the server sends */
 	uint64_t seed;          /* payload sequence of this connection */
-	uint8_t  pad[8];
+	uint64_t bytes;         /* stream: payload bytes the sender writes; 0: for duration_ms */
 } __attribute__((packed));
 _Static_assert(sizeof(struct hxs_perf_hdr) == 32, "hxs_perf_hdr is 32 bytes on the wire");
 

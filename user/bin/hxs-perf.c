@@ -2,8 +2,13 @@
  * stack can be measured against the other and any pairing of the two interoperates.
  *
  *   server: hxs-perf -s [-i IFACE] [-p PORT] [--kernel] [--busy-poll]
- *   client: hxs-perf -c ADDR [-i IFACE] [-p PORT] -m stream|rr|crr|udp [-t S] [-l BYTES]
- *                    [-P CONNS] [--reverse] [--json] [--kernel] [--busy-poll]
+ *   client: hxs-perf -c ADDR [-i IFACE] [-p PORT] -m stream|rr|crr|udp [-t S] [-n COUNT]
+ *                    [-l BYTES] [-P CONNS] [--reverse] [--json] [--kernel] [--busy-poll]
+ *
+ * -t runs for a time (a measurement: make bench); -n runs an exact amount of work, so a test
+ * can check the counts: stream COUNT payload bytes per connection, rr COUNT transactions per
+ * connection, crr COUNT connections in all, udp COUNT answered datagrams per socket; -t is
+ * then the time limit (default 60 s), and not finishing within it is an error.
  *
  * Wire protocol and payload: user/appperf.h. One thread, non-blocking sockets, one event loop:
  *   main() -> run_server() | run_client() -> loop() -> hxs_appnet_epoll_wait()
@@ -67,6 +72,7 @@ struct conn {
 	size_t cap, len, off;
 	uint64_t sent;          /* stream payload bytes written */
 	uint64_t deadline_ns;   /* stream sender: stop sending */
+	uint64_t limit;         /* stream sender: payload bytes to write (0: until deadline_ns) */
 	uint64_t t0_ns, t1_ns;  /* first / last payload byte; rr: request start; crr: connect */
 	uint64_t echoed, txn;
 	struct hxs_perf_rx rx;
@@ -83,6 +89,8 @@ static struct opts {
 	int port;
 	enum hxs_perf_mode mode;
 	double secs;
+	bool secs_given;
+	uint64_t count;         /* -n: exact work (0: run for -t) */
 	uint32_t msg_len;
 	int conns;
 } o = { .port = HXS_PERF_PORT, .mode = HXS_PERF_STREAM, .secs = 5, .msg_len = 64, .conns = 1 };
@@ -123,6 +131,8 @@ static uint8_t *scratch;
 static volatile sig_atomic_t stopping;
 static uint64_t seed_base;
 static int active;              /* client: connections still running */
+static uint64_t crr_started;    /* client, -n: crr connections started */
+static int udp_slots_done;      /* client, -n: UDP sockets that have their count */
 static bool client_stop;        /* client: -t elapsed, start no new work */
 static uint64_t end_ns;         /* client: -t deadline */
 static uint64_t accept_resume_ns; /* server: accepts paused until (0: not paused) */
@@ -291,8 +301,8 @@ static void fill_request(struct conn *c, uint8_t *p)
 	hxs_perf_fill(c->h.seed, c->txn * c->h.msg_len, p, c->h.msg_len);
 }
 
-/* Stream: this end starts sending payload. */
-static int begin_send(struct conn *c, uint64_t duration_ns)
+/* Stream: this end starts sending payload, for duration_ns or, with limit, limit bytes. */
+static int begin_send(struct conn *c, uint64_t duration_ns, uint64_t limit)
 {
 	if (buf_reserve(c, GEN_CAP))
 		return -ENOMEM;
@@ -301,6 +311,7 @@ static int begin_send(struct conn *c, uint64_t duration_ns)
 	c->sent = 0;
 	c->t0_ns = hxs_appnet_now_ns();
 	c->deadline_ns = c->t0_ns + duration_ns;
+	c->limit = limit;
 	c->state = C_SEND;
 	return 0;
 }
@@ -312,11 +323,12 @@ static void begin_recv(struct conn *c)
 	c->state = C_RECV;
 }
 
-/* Stream, once the header is through: this end sends for duration_ns, or it verifies. */
-static int begin_stream(struct conn *c, bool send, uint64_t duration_ns)
+/* Stream, once the header is through: this end sends (for duration_ns or limit bytes), or it
+ * verifies. */
+static int begin_stream(struct conn *c, bool send, uint64_t duration_ns, uint64_t limit)
 {
 	if (send)
-		return begin_send(c, duration_ns);
+		return begin_send(c, duration_ns, limit);
 	begin_recv(c);
 	return 0;
 }
@@ -452,7 +464,8 @@ static bool conn_step(struct conn *c)
 				return true;
 			}
 			if (c->h.mode == HXS_PERF_STREAM) {
-				if (begin_stream(c, !(c->h.flags & HXS_PERF_F_REVERSE), (uint64_t)(o.secs * 1e9)))
+				if (begin_stream(c, !(c->h.flags & HXS_PERF_F_REVERSE), (uint64_t)(o.secs * 1e9),
+						 o.count))
 					goto nomem;
 			} else {
 				c->state = C_RESP;
@@ -475,7 +488,7 @@ static bool conn_step(struct conn *c)
 			}
 			if (c->h.mode == HXS_PERF_STREAM) {
 				if (begin_stream(c, c->h.flags & HXS_PERF_F_REVERSE,
-						 (uint64_t)c->h.duration_ms * 1000000ull))
+						 (uint64_t)c->h.duration_ms * 1000000ull, c->h.bytes))
 					goto nomem;
 			} else {
 				if (buf_reserve(c, c->h.msg_len < 65536 ? 65536 : c->h.msg_len))
@@ -489,7 +502,8 @@ static bool conn_step(struct conn *c)
 			break;
 		case C_SEND:
 			if (c->off == c->len) {
-				if (hxs_appnet_now_ns() >= c->deadline_ns || stopping) {
+				if ((c->limit ? c->sent >= c->limit : hxs_appnet_now_ns() >= c->deadline_ns) ||
+				    stopping) {
 					struct hxs_perf_trailer t = { 0 };
 
 					c->t1_ns = hxs_appnet_now_ns();
@@ -502,8 +516,10 @@ static bool conn_step(struct conn *c)
 					c->state = C_TRAILER;
 					break;
 				}
-				hxs_perf_fill(c->h.seed, c->sent, c->buf, GEN_CAP);
 				c->len = GEN_CAP;
+				if (c->limit && c->limit - c->sent < GEN_CAP)
+					c->len = (size_t)(c->limit - c->sent);
+				hxs_perf_fill(c->h.seed, c->sent, c->buf, c->len);
 				c->off = 0;
 			}
 			n = hxs_appnet_send(an, c->fd, c->buf + c->off, c->len - c->off);
@@ -599,7 +615,8 @@ static bool conn_step(struct conn *c)
 			hxs_hist_add(&res.hist, hxs_appnet_now_ns() - c->t0_ns);
 			res.txns++;
 			c->txn++;
-			if (c->h.mode == HXS_PERF_CRR || client_stop || stopping) {
+			if (c->h.mode == HXS_PERF_CRR || client_stop || stopping ||
+			    (o.count && c->txn >= o.count)) {
 				if (c->h.mode == HXS_PERF_CRR)
 					res.conns_done++;
 				else
@@ -712,6 +729,9 @@ static void start_client_conn(int slot)
 	struct conn *c;
 	int fd, err, one = 1;
 
+	if (o.count && o.mode == HXS_PERF_CRR && crr_started >= o.count)
+		return;         /* -n: every connection of the run was started */
+	crr_started++;
 	fd = hxs_appnet_socket(an, SOCK_STREAM | SOCK_NONBLOCK);
 	if (fd < 0) {
 		fprintf(stderr, "hxs-perf: socket: %s\n", strerror(-fd));
@@ -731,6 +751,7 @@ static void start_client_conn(int slot)
 	c->h.flags = o.reverse ? HXS_PERF_F_REVERSE : 0;
 	c->h.msg_len = o.mode == HXS_PERF_STREAM ? 0 : o.msg_len;
 	c->h.duration_ms = (uint32_t)(o.secs * 1000);
+	c->h.bytes = o.mode == HXS_PERF_STREAM ? o.count : 0;
 	c->h.seed = seed_base + (uint64_t)slot * 0x100000001ull + res.conns_done;
 	c->t0_ns = hxs_appnet_now_ns();
 	active++;
@@ -748,6 +769,7 @@ static void start_client_conn(int slot)
 struct uslot {
 	int fd;
 	uint64_t seq, sent_ns;
+	uint64_t done;          /* answered datagrams */
 };
 static struct uslot *uslots;
 
@@ -803,7 +825,10 @@ static void udp_client_rx(int i)
 		hxs_hist_add(&res.hist, hxs_appnet_now_ns() - u->sent_ns);
 		res.txns++;
 		res.bytes_recv += (uint64_t)n;
-		if (!client_stop && !stopping)
+		u->done++;
+		if (o.count && u->done == o.count)
+			udp_slots_done++;
+		if (!client_stop && !stopping && !(o.count && u->done >= o.count))
 			udp_send(i);
 		else
 			u->seq++;   /* nothing more outstanding */
@@ -846,7 +871,8 @@ static void udp_client_timeouts(void)
 	int i;
 
 	for (i = 0; i < o.conns; i++)
-		if (now - uslots[i].sent_ns > UDP_TIMEOUT_NS && !client_stop) {
+		if (now - uslots[i].sent_ns > UDP_TIMEOUT_NS && !client_stop &&
+		    !(o.count && uslots[i].done >= o.count)) {
 			res.udp_lost++;
 			udp_send(i);
 		}
@@ -978,6 +1004,17 @@ static int loop(void)
 			continue;
 		}
 		now = hxs_appnet_now_ns();
+		if (o.count && !client_stop && !stopping && now >= end_ns) {
+			fprintf(stderr, "hxs-perf: -n %llu not done within -t %.0f s\n",
+				(unsigned long long)o.count, o.secs);
+			res.errors++;
+			res.all_verified = false;
+		}
+		if (o.count && !client_stop &&
+		    (o.mode == HXS_PERF_UDP ? udp_slots_done == o.conns : active == 0)) {
+			client_stop = true;     /* -n: all the work is done */
+			res.t_end = now;
+		}
 		if (!client_stop && (now >= end_ns || stopping)) {
 			client_stop = true;
 			res.t_end = now;
@@ -1022,13 +1059,14 @@ static void report_client(double dur)
 		       "\"transactions\":%llu,\"transactions_per_s\":%.1f,\"connections_per_s\":%.1f,"
 		       "\"latency_us\":{\"p50\":%.2f,\"p99\":%.2f,\"p999\":%.2f,\"mean\":%.2f},"
 		       "\"retransmits\":%llu,\"verified\":%s,\"errors\":%llu,"
-		       "\"cpu_percent\":%.1f,\"busy_poll\":%s",
+		       "\"cpu_percent\":%.1f,\"busy_poll\":%s,\"count\":%llu",
 		       mode_name(o.mode), hxs_appnet__name(an),
 		       stream ? (o.reverse ? "server-to-client" : "client-to-server") : "both",
 		       o.conns, stream ? 0 : o.msg_len, dur, (unsigned long long)bytes, gbps,
 		       (unsigned long long)res.txns, tps, cps, p50, p99, p999, mean,
 		       (unsigned long long)retrans, verified ? "true" : "false",
-		       (unsigned long long)res.errors, cpu, an->busy_poll ? "true" : "false");
+		       (unsigned long long)res.errors, cpu, an->busy_poll ? "true" : "false",
+		       (unsigned long long)o.count);
 		if (stream)
 			printf(",\"sender\":{\"side\":\"%s\",\"bytes\":%llu,\"retransmits\":%llu},"
 			       "\"receiver\":{\"side\":\"%s\",\"bytes\":%llu,\"verified\":%s,\"first_mismatch\":%lld}",
@@ -1075,11 +1113,13 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: hxs-perf -s [-i IFACE] [-p PORT] [--kernel] [--busy-poll]\n"
-		"       hxs-perf -c ADDR [-i IFACE] [-p PORT] -m stream|rr|crr|udp [-t SECONDS] [-l BYTES]\n"
-		"                [-P CONNS] [--reverse] [--json] [--kernel] [--busy-poll]\n"
+		"       hxs-perf -c ADDR [-i IFACE] [-p PORT] -m stream|rr|crr|udp [-t SECONDS] [-n COUNT]\n"
+		"                [-l BYTES] [-P CONNS] [--reverse] [--json] [--kernel] [--busy-poll]\n"
 		"  -i IFACE     interface hxs runs on (not needed with --kernel)\n"
 		"  -p PORT      TCP and UDP port (default %d)\n"
-		"  -t SECONDS   run time (default 5)\n"
+		"  -t SECONDS   run time (default 5); with -n the time limit (default 60)\n"
+		"  -n COUNT     exact work instead of a time: stream bytes per connection, rr\n"
+		"               transactions per connection, crr connections, udp datagrams per socket\n"
 		"  -l BYTES     rr/crr/udp message size (default 64)\n"
 		"  -P CONNS     concurrent connections (default 1)\n"
 		"  --reverse    stream: the server sends, the client verifies\n"
@@ -1109,7 +1149,7 @@ int main(int argc, char **argv)
 	double dur;
 	int opt, err, i, m;
 
-	while ((opt = getopt_long(argc, argv, "sc:i:p:m:t:l:P:vh", lopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "sc:i:p:m:t:n:l:P:vh", lopts, NULL)) != -1) {
 		if (hxs_prog__opt(&prog, opt, optarg) > 0)  /* -i -p -v --kernel --busy-poll */
 			continue;
 		switch (opt) {
@@ -1120,7 +1160,8 @@ int main(int argc, char **argv)
 				usage();
 			o.mode = m;
 			break;
-		case 't': o.secs = atof(optarg); break;
+		case 't': o.secs = atof(optarg); o.secs_given = true; break;
+		case 'n': o.count = strtoull(optarg, NULL, 10); if (!o.count) usage(); break;
 		case 'l': o.msg_len = (uint32_t)atol(optarg); break;
 		case 'P': o.conns = atoi(optarg); break;
 		case 'R': o.reverse = true; break;
@@ -1129,6 +1170,8 @@ int main(int argc, char **argv)
 		}
 	}
 	o.port = (int)prog.port;        /* as atoi() reads it */
+	if (o.count && !o.secs_given)
+		o.secs = 60;
 	if (o.server == !!o.addr || optind != argc || o.port <= 0 || o.port > 65535 || o.conns < 1 ||
 	    o.conns > 4096 || !(o.secs > 0) || o.msg_len == 0 || o.msg_len > HXS_PERF_MAX_MSG ||
 	    (!prog.kernel && !prog.stack.ifname))

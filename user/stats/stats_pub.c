@@ -21,10 +21,14 @@
 #include "stats_pub.h"
 #include "hxs/stats.h"
 
+/* The names the stack prints at exit (hxs_stack__print_counters, ctl print_counters), so
+ * `hxs stat` and a program's last words agree; frame accounting: Total == Free + RxQueued +
+ * TxQueued + Held. */
 static const char *const io_names[] = {
-	"XskRxFrames", "XskTxFrames", "XskRxBytes", "XskTxBytes", "XskFramesTotal",
-	"XskFramesFree", "XskRxDropped", "XskRxRingFull", "XskFillEmpty", "XskTxRingFull",
-	"XskTxWakeups", "XskRxWakeups",
+	"HxsIoRxFrames", "HxsIoTxFrames", "HxsIoRxBytes", "HxsIoTxBytes", "HxsIoFramesTotal",
+	"HxsIoFramesFree", "HxsIoFramesRxQueued", "HxsIoFramesTxQueued", "HxsIoFramesHeld",
+	"HxsIoRxDropped", "XskRxRingFull", "XskFillEmpty", "XskTxRingFull", "HxsIoTxWakeups",
+	"HxsIoRxWakeups",
 };
 #define IO_N (sizeof(io_names) / sizeof(io_names[0]))
 
@@ -133,6 +137,7 @@ static void pub_sock(struct hxs_stats_pub *p, int fd)
 			ci.rcv_wnd = ti.rcv_wnd;
 			ci.backoff = (uint8_t)(ti.retransmits > 255 ? 255 : ti.retransmits);
 			ci.total_retrans = ti.total_retrans;
+			ci.bytes_sent = ti.bytes_sent;
 			ci.bytes_acked = ti.bytes_acked;
 			ci.bytes_received = ti.bytes_received;
 			ci.segs_out = ti.segs_out;
@@ -183,13 +188,16 @@ static void pub_counters(struct hxs_stats_pub *p, uint64_t now)
 		v[3] = s.tx_bytes;
 		v[4] = s.frames_total;
 		v[5] = s.frames_free;
-		v[6] = s.rx_dropped;
-		v[7] = s.rx_ring_full;
-		v[8] = s.fill_empty;
-		v[9] = s.tx_ring_full;
-		v[10] = s.tx_wakeups;
-		v[11] = s.rx_wakeups;
-		hxs_shm__publish_counters(p->shm, "Xsk", io_names, v, IO_N, now);
+		v[6] = s.frames_rx_queued;
+		v[7] = s.frames_tx_queued;
+		v[8] = s.frames_held;
+		v[9] = s.rx_dropped;
+		v[10] = s.rx_ring_full;
+		v[11] = s.fill_empty;
+		v[12] = s.tx_ring_full;
+		v[13] = s.tx_wakeups;
+		v[14] = s.rx_wakeups;
+		hxs_shm__publish_counters(p->shm, "HxsIo", io_names, v, IO_N, now);
 	}
 }
 

@@ -14,7 +14,7 @@
  *
  * A publish copies: the stack MIB (hxs_mib_names) as group "Stack", every other table registered
  * with hxs_stack__add_counters() as its own group, the I/O backend's hxs_io_stats as group
- * "Xsk" (XskRxFrames ...), and one connection record per socket descriptor below
+ * "HxsIo" (HxsIoRxFrames ..., the names the stack prints at exit), and one connection record per socket descriptor below
  * HXS_SHM_MAX_CONNS (slot = fd): addresses and ports from struct hxs_sock, TCP state and
  * figures from getsockopt(TCP_INFO), UDP state UNCONN or ESTAB (connected). Slots of
  * descriptors that went away are freed. No syscall, no allocation.

@@ -211,6 +211,7 @@ struct hxs_tcp_conn {
 
 	/* tcp_info */
 	uint64_t total_retrans, bytes_acked, bytes_received, segs_out, segs_in;
+	uint64_t bytes_sent;                /* payload bytes sent, retransmissions included */
 };
 
 /* --- the stack --------------------------------------------------------------------------- */

@@ -143,6 +143,7 @@ int hxs_tcp_send_seg(struct hxs_tcp_conn *c, uint32_t seq, uint8_t flags, uint32
 
 	MIB_INC(tcp, TcpOutSegs);
 	c->segs_out++;
+	c->bytes_sent += len;
 	if (flags & HXS_TH_RST)
 		MIB_INC(tcp, TcpOutRsts);
 	if (flags & HXS_TH_ACK) {

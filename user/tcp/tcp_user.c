@@ -451,6 +451,7 @@ void hxs_tcp_conn__info(const struct hxs_tcp_conn *c, struct hxs_tcp_info *i)
 	i->bytes_received = c->bytes_received;
 	i->segs_out = c->segs_out;
 	i->segs_in = c->segs_in;
+	i->bytes_sent = c->bytes_sent;
 	/* the send ring holds exactly what is unacked or unsent, the receive ring what is
 	 * in order and unread (ss's Send-Q and Recv-Q) */
 	i->snd_queue = c->snd.len;
