@@ -143,7 +143,8 @@ int hxs_stack__open_io(struct hxs_stack **out, struct hxs_io *io, const struct h
 	struct in_addr a;
 	int err;
 
-	if (!io || !cfg || !cfg->addr || cfg->n_neigh > HXS_STATIC_NEIGH_MAX)
+	if (!io || !cfg || !cfg->addr || cfg->n_neigh > HXS_STATIC_NEIGH_MAX ||
+	    cfg->n_refuse > HXS_STATIC_REFUSE_MAX)
 		return -EINVAL;
 	b = calloc(1, sizeof(*b));
 	if (!b)
