@@ -136,11 +136,20 @@ static void test_ip_validation(void)
 	inject(f, len);
 	CHECK_EQ(mib(HXS_MIB_IP_IN_HDR_ERRORS), hdr + 1);
 
-	t_case("ipv4: IHL < 5 -> IpInHdrErrors");
-	len = build(f, &o);
-	f[14] = 0x44;
-	inject(f, len);
-	CHECK_EQ(mib(HXS_MIB_IP_IN_HDR_ERRORS), hdr + 2);
+	t_case("ipv4: IHL < 5 -> IpInHdrErrors (the 16 bytes it claims sum right: IHL is the only fault)");
+	{
+		uint64_t dl = mib(HXS_MIB_IP_IN_DELIVERS), ue = mib(HXS_MIB_UDP_IN_ERRORS);
+		uint64_t np = mib(HXS_MIB_UDP_NO_PORTS);
+		len = build(f, &o);
+		f[14] = 0x44;
+		fix_ip_csum(f);         /* over IHL * 4 = 16 bytes */
+		CHECK_EQ(hxs_csum_fold(hxs_csum_add(0, f + 14, 16)), 0);
+		inject(f, len);
+		CHECK_EQ(mib(HXS_MIB_IP_IN_HDR_ERRORS), hdr + 2);
+		CHECK_EQ(mib(HXS_MIB_IP_IN_DELIVERS), dl);
+		CHECK_EQ(mib(HXS_MIB_UDP_IN_ERRORS), ue);
+		CHECK_EQ(mib(HXS_MIB_UDP_NO_PORTS), np);
+	}
 
 	t_case("ipv4: total length beyond the frame -> IpInHdrErrors");
 	len = build(f, &o);
@@ -304,6 +313,17 @@ static void test_udp_validation(void)
 	CHECK(!memcmp(buf, "0123456789", 10));
 	CHECK_EQ(mib(HXS_MIB_UDP_IN_DATAGRAMS), indg + 1);
 	CHECK_EQ(mib(HXS_MIB_UDP_IN_ERRORS), inerr + 4);
+
+	t_case("udp: UdpInDatagrams counts when the datagram is read, not queued nor peeked (udp_recvmsg)");
+	len = build(f, &o);
+	inject(f, len);
+	CHECK_EQ(mib(HXS_MIB_UDP_IN_DATAGRAMS), indg + 1);      /* queued: not yet */
+	CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), MSG_PEEK), 10);
+	CHECK_EQ(mib(HXS_MIB_UDP_IN_DATAGRAMS), indg + 1);      /* peeked: not yet */
+	CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), 0), 10);
+	CHECK_EQ(mib(HXS_MIB_UDP_IN_DATAGRAMS), indg + 2);      /* read */
+	CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), 0), -EAGAIN);
+	CHECK_EQ(mib(HXS_MIB_UDP_IN_DATAGRAMS), indg + 2);
 
 	t_case("udp: len shorter than IP payload: trimmed to len");
 	{
