@@ -92,7 +92,7 @@ int main(void)
 	CHECK_EQ(hxs_stack__now(b), vnow);
 	CHECK_EQ(reads, 1u);
 
-	t_case("a clock that polls its own stack from inside the poll is refused: -EDEADLK");
+	t_case("a clock that polls its own stack from inside its turn is refused: -EDEADLK");
 	{
 		/* the same time as vclock: swapped under the wheel, whatever timers it holds */
 		b->clock = reentering_clock;
@@ -103,7 +103,7 @@ int main(void)
 		CHECK_EQ(reenter_refused, 1);
 		CHECK_EQ(reenter_other, 0);
 		CHECK_EQ(b->in_turn, 0);
-		CHECK_EQ(b->in_poll, 0);
+		CHECK_EQ(b->turning, 0);
 		reenter_st = NULL;
 		b->clock = vclock;
 		CHECK(hxs_stack__poll(b, 0) >= 0);      /* and the stack turns normally after */

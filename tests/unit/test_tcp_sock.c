@@ -45,7 +45,7 @@ static void step(void)
 /* While `pumping` (a blocking call is under way), reading a stack's clock lets 100 us pass
  * and turns the other stack, so a blocking call on one stack (which turns its own loop on
  * the in-memory link) sees the other answer. Never the stack whose clock is read: that would
- * be a turn inside its own turn or blocking call (hxs_stack__poll refuses it, -EDEADLK). */
+ * be a turn inside its own turn (hxs_stack__poll refuses it, -EDEADLK) or its blocking call. */
 static uint64_t clock_fn(void *ctx)
 {
 	if (pumping && !in_pump) {

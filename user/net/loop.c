@@ -1,13 +1,11 @@
 /* loop.c - the stack's run loop and its life: init, the turn, the sleep, fini.
  *
- * hxs_stack__poll() -> -EDEADLK if called from inside itself (a clock callback), else:
- * stack_poll() -> stack_turn(): rx_burst -> hxs_eth_input() (per frame) -> rx_release
- *                               -> hxs_wheel__run() -> ctl->poll() (neighbour events)
- *                               -> pollers (TCP timers and pending output, statistics)
- *                               -> hxs_stack__tx_flush()
- *              -> idle: busy-poll, or sleep in epoll_wait(2) on the io and netlink fds
- *                 until the next timer or poller deadline or the caller's timeout (at most
- *                 HXS_TX_WAIT_US while frames are out for completion; EINTR: -EINTR)
+ * hxs_stack__poll() -> stack_turn(): rx_burst -> hxs_eth_input() (per frame) -> rx_release
+ *                                    -> hxs_wheel__run() -> ctl->poll() (neighbour events)
+ *                                    -> pollers (TCP timers and pending output, statistics)
+ *                                    -> hxs_stack__tx_flush()
+ *                   -> idle: busy-poll, or sleep in epoll_wait(2) on the io and netlink fds
+ *                      until the next timer or poller deadline or the caller's timeout
  * hxs_stack__fini() -> pending frames dropped -> TX batch out -> ctl->close (io, XDP, netlink)
  * hxs_stack__open() and hxs_stack__open_io() (user/open/) differ only in the control plane
  * (struct hxs_ctl_ops: ctl_kernel.c, ctl_static.c) and who owns the io.
@@ -63,13 +61,19 @@ void hxs_stack__fini(struct hxs_stack *st)
 
 #define HXS_TX_WAIT_US 1000    /* longest sleep while TX frames are out for completion */
 
-/* One pass over everything that may have work. Returns the number of events. */
+/* One pass over everything that may have work. Returns the number of events, or -EDEADLK
+ * when called from inside a turn of the same stack (its clock callback polling it): a turn
+ * inside a turn would run with the outer one's time, frames and TX batch. */
 static int stack_turn(struct hxs_stack *st)
 {
 	struct hxs_frame f[HXS_RX_BATCH];
 	int events = 0, n, batches = 0;
-	uint64_t now = hxs_stack__clock(st);
+	uint64_t now;
 
+	if (st->turning)
+		return -EDEADLK;
+	st->turning = 1;
+	now = hxs_stack__clock(st);
 	st->turn_now = now;
 	st->in_turn = 1;
 	do {
@@ -94,10 +98,11 @@ static int stack_turn(struct hxs_stack *st)
 		events += st->pollers[i].poll(st->pollers[i].ctx, now, events);
 	hxs_stack__tx_flush(st);
 	st->in_turn = 0;
+	st->turning = 0;
 	return events;
 }
 
-static int stack_poll(struct hxs_stack *st, int timeout_ms)
+int hxs_stack__poll(struct hxs_stack *st, int timeout_ms)
 {
 	uint64_t deadline = UINT64_MAX;
 	int events;
@@ -128,7 +133,7 @@ static int stack_poll(struct hxs_stack *st, int timeout_ms)
 		if (st->busy_poll)
 			continue;
 		if (st->epfd < 0)
-			return 0;       /* no fd (in-memory link in virtual time): the caller turns */
+			return 0;       /* in-memory link: nothing to sleep on, the caller drives time */
 		/* Frames still on the TX side come back through the completion ring, which wakes
 		 * no fd: while some are out, sleep at most HXS_TX_WAIT_US so a sender waiting for
 		 * one does not wait for unrelated traffic. */
@@ -154,20 +159,6 @@ static int stack_poll(struct hxs_stack *st, int timeout_ms)
 					st->ctl_due = 1;
 		}
 	}
-}
-
-/* Not reentrant: a poll from inside this stack's own poll (its clock callback turning the
- * world, say) would run a turn inside a turn, with the outer one's frames and time. */
-int hxs_stack__poll(struct hxs_stack *st, int timeout_ms)
-{
-	int r;
-
-	if (st->in_poll)
-		return -EDEADLK;
-	st->in_poll = 1;
-	r = stack_poll(st, timeout_ms);
-	st->in_poll = 0;
-	return r;
 }
 
 int hxs_stack__fd(const struct hxs_stack *st)

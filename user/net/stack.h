@@ -138,7 +138,7 @@ struct hxs_stack {
 	void *clock_ctx;
 	uint64_t turn_now;                  /* the clock read once at the start of a turn */
 	uint8_t in_turn;                    /* hxs_stack__now() answers turn_now */
-	uint8_t in_poll;                    /* inside hxs_stack__poll (which is not reentrant) */
+	uint8_t turning;                    /* a turn runs, from before its clock read */
 	struct hxs_mib mib;
 	struct hxs_wheel wheel;
 

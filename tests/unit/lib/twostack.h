@@ -44,7 +44,7 @@ struct twostack {
  * -errno; on failure nothing stays open and ts->a, ts->b are NULL. */
 int twostack_open(struct twostack *ts, const struct twostack_cfg *cfg);
 /* turns times: one turn of A, then one of B, neither waiting. A poll that fails (-EDEADLK:
- * called from inside that stack's own poll, e.g. by its clock) aborts the program. */
+ * called from inside a turn of that stack, e.g. by its clock) aborts the program. */
 void twostack_pump(struct twostack *ts, int turns);
 /* Closes stack A, then B (each closes its sockets and gives its frames back to the link). */
 void twostack_close_stacks(struct twostack *ts);
