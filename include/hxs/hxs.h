@@ -60,7 +60,8 @@ int hxs_stack__open(struct hxs_stack **out, const struct hxs_stack_opts *opts);
 void hxs_stack__close(struct hxs_stack *st);
 /* One turn of the event loop: receive, run timers, transmit. Waits up to timeout_ms
  * (-1: forever, 0: not at all) for something to happen. Returns the number of events
- * processed (>= 0) or -errno. */
+ * processed (>= 0) or -errno: -EINTR when a signal interrupted the wait, -EDEADLK when
+ * called from inside a turn of the same stack (it is not reentrant). */
 int hxs_stack__poll(struct hxs_stack *st, int timeout_ms);
 /* A kernel fd that becomes readable when the stack has work; to embed hxs in another loop. */
 int hxs_stack__fd(const struct hxs_stack *st);

@@ -16,6 +16,19 @@
 static uint64_t vnow = 1000000;
 static unsigned reads;
 static uint64_t vclock(void *ctx) { reads++; return vnow; }
+
+/* A clock that turns its own stack, as a test world might: each nested poll's answer. */
+static struct hxs_stack *reenter_st;
+static int reenter_calls, reenter_refused, reenter_other;
+static uint64_t reentering_clock(void *ctx)
+{
+	if (reenter_st && !reenter_calls++) {
+		int r = hxs_stack__poll(reenter_st, 0);
+		reenter_refused += r == -EDEADLK;
+		reenter_other += r != -EDEADLK;
+	}
+	return vnow;
+}
 static void on_timer(struct hxs_timer *t, uint64_t now) { (void)t; (void)now; }
 
 static const struct twostack_cfg two = {
@@ -78,6 +91,23 @@ int main(void)
 	reads = 0;
 	CHECK_EQ(hxs_stack__now(b), vnow);
 	CHECK_EQ(reads, 1u);
+
+	t_case("a clock that polls its own stack from inside its turn is refused: -EDEADLK");
+	{
+		/* the same time as vclock: swapped under the wheel, whatever timers it holds */
+		b->clock = reentering_clock;
+		reenter_st = b;
+		reenter_calls = 0;
+		CHECK(hxs_stack__poll(b, 0) >= 0);
+		CHECK_EQ(reenter_calls, 1);
+		CHECK_EQ(reenter_refused, 1);
+		CHECK_EQ(reenter_other, 0);
+		CHECK_EQ(b->in_turn, 0);
+		CHECK_EQ(b->turning, 0);
+		reenter_st = NULL;
+		b->clock = vclock;
+		CHECK(hxs_stack__poll(b, 0) >= 0);      /* and the stack turns normally after */
+	}
 
 	hxs_close(a, cfd);
 	hxs_close(b, afd);

@@ -4,8 +4,12 @@
  * Covers: connect/accept and the kernel's connect errno sequence (EINPROGRESS, EALREADY, 0,
  * EISCONN; ECONNREFUSED then a fresh attempt), blocking connect/accept/send/recv, 1 MiB each
  * way byte-exact through writev/readv, shutdown half-close, close with unread data -> RST ->
- * ECONNRESET, SO_LINGER 0 -> RST, TCP_INFO, socket options, epoll (LT/ET, IN/OUT/RDHUP/HUP),
- * listen backlog overflow, counters, and no frame or connection leak at the end.
+ * ECONNRESET, SO_LINGER 0 -> RST, TCP_INFO, slow start's cwnd per RTT, socket options, epoll
+ * (LT/ET, IN/OUT/RDHUP/HUP), listen backlog overflow, exact open/conn-map counters, and no
+ * frame, connection or control-plane entry leaked at the end.
+ *
+ * A blocking call turns its own stack; the other one turns when the caller's stack reads the
+ * clock (clock_fn), never the stack whose clock is read.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,9 +24,10 @@
 #include "twostack.h"
 
 static uint64_t vnow = 5000000;
-static int pumping, in_pump;
+static int pumping, in_pump, pump_errors;
 static struct twostack world;
 static struct hxs_stack *sa, *sb;
+static int tag_a, tag_b;            /* each stack's clock ctx: whose clock is read */
 
 static uint32_t ip4(const char *s) { return inet_addr(s); }
 #define IP_A "10.9.0.1"
@@ -37,13 +42,18 @@ static void step(void)
 	in_pump = 0;
 }
 
-/* While `pumping`, reading the clock of either stack moves the world on: a blocking call
- * on one stack (which spins in its own loop on the in-memory link) sees the other answer. */
+/* While `pumping` (a blocking call is under way), reading a stack's clock lets 100 us pass
+ * and turns the other stack, so a blocking call on one stack (which turns its own loop on
+ * the in-memory link) sees the other answer. Never the stack whose clock is read: that would
+ * be a turn inside its own turn (hxs_stack__poll refuses it, -EDEADLK) or its blocking call. */
 static uint64_t clock_fn(void *ctx)
 {
-	(void)ctx;
-	if (pumping && !in_pump)
-		step();
+	if (pumping && !in_pump) {
+		in_pump = 1;
+		pump_errors += hxs_stack__poll(ctx == &tag_a ? sb : sa, 0) < 0;
+		vnow += 100;
+		in_pump = 0;
+	}
 	return vnow;
 }
 
@@ -254,7 +264,11 @@ static void test_bulk(void)
 		CHECK_EQ(ti.state, TCP_ESTABLISHED);
 		CHECK((ti.snd_mss) == (1448u), "with timestamps: 1460 - 12");
 		CHECK(ti.rtt_us > 0 && ti.rtt_us < 100000, "rtt %u", ti.rtt_us);
-		CHECK(ti.snd_cwnd >= 10, "cwnd %u", ti.snd_cwnd);
+		/* no loss, so slow start throughout (ssthresh still "infinite"), and B acks every
+		 * second segment, so no ACK covers more than L = 2*SMSS (RFC 3465 §2.2): cwnd grew
+		 * by every byte acked, IW (RFC 6928: 10 segments) + 1 MiB */
+		CHECK_EQ(ti.snd_ssthresh, 0x7fffffff);
+		CHECK_EQ(ti.snd_cwnd, (10 * 1448 + N) / 1448);
 		CHECK_EQ(ti.bytes_acked, (uint64_t)N);
 		CHECK_EQ(ti.bytes_received, (uint64_t)N);
 		CHECK_EQ(ti.total_retrans, 0);
@@ -310,6 +324,46 @@ static void test_queues(void)
 	CHECK(tc.snd_queue > 0, "snd_queue %u", tc.snd_queue);
 	CHECK_EQ((uint64_t)ts.rcv_queue + tc.snd_queue, 4000 + (uint64_t)n);
 	CHECK_EQ((uint64_t)tc.snd_queue, 5000 + (uint64_t)n - tc.bytes_acked);
+	hxs_close(sa, c);
+	hxs_close(sb, s);
+	hxs_close(sb, l);
+	pump_ms(5);
+}
+
+/* RFC 5681 §3.1 slow start with RFC 3465 byte counting (L = 2*SMSS): each round A writes
+ * exactly cwnd full segments and waits until all are acked; B reads at once and acks every
+ * second segment (RFC 5681 §4.2), so each ACK adds 2 segments and cwnd doubles per RTT. */
+static void test_slow_start(void)
+{
+	static char out[1 << 18], sink[1 << 18];
+	int l, c, s, one = 1;
+
+	t_case("slow start: cwnd 10, 20, 40, 80, 160 after 0..4 RTTs; cwnd segments out, cwnd/2 ACKs back per RTT");
+	connected_pair(7012, &l, &c, &s);
+	CHECK_EQ(hxs_setsockopt(sa, c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
+	for (uint32_t rtt = 0; rtt <= 4; rtt++) {
+		struct hxs_tcp_info ta = tinfo(sa, c), tb = tinfo(sb, s), ta2, tb2;
+		uint32_t n = ta.snd_cwnd * 1448;
+
+		CHECK((ta.snd_cwnd) == (10u << rtt), "after %u RTTs: cwnd %u", rtt, ta.snd_cwnd);
+		CHECK_EQ(ta.snd_ssthresh, 0x7fffffff);
+		if (rtt == 4)
+			break;
+		CHECK_EQ(ta.snd_mss, 1448);
+		CHECK(n <= tb.rcv_wnd, "round %u: %u bytes, B's window %u", rtt, n, tb.rcv_wnd);
+		CHECK_EQ(hxs_send(sa, c, out, n, 0), (ssize_t)n);
+		for (int k = 0; k < 1000 && (k == 0 || tinfo(sa, c).snd_queue); k++) {
+			step();
+			while (hxs_recv(sb, s, sink, sizeof(sink), 0) > 0)
+				;
+		}
+		ta2 = tinfo(sa, c);
+		tb2 = tinfo(sb, s);
+		CHECK_EQ(ta2.snd_queue, 0);
+		CHECK_EQ(tb2.segs_in - tb.segs_in, ta.snd_cwnd);
+		CHECK_EQ(ta2.segs_in - ta.segs_in, ta.snd_cwnd / 2);
+		CHECK_EQ(ta2.total_retrans, 0);
+	}
 	hxs_close(sa, c);
 	hxs_close(sb, s);
 	hxs_close(sb, l);
@@ -712,7 +766,8 @@ int main(void)
 {
 	static const struct twostack_cfg two = {
 		.ip_a = IP_A, .ip_b = IP_B, .mac_a = { 2, 0, 0, 0, 9, 1 }, .mac_b = { 2, 0, 0, 0, 9, 2 },
-		.frames = 1024, .frame_size = 2048, .clock = clock_fn,
+		.frames = 1024, .frame_size = 2048, .clock = clock_fn, .clock_ctx = &tag_a,
+		.clock_ctx_b = &tag_b,
 	};
 	struct hxs_io_stats s;
 
@@ -726,6 +781,7 @@ int main(void)
 	test_connect_timeout();
 	test_bulk();
 	test_queues();
+	test_slow_start();
 	test_listener_close();
 	test_shutdown_close();
 	test_options();
@@ -734,18 +790,58 @@ int main(void)
 	test_tw_reuse();
 	test_tw_peer_reuse();
 
-	t_case("counters: Tcp* print with the stack's; connections opened == passive + active");
-	CHECK(ctr(sa, "TcpActiveOpens") >= 10);
-	CHECK(ctr(sb, "TcpPassiveOpens") >= 10);
+	t_case("counters: every connect an active open; B's passive opens + A's failed attempts + the unanswered one");
+	/* A's connects, by test: connect_errnos 5 (3 refused), connect_timeout 1 (never
+	 * answered), bulk 1, queues 1, slow_start 1, listener_close 3 (1 refused),
+	 * shutdown_close 3, epoll 2, backlog 4, tw_reuse 4, tw_peer_reuse 20: 45, all from A */
+	CHECK_EQ(ctr(sa, "TcpActiveOpens"), 45);
+	CHECK_EQ(ctr(sb, "TcpPassiveOpens"), 40);
+	CHECK_EQ(ctr(sa, "TcpAttemptFails"), 4);
+	CHECK_EQ(ctr(sa, "TcpActiveOpens"),
+		 ctr(sb, "TcpPassiveOpens") + ctr(sa, "TcpAttemptFails") + 1);
+	CHECK_EQ(ctr(sa, "TcpPassiveOpens"), 0);
+	CHECK_EQ(ctr(sb, "TcpActiveOpens"), 0);
+	CHECK_EQ(ctr(sb, "TcpAttemptFails"), 0);
 	CHECK_EQ(ctr(sa, "TcpCurrEstab"), 0);
 	CHECK_EQ(ctr(sb, "TcpCurrEstab"), 0);
 
-	t_case("no leak: stacks closed with connections lingering, every frame back");
-	twostack_close_stacks(&world);
+	t_case("after 2 MSL: every conn-map entry added was deleted, no socket lingers, no entry left");
+	vnow += 61000000;               /* TIME_WAIT is 60 s */
+	pump_ms(5);
+	CHECK_EQ(ctr(sa, "HxsTcpConnMapAdds"), 45);     /* one per connect, refused ones too */
+	CHECK_EQ(ctr(sa, "HxsTcpConnMapDels"), 45);
+	CHECK_EQ(ctr(sb, "HxsTcpConnMapAdds"), 40);     /* one per passive open */
+	CHECK_EQ(ctr(sb, "HxsTcpConnMapDels"), 40);
+	CHECK_EQ(ctr(sa, "HxsTcpConnMapErrors") + ctr(sb, "HxsTcpConnMapErrors"), 0);
+	CHECK_EQ(ctr(sa, "HxsTcpLingerSockets"), 0);
+	CHECK_EQ(ctr(sb, "HxsTcpLingerSockets"), 0);
+	{
+		unsigned ba, ca, bb, cb;
+		hxs_ctl_static__owned(sa, &ba, &ca);
+		hxs_ctl_static__owned(sb, &bb, &cb);
+		CHECK_EQ(ba + ca + bb + cb, 0);
+	}
+
+	t_case("the test clock turned only the other stack: no poll refused as re-entered");
+	CHECK_EQ(pump_errors, 0);
+
+	t_case("no leak: stacks closed with a connection lingering, every frame back to the link");
+	{
+		int l, c, s2;
+
+		connected_pair(7013, &l, &c, &s2);
+		hxs_close(sa, c);               /* A first: A keeps TIME_WAIT */
+		pump_ms(5);
+		hxs_close(sb, s2);
+		hxs_close(sb, l);
+		pump_ms(5);
+		CHECK_EQ(ctr(sa, "HxsTcpLingerSockets"), 1);
+	}
+	twostack_close_stacks(&world);      /* the control plane aborts if an entry is left */
 	world.ia->ops->get_stats(world.ia, &s);
-	CHECK_EQ(s.frames_free, s.frames_total);
+	CHECK_EQ(s.frames_held, 0);
 	world.ib->ops->get_stats(world.ib, &s);
-	CHECK_EQ(s.frames_free, s.frames_total);
+	CHECK_EQ(s.frames_held, 0);
 	twostack_close_links(&world);
 	return t_done();
 }

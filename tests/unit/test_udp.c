@@ -1,6 +1,7 @@
 /* test_udp.c - a whole hxs stack on the in-memory link (hxs_stack__open_io): IPv4 and UDP
  * input validation with the exact counter each bad case moves, UDP socket semantics and errno
- * values, output headers and checksums, neighbour resolution (queue, resolve, timeout), epoll
+ * values, output headers and checksums, a TX ring that takes a prefix of the batch, neighbour
+ * resolution (queue, resolve, timeout), epoll
  * level/edge/one-shot semantics, and no frame leaked at the end. Time is virtual. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -136,11 +137,20 @@ static void test_ip_validation(void)
 	inject(f, len);
 	CHECK_EQ(mib(HXS_MIB_IP_IN_HDR_ERRORS), hdr + 1);
 
-	t_case("ipv4: IHL < 5 -> IpInHdrErrors");
-	len = build(f, &o);
-	f[14] = 0x44;
-	inject(f, len);
-	CHECK_EQ(mib(HXS_MIB_IP_IN_HDR_ERRORS), hdr + 2);
+	t_case("ipv4: IHL < 5 -> IpInHdrErrors (the 16 bytes it claims sum right: IHL is the only fault)");
+	{
+		uint64_t dl = mib(HXS_MIB_IP_IN_DELIVERS), ue = mib(HXS_MIB_UDP_IN_ERRORS);
+		uint64_t np = mib(HXS_MIB_UDP_NO_PORTS);
+		len = build(f, &o);
+		f[14] = 0x44;
+		fix_ip_csum(f);         /* over IHL * 4 = 16 bytes */
+		CHECK_EQ(hxs_csum_fold(hxs_csum_add(0, f + 14, 16)), 0);
+		inject(f, len);
+		CHECK_EQ(mib(HXS_MIB_IP_IN_HDR_ERRORS), hdr + 2);
+		CHECK_EQ(mib(HXS_MIB_IP_IN_DELIVERS), dl);
+		CHECK_EQ(mib(HXS_MIB_UDP_IN_ERRORS), ue);
+		CHECK_EQ(mib(HXS_MIB_UDP_NO_PORTS), np);
+	}
 
 	t_case("ipv4: total length beyond the frame -> IpInHdrErrors");
 	len = build(f, &o);
@@ -305,6 +315,17 @@ static void test_udp_validation(void)
 	CHECK(!memcmp(buf, "0123456789", 10));
 	CHECK_EQ(mib(HXS_MIB_UDP_IN_DATAGRAMS), indg + 1);
 	CHECK_EQ(mib(HXS_MIB_UDP_IN_ERRORS), inerr + 4);
+
+	t_case("udp: UdpInDatagrams counts when the datagram is read, not queued nor peeked (udp_recvmsg)");
+	len = build(f, &o);
+	inject(f, len);
+	CHECK_EQ(mib(HXS_MIB_UDP_IN_DATAGRAMS), indg + 1);      /* queued: not yet */
+	CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), MSG_PEEK), 10);
+	CHECK_EQ(mib(HXS_MIB_UDP_IN_DATAGRAMS), indg + 1);      /* peeked: not yet */
+	CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), 0), 10);
+	CHECK_EQ(mib(HXS_MIB_UDP_IN_DATAGRAMS), indg + 2);      /* read */
+	CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), 0), -EAGAIN);
+	CHECK_EQ(mib(HXS_MIB_UDP_IN_DATAGRAMS), indg + 2);
 
 	t_case("udp: len shorter than IP payload: trimmed to len");
 	{
@@ -690,6 +711,56 @@ static void test_output(void)
 	hxs_close(st, fd);
 }
 
+/* stack.c's tx_submit() on a TX ring that takes a prefix: it kicks (flush) and offers the
+ * rest again; what still finds no room is dropped and counted, as a full qdisc would. */
+static void test_tx_ring_full(void)
+{
+	struct hxs_io_mem_opts o = { .frames = 64, .frame_size = 2048, .ring_size = 8, .no_poll_fd = 1 };
+	struct hxs_netif_static cfg = { .addr = ip4(IP_US), .prefix_len = 24, .n_neigh = 1 };
+	struct sockaddr_in peer = { .sin_family = AF_INET, .sin_port = htons(5000), .sin_addr.s_addr = ip4(IP_PEER) };
+	struct hxs_io *io8;
+	struct hxs_stack *s8;
+	struct hxs_io_stats ios;
+	uint8_t f[2048];
+	char msg[16];
+	int fd, n;
+
+	t_case("output: 20 datagrams in one batch on an 8-entry TX ring: 8 + 8 go, 4 dropped (IpOutDiscards)");
+	memcpy(cfg.mac, MAC_US, 6);
+	cfg.neigh[0].ip = ip4(IP_PEER);
+	memcpy(cfg.neigh[0].mac, MAC_PEER, 6);
+	CHECK_EQ(hxs_io_mem__open_opts(&io8, &o), 0);
+	CHECK_EQ(hxs_stack__open_io(&s8, io8, &cfg), 0);
+	hxs_stack__set_clock(s8, vclock, NULL);
+	fd = hxs_socket(s8, AF_INET, SOCK_DGRAM, 0);
+	for (int i = 0; i < 20; i++) {
+		snprintf(msg, sizeof(msg), "d%02d", i);
+		CHECK_EQ(hxs_sendto(s8, fd, msg, 3, 0, (struct sockaddr *)&peer, sizeof(peer)), 3);
+	}
+	CHECK_EQ(s8->mib.v[HXS_MIB_UDP_OUT_DATAGRAMS], 20);
+	CHECK_EQ(s8->mib.v[HXS_MIB_IP_OUT_DISCARDS], 0);
+	hxs_stack__poll(s8, 0);     /* submit 20: 8 taken, kick, 8 more, 4 find no room */
+	CHECK_EQ(s8->mib.v[HXS_MIB_IP_OUT_DISCARDS], 4);
+	io8->ops->get_stats(io8, &ios);
+	CHECK_EQ(ios.tx_ring_full, 2);
+	CHECK_EQ(ios.frames_tx_queued, 16);     /* 8 on the wire, 8 on the ring behind them */
+	CHECK_EQ(ios.frames_held, 0);
+	for (int i = 0; i < 16; i++) {
+		if (i == 8)
+			hxs_stack__poll(s8, 0);     /* reaps the first 8, kicks the next 8 out */
+		n = hxs_io_mem__take(io8, f, sizeof(f));
+		snprintf(msg, sizeof(msg), "d%02d", i);
+		CHECK(n == 14 + 28 + 3 && !memcmp(f + 42, msg, 3), "datagram %d: %d bytes", i, n);
+	}
+	CHECK_EQ(hxs_io_mem__take(io8, f, sizeof(f)), -EAGAIN);
+	hxs_close(s8, fd);
+	hxs_stack__close(s8);
+	io8->ops->flush(io8);
+	io8->ops->get_stats(io8, &ios);
+	CHECK_EQ(ios.frames_held + ios.frames_tx_queued, 0);
+	io8->ops->close(io8);
+}
+
 static void test_neigh(void)
 {
 	struct sockaddr_in late = { .sin_family = AF_INET, .sin_port = htons(6000), .sin_addr.s_addr = ip4("10.0.0.7") };
@@ -952,9 +1023,9 @@ static void test_pair(void)
 	CHECK_EQ(sb->mib.v[HXS_MIB_UDP_OUT_DATAGRAMS], 300);
 	twostack_close_stacks(&ts);
 	ts.ia->ops->get_stats(ts.ia, &s);
-	CHECK_EQ(s.frames_free, s.frames_total);
+	CHECK_EQ(s.frames_held, 0);
 	ts.ib->ops->get_stats(ts.ib, &s);
-	CHECK_EQ(s.frames_free, s.frames_total);
+	CHECK_EQ(s.frames_held, 0);
 	twostack_close_links(&ts);
 }
 
@@ -978,6 +1049,7 @@ int main(void)
 	test_udp_validation();
 	test_socket_errors();
 	test_output();
+	test_tx_ring_full();
 	test_neigh();
 	test_epoll();
 	test_pair();
@@ -998,8 +1070,11 @@ int main(void)
 	hxs_stack__print_counters(st, stdout, 0);
 	hxs_stack__close(st);
 	drain();
+	io->ops->flush(io);     /* reaps the completions of what drain() took */
 	io->ops->get_stats(io, &s);
-	CHECK_EQ(s.frames_free, s.frames_total);
+	CHECK_EQ(s.frames_held, 0);
+	CHECK_EQ(s.frames_tx_queued, 0);
+	CHECK_EQ(s.frames_free + s.frames_rx_queued, s.frames_total);
 	io->ops->close(io);
 	return t_done();
 }

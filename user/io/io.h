@@ -72,11 +72,30 @@ struct hxs_io {
 };
 
 /* In-memory link (io_mem.c): two endpoints; frames submitted on one are received on the
- * other. Frames come from a fixed pool per endpoint, counted, so tests can assert no leak. */
+ * other. Each endpoint behaves like one AF_XDP socket of xsk.c: a fixed pool of frames, a
+ * fill ring the receiver keeps stocked, bounded RX, TX and completion rings, completions that
+ * come back after the flush that sent them, and (by default) an eventfd readable while frames
+ * wait on the RX ring. A zeroed struct gives xsk.c's sizes. */
+struct hxs_io_mem_opts {
+	uint32_t frames;            /* frames per endpoint (default 4096, xsk.c's for one queue) */
+	uint32_t frame_size;        /* bytes per frame, 64..1 MiB (default 4096) */
+	uint32_t ring_size;         /* entries of each ring, a power of two (default 2048) */
+	uint32_t fill_target;       /* frames kept on the fill ring (default, as xsk.c:
+	                             * min(frames / 2, ring_size)) */
+	int no_poll_fd;             /* 1: poll_fd() is -1, so a stack on it never sleeps and its
+	                             * caller turns the loop (virtual time) */
+};
+
+int hxs_io_mem__open_opts(struct hxs_io **io, const struct hxs_io_mem_opts *o);
+int hxs_io_mem__pair_opts(struct hxs_io **a, struct hxs_io **b, const struct hxs_io_mem_opts *o);
+/* The first ones: the defaults with that pool and no poll fd (their callers turn the loop). */
 int hxs_io_mem__pair(struct hxs_io **a, struct hxs_io **b, uint32_t frames, uint32_t frame_size);
-/* Test hooks: inject a frame as if received from the wire; take the next transmitted frame
- * of an endpoint whose peer is NULL (unpaired endpoint from hxs_io_mem__open). */
 int hxs_io_mem__open(struct hxs_io **io, uint32_t frames, uint32_t frame_size);
+/* The wire of an endpoint opened alone (hxs_io_mem__open*): inject a frame as if received
+ * (0, -EMSGSIZE above frame_size, -ENOBUFS when the fill ring is empty or the RX ring full:
+ * dropped and counted as the kernel would); take the next flushed frame (its length, -EAGAIN
+ * if none, -ENOSPC if longer than cap), which completes it. One other thread may be the wire
+ * (inject and take) while the stack's thread uses the io, as the kernel is for AF_XDP. */
 int hxs_io_mem__inject(struct hxs_io *io, const void *frame, uint32_t len);
 int hxs_io_mem__take(struct hxs_io *io, void *buf, uint32_t cap);   /* -> len, or -EAGAIN */
 

@@ -1,64 +1,118 @@
 /* io_mem.c - the in-memory link backend of io.h, for unit tests and the TCP simulation.
  *
- *   hxs_io_mem__pair(&a, &b) / hxs_io_mem__open(&io)     one fixed pool of frames per endpoint
- *   tx_alloc() -> tx_submit() -> flush() -> deliver()     pair: copied into the peer's pool,
- *                                                         queued on its RX FIFO
- *                                                         single: kept until hxs_io_mem__take()
- *   hxs_io_mem__inject() -> rx_burst() -> rx_release()    frames "from the wire"
- *   hxs_io_mem__take()                                    next flushed frame: its length, -EAGAIN
- *                                                         if none, -ENOSPC if it exceeds cap
+ *   hxs_io_mem__pair_opts(&a, &b, o) / __open_opts(&io, o)   per endpoint: a frame pool, a
+ *                     fill, an RX, a TX and a completion ring (o->ring_size each), an eventfd
+ *   rx_burst()     -> RX ring -> frames held by the stack -> fill_refill() -> wake_clear()
+ *   rx_release()   -> free stack (-> fill_refill() when the fill ring is below half)
+ *   tx_alloc()     -> free stack (comp_reap() first when it runs short)
+ *   tx_submit()    -> TX ring; a prefix of the array when the ring is full (tx_ring_full)
+ *   flush()        -> comp_reap() -> TX ring -> pair: mem_deliver() into the peer, then the
+ *                                               completion ring
+ *                                            -> alone: the wire ring
+ *   hxs_io_mem__inject() -> mem_deliver()    a frame "from the wire"
+ *   hxs_io_mem__take()   -> wire ring -> completion ring
+ *   mem_deliver()  -> a frame from the receiver's fill ring -> copy -> its RX ring -> eventfd
  *
- * It behaves like a wire and like AF_XDP where the stack could tell: nothing leaves an
- * endpoint before flush() (the "kick"), frames are copied into the receiver's own pool (so each
- * endpoint's frames are conserved on their own: total = free + queued for RX + held by the
- * stack + queued for TX), and a receiver whose pool is empty drops the frame and counts it in
- * rx_dropped and fill_empty, as a dry fill ring would. No allocation after open; every frame
- * carries a state byte, and a frame handed back twice or in the wrong state aborts the program
- * (a stack bug that would leak or corrupt UMEM frames on AF_XDP).
+ * It behaves like one AF_XDP socket of xsk.c wherever the stack could tell:
+ * - nothing leaves an endpoint before flush() (the kick), and a frame's completion comes
+ *   back later than the flush that sent it: at the next flush(), or a tx_alloc() that runs
+ *   short, reaps it (alone: only once the wire took it). Until then it counts as queued for
+ *   TX, as on AF_XDP where completions come when the kernel or the NIC is done;
+ * - the TX ring is bounded: tx_submit() takes what fits; the "kernel" takes a descriptor off
+ *   it only with a completion slot for it, so frames the wire has not taken hold the ring;
+ * - a frame is received into a frame the receiver put on its fill ring (fill_target of them,
+ *   refilled from its free frames by rx_burst/rx_release as xsk.c does); an empty fill ring
+ *   drops the frame (rx_dropped, fill_empty), a full RX ring too (rx_ring_full), a frame
+ *   larger than frame_size too (rx_dropped), as the kernel's xsk receive path counts them;
+ * - the eventfd (poll_fd()) is readable while frames wait on the RX ring, as an AF_XDP
+ *   socket polls readable, so a stack on the link sleeps in epoll_wait() like on AF_XDP.
+ * Every frame has a state byte; a frame handed back twice or in the wrong state aborts the
+ * program (a stack bug that would leak or corrupt UMEM frames on AF_XDP). Frames are
+ * conserved per endpoint: total == free + queued for RX (fill + RX rings) + queued for TX
+ * (TX, wire and completion rings) + held by the stack. Nothing is allocated after open.
+ *
+ * Threads: the rings between the stack and the wire are single-producer single-consumer
+ * with acquire/release indices, like AF_XDP's, so one thread may run the stack while another
+ * is its wire (inject, take) or the peer's stack (whose flush delivers here).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "io.h"
 
-enum mem_frame_state { MF_FREE, MF_RXQ, MF_HELD, MF_TXQ };
+enum mem_frame_state { MF_FREE, MF_FILL, MF_RXQ, MF_HELD, MF_TXQ };
 
-/* FIFO of frame indices; capacity = pool size, so it can never overflow. */
-struct mem_fifo {
+/* One ring of frame indices, one producer and one consumer (possibly two threads). */
+struct mem_ring {
 	uint32_t *slot;
-	uint32_t head, tail;    /* free-running; count = tail - head */
+	uint32_t mask;
+	uint32_t prod, cons;    /* free-running */
+};
+
+/* Counters the delivering side (peer's flush, inject) moves, read by the stack's thread. */
+struct mem_in_stats {
+	uint64_t rx_frames, rx_bytes, rx_dropped, fill_empty, rx_ring_full;
 };
 
 struct mem_io {
 	struct hxs_io io;
 	struct mem_io *peer;
 	uint32_t nframes;
+	uint32_t ring_size;
+	uint32_t fill_target;
 	uint8_t *buf;           /* nframes * frame_size bytes */
 	uint8_t *state;         /* enum mem_frame_state per frame */
-	uint32_t *len;          /* length of a queued frame (RX or TX FIFO) */
+	uint32_t *len;          /* length of a queued frame */
+	uint32_t *off;          /* where its data starts in its frame (TX) */
 	uint32_t *free_stack;
 	uint32_t nfree;
-	struct mem_fifo rxq;
-	struct mem_fifo txq;
-	uint32_t tx_flushed;    /* txq entries before this (free-running) index were flushed */
-	struct hxs_io_stats st;
+	struct mem_ring fill;   /* stack -> deliverer: empty frames to receive into */
+	struct mem_ring rx;     /* deliverer -> stack */
+	struct mem_ring tx;     /* stack -> flush */
+	struct mem_ring wire;   /* flush -> take (endpoint alone) */
+	struct mem_ring comp;   /* flush (pair) or take (alone) -> stack */
+	int efd;                /* eventfd, -1 without */
+	int wake;               /* efd signalled since the stack last found the RX ring empty */
+	struct mem_in_stats in; /* moved with atomics by the delivering side */
+	struct hxs_io_stats st; /* the stack side's own */
 };
 
 static struct mem_io *mem_of(struct hxs_io *io) { return (struct mem_io *)io; }
 
-static void fifo_push(struct mem_io *m, struct mem_fifo *q, uint32_t idx)
+/* --- rings -------------------------------------------------------------------------------- */
+
+static uint32_t ring_count(const struct mem_ring *r)
 {
-	q->slot[q->tail++ % m->nframes] = idx;
+	return __atomic_load_n(&r->prod, __ATOMIC_SEQ_CST) - __atomic_load_n(&r->cons, __ATOMIC_ACQUIRE);
 }
 
-static uint32_t fifo_pop(struct mem_io *m, struct mem_fifo *q)
+static uint32_t ring_room(const struct mem_ring *r) { return r->mask + 1 - ring_count(r); }
+
+/* Producer only, after ring_room() said there is room. */
+static void ring_push(struct mem_ring *r, uint32_t v)
 {
-	return q->slot[q->head++ % m->nframes];
+	uint32_t p = __atomic_load_n(&r->prod, __ATOMIC_RELAXED);
+
+	r->slot[p & r->mask] = v;
+	__atomic_store_n(&r->prod, p + 1, __ATOMIC_SEQ_CST);
 }
 
-static uint32_t fifo_count(const struct mem_fifo *q) { return q->tail - q->head; }
+/* Consumer only, after ring_count() said there is an entry. */
+static uint32_t ring_peek(const struct mem_ring *r)
+{
+	return r->slot[__atomic_load_n(&r->cons, __ATOMIC_RELAXED) & r->mask];
+}
+
+static void ring_pop(struct mem_ring *r)
+{
+	__atomic_store_n(&r->cons, __atomic_load_n(&r->cons, __ATOMIC_RELAXED) + 1, __ATOMIC_RELEASE);
+}
+
+/* --- frames ------------------------------------------------------------------------------- */
 
 static __attribute__((noreturn)) void mem_misuse(const char *what, uint64_t handle, int state)
 {
@@ -67,34 +121,37 @@ static __attribute__((noreturn)) void mem_misuse(const char *what, uint64_t hand
 	abort();
 }
 
+static void mem_move(struct mem_io *m, uint32_t idx, int from, int to, const char *what)
+{
+	if (idx >= m->nframes || m->state[idx] != from)
+		mem_misuse(what, idx, idx < m->nframes ? m->state[idx] : -1);
+	m->state[idx] = (uint8_t)to;
+}
+
 /* Checks that f came from this endpoint and is held by the stack; returns its index. */
 static uint32_t mem_held_index(struct mem_io *m, const struct hxs_frame *f, const char *what)
 {
 	if (f->handle >= m->nframes)
 		mem_misuse(what, f->handle, -1);
-	uint32_t idx = (uint32_t)f->handle;
-	if (m->state[idx] != MF_HELD)
-		mem_misuse(what, f->handle, m->state[idx]);
-	return idx;
+	if (m->state[f->handle] != MF_HELD)
+		mem_misuse(what, f->handle, m->state[f->handle]);
+	return (uint32_t)f->handle;
 }
 
-static void mem_put_free(struct mem_io *m, uint32_t idx)
+static uint8_t *mem_frame(struct mem_io *m, uint32_t idx)
 {
-	m->state[idx] = MF_FREE;
+	return m->buf + (size_t)idx * m->io.frame_size;
+}
+
+static void mem_put_free(struct mem_io *m, uint32_t idx, int from, const char *what)
+{
+	mem_move(m, idx, from, MF_FREE, what);
 	m->free_stack[m->nfree++] = idx;
 }
 
-static int mem_get_free(struct mem_io *m, uint32_t *idx)
+static void mem_hand_out(struct mem_io *m, uint32_t idx, struct hxs_frame *f, uint32_t len)
 {
-	if (!m->nfree)
-		return -ENOBUFS;
-	*idx = m->free_stack[--m->nfree];
-	return 0;
-}
-
-static void mem_fill(struct mem_io *m, uint32_t idx, struct hxs_frame *f, uint32_t len)
-{
-	f->data = m->buf + (size_t)idx * m->io.frame_size;
+	f->data = mem_frame(m, idx);
 	f->len = len;
 	f->cap = m->io.frame_size;
 	f->handle = idx;
@@ -102,38 +159,106 @@ static void mem_fill(struct mem_io *m, uint32_t idx, struct hxs_frame *f, uint32
 	f->pad = 0;
 }
 
-/* Copies one frame into m's pool and queues it for rx_burst; a full pool drops it. */
-static int mem_receive(struct mem_io *m, const void *data, uint32_t len)
+/* Keeps fill_target frames on the fill ring, as far as free frames go. */
+static void fill_refill(struct mem_io *m)
+{
+	uint32_t have = ring_count(&m->fill);
+
+	while (have < m->fill_target && m->nfree) {
+		uint32_t idx = m->free_stack[--m->nfree];
+		mem_move(m, idx, MF_FREE, MF_FILL, "fill");
+		ring_push(&m->fill, idx);
+		have++;
+	}
+}
+
+/* Completions the wire or the peer posted: their frames are free again. */
+static void comp_reap(struct mem_io *m)
+{
+	uint32_t n = ring_count(&m->comp);
+
+	while (n--) {
+		uint32_t idx = ring_peek(&m->comp);
+		ring_pop(&m->comp);
+		mem_put_free(m, idx, MF_TXQ, "completion");
+	}
+}
+
+/* --- the eventfd: readable while the RX ring holds frames -------------------------------- */
+
+static void wake_signal(struct mem_io *m)
+{
+	if (m->efd >= 0 && !__atomic_exchange_n(&m->wake, 1, __ATOMIC_SEQ_CST))
+		eventfd_write(m->efd, 1);
+}
+
+/* The stack found the RX ring empty: reset the eventfd, then look again, so a frame that
+ * arrived meanwhile leaves it readable (the deliverer pushes before it signals). */
+static void wake_clear(struct mem_io *m)
+{
+	eventfd_t v;
+
+	if (m->efd < 0 || !__atomic_load_n(&m->wake, __ATOMIC_SEQ_CST))
+		return;
+	__atomic_store_n(&m->wake, 0, __ATOMIC_SEQ_CST);
+	eventfd_read(m->efd, &v);
+	if (ring_count(&m->rx)) {
+		__atomic_store_n(&m->wake, 1, __ATOMIC_SEQ_CST);
+		eventfd_write(m->efd, 1);
+	}
+}
+
+/* --- receive side ------------------------------------------------------------------------- */
+
+static void in_inc(uint64_t *c, uint64_t v) { __atomic_fetch_add(c, v, __ATOMIC_RELAXED); }
+
+/* Copies one frame into a frame of m's fill ring and queues it on m's RX ring (the delivering
+ * thread). The order of the checks is the kernel's copy-mode receive: size, fill, RX ring. */
+static int mem_deliver(struct mem_io *m, const uint8_t *data, uint32_t len)
 {
 	uint32_t idx;
 
-	if (len > m->io.frame_size)
+	if (len > m->io.frame_size) {
+		in_inc(&m->in.rx_dropped, 1);
 		return -EMSGSIZE;
-	if (mem_get_free(m, &idx)) {
-		m->st.rx_dropped++;
-		m->st.fill_empty++;
+	}
+	if (!ring_count(&m->fill)) {
+		in_inc(&m->in.rx_dropped, 1);
+		in_inc(&m->in.fill_empty, 1);
 		return -ENOBUFS;
 	}
-	memcpy(m->buf + (size_t)idx * m->io.frame_size, data, len);
-	m->state[idx] = MF_RXQ;
+	if (!ring_room(&m->rx)) {
+		in_inc(&m->in.rx_ring_full, 1);
+		return -ENOBUFS;
+	}
+	idx = ring_peek(&m->fill);
+	ring_pop(&m->fill);
+	mem_move(m, idx, MF_FILL, MF_RXQ, "deliver");
+	memcpy(mem_frame(m, idx), data, len);
 	m->len[idx] = len;
-	fifo_push(m, &m->rxq, idx);
-	m->st.rx_frames++;
-	m->st.rx_bytes += len;
+	ring_push(&m->rx, idx);
+	in_inc(&m->in.rx_frames, 1);
+	in_inc(&m->in.rx_bytes, len);
+	wake_signal(m);
 	return 0;
 }
 
 static int mem_rx_burst(struct hxs_io *io, struct hxs_frame *f, int max)
 {
 	struct mem_io *m = mem_of(io);
+	uint32_t avail = ring_count(&m->rx);
 	int n = 0;
 
-	while (n < max && fifo_count(&m->rxq)) {
-		uint32_t idx = fifo_pop(m, &m->rxq);
-		m->state[idx] = MF_HELD;
-		mem_fill(m, idx, &f[n], m->len[idx]);
-		n++;
+	while (n < max && avail) {
+		uint32_t idx = ring_peek(&m->rx);
+		ring_pop(&m->rx);
+		mem_move(m, idx, MF_RXQ, MF_HELD, "rx");
+		mem_hand_out(m, idx, &f[n++], m->len[idx]);
+		avail--;
 	}
+	fill_refill(m);
+	if (!avail)
+		wake_clear(m);
 	return n;
 }
 
@@ -142,19 +267,25 @@ static void mem_rx_release(struct hxs_io *io, const struct hxs_frame *f, int n)
 	struct mem_io *m = mem_of(io);
 
 	for (int i = 0; i < n; i++)
-		mem_put_free(m, mem_held_index(m, &f[i], "rx_release"));
+		mem_put_free(m, mem_held_index(m, &f[i], "rx_release"), MF_HELD, "rx_release");
+	/* as xsk.c: put them back to work at once when the fill ring is below half */
+	if (ring_count(&m->fill) < m->fill_target / 2)
+		fill_refill(m);
 }
+
+/* --- transmit side ------------------------------------------------------------------------ */
 
 static int mem_tx_alloc(struct hxs_io *io, struct hxs_frame *f, int n)
 {
 	struct mem_io *m = mem_of(io);
 	int got = 0;
-	uint32_t idx;
 
-	while (got < n && !mem_get_free(m, &idx)) {
-		m->state[idx] = MF_HELD;
-		mem_fill(m, idx, &f[got], 0);
-		got++;
+	if (m->nfree < (uint32_t)n)
+		comp_reap(m);
+	while (got < n && m->nfree) {
+		uint32_t idx = m->free_stack[--m->nfree];
+		mem_move(m, idx, MF_FREE, MF_HELD, "tx_alloc");
+		mem_hand_out(m, idx, &f[got++], 0);
 	}
 	return got;
 }
@@ -162,61 +293,84 @@ static int mem_tx_alloc(struct hxs_io *io, struct hxs_frame *f, int n)
 static int mem_tx_submit(struct hxs_io *io, const struct hxs_frame *f, int n)
 {
 	struct mem_io *m = mem_of(io);
+	uint32_t room = ring_room(&m->tx);
+	int k = n < 0 ? 0 : (uint32_t)n < room ? n : (int)room;
 
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < k; i++) {
 		uint32_t idx = mem_held_index(m, &f[i], "tx_submit");
-		if (f[i].len > m->io.frame_size)
-			mem_misuse("tx_submit: len > frame_size", f[i].handle, m->state[idx]);
-		m->state[idx] = MF_TXQ;
+		const uint8_t *base = mem_frame(m, idx);
+		/* data may sit anywhere in its frame, but the frame must hold all of it */
+		if (f[i].data < base || (size_t)(f[i].data - base) + f[i].len > m->io.frame_size)
+			mem_misuse("tx_submit: data outside its frame", f[i].handle, MF_HELD);
+		m->off[idx] = (uint32_t)(f[i].data - base);
 		m->len[idx] = f[i].len;
-		fifo_push(m, &m->txq, idx);
+		mem_move(m, idx, MF_HELD, MF_TXQ, "tx_submit");
+		ring_push(&m->tx, idx);
 	}
-	return n;
+	if (k < n)
+		m->st.tx_ring_full++;
+	return k;
 }
 
 static void mem_tx_free(struct hxs_io *io, const struct hxs_frame *f, int n)
 {
-	struct mem_io *m = mem_of(io);
-
-	for (int i = 0; i < n; i++)
-		mem_put_free(m, mem_held_index(m, &f[i], "tx_free"));
+	mem_rx_release(io, f, n);
 }
 
-/* Pair: moves every submitted frame to the peer now. Single: makes them visible to take(). */
+/* Frames taken off the TX ring whose completion the stack has not reaped. */
+static uint32_t mem_outstanding(const struct mem_io *m)
+{
+	return ring_count(&m->wire) + ring_count(&m->comp);
+}
+
+/* Pair: delivers every frame on the TX ring to the peer now. Alone: moves them to the wire.
+ * Returns the number the peer accepted. */
 static int mem_flush(struct hxs_io *io)
 {
 	struct mem_io *m = mem_of(io);
+	uint32_t n;
 	int moved = 0;
 
-	if (!fifo_count(&m->txq) || m->tx_flushed == m->txq.tail)
+	comp_reap(m);
+	n = ring_count(&m->tx);
+	if (!n)
 		return 0;
 	m->st.tx_wakeups++;
-	m->tx_flushed = m->txq.tail;
-	if (!m->peer)
-		return 0;
-	while (fifo_count(&m->txq)) {
-		uint32_t idx = fifo_pop(m, &m->txq);
-		uint32_t len = m->len[idx];
+	while (n-- && mem_outstanding(m) < m->ring_size) {
+		uint32_t idx = ring_peek(&m->tx);
+
+		ring_pop(&m->tx);
 		m->st.tx_frames++;
-		m->st.tx_bytes += len;
-		if (!mem_receive(m->peer, m->buf + (size_t)idx * m->io.frame_size, len))
-			moved++;
-		mem_put_free(m, idx);
+		m->st.tx_bytes += m->len[idx];
+		if (m->peer) {
+			if (!mem_deliver(m->peer, mem_frame(m, idx) + m->off[idx], m->len[idx]))
+				moved++;
+			ring_push(&m->comp, idx);
+		} else {
+			ring_push(&m->wire, idx);
+		}
 	}
 	return moved;
 }
 
-static int mem_poll_fd(const struct hxs_io *io) { return -1; }
+/* --- misc ops ----------------------------------------------------------------------------- */
+
+static int mem_poll_fd(const struct hxs_io *io) { return ((const struct mem_io *)io)->efd; }
 
 static void mem_get_stats(const struct hxs_io *io, struct hxs_io_stats *st)
 {
 	const struct mem_io *m = (const struct mem_io *)io;
 
 	*st = m->st;
+	st->rx_frames = __atomic_load_n(&m->in.rx_frames, __ATOMIC_RELAXED);
+	st->rx_bytes = __atomic_load_n(&m->in.rx_bytes, __ATOMIC_RELAXED);
+	st->rx_dropped = __atomic_load_n(&m->in.rx_dropped, __ATOMIC_RELAXED);
+	st->fill_empty = __atomic_load_n(&m->in.fill_empty, __ATOMIC_RELAXED);
+	st->rx_ring_full = __atomic_load_n(&m->in.rx_ring_full, __ATOMIC_RELAXED);
 	st->frames_total = m->nframes;
 	st->frames_free = m->nfree;
-	st->frames_rx_queued = fifo_count(&m->rxq);
-	st->frames_tx_queued = fifo_count(&m->txq);
+	st->frames_rx_queued = ring_count(&m->fill) + ring_count(&m->rx);
+	st->frames_tx_queued = ring_count(&m->tx) + mem_outstanding(m);
 	st->frames_held = m->nframes - m->nfree - st->frames_rx_queued - st->frames_tx_queued;
 }
 
@@ -228,6 +382,8 @@ static void mem_close(struct hxs_io *io)
 		return;
 	if (m->peer)
 		m->peer->peer = NULL;
+	if (m->efd >= 0)
+		close(m->efd);
 	free(m->buf);
 	free(m->len);
 	free(m);
@@ -246,50 +402,87 @@ static const struct hxs_io_ops mem_ops = {
 	.close = mem_close,
 };
 
-/* One block for the per-frame tables: state bytes last so the u32 arrays stay aligned. */
-static int mem_new(struct mem_io **out, uint32_t frames, uint32_t frame_size)
-{
-	struct mem_io *m;
-	size_t tables;
+/* --- open --------------------------------------------------------------------------------- */
 
-	if (!frames || frame_size < 64 || frame_size > (1u << 20) || frames > (1u << 24))
+static int is_pow2(uint32_t v) { return v && !(v & (v - 1)); }
+
+static void ring_init(struct mem_ring *r, uint32_t *slot, uint32_t size)
+{
+	r->slot = slot;
+	r->mask = size - 1;
+}
+
+/* One block for the per-frame tables and the rings: state bytes last so the u32 arrays
+ * stay aligned. */
+static int mem_new(struct mem_io **out, const struct hxs_io_mem_opts *o)
+{
+	uint32_t frames = o->frames ? o->frames : 4096, fs = o->frame_size ? o->frame_size : 4096;
+	uint32_t ring = o->ring_size ? o->ring_size : 2048;
+	uint32_t fill = o->fill_target ? o->fill_target : frames / 2 < ring ? frames / 2 : ring;
+	struct mem_io *m;
+	uint32_t *t;
+	int err = -ENOMEM;
+
+	if (frames > (1u << 24) || fs < 64 || fs > (1u << 20) || !is_pow2(ring) ||
+	    ring > (1u << 20) || fill > ring || fill > frames)
 		return -EINVAL;
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
-	m->buf = aligned_alloc(64, ((size_t)frames * frame_size + 63) & ~(size_t)63);
+	m->efd = -1;
+	m->buf = aligned_alloc(64, ((size_t)frames * fs + 63) & ~(size_t)63);
 	if (!m->buf)
 		goto free_m;
-	tables = (size_t)frames * (4 * sizeof(uint32_t) + 1);
-	m->len = calloc(1, tables);
-	if (!m->len)
+	t = calloc(1, (size_t)frames * (3 * sizeof(uint32_t) + 1) + (size_t)ring * 5 * sizeof(uint32_t));
+	if (!t)
 		goto free_buf;
-	m->free_stack = m->len + frames;
-	m->rxq.slot = m->free_stack + frames;
-	m->txq.slot = m->rxq.slot + frames;
-	m->state = (uint8_t *)(m->txq.slot + frames);
+	m->len = t;
+	m->off = t + frames;
+	m->free_stack = m->off + frames;
+	t = m->free_stack + frames;
+	ring_init(&m->fill, t, ring);
+	ring_init(&m->rx, t + ring, ring);
+	ring_init(&m->tx, t + 2 * (size_t)ring, ring);
+	ring_init(&m->wire, t + 3 * (size_t)ring, ring);
+	ring_init(&m->comp, t + 4 * (size_t)ring, ring);
+	m->state = (uint8_t *)(t + 5 * (size_t)ring);
+	if (!o->no_poll_fd) {
+		m->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (m->efd < 0) {
+			err = -errno;
+			goto free_tables;
+		}
+	}
 	m->nframes = frames;
+	m->ring_size = ring;
+	m->fill_target = fill;
 	m->io.ops = &mem_ops;
 	m->io.flags = HXS_IO_F_RX_TO_TX;
-	m->io.frame_size = frame_size;
+	m->io.frame_size = fs;
 	m->io.nqueues = 1;
 	/* Highest index on the bottom so frames are handed out 0, 1, 2... */
-	for (uint32_t i = frames; i-- > 0;)
-		mem_put_free(m, i);
+	for (uint32_t i = frames; i-- > 0;) {
+		m->state[i] = MF_FREE;
+		m->free_stack[m->nfree++] = i;
+	}
+	fill_refill(m);
 	*out = m;
 	return 0;
 
+free_tables:
+	free(m->len);
 free_buf:
 	free(m->buf);
 free_m:
 	free(m);
-	return -ENOMEM;
+	return err;
 }
 
-int hxs_io_mem__open(struct hxs_io **io, uint32_t frames, uint32_t frame_size)
+int hxs_io_mem__open_opts(struct hxs_io **io, const struct hxs_io_mem_opts *o)
 {
+	static const struct hxs_io_mem_opts dflt;
 	struct mem_io *m;
-	int err = mem_new(&m, frames, frame_size);
+	int err = mem_new(&m, o ? o : &dflt);
 
 	if (err)
 		return err;
@@ -297,14 +490,15 @@ int hxs_io_mem__open(struct hxs_io **io, uint32_t frames, uint32_t frame_size)
 	return 0;
 }
 
-int hxs_io_mem__pair(struct hxs_io **a, struct hxs_io **b, uint32_t frames, uint32_t frame_size)
+int hxs_io_mem__pair_opts(struct hxs_io **a, struct hxs_io **b, const struct hxs_io_mem_opts *o)
 {
+	static const struct hxs_io_mem_opts dflt;
 	struct mem_io *ma, *mb;
-	int err = mem_new(&ma, frames, frame_size);
+	int err = mem_new(&ma, o ? o : &dflt);
 
 	if (err)
 		return err;
-	err = mem_new(&mb, frames, frame_size);
+	err = mem_new(&mb, o ? o : &dflt);
 	if (err)
 		goto close_a;
 	ma->peer = mb;
@@ -318,11 +512,29 @@ close_a:
 	return err;
 }
 
+int hxs_io_mem__open(struct hxs_io **io, uint32_t frames, uint32_t frame_size)
+{
+	struct hxs_io_mem_opts o = { .frames = frames, .frame_size = frame_size, .no_poll_fd = 1 };
+
+	if (!frames)
+		return -EINVAL;
+	return hxs_io_mem__open_opts(io, &o);
+}
+
+int hxs_io_mem__pair(struct hxs_io **a, struct hxs_io **b, uint32_t frames, uint32_t frame_size)
+{
+	struct hxs_io_mem_opts o = { .frames = frames, .frame_size = frame_size, .no_poll_fd = 1 };
+
+	if (!frames)
+		return -EINVAL;
+	return hxs_io_mem__pair_opts(a, b, &o);
+}
+
 int hxs_io_mem__inject(struct hxs_io *io, const void *frame, uint32_t len)
 {
 	if (io->ops != &mem_ops)
 		return -EINVAL;
-	return mem_receive(mem_of(io), frame, len);
+	return mem_deliver(mem_of(io), frame, len);
 }
 
 int hxs_io_mem__take(struct hxs_io *io, void *buf, uint32_t cap)
@@ -332,15 +544,14 @@ int hxs_io_mem__take(struct hxs_io *io, void *buf, uint32_t cap)
 
 	if (io->ops != &mem_ops || m->peer)
 		return -EINVAL;
-	if (m->txq.head == m->tx_flushed)
+	if (!ring_count(&m->wire))
 		return -EAGAIN;
-	if (m->len[m->txq.slot[m->txq.head % m->nframes]] > cap)
-		return -ENOSPC;
-	idx = fifo_pop(m, &m->txq);
+	idx = ring_peek(&m->wire);
 	len = m->len[idx];
-	memcpy(buf, m->buf + (size_t)idx * m->io.frame_size, len);
-	m->st.tx_frames++;
-	m->st.tx_bytes += len;
-	mem_put_free(m, idx);
+	if (len > cap)
+		return -ENOSPC;
+	memcpy(buf, mem_frame(m, idx) + m->off[idx], len);
+	ring_pop(&m->wire);
+	ring_push(&m->comp, idx);       /* the frame is the stack's again from here */
 	return (int)len;
 }

@@ -1,17 +1,79 @@
 /* ctl_static.c - the control plane of a stack on a caller's io (hxs_stack__open_io): what
- * netlink would have said, from a struct hxs_netif_static, and no XDP program to steer.
+ * netlink would have said, from a struct hxs_netif_static, and the entries the XDP program's
+ * maps would hold, kept and checked since nothing steers.
  *
  * hxs_stack__route()   -> static_route()    on-link by prefix, else the gateway
  * hxs_stack__resolve() -> static_resolve()  the table's neighbours; others stay pending until
  *                                           a test calls hxs_stack__neigh_event()
- * own/disown bind and conn                  nothing to install: the in-memory link delivers
- *                                           every frame to the stack
+ * own_bind             -> refused with the errno of scfg.refuse[] (a port the kernel's map
+ *                         would not give), else the entry added or its owner/flags replaced
+ *                         (the kernel's map update, BPF_ANY)
+ * own_conn             -> the 4-tuple added; a second own of a live one aborts
+ * disown_bind/_conn    -> the entry removed; one not held aborts
+ * disown_conns         -> every 4-tuple of that local address and protocol removed
+ * close                -> an entry still held aborts: the stack lost track of it (on the
+ *                         kernel's control plane it would steer traffic to nobody)
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "stack.h"
+
+struct static_bind {
+	uint32_t addr, owner, flags;
+	uint16_t port;
+	uint8_t proto;
+};
+
+struct static_conn {
+	uint32_t laddr, raddr, id;
+	uint16_t lport, rport;
+	uint8_t proto;
+};
+
+struct static_state {
+	struct static_bind *b;
+	struct static_conn *c;
+	unsigned nb, capb, nc, capc;
+};
+
+static __attribute__((noreturn, format(printf, 1, 2))) void static_imbalance(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "hxs ctl_static: own/disown out of balance: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	abort();
+}
+
+static struct static_state *state(struct hxs_stack *st)
+{
+	if (!st->ctl_state)
+		st->ctl_state = calloc(1, sizeof(struct static_state));
+	return st->ctl_state;
+}
+
+/* Room for one more of n entries of size sz in *arr (capacity *cap): 0 or -ENOMEM. */
+static int grow(void **arr, unsigned n, unsigned *cap, size_t sz)
+{
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	p = realloc(*arr, (size_t)(*cap ? *cap * 2 : 16) * sz);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = *cap ? *cap * 2 : 16;
+	return 0;
+}
 
 static int static_route(struct hxs_stack *st, uint32_t dst, uint32_t *nh)
 {
@@ -39,32 +101,178 @@ static int static_resolve(struct hxs_stack *st, uint32_t ip, uint8_t mac[6])
 
 static int static_poll(struct hxs_stack *st) { return 0; }
 
+static struct static_bind *bind_find(struct static_state *s, uint32_t addr, uint16_t port,
+				     uint8_t proto)
+{
+	for (unsigned i = 0; i < s->nb; i++)
+		if (s->b[i].addr == addr && s->b[i].port == port && s->b[i].proto == proto)
+			return &s->b[i];
+	return NULL;
+}
+
 static int static_own_bind(struct hxs_stack *st, uint32_t addr, uint16_t port, uint8_t proto,
 			   uint32_t owner, uint32_t flags)
 {
+	struct static_state *s = state(st);
+	struct static_bind *b;
+
+	if (!s)
+		return -ENOMEM;
+	for (unsigned i = 0; i < st->scfg.n_refuse && i < HXS_STATIC_REFUSE_MAX; i++)
+		if (st->scfg.refuse[i].port == port && st->scfg.refuse[i].proto == proto)
+			return -st->scfg.refuse[i].err;
+	b = bind_find(s, addr, port, proto);
+	if (!b) {
+		if (grow((void **)&s->b, s->nb, &s->capb, sizeof(*s->b)))
+			return -ENOMEM;
+		b = &s->b[s->nb++];
+		b->addr = addr;
+		b->port = port;
+		b->proto = proto;
+	}
+	b->owner = owner;
+	b->flags = flags;
 	return 0;
 }
 
 static void static_disown_bind(struct hxs_stack *st, uint32_t addr, uint16_t port, uint8_t proto)
 {
+	struct static_state *s = st->ctl_state;
+	struct static_bind *b = s ? bind_find(s, addr, port, proto) : NULL;
+	struct in_addr a = { addr };
+
+	if (!b)
+		static_imbalance("disown of bind %s:%u/%u, not owned", inet_ntoa(a), ntohs(port), proto);
+	*b = s->b[--s->nb];
+}
+
+static struct static_conn *conn_find(struct static_state *s, uint32_t laddr, uint16_t lport,
+				     uint32_t raddr, uint16_t rport, uint8_t proto)
+{
+	for (unsigned i = 0; i < s->nc; i++) {
+		struct static_conn *c = &s->c[i];
+		if (c->laddr == laddr && c->lport == lport && c->raddr == raddr &&
+		    c->rport == rport && c->proto == proto)
+			return c;
+	}
+	return NULL;
+}
+
+static void conn_name(char *buf, size_t n, uint32_t laddr, uint16_t lport, uint32_t raddr,
+		      uint16_t rport, uint8_t proto)
+{
+	char l[INET_ADDRSTRLEN], r[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &laddr, l, sizeof(l));
+	inet_ntop(AF_INET, &raddr, r, sizeof(r));
+	snprintf(buf, n, "%s:%u-%s:%u/%u", l, ntohs(lport), r, ntohs(rport), proto);
 }
 
 static int static_own_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
 			   uint16_t rport, uint8_t proto, uint32_t conn_id)
 {
+	struct static_state *s = state(st);
+	struct static_conn *c;
+	char name[80];
+
+	if (!s)
+		return -ENOMEM;
+	if (conn_find(s, laddr, lport, raddr, rport, proto)) {
+		/* on the kernel's map the second add replaces the first, and the first one's
+		 * disown would then delete the live connection's entry */
+		conn_name(name, sizeof(name), laddr, lport, raddr, rport, proto);
+		static_imbalance("conn %s owned twice", name);
+	}
+	if (grow((void **)&s->c, s->nc, &s->capc, sizeof(*s->c)))
+		return -ENOMEM;
+	c = &s->c[s->nc++];
+	*c = (struct static_conn){ .laddr = laddr, .raddr = raddr, .id = conn_id, .lport = lport,
+				   .rport = rport, .proto = proto };
 	return 0;
 }
 
 static void static_disown_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport,
 			       uint32_t raddr, uint16_t rport, uint8_t proto)
 {
+	struct static_state *s = st->ctl_state;
+	struct static_conn *c = s ? conn_find(s, laddr, lport, raddr, rport, proto) : NULL;
+	char name[80];
+
+	if (!c) {
+		conn_name(name, sizeof(name), laddr, lport, raddr, rport, proto);
+		static_imbalance("disown of conn %s, not owned", name);
+	}
+	*c = s->c[--s->nc];
 }
 
 static void static_disown_conns(struct hxs_stack *st, uint32_t laddr, uint8_t proto)
 {
+	struct static_state *s = st->ctl_state;
+
+	for (unsigned i = 0; s && i < s->nc;) {
+		if (s->c[i].laddr == laddr && s->c[i].proto == proto)
+			s->c[i] = s->c[--s->nc];
+		else
+			i++;
+	}
 }
 
-static void static_close(struct hxs_stack *st) { }
+static void static_close(struct hxs_stack *st)
+{
+	struct static_state *s = st->ctl_state;
+	char name[80];
+
+	if (!s)
+		return;
+	if (s->nb) {
+		struct in_addr a = { s->b[0].addr };
+		static_imbalance("%u bind entries left at close, the first %s:%u/%u", s->nb,
+				 inet_ntoa(a), ntohs(s->b[0].port), s->b[0].proto);
+	}
+	if (s->nc) {
+		struct static_conn *c = &s->c[0];
+		conn_name(name, sizeof(name), c->laddr, c->lport, c->raddr, c->rport, c->proto);
+		static_imbalance("%u conn entries left at close, the first %s", s->nc, name);
+	}
+	free(s->b);
+	free(s->c);
+	free(s);
+	st->ctl_state = NULL;
+}
+
+void hxs_ctl_static__owned(const struct hxs_stack *st, unsigned *binds, unsigned *conns)
+{
+	const struct static_state *s = st->ctl_state;
+
+	*binds = s ? s->nb : 0;
+	*conns = s ? s->nc : 0;
+}
+
+int hxs_ctl_static__refuse(struct hxs_stack *st, uint8_t proto, uint16_t port, int err)
+{
+	struct hxs_netif_static *n = &st->scfg;
+	unsigned i;
+
+	if (err < 0)
+		return -EINVAL;
+	for (i = 0; i < n->n_refuse; i++)
+		if (n->refuse[i].port == port && n->refuse[i].proto == proto)
+			break;
+	if (!err) {
+		if (i < n->n_refuse)
+			n->refuse[i] = n->refuse[--n->n_refuse];
+		return 0;
+	}
+	if (i == n->n_refuse) {
+		if (n->n_refuse == HXS_STATIC_REFUSE_MAX)
+			return -ENOSPC;
+		n->n_refuse++;
+	}
+	n->refuse[i].port = port;
+	n->refuse[i].proto = proto;
+	n->refuse[i].err = err;
+	return 0;
+}
 
 const struct hxs_ctl_ops hxs_ctl_static = {
 	.route = static_route,

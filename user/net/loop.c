@@ -62,14 +62,19 @@ void hxs_stack__fini(struct hxs_stack *st)
 
 #define HXS_TX_WAIT_US 1000    /* longest sleep while TX frames are out for completion */
 
-/* One pass over everything that may have work. Returns the number of events. */
+/* One pass over everything that may have work. Returns the number of events, or -EDEADLK
+ * when called from inside a turn of the same stack (its clock callback polling it): a turn
+ * inside a turn would run with the outer one's time, frames and TX batch. */
 static int stack_turn(struct hxs_stack *st)
 {
 	struct hxs_frame f[HXS_RX_BATCH];
 	int events = 0, n, batches = 0;
-	uint8_t outer = st->in_turn;
-	uint64_t now = hxs_stack__clock(st);
+	uint64_t now;
 
+	if (st->turning)
+		return -EDEADLK;
+	st->turning = 1;
+	now = hxs_stack__clock(st);
 	st->turn_now = now;
 	st->in_turn = 1;
 	do {
@@ -93,7 +98,8 @@ static int stack_turn(struct hxs_stack *st)
 	for (unsigned i = 0; i < st->npollers; i++)
 		events += st->pollers[i].poll(st->pollers[i].ctx, now, events);
 	hxs_stack__tx_flush(st);
-	st->in_turn = outer;
+	st->in_turn = 0;
+	st->turning = 0;
 	return events;
 }
 

@@ -35,8 +35,10 @@ struct hxs_socktab;
 struct hxs_ip_rx;
 struct hxs_tx_owner;
 
-/* Control plane for hxs_stack__open_io() (ctl_static.c): what netlink would have said. */
+/* Control plane for hxs_stack__open_io() (ctl_static.c): what netlink would have said, and
+ * the ports the XDP maps would refuse. */
 #define HXS_STATIC_NEIGH_MAX 16
+#define HXS_STATIC_REFUSE_MAX 8
 struct hxs_netif_static {
 	uint32_t addr;              /* network order */
 	uint8_t prefix_len;
@@ -48,6 +50,12 @@ struct hxs_netif_static {
 		uint32_t ip;
 		uint8_t mac[6];
 	} neigh[HXS_STATIC_NEIGH_MAX];
+	unsigned n_refuse;          /* own_bind of these (proto, port) fails, as the kernel's */
+	struct {                    /* would for a port another owner holds or a full map */
+		uint16_t port;          /* network order */
+		uint8_t proto;          /* IPPROTO_TCP, IPPROTO_UDP */
+		int err;                /* the positive errno own_bind returns (EADDRINUSE...) */
+	} refuse[HXS_STATIC_REFUSE_MAX];
 };
 
 #define HXS_NEIGH_PENDING     32          /* unresolved next hops tracked at once */
@@ -130,6 +138,7 @@ struct hxs_stack {
 	void *clock_ctx;
 	uint64_t turn_now;                  /* the clock read once at the start of a turn */
 	uint8_t in_turn;                    /* hxs_stack__now() answers turn_now */
+	uint8_t turning;                    /* a turn runs, from before its clock read */
 	struct hxs_mib mib;
 	struct hxs_wheel wheel;
 
@@ -158,6 +167,7 @@ struct hxs_stack {
 	uint64_t ctl_next;                  /* next unconditional ctl->poll (us) */
 
 	int epfd;                           /* kernel epoll over io + netlink fds; -1 on open_io */
+	void *ctl_state;                    /* the control plane's own (ctl_static.c's entries) */
 	char desc[256];
 };
 
@@ -215,5 +225,13 @@ void hxs_stack__disown_conns(struct hxs_stack *st, uint8_t proto);
 /* The two control planes (ctl_static.c, ctl_kernel.c). */
 extern const struct hxs_ctl_ops hxs_ctl_static;
 extern const struct hxs_ctl_ops hxs_ctl_kernel;
+
+/* The static control plane keeps the entries the maps would hold; a disown of an entry it
+ * does not hold, a second own of a live 4-tuple, or an entry left at close aborts the
+ * program (the stack lost track of a map entry). How many it holds now: */
+void hxs_ctl_static__owned(const struct hxs_stack *st, unsigned *binds, unsigned *conns);
+/* From now on own_bind of (proto, port, network order) fails with -err; err 0 lifts it.
+ * -ENOSPC when HXS_STATIC_REFUSE_MAX ports are refused already. */
+int hxs_ctl_static__refuse(struct hxs_stack *st, uint8_t proto, uint16_t port, int err);
 
 #endif

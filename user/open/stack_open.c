@@ -9,6 +9,7 @@
  *                      -> ephemeral range outside the kernel's ip_local_port_range
  *                      -> hxs_stats_pub__open()   the region `hxs stat`/`hxs ss` read, a poller
  * hxs_stack__open_io() -> stack_assemble() on the caller's io, control plane hxs_ctl_static
+ *                      -> the loop sleeps on the io's fd if it has one (hxs_stack__watch_fd)
  * stack_assemble()     -> hxs_stack__init()       net: clock, wheel, counters
  *                      -> hxs_socket__init()      sock: descriptors, ports, epoll
  *                      -> hxs_udp__attach()       SOCK_DGRAM + the IPPROTO_UDP input
@@ -143,7 +144,8 @@ int hxs_stack__open_io(struct hxs_stack **out, struct hxs_io *io, const struct h
 	struct in_addr a;
 	int err;
 
-	if (!io || !cfg || !cfg->addr || cfg->n_neigh > HXS_STATIC_NEIGH_MAX)
+	if (!io || !cfg || !cfg->addr || cfg->n_neigh > HXS_STATIC_NEIGH_MAX ||
+	    cfg->n_refuse > HXS_STATIC_REFUSE_MAX)
 		return -EINVAL;
 	b = calloc(1, sizeof(*b));
 	if (!b)
@@ -159,6 +161,9 @@ int hxs_stack__open_io(struct hxs_stack **out, struct hxs_io *io, const struct h
 	if (st->mtu > io->frame_size - HXS_ETH_HLEN)
 		st->mtu = io->frame_size - HXS_ETH_HLEN;
 	err = stack_assemble(st);
+	/* the loop sleeps on the io's fd when it has one (io_mem's eventfd) */
+	if (!err)
+		err = hxs_stack__watch_fd(st, io->ops->poll_fd(io), 0);
 	if (err) {
 		stack_disassemble(st);
 		free(b);

@@ -5,6 +5,8 @@
  *                 -> hxs_stack__set_clock(A), (B)
  */
 #include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "io/io.h"
@@ -46,17 +48,28 @@ int twostack_open(struct twostack *ts, const struct twostack_cfg *cfg)
 	if (!err && cfg->clock)
 		err = hxs_stack__set_clock(ts->a, cfg->clock, cfg->clock_ctx);
 	if (!err && cfg->clock)
-		err = hxs_stack__set_clock(ts->b, cfg->clock, cfg->clock_ctx);
+		err = hxs_stack__set_clock(ts->b, cfg->clock,
+					   cfg->clock_ctx_b ? cfg->clock_ctx_b : cfg->clock_ctx);
 	if (err)
 		twostack_close(ts);
 	return err;
 }
 
+static void pump_one(struct hxs_stack *st, const char *name)
+{
+	int r = hxs_stack__poll(st, 0);
+
+	if (r < 0) {
+		fprintf(stderr, "twostack: poll of stack %s: %s\n", name, strerror(-r));
+		abort();
+	}
+}
+
 void twostack_pump(struct twostack *ts, int turns)
 {
 	for (int i = 0; i < turns; i++) {
-		hxs_stack__poll(ts->a, 0);
-		hxs_stack__poll(ts->b, 0);
+		pump_one(ts->a, "A");
+		pump_one(ts->b, "B");
 	}
 }
 

@@ -30,7 +30,8 @@ struct twostack_cfg {
 	uint32_t mtu;                   /* 0: the stack's default (1500) */
 	uint32_t frames, frame_size;    /* each end's frame pool on the link */
 	uint64_t (*clock)(void *ctx);   /* both stacks' clock (us); NULL: CLOCK_MONOTONIC */
-	void *clock_ctx;
+	void *clock_ctx;                /* A's ctx, and B's unless clock_ctx_b is set */
+	void *clock_ctx_b;
 };
 
 struct twostack {
@@ -42,7 +43,8 @@ struct twostack {
 /* Opens the link, then stack A, stack B, and sets A's and B's clock. Returns 0 or the first
  * -errno; on failure nothing stays open and ts->a, ts->b are NULL. */
 int twostack_open(struct twostack *ts, const struct twostack_cfg *cfg);
-/* turns times: one turn of A, then one of B, neither waiting. */
+/* turns times: one turn of A, then one of B, neither waiting. A poll that fails (-EDEADLK:
+ * called from inside a turn of that stack, e.g. by its clock) aborts the program. */
 void twostack_pump(struct twostack *ts, int turns);
 /* Closes stack A, then B (each closes its sockets and gives its frames back to the link). */
 void twostack_close_stacks(struct twostack *ts);
