@@ -15,11 +15,11 @@
  * on a second thread, which it considers blocked once /proc says it sleeps. Every entry point
  * takes pd->mu around the stack. A blocking call that must wait sleeps on pd->cv (a futex
  * wait: the thread shows 'S'), and what changes the stack (a packet injected, a turn that
- * did something, time moving past a waiter's deadline) bumps pd->gen and wakes it. Only the
- * main thread (the "driver") moves time; before it does, it lets woken waiters settle
- * (retry and wait again, or return and read the clock), so a blocking call returns at the
- * exact virtual time of what woke it. A blocking call on the main thread itself drives
- * time while it waits.
+ * did something, a deadline reached) bumps pd->gen and wakes it. Time moves in usleep,
+ * gettimeofday and netdev_receive, on whichever thread runs packetdrill's timeline; before
+ * it moves, woken waiters settle (retry and wait again, or return and read the clock), so a
+ * blocking call returns at the exact virtual time of what woke it. A blocking call on the
+ * main thread moves time itself while it waits (nobody else would).
  *
  * Errors inside are negative errno values; the entry points turn them into -1 and errno.
  */
@@ -69,7 +69,7 @@ struct pd {
 	uint64_t gen;                   /* bumped by every change a waiter may care about */
 	struct pd_waiter *waiters;
 	pid_t hold;                     /* returned from a wait, has not read the clock yet */
-	pid_t main_tid;                 /* packetdrill's main thread: the driver */
+	pid_t main_tid;                 /* packetdrill's main thread */
 
 	struct hxs_io *io;
 	struct hxs_stack *st;

@@ -1,7 +1,7 @@
 /* pd_time.c - virtual time for the packetdrill target, and the two threads around it.
  *
- * pd_lock()        pd->mu; a thread that held the clock (returned from a wait) lets go; on
- *                  the main thread, first pd_settle()
+ * pd_lock()        pd->mu; a thread that held the clock (returned from a wait) lets go;
+ *                  then pd_settle(): whoever enters lets woken waiters settle first
  * pd_turn()        hxs_stack__poll(st, 0) until quiet -> pd_drain() (packets out, stamped
  *                  now) -> gen++ and wake the waiters if anything changed
  * pd_settle()      the main thread waits (real time, bounded) until every waiter has seen
@@ -13,10 +13,16 @@
  *                  moves; on the main thread, pd_step() (nobody else would move time)
  * pd_block()       try / wait / try ... for every blocking call
  *
+ * Who moves time: the thread that runs packetdrill's timeline. That is the main thread,
+ * except while a call marked blocking waits for its start time: packetdrill's second thread
+ * sleeps (usleep) and spins on the clock itself before it makes the call, with the main
+ * thread waiting for it to block. So usleep and gettimeofday move time on either thread;
+ * only a blocking call's wait differs: on the second thread it sleeps, as the main thread
+ * will move time, on the main thread it moves time itself (nobody else would).
+ *
  * Why gettimeofday moves time: packetdrill sleeps (usleep) until 20 us before an event and
  * spins on the clock for the rest; a clock that never moved would spin for ever. Each read
- * on the main thread is 1 us of virtual time, so the spin ends on the event's microsecond.
- * The second thread only reads the clock: what it does happens at the time the driver set.
+ * is 1 us of virtual time, so the spin ends on the event's microsecond.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -89,8 +95,7 @@ void pd_lock(struct pd *pd)
 		pd->hold = 0;
 		pthread_cond_broadcast(&pd->settle_cv);
 	}
-	if (me == pd->main_tid)
-		pd_settle(pd);
+	pd_settle(pd);
 }
 
 void pd_unlock(struct pd *pd)
@@ -180,8 +185,7 @@ int pd_gettimeofday(void *u, struct timeval *tv, struct timezone *tz)
 
 	(void)tz;
 	pd_lock(pd);
-	if (self() == pd->main_tid)
-		pd_advance(pd, pd->now + 1);
+	pd_advance(pd, pd->now + 1);
 	tv->tv_sec = (time_t)(pd->now / 1000000);
 	tv->tv_usec = (suseconds_t)(pd->now % 1000000);
 	pd_unlock(pd);
