@@ -46,6 +46,8 @@
 #define PD_HORIZON_US    (3ull * 3600 * 1000000)
 #define PD_SETTLE_MS     5000         /* real-time bound on waiting for the other thread */
 #define PD_EPOCH_US      (1700000000ull * 1000000)   /* virtual time starts here */
+/* packetdrill reads the clock up to 4 times in a row between two calls; more is a spin. */
+#define PD_SPIN_READS    8
 
 struct pd_pkt {
 	struct pd_pkt *next;
@@ -70,6 +72,7 @@ struct pd {
 	struct pd_waiter *waiters;
 	pid_t hold;                     /* returned from a wait, has not read the clock yet */
 	pid_t main_tid;                 /* packetdrill's main thread */
+	unsigned clock_reads;           /* gettimeofday calls since any other call */
 
 	struct hxs_io *io;
 	struct hxs_stack *st;

@@ -21,8 +21,11 @@
  * will move time, on the main thread it moves time itself (nobody else would).
  *
  * Why gettimeofday moves time: packetdrill sleeps (usleep) until 20 us before an event and
- * spins on the clock for the rest; a clock that never moved would spin for ever. Each read
- * is 1 us of virtual time, so the spin ends on the event's microsecond.
+ * spins on the clock for the rest (and spins 250 us before the first event); a clock that
+ * never moved would spin for ever. A caller that reads the clock more than PD_SPIN_READS
+ * times in a row, with no other call in between, is spinning: each further read is 1 us.
+ * Fewer reads move nothing, so the times of events do not depend on how often packetdrill
+ * happens to read the clock (its verbose mode reads it more).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -86,7 +89,7 @@ void pd_settle(struct pd *pd)
 	}
 }
 
-void pd_lock(struct pd *pd)
+static void enter(struct pd *pd)
 {
 	pid_t me = self();
 
@@ -96,6 +99,12 @@ void pd_lock(struct pd *pd)
 		pthread_cond_broadcast(&pd->settle_cv);
 	}
 	pd_settle(pd);
+}
+
+void pd_lock(struct pd *pd)
+{
+	enter(pd);
+	pd->clock_reads = 0;
 }
 
 void pd_unlock(struct pd *pd)
@@ -184,8 +193,9 @@ int pd_gettimeofday(void *u, struct timeval *tv, struct timezone *tz)
 	struct pd *pd = u;
 
 	(void)tz;
-	pd_lock(pd);
-	pd_advance(pd, pd->now + 1);
+	enter(pd);
+	if (++pd->clock_reads > PD_SPIN_READS)
+		pd_advance(pd, pd->now + 1);
 	tv->tv_sec = (time_t)(pd->now / 1000000);
 	tv->tv_usec = (suseconds_t)(pd->now % 1000000);
 	pd_unlock(pd);
