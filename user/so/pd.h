@@ -36,7 +36,7 @@
 #include "net/stack.h"
 #include "pd_abi.h"
 
-#define PD_FRAMES        512          /* in-memory link frames (RX and TX share the pool) */
+#define PD_FRAMES        256          /* in-memory link frames (RX and TX share the pool) */
 #define PD_FRAME_SIZE    2048
 #define PD_OUT_MAX       4096         /* packets sent and not yet read by packetdrill */
 /* netdev_receive waits this long in virtual time for a packet before it reports none; a

@@ -123,15 +123,16 @@ void pd_turn(struct pd *pd, int changed)
 {
 	int events = 0;
 
-	/* a turn takes in at most a few RX batches: turn until the stack is quiet */
+	/* a turn takes in at most a few RX batches: turn until the stack is quiet, and take
+	 * what each turn sent at once, so a burst never runs the link's pool dry */
 	for (int i = 0; i < 64; i++) {
 		int n = hxs_stack__poll(pd->st, 0);
 
+		events += pd_drain(pd);
 		if (n <= 0)
 			break;
 		events += n;
 	}
-	events += pd_drain(pd);
 	if (changed || events)
 		bump(pd);
 }
