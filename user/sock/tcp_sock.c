@@ -672,7 +672,9 @@ static ssize_t tcp_recvmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 	if (!hxs_tcp_conn__rx_avail(ts->c)) {
 		uint8_t none;
 
-		if (sk->err)
+		/* After the peer's FIN, end of stream comes before a pending error (the kernel's
+		 * tcp_recvmsg(): SOCK_DONE ahead of sk_err); the error waits for send/SO_ERROR. */
+		if (sk->err && !hxs_tcp_conn__fin_rcvd(ts->c))
 			return hxs_sock__take_error(sk);
 		/* end of stream (0), nothing yet (-EAGAIN), or the core's error */
 		n = hxs_tcp_conn__recv(ts->c, &none, 1, f);

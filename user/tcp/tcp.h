@@ -21,6 +21,7 @@
 #define HXS_TCP_H
 
 #include <stdint.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct hxs_tcp;
@@ -178,6 +179,8 @@ void hxs_tcp_conn__tuple(const struct hxs_tcp_conn *c, uint32_t *laddr, uint16_t
 			 uint32_t *raddr, uint16_t *rport);
 /* Bytes readable now / bytes of free send buffer. */
 uint32_t hxs_tcp_conn__rx_avail(const struct hxs_tcp_conn *c);
+/* The peer's FIN was taken (recv then reads end of stream before any later error). */
+bool hxs_tcp_conn__fin_rcvd(const struct hxs_tcp_conn *c);
 uint32_t hxs_tcp_conn__tx_space(const struct hxs_tcp_conn *c);
 
 #endif

@@ -228,6 +228,7 @@ static void syn_sent_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, 
 static void process_fin(struct hxs_tcp_conn *c, uint64_t now)
 {
 	c->rcv_nxt++;
+	c->fin_rcvd = 1;
 	c->reass.has_fin = 0;
 	c->ack_now = 1;
 	switch (c->state) {

@@ -199,6 +199,11 @@ long hxs_tcp_conn__recv(struct hxs_tcp_conn *c, void *buf, size_t len, unsigned 
 		hxs_tcp_notify(c);
 		return (long)n;
 	}
+	/* End of stream once the peer's FIN was taken, even if a reset came after it: the
+	 * kernel's tcp_recvmsg() checks SOCK_DONE before sk_err, so the error (EPIPE after a
+	 * reset in CLOSE-WAIT) is left for the next send or SO_ERROR. */
+	if (c->fin_rcvd)
+		return 0;
 	if (c->soerror)
 		return -take_error(c);
 	if (HXS_TCPS_HAVERCVDFIN(c->state) || c->rd_shut)
@@ -487,6 +492,11 @@ void hxs_tcp_conn__tuple(const struct hxs_tcp_conn *c, uint32_t *laddr, uint16_t
 	if (lport) *lport = c->lport;
 	if (raddr) *raddr = c->raddr;
 	if (rport) *rport = c->rport;
+}
+
+bool hxs_tcp_conn__fin_rcvd(const struct hxs_tcp_conn *c)
+{
+	return c->fin_rcvd;
 }
 
 uint32_t hxs_tcp_conn__rx_avail(const struct hxs_tcp_conn *c)
