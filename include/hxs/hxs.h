@@ -73,6 +73,24 @@ uint32_t hxs_stack__addr(const struct hxs_stack *st);
  * a line; all = 0 leaves out the ones that are zero. */
 void hxs_stack__print_counters(const struct hxs_stack *st, FILE *fp, int all);
 
+/* What the stack's TCP may hold (README "Limits"); 0 in a field takes its default. At each
+ * limit something is refused and counted, nothing grows: see the README for what. */
+struct hxs_tcp_limits {
+	uint32_t max_conns;        /* connections, TIME-WAIT aside (262144): new ones refused */
+	uint32_t max_tw;           /* TIME-WAIT entries (262144): the oldest one is recycled */
+	uint32_t ofo_conn_max;     /* out-of-order bytes held per connection (1 MiB) */
+	uint64_t ofo_max;          /* out-of-order bytes held by the stack (64 MiB) */
+	uint64_t mem_low;          /* buffer memory: pressure ends below this (256 MiB) */
+	uint64_t mem_pressure;     /* pressure begins here: windows shrink, new connections are
+	                            * refused (384 MiB) */
+	uint64_t mem_max;          /* buffer memory never exceeds this (512 MiB) */
+	uint32_t mem_cache;        /* free buffer memory kept for reuse (4 MiB) */
+};
+/* Sets the limits (at any time; a limit below what is held refuses what would add to it). */
+int hxs_stack__set_tcp_limits(struct hxs_stack *st, const struct hxs_tcp_limits *l);
+/* The limits in effect, defaults filled in. */
+int hxs_stack__tcp_limits(struct hxs_stack *st, struct hxs_tcp_limits *l);
+
 /* --- sockets ------------------------------------------------------------------------------ */
 /* type may carry SOCK_NONBLOCK. AF_INET with SOCK_STREAM (TCP) or SOCK_DGRAM (UDP). */
 int hxs_socket(struct hxs_stack *st, int domain, int type, int protocol);

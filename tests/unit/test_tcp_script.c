@@ -121,7 +121,7 @@ static void test_passive_open(void)
 	CHECK_EQ(t->tuples, 1);
 	/* A SYN costs a connection object, no buffer memory (allocated at ESTABLISHED). */
 	struct hxs_tcp_conn *child = hxs_tcp_lookup(t->tcp, TS_LOCAL, TS_LPORT, TS_REMOTE, TS_RPORT);
-	CHECK(child && !child->snd.buf && !child->rcv.buf);
+	CHECK(child && !child->snd.cap && !child->rcv.cap && !child->snd.chunk);
 	/* Handshake ACK with window 100 << 7. */
 	o.has_ts = 1;
 	o.tsval = 5556;
@@ -131,7 +131,7 @@ static void test_passive_open(void)
 	EXPECT_NONE(t);
 	CHECK_EQ(hxs_tcp_conn__events(l), EPOLLIN);
 	CHECK_EQ(hxs_tcp_conn__accept(l, &c), 0);
-	CHECK(c == child && c->snd.buf && c->rcv.buf && c->rcv.cap == 256 * 1024);
+	CHECK(c == child && c->rcv.cap == 256 * 1024 && c->snd.cap == 256 * 1024);
 	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_ESTABLISHED);
 	CHECK_EQ(MIBV(t, TcpCurrEstab), 1);
 	struct hxs_tcp_info info;
@@ -375,7 +375,7 @@ static void test_close_paths(void)
 	ts_fin(t, 3 * MS, PISN + 1, iss + 2);
 	EXPECT(t, HXS_TH_ACK, iss + 2, PISN + 2);
 	CHECK_EQ(hxs_tcp__nconns(t->tcp), 1);
-	CHECK(!c->snd.buf && !c->rcv.buf, "an orphan in TIME-WAIT keeps no buffers");
+	CHECK(!c->snd.cap && !c->rcv.cap && !c->snd.chunk && !c->rcv.chunk, "an orphan in TIME-WAIT keeps no buffers");
 	/* A retransmitted FIN in TIME-WAIT is ACKed again and restarts 2 MSL. */
 	ts_fin(t, 10 * S, PISN + 1, iss + 2);
 	EXPECT(t, HXS_TH_ACK, iss + 2, PISN + 2);

@@ -2,7 +2,8 @@
  *
  * RX:   hxs_ip_input() -> tcp_input() -> hxs_tcp__input()      (core: state machine)
  *            core -> on_event() -> hxs_sock__wake() -> epoll ready lists
- *            core -> on_tuple() -> XDP conn map add/del;  on_listen() -> bind entry LISTEN
+ *            core -> on_tuple() -> XDP conn map add/del (a failed add fails the connection);
+ *            on_listen() -> bind entry LISTEN
  * TX:   core -> tx_alloc(): a UMEM frame, the core writes its segment at the L4 offset
  *            -> tx_send(): route + hxs_ip_tx_send() (IPv4 + Ethernet, this turn's batch)
  * Loop: stack_turn() -> tcp_turn() (a poller of the stack) -> hxs_tcp__poll() (timers, dirty
@@ -177,37 +178,33 @@ static void linger_unlink(struct tcp_glue *g, struct tcp_sock *ts)
 	g->mib[TCPS_HxsTcpLingerSockets]--;
 }
 
-static void on_tuple(void *ctx, struct hxs_tcp_conn *c, int add)
+/* The core adds a connection to its table only once its XDP conn map entry is made: a
+ * failed map update fails the connection (the core drops the SYN, or connect returns
+ * -ENOBUFS), never a connection whose segments the kernel would get. */
+static int on_tuple(void *ctx, struct hxs_tcp_conn *c, int add)
 {
 	struct tcp_glue *g = ctx;
 	struct tcp_sock *ts = hxs_tcp_conn__user(c);
 	uint32_t laddr, raddr;
 	uint16_t lport, rport;
 
-	{
-		int err;
-
-		hxs_tcp_conn__tuple(c, &laddr, &lport, &raddr, &rport);
-		if (add) {
-			err = hxs_stack__own_conn(g->st, laddr, htons(lport), raddr, htons(rport),
-						  IPPROTO_TCP, ++g->conn_id);
-		} else {
-			hxs_stack__disown_conn(g->st, laddr, htons(lport), raddr, htons(rport),
-					       IPPROTO_TCP);
-			err = 0;
-		}
-		if (err) {
+	hxs_tcp_conn__tuple(c, &laddr, &lport, &raddr, &rport);
+	if (add) {
+		if (hxs_stack__own_conn(g->st, laddr, htons(lport), raddr, htons(rport),
+					IPPROTO_TCP, ++g->conn_id)) {
+			/* the map is full, or the kernel refused: a resource is missing */
 			g->mib[TCPS_HxsTcpConnMapErrors]++;
-		} else if (add) {
-			g->mib[TCPS_HxsTcpConnMapAdds]++;
-			g->conn_entries++;
-		} else {
-			g->mib[TCPS_HxsTcpConnMapDels]++;
-			g->conn_entries--;
+			return -ENOBUFS;
 		}
+		g->mib[TCPS_HxsTcpConnMapAdds]++;
+		g->conn_entries++;
+	} else {
+		hxs_stack__disown_conn(g->st, laddr, htons(lport), raddr, htons(rport), IPPROTO_TCP);
+		g->mib[TCPS_HxsTcpConnMapDels]++;
+		g->conn_entries--;
 	}
 	if (!ts)
-		return;
+		return 0;
 	ts->in_table = !!add;
 	if (!add && ts->lpprev) {
 		/* TIME_WAIT (or the last ACK) is over: the port goes back */
@@ -217,6 +214,7 @@ static void on_tuple(void *ctx, struct hxs_tcp_conn *c, int add)
 		ts->lc = NULL;
 		hxs_sock__free(&ts->sk);
 	}
+	return 0;
 }
 
 static void on_listen(void *ctx, uint32_t laddr, uint16_t lport, int add)
@@ -282,6 +280,8 @@ static struct tcp_glue *glue_get(struct hxs_stack *st)
 	hxs_stack__add_counters(st, &t);
 	t = (struct hxs_counter_table){ tcps_mib_names, g->mib, TCPS_MIB__COUNT };
 	hxs_stack__add_counters(st, &t);
+	t = (struct hxs_counter_table){ hxs_tcp_res_names, hxs_tcp__res(g->tcp), HXS_TCP_RES__COUNT };
+	hxs_stack__add_counters(st, &t);
 	if (hxs_stack__add_poller(st, &(struct hxs_poller){ tcp_turn, tcp_deadline, g })) {
 		hxs_tcp__free(g->tcp);
 		free(g);
@@ -342,6 +342,43 @@ void hxs_tcp_sock__fini(struct hxs_stack *st)
 	hxs_stack__del_poller(st, g);
 	st->sockets->stream_ctx = NULL;
 	free(g);
+}
+
+/* --- limits --------------------------------------------------------------------------------- */
+int hxs_stack__set_tcp_limits(struct hxs_stack *st, const struct hxs_tcp_limits *l)
+{
+	struct tcp_glue *g = glue_get(st);
+	struct hxs_tcp_cfg c = { 0 };
+
+	if (!g)
+		return -ENOMEM;
+	if (!l)
+		return -EINVAL;
+	c.max_conns = l->max_conns;
+	c.max_tw = l->max_tw;
+	c.ofo_conn_max = l->ofo_conn_max;
+	c.ofo_max = l->ofo_max;
+	c.mem_low = l->mem_low;
+	c.mem_pressure = l->mem_pressure;
+	c.mem_max = l->mem_max;
+	c.mem_cache = l->mem_cache;
+	hxs_tcp__set_limits(g->tcp, &c);
+	return 0;
+}
+
+int hxs_stack__tcp_limits(struct hxs_stack *st, struct hxs_tcp_limits *l)
+{
+	struct tcp_glue *g = glue_get(st);
+	struct hxs_tcp_cfg c = { 0 };
+
+	if (!g)
+		return -ENOMEM;
+	hxs_tcp__limits(g->tcp, &c);
+	*l = (struct hxs_tcp_limits){ .max_conns = c.max_conns, .max_tw = c.max_tw,
+				      .ofo_conn_max = c.ofo_conn_max, .ofo_max = c.ofo_max,
+				      .mem_low = c.mem_low, .mem_pressure = c.mem_pressure,
+				      .mem_max = c.mem_max, .mem_cache = c.mem_cache };
+	return 0;
 }
 
 /* --- socket operations --------------------------------------------------------------------- */
@@ -591,8 +628,13 @@ static int tcp_connect(struct hxs_sock *sk, const struct sockaddr_in *addr, int 
 		hxs_sock__unbind_port(sk);
 	}
 	if (err) {
-		if (bound_here)
+		if (bound_here) {
+			/* like the kernel's failed tcp_v4_connect(): the autobound port is released
+			 * and getsockname says 0 again */
 			hxs_sock__unbind_port(sk);
+			sk->laddr = 0;
+			sk->lport = 0;
+		}
 		return err;
 	}
 	sk->raddr = addr->sin_addr.s_addr;

@@ -109,6 +109,11 @@ static void listen_input(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, ui
 		return;
 	}
 	if (l->synq_len >= synmax) {
+		MIB_INC(tcp, TCPReqQFullDrop);
+		MIB_INC(tcp, ListenDrops);
+		return;
+	}
+	if (hxs_tcp_admit(tcp) < 0) {
 		MIB_INC(tcp, ListenDrops);
 		return;
 	}
@@ -158,9 +163,15 @@ static void listen_input(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, ui
 	c->snd_wl1 = s->seq;
 	c->snd_wl2 = c->iss;
 	c->last_rcv = now;
+	if (hxs_tcp_hash_insert(c) < 0) {
+		/* No steering entry: the peer's next segments would reach the kernel, not us. Drop
+		 * the SYN as a full queue would; the peer may try again. */
+		MIB_INC(tcp, ListenDrops);
+		hxs_tcp_conn_destroy(c);
+		return;
+	}
 	hxs_tcp_synq_add(l, c);
 	hxs_tcp_set_state(c, HXS_TCPS_SYN_RECEIVED);
-	hxs_tcp_hash_insert(c);
 	MIB_INC(tcp, TcpPassiveOpens);
 	c->segs_in++;
 	hxs_tcp_output(c, now);
@@ -309,7 +320,7 @@ static int process_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 		uint32_t upto = SEQ_LT(s->ack, dend) ? s->ack : dend;
 		if (SEQ_GT(upto, c->snd_buf_seq)) {
 			uint32_t n = SEQ_DIFF(upto, c->snd_buf_seq);
-			hxs_tcp_ring__consume(&c->snd, n);
+			hxs_tcp_ring__consume(tcp, &c->snd, n);
 			c->snd_buf_seq += n;
 			c->bytes_acked += n;
 		}

@@ -42,6 +42,11 @@ uint32_t hxs_tcp_rcv_window(struct hxs_tcp_conn *c)
 	/* §3.8.6.2.2: "the receiver should not advance the right window edge until it can
 	 * be advanced by at least min(Fr * RCV.BUFF, Eff.snd.MSS)" with Fr = 1/2. */
 	uint32_t thresh = cap / 2 < c->rcv_mss ? cap / 2 : c->rcv_mss;
+	/* Buffer memory under pressure: offer no more than 4 segments beyond what is held, as
+	 * the kernel's __tcp_select_window() clamps rcv_ssthresh to 4 * advmss (the right edge
+	 * still never moves back). */
+	if (c->tcp->mem.pressure && space > 4 * c->rcv_mss)
+		space = 4 * c->rcv_mss;
 	if (space > cur && space - cur >= thresh)
 		return space;
 	return cur;

@@ -86,11 +86,14 @@ static void ts_event(void *ctx, struct hxs_tcp_conn *c, uint32_t mask)
 	t->nevents++;
 }
 
-static void ts_tuple(void *ctx, struct hxs_tcp_conn *c, int add)
+static int ts_tuple(void *ctx, struct hxs_tcp_conn *c, int add)
 {
 	struct ts *t = ctx;
 	(void)c;
+	if (add && t->tuple_err)
+		return t->tuple_err;
 	t->tuples += add ? 1 : -1;
+	return 0;
 }
 
 static void ts_listen(void *ctx, uint32_t a, uint16_t p, int add)

@@ -44,6 +44,7 @@ struct ts {
 	uint32_t events;                 /* last mask from on_event */
 	int nevents;
 	int tuples;                      /* on_tuple adds minus removes */
+	int tuple_err;                   /* on_tuple refuses adds with this (negative errno) */
 	int listens;
 };
 
