@@ -76,8 +76,8 @@ void hxs_stack__print_counters(const struct hxs_stack *st, FILE *fp, int all);
 /* What the stack's TCP may hold (README "Limits"); 0 in a field takes its default. At each
  * limit something is refused and counted, nothing grows: see the README for what. */
 struct hxs_tcp_limits {
-	uint32_t max_conns;        /* connections, TIME-WAIT aside (262144): new ones refused */
-	uint32_t max_tw;           /* TIME-WAIT entries (262144): the oldest one is recycled */
+	uint32_t max_conns;        /* connections, TIME-WAIT aside (196608): new ones refused */
+	uint32_t max_tw;           /* TIME-WAIT entries (65536): the oldest one is recycled */
 	uint32_t ofo_conn_max;     /* out-of-order bytes held per connection (1 MiB) */
 	uint64_t ofo_max;          /* out-of-order bytes held by the stack (64 MiB) */
 	uint64_t mem_low;          /* buffer memory: pressure ends below this (256 MiB) */

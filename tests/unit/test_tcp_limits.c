@@ -19,6 +19,7 @@
 
 #include "check.h"
 #include "hxs/hxs.h"
+#include "hxs/shared.h"
 #include "tcp_harness.h"
 __attribute__((constructor)) static void unbuffer(void) { setvbuf(stdout, NULL, _IOLBF, 0); }
 
@@ -138,19 +139,20 @@ static void test_defaults(void)
 	struct hxs_tcp_cfg l;
 	struct ts *t = mk(NULL);
 
-	t_case("limits: defaults (262144 connections, 262144 TIME-WAIT, 1 MiB / 64 MiB out of order, 256/384/512 MiB memory, 4 MiB cache), shown by hxs_tcp__res()");
+	t_case("limits: defaults (196608 connections, 65536 TIME-WAIT: together the XDP conn map's 262144; 1 MiB / 64 MiB out of order, 256/384/512 MiB memory, 4 MiB cache), shown by hxs_tcp__res()");
 	memset(&l, 0, sizeof(l));
 	hxs_tcp__limits(t->tcp, &l);
-	CHECK_EQ(l.max_conns, 262144);
-	CHECK_EQ(l.max_tw, 262144);
+	CHECK_EQ(l.max_conns, 196608);
+	CHECK_EQ(l.max_tw, 65536);
+	CHECK_EQ(l.max_conns + l.max_tw, HXS_MAX_CONNS);
 	CHECK_EQ(l.ofo_conn_max, 1u << 20);
 	CHECK_EQ(l.ofo_max, 64ull << 20);
 	CHECK_EQ(l.mem_low, 256ull << 20);
 	CHECK_EQ(l.mem_pressure, 384ull << 20);
 	CHECK_EQ(l.mem_max, 512ull << 20);
 	CHECK_EQ(l.mem_cache, 4u << 20);
-	CHECK_EQ(RES(t, HxsTcpConnsMax), 262144);
-	CHECK_EQ(RES(t, HxsTcpTimeWaitMax), 262144);
+	CHECK_EQ(RES(t, HxsTcpConnsMax), 196608);
+	CHECK_EQ(RES(t, HxsTcpTimeWaitMax), 65536);
 	CHECK_EQ(RES(t, HxsTcpOfoMax), 64ull << 20);
 	CHECK_EQ(RES(t, HxsTcpOfoConnMax), 1u << 20);
 	CHECK_EQ(RES(t, HxsTcpMemLow), 256ull << 20);
@@ -170,7 +172,7 @@ static void test_defaults(void)
 	CHECK_EQ(l.mem_pressure, (3u << 20) / 4 * 3);
 	CHECK_EQ(l.mem_low, (3u << 20) / 4 * 3 / 3 * 2);
 	CHECK_EQ(l.max_tw, 7);
-	CHECK_EQ(l.max_conns, 262144);
+	CHECK_EQ(l.max_conns, 196608);
 	CHECK_EQ(RES(t, HxsTcpTimeWaitMax), 7);
 	ts_free(t);
 }

@@ -82,8 +82,8 @@ struct hxs_tcp_cfg {
 	uint32_t fin_timeout_s;     /* orphaned FIN_WAIT_2 lifetime. 0: 60 */
 	/* Resource limits (README "Limits"); 0 takes the default. hxs_tcp__set_limits() changes
 	 * them on a live instance. */
-	uint32_t max_conns;         /* connections in the table, TIME-WAIT aside. 0: 262144 */
-	uint32_t max_tw;            /* TIME-WAIT entries; the oldest is recycled. 0: 262144 */
+	uint32_t max_conns;         /* connections in the table, TIME-WAIT aside. 0: 196608 */
+	uint32_t max_tw;            /* TIME-WAIT entries; the oldest is recycled. 0: 65536 */
 	uint32_t ofo_conn_max;      /* out-of-order bytes held per connection. 0: 1 MiB */
 	uint64_t ofo_max;           /* out-of-order bytes held by the instance. 0: 64 MiB */
 	uint64_t mem_low;           /* buffer memory: pressure ends below this. 0: 256 MiB */

@@ -34,10 +34,12 @@ const char *const hxs_tcp_res_names[HXS_TCP_RES__COUNT] = {
 /* The resource limits of cfg, defaults for the zeros (README "Limits"). */
 static void limits_defaults(struct hxs_tcp_cfg *c)
 {
+	/* together they fit the XDP conn map (HXS_MAX_CONNS, 262144), which holds TIME-WAIT
+	 * entries too */
 	if (!c->max_conns)
-		c->max_conns = 262144;
+		c->max_conns = 196608;
 	if (!c->max_tw)
-		c->max_tw = 262144;          /* the kernel's tcp_max_tw_buckets on a host this size */
+		c->max_tw = 65536;
 	if (!c->ofo_conn_max)
 		c->ofo_conn_max = 1u << 20;
 	if (!c->ofo_max)
