@@ -194,6 +194,9 @@ static int run(const struct params *p, struct result *res)
 		ok &= CHECK_EQ(hxs_tcp__nconns(s->tcp[i]), 0);
 		ok &= CHECK_EQ(al, fr);
 		ok &= CHECK_EQ(hxs_tcp__next_deadline(s->tcp[i]), UINT64_MAX);
+		/* every chunk and table back in the pool, no out-of-order byte still counted */
+		ok &= CHECK_EQ(hxs_tcp__res(s->tcp[i])[HXS_TCP_RES_HxsTcpBufBytes], 0);
+		ok &= CHECK_EQ(hxs_tcp__res(s->tcp[i])[HXS_TCP_RES_HxsTcpOfoBytes], 0);
 		const uint64_t *m = hxs_tcp__mib(s->tcp[i]);
 		ok &= CHECK_EQ(m[HXS_TCP_MIB_TcpCurrEstab], 0);
 		ok &= CHECK_EQ(m[HXS_TCP_MIB_TcpInCsumErrors], 0);
@@ -338,6 +341,8 @@ static void run_many(double loss, uint64_t seed)
 		CHECK_EQ(hxs_tcp__nconns(s->tcp[i]), 0);
 		CHECK_EQ(al, fr);
 		CHECK_EQ(hxs_tcp__mib(s->tcp[i])[HXS_TCP_MIB_TcpCurrEstab], 0);
+		CHECK_EQ(hxs_tcp__res(s->tcp[i])[HXS_TCP_RES_HxsTcpBufBytes], 0);
+		CHECK_EQ(hxs_tcp__res(s->tcp[i])[HXS_TCP_RES_HxsTcpOfoBytes], 0);
 		const struct netsim_stats *st = netsim_stats(s->ns, i);
 		CHECK_EQ(st->in_flight, 0);
 	}
