@@ -1472,6 +1472,69 @@ static void test_seq_wrap(void)
 	ts_free(t);
 }
 
+static void test_send_mss_sack(void)
+{
+	/* RFC 9293 §3.7.1: "if there are any IP or TCP Options to be sent in a packet, then the
+	 * sender must decrease the size of the TCP data accordingly". With timestamps (12 bytes,
+	 * in the MSS already) and n SACK blocks (4 + 8n bytes) a full segment carries 1448 -
+	 * (4 + 8n) bytes, and header + options + data = 1480 = MTU - 20. */
+	static const uint32_t holes[] = { 1, 3 };
+	for (int k = 0; k < 2; k++) {
+		t_case(k ? "send MSS with 3 SACK blocks and TS: 1420 bytes of data, segment = MTU - 20"
+			 : "send MSS with 1 SACK block and TS: 1436 bytes of data, segment = MTU - 20");
+		struct ts *t = mk(0);
+		struct hxs_tcp_conn *l, *c;
+		struct hxs_tcp_opts o = mss_only(1460);
+		o.sack_perm = 1;
+		o.has_ts = 1;
+		o.tsval = 100;
+		CHECK(hxs_tcp_conn__new(t->tcp, &l) == 0);
+		CHECK(hxs_tcp_conn__listen(l, 0, TS_LPORT, 8) == 0);
+		ts_syn(t, 0, PISN, &o);
+		EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, last.seq, PISN + 1);
+		uint32_t iss = last.seq;
+		struct hxs_tcp_opts a;
+		memset(&a, 0, sizeof(a));
+		a.has_ts = 1;
+		a.tsval = 101;
+		a.tsecr = last.opt.tsval;
+		TS_IN(t, 1 * MS, .flags = HXS_TH_ACK, .seq = PISN + 1, .ack = iss + 1, .wnd = 65535, .opt = &a);
+		CHECK(hxs_tcp_conn__accept(l, &c) == 0);
+		/* the peer's data beyond holes: holes[k] out-of-order ranges held */
+		for (uint32_t h = 0; h < holes[k]; h++) {
+			TS_IN(t, 2 * MS, .flags = HXS_TH_ACK, .seq = PISN + 1 + 200 * (h + 1), .ack = iss + 1,
+			      .wnd = 65535, .opt = &a, .data = "0123456789", .len = 10);
+			EXPECT(t, HXS_TH_ACK, iss + 1, PISN + 1);       /* duplicate ACK with SACK */
+			CHECK_EQ(last.opt.nsack, h + 1);
+		}
+		uint8_t d[3000];
+		memset(d, 's', sizeof(d));
+		CHECK_EQ(hxs_tcp_conn__send(c, d, sizeof(d)), 3000);
+		ts_run_until(t, 3 * MS);
+		uint32_t full = 1448 - (4 + 8 * holes[k]), seq = iss + 1;
+		for (int i = 0; i < 2; i++) {
+			EXPECT(t, HXS_TH_ACK, seq, PISN + 1);
+			CHECK_EQ(last.len, full);
+			CHECK_EQ(last.opt.nsack, holes[k]);
+			CHECK(last.opt.has_ts);
+			CHECK_EQ(last.hlen + last.len, 1500 - 20);
+			seq += last.len;
+		}
+		EXPECT_NONE(t);                     /* Nagle: the rest waits for the ACK */
+		TS_IN(t, 4 * MS, .flags = HXS_TH_ACK, .seq = PISN + 1, .ack = seq, .wnd = 65535, .opt = &a);
+		EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, seq, PISN + 1);
+		CHECK_EQ(last.len, 3000 - 2 * full);
+		CHECK_EQ(last.opt.nsack, holes[k]);
+		EXPECT_NONE(t);
+		CHECK_EQ(t->oversize, 0);
+		CHECK_EQ(MIBV(t, TCPTxNoBufs), 0);
+		hxs_tcp_conn__abort(c);
+		hxs_tcp_conn__close(c);
+		hxs_tcp_conn__close(l);
+		ts_free(t);
+	}
+}
+
 int main(void)
 {
 	test_passive_open();
@@ -1492,6 +1555,7 @@ int main(void)
 	test_malformed();
 	test_mss_and_backlog();
 	test_recovery();
+	test_send_mss_sack();
 	test_events();
 	return t_done();
 }
