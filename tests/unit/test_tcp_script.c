@@ -1472,6 +1472,83 @@ static void test_seq_wrap(void)
 	ts_free(t);
 }
 
+/* The datapath may have no frame for a segment (tx_alloc returns NULL: UMEM pool empty, or a
+ * frame too small). The core counts TCPTxNoBufs, keeps the connection pending and sends on the
+ * next turn; a RST for a segment without a connection is not retried (the peer's next
+ * segment draws another). */
+static void test_tx_nobufs(void)
+{
+	uint32_t iss;
+	struct ts *t;
+	struct hxs_tcp_conn *c, *l;
+	uint8_t d[10 * 1460];
+
+	t_case("no frame for data: TCPTxNoBufs, sent on the next turn at the same instant");
+	t = mk(0);
+	c = active(t, 0, &iss);
+	CHECK_EQ(hxs_tcp_conn__setopt(c, HXS_TCP_O_NODELAY, 1), 0);
+	t->fail_allocs = 1;
+	CHECK_EQ(hxs_tcp_conn__send(c, "abc", 3), 3);
+	ts_run_until(t, 1 * MS);
+	EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, iss + 1, PISN + 1);
+	CHECK_EQ(last.len, 3);
+	CHECK_EQ(last.t, 0);                    /* the retry did not wait for a timer */
+	CHECK_EQ(MIBV(t, TCPTxNoBufs), 1);
+	CHECK_EQ(t->nobufs, 1);
+	CHECK_EQ(MIBV(t, TcpRetransSegs), 0);   /* never sent before: not a retransmission */
+	EXPECT_NONE(t);
+	hxs_tcp_conn__abort(c);
+	hxs_tcp_conn__close(c);
+	ts_free(t);
+
+	t_case("a pool of 3 frames a turn: IW10 leaves in 4 turns, in order, TCPTxNoBufs 3");
+	t = mk(0);
+	c = active(t, 0, &iss);
+	t->pool = 3;
+	memset(d, 'p', sizeof(d));
+	CHECK_EQ(hxs_tcp_conn__send(c, d, sizeof(d)), (long)sizeof(d));
+	ts_run_until(t, 1 * MS);
+	for (uint32_t i = 0; i < 10; i++) {
+		EXPECT(t, i == 9 ? HXS_TH_ACK | HXS_TH_PSH : HXS_TH_ACK, iss + 1 + 1460 * i, PISN + 1);
+		CHECK_EQ(last.len, 1460);
+	}
+	EXPECT_NONE(t);
+	CHECK_EQ(MIBV(t, TCPTxNoBufs), 3);      /* turns 1-3 ran out after 3 frames each */
+	CHECK_EQ(t->nobufs, 3);
+	CHECK_EQ(MIBV(t, TcpOutSegs), 2 + 10);  /* SYN, handshake ACK, the data */
+	hxs_tcp_conn__abort(c);
+	hxs_tcp_conn__close(c);
+	ts_free(t);
+
+	t_case("no frame for an ACK: sent at the end of the same turn");
+	t = mk(0);
+	c = passive(t, 0, &l, &iss);
+	t->fail_allocs = 1;
+	ts_data(t, 1 * MS, PISN + 1 + 100, iss + 1, "x", 1);   /* out of order: ACK at once */
+	EXPECT(t, HXS_TH_ACK, iss + 1, PISN + 1);
+	CHECK_EQ(last.t, 1 * MS);
+	CHECK_EQ(MIBV(t, TCPTxNoBufs), 1);
+	EXPECT_NONE(t);
+	hxs_tcp_conn__abort(c);
+	hxs_tcp_conn__close(c);
+	hxs_tcp_conn__close(l);
+	ts_free(t);
+
+	t_case("no frame for a RST to a segment without a connection: counted, not retried");
+	t = mk(0);
+	t->fail_allocs = 1;
+	ts_push(t, 0, PISN, 4242, "data", 4);
+	EXPECT_NONE(t);
+	CHECK_EQ(MIBV(t, TCPTxNoBufs), 1);
+	CHECK_EQ(MIBV(t, TcpOutRsts), 0);
+	ts_run_until(t, 10 * S);
+	EXPECT_NONE(t);
+	ts_push(t, 10 * S, PISN, 4242, "data", 4);
+	EXPECT(t, HXS_TH_RST, 4242, 0);
+	CHECK_EQ(MIBV(t, TcpOutRsts), 1);
+	ts_free(t);
+}
+
 static void test_send_mss_sack(void)
 {
 	/* RFC 9293 §3.7.1: "if there are any IP or TCP Options to be sent in a packet, then the
@@ -1556,6 +1633,7 @@ int main(void)
 	test_mss_and_backlog();
 	test_recovery();
 	test_send_mss_sack();
+	test_tx_nobufs();
 	test_events();
 	return t_done();
 }
