@@ -121,7 +121,17 @@ static void ts_send(void *ctx, void *h, uint32_t saddr, uint32_t daddr, uint32_t
 		    hxs_tcp_opt__parse(p + 20, doff - 20, &s->opt) == 0;
 	if (doff > len)
 		doff = len;
+	if (doff >= 20 && doff - 20 <= sizeof(s->optraw))
+		memcpy(s->optraw, p + 20, doff - 20);
 	s->hlen = doff;
+	struct hxs_tcp_conn *c = hxs_tcp_lookup(t->tcp, saddr, s->sport, daddr, s->dport);
+	if (c) {
+		s->conn = 1;
+		s->conn_mss = c->mss;
+		s->conn_peer_mss = c->peer_mss;
+		s->conn_ts = c->ts_ok;
+		s->conn_sack = c->sack_ok;
+	}
 	s->len = len - doff;
 	if (s->len > sizeof(s->data))
 		harness_abort("a payload of %u bytes does not fit ts_seg.data", s->len);

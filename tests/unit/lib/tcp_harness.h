@@ -53,7 +53,12 @@ struct ts_seg {
 	uint8_t data[TS_MTU_MAX - 40];
 	int csum_ok, opt_ok;
 	struct hxs_tcp_opts opt;
+	uint8_t optraw[40];              /* the options as written (hlen - 20 bytes) */
 	uint64_t t;                      /* time emitted */
+	/* The connection of its 4-tuple when it was emitted (conn 0: none in the table). */
+	int conn;
+	uint32_t conn_mss, conn_peer_mss;   /* its c->mss (send MSS) and the peer's MSS option */
+	int conn_ts, conn_sack;             /* timestamps and SACK agreed */
 };
 
 struct ts {
