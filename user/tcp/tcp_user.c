@@ -168,9 +168,14 @@ long hxs_tcp_conn__recv(struct hxs_tcp_conn *c, void *buf, size_t len, unsigned 
 			return (long)n;
 		hxs_tcp_ring__consume(&c->rcv, n);
 		/* Window update when reading opened the window enough (receiver SWS avoidance,
-		 * §3.8.6.2.2) and what the peer may still send is down to half the buffer. */
+		 * §3.8.6.2.2) and what the peer may still send is down to half the buffer. The
+		 * window counts only as far as the field can say it (65535 << RCV.WIND.SHIFT, RFC
+		 * 7323 §2.3): beyond that the right edge cannot move, and an ACK that repeats ack
+		 * and window is a duplicate ACK to the peer (RFC 5681 §2). */
 		uint32_t cur = SEQ_GT(c->rcv_adv, c->rcv_nxt) ? SEQ_DIFF(c->rcv_adv, c->rcv_nxt) : 0;
 		uint32_t space = c->rcv.cap - c->rcv.len;
+		if (space > (65535u << c->rcv_wscale))
+			space = 65535u << c->rcv_wscale;
 		uint32_t thresh = c->rcv.cap / 2 < c->rcv_mss ? c->rcv.cap / 2 : c->rcv_mss;
 		if (HXS_TCPS_CANRCVDATA(c->state) && cur <= c->rcv.cap / 2 && space > cur && space - cur >= thresh) {
 			c->ack_now = 1;
