@@ -90,6 +90,18 @@ int main(void)
 	struct end a = { .seed_tx = 11, .seed_rx = 12 }, b = { .seed_tx = 12, .seed_rx = 11 };
 	int lfd, one = 1, turns = 0;
 
+	t_case("the fixture refuses frames and MTUs the AF_XDP datapath would not run with");
+	{
+		struct twostack_cfg bad = two;
+
+		bad.frame_size = 1600;                   /* xsk.c: 2048 or 4096 */
+		CHECK_EQ(twostack_open(&w, &bad), -EINVAL);
+		bad.frame_size = 2048;
+		bad.mtu = 2048 - 256 - 14 + 1;           /* beyond the frame with its headroom */
+		CHECK_EQ(twostack_open(&w, &bad), -EINVAL);
+		CHECK(!w.a && !w.b && !w.ia && !w.ib);
+	}
+
 	t_case("two stacks, 16 frames per end of the link");
 	CHECK_EQ(twostack_open(&w, &two), 0);
 	if (!w.a || !w.b)
