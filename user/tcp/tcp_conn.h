@@ -290,6 +290,9 @@ void hxs_tcp_output(struct hxs_tcp_conn *c, uint64_t now);
 /* Emits one segment of the connection: seq, flags, `len` payload bytes taken from the send
  * ring at seq (when len > 0). Returns 0 or -ENOBUFS. */
 int hxs_tcp_send_seg(struct hxs_tcp_conn *c, uint32_t seq, uint8_t flags, uint32_t len, uint64_t now);
+/* The most payload a data segment sent now may carry: c->mss less the SACK blocks it will
+ * carry (RFC 9293 §3.7.1), so that header, options and data fit the MTU. */
+uint32_t hxs_tcp_send_mss(const struct hxs_tcp_conn *c);
 void hxs_tcp_send_ack(struct hxs_tcp_conn *c, uint64_t now);
 void hxs_tcp_send_challenge_ack(struct hxs_tcp_conn *c, uint64_t now);
 void hxs_tcp_send_rst_conn(struct hxs_tcp_conn *c, uint64_t now);
