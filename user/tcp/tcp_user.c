@@ -171,6 +171,11 @@ long hxs_tcp_conn__recv(struct hxs_tcp_conn *c, void *buf, size_t len, unsigned 
 		 * §3.8.6.2.2) and what the peer may still send is down to half the buffer. */
 		uint32_t cur = SEQ_GT(c->rcv_adv, c->rcv_nxt) ? SEQ_DIFF(c->rcv_adv, c->rcv_nxt) : 0;
 		uint32_t space = c->rcv.cap - c->rcv.len;
+		/* What the 16-bit field can carry (RFC 7323 §2.3): past it the window cannot
+		 * open, and an ACK that repeats the window is a duplicate ACK to the peer. */
+		uint64_t field_max = (uint64_t)65535 << c->rcv_wscale;
+		if (space > field_max)
+			space = (uint32_t)field_max;
 		uint32_t thresh = c->rcv.cap / 2 < c->rcv_mss ? c->rcv.cap / 2 : c->rcv_mss;
 		if (HXS_TCPS_CANRCVDATA(c->state) && cur <= c->rcv.cap / 2 && space > cur && space - cur >= thresh) {
 			c->ack_now = 1;
