@@ -656,10 +656,30 @@ static void check_fin(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint6
 	}
 }
 
+/* Simultaneous open, figure 8 line 6: in SYN-RECEIVED reached from SYN-SENT, the peer's
+ * SYN,ACK repeats its SYN (SEG.SEQ = IRS) and acknowledges ours. The first step would call it
+ * an old duplicate and the fourth a SYN to challenge, leaving us in SYN-RECEIVED until the
+ * peer sends something else; like Linux (tcp_rcv_state_process) we take its ACK, which is
+ * what the figure shows: "ESTABLISHED <-- <SEQ=300><ACK=101><CTL=SYN,ACK>". */
+static int simopen_synack(const struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s)
+{
+	return c->state == HXS_TCPS_SYN_RECEIVED && !c->passive &&
+	       (s->flags & (HXS_TH_SYN | HXS_TH_ACK | HXS_TH_RST)) == (HXS_TH_SYN | HXS_TH_ACK) &&
+	       s->seq + 1 == c->rcv_nxt && s->ack == c->snd_max;
+}
+
 /* Processing in the synchronized states, §3.10.7.4: the RFC's steps in its order, each one
  * able to end it. Returns 0 if the connection is gone. */
 static int sync_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
 {
+	if (simopen_synack(c, s)) {
+		if (ack_syn_received(c, s, now) == STEP_NEXT) {
+			/* RFC 7323 §2.2: the window of a <SYN,ACK> is never scaled. */
+			c->snd_wnd = s->wnd;
+			c->max_snd_wnd = s->wnd;
+		}
+		return 1;
+	}
 	enum step r = check_seq(c, s, now);              /* first (PAWS ahead of it) */
 	if (r == STEP_NEXT)
 		r = check_rst(c, s, now);                 /* second */
