@@ -153,6 +153,20 @@ static void test_connect_errnos(void)
 		CHECK_EQ(hxs_getsockopt(sa, c, SOL_SOCKET, SO_ERROR, &v, &vl), 0);
 		CHECK_EQ(v, 0);
 	}
+	{
+		/* inet_stream_connect: the attempt is over and SO_ERROR took its error, so the
+		 * next connect says ECONNABORTED; the one after starts afresh on a new port */
+		struct sockaddr_in n1, n2;
+		socklen_t snl = sizeof(n1);
+
+		CHECK_EQ(hxs_getsockname(sa, c, (struct sockaddr *)&n1, &snl), 0);
+		CHECK_EQ(hxs_connect(sa, c, (struct sockaddr *)&b, sizeof(b)), -ECONNABORTED);
+		CHECK_EQ(hxs_connect(sa, c, (struct sockaddr *)&b, sizeof(b)), -EINPROGRESS);
+		snl = sizeof(n2);
+		CHECK_EQ(hxs_getsockname(sa, c, (struct sockaddr *)&n2, &snl), 0);
+		CHECK(n1.sin_port != n2.sin_port);
+		pump_ms(2);
+	}
 	hxs_close(sa, c);
 
 	t_case("blocking connect refused: ECONNREFUSED; blocking connect/accept/send/recv complete, send of 400 KiB whole");
