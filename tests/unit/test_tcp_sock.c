@@ -97,6 +97,7 @@ static void test_connect_errnos(void)
 	struct sockaddr_in b = sin_of(IP_B, 7001), name;
 	socklen_t nl = sizeof(name);
 	int l, c, s, err;
+	char v8;
 
 	t_case("non-blocking connect: EINPROGRESS, EALREADY, 0 once established, then EISCONN");
 	l = listener(sb, IP_B, 7001, 8);
@@ -138,6 +139,9 @@ static void test_connect_errnos(void)
 	t_case("connect to a port nobody listens on: EINPROGRESS, ECONNREFUSED, then a new attempt");
 	b = sin_of(IP_B, 7002);
 	c = hxs_socket(sa, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	/* never connected: recv ENOTCONN, send EPIPE (the kernel's sk_stream_wait_connect) */
+	CHECK_EQ(hxs_recv(sa, c, &v8, 1, 0), -ENOTCONN);
+	CHECK_EQ(hxs_send(sa, c, "x", 1, 0), -EPIPE);
 	CHECK_EQ(hxs_connect(sa, c, (struct sockaddr *)&b, sizeof(b)), -EINPROGRESS);
 	pump_ms(2);
 	CHECK_EQ(hxs_connect(sa, c, (struct sockaddr *)&b, sizeof(b)), -ECONNREFUSED);

@@ -625,6 +625,13 @@ outcome:
 	return 0;
 }
 
+/* The core says ENOTCONN for a connection that never connected (or listens); the kernel's
+ * tcp_sendmsg says EPIPE there (sk_stream_wait_connect: neither SYN-SENT nor SYN-RECEIVED). */
+static long send_errno(long r)
+{
+	return r == -ENOTCONN ? -EPIPE : r;
+}
+
 static ssize_t tcp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iovcnt, int flags,
 			   const struct sockaddr_in *to)
 {
@@ -651,14 +658,14 @@ static ssize_t tcp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 		if (n < 0) {
 			if (done)
 				break;
-			return n;
+			return send_errno(n);
 		}
 		done += (size_t)n;
 		if ((size_t)n < iov[i].iov_len)
 			break;
 	}
 	if (!total)
-		return hxs_tcp_conn__send(ts->c, "", 0);
+		return send_errno(hxs_tcp_conn__send(ts->c, "", 0));
 	return (ssize_t)done;
 }
 
