@@ -685,7 +685,9 @@ static ssize_t tcp_recvmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 	if (!hxs_tcp_conn__rx_avail(ts->c)) {
 		uint8_t none;
 
-		if (sk->err)
+		/* a pending error, unless the stream ended first (tcp_recvmsg: SOCK_DONE before
+		 * sk_err, e.g. a RST in CLOSE-WAIT leaves reads at 0) */
+		if (sk->err && !hxs_tcp_conn__fin_rcvd(ts->c))
 			return hxs_sock__take_error(sk);
 		/* end of stream (0), nothing yet (-EAGAIN), or the core's error */
 		n = hxs_tcp_conn__recv(ts->c, &none, 1, f);

@@ -220,6 +220,7 @@ static void process_fin(struct hxs_tcp_conn *c, uint64_t now)
 {
 	c->rcv_nxt++;
 	c->reass.has_fin = 0;
+	c->fin_rcvd = 1;
 	c->ack_now = 1;
 	switch (c->state) {
 	case HXS_TCPS_SYN_RECEIVED:
@@ -381,10 +382,14 @@ static void reset_conn(struct hxs_tcp_conn *c)
 	case HXS_TCPS_ESTABLISHED:
 	case HXS_TCPS_FIN_WAIT_1:
 	case HXS_TCPS_FIN_WAIT_2:
-	case HXS_TCPS_CLOSE_WAIT:
 		/* "any outstanding RECEIVEs and SEND should receive "reset" responses ... enter
 		 * the CLOSED state, delete the TCB". */
 		hxs_tcp_close_conn(c, ECONNRESET);
+		break;
+	case HXS_TCPS_CLOSE_WAIT:
+		/* The same, but the peer had ended its side already: the kernel's tcp_reset()
+		 * reports EPIPE here ("case TCP_CLOSE_WAIT: err = EPIPE"). */
+		hxs_tcp_close_conn(c, EPIPE);
 		break;
 	default:
 		/* CLOSING, LAST-ACK, TIME-WAIT: "enter the CLOSED state, delete the TCB". */

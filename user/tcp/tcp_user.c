@@ -107,6 +107,11 @@ int hxs_tcp_conn__accept(struct hxs_tcp_conn *l, struct hxs_tcp_conn **child)
 	return 0;
 }
 
+int hxs_tcp_conn__fin_rcvd(const struct hxs_tcp_conn *c)
+{
+	return c->fin_rcvd;
+}
+
 static int take_error(struct hxs_tcp_conn *c)
 {
 	int e = c->soerror;
@@ -184,6 +189,10 @@ long hxs_tcp_conn__recv(struct hxs_tcp_conn *c, void *buf, size_t len, unsigned 
 		hxs_tcp_notify(c);
 		return (long)n;
 	}
+	/* The end of the stream comes before a pending error, as in the kernel's tcp_recvmsg
+	 * (SOCK_DONE, then sk_err): a RST after the peer's FIN leaves reads at 0. */
+	if (c->fin_rcvd)
+		return 0;
 	if (c->soerror)
 		return -take_error(c);
 	if (HXS_TCPS_HAVERCVDFIN(c->state) || c->rd_shut)
