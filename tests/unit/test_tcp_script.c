@@ -708,7 +708,9 @@ static void test_paws_and_tw_reuse(void)
 	EXPECT(t, HXS_TH_ACK, iss + 2, PISN + 4);
 	o.tsval = 2000;
 	ts_syn(t, 100 * MS, PISN + 100000, &o);
-	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, last.seq, PISN + 100001);
+	/* RFC 1122 §4.2.2.13 (1): the new ISS is above everything the old connection sent -
+	 * the old SND.NXT + 65535 + 2, as in Linux. */
+	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, iss + 2 + 65537, PISN + 100001);
 	CHECK_EQ(MIBV(t, TCPTimeWaitReuse), 1);
 	CHECK_EQ(hxs_tcp__nconns(t->tcp), 2);   /* new SYN-RECEIVED + listener */
 	hxs_tcp_conn__close(l);

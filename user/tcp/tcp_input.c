@@ -84,8 +84,10 @@ static void establish(struct hxs_tcp_conn *c, uint64_t now)
 	hxs_tcp_keep_arm(c, now);
 }
 
-/* §3.10.7.2 LISTEN. */
-static void listen_input(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, uint64_t now)
+/* §3.10.7.2 LISTEN. tw_iss: not 0 when the SYN reopens a TIME-WAIT connection, the ISS
+ * to use. */
+static void listen_input(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, uint64_t now,
+			 uint32_t tw_iss)
 {
 	struct hxs_tcp *tcp = l->tcp;
 	/* "first, check for a RST: An incoming RST segment could not be valid since it could
@@ -137,7 +139,7 @@ static void listen_input(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, ui
 	c->irs = s->seq;
 	c->rcv_nxt = s->seq + 1;
 	c->rcv_adv = c->rcv_nxt;
-	c->iss = hxs_tcp_isn(tcp, c->laddr, c->lport, c->raddr, c->rport, now);
+	c->iss = tw_iss ? tw_iss : hxs_tcp_isn(tcp, c->laddr, c->lport, c->raddr, c->rport, now);
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
 	c->snd_buf_seq = c->iss + 1;
 	/* RFC 7323 §5.4 / RFC 6191: one keyed offset per host pair (Linux's secure_tcp_ts_off),
@@ -714,7 +716,7 @@ static void conn_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 		return;
 	case HXS_TCPS_LISTEN:
 		/* Listeners are reached through hxs_tcp_lookup_listener(). */
-		listen_input(c, s, now);
+		listen_input(c, s, now, 0);
 		return;
 	case HXS_TCPS_SYN_SENT:
 		/* §3.10.7.3 */
@@ -773,6 +775,7 @@ int hxs_tcp__input(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, const ui
 
 	struct hxs_tcp_conn *c = hxs_tcp_lookup(tcp, daddr, s.dport, saddr, s.sport);
 	struct hxs_tcp_conn *l = NULL;
+	uint32_t tw_iss = 0;
 	if (c && c->state == HXS_TCPS_TIME_WAIT && (s.flags & (HXS_TH_SYN | HXS_TH_ACK | HXS_TH_RST)) == HXS_TH_SYN) {
 		/* RFC 6191 §2 / RFC 7323 Appendix B.2: a new SYN may reopen a TIME-WAIT
 		 * connection if its timestamp is larger than the last one seen, or (without
@@ -782,6 +785,13 @@ int hxs_tcp__input(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, const ui
 			l = hxs_tcp_lookup_listener(tcp, daddr, s.dport);
 			if (l) {
 				MIB_INC(tcp, TCPTimeWaitReuse);
+				/* RFC 1122 §4.2.2.13 (1): the new connection's ISN must be "larger
+				 * than the largest sequence number it used on the previous connection
+				 * incarnation"; a clock-driven ISN need not be after a fast transfer.
+				 * Linux's choice: SND.NXT + 65535 + 2, never 0. */
+				tw_iss = c->snd_max + 65535 + 2;
+				if (!tw_iss)
+					tw_iss = 1;
 				hxs_tcp_close_conn(c, 0);
 				c = NULL;
 			}
@@ -794,7 +804,7 @@ int hxs_tcp__input(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, const ui
 	if (!l)        /* the TIME-WAIT reuse check above may have found it already */
 		l = hxs_tcp_lookup_listener(tcp, daddr, s.dport);
 	if (l) {
-		listen_input(l, &s, now);
+		listen_input(l, &s, now, tw_iss);
 		return 0;
 	}
 	closed_input(tcp, &s);
