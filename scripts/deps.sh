@@ -12,7 +12,7 @@ need=(
   ip:iproute2 ethtool:ethtool nft:nftables ping:iputils-ping socat:socat nc:netcat-openbsd
   curl:curl wrk:wrk ab:apache2-utils h2load:nghttp2-client iperf3:iperf3 python3:python3
   sha256sum:coreutils valgrind:valgrind gnuplot:gnuplot-nox perf:linux-perf
-  tcpdump:tcpdump
+  tcpdump:tcpdump bison:bison flex:flex
 )
 # BPF objects include <asm/types.h>; Debian keeps it under the multiarch directory, which
 # gcc-multilib's /usr/include/asm symlink also provides for clang -target bpf.

@@ -12,7 +12,8 @@
 #    packetdrill's default 192.0.2.1), IPv4
 # 4. prints "PASS name" / "FAIL name" per script (with packetdrill's error lines on failure)
 #    and "N passed, N failed"; exits 1 if any failed, 2 if packetdrill cannot be built.
-# --tap prints "ok N - name" / "not ok N - name" instead (scripts/run-tests.sh's pkt tier).
+# --tap prints "ok N - name" / "not ok N - name" instead (scripts/run-tests.sh's pkt tier),
+# and exits 77 (skipped) when there is no packetdrill source.
 # PACKETDRILL=path uses that packetdrill binary instead of building one.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,6 +40,7 @@ build_packetdrill() {
   PD_BIN=$dir/gtests/net/packetdrill/packetdrill
   [ -x "$PD_BIN" ] && return 0
   if [ ! -f "$src/gtests/net/packetdrill/configure" ]; then
+    [ $tap -eq 1 ] && { echo "# SKIP no packetdrill source at $src (PACKETDRILL_SRC)"; return 77; }
     echo "packetdrill.sh: no packetdrill source at $src" >&2
     echo "  set PACKETDRILL_SRC to a packetdrill tree (github.com/google/packetdrill)," >&2
     echo "  or PACKETDRILL to a packetdrill binary" >&2
@@ -60,10 +62,15 @@ build_packetdrill() {
 if [ -n "${PACKETDRILL:-}" ]; then
   PD_BIN=$(cd "$(dirname "$PACKETDRILL")" && pwd)/$(basename "$PACKETDRILL")
 else
-  build_packetdrill || exit 2
+  build_packetdrill || exit $?
 fi
 SO=$ROOT/$BUILD/libhxs-packetdrill.so
 make --no-print-directory -s "$BUILD/libhxs-packetdrill.so" >&2 || { echo "packetdrill.sh: building $SO failed" >&2; exit 2; }
+
+# packetdrill locks all its memory (mlockall MCL_FUTURE): without root, RLIMIT_MEMLOCK
+# (8 MiB by default) must hold it, and glibc gives each thread a stack of RLIMIT_STACK
+# (8 MiB by default), which alone would not fit. 1 MiB stacks are plenty for packetdrill.
+ulimit -s 1024 2>/dev/null
 
 pass=0 fail=0 n=0
 for f in "${scripts[@]}"; do

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Runs every test and closes with one line "N passed, N failed".
-#   scripts/run-tests.sh [unit|bpf|integ ...]   (default: all three tiers)
+#   scripts/run-tests.sh [unit|bpf|integ|pkt ...]   (default: all four tiers)
 # Each C test prints TAP-style "ok N - name" / "not ok N - name" lines; each integration
 # script does the same. A program that exits non-zero without printing "not ok", or that
-# exceeds its time limit, counts as one failure. Exit status 77 means skipped.
+# exceeds its time limit, counts as one failure. Exit status 77 means skipped. The pkt tier
+# runs the packetdrill scripts of tests/pkt/ in-process (scripts/packetdrill.sh --tap: one
+# TAP line per script; no root needed).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
-tiers=("$@"); [ ${#tiers[@]} -eq 0 ] && tiers=(unit bpf integ)
+tiers=("$@"); [ ${#tiers[@]} -eq 0 ] && tiers=(unit bpf integ pkt)
 LOG=$BUILD/test-logs; mkdir -p "$LOG"
 pass=0 fail=0 skip=0 failed_names=()
 
@@ -37,6 +39,7 @@ for tier in "${tiers[@]}"; do
         for t in tests/unit/test_*.sh; do [ -f "$t" ] && run_one "unit/$(basename "$t" .sh)" 60 bash "$t"; done ;;
   bpf)  for t in "$BUILD"/tests/bpf/test_*; do [ -x "$t" ] && run_one "bpf/${t##*/}" 120 "$t"; done ;;
   integ) for t in tests/integ/test_*.sh; do [ -f "$t" ] && run_one "integ/$(basename "$t" .sh)" 600 bash "$t"; done ;;
+  pkt)  run_one "pkt/packetdrill" 1200 scripts/packetdrill.sh --tap ;;
   esac
 done
 [ ${#failed_names[@]} -gt 0 ] && echo "failed: ${failed_names[*]} (logs in $LOG)"
