@@ -102,13 +102,15 @@ static void listen_input(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, ui
 	/* "third, check for a SYN" (anything else: "drop the segment and return"). */
 	if (!(s->flags & HXS_TH_SYN))
 		return;
-	uint32_t synmax = l->backlog < tcp->cfg.max_syn_backlog ? l->backlog : tcp->cfg.max_syn_backlog;
-	if (l->acceptq_len >= l->backlog) {
+	/* The kernel's queues are full when they hold MORE than the backlog
+	 * (sk_acceptq_is_full, inet_csk_reqsk_queue_is_full: listen(fd, 0) takes one
+	 * connection); the SYN queue also stops at tcp_max_syn_backlog (no SYN cookies). */
+	if (l->acceptq_len > l->backlog) {
 		MIB_INC(tcp, ListenOverflows);
 		MIB_INC(tcp, ListenDrops);
 		return;
 	}
-	if (l->synq_len >= synmax) {
+	if (l->synq_len > l->backlog || l->synq_len >= tcp->cfg.max_syn_backlog) {
 		MIB_INC(tcp, ListenDrops);
 		return;
 	}
@@ -510,7 +512,7 @@ static enum step ack_syn_received(struct hxs_tcp_conn *c, const struct hxs_tcp_s
 		return STEP_DONE;
 	}
 	struct hxs_tcp_conn *l = c->listener;
-	if (l && l->acceptq_len >= l->backlog) {
+	if (l && l->acceptq_len > l->backlog) {
 		/* Accept queue full: like Linux (tcp_abort_on_overflow = 0) drop the ACK;
 		 * the SYN,ACK is retransmitted and the peer's ACK comes again. */
 		MIB_INC(tcp, ListenOverflows);

@@ -64,14 +64,19 @@ int hxs_tcp_conn__connect(struct hxs_tcp_conn *c, uint32_t laddr, uint16_t lport
 	return 0;
 }
 
+/* The kernel's __sys_listen: "if ((unsigned int)backlog > somaxconn) backlog = somaxconn" -
+ * a negative backlog is the largest, 0 stays 0 (the queues hold one more, tcp_input.c). */
+static uint32_t listen_backlog(const struct hxs_tcp *tcp, int backlog)
+{
+	return (unsigned int)backlog > tcp->cfg.somaxconn ? tcp->cfg.somaxconn : (uint32_t)backlog;
+}
+
 int hxs_tcp_conn__listen(struct hxs_tcp_conn *c, uint32_t laddr, uint16_t lport, int backlog)
 {
 	struct hxs_tcp *tcp = c->tcp;
 	if (c->state == HXS_TCPS_LISTEN) {
 		/* listen() again only changes the backlog, as in the kernel. */
-		c->backlog = backlog <= 0 ? 1 : (uint32_t)backlog;
-		if (c->backlog > tcp->cfg.somaxconn)
-			c->backlog = tcp->cfg.somaxconn;
+		c->backlog = listen_backlog(tcp, backlog);
 		return 0;
 	}
 	if (c->state != HXS_TCPS_CLOSED || c->snd.buf || !lport)
@@ -81,9 +86,7 @@ int hxs_tcp_conn__listen(struct hxs_tcp_conn *c, uint32_t laddr, uint16_t lport,
 			return -EADDRINUSE;
 	c->laddr = laddr;
 	c->lport = lport;
-	c->backlog = backlog <= 0 ? 1 : (uint32_t)backlog;
-	if (c->backlog > tcp->cfg.somaxconn)
-		c->backlog = tcp->cfg.somaxconn;
+	c->backlog = listen_backlog(tcp, backlog);
 	/* §3.10.1 OPEN, passive: "enter LISTEN state and return". */
 	hxs_tcp_set_state(c, HXS_TCPS_LISTEN);
 	hxs_tcp_listener_insert(c);
