@@ -479,6 +479,22 @@ static void test_close_paths(void)
 	CHECK_EQ(a, f);
 	ts_free(t);
 
+	t_case("shut both ways (SHUT_WR, SHUT_RD), data in FIN-WAIT-2 -> RST, ECONNRESET");
+	t = mk(0);
+	c = active(t, 0, &iss);
+	CHECK_EQ(hxs_tcp_conn__shutdown(c, SHUT_WR), 0);
+	ts_run_until(t, 1 * MS);
+	EXPECT(t, HXS_TH_FIN | HXS_TH_ACK, iss + 1, PISN + 1);
+	ts_ack(t, 2 * MS, PISN + 1, iss + 2);
+	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_FIN_WAIT_2);
+	CHECK_EQ(hxs_tcp_conn__shutdown(c, SHUT_RD), 0);
+	ts_push(t, 3 * MS, PISN + 1, iss + 2, "late", 4);
+	EXPECT(t, HXS_TH_RST | HXS_TH_ACK, iss + 2, PISN + 1);
+	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_CLOSED);
+	CHECK_EQ(hxs_tcp_conn__error(c), ECONNRESET);
+	hxs_tcp_conn__close(c);
+	ts_free(t);
+
 	t_case("orphaned FIN-WAIT-2 ends after tcp_fin_timeout (60 s)");
 	t = mk(0);
 	c = active(t, 0, &iss);

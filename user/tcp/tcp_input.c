@@ -609,12 +609,15 @@ static enum step process_text(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *
 		if (!HXS_TCPS_CANRCVDATA(c->state)) {
 			/* CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: "This should not occur since a
 			 * FIN has been received from the remote side. Ignore the segment text." */
-		} else if (c->user_closed) {
-			/* The application closed: nobody will read this (Linux's
-			 * TCPAbortOnData: answer with a reset). */
+		} else if (c->user_closed || (c->rd_shut && (c->state == HXS_TCPS_FIN_WAIT_1 ||
+							      c->state == HXS_TCPS_FIN_WAIT_2))) {
+			/* The application closed, or shut both directions: nobody will read this.
+			 * RFC 1122 §4.2.2.13 "if new data is received after CLOSE is called, its TCP
+			 * SHOULD send a RST" (Linux's TCPAbortOnData, also after SHUT_RD + SHUT_WR,
+			 * which then reports ECONNRESET). */
 			MIB_INC(c->tcp, TCPAbortOnData);
 			hxs_tcp_send_rst_conn(c, now);
-			hxs_tcp_close_conn(c, 0);
+			hxs_tcp_close_conn(c, c->user_closed ? 0 : ECONNRESET);
 			return STEP_GONE;
 		} else {
 			int had_ooo = c->reass.n > 0;
