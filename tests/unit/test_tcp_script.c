@@ -298,9 +298,11 @@ static void test_simultaneous_open(void)
 	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, iss, PISN + 1);
 	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_SYN_RECEIVED);
 	ts_synack(t, 2 * MS, PISN, iss + 1, &o);
-	/* Their SYN,ACK: the SYN is old now (challenge ACK), the ACK not processed. */
-	EXPECT(t, HXS_TH_ACK, iss + 1, PISN + 1);
-	ts_ack(t, 2 * MS, PISN + 1, iss + 1);
+	/* Their SYN,ACK (figure 8 line 6) repeats their SYN and acknowledges ours: it
+	 * establishes the connection, with nothing to answer. */
+	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_ESTABLISHED);
+	EXPECT_NONE(t);
+	ts_ack(t, 3 * MS, PISN + 1, iss + 1);
 	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_ESTABLISHED);
 	EXPECT_NONE(t);
 	hxs_tcp_conn__abort(c);
@@ -540,6 +542,22 @@ static void test_close_paths(void)
 	hxs_tcp_conn__close(l);
 	hxs_tcp__alloc_stats(t->tcp, &a, &f);
 	CHECK_EQ(a, f);
+	ts_free(t);
+
+	t_case("shut both ways (SHUT_WR, SHUT_RD), data in FIN-WAIT-2 -> RST, ECONNRESET");
+	t = mk(0);
+	c = active(t, 0, &iss);
+	CHECK_EQ(hxs_tcp_conn__shutdown(c, SHUT_WR), 0);
+	ts_run_until(t, 1 * MS);
+	EXPECT(t, HXS_TH_FIN | HXS_TH_ACK, iss + 1, PISN + 1);
+	ts_ack(t, 2 * MS, PISN + 1, iss + 2);
+	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_FIN_WAIT_2);
+	CHECK_EQ(hxs_tcp_conn__shutdown(c, SHUT_RD), 0);
+	ts_push(t, 3 * MS, PISN + 1, iss + 2, "late", 4);
+	EXPECT(t, HXS_TH_RST | HXS_TH_ACK, iss + 2, PISN + 1);
+	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_CLOSED);
+	CHECK_EQ(hxs_tcp_conn__error(c), ECONNRESET);
+	hxs_tcp_conn__close(c);
 	ts_free(t);
 
 	t_case("orphaned FIN-WAIT-2 ends after tcp_fin_timeout (60 s)");
@@ -785,9 +803,10 @@ static void test_paws_and_tw_reuse(void)
 	EXPECT_WO(t, HXS_TH_ACK, iss + 2, PISN + 4, 65535, .has_ts = 1, .tsecr = 1020);
 	o.tsval = 2000;
 	ts_syn(t, 100 * MS, PISN + 100000, &o);
-	uint32_t iss2;
+	/* RFC 1122 §4.2.2.13 (1): the new ISS is above everything the old connection sent -
+	 * the old SND.NXT + 65535 + 2, as in Linux. */
 	want_synack.opt.tsecr = 2000;           /* a new connection: TS.Recent is the new SYN's */
-	EXPECT_ISS(t, HXS_TH_SYN | HXS_TH_ACK, PISN + 100001, &iss2);
+	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, iss + 2 + 65537, PISN + 100001);
 	CHECK_EQ(MIBV(t, TCPTimeWaitReuse), 1);
 	CHECK_EQ(hxs_tcp__nconns(t->tcp), 2);   /* new SYN-RECEIVED + listener */
 	hxs_tcp_conn__close(l);
@@ -1154,7 +1173,8 @@ static void test_mss_and_backlog(void)
 	t = mk(0);
 	struct hxs_tcp_conn *l;
 	CHECK(hxs_tcp_conn__new(t->tcp, &l) == 0);
-	CHECK(hxs_tcp_conn__listen(l, 0, TS_LPORT, 2) == 0);
+	/* Backlog 1: each queue holds 2, one more than the backlog, as the kernel's. */
+	CHECK(hxs_tcp_conn__listen(l, 0, TS_LPORT, 1) == 0);
 	o = mss_only(1460);
 	uint32_t isn[3];
 	/* SYN A, SYN B (SYN queue 2), ACK A (accept queue 1), SYN C, ACK B (accept queue 2),
@@ -1166,7 +1186,7 @@ static void test_mss_and_backlog(void)
 	}
 	TS_IN(t, 0, .rport = TS_RPORT + 2, .flags = HXS_TH_SYN, .seq = PISN, .wnd = 65535,
 	      .opt = &o);
-	EXPECT_NONE(t);                          /* SYN queue full (backlog 2) */
+	EXPECT_NONE(t);                          /* SYN queue full (backlog 1 + 1) */
 	CHECK_EQ(MIBV(t, ListenDrops), 1);
 	ts_ack(t, 0, PISN + 1, isn[0] + 1);
 	TS_IN(t, 0, .rport = TS_RPORT + 2, .flags = HXS_TH_SYN, .seq = PISN, .wnd = 65535,
@@ -1400,7 +1420,11 @@ static void test_events(void)
 	CHECK_EQ(t->events, EPOLLOUT | EPOLLIN | EPOLLRDHUP);
 	ts_rst(t, 5 * MS, PISN + 4);
 	CHECK_EQ(t->events & (EPOLLERR | EPOLLHUP | EPOLLIN), EPOLLERR | EPOLLHUP | EPOLLIN);
-	CHECK_EQ(hxs_tcp_conn__error(c), EPIPE);   /* a reset in CLOSE-WAIT, as tcp_reset() */
+	/* The stream ended with the FIN: reads say 0 and leave the error pending (SOCK_DONE
+	 * before sk_err in the kernel's tcp_recvmsg). */
+	CHECK_EQ(hxs_tcp_conn__recv(c, b, sizeof(b), 0), 0);
+	CHECK_EQ(hxs_tcp_conn__fin_rcvd(c), 1);
+	CHECK_EQ(hxs_tcp_conn__error(c), EPIPE);     /* after the FIN: tcp_reset's CLOSE-WAIT case */
 	CHECK_EQ(t->events & EPOLLERR, 0);      /* reading SO_ERROR clears EPOLLERR */
 	hxs_tcp_conn__close(c);
 

@@ -161,8 +161,8 @@ struct hxs_tcp_conn {
 		user_closed : 1, rtt_timing : 1, rcv_wnd_zero : 1;
 	uint8_t dsack : 1;                 /* a D-SACK block is due (RFC 2883) */
 	uint8_t syn_rxt : 1;               /* our SYN or SYN,ACK was sent more than once (Karn) */
-	uint8_t fin_rcvd : 1;              /* the peer's FIN was taken; stays set after CLOSED */
 	uint8_t syn_rto : 1;               /* the timer expired awaiting the SYN's ACK (6298 §5.7) */
+	uint8_t fin_rcvd : 1;              /* the peer's FIN was taken (the kernel's SOCK_DONE) */
 	uint8_t snd_wscale, rcv_wscale;
 	uint8_t backoff;                   /* consecutive RTO expiries */
 	uint8_t persist_shift, probes_out, keep_probes, recovery, rec_first, rescue_done;

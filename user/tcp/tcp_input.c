@@ -84,10 +84,10 @@ static void establish(struct hxs_tcp_conn *c, uint64_t now)
 	hxs_tcp_keep_arm(c, now);
 }
 
-/* §3.10.7.2 LISTEN. tw_next (or NULL): the highest SND.NXT of the TIME-WAIT connection this
- * SYN reopens. */
+/* §3.10.7.2 LISTEN. tw_iss: not 0 when the SYN reopens a TIME-WAIT connection, the ISS
+ * to use. */
 static void listen_input(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, uint64_t now,
-			 const uint32_t *tw_next)
+			 uint32_t tw_iss)
 {
 	struct hxs_tcp *tcp = l->tcp;
 	/* "first, check for a RST: An incoming RST segment could not be valid since it could
@@ -102,13 +102,15 @@ static void listen_input(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, ui
 	/* "third, check for a SYN" (anything else: "drop the segment and return"). */
 	if (!(s->flags & HXS_TH_SYN))
 		return;
-	uint32_t synmax = l->backlog < tcp->cfg.max_syn_backlog ? l->backlog : tcp->cfg.max_syn_backlog;
-	if (l->acceptq_len >= l->backlog) {
+	/* The kernel's queues are full when they hold MORE than the backlog
+	 * (sk_acceptq_is_full, inet_csk_reqsk_queue_is_full: listen(fd, 0) takes one
+	 * connection); the SYN queue also stops at tcp_max_syn_backlog (no SYN cookies). */
+	if (l->acceptq_len > l->backlog) {
 		MIB_INC(tcp, ListenOverflows);
 		MIB_INC(tcp, ListenDrops);
 		return;
 	}
-	if (l->synq_len >= synmax) {
+	if (l->synq_len > l->backlog || l->synq_len >= tcp->cfg.max_syn_backlog) {
 		MIB_INC(tcp, ListenDrops);
 		return;
 	}
@@ -139,14 +141,7 @@ static void listen_input(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, ui
 	c->irs = s->seq;
 	c->rcv_nxt = s->seq + 1;
 	c->rcv_adv = c->rcv_nxt;
-	c->iss = hxs_tcp_isn(tcp, c->laddr, c->lport, c->raddr, c->rport, now);
-	/* RFC 9293 §3.6.1: a TCP may reopen a connection from TIME-WAIT (MAY-2) "if it: (1)
-	 * assigns its initial sequence number for the new connection to be larger than the
-	 * largest sequence number it used on the previous connection incarnation". The clock
-	 * part of RFC 6528 moves 250000 a second, slower than a fast sender's sequence numbers.
-	 * (RFC 6191 §2 needs no more than PAWS when both use timestamps; it costs nothing.) */
-	if (tw_next && SEQ_LT(c->iss, *tw_next))
-		c->iss = *tw_next;
+	c->iss = tw_iss ? tw_iss : hxs_tcp_isn(tcp, c->laddr, c->lport, c->raddr, c->rport, now);
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
 	c->snd_buf_seq = c->iss + 1;
 	/* RFC 7323 §5.4 / RFC 6191: one keyed offset per host pair (Linux's secure_tcp_ts_off),
@@ -396,8 +391,8 @@ static void reset_conn(struct hxs_tcp_conn *c)
 		hxs_tcp_close_conn(c, ECONNRESET);
 		break;
 	case HXS_TCPS_CLOSE_WAIT:
-		/* The same, but the peer had closed its side already: the kernel's tcp_reset()
-		 * reports EPIPE there, not ECONNRESET. */
+		/* The same, but the peer had ended its side already: the kernel's tcp_reset()
+		 * reports EPIPE here ("case TCP_CLOSE_WAIT: err = EPIPE"). */
 		hxs_tcp_close_conn(c, EPIPE);
 		break;
 	default:
@@ -517,7 +512,7 @@ static enum step ack_syn_received(struct hxs_tcp_conn *c, const struct hxs_tcp_s
 		return STEP_DONE;
 	}
 	struct hxs_tcp_conn *l = c->listener;
-	if (l && l->acceptq_len >= l->backlog) {
+	if (l && l->acceptq_len > l->backlog) {
 		/* Accept queue full: like Linux (tcp_abort_on_overflow = 0) drop the ACK;
 		 * the SYN,ACK is retransmitted and the peer's ACK comes again. */
 		MIB_INC(tcp, ListenOverflows);
@@ -614,12 +609,15 @@ static enum step process_text(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *
 		if (!HXS_TCPS_CANRCVDATA(c->state)) {
 			/* CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: "This should not occur since a
 			 * FIN has been received from the remote side. Ignore the segment text." */
-		} else if (c->user_closed) {
-			/* The application closed: nobody will read this (Linux's
-			 * TCPAbortOnData: answer with a reset). */
+		} else if (c->user_closed || (c->rd_shut && (c->state == HXS_TCPS_FIN_WAIT_1 ||
+							      c->state == HXS_TCPS_FIN_WAIT_2))) {
+			/* The application closed, or shut both directions: nobody will read this.
+			 * RFC 1122 §4.2.2.13 "if new data is received after CLOSE is called, its TCP
+			 * SHOULD send a RST" (Linux's TCPAbortOnData, also after SHUT_RD + SHUT_WR,
+			 * which then reports ECONNRESET). */
 			MIB_INC(c->tcp, TCPAbortOnData);
 			hxs_tcp_send_rst_conn(c, now);
-			hxs_tcp_close_conn(c, 0);
+			hxs_tcp_close_conn(c, c->user_closed ? 0 : ECONNRESET);
 			return STEP_GONE;
 		} else {
 			int had_ooo = c->reass.n > 0;
@@ -670,10 +668,30 @@ static void check_fin(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint6
 	}
 }
 
+/* Simultaneous open, figure 8 line 6: in SYN-RECEIVED reached from SYN-SENT, the peer's
+ * SYN,ACK repeats its SYN (SEG.SEQ = IRS) and acknowledges ours. The first step would call it
+ * an old duplicate and the fourth a SYN to challenge, leaving us in SYN-RECEIVED until the
+ * peer sends something else; like Linux (tcp_rcv_state_process) we take its ACK, which is
+ * what the figure shows: "ESTABLISHED <-- <SEQ=300><ACK=101><CTL=SYN,ACK>". */
+static int simopen_synack(const struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s)
+{
+	return c->state == HXS_TCPS_SYN_RECEIVED && !c->passive &&
+	       (s->flags & (HXS_TH_SYN | HXS_TH_ACK | HXS_TH_RST)) == (HXS_TH_SYN | HXS_TH_ACK) &&
+	       s->seq + 1 == c->rcv_nxt && s->ack == c->snd_max;
+}
+
 /* Processing in the synchronized states, §3.10.7.4: the RFC's steps in its order, each one
  * able to end it. Returns 0 if the connection is gone. */
 static int sync_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
 {
+	if (simopen_synack(c, s)) {
+		if (ack_syn_received(c, s, now) == STEP_NEXT) {
+			/* RFC 7323 §2.2: the window of a <SYN,ACK> is never scaled. */
+			c->snd_wnd = s->wnd;
+			c->max_snd_wnd = s->wnd;
+		}
+		return 1;
+	}
 	enum step r = check_seq(c, s, now);              /* first (PAWS ahead of it) */
 	if (r == STEP_NEXT)
 		r = check_rst(c, s, now);                 /* second */
@@ -703,7 +721,7 @@ static void conn_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 		return;
 	case HXS_TCPS_LISTEN:
 		/* Listeners are reached through hxs_tcp_lookup_listener(). */
-		listen_input(c, s, now, NULL);
+		listen_input(c, s, now, 0);
 		return;
 	case HXS_TCPS_SYN_SENT:
 		/* §3.10.7.3 */
@@ -762,8 +780,7 @@ int hxs_tcp__input(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, const ui
 
 	struct hxs_tcp_conn *c = hxs_tcp_lookup(tcp, daddr, s.dport, saddr, s.sport);
 	struct hxs_tcp_conn *l = NULL;
-	uint32_t tw_next = 0;
-	int reopen = 0;
+	uint32_t tw_iss = 0;
 	if (c && c->state == HXS_TCPS_TIME_WAIT && (s.flags & (HXS_TH_SYN | HXS_TH_ACK | HXS_TH_RST)) == HXS_TH_SYN) {
 		/* RFC 6191 §2 / RFC 7323 Appendix B.2: a new SYN may reopen a TIME-WAIT
 		 * connection if its timestamp is larger than the last one seen, or (without
@@ -773,8 +790,13 @@ int hxs_tcp__input(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, const ui
 			l = hxs_tcp_lookup_listener(tcp, daddr, s.dport);
 			if (l) {
 				MIB_INC(tcp, TCPTimeWaitReuse);
-				reopen = 1;
-				tw_next = c->snd_max;
+				/* RFC 1122 §4.2.2.13 (1): the new connection's ISN must be "larger
+				 * than the largest sequence number it used on the previous connection
+				 * incarnation"; a clock-driven ISN need not be after a fast transfer.
+				 * Linux's choice: SND.NXT + 65535 + 2, never 0. */
+				tw_iss = c->snd_max + 65535 + 2;
+				if (!tw_iss)
+					tw_iss = 1;
 				hxs_tcp_close_conn(c, 0);
 				c = NULL;
 			}
@@ -787,7 +809,7 @@ int hxs_tcp__input(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, const ui
 	if (!l)        /* the TIME-WAIT reuse check above may have found it already */
 		l = hxs_tcp_lookup_listener(tcp, daddr, s.dport);
 	if (l) {
-		listen_input(l, &s, now, reopen ? &tw_next : NULL);
+		listen_input(l, &s, now, tw_iss);
 		return 0;
 	}
 	closed_input(tcp, &s);

@@ -64,14 +64,11 @@ int hxs_tcp_conn__connect(struct hxs_tcp_conn *c, uint32_t laddr, uint16_t lport
 	return 0;
 }
 
-/* The accept queue's length for listen(backlog): like the kernel's __sys_listen(), which
- * compares the backlog as unsigned with somaxconn, a negative one means somaxconn; 0 still
- * lets one connection wait (the kernel's queue is full only above the backlog). */
+/* The kernel's __sys_listen: "if ((unsigned int)backlog > somaxconn) backlog = somaxconn" -
+ * a negative backlog is the largest, 0 stays 0 (the queues hold one more, tcp_input.c). */
 static uint32_t listen_backlog(const struct hxs_tcp *tcp, int backlog)
 {
-	if (backlog < 0 || (uint32_t)backlog > tcp->cfg.somaxconn)
-		return tcp->cfg.somaxconn;
-	return backlog ? (uint32_t)backlog : 1;
+	return (unsigned int)backlog > tcp->cfg.somaxconn ? tcp->cfg.somaxconn : (uint32_t)backlog;
 }
 
 int hxs_tcp_conn__listen(struct hxs_tcp_conn *c, uint32_t laddr, uint16_t lport, int backlog)
@@ -111,6 +108,11 @@ int hxs_tcp_conn__accept(struct hxs_tcp_conn *l, struct hxs_tcp_conn **child)
 	hxs_tcp_notify(l);
 	hxs_tcp_notify(c);
 	return 0;
+}
+
+int hxs_tcp_conn__fin_rcvd(const struct hxs_tcp_conn *c)
+{
+	return c->fin_rcvd;
 }
 
 static int take_error(struct hxs_tcp_conn *c)
@@ -199,9 +201,8 @@ long hxs_tcp_conn__recv(struct hxs_tcp_conn *c, void *buf, size_t len, unsigned 
 		hxs_tcp_notify(c);
 		return (long)n;
 	}
-	/* End of stream once the peer's FIN was taken, even if a reset came after it: the
-	 * kernel's tcp_recvmsg() checks SOCK_DONE before sk_err, so the error (EPIPE after a
-	 * reset in CLOSE-WAIT) is left for the next send or SO_ERROR. */
+	/* The end of the stream comes before a pending error, as in the kernel's tcp_recvmsg
+	 * (SOCK_DONE, then sk_err): a RST after the peer's FIN leaves reads at 0. */
 	if (c->fin_rcvd)
 		return 0;
 	if (c->soerror)
@@ -492,11 +493,6 @@ void hxs_tcp_conn__tuple(const struct hxs_tcp_conn *c, uint32_t *laddr, uint16_t
 	if (lport) *lport = c->lport;
 	if (raddr) *raddr = c->raddr;
 	if (rport) *rport = c->rport;
-}
-
-bool hxs_tcp_conn__fin_rcvd(const struct hxs_tcp_conn *c)
-{
-	return c->fin_rcvd;
 }
 
 uint32_t hxs_tcp_conn__rx_avail(const struct hxs_tcp_conn *c)
