@@ -516,9 +516,11 @@ static enum step ack_syn_received(struct hxs_tcp_conn *c, const struct hxs_tcp_s
 		hxs_tcp_close_conn(c, ENOMEM);
 		return STEP_GONE;
 	}
-	/* RFC 6298 §3 (Karn): "RTT samples MUST NOT be made using segments that were
-	 * retransmitted" - any resent SYN,ACK (timer or duplicate SYN) counts. */
-	if (!c->syn_rxt && !c->ts_ok)
+	/* RFC 6298 §2.2: this ACK is the first RTT measurement, with timestamps too (process_ack
+	 * below sees no new data acknowledged and takes none). §3 (Karn): "RTT samples MUST NOT
+	 * be made using segments that were retransmitted" - any resent SYN,ACK (timer or
+	 * duplicate SYN) counts. */
+	if (!c->syn_rxt)
 		hxs_tcp_rtt_sample(c, (uint32_t)(now - c->last_send));
 	c->backoff = 0;
 	c->snd_una = s->ack;
