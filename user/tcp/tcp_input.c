@@ -77,6 +77,10 @@ static void establish(struct hxs_tcp_conn *c, uint64_t now)
 	c->cc.mss = c->mss;
 	/* cwnd = IW (RFC 6928, hxs_cc_initial_window), ssthresh = infinity. */
 	hxs_cc__init(&c->cc, c->cc.ops, now);
+	/* RFC 5681 §3.1: "if the SYN or SYN/ACK is lost, the initial window used by a sender
+	 * after a correctly transmitted SYN MUST be one segment" (RFC 6928 §2 too). */
+	if (c->syn_rto)
+		c->cc.cwnd = c->mss;
 	c->recover = c->iss;
 	c->high_rxt = c->snd_una;
 	c->last_send = now;
