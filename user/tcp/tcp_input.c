@@ -598,6 +598,24 @@ static enum step check_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, 
 	return STEP_NEXT;
 }
 
+/* RFC 2883 §4: the part of an acceptable segment we already hold - below RCV.NXT, or in a
+ * range held out of order - is reported as the first SACK block of an immediate ACK (rule
+ * (1): it reports "the most recent packet"). The insert that follows makes the range
+ * holding it the freshest, so it is the second block (rule (4)). A segment wholly below
+ * RCV.NXT is check_seq()'s (unacceptable). */
+static void dsack_note(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s)
+{
+	uint32_t a = s->seq, b = s->seq + s->len;
+	if (SEQ_LT(a, c->rcv_nxt))
+		b = c->rcv_nxt;     /* rule (3): "the duplicate contiguous sequence" */
+	else if (!hxs_tcp_reass_held(c, a, b, &a, &b))
+		return;
+	c->dsack = 1;
+	c->dsack_start = a;
+	c->dsack_end = b;
+	c->ack_now = 1;
+}
+
 /* §3.10.7.4 seventh: process the segment text (reassembly, delayed or immediate ACK). */
 static enum step process_text(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
 {
@@ -616,6 +634,8 @@ static enum step process_text(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *
 		} else {
 			int had_ooo = c->reass.n > 0;
 			uint32_t before = c->rcv_nxt;
+			if (c->sack_ok)
+				dsack_note(c, s);
 			int r = hxs_tcp_reass_insert(c, s->seq, s->data, s->len);
 			c->bytes_received += SEQ_DIFF(c->rcv_nxt, before);
 			/* New readable data is a new edge for EPOLLET even when the socket was
