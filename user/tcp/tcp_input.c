@@ -289,6 +289,12 @@ static int process_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 	uint32_t wnd = s->wnd << c->snd_wscale;
 	int dup = s->ack == c->snd_una && s->len == 0 && !(s->flags & (HXS_TH_SYN | HXS_TH_FIN)) &&
 		  wnd == c->snd_wnd && c->snd_max != c->snd_una;
+	/* RFC 6675 §2: with SACK, a duplicate ACK is "a segment that arrives carrying a SACK
+	 * block that identifies previously unacknowledged and un-SACKed octets": an ACK whose
+	 * blocks report nothing new (a D-SACK, blocks seen before) is not one; the blocks'
+	 * news counts instead (newly, below). An ACK without blocks stays RFC 5681's. */
+	if (c->sack_ok && s->opt.nsack)
+		dup = 0;
 	uint32_t newly = 0;
 	if (c->sack_ok && s->opt.nsack)
 		newly = process_sack(c, s);
