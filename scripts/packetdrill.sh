@@ -67,6 +67,11 @@ fi
 SO=$ROOT/$BUILD/libhxs-packetdrill.so
 make --no-print-directory -s "$BUILD/libhxs-packetdrill.so" >&2 || { echo "packetdrill.sh: building $SO failed" >&2; exit 2; }
 
+# packetdrill locks all its memory (mlockall MCL_FUTURE): without root, RLIMIT_MEMLOCK
+# (8 MiB by default) must hold it, and glibc gives each thread a stack of RLIMIT_STACK
+# (8 MiB by default), which alone would not fit. 1 MiB stacks are plenty for packetdrill.
+ulimit -s 1024 2>/dev/null
+
 pass=0 fail=0 n=0
 for f in "${scripts[@]}"; do
   n=$((n+1))

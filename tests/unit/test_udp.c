@@ -187,6 +187,7 @@ static void test_ip_validation(void)
 		inject(f, len);
 		x.proto = IPPROTO_TCP;
 		len = build(f, &x);
+		hxs_stack__set_l4(st, IPPROTO_TCP, NULL, NULL);
 		inject(f, len);
 		CHECK_EQ(mib(HXS_MIB_IP_IN_UNKNOWN_PROTOS), u + 2);
 	}

@@ -12,7 +12,8 @@
  * stack_assemble()     -> hxs_stack__init()       net: clock, wheel, counters
  *                      -> hxs_socket__init()      sock: descriptors, ports, epoll
  *                      -> hxs_udp__attach()       SOCK_DGRAM + the IPPROTO_UDP input
- *                      -> hxs_tcp_sock__attach()  SOCK_STREAM (the core comes with the first one)
+ *                      -> hxs_tcp_sock__attach()  SOCK_STREAM (the core comes with the first socket
+ *                                                 or the first segment)
  * hxs_stack__close()   -> statistics, epoll instances, every socket (TCP sends its RSTs), what
  *                         TCP kept past its descriptors, the socket table, then the net layer:
  *                         pending frames, TX batch, the control plane (AF_XDP sockets, the XDP

@@ -15,11 +15,11 @@
  * on a second thread, which it considers blocked once /proc says it sleeps. Every entry point
  * takes pd->mu around the stack. A blocking call that must wait sleeps on pd->cv (a futex
  * wait: the thread shows 'S'), and what changes the stack (a packet injected, a turn that
- * did something, time moving past a waiter's deadline) bumps pd->gen and wakes it. Only the
- * main thread (the "driver") moves time; before it does, it lets woken waiters settle
- * (retry and wait again, or return and read the clock), so a blocking call returns at the
- * exact virtual time of what woke it. A blocking call on the main thread itself drives
- * time while it waits.
+ * did something, a deadline reached) bumps pd->gen and wakes it. Time moves in usleep,
+ * gettimeofday and netdev_receive, on whichever thread runs packetdrill's timeline; before
+ * it moves, woken waiters settle (retry and wait again, or return and read the clock), so a
+ * blocking call returns at the exact virtual time of what woke it. A blocking call on the
+ * main thread moves time itself while it waits (nobody else would).
  *
  * Errors inside are negative errno values; the entry points turn them into -1 and errno.
  */
@@ -36,7 +36,7 @@
 #include "net/stack.h"
 #include "pd_abi.h"
 
-#define PD_FRAMES        512          /* in-memory link frames (RX and TX share the pool) */
+#define PD_FRAMES        256          /* in-memory link frames (RX and TX share the pool) */
 #define PD_FRAME_SIZE    2048
 #define PD_OUT_MAX       4096         /* packets sent and not yet read by packetdrill */
 /* netdev_receive waits this long in virtual time for a packet before it reports none; a
@@ -46,6 +46,8 @@
 #define PD_HORIZON_US    (3ull * 3600 * 1000000)
 #define PD_SETTLE_MS     5000         /* real-time bound on waiting for the other thread */
 #define PD_EPOCH_US      (1700000000ull * 1000000)   /* virtual time starts here */
+/* packetdrill reads the clock up to 4 times in a row between two calls; more is a spin. */
+#define PD_SPIN_READS    8
 
 struct pd_pkt {
 	struct pd_pkt *next;
@@ -69,7 +71,8 @@ struct pd {
 	uint64_t gen;                   /* bumped by every change a waiter may care about */
 	struct pd_waiter *waiters;
 	pid_t hold;                     /* returned from a wait, has not read the clock yet */
-	pid_t main_tid;                 /* packetdrill's main thread: the driver */
+	pid_t main_tid;                 /* packetdrill's main thread */
+	unsigned clock_reads;           /* gettimeofday calls since any other call */
 
 	struct hxs_io *io;
 	struct hxs_stack *st;
@@ -120,6 +123,8 @@ int pd_netdev_receive(void *u, void *buf, size_t *n, long long *t_us);
 /* Moves what the stack sent into the outgoing queue, stamped now. Returns how many. */
 int pd_drain(struct pd *pd);
 void pd_out_free(struct pd *pd);
+/* Says once on stderr how to run packetdrill when it uses a local address not the stack's. */
+void pd_addr_hint(struct pd *pd, uint32_t addr, const char *what);
 
 /* pd_sock.c */
 int pd_socket(void *u, int domain, int type, int protocol);

@@ -62,6 +62,18 @@ void pd_out_free(struct pd *pd)
 	pd->nout = 0;
 }
 
+void pd_addr_hint(struct pd *pd, uint32_t addr, const char *what)
+{
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+
+	if (addr == pd->cfg.addr || pd->warned_addr++)
+		return;
+	inet_ntop(AF_INET, &addr, a, sizeof(a));
+	inet_ntop(AF_INET, &pd->cfg.addr, b, sizeof(b));
+	fprintf(stderr, "hxs-packetdrill: %s %s, but the stack is %s: run packetdrill with"
+		" --local_ip=%s (or give the library --so_flags=local_ip=%s)\n", what, a, b, b, a);
+}
+
 int pd_netdev_send(void *u, const void *buf, size_t n)
 {
 	struct pd *pd = u;
@@ -81,14 +93,7 @@ int pd_netdev_send(void *u, const void *buf, size_t n)
 		goto out;
 	}
 	memcpy(&daddr, ip + 16, 4);
-	if (daddr != pd->cfg.addr && !pd->warned_addr++) {
-		char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
-
-		inet_ntop(AF_INET, &daddr, a, sizeof(a));
-		inet_ntop(AF_INET, &pd->cfg.addr, b, sizeof(b));
-		fprintf(stderr, "hxs-packetdrill: a packet to %s, but the stack is %s: run packetdrill"
-			" with --local_ip=%s (or --so_flags=local_ip=%s)\n", a, b, b, a);
-	}
+	pd_addr_hint(pd, daddr, "a packet to");
 	memcpy(pd->frame, pd->cfg.mac, 6);
 	memcpy(pd->frame + 6, pd->gw_mac, 6);
 	pd->frame[12] = 0x08;

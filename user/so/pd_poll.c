@@ -200,6 +200,12 @@ int pd_splice(void *u, int fd_in, loff_t *off_in, int fd_out, loff_t *off_out, s
 	uint8_t *buf;
 	ssize_t r;
 
+	/* packetdrill passes the address of the script's offset, whose NULL is 0: a pipe and a
+	 * socket take no offset, so 0 is read as none */
+	if (off_in && !*off_in)
+		off_in = NULL;
+	if (off_out && !*off_out)
+		off_out = NULL;
 	pd_lock(pd);
 	in_ours = !hxs_fdtab__get(pd->fds, fd_in, &ein) && ein.kind == HXS_FD_SOCKET;
 	out_ours = !hxs_fdtab__get(pd->fds, fd_out, &eout) && eout.kind == HXS_FD_SOCKET;

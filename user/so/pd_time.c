@@ -1,7 +1,7 @@
 /* pd_time.c - virtual time for the packetdrill target, and the two threads around it.
  *
- * pd_lock()        pd->mu; a thread that held the clock (returned from a wait) lets go; on
- *                  the main thread, first pd_settle()
+ * pd_lock()        pd->mu; a thread that held the clock (returned from a wait) lets go;
+ *                  then pd_settle(): whoever enters lets woken waiters settle first
  * pd_turn()        hxs_stack__poll(st, 0) until quiet -> pd_drain() (packets out, stamped
  *                  now) -> gen++ and wake the waiters if anything changed
  * pd_settle()      the main thread waits (real time, bounded) until every waiter has seen
@@ -13,10 +13,19 @@
  *                  moves; on the main thread, pd_step() (nobody else would move time)
  * pd_block()       try / wait / try ... for every blocking call
  *
+ * Who moves time: the thread that runs packetdrill's timeline. That is the main thread,
+ * except while a call marked blocking waits for its start time: packetdrill's second thread
+ * sleeps (usleep) and spins on the clock itself before it makes the call, with the main
+ * thread waiting for it to block. So usleep and gettimeofday move time on either thread;
+ * only a blocking call's wait differs: on the second thread it sleeps, as the main thread
+ * will move time, on the main thread it moves time itself (nobody else would).
+ *
  * Why gettimeofday moves time: packetdrill sleeps (usleep) until 20 us before an event and
- * spins on the clock for the rest; a clock that never moved would spin for ever. Each read
- * on the main thread is 1 us of virtual time, so the spin ends on the event's microsecond.
- * The second thread only reads the clock: what it does happens at the time the driver set.
+ * spins on the clock for the rest (and spins 250 us before the first event); a clock that
+ * never moved would spin for ever. A caller that reads the clock more than PD_SPIN_READS
+ * times in a row, with no other call in between, is spinning: each further read is 1 us.
+ * Fewer reads move nothing, so the times of events do not depend on how often packetdrill
+ * happens to read the clock (its verbose mode reads it more).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -80,7 +89,7 @@ void pd_settle(struct pd *pd)
 	}
 }
 
-void pd_lock(struct pd *pd)
+static void enter(struct pd *pd)
 {
 	pid_t me = self();
 
@@ -89,8 +98,13 @@ void pd_lock(struct pd *pd)
 		pd->hold = 0;
 		pthread_cond_broadcast(&pd->settle_cv);
 	}
-	if (me == pd->main_tid)
-		pd_settle(pd);
+	pd_settle(pd);
+}
+
+void pd_lock(struct pd *pd)
+{
+	enter(pd);
+	pd->clock_reads = 0;
 }
 
 void pd_unlock(struct pd *pd)
@@ -109,15 +123,16 @@ void pd_turn(struct pd *pd, int changed)
 {
 	int events = 0;
 
-	/* a turn takes in at most a few RX batches: turn until the stack is quiet */
+	/* a turn takes in at most a few RX batches: turn until the stack is quiet, and take
+	 * what each turn sent at once, so a burst never runs the link's pool dry */
 	for (int i = 0; i < 64; i++) {
 		int n = hxs_stack__poll(pd->st, 0);
 
+		events += pd_drain(pd);
 		if (n <= 0)
 			break;
 		events += n;
 	}
-	events += pd_drain(pd);
 	if (changed || events)
 		bump(pd);
 }
@@ -133,21 +148,15 @@ static uint64_t next_due(const struct pd *pd)
 	return next;
 }
 
-static int waiter_due(const struct pd *pd)
-{
-	for (const struct pd_waiter *w = pd->waiters; w; w = w->next)
-		if (w->deadline <= pd->now)
-			return 1;
-	return 0;
-}
-
 int pd_step(struct pd *pd, uint64_t limit)
 {
 	uint64_t next = next_due(pd);
 
+	/* A deadline is a change even when the turn sends nothing (a connection given up, a
+	 * TIME-WAIT ended): waiters look again before time moves on. */
 	if (next <= pd->now) {
 		/* due already (output pending, a timer the wheel rounds): a turn now */
-		pd_turn(pd, waiter_due(pd));
+		pd_turn(pd, 1);
 		pd_settle(pd);
 		next = next_due(pd);
 		if (next <= pd->now)
@@ -156,7 +165,7 @@ int pd_step(struct pd *pd, uint64_t limit)
 	if (next > limit)
 		return -ETIME;
 	pd->now = next;
-	pd_turn(pd, waiter_due(pd));
+	pd_turn(pd, 1);
 	pd_settle(pd);
 	return 0;
 }
@@ -185,8 +194,8 @@ int pd_gettimeofday(void *u, struct timeval *tv, struct timezone *tz)
 	struct pd *pd = u;
 
 	(void)tz;
-	pd_lock(pd);
-	if (self() == pd->main_tid)
+	enter(pd);
+	if (++pd->clock_reads > PD_SPIN_READS)
 		pd_advance(pd, pd->now + 1);
 	tv->tv_sec = (time_t)(pd->now / 1000000);
 	tv->tv_usec = (suseconds_t)(pd->now % 1000000);

@@ -955,7 +955,23 @@ const struct hxs_proto_ops hxs_tcp_sock_ops = {
 	.getname = tcp_getname,
 };
 
+/* A segment before the first TCP socket: the core is made for it, so it gets the core's
+ * answer (a RST: RFC 9293 §3.10.7.1, CLOSED) instead of IpInUnknownProtos. glue_get()
+ * replaces this handler with tcp_input(). */
+static void tcp_input_first(void *ctx, struct hxs_stack *st, const struct hxs_ip_rx *pkt)
+{
+	struct tcp_glue *g = glue_get(st);
+
+	(void)ctx;
+	if (g)
+		tcp_input(g, st, pkt);
+}
+
 int hxs_tcp_sock__attach(struct hxs_stack *st)
 {
-	return hxs_sock__register_proto(st, SOCK_STREAM, &hxs_tcp_sock_ops);
+	int err = hxs_sock__register_proto(st, SOCK_STREAM, &hxs_tcp_sock_ops);
+
+	if (!err)
+		hxs_stack__set_l4(st, IPPROTO_TCP, tcp_input_first, NULL);
+	return err;
 }
