@@ -49,14 +49,22 @@ build_packetdrill() {
   for t in bison flex; do
     command -v $t >/dev/null || { echo "packetdrill.sh: $t is missing (scripts/deps.sh installs it)" >&2; return 2; }
   done
-  echo "packetdrill.sh: building packetdrill from $src (log: $log)" >&2
-  rm -rf "$dir" "$dir.tmp" && mkdir -p "$dir.tmp" && cp -R "$src/." "$dir.tmp/" && chmod -R u+w "$dir.tmp"
-  if ! (cd "$dir.tmp/gtests/net/packetdrill" && ./configure && make -j2) >"$log" 2>&1; then
-    tail -20 "$log" >&2
-    echo "packetdrill.sh: building packetdrill failed (log: $log)" >&2
-    return 2
+  # one build at a time: a second runner waits, then finds the binary
+  mkdir -p "$ROOT/$BUILD"
+  exec 9>"$ROOT/$BUILD/packetdrill.lock"
+  flock 9
+  if [ ! -x "$PD_BIN" ]; then
+    echo "packetdrill.sh: building packetdrill from $src (log: $log)" >&2
+    rm -rf "$dir" "$dir.tmp" && mkdir -p "$dir.tmp" && cp -R "$src/." "$dir.tmp/" && chmod -R u+w "$dir.tmp"
+    if ! (cd "$dir.tmp/gtests/net/packetdrill" && ./configure && make -j2) >"$log" 2>&1; then
+      tail -20 "$log" >&2
+      echo "packetdrill.sh: building packetdrill failed (log: $log)" >&2
+      exec 9>&-
+      return 2
+    fi
+    mv "$dir.tmp" "$dir"
   fi
-  mv "$dir.tmp" "$dir"
+  exec 9>&-
 }
 
 if [ -n "${PACKETDRILL:-}" ]; then
