@@ -1274,7 +1274,14 @@ static void test_recovery(void)
 		EXPECT(t, i == 9 ? HXS_TH_ACK | HXS_TH_PSH : HXS_TH_ACK, iss + 1 + 1000u * (uint32_t)i, PISN + 1);
 	EXPECT_NONE(t);                          /* IW10 (RFC 6928) */
 	uint32_t u = iss + 1;
+	struct hxs_tcp_info info;
+	hxs_tcp_conn__info(c, &info);
+	CHECK_EQ(info.ca_state, 0);              /* TCP_CA_Open */
+	CHECK_EQ(info.reordering, 3);
 	dupack(t, 20 * MS, u, u + 1000, u + 2000);
+	hxs_tcp_conn__info(c, &info);
+	CHECK_EQ(info.ca_state, 1);              /* TCP_CA_Disorder: SACKed data */
+	CHECK_EQ(info.sacked, 1);
 	dupack(t, 21 * MS, u, u + 1000, u + 3000);
 	EXPECT_NONE(t);
 	dupack(t, 22 * MS, u, u + 1000, u + 4000);
@@ -1283,10 +1290,11 @@ static void test_recovery(void)
 	EXPECT_NONE(t);                          /* pipe 7000 = cwnd 7000 */
 	CHECK_EQ(MIBV(t, TCPFastRetrans), 1);
 	CHECK_EQ(MIBV(t, TCPSackRecovery), 1);
-	struct hxs_tcp_info info;
 	hxs_tcp_conn__info(c, &info);
 	CHECK_EQ(info.snd_cwnd, 7);
 	CHECK_EQ(info.snd_ssthresh, 7);
+	CHECK_EQ(info.ca_state, 3);              /* TCP_CA_Recovery */
+	CHECK_EQ(info.sacked, 3);
 	/* Partial ACK up to the SACKed block: no hole left, no new data: rule (4) rescue
 	 * retransmission of the last segment. */
 	dupack(t, 30 * MS, u + 4000, 0, 0);
@@ -1297,6 +1305,8 @@ static void test_recovery(void)
 	EXPECT_NONE(t);
 	hxs_tcp_conn__info(c, &info);
 	CHECK_EQ(info.snd_cwnd, 7);              /* recovery over: cwnd = ssthresh */
+	CHECK_EQ(info.ca_state, 0);
+	CHECK_EQ(info.sacked, 0);
 	CHECK_EQ(MIBV(t, TcpRetransSegs), 2);
 	CHECK_EQ(MIBV(t, TCPTimeouts), 0);
 	hxs_tcp_conn__abort(c);

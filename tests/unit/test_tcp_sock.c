@@ -291,6 +291,16 @@ static void test_bulk(void)
 		CHECK_EQ(ti.bytes_received, (uint64_t)N);
 		CHECK_EQ(ti.total_retrans, 0);
 		CHECK(ti.segs_out >= N / 1448, "segs_out %llu", (unsigned long long)ti.segs_out);
+		CHECK_EQ(ti.options, 7);         /* TCPI_OPT_TIMESTAMPS | SACK | WSCALE */
+		CHECK_EQ(ti.snd_wscale, 3);      /* 256 KiB buffers: the smallest shift covering them */
+		CHECK_EQ(ti.rcv_wscale, 3);
+		CHECK_EQ(ti.advmss, 1448);
+		CHECK_EQ(ti.pmtu, 1500);
+		CHECK_EQ(ti.reordering, 3);
+		CHECK_EQ(ti.ca_state, 0);
+		CHECK_EQ(ti.backoff, 0);
+		CHECK_EQ(ti.probes, 0);
+		CHECK_EQ(ti.sacked, 0);
 	}
 	hxs_close(sa, c);
 	hxs_close(sb, s);

@@ -338,6 +338,10 @@ extern const struct hxs_tcp_timer_fns hxs_tcp_timer_fns;
 int hxs_tcp_reass_insert(struct hxs_tcp_conn *c, uint32_t seq, const uint8_t *p, uint32_t len);
 /* SACK blocks to send (RFC 2018 §4: the block holding the latest segment first). */
 int hxs_tcp_reass_sack_blocks(const struct hxs_tcp_conn *c, struct hxs_sack_range *out, int max);
+/* The first part of [seq, end) already held out of order: sets [*os, *oe), returns 1; 0 if
+ * none of it is held. */
+int hxs_tcp_reass_held(const struct hxs_tcp_conn *c, uint32_t seq, uint32_t end, uint32_t *os,
+		       uint32_t *oe);
 
 /* tcp_recovery.c */
 /* The ACK-processing part of loss recovery; called with the ACK's new data acked (bytes),

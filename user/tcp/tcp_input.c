@@ -77,6 +77,10 @@ static void establish(struct hxs_tcp_conn *c, uint64_t now)
 	c->cc.mss = c->mss;
 	/* cwnd = IW (RFC 6928, hxs_cc_initial_window), ssthresh = infinity. */
 	hxs_cc__init(&c->cc, c->cc.ops, now);
+	/* RFC 5681 §3.1: "if the SYN or SYN/ACK is lost, the initial window used by a sender
+	 * after a correctly transmitted SYN MUST be one segment" (RFC 6928 §2 too). */
+	if (c->syn_rto)
+		c->cc.cwnd = c->mss;
 	c->recover = c->iss;
 	c->high_rxt = c->snd_una;
 	c->last_send = now;
@@ -290,6 +294,12 @@ static int process_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 	uint32_t wnd = s->wnd << c->snd_wscale;
 	int dup = s->ack == c->snd_una && s->len == 0 && !(s->flags & (HXS_TH_SYN | HXS_TH_FIN)) &&
 		  wnd == c->snd_wnd && c->snd_max != c->snd_una;
+	/* RFC 6675 §2: with SACK, a duplicate ACK is "a segment that arrives carrying a SACK
+	 * block that identifies previously unacknowledged and un-SACKed octets": an ACK whose
+	 * blocks report nothing new (a D-SACK, blocks seen before) is not one; the blocks'
+	 * news counts instead (newly, below). An ACK without blocks stays RFC 5681's. */
+	if (c->sack_ok && s->opt.nsack)
+		dup = 0;
 	uint32_t newly = 0;
 	if (c->sack_ok && s->opt.nsack)
 		newly = process_sack(c, s);
@@ -525,9 +535,11 @@ static enum step ack_syn_received(struct hxs_tcp_conn *c, const struct hxs_tcp_s
 		hxs_tcp_close_conn(c, ENOMEM);
 		return STEP_GONE;
 	}
-	/* RFC 6298 §3 (Karn): "RTT samples MUST NOT be made using segments that were
-	 * retransmitted" - any resent SYN,ACK (timer or duplicate SYN) counts. */
-	if (!c->syn_rxt && !c->ts_ok)
+	/* RFC 6298 §2.2: this ACK is the first RTT measurement, with timestamps too (process_ack
+	 * below sees no new data acknowledged and takes none). §3 (Karn): "RTT samples MUST NOT
+	 * be made using segments that were retransmitted" - any resent SYN,ACK (timer or
+	 * duplicate SYN) counts. */
+	if (!c->syn_rxt)
 		hxs_tcp_rtt_sample(c, (uint32_t)(now - c->last_send));
 	c->backoff = 0;
 	c->snd_una = s->ack;
@@ -601,6 +613,24 @@ static enum step check_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, 
 	return STEP_NEXT;
 }
 
+/* RFC 2883 §4: the part of an acceptable segment we already hold - below RCV.NXT, or in a
+ * range held out of order - is reported as the first SACK block of an immediate ACK (rule
+ * (1): it reports "the most recent packet"). The insert that follows makes the range
+ * holding it the freshest, so it is the second block (rule (4)). A segment wholly below
+ * RCV.NXT is check_seq()'s (unacceptable). */
+static void dsack_note(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s)
+{
+	uint32_t a = s->seq, b = s->seq + s->len;
+	if (SEQ_LT(a, c->rcv_nxt))
+		b = c->rcv_nxt;     /* rule (3): "the duplicate contiguous sequence" */
+	else if (!hxs_tcp_reass_held(c, a, b, &a, &b))
+		return;
+	c->dsack = 1;
+	c->dsack_start = a;
+	c->dsack_end = b;
+	c->ack_now = 1;
+}
+
 /* §3.10.7.4 seventh: process the segment text (reassembly, delayed or immediate ACK). */
 static enum step process_text(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
 {
@@ -622,6 +652,8 @@ static enum step process_text(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *
 		} else {
 			int had_ooo = c->reass.n > 0;
 			uint32_t before = c->rcv_nxt;
+			if (c->sack_ok)
+				dsack_note(c, s);
 			int r = hxs_tcp_reass_insert(c, s->seq, s->data, s->len);
 			c->bytes_received += SEQ_DIFF(c->rcv_nxt, before);
 			/* New readable data is a new edge for EPOLLET even when the socket was

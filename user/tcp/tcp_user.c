@@ -462,6 +462,22 @@ void hxs_tcp_conn__info(const struct hxs_tcp_conn *c, struct hxs_tcp_info *i)
 	 * in order and unread (ss's Send-Q and Recv-Q) */
 	i->snd_queue = c->snd.len;
 	i->rcv_queue = c->rcv.len;
+	/* the kernel's tcp_get_info() fields of the same names, <linux/tcp.h> values */
+	if (c->recovery)
+		i->ca_state = 3;                        /* TCP_CA_Recovery */
+	else if (SEQ_LT(c->snd_una, c->recover) && c->backoff)
+		i->ca_state = 4;                        /* TCP_CA_Loss: RTO, recover = snd_max then */
+	else if (c->dupacks || c->sb.n)
+		i->ca_state = 1;                        /* TCP_CA_Disorder */
+	i->options = (uint8_t)((c->ts_ok ? 1 : 0) | (c->sack_ok ? 2 : 0) | (c->ws_ok ? 4 : 0));
+	i->snd_wscale = c->snd_wscale;
+	i->rcv_wscale = c->rcv_wscale;
+	i->backoff = c->backoff;
+	i->probes = c->probes_out > c->keep_probes ? c->probes_out : c->keep_probes;
+	i->advmss = c->rcv_mss;
+	i->pmtu = c->tcp->cfg.mtu;
+	i->reordering = 3;                              /* DupThresh, tcp_recovery.c */
+	i->sacked = c->mss ? (c->sb.sacked_bytes + c->mss - 1) / c->mss : 0;
 }
 
 int hxs_tcp_conn__error(struct hxs_tcp_conn *c)
