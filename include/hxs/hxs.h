@@ -145,6 +145,20 @@ struct hxs_tcp_info {
 	uint32_t rcv_queue;        /* bytes received in order, not yet read */
 	uint64_t bytes_sent;       /* payload bytes sent, retransmissions included (Linux's
 	                            * tcpi_bytes_sent) */
+	/* The kernel's tcpi_* of the same names (<linux/tcp.h> values): */
+	uint8_t  ca_state;         /* TCP_CA_Open 0, Disorder 1 (duplicate ACKs or SACKed data),
+				    * Recovery 3 (fast recovery), Loss 4 (after an RTO, until what
+				    * was outstanding then is acknowledged) */
+	uint8_t  options;          /* TCPI_OPT_TIMESTAMPS 1 | TCPI_OPT_SACK 2 | TCPI_OPT_WSCALE 4 */
+	uint8_t  snd_wscale;       /* the peer's window shift (applied to its windows) */
+	uint8_t  rcv_wscale;       /* ours */
+	uint8_t  backoff;          /* RTO doublings in force (RFC 6298 §5.5) */
+	uint8_t  probes;           /* unanswered zero-window or keep-alive probes */
+	uint8_t  pad2[2];
+	uint32_t advmss;           /* MSS we announced less the options every segment carries */
+	uint32_t pmtu;             /* path MTU used (the interface's; no PMTUD) */
+	uint32_t reordering;       /* duplicate-ACK threshold (3) */
+	uint32_t sacked;           /* segments SACKed above SND.UNA */
 };
 
 /* --- events (epoll-shaped) ---------------------------------------------------------------- */

@@ -13,7 +13,8 @@
  * Socket states follow the kernel's inet_stream_connect(): an unconnected socket's connect()
  * starts the handshake (-EINPROGRESS non-blocking); while connecting it says -EALREADY; the
  * first call after the handshake completed says 0 and later ones -EISCONN; a refused attempt
- * reports its error once and leaves the socket ready for a new connect().
+ * reports its error once (connect or SO_ERROR; a connect after SO_ERROR took it says
+ * -ECONNABORTED) and leaves the socket ready for a new connect() on a new ephemeral port.
  *
  * Ports: bind() reserves the port through socket.c (kernel socket + XDP bind entry); listen()
  * marks the entry HXS_BIND_F_LISTEN; connect() on an unbound socket binds an ephemeral port
@@ -56,6 +57,7 @@ struct tcp_sock {
 	uint8_t in_table;             /* the connection is in the core's table */
 	uint8_t lingering;            /* fd closed, connection still in the table */
 	uint8_t used;                 /* connect/listen ran on c (a new connect needs a fresh c) */
+	uint8_t autobound;            /* connect() chose the port: a new attempt chooses again */
 	struct tcp_sock *lnext, **lpprev;  /* list of lingering sockets, oldest first */
 	struct hxs_tcp_conn *lc;      /* the lingering connection (alive while in the table) */
 	uint64_t closed_at;           /* when the fd was closed (us) */
@@ -576,11 +578,8 @@ static int tcp_connect(struct hxs_sock *sk, const struct sockaddr_in *addr, int 
 	case SS_CONNECTED_:
 		return -EISCONN;
 	case SS_CONNECTING_:
-		if (state == HXS_TCPS_CLOSED && !sk->err) {
-			/* the failed attempt's error was reported already: start afresh */
-			ts->sstate = SS_UNCONNECTED_;
-			break;
-		}
+		/* also when the attempt failed and SO_ERROR took its error: the kernel then
+		 * says ECONNABORTED once (outcome below), and only the next call starts afresh */
 		err = -EALREADY;
 		goto outcome;
 	default:
@@ -593,7 +592,13 @@ static int tcp_connect(struct hxs_sock *sk, const struct sockaddr_in *addr, int 
 	if (state != HXS_TCPS_CLOSED)
 		return -EISCONN;
 	if (ts->used) {
-		/* a CLOSED connection that already ran (refused, reset) is replaced */
+		/* a CLOSED connection that already ran (refused, reset) is replaced; a port
+		 * connect() picked went with it (the kernel's tcp_set_state(TCP_CLOSE) ->
+		 * inet_put_port unless bind() chose it), so a new one is picked */
+		if (ts->autobound) {
+			hxs_sock__unbind_port(sk);
+			ts->autobound = 0;
+		}
 		err = tcp_renew(ts);
 		if (err)
 			return err;
@@ -640,6 +645,7 @@ static int tcp_connect(struct hxs_sock *sk, const struct sockaddr_in *addr, int 
 	sk->raddr = addr->sin_addr.s_addr;
 	sk->rport = addr->sin_port;
 	ts->used = 1;
+	ts->autobound = (uint8_t)bound_here;
 	ts->sstate = SS_CONNECTING_;
 	err = -EINPROGRESS;
 outcome:
@@ -659,6 +665,13 @@ outcome:
 	ts->sstate = SS_CONNECTED_;
 	sk->flags |= HXS_SOCK_F_CONNECTED;
 	return 0;
+}
+
+/* The core says ENOTCONN for a connection that never connected (or listens); the kernel's
+ * tcp_sendmsg says EPIPE there (sk_stream_wait_connect: neither SYN-SENT nor SYN-RECEIVED). */
+static long send_errno(long r)
+{
+	return r == -ENOTCONN ? -EPIPE : r;
 }
 
 static ssize_t tcp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iovcnt, int flags,
@@ -687,14 +700,14 @@ static ssize_t tcp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 		if (n < 0) {
 			if (done)
 				break;
-			return n;
+			return send_errno(n);
 		}
 		done += (size_t)n;
 		if ((size_t)n < iov[i].iov_len)
 			break;
 	}
 	if (!total)
-		return hxs_tcp_conn__send(ts->c, "", 0);
+		return send_errno(hxs_tcp_conn__send(ts->c, "", 0));
 	return (ssize_t)done;
 }
 
@@ -714,8 +727,8 @@ static ssize_t tcp_recvmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 	if (!hxs_tcp_conn__rx_avail(ts->c)) {
 		uint8_t none;
 
-		/* After the peer's FIN, end of stream comes before a pending error (the kernel's
-		 * tcp_recvmsg(): SOCK_DONE ahead of sk_err); the error waits for send/SO_ERROR. */
+		/* a pending error, unless the stream ended first (tcp_recvmsg: SOCK_DONE before
+		 * sk_err, e.g. a RST in CLOSE-WAIT leaves reads at 0) */
 		if (sk->err && !hxs_tcp_conn__fin_rcvd(ts->c))
 			return hxs_sock__take_error(sk);
 		/* end of stream (0), nothing yet (-EAGAIN), or the core's error */

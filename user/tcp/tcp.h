@@ -218,10 +218,11 @@ void hxs_tcp_conn__set_user(struct hxs_tcp_conn *c, void *user);
 void *hxs_tcp_conn__user(const struct hxs_tcp_conn *c);
 void hxs_tcp_conn__tuple(const struct hxs_tcp_conn *c, uint32_t *laddr, uint16_t *lport,
 			 uint32_t *raddr, uint16_t *rport);
+/* 1 once the peer's FIN was taken: the stream has ended, reads return 0 even after a later
+ * error (the kernel's SOCK_DONE, which tcp_recvmsg checks before sk_err). */
+int hxs_tcp_conn__fin_rcvd(const struct hxs_tcp_conn *c);
 /* Bytes readable now / bytes of free send buffer. */
 uint32_t hxs_tcp_conn__rx_avail(const struct hxs_tcp_conn *c);
-/* The peer's FIN was taken (recv then reads end of stream before any later error). */
-bool hxs_tcp_conn__fin_rcvd(const struct hxs_tcp_conn *c);
 uint32_t hxs_tcp_conn__tx_space(const struct hxs_tcp_conn *c);
 
 #endif

@@ -233,8 +233,8 @@ struct hxs_tcp_conn {
 		user_closed : 1, rtt_timing : 1, rcv_wnd_zero : 1;
 	uint8_t dsack : 1;                 /* a D-SACK block is due (RFC 2883) */
 	uint8_t syn_rxt : 1;               /* our SYN or SYN,ACK was sent more than once (Karn) */
-	uint8_t fin_rcvd : 1;              /* the peer's FIN was taken; stays set after CLOSED */
 	uint8_t syn_rto : 1;               /* the timer expired awaiting the SYN's ACK (6298 §5.7) */
+	uint8_t fin_rcvd : 1;              /* the peer's FIN was taken (the kernel's SOCK_DONE) */
 	uint8_t snd_wscale, rcv_wscale;
 	uint8_t backoff;                   /* consecutive RTO expiries */
 	uint8_t persist_shift, probes_out, keep_probes, recovery, rec_first, rescue_done;
@@ -382,6 +382,9 @@ void hxs_tcp_output(struct hxs_tcp_conn *c, uint64_t now);
 /* Emits one segment of the connection: seq, flags, `len` payload bytes taken from the send
  * ring at seq (when len > 0). Returns 0 or -ENOBUFS. */
 int hxs_tcp_send_seg(struct hxs_tcp_conn *c, uint32_t seq, uint8_t flags, uint32_t len, uint64_t now);
+/* The most payload a data segment sent now may carry: c->mss less the SACK blocks it will
+ * carry (RFC 9293 §3.7.1), so that header, options and data fit the MTU. */
+uint32_t hxs_tcp_send_mss(const struct hxs_tcp_conn *c);
 void hxs_tcp_send_ack(struct hxs_tcp_conn *c, uint64_t now);
 void hxs_tcp_send_challenge_ack(struct hxs_tcp_conn *c, uint64_t now);
 void hxs_tcp_send_rst_conn(struct hxs_tcp_conn *c, uint64_t now);
@@ -430,6 +433,10 @@ int hxs_tcp_reass_insert(struct hxs_tcp_conn *c, uint32_t seq, const uint8_t *p,
 void hxs_tcp_reass_clear(struct hxs_tcp_conn *c);
 /* SACK blocks to send (RFC 2018 §4: the block holding the latest segment first). */
 int hxs_tcp_reass_sack_blocks(const struct hxs_tcp_conn *c, struct hxs_sack_range *out, int max);
+/* The first part of [seq, end) already held out of order: sets [*os, *oe), returns 1; 0 if
+ * none of it is held. */
+int hxs_tcp_reass_held(const struct hxs_tcp_conn *c, uint32_t seq, uint32_t end, uint32_t *os,
+		       uint32_t *oe);
 
 /* tcp_recovery.c */
 /* The ACK-processing part of loss recovery; called with the ACK's new data acked (bytes),

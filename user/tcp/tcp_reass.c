@@ -1,7 +1,7 @@
 /* tcp_reass.c - receive side: in-order delivery and out-of-order reassembly.
  *
- * hxs_tcp__input() -> process_text() -> hxs_tcp_reass_insert() -> hxs_tcp_ring__reserve(),
- *                                                                 hxs_tcp_ring__write()
+ * hxs_tcp__input() -> process_text() -> hxs_tcp_reass_held() (D-SACK), hxs_tcp_reass_insert()
+ *                                        -> hxs_tcp_ring__reserve(), hxs_tcp_ring__write()
  * hxs_tcp_send_seg() -> hxs_tcp_reass_sack_blocks()
  * close, TIME-WAIT -> hxs_tcp_reass_clear()
  *
@@ -194,4 +194,20 @@ int hxs_tcp_reass_sack_blocks(const struct hxs_tcp_conn *c, struct hxs_sack_rang
 		n++;
 	}
 	return n;
+}
+
+int hxs_tcp_reass_held(const struct hxs_tcp_conn *c, uint32_t seq, uint32_t end, uint32_t *os,
+		       uint32_t *oe)
+{
+	const struct hxs_tcp_reass *q = &c->reass;
+	for (uint32_t i = 0; i < q->n; i++) {
+		if (SEQ_LEQ(q->r[i].end, seq))
+			continue;
+		if (SEQ_GEQ(q->r[i].start, end))
+			break;
+		*os = SEQ_MAX(seq, q->r[i].start);
+		*oe = SEQ_MIN(end, q->r[i].end);
+		return 1;
+	}
+	return 0;
 }

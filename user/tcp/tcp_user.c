@@ -74,14 +74,11 @@ int hxs_tcp_conn__connect(struct hxs_tcp_conn *c, uint32_t laddr, uint16_t lport
 	return 0;
 }
 
-/* The accept queue's length for listen(backlog): like the kernel's __sys_listen(), which
- * compares the backlog as unsigned with somaxconn, a negative one means somaxconn; 0 still
- * lets one connection wait (the kernel's queue is full only above the backlog). */
+/* The kernel's __sys_listen: "if ((unsigned int)backlog > somaxconn) backlog = somaxconn" -
+ * a negative backlog is the largest, 0 stays 0 (the queues hold one more, tcp_input.c). */
 static uint32_t listen_backlog(const struct hxs_tcp *tcp, int backlog)
 {
-	if (backlog < 0 || (uint32_t)backlog > tcp->cfg.somaxconn)
-		return tcp->cfg.somaxconn;
-	return backlog ? (uint32_t)backlog : 1;
+	return (unsigned int)backlog > tcp->cfg.somaxconn ? tcp->cfg.somaxconn : (uint32_t)backlog;
 }
 
 int hxs_tcp_conn__listen(struct hxs_tcp_conn *c, uint32_t laddr, uint16_t lport, int backlog)
@@ -121,6 +118,11 @@ int hxs_tcp_conn__accept(struct hxs_tcp_conn *l, struct hxs_tcp_conn **child)
 	hxs_tcp_notify(l);
 	hxs_tcp_notify(c);
 	return 0;
+}
+
+int hxs_tcp_conn__fin_rcvd(const struct hxs_tcp_conn *c)
+{
+	return c->fin_rcvd;
 }
 
 static int take_error(struct hxs_tcp_conn *c)
@@ -215,9 +217,8 @@ long hxs_tcp_conn__recv(struct hxs_tcp_conn *c, void *buf, size_t len, unsigned 
 		hxs_tcp_notify(c);
 		return (long)n;
 	}
-	/* End of stream once the peer's FIN was taken, even if a reset came after it: the
-	 * kernel's tcp_recvmsg() checks SOCK_DONE before sk_err, so the error (EPIPE after a
-	 * reset in CLOSE-WAIT) is left for the next send or SO_ERROR. */
+	/* The end of the stream comes before a pending error, as in the kernel's tcp_recvmsg
+	 * (SOCK_DONE, then sk_err): a RST after the peer's FIN leaves reads at 0. */
 	if (c->fin_rcvd)
 		return 0;
 	if (c->soerror)
@@ -477,6 +478,22 @@ void hxs_tcp_conn__info(const struct hxs_tcp_conn *c, struct hxs_tcp_info *i)
 	 * in order and unread (ss's Send-Q and Recv-Q) */
 	i->snd_queue = c->snd.len;
 	i->rcv_queue = c->rcv.len;
+	/* the kernel's tcp_get_info() fields of the same names, <linux/tcp.h> values */
+	if (c->recovery)
+		i->ca_state = 3;                        /* TCP_CA_Recovery */
+	else if (SEQ_LT(c->snd_una, c->recover) && c->backoff)
+		i->ca_state = 4;                        /* TCP_CA_Loss: RTO, recover = snd_max then */
+	else if (c->dupacks || c->sb.n)
+		i->ca_state = 1;                        /* TCP_CA_Disorder */
+	i->options = (uint8_t)((c->ts_ok ? 1 : 0) | (c->sack_ok ? 2 : 0) | (c->ws_ok ? 4 : 0));
+	i->snd_wscale = c->snd_wscale;
+	i->rcv_wscale = c->rcv_wscale;
+	i->backoff = c->backoff;
+	i->probes = c->probes_out > c->keep_probes ? c->probes_out : c->keep_probes;
+	i->advmss = c->rcv_mss;
+	i->pmtu = c->tcp->cfg.mtu;
+	i->reordering = 3;                              /* DupThresh, tcp_recovery.c */
+	i->sacked = c->mss ? (c->sb.sacked_bytes + c->mss - 1) / c->mss : 0;
 }
 
 int hxs_tcp_conn__error(struct hxs_tcp_conn *c)
@@ -508,11 +525,6 @@ void hxs_tcp_conn__tuple(const struct hxs_tcp_conn *c, uint32_t *laddr, uint16_t
 	if (lport) *lport = c->lport;
 	if (raddr) *raddr = c->raddr;
 	if (rport) *rport = c->rport;
-}
-
-bool hxs_tcp_conn__fin_rcvd(const struct hxs_tcp_conn *c)
-{
-	return c->fin_rcvd;
 }
 
 uint32_t hxs_tcp_conn__rx_avail(const struct hxs_tcp_conn *c)
