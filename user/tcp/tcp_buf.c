@@ -116,6 +116,11 @@ uint32_t hxs_tcp_ring__reserve_slow(struct hxs_tcp *tcp, struct hxs_tcp_ring *r,
 	if (!r->nchunks) {
 		hxs_tcp_tab_put(tcp, r->chunk, nslots(r->cap));
 		r->chunk = NULL;
+	} else if (done && off <= r->backed && off + done > r->backed) {
+		/* contiguous with what was backed: now up to the end of the last byte's chunk */
+		uint32_t last = ring_pos(r, off + done - 1);
+		uint32_t b = off + done + run(r, last) - 1;
+		r->backed = b < r->cap ? b : r->cap;
 	}
 	return done;
 }
@@ -134,6 +139,7 @@ static void slot_put(struct hxs_tcp *tcp, struct hxs_tcp_ring *r, uint32_t i)
 static void put_all(struct hxs_tcp *tcp, struct hxs_tcp_ring *r, uint32_t from)
 {
 	uint32_t n = nslots(r->cap), i = from >> HXS_TCP_CHUNK_SHIFT;
+	r->backed = 0;
 	if (!r->chunk)
 		return;
 	for (uint32_t k = 0; k < n && r->nchunks; k++) {
@@ -185,6 +191,7 @@ static void drained(struct hxs_tcp *tcp, struct hxs_tcp_ring *r, uint32_t last_p
 		slot_put(tcp, r, i);
 	}
 	r->head = keep << HXS_TCP_CHUNK_SHIFT;
+	r->backed = run(r, r->head);
 	if (r->dpprev)
 		return;
 	r->dnext = tcp->drained[tcp->drained_cur];
@@ -218,7 +225,7 @@ void hxs_tcp_buf_init(struct hxs_tcp *tcp)
 	hxs_timer__init(&tcp->t_sweep, sweep_fire);
 }
 
-void hxs_tcp_ring__consume(struct hxs_tcp *tcp, struct hxs_tcp_ring *r, uint32_t n)
+void hxs_tcp_ring__consume_slow(struct hxs_tcp *tcp, struct hxs_tcp_ring *r, uint32_t n)
 {
 	uint32_t old = r->head;
 	if (n > r->len)
@@ -228,6 +235,7 @@ void hxs_tcp_ring__consume(struct hxs_tcp *tcp, struct hxs_tcp_ring *r, uint32_t
 	r->head = ring_pos(r, n);
 	r->len -= n;
 	r->hi = r->hi > n ? r->hi - n : 0;
+	r->backed = r->backed > n ? r->backed - n : 0;
 	if (!r->hi) {
 		/* Nothing left, in order or beyond. */
 		drained(tcp, r, ring_pos(r, r->cap - 1));

@@ -153,6 +153,7 @@ struct hxs_tcp_ring {
 	uint32_t hi;               /* bytes from head that may hold data: len, or more when
 	                            * out-of-order bytes were written beyond it */
 	uint32_t nchunks;          /* chunks held */
+	uint32_t backed;           /* every byte of [head, head + backed) has its chunk */
 	struct hxs_tcp_ring *dnext, **dpprev;   /* on a drained list (dpprev != NULL) */
 };
 /* A ring that drains keeps its table and one chunk (the next bytes need no allocation) and
@@ -169,23 +170,6 @@ void hxs_tcp_ring__free(struct hxs_tcp *tcp, struct hxs_tcp_ring *r);
 /* Makes sure the n bytes `off` bytes after head have memory; returns how many of them,
  * from off on, do (fewer when the pool refuses a chunk). */
 uint32_t hxs_tcp_ring__reserve_slow(struct hxs_tcp *tcp, struct hxs_tcp_ring *r, uint32_t off, uint32_t n);
-static inline uint32_t hxs_tcp_ring__reserve(struct hxs_tcp *tcp, struct hxs_tcp_ring *r,
-					     uint32_t off, uint32_t n)
-{
-	/* A segment's bytes (n <= one chunk) lie in at most two chunks, the first and the last
-	 * byte's: when both are there, nothing to do (the common case: a segment into a ring
-	 * that holds data or drained a moment ago). */
-	if (r->chunk && n && n <= HXS_TCP_CHUNK) {
-		uint32_t a = r->head + off, b = a + n - 1;
-		if (a >= r->cap)
-			a -= r->cap;
-		if (b >= r->cap)             /* off + n <= cap: one wrap at most */
-			b -= r->cap;
-		if (r->chunk[a >> HXS_TCP_CHUNK_SHIFT] && r->chunk[b >> HXS_TCP_CHUNK_SHIFT])
-			return n;
-	}
-	return hxs_tcp_ring__reserve_slow(tcp, r, off, n);
-}
 /* Appends n bytes, reserved before; returns n. */
 uint32_t hxs_tcp_ring__append(struct hxs_tcp_ring *r, const void *p, uint32_t n);
 /* Copies n bytes starting `off` bytes after head (written before: within len, or beyond it
@@ -194,7 +178,7 @@ void hxs_tcp_ring__read(const struct hxs_tcp_ring *r, uint32_t off, void *p, uin
 /* Writes n bytes at off (reserved before). */
 void hxs_tcp_ring__write(struct hxs_tcp_ring *r, uint32_t off, const void *p, uint32_t n);
 /* Drops n bytes at head; chunks that hold nothing any more go back to the pool. */
-void hxs_tcp_ring__consume(struct hxs_tcp *tcp, struct hxs_tcp_ring *r, uint32_t n);
+void hxs_tcp_ring__consume_slow(struct hxs_tcp *tcp, struct hxs_tcp_ring *r, uint32_t n);
 /* Changes the capacity keeping the content; -EINVAL if the content does not fit, -ENOBUFS
  * if no memory. */
 int hxs_tcp_ring__resize(struct hxs_tcp *tcp, struct hxs_tcp_ring *r, uint32_t cap);
@@ -321,6 +305,47 @@ struct hxs_tcp {
 
 #define MIB_INC(tcp, m) ((tcp)->mib[HXS_TCP_MIB_##m]++)
 #define MIB_DEC(tcp, m) ((tcp)->mib[HXS_TCP_MIB_##m]--)
+
+/* The rings' fast paths (tcp_buf.c has the rest): a segment's bytes into chunks already
+ * there, bytes acked or read without a chunk to give back. */
+static inline uint32_t hxs_tcp_ring__reserve(struct hxs_tcp *tcp, struct hxs_tcp_ring *r,
+					     uint32_t off, uint32_t n)
+{
+	/* the common case: bytes appended where chunks are (a ring holding data, or drained a
+	 * moment ago) */
+	if (off + n <= r->backed)
+		return n;
+	return hxs_tcp_ring__reserve_slow(tcp, r, off, n);
+}
+
+static inline void hxs_tcp_ring__consume(struct hxs_tcp *tcp, struct hxs_tcp_ring *r, uint32_t n)
+{
+	if (n > r->len)
+		n = r->len;
+	uint32_t head = r->head + n;
+	if (head >= r->cap)
+		head -= r->cap;
+	if (r->hi > n) {
+		/* data stays: within the same chunk, no chunk is left behind */
+		if (head >= r->head && (head >> HXS_TCP_CHUNK_SHIFT) == (r->head >> HXS_TCP_CHUNK_SHIFT)) {
+			r->head = head;
+			r->len -= n;
+			r->hi -= n;
+			r->backed = r->backed > n ? r->backed - n : 0;
+			return;
+		}
+	} else if (n && r->nchunks == 1 && r->dpprev && !tcp->mem.pressure) {
+		/* drained again while on the drained list, its one chunk kept: head moves to
+		 * that chunk's start (the chunk of the last byte read) */
+		uint32_t last = head ? head - 1 : r->cap - 1;
+		r->head = last & ~(HXS_TCP_CHUNK - 1);
+		r->backed = r->cap - r->head < HXS_TCP_CHUNK ? r->cap - r->head : HXS_TCP_CHUNK;
+		r->len = 0;
+		r->hi = 0;
+		return;
+	}
+	hxs_tcp_ring__consume_slow(tcp, r, n);
+}
 
 /* Connections that count against max_conns (the table less TIME-WAIT). */
 static inline uint32_t hxs_tcp_nconns_live(const struct hxs_tcp *tcp)
