@@ -1510,6 +1510,80 @@ static void test_syn_rto_reinit(void)
 	ts_free(t);
 }
 
+/* RFC 6298 §3: "The only case when TCP can safely take RTT samples from retransmitted segments
+ * is when the TCP timestamp option is employed, since the timestamp option removes the
+ * ambiguity regarding which instance of the data segment triggered the acknowledgment." A SYN
+ * or SYN,ACK the timer resent is answered with the TSval of the copy that got through (RFC
+ * 7323 §4.3), so the handshake still gives a sample, and §5.7's 3 s RTO (for when it gives
+ * none) does not apply: like Linux (tcp_ack_update_rtt takes TSecr when Karn forbids the
+ * timing). Without this, a connection whose SYN was refused by a full listen queue waited 3 s
+ * for its first lost segment. */
+static void test_syn_rtt_ts(void)
+{
+	struct hxs_tcp_info info;
+	struct hxs_tcp_conn *c, *l;
+	uint32_t iss;
+
+	t_case("RFC 6298 §3: SYN retransmitted by the timer, TSecr of the SYN,ACK -> RTT sample, RTO 200 ms not 3 s");
+	struct ts *t = mk(0);
+	CHECK(hxs_tcp_conn__new(t->tcp, &c) == 0);
+	CHECK_EQ(hxs_tcp_conn__connect(c, TS_LOCAL, TS_LPORT, TS_REMOTE, TS_RPORT, 0), 0);
+	EXPECT_ISS(t, HXS_TH_SYN, 0, &iss);
+	uint32_t tsv0 = last.opt.tsval;
+	ts_run_until(t, 1 * S + 2 * TICK);
+	EXPECT(t, HXS_TH_SYN, iss, 0);
+	uint32_t tsv1 = last.opt.tsval;
+	CHECK_EQ(tsv1 - tsv0, (uint32_t)((last.t / MS)));     /* 1 ms timestamp clock */
+	/* The SYN,ACK answers the second SYN (its TSecr), 10 ms after it left. */
+	struct hxs_tcp_opts o = mss_only(1460);
+	o.has_ts = 1;
+	o.tsval = 7000;
+	o.tsecr = tsv1;
+	want_seg.opt = (struct hxs_tcp_opts){ .has_ts = 1, .tsecr = 7000 };
+	ts_synack(t, last.t + 10 * MS, PISN, iss + 1, &o);
+	EXPECT(t, HXS_TH_ACK, iss + 1, PISN + 1);
+	hxs_tcp_conn__info(c, &info);
+	CHECK_EQ(info.rtt_us, 10000);
+	/* SRTT 10 ms + 4 x RTTVAR 5 ms = 30 ms, raised to the 200 ms floor (§2.4) */
+	CHECK_EQ(info.rto_us, 200000);
+	CHECK_EQ(hxs_tcp_conn__send(c, "data", 4), 4);
+	ts_run_until(t, t->now);
+	EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, iss + 1, PISN + 1);
+	uint64_t t0 = last.t;
+	ts_run_until(t, t0 + 200 * MS - 2 * TICK);
+	EXPECT_NONE(t);
+	ts_run_until(t, t0 + 200 * MS + 2 * TICK);
+	EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, iss + 1, PISN + 1);
+	hxs_tcp_conn__abort(c);
+	hxs_tcp_conn__close(c);
+	ts_free(t);
+
+	t_case("RFC 6298 §3: SYN,ACK retransmitted by the timer, TSecr of the handshake ACK -> RTT sample, RTO 200 ms");
+	t = mk(0);
+	CHECK(hxs_tcp_conn__new(t->tcp, &l) == 0);
+	CHECK(hxs_tcp_conn__listen(l, 0, TS_LPORT, 8) == 0);
+	o = mss_only(1460);
+	o.has_ts = 1;
+	o.tsval = 5000;
+	want_synack.opt = (struct hxs_tcp_opts){ .has_mss = 1, .mss = 1460, .has_ts = 1, .tsecr = 5000 };
+	ts_syn(t, 0, PISN, &o);
+	EXPECT_ISS(t, HXS_TH_SYN | HXS_TH_ACK, PISN + 1, &iss);
+	ts_run_until(t, 1 * S + 2 * TICK);
+	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, iss, PISN + 1);
+	struct hxs_tcp_opts a = { .has_ts = 1, .tsval = 5001, .tsecr = last.opt.tsval };
+	TS_IN(t, last.t + 10 * MS, .flags = HXS_TH_ACK, .seq = PISN + 1, .ack = iss + 1, .wnd = 65535,
+	      .opt = &a);
+	EXPECT_NONE(t);
+	CHECK(hxs_tcp_conn__accept(l, &c) == 0);
+	hxs_tcp_conn__info(c, &info);
+	CHECK_EQ(info.rtt_us, 10000);
+	CHECK_EQ(info.rto_us, 200000);
+	hxs_tcp_conn__abort(c);
+	hxs_tcp_conn__close(c);
+	hxs_tcp_conn__close(l);
+	ts_free(t);
+}
+
 static void test_synack_karn(void)
 {
 	t_case("Karn: a SYN,ACK resent for a duplicate SYN gives no RTT sample at the handshake ACK");
@@ -1754,6 +1828,7 @@ int main(void)
 	test_syn_retries();
 	test_syn_rto_reinit();
 	test_synack_karn();
+	test_syn_rtt_ts();
 	test_seq_wrap();
 	test_persist();
 	test_keepalive();

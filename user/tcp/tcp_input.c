@@ -71,6 +71,18 @@ static void syn_options(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uin
 	set_mss(c);
 }
 
+/* RFC 7323 §4 (RTTM): the time since we sent the TSval the segment echoes in TSecr, in us (a
+ * 1 ms clock: 0 ms counts as 0.5 ms); 0 if it echoes none, or one from the future. */
+static uint32_t ts_rtt(const struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
+{
+	if (!c->ts_ok || !s->opt.has_ts || !s->opt.tsecr)
+		return 0;
+	uint32_t d = hxs_tcp_ts_now(c, now) - s->opt.tsecr;
+	if (d >= 0x7fffffffu)
+		return 0;
+	return d ? d * 1000 : 500;
+}
+
 static void establish(struct hxs_tcp_conn *c, uint64_t now)
 {
 	hxs_tcp_set_state(c, c->fin_queued ? HXS_TCPS_FIN_WAIT_1 : HXS_TCPS_ESTABLISHED);
@@ -214,9 +226,14 @@ static void syn_sent_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, 
 		 * SND.UNA > ISS (our SYN has been ACKed), change the connection state to
 		 * ESTABLISHED, form an ACK segment <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and send
 		 * it." */
-		/* RFC 6298 §3 (Karn): no sample when the SYN was sent more than once. */
+		/* RFC 6298 §3 (Karn): no timing when the SYN was sent more than once, "The only
+		 * case when TCP can safely take RTT samples from retransmitted segments is when
+		 * the TCP timestamp option is employed": TSecr names the SYN answered. */
+		uint32_t rtt = ts_rtt(c, s, now);
 		if (c->rtt_timing && !c->syn_rxt)
 			hxs_tcp_rtt_sample(c, (uint32_t)(now - c->rtt_start));
+		else if (rtt)
+			hxs_tcp_rtt_sample(c, rtt);
 		c->rtt_timing = 0;
 		c->backoff = 0;
 		c->snd_una = s->ack;
@@ -331,9 +348,7 @@ static int process_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 		}
 		/* RTT (RFC 7323 §4 with timestamps, else RFC 6298 Karn timing). */
 		if (c->ts_ok && s->opt.has_ts && s->opt.tsecr) {
-			uint32_t d = hxs_tcp_ts_now(c, now) - s->opt.tsecr;
-			if (d < 0x7fffffffu)
-				rtt = d ? d * 1000 : 500;
+			rtt = ts_rtt(c, s, now);
 		} else if (c->rtt_timing && SEQ_GT(s->ack, c->rtt_seq)) {
 			rtt = (uint32_t)(now - c->rtt_start);
 			if (!rtt)
@@ -549,9 +564,15 @@ static enum step ack_syn_received(struct hxs_tcp_conn *c, const struct hxs_tcp_s
 	/* RFC 6298 §2.2: this ACK is the first RTT measurement, with timestamps too (process_ack
 	 * below sees no new data acknowledged and takes none). §3 (Karn): "RTT samples MUST NOT
 	 * be made using segments that were retransmitted" - any resent SYN,ACK (timer or
-	 * duplicate SYN) counts. */
+	 * duplicate SYN) counts - but "The only case when TCP can safely take RTT samples from
+	 * retransmitted segments is when the TCP timestamp option is employed": the ACK's TSecr
+	 * names the SYN,ACK it answers. Like Linux (tcp_synack_rtt_meas, tcp_ack_update_rtt):
+	 * the timing if unambiguous, else TSecr. Without a sample, §5.7 makes the RTO 3 s. */
+	uint32_t rtt = ts_rtt(c, s, now);
 	if (!c->syn_rxt)
 		hxs_tcp_rtt_sample(c, (uint32_t)(now - c->last_send));
+	else if (rtt)
+		hxs_tcp_rtt_sample(c, rtt);
 	c->backoff = 0;
 	c->snd_una = s->ack;
 	c->snd_wnd = s->wnd << c->snd_wscale;
