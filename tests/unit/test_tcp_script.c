@@ -1013,6 +1013,64 @@ static void test_persist(void)
 	hxs_tcp_conn__close(l);
 	ts_free(t);
 
+	/* §3.10.7.4: "If the RCV.WND is zero, no segments will be acceptable, but special
+	 * allowance should be made to accept valid ACKs, URGs, and RSTs." A zero-window probe
+	 * <SEQ=RCV.NXT-1> (Linux's and ours) or a retransmission of text we hold fails the
+	 * acceptability test when our window is closed; the ACK it carries must still count.
+	 * Ignoring it, two peers with closed windows whose ACKs ride on probes each waited for
+	 * an RTO (and its cwnd collapse) to learn what the other had received. */
+	t_case("RCV.WND = 0: the ACK of a probe <SEQ=RCV.NXT-1> or of old text is processed, the text and SEQ not");
+	cfg.rcvbuf = 4096;
+	t = mkcfg(&cfg);
+	want_synack.wnd = 4096;
+	c = passive(t, 0, &l, &iss);
+	CHECK_EQ(hxs_tcp_conn__send(c, "hello", 5), 5);
+	ts_run_until(t, 0);
+	EXPECT_W(t, HXS_TH_ACK | HXS_TH_PSH, iss + 1, PISN + 1, 4096);
+	ts_data(t, 1 * MS, PISN + 1, iss + 1, d, 1460);
+	ts_data(t, 1 * MS, PISN + 1461, iss + 1, d, 1460);
+	EXPECT_W(t, HXS_TH_ACK, iss + 6, PISN + 2921, 4096 - 2920);
+	ts_data(t, 2 * MS, PISN + 2921, iss + 1, d, 1176);
+	ts_run_until(t, 50 * MS);
+	EXPECT_W(t, HXS_TH_ACK, iss + 6, PISN + 4097, 0);
+	want_seg.wnd = 0;                       /* the window stays closed from here on */
+	/* Probes that acknowledge nothing new are not duplicate ACKs (RFC 5681 §2 counts them
+	 * for loss, and these say nothing about loss): no fast retransmit of "hello". */
+	for (int i = 0; i < 3; i++) {
+		ts_ack(t, 60 * MS + (uint64_t)i * MS, PISN + 4096, iss + 1);
+		EXPECT(t, HXS_TH_ACK, iss + 6, PISN + 4097);
+	}
+	CHECK_EQ(c->snd_una, iss + 1);
+	/* a retransmission of text we hold, acknowledging "he": answered, ACK taken */
+	ts_data(t, 70 * MS, PISN + 2921, iss + 3, d, 1176);
+	EXPECT(t, HXS_TH_ACK, iss + 6, PISN + 4097);
+	CHECK_EQ(c->snd_una, iss + 3);
+	CHECK_EQ(hxs_tcp_conn__rx_avail(c), 4096);
+	/* the probe acknowledging the rest: answered, ACK taken, the timer off */
+	ts_ack(t, 80 * MS, PISN + 4096, iss + 6);
+	EXPECT(t, HXS_TH_ACK, iss + 6, PISN + 4097);
+	CHECK_EQ(c->snd_una, iss + 6);
+	CHECK(!hxs_timer__armed(&c->t_rexmt));
+	/* beyond RCV.NXT nothing was ever offered: answered, not processed */
+	CHECK_EQ(hxs_tcp_conn__send(c, "world", 5), 5);
+	ts_run_until(t, 90 * MS);
+	EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, iss + 6, PISN + 4097);
+	ts_ack(t, 91 * MS, PISN + 4098, iss + 11);
+	EXPECT(t, HXS_TH_ACK, iss + 11, PISN + 4097);
+	CHECK_EQ(c->snd_una, iss + 6);
+	ts_ack(t, 92 * MS, PISN + 4096, iss + 11);
+	EXPECT(t, HXS_TH_ACK, iss + 11, PISN + 4097);
+	CHECK_EQ(c->snd_una, iss + 11);
+	ts_run_until(t, 3 * S);
+	EXPECT_NONE(t);                         /* nothing left to retransmit */
+	CHECK_EQ(MIBV(t, TCPTimeouts), 0);
+	CHECK_EQ(MIBV(t, TcpRetransSegs), 0);
+	CHECK_EQ(hxs_tcp_conn__rx_avail(c), 4096);
+	hxs_tcp_conn__abort(c);
+	hxs_tcp_conn__close(c);
+	hxs_tcp_conn__close(l);
+	ts_free(t);
+
 	/* The peer filled the window we offered with data we did not keep (lost, or more than
 	 * the buffer held once the offer was rounded up to the window scale): its next ACKs
 	 * carry SEG.SEQ = RCV.NXT + RCV.WND. Their acknowledgments must count ("special

@@ -320,8 +320,10 @@ static int process_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 {
 	struct hxs_tcp *tcp = c->tcp;
 	uint32_t wnd = s->wnd << c->snd_wscale;
+	/* RFC 5681 §2 duplicate ACK; not a probe below RCV.NXT taken for its ACK alone (a
+	 * closed window's allowance, check_seq): that one says nothing about loss. */
 	int dup = s->ack == c->snd_una && s->len == 0 && !(s->flags & (HXS_TH_SYN | HXS_TH_FIN)) &&
-		  wnd == c->snd_wnd && c->snd_max != c->snd_una;
+		  wnd == c->snd_wnd && c->snd_max != c->snd_una && !SEQ_LT(s->seq, c->rcv_nxt);
 	/* RFC 6675 §2: with SACK, a duplicate ACK is "a segment that arrives carrying a SACK
 	 * block that identifies previously unacknowledged and un-SACKed octets": an ACK whose
 	 * blocks report nothing new (a D-SACK, blocks seen before) is not one; the blocks'
@@ -439,8 +441,23 @@ static void reset_conn(struct hxs_tcp_conn *c)
 }
 
 /* What a step of §3.10.7.4 leaves to the next: go on with the next step; stop, the segment
- * is done with (output and notify follow); stop, the connection is gone. */
-enum step { STEP_NEXT, STEP_DONE, STEP_GONE };
+ * is done with (output and notify follow); stop, the connection is gone; take only its ACK
+ * field (the first step's zero-window allowance), then stop. */
+enum step { STEP_NEXT, STEP_DONE, STEP_GONE, STEP_ACK_ONLY };
+
+/* §3.10.7.4 first: "If the RCV.WND is zero, no segments will be acceptable, but special
+ * allowance should be made to accept valid ACKs, URGs, and RSTs." With our window closed,
+ * the peer's zero-window probe <SEQ=RCV.NXT-1> and its retransmissions of text we hold
+ * fail the test, and may be the only segments carrying its ACK: their ACK field is taken
+ * (the fifth step's checks, RFC 5961 §5.2 included) and the rest dropped. A RST is taken
+ * at RCV.NXT already (RFC 5961 §3.2 wants no more); URG is not supported. Only segments
+ * starting at or below RCV.NXT: beyond it a closed window never offered anything. */
+static int zero_window_ack(const struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s)
+{
+	return !SEQ_GT(c->rcv_adv, c->rcv_nxt) && SEQ_LEQ(s->seq, c->rcv_nxt) &&
+	       (s->flags & (HXS_TH_ACK | HXS_TH_SYN | HXS_TH_RST)) == HXS_TH_ACK &&
+	       HXS_TCPS_HAVEESTABLISHED(c->state) && c->state != HXS_TCPS_TIME_WAIT;
+}
 
 /* §3.10.7.4 first: check the sequence number. Before it, a duplicate SYN in SYN-RECEIVED and
  * PAWS (RFC 7323 §5.3); after it, TS.Recent is taken from the acceptable segment (§4.3). */
@@ -482,6 +499,8 @@ static enum step check_seq(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, 
 				c->dsack_start = s->seq;
 				c->dsack_end = s->seq + s->len;
 			}
+			if (zero_window_ack(c, s))
+				return STEP_ACK_ONLY;
 		}
 		return STEP_DONE;
 	}
@@ -757,6 +776,8 @@ static int sync_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint6
 		return 1;
 	}
 	enum step r = check_seq(c, s, now);              /* first (PAWS ahead of it) */
+	if (r == STEP_ACK_ONLY)                           /* RCV.WND = 0: its ACK, no more */
+		return check_ack(c, s, now) != STEP_GONE;
 	if (r == STEP_NEXT)
 		r = check_rst(c, s, now);                 /* second */
 	/* third, "check security": hxs carries no IP security/compartment option, so there is
