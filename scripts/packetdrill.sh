@@ -56,7 +56,10 @@ build_packetdrill() {
   if [ ! -x "$PD_BIN" ]; then
     echo "packetdrill.sh: building packetdrill from $src (log: $log)" >&2
     rm -rf "$dir" "$dir.tmp" && mkdir -p "$dir.tmp" && cp -R "$src/." "$dir.tmp/" && chmod -R u+w "$dir.tmp"
-    if ! (cd "$dir.tmp/gtests/net/packetdrill" && ./configure && make -j2) >"$log" 2>&1; then
+    # packetdrill's Makefile needs make's built-in %.o: %.c rule: run under `make test`,
+    # the project's MAKEFLAGS (--no-builtin-rules, -s, -j) must not reach it.
+    if ! (cd "$dir.tmp/gtests/net/packetdrill" && unset MAKEFLAGS MFLAGS MAKELEVEL &&
+          ./configure && make -j2) >"$log" 2>&1; then
       tail -20 "$log" >&2
       echo "packetdrill.sh: building packetdrill failed (log: $log)" >&2
       exec 9>&-
