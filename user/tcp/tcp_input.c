@@ -6,8 +6,8 @@
  *   -> conn_input()        one switch (state):
  *        SYN-SENT          §3.10.7.3 syn_sent_input()
  *        synchronized      §3.10.7.4 sync_input(), first..eighth: check_seq() (+PAWS),
- *                          check_rst(), check_syn(), check_ack() (process_ack ->
- *                          hxs_tcp_recovery_on_ack), process_text() (reassembly),
+ *                          check_rst(), check_syn(), check_ack() (update_ts_recent,
+ *                          process_ack -> hxs_tcp_recovery_on_ack), process_text() (reassembly),
  *                          check_fin() (process_fin)
  *   -> hxs_tcp_output() for the ACK/data the segment made due, hxs_tcp_notify().
  */
@@ -412,7 +412,7 @@ static void reset_conn(struct hxs_tcp_conn *c)
 enum step { STEP_NEXT, STEP_DONE, STEP_GONE };
 
 /* §3.10.7.4 first: check the sequence number. Before it, a duplicate SYN in SYN-RECEIVED and
- * PAWS (RFC 7323 §5.3); after it, TS.Recent is taken from the acceptable segment (§4.3). */
+ * PAWS (RFC 7323 §5.3); TS.Recent is taken later, once the ACK check passed (check_ack). */
 static enum step check_seq(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
 {
 	struct hxs_tcp *tcp = c->tcp;
@@ -454,14 +454,22 @@ static enum step check_seq(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, 
 		}
 		return STEP_DONE;
 	}
-	/* RFC 7323 §4.3 (3): "If SEG.TSval >= TS.Recent and SEG.SEQ =< Last.ACK.sent, then
-	 * SEG.TSval is copied to TS.Recent". */
+	return STEP_NEXT;
+}
+
+/* RFC 7323 §4.3 (3): "If SEG.TSval >= TS.Recent and SEG.SEQ =< Last.ACK.sent, then SEG.TSval
+ * is copied to TS.Recent". Only for a segment that passed the RST, SYN and ACK checks of
+ * §3.10.7.4 as well as the sequence check: a blind segment with an in-window SEQ and a made-up
+ * ACK (RFC 5961 §5 discards it) must not raise TS.Recent, or PAWS (§5.3) would drop every
+ * genuine segment after it. Linux orders it the same way (tcp_ack -> tcp_replace_ts_recent,
+ * after tcp_validate_incoming and the ACK's own checks). */
+static void update_ts_recent(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
+{
 	if (c->ts_ok && s->opt.has_ts && SEQ_GEQ(s->opt.tsval, c->ts_recent) &&
 	    SEQ_LEQ(s->seq, c->last_ack_sent)) {
 		c->ts_recent = s->opt.tsval;
 		c->ts_recent_age = now;
 	}
-	return STEP_NEXT;
 }
 
 /* §3.10.7.4 second: check the RST bit (as RFC 5961 §3.2 restricts it). */
@@ -566,6 +574,7 @@ static enum step check_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, 
 		c->ack_now = 1;
 		return STEP_DONE;
 	}
+	update_ts_recent(c, s, now);
 	int fin_acked = process_ack(c, s, now);
 	switch (c->state) {
 	case HXS_TCPS_FIN_WAIT_1:
