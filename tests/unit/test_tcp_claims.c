@@ -1,9 +1,9 @@
 /* test_tcp_claims.c - the README's TCP claims that no other test pins down, each asserted
  * exactly against one TCP core driven segment by segment (tests/unit/lib/tcp_harness.h): the
  * 536-byte default send MSS, TIME-WAIT reuse by sequence number without timestamps, the
- * challenge-ACK budget of 1000 per second per stack, the 120 s RTO cap, idle restart (and
- * CUBIC's clock across idle periods), what a received D-SACK does, the 32-range out-of-order
- * bound with TCPOFODrop, sender and receiver SWS avoidance, the SACK scoreboard cleared on an
+ * challenge-ACK limits (one per 500 ms per connection, a random stack-wide budget each
+ * second), the 120 s RTO cap, idle restart (and CUBIC's clock across idle periods), what a
+ * received D-SACK does, the 32-range out-of-order bound with TCPOFODrop, sender and receiver SWS avoidance, the SACK scoreboard cleared on an
  * RTO, the SYN/accept queue limits (somaxconn, tcp_max_syn_backlog) and urgent data in line.
  *
  * Each case says the RFC section it checks. The peer is TS_REMOTE:TS_RPORT (+i), the stack
@@ -303,56 +303,148 @@ static void test_tw_reuse_seq(void)
 	done(t, NULL);
 }
 
-/* --- RFC 5961 §7: challenge ACKs, 1000 a second for the whole stack ------------------------ */
-static void test_challenge_ack_budget(void)
+/* --- RFC 5961 §7: challenge ACKs, per connection and a randomized stack-wide budget -------- */
+
+/* An in-window RST that is not at RCV.NXT (RFC 5961 §3.2 case 3) to connection i (peer port
+ * TS_RPORT + i) at `now`. Returns 1 if exactly the challenge ACK <SEQ=SND.NXT><ACK=RCV.NXT> of
+ * that connection came back, 0 if nothing did, -1 for anything else. */
+static int chack_rst(struct ts *t, uint64_t now, int i, uint32_t iss)
+{
+	struct ts_seg s;
+	int r = 0;
+
+	TS_IN(t, now, .rport = (uint16_t)(TS_RPORT + i), .flags = HXS_TH_RST, .seq = PISN + 2);
+	if (ts_pop(t, &s))
+		r = s.flags == HXS_TH_ACK && s.seq == iss + 1 && s.ack == PISN + 1 &&
+		    s.dport == TS_RPORT + i ? 1 : -1;
+	if (ts_pending(t))
+		r = -1;
+	ts_clear(t);
+	return r;
+}
+
+/* n connections from peer ports TS_RPORT .. TS_RPORT + n - 1; their ISS into iss[]. */
+static void open_n(struct ts *t, struct hxs_tcp_conn **c, uint32_t *iss, int n)
 {
 	struct hxs_tcp_opts o = mss_opt(1460);
-	struct hxs_tcp_conn *c[2];
-	uint32_t iss[2];
-	uint64_t t0 = 10 * S;
+
+	for (int i = 0; i < n; i++)
+		c[i] = active(t, 0, (uint16_t)(TS_RPORT + i), NULL, &o, &iss[i]);
+}
+
+static void close_n(struct ts *t, struct hxs_tcp_conn **c, int n)
+{
+	for (int i = 1; i < n; i++) {
+		hxs_tcp_conn__abort(c[i]);
+		hxs_tcp_conn__close(c[i]);
+	}
+	done(t, c[0]);
+}
+
+/* One in-window RST to each of n connections in the first half of the second that starts at
+ * `sec`, in order; returns how many challenge ACKs came back, -1 if anything else did. */
+static int chack_second(struct ts *t, uint64_t sec, uint32_t *iss, int n)
+{
 	int acks = 0, bad = 0;
+
+	for (int i = 0; i < n; i++) {
+		int r = chack_rst(t, sec + (uint64_t)i * (S / 2 / (uint64_t)n), i, iss[i]);
+		acks += r > 0;
+		bad += r < 0;
+	}
+	return bad ? -1 : acks;
+}
+
+static void test_challenge_ack_budget(void)
+{
+	static struct hxs_tcp_conn *c[1600];
+	static uint32_t iss[1600];
+	struct hxs_tcp_opts o = mss_opt(1460);
+	struct hxs_tcp_cfg cfg;
+	uint64_t t0 = 10 * S;
+	int a, b, lo, hi, sum, distinct;
 	struct ts *t;
 
-	t_case("RFC 5961 §7: 1000 challenge ACKs per second per stack (default), shared by two connections");
+	t_case("RFC 5961 §7: one challenge ACK per 500 ms per connection (Linux's tcp_invalid_ratelimit), RST and SYN alike");
 	t = mk(NULL);
-	for (int i = 0; i < 2; i++)
-		c[i] = active(t, 0, (uint16_t)(TS_RPORT + i), NULL, &o, &iss[i]);
-	/* in-window RSTs that are not at RCV.NXT (§3.2 case 3): 500 on each connection */
-	for (int k = 0; k < 1000; k++) {
-		int i = k & 1;
-		struct ts_seg s;
-
-		TS_IN(t, t0 + (uint64_t)k, .rport = (uint16_t)(TS_RPORT + i), .flags = HXS_TH_RST,
-		      .seq = PISN + 2);
-		if (ts_pop(t, &s)) {
-			acks++;
-			bad += s.flags != HXS_TH_ACK || s.seq != iss[i] + 1 || s.ack != PISN + 1 ||
-			       s.dport != TS_RPORT + i;
-		}
-		bad += ts_pending(t) != 0;
-		ts_clear(t);
-	}
-	CHECK_EQ(acks, 1000);
-	CHECK_EQ(bad, 0);
-	CHECK_EQ(MIBV(t, TCPChallengeACK), 1000);
-	/* the 1001st in the same second, on either connection, RST or SYN: nothing */
-	TS_IN(t, t0 + 2000, .flags = HXS_TH_RST, .seq = PISN + 2);
-	TS_IN(t, t0 + 3000, .rport = TS_RPORT + 1, .flags = HXS_TH_RST, .seq = PISN + 2);
-	ts_syn(t, t0 + S - 1, PISN + 5, &o);
+	open_n(t, c, iss, 2);
+	CHECK_EQ(chack_rst(t, t0, 0, iss[0]), 1);
+	CHECK_EQ(chack_rst(t, t0 + 1 * MS, 0, iss[0]), 0);
+	ts_syn(t, t0 + 2 * MS, PISN + 5, &o);
 	EXPECT_NONE(t);
-	CHECK_EQ(MIBV(t, TCPChallengeACK), 1000);
+	CHECK_EQ(chack_rst(t, t0 + 500 * MS - 1, 0, iss[0]), 0);
+	CHECK_EQ(MIBV(t, TCPChallengeACK), 1);
+	CHECK_EQ(MIBV(t, TCPACKSkippedChallenge), 3);
 	CHECK_EQ(MIBV(t, TCPSYNChallenge), 1);
+	/* 500 ms after the last one sent, and the other connection's limit is its own */
+	CHECK_EQ(chack_rst(t, t0 + 500 * MS, 0, iss[0]), 1);
+	CHECK_EQ(chack_rst(t, t0 + 500 * MS + 1, 1, iss[1]), 1);
+	CHECK_EQ(MIBV(t, TCPChallengeACK), 3);
 	for (int i = 0; i < 2; i++)
 		CHECK_EQ(hxs_tcp_conn__state(c[i]), HXS_TCPS_ESTABLISHED);
 
-	t_case("RFC 5961 §7: the budget comes back one second after the interval began");
-	TS_IN(t, t0 + S, .rport = TS_RPORT + 1, .flags = HXS_TH_RST, .seq = PISN + 2);
-	EXPECT(t, HXS_TH_ACK, iss[1] + 1, PISN + 1, 0);
-	CHECK_EQ(last.dport, TS_RPORT + 1);
-	CHECK_EQ(MIBV(t, TCPChallengeACK), 1001);
-	hxs_tcp_conn__abort(c[1]);
-	hxs_tcp_conn__close(c[1]);
-	done(t, c[0]);
+	t_case("CVE-2016-5696: the challenge ACKs an attacker counts on its own connection do not depend on another connection's");
+	/* second 20: 1000 RSTs on connection 0 alone; second 30: the same, and one in-window RST
+	 * spoofed to connection 1 before them. With a shared count, 0 would see one less. */
+	a = b = 0;
+	for (int k = 0; k < 1000; k++)
+		a += chack_rst(t, 20 * S + (uint64_t)k * MS, 0, iss[0]);
+	CHECK_EQ(chack_rst(t, 30 * S, 1, iss[1]), 1);
+	for (int k = 0; k < 1000; k++)
+		b += chack_rst(t, 30 * S + 1 + (uint64_t)k * MS, 0, iss[0]);
+	CHECK_EQ(a, 2);
+	CHECK_EQ(b, 2);
+	close_n(t, c, 2);
+
+	t_case("RFC 5961 §7: the stack-wide budget is a random count each second in [n/2, n + n/2), n = challenge_ack_limit 10");
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.challenge_ack_limit = 10;
+	t = mk(&cfg);
+	open_n(t, c, iss, 20);
+	lo = 1000, hi = -1, sum = 0, distinct = 0;
+	{
+		int seen[20] = { 0 };
+
+		for (int k = 0; k < 50; k++) {
+			int n = chack_second(t, (100 + (uint64_t)k) * S, iss, 20);
+
+			lo = n < lo ? n : lo;
+			hi = n > hi ? n : hi;
+			sum += n;
+			if (n >= 0 && n < 20 && !seen[n]++)
+				distinct++;
+		}
+	}
+	printf("#   limit 10: per-second counts %d..%d, %d distinct, mean %.2f over 50 s\n", lo, hi,
+	       distinct, sum / 50.0);
+	CHECK(lo >= 5 && hi <= 14, "per-second counts %d..%d", lo, hi);
+	CHECK(distinct >= 3, "only %d distinct counts in 50 s", distinct);
+	CHECK_EQ(MIBV(t, TCPChallengeACK), (uint64_t)sum);
+	CHECK_EQ(MIBV(t, TCPACKSkippedChallenge), 0);
+	close_n(t, c, 20);
+
+	t_case("RFC 5961 §7: the default budget, 1000: 500..1499 challenge ACKs a second from 1600 connections");
+	t = mk(NULL);
+	open_n(t, c, iss, 1600);
+	lo = 100000, hi = -1;
+	for (int k = 0; k < 3; k++) {
+		int n = chack_second(t, (100 + (uint64_t)k * 2) * S, iss, 1600);
+
+		lo = n < lo ? n : lo;
+		hi = n > hi ? n : hi;
+	}
+	printf("#   limit 1000: per-second counts %d..%d over 3 s\n", lo, hi);
+	CHECK(lo >= 500 && hi <= 1499, "per-second counts %d..%d", lo, hi);
+	close_n(t, c, 1600);
+
+	t_case("challenge_ack_limit UINT32_MAX: no stack-wide limit, only the connections' own");
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.challenge_ack_limit = UINT32_MAX;
+	t = mk(&cfg);
+	open_n(t, c, iss, 20);
+	for (int k = 0; k < 3; k++)
+		CHECK_EQ(chack_second(t, (100 + (uint64_t)k) * S, iss, 20), 20);
+	close_n(t, c, 20);
 }
 
 /* --- RFC 6298 §2.5: the 120 s maximum RTO ---------------------------------------------------- */

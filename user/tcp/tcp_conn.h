@@ -163,6 +163,7 @@ struct hxs_tcp_conn {
 	uint8_t syn_rxt : 1;               /* our SYN or SYN,ACK was sent more than once (Karn) */
 	uint8_t fin_rcvd : 1;              /* the peer's FIN was taken; stays set after CLOSED */
 	uint8_t syn_rto : 1;               /* the timer expired awaiting the SYN's ACK (6298 §5.7) */
+	uint8_t invalid_acked : 1;         /* invalid_ack_at holds a time */
 	uint8_t snd_wscale, rcv_wscale;
 	uint8_t backoff;                   /* consecutive RTO expiries */
 	uint8_t persist_shift, probes_out, keep_probes, recovery, rec_first, rescue_done;
@@ -209,6 +210,7 @@ struct hxs_tcp_conn {
 	struct hxs_tcp_conn *aq_head, *aq_tail, *sq_head;
 
 	uint32_t ev_last;                  /* readiness last reported through on_event */
+	uint64_t invalid_ack_at;           /* last challenge ACK or answer to an invalid segment */
 
 	/* tcp_info */
 	uint64_t total_retrans, bytes_acked, bytes_received, segs_out, segs_in;
@@ -230,8 +232,10 @@ struct hxs_tcp {
 	struct hxs_tcp_conn *lhash[HXS_TCP_LHASH];  /* listeners by local port */
 	uint32_t nlisteners;
 	struct hxs_tcp_conn *dirty_head;
-	uint64_t chack_window_start;
-	uint32_t chack_count;
+	uint8_t chack_key[16];             /* draws the challenge-ACK budget (tcp_seg.c) */
+	uint64_t chack_second;             /* the second the budget is for */
+	uint32_t chack_left;               /* challenge ACKs left in that second */
+	uint8_t chack_valid;
 	uint64_t now;                      /* last time given by the caller */
 	uint64_t mib[HXS_TCP_MIB__COUNT];
 	uint64_t conns_alloc, conns_freed;
@@ -292,6 +296,9 @@ void hxs_tcp_output(struct hxs_tcp_conn *c, uint64_t now);
 int hxs_tcp_send_seg(struct hxs_tcp_conn *c, uint32_t seq, uint8_t flags, uint32_t len, uint64_t now);
 void hxs_tcp_send_ack(struct hxs_tcp_conn *c, uint64_t now);
 void hxs_tcp_send_challenge_ack(struct hxs_tcp_conn *c, uint64_t now);
+/* 1 if the connection answered a segment it rejected less than 500 ms ago (Linux's
+ * tcp_invalid_ratelimit); otherwise 0, and the answer about to go is the new reference. */
+int hxs_tcp_invalid_ack_limited(struct hxs_tcp_conn *c, uint64_t now);
 void hxs_tcp_send_rst_conn(struct hxs_tcp_conn *c, uint64_t now);
 void hxs_tcp_send_rst(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, uint16_t sport,
 		      uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags);
