@@ -257,7 +257,8 @@ static void test_tw_reuse_seq(void)
 	CHECK_EQ(hxs_tcp__nconns(t->tcp), 2);    /* TIME-WAIT + listener */
 	ts_syn(t, now + 1 * MS, PISN + 2, &o);   /* = RCV.NXT: not above it */
 	EXPECT(t, HXS_TH_ACK, fin_seq + 1, PISN + 2, 0);
-	ts_syn(t, now + 2 * MS, PISN - 5000, &o);
+	/* 500 ms later: a connection answers SYNs and pure ACKs it rejects once per 500 ms */
+	ts_syn(t, now + 501 * MS, PISN - 5000, &o);
 	EXPECT(t, HXS_TH_ACK, fin_seq + 1, PISN + 2, 0);
 	EXPECT_NONE(t);
 	CHECK_EQ(MIBV(t, TCPTimeWaitReuse), 0);
@@ -265,7 +266,7 @@ static void test_tw_reuse_seq(void)
 	CHECK_EQ(hxs_tcp__nconns(t->tcp), 2);
 
 	t_case("RFC 6191 §2: TIME-WAIT without timestamps: a SYN above RCV.NXT reopens it, the new ISS above the old sequence space (RFC 9293 §3.6.1)");
-	ts_syn(t, now + 3 * MS, PISN + 70000, &o);
+	ts_syn(t, now + 502 * MS, PISN + 70000, &o);
 	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, last.seq, PISN + 70001, 0);
 	iss2 = last.seq;
 	CHECK_EQ(MIBV(t, TCPTimeWaitReuse), 1);

@@ -39,7 +39,7 @@ struct hxs_tcp_info;
 	X(ListenOverflows) X(ListenDrops) X(DelayedACKs) X(TCPKeepAliveProbes)               \
 	X(TCPWinProbe) X(TCPSackBlocksSent) X(TCPTimeWaitReuse) X(TW) X(TCPOptErrs)          \
 	X(TCPSpuriousSegs) X(TCPTxNoBufs) X(TCPToZeroWindowAdv) X(TCPFromZeroWindowAdv) X(TCPLostRetransmit) X(TCPDSACKOldSent) \
-	X(TCPACKSkippedChallenge)
+	X(TCPACKSkippedChallenge) X(TCPACKSkippedPAWS) X(TCPACKSkippedSeq)
 
 enum hxs_tcp_mib {
 #define HXS_TCP_MIB_ENUM(n) HXS_TCP_MIB_##n,

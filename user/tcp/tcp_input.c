@@ -411,6 +411,29 @@ static void reset_conn(struct hxs_tcp_conn *c)
  * is done with (output and notify follow); stop, the connection is gone. */
 enum step { STEP_NEXT, STEP_DONE, STEP_GONE };
 
+/* The reply to a segment dropped as unacceptable (§3.10.7.4 first, PAWS): "an acknowledgment
+ * should be sent in reply". Two peers that disagree on the sequence space would ACK each
+ * other's ACKs without end, so, like Linux's tcp_oow_rate_limited(), a connection answers
+ * segments without text or FIN (and SYNs) at most once per 500 ms, shared with its challenge
+ * ACKs; a segment with text or a FIN is answered every time (a peer does not answer an ACK
+ * with data: no loop, and a retransmitted FIN in TIME-WAIT needs its ACK). */
+static void answer_unacceptable(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now,
+				int paws)
+{
+	if (hxs_tcp_seg_seqlen(s) && !(s->flags & HXS_TH_SYN)) {
+		c->ack_now = 1;
+		return;
+	}
+	if (hxs_tcp_invalid_ack_limited(c, now)) {
+		if (paws)
+			MIB_INC(c->tcp, TCPACKSkippedPAWS);
+		else
+			MIB_INC(c->tcp, TCPACKSkippedSeq);
+		return;
+	}
+	c->ack_now = 1;
+}
+
 /* §3.10.7.4 first: check the sequence number. Before it, a duplicate SYN in SYN-RECEIVED and
  * PAWS (RFC 7323 §5.3); TS.Recent is taken later, once the ACK check passed (check_ack). */
 static enum step check_seq(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
@@ -431,7 +454,7 @@ static enum step check_seq(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, 
 	if (c->ts_ok && s->opt.has_ts && !(s->flags & HXS_TH_RST) && SEQ_LT(s->opt.tsval, c->ts_recent) &&
 	    now - c->ts_recent_age < PAWS_IDLE_US) {
 		MIB_INC(tcp, PAWSEstab);
-		c->ack_now = 1;
+		answer_unacceptable(c, s, now, 1);
 		return STEP_DONE;
 	}
 	/* first: check sequence number. "If an incoming segment is not acceptable, an
@@ -439,7 +462,7 @@ static enum step check_seq(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, 
 	 * segment and return)". */
 	if (!seq_acceptable(c, s)) {
 		if (!(s->flags & HXS_TH_RST)) {
-			c->ack_now = 1;
+			answer_unacceptable(c, s, now, 0);
 			if (c->state == HXS_TCPS_TIME_WAIT && (s->flags & HXS_TH_FIN))
 				hxs_tcp_timewait_start(c, now);
 			if (s->len)
@@ -569,9 +592,10 @@ static enum step check_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, 
 	}
 	/* RFC 5961 §5.2: "(SND.UNA - MAX.SND.WND) =< SEG.ACK =< SND.NXT ... All incoming
 	 * segments whose ACK value doesn't satisfy the above condition MUST be discarded and
-	 * an ACK sent back." */
+	 * an ACK sent back." That ACK is throttled as a challenge ACK (§7; Linux's
+	 * tcp_send_challenge_ack() for an ACK too old): one per 500 ms per connection. */
 	if (!SEQ_LEQ(s->ack, c->snd_max) || SEQ_LT(s->ack, c->snd_una - c->max_snd_wnd)) {
-		c->ack_now = 1;
+		hxs_tcp_send_challenge_ack(c, now);
 		return STEP_DONE;
 	}
 	update_ts_recent(c, s, now);
