@@ -311,6 +311,17 @@ static inline uint32_t hxs_tcp_snd_end(const struct hxs_tcp_conn *c)
 	return c->snd_buf_seq + c->snd.len;
 }
 
+/* Our FIN is all that is left to send: queued, every byte of data sent and acknowledged, the
+ * FIN itself neither acknowledged nor in flight (it waits for the window, or was taken back by
+ * an RTO that found the window closed). */
+static inline int hxs_tcp_fin_waits(const struct hxs_tcp_conn *c)
+{
+	uint32_t end = hxs_tcp_snd_end(c);
+	return c->fin_queued && c->snd_nxt == end && c->snd_una == end &&
+	       (c->state == HXS_TCPS_FIN_WAIT_1 || c->state == HXS_TCPS_CLOSING ||
+		c->state == HXS_TCPS_LAST_ACK);
+}
+
 /* tcp_timer_arm.c */
 /* Binds the connection's timers to the instance's expiry handlers; the initial RTO. */
 void hxs_tcp_timers_init(struct hxs_tcp_conn *c);

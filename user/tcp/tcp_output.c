@@ -54,7 +54,9 @@ static int output_data(struct hxs_tcp_conn *c, uint64_t now)
 		 * sent", Fs = 1/2. */
 		else if (len && c->max_snd_wnd && len >= c->max_snd_wnd / 2)
 			go = 1;
-		else if (!len && fin && !avail)
+		/* A FIN alone takes one octet of the peer's window, as data would (Linux's
+		 * tcp_snd_wnd_test): into a closed window it would only be dropped. */
+		else if (!len && fin && !avail && SEQ_GT(right, c->snd_nxt))
 			go = 1;
 		if (!go)
 			break;
@@ -85,10 +87,10 @@ static int output_data(struct hxs_tcp_conn *c, uint64_t now)
 		if (fin)
 			break;
 	}
-	/* §3.8.6.1: with data waiting, nothing in flight and a window too small to use, the
-	 * persist timer probes the window. */
+	/* §3.8.6.1: with data or our FIN waiting, nothing in flight and a window too small to
+	 * use, the persist timer probes the window. */
 	uint32_t end = hxs_tcp_snd_end(c);
-	if (SEQ_LT(c->snd_nxt, end) && c->snd_nxt == c->snd_una &&
+	if ((SEQ_LT(c->snd_nxt, end) || hxs_tcp_fin_waits(c)) && c->snd_nxt == c->snd_una &&
 	    !hxs_timer__armed(&c->t_rexmt) && !hxs_timer__armed(&c->t_persist))
 		hxs_tcp_persist_arm(c, now);
 	return sent;
