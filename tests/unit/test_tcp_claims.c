@@ -2,9 +2,11 @@
  * exactly against one TCP core driven segment by segment (tests/unit/lib/tcp_harness.h): the
  * 536-byte default send MSS, TIME-WAIT reuse by sequence number without timestamps, the
  * challenge-ACK limits (one per 500 ms per connection, a random stack-wide budget each
- * second), the 120 s RTO cap, idle restart (and CUBIC's clock across idle periods), what a
- * received D-SACK does, the 32-range out-of-order bound with TCPOFODrop, sender and receiver SWS avoidance, the SACK scoreboard cleared on an
- * RTO, the SYN/accept queue limits (somaxconn, tcp_max_syn_backlog) and urgent data in line.
+ * second), the 120 s RTO cap, idle restart (and CUBIC's clock across idle periods), no cwnd
+ * growth while the application leaves it unused (RFC 7661, RFC 9438 §5.8), what a received
+ * D-SACK does, the 32-range out-of-order bound with TCPOFODrop, sender and receiver SWS
+ * avoidance, the SACK scoreboard cleared on an RTO, the SYN/accept queue limits (somaxconn,
+ * tcp_max_syn_backlog) and urgent data in line.
  *
  * Each case says the RFC section it checks. The peer is TS_REMOTE:TS_RPORT (+i), the stack
  * TS_LOCAL:TS_LPORT; the peer's ISN is PISN. */
@@ -607,21 +609,36 @@ static void test_idle_restart(void)
 	}
 }
 
-/* CUBIC in congestion avoidance: a loss (SACK recovery) sets cwnd = ssthresh = 7000, then
- * rounds of 7 segments, each acknowledged segment by segment 10 ms later; before round
- * `idle_round` the application waits `idle` more. Records cwnd (bytes) after each round. */
-static void cubic_rounds(uint64_t idle, int idle_round, uint32_t *cwnd, int rounds)
+/* One segment of 1000 bytes sent at `now` and acknowledged 10 ms later, while cwnd is far
+ * larger (application-limited, RFC 7661 §3); *u is SND.UNA. Returns the time of the ACK. */
+static uint64_t trickle_round(struct ts *t, struct hxs_tcp_conn *c, uint64_t now, uint32_t *u)
+{
+	static uint8_t d[1000];
+
+	ts_run_until(t, now);
+	CHECK_EQ(hxs_tcp_conn__send(c, d, 1000), 1000);
+	hxs_tcp__poll(t->tcp, now);
+	CHECK_EQ(ts_pending(t), 1);
+	ts_clear(t);
+	*u += 1000;
+	ts_ack(t, now + 10 * MS, PISN + 1, *u);
+	ts_clear(t);
+	return now + 10 * MS;
+}
+
+/* A connection in congestion avoidance (cc "cubic" or "newreno", MSS 1000, SACK): 10
+ * segments, the first lost, SACK recovery, all acknowledged at 21 ms; *u is SND.UNA then.
+ * CUBIC leaves cwnd = ssthresh = 7000 (β 0.7), NewReno 5000 (FlightSize / 2). */
+static struct hxs_tcp_conn *after_loss(struct ts *t, const char *cc, uint32_t *u)
 {
 	static uint8_t d[10000];
 	struct hxs_tcp_opts o = mss_opt(1000);
 	struct hxs_tcp_conn *c;
-	uint32_t iss, u;
-	uint64_t now;
-	struct ts *t = mk(NULL);
+	uint32_t iss;
 
 	o.sack_perm = 1;
-	c = active(t, 0, TS_RPORT, "cubic", &o, &iss);
-	u = iss + 1;
+	c = active(t, 0, TS_RPORT, cc, &o, &iss);
+	*u = iss + 1;
 	CHECK_EQ(hxs_tcp_conn__send(c, d, 10000), 10000);
 	ts_run_until(t, 1 * MS);
 	ts_clear(t);
@@ -629,34 +646,59 @@ static void cubic_rounds(uint64_t idle, int idle_round, uint32_t *cwnd, int roun
 		struct hxs_tcp_opts s = mss_opt(0);
 
 		s.nsack = 1;
-		s.sack[0].start = u + 1000;
-		s.sack[0].end = u + 1000 * k;
-		TS_IN(t, 11 * MS, .flags = HXS_TH_ACK, .seq = PISN + 1, .ack = u, .wnd = 65535, .opt = &s);
+		s.sack[0].start = *u + 1000;
+		s.sack[0].end = *u + 1000 * k;
+		TS_IN(t, 11 * MS, .flags = HXS_TH_ACK, .seq = PISN + 1, .ack = *u, .wnd = 65535, .opt = &s);
 	}
 	CHECK_EQ(MIBV(t, TCPSackRecovery), 1);
 	ts_clear(t);
-	ts_ack(t, 21 * MS, PISN + 1, u + 10000);  /* recovery over: cwnd = ssthresh = 7000 */
+	ts_ack(t, 21 * MS, PISN + 1, *u + 10000);  /* recovery over: cwnd = ssthresh */
+	*u += 10000;
+	return c;
+}
+
+/* CUBIC in congestion avoidance: a loss (SACK recovery) sets cwnd = ssthresh = 7000, then
+ * rounds of as many full segments as cwnd allows (so cwnd is in use, RFC 9438 §5.8), each
+ * acknowledged segment by segment 10 ms later; before round `idle_round` the application
+ * waits `idle` more, or (trickle) sends one segment per 10 ms round trip for that long.
+ * Records cwnd (bytes) after each round. */
+static void cubic_rounds(uint64_t idle, int trickle, int idle_round, uint32_t *cwnd, int rounds)
+{
+	static uint8_t d[20000];
+	struct hxs_tcp_conn *c;
+	uint32_t u;
+	uint64_t now;
+	struct ts *t = mk(NULL);
+
+	c = after_loss(t, "cubic", &u);
 	CHECK_EQ(c->cc.cwnd, 7000);
 	CHECK_EQ(c->cc.ssthresh, 7000);
-	u += 10000;
 	now = 21 * MS;
 	for (int r = 0; r < rounds; r++) {
-		uint32_t n = 0;
+		uint32_t n = 0, len = c->cc.cwnd / 1000 * 1000;
 		struct ts_seg s;
 
-		if (r == idle_round)
+		if (!CHECK(len <= sizeof(d), "cwnd %u", c->cc.cwnd))
+			len = sizeof(d);
+		if (r == idle_round && trickle) {
+			uint64_t end = now + idle;
+
+			while (now < end)
+				now = trickle_round(t, c, now, &u);
+		} else if (r == idle_round) {
 			now += idle;
+		}
 		ts_run_until(t, now);
-		CHECK_EQ(hxs_tcp_conn__send(c, d, 7000), 7000);
+		CHECK_EQ(hxs_tcp_conn__send(c, d, len), (long)len);
 		hxs_tcp__poll(t->tcp, now);
 		while (ts_pop(t, &s))
 			n += s.len;
-		CHECK_EQ(n, 7000);
+		CHECK_EQ(n, len);
 		now += 10 * MS;
-		for (uint32_t k = 1; k <= 7; k++)
+		for (uint32_t k = 1; k <= len / 1000; k++)
 			ts_ack(t, now, PISN + 1, u + 1000 * k);
 		ts_clear(t);
-		u += 7000;
+		u += len;
 		cwnd[r] = c->cc.cwnd;
 	}
 	done(t, c);
@@ -669,14 +711,82 @@ static void test_cubic_idle(void)
 	int same = 1;
 
 	t_case("RFC 9438 §5.8: t excludes idle periods: after 10 s idle CUBIC's cwnd grows as without the pause");
-	cubic_rounds(0, 3, base, R);
-	cubic_rounds(10 * S, 3, idle, R);
+	cubic_rounds(0, 0, 3, base, R);
+	cubic_rounds(10 * S, 0, 3, idle, R);
 	for (int r = 0; r < R; r++) {
 		printf("#   round %d: cwnd %u, with 10 s idle before round 3: %u\n", r, base[r], idle[r]);
 		same &= base[r] == idle[r];
 	}
 	CHECK(same, "cwnd differs after the idle period");
 	CHECK(base[R - 1] > 7000, "congestion avoidance grew cwnd (%u)", base[R - 1]);
+}
+
+/* --- RFC 7661, RFC 9438 §5.8: cwnd does not grow while the application leaves it unused ---- */
+static void test_app_limited(void)
+{
+	static const char *const ccs[] = { "newreno", "cubic" };
+	enum { R = 6 };
+	uint32_t base[R], trickle[R], iss, u, cw;
+	struct hxs_tcp_opts o = mss_opt(1000);
+	struct hxs_tcp_conn *c;
+	uint64_t now;
+	struct ts *t;
+	int same = 1;
+
+	for (int k = 0; k < 2; k++) {
+		t_case(k ? "RFC 7661 §4.3 (cubic): slow start, one segment per round trip for 50 round trips: cwnd stays IW"
+			 : "RFC 7661 §4.3 (newreno): slow start, one segment per round trip for 50 round trips: cwnd stays IW");
+		t = mk(NULL);
+		c = active(t, 0, TS_RPORT, ccs[k], &o, &iss);
+		u = iss + 1;
+		now = 1 * MS;
+		for (int r = 0; r < 50; r++)
+			now = trickle_round(t, c, now, &u);
+		/* Linux's tcp_is_cwnd_limited(): in slow start cwnd may grow up to twice the
+		 * largest flight (1000); IW 10000 is above that already */
+		CHECK_EQ(c->cc.cwnd, 10000);
+		CHECK_EQ(c->cc.ssthresh, UINT32_MAX);
+		CHECK_EQ(c->bytes_acked, 50000);
+		done(t, c);
+
+		t_case(k ? "RFC 9438 §5.8 (cubic): congestion avoidance, one segment per round trip for 50 round trips: cwnd unchanged"
+			 : "RFC 7661 §4.3 (newreno): congestion avoidance, one segment per round trip for 50 round trips: cwnd unchanged");
+		t = mk(NULL);
+		c = after_loss(t, ccs[k], &u);
+		cw = k ? 7000 : 5000;
+		CHECK_EQ(c->cc.cwnd, cw);
+		CHECK_EQ(c->cc.ssthresh, cw);
+		now = 21 * MS;
+		for (int r = 0; r < 50; r++)
+			now = trickle_round(t, c, now, &u);
+		CHECK_EQ(c->cc.cwnd, cw);
+		/* and cwnd in use again grows: a full window, acknowledged */
+		{
+			static uint8_t d[7000];
+			struct ts_seg s;
+			uint32_t n = 0;
+
+			CHECK_EQ(hxs_tcp_conn__send(c, d, cw), (long)cw);
+			hxs_tcp__poll(t->tcp, now);
+			while (ts_pop(t, &s))
+				n += s.len;
+			CHECK_EQ(n, cw);
+			for (uint32_t j = 1; j <= cw / 1000; j++)
+				ts_ack(t, now + 10 * MS, PISN + 1, u + 1000 * j);
+			CHECK(c->cc.cwnd > cw, "cwnd %u after a full window", c->cc.cwnd);
+		}
+		done(t, c);
+	}
+
+	t_case("RFC 9438 §5.8: t excludes application-limited periods: after 10 s of one segment per round trip CUBIC's cwnd grows as without them");
+	cubic_rounds(0, 0, 3, base, R);
+	cubic_rounds(10 * S, 1, 3, trickle, R);
+	for (int r = 0; r < R; r++) {
+		printf("#   round %d: cwnd %u, with 10 s application-limited before round 3: %u\n", r,
+		       base[r], trickle[r]);
+		same &= base[r] == trickle[r];
+	}
+	CHECK(same, "cwnd differs after the application-limited period");
 }
 
 /* --- RFC 2883: a D-SACK received is counted and kept out of the scoreboard ------------------ */
@@ -1115,6 +1225,7 @@ int main(void)
 	test_rto_cap();
 	test_idle_restart();
 	test_cubic_idle();
+	test_app_limited();
 	test_dsack_received();
 	test_ofo_bound();
 	test_sws_sender();

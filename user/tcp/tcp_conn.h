@@ -164,6 +164,7 @@ struct hxs_tcp_conn {
 	uint8_t fin_rcvd : 1;              /* the peer's FIN was taken; stays set after CLOSED */
 	uint8_t syn_rto : 1;               /* the timer expired awaiting the SYN's ACK (6298 §5.7) */
 	uint8_t invalid_acked : 1;         /* invalid_ack_at holds a time */
+	uint8_t cwnd_limited : 1;          /* cwnd limited what was sent in this window (output) */
 	uint8_t snd_wscale, rcv_wscale;
 	uint8_t backoff;                   /* consecutive RTO expiries */
 	uint8_t persist_shift, probes_out, keep_probes, recovery, rec_first, rescue_done;
@@ -198,6 +199,8 @@ struct hxs_tcp_conn {
 	uint32_t dupacks, recover, high_rxt;
 	uint32_t una_rxt_mark;             /* snd_max when the segment at snd_una was last retransmitted */
 	uint64_t last_send;                /* for RFC 5681 §4.1 idle restart */
+	uint32_t max_flight;               /* most bytes in flight in this window, and the window: */
+	uint32_t cwnd_usage_seq;           /* it ends when SND.UNA reaches this (RFC 7661 §4.3) */
 
 	/* timers */
 	struct hxs_timer t_rexmt, t_persist, t_delack, t_keep, t_2msl;

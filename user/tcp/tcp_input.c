@@ -80,6 +80,9 @@ static void establish(struct hxs_tcp_conn *c, uint64_t now)
 	c->recover = c->iss;
 	c->high_rxt = c->snd_una;
 	c->last_send = now;
+	c->cwnd_limited = 0;
+	c->max_flight = 0;
+	c->cwnd_usage_seq = c->snd_nxt;
 	hxs_tcp_rto_syn_reinit(c);
 	hxs_tcp_keep_arm(c, now);
 }
