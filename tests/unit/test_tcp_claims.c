@@ -789,6 +789,48 @@ static void test_app_limited(void)
 	CHECK(same, "cwnd differs after the application-limited period");
 }
 
+/* --- RFC 5681 §4.2: every second full-sized segment of the peer's size ---------------------- */
+static void test_delack_peer_mss(void)
+{
+	static uint8_t d[1460];
+	struct hxs_tcp_opts o = mss_opt(1460);
+	struct hxs_tcp_conn *l, *c = NULL;
+	struct hxs_tcp_cfg cfg;
+	struct ts_seg s;
+	uint32_t iss;
+	int acks = 0, bad = 0;
+	struct ts *t;
+
+	t_case("RFC 5681 §4.2: our MTU 9000, a peer sending 1460-byte segments: every second one is ACKed at once");
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.mtu = 9000;
+	t = mk(&cfg);
+	CHECK_EQ(hxs_tcp_conn__new(t->tcp, &l), 0);
+	CHECK_EQ(hxs_tcp_conn__listen(l, 0, TS_LPORT, 8), 0);
+	ts_syn(t, 0, PISN, &o);
+	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, last.seq, PISN + 1, 0);
+	CHECK_EQ(last.opt.mss, 8960);                /* ours: 9000 - 40 */
+	iss = last.seq;
+	ts_ack(t, 0, PISN + 1, iss + 1);
+	CHECK_EQ(hxs_tcp_conn__accept(l, &c), 0);
+	/* 12 segments 1 ms apart: with the threshold from our own MSS (2 * 8960 bytes) none
+	 * would be ACKed before the 40 ms timer */
+	for (uint32_t k = 0; k < 12; k++) {
+		ts_data(t, 10 * MS + k * MS, PISN + 1 + k * 1460, iss + 1, d, 1460);
+		if (k % 2 && ts_pop(t, &s)) {
+			acks++;
+			bad += s.flags != HXS_TH_ACK || s.ack != PISN + 1 + (k + 1) * 1460;
+		}
+		bad += ts_pending(t) != 0;
+		ts_clear(t);
+	}
+	CHECK_EQ(acks, 6);
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(MIBV(t, DelayedACKs), 0);
+	hxs_tcp_conn__close(l);
+	done(t, c);
+}
+
 /* --- RFC 2883: a D-SACK received is counted and kept out of the scoreboard ------------------ */
 static void test_dsack_received(void)
 {
@@ -1226,6 +1268,7 @@ int main(void)
 	test_idle_restart();
 	test_cubic_idle();
 	test_app_limited();
+	test_delack_peer_mss();
 	test_dsack_received();
 	test_ofo_bound();
 	test_sws_sender();

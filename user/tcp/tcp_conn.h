@@ -180,6 +180,8 @@ struct hxs_tcp_conn {
 
 	uint32_t mss;                      /* payload bytes a segment carries (SMSS less options) */
 	uint32_t peer_mss, adv_mss, user_mss, rcv_mss;
+	uint32_t ack_mss;                  /* the peer's segment size as measured (delayed ACK) */
+	uint32_t last_seg_len;             /* a smaller segment's length, to see it twice */
 	uint32_t sndbuf_size, rcvbuf_size;
 	struct hxs_tcp_ring snd, rcv;
 	struct hxs_tcp_reass reass;

@@ -48,6 +48,38 @@ static void set_mss(struct hxs_tcp_conn *c)
 	c->mss = smss > optlen + 64 ? smss - optlen : 64;
 	c->rcv_mss = adv > optlen + 64 ? adv - optlen : 64;
 	c->cc.mss = c->mss;
+	/* The peer's segment size is not known yet: start from the smallest any peer may use,
+	 * 536 (RFC 9293 §3.7.1), bounded by ours and by half the buffer (Linux's
+	 * tcp_initialize_rcv_mss()); measure_ack_mss() learns the real one. */
+	uint32_t hint = c->rcv_mss < c->mss ? c->rcv_mss : c->mss;
+	if (hint > hxs_tcp_rcv_cap(c) / 2)
+		hint = hxs_tcp_rcv_cap(c) / 2;
+	if (hint > 536)
+		hint = 536;
+	c->ack_mss = hint < 88 ? 88 : hint;
+	c->last_seg_len = 0;
+}
+
+/* The peer's full segment size, for "an ACK for at least every second full-sized segment"
+ * (RFC 5681 §4.2): full-sized is the sender's SMSS, which may be far below our receive MSS
+ * (a 1460-byte peer on our 9000-byte MTU). As Linux's tcp_measure_rcv_mss(): a segment at
+ * least as large as the estimate sets it (up to our receive MSS); a smaller one sets it only
+ * when two in a row have the same length and it looks full-sized: at least 536 bytes, or at
+ * least 88 without PSH, URG or FIN (a sender fills its segments unless it pushes). */
+static void measure_ack_mss(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s)
+{
+	uint32_t len = s->len, last = c->last_seg_len;
+
+	c->last_seg_len = 0;
+	if (len >= c->ack_mss) {
+		c->ack_mss = len < c->rcv_mss ? len : c->rcv_mss;
+		return;
+	}
+	if (len >= 536 || (len >= 88 && !(s->flags & (HXS_TH_PSH | HXS_TH_URG | HXS_TH_FIN)))) {
+		c->last_seg_len = len;
+		if (len == last)
+			c->ack_mss = len;
+	}
 }
 
 static void syn_options(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
@@ -660,6 +692,7 @@ static enum step process_text(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *
 		} else {
 			int had_ooo = c->reass.n > 0;
 			uint32_t before = c->rcv_nxt;
+			measure_ack_mss(c, s);
 			int r = hxs_tcp_reass_insert(c, s->seq, s->data, s->len);
 			c->bytes_received += SEQ_DIFF(c->rcv_nxt, before);
 			/* New readable data is a new edge for EPOLLET even when the socket was
@@ -669,8 +702,8 @@ static enum step process_text(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *
 				c->ev_last &= ~(uint32_t)EPOLLIN;
 			if (r == 1 && !had_ooo && !c->reass.n) {
 				/* §3.8.6.3 / RFC 5681 §4.2: ACK at least every second full-sized
-				 * segment, and within 40 ms otherwise. */
-				if (SEQ_DIFF(c->rcv_nxt, c->last_ack_sent) >= 2 * c->rcv_mss)
+				 * segment (of the peer's size), and within 40 ms otherwise. */
+				if (SEQ_DIFF(c->rcv_nxt, c->last_ack_sent) >= 2 * c->ack_mss)
 					c->ack_now = 1;
 				else
 					hxs_tcp_delack_arm(c, now);
