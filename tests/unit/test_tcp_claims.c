@@ -789,6 +789,76 @@ static void test_app_limited(void)
 	CHECK(same, "cwnd differs after the application-limited period");
 }
 
+/* --- RFC 6298 §2.3 with RFC 7323 §4 samples: old TSecr values ------------------------------ */
+
+/* One byte sent at `now`, acknowledged at once with TSecr = its TSval - age_ms (a TSecr that
+ * far in the past); returns SRTT as TCP_INFO reports it afterwards. */
+static uint32_t old_tsecr_sample(struct ts *t, struct hxs_tcp_conn *c, uint64_t now, uint32_t iss,
+				 uint32_t k, uint32_t age_ms, struct hxs_tcp_info *info)
+{
+	struct hxs_tcp_opts o = mss_opt(0);
+
+	ts_run_until(t, now);
+	CHECK_EQ(hxs_tcp_conn__send(c, "x", 1), 1);
+	hxs_tcp__poll(t->tcp, now);
+	EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, iss + 1 + k, PISN + 1, 1);
+	o.has_ts = 1;
+	o.tsval = 600 + k;
+	o.tsecr = last.opt.tsval - age_ms;
+	TS_IN(t, now, .flags = HXS_TH_ACK, .seq = PISN + 1, .ack = iss + 2 + k, .wnd = 65535, .opt = &o);
+	hxs_tcp_conn__info(c, info);
+	return info->rtt_us;
+}
+
+static void test_rtt_old_tsecr(void)
+{
+	struct hxs_tcp_opts o = mss_opt(1460);
+	struct hxs_tcp_conn *c;
+	struct hxs_tcp_info info;
+	uint32_t iss, prev = 0, r;
+	uint64_t srtt, var;
+	int exact = 1;
+	struct ts *t;
+
+	t_case("RFC 6298 §2.3: twenty samples R = 1.8e9 us (TSecr 30 min old): SRTT and RTTVAR as the RFC's formulas, no 32-bit overflow");
+	t = mk(NULL);
+	o.has_ts = 1;
+	o.tsval = 500;
+	CHECK_EQ(hxs_tcp_conn__new(t->tcp, &c), 0);
+	CHECK_EQ(hxs_tcp_conn__connect(c, TS_LOCAL, TS_LPORT, TS_REMOTE, TS_RPORT, 0), 0);
+	EXPECT(t, HXS_TH_SYN, last.seq, 0, 0);
+	iss = last.seq;
+	o.tsecr = last.opt.tsval;
+	ts_synack(t, 0, PISN, iss + 1, &o);
+	EXPECT(t, HXS_TH_ACK, iss + 1, PISN + 1, 0);
+	hxs_tcp_conn__info(c, &info);           /* the handshake's sample */
+	srtt = info.rtt_us;
+	var = info.rttvar_us;
+	for (uint32_t k = 0; k < 20; k++) {
+		uint64_t d;
+
+		r = old_tsecr_sample(t, c, (k + 1) * S, iss, k, 1800000, &info);
+		/* RFC 6298 §2.3 with alpha 1/8, beta 1/4, in exact integers */
+		d = srtt > 1800000000u ? srtt - 1800000000u : 1800000000u - srtt;
+		var = (3 * var + d) / 4;
+		srtt = (7 * srtt + 1800000000u) / 8;
+		if (k < 3 || k == 19)
+			printf("#   sample %u: SRTT %u us (RFC: %llu), RTTVAR %u us (RFC: %llu)\n", k + 1, r,
+			       (unsigned long long)srtt, info.rttvar_us, (unsigned long long)var);
+		exact &= r == srtt && info.rttvar_us == var && r >= prev;
+		prev = r;
+	}
+	CHECK(exact, "SRTT or RTTVAR differ from RFC 6298 §2.3");
+	CHECK(prev > 1600000000u, "SRTT %u after twenty samples of 1.8e9", prev);
+	CHECK_EQ(info.rto_us, 120 * S);
+
+	t_case("RFC 7323 §4: a TSecr 2 h old (7.2e9 us, beyond 2^31 us) is no RTT sample (Linux's tcp_rtt_tsopt_us)");
+	r = old_tsecr_sample(t, c, 30 * S, iss, 20, 7200000, &info);
+	CHECK_EQ(r, prev);
+	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_ESTABLISHED);
+	done(t, c);
+}
+
 /* --- RFC 5681 §4.2: every second full-sized segment of the peer's size ---------------------- */
 static void test_delack_peer_mss(void)
 {
@@ -1265,6 +1335,7 @@ int main(void)
 	test_tw_reuse_seq();
 	test_challenge_ack_budget();
 	test_rto_cap();
+	test_rtt_old_tsecr();
 	test_idle_restart();
 	test_cubic_idle();
 	test_app_limited();

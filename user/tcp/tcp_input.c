@@ -350,13 +350,15 @@ static int process_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 		}
 		/* RTT (RFC 7323 §4 with timestamps, else RFC 6298 Karn timing). */
 		if (c->ts_ok && s->opt.has_ts && s->opt.tsecr) {
+			/* Milliseconds to microseconds in 32 bits: an echo older than 2^31 us
+			 * (35 min) is no sample, as in Linux's tcp_rtt_tsopt_us() - d * 1000
+			 * would wrap into a made-up RTT. */
 			uint32_t d = hxs_tcp_ts_now(c, now) - s->opt.tsecr;
-			if (d < 0x7fffffffu)
+			if (d < INT32_MAX / 1000)
 				rtt = d ? d * 1000 : 500;
 		} else if (c->rtt_timing && SEQ_GT(s->ack, c->rtt_seq)) {
-			rtt = (uint32_t)(now - c->rtt_start);
-			if (!rtt)
-				rtt = 1;
+			uint64_t el = now - c->rtt_start;
+			rtt = el > INT32_MAX ? 0 : el ? (uint32_t)el : 1;
 			c->rtt_timing = 0;
 		}
 		if (rtt)
