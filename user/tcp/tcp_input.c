@@ -375,7 +375,11 @@ static int process_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 	 * (SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK)), set SND.WND <-
 	 * SEG.WND, set SND.WL1 <- SEG.SEQ, and set SND.WL2 <- SEG.ACK." */
 	c->probes_out = 0;                /* the peer is alive (Linux resets on any ACK) */
-	if (SEQ_LT(c->snd_wl1, s->seq) || (c->snd_wl1 == s->seq && SEQ_LEQ(c->snd_wl2, s->ack))) {
+	/* An old ACK (SEG.ACK < SND.UNA, yet acceptable by RFC 5961 §5.2) fails the first
+	 * condition: its window is not taken, however new its SEQ (a blind segment could close
+	 * our window otherwise; Linux's tcp_ack() ignores old ACKs the same way). */
+	if (SEQ_LEQ(c->snd_una, s->ack) &&
+	    (SEQ_LT(c->snd_wl1, s->seq) || (c->snd_wl1 == s->seq && SEQ_LEQ(c->snd_wl2, s->ack)))) {
 		if (wnd && !c->snd_wnd)
 			c->persist_shift = 0;
 		c->snd_wnd = wnd;
