@@ -928,6 +928,88 @@ static void test_recover_wrap(void)
 	done(t, c);
 }
 
+/* --- RFC 6298 §3: Karn's algorithm for every kind of retransmission ------------------------ */
+
+/* An ACK of SND.UNA u with the SACK blocks given (most recent first). */
+static void sack_ack(struct ts *t, uint64_t now, uint32_t u, int n, const uint32_t (*b)[2])
+{
+	struct hxs_tcp_opts s = mss_opt(0);
+
+	s.nsack = (uint8_t)n;
+	for (int i = 0; i < n; i++) {
+		s.sack[i].start = b[i][0];
+		s.sack[i].end = b[i][1];
+	}
+	TS_IN(t, now, .flags = HXS_TH_ACK, .seq = PISN + 1, .ack = u, .wnd = 65535, .opt = &s);
+}
+
+static void test_karn(void)
+{
+	static uint8_t d[20000];
+	struct hxs_tcp_opts o = mss_opt(1000);
+	struct hxs_tcp_conn *c;
+	struct hxs_tcp_info info;
+	uint32_t iss, u, srtt0;
+	struct ts_seg s;
+	int found;
+	struct ts *t;
+
+	t_case("RFC 6298 §3 (Karn): data sent again when the peer reopens a window it had closed gives no RTT sample");
+	t = mk(NULL);
+	c = active(t, 0, TS_RPORT, NULL, &o, &iss);  /* no timestamps: RTT by timing */
+	u = iss + 1;
+	hxs_tcp_conn__info(c, &info);
+	srtt0 = info.rtt_us;                     /* the handshake's sample */
+	CHECK_EQ(hxs_tcp_conn__send(c, d, 2000), 2000);
+	hxs_tcp__poll(t->tcp, 0);
+	CHECK_EQ(ts_pending(t), 2);
+	ts_clear(t);
+	TS_IN(t, 10 * MS, .flags = HXS_TH_ACK, .seq = PISN + 1, .ack = u, .wnd = 0);
+	ts_run_until(t, 1 * S);                  /* RTO finds the window closed; probes */
+	ts_clear(t);
+	ts_ack(t, 1 * S, PISN + 1, u);           /* the window opens: both segments again */
+	CHECK(EXPECT(t, HXS_TH_ACK, u, PISN + 1, 1000), "retransmission of the first");
+	ts_clear(t);
+	ts_ack(t, 1 * S + 10 * MS, PISN + 1, u + 2000);
+	hxs_tcp_conn__info(c, &info);
+	CHECK_EQ(info.rtt_us, srtt0);            /* not (7 * SRTT + 1.01 s) / 8 */
+	done(t, c);
+
+	t_case("RFC 6298 §3 (Karn): new data timed during SACK recovery, then retransmitted by NextSeg(), gives no RTT sample");
+	t = mk(NULL);
+	o.sack_perm = 1;
+	c = active(t, 0, TS_RPORT, NULL, &o, &iss);
+	u = iss + 1;
+	hxs_tcp_conn__info(c, &info);
+	srtt0 = info.rtt_us;
+	CHECK_EQ(hxs_tcp_conn__send(c, d, 16000), 16000);
+	hxs_tcp__poll(t->tcp, 0);
+	CHECK_EQ(ts_pending(t), 10);             /* IW: [u, u + 10000), timed from its first */
+	ts_clear(t);
+	/* [u, u + 1000) lost, the rest SACKed: two segments of limited transmit (RFC 3042),
+	 * recovery (its retransmission ends that timing), then the last 4000 bytes; the first
+	 * of them, [u + 12000, u + 13000), is timed from 10 ms */
+	for (uint32_t k = 2; k <= 10; k++)
+		sack_ack(t, 10 * MS, u, 1, (const uint32_t[][2]){ { u + 1000, u + 1000 * k } });
+	CHECK_EQ(MIBV(t, TCPSackRecovery), 1);
+	CHECK_EQ(c->snd_max, u + 16000);
+	CHECK(c->rtt_timing && c->rtt_seq == u + 12000, "timing %d at %u", c->rtt_timing, c->rtt_seq - u);
+	ts_clear(t);
+	/* at 20 ms: the retransmission and [u + 12000, u + 13000) lost, all else SACKed:
+	 * NextSeg() rule 1 sends the timed segment again */
+	sack_ack(t, 20 * MS, u, 2, (const uint32_t[][2]){ { u + 13000, u + 16000 }, { u + 1000, u + 12000 } });
+	found = 0;
+	while (ts_pop(t, &s))
+		found |= s.seq == u + 12000 && s.len == 1000;
+	CHECK(found, "the timed segment retransmitted");
+	/* everything acknowledged at 30 ms: no 20 ms sample from the first transmission */
+	ts_ack(t, 30 * MS, PISN + 1, u + 16000);
+	CHECK_EQ(c->recovery, HXS_REC_NONE);
+	hxs_tcp_conn__info(c, &info);
+	CHECK_EQ(info.rtt_us, srtt0);
+	done(t, c);
+}
+
 /* --- RFC 5681 §4.2: every second full-sized segment of the peer's size ---------------------- */
 static void test_delack_peer_mss(void)
 {
@@ -1406,6 +1488,7 @@ int main(void)
 	test_rto_cap();
 	test_rtt_old_tsecr();
 	test_recover_wrap();
+	test_karn();
 	test_idle_restart();
 	test_cubic_idle();
 	test_app_limited();

@@ -146,6 +146,14 @@ int hxs_tcp_send_seg(struct hxs_tcp_conn *c, uint32_t seq, uint8_t flags, uint32
 	MIB_INC(tcp, TcpOutSegs);
 	c->segs_out++;
 	c->bytes_sent += len;
+	/* RFC 6298 §3 (Karn): "RTT samples MUST NOT be made using segments that were
+	 * retransmitted". Whatever sends it again - fast retransmit, SACK recovery's NextSeg(),
+	 * the window reopening after the RTO found it closed - a retransmission at or below the
+	 * timed octet ends the timing: the ACK covering that octet may answer this copy (Linux
+	 * takes no sample from an ACK covering retransmitted data). Timestamps need no timing. */
+	if (c->rtt_timing && (len || (flags & HXS_TH_FIN)) && !syn && SEQ_LT(seq, c->snd_max) &&
+	    SEQ_LEQ(seq, c->rtt_seq))
+		c->rtt_timing = 0;
 	if (flags & HXS_TH_RST)
 		MIB_INC(tcp, TcpOutRsts);
 	if (flags & HXS_TH_ACK) {
