@@ -4,8 +4,9 @@
  *   hxs_ip_input() -> checks -> st->l4[proto].input() (udp.c, TCP glue) | IpInUnknownProtos
  * Output:
  *   hxs_ip_tx_alloc() -> route -> TX frame
- *   hxs_ip_tx_send()  -> IPv4 header -> resolve next hop -> Ethernet header -> TX batch
- *                                                      \-> pending queue (neigh_pend_add)
+ *   hxs_ip_tx_send()  -> IPv4 header (ip_ident(): an ID per destination) -> next hop
+ *                        -> resolved: Ethernet header -> TX batch
+ *                        \-> unresolved: pending queue (neigh_pend_add)
  *   neighbour event -> neigh_pend_flush() (send) | neigh_pend_fail() (drop, EHOSTUNREACH to
  *                      each frame's owner->error())
  */
@@ -17,6 +18,7 @@
 #include <linux/if_ether.h>
 
 #include "ip.h"
+#include "lib/siphash.h"
 #include "stack.h"
 
 /* The Ethernet header of an IPv4 frame. */
@@ -247,6 +249,24 @@ void hxs_ip__drop_pending(struct hxs_stack *st)
 		}
 }
 
+/* The ID of an outgoing datagram. RFC 6864 §4.1: the ID of an atomic datagram (DF set, never
+ * fragmented: every one hxs sends) has no meaning to its receiver, but one counter for the
+ * whole stack tells anyone who receives two datagrams how many the stack sent to others in
+ * between (idle scans; RFC 7739 on predictable IDs). As RFC 7739's hash-based algorithm and
+ * Linux's ip_idents: a counter per bucket of (source, destination, protocol), chosen by a
+ * keyed hash that also gives each destination its own random offset. */
+static uint16_t ip_ident(struct hxs_stack *st, uint32_t src, uint32_t dst, uint8_t proto)
+{
+	uint8_t m[9];
+	uint64_t h;
+
+	memcpy(m, &src, 4);
+	memcpy(m + 4, &dst, 4);
+	m[8] = proto;
+	h = hxs_siphash24(st->ip_id_key, m, sizeof(m));
+	return (uint16_t)((h >> 48) + st->ip_ids[(uint32_t)h % HXS_IP_ID_BUCKETS]++);
+}
+
 int hxs_ip_tx_send(struct hxs_stack *st, struct hxs_ip_tx *tx)
 {
 	uint8_t *ip = tx->f.data + HXS_ETH_HLEN;
@@ -260,9 +280,7 @@ int hxs_ip_tx_send(struct hxs_stack *st, struct hxs_ip_tx *tx)
 	ip[1] = tx->tos;
 	w = htons((uint16_t)(HXS_IP_HLEN + tx->l4_len));
 	memcpy(ip + 2, &w, 2);
-	/* RFC 6864 §4.1: the ID of an atomic datagram (DF set, not fragmented) has no meaning
-	 * to the receiver; a counter per stack is enough. */
-	w = htons(st->ip_id++);
+	w = htons(ip_ident(st, tx->src, tx->dst, tx->proto));
 	memcpy(ip + 4, &w, 2);
 	w = htons(IP_DF);
 	memcpy(ip + 6, &w, 2);
