@@ -230,6 +230,52 @@ static void test_ip_validation(void)
 		hxs_stack__set_l4(st, IPPROTO_TCP, NULL, NULL);
 	}
 
+	t_case("ipv4: sources no host sends from (0/8, 127/8, multicast, broadcasts, our own) -> HxsIpInMartianSrc (RFC 1122 3.2.1.3), UDP and TCP");
+	{
+		static const char *const bad[] = { "0.0.0.0", "0.1.2.3", "127.0.0.1", "224.0.0.1",
+						    "239.1.2.3", "255.255.255.255", "10.0.0.255", IP_US };
+		uint64_t m = mib(HXS_MIB_IP_IN_MARTIAN_SRC), dl = mib(HXS_MIB_IP_IN_DELIVERS);
+		int fd = udp_sock(7012, 1);
+		char buf[16];
+
+		tcp_seen = 0;
+		hxs_stack__set_l4(st, IPPROTO_TCP, count_tcp, NULL);
+		for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			struct pkt_opts x = good(7012, "martian");
+
+			x.src = ip4(bad[i]);
+			len = build(f, &x);
+			inject(f, len);
+			x.proto = IPPROTO_TCP;
+			len = build(f, &x);
+			inject(f, len);
+		}
+		CHECK_EQ(mib(HXS_MIB_IP_IN_MARTIAN_SRC), m + 16);
+		CHECK_EQ(mib(HXS_MIB_IP_IN_DELIVERS), dl);
+		CHECK_EQ(tcp_seen, 0);
+		CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), 0), -EAGAIN);
+		hxs_stack__set_l4(st, IPPROTO_TCP, NULL, NULL);
+
+		t_case("ipv4: 0.0.0.0 to 255.255.255.255 (a host learning its address, DHCP) and the neighbours of the subnet are delivered");
+		{
+			struct pkt_opts x = good(7012, "dhcp");
+
+			x.src = ip4("0.0.0.0");
+			x.dst = INADDR_BROADCAST;
+			len = build(f, &x);
+			memset(f, 0xff, 6);
+			inject(f, len);
+			CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), 0), 4);
+			x = good(7012, "edge");
+			x.src = ip4("10.0.0.254");        /* the last host, not the broadcast */
+			len = build(f, &x);
+			inject(f, len);
+			CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), 0), 4);
+			CHECK_EQ(mib(HXS_MIB_IP_IN_MARTIAN_SRC), m + 16);
+		}
+		hxs_close(st, fd);
+	}
+
 	t_case("ipv4: UDP to 255.255.255.255 on the broadcast MAC is delivered");
 	{
 		int fd = udp_sock(7011, 1);

@@ -1,7 +1,8 @@
 /* ip.c - IPv4 input validation and output, next hop and pending neighbours.
  *
  * Input (RFC 1122 §3.2.1, as the kernel's ip_rcv_core):
- *   hxs_ip_input() -> checks -> st->l4[proto].input() (udp.c, TCP glue) | IpInUnknownProtos
+ *   hxs_ip_input() -> checks (martian_source(): RFC 1122 §3.2.1.3) -> st->l4[proto].input()
+ *                     (udp.c, TCP glue) | IpInUnknownProtos
  * Output:
  *   hxs_ip_tx_alloc() -> route -> TX frame
  *   hxs_ip_tx_send()  -> IPv4 header (ip_ident(): an ID per destination) -> next hop
@@ -29,6 +30,33 @@ static void eth_fill(uint8_t *frame, const uint8_t dst[6], const uint8_t src[6])
 	memcpy(frame, dst, 6);
 	memcpy(frame + 6, src, 6);
 	memcpy(frame + 12, &type, 2);
+}
+
+/* RFC 1122 §3.2.1.3: "A host MUST silently discard an incoming datagram containing an IP
+ * source address that is invalid by the rules of this section": {0, 0} (but as the source of
+ * a host learning its address, to the limited broadcast - DHCP) and {0, host}, {-1, -1}, the
+ * broadcast of our subnet, {127, any}; a multicast source (a host group address is only ever
+ * a destination, RFC 1112; the kernel drops it too); and, as the kernel's
+ * fib_validate_source() without
+ * accept_local, our own address (a LAND-style spoof). Checked for every protocol: a source
+ * like these can only be forged, and TCP would answer it. */
+static int martian_source(const struct hxs_stack *st, uint32_t src, uint32_t dst)
+{
+	uint32_t s = ntohl(src);
+
+	if (s == INADDR_BROADCAST || IN_MULTICAST(s) || (s >> 24) == IN_LOOPBACKNET)
+		return 1;
+	if ((s >> 24) == 0)                       /* 0.0.0.0/8 */
+		return dst != INADDR_BROADCAST;
+	if (src == st->addr)
+		return 1;
+	if (st->prefix_len && st->prefix_len < 31) {
+		uint32_t host = ~0u >> st->prefix_len;
+
+		if (s == (ntohl(st->addr) | host))
+			return 1;
+	}
+	return 0;
 }
 
 void hxs_ip_input(struct hxs_stack *st, const struct hxs_frame *f, const uint8_t *p, uint32_t len)
@@ -60,6 +88,10 @@ void hxs_ip_input(struct hxs_stack *st, const struct hxs_frame *f, const uint8_t
 	 * (the kernel counts them as InAddrErrors when it does not forward). */
 	if (pkt.dst != st->addr && pkt.dst != INADDR_BROADCAST) {
 		st->mib.v[HXS_MIB_IP_IN_ADDR_ERRORS]++;
+		return;
+	}
+	if (martian_source(st, pkt.src, pkt.dst)) {
+		st->mib.v[HXS_MIB_IP_IN_MARTIAN_SRC]++;
 		return;
 	}
 	memcpy(&frag, p + 6, 2);
