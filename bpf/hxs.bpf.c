@@ -44,10 +44,12 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } hxs_binds SEC(".maps");
 
-/* 4-tuples of hxs connections (and connected UDP sockets); checked before hxs_binds. */
+/* 4-tuples of hxs connections (and connected UDP sockets); checked before hxs_binds. Not
+ * preallocated: an entry costs kernel memory only while a connection holds it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, HXS_MAX_CONNS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct hxs_conn_key);
 	__type(value, struct hxs_conn_val);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

@@ -8,7 +8,8 @@
 #   pairings:  client/server stack  kernel/kernel (placements split, same; blocking and
 #              busy-polling), hxs/hxs, kernel/hxs, hxs/kernel
 #   then:      raw AF_XDP ping-pong and packet rate (hxs-xdp-pingpong), instruction counts of
-#              the TCP core (callgrind on build/bench-tcp-core)
+#              the TCP core (callgrind on build/bench-tcp-core), memory per idle connection at
+#              10k and 100k connections, hxs-httpd next to the kernel (scripts/bench_idle.sh)
 #   report:    scripts/bench_report.py -> build/bench/results.json, results.md, ratios.png
 #
 # Environment: BENCH_T (seconds per run, default 3), BENCH_ROUNDS (default 3),
@@ -232,6 +233,16 @@ if [ "${BENCH_SKIP_EXTRA:-0}" != 1 ]; then
     python3 -c 'import json,sys; print(json.dumps({"error": "tcp core instruction count failed: " + open(sys.argv[1]).read()[-400:]}))' \
       "$LOGD/tcp_core.log" >"$CGJ"
   echo "bench: TCP core: $(head -c 300 "$CGJ")"
+fi
+
+# --- memory per idle connection --------------------------------------------------------------
+IDJ=$OUT/idle.json
+rm -f "$IDJ"
+if [ "${BENCH_SKIP_EXTRA:-0}" != 1 ]; then
+  scripts/bench_idle.sh "$OUT" >"$LOGD/idle.log" 2>&1 ||
+    python3 -c 'import json,sys; print(json.dumps({"error": "idle connection memory failed: " + open(sys.argv[1]).read()[-400:]}))' \
+      "$LOGD/idle.log" >"$IDJ"
+  echo "bench: idle connections: $(grep '^bench_idle:' "$LOGD/idle.log" | tr '\n' ' ')"
 fi
 
 python3 scripts/bench_report.py "$OUT" --rounds "$ROUNDS" --seconds "$T" \

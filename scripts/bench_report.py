@@ -2,7 +2,7 @@
 """bench_report.py - turns the runs of scripts/bench.sh into results.json, results.md and
 ratios.png (gnuplot).
 
-  runs.jsonl (one line per hxs-perf client run) + xdp_pingpong.json + tcp_core.json
+  runs.jsonl (one line per hxs-perf client run) + xdp_pingpong.json + tcp_core.json + idle.json
     -> cells: (workload, pairing) -> per-round values, median, CPU use
     -> kernel reference per workload: the best kernel<->kernel median over its placements
     -> ratios hxs/kernel for every pairing with hxs, goals of issue 6 checked
@@ -139,6 +139,7 @@ def build(out, args):
 
     pp = load_json(os.path.join(out, "xdp_pingpong.json"))
     core = load_json(os.path.join(out, "tcp_core.json"))
+    idle = load_json(os.path.join(out, "idle.json"))
     # hxs rr against the raw AF_XDP round trip on the same pair (goal >= 80 %)
     rr_vs_raw = None
     rrh = workloads.get("rr", {}).get("cells", {}).get("hh", {}).get("median")
@@ -170,6 +171,7 @@ def build(out, args):
         "hxs_rr_over_raw_afxdp": rr_vs_raw,
         "tcp_core": core,
         "tcp_core_goal_met": core_goal,
+        "idle_connections": idle,
     }
     with open(os.path.join(out, "results.json"), "w") as f:
         json.dump(res, f, indent=1)
@@ -230,6 +232,17 @@ def write_md(out, res):
              ("error: %s" % core["error"] if "error" in core else
               "%s instructions per in-order data segment received, %s per ACK processed (checksum and copy excluded; goal <= 300)" % (
                   core.get("instr_per_inorder_segment"), core.get("instr_per_ack"))))
+    idle = res.get("idle_connections")
+    if isinstance(idle, dict) and "error" in idle:
+        L.append("\nMemory per idle connection: error: %s" % idle["error"])
+    elif isinstance(idle, dict) and idle.get("runs"):
+        L.append("\nMemory per idle established connection (kernel clients; hxs: hxs-httpd RSS growth / N; "
+                 "kernel: slab + TCP socket memory growth / 2N with kernel servers; goal for hxs <= 4096 B):\n")
+        L.append("| connections | hxs-httpd B/conn | kernel B/conn (one end) |")
+        L.append("|---|---|---|")
+        for r in idle["runs"]:
+            L.append("| %d | %s | %s |" % (r["connections"], fmt(r.get("hxs_bytes_per_conn")),
+                                          fmt(r.get("kernel_bytes_per_conn"))))
     errs = []
     for w, d in res["workloads"].items():
         for p, c in d["cells"].items():

@@ -73,6 +73,24 @@ uint32_t hxs_stack__addr(const struct hxs_stack *st);
  * a line; all = 0 leaves out the ones that are zero. */
 void hxs_stack__print_counters(const struct hxs_stack *st, FILE *fp, int all);
 
+/* What the stack's TCP may hold (README "Limits"); 0 in a field takes its default. At each
+ * limit something is refused and counted, nothing grows: see the README for what. */
+struct hxs_tcp_limits {
+	uint32_t max_conns;        /* connections, TIME-WAIT aside (196608): new ones refused */
+	uint32_t max_tw;           /* TIME-WAIT entries (65536): the oldest one is recycled */
+	uint32_t ofo_conn_max;     /* out-of-order bytes held per connection (1 MiB) */
+	uint64_t ofo_max;          /* out-of-order bytes held by the stack (64 MiB) */
+	uint64_t mem_low;          /* buffer memory: pressure ends below this (256 MiB) */
+	uint64_t mem_pressure;     /* pressure begins here: windows shrink, new connections are
+	                            * refused (384 MiB) */
+	uint64_t mem_max;          /* buffer memory never exceeds this (512 MiB) */
+	uint32_t mem_cache;        /* free buffer memory kept for reuse (4 MiB) */
+};
+/* Sets the limits (at any time; a limit below what is held refuses what would add to it). */
+int hxs_stack__set_tcp_limits(struct hxs_stack *st, const struct hxs_tcp_limits *l);
+/* The limits in effect, defaults filled in. */
+int hxs_stack__tcp_limits(struct hxs_stack *st, struct hxs_tcp_limits *l);
+
 /* --- sockets ------------------------------------------------------------------------------ */
 /* type may carry SOCK_NONBLOCK. AF_INET with SOCK_STREAM (TCP) or SOCK_DGRAM (UDP). */
 int hxs_socket(struct hxs_stack *st, int domain, int type, int protocol);
@@ -127,6 +145,20 @@ struct hxs_tcp_info {
 	uint32_t rcv_queue;        /* bytes received in order, not yet read */
 	uint64_t bytes_sent;       /* payload bytes sent, retransmissions included (Linux's
 	                            * tcpi_bytes_sent) */
+	/* The kernel's tcpi_* of the same names (<linux/tcp.h> values): */
+	uint8_t  ca_state;         /* TCP_CA_Open 0, Disorder 1 (duplicate ACKs or SACKed data),
+				    * Recovery 3 (fast recovery), Loss 4 (after an RTO, until what
+				    * was outstanding then is acknowledged) */
+	uint8_t  options;          /* TCPI_OPT_TIMESTAMPS 1 | TCPI_OPT_SACK 2 | TCPI_OPT_WSCALE 4 */
+	uint8_t  snd_wscale;       /* the peer's window shift (applied to its windows) */
+	uint8_t  rcv_wscale;       /* ours */
+	uint8_t  backoff;          /* RTO doublings in force (RFC 6298 §5.5) */
+	uint8_t  probes;           /* unanswered zero-window or keep-alive probes */
+	uint8_t  pad2[2];
+	uint32_t advmss;           /* MSS we announced less the options every segment carries */
+	uint32_t pmtu;             /* path MTU used (the interface's; no PMTUD) */
+	uint32_t reordering;       /* duplicate-ACK threshold (3) */
+	uint32_t sacked;           /* segments SACKed above SND.UNA */
 };
 
 /* --- events (epoll-shaped) ---------------------------------------------------------------- */

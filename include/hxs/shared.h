@@ -12,7 +12,8 @@
 
 #define HXS_MAX_QUEUES     64     /* entries of the XSK map: one per receive queue */
 #define HXS_MAX_BINDS      4096   /* listeners + UDP binds */
-#define HXS_MAX_CONNS      65536  /* established 4-tuples */
+#define HXS_MAX_CONNS      262144 /* 4-tuples: connections and TIME-WAIT (the TCP core's
+                                   * max_conns + max_tw defaults); entries allocated on use */
 #define HXS_MAX_FRAGS      1024   /* datagrams of owned flows whose fragments are being dropped */
 
 /* Map names. iproute2 pins maps declared LIBBPF_PIN_BY_NAME as <bpffs>/tc/globals/<name>. */

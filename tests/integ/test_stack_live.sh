@@ -154,10 +154,12 @@ check "in TIME_WAIT the kernel cannot bind 7102 ($(kbind "$HNS" tcp 7102))" [ "$
 ents=$(xdp_map_entries "$HNS" "$HIF" hxs_conns | sort)
 want=$(printf '%s\n' "$HIP $LA $KIP $EPORT 6" "$HIP 7102 $KIP $EPORT 6" | sort)
 check "in TIME_WAIT both 4-tuples stay in the conn map ($(echo $ents))" [ "$ents" = "$want" ]
-check "hxs stat in TIME_WAIT: TcpCurrEstab 0, TW 0, HxsTcpLingerSockets 2, ConnMapDels 0" bash -c "
+check "hxs stat in TIME_WAIT: TcpCurrEstab 0, TW 0, HxsTcpLingerSockets 2, ConnMapDels 0, HxsTcpTimeWait 2 of 65536, HxsTcpConns 0, HxsTcpBufBytes 0" bash -c "
 	ip netns exec $HNS $HXS stat -i $HIF -a >$W/tw.txt && grep -qE '^TcpCurrEstab +0\$' $W/tw.txt &&
 	grep -qE '^TW +0\$' $W/tw.txt && grep -qE '^HxsTcpLingerSockets +2\$' $W/tw.txt &&
-	grep -qE '^HxsTcpConnMapDels +0\$' $W/tw.txt"
+	grep -qE '^HxsTcpConnMapDels +0\$' $W/tw.txt && grep -qE '^HxsTcpTimeWait +2\$' $W/tw.txt &&
+	grep -qE '^HxsTcpTimeWaitMax +65536\$' $W/tw.txt && grep -qE '^HxsTcpConns +0\$' $W/tw.txt &&
+	grep -qE '^HxsTcpBufBytes +0\$' $W/tw.txt"
 
 released() { [ "$(kbind "$HNS" tcp 7102)" = bound ]; }
 if wait_for 150 released; then
@@ -172,10 +174,11 @@ check "after TIME_WAIT the conn map is empty ($(xdp_map_entries "$HNS" "$HIF" hx
 tw_done() {
 	ip netns exec "$HNS" $HXS stat -i "$HIF" -a >"$W/tw2.txt" &&
 	grep -qE '^HxsTcpConnMapAdds +2$' "$W/tw2.txt" && grep -qE '^HxsTcpConnMapDels +2$' "$W/tw2.txt" &&
-	grep -qE '^TW +2$' "$W/tw2.txt" && grep -qE '^HxsTcpLingerSockets +0$' "$W/tw2.txt"
+	grep -qE '^TW +2$' "$W/tw2.txt" && grep -qE '^HxsTcpLingerSockets +0$' "$W/tw2.txt" &&
+	grep -qE '^HxsTcpTimeWait +0$' "$W/tw2.txt"
 }
-if wait_for 10 tw_done; then ok "hxs stat after TIME_WAIT: ConnMapAdds 2 = ConnMapDels 2, TW 2, HxsTcpLingerSockets 0"
-else nok "hxs stat after TIME_WAIT" "$(grep -E '^(HxsTcpConnMap|TW |HxsTcpLinger)' "$W/tw2.txt" | tr '\n' ' ')"; fi
+if wait_for 10 tw_done; then ok "hxs stat after TIME_WAIT: ConnMapAdds 2 = ConnMapDels 2, TW 2, HxsTcpLingerSockets 0, HxsTcpTimeWait 0"
+else nok "hxs stat after TIME_WAIT" "$(grep -E '^(HxsTcpConnMap|TW |HxsTcpLinger|HxsTcpTimeWait )' "$W/tw2.txt" | tr '\n' ' ')"; fi
 sc_quit; rc=$?
 check "sockctl quits with status 0 ($rc)" [ $rc -eq 0 ]
 check "no XDP program left on $HIF" [ -z "$(xdp_prog_id "$HNS" "$HIF")" ]

@@ -11,6 +11,10 @@ static int parse(const char *s, struct hxs_apphttp_req *r)
 	return hxs_apphttp_parse(s, strlen(s), r);
 }
 
+/* Parses a whole head and checks that the parser took all of it: the fields of a failed
+ * parse are zero, so a check on them alone (!keep_alive) would pass on a refusal too. */
+#define PARSE_ALL(s, r) CHECK_EQ(parse(s, r), (int)strlen(s))
+
 int main(void)
 {
 	struct hxs_apphttp_req r;
@@ -38,14 +42,16 @@ int main(void)
 	CHECK_EQ(r.method, HXS_HTTP_HEAD);
 
 	t_case("Connection: close, HTTP/1.0 defaults and keep-alive");
-	parse("GET / HTTP/1.1\r\nHost: h\r\nConnection: Close\r\n\r\n", &r);
-	CHECK(!r.keep_alive, "%s", "does not hold");
-	parse("GET / HTTP/1.0\r\n\r\n", &r);
+	PARSE_ALL("GET / HTTP/1.1\r\nHost: h\r\nConnection: Close\r\n\r\n", &r);
+	CHECK(!r.keep_alive && r.minor == 1 && r.has_host, "%s", "does not hold");
+	PARSE_ALL("GET / HTTP/1.0\r\n\r\n", &r);
 	CHECK(!r.keep_alive && r.minor == 0, "%s", "does not hold");
-	parse("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", &r);
-	CHECK(r.keep_alive, "%s", "does not hold");
-	parse("GET / HTTP/1.1\r\nHost: h\r\nConnection: upgrade, close\r\n\r\n", &r);
-	CHECK(!r.keep_alive, "%s", "does not hold");
+	PARSE_ALL("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", &r);
+	CHECK(r.keep_alive && r.minor == 0, "%s", "does not hold");
+	PARSE_ALL("GET / HTTP/1.1\r\nHost: h\r\nConnection: upgrade, close\r\n\r\n", &r);
+	CHECK(!r.keep_alive && r.minor == 1, "%s", "does not hold");
+	PARSE_ALL("GET / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\n\r\n", &r);
+	CHECK(r.keep_alive, "%s", "another token leaves HTTP/1.1's keep-alive");
 
 	t_case("malformed requests are refused (400), bad versions get 505");
 	CHECK_EQ(parse("garbage\r\n\r\n", &r), -EBADMSG);
@@ -67,14 +73,14 @@ int main(void)
 	CHECK_EQ(parse("BLAH BLAH\r\nmore", &r), -EBADMSG);
 
 	t_case("methods: GET/HEAD served, known others 405, unknown tokens 501");
-	parse("HEAD / HTTP/1.1\r\nHost: h\r\n\r\n", &r);
+	PARSE_ALL("HEAD / HTTP/1.1\r\nHost: h\r\n\r\n", &r);
 	CHECK_EQ(r.method, HXS_HTTP_HEAD);
-	parse("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n", &r);
+	PARSE_ALL("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n", &r);
 	CHECK_EQ(r.method, HXS_HTTP_KNOWN_OTHER);
 	CHECK_EQ(r.content_length, 5);
-	parse("BREW / HTTP/1.1\r\nHost: h\r\n\r\n", &r);
+	PARSE_ALL("BREW / HTTP/1.1\r\nHost: h\r\n\r\n", &r);
 	CHECK_EQ(r.method, HXS_HTTP_UNKNOWN);
-	parse("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n", &r);
+	PARSE_ALL("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n", &r);
 	CHECK(r.chunked, "%s", "does not hold");
 
 	t_case("absolute-form targets and bare LF line ends are accepted");

@@ -1,7 +1,8 @@
 /* test_ctl_static.c - the static control plane keeps the entries the XDP maps would hold:
  * they follow the sockets and connections exactly, a stack that loses track of one is caught
  * (the program aborts), and a port the control plane refuses reaches the caller as the
- * kernel's errno (bind, the ephemeral choice of connect and sendto). Two stacks on the
+ * kernel's errno (bind, the ephemeral choice of connect and sendto); a 4-tuple it refuses (the
+ * conn map full) fails the connection cleanly, active or passive. Two stacks on the
  * in-memory link, virtual time. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -206,6 +207,92 @@ static void test_refuse(void)
 	CHECK_EQ(conns(a) + conns(b) + binds(a) + binds(b), 0);
 }
 
+static uint64_t ctr(struct hxs_stack *st, const char *name)
+{
+	uint64_t v = 0;
+
+	CHECK(hxs_stack__counter(st, name, &v) == 0, "%s", name);
+	return v;
+}
+
+/* The conn map refuses a 4-tuple (full): no connection may exist whose segments would go to
+ * the kernel. Active: connect fails at once with -ENOBUFS, nothing sent, the port given back.
+ * Passive: the SYN is dropped, nothing answered, nothing to accept; the peer's retry after
+ * the refusal is lifted gets through. */
+static void test_refuse_conn(void)
+{
+	struct hxs_stack *a = ts.a, *b = ts.b;
+	struct sockaddr_in bl = sin_of(ts.addr_b, 7400);
+	uint64_t syns_b, drops_b, opens_a, opens_b;
+	unsigned conns_b;
+	int l, c, s, err;
+
+	l = hxs_socket(b, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	CHECK_EQ(hxs_bind(b, l, (struct sockaddr *)&bl, sizeof(bl)), 0);
+	CHECK_EQ(hxs_listen(b, l, 4), 0);
+
+	t_case("own_conn refused, active open: connect says -ENOBUFS at once, no SYN leaves, no entry, the ephemeral port goes back (HxsTcpConnMapErrors 1, HxsTcpTupleRefused 1)");
+	CHECK_EQ(hxs_ctl_static__refuse_conn(a, IPPROTO_TCP, htons(7400), E2BIG), 0);
+	syns_b = ctr(b, "TcpInSegs");
+	opens_a = ctr(a, "TcpActiveOpens");
+	c = hxs_socket(a, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	CHECK_EQ(hxs_connect(a, c, (struct sockaddr *)&bl, sizeof(bl)), -ENOBUFS);
+	CHECK_EQ(ctr(a, "HxsTcpConnMapErrors"), 1);
+	CHECK_EQ(ctr(a, "HxsTcpTupleRefused"), 1);
+	CHECK_EQ(ctr(a, "TcpActiveOpens"), opens_a);
+	CHECK_EQ(conns(a), 0);
+	CHECK_EQ(binds(a), 0);
+	CHECK_EQ(local_port(a, c), 0);
+	pump_ms(5);
+	CHECK_EQ(ctr(b, "TcpInSegs"), syns_b);
+	CHECK_EQ(hxs_accept4(b, l, NULL, NULL, SOCK_NONBLOCK), -EAGAIN);
+
+	t_case("own_conn refused, active open: lifted, the same socket connects");
+	CHECK_EQ(hxs_ctl_static__refuse_conn(a, IPPROTO_TCP, htons(7400), 0), 0);
+	CHECK_EQ(hxs_connect(a, c, (struct sockaddr *)&bl, sizeof(bl)), -EINPROGRESS);
+	pump_ms(5);
+	CHECK_EQ(hxs_connect(a, c, (struct sockaddr *)&bl, sizeof(bl)), 0);
+	s = hxs_accept4(b, l, NULL, NULL, SOCK_NONBLOCK);
+	CHECK(s >= 0, "accept %d", s);
+	CHECK_EQ(conns(a), 1);
+	CHECK_EQ(ctr(a, "HxsTcpConnMapErrors"), 1);
+	hxs_close(a, c);
+	hxs_close(b, s);
+	pump_ms(5);
+
+	t_case("own_conn refused, passive open: the SYN is dropped unanswered (ListenDrops 1, HxsTcpConnMapErrors 1, HxsTcpTupleRefused 1), nothing to accept");
+	CHECK_EQ(hxs_ctl_static__refuse_conn(b, IPPROTO_TCP, htons(7400), E2BIG), 0);
+	drops_b = ctr(b, "ListenDrops");
+	opens_b = ctr(b, "TcpPassiveOpens");
+	conns_b = conns(b);
+	c = hxs_socket(a, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	CHECK_EQ(hxs_connect(a, c, (struct sockaddr *)&bl, sizeof(bl)), -EINPROGRESS);
+	pump_ms(5);
+	CHECK_EQ(ctr(b, "ListenDrops"), drops_b + 1);
+	CHECK_EQ(ctr(b, "HxsTcpConnMapErrors"), 1);
+	CHECK_EQ(ctr(b, "HxsTcpTupleRefused"), 1);
+	CHECK_EQ(ctr(b, "TcpPassiveOpens"), opens_b);
+	CHECK_EQ(conns(b), conns_b);               /* no entry for the refused one */
+	CHECK_EQ(hxs_accept4(b, l, NULL, NULL, SOCK_NONBLOCK), -EAGAIN);
+	CHECK_EQ(hxs_connect(a, c, (struct sockaddr *)&bl, sizeof(bl)), -EALREADY);
+
+	t_case("own_conn refused, passive open: lifted, the SYN sent again after the RTO (1 s) gets through");
+	CHECK_EQ(hxs_ctl_static__refuse_conn(b, IPPROTO_TCP, htons(7400), 0), 0);
+	pump_ms(1100);
+	err = hxs_connect(a, c, (struct sockaddr *)&bl, sizeof(bl));
+	CHECK_EQ(err, 0);
+	s = hxs_accept4(b, l, NULL, NULL, SOCK_NONBLOCK);
+	CHECK(s >= 0, "accept %d", s);
+	CHECK_EQ(ctr(b, "ListenDrops"), drops_b + 1);
+	hxs_close(a, c);
+	hxs_close(b, s);
+	hxs_close(b, l);
+	pump_ms(5);
+	vnow += 61000000;
+	pump_ms(1);
+	CHECK_EQ(conns(a) + conns(b) + binds(a) + binds(b), 0);
+}
+
 /* --- imbalances abort ------------------------------------------------------------------------ */
 
 static struct twostack doomed;
@@ -305,6 +392,7 @@ int main(void)
 		return t_done();
 	test_balance();
 	test_refuse();
+	test_refuse_conn();
 	test_imbalance_caught();
 	t_case("the stacks close with nothing left (an imbalance would abort here)");
 	CHECK_EQ(conns(ts.a) + conns(ts.b) + binds(ts.a) + binds(ts.b), 0);

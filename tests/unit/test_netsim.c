@@ -1,4 +1,5 @@
-/* test_netsim.c - the deterministic link simulator: timing, loss, dup, reorder, conservation. */
+/* test_netsim.c - the deterministic link simulator: timing, loss, dup, reorder, MTU,
+ * corruption, conservation. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -49,7 +50,8 @@ static void rx(void *ctx, int port, const uint8_t *buf, size_t len, uint64_t now
 static int conserved(const struct netsim *ns, int dir)
 {
 	const struct netsim_stats *s = netsim_stats(ns, dir);
-	return s->sent + s->duplicated == s->delivered + s->lost + s->queue_drops + s->in_flight;
+	return s->sent + s->duplicated == s->delivered + s->lost + s->queue_drops + s->oversize +
+	       s->in_flight;
 }
 
 /* Sends n frames (8-byte id + filler) one every `gap` us from port 0, delivering as time
@@ -233,6 +235,97 @@ static void test_echo(void)
 	netsim_free(ns);
 }
 
+/* Counts delivered frames by how many bits differ from all-0xab. */
+struct bits {
+	uint64_t frames, clean, one_bit, more;
+};
+
+static void rx_bits(void *ctx, int port, const uint8_t *buf, size_t len, uint64_t now)
+{
+	struct bits *b = ctx;
+	int d = 0;
+
+	(void)port;
+	(void)now;
+	for (size_t i = 0; i < len; i++)
+		d += __builtin_popcount((unsigned)(buf[i] ^ 0xab));
+	b->frames++;
+	if (d == 0)
+		b->clean++;
+	else if (d == 1)
+		b->one_bit++;
+	else
+		b->more++;
+}
+
+static void test_mtu_corrupt(void)
+{
+	struct netsim_cfg c;
+	struct netsim *ns;
+	const struct netsim_stats *s;
+	struct bits b = { 0 };
+	uint8_t buf[1500];
+	uint64_t t;
+
+	t_case("MTU: a frame up to the MTU is carried, a larger one dropped and counted");
+	memset(&c, 0, sizeof(c));
+	memset(buf, 0xab, sizeof(buf));
+	c.dir[0] = (struct netsim_dir_cfg){ .mtu = 1000, .delay_us = 10 };
+	ns = netsim_new(&c, 3);
+	CHECK_EQ(netsim_send(ns, 0, buf, 1000, 0), 0);
+	CHECK_EQ(netsim_send(ns, 0, buf, 1001, 0), -1);
+	CHECK_EQ(netsim_send(ns, 1, buf, 1500, 0), 0);        /* dir[1] has no MTU */
+	s = netsim_stats(ns, 0);
+	CHECK_EQ(s->oversize, 1);
+	CHECK_EQ(s->in_flight, 1);
+	CHECK(conserved(ns, 0) && conserved(ns, 1));
+	while ((t = netsim_next(ns)) != UINT64_MAX)
+		netsim_deliver(ns, t, rx_bits, &b);
+	CHECK_EQ(b.frames, 2);
+	CHECK_EQ(s->delivered, 1);
+	CHECK_EQ(s->bytes_delivered, 1000);
+	netsim_free(ns);
+
+	t_case("corruption: one bit flipped in 10% of 100k frames (duplicates too), the rest intact");
+	memset(&c, 0, sizeof(c));
+	c.dir[0] = (struct netsim_dir_cfg){ .delay_us = 10, .dup = 0.05, .corrupt = 0.1 };
+	ns = netsim_new(&c, 11);
+	memset(&b, 0, sizeof(b));
+	for (uint64_t i = 0; i < 100000; i++) {
+		netsim_deliver(ns, i * 5, rx_bits, &b);
+		netsim_send(ns, 0, buf, 64 + i % 200, i * 5);
+	}
+	while ((t = netsim_next(ns)) != UINT64_MAX)
+		netsim_deliver(ns, t, rx_bits, &b);
+	s = netsim_stats(ns, 0);
+	CHECK(fabs((double)s->corrupted - 0.1 * (double)s->delivered) <
+	      5 * sqrt((double)s->delivered * 0.1 * 0.9), "corrupted %llu of %llu",
+	      (unsigned long long)s->corrupted, (unsigned long long)s->delivered);
+	CHECK_EQ(b.one_bit, s->corrupted);                /* exactly one bit, in those only */
+	CHECK_EQ(b.more, 0);
+	CHECK_EQ(b.clean + b.one_bit, s->delivered);
+	CHECK_EQ(s->delivered, 100000 + s->duplicated);
+	CHECK(conserved(ns, 0));
+	netsim_free(ns);
+
+	t_case("an MTU no frame exceeds leaves the delivery trace as it is without one");
+	{
+		struct netsim_cfg c1 = lossy_cfg(), c2 = lossy_cfg();
+		struct trace a = { .hash = 0xcbf29ce484222325ull }, d = a;
+		struct netsim *n1, *n2;
+		long checks;
+
+		c2.dir[0].mtu = c2.dir[1].mtu = 700;          /* not exceeded: no effect */
+		n1 = netsim_new(&c1, 42);
+		n2 = netsim_new(&c2, 42);
+		run_stream(n1, &a, 5000, 50, 700, &checks);
+		run_stream(n2, &d, 5000, 50, 700, &checks);
+		CHECK(a.hash == d.hash, "an MTU that is not exceeded changed the trace");
+		netsim_free(n1);
+		netsim_free(n2);
+	}
+}
+
 int main(void)
 {
 	test_determinism();
@@ -240,5 +333,6 @@ int main(void)
 	test_timing();
 	test_dup_reorder();
 	test_echo();
+	test_mtu_corrupt();
 	return t_done();
 }

@@ -1,7 +1,10 @@
 /* test_tcp_fuzz.c - seeded random segments and user calls against the TCP core under
  * ASan/UBSan: no crash, no out-of-bounds read of a segment (each is an exactly sized heap
- * copy), and the bookkeeping holds afterwards (table empty after aborting everything, every
- * connection object freed, every frame handed out sent). Also option write/parse round trips. */
+ * copy), every segment the stack emits well-formed (checksum, options in the canonical form
+ * hxs_tcp_opt__write gives and allowed for its kind, SACK blocks, payload within the send MSS
+ * and, with its options, within the peer's MSS: RFC 9293 §3.7.1), and the bookkeeping holds
+ * afterwards (table empty after aborting everything, every connection object freed, every
+ * frame handed out sent). Also option write/parse round trips. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +106,71 @@ static void test_csum(void)
 	CHECK_EQ(ref_csum(TS_REMOTE, TS_LOCAL, seg, n), 0);
 }
 
+/* What every emitted segment must satisfy, counted by failure. */
+static struct {
+	uint64_t n, csum, opt, canon, rst, syn, kind, ts, sack, len, nodata;
+	uint64_t n_rst, n_syn, n_ts, n_sack, n_data;    /* how many of each kind were seen */
+} sc;
+
+static int pop_checked(struct ts *t, struct ts_seg *s)
+{
+	if (!ts_pop(t, s))
+		return 0;
+	sc.n++;
+	sc.csum += !s->csum_ok;
+	if (!s->opt_ok) {
+		sc.opt++;
+		return 1;
+	}
+	int syn = !!(s->flags & HXS_TH_SYN);
+	uint32_t optlen = s->hlen - 20;
+	uint8_t canon[40];
+	/* exactly the bytes our writer makes of these values: no stray kind, padding or length */
+	if (hxs_tcp_opt__write(canon, &s->opt, syn) != optlen || memcmp(canon, s->optraw, optlen))
+		sc.canon++;
+	sc.n_ts += s->opt.has_ts;
+	sc.n_sack += s->opt.nsack > 0;
+	sc.n_data += s->len > 0;
+	sc.n_rst += !!(s->flags & HXS_TH_RST);
+	sc.n_syn += syn;
+	if (s->flags & HXS_TH_RST) {
+		/* §3.10.7.1 / §3.10.5: RSTs carry no options, window 0, no data */
+		sc.rst += s->hlen != 20 || s->wnd != 0 || s->len != 0;
+		return 1;
+	}
+	if (syn) {
+		/* RFC 9293 §3.7.1 (MUST-14): the MSS option on every SYN; no SACK blocks yet */
+		sc.syn += !s->opt.has_mss || s->opt.nsack || s->len;
+	} else {
+		/* SYN-only options never elsewhere (RFC 7323 §2.2, RFC 2018 §2) */
+		sc.kind += s->opt.has_mss || s->opt.has_ws || s->opt.sack_perm;
+		/* RFC 7323 §3.2: once agreed, "MUST be sent in every non-<RST> segment" */
+		sc.ts += s->conn && s->opt.has_ts != !!s->conn_ts;
+		int bad = s->opt.nsack > (s->opt.has_ts ? 3 : 4) || (s->opt.nsack && s->conn && !s->conn_sack);
+		for (int i = 0; i < s->opt.nsack; i++) {
+			const struct hxs_sack_range *r = &s->opt.sack[i];
+			bad |= !SEQ_LT(r->start, r->end);
+			/* only the first block may be a D-SACK (RFC 2883 §4); the others lie above
+			 * the cumulative ACK (RFC 2018 §4) */
+			bad |= i > 0 && !SEQ_GT(r->start, s->ack);
+		}
+		sc.sack += bad;
+	}
+	if (s->len) {
+		if (!s->conn) {
+			sc.nodata++;
+		} else {
+			/* RFC 9293 §3.7.1: data + options within Eff.snd.MSS = min(peer MSS, MTU - 40),
+			 * or within the core's floor of 64 bytes of data (beside a timestamp) when
+			 * the peer offered less */
+			uint32_t eff = s->conn_peer_mss < t->mtu - 40 ? s->conn_peer_mss : t->mtu - 40;
+			uint32_t floor = 64 + (s->conn_ts ? 12 : 0);
+			sc.len += s->len > s->conn_mss || s->len + optlen > (eff > floor ? eff : floor);
+		}
+	}
+	return 1;
+}
+
 static void test_fuzz(void)
 {
 	t_case("200000 random segments and user calls: no crash, bookkeeping consistent");
@@ -127,7 +195,7 @@ static void test_fuzz(void)
 			/* A segment: mostly near plausible sequence numbers, learnt from output. */
 			struct ts_seg s;
 			uint32_t ack = rnd(), seq = seqbase[rnd() % 4] + (rnd() % 3000) - 1500;
-			if (ts_pop(t, &s)) {
+			if (pop_checked(t, &s)) {
 				ack = s.seq + (rnd() % 3 ? s.len + !!(s.flags & (HXS_TH_SYN | HXS_TH_FIN)) : 0);
 				seq = s.ack + (rnd() % 4 ? 0 : rnd() % 3000);
 				seqbase[rnd() % 4] = seq;
@@ -146,6 +214,26 @@ static void test_fuzz(void)
 			for (uint32_t i = 0; i < olen; i++) {
 				uint32_t k = rnd() % 10;
 				opt[i] = k < 6 ? (uint8_t)"\x01\x02\x03\x04\x05\x08"[k] : (uint8_t)rnd();
+			}
+			if (olen && rnd() % 2) {
+				/* half of them well formed, so handshakes agree on SACK and timestamps
+				 * (TSval mostly rising) and later segments get past PAWS */
+				struct hxs_tcp_opts o;
+				memset(&o, 0, sizeof(o));
+				o.has_mss = !!(fl & HXS_TH_SYN);
+				o.mss = (uint16_t)(rnd() % 1600);
+				o.has_ws = o.has_mss && rnd() % 2;
+				o.ws = (uint8_t)(rnd() % 16);
+				o.sack_perm = o.has_mss && rnd() % 4;
+				o.has_ts = rnd() % 4 != 0;
+				o.tsval = (uint32_t)(now / 1000) - (rnd() % 8 ? 0 : rnd() % 100);
+				o.tsecr = rnd();
+				o.nsack = o.has_mss ? 0 : (uint8_t)(rnd() % 4);
+				for (int i = 0; i < o.nsack; i++) {
+					o.sack[i].start = ack + rnd() % 6000;
+					o.sack[i].end = o.sack[i].start + 1 + rnd() % 3000;
+				}
+				olen = hxs_tcp_opt__write(opt, &o, o.has_mss);
 			}
 			/* Exactly sized heap copy so ASan catches any read past the segment. */
 			uint32_t n = 20 + olen + dlen;
@@ -189,10 +277,15 @@ static void test_fuzz(void)
 		ts_run_until(t, now);
 		while (ts_pending(t) > 32) {
 			struct ts_seg s;
-			ts_pop(t, &s);
+			pop_checked(t, &s);
 		}
 	}
 	CHECK(hxs_tcp__mib(t->tcp)[HXS_TCP_MIB_TcpInSegs] > 100000);
+	{
+		struct ts_seg s;
+		while (pop_checked(t, &s))
+			;
+	}
 	if (getenv("FUZZ_MIB"))
 		for (int m = 0; m < HXS_TCP_MIB__COUNT; m++)
 			printf("#   %s %llu\n", hxs_tcp_mib_names[m], (unsigned long long)hxs_tcp__mib(t->tcp)[m]);
@@ -210,6 +303,31 @@ static void test_fuzz(void)
 	CHECK_EQ(a, f);
 	CHECK_EQ(t->frames_alloc, t->frames_sent);
 	CHECK_EQ(hxs_tcp__mib(t->tcp)[HXS_TCP_MIB_TcpCurrEstab], 0);
+	CHECK_EQ(t->oversize, 0);
+
+	t_case("every segment the fuzzed stack emitted is well-formed");
+	{
+		struct ts_seg s;
+		while (pop_checked(t, &s))       /* what the final timers sent */
+			;
+	}
+	CHECK_EQ(sc.n, t->frames_sent);        /* all of them were checked */
+	CHECK(sc.n > 50000, "only %llu segments", (unsigned long long)sc.n);
+	CHECK_EQ(sc.csum, 0);
+	CHECK_EQ(sc.opt, 0);
+	CHECK_EQ(sc.canon, 0);
+	CHECK_EQ(sc.rst, 0);
+	CHECK_EQ(sc.syn, 0);
+	CHECK_EQ(sc.kind, 0);
+	CHECK_EQ(sc.ts, 0);
+	CHECK_EQ(sc.sack, 0);
+	CHECK_EQ(sc.len, 0);
+	CHECK_EQ(sc.nodata, 0);
+	printf("#   %llu segments checked: %llu RST, %llu SYN, %llu with TS, %llu with SACK, %llu with data\n",
+	       (unsigned long long)sc.n, (unsigned long long)sc.n_rst, (unsigned long long)sc.n_syn,
+	       (unsigned long long)sc.n_ts, (unsigned long long)sc.n_sack, (unsigned long long)sc.n_data);
+	/* each rule above had segments to judge */
+	CHECK(sc.n_rst && sc.n_syn && sc.n_ts && sc.n_sack && sc.n_data);
 	ts_free(t);
 }
 

@@ -116,8 +116,15 @@ static void test_islost(void)
 	CHECK_EQ(hs, una + 2100);
 	CHECK_EQ(hl, 900);
 	CHECK(!hxs_sack__next_hole(&b, una + 3000, &hs, &hl));
-	CHECK((uint32_t)(una + 3100) < una);            /* the board did cross 2^32 */
-	CHECK_EQ(b.high_sacked, una + 3100);
+	/* The board crossed 2^32 (una = 2^32 - 1296): its ranges are [2^32 - 296, 2^32 - 196),
+	 * [704, 804), [1704, 1804), kept in sequence order although the first is numerically
+	 * the largest; a board sorted or bounded by plain integers fails here. */
+	CHECK_EQ(b.n, 3);
+	CHECK_EQ(b.r[0].start, 4294967000u);
+	CHECK_EQ(b.r[1].start, 704u);
+	CHECK_EQ(b.r[2].end, 1804u);
+	CHECK_EQ(b.high_sacked, 1804u);
+	CHECK_EQ(hxs_sack__bytes_above(&b, una), 300);
 }
 
 /* random blocks on a 40-segment grid (at most 20 ranges: never full) vs a byte bitmap */

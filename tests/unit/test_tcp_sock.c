@@ -107,6 +107,7 @@ static void test_connect_errnos(void)
 	struct sockaddr_in b = sin_of(IP_B, 7001), name;
 	socklen_t nl = sizeof(name);
 	int l, c, s, err;
+	char v8;
 
 	t_case("non-blocking connect: EINPROGRESS, EALREADY, 0 once established, then EISCONN");
 	l = listener(sb, IP_B, 7001, 8);
@@ -148,6 +149,9 @@ static void test_connect_errnos(void)
 	t_case("connect to a port nobody listens on: EINPROGRESS, ECONNREFUSED, then a new attempt");
 	b = sin_of(IP_B, 7002);
 	c = hxs_socket(sa, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	/* never connected: recv ENOTCONN, send EPIPE (the kernel's sk_stream_wait_connect) */
+	CHECK_EQ(hxs_recv(sa, c, &v8, 1, 0), -ENOTCONN);
+	CHECK_EQ(hxs_send(sa, c, "x", 1, 0), -EPIPE);
 	CHECK_EQ(hxs_connect(sa, c, (struct sockaddr *)&b, sizeof(b)), -EINPROGRESS);
 	pump_ms(2);
 	CHECK_EQ(hxs_connect(sa, c, (struct sockaddr *)&b, sizeof(b)), -ECONNREFUSED);
@@ -162,6 +166,20 @@ static void test_connect_errnos(void)
 		v = -1;
 		CHECK_EQ(hxs_getsockopt(sa, c, SOL_SOCKET, SO_ERROR, &v, &vl), 0);
 		CHECK_EQ(v, 0);
+	}
+	{
+		/* inet_stream_connect: the attempt is over and SO_ERROR took its error, so the
+		 * next connect says ECONNABORTED; the one after starts afresh on a new port */
+		struct sockaddr_in n1, n2;
+		socklen_t snl = sizeof(n1);
+
+		CHECK_EQ(hxs_getsockname(sa, c, (struct sockaddr *)&n1, &snl), 0);
+		CHECK_EQ(hxs_connect(sa, c, (struct sockaddr *)&b, sizeof(b)), -ECONNABORTED);
+		CHECK_EQ(hxs_connect(sa, c, (struct sockaddr *)&b, sizeof(b)), -EINPROGRESS);
+		snl = sizeof(n2);
+		CHECK_EQ(hxs_getsockname(sa, c, (struct sockaddr *)&n2, &snl), 0);
+		CHECK(n1.sin_port != n2.sin_port);
+		pump_ms(2);
 	}
 	hxs_close(sa, c);
 
@@ -277,6 +295,16 @@ static void test_bulk(void)
 		CHECK_EQ(ti.bytes_received, (uint64_t)N);
 		CHECK_EQ(ti.total_retrans, 0);
 		CHECK(ti.segs_out >= N / 1448, "segs_out %llu", (unsigned long long)ti.segs_out);
+		CHECK_EQ(ti.options, 7);         /* TCPI_OPT_TIMESTAMPS | SACK | WSCALE */
+		CHECK_EQ(ti.snd_wscale, 3);      /* 256 KiB buffers: the smallest shift covering them */
+		CHECK_EQ(ti.rcv_wscale, 3);
+		CHECK_EQ(ti.advmss, 1448);
+		CHECK_EQ(ti.pmtu, 1500);
+		CHECK_EQ(ti.reordering, 3);
+		CHECK_EQ(ti.ca_state, 0);
+		CHECK_EQ(ti.backoff, 0);
+		CHECK_EQ(ti.probes, 0);
+		CHECK_EQ(ti.sacked, 0);
 	}
 	hxs_close(sa, c);
 	hxs_close(sb, s);
@@ -620,8 +648,8 @@ static void test_backlog(void)
 	int l, c[4], s[4], n = 0;
 	uint64_t ov = ctr(sb, "ListenOverflows"), drops = ctr(sb, "ListenDrops");
 
-	t_case("listen backlog 2: 4 clients, 2 queued, the rest wait in SYN-SENT (ListenDrops)");
-	l = listener(sb, IP_B, 7007, 2);
+	t_case("listen backlog 1: 4 clients, 2 queued (backlog + 1, as the kernel), the rest wait in SYN-SENT (ListenDrops)");
+	l = listener(sb, IP_B, 7007, 1);
 	for (int i = 0; i < 4; i++) {
 		c[i] = hxs_socket(sa, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 		CHECK_EQ(hxs_connect(sa, c[i], (struct sockaddr *)&b, sizeof(b)), -EINPROGRESS);
@@ -795,12 +823,12 @@ int main(void)
 	test_tw_peer_reuse();
 
 	t_case("counters: every connect an active open; B's passive opens + A's failed attempts + the unanswered one");
-	/* A's connects, by test: connect_errnos 5 (3 refused), connect_timeout 1 (never
+	/* A's connects, by test: connect_errnos 6 (4 refused), connect_timeout 1 (never
 	 * answered), bulk 1, queues 1, slow_start 1, listener_close 3 (1 refused),
-	 * shutdown_close 3, epoll 2, backlog 4, tw_reuse 4, tw_peer_reuse 20: 45, all from A */
-	CHECK_EQ(ctr(sa, "TcpActiveOpens"), 45);
+	 * shutdown_close 3, epoll 2, backlog 4, tw_reuse 4, tw_peer_reuse 20: 46, all from A */
+	CHECK_EQ(ctr(sa, "TcpActiveOpens"), 46);
 	CHECK_EQ(ctr(sb, "TcpPassiveOpens"), 40);
-	CHECK_EQ(ctr(sa, "TcpAttemptFails"), 4);
+	CHECK_EQ(ctr(sa, "TcpAttemptFails"), 5);
 	CHECK_EQ(ctr(sa, "TcpActiveOpens"),
 		 ctr(sb, "TcpPassiveOpens") + ctr(sa, "TcpAttemptFails") + 1);
 	CHECK_EQ(ctr(sa, "TcpPassiveOpens"), 0);
@@ -812,8 +840,8 @@ int main(void)
 	t_case("after 2 MSL: every conn-map entry added was deleted, no socket lingers, no entry left");
 	vnow += 61000000;               /* TIME_WAIT is 60 s */
 	pump_ms(5);
-	CHECK_EQ(ctr(sa, "HxsTcpConnMapAdds"), 45);     /* one per connect, refused ones too */
-	CHECK_EQ(ctr(sa, "HxsTcpConnMapDels"), 45);
+	CHECK_EQ(ctr(sa, "HxsTcpConnMapAdds"), 46);     /* one per connect, refused ones too */
+	CHECK_EQ(ctr(sa, "HxsTcpConnMapDels"), 46);
 	CHECK_EQ(ctr(sb, "HxsTcpConnMapAdds"), 40);     /* one per passive open */
 	CHECK_EQ(ctr(sb, "HxsTcpConnMapDels"), 40);
 	CHECK_EQ(ctr(sa, "HxsTcpConnMapErrors") + ctr(sb, "HxsTcpConnMapErrors"), 0);

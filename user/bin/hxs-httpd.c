@@ -10,7 +10,9 @@
  *
  * One response is in flight per connection; pipelined requests wait in the input buffer and
  * are answered in order (RFC 7230 6.3.2). Files are never loaded whole: each connection
- * streams through its own OBUF_CAP buffer as the socket becomes writable.
+ * streams through its own OBUF_CAP buffer as the socket becomes writable. Both buffers exist
+ * only while needed (input while a request is read or queued, output while a response is
+ * sent), so an idle connection costs its struct conn alone.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -51,11 +53,11 @@ struct conn {
 	bool blocked;               /* the last send would block: wait for EPOLLOUT */
 	uint64_t skip_body;         /* request body bytes still to discard */
 	size_t inlen;
-	char *obuf;
+	char *in;                   /* IN_CAP bytes while input waits (inlen > 0), else NULL */
+	char *obuf;                 /* OBUF_CAP bytes while a response is in flight, else NULL */
 	size_t olen, ooff;
 	int file_fd;
 	uint64_t foff, fleft;
-	char in[IN_CAP];
 };
 
 static const int status_codes[] = { 200, 400, 403, 404, 405, 408, 500, 501, 503, 505 };
@@ -113,6 +115,7 @@ static void conn_close(struct conn *c, bool reset)
 		hxs_appnet_abort(an, c->fd);
 	hxs_appnet_close(an, c->fd);
 	conn_unlink(c);
+	free(c->in);
 	free(c->obuf);
 	free(c);
 	nconns--;
@@ -376,6 +379,8 @@ static int flush(struct conn *c)
 		}
 		c->busy = false;
 		c->blocked = false;
+		free(c->obuf);
+		c->obuf = NULL;
 		if (c->close_after) {
 			begin_linger(c);
 			return 0;
@@ -395,7 +400,8 @@ static void process(struct conn *c)
 		if (c->skip_body) {
 			size_t k = c->skip_body < c->inlen ? (size_t)c->skip_body : c->inlen;
 
-			memmove(c->in, c->in + k, c->inlen - k);
+			if (k)
+				memmove(c->in, c->in + k, c->inlen - k);
 			c->inlen -= k;
 			c->skip_body -= k;
 			if (c->skip_body)
@@ -426,6 +432,10 @@ static void process(struct conn *c)
 		conn_close(c, false);
 		return;
 	}
+	if (!c->inlen) {
+		free(c->in);
+		c->in = NULL;
+	}
 	set_events(c);
 	return;
 fail:
@@ -449,6 +459,10 @@ static void on_readable(struct conn *c)
 		return;
 	}
 	if (c->inlen < IN_CAP && !c->peer_eof) {
+		if (!c->in && !(c->in = malloc(IN_CAP))) {
+			conn_close(c, true);
+			return;
+		}
 		n = hxs_appnet_recv(an, c->fd, c->in + c->inlen, IN_CAP - c->inlen);
 		if (n == -EAGAIN || n == -EWOULDBLOCK)
 			return;

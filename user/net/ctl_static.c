@@ -8,7 +8,9 @@
  * own_bind             -> refused with the errno of scfg.refuse[] (a port the kernel's map
  *                         would not give), else the entry added or its owner/flags replaced
  *                         (the kernel's map update, BPF_ANY)
- * own_conn             -> the 4-tuple added; a second own of a live one aborts
+ * own_conn             -> refused with the errno of scfg.refuse_conn[] (a 4-tuple with that
+ *                         local or remote port: the kernel's map full), else the 4-tuple
+ *                         added; a second own of a live one aborts
  * disown_bind/_conn    -> the entry removed; one not held aborts
  * disown_conns         -> every 4-tuple of that local address and protocol removed
  * close                -> an entry still held aborts: the stack lost track of it (on the
@@ -177,6 +179,11 @@ static int static_own_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport,
 
 	if (!s)
 		return -ENOMEM;
+	for (unsigned i = 0; i < st->scfg.n_refuse_conn && i < HXS_STATIC_REFUSE_MAX; i++) {
+		const struct hxs_static_refusal *r = &st->scfg.refuse_conn[i];
+		if (r->proto == proto && (r->port == lport || r->port == rport))
+			return -r->err;
+	}
 	if (conn_find(s, laddr, lport, raddr, rport, proto)) {
 		/* on the kernel's map the second add replaces the first, and the first one's
 		 * disown would then delete the live connection's entry */
@@ -248,30 +255,41 @@ void hxs_ctl_static__owned(const struct hxs_stack *st, unsigned *binds, unsigned
 	*conns = s ? s->nc : 0;
 }
 
-int hxs_ctl_static__refuse(struct hxs_stack *st, uint8_t proto, uint16_t port, int err)
+/* Sets, replaces or (err 0) lifts the refusal of (proto, port) in tab (n entries). */
+static int refusal_set(struct hxs_static_refusal *tab, unsigned *n, uint8_t proto, uint16_t port,
+		       int err)
 {
-	struct hxs_netif_static *n = &st->scfg;
 	unsigned i;
 
 	if (err < 0)
 		return -EINVAL;
-	for (i = 0; i < n->n_refuse; i++)
-		if (n->refuse[i].port == port && n->refuse[i].proto == proto)
+	for (i = 0; i < *n; i++)
+		if (tab[i].port == port && tab[i].proto == proto)
 			break;
 	if (!err) {
-		if (i < n->n_refuse)
-			n->refuse[i] = n->refuse[--n->n_refuse];
+		if (i < *n)
+			tab[i] = tab[--*n];
 		return 0;
 	}
-	if (i == n->n_refuse) {
-		if (n->n_refuse == HXS_STATIC_REFUSE_MAX)
+	if (i == *n) {
+		if (*n == HXS_STATIC_REFUSE_MAX)
 			return -ENOSPC;
-		n->n_refuse++;
+		++*n;
 	}
-	n->refuse[i].port = port;
-	n->refuse[i].proto = proto;
-	n->refuse[i].err = err;
+	tab[i].port = port;
+	tab[i].proto = proto;
+	tab[i].err = err;
 	return 0;
+}
+
+int hxs_ctl_static__refuse(struct hxs_stack *st, uint8_t proto, uint16_t port, int err)
+{
+	return refusal_set(st->scfg.refuse, &st->scfg.n_refuse, proto, port, err);
+}
+
+int hxs_ctl_static__refuse_conn(struct hxs_stack *st, uint8_t proto, uint16_t port, int err)
+{
+	return refusal_set(st->scfg.refuse_conn, &st->scfg.n_refuse_conn, proto, port, err);
 }
 
 const struct hxs_ctl_ops hxs_ctl_static = {

@@ -51,11 +51,13 @@ struct hxs_netif_static {
 		uint8_t mac[6];
 	} neigh[HXS_STATIC_NEIGH_MAX];
 	unsigned n_refuse;          /* own_bind of these (proto, port) fails, as the kernel's */
-	struct {                    /* would for a port another owner holds or a full map */
+	struct hxs_static_refusal { /* would for a port another owner holds or a full map */
 		uint16_t port;          /* network order */
 		uint8_t proto;          /* IPPROTO_TCP, IPPROTO_UDP */
 		int err;                /* the positive errno own_bind returns (EADDRINUSE...) */
 	} refuse[HXS_STATIC_REFUSE_MAX];
+	unsigned n_refuse_conn;     /* own_conn of a 4-tuple with this local or remote port */
+	struct hxs_static_refusal refuse_conn[HXS_STATIC_REFUSE_MAX];  /* fails (a full map) */
 };
 
 #define HXS_IP_ID_BUCKETS 1024      /* IPv4 ID counters (ip.c) */
@@ -238,5 +240,8 @@ void hxs_ctl_static__owned(const struct hxs_stack *st, unsigned *binds, unsigned
 /* From now on own_bind of (proto, port, network order) fails with -err; err 0 lifts it.
  * -ENOSPC when HXS_STATIC_REFUSE_MAX ports are refused already. */
 int hxs_ctl_static__refuse(struct hxs_stack *st, uint8_t proto, uint16_t port, int err);
+/* Likewise for own_conn: from now on a 4-tuple of proto whose local or remote port (network
+ * order) is port is refused with -err (the kernel's map full: E2BIG); err 0 lifts it. */
+int hxs_ctl_static__refuse_conn(struct hxs_stack *st, uint8_t proto, uint16_t port, int err);
 
 #endif

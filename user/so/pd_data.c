@@ -96,9 +96,10 @@ ssize_t pd_sock_recv(struct pd *pd, const struct hxs_fd *e, struct msghdr *msg, 
 			off += k;
 		}
 		if (type == SOCK_DGRAM && a.full > (long)want) {
+			/* recv(2): "MSG_TRUNC ... return the real length of the packet or
+			 * datagram, even when it was longer than the passed buffer" */
 			msg->msg_flags |= MSG_TRUNC;
-			if (!(flags & MSG_TRUNC))
-				r = (long)want;
+			r = (flags & MSG_TRUNC) ? a.full : (long)want;
 		}
 		if (msg->msg_name) {
 			socklen_t n = type == SOCK_DGRAM ? a.fromlen : 0;

@@ -233,6 +233,16 @@ static int tcp_info_of(struct pd *pd, int sfd, void *val, socklen_t *len)
 	ti.tcpi_snd_ssthresh = hi.snd_ssthresh;
 	ti.tcpi_snd_cwnd = hi.snd_cwnd;
 	ti.tcpi_total_retrans = (uint32_t)hi.total_retrans;
+	ti.tcpi_ca_state = hi.ca_state;
+	ti.tcpi_probes = hi.probes;
+	ti.tcpi_backoff = hi.backoff;
+	ti.tcpi_options = hi.options;
+	ti.tcpi_snd_wscale = hi.snd_wscale & 15;
+	ti.tcpi_rcv_wscale = hi.rcv_wscale & 15;
+	ti.tcpi_sacked = hi.sacked;
+	ti.tcpi_pmtu = hi.pmtu;
+	ti.tcpi_advmss = hi.advmss;
+	ti.tcpi_reordering = hi.reordering;
 	if (*len > sizeof(ti))
 		*len = sizeof(ti);
 	memcpy(val, &ti, *len);

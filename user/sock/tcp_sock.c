@@ -2,7 +2,8 @@
  *
  * RX:   hxs_ip_input() -> tcp_input() -> hxs_tcp__input()      (core: state machine)
  *            core -> on_event() -> hxs_sock__wake() -> epoll ready lists
- *            core -> on_tuple() -> XDP conn map add/del;  on_listen() -> bind entry LISTEN
+ *            core -> on_tuple() -> XDP conn map add/del (a failed add fails the connection);
+ *            on_listen() -> bind entry LISTEN
  * TX:   core -> tx_alloc(): a UMEM frame, the core writes its segment at the L4 offset
  *            -> tx_send(): route + hxs_ip_tx_send() (IPv4 + Ethernet, this turn's batch)
  * Loop: stack_turn() -> tcp_turn() (a poller of the stack) -> hxs_tcp__poll() (timers, dirty
@@ -12,7 +13,8 @@
  * Socket states follow the kernel's inet_stream_connect(): an unconnected socket's connect()
  * starts the handshake (-EINPROGRESS non-blocking); while connecting it says -EALREADY; the
  * first call after the handshake completed says 0 and later ones -EISCONN; a refused attempt
- * reports its error once and leaves the socket ready for a new connect().
+ * reports its error once (connect or SO_ERROR; a connect after SO_ERROR took it says
+ * -ECONNABORTED) and leaves the socket ready for a new connect() on a new ephemeral port.
  *
  * Ports: bind() reserves the port through socket.c (kernel socket + XDP bind entry); listen()
  * marks the entry HXS_BIND_F_LISTEN; connect() on an unbound socket binds an ephemeral port
@@ -55,6 +57,7 @@ struct tcp_sock {
 	uint8_t in_table;             /* the connection is in the core's table */
 	uint8_t lingering;            /* fd closed, connection still in the table */
 	uint8_t used;                 /* connect/listen ran on c (a new connect needs a fresh c) */
+	uint8_t autobound;            /* connect() chose the port: a new attempt chooses again */
 	struct tcp_sock *lnext, **lpprev;  /* list of lingering sockets, oldest first */
 	struct hxs_tcp_conn *lc;      /* the lingering connection (alive while in the table) */
 	uint64_t closed_at;           /* when the fd was closed (us) */
@@ -177,37 +180,33 @@ static void linger_unlink(struct tcp_glue *g, struct tcp_sock *ts)
 	g->mib[TCPS_HxsTcpLingerSockets]--;
 }
 
-static void on_tuple(void *ctx, struct hxs_tcp_conn *c, int add)
+/* The core adds a connection to its table only once its XDP conn map entry is made: a
+ * failed map update fails the connection (the core drops the SYN, or connect returns
+ * -ENOBUFS), never a connection whose segments the kernel would get. */
+static int on_tuple(void *ctx, struct hxs_tcp_conn *c, int add)
 {
 	struct tcp_glue *g = ctx;
 	struct tcp_sock *ts = hxs_tcp_conn__user(c);
 	uint32_t laddr, raddr;
 	uint16_t lport, rport;
 
-	{
-		int err;
-
-		hxs_tcp_conn__tuple(c, &laddr, &lport, &raddr, &rport);
-		if (add) {
-			err = hxs_stack__own_conn(g->st, laddr, htons(lport), raddr, htons(rport),
-						  IPPROTO_TCP, ++g->conn_id);
-		} else {
-			hxs_stack__disown_conn(g->st, laddr, htons(lport), raddr, htons(rport),
-					       IPPROTO_TCP);
-			err = 0;
-		}
-		if (err) {
+	hxs_tcp_conn__tuple(c, &laddr, &lport, &raddr, &rport);
+	if (add) {
+		if (hxs_stack__own_conn(g->st, laddr, htons(lport), raddr, htons(rport),
+					IPPROTO_TCP, ++g->conn_id)) {
+			/* the map is full, or the kernel refused: a resource is missing */
 			g->mib[TCPS_HxsTcpConnMapErrors]++;
-		} else if (add) {
-			g->mib[TCPS_HxsTcpConnMapAdds]++;
-			g->conn_entries++;
-		} else {
-			g->mib[TCPS_HxsTcpConnMapDels]++;
-			g->conn_entries--;
+			return -ENOBUFS;
 		}
+		g->mib[TCPS_HxsTcpConnMapAdds]++;
+		g->conn_entries++;
+	} else {
+		hxs_stack__disown_conn(g->st, laddr, htons(lport), raddr, htons(rport), IPPROTO_TCP);
+		g->mib[TCPS_HxsTcpConnMapDels]++;
+		g->conn_entries--;
 	}
 	if (!ts)
-		return;
+		return 0;
 	ts->in_table = !!add;
 	if (!add && ts->lpprev) {
 		/* TIME_WAIT (or the last ACK) is over: the port goes back */
@@ -217,6 +216,7 @@ static void on_tuple(void *ctx, struct hxs_tcp_conn *c, int add)
 		ts->lc = NULL;
 		hxs_sock__free(&ts->sk);
 	}
+	return 0;
 }
 
 static void on_listen(void *ctx, uint32_t laddr, uint16_t lport, int add)
@@ -282,6 +282,8 @@ static struct tcp_glue *glue_get(struct hxs_stack *st)
 	hxs_stack__add_counters(st, &t);
 	t = (struct hxs_counter_table){ tcps_mib_names, g->mib, TCPS_MIB__COUNT };
 	hxs_stack__add_counters(st, &t);
+	t = (struct hxs_counter_table){ hxs_tcp_res_names, hxs_tcp__res(g->tcp), HXS_TCP_RES__COUNT };
+	hxs_stack__add_counters(st, &t);
 	if (hxs_stack__add_poller(st, &(struct hxs_poller){ tcp_turn, tcp_deadline, g })) {
 		hxs_tcp__free(g->tcp);
 		free(g);
@@ -342,6 +344,43 @@ void hxs_tcp_sock__fini(struct hxs_stack *st)
 	hxs_stack__del_poller(st, g);
 	st->sockets->stream_ctx = NULL;
 	free(g);
+}
+
+/* --- limits --------------------------------------------------------------------------------- */
+int hxs_stack__set_tcp_limits(struct hxs_stack *st, const struct hxs_tcp_limits *l)
+{
+	struct tcp_glue *g = glue_get(st);
+	struct hxs_tcp_cfg c = { 0 };
+
+	if (!g)
+		return -ENOMEM;
+	if (!l)
+		return -EINVAL;
+	c.max_conns = l->max_conns;
+	c.max_tw = l->max_tw;
+	c.ofo_conn_max = l->ofo_conn_max;
+	c.ofo_max = l->ofo_max;
+	c.mem_low = l->mem_low;
+	c.mem_pressure = l->mem_pressure;
+	c.mem_max = l->mem_max;
+	c.mem_cache = l->mem_cache;
+	hxs_tcp__set_limits(g->tcp, &c);
+	return 0;
+}
+
+int hxs_stack__tcp_limits(struct hxs_stack *st, struct hxs_tcp_limits *l)
+{
+	struct tcp_glue *g = glue_get(st);
+	struct hxs_tcp_cfg c = { 0 };
+
+	if (!g)
+		return -ENOMEM;
+	hxs_tcp__limits(g->tcp, &c);
+	*l = (struct hxs_tcp_limits){ .max_conns = c.max_conns, .max_tw = c.max_tw,
+				      .ofo_conn_max = c.ofo_conn_max, .ofo_max = c.ofo_max,
+				      .mem_low = c.mem_low, .mem_pressure = c.mem_pressure,
+				      .mem_max = c.mem_max, .mem_cache = c.mem_cache };
+	return 0;
 }
 
 /* --- socket operations --------------------------------------------------------------------- */
@@ -539,11 +578,8 @@ static int tcp_connect(struct hxs_sock *sk, const struct sockaddr_in *addr, int 
 	case SS_CONNECTED_:
 		return -EISCONN;
 	case SS_CONNECTING_:
-		if (state == HXS_TCPS_CLOSED && !sk->err) {
-			/* the failed attempt's error was reported already: start afresh */
-			ts->sstate = SS_UNCONNECTED_;
-			break;
-		}
+		/* also when the attempt failed and SO_ERROR took its error: the kernel then
+		 * says ECONNABORTED once (outcome below), and only the next call starts afresh */
 		err = -EALREADY;
 		goto outcome;
 	default:
@@ -556,7 +592,13 @@ static int tcp_connect(struct hxs_sock *sk, const struct sockaddr_in *addr, int 
 	if (state != HXS_TCPS_CLOSED)
 		return -EISCONN;
 	if (ts->used) {
-		/* a CLOSED connection that already ran (refused, reset) is replaced */
+		/* a CLOSED connection that already ran (refused, reset) is replaced; a port
+		 * connect() picked went with it (the kernel's tcp_set_state(TCP_CLOSE) ->
+		 * inet_put_port unless bind() chose it), so a new one is picked */
+		if (ts->autobound) {
+			hxs_sock__unbind_port(sk);
+			ts->autobound = 0;
+		}
 		err = tcp_renew(ts);
 		if (err)
 			return err;
@@ -591,13 +633,19 @@ static int tcp_connect(struct hxs_sock *sk, const struct sockaddr_in *addr, int 
 		hxs_sock__unbind_port(sk);
 	}
 	if (err) {
-		if (bound_here)
+		if (bound_here) {
+			/* like the kernel's failed tcp_v4_connect(): the autobound port is released
+			 * and getsockname says 0 again */
 			hxs_sock__unbind_port(sk);
+			sk->laddr = 0;
+			sk->lport = 0;
+		}
 		return err;
 	}
 	sk->raddr = addr->sin_addr.s_addr;
 	sk->rport = addr->sin_port;
 	ts->used = 1;
+	ts->autobound = (uint8_t)bound_here;
 	ts->sstate = SS_CONNECTING_;
 	err = -EINPROGRESS;
 outcome:
@@ -617,6 +665,13 @@ outcome:
 	ts->sstate = SS_CONNECTED_;
 	sk->flags |= HXS_SOCK_F_CONNECTED;
 	return 0;
+}
+
+/* The core says ENOTCONN for a connection that never connected (or listens); the kernel's
+ * tcp_sendmsg says EPIPE there (sk_stream_wait_connect: neither SYN-SENT nor SYN-RECEIVED). */
+static long send_errno(long r)
+{
+	return r == -ENOTCONN ? -EPIPE : r;
 }
 
 static ssize_t tcp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iovcnt, int flags,
@@ -645,14 +700,14 @@ static ssize_t tcp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 		if (n < 0) {
 			if (done)
 				break;
-			return n;
+			return send_errno(n);
 		}
 		done += (size_t)n;
 		if ((size_t)n < iov[i].iov_len)
 			break;
 	}
 	if (!total)
-		return hxs_tcp_conn__send(ts->c, "", 0);
+		return send_errno(hxs_tcp_conn__send(ts->c, "", 0));
 	return (ssize_t)done;
 }
 
@@ -672,8 +727,8 @@ static ssize_t tcp_recvmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 	if (!hxs_tcp_conn__rx_avail(ts->c)) {
 		uint8_t none;
 
-		/* After the peer's FIN, end of stream comes before a pending error (the kernel's
-		 * tcp_recvmsg(): SOCK_DONE ahead of sk_err); the error waits for send/SO_ERROR. */
+		/* a pending error, unless the stream ended first (tcp_recvmsg: SOCK_DONE before
+		 * sk_err, e.g. a RST in CLOSE-WAIT leaves reads at 0) */
 		if (sk->err && !hxs_tcp_conn__fin_rcvd(ts->c))
 			return hxs_sock__take_error(sk);
 		/* end of stream (0), nothing yet (-EAGAIN), or the core's error */

@@ -39,6 +39,9 @@ struct hxs_tcp_info;
 	X(ListenOverflows) X(ListenDrops) X(DelayedACKs) X(TCPKeepAliveProbes)               \
 	X(TCPWinProbe) X(TCPSackBlocksSent) X(TCPTimeWaitReuse) X(TW) X(TCPOptErrs)          \
 	X(TCPSpuriousSegs) X(TCPTxNoBufs) X(TCPToZeroWindowAdv) X(TCPFromZeroWindowAdv) X(TCPLostRetransmit) X(TCPDSACKOldSent) \
+	X(TCPTimeWaitOverflow) X(TCPMemoryPressures) X(TCPAbortOnMemory) X(TCPRcvQDrop)      \
+	X(TCPReqQFullDrop) X(HxsTcpConnLimitDrops) X(HxsTcpMemRefused) X(HxsTcpOfoConnDrops) \
+	X(HxsTcpOfoStackDrops) X(HxsTcpSndMemFails) X(HxsTcpTupleRefused)                    \
 	X(TCPACKSkippedChallenge) X(TCPACKSkippedPAWS) X(TCPACKSkippedSeq)
 
 enum hxs_tcp_mib {
@@ -48,6 +51,22 @@ enum hxs_tcp_mib {
 	HXS_TCP_MIB__COUNT
 };
 extern const char *const hxs_tcp_mib_names[HXS_TCP_MIB__COUNT];
+
+/* What the instance holds now against its limits (README "Limits"), printed like counters
+ * with hxs_tcp_res_names[]: hxs_tcp__res() refreshes and returns them. */
+#define HXS_TCP_RES_LIST(X)                                                               \
+	X(HxsTcpConns) X(HxsTcpConnsMax) X(HxsTcpTimeWait) X(HxsTcpTimeWaitMax)              \
+	X(HxsTcpOfoBytes) X(HxsTcpOfoMax) X(HxsTcpOfoConnMax) X(HxsTcpBufBytes)             \
+	X(HxsTcpBufCached) X(HxsTcpMemLow) X(HxsTcpMemPressure) X(HxsTcpMemMax)             \
+	X(HxsTcpMemUnderPressure)
+
+enum hxs_tcp_res {
+#define HXS_TCP_RES_ENUM(n) HXS_TCP_RES_##n,
+	HXS_TCP_RES_LIST(HXS_TCP_RES_ENUM)
+#undef HXS_TCP_RES_ENUM
+	HXS_TCP_RES__COUNT
+};
+extern const char *const hxs_tcp_res_names[HXS_TCP_RES__COUNT];
 
 struct hxs_tcp_cfg {
 	uint32_t mtu;               /* IP MTU of the path; MSS = mtu - 40 (clamp). 0: 1500 */
@@ -65,6 +84,16 @@ struct hxs_tcp_cfg {
 	uint32_t synack_retries;    /* 0: 5 */
 	uint32_t retries2;          /* RTO expiries before ETIMEDOUT. 0: 15 */
 	uint32_t fin_timeout_s;     /* orphaned FIN_WAIT_2 lifetime. 0: 60 */
+	/* Resource limits (README "Limits"); 0 takes the default. hxs_tcp__set_limits() changes
+	 * them on a live instance. */
+	uint32_t max_conns;         /* connections in the table, TIME-WAIT aside. 0: 196608 */
+	uint32_t max_tw;            /* TIME-WAIT entries; the oldest is recycled. 0: 65536 */
+	uint32_t ofo_conn_max;      /* out-of-order bytes held per connection. 0: 1 MiB */
+	uint64_t ofo_max;           /* out-of-order bytes held by the instance. 0: 64 MiB */
+	uint64_t mem_low;           /* buffer memory: pressure ends below this. 0: 256 MiB */
+	uint64_t mem_pressure;      /* pressure begins at this. 0: 384 MiB */
+	uint64_t mem_max;           /* no buffer memory beyond this. 0: 512 MiB */
+	uint32_t mem_cache;         /* free buffer chunks kept for reuse, bytes. 0: 4 MiB */
 	const char *cc;             /* "cubic" (default) or "newreno" */
 	uint8_t no_sack, no_ts, no_ws; /* disable offering an option */
 	/* Tests only (NULL otherwise): the ISS of a new connection comes from this hook instead
@@ -90,8 +119,11 @@ enum { HXS_TCP_TUPLE_ADD = 1, HXS_TCP_TUPLE_DEL = 0 };
 struct hxs_tcp_ev_ops {
 	/* Readiness changed: mask of EPOLLIN/EPOLLOUT/EPOLLRDHUP/EPOLLHUP/EPOLLERR. */
 	void (*on_event)(void *ctx, struct hxs_tcp_conn *c, uint32_t mask);
-	/* A connection's 4-tuple enters (add=1) or leaves (0) the table. */
-	void (*on_tuple)(void *ctx, struct hxs_tcp_conn *c, int add);
+	/* A connection's 4-tuple enters (add=1) or leaves (0) the table. An add may fail
+	 * (negative errno: the steering entry could not be made): the core then leaves the
+	 * connection out of its table and fails it (connect returns the error, a SYN is
+	 * dropped), counted in HxsTcpTupleRefused; no del follows a failed add. */
+	int (*on_tuple)(void *ctx, struct hxs_tcp_conn *c, int add);
 	/* A listener on laddr:lport (laddr 0 = any) is added or removed. */
 	void (*on_listen)(void *ctx, uint32_t laddr, uint16_t lport, int add);
 };
@@ -100,6 +132,11 @@ struct hxs_tcp_ev_ops {
 int hxs_tcp__new(struct hxs_tcp **out, const struct hxs_tcp_cfg *cfg,
 		 const struct hxs_tcp_tx_ops *tx, const struct hxs_tcp_ev_ops *ev, void *ctx,
 		 uint64_t now);
+/* Changes the resource limits of a live instance (the cfg's max_conns ... mem_cache; 0 takes
+ * the default); a limit below what is held now refuses what would add to it. */
+void hxs_tcp__set_limits(struct hxs_tcp *tcp, const struct hxs_tcp_cfg *limits);
+/* The limits in effect (every field of cfg but the limits is left alone). */
+void hxs_tcp__limits(const struct hxs_tcp *tcp, struct hxs_tcp_cfg *limits);
 /* Frees the table's connections and listeners without sending anything; connections the
  * socket layer still holds must be closed (hxs_tcp_conn__close) first. */
 void hxs_tcp__free(struct hxs_tcp *tcp);
@@ -117,6 +154,9 @@ void hxs_tcp__output(struct hxs_tcp_conn *c, uint64_t now);
 /* Earliest time poll must run again (0: now, UINT64_MAX: nothing pending). */
 uint64_t hxs_tcp__next_deadline(const struct hxs_tcp *tcp);
 const uint64_t *hxs_tcp__mib(const struct hxs_tcp *tcp);
+/* The gauges of HXS_TCP_RES_LIST, refreshed now; the array stays valid (hxs_tcp__poll
+ * refreshes it too, so a reader of the pointer sees the state of the last poll). */
+const uint64_t *hxs_tcp__res(struct hxs_tcp *tcp);
 /* Connections in the table (any state but CLOSED) and listeners. */
 uint32_t hxs_tcp__nconns(const struct hxs_tcp *tcp);
 /* Calls fn for every listener and every connection in the table (an `ss` listing); fn must
@@ -131,7 +171,8 @@ int hxs_tcp_conn__new(struct hxs_tcp *tcp, struct hxs_tcp_conn **out);
 /* Active OPEN (§3.10.1): sends a SYN. The caller chooses the local port (the socket layer
  * binds an RFC 6056 ephemeral one first): lport 0 is -EINVAL, as are raddr 0 and rport 0.
  * laddr must be the stack's address. -EISCONN/-EALREADY/-EADDRNOTAVAIL (the 4-tuple is in
- * the table)/-ENOMEM. */
+ * the table)/-ENOBUFS (max_conns reached, or buffer memory under pressure)/the error of a
+ * failed on_tuple add. After a failure c is as fresh as before the call. */
 int hxs_tcp_conn__connect(struct hxs_tcp_conn *c, uint32_t laddr, uint16_t lport,
 			  uint32_t raddr, uint16_t rport, uint64_t now);
 /* Passive OPEN: c becomes a listener on laddr (0 = any):lport. backlog capped by somaxconn
@@ -181,10 +222,11 @@ void hxs_tcp_conn__set_user(struct hxs_tcp_conn *c, void *user);
 void *hxs_tcp_conn__user(const struct hxs_tcp_conn *c);
 void hxs_tcp_conn__tuple(const struct hxs_tcp_conn *c, uint32_t *laddr, uint16_t *lport,
 			 uint32_t *raddr, uint16_t *rport);
+/* 1 once the peer's FIN was taken: the stream has ended, reads return 0 even after a later
+ * error (the kernel's SOCK_DONE, which tcp_recvmsg checks before sk_err). */
+int hxs_tcp_conn__fin_rcvd(const struct hxs_tcp_conn *c);
 /* Bytes readable now / bytes of free send buffer. */
 uint32_t hxs_tcp_conn__rx_avail(const struct hxs_tcp_conn *c);
-/* The peer's FIN was taken (recv then reads end of stream before any later error). */
-bool hxs_tcp_conn__fin_rcvd(const struct hxs_tcp_conn *c);
 uint32_t hxs_tcp_conn__tx_space(const struct hxs_tcp_conn *c);
 
 #endif

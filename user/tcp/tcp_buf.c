@@ -1,89 +1,288 @@
-/* tcp_buf.c - byte rings for the send and receive buffers (SO_SNDBUF / SO_RCVBUF bounded).
+/* tcp_buf.c - byte rings for the send and receive buffers (SO_SNDBUF / SO_RCVBUF bounded),
+ * their bytes in chunks of the instance's pool (tcp_mem.c) held only while data needs them.
  *
- * hxs_tcp_ring__append() <- send(); hxs_tcp_ring__read() <- output (retransmissions read the
- * same bytes again until acknowledged) and recv(); hxs_tcp_ring__write() <- reassembly, which
- * places out-of-order bytes beyond `len` at their final offset; consume() frees acked/read
- * bytes. Memory is allocated once per connection, never per segment.
+ * send():       hxs_tcp_ring__reserve() -> chunks for the new bytes, then __append()
+ * output:       hxs_tcp_ring__read() (retransmissions read the same bytes again until acked)
+ * reassembly:   hxs_tcp_ring__reserve() + __write(), which places out-of-order bytes beyond
+ *               `len` at their final offset
+ * ACK / recv(): hxs_tcp_ring__consume() -> chunks left without data -> hxs_tcp_chunk_put();
+ *               a ring that drains keeps one chunk and its table on the drained list
+ * t_sweep:      sweep_fire() -> a period later, a ring still empty gives them back, so an
+ *               idle connection holds no buffer memory (a busy one takes no chunk per segment)
+ *
+ * The ring's capacity is what it may hold (the window offered is computed from it), not what
+ * it holds: a position p (0 <= p < cap) lives in chunk p >> HXS_TCP_CHUNK_SHIFT of the table.
+ * `hi` bounds the bytes from head that may hold data (len, or the far end of out-of-order
+ * bytes), so consume() knows which chunks only hold bytes nobody will read again.
  */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "tcp_conn.h"
 
-int hxs_tcp_ring__init(struct hxs_tcp_ring *r, uint32_t cap)
+static uint32_t nslots(uint32_t cap)
 {
-	r->buf = malloc(cap ? cap : 1);
-	if (!r->buf)
-		return -ENOMEM;
+	return (cap + HXS_TCP_CHUNK - 1) >> HXS_TCP_CHUNK_SHIFT;
+}
+
+void hxs_tcp_ring__init(struct hxs_tcp_ring *r, uint32_t cap)
+{
+	memset(r, 0, sizeof(*r));
 	r->cap = cap;
-	r->head = r->len = 0;
-	return 0;
 }
 
-void hxs_tcp_ring__free(struct hxs_tcp_ring *r)
-{
-	free(r->buf);
-	r->buf = NULL;
-	r->cap = r->head = r->len = 0;
-}
-
+/* Position of the byte `off` after head (off <= cap, head < cap). */
 static uint32_t ring_pos(const struct hxs_tcp_ring *r, uint32_t off)
 {
-	uint64_t p = (uint64_t)r->head + off;
-	return (uint32_t)(p % r->cap);
+	uint32_t p = r->head + off;
+	return p >= r->cap ? p - r->cap : p;
+}
+
+/* Bytes from pos to the end of its chunk (or of the ring). */
+static uint32_t run(const struct hxs_tcp_ring *r, uint32_t pos)
+{
+	uint32_t end = (pos | (HXS_TCP_CHUNK - 1)) + 1;
+	return (end < r->cap ? end : r->cap) - pos;
 }
 
 void hxs_tcp_ring__read(const struct hxs_tcp_ring *r, uint32_t off, void *p, uint32_t n)
 {
-	if (!n)
-		return;
+	uint8_t *d = p;
 	uint32_t pos = ring_pos(r, off);
-	uint32_t first = r->cap - pos < n ? r->cap - pos : n;
-	memcpy(p, r->buf + pos, first);
-	memcpy((uint8_t *)p + first, r->buf, n - first);
+	while (n) {
+		uint32_t k = run(r, pos);
+		if (k > n)
+			k = n;
+		memcpy(d, r->chunk[pos >> HXS_TCP_CHUNK_SHIFT] + (pos & (HXS_TCP_CHUNK - 1)), k);
+		d += k;
+		n -= k;
+		pos += k;
+		if (pos == r->cap)
+			pos = 0;
+	}
 }
 
 void hxs_tcp_ring__write(struct hxs_tcp_ring *r, uint32_t off, const void *p, uint32_t n)
 {
-	if (!n)
-		return;
+	const uint8_t *s = p;
 	uint32_t pos = ring_pos(r, off);
-	uint32_t first = r->cap - pos < n ? r->cap - pos : n;
-	memcpy(r->buf + pos, p, first);
-	memcpy(r->buf, (const uint8_t *)p + first, n - first);
+	if (off + n > r->hi)
+		r->hi = off + n;
+	while (n) {
+		uint32_t k = run(r, pos);
+		if (k > n)
+			k = n;
+		memcpy(r->chunk[pos >> HXS_TCP_CHUNK_SHIFT] + (pos & (HXS_TCP_CHUNK - 1)), s, k);
+		s += k;
+		n -= k;
+		pos += k;
+		if (pos == r->cap)
+			pos = 0;
+	}
 }
 
 uint32_t hxs_tcp_ring__append(struct hxs_tcp_ring *r, const void *p, uint32_t n)
 {
-	uint32_t room = r->cap - r->len;
-	if (n > room)
-		n = room;
 	hxs_tcp_ring__write(r, r->len, p, n);
 	r->len += n;
 	return n;
 }
 
-void hxs_tcp_ring__consume(struct hxs_tcp_ring *r, uint32_t n)
+uint32_t hxs_tcp_ring__reserve_slow(struct hxs_tcp *tcp, struct hxs_tcp_ring *r, uint32_t off, uint32_t n)
 {
-	if (n > r->len)
-		n = r->len;
-	r->head = r->cap ? ring_pos(r, n) : 0;
-	r->len -= n;
-	/* head is not reset when empty: out-of-order bytes may sit beyond len. */
+	uint32_t done = 0, pos;
+	if (!n)
+		return 0;
+	if (!r->chunk) {
+		r->chunk = hxs_tcp_tab_get(tcp, nslots(r->cap));
+		if (!r->chunk)
+			return 0;
+	}
+	pos = ring_pos(r, off);
+	while (done < n) {
+		uint8_t **slot = &r->chunk[pos >> HXS_TCP_CHUNK_SHIFT];
+		uint32_t k = run(r, pos);
+		if (!*slot) {
+			*slot = hxs_tcp_chunk_get(tcp);
+			if (!*slot)
+				break;
+			r->nchunks++;
+		}
+		done += k < n - done ? k : n - done;
+		pos += k;
+		if (pos == r->cap)
+			pos = 0;
+	}
+	if (!r->nchunks) {
+		hxs_tcp_tab_put(tcp, r->chunk, nslots(r->cap));
+		r->chunk = NULL;
+	} else if (done && off <= r->backed && off + done > r->backed) {
+		/* contiguous with what was backed: now up to the end of the last byte's chunk */
+		uint32_t last = ring_pos(r, off + done - 1);
+		uint32_t b = off + done + run(r, last) - 1;
+		r->backed = b < r->cap ? b : r->cap;
+	}
+	return done;
 }
 
-int hxs_tcp_ring__resize(struct hxs_tcp_ring *r, uint32_t cap)
+static void slot_put(struct hxs_tcp *tcp, struct hxs_tcp_ring *r, uint32_t i)
 {
+	if (!r->chunk[i])
+		return;
+	hxs_tcp_chunk_put(tcp, r->chunk[i]);
+	r->chunk[i] = NULL;
+	r->nchunks--;
+}
+
+/* Gives every chunk back, starting at the slot of position `from` (where they sit, usually),
+ * and the table with the last. */
+static void put_all(struct hxs_tcp *tcp, struct hxs_tcp_ring *r, uint32_t from)
+{
+	uint32_t n = nslots(r->cap), i = from >> HXS_TCP_CHUNK_SHIFT;
+	r->backed = 0;
+	if (!r->chunk)
+		return;
+	for (uint32_t k = 0; k < n && r->nchunks; k++) {
+		slot_put(tcp, r, i);
+		if (++i == n)
+			i = 0;
+	}
+	hxs_tcp_tab_put(tcp, r->chunk, n);
+	r->chunk = NULL;
+}
+
+/* Does the chunk of slot i hold a byte of [head, head + hi)? */
+static int slot_live(const struct hxs_tcp_ring *r, uint32_t i)
+{
+	uint32_t a = i << HXS_TCP_CHUNK_SHIFT;
+	uint32_t b = a + HXS_TCP_CHUNK < r->cap ? a + HXS_TCP_CHUNK : r->cap;
+	if (a <= r->head && r->head < b)
+		return 1;
+	/* the slot does not contain head: it is one stretch of offsets from head */
+	uint32_t rel = a >= r->head ? a - r->head : a + r->cap - r->head;
+	return rel < r->hi;
+}
+
+static void drained_unlink(struct hxs_tcp_ring *r)
+{
+	if (!r->dpprev)
+		return;
+	*r->dpprev = r->dnext;
+	if (r->dnext)
+		r->dnext->dpprev = r->dpprev;
+	r->dnext = NULL;
+	r->dpprev = NULL;
+}
+
+/* The ring is empty: keep the table and the chunk of the last byte read (head moves to its
+ * start), give the others back, and wait on the drained list for the sweep. */
+static void drained(struct hxs_tcp *tcp, struct hxs_tcp_ring *r, uint32_t last_pos)
+{
+	uint32_t ns = nslots(r->cap), keep = last_pos >> HXS_TCP_CHUNK_SHIFT, i = keep;
+	if (tcp->mem.pressure) {
+		put_all(tcp, r, last_pos);
+		r->head = 0;
+		return;
+	}
+	/* other chunks (a stale one beyond the data, rarely) go */
+	for (uint32_t k = 1; k < ns && r->nchunks > 1; k++) {
+		if (++i == ns)
+			i = 0;
+		slot_put(tcp, r, i);
+	}
+	r->head = keep << HXS_TCP_CHUNK_SHIFT;
+	r->backed = run(r, r->head);
+	if (r->dpprev)
+		return;
+	r->dnext = tcp->drained[tcp->drained_cur];
+	if (r->dnext)
+		r->dnext->dpprev = &r->dnext;
+	r->dpprev = &tcp->drained[tcp->drained_cur];
+	*r->dpprev = r;
+	if (!hxs_timer__armed(&tcp->t_sweep))
+		hxs_wheel__arm(&tcp->wheel, &tcp->t_sweep, tcp->now + HXS_TCP_BUF_KEEP_US);
+}
+
+/* The sweep: every ring that joined the drained list a period ago and is still empty gives
+ * its memory back; the rings of this period wait for the next. */
+static void sweep_fire(struct hxs_timer *t, uint64_t now)
+{
+	struct hxs_tcp *tcp = container_of(t, struct hxs_tcp, t_sweep);
+	struct hxs_tcp_ring **old = &tcp->drained[tcp->drained_cur ^ 1];
+	while (*old) {
+		struct hxs_tcp_ring *r = *old;
+		drained_unlink(r);
+		if (!r->len && !r->hi)
+			put_all(tcp, r, r->head);
+	}
+	tcp->drained_cur ^= 1;
+	if (tcp->drained[tcp->drained_cur ^ 1])
+		hxs_wheel__arm(&tcp->wheel, &tcp->t_sweep, now + HXS_TCP_BUF_KEEP_US);
+}
+
+void hxs_tcp_buf_init(struct hxs_tcp *tcp)
+{
+	hxs_timer__init(&tcp->t_sweep, sweep_fire);
+}
+
+void hxs_tcp_ring__consume_slow(struct hxs_tcp *tcp, struct hxs_tcp_ring *r, uint32_t n)
+{
+	uint32_t old = r->head;
+	if (n > r->len)
+		n = r->len;
+	if (!n)
+		return;
+	r->head = ring_pos(r, n);
+	r->len -= n;
+	r->hi = r->hi > n ? r->hi - n : 0;
+	r->backed = r->backed > n ? r->backed - n : 0;
+	if (!r->hi) {
+		/* Nothing left, in order or beyond. */
+		drained(tcp, r, ring_pos(r, r->cap - 1));
+		return;
+	}
+	/* The chunks the consumed bytes lay in, from the one of the old head on: a chunk goes
+	 * when nothing of it lies in [head, head + hi) any more. */
+	uint32_t i = old >> HXS_TCP_CHUNK_SHIFT, last = (r->head >> HXS_TCP_CHUNK_SHIFT), ns = nslots(r->cap);
+	for (;;) {
+		if (r->chunk[i] && !slot_live(r, i))
+			slot_put(tcp, r, i);
+		if (i == last)
+			break;
+		if (++i == ns)
+			i = 0;
+	}
+	if (!r->nchunks) {
+		hxs_tcp_tab_put(tcp, r->chunk, ns);
+		r->chunk = NULL;
+	}
+}
+
+void hxs_tcp_ring__free(struct hxs_tcp *tcp, struct hxs_tcp_ring *r)
+{
+	drained_unlink(r);
+	put_all(tcp, r, r->head);
+	memset(r, 0, sizeof(*r));
+}
+
+int hxs_tcp_ring__resize(struct hxs_tcp *tcp, struct hxs_tcp_ring *r, uint32_t cap)
+{
+	struct hxs_tcp_ring nr;
 	if (r->len > cap || !cap)
 		return -EINVAL;
-	uint8_t *nb = malloc(cap);
-	if (!nb)
-		return -ENOMEM;
-	hxs_tcp_ring__read(r, 0, nb, r->len);
-	free(r->buf);
-	r->buf = nb;
-	r->cap = cap;
-	r->head = 0;
+	hxs_tcp_ring__init(&nr, cap);
+	if (hxs_tcp_ring__reserve(tcp, &nr, 0, r->len) < r->len) {
+		put_all(tcp, &nr, 0);
+		return -ENOBUFS;
+	}
+	/* the new ring starts at position 0: offsets are positions, chunk by chunk */
+	for (uint32_t off = 0; off < r->len; off += HXS_TCP_CHUNK) {
+		uint32_t k = r->len - off < HXS_TCP_CHUNK ? r->len - off : HXS_TCP_CHUNK;
+		hxs_tcp_ring__read(r, off, nr.chunk[off >> HXS_TCP_CHUNK_SHIFT], k);
+	}
+	nr.len = nr.hi = r->len;
+	drained_unlink(r);
+	put_all(tcp, r, r->head);
+	*r = nr;
 	return 0;
 }

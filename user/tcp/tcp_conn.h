@@ -6,7 +6,8 @@
  *            tcp_seg.c    (build and send one segment)
  *            tcp_timer_arm.c (RTO, arming the timers)   tcp_timer.c (the timers' expiry)
  *            tcp_recovery.c (fast retransmit, NewReno, SACK pipe/NextSeg)
- *            tcp_reass.c  (receive ring + out-of-order ranges)   tcp_buf.c (send ring)
+ *            tcp_reass.c  (receive ring + out-of-order ranges)   tcp_buf.c (byte rings)
+ *            tcp_mem.c    (buffer memory: chunk pool, limits, pressure)
  *            tcp_opt.c    (options parse/write)   tcp_table.c (4-tuple and listener tables)
  *            tcp_lifecycle.c (alloc, state, dirty list, events, listener queues, close)
  *            tcp_instance.c (new/free, poll, deadlines, MIB)
@@ -106,6 +107,7 @@ struct hxs_tcp_seg {
 	uint32_t saddr, daddr;     /* network order */
 	const uint8_t *data;
 	uint32_t len;              /* payload bytes */
+	uint32_t optlen;           /* bytes of options */
 	struct hxs_tcp_opts opt;
 };
 /* Sequence space a segment occupies (SYN and FIN count one each). */
@@ -114,21 +116,73 @@ static inline uint32_t hxs_tcp_seg_seqlen(const struct hxs_tcp_seg *s)
 	return s->len + !!(s->flags & HXS_TH_SYN) + !!(s->flags & HXS_TH_FIN);
 }
 
+/* --- buffer memory (tcp_mem.c) ------------------------------------------------------------ */
+/* Rings hold their bytes in chunks of HXS_TCP_CHUNK taken from the instance's pool when data
+ * needs them and given back when it drains, so an idle connection holds no buffer memory. A
+ * ring's chunk table (one pointer per chunk of its capacity) comes and goes with its first
+ * and last chunk; tables come in size classes (powers of two from HXS_TCP_TAB_SLOTS slots)
+ * and are cached like chunks. */
+#define HXS_TCP_CHUNK_SHIFT 12
+#define HXS_TCP_CHUNK       (1u << HXS_TCP_CHUNK_SHIFT)
+#define HXS_TCP_TAB_SLOTS   64               /* the smallest table: a 256 KiB ring */
+#define HXS_TCP_TAB_CLASSES 8                /* tables of 64 << k slots are cached (32 MiB) */
+
+struct hxs_tcp_mem {
+	void *free_chunks;         /* cached chunks, linked through their first word */
+	void *free_tabs[HXS_TCP_TAB_CLASSES];  /* cached tables by size class, likewise */
+	uint32_t nfree_chunks;
+	uint64_t cached;           /* bytes of the cached chunks and tables */
+	uint64_t bytes;            /* chunks and tables rings hold now */
+	uint8_t pressure;          /* between mem_pressure and back below mem_low */
+};
+/* A chunk of HXS_TCP_CHUNK bytes for a ring, or NULL when mem_max would be passed (or malloc
+ * failed). Enters pressure (TCPMemoryPressures) when the bytes held reach mem_pressure. */
+uint8_t *hxs_tcp_chunk_get(struct hxs_tcp *tcp);
+void hxs_tcp_chunk_put(struct hxs_tcp *tcp, uint8_t *p);
+/* A zeroed table of n slots, or NULL (as for chunks). */
+uint8_t **hxs_tcp_tab_get(struct hxs_tcp *tcp, uint32_t n);
+void hxs_tcp_tab_put(struct hxs_tcp *tcp, uint8_t **tab, uint32_t n);
+/* Frees the cached chunks and tables (hxs_tcp__free, and when mem_cache shrinks). */
+void hxs_tcp_mem_trim(struct hxs_tcp *tcp, uint64_t keep);
+/* No chunk can be had without passing mem_max. */
+int hxs_tcp_mem_exhausted(const struct hxs_tcp *tcp);
+
 /* --- byte rings (tcp_buf.c) --------------------------------------------------------------- */
 struct hxs_tcp_ring {
-	uint8_t *buf;
-	uint32_t cap, head, len;   /* bytes [head, head+len) modulo cap are valid */
+	uint8_t **chunk;           /* slot table, NULL while no chunk is held */
+	uint32_t cap, head, len;   /* bytes [head, head+len) modulo cap are valid; cap 0: unset */
+	uint32_t hi;               /* bytes from head that may hold data: len, or more when
+	                            * out-of-order bytes were written beyond it */
+	uint32_t nchunks;          /* chunks held */
+	uint32_t backed;           /* every byte of [head, head + backed) has its chunk */
+	struct hxs_tcp_ring *dnext, **dpprev;   /* on a drained list (dpprev != NULL) */
 };
-int hxs_tcp_ring__init(struct hxs_tcp_ring *r, uint32_t cap);
-void hxs_tcp_ring__free(struct hxs_tcp_ring *r);
-/* Appends up to n bytes; returns bytes taken. */
+/* A ring that drains keeps its table and one chunk (the next bytes need no allocation) and
+ * joins the instance's drained list; hxs_tcp_buf_sweep() gives them back between
+ * HXS_TCP_BUF_KEEP_US and twice that later if the ring is still empty (at once under
+ * memory pressure). */
+#define HXS_TCP_BUF_KEEP_US 100000ull
+/* Sets up the sweep's timer (hxs_tcp__new). */
+void hxs_tcp_buf_init(struct hxs_tcp *tcp);
+/* Sets the capacity; no memory is taken until hxs_tcp_ring__reserve(). */
+void hxs_tcp_ring__init(struct hxs_tcp_ring *r, uint32_t cap);
+/* Gives every chunk back and unsets the ring (cap 0). */
+void hxs_tcp_ring__free(struct hxs_tcp *tcp, struct hxs_tcp_ring *r);
+/* Makes sure the n bytes `off` bytes after head have memory; returns how many of them,
+ * from off on, do (fewer when the pool refuses a chunk). */
+uint32_t hxs_tcp_ring__reserve_slow(struct hxs_tcp *tcp, struct hxs_tcp_ring *r, uint32_t off, uint32_t n);
+/* Appends n bytes, reserved before; returns n. */
 uint32_t hxs_tcp_ring__append(struct hxs_tcp_ring *r, const void *p, uint32_t n);
-/* Copies n bytes starting `off` bytes after head (may lie beyond len, within cap). */
+/* Copies n bytes starting `off` bytes after head (written before: within len, or beyond it
+ * where reassembly wrote). */
 void hxs_tcp_ring__read(const struct hxs_tcp_ring *r, uint32_t off, void *p, uint32_t n);
+/* Writes n bytes at off (reserved before). */
 void hxs_tcp_ring__write(struct hxs_tcp_ring *r, uint32_t off, const void *p, uint32_t n);
-void hxs_tcp_ring__consume(struct hxs_tcp_ring *r, uint32_t n);
-/* Changes the capacity keeping the content; -EINVAL if the content does not fit. */
-int hxs_tcp_ring__resize(struct hxs_tcp_ring *r, uint32_t cap);
+/* Drops n bytes at head; chunks that hold nothing any more go back to the pool. */
+void hxs_tcp_ring__consume_slow(struct hxs_tcp *tcp, struct hxs_tcp_ring *r, uint32_t n);
+/* Changes the capacity keeping the content; -EINVAL if the content does not fit, -ENOBUFS
+ * if no memory. */
+int hxs_tcp_ring__resize(struct hxs_tcp *tcp, struct hxs_tcp_ring *r, uint32_t cap);
 
 /* --- out-of-order ranges (tcp_reass.c) ---------------------------------------------------- */
 #define HXS_REASS_MAX 32
@@ -138,6 +192,7 @@ struct hxs_tcp_reass {
 	uint32_t clock;            /* bumps on every insert; the freshest range is SACKed first */
 	uint32_t fin_seq;
 	uint8_t has_fin;           /* a FIN arrived out of order at fin_seq */
+	uint32_t bytes;            /* sum of the ranges' lengths (counted in tcp->ofo_bytes) */
 };
 
 /* --- the connection ------------------------------------------------------------------------- */
@@ -150,6 +205,8 @@ struct hxs_tcp_conn {
 	struct hxs_tcp_conn *listener;     /* SYN_RECEIVED child: the listener it came from */
 	struct hxs_tcp_conn *qnext;        /* SYN- or accept-queue link */
 	struct hxs_tcp_conn **qpprev;      /* the link pointing at us: O(1) unlink */
+	struct hxs_tcp_conn *tw_next;      /* TIME-WAIT list, oldest first (tcp->tw_head) */
+	struct hxs_tcp_conn **tw_pprev;    /* NULL: not on it */
 	void *user;                        /* the socket layer's pointer */
 
 	uint32_t laddr, raddr;             /* network order */
@@ -161,8 +218,8 @@ struct hxs_tcp_conn {
 		user_closed : 1, rtt_timing : 1, rcv_wnd_zero : 1;
 	uint8_t dsack : 1;                 /* a D-SACK block is due (RFC 2883) */
 	uint8_t syn_rxt : 1;               /* our SYN or SYN,ACK was sent more than once (Karn) */
-	uint8_t fin_rcvd : 1;              /* the peer's FIN was taken; stays set after CLOSED */
 	uint8_t syn_rto : 1;               /* the timer expired awaiting the SYN's ACK (6298 §5.7) */
+	uint8_t fin_rcvd : 1;              /* the peer's FIN was taken (the kernel's SOCK_DONE) */
 	uint8_t invalid_acked : 1;         /* invalid_ack_at holds a time */
 	uint8_t cwnd_limited : 1;          /* cwnd limited what was sent in this window (output) */
 	uint8_t snd_wscale, rcv_wscale;
@@ -244,6 +301,14 @@ struct hxs_tcp {
 	uint64_t now;                      /* last time given by the caller */
 	uint64_t mib[HXS_TCP_MIB__COUNT];
 	uint64_t conns_alloc, conns_freed;
+	struct hxs_tcp_conn *tw_head, **tw_tail;  /* TIME-WAIT connections, oldest first */
+	uint32_t ntw;
+	uint64_t ofo_bytes;                /* out-of-order bytes held, every connection */
+	struct hxs_tcp_mem mem;
+	struct hxs_tcp_ring *drained[2];   /* rings that drained: this period's, the last one's */
+	uint8_t drained_cur;
+	struct hxs_timer t_sweep;          /* gives the last period's drained rings' memory back */
+	uint64_t res[HXS_TCP_RES__COUNT];  /* hxs_tcp__res() */
 	struct hxs_isn isn;
 	const struct hxs_tcp_timer_fns *timer_fns; /* expiry handlers (tcp_timer.c) */
 };
@@ -251,11 +316,59 @@ struct hxs_tcp {
 #define MIB_INC(tcp, m) ((tcp)->mib[HXS_TCP_MIB_##m]++)
 #define MIB_DEC(tcp, m) ((tcp)->mib[HXS_TCP_MIB_##m]--)
 
+/* The rings' fast paths (tcp_buf.c has the rest): a segment's bytes into chunks already
+ * there, bytes acked or read without a chunk to give back. */
+static inline uint32_t hxs_tcp_ring__reserve(struct hxs_tcp *tcp, struct hxs_tcp_ring *r,
+					     uint32_t off, uint32_t n)
+{
+	/* the common case: bytes appended where chunks are (a ring holding data, or drained a
+	 * moment ago) */
+	if (off + n <= r->backed)
+		return n;
+	return hxs_tcp_ring__reserve_slow(tcp, r, off, n);
+}
+
+static inline void hxs_tcp_ring__consume(struct hxs_tcp *tcp, struct hxs_tcp_ring *r, uint32_t n)
+{
+	if (n > r->len)
+		n = r->len;
+	uint32_t head = r->head + n;
+	if (head >= r->cap)
+		head -= r->cap;
+	if (r->hi > n) {
+		/* data stays: within the same chunk, no chunk is left behind */
+		if (head >= r->head && (head >> HXS_TCP_CHUNK_SHIFT) == (r->head >> HXS_TCP_CHUNK_SHIFT)) {
+			r->head = head;
+			r->len -= n;
+			r->hi -= n;
+			r->backed = r->backed > n ? r->backed - n : 0;
+			return;
+		}
+	} else if (n && r->nchunks == 1 && r->dpprev && !tcp->mem.pressure) {
+		/* drained again while on the drained list, its one chunk kept: head moves to
+		 * that chunk's start (the chunk of the last byte read) */
+		uint32_t last = head ? head - 1 : r->cap - 1;
+		r->head = last & ~(HXS_TCP_CHUNK - 1);
+		r->backed = r->cap - r->head < HXS_TCP_CHUNK ? r->cap - r->head : HXS_TCP_CHUNK;
+		r->len = 0;
+		r->hi = 0;
+		return;
+	}
+	hxs_tcp_ring__consume_slow(tcp, r, n);
+}
+
+/* Connections that count against max_conns (the table less TIME-WAIT). */
+static inline uint32_t hxs_tcp_nconns_live(const struct hxs_tcp *tcp)
+{
+	return tcp->nconns - tcp->ntw;
+}
+
 /* tcp_table.c */
 struct hxs_tcp_conn *hxs_tcp_lookup(struct hxs_tcp *tcp, uint32_t laddr, uint16_t lport,
 				    uint32_t raddr, uint16_t rport);
 struct hxs_tcp_conn *hxs_tcp_lookup_listener(struct hxs_tcp *tcp, uint32_t laddr, uint16_t lport);
-void hxs_tcp_hash_insert(struct hxs_tcp_conn *c);
+/* Enters c into the table and tells on_tuple; 0, or on_tuple's error (c is left out). */
+int hxs_tcp_hash_insert(struct hxs_tcp_conn *c);
 void hxs_tcp_hash_remove(struct hxs_tcp_conn *c);
 void hxs_tcp_listener_insert(struct hxs_tcp_conn *l);
 void hxs_tcp_listener_remove(struct hxs_tcp_conn *l);
@@ -266,7 +379,12 @@ struct hxs_tcp_conn *hxs_tcp_conn_alloc(struct hxs_tcp *tcp);
 void hxs_tcp_conn_maybe_free(struct hxs_tcp_conn *c);
 /* Frees the object and its rings at once (hxs_tcp__free; hxs_tcp_conn_maybe_free). */
 void hxs_tcp_conn_destroy(struct hxs_tcp_conn *c);
+/* Also keeps the TIME-WAIT list: entering TIME-WAIT with max_tw entries held recycles the
+ * oldest (TCPTimeWaitOverflow). */
 void hxs_tcp_set_state(struct hxs_tcp_conn *c, uint8_t state);
+/* May one more connection be made? 0, or -ENOBUFS counted: max_conns reached
+ * (HxsTcpConnLimitDrops) or buffer memory under pressure (HxsTcpMemRefused). */
+int hxs_tcp_admit(struct hxs_tcp *tcp);
 /* Moves to CLOSED with an error (0 for none), cancels timers, unhashes, frees when unowned. */
 void hxs_tcp_close_conn(struct hxs_tcp_conn *c, int err);
 void hxs_tcp_mark_dirty(struct hxs_tcp_conn *c);
@@ -275,13 +393,13 @@ uint32_t hxs_tcp_isn(struct hxs_tcp *tcp, uint32_t laddr, uint16_t lport, uint32
 		     uint16_t rport, uint64_t now);
 /* Options offered, window scale and MSS of a fresh connection. */
 void hxs_tcp_conn_setup(struct hxs_tcp_conn *c);
-/* Allocates the send and receive rings (at connect, or when a passive connection is
- * established: a SYN costs no buffer memory); -ENOMEM. */
+/* Sets up the send and receive rings (at connect, or when a passive connection is
+ * established); their memory comes as data needs it. 0. */
 int hxs_tcp_conn_bufs(struct hxs_tcp_conn *c);
-/* Receive buffer capacity (before the ring exists: its configured size). */
+/* Receive buffer capacity (before the ring is set up: its configured size). */
 static inline uint32_t hxs_tcp_rcv_cap(const struct hxs_tcp_conn *c)
 {
-	return c->rcv.buf ? c->rcv.cap : c->rcvbuf_size;
+	return c->rcv.cap ? c->rcv.cap : c->rcvbuf_size;
 }
 /* Child of a listener accepted into the accept queue. */
 void hxs_tcp_acceptq_add(struct hxs_tcp_conn *l, struct hxs_tcp_conn *c);
@@ -299,6 +417,9 @@ void hxs_tcp_output(struct hxs_tcp_conn *c, uint64_t now);
 /* Emits one segment of the connection: seq, flags, `len` payload bytes taken from the send
  * ring at seq (when len > 0). Returns 0 or -ENOBUFS. */
 int hxs_tcp_send_seg(struct hxs_tcp_conn *c, uint32_t seq, uint8_t flags, uint32_t len, uint64_t now);
+/* The most payload a data segment sent now may carry: c->mss less the SACK blocks it will
+ * carry (RFC 9293 §3.7.1), so that header, options and data fit the MTU. */
+uint32_t hxs_tcp_send_mss(const struct hxs_tcp_conn *c);
 void hxs_tcp_send_ack(struct hxs_tcp_conn *c, uint64_t now);
 void hxs_tcp_send_challenge_ack(struct hxs_tcp_conn *c, uint64_t now);
 /* 1 if the connection answered a segment it rejected less than 500 ms ago (Linux's
@@ -354,10 +475,17 @@ extern const struct hxs_tcp_timer_fns hxs_tcp_timer_fns;
 
 /* tcp_reass.c */
 /* Places payload at seq into the receive ring; returns 1 if it extended rcv_nxt (in order),
- * 0 if it was queued out of order or was a duplicate, -1 if dropped (no room for a range). */
+ * 0 if it was queued out of order or was a duplicate, -1 if dropped: no room for a range or
+ * over an out-of-order limit (TCPOFODrop), or no buffer memory (TCPRcvQDrop in order). */
 int hxs_tcp_reass_insert(struct hxs_tcp_conn *c, uint32_t seq, const uint8_t *p, uint32_t len);
+/* Forgets the out-of-order ranges (the connection closes or its buffers go). */
+void hxs_tcp_reass_clear(struct hxs_tcp_conn *c);
 /* SACK blocks to send (RFC 2018 §4: the block holding the latest segment first). */
 int hxs_tcp_reass_sack_blocks(const struct hxs_tcp_conn *c, struct hxs_sack_range *out, int max);
+/* The first part of [seq, end) already held out of order: sets [*os, *oe), returns 1; 0 if
+ * none of it is held. */
+int hxs_tcp_reass_held(const struct hxs_tcp_conn *c, uint32_t seq, uint32_t end, uint32_t *os,
+		       uint32_t *oe);
 
 /* tcp_recovery.c */
 /* The ACK-processing part of loss recovery; called with the ACK's new data acked (bytes),

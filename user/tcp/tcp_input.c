@@ -65,16 +65,21 @@ static void set_mss(struct hxs_tcp_conn *c)
  * (a 1460-byte peer on our 9000-byte MTU). As Linux's tcp_measure_rcv_mss(): a segment at
  * least as large as the estimate sets it (up to our receive MSS); a smaller one sets it only
  * when two in a row have the same length and it looks full-sized: at least 536 bytes, or at
- * least 88 without PSH, URG or FIN (a sender fills its segments unless it pushes). */
+ * least 88 without PSH, URG or FIN (a sender fills its segments unless it pushes). A smaller
+ * one is measured with the options it carries beyond the timestamp every segment has: SACK
+ * blocks take their room from the payload (RFC 9293 §3.7.1), and a full segment that carries
+ * them is still full-sized. */
 static void measure_ack_mss(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s)
 {
-	uint32_t len = s->len, last = c->last_seg_len;
+	uint32_t len = s->len, last = c->last_seg_len, fixed = c->ts_ok ? 12 : 0;
 
 	c->last_seg_len = 0;
 	if (len >= c->ack_mss) {
 		c->ack_mss = len < c->rcv_mss ? len : c->rcv_mss;
 		return;
 	}
+	if (s->optlen > fixed)
+		len += s->optlen - fixed;
 	if (len >= 536 || (len >= 88 && !(s->flags & (HXS_TH_PSH | HXS_TH_URG | HXS_TH_FIN)))) {
 		c->last_seg_len = len;
 		if (len == last)
@@ -109,6 +114,10 @@ static void establish(struct hxs_tcp_conn *c, uint64_t now)
 	c->cc.mss = c->mss;
 	/* cwnd = IW (RFC 6928, hxs_cc_initial_window), ssthresh = infinity. */
 	hxs_cc__init(&c->cc, c->cc.ops, now);
+	/* RFC 5681 §3.1: "if the SYN or SYN/ACK is lost, the initial window used by a sender
+	 * after a correctly transmitted SYN MUST be one segment" (RFC 6928 §2 too). */
+	if (c->syn_rto)
+		c->cc.cwnd = c->mss;
 	c->recover = c->iss;
 	c->high_rxt = c->snd_una;
 	c->last_send = now;
@@ -119,10 +128,10 @@ static void establish(struct hxs_tcp_conn *c, uint64_t now)
 	hxs_tcp_keep_arm(c, now);
 }
 
-/* §3.10.7.2 LISTEN. tw_next (or NULL): the highest SND.NXT of the TIME-WAIT connection this
- * SYN reopens. */
+/* §3.10.7.2 LISTEN. tw_iss: not 0 when the SYN reopens a TIME-WAIT connection, the ISS
+ * to use. */
 static void listen_input(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, uint64_t now,
-			 const uint32_t *tw_next)
+			 uint32_t tw_iss)
 {
 	struct hxs_tcp *tcp = l->tcp;
 	/* "first, check for a RST: An incoming RST segment could not be valid since it could
@@ -137,13 +146,20 @@ static void listen_input(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, ui
 	/* "third, check for a SYN" (anything else: "drop the segment and return"). */
 	if (!(s->flags & HXS_TH_SYN))
 		return;
-	uint32_t synmax = l->backlog < tcp->cfg.max_syn_backlog ? l->backlog : tcp->cfg.max_syn_backlog;
-	if (l->acceptq_len >= l->backlog) {
+	/* The kernel's queues are full when they hold MORE than the backlog
+	 * (sk_acceptq_is_full, inet_csk_reqsk_queue_is_full: listen(fd, 0) takes one
+	 * connection); the SYN queue also stops at tcp_max_syn_backlog (no SYN cookies). */
+	if (l->acceptq_len > l->backlog) {
 		MIB_INC(tcp, ListenOverflows);
 		MIB_INC(tcp, ListenDrops);
 		return;
 	}
-	if (l->synq_len >= synmax) {
+	if (l->synq_len > l->backlog || l->synq_len >= tcp->cfg.max_syn_backlog) {
+		MIB_INC(tcp, TCPReqQFullDrop);
+		MIB_INC(tcp, ListenDrops);
+		return;
+	}
+	if (hxs_tcp_admit(tcp) < 0) {
 		MIB_INC(tcp, ListenDrops);
 		return;
 	}
@@ -174,14 +190,7 @@ static void listen_input(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, ui
 	c->irs = s->seq;
 	c->rcv_nxt = s->seq + 1;
 	c->rcv_adv = c->rcv_nxt;
-	c->iss = hxs_tcp_isn(tcp, c->laddr, c->lport, c->raddr, c->rport, now);
-	/* RFC 9293 §3.6.1: a TCP may reopen a connection from TIME-WAIT (MAY-2) "if it: (1)
-	 * assigns its initial sequence number for the new connection to be larger than the
-	 * largest sequence number it used on the previous connection incarnation". The clock
-	 * part of RFC 6528 moves 250000 a second, slower than a fast sender's sequence numbers.
-	 * (RFC 6191 §2 needs no more than PAWS when both use timestamps; it costs nothing.) */
-	if (tw_next && SEQ_LT(c->iss, *tw_next))
-		c->iss = *tw_next;
+	c->iss = tw_iss ? tw_iss : hxs_tcp_isn(tcp, c->laddr, c->lport, c->raddr, c->rport, now);
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
 	c->snd_buf_seq = c->iss + 1;
 	/* RFC 7323 §5.4 / RFC 6191: one keyed offset per host pair (Linux's secure_tcp_ts_off),
@@ -193,9 +202,15 @@ static void listen_input(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, ui
 	c->snd_wl1 = s->seq;
 	c->snd_wl2 = c->iss;
 	c->last_rcv = now;
+	if (hxs_tcp_hash_insert(c) < 0) {
+		/* No steering entry: the peer's next segments would reach the kernel, not us. Drop
+		 * the SYN as a full queue would; the peer may try again. */
+		MIB_INC(tcp, ListenDrops);
+		hxs_tcp_conn_destroy(c);
+		return;
+	}
 	hxs_tcp_synq_add(l, c);
 	hxs_tcp_set_state(c, HXS_TCPS_SYN_RECEIVED);
-	hxs_tcp_hash_insert(c);
 	MIB_INC(tcp, TcpPassiveOpens);
 	c->segs_in++;
 	hxs_tcp_output(c, now);
@@ -330,6 +345,12 @@ static int process_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 	uint32_t wnd = s->wnd << c->snd_wscale;
 	int dup = s->ack == c->snd_una && s->len == 0 && !(s->flags & (HXS_TH_SYN | HXS_TH_FIN)) &&
 		  wnd == c->snd_wnd && c->snd_max != c->snd_una;
+	/* RFC 6675 §2: with SACK, a duplicate ACK is "a segment that arrives carrying a SACK
+	 * block that identifies previously unacknowledged and un-SACKed octets": an ACK whose
+	 * blocks report nothing new (a D-SACK, blocks seen before) is not one; the blocks'
+	 * news counts instead (newly, below). An ACK without blocks stays RFC 5681's. */
+	if (c->sack_ok && s->opt.nsack)
+		dup = 0;
 	uint32_t newly = 0;
 	if (c->sack_ok && s->opt.nsack)
 		newly = process_sack(c, s);
@@ -344,7 +365,7 @@ static int process_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 		uint32_t upto = SEQ_LT(s->ack, dend) ? s->ack : dend;
 		if (SEQ_GT(upto, c->snd_buf_seq)) {
 			uint32_t n = SEQ_DIFF(upto, c->snd_buf_seq);
-			hxs_tcp_ring__consume(&c->snd, n);
+			hxs_tcp_ring__consume(tcp, &c->snd, n);
 			c->snd_buf_seq += n;
 			c->bytes_acked += n;
 		}
@@ -437,8 +458,8 @@ static void reset_conn(struct hxs_tcp_conn *c)
 		hxs_tcp_close_conn(c, ECONNRESET);
 		break;
 	case HXS_TCPS_CLOSE_WAIT:
-		/* The same, but the peer had closed its side already: the kernel's tcp_reset()
-		 * reports EPIPE there, not ECONNRESET. */
+		/* The same, but the peer had ended its side already: the kernel's tcp_reset()
+		 * reports EPIPE here ("case TCP_CLOSE_WAIT: err = EPIPE"). */
 		hxs_tcp_close_conn(c, EPIPE);
 		break;
 	default:
@@ -589,7 +610,7 @@ static enum step ack_syn_received(struct hxs_tcp_conn *c, const struct hxs_tcp_s
 		return STEP_DONE;
 	}
 	struct hxs_tcp_conn *l = c->listener;
-	if (l && l->acceptq_len >= l->backlog) {
+	if (l && l->acceptq_len > l->backlog) {
 		/* Accept queue full: like Linux (tcp_abort_on_overflow = 0) drop the ACK;
 		 * the SYN,ACK is retransmitted and the peer's ACK comes again. */
 		MIB_INC(tcp, ListenOverflows);
@@ -602,9 +623,11 @@ static enum step ack_syn_received(struct hxs_tcp_conn *c, const struct hxs_tcp_s
 		hxs_tcp_close_conn(c, ENOMEM);
 		return STEP_GONE;
 	}
-	/* RFC 6298 §3 (Karn): "RTT samples MUST NOT be made using segments that were
-	 * retransmitted" - any resent SYN,ACK (timer or duplicate SYN) counts. */
-	if (!c->syn_rxt && !c->ts_ok)
+	/* RFC 6298 §2.2: this ACK is the first RTT measurement, with timestamps too (process_ack
+	 * below sees no new data acknowledged and takes none). §3 (Karn): "RTT samples MUST NOT
+	 * be made using segments that were retransmitted" - any resent SYN,ACK (timer or
+	 * duplicate SYN) counts. */
+	if (!c->syn_rxt)
 		hxs_tcp_rtt_sample(c, (uint32_t)(now - c->last_send));
 	c->backoff = 0;
 	c->snd_una = s->ack;
@@ -680,6 +703,24 @@ static enum step check_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, 
 	return STEP_NEXT;
 }
 
+/* RFC 2883 §4: the part of an acceptable segment we already hold - below RCV.NXT, or in a
+ * range held out of order - is reported as the first SACK block of an immediate ACK (rule
+ * (1): it reports "the most recent packet"). The insert that follows makes the range
+ * holding it the freshest, so it is the second block (rule (4)). A segment wholly below
+ * RCV.NXT is check_seq()'s (unacceptable). */
+static void dsack_note(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s)
+{
+	uint32_t a = s->seq, b = s->seq + s->len;
+	if (SEQ_LT(a, c->rcv_nxt))
+		b = c->rcv_nxt;     /* rule (3): "the duplicate contiguous sequence" */
+	else if (!hxs_tcp_reass_held(c, a, b, &a, &b))
+		return;
+	c->dsack = 1;
+	c->dsack_start = a;
+	c->dsack_end = b;
+	c->ack_now = 1;
+}
+
 /* §3.10.7.4 seventh: process the segment text (reassembly, delayed or immediate ACK). */
 static enum step process_text(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
 {
@@ -688,17 +729,22 @@ static enum step process_text(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *
 		if (!HXS_TCPS_CANRCVDATA(c->state)) {
 			/* CLOSE-WAIT, CLOSING, LAST-ACK, TIME-WAIT: "This should not occur since a
 			 * FIN has been received from the remote side. Ignore the segment text." */
-		} else if (c->user_closed) {
-			/* The application closed: nobody will read this (Linux's
-			 * TCPAbortOnData: answer with a reset). */
+		} else if (c->user_closed || (c->rd_shut && (c->state == HXS_TCPS_FIN_WAIT_1 ||
+							      c->state == HXS_TCPS_FIN_WAIT_2))) {
+			/* The application closed, or shut both directions: nobody will read this.
+			 * RFC 1122 §4.2.2.13 "if new data is received after CLOSE is called, its TCP
+			 * SHOULD send a RST" (Linux's TCPAbortOnData, also after SHUT_RD + SHUT_WR,
+			 * which then reports ECONNRESET). */
 			MIB_INC(c->tcp, TCPAbortOnData);
 			hxs_tcp_send_rst_conn(c, now);
-			hxs_tcp_close_conn(c, 0);
+			hxs_tcp_close_conn(c, c->user_closed ? 0 : ECONNRESET);
 			return STEP_GONE;
 		} else {
 			int had_ooo = c->reass.n > 0;
 			uint32_t before = c->rcv_nxt;
 			measure_ack_mss(c, s);
+			if (c->sack_ok)
+				dsack_note(c, s);
 			int r = hxs_tcp_reass_insert(c, s->seq, s->data, s->len);
 			c->bytes_received += SEQ_DIFF(c->rcv_nxt, before);
 			/* New readable data is a new edge for EPOLLET even when the socket was
@@ -745,10 +791,30 @@ static void check_fin(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint6
 	}
 }
 
+/* Simultaneous open, figure 8 line 6: in SYN-RECEIVED reached from SYN-SENT, the peer's
+ * SYN,ACK repeats its SYN (SEG.SEQ = IRS) and acknowledges ours. The first step would call it
+ * an old duplicate and the fourth a SYN to challenge, leaving us in SYN-RECEIVED until the
+ * peer sends something else; like Linux (tcp_rcv_state_process) we take its ACK, which is
+ * what the figure shows: "ESTABLISHED <-- <SEQ=300><ACK=101><CTL=SYN,ACK>". */
+static int simopen_synack(const struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s)
+{
+	return c->state == HXS_TCPS_SYN_RECEIVED && !c->passive &&
+	       (s->flags & (HXS_TH_SYN | HXS_TH_ACK | HXS_TH_RST)) == (HXS_TH_SYN | HXS_TH_ACK) &&
+	       s->seq + 1 == c->rcv_nxt && s->ack == c->snd_max;
+}
+
 /* Processing in the synchronized states, §3.10.7.4: the RFC's steps in its order, each one
  * able to end it. Returns 0 if the connection is gone. */
 static int sync_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
 {
+	if (simopen_synack(c, s)) {
+		if (ack_syn_received(c, s, now) == STEP_NEXT) {
+			/* RFC 7323 §2.2: the window of a <SYN,ACK> is never scaled. */
+			c->snd_wnd = s->wnd;
+			c->max_snd_wnd = s->wnd;
+		}
+		return 1;
+	}
 	enum step r = check_seq(c, s, now);              /* first (PAWS ahead of it) */
 	if (r == STEP_NEXT)
 		r = check_rst(c, s, now);                 /* second */
@@ -778,7 +844,7 @@ static void conn_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 		return;
 	case HXS_TCPS_LISTEN:
 		/* Listeners are reached through hxs_tcp_lookup_listener(). */
-		listen_input(c, s, now, NULL);
+		listen_input(c, s, now, 0);
 		return;
 	case HXS_TCPS_SYN_SENT:
 		/* §3.10.7.3 */
@@ -834,11 +900,11 @@ int hxs_tcp__input(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, const ui
 	s.daddr = daddr;
 	s.data = h + doff;
 	s.len = len - doff;
+	s.optlen = doff - HXS_TCP_HDR_LEN;
 
 	struct hxs_tcp_conn *c = hxs_tcp_lookup(tcp, daddr, s.dport, saddr, s.sport);
 	struct hxs_tcp_conn *l = NULL;
-	uint32_t tw_next = 0;
-	int reopen = 0;
+	uint32_t tw_iss = 0;
 	if (c && c->state == HXS_TCPS_TIME_WAIT && (s.flags & (HXS_TH_SYN | HXS_TH_ACK | HXS_TH_RST)) == HXS_TH_SYN) {
 		/* RFC 6191 §2 / RFC 7323 Appendix B.2: a new SYN may reopen a TIME-WAIT
 		 * connection if its timestamp is larger than the last one seen, or (without
@@ -848,8 +914,13 @@ int hxs_tcp__input(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, const ui
 			l = hxs_tcp_lookup_listener(tcp, daddr, s.dport);
 			if (l) {
 				MIB_INC(tcp, TCPTimeWaitReuse);
-				reopen = 1;
-				tw_next = c->snd_max;
+				/* RFC 1122 §4.2.2.13 (1): the new connection's ISN must be "larger
+				 * than the largest sequence number it used on the previous connection
+				 * incarnation"; a clock-driven ISN need not be after a fast transfer.
+				 * Linux's choice: SND.NXT + 65535 + 2, never 0. */
+				tw_iss = c->snd_max + 65535 + 2;
+				if (!tw_iss)
+					tw_iss = 1;
 				hxs_tcp_close_conn(c, 0);
 				c = NULL;
 			}
@@ -862,7 +933,7 @@ int hxs_tcp__input(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, const ui
 	if (!l)        /* the TIME-WAIT reuse check above may have found it already */
 		l = hxs_tcp_lookup_listener(tcp, daddr, s.dport);
 	if (l) {
-		listen_input(l, &s, now, reopen ? &tw_next : NULL);
+		listen_input(l, &s, now, tw_iss);
 		return 0;
 	}
 	closed_input(tcp, &s);

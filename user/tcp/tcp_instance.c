@@ -2,13 +2,16 @@
  * creation and teardown, the poll that runs the timers and the batched output, deadlines,
  * counters.
  *
- * hxs_tcp__new()    -> defaults, 4-tuple table, timing wheel, RFC 6528, table and challenge-ACK keys,
+ * hxs_tcp__new()    -> defaults (resource limits: limits_defaults), 4-tuple table, timing
+ *                      wheel, RFC 6528, table and challenge-ACK keys,
  *                      the timers' expiry handlers (hxs_tcp_timer_fns)
  * hxs_tcp__poll()   -> hxs_tcp__timers() -> hxs_wheel__run() -> tcp_timer.c
  *                   -> drain dirty list -> hxs_tcp_output() -> hxs_tcp_notify()
- *                      -> hxs_tcp_conn_maybe_free(); tx.flush
+ *                      -> hxs_tcp_conn_maybe_free(); tx.flush; hxs_tcp__res() (gauges)
  * hxs_tcp__output() -> hxs_tcp_output() -> hxs_tcp_notify(); tx.flush
- * hxs_tcp__free()   -> hxs_tcp_conn_destroy() for every connection and listener
+ * hxs_tcp__free()   -> hxs_tcp_conn_destroy() for every connection and listener, then the
+ *                      buffer pool's cache (hxs_tcp_mem_trim)
+ * hxs_tcp__set_limits() / __limits() / __res()   the limits, and what is held against them
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -21,6 +24,68 @@ const char *const hxs_tcp_mib_names[HXS_TCP_MIB__COUNT] = {
 	HXS_TCP_MIB_LIST(HXS_TCP_MIB_NAME)
 #undef HXS_TCP_MIB_NAME
 };
+
+const char *const hxs_tcp_res_names[HXS_TCP_RES__COUNT] = {
+#define HXS_TCP_RES_NAME(n) #n,
+	HXS_TCP_RES_LIST(HXS_TCP_RES_NAME)
+#undef HXS_TCP_RES_NAME
+};
+
+/* The resource limits of cfg, defaults for the zeros (README "Limits"). */
+static void limits_defaults(struct hxs_tcp_cfg *c)
+{
+	/* together they fit the XDP conn map (HXS_MAX_CONNS, 262144), which holds TIME-WAIT
+	 * entries too */
+	if (!c->max_conns)
+		c->max_conns = 196608;
+	if (!c->max_tw)
+		c->max_tw = 65536;
+	if (!c->ofo_conn_max)
+		c->ofo_conn_max = 1u << 20;
+	if (!c->ofo_max)
+		c->ofo_max = 64ull << 20;
+	if (!c->mem_max)
+		c->mem_max = 512ull << 20;
+	if (!c->mem_pressure)
+		c->mem_pressure = c->mem_max / 4 * 3;
+	if (!c->mem_low)
+		c->mem_low = c->mem_pressure / 3 * 2;
+	if (c->mem_pressure > c->mem_max)
+		c->mem_pressure = c->mem_max;
+	if (c->mem_low > c->mem_pressure)
+		c->mem_low = c->mem_pressure;
+	if (!c->mem_cache)
+		c->mem_cache = 4u << 20;
+}
+
+void hxs_tcp__set_limits(struct hxs_tcp *tcp, const struct hxs_tcp_cfg *l)
+{
+	struct hxs_tcp_cfg *c = &tcp->cfg;
+	c->max_conns = l->max_conns;
+	c->max_tw = l->max_tw;
+	c->ofo_conn_max = l->ofo_conn_max;
+	c->ofo_max = l->ofo_max;
+	c->mem_low = l->mem_low;
+	c->mem_pressure = l->mem_pressure;
+	c->mem_max = l->mem_max;
+	c->mem_cache = l->mem_cache;
+	limits_defaults(c);
+	hxs_tcp_mem_trim(tcp, c->mem_cache);
+	/* pressure follows the new thresholds at the next chunk taken or given back */
+}
+
+void hxs_tcp__limits(const struct hxs_tcp *tcp, struct hxs_tcp_cfg *l)
+{
+	const struct hxs_tcp_cfg *c = &tcp->cfg;
+	l->max_conns = c->max_conns;
+	l->max_tw = c->max_tw;
+	l->ofo_conn_max = c->ofo_conn_max;
+	l->ofo_max = c->ofo_max;
+	l->mem_low = c->mem_low;
+	l->mem_pressure = c->mem_pressure;
+	l->mem_max = c->mem_max;
+	l->mem_cache = c->mem_cache;
+}
 
 int hxs_tcp__new(struct hxs_tcp **out, const struct hxs_tcp_cfg *cfg,
 		 const struct hxs_tcp_tx_ops *tx, const struct hxs_tcp_ev_ops *ev, void *ctx,
@@ -63,18 +128,21 @@ int hxs_tcp__new(struct hxs_tcp **out, const struct hxs_tcp_cfg *cfg,
 		c->fin_timeout_s = 60;
 	if (!c->cc || !hxs_cc_find(c->cc))
 		c->cc = "cubic";
+	limits_defaults(c);
 	tcp->htab = calloc(c->hash_buckets, sizeof(*tcp->htab));
 	if (!tcp->htab) {
 		free(tcp);
 		return -ENOMEM;
 	}
 	tcp->hmask = c->hash_buckets - 1;
+	tcp->tw_tail = &tcp->tw_head;
 	tcp->tx = *tx;
 	if (ev)
 		tcp->ev = *ev;
 	tcp->ctx = ctx;
 	tcp->now = now;
 	tcp->timer_fns = &hxs_tcp_timer_fns;
+	hxs_tcp_buf_init(tcp);
 	hxs_wheel__init(&tcp->wheel, now);
 	hxs_isn_init(&tcp->isn, c->isn_secret);
 	/* The table key comes from the stack's secret (the embedding layer fills isn_secret
@@ -113,6 +181,7 @@ void hxs_tcp__free(struct hxs_tcp *tcp)
 			hxs_tcp_conn_destroy(l);
 		}
 	}
+	hxs_tcp_mem_trim(tcp, 0);
 	free(tcp->htab);
 	free(tcp);
 }
@@ -141,6 +210,7 @@ int hxs_tcp__poll(struct hxs_tcp *tcp, uint64_t now)
 	}
 	if (tcp->tx.flush)
 		tcp->tx.flush(tcp->ctx);
+	hxs_tcp__res(tcp);
 	return (int)(tcp->mib[HXS_TCP_MIB_TcpOutSegs] - before);
 }
 
@@ -165,6 +235,26 @@ uint64_t hxs_tcp__next_deadline(const struct hxs_tcp *tcp)
 const uint64_t *hxs_tcp__mib(const struct hxs_tcp *tcp)
 {
 	return tcp->mib;
+}
+
+const uint64_t *hxs_tcp__res(struct hxs_tcp *tcp)
+{
+	uint64_t *r = tcp->res;
+	const struct hxs_tcp_cfg *c = &tcp->cfg;
+	r[HXS_TCP_RES_HxsTcpConns] = hxs_tcp_nconns_live(tcp);
+	r[HXS_TCP_RES_HxsTcpConnsMax] = c->max_conns;
+	r[HXS_TCP_RES_HxsTcpTimeWait] = tcp->ntw;
+	r[HXS_TCP_RES_HxsTcpTimeWaitMax] = c->max_tw;
+	r[HXS_TCP_RES_HxsTcpOfoBytes] = tcp->ofo_bytes;
+	r[HXS_TCP_RES_HxsTcpOfoMax] = c->ofo_max;
+	r[HXS_TCP_RES_HxsTcpOfoConnMax] = c->ofo_conn_max;
+	r[HXS_TCP_RES_HxsTcpBufBytes] = tcp->mem.bytes;
+	r[HXS_TCP_RES_HxsTcpBufCached] = tcp->mem.cached;
+	r[HXS_TCP_RES_HxsTcpMemLow] = c->mem_low;
+	r[HXS_TCP_RES_HxsTcpMemPressure] = c->mem_pressure;
+	r[HXS_TCP_RES_HxsTcpMemMax] = c->mem_max;
+	r[HXS_TCP_RES_HxsTcpMemUnderPressure] = tcp->mem.pressure;
+	return r;
 }
 
 void hxs_tcp__alloc_stats(const struct hxs_tcp *tcp, uint64_t *allocated, uint64_t *freed)

@@ -3,14 +3,17 @@
  * output, its readiness events, a listener's SYN and accept queues, and its end.
  *
  * hxs_tcp_conn__new() / listen_input() -> hxs_tcp_conn_alloc() -> hxs_tcp_timers_init()
- * connect / listen_input() -> hxs_tcp_conn_setup(), hxs_tcp_isn(); hxs_tcp_conn_bufs()
+ * connect / listen_input() -> hxs_tcp_admit() (max_conns, memory pressure),
+ *     hxs_tcp_conn_setup(), hxs_tcp_isn(); hxs_tcp_conn_bufs() (capacities only)
  * listen_input() -> hxs_tcp_synq_add(); handshake ACK -> hxs_tcp_acceptq_add() -> notify
  * user calls, hxs_tcp_send_seg() without a frame -> hxs_tcp_mark_dirty() -> hxs_tcp__poll()
  * hxs_tcp_notify() -> hxs_tcp_conn__events() -> ev.on_event (when the mask changed)
+ * hxs_tcp_set_state() -> TcpCurrEstab; TIME-WAIT list (tw_enter: max_tw -> the oldest closed)
  * hxs_tcp_close_conn() -> hxs_tcp_timers_cancel(), hxs_tcp_hash_remove() (on_tuple),
  *     hxs_tcp_child_unlink(), hxs_tcp_notify() -> hxs_tcp_conn_maybe_free()
  *     -> hxs_tcp_conn_destroy()
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 
@@ -59,15 +62,24 @@ void hxs_tcp_conn_setup(struct hxs_tcp_conn *c)
 
 int hxs_tcp_conn_bufs(struct hxs_tcp_conn *c)
 {
-	if (c->snd.buf)
+	if (c->snd.cap)
 		return 0;
-	int err = hxs_tcp_ring__init(&c->snd, c->sndbuf_size);
-	if (err)
-		return err;
-	err = hxs_tcp_ring__init(&c->rcv, c->rcvbuf_size);
-	if (err) {
-		hxs_tcp_ring__free(&c->snd);
-		return err;
+	hxs_tcp_ring__init(&c->snd, c->sndbuf_size);
+	hxs_tcp_ring__init(&c->rcv, c->rcvbuf_size);
+	return 0;
+}
+
+int hxs_tcp_admit(struct hxs_tcp *tcp)
+{
+	if (hxs_tcp_nconns_live(tcp) >= tcp->cfg.max_conns) {
+		MIB_INC(tcp, HxsTcpConnLimitDrops);
+		return -ENOBUFS;
+	}
+	/* Under memory pressure existing connections come first (their windows shrink); a new
+	 * one would only add to it. */
+	if (tcp->mem.pressure) {
+		MIB_INC(tcp, HxsTcpMemRefused);
+		return -ENOBUFS;
 	}
 	return 0;
 }
@@ -81,9 +93,45 @@ uint32_t hxs_tcp_isn(struct hxs_tcp *tcp, uint32_t laddr, uint16_t lport, uint32
 	return hxs_isn(&tcp->isn, laddr, lport, raddr, rport, now);
 }
 
+static void tw_unlink(struct hxs_tcp_conn *c)
+{
+	struct hxs_tcp *tcp = c->tcp;
+	if (!c->tw_pprev)
+		return;
+	*c->tw_pprev = c->tw_next;
+	if (c->tw_next)
+		c->tw_next->tw_pprev = c->tw_pprev;
+	else
+		tcp->tw_tail = c->tw_pprev;
+	c->tw_next = NULL;
+	c->tw_pprev = NULL;
+	tcp->ntw--;
+}
+
+/* c enters TIME-WAIT: at the tail of the list, after the oldest entry made room if max_tw are
+ * held (like the kernel's tcp_max_tw_buckets, counted in TCPTimeWaitOverflow; the kernel
+ * skips TIME-WAIT for the new one instead, which leaves the newest 4-tuple unprotected). */
+static void tw_enter(struct hxs_tcp_conn *c)
+{
+	struct hxs_tcp *tcp = c->tcp;
+	while (tcp->ntw >= tcp->cfg.max_tw && tcp->tw_head) {
+		MIB_INC(tcp, TCPTimeWaitOverflow);
+		hxs_tcp_close_conn(tcp->tw_head, 0);
+	}
+	c->tw_next = NULL;
+	c->tw_pprev = tcp->tw_tail;
+	*tcp->tw_tail = c;
+	tcp->tw_tail = &c->tw_next;
+	tcp->ntw++;
+}
+
 void hxs_tcp_set_state(struct hxs_tcp_conn *c, uint8_t state)
 {
 	struct hxs_tcp *tcp = c->tcp;
+	if (c->state == HXS_TCPS_TIME_WAIT && state != HXS_TCPS_TIME_WAIT)
+		tw_unlink(c);
+	else if (state == HXS_TCPS_TIME_WAIT && c->state != HXS_TCPS_TIME_WAIT && c->in_table)
+		tw_enter(c);
 	int was = c->state == HXS_TCPS_ESTABLISHED || c->state == HXS_TCPS_CLOSE_WAIT;
 	int is = state == HXS_TCPS_ESTABLISHED || state == HXS_TCPS_CLOSE_WAIT;
 	if (was && !is)
@@ -120,7 +168,7 @@ uint32_t hxs_tcp_conn__events(const struct hxs_tcp_conn *c)
 	if (c->state == HXS_TCPS_CLOSED || (c->rd_shut && c->fin_queued) ||
 	    (HXS_TCPS_HAVERCVDFIN(c->state) && c->fin_queued))
 		m |= EPOLLHUP;
-	if (c->state == HXS_TCPS_CLOSED && c->snd.buf)
+	if (c->state == HXS_TCPS_CLOSED && c->snd.cap)
 		m |= EPOLLIN | EPOLLRDHUP;
 	/* Writable like the kernel's sk_stream_is_writeable(): free space at least half of
 	 * what is queued, i.e. at least a third of the buffer - one byte free would wake a
@@ -128,7 +176,7 @@ uint32_t hxs_tcp_conn__events(const struct hxs_tcp_conn *c)
 	if ((c->state == HXS_TCPS_ESTABLISHED || c->state == HXS_TCPS_CLOSE_WAIT) &&
 	    3ull * (c->snd.cap - c->snd.len) >= c->snd.cap)
 		m |= EPOLLOUT;
-	if (c->fin_queued || c->soerror || (c->state == HXS_TCPS_CLOSED && c->snd.buf))
+	if (c->fin_queued || c->soerror || (c->state == HXS_TCPS_CLOSED && c->snd.cap))
 		m |= EPOLLOUT;
 	return m;
 }
@@ -215,6 +263,7 @@ void hxs_tcp_close_conn(struct hxs_tcp_conn *c, int err)
 		MIB_INC(tcp, TW);
 	hxs_tcp_set_state(c, HXS_TCPS_CLOSED);
 	hxs_tcp_timers_cancel(c);
+	hxs_tcp_reass_clear(c);            /* nobody will read them: out of the instance's count */
 	hxs_tcp_hash_remove(c);
 	hxs_tcp_child_unlink(c);
 	hxs_tcp_notify(c);
@@ -231,8 +280,10 @@ void hxs_tcp_conn_maybe_free(struct hxs_tcp_conn *c)
 
 void hxs_tcp_conn_destroy(struct hxs_tcp_conn *c)
 {
-	hxs_tcp_ring__free(&c->snd);
-	hxs_tcp_ring__free(&c->rcv);
+	tw_unlink(c);
+	hxs_tcp_reass_clear(c);
+	hxs_tcp_ring__free(c->tcp, &c->snd);
+	hxs_tcp_ring__free(c->tcp, &c->rcv);
 	c->tcp->conns_freed++;
 	free(c);
 }

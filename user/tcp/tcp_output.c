@@ -51,14 +51,16 @@ static int output_data(struct hxs_tcp_conn *c, uint64_t now)
 		if (usable > cw)
 			usable = cw;
 		uint32_t len = avail < usable ? avail : usable;
-		if (len > c->mss)
-			len = c->mss;
+		/* full-sized: SMSS less the SACK blocks this segment carries (§3.7.1) */
+		uint32_t smss = hxs_tcp_send_mss(c);
+		if (len > smss)
+			len = smss;
 		/* The FIN follows the last byte of data, once the user closed. */
 		int fin = c->fin_queued && c->snd_nxt + len == end &&
 			  (c->state == HXS_TCPS_FIN_WAIT_1 || c->state == HXS_TCPS_LAST_ACK ||
 			   c->state == HXS_TCPS_CLOSING);
 		int go = 0;
-		if (len && len == c->mss)
+		if (len && len == smss)
 			go = 1;
 		/* Nagle (§3.7.4): "if there is unacknowledged data, then the sending TCP
 		 * endpoint buffers all user data ... until the outstanding data has been

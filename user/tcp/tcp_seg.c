@@ -6,6 +6,7 @@
  *     -> hxs_tcp_reass_sack_blocks(), hxs_tcp_opt__write(), tx.alloc(), wnd_field(),
  *        hxs_tcp_ring__read(), hxs_tcp_csum(), tx.send()
  * hxs_tcp_send_ack() / hxs_tcp_send_rst_conn() -> hxs_tcp_send_seg()
+ * hxs_tcp_send_mss(): the payload a segment sent now may carry (SMSS less its SACK blocks)
  * hxs_tcp_send_challenge_ack() -> hxs_tcp_invalid_ack_limited() (per connection),
  *     challenge_budget_take() (randomized per stack; RFC 5961 §7) -> hxs_tcp_send_ack()
  * hxs_tcp_send_rst() (no connection: header only)
@@ -44,6 +45,11 @@ uint32_t hxs_tcp_rcv_window(struct hxs_tcp_conn *c)
 	/* §3.8.6.2.2: "the receiver should not advance the right window edge until it can
 	 * be advanced by at least min(Fr * RCV.BUFF, Eff.snd.MSS)" with Fr = 1/2. */
 	uint32_t thresh = cap / 2 < c->rcv_mss ? cap / 2 : c->rcv_mss;
+	/* Buffer memory under pressure: offer no more than 4 segments beyond what is held, as
+	 * the kernel's __tcp_select_window() clamps rcv_ssthresh to 4 * advmss (the right edge
+	 * still never moves back). */
+	if (c->tcp->mem.pressure && space > 4 * c->rcv_mss)
+		space = 4 * c->rcv_mss;
 	if (space > cur && space - cur >= thresh)
 		return space;
 	return cur;
@@ -78,6 +84,30 @@ static uint16_t wnd_field(struct hxs_tcp_conn *c, int syn)
 		MIB_INC(c->tcp, TCPFromZeroWindowAdv);
 	}
 	return (uint16_t)field;
+}
+
+/* SACK blocks the next segment with ACK set carries: a pending D-SACK block first (RFC 2883
+ * §4), then the most recent out-of-order ranges, as many as fit the 40 bytes of options: 3
+ * beside a timestamp, else 4 (RFC 2018 §3). */
+static int sack_blocks_due(const struct hxs_tcp_conn *c)
+{
+	int max = c->ts_ok ? 3 : 4, k;
+	if (!c->sack_ok)
+		return 0;
+	k = c->dsack ? 1 : 0;
+	return k + ((int)c->reass.n < max - k ? (int)c->reass.n : max - k);
+}
+
+uint32_t hxs_tcp_send_mss(const struct hxs_tcp_conn *c)
+{
+	/* RFC 9293 §3.7.1: "if there are any IP or TCP Options to be sent in a packet, then the
+	 * sender must decrease the size of the TCP data accordingly" and "for each segment
+	 * sent, the sender should adjust the data length accordingly, within the Eff.snd.MSS".
+	 * c->mss already leaves room for the timestamp option (set_mss); SACK blocks take
+	 * 2 NOPs, kind, length and 8 bytes each. */
+	int n = sack_blocks_due(c);
+	uint32_t opt = n ? 4 + 8 * (uint32_t)n : 0;
+	return c->mss > opt ? c->mss - opt : 1;
 }
 
 int hxs_tcp_send_seg(struct hxs_tcp_conn *c, uint32_t seq, uint8_t flags, uint32_t len, uint64_t now)

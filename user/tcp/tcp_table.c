@@ -2,7 +2,8 @@
  * listeners by local port. Every entry and exit is reported through ev.on_tuple/on_listen.
  *
  * hxs_tcp__input() -> hxs_tcp_lookup() / hxs_tcp_lookup_listener()
- * connect / listen_input() -> hxs_tcp_hash_insert() -> on_tuple(ADD)
+ * connect / listen_input() -> hxs_tcp_hash_insert() -> on_tuple(ADD); a refused add leaves
+ *                              the connection out (HxsTcpTupleRefused)
  * hxs_tcp_close_conn() -> hxs_tcp_hash_remove() -> on_tuple(DEL)
  * listen / close -> hxs_tcp_listener_insert() / hxs_tcp_listener_remove() -> on_listen
  * hxs_tcp__foreach(), hxs_tcp__nconns()   an `ss` listing and its count
@@ -46,16 +47,22 @@ struct hxs_tcp_conn *hxs_tcp_lookup_listener(struct hxs_tcp *tcp, uint32_t laddr
 	return any;
 }
 
-void hxs_tcp_hash_insert(struct hxs_tcp_conn *c)
+int hxs_tcp_hash_insert(struct hxs_tcp_conn *c)
 {
 	struct hxs_tcp *tcp = c->tcp;
 	uint32_t b = tuple_hash(tcp, c->laddr, c->lport, c->raddr, c->rport);
+	/* The steering entry first: a connection the XDP map does not know would see its
+	 * segments go to the kernel, so it must not exist in the table either. */
+	int err = tcp->ev.on_tuple ? tcp->ev.on_tuple(tcp->ctx, c, HXS_TCP_TUPLE_ADD) : 0;
+	if (err) {
+		MIB_INC(tcp, HxsTcpTupleRefused);
+		return err;
+	}
 	c->hnext = tcp->htab[b];
 	tcp->htab[b] = c;
 	c->in_table = 1;
 	tcp->nconns++;
-	if (tcp->ev.on_tuple)
-		tcp->ev.on_tuple(tcp->ctx, c, HXS_TCP_TUPLE_ADD);
+	return 0;
 }
 
 void hxs_tcp_hash_remove(struct hxs_tcp_conn *c)

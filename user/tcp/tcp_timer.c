@@ -1,7 +1,8 @@
 /* tcp_timer.c - what happens when a connection timer expires. Arming the timers, and the RTO
  * they run on, is tcp_timer_arm.c's.
  *
- * hxs_tcp__timers() -> hxs_wheel__run() -> rexmt_fire()   RFC 6298 retransmission, SYN retries
+ * hxs_tcp__timers() -> hxs_wheel__run() -> rexmt_fire()   RFC 6298 retransmission, SYN retries,
+ *                                                          orphans reset when memory is used up
  *                                        -> persist_fire() §3.8.6.1 zero-window probes (data or FIN)
  *                                        -> delack_fire()  §3.8.6.3 delayed ACK (40 ms)
  *                                        -> keep_fire()    §3.8.4 keep-alives, FIN_WAIT_2 limit
@@ -13,6 +14,19 @@
 #include <errno.h>
 
 #include "tcp_conn.h"
+
+/* An orphan (the application closed it) with data outstanding while the buffer memory is
+ * used up: reset it and give its memory back, as the kernel's tcp_out_of_resources() does
+ * from the retransmission and probe timers (TCPAbortOnMemory). 1 if it went. */
+static int orphan_out_of_memory(struct hxs_tcp_conn *c, uint64_t now)
+{
+	if (!c->user_closed || !hxs_tcp_mem_exhausted(c->tcp))
+		return 0;
+	MIB_INC(c->tcp, TCPAbortOnMemory);
+	hxs_tcp_send_rst_conn(c, now);
+	hxs_tcp_close_conn(c, 0);
+	return 1;
+}
 
 static void rexmt_fire(struct hxs_timer *t, uint64_t now)
 {
@@ -44,6 +58,8 @@ static void rexmt_fire(struct hxs_timer *t, uint64_t now)
 		break;
 	}
 	if (c->snd_una == c->snd_max)
+		return;
+	if (orphan_out_of_memory(c, now))
 		return;
 	if (c->snd_wnd == 0) {
 		/* The peer closed its window: what is outstanding waits for it to open again;
@@ -84,6 +100,8 @@ static void persist_fire(struct hxs_timer *t, uint64_t now)
 	if (!HXS_TCPS_HAVEESTABLISHED(c->state) || c->snd_nxt != c->snd_una ||
 	    (!SEQ_LT(c->snd_nxt, end) && !fin_left))
 		return;
+	if (orphan_out_of_memory(c, now))
+		return;
 	/* Abort only when probes go unanswered (probes_out is reset by every ACK), like
 	 * Linux's tcp_probe_timer; a live peer may keep its window closed forever. */
 	if (c->probes_out >= tcp->cfg.retries2) {
@@ -115,8 +133,8 @@ static void persist_fire(struct hxs_timer *t, uint64_t now)
 		uint32_t len = SEQ_DIFF(end, c->snd_nxt);
 		if (len > c->snd_wnd)
 			len = c->snd_wnd;
-		if (len > c->mss)
-			len = c->mss;
+		if (len > hxs_tcp_send_mss(c))     /* RFC 9293 §3.7.1: room for SACK blocks */
+			len = hxs_tcp_send_mss(c);
 		if (hxs_tcp_send_seg(c, c->snd_nxt, HXS_TH_ACK | HXS_TH_PSH, len, now) == 0) {
 			c->snd_nxt += len;
 			if (SEQ_GT(c->snd_nxt, c->snd_max))

@@ -120,9 +120,10 @@ void hxs_tcp_timewait_shrink(struct hxs_tcp_conn *c)
 {
 	/* Nothing is sent or received in TIME-WAIT: once the application has let go, the
 	 * buffers go and the 2 MSL cost only the connection object. */
-	if (c->state == HXS_TCPS_TIME_WAIT && !c->user_ref && c->snd.buf) {
-		hxs_tcp_ring__free(&c->snd);
-		hxs_tcp_ring__free(&c->rcv);
+	if (c->state == HXS_TCPS_TIME_WAIT && !c->user_ref && c->snd.cap) {
+		hxs_tcp_reass_clear(c);
+		hxs_tcp_ring__free(c->tcp, &c->snd);
+		hxs_tcp_ring__free(c->tcp, &c->rcv);
 	}
 }
 

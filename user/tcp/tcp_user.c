@@ -3,7 +3,10 @@
  * (info, events, error), and the per-connection options.
  *
  * hxs_tcp_conn__connect() -> ISN (RFC 6528) -> hxs_tcp_output() (SYN); the caller chose lport
- * hxs_tcp_conn__send()/recv()/shutdown() -> ring copy -> hxs_tcp_mark_dirty() -> next poll
+ * hxs_tcp_conn__connect() -> hxs_tcp_admit(), hxs_tcp_hash_insert() (a refused steering entry
+ *     fails the connect with its error)
+ * hxs_tcp_conn__send()/recv()/shutdown() -> ring copy (chunks reserved as the bytes come,
+ *     given back as they are read or acked) -> hxs_tcp_mark_dirty() -> next poll
  */
 #include <errno.h>
 #include <string.h>
@@ -29,15 +32,16 @@ int hxs_tcp_conn__connect(struct hxs_tcp_conn *c, uint32_t laddr, uint16_t lport
 	struct hxs_tcp *tcp = c->tcp;
 	if (c->state == HXS_TCPS_SYN_SENT || c->state == HXS_TCPS_SYN_RECEIVED)
 		return -EALREADY;
-	if (c->state != HXS_TCPS_CLOSED || c->snd.buf)
+	if (c->state != HXS_TCPS_CLOSED || c->snd.cap)
 		return -EISCONN;
 	if (!lport || !raddr || !rport)
 		return -EINVAL;
 	if (hxs_tcp_lookup(tcp, laddr, lport, raddr, rport))
 		return -EADDRNOTAVAIL;
-	int err = hxs_tcp_conn_bufs(c);
+	int err = hxs_tcp_admit(tcp);
 	if (err)
 		return err;
+	hxs_tcp_conn_bufs(c);
 	hxs_tcp_conn_setup(c);
 	c->laddr = laddr;
 	c->lport = lport;
@@ -56,22 +60,25 @@ int hxs_tcp_conn__connect(struct hxs_tcp_conn *c, uint32_t laddr, uint16_t lport
 	c->rtt_start = now;
 	c->rtt_seq = c->iss;
 	c->last_rcv = now;
+	err = hxs_tcp_hash_insert(c);
+	if (err) {
+		/* no steering entry: no connection (the caller may try again with c) */
+		hxs_tcp_ring__free(tcp, &c->snd);
+		hxs_tcp_ring__free(tcp, &c->rcv);
+		return err;
+	}
 	hxs_tcp_set_state(c, HXS_TCPS_SYN_SENT);
-	hxs_tcp_hash_insert(c);
 	MIB_INC(tcp, TcpActiveOpens);
 	hxs_tcp_output(c, now);
 	hxs_tcp_notify(c);
 	return 0;
 }
 
-/* The accept queue's length for listen(backlog): like the kernel's __sys_listen(), which
- * compares the backlog as unsigned with somaxconn, a negative one means somaxconn; 0 still
- * lets one connection wait (the kernel's queue is full only above the backlog). */
+/* The kernel's __sys_listen: "if ((unsigned int)backlog > somaxconn) backlog = somaxconn" -
+ * a negative backlog is the largest, 0 stays 0 (the queues hold one more, tcp_input.c). */
 static uint32_t listen_backlog(const struct hxs_tcp *tcp, int backlog)
 {
-	if (backlog < 0 || (uint32_t)backlog > tcp->cfg.somaxconn)
-		return tcp->cfg.somaxconn;
-	return backlog ? (uint32_t)backlog : 1;
+	return (unsigned int)backlog > tcp->cfg.somaxconn ? tcp->cfg.somaxconn : (uint32_t)backlog;
 }
 
 int hxs_tcp_conn__listen(struct hxs_tcp_conn *c, uint32_t laddr, uint16_t lport, int backlog)
@@ -82,7 +89,7 @@ int hxs_tcp_conn__listen(struct hxs_tcp_conn *c, uint32_t laddr, uint16_t lport,
 		c->backlog = listen_backlog(tcp, backlog);
 		return 0;
 	}
-	if (c->state != HXS_TCPS_CLOSED || c->snd.buf || !lport)
+	if (c->state != HXS_TCPS_CLOSED || c->snd.cap || !lport)
 		return -EINVAL;
 	for (struct hxs_tcp_conn *l = tcp->lhash[lport % HXS_TCP_LHASH]; l; l = l->hnext)
 		if (l->lport == lport && (l->laddr == laddr || !l->laddr || !laddr))
@@ -113,6 +120,11 @@ int hxs_tcp_conn__accept(struct hxs_tcp_conn *l, struct hxs_tcp_conn **child)
 	return 0;
 }
 
+int hxs_tcp_conn__fin_rcvd(const struct hxs_tcp_conn *c)
+{
+	return c->fin_rcvd;
+}
+
 static int take_error(struct hxs_tcp_conn *c)
 {
 	int e = c->soerror;
@@ -126,7 +138,7 @@ long hxs_tcp_conn__send(struct hxs_tcp_conn *c, const void *buf, size_t len)
 		return -take_error(c);
 	switch (c->state) {
 	case HXS_TCPS_CLOSED:
-		return c->snd.buf ? -EPIPE : -ENOTCONN;
+		return c->snd.cap ? -EPIPE : -ENOTCONN;
 	case HXS_TCPS_LISTEN:
 		return -ENOTCONN;
 	case HXS_TCPS_SYN_SENT:
@@ -145,9 +157,15 @@ long hxs_tcp_conn__send(struct hxs_tcp_conn *c, const void *buf, size_t len)
 	if (len > UINT32_MAX)
 		len = UINT32_MAX;
 	int was_empty = c->snd.len == 0;
-	uint32_t n = hxs_tcp_ring__append(&c->snd, buf, (uint32_t)len);
+	uint32_t room = c->snd.cap - c->snd.len;
+	uint32_t want = len < room ? (uint32_t)len : room;
+	/* The bytes the buffer memory takes (all of them, short of mem_max). */
+	uint32_t n = hxs_tcp_ring__reserve(c->tcp, &c->snd, c->snd.len, want);
+	if (n < want)
+		MIB_INC(c->tcp, HxsTcpSndMemFails);
 	if (!n && len)
 		return -EAGAIN;
+	hxs_tcp_ring__append(&c->snd, buf, n);
 	if (n) {
 		uint64_t idle = c->tcp->now - c->last_send;
 		/* RFC 5681 §4.1: "a TCP SHOULD set cwnd to no more than RW before beginning
@@ -179,7 +197,7 @@ long hxs_tcp_conn__recv(struct hxs_tcp_conn *c, void *buf, size_t len, unsigned 
 		hxs_tcp_ring__read(&c->rcv, 0, buf, n);
 		if (flags & HXS_TCP_PEEK)
 			return (long)n;
-		hxs_tcp_ring__consume(&c->rcv, n);
+		hxs_tcp_ring__consume(c->tcp, &c->rcv, n);
 		/* Window update when reading opened the window enough (receiver SWS avoidance,
 		 * §3.8.6.2.2) and what the peer may still send is down to half the buffer. The
 		 * window cannot grow past what the field can say, 65535 << our shift (RFC 7323
@@ -199,9 +217,8 @@ long hxs_tcp_conn__recv(struct hxs_tcp_conn *c, void *buf, size_t len, unsigned 
 		hxs_tcp_notify(c);
 		return (long)n;
 	}
-	/* End of stream once the peer's FIN was taken, even if a reset came after it: the
-	 * kernel's tcp_recvmsg() checks SOCK_DONE before sk_err, so the error (EPIPE after a
-	 * reset in CLOSE-WAIT) is left for the next send or SO_ERROR. */
+	/* The end of the stream comes before a pending error, as in the kernel's tcp_recvmsg
+	 * (SOCK_DONE, then sk_err): a RST after the peer's FIN leaves reads at 0. */
 	if (c->fin_rcvd)
 		return 0;
 	if (c->soerror)
@@ -209,7 +226,7 @@ long hxs_tcp_conn__recv(struct hxs_tcp_conn *c, void *buf, size_t len, unsigned 
 	if (HXS_TCPS_HAVERCVDFIN(c->state) || c->rd_shut)
 		return 0;
 	if (c->state == HXS_TCPS_CLOSED)
-		return c->snd.buf ? 0 : -ENOTCONN;
+		return c->snd.cap ? 0 : -ENOTCONN;
 	if (len == 0)
 		return 0;
 	return -EAGAIN;
@@ -331,7 +348,7 @@ void hxs_tcp_conn__abort(struct hxs_tcp_conn *c)
 
 int hxs_tcp_conn__setopt(struct hxs_tcp_conn *c, enum hxs_tcp_opt opt, int val)
 {
-	int fresh = c->state == HXS_TCPS_CLOSED && !c->snd.buf;
+	int fresh = c->state == HXS_TCPS_CLOSED && !c->snd.cap;
 	switch (opt) {
 	case HXS_TCP_O_NODELAY:
 		c->nodelay = !!val;
@@ -376,8 +393,8 @@ int hxs_tcp_conn__setopt(struct hxs_tcp_conn *c, enum hxs_tcp_opt opt, int val)
 	case HXS_TCP_O_SNDBUF:
 		if (val < 2048)
 			val = 2048;
-		if (c->snd.buf) {
-			int err = hxs_tcp_ring__resize(&c->snd, (uint32_t)val);
+		if (c->snd.cap) {
+			int err = hxs_tcp_ring__resize(c->tcp, &c->snd, (uint32_t)val);
 			if (err)
 				return err;
 		}
@@ -461,6 +478,22 @@ void hxs_tcp_conn__info(const struct hxs_tcp_conn *c, struct hxs_tcp_info *i)
 	 * in order and unread (ss's Send-Q and Recv-Q) */
 	i->snd_queue = c->snd.len;
 	i->rcv_queue = c->rcv.len;
+	/* the kernel's tcp_get_info() fields of the same names, <linux/tcp.h> values */
+	if (c->recovery)
+		i->ca_state = 3;                        /* TCP_CA_Recovery */
+	else if (SEQ_LT(c->snd_una, c->recover) && c->backoff)
+		i->ca_state = 4;                        /* TCP_CA_Loss: RTO, recover = snd_max then */
+	else if (c->dupacks || c->sb.n)
+		i->ca_state = 1;                        /* TCP_CA_Disorder */
+	i->options = (uint8_t)((c->ts_ok ? 1 : 0) | (c->sack_ok ? 2 : 0) | (c->ws_ok ? 4 : 0));
+	i->snd_wscale = c->snd_wscale;
+	i->rcv_wscale = c->rcv_wscale;
+	i->backoff = c->backoff;
+	i->probes = c->probes_out > c->keep_probes ? c->probes_out : c->keep_probes;
+	i->advmss = c->rcv_mss;
+	i->pmtu = c->tcp->cfg.mtu;
+	i->reordering = 3;                              /* DupThresh, tcp_recovery.c */
+	i->sacked = c->mss ? (c->sb.sacked_bytes + c->mss - 1) / c->mss : 0;
 }
 
 int hxs_tcp_conn__error(struct hxs_tcp_conn *c)
@@ -494,11 +527,6 @@ void hxs_tcp_conn__tuple(const struct hxs_tcp_conn *c, uint32_t *laddr, uint16_t
 	if (rport) *rport = c->rport;
 }
 
-bool hxs_tcp_conn__fin_rcvd(const struct hxs_tcp_conn *c)
-{
-	return c->fin_rcvd;
-}
-
 uint32_t hxs_tcp_conn__rx_avail(const struct hxs_tcp_conn *c)
 {
 	return c->rcv.len;
@@ -506,5 +534,5 @@ uint32_t hxs_tcp_conn__rx_avail(const struct hxs_tcp_conn *c)
 
 uint32_t hxs_tcp_conn__tx_space(const struct hxs_tcp_conn *c)
 {
-	return c->snd.buf ? c->snd.cap - c->snd.len : c->sndbuf_size;
+	return c->snd.cap ? c->snd.cap - c->snd.len : c->sndbuf_size;
 }

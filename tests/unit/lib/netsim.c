@@ -1,15 +1,18 @@
 /* netsim.c - deterministic two-port link simulator in virtual time (see netsim.h).
  *
- *   netsim_send() -> queue admission (tail drop) -> serialisation (busy_until) -> loss roll
- *                 -> dup roll -> reorder roll -> heap_push(deliver time, seq)
+ *   netsim_send() -> MTU -> queue admission (tail drop) -> serialisation (busy_until)
+ *                 -> loss roll -> dup roll -> reorder roll -> [corrupt roll per copy]
+ *                 -> heap_push(deliver time, seq)
  *   netsim_deliver() -> heap_pop() while top <= now -> cb() -> free frame
  *
  * cb() gets the caller's `now` (not the frame's due time) so the stack's clock never runs
  * backwards; drive with now = netsim_next() to deliver every frame at its exact time.
- * Counters: sent + duplicated = delivered + lost + queue_drops + in_flight, per direction.
+ * Counters: sent + duplicated = delivered + lost + queue_drops + oversize + in_flight, per
+ * direction.
  *
  * Determinism: each direction draws from its own xoshiro256** stream seeded by splitmix64
- * from (seed, direction); pending frames sit in a binary min-heap keyed by (deliver time,
+ * from (seed, direction); the corruption rolls are drawn only when corruption is configured,
+ * so a link without it draws the same stream as before it existed; pending frames sit in a binary min-heap keyed by (deliver time,
  * sequence number), so frames due at the same time come out in the order they were queued.
  * Memory is bounded: at most NETSIM_MAX_FRAMES frames in flight (beyond that a send counts as
  * a queue drop), each frame one allocation freed on delivery or in netsim_free().
@@ -178,7 +181,9 @@ static uint64_t ser_us(size_t len, uint64_t bps)
 
 static int enqueue(struct netsim *ns, int dir, const void *buf, size_t len, uint64_t t)
 {
+	struct dir_state *d = &ns->d[dir];
 	struct frame *f;
+	int bad = 0;
 
 	if (ns->n >= NETSIM_MAX_FRAMES)
 		return -1;
@@ -191,10 +196,20 @@ static int enqueue(struct netsim *ns, int dir, const void *buf, size_t len, uint
 	f->to_port = !dir;
 	f->len = len;
 	memcpy(f->data, buf, len);
+	if (d->cfg.corrupt > 0 && len) {
+		/* two draws per copy, always both: whether, and which bit */
+		uint64_t bit;
+
+		bad = roll(d, d->cfg.corrupt);
+		bit = xoshiro_next(d->rng) % (len * 8);
+		if (bad)
+			f->data[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+	}
 	if (heap_push(ns, f)) {
 		free(f);
 		return -1;
 	}
+	d->st.corrupted += (uint64_t)bad;
 	ns->d[dir].st.in_flight++;
 	return 0;
 }
@@ -208,6 +223,10 @@ int netsim_send(struct netsim *ns, int port, const void *buf, size_t len, uint64
 	int lost, dup, reord;
 
 	d->st.sent++;
+	if (c->mtu && len > c->mtu) {
+		d->st.oversize++;
+		return -1;
+	}
 	start = d->busy_until > now ? d->busy_until : now;
 	/* Tail drop: the bytes still waiting for the wire (backlog time at the link rate),
 	 * plus this frame, must fit in the queue. */

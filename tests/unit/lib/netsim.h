@@ -1,9 +1,11 @@
 /* netsim.h - a deterministic network simulator for unit tests, in virtual time.
  *
- * Two ports (0 and 1) joined by a link with, per direction: propagation delay, bandwidth
- * (serialisation delay, FIFO queue with a byte limit = tail drop), seeded random loss,
- * duplication, and reordering (a frame is held back by an extra random delay). Frames are
- * opaque byte strings copied in. Everything is driven by the caller's clock: nothing sleeps.
+ * Two ports (0 and 1) joined by a link with, per direction: an MTU (a larger frame is dropped
+ * and counted, as a receiving NIC drops it), propagation delay, bandwidth (serialisation delay,
+ * FIFO queue with a byte limit = tail drop), seeded random loss, duplication, reordering (a
+ * frame is held back by an extra random delay) and corruption (one bit of the frame flipped).
+ * Frames are opaque byte strings copied in. Everything is driven by the caller's clock: nothing
+ * sleeps.
  *
  *   struct netsim *ns = netsim_new(&cfg, seed);
  *   netsim_send(ns, 0, buf, len, now);              port 0 -> port 1
@@ -12,8 +14,8 @@
  *                                                   frame due at or before now, in time order
  *   netsim_free(ns);
  *
- * Counters (per direction) let tests assert conservation: sent = delivered + dropped +
- * in_flight - duplicated.
+ * Counters (per direction) let tests assert conservation: sent + duplicated = delivered +
+ * lost + queue_drops + oversize + in_flight.
  */
 #ifndef HXS_NETSIM_H
 #define HXS_NETSIM_H
@@ -22,6 +24,7 @@
 #include <stdint.h>
 
 struct netsim_dir_cfg {
+	uint32_t mtu;               /* the largest frame carried, bytes; 0 = unlimited */
 	uint64_t delay_us;          /* one-way propagation delay */
 	uint64_t bandwidth_bps;     /* 0 = infinite */
 	uint32_t queue_bytes;       /* tail-drop limit of the bottleneck queue; 0 = unlimited */
@@ -29,6 +32,7 @@ struct netsim_dir_cfg {
 	double dup;                 /* probability a frame is delivered twice */
 	double reorder;             /* probability a frame gets an extra delay */
 	uint64_t reorder_us;        /* max extra delay of a reordered frame */
+	double corrupt;             /* probability a frame (each copy) gets one bit flipped */
 };
 
 struct netsim_cfg {
@@ -38,6 +42,8 @@ struct netsim_cfg {
 struct netsim_stats {
 	uint64_t sent, delivered, lost, queue_drops, duplicated, reordered, bytes_delivered;
 	uint64_t in_flight;
+	uint64_t oversize;          /* dropped: larger than the MTU */
+	uint64_t corrupted;         /* copies queued with a flipped bit (delivered unless in flight) */
 };
 
 struct netsim;
@@ -45,7 +51,8 @@ typedef void (*netsim_rx_fn)(void *ctx, int port, const uint8_t *buf, size_t len
 
 struct netsim *netsim_new(const struct netsim_cfg *cfg, uint64_t seed);
 void netsim_free(struct netsim *ns);
-/* Sends from `port` to the other one. Returns 0, or -1 if dropped at the queue (still counted). */
+/* Sends from `port` to the other one. Returns 0, or -1 if dropped at the queue or for its size
+ * (still counted). */
 int netsim_send(struct netsim *ns, int port, const void *buf, size_t len, uint64_t now);
 uint64_t netsim_next(const struct netsim *ns);
 /* Delivers every frame due at or before now; returns how many. */

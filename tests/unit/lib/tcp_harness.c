@@ -1,7 +1,9 @@
 /* tcp_harness.c - scripted and simulated drivers for the TCP core (see tcp_harness.h). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <errno.h>
 
 #include "lib/bytes.h"
 #include "tcp_harness.h"
@@ -31,6 +33,22 @@ uint32_t ts_build(uint8_t *buf, const struct ts_pkt *p)
 }
 
 /* --- scripted ---------------------------------------------------------------------------- */
+/* A test double's limit was violated: say which (stdout, where run-tests.sh shows "#" lines
+ * of a failed program, and stderr) and end the program with a failure. */
+static __attribute__((noreturn, format(printf, 1, 2))) void harness_abort(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	printf("# tcp_harness: %s\n", msg);
+	fflush(stdout);
+	fprintf(stderr, "tcp_harness: %s\n", msg);
+	abort();
+}
+
 struct ts_frame {
 	uint32_t len;
 	uint8_t b[];
@@ -39,11 +57,38 @@ struct ts_frame {
 static uint8_t *ts_alloc(void *ctx, uint32_t len, void **h)
 {
 	struct ts *t = ctx;
-	struct ts_frame *f = malloc(sizeof(*f) + len);
+	struct ts_frame *f;
+
+	/* sock/tcp_sock.c tx_alloc(): "if (len > hxs_ip_max_l4(st)) return NULL" */
+	if (len > t->mtu - 20) {
+		t->oversize++;
+		return NULL;
+	}
+	if (t->fail_allocs) {
+		t->fail_allocs--;
+		t->nobufs++;
+		return NULL;
+	}
+	if (t->in_tx >= t->pool) {
+		t->nobufs++;
+		return NULL;
+	}
+	f = malloc(sizeof(*f) + len);
+	if (!f)
+		harness_abort("out of memory");
 	f->len = len;
+	t->in_tx++;
 	t->frames_alloc++;
 	*h = f;
 	return f->b;
+}
+
+static void ts_flush(void *ctx)
+{
+	struct ts *t = ctx;
+
+	/* the turn's TX kick: the frames it sent complete and return to the pool */
+	t->in_tx = 0;
 }
 
 static void ts_send(void *ctx, void *h, uint32_t saddr, uint32_t daddr, uint32_t len)
@@ -51,15 +96,16 @@ static void ts_send(void *ctx, void *h, uint32_t saddr, uint32_t daddr, uint32_t
 	struct ts *t = ctx;
 	struct ts_frame *f = h;
 	t->frames_sent++;
-	if (t->n == TS_MAXSEG) {
-		t->dropped++;
-		free(f);
-		return;
-	}
-	struct ts_seg *s = &t->q[(t->head + t->n) % TS_MAXSEG];
+	if (len > f->len)
+		harness_abort("send of %u bytes into a frame of %u", len, f->len);
+	if (t->n == TS_QCAP)
+		harness_abort("%d captured segments not popped: the capture queue is full", TS_QCAP);
+	struct ts_seg *s = &t->q[(t->head + t->n) % TS_QCAP];
 	t->n++;
 	memset(s, 0, sizeof(*s));
 	const uint8_t *p = f->b;
+	if (len < 20)
+		harness_abort("a segment of %u bytes", len);
 	s->t = t->now;
 	s->saddr = saddr;
 	s->daddr = daddr;
@@ -73,8 +119,23 @@ static void ts_send(void *ctx, void *h, uint32_t saddr, uint32_t daddr, uint32_t
 	s->csum_ok = hxs_tcp_csum(saddr, daddr, p, len) == 0;
 	s->opt_ok = doff >= 20 && doff <= len &&
 		    hxs_tcp_opt__parse(p + 20, doff - 20, &s->opt) == 0;
+	if (doff > len)
+		doff = len;
+	if (doff >= 20 && doff - 20 <= sizeof(s->optraw))
+		memcpy(s->optraw, p + 20, doff - 20);
+	s->hlen = doff;
+	struct hxs_tcp_conn *c = hxs_tcp_lookup(t->tcp, saddr, s->sport, daddr, s->dport);
+	if (c) {
+		s->conn = 1;
+		s->conn_mss = c->mss;
+		s->conn_peer_mss = c->peer_mss;
+		s->conn_ts = c->ts_ok;
+		s->conn_sack = c->sack_ok;
+	}
 	s->len = len - doff;
-	memcpy(s->data, p + doff, s->len < sizeof(s->data) ? s->len : sizeof(s->data));
+	if (s->len > sizeof(s->data))
+		harness_abort("a payload of %u bytes does not fit ts_seg.data", s->len);
+	memcpy(s->data, p + doff, s->len);
 	free(f);
 }
 
@@ -86,11 +147,14 @@ static void ts_event(void *ctx, struct hxs_tcp_conn *c, uint32_t mask)
 	t->nevents++;
 }
 
-static void ts_tuple(void *ctx, struct hxs_tcp_conn *c, int add)
+static int ts_tuple(void *ctx, struct hxs_tcp_conn *c, int add)
 {
 	struct ts *t = ctx;
 	(void)c;
+	if (add && t->tuple_err)
+		return t->tuple_err;
 	t->tuples += add ? 1 : -1;
+	return 0;
 }
 
 static void ts_listen(void *ctx, uint32_t a, uint16_t p, int add)
@@ -101,12 +165,28 @@ static void ts_listen(void *ctx, uint32_t a, uint16_t p, int add)
 	t->listens += add ? 1 : -1;
 }
 
+/* The stack's IP MTU as the embedding layer knows it (the core's cfg says the same). */
+static uint32_t cfg_mtu(const struct hxs_tcp_cfg *cfg)
+{
+	uint32_t mtu = cfg && cfg->mtu ? cfg->mtu : 1500;
+
+	if (mtu < 576 || mtu > TS_MTU_MAX)
+		harness_abort("MTU %u outside the harness's 576..%u", mtu, TS_MTU_MAX);
+	return mtu;
+}
+
 struct ts *ts_new(const struct hxs_tcp_cfg *cfg)
 {
 	struct ts *t = calloc(1, sizeof(*t));
-	static const struct hxs_tcp_tx_ops tx = { ts_alloc, ts_send, NULL };
+	static const struct hxs_tcp_tx_ops tx = { ts_alloc, ts_send, ts_flush };
 	static const struct hxs_tcp_ev_ops ev = { ts_event, ts_tuple, ts_listen };
-	if (hxs_tcp__new(&t->tcp, cfg, &tx, &ev, t, 0) < 0) {
+	if (!t)
+		return NULL;
+	t->q = calloc(TS_QCAP, sizeof(*t->q));
+	t->mtu = cfg_mtu(cfg);
+	t->pool = TS_POOL_FRAMES;
+	if (!t->q || hxs_tcp__new(&t->tcp, cfg, &tx, &ev, t, 0) < 0) {
+		free(t->q);
 		free(t);
 		return NULL;
 	}
@@ -116,17 +196,28 @@ struct ts *ts_new(const struct hxs_tcp_cfg *cfg)
 void ts_free(struct ts *t)
 {
 	hxs_tcp__free(t->tcp);
+	free(t->q);
 	free(t);
 }
 
 void ts_run_until(struct ts *t, uint64_t until)
 {
+	uint64_t at = t->now, spins = 0;
 	for (;;) {
 		uint64_t d = hxs_tcp__next_deadline(t->tcp);
 		if (d > until)
 			break;
 		if (d > t->now)
 			t->now = d;
+		if (t->now != at) {
+			at = t->now;
+			spins = 0;
+		} else if (++spins > TS_SPIN_LIMIT) {
+			harness_abort("the stack spins at %llu us: pending output never drains "
+				      "(%llu allocations refused as oversize, %llu for want of a frame)",
+				      (unsigned long long)t->now, (unsigned long long)t->oversize,
+				      (unsigned long long)t->nobufs);
+		}
 		hxs_tcp__poll(t->tcp, t->now);
 	}
 	if (until > t->now)
@@ -144,7 +235,9 @@ int ts_in_raw(struct ts *t, uint64_t now, const uint8_t *seg, uint32_t len)
 
 int ts_inject(struct ts *t, uint64_t now, const struct ts_pkt *p)
 {
-	uint8_t buf[4096];
+	uint8_t buf[20 + 40 + TS_MTU_MAX];
+	if (20 + (p->rawlen ? p->rawlen : 40) + p->len > sizeof(buf))
+		harness_abort("a segment of %u payload bytes to inject", p->len);
 	uint32_t n = ts_build(buf, p);
 	return ts_in_raw(t, now, buf, n);
 }
@@ -189,10 +282,12 @@ int ts_rst(struct ts *t, uint64_t now, uint32_t seq)
 
 int ts_pop(struct ts *t, struct ts_seg *s)
 {
-	if (!t->n)
+	if (!t->n) {
+		memset(s, 0, sizeof(*s));
 		return 0;
+	}
 	*s = t->q[t->head];
-	t->head = (t->head + 1) % TS_MAXSEG;
+	t->head = (t->head + 1) % TS_QCAP;
 	t->n--;
 	return 1;
 }
@@ -208,25 +303,30 @@ void ts_clear(struct ts *t)
 }
 
 /* --- simulator ----------------------------------------------------------------------------- */
-struct sim_port {
-	struct sim *s;
-	int port;
-};
-
 struct sim_frame {
 	uint32_t cap;
 	uint8_t b[];
 };
 
-static struct sim_port sim_ports[2];
-
 static uint8_t *sim_alloc(void *ctx, uint32_t len, void **h)
 {
 	struct sim_port *sp = ctx;
-	struct sim_frame *f = malloc(sizeof(*f) + len);
-	if (!f)
+	struct sim_frame *f;
+
+	/* sock/tcp_sock.c tx_alloc(): "if (len > hxs_ip_max_l4(st)) return NULL" */
+	if (len > sp->mtu - 20) {
+		sp->oversize++;
 		return NULL;
+	}
+	if (sp->in_tx >= sp->pool) {
+		sp->nobufs++;
+		return NULL;
+	}
+	f = malloc(sizeof(*f) + len);
+	if (!f)
+		harness_abort("out of memory");
 	f->cap = len;
+	sp->in_tx++;
 	sp->s->frames_alloc++;
 	*h = f;
 	return f->b;
@@ -238,27 +338,57 @@ static void sim_send(void *ctx, void *h, uint32_t saddr, uint32_t daddr, uint32_
 	struct sim_frame *f = h;
 	(void)saddr;
 	(void)daddr;
+	if (len > f->cap)
+		harness_abort("send of %u bytes into a frame of %u", len, f->cap);
+	uint32_t doff = len >= 20 ? (uint32_t)(f->b[12] >> 4) * 4 : 0;
+	struct hxs_tcp_opts o;
+	if (doff >= 20 && doff < len && hxs_tcp_opt__parse(f->b + 20, doff - 20, &o) == 0 && o.nsack)
+		sp->sack_data++;
+	if (len > sp->max_l4)
+		sp->max_l4 = len;
 	sp->s->frames_sent++;
 	netsim_send(sp->s->ns, sp->port, f->b, len, sp->s->now);
 	free(f);
 	sp->s->frames_freed++;
 }
 
+static void sim_flush(void *ctx)
+{
+	struct sim_port *sp = ctx;
+
+	sp->in_tx = 0;           /* the turn's TX kick: its frames complete */
+}
+
 struct sim *sim_new(const struct netsim_cfg *nc, uint64_t seed, const struct hxs_tcp_cfg *cfg,
 		    const struct hxs_tcp_cfg *cfg_b)
 {
-	static const struct hxs_tcp_tx_ops tx = { sim_alloc, sim_send, NULL };
+	static const struct hxs_tcp_tx_ops tx = { sim_alloc, sim_send, sim_flush };
 	struct sim *s = calloc(1, sizeof(*s));
-	s->ns = netsim_new(nc, seed);
+	struct netsim_cfg link = *nc;
+	if (!s)
+		harness_abort("out of memory");
 	s->addr[0] = TS_LOCAL;
 	s->addr[1] = TS_REMOTE;
+	for (int i = 0; i < 2; i++) {
+		struct sim_port *sp = &s->port[i];
+		sp->s = s;
+		sp->port = i;
+		sp->mtu = cfg_mtu(i && cfg_b ? cfg_b : cfg);
+		sp->pool = TS_POOL_FRAMES;
+	}
+	/* The path carries what the smaller end's frames hold (IP header implied). */
+	uint32_t l4 = (s->port[0].mtu < s->port[1].mtu ? s->port[0].mtu : s->port[1].mtu) - 20;
+	for (int d = 0; d < 2; d++)
+		if (!link.dir[d].mtu)
+			link.dir[d].mtu = l4;
+	s->ns = netsim_new(&link, seed);
+	if (!s->ns)
+		harness_abort("out of memory");
 	for (int i = 0; i < 2; i++) {
 		struct hxs_tcp_cfg c = i && cfg_b ? *cfg_b : *cfg;
 		for (int k = 0; k < 16; k++)
 			c.isn_secret[k] = (uint8_t)(seed * 31 + (uint64_t)i * 7 + (uint64_t)k);
-		sim_ports[i].s = s;
-		sim_ports[i].port = i;
-		if (hxs_tcp__new(&s->tcp[i], &c, &tx, NULL, &sim_ports[i], 0) < 0)
+		if (hxs_tcp__new(&s->tcp[i], &c, &tx, NULL, &s->port[i], 0) < 0)
 			abort();
 	}
 	return s;
@@ -277,11 +407,12 @@ static void sim_rx(void *ctx, int port, const uint8_t *buf, size_t len, uint64_t
 	struct sim *s = ctx;
 	/* The frame arrives at `port` from the other side. */
 	if (hxs_tcp__input(s->tcp[port], s->addr[!port], s->addr[port], buf, (uint32_t)len, 0, now) < 0)
-		s->bad_csum++;
+		s->port[port].rejected++;
 }
 
 int sim_step(struct sim *s, uint64_t limit)
 {
+	uint64_t before = s->now;
 	netsim_deliver(s->ns, s->now, sim_rx, s);
 	hxs_tcp__poll(s->tcp[0], s->now);
 	hxs_tcp__poll(s->tcp[1], s->now);
@@ -299,6 +430,12 @@ int sim_step(struct sim *s, uint64_t limit)
 	if (n > limit)
 		n = limit;
 	s->now = n;
+	if (n != before) {
+		s->spins = 0;
+	} else if (++s->spins > TS_SPIN_LIMIT) {
+		s->stalled = 1;
+		return 0;
+	}
 	return 1;
 }
 

@@ -5,6 +5,7 @@
  *                 -> hxs_stack__set_clock(A), (B)
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,12 @@ int twostack_open(struct twostack *ts, const struct twostack_cfg *cfg)
 	int err;
 
 	memset(ts, 0, sizeof(*ts));
+	/* What the AF_XDP backend would accept (xsk.c): frames of 2048 or 4096 bytes, and an
+	 * MTU that fits one beside the 256 bytes of headroom hxs_stack__open() keeps (it clamps
+	 * the MTU there; a test asking for more would get less without knowing). */
+	if ((cfg->frame_size != 2048 && cfg->frame_size != 4096) || cfg->frames < 2 ||
+	    (cfg->mtu ? cfg->mtu : 1500) > cfg->frame_size - 256 - 14)
+		return -EINVAL;
 	ts->addr_a = inet_addr(cfg->ip_a);
 	ts->addr_b = inet_addr(cfg->ip_b);
 	netif_of(&ca, ts->addr_a, cfg->mac_a, cfg->mtu, ts->addr_b, cfg->mac_b);

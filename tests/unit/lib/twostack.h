@@ -14,7 +14,9 @@
  *   ... ts.ia->ops->get_stats(): every frame free? ...
  *   twostack_close_links(&ts);                (twostack_close() does both)
  *
- * Everything the test sets is in the cfg: frame pool and MTU are the test's, not defaults.
+ * Everything the test sets is in the cfg: frame pool and MTU are the test's, not defaults;
+ * twostack_open() refuses (-EINVAL) what the AF_XDP datapath would not run with: frames other
+ * than 2048 or 4096 bytes, fewer than 2, or an MTU beyond frame_size - 256 - 14.
  */
 #ifndef HXS_TEST_TWOSTACK_H
 #define HXS_TEST_TWOSTACK_H
