@@ -1013,6 +1013,64 @@ static void test_persist(void)
 	hxs_tcp_conn__close(l);
 	ts_free(t);
 
+	/* §3.10.7.4: "If the RCV.WND is zero, no segments will be acceptable, but special
+	 * allowance should be made to accept valid ACKs, URGs, and RSTs." A zero-window probe
+	 * <SEQ=RCV.NXT-1> (Linux's and ours) or a retransmission of text we hold fails the
+	 * acceptability test when our window is closed; the ACK it carries must still count.
+	 * Ignoring it, two peers with closed windows whose ACKs ride on probes each waited for
+	 * an RTO (and its cwnd collapse) to learn what the other had received. */
+	t_case("RCV.WND = 0: the ACK of a probe <SEQ=RCV.NXT-1> or of old text is processed, the text and SEQ not");
+	cfg.rcvbuf = 4096;
+	t = mkcfg(&cfg);
+	want_synack.wnd = 4096;
+	c = passive(t, 0, &l, &iss);
+	CHECK_EQ(hxs_tcp_conn__send(c, "hello", 5), 5);
+	ts_run_until(t, 0);
+	EXPECT_W(t, HXS_TH_ACK | HXS_TH_PSH, iss + 1, PISN + 1, 4096);
+	ts_data(t, 1 * MS, PISN + 1, iss + 1, d, 1460);
+	ts_data(t, 1 * MS, PISN + 1461, iss + 1, d, 1460);
+	EXPECT_W(t, HXS_TH_ACK, iss + 6, PISN + 2921, 4096 - 2920);
+	ts_data(t, 2 * MS, PISN + 2921, iss + 1, d, 1176);
+	ts_run_until(t, 50 * MS);
+	EXPECT_W(t, HXS_TH_ACK, iss + 6, PISN + 4097, 0);
+	want_seg.wnd = 0;                       /* the window stays closed from here on */
+	/* Probes that acknowledge nothing new are not duplicate ACKs (RFC 5681 §2 counts them
+	 * for loss, and these say nothing about loss): no fast retransmit of "hello". */
+	for (int i = 0; i < 3; i++) {
+		ts_ack(t, 60 * MS + (uint64_t)i * MS, PISN + 4096, iss + 1);
+		EXPECT(t, HXS_TH_ACK, iss + 6, PISN + 4097);
+	}
+	CHECK_EQ(c->snd_una, iss + 1);
+	/* a retransmission of text we hold, acknowledging "he": answered, ACK taken */
+	ts_data(t, 70 * MS, PISN + 2921, iss + 3, d, 1176);
+	EXPECT(t, HXS_TH_ACK, iss + 6, PISN + 4097);
+	CHECK_EQ(c->snd_una, iss + 3);
+	CHECK_EQ(hxs_tcp_conn__rx_avail(c), 4096);
+	/* the probe acknowledging the rest: answered, ACK taken, the timer off */
+	ts_ack(t, 80 * MS, PISN + 4096, iss + 6);
+	EXPECT(t, HXS_TH_ACK, iss + 6, PISN + 4097);
+	CHECK_EQ(c->snd_una, iss + 6);
+	CHECK(!hxs_timer__armed(&c->t_rexmt));
+	/* beyond RCV.NXT nothing was ever offered: answered, not processed */
+	CHECK_EQ(hxs_tcp_conn__send(c, "world", 5), 5);
+	ts_run_until(t, 90 * MS);
+	EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, iss + 6, PISN + 4097);
+	ts_ack(t, 91 * MS, PISN + 4098, iss + 11);
+	EXPECT(t, HXS_TH_ACK, iss + 11, PISN + 4097);
+	CHECK_EQ(c->snd_una, iss + 6);
+	ts_ack(t, 92 * MS, PISN + 4096, iss + 11);
+	EXPECT(t, HXS_TH_ACK, iss + 11, PISN + 4097);
+	CHECK_EQ(c->snd_una, iss + 11);
+	ts_run_until(t, 3 * S);
+	EXPECT_NONE(t);                         /* nothing left to retransmit */
+	CHECK_EQ(MIBV(t, TCPTimeouts), 0);
+	CHECK_EQ(MIBV(t, TcpRetransSegs), 0);
+	CHECK_EQ(hxs_tcp_conn__rx_avail(c), 4096);
+	hxs_tcp_conn__abort(c);
+	hxs_tcp_conn__close(c);
+	hxs_tcp_conn__close(l);
+	ts_free(t);
+
 	/* The peer filled the window we offered with data we did not keep (lost, or more than
 	 * the buffer held once the offer was rounded up to the window scale): its next ACKs
 	 * carry SEG.SEQ = RCV.NXT + RCV.WND. Their acknowledgments must count ("special
@@ -1510,6 +1568,80 @@ static void test_syn_rto_reinit(void)
 	ts_free(t);
 }
 
+/* RFC 6298 §3: "The only case when TCP can safely take RTT samples from retransmitted segments
+ * is when the TCP timestamp option is employed, since the timestamp option removes the
+ * ambiguity regarding which instance of the data segment triggered the acknowledgment." A SYN
+ * or SYN,ACK the timer resent is answered with the TSval of the copy that got through (RFC
+ * 7323 §4.3), so the handshake still gives a sample, and §5.7's 3 s RTO (for when it gives
+ * none) does not apply: like Linux (tcp_ack_update_rtt takes TSecr when Karn forbids the
+ * timing). Without this, a connection whose SYN was refused by a full listen queue waited 3 s
+ * for its first lost segment. */
+static void test_syn_rtt_ts(void)
+{
+	struct hxs_tcp_info info;
+	struct hxs_tcp_conn *c, *l;
+	uint32_t iss;
+
+	t_case("RFC 6298 §3: SYN retransmitted by the timer, TSecr of the SYN,ACK -> RTT sample, RTO 200 ms not 3 s");
+	struct ts *t = mk(0);
+	CHECK(hxs_tcp_conn__new(t->tcp, &c) == 0);
+	CHECK_EQ(hxs_tcp_conn__connect(c, TS_LOCAL, TS_LPORT, TS_REMOTE, TS_RPORT, 0), 0);
+	EXPECT_ISS(t, HXS_TH_SYN, 0, &iss);
+	uint32_t tsv0 = last.opt.tsval;
+	ts_run_until(t, 1 * S + 2 * TICK);
+	EXPECT(t, HXS_TH_SYN, iss, 0);
+	uint32_t tsv1 = last.opt.tsval;
+	CHECK_EQ(tsv1 - tsv0, (uint32_t)((last.t / MS)));     /* 1 ms timestamp clock */
+	/* The SYN,ACK answers the second SYN (its TSecr), 10 ms after it left. */
+	struct hxs_tcp_opts o = mss_only(1460);
+	o.has_ts = 1;
+	o.tsval = 7000;
+	o.tsecr = tsv1;
+	want_seg.opt = (struct hxs_tcp_opts){ .has_ts = 1, .tsecr = 7000 };
+	ts_synack(t, last.t + 10 * MS, PISN, iss + 1, &o);
+	EXPECT(t, HXS_TH_ACK, iss + 1, PISN + 1);
+	hxs_tcp_conn__info(c, &info);
+	CHECK_EQ(info.rtt_us, 10000);
+	/* SRTT 10 ms + 4 x RTTVAR 5 ms = 30 ms, raised to the 200 ms floor (§2.4) */
+	CHECK_EQ(info.rto_us, 200000);
+	CHECK_EQ(hxs_tcp_conn__send(c, "data", 4), 4);
+	ts_run_until(t, t->now);
+	EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, iss + 1, PISN + 1);
+	uint64_t t0 = last.t;
+	ts_run_until(t, t0 + 200 * MS - 2 * TICK);
+	EXPECT_NONE(t);
+	ts_run_until(t, t0 + 200 * MS + 2 * TICK);
+	EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, iss + 1, PISN + 1);
+	hxs_tcp_conn__abort(c);
+	hxs_tcp_conn__close(c);
+	ts_free(t);
+
+	t_case("RFC 6298 §3: SYN,ACK retransmitted by the timer, TSecr of the handshake ACK -> RTT sample, RTO 200 ms");
+	t = mk(0);
+	CHECK(hxs_tcp_conn__new(t->tcp, &l) == 0);
+	CHECK(hxs_tcp_conn__listen(l, 0, TS_LPORT, 8) == 0);
+	o = mss_only(1460);
+	o.has_ts = 1;
+	o.tsval = 5000;
+	want_synack.opt = (struct hxs_tcp_opts){ .has_mss = 1, .mss = 1460, .has_ts = 1, .tsecr = 5000 };
+	ts_syn(t, 0, PISN, &o);
+	EXPECT_ISS(t, HXS_TH_SYN | HXS_TH_ACK, PISN + 1, &iss);
+	ts_run_until(t, 1 * S + 2 * TICK);
+	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, iss, PISN + 1);
+	struct hxs_tcp_opts a = { .has_ts = 1, .tsval = 5001, .tsecr = last.opt.tsval };
+	TS_IN(t, last.t + 10 * MS, .flags = HXS_TH_ACK, .seq = PISN + 1, .ack = iss + 1, .wnd = 65535,
+	      .opt = &a);
+	EXPECT_NONE(t);
+	CHECK(hxs_tcp_conn__accept(l, &c) == 0);
+	hxs_tcp_conn__info(c, &info);
+	CHECK_EQ(info.rtt_us, 10000);
+	CHECK_EQ(info.rto_us, 200000);
+	hxs_tcp_conn__abort(c);
+	hxs_tcp_conn__close(c);
+	hxs_tcp_conn__close(l);
+	ts_free(t);
+}
+
 static void test_synack_karn(void)
 {
 	t_case("Karn: a SYN,ACK resent for a duplicate SYN gives no RTT sample at the handshake ACK");
@@ -1754,6 +1886,7 @@ int main(void)
 	test_syn_retries();
 	test_syn_rto_reinit();
 	test_synack_karn();
+	test_syn_rtt_ts();
 	test_seq_wrap();
 	test_persist();
 	test_keepalive();

@@ -11,7 +11,8 @@
  * Matrix: loss 0/1/5/10 % with reordering and duplication, several seeds per level, both
  * congestion controls, SACK on and off; then flow control with a slow reader, the 2^32 wrap,
  * SACK blocks on full-sized data, a corrupting link, a TX pool short of frames, and 200
- * concurrent echo connections. */
+ * concurrent echo connections (each echo timed from its establishment, several seeds at 0 and
+ * 3% loss). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <errno.h>
@@ -261,9 +262,11 @@ static int run(const struct params *p, struct result *res)
 	}
 	if (loss > 0)
 		ok &= CHECK(res->retrans[0] > 0 && res->retrans[1] > 0, "no retransmissions at loss %.2f", loss);
-	/* Reordering and duplication alone (no loss, no corruption, a reader that keeps up)
-	 * are repaired by fast retransmit: the retransmission timer never expires. */
-	if (loss == 0 && !p->corrupt && !p->rd_rate)
+	/* Reordering and duplication alone (no loss, no corruption) are repaired by fast
+	 * retransmit: the retransmission timer never expires. A reader that pauses closes the
+	 * windows: the persist timer probes them, and the ACK a probe carries is taken though the
+	 * window it arrives in is closed (RFC 9293 §3.10.7.4), so no RTO there either. */
+	if (loss == 0 && !p->corrupt)
 		ok &= CHECK(res->timeouts[0] == 0 && res->timeouts[1] == 0, "RTOs %llu/%llu at 0%% loss",
 			    (unsigned long long)res->timeouts[0], (unsigned long long)res->timeouts[1]);
 	/* The production pool (2048 frames a turn) is never short for a 512 KiB window. */
@@ -279,14 +282,19 @@ static int run(const struct params *p, struct result *res)
 
 /* Many short connections at once: A opens NCONN connections (ephemeral ports), each sends
  * 8 KiB, B echoes every byte back and closes after A's FIN; A verifies the echo and closes.
- * Exercises demux, the accept queue, port selection and TIME-WAIT accumulation. max_secs
- * bounds each echo from its connection's establishment to its close: how long a SYN waits
- * is the listener's queue limit and the SYN backoff (1, 2, 4 ... s, RFC 6298 §5.5), which
- * a burst of 200 SYNs into a queue of 64 + 1 makes depend on which SYNs the queue refused,
- * so that part is reported and bounded only by the SYN retries. */
+ * Exercises demux, the accept queue, port selection and TIME-WAIT accumulation. Measured: each
+ * echo from its connection's establishment to its close (longest, mean), and when the last
+ * connection was established; many_levels bounds them. How long a SYN waits is the listener's
+ * queue limit and the SYN backoff (1, 2, 4 ... s, RFC 6298 §5.5): a burst of 200 SYNs into a
+ * queue of 64 + 1 takes 65 at 0, 1 and 3 s and the last 5 at 7 s. */
 #define NCONN 200
 #define ECHO_LEN 8192
-static void run_many(double loss, uint64_t seed, double max_secs)
+struct many_result {
+	double echo_max, echo_mean;     /* each echo from its establishment to its close (s) */
+	double est_max;                 /* the last connection established (s) */
+};
+
+static void run_many(double loss, uint64_t seed, struct many_result *mr)
 {
 	struct netsim_cfg nc;
 	memset(&nc, 0, sizeof(nc));
@@ -316,7 +324,7 @@ static void run_many(double loss, uint64_t seed, double max_secs)
 		struct hxs_tcp_conn *c;
 		uint8_t buf[ECHO_LEN];
 		uint32_t rcvd, sent;
-		int eof, closed;
+		int eof, closed, bad;       /* bad: more than ECHO_LEN, or an error */
 	} sv[NCONN];
 	memset(cl, 0, sizeof(cl));
 	memset(sv, 0, sizeof(sv));
@@ -327,7 +335,11 @@ static void run_many(double loss, uint64_t seed, double max_secs)
 	}
 	const uint64_t limit = 600ull * 1000000;
 	uint8_t buf[ECHO_LEN];
-	while (s->now < limit && done < 2 * NCONN) {
+	for (;;) {
+		/* The application's turn, at s->now: the stacks have just taken what was due at
+		 * this instant (the step below), and the application reacts at the same instant,
+		 * as an event loop does. It reads until EAGAIN, so the end of a stream is seen with
+		 * the last data. */
 		struct hxs_tcp_conn *c;
 		while (nsv < NCONN && hxs_tcp_conn__accept(l, &c) == 0)
 			sv[nsv++].c = c;
@@ -348,55 +360,73 @@ static void run_many(double loss, uint64_t seed, double max_secs)
 				hxs_tcp_conn__shutdown(k->c, SHUT_WR);
 				k->shut = 1;
 			}
-			long r = hxs_tcp_conn__recv(k->c, buf, sizeof(buf), 0);
-			if (r > 0) {
-				if (pattern_check((uint64_t)i, k->rcvd, buf, (uint32_t)r) >= 0)
-					k->bad = 1;
-				k->rcvd += (uint32_t)r;
-			} else if (r == 0 || (r < 0 && r != -EAGAIN)) {
-				k->bad |= r < 0 || k->rcvd != ECHO_LEN;
-				hxs_tcp_conn__close(k->c);
-				k->closed = 1;
-				k->done_at = s->now;
-				done++;
+			for (;;) {
+				long r = hxs_tcp_conn__recv(k->c, buf, sizeof(buf), 0);
+				if (r > 0) {
+					if (pattern_check((uint64_t)i, k->rcvd, buf, (uint32_t)r) >= 0)
+						k->bad = 1;
+					k->rcvd += (uint32_t)r;
+					continue;
+				}
+				if (r != -EAGAIN) {         /* the end of the stream, or an error */
+					k->bad |= r < 0 || k->rcvd != ECHO_LEN;
+					hxs_tcp_conn__close(k->c);
+					k->closed = 1;
+					k->done_at = s->now;
+					done++;
+				}
+				break;
 			}
 		}
 		for (int i = 0; i < nsv; i++) {
 			struct srv *v = &sv[i];
 			if (v->closed)
 				continue;
-			long r = hxs_tcp_conn__recv(v->c, v->buf + v->rcvd, ECHO_LEN - v->rcvd, 0);
-			if (r > 0)
-				v->rcvd += (uint32_t)r;
-			else if (r == 0)
-				v->eof = 1;
+			for (;;) {
+				long r = hxs_tcp_conn__recv(v->c, buf, sizeof(buf), 0);
+				if (r > 0 && v->rcvd + (uint32_t)r <= ECHO_LEN) {
+					memcpy(v->buf + v->rcvd, buf, (size_t)r);
+					v->rcvd += (uint32_t)r;
+					continue;
+				}
+				v->bad |= r > 0 || (r < 0 && r != -EAGAIN);
+				v->eof |= r == 0;
+				break;
+			}
 			if (v->sent < v->rcvd) {
-				r = hxs_tcp_conn__send(v->c, v->buf + v->sent, v->rcvd - v->sent);
+				long r = hxs_tcp_conn__send(v->c, v->buf + v->sent, v->rcvd - v->sent);
 				if (r > 0)
 					v->sent += (uint32_t)r;
 			}
-			if (v->eof && v->sent == v->rcvd) {
+			if ((v->eof || v->bad) && v->sent == v->rcvd) {
 				hxs_tcp_conn__close(v->c);
 				v->closed = 1;
 				done++;
 			}
 		}
-		if (done == 2 * NCONN)
+		if (done == 2 * NCONN || s->now >= limit)
 			break;              /* the last socket closed now */
+		/* The application's output leaves in this step's poll, at s->now; the step moves
+		 * to the next event. The second one delivers and polls what is due there without
+		 * moving on (its limit is that instant), for the application's next turn. */
 		if (!sim_step(s, limit))
 			break;
+		sim_step(s, s->now);
 	}
-	double done_secs = (double)s->now / 1e6, echo_secs = 0, est_secs = 0;
-	int bad = 0, short_ = 0;
+	double done_secs = (double)s->now / 1e6, echo_secs = 0, echo_sum = 0, est_secs = 0;
+	int bad = 0, short_ = 0, nest = 0;
 	for (int i = 0; i < NCONN; i++) {
-		bad += cl[i].bad;
+		bad += cl[i].bad + sv[i].bad;
 		short_ += cl[i].rcvd != ECHO_LEN;
 		if (cl[i].est_at && cl[i].done_at >= cl[i].est_at) {
 			double e = (double)(cl[i].done_at - cl[i].est_at) / 1e6;
 			echo_secs = e > echo_secs ? e : echo_secs;
+			echo_sum += e;
+			nest++;
 		}
 		est_secs = (double)cl[i].est_at / 1e6 > est_secs ? (double)cl[i].est_at / 1e6 : est_secs;
 	}
+	CHECK_EQ(nest, NCONN);
 	CHECK_EQ(done, 2 * NCONN);
 	CHECK_EQ(nsv, NCONN);
 	CHECK_EQ(bad, 0);
@@ -418,12 +448,12 @@ static void run_many(double loss, uint64_t seed, double max_secs)
 	CHECK_EQ(hxs_tcp__mib(s->tcp[0])[HXS_TCP_MIB_TcpActiveOpens], NCONN);
 	CHECK_EQ(hxs_tcp__mib(s->tcp[1])[HXS_TCP_MIB_TcpPassiveOpens], NCONN);
 	CHECK_EQ(s->frames_alloc, s->frames_freed);
-	CHECK(echo_secs <= max_secs, "longest echo took %.3f s once established, bound %.1f s", echo_secs,
-	      max_secs);
-	/* 7 SYNs over 127 s (1 + 2 + ... + 64) is the most a connect may wait */
-	CHECK(est_secs < 127.0, "last connection established at %.3f s", est_secs);
-	printf("#   done %.3f s (last established %.3f s, longest echo %.3f s), virtual %.2f s, listen "
-	       "overflows %llu, drops %llu\n", done_secs, est_secs, echo_secs, (double)s->now / 1e6,
+	mr->echo_max = echo_secs;
+	mr->echo_mean = nest ? echo_sum / nest : 0;
+	mr->est_max = est_secs;
+	printf("#   done %.3f s (last established %.3f s, echo longest %.3f s, mean %.3f s), virtual %.2f s, "
+	       "listen overflows %llu, drops %llu\n", done_secs, est_secs, echo_secs, mr->echo_mean,
+	       (double)s->now / 1e6,
 	       (unsigned long long)hxs_tcp__mib(s->tcp[1])[HXS_TCP_MIB_ListenOverflows],
 	       (unsigned long long)hxs_tcp__mib(s->tcp[1])[HXS_TCP_MIB_ListenDrops]);
 	sim_free(s);
@@ -515,6 +545,38 @@ static const struct level {
 };
 #define SEEDS_PER_LEVEL 8
 
+/* Bounds of the 200 concurrent echoes (run_many), per loss level, over several seeds.
+ *
+ * Loss 0%: the first 65 connections (their SYNs taken at once) start with IW 10 (RFC 6928):
+ * 65 x 8 KiB (530 KB) at once into a 256 KiB link queue. The segments dropped there come back
+ * after one RTO at its 200 ms floor (RFC 6298 §2.4; the handshake gave an RTT sample of a
+ * few ms), after the queue (21 ms at 100 Mbit/s) and a few 4 ms RTTs. The others, whose SYN
+ * the full listen queue refused and which sent it again, start with one segment (RFC 5681
+ * §3.1) and lose nothing. Longest echo 0.238 s for each of 32 seeds (7001-7032), mean
+ * 0.064-0.065 s. Bounds 1.3 x and 1.2 x: a second RTO in a row (+0.4 s) fails. The last
+ * connection is established by the SYN schedule: 7 s and one RTT; bound 7.1 s.
+ *
+ * Loss 3%: when a SYN,ACK is lost and sent again by the server's timer 1 s later, its TSecr
+ * echoes the first SYN (a duplicate SYN does not replace TS.Recent, as in Linux): the client's
+ * RTT sample is ~1 s (RFC 7323 §4.2 errs on the long side), its RTO ~3.0-3.5 s (SRTT + 4
+ * RTTVAR). A tail loss then costs that RTO (no RACK-TLP), a lost retransmission doubles it:
+ * the longest echo over 112 seeds (7001-7032 and the sets of 16 from 7101, 7201, 7301, 7401)
+ * is 14.0 s, four such RTOs (a tail loss, then 3.5 + 7.0 s for a lost retransmission); these
+ * 16 seeds: 0.61-9.03 s. Bound 17 s: a fifth RTO (17.5 s) fails. The steady measure is the
+ * mean echo: 0.130-0.138 s for each set of 16 seeds (0.176-0.210 s when a resent SYN gave no
+ * RTT sample and the RTO was 3 s); bound 1.2 x the largest. When a connection is established
+ * is the luck of its SYNs (up to the sixth SYN, at 31 s, over those seeds): bounded by the SYN
+ * retries only (127 s, then the connect fails). */
+static const struct many_level {
+	double loss;
+	uint64_t seed0;
+	int nseeds;
+	double echo_max_s, echo_mean_s, est_max_s;
+} many_levels[] = {
+	{ 0.00, 7001, 4, 0.31, 0.078, 7.1 },    /* 1.3 x 0.238, 1.2 x 0.065 */
+	{ 0.03, 7101, 16, 17.0, 0.165, 127.0 }, /* 1.2 x 0.1376 */
+};
+
 int main(int argc, char **argv)
 {
 	static char names[128][160];
@@ -558,10 +620,10 @@ int main(int argc, char **argv)
 	/* Flow control: a 16 KiB receive buffer drained at 1 MB/s with pauses keeps closing the window
 	 * (zero windows, persist probes, window updates); MSS mismatch (B's MTU 1000). */
 	for (int k = 0; k < 4; k++) {
-		/* measured 6.04, 6.34 s (0%), 10.5, 13.7 s (2%); bounds 1.3 x the slower */
+		/* measured 6.04, 6.12 s (0%), 10.6, 11.0 s (2%); bounds 1.3 x the slower */
 		struct params p = { .loss = k < 2 ? 0.0 : 0.02, .seed = 5000 + (uint64_t)k, .xfer = 2u << 20,
 				    .rcvbuf = 16384, .rd_rate = 1000, .cc = k % 2 ? "newreno" : "cubic",
-				    .no_sack = k == 3, .mtu_b = 1000, .max_secs = k < 2 ? 8.3 : 17.8 };
+				    .no_sack = k == 3, .mtu_b = 1000, .max_secs = k < 2 ? 8.0 : 14.3 };
 		if (only >= 0 && (uint64_t)only != p.seed)
 			continue;
 		char *name = names[ncase++ % 128];
@@ -595,13 +657,35 @@ int main(int argc, char **argv)
 	if (only < 0) {
 		test_sack_on_data();
 		test_faults();
-		t_case("200 concurrent echo connections (ephemeral ports, accept queue 64), loss 0%");
-		/* measured 7.01 s (SYNs beyond the backlog of 64 are dropped, ListenDrops, and come
-		 * back with the SYN retries at 1, 3, 7 s) */
-		run_many(0.0, 7001, 9.1);
-		t_case("200 concurrent echo connections (ephemeral ports, accept queue 64), loss 3%");
-		/* measured 12.3 s */
-		run_many(0.03, 7002, 16.0);
+	}
+	for (unsigned li = 0; li < sizeof(many_levels) / sizeof(many_levels[0]); li++) {
+		const struct many_level *ml = &many_levels[li];
+		double sum = 0;
+		int n = 0;
+		for (int k = 0; k < ml->nseeds; k++) {
+			uint64_t seed = ml->seed0 + (uint64_t)k;
+			if (only >= 0 && (uint64_t)only != seed)
+				continue;
+			char *name = names[ncase++ % 128];
+			snprintf(name, 160, "200 concurrent 8 KiB echoes, accept queue 64, loss %.0f%%, seed %llu: "
+				 "each within %.2f s of its establishment", ml->loss * 100, (unsigned long long)seed,
+				 ml->echo_max_s);
+			t_case(name);
+			struct many_result mr;
+			run_many(ml->loss, seed, &mr);
+			CHECK(mr.echo_max <= ml->echo_max_s, "longest echo %.3f s once established", mr.echo_max);
+			CHECK(mr.est_max <= ml->est_max_s, "last connection established at %.3f s", mr.est_max);
+			sum += mr.echo_mean;
+			n++;
+		}
+		if (n == ml->nseeds) {
+			char *name = names[ncase++ % 128];
+			snprintf(name, 160, "200 concurrent 8 KiB echoes, loss %.0f%%: mean echo of the %d seeds within %.3f s",
+				 ml->loss * 100, n, ml->echo_mean_s);
+			t_case(name);
+			printf("#   mean echo %.4f s\n", sum / n);
+			CHECK(sum / n <= ml->echo_mean_s, "mean echo %.4f s", sum / n);
+		}
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	printf("# simulator wall time %.2f s\n", (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);

@@ -108,6 +108,21 @@ static void syn_options(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uin
 	set_mss(c);
 }
 
+/* RFC 7323 §4 (RTTM): the time since we sent the TSval the segment echoes in TSecr, in us (a
+ * 1 ms clock: 0 ms counts as 0.5 ms); 0 if it echoes none, one from the future or one over
+ * 35 minutes old. */
+static uint32_t ts_rtt(const struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
+{
+	if (!c->ts_ok || !s->opt.has_ts || !s->opt.tsecr)
+		return 0;
+	uint32_t d = hxs_tcp_ts_now(c, now) - s->opt.tsecr;
+	/* Milliseconds to microseconds in 32 bits: an echo older than 2^31 us (35 min) is no
+	 * sample, as in Linux's tcp_rtt_tsopt_us() - d * 1000 would wrap into a made-up RTT. */
+	if (d >= INT32_MAX / 1000)
+		return 0;
+	return d ? d * 1000 : 500;
+}
+
 static void establish(struct hxs_tcp_conn *c, uint64_t now)
 {
 	hxs_tcp_set_state(c, c->fin_queued ? HXS_TCPS_FIN_WAIT_1 : HXS_TCPS_ESTABLISHED);
@@ -254,9 +269,14 @@ static void syn_sent_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, 
 		 * SND.UNA > ISS (our SYN has been ACKed), change the connection state to
 		 * ESTABLISHED, form an ACK segment <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and send
 		 * it." */
-		/* RFC 6298 §3 (Karn): no sample when the SYN was sent more than once. */
+		/* RFC 6298 §3 (Karn): no timing when the SYN was sent more than once, "The only
+		 * case when TCP can safely take RTT samples from retransmitted segments is when
+		 * the TCP timestamp option is employed": TSecr names the SYN answered. */
+		uint32_t rtt = ts_rtt(c, s, now);
 		if (c->rtt_timing && !c->syn_rxt)
 			hxs_tcp_rtt_sample(c, (uint32_t)(now - c->rtt_start));
+		else if (rtt)
+			hxs_tcp_rtt_sample(c, rtt);
 		c->rtt_timing = 0;
 		c->backoff = 0;
 		c->snd_una = s->ack;
@@ -343,8 +363,10 @@ static int process_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 {
 	struct hxs_tcp *tcp = c->tcp;
 	uint32_t wnd = s->wnd << c->snd_wscale;
+	/* RFC 5681 §2 duplicate ACK; not a probe below RCV.NXT taken for its ACK alone (a
+	 * closed window's allowance, check_seq): that one says nothing about loss. */
 	int dup = s->ack == c->snd_una && s->len == 0 && !(s->flags & (HXS_TH_SYN | HXS_TH_FIN)) &&
-		  wnd == c->snd_wnd && c->snd_max != c->snd_una;
+		  wnd == c->snd_wnd && c->snd_max != c->snd_una && !SEQ_LT(s->seq, c->rcv_nxt);
 	/* RFC 6675 §2: with SACK, a duplicate ACK is "a segment that arrives carrying a SACK
 	 * block that identifies previously unacknowledged and un-SACKed octets": an ACK whose
 	 * blocks report nothing new (a D-SACK, blocks seen before) is not one; the blocks'
@@ -371,12 +393,7 @@ static int process_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 		}
 		/* RTT (RFC 7323 §4 with timestamps, else RFC 6298 Karn timing). */
 		if (c->ts_ok && s->opt.has_ts && s->opt.tsecr) {
-			/* Milliseconds to microseconds in 32 bits: an echo older than 2^31 us
-			 * (35 min) is no sample, as in Linux's tcp_rtt_tsopt_us() - d * 1000
-			 * would wrap into a made-up RTT. */
-			uint32_t d = hxs_tcp_ts_now(c, now) - s->opt.tsecr;
-			if (d < INT32_MAX / 1000)
-				rtt = d ? d * 1000 : 500;
+			rtt = ts_rtt(c, s, now);
 		} else if (c->rtt_timing && SEQ_GT(s->ack, c->rtt_seq)) {
 			uint64_t el = now - c->rtt_start;
 			rtt = el > INT32_MAX ? 0 : el ? (uint32_t)el : 1;
@@ -470,8 +487,23 @@ static void reset_conn(struct hxs_tcp_conn *c)
 }
 
 /* What a step of §3.10.7.4 leaves to the next: go on with the next step; stop, the segment
- * is done with (output and notify follow); stop, the connection is gone. */
-enum step { STEP_NEXT, STEP_DONE, STEP_GONE };
+ * is done with (output and notify follow); stop, the connection is gone; take only its ACK
+ * field (the first step's zero-window allowance), then stop. */
+enum step { STEP_NEXT, STEP_DONE, STEP_GONE, STEP_ACK_ONLY };
+
+/* §3.10.7.4 first: "If the RCV.WND is zero, no segments will be acceptable, but special
+ * allowance should be made to accept valid ACKs, URGs, and RSTs." With our window closed,
+ * the peer's zero-window probe <SEQ=RCV.NXT-1> and its retransmissions of text we hold
+ * fail the test, and may be the only segments carrying its ACK: their ACK field is taken
+ * (the fifth step's checks, RFC 5961 §5.2 included) and the rest dropped. A RST is taken
+ * at RCV.NXT already (RFC 5961 §3.2 wants no more); URG is not supported. Only segments
+ * starting at or below RCV.NXT: beyond it a closed window never offered anything. */
+static int zero_window_ack(const struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s)
+{
+	return !SEQ_GT(c->rcv_adv, c->rcv_nxt) && SEQ_LEQ(s->seq, c->rcv_nxt) &&
+	       (s->flags & (HXS_TH_ACK | HXS_TH_SYN | HXS_TH_RST)) == HXS_TH_ACK &&
+	       HXS_TCPS_HAVEESTABLISHED(c->state) && c->state != HXS_TCPS_TIME_WAIT;
+}
 
 /* The reply to a segment dropped as unacceptable (§3.10.7.4 first, PAWS): "an acknowledgment
  * should be sent in reply". Two peers that disagree on the sequence space would ACK each
@@ -524,7 +556,12 @@ static enum step check_seq(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, 
 	 * segment and return)". */
 	if (!seq_acceptable(c, s)) {
 		if (!(s->flags & HXS_TH_RST)) {
-			answer_unacceptable(c, s, now, 0);
+			/* a segment whose ACK our closed window takes (zero_window_ack: a window
+			 * probe, paced by the peer's persist timer, no loop) is answered every time */
+			if (zero_window_ack(c, s))
+				c->ack_now = 1;
+			else
+				answer_unacceptable(c, s, now, 0);
 			if (c->state == HXS_TCPS_TIME_WAIT && (s->flags & HXS_TH_FIN))
 				hxs_tcp_timewait_start(c, now);
 			if (s->len)
@@ -536,6 +573,8 @@ static enum step check_seq(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, 
 				c->dsack_start = s->seq;
 				c->dsack_end = s->seq + s->len;
 			}
+			if (zero_window_ack(c, s))
+				return STEP_ACK_ONLY;
 		}
 		return STEP_DONE;
 	}
@@ -626,9 +665,15 @@ static enum step ack_syn_received(struct hxs_tcp_conn *c, const struct hxs_tcp_s
 	/* RFC 6298 §2.2: this ACK is the first RTT measurement, with timestamps too (process_ack
 	 * below sees no new data acknowledged and takes none). §3 (Karn): "RTT samples MUST NOT
 	 * be made using segments that were retransmitted" - any resent SYN,ACK (timer or
-	 * duplicate SYN) counts. */
+	 * duplicate SYN) counts - but "The only case when TCP can safely take RTT samples from
+	 * retransmitted segments is when the TCP timestamp option is employed": the ACK's TSecr
+	 * names the SYN,ACK it answers. Like Linux (tcp_synack_rtt_meas, tcp_ack_update_rtt):
+	 * the timing if unambiguous, else TSecr. Without a sample, §5.7 makes the RTO 3 s. */
+	uint32_t rtt = ts_rtt(c, s, now);
 	if (!c->syn_rxt)
 		hxs_tcp_rtt_sample(c, (uint32_t)(now - c->last_send));
+	else if (rtt)
+		hxs_tcp_rtt_sample(c, rtt);
 	c->backoff = 0;
 	c->snd_una = s->ack;
 	c->snd_wnd = s->wnd << c->snd_wscale;
@@ -816,6 +861,8 @@ static int sync_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint6
 		return 1;
 	}
 	enum step r = check_seq(c, s, now);              /* first (PAWS ahead of it) */
+	if (r == STEP_ACK_ONLY)                           /* RCV.WND = 0: its ACK, no more */
+		return check_ack(c, s, now) != STEP_GONE;
 	if (r == STEP_NEXT)
 		r = check_rst(c, s, now);                 /* second */
 	/* third, "check security": hxs carries no IP security/compartment option, so there is
