@@ -924,8 +924,10 @@ static void test_recover_wrap(void)
 	while (hxs_tcp_conn__send(c, d, sizeof(d)) > 0)
 		;
 	hxs_tcp__poll(t->tcp, now);
-	CHECK(SEQ_DIFF(c->snd_max, c->snd_una) >= 4 * c->mss, "in flight %u", SEQ_DIFF(c->snd_max, c->snd_una));
-	CHECK(three_dupacks(t, c, now), "no fast retransmit %u bytes after the last", SEQ_DIFF(c->snd_una, start));
+	CHECK(SEQ_DIFF(c->snd_max, c->snd_una) >= 4 * c->mss, "in flight %u",
+	      SEQ_DIFF(c->snd_max, c->snd_una));
+	CHECK(three_dupacks(t, c, now), "no fast retransmit %u bytes after the last",
+	      SEQ_DIFF(c->snd_una, start));
 	CHECK_EQ(MIBV(t, TCPFastRetrans), 2);
 	done(t, c);
 }
@@ -999,7 +1001,8 @@ static void test_karn(void)
 	ts_clear(t);
 	/* at 20 ms: the retransmission and [u + 12000, u + 13000) lost, all else SACKed:
 	 * NextSeg() rule 1 sends the timed segment again */
-	sack_ack(t, 20 * MS, u, 2, (const uint32_t[][2]){ { u + 13000, u + 16000 }, { u + 1000, u + 12000 } });
+	sack_ack(t, 20 * MS, u, 2,
+		 (const uint32_t[][2]){ { u + 13000, u + 16000 }, { u + 1000, u + 12000 } });
 	found = 0;
 	while (ts_pop(t, &s))
 		found |= s.seq == u + 12000 && s.len == 1000;
