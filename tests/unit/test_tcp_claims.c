@@ -1,10 +1,12 @@
 /* test_tcp_claims.c - the README's TCP claims that no other test pins down, each asserted
  * exactly against one TCP core driven segment by segment (tests/unit/lib/tcp_harness.h): the
  * 536-byte default send MSS, TIME-WAIT reuse by sequence number without timestamps, the
- * challenge-ACK budget of 1000 per second per stack, the 120 s RTO cap, idle restart (and
- * CUBIC's clock across idle periods), what a received D-SACK does, the 32-range out-of-order
- * bound with TCPOFODrop, sender and receiver SWS avoidance, the SACK scoreboard cleared on an
- * RTO, the SYN/accept queue limits (somaxconn, tcp_max_syn_backlog) and urgent data in line.
+ * challenge-ACK limits (one per 500 ms per connection, a random stack-wide budget each
+ * second), the 120 s RTO cap, idle restart (and CUBIC's clock across idle periods), no cwnd
+ * growth while the application leaves it unused (RFC 7661, RFC 9438 §5.8), what a received
+ * D-SACK does, the 32-range out-of-order bound with TCPOFODrop, sender and receiver SWS
+ * avoidance, the SACK scoreboard cleared on an RTO, the SYN/accept queue limits (somaxconn,
+ * tcp_max_syn_backlog) and urgent data in line.
  *
  * Each case says the RFC section it checks. The peer is TS_REMOTE:TS_RPORT (+i), the stack
  * TS_LOCAL:TS_LPORT; the peer's ISN is PISN. */
@@ -257,7 +259,8 @@ static void test_tw_reuse_seq(void)
 	CHECK_EQ(hxs_tcp__nconns(t->tcp), 2);    /* TIME-WAIT + listener */
 	ts_syn(t, now + 1 * MS, PISN + 2, &o);   /* = RCV.NXT: not above it */
 	EXPECT(t, HXS_TH_ACK, fin_seq + 1, PISN + 2, 0);
-	ts_syn(t, now + 2 * MS, PISN - 5000, &o);
+	/* 500 ms later: a connection answers SYNs and pure ACKs it rejects once per 500 ms */
+	ts_syn(t, now + 501 * MS, PISN - 5000, &o);
 	EXPECT(t, HXS_TH_ACK, fin_seq + 1, PISN + 2, 0);
 	EXPECT_NONE(t);
 	CHECK_EQ(MIBV(t, TCPTimeWaitReuse), 0);
@@ -265,7 +268,7 @@ static void test_tw_reuse_seq(void)
 	CHECK_EQ(hxs_tcp__nconns(t->tcp), 2);
 
 	t_case("RFC 6191 §2: TIME-WAIT without timestamps: a SYN above RCV.NXT reopens it, the new ISS above the old sequence space (RFC 9293 §3.6.1)");
-	ts_syn(t, now + 3 * MS, PISN + 70000, &o);
+	ts_syn(t, now + 502 * MS, PISN + 70000, &o);
 	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, last.seq, PISN + 70001, 0);
 	iss2 = last.seq;
 	CHECK_EQ(MIBV(t, TCPTimeWaitReuse), 1);
@@ -303,56 +306,149 @@ static void test_tw_reuse_seq(void)
 	done(t, NULL);
 }
 
-/* --- RFC 5961 §7: challenge ACKs, 1000 a second for the whole stack ------------------------ */
-static void test_challenge_ack_budget(void)
+/* --- RFC 5961 §7: challenge ACKs, per connection and a randomized stack-wide budget -------- */
+
+/* An in-window RST that is not at RCV.NXT (RFC 5961 §3.2 case 3) to connection i (peer port
+ * TS_RPORT + i) at `now`. Returns 1 if exactly the challenge ACK <SEQ=SND.NXT><ACK=RCV.NXT> of
+ * that connection came back, 0 if nothing did, -1 for anything else. */
+static int chack_rst(struct ts *t, uint64_t now, int i, uint32_t iss)
+{
+	struct ts_seg s;
+	int r = 0;
+
+	TS_IN(t, now, .rport = (uint16_t)(TS_RPORT + i), .flags = HXS_TH_RST, .seq = PISN + 2);
+	if (ts_pop(t, &s))
+		r = s.flags == HXS_TH_ACK && s.seq == iss + 1 && s.ack == PISN + 1 &&
+		    s.dport == TS_RPORT + i ? 1 : -1;
+	if (ts_pending(t))
+		r = -1;
+	ts_clear(t);
+	return r;
+}
+
+/* n connections from peer ports TS_RPORT .. TS_RPORT + n - 1; their ISS into iss[]. */
+static void open_n(struct ts *t, struct hxs_tcp_conn **c, uint32_t *iss, int n)
 {
 	struct hxs_tcp_opts o = mss_opt(1460);
-	struct hxs_tcp_conn *c[2];
-	uint32_t iss[2];
-	uint64_t t0 = 10 * S;
+
+	for (int i = 0; i < n; i++)
+		c[i] = active(t, 0, (uint16_t)(TS_RPORT + i), NULL, &o, &iss[i]);
+}
+
+static void close_n(struct ts *t, struct hxs_tcp_conn **c, int n)
+{
+	for (int i = 1; i < n; i++) {
+		hxs_tcp_conn__abort(c[i]);
+		hxs_tcp_conn__close(c[i]);
+		ts_clear(t);                     /* its RST */
+	}
+	done(t, c[0]);
+}
+
+/* One in-window RST to each of n connections in the first half of the second that starts at
+ * `sec`, in order; returns how many challenge ACKs came back, -1 if anything else did. */
+static int chack_second(struct ts *t, uint64_t sec, uint32_t *iss, int n)
+{
 	int acks = 0, bad = 0;
+
+	for (int i = 0; i < n; i++) {
+		int r = chack_rst(t, sec + (uint64_t)i * (S / 2 / (uint64_t)n), i, iss[i]);
+		acks += r > 0;
+		bad += r < 0;
+	}
+	return bad ? -1 : acks;
+}
+
+static void test_challenge_ack_budget(void)
+{
+	static struct hxs_tcp_conn *c[1600];
+	static uint32_t iss[1600];
+	struct hxs_tcp_opts o = mss_opt(1460);
+	struct hxs_tcp_cfg cfg;
+	uint64_t t0 = 10 * S;
+	int a, b, lo, hi, sum, distinct;
 	struct ts *t;
 
-	t_case("RFC 5961 §7: 1000 challenge ACKs per second per stack (default), shared by two connections");
+	t_case("RFC 5961 §7: one challenge ACK per 500 ms per connection (Linux's tcp_invalid_ratelimit), RST and SYN alike");
 	t = mk(NULL);
-	for (int i = 0; i < 2; i++)
-		c[i] = active(t, 0, (uint16_t)(TS_RPORT + i), NULL, &o, &iss[i]);
-	/* in-window RSTs that are not at RCV.NXT (§3.2 case 3): 500 on each connection */
-	for (int k = 0; k < 1000; k++) {
-		int i = k & 1;
-		struct ts_seg s;
-
-		TS_IN(t, t0 + (uint64_t)k, .rport = (uint16_t)(TS_RPORT + i), .flags = HXS_TH_RST,
-		      .seq = PISN + 2);
-		if (ts_pop(t, &s)) {
-			acks++;
-			bad += s.flags != HXS_TH_ACK || s.seq != iss[i] + 1 || s.ack != PISN + 1 ||
-			       s.dport != TS_RPORT + i;
-		}
-		bad += ts_pending(t) != 0;
-		ts_clear(t);
-	}
-	CHECK_EQ(acks, 1000);
-	CHECK_EQ(bad, 0);
-	CHECK_EQ(MIBV(t, TCPChallengeACK), 1000);
-	/* the 1001st in the same second, on either connection, RST or SYN: nothing */
-	TS_IN(t, t0 + 2000, .flags = HXS_TH_RST, .seq = PISN + 2);
-	TS_IN(t, t0 + 3000, .rport = TS_RPORT + 1, .flags = HXS_TH_RST, .seq = PISN + 2);
-	ts_syn(t, t0 + S - 1, PISN + 5, &o);
+	open_n(t, c, iss, 2);
+	CHECK_EQ(chack_rst(t, t0, 0, iss[0]), 1);
+	CHECK_EQ(chack_rst(t, t0 + 1 * MS, 0, iss[0]), 0);
+	ts_syn(t, t0 + 2 * MS, PISN + 5, &o);
 	EXPECT_NONE(t);
-	CHECK_EQ(MIBV(t, TCPChallengeACK), 1000);
+	CHECK_EQ(chack_rst(t, t0 + 500 * MS - 1, 0, iss[0]), 0);
+	CHECK_EQ(MIBV(t, TCPChallengeACK), 1);
+	CHECK_EQ(MIBV(t, TCPACKSkippedChallenge), 3);
 	CHECK_EQ(MIBV(t, TCPSYNChallenge), 1);
+	/* 500 ms after the last one sent, and the other connection's limit is its own */
+	CHECK_EQ(chack_rst(t, t0 + 500 * MS, 0, iss[0]), 1);
+	CHECK_EQ(chack_rst(t, t0 + 500 * MS + 1, 1, iss[1]), 1);
+	CHECK_EQ(MIBV(t, TCPChallengeACK), 3);
 	for (int i = 0; i < 2; i++)
 		CHECK_EQ(hxs_tcp_conn__state(c[i]), HXS_TCPS_ESTABLISHED);
 
-	t_case("RFC 5961 §7: the budget comes back one second after the interval began");
-	TS_IN(t, t0 + S, .rport = TS_RPORT + 1, .flags = HXS_TH_RST, .seq = PISN + 2);
-	EXPECT(t, HXS_TH_ACK, iss[1] + 1, PISN + 1, 0);
-	CHECK_EQ(last.dport, TS_RPORT + 1);
-	CHECK_EQ(MIBV(t, TCPChallengeACK), 1001);
-	hxs_tcp_conn__abort(c[1]);
-	hxs_tcp_conn__close(c[1]);
-	done(t, c[0]);
+	t_case("CVE-2016-5696: the challenge ACKs an attacker counts on its own connection do not depend on another connection's");
+	/* second 20: 1000 RSTs on connection 0 alone; second 30: the same, and one in-window RST
+	 * spoofed to connection 1 before them. With a shared count, 0 would see one less. */
+	a = b = 0;
+	for (int k = 0; k < 1000; k++)
+		a += chack_rst(t, 20 * S + (uint64_t)k * MS, 0, iss[0]);
+	CHECK_EQ(chack_rst(t, 30 * S, 1, iss[1]), 1);
+	for (int k = 0; k < 1000; k++)
+		b += chack_rst(t, 30 * S + 1 + (uint64_t)k * MS, 0, iss[0]);
+	CHECK_EQ(a, 2);
+	CHECK_EQ(b, 2);
+	close_n(t, c, 2);
+
+	t_case("RFC 5961 §7: the stack-wide budget is a random count each second in [n/2, n + n/2), n = challenge_ack_limit 10");
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.challenge_ack_limit = 10;
+	t = mk(&cfg);
+	open_n(t, c, iss, 20);
+	lo = 1000, hi = -1, sum = 0, distinct = 0;
+	{
+		int seen[20] = { 0 };
+
+		for (int k = 0; k < 50; k++) {
+			int n = chack_second(t, (100 + (uint64_t)k) * S, iss, 20);
+
+			lo = n < lo ? n : lo;
+			hi = n > hi ? n : hi;
+			sum += n;
+			if (n >= 0 && n < 20 && !seen[n]++)
+				distinct++;
+		}
+	}
+	printf("#   limit 10: per-second counts %d..%d, %d distinct, mean %.2f over 50 s\n", lo, hi,
+	       distinct, sum / 50.0);
+	CHECK(lo >= 5 && hi <= 14, "per-second counts %d..%d", lo, hi);
+	CHECK(distinct >= 3, "only %d distinct counts in 50 s", distinct);
+	CHECK_EQ(MIBV(t, TCPChallengeACK), (uint64_t)sum);
+	CHECK_EQ(MIBV(t, TCPACKSkippedChallenge), 0);
+	close_n(t, c, 20);
+
+	t_case("RFC 5961 §7: the default budget, 1000: 500..1499 challenge ACKs a second from 1600 connections");
+	t = mk(NULL);
+	open_n(t, c, iss, 1600);
+	lo = 100000, hi = -1;
+	for (int k = 0; k < 3; k++) {
+		int n = chack_second(t, (100 + (uint64_t)k * 2) * S, iss, 1600);
+
+		lo = n < lo ? n : lo;
+		hi = n > hi ? n : hi;
+	}
+	printf("#   limit 1000: per-second counts %d..%d over 3 s\n", lo, hi);
+	CHECK(lo >= 500 && hi <= 1499, "per-second counts %d..%d", lo, hi);
+	close_n(t, c, 1600);
+
+	t_case("challenge_ack_limit UINT32_MAX: no stack-wide limit, only the connections' own");
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.challenge_ack_limit = UINT32_MAX;
+	t = mk(&cfg);
+	open_n(t, c, iss, 20);
+	for (int k = 0; k < 3; k++)
+		CHECK_EQ(chack_second(t, (100 + (uint64_t)k) * S, iss, 20), 20);
+	close_n(t, c, 20);
 }
 
 /* --- RFC 6298 §2.5: the 120 s maximum RTO ---------------------------------------------------- */
@@ -514,21 +610,36 @@ static void test_idle_restart(void)
 	}
 }
 
-/* CUBIC in congestion avoidance: a loss (SACK recovery) sets cwnd = ssthresh = 7000, then
- * rounds of 7 segments, each acknowledged segment by segment 10 ms later; before round
- * `idle_round` the application waits `idle` more. Records cwnd (bytes) after each round. */
-static void cubic_rounds(uint64_t idle, int idle_round, uint32_t *cwnd, int rounds)
+/* One segment of 1000 bytes sent at `now` and acknowledged 10 ms later, while cwnd is far
+ * larger (application-limited, RFC 7661 §3); *u is SND.UNA. Returns the time of the ACK. */
+static uint64_t trickle_round(struct ts *t, struct hxs_tcp_conn *c, uint64_t now, uint32_t *u)
+{
+	static uint8_t d[1000];
+
+	ts_run_until(t, now);
+	CHECK_EQ(hxs_tcp_conn__send(c, d, 1000), 1000);
+	hxs_tcp__poll(t->tcp, now);
+	CHECK_EQ(ts_pending(t), 1);
+	ts_clear(t);
+	*u += 1000;
+	ts_ack(t, now + 10 * MS, PISN + 1, *u);
+	ts_clear(t);
+	return now + 10 * MS;
+}
+
+/* A connection in congestion avoidance (cc "cubic" or "newreno", MSS 1000, SACK): 10
+ * segments, the first lost, SACK recovery, all acknowledged at 21 ms; *u is SND.UNA then.
+ * CUBIC leaves cwnd = ssthresh = 7000 (β 0.7), NewReno 5000 (FlightSize / 2). */
+static struct hxs_tcp_conn *after_loss(struct ts *t, const char *cc, uint32_t *u)
 {
 	static uint8_t d[10000];
 	struct hxs_tcp_opts o = mss_opt(1000);
 	struct hxs_tcp_conn *c;
-	uint32_t iss, u;
-	uint64_t now;
-	struct ts *t = mk(NULL);
+	uint32_t iss;
 
 	o.sack_perm = 1;
-	c = active(t, 0, TS_RPORT, "cubic", &o, &iss);
-	u = iss + 1;
+	c = active(t, 0, TS_RPORT, cc, &o, &iss);
+	*u = iss + 1;
 	CHECK_EQ(hxs_tcp_conn__send(c, d, 10000), 10000);
 	ts_run_until(t, 1 * MS);
 	ts_clear(t);
@@ -536,34 +647,59 @@ static void cubic_rounds(uint64_t idle, int idle_round, uint32_t *cwnd, int roun
 		struct hxs_tcp_opts s = mss_opt(0);
 
 		s.nsack = 1;
-		s.sack[0].start = u + 1000;
-		s.sack[0].end = u + 1000 * k;
-		TS_IN(t, 11 * MS, .flags = HXS_TH_ACK, .seq = PISN + 1, .ack = u, .wnd = 65535, .opt = &s);
+		s.sack[0].start = *u + 1000;
+		s.sack[0].end = *u + 1000 * k;
+		TS_IN(t, 11 * MS, .flags = HXS_TH_ACK, .seq = PISN + 1, .ack = *u, .wnd = 65535, .opt = &s);
 	}
 	CHECK_EQ(MIBV(t, TCPSackRecovery), 1);
 	ts_clear(t);
-	ts_ack(t, 21 * MS, PISN + 1, u + 10000);  /* recovery over: cwnd = ssthresh = 7000 */
+	ts_ack(t, 21 * MS, PISN + 1, *u + 10000);  /* recovery over: cwnd = ssthresh */
+	*u += 10000;
+	return c;
+}
+
+/* CUBIC in congestion avoidance: a loss (SACK recovery) sets cwnd = ssthresh = 7000, then
+ * rounds of as many full segments as cwnd allows (so cwnd is in use, RFC 9438 §5.8), each
+ * acknowledged segment by segment 10 ms later; before round `idle_round` the application
+ * waits `idle` more, or (trickle) sends one segment per 10 ms round trip for that long.
+ * Records cwnd (bytes) after each round. */
+static void cubic_rounds(uint64_t idle, int trickle, int idle_round, uint32_t *cwnd, int rounds)
+{
+	static uint8_t d[20000];
+	struct hxs_tcp_conn *c;
+	uint32_t u;
+	uint64_t now;
+	struct ts *t = mk(NULL);
+
+	c = after_loss(t, "cubic", &u);
 	CHECK_EQ(c->cc.cwnd, 7000);
 	CHECK_EQ(c->cc.ssthresh, 7000);
-	u += 10000;
 	now = 21 * MS;
 	for (int r = 0; r < rounds; r++) {
-		uint32_t n = 0;
+		uint32_t n = 0, len = c->cc.cwnd / 1000 * 1000;
 		struct ts_seg s;
 
-		if (r == idle_round)
+		if (!CHECK(len <= sizeof(d), "cwnd %u", c->cc.cwnd))
+			len = sizeof(d);
+		if (r == idle_round && trickle) {
+			uint64_t end = now + idle;
+
+			while (now < end)
+				now = trickle_round(t, c, now, &u);
+		} else if (r == idle_round) {
 			now += idle;
+		}
 		ts_run_until(t, now);
-		CHECK_EQ(hxs_tcp_conn__send(c, d, 7000), 7000);
+		CHECK_EQ(hxs_tcp_conn__send(c, d, len), (long)len);
 		hxs_tcp__poll(t->tcp, now);
 		while (ts_pop(t, &s))
 			n += s.len;
-		CHECK_EQ(n, 7000);
+		CHECK_EQ(n, len);
 		now += 10 * MS;
-		for (uint32_t k = 1; k <= 7; k++)
+		for (uint32_t k = 1; k <= len / 1000; k++)
 			ts_ack(t, now, PISN + 1, u + 1000 * k);
 		ts_clear(t);
-		u += 7000;
+		u += len;
 		cwnd[r] = c->cc.cwnd;
 	}
 	done(t, c);
@@ -576,14 +712,349 @@ static void test_cubic_idle(void)
 	int same = 1;
 
 	t_case("RFC 9438 §5.8: t excludes idle periods: after 10 s idle CUBIC's cwnd grows as without the pause");
-	cubic_rounds(0, 3, base, R);
-	cubic_rounds(10 * S, 3, idle, R);
+	cubic_rounds(0, 0, 3, base, R);
+	cubic_rounds(10 * S, 0, 3, idle, R);
 	for (int r = 0; r < R; r++) {
 		printf("#   round %d: cwnd %u, with 10 s idle before round 3: %u\n", r, base[r], idle[r]);
 		same &= base[r] == idle[r];
 	}
 	CHECK(same, "cwnd differs after the idle period");
 	CHECK(base[R - 1] > 7000, "congestion avoidance grew cwnd (%u)", base[R - 1]);
+}
+
+/* --- RFC 7661, RFC 9438 §5.8: cwnd does not grow while the application leaves it unused ---- */
+static void test_app_limited(void)
+{
+	static const char *const ccs[] = { "newreno", "cubic" };
+	enum { R = 6 };
+	uint32_t base[R], trickle[R], iss, u, cw;
+	struct hxs_tcp_opts o = mss_opt(1000);
+	struct hxs_tcp_conn *c;
+	uint64_t now;
+	struct ts *t;
+	int same = 1;
+
+	for (int k = 0; k < 2; k++) {
+		t_case(k ? "RFC 7661 §4.3 (cubic): slow start, one segment per round trip for 50 round trips: cwnd stays IW"
+			 : "RFC 7661 §4.3 (newreno): slow start, one segment per round trip for 50 round trips: cwnd stays IW");
+		t = mk(NULL);
+		c = active(t, 0, TS_RPORT, ccs[k], &o, &iss);
+		u = iss + 1;
+		now = 1 * MS;
+		for (int r = 0; r < 50; r++)
+			now = trickle_round(t, c, now, &u);
+		/* Linux's tcp_is_cwnd_limited(): in slow start cwnd may grow up to twice the
+		 * largest flight (1000); IW 10000 is above that already */
+		CHECK_EQ(c->cc.cwnd, 10000);
+		CHECK_EQ(c->cc.ssthresh, UINT32_MAX);
+		CHECK_EQ(c->bytes_acked, 50000);
+		done(t, c);
+
+		t_case(k ? "RFC 9438 §5.8 (cubic): congestion avoidance, one segment per round trip for 50 round trips: cwnd unchanged"
+			 : "RFC 7661 §4.3 (newreno): congestion avoidance, one segment per round trip for 50 round trips: cwnd unchanged");
+		t = mk(NULL);
+		c = after_loss(t, ccs[k], &u);
+		cw = k ? 7000 : 5000;
+		CHECK_EQ(c->cc.cwnd, cw);
+		CHECK_EQ(c->cc.ssthresh, cw);
+		now = 21 * MS;
+		for (int r = 0; r < 50; r++)
+			now = trickle_round(t, c, now, &u);
+		CHECK_EQ(c->cc.cwnd, cw);
+		/* and cwnd in use again grows: a full window, acknowledged */
+		{
+			static uint8_t d[7000];
+			struct ts_seg s;
+			uint32_t n = 0;
+
+			CHECK_EQ(hxs_tcp_conn__send(c, d, cw), (long)cw);
+			hxs_tcp__poll(t->tcp, now);
+			while (ts_pop(t, &s))
+				n += s.len;
+			CHECK_EQ(n, cw);
+			for (uint32_t j = 1; j <= cw / 1000; j++)
+				ts_ack(t, now + 10 * MS, PISN + 1, u + 1000 * j);
+			CHECK(c->cc.cwnd > cw, "cwnd %u after a full window", c->cc.cwnd);
+		}
+		done(t, c);
+	}
+
+	t_case("RFC 9438 §5.8: t excludes application-limited periods: after 10 s of one segment per round trip CUBIC's cwnd grows as without them");
+	cubic_rounds(0, 0, 3, base, R);
+	cubic_rounds(10 * S, 1, 3, trickle, R);
+	for (int r = 0; r < R; r++) {
+		printf("#   round %d: cwnd %u, with 10 s application-limited before round 3: %u\n", r,
+		       base[r], trickle[r]);
+		same &= base[r] == trickle[r];
+	}
+	CHECK(same, "cwnd differs after the application-limited period");
+}
+
+/* --- RFC 6298 §2.3 with RFC 7323 §4 samples: old TSecr values ------------------------------ */
+
+/* One byte sent at `now`, acknowledged at once with TSecr = its TSval - age_ms (a TSecr that
+ * far in the past); returns SRTT as TCP_INFO reports it afterwards. */
+static uint32_t old_tsecr_sample(struct ts *t, struct hxs_tcp_conn *c, uint64_t now, uint32_t iss,
+				 uint32_t k, uint32_t age_ms, struct hxs_tcp_info *info)
+{
+	struct hxs_tcp_opts o = mss_opt(0);
+
+	ts_run_until(t, now);
+	CHECK_EQ(hxs_tcp_conn__send(c, "x", 1), 1);
+	hxs_tcp__poll(t->tcp, now);
+	EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, iss + 1 + k, PISN + 1, 1);
+	o.has_ts = 1;
+	o.tsval = 600 + k;
+	o.tsecr = last.opt.tsval - age_ms;
+	TS_IN(t, now, .flags = HXS_TH_ACK, .seq = PISN + 1, .ack = iss + 2 + k, .wnd = 65535, .opt = &o);
+	hxs_tcp_conn__info(c, info);
+	return info->rtt_us;
+}
+
+static void test_rtt_old_tsecr(void)
+{
+	struct hxs_tcp_opts o = mss_opt(1460);
+	struct hxs_tcp_conn *c;
+	struct hxs_tcp_info info;
+	uint32_t iss, prev = 0, r;
+	uint64_t srtt, var;
+	int exact = 1;
+	struct ts *t;
+
+	t_case("RFC 6298 §2.3: twenty samples R = 1.8e9 us (TSecr 30 min old): SRTT and RTTVAR as the RFC's formulas, no 32-bit overflow");
+	t = mk(NULL);
+	o.has_ts = 1;
+	o.tsval = 500;
+	CHECK_EQ(hxs_tcp_conn__new(t->tcp, &c), 0);
+	CHECK_EQ(hxs_tcp_conn__connect(c, TS_LOCAL, TS_LPORT, TS_REMOTE, TS_RPORT, 0), 0);
+	EXPECT(t, HXS_TH_SYN, last.seq, 0, 0);
+	iss = last.seq;
+	o.tsecr = last.opt.tsval;
+	ts_synack(t, 0, PISN, iss + 1, &o);
+	EXPECT(t, HXS_TH_ACK, iss + 1, PISN + 1, 0);
+	hxs_tcp_conn__info(c, &info);           /* the handshake's sample */
+	srtt = info.rtt_us;
+	var = info.rttvar_us;
+	for (uint32_t k = 0; k < 20; k++) {
+		uint64_t d;
+
+		r = old_tsecr_sample(t, c, (k + 1) * S, iss, k, 1800000, &info);
+		/* RFC 6298 §2.3 with alpha 1/8, beta 1/4, in exact integers */
+		d = srtt > 1800000000u ? srtt - 1800000000u : 1800000000u - srtt;
+		var = (3 * var + d) / 4;
+		srtt = (7 * srtt + 1800000000u) / 8;
+		if (k < 3 || k == 19)
+			printf("#   sample %u: SRTT %u us (RFC: %llu), RTTVAR %u us (RFC: %llu)\n", k + 1, r,
+			       (unsigned long long)srtt, info.rttvar_us, (unsigned long long)var);
+		exact &= r == srtt && info.rttvar_us == var && r >= prev;
+		prev = r;
+	}
+	CHECK(exact, "SRTT or RTTVAR differ from RFC 6298 §2.3");
+	CHECK(prev > 1600000000u, "SRTT %u after twenty samples of 1.8e9", prev);
+	CHECK_EQ(info.rto_us, 120 * S);
+
+	t_case("RFC 7323 §4: a TSecr 2 h old (7.2e9 us, beyond 2^31 us) is no RTT sample (Linux's tcp_rtt_tsopt_us)");
+	r = old_tsecr_sample(t, c, 30 * S, iss, 20, 7200000, &info);
+	CHECK_EQ(r, prev);
+	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_ESTABLISHED);
+	done(t, c);
+}
+
+/* --- RFC 6582 §3.2: the recover gate 2 GiB after a loss ------------------------------------- */
+
+/* Three duplicate ACKs of SND.UNA with data outstanding; 1 if the segment at SND.UNA was
+ * retransmitted at once (fast retransmit). */
+static int three_dupacks(struct ts *t, struct hxs_tcp_conn *c, uint64_t now)
+{
+	uint32_t una = c->snd_una;
+
+	ts_clear(t);
+	for (int k = 0; k < 3; k++)
+		ts_ack(t, now, PISN + 1, una);
+	while (ts_pending(t)) {
+		struct ts_seg s;
+
+		ts_pop(t, &s);
+		if (s.seq == una && s.len == c->mss)
+			return 1;
+	}
+	return 0;
+}
+
+static void test_recover_wrap(void)
+{
+	static uint8_t d[1 << 20];
+	struct hxs_tcp_opts o = mss_opt(TS_MTU_MAX - 40);
+	struct hxs_tcp_cfg cfg;
+	struct hxs_tcp_conn *c;
+	uint32_t iss, start;
+	uint64_t now = 1 * MS;
+	struct ts *t;
+
+	t_case("RFC 6582 §3.2 step 2: 2^31 + 2^28 bytes after a fast retransmit, three duplicate ACKs start the next one (no sequence-space wrap of recover)");
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.mtu = TS_MTU_MAX;                    /* large segments: 2.4 GB in 270k */
+	cfg.sndbuf = 4 << 20;
+	t = mk(&cfg);
+	o.has_ws = 1;
+	o.ws = 6;
+	c = active(t, 0, TS_RPORT, "newreno", &o, &iss);
+	ts_ack(t, 0, PISN + 1, iss + 1);          /* the scaled window: 65535 << 6 */
+	CHECK_EQ(hxs_tcp_conn__send(c, d, 5 * c->mss), (long)(5 * c->mss));
+	hxs_tcp__poll(t->tcp, now);
+	CHECK(three_dupacks(t, c, now), "first fast retransmit");
+	CHECK_EQ(MIBV(t, TCPFastRetrans), 1);
+	ts_ack(t, now, PISN + 1, c->snd_max);    /* recovery over */
+	CHECK_EQ(c->recovery, HXS_REC_NONE);
+	start = c->snd_una;
+	/* the send ring kept full, everything sent acknowledged once per round */
+	while (SEQ_DIFF(c->snd_una, start) < (1u << 31) + (1u << 28)) {
+		now += 1 * MS;
+		ts_run_until(t, now);
+		while (hxs_tcp_conn__send(c, d, sizeof(d)) > 0)
+			;
+		hxs_tcp__poll(t->tcp, now);
+		ts_clear(t);
+		ts_ack(t, now, PISN + 1, c->snd_max);
+		ts_clear(t);
+	}
+	CHECK_EQ(MIBV(t, TCPTimeouts), 0);
+	now += 1 * MS;
+	ts_run_until(t, now);
+	while (hxs_tcp_conn__send(c, d, sizeof(d)) > 0)
+		;
+	hxs_tcp__poll(t->tcp, now);
+	CHECK(SEQ_DIFF(c->snd_max, c->snd_una) >= 4 * c->mss, "in flight %u",
+	      SEQ_DIFF(c->snd_max, c->snd_una));
+	CHECK(three_dupacks(t, c, now), "no fast retransmit %u bytes after the last",
+	      SEQ_DIFF(c->snd_una, start));
+	CHECK_EQ(MIBV(t, TCPFastRetrans), 2);
+	done(t, c);
+}
+
+/* --- RFC 6298 §3: Karn's algorithm for every kind of retransmission ------------------------ */
+
+/* An ACK of SND.UNA u with the SACK blocks given (most recent first). */
+static void sack_ack(struct ts *t, uint64_t now, uint32_t u, int n, const uint32_t (*b)[2])
+{
+	struct hxs_tcp_opts s = mss_opt(0);
+
+	s.nsack = (uint8_t)n;
+	for (int i = 0; i < n; i++) {
+		s.sack[i].start = b[i][0];
+		s.sack[i].end = b[i][1];
+	}
+	TS_IN(t, now, .flags = HXS_TH_ACK, .seq = PISN + 1, .ack = u, .wnd = 65535, .opt = &s);
+}
+
+static void test_karn(void)
+{
+	static uint8_t d[20000];
+	struct hxs_tcp_opts o = mss_opt(1000);
+	struct hxs_tcp_conn *c;
+	struct hxs_tcp_info info;
+	uint32_t iss, u, srtt0;
+	struct ts_seg s;
+	int found;
+	struct ts *t;
+
+	t_case("RFC 6298 §3 (Karn): data sent again when the peer reopens a window it had closed gives no RTT sample");
+	t = mk(NULL);
+	c = active(t, 0, TS_RPORT, NULL, &o, &iss);  /* no timestamps: RTT by timing */
+	u = iss + 1;
+	hxs_tcp_conn__info(c, &info);
+	srtt0 = info.rtt_us;                     /* the handshake's sample */
+	CHECK_EQ(hxs_tcp_conn__send(c, d, 2000), 2000);
+	hxs_tcp__poll(t->tcp, 0);
+	CHECK_EQ(ts_pending(t), 2);
+	ts_clear(t);
+	TS_IN(t, 10 * MS, .flags = HXS_TH_ACK, .seq = PISN + 1, .ack = u, .wnd = 0);
+	ts_run_until(t, 1 * S);                  /* RTO finds the window closed; probes */
+	ts_clear(t);
+	ts_ack(t, 1 * S, PISN + 1, u);           /* the window opens: both segments again */
+	CHECK(EXPECT(t, HXS_TH_ACK, u, PISN + 1, 1000), "retransmission of the first");
+	ts_clear(t);
+	ts_ack(t, 1 * S + 10 * MS, PISN + 1, u + 2000);
+	hxs_tcp_conn__info(c, &info);
+	CHECK_EQ(info.rtt_us, srtt0);            /* not (7 * SRTT + 1.01 s) / 8 */
+	done(t, c);
+
+	t_case("RFC 6298 §3 (Karn): new data timed during SACK recovery, then retransmitted by NextSeg(), gives no RTT sample");
+	t = mk(NULL);
+	o.sack_perm = 1;
+	c = active(t, 0, TS_RPORT, NULL, &o, &iss);
+	u = iss + 1;
+	hxs_tcp_conn__info(c, &info);
+	srtt0 = info.rtt_us;
+	CHECK_EQ(hxs_tcp_conn__send(c, d, 16000), 16000);
+	hxs_tcp__poll(t->tcp, 0);
+	CHECK_EQ(ts_pending(t), 10);             /* IW: [u, u + 10000), timed from its first */
+	ts_clear(t);
+	/* [u, u + 1000) lost, the rest SACKed: two segments of limited transmit (RFC 3042),
+	 * recovery (its retransmission ends that timing), then the last 4000 bytes; the first
+	 * of them, [u + 12000, u + 13000), is timed from 10 ms */
+	for (uint32_t k = 2; k <= 10; k++)
+		sack_ack(t, 10 * MS, u, 1, (const uint32_t[][2]){ { u + 1000, u + 1000 * k } });
+	CHECK_EQ(MIBV(t, TCPSackRecovery), 1);
+	CHECK_EQ(c->snd_max, u + 16000);
+	CHECK(c->rtt_timing && c->rtt_seq == u + 12000, "timing %d at %u", c->rtt_timing, c->rtt_seq - u);
+	ts_clear(t);
+	/* at 20 ms: the retransmission and [u + 12000, u + 13000) lost, all else SACKed:
+	 * NextSeg() rule 1 sends the timed segment again */
+	sack_ack(t, 20 * MS, u, 2,
+		 (const uint32_t[][2]){ { u + 13000, u + 16000 }, { u + 1000, u + 12000 } });
+	found = 0;
+	while (ts_pop(t, &s))
+		found |= s.seq == u + 12000 && s.len == 1000;
+	CHECK(found, "the timed segment retransmitted");
+	/* everything acknowledged at 30 ms: no 20 ms sample from the first transmission */
+	ts_ack(t, 30 * MS, PISN + 1, u + 16000);
+	CHECK_EQ(c->recovery, HXS_REC_NONE);
+	hxs_tcp_conn__info(c, &info);
+	CHECK_EQ(info.rtt_us, srtt0);
+	done(t, c);
+}
+
+/* --- RFC 5681 §4.2: every second full-sized segment of the peer's size ---------------------- */
+static void test_delack_peer_mss(void)
+{
+	static uint8_t d[1460];
+	struct hxs_tcp_opts o = mss_opt(1460);
+	struct hxs_tcp_conn *l, *c = NULL;
+	struct hxs_tcp_cfg cfg;
+	struct ts_seg s;
+	uint32_t iss;
+	int acks = 0, bad = 0;
+	struct ts *t;
+
+	t_case("RFC 5681 §4.2: our MTU 9000, a peer sending 1460-byte segments: every second one is ACKed at once");
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.mtu = 9000;
+	t = mk(&cfg);
+	CHECK_EQ(hxs_tcp_conn__new(t->tcp, &l), 0);
+	CHECK_EQ(hxs_tcp_conn__listen(l, 0, TS_LPORT, 8), 0);
+	ts_syn(t, 0, PISN, &o);
+	EXPECT(t, HXS_TH_SYN | HXS_TH_ACK, last.seq, PISN + 1, 0);
+	CHECK_EQ(last.opt.mss, 8960);                /* ours: 9000 - 40 */
+	iss = last.seq;
+	ts_ack(t, 0, PISN + 1, iss + 1);
+	CHECK_EQ(hxs_tcp_conn__accept(l, &c), 0);
+	/* 12 segments 1 ms apart: with the threshold from our own MSS (2 * 8960 bytes) none
+	 * would be ACKed before the 40 ms timer */
+	for (uint32_t k = 0; k < 12; k++) {
+		ts_data(t, 10 * MS + k * MS, PISN + 1 + k * 1460, iss + 1, d, 1460);
+		if (k % 2 && ts_pop(t, &s)) {
+			acks++;
+			bad += s.flags != HXS_TH_ACK || s.ack != PISN + 1 + (k + 1) * 1460;
+		}
+		bad += ts_pending(t) != 0;
+		ts_clear(t);
+	}
+	CHECK_EQ(acks, 6);
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(MIBV(t, DelayedACKs), 0);
+	hxs_tcp_conn__close(l);
+	done(t, c);
 }
 
 /* --- RFC 2883: a D-SACK received is counted and kept out of the scoreboard ------------------ */
@@ -1021,8 +1492,13 @@ int main(void)
 	test_tw_reuse_seq();
 	test_challenge_ack_budget();
 	test_rto_cap();
+	test_rtt_old_tsecr();
+	test_recover_wrap();
+	test_karn();
 	test_idle_restart();
 	test_cubic_idle();
+	test_app_limited();
+	test_delack_peer_mss();
 	test_dsack_received();
 	test_ofo_bound();
 	test_sws_sender();

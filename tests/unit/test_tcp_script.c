@@ -716,10 +716,7 @@ static void test_rst_states(void)
 static void test_rfc5961(void)
 {
 	t_case("SYN in ESTABLISHED -> challenge ACK (RFC 5961 §4), connection unchanged");
-	struct hxs_tcp_cfg cfg;
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.challenge_ack_limit = 2;
-	struct ts *t = mkcfg(&cfg);
+	struct ts *t = mk(0);
 	uint32_t iss;
 	struct hxs_tcp_conn *c = active(t, 0, &iss);
 	struct hxs_tcp_opts o = mss_only(1460);
@@ -728,17 +725,20 @@ static void test_rfc5961(void)
 	CHECK_EQ(MIBV(t, TCPSYNChallenge), 1);
 	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_ESTABLISHED);
 
-	t_case("challenge ACKs are rate limited per second (challenge_ack_limit)");
+	t_case("challenge ACKs: at most one per 500 ms per connection (RFC 5961 §7, tcp_invalid_ratelimit)");
 	ts_rst(t, 2 * MS, PISN + 3);
+	EXPECT_NONE(t);                         /* 1 ms after the SYN's: suppressed */
+	ts_rst(t, 501 * MS - 1, PISN + 4);
+	EXPECT_NONE(t);
+	CHECK_EQ(MIBV(t, TCPChallengeACK), 1);
+	CHECK_EQ(MIBV(t, TCPACKSkippedChallenge), 2);
+	ts_rst(t, 501 * MS, PISN + 4);          /* 500 ms after the last one sent */
 	EXPECT(t, HXS_TH_ACK, iss + 1, PISN + 1);
-	ts_rst(t, 3 * MS, PISN + 4);
-	EXPECT_NONE(t);                         /* third in this second: suppressed */
 	CHECK_EQ(MIBV(t, TCPChallengeACK), 2);
-	ts_rst(t, 1100 * MS, PISN + 4);
-	EXPECT(t, HXS_TH_ACK, iss + 1, PISN + 1);
 	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_ESTABLISHED);
 
 	t_case("ACK too old (below SND.UNA - MAX.SND.WND) is dropped with an ACK (RFC 5961 §5)");
+	ts_run_until(t, 1100 * MS);
 	CHECK_EQ(hxs_tcp_conn__send(c, "abc", 3), 3);
 	ts_run_until(t, 1200 * MS);
 	EXPECT(t, HXS_TH_ACK | HXS_TH_PSH, iss + 1, PISN + 1);

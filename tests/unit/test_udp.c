@@ -28,6 +28,8 @@ static const uint8_t MAC_PEER[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 static const uint8_t MAC_LATE[6] = { 0x02, 0, 0, 0, 0, 0x07 };
 #define IP_US   "10.0.0.2"
 #define IP_PEER "10.0.0.1"
+#define IP_PEER2 "10.0.0.3"                 /* a second neighbour (IPv4 IDs per destination) */
+static const uint8_t MAC_PEER2[6] = { 0x02, 0, 0, 0, 0, 0x03 };
 
 static uint32_t ip4(const char *s) { return inet_addr(s); }
 
@@ -226,6 +228,52 @@ static void test_ip_validation(void)
 		CHECK_EQ(tcp_seen, 1);
 		CHECK_EQ(mib(HXS_MIB_IP_IN_BCAST_DISCARDS), b + 3);
 		hxs_stack__set_l4(st, IPPROTO_TCP, NULL, NULL);
+	}
+
+	t_case("ipv4: sources no host sends from (0/8, 127/8, multicast, broadcasts, our own) -> HxsIpInMartianSrc (RFC 1122 3.2.1.3), UDP and TCP");
+	{
+		static const char *const bad[] = { "0.0.0.0", "0.1.2.3", "127.0.0.1", "224.0.0.1",
+						    "239.1.2.3", "255.255.255.255", "10.0.0.255", IP_US };
+		uint64_t m = mib(HXS_MIB_IP_IN_MARTIAN_SRC), dl = mib(HXS_MIB_IP_IN_DELIVERS);
+		int fd = udp_sock(7012, 1);
+		char buf[16];
+
+		tcp_seen = 0;
+		hxs_stack__set_l4(st, IPPROTO_TCP, count_tcp, NULL);
+		for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			struct pkt_opts x = good(7012, "martian");
+
+			x.src = ip4(bad[i]);
+			len = build(f, &x);
+			inject(f, len);
+			x.proto = IPPROTO_TCP;
+			len = build(f, &x);
+			inject(f, len);
+		}
+		CHECK_EQ(mib(HXS_MIB_IP_IN_MARTIAN_SRC), m + 16);
+		CHECK_EQ(mib(HXS_MIB_IP_IN_DELIVERS), dl);
+		CHECK_EQ(tcp_seen, 0);
+		CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), 0), -EAGAIN);
+		hxs_stack__set_l4(st, IPPROTO_TCP, NULL, NULL);
+
+		t_case("ipv4: 0.0.0.0 to 255.255.255.255 (a host learning its address, DHCP) and the neighbours of the subnet are delivered");
+		{
+			struct pkt_opts x = good(7012, "dhcp");
+
+			x.src = ip4("0.0.0.0");
+			x.dst = INADDR_BROADCAST;
+			len = build(f, &x);
+			memset(f, 0xff, 6);
+			inject(f, len);
+			CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), 0), 4);
+			x = good(7012, "edge");
+			x.src = ip4("10.0.0.254");        /* the last host, not the broadcast */
+			len = build(f, &x);
+			inject(f, len);
+			CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), 0), 4);
+			CHECK_EQ(mib(HXS_MIB_IP_IN_MARTIAN_SRC), m + 16);
+		}
+		hxs_close(st, fd);
 	}
 
 	t_case("ipv4: UDP to 255.255.255.255 on the broadcast MAC is delivered");
@@ -709,6 +757,41 @@ static void test_output(void)
 		parse_out(f, n, pl, ip4(IP_PEER), htons(5000));
 	}
 	hxs_close(st, fd);
+
+	t_case("output: IPv4 IDs count per destination (RFC 6864 §4.1, RFC 7739): what goes to one peer does not move another's");
+	{
+		struct sockaddr_in p2 = peer;
+		uint16_t id[2][8];
+		int fd2 = udp_sock(7301, 1), ok = 1;
+
+		p2.sin_addr.s_addr = ip4(IP_PEER2);
+		/* a fixed key instead of the random one: two destinations share a bucket with
+		 * probability 1/1024 (as in Linux); with this key the two do not */
+		memset(st->ip_id_key, 0x5a, sizeof(st->ip_id_key));
+		/* 8 to each, interleaved 1:1 at first, then 3 to PEER2 between two to PEER */
+		for (int k = 0; k < 8; k++) {
+			for (int j = 0; j < 2; j++) {
+				const struct sockaddr_in *to = j ? &p2 : &peer;
+				int rep = j && k >= 4 ? 3 : 1;
+
+				for (int r = 0; r < rep; r++) {
+					CHECK_EQ(hxs_sendto(st, fd2, "i", 1, 0, (const struct sockaddr *)to, sizeof(*to)), 1);
+					hxs_stack__poll(st, 0);
+					n = hxs_io_mem__take(io, f, sizeof(f));
+					CHECK_EQ(n, 14 + 20 + 8 + 1);
+					CHECK(!memcmp(f + 30, &to->sin_addr.s_addr, 4));
+					memcpy(&id[j][k], f + 18, 2);
+					id[j][k] = ntohs(id[j][k]);
+				}
+			}
+		}
+		for (int j = 0; j < 2; j++)
+			for (int k = 1; k < 8; k++)
+				ok &= id[j][k] == (uint16_t)(id[j][k - 1] + (j && k >= 4 ? 3 : 1));
+		CHECK(ok, "PEER %u %u %u %u %u %u %u %u", id[0][0], id[0][1], id[0][2], id[0][3], id[0][4],
+		      id[0][5], id[0][6], id[0][7]);
+		hxs_close(st, fd2);
+	}
 }
 
 /* stack.c's tx_submit() on a TX ring that takes a prefix: it kicks (flush) and offers the
@@ -1031,12 +1114,14 @@ static void test_pair(void)
 
 int main(void)
 {
-	struct hxs_netif_static cfg = { .addr = ip4(IP_US), .prefix_len = 24, .mtu = 1500, .n_neigh = 1 };
+	struct hxs_netif_static cfg = { .addr = ip4(IP_US), .prefix_len = 24, .mtu = 1500, .n_neigh = 2 };
 	struct hxs_io_stats s;
 
 	memcpy(cfg.mac, MAC_US, 6);
 	cfg.neigh[0].ip = ip4(IP_PEER);
 	memcpy(cfg.neigh[0].mac, MAC_PEER, 6);
+	cfg.neigh[1].ip = ip4(IP_PEER2);
+	memcpy(cfg.neigh[1].mac, MAC_PEER2, 6);
 
 	t_case("open a stack on the in-memory link");
 	CHECK_EQ(hxs_io_mem__open(&io, 256, 2048), 0);

@@ -30,6 +30,7 @@ const char *const hxs_mib_names[HXS_MIB_MAX] = {
 	[HXS_MIB_NEIGH_QUEUE_DROPS] = "HxsNeighQueueDrops",
 	[HXS_MIB_NEIGH_FAILED_DROPS] = "HxsNeighFailedDrops",
 	[HXS_MIB_IP_IN_BCAST_DISCARDS] = "HxsIpInBcastDiscards",
+	[HXS_MIB_IP_IN_MARTIAN_SRC] = "HxsIpInMartianSrc",
 };
 
 void hxs_counters__print(FILE *fp, const struct hxs_counter_table *t, unsigned ntables, int all)

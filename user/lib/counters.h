@@ -40,6 +40,7 @@ enum hxs_mib_id {
 	HXS_MIB_NEIGH_QUEUE_DROPS,   /* dropped: the neighbour's pending queue was full */
 	HXS_MIB_NEIGH_FAILED_DROPS,  /* dropped: resolution failed or timed out */
 	HXS_MIB_IP_IN_BCAST_DISCARDS,/* non-UDP to a broadcast/multicast IP or link address */
+	HXS_MIB_IP_IN_MARTIAN_SRC,   /* source no host may send from (RFC 1122 3.2.1.3) */
 	HXS_MIB_MAX
 };
 

@@ -1,11 +1,13 @@
 /* ip.c - IPv4 input validation and output, next hop and pending neighbours.
  *
  * Input (RFC 1122 §3.2.1, as the kernel's ip_rcv_core):
- *   hxs_ip_input() -> checks -> st->l4[proto].input() (udp.c, TCP glue) | IpInUnknownProtos
+ *   hxs_ip_input() -> checks (martian_source(): RFC 1122 §3.2.1.3) -> st->l4[proto].input()
+ *                     (udp.c, TCP glue) | IpInUnknownProtos
  * Output:
  *   hxs_ip_tx_alloc() -> route -> TX frame
- *   hxs_ip_tx_send()  -> IPv4 header -> resolve next hop -> Ethernet header -> TX batch
- *                                                      \-> pending queue (neigh_pend_add)
+ *   hxs_ip_tx_send()  -> IPv4 header (ip_ident(): an ID per destination) -> next hop
+ *                        -> resolved: Ethernet header -> TX batch
+ *                        \-> unresolved: pending queue (neigh_pend_add)
  *   neighbour event -> neigh_pend_flush() (send) | neigh_pend_fail() (drop, EHOSTUNREACH to
  *                      each frame's owner->error())
  */
@@ -17,6 +19,7 @@
 #include <linux/if_ether.h>
 
 #include "ip.h"
+#include "lib/siphash.h"
 #include "stack.h"
 
 /* The Ethernet header of an IPv4 frame. */
@@ -27,6 +30,33 @@ static void eth_fill(uint8_t *frame, const uint8_t dst[6], const uint8_t src[6])
 	memcpy(frame, dst, 6);
 	memcpy(frame + 6, src, 6);
 	memcpy(frame + 12, &type, 2);
+}
+
+/* RFC 1122 §3.2.1.3: "A host MUST silently discard an incoming datagram containing an IP
+ * source address that is invalid by the rules of this section": {0, 0} (but as the source of
+ * a host learning its address, to the limited broadcast - DHCP) and {0, host}, {-1, -1}, the
+ * broadcast of our subnet, {127, any}; a multicast source (a host group address is only ever
+ * a destination, RFC 1112; the kernel drops it too); and, as the kernel's
+ * fib_validate_source() without
+ * accept_local, our own address (a LAND-style spoof). Checked for every protocol: a source
+ * like these can only be forged, and TCP would answer it. */
+static int martian_source(const struct hxs_stack *st, uint32_t src, uint32_t dst)
+{
+	uint32_t s = ntohl(src);
+
+	if (s == INADDR_BROADCAST || IN_MULTICAST(s) || (s >> 24) == IN_LOOPBACKNET)
+		return 1;
+	if ((s >> 24) == 0)                       /* 0.0.0.0/8 */
+		return dst != INADDR_BROADCAST;
+	if (src == st->addr)
+		return 1;
+	if (st->prefix_len && st->prefix_len < 31) {
+		uint32_t host = ~0u >> st->prefix_len;
+
+		if (s == (ntohl(st->addr) | host))
+			return 1;
+	}
+	return 0;
 }
 
 void hxs_ip_input(struct hxs_stack *st, const struct hxs_frame *f, const uint8_t *p, uint32_t len)
@@ -58,6 +88,10 @@ void hxs_ip_input(struct hxs_stack *st, const struct hxs_frame *f, const uint8_t
 	 * (the kernel counts them as InAddrErrors when it does not forward). */
 	if (pkt.dst != st->addr && pkt.dst != INADDR_BROADCAST) {
 		st->mib.v[HXS_MIB_IP_IN_ADDR_ERRORS]++;
+		return;
+	}
+	if (martian_source(st, pkt.src, pkt.dst)) {
+		st->mib.v[HXS_MIB_IP_IN_MARTIAN_SRC]++;
 		return;
 	}
 	memcpy(&frag, p + 6, 2);
@@ -247,6 +281,24 @@ void hxs_ip__drop_pending(struct hxs_stack *st)
 		}
 }
 
+/* The ID of an outgoing datagram. RFC 6864 §4.1: the ID of an atomic datagram (DF set, never
+ * fragmented: every one hxs sends) has no meaning to its receiver, but one counter for the
+ * whole stack tells anyone who receives two datagrams how many the stack sent to others in
+ * between (idle scans; RFC 7739 on predictable IDs). As RFC 7739's hash-based algorithm and
+ * Linux's ip_idents: a counter per bucket of (source, destination, protocol), chosen by a
+ * keyed hash that also gives each destination its own random offset. */
+static uint16_t ip_ident(struct hxs_stack *st, uint32_t src, uint32_t dst, uint8_t proto)
+{
+	uint8_t m[9];
+	uint64_t h;
+
+	memcpy(m, &src, 4);
+	memcpy(m + 4, &dst, 4);
+	m[8] = proto;
+	h = hxs_siphash24(st->ip_id_key, m, sizeof(m));
+	return (uint16_t)((h >> 48) + st->ip_ids[(uint32_t)h % HXS_IP_ID_BUCKETS]++);
+}
+
 int hxs_ip_tx_send(struct hxs_stack *st, struct hxs_ip_tx *tx)
 {
 	uint8_t *ip = tx->f.data + HXS_ETH_HLEN;
@@ -260,9 +312,7 @@ int hxs_ip_tx_send(struct hxs_stack *st, struct hxs_ip_tx *tx)
 	ip[1] = tx->tos;
 	w = htons((uint16_t)(HXS_IP_HLEN + tx->l4_len));
 	memcpy(ip + 2, &w, 2);
-	/* RFC 6864 §4.1: the ID of an atomic datagram (DF set, not fragmented) has no meaning
-	 * to the receiver; a counter per stack is enough. */
-	w = htons(st->ip_id++);
+	w = htons(ip_ident(st, tx->src, tx->dst, tx->proto));
 	memcpy(ip + 4, &w, 2);
 	w = htons(IP_DF);
 	memcpy(ip + 6, &w, 2);

@@ -13,7 +13,9 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "ip.h"
@@ -21,6 +23,12 @@
 
 int hxs_stack__init(struct hxs_stack *st)
 {
+	/* the IPv4 ID key (ip.c): unpredictable to anyone outside */
+	if (getrandom(st->ip_id_key, sizeof(st->ip_id_key), 0) != (ssize_t)sizeof(st->ip_id_key)) {
+		uint64_t x = hxs_stack__clock(st) * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)st;
+
+		memcpy(st->ip_id_key, &x, sizeof(x));
+	}
 	st->epfd = -1;
 	st->ctl_fd = -1;
 	st->eph_lo = HXS_EPH_LO_DEFAULT;

@@ -60,6 +60,7 @@ struct hxs_netif_static {
 	struct hxs_static_refusal refuse_conn[HXS_STATIC_REFUSE_MAX];  /* fails (a full map) */
 };
 
+#define HXS_IP_ID_BUCKETS 1024      /* IPv4 ID counters (ip.c) */
 #define HXS_NEIGH_PENDING     32          /* unresolved next hops tracked at once */
 #define HXS_NEIGH_QLEN        16          /* frames queued per unresolved next hop */
 #define HXS_NEIGH_TIMEOUT_US  3000000ull  /* 3 probes x 1 s, like the kernel's defaults */
@@ -134,7 +135,7 @@ struct hxs_stack {
 	uint8_t mac[6];
 	uint8_t prefix_len;
 	uint8_t busy_poll;
-	uint16_t ip_id;
+	uint8_t ip_id_key[16];              /* keys the IPv4 ID buckets (ip.c), random at init */
 	uint16_t eph_lo, eph_hi;            /* ephemeral ports, host order */
 	uint64_t (*clock)(void *ctx);       /* microseconds; NULL = CLOCK_MONOTONIC */
 	void *clock_ctx;
@@ -152,6 +153,10 @@ struct hxs_stack {
 	 * hxs_socket__init(): this layer only carries the pointer. */
 	struct hxs_socktab *sockets;
 	int reserve_kernel_ports;           /* sockets hold their ports with kernel sockets too */
+
+	/* IPv4 ID counters, one per bucket of destinations (ip.c, RFC 7739's hash-based
+	 * algorithm) */
+	uint16_t ip_ids[HXS_IP_ID_BUCKETS];
 
 	/* neighbours waiting for resolution */
 	struct hxs_neigh_pend pend[HXS_NEIGH_PENDING];

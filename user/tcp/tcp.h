@@ -41,7 +41,8 @@ struct hxs_tcp_info;
 	X(TCPSpuriousSegs) X(TCPTxNoBufs) X(TCPToZeroWindowAdv) X(TCPFromZeroWindowAdv) X(TCPLostRetransmit) X(TCPDSACKOldSent) \
 	X(TCPTimeWaitOverflow) X(TCPMemoryPressures) X(TCPAbortOnMemory) X(TCPRcvQDrop)      \
 	X(TCPReqQFullDrop) X(HxsTcpConnLimitDrops) X(HxsTcpMemRefused) X(HxsTcpOfoConnDrops) \
-	X(HxsTcpOfoStackDrops) X(HxsTcpSndMemFails) X(HxsTcpTupleRefused)
+	X(HxsTcpOfoStackDrops) X(HxsTcpSndMemFails) X(HxsTcpTupleRefused)                    \
+	X(TCPACKSkippedChallenge) X(TCPACKSkippedPAWS) X(TCPACKSkippedSeq)
 
 enum hxs_tcp_mib {
 #define HXS_TCP_MIB_ENUM(n) HXS_TCP_MIB_##n,
@@ -74,7 +75,10 @@ struct hxs_tcp_cfg {
 	uint32_t hash_buckets;      /* 4-tuple table size (power of two). 0: 4096 */
 	uint32_t max_syn_backlog;   /* tcp_max_syn_backlog. 0: 1024 */
 	uint32_t somaxconn;         /* cap on listen() backlog. 0: 4096 */
-	uint32_t challenge_ack_limit; /* per second, RFC 5961 §7. 0: 1000 */
+	uint32_t challenge_ack_limit; /* stack-wide challenge ACKs a second on average (RFC 5961
+				       * §7), each second a random count in [n/2, n + n/2). 0:
+				       * 1000; UINT32_MAX: no stack-wide limit. Each connection
+				       * sends at most one per 500 ms either way. */
 	uint32_t msl_ms;            /* TIME_WAIT lasts 2*MSL. 0: 30000 (60 s TIME_WAIT, Linux) */
 	uint32_t syn_retries;       /* 0: 6 */
 	uint32_t synack_retries;    /* 0: 5 */

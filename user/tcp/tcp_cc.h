@@ -6,6 +6,8 @@
  *
  *   core                         algorithm
  *   ACK advances snd_una    ->   on_ack(cc, acked_bytes, rtt_us or 0, now)   (not in recovery)
+ *        with cc->app_limited set by the core: cwnd was not in use (RFC 7661, RFC 9438 §5.8),
+ *        and on_ack must not grow it then
  *   loss detected (3 dupacks / SACK) -> on_loss(cc, now)       sets ssthresh, cwnd
  *        on_loss sets ssthresh and cwnd = ssthresh and nothing else: the RFC 6582 §3.2
  *        "ssthresh + 3*SMSS" and per-dupack inflation, or RFC 6675 pipe, are the core's.
@@ -43,6 +45,7 @@ struct hxs_cubic {                  /* RFC 9438 state */
 	uint32_t min_rtt_us;
 	uint32_t ack_acc;           /* remainder of the W_est growth division (§4.3) */
 	uint32_t srtt_us;           /* smoothed RTT from on_ack samples, for W_cubic(t+RTT) (§4.2) */
+	uint64_t last_ack;          /* us; the last on_ack (application-limited time, §5.8) */
 };
 
 struct hxs_cc {
@@ -52,6 +55,7 @@ struct hxs_cc {
 	uint32_t mss;               /* SMSS, set by the core before init */
 	uint32_t flight;            /* bytes in flight (FlightSize), kept current by the core */
 	uint32_t bytes_acked;       /* RFC 3465 appropriate byte counting accumulator (CA) */
+	uint8_t app_limited;        /* set by the core before on_ack: cwnd is not in use, no growth */
 	union {
 		struct hxs_cubic cubic;
 	} u;

@@ -1,7 +1,8 @@
 /* tcp_cc_cubic.c - CUBIC congestion control after RFC 9438.
  *
  *   init -> cwnd = IW, ssthresh = UINT32_MAX, no epoch
- *   on_ack -> cwnd < ssthresh ? hxs_cc_slow_start()                      (§4.10)
+ *   on_ack -> application-limited: no growth, the epoch moves on           (§5.8)
+ *             cwnd < ssthresh ? hxs_cc_slow_start()                      (§4.10)
  *                             : cubic_update() -> epoch_begin() on the first ACK of an epoch
  *                                               -> W_est (§4.3) vs W_cubic(t) (§4.2)
  *                                               -> Reno-friendly / concave / convex (§4.3-4.5)
@@ -51,6 +52,7 @@ static void cubic_init(struct hxs_cc *cc, uint64_t now)
 	cu->min_rtt_us = 0;
 	cu->ack_acc = 0;
 	cu->srtt_us = 0;
+	cu->last_ack = 0;
 }
 
 /* W_cubic(t) in bytes, t in us since the epoch start (§4.2 eq. 1):
@@ -145,6 +147,19 @@ static void cubic_on_ack(struct hxs_cc *cc, uint32_t acked, uint32_t rtt_us, uin
 		if (!cu->min_rtt_us || rtt_us < cu->min_rtt_us)
 			cu->min_rtt_us = rtt_us;
 	}
+	/* §5.8: "CUBIC does not increase the congestion window if a flow is application
+	 * limited" - and t "not include application-limited periods": the epoch moves on by
+	 * the time since the last ACK, so the curve resumes where the flow stopped using cwnd. */
+	if (cc->app_limited) {
+		if (cu->epoch_start && cu->last_ack && now > cu->last_ack) {
+			cu->epoch_start += now - cu->last_ack;
+			if (cu->epoch_start > now)
+				cu->epoch_start = now;
+		}
+		cu->last_ack = now;
+		return;
+	}
+	cu->last_ack = now;
 	/* §4.10: "CUBIC MUST employ a slow-start algorithm, when cwnd is no more than ssthresh" */
 	if (cc->cwnd < cc->ssthresh)
 		hxs_cc_slow_start(cc, acked);
@@ -212,6 +227,7 @@ static void cubic_on_idle_end(struct hxs_cc *cc, uint64_t idle_us, uint64_t now)
 	cu->epoch_start += idle_us;
 	if (cu->epoch_start > now)
 		cu->epoch_start = now ? now : 1;
+	cu->last_ack = now;          /* the pause is accounted for: not again by on_ack */
 }
 
 const struct hxs_cc_ops hxs_cc_cubic = {

@@ -1,7 +1,7 @@
 /* tcp_cc_newreno.c - Reno/NewReno window arithmetic (RFC 5681 §3.1, RFC 3465, RFC 6582).
  *
  *   init -> cwnd = IW, ssthresh = UINT32_MAX
- *   on_ack -> cwnd < ssthresh ? hxs_cc_slow_start() : hxs_cc_reno_ca()
+ *   on_ack -> (application-limited: nothing) cwnd < ssthresh ? hxs_cc_slow_start() : hxs_cc_reno_ca()
  *   on_loss -> ssthresh = max(FlightSize/2, 2*SMSS), cwnd = ssthresh
  *   on_recovery_exit -> cwnd = ssthresh
  *   on_rto -> ssthresh = max(FlightSize/2, 2*SMSS), cwnd = 1 SMSS
@@ -26,6 +26,11 @@ static void newreno_init(struct hxs_cc *cc, uint64_t now)
 
 static void newreno_on_ack(struct hxs_cc *cc, uint32_t acked, uint32_t rtt_us, uint64_t now)
 {
+	/* RFC 7661 §4.3: cwnd is not increased while it is not validated (not in use): an ACK of
+	 * an application-limited flight says nothing about a larger window (Linux's
+	 * tcp_reno_cong_avoid() returns when !tcp_is_cwnd_limited()). */
+	if (cc->app_limited)
+		return;
 	/* RFC 5681 §3.1: "The slow start algorithm is used when cwnd < ssthresh, while the
 	 * congestion avoidance algorithm is used when cwnd > ssthresh. When cwnd and ssthresh
 	 * are equal, the sender may use either" - we use congestion avoidance. */

@@ -107,6 +107,7 @@ struct hxs_tcp_seg {
 	uint32_t saddr, daddr;     /* network order */
 	const uint8_t *data;
 	uint32_t len;              /* payload bytes */
+	uint32_t optlen;           /* bytes of options */
 	struct hxs_tcp_opts opt;
 };
 /* Sequence space a segment occupies (SYN and FIN count one each). */
@@ -219,6 +220,8 @@ struct hxs_tcp_conn {
 	uint8_t syn_rxt : 1;               /* our SYN or SYN,ACK was sent more than once (Karn) */
 	uint8_t syn_rto : 1;               /* the timer expired awaiting the SYN's ACK (6298 §5.7) */
 	uint8_t fin_rcvd : 1;              /* the peer's FIN was taken (the kernel's SOCK_DONE) */
+	uint8_t invalid_acked : 1;         /* invalid_ack_at holds a time */
+	uint8_t cwnd_limited : 1;          /* cwnd limited what was sent in this window (output) */
 	uint8_t snd_wscale, rcv_wscale;
 	uint8_t backoff;                   /* consecutive RTO expiries */
 	uint8_t persist_shift, probes_out, keep_probes, recovery, rec_first, rescue_done;
@@ -234,6 +237,8 @@ struct hxs_tcp_conn {
 
 	uint32_t mss;                      /* payload bytes a segment carries (SMSS less options) */
 	uint32_t peer_mss, adv_mss, user_mss, rcv_mss;
+	uint32_t ack_mss;                  /* the peer's segment size as measured (delayed ACK) */
+	uint32_t last_seg_len;             /* a smaller segment's length, to see it twice */
 	uint32_t sndbuf_size, rcvbuf_size;
 	struct hxs_tcp_ring snd, rcv;
 	struct hxs_tcp_reass reass;
@@ -253,6 +258,8 @@ struct hxs_tcp_conn {
 	uint32_t dupacks, recover, high_rxt;
 	uint32_t una_rxt_mark;             /* snd_max when the segment at snd_una was last retransmitted */
 	uint64_t last_send;                /* for RFC 5681 §4.1 idle restart */
+	uint32_t max_flight;               /* most bytes in flight in this window, and the window: */
+	uint32_t cwnd_usage_seq;           /* it ends when SND.UNA reaches this (RFC 7661 §4.3) */
 
 	/* timers */
 	struct hxs_timer t_rexmt, t_persist, t_delack, t_keep, t_2msl;
@@ -265,6 +272,7 @@ struct hxs_tcp_conn {
 	struct hxs_tcp_conn *aq_head, *aq_tail, *sq_head;
 
 	uint32_t ev_last;                  /* readiness last reported through on_event */
+	uint64_t invalid_ack_at;           /* last challenge ACK or answer to an invalid segment */
 
 	/* tcp_info */
 	uint64_t total_retrans, bytes_acked, bytes_received, segs_out, segs_in;
@@ -286,8 +294,10 @@ struct hxs_tcp {
 	struct hxs_tcp_conn *lhash[HXS_TCP_LHASH];  /* listeners by local port */
 	uint32_t nlisteners;
 	struct hxs_tcp_conn *dirty_head;
-	uint64_t chack_window_start;
-	uint32_t chack_count;
+	uint8_t chack_key[16];             /* draws the challenge-ACK budget (tcp_seg.c) */
+	uint64_t chack_second;             /* the second the budget is for */
+	uint32_t chack_left;               /* challenge ACKs left in that second */
+	uint8_t chack_valid;
 	uint64_t now;                      /* last time given by the caller */
 	uint64_t mib[HXS_TCP_MIB__COUNT];
 	uint64_t conns_alloc, conns_freed;
@@ -412,6 +422,9 @@ int hxs_tcp_send_seg(struct hxs_tcp_conn *c, uint32_t seq, uint8_t flags, uint32
 uint32_t hxs_tcp_send_mss(const struct hxs_tcp_conn *c);
 void hxs_tcp_send_ack(struct hxs_tcp_conn *c, uint64_t now);
 void hxs_tcp_send_challenge_ack(struct hxs_tcp_conn *c, uint64_t now);
+/* 1 if the connection answered a segment it rejected less than 500 ms ago (Linux's
+ * tcp_invalid_ratelimit); otherwise 0, and the answer about to go is the new reference. */
+int hxs_tcp_invalid_ack_limited(struct hxs_tcp_conn *c, uint64_t now);
 void hxs_tcp_send_rst_conn(struct hxs_tcp_conn *c, uint64_t now);
 void hxs_tcp_send_rst(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, uint16_t sport,
 		      uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags);
@@ -422,6 +435,17 @@ uint32_t hxs_tcp_ts_now(const struct hxs_tcp_conn *c, uint64_t now);
 static inline uint32_t hxs_tcp_snd_end(const struct hxs_tcp_conn *c)
 {
 	return c->snd_buf_seq + c->snd.len;
+}
+
+/* Our FIN is all that is left to send: queued, every byte of data sent and acknowledged, the
+ * FIN itself neither acknowledged nor in flight (it waits for the window, or was taken back by
+ * an RTO that found the window closed). */
+static inline int hxs_tcp_fin_waits(const struct hxs_tcp_conn *c)
+{
+	uint32_t end = hxs_tcp_snd_end(c);
+	return c->fin_queued && c->snd_nxt == end && c->snd_una == end &&
+	       (c->state == HXS_TCPS_FIN_WAIT_1 || c->state == HXS_TCPS_CLOSING ||
+		c->state == HXS_TCPS_LAST_ACK);
 }
 
 /* tcp_timer_arm.c */

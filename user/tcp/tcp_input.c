@@ -6,8 +6,8 @@
  *   -> conn_input()        one switch (state):
  *        SYN-SENT          §3.10.7.3 syn_sent_input()
  *        synchronized      §3.10.7.4 sync_input(), first..eighth: check_seq() (+PAWS),
- *                          check_rst(), check_syn(), check_ack() (process_ack ->
- *                          hxs_tcp_recovery_on_ack), process_text() (reassembly),
+ *                          check_rst(), check_syn(), check_ack() (update_ts_recent,
+ *                          process_ack -> hxs_tcp_recovery_on_ack), process_text() (reassembly),
  *                          check_fin() (process_fin)
  *   -> hxs_tcp_output() for the ACK/data the segment made due, hxs_tcp_notify().
  */
@@ -48,6 +48,43 @@ static void set_mss(struct hxs_tcp_conn *c)
 	c->mss = smss > optlen + 64 ? smss - optlen : 64;
 	c->rcv_mss = adv > optlen + 64 ? adv - optlen : 64;
 	c->cc.mss = c->mss;
+	/* The peer's segment size is not known yet: start from the smallest any peer may use,
+	 * 536 (RFC 9293 §3.7.1), bounded by ours and by half the buffer (Linux's
+	 * tcp_initialize_rcv_mss()); measure_ack_mss() learns the real one. */
+	uint32_t hint = c->rcv_mss < c->mss ? c->rcv_mss : c->mss;
+	if (hint > hxs_tcp_rcv_cap(c) / 2)
+		hint = hxs_tcp_rcv_cap(c) / 2;
+	if (hint > 536)
+		hint = 536;
+	c->ack_mss = hint < 88 ? 88 : hint;
+	c->last_seg_len = 0;
+}
+
+/* The peer's full segment size, for "an ACK for at least every second full-sized segment"
+ * (RFC 5681 §4.2): full-sized is the sender's SMSS, which may be far below our receive MSS
+ * (a 1460-byte peer on our 9000-byte MTU). As Linux's tcp_measure_rcv_mss(): a segment at
+ * least as large as the estimate sets it (up to our receive MSS); a smaller one sets it only
+ * when two in a row have the same length and it looks full-sized: at least 536 bytes, or at
+ * least 88 without PSH, URG or FIN (a sender fills its segments unless it pushes). A smaller
+ * one is measured with the options it carries beyond the timestamp every segment has: SACK
+ * blocks take their room from the payload (RFC 9293 §3.7.1), and a full segment that carries
+ * them is still full-sized. */
+static void measure_ack_mss(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s)
+{
+	uint32_t len = s->len, last = c->last_seg_len, fixed = c->ts_ok ? 12 : 0;
+
+	c->last_seg_len = 0;
+	if (len >= c->ack_mss) {
+		c->ack_mss = len < c->rcv_mss ? len : c->rcv_mss;
+		return;
+	}
+	if (s->optlen > fixed)
+		len += s->optlen - fixed;
+	if (len >= 536 || (len >= 88 && !(s->flags & (HXS_TH_PSH | HXS_TH_URG | HXS_TH_FIN)))) {
+		c->last_seg_len = len;
+		if (len == last)
+			c->ack_mss = len;
+	}
 }
 
 static void syn_options(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
@@ -72,13 +109,16 @@ static void syn_options(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uin
 }
 
 /* RFC 7323 §4 (RTTM): the time since we sent the TSval the segment echoes in TSecr, in us (a
- * 1 ms clock: 0 ms counts as 0.5 ms); 0 if it echoes none, or one from the future. */
+ * 1 ms clock: 0 ms counts as 0.5 ms); 0 if it echoes none, one from the future or one over
+ * 35 minutes old. */
 static uint32_t ts_rtt(const struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
 {
 	if (!c->ts_ok || !s->opt.has_ts || !s->opt.tsecr)
 		return 0;
 	uint32_t d = hxs_tcp_ts_now(c, now) - s->opt.tsecr;
-	if (d >= 0x7fffffffu)
+	/* Milliseconds to microseconds in 32 bits: an echo older than 2^31 us (35 min) is no
+	 * sample, as in Linux's tcp_rtt_tsopt_us() - d * 1000 would wrap into a made-up RTT. */
+	if (d >= INT32_MAX / 1000)
 		return 0;
 	return d ? d * 1000 : 500;
 }
@@ -96,6 +136,9 @@ static void establish(struct hxs_tcp_conn *c, uint64_t now)
 	c->recover = c->iss;
 	c->high_rxt = c->snd_una;
 	c->last_send = now;
+	c->cwnd_limited = 0;
+	c->max_flight = 0;
+	c->cwnd_usage_seq = c->snd_nxt;
 	hxs_tcp_rto_syn_reinit(c);
 	hxs_tcp_keep_arm(c, now);
 }
@@ -352,9 +395,8 @@ static int process_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 		if (c->ts_ok && s->opt.has_ts && s->opt.tsecr) {
 			rtt = ts_rtt(c, s, now);
 		} else if (c->rtt_timing && SEQ_GT(s->ack, c->rtt_seq)) {
-			rtt = (uint32_t)(now - c->rtt_start);
-			if (!rtt)
-				rtt = 1;
+			uint64_t el = now - c->rtt_start;
+			rtt = el > INT32_MAX ? 0 : el ? (uint32_t)el : 1;
 			c->rtt_timing = 0;
 		}
 		if (rtt)
@@ -371,7 +413,11 @@ static int process_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 	 * (SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK)), set SND.WND <-
 	 * SEG.WND, set SND.WL1 <- SEG.SEQ, and set SND.WL2 <- SEG.ACK." */
 	c->probes_out = 0;                /* the peer is alive (Linux resets on any ACK) */
-	if (SEQ_LT(c->snd_wl1, s->seq) || (c->snd_wl1 == s->seq && SEQ_LEQ(c->snd_wl2, s->ack))) {
+	/* An old ACK (SEG.ACK < SND.UNA, yet acceptable by RFC 5961 §5.2) fails the first
+	 * condition: its window is not taken, however new its SEQ (a blind segment could close
+	 * our window otherwise; Linux's tcp_ack() ignores old ACKs the same way). */
+	if (SEQ_LEQ(c->snd_una, s->ack) &&
+	    (SEQ_LT(c->snd_wl1, s->seq) || (c->snd_wl1 == s->seq && SEQ_LEQ(c->snd_wl2, s->ack)))) {
 		if (wnd && !c->snd_wnd)
 			c->persist_shift = 0;
 		c->snd_wnd = wnd;
@@ -459,8 +505,31 @@ static int zero_window_ack(const struct hxs_tcp_conn *c, const struct hxs_tcp_se
 	       HXS_TCPS_HAVEESTABLISHED(c->state) && c->state != HXS_TCPS_TIME_WAIT;
 }
 
+/* The reply to a segment dropped as unacceptable (§3.10.7.4 first, PAWS): "an acknowledgment
+ * should be sent in reply". Two peers that disagree on the sequence space would ACK each
+ * other's ACKs without end, so, like Linux's tcp_oow_rate_limited(), a connection answers
+ * segments without text or FIN (and SYNs) at most once per 500 ms, shared with its challenge
+ * ACKs; a segment with text or a FIN is answered every time (a peer does not answer an ACK
+ * with data: no loop, and a retransmitted FIN in TIME-WAIT needs its ACK). */
+static void answer_unacceptable(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now,
+				int paws)
+{
+	if (hxs_tcp_seg_seqlen(s) && !(s->flags & HXS_TH_SYN)) {
+		c->ack_now = 1;
+		return;
+	}
+	if (hxs_tcp_invalid_ack_limited(c, now)) {
+		if (paws)
+			MIB_INC(c->tcp, TCPACKSkippedPAWS);
+		else
+			MIB_INC(c->tcp, TCPACKSkippedSeq);
+		return;
+	}
+	c->ack_now = 1;
+}
+
 /* §3.10.7.4 first: check the sequence number. Before it, a duplicate SYN in SYN-RECEIVED and
- * PAWS (RFC 7323 §5.3); after it, TS.Recent is taken from the acceptable segment (§4.3). */
+ * PAWS (RFC 7323 §5.3); TS.Recent is taken later, once the ACK check passed (check_ack). */
 static enum step check_seq(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
 {
 	struct hxs_tcp *tcp = c->tcp;
@@ -479,7 +548,7 @@ static enum step check_seq(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, 
 	if (c->ts_ok && s->opt.has_ts && !(s->flags & HXS_TH_RST) && SEQ_LT(s->opt.tsval, c->ts_recent) &&
 	    now - c->ts_recent_age < PAWS_IDLE_US) {
 		MIB_INC(tcp, PAWSEstab);
-		c->ack_now = 1;
+		answer_unacceptable(c, s, now, 1);
 		return STEP_DONE;
 	}
 	/* first: check sequence number. "If an incoming segment is not acceptable, an
@@ -487,7 +556,12 @@ static enum step check_seq(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, 
 	 * segment and return)". */
 	if (!seq_acceptable(c, s)) {
 		if (!(s->flags & HXS_TH_RST)) {
-			c->ack_now = 1;
+			/* a segment whose ACK our closed window takes (zero_window_ack: a window
+			 * probe, paced by the peer's persist timer, no loop) is answered every time */
+			if (zero_window_ack(c, s))
+				c->ack_now = 1;
+			else
+				answer_unacceptable(c, s, now, 0);
 			if (c->state == HXS_TCPS_TIME_WAIT && (s->flags & HXS_TH_FIN))
 				hxs_tcp_timewait_start(c, now);
 			if (s->len)
@@ -504,14 +578,22 @@ static enum step check_seq(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, 
 		}
 		return STEP_DONE;
 	}
-	/* RFC 7323 §4.3 (3): "If SEG.TSval >= TS.Recent and SEG.SEQ =< Last.ACK.sent, then
-	 * SEG.TSval is copied to TS.Recent". */
+	return STEP_NEXT;
+}
+
+/* RFC 7323 §4.3 (3): "If SEG.TSval >= TS.Recent and SEG.SEQ =< Last.ACK.sent, then SEG.TSval
+ * is copied to TS.Recent". Only for a segment that passed the RST, SYN and ACK checks of
+ * §3.10.7.4 as well as the sequence check: a blind segment with an in-window SEQ and a made-up
+ * ACK (RFC 5961 §5 discards it) must not raise TS.Recent, or PAWS (§5.3) would drop every
+ * genuine segment after it. Linux orders it the same way (tcp_ack -> tcp_replace_ts_recent,
+ * after tcp_validate_incoming and the ACK's own checks). */
+static void update_ts_recent(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
+{
 	if (c->ts_ok && s->opt.has_ts && SEQ_GEQ(s->opt.tsval, c->ts_recent) &&
 	    SEQ_LEQ(s->seq, c->last_ack_sent)) {
 		c->ts_recent = s->opt.tsval;
 		c->ts_recent_age = now;
 	}
-	return STEP_NEXT;
 }
 
 /* §3.10.7.4 second: check the RST bit (as RFC 5961 §3.2 restricts it). */
@@ -619,11 +701,13 @@ static enum step check_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, 
 	}
 	/* RFC 5961 §5.2: "(SND.UNA - MAX.SND.WND) =< SEG.ACK =< SND.NXT ... All incoming
 	 * segments whose ACK value doesn't satisfy the above condition MUST be discarded and
-	 * an ACK sent back." */
+	 * an ACK sent back." That ACK is throttled as a challenge ACK (§7; Linux's
+	 * tcp_send_challenge_ack() for an ACK too old): one per 500 ms per connection. */
 	if (!SEQ_LEQ(s->ack, c->snd_max) || SEQ_LT(s->ack, c->snd_una - c->max_snd_wnd)) {
-		c->ack_now = 1;
+		hxs_tcp_send_challenge_ack(c, now);
 		return STEP_DONE;
 	}
+	update_ts_recent(c, s, now);
 	int fin_acked = process_ack(c, s, now);
 	switch (c->state) {
 	case HXS_TCPS_FIN_WAIT_1:
@@ -703,6 +787,7 @@ static enum step process_text(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *
 		} else {
 			int had_ooo = c->reass.n > 0;
 			uint32_t before = c->rcv_nxt;
+			measure_ack_mss(c, s);
 			if (c->sack_ok)
 				dsack_note(c, s);
 			int r = hxs_tcp_reass_insert(c, s->seq, s->data, s->len);
@@ -714,8 +799,8 @@ static enum step process_text(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *
 				c->ev_last &= ~(uint32_t)EPOLLIN;
 			if (r == 1 && !had_ooo && !c->reass.n) {
 				/* §3.8.6.3 / RFC 5681 §4.2: ACK at least every second full-sized
-				 * segment, and within 40 ms otherwise. */
-				if (SEQ_DIFF(c->rcv_nxt, c->last_ack_sent) >= 2 * c->rcv_mss)
+				 * segment (of the peer's size), and within 40 ms otherwise. */
+				if (SEQ_DIFF(c->rcv_nxt, c->last_ack_sent) >= 2 * c->ack_mss)
 					c->ack_now = 1;
 				else
 					hxs_tcp_delack_arm(c, now);
@@ -862,6 +947,7 @@ int hxs_tcp__input(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, const ui
 	s.daddr = daddr;
 	s.data = h + doff;
 	s.len = len - doff;
+	s.optlen = doff - HXS_TCP_HDR_LEN;
 
 	struct hxs_tcp_conn *c = hxs_tcp_lookup(tcp, daddr, s.dport, saddr, s.sport);
 	struct hxs_tcp_conn *l = NULL;

@@ -3,7 +3,7 @@
  * counters.
  *
  * hxs_tcp__new()    -> defaults (resource limits: limits_defaults), 4-tuple table, timing
- *                      wheel, RFC 6528 and table keys,
+ *                      wheel, RFC 6528, table and challenge-ACK keys,
  *                      the timers' expiry handlers (hxs_tcp_timer_fns)
  * hxs_tcp__poll()   -> hxs_tcp__timers() -> hxs_wheel__run() -> tcp_timer.c
  *                   -> drain dirty list -> hxs_tcp_output() -> hxs_tcp_notify()
@@ -152,6 +152,12 @@ int hxs_tcp__new(struct hxs_tcp **out, const struct hxs_tcp_cfg *cfg,
 		uint64_t k = hxs_siphash24(c->isn_secret, half ? "tcp-hash-hi" : "tcp-hash-lo", 11);
 		for (int i = 0; i < 8; i++)
 			tcp->hkey[half * 8 + i] = (uint8_t)(k >> (8 * i));
+	}
+	/* The challenge-ACK budget's key, likewise: SipHash(secret, "tcp-chack-lo"/"-hi"). */
+	for (int half = 0; half < 2; half++) {
+		uint64_t k = hxs_siphash24(c->isn_secret, half ? "tcp-chack-hi" : "tcp-chack-lo", 12);
+		for (int i = 0; i < 8; i++)
+			tcp->chack_key[half * 8 + i] = (uint8_t)(k >> (8 * i));
 	}
 	*out = tcp;
 	return 0;

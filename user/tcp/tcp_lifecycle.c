@@ -56,6 +56,7 @@ void hxs_tcp_conn_setup(struct hxs_tcp_conn *c)
 	c->adv_mss = c->user_mss && c->user_mss < path ? c->user_mss : path;
 	c->mss = c->adv_mss;
 	c->rcv_mss = c->adv_mss;
+	c->ack_mss = 536;
 	c->cc.mss = c->mss;
 }
 

@@ -2,12 +2,27 @@
  * recovery, new data and the FIN, a pending ACK. Each segment is built and sent by tcp_seg.c.
  *
  * hxs_tcp__poll() / input / timers -> hxs_tcp_output() -> [hxs_tcp_recovery_output()]
- *     -> output_data() -> hxs_tcp_send_seg() (tcp_seg.c)
+ *     -> output_data() -> hxs_tcp_send_seg() (tcp_seg.c), cwnd_validate() (RFC 7661)
  *
  * The send decision combines the peer's window (§3.8.6), cwnd (RFC 5681), Nagle (RFC 896,
  * §3.7.4) and sender-side SWS avoidance (§3.8.6.2.1).
  */
 #include "tcp_conn.h"
+
+/* Whether cwnd is in use (RFC 7661 §4.3 "validated"; RFC 9438 §5.8): what was in flight when
+ * cwnd limited the sending, tracked per window of data as Linux's tcp_cwnd_validate() does.
+ * A window ends when SND.UNA passes the SND.NXT it began with; within one, a cwnd-limited
+ * moment sticks, and otherwise the largest flight is kept. The algorithms grow cwnd only
+ * while it is in use (hxs_tcp_recovery_on_ack: cc.app_limited). */
+static void cwnd_validate(struct hxs_tcp_conn *c, int limited, uint32_t flight)
+{
+	if (!SEQ_LT(c->snd_una, c->cwnd_usage_seq) || limited ||
+	    (!c->cwnd_limited && flight > c->max_flight)) {
+		c->cwnd_limited = (uint8_t)limited;
+		c->max_flight = flight;
+		c->cwnd_usage_seq = c->snd_nxt;
+	}
+}
 
 /* Sends new data (and FIN) as windows, Nagle and SWS avoidance allow. Returns segments sent. */
 static int output_data(struct hxs_tcp_conn *c, uint64_t now)
@@ -56,7 +71,9 @@ static int output_data(struct hxs_tcp_conn *c, uint64_t now)
 		 * sent", Fs = 1/2. */
 		else if (len && c->max_snd_wnd && len >= c->max_snd_wnd / 2)
 			go = 1;
-		else if (!len && fin && !avail)
+		/* A FIN alone takes one octet of the peer's window, as data would (Linux's
+		 * tcp_snd_wnd_test): into a closed window it would only be dropped. */
+		else if (!len && fin && !avail && SEQ_GT(right, c->snd_nxt))
 			go = 1;
 		if (!go)
 			break;
@@ -87,10 +104,16 @@ static int output_data(struct hxs_tcp_conn *c, uint64_t now)
 		if (fin)
 			break;
 	}
-	/* §3.8.6.1: with data waiting, nothing in flight and a window too small to use, the
-	 * persist timer probes the window. */
+	/* cwnd limited the sending when it has no room left for another full segment (Linux:
+	 * packets in flight >= cwnd). */
+	uint32_t flight = SEQ_DIFF(c->snd_nxt, c->snd_una);
+	int limited = (uint64_t)flight + c->mss > c->cc.cwnd;
+	if (sent || limited)
+		cwnd_validate(c, limited, flight);
+	/* §3.8.6.1: with data or our FIN waiting, nothing in flight and a window too small to
+	 * use, the persist timer probes the window. */
 	uint32_t end = hxs_tcp_snd_end(c);
-	if (SEQ_LT(c->snd_nxt, end) && c->snd_nxt == c->snd_una &&
+	if ((SEQ_LT(c->snd_nxt, end) || hxs_tcp_fin_waits(c)) && c->snd_nxt == c->snd_una &&
 	    !hxs_timer__armed(&c->t_rexmt) && !hxs_timer__armed(&c->t_persist))
 		hxs_tcp_persist_arm(c, now);
 	return sent;

@@ -126,6 +126,19 @@ void hxs_tcp_recovery_on_ack(struct hxs_tcp_conn *c, uint32_t acked, int dup, ui
 	case HXS_REC_NONE:
 		if (acked) {
 			c->dupacks = 0;
+			/* RFC 6582 §3.2 step 2 compares the cumulative ACK with recover, in a sequence
+			 * space that wraps: 2^31 bytes after a loss, SND.UNA > recover would turn false
+			 * and shut fast retransmit out for the next 2^31. Once the ACK has passed
+			 * recover the gate is open until the next loss sets it again, so recover may
+			 * follow SND.UNA. */
+			if (SEQ_GT(c->snd_una, c->recover))
+				c->recover = c->snd_una - 1;
+			/* RFC 9438 §5.8 "CUBIC does not increase the congestion window if a flow is
+			 * application limited", RFC 7661 likewise for any algorithm: cwnd grows only
+			 * while it is in use (Linux's tcp_is_cwnd_limited(): cwnd-limited in this
+			 * window, or in slow start below twice the largest flight). */
+			cc->app_limited = !(c->cwnd_limited ||
+					    (cc->cwnd < cc->ssthresh && cc->cwnd < 2ull * c->max_flight));
 			cc->ops->on_ack(cc, acked, rtt_us, now);
 			return;
 		}

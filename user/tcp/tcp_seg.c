@@ -7,7 +7,8 @@
  *        hxs_tcp_ring__read(), hxs_tcp_csum(), tx.send()
  * hxs_tcp_send_ack() / hxs_tcp_send_rst_conn() -> hxs_tcp_send_seg()
  * hxs_tcp_send_mss(): the payload a segment sent now may carry (SMSS less its SACK blocks)
- * hxs_tcp_send_challenge_ack() (RFC 5961 §7 limit) -> hxs_tcp_send_ack()
+ * hxs_tcp_send_challenge_ack() -> hxs_tcp_invalid_ack_limited() (per connection),
+ *     challenge_budget_take() (randomized per stack; RFC 5961 §7) -> hxs_tcp_send_ack()
  * hxs_tcp_send_rst() (no connection: header only)
  *
  * The advertised window applies receiver-side SWS avoidance (§3.8.6.2.2) and never shrinks
@@ -19,6 +20,7 @@
 
 #include "lib/bytes.h"
 #include "lib/csum.h"
+#include "lib/siphash.h"
 #include "tcp_conn.h"
 
 uint16_t hxs_tcp_csum(uint32_t saddr, uint32_t daddr, const uint8_t *p, uint32_t len)
@@ -174,6 +176,14 @@ int hxs_tcp_send_seg(struct hxs_tcp_conn *c, uint32_t seq, uint8_t flags, uint32
 	MIB_INC(tcp, TcpOutSegs);
 	c->segs_out++;
 	c->bytes_sent += len;
+	/* RFC 6298 §3 (Karn): "RTT samples MUST NOT be made using segments that were
+	 * retransmitted". Whatever sends it again - fast retransmit, SACK recovery's NextSeg(),
+	 * the window reopening after the RTO found it closed - a retransmission at or below the
+	 * timed octet ends the timing: the ACK covering that octet may answer this copy (Linux
+	 * takes no sample from an ACK covering retransmitted data). Timestamps need no timing. */
+	if (c->rtt_timing && (len || (flags & HXS_TH_FIN)) && !syn && SEQ_LT(seq, c->snd_max) &&
+	    SEQ_LEQ(seq, c->rtt_seq))
+		c->rtt_timing = 0;
 	if (flags & HXS_TH_RST)
 		MIB_INC(tcp, TcpOutRsts);
 	if (flags & HXS_TH_ACK) {
@@ -191,17 +201,61 @@ void hxs_tcp_send_ack(struct hxs_tcp_conn *c, uint64_t now)
 	hxs_tcp_send_seg(c, c->snd_max, HXS_TH_ACK, 0, now);
 }
 
+/* Linux's tcp_invalid_ratelimit default (HZ / 2): a connection answers segments it rejects at
+ * most once in this time. */
+#define INVALID_RATELIMIT_US 500000u
+
+int hxs_tcp_invalid_ack_limited(struct hxs_tcp_conn *c, uint64_t now)
+{
+	/* Linux's __tcp_oow_rate_limited(): one timestamp per connection, taken whenever an
+	 * answer goes (or would, but for the stack-wide budget). */
+	if (c->invalid_acked && now - c->invalid_ack_at < INVALID_RATELIMIT_US)
+		return 1;
+	c->invalid_acked = 1;
+	c->invalid_ack_at = now;
+	return 0;
+}
+
+/* The stack-wide budget of challenge ACKs for the current second: a new random count every
+ * second, drawn from [limit/2, limit + limit/2) as Linux's tcp_send_challenge_ack() does since
+ * CVE-2016-5696, so that how many are left tells an attacker nothing about other connections.
+ * The draw is SipHash of the second under a key derived from the stack's secret (the core
+ * has no random source of its own). */
+static int challenge_budget_take(struct hxs_tcp *tcp, uint64_t now)
+{
+	uint64_t limit = tcp->cfg.challenge_ack_limit, sec = now / 1000000;
+	if (limit == UINT32_MAX)
+		return 1;                   /* no stack-wide limit (Linux's INT_MAX) */
+	if (!tcp->chack_valid || sec != tcp->chack_second) {
+		uint8_t m[8];
+		for (int i = 0; i < 8; i++)
+			m[i] = (uint8_t)(sec >> (8 * i));
+		uint64_t half = (limit + 1) / 2;
+		uint64_t n = half + hxs_siphash24(tcp->chack_key, m, sizeof(m)) % limit;
+		tcp->chack_valid = 1;
+		tcp->chack_second = sec;
+		tcp->chack_left = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+	}
+	if (!tcp->chack_left)
+		return 0;
+	tcp->chack_left--;
+	return 1;
+}
+
 void hxs_tcp_send_challenge_ack(struct hxs_tcp_conn *c, uint64_t now)
 {
 	struct hxs_tcp *tcp = c->tcp;
-	/* RFC 5961 §7: "An implementation SHOULD include an ACK throttling mechanism". */
-	if (now - tcp->chack_window_start >= 1000000) {
-		tcp->chack_window_start = now;
-		tcp->chack_count = 0;
-	}
-	if (tcp->chack_count >= tcp->cfg.challenge_ack_limit)
+	/* RFC 5961 §7: "An implementation SHOULD include an ACK throttling mechanism to be
+	 * conservative." First the connection's own limit (one per 500 ms, shared with the
+	 * answers to other invalid segments), then the randomized stack-wide one: with only a
+	 * fixed stack-wide count, an off-path attacker counting the challenge ACKs on its own
+	 * connection learns whether another connection drew one (CVE-2016-5696). */
+	if (hxs_tcp_invalid_ack_limited(c, now)) {
+		MIB_INC(tcp, TCPACKSkippedChallenge);
 		return;
-	tcp->chack_count++;
+	}
+	if (!challenge_budget_take(tcp, now))
+		return;
 	MIB_INC(tcp, TCPChallengeACK);
 	hxs_tcp_send_ack(c, now);
 }

@@ -3,7 +3,7 @@
  *
  * hxs_tcp__timers() -> hxs_wheel__run() -> rexmt_fire()   RFC 6298 retransmission, SYN retries,
  *                                                          orphans reset when memory is used up
- *                                        -> persist_fire() §3.8.6.1 zero-window probes
+ *                                        -> persist_fire() §3.8.6.1 zero-window probes (data or FIN)
  *                                        -> delack_fire()  §3.8.6.3 delayed ACK (40 ms)
  *                                        -> keep_fire()    §3.8.4 keep-alives, FIN_WAIT_2 limit
  *                                        -> tw_fire()      §3.10.7.4 TIME-WAIT 2*MSL
@@ -92,8 +92,13 @@ static void persist_fire(struct hxs_timer *t, uint64_t now)
 	struct hxs_tcp_conn *c = container_of(t, struct hxs_tcp_conn, t_persist);
 	struct hxs_tcp *tcp = c->tcp;
 	uint32_t end = hxs_tcp_snd_end(c);
+	/* A FIN waiting for the window is probed for like data, and given up on like data: a
+	 * connection whose peer never reopens its window, or whose window update was lost, would
+	 * otherwise sit in FIN-WAIT-1 or LAST-ACK forever. */
+	int fin_left = hxs_tcp_fin_waits(c);
 
-	if (!HXS_TCPS_HAVEESTABLISHED(c->state) || !SEQ_LT(c->snd_nxt, end) || c->snd_nxt != c->snd_una)
+	if (!HXS_TCPS_HAVEESTABLISHED(c->state) || c->snd_nxt != c->snd_una ||
+	    (!SEQ_LT(c->snd_nxt, end) && !fin_left))
 		return;
 	if (orphan_out_of_memory(c, now))
 		return;
@@ -112,6 +117,17 @@ static void persist_fire(struct hxs_timer *t, uint64_t now)
 		hxs_tcp_send_seg(c, c->snd_una - 1, HXS_TH_ACK, 0, now);
 		MIB_INC(tcp, TCPWinProbe);
 		c->probes_out++;
+	} else if (fin_left) {
+		/* The window is open again (its update did not reach output): the FIN goes. */
+		if (hxs_tcp_send_seg(c, c->snd_nxt, HXS_TH_ACK | HXS_TH_FIN, 0, now) == 0) {
+			if (SEQ_GT(c->snd_max, end)) {
+				MIB_INC(tcp, TcpRetransSegs);
+				c->total_retrans++;
+			}
+			c->snd_nxt = c->snd_max = end + 1;
+			hxs_tcp_rexmt_arm(c, now);
+			return;
+		}
 	} else {
 		/* §3.8.6.2.1 override timeout: send what the window allows even if small. */
 		uint32_t len = SEQ_DIFF(end, c->snd_nxt);

@@ -53,15 +53,18 @@ void hxs_tcp_rtt_sample(struct hxs_tcp_conn *c, uint32_t r)
 		c->rttvar_us = r / 2;
 	} else {
 		/* §2.3: "RTTVAR <- (1 - beta) * RTTVAR + beta * |SRTT - R'|,
-		 *        SRTT <- (1 - alpha) * SRTT + alpha * R'", alpha 1/8, beta 1/4. */
-		uint32_t d = c->srtt_us > r ? c->srtt_us - r : r - c->srtt_us;
-		c->rttvar_us = (3 * c->rttvar_us + d) / 4;
-		c->srtt_us = (7 * c->srtt_us + r) / 8;
+		 *        SRTT <- (1 - alpha) * SRTT + alpha * R'", alpha 1/8, beta 1/4. In 64
+		 * bits: samples reach 2^31 us, and 7 * SRTT or 3 * RTTVAR would wrap 32. The
+		 * results are averages of values below 2^32, so they fit again. */
+		uint64_t d = c->srtt_us > r ? c->srtt_us - r : r - c->srtt_us;
+		c->rttvar_us = (uint32_t)((3ull * c->rttvar_us + d) / 4);
+		c->srtt_us = (uint32_t)((7ull * c->srtt_us + r) / 8);
 		if (!c->srtt_us)
 			c->srtt_us = 1;
 	}
 	/* "RTO <- SRTT + max (G, K*RTTVAR)", K = 4, then the floor (§2.4 allows it). */
-	uint64_t rto = (uint64_t)c->srtt_us + (4 * c->rttvar_us > RTO_G_US ? 4 * c->rttvar_us : RTO_G_US);
+	uint64_t var4 = 4ull * c->rttvar_us;
+	uint64_t rto = (uint64_t)c->srtt_us + (var4 > RTO_G_US ? var4 : RTO_G_US);
 	if (rto < RTO_MIN_US)
 		rto = RTO_MIN_US;
 	if (rto > RTO_MAX_US)
