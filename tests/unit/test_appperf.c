@@ -16,6 +16,7 @@ int main(void)
 	struct hxs_perf_trailer t = { .bytes = 12345, .retransmits = 7, .duration_us = 99 }, tw, td;
 	struct hxs_perf_report r = { .ok = 1, .bytes = 42, .mismatch = UINT64_MAX }, rw, rd;
 	struct hxs_perf_rx rx;
+	struct hxs_perf_bidir_rx brx;
 	struct hxs_hist hist;
 	uint64_t off, i;
 	size_t n, step;
@@ -110,6 +111,81 @@ int main(void)
 	hxs_perf_hdr_encode(&w, &h);
 	CHECK_EQ(hxs_perf_hdr_decode(&d, &w), -EPROTO);
 	CHECK_EQ(hxs_perf_report_decode(&rd, (struct hxs_perf_report *)&tw), -EPROTO);
+
+	t_case("bidir header: the flag round-trips; with --reverse or outside stream it is refused");
+	h.mode = HXS_PERF_STREAM;
+	h.flags = HXS_PERF_F_BIDIR;
+	hxs_perf_hdr_encode(&w, &h);
+	CHECK_EQ(((uint8_t *)&w)[7], HXS_PERF_F_BIDIR);   /* flags, big-endian, low byte last */
+	CHECK_EQ(hxs_perf_hdr_decode(&d, &w), 0);
+	CHECK_EQ(d.flags, HXS_PERF_F_BIDIR);
+	h.flags = HXS_PERF_F_BIDIR | HXS_PERF_F_REVERSE;
+	hxs_perf_hdr_encode(&w, &h);
+	CHECK_EQ(hxs_perf_hdr_decode(&d, &w), -EPROTO);
+	h.flags = HXS_PERF_F_BIDIR;
+	h.mode = HXS_PERF_RR;
+	h.msg_len = 64;
+	hxs_perf_hdr_encode(&w, &h);
+	CHECK_EQ(hxs_perf_hdr_decode(&d, &w), -EPROTO);
+
+	t_case("bidir: the way back has its own sequence; the end mark never equals the payload");
+	CHECK(hxs_perf_bidir_seed(9) != 9, "%s", "does not hold");
+	hxs_perf_fill(hxs_perf_bidir_seed(9), 0, other, sizeof(other));
+	CHECK(memcmp(other, big, sizeof(big)) != 0, "%s", "does not hold");
+	for (off = 0; off < 4096; off++)
+		if (hxs_perf_end_mark(9, off) == big[off])
+			break;
+	CHECK_EQ(off, 4096);
+
+	t_case("bidir receiver: payload, end mark, trailer, report in odd pieces");
+	for (step = 1; step < 300; step += 29) {
+		uint8_t stream[3000 + 1 + HXS_PERF_BIDIR_TAIL];
+
+		hxs_perf_fill(5, 0, stream, 3000);
+		stream[3000] = hxs_perf_end_mark(5, 3000);
+		t.bytes = 3000;
+		hxs_perf_trailer_encode(&tw, &t);
+		memcpy(stream + 3001, &tw, sizeof(tw));
+		r.bytes = 2999;
+		hxs_perf_report_encode(&rw, &r);
+		memcpy(stream + 3001 + sizeof(tw), &rw, sizeof(rw));
+		hxs_perf_bidir_rx_init(&brx, 5);
+		for (i = 0; i < sizeof(stream); i += n) {
+			n = sizeof(stream) - i < step ? sizeof(stream) - i : step;
+			CHECK_EQ(hxs_perf_bidir_rx_feed(&brx, stream + i, n), 0);
+			if (i + n < 3001 + sizeof(tw))
+				CHECK_EQ(hxs_perf_bidir_rx_trailer(&brx, &td), -EAGAIN);
+			if (i + n < sizeof(stream))
+				CHECK_EQ(hxs_perf_bidir_rx_report(&brx, &rd), -EAGAIN);
+		}
+		CHECK_EQ(brx.off, 3000);
+		CHECK(brx.ended && brx.mismatch == UINT64_MAX, "step %zu", step);
+		CHECK_EQ(hxs_perf_bidir_rx_trailer(&brx, &td), 0);
+		CHECK_EQ(td.bytes, 3000);
+		CHECK_EQ(hxs_perf_bidir_rx_report(&brx, &rd), 0);
+		CHECK_EQ(rd.bytes, 2999);
+		CHECK_EQ(hxs_perf_bidir_rx_feed(&brx, stream, 1), -EPROTO);   /* nothing after it */
+	}
+
+	t_case("bidir receiver: a corrupted byte, a trailer with the wrong count");
+	hxs_perf_bidir_rx_init(&brx, 9);
+	memcpy(other, big, 5000);
+	other[1234] ^= 0xff;   /* the complement: the end mark itself, then payload as "trailer" */
+	CHECK_EQ(hxs_perf_bidir_rx_feed(&brx, other, 1234 + 1 + sizeof(tw)), 0);
+	CHECK_EQ(brx.off, 1234);
+	CHECK_EQ(hxs_perf_bidir_rx_trailer(&brx, &td), -EPROTO);
+	hxs_perf_bidir_rx_init(&brx, 9);
+	other[1234] = big[1234] ^ 0x01;
+	CHECK_EQ(hxs_perf_bidir_rx_feed(&brx, other, 5000), -EPROTO);
+	CHECK_EQ(brx.mismatch, 1234);
+	hxs_perf_bidir_rx_init(&brx, 9);
+	memcpy(other, big, 100);
+	other[100] = hxs_perf_end_mark(9, 100);
+	t.bytes = 101;
+	hxs_perf_trailer_encode(&tw, &t);
+	memcpy(other + 101, &tw, sizeof(tw));
+	CHECK_EQ(hxs_perf_bidir_rx_feed(&brx, other, 101 + sizeof(tw)), 0);
+	CHECK_EQ(hxs_perf_bidir_rx_trailer(&brx, &td), -EPROTO);
 
 	t_case("histogram quantiles are within 1/16 of the true value");
 	hxs_hist_init(&hist);

@@ -2,6 +2,7 @@
  *
  * hxs_perf_fill()/hxs_perf_verify() -> hxs_perf_word() (splitmix64 of seed and word index)
  * hxs_perf_rx_feed() -> verify all but the held-back tail -> hxs_perf_rx_finish() -> trailer
+ * hxs_perf_bidir_rx_feed() -> verify up to the end mark -> tail (trailer, report)
  * hxs_hist_add() -> bucket_of() ; hxs_hist_quantile() -> walk buckets
  */
 #include <endian.h>
@@ -37,6 +38,9 @@ int hxs_perf_hdr_decode(struct hxs_perf_hdr *h, const struct hxs_perf_hdr *w)
 	if (h->magic != HXS_PERF_MAGIC || h->version != HXS_PERF_VERSION)
 		return -EPROTO;
 	if (h->mode < HXS_PERF_STREAM || h->mode > HXS_PERF_CRR)
+		return -EPROTO;
+	if ((h->flags & HXS_PERF_F_BIDIR) &&
+	    (h->mode != HXS_PERF_STREAM || (h->flags & HXS_PERF_F_REVERSE)))
 		return -EPROTO;
 	if ((h->mode == HXS_PERF_RR || h->mode == HXS_PERF_CRR) &&
 	    (h->msg_len == 0 || h->msg_len > HXS_PERF_MAX_MSG))
@@ -198,6 +202,70 @@ int hxs_perf_rx_finish(struct hxs_perf_rx *rx, struct hxs_perf_trailer *t)
 	if (rx->held != sizeof(rx->hold))
 		return -EPROTO;
 	return hxs_perf_trailer_decode(t, (const struct hxs_perf_trailer *)rx->hold);
+}
+
+uint64_t hxs_perf_bidir_seed(uint64_t seed)
+{
+	return hxs_perf_word(seed, UINT64_MAX);   /* unrelated to every word of seed's sequence */
+}
+
+uint8_t hxs_perf_end_mark(uint64_t seed, uint64_t off)
+{
+	return (uint8_t)~payload_byte(seed, off);
+}
+
+void hxs_perf_bidir_rx_init(struct hxs_perf_bidir_rx *rx, uint64_t seed)
+{
+	memset(rx, 0, sizeof(*rx));
+	rx->seed = seed;
+	rx->mismatch = UINT64_MAX;
+}
+
+int hxs_perf_bidir_rx_feed(struct hxs_perf_bidir_rx *rx, const uint8_t *data, size_t len)
+{
+	uint64_t bad;
+	size_t n;
+
+	if (rx->mismatch != UINT64_MAX)
+		return -EPROTO;
+	if (!rx->ended) {
+		bad = hxs_perf_verify(rx->seed, rx->off, data, len);
+		if (bad == UINT64_MAX) {
+			rx->off += len;
+			return 0;
+		}
+		n = (size_t)(bad - rx->off);
+		rx->off = bad;
+		if (data[n] != hxs_perf_end_mark(rx->seed, bad)) {
+			rx->mismatch = bad;
+			return -EPROTO;
+		}
+		rx->ended = true;
+		data += n + 1;
+		len -= n + 1;
+	}
+	if (len > sizeof(rx->tail) - rx->tail_len)
+		return -EPROTO;
+	memcpy(rx->tail + rx->tail_len, data, len);
+	rx->tail_len += (uint32_t)len;
+	return 0;
+}
+
+int hxs_perf_bidir_rx_trailer(const struct hxs_perf_bidir_rx *rx, struct hxs_perf_trailer *t)
+{
+	if (rx->tail_len < sizeof(*t))
+		return -EAGAIN;
+	if (hxs_perf_trailer_decode(t, (const struct hxs_perf_trailer *)rx->tail))
+		return -EPROTO;
+	return t->bytes == rx->off ? 0 : -EPROTO;
+}
+
+int hxs_perf_bidir_rx_report(const struct hxs_perf_bidir_rx *rx, struct hxs_perf_report *r)
+{
+	if (rx->tail_len < sizeof(rx->tail))
+		return -EAGAIN;
+	return hxs_perf_report_decode(r, (const struct hxs_perf_report *)
+				      (rx->tail + sizeof(struct hxs_perf_trailer)));
 }
 
 void hxs_hist_init(struct hxs_hist *h)

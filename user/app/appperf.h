@@ -10,6 +10,14 @@
  *           struct hxs_perf_report and closes.
  *   rr:     msg_len-byte requests, each echoed back byte for byte; the client half-closes
  *           when done, the server closes on EOF.
+ *   stream with HXS_PERF_F_BIDIR: both ends send and verify at once on the one connection.
+ *           Each direction carries its own payload sequence (seed from the client to the
+ *           server, hxs_perf_bidir_seed(seed) back) for duration_ms or exactly `bytes` bytes,
+ *           then one end mark byte, one struct hxs_perf_trailer, and - once this end has the
+ *           peer's trailer - one struct hxs_perf_report on the direction it received; then it
+ *           half-closes. The end mark is the complement of the payload byte at that offset, so
+ *           the receiver sees where the payload ends without waiting for EOF (which cannot
+ *           come before the report).
  *   crr:    one msg_len-byte request echoed, then the server closes; the client reads EOF.
  * UDP (same port): datagrams of struct hxs_perf_dgram header + padding to msg_len, echoed.
  *
@@ -38,6 +46,7 @@ enum hxs_perf_mode {
 	HXS_PERF_UDP,
 };
 #define HXS_PERF_F_REVERSE   (1u << 0)       /* stream: the server sends */
+#define HXS_PERF_F_BIDIR     (1u << 1)       /* stream: both send, both verify */
 
 struct hxs_perf_hdr {
 	uint32_t magic;
@@ -106,6 +115,31 @@ void hxs_perf_rx_init(struct hxs_perf_rx *rx, uint64_t seed);
 void hxs_perf_rx_feed(struct hxs_perf_rx *rx, const uint8_t *data, size_t len);
 /* At EOF: decodes the held-back trailer; -EPROTO when it is short or not a trailer. */
 int  hxs_perf_rx_finish(struct hxs_perf_rx *rx, struct hxs_perf_trailer *t);
+
+/* Bidirectional stream: the seed of the server-to-client payload, and the end mark byte that
+ * follows the payload of one direction (never equal to the payload byte at off). */
+uint64_t hxs_perf_bidir_seed(uint64_t seed);
+uint8_t  hxs_perf_end_mark(uint64_t seed, uint64_t off);
+
+/* A bidirectional receiver: verifies payload until the end mark, then collects the trailer and
+ * the report that follow it (HXS_PERF_BIDIR_TAIL bytes in all); nothing may follow them. */
+#define HXS_PERF_BIDIR_TAIL (sizeof(struct hxs_perf_trailer) + sizeof(struct hxs_perf_report))
+struct hxs_perf_bidir_rx {
+	uint64_t seed;
+	uint64_t off;           /* payload bytes verified so far */
+	uint64_t mismatch;      /* first bad offset or UINT64_MAX */
+	bool     ended;         /* the end mark arrived */
+	uint8_t  tail[HXS_PERF_BIDIR_TAIL];
+	uint32_t tail_len;
+};
+void hxs_perf_bidir_rx_init(struct hxs_perf_bidir_rx *rx, uint64_t seed);
+/* -EPROTO: a payload byte differs (rx->mismatch says where), or bytes after the report. */
+int  hxs_perf_bidir_rx_feed(struct hxs_perf_bidir_rx *rx, const uint8_t *data, size_t len);
+/* The trailer once it is in: 0, -EAGAIN (not yet), -EPROTO (no trailer, or its byte count is
+ * not the payload that arrived). */
+int  hxs_perf_bidir_rx_trailer(const struct hxs_perf_bidir_rx *rx, struct hxs_perf_trailer *t);
+/* The report once it is in: 0, -EAGAIN, -EPROTO. */
+int  hxs_perf_bidir_rx_report(const struct hxs_perf_bidir_rx *rx, struct hxs_perf_report *r);
 
 /* Log-linear latency histogram in nanoseconds: 16 sub-buckets per power of two (worst error
  * 1/16), fixed size, no allocation. */

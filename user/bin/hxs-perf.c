@@ -3,7 +3,7 @@
  *
  *   server: hxs-perf -s [-i IFACE] [-p PORT] [--kernel] [--busy-poll]
  *   client: hxs-perf -c ADDR [-i IFACE] [-p PORT] -m stream|rr|crr|udp [-t S] [-n COUNT]
- *                    [-l BYTES] [-P CONNS] [--reverse] [--json] [--kernel] [--busy-poll]
+ *                    [-l BYTES] [-P CONNS] [--reverse | --bidir] [--json] [--kernel] [--busy-poll]
  *
  * -t runs for a time (a measurement: make bench); -n runs an exact amount of work, so a test
  * can check the counts: stream COUNT payload bytes per connection, rr COUNT transactions per
@@ -15,6 +15,9 @@
  *     -> conn_step(c): advance c's state machine until the socket would block
  *          stream sender:   SEND -> TRAILER -> (shutdown WR) REPORT_IN -> DRAIN -> closed
  *          stream receiver: RECV (verify) -> EOF -> REPORT_OUT -> closed
+ *          stream --bidir:  BIDIR, both ends: bidir_tx() PAYLOAD -> END (mark + trailer) ->
+ *                           WAIT (peer's trailer in) -> REPORT -> shutdown WR, and bidir_rx()
+ *                           verifies until the end mark, takes trailer + report, then EOF
  *          rr/crr client:   CONNECTING -> REQ -> RESP -> REQ ... -> DRAIN -> closed
  *          rr/crr server:   HDR -> ECHO -> closed (crr: after one message)
  *     -> udp_step(): echo (server) / send, match sequence numbers, retry on timeout (client)
@@ -56,6 +59,15 @@ enum cstate {
 	C_RESP,         /* rr/crr client: reading the response */
 	C_ECHO,         /* rr/crr server: echoing */
 	C_DRAIN,        /* waiting for EOF, then close */
+	C_BIDIR,        /* stream --bidir: sending and verifying at once (c->tx, c->brx) */
+};
+
+enum bidir_tx {
+	TX_PAYLOAD,     /* payload until the limit or deadline */
+	TX_END,         /* end mark + trailer going out */
+	TX_WAIT,        /* waiting for the peer's trailer, to report on what arrived */
+	TX_REPORT,      /* report going out, then shutdown(SHUT_WR) */
+	TX_DONE,
 };
 
 struct conn {
@@ -80,11 +92,14 @@ struct conn {
 	struct hxs_perf_report report;
 	bool have_trailer, have_report;
 	uint64_t retrans;
+	enum bidir_tx tx;       /* --bidir: the outbound direction */
+	struct hxs_perf_bidir_rx brx; /* --bidir: the inbound direction */
+	bool rx_eof, recorded;
 	struct sockaddr_in peer;
 };
 
 static struct opts {
-	bool server, json, reverse;
+	bool server, json, reverse, bidir;
 	const char *addr;
 	int port;
 	enum hxs_perf_mode mode;
@@ -103,6 +118,10 @@ static struct {
 	uint64_t first_mismatch;
 	struct hxs_hist hist;
 	uint64_t peer_bytes, peer_retrans;
+	/* --bidir, per direction: bytes the receiver got, and whether every stream verified */
+	uint64_t peer_recv;
+	bool out_ok, in_ok;
+	uint64_t out_mismatch, in_mismatch;
 } res;
 
 /* This process's CPU time (user + system) in seconds. */
@@ -421,6 +440,233 @@ static int resp_read(struct conn *c)
 	return 1;
 }
 
+/* --bidir: this end sends its direction's sequence (the client seed's, the server
+ * hxs_perf_bidir_seed()'s) for duration_ns or limit bytes, and verifies the other one. */
+static int begin_bidir(struct conn *c, uint64_t duration_ns, uint64_t limit)
+{
+	uint64_t in_seed = c->server ? c->h.seed : hxs_perf_bidir_seed(c->h.seed);
+
+	if (begin_send(c, duration_ns, limit))
+		return -ENOMEM;
+	hxs_perf_bidir_rx_init(&c->brx, in_seed);
+	c->tx = TX_PAYLOAD;
+	c->state = C_BIDIR;
+	return 0;
+}
+
+static uint64_t bidir_out_seed(const struct conn *c)
+{
+	return c->server ? hxs_perf_bidir_seed(c->h.seed) : c->h.seed;
+}
+
+/* --bidir: both directions of one connection, counted once whether it ended well or not. */
+static void record_bidir(struct conn *c)
+{
+	bool in_ok = c->have_trailer && c->brx.mismatch == UINT64_MAX &&
+		     (c->server || !o.count || c->brx.off == o.count);
+	bool out_ok = c->have_report && c->report.ok && c->report.bytes == c->sent;
+
+	if (c->recorded)
+		return;
+	c->recorded = true;
+	if (c->server) {
+		in_ok ? srv.streams_ok++ : srv.streams_bad++;
+		out_ok ? srv.streams_ok++ : srv.streams_bad++;
+		printf("hxs-perf: bidir stream sent %llu bytes (%s), received %llu bytes (%s)\n",
+		       (unsigned long long)c->sent, out_ok ? "verified by the receiver" : "NOT verified",
+		       (unsigned long long)c->brx.off, in_ok ? "verified" : "NOT verified");
+		fflush(stdout);
+		return;
+	}
+	res.bytes_sent += c->sent;
+	res.peer_recv += c->have_report ? c->report.bytes : 0;
+	res.bytes_recv += c->brx.off;
+	res.peer_bytes += c->have_trailer ? c->trailer.bytes : 0;
+	res.peer_retrans += c->have_trailer ? c->trailer.retransmits : 0;
+	if (!out_ok) {
+		res.out_ok = false;
+		if (c->have_report && c->report.mismatch < res.out_mismatch)
+			res.out_mismatch = c->report.mismatch;
+	}
+	if (!in_ok) {
+		res.in_ok = false;
+		if (c->brx.mismatch < res.in_mismatch)
+			res.in_mismatch = c->brx.mismatch;
+	}
+	if (!in_ok || !out_ok)
+		res.all_verified = false;
+}
+
+/* --bidir, outbound: one step. 1: progress; 0: nothing to do now (*want_out: the socket is
+ * full); -errno: broken. */
+static int bidir_tx(struct conn *c, bool *want_out)
+{
+	struct hxs_perf_trailer t = { 0 }, tw;
+	struct hxs_perf_report r = { 0 }, rw;
+	struct hxs_appnet_tcpinfo ti;
+	uint64_t now;
+	ssize_t n;
+	int err;
+
+	switch (c->tx) {
+	case TX_PAYLOAD:
+		if (c->off == c->len) {
+			now = hxs_appnet_now_ns();
+			if ((c->limit ? c->sent >= c->limit : now >= c->deadline_ns) || stopping) {
+				c->t1_ns = now;
+				t.bytes = c->sent;
+				t.duration_us = (c->t1_ns - c->t0_ns) / 1000;
+				if (hxs_appnet_tcpinfo(an, c->fd, &ti) == 0)
+					t.retransmits = ti.total_retrans;
+				c->buf[0] = hxs_perf_end_mark(bidir_out_seed(c), c->sent);
+				hxs_perf_trailer_encode(&tw, &t);
+				memcpy(c->buf + 1, &tw, sizeof(tw));   /* fits the payload window */
+				c->len = 1 + sizeof(tw);
+				c->off = 0;
+				c->tx = TX_END;
+				return 1;
+			}
+			c->len = GEN_CAP;
+			if (c->limit && c->limit - c->sent < GEN_CAP)
+				c->len = (size_t)(c->limit - c->sent);
+			hxs_perf_fill(bidir_out_seed(c), c->sent, c->buf, c->len);
+			c->off = 0;
+		}
+		n = hxs_appnet_send(an, c->fd, c->buf + c->off, c->len - c->off);
+		if (n == -EAGAIN || n == -EWOULDBLOCK) {
+			*want_out = true;
+			return 0;
+		}
+		if (n < 0)
+			return (int)n;
+		c->off += (size_t)n;
+		c->sent += (uint64_t)n;
+		return 1;
+	case TX_END:
+	case TX_REPORT:
+		err = out_flush(c);
+		if (err <= 0) {
+			*want_out = err == 0;
+			return err;
+		}
+		if (c->tx == TX_END) {
+			c->tx = TX_WAIT;
+		} else {
+			hxs_appnet_shutdown(an, c->fd, SHUT_WR);
+			c->tx = TX_DONE;
+		}
+		return 1;
+	case TX_WAIT:
+		if (!c->have_trailer)
+			return 0;
+		r.ok = c->brx.mismatch == UINT64_MAX;   /* the trailer checked the byte count */
+		r.bytes = c->brx.off;
+		r.mismatch = c->brx.mismatch;
+		r.duration_us = (hxs_appnet_now_ns() - c->t0_ns) / 1000;
+		hxs_perf_report_encode(&rw, &r);
+		if (out_set(c, &rw, sizeof(rw), 0))
+			return -ENOMEM;
+		c->tx = TX_REPORT;
+		return 1;
+	case TX_DONE:
+		break;
+	}
+	return 0;
+}
+
+/* --bidir, inbound: one read. 1: progress; 0: nothing arrived, or EOF already seen; -EPROTO:
+ * the stream is wrong (said on stderr); other -errno: broken. */
+static int bidir_rx(struct conn *c)
+{
+	ssize_t n;
+	int err;
+
+	if (c->rx_eof)
+		return 0;
+	n = hxs_appnet_recv(an, c->fd, scratch, RX_CAP);
+	if (n == -EAGAIN || n == -EWOULDBLOCK)
+		return 0;
+	if (n < 0)
+		return (int)n;
+	if (n == 0) {
+		c->rx_eof = true;
+		if (!c->have_trailer) {
+			fail(c, "inbound stream ended without end mark and trailer after %llu bytes",
+			     (unsigned long long)c->brx.off);
+			return -EPROTO;
+		}
+		if (hxs_perf_bidir_rx_report(&c->brx, &c->report)) {
+			fail(c, "peer closed without a valid report on the %llu bytes it was sent",
+			     (unsigned long long)c->sent);
+			return -EPROTO;
+		}
+		c->have_report = true;
+		return 1;
+	}
+	if (hxs_perf_bidir_rx_feed(&c->brx, scratch, (size_t)n)) {
+		if (c->brx.mismatch != UINT64_MAX)
+			fail(c, "payload mismatch at byte offset %llu: data corrupted",
+			     (unsigned long long)c->brx.mismatch);
+		else
+			fail(c, "bytes after the peer's report (peer misbehaves)");
+		return -EPROTO;
+	}
+	if (!c->have_trailer && (err = hxs_perf_bidir_rx_trailer(&c->brx, &c->trailer)) != -EAGAIN) {
+		if (err) {
+			fail(c, "bad trailer after %llu payload bytes (says %llu)",
+			     (unsigned long long)c->brx.off, (unsigned long long)c->trailer.bytes);
+			return -EPROTO;
+		}
+		c->have_trailer = true;
+	}
+	return 1;
+}
+
+/* --bidir: advances both directions until neither can. Returns false when c was freed. */
+static bool bidir_step(struct conn *c)
+{
+	bool want_out;
+	int tx, rx;
+
+	for (;;) {
+		want_out = false;
+		tx = bidir_tx(c, &want_out);
+		if (tx < 0) {
+			fail(c, "connection broken: %s", strerror(-tx));
+			goto reset;
+		}
+		rx = bidir_rx(c);
+		if (rx == -EPROTO)
+			goto reset;
+		if (rx < 0) {
+			fail(c, "connection broken: %s", strerror(-rx));
+			goto reset;
+		}
+		if (c->tx == TX_DONE && c->rx_eof) {
+			if (!c->report.ok || c->report.bytes != c->sent)
+				fail(c, "receiver got %llu of %llu bytes, %s",
+				     (unsigned long long)c->report.bytes, (unsigned long long)c->sent,
+				     c->report.mismatch != UINT64_MAX ? "payload mismatch" : "verification failed");
+			if (!c->server && o.count && c->brx.off != o.count)
+				fail(c, "server sent %llu bytes, not the %llu asked for",
+				     (unsigned long long)c->brx.off, (unsigned long long)o.count);
+			record_bidir(c);
+			conn_free(c, false);
+			return false;
+		}
+		if (!tx && !rx) {
+			set_events(c, (want_out ? EPOLLOUT : 0) | (c->rx_eof ? 0 : EPOLLIN));
+			return true;
+		}
+	}
+reset:
+	record_bidir(c);
+	if (!c->server)
+		res.all_verified = false;
+	conn_free(c, true);
+	return false;
+}
+
 /* Advances c until it would block. Returns false when c was freed. */
 static bool conn_step(struct conn *c)
 {
@@ -463,7 +709,10 @@ static bool conn_step(struct conn *c)
 				set_events(c, c->h.mode != HXS_PERF_STREAM ? EPOLLIN | EPOLLOUT : EPOLLOUT);
 				return true;
 			}
-			if (c->h.mode == HXS_PERF_STREAM) {
+			if (c->h.mode == HXS_PERF_STREAM && (c->h.flags & HXS_PERF_F_BIDIR)) {
+				if (begin_bidir(c, (uint64_t)(o.secs * 1e9), o.count))
+					goto nomem;
+			} else if (c->h.mode == HXS_PERF_STREAM) {
 				if (begin_stream(c, !(c->h.flags & HXS_PERF_F_REVERSE), (uint64_t)(o.secs * 1e9),
 						 o.count))
 					goto nomem;
@@ -486,7 +735,10 @@ static bool conn_step(struct conn *c)
 				     c->h.magic, c->h.version, c->h.mode, c->h.msg_len);
 				goto reset;
 			}
-			if (c->h.mode == HXS_PERF_STREAM) {
+			if (c->h.mode == HXS_PERF_STREAM && (c->h.flags & HXS_PERF_F_BIDIR)) {
+				if (begin_bidir(c, (uint64_t)c->h.duration_ms * 1000000ull, c->h.bytes))
+					goto nomem;
+			} else if (c->h.mode == HXS_PERF_STREAM) {
 				if (begin_stream(c, c->h.flags & HXS_PERF_F_REVERSE,
 						 (uint64_t)c->h.duration_ms * 1000000ull, c->h.bytes))
 					goto nomem;
@@ -665,6 +917,8 @@ static bool conn_step(struct conn *c)
 			c->len = (size_t)n;
 			c->off = 0;
 			break;
+		case C_BIDIR:
+			return bidir_step(c);
 		case C_DRAIN:
 			n = conn_recv(c, scratch, 64);
 			if (n == -EAGAIN)
@@ -748,7 +1002,7 @@ static void start_client_conn(int slot)
 	c->slot = slot;
 	c->peer = dst;
 	c->h.mode = (uint8_t)o.mode;
-	c->h.flags = o.reverse ? HXS_PERF_F_REVERSE : 0;
+	c->h.flags = o.reverse ? HXS_PERF_F_REVERSE : o.bidir ? HXS_PERF_F_BIDIR : 0;
 	c->h.msg_len = o.mode == HXS_PERF_STREAM ? 0 : o.msg_len;
 	c->h.duration_ms = (uint32_t)(o.secs * 1000);
 	c->h.bytes = o.mode == HXS_PERF_STREAM ? o.count : 0;
@@ -1041,7 +1295,7 @@ static int loop(void)
 static void report_client(double dur)
 {
 	bool stream = o.mode == HXS_PERF_STREAM;
-	uint64_t bytes = stream ? res.bytes_recv : res.txns * o.msg_len * 2;
+	uint64_t bytes = stream ? res.bytes_recv + (o.bidir ? res.peer_recv : 0) : res.txns * o.msg_len * 2;
 	double gbps = dur > 0 ? (double)bytes * 8 / dur / 1e9 : 0;
 	double tps = dur > 0 ? (double)res.txns / dur : 0;
 	double cps = o.mode == HXS_PERF_CRR && dur > 0 ? (double)res.conns_done / dur : 0;
@@ -1061,13 +1315,26 @@ static void report_client(double dur)
 		       "\"retransmits\":%llu,\"verified\":%s,\"errors\":%llu,"
 		       "\"cpu_percent\":%.1f,\"busy_poll\":%s,\"count\":%llu",
 		       mode_name(o.mode), hxs_appnet__name(an),
-		       stream ? (o.reverse ? "server-to-client" : "client-to-server") : "both",
+		       stream && !o.bidir ? (o.reverse ? "server-to-client" : "client-to-server") : "both",
 		       o.conns, stream ? 0 : o.msg_len, dur, (unsigned long long)bytes, gbps,
 		       (unsigned long long)res.txns, tps, cps, p50, p99, p999, mean,
 		       (unsigned long long)retrans, verified ? "true" : "false",
 		       (unsigned long long)res.errors, cpu, an->busy_poll ? "true" : "false",
 		       (unsigned long long)o.count);
-		if (stream)
+		if (stream && o.bidir)
+			printf(",\"client_to_server\":{\"sent\":%llu,\"received\":%llu,\"verified\":%s,"
+			       "\"first_mismatch\":%lld,\"retransmits\":%llu},"
+			       "\"server_to_client\":{\"sent\":%llu,\"received\":%llu,\"verified\":%s,"
+			       "\"first_mismatch\":%lld,\"retransmits\":%llu}",
+			       (unsigned long long)res.bytes_sent, (unsigned long long)res.peer_recv,
+			       verified && res.out_ok ? "true" : "false",
+			       res.out_mismatch == UINT64_MAX ? -1LL : (long long)res.out_mismatch,
+			       (unsigned long long)res.retrans,
+			       (unsigned long long)res.peer_bytes, (unsigned long long)res.bytes_recv,
+			       verified && res.in_ok ? "true" : "false",
+			       res.in_mismatch == UINT64_MAX ? -1LL : (long long)res.in_mismatch,
+			       (unsigned long long)res.peer_retrans);
+		else if (stream)
 			printf(",\"sender\":{\"side\":\"%s\",\"bytes\":%llu,\"retransmits\":%llu},"
 			       "\"receiver\":{\"side\":\"%s\",\"bytes\":%llu,\"verified\":%s,\"first_mismatch\":%lld}",
 			       o.reverse ? "server" : "client",
@@ -1084,7 +1351,17 @@ static void report_client(double dur)
 	}
 	printf("hxs-perf: %s on %s, %d connection%s, %.2f s\n", mode_name(o.mode), hxs_appnet__describe(an),
 	       o.conns, o.conns == 1 ? "" : "s", dur);
-	if (stream) {
+	if (stream && o.bidir) {
+		printf("  client -> server: %llu bytes sent, %llu received, %llu retransmits, %s\n",
+		       (unsigned long long)res.bytes_sent, (unsigned long long)res.peer_recv,
+		       (unsigned long long)res.retrans,
+		       verified && res.out_ok ? "every byte verified" : "VERIFICATION FAILED");
+		printf("  server -> client: %llu bytes sent, %llu received, %llu retransmits, %s\n",
+		       (unsigned long long)res.peer_bytes, (unsigned long long)res.bytes_recv,
+		       (unsigned long long)res.peer_retrans,
+		       verified && res.in_ok ? "every byte verified" : "VERIFICATION FAILED");
+		printf("  throughput %.3f Gbit/s (both directions)\n", gbps);
+	} else if (stream) {
 		printf("  sender (%s):   %llu bytes, %llu retransmits\n", o.reverse ? "server" : "client",
 		       (unsigned long long)(o.reverse ? res.peer_bytes : res.bytes_sent),
 		       (unsigned long long)retrans);
@@ -1114,7 +1391,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: hxs-perf -s [-i IFACE] [-p PORT] [--kernel] [--busy-poll]\n"
 		"       hxs-perf -c ADDR [-i IFACE] [-p PORT] -m stream|rr|crr|udp [-t SECONDS] [-n COUNT]\n"
-		"                [-l BYTES] [-P CONNS] [--reverse] [--json] [--kernel] [--busy-poll]\n"
+		"                [-l BYTES] [-P CONNS] [--reverse | --bidir] [--json] [--kernel] [--busy-poll]\n"
 		"  -i IFACE     interface hxs runs on (not needed with --kernel)\n"
 		"  -p PORT      TCP and UDP port (default %d)\n"
 		"  -t SECONDS   run time (default 5); with -n the time limit (default 60)\n"
@@ -1123,6 +1400,8 @@ static void usage(void)
 		"  -l BYTES     rr/crr/udp message size (default 64)\n"
 		"  -P CONNS     concurrent connections (default 1)\n"
 		"  --reverse    stream: the server sends, the client verifies\n"
+		"  --bidir      stream: both send at once on each connection, each verifies what it\n"
+		"               receives (-n: COUNT bytes each way)\n"
 		"  --json       one JSON object on stdout\n", HXS_PERF_PORT);
 	exit(2);
 }
@@ -1142,6 +1421,7 @@ int main(int argc, char **argv)
 		HXS_PROG_OPT_KERNEL,
 		HXS_PROG_OPT_BUSY_POLL,
 		{ "reverse", no_argument, NULL, 'R' },
+		{ "bidir", no_argument, NULL, 'B' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -1165,6 +1445,7 @@ int main(int argc, char **argv)
 		case 'l': o.msg_len = (uint32_t)atol(optarg); break;
 		case 'P': o.conns = atoi(optarg); break;
 		case 'R': o.reverse = true; break;
+		case 'B': o.bidir = true; break;
 		case 'J': o.json = true; break;
 		default: usage();
 		}
@@ -1174,7 +1455,8 @@ int main(int argc, char **argv)
 		o.secs = 60;
 	if (o.server == !!o.addr || optind != argc || o.port <= 0 || o.port > 65535 || o.conns < 1 ||
 	    o.conns > 4096 || !(o.secs > 0) || o.msg_len == 0 || o.msg_len > HXS_PERF_MAX_MSG ||
-	    (!prog.kernel && !prog.stack.ifname))
+	    (!prog.kernel && !prog.stack.ifname) ||
+	    (o.bidir && (o.mode != HXS_PERF_STREAM || o.reverse || o.server)))
 		usage();
 	if (!o.server && hxs_appnet_parse_addr(o.addr, (uint16_t)o.port, &dst)) {
 		fprintf(stderr, "hxs-perf: %s is not an IPv4 address\n", o.addr);
@@ -1220,6 +1502,8 @@ int main(int argc, char **argv)
 	hxs_hist_init(&res.hist);
 	res.all_verified = true;
 	res.first_mismatch = UINT64_MAX;
+	res.out_ok = res.in_ok = true;
+	res.out_mismatch = res.in_mismatch = UINT64_MAX;
 	seed_base = hxs_appnet_now_ns() ^ ((uint64_t)getpid() << 32);
 	res.t_start = hxs_appnet_now_ns();
 	cpu_start = cpu_seconds();
