@@ -30,6 +30,11 @@
 #   kbind NS PROTO PORT        a kernel socket binds 0.0.0.0:PORT: "bound" or the errno name
 #   kecho_start NS ADDR PORT   a kernel TCP echo server (one thread a connection; closes when
 #                              the peer has closed); waits until it listens; sets KECHO_PID
+#   sc_echo_setup TAG          the setup of a sockctl test against a kernel echo server:
+#                              needs root (else SKIP, 77) and sockctl built; sets P, W, HXS,
+#                              EPORT (9000); topo_pair $P, kecho_start on $KNS $KIP $EPORT; an
+#                              EXIT trap stops sockctl and the server, removes the topology
+#                              and $W. A step that fails prints "not ok 1" and exits 1.
 #
 # Every wait is a condition with a deadline, never a fixed sleep: the machine running the
 # suite may be slow and shared. Deadlines are generous; a wait that succeeds returns at once.
@@ -194,6 +199,19 @@ class Server(socketserver.ThreadingTCPServer):
 Server((sys.argv[1], int(sys.argv[2])), Echo).serve_forever()' "$2" "$3" &
 	KECHO_PID=$!
 	wait_listen "$1" "$3" 30
+}
+
+sc_echo_setup() { # TAG
+	[ "$(id -u)" = 0 ] || { echo "# SKIP needs root"; exit 77; }
+	[ -x build/tests/integ/sockctl ] ||
+		{ echo "not ok 1 - build/tests/integ/sockctl not built"; exit 1; }
+	P=$(hxt_name "$1")
+	W=$(mktemp -d)
+	trap 'stop_pid "$SC_PID" 5 KILL; stop_pid "$KECHO_PID" 5; _topo_cleanup; rm -rf "$W"' EXIT
+	topo_pair "$P" || { echo "not ok 1 - topology"; exit 1; }
+	HXS=build/hxs
+	EPORT=9000
+	kecho_start "$KNS" "$KIP" $EPORT || { echo "not ok 1 - kernel echo server"; exit 1; }
 }
 
 tap_done() {

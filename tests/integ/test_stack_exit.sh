@@ -16,17 +16,8 @@ set -u
 cd "$(dirname "$0")/../.."
 source scripts/netns.sh
 source tests/integ/lib.sh
-[ "$(id -u)" = 0 ] || { echo "# SKIP needs root"; exit 77; }
-[ -x build/tests/integ/sockctl ] || { echo "not ok 1 - build/tests/integ/sockctl not built"; exit 1; }
-
-P=$(hxt_name sx)
-W=$(mktemp -d)
-trap 'stop_pid "$SC_PID" 5 KILL; stop_pid "$KECHO_PID" 5; _topo_cleanup; rm -rf "$W"' EXIT
-topo_pair "$P" || { echo "not ok 1 - topology"; exit 1; }
+sc_echo_setup sx
 topo_bpffs "$P" || { echo "not ok 1 - bpffs"; exit 1; }
-HXS=build/hxs
-EPORT=9000
-kecho_start "$KNS" "$KIP" $EPORT || { echo "not ok 1 - kernel echo server"; exit 1; }
 ino=$(ip netns exec "$HNS" stat -L -c %i /proc/self/ns/net)
 REGION=/run/hxs/$ino-$HIF.shm
 

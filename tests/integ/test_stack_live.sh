@@ -15,16 +15,7 @@ set -u
 cd "$(dirname "$0")/../.."
 source scripts/netns.sh
 source tests/integ/lib.sh
-[ "$(id -u)" = 0 ] || { echo "# SKIP needs root"; exit 77; }
-[ -x build/tests/integ/sockctl ] || { echo "not ok 1 - build/tests/integ/sockctl not built"; exit 1; }
-
-P=$(hxt_name sv)
-W=$(mktemp -d)
-trap 'stop_pid "$SC_PID" 5 KILL; stop_pid "$KECHO_PID" 5; _topo_cleanup; rm -rf "$W"' EXIT
-topo_pair "$P" || { echo "not ok 1 - topology"; exit 1; }
-HXS=build/hxs
-EPORT=9000
-kecho_start "$KNS" "$KIP" $EPORT || { echo "not ok 1 - kernel echo server"; exit 1; }
+sc_echo_setup sv
 
 jget() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["counters"].get(sys.argv[2], ""))' "$1" "$2"; }
 kv() { sed -n "s/.*\\b$1=\\([0-9]*\\).*/\\1/p" <<<"$2"; }   # NAME "k=v ..." -> v

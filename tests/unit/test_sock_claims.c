@@ -27,6 +27,7 @@
 #include "net/stack.h"
 #include "open/stack_open.h"
 #include "tcp/tcp_conn.h"
+#include "tcp_harness.h"
 __attribute__((constructor)) static void unbuffer(void) { setvbuf(stdout, NULL, _IOLBF, 0); }
 
 #define MS 1000ull
@@ -246,16 +247,6 @@ static struct sockaddr_in sin_of(const char *ip, uint16_t port)
 	return a;
 }
 
-static struct hxs_tcp_opts mss_opt(uint16_t mss)
-{
-	struct hxs_tcp_opts o;
-
-	memset(&o, 0, sizeof(o));
-	o.has_mss = 1;
-	o.mss = mss;
-	return o;
-}
-
 /* A non-blocking TCP socket connected to the peer's port 80: the SYN taken, a SYN,ACK with
  * MSS `mss` only (no timestamps, SACK or window scale) and window 65535 injected, our ACK
  * taken. opt (or NULL) is set on the socket before connect. Returns the fd, *iss, *lport. */
@@ -263,7 +254,7 @@ static int connected(uint16_t mss, int level, int name, int val, uint32_t *iss, 
 		     struct seg *syn)
 {
 	struct sockaddr_in peer = sin_of(IP_PEER, 80);
-	struct hxs_tcp_opts o = mss_opt(mss);
+	struct hxs_tcp_opts o = ts_mss_opt(mss);
 	int fd = hxs_socket(st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 
 	CHECK(fd >= 0, "socket %d", fd);
@@ -629,7 +620,7 @@ static void test_maxseg(void)
 	t_case("RFC 9293 §3.7.1: TCP_MAXSEG 700 on a listener: the SYN,ACK offers 700 and the accepted socket sends 700-byte segments");
 	{
 		struct sockaddr_in me = sin_of("0.0.0.0", 8080);
-		struct hxs_tcp_opts o = mss_opt(1460);
+		struct hxs_tcp_opts o = ts_mss_opt(1460);
 		int l = hxs_socket(st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), c;
 
 		v = 700;

@@ -49,27 +49,6 @@ static struct ts_seg last;
 	})
 #define EXPECT_NONE(t) CHECK_EQ(ts_pending(t), 0)
 
-static struct ts *mk(const struct hxs_tcp_cfg *cfg)
-{
-	struct hxs_tcp_cfg c;
-
-	if (cfg)
-		c = *cfg;
-	else
-		memset(&c, 0, sizeof(c));
-	return ts_new(&c);
-}
-
-static struct hxs_tcp_opts mss_opt(uint16_t mss)
-{
-	struct hxs_tcp_opts o;
-
-	memset(&o, 0, sizeof(o));
-	o.has_mss = mss != 0;
-	o.mss = mss;
-	return o;
-}
-
 /* Active open to TS_REMOTE:rport from TS_LOCAL:TS_LPORT at `now`; the peer's SYN,ACK carries
  * `peer` (NULL: no options) and window 65535. */
 static struct hxs_tcp_conn *active(struct ts *t, uint64_t now, uint16_t rport, const char *cc,
@@ -93,23 +72,10 @@ static struct hxs_tcp_conn *active(struct ts *t, uint64_t now, uint16_t rport, c
  * waiting on the dirty list goes at the next poll), then frees the instance. */
 static void done(struct ts *t, struct hxs_tcp_conn *c)
 {
-	uint64_t a, f;
+	uint64_t live = ts_close_all(t, &c, 1);
 
-	if (c) {
-		hxs_tcp_conn__abort(c);
-		hxs_tcp_conn__close(c);
-	}
-	hxs_tcp__poll(t->tcp, t->now);
-	ts_clear(t);
-	hxs_tcp__alloc_stats(t->tcp, &a, &f);
-	CHECK_EQ(a - f, hxs_tcp__nconns(t->tcp));
+	CHECK_EQ(live, hxs_tcp__nconns(t->tcp));
 	ts_free(t);
-}
-
-static void fill(uint8_t *p, uint32_t n, uint32_t seed)
-{
-	for (uint32_t i = 0; i < n; i++)
-		p[i] = (uint8_t)(seed + i * 7 + (i >> 8));
 }
 
 /* --- RFC 9293 §3.7.1: 536 without an MSS option ------------------------------------------ */
@@ -122,10 +88,10 @@ static void test_mss_default(void)
 	uint32_t iss, off;
 	struct ts *t;
 
-	fill(d, sizeof(d), 3);
+	ts_fill(d, sizeof(d), 3);
 
 	t_case("RFC 9293 §3.7.1: a SYN without MSS option -> send MSS 536; 2000 bytes go as 536, 536, 536, 392");
-	t = mk(NULL);
+	t = ts_open(NULL);
 	CHECK_EQ(hxs_tcp_conn__new(t->tcp, &l), 0);
 	CHECK_EQ(hxs_tcp_conn__listen(l, 0, TS_LPORT, 8), 0);
 	ts_syn(t, 0, PISN, NULL);
@@ -154,10 +120,10 @@ static void test_mss_default(void)
 	done(t, c);
 
 	t_case("RFC 9293 §3.7.1: timestamps but no MSS option -> 536 less the 12 option bytes: 524-byte segments");
-	t = mk(NULL);
+	t = ts_open(NULL);
 	CHECK_EQ(hxs_tcp_conn__new(t->tcp, &l), 0);
 	CHECK_EQ(hxs_tcp_conn__listen(l, 0, TS_LPORT, 8), 0);
-	o = mss_opt(0);
+	o = ts_mss_opt(0);
 	o.has_ts = 1;
 	o.tsval = 100;
 	ts_syn(t, 0, PISN, &o);
@@ -181,7 +147,7 @@ static void test_mss_default(void)
 	done(t, c);
 
 	t_case("RFC 9293 §3.7.1: SYN,ACK without MSS option (active open) -> 536-byte segments");
-	t = mk(NULL);
+	t = ts_open(NULL);
 	c = active(t, 0, TS_RPORT, NULL, NULL, &iss);
 	hxs_tcp_conn__info(c, &info);
 	CHECK_EQ(info.snd_mss, 536);
@@ -194,8 +160,8 @@ static void test_mss_default(void)
 	done(t, c);
 
 	t_case("RFC 9293 §3.7.1: an MSS option of 0 counts as none (like Linux): send MSS 536");
-	t = mk(NULL);
-	o = mss_opt(0);
+	t = ts_open(NULL);
+	o = ts_mss_opt(0);
 	o.has_mss = 1;
 	c = active(t, 0, TS_RPORT, NULL, &o, &iss);
 	hxs_tcp_conn__info(c, &info);
@@ -223,13 +189,13 @@ static void test_tw_reuse_seq(void)
 	enum { N = 100000 };
 	static uint8_t d[N];
 	struct hxs_tcp_conn *l, *c;
-	struct hxs_tcp_opts o = mss_opt(1460);
+	struct hxs_tcp_opts o = ts_mss_opt(1460);
 	uint32_t iss, una, fin_seq, iss2;
 	uint64_t now = 0;
 	struct ts *t;
 
 	t_case("RFC 6191 §2: TIME-WAIT without timestamps: a SYN at or below RCV.NXT is answered with an ACK (RFC 5961 §4.2), no reuse");
-	t = mk(NULL);
+	t = ts_open(NULL);
 	CHECK_EQ(hxs_tcp_conn__new(t->tcp, &l), 0);
 	CHECK_EQ(hxs_tcp_conn__listen(l, 0, TS_LPORT, 8), 0);
 	ts_syn(t, 0, PISN, &o);
@@ -240,7 +206,7 @@ static void test_tw_reuse_seq(void)
 	CHECK_EQ(hxs_tcp_conn__accept(l, &c), 0);
 	/* 100 kB from the stack, acknowledged as it goes: the old incarnation uses sequence
 	 * numbers up to iss + 100001 (its FIN) */
-	fill(d, N, 9);
+	ts_fill(d, N, 9);
 	CHECK_EQ(hxs_tcp_conn__send(c, d, N), N);
 	una = iss + 1;
 	for (int round = 0; round < 50 && una != iss + 1 + N; round++) {
@@ -292,7 +258,7 @@ static void test_tw_reuse_seq(void)
 	done(t, c);
 
 	t_case("RFC 9293 §3.6.1: TIME-WAIT on a port nobody listens on: a SYN above RCV.NXT gets an ACK (RFC 5961 §4.2), no reuse");
-	t = mk(NULL);
+	t = ts_open(NULL);
 	c = active(t, 0, TS_RPORT, NULL, &o, &iss);
 	hxs_tcp_conn__close(c);
 	ts_run_until(t, 1 * MS);
@@ -329,7 +295,7 @@ static int chack_rst(struct ts *t, uint64_t now, int i, uint32_t iss)
 /* n connections from peer ports TS_RPORT .. TS_RPORT + n - 1; their ISS into iss[]. */
 static void open_n(struct ts *t, struct hxs_tcp_conn **c, uint32_t *iss, int n)
 {
-	struct hxs_tcp_opts o = mss_opt(1460);
+	struct hxs_tcp_opts o = ts_mss_opt(1460);
 
 	for (int i = 0; i < n; i++)
 		c[i] = active(t, 0, (uint16_t)(TS_RPORT + i), NULL, &o, &iss[i]);
@@ -363,14 +329,14 @@ static void test_challenge_ack_budget(void)
 {
 	static struct hxs_tcp_conn *c[1600];
 	static uint32_t iss[1600];
-	struct hxs_tcp_opts o = mss_opt(1460);
+	struct hxs_tcp_opts o = ts_mss_opt(1460);
 	struct hxs_tcp_cfg cfg;
 	uint64_t t0 = 10 * S;
 	int a, b, lo, hi, sum, distinct;
 	struct ts *t;
 
 	t_case("RFC 5961 §7: one challenge ACK per 500 ms per connection (Linux's tcp_invalid_ratelimit), RST and SYN alike");
-	t = mk(NULL);
+	t = ts_open(NULL);
 	open_n(t, c, iss, 2);
 	CHECK_EQ(chack_rst(t, t0, 0, iss[0]), 1);
 	CHECK_EQ(chack_rst(t, t0 + 1 * MS, 0, iss[0]), 0);
@@ -403,7 +369,7 @@ static void test_challenge_ack_budget(void)
 	t_case("RFC 5961 §7: the stack-wide budget is a random count each second in [n/2, n + n/2), n = challenge_ack_limit 10");
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.challenge_ack_limit = 10;
-	t = mk(&cfg);
+	t = ts_open(&cfg);
 	open_n(t, c, iss, 20);
 	lo = 1000, hi = -1, sum = 0, distinct = 0;
 	{
@@ -428,7 +394,7 @@ static void test_challenge_ack_budget(void)
 	close_n(t, c, 20);
 
 	t_case("RFC 5961 §7: the default budget, 1000: 500..1499 challenge ACKs a second from 1600 connections");
-	t = mk(NULL);
+	t = ts_open(NULL);
 	open_n(t, c, iss, 1600);
 	lo = 100000, hi = -1;
 	for (int k = 0; k < 3; k++) {
@@ -444,7 +410,7 @@ static void test_challenge_ack_budget(void)
 	t_case("challenge_ack_limit UINT32_MAX: no stack-wide limit, only the connections' own");
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.challenge_ack_limit = UINT32_MAX;
-	t = mk(&cfg);
+	t = ts_open(&cfg);
 	open_n(t, c, iss, 20);
 	for (int k = 0; k < 3; k++)
 		CHECK_EQ(chack_second(t, (100 + (uint64_t)k) * S, iss, 20), 20);
@@ -456,13 +422,13 @@ static void test_rto_cap(void)
 {
 	struct hxs_tcp_conn *c;
 	struct hxs_tcp_info info;
-	struct hxs_tcp_opts o = mss_opt(1460);
+	struct hxs_tcp_opts o = ts_mss_opt(1460);
 	uint32_t iss, tsval;
 	uint64_t prev;
 	struct ts *t;
 
 	t_case("RFC 6298 §5.5 backoff capped at 120 s (§2.5): 0.2 s doubling to 102.4 s, then 120 s; ETIMEDOUT after 15");
-	t = mk(NULL);                            /* retries2 15 (default) */
+	t = ts_open(NULL);                            /* retries2 15 (default) */
 	c = active(t, 0, TS_RPORT, NULL, &o, &iss);   /* RTT ~0: RTO at the 200 ms floor */
 	CHECK_EQ(hxs_tcp_conn__send(c, "data", 4), 4);
 	ts_run_until(t, 1 * MS);
@@ -497,7 +463,7 @@ static void test_rto_cap(void)
 	done(t, c);
 
 	t_case("RFC 6298 §2.5: an RTT sample of 200 s gives RTO 120 s, not SRTT + 4 RTTVAR = 225 s");
-	t = mk(NULL);
+	t = ts_open(NULL);
 	o.has_ts = 1;
 	o.tsval = 500;
 	{
@@ -539,7 +505,7 @@ static void test_rto_cap(void)
 static struct hxs_tcp_conn *grown(struct ts *t, const char *cc, uint32_t *una)
 {
 	static uint8_t d[20000];
-	struct hxs_tcp_opts o = mss_opt(1000);
+	struct hxs_tcp_opts o = ts_mss_opt(1000);
 	struct hxs_tcp_conn *c;
 	struct hxs_tcp_info info;
 	uint32_t iss, u;
@@ -591,7 +557,7 @@ static void test_idle_restart(void)
 	for (int k = 0; k < 2; k++) {
 		t_case(k ? "RFC 5681 §4.1 (cubic): idle 200 ms = RTO: cwnd kept, 30 segments go at once"
 			 : "RFC 5681 §4.1 (newreno): idle 200 ms = RTO: cwnd kept, 30 segments go at once");
-		t = mk(NULL);
+		t = ts_open(NULL);
 		c = grown(t, ccs[k], &una);
 		CHECK_EQ(burst_after(t, c, 11 * MS + 200 * MS), 30000);
 		hxs_tcp_conn__info(c, &info);
@@ -600,7 +566,7 @@ static void test_idle_restart(void)
 
 		t_case(k ? "RFC 5681 §4.1 (cubic): idle 1 us beyond the RTO: cwnd = IW, 10 segments go"
 			 : "RFC 5681 §4.1 (newreno): idle 1 us beyond the RTO: cwnd = IW, 10 segments go");
-		t = mk(NULL);
+		t = ts_open(NULL);
 		c = grown(t, ccs[k], &una);
 		CHECK_EQ(burst_after(t, c, 11 * MS + 200 * MS + 1), 10000);
 		hxs_tcp_conn__info(c, &info);
@@ -633,7 +599,7 @@ static uint64_t trickle_round(struct ts *t, struct hxs_tcp_conn *c, uint64_t now
 static struct hxs_tcp_conn *after_loss(struct ts *t, const char *cc, uint32_t *u)
 {
 	static uint8_t d[10000];
-	struct hxs_tcp_opts o = mss_opt(1000);
+	struct hxs_tcp_opts o = ts_mss_opt(1000);
 	struct hxs_tcp_conn *c;
 	uint32_t iss;
 
@@ -644,7 +610,7 @@ static struct hxs_tcp_conn *after_loss(struct ts *t, const char *cc, uint32_t *u
 	ts_run_until(t, 1 * MS);
 	ts_clear(t);
 	for (uint32_t k = 2; k <= 4; k++) {
-		struct hxs_tcp_opts s = mss_opt(0);
+		struct hxs_tcp_opts s = ts_mss_opt(0);
 
 		s.nsack = 1;
 		s.sack[0].start = *u + 1000;
@@ -669,7 +635,7 @@ static void cubic_rounds(uint64_t idle, int trickle, int idle_round, uint32_t *c
 	struct hxs_tcp_conn *c;
 	uint32_t u;
 	uint64_t now;
-	struct ts *t = mk(NULL);
+	struct ts *t = ts_open(NULL);
 
 	c = after_loss(t, "cubic", &u);
 	CHECK_EQ(c->cc.cwnd, 7000);
@@ -728,7 +694,7 @@ static void test_app_limited(void)
 	static const char *const ccs[] = { "newreno", "cubic" };
 	enum { R = 6 };
 	uint32_t base[R], trickle[R], iss, u, cw;
-	struct hxs_tcp_opts o = mss_opt(1000);
+	struct hxs_tcp_opts o = ts_mss_opt(1000);
 	struct hxs_tcp_conn *c;
 	uint64_t now;
 	struct ts *t;
@@ -737,7 +703,7 @@ static void test_app_limited(void)
 	for (int k = 0; k < 2; k++) {
 		t_case(k ? "RFC 7661 §4.3 (cubic): slow start, one segment per round trip for 50 round trips: cwnd stays IW"
 			 : "RFC 7661 §4.3 (newreno): slow start, one segment per round trip for 50 round trips: cwnd stays IW");
-		t = mk(NULL);
+		t = ts_open(NULL);
 		c = active(t, 0, TS_RPORT, ccs[k], &o, &iss);
 		u = iss + 1;
 		now = 1 * MS;
@@ -752,7 +718,7 @@ static void test_app_limited(void)
 
 		t_case(k ? "RFC 9438 §5.8 (cubic): congestion avoidance, one segment per round trip for 50 round trips: cwnd unchanged"
 			 : "RFC 7661 §4.3 (newreno): congestion avoidance, one segment per round trip for 50 round trips: cwnd unchanged");
-		t = mk(NULL);
+		t = ts_open(NULL);
 		c = after_loss(t, ccs[k], &u);
 		cw = k ? 7000 : 5000;
 		CHECK_EQ(c->cc.cwnd, cw);
@@ -797,7 +763,7 @@ static void test_app_limited(void)
 static uint32_t old_tsecr_sample(struct ts *t, struct hxs_tcp_conn *c, uint64_t now, uint32_t iss,
 				 uint32_t k, uint32_t age_ms, struct hxs_tcp_info *info)
 {
-	struct hxs_tcp_opts o = mss_opt(0);
+	struct hxs_tcp_opts o = ts_mss_opt(0);
 
 	ts_run_until(t, now);
 	CHECK_EQ(hxs_tcp_conn__send(c, "x", 1), 1);
@@ -813,7 +779,7 @@ static uint32_t old_tsecr_sample(struct ts *t, struct hxs_tcp_conn *c, uint64_t 
 
 static void test_rtt_old_tsecr(void)
 {
-	struct hxs_tcp_opts o = mss_opt(1460);
+	struct hxs_tcp_opts o = ts_mss_opt(1460);
 	struct hxs_tcp_conn *c;
 	struct hxs_tcp_info info;
 	uint32_t iss, prev = 0, r;
@@ -822,7 +788,7 @@ static void test_rtt_old_tsecr(void)
 	struct ts *t;
 
 	t_case("RFC 6298 §2.3: twenty samples R = 1.8e9 us (TSecr 30 min old): SRTT and RTTVAR as the RFC's formulas, no 32-bit overflow");
-	t = mk(NULL);
+	t = ts_open(NULL);
 	o.has_ts = 1;
 	o.tsval = 500;
 	CHECK_EQ(hxs_tcp_conn__new(t->tcp, &c), 0);
@@ -884,7 +850,7 @@ static int three_dupacks(struct ts *t, struct hxs_tcp_conn *c, uint64_t now)
 static void test_recover_wrap(void)
 {
 	static uint8_t d[1 << 20];
-	struct hxs_tcp_opts o = mss_opt(TS_MTU_MAX - 40);
+	struct hxs_tcp_opts o = ts_mss_opt(TS_MTU_MAX - 40);
 	struct hxs_tcp_cfg cfg;
 	struct hxs_tcp_conn *c;
 	uint32_t iss, start;
@@ -895,7 +861,7 @@ static void test_recover_wrap(void)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.mtu = TS_MTU_MAX;                    /* large segments: 2.4 GB in 270k */
 	cfg.sndbuf = 4 << 20;
-	t = mk(&cfg);
+	t = ts_open(&cfg);
 	o.has_ws = 1;
 	o.ws = 6;
 	c = active(t, 0, TS_RPORT, "newreno", &o, &iss);
@@ -937,7 +903,7 @@ static void test_recover_wrap(void)
 /* An ACK of SND.UNA u with the SACK blocks given (most recent first). */
 static void sack_ack(struct ts *t, uint64_t now, uint32_t u, int n, const uint32_t (*b)[2])
 {
-	struct hxs_tcp_opts s = mss_opt(0);
+	struct hxs_tcp_opts s = ts_mss_opt(0);
 
 	s.nsack = (uint8_t)n;
 	for (int i = 0; i < n; i++) {
@@ -950,7 +916,7 @@ static void sack_ack(struct ts *t, uint64_t now, uint32_t u, int n, const uint32
 static void test_karn(void)
 {
 	static uint8_t d[20000];
-	struct hxs_tcp_opts o = mss_opt(1000);
+	struct hxs_tcp_opts o = ts_mss_opt(1000);
 	struct hxs_tcp_conn *c;
 	struct hxs_tcp_info info;
 	uint32_t iss, u, srtt0;
@@ -959,7 +925,7 @@ static void test_karn(void)
 	struct ts *t;
 
 	t_case("RFC 6298 §3 (Karn): data sent again when the peer reopens a window it had closed gives no RTT sample");
-	t = mk(NULL);
+	t = ts_open(NULL);
 	c = active(t, 0, TS_RPORT, NULL, &o, &iss);  /* no timestamps: RTT by timing */
 	u = iss + 1;
 	hxs_tcp_conn__info(c, &info);
@@ -980,7 +946,7 @@ static void test_karn(void)
 	done(t, c);
 
 	t_case("RFC 6298 §3 (Karn): new data timed during SACK recovery, then retransmitted by NextSeg(), gives no RTT sample");
-	t = mk(NULL);
+	t = ts_open(NULL);
 	o.sack_perm = 1;
 	c = active(t, 0, TS_RPORT, NULL, &o, &iss);
 	u = iss + 1;
@@ -1019,7 +985,7 @@ static void test_karn(void)
 static void test_delack_peer_mss(void)
 {
 	static uint8_t d[1460];
-	struct hxs_tcp_opts o = mss_opt(1460);
+	struct hxs_tcp_opts o = ts_mss_opt(1460);
 	struct hxs_tcp_conn *l, *c = NULL;
 	struct hxs_tcp_cfg cfg;
 	struct ts_seg s;
@@ -1030,7 +996,7 @@ static void test_delack_peer_mss(void)
 	t_case("RFC 5681 §4.2: our MTU 9000, a peer sending 1460-byte segments: every second one is ACKed at once");
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.mtu = 9000;
-	t = mk(&cfg);
+	t = ts_open(&cfg);
 	CHECK_EQ(hxs_tcp_conn__new(t->tcp, &l), 0);
 	CHECK_EQ(hxs_tcp_conn__listen(l, 0, TS_LPORT, 8), 0);
 	ts_syn(t, 0, PISN, &o);
@@ -1061,14 +1027,14 @@ static void test_delack_peer_mss(void)
 static void test_dsack_received(void)
 {
 	static uint8_t d[5000];
-	struct hxs_tcp_opts o = mss_opt(1000), s;
+	struct hxs_tcp_opts o = ts_mss_opt(1000), s;
 	struct hxs_tcp_conn *c;
 	struct hxs_tcp_info info;
 	uint32_t iss, u;
 	struct ts *t;
 
 	t_case("RFC 2883 §4: a first SACK block below the cumulative ACK is a D-SACK: counted, not SACKed, nothing resent");
-	t = mk(NULL);
+	t = ts_open(NULL);
 	o.sack_perm = 1;
 	c = active(t, 0, TS_RPORT, NULL, &o, &iss);
 	u = iss + 1;
@@ -1079,7 +1045,7 @@ static void test_dsack_received(void)
 	ts_clear(t);
 	ts_ack(t, 10 * MS, PISN + 1, u + 2000);
 	hxs_tcp_conn__info(c, &info);
-	s = mss_opt(0);
+	s = ts_mss_opt(0);
 	s.nsack = 1;
 	s.sack[0].start = u;                     /* [u, u+1000) lies below ACK u+2000 */
 	s.sack[0].end = u + 1000;
@@ -1112,14 +1078,14 @@ static void test_dsack_received(void)
 /* --- out-of-order reassembly: 32 ranges, then TCPOFODrop ------------------------------------- */
 static void test_ofo_bound(void)
 {
-	struct hxs_tcp_opts o = mss_opt(1460);
+	struct hxs_tcp_opts o = ts_mss_opt(1460);
 	struct hxs_tcp_conn *c;
 	uint32_t iss, base = PISN + 1;
 	uint8_t b[8], got[8];
 	struct ts *t;
 
 	t_case("RFC 9293 §3.10.7.4 (segments beyond RCV.NXT held): 32 out-of-order ranges kept (TCPOFOQueue 32), the 33rd dropped (TCPOFODrop 1)");
-	t = mk(NULL);
+	t = ts_open(NULL);
 	o.sack_perm = 1;
 	c = active(t, 0, TS_RPORT, NULL, &o, &iss);
 	/* range k holds the byte at offset 2k + 1: holes at 0, 2, 4, ... */
@@ -1174,14 +1140,14 @@ static void test_ofo_bound(void)
 static void test_sws_sender(void)
 {
 	static uint8_t d[10000];
-	struct hxs_tcp_opts o = mss_opt(1460);
+	struct hxs_tcp_opts o = ts_mss_opt(1460);
 	struct hxs_tcp_conn *c;
 	uint32_t iss, u;
 	uint64_t t_ack;
 	struct ts *t;
 
 	t_case("RFC 9293 §3.8.6.2.1 sender SWS: max window 2000, MSS 1460: less than a segment goes only at >= 1000 bytes (Fs = 1/2)");
-	t = mk(NULL);
+	t = ts_open(NULL);
 	CHECK_EQ(hxs_tcp_conn__new(t->tcp, &c), 0);
 	CHECK_EQ(hxs_tcp_conn__connect(c, TS_LOCAL, TS_LPORT, TS_REMOTE, TS_RPORT, 0), 0);
 	EXPECT(t, HXS_TH_SYN, last.seq, 0, 0);
@@ -1189,7 +1155,7 @@ static void test_sws_sender(void)
 	u = iss + 1;
 	TS_IN(t, 0, .flags = HXS_TH_SYN | HXS_TH_ACK, .seq = PISN, .ack = iss + 1, .wnd = 2000, .opt = &o);
 	EXPECT(t, HXS_TH_ACK, u, PISN + 1, 0);
-	fill(d, sizeof(d), 5);
+	ts_fill(d, sizeof(d), 5);
 	CHECK_EQ(hxs_tcp_conn__send(c, d, sizeof(d)), (long)sizeof(d));
 	ts_run_until(t, 1 * MS);
 	EXPECT(t, HXS_TH_ACK, u, PISN + 1, 1460);  /* "a maximum-sized segment can be sent" */
@@ -1221,7 +1187,7 @@ static void test_sws_receiver(void)
 {
 	static uint8_t d[8000], got[8000];
 	struct hxs_tcp_cfg cfg;
-	struct hxs_tcp_opts o = mss_opt(1460);
+	struct hxs_tcp_opts o = ts_mss_opt(1460);
 	struct hxs_tcp_conn *c;
 	uint32_t iss, base = PISN + 1, off;
 	struct ts_seg s;
@@ -1230,10 +1196,10 @@ static void test_sws_receiver(void)
 	t_case("RFC 9293 §3.8.6.2.2 receiver SWS: 8000-byte buffer filled; the window reopens only by >= min(4000, MSS 1460)");
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.rcvbuf = 8000;
-	t = mk(&cfg);
+	t = ts_open(&cfg);
 	c = active(t, 0, TS_RPORT, NULL, &o, &iss);
 	CHECK_EQ(last.wnd, 8000);                /* no window scale: the buffer as it is */
-	fill(d, sizeof(d), 1);
+	ts_fill(d, sizeof(d), 1);
 	for (off = 0; off < 8000; off += 1460) {
 		uint32_t n = 8000 - off < 1460 ? 8000 - off : 1460;
 
@@ -1263,7 +1229,7 @@ static void test_sws_receiver(void)
 
 	t_case("RFC 9293 §3.8.6.2.2 receiver SWS: a 2048-byte buffer reopens by half the buffer (1024 < MSS)");
 	cfg.rcvbuf = 2048;
-	t = mk(&cfg);
+	t = ts_open(&cfg);
 	c = active(t, 0, TS_RPORT, NULL, &o, &iss);
 	CHECK_EQ(last.wnd, 2048);
 	ts_data(t, 1 * MS, base, iss + 1, d, 1460);
@@ -1290,14 +1256,14 @@ static void test_sws_receiver(void)
 static void test_sack_rto_clear(void)
 {
 	static uint8_t d[10000];
-	struct hxs_tcp_opts o = mss_opt(1000), s;
+	struct hxs_tcp_opts o = ts_mss_opt(1000), s;
 	struct hxs_tcp_conn *c;
 	uint32_t iss, u;
 	uint64_t t0;
 	struct ts *t;
 
 	t_case("RFC 2018 §8: an RTO clears the SACK scoreboard; the same block reported again is new information");
-	t = mk(NULL);
+	t = ts_open(NULL);
 	o.sack_perm = 1;
 	c = active(t, 0, TS_RPORT, "newreno", &o, &iss);
 	u = iss + 1;
@@ -1306,7 +1272,7 @@ static void test_sack_rto_clear(void)
 	CHECK_EQ(ts_pending(t), 10);
 	ts_clear(t);
 	t0 = 1 * MS;
-	s = mss_opt(0);
+	s = ts_mss_opt(0);
 	s.nsack = 1;
 	s.sack[0].start = u + 5000;
 	s.sack[0].end = u + 6000;
@@ -1335,23 +1301,6 @@ static void test_sack_rto_clear(void)
 }
 
 /* --- SYN queue and accept queue limits -------------------------------------------------------- */
-/* SYN from TS_RPORT + i; returns 1 if a SYN,ACK came back (its ISS in *iss). */
-static int syn_from(struct ts *t, uint16_t i, uint32_t *iss)
-{
-	struct hxs_tcp_opts o = mss_opt(1460);
-	struct ts_seg s;
-	int got = 0;
-
-	TS_IN(t, 0, .rport = (uint16_t)(TS_RPORT + i), .flags = HXS_TH_SYN, .seq = PISN, .wnd = 65535,
-	      .opt = &o);
-	while (ts_pop(t, &s))
-		if (s.flags == (HXS_TH_SYN | HXS_TH_ACK) && s.dport == TS_RPORT + i && s.ack == PISN + 1) {
-			*iss = s.seq;
-			got = 1;
-		}
-	return got;
-}
-
 static void handshake_ack(struct ts *t, uint16_t i, uint32_t iss)
 {
 	TS_IN(t, 0, .rport = (uint16_t)(TS_RPORT + i), .flags = HXS_TH_ACK, .seq = PISN + 1,
@@ -1369,14 +1318,14 @@ static void test_listen_limits(void)
 	t_case("RFC 9293 §3.10.7.2 LISTEN, somaxconn 3 caps listen(128): the queue holds backlog + 1 = 4 handshakes (the kernel's sk_acceptq_is_full), the 5th SYN is dropped (ListenOverflows, ListenDrops)");
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.somaxconn = 3;
-	t = mk(&cfg);
+	t = ts_open(&cfg);
 	CHECK_EQ(hxs_tcp_conn__new(t->tcp, &l), 0);
 	CHECK_EQ(hxs_tcp_conn__listen(l, 0, TS_LPORT, 128), 0);
 	for (uint16_t i = 0; i < 4; i++) {
-		CHECK(syn_from(t, i, &iss[i]), "SYN %u answered", i);
+		CHECK(ts_syn_from(t, 0, PISN, i, &iss[i]), "SYN %u answered", i);
 		handshake_ack(t, i, iss[i]);
 	}
-	CHECK_EQ(syn_from(t, 4, &iss[4]), 0);
+	CHECK_EQ(ts_syn_from(t, 0, PISN, 4, &iss[4]), 0);
 	CHECK_EQ(MIBV(t, ListenOverflows), 1);
 	CHECK_EQ(MIBV(t, ListenDrops), 1);
 	while (hxs_tcp_conn__accept(l, &c) == 0) {
@@ -1392,16 +1341,16 @@ static void test_listen_limits(void)
 	t_case("RFC 9293 §3.10.7.2 LISTEN, tcp_max_syn_backlog 2 caps the SYN queue under listen(128): the 3rd SYN is dropped (ListenDrops only)");
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.max_syn_backlog = 2;
-	t = mk(&cfg);
+	t = ts_open(&cfg);
 	CHECK_EQ(hxs_tcp_conn__new(t->tcp, &l), 0);
 	CHECK_EQ(hxs_tcp_conn__listen(l, 0, TS_LPORT, 128), 0);
-	CHECK(syn_from(t, 0, &iss[0]));
-	CHECK(syn_from(t, 1, &iss[1]));
-	CHECK_EQ(syn_from(t, 2, &iss[2]), 0);
+	CHECK(ts_syn_from(t, 0, PISN, 0, &iss[0]));
+	CHECK(ts_syn_from(t, 0, PISN, 1, &iss[1]));
+	CHECK_EQ(ts_syn_from(t, 0, PISN, 2, &iss[2]), 0);
 	CHECK_EQ(MIBV(t, ListenDrops), 1);
 	CHECK_EQ(MIBV(t, ListenOverflows), 0);
 	handshake_ack(t, 0, iss[0]);             /* one leaves the SYN queue: room again */
-	CHECK(syn_from(t, 2, &iss[2]));
+	CHECK(ts_syn_from(t, 0, PISN, 2, &iss[2]));
 	ts_clear(t);
 	hxs_tcp_conn__close(l);
 	ts_free(t);
@@ -1409,13 +1358,13 @@ static void test_listen_limits(void)
 	t_case("RFC 9293 §3.10.7.2 LISTEN, default somaxconn 4096: listen(100000) queues 4096 + 1 connections, the 4098th is refused");
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.sndbuf = cfg.rcvbuf = 2048;
-	t = mk(&cfg);
+	t = ts_open(&cfg);
 	CHECK_EQ(hxs_tcp_conn__new(t->tcp, &l), 0);
 	CHECK_EQ(hxs_tcp_conn__listen(l, 0, TS_LPORT, 100000), 0);
 	for (uint16_t i = 0; i < 4098; i++) {
 		uint32_t s;
 
-		if (syn_from(t, i, &s)) {
+		if (ts_syn_from(t, 0, PISN, i, &s)) {
 			synacks++;
 			handshake_ack(t, i, s);
 		}
@@ -1439,7 +1388,7 @@ static void test_listen_limits(void)
 	t_case("RFC 9293 §3.10.1 passive OPEN: listen(-1) means somaxconn, as in Linux (a negative backlog is taken as the largest)");
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.somaxconn = 5;
-	t = mk(&cfg);
+	t = ts_open(&cfg);
 	CHECK_EQ(hxs_tcp_conn__new(t->tcp, &l), 0);
 	CHECK_EQ(hxs_tcp_conn__listen(l, 0, TS_LPORT, -1), 0);
 	CHECK_EQ(l->backlog, 5);
@@ -1454,14 +1403,14 @@ static void test_listen_limits(void)
 /* --- RFC 9293 §3.8.5 / RFC 6093: urgent data is delivered in line ---------------------------- */
 static void test_urgent_inline(void)
 {
-	struct hxs_tcp_opts o = mss_opt(1460);
+	struct hxs_tcp_opts o = ts_mss_opt(1460);
 	struct hxs_tcp_conn *c;
 	uint8_t b[8];
 	uint32_t iss;
 	struct ts *t;
 
 	t_case("RFC 6093 §3: URG data is not taken out of band: all 4 bytes read in order, urgent byte included");
-	t = mk(NULL);
+	t = ts_open(NULL);
 	c = active(t, 0, TS_RPORT, NULL, &o, &iss);
 	{
 		uint8_t seg[24 + 4];

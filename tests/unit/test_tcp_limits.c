@@ -50,32 +50,11 @@ static struct ts_seg last;
 		_ok;                                                                      \
 	})
 
-static struct ts *mk(const struct hxs_tcp_cfg *cfg)
-{
-	struct hxs_tcp_cfg c;
-
-	if (cfg)
-		c = *cfg;
-	else
-		memset(&c, 0, sizeof(c));
-	return ts_new(&c);
-}
-
-static struct hxs_tcp_opts mss_opt(uint16_t mss)
-{
-	struct hxs_tcp_opts o;
-
-	memset(&o, 0, sizeof(o));
-	o.has_mss = 1;
-	o.mss = mss;
-	return o;
-}
-
 /* Active open TS_LOCAL:TS_LPORT -> TS_REMOTE:rport at `now`; the peer offers MSS 1460 and
  * window 65535, no other option. */
 static struct hxs_tcp_conn *active(struct ts *t, uint64_t now, uint16_t rport, uint32_t *iss)
 {
-	struct hxs_tcp_opts o = mss_opt(1460);
+	struct hxs_tcp_opts o = ts_mss_opt(1460);
 	struct hxs_tcp_conn *c = NULL;
 
 	CHECK_EQ(hxs_tcp_conn__new(t->tcp, &c), 0);
@@ -88,56 +67,23 @@ static struct hxs_tcp_conn *active(struct ts *t, uint64_t now, uint16_t rport, u
 	return c;
 }
 
-/* A SYN from TS_REMOTE:TS_RPORT+i; 1 if a SYN,ACK answered it (its ISS in *iss). Every
- * segment emitted is taken. */
-static int syn_from(struct ts *t, uint16_t i, uint32_t *iss)
-{
-	struct hxs_tcp_opts o = mss_opt(1460);
-	struct ts_seg s;
-	int got = 0;
-
-	TS_IN(t, t->now, .rport = (uint16_t)(TS_RPORT + i), .flags = HXS_TH_SYN, .seq = PISN,
-	      .wnd = 65535, .opt = &o);
-	while (ts_pop(t, &s))
-		if (s.flags == (HXS_TH_SYN | HXS_TH_ACK) && s.dport == TS_RPORT + i && s.ack == PISN + 1) {
-			*iss = s.seq;
-			got = 1;
-		}
-	return got;
-}
-
 /* Aborts and closes the connections given, lets the core free them, checks that nothing
  * leaked (objects, out-of-order bytes, buffer memory), frees the instance. */
 static void done(struct ts *t, struct hxs_tcp_conn **cs, int n)
 {
-	uint64_t a, f;
+	uint64_t live = ts_close_all(t, cs, n);
 
-	for (int i = 0; i < n; i++) {
-		if (!cs[i])
-			continue;
-		hxs_tcp_conn__abort(cs[i]);
-		hxs_tcp_conn__close(cs[i]);
-	}
-	hxs_tcp__poll(t->tcp, t->now);
-	ts_clear(t);
-	hxs_tcp__alloc_stats(t->tcp, &a, &f);
-	CHECK_EQ(a - f, hxs_tcp__nconns(t->tcp));
+	CHECK_EQ(live, hxs_tcp__nconns(t->tcp));
 	CHECK_EQ(RES(t, HxsTcpOfoBytes), 0);
 	CHECK_EQ(RES(t, HxsTcpBufBytes), 0);
 	ts_free(t);
-}
-
-static void fill(uint8_t *p, uint32_t n, uint32_t seed)
-{
-	for (uint32_t i = 0; i < n; i++)
-		p[i] = (uint8_t)(seed + i * 7 + (i >> 8));
 }
 
 /* --- defaults ------------------------------------------------------------------------------ */
 static void test_defaults(void)
 {
 	struct hxs_tcp_cfg l;
-	struct ts *t = mk(NULL);
+	struct ts *t = ts_open(NULL);
 
 	t_case("limits: defaults (196608 connections, 65536 TIME-WAIT: together the XDP conn map's 262144; 1 MiB / 64 MiB out of order, 256/384/512 MiB memory, 4 MiB cache), shown by hxs_tcp__res()");
 	memset(&l, 0, sizeof(l));
@@ -188,13 +134,13 @@ static void test_max_conns(void)
 	t_case("max_conns 2: two SYNs answered; the third dropped, no segment (ListenDrops 1, HxsTcpConnLimitDrops 1)");
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.max_conns = 2;
-	t = mk(&cfg);
+	t = ts_open(&cfg);
 	CHECK_EQ(hxs_tcp_conn__new(t->tcp, &l), 0);
 	CHECK_EQ(hxs_tcp_conn__listen(l, 0, TS_LPORT, 8), 0);
-	CHECK(syn_from(t, 0, &iss[0]));
-	CHECK(syn_from(t, 1, &iss[1]));
+	CHECK(ts_syn_from(t, t->now, PISN, 0, &iss[0]));
+	CHECK(ts_syn_from(t, t->now, PISN, 1, &iss[1]));
 	CHECK_EQ(RES(t, HxsTcpConns), 2);
-	CHECK_EQ(syn_from(t, 2, &iss[2]), 0);
+	CHECK_EQ(ts_syn_from(t, t->now, PISN, 2, &iss[2]), 0);
 	CHECK_EQ(MIBV(t, ListenDrops), 1);
 	CHECK_EQ(MIBV(t, HxsTcpConnLimitDrops), 1);
 	CHECK_EQ(MIBV(t, TcpPassiveOpens), 2);
@@ -241,7 +187,7 @@ static void test_max_tw(void)
 	t_case("max_tw 2: a third connection entering TIME-WAIT recycles the oldest (TCPTimeWaitOverflow 1): its 4-tuple leaves the table");
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.max_tw = 2;
-	t = mk(&cfg);
+	t = ts_open(&cfg);
 	into_time_wait(t, 0);
 	t->now += 1 * MS;
 	into_time_wait(t, 1);
@@ -278,12 +224,12 @@ static void test_syn_queue(void)
 	t_case("SYN-RECEIVED per listener: tcp_max_syn_backlog 2, the third SYN is dropped (TCPReqQFullDrop 1, ListenDrops 1)");
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.max_syn_backlog = 2;
-	t = mk(&cfg);
+	t = ts_open(&cfg);
 	CHECK_EQ(hxs_tcp_conn__new(t->tcp, &l), 0);
 	CHECK_EQ(hxs_tcp_conn__listen(l, 0, TS_LPORT, 128), 0);
-	CHECK(syn_from(t, 0, &iss[0]));
-	CHECK(syn_from(t, 1, &iss[1]));
-	CHECK_EQ(syn_from(t, 2, &iss[2]), 0);
+	CHECK(ts_syn_from(t, t->now, PISN, 0, &iss[0]));
+	CHECK(ts_syn_from(t, t->now, PISN, 1, &iss[1]));
+	CHECK_EQ(ts_syn_from(t, t->now, PISN, 2, &iss[2]), 0);
 	CHECK_EQ(l->synq_len, 2);
 	CHECK_EQ(MIBV(t, TCPReqQFullDrop), 1);
 	CHECK_EQ(MIBV(t, ListenDrops), 1);
@@ -301,12 +247,12 @@ static void test_ofo(void)
 	uint32_t iss[2], base = PISN + 1;
 	struct ts *t;
 
-	fill(d, sizeof(d), 1);
+	ts_fill(d, sizeof(d), 1);
 	t_case("ofo_conn_max 3000: three 1000-byte ranges held (HxsTcpOfoBytes 3000); a fourth dropped (TCPOFODrop 1, HxsTcpOfoConnDrops 1)");
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.ofo_conn_max = 3000;
 	cfg.ofo_max = 5000;
-	t = mk(&cfg);
+	t = ts_open(&cfg);
 	c[0] = active(t, 0, TS_RPORT, &iss[0]);
 	for (int k = 0; k < 3; k++) {
 		ts_data(t, 0, base + 1000 + 2000 * k, iss[0] + 1, d, 1000);
@@ -368,9 +314,9 @@ static void test_buffer_memory(void)
 	uint64_t t0;
 	struct ts *t;
 
-	fill(d, sizeof(d), 5);
+	ts_fill(d, sizeof(d), 5);
 	t_case("buffer memory: an established idle connection holds none (HxsTcpBufBytes 0)");
-	t = mk(NULL);
+	t = ts_open(NULL);
 	c = active(t, 0, TS_RPORT, &iss);
 	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_ESTABLISHED);
 	CHECK_EQ(RES(t, HxsTcpBufBytes), 0);
@@ -425,7 +371,7 @@ static void test_mem_pressure(void)
 	cfg.mem_low = 16384;
 	cfg.mem_pressure = 32768;
 	cfg.mem_max = 65536;
-	t = mk(&cfg);
+	t = ts_open(&cfg);
 	c = active(t, 0, TS_RPORT, &iss);
 	CHECK_EQ(last.wnd, 60000);
 	for (uint32_t k = 0; k < 40; k++)
@@ -490,12 +436,12 @@ static void test_mem_max(void)
 	uint32_t iss, base = PISN + 1;
 	struct ts *t;
 
-	fill(d, sizeof(d), 9);
+	ts_fill(d, sizeof(d), 9);
 	t_case("mem_max (table + 3 chunks): 12 segments of 1024 fill it; the 13th in order is dropped (TCPRcvQDrop 1), ACKed at 12288");
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.mem_max = TAB + 3 * CH;
 	cfg.mem_pressure = cfg.mem_max;
-	t = mk(&cfg);
+	t = ts_open(&cfg);
 	c = active(t, 0, TS_RPORT, &iss);
 	for (uint32_t k = 0; k < 12; k++)
 		ts_data(t, 0, base + 1024 * k, iss + 1, d + 1024 * k, 1024);
@@ -538,7 +484,7 @@ static void test_tuple_refused(void)
 	struct ts *t;
 
 	t_case("on_tuple refuses the add: connect returns its error (-E2BIG), sends nothing, leaves no entry (HxsTcpTupleRefused 1); c connects later");
-	t = mk(NULL);
+	t = ts_open(NULL);
 	t->tuple_err = -E2BIG;
 	CHECK_EQ(hxs_tcp_conn__new(t->tcp, &c), 0);
 	CHECK_EQ(hxs_tcp_conn__connect(c, TS_LOCAL, TS_EPORT, TS_REMOTE, 5000, 0), -E2BIG);
@@ -558,7 +504,7 @@ static void test_tuple_refused(void)
 	CHECK_EQ(hxs_tcp_conn__new(t->tcp, &l), 0);
 	CHECK_EQ(hxs_tcp_conn__listen(l, 0, TS_LPORT, 8), 0);
 	t->tuple_err = -E2BIG;
-	CHECK_EQ(syn_from(t, 0, &iss), 0);
+	CHECK_EQ(ts_syn_from(t, t->now, PISN, 0, &iss), 0);
 	CHECK_EQ(MIBV(t, ListenDrops), 1);
 	CHECK_EQ(MIBV(t, HxsTcpTupleRefused), 2);
 	CHECK_EQ(MIBV(t, TcpPassiveOpens), 0);
@@ -566,7 +512,7 @@ static void test_tuple_refused(void)
 	hxs_tcp__alloc_stats(t->tcp, &a, &f);
 	CHECK_EQ(a - f, 2);                        /* c and l */
 	t->tuple_err = 0;
-	CHECK(syn_from(t, 0, &iss));
+	CHECK(ts_syn_from(t, t->now, PISN, 0, &iss));
 	hxs_tcp_conn__close(l);
 	done(t, &c, 1);
 }

@@ -104,20 +104,27 @@ int pd_bind(void *u, int fd, const struct sockaddr *addr, socklen_t len)
 	return (int)pd_ret(r);
 }
 
-int pd_listen(void *u, int fd, int backlog)
+/* listen() and shutdown(): one hxs call on the socket of fd with one int argument, then a
+ * turn (what the call makes the stack send leaves now). */
+static int sock_call_int(struct pd *pd, int fd, int (*call)(struct hxs_stack *, int, int),
+			 int arg, const char *name)
 {
-	struct pd *pd = u;
 	struct hxs_fd e;
 	int r;
 
 	pd_lock(pd);
 	r = pd_sock_of(pd, fd, &e);
 	if (!r)
-		r = hxs_listen(pd->st, e.obj, backlog);
+		r = call(pd->st, e.obj, arg);
 	pd_turn(pd, 1);
-	pd_trace(pd, "listen(%d, %d) = %d", fd, backlog, r);
+	pd_trace(pd, "%s(%d, %d) = %d", name, fd, arg, r);
 	pd_unlock(pd);
 	return (int)pd_ret(r);
+}
+
+int pd_listen(void *u, int fd, int backlog)
+{
+	return sock_call_int(u, fd, hxs_listen, backlog, "listen");
 }
 
 struct accept_args {
@@ -194,18 +201,7 @@ int pd_connect(void *u, int fd, const struct sockaddr *addr, socklen_t len)
 
 int pd_shutdown(void *u, int fd, int how)
 {
-	struct pd *pd = u;
-	struct hxs_fd e;
-	int r;
-
-	pd_lock(pd);
-	r = pd_sock_of(pd, fd, &e);
-	if (!r)
-		r = hxs_shutdown(pd->st, e.obj, how);
-	pd_turn(pd, 1);
-	pd_trace(pd, "shutdown(%d, %d) = %d", fd, how, r);
-	pd_unlock(pd);
-	return (int)pd_ret(r);
+	return sock_call_int(u, fd, hxs_shutdown, how, "shutdown");
 }
 
 /* tcp_get_info(): the fields hxs keeps, in the kernel's struct tcp_info; the rest 0. */

@@ -475,3 +475,64 @@ long pattern_check(uint64_t seed, uint64_t off, const uint8_t *p, uint32_t n)
 	}
 	return -1;
 }
+
+/* --- what the scripted tests share ------------------------------------------------------- */
+struct ts *ts_open(const struct hxs_tcp_cfg *cfg)
+{
+	struct hxs_tcp_cfg c;
+
+	if (cfg)
+		c = *cfg;
+	else
+		memset(&c, 0, sizeof(c));
+	return ts_new(&c);
+}
+
+struct hxs_tcp_opts ts_mss_opt(uint16_t mss)
+{
+	struct hxs_tcp_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.has_mss = mss != 0;
+	o.mss = mss;
+	return o;
+}
+
+int ts_syn_from(struct ts *t, uint64_t now, uint32_t isn, uint16_t i, uint32_t *iss)
+{
+	struct hxs_tcp_opts o = ts_mss_opt(1460);
+	struct ts_seg s;
+	int got = 0;
+
+	TS_IN(t, now, .rport = (uint16_t)(TS_RPORT + i), .flags = HXS_TH_SYN, .seq = isn,
+	      .wnd = 65535, .opt = &o);
+	while (ts_pop(t, &s))
+		if (s.flags == (HXS_TH_SYN | HXS_TH_ACK) && s.dport == TS_RPORT + i &&
+		    s.ack == isn + 1) {
+			*iss = s.seq;
+			got = 1;
+		}
+	return got;
+}
+
+uint64_t ts_close_all(struct ts *t, struct hxs_tcp_conn **cs, int n)
+{
+	uint64_t a, f;
+
+	for (int i = 0; i < n; i++) {
+		if (!cs[i])
+			continue;
+		hxs_tcp_conn__abort(cs[i]);
+		hxs_tcp_conn__close(cs[i]);
+	}
+	hxs_tcp__poll(t->tcp, t->now);
+	ts_clear(t);
+	hxs_tcp__alloc_stats(t->tcp, &a, &f);
+	return a - f;
+}
+
+void ts_fill(uint8_t *p, uint32_t n, uint32_t seed)
+{
+	for (uint32_t i = 0; i < n; i++)
+		p[i] = (uint8_t)(seed + i * 7 + (i >> 8));
+}

@@ -126,6 +126,21 @@ int ts_pop(struct ts *t, struct ts_seg *s);
 int ts_pending(const struct ts *t);
 void ts_clear(struct ts *t);
 
+/* --- what the scripted tests share ------------------------------------------------------- */
+/* ts_new of cfg, or of an all-zero configuration (the core's defaults) when cfg is NULL. */
+struct ts *ts_open(const struct hxs_tcp_cfg *cfg);
+/* Options with only an MSS of mss (mss 0: no option at all). */
+struct hxs_tcp_opts ts_mss_opt(uint16_t mss);
+/* A SYN from TS_REMOTE:TS_RPORT + i at `now`, ISN isn, MSS 1460, window 65535. Takes every
+ * segment emitted; 1 if one was the SYN,ACK answering it (its ISS in *iss), else 0. */
+int ts_syn_from(struct ts *t, uint64_t now, uint32_t isn, uint16_t i, uint32_t *iss);
+/* Aborts and closes the n connections of cs (NULL entries skipped), polls so the core frees
+ * what they released, discards what they sent. Returns the connection objects still
+ * allocated: a test compares it with hxs_tcp__nconns() to catch a leak. */
+uint64_t ts_close_all(struct ts *t, struct hxs_tcp_conn **cs, int n);
+/* n bytes of the test pattern of `seed`. */
+void ts_fill(uint8_t *p, uint32_t n, uint32_t seed);
+
 /* --- simulator ------------------------------------------------------------------------- */
 struct sim_port {
 	struct sim *s;
