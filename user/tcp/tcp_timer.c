@@ -76,8 +76,12 @@ static void persist_fire(struct hxs_timer *t, uint64_t now)
 	struct hxs_tcp_conn *c = container_of(t, struct hxs_tcp_conn, t_persist);
 	struct hxs_tcp *tcp = c->tcp;
 	uint32_t end = hxs_tcp_snd_end(c);
+	/* Our FIN (at sequence `end`) is queued and not yet acknowledged: a FIN that met a
+	 * zero window waits here like data, else nothing would ever send it again. */
+	int fin_out = c->fin_queued && SEQ_LEQ(c->snd_una, end);
 
-	if (!HXS_TCPS_HAVEESTABLISHED(c->state) || !SEQ_LT(c->snd_nxt, end) || c->snd_nxt != c->snd_una)
+	if (!HXS_TCPS_HAVEESTABLISHED(c->state) || c->snd_nxt != c->snd_una ||
+	    !(SEQ_LT(c->snd_nxt, end) || fin_out))
 		return;
 	/* Abort only when probes go unanswered (probes_out is reset by every ACK), like
 	 * Linux's tcp_probe_timer; a live peer may keep its window closed forever. */
@@ -94,6 +98,10 @@ static void persist_fire(struct hxs_timer *t, uint64_t now)
 		hxs_tcp_send_seg(c, c->snd_una - 1, HXS_TH_ACK, 0, now);
 		MIB_INC(tcp, TCPWinProbe);
 		c->probes_out++;
+	} else if (!SEQ_LT(c->snd_nxt, end)) {
+		/* Only the FIN is left and the window is open: output sends it. */
+		hxs_tcp_output(c, now);
+		return;
 	} else {
 		/* §3.8.6.2.1 override timeout: send what the window allows even if small. */
 		uint32_t len = SEQ_DIFF(end, c->snd_nxt);
