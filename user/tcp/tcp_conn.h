@@ -297,6 +297,9 @@ void hxs_tcp_send_rst(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, uint1
 		      uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags);
 uint16_t hxs_tcp_csum(uint32_t saddr, uint32_t daddr, const uint8_t *p, uint32_t len);
 uint32_t hxs_tcp_rcv_window(struct hxs_tcp_conn *c);
+/* Payload bytes the next segment of c may carry: the MSS less the SACK blocks it will
+ * carry, so header, options and data fit the peer's MSS and the MTU. */
+uint32_t hxs_tcp_seg_room(const struct hxs_tcp_conn *c);
 uint32_t hxs_tcp_ts_now(const struct hxs_tcp_conn *c, uint64_t now);
 /* Sequence number one past the last byte of data queued (excluding FIN). */
 static inline uint32_t hxs_tcp_snd_end(const struct hxs_tcp_conn *c)

@@ -36,14 +36,15 @@ static int output_data(struct hxs_tcp_conn *c, uint64_t now)
 		if (usable > cw)
 			usable = cw;
 		uint32_t len = avail < usable ? avail : usable;
-		if (len > c->mss)
-			len = c->mss;
+		uint32_t room = hxs_tcp_seg_room(c);
+		if (len > room)
+			len = room;
 		/* The FIN follows the last byte of data, once the user closed. */
 		int fin = c->fin_queued && c->snd_nxt + len == end &&
 			  (c->state == HXS_TCPS_FIN_WAIT_1 || c->state == HXS_TCPS_LAST_ACK ||
 			   c->state == HXS_TCPS_CLOSING);
 		int go = 0;
-		if (len && len == c->mss)
+		if (len && len == room)
 			go = 1;
 		/* Nagle (§3.7.4): "if there is unacknowledged data, then the sending TCP
 		 * endpoint buffers all user data ... until the outstanding data has been

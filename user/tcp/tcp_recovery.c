@@ -90,8 +90,8 @@ static int retransmit(struct hxs_tcp_conn *c, uint32_t seq, uint32_t maxlen, uin
 	uint32_t len = SEQ_LT(seq, end) ? SEQ_DIFF(end, seq) : 0;
 	if (len > maxlen)
 		len = maxlen;
-	if (len > c->mss)
-		len = c->mss;
+	if (len > hxs_tcp_seg_room(c))
+		len = hxs_tcp_seg_room(c);
 	int fin = c->fin_queued && seq + len == end && SEQ_GT(c->snd_max, end);
 	if (!len && !fin)
 		return -1;

@@ -28,6 +28,23 @@ uint16_t hxs_tcp_csum(uint32_t saddr, uint32_t daddr, const uint8_t *p, uint32_t
 	return ntohs(hxs_csum_fold(hxs_csum_add(hxs_csum_pseudo(saddr, daddr, 6, len), p, len)));
 }
 
+uint32_t hxs_tcp_seg_room(const struct hxs_tcp_conn *c)
+{
+	/* RFC 9293 §3.7.1: Eff.snd.MSS counts the TCP options actually sent; c->mss already
+	 * leaves room for the timestamps, here the SACK blocks the next segment carries
+	 * (hxs_tcp_send_seg: a D-SACK block and the reassembly ranges, 3 beside timestamps,
+	 * else 4, behind two NOPs and the option's kind and length). */
+	uint32_t k = 0, max = c->ts_ok ? 3 : 4;
+	if (c->sack_ok) {
+		k = c->dsack + c->reass.n;
+		if (k > max)
+			k = max;
+	}
+	uint32_t opt = k ? 4 + 8 * k : 0;
+	/* The 64-byte floor of set_mss() (a tiny announced MSS) stays a floor. */
+	return c->mss >= opt + 64 ? c->mss - opt : 64;
+}
+
 uint32_t hxs_tcp_ts_now(const struct hxs_tcp_conn *c, uint64_t now)
 {
 	/* RFC 7323 §5.4: a 1 ms timestamp clock. */

@@ -107,8 +107,8 @@ static void persist_fire(struct hxs_timer *t, uint64_t now)
 		uint32_t len = SEQ_DIFF(end, c->snd_nxt);
 		if (len > c->snd_wnd)
 			len = c->snd_wnd;
-		if (len > c->mss)
-			len = c->mss;
+		if (len > hxs_tcp_seg_room(c))
+			len = hxs_tcp_seg_room(c);
 		if (hxs_tcp_send_seg(c, c->snd_nxt, HXS_TH_ACK | HXS_TH_PSH, len, now) == 0) {
 			c->snd_nxt += len;
 			if (SEQ_GT(c->snd_nxt, c->snd_max))
