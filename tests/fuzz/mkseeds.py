@@ -162,5 +162,103 @@ def tcp_conn():
           seg(flags=ACK, dlen=10, raw=[5, 10, 0, 0, 0, 1, 0, 0, 0, 2, 1, 1]) + close())
 
 
+# --- xdp (and ip_udp: Ethernet + IPv4 frames) ---------------------------------------------
+def ip4(a):
+    return bytes(int(x) for x in a.split('.'))
+
+
+def ip6(a):
+    import ipaddress
+    return ipaddress.IPv6Address(a).packed
+
+
+def csum(b):
+    if len(b) % 2:
+        b += b'\0'
+    s = sum(struct.unpack('>%dH' % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+def eth(proto, payload, dst=b'\x02\0\0\0\0\x02', src=b'\x02\0\0\0\0\x01', vlan=None):
+    h = dst + src
+    if vlan is not None:
+        h += u16(0x8100) + u16(vlan)
+    return h + u16(proto) + payload
+
+
+def ipv4(src, dst, proto, payload, frag=0, ident=1, opts=b''):
+    hl = 20 + len(opts)
+    h = bytes([0x40 | hl // 4, 0]) + u16(hl + len(payload)) + u16(ident) + u16(frag) + \
+        bytes([64, proto]) + u16(0) + ip4(src) + ip4(dst) + opts
+    h = h[:10] + u16(csum(h)) + h[12:]
+    return h + payload
+
+
+def ipv6(src, dst, nh, payload):
+    return bytes([0x60, 0, 0, 0]) + u16(len(payload)) + bytes([nh, 64]) + ip6(src) + ip6(dst) + payload
+
+
+def tcp(sport, dport, flags=SYN, seq=1, ack=0, doff=5, data=b'', src='10.0.0.2', dst='10.0.0.1'):
+    h = u16(sport) + u16(dport) + u32(seq) + u32(ack) + bytes([doff << 4, flags]) + u16(65535) + \
+        u16(0) + u16(0) + bytes(4 * max(doff - 5, 0))
+    pseudo = ip4(src) + ip4(dst) + bytes([0, 6]) + u16(len(h) + len(data))
+    c = csum(pseudo + h + data)
+    return h[:16] + u16(c) + h[18:] + data
+
+
+def udp(sport, dport, data=b'', length=None, src='10.0.0.2', dst='10.0.0.1', zero_csum=False):
+    ln = 8 + len(data) if length is None else length
+    h = u16(sport) + u16(dport) + u16(ln) + u16(0)
+    if not zero_csum:
+        pseudo = ip4(src) + ip4(dst) + bytes([0, 17]) + u16(8 + len(data))
+        c = csum(pseudo + h + data) or 0xffff
+        h = h[:6] + u16(c)
+    return h + data
+
+
+def xframe(f, queue=0, extra16=0):
+    return bytes([queue | extra16 << 1]) + u16(len(f)) + f
+
+
+def xdp():
+    t = 'xdp'
+    syn80 = eth(0x0800, ipv4('10.0.0.2', '10.0.0.1', 6, tcp(40000, 80)))
+    write(t, 'v4-syn-listener-steered-and-no-socket', b'\0' + xframe(syn80) + xframe(syn80, queue=1))
+    write(t, 'v4-bound-not-listening-and-conn-vlan',
+          b'\0' + xframe(eth(0x0800, ipv4('10.0.0.2', '10.0.0.1', 6, tcp(40000, 81)))) +
+          xframe(eth(0x0800, ipv4('10.0.0.2', '10.0.0.1', 6, tcp(80, 40000, flags=ACK)), vlan=5)))
+    write(t, 'v4-udp-wildcard-and-bad-length',
+          b'\0' + xframe(eth(0x0800, ipv4('10.0.0.2', '10.0.0.1', 17, udp(5000, 53, b'query')))) +
+          xframe(eth(0x0800, ipv4('10.0.0.2', '10.0.0.1', 17, udp(5000, 53, b'query', length=99)))) +
+          xframe(eth(0x0800, ipv4('10.0.0.2', '10.0.0.1', 17, udp(9999, 41000, b'conn')))))
+    write(t, 'v4-fragments-of-owned-flow',
+          b'\0' + xframe(eth(0x0800, ipv4('10.0.0.2', '10.0.0.1', 17, udp(5000, 53, b'x' * 64), frag=0x2000, ident=7))) +
+          xframe(eth(0x0800, ipv4('10.0.0.2', '10.0.0.1', 17, b'y' * 64, frag=0x0009, ident=7))) +
+          xframe(eth(0x0800, ipv4('10.0.0.2', '10.0.0.1', 17, b'z' * 64, frag=0x0009, ident=8))))
+    write(t, 'v4-tcp-bad-doff-options-truncated',
+          b'\0' + xframe(eth(0x0800, ipv4('10.0.0.2', '10.0.0.1', 6, tcp(40000, 80, doff=4)))) +
+          xframe(eth(0x0800, ipv4('10.0.0.2', '10.0.0.1', 6, tcp(40000, 8080, doff=7), opts=b'\x01' * 4))) +
+          xframe(syn80[:30]) + xframe(eth(0x0806, bytes(28))))
+    hop = bytes([60, 0, 1, 4, 0, 0, 0, 0])         # next: destination options, PadN
+    dst = bytes([6, 0, 1, 4, 0, 0, 0, 0])          # next: TCP
+    tcp6 = tcp(40000, 443)
+    write(t, 'v6-ext-headers-steered',
+          b'\1' + xframe(eth(0x86dd, ipv6('2001:db8::2', '2001:db8::1', 0, hop + dst + tcp6))) +
+          xframe(eth(0x86dd, ipv6('2001:db8::2', '2001:db8::1', 6, tcp(80, 40001, flags=ACK)))) +
+          xframe(eth(0x86dd, ipv6('2001:db8::2', '2001:db8::1', 0, hop + dst + tcp6))[:70]))
+    fh1 = bytes([17, 0, 0, 1, 0, 0, 0, 9])         # offset 0, M: first fragment, id 9
+    fh2 = bytes([17, 0, 0, 0x10, 0, 0, 0, 9])      # offset 2 (x8), last
+    write(t, 'v6-udp-fragments-and-ipv6-off',
+          b'\1' + xframe(eth(0x86dd, ipv6('2001:db8::2', '2001:db8::1', 44, fh1 + udp(5000, 5353, b'a' * 16)))) +
+          xframe(eth(0x86dd, ipv6('2001:db8::2', '2001:db8::1', 44, fh2 + b'b' * 16))))
+    write(t, 'v6-off-passes',
+          b'\0' + xframe(eth(0x86dd, ipv6('2001:db8::2', '2001:db8::1', 6, tcp6))))
+    big = eth(0x0800, ipv4('10.0.0.2', '10.0.0.1', 6, tcp(40000, 80, flags=ACK, data=b'd' * 3000)))
+    write(t, 'v4-multibuffer-frame', b'\0' + xframe(big[:1500], extra16=(len(big) - 1500 + 15) // 16))
+
+
 if __name__ == '__main__':
     tcp_conn()
+    xdp()
