@@ -126,7 +126,7 @@ struct run {
 	struct tup t[NTUP];
 	struct slot s[NSLOT];
 	struct hxs_tcp_conn *listener;
-	uint32_t iss_base;
+	uint32_t iss_base, nisn;
 };
 
 static struct tup *tup_get(struct run *r, uint16_t lport, uint16_t rport)
@@ -291,7 +291,10 @@ static uint32_t isn_hook(void *arg, uint32_t laddr, uint16_t lport, uint32_t rad
 	struct run *r = arg;
 	(void)laddr;
 	(void)raddr;
-	return r->iss_base + (uint32_t)(rport - RPORT) * 0x40000000u + (lport == LPORT ? 0 : 0x100000u);
+	/* Each connection its own ISS, as RFC 6528's clock gives: a new incarnation of a
+	 * tuple must be told from a retransmitted SYN by its sequence number. */
+	return r->iss_base + (uint32_t)(rport - RPORT) * 0x40000000u + (lport == LPORT ? 0 : 0x100000u) +
+	       r->nisn++ * 0x01000001u;
 }
 
 /* --- invariants of the table ----------------------------------------------------------- */
