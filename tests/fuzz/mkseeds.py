@@ -259,6 +259,73 @@ def xdp():
     write(t, 'v4-multibuffer-frame', b'\0' + xframe(big[:1500], extra16=(len(big) - 1500 + 15) // 16))
 
 
+# --- ip_udp -------------------------------------------------------------------------------
+def uframe(fix, f, dt=0):
+    return bytes([dt << 3 | 0, fix]) + u16(len(f)) + f
+
+
+def urecv(which=0, cap200=4, peek=False, trunc=False, dt=0):
+    return bytes([dt << 3 | 2, which | cap200 << 2 | peek << 5 | trunc << 6])
+
+
+def usend(dst=0, connected=False, k=4, dt=0):     # 4 + 2*k*k bytes
+    return bytes([dt << 3 | 3, dst | connected << 2 | k << 3])
+
+
+def uneigh(gateway=False, failed=False, dt=0):
+    return bytes([dt << 3 | 4, gateway | failed << 1])
+
+
+def utake(n=8, dt=0):
+    return bytes([dt << 3 | 5, n - 1])
+
+
+def uaccept(slot=0, dt=0):
+    return bytes([dt << 3 | 6, slot])
+
+
+def upeer(data50=0, fin=False, dt=0):
+    return bytes([dt << 3 | 7, 1 | fin << 1 | data50 << 2])
+
+
+def ip_udp():
+    t = 'ip_udp'
+    US, PEER = '10.0.0.2', '10.0.0.1'
+
+    def dg(sport, dport, data, src=PEER, dst=US, **kw):
+        return eth(0x0800, ipv4(src, dst, 17, udp(sport, dport, data, src=src, dst=dst, **kw)))
+    write(t, 'udp-to-bound-and-connected',
+          b'\x40' + uframe(0, dg(5000, 7000, b'hello')) + urecv() +
+          uframe(0, dg(5000, 7001, b'to B')) + uframe(0, dg(5001, 7001, b'wrong source')) +
+          urecv(which=1) + urecv(which=1) + urecv(peek=True))
+    write(t, 'udp-broadcast-zero-csum-trunc',
+          b'\x40' + uframe(0, eth(0x0800, ipv4(PEER, '255.255.255.255', 17,
+                                                udp(5000, 7000, b'bcast', src=PEER, dst='255.255.255.255')),
+                                 dst=b'\xff' * 6)) +
+          uframe(0, dg(5000, 7000, b'no checksum', zero_csum=True)) +
+          uframe(0, dg(5000, 7000, b'x' * 500)) + urecv() + urecv() +
+          urecv(cap200=1, trunc=True) + urecv(cap200=0))
+    write(t, 'ip-bad-checksum-fragment-options-fixups',
+          b'\x00' + uframe(0, dg(5000, 7000, b'bad')[:24] + b'\0\0' + dg(5000, 7000, b'bad')[26:]) +
+          uframe(0, eth(0x0800, ipv4(PEER, US, 17, udp(5000, 7000, b'frag'), frag=0x2000))) +
+          uframe(0, eth(0x0800, ipv4(PEER, US, 17, udp(5000, 7000, b'opts'), opts=b'\x01\x01\x01\x00'))) +
+          uframe(0x3f, bytes(14) + bytes([0x45, 0]) + bytes(6) + bytes([64, 17]) + bytes(2) + ip4(PEER) + bytes(4) +
+                 u16(5000) + u16(7000) + bytes(4) + b'fixed up') +
+          urecv() + urecv() + urecv())
+    write(t, 'udp-full-queue',
+          b'\x00' + b''.join(uframe(0, dg(5000, 7000, bytes([i]) * 300)) for i in range(8)) +
+          urecv() + urecv() + urecv())
+    write(t, 'send-known-pending-resolved-failed',
+          b'\x40' + usend(dst=0) + usend(connected=True) + utake() +
+          usend(dst=1) + uneigh() + utake() + usend(dst=2, k=10) + uneigh(gateway=True, failed=True) +
+          urecv() + usend(dst=1, dt=0) + urecv(dt=15) + usend(dst=0, k=31) + utake())
+    syn = eth(0x0800, ipv4(PEER, US, 6, tcp(40000, 80, src=PEER, dst=US)))
+    write(t, 'tcp-listener-accept-data',
+          b'\x40' + uframe(0, syn) + utake() + upeer() + uaccept() + upeer(data50=4) +
+          urecv(which=2) + upeer(fin=True) + utake() + uaccept() + utake(dt=19))
+
+
 if __name__ == '__main__':
     tcp_conn()
     xdp()
+    ip_udp()
