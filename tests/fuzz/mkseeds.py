@@ -325,7 +325,48 @@ def ip_udp():
           urecv(which=2) + upeer(fin=True) + utake() + uaccept() + utake(dt=19))
 
 
+# --- netif_msg -----------------------------------------------------------------------------
+def nlmsg(typ, fam, attrs):
+    body = fam
+    for t, v in attrs:
+        a = struct.pack('<HH', 4 + len(v), t) + v
+        body += a + bytes((4 - len(a) % 4) % 4)
+    return struct.pack('<IHHII', 16 + len(body), typ, 0, 1, 0) + body
+
+
+def netif_msg():
+    t = 'netif_msg'
+    RTM_NEWLINK, RTM_NEWADDR, RTM_NEWROUTE, RTM_NEWNEIGH = 16, 20, 24, 28
+    le32 = lambda v: struct.pack('<I', v)
+    route = nlmsg(RTM_NEWROUTE, bytes([2, 32, 0, 0, 254, 0, 0, 1]) + le32(0),
+                  [(1, ip4('10.0.0.1')), (5, ip4('10.0.0.254')), (4, le32(3)), (7, ip4('10.0.0.2'))])
+    neigh = nlmsg(RTM_NEWNEIGH, struct.pack('<BBHiHBB', 2, 0, 0, 3, 2, 0, 1),
+                  [(1, ip4('10.0.0.1')), (2, b'\x02\0\0\0\0\x01')])
+    addr = nlmsg(RTM_NEWADDR, struct.pack('<BBBBI', 2, 24, 0, 0, 3),
+                 [(2, ip4('10.0.0.2')), (1, ip4('10.0.0.2'))])
+    link = nlmsg(RTM_NEWLINK, struct.pack('<BBHiII', 0, 0, 1, 3, 0x1043, 0),
+                 [(3, b'veth0\0'), (4, le32(1500)), (1, b'\x02\0\0\0\0\x02')])
+    write(t, 'route-reply', route)
+    write(t, 'neigh-reachable', neigh)
+    write(t, 'addr-dump-part', addr + addr)
+    write(t, 'link-with-name-mtu-mac', link)
+    write(t, 'all-four-in-one-buffer', route + neigh + addr + link)
+
+
+# --- http ------------------------------------------------------------------------------------
+def http():
+    t = 'http'
+    write(t, 'get-keepalive', b'\x80GET /index.html HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\n\r\n')
+    write(t, 'head-absolute-form-query', b'\x40HEAD http://a/b%20c?x=1 HTTP/1.1\r\nHost: a\r\n\r\n')
+    write(t, 'post-content-length-pipelined',
+          b'\x80POST /up HTTP/1.0\r\nContent-Length: 5\r\nConnection: keep-alive\r\n\r\nhelloGET / HTTP/1.1\r\n')
+    write(t, 'bad-version-obs-fold', b'\x10GET / HTTP/2.0\r\n\r\n')
+    write(t, 'two-hosts-chunked', b'\x10\r\nGET /%41%2f HTTP/1.1\nHost: a\nHost: b\nTransfer-Encoding: chunked\n\n')
+
+
 if __name__ == '__main__':
     tcp_conn()
     xdp()
     ip_udp()
+    netif_msg()
+    http()
