@@ -15,7 +15,8 @@
  *     ECHO   the peer answers the stack's last segment on a tuple as a TCP would (SYN ->
  *            SYN,ACK; SYN,ACK -> ACK; data/FIN -> ACK), with data and FIN if asked
  *     user   connect, accept, send, recv (and peek), shutdown, close (linger 0), abort,
- *            setsockopt, closing and reopening the listener on port 80
+ *            setsockopt, status (TCP_INFO, events, SO_ERROR, getsockopt, an immediate
+ *            output), closing and reopening the listener on port 80
  *
  * Checked, beyond "no crash" under ASan/UBSan:
  *   every segment the core emits (tx_send):
@@ -51,6 +52,7 @@
 #include <sys/socket.h>
 
 #include "fuzz.h"
+#include "hxs/hxs.h"
 #include "lib/bytes.h"
 #include "tcp/tcp_conn.h"
 
@@ -636,6 +638,26 @@ static void op_recv(struct run *r, struct fz *in)
 		s->rcvd += (uint64_t)n;
 }
 
+/* What the socket layer asks between calls (TCP_INFO, poll, SO_ERROR), and a write pushed
+ * out at once as it does: the answers agree with each other. */
+static void op_status(struct run *r, struct slot *s)
+{
+	struct hxs_tcp_info info;
+	hxs_tcp_conn__info(s->c, &info);
+	uint32_t avail = hxs_tcp_conn__rx_avail(s->c), ev = hxs_tcp_conn__events(s->c);
+	FZ_CHECK(info.rcv_queue == avail, "TCP_INFO rcv_queue %u, readable %u", info.rcv_queue, avail);
+	FZ_CHECK(!avail || (ev & EPOLLIN), "%u bytes readable, events %#x", avail, ev);
+	FZ_CHECK(info.snd_queue <= s->c->snd.cap || !s->c->snd.buf, "snd_queue %u, buffer %u",
+		 info.snd_queue, s->c->snd.cap);
+	FZ_CHECK(hxs_tcp_conn__error(s->c) >= 0, "SO_ERROR negative");
+	int v;
+	for (int o = HXS_TCP_O_NODELAY; o <= HXS_TCP_O_LINGER; o++)
+		hxs_tcp_conn__getopt(s->c, (enum hxs_tcp_opt)o, &v);
+	FZ_CHECK(hxs_tcp_conn__getopt(s->c, HXS_TCP_O_NODELAY, &v) == 0 && v == (int)s->c->nodelay,
+		 "TCP_NODELAY reads %d", v);
+	hxs_tcp__output(s->c, r->now);
+}
+
 static void op_close(struct run *r, struct fz *in, int abort)
 {
 	uint8_t b = fz_u8(in);
@@ -725,7 +747,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 10: {
 			uint8_t b = fz_u8(&in);
 			struct slot *s = slot_pick(r, b);
-			if (s)
+			if (s && (b & 0x80))
+				op_status(r, s);
+			else if (s)
 				hxs_tcp_conn__shutdown(s->c, (b >> 3) % 3);
 			break;
 		}
