@@ -387,8 +387,11 @@ static void peer_send(struct run *r, const struct peerseg *ps)
 	hxs_wr16(p + 16, (uint16_t)(hxs_tcp_csum(REMOTE, LOCAL, p, n) ^ (ps->bad_csum ? 0x5a5a : 0)));
 
 	/* The largest right edge the peer offered on this tuple (the window scale is the
-	 * one the connection agreed; before that, the largest there is). */
-	if (ps->flags & HXS_TH_ACK) {
+	 * one the connection agreed; before that, the largest there is). Only from segments
+	 * that may move the window (RFC 9293 §3.10.7.4: an ACK in [ISS, SND.NXT], no RST), so
+	 * the "largest" of sequence numbers is taken within one stretch of sequence space. */
+	if ((ps->flags & HXS_TH_ACK) && !(ps->flags & HXS_TH_RST) && ps->t->st_syn_seen &&
+	    SEQ_GEQ(ps->ack, ps->t->st_iss) && SEQ_LEQ(ps->ack, ps->t->st_nxt)) {
 		struct hxs_tcp_conn *c = hxs_tcp_lookup(r->tcp, LOCAL, ps->t->lport, REMOTE, ps->t->rport);
 		uint32_t sh = (ps->flags & HXS_TH_SYN) ? 0 : c && c->ws_ok ? c->snd_wscale : 14;
 		uint32_t edge = ps->ack + ((uint32_t)ps->wnd << sh);
