@@ -364,7 +364,44 @@ def http():
     write(t, 'two-hosts-chunked', b'\x10\r\nGET /%41%2f HTTP/1.1\nHost: a\nHost: b\nTransfer-Encoding: chunked\n\n')
 
 
+# --- sock_api -------------------------------------------------------------------------------
+def s_op(op, x=0, dt=0):
+    return bytes([dt << 4 | op, x])
+
+
+def s_wire(from_b=False, n=16, acts=None, dt=0):
+    acts = acts if acts is not None else [0] * n
+    return s_op(10, (from_b & 1) | ((n - 1) & 15) << 1, dt) + bytes(acts)
+
+
+def s_pump(rounds=4):
+    return b''.join(s_wire(False) + s_wire(True) for _ in range(rounds))
+
+
+def sock_api():
+    t = 'sock_api'
+    SEND, RECV, SHUT, CLOSE, STATUS, EPOLL, TURN = 2, 4, 6, 7, 8, 9, 15
+    B = 0x80
+    open_ = s_op(0, 0) + s_pump(2) + s_op(1, 0)
+    write(t, 'connect-accept-both-ways',
+          b'\x00' + open_ + s_op(SEND, 4 << 3) + s_op(SEND, B | 8 << 3) + s_pump(4) +
+          s_op(RECV, 15 << 3) + s_op(RECV, B | 15 << 3) + s_op(STATUS, 0) + s_op(EPOLL, B))
+    write(t, 'loss-dup-reorder-corrupt',
+          b'\x00' + open_ + s_op(SEND, 15 << 3) +
+          s_wire(False, 8, [0, 3, 0, 4, 5, 0, 0x0e, 0]) + s_wire(True) + s_op(13, 0) +
+          s_pump(2) + s_op(TURN, 0, dt=9) + s_pump(4) + s_op(RECV, B | 15 << 3))
+    write(t, 'small-buffers-mtu-mismatch-close',
+          bytes([0x01 | 0x00 << 2 | 0x10]) + s_op(0, 0x06) + s_pump(2) + s_op(1, 1) +
+          s_op(SEND, 15 << 3) + s_pump(3) + s_op(RECV, B | 1 << 3) + s_pump(3) +
+          s_op(SHUT, 1 << 3) + s_pump(2) + s_op(RECV, B | 15 << 3) + s_op(CLOSE, B) + s_pump(2))
+    write(t, 'linger-zero-reset-and-reconnect',
+          b'\x00' + s_op(0, 0x08) + s_pump(2) + s_op(1, 0) + s_op(SEND, B | 6 << 3) + s_pump(1) +
+          s_op(CLOSE, 0) + s_pump(2) + s_op(RECV, B) + s_op(STATUS, B) + s_op(0, 0) + s_pump(2) +
+          s_op(1, 0) + s_op(SEND, 3 << 3) + s_pump(2))
+
+
 if __name__ == '__main__':
+    sock_api()
     tcp_conn()
     xdp()
     ip_udp()
