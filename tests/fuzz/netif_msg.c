@@ -1,7 +1,8 @@
 /* netif_msg.c - libFuzzer target: the rtnetlink parsers of user/ctl/netif_msg.c.
  *
- * The input is a receive buffer as the kernel would fill it; the messages in it are walked
- * with NLMSG_OK/NLMSG_NEXT exactly as netif.c walks them, and each message goes to all four
+ * The input is a receive buffer as the kernel would fill it (in a buffer of its size rounded
+ * up to 4); the messages in it are walked with NLMSG_OK/NLMSG_NEXT exactly as netif.c walks
+ * them (a signed remaining length), and each message goes to all four
  * parsers (route, neighbour, address, link) twice: as it is, and with its type set to the
  * one the parser takes, so the fuzzer need not find the type to reach the attribute walk.
  * Each message is copied into a heap buffer of exactly nlmsg_len bytes (ASan: nothing is
@@ -54,8 +55,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t cap = (size + 3) & ~(size_t)3;
 	uint32_t *rx = calloc(1, cap ? cap : 4);
 	memcpy(rx, data, size);
-	int n = (int)size;
-	for (struct nlmsghdr *nlh = (struct nlmsghdr *)rx; NLMSG_OK(nlh, (size_t)n); nlh = NLMSG_NEXT(nlh, n)) {
+	ssize_t n = (ssize_t)size;    /* as netif.c: what recv() returned */
+	for (struct nlmsghdr *nlh = (struct nlmsghdr *)rx; NLMSG_OK(nlh, n); nlh = NLMSG_NEXT(nlh, n)) {
 		uint32_t len = nlh->nlmsg_len;
 		struct nlmsghdr *m = malloc(len);
 		memcpy(m, nlh, len);
