@@ -3,8 +3,8 @@
  *
  * One input is one run of one stack (10.0.0.1) against a peer (10.0.0.2, ports 40000..40003):
  *   config (8 bytes)  MTU, buffer sizes, options offered, congestion control, the ISS the
- *                     stack picks (isn_hook), the peer's ISN and timestamp clock, MSL,
- *                     challenge-ACK limit, SYN backlog
+ *                     stack picks (isn_hook: a base, then each connection its own), the
+ *                     peer's ISN and timestamp clock, MSL, challenge-ACK limit, SYN backlog
  *   records           a header byte: low 4 bits the operation, high 4 bits how far virtual
  *                     time moves first (dt_us[]; due timers run on the way), then the
  *                     operation's own bytes:
@@ -26,20 +26,24 @@
  *       segment but an initial SYN or a RST, no data on SYN or RST;
  *     - MSS/WS/SACK-permitted only on SYNs (RFC 9293 §3.7.1, RFC 7323 §2.2, RFC 2018 §2);
  *       an advertised MSS no larger than MTU - 40;
- *     - payload + options <= the MSS the peer announced (RFC 9293 §3.7.1 Eff.snd.MSS);
+ *     - payload + options <= the MSS the peer announced (RFC 9293 §3.7.1 Eff.snd.MSS; a
+ *       payload of 64 bytes may exceed a smaller one, set_mss's floor);
  *     - payload bytes are the ones the application wrote at that stream offset
  *       (app_byte(seq - ISS - 1)), and lie inside what the application wrote;
  *     - data never beyond the right edge of the largest window the peer advertised on
- *       the tuple, but for one byte of a zero-window probe (RFC 9293 §3.8.6.1);
+ *       the tuple (in segments that may move it: no RST, an ACK within [ISS, SND.NXT]),
+ *       but for one byte of a zero-window probe (RFC 9293 §3.8.6.1);
  *     - the window's right edge never moves left (RFC 9293 §3.8.6: shrinking is
- *       "strongly discouraged"; hxs never does it);
+ *       "strongly discouraged"; hxs never does it; a retransmitted SYN,ACK, whose window
+ *       cannot be scaled, is left out);
  *     - no RST in answer to a RST (RFC 9293 §3.10.7);
  *   data read (recv, peek) equals what the peer sent at those sequence numbers
- *   (peer_byte(IRS + 1 + offset));
+ *   (peer_byte(IRS + 1 + offset)); status answers agree (TCP_INFO's rcv_queue with what
+ *   is readable, EPOLLIN when it is, TCP_NODELAY as set);
  *   after every record, for every connection in the table: SND.UNA <= SND.NXT <= SND.MAX,
  *   rings within capacity, out-of-order ranges sorted, disjoint, after RCV.NXT and inside
- *   the receive buffer, cwnd > 0, listener queues within their limits; every frame the core
- *   allocated was sent;
+ *   the receive buffer, cwnd > 0 once established, listener queues within their limits;
+ *   every frame the core allocated was sent; timers that keep coming due at one time fail;
  *   at the end (everything the application holds aborted and closed, then 2 h of silence):
  *   the table is empty (no orphan lives forever without the peer), every connection object
  *   freed, every 4-tuple and listener added was removed, TcpCurrEstab is 0.
