@@ -732,6 +732,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const struct hxs_tcp_tx_ops tx = { tx_alloc, tx_send, NULL };
 	static const struct hxs_tcp_ev_ops ev = { ev_event, ev_tuple, ev_listen };
 	r->now = 1000000;
+	if (trace < 0)
+		trace = getenv("FUZZ_TRACE") != NULL;
 	FZ_CHECK(hxs_tcp__new(&r->tcp, &r->cfg, &tx, &ev, r, r->now) == 0, "new");
 	r->cfg.mtu = r->tcp->cfg.mtu;       /* defaults filled in */
 	FZ_CHECK(hxs_tcp_conn__new(r->tcp, &r->listener) == 0, "conn new");
@@ -739,6 +741,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	while (fz_more(&in)) {
 		uint8_t h = fz_u8(&in);
+		if (trace > 0) {
+			static const char *const names[16] = { "seg", "seg", "seg", "seg", "echo", "echo",
+				"connect", "accept", "send", "recv", "shutdown/status", "close", "abort",
+				"setopt", "listener", "seg" };
+			fprintf(stderr, "  -- +%llu us, %s\n", (unsigned long long)dt_us[h >> 4], names[h & 15]);
+		}
 		run_until(r, r->now + dt_us[h >> 4]);
 		switch (h & 15) {
 		case 0: case 1: case 2: case 3: case 15:
