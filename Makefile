@@ -11,6 +11,9 @@
 #   tests/bpf/test_*.c   -> build/tests/bpf/test_*
 #   tests/integ/*.c      -> build/tests/integ/*   (programs the scripts drive, sanitized)
 #   tests/integ/test_*.sh run as they are
+#   tests/fuzz/NAME.c     -> build/fuzz/NAME  (libFuzzer target, clang -fsanitize=fuzzer,address,
+#                        undefined, over build/fuzz-obj/libhxs.a: the library built the same way);
+#                        `make fuzz FUZZ_SECONDS=N` runs each N seconds (scripts/fuzz.sh)
 .DELETE_ON_ERROR:
 .SUFFIXES:
 MAKEFLAGS += --no-builtin-rules
@@ -69,6 +72,15 @@ BPFT_BINS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(BPFT_SRCS))
 INTEG_SRCS := $(wildcard tests/integ/*.c)
 INTEG_BINS := $(patsubst tests/integ/%.c,$(BUILD)/tests/integ/%,$(INTEG_SRCS))
 
+# libFuzzer targets. Only the executables go into build/fuzz/; objects, dependency files and
+# the run's corpora and artifacts live in build/fuzz-obj/ and build/fuzz-work/.
+FUZZ_SECONDS ?= 60
+FUZZ_SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -O1
+FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_LOBJS := $(patsubst %.c,$(BUILD)/fuzz-obj/%.o,$(LIB_SRCS))
+FUZZLIB   := $(BUILD)/fuzz-obj/libhxs.a
+
 ifeq ($(SAN),1)
 BIN_CFLAGS := $(CFLAGS_COMMON) $(SANFLAGS)
 BIN_LIB    := $(SANLIB)
@@ -77,17 +89,17 @@ BIN_CFLAGS := $(CFLAGS_COMMON)
 BIN_LIB    := $(LIB)
 endif
 
-.PHONY: all deps test tests unit bench demo clean
+.PHONY: all deps test tests unit bench demo clean fuzz fuzz-build
 all: deps $(BPF_OBJS) $(BPF_SKELS) $(LIB) $(BINS) $(PD_SO)
 
 # Installs missing Debian packages; quick no-op when all is there.
 deps:
 	$(Q)scripts/deps.sh
 
-tests: all $(UNIT_BINS) $(BPFT_BINS) $(INTEG_BINS)
+tests: all $(UNIT_BINS) $(BPFT_BINS) $(INTEG_BINS) $(FUZZ_BINS)
 
 # Objects built by pattern rules and used only as prerequisites stay (no rebuild each run).
-.SECONDARY: $(UNIT_LIB_OBJS) $(LIB_OBJS) $(LIB_SOBJS) $(LIB_POBJS) $(PD_OBJS)
+.SECONDARY: $(UNIT_LIB_OBJS) $(LIB_OBJS) $(LIB_SOBJS) $(LIB_POBJS) $(PD_OBJS) $(FUZZ_LOBJS)
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory tests
@@ -95,6 +107,14 @@ test: deps
 
 unit: $(UNIT_BINS)
 	$(Q)scripts/run-tests.sh unit
+
+# Every libFuzzer target FUZZ_SECONDS seconds (default 60) on a copy of its corpus; non-zero
+# exit and the reproducer's path on any finding.
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory fuzz-build
+	$(Q)scripts/fuzz.sh -t $(FUZZ_SECONDS)
+
+fuzz-build: $(FUZZ_BINS)
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -169,6 +189,22 @@ $(BUILD)/tests/integ/%: tests/integ/%.c $(SANLIB) | $(BPF_SKELS)
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS_COMMON) $(SANFLAGS) $< $(SANLIB) $(LDLIBS) -o $@
+
+# --- fuzz targets ----------------------------------------------------------------------------
+$(BUILD)/fuzz-obj/%.o: %.c | $(BPF_SKELS)
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(CFLAGS_COMMON) $(FUZZ_SANFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZLIB): $(FUZZ_LOBJS)
+	$(call msg,AR,$@)
+	$(Q)mkdir -p $(@D) && rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZLIB) | $(BPF_SKELS)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D) $(BUILD)/fuzz-obj/bin
+	$(Q)$(CLANG) $(CFLAGS_COMMON) -MF $(BUILD)/fuzz-obj/bin/$*.d $(FUZZ_SANFLAGS) -fsanitize=fuzzer \
+		-Itests/fuzz/lib $< $(FUZZLIB) $(LDLIBS) -o $@
 
 $(BUILD)/bpf:
 	$(Q)mkdir -p $@

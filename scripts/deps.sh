@@ -18,6 +18,11 @@ need=(
 # gcc-multilib's /usr/include/asm symlink also provides for clang -target bpf.
 ma=$(gcc -print-multiarch 2>/dev/null || true)
 [ -n "$ma" ] && need+=("/usr/include/$ma/asm/types.h:linux-libc-dev")
+# libFuzzer's runtime (make fuzz), beside clang's sanitizer runtimes (Debian's clang pulls it
+# in through libclang-common-N-dev; libclang-rt-dev names the default version's).
+if command -v clang >/dev/null 2>&1; then
+  need+=("$(clang -print-resource-dir)/lib/linux/libclang_rt.fuzzer-$(uname -m).a:libclang-rt-dev")
+fi
 
 missing=()
 for pair in "${need[@]}"; do

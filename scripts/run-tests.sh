@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs every test and closes with one line "N passed, N failed".
-#   scripts/run-tests.sh [unit|bpf|integ|pkt ...]   (default: all four tiers)
+#   scripts/run-tests.sh [unit|bpf|integ|pkt|fuzz ...]   (default: all five tiers)
 # Each C test prints TAP-style "ok N - name" / "not ok N - name" lines; each integration
 # script does the same. A program that exits non-zero without printing "not ok", or that
 # exceeds its time limit, counts as one failure. The pkt tier runs the packetdrill scripts
 # of tests/pkt/ in-process (scripts/packetdrill.sh --tap: one TAP line per script; no root
-# needed).
+# needed). The fuzz tier runs every libFuzzer target of build/fuzz/ for 10 s on its corpus
+# (scripts/fuzz.sh --tap: one TAP line per target; no root needed; `make fuzz` runs longer).
 #
 # Skips: exit status 77 means "cannot run here". As root (CI) nothing may skip: a 77 counts
 # as a failure, since whatever a test lacks (a tool, a kernel feature) is installed by
@@ -20,7 +21,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
-tiers=("$@"); [ ${#tiers[@]} -eq 0 ] && tiers=(unit bpf integ pkt)
+tiers=("$@"); [ ${#tiers[@]} -eq 0 ] && tiers=(unit bpf integ pkt fuzz)
 LOG=$BUILD/test-logs; mkdir -p "$LOG"
 pass=0 fail=0 skip=0 failed_names=() skipped_names=() skipped_tiers=()
 ROOT=0; [ "$(id -u)" -eq 0 ] && ROOT=1
@@ -89,6 +90,7 @@ for tier in "${tiers[@]}"; do
   integ) reap_leftovers
          for t in tests/integ/test_*.sh; do [ -f "$t" ] && run_one "integ/$(basename "$t" .sh)" 600 bash "$t"; done ;;
   pkt)  run_one "pkt/packetdrill" 1200 scripts/packetdrill.sh --tap ;;
+  fuzz) run_one "fuzz/libfuzzer" 900 scripts/fuzz.sh --tap -t 10 ;;
   *) echo "  unknown tier $tier"; fail=$((fail+1)) ;;
   esac
 done

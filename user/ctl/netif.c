@@ -130,7 +130,10 @@ static int nl_request(struct hxs_netif *nif, void *req, size_t len, nl_msg_fn fn
 				continue;
 			return -errno;
 		}
-		for (struct nlmsghdr *nlh = (struct nlmsghdr *)p->rxbuf; NLMSG_OK(nlh, (size_t)n);
+		/* n stays signed: after a last message whose length is not a multiple of 4,
+		 * NLMSG_NEXT takes it below zero, and NLMSG_OK must then stop (cast to size_t,
+		 * it would read on past what was received). */
+		for (struct nlmsghdr *nlh = (struct nlmsghdr *)p->rxbuf; NLMSG_OK(nlh, n);
 		     nlh = NLMSG_NEXT(nlh, n)) {
 			if (nlh->nlmsg_seq != seq)
 				continue;
@@ -509,7 +512,7 @@ int hxs_netif__poll(struct hxs_netif *nif, hxs_neigh_cb cb, void *ctx)
 			}
 			return -errno;
 		}
-		for (struct nlmsghdr *nlh = (struct nlmsghdr *)p->rxbuf; NLMSG_OK(nlh, (size_t)n);
+		for (struct nlmsghdr *nlh = (struct nlmsghdr *)p->rxbuf; NLMSG_OK(nlh, n);
 		     nlh = NLMSG_NEXT(nlh, n))
 			events += on_event(nif, nlh, cb, ctx);
 	}

@@ -300,6 +300,11 @@ static void process_fin(struct hxs_tcp_conn *c, uint64_t now)
 	c->rcv_nxt++;
 	c->fin_rcvd = 1;
 	c->reass.has_fin = 0;
+	/* The FIN ends the peer's sequence space ("advance RCV.NXT over the FIN"): what it sent
+	 * out of order beyond it can never be delivered. Drop those ranges, as Linux's
+	 * tcp_fin() purges its out-of-order queue, so no SACK block reports them and none
+	 * outlives the receive ring (released when the connection ends). */
+	c->reass.n = 0;
 	c->ack_now = 1;
 	switch (c->state) {
 	case HXS_TCPS_SYN_RECEIVED:

@@ -1,0 +1,25 @@
+/* bpf/bpf_helpers.h - stands in for libbpf's header when tests/fuzz/xdp.c compiles the XDP
+ * program (bpf/hxs.bpf.c) as ordinary userspace C. The fuzz targets are built with
+ * -Itests/fuzz/lib, so `#include <bpf/bpf_helpers.h>` finds this file first; libbpf's
+ * defines the helpers as pointers to BPF helper numbers, here they are functions of the
+ * harness (maps as plain tables, the frame's length, the redirect). bpf_endian.h is
+ * libbpf's own: it is plain C. */
+#ifndef HXS_FUZZ_BPF_HELPERS_H
+#define HXS_FUZZ_BPF_HELPERS_H
+
+#include <linux/types.h>
+
+#define SEC(name)
+#define __uint(name, val) int (*name)[val]
+#define __type(name, val) typeof(val) *name
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
+#define LIBBPF_PIN_BY_NAME 1
+
+void *bpf_map_lookup_elem(void *map, const void *key);
+long bpf_map_update_elem(void *map, const void *key, const void *value, __u64 flags);
+long bpf_redirect_map(void *map, __u64 key, __u64 flags);
+__u64 bpf_xdp_get_buff_len(void *ctx);   /* the harness's context type */
+
+#endif
