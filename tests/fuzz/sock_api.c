@@ -176,6 +176,9 @@ static void release_held(struct run *r)
 	r->nhold = 0;
 }
 
+/* FUZZ_TRACE=1: every TCP segment the wire carries (reading a reproducer). */
+static int wire_trace;
+
 /* Moves up to max frames from side `from` to the other, each as one action says (acts:
  * max bytes, all taken from the input whether or not that many frames wait; NULL: deliver). */
 static int wire(struct run *r, int from, int max, const uint8_t *acts)
@@ -189,6 +192,14 @@ static int wire(struct run *r, int from, int max, const uint8_t *acts)
 			break;
 		}
 		uint8_t act = acts ? acts[moved] : 0;
+		if (wire_trace && n >= 54 && buf[23] == IPPROTO_TCP) {
+			const uint8_t *th = buf + 14 + (buf[14] & 15) * 4;
+			fprintf(stderr, "%10.6f %c>%c %u>%u [%02x] seq %u ack %u win %u len %d act %u\n",
+				(double)vnow / 1e6, "AB"[from], "AB"[!from], th[0] << 8 | th[1], th[2] << 8 | th[3],
+				th[13], (uint32_t)th[4] << 24 | (uint32_t)th[5] << 16 | (uint32_t)th[6] << 8 | th[7],
+				(uint32_t)th[8] << 24 | (uint32_t)th[9] << 16 | (uint32_t)th[10] << 8 | th[11],
+				th[14] << 8 | th[15], n - 14 - (buf[14] & 15) * 4 - (th[12] >> 4) * 4, act & 7);
+		}
 		switch (act & 7) {
 		case 0: case 1: case 2:
 			deliver(r, !from, buf, (uint32_t)n);
@@ -505,6 +516,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const uint32_t mtus[4] = { 1500, 576, 4000, 1280 };
 	struct fz in = FZ_INIT(data, size);
 	struct run *r = calloc(1, sizeof(*r));
+	wire_trace = getenv("FUZZ_TRACE") != NULL;
 	uint8_t c0 = fz_u8(&in);
 	vnow = 1000000;
 	open_side(r, 0, mtus[c0 & 3]);

@@ -41,6 +41,7 @@
  *   (peer_byte(IRS + 1 + offset)); status answers agree (TCP_INFO's rcv_queue with what
  *   is readable, EPOLLIN when it is, TCP_NODELAY as set);
  *   after every record, for every connection in the table: SND.UNA <= SND.NXT <= SND.MAX,
+ *   SND.MAX at or beyond everything it ever sent,
  *   rings within capacity, out-of-order ranges sorted, disjoint, after RCV.NXT and inside
  *   the receive buffer, cwnd > 0 once established, listener queues within their limits;
  *   every frame the core allocated was sent; timers that keep coming due at one time fail;
@@ -319,6 +320,16 @@ static void check_conn(void *arg, struct hxs_tcp_conn *c)
 	FZ_CHECK(SEQ_LEQ(c->snd_max, hxs_tcp_snd_end(c) + 1), "SND.MAX %u past the data %u + FIN",
 		 c->snd_max, hxs_tcp_snd_end(c));
 	FZ_CHECK(c->snd.len <= c->snd.cap && c->rcv.len <= c->rcv.cap, "ring over capacity");
+	/* SND.MAX covers everything this connection ever sent: a segment beyond it (data
+	 * retransmitted past what was sent before) would have the peer acknowledge more than
+	 * we think we sent. */
+	for (int i = 0; i < NTUP; i++) {
+		struct tup *t = &r->t[i];
+		if (t->used && t->lport == c->lport && t->rport == c->rport && t->st_syn_seen &&
+		    t->st_iss == c->iss)
+			FZ_CHECK(SEQ_LEQ(t->st_nxt, c->snd_max), "sent up to %u, SND.MAX %u", t->st_nxt,
+				 c->snd_max);
+	}
 	if (HXS_TCPS_HAVEESTABLISHED(c->state))
 		FZ_CHECK(c->cc.cwnd > 0, "cwnd 0 in state %u", c->state);
 	FZ_CHECK(c->reass.n <= HXS_REASS_MAX, "%u out-of-order ranges", c->reass.n);

@@ -87,7 +87,12 @@ uint32_t hxs_tcp_pipe(const struct hxs_tcp_conn *c)
 static int retransmit(struct hxs_tcp_conn *c, uint32_t seq, uint32_t maxlen, uint64_t now)
 {
 	uint32_t end = hxs_tcp_snd_end(c);
-	uint32_t len = SEQ_LT(seq, end) ? SEQ_DIFF(end, seq) : 0;
+	/* Only what was sent before (RFC 5681 §3.2: "retransmit the lost segment"): run on
+	 * into data never sent, it would go out without SND.MAX moving, the peer would
+	 * acknowledge more than we think we sent, and an ACK above SND.NXT is only answered
+	 * with an ACK (RFC 9293 §3.10.7.4): the ends desynchronize and ACK each other forever. */
+	uint32_t sent = SEQ_LT(c->snd_max, end) ? c->snd_max : end;
+	uint32_t len = SEQ_LT(seq, sent) ? SEQ_DIFF(sent, seq) : 0;
 	if (len > maxlen)
 		len = maxlen;
 	if (len > hxs_tcp_send_mss(c))             /* RFC 9293 §3.7.1: room for the SACK blocks */
