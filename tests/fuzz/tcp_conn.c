@@ -311,7 +311,9 @@ static void check_conn(void *arg, struct hxs_tcp_conn *c)
 	struct run *r = arg;
 	FZ_CHECK(c->state < HXS_TCPS__COUNT && c->state != HXS_TCPS_CLOSED, "state %u in the table", c->state);
 	if (c->state == HXS_TCPS_LISTEN) {
-		FZ_CHECK(c->acceptq_len <= c->backlog, "accept queue %u > backlog %u", c->acceptq_len, c->backlog);
+		/* Full is "more than backlog", as Linux's sk_acceptq_is_full(): backlog + 1 fit. */
+		FZ_CHECK(c->acceptq_len <= c->backlog + 1u, "accept queue %u > backlog %u + 1", c->acceptq_len,
+			 c->backlog);
 		FZ_CHECK(c->synq_len <= r->tcp->cfg.max_syn_backlog, "SYN queue %u", c->synq_len);
 		return;
 	}
