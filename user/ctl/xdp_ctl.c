@@ -517,7 +517,7 @@ int hxs_xdp__conn_add(struct hxs_xdp *x, const __u8 laddr[16], __be16 lport,
 		      const __u8 raddr[16], __be16 rport, __u8 proto, __u32 conn_id)
 {
 	struct hxs_conn_key k;
-	struct hxs_conn_val v = { .conn_id = conn_id };
+	struct hxs_conn_val v = { .slot = conn_id, .gen = 0 };  /* gen 0: no fast path yet */
 
 	conn_key(&k, laddr, lport, raddr, rport, proto);
 	return ret(bpf_map_update_elem(x->map_fd[M_CONNS], &k, &v, BPF_ANY));
