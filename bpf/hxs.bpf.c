@@ -74,6 +74,35 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } hxs_frags SEC(".maps");
 
+/* Connection slots (struct hxs_slot, layout and writers in shared.h): what the ACK fast path
+ * judges against and writes its progress to. Mapped by userspace (BPF_F_MMAPABLE); slot 0 is
+ * the stack-wide header. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, HXS_MAX_SLOTS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct hxs_slot);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} hxs_slots SEC(".maps");
+
+/* Doorbell: a record (the slot id) when an ACK consumed here finds the stack asleep; the
+ * stack sleeps in epoll on this ring's fd. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} hxs_wake SEC(".maps");
+
+/* SYN-cookie secrets (struct hxs_cookie_secret), written by the stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hxs_cookie_secret);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} hxs_cookie SEC(".maps");
+
 static __always_inline void count(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&hxs_stats, &idx);
