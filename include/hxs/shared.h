@@ -135,8 +135,11 @@ struct hxs_slot_hdr {
 #define HXS_SLOT_MAGIC 0x68787353u  /* "hxsS" */
 
 /* Metadata in front of every frame XDP redirects (bpf_xdp_adjust_meta), when the driver
- * keeps it: the stack reads it at data - sizeof(struct hxs_xdp_meta) if the AF_XDP
- * descriptor says there is metadata, and checks magic. */
+ * keeps it: the stack reads it at data - sizeof(struct hxs_xdp_meta) (UMEM address of the
+ * RX descriptor minus 20) and checks magic. The descriptor does not say whether or how much
+ * metadata there is; copy mode (net/xdp/xsk.c __xsk_rcv) copies it from data_meta with the
+ * frame, no socket or UMEM option needed (tests/bpf/test_xdp_meta_xsk.c on veth). A driver
+ * without metadata support leaves older bytes there: the stack verifies the tuple. */
 struct hxs_xdp_meta {
 	__u32 magic;        /* HXS_META_MAGIC */
 	__u32 slot;         /* the connection's slot (HXS_SLOT_NONE: none or no conn entry) */
