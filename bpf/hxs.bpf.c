@@ -2,13 +2,19 @@
  * socket of the receive queue, give everything else to the kernel.
  *
  * hxs_xdp() | hxs_xdp_frags() -> hxs_rx() -> parse_l2() -> parse_ipv4() | parse_ipv6()     (parse.h)
- *     -> steer_l4() -> owned() -> redirect()          (here)
+ *     -> steer_l4() -> owned() -> steer_tcp() -> fp_tcp()      (fastpath_xdp.h)
+ *                                            -> redirect() -> fp_put_meta()
+ *                              -> steer_udp() -> redirect() -> fp_put_meta()
  *     -> later_fragment()
  *
- * Verdicts: owned and well-formed -> XDP_REDIRECT into hxs_xsks[rx queue]; owned but the
- * queue has no socket -> XDP_PASS (NoSocket); owned but malformed, or a fragment of an owned
- * datagram -> XDP_DROP; everything else, including frames too broken to tell whose they
- * are -> XDP_PASS, so the kernel judges (and counts) them as it would without hxs.
+ * Verdicts: owned and well-formed -> XDP_REDIRECT into hxs_xsks[rx queue], with struct
+ * hxs_xdp_meta in front of the frame; owned but the queue has no socket -> XDP_PASS
+ * (NoSocket); owned but malformed, or a fragment of an owned datagram -> XDP_DROP;
+ * everything else, including frames too broken to tell whose they are -> XDP_PASS, so the
+ * kernel judges (and counts) them as it would without hxs.
+ * A connection with a slot (conn entry {slot, gen}, see shared.h) may also end here: a pure
+ * ACK the fast path consumed -> XDP_DROP counted XdpAckFastPath (its own terminal, not
+ * XdpDropped); a RST outside the receive window (RFC 5961 §3.2) -> XDP_DROP.
  *
  * Loadable two ways: by libxdp through the skeleton (user/xdp_ctl.c, which sets hxs_cfg and
  * clears the pin paths), and by `ip link set dev X xdp obj hxs.bpf.o sec xdp`, which pins the
@@ -74,6 +80,35 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } hxs_frags SEC(".maps");
 
+/* Connection slots (struct hxs_slot, layout and writers in shared.h): what the ACK fast path
+ * judges against and writes its progress to. Mapped by userspace (BPF_F_MMAPABLE); slot 0 is
+ * the stack-wide header. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, HXS_MAX_SLOTS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct hxs_slot);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} hxs_slots SEC(".maps");
+
+/* Doorbell: a record (the slot id) when an ACK consumed here finds the stack asleep; the
+ * stack sleeps in epoll on this ring's fd. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} hxs_wake SEC(".maps");
+
+/* SYN-cookie secrets (struct hxs_cookie_secret), written by the stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hxs_cookie_secret);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} hxs_cookie SEC(".maps");
+
 static __always_inline void count(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&hxs_stats, &idx);
@@ -104,26 +139,41 @@ static __always_inline int bind_steers(const struct hxs_bind_val *v, __u8 proto)
 	return v && (proto == IPPROTO_UDP || (v->flags & HXS_BIND_F_LISTEN));
 }
 
-/* Does hxs own this frame? Connection 4-tuple, then the exact local address, then the
- * family's wildcard (as the kernel's lookup falls back from a bound-only socket on the
- * exact address to a wildcard listener). */
-static __always_inline int owned(const struct hxs_conn_key *k, int v4)
+enum own { OWN_NONE = 0, OWN_CONN, OWN_BIND };
+
+/* Does hxs own this frame? Connection 4-tuple (its value copied to *cv: the slot), then the
+ * exact local address, then the family's wildcard (as the kernel's lookup falls back from a
+ * bound-only socket on the exact address to a wildcard listener; *bflags gets the steering
+ * bind entry's flags). */
+static __always_inline enum own owned(const struct hxs_conn_key *k, int v4,
+				      struct hxs_conn_val *cv, __u32 *bflags)
 {
 	struct hxs_bind_key b = {};
+	struct hxs_conn_val *c;
+	struct hxs_bind_val *v;
 
-	if (bpf_map_lookup_elem(&hxs_conns, k))
-		return 1;
+	c = bpf_map_lookup_elem(&hxs_conns, k);
+	if (c) {
+		cv->slot = c->slot;
+		cv->gen = c->gen;
+		return OWN_CONN;
+	}
 	__builtin_memcpy(b.addr, k->laddr, 16);
 	b.port = k->lport;
 	b.proto = k->proto;
-	if (bind_steers(bpf_map_lookup_elem(&hxs_binds, &b), k->proto))
-		return 1;
-	/* IPv4 wildcard ::ffff:0.0.0.0 keeps the prefix; IPv6 wildcard is :: */
-	if (v4)
-		__builtin_memset(b.addr + 12, 0, 4);
-	else
-		__builtin_memset(b.addr, 0, 16);
-	return bind_steers(bpf_map_lookup_elem(&hxs_binds, &b), k->proto);
+	v = bpf_map_lookup_elem(&hxs_binds, &b);
+	if (!bind_steers(v, k->proto)) {
+		/* IPv4 wildcard ::ffff:0.0.0.0 keeps the prefix; IPv6 wildcard is :: */
+		if (v4)
+			__builtin_memset(b.addr + 12, 0, 4);
+		else
+			__builtin_memset(b.addr, 0, 16);
+		v = bpf_map_lookup_elem(&hxs_binds, &b);
+		if (!bind_steers(v, k->proto))
+			return OWN_NONE;
+	}
+	*bflags = v->flags;
+	return OWN_BIND;
 }
 
 static __always_inline void frag_key(struct hxs_frag_key *f, const struct hxs_pkt *pkt)
@@ -147,7 +197,10 @@ static __always_inline int later_fragment(const struct hxs_pkt *pkt)
 	return pass(HXS_XDP_PASSED);
 }
 
-static __always_inline int redirect(struct xdp_md *ctx, __u32 steered)
+#include "fastpath_xdp.h"
+
+static __always_inline int redirect(struct xdp_md *ctx, __u32 steered,
+				    const struct hxs_xdp_meta *m)
 {
 	__u32 q = ctx->rx_queue_index;
 	long rc;
@@ -156,6 +209,7 @@ static __always_inline int redirect(struct xdp_md *ctx, __u32 steered)
 	 * so a missing socket is counted. */
 	if (!bpf_map_lookup_elem(&hxs_xsks, &q))
 		return pass(HXS_XDP_NO_SOCKET);
+	fp_put_meta(ctx, m);
 	rc = bpf_redirect_map(&hxs_xsks, q, XDP_PASS);
 	if (rc != XDP_REDIRECT)         /* socket went away between the two calls */
 		return pass(HXS_XDP_NO_SOCKET);
@@ -163,17 +217,28 @@ static __always_inline int redirect(struct xdp_md *ctx, __u32 steered)
 	return XDP_REDIRECT;
 }
 
-/* Owned and not a fragment: the lengths decide between steer and drop. */
-static __always_inline int steer_tcp(struct xdp_md *ctx, const struct tcphdr *th, __u32 l4_len)
+/* Owned and not a fragment: the lengths decide between steer and drop; a connection's
+ * segment goes past the fast path first (which may end it). */
+static __always_inline int steer_tcp(struct xdp_md *ctx, const struct tcphdr *th,
+				     const struct hxs_pkt *pkt, enum own own,
+				     const struct hxs_conn_val *cv, struct hxs_xdp_meta *m)
 {
+	int rc;
+
 	/* RFC 9293 section 3.1: "Data Offset: ... The TCP header (even one including options)
 	 * is an integer multiple of 32 bits long" and has at least the 5 fixed words. */
-	if (th->doff < 5 || th->doff * 4u > l4_len)
+	if (th->doff < 5 || th->doff * 4u > pkt->l4_len)
 		return drop(HXS_XDP_TCP_HDR_ERRORS);
-	return redirect(ctx, HXS_XDP_TCP_STEERED);
+	if (own == OWN_CONN) {
+		rc = fp_tcp(ctx, th, pkt, cv, m);
+		if (rc >= 0)
+			return rc;
+	}
+	return redirect(ctx, HXS_XDP_TCP_STEERED, m);
 }
 
-static __always_inline int steer_udp(struct xdp_md *ctx, const struct udphdr *uh, __u32 l4_len)
+static __always_inline int steer_udp(struct xdp_md *ctx, const struct udphdr *uh, __u32 l4_len,
+				     const struct hxs_xdp_meta *m)
 {
 	__u32 len = bpf_ntohs(uh->len);
 
@@ -181,7 +246,7 @@ static __always_inline int steer_udp(struct xdp_md *ctx, const struct udphdr *uh
 	 * header and the data. (This means the minimum value of the length is eight.)" */
 	if (len < sizeof(*uh) || len > l4_len)
 		return drop(HXS_XDP_UDP_HDR_ERRORS);
-	return redirect(ctx, HXS_XDP_UDP_STEERED);
+	return redirect(ctx, HXS_XDP_UDP_STEERED, m);
 }
 
 /* The first fragment of an owned datagram: remember it for the later ones, drop it. */
@@ -201,8 +266,17 @@ static __always_inline int first_fragment(const struct hxs_pkt *pkt)
  * them into a register the verifier could no longer prove non-NULL. */
 static __always_inline int steer_l4(struct xdp_md *ctx, struct cursor *c, struct hxs_pkt *pkt)
 {
+	struct hxs_xdp_meta m = {
+		.magic = HXS_META_MAGIC,
+		.l3_off = pkt->l3_off,
+		.l4_off = pkt->l4_off,
+		.reason = HXS_FP_NO_SLOT,       /* not judged: no conn entry, or not TCP */
+	};
+	struct hxs_conn_val cv = {};
 	struct tcphdr *th;
 	struct udphdr *uh;
+	__u32 bflags = 0;
+	enum own own;
 
 	if (pkt->key.proto == IPPROTO_TCP) {
 		th = cur_pull(c, sizeof(*th));
@@ -210,22 +284,31 @@ static __always_inline int steer_l4(struct xdp_md *ctx, struct cursor *c, struct
 			return pass(HXS_XDP_IN_TRUNCATED);
 		pkt->key.lport = th->dest;
 		pkt->key.rport = th->source;
-		if (!owned(&pkt->key, pkt->v4))
+		own = owned(&pkt->key, pkt->v4, &cv, &bflags);
+		if (own == OWN_NONE)
 			return pass(HXS_XDP_PASSED);
 		if (pkt->frag == FRAG_FIRST)
 			return first_fragment(pkt);
-		return steer_tcp(ctx, th, pkt->l4_len);
+		/* SYN cookies hook in here: own == OWN_BIND is a listener's segment (no conn
+		 * entry), bflags its bind entry's flags; with HXS_BIND_F_COOKIES a SYN is
+		 * answered (XDP_TX) and an ACK validated (redirect with HXS_META_F_COOKIE in
+		 * m.flags, or drop) before steer_tcp(). */
+		m.slot = cv.slot;
+		m.gen = cv.gen;
+		return steer_tcp(ctx, th, pkt, own, &cv, &m);
 	}
 	uh = cur_pull(c, sizeof(*uh));
 	if (!uh || pkt->l4_len < sizeof(*uh))
 		return pass(HXS_XDP_IN_TRUNCATED);
 	pkt->key.lport = uh->dest;
 	pkt->key.rport = uh->source;
-	if (!owned(&pkt->key, pkt->v4))
+	if (owned(&pkt->key, pkt->v4, &cv, &bflags) == OWN_NONE)
 		return pass(HXS_XDP_PASSED);
 	if (pkt->frag == FRAG_FIRST)
 		return first_fragment(pkt);
-	return steer_udp(ctx, uh, pkt->l4_len);
+	m.slot = cv.slot;
+	m.gen = cv.gen;
+	return steer_udp(ctx, uh, pkt->l4_len, &m);
 }
 
 static __always_inline int hxs_rx(struct xdp_md *ctx)

@@ -60,6 +60,8 @@ enum { FRAG_NONE = 0, FRAG_FIRST, FRAG_LATER };
 struct hxs_pkt {
 	struct hxs_conn_key key;
 	__u32  l4_len;      /* bytes from the L4 header to the end of the IP payload */
+	__u16  l3_off;      /* IP header offset in the frame (after Ethernet and a tag) */
+	__u16  l4_off;      /* TCP/UDP header offset (after IP options and extension headers) */
 	__be32 frag_id;     /* IP identification, valid when frag != FRAG_NONE */
 	__u8   frag;        /* FRAG_* */
 	__u8   vlan;        /* 1: the frame carried a tag */
@@ -135,6 +137,7 @@ static __always_inline enum parse_rc parse_ipv4(struct cursor *c, struct hxs_pkt
 	struct iphdr *iph = cur_pull(c, sizeof(*iph));
 	__u16 frag;
 
+	pkt->l3_off = (__u16)l3_off;
 	if (!iph)
 		return P_TRUNC;
 	if (iph->version != 4 || iph->ihl < 5)
@@ -150,6 +153,7 @@ static __always_inline enum parse_rc parse_ipv4(struct cursor *c, struct hxs_pkt
 	if (tot > cur_left(c, l3_off))
 		return P_TRUNC;
 	pkt->l4_len = tot - hlen;
+	pkt->l4_off = (__u16)c->off;
 
 	pkt->v4 = 1;
 	addr_v4mapped(pkt->key.laddr, iph->daddr);
@@ -171,12 +175,14 @@ static __always_inline enum parse_rc parse_ipv4(struct cursor *c, struct hxs_pkt
  * other next header (ICMPv6, ESP, AH, No Next Header, unknown) is the kernel's. */
 static __always_inline enum parse_rc parse_ipv6(struct cursor *c, struct hxs_pkt *pkt)
 {
-	struct ipv6hdr *ip6 = cur_pull(c, sizeof(*ip6));
 	struct ipv6_opt_hdr *opt;
 	struct ipv6_frag *fh;
+	struct ipv6hdr *ip6;
 	__u32 plen, elen, i;
 	__u8 nh;
 
+	pkt->l3_off = (__u16)c->off;
+	ip6 = cur_pull(c, sizeof(*ip6));
 	if (!ip6)
 		return P_TRUNC;
 	if (ip6->version != 6)
@@ -202,6 +208,7 @@ static __always_inline enum parse_rc parse_ipv6(struct cursor *c, struct hxs_pkt
 		case IPPROTO_UDP:
 			pkt->key.proto = nh;
 			pkt->l4_len = plen;
+			pkt->l4_off = (__u16)c->off;
 			return P_OK;
 		case NEXTHDR_HOP:
 		case NEXTHDR_ROUTING:

@@ -15,6 +15,11 @@
 #define HXS_MAX_CONNS      262144 /* 4-tuples: connections and TIME-WAIT (the TCP core's
                                    * max_conns + max_tw defaults); entries allocated on use */
 #define HXS_MAX_FRAGS      1024   /* datagrams of owned flows whose fragments are being dropped */
+#define HXS_MAX_SLOTS      65536  /* connection slots (HXS_MAP_SLOTS), 64 B each: 4 MiB, mapped
+                                   * by userspace; slot 0 is the header (struct hxs_slot_hdr).
+                                   * A connection without a free slot works without the fast
+                                   * path (its conn entry says HXS_SLOT_NONE) */
+#define HXS_SLOT_NONE      0u     /* hxs_conn_val.slot of a connection without one */
 
 /* Map names. iproute2 pins maps declared LIBBPF_PIN_BY_NAME as <bpffs>/tc/globals/<name>. */
 #define HXS_MAP_XSKS   "hxs_xsks"
@@ -22,6 +27,9 @@
 #define HXS_MAP_CONNS  "hxs_conns"
 #define HXS_MAP_STATS  "hxs_stats"
 #define HXS_MAP_FRAGS  "hxs_frags"
+#define HXS_MAP_SLOTS  "hxs_slots"       /* BPF_F_MMAPABLE array of struct hxs_slot */
+#define HXS_MAP_WAKE   "hxs_wake"        /* ring buffer: doorbell of a sleeping stack */
+#define HXS_MAP_COOKIE "hxs_cookie"      /* SYN-cookie secrets (struct hxs_cookie_secret) */
 #define HXS_PROG_NAME  "hxs_xdp"         /* section "xdp" */
 #define HXS_PROG_NAME_FRAGS "hxs_xdp_frags" /* section "xdp.frags": the same, multi-buffer */
 
@@ -43,6 +51,10 @@ struct hxs_bind_val {
 #define HXS_BIND_F_LISTEN  (1u << 0)  /* TCP listener: steer SYNs and everything else to it.
                                        * A TCP entry without it (bound, not listening)
                                        * steers nothing; UDP entries ignore it. */
+#define HXS_BIND_F_COOKIES (1u << 1)  /* TCP listener under SYN pressure (the stack sets it when
+                                       * the SYN queue passes its threshold, clears it when the
+                                       * queue drains): XDP answers SYNs to it with cookie
+                                       * SYN-ACKs (XDP_TX) and validates the returning ACKs */
 
 /* A TCP (or connected UDP) 4-tuple that hxs owns. "local" is the hxs side, i.e. the
  * destination of received frames. */
@@ -56,8 +68,97 @@ struct hxs_conn_key {
 };
 
 struct hxs_conn_val {
-	__u32 conn_id;      /* userspace connection index */
-	__u32 flags;
+	__u32 slot;         /* index into HXS_MAP_SLOTS, or HXS_SLOT_NONE */
+	__u32 gen;          /* the slot's incarnation (hxs_slot.gen): a frame judged against a
+	                     * slot that was freed and reused in between is not taken */
+};
+
+/* --- connection slots: the state XDP and the stack share (see README "The fast path") ---
+ *
+ * One 64-byte slot per connection in a BPF_F_MMAPABLE array that userspace maps: no syscall
+ * on either side. Each field has one writer, except `ack`:
+ *   stack writes: gen, flags, snd_max, rcv_nxt, rcv_adv, ts_recent (plain stores, each field
+ *                 monotone or only tightened while the fast path is on; XDP re-reads them
+ *                 per frame and judges with whatever it sees: a stale value only makes it
+ *                 decline more, see hxs_fp_judge_ack() in hxs/fastpath.h);
+ *   XDP writes:   tsval, tsecr, nacks_total (after the ack word, same frame);
+ *   both:         ack (64 bits: SND.UNA | window << 32 | ACK count << 48). XDP advances it with
+ *                 a compare-and-swap when it consumes an ACK; the stack advances SND.UNA in it
+ *                 the same way when it processes an ACK itself, so XDP never takes an ACK the
+ *                 stack would call a duplicate. Neither side ever moves SND.UNA backwards.
+ * Memory ordering: XDP's compare-and-swap is a full barrier (BPF_CMPXCHG); it writes
+ * tsval/tsecr before it, so a stack that sees the new ack word (acquire load) sees timestamps
+ * at least that new. The stack publishes snd_max before the segment that uses it is queued
+ * (store, then the TX ring's release), so no ACK for data XDP has not heard of can arrive.
+ * Slot 0 is struct hxs_slot_hdr (the stack-wide flags). */
+struct hxs_slot {
+	/* written by the stack */
+	__u32 gen;          /* incarnation, bumped when the slot is (re)assigned; 0 = free */
+	__u32 flags;        /* HXS_SLOT_F_* */
+	__u32 snd_max;      /* highest sequence number sent + 1 (incl. SYN/FIN): SEG.ACK limit */
+	__u32 rcv_nxt;      /* RCV.NXT: a pure ACK XDP takes carries exactly this SEG.SEQ */
+	__u32 rcv_adv;      /* right edge of the receive window last advertised */
+	__u32 ts_recent;    /* TS.Recent (RFC 7323 §5.3 PAWS), with HXS_SLOT_F_TS */
+	__u32 pad0[2];
+	/* written by both (compare-and-swap) */
+	__u64 ack;          /* SND.UNA (bits 0-31) | SEG.WND unscaled (32-47) | ACKs (48-63) */
+	/* written by XDP */
+	__u32 tsval;        /* TSval of the latest ACK XDP consumed (TS.Recent candidate) */
+	__u32 tsecr;        /* its TSecr (RTT sample, RFC 7323 §4.1) */
+	__u64 nacks_total;  /* ACKs consumed for this connection (statistics) */
+	__u32 pad1[2];
+};
+#define HXS_SLOT_F_FAST   (1u << 0) /* ACK fast path allowed (ESTABLISHED or CLOSE_WAIT, no
+                                     * FIN sent, not in recovery or loss, SACK scoreboard
+                                     * empty, not probing a zero window) */
+#define HXS_SLOT_F_TS     (1u << 1) /* timestamps negotiated: a segment must carry them */
+#define HXS_SLOT_F_RST    (1u << 2) /* known connection: out-of-window RSTs dropped in XDP
+                                     * (RFC 5961 §3.2); set from ESTABLISHED on */
+
+#define HXS_SLOT_ACK(una, wnd, n) ((__u64)(__u32)(una) | (__u64)(__u16)(wnd) << 32 | (__u64)(__u16)(n) << 48)
+#define HXS_SLOT_ACK_UNA(a)       ((__u32)(a))
+#define HXS_SLOT_ACK_WND(a)       ((__u16)((a) >> 32))
+#define HXS_SLOT_ACK_N(a)         ((__u16)((a) >> 48))
+
+/* Slot 0. */
+struct hxs_slot_hdr {
+	__u32 magic;        /* HXS_SLOT_MAGIC once the stack mapped the slots */
+	__u32 sleeping;     /* the stack sleeps in epoll_wait: the XDP side that consumes an ACK
+	                     * and finds this 1 swaps it to 0 and rings HXS_MAP_WAKE. The stack
+	                     * sets it (atomic exchange, a full barrier) and then looks at its
+	                     * slots once more before it sleeps: either it sees the ACK's
+	                     * progress, or XDP sees the flag. */
+	__u32 fast_off;     /* 1: the fast path is off stack-wide (HXS_FASTPATH=0): XDP takes
+	                     * nothing, every frame goes to the stack */
+	__u32 pad[13];
+};
+#define HXS_SLOT_MAGIC 0x68787353u  /* "hxsS" */
+
+/* Metadata in front of every frame XDP redirects (bpf_xdp_adjust_meta), when the driver
+ * keeps it: the stack reads it at data - sizeof(struct hxs_xdp_meta) (UMEM address of the
+ * RX descriptor minus 20) and checks magic. The descriptor does not say whether or how much
+ * metadata there is; copy mode (net/xdp/xsk.c __xsk_rcv) copies it from data_meta with the
+ * frame, no socket or UMEM option needed (tests/bpf/test_xdp_meta_xsk.c on veth). A driver
+ * without metadata support leaves older bytes there: the stack verifies the tuple. */
+struct hxs_xdp_meta {
+	__u32 magic;        /* HXS_META_MAGIC */
+	__u32 slot;         /* the connection's slot (HXS_SLOT_NONE: none or no conn entry) */
+	__u32 gen;          /* the slot's gen at the conn entry */
+	__u16 l3_off;       /* IP header offset in the frame */
+	__u16 l4_off;       /* TCP/UDP header offset */
+	__u8  reason;       /* enum hxs_fp_reason: why the fast path declined it */
+	__u8  flags;        /* HXS_META_F_* */
+	__u16 pad;
+};
+#define HXS_META_MAGIC     0x68786d31u  /* "hxm1" */
+#define HXS_META_F_COOKIE  (1u << 0)    /* ACK carrying a SYN cookie XDP validated */
+
+/* SYN-cookie secrets, one array entry: the stack writes them (random at start, rotated),
+ * XDP reads them. The cookie scheme itself is in hxs/syncookie.h. */
+struct hxs_cookie_secret {
+	__u64 key[2][2];    /* two SipHash keys: current and previous */
+	__u32 cur;          /* which key[] is current (0/1) */
+	__u32 pad;
 };
 
 /* An IP datagram of an owned flow whose first fragment the program dropped: later fragments
@@ -91,8 +192,10 @@ struct hxs_xdp_cfg {
 
 /* XDP counters: index into the per-CPU array HXS_MAP_STATS (one __u64 per CPU per index).
  * Named after the kernel MIB where one exists. Keep HXS_XDP_STAT_NAMES (below) in step.
- * Every frame ends in exactly one of Passed, Dropped, TcpSteered, UdpSteered, so
- * InReceives == Passed + Dropped + TcpSteered + UdpSteered; the other counters say why. */
+ * Every frame ends in exactly one of Passed, Dropped, TcpSteered, UdpSteered, AckFastPath,
+ * SynCookiesSent, so InReceives == Passed + Dropped + TcpSteered + UdpSteered + AckFastPath +
+ * SynCookiesSent; the other counters say why (RstOutOfWindow and SynCookiesFailed frames are
+ * also Dropped, SynCookiesValid ones also TcpSteered). */
 enum hxs_xdp_stat {
 	HXS_XDP_IN_RECEIVES = 0,   /* every frame the program saw */
 	HXS_XDP_IN_TRUNCATED,      /* frame ends inside a header it claims (Ethernet, VLAN, IP
@@ -111,6 +214,13 @@ enum hxs_xdp_stat {
 	HXS_XDP_NON_IP,            /* ARP and other ethertypes (also QinQ inner tags): passed */
 	HXS_XDP_VLAN,              /* frames that carried one 802.1Q/802.1ad tag */
 	HXS_XDP_DROPPED,           /* every XDP_DROP verdict */
+	HXS_XDP_ACK_FAST_PATH,     /* pure ACKs consumed in XDP (slot updated, frame dropped) */
+	HXS_XDP_ACK_DECLINED,      /* ACKs of fast-path connections given to the stack instead */
+	HXS_XDP_RST_OUT_OF_WINDOW, /* RSTs outside the receive window (RFC 5961 §3.2): dropped */
+	HXS_XDP_WAKEUPS,           /* doorbells rung for a sleeping stack */
+	HXS_XDP_SYN_COOKIES_SENT,  /* SYN-ACKs with a cookie sent back (XDP_TX) */
+	HXS_XDP_SYN_COOKIES_VALID, /* ACKs with a valid cookie, redirected to the stack */
+	HXS_XDP_SYN_COOKIES_FAILED,/* ACKs to a cookie listener whose cookie failed: dropped */
 	HXS_XDP_STAT_MAX
 };
 
@@ -118,7 +228,9 @@ enum hxs_xdp_stat {
 	{                                                                                \
 		"XdpInReceives", "XdpInTruncated", "XdpInHdrErrors", "XdpTcpHdrErrors",  \
 		"XdpUdpHdrErrors", "XdpFragDrops", "XdpTcpSteered", "XdpUdpSteered",     \
-		"XdpPassed", "XdpNoSocket", "XdpNonIp", "XdpVlan", "XdpDropped"          \
+		"XdpPassed", "XdpNoSocket", "XdpNonIp", "XdpVlan", "XdpDropped",         \
+		"XdpAckFastPath", "XdpAckDeclined", "XdpRstOutOfWindow", "XdpWakeups",   \
+		"XdpSynCookiesSent", "XdpSynCookiesValid", "XdpSynCookiesFailed"         \
 	}
 
 _Static_assert(sizeof(struct hxs_bind_key) == 20, "hxs_bind_key layout");
@@ -127,6 +239,10 @@ _Static_assert(sizeof(struct hxs_conn_key) == 40, "hxs_conn_key layout");
 _Static_assert(sizeof(struct hxs_conn_val) == 8, "hxs_conn_val layout");
 _Static_assert(sizeof(struct hxs_frag_key) == 40, "hxs_frag_key layout");
 _Static_assert(sizeof(struct hxs_xdp_cfg) == 24, "hxs_xdp_cfg layout");
-_Static_assert(HXS_XDP_STAT_MAX == 13, "update HXS_XDP_STAT_NAMES with enum hxs_xdp_stat");
+_Static_assert(sizeof(struct hxs_slot) == 64, "hxs_slot layout: one cache line");
+_Static_assert(sizeof(struct hxs_slot_hdr) == sizeof(struct hxs_slot), "hxs_slot_hdr overlays slot 0");
+_Static_assert(sizeof(struct hxs_xdp_meta) == 20, "hxs_xdp_meta layout (a multiple of 4, <= 32)");
+_Static_assert(sizeof(struct hxs_cookie_secret) == 40, "hxs_cookie_secret layout");
+_Static_assert(HXS_XDP_STAT_MAX == 20, "update HXS_XDP_STAT_NAMES with enum hxs_xdp_stat");
 
 #endif

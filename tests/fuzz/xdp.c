@@ -20,6 +20,10 @@
  * one VLAN tag, RFC 791 IPv4, RFC 8200 IPv6 extension headers and fragments, RFC 9293 data
  * offset, RFC 768 length, ownership by 4-tuple, exact bind, wildcard bind); and the
  * README's accounting: InReceives once, exactly one of Passed/Dropped/TcpSteered/UdpSteered.
+ * A redirected frame carries struct hxs_xdp_meta (bpf_xdp_adjust_meta() into 32 bytes of
+ * headroom, as a driver keeps in front of the frame) whose offsets equal the model's. The
+ * harness's 4-tuples have no slot (gen 0): the ACK fast path is not reached here; its
+ * rules are tested in tests/bpf/test_xdp_fastpath.c.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -40,7 +44,7 @@
 
 /* The program's context with real pointers (BPF's struct xdp_md holds 32-bit offsets). */
 struct hxs_fuzz_xdp_md {
-	uintptr_t data, data_end;
+	uintptr_t data, data_end, data_meta;
 	__u32 rx_queue_index;
 	__u32 buff_len;             /* what bpf_xdp_get_buff_len() says */
 };
@@ -68,6 +72,8 @@ static __u32 frag_vals[HXS_MAX_FRAGS];
 static unsigned nfrags;
 static __u64 stats[HXS_XDP_STAT_MAX];
 static __u32 xsk_fd = 1;        /* queue 0 has a socket, queue 1 none */
+static struct hxs_slot slots[HXS_MAX_SLOTS];
+#define META_ROOM 32            /* the most bpf_xdp_adjust_meta() grants */
 
 void *bpf_map_lookup_elem(void *map, const void *key)
 {
@@ -94,6 +100,10 @@ void *bpf_map_lookup_elem(void *map, const void *key)
 			if (!memcmp(&frags[i], key, sizeof(frags[i])))
 				return &frag_vals[i];
 		return NULL;
+	}
+	if (map == (void *)&hxs_slots) {
+		__u32 i = *(const __u32 *)key;
+		return i < HXS_MAX_SLOTS ? &slots[i] : NULL;
 	}
 	FZ_CHECK(0, "lookup in an unknown map");
 	return NULL;
@@ -125,6 +135,51 @@ long bpf_redirect_map(void *map, __u64 key, __u64 flags)
 __u64 bpf_xdp_get_buff_len(void *ctx)
 {
 	return ((struct hxs_fuzz_xdp_md *)ctx)->buff_len;
+}
+
+/* Only the first buffer is real here: a read beyond it fails (-EFAULT), as one past the
+ * whole frame does in the kernel. */
+long bpf_xdp_load_bytes(void *ctx, __u32 offset, void *buf, __u32 len)
+{
+	struct hxs_fuzz_xdp_md *c = ctx;
+
+	if ((uint64_t)offset + len > c->data_end - c->data)
+		return -14;
+	memcpy(buf, (const void *)(c->data + offset), len);
+	return 0;
+}
+
+/* data_meta moves within META_ROOM bytes in front of data, in steps of 4 (the kernel's
+ * xdp_metalen_invalid()). */
+long bpf_xdp_adjust_meta(void *ctx, int delta)
+{
+	struct hxs_fuzz_xdp_md *c = ctx;
+	uintptr_t meta = c->data_meta + (intptr_t)delta;
+
+	if (meta > c->data || c->data - meta > META_ROOM || (c->data - meta) % 4)
+		return -13;
+	c->data_meta = meta;
+	return 0;
+}
+
+long bpf_ringbuf_output(void *ringbuf, void *data, __u64 size, __u64 flags)
+{
+	(void)data, (void)size, (void)flags;
+	FZ_CHECK(ringbuf == (void *)&hxs_wake, "ring output to another map");
+	FZ_CHECK(0, "doorbell rung without a fast-path slot");
+	return 0;
+}
+
+long bpf_loop(__u32 nr_loops, void *callback_fn, void *callback_ctx, __u64 flags)
+{
+	long (*fn)(__u32, void *) = (long (*)(__u32, void *))callback_fn;
+	__u32 i;
+
+	FZ_CHECK(flags == 0, "bpf_loop flags");
+	for (i = 0; i < nr_loops; i++)
+		if (fn(i, callback_ctx))
+			return i + 1;
+	return i;
 }
 
 static void v4mapped(__u8 *a, const char *dotted)
@@ -195,6 +250,7 @@ static void setup_maps(void)
 struct verdict {
 	int action;
 	__u64 cnt[HXS_XDP_STAT_MAX];
+	__u32 l3off, l4off;     /* of a redirected frame */
 };
 
 /* The model's own fragment set (what first fragments of owned flows were seen). */
@@ -392,6 +448,8 @@ static int model(const __u8 *f, __u32 len, __u32 flen, int queue, int ipv6_on, s
 	if (queue != 0)
 		return ends(v, XDP_PASS, HXS_XDP_NO_SOCKET);
 	v->action = XDP_REDIRECT;
+	v->l3off = off;
+	v->l4off = l4off;
 	v->cnt[proto == IPPROTO_TCP ? HXS_XDP_TCP_STEERED : HXS_XDP_UDP_STEERED]++;
 	return XDP_REDIRECT;
 }
@@ -414,11 +472,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* The frame starts 2 bytes past an aligned address, so the IP header after a
 		 * 14-byte Ethernet header is 4-byte aligned, as drivers with NET_IP_ALIGN place
 		 * it (BPF loads need no alignment on x86; userspace C's do). */
-		uint8_t *buf = malloc(len + 2), *frame = buf + 2;
+		uint8_t *buf = malloc(META_ROOM + len + 2), *frame = buf + META_ROOM + 2;
 		memcpy(frame, p, len);
 		struct hxs_fuzz_xdp_md ctx = {
 			.data = (uintptr_t)frame,
 			.data_end = (uintptr_t)frame + len,
+			.data_meta = (uintptr_t)frame,
 			.rx_queue_index = h & 1,
 			.buff_len = (__u32)len + (h >> 1) * 16u,
 		};
@@ -427,9 +486,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int act = (h >> 1) ? hxs_xdp_frags(&ctx) : hxs_xdp(&ctx);
 		struct verdict v;
 		model(frame, (__u32)len, ctx.buff_len, h & 1, ipv6_on, &v);
+		struct hxs_xdp_meta m = { 0 };
+		if (ctx.data - ctx.data_meta == sizeof(m))
+			memcpy(&m, (const void *)ctx.data_meta, sizeof(m));
 		free(buf);
 
 		FZ_CHECK(act == v.action, "verdict %d, the model says %d", act, v.action);
+		if (act == XDP_REDIRECT) {
+			FZ_CHECK(ctx.data - ctx.data_meta == sizeof(m), "metadata of %zu bytes",
+				 (size_t)(ctx.data - ctx.data_meta));
+			FZ_CHECK(m.magic == HXS_META_MAGIC && m.l3_off == v.l3off && m.l4_off == v.l4off &&
+				 m.slot == HXS_SLOT_NONE && m.gen == 0 && m.reason == HXS_FP_NO_SLOT &&
+				 m.flags == 0, "metadata magic %x l3 %u l4 %u (model %u %u) slot %u reason %u",
+				 m.magic, m.l3_off, m.l4_off, v.l3off, v.l4off, m.slot, m.reason);
+		} else {
+			FZ_CHECK(ctx.data_meta == ctx.data, "metadata on a frame not redirected");
+		}
 		for (int i = 0; i < HXS_XDP_STAT_MAX; i++)
 			FZ_CHECK(stats[i] - before[i] == v.cnt[i], "%s moved by %llu, the model says %llu",
 				 names[i], (unsigned long long)(stats[i] - before[i]),

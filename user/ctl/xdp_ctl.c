@@ -26,10 +26,11 @@
 #include "lib/proc.h"
 #include "hxs.skel.h"
 
-enum { M_XSKS, M_BINDS, M_CONNS, M_STATS, M_FRAGS, M_NR };
+enum { M_XSKS, M_BINDS, M_CONNS, M_STATS, M_FRAGS, M_SLOTS, M_WAKE, M_COOKIE, M_NR };
 static const char *const map_names[M_NR] = {
 	[M_XSKS] = HXS_MAP_XSKS, [M_BINDS] = HXS_MAP_BINDS, [M_CONNS] = HXS_MAP_CONNS,
-	[M_STATS] = HXS_MAP_STATS, [M_FRAGS] = HXS_MAP_FRAGS,
+	[M_STATS] = HXS_MAP_STATS, [M_FRAGS] = HXS_MAP_FRAGS, [M_SLOTS] = HXS_MAP_SLOTS,
+	[M_WAKE] = HXS_MAP_WAKE, [M_COOKIE] = HXS_MAP_COOKIE,
 };
 
 struct hxs_xdp {
@@ -237,7 +238,8 @@ static void take_skel_fds(struct hxs_xdp *x)
 	struct bpf_map *maps[M_NR] = {
 		[M_XSKS] = x->skel->maps.hxs_xsks, [M_BINDS] = x->skel->maps.hxs_binds,
 		[M_CONNS] = x->skel->maps.hxs_conns, [M_STATS] = x->skel->maps.hxs_stats,
-		[M_FRAGS] = x->skel->maps.hxs_frags,
+		[M_FRAGS] = x->skel->maps.hxs_frags, [M_SLOTS] = x->skel->maps.hxs_slots,
+		[M_WAKE] = x->skel->maps.hxs_wake, [M_COOKIE] = x->skel->maps.hxs_cookie,
 	};
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
@@ -517,7 +519,7 @@ int hxs_xdp__conn_add(struct hxs_xdp *x, const __u8 laddr[16], __be16 lport,
 		      const __u8 raddr[16], __be16 rport, __u8 proto, __u32 conn_id)
 {
 	struct hxs_conn_key k;
-	struct hxs_conn_val v = { .conn_id = conn_id };
+	struct hxs_conn_val v = { .slot = conn_id, .gen = 0 };  /* gen 0: no fast path yet */
 
 	conn_key(&k, laddr, lport, raddr, rport, proto);
 	return ret(bpf_map_update_elem(x->map_fd[M_CONNS], &k, &v, BPF_ANY));

@@ -21,5 +21,9 @@ void *bpf_map_lookup_elem(void *map, const void *key);
 long bpf_map_update_elem(void *map, const void *key, const void *value, __u64 flags);
 long bpf_redirect_map(void *map, __u64 key, __u64 flags);
 __u64 bpf_xdp_get_buff_len(void *ctx);   /* the harness's context type */
+long bpf_xdp_load_bytes(void *ctx, __u32 offset, void *buf, __u32 len);
+long bpf_xdp_adjust_meta(void *ctx, int delta);
+long bpf_ringbuf_output(void *ringbuf, void *data, __u64 size, __u64 flags);
+long bpf_loop(__u32 nr_loops, void *callback_fn, void *callback_ctx, __u64 flags);
 
 #endif
