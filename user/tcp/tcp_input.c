@@ -940,6 +940,7 @@ int hxs_tcp_fp_pickup(struct hxs_tcp_conn *c, uint64_t now)
 		return 0;
 	c->fp_n = n;
 	c->tcp->mib[HXS_TCP_MIB_HxsTcpFastPathAcks] += k;
+	c->segs_in += k;        /* tcp_info: segments the connection received, XDP's too */
 	/* ACKs whose progress the stack's own ACK processing covered since (a later segment
 	 * it took itself) are done with */
 	if (!SEQ_GT(HXS_SLOT_ACK_UNA(w), c->snd_una))
