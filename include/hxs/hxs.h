@@ -51,6 +51,7 @@ struct hxs_stack_opts {
 	int busy_poll;             /* spin instead of sleeping in hxs_stack__poll() */
 	int verbose;               /* log set-up decisions (copy/zero-copy, attach mode) to stderr */
 	const char *stats_name;    /* name under which `hxs stat`/`hxs ss` find this stack; NULL = ifname */
+	int no_fastpath;           /* XDP consumes no ACKs (as HXS_FASTPATH=0 in the environment) */
 };
 
 /* Opens a stack on opts->ifname: reads address, routes and MTU from the kernel, attaches or
@@ -90,6 +91,11 @@ struct hxs_tcp_limits {
 int hxs_stack__set_tcp_limits(struct hxs_stack *st, const struct hxs_tcp_limits *l);
 /* The limits in effect, defaults filled in. */
 int hxs_stack__tcp_limits(struct hxs_stack *st, struct hxs_tcp_limits *l);
+
+/* The XDP ACK fast path (README "The fast path"), stack-wide: on (1, the default unless
+ * HXS_FASTPATH=0 is in the environment) or off (0): XDP takes no ACK, connections opened from
+ * now on get no slot, open ones stop being offered to it at their next segment. */
+int hxs_stack__set_fastpath(struct hxs_stack *st, int on);
 
 /* --- sockets ------------------------------------------------------------------------------ */
 /* type may carry SOCK_NONBLOCK. AF_INET with SOCK_STREAM (TCP) or SOCK_DGRAM (UDP). */

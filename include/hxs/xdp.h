@@ -72,8 +72,10 @@ int hxs_xdp__map_fd(const struct hxs_xdp *x, const char *name);
 int hxs_xdp__bind_add(struct hxs_xdp *x, const __u8 addr[16], __be16 port, __u8 proto,
 		      __u32 owner, __u32 flags);
 int hxs_xdp__bind_del(struct hxs_xdp *x, const __u8 addr[16], __be16 port, __u8 proto);
+/* slot/gen: the connection's slot in HXS_MAP_SLOTS and its incarnation (struct hxs_conn_val);
+ * HXS_SLOT_NONE and 0 for a connection without the fast path. */
 int hxs_xdp__conn_add(struct hxs_xdp *x, const __u8 laddr[16], __be16 lport,
-		      const __u8 raddr[16], __be16 rport, __u8 proto, __u32 conn_id);
+		      const __u8 raddr[16], __be16 rport, __u8 proto, __u32 slot, __u32 gen);
 int hxs_xdp__conn_del(struct hxs_xdp *x, const __u8 laddr[16], __be16 lport,
 		      const __u8 raddr[16], __be16 rport, __u8 proto);
 /* Deletes every 4-tuple entry of local address laddr and protocol proto; returns how many. */
@@ -83,6 +85,15 @@ int hxs_xdp__conn_flush(struct hxs_xdp *x, const __u8 laddr[16], __u8 proto);
  * itself when the socket closes. */
 int hxs_xdp__xsk_set(struct hxs_xdp *x, __u32 queue, int xsk_fd);
 int hxs_xdp__xsk_clear(struct hxs_xdp *x, __u32 queue);
+
+/* The connection slots (HXS_MAP_SLOTS, struct hxs_slot; slot 0 is struct hxs_slot_hdr),
+ * mapped shared read-write (mmap of the BPF_F_MMAPABLE array): *n slots at *slots, valid
+ * until hxs_xdp__close(). -ENOENT when the program has no such map (an older one adopted). */
+int hxs_xdp__slots(struct hxs_xdp *x, struct hxs_slot **slots, __u32 *n);
+/* The doorbell (HXS_MAP_WAKE): an fd that becomes readable when the program rang it (put
+ * in the stack's epoll set), and the drain that consumes the records; returns how many. */
+int hxs_xdp__wake_fd(struct hxs_xdp *x);
+int hxs_xdp__wake_drain(struct hxs_xdp *x);
 
 /* Counters summed over CPUs, indexed by enum hxs_xdp_stat (names: HXS_XDP_STAT_NAMES). */
 int hxs_xdp__stats(const struct hxs_xdp *x, __u64 out[HXS_XDP_STAT_MAX]);

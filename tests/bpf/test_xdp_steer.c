@@ -323,9 +323,9 @@ static void setup_maps(struct hxs_xdp *x)
 	CHECK_EQ(hxs_xdp__bind_add(x, ANY4, P16(L_SHADOW), TCP, 11, HXS_BIND_F_LISTEN), 0);
 	CHECK_EQ(hxs_xdp__bind_add(x, HOST4, P16(U_EXACT), UDP, 4, 0), 0);
 	CHECK_EQ(hxs_xdp__bind_add(x, ANY4, P16(U_ANY), UDP, 5, 0), 0);
-	CHECK_EQ(hxs_xdp__conn_add(x, HOST4, P16(C_LPORT), PEER4, P16(C_RPORT), TCP, 7), 0);
+	CHECK_EQ(hxs_xdp__conn_add(x, HOST4, P16(C_LPORT), PEER4, P16(C_RPORT), TCP, 7, 0), 0);
 	/* a connected UDP socket's 4-tuple, its port bound nowhere else */
-	CHECK_EQ(hxs_xdp__conn_add(x, HOST4, P16(UC_LPORT), PEER4, P16(UC_RPORT), UDP, 12), 0);
+	CHECK_EQ(hxs_xdp__conn_add(x, HOST4, P16(UC_LPORT), PEER4, P16(UC_RPORT), UDP, 12, 0), 0);
 	CHECK_EQ(hxs_xdp__bind_add(x, HOST6, P16(V6_T), TCP, 8, HXS_BIND_F_LISTEN), 0);
 	CHECK_EQ(hxs_xdp__bind_add(x, ANY6, P16(V6_U), UDP, 9, 0), 0);
 }

@@ -320,14 +320,14 @@ static void disown_unowned(void)
 static void own_conn_twice(void)
 {
 	open_doomed();
-	hxs_stack__own_conn(doomed.a, doomed.addr_a, htons(1), doomed.addr_b, htons(2), IPPROTO_TCP, 1);
-	hxs_stack__own_conn(doomed.a, doomed.addr_a, htons(1), doomed.addr_b, htons(2), IPPROTO_TCP, 2);
+	hxs_stack__own_conn(doomed.a, doomed.addr_a, htons(1), doomed.addr_b, htons(2), IPPROTO_TCP, 1, 0);
+	hxs_stack__own_conn(doomed.a, doomed.addr_a, htons(1), doomed.addr_b, htons(2), IPPROTO_TCP, 2, 0);
 }
 
 static void leave_conn(void)
 {
 	open_doomed();
-	hxs_stack__own_conn(doomed.b, doomed.addr_b, htons(3), doomed.addr_a, htons(4), IPPROTO_UDP, 1);
+	hxs_stack__own_conn(doomed.b, doomed.addr_b, htons(3), doomed.addr_a, htons(4), IPPROTO_UDP, 1, 0);
 	twostack_close(&doomed);
 }
 
@@ -337,7 +337,7 @@ static void balanced(void)
 	hxs_stack__own_bind(doomed.a, doomed.addr_a, htons(4242), IPPROTO_UDP, 77, 0);
 	hxs_stack__own_bind(doomed.a, doomed.addr_a, htons(4242), IPPROTO_UDP, 77, 1);
 	hxs_stack__disown_bind(doomed.a, doomed.addr_a, htons(4242), IPPROTO_UDP);
-	hxs_stack__own_conn(doomed.a, doomed.addr_a, htons(1), doomed.addr_b, htons(2), IPPROTO_TCP, 1);
+	hxs_stack__own_conn(doomed.a, doomed.addr_a, htons(1), doomed.addr_b, htons(2), IPPROTO_TCP, 1, 0);
 	hxs_stack__disown_conns(doomed.a, IPPROTO_TCP);
 	twostack_close(&doomed);
 }

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
@@ -46,6 +47,9 @@ struct hxs_xdp {
 	char prog_name[BPF_OBJ_NAME_LEN];
 	int map_fd[M_NR];
 	bool own_fds;               /* adopted: prog_fd and map_fd[] are ours to close */
+	struct hxs_slot *slots;     /* HXS_MAP_SLOTS mapped (hxs_xdp__slots), or NULL */
+	size_t slots_len;
+	struct ring_buffer *wake;   /* HXS_MAP_WAKE consumer (hxs_xdp__wake_fd), or NULL */
 	char desc[320];
 };
 
@@ -449,6 +453,10 @@ void hxs_xdp__close(struct hxs_xdp *x)
 										: 0),
 			       &ao);
 	}
+	if (x->slots)
+		munmap(x->slots, x->slots_len);
+	if (x->wake)
+		ring_buffer__free(x->wake);
 	if (x->own_fds) {
 		close_fds(x->map_fd);
 		if (x->prog_fd >= 0)
@@ -516,10 +524,10 @@ static void conn_key(struct hxs_conn_key *k, const __u8 laddr[16], __be16 lport,
 }
 
 int hxs_xdp__conn_add(struct hxs_xdp *x, const __u8 laddr[16], __be16 lport,
-		      const __u8 raddr[16], __be16 rport, __u8 proto, __u32 conn_id)
+		      const __u8 raddr[16], __be16 rport, __u8 proto, __u32 slot, __u32 gen)
 {
 	struct hxs_conn_key k;
-	struct hxs_conn_val v = { .slot = conn_id, .gen = 0 };  /* gen 0: no fast path yet */
+	struct hxs_conn_val v = { .slot = slot, .gen = gen };
 
 	conn_key(&k, laddr, lport, raddr, rport, proto);
 	return ret(bpf_map_update_elem(x->map_fd[M_CONNS], &k, &v, BPF_ANY));
@@ -593,4 +601,61 @@ int hxs_xdp_stats_read(int stats_fd, __u64 out[HXS_XDP_STAT_MAX])
 int hxs_xdp__stats(const struct hxs_xdp *x, __u64 out[HXS_XDP_STAT_MAX])
 {
 	return hxs_xdp_stats_read(x->map_fd[M_STATS], out);
+}
+
+int hxs_xdp__slots(struct hxs_xdp *x, struct hxs_slot **slots, __u32 *n)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd = x->map_fd[M_SLOTS];
+	void *p;
+
+	if (x->slots)
+		goto out;
+	if (fd < 0)
+		return -ENOENT;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.value_size != sizeof(struct hxs_slot) || !(info.map_flags & BPF_F_MMAPABLE) ||
+	    info.max_entries < 2)
+		return -ENOENT;
+	x->slots_len = (size_t)info.max_entries * sizeof(struct hxs_slot);
+	p = mmap(NULL, x->slots_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	x->slots = p;
+out:
+	*slots = x->slots;
+	*n = (__u32)(x->slots_len / sizeof(struct hxs_slot));
+	return 0;
+}
+
+static int wake_rec(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	(void)data;
+	(void)size;
+	return 0;
+}
+
+int hxs_xdp__wake_fd(struct hxs_xdp *x)
+{
+	if (!x->wake) {
+		if (x->map_fd[M_WAKE] < 0)
+			return -ENOENT;
+		x->wake = ring_buffer__new(x->map_fd[M_WAKE], wake_rec, NULL, NULL);
+		if (!x->wake)
+			return -errno ? -errno : -ENOMEM;
+	}
+	return ring_buffer__epoll_fd(x->wake);
+}
+
+int hxs_xdp__wake_drain(struct hxs_xdp *x)
+{
+	int n;
+
+	if (!x->wake)
+		return 0;
+	n = ring_buffer__consume(x->wake);
+	return n < 0 ? 0 : n;
 }

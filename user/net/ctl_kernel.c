@@ -5,6 +5,7 @@
  * hxs_stack__route()/resolve()    -> hw_route()/hw_resolve()  netif caches, the turn's clock
  * stack_turn() -> ctl->poll()     -> hxs_netif__poll() -> hxs_stack__neigh_event()
  * hxs_stack__own_bind()/own_conn()/disown_*() -> hxs_xdp__bind_*() / hxs_xdp__conn_*()
+ * the loop woke on the doorbell -> wake_drain -> hxs_xdp__wake_drain()
  * hxs_stack__fini() -> ctl->close -> io, then hxs_xdp__close() (detaches only what it
  *                      attached), then netlink
  */
@@ -65,13 +66,13 @@ static void hw_disown_bind(struct hxs_stack *st, uint32_t addr, uint16_t port, u
 }
 
 static int hw_own_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
-		       uint16_t rport, uint8_t proto, uint32_t conn_id)
+		       uint16_t rport, uint8_t proto, uint32_t slot, uint32_t gen)
 {
 	__u8 l[16], r[16];
 
 	hxs_addr_v4(l, laddr);
 	hxs_addr_v4(r, raddr);
-	return hxs_xdp__conn_add(st->xdp, l, lport, r, rport, proto, conn_id);
+	return hxs_xdp__conn_add(st->xdp, l, lport, r, rport, proto, slot, gen);
 }
 
 static void hw_disown_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
@@ -112,6 +113,11 @@ static void hw_print_counters(const struct hxs_stack *st, FILE *fp, int all)
 			fprintf(fp, "%-24s %llu\n", names[i], (unsigned long long)v[i]);
 }
 
+static void hw_wake_drain(struct hxs_stack *st)
+{
+	hxs_xdp__wake_drain(st->xdp);
+}
+
 static void hw_close(struct hxs_stack *st)
 {
 	if (st->io)
@@ -134,6 +140,7 @@ const struct hxs_ctl_ops hxs_ctl_kernel = {
 	.own_conn = hw_own_conn,
 	.disown_conn = hw_disown_conn,
 	.disown_conns = hw_disown_conns,
+	.wake_drain = hw_wake_drain,
 	.print_counters = hw_print_counters,
 	.close = hw_close,
 };

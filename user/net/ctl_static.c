@@ -13,6 +13,8 @@
  *                         added; a second own of a live one aborts
  * disown_bind/_conn    -> the entry removed; one not held aborts
  * disown_conns         -> every 4-tuple of that local address and protocol removed
+ * rx_xdp               -> fp_standin.c: the XDP program's ACK fast path on the slots of
+ *                         hxs_ctl_static__attach() (plain memory), by this table's {slot, gen}
  * close                -> an entry still held aborts: the stack lost track of it (on the
  *                         kernel's control plane it would steer traffic to nobody)
  */
@@ -32,7 +34,7 @@ struct static_bind {
 };
 
 struct static_conn {
-	uint32_t laddr, raddr, id;
+	uint32_t laddr, raddr, slot, gen;
 	uint16_t lport, rport;
 	uint8_t proto;
 };
@@ -171,7 +173,7 @@ static void conn_name(char *buf, size_t n, uint32_t laddr, uint16_t lport, uint3
 }
 
 static int static_own_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
-			   uint16_t rport, uint8_t proto, uint32_t conn_id)
+			   uint16_t rport, uint8_t proto, uint32_t slot, uint32_t gen)
 {
 	struct static_state *s = state(st);
 	struct static_conn *c;
@@ -193,8 +195,8 @@ static int static_own_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport,
 	if (grow((void **)&s->c, s->nc, &s->capc, sizeof(*s->c)))
 		return -ENOMEM;
 	c = &s->c[s->nc++];
-	*c = (struct static_conn){ .laddr = laddr, .raddr = raddr, .id = conn_id, .lport = lport,
-				   .rport = rport, .proto = proto };
+	*c = (struct static_conn){ .laddr = laddr, .raddr = raddr, .slot = slot, .gen = gen,
+				   .lport = lport, .rport = rport, .proto = proto };
 	return 0;
 }
 
@@ -292,7 +294,40 @@ int hxs_ctl_static__refuse_conn(struct hxs_stack *st, uint8_t proto, uint16_t po
 	return refusal_set(st->scfg.refuse_conn, &st->scfg.n_refuse_conn, proto, port, err);
 }
 
+static int static_conn_slot(struct hxs_stack *st, uint32_t laddr, uint16_t lport,
+			    uint32_t raddr, uint16_t rport, uint8_t proto, uint32_t *slot,
+			    uint32_t *gen)
+{
+	struct static_state *s = st->ctl_state;
+	struct static_conn *c = s ? conn_find(s, laddr, lport, raddr, rport, proto) : NULL;
+
+	if (!c)
+		return -ENOENT;
+	*slot = c->slot;
+	*gen = c->gen;
+	return 0;
+}
+
+int hxs_ctl_static__attach(struct hxs_stack *st)
+{
+	static const char *const names[] = HXS_XDP_STAT_NAMES;
+	struct hxs_slot *mem = calloc(HXS_STATIC_SLOTS, sizeof(*mem));
+	int err;
+
+	if (!mem)
+		return -ENOMEM;
+	err = hxs_stack__slots_init(st, mem, HXS_STATIC_SLOTS, 1);
+	if (err) {
+		free(mem);
+		return err;
+	}
+	return hxs_stack__add_counters(st, &(struct hxs_counter_table){ names, st->xdp_sim,
+									 HXS_XDP_STAT_MAX });
+}
+
 const struct hxs_ctl_ops hxs_ctl_static = {
+	.rx_xdp = hxs_fp_standin_rx,
+	.conn_slot = static_conn_slot,
 	.route = static_route,
 	.resolve = static_resolve,
 	.poll = static_poll,

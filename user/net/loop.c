@@ -1,12 +1,19 @@
 /* loop.c - the stack's run loop and its life: init, the turn, the sleep, fini.
  *
- * hxs_stack__poll() -> stack_turn(): rx_burst -> hxs_eth_input() (per frame) -> rx_release
+ * hxs_stack__poll() -> stack_turn(): rx_burst -> [ctl->rx_xdp: the static control plane's
+ *                                    stand-in for the XDP program, which may consume a pure
+ *                                    ACK] -> hxs_eth_input() (per frame) -> rx_release
  *                                    -> hxs_wheel__run() -> ctl->poll() (neighbour events)
  *                                    -> pollers (TCP timers and pending output, statistics)
  *                                    -> hxs_stack__tx_flush()
  *                   -> idle: busy-poll, or sleep in epoll_wait(2) on the io and netlink fds
  *                      until the next timer or poller deadline (hxs_stack__next_deadline) or
- *                      the caller's timeout
+ *                      the caller's timeout. With connection slots (slots.c) the sleep
+ *                      follows the doorbell protocol (sleep_begin): hdr.sleeping set by
+ *                      atomic exchange, the deadlines looked at once more (TCP's says "now"
+ *                      when XDP took ACK progress it has not run), then epoll_wait with the
+ *                      doorbell's fd in the set; on waking sleeping is cleared and the
+ *                      doorbell drained.
  * hxs_stack__fini() -> pending frames dropped -> TX batch out -> ctl->close (io, XDP, netlink)
  * hxs_stack__open() and hxs_stack__open_io() (user/open/) differ only in the control plane
  * (struct hxs_ctl_ops: ctl_kernel.c, ctl_static.c) and who owns the io.
@@ -31,6 +38,7 @@ int hxs_stack__init(struct hxs_stack *st)
 	}
 	st->epfd = -1;
 	st->ctl_fd = -1;
+	st->wake_fd = -1;
 	st->eph_lo = HXS_EPH_LO_DEFAULT;
 	st->eph_hi = HXS_EPH_HI_DEFAULT;
 	hxs_wheel__init(&st->wheel, hxs_stack__now(st));
@@ -66,6 +74,7 @@ void hxs_stack__fini(struct hxs_stack *st)
 		close(st->epfd);
 	st->epfd = -1;
 	st->ctl->close(st);
+	hxs_stack__slots_fini(st);
 }
 
 #define HXS_TX_WAIT_US 1000    /* longest sleep while TX frames are out for completion */
@@ -90,7 +99,8 @@ static int stack_turn(struct hxs_stack *st)
 		if (n <= 0)
 			break;
 		for (int i = 0; i < n; i++)
-			hxs_eth_input(st, &f[i]);
+			if (!st->ctl->rx_xdp || !st->ctl->rx_xdp(st, &f[i]))
+				hxs_eth_input(st, &f[i]);
 		st->io->ops->rx_release(st->io, f, n);
 		events += n;
 	} while (n == HXS_RX_BATCH && ++batches < 4);
@@ -127,6 +137,38 @@ uint64_t hxs_stack__next_deadline(const struct hxs_stack *st)
 	return next;
 }
 
+/* The loop is about to sleep: tell XDP (hdr.sleeping = 1, an atomic exchange and so a full
+ * barrier) and look once more, after it, for work that arrived through the slots: either
+ * this look sees an ACK XDP consumed, or XDP sees the flag and rings the doorbell. Returns 1
+ * if the loop may sleep until `until`, 0 if a turn is due now (sleeping cleared again). */
+static int sleep_begin(struct hxs_stack *st, uint64_t now, uint64_t *until)
+{
+	struct hxs_slot_hdr *h = hxs_stack__slot_hdr(st);
+	uint64_t next;
+
+	if (!h)
+		return 1;
+	__atomic_exchange_n(&h->sleeping, 1, __ATOMIC_SEQ_CST);
+	next = hxs_stack__next_deadline(st);
+	if (next <= now) {
+		__atomic_store_n(&h->sleeping, 0, __ATOMIC_RELAXED);
+		return 0;
+	}
+	if (next < *until)
+		*until = next;
+	return 1;
+}
+
+static void sleep_end(struct hxs_stack *st, int rang)
+{
+	struct hxs_slot_hdr *h = hxs_stack__slot_hdr(st);
+
+	if (h)
+		__atomic_store_n(&h->sleeping, 0, __ATOMIC_RELAXED);
+	if (rang && st->ctl->wake_drain)
+		st->ctl->wake_drain(st);
+}
+
 int hxs_stack__poll(struct hxs_stack *st, int timeout_ms)
 {
 	uint64_t deadline = UINT64_MAX;
@@ -160,19 +202,26 @@ int hxs_stack__poll(struct hxs_stack *st, int timeout_ms)
 			if (s0.frames_tx_queued && until > now + HXS_TX_WAIT_US)
 				until = now + HXS_TX_WAIT_US;
 		}
+		if (!sleep_begin(st, now, &until))
+			continue;
 		{
 			struct epoll_event ev[4];
+			int rang = 0;
 			uint64_t wait_ms = until == UINT64_MAX ? 0 : ((until > now ? until - now : 0) + 999) / 1000;
 			int ms = until == UINT64_MAX ? -1 : (int)(wait_ms > 60000 ? 60000 : wait_ms);
-			int r = epoll_wait(st->epfd, ev, 4, ms);
+			int r = epoll_wait(st->epfd, ev, 4, ms), e = errno;
 
-			if (r < 0 && errno != EINTR)
-				return -errno;
-			if (r < 0)
-				return -EINTR;
-			for (int i = 0; i < r; i++)
+			for (int i = 0; i < r; i++) {
 				if (ev[i].data.fd == st->ctl_fd)
 					st->ctl_due = 1;
+				if (ev[i].data.fd == st->wake_fd)
+					rang = 1;
+			}
+			sleep_end(st, rang);
+			if (r < 0 && e != EINTR)
+				return -e;
+			if (r < 0)
+				return -EINTR;
 		}
 	}
 }

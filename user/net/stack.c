@@ -132,9 +132,9 @@ void hxs_stack__disown_bind(struct hxs_stack *st, uint32_t addr, uint16_t port, 
 }
 
 int hxs_stack__own_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
-			uint16_t rport, uint8_t proto, uint32_t conn_id)
+			uint16_t rport, uint8_t proto, uint32_t slot, uint32_t gen)
 {
-	return st->ctl->own_conn(st, laddr, lport, raddr, rport, proto, conn_id);
+	return st->ctl->own_conn(st, laddr, lport, raddr, rport, proto, slot, gen);
 }
 
 void hxs_stack__disown_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,

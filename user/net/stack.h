@@ -25,6 +25,7 @@
 #include <stdio.h>
 
 #include "hxs/hxs.h"
+#include "hxs/shared.h"
 #include "lib/counters.h"
 #include "io/io.h"
 #include "ctl/netif.h"
@@ -111,13 +112,24 @@ struct hxs_ctl_ops {
 	int (*own_bind)(struct hxs_stack *st, uint32_t addr, uint16_t port, uint8_t proto,
 			uint32_t owner, uint32_t flags);
 	void (*disown_bind)(struct hxs_stack *st, uint32_t addr, uint16_t port, uint8_t proto);
+	/* slot, gen: the connection's slot (HXS_SLOT_NONE, gen 0: no fast path) */
 	int (*own_conn)(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
-			uint16_t rport, uint8_t proto, uint32_t conn_id);
+			uint16_t rport, uint8_t proto, uint32_t slot, uint32_t gen);
 	void (*disown_conn)(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
 			    uint16_t rport, uint8_t proto);
 	/* Drops every 4-tuple entry of local address laddr and protocol proto (the stack is
 	 * closing and its connections go without a word each). */
 	void (*disown_conns)(struct hxs_stack *st, uint32_t laddr, uint8_t proto);
+	/* The XDP program's part on a received frame, where no program runs (the static control
+	 * plane's stand-in, ctl_static.c): 1 if it consumed the frame (the stack never sees it),
+	 * 0 to go on. NULL: the kernel ran the program already. */
+	int (*rx_xdp)(struct hxs_stack *st, const struct hxs_frame *f);
+	/* The {slot, gen} of an owned 4-tuple, as the conn map holds it (the stand-in's lookup):
+	 * 0 or -ENOENT. May be NULL. */
+	int (*conn_slot)(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+			 uint16_t rport, uint8_t proto, uint32_t *slot, uint32_t *gen);
+	/* Consumes the doorbell records the program rang while the loop slept; may be NULL. */
+	void (*wake_drain)(struct hxs_stack *st);
 	/* Extra counters for hxs_stack__print_counters (XDP, AF_XDP); may be NULL. */
 	void (*print_counters)(const struct hxs_stack *st, FILE *fp, int all);
 	/* Detaches what open attached, closes the io and netif. */
@@ -174,6 +186,17 @@ struct hxs_stack {
 	uint64_t ctl_next;                  /* next unconditional ctl->poll (us) */
 
 	int epfd;                           /* kernel epoll over io + netlink fds; -1 on open_io */
+	int wake_fd;                        /* the XDP doorbell's fd in the epoll set; -1 if none */
+
+	/* Connection slots shared with XDP (slots.c): slots[0] is the header; NULL without */
+	struct hxs_slot *slots;
+	uint32_t nslots;
+	uint32_t *slot_free;                /* free slot ids, a stack */
+	uint32_t nslot_free;
+	uint32_t *slot_gen;                 /* the last gen each slot was given */
+	uint8_t fast_off;                   /* the fast path is off (HXS_FASTPATH=0, set_fastpath) */
+	uint8_t slots_owned;                /* slots is our allocation (static control plane) */
+	uint64_t xdp_sim[HXS_XDP_STAT_MAX]; /* the static control plane's XDP stand-in counts */
 	void *ctl_state;                    /* the control plane's own (ctl_static.c's entries) */
 	char desc[256];
 };
@@ -223,11 +246,24 @@ void hxs_stack__disown_bind(struct hxs_stack *st, uint32_t addr, uint16_t port, 
  * HXS_BIND_F_LISTEN on a bound TCP port turns it into a listener entry (the map update
  * replaces the value). No-ops without XDP. */
 int hxs_stack__own_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
-			uint16_t rport, uint8_t proto, uint32_t conn_id);
+			uint16_t rport, uint8_t proto, uint32_t slot, uint32_t gen);
 void hxs_stack__disown_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
 			    uint16_t rport, uint8_t proto);
 /* Every 4-tuple entry of this stack's address and protocol proto (stack closing). */
 void hxs_stack__disown_conns(struct hxs_stack *st, uint8_t proto);
+
+/* Connection slots (slots.c). hxs_stack__slots_init() takes n slots at mem (slot 0 becomes
+ * the header, every other one free and zeroed); hxs_stack__slots_fini() forgets them (frees
+ * mem if owned). A slot for a new connection: its id and gen, the slot zeroed with gen set,
+ * or NULL (none free, no slots, fast path off: the connection runs without it). */
+int hxs_stack__slots_init(struct hxs_stack *st, struct hxs_slot *mem, uint32_t n, int owned);
+void hxs_stack__slots_fini(struct hxs_stack *st);
+struct hxs_slot *hxs_stack__slot_get(struct hxs_stack *st, uint32_t *id, uint32_t *gen);
+void hxs_stack__slot_put(struct hxs_stack *st, uint32_t id);
+/* The header (slot 0), or NULL without slots. */
+struct hxs_slot_hdr *hxs_stack__slot_hdr(const struct hxs_stack *st);
+/* Fast path on (1) or off (0), stack-wide: hdr.fast_off, and no new slot is handed out. */
+void hxs_stack__fastpath(struct hxs_stack *st, int on);
 
 /* The two control planes (ctl_static.c, ctl_kernel.c). */
 extern const struct hxs_ctl_ops hxs_ctl_static;
@@ -243,5 +279,11 @@ int hxs_ctl_static__refuse(struct hxs_stack *st, uint8_t proto, uint16_t port, i
 /* Likewise for own_conn: from now on a 4-tuple of proto whose local or remote port (network
  * order) is port is refused with -err (the kernel's map full: E2BIG); err 0 lifts it. */
 int hxs_ctl_static__refuse_conn(struct hxs_stack *st, uint8_t proto, uint16_t port, int err);
+/* Connection slots in plain memory (HXS_STATIC_SLOTS) and the stand-in's counters (XdpAck
+ * FastPath ... as a counter table of the stack): hxs_stack__open_io() calls it. */
+#define HXS_STATIC_SLOTS 1024
+int hxs_ctl_static__attach(struct hxs_stack *st);
+/* The XDP program's ACK fast path on a received frame (fp_standin.c): 1 if consumed. */
+int hxs_fp_standin_rx(struct hxs_stack *st, const struct hxs_frame *f);
 
 #endif

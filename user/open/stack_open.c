@@ -98,6 +98,30 @@ static int pick_port_range(struct hxs_stack *st)
 	return -ERANGE;   /* the kernel took nearly every port: no room for hxs's own */
 }
 
+/* HXS_FASTPATH=0 turns the XDP ACK fast path off (any other value, or none, leaves it on). */
+static void pick_fastpath(struct hxs_stack *st, int off)
+{
+	const char *env = getenv("HXS_FASTPATH");
+
+	if (off || (env && !strcmp(env, "0")))
+		hxs_stack__fastpath(st, 0);
+}
+
+/* The slots of the program's HXS_MAP_SLOTS and its doorbell in the loop's epoll set. Without
+ * them (an older program adopted) the stack runs without the fast path. */
+static void kernel_slots(struct hxs_stack *st)
+{
+	struct hxs_slot *slots;
+	__u32 n;
+	int fd;
+
+	if (hxs_xdp__slots(st->xdp, &slots, &n) || hxs_stack__slots_init(st, slots, n, 0))
+		return;
+	fd = hxs_xdp__wake_fd(st->xdp);
+	if (fd >= 0 && !hxs_stack__watch_fd(st, fd, 0))
+		st->wake_fd = fd;
+}
+
 static int stats_poll(void *ctx, uint64_t now, int events)
 {
 	hxs_stats_pub__tick(ctx, now, events);
@@ -161,6 +185,9 @@ int hxs_stack__open_io(struct hxs_stack **out, struct hxs_io *io, const struct h
 	if (st->mtu > io->frame_size - HXS_ETH_HLEN)
 		st->mtu = io->frame_size - HXS_ETH_HLEN;
 	err = stack_assemble(st);
+	pick_fastpath(st, 0);
+	if (!err)
+		err = hxs_ctl_static__attach(st);
 	/* the loop sleeps on the io's fd when it has one (io_mem's eventfd) */
 	if (!err)
 		err = hxs_stack__watch_fd(st, io->ops->poll_fd(io), 0);
@@ -246,6 +273,8 @@ int hxs_stack__open(struct hxs_stack **out, const struct hxs_stack_opts *opts)
 		err = hxs_stack__watch_fd(st, st->nif->nl_fd, 1);
 	if (err)
 		goto disassemble;
+	pick_fastpath(st, opts->no_fastpath);
+	kernel_slots(st);
 
 	a.s_addr = st->addr;
 	snprintf(st->desc, sizeof(st->desc), "%s %s, %u queue(s), %s mode, %s", opts->ifname,

@@ -2,12 +2,13 @@
  *
  * RX:   hxs_ip_input() -> tcp_input() -> hxs_tcp__input()      (core: state machine)
  *            core -> on_event() -> hxs_sock__wake() -> epoll ready lists
- *            core -> on_tuple() -> XDP conn map add/del (a failed add fails the connection);
+ *            core -> on_tuple() -> a slot (hxs_stack__slot_get, for the XDP fast path),
+ *            XDP conn map add {slot, gen} / del, slot back (a failed add fails the connection);
  *            on_listen() -> bind entry LISTEN
  * TX:   core -> tx_alloc(): a UMEM frame, the core writes its segment at the L4 offset
  *            -> tx_send(): route + hxs_ip_tx_send() (IPv4 + Ethernet, this turn's batch)
- * Loop: stack_turn() -> tcp_turn() (a poller of the stack) -> hxs_tcp__poll() (timers, dirty
- *            list); hxs_stack__poll() -> tcp_deadline() -> hxs_tcp__next_deadline()
+ * Loop: stack_turn() -> tcp_turn() (a poller of the stack) -> hxs_tcp__fp_poll() (ACK
+ *            progress XDP made) -> hxs_tcp__poll() (timers, dirty list); hxs_stack__poll() -> tcp_deadline() -> hxs_tcp__next_deadline()
  * API:  socket.c -> tcp_connect/listen/accept/sendmsg/recvmsg/... -> hxs_tcp_conn__*()
  *
  * Socket states follow the kernel's inet_stream_connect(): an unconnected socket's connect()
@@ -68,7 +69,8 @@ struct tcp_sock {
 
 /* Counters of the glue, printed with the stack's. */
 #define TCPS_MIB_LIST(X) X(HxsTcpConnMapAdds) X(HxsTcpConnMapDels) X(HxsTcpConnMapErrors) \
-	X(HxsTcpTxNoFrame) X(HxsTcpTxNoRoute) X(HxsTcpLingerSockets) X(HxsTcpTwRecycled)
+	X(HxsTcpTxNoFrame) X(HxsTcpTxNoRoute) X(HxsTcpLingerSockets) X(HxsTcpTwRecycled) \
+	X(HxsTcpSlots)
 enum {
 #define TCPS_MIB_ENUM(n) TCPS_##n,
 	TCPS_MIB_LIST(TCPS_MIB_ENUM)
@@ -88,7 +90,6 @@ struct tcp_glue {
 	struct tcp_sock *linger;      /* closed sockets whose connection lingers, oldest first */
 	struct tcp_sock **ltail;
 	int accepting;                /* tcp_init: the socket gets an accepted connection */
-	uint32_t conn_id;
 	uint64_t conn_entries;        /* XDP conn map entries we added and hold */
 	uint64_t mib[TCPS_MIB__COUNT];
 };
@@ -192,16 +193,33 @@ static int on_tuple(void *ctx, struct hxs_tcp_conn *c, int add)
 
 	hxs_tcp_conn__tuple(c, &laddr, &lport, &raddr, &rport);
 	if (add) {
+		/* a slot for the XDP fast path if one is free (else the connection runs without),
+		 * set up before the conn entry that names it */
+		uint32_t id, gen;
+		struct hxs_slot *slot = hxs_stack__slot_get(g->st, &id, &gen);
+
 		if (hxs_stack__own_conn(g->st, laddr, htons(lport), raddr, htons(rport),
-					IPPROTO_TCP, ++g->conn_id)) {
+					IPPROTO_TCP, id, gen)) {
 			/* the map is full, or the kernel refused: a resource is missing */
+			hxs_stack__slot_put(g->st, id);
 			g->mib[TCPS_HxsTcpConnMapErrors]++;
 			return -ENOBUFS;
+		}
+		if (slot) {
+			hxs_tcp_conn__set_slot(c, slot);
+			g->mib[TCPS_HxsTcpSlots]++;
 		}
 		g->mib[TCPS_HxsTcpConnMapAdds]++;
 		g->conn_entries++;
 	} else {
+		struct hxs_slot *slot = hxs_tcp_conn__slot(c);
+
 		hxs_stack__disown_conn(g->st, laddr, htons(lport), raddr, htons(rport), IPPROTO_TCP);
+		/* after the entry is gone: no frame finds the slot any more */
+		if (slot) {
+			hxs_stack__slot_put(g->st, (uint32_t)(slot - g->st->slots));
+			g->mib[TCPS_HxsTcpSlots]--;
+		}
 		g->mib[TCPS_HxsTcpConnMapDels]++;
 		g->conn_entries--;
 	}
@@ -278,6 +296,7 @@ static struct tcp_glue *glue_get(struct hxs_stack *st)
 		free(g);
 		return NULL;
 	}
+	hxs_tcp__set_fastpath(g->tcp, !st->fast_off);
 	t = (struct hxs_counter_table){ hxs_tcp_mib_names, hxs_tcp__mib(g->tcp), HXS_TCP_MIB__COUNT };
 	hxs_stack__add_counters(st, &t);
 	t = (struct hxs_counter_table){ tcps_mib_names, g->mib, TCPS_MIB__COUNT };
@@ -298,9 +317,14 @@ static struct tcp_glue *glue_get(struct hxs_stack *st)
 static int tcp_turn(void *ctx, uint64_t now, int events)
 {
 	struct tcp_glue *g = ctx;
+	int n;
 
 	(void)events;
-	return hxs_tcp__poll(g->tcp, now);
+	hxs_tcp__set_fastpath(g->tcp, !g->st->fast_off);
+	/* ACK progress XDP made (its ACKs came before anything else this turn): before the
+	 * timers, so an RTO does not fire for data already acknowledged */
+	n = hxs_tcp__fp_poll(g->tcp, now);
+	return n + hxs_tcp__poll(g->tcp, now);
 }
 
 /* When TCP needs the next turn (UINT64_MAX: none; 0: now). */
@@ -344,6 +368,16 @@ void hxs_tcp_sock__fini(struct hxs_stack *st)
 	hxs_stack__del_poller(st, g);
 	st->sockets->stream_ctx = NULL;
 	free(g);
+}
+
+int hxs_stack__set_fastpath(struct hxs_stack *st, int on)
+{
+	struct tcp_glue *g = glue(st);
+
+	hxs_stack__fastpath(st, on);
+	if (g)
+		hxs_tcp__set_fastpath(g->tcp, on);
+	return 0;
 }
 
 /* --- limits --------------------------------------------------------------------------------- */

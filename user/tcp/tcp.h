@@ -27,6 +27,7 @@
 struct hxs_tcp;
 struct hxs_tcp_conn;
 struct hxs_tcp_info;
+struct hxs_slot;
 
 /* Kernel-style counters (nstat names), printed with hxs_tcp_mib_names[]. */
 #define HXS_TCP_MIB_LIST(X)                                                               \
@@ -42,7 +43,8 @@ struct hxs_tcp_info;
 	X(TCPTimeWaitOverflow) X(TCPMemoryPressures) X(TCPAbortOnMemory) X(TCPRcvQDrop)      \
 	X(TCPReqQFullDrop) X(HxsTcpConnLimitDrops) X(HxsTcpMemRefused) X(HxsTcpOfoConnDrops) \
 	X(HxsTcpOfoStackDrops) X(HxsTcpSndMemFails) X(HxsTcpTupleRefused)                    \
-	X(TCPACKSkippedChallenge) X(TCPACKSkippedPAWS) X(TCPACKSkippedSeq)
+	X(TCPACKSkippedChallenge) X(TCPACKSkippedPAWS) X(TCPACKSkippedSeq)                 \
+	X(HxsTcpFastPathAcks)
 
 enum hxs_tcp_mib {
 #define HXS_TCP_MIB_ENUM(n) HXS_TCP_MIB_##n,
@@ -162,6 +164,16 @@ uint32_t hxs_tcp__nconns(const struct hxs_tcp *tcp);
 /* Calls fn for every listener and every connection in the table (an `ss` listing); fn must
  * not close, abort or open connections. */
 void hxs_tcp__foreach(struct hxs_tcp *tcp, void (*fn)(void *arg, struct hxs_tcp_conn *c), void *arg);
+/* The XDP ACK fast path (tcp_fastpath.c, README "The fast path"). A connection given a slot
+ * (struct hxs_slot, hxs/shared.h) publishes there what XDP judges ACKs by and reads back the
+ * progress XDP made: hxs_tcp__fp_poll() runs that progress through the ACK processing, once
+ * a turn before hxs_tcp__poll(), for the connections with data in flight (a list, no scan;
+ * not counted in TcpInSegs, in HxsTcpFastPathAcks). hxs_tcp__fp_pending(): XDP made progress
+ * poll has not run yet (a loop about to sleep looks, see net/loop.c); next_deadline says 0
+ * then too. set_fastpath(0): no connection is offered to XDP any more. */
+int hxs_tcp__fp_poll(struct hxs_tcp *tcp, uint64_t now);
+int hxs_tcp__fp_pending(const struct hxs_tcp *tcp);
+void hxs_tcp__set_fastpath(struct hxs_tcp *tcp, int on);
 /* Connection objects allocated and freed over the life of the instance (leak checks). */
 void hxs_tcp__alloc_stats(const struct hxs_tcp *tcp, uint64_t *allocated, uint64_t *freed);
 
@@ -222,6 +234,11 @@ void hxs_tcp_conn__set_user(struct hxs_tcp_conn *c, void *user);
 void *hxs_tcp_conn__user(const struct hxs_tcp_conn *c);
 void hxs_tcp_conn__tuple(const struct hxs_tcp_conn *c, uint32_t *laddr, uint16_t *lport,
 			 uint32_t *raddr, uint16_t *rport);
+/* The connection's slot (NULL: none). set_slot may be called from on_tuple's add (the only
+ * core call a callback may make that is not a query); on_tuple's del is the last moment the
+ * slot is used: the socket layer gives it back there. */
+void hxs_tcp_conn__set_slot(struct hxs_tcp_conn *c, struct hxs_slot *slot);
+struct hxs_slot *hxs_tcp_conn__slot(const struct hxs_tcp_conn *c);
 /* 1 once the peer's FIN was taken: the stream has ended, reads return 0 even after a later
  * error (the kernel's SOCK_DONE, which tcp_recvmsg checks before sk_err). */
 int hxs_tcp_conn__fin_rcvd(const struct hxs_tcp_conn *c);

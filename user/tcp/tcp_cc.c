@@ -37,8 +37,10 @@ void hxs_cc_slow_start(struct hxs_cc *cc, uint32_t acked)
 {
 	/* RFC 3465 §2.2: "cwnd is increased by the number of previously unacknowledged bytes
 	 * ACKed by each incoming acknowledgment, provided the increase is not more than L
-	 * bytes", L = 2*SMSS (RFC 3465 §2.3; RFC 5681 §3.1 allows it with ABC). */
-	uint32_t l = 2 * cc->mss;
+	 * bytes", L = 2*SMSS (RFC 3465 §2.3; RFC 5681 §3.1 allows it with ABC).
+	 * A stretch of k ACKs consumed by XDP counts as k of them (the limit is per ACK), so the
+	 * window grows alike with the fast path on or off. */
+	uint64_t l = 2ull * cc->mss * (cc->acks > 1 ? cc->acks : 1);
 
 	cwnd_add(cc, acked < l ? acked : l);
 }

@@ -56,6 +56,8 @@ struct hxs_cc {
 	uint32_t flight;            /* bytes in flight (FlightSize), kept current by the core */
 	uint32_t bytes_acked;       /* RFC 3465 appropriate byte counting accumulator (CA) */
 	uint8_t app_limited;        /* set by the core before on_ack: cwnd is not in use, no growth */
+	uint16_t acks;              /* set by the core before on_ack: the ACKs this one stands for
+	                             * (a stretch of ACKs XDP consumed); 0 or 1: one */
 	union {
 		struct hxs_cubic cubic;
 	} u;
@@ -70,7 +72,8 @@ uint32_t hxs_cc_initial_window(uint32_t mss);
 
 /* Helpers the algorithms share (tcp_cc.c). */
 #define HXS_CC_MAX_CWND (1u << 30)          /* cwnd never grows past 1 GiB */
-/* RFC 5681 §3.1 slow start with RFC 3465 ABC, L = 2*SMSS: cwnd += min(acked, 2*SMSS). */
+/* RFC 5681 §3.1 slow start with RFC 3465 ABC, L = 2*SMSS per ACK: cwnd += min(acked,
+ * 2*SMSS * cc->acks). */
 void hxs_cc_slow_start(struct hxs_cc *cc, uint32_t acked);
 /* RFC 5681 §3.1 congestion avoidance by byte counting (RFC 3465 §2.1): +SMSS per cwnd acked. */
 void hxs_cc_reno_ca(struct hxs_cc *cc, uint32_t acked);

@@ -274,6 +274,12 @@ struct hxs_tcp_conn {
 	uint32_t ev_last;                  /* readiness last reported through on_event */
 	uint64_t invalid_ack_at;           /* last challenge ACK or answer to an invalid segment */
 
+	/* the XDP fast path (tcp_fastpath.c) */
+	struct hxs_slot *slot;             /* shared with XDP; NULL: none */
+	struct hxs_tcp_conn *fp_next, **fp_pprev;  /* tcp->fp_head: data in flight */
+	uint16_t fp_n;                     /* the ack word's ACK count last taken */
+	uint8_t fp_ready;                  /* the ack word was set to SND.UNA once */
+
 	/* tcp_info */
 	uint64_t total_retrans, bytes_acked, bytes_received, segs_out, segs_in;
 	uint64_t bytes_sent;                /* payload bytes sent, retransmissions included */
@@ -311,6 +317,8 @@ struct hxs_tcp {
 	uint64_t res[HXS_TCP_RES__COUNT];  /* hxs_tcp__res() */
 	struct hxs_isn isn;
 	const struct hxs_tcp_timer_fns *timer_fns; /* expiry handlers (tcp_timer.c) */
+	struct hxs_tcp_conn *fp_head;      /* connections with a slot and data in flight */
+	uint8_t fp_off;                    /* the fast path is off: F_FAST never set */
 };
 
 #define MIB_INC(tcp, m) ((tcp)->mib[HXS_TCP_MIB_##m]++)
@@ -486,6 +494,30 @@ int hxs_tcp_reass_sack_blocks(const struct hxs_tcp_conn *c, struct hxs_sack_rang
  * none of it is held. */
 int hxs_tcp_reass_held(const struct hxs_tcp_conn *c, uint32_t seq, uint32_t end, uint32_t *os,
 		       uint32_t *oe);
+
+/* tcp_fastpath.c */
+/* Writes what XDP judges by into the slot (no-op without one): flags, RCV.NXT, the right edge
+ * advertised, TS.Recent, SND.MAX raised to snd_max if that is higher (a segment about to be
+ * queued), SND.UNA into the ack word; joins the flight list when data is in flight. */
+void hxs_tcp_fp_publish(struct hxs_tcp_conn *c, uint32_t snd_max);
+/* The stack processed an ACK itself: SND.UNA into the ack word (compare-and-swap, never
+ * backwards); wnd is the segment's raw window field. */
+void hxs_tcp_fp_una(struct hxs_tcp_conn *c, uint16_t wnd);
+/* On and off tcp->fp_head (idempotent). */
+void hxs_tcp_fp_link(struct hxs_tcp_conn *c);
+void hxs_tcp_fp_unlink(struct hxs_tcp_conn *c);
+/* The slot goes (the connection leaves the table): off the flight list, pointer cleared. */
+void hxs_tcp_fp_detach(struct hxs_tcp_conn *c);
+
+/* tcp_input.c */
+/* Progress XDP made for c, through the ACK processing (before a segment of c is processed,
+ * and from hxs_tcp__fp_poll). Returns 1 if c is gone. */
+int hxs_tcp_fp_pickup(struct hxs_tcp_conn *c, uint64_t now);
+/* A stretch ACK XDP consumed (nacks of them): SEG.ACK = ack, SEG.WND = wnd (raw), SEG.SEQ =
+ * RCV.NXT, timestamps from the slot; the fifth step of §3.10.7.4 (check_ack) and output.
+ * Returns 1 if the connection is gone. */
+int hxs_tcp_fp_ack_input(struct hxs_tcp_conn *c, uint32_t ack, uint16_t wnd, uint32_t tsval,
+			 uint32_t tsecr, uint16_t nacks, uint64_t now);
 
 /* tcp_recovery.c */
 /* The ACK-processing part of loss recovery; called with the ACK's new data acked (bytes),

@@ -10,11 +10,14 @@
  *                          process_ack -> hxs_tcp_recovery_on_ack), process_text() (reassembly),
  *                          check_fin() (process_fin)
  *   -> hxs_tcp_output() for the ACK/data the segment made due, hxs_tcp_notify().
+ * XDP fast path: conn_input() and hxs_tcp__fp_poll() -> hxs_tcp_fp_pickup() -> the ACKs XDP
+ *   consumed as one stretch ACK -> hxs_tcp_fp_ack_input() -> check_ack(), output, notify
  */
 #include <errno.h>
 #include <string.h>
 #include <sys/epoll.h>
 
+#include "hxs/shared.h"
 #include "lib/bytes.h"
 #include "tcp_conn.h"
 
@@ -407,6 +410,7 @@ static int process_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 		if (rtt)
 			hxs_tcp_rtt_sample(c, rtt);
 		c->snd_una = s->ack;
+		hxs_tcp_fp_una(c, (uint16_t)s->wnd);      /* XDP judges by it too */
 		if (SEQ_LT(c->snd_nxt, c->snd_una))
 			c->snd_nxt = c->snd_una;
 		hxs_sack__advance(&c->sb, c->snd_una);
@@ -885,8 +889,96 @@ static int sync_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint6
 	return r != STEP_GONE;
 }
 
+/* A stretch of nacks pure ACKs XDP consumed (tcp_fastpath.c), as one ACK: SEG.ACK the ack
+ * word's SND.UNA, SEG.WND its window, SEG.SEQ = RCV.NXT (XDP took only those), the timestamps
+ * of the latest of them. The fifth step (check_ack) as for any ACK: TS.Recent, SND.UNA and
+ * the data it frees, the RTT from TSecr, congestion control with the bytes and the number of
+ * ACKs (cc.acks, for per-ACK limits), the RTO, the window, the closing states; then output
+ * and the writers' wake-up. Not a segment the stack received: TcpInSegs does not count it. */
+int hxs_tcp_fp_ack_input(struct hxs_tcp_conn *c, uint32_t ack, uint16_t wnd, uint32_t tsval,
+			 uint32_t tsecr, uint16_t nacks, uint64_t now)
+{
+	struct hxs_tcp_seg s;
+
+	memset(&s, 0, sizeof(s));
+	s.seq = c->rcv_nxt;
+	s.ack = ack;
+	s.wnd = wnd;
+	s.flags = HXS_TH_ACK;
+	s.sport = c->rport;
+	s.dport = c->lport;
+	s.saddr = c->raddr;
+	s.daddr = c->laddr;
+	s.opt.has_ts = c->ts_ok;
+	s.opt.tsval = tsval;
+	s.opt.tsecr = tsecr;
+	c->last_rcv = now;
+	c->keep_probes = 0;
+	c->cc.acks = nacks;
+	if (check_ack(c, &s, now) == STEP_GONE)
+		return 1;
+	c->cc.acks = 0;
+	hxs_tcp_output(c, now);
+	hxs_tcp_notify(c);
+	return 0;
+}
+
+/* The progress XDP recorded in c's slot since the last look (tcp_fastpath.c says how the
+ * slot is shared): the ACK count moved -> hxs_tcp_fp_ack_input(). */
+int hxs_tcp_fp_pickup(struct hxs_tcp_conn *c, uint64_t now)
+{
+	struct hxs_slot *s = c->slot;
+	uint64_t w;
+	uint16_t n, k;
+
+	if (!s || !c->fp_ready)
+		return 0;
+	w = __atomic_load_n(&s->ack, __ATOMIC_ACQUIRE);
+	n = HXS_SLOT_ACK_N(w);
+	k = (uint16_t)(n - c->fp_n);
+	if (!k)
+		return 0;
+	c->fp_n = n;
+	c->tcp->mib[HXS_TCP_MIB_HxsTcpFastPathAcks] += k;
+	c->segs_in += k;        /* tcp_info: segments the connection received, XDP's too */
+	/* ACKs whose progress the stack's own ACK processing covered since (a later segment
+	 * it took itself) are done with */
+	if (!SEQ_GT(HXS_SLOT_ACK_UNA(w), c->snd_una))
+		return 0;
+	/* the acquire load above orders these after XDP's stores before its CAS */
+	return hxs_tcp_fp_ack_input(c, HXS_SLOT_ACK_UNA(w), HXS_SLOT_ACK_WND(w),
+				    __atomic_load_n(&s->tsval, __ATOMIC_RELAXED),
+				    __atomic_load_n(&s->tsecr, __ATOMIC_RELAXED), k, now);
+}
+
+int hxs_tcp__fp_poll(struct hxs_tcp *tcp, uint64_t now)
+{
+	struct hxs_tcp_conn *todo = tcp->fp_head, *c;
+	int n = 0;
+
+	tcp->now = now;
+	/* the list moves to a local head: pickups may unlink others (closed) and relink c */
+	tcp->fp_head = NULL;
+	if (todo)
+		todo->fp_pprev = &todo;
+	while ((c = todo)) {
+		hxs_tcp_fp_unlink(c);
+		uint16_t before = c->fp_n;
+		if (hxs_tcp_fp_pickup(c, now))
+			continue;           /* gone */
+		if (c->fp_n != before)
+			n++;
+		if (c->slot && SEQ_GT(c->snd_max, c->snd_una))
+			hxs_tcp_fp_link(c);
+	}
+	return n;
+}
+
 static void conn_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
 {
+	/* ACKs XDP consumed came before this segment: their progress first */
+	if (c->slot && hxs_tcp_fp_pickup(c, now))
+		return;
 	c->segs_in++;
 	c->last_rcv = now;
 	c->keep_probes = 0;             /* any segment answers a keep-alive */

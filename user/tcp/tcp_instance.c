@@ -227,7 +227,7 @@ void hxs_tcp__output(struct hxs_tcp_conn *c, uint64_t now)
 
 uint64_t hxs_tcp__next_deadline(const struct hxs_tcp *tcp)
 {
-	if (tcp->dirty_head)
+	if (tcp->dirty_head || hxs_tcp__fp_pending(tcp))
 		return 0;
 	return hxs_wheel__next(&tcp->wheel);
 }

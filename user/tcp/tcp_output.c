@@ -156,4 +156,6 @@ void hxs_tcp_output(struct hxs_tcp_conn *c, uint64_t now)
 	if (c->ack_now && !sent && c->state != HXS_TCPS_CLOSED)
 		hxs_tcp_send_ack(c, now);
 	c->cc.flight = SEQ_DIFF(c->snd_max, c->snd_una);
+	/* what changed for XDP (recovery, persist, state) whether or not a segment went */
+	hxs_tcp_fp_publish(c, c->snd_max);
 }

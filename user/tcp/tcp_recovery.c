@@ -144,7 +144,16 @@ void hxs_tcp_recovery_on_ack(struct hxs_tcp_conn *c, uint32_t acked, int dup, ui
 			 * window, or in slow start below twice the largest flight). */
 			cc->app_limited = !(c->cwnd_limited ||
 					    (cc->cwnd < cc->ssthresh && cc->cwnd < 2ull * c->max_flight));
+			uint32_t before = cc->cwnd;
 			cc->ops->on_ack(cc, acked, rtt_us, now);
+			/* A stretch of ACKs XDP consumed (cc->acks > 1) is judged once; one by one,
+			 * growth not limited by cwnd would have stopped at the first ACK that found
+			 * cwnd at twice the largest flight, within that ACK's 2*SMSS above it. */
+			if (cc->acks > 1 && !c->cwnd_limited && before < cc->ssthresh) {
+				uint64_t cap = 2ull * c->max_flight + 2ull * c->mss;
+				if (cc->cwnd > cap)
+					cc->cwnd = before > cap ? before : (uint32_t)cap;
+			}
 			return;
 		}
 		if (!dup && !newly_sacked)

@@ -171,6 +171,9 @@ int hxs_tcp_send_seg(struct hxs_tcp_conn *c, uint32_t seq, uint8_t flags, uint32
 		hxs_tcp_ring__read(&c->snd, SEQ_DIFF(seq, c->snd_buf_seq), p + hlen, len);
 	uint16_t cs = hxs_tcp_csum(c->laddr, c->raddr, p, hlen + len);
 	hxs_wr16(p + 16, cs);
+	/* XDP hears of SND.MAX and of the window edge before the segment can be answered */
+	if (!(flags & HXS_TH_RST))
+		hxs_tcp_fp_publish(c, seq + len + (uint32_t)syn + !!(flags & HXS_TH_FIN));
 	tcp->tx.send(tcp->ctx, h, c->laddr, c->raddr, hlen + len);
 
 	MIB_INC(tcp, TcpOutSegs);

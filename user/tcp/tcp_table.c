@@ -9,6 +9,7 @@
  * hxs_tcp__foreach(), hxs_tcp__nconns()   an `ss` listing and its count
  */
 #include "lib/siphash.h"
+#include "hxs/shared.h"
 #include "tcp_conn.h"
 
 /* Bucket of a 4-tuple: SipHash-2-4 under the per-stack secret key, so a remote peer can
@@ -80,8 +81,12 @@ void hxs_tcp_hash_remove(struct hxs_tcp_conn *c)
 	c->hnext = NULL;
 	c->in_table = 0;
 	tcp->nconns--;
+	/* XDP takes nothing for it from now on; the socket layer frees the slot in on_tuple */
+	if (c->slot)
+		__atomic_store_n(&c->slot->flags, 0, __ATOMIC_RELEASE);
 	if (tcp->ev.on_tuple)
 		tcp->ev.on_tuple(tcp->ctx, c, HXS_TCP_TUPLE_DEL);
+	hxs_tcp_fp_detach(c);
 }
 
 void hxs_tcp_listener_insert(struct hxs_tcp_conn *l)
