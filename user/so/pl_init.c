@@ -332,7 +332,9 @@ static void fork_child(void)
 				pl.eps[i] = NULL;
 			}
 	}
+	pthread_mutex_lock(&pl.mu);
 	pl_sock_fork_child(fork_handoff);
+	pthread_mutex_unlock(&pl.mu);
 	pl_inside = 0;
 }
 

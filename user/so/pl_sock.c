@@ -384,13 +384,20 @@ void pl_sock_make_dormant(void)
 		}
 }
 
+/* In the child, right after fork: the parent's live sockets are not ours. Sockets the parent
+ * handed over (dormant) are re-created now, while the child still has the parent's
+ * privileges: nginx's worker gives up root before it first touches its listening socket, and
+ * an unprivileged process can attach neither XDP programs nor AF_XDP sockets. What cannot be
+ * re-created now stays dormant and is tried again at its next use. */
 void pl_sock_fork_child(int handed_off)
 {
-	if (handed_off)
-		return;
+	(void)handed_off;
 	for (int i = 0; i < pl.nsocks; i++)
 		if (pl.socks[i] && pl.socks[i]->state == PL_LIVE)
 			pl.socks[i]->state = PL_FOREIGN;
+	for (int i = 0; i < pl.nsocks; i++)
+		if (pl.socks[i] && pl.socks[i]->state == PL_DORMANT && revive(pl.socks[i]))
+			break;
 }
 
 /* --- the calls ------------------------------------------------------------------------------------ */
