@@ -77,7 +77,8 @@ check "redis: a 1 MiB value read back byte-exact" \
 check "redis: no kernel listener on 6379" no_kernel_listener 6379
 check "redis: a loopback connection to the wildcard hxs port is refused" \
   bash -c "! ip netns exec $HNS bash -c 'exec 3<>/dev/tcp/127.0.0.1/6379' 2>/dev/null"
-stop
+stop_pid "$P" 30; rc=$?; P=
+check "redis-server exits 0 on SIGTERM (status $rc)" [ $rc = 0 ]
 
 # 4. nginx: master + one worker
 head -c $((64 << 20)) /dev/urandom > "$W/big.bin"; chmod 644 "$W/big.bin"
@@ -95,7 +96,8 @@ out=$($K wrk -t2 -c20 -d3s "http://$HIP:8080/ng.conf" 2>&1)
 check "nginx: wrk without socket errors or non-2xx: $(echo "$out" | awk '/Requests\/sec/{print $2}') req/s" \
   bash -c "echo '$out' | grep -q 'Requests/sec' && ! echo '$out' | grep -qE 'Socket errors|Non-2xx'"
 check "nginx: no kernel listener on 8080" no_kernel_listener 8080
-stop
+stop_pid "$P" 30; rc=$?; P=
+check "nginx exits 0 on SIGTERM (status $rc)" [ $rc = 0 ]
 
 # 5. python3: threaded TCP echo server, UDP echo
 cat > "$W/echo.py" <<'PY'
@@ -133,6 +135,9 @@ check "python3 threaded TCP echo: 3 connections at once, each 300000 bytes exact
 got=$(echo "hxs-udp-datagram" | $K timeout 10 socat -t 3 - "UDP:$HIP:7001")
 check "python3 UDP echo answers the datagram exactly" [ "$got" = "hxs-udp-datagram" ]
 check "python3: no kernel listener on 7000" no_kernel_listener 7000
-stop
+# python leaves SIGTERM at its default: the shim's handler closes the stack, then the signal
+# kills the process as it would have (status 128 + 15), with no crash on the way
+stop_pid "$P" 30; rc=$?; P=
+check "python3 dies of SIGTERM after the stack closed (status $rc)" [ $rc = 143 ]
 
 tap_done

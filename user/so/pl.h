@@ -140,6 +140,7 @@ struct pl {
 	int kick;                   /* eventfd: wakes the stack's thread */
 	uint64_t thr_until;         /* when the thread wakes anyway (stack clock, us) */
 	int sig;                    /* SIGINT/SIGTERM caught by our handler, for the thread */
+	int closed;                 /* exiting: no stack is opened again */
 	struct hxs_fdtab *fds;
 	struct pl_sock **socks;     /* by obj */
 	int nsocks;
@@ -187,6 +188,8 @@ void pl_sock_free_all(void);
 void pl_sock_fork_child(int handed_off);
 int pl_sock_handoff_ok(void);
 void pl_sock_make_dormant(void);
+/* The stack is closing for good: live sockets answer EBADF from now on. */
+void pl_sock_orphan_live(void);
 
 /* pl_poll.c */
 /* Waits until fd (an hxs socket, hfd) has one of events, the timeout (ms, -1 forever)

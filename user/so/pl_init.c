@@ -178,6 +178,7 @@ static void *stack_thread(void *arg)
 	if (sig) {
 		/* the program left this signal at its default: close, then die of it */
 		pl.thr_on = 0;
+		pl.closed = 1;
 		stack_close_locked();
 		pthread_mutex_unlock(&pl.mu);
 		signal(sig, SIG_DFL);
@@ -212,7 +213,7 @@ struct hxs_stack *pl_stack(int *err)
 
 	if (pl.st)
 		return pl.st;
-	if (!pl.active) {
+	if (!pl.active || pl.closed) {
 		*err = -EAFNOSUPPORT;
 		return NULL;
 	}
@@ -261,6 +262,7 @@ static void stack_close_locked(void)
 {
 	if (!pl.st)
 		return;
+	pl_sock_orphan_live();  /* calls still to come on them: EBADF */
 	pl_ep_drop_all();
 	hxs_stack__close(pl.st);
 	pl.st = NULL;
@@ -289,6 +291,7 @@ static void at_exit(void)
 	pl_lock();
 	if (pl.st && pl.st_pid == getpid()) {
 		thread_stop();
+		pl.closed = 1;
 		stack_close_locked();
 	}
 	pl_unlock();

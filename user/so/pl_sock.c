@@ -375,6 +375,15 @@ int pl_sock_handoff_ok(void)
 	return 1;
 }
 
+void pl_sock_orphan_live(void)
+{
+	for (int i = 0; i < pl.nsocks; i++)
+		if (pl.socks[i] && pl.socks[i]->state == PL_LIVE) {
+			pl.socks[i]->state = PL_FOREIGN;
+			pl.socks[i]->hfd = -1;
+		}
+}
+
 void pl_sock_make_dormant(void)
 {
 	for (int i = 0; i < pl.nsocks; i++)
