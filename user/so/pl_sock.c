@@ -599,6 +599,10 @@ static int connect_wait(int fd, int hfd)
 	int r, ms = -1, err = 0;
 
 	pl_lock();
+	if (!pl.st) {
+		pl_unlock();
+		return -EBADF;
+	}
 	if (!hxs_getsockopt(pl.st, hfd, SOL_SOCKET, SO_SNDTIMEO, &tv, &l) && (tv.tv_sec || tv.tv_usec))
 		ms = (int)(tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000);
 	pl_unlock();
@@ -609,7 +613,7 @@ static int connect_wait(int fd, int hfd)
 		return -EINPROGRESS;
 	pl_lock();
 	l = sizeof(err);
-	r = hxs_getsockopt(pl.st, hfd, SOL_SOCKET, SO_ERROR, &err, &l);
+	r = pl.st ? hxs_getsockopt(pl.st, hfd, SOL_SOCKET, SO_ERROR, &err, &l) : -EBADF;
 	pl_unlock();
 	return r ? r : -err;
 }
