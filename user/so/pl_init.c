@@ -182,7 +182,7 @@ static void *stack_thread(void *arg)
 		stack_close_locked();
 		pthread_mutex_unlock(&pl.mu);
 		signal(sig, SIG_DFL);
-		raise(sig);
+		kill(getpid(), sig);    /* to the process: this thread blocks every signal */
 		return NULL;
 	}
 	pthread_mutex_unlock(&pl.mu);
