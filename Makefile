@@ -7,6 +7,8 @@
 #   user/bin/NAME.c   -> build/NAME
 #   user/so/pd_*.c    -> build/libhxs-packetdrill.so  (with build/pic/libhxs.a: the library
 #                        built -fPIC, symbols hidden; only packetdrill_interface_init exported)
+#   user/so/pl_*.c    -> build/libhxs-preload.so  (LD_PRELOAD shim, same library; exports the
+#                        libc functions it interposes); user/so/so_*.c go into both
 #   tests/unit/test_*.c  -> build/tests/unit/test_*   (+ tests/unit/lib/*.c, sanitized)
 #   tests/bpf/test_*.c   -> build/tests/bpf/test_*
 #   tests/integ/*.c      -> build/tests/integ/*   (programs the scripts drive, sanitized)
@@ -55,9 +57,13 @@ PICLIB    := $(BUILD)/pic/libhxs.a
 # The packetdrill target is loaded by packetdrill with dlopen(RTLD_DEEPBIND), which the
 # sanitizer runtimes refuse ("incompatible with sanitizer runtime"): it is built without
 # them, always. Its logic below the adapter is the library the unit tests run sanitized.
-PD_SRCS   := $(wildcard user/so/pd_*.c)
+PD_SRCS   := $(wildcard user/so/pd_*.c user/so/so_*.c)
 PD_OBJS   := $(patsubst %.c,$(BUILD)/pic/%.o,$(PD_SRCS))
 PD_SO     := $(BUILD)/libhxs-packetdrill.so
+# The LD_PRELOAD shim: the same -fPIC library; only the libc functions it interposes exported.
+PL_SRCS   := $(wildcard user/so/pl_*.c user/so/so_*.c)
+PL_OBJS   := $(patsubst %.c,$(BUILD)/pic/%.o,$(PL_SRCS))
+PL_SO     := $(BUILD)/libhxs-preload.so
 PICFLAGS  := -fPIC -fvisibility=hidden
 
 BIN_SRCS  := $(wildcard user/bin/*.c)
@@ -90,7 +96,7 @@ BIN_LIB    := $(LIB)
 endif
 
 .PHONY: all deps test tests unit bench demo clean fuzz fuzz-build
-all: deps $(BPF_OBJS) $(BPF_SKELS) $(LIB) $(BINS) $(PD_SO)
+all: deps $(BPF_OBJS) $(BPF_SKELS) $(LIB) $(BINS) $(PD_SO) $(PL_SO)
 
 # Installs missing Debian packages; quick no-op when all is there.
 deps:
@@ -99,7 +105,7 @@ deps:
 tests: all $(UNIT_BINS) $(BPFT_BINS) $(INTEG_BINS) $(FUZZ_BINS)
 
 # Objects built by pattern rules and used only as prerequisites stay (no rebuild each run).
-.SECONDARY: $(UNIT_LIB_OBJS) $(LIB_OBJS) $(LIB_SOBJS) $(LIB_POBJS) $(PD_OBJS) $(FUZZ_LOBJS)
+.SECONDARY: $(UNIT_LIB_OBJS) $(LIB_OBJS) $(LIB_SOBJS) $(LIB_POBJS) $(PD_OBJS) $(PL_OBJS) $(FUZZ_LOBJS)
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory tests
@@ -168,6 +174,10 @@ $(PICLIB): $(LIB_POBJS)
 $(PD_SO): $(PD_OBJS) $(PICLIB)
 	$(call msg,SO,$@)
 	$(Q)$(CC) -shared -Wl,-z,defs $(PD_OBJS) $(PICLIB) $(LDLIBS) -o $@
+
+$(PL_SO): $(PL_OBJS) $(PICLIB)
+	$(call msg,SO,$@)
+	$(Q)$(CC) -shared -Wl,-z,defs $(PL_OBJS) $(PICLIB) $(LDLIBS) -ldl -o $@
 
 # --- programs ------------------------------------------------------------------------------
 $(BUILD)/%: user/bin/%.c $(BIN_LIB) | $(BPF_SKELS)

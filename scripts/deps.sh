@@ -13,6 +13,7 @@ need=(
   curl:curl ab:apache2-utils h2load:nghttp2-client iperf3:iperf3 python3:python3
   sha256sum:coreutils valgrind:valgrind gnuplot:gnuplot-nox perf:linux-perf
   tcpdump:tcpdump bison:bison flex:flex
+  redis-server:redis-server redis-benchmark:redis-tools nginx:nginx-light wrk:wrk
 )
 # BPF objects include <asm/types.h>; Debian keeps it under the multiarch directory, which
 # gcc-multilib's /usr/include/asm symlink also provides for clang -target bpf.

@@ -4,14 +4,20 @@
  * errors are the kernel's (EBADF / ENOTSOCK), flags land on the kernel fd, a number closed
  * behind the table's back is handed over exactly once, free() closes what is still ours and
  * nothing else, RLIMIT_NOFILE gives EMFILE, and threads opening and closing at once leave
- * neither entries nor fds behind.
+ * neither entries nor fds behind. The additions of the LD_PRELOAD shim: dup (several numbers,
+ * one object, dropped once, in whatever order they close), open_at (a number the caller holds
+ * taken over atomically), status flags shared by dups, fork (the child sees every entry as
+ * inherited, the parent none; the lock is usable in both).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -304,6 +310,152 @@ static void test_threads(void)
 	CHECK_EQ(open_fds(), base);
 }
 
+static int is_eventfd(int fd)
+{
+	char path[64], link[128];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return 0;
+	link[n] = 0;
+	return !strcmp(link, "anon_inode:[eventfd]");
+}
+
+static void test_dup(void)
+{
+	struct hxs_fdtab *t;
+	struct drops d = { 0 };
+	struct hxs_fd e, gone, s = { HXS_FD_SOCKET, 5, 0 }, s2 = { HXS_FD_SOCKET, 6, 0 };
+	int base = open_fds(), a, b, c, x, hi;
+
+	t_case("dup (lowest >= n): a new kernel number, same object, refs 2 on both");
+	CHECK_EQ(hxs_fdtab__new(&t, 0, record, &d), 0);
+	a = hxs_fdtab__open(t, &s, 0);
+	CHECK(a >= 0);
+	b = hxs_fdtab__dup(t, a, 0, HXS_DUP_MIN, 0, &gone);
+	CHECK(b >= 0 && b != a);
+	CHECK_EQ(gone.kind, HXS_FD_FREE);
+	CHECK(is_eventfd(b));
+	CHECK_EQ(hxs_fdtab__get(t, b, &e), 0);
+	CHECK_EQ(e.obj, 5);
+	CHECK_EQ(e.refs, 2);
+	CHECK_EQ(hxs_fdtab__get(t, a, &e), 0);
+	CHECK_EQ(e.refs, 2);
+	CHECK_EQ(hxs_fdtab__count(t), 2);
+
+	t_case("dup: F_DUPFD_CLOEXEC semantics (lowest >= 500, close-on-exec on the new number only)");
+	hi = hxs_fdtab__dup(t, a, 500, HXS_DUP_MIN, O_CLOEXEC, &gone);
+	CHECK(hi >= 500);
+	CHECK_EQ(fcntl(hi, F_GETFD), FD_CLOEXEC);
+	CHECK_EQ(fcntl(a, F_GETFD), 0);
+	CHECK_EQ(hxs_fdtab__get(t, hi, &e), 0);
+	CHECK_EQ(e.refs, 3);
+
+	t_case("status flags are the object's: set on one number, every dup sees them");
+	CHECK_EQ(hxs_fdtab__set_flags(t, b, O_NONBLOCK), 0);
+	CHECK_EQ(hxs_fdtab__get(t, a, &e), 0);
+	CHECK_EQ(e.flags, O_NONBLOCK);
+	CHECK_EQ(fcntl(a, F_GETFL) & O_NONBLOCK, O_NONBLOCK);   /* the kernel shares them too */
+
+	t_case("close in any order: refs counts down, only the last close says refs 1");
+	CHECK_EQ(hxs_fdtab__close(t, a, &e), 0);
+	CHECK_EQ(e.refs, 3);
+	CHECK(!is_open(a));
+	CHECK_EQ(hxs_fdtab__get(t, hi, &e), 0);
+	CHECK_EQ(e.refs, 2);
+	CHECK_EQ(hxs_fdtab__close(t, hi, &e), 0);
+	CHECK_EQ(e.refs, 2);
+	CHECK_EQ(hxs_fdtab__close(t, b, &e), 0);
+	CHECK_EQ(e.refs, 1);
+	CHECK_EQ(e.obj, 5);
+	CHECK_EQ(hxs_fdtab__count(t), 0);
+	CHECK_EQ(open_fds(), base);
+
+	t_case("dup2 onto another object's number: that one comes back in gone (its last number)");
+	a = hxs_fdtab__open(t, &s, 0);
+	c = hxs_fdtab__open(t, &s2, 0);
+	x = hxs_fdtab__dup(t, a, c, HXS_DUP_AT, 0, &gone);
+	CHECK_EQ(x, c);
+	CHECK_EQ(gone.kind, HXS_FD_SOCKET);
+	CHECK_EQ(gone.obj, 6);
+	CHECK_EQ(gone.refs, 1);
+	CHECK_EQ(hxs_fdtab__get(t, c, &e), 0);
+	CHECK_EQ(e.obj, 5);
+	CHECK_EQ(e.refs, 2);
+	CHECK_EQ(hxs_fdtab__count(t), 2);
+	CHECK_EQ(hxs_fdtab__dup(t, a, a, HXS_DUP_AT, 0, &gone), -EINVAL);
+	CHECK_EQ(hxs_fdtab__dup(t, 0, 900, HXS_DUP_AT, 0, &gone), -EBADF);  /* stdin: not ours */
+	CHECK(!is_open(900));
+
+	t_case("free with dups: the object dropped once, every kernel number closed");
+	hxs_fdtab__free(t, record, &d);
+	CHECK_EQ(d.n, 1);
+	CHECK_EQ(d.e[0].obj, 5);
+	CHECK_EQ(open_fds(), base);
+}
+
+static void test_open_at(void)
+{
+	struct hxs_fdtab *t;
+	struct hxs_fd e, s = { HXS_FD_SOCKET, 9, O_NONBLOCK };
+	int pp[2], base, r;
+	char c;
+
+	t_case("open_at: the caller's number (a pipe's read end) becomes an eventfd of ours at once");
+	CHECK_EQ(hxs_fdtab__new(&t, 0, NULL, NULL), 0);
+	CHECK_EQ(pipe(pp), 0);
+	base = open_fds();
+	r = hxs_fdtab__open_at(t, &s, pp[0], O_CLOEXEC);
+	CHECK_EQ(r, pp[0]);
+	CHECK(is_eventfd(pp[0]));
+	CHECK_EQ(fcntl(pp[0], F_GETFD), FD_CLOEXEC);
+	CHECK_EQ(fcntl(pp[0], F_GETFL) & O_NONBLOCK, O_NONBLOCK);
+	CHECK_EQ(open_fds(), base);                      /* no number left over */
+	CHECK_EQ(hxs_fdtab__get(t, pp[0], &e), 0);
+	CHECK_EQ(e.obj, 9);
+	CHECK_EQ(e.refs, 1);
+	/* the pipe lost its only reader: the kernel closed it */
+	signal(SIGPIPE, SIG_IGN);
+	CHECK_EQ(write(pp[1], &c, 1), -1);
+	CHECK_EQ(errno, EPIPE);
+	close(pp[1]);
+	CHECK_EQ(hxs_fdtab__open_at(t, &s, -1, 0), -EBADF);
+	hxs_fdtab__free(t, NULL, NULL);
+	CHECK(!is_open(pp[0]));
+}
+
+static void test_fork(void)
+{
+	struct hxs_fdtab *t;
+	struct hxs_fd e, s = { HXS_FD_SOCKET, 4, 0 };
+	int a, st = -1;
+	pid_t pid;
+
+	t_case("fork: the child sees the parent's entries as inherited, new ones as its own; the parent none");
+	CHECK_EQ(hxs_fdtab__new(&t, 0, NULL, NULL), 0);
+	a = hxs_fdtab__open(t, &s, 0);
+	hxs_fdtab__fork_prepare(t);
+	pid = fork();
+	if (pid == 0) {
+		int ok, b;
+
+		hxs_fdtab__fork_child(t);
+		ok = !hxs_fdtab__get(t, a, &e) && e.inherited && e.obj == 4;
+		b = hxs_fdtab__open(t, &s, 0);          /* the lock works in the child */
+		ok = ok && b >= 0 && !hxs_fdtab__get(t, b, &e) && !e.inherited;
+		_exit(ok ? 0 : 3);
+	}
+	hxs_fdtab__fork_parent(t);
+	CHECK(pid > 0);
+	CHECK_EQ(waitpid(pid, &st, 0), pid);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %d", st);
+	CHECK_EQ(hxs_fdtab__get(t, a, &e), 0);
+	CHECK_EQ(e.inherited, 0);
+	hxs_fdtab__free(t, NULL, NULL);
+}
+
 int main(void)
 {
 	test_open_get_close();
@@ -311,5 +463,8 @@ int main(void)
 	test_free_closes();
 	test_emfile();
 	test_threads();
+	test_dup();
+	test_open_at();
+	test_fork();
 	return t_done();
 }

@@ -10,7 +10,12 @@
  *                       it in between
  * hxs_fdtab__free()  -> drop() per entry, close(fd) when fstat still finds our eventfd
  *
- * The slots grow by doubling up to the largest fd seen (never past max).
+ * hxs_fdtab__open_at() -> eventfd(), dup3() onto the caller's number, the eventfd closed
+ * hxs_fdtab__dup()   -> fcntl(F_DUPFD[_CLOEXEC]) or dup3() of the eventfd, under the lock,
+ *                       the slot shares its object's reference (count and status flags)
+ *
+ * The slots grow by doubling up to the largest fd seen (never past max). What several
+ * numbers share (a dup'd object) lives in a struct ref: how many numbers, the status flags.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,8 +28,15 @@
 
 #include "fdtab.h"
 
+struct ref {
+	unsigned n;             /* numbers mapping the object */
+	int flags;              /* O_NONBLOCK, shared like an open file description's */
+};
+
 struct slot {
 	struct hxs_fd e;
+	struct ref *ref;
+	unsigned gen;           /* the table's generation at open: fork_child moves it on */
 	dev_t dev;              /* the eventfd's identity at open, checked again at free */
 	ino_t ino;
 };
@@ -35,6 +47,7 @@ struct hxs_fdtab {
 	unsigned nslot;         /* slots allocated */
 	unsigned max;           /* 0: no limit but the kernel's */
 	unsigned count;
+	unsigned gen;
 	hxs_fd_drop_fn stale;
 	void *stale_ctx;
 };
@@ -84,10 +97,61 @@ static int grow(struct hxs_fdtab *t, int fd)
 	return 0;
 }
 
-int hxs_fdtab__open(struct hxs_fdtab *t, const struct hxs_fd *e, int oflags)
+/* Maps fd (an eventfd of ours, identity sb) to e with a new reference; the stale entry that
+ * was there, if any, in *old. Lock held. */
+static int put(struct hxs_fdtab *t, int fd, const struct hxs_fd *e, const struct stat *sb,
+	       struct slot *old)
 {
-	struct hxs_fd old = { 0 };
-	struct stat sb;
+	struct ref *r;
+	int err = grow(t, fd);
+
+	if (err)
+		return err;
+	r = malloc(sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->n = 1;
+	r->flags = e->flags & O_NONBLOCK;
+	memset(old, 0, sizeof(*old));
+	if (t->slot[fd].e.kind != HXS_FD_FREE)
+		*old = t->slot[fd];     /* closed behind our back, number reused by the kernel */
+	else
+		t->count++;
+	t->slot[fd].e = *e;
+	t->slot[fd].e.flags = r->flags;
+	t->slot[fd].ref = r;
+	t->slot[fd].gen = t->gen;
+	t->slot[fd].dev = sb->st_dev;
+	t->slot[fd].ino = sb->st_ino;
+	return 0;
+}
+
+/* A slot taken out of the table (lock held): its reference let go. Returns how many numbers
+ * mapped the object before. */
+static unsigned unref(struct slot *s)
+{
+	unsigned n = 0;
+
+	if (s->ref) {
+		n = s->ref->n--;
+		if (!s->ref->n)
+			free(s->ref);
+	}
+	s->ref = NULL;
+	return n;
+}
+
+static void report_stale(struct hxs_fdtab *t, int fd, struct slot *old)
+{
+	if (old->e.kind == HXS_FD_FREE)
+		return;
+	old->e.refs = unref(old);
+	if (t->stale)
+		t->stale(t->stale_ctx, fd, &old->e);
+}
+
+static int new_eventfd(const struct hxs_fd *e, int oflags, struct stat *sb)
+{
 	int fd, err;
 
 	if (e->kind != HXS_FD_SOCKET && e->kind != HXS_FD_EPOLL)
@@ -96,30 +160,114 @@ int hxs_fdtab__open(struct hxs_fdtab *t, const struct hxs_fd *e, int oflags)
 		     ((e->flags & O_NONBLOCK) ? EFD_NONBLOCK : 0));
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &sb)) {
+	if (fstat(fd, sb)) {
 		err = -errno;
 		close(fd);
 		return err;
 	}
+	return fd;
+}
+
+int hxs_fdtab__open(struct hxs_fdtab *t, const struct hxs_fd *e, int oflags)
+{
+	struct slot old;
+	struct stat sb;
+	int fd, err;
+
+	fd = new_eventfd(e, oflags, &sb);
+	if (fd < 0)
+		return fd;
 	pthread_mutex_lock(&t->mu);
-	err = grow(t, fd);
+	err = put(t, fd, e, &sb, &old);
+	pthread_mutex_unlock(&t->mu);
 	if (err) {
-		pthread_mutex_unlock(&t->mu);
 		close(fd);
 		return err;
 	}
-	if (t->slot[fd].e.kind != HXS_FD_FREE)
-		old = t->slot[fd].e;    /* closed behind our back, number reused by the kernel */
-	else
-		t->count++;
-	t->slot[fd].e = *e;
-	t->slot[fd].e.flags &= O_NONBLOCK;
-	t->slot[fd].dev = sb.st_dev;
-	t->slot[fd].ino = sb.st_ino;
-	pthread_mutex_unlock(&t->mu);
-	if (old.kind != HXS_FD_FREE && t->stale)
-		t->stale(t->stale_ctx, fd, &old);
+	report_stale(t, fd, &old);
 	return fd;
+}
+
+int hxs_fdtab__open_at(struct hxs_fdtab *t, const struct hxs_fd *e, int fd, int oflags)
+{
+	struct slot old;
+	struct stat sb;
+	int efd, err;
+
+	if (fd < 0)
+		return -EBADF;
+	efd = new_eventfd(e, oflags, &sb);
+	if (efd < 0)
+		return efd;
+	pthread_mutex_lock(&t->mu);
+	err = grow(t, fd);
+	if (!err && dup3(efd, fd, (oflags & O_CLOEXEC) ? O_CLOEXEC : 0) < 0)
+		err = -errno;
+	if (!err)
+		err = put(t, fd, e, &sb, &old);
+	pthread_mutex_unlock(&t->mu);
+	close(efd);
+	if (err)
+		return err;
+	report_stale(t, fd, &old);
+	return fd;
+}
+
+int hxs_fdtab__dup(struct hxs_fdtab *t, int old, int new, enum hxs_fd_dup how, int oflags,
+		   struct hxs_fd *gone)
+{
+	struct slot prev = { 0 };
+	int fd, err = 0;
+
+	memset(gone, 0, sizeof(*gone));
+	if (new < 0)
+		return -EINVAL;
+	pthread_mutex_lock(&t->mu);
+	if (!used(t, old)) {
+		pthread_mutex_unlock(&t->mu);
+		return -EBADF;
+	}
+	if (how == HXS_DUP_AT && old == new) {
+		pthread_mutex_unlock(&t->mu);
+		return -EINVAL;         /* dup3(2); dup2 with equal numbers is the caller's */
+	}
+	/* under the lock: no other thread's open can be handed the number in between */
+	if (how == HXS_DUP_MIN)
+		fd = fcntl(old, (oflags & O_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, new);
+	else
+		fd = dup3(old, new, (oflags & O_CLOEXEC) ? O_CLOEXEC : 0);
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	err = grow(t, fd);
+	if (err) {
+		close(fd);
+		goto out;
+	}
+	if (t->slot[fd].e.kind != HXS_FD_FREE) {
+		prev = t->slot[fd];     /* dup2 onto a number of ours: that one is closed */
+		prev.e.refs = unref(&prev);
+	} else {
+		t->count++;
+	}
+	t->slot[fd] = t->slot[old];
+	t->slot[fd].ref->n++;
+	t->slot[fd].gen = t->slot[old].gen;
+out:
+	pthread_mutex_unlock(&t->mu);
+	if (err)
+		return err;
+	*gone = prev.e;
+	return fd;
+}
+
+static void fill(const struct hxs_fdtab *t, const struct slot *s, struct hxs_fd *e)
+{
+	*e = s->e;
+	e->flags = s->ref ? s->ref->flags : 0;
+	e->refs = s->ref ? s->ref->n : 1;
+	e->inherited = s->gen != t->gen;
 }
 
 int hxs_fdtab__get(struct hxs_fdtab *t, int fd, struct hxs_fd *e)
@@ -128,7 +276,7 @@ int hxs_fdtab__get(struct hxs_fdtab *t, int fd, struct hxs_fd *e)
 
 	pthread_mutex_lock(&t->mu);
 	if (used(t, fd)) {
-		*e = t->slot[fd].e;
+		fill(t, &t->slot[fd], e);
 		err = 0;
 	}
 	pthread_mutex_unlock(&t->mu);
@@ -153,7 +301,7 @@ int hxs_fdtab__set_flags(struct hxs_fdtab *t, int fd, int flags)
 
 	pthread_mutex_lock(&t->mu);
 	if (used(t, fd)) {
-		t->slot[fd].e.flags = flags & O_NONBLOCK;
+		t->slot[fd].ref->flags = flags & O_NONBLOCK;
 		err = 0;
 	}
 	pthread_mutex_unlock(&t->mu);
@@ -169,7 +317,8 @@ int hxs_fdtab__close(struct hxs_fdtab *t, int fd, struct hxs_fd *e)
 		pthread_mutex_unlock(&t->mu);
 		return -EBADF;
 	}
-	*e = t->slot[fd].e;
+	fill(t, &t->slot[fd], e);
+	unref(&t->slot[fd]);
 	memset(&t->slot[fd], 0, sizeof(t->slot[fd]));
 	t->count--;
 	pthread_mutex_unlock(&t->mu);
@@ -179,17 +328,33 @@ int hxs_fdtab__close(struct hxs_fdtab *t, int fd, struct hxs_fd *e)
 
 void hxs_fdtab__claim(struct hxs_fdtab *t, int fd)
 {
-	struct hxs_fd old = { 0 };
+	struct slot old = { 0 };
 
 	pthread_mutex_lock(&t->mu);
 	if (used(t, fd)) {
-		old = t->slot[fd].e;
+		old = t->slot[fd];
 		memset(&t->slot[fd], 0, sizeof(t->slot[fd]));
 		t->count--;
 	}
 	pthread_mutex_unlock(&t->mu);
-	if (old.kind != HXS_FD_FREE && t->stale)
-		t->stale(t->stale_ctx, fd, &old);
+	report_stale(t, fd, &old);
+}
+
+void hxs_fdtab__fork_prepare(struct hxs_fdtab *t)
+{
+	pthread_mutex_lock(&t->mu);
+}
+
+void hxs_fdtab__fork_parent(struct hxs_fdtab *t)
+{
+	pthread_mutex_unlock(&t->mu);
+}
+
+/* Only the forking thread lives on in the child, and it held the lock (prepare). */
+void hxs_fdtab__fork_child(struct hxs_fdtab *t)
+{
+	t->gen++;
+	pthread_mutex_unlock(&t->mu);
 }
 
 unsigned hxs_fdtab__count(struct hxs_fdtab *t)
@@ -212,7 +377,9 @@ void hxs_fdtab__free(struct hxs_fdtab *t, hxs_fd_drop_fn drop, void *ctx)
 
 		if (s->e.kind == HXS_FD_FREE)
 			continue;
-		if (drop)
+		fill(t, s, &s->e);
+		/* dups of one object: dropped once, with the last of its numbers */
+		if (unref(s) == 1 && drop)
 			drop(ctx, (int)fd, &s->e);
 		if (!fstat((int)fd, &sb) && sb.st_dev == s->dev && sb.st_ino == s->ino)
 			close((int)fd);

@@ -15,6 +15,21 @@
  *                                  fd's own (fcntl F_GETFD/F_SETFD on it directly)
  *   hxs_fdtab__close(t, fd, &e)    the entry out, the kernel fd closed; -EBADF if not ours
  *   hxs_fdtab__free(t, drop, ctx)  every entry to drop(); kernel fds still ours closed
+ *   hxs_fdtab__open_at(t, &e, fd, O_CLOEXEC)   the object takes over number fd, which the
+ *                                  caller holds (a kernel socket it decided to replace): an
+ *                                  eventfd is dup3()ed onto it, atomically, as the kernel would
+ *   hxs_fdtab__dup(t, old, new, HXS_DUP_MIN|HXS_DUP_AT, O_CLOEXEC, &gone)   dup/F_DUPFD
+ *                                  (lowest free >= new) or dup2/dup3 (exactly new): the kernel
+ *                                  dups the eventfd, the new number maps the same object; an
+ *                                  entry that dup2 replaced at new comes back in gone
+ *   hxs_fdtab__fork_prepare/parent/child(t)    around fork(): the lock is not held by another
+ *                                  thread in the child; in the child every entry is reported
+ *                                  inherited (e.inherited), the objects stay the parent's
+ *
+ * Several numbers may map one object (dup): e.refs says, on get and close, how many do,
+ * counting this one, so the caller closes the object when close says refs == 1. File status
+ * flags (O_NONBLOCK) are per object as in the kernel's open file description: set on one
+ * number, every dup sees them; FD_CLOEXEC stays per number.
  *
  * Numbers are the kernel's truth. If someone closes one of our fds with libc behind the
  * table's back, the kernel may hand the number out again: when the table reserves a number
@@ -40,8 +55,12 @@ enum hxs_fd_kind {
 struct hxs_fd {
 	enum hxs_fd_kind kind;
 	int obj;
-	int flags;              /* file status flags: O_NONBLOCK */
+	int flags;              /* file status flags: O_NONBLOCK (shared by dups) */
+	unsigned refs;          /* out: numbers mapping this object, this one included */
+	int inherited;          /* out: opened before a fork, in the parent (fork_child) */
 };
+
+enum hxs_fd_dup { HXS_DUP_MIN, HXS_DUP_AT };
 
 struct hxs_fdtab;
 typedef void (*hxs_fd_drop_fn)(void *ctx, int fd, const struct hxs_fd *e);
@@ -57,6 +76,14 @@ int hxs_fdtab__get(struct hxs_fdtab *t, int fd, struct hxs_fd *e);
 int hxs_fdtab__sock(struct hxs_fdtab *t, int fd, struct hxs_fd *e);
 int hxs_fdtab__set_flags(struct hxs_fdtab *t, int fd, int flags);
 int hxs_fdtab__close(struct hxs_fdtab *t, int fd, struct hxs_fd *e);
+int hxs_fdtab__open_at(struct hxs_fdtab *t, const struct hxs_fd *e, int fd, int oflags);
+/* Returns the new number or -EBADF (old not ours; the caller asks the kernel instead),
+ * -EINVAL, -EMFILE as dup(2). gone->kind is HXS_FD_FREE unless an entry was replaced. */
+int hxs_fdtab__dup(struct hxs_fdtab *t, int old, int new, enum hxs_fd_dup how, int oflags,
+		   struct hxs_fd *gone);
+void hxs_fdtab__fork_prepare(struct hxs_fdtab *t);
+void hxs_fdtab__fork_parent(struct hxs_fdtab *t);
+void hxs_fdtab__fork_child(struct hxs_fdtab *t);
 /* The kernel gave fd to something that is not ours: forget a stale entry there. */
 void hxs_fdtab__claim(struct hxs_fdtab *t, int fd);
 /* Entries in the table now. */

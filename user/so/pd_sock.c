@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "pd.h"
+#include "so_tcpinfo.h"
 
 int pd_sock_of(struct pd *pd, int fd, struct hxs_fd *e)
 {
@@ -204,45 +205,17 @@ int pd_shutdown(void *u, int fd, int how)
 	return sock_call_int(u, fd, hxs_shutdown, how, "shutdown");
 }
 
-/* tcp_get_info(): the fields hxs keeps, in the kernel's struct tcp_info; the rest 0. */
+/* tcp_get_info() (so_tcpinfo.c) */
 static int tcp_info_of(struct pd *pd, int sfd, void *val, socklen_t *len)
 {
 	struct hxs_tcp_info hi;
-	struct tcp_info ti;
 	socklen_t hl = sizeof(hi);
 	int err;
 
 	if ((int)*len < 0)
 		return -EINVAL;
 	err = hxs_getsockopt(pd->st, sfd, IPPROTO_TCP, TCP_INFO, &hi, &hl);
-	if (err)
-		return err;
-	memset(&ti, 0, sizeof(ti));
-	ti.tcpi_state = hi.state;
-	ti.tcpi_retransmits = (uint8_t)hi.retransmits;
-	ti.tcpi_rto = hi.rto_us;
-	ti.tcpi_snd_mss = hi.snd_mss;
-	ti.tcpi_rcv_mss = hi.rcv_mss;
-	ti.tcpi_unacked = hi.unacked;
-	ti.tcpi_rtt = hi.rtt_us;
-	ti.tcpi_rttvar = hi.rttvar_us;
-	ti.tcpi_snd_ssthresh = hi.snd_ssthresh;
-	ti.tcpi_snd_cwnd = hi.snd_cwnd;
-	ti.tcpi_total_retrans = (uint32_t)hi.total_retrans;
-	ti.tcpi_ca_state = hi.ca_state;
-	ti.tcpi_probes = hi.probes;
-	ti.tcpi_backoff = hi.backoff;
-	ti.tcpi_options = hi.options;
-	ti.tcpi_snd_wscale = hi.snd_wscale & 15;
-	ti.tcpi_rcv_wscale = hi.rcv_wscale & 15;
-	ti.tcpi_sacked = hi.sacked;
-	ti.tcpi_pmtu = hi.pmtu;
-	ti.tcpi_advmss = hi.advmss;
-	ti.tcpi_reordering = hi.reordering;
-	if (*len > sizeof(ti))
-		*len = sizeof(ti);
-	memcpy(val, &ti, *len);
-	return 0;
+	return err ? err : hxs_so_tcp_info(&hi, val, len);
 }
 
 int pd_getsockopt(void *u, int fd, int level, int name, void *val, socklen_t *len)

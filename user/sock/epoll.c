@@ -173,6 +173,24 @@ int hxs_epoll_wait(struct hxs_stack *st, int epfd, struct hxs_event *evs, int ma
 	}
 }
 
+int hxs_epoll__set_notify(struct hxs_stack *st, int epfd, void (*fn)(void *ctx), void *ctx)
+{
+	struct hxs_epoll *ep = ep_get(st, epfd);
+
+	if (!ep)
+		return -EBADF;
+	ep->notify = fn;
+	ep->notify_ctx = ctx;
+	return 0;
+}
+
+int hxs_epoll__pending(struct hxs_stack *st, int epfd)
+{
+	struct hxs_epoll *ep = ep_get(st, epfd);
+
+	return ep ? !!ep->rd_head : -EBADF;
+}
+
 int hxs_epoll_close(struct hxs_stack *st, int epfd)
 {
 	struct hxs_epoll *ep = ep_get(st, epfd);

@@ -31,6 +31,8 @@ struct hxs_epoll {
 	struct hxs_epitem *items;
 	struct hxs_epitem *rd_head;
 	struct hxs_epitem **rd_tail;
+	void (*notify)(void *ctx);    /* the ready list stopped being empty (hxs_epoll__set_notify) */
+	void *notify_ctx;
 };
 
 /* Queues epi on its instance's ready list (no-op if queued); rd_del takes it off. */
@@ -38,12 +40,16 @@ static inline void hxs_epitem__rd_add(struct hxs_epitem *epi)
 {
 	struct hxs_epoll *ep = epi->ep;
 
+	int was_empty = !ep->rd_head;
+
 	if (epi->rd_pprev)
 		return;
 	epi->rd_next = NULL;
 	epi->rd_pprev = ep->rd_tail;
 	*ep->rd_tail = epi;
 	ep->rd_tail = &epi->rd_next;
+	if (was_empty && ep->notify)
+		ep->notify(ep->notify_ctx);
 }
 
 static inline void hxs_epitem__rd_del(struct hxs_epitem *epi)

@@ -180,6 +180,13 @@ int hxs_sock__take_error(struct hxs_sock *sk);
 void hxs_epoll__forget(struct hxs_sock *sk);
 /* epoll_ready.c: queue the entries of sk whose interest matches mask. */
 void hxs_epoll__notify(struct hxs_sock *sk, uint32_t mask);
+/* epoll.c: fn(ctx) runs whenever the ready list of instance epfd stops being empty (inside a
+ * turn, or inside the call that queued an item), for code that waits for it in the kernel:
+ * an eventfd written there wakes a poll(2) elsewhere. fn NULL: none. 0 or -EBADF. */
+int hxs_epoll__set_notify(struct hxs_stack *st, int epfd, void (*fn)(void *ctx), void *ctx);
+/* epoll.c: 1 when instance epfd has items on its ready list (they may turn out not ready
+ * when reported), 0 when not, -EBADF. */
+int hxs_epoll__pending(struct hxs_stack *st, int epfd);
 /* epoll.c: free every epoll instance (stack closing). */
 void hxs_epoll__close_all(struct hxs_stack *st);
 
