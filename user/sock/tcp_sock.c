@@ -594,7 +594,8 @@ static int tcp_accept(struct hxs_sock *sk, struct hxs_sock **child)
 	nsk->lport = htons(lport);
 	nsk->raddr = raddr;
 	nsk->rport = htons(rport);
-	nsk->flags |= HXS_SOCK_F_CONNECTED | (sk->flags & (HXS_SOCK_F_KEEPALIVE | HXS_SOCK_F_REUSEADDR));
+	nsk->flags |= HXS_SOCK_F_CONNECTED |
+		      (sk->flags & (HXS_SOCK_F_KEEPALIVE | HXS_SOCK_F_REUSEADDR | HXS_SOCK_F_OOBINLINE));
 	nsk->rcvbuf = sk->rcvbuf;
 	nsk->sndbuf = sk->sndbuf;
 	nsk->linger = sk->linger;
