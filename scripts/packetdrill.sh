@@ -10,6 +10,8 @@
 # 3. runs each script: packetdrill --so_filename=build/libhxs-packetdrill.so with the
 #    addresses the library uses (local 192.168.0.2/16, gateway 192.168.0.1; the remote end is
 #    packetdrill's default 192.0.2.1), IPv4
+#    with the environment a script asks for in lines "// hxs-env: NAME=VALUE ..." (the stack's
+#    settings a Linux script would change with sysctl, e.g. HXS_ECN=1 for tcp_ecn = 1)
 # 4. prints "PASS name" / "FAIL name" per script (with packetdrill's error lines on failure)
 #    and "N passed, N failed"; exits 1 if any failed, 2 if packetdrill cannot be built.
 # --tap prints "ok N - name" / "not ok N - name" instead (scripts/run-tests.sh's pkt tier),
@@ -87,7 +89,9 @@ pass=0 fail=0 n=0
 for f in "${scripts[@]}"; do
   n=$((n+1))
   name=${f#"$ROOT/tests/pkt/"}
-  out=$(cd "$(dirname "$f")" && timeout --kill-after=5 120 "$PD_BIN" \
+  # shellcheck disable=SC2207
+  envs=($(sed -n 's#^// *hxs-env: *##p' "$f"))
+  out=$(cd "$(dirname "$f")" && env ${envs[@]+"${envs[@]}"} timeout --kill-after=5 120 "$PD_BIN" \
         --so_filename="$SO" --so_flags="local_ip=$LOCAL_IP gateway_ip=$GATEWAY_IP netmask_ip=$NETMASK_IP" \
         --ip_version=ipv4 --local_ip=$LOCAL_IP --gateway_ip=$GATEWAY_IP --netmask_ip=$NETMASK_IP \
         "$f" 2>&1)

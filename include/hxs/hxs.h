@@ -97,6 +97,12 @@ int hxs_stack__tcp_limits(struct hxs_stack *st, struct hxs_tcp_limits *l);
  * now on get no slot, open ones stop being offered to it at their next segment. */
 int hxs_stack__set_fastpath(struct hxs_stack *st, int on);
 
+/* ECN (RFC 3168) for TCP, stack-wide, as the kernel's net.ipv4.tcp_ecn: 0 off, 1 request it
+ * on outgoing connections and accept it on incoming ones, 2 (the default, as Linux) accept it
+ * only; connections opened from now on follow it. HXS_ECN=0|1|2 in the environment sets it
+ * when the stack opens. -EINVAL for another value. */
+int hxs_stack__set_ecn(struct hxs_stack *st, int tcp_ecn);
+
 /* --- sockets ------------------------------------------------------------------------------ */
 /* type may carry SOCK_NONBLOCK. AF_INET with SOCK_STREAM (TCP) or SOCK_DGRAM (UDP). */
 int hxs_socket(struct hxs_stack *st, int domain, int type, int protocol);
@@ -120,6 +126,10 @@ int hxs_getsockname(struct hxs_stack *st, int fd, struct sockaddr *addr, socklen
 int hxs_getpeername(struct hxs_stack *st, int fd, struct sockaddr *addr, socklen_t *len);
 int hxs_setsockopt(struct hxs_stack *st, int fd, int level, int name, const void *val, socklen_t len);
 int hxs_getsockopt(struct hxs_stack *st, int fd, int level, int name, void *val, socklen_t *len);
+/* ioctl(2) on a TCP socket: SIOCATMARK (the next byte read is at the urgent mark), SIOCINQ
+ * (bytes readable, up to the urgent mark when urgent data waits out of line; -EINVAL
+ * listening), SIOCOUTQ (bytes not yet acknowledged); -ENOTTY otherwise. */
+int hxs_ioctl(struct hxs_stack *st, int fd, unsigned long req, int *arg);
 /* O_NONBLOCK on or off (fcntl F_SETFL equivalent). */
 int hxs_set_nonblock(struct hxs_stack *st, int fd, bool on);
 /* Readiness of one socket now, as poll(2) computes it: the kernel's EPOLLIN, EPOLLOUT,
@@ -155,7 +165,8 @@ struct hxs_tcp_info {
 	uint8_t  ca_state;         /* TCP_CA_Open 0, Disorder 1 (duplicate ACKs or SACKed data),
 				    * Recovery 3 (fast recovery), Loss 4 (after an RTO, until what
 				    * was outstanding then is acknowledged) */
-	uint8_t  options;          /* TCPI_OPT_TIMESTAMPS 1 | TCPI_OPT_SACK 2 | TCPI_OPT_WSCALE 4 */
+	uint8_t  options;          /* TCPI_OPT_TIMESTAMPS 1 | TCPI_OPT_SACK 2 | TCPI_OPT_WSCALE 4 |
+				    * TCPI_OPT_ECN 8 | TCPI_OPT_ECN_SEEN 16 */
 	uint8_t  snd_wscale;       /* the peer's window shift (applied to its windows) */
 	uint8_t  rcv_wscale;       /* ours */
 	uint8_t  backoff;          /* RTO doublings in force (RFC 6298 §5.5) */
@@ -165,6 +176,7 @@ struct hxs_tcp_info {
 	uint32_t pmtu;             /* path MTU used (the interface's; no PMTUD) */
 	uint32_t reordering;       /* duplicate-ACK threshold (3) */
 	uint32_t sacked;           /* segments SACKed above SND.UNA */
+	uint32_t delivered_ce;     /* segments acknowledged by ACKs with ECE (RFC 3168) */
 };
 
 /* --- events (epoll-shaped) ---------------------------------------------------------------- */

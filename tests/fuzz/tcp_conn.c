@@ -22,7 +22,8 @@
  *   every segment the core emits (tx_send):
  *     - fits the frame it asked for, and the frame fits the MTU (IP header + TCP <= MTU);
  *     - checksum right (RFC 9293 §3.1), data offset within the segment, options parse;
- *     - flags: no URG/ECE/CWR (not implemented), never SYN with FIN or RST, ACK on every
+ *     - flags: no URG (the fuzzer never sends MSG_OOB), no CWR, ECE only on a SYN,ACK (the
+ *       fuzzer's segments arrive Not-ECT: no CE to echo, RFC 3168), never SYN with FIN or RST, ACK on every
  *       segment but an initial SYN or a RST, no data on SYN or RST;
  *     - MSS/WS/SACK-permitted only on SYNs (RFC 9293 §3.7.1, RFC 7323 §2.2, RFC 2018 §2);
  *       an advertised MSS no larger than MTU - 40;
@@ -190,7 +191,9 @@ static void check_emitted(struct run *r, const uint8_t *p, uint32_t len, uint32_
 	FZ_CHECK(hxs_tcp_opt__parse(p + 20, doff - 20, &o) == 0, "our options do not parse");
 	uint32_t plen = len - doff, olen = doff - 20;
 	int syn = !!(fl & HXS_TH_SYN), rst = !!(fl & HXS_TH_RST);
-	FZ_CHECK(!(fl & (HXS_TH_URG | HXS_TH_ECE | HXS_TH_CWR)), "flags %#x", fl);
+	FZ_CHECK(!(fl & (HXS_TH_URG | HXS_TH_CWR)), "flags %#x", fl);
+	FZ_CHECK(!(fl & HXS_TH_ECE) || (fl & (HXS_TH_SYN | HXS_TH_ACK)) == (HXS_TH_SYN | HXS_TH_ACK),
+		 "ECE on flags %#x", fl);
 	FZ_CHECK(!(syn && (fl & (HXS_TH_FIN | HXS_TH_RST))), "flags %#x", fl);
 	FZ_CHECK((fl & HXS_TH_ACK) || rst || fl == HXS_TH_SYN, "no ACK on flags %#x", fl);
 	FZ_CHECK(!plen || !(syn || rst), "%u bytes of data on flags %#x", plen, fl);
@@ -258,10 +261,14 @@ static void check_emitted(struct run *r, const uint8_t *p, uint32_t len, uint32_
 			 "data up to %u beyond the peer's window edge %u", seq + plen, t->pe_edge);
 }
 
-static void tx_send(void *ctx, void *h, uint32_t saddr, uint32_t daddr, uint32_t len)
+static void tx_send(void *ctx, void *h, uint32_t saddr, uint32_t daddr, uint32_t len,
+		    uint8_t tos)
 {
 	struct run *r = ctx;
 	struct frame *f = h;
+	/* RFC 3168 §6.1.1, §6.1.4: the TOS is Not-ECT, or ECT(0) on a segment with data (a
+	 * connection whose SYN asked for ECN); never CE or ECT(1), no DSCP (no IP_TOS here) */
+	FZ_CHECK(tos == 0 || (tos == 2 && len > (uint32_t)(f->b[12] >> 4) * 4), "TOS %#x", tos);
 	FZ_CHECK(len <= f->cap, "%u bytes sent in a %u-byte frame", len, f->cap);
 	r->frames_sent++;
 	check_emitted(r, f->b, len, saddr, daddr);
@@ -272,7 +279,7 @@ static void ev_event(void *ctx, struct hxs_tcp_conn *c, uint32_t mask)
 {
 	(void)ctx;
 	(void)c;
-	FZ_CHECK(!(mask & ~(uint32_t)(EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLHUP | EPOLLERR)),
+	FZ_CHECK(!(mask & ~(uint32_t)(EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLHUP | EPOLLERR | EPOLLPRI)),
 		 "event mask %#x", mask);
 }
 

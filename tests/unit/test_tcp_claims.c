@@ -12,6 +12,7 @@
  * TS_LOCAL:TS_LPORT; the peer's ISN is PISN. */
 #include <errno.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include "check.h"
@@ -1409,9 +1410,12 @@ static void test_urgent_inline(void)
 	uint32_t iss;
 	struct ts *t;
 
-	t_case("RFC 6093 §3: URG data is not taken out of band: all 4 bytes read in order, urgent byte included");
+	for (int inline_ = 0; inline_ < 2; inline_++) {
+	t_case(inline_ ? "RFC 9293 3.8.5 / RFC 6093: SO_OOBINLINE: the read stops at the mark, the urgent byte stays in the stream, MSG_OOB says EINVAL"
+		       : "RFC 9293 3.8.5 / RFC 6093: the pointer points past the urgent byte; the read stops at the mark, MSG_OOB returns the byte once, the stream steps over it");
 	t = ts_open(NULL);
 	c = active(t, 0, TS_RPORT, NULL, &o, &iss);
+	CHECK_EQ(hxs_tcp_conn__setopt(c, HXS_TCP_O_OOBINLINE, inline_), 0);
 	{
 		uint8_t seg[24 + 4];
 		uint32_t n = ts_build(seg, &(const struct ts_pkt){ .flags = HXS_TH_ACK | HXS_TH_URG | HXS_TH_PSH,
@@ -1430,9 +1434,29 @@ static void test_urgent_inline(void)
 		CHECK_EQ(ts_in_raw(t, 1 * MS, seg, n), 0);
 	}
 	CHECK_EQ(hxs_tcp_conn__rx_avail(c), 4);
-	CHECK_EQ(hxs_tcp_conn__recv(c, b, sizeof(b), 0), 4);
-	CHECK(!memcmp(b, "ab!c", 4));
+	CHECK(hxs_tcp_conn__events(c) & EPOLLPRI);
+	CHECK_EQ(hxs_tcp_conn__inq(c), inline_ ? 4 : 2);
+	CHECK_EQ(hxs_tcp_conn__atmark(c), 0);
+	CHECK_EQ(hxs_tcp_conn__recv(c, b, sizeof(b), 0), 2);
+	CHECK(!memcmp(b, "ab", 2));
+	CHECK_EQ(hxs_tcp_conn__atmark(c), 1);
+	if (inline_) {
+		CHECK_EQ(hxs_tcp_conn__recv_urg(c, b, 1, 0), -EINVAL);
+		CHECK_EQ(hxs_tcp_conn__recv(c, b, sizeof(b), 0), 2);
+		CHECK(!memcmp(b, "!c", 2));
+	} else {
+		CHECK_EQ(hxs_tcp_conn__recv_urg(c, b, 1, HXS_TCP_PEEK), 1);
+		CHECK_EQ(hxs_tcp_conn__recv_urg(c, b, 1, 0), 1);
+		CHECK_EQ(b[0], '!');
+		CHECK(!(hxs_tcp_conn__events(c) & EPOLLPRI));
+		CHECK_EQ(hxs_tcp_conn__recv_urg(c, b, 1, 0), -EINVAL);
+		CHECK_EQ(hxs_tcp_conn__recv(c, b, sizeof(b), 0), 1);
+		CHECK_EQ(b[0], 'c');
+	}
+	CHECK_EQ(hxs_tcp_conn__atmark(c), 0);
+	CHECK_EQ(hxs_tcp_conn__rx_avail(c), 0);
 	done(t, c);
+	}
 }
 
 int main(void)

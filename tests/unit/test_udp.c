@@ -125,6 +125,52 @@ static void count_tcp(void *ctx, struct hxs_stack *s, const struct hxs_ip_rx *pk
 	tcp_seen++;
 }
 
+static int tos_seen = -1;
+static void tos_tcp(void *ctx, struct hxs_stack *s, const struct hxs_ip_rx *pkt)
+{
+	(void)ctx; (void)s;
+	tos_seen = pkt->tos;
+}
+
+/* RFC 3168 §5, §6.1: TCP reads the ECN field of what arrives and chooses it for what it sends;
+ * the IP layer hands the TOS byte up unchanged and writes the one it is given. */
+static void test_ip_tos(void)
+{
+	static const uint8_t tos[] = { 0x00, 0x01, 0x02, 0x03, 0xb8, 0xbb };
+	uint8_t f[2048];
+	uint32_t len;
+
+	t_case("ipv4: the TOS byte, ECN field included (Not-ECT, ECT(1), ECT(0), CE), reaches L4 as it came");
+	hxs_stack__set_l4(st, IPPROTO_TCP, tos_tcp, NULL);
+	for (unsigned i = 0; i < sizeof(tos); i++) {
+		struct pkt_opts x = good(7000, "abcd");
+		x.proto = IPPROTO_TCP;
+		len = build(f, &x);
+		f[15] = tos[i];
+		fix_ip_csum(f);
+		tos_seen = -1;
+		inject(f, len);
+		CHECK_EQ(tos_seen, tos[i]);
+	}
+	hxs_stack__set_l4(st, IPPROTO_TCP, NULL, NULL);
+
+	t_case("ipv4: hxs_ip_tx_send writes the TOS it is given (ECT(0) with a DSCP), header checksum right");
+	for (unsigned i = 0; i < sizeof(tos); i++) {
+		struct hxs_ip_tx tx;
+		int n;
+
+		CHECK_EQ(hxs_ip_tx_alloc(st, &tx, ip4(IP_PEER), IPPROTO_TCP, 20), 0);
+		memset(tx.l4, 0, 20);
+		tx.tos = tos[i];
+		CHECK_EQ(hxs_ip_tx_send(st, &tx), 0);
+		hxs_stack__poll(st, 0);
+		n = hxs_io_mem__take(io, f, sizeof(f));
+		CHECK_EQ(n, 14 + 20 + 20);
+		CHECK_EQ(f[15], tos[i]);
+		CHECK_EQ(hxs_csum_fold(hxs_csum_add(0, f + 14, 20)), 0);
+	}
+}
+
 static void test_ip_validation(void)
 {
 	uint8_t f[2048];
@@ -1131,6 +1177,7 @@ int main(void)
 	hxs_stack__set_clock(st, vclock, NULL);
 
 	test_ip_validation();
+	test_ip_tos();
 	test_udp_validation();
 	test_socket_errors();
 	test_output();

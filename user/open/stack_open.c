@@ -107,6 +107,18 @@ static void pick_fastpath(struct hxs_stack *st, int off)
 		hxs_stack__fastpath(st, 0);
 }
 
+/* HXS_ECN=0|1|2 sets the stack's tcp_ecn (hxs_stack__set_ecn); unset: Linux's default 2. */
+static int pick_ecn(struct hxs_stack *st)
+{
+	const char *env = getenv("HXS_ECN");
+
+	if (!env)
+		return 0;
+	if (strlen(env) != 1 || env[0] < '0' || env[0] > '2')
+		return -EINVAL;
+	return hxs_stack__set_ecn(st, env[0] - '0');
+}
+
 /* The slots of the program's HXS_MAP_SLOTS and its doorbell in the loop's epoll set. Without
  * them (an older program adopted) the stack runs without the fast path. */
 static void kernel_slots(struct hxs_stack *st)
@@ -186,6 +198,8 @@ int hxs_stack__open_io(struct hxs_stack **out, struct hxs_io *io, const struct h
 		st->mtu = io->frame_size - HXS_ETH_HLEN;
 	err = stack_assemble(st);
 	pick_fastpath(st, 0);
+	if (!err)
+		err = pick_ecn(st);
 	if (!err)
 		err = hxs_ctl_static__attach(st);
 	/* the loop sleeps on the io's fd when it has one (io_mem's eventfd) */
@@ -275,6 +289,9 @@ int hxs_stack__open(struct hxs_stack **out, const struct hxs_stack_opts *opts)
 		goto disassemble;
 	pick_fastpath(st, opts->no_fastpath);
 	kernel_slots(st);
+	err = pick_ecn(st);
+	if (err)
+		goto disassemble;
 
 	a.s_addr = st->addr;
 	snprintf(st->desc, sizeof(st->desc), "%s %s, %u queue(s), %s mode, %s", opts->ifname,

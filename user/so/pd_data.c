@@ -1,14 +1,15 @@
 /* pd_data.c - read/write and the send/recv family of the packetdrill target.
  *
  * Every variant becomes one msghdr and goes to pd_sock_recv() / pd_sock_send():
- *   recv:  pd_block(try_recv): hxs_recvfrom(MSG_DONTWAIT) into one buffer, scattered into the
+ *   recv:  pd_block(try_recv): hxs_recvfrom(MSG_DONTWAIT, and MSG_PEEK/MSG_OOB as given; MSG_OOB
+ *          never blocks and sets MSG_OOB in msg_flags) into one buffer, scattered into the
  *          caller's iovec; MSG_WAITALL on a stream keeps waiting until the buffer is full, the
  *          stream ends or an error comes (what was read so far is the answer then); a UDP
  *          datagram longer than the buffer sets MSG_TRUNC in msg_flags; a stream reports no
  *          source address (namelen 0), as tcp_recvmsg
  *   send:  a blocking stream send returns once everything is queued (tcp_sendmsg waits for
  *          room as often as it takes), or with what was queued when SO_SNDTIMEO or an error
- *          ends the wait; non-blocking and datagram sends try once
+ *          ends the wait; non-blocking and datagram sends try once; MSG_OOB is passed on
  * A descriptor that is not ours (a pipe of pd_pipe) goes to libc without the lock held (it
  * may block in the kernel); a write there still wakes a call waiting in poll().
  */
@@ -76,11 +77,13 @@ ssize_t pd_sock_recv(struct pd *pd, const struct hxs_fd *e, struct msghdr *msg, 
 	a.buf = malloc(want ? want : 1);
 	if (!a.buf)
 		return -ENOMEM;
-	a.flags = flags & MSG_PEEK;
+	a.flags = flags & (MSG_PEEK | MSG_OOB);
 	if (type == SOCK_DGRAM)
 		a.flags |= MSG_TRUNC;   /* the datagram's length, to tell truncation */
-	a.waitall = type == SOCK_STREAM && (flags & MSG_WAITALL) && !(flags & MSG_PEEK) && want;
-	r = pd_block(pd, (e->flags & O_NONBLOCK) || (flags & MSG_DONTWAIT),
+	a.waitall = type == SOCK_STREAM && (flags & (MSG_WAITALL | MSG_OOB)) == MSG_WAITALL &&
+		    !(flags & MSG_PEEK) && want;
+	/* MSG_OOB never blocks (tcp_recv_urg) */
+	r = pd_block(pd, (e->flags & O_NONBLOCK) || (flags & (MSG_DONTWAIT | MSG_OOB)),
 		     pd_timeo(pd, e->obj, SO_RCVTIMEO), try_recv, &a);
 	if (r == -EAGAIN && a.done)
 		r = (long)a.done;               /* SO_RCVTIMEO ended a MSG_WAITALL read */
@@ -95,6 +98,8 @@ ssize_t pd_sock_recv(struct pd *pd, const struct hxs_fd *e, struct msghdr *msg, 
 			memcpy(msg->msg_iov[i].iov_base, a.buf + off, k);
 			off += k;
 		}
+		if (flags & MSG_OOB)
+			msg->msg_flags |= MSG_OOB;      /* tcp_recv_urg: "Read urgent data" */
 		if (type == SOCK_DGRAM && a.full > (long)want) {
 			/* recv(2): "MSG_TRUNC ... return the real length of the packet or
 			 * datagram, even when it was longer than the passed buffer" */
@@ -115,6 +120,7 @@ ssize_t pd_sock_recv(struct pd *pd, const struct hxs_fd *e, struct msghdr *msg, 
 
 struct send_args {
 	int sfd;
+	int flags;              /* passed to hxs: MSG_OOB */
 	int all;                /* a blocking stream: until everything is queued */
 	const uint8_t *buf;
 	size_t len, done;
@@ -125,8 +131,8 @@ struct send_args {
 static long try_send(struct pd *pd, void *arg)
 {
 	struct send_args *a = arg;
-	long r = hxs_sendto(pd->st, a->sfd, a->buf + a->done, a->len - a->done, MSG_DONTWAIT,
-			    a->to, a->tolen);
+	long r = hxs_sendto(pd->st, a->sfd, a->buf + a->done, a->len - a->done,
+			    MSG_DONTWAIT | a->flags, a->to, a->tolen);
 
 	if (r < 0)
 		return r == -EAGAIN || !a->done ? r : (long)a->done;
@@ -138,7 +144,8 @@ static long try_send(struct pd *pd, void *arg)
 
 ssize_t pd_sock_send(struct pd *pd, const struct hxs_fd *e, const struct msghdr *msg, int flags)
 {
-	struct send_args a = { .sfd = e->obj, .to = msg->msg_name, .tolen = msg->msg_namelen };
+	struct send_args a = { .sfd = e->obj, .flags = flags & MSG_OOB, .to = msg->msg_name,
+			       .tolen = msg->msg_namelen };
 	int type = 0;
 	socklen_t tl = sizeof(type);
 	uint8_t *buf;

@@ -7,7 +7,8 @@
  *                 says -EALREADY while the handshake runs), bounded by SO_SNDTIMEO, after
  *                 which the kernel's answer is EINPROGRESS too
  * pd_fcntl()   -> F_GETFL/F_SETFL: O_NONBLOCK in the table; F_GETFD/F_SETFD on the kernel fd
- * pd_ioctl()   -> FIONBIO, FIONREAD (SIOCINQ), SIOCOUTQ as the kernel's tcp_ioctl/udp_ioctl
+ * pd_ioctl()   -> FIONBIO, FIONREAD (SIOCINQ), SIOCOUTQ, SIOCATMARK as the kernel's
+ *                 tcp_ioctl/udp_ioctl (TCP through hxs_ioctl)
  * pd_getsockopt(TCP_INFO) -> struct hxs_tcp_info turned into the kernel's struct tcp_info
  * pd_close()   -> hxs_close() + the kernel fd; an fd that is not ours -> libc close()
  *
@@ -304,8 +305,6 @@ static int queue_len(struct pd *pd, int sfd, unsigned long req, int *out)
 {
 	int type = 0;
 	socklen_t tl = sizeof(type);
-	struct hxs_tcp_info hi;
-	socklen_t hl = sizeof(hi);
 	int err = hxs_getsockopt(pd->st, sfd, SOL_SOCKET, SO_TYPE, &type, &tl);
 
 	if (err)
@@ -319,13 +318,8 @@ static int queue_len(struct pd *pd, int sfd, unsigned long req, int *out)
 		*out = n == -EAGAIN ? 0 : (int)n;
 		return n < 0 && n != -EAGAIN ? (int)n : 0;
 	}
-	err = hxs_getsockopt(pd->st, sfd, IPPROTO_TCP, TCP_INFO, &hi, &hl);
-	if (err)
-		return err;
-	if (hi.state == TCP_LISTEN)
-		return -EINVAL;
-	*out = (int)(req == SIOCOUTQ ? hi.snd_queue : hi.rcv_queue);
-	return 0;
+	/* TCP: tcp_ioctl (SIOCINQ stops at the urgent mark, tcp_inq) */
+	return hxs_ioctl(pd->st, sfd, req, out);
 }
 
 int pd_ioctl(void *u, int fd, unsigned long req, ...)
@@ -350,6 +344,8 @@ int pd_ioctl(void *u, int fd, unsigned long req, ...)
 		r = hxs_fdtab__set_flags(pd->fds, fd, *argp ? (e.flags | O_NONBLOCK) : (e.flags & ~O_NONBLOCK));
 	} else if (req == SIOCINQ || req == SIOCOUTQ) {
 		r = queue_len(pd, e.obj, req, argp);
+	} else if (req == SIOCATMARK) {
+		r = hxs_ioctl(pd->st, e.obj, req, argp);
 	} else {
 		r = -ENOTTY;
 	}

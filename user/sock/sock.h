@@ -87,6 +87,8 @@ struct hxs_proto_ops {
 	/* Levels other than SOL_SOCKET's generic options. -ENOPROTOOPT if unknown. */
 	int (*setsockopt)(struct hxs_sock *sk, int level, int name, const void *val, socklen_t len);
 	int (*getsockopt)(struct hxs_sock *sk, int level, int name, void *val, socklen_t *len);
+	/* ioctl(2) requests of the protocol (SIOCATMARK, SIOCINQ, SIOCOUTQ); NULL: -ENOTTY. */
+	int (*ioctl)(struct hxs_sock *sk, unsigned long req, int *arg);
 	/* Fills addr with the local (peer = 0) or remote (peer = 1) address; -ENOTCONN. May be
 	 * NULL: socket.c then uses laddr/lport/raddr/rport and HXS_SOCK_F_CONNECTED. */
 	int (*getname)(struct hxs_sock *sk, struct sockaddr_in *addr, int peer);
@@ -101,6 +103,7 @@ struct hxs_proto_ops {
 #define HXS_SOCK_F_WR_SHUT    (1u << 5)
 #define HXS_SOCK_F_KEEPPORT   (1u << 6)   /* protocol keeps the port after close */
 #define HXS_SOCK_F_KEEPALIVE  (1u << 7)
+#define HXS_SOCK_F_OOBINLINE  (1u << 8)   /* SO_OOBINLINE: urgent data stays in line (TCP) */
 
 /* Kernel defaults (net.core.rmem_default / wmem_default) and limits. */
 #define HXS_SOCK_RCVBUF_DEFAULT  212992u

@@ -665,7 +665,9 @@ static ssize_t do_recv(struct hxs_stack *st, int fd, const struct iovec *iov, in
 		return -EBADF;
 	if (fromlen && (int)*fromlen < 0)
 		return -EINVAL;
-	r = sock_wait(sk, OP_RECV, &args, sock_nonblock(sk, flags), sk->rcvtimeo_us);
+	/* MSG_OOB never waits (the kernel's tcp_recv_urg: "this call should never block") */
+	r = sock_wait(sk, OP_RECV, &args, sock_nonblock(sk, flags) || (flags & MSG_OOB),
+		      sk->rcvtimeo_us);
 	if (r >= 0 && from && fromlen) {
 		memcpy(from, &a, *fromlen < sizeof(a) ? *fromlen : sizeof(a));
 		*fromlen = sizeof(a);
@@ -875,6 +877,9 @@ int hxs_setsockopt(struct hxs_stack *st, int fd, int level, int name, const void
 		case SO_KEEPALIVE:
 			sk->flags = v ? sk->flags | HXS_SOCK_F_KEEPALIVE : sk->flags & ~HXS_SOCK_F_KEEPALIVE;
 			break;
+		case SO_OOBINLINE:
+			sk->flags = v ? sk->flags | HXS_SOCK_F_OOBINLINE : sk->flags & ~HXS_SOCK_F_OOBINLINE;
+			break;
 		default:
 			return -ENOPROTOOPT;
 		}
@@ -923,6 +928,7 @@ int hxs_getsockopt(struct hxs_stack *st, int fd, int level, int name, void *val,
 	case SO_SNDBUF:    v = (int)sk->sndbuf; break;
 	case SO_REUSEADDR: v = !!(sk->flags & HXS_SOCK_F_REUSEADDR); break;
 	case SO_KEEPALIVE: v = !!(sk->flags & HXS_SOCK_F_KEEPALIVE); break;
+	case SO_OOBINLINE: v = !!(sk->flags & HXS_SOCK_F_OOBINLINE); break;
 	default:
 		if (sk->ops->getsockopt)
 			return sk->ops->getsockopt(sk, level, name, val, len);
@@ -943,6 +949,19 @@ int hxs_set_nonblock(struct hxs_stack *st, int fd, bool on)
 		return -EBADF;
 	sk->flags = on ? sk->flags | HXS_SOCK_F_NONBLOCK : sk->flags & ~HXS_SOCK_F_NONBLOCK;
 	return 0;
+}
+
+int hxs_ioctl(struct hxs_stack *st, int fd, unsigned long req, int *arg)
+{
+	struct hxs_sock *sk = hxs_sock__get(st, fd);
+
+	if (!sk)
+		return -EBADF;
+	if (!arg)
+		return -EFAULT;
+	if (!sk->ops->ioctl)
+		return -ENOTTY;
+	return sk->ops->ioctl(sk, req, arg);
 }
 
 int hxs_poll_events(struct hxs_stack *st, int fd)

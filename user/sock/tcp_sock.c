@@ -36,7 +36,10 @@
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 
@@ -131,13 +134,15 @@ static uint8_t *tx_alloc(void *ctx, uint32_t len, void **handle)
 	return tx->l4;
 }
 
-static void tx_send(void *ctx, void *handle, uint32_t saddr, uint32_t daddr, uint32_t len)
+static void tx_send(void *ctx, void *handle, uint32_t saddr, uint32_t daddr, uint32_t len,
+		    uint8_t tos)
 {
 	struct tcp_glue *g = ctx;
 	struct hxs_stack *st = g->st;
 	struct hxs_ip_tx *tx = handle;
 
 	tx->l4_len = len;
+	tx->tos = tos;          /* IP_TOS with the ECN field the core chose (RFC 3168) */
 	tx->src = saddr;
 	tx->dst = daddr;
 	tx->proto = IPPROTO_TCP;
@@ -266,7 +271,9 @@ static void tcp_input(void *ctx, struct hxs_stack *st, const struct hxs_ip_rx *p
 {
 	struct tcp_glue *g = ctx;
 
-	hxs_tcp__input(g->tcp, pkt->src, pkt->dst, pkt->l4, pkt->l4_len, 0, hxs_stack__now(st));
+	/* the ECN field of the IP header goes with the segment (RFC 3168 §6.1.3) */
+	hxs_tcp__input(g->tcp, pkt->src, pkt->dst, pkt->l4, pkt->l4_len, HXS_TCP_IN_ECN(pkt->tos),
+		       hxs_stack__now(st));
 }
 
 static int tcp_turn(void *ctx, uint64_t now, int events);
@@ -378,6 +385,15 @@ int hxs_stack__set_fastpath(struct hxs_stack *st, int on)
 	if (g)
 		hxs_tcp__set_fastpath(g->tcp, on);
 	return 0;
+}
+
+int hxs_stack__set_ecn(struct hxs_stack *st, int tcp_ecn)
+{
+	struct tcp_glue *g = glue_get(st);
+
+	if (!g)
+		return -ENOMEM;
+	return hxs_tcp__set_ecn(g->tcp, tcp_ecn);
 }
 
 /* --- limits --------------------------------------------------------------------------------- */
@@ -578,7 +594,8 @@ static int tcp_accept(struct hxs_sock *sk, struct hxs_sock **child)
 	nsk->lport = htons(lport);
 	nsk->raddr = raddr;
 	nsk->rport = htons(rport);
-	nsk->flags |= HXS_SOCK_F_CONNECTED | (sk->flags & (HXS_SOCK_F_KEEPALIVE | HXS_SOCK_F_REUSEADDR));
+	nsk->flags |= HXS_SOCK_F_CONNECTED |
+		      (sk->flags & (HXS_SOCK_F_KEEPALIVE | HXS_SOCK_F_REUSEADDR | HXS_SOCK_F_OOBINLINE));
 	nsk->rcvbuf = sk->rcvbuf;
 	nsk->sndbuf = sk->sndbuf;
 	nsk->linger = sk->linger;
@@ -715,7 +732,6 @@ static ssize_t tcp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 	size_t done = 0;
 	ssize_t total = hxs_iov_len(iov, iovcnt);
 
-	(void)flags;
 	(void)to;       /* like the kernel, a destination on a connected stream is ignored */
 	if (total < 0)
 		return total;
@@ -742,6 +758,9 @@ static ssize_t tcp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 	}
 	if (!total)
 		return send_errno(hxs_tcp_conn__send(ts->c, "", 0));
+	/* MSG_OOB: the last byte queued is urgent (tcp_sendmsg -> tcp_mark_urg, RFC 6093 §4) */
+	if ((flags & MSG_OOB) && done)
+		hxs_tcp_conn__mark_urg(ts->c);
 	return (ssize_t)done;
 }
 
@@ -758,6 +777,15 @@ static ssize_t tcp_recvmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 		return total;
 	if (!ts->c)
 		return -ENOTCONN;
+	if (flags & MSG_OOB) {
+		/* the urgent byte, into the first buffer with room (tcp_recv_urg) */
+		int i = 0;
+
+		while (i < iovcnt && !iov[i].iov_len)
+			i++;
+		return hxs_tcp_conn__recv_urg(ts->c, i < iovcnt ? iov[i].iov_base : NULL,
+					      i < iovcnt ? 1 : 0, f);
+	}
 	if (!hxs_tcp_conn__rx_avail(ts->c)) {
 		uint8_t none;
 
@@ -787,6 +815,9 @@ static ssize_t tcp_recvmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 			if (!iov[i].iov_len)
 				continue;
 			n = hxs_tcp_conn__recv(ts->c, iov[i].iov_base, iov[i].iov_len, f);
+			/* nothing but the urgent byte, stepped over: end of stream, -EAGAIN ... */
+			if (n <= 0 && !done)
+				return n;
 			if (n <= 0)
 				break;
 			done += (size_t)n;
@@ -919,9 +950,28 @@ static int tcp_setsockopt(struct hxs_sock *sk, int level, int name, const void *
 		case SO_LINGER:
 			return hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_LINGER,
 						    sk->linger.l_onoff ? sk->linger.l_linger : -1);
+		case SO_OOBINLINE:
+			return hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_OOBINLINE,
+						    !!(sk->flags & HXS_SOCK_F_OOBINLINE));
 		default:
 			return -ENOPROTOOPT;
 		}
+	}
+	if (level == IPPROTO_IP && name == IP_TOS) {
+		/* do_ip_setsockopt(): an int, or a single byte */
+		uint8_t b;
+
+		if (!val)
+			return -EFAULT;
+		if (len >= (socklen_t)sizeof(int)) {
+			memcpy(&v, val, sizeof(int));
+		} else if (len >= 1) {
+			memcpy(&b, val, 1);
+			v = b;
+		} else {
+			return -EINVAL;
+		}
+		return hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_TOS, v);
 	}
 	if (level != IPPROTO_TCP)
 		return -ENOPROTOOPT;
@@ -968,6 +1018,10 @@ static int tcp_getsockopt(struct hxs_sock *sk, int level, int name, void *val, s
 	int v = 0, err;
 	enum hxs_tcp_opt o;
 
+	if (ts->c && level == IPPROTO_IP && name == IP_TOS) {
+		err = hxs_tcp_conn__getopt(ts->c, HXS_TCP_O_TOS, &v);
+		return err ? err : put_int(v, val, len);
+	}
 	if (level != IPPROTO_TCP || !ts->c)
 		return -ENOPROTOOPT;
 	switch (name) {
@@ -994,6 +1048,34 @@ static int tcp_getsockopt(struct hxs_sock *sk, int level, int name, void *val, s
 	if (err)
 		return err;
 	return put_int(v, val, len);
+}
+
+/* tcp_ioctl(): SIOCATMARK, SIOCINQ (tcp_inq), SIOCOUTQ. */
+static int tcp_ioctl(struct hxs_sock *sk, unsigned long req, int *arg)
+{
+	struct tcp_sock *ts = tcp_sk(sk);
+	struct hxs_tcp_info info;
+
+	if (!ts->c)
+		return req == SIOCATMARK || req == SIOCINQ || req == SIOCOUTQ ? -EINVAL : -ENOTTY;
+	switch (req) {
+	case SIOCATMARK:
+		*arg = hxs_tcp_conn__atmark(ts->c);
+		return 0;
+	case SIOCINQ:
+	case SIOCOUTQ:
+		if (hxs_tcp_conn__state(ts->c) == HXS_TCPS_LISTEN)
+			return -EINVAL;
+		if (req == SIOCINQ) {
+			*arg = (int)hxs_tcp_conn__inq(ts->c);
+		} else {
+			hxs_tcp_conn__info(ts->c, &info);
+			*arg = (int)info.snd_queue;
+		}
+		return 0;
+	default:
+		return -ENOTTY;
+	}
 }
 
 static int tcp_getname(struct hxs_sock *sk, struct sockaddr_in *a, int peer)
@@ -1043,6 +1125,7 @@ const struct hxs_proto_ops hxs_tcp_sock_ops = {
 	.poll = tcp_poll,
 	.setsockopt = tcp_setsockopt,
 	.getsockopt = tcp_getsockopt,
+	.ioctl = tcp_ioctl,
 	.getname = tcp_getname,
 };
 

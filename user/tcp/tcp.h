@@ -44,7 +44,9 @@ struct hxs_slot;
 	X(TCPReqQFullDrop) X(HxsTcpConnLimitDrops) X(HxsTcpMemRefused) X(HxsTcpOfoConnDrops) \
 	X(HxsTcpOfoStackDrops) X(HxsTcpSndMemFails) X(HxsTcpTupleRefused)                    \
 	X(TCPACKSkippedChallenge) X(TCPACKSkippedPAWS) X(TCPACKSkippedSeq)                 \
-	X(HxsTcpFastPathAcks)
+	X(HxsTcpFastPathAcks)                                                            \
+	X(TCPDeliveredCE) X(HxsTcpEcnNegotiated) X(HxsTcpEcnCeRcvd) X(HxsTcpEcnReductions)  \
+	X(HxsTcpUrgRcvd)
 
 enum hxs_tcp_mib {
 #define HXS_TCP_MIB_ENUM(n) HXS_TCP_MIB_##n,
@@ -98,6 +100,11 @@ struct hxs_tcp_cfg {
 	uint32_t mem_cache;         /* free buffer chunks kept for reuse, bytes. 0: 4 MiB */
 	const char *cc;             /* "cubic" (default) or "newreno" */
 	uint8_t no_sack, no_ts, no_ws; /* disable offering an option */
+	/* ECN (RFC 3168) as the kernel's net.ipv4.tcp_ecn, stored plus one so that a zeroed cfg
+	 * takes Linux's default: HXS_TCP_CFG_ECN(0) off, (1) request on outgoing connections and
+	 * accept incoming ones, (2) accept incoming ones only; 0: (2). hxs_tcp__set_ecn() changes
+	 * it on a live instance (connections opened from then on). */
+	uint8_t ecn;
 	/* Tests only (NULL otherwise): the ISS of a new connection comes from this hook instead
 	 * of RFC 6528, e.g. to start next to the 2^32 sequence wrap. */
 	uint32_t (*isn_hook)(void *arg, uint32_t laddr, uint16_t lport, uint32_t raddr,
@@ -105,12 +112,17 @@ struct hxs_tcp_cfg {
 	void *isn_hook_arg;
 };
 
+#define HXS_TCP_CFG_ECN(tcp_ecn) ((uint8_t)((tcp_ecn) + 1))
+
 /* Frames for output. alloc returns a buffer of at least len bytes (or NULL: the core retries
  * on the next poll); send hands it over, filled with len bytes of TCP segment for an IPv4
- * packet saddr -> daddr. flush (optional) ends a batch. */
+ * packet saddr -> daddr whose TOS byte is tos (the connection's IP_TOS with the ECN field
+ * the core chose: ECT(0) on new data of an ECN connection, RFC 3168 §6.1.1). flush
+ * (optional) ends a batch. */
 struct hxs_tcp_tx_ops {
 	uint8_t *(*alloc)(void *ctx, uint32_t len, void **handle);
-	void (*send)(void *ctx, void *handle, uint32_t saddr, uint32_t daddr, uint32_t len);
+	void (*send)(void *ctx, void *handle, uint32_t saddr, uint32_t daddr, uint32_t len,
+		     uint8_t tos);
 	void (*flush)(void *ctx);
 };
 
@@ -143,6 +155,10 @@ void hxs_tcp__limits(const struct hxs_tcp *tcp, struct hxs_tcp_cfg *limits);
  * socket layer still holds must be closed (hxs_tcp_conn__close) first. */
 void hxs_tcp__free(struct hxs_tcp *tcp);
 #define HXS_TCP_IN_CSUM_OK 1u  /* checksum already verified (by the NIC or XDP) */
+/* The ECN field of the segment's IP header (RFC 3168 §5: the TOS byte's two low bits), for
+ * the flags of hxs_tcp__input: HXS_TCP_IN_ECN(iph->tos). Not-ECT when left out. */
+#define HXS_TCP_IN_ECN_SHIFT 8
+#define HXS_TCP_IN_ECN(tos) (((unsigned)(tos) & 3u) << HXS_TCP_IN_ECN_SHIFT)
 /* A TCP segment (header + payload, len bytes) arrived. Returns 0 if taken, -EINVAL if dropped
  * as malformed (bad checksum, header, options). */
 int hxs_tcp__input(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, const uint8_t *tcp_hdr,
@@ -174,6 +190,10 @@ void hxs_tcp__foreach(struct hxs_tcp *tcp, void (*fn)(void *arg, struct hxs_tcp_
 int hxs_tcp__fp_poll(struct hxs_tcp *tcp, uint64_t now);
 int hxs_tcp__fp_pending(const struct hxs_tcp *tcp);
 void hxs_tcp__set_fastpath(struct hxs_tcp *tcp, int on);
+/* ECN stack-wide, the kernel's tcp_ecn: 0 off, 1 request and accept, 2 accept only; -EINVAL
+ * otherwise. Connections opened (or SYNs received) from now on follow it. */
+int hxs_tcp__set_ecn(struct hxs_tcp *tcp, int tcp_ecn);
+int hxs_tcp__ecn(const struct hxs_tcp *tcp);
 /* Connection objects allocated and freed over the life of the instance (leak checks). */
 void hxs_tcp__alloc_stats(const struct hxs_tcp *tcp, uint64_t *allocated, uint64_t *freed);
 
@@ -196,6 +216,17 @@ int hxs_tcp_conn__accept(struct hxs_tcp_conn *c, struct hxs_tcp_conn **child);
  * connection gone), -ENOTCONN, or the pending error. */
 long hxs_tcp_conn__send(struct hxs_tcp_conn *c, const void *buf, size_t len);
 #define HXS_TCP_PEEK 1u
+/* Urgent data (RFC 9293 §3.8.5, RFC 6093; tcp_urg.c), as Linux: after a send with MSG_OOB,
+ * mark_urg() points the urgent pointer past the last byte queued (that byte is the "out of
+ * band" one). recv() stops at the urgent mark and, unless SO_OOBINLINE, steps over the urgent
+ * byte; recv_urg() returns it once (MSG_OOB): 1, -EINVAL (none, already read, or inline),
+ * -EAGAIN (announced, not arrived yet), 0 (the stream ended), never blocking. atmark(): the
+ * next byte read is at the mark (SIOCATMARK). inq(): bytes readable before the mark when
+ * urgent data waits (SIOCINQ, the kernel's tcp_inq), else all in order. */
+void hxs_tcp_conn__mark_urg(struct hxs_tcp_conn *c);
+long hxs_tcp_conn__recv_urg(struct hxs_tcp_conn *c, void *buf, size_t len, unsigned flags);
+int hxs_tcp_conn__atmark(const struct hxs_tcp_conn *c);
+uint32_t hxs_tcp_conn__inq(const struct hxs_tcp_conn *c);
 /* Copies received data out (§3.10.3); bytes, 0 at end of stream, -EAGAIN, -ENOTCONN, or the
  * pending error (-ECONNRESET ...). */
 long hxs_tcp_conn__recv(struct hxs_tcp_conn *c, void *buf, size_t len, unsigned flags);
@@ -217,6 +248,8 @@ enum hxs_tcp_opt {
 	HXS_TCP_O_RCVBUF,       /* before connect/listen (sets the window scale) */
 	HXS_TCP_O_SNDBUF,       /* any time, if the queued data fits */
 	HXS_TCP_O_LINGER,       /* -1 off, else seconds (0: close sends RST) */
+	HXS_TCP_O_OOBINLINE,    /* SO_OOBINLINE 0/1: the urgent byte stays in the stream */
+	HXS_TCP_O_TOS,          /* IP_TOS; the ECN field is the core's (the kernel masks it) */
 };
 int hxs_tcp_conn__setopt(struct hxs_tcp_conn *c, enum hxs_tcp_opt opt, int val);
 int hxs_tcp_conn__getopt(const struct hxs_tcp_conn *c, enum hxs_tcp_opt opt, int *val);
@@ -225,7 +258,8 @@ int hxs_tcp_conn__set_cc(struct hxs_tcp_conn *c, const char *name);
 void hxs_tcp_conn__info(const struct hxs_tcp_conn *c, struct hxs_tcp_info *info);
 /* SO_ERROR: returns and clears the pending error (positive errno, 0 if none). */
 int hxs_tcp_conn__error(struct hxs_tcp_conn *c);
-/* Current readiness (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLHUP | EPOLLERR). EPOLLOUT when at
+/* Current readiness (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLHUP | EPOLLERR, EPOLLPRI while an
+ * urgent byte waits to be read). EPOLLOUT when at
  * least a third of the send buffer is free (the kernel's sk_stream_is_writeable rule). */
 uint32_t hxs_tcp_conn__events(const struct hxs_tcp_conn *c);
 /* RFC 9293 state number (enum hxs_tcp_state in tcp_conn.h). */

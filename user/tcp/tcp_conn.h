@@ -12,6 +12,7 @@
  *            tcp_lifecycle.c (alloc, state, dirty list, events, listener queues, close)
  *            tcp_instance.c (new/free, poll, deadlines, MIB)
  *            tcp_user.c   (user calls §3.10.1-§3.10.6: open, send, receive, close, abort)
+ *            tcp_ecn.c    (ECN, RFC 3168)   tcp_urg.c (urgent data, §3.8.5, RFC 6093)
  */
 #ifndef HXS_TCP_CONN_H
 #define HXS_TCP_CONN_H
@@ -108,6 +109,8 @@ struct hxs_tcp_seg {
 	const uint8_t *data;
 	uint32_t len;              /* payload bytes */
 	uint32_t optlen;           /* bytes of options */
+	uint16_t up;               /* urgent pointer field, host order */
+	uint8_t ecn;               /* the IP header's ECN field (HXS_IP_ECN_*) */
 	struct hxs_tcp_opts opt;
 };
 /* Sequence space a segment occupies (SYN and FIN count one each). */
@@ -283,7 +286,31 @@ struct hxs_tcp_conn {
 	/* tcp_info */
 	uint64_t total_retrans, bytes_acked, bytes_received, segs_out, segs_in;
 	uint64_t bytes_sent;                /* payload bytes sent, retransmissions included */
+
+	/* --- ECN, RFC 3168 (tcp_ecn.c) --- */
+	uint8_t ecn_ok : 1;                /* negotiated (or our SYN asked and no answer yet) */
+	uint8_t ecn_demand_cwr : 1;        /* CE received: ECE on every segment until CWR */
+	uint8_t ecn_queue_cwr : 1;         /* CWR goes on the next new data segment */
+	uint8_t ecn_seen : 1;              /* an ECT or CE segment arrived (TCPI_OPT_ECN_SEEN) */
+	uint8_t ecn_cwr : 1;               /* cwnd was reduced for ECE in this window */
+	uint8_t ecn_syn_sent : 1;          /* our first SYN asked for ECN (ECE, CWR) */
+	uint8_t tos;                       /* IP_TOS less the ECN field */
+	uint32_t ecn_high_seq;             /* the reduction's window ends when SND.UNA reaches it */
+	uint32_t delivered_ce;             /* segments acknowledged by ACKs with ECE */
+
+	/* --- urgent data, RFC 9293 §3.8.5 / RFC 6093 (tcp_urg.c) --- */
+	uint8_t urg_mode : 1;              /* snd_up not yet acknowledged */
+	uint8_t oobinline : 1;             /* SO_OOBINLINE */
+	uint8_t urg_state;                 /* HXS_URG_*: the received urgent byte */
+	uint8_t urg_byte;
+	uint32_t snd_up;                   /* one past our urgent byte (RFC 6093 §4, as Linux) */
+	uint32_t rcv_up;                   /* sequence number of the peer's urgent byte */
 };
+
+/* urg_state: no urgent pointer; pointer known, byte not arrived; byte held; byte read. */
+enum { HXS_URG_NONE = 0, HXS_URG_NOTYET, HXS_URG_VALID, HXS_URG_READ };
+/* The ECN field (RFC 3168 §5). */
+enum { HXS_IP_ECN_NOT_ECT = 0, HXS_IP_ECN_ECT1 = 1, HXS_IP_ECN_ECT0 = 2, HXS_IP_ECN_CE = 3 };
 
 /* --- the stack --------------------------------------------------------------------------- */
 struct hxs_tcp {
@@ -319,6 +346,7 @@ struct hxs_tcp {
 	const struct hxs_tcp_timer_fns *timer_fns; /* expiry handlers (tcp_timer.c) */
 	struct hxs_tcp_conn *fp_head;      /* connections with a slot and data in flight */
 	uint8_t fp_off;                    /* the fast path is off: F_FAST never set */
+	uint8_t ecn;                       /* tcp_ecn in force: 0, 1, 2 (tcp_ecn.c) */
 };
 
 #define MIB_INC(tcp, m) ((tcp)->mib[HXS_TCP_MIB_##m]++)
@@ -518,6 +546,48 @@ int hxs_tcp_fp_pickup(struct hxs_tcp_conn *c, uint64_t now);
  * Returns 1 if the connection is gone. */
 int hxs_tcp_fp_ack_input(struct hxs_tcp_conn *c, uint32_t ack, uint16_t wnd, uint32_t tsval,
 			 uint32_t tsecr, uint16_t nacks, uint64_t now);
+
+/* tcp_ecn.c - ECN (RFC 3168). */
+/* Active open: whether the SYN asks (tcp_ecn = 1). */
+void hxs_tcp_ecn_connect(struct hxs_tcp_conn *c);
+/* A SYN (passive: listen_input) or SYN,ACK / SYN (active: syn_sent_input) arrived. */
+void hxs_tcp_ecn_syn_in(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s);
+/* The ECN bits of a segment about to go: TCP flags added to *flags, the TOS byte returned. */
+uint8_t hxs_tcp_ecn_out(struct hxs_tcp_conn *c, uint32_t seq, uint8_t *flags, uint32_t len);
+/* A segment with text arrived in a synchronized state: CWR, then the IP ECN field. */
+void hxs_tcp_ecn_data_in(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s);
+/* After the ACK processing: ECE and the congestion response (once per window). */
+void hxs_tcp_ecn_ack_in(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint32_t acked,
+			uint32_t newly_sacked, uint64_t now);
+/* cwnd was already reduced for ECN in this window: loss recovery starting now must not halve
+ * it again (RFC 3168 §6.1.2). */
+int hxs_tcp_ecn_reduced(const struct hxs_tcp_conn *c);
+
+/* tcp_urg.c - urgent data. */
+/* The sequence number of the first byte not yet read (the kernel's copied_seq): the receive
+ * ring holds the bytes in order up to RCV.NXT, which counts the FIN once it is taken. */
+static inline uint32_t hxs_tcp_copied_seq(const struct hxs_tcp_conn *c)
+{
+	return c->rcv_nxt - c->rcv.len - (c->fin_rcvd ? 1u : 0u);
+}
+/* The next byte read is the urgent mark (SIOCATMARK). */
+static inline int hxs_tcp_urg_atmark(const struct hxs_tcp_conn *c)
+{
+	return c->urg_state != HXS_URG_NONE && c->rcv_up == hxs_tcp_copied_seq(c);
+}
+/* The urgent pointer and URG flag of a segment about to go (non-SYN): sets *up, adds URG. */
+void hxs_tcp_urg_out(struct hxs_tcp_conn *c, uint32_t seq, uint8_t *flags, uint16_t *up);
+/* §3.10.7.4 sixth: the URG bit of an acceptable segment (before its text is taken). */
+void hxs_tcp_urg_in(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s);
+/* After the text: the urgent byte, once it is in order, is taken aside. */
+void hxs_tcp_urg_fetch(struct hxs_tcp_conn *c);
+/* SND.UNA moved: urgent mode ends once the urgent pointer is acknowledged. */
+void hxs_tcp_urg_acked(struct hxs_tcp_conn *c);
+/* Bytes at the head of the receive ring a read may take now, and whether the first of them is
+ * the urgent byte to step over (not SO_OOBINLINE): *skip = 1. */
+uint32_t hxs_tcp_urg_readable(const struct hxs_tcp_conn *c, uint32_t avail, int *skip);
+/* A read consumed up to the receive ring's head: forget the mark once passed. */
+void hxs_tcp_urg_consumed(struct hxs_tcp_conn *c);
 
 /* tcp_recovery.c */
 /* The ACK-processing part of loss recovery; called with the ACK's new data acked (bytes),

@@ -7,8 +7,9 @@
  *        SYN-SENT          §3.10.7.3 syn_sent_input()
  *        synchronized      §3.10.7.4 sync_input(), first..eighth: check_seq() (+PAWS),
  *                          check_rst(), check_syn(), check_ack() (update_ts_recent,
- *                          process_ack -> hxs_tcp_recovery_on_ack), process_text() (reassembly),
- *                          check_fin() (process_fin)
+ *                          process_ack -> hxs_tcp_recovery_on_ack, hxs_tcp_ecn_ack_in),
+ *                          hxs_tcp_urg_in() (sixth), process_text() (reassembly,
+ *                          hxs_tcp_ecn_data_in), hxs_tcp_urg_fetch(), check_fin() (process_fin)
  *   -> hxs_tcp_output() for the ACK/data the segment made due, hxs_tcp_notify().
  * XDP fast path: conn_input() and hxs_tcp__fp_poll() -> hxs_tcp_fp_pickup() -> the ACKs XDP
  *   consumed as one stretch ACK -> hxs_tcp_fp_ack_input() -> check_ack(), output, notify
@@ -215,6 +216,9 @@ static void listen_input(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, ui
 	 * so timestamps grow across connections and a peer in TIME_WAIT accepts our new SYN. */
 	c->ts_offset = hxs_isn(&tcp->isn, c->laddr, 0, c->raddr, 0, 0);
 	syn_options(c, s, now);
+	hxs_tcp_ecn_syn_in(c, s);              /* RFC 3168 §6.1.1 (tcp_ecn.c) */
+	c->oobinline = l->oobinline;           /* socket options the kernel's clone copies */
+	c->tos = l->tos;
 	c->snd_wnd = s->wnd;                   /* SYN windows are never scaled */
 	c->max_snd_wnd = c->snd_wnd;
 	c->snd_wl1 = s->seq;
@@ -263,6 +267,7 @@ static void syn_sent_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, 
 	c->rcv_nxt = s->seq + 1;
 	c->rcv_adv = c->rcv_nxt;
 	syn_options(c, s, now);
+	hxs_tcp_ecn_syn_in(c, s);              /* RFC 3168 §6.1.1 (tcp_ecn.c) */
 	c->snd_wnd = s->wnd;
 	c->max_snd_wnd = c->snd_wnd;
 	c->snd_wl1 = s->seq;
@@ -414,6 +419,7 @@ static int process_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 		if (SEQ_LT(c->snd_nxt, c->snd_una))
 			c->snd_nxt = c->snd_una;
 		hxs_sack__advance(&c->sb, c->snd_una);
+		hxs_tcp_urg_acked(c);             /* urgent mode ends (tcp_urg.c) */
 		c->persist_shift = 0;
 		c->keep_probes = 0;
 		hxs_tcp_rexmt_restart(c, now);
@@ -438,6 +444,7 @@ static int process_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 			hxs_wheel__cancel(&tcp->wheel, &c->t_persist);
 	}
 	hxs_tcp_recovery_on_ack(c, acked, dup, newly, rtt, now);
+	hxs_tcp_ecn_ack_in(c, s, acked, newly, now);   /* RFC 3168 §6.1.2 (tcp_ecn.c) */
 	c->cc.flight = SEQ_DIFF(c->snd_max, c->snd_una);
 	uint32_t dend = hxs_tcp_snd_end(c);
 	return c->fin_queued && SEQ_GT(c->snd_max, dend) && SEQ_GT(c->snd_una, dend);
@@ -505,7 +512,8 @@ enum step { STEP_NEXT, STEP_DONE, STEP_GONE, STEP_ACK_ONLY };
  * the peer's zero-window probe <SEQ=RCV.NXT-1> and its retransmissions of text we hold
  * fail the test, and may be the only segments carrying its ACK: their ACK field is taken
  * (the fifth step's checks, RFC 5961 §5.2 included) and the rest dropped. A RST is taken
- * at RCV.NXT already (RFC 5961 §3.2 wants no more); URG is not supported. Only segments
+ * at RCV.NXT already (RFC 5961 §3.2 wants no more); the URG bit of such a segment is not
+ * looked at (the pointer comes again with the text). Only segments
  * starting at or below RCV.NXT: beyond it a closed window never offered anything. */
 static int zero_window_ack(const struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s)
 {
@@ -797,6 +805,7 @@ static enum step process_text(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *
 			int had_ooo = c->reass.n > 0;
 			uint32_t before = c->rcv_nxt;
 			measure_ack_mss(c, s);
+			hxs_tcp_ecn_data_in(c, s);   /* RFC 3168 §6.1.3: CWR, CE (tcp_ecn.c) */
 			if (c->sack_ok)
 				dsack_note(c, s);
 			int r = hxs_tcp_reass_insert(c, s->seq, s->data, s->len);
@@ -880,10 +889,13 @@ static int sync_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint6
 		r = check_syn(c, s, now);                 /* fourth */
 	if (r == STEP_NEXT)
 		r = check_ack(c, s, now);                 /* fifth */
-	/* sixth, the URG bit: urgent data is not supported: the pointer is ignored and the
-	 * data delivered in line (what SO_OOBINLINE gives). */
 	if (r == STEP_NEXT)
+		hxs_tcp_urg_in(c, s);                     /* sixth (tcp_urg.c) */
+	if (r == STEP_NEXT) {
 		r = process_text(c, s, now);              /* seventh */
+		if (r == STEP_NEXT)
+			hxs_tcp_urg_fetch(c);             /* the urgent byte, now in order */
+	}
 	if (r == STEP_NEXT)
 		check_fin(c, s, now);                     /* eighth */
 	return r != STEP_GONE;
@@ -1045,6 +1057,8 @@ int hxs_tcp__input(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, const ui
 	s.data = h + doff;
 	s.len = len - doff;
 	s.optlen = doff - HXS_TCP_HDR_LEN;
+	s.up = hxs_rd16(h + 18);
+	s.ecn = (uint8_t)((flags >> HXS_TCP_IN_ECN_SHIFT) & 3u);
 
 	struct hxs_tcp_conn *c = hxs_tcp_lookup(tcp, daddr, s.dport, saddr, s.sport);
 	struct hxs_tcp_conn *l = NULL;

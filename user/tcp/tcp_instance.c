@@ -102,6 +102,8 @@ int hxs_tcp__new(struct hxs_tcp **out, const struct hxs_tcp_cfg *cfg,
 	struct hxs_tcp_cfg *c = &tcp->cfg;
 	if (!c->mtu)
 		c->mtu = 1500;
+	/* tcp_ecn, stored plus one; 0 (or out of range): Linux's default 2 (tcp_ecn.c) */
+	tcp->ecn = c->ecn >= 1 && c->ecn <= 3 ? (uint8_t)(c->ecn - 1) : 2;
 	if (c->mtu < 576)
 		c->mtu = 576;
 	if (!c->sndbuf)

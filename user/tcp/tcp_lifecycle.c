@@ -161,8 +161,14 @@ uint32_t hxs_tcp_conn__events(const struct hxs_tcp_conn *c)
 		return c->acceptq_len ? EPOLLIN : 0;
 	if (c->soerror)
 		m |= EPOLLERR;
-	if (c->rcv.len || HXS_TCPS_HAVERCVDFIN(c->state) || c->rd_shut)
+	/* the urgent byte at the head of the stream, not in line, is not readable data (the
+	 * kernel's tcp_poll: target + 1); EPOLLPRI while it waits to be read (tcp_urg.c) */
+	uint32_t urg_at_head = c->urg_state != HXS_URG_NONE && !c->oobinline &&
+			       hxs_tcp_urg_atmark(c);
+	if (c->rcv.len > urg_at_head || HXS_TCPS_HAVERCVDFIN(c->state) || c->rd_shut)
 		m |= EPOLLIN;
+	if (c->urg_state == HXS_URG_VALID)
+		m |= EPOLLPRI;
 	if (HXS_TCPS_HAVERCVDFIN(c->state) || c->rd_shut)
 		m |= EPOLLRDHUP;
 	if (c->state == HXS_TCPS_CLOSED || (c->rd_shut && c->fin_queued) ||

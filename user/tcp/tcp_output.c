@@ -67,6 +67,10 @@ static int output_data(struct hxs_tcp_conn *c, uint64_t now)
 		 * acknowledged or until it can send a full-sized segment". */
 		else if (len && len == avail && (c->nodelay || c->snd_nxt == c->snd_una || fin))
 			go = 1;
+		/* Urgent data is not held back (Linux's tcp_nagle_test in urgent mode): the peer
+		 * is to hear of it "as quickly as possible" (RFC 9293 §3.8.5). */
+		else if (len && len == avail && c->urg_mode)
+			go = 1;
 		/* §3.8.6.2.1: send if "at least a fraction Fs of the maximum window can be
 		 * sent", Fs = 1/2. */
 		else if (len && c->max_snd_wnd && len >= c->max_snd_wnd / 2)

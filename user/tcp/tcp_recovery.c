@@ -169,7 +169,10 @@ void hxs_tcp_recovery_on_ack(struct hxs_tcp_conn *c, uint32_t acked, int dup, ui
 		if (!SEQ_GT(c->snd_una, c->recover) && c->recover != c->iss)
 			return;
 		c->recover = c->snd_max;
-		cc->ops->on_loss(cc, now);
+		/* RFC 3168 §6.1.2: cwnd is "halved only once in response to losses and ECN in
+		 * the same window" (tcp_ecn.c) */
+		if (!hxs_tcp_ecn_reduced(c))
+			cc->ops->on_loss(cc, now);
 		c->rtt_timing = 0;
 		MIB_INC(c->tcp, TCPFastRetrans);
 		if (c->sack_ok) {

@@ -148,6 +148,12 @@ int hxs_tcp_send_seg(struct hxs_tcp_conn *c, uint32_t seq, uint8_t flags, uint32
 		 * sends zero. */
 		o.tsecr = (flags & HXS_TH_ACK) ? c->ts_recent : 0;
 	}
+	/* RFC 3168 (tcp_ecn.c): ECE/CWR and the TOS byte with its ECN field; RFC 9293 §3.8.5
+	 * (tcp_urg.c): URG and the urgent pointer */
+	uint16_t up = 0;
+	uint8_t tos = hxs_tcp_ecn_out(c, seq, &flags, len);
+	if (!syn)
+		hxs_tcp_urg_out(c, seq, &flags, &up);
 	uint32_t olen = hxs_tcp_opt__write(optbuf, &o, syn);
 	uint32_t hlen = HXS_TCP_HDR_LEN + olen;
 	void *h;
@@ -165,7 +171,7 @@ int hxs_tcp_send_seg(struct hxs_tcp_conn *c, uint32_t seq, uint8_t flags, uint32
 	p[13] = flags;
 	hxs_wr16(p + 14, (flags & HXS_TH_RST) ? 0 : wnd_field(c, syn));
 	hxs_wr16(p + 16, 0);
-	hxs_wr16(p + 18, 0);
+	hxs_wr16(p + 18, up);
 	memcpy(p + HXS_TCP_HDR_LEN, optbuf, olen);
 	if (len)
 		hxs_tcp_ring__read(&c->snd, SEQ_DIFF(seq, c->snd_buf_seq), p + hlen, len);
@@ -174,7 +180,7 @@ int hxs_tcp_send_seg(struct hxs_tcp_conn *c, uint32_t seq, uint8_t flags, uint32
 	/* XDP hears of SND.MAX and of the window edge before the segment can be answered */
 	if (!(flags & HXS_TH_RST))
 		hxs_tcp_fp_publish(c, seq + len + (uint32_t)syn + !!(flags & HXS_TH_FIN));
-	tcp->tx.send(tcp->ctx, h, c->laddr, c->raddr, hlen + len);
+	tcp->tx.send(tcp->ctx, h, c->laddr, c->raddr, hlen + len, tos);
 
 	MIB_INC(tcp, TcpOutSegs);
 	c->segs_out++;
@@ -286,7 +292,7 @@ void hxs_tcp_send_rst(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, uint1
 	p[12] = 5 << 4;
 	p[13] = (uint8_t)(flags | HXS_TH_RST);
 	hxs_wr16(p + 16, hxs_tcp_csum(saddr, daddr, p, HXS_TCP_HDR_LEN));
-	tcp->tx.send(tcp->ctx, h, saddr, daddr, HXS_TCP_HDR_LEN);
+	tcp->tx.send(tcp->ctx, h, saddr, daddr, HXS_TCP_HDR_LEN, 0);
 	MIB_INC(tcp, TcpOutSegs);
 	MIB_INC(tcp, TcpOutRsts);
 }

@@ -59,6 +59,7 @@ int hxs_tcp_conn__connect(struct hxs_tcp_conn *c, uint32_t laddr, uint16_t lport
 	c->rtt_timing = 1;
 	c->rtt_start = now;
 	c->rtt_seq = c->iss;
+	hxs_tcp_ecn_connect(c);             /* RFC 3168 §6.1.1: the SYN asks? (tcp_ecn.c) */
 	c->last_rcv = now;
 	err = hxs_tcp_hash_insert(c);
 	if (err) {
@@ -192,12 +193,17 @@ long hxs_tcp_conn__recv(struct hxs_tcp_conn *c, void *buf, size_t len, unsigned 
 {
 	if (c->state == HXS_TCPS_LISTEN)
 		return -ENOTCONN;
-	if (c->rcv.len) {
-		uint32_t n = c->rcv.len < len ? c->rcv.len : (uint32_t)len;
-		hxs_tcp_ring__read(&c->rcv, 0, buf, n);
+	int skip = 0;
+	/* urgent data (tcp_urg.c): a read stops at the mark and steps over the urgent byte
+	 * unless SO_OOBINLINE */
+	uint32_t avail = c->rcv.len ? hxs_tcp_urg_readable(c, c->rcv.len, &skip) : 0;
+	if (avail > (uint32_t)skip || (avail && !len)) {
+		uint32_t n = avail - (uint32_t)skip < len ? avail - (uint32_t)skip : (uint32_t)len;
+		hxs_tcp_ring__read(&c->rcv, (uint32_t)skip, buf, n);
 		if (flags & HXS_TCP_PEEK)
 			return (long)n;
-		hxs_tcp_ring__consume(c->tcp, &c->rcv, n);
+		hxs_tcp_ring__consume(c->tcp, &c->rcv, n + (n ? (uint32_t)skip : 0));
+		hxs_tcp_urg_consumed(c);
 		/* Window update when reading opened the window enough (receiver SWS avoidance,
 		 * §3.8.6.2.2) and what the peer may still send is down to half the buffer. The
 		 * window cannot grow past what the field can say, 65535 << our shift (RFC 7323
@@ -216,6 +222,12 @@ long hxs_tcp_conn__recv(struct hxs_tcp_conn *c, void *buf, size_t len, unsigned 
 		}
 		hxs_tcp_notify(c);
 		return (long)n;
+	}
+	if (skip && !(flags & HXS_TCP_PEEK)) {
+		/* the urgent byte was all there was: gone from the stream, nothing read */
+		hxs_tcp_ring__consume(c->tcp, &c->rcv, 1);
+		hxs_tcp_urg_consumed(c);
+		hxs_tcp_notify(c);
 	}
 	/* The end of the stream comes before a pending error, as in the kernel's tcp_recvmsg
 	 * (SOCK_DONE, then sk_err): a RST after the peer's FIN leaves reads at 0. */
@@ -404,6 +416,15 @@ int hxs_tcp_conn__setopt(struct hxs_tcp_conn *c, enum hxs_tcp_opt opt, int val)
 	case HXS_TCP_O_LINGER:
 		c->linger_s = val < 0 ? -1 : val;
 		return 0;
+	case HXS_TCP_O_OOBINLINE:
+		c->oobinline = !!val;
+		hxs_tcp_notify(c);
+		return 0;
+	case HXS_TCP_O_TOS:
+		/* RFC 3168 §6.1.1 is the core's (tcp_ecn.c): as the kernel's do_ip_setsockopt
+		 * for a stream socket, the application's ECN bits are dropped. */
+		c->tos = (uint8_t)(val & ~3);
+		return 0;
 	}
 	return -ENOPROTOOPT;
 }
@@ -423,6 +444,8 @@ int hxs_tcp_conn__getopt(const struct hxs_tcp_conn *c, enum hxs_tcp_opt opt, int
 	case HXS_TCP_O_RCVBUF: *val = (int)c->rcvbuf_size; return 0;
 	case HXS_TCP_O_SNDBUF: *val = (int)c->sndbuf_size; return 0;
 	case HXS_TCP_O_LINGER: *val = c->linger_s; return 0;
+	case HXS_TCP_O_OOBINLINE: *val = c->oobinline; return 0;
+	case HXS_TCP_O_TOS: *val = c->tos; return 0;
 	}
 	return -ENOPROTOOPT;
 }
@@ -486,6 +509,13 @@ void hxs_tcp_conn__info(const struct hxs_tcp_conn *c, struct hxs_tcp_info *i)
 	else if (c->dupacks || c->sb.n)
 		i->ca_state = 1;                        /* TCP_CA_Disorder */
 	i->options = (uint8_t)((c->ts_ok ? 1 : 0) | (c->sack_ok ? 2 : 0) | (c->ws_ok ? 4 : 0));
+	/* TCPI_OPT_ECN: negotiated (after the handshake); TCPI_OPT_ECN_SEEN: an ECT or CE
+	 * segment arrived */
+	if (c->ecn_ok && HXS_TCPS_HAVEESTABLISHED(c->state))
+		i->options |= 8;
+	if (c->ecn_seen)
+		i->options |= 16;
+	i->delivered_ce = c->delivered_ce;
 	i->snd_wscale = c->snd_wscale;
 	i->rcv_wscale = c->rcv_wscale;
 	i->backoff = c->backoff;

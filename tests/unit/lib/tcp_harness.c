@@ -91,7 +91,8 @@ static void ts_flush(void *ctx)
 	t->in_tx = 0;
 }
 
-static void ts_send(void *ctx, void *h, uint32_t saddr, uint32_t daddr, uint32_t len)
+static void ts_send(void *ctx, void *h, uint32_t saddr, uint32_t daddr, uint32_t len,
+		    uint8_t tos)
 {
 	struct ts *t = ctx;
 	struct ts_frame *f = h;
@@ -107,6 +108,7 @@ static void ts_send(void *ctx, void *h, uint32_t saddr, uint32_t daddr, uint32_t
 	if (len < 20)
 		harness_abort("a segment of %u bytes", len);
 	s->t = t->now;
+	s->tos = tos;
 	s->saddr = saddr;
 	s->daddr = daddr;
 	s->sport = hxs_rd16(p);
@@ -332,8 +334,10 @@ static uint8_t *sim_alloc(void *ctx, uint32_t len, void **h)
 	return f->b;
 }
 
-static void sim_send(void *ctx, void *h, uint32_t saddr, uint32_t daddr, uint32_t len)
+static void sim_send(void *ctx, void *h, uint32_t saddr, uint32_t daddr, uint32_t len,
+		     uint8_t tos)
 {
+	(void)tos;
 	struct sim_port *sp = ctx;
 	struct sim_frame *f = h;
 	(void)saddr;
