@@ -480,7 +480,7 @@ void hxs_tcp_rto_syn_reinit(struct hxs_tcp_conn *c);
  * (tcp->timer_fns) and hxs_tcp_timers_init() binds them from there, so the files that arm
  * timers need not name the handlers, which call back into them. */
 struct hxs_tcp_timer_fns {
-	hxs_timer_fn rexmt, persist, delack, keep, tw;
+	hxs_timer_fn rexmt, persist, delack, keep, tw, rack;
 };
 extern const struct hxs_tcp_timer_fns hxs_tcp_timer_fns;
 
@@ -555,7 +555,18 @@ void hxs_tcp_rack_on_sack(struct hxs_tcp_conn *c, const struct hxs_sack_range *b
 void hxs_tcp_rack_on_dsack(struct hxs_tcp_conn *c, uint32_t start, uint32_t end);
 void hxs_tcp_rack_on_ack(struct hxs_tcp_conn *c, uint32_t acked, int dup, uint32_t rtt_us,
 			 uint64_t now);
-void hxs_tcp_rack_output(struct hxs_tcp_conn *c, uint64_t now);
+/* The next record at or after *i marked lost and not retransmitted (0: none, or F-RTO sends
+ * new data first) / the highest record: its [seq, seq + len), whether it had PSH. */
+int hxs_tcp_rack_next_lost(const struct hxs_tcp_conn *c, uint32_t *i, uint32_t *seq, uint32_t *len,
+			   int *psh);
+int hxs_tcp_rack_last(const struct hxs_tcp_conn *c, uint32_t *seq, uint32_t *len, int *psh);
+/* For tcp_rack_timer.c: a PTO may be armed now; RACK_detect_loss_and_arm_timer() (marks
+ * start fast recovery; 1 if any newly); PRR's cwnd for an ACK (or the timer's marks). */
+int hxs_tcp_rack_tlp_allowed(const struct hxs_tcp_conn *c);
+int hxs_tcp_rack_detect(struct hxs_tcp_conn *c, uint64_t now, uint32_t *newly);
+void hxs_tcp_rack_prr(struct hxs_tcp_conn *c, uint32_t delivered, int una_moved, uint32_t newly_lost);
+/* tcp_rack_timer.c: the expiry of c->rk.t (bound through tcp->timer_fns->rack). */
+void hxs_tcp_rack_fire(struct hxs_timer *t, uint64_t now);
 /* End of output: the PTO after new data. */
 void hxs_tcp_rack_sent(struct hxs_tcp_conn *c, uint64_t now);
 void hxs_tcp_rack_on_rto(struct hxs_tcp_conn *c, uint64_t now);

@@ -12,12 +12,12 @@
  *                             -> hxs_tcp_rack_on_dsack()   D-SACK: reo_wnd, TLP, undo
  *   hxs_tcp_recovery_on_ack() -> hxs_tcp_rack_on_ack()     records acked, TLP (§7.4),
  *        undo (Eifel, D-SACK, F-RTO), detect_loss() (§6.2), recovery entry/exit, PRR
- * hxs_tcp_output()            -> hxs_tcp_recovery_output() -> hxs_tcp_rack_output()
+ * hxs_tcp_output()            -> hxs_tcp_recovery_output() -> hxs_tcp_rack_next_lost()
  *                                retransmits what is marked lost, within cwnd - pipe
  *                             -> hxs_tcp_rack_sent()       the PTO (§7.2) or RACK timer
  * rexmt_fire() (tcp_timer.c)  -> hxs_tcp_recovery_on_rto() -> hxs_tcp_rack_on_rto()
  *                                everything not SACKed is lost (RTO recovery), F-RTO begins
- * rack_fire()                 the RACK reordering timer (§6.2 step 6) or the PTO (§7.3)
+ * tcp_rack_timer.c            the RACK reordering timer (§6.2 step 6) and the PTO (§7.3)
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -29,6 +29,12 @@
 #define WCDELACKT_US    200000u      /* RFC 8985 §7.2: WCDelAckT, the worst-case delayed ACK */
 #define PTO_NO_RTT_US   1000000u     /* §7.2: "PTO = 1 sec" without an RTT sample */
 #define MAX_RECORDS     (1u << 16)   /* beyond: a new segment extends the last record */
+
+/* RFC 7323 §5.4's 1 ms clock, as tcp_seg.c sends it (TSval of a time). */
+static uint32_t ts_now(const struct hxs_tcp_conn *c, uint64_t t)
+{
+	return (uint32_t)(t / 1000) + c->ts_offset;
+}
 
 static struct hxs_txseg *at(const struct hxs_rack *r, uint32_t i)
 {
@@ -156,11 +162,9 @@ int hxs_tcp_rack_needs_acks(const struct hxs_tcp_conn *c)
 }
 
 /* --- the connection's life ----------------------------------------------------------------- */
-static void rack_fire(struct hxs_timer *t, uint64_t now);
-
 void hxs_tcp_rack_init(struct hxs_tcp_conn *c)
 {
-	hxs_timer__init(&c->rk.t, rack_fire);
+	hxs_timer__init(&c->rk.t, c->tcp->timer_fns->rack);   /* tcp_rack_timer.c */
 	c->rk.mode = c->tcp->cfg.recovery;
 }
 
@@ -215,7 +219,7 @@ static void undo_note_retrans(struct hxs_tcp_conn *c, uint32_t len, uint64_t now
 	r->undo_retrans += len;
 	/* RFC 3522 §2: "the timestamp of the first retransmission" (Linux's retrans_stamp) */
 	if (!r->retrans_ts_set) {
-		r->retrans_tsval = hxs_tcp_ts_now(c, now);
+		r->retrans_tsval = ts_now(c, now);
 		r->retrans_ts_set = 1;
 	}
 }
@@ -309,7 +313,7 @@ static void rack_update(struct hxs_tcp_conn *c, const struct hxs_txseg *s, uint6
 		/* step 2: "If Segment.retransmitted is TRUE: If ACK.ts_option.echo_reply <
 		 * Segment.xmit_ts: Return; If rtt < RACK.min_RTT: Return" - the original, not the
 		 * retransmission, may have been delivered */
-		if (r->ack_tsecr && SEQ_LT(r->ack_tsecr, hxs_tcp_ts_now(c, s->xmit)))
+		if (r->ack_tsecr && SEQ_LT(r->ack_tsecr, ts_now(c, s->xmit)))
 			return;
 		if (rtt < r->min_rtt)
 			return;
@@ -547,7 +551,7 @@ static void exit_recovery(struct hxs_tcp_conn *c, uint64_t now)
 }
 
 /* RFC 6937 §3.1 on each ACK in recovery: cwnd = pipe + sndcnt. */
-static void prr_ack(struct hxs_tcp_conn *c, uint32_t delivered, int una_moved, uint32_t newly_lost)
+void hxs_tcp_rack_prr(struct hxs_tcp_conn *c, uint32_t delivered, int una_moved, uint32_t newly_lost)
 {
 	struct hxs_rack *r = &c->rk;
 	struct hxs_cc *cc = &c->cc;
@@ -622,7 +626,7 @@ static void arm(struct hxs_tcp_conn *c, uint64_t when, int tlp)
 
 /* §7.2: a PTO may be armed: SACK, data in flight, no SACKed segments, not in recovery, no
  * probe outstanding (Linux: one probe per flight, then the RTO). */
-static int tlp_allowed(const struct hxs_tcp_conn *c)
+int hxs_tcp_rack_tlp_allowed(const struct hxs_tcp_conn *c)
 {
 	const struct hxs_rack *r = &c->rk;
 
@@ -636,7 +640,7 @@ static void tlp_schedule(struct hxs_tcp_conn *c, uint64_t now)
 {
 	uint64_t pto;
 
-	if (!tlp_allowed(c))
+	if (!hxs_tcp_rack_tlp_allowed(c))
 		return;
 	if (c->srtt_us) {
 		/* "PTO = 2 * SRTT; If FlightSize is one segment: PTO += WCDelAckT" */
@@ -654,7 +658,7 @@ static void tlp_schedule(struct hxs_tcp_conn *c, uint64_t now)
 
 /* §6.2 step 6, RACK_detect_loss_and_arm_timer(), and what marks lost make of the state:
  * fast recovery begins (RFC 8985 §3.4). Returns 1 if something was newly marked lost. */
-static int detect_and_arm(struct hxs_tcp_conn *c, uint64_t now, uint32_t *newly)
+int hxs_tcp_rack_detect(struct hxs_tcp_conn *c, uint64_t now, uint32_t *newly)
 {
 	uint64_t timeout = detect_loss(c, now, newly);
 
@@ -789,7 +793,7 @@ void hxs_tcp_rack_on_ack(struct hxs_tcp_conn *c, uint32_t acked, int dup, uint32
 
 	int lost_new = 0;
 	if (r->advanced || c->recovery || r->in_loss)
-		lost_new = detect_and_arm(c, now, &newly);
+		lost_new = hxs_tcp_rack_detect(c, now, &newly);
 
 	if (c->recovery) {
 		if (SEQ_GEQ(c->snd_una, c->recover)) {
@@ -812,7 +816,7 @@ void hxs_tcp_rack_on_ack(struct hxs_tcp_conn *c, uint32_t acked, int dup, uint32
 			undo(c);
 			reo_wnd_recovery_end(r);
 		} else {
-			prr_ack(c, r->ack_delivered, acked != 0, newly);
+			hxs_tcp_rack_prr(c, r->ack_delivered, acked != 0, newly);
 		}
 		(void)lost_new;
 	} else if (acked) {
@@ -829,38 +833,67 @@ arm:
 	}
 }
 
-/* --- sending in recovery --------------------------------------------------------------------- */
-/* One segment at record i again; PSH if it had it and the retransmission ends where it did. */
-static int retransmit_rec(struct hxs_tcp_conn *c, uint32_t i, uint64_t now)
+/* Congestion control for an ACK of new data outside recovery (both recovery paths). */
+void hxs_tcp_cc_ack(struct hxs_tcp_conn *c, uint32_t acked, uint32_t rtt_us, uint64_t now)
 {
-	struct hxs_txseg *s = at(&c->rk, i);
-	uint32_t len = rec_len(s), mss = hxs_tcp_send_mss(c), end = s->end;
-	uint8_t psh = (s->fl & HXS_TXS_PSH) && len <= mss ? HXS_TH_PSH : 0;
+	struct hxs_cc *cc = &c->cc;
 
-	(void)end;
-	return hxs_tcp_retransmit_flags(c, s->seq, len, psh, now);
+	/* RFC 6582 §3.2 step 2 compares the cumulative ACK with recover, in a sequence space
+	 * that wraps: 2^31 bytes after a loss, SND.UNA > recover would turn false and shut fast
+	 * retransmit out for the next 2^31. Once the ACK has passed recover the gate is open
+	 * until the next loss sets it again, so recover may follow SND.UNA. */
+	if (SEQ_GT(c->snd_una, c->recover))
+		c->recover = c->snd_una - 1;
+	/* RFC 9438 §5.8 "CUBIC does not increase the congestion window if a flow is application
+	 * limited", RFC 7661 likewise for any algorithm: cwnd grows only while it is in use
+	 * (Linux's tcp_is_cwnd_limited(): cwnd-limited in this window, or in slow start below
+	 * twice the largest flight). */
+	cc->app_limited = !(c->cwnd_limited ||
+			    (cc->cwnd < cc->ssthresh && cc->cwnd < 2ull * c->max_flight));
+	uint32_t before = cc->cwnd;
+	cc->ops->on_ack(cc, acked, rtt_us, now);
+	/* A stretch of ACKs XDP consumed (cc->acks > 1) is judged once; one by one, growth not
+	 * limited by cwnd would have stopped at the first ACK that found cwnd at twice the
+	 * largest flight, within that ACK's 2*SMSS above it. */
+	if (cc->acks > 1 && !c->cwnd_limited && before < cc->ssthresh) {
+		uint64_t cap = 2ull * c->max_flight + 2ull * c->mss;
+		if (cc->cwnd > cap)
+			cc->cwnd = before > cap ? before : (uint32_t)cap;
+	}
 }
 
-void hxs_tcp_rack_output(struct hxs_tcp_conn *c, uint64_t now)
+/* --- sending in recovery --------------------------------------------------------------------- */
+int hxs_tcp_rack_next_lost(const struct hxs_tcp_conn *c, uint32_t *i, uint32_t *seq, uint32_t *len,
+			   int *psh)
 {
-	struct hxs_rack *r = &c->rk;
-	uint32_t pipe = hxs_tcp_rack_pipe(c);
+	const struct hxs_rack *r = &c->rk;
 
 	/* RFC 5682 §3 step 2b: "transmit up to two new (previously unsent) segments" instead */
 	if (r->in_loss && r->frto == 1 && r->frto_new)
-		return;
-	/* RFC 6675 §5 step (C) with RACK's marks (RFC 8985 §3.4: retransmit what is lost):
-	 * the lowest lost segments first, while cwnd - pipe >= 1 SMSS */
-	for (uint32_t i = 0; i < r->n && c->cc.cwnd >= pipe + c->mss; i++) {
-		struct hxs_txseg *s = at(r, i);
+		return 0;
+	for (; *i < r->n; (*i)++) {
+		const struct hxs_txseg *s = at(r, *i);
 
 		if ((s->fl & (HXS_TXS_LOST | HXS_TXS_RETRANS | HXS_TXS_SACKED)) != HXS_TXS_LOST)
 			continue;
-		int k = retransmit_rec(c, i, now);
-		if (k <= 0)
-			break;
-		pipe += (uint32_t)k;
+		*seq = s->seq;
+		*len = rec_len(s);
+		*psh = !!(s->fl & HXS_TXS_PSH);
+		return 1;
 	}
+	return 0;
+}
+
+int hxs_tcp_rack_last(const struct hxs_tcp_conn *c, uint32_t *seq, uint32_t *len, int *psh)
+{
+	const struct hxs_rack *r = &c->rk;
+
+	if (!r->n)
+		return 0;
+	*seq = at(r, r->n - 1)->seq;
+	*len = rec_len(at(r, r->n - 1));
+	*psh = !!(at(r, r->n - 1)->fl & HXS_TXS_PSH);
+	return 1;
 }
 
 /* After output: a PTO after new data (§7.2 "after transmitting new data"). */
@@ -906,79 +939,6 @@ void hxs_tcp_rack_on_rto(struct hxs_tcp_conn *c, uint64_t now)
 		rec_set(r, s, HXS_TXS_LOST);
 	}
 	(void)now;
-}
-
-/* --- the timer ------------------------------------------------------------------------------- */
-/* §7.3, TLP_send_probe(): new data if any may go, else the last segment again. */
-static void tlp_send_probe(struct hxs_tcp_conn *c, uint64_t now)
-{
-	struct hxs_rack *r = &c->rk;
-	uint32_t end = hxs_tcp_snd_end(c), right = c->snd_una + c->snd_wnd;
-	uint32_t avail = SEQ_LT(c->snd_nxt, end) ? SEQ_DIFF(end, c->snd_nxt) : 0;
-	uint32_t usable = SEQ_GT(right, c->snd_nxt) ? SEQ_DIFF(right, c->snd_nxt) : 0;
-	uint32_t mss = hxs_tcp_send_mss(c);
-
-	if (avail && usable && c->snd_nxt == c->snd_max) {
-		/* "If an unsent segment exists AND the receive window allows new data to be
-		 * sent: Transmit the lowest-sequence unsent segment of up to SMSS" */
-		uint32_t len = avail < usable ? avail : usable;
-		if (len > mss)
-			len = mss;
-		int fin = c->fin_queued && len == avail &&
-			  (c->state == HXS_TCPS_FIN_WAIT_1 || c->state == HXS_TCPS_LAST_ACK ||
-			   c->state == HXS_TCPS_CLOSING);
-		uint8_t fl = HXS_TH_ACK | (len == avail ? HXS_TH_PSH : 0) | (fin ? HXS_TH_FIN : 0);
-		if (hxs_tcp_send_seg(c, c->snd_nxt, fl, len, now) < 0)
-			return;
-		c->snd_nxt += len + (uint32_t)fin;
-		c->snd_max = c->snd_nxt;
-		r->tlp_retrans = 0;
-	} else if (r->n) {
-		/* "Retransmit the highest-sequence segment sent so far" */
-		struct hxs_txseg *s = at(r, r->n - 1);
-		uint32_t seq = s->seq, len = rec_len(s);
-		if (len > mss) {
-			seq = s->end - mss;
-			len = mss;
-		}
-		if (hxs_tcp_retransmit_flags(c, seq, len, (s->fl & HXS_TXS_PSH) ? HXS_TH_PSH : 0,
-					     now) <= 0)
-			return;
-		r->tlp_retrans = 1;
-	} else {
-		return;
-	}
-	/* "TLP.end_seq = SND.NXT" */
-	r->tlp_on = 1;
-	r->tlp_end = c->snd_max;
-	MIB_INC(c->tcp, TCPLossProbes);
-	/* "the sender MUST arm the RTO timer, not the PTO timer" */
-	hxs_tcp_rexmt_arm(c, now);
-	hxs_tcp_fp_publish(c, c->snd_max);
-}
-
-static void rack_fire(struct hxs_timer *t, uint64_t now)
-{
-	struct hxs_tcp_conn *c = container_of(t, struct hxs_tcp_conn, rk.t);
-	struct hxs_rack *r = &c->rk;
-	uint32_t newly;
-
-	if (!r->on || c->snd_max == c->snd_una || !HXS_TCPS_HAVEESTABLISHED(c->state) ||
-	    c->state == HXS_TCPS_TIME_WAIT)
-		return;
-	if (r->t_tlp) {
-		if (tlp_allowed(c))
-			tlp_send_probe(c, now);
-		return;
-	}
-	/* RACK reordering timer: "RACK_detect_loss_and_arm_timer()", then what is lost goes */
-	int was = c->recovery;
-	if (detect_and_arm(c, now, &newly)) {
-		if (c->recovery && !was)
-			prr_ack(c, 0, 0, newly);     /* Linux's tcp_rack_reo_timeout(): one segment */
-		hxs_tcp_output(c, now);
-		hxs_tcp_notify(c);
-	}
 }
 
 /* --- selection ------------------------------------------------------------------------------- */

@@ -133,34 +133,6 @@ void hxs_tcp_recovery_on_rto(struct hxs_tcp_conn *c, uint64_t now)
 	c->high_rxt = c->snd_una;
 }
 
-void hxs_tcp_cc_ack(struct hxs_tcp_conn *c, uint32_t acked, uint32_t rtt_us, uint64_t now)
-{
-	struct hxs_cc *cc = &c->cc;
-
-	/* RFC 6582 §3.2 step 2 compares the cumulative ACK with recover, in a sequence space
-	 * that wraps: 2^31 bytes after a loss, SND.UNA > recover would turn false and shut fast
-	 * retransmit out for the next 2^31. Once the ACK has passed recover the gate is open
-	 * until the next loss sets it again, so recover may follow SND.UNA. */
-	if (SEQ_GT(c->snd_una, c->recover))
-		c->recover = c->snd_una - 1;
-	/* RFC 9438 §5.8 "CUBIC does not increase the congestion window if a flow is application
-	 * limited", RFC 7661 likewise for any algorithm: cwnd grows only while it is in use
-	 * (Linux's tcp_is_cwnd_limited(): cwnd-limited in this window, or in slow start below
-	 * twice the largest flight). */
-	cc->app_limited = !(c->cwnd_limited ||
-			    (cc->cwnd < cc->ssthresh && cc->cwnd < 2ull * c->max_flight));
-	uint32_t before = cc->cwnd;
-	cc->ops->on_ack(cc, acked, rtt_us, now);
-	/* A stretch of ACKs XDP consumed (cc->acks > 1) is judged once; one by one, growth not
-	 * limited by cwnd would have stopped at the first ACK that found cwnd at twice the
-	 * largest flight, within that ACK's 2*SMSS above it. */
-	if (cc->acks > 1 && !c->cwnd_limited && before < cc->ssthresh) {
-		uint64_t cap = 2ull * c->max_flight + 2ull * c->mss;
-		if (cc->cwnd > cap)
-			cc->cwnd = before > cap ? before : (uint32_t)cap;
-	}
-}
-
 void hxs_tcp_recovery_on_ack(struct hxs_tcp_conn *c, uint32_t acked, int dup, uint32_t newly_sacked,
 			     uint32_t rtt_us, uint64_t now)
 {
@@ -261,10 +233,28 @@ void hxs_tcp_recovery_on_ack(struct hxs_tcp_conn *c, uint32_t acked, int dup, ui
 	}
 }
 
+/* With RACK: RFC 6675 §5 step (C) with RACK's marks (RFC 8985 §3.4: retransmit what is
+ * lost): the lowest lost segments first, while cwnd - pipe >= 1 SMSS; PSH kept. */
+static void rack_output(struct hxs_tcp_conn *c, uint64_t now)
+{
+	uint32_t pipe = hxs_tcp_rack_pipe(c), i = 0, seq, len;
+	int psh;
+
+	while (c->cc.cwnd >= pipe + c->mss && hxs_tcp_rack_next_lost(c, &i, &seq, &len, &psh)) {
+		uint8_t p = psh && len <= hxs_tcp_send_mss(c) ? HXS_TH_PSH : 0;
+		int k = hxs_tcp_retransmit_flags(c, seq, len, p, now);
+
+		if (k <= 0)
+			break;
+		pipe += (uint32_t)k;
+		i++;
+	}
+}
+
 void hxs_tcp_recovery_output(struct hxs_tcp_conn *c, uint64_t now)
 {
 	if (c->rk.on) {
-		hxs_tcp_rack_output(c, now);       /* what RACK marked lost (tcp_rack.c) */
+		rack_output(c, now);
 		return;
 	}
 	if (c->recovery != HXS_REC_SACK)

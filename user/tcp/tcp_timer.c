@@ -209,4 +209,5 @@ const struct hxs_tcp_timer_fns hxs_tcp_timer_fns = {
 	.delack = delack_fire,
 	.keep = keep_fire,
 	.tw = tw_fire,
+	.rack = hxs_tcp_rack_fire,      /* tcp_rack_timer.c */
 };
