@@ -570,15 +570,14 @@ void hxs_tcp_rack_prr(struct hxs_tcp_conn *c, uint32_t delivered, int una_moved,
 			 r->prr_out;
 	} else {
 		/* "PRR-SSRB: limit = MAX(prr_delivered - prr_out, DeliveredData) + MSS;
-		 * sndcnt = MIN(ssthresh - pipe, limit)" - the slow-start bound only for an ACK
-		 * that advanced SND.UNA and marked nothing newly lost (as Linux, RFC 9937 §5's
-		 * "safe ACK"); otherwise the conservative bound, limit = prr_delivered - prr_out */
+		 * sndcnt = MIN(ssthresh - pipe, limit)" - the MSS only for an ACK that advanced
+		 * SND.UNA and marked nothing newly lost (Linux's tcp_cwnd_reduction(), RFC 9937's
+		 * "safe ACK") */
 		int64_t lim = (int64_t)r->prr_delivered - r->prr_out;
-		if (una_moved && !newly_lost) {
-			if (lim < (int64_t)delivered)
-				lim = delivered;
+		if (lim < (int64_t)delivered)
+			lim = delivered;
+		if (una_moved && !newly_lost)
 			lim += mss;
-		}
 		sndcnt = (int64_t)(cc->ssthresh - pipe);
 		if (sndcnt > lim)
 			sndcnt = lim;

@@ -246,6 +246,10 @@ static void rack_output(struct hxs_tcp_conn *c, uint64_t now)
 
 		if (k <= 0)
 			break;
+		/* the head sent again: the RTO restarts from it (Linux's
+		 * tcp_xmit_retransmit_queue() re-arms it for the first segment) */
+		if (seq == c->snd_una)
+			hxs_tcp_rexmt_arm(c, now);
 		pipe += (uint32_t)k;
 		i++;
 	}
