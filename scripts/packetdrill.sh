@@ -17,6 +17,9 @@
 # --tap prints "ok N - name" / "not ok N - name" instead (scripts/run-tests.sh's pkt tier),
 # and exits 77 (skipped) when there is no packetdrill source.
 # PACKETDRILL=path uses that packetdrill binary instead of building one.
+# A script may name environment variables for the stack in a comment line of its own,
+#   // hxs-env: HXS_RECOVERY=sack
+# (what the kernel would take from a sysctl, e.g. net.ipv4.tcp_recovery); only HXS_ names.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-build}
@@ -89,9 +92,8 @@ pass=0 fail=0 n=0
 for f in "${scripts[@]}"; do
   n=$((n+1))
   name=${f#"$ROOT/tests/pkt/"}
-  # shellcheck disable=SC2207
-  envs=($(sed -n 's#^// *hxs-env: *##p' "$f"))
-  out=$(cd "$(dirname "$f")" && env ${envs[@]+"${envs[@]}"} timeout --kill-after=5 120 "$PD_BIN" \
+  envs=$(sed -n 's|^// *hxs-env: *||p' "$f" | tr ' ' '\n' | grep -E '^HXS_[A-Z_]+=[A-Za-z0-9_.-]*$' | tr '\n' ' ')
+  out=$(cd "$(dirname "$f")" && env $envs timeout --kill-after=5 120 "$PD_BIN" \
         --so_filename="$SO" --so_flags="local_ip=$LOCAL_IP gateway_ip=$GATEWAY_IP netmask_ip=$NETMASK_IP" \
         --ip_version=ipv4 --local_ip=$LOCAL_IP --gateway_ip=$GATEWAY_IP --netmask_ip=$NETMASK_IP \
         "$f" 2>&1)

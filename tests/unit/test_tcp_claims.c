@@ -1034,8 +1034,11 @@ static void test_dsack_received(void)
 	uint32_t iss, u;
 	struct ts *t;
 
+	/* RFC 6675's duplicate-ACK counting is what these two cases look at (RACK: tests/pkt/rack) */
+	struct hxs_tcp_cfg rfc6675 = { .recovery = HXS_TCP_RECOVERY_SACK };
+
 	t_case("RFC 2883 §4: a first SACK block below the cumulative ACK is a D-SACK: counted, not SACKed, nothing resent");
-	t = ts_open(NULL);
+	t = ts_open(&rfc6675);
 	o.sack_perm = 1;
 	c = active(t, 0, TS_RPORT, NULL, &o, &iss);
 	u = iss + 1;
@@ -1264,7 +1267,8 @@ static void test_sack_rto_clear(void)
 	struct ts *t;
 
 	t_case("RFC 2018 §8: an RTO clears the SACK scoreboard; the same block reported again is new information");
-	t = ts_open(NULL);
+	/* RFC 6675 recovery: RACK keeps SACK marks at the RTO, as Linux (tcp_rack.c) */
+	t = ts_open(&(struct hxs_tcp_cfg){ .recovery = HXS_TCP_RECOVERY_SACK });
 	o.sack_perm = 1;
 	c = active(t, 0, TS_RPORT, "newreno", &o, &iss);
 	u = iss + 1;

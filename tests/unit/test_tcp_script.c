@@ -112,6 +112,16 @@ static int expect_seg(struct ts *t, uint8_t fl, uint32_t sq, uint32_t ak, long w
 #define EXPECT_ISS(t, fl, ak, iss) expect_seg(t, fl, 0, ak, -1, NULL, iss, __FILE__, __LINE__)
 #define EXPECT_NONE(t) CHECK_EQ(ts_pending(t), 0)
 
+/* The RFC 6675 / RFC 6582 recovery, selected (RACK-TLP is the default with SACK). */
+static struct ts *mk6675(void)
+{
+	struct hxs_tcp_cfg cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.recovery = HXS_TCP_RECOVERY_SACK;
+	want_reset();
+	return ts_new(&cfg);
+}
+
 static struct ts *mk(uint32_t retries2)
 {
 	struct hxs_tcp_cfg cfg;
@@ -1321,7 +1331,7 @@ static void dupack(struct ts *t, uint64_t now, uint32_t ack, uint32_t sack_start
 static void test_recovery(void)
 {
 	t_case("SACK recovery (RFC 6675): IW10, 3 SACKed segments -> fast retransmit, cwnd = 0.7 flight (CUBIC), rescue retransmission");
-	struct ts *t = mk(0);
+	struct ts *t = mk6675();
 	uint32_t iss;
 	struct hxs_tcp_conn *c = active1000(t, 1, "cubic", &iss);
 	uint8_t d[20000];
@@ -1372,7 +1382,7 @@ static void test_recovery(void)
 	ts_free(t);
 
 	t_case("SACK recovery: a lost retransmission is sent again once later data is SACKed 3 segments deep");
-	t = mk(0);
+	t = mk6675();
 	c = active1000(t, 1, "newreno", &iss);
 	u = iss + 1;
 	CHECK_EQ(hxs_tcp_conn__send(c, d, 20000), 20000);

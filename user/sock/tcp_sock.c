@@ -294,6 +294,13 @@ static struct tcp_glue *glue_get(struct hxs_stack *st)
 	g->st = st;
 	g->ltail = &g->linger;
 	cfg.mtu = st->mtu;
+	/* HXS_RECOVERY=rack|sack: the stack-wide loss recovery with SACK (Linux's sysctl
+	 * tcp_recovery); RACK-TLP without it or for any other value */
+	{
+		int m = hxs_tcp_recovery_find(getenv("HXS_RECOVERY"));
+
+		cfg.recovery = m > 0 ? (uint8_t)m : 0;
+	}
 	if (getrandom(cfg.isn_secret, sizeof(cfg.isn_secret), 0) != sizeof(cfg.isn_secret)) {
 		uint64_t x = hxs_stack__now(st) * 0x9e3779b97f4a7c15ull;
 

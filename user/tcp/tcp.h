@@ -46,7 +46,8 @@ struct hxs_slot;
 	X(TCPACKSkippedChallenge) X(TCPACKSkippedPAWS) X(TCPACKSkippedSeq)                 \
 	X(HxsTcpFastPathAcks)                                                            \
 	X(TCPDeliveredCE) X(HxsTcpEcnNegotiated) X(HxsTcpEcnCeRcvd) X(HxsTcpEcnReductions)  \
-	X(HxsTcpUrgRcvd)
+	X(HxsTcpUrgRcvd) X(TCPLossProbes) X(TCPLossProbeRecovery) X(TCPSpuriousRTOs)   \
+	X(TCPFullUndo) X(TCPPartialUndo) X(TCPDSACKUndo) X(TCPLossUndo)
 
 enum hxs_tcp_mib {
 #define HXS_TCP_MIB_ENUM(n) HXS_TCP_MIB_##n,
@@ -105,6 +106,8 @@ struct hxs_tcp_cfg {
 	 * accept incoming ones, (2) accept incoming ones only; 0: (2). hxs_tcp__set_ecn() changes
 	 * it on a live instance (connections opened from then on). */
 	uint8_t ecn;
+	uint8_t recovery;           /* loss recovery with SACK: 0 RACK-TLP (RFC 8985, default), 1
+				     * RFC 6675 (Linux's tcp_recovery 1 / 0); hxs_tcp_recovery_find() */
 	/* Tests only (NULL otherwise): the ISS of a new connection comes from this hook instead
 	 * of RFC 6528, e.g. to start next to the 2^32 sequence wrap. */
 	uint32_t (*isn_hook)(void *arg, uint32_t laddr, uint16_t lport, uint32_t raddr,
@@ -255,6 +258,11 @@ int hxs_tcp_conn__setopt(struct hxs_tcp_conn *c, enum hxs_tcp_opt opt, int val);
 int hxs_tcp_conn__getopt(const struct hxs_tcp_conn *c, enum hxs_tcp_opt opt, int *val);
 /* "cubic" or "newreno"; before the connection is established. -ENOENT if unknown. */
 int hxs_tcp_conn__set_cc(struct hxs_tcp_conn *c, const char *name);
+/* Loss recovery of the connection (before it is established): "rack" (RACK-TLP, RFC 8985,
+ * with PRR and undo; the default) or "sack" (RFC 6675 with SACK, RFC 6582 NewReno without).
+ * hxs_tcp_recovery_find(): the mode of a name, -ENOENT if unknown. */
+int hxs_tcp_recovery_find(const char *name);
+int hxs_tcp_conn__set_recovery(struct hxs_tcp_conn *c, const char *name);
 void hxs_tcp_conn__info(const struct hxs_tcp_conn *c, struct hxs_tcp_info *info);
 /* SO_ERROR: returns and clears the pending error (positive errno, 0 if none). */
 int hxs_tcp_conn__error(struct hxs_tcp_conn *c);

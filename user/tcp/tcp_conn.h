@@ -6,6 +6,7 @@
  *            tcp_seg.c    (build and send one segment)
  *            tcp_timer_arm.c (RTO, arming the timers)   tcp_timer.c (the timers' expiry)
  *            tcp_recovery.c (fast retransmit, NewReno, SACK pipe/NextSeg)
+ *            tcp_rack.c   (RACK-TLP, PRR, undo: the default with SACK)
  *            tcp_reass.c  (receive ring + out-of-order ranges)   tcp_buf.c (byte rings)
  *            tcp_mem.c    (buffer memory: chunk pool, limits, pressure)
  *            tcp_opt.c    (options parse/write)   tcp_table.c (4-tuple and listener tables)
@@ -23,6 +24,7 @@
 #include "tcp.h"
 #include "tcp_cc.h"
 #include "tcp_sack.h"
+#include "tcp_rack.h"
 #include "tcp_seq.h"
 #include "lib/timer_wheel.h"
 #include "tcp_isn.h"
@@ -261,6 +263,7 @@ struct hxs_tcp_conn {
 	uint32_t dupacks, recover, high_rxt;
 	uint32_t una_rxt_mark;             /* snd_max when the segment at snd_una was last retransmitted */
 	uint64_t last_send;                /* for RFC 5681 §4.1 idle restart */
+	struct hxs_rack rk;                /* RACK-TLP, PRR, undo (tcp_rack.c) */
 	uint32_t max_flight;               /* most bytes in flight in this window, and the window: */
 	uint32_t cwnd_usage_seq;           /* it ends when SND.UNA reaches this (RFC 7661 §4.3) */
 
@@ -505,7 +508,7 @@ void hxs_tcp_rto_syn_reinit(struct hxs_tcp_conn *c);
  * (tcp->timer_fns) and hxs_tcp_timers_init() binds them from there, so the files that arm
  * timers need not name the handlers, which call back into them. */
 struct hxs_tcp_timer_fns {
-	hxs_timer_fn rexmt, persist, delack, keep, tw;
+	hxs_timer_fn rexmt, persist, delack, keep, tw, rack;
 };
 extern const struct hxs_tcp_timer_fns hxs_tcp_timer_fns;
 
@@ -598,6 +601,48 @@ void hxs_tcp_recovery_on_ack(struct hxs_tcp_conn *c, uint32_t acked, int dup, ui
 void hxs_tcp_recovery_output(struct hxs_tcp_conn *c, uint64_t now);
 uint32_t hxs_tcp_pipe(const struct hxs_tcp_conn *c);
 void hxs_tcp_recovery_on_rto(struct hxs_tcp_conn *c, uint64_t now);
+/* Retransmits up to maxlen bytes at seq (one segment, with the FIN if it ends the stream);
+ * returns the sequence space sent, or -1. */
+int hxs_tcp_retransmit(struct hxs_tcp_conn *c, uint32_t seq, uint32_t maxlen, uint64_t now);
+/* The same with PSH (HXS_TH_PSH) or 0: a segment sent with PSH keeps it (as Linux's skb). */
+int hxs_tcp_retransmit_flags(struct hxs_tcp_conn *c, uint32_t seq, uint32_t maxlen, uint8_t psh,
+			     uint64_t now);
+/* Congestion control for an ACK of new data outside recovery (cwnd growth while in use). */
+void hxs_tcp_cc_ack(struct hxs_tcp_conn *c, uint32_t acked, uint32_t rtt_us, uint64_t now);
+
+/* tcp_rack.c (README "Loss recovery") */
+void hxs_tcp_rack_init(struct hxs_tcp_conn *c);              /* conn_alloc */
+void hxs_tcp_rack_start(struct hxs_tcp_conn *c);             /* established: on with SACK */
+void hxs_tcp_rack_stop(struct hxs_tcp_conn *c);              /* its timer off */
+void hxs_tcp_rack_free(struct hxs_tcp_conn *c);              /* records freed */
+/* A segment carrying [seq, seq + len) of sequence space (data, FIN) is sent. */
+void hxs_tcp_rack_on_send(struct hxs_tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags,
+			  uint64_t now);
+/* An ACK's processing begins (its TSecr, 0 if none); then its valid SACK blocks, its D-SACK
+ * blocks, and hxs_tcp_rack_on_ack() from hxs_tcp_recovery_on_ack(). */
+void hxs_tcp_rack_ack_begin(struct hxs_tcp_conn *c, uint32_t tsecr);
+void hxs_tcp_rack_on_sack(struct hxs_tcp_conn *c, const struct hxs_sack_range *blk, int nblk);
+void hxs_tcp_rack_on_dsack(struct hxs_tcp_conn *c, uint32_t start, uint32_t end);
+void hxs_tcp_rack_on_ack(struct hxs_tcp_conn *c, uint32_t acked, int dup, uint32_t rtt_us,
+			 uint64_t now);
+/* The next record at or after *i marked lost and not retransmitted (0: none, or F-RTO sends
+ * new data first) / the highest record: its [seq, seq + len), whether it had PSH. */
+int hxs_tcp_rack_next_lost(const struct hxs_tcp_conn *c, uint32_t *i, uint32_t *seq, uint32_t *len,
+			   int *psh);
+int hxs_tcp_rack_last(const struct hxs_tcp_conn *c, uint32_t *seq, uint32_t *len, int *psh);
+/* For tcp_rack_timer.c: a PTO may be armed now; RACK_detect_loss_and_arm_timer() (marks
+ * start fast recovery; 1 if any newly); PRR's cwnd for an ACK (or the timer's marks). */
+int hxs_tcp_rack_tlp_allowed(const struct hxs_tcp_conn *c);
+int hxs_tcp_rack_detect(struct hxs_tcp_conn *c, uint64_t now, uint32_t *newly);
+void hxs_tcp_rack_prr(struct hxs_tcp_conn *c, uint32_t delivered, int una_moved, uint32_t newly_lost);
+/* tcp_rack_timer.c: the expiry of c->rk.t (bound through tcp->timer_fns->rack). */
+void hxs_tcp_rack_fire(struct hxs_timer *t, uint64_t now);
+/* End of output: the PTO after new data. */
+void hxs_tcp_rack_sent(struct hxs_tcp_conn *c, uint64_t now);
+void hxs_tcp_rack_on_rto(struct hxs_tcp_conn *c, uint64_t now);
+uint32_t hxs_tcp_rack_pipe(const struct hxs_tcp_conn *c);
+/* A probe or RTO recovery is judged ACK by ACK: XDP must leave them to the stack. */
+int hxs_tcp_rack_needs_acks(const struct hxs_tcp_conn *c);
 
 
 #endif

@@ -59,6 +59,7 @@ static uint32_t fp_flags(const struct hxs_tcp_conn *c)
 	if (!c->tcp->fp_off &&
 	    (c->state == HXS_TCPS_ESTABLISHED || c->state == HXS_TCPS_CLOSE_WAIT) &&
 	    !c->fin_queued && c->recovery == HXS_REC_NONE && !c->backoff &&
+	    !hxs_tcp_rack_needs_acks(c) &&
 	    c->snd_nxt == c->snd_max && !c->sb.n && !hxs_timer__armed(&c->t_persist))
 		f |= HXS_SLOT_F_FAST;
 	return f;

@@ -143,6 +143,7 @@ static void establish(struct hxs_tcp_conn *c, uint64_t now)
 	c->cwnd_limited = 0;
 	c->max_flight = 0;
 	c->cwnd_usage_seq = c->snd_nxt;
+	hxs_tcp_rack_start(c);          /* RACK-TLP with SACK (tcp_rack.c) */
 	hxs_tcp_rto_syn_reinit(c);
 	hxs_tcp_keep_arm(c, now);
 }
@@ -202,6 +203,7 @@ static void listen_input(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, ui
 	c->sndbuf_size = l->sndbuf_size;
 	c->rcvbuf_size = l->rcvbuf_size;
 	c->cc.ops = l->cc.ops;
+	c->rk.mode = l->rk.mode;
 	hxs_tcp_conn_setup(c);
 	/* "Set RCV.NXT to SEG.SEQ+1, IRS is set to SEG.SEQ ... ISS should be selected and a
 	 * SYN segment sent of the form <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>. SND.NXT is set to
@@ -358,6 +360,7 @@ static uint32_t process_sack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s
 		    (i == 0 && s->opt.nsack > 1 && SEQ_GEQ(a, s->opt.sack[1].start) &&
 		     SEQ_LEQ(b, s->opt.sack[1].end))) {
 			MIB_INC(c->tcp, TCPDSACKRecv);
+			hxs_tcp_rack_on_dsack(c, a, b);
 			continue;
 		}
 		if (SEQ_GT(b, c->snd_max) || SEQ_LT(a, s->ack))
@@ -368,6 +371,7 @@ static uint32_t process_sack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s
 	}
 	if (!n)
 		return 0;
+	hxs_tcp_rack_on_sack(c, ok, n);
 	return hxs_sack__update(&c->sb, SEQ_GT(s->ack, c->snd_una) ? s->ack : c->snd_una, ok, n);
 }
 
@@ -386,6 +390,7 @@ static int process_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 	 * news counts instead (newly, below). An ACK without blocks stays RFC 5681's. */
 	if (c->sack_ok && s->opt.nsack)
 		dup = 0;
+	hxs_tcp_rack_ack_begin(c, s->opt.has_ts ? s->opt.tsecr : 0);
 	uint32_t newly = 0;
 	if (c->sack_ok && s->opt.nsack)
 		newly = process_sack(c, s);

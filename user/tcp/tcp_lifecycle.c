@@ -35,6 +35,7 @@ struct hxs_tcp_conn *hxs_tcp_conn_alloc(struct hxs_tcp *tcp)
 	c->cc.ops = hxs_cc_find(tcp->cfg.cc);
 	c->cc.ssthresh = UINT32_MAX;
 	hxs_tcp_timers_init(c);
+	hxs_tcp_rack_init(c);
 	hxs_sack__reset(&c->sb);
 	tcp->conns_alloc++;
 	return c;
@@ -287,6 +288,7 @@ void hxs_tcp_conn_maybe_free(struct hxs_tcp_conn *c)
 void hxs_tcp_conn_destroy(struct hxs_tcp_conn *c)
 {
 	tw_unlink(c);
+	hxs_tcp_rack_free(c);
 	hxs_tcp_reass_clear(c);
 	hxs_tcp_ring__free(c->tcp, &c->snd);
 	hxs_tcp_ring__free(c->tcp, &c->rcv);

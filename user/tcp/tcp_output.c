@@ -28,15 +28,17 @@ static void cwnd_validate(struct hxs_tcp_conn *c, int limited, uint32_t flight)
 static int output_data(struct hxs_tcp_conn *c, uint64_t now)
 {
 	int sent = 0;
-	/* In SACK recovery the congestion limit is cwnd - pipe (RFC 6675 §5 step 4). */
-	uint32_t pipe = c->recovery == HXS_REC_SACK ? hxs_tcp_pipe(c) : 0;
+	/* In SACK recovery the congestion limit is cwnd - pipe (RFC 6675 §5 step 4); with RACK
+	 * always (what is SACKed or lost is not in flight: Linux's tcp_packets_in_flight()). */
+	int use_pipe = c->recovery == HXS_REC_SACK || c->rk.on;
+	uint32_t pipe = use_pipe ? hxs_tcp_pipe(c) : 0;
 	for (;;) {
 		uint32_t end = hxs_tcp_snd_end(c);
 		uint32_t avail = SEQ_LT(c->snd_nxt, end) ? SEQ_DIFF(end, c->snd_nxt) : 0;
 		uint32_t right = c->snd_una + c->snd_wnd;
 		uint32_t usable = SEQ_GT(right, c->snd_nxt) ? SEQ_DIFF(right, c->snd_nxt) : 0;
 		uint32_t cw;
-		if (c->recovery == HXS_REC_SACK)
+		if (use_pipe)
 			cw = c->cc.cwnd > pipe ? c->cc.cwnd - pipe : 0;
 		else {
 			uint32_t fl = SEQ_DIFF(c->snd_nxt, c->snd_una);
@@ -152,9 +154,10 @@ void hxs_tcp_output(struct hxs_tcp_conn *c, uint64_t now)
 		c->ack_now = 0;
 		return;
 	default:
-		if (c->recovery)
+		if (c->recovery || c->rk.in_loss)
 			hxs_tcp_recovery_output(c, now);
 		sent = output_data(c, now);
+		hxs_tcp_rack_sent(c, now);            /* RFC 8985 §7.2: the PTO */
 		break;
 	}
 	if (c->ack_now && !sent && c->state != HXS_TCPS_CLOSED)

@@ -7,6 +7,7 @@
  *                                                  cwnd - pipe allows (new data, rule 2, is
  *                                                  then sent by output_data())
  * rexmt_fire()      -> hxs_tcp_recovery_on_rto()
+ * With SACK and RACK selected (the default) each of these hands over to tcp_rack.c.
  * The congestion-control algorithm (tcp_cc.h) only sets cwnd/ssthresh through its hooks.
  */
 #include "tcp_conn.h"
@@ -41,6 +42,8 @@ uint32_t hxs_tcp_pipe(const struct hxs_tcp_conn *c)
 {
 	const struct hxs_sack_board *b = &c->sb;
 	uint32_t una = c->snd_una, mss = c->mss ? c->mss : 1;
+	if (c->rk.on)
+		return hxs_tcp_rack_pipe(c);      /* RACK's marks (tcp_rack.c) */
 	if (!b->n || !SEQ_LT(una, b->high_sacked))
 		return SEQ_DIFF(c->snd_max, c->snd_una);
 
@@ -84,7 +87,8 @@ uint32_t hxs_tcp_pipe(const struct hxs_tcp_conn *c)
 }
 
 /* Retransmits up to maxlen bytes at seq (with the FIN if it is the last of the stream). */
-static int retransmit(struct hxs_tcp_conn *c, uint32_t seq, uint32_t maxlen, uint64_t now)
+int hxs_tcp_retransmit_flags(struct hxs_tcp_conn *c, uint32_t seq, uint32_t maxlen, uint8_t psh,
+			     uint64_t now)
 {
 	uint32_t end = hxs_tcp_snd_end(c);
 	/* Only what was sent before (RFC 5681 §3.2: "retransmit the lost segment"): run on
@@ -100,15 +104,21 @@ static int retransmit(struct hxs_tcp_conn *c, uint32_t seq, uint32_t maxlen, uin
 	int fin = c->fin_queued && seq + len == end && SEQ_GT(c->snd_max, end);
 	if (!len && !fin)
 		return -1;
-	if (hxs_tcp_send_seg(c, seq, HXS_TH_ACK | (fin ? HXS_TH_FIN : 0), len, now) < 0)
+	if (hxs_tcp_send_seg(c, seq, HXS_TH_ACK | psh | (fin ? HXS_TH_FIN : 0), len, now) < 0)
 		return -1;
 	MIB_INC(c->tcp, TcpRetransSegs);
 	c->total_retrans++;
 	return (int)(len + (uint32_t)fin);
 }
 
+int hxs_tcp_retransmit(struct hxs_tcp_conn *c, uint32_t seq, uint32_t maxlen, uint64_t now)
+{
+	return hxs_tcp_retransmit_flags(c, seq, maxlen, 0, now);
+}
+
 void hxs_tcp_recovery_on_rto(struct hxs_tcp_conn *c, uint64_t now)
 {
+	hxs_tcp_rack_on_rto(c, now);       /* before cwnd changes: what F-RTO may undo */
 	c->cc.flight = SEQ_DIFF(c->snd_max, c->snd_una);
 	c->cc.ops->on_rto(&c->cc, now);
 	c->recovery = HXS_REC_NONE;
@@ -116,8 +126,10 @@ void hxs_tcp_recovery_on_rto(struct hxs_tcp_conn *c, uint64_t now)
 	/* RFC 6582 §3.2 step 4 (timeout): "record the highest sequence number transmitted in
 	 * the variable recover". */
 	c->recover = c->snd_max;
-	/* RFC 6675 §5.1: after an RTO the scoreboard is not trusted; we clear it. */
-	hxs_sack__reset(&c->sb);
+	/* RFC 6675 §5.1: after an RTO the scoreboard is not trusted; we clear it. RACK keeps
+	 * its SACK marks, as Linux does (RTO recovery retransmits only what is not SACKed). */
+	if (!c->rk.on)
+		hxs_sack__reset(&c->sb);
 	c->high_rxt = c->snd_una;
 }
 
@@ -126,34 +138,16 @@ void hxs_tcp_recovery_on_ack(struct hxs_tcp_conn *c, uint32_t acked, int dup, ui
 {
 	struct hxs_cc *cc = &c->cc;
 	cc->flight = SEQ_DIFF(c->snd_max, c->snd_una);
+	if (c->rk.on) {
+		hxs_tcp_rack_on_ack(c, acked, dup, rtt_us, now);   /* RACK-TLP (tcp_rack.c) */
+		return;
+	}
 
 	switch (c->recovery) {
 	case HXS_REC_NONE:
 		if (acked) {
 			c->dupacks = 0;
-			/* RFC 6582 §3.2 step 2 compares the cumulative ACK with recover, in a sequence
-			 * space that wraps: 2^31 bytes after a loss, SND.UNA > recover would turn false
-			 * and shut fast retransmit out for the next 2^31. Once the ACK has passed
-			 * recover the gate is open until the next loss sets it again, so recover may
-			 * follow SND.UNA. */
-			if (SEQ_GT(c->snd_una, c->recover))
-				c->recover = c->snd_una - 1;
-			/* RFC 9438 §5.8 "CUBIC does not increase the congestion window if a flow is
-			 * application limited", RFC 7661 likewise for any algorithm: cwnd grows only
-			 * while it is in use (Linux's tcp_is_cwnd_limited(): cwnd-limited in this
-			 * window, or in slow start below twice the largest flight). */
-			cc->app_limited = !(c->cwnd_limited ||
-					    (cc->cwnd < cc->ssthresh && cc->cwnd < 2ull * c->max_flight));
-			uint32_t before = cc->cwnd;
-			cc->ops->on_ack(cc, acked, rtt_us, now);
-			/* A stretch of ACKs XDP consumed (cc->acks > 1) is judged once; one by one,
-			 * growth not limited by cwnd would have stopped at the first ACK that found
-			 * cwnd at twice the largest flight, within that ACK's 2*SMSS above it. */
-			if (cc->acks > 1 && !c->cwnd_limited && before < cc->ssthresh) {
-				uint64_t cap = 2ull * c->max_flight + 2ull * c->mss;
-				if (cc->cwnd > cap)
-					cc->cwnd = before > cap ? before : (uint32_t)cap;
-			}
+			hxs_tcp_cc_ack(c, acked, rtt_us, now);
 			return;
 		}
 		if (!dup && !newly_sacked)
@@ -187,7 +181,7 @@ void hxs_tcp_recovery_on_ack(struct hxs_tcp_conn *c, uint32_t acked, int dup, ui
 			/* RFC 6582 §3.2 step 3: retransmit, "set cwnd to ssthresh plus 3*SMSS". */
 			c->recovery = HXS_REC_NEWRENO;
 			MIB_INC(c->tcp, TCPRenoRecovery);
-			retransmit(c, c->snd_una, c->mss, now);
+			hxs_tcp_retransmit(c, c->snd_una, c->mss, now);
 			cc->cwnd = cc->ssthresh + DUPTHRESH * c->mss;
 		}
 		return;
@@ -211,7 +205,7 @@ void hxs_tcp_recovery_on_ack(struct hxs_tcp_conn *c, uint32_t acked, int dup, ui
 		/* Partial acknowledgment: "retransmit the first unacknowledged segment ...
 		 * deflate the congestion window by the amount of new data acknowledged ... add
 		 * back SMSS bytes if the partial ACK acknowledges at least SMSS bytes". */
-		retransmit(c, c->snd_una, c->mss, now);
+		hxs_tcp_retransmit(c, c->snd_una, c->mss, now);
 		cc->cwnd = cc->cwnd > acked ? cc->cwnd - acked : c->mss;
 		if (acked >= c->mss)
 			cc->cwnd += c->mss;
@@ -242,8 +236,34 @@ void hxs_tcp_recovery_on_ack(struct hxs_tcp_conn *c, uint32_t acked, int dup, ui
 	}
 }
 
+/* With RACK: RFC 6675 §5 step (C) with RACK's marks (RFC 8985 §3.4: retransmit what is
+ * lost): the lowest lost segments first, while cwnd - pipe >= 1 SMSS; PSH kept. */
+static void rack_output(struct hxs_tcp_conn *c, uint64_t now)
+{
+	uint32_t pipe = hxs_tcp_rack_pipe(c), i = 0, seq, len;
+	int psh;
+
+	while (c->cc.cwnd >= pipe + c->mss && hxs_tcp_rack_next_lost(c, &i, &seq, &len, &psh)) {
+		uint8_t p = psh && len <= hxs_tcp_send_mss(c) ? HXS_TH_PSH : 0;
+		int k = hxs_tcp_retransmit_flags(c, seq, len, p, now);
+
+		if (k <= 0)
+			break;
+		/* the head sent again: the RTO restarts from it (Linux's
+		 * tcp_xmit_retransmit_queue() re-arms it for the first segment) */
+		if (seq == c->snd_una)
+			hxs_tcp_rexmt_arm(c, now);
+		pipe += (uint32_t)k;
+		i++;
+	}
+}
+
 void hxs_tcp_recovery_output(struct hxs_tcp_conn *c, uint64_t now)
 {
+	if (c->rk.on) {
+		rack_output(c, now);
+		return;
+	}
 	if (c->recovery != HXS_REC_SACK)
 		return;
 	const struct hxs_sack_board *b = &c->sb;
@@ -302,7 +322,7 @@ void hxs_tcp_recovery_output(struct hxs_tcp_conn *c, uint64_t now)
 		}
 		if (!found)
 			break;
-		int n = retransmit(c, hs, hl, now);
+		int n = hxs_tcp_retransmit(c, hs, hl, now);
 		if (n <= 0)
 			break;
 		if (rescue)

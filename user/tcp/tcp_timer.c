@@ -80,8 +80,10 @@ static void rexmt_fire(struct hxs_timer *t, uint64_t now)
 	c->rtt_timing = 0;
 	hxs_tcp_recovery_on_rto(c, now);
 	/* §5.4: "Retransmit the earliest segment that has not been acknowledged"; we go back
-	 * to snd_una and let slow start resend (RFC 5681 §3.1). */
-	c->snd_nxt = c->snd_una;
+	 * to snd_una and let slow start resend (RFC 5681 §3.1). With RACK the records marked
+	 * lost are retransmitted from the lowest (tcp_rack.c), SND.NXT stays. */
+	if (!c->rk.on)
+		c->snd_nxt = c->snd_una;
 	hxs_tcp_output(c, now);
 	hxs_tcp_rexmt_arm(c, now);                  /* §5.6 */
 	hxs_tcp_notify(c);
@@ -207,4 +209,5 @@ const struct hxs_tcp_timer_fns hxs_tcp_timer_fns = {
 	.delack = delack_fire,
 	.keep = keep_fire,
 	.tw = tw_fire,
+	.rack = hxs_tcp_rack_fire,      /* tcp_rack_timer.c */
 };

@@ -111,6 +111,7 @@ void hxs_tcp_timewait_start(struct hxs_tcp_conn *c, uint64_t now)
 	hxs_wheel__cancel(w, &c->t_persist);
 	hxs_wheel__cancel(w, &c->t_keep);
 	hxs_wheel__cancel(w, &c->t_delack);
+	hxs_tcp_rack_stop(c);
 	/* §3.10.7.4: "restart the 2 MSL time-wait timeout". */
 	hxs_wheel__arm(w, &c->t_2msl, now + 2ull * c->tcp->cfg.msl_ms * 1000);
 	hxs_tcp_timewait_shrink(c);
@@ -122,6 +123,7 @@ void hxs_tcp_timewait_shrink(struct hxs_tcp_conn *c)
 	 * buffers go and the 2 MSL cost only the connection object. */
 	if (c->state == HXS_TCPS_TIME_WAIT && !c->user_ref && c->snd.cap) {
 		hxs_tcp_reass_clear(c);
+		hxs_tcp_rack_free(c);
 		hxs_tcp_ring__free(c->tcp, &c->snd);
 		hxs_tcp_ring__free(c->tcp, &c->rcv);
 	}
@@ -156,4 +158,5 @@ void hxs_tcp_timers_cancel(struct hxs_tcp_conn *c)
 	hxs_wheel__cancel(w, &c->t_delack);
 	hxs_wheel__cancel(w, &c->t_keep);
 	hxs_wheel__cancel(w, &c->t_2msl);
+	hxs_tcp_rack_stop(c);
 }
