@@ -55,7 +55,7 @@ static void resolve(void)
 	R(getpeername); R(read); R(write); R(readv); R(writev); R(send); R(recv); R(sendto);
 	R(recvfrom); R(sendmsg); R(recvmsg); R(sendfile); R(poll); R(ppoll); R(select);
 	R(pselect); R(epoll_create); R(epoll_create1); R(epoll_ctl); R(epoll_wait);
-	R(epoll_pwait);
+	R(epoll_pwait); R(syscall);
 #undef R
 	pl_real.fcntl = dlsym(RTLD_NEXT, "fcntl64");
 	if (!pl_real.fcntl)
@@ -329,11 +329,7 @@ static void fork_child(void)
 		pl.st = NULL;
 		pl.thr_on = 0;
 		pl.gen++;
-		for (int i = 0; i < pl.neps; i++)
-			if (pl.eps[i]) {
-				free(pl.eps[i]);
-				pl.eps[i] = NULL;
-			}
+		pl_ep_fork_child();
 	}
 	pthread_mutex_lock(&pl.mu);
 	pl_sock_fork_child(fork_handoff);

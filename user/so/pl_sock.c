@@ -16,7 +16,10 @@
  * touched again for that fd.
  *
  * close -> the fd layer's number closed; the last number of an object closes the hxs socket
- * dup/dup2/dup3/F_DUPFD -> the fd layer's dup: several numbers, one socket (refs)
+ * dup/dup2/dup3/F_DUPFD -> the fd layer's dup: several numbers, one socket (refs); of a
+ *                    kernel epoll fd: the copy shares its record of hxs members (pl_ep_dup)
+ * epoll_ctl on an undecided socket -> remembered; when the socket becomes hxs's, it joins
+ *                    those epoll sets as an hxs socket (the kernel socket left them)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -165,6 +168,28 @@ static void opts_replay(int hfd, const struct pl_opt *o, int n)
 		set_opt(hfd, o[i].level, o[i].name, o[i].val, o[i].len);
 }
 
+void pl_sock_pend_epoll(int fd, int kfd, int op, const struct epoll_event *ev)
+{
+	struct pl_pend *pp;
+	int i;
+
+	pl_lock();
+	pp = pend_get(fd);
+	if (pp) {
+		for (i = 0; i < pp->nep && pp->ep[i].kfd != kfd; i++)
+			;
+		if (op == EPOLL_CTL_DEL && i < pp->nep) {
+			pp->ep[i] = pp->ep[--pp->nep];
+		} else if (op != EPOLL_CTL_DEL && ev && (i < pp->nep || pp->nep < PL_PEND_EPS)) {
+			if (i == pp->nep)
+				pp->nep++;
+			pp->ep[i].kfd = kfd;
+			pp->ep[i].ev = *ev;
+		}
+	}
+	pl_unlock();
+}
+
 /* --- addresses -------------------------------------------------------------------------------- */
 /* The program's address as hxs's AF_INET one. v6: the socket is AF_INET6. */
 static int to_v4(const struct sockaddr *a, socklen_t len, int v6, int v6only,
@@ -296,8 +321,12 @@ static int adopt_finish(int fd, struct pl_pend *pp, int hfd, struct pl_sock **ou
 		pl.socks[obj] = NULL;
 		return r;
 	}
-	pend_drop(fd);
 	*out = pl.socks[obj];
+	/* the kernel socket left the epoll sets it was in when its number was taken over:
+	 * the hxs socket joins them in its place */
+	for (int i = 0; i < pp->nep; i++)
+		pl_ep_ctl(pp->ep[i].kfd, EPOLL_CTL_ADD, *out, &pp->ep[i].ev);
+	pend_drop(fd);
 	return 0;
 }
 
@@ -531,7 +560,7 @@ PL_API int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
 	struct sockaddr_in a;
 	struct pl_sock *ps;
-	int r, nb = 0;
+	int r, nb = 0, ms;
 
 	if (pl_inside || !pl.active)
 		return pl_real.accept4(fd, addr, len, flags);
@@ -577,12 +606,16 @@ PL_API int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 			pl_unlock();
 			return (int)pl_ret(r);
 		}
+		ms = pl_timeo_ms(ps->hfd, SO_RCVTIMEO);
 		pl_unlock();
 		if (hfd != -EAGAIN || nb)
 			return (int)pl_ret(hfd);
-		r = pl_wait(fd, POLLIN, -1);
+		/* inet_csk_wait_for_connect(): SO_RCVTIMEO bounds the wait (EAGAIN) */
+		r = pl_wait(fd, POLLIN, ms);
 		if (r < 0)
 			return (int)pl_ret(r);
+		if (r == 0)
+			return (int)pl_ret(-EAGAIN);
 	}
 }
 
@@ -734,10 +767,12 @@ static int dup_common(int old, int new, enum hxs_fd_dup how, int oflags, int (*r
 	}
 	/* old is the kernel's: dup it there; a number of ours at new is replaced */
 	r = real();
-	if (r >= 0 && how == HXS_DUP_AT) {
-		hxs_fdtab__claim(pl.fds, r);
-		pend_drop(r);
-		pl_ep_forget(r);
+	if (r >= 0) {
+		if (how == HXS_DUP_AT) {
+			hxs_fdtab__claim(pl.fds, r);
+			pend_drop(r);
+		}
+		pl_ep_dup(old, r);      /* an epoll fd: the copy holds the same hxs members */
 	}
 	pl_unlock();
 	return r;
@@ -794,8 +829,18 @@ static int do_fcntl(int fd, int cmd, long arg)
 	struct hxs_fd e;
 	int r;
 
-	if (pl_inside || !pl.active || hxs_fdtab__get(pl.fds, fd, &e) || e.kind != HXS_FD_SOCKET)
+	if (pl_inside || !pl.active)
 		return pl_real.fcntl(fd, cmd, arg);
+	if (hxs_fdtab__get(pl.fds, fd, &e) || e.kind != HXS_FD_SOCKET) {
+		r = pl_real.fcntl(fd, cmd, arg);
+		if (r >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)) {
+			pl_lock();
+			hxs_fdtab__claim(pl.fds, r);
+			pl_ep_dup(fd, r);
+			pl_unlock();
+		}
+		return r;
+	}
 	switch (cmd) {
 	case F_GETFL:
 		return O_RDWR | (e.flags & O_NONBLOCK);
