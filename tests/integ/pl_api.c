@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -385,6 +386,22 @@ static void mode_fds(const char *self)
 	(void)!recv(fd, buf, sizeof(buf), 0);
 	seen = tags(ep, 0, ~0u);
 	result("epoll mixed: nothing ready: nothing reported", seen == 0, "tags %#x", seen);
+
+	{
+		int one = 1, v = 0;
+		socklen_t vl = sizeof(v);
+
+		r = setsockopt(fd, IPPROTO_TCP, TCP_CORK, &one, sizeof(one));
+		getsockopt(fd, IPPROTO_TCP, TCP_CORK, &v, &vl);
+		send(fd, "m", 1, MSG_MORE);
+		one = 0;
+		setsockopt(fd, IPPROTO_TCP, TCP_CORK, &one, sizeof(one));
+		buf[0] = 0;
+		one = (int)recv(fd, buf, 1, 0);
+		result("TCP_CORK is taken (getsockopt says 1), MSG_MORE data is echoed",
+		       r == 0 && v == 1 && one == 1 && buf[0] == 'm', "setsockopt %d get %d recv %d",
+		       r, v, one);
+	}
 
 	ep2 = dup(ep);
 	send(fd, "g", 1, 0);

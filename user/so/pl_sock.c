@@ -147,9 +147,29 @@ static int opt_ignored(int level, int name)
 	case IPPROTO_IPV6:
 		return name == IPV6_V6ONLY || name == IPV6_TCLASS || name == IPV6_RECVERR;
 	case IPPROTO_TCP:
+		/* TCP_CORK: hxs holds back no partial segment beyond Nagle's rule; taken so
+		 * that programs which cork around sendfile (nginx tcp_nopush) go on, their
+		 * data leaving as without it */
 		return name == TCP_QUICKACK || name == TCP_DEFER_ACCEPT || name == TCP_FASTOPEN ||
-		       name == TCP_FASTOPEN_CONNECT || name == TCP_NOTSENT_LOWAT;
+		       name == TCP_FASTOPEN_CONNECT || name == TCP_NOTSENT_LOWAT || name == TCP_CORK;
 	}
+	return 0;
+}
+
+/* getsockopt of an option taken and ignored: what the program set last (0 if never). */
+static int opt_recall(const struct pl_sock *ps, int level, int name, void *val, socklen_t *len)
+{
+	uint8_t v[sizeof(ps->opt[0].val)] = { 0 };
+	socklen_t n = sizeof(int);
+
+	for (int i = 0; i < ps->nopt; i++)
+		if (ps->opt[i].level == level && ps->opt[i].name == name) {
+			memcpy(v, ps->opt[i].val, ps->opt[i].len);
+			n = ps->opt[i].len;
+		}
+	if (*len > n)
+		*len = n;
+	memcpy(val, v, *len);
 	return 0;
 }
 
@@ -1020,6 +1040,8 @@ PL_API int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 			r = 0;
 		} else {
 			r = hxs_getsockopt(pl.st, ps->hfd, level, name, val, len);
+			if (r == -ENOPROTOOPT && opt_ignored(level, name))
+				r = opt_recall(ps, level, name, val, len);
 		}
 	}
 	pl_unlock();
