@@ -2,7 +2,8 @@
  * exit and SIGINT/SIGTERM.
  *
  * constructor  -> libc's functions (dlsym RTLD_NEXT); HXS_IFACE (none: the shim passes
- *                 everything to libc), HXS_POLL; the fd table; pthread_atfork; atexit
+ *                 everything to libc), HXS_POLL; libbpf/libxdp print only warnings unless
+ *                 HXS_VERBOSE; the fd table; pthread_atfork; atexit
  * pl_stack()   -> hxs_stack__open(HXS_IFACE) at the first socket assigned to hxs (attaches or
  *                 adopts the XDP program), then the thread:
  * stack_thread -> lock, hxs_stack__poll(st, 0) (one turn), unlock; HXS_POLL=sleep (default):
@@ -28,6 +29,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <net/if.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +37,9 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
+
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
 
 #include "pl.h"
 #include "io/io.h"
@@ -160,6 +165,13 @@ static void *stack_thread(void *arg)
 			next = now + PL_TX_WAIT_US;
 		pl.thr_until = pl.busy || n > 0 ? 0 : next;
 		pthread_mutex_unlock(&pl.mu);
+		if (pl.busy && n <= 0) {
+			/* the program's threads may share this CPU and want pl.mu: a turn of
+			 * theirs before ours (without it the lock is re-taken at once and they
+			 * run only when the scheduler preempts the spin) */
+			sched_yield();
+			continue;
+		}
 		if (pl.busy || n > 0 || ep < 0)
 			continue;
 		ms = next > now ? (int)((next - now + 999) / 1000) : 0;
@@ -346,6 +358,25 @@ static void stale_drop(void *ctx, int fd, const struct hxs_fd *e)
 	pl_obj_stale(fd, e);
 }
 
+/* libbpf and libxdp tell their progress on stderr (libxdp: no bpffs, so no dispatcher, so the
+ * program alone), every time the stack starts, into the program's own stderr: only their
+ * warnings are shown, the rest with HXS_VERBOSE. */
+static int verbose;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level != LIBBPF_WARN && !verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
+{
+	if (level != LIBXDP_WARN && !verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
 __attribute__((constructor)) static void pl_init(void)
 {
 	const char *ifname = getenv("HXS_IFACE"), *poll = getenv("HXS_POLL");
@@ -359,6 +390,9 @@ __attribute__((constructor)) static void pl_init(void)
 		return;
 	}
 	strcpy(pl.ifname, ifname);
+	verbose = getenv("HXS_VERBOSE") != NULL;
+	libbpf_set_print(libbpf_print);
+	libxdp_set_print(libxdp_print);
 	pl.busy = poll && !strcmp(poll, "busy");
 	if (hxs_fdtab__new(&pl.fds, 0, stale_drop, NULL))
 		return;
