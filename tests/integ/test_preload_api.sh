@@ -9,7 +9,7 @@
 #   fds   mixed epoll sets, a dup of an epoll fd, a socket added before connect, poll on fd
 #         3000, select on fd 1023, dup/close ordering (checked here against the sink's log),
 #         exec with and without FD_CLOEXEC
-#   sys   the raw syscall() entry
+#   sys   the raw syscall() entry; its stderr holds no libbpf/libxdp progress lines
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 B=${BUILD:-build}
@@ -87,5 +87,7 @@ $H timeout 60 "$API" sys "$KIP" 9000 > "$W/sys" 2> "$W/sys.err"; rc=$?
 report "$W/sys"
 check "pl_api sys exits 0 (status $rc)" [ $rc = 0 ]
 [ $rc = 0 ] || sed 's/^/#   /' "$W/sys.err" | tail -5
+check "the program's stderr carries no libbpf/libxdp progress lines (HXS_VERBOSE unset)" \
+  bash -c "! grep -qE '^lib(bpf|xdp): ' '$W/sys.err'"
 
 tap_done

@@ -370,9 +370,16 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);
 }
 
+/* libxdp warns that without a bpffs it cannot use its dispatcher: the stack then attaches the
+ * program alone, as designed (README, the XDP program): told as information. */
+static int libxdp_expected(const char *fmt)
+{
+	return strstr(fmt, "No bpffs found") || strstr(fmt, "Can't use dispatcher without a working bpffs");
+}
+
 static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
 {
-	if (level != LIBXDP_WARN && !verbose)
+	if ((level != LIBXDP_WARN || libxdp_expected(fmt)) && !verbose)
 		return 0;
 	return vfprintf(stderr, fmt, ap);
 }
