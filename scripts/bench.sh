@@ -9,7 +9,9 @@
 #              busy-polling), hxs/hxs, kernel/hxs, hxs/kernel
 #   then:      raw AF_XDP ping-pong and packet rate (hxs-xdp-pingpong), instruction counts of
 #              the TCP core (callgrind on build/bench-tcp-core), memory per idle connection at
-#              10k and 100k connections, hxs-httpd next to the kernel (scripts/bench_idle.sh)
+#              10k and 100k connections, hxs-httpd next to the kernel (scripts/bench_idle.sh),
+#              redis and nginx unmodified on hxs (LD_PRELOAD, sleep and busy) next to the
+#              kernel: requests/s and server CPU per request (scripts/bench_preload.sh)
 #   report:    scripts/bench_report.py -> build/bench/results.json, results.md, ratios.png
 #
 # Environment: BENCH_T (seconds per run, default 3), BENCH_ROUNDS (default 3),
@@ -243,6 +245,16 @@ if [ "${BENCH_SKIP_EXTRA:-0}" != 1 ]; then
     python3 -c 'import json,sys; print(json.dumps({"error": "idle connection memory failed: " + open(sys.argv[1]).read()[-400:]}))' \
       "$LOGD/idle.log" >"$IDJ"
   echo "bench: idle connections: $(grep '^bench_idle:' "$LOGD/idle.log" | tr '\n' ' ')"
+fi
+
+# --- unmodified servers through the LD_PRELOAD shim -------------------------------------------
+PLJ=$OUT/preload.json
+rm -f "$PLJ"
+if [ "${BENCH_SKIP_EXTRA:-0}" != 1 ]; then
+  scripts/bench_preload.sh "$OUT" >"$LOGD/preload.log" 2>&1 ||
+    python3 -c 'import json,sys; print(json.dumps({"error": "preload servers failed: " + open(sys.argv[1]).read()[-400:]}))' \
+      "$LOGD/preload.log" >"$PLJ"
+  echo "bench: preload: $(grep '^bench_preload: median' "$LOGD/preload.log" | tr '\n' ' ')"
 fi
 
 python3 scripts/bench_report.py "$OUT" --rounds "$ROUNDS" --seconds "$T" \

@@ -3,6 +3,7 @@
 ratios.png (gnuplot).
 
   runs.jsonl (one line per hxs-perf client run) + xdp_pingpong.json + tcp_core.json + idle.json
+  + preload.json (scripts/bench_preload.sh)
     -> cells: (workload, pairing) -> per-round values, median, CPU use
     -> kernel reference per workload: the best kernel<->kernel median over its placements
     -> ratios hxs/kernel for every pairing with hxs, goals of issue 6 checked
@@ -140,6 +141,7 @@ def build(out, args):
     pp = load_json(os.path.join(out, "xdp_pingpong.json"))
     core = load_json(os.path.join(out, "tcp_core.json"))
     idle = load_json(os.path.join(out, "idle.json"))
+    preload = load_json(os.path.join(out, "preload.json"))
     # hxs rr against the raw AF_XDP round trip on the same pair (goal >= 80 %)
     rr_vs_raw = None
     rrh = workloads.get("rr", {}).get("cells", {}).get("hh", {}).get("median")
@@ -172,6 +174,7 @@ def build(out, args):
         "tcp_core": core,
         "tcp_core_goal_met": core_goal,
         "idle_connections": idle,
+        "preload": preload,
     }
     with open(os.path.join(out, "results.json"), "w") as f:
         json.dump(res, f, indent=1)
@@ -243,6 +246,20 @@ def write_md(out, res):
         for r in idle["runs"]:
             L.append("| %d | %s | %s |" % (r["connections"], fmt(r.get("hxs_bytes_per_conn")),
                                           fmt(r.get("kernel_bytes_per_conn"))))
+    pl = res.get("preload")
+    if isinstance(pl, dict) and "error" in pl:
+        L.append("\nUnmodified servers through the LD_PRELOAD shim: error: %s" % pl["error"])
+    elif isinstance(pl, dict) and pl.get("median"):
+        L.append("\nUnmodified servers through the LD_PRELOAD shim (scripts/bench_preload.sh; kernel clients "
+                 "redis-benchmark -c 50 and wrk -c 50 on a 1 KiB file; median of %s rounds; CPU per request = "
+                 "the server processes' CPU time / requests):\n" % pl.get("rounds"))
+        L.append("| test | server | requests/s | server CPU us/request |")
+        L.append("|---|---|---|---|")
+        for test, pls in sorted(pl["median"].items()):
+            for place in ("kernel", "hxs_sleep", "hxs_busy"):
+                v = pls.get(place)
+                if v:
+                    L.append("| %s | %s | %.0f | %.1f |" % (test, place, v["req_per_s"], v["cpu_ns_per_req"] / 1000))
     errs = []
     for w, d in res["workloads"].items():
         for p, c in d["cells"].items():

@@ -6,10 +6,13 @@
 #   2. iperf3 -s on hxs: kernel iperf3 -c 3 s, then -R (hxs sends): both report a receiver line
 #   3. redis-server on hxs: redis-benchmark SET and GET complete, a 1 MiB value is read back
 #      byte-exact; a loopback connection to the wildcard-bound port is refused (README)
-#   4. nginx (master + 1 worker, the stack handed to the worker at fork) serves 64 MiB to
+#   4. nginx (master + 1 worker, the stack handed to the worker at fork; sendfile and
+#      tcp_nopush, which corks with TCP_CORK) serves 64 MiB to
 #      curl SHA-256 exact, wrk 3 s with 20 connections reports no socket error, no non-2xx
 #   5. python3 on hxs: a threaded TCP echo server (one thread a connection, blocking calls)
 #      and a UDP echo, answered exactly to kernel socat clients
+#   6. socat on hxs as a client: 1 MB through a kernel TCP echo server SHA-256 exact, a
+#      datagram through a kernel UDP echo; no kernel socket to either left in the namespace
 # Every server: no kernel socket listens on its port in the hxs namespace (ss), so the
 # traffic went through hxs.
 set -uo pipefail
@@ -26,7 +29,7 @@ source tests/integ/lib.sh
 SO=$(pwd)/$B/libhxs-preload.so
 W=$(mktemp -d); chmod 755 "$W"
 P=
-finish() { stop_pid "$P" 15; _topo_cleanup; rm -rf "$W"; }
+finish() { stop_pid "$P" 15; stop_pid "$KECHO_PID" 5; _topo_cleanup; rm -rf "$W"; }
 trap 'finish' EXIT
 topo_pair "$(hxt_name pl)" || { echo "not ok 1 - topology"; exit 1; }
 K="ip netns exec $KNS"
@@ -85,7 +88,7 @@ head -c $((64 << 20)) /dev/urandom > "$W/big.bin"; chmod 644 "$W/big.bin"
 cat > "$W/ng.conf" <<NG
 worker_processes 1;
 events {}
-http { access_log off; sendfile on; server { listen 8080; root $W; } }
+http { access_log off; sendfile on; tcp_nopush on; server { listen 8080; root $W; } }
 NG
 $H nginx -p "$W" -c "$W/ng.conf" -g "daemon off; pid $W/ng.pid; error_log $W/ng.err;" \
   2> "$W/ng.stderr" & P=$!
@@ -139,5 +142,32 @@ check "python3: no kernel listener on 7000" no_kernel_listener 7000
 # kills the process as it would have (status 128 + 15), with no crash on the way
 stop_pid "$P" 30; rc=$?; P=
 check "python3 dies of SIGTERM after the stack closed (status $rc)" [ $rc = 143 ]
+
+# 6. socat as an hxs client: TCP to a kernel echo server, UDP to a kernel UDP echo
+kecho_start "$KNS" "$KIP" 8082 || nok "kernel echo server starts"
+$K python3 -c '
+import socket, sys
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind((sys.argv[1], 8083))
+while True:
+    d, a = u.recvfrom(65536)
+    u.sendto(d, a)' "$KIP" & P=$!
+head -c 1000000 /dev/urandom > "$W/s.bin"
+$H timeout 60 socat -t 10 - "TCP:$KIP:8082,shut-down" < "$W/s.bin" > "$W/s.got" 2> "$W/socat.err"; rc=$?
+check "socat on hxs (a TCP client): 1 MB through a kernel echo server, SHA-256 exact (status $rc)" \
+  [ "$(sha256sum < "$W/s.got")" = "$(sha256sum < "$W/s.bin")" ]
+# a kernel socket would still be there (TIME_WAIT: socat closed first)
+check "socat's TCP connection left no kernel socket in the hxs namespace" \
+  [ -z "$(ip netns exec "$HNS" ss -Htan "dst $KIP:8082")" ]
+# socat waits its -t 8 after stdin's end: the socket is still there when the answer came
+echo "hxs-socat-udp" | $H timeout 30 socat -t 8 - "UDP:$KIP:8083" > "$W/u.got" 2>> "$W/socat.err" & U=$!
+wait_for 20 grep -q hxs-socat-udp "$W/u.got"
+udp_socks=$(ip netns exec "$HNS" ss -Hua "dst $KIP:8083"); alive=0; kill -0 $U 2>/dev/null && alive=1
+wait $U
+check "socat on hxs (a UDP client): the datagram echoed exactly" [ "$(cat "$W/u.got")" = "hxs-socat-udp" ]
+check "socat's UDP socket, still open, is no kernel socket (socat alive: $alive)" \
+  bash -c "[ $alive = 1 ] && [ -z '$udp_socks' ]"
+stop
+stop_pid "$KECHO_PID" 5
 
 tap_done

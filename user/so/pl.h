@@ -6,6 +6,7 @@
  *               connect/close/shutdown/dup*, fcntl, ioctl, socket options, names
  *   pl_data.c   read/write, the send/recv family, sendfile
  *   pl_poll.c   poll/ppoll/select/pselect and epoll with kernel and hxs fds in one set
+ *   pl_sys.c    the raw syscall() entry for those numbers
  *
  * State. Every hxs socket the program sees is a real kernel fd number (an eventfd of the fd
  * layer, user/fd/fdtab.h) mapped to a struct pl_sock (by index, the table's obj). An AF_INET
@@ -78,6 +79,7 @@ struct pl_real {
 	int (*epoll_ctl)(int, int, int, struct epoll_event *);
 	int (*epoll_wait)(int, struct epoll_event *, int, int);
 	int (*epoll_pwait)(int, struct epoll_event *, int, int, const sigset_t *);
+	void *syscall;              /* long syscall(long, ...) */
 };
 extern struct pl_real pl_real;
 
@@ -87,12 +89,20 @@ struct pl_opt {
 	uint8_t val[16];
 };
 
+#define PL_PEND_EPS 4       /* epoll sets an undecided socket is remembered in */
+
 /* A kernel AF_INET/AF_INET6 socket not yet assigned (by kernel fd number). */
 struct pl_pend {
 	int domain, type;           /* type without SOCK_NONBLOCK/SOCK_CLOEXEC */
 	int v6only;
 	int nopt;
 	struct pl_opt opt[PL_OPTS];
+	int nep;                    /* epoll sets it was added to (it leaves them when an
+	                             * eventfd takes its number: re-added as hxs's then) */
+	struct {
+		int kfd;
+		struct epoll_event ev;
+	} ep[PL_PEND_EPS];
 };
 
 enum pl_state {
@@ -119,6 +129,7 @@ struct pl_sock {
  * and blocking calls. */
 struct pl_ep {
 	int kfd;                    /* the program's epoll fd, -1 for a thread's */
+	int refs;                   /* numbers of pl.eps naming it (dup of the epoll fd) */
 	int hep;                    /* hxs epoll instance */
 	unsigned gen;               /* pl.gen it belongs to */
 	int nfd;                    /* eventfd: readable while signaled */
@@ -185,6 +196,8 @@ int pl_maybe_ours(int fd);
 /* hxs_tcp_info -> the kernel's struct tcp_info (truncated to *len). */
 int pl_tcp_info(int hfd, void *val, socklen_t *len);
 void pl_sock_free_all(void);
+/* A successful kernel epoll_ctl on fd: remembered while fd is an undecided socket. */
+void pl_sock_pend_epoll(int fd, int kfd, int op, const struct epoll_event *ev);
 void pl_sock_fork_child(int handed_off);
 int pl_sock_handoff_ok(void);
 void pl_sock_make_dormant(void);
@@ -197,8 +210,15 @@ void pl_sock_orphan_live(void);
 int pl_wait(int fd, short events, int timeout_ms);
 void pl_ep_forget(int kfd);
 void pl_ep_drop_all(void);
+void pl_ep_fork_child(void);
+/* Kernel fd old was duplicated to new: an epoll set's record named by both. */
+void pl_ep_dup(int old, int new);
+/* epoll_ctl of hxs socket ps in the program's epoll set kfd (lock held). */
+int pl_ep_ctl(int kfd, int op, struct pl_sock *ps, const struct epoll_event *ev);
 
 /* pl_data.c */
+/* SO_RCVTIMEO / SO_SNDTIMEO of hxs socket hfd in ms, -1 when none (lock held). */
+int pl_timeo_ms(int hfd, int name);
 ssize_t pl_sendv(int fd, const struct iovec *iov, int iovcnt, int flags,
 		 const struct sockaddr *to, socklen_t tolen, int *handled);
 ssize_t pl_recvv(int fd, const struct iovec *iov, int iovcnt, int flags, struct sockaddr *from,

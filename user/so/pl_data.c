@@ -31,7 +31,7 @@ void pl_sock_name_out(struct pl_sock *ps, const struct sockaddr_in *a, struct so
 
 #define PL_IOV_LOCAL 64
 
-static int timeo_ms(int hfd, int name)
+int pl_timeo_ms(int hfd, int name)
 {
 	struct timeval tv = { 0 };
 	socklen_t l = sizeof(tv);
@@ -156,7 +156,7 @@ ssize_t pl_sendv(int fd, const struct iovec *iov, int iovcnt, int flags,
 			break;
 		pl_unlock();
 		{
-			int w = pl_wait(fd, POLLOUT, timeo_ms(hfd, SO_SNDTIMEO));
+			int w = pl_wait(fd, POLLOUT, pl_timeo_ms(hfd, SO_SNDTIMEO));
 
 			pl_lock();
 			if (w <= 0) {
@@ -250,7 +250,7 @@ ssize_t pl_recvv(int fd, const struct iovec *iov, int iovcnt, int flags, struct 
 			break;
 		pl_unlock();
 		{
-			int w = pl_wait(fd, POLLIN, timeo_ms(hfd, SO_RCVTIMEO));
+			int w = pl_wait(fd, POLLIN, pl_timeo_ms(hfd, SO_RCVTIMEO));
 
 			pl_lock();
 			if (w <= 0) {

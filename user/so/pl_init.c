@@ -2,7 +2,8 @@
  * exit and SIGINT/SIGTERM.
  *
  * constructor  -> libc's functions (dlsym RTLD_NEXT); HXS_IFACE (none: the shim passes
- *                 everything to libc), HXS_POLL; the fd table; pthread_atfork; atexit
+ *                 everything to libc), HXS_POLL; libbpf/libxdp print only warnings unless
+ *                 HXS_VERBOSE; the fd table; pthread_atfork; atexit
  * pl_stack()   -> hxs_stack__open(HXS_IFACE) at the first socket assigned to hxs (attaches or
  *                 adopts the XDP program), then the thread:
  * stack_thread -> lock, hxs_stack__poll(st, 0) (one turn), unlock; HXS_POLL=sleep (default):
@@ -28,6 +29,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <net/if.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +37,9 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
+
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
 
 #include "pl.h"
 #include "io/io.h"
@@ -55,7 +60,7 @@ static void resolve(void)
 	R(getpeername); R(read); R(write); R(readv); R(writev); R(send); R(recv); R(sendto);
 	R(recvfrom); R(sendmsg); R(recvmsg); R(sendfile); R(poll); R(ppoll); R(select);
 	R(pselect); R(epoll_create); R(epoll_create1); R(epoll_ctl); R(epoll_wait);
-	R(epoll_pwait);
+	R(epoll_pwait); R(syscall);
 #undef R
 	pl_real.fcntl = dlsym(RTLD_NEXT, "fcntl64");
 	if (!pl_real.fcntl)
@@ -160,6 +165,13 @@ static void *stack_thread(void *arg)
 			next = now + PL_TX_WAIT_US;
 		pl.thr_until = pl.busy || n > 0 ? 0 : next;
 		pthread_mutex_unlock(&pl.mu);
+		if (pl.busy && n <= 0) {
+			/* the program's threads may share this CPU and want pl.mu: a turn of
+			 * theirs before ours (without it the lock is re-taken at once and they
+			 * run only when the scheduler preempts the spin) */
+			sched_yield();
+			continue;
+		}
 		if (pl.busy || n > 0 || ep < 0)
 			continue;
 		ms = next > now ? (int)((next - now + 999) / 1000) : 0;
@@ -329,11 +341,7 @@ static void fork_child(void)
 		pl.st = NULL;
 		pl.thr_on = 0;
 		pl.gen++;
-		for (int i = 0; i < pl.neps; i++)
-			if (pl.eps[i]) {
-				free(pl.eps[i]);
-				pl.eps[i] = NULL;
-			}
+		pl_ep_fork_child();
 	}
 	pthread_mutex_lock(&pl.mu);
 	pl_sock_fork_child(fork_handoff);
@@ -350,6 +358,32 @@ static void stale_drop(void *ctx, int fd, const struct hxs_fd *e)
 	pl_obj_stale(fd, e);
 }
 
+/* libbpf and libxdp tell their progress on stderr (libxdp: no bpffs, so no dispatcher, so the
+ * program alone), every time the stack starts, into the program's own stderr: only their
+ * warnings are shown, the rest with HXS_VERBOSE. */
+static int verbose;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level != LIBBPF_WARN && !verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* libxdp warns that without a bpffs it cannot use its dispatcher: the stack then attaches the
+ * program alone, as designed (README, the XDP program): told as information. */
+static int libxdp_expected(const char *fmt)
+{
+	return strstr(fmt, "No bpffs found") || strstr(fmt, "Can't use dispatcher without a working bpffs");
+}
+
+static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
+{
+	if ((level != LIBXDP_WARN || libxdp_expected(fmt)) && !verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
 __attribute__((constructor)) static void pl_init(void)
 {
 	const char *ifname = getenv("HXS_IFACE"), *poll = getenv("HXS_POLL");
@@ -363,6 +397,9 @@ __attribute__((constructor)) static void pl_init(void)
 		return;
 	}
 	strcpy(pl.ifname, ifname);
+	verbose = getenv("HXS_VERBOSE") != NULL;
+	libbpf_set_print(libbpf_print);
+	libxdp_set_print(libxdp_print);
 	pl.busy = poll && !strcmp(poll, "busy");
 	if (hxs_fdtab__new(&pl.fds, 0, stale_drop, NULL))
 		return;

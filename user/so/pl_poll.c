@@ -15,12 +15,17 @@
  * poll / select                    -> each hxs fd's readiness now (hxs_poll_events); none
  *                                     ready: each registered with the thread's own pl_ep,
  *                                     the kernel's ppoll on the other fds + nfd, look again
- * pl_wait(fd, events, ms)          -> poll on one fd: the waits of blocking calls
- * Signals interrupt every wait with EINTR (poll, epoll_wait, select are never restarted by
- * the kernel either; a blocking recv/send/accept/connect on an hxs socket returns EINTR even
- * under SA_RESTART: see README).
+ * pl_wait(fd, events, ms)          -> the waits of blocking calls: the fd registered with the
+ *                                     thread's pl_ep; no timeout: a blocking read(2) of its
+ *                                     eventfd; a timeout: ppoll(2) on it
+ * Signals (signal(7), "Interruption of system calls"): poll, ppoll, select, pselect and
+ * epoll_wait wait in ppoll/epoll_pwait, which a handler interrupts with EINTR whatever its
+ * SA_RESTART, as the kernel's own. A blocking accept/recv/send/connect without a socket
+ * timeout waits in read(2), which the kernel restarts after an SA_RESTART handler and ends
+ * with EINTR otherwise; with SO_RCVTIMEO/SO_SNDTIMEO set it waits in ppoll: EINTR always.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -55,6 +60,8 @@ static void ep_drain(struct pl_ep *ep)
 	}
 }
 
+/* kfd < 0: a thread's, whose eventfd blocks (pl_wait reads it); a program epoll set's does
+ * not block. */
 static struct pl_ep *ep_new(int kfd)
 {
 	struct pl_ep *ep = calloc(1, sizeof(*ep));
@@ -63,8 +70,9 @@ static struct pl_ep *ep_new(int kfd)
 	if (!ep || !pl_stack(&err))
 		goto fail;
 	ep->kfd = kfd;
+	ep->refs = 1;
 	ep->gen = pl.gen;
-	ep->nfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ep->nfd = eventfd(0, (kfd >= 0 ? EFD_NONBLOCK : 0) | EFD_CLOEXEC);
 	if (ep->nfd < 0)
 		goto fail;
 	ep->hep = hxs_epoll_create(pl.st);
@@ -100,12 +108,52 @@ static struct pl_ep *thread_ep(void)
 	return tw;
 }
 
+/* Several numbers may name one kernel epoll instance (dup): the pl_ep is shared, counted. */
+static void ep_unref(struct pl_ep *ep, int hxs_too)
+{
+	if (--ep->refs > 0)
+		return;
+	if (hxs_too) {
+		ep_free(ep);
+	} else {
+		pl_real.close(ep->nfd);
+		free(ep);
+	}
+}
+
 void pl_ep_forget(int kfd)
 {
 	if (kfd >= 0 && kfd < pl.neps && pl.eps[kfd]) {
-		ep_free(pl.eps[kfd]);
+		ep_unref(pl.eps[kfd], 1);
 		pl.eps[kfd] = NULL;
 	}
+}
+
+static int eps_grow(int kfd)
+{
+	int m = pl.neps ? pl.neps : 64;
+	struct pl_ep **a;
+
+	if (kfd < pl.neps)
+		return 0;
+	while (kfd >= m)
+		m *= 2;
+	a = realloc(pl.eps, (size_t)m * sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	memset(a + pl.neps, 0, (size_t)(m - pl.neps) * sizeof(*a));
+	pl.eps = a;
+	pl.neps = m;
+	return 0;
+}
+
+void pl_ep_dup(int old, int new)
+{
+	pl_ep_forget(new);
+	if (old < 0 || old >= pl.neps || !pl.eps[old] || new < 0 || eps_grow(new))
+		return;
+	pl.eps[new] = pl.eps[old];
+	pl.eps[new]->refs++;
 }
 
 /* The stack is closing (lock held): its epoll instances go with it. */
@@ -113,8 +161,19 @@ void pl_ep_drop_all(void)
 {
 	for (int i = 0; i < pl.neps; i++)
 		if (pl.eps[i]) {
-			pl_real.close(pl.eps[i]->nfd);
-			free(pl.eps[i]);
+			ep_unref(pl.eps[i], 0);
+			pl.eps[i] = NULL;
+		}
+}
+
+/* In a child after fork: the parent's stack is not here; the records go (the eventfds stay,
+ * as members of the kernel epoll sets the child shares with its parent). */
+void pl_ep_fork_child(void)
+{
+	for (int i = 0; i < pl.neps; i++)
+		if (pl.eps[i]) {
+			if (--pl.eps[i]->refs == 0)
+				free(pl.eps[i]);
 			pl.eps[i] = NULL;
 		}
 }
@@ -258,15 +317,81 @@ out_free:
 	return err ? err : total;
 }
 
+/* A blocking call's wait (README "Signals"). Without a timeout the wait is a blocking read(2)
+ * of the thread's eventfd, a call the kernel itself restarts after a handler installed with
+ * SA_RESTART and interrupts with EINTR otherwise: the program's signal dispositions decide,
+ * as for the kernel's own blocking socket calls. With a timeout (SO_RCVTIMEO/SO_SNDTIMEO)
+ * the wait is ppoll(2), which a handler interrupts with EINTR whatever its flags, as
+ * signal(7) says of socket calls with a timeout set. */
 int pl_wait(int fd, short events, int timeout_ms)
 {
-	struct pollfd p = { .fd = fd, .events = events };
-	int h, r = poll_impl(&p, 1, timeout_ms, NULL, &h);
+	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	struct pl_ep *ep = NULL;
+	int hfd = -1, r = 0;
 
-	if (!h)
-		return -EBADF;
-	if (r > 0 && (p.revents & POLLNVAL))
-		return -EBADF;
+	for (;;) {
+		short rev;
+		uint64_t v;
+		int t;
+
+		pl_lock();
+		ep = thread_ep();
+		if (!ep) {
+			pl_unlock();
+			return -ENOMEM;
+		}
+		rev = hxs_revents(fd, events, &hfd);
+		if (rev & POLLNVAL) {
+			r = -EBADF;
+		} else if (rev) {
+			r = 1;
+		} else {
+			struct hxs_event ev = { .events = (uint32_t)events & (POLLIN | POLLOUT) };
+
+			/* EEXIST on the second turn: registered already */
+			hxs_epoll_ctl(pl.st, ep->hep, EPOLL_CTL_ADD, hfd, &ev);
+			/* the ready list emptied of what is not ready (so that the next readiness
+			 * notifies again); something ready after all: look again */
+			if (hxs_epoll_wait(pl.st, ep->hep, &ev, 1, 0) > 0)
+				r = 2;
+			else
+				ep_drain(ep);
+		}
+		pl_unlock();
+		if (r == 2) {
+			r = 0;
+			continue;
+		}
+		if (r)
+			break;
+		t = remaining(deadline);
+		if (t == 0)
+			break;
+		if (t < 0) {
+			if (pl_real.read(ep->nfd, &v, sizeof(v)) < 0 && errno == EINTR) {
+				r = -EINTR;
+				break;
+			}
+			pl_lock();
+			ep->signaled = 0;   /* read: the counter is 0, notify may write again */
+			pl_unlock();
+		} else {
+			struct pollfd p = { .fd = ep->nfd, .events = POLLIN };
+			struct timespec ts = { t / 1000, (long)(t % 1000) * 1000000 };
+
+			if (pl_real.ppoll(&p, 1, &ts, NULL) < 0 && errno == EINTR) {
+				r = -EINTR;
+				break;
+			}
+		}
+	}
+	if (hfd >= 0) {
+		pl_lock();
+		if (ep->gen == pl.gen && pl.st)
+			hxs_epoll_ctl(pl.st, ep->hep, EPOLL_CTL_DEL, hfd, NULL);
+		ep_drain(ep);
+		pl_unlock();
+	}
 	return r;
 }
 
@@ -408,58 +533,31 @@ PL_API int pselect(int nfds, fd_set *r, fd_set *w, fd_set *x, const struct times
 }
 
 /* --- epoll ---------------------------------------------------------------------------------- */
-PL_API int epoll_ctl(int kfd, int op, int fd, struct epoll_event *ev)
+/* epoll_ctl of an hxs socket in the program's epoll set kfd (lock held). */
+int pl_ep_ctl(int kfd, int op, struct pl_sock *ps, const struct epoll_event *ev)
 {
-	struct pl_sock *ps;
-	struct pl_ep *ep;
 	struct hxs_event hev = { 0 };
-	int r;
+	struct pl_ep *ep;
 
-	if (pl_inside || !pl.active || !pl_maybe_ours(fd))
-		return pl_real.epoll_ctl(kfd, op, fd, ev);
-	pl_lock();
-	r = pl_sock_of(fd, &ps, NULL);
-	if (r) {
-		pl_unlock();
-		return r == 1 ? pl_real.epoll_ctl(kfd, op, fd, ev) : (int)pl_ret(r);
-	}
 	ep = kfd >= 0 && kfd < pl.neps ? pl.eps[kfd] : NULL;
 	if (!ep) {
 		struct epoll_event kev = { .events = EPOLLIN };
+		int r;
 
-		if (op != EPOLL_CTL_ADD) {
-			pl_unlock();
-			errno = ENOENT;
-			return -1;
-		}
-		if (kfd < 0 || kfd >= pl.neps) {
-			int m = pl.neps ? pl.neps : 64;
-			struct pl_ep **a;
-
-			while (kfd >= m)
-				m *= 2;
-			a = realloc(pl.eps, (size_t)m * sizeof(*a));
-			if (kfd < 0 || !a) {
-				pl_unlock();
-				errno = kfd < 0 ? EBADF : ENOMEM;
-				return -1;
-			}
-			memset(a + pl.neps, 0, (size_t)(m - pl.neps) * sizeof(*a));
-			pl.eps = a;
-			pl.neps = m;
-		}
+		if (kfd < 0 || pl_real.fcntl(kfd, F_GETFD) < 0)
+			return -EBADF;
+		if (op != EPOLL_CTL_ADD)
+			return -ENOENT;
+		if (eps_grow(kfd))
+			return -ENOMEM;
 		ep = ep_new(kfd);
-		if (!ep) {
-			pl_unlock();
-			errno = ENOMEM;
-			return -1;
-		}
+		if (!ep)
+			return -ENOMEM;
 		kev.data.ptr = ep;
 		if (pl_real.epoll_ctl(kfd, EPOLL_CTL_ADD, ep->nfd, &kev)) {
 			r = -errno;
 			ep_free(ep);
-			pl_unlock();
-			return (int)pl_ret(r);
+			return r;
 		}
 		pl.eps[kfd] = ep;
 	}
@@ -467,7 +565,29 @@ PL_API int epoll_ctl(int kfd, int op, int fd, struct epoll_event *ev)
 		hev.events = ev->events;
 		hev.data = ev->data.u64;
 	}
-	r = hxs_epoll_ctl(pl.st, ep->hep, op, ps->hfd, ev ? &hev : NULL);
+	return hxs_epoll_ctl(pl.st, ep->hep, op, ps->hfd, ev ? &hev : NULL);
+}
+
+PL_API int epoll_ctl(int kfd, int op, int fd, struct epoll_event *ev)
+{
+	struct pl_sock *ps;
+	int r;
+
+	if (pl_inside || !pl.active)
+		return pl_real.epoll_ctl(kfd, op, fd, ev);
+	if (!pl_maybe_ours(fd)) {
+		r = pl_real.epoll_ctl(kfd, op, fd, ev);
+		if (!r)
+			pl_sock_pend_epoll(fd, kfd, op, ev);
+		return r;
+	}
+	pl_lock();
+	r = pl_sock_of(fd, &ps, NULL);
+	if (r) {
+		pl_unlock();
+		return r == 1 ? pl_real.epoll_ctl(kfd, op, fd, ev) : (int)pl_ret(r);
+	}
+	r = pl_ep_ctl(kfd, op, ps, ev);
 	pl_unlock();
 	return (int)pl_ret(r);
 }

@@ -16,7 +16,10 @@
  * touched again for that fd.
  *
  * close -> the fd layer's number closed; the last number of an object closes the hxs socket
- * dup/dup2/dup3/F_DUPFD -> the fd layer's dup: several numbers, one socket (refs)
+ * dup/dup2/dup3/F_DUPFD -> the fd layer's dup: several numbers, one socket (refs); of a
+ *                    kernel epoll fd: the copy shares its record of hxs members (pl_ep_dup)
+ * epoll_ctl on an undecided socket -> remembered; when the socket becomes hxs's, it joins
+ *                    those epoll sets as an hxs socket (the kernel socket left them)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -144,9 +147,27 @@ static int opt_ignored(int level, int name)
 	case IPPROTO_IPV6:
 		return name == IPV6_V6ONLY || name == IPV6_TCLASS || name == IPV6_RECVERR;
 	case IPPROTO_TCP:
+		/* TCP_CORK: see cork() */
 		return name == TCP_QUICKACK || name == TCP_DEFER_ACCEPT || name == TCP_FASTOPEN ||
-		       name == TCP_FASTOPEN_CONNECT || name == TCP_NOTSENT_LOWAT;
+		       name == TCP_FASTOPEN_CONNECT || name == TCP_NOTSENT_LOWAT || name == TCP_CORK;
 	}
+	return 0;
+}
+
+/* getsockopt of an option taken and ignored: what the program set last (0 if never). */
+static int opt_recall(const struct pl_sock *ps, int level, int name, void *val, socklen_t *len)
+{
+	uint8_t v[sizeof(ps->opt[0].val)] = { 0 };
+	socklen_t n = sizeof(int);
+
+	for (int i = 0; i < ps->nopt; i++)
+		if (ps->opt[i].level == level && ps->opt[i].name == name) {
+			memcpy(v, ps->opt[i].val, ps->opt[i].len);
+			n = ps->opt[i].len;
+		}
+	if (*len > n)
+		*len = n;
+	memcpy(val, v, *len);
 	return 0;
 }
 
@@ -159,10 +180,62 @@ static int set_opt(int hfd, int level, int name, const void *val, socklen_t len)
 	return r;
 }
 
+/* TCP_CORK as near as the core allows: it holds back no partial segment beyond Nagle's
+ * rule, so corked means Nagle on (a partial segment waits while data is in flight), and
+ * uncorking pushes what waits (TCP_NODELAY for one turn), then the program's own TCP_NODELAY
+ * again. nginx's tcp_nopush corks around a response and counts on the uncork to send its
+ * tail: without the push that tail waits for the peer's delayed ACK. */
+static int cork(struct pl_sock *ps, const void *val, socklen_t len)
+{
+	int v, off = 0, nd = 0;
+
+	if (!val || len < sizeof(int))
+		return -EINVAL;
+	memcpy(&v, val, sizeof(v));
+	for (int i = 0; i < ps->nopt; i++)
+		if (ps->opt[i].level == IPPROTO_TCP && ps->opt[i].name == TCP_NODELAY &&
+		    ps->opt[i].len >= sizeof(int))
+			memcpy(&nd, ps->opt[i].val, sizeof(nd));
+	if (ps->type != SOCK_STREAM || ps->listening)
+		return 0;
+	if (v) {
+		hxs_setsockopt(pl.st, ps->hfd, IPPROTO_TCP, TCP_NODELAY, &off, sizeof(off));
+		return 0;
+	}
+	v = 1;
+	hxs_setsockopt(pl.st, ps->hfd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v));
+	pl_turn();
+	if (!nd)
+		hxs_setsockopt(pl.st, ps->hfd, IPPROTO_TCP, TCP_NODELAY, &nd, sizeof(nd));
+	return 0;
+}
+
 static void opts_replay(int hfd, const struct pl_opt *o, int n)
 {
 	for (int i = 0; i < n; i++)
 		set_opt(hfd, o[i].level, o[i].name, o[i].val, o[i].len);
+}
+
+void pl_sock_pend_epoll(int fd, int kfd, int op, const struct epoll_event *ev)
+{
+	struct pl_pend *pp;
+	int i;
+
+	pl_lock();
+	pp = pend_get(fd);
+	if (pp) {
+		for (i = 0; i < pp->nep && pp->ep[i].kfd != kfd; i++)
+			;
+		if (op == EPOLL_CTL_DEL && i < pp->nep) {
+			pp->ep[i] = pp->ep[--pp->nep];
+		} else if (op != EPOLL_CTL_DEL && ev && (i < pp->nep || pp->nep < PL_PEND_EPS)) {
+			if (i == pp->nep)
+				pp->nep++;
+			pp->ep[i].kfd = kfd;
+			pp->ep[i].ev = *ev;
+		}
+	}
+	pl_unlock();
 }
 
 /* --- addresses -------------------------------------------------------------------------------- */
@@ -296,8 +369,12 @@ static int adopt_finish(int fd, struct pl_pend *pp, int hfd, struct pl_sock **ou
 		pl.socks[obj] = NULL;
 		return r;
 	}
-	pend_drop(fd);
 	*out = pl.socks[obj];
+	/* the kernel socket left the epoll sets it was in when its number was taken over:
+	 * the hxs socket joins them in its place */
+	for (int i = 0; i < pp->nep; i++)
+		pl_ep_ctl(pp->ep[i].kfd, EPOLL_CTL_ADD, *out, &pp->ep[i].ev);
+	pend_drop(fd);
 	return 0;
 }
 
@@ -531,7 +608,7 @@ PL_API int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
 	struct sockaddr_in a;
 	struct pl_sock *ps;
-	int r, nb = 0;
+	int r, nb = 0, ms;
 
 	if (pl_inside || !pl.active)
 		return pl_real.accept4(fd, addr, len, flags);
@@ -577,12 +654,16 @@ PL_API int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 			pl_unlock();
 			return (int)pl_ret(r);
 		}
+		ms = pl_timeo_ms(ps->hfd, SO_RCVTIMEO);
 		pl_unlock();
 		if (hfd != -EAGAIN || nb)
 			return (int)pl_ret(hfd);
-		r = pl_wait(fd, POLLIN, -1);
+		/* inet_csk_wait_for_connect(): SO_RCVTIMEO bounds the wait (EAGAIN) */
+		r = pl_wait(fd, POLLIN, ms);
 		if (r < 0)
 			return (int)pl_ret(r);
+		if (r == 0)
+			return (int)pl_ret(-EAGAIN);
 	}
 }
 
@@ -734,10 +815,12 @@ static int dup_common(int old, int new, enum hxs_fd_dup how, int oflags, int (*r
 	}
 	/* old is the kernel's: dup it there; a number of ours at new is replaced */
 	r = real();
-	if (r >= 0 && how == HXS_DUP_AT) {
-		hxs_fdtab__claim(pl.fds, r);
-		pend_drop(r);
-		pl_ep_forget(r);
+	if (r >= 0) {
+		if (how == HXS_DUP_AT) {
+			hxs_fdtab__claim(pl.fds, r);
+			pend_drop(r);
+		}
+		pl_ep_dup(old, r);      /* an epoll fd: the copy holds the same hxs members */
 	}
 	pl_unlock();
 	return r;
@@ -794,8 +877,18 @@ static int do_fcntl(int fd, int cmd, long arg)
 	struct hxs_fd e;
 	int r;
 
-	if (pl_inside || !pl.active || hxs_fdtab__get(pl.fds, fd, &e) || e.kind != HXS_FD_SOCKET)
+	if (pl_inside || !pl.active)
 		return pl_real.fcntl(fd, cmd, arg);
+	if (hxs_fdtab__get(pl.fds, fd, &e) || e.kind != HXS_FD_SOCKET) {
+		r = pl_real.fcntl(fd, cmd, arg);
+		if (r >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)) {
+			pl_lock();
+			hxs_fdtab__claim(pl.fds, r);
+			pl_ep_dup(fd, r);
+			pl_unlock();
+		}
+		return r;
+	}
 	switch (cmd) {
 	case F_GETFL:
 		return O_RDWR | (e.flags & O_NONBLOCK);
@@ -928,7 +1021,10 @@ PL_API int setsockopt(int fd, int level, int name, const void *val, socklen_t le
 	}
 	r = pl_sock_of(fd, &ps, NULL);
 	if (!r) {
-		r = set_opt(ps->hfd, level, name, val, len);
+		if (level == IPPROTO_TCP && name == TCP_CORK)
+			r = cork(ps, val, len);
+		else
+			r = set_opt(ps->hfd, level, name, val, len);
 		if (!r)
 			opt_remember(ps->opt, &ps->nopt, level, name, val, len);
 		pl_turn();
@@ -975,6 +1071,8 @@ PL_API int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 			r = 0;
 		} else {
 			r = hxs_getsockopt(pl.st, ps->hfd, level, name, val, len);
+			if (r == -ENOPROTOOPT && opt_ignored(level, name))
+				r = opt_recall(ps, level, name, val, len);
 		}
 	}
 	pl_unlock();
