@@ -12,6 +12,7 @@
  *            tcp_lifecycle.c (alloc, state, dirty list, events, listener queues, close)
  *            tcp_instance.c (new/free, poll, deadlines, MIB)
  *            tcp_user.c   (user calls §3.10.1-§3.10.6: open, send, receive, close, abort)
+ *            tcp_rate.c   (delivery-rate samples)   tcp_pacing.c (when the next segment may go)
  */
 #ifndef HXS_TCP_CONN_H
 #define HXS_TCP_CONN_H
@@ -21,6 +22,7 @@
 
 #include "tcp.h"
 #include "tcp_cc.h"
+#include "tcp_rate.h"
 #include "tcp_sack.h"
 #include "tcp_seq.h"
 #include "lib/timer_wheel.h"
@@ -260,6 +262,10 @@ struct hxs_tcp_conn {
 	uint64_t last_send;                /* for RFC 5681 §4.1 idle restart */
 	uint32_t max_flight;               /* most bytes in flight in this window, and the window: */
 	uint32_t cwnd_usage_seq;           /* it ends when SND.UNA reaches this (RFC 7661 §4.3) */
+	/* delivery rate and pacing (tcp_rate.c, tcp_pacing.c) */
+	struct hxs_tcp_rate rate;
+	uint64_t pace_next;                /* us: the next data segment may leave at this time */
+	struct hxs_timer t_pace;           /* armed for pace_next while pacing holds data back */
 
 	/* timers */
 	struct hxs_timer t_rexmt, t_persist, t_delack, t_keep, t_2msl;
@@ -477,7 +483,7 @@ void hxs_tcp_rto_syn_reinit(struct hxs_tcp_conn *c);
  * (tcp->timer_fns) and hxs_tcp_timers_init() binds them from there, so the files that arm
  * timers need not name the handlers, which call back into them. */
 struct hxs_tcp_timer_fns {
-	hxs_timer_fn rexmt, persist, delack, keep, tw;
+	hxs_timer_fn rexmt, persist, delack, keep, tw, pace;
 };
 extern const struct hxs_tcp_timer_fns hxs_tcp_timer_fns;
 
@@ -518,6 +524,28 @@ int hxs_tcp_fp_pickup(struct hxs_tcp_conn *c, uint64_t now);
  * Returns 1 if the connection is gone. */
 int hxs_tcp_fp_ack_input(struct hxs_tcp_conn *c, uint32_t ack, uint16_t wnd, uint32_t tsval,
 			 uint32_t tsecr, uint16_t nacks, uint64_t now);
+
+/* tcp_rate.c */
+/* A data segment [seq, seq + len) leaves now (new or again). */
+void hxs_tcp_rate_sent(struct hxs_tcp_conn *c, uint32_t seq, uint32_t len, uint64_t now);
+/* An acceptable ACK arrives (before SND.UNA moves; pipe: in flight before it): what it
+ * newly SACKs and acknowledges is delivered, the rate sample begun. */
+void hxs_tcp_rate_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint32_t pipe, uint64_t now);
+/* After loss detection for that ACK (pipe: in flight now): the sample completed, the
+ * algorithm's cong_control. */
+void hxs_tcp_cc_ack(struct hxs_tcp_conn *c, uint32_t pipe, uint64_t now);
+/* Output stopped (pipe: in flight): marks an application-limited phase when the application
+ * caused it. */
+void hxs_tcp_rate_app_limited(struct hxs_tcp_conn *c, uint32_t pipe);
+void hxs_tcp_rate_free(struct hxs_tcp_conn *c);
+
+/* tcp_pacing.c */
+/* May a data segment leave now? 1, or 0 with the pacing timer armed for when it may. */
+int hxs_tcp_pace_may_send(struct hxs_tcp_conn *c, uint64_t now);
+/* A data segment of len bytes left now: the next one's earliest time moves on. */
+void hxs_tcp_pace_sent(struct hxs_tcp_conn *c, uint32_t len, uint64_t now);
+/* The rate the connection is paced at, bytes/s; 0: not paced. */
+uint64_t hxs_tcp_pacing_rate(const struct hxs_tcp_conn *c);
 
 /* tcp_recovery.c */
 /* The ACK-processing part of loss recovery; called with the ACK's new data acked (bytes),
