@@ -96,6 +96,13 @@ int hxs_stack__tcp_limits(struct hxs_stack *st, struct hxs_tcp_limits *l);
  * HXS_FASTPATH=0 is in the environment) or off (0): XDP takes no ACK, connections opened from
  * now on get no slot, open ones stop being offered to it at their next segment. */
 int hxs_stack__set_fastpath(struct hxs_stack *st, int on);
+/* TCP's default congestion control for connections made from now on: "bbr" (hxs's default,
+ * unless HXS_CC names another in the environment), "cubic" or "newreno"; a socket chooses
+ * its own with TCP_CONGESTION. -ENOENT if the name is unknown (as Linux). */
+int hxs_stack__set_cc(struct hxs_stack *st, const char *name);
+/* Pace every TCP connection at a rate from cwnd / SRTT (1; HXS_PACING=1), or only those
+ * whose algorithm sets a rate, BBR (0, the default) - Linux with and without the fq qdisc. */
+int hxs_stack__set_pacing(struct hxs_stack *st, int on);
 
 /* ECN (RFC 3168) for TCP, stack-wide, as the kernel's net.ipv4.tcp_ecn: 0 off, 1 request it
  * on outgoing connections and accept it on incoming ones, 2 (the default, as Linux) accept it
@@ -176,6 +183,13 @@ struct hxs_tcp_info {
 	uint32_t pmtu;             /* path MTU used (the interface's; no PMTUD) */
 	uint32_t reordering;       /* duplicate-ACK threshold (3) */
 	uint32_t sacked;           /* segments SACKed above SND.UNA */
+	uint64_t pacing_rate;      /* bytes/s the connection is paced at; 0: not paced (Linux
+	                            * reports ~0 then) */
+	uint64_t delivery_rate;    /* bytes/s of the last delivery-rate sample (Linux's
+	                            * tcpi_delivery_rate) */
+	uint32_t min_rtt;          /* us, the smallest RTT sampled (tcpi_min_rtt) */
+	uint8_t  delivery_rate_app_limited;
+	uint8_t  pad3[3];
 	uint32_t delivered_ce;     /* segments acknowledged by ACKs with ECE (RFC 3168) */
 };
 

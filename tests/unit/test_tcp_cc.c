@@ -19,7 +19,9 @@ static void test_common(void)
 	t_case("hxs_cc_find and the RFC 6928 initial window");
 	CHECK(hxs_cc_find("newreno") == &hxs_cc_newreno);
 	CHECK(hxs_cc_find("cubic") == &hxs_cc_cubic);
-	CHECK(hxs_cc_find("bbr") == NULL);
+	CHECK(hxs_cc_find("bbr") == &hxs_cc_bbr);
+	CHECK(hxs_cc_find("reno") == NULL);             /* Linux's name for NewReno: not ours */
+	CHECK(hxs_cc_find("BBR") == NULL);              /* names are case-sensitive, as Linux */
 	CHECK(hxs_cc_find(NULL) == NULL);
 	CHECK_EQ(hxs_cc_initial_window(1460), 14600);   /* min(14600, max(2920, 14600)) */
 	CHECK_EQ(hxs_cc_initial_window(1000), 10000);   /* min(10000, 14600) */

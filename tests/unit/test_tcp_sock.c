@@ -808,6 +808,9 @@ int main(void)
 		return t_done();
 	sa = world.a;
 	sb = world.b;
+	/* the cwnd claims below are CUBIC's slow start (hxs's default is BBR: test_tcp_bbr.c) */
+	CHECK_EQ(hxs_stack__set_cc(sa, "cubic"), 0);
+	CHECK_EQ(hxs_stack__set_cc(sb, "cubic"), 0);
 
 	test_connect_errnos();
 	test_connect_timeout();

@@ -169,6 +169,29 @@ static void sleep_end(struct hxs_stack *st, int rang)
 		st->ctl->wake_drain(st);
 }
 
+/* epoll_wait until `until` (UINT64_MAX: no limit, 60 s at most at a time). A sleep shorter
+ * than a millisecond - a pacing deadline (TCP's tcp_pacing.c) is tens of us away - goes to
+ * the microsecond with epoll_pwait2(2) (Linux 5.11): epoll_wait(2)'s milliseconds, rounded
+ * up, would hold a paced sender to one burst a millisecond. Longer sleeps (and a kernel
+ * without epoll_pwait2) take epoll_wait's milliseconds, rounded up. */
+static int loop_wait(struct hxs_stack *st, struct epoll_event *ev, int n, uint64_t now, uint64_t until)
+{
+	uint64_t us = until == UINT64_MAX ? 0 : (until > now ? until - now : 0);
+	int r;
+
+	if (us > 60000000ull)
+		us = 60000000ull;
+	if (until != UINT64_MAX && us < 1000 && !st->no_pwait2) {
+		struct timespec ts = { (time_t)(us / 1000000), (long)(us % 1000000) * 1000 };
+
+		r = epoll_pwait2(st->epfd, ev, n, &ts, NULL);
+		if (r >= 0 || errno != ENOSYS)
+			return r;
+		st->no_pwait2 = 1;
+	}
+	return epoll_wait(st->epfd, ev, n, until == UINT64_MAX ? -1 : (int)((us + 999) / 1000));
+}
+
 int hxs_stack__poll(struct hxs_stack *st, int timeout_ms)
 {
 	uint64_t deadline = UINT64_MAX;
@@ -207,9 +230,7 @@ int hxs_stack__poll(struct hxs_stack *st, int timeout_ms)
 		{
 			struct epoll_event ev[4];
 			int rang = 0;
-			uint64_t wait_ms = until == UINT64_MAX ? 0 : ((until > now ? until - now : 0) + 999) / 1000;
-			int ms = until == UINT64_MAX ? -1 : (int)(wait_ms > 60000 ? 60000 : wait_ms);
-			int r = epoll_wait(st->epfd, ev, 4, ms), e = errno;
+			int r = loop_wait(st, ev, 4, now, until), e = errno;
 
 			for (int i = 0; i < r; i++) {
 				if (ev[i].data.fd == st->ctl_fd)

@@ -195,6 +195,9 @@ struct hxs_stack {
 	uint32_t nslot_free;
 	uint32_t *slot_gen;                 /* the last gen each slot was given */
 	uint8_t fast_off;                   /* the fast path is off (HXS_FASTPATH=0, set_fastpath) */
+	char tcp_cc[16];                    /* TCP's default congestion control; "": hxs's (HXS_CC) */
+	uint8_t tcp_pacing;                 /* pace every TCP connection (HXS_PACING=1) */
+	uint8_t no_pwait2;                  /* epoll_pwait2(2) said ENOSYS: millisecond sleeps */
 	uint8_t slots_owned;                /* slots is our allocation (static control plane) */
 	uint64_t xdp_sim[HXS_XDP_STAT_MAX]; /* the static control plane's XDP stand-in counts */
 	void *ctl_state;                    /* the control plane's own (ctl_static.c's entries) */

@@ -119,6 +119,17 @@ static int pick_ecn(struct hxs_stack *st)
 	return hxs_stack__set_ecn(st, env[0] - '0');
 }
 
+/* HXS_CC names TCP's default congestion control (an unknown name is an error, as a mistyped
+ * setting should be); HXS_PACING=1 paces every connection. */
+static int pick_cc(struct hxs_stack *st)
+{
+	const char *cc = getenv("HXS_CC"), *pacing = getenv("HXS_PACING");
+
+	if (pacing && !strcmp(pacing, "1"))
+		hxs_stack__set_pacing(st, 1);
+	return cc && *cc ? hxs_stack__set_cc(st, cc) : 0;
+}
+
 /* The slots of the program's HXS_MAP_SLOTS and its doorbell in the loop's epoll set. Without
  * them (an older program adopted) the stack runs without the fast path. */
 static void kernel_slots(struct hxs_stack *st)
@@ -200,6 +211,8 @@ int hxs_stack__open_io(struct hxs_stack **out, struct hxs_io *io, const struct h
 	pick_fastpath(st, 0);
 	if (!err)
 		err = pick_ecn(st);
+	if (!err)
+		err = pick_cc(st);
 	if (!err)
 		err = hxs_ctl_static__attach(st);
 	/* the loop sleeps on the io's fd when it has one (io_mem's eventfd) */
@@ -288,6 +301,9 @@ int hxs_stack__open(struct hxs_stack **out, const struct hxs_stack_opts *opts)
 	if (err)
 		goto disassemble;
 	pick_fastpath(st, opts->no_fastpath);
+	err = pick_cc(st);
+	if (err)
+		goto disassemble;
 	kernel_slots(st);
 	err = pick_ecn(st);
 	if (err)

@@ -7,6 +7,7 @@
  *   hxs_stack__open_io()   the stack at local_ip/prefix with the static control plane: the
  *                          gateway its only neighbour, so packetdrill's remote addresses
  *                          (192.0.2.0/24, off-link) go through it
+ *   hxs_stack__set_cc()    CUBIC, the algorithm the scripts' windows are CUBIC's (unless HXS_CC)
  *   hxs_stack__set_clock() the virtual clock (pd_time.c), before any timer is armed
  *   hxs_fdtab__new()       kernel fd numbers for the script's sockets
  *   *ifc = { pd_socket, ... }
@@ -153,6 +154,14 @@ void packetdrill_interface_init(const char *flags, struct pd_interface *ifc)
 	err = hxs_stack__open_io(&pd->st, pd->io, &pd->cfg);
 	if (err)
 		die("stack", err);
+	/* The scripts state CUBIC's and NewReno's windows (as Linux's own packetdrill scripts
+	 * assume its default, CUBIC): CUBIC unless HXS_CC names another; a script on another
+	 * algorithm sets TCP_CONGESTION (tests/pkt/cc/). */
+	if (!getenv("HXS_CC")) {
+		err = hxs_stack__set_cc(pd->st, "cubic");
+		if (err)
+			die("congestion control", err);
+	}
 	err = hxs_stack__set_clock(pd->st, pd_clock, pd);
 	if (err)
 		die("virtual clock", err);

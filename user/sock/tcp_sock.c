@@ -301,6 +301,9 @@ static struct tcp_glue *glue_get(struct hxs_stack *st)
 
 		cfg.recovery = m > 0 ? (uint8_t)m : 0;
 	}
+	/* hxs's default congestion control: BBR (README "Congestion control" says why) */
+	cfg.cc = st->tcp_cc[0] ? st->tcp_cc : HXS_TCP_DEFAULT_CC;
+	cfg.pacing = st->tcp_pacing;
 	if (getrandom(cfg.isn_secret, sizeof(cfg.isn_secret), 0) != sizeof(cfg.isn_secret)) {
 		uint64_t x = hxs_stack__now(st) * 0x9e3779b97f4a7c15ull;
 
@@ -382,6 +385,32 @@ void hxs_tcp_sock__fini(struct hxs_stack *st)
 	hxs_stack__del_poller(st, g);
 	st->sockets->stream_ctx = NULL;
 	free(g);
+}
+
+int hxs_stack__set_cc(struct hxs_stack *st, const char *name)
+{
+	struct tcp_glue *g = glue(st);
+	int err;
+
+	if (!name || strlen(name) >= sizeof(st->tcp_cc) || !hxs_tcp__cc_known(name))
+		return -ENOENT;
+	if (g) {
+		err = hxs_tcp__set_cc(g->tcp, name);
+		if (err)
+			return err;
+	}
+	strcpy(st->tcp_cc, name);
+	return 0;
+}
+
+int hxs_stack__set_pacing(struct hxs_stack *st, int on)
+{
+	struct tcp_glue *g = glue(st);
+
+	st->tcp_pacing = !!on;
+	if (g)
+		hxs_tcp__set_pacing(g->tcp, on);
+	return 0;
 }
 
 int hxs_stack__set_fastpath(struct hxs_stack *st, int on)
@@ -1041,6 +1070,19 @@ static int tcp_getsockopt(struct hxs_sock *sk, int level, int name, void *val, s
 		if (*len > sizeof(info))
 			*len = sizeof(info);
 		memcpy(val, &info, *len);
+		return 0;
+	}
+	case TCP_CONGESTION: {
+		/* Linux's do_tcp_getsockopt(): the name, truncated to the length given (at most
+		 * TCP_CA_NAME_MAX, 16), NUL-padded */
+		char ca[16] = { 0 };
+
+		if ((int)*len < 0)
+			return -EINVAL;
+		strncpy(ca, hxs_tcp_conn__cc(ts->c), sizeof(ca) - 1);
+		if (*len > sizeof(ca))
+			*len = sizeof(ca);
+		memcpy(val, ca, *len);
 		return 0;
 	}
 	case TCP_NODELAY:   o = HXS_TCP_O_NODELAY; break;

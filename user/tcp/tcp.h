@@ -99,7 +99,11 @@ struct hxs_tcp_cfg {
 	uint64_t mem_pressure;      /* pressure begins at this. 0: 384 MiB */
 	uint64_t mem_max;           /* no buffer memory beyond this. 0: 512 MiB */
 	uint32_t mem_cache;         /* free buffer chunks kept for reuse, bytes. 0: 4 MiB */
-	const char *cc;             /* "cubic" (default) or "newreno" */
+	const char *cc;             /* default congestion control: "bbr" (0: this), "cubic",
+				     * "newreno"; sockets choose their own (TCP_CONGESTION) */
+	uint8_t pacing;             /* pace every connection (from cwnd / SRTT unless its
+				     * algorithm sets a rate, as Linux with the fq qdisc); 0:
+				     * only those whose algorithm asks (BBR) */
 	uint8_t no_sack, no_ts, no_ws; /* disable offering an option */
 	/* ECN (RFC 3168) as the kernel's net.ipv4.tcp_ecn, stored plus one so that a zeroed cfg
 	 * takes Linux's default: HXS_TCP_CFG_ECN(0) off, (1) request on outgoing connections and
@@ -256,13 +260,25 @@ enum hxs_tcp_opt {
 };
 int hxs_tcp_conn__setopt(struct hxs_tcp_conn *c, enum hxs_tcp_opt opt, int val);
 int hxs_tcp_conn__getopt(const struct hxs_tcp_conn *c, enum hxs_tcp_opt opt, int *val);
-/* "cubic" or "newreno"; before the connection is established. -ENOENT if unknown. */
+/* TCP_CONGESTION: "bbr", "cubic" or "newreno", any time (an established connection keeps
+ * its cwnd, the algorithm starts over). -ENOENT if unknown. */
 int hxs_tcp_conn__set_cc(struct hxs_tcp_conn *c, const char *name);
 /* Loss recovery of the connection (before it is established): "rack" (RACK-TLP, RFC 8985,
  * with PRR and undo; the default) or "sack" (RFC 6675 with SACK, RFC 6582 NewReno without).
  * hxs_tcp_recovery_find(): the mode of a name, -ENOENT if unknown. */
 int hxs_tcp_recovery_find(const char *name);
 int hxs_tcp_conn__set_recovery(struct hxs_tcp_conn *c, const char *name);
+/* The algorithm's name. */
+const char *hxs_tcp_conn__cc(const struct hxs_tcp_conn *c);
+/* hxs's default congestion control (the stack's, tcp_sock.c; the core's own cfg default
+ * is "cubic"): README "Congestion control" says why. */
+#define HXS_TCP_DEFAULT_CC "bbr"
+/* 1 if name is a congestion control the core has. */
+int hxs_tcp__cc_known(const char *name);
+/* The default for connections made from now on (hxs_tcp_cfg.cc); -ENOENT if unknown. */
+int hxs_tcp__set_cc(struct hxs_tcp *tcp, const char *name);
+/* Pacing for every connection (1) or only for algorithms that ask (0), hxs_tcp_cfg.pacing. */
+void hxs_tcp__set_pacing(struct hxs_tcp *tcp, int on);
 void hxs_tcp_conn__info(const struct hxs_tcp_conn *c, struct hxs_tcp_info *info);
 /* SO_ERROR: returns and clears the pending error (positive errno, 0 if none). */
 int hxs_tcp_conn__error(struct hxs_tcp_conn *c);

@@ -14,6 +14,7 @@
  *            tcp_instance.c (new/free, poll, deadlines, MIB)
  *            tcp_user.c   (user calls §3.10.1-§3.10.6: open, send, receive, close, abort)
  *            tcp_ecn.c    (ECN, RFC 3168)   tcp_urg.c (urgent data, §3.8.5, RFC 6093)
+ *            tcp_rate.c   (delivery-rate samples)   tcp_pacing.c (when the next segment may go)
  */
 #ifndef HXS_TCP_CONN_H
 #define HXS_TCP_CONN_H
@@ -23,6 +24,7 @@
 
 #include "tcp.h"
 #include "tcp_cc.h"
+#include "tcp_rate.h"
 #include "tcp_sack.h"
 #include "tcp_rack.h"
 #include "tcp_seq.h"
@@ -266,6 +268,10 @@ struct hxs_tcp_conn {
 	struct hxs_rack rk;                /* RACK-TLP, PRR, undo (tcp_rack.c) */
 	uint32_t max_flight;               /* most bytes in flight in this window, and the window: */
 	uint32_t cwnd_usage_seq;           /* it ends when SND.UNA reaches this (RFC 7661 §4.3) */
+	/* delivery rate and pacing (tcp_rate.c, tcp_pacing.c) */
+	struct hxs_tcp_rate rate;
+	uint64_t pace_next;                /* us: the next data segment may leave at this time */
+	struct hxs_timer t_pace;           /* armed for pace_next while pacing holds data back */
 
 	/* timers */
 	struct hxs_timer t_rexmt, t_persist, t_delack, t_keep, t_2msl;
@@ -508,7 +514,7 @@ void hxs_tcp_rto_syn_reinit(struct hxs_tcp_conn *c);
  * (tcp->timer_fns) and hxs_tcp_timers_init() binds them from there, so the files that arm
  * timers need not name the handlers, which call back into them. */
 struct hxs_tcp_timer_fns {
-	hxs_timer_fn rexmt, persist, delack, keep, tw, rack;
+	hxs_timer_fn rexmt, persist, delack, keep, tw, rack, pace;
 };
 extern const struct hxs_tcp_timer_fns hxs_tcp_timer_fns;
 
@@ -591,6 +597,27 @@ void hxs_tcp_urg_acked(struct hxs_tcp_conn *c);
 uint32_t hxs_tcp_urg_readable(const struct hxs_tcp_conn *c, uint32_t avail, int *skip);
 /* A read consumed up to the receive ring's head: forget the mark once passed. */
 void hxs_tcp_urg_consumed(struct hxs_tcp_conn *c);
+/* tcp_rate.c */
+/* A data segment [seq, seq + len) leaves now (new or again). */
+void hxs_tcp_rate_sent(struct hxs_tcp_conn *c, uint32_t seq, uint32_t len, uint64_t now);
+/* An acceptable ACK arrives (before SND.UNA moves; pipe: in flight before it): what it
+ * newly SACKs and acknowledges is delivered, the rate sample begun. */
+void hxs_tcp_rate_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint32_t pipe, uint64_t now);
+/* After loss detection for that ACK (pipe: in flight now): the sample completed, the
+ * algorithm's cong_control. */
+void hxs_tcp_cc_ack(struct hxs_tcp_conn *c, uint32_t pipe, uint64_t now);
+/* Output stopped (pipe: in flight): marks an application-limited phase when the application
+ * caused it. */
+void hxs_tcp_rate_app_limited(struct hxs_tcp_conn *c, uint32_t pipe);
+void hxs_tcp_rate_free(struct hxs_tcp_conn *c);
+
+/* tcp_pacing.c */
+/* May a data segment leave now? 1, or 0 with the pacing timer armed for when it may. */
+int hxs_tcp_pace_may_send(struct hxs_tcp_conn *c, uint64_t now);
+/* A data segment of len bytes left now: the next one's earliest time moves on. */
+void hxs_tcp_pace_sent(struct hxs_tcp_conn *c, uint32_t len, uint64_t now);
+/* The rate the connection is paced at, bytes/s; 0: not paced. */
+uint64_t hxs_tcp_pacing_rate(const struct hxs_tcp_conn *c);
 
 /* tcp_recovery.c */
 /* The ACK-processing part of loss recovery; called with the ACK's new data acked (bytes),
@@ -608,7 +635,7 @@ int hxs_tcp_retransmit(struct hxs_tcp_conn *c, uint32_t seq, uint32_t maxlen, ui
 int hxs_tcp_retransmit_flags(struct hxs_tcp_conn *c, uint32_t seq, uint32_t maxlen, uint8_t psh,
 			     uint64_t now);
 /* Congestion control for an ACK of new data outside recovery (cwnd growth while in use). */
-void hxs_tcp_cc_ack(struct hxs_tcp_conn *c, uint32_t acked, uint32_t rtt_us, uint64_t now);
+void hxs_tcp_cc_grow(struct hxs_tcp_conn *c, uint32_t acked, uint32_t rtt_us, uint64_t now);
 
 /* tcp_rack.c (README "Loss recovery") */
 void hxs_tcp_rack_init(struct hxs_tcp_conn *c);              /* conn_alloc */

@@ -391,6 +391,8 @@ static int process_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 	if (c->sack_ok && s->opt.nsack)
 		dup = 0;
 	hxs_tcp_rack_ack_begin(c, s->opt.has_ts ? s->opt.tsecr : 0);
+	/* delivery-rate sample: the records this ACK delivers (tcp_rate.c) */
+	hxs_tcp_rate_ack(c, s, hxs_tcp_pipe(c), now);
 	uint32_t newly = 0;
 	if (c->sack_ok && s->opt.nsack)
 		newly = process_sack(c, s);
@@ -451,6 +453,8 @@ static int process_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 	hxs_tcp_recovery_on_ack(c, acked, dup, newly, rtt, now);
 	hxs_tcp_ecn_ack_in(c, s, acked, newly, now);   /* RFC 3168 §6.1.2 (tcp_ecn.c) */
 	c->cc.flight = SEQ_DIFF(c->snd_max, c->snd_una);
+	/* the rate sample completed, to a model-based algorithm (BBR) */
+	hxs_tcp_cc_ack(c, c->cc.ops->cong_control ? hxs_tcp_pipe(c) : 0, now);
 	uint32_t dend = hxs_tcp_snd_end(c);
 	return c->fin_queued && SEQ_GT(c->snd_max, dend) && SEQ_GT(c->snd_una, dend);
 }

@@ -128,8 +128,12 @@ int hxs_tcp__new(struct hxs_tcp **out, const struct hxs_tcp_cfg *cfg,
 		c->retries2 = 15;
 	if (!c->fin_timeout_s)
 		c->fin_timeout_s = 60;
+	/* the core's own default stays CUBIC (its tests' exact segments); the stack picks hxs's
+	 * default (tcp_sock.c) */
 	if (!c->cc || !hxs_cc_find(c->cc))
 		c->cc = "cubic";
+	else
+		c->cc = hxs_cc_find(c->cc)->name;
 	limits_defaults(c);
 	tcp->htab = calloc(c->hash_buckets, sizeof(*tcp->htab));
 	if (!tcp->htab) {
@@ -263,4 +267,24 @@ void hxs_tcp__alloc_stats(const struct hxs_tcp *tcp, uint64_t *allocated, uint64
 {
 	*allocated = tcp->conns_alloc;
 	*freed = tcp->conns_freed;
+}
+
+int hxs_tcp__cc_known(const char *name)
+{
+	return hxs_cc_find(name) != NULL;
+}
+
+int hxs_tcp__set_cc(struct hxs_tcp *tcp, const char *name)
+{
+	const struct hxs_cc_ops *ops = hxs_cc_find(name);
+
+	if (!ops)
+		return -ENOENT;
+	tcp->cfg.cc = ops->name;      /* a static name: the caller's string may go */
+	return 0;
+}
+
+void hxs_tcp__set_pacing(struct hxs_tcp *tcp, int on)
+{
+	tcp->cfg.pacing = !!on;
 }

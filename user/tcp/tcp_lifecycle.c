@@ -292,6 +292,7 @@ void hxs_tcp_conn_destroy(struct hxs_tcp_conn *c)
 	hxs_tcp_reass_clear(c);
 	hxs_tcp_ring__free(c->tcp, &c->snd);
 	hxs_tcp_ring__free(c->tcp, &c->rcv);
+	hxs_tcp_rate_free(c);
 	c->tcp->conns_freed++;
 	free(c);
 }

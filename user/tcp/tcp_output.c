@@ -83,6 +83,9 @@ static int output_data(struct hxs_tcp_conn *c, uint64_t now)
 			go = 1;
 		if (!go)
 			break;
+		/* the pacing rate's time for it (tcp_pacing.c; the timer resumes output) */
+		if (len && !hxs_tcp_pace_may_send(c, now))
+			break;
 		uint8_t flags = HXS_TH_ACK;
 		if (len && len == avail)
 			flags |= HXS_TH_PSH;
@@ -116,6 +119,8 @@ static int output_data(struct hxs_tcp_conn *c, uint64_t now)
 	int limited = (uint64_t)flight + c->mss > c->cc.cwnd;
 	if (sent || limited)
 		cwnd_validate(c, limited, flight);
+	/* draft-cheng-iccrg-delivery-rate-estimation §3.4: an application-limited phase */
+	hxs_tcp_rate_app_limited(c, flight);
 	/* §3.8.6.1: with data or our FIN waiting, nothing in flight and a window too small to
 	 * use, the persist timer probes the window. */
 	uint32_t end = hxs_tcp_snd_end(c);

@@ -817,12 +817,15 @@ void hxs_tcp_rack_on_ack(struct hxs_tcp_conn *c, uint32_t acked, int dup, uint32
 			c->dupacks = 0;
 			undo(c);
 			reo_wnd_recovery_end(r);
-		} else {
+		} else if (!c->cc.ops->cong_control) {
+			/* RFC 6937 sets the rate in recovery, except for a model-based algorithm
+			 * (BBR), which sets cwnd itself on this ACK (Linux's tcp_cong_control():
+			 * cong_control, else tcp_cwnd_reduction()) */
 			hxs_tcp_rack_prr(c, r->ack_delivered, acked != 0, newly);
 		}
 		(void)lost_new;
 	} else if (acked) {
-		hxs_tcp_cc_ack(c, acked, rtt_us, now);
+		hxs_tcp_cc_grow(c, acked, rtt_us, now);
 	}
 arm:
 	if (c->snd_max == c->snd_una) {
@@ -836,7 +839,7 @@ arm:
 }
 
 /* Congestion control for an ACK of new data outside recovery (both recovery paths). */
-void hxs_tcp_cc_ack(struct hxs_tcp_conn *c, uint32_t acked, uint32_t rtt_us, uint64_t now)
+void hxs_tcp_cc_grow(struct hxs_tcp_conn *c, uint32_t acked, uint32_t rtt_us, uint64_t now)
 {
 	struct hxs_cc *cc = &c->cc;
 

@@ -147,7 +147,7 @@ void hxs_tcp_recovery_on_ack(struct hxs_tcp_conn *c, uint32_t acked, int dup, ui
 	case HXS_REC_NONE:
 		if (acked) {
 			c->dupacks = 0;
-			hxs_tcp_cc_ack(c, acked, rtt_us, now);
+			hxs_tcp_cc_grow(c, acked, rtt_us, now);
 			return;
 		}
 		if (!dup && !newly_sacked)

@@ -185,6 +185,12 @@ int hxs_tcp_send_seg(struct hxs_tcp_conn *c, uint32_t seq, uint8_t flags, uint32
 		hxs_tcp_rack_on_send(c, seq, len + !!(flags & HXS_TH_FIN), flags, now);
 
 	MIB_INC(tcp, TcpOutSegs);
+	/* a data segment: its delivery-rate record, and the pacing of the next (tcp_rate.c,
+	 * tcp_pacing.c) */
+	if (len && !syn) {
+		hxs_tcp_rate_sent(c, seq, len, now);
+		hxs_tcp_pace_sent(c, len, now);
+	}
 	c->segs_out++;
 	c->bytes_sent += len;
 	/* RFC 6298 §3 (Karn): "RTT samples MUST NOT be made using segments that were

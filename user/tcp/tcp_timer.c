@@ -203,6 +203,15 @@ static void tw_fire(struct hxs_timer *t, uint64_t now)
 	hxs_tcp_close_conn(c, 0);
 }
 
+/* The pacing timer (tcp_pacing.c): the next segment's time came, output may go on. */
+static void pace_fire(struct hxs_timer *t, uint64_t now)
+{
+	struct hxs_tcp_conn *c = container_of(t, struct hxs_tcp_conn, t_pace);
+
+	(void)now;
+	hxs_tcp_mark_dirty(c);
+}
+
 const struct hxs_tcp_timer_fns hxs_tcp_timer_fns = {
 	.rexmt = rexmt_fire,
 	.persist = persist_fire,
@@ -210,4 +219,5 @@ const struct hxs_tcp_timer_fns hxs_tcp_timer_fns = {
 	.keep = keep_fire,
 	.tw = tw_fire,
 	.rack = hxs_tcp_rack_fire,      /* tcp_rack_timer.c */
+	.pace = pace_fire,
 };

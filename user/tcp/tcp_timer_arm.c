@@ -112,6 +112,7 @@ void hxs_tcp_timewait_start(struct hxs_tcp_conn *c, uint64_t now)
 	hxs_wheel__cancel(w, &c->t_keep);
 	hxs_wheel__cancel(w, &c->t_delack);
 	hxs_tcp_rack_stop(c);
+	hxs_wheel__cancel(w, &c->t_pace);
 	/* §3.10.7.4: "restart the 2 MSL time-wait timeout". */
 	hxs_wheel__arm(w, &c->t_2msl, now + 2ull * c->tcp->cfg.msl_ms * 1000);
 	hxs_tcp_timewait_shrink(c);
@@ -147,6 +148,7 @@ void hxs_tcp_timers_init(struct hxs_tcp_conn *c)
 	hxs_timer__init(&c->t_delack, fn->delack);
 	hxs_timer__init(&c->t_keep, fn->keep);
 	hxs_timer__init(&c->t_2msl, fn->tw);
+	hxs_timer__init(&c->t_pace, fn->pace);
 	c->rto_us = RTO_INIT_US;
 }
 
@@ -156,6 +158,7 @@ void hxs_tcp_timers_cancel(struct hxs_tcp_conn *c)
 	hxs_wheel__cancel(w, &c->t_rexmt);
 	hxs_wheel__cancel(w, &c->t_persist);
 	hxs_wheel__cancel(w, &c->t_delack);
+	hxs_wheel__cancel(w, &c->t_pace);
 	hxs_wheel__cancel(w, &c->t_keep);
 	hxs_wheel__cancel(w, &c->t_2msl);
 	hxs_tcp_rack_stop(c);

@@ -454,11 +454,25 @@ int hxs_tcp_conn__set_cc(struct hxs_tcp_conn *c, const char *name)
 {
 	const struct hxs_cc_ops *ops = hxs_cc_find(name);
 	if (!ops)
-		return -ENOENT;
-	if (HXS_TCPS_HAVEESTABLISHED(c->state))
-		return -EISCONN;
+		return -ENOENT;          /* Linux: "No such file or directory" for an unknown name */
+	if (ops == c->cc.ops)
+		return 0;
 	c->cc.ops = ops;
+	/* A connection under way changes algorithm as Linux's tcp_reinit_congestion_control():
+	 * the new one starts from its init, with the window in use kept. */
+	if (HXS_TCPS_HAVEESTABLISHED(c->state) && c->state != HXS_TCPS_TIME_WAIT) {
+		uint32_t cwnd = c->cc.cwnd;
+
+		c->cc.pacing_rate = 0;
+		hxs_cc__init(&c->cc, ops, c->tcp->now);
+		c->cc.cwnd = cwnd;
+	}
 	return 0;
+}
+
+const char *hxs_tcp_conn__cc(const struct hxs_tcp_conn *c)
+{
+	return c->cc.ops->name;
 }
 
 static const uint8_t linux_state[HXS_TCPS__COUNT] = {
@@ -524,6 +538,10 @@ void hxs_tcp_conn__info(const struct hxs_tcp_conn *c, struct hxs_tcp_info *i)
 	i->pmtu = c->tcp->cfg.mtu;
 	i->reordering = 3;                              /* DupThresh, tcp_recovery.c */
 	i->sacked = c->mss ? (c->sb.sacked_bytes + c->mss - 1) / c->mss : 0;
+	i->pacing_rate = hxs_tcp_pacing_rate(c);
+	i->delivery_rate = c->rate.last_rate;
+	i->delivery_rate_app_limited = c->rate.last_rate_app_limited;
+	i->min_rtt = c->rate.min_rtt_us;
 }
 
 int hxs_tcp_conn__error(struct hxs_tcp_conn *c)
