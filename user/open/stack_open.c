@@ -107,16 +107,30 @@ static void pick_fastpath(struct hxs_stack *st, int off)
 		hxs_stack__fastpath(st, 0);
 }
 
-/* HXS_ECN=0|1|2 sets the stack's tcp_ecn (hxs_stack__set_ecn); unset: Linux's default 2. */
-static int pick_ecn(struct hxs_stack *st)
+/* A setting 0, 1 or 2 from the environment: -1 unset, -EINVAL malformed. */
+static int env_012(const char *name)
 {
-	const char *env = getenv("HXS_ECN");
+	const char *env = getenv(name);
 
 	if (!env)
-		return 0;
+		return -1;
 	if (strlen(env) != 1 || env[0] < '0' || env[0] > '2')
 		return -EINVAL;
-	return hxs_stack__set_ecn(st, env[0] - '0');
+	return env[0] - '0';
+}
+
+/* HXS_ECN=0|1|2 sets the stack's tcp_ecn (hxs_stack__set_ecn); unset: Linux's default 2.
+ * HXS_MTU_PROBING=0|1|2 its tcp_mtu_probing (hxs_stack__set_mtu_probing); unset: 1. */
+static int pick_ecn(struct hxs_stack *st)
+{
+	int v = env_012("HXS_ECN"), err = 0;
+
+	if (v != -1)
+		err = v < 0 ? v : hxs_stack__set_ecn(st, v);
+	v = env_012("HXS_MTU_PROBING");
+	if (!err && v != -1)
+		err = v < 0 ? v : hxs_stack__set_mtu_probing(st, v);
+	return err;
 }
 
 /* The slots of the program's HXS_MAP_SLOTS and its doorbell in the loop's epoll set. Without

@@ -396,6 +396,15 @@ int hxs_stack__set_ecn(struct hxs_stack *st, int tcp_ecn)
 	return hxs_tcp__set_ecn(g->tcp, tcp_ecn);
 }
 
+int hxs_stack__set_mtu_probing(struct hxs_stack *st, int v)
+{
+	struct tcp_glue *g = glue_get(st);
+
+	if (!g)
+		return -ENOMEM;
+	return hxs_tcp__set_mtu_probing(g->tcp, v);
+}
+
 /* --- limits --------------------------------------------------------------------------------- */
 int hxs_stack__set_tcp_limits(struct hxs_stack *st, const struct hxs_tcp_limits *l)
 {

@@ -62,6 +62,7 @@ static void set_mss(struct hxs_tcp_conn *c)
 		hint = 536;
 	c->ack_mss = hint < 88 ? 88 : hint;
 	c->last_seg_len = 0;
+	hxs_tcp_pmtu_init(c);             /* path MTU: c->mss, the search range (tcp_pmtu.c) */
 }
 
 /* The peer's full segment size, for "an ACK for at least every second full-sized segment"
@@ -445,6 +446,7 @@ static int process_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 	}
 	hxs_tcp_recovery_on_ack(c, acked, dup, newly, rtt, now);
 	hxs_tcp_ecn_ack_in(c, s, acked, newly, now);   /* RFC 3168 §6.1.2 (tcp_ecn.c) */
+	hxs_tcp_pmtu_on_ack(c);                        /* RFC 4821 §7.6 (tcp_pmtu.c) */
 	c->cc.flight = SEQ_DIFF(c->snd_max, c->snd_una);
 	uint32_t dend = hxs_tcp_snd_end(c);
 	return c->fin_queued && SEQ_GT(c->snd_max, dend) && SEQ_GT(c->snd_una, dend);
