@@ -29,6 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ctl/pmtu_watch.h"
 #include "hxs/xdp.h"
 #include "io/xsk.h"
 #include "net/ip.h"
@@ -268,6 +269,14 @@ int hxs_stack__open(struct hxs_stack **out, const struct hxs_stack_opts *opts)
 	st->prefix_len = st->nif->prefix_len;
 	st->mtu = st->nif->mtu;
 	memcpy(st->mac, st->nif->mac, 6);
+	/* ICMP "fragmentation needed" about our TCP segments kept by the kernel (needs
+	 * CAP_NET_RAW; without it PMTU rests on probing alone, RFC 4821) */
+	st->pmtu_fd = hxs_pmtu_watch__open();
+	if (st->pmtu_fd < 0) {
+		if (opts->verbose)
+			fprintf(stderr, "hxs: no path MTU watcher: %s\n", strerror(-st->pmtu_fd));
+		st->pmtu_fd = -1;
+	}
 
 	xo.attach = opts->attach;
 	xo.verbose = opts->verbose;
