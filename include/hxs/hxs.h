@@ -104,8 +104,8 @@ int hxs_stack__set_fastpath(struct hxs_stack *st, int on);
 int hxs_stack__set_ecn(struct hxs_stack *st, int tcp_ecn);
 
 /* Packetization-layer path MTU discovery for TCP (RFC 4821), stack-wide, as the kernel's
- * net.ipv4.tcp_mtu_probing: 0 off, 1 (the default here) once repeated timeouts suggest a
- * black hole, 2 always; connections set up from now on follow it. HXS_MTU_PROBING=0|1|2 in
+ * net.ipv4.tcp_mtu_probing: 0 off (the default, as Linux), 1 once repeated timeouts suggest
+ * a black hole, 2 always; connections set up from now on follow it. HXS_MTU_PROBING=0|1|2 in
  * the environment sets it when the stack opens. -EINVAL for another value. */
 int hxs_stack__set_mtu_probing(struct hxs_stack *st, int v);
 

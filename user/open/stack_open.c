@@ -121,7 +121,7 @@ static int env_012(const char *name)
 }
 
 /* HXS_ECN=0|1|2 sets the stack's tcp_ecn (hxs_stack__set_ecn); unset: Linux's default 2.
- * HXS_MTU_PROBING=0|1|2 its tcp_mtu_probing (hxs_stack__set_mtu_probing); unset: 1. */
+ * HXS_MTU_PROBING=0|1|2 its tcp_mtu_probing (hxs_stack__set_mtu_probing); unset: Linux's 0. */
 static int pick_ecn(struct hxs_stack *st)
 {
 	int v = env_012("HXS_ECN"), err = 0;

@@ -47,7 +47,8 @@ struct hxs_slot;
 	X(HxsTcpFastPathAcks)                                                            \
 	X(TCPDeliveredCE) X(HxsTcpEcnNegotiated) X(HxsTcpEcnCeRcvd) X(HxsTcpEcnReductions)  \
 	X(HxsTcpUrgRcvd)                                                                \
-	X(TCPMTUPFail) X(TCPMTUPSuccess) X(HxsTcpMtuProbes) X(HxsTcpMtuBlackHole)
+	X(TCPMTUPFail) X(TCPMTUPSuccess) X(HxsTcpMtuProbes) X(HxsTcpMtuBlackHole)    \
+	X(HxsTcpPmtuUpdates)
 
 enum hxs_tcp_mib {
 #define HXS_TCP_MIB_ENUM(n) HXS_TCP_MIB_##n,
@@ -108,7 +109,7 @@ struct hxs_tcp_cfg {
 	uint8_t ecn;
 	/* Packetization-layer PMTU discovery (RFC 4821) as the kernel's net.ipv4.tcp_mtu_probing,
 	 * stored plus one: HXS_TCP_CFG_MTU_PROBING(0) off, (1) after a black hole is suspected
-	 * (repeated RTOs), (2) always; 0: (1), see tcp_pmtu.c. */
+	 * (repeated RTOs), (2) always; 0: (0), Linux's default (see tcp_pmtu.c). */
 	uint8_t mtu_probing;
 	/* Tests only (NULL otherwise): the ISS of a new connection comes from this hook instead
 	 * of RFC 6528, e.g. to start next to the 2^32 sequence wrap. */
