@@ -110,6 +110,12 @@ int hxs_stack__set_pacing(struct hxs_stack *st, int on);
  * when the stack opens. -EINVAL for another value. */
 int hxs_stack__set_ecn(struct hxs_stack *st, int tcp_ecn);
 
+/* Packetization-layer path MTU discovery for TCP (RFC 4821), stack-wide, as the kernel's
+ * net.ipv4.tcp_mtu_probing: 0 off (the default, as Linux), 1 once repeated timeouts suggest
+ * a black hole, 2 always; connections set up from now on follow it. HXS_MTU_PROBING=0|1|2 in
+ * the environment sets it when the stack opens. -EINVAL for another value. */
+int hxs_stack__set_mtu_probing(struct hxs_stack *st, int v);
+
 /* --- sockets ------------------------------------------------------------------------------ */
 /* type may carry SOCK_NONBLOCK. AF_INET with SOCK_STREAM (TCP) or SOCK_DGRAM (UDP). */
 int hxs_socket(struct hxs_stack *st, int domain, int type, int protocol);

@@ -175,9 +175,62 @@ static void test_parse(void)
 	CHECK(strcmp(l.name, "hxs0") == 0);
 }
 
+/* The kernel's answer to RTM_GETROUTE for 10.78.2.2 after an ICMP "fragmentation needed"
+ * with next-hop MTU 1280 reached it (captured on Linux 6.18, a namespace behind a router):
+ * RTM_F_CLONED, RTA_METRICS holding RTAX_MTU 1280, RTA_CACHEINFO with rta_expires 59914
+ * (599 s of ip_rt_mtu_expires left). */
+static const uint8_t route_exception_msg[] = {
+		0x7c, 0x00, 0x00, 0x00, 0x18, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+		0xa7, 0x45, 0x00, 0x00, 0x02, 0x20, 0x00, 0x00, 0xfe, 0x00, 0x00, 0x01,
+		0x00, 0x02, 0x00, 0x00, 0x08, 0x00, 0x0f, 0x00, 0xfe, 0x00, 0x00, 0x00,
+		0x08, 0x00, 0x01, 0x00, 0x0a, 0x4e, 0x02, 0x02, 0x08, 0x00, 0x04, 0x00,
+		0x02, 0x00, 0x00, 0x00, 0x08, 0x00, 0x07, 0x00, 0x0a, 0x4e, 0x01, 0x02,
+		0x08, 0x00, 0x05, 0x00, 0x0a, 0x4e, 0x01, 0x01, 0x0c, 0x00, 0x08, 0x00,
+		0x08, 0x00, 0x02, 0x00, 0x00, 0x05, 0x00, 0x00, 0x08, 0x00, 0x19, 0x00,
+		0x00, 0x00, 0x00, 0x00, 0x24, 0x00, 0x0c, 0x00, 0x02, 0x00, 0x00, 0x00,
+		0x00, 0x00, 0x00, 0x00, 0x0a, 0xea, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0x00, 0x00, 0x00, 0x00
+};
+
+static void test_route_mtu(void)
+{
+	union { uint8_t b[512]; struct nlmsghdr h; } u;
+	struct hxs_nl_route r;
+
+	t_case("route exception: RTAX_MTU from RTA_METRICS, expiry from RTA_CACHEINFO");
+	memset(&u, 0, sizeof(u));
+	memcpy(u.b, route_exception_msg, sizeof(route_exception_msg));
+	CHECK_EQ(u.h.nlmsg_len, sizeof(route_exception_msg));
+	CHECK_EQ(hxs_nlmsg__parse_route(&u.h, &r), 0);
+	CHECK_EQ(r.type, RTN_UNICAST);
+	CHECK_EQ(r.dst, ip4("10.78.2.2"));
+	CHECK_EQ(r.gateway, ip4("10.78.1.1"));
+	CHECK_EQ(r.prefsrc, ip4("10.78.1.2"));
+	CHECK_EQ(r.oif, 2);
+	CHECK_EQ(r.mtu, 1280);
+	CHECK_EQ(r.expires, 59914);
+	CHECK_EQ(r.cached, 1);
+
+	t_case("route without an exception: no MTU");
+	u.h.nlmsg_len = 0x44;          /* cut before RTA_METRICS */
+	((struct rtmsg *)NLMSG_DATA(&u.h))->rtm_flags = 0;
+	CHECK_EQ(hxs_nlmsg__parse_route(&u.h, &r), 0);
+	CHECK_EQ(r.mtu, 0);
+	CHECK_EQ(r.expires, 0);
+	CHECK_EQ(r.cached, 0);
+
+	t_case("a metric that runs past RTA_METRICS is not read");
+	memcpy(u.b, route_exception_msg, sizeof(route_exception_msg));
+	u.b[0x48] = 0x0c;              /* RTAX_MTU's length 12 overruns its 12-byte nest */
+	CHECK_EQ(hxs_nlmsg__parse_route(&u.h, &r), 0);
+	CHECK_EQ(r.mtu, 0);
+}
+
 int main(void)
 {
 	test_requests();
 	test_parse();
+	test_route_mtu();
 	return t_done();
 }

@@ -226,6 +226,23 @@ static void on_route_reply(struct hxs_netif *nif, const struct nlmsghdr *nlh, vo
 		c->got = 1;
 }
 
+int hxs_netif__route_mtu(struct hxs_netif *nif, uint32_t dst, uint32_t *mtu)
+{
+	struct netif_priv *p = priv_of(nif);
+	uint8_t req[HXS_NLMSG_BUF];
+	struct route_ctx c = { 0 };
+
+	/* ip_route_output_key() finds the exception (fnhe) of the route, and rt_fill_info()
+	 * reports its MTU as RTAX_MTU with an RTA_CACHEINFO expiry */
+	size_t len = hxs_nlmsg__getroute(req, ++p->seq, dst, 0);
+	int err = nl_request(nif, req, len, on_route_reply, &c);
+	if (err)
+		return err;
+	/* a route's own "mtu" metric counts too: the kernel's TCP takes dst_mtu() either way */
+	*mtu = c.got ? c.r.mtu : 0;
+	return 0;
+}
+
 int hxs_netif__route(struct hxs_netif *nif, uint32_t dst, uint32_t *nexthop)
 {
 	return hxs_netif__route_at(nif, dst, nexthop, 0);

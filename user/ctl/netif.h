@@ -41,6 +41,10 @@ int hxs_neigh__resolve(struct hxs_netif *nif, uint32_t ip, uint8_t mac[6]);
 int hxs_netif__route_at(struct hxs_netif *nif, uint32_t dst, uint32_t *nexthop, uint64_t now_ns);
 int hxs_neigh__resolve_at(struct hxs_netif *nif, uint32_t ip, uint8_t mac[6], uint64_t now_ns);
 int hxs_netif__poll(struct hxs_netif *nif, hxs_neigh_cb cb, void *ctx);
+/* The path MTU the kernel keeps for dst (a route exception made from ICMP "fragmentation
+ * needed": RTM_GETROUTE answers RTA_METRICS/RTAX_MTU), asked now, uncached: *mtu = it, or 0
+ * when the kernel has none (the interface's MTU applies). 0 or a negative errno. */
+int hxs_netif__route_mtu(struct hxs_netif *nif, uint32_t dst, uint32_t *mtu);
 /* Is ip one of the interface's local addresses? */
 int hxs_netif__is_local(const struct hxs_netif *nif, uint32_t ip);
 

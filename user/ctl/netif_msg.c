@@ -122,11 +122,37 @@ static int rta_u32(const struct rtattr *rta, uint32_t *v)
 	return 1;
 }
 
+/* RTA_METRICS nests one attribute per RTAX_* metric, each a u32. */
+static void route_metrics(struct hxs_nl_route *r, const struct rtattr *rta)
+{
+	const char *p = RTA_DATA(rta), *end = (const char *)rta + rta->rta_len;
+	while (p + sizeof(struct rtattr) <= end) {
+		const struct rtattr *m = (const struct rtattr *)p;
+		if (m->rta_len < sizeof(*m) || p + m->rta_len > end)
+			return;
+		if (m->rta_type == RTAX_MTU)
+			rta_u32(m, &r->mtu);
+		p += RTA_ALIGN(m->rta_len);
+	}
+}
+
 static void route_attr(void *ctx, const struct rtattr *rta)
 {
 	struct hxs_nl_route *r = ctx;
 	uint32_t v;
 
+	if (rta->rta_type == RTA_METRICS) {
+		route_metrics(r, rta);
+		return;
+	}
+	if (rta->rta_type == RTA_CACHEINFO) {
+		struct rta_cacheinfo ci;
+		if (RTA_PAYLOAD(rta) >= sizeof(ci)) {
+			memcpy(&ci, RTA_DATA(rta), sizeof(ci));
+			r->expires = ci.rta_expires;
+		}
+		return;
+	}
 	if (!rta_u32(rta, &v))
 		return;
 	switch (rta->rta_type) {
@@ -147,6 +173,7 @@ int hxs_nlmsg__parse_route(const struct nlmsghdr *nlh, struct hxs_nl_route *r)
 		return -EINVAL;
 	r->type = rtm->rtm_type;
 	r->dst_len = rtm->rtm_dst_len;
+	r->cached = !!(rtm->rtm_flags & RTM_F_CLONED);
 	return attr_walk(nlh, sizeof(*rtm), route_attr, r);
 }
 

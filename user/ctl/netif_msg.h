@@ -19,6 +19,12 @@ struct hxs_nl_route {
 	uint8_t dst_len;
 	int oif;                /* 0 if absent */
 	uint32_t dst, gateway, prefsrc;   /* network order; 0 if absent */
+	/* The path MTU of a cached route exception (the kernel learned it from ICMP
+	 * "fragmentation needed", RFC 1191): RTA_METRICS' RTAX_MTU; 0 if absent. With it,
+	 * RTA_CACHEINFO's rta_expires says for how long (jiffies-derived clock_t, 0: none). */
+	uint32_t mtu;
+	uint32_t expires;
+	uint8_t cached;         /* RTM_F_CLONED: the answer came from a route exception */
 };
 
 struct hxs_nl_neigh {

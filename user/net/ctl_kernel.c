@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "ctl/pmtu_watch.h"
 #include "hxs/xdp.h"
 #include "ip.h"
 #include "stack.h"
@@ -41,10 +43,26 @@ static void hw_neigh_cb(void *ctx, uint32_t ip, enum hxs_neigh_event ev, const u
 	hxs_stack__neigh_event(ctx, ip, ev, mac);
 }
 
+/* An ICMP "fragmentation needed" reached the kernel about a segment to daddr: the MTU the
+ * kernel's route keeps now (its rules applied to the ICMP's figure) goes to TCP. */
+static void hw_pmtu_cb(void *ctx, uint32_t daddr, uint32_t icmp_mtu)
+{
+	struct hxs_stack *st = ctx;
+	uint32_t mtu = 0;
+
+	(void)icmp_mtu;
+	if (hxs_netif__route_mtu(st->nif, daddr, &mtu) || !st->pmtu_fn)
+		return;
+	st->pmtu_events++;
+	st->pmtu_fn(st->pmtu_ctx, daddr, mtu);
+}
+
 static int hw_poll(struct hxs_stack *st)
 {
 	int n = hxs_netif__poll(st->nif, hw_neigh_cb, st);
 
+	if (st->pmtu_fd >= 0)
+		hxs_pmtu_watch__drain(st->pmtu_fd, hw_pmtu_cb, st);
 	return n > 0 ? n : 0;
 }
 
@@ -129,6 +147,9 @@ static void hw_close(struct hxs_stack *st)
 	if (st->nif)
 		hxs_netif__close(st->nif);
 	st->nif = NULL;
+	if (st->pmtu_fd >= 0)
+		close(st->pmtu_fd);
+	st->pmtu_fd = -1;
 }
 
 const struct hxs_ctl_ops hxs_ctl_kernel = {

@@ -39,12 +39,20 @@ int hxs_stack__init(struct hxs_stack *st)
 	st->epfd = -1;
 	st->ctl_fd = -1;
 	st->wake_fd = -1;
+	st->pmtu_fd = -1;
 	st->eph_lo = HXS_EPH_LO_DEFAULT;
 	st->eph_hi = HXS_EPH_HI_DEFAULT;
 	hxs_wheel__init(&st->wheel, hxs_stack__now(st));
 	st->ctr[0] = (struct hxs_counter_table){ hxs_mib_names, st->mib.v, HXS_MIB_MAX };
 	st->nctr = 1;
 	return 0;
+}
+
+void hxs_stack__set_pmtu_cb(struct hxs_stack *st, void (*fn)(void *ctx, uint32_t raddr, uint32_t mtu),
+			    void *ctx)
+{
+	st->pmtu_fn = fn;
+	st->pmtu_ctx = ctx;
 }
 
 int hxs_stack__watch_fd(struct hxs_stack *st, int fd, int ctl)

@@ -186,6 +186,12 @@ struct hxs_stack {
 	uint64_t ctl_next;                  /* next unconditional ctl->poll (us) */
 
 	int epfd;                           /* kernel epoll over io + netlink fds; -1 on open_io */
+	/* Path MTU learned by the kernel (ctl_kernel.c, ctl/pmtu_watch.c): the watcher's fd (-1:
+	 * none), and whom to tell of a destination's MTU (TCP's glue; set_pmtu_cb) */
+	int pmtu_fd;
+	void (*pmtu_fn)(void *ctx, uint32_t raddr, uint32_t mtu);
+	void *pmtu_ctx;
+	uint64_t pmtu_events;               /* route MTUs handed to pmtu_fn */
 	int wake_fd;                        /* the XDP doorbell's fd in the epoll set; -1 if none */
 
 	/* Connection slots shared with XDP (slots.c): slots[0] is the header; NULL without */
@@ -222,6 +228,9 @@ uint64_t hxs_stack__now(const struct hxs_stack *st);
 uint64_t hxs_stack__next_deadline(const struct hxs_stack *st);
 /* Reads the clock source itself (the loop, once at the start of each turn). */
 uint64_t hxs_stack__clock(const struct hxs_stack *st);
+/* Who hears of a path MTU the kernel learned for a destination (mtu 0: none known now). */
+void hxs_stack__set_pmtu_cb(struct hxs_stack *st, void (*fn)(void *ctx, uint32_t raddr, uint32_t mtu),
+			    void *ctx);
 /* Registers the L4 input of an IP protocol (fn NULL removes it). */
 void hxs_stack__set_l4(struct hxs_stack *st, uint8_t proto, hxs_l4_input_fn fn, void *ctx);
 /* Registers a poller run once a turn, in registration order; -ENOSPC. hxs_stack__del_poller()

@@ -29,6 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ctl/pmtu_watch.h"
 #include "hxs/xdp.h"
 #include "io/xsk.h"
 #include "net/ip.h"
@@ -107,16 +108,30 @@ static void pick_fastpath(struct hxs_stack *st, int off)
 		hxs_stack__fastpath(st, 0);
 }
 
-/* HXS_ECN=0|1|2 sets the stack's tcp_ecn (hxs_stack__set_ecn); unset: Linux's default 2. */
-static int pick_ecn(struct hxs_stack *st)
+/* A setting 0, 1 or 2 from the environment: -1 unset, -EINVAL malformed. */
+static int env_012(const char *name)
 {
-	const char *env = getenv("HXS_ECN");
+	const char *env = getenv(name);
 
 	if (!env)
-		return 0;
+		return -1;
 	if (strlen(env) != 1 || env[0] < '0' || env[0] > '2')
 		return -EINVAL;
-	return hxs_stack__set_ecn(st, env[0] - '0');
+	return env[0] - '0';
+}
+
+/* HXS_ECN=0|1|2 sets the stack's tcp_ecn (hxs_stack__set_ecn); unset: Linux's default 2.
+ * HXS_MTU_PROBING=0|1|2 its tcp_mtu_probing (hxs_stack__set_mtu_probing); unset: Linux's 0. */
+static int pick_ecn(struct hxs_stack *st)
+{
+	int v = env_012("HXS_ECN"), err = 0;
+
+	if (v != -1)
+		err = v < 0 ? v : hxs_stack__set_ecn(st, v);
+	v = env_012("HXS_MTU_PROBING");
+	if (!err && v != -1)
+		err = v < 0 ? v : hxs_stack__set_mtu_probing(st, v);
+	return err;
 }
 
 /* HXS_CC names TCP's default congestion control (an unknown name is an error, as a mistyped
@@ -267,6 +282,14 @@ int hxs_stack__open(struct hxs_stack **out, const struct hxs_stack_opts *opts)
 	st->prefix_len = st->nif->prefix_len;
 	st->mtu = st->nif->mtu;
 	memcpy(st->mac, st->nif->mac, 6);
+	/* ICMP "fragmentation needed" about our TCP segments kept by the kernel (needs
+	 * CAP_NET_RAW; without it PMTU rests on probing alone, RFC 4821) */
+	st->pmtu_fd = hxs_pmtu_watch__open();
+	if (st->pmtu_fd < 0) {
+		if (opts->verbose)
+			fprintf(stderr, "hxs: no path MTU watcher: %s\n", strerror(-st->pmtu_fd));
+		st->pmtu_fd = -1;
+	}
 
 	xo.attach = opts->attach;
 	xo.verbose = opts->verbose;

@@ -280,6 +280,14 @@ static int tcp_turn(void *ctx, uint64_t now, int events);
 static uint64_t tcp_deadline(void *ctx);
 
 /* The core, made with the first TCP socket (address and MTU are known by then). */
+/* The kernel's route to raddr has a path MTU now (ctl_kernel.c): TCP's connections to it. */
+static void tcp_pmtu(void *ctx, uint32_t raddr, uint32_t mtu)
+{
+	struct tcp_glue *g = ctx;
+
+	hxs_tcp__pmtu_update(g->tcp, raddr, mtu, hxs_stack__now(g->st));
+}
+
 static struct tcp_glue *glue_get(struct hxs_stack *st)
 {
 	struct hxs_tcp_cfg cfg = { 0 };
@@ -326,6 +334,7 @@ static struct tcp_glue *glue_get(struct hxs_stack *st)
 		return NULL;
 	}
 	hxs_stack__set_l4(st, IPPROTO_TCP, tcp_input, g);
+	hxs_stack__set_pmtu_cb(st, tcp_pmtu, g);
 	st->sockets->stream_ctx = g;
 	return g;
 }
@@ -384,6 +393,7 @@ void hxs_tcp_sock__fini(struct hxs_stack *st)
 	hxs_stack__set_l4(st, IPPROTO_TCP, NULL, NULL);
 	hxs_stack__del_poller(st, g);
 	st->sockets->stream_ctx = NULL;
+	hxs_stack__set_pmtu_cb(st, NULL, NULL);
 	free(g);
 }
 
@@ -430,6 +440,15 @@ int hxs_stack__set_ecn(struct hxs_stack *st, int tcp_ecn)
 	if (!g)
 		return -ENOMEM;
 	return hxs_tcp__set_ecn(g->tcp, tcp_ecn);
+}
+
+int hxs_stack__set_mtu_probing(struct hxs_stack *st, int v)
+{
+	struct tcp_glue *g = glue_get(st);
+
+	if (!g)
+		return -ENOMEM;
+	return hxs_tcp__set_mtu_probing(g->tcp, v);
 }
 
 /* --- limits --------------------------------------------------------------------------------- */

@@ -47,7 +47,9 @@ struct hxs_slot;
 	X(HxsTcpFastPathAcks)                                                            \
 	X(TCPDeliveredCE) X(HxsTcpEcnNegotiated) X(HxsTcpEcnCeRcvd) X(HxsTcpEcnReductions)  \
 	X(HxsTcpUrgRcvd) X(TCPLossProbes) X(TCPLossProbeRecovery) X(TCPSpuriousRTOs)   \
-	X(TCPFullUndo) X(TCPPartialUndo) X(TCPDSACKUndo) X(TCPLossUndo)
+	X(TCPFullUndo) X(TCPPartialUndo) X(TCPDSACKUndo) X(TCPLossUndo)       \
+	X(TCPMTUPFail) X(TCPMTUPSuccess) X(HxsTcpMtuProbes) X(HxsTcpMtuBlackHole)    \
+	X(HxsTcpPmtuUpdates)
 
 enum hxs_tcp_mib {
 #define HXS_TCP_MIB_ENUM(n) HXS_TCP_MIB_##n,
@@ -112,6 +114,10 @@ struct hxs_tcp_cfg {
 	uint8_t ecn;
 	uint8_t recovery;           /* loss recovery with SACK: 0 RACK-TLP (RFC 8985, default), 1
 				     * RFC 6675 (Linux's tcp_recovery 1 / 0); hxs_tcp_recovery_find() */
+	/* Packetization-layer PMTU discovery (RFC 4821) as the kernel's net.ipv4.tcp_mtu_probing,
+	 * stored plus one: HXS_TCP_CFG_MTU_PROBING(0) off, (1) after a black hole is suspected
+	 * (repeated RTOs), (2) always; 0: (0), Linux's default (see tcp_pmtu.c). */
+	uint8_t mtu_probing;
 	/* Tests only (NULL otherwise): the ISS of a new connection comes from this hook instead
 	 * of RFC 6528, e.g. to start next to the 2^32 sequence wrap. */
 	uint32_t (*isn_hook)(void *arg, uint32_t laddr, uint16_t lport, uint32_t raddr,
@@ -120,6 +126,7 @@ struct hxs_tcp_cfg {
 };
 
 #define HXS_TCP_CFG_ECN(tcp_ecn) ((uint8_t)((tcp_ecn) + 1))
+#define HXS_TCP_CFG_MTU_PROBING(v) ((uint8_t)((v) + 1))
 
 /* Frames for output. alloc returns a buffer of at least len bytes (or NULL: the core retries
  * on the next poll); send hands it over, filled with len bytes of TCP segment for an IPv4
@@ -201,6 +208,13 @@ void hxs_tcp__set_fastpath(struct hxs_tcp *tcp, int on);
  * otherwise. Connections opened (or SYNs received) from now on follow it. */
 int hxs_tcp__set_ecn(struct hxs_tcp *tcp, int tcp_ecn);
 int hxs_tcp__ecn(const struct hxs_tcp *tcp);
+/* tcp_mtu_probing stack-wide: 0, 1, 2 (-EINVAL otherwise); connections set up from now on. */
+int hxs_tcp__set_mtu_probing(struct hxs_tcp *tcp, int v);
+int hxs_tcp__mtu_probing(const struct hxs_tcp *tcp);
+/* The kernel's route to raddr has path MTU mtu now (0 or the interface's: none known): the
+ * established connections to raddr take it (RFC 1191 §6.3); a smaller one resends what is in
+ * flight in the new size. Returns how many connections changed. */
+int hxs_tcp__pmtu_update(struct hxs_tcp *tcp, uint32_t raddr, uint32_t mtu, uint64_t now);
 /* Connection objects allocated and freed over the life of the instance (leak checks). */
 void hxs_tcp__alloc_stats(const struct hxs_tcp *tcp, uint64_t *allocated, uint64_t *freed);
 

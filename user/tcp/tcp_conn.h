@@ -314,6 +314,14 @@ struct hxs_tcp_conn {
 	uint8_t urg_byte;
 	uint32_t snd_up;                   /* one past our urgent byte (RFC 6093 §4, as Linux) */
 	uint32_t rcv_up;                   /* sequence number of the peer's urgent byte */
+
+	/* --- path MTU, RFC 4821 / RFC 1191 (tcp_pmtu.c); MTUs are IP packet sizes --- */
+	uint8_t mtup_on : 1;               /* probing (the kernel's icsk_mtup.enabled) */
+	uint32_t pmtu;                     /* the kernel's route MTU; 0: the interface's */
+	uint32_t mtup_low, mtup_high;      /* search range: known to work / not known to fail */
+	uint32_t mtup_probe;               /* MTU of the probe in flight; 0: none */
+	uint32_t mtup_probe_seq, mtup_probe_end;
+	uint64_t mtup_ts;                  /* the search last moved (re-search after 10 min) */
 };
 
 /* urg_state: no urgent pointer; pointer known, byte not arrived; byte held; byte read. */
@@ -356,6 +364,7 @@ struct hxs_tcp {
 	struct hxs_tcp_conn *fp_head;      /* connections with a slot and data in flight */
 	uint8_t fp_off;                    /* the fast path is off: F_FAST never set */
 	uint8_t ecn;                       /* tcp_ecn in force: 0, 1, 2 (tcp_ecn.c) */
+	uint8_t mtu_probing;               /* tcp_mtu_probing in force: 0, 1, 2 (tcp_pmtu.c) */
 };
 
 #define MIB_INC(tcp, m) ((tcp)->mib[HXS_TCP_MIB_##m]++)
@@ -618,6 +627,18 @@ int hxs_tcp_pace_may_send(struct hxs_tcp_conn *c, uint64_t now);
 void hxs_tcp_pace_sent(struct hxs_tcp_conn *c, uint32_t len, uint64_t now);
 /* The rate the connection is paced at, bytes/s; 0: not paced. */
 uint64_t hxs_tcp_pacing_rate(const struct hxs_tcp_conn *c);
+
+/* tcp_pmtu.c - path MTU (RFC 4821 probing, the kernel's route MTU). */
+/* The handshake fixed the options and the peer's MSS: search range and c->mss. */
+void hxs_tcp_pmtu_init(struct hxs_tcp_conn *c);
+/* The retransmission timer expired (before backoff counts it): black-hole detection. */
+void hxs_tcp_pmtu_on_rto(struct hxs_tcp_conn *c);
+/* After an ACK's processing: a probe acknowledged or lost. */
+void hxs_tcp_pmtu_on_ack(struct hxs_tcp_conn *c);
+/* Sends a probe segment if one is due: 1 sent, 0 wait (send nothing else now), -1 none. */
+int hxs_tcp_pmtu_probe(struct hxs_tcp_conn *c, uint64_t now);
+/* The path MTU in force for c (tcp_info's pmtu). */
+uint32_t hxs_tcp_pmtu_of(const struct hxs_tcp_conn *c);
 
 /* tcp_recovery.c */
 /* The ACK-processing part of loss recovery; called with the ACK's new data acked (bytes),

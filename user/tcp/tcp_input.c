@@ -62,6 +62,7 @@ static void set_mss(struct hxs_tcp_conn *c)
 		hint = 536;
 	c->ack_mss = hint < 88 ? 88 : hint;
 	c->last_seg_len = 0;
+	hxs_tcp_pmtu_init(c);             /* path MTU: c->mss, the search range (tcp_pmtu.c) */
 }
 
 /* The peer's full segment size, for "an ACK for at least every second full-sized segment"
@@ -452,6 +453,7 @@ static int process_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 	}
 	hxs_tcp_recovery_on_ack(c, acked, dup, newly, rtt, now);
 	hxs_tcp_ecn_ack_in(c, s, acked, newly, now);   /* RFC 3168 §6.1.2 (tcp_ecn.c) */
+	hxs_tcp_pmtu_on_ack(c);                        /* RFC 4821 §7.6 (tcp_pmtu.c) */
 	c->cc.flight = SEQ_DIFF(c->snd_max, c->snd_una);
 	/* the rate sample completed, to a model-based algorithm (BBR) */
 	hxs_tcp_cc_ack(c, c->cc.ops->cong_control ? hxs_tcp_pipe(c) : 0, now);

@@ -104,6 +104,8 @@ int hxs_tcp__new(struct hxs_tcp **out, const struct hxs_tcp_cfg *cfg,
 		c->mtu = 1500;
 	/* tcp_ecn, stored plus one; 0 (or out of range): Linux's default 2 (tcp_ecn.c) */
 	tcp->ecn = c->ecn >= 1 && c->ecn <= 3 ? (uint8_t)(c->ecn - 1) : 2;
+	/* tcp_mtu_probing, stored plus one; 0: Linux's default 0 (tcp_pmtu.c) */
+	tcp->mtu_probing = c->mtu_probing >= 1 && c->mtu_probing <= 3 ? (uint8_t)(c->mtu_probing - 1) : 0;
 	if (c->mtu < 576)
 		c->mtu = 576;
 	if (!c->sndbuf)

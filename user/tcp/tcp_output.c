@@ -28,6 +28,11 @@ static void cwnd_validate(struct hxs_tcp_conn *c, int limited, uint32_t flight)
 static int output_data(struct hxs_tcp_conn *c, uint64_t now)
 {
 	int sent = 0;
+	/* RFC 4821 §7.5: a probe segment first, when one is due (tcp_pmtu.c) */
+	int probe = hxs_tcp_pmtu_probe(c, now);
+	if (probe == 0)
+		return 0;
+	sent = probe > 0;
 	/* In SACK recovery the congestion limit is cwnd - pipe (RFC 6675 §5 step 4); with RACK
 	 * always (what is SACKed or lost is not in flight: Linux's tcp_packets_in_flight()). */
 	int use_pipe = c->recovery == HXS_REC_SACK || c->rk.on;

@@ -74,6 +74,7 @@ static void rexmt_fire(struct hxs_timer *t, uint64_t now)
 		return;
 	}
 	MIB_INC(tcp, TCPTimeouts);
+	hxs_tcp_pmtu_on_rto(c);                     /* RFC 4821 §7.5 black hole (tcp_pmtu.c) */
 	/* RFC 6298 §5.5: "The host MUST set RTO <- RTO * 2 ("back off the timer")". */
 	c->backoff++;
 	/* Karn: no RTT sample from a retransmitted segment. */

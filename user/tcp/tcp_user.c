@@ -535,7 +535,7 @@ void hxs_tcp_conn__info(const struct hxs_tcp_conn *c, struct hxs_tcp_info *i)
 	i->backoff = c->backoff;
 	i->probes = c->probes_out > c->keep_probes ? c->probes_out : c->keep_probes;
 	i->advmss = c->rcv_mss;
-	i->pmtu = c->tcp->cfg.mtu;
+	i->pmtu = hxs_tcp_pmtu_of(c);
 	i->reordering = 3;                              /* DupThresh, tcp_recovery.c */
 	i->sacked = c->mss ? (c->sb.sacked_bytes + c->mss - 1) / c->mss : 0;
 	i->pacing_rate = hxs_tcp_pacing_rate(c);
