@@ -39,8 +39,11 @@
  *       cannot be scaled, is left out);
  *     - no RST in answer to a RST (RFC 9293 §3.10.7);
  *   data read (recv, peek) equals what the peer sent at those sequence numbers
- *   (peer_byte(IRS + 1 + offset)); status answers agree (TCP_INFO's rcv_queue with what
- *   is readable, EPOLLIN when it is, TCP_NODELAY as set);
+ *   (peer_byte(IRS + 1 + offset)), but for urgent bytes: the peer's URG segments carry the
+ *   pointer past their payload (0 without one), and without SO_OOBINLINE a byte such a
+ *   pointer marked (RFC 6093 §4: the one before it; SEG.SEQ for 0) may be missing from the
+ *   stream, as Linux's recv steps over it - no other byte may; status answers agree
+ *   (TCP_INFO's rcv_queue with what is readable, EPOLLIN when it is, TCP_NODELAY as set);
  *   after every record, for every connection in the table: SND.UNA <= SND.NXT <= SND.MAX,
  *   SND.MAX at or beyond everything it ever sent,
  *   rings within capacity, out-of-order ranges sorted, disjoint, after RCV.NXT and inside
@@ -70,6 +73,7 @@
 #define EPORT   61000              /* local ports of active opens, EPORT + peer */
 #define NSLOT   8                  /* connections the application holds */
 #define NTUP    32
+#define NURG    16                 /* urgent pointers the peer sends per tuple */
 
 /* FUZZ_TRACE=1 in the environment prints every segment both ways (reading a reproducer). */
 static int trace = -1;
@@ -81,11 +85,12 @@ static void trace_seg(const char *dir, uint64_t now, const uint8_t *p, uint32_t 
 	if (!trace)
 		return;
 	uint32_t doff = (uint32_t)(p[12] >> 4) * 4;
-	fprintf(stderr, "%10.6f %s %u>%u [%c%c%c%c%c] seq %u ack %u win %u len %u opt %u\n",
+	fprintf(stderr, "%10.6f %s %u>%u [%c%c%c%c%c%c] seq %u ack %u win %u len %u opt %u urp %u\n",
 		(double)now / 1e6, dir, hxs_rd16(p), hxs_rd16(p + 2), p[13] & HXS_TH_SYN ? 'S' : '.',
 		p[13] & HXS_TH_FIN ? 'F' : '.', p[13] & HXS_TH_RST ? 'R' : '.',
-		p[13] & HXS_TH_PSH ? 'P' : '.', p[13] & HXS_TH_ACK ? 'A' : '.', hxs_rd32(p + 4),
-		hxs_rd32(p + 8), hxs_rd16(p + 14), doff <= len ? len - doff : 0, doff - 20);
+		p[13] & HXS_TH_PSH ? 'P' : '.', p[13] & HXS_TH_ACK ? 'A' : '.',
+		p[13] & HXS_TH_URG ? 'U' : '.', hxs_rd32(p + 4), hxs_rd32(p + 8), hxs_rd16(p + 14),
+		doff <= len ? len - doff : 0, doff - 20, hxs_rd16(p + 18));
 }
 
 static const uint64_t dt_us[16] = {
@@ -115,11 +120,17 @@ struct tup {
 	/* the peer's side, from what the harness sent */
 	uint8_t pe_have_edge, pe_ts;
 	uint32_t pe_edge, pe_isn;
+	/* the bytes the peer's URG segments pointed at (RFC 6093 §4: the pointer is one past
+	 * the urgent byte; 0 points at SEG.SEQ itself, as Linux reads it): the only bytes a
+	 * reader without SO_OOBINLINE may find missing from the stream */
+	uint32_t pe_urg[NURG];
+	uint8_t pe_nurg;
 };
 
 struct slot {
 	struct hxs_tcp_conn *c;
 	uint64_t sent, rcvd;           /* bytes the application wrote / read */
+	uint64_t skipped;              /* urgent bytes the stream stepped over (no OOBINLINE) */
 };
 
 struct run {
@@ -405,6 +416,17 @@ static void peer_send(struct run *r, const struct peerseg *ps)
 	hxs_wr16(p + 14, ps->wnd);
 	hxs_wr16(p + 16, 0);
 	hxs_wr16(p + 18, 0);
+	if (ps->flags & HXS_TH_URG) {
+		/* the pointer a sender's MSG_OOB puts on its last segment: past the payload (0
+		 * without one); remembered, or URG left off once NURG pointers were sent */
+		uint16_t up = (uint16_t)(ps->dlen > 0xFFFF ? 0xFFFF : ps->dlen);
+		if (ps->t->pe_nurg < NURG) {
+			ps->t->pe_urg[ps->t->pe_nurg++] = ps->seq + (up ? up - 1u : 0u);
+			hxs_wr16(p + 18, up);
+		} else {
+			p[13] &= (uint8_t)~HXS_TH_URG;
+		}
+	}
 	memcpy(p + 20, ps->opt, olen);
 	uint32_t first = ps->seq + !!(ps->flags & HXS_TH_SYN);
 	for (uint32_t i = 0; i < ps->dlen; i++)
@@ -613,7 +635,7 @@ static void op_connect(struct run *r, struct fz *in)
 		return;
 	}
 	s->c = c;
-	s->sent = s->rcvd = 0;
+	s->sent = s->rcvd = s->skipped = 0;
 }
 
 static void op_accept(struct run *r)
@@ -627,7 +649,7 @@ static void op_accept(struct run *r)
 	if (rc)
 		return;
 	s->c = c;
-	s->sent = s->rcvd = 0;
+	s->sent = s->rcvd = s->skipped = 0;
 }
 
 static void op_send(struct run *r, struct fz *in)
@@ -647,6 +669,15 @@ static void op_send(struct run *r, struct fz *in)
 		s->sent += (uint64_t)n;
 }
 
+/* Did the peer send an urgent pointer at byte seq of tuple t? */
+static int urg_at(const struct tup *t, uint32_t seq)
+{
+	for (int i = 0; i < t->pe_nurg; i++)
+		if (t->pe_urg[i] == seq)
+			return 1;
+	return 0;
+}
+
 static void op_recv(struct run *r, struct fz *in)
 {
 	uint8_t b = fz_u8(in);
@@ -658,12 +689,23 @@ static void op_recv(struct run *r, struct fz *in)
 	uint8_t *buf = malloc(len);
 	long n = hxs_tcp_conn__recv(s->c, buf, len, flags);
 	FZ_CHECK(n <= (long)len, "recv gave %ld of %u", n, len);
-	for (long i = 0; i < n; i++)
-		FZ_CHECK(buf[i] == peer_byte(s->c->irs + 1 + (uint32_t)(s->rcvd + (uint64_t)i)),
-			 "byte %llu of the stream", (unsigned long long)(s->rcvd + (uint64_t)i));
+	struct tup *t = tup_get(r, s->c->lport, s->c->rport);
+	uint64_t pos = s->rcvd + s->skipped;     /* stream offset of buf[0] */
+	for (long i = 0; i < n; i++, pos++) {
+		/* Without SO_OOBINLINE the urgent byte is not data: the stream steps over it
+		 * (Linux's tcp_recvmsg; RFC 9293 §3.8.5 leaves delivery to the interface). */
+		while (!s->c->oobinline && buf[i] != peer_byte(s->c->irs + 1 + (uint32_t)pos) &&
+		       urg_at(t, s->c->irs + 1 + (uint32_t)pos))
+			pos++;
+		FZ_CHECK(buf[i] == peer_byte(s->c->irs + 1 + (uint32_t)pos),
+			 "byte %llu of the stream (%llu read)", (unsigned long long)pos,
+			 (unsigned long long)(s->rcvd + (uint64_t)i));
+	}
 	free(buf);
-	if (n > 0 && !flags)
+	if (n > 0 && !flags) {
+		s->skipped = pos - s->rcvd - (uint64_t)n;
 		s->rcvd += (uint64_t)n;
+	}
 }
 
 /* What the socket layer asks between calls (TCP_INFO, poll, SO_ERROR), and a write pushed

@@ -11,7 +11,7 @@
  * hxs_tcp_set_state() -> TcpCurrEstab; TIME-WAIT list (tw_enter: max_tw -> the oldest closed)
  * hxs_tcp_close_conn() -> hxs_tcp_timers_cancel(), hxs_tcp_hash_remove() (on_tuple),
  *     hxs_tcp_child_unlink(), hxs_tcp_notify() -> hxs_tcp_conn_maybe_free()
- *     -> hxs_tcp_conn_destroy()
+ *     -> hxs_tcp_conn_destroy() -> hxs_tcp_timers_cancel() (also for hxs_tcp__free()'s live ones)
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -287,6 +287,10 @@ void hxs_tcp_conn_maybe_free(struct hxs_tcp_conn *c)
 
 void hxs_tcp_conn_destroy(struct hxs_tcp_conn *c)
 {
+	/* Every timer off the wheel before the memory goes: hxs_tcp__free() destroys connections
+	 * that were never closed, and a timer left linked would be written through when a
+	 * neighbour in its slot is unlinked later (the next connection's RACK timer, below). */
+	hxs_tcp_timers_cancel(c);
 	tw_unlink(c);
 	hxs_tcp_rack_free(c);
 	hxs_tcp_reass_clear(c);

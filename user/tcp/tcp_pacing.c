@@ -3,7 +3,7 @@
  * the stack's loop sleeps or turns until, hxs_tcp__next_deadline()).
  *
  *   output_data() -> hxs_tcp_pace_may_send()  pace_next <= now ? send : arm t_pace, stop
- *   hxs_tcp_send_seg() (data) -> hxs_tcp_pace_sent()   pace_next += len / rate
+ *   hxs_tcp_send_seg() (data) -> hxs_tcp_pace_sent()   pace_next += min(len / rate, 1 s)
  *   t_pace expires -> tcp_timer.c pace_fire() -> the connection's output is due again
  *
  * The rate: the algorithm's cc.pacing_rate (BBR sets it), or, with the stack's pacing setting
@@ -24,6 +24,7 @@
 #define PACE_CREDIT_MIN_US 128    /* two wheel ticks */
 #define PACE_BURST_MAX 65536u     /* bytes: Linux's GSO/TSO size limit */
 #define PACE_FREE_SEGS 10
+#define PACE_GAP_MAX_US 1000000   /* one segment's delay at most (sch_fq: 1 s) */
 
 uint64_t hxs_tcp_pacing_rate(const struct hxs_tcp_conn *c)
 {
@@ -67,7 +68,7 @@ static uint64_t pace_credit(uint64_t rate)
 
 void hxs_tcp_pace_sent(struct hxs_tcp_conn *c, uint32_t len, uint64_t now)
 {
-	uint64_t rate = hxs_tcp_pacing_rate(c), credit;
+	uint64_t rate = hxs_tcp_pacing_rate(c), credit, gap;
 
 	if (!rate || c->bytes_sent < (uint64_t)PACE_FREE_SEGS * c->mss) {
 		c->pace_next = now;
@@ -77,5 +78,9 @@ void hxs_tcp_pace_sent(struct hxs_tcp_conn *c, uint32_t len, uint64_t now)
 	credit = pace_credit(rate);
 	if (c->pace_next + credit < now)
 		c->pace_next = now - credit;
-	c->pace_next += (uint64_t)len * 1000000 / rate;
+	/* Linux's fq clamps one packet's delay to a second "since socket rate can change
+	 * later": a first estimate of a few bytes a second (BBR's from a long handshake's
+	 * SRTT) must not hold the next segment for minutes once a real rate is known */
+	gap = (uint64_t)len * 1000000 / rate;
+	c->pace_next += gap < PACE_GAP_MAX_US ? gap : PACE_GAP_MAX_US;
 }
