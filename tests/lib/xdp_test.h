@@ -29,23 +29,6 @@
 
 #ifndef SOL_XDP
 #define SOL_XDP 283
-/* One case: a private network namespace (gone when the test exits, whatever happens) with a
- * veth pair xa <-> xb, both up, IPv6 off (no router solicitations on the wire); the MACs of
- * xa and xb. 0, or -1 after a failed CHECK. */
-static inline int veth_netns(uint8_t amac[6], uint8_t bmac[6])
-{
-	t_case("private network namespace with a veth pair xa <-> xb");
-	if (!CHECK(unshare(CLONE_NEWNET) == 0, "unshare(CLONE_NEWNET): %s", strerror(errno)))
-		return -1;
-	if (!CHECK(system("ip link add xa type veth peer name xb && ip link set lo up && "
-			  "sysctl -qw net.ipv6.conf.all.disable_ipv6=1 && "
-			  "ip link set xa up && ip link set xb up") == 0))
-		return -1;
-	get_mac("xa", amac);
-	get_mac("xb", bmac);
-	return 0;
-}
-
 #endif
 
 static inline uint64_t now_ms(void)
