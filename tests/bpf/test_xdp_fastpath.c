@@ -30,12 +30,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "check.h"
+#include "xdp_test.h"
 #include "hxs/fastpath.h"
 #include "hxs/xdp.h"
-
-#ifndef SOL_XDP
-#define SOL_XDP 283
-#endif
 
 static const char *const stat_names[] = HXS_XDP_STAT_NAMES;
 static struct hxs_xdp *X;
@@ -67,13 +64,6 @@ struct seg {
 	int payload;
 	int udp;                    /* a UDP datagram instead (ports only) */
 };
-
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
 
 /* NOP NOP TS(tsval, tsecr): the 12 bytes Linux and hxs send */
 static void opt_ts(struct seg *s, uint32_t tsval, uint32_t tsecr)
@@ -310,26 +300,6 @@ static int ring_cb(void *ctx, void *data, size_t len)
 	if (len == sizeof(uint32_t) && nrung < 16)
 		memcpy(&rung[nrung++], data, sizeof(uint32_t));
 	return 0;
-}
-
-static int make_xsk(void)
-{
-	struct xdp_umem_reg mr = { .len = 16 * 4096, .chunk_size = 4096 };
-	int fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0), n = 64;
-	void *umem;
-
-	if (fd < 0)
-		return -errno;
-	umem = mmap(NULL, mr.len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (umem == MAP_FAILED)
-		return -errno;
-	mr.addr = (__u64)(unsigned long)umem;
-	if (setsockopt(fd, SOL_XDP, XDP_UMEM_REG, &mr, sizeof(mr)) ||
-	    setsockopt(fd, SOL_XDP, XDP_UMEM_FILL_RING, &n, sizeof(n)) ||
-	    setsockopt(fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &n, sizeof(n)) ||
-	    setsockopt(fd, SOL_XDP, XDP_RX_RING, &n, sizeof(n)))
-		return -errno;
-	return fd;
 }
 
 /* --- the rules ------------------------------------------------------------------------- */

@@ -38,6 +38,7 @@
 #include <bpf/bpf.h>
 
 #include "check.h"
+#include "xdp_test.h"
 #include "hxs/fastpath.h"
 #include "hxs/xdp.h"
 #include "io/xsk.h"
@@ -47,39 +48,6 @@
 #define DEADLINE_MS 10000
 enum { TSLOT = 9, TGEN = 3, TLPORT = 40000, TRPORT = 443 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
-}
-
-static int get_mac(const char *ifname, uint8_t mac[6])
-{
-	struct ifreq ifr = { 0 };
-	int fd = socket(AF_INET, SOCK_DGRAM, 0), rc;
-
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	rc = ioctl(fd, SIOCGIFHWADDR, &ifr);
-	close(fd);
-	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
-	return rc;
-}
-
-static int packet_socket(const char *ifname)
-{
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
-				   .sll_ifindex = (int)if_nametoindex(ifname) };
-	int fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
-
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sll, sizeof(sll)))
-		return -1;
-	return fd;
-}
-
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)(v >> 16)); put16(p + 2, (uint16_t)v); }
 
 /* Ethernet + IPv4 (checksummed) 10.77.9.1 -> 10.77.9.2, then l4len bytes the caller fills
  * at f + 34. Returns the frame length. */
@@ -151,15 +119,8 @@ int main(void)
 
 	if (geteuid())
 		T_SKIP_ALL("needs root");
-	t_case("private network namespace with a veth pair xa <-> xb");
-	if (!CHECK(unshare(CLONE_NEWNET) == 0, "unshare(CLONE_NEWNET): %s", strerror(errno)))
+	if (veth_netns(amac, bmac))
 		return t_done();
-	if (!CHECK(system("ip link add xa type veth peer name xb && ip link set lo up && "
-			  "sysctl -qw net.ipv6.conf.all.disable_ipv6=1 && "
-			  "ip link set xa up && ip link set xb up") == 0))
-		return t_done();
-	get_mac("xa", amac);
-	get_mac("xb", bmac);
 
 	t_case("hxs program on xa; conn entries with slots; copy-mode AF_XDP socket on queue 0");
 	err = hxs_xdp__open(&xdp, "xa", NULL);

@@ -21,11 +21,8 @@
 #include <linux/udp.h>
 #include <bpf/bpf.h>
 #include "check.h"
+#include "xdp_test.h"
 #include "hxs/xdp.h"
-
-#ifndef SOL_XDP
-#define SOL_XDP 283
-#endif
 
 /* Frame shapes. The L4 area is always 36 bytes: a 20-byte TCP header (or an 8-byte UDP
  * header and 12 bytes of its payload) followed by 16 payload bytes. */
@@ -284,28 +281,6 @@ static void expect_on(struct hxs_xdp *x, const char *name, const void *pkt, size
 			break;
 }
 #define expect(name, pkt, len, verdict, ...) expect_on(X, name, pkt, len, verdict, ##__VA_ARGS__, -1)
-
-/* An AF_XDP socket with UMEM, fill/completion and RX rings but not bound: this is what an
- * XSKMAP insert needs (xsk_map_update_elem() checks rings and UMEM, not the binding). */
-static int make_xsk(void)
-{
-	struct xdp_umem_reg mr = { .len = 16 * 4096, .chunk_size = 4096 };
-	int fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0), n = 64;
-	void *umem;
-
-	if (fd < 0)
-		return -errno;
-	umem = mmap(NULL, mr.len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (umem == MAP_FAILED)
-		return -errno;
-	mr.addr = (__u64)(unsigned long)umem;
-	if (setsockopt(fd, SOL_XDP, XDP_UMEM_REG, &mr, sizeof(mr)) ||
-	    setsockopt(fd, SOL_XDP, XDP_UMEM_FILL_RING, &n, sizeof(n)) ||
-	    setsockopt(fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &n, sizeof(n)) ||
-	    setsockopt(fd, SOL_XDP, XDP_RX_RING, &n, sizeof(n)))
-		return -errno;
-	return fd;
-}
 
 #define P16(x) htons(x)
 enum { TCP = IPPROTO_TCP, UDP = IPPROTO_UDP };

@@ -42,19 +42,13 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "xdp_test.h"
 #include "ctl/netif.h"
 #include "hxs/xdp.h"
 #include "io/xsk.h"
 
 #define PORT 7777
 #define DEADLINE_MS 10000       /* any single wait; generous: the machine may be loaded */
-
-static uint64_t now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
-}
 
 static uint16_t csum_fold(uint32_t s)
 {
@@ -174,29 +168,6 @@ static __u64 wait_xdp_stat(struct hxs_xdp *xdp, int s, __u64 before)
 	return v[s];
 }
 
-static int get_mac(const char *ifname, uint8_t mac[6])
-{
-	struct ifreq ifr = { 0 };
-	int fd = socket(AF_INET, SOCK_DGRAM, 0), rc;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	rc = ioctl(fd, SIOCGIFHWADDR, &ifr);
-	close(fd);
-	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
-	return rc;
-}
-
-static int packet_socket(const char *ifname)
-{
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
-				   .sll_ifindex = (int)if_nametoindex(ifname) };
-	int fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
-	int big = 4 << 20;
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sll, sizeof(sll)))
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
-	return fd;
-}
-
 /* Next frame captured on fd that is not outgoing and is UDP to dport; length or -1. */
 static int capture_udp(int fd, uint8_t *buf, size_t cap, uint16_t dport, int timeout_ms)
 {
@@ -233,15 +204,8 @@ static int self_contained(void)
 	if (geteuid())
 		T_SKIP_ALL("needs root");
 	/* as root nothing here may be missing: a failure, not a skip */
-	t_case("private network namespace with a veth pair xa <-> xb");
-	if (!CHECK(unshare(CLONE_NEWNET) == 0, "unshare(CLONE_NEWNET): %s", strerror(errno)))
+	if (veth_netns(amac, bmac))
 		return t_done();
-	if (!CHECK(system("ip link add xa type veth peer name xb && ip link set lo up && "
-			  "sysctl -qw net.ipv6.conf.all.disable_ipv6=1 && "
-			  "ip link set xa up && ip link set xb up") == 0))
-		return t_done();
-	get_mac("xa", amac);
-	get_mac("xb", bmac);
 
 	t_case("hxs program attached on xa, UDP port bound");
 	err = hxs_xdp__open(&xdp, "xa", NULL);

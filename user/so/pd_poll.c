@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "pd.h"
+#include "so_poll.h"
 
 struct poll_args {
 	struct pollfd *fds;
@@ -41,11 +42,7 @@ static short revents_of(struct pd *pd, const struct pollfd *p)
 	m = hxs_poll_events(pd->st, e.obj);
 	if (m < 0)
 		return POLLNVAL;
-	if (m & POLLIN)
-		m |= POLLRDNORM;
-	if (m & POLLOUT)
-		m |= POLLWRNORM;
-	return (short)(m & (p->events | POLLERR | POLLHUP));
+	return hxs_so_revents(m, p->events);
 }
 
 static long try_poll(struct pd *pd, void *arg)

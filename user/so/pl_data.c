@@ -41,6 +41,35 @@ int pl_timeo_ms(int hfd, int name)
 	return (int)(tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000);
 }
 
+/* The first step of a call, lock held: 0 with fd's hxs socket in *ps (*nb: O_NONBLOCK).
+ * Else the lock is released: 1 when fd is not hxs's (*handled stays 0: libc's call), or a
+ * negative errno (*handled 1). */
+static int sock_begin(int fd, struct pl_sock **ps, int *nb, int *handled)
+{
+	int r = pl_sock_of(fd, ps, nb);
+
+	if (r)
+		pl_unlock();
+	if (r != 1)
+		*handled = 1;
+	return r;
+}
+
+/* A blocking call's wait, lock held on entry and on return: unlocked, wait for events or
+ * timeout_ms (SO_SNDTIMEO / SO_RCVTIMEO: -EAGAIN when it passes), then find fd's socket
+ * again (*ps; -EBADF if it went meanwhile). 0 or negative errno. */
+static int wait_relocked(int fd, struct pl_sock **ps, short events, int timeout_ms)
+{
+	int w;
+
+	pl_unlock();
+	w = pl_wait(fd, events, timeout_ms);
+	pl_lock();
+	if (w <= 0)
+		return w ? w : -EAGAIN;
+	return pl_sock_of(fd, ps, NULL) ? -EBADF : 0;
+}
+
 static size_t iov_total(const struct iovec *iov, int n)
 {
 	size_t t = 0;
@@ -101,16 +130,9 @@ ssize_t pl_sendv(int fd, const struct iovec *iov, int iovcnt, int flags,
 			return r;
 		}
 	}
-	r = pl_sock_of(fd, &ps, &nb);
-	if (r == 1) {
-		pl_unlock();
-		return 0;
-	}
-	*handled = 1;
-	if (r) {
-		pl_unlock();
-		return r;
-	}
+	r = sock_begin(fd, &ps, &nb, handled);
+	if (r)
+		return r == 1 ? 0 : r;
 	stream = ps->type == SOCK_STREAM;
 	if (to && !stream) {
 		r = pl_sock_dest(ps, to, tolen, &a);
@@ -154,21 +176,9 @@ ssize_t pl_sendv(int fd, const struct iovec *iov, int iovcnt, int flags,
 		}
 		if (r != -EAGAIN || nb)
 			break;
-		pl_unlock();
-		{
-			int w = pl_wait(fd, POLLOUT, pl_timeo_ms(hfd, SO_SNDTIMEO));
-
-			pl_lock();
-			if (w <= 0) {
-				r = w ? w : -EAGAIN;
-				break;
-			}
-		}
-		r = pl_sock_of(fd, &ps, NULL);
-		if (r) {
-			r = -EBADF;
+		r = wait_relocked(fd, &ps, POLLOUT, pl_timeo_ms(hfd, SO_SNDTIMEO));
+		if (r)
 			break;
-		}
 	}
 	pl_unlock();
 	if (rest != local)
@@ -194,16 +204,9 @@ ssize_t pl_recvv(int fd, const struct iovec *iov, int iovcnt, int flags, struct 
 	if (iovcnt < 0 || iovcnt > IOV_MAX)
 		return -EINVAL;
 	pl_lock();
-	r = pl_sock_of(fd, &ps, &nb);
-	if (r == 1) {
-		pl_unlock();
-		return 0;
-	}
-	*handled = 1;
-	if (r) {
-		pl_unlock();
-		return r;
-	}
+	r = sock_begin(fd, &ps, &nb, handled);
+	if (r)
+		return r == 1 ? 0 : r;
 	if (msg_flags)
 		*msg_flags = 0;
 	stream = ps->type == SOCK_STREAM;
@@ -248,20 +251,9 @@ ssize_t pl_recvv(int fd, const struct iovec *iov, int iovcnt, int flags, struct 
 		}
 		if (r != -EAGAIN || nb)
 			break;
-		pl_unlock();
-		{
-			int w = pl_wait(fd, POLLIN, pl_timeo_ms(hfd, SO_RCVTIMEO));
-
-			pl_lock();
-			if (w <= 0) {
-				r = w ? w : -EAGAIN;
-				break;
-			}
-		}
-		if (pl_sock_of(fd, &ps, NULL)) {
-			r = -EBADF;
+		r = wait_relocked(fd, &ps, POLLIN, pl_timeo_ms(hfd, SO_RCVTIMEO));
+		if (r)
 			break;
-		}
 	}
 	pl_unlock();
 	if (buf) {

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "pl.h"
+#include "so_poll.h"
 #include "net/stack.h"
 #include "sock/sock.h"
 
@@ -208,11 +209,7 @@ static short hxs_revents(int fd, short events, int *hfd)
 	m = hxs_poll_events(pl.st, ps->hfd);
 	if (m < 0)
 		return POLLNVAL;
-	if (m & POLLIN)
-		m |= POLLRDNORM;
-	if (m & POLLOUT)
-		m |= POLLWRNORM;
-	return (short)(m & (events | POLLERR | POLLHUP));
+	return hxs_so_revents(m, events);
 }
 
 /* handled 0: no hxs fd in the set, the caller asks the kernel. */

@@ -154,6 +154,16 @@ static int opt_ignored(int level, int name)
 	return 0;
 }
 
+/* An option's value (n bytes) out to the program, truncated to *len as the kernel does
+ * (*len set to what was written). 0. */
+static int opt_out(const void *v, socklen_t n, void *val, socklen_t *len)
+{
+	if (*len > n)
+		*len = n;
+	memcpy(val, v, *len);
+	return 0;
+}
+
 /* getsockopt of an option taken and ignored: what the program set last (0 if never). */
 static int opt_recall(const struct pl_sock *ps, int level, int name, void *val, socklen_t *len)
 {
@@ -165,10 +175,7 @@ static int opt_recall(const struct pl_sock *ps, int level, int name, void *val, 
 			memcpy(v, ps->opt[i].val, ps->opt[i].len);
 			n = ps->opt[i].len;
 		}
-	if (*len > n)
-		*len = n;
-	memcpy(val, v, *len);
-	return 0;
+	return opt_out(v, n, val, len);
 }
 
 static int set_opt(int hfd, int level, int name, const void *val, socklen_t len)
@@ -925,17 +932,8 @@ PL_API int fcntl(int fd, int cmd, ...)
 	return do_fcntl(fd, cmd, arg);
 }
 
-PL_API int fcntl64(int fd, int cmd, ...)
-{
-	long arg = 0;
-	va_list ap;
-
-	va_start(ap, cmd);
-	if (!fcntl_no_arg(cmd))
-		arg = va_arg(ap, long);
-	va_end(ap);
-	return do_fcntl(fd, cmd, arg);
-}
+/* glibc's LFS name of the same call (on 64-bit targets the same function): one body. */
+PL_API int fcntl64(int fd, int cmd, ...) __attribute__((alias("fcntl")));
 
 /* tcp_ioctl() / udp_ioctl(): what is queued in, what is queued out. */
 static int queued(struct pl_sock *ps, unsigned long req, int *out)
@@ -1058,17 +1056,11 @@ PL_API int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 			   (level == IPPROTO_IPV6 && name == IPV6_V6ONLY && ps->v6)) {
 			int v = name == SO_DOMAIN ? (ps->v6 ? AF_INET6 : AF_INET) : 0;
 
-			if (*len > sizeof(v))
-				*len = sizeof(v);
-			memcpy(val, &v, *len);
-			r = 0;
+			r = opt_out(&v, sizeof(v), val, len);
 		} else if (level == SOL_SOCKET && name == SO_ACCEPTCONN) {
 			int v = ps->listening;
 
-			if (*len > sizeof(v))
-				*len = sizeof(v);
-			memcpy(val, &v, *len);
-			r = 0;
+			r = opt_out(&v, sizeof(v), val, len);
 		} else {
 			r = hxs_getsockopt(pl.st, ps->hfd, level, name, val, len);
 			if (r == -ENOPROTOOPT && opt_ignored(level, name))
