@@ -11,7 +11,9 @@
 #              the TCP core (callgrind on build/bench-tcp-core), memory per idle connection at
 #              10k and 100k connections, hxs-httpd next to the kernel (scripts/bench_idle.sh),
 #              redis and nginx unmodified on hxs (LD_PRELOAD, sleep and busy) next to the
-#              kernel: requests/s and server CPU per request (scripts/bench_preload.sh)
+#              kernel: requests/s and server CPU per request (scripts/bench_preload.sh),
+#              stream goodput under 1/5/10 % random loss through a router, hxs and kernel with
+#              CUBIC and BBR, and spurious retransmissions (scripts/bench_loss.sh)
 #   report:    scripts/bench_report.py -> build/bench/results.json, results.md, ratios.png
 #
 # Environment: BENCH_T (seconds per run, default 3), BENCH_ROUNDS (default 3),
@@ -255,6 +257,16 @@ if [ "${BENCH_SKIP_EXTRA:-0}" != 1 ]; then
     python3 -c 'import json,sys; print(json.dumps({"error": "preload servers failed: " + open(sys.argv[1]).read()[-400:]}))' \
       "$LOGD/preload.log" >"$PLJ"
   echo "bench: preload: $(grep '^bench_preload: median' "$LOGD/preload.log" | tr '\n' ' ')"
+fi
+
+# --- goodput under random loss, hxs next to the kernel (CUBIC, BBR) ---------------------------
+LSJ=$OUT/loss.json
+rm -f "$LSJ"
+if [ "${BENCH_SKIP_EXTRA:-0}" != 1 ]; then
+  scripts/bench_loss.sh "$OUT" >"$LOGD/loss.log" 2>&1 ||
+    python3 -c 'import json,sys; print(json.dumps({"error": "loss goodput failed: " + open(sys.argv[1]).read()[-400:]}))' \
+      "$LOGD/loss.log" >"$LSJ"
+  grep '^bench_loss:' "$LOGD/loss.log"
 fi
 
 python3 scripts/bench_report.py "$OUT" --rounds "$ROUNDS" --seconds "$T" \

@@ -103,6 +103,10 @@ int hxs_stack__set_cc(struct hxs_stack *st, const char *name);
 /* Pace every TCP connection at a rate from cwnd / SRTT (1; HXS_PACING=1), or only those
  * whose algorithm sets a rate, BBR (0, the default) - Linux with and without the fq qdisc. */
 int hxs_stack__set_pacing(struct hxs_stack *st, int on);
+/* The send and receive buffer sizes a TCP socket gets unless it sets SO_SNDBUF / SO_RCVBUF
+ * (0: the defaults, 4 MiB and 6 MiB, Linux's tcp_wmem / tcp_rmem maximum), for sockets made
+ * from now on; one connection's out-of-order bytes may fill its receive buffer. */
+int hxs_stack__set_tcp_bufs(struct hxs_stack *st, uint32_t sndbuf, uint32_t rcvbuf);
 
 /* ECN (RFC 3168) for TCP, stack-wide, as the kernel's net.ipv4.tcp_ecn: 0 off, 1 request it
  * on outgoing connections and accept it on incoming ones, 2 (the default, as Linux) accept it

@@ -196,6 +196,10 @@ static void run(double loss, int fast, uint64_t seed, struct result *res)
 	 * rarely empty at 1-5 % and XDP declines most ACKs (F_FAST needs an empty one). */
 	ok &= CHECK_EQ(hxs_stack__set_cc(sa, "cubic"), 0);
 	ok &= CHECK_EQ(hxs_stack__set_cc(sb, "cubic"), 0);
+	/* 256 KiB buffers: the 2 MiB would fit a default (4 MiB) send buffer whole, and the
+	 * streams go out in sends of what the buffer takes */
+	ok &= CHECK_EQ(hxs_stack__set_tcp_bufs(sa, 256 * 1024, 256 * 1024), 0);
+	ok &= CHECK_EQ(hxs_stack__set_tcp_bufs(sb, 256 * 1024, 256 * 1024), 0);
 
 	l = hxs_socket(sb, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	ok &= CHECK_EQ(hxs_bind(sb, l, (struct sockaddr *)&addr, sizeof(addr)), 0);

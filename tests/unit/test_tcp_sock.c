@@ -811,6 +811,9 @@ int main(void)
 	/* the cwnd claims below are CUBIC's slow start (hxs's default is BBR: test_tcp_bbr.c) */
 	CHECK_EQ(hxs_stack__set_cc(sa, "cubic"), 0);
 	CHECK_EQ(hxs_stack__set_cc(sb, "cubic"), 0);
+	/* ... and the window, window scale and queue claims a 256 KiB buffer's (scale 3) */
+	CHECK_EQ(hxs_stack__set_tcp_bufs(sa, 256 * 1024, 256 * 1024), 0);
+	CHECK_EQ(hxs_stack__set_tcp_bufs(sb, 256 * 1024, 256 * 1024), 0);
 
 	test_connect_errnos();
 	test_connect_timeout();

@@ -162,6 +162,11 @@ void packetdrill_interface_init(const char *flags, struct pd_interface *ifc)
 		if (err)
 			die("congestion control", err);
 	}
+	/* ... and a 256 KiB buffer's windows and window scale (3), the core's own default:
+	 * hxs's sockets elsewhere take 4 / 6 MiB, Linux's autotuning maximum */
+	err = hxs_stack__set_tcp_bufs(pd->st, 256 * 1024, 256 * 1024);
+	if (err)
+		die("TCP buffers", err);
 	err = hxs_stack__set_clock(pd->st, pd_clock, pd);
 	if (err)
 		die("virtual clock", err);

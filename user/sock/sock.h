@@ -111,6 +111,12 @@ struct hxs_proto_ops {
 #define HXS_SOCK_RCVBUF_MIN      2304u     /* SOCK_MIN_RCVBUF */
 #define HXS_SOCK_SNDBUF_MIN      4608u     /* SOCK_MIN_SNDBUF */
 #define HXS_SOCK_BUF_MAX         (16u << 20)
+/* TCP's buffers unless the socket or the stack sets them (tcp_sock.c glue_get): Linux's
+ * tcp_wmem[2] and tcp_rmem[2]; one connection's out-of-order bytes may fill its receive buffer,
+ * and at least the core's own 1 MiB */
+#define HXS_TCP_SNDBUF_DEFAULT   (4u << 20)
+#define HXS_TCP_RCVBUF_DEFAULT   (6u << 20)
+#define HXS_TCP_OFO_CONN_MIN     (1u << 20)
 
 struct hxs_sock {
 	struct hxs_stack *st;

@@ -302,6 +302,16 @@ static struct tcp_glue *glue_get(struct hxs_stack *st)
 	g->st = st;
 	g->ltail = &g->linger;
 	cfg.mtu = st->mtu;
+	/* Buffers as large as Linux's autotuning lets them grow (tcp_wmem[2], tcp_rmem[2]), and
+	 * the window scale that goes with them (7, as Linux offers): a loss takes a round trip
+	 * or more to repair, and until then the send buffer holds everything from the hole on
+	 * and the receiver everything after it. At 256 KiB both were the limit under 1-5 %
+	 * loss (RTOs on an exhausted send buffer). The ring's memory is taken only for bytes
+	 * held (tcp_buf.c), so an idle connection costs no more. Out-of-order bytes of one
+	 * connection may fill its receive buffer. */
+	cfg.sndbuf = st->tcp_sndbuf ? st->tcp_sndbuf : HXS_TCP_SNDBUF_DEFAULT;
+	cfg.rcvbuf = st->tcp_rcvbuf ? st->tcp_rcvbuf : HXS_TCP_RCVBUF_DEFAULT;
+	cfg.ofo_conn_max = cfg.rcvbuf > HXS_TCP_OFO_CONN_MIN ? cfg.rcvbuf : HXS_TCP_OFO_CONN_MIN;
 	/* HXS_RECOVERY=rack|sack: the stack-wide loss recovery with SACK (Linux's sysctl
 	 * tcp_recovery); RACK-TLP without it or for any other value */
 	{
@@ -420,6 +430,24 @@ int hxs_stack__set_pacing(struct hxs_stack *st, int on)
 	st->tcp_pacing = !!on;
 	if (g)
 		hxs_tcp__set_pacing(g->tcp, on);
+	return 0;
+}
+
+int hxs_stack__set_tcp_bufs(struct hxs_stack *st, uint32_t sndbuf, uint32_t rcvbuf)
+{
+	struct tcp_glue *g = glue(st);
+
+	st->tcp_sndbuf = sndbuf;
+	st->tcp_rcvbuf = rcvbuf;
+	if (g) {
+		struct hxs_tcp_cfg c = { 0 };
+
+		rcvbuf = rcvbuf ? rcvbuf : HXS_TCP_RCVBUF_DEFAULT;
+		hxs_tcp__set_bufs(g->tcp, sndbuf ? sndbuf : HXS_TCP_SNDBUF_DEFAULT, rcvbuf);
+		hxs_tcp__limits(g->tcp, &c);
+		c.ofo_conn_max = rcvbuf > HXS_TCP_OFO_CONN_MIN ? rcvbuf : HXS_TCP_OFO_CONN_MIN;
+		hxs_tcp__set_limits(g->tcp, &c);
+	}
 	return 0;
 }
 

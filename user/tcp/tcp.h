@@ -163,6 +163,9 @@ int hxs_tcp__new(struct hxs_tcp **out, const struct hxs_tcp_cfg *cfg,
 /* Changes the resource limits of a live instance (the cfg's max_conns ... mem_cache; 0 takes
  * the default); a limit below what is held now refuses what would add to it. */
 void hxs_tcp__set_limits(struct hxs_tcp *tcp, const struct hxs_tcp_cfg *limits);
+/* The buffer sizes connections made from now on start with (cfg.sndbuf / cfg.rcvbuf; 0 takes
+ * the default, 256 KiB). */
+void hxs_tcp__set_bufs(struct hxs_tcp *tcp, uint32_t sndbuf, uint32_t rcvbuf);
 /* The limits in effect (every field of cfg but the limits is left alone). */
 void hxs_tcp__limits(const struct hxs_tcp *tcp, struct hxs_tcp_cfg *limits);
 /* Frees the table's connections and listeners without sending anything; connections the

@@ -74,6 +74,12 @@ void hxs_tcp__set_limits(struct hxs_tcp *tcp, const struct hxs_tcp_cfg *l)
 	/* pressure follows the new thresholds at the next chunk taken or given back */
 }
 
+void hxs_tcp__set_bufs(struct hxs_tcp *tcp, uint32_t sndbuf, uint32_t rcvbuf)
+{
+	tcp->cfg.sndbuf = sndbuf ? sndbuf : 256 * 1024;
+	tcp->cfg.rcvbuf = rcvbuf ? rcvbuf : 256 * 1024;
+}
+
 void hxs_tcp__limits(const struct hxs_tcp *tcp, struct hxs_tcp_cfg *l)
 {
 	const struct hxs_tcp_cfg *c = &tcp->cfg;
