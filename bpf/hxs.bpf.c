@@ -3,6 +3,7 @@
  *
  * hxs_xdp() | hxs_xdp_frags() -> hxs_rx() -> parse_l2() -> parse_ipv4() | parse_ipv6()     (parse.h)
  *     -> steer_l4() -> owned() -> redirect()          (here)
+ *                   -> syncookie_xdp()   listener with HXS_BIND_F_COOKIES  (syncookie_xdp.h)
  *     -> later_fragment()
  *
  * Verdicts: owned and well-formed -> XDP_REDIRECT into hxs_xsks[rx queue]; owned but the
@@ -136,23 +137,27 @@ static __always_inline int bind_steers(const struct hxs_bind_val *v, __u8 proto)
 /* Does hxs own this frame? Connection 4-tuple, then the exact local address, then the
  * family's wildcard (as the kernel's lookup falls back from a bound-only socket on the
  * exact address to a wildcard listener). */
-static __always_inline int owned(const struct hxs_conn_key *k, int v4)
+static __always_inline int owned(const struct hxs_conn_key *k, int v4,
+				 const struct hxs_bind_val **bv)
 {
 	struct hxs_bind_key b = {};
 
+	*bv = NULL;
 	if (bpf_map_lookup_elem(&hxs_conns, k))
 		return 1;
 	__builtin_memcpy(b.addr, k->laddr, 16);
 	b.port = k->lport;
 	b.proto = k->proto;
-	if (bind_steers(bpf_map_lookup_elem(&hxs_binds, &b), k->proto))
+	*bv = bpf_map_lookup_elem(&hxs_binds, &b);
+	if (bind_steers(*bv, k->proto))
 		return 1;
 	/* IPv4 wildcard ::ffff:0.0.0.0 keeps the prefix; IPv6 wildcard is :: */
 	if (v4)
 		__builtin_memset(b.addr + 12, 0, 4);
 	else
 		__builtin_memset(b.addr, 0, 16);
-	return bind_steers(bpf_map_lookup_elem(&hxs_binds, &b), k->proto);
+	*bv = bpf_map_lookup_elem(&hxs_binds, &b);
+	return bind_steers(*bv, k->proto);
 }
 
 static __always_inline void frag_key(struct hxs_frag_key *f, const struct hxs_pkt *pkt)
@@ -213,6 +218,9 @@ static __always_inline int steer_udp(struct xdp_md *ctx, const struct udphdr *uh
 	return redirect(ctx, HXS_XDP_UDP_STEERED);
 }
 
+/* SYN cookies for listeners under SYN pressure (answers SYNs, validates ACKs) */
+#include "syncookie_xdp.h"
+
 /* The first fragment of an owned datagram: remember it for the later ones, drop it. */
 static __always_inline int first_fragment(const struct hxs_pkt *pkt)
 {
@@ -230,8 +238,10 @@ static __always_inline int first_fragment(const struct hxs_pkt *pkt)
  * them into a register the verifier could no longer prove non-NULL. */
 static __always_inline int steer_l4(struct xdp_md *ctx, struct cursor *c, struct hxs_pkt *pkt)
 {
+	const struct hxs_bind_val *bv;
 	struct tcphdr *th;
 	struct udphdr *uh;
+	int v;
 
 	if (pkt->key.proto == IPPROTO_TCP) {
 		th = cur_pull(c, sizeof(*th));
@@ -239,10 +249,16 @@ static __always_inline int steer_l4(struct xdp_md *ctx, struct cursor *c, struct
 			return pass(HXS_XDP_IN_TRUNCATED);
 		pkt->key.lport = th->dest;
 		pkt->key.rport = th->source;
-		if (!owned(&pkt->key, pkt->v4))
+		if (!owned(&pkt->key, pkt->v4, &bv))
 			return pass(HXS_XDP_PASSED);
 		if (pkt->frag == FRAG_FIRST)
 			return first_fragment(pkt);
+		/* a listener's frame (no conn entry) while it is under SYN pressure */
+		if (bv && (bv->flags & HXS_BIND_F_COOKIES)) {
+			v = syncookie_xdp(ctx, pkt, bv);
+			if (v >= 0)
+				return v;
+		}
 		return steer_tcp(ctx, th, pkt->l4_len);
 	}
 	uh = cur_pull(c, sizeof(*uh));
@@ -250,7 +266,7 @@ static __always_inline int steer_l4(struct xdp_md *ctx, struct cursor *c, struct
 		return pass(HXS_XDP_IN_TRUNCATED);
 	pkt->key.lport = uh->dest;
 	pkt->key.rport = uh->source;
-	if (!owned(&pkt->key, pkt->v4))
+	if (!owned(&pkt->key, pkt->v4, &bv))
 		return pass(HXS_XDP_PASSED);
 	if (pkt->frag == FRAG_FIRST)
 		return first_fragment(pkt);

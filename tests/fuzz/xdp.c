@@ -41,6 +41,7 @@
 /* The program's context with real pointers (BPF's struct xdp_md holds 32-bit offsets). */
 struct hxs_fuzz_xdp_md {
 	uintptr_t data, data_end;
+	uintptr_t data_meta;        /* never used: see the SYN-cookie stubs */
 	__u32 rx_queue_index;
 	__u32 buff_len;             /* what bpf_xdp_get_buff_len() says */
 };
@@ -125,6 +126,39 @@ long bpf_redirect_map(void *map, __u64 key, __u64 flags)
 __u64 bpf_xdp_get_buff_len(void *ctx)
 {
 	return ((struct hxs_fuzz_xdp_md *)ctx)->buff_len;
+}
+
+/* The SYN-cookie path is tested by tests/bpf/test_xdp_syncookie.c; no bind entry here has
+ * HXS_BIND_F_COOKIES, so reaching one of these is a bug. */
+long bpf_xdp_load_bytes(void *ctx, __u32 off, void *buf, __u32 len)
+{
+	FZ_CHECK(0, "SYN-cookie path reached");
+	return -1;
+}
+long bpf_xdp_store_bytes(void *ctx, __u32 off, void *buf, __u32 len)
+{
+	FZ_CHECK(0, "SYN-cookie path reached");
+	return -1;
+}
+long bpf_xdp_adjust_tail(void *ctx, int delta)
+{
+	FZ_CHECK(0, "SYN-cookie path reached");
+	return -1;
+}
+long bpf_xdp_adjust_meta(void *ctx, int delta)
+{
+	FZ_CHECK(0, "SYN-cookie path reached");
+	return -1;
+}
+__u64 bpf_ktime_get_ns(void)
+{
+	FZ_CHECK(0, "SYN-cookie path reached");
+	return 0;
+}
+long bpf_loop(__u32 n, void *fn, void *ctx, __u64 flags)
+{
+	FZ_CHECK(0, "SYN-cookie path reached");
+	return -1;
 }
 
 static void v4mapped(__u8 *a, const char *dotted)

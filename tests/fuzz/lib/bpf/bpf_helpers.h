@@ -21,5 +21,13 @@ void *bpf_map_lookup_elem(void *map, const void *key);
 long bpf_map_update_elem(void *map, const void *key, const void *value, __u64 flags);
 long bpf_redirect_map(void *map, __u64 key, __u64 flags);
 __u64 bpf_xdp_get_buff_len(void *ctx);   /* the harness's context type */
+/* SYN cookies (bpf/syncookie_xdp.h): no bind entry of the harness has HXS_BIND_F_COOKIES,
+ * so these abort if reached */
+long bpf_xdp_load_bytes(void *ctx, __u32 off, void *buf, __u32 len);
+long bpf_xdp_store_bytes(void *ctx, __u32 off, void *buf, __u32 len);
+long bpf_xdp_adjust_tail(void *ctx, int delta);
+long bpf_xdp_adjust_meta(void *ctx, int delta);
+__u64 bpf_ktime_get_ns(void);
+long bpf_loop(__u32 n, void *fn, void *ctx, __u64 flags);
 
 #endif
