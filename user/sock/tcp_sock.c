@@ -287,6 +287,9 @@ static struct tcp_glue *glue_get(struct hxs_stack *st)
 	g->st = st;
 	g->ltail = &g->linger;
 	cfg.mtu = st->mtu;
+	/* SYN cookies when the SYN queue is full (the kernel's tcp_syncookies = 1): on with
+	 * HXS_SYNCOOKIES=1 until the unit tests that count drops of a full queue follow */
+	cfg.syncookies = getenv("HXS_SYNCOOKIES") && !strcmp(getenv("HXS_SYNCOOKIES"), "1");
 	if (getrandom(cfg.isn_secret, sizeof(cfg.isn_secret), 0) != sizeof(cfg.isn_secret)) {
 		uint64_t x = hxs_stack__now(st) * 0x9e3779b97f4a7c15ull;
 

@@ -43,8 +43,9 @@ struct hxs_slot;
 	X(TCPTimeWaitOverflow) X(TCPMemoryPressures) X(TCPAbortOnMemory) X(TCPRcvQDrop)      \
 	X(TCPReqQFullDrop) X(HxsTcpConnLimitDrops) X(HxsTcpMemRefused) X(HxsTcpOfoConnDrops) \
 	X(HxsTcpOfoStackDrops) X(HxsTcpSndMemFails) X(HxsTcpTupleRefused)                    \
-	X(TCPACKSkippedChallenge) X(TCPACKSkippedPAWS) X(TCPACKSkippedSeq)                 \
-	X(HxsTcpFastPathAcks)
+	X(TCPACKSkippedChallenge) X(TCPACKSkippedPAWS) X(TCPACKSkippedSeq)                  \
+	X(HxsTcpFastPathAcks)                                                                 \
+	X(SyncookiesSent) X(SyncookiesRecv) X(SyncookiesFailed)
 
 enum hxs_tcp_mib {
 #define HXS_TCP_MIB_ENUM(n) HXS_TCP_MIB_##n,
@@ -98,6 +99,9 @@ struct hxs_tcp_cfg {
 	uint32_t mem_cache;         /* free buffer chunks kept for reuse, bytes. 0: 4 MiB */
 	const char *cc;             /* "cubic" (default) or "newreno" */
 	uint8_t no_sack, no_ts, no_ws; /* disable offering an option */
+	uint8_t syncookies;         /* 1: a full SYN queue answers SYNs with SYN cookies (the
+				     * kernel's default tcp_syncookies = 1, tcp_syncookie.c);
+				     * 0: it drops them (tcp_syncookies = 0) */
 	/* Tests only (NULL otherwise): the ISS of a new connection comes from this hook instead
 	 * of RFC 6528, e.g. to start next to the 2^32 sequence wrap. */
 	uint32_t (*isn_hook)(void *arg, uint32_t laddr, uint16_t lport, uint32_t raddr,
@@ -128,6 +132,9 @@ struct hxs_tcp_ev_ops {
 	int (*on_tuple)(void *ctx, struct hxs_tcp_conn *c, int add);
 	/* A listener on laddr:lport (laddr 0 = any) is added or removed. */
 	void (*on_listen)(void *ctx, uint32_t laddr, uint16_t lport, int add);
+	/* A listener's SYN queue filled up (pressure 1: the core answers SYNs with cookies
+	 * from now on; XDP may too) or drained to half (0). */
+	void (*on_synq)(void *ctx, struct hxs_tcp_conn *l, int pressure);
 };
 
 /* --- the instance ------------------------------------------------------------------------ */
@@ -143,6 +150,8 @@ void hxs_tcp__limits(const struct hxs_tcp *tcp, struct hxs_tcp_cfg *limits);
  * socket layer still holds must be closed (hxs_tcp_conn__close) first. */
 void hxs_tcp__free(struct hxs_tcp *tcp);
 #define HXS_TCP_IN_CSUM_OK 1u  /* checksum already verified (by the NIC or XDP) */
+#define HXS_TCP_IN_COOKIE_OK 2u /* an ACK whose SYN cookie XDP validated (HXS_META_F_COOKIE):
+				 * the core decodes it without checking the MAC and age again */
 /* A TCP segment (header + payload, len bytes) arrived. Returns 0 if taken, -EINVAL if dropped
  * as malformed (bad checksum, header, options). */
 int hxs_tcp__input(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, const uint8_t *tcp_hdr,
@@ -176,6 +185,14 @@ int hxs_tcp__fp_pending(const struct hxs_tcp *tcp);
 void hxs_tcp__set_fastpath(struct hxs_tcp *tcp, int on);
 /* Connection objects allocated and freed over the life of the instance (leak checks). */
 void hxs_tcp__alloc_stats(const struct hxs_tcp *tcp, uint64_t *allocated, uint64_t *freed);
+
+/* SYN cookies (tcp_syncookie.c). The secret: the embedding layer's random keys (current and
+ * previous; the same the XDP program holds), else one derived from cfg.isn_secret. */
+struct hxs_cookie_secret;
+struct hxs_sc_local;
+void hxs_tcp__set_cookie_secret(struct hxs_tcp *tcp, const struct hxs_cookie_secret *s);
+/* What a cookie SYN-ACK of listener l offers (MSS, window, window scale, options). */
+void hxs_tcp_conn__cookie_local(const struct hxs_tcp_conn *l, struct hxs_sc_local *loc);
 
 /* --- connections (socket layer) --------------------------------------------------------- */
 /* A new connection in CLOSED, owned by the caller; set options, then connect or listen. */
