@@ -504,6 +504,15 @@ int hxs_xdp__bind_add(struct hxs_xdp *x, const __u8 addr[16], __be16 port, __u8 
 	return ret(bpf_map_update_elem(x->map_fd[M_BINDS], &k, &v, BPF_ANY));
 }
 
+int hxs_xdp__cookie_set(struct hxs_xdp *x, const struct hxs_cookie_secret *s)
+{
+	__u32 zero = 0;
+
+	if (x->map_fd[M_COOKIE] < 0)
+		return -ENOENT;
+	return ret(bpf_map_update_elem(x->map_fd[M_COOKIE], &zero, s, BPF_ANY));
+}
+
 int hxs_xdp__bind_del(struct hxs_xdp *x, const __u8 addr[16], __be16 port, __u8 proto)
 {
 	struct hxs_bind_key k = { .port = port, .proto = proto };
