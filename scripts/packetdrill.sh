@@ -83,8 +83,6 @@ make --no-print-directory -s "$BUILD/libhxs-packetdrill.so" >&2 || { echo "packe
 # (8 MiB by default), which alone would not fit. 1 MiB stacks are plenty for packetdrill.
 ulimit -s 1024 2>/dev/null
 
-# SYN cookies on a full SYN queue, as Linux's default net.ipv4.tcp_syncookies = 1
-export HXS_SYNCOOKIES=1
 
 pass=0 fail=0 n=0
 for f in "${scripts[@]}"; do

@@ -99,9 +99,9 @@ struct hxs_tcp_cfg {
 	uint32_t mem_cache;         /* free buffer chunks kept for reuse, bytes. 0: 4 MiB */
 	const char *cc;             /* "cubic" (default) or "newreno" */
 	uint8_t no_sack, no_ts, no_ws; /* disable offering an option */
-	uint8_t syncookies;         /* 1: a full SYN queue answers SYNs with SYN cookies (the
-				     * kernel's default tcp_syncookies = 1, tcp_syncookie.c);
-				     * 0: it drops them (tcp_syncookies = 0) */
+	uint8_t no_syncookies;      /* 0 (default): a full SYN queue answers SYNs with SYN
+				     * cookies, as the kernel's default tcp_syncookies = 1
+				     * (tcp_syncookie.c); 1: it drops them (tcp_syncookies = 0) */
 	/* Tests only (NULL otherwise): the ISS of a new connection comes from this hook instead
 	 * of RFC 6528, e.g. to start next to the 2^32 sequence wrap. */
 	uint32_t (*isn_hook)(void *arg, uint32_t laddr, uint16_t lport, uint32_t raddr,

@@ -73,7 +73,7 @@ int hxs_tcp_syncookie_syn(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, u
 	uint8_t hdr[40];
 	void *h;
 
-	if (!tcp->cfg.syncookies)
+	if (tcp->cfg.no_syncookies)
 		return -1;
 	secret_of(tcp, &sec);
 	hxs_tcp_conn__cookie_local(l, &loc);
@@ -100,7 +100,7 @@ int hxs_tcp_syncookie_syn(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, u
  * (tcp_synq_no_recent_overflow): elsewhere an ACK without a connection is simply reset. */
 static int cookies_in_use(const struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, uint64_t now)
 {
-	return l->tcp->cfg.syncookies &&
+	return !l->tcp->cfg.no_syncookies &&
 	       (s->cookie_ok || l->synq_pressure || now < l->cookie_until);
 }
 
