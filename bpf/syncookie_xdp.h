@@ -5,7 +5,8 @@
  * hxs.bpf.c steer_l4() -> syncookie_xdp()
  *     SYN (no ACK/RST/FIN) -> sc_syn(): options -> hxs_sc_make() -> hxs_sc_synack()
  *         -> the frame rewritten in place (MACs, addresses, ports swapped; IPv4 and TCP
- *            checksums) -> XDP_TX                       (XdpSynCookiesSent, terminal)
+ *            checksums) -> XDP_TX, or bpf_redirect() to the same interface with
+ *            HXS_XDP_CFG_F_TX_REDIRECT (veth)           (XdpSynCookiesSent, terminal)
  *     ACK (no SYN/RST)     -> sc_ack(): hxs_sc_check()
  *         valid   -> m->flags |= HXS_META_F_COOKIE -> redirect() -> fp_put_meta()
  *                                                  (XdpSynCookiesValid, XdpTcpSteered)
@@ -109,6 +110,7 @@ static __always_inline int sc_syn(struct xdp_md *ctx, __u32 l3, const struct hxs
 		.no_sack = !!(bflags & HXS_BIND_F_NO_SACK), .no_ts = !!(bflags & HXS_BIND_F_NO_TS),
 		.no_ws = !!(bflags & HXS_BIND_F_NO_WS),
 	};
+	__u32 ifindex = ctx->ingress_ifindex;   /* read before the helpers invalidate ctx data */
 	struct hxs_sc_syn syn = { .isn = isn };
 	struct sc_walk w = { .syn = &syn };
 	__u8 out[40] = {};
@@ -165,6 +167,13 @@ static __always_inline int sc_syn(struct xdp_md *ctx, __u32 l3, const struct hxs
 	iph->ttl = 64;
 	iph->check = 0;
 	iph->check = sc_ip_csum(iph);
+	if (hxs_cfg.flags & HXS_XDP_CFG_F_TX_REDIRECT) {
+		/* a constant verdict: the verifier cannot tell bpf_redirect() never fails low */
+		if (bpf_redirect(ifindex, 0) != XDP_REDIRECT)
+			goto broken;
+		count(HXS_XDP_SYN_COOKIES_SENT);
+		return XDP_REDIRECT;
+	}
 	count(HXS_XDP_SYN_COOKIES_SENT);
 	return XDP_TX;
 broken:

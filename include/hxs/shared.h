@@ -199,6 +199,13 @@ struct hxs_xdp_cfg {
 };
 #define HXS_XDP_CFG_MAGIC   0x68787331u     /* "hxs1" */
 #define HXS_XDP_CFG_F_IPV6  (1u << 0)       /* steer IPv6 flows (else every IPv6 frame passes) */
+#define HXS_XDP_CFG_F_TX_REDIRECT (1u << 1) /* the program's own replies (cookie SYN-ACKs) leave
+                                             * by bpf_redirect() to the receiving interface, not
+                                             * XDP_TX: on a veth, XDP_TX queues the frame on the
+                                             * peer but kicks the peer's NAPI only when the peer
+                                             * has an XDP program (veth_xdp_flush()); a redirect's
+                                             * flush always does (veth_xdp_xmit() with
+                                             * XDP_XMIT_FLUSH). xdp_ctl sets it on veth. */
 #define HXS_XDP_CFG_DEFAULT { .magic = HXS_XDP_CFG_MAGIC, .flags = HXS_XDP_CFG_F_IPV6 }
 
 /* XDP counters: index into the per-CPU array HXS_MAP_STATS (one __u64 per CPU per index).

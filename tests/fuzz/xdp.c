@@ -46,6 +46,7 @@
 struct hxs_fuzz_xdp_md {
 	uintptr_t data, data_end, data_meta;
 	__u32 rx_queue_index;
+	__u32 ingress_ifindex;      /* read by the SYN-cookie path only */
 	__u32 buff_len;             /* what bpf_xdp_get_buff_len() says */
 };
 #define xdp_md hxs_fuzz_xdp_md
@@ -200,6 +201,13 @@ long bpf_xdp_adjust_tail(void *ctx, int delta)
 
 __u64 bpf_ktime_get_ns(void)
 {
+	FZ_CHECK(0, "SYN-cookie path reached");
+	return 0;
+}
+
+long bpf_redirect(__u32 ifindex, __u64 flags)
+{
+	(void)ifindex, (void)flags;
 	FZ_CHECK(0, "SYN-cookie path reached");
 	return 0;
 }

@@ -30,5 +30,6 @@ long bpf_loop(__u32 nr_loops, void *callback_fn, void *callback_ctx, __u64 flags
 long bpf_xdp_store_bytes(void *ctx, __u32 off, void *buf, __u32 len);
 long bpf_xdp_adjust_tail(void *ctx, int delta);
 __u64 bpf_ktime_get_ns(void);
+long bpf_redirect(__u32 ifindex, __u64 flags);
 
 #endif
