@@ -3,6 +3,8 @@
  *
  * hxs_xdp() | hxs_xdp_frags() -> hxs_rx() -> parse_l2() -> parse_ipv4() | parse_ipv6()     (parse.h)
  *     -> steer_l4() -> owned() -> steer_tcp() -> fp_tcp()      (fastpath_xdp.h)
+ *                  -> syncookie_xdp()  listener with HXS_BIND_F_COOKIES  (syncookie_xdp.h)
+ *                     -> XDP_TX | redirect() with HXS_META_F_COOKIE | drop()
  *                                            -> redirect() -> fp_put_meta()
  *                              -> steer_udp() -> redirect() -> fp_put_meta()
  *     -> later_fragment()
@@ -249,6 +251,9 @@ static __always_inline int steer_udp(struct xdp_md *ctx, const struct udphdr *uh
 	return redirect(ctx, HXS_XDP_UDP_STEERED, m);
 }
 
+/* SYN cookies for listeners under SYN pressure (answers SYNs, validates ACKs) */
+#include "syncookie_xdp.h"
+
 /* The first fragment of an owned datagram: remember it for the later ones, drop it. */
 static __always_inline int first_fragment(const struct hxs_pkt *pkt)
 {
@@ -277,6 +282,7 @@ static __always_inline int steer_l4(struct xdp_md *ctx, struct cursor *c, struct
 	struct udphdr *uh;
 	__u32 bflags = 0;
 	enum own own;
+	int rc;
 
 	if (pkt->key.proto == IPPROTO_TCP) {
 		th = cur_pull(c, sizeof(*th));
@@ -289,12 +295,15 @@ static __always_inline int steer_l4(struct xdp_md *ctx, struct cursor *c, struct
 			return pass(HXS_XDP_PASSED);
 		if (pkt->frag == FRAG_FIRST)
 			return first_fragment(pkt);
-		/* SYN cookies hook in here: own == OWN_BIND is a listener's segment (no conn
-		 * entry), bflags its bind entry's flags; with HXS_BIND_F_COOKIES a SYN is
-		 * answered (XDP_TX) and an ACK validated (redirect with HXS_META_F_COOKIE in
-		 * m.flags, or drop) before steer_tcp(). */
 		m.slot = cv.slot;
 		m.gen = cv.gen;
+		/* a listener's segment (no conn entry) while it is under SYN pressure: a SYN is
+		 * answered (XDP_TX), an ACK validated (redirect with HXS_META_F_COOKIE, or drop) */
+		if (own == OWN_BIND && (bflags & HXS_BIND_F_COOKIES)) {
+			rc = syncookie_xdp(ctx, pkt, bflags, &m);
+			if (rc >= 0)
+				return rc;
+		}
 		return steer_tcp(ctx, th, pkt, own, &cv, &m);
 	}
 	uh = cur_pull(c, sizeof(*uh));
