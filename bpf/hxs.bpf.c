@@ -3,6 +3,8 @@
  *
  * hxs_xdp() | hxs_xdp_frags() -> hxs_rx() -> parse_l2() -> parse_ipv4() | parse_ipv6()     (parse.h)
  *     -> steer_l4() -> owned() -> steer_tcp() -> fp_tcp()      (fastpath_xdp.h)
+ *                  -> hxs_syncookie_xdp()  listener with HXS_BIND_F_COOKIES  (syncookie_xdp.h)
+ *                     -> XDP_TX | redirect() with HXS_META_F_COOKIE | drop()
  *                                            -> redirect() -> fp_put_meta()
  *                              -> steer_udp() -> redirect() -> fp_put_meta()
  *     -> later_fragment()
@@ -249,6 +251,25 @@ static __always_inline int steer_udp(struct xdp_md *ctx, const struct udphdr *uh
 	return redirect(ctx, HXS_XDP_UDP_STEERED, m);
 }
 
+/* SYN cookies for listeners under SYN pressure (answers SYNs, validates ACKs) */
+#include "syncookie_xdp.h"
+
+/* pkt->l4_off as an offset the verifier lets a header be added to (a packet pointer plus at
+ * most MAX_PACKET_OFF, 0xffff, including the header): the header was in the frame's linear
+ * part, far below 0x7fff. The mask in asm: clang would drop a plain one (the offset is a u16)
+ * and the verifier, which follows the register rather than the type, would not see it. */
+static __always_inline __u64 l4_off_bounded(const struct hxs_pkt *pkt)
+{
+	__u64 off = pkt->l4_off;
+
+#ifdef __bpf__
+	asm volatile("%0 &= 0x7fff" : "+r"(off));
+#else
+	off &= 0x7fff;                    /* the fuzz harness builds this file as userspace C */
+#endif
+	return off;
+}
+
 /* The first fragment of an owned datagram: remember it for the later ones, drop it. */
 static __always_inline int first_fragment(const struct hxs_pkt *pkt)
 {
@@ -277,6 +298,7 @@ static __always_inline int steer_l4(struct xdp_md *ctx, struct cursor *c, struct
 	struct udphdr *uh;
 	__u32 bflags = 0;
 	enum own own;
+	int rc;
 
 	if (pkt->key.proto == IPPROTO_TCP) {
 		th = cur_pull(c, sizeof(*th));
@@ -289,12 +311,20 @@ static __always_inline int steer_l4(struct xdp_md *ctx, struct cursor *c, struct
 			return pass(HXS_XDP_PASSED);
 		if (pkt->frag == FRAG_FIRST)
 			return first_fragment(pkt);
-		/* SYN cookies hook in here: own == OWN_BIND is a listener's segment (no conn
-		 * entry), bflags its bind entry's flags; with HXS_BIND_F_COOKIES a SYN is
-		 * answered (XDP_TX) and an ACK validated (redirect with HXS_META_F_COOKIE in
-		 * m.flags, or drop) before steer_tcp(). */
 		m.slot = cv.slot;
 		m.gen = cv.gen;
+		/* a listener's segment (no conn entry) while it is under SYN pressure: a SYN is
+		 * answered (XDP_TX), an ACK validated (redirect with HXS_META_F_COOKIE, or drop) */
+		if (own == OWN_BIND && (bflags & HXS_BIND_F_COOKIES)) {
+			rc = hxs_syncookie_xdp(ctx, pkt, bflags, &m);
+			if (rc >= 0)
+				return rc;
+			/* the verifier forgets packet pointers across a call of a global function
+			 * that may move the data (it can adjust the tail): find the header again */
+			th = (void *)(long)ctx->data + l4_off_bounded(pkt);
+			if ((void *)(th + 1) > (void *)(long)ctx->data_end)
+				return pass(HXS_XDP_IN_TRUNCATED);
+		}
 		return steer_tcp(ctx, th, pkt, own, &cv, &m);
 	}
 	uh = cur_pull(c, sizeof(*uh));

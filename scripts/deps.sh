@@ -10,7 +10,7 @@ need=(
   /usr/include/gelf.h:libelf-dev /usr/include/zlib.h:zlib1g-dev
   /usr/include/libmnl/libmnl.h:libmnl-dev xdp-loader:xdp-tools
   ip:iproute2 ethtool:ethtool nft:nftables ping:iputils-ping socat:socat nc:netcat-openbsd
-  curl:curl ab:apache2-utils h2load:nghttp2-client iperf3:iperf3 python3:python3
+  curl:curl hping3:hping3 ab:apache2-utils h2load:nghttp2-client iperf3:iperf3 python3:python3
   sha256sum:coreutils valgrind:valgrind gnuplot:gnuplot-nox perf:linux-perf
   tcpdump:tcpdump bison:bison flex:flex
   redis-server:redis-server redis-benchmark:redis-tools nginx:nginx-light wrk:wrk

@@ -55,6 +55,17 @@ struct hxs_bind_val {
                                        * the SYN queue passes its threshold, clears it when the
                                        * queue drains): XDP answers SYNs to it with cookie
                                        * SYN-ACKs (XDP_TX) and validates the returning ACKs */
+/* What a cookie SYN-ACK offers for the listener (the stack writes them with
+ * HXS_BIND_F_COOKIES; XDP sends no cookie while the MSS field is 0). The SYN-ACK's window is
+ * 65535: the stack sets HXS_BIND_F_COOKIES only on listeners whose buffer covers it. */
+#define HXS_BIND_F_NO_SACK (1u << 2)  /* the listener does not offer SACK-permitted */
+#define HXS_BIND_F_NO_TS   (1u << 3)  /* ... timestamps */
+#define HXS_BIND_F_NO_WS   (1u << 4)  /* ... window scaling */
+#define HXS_BIND_WS_SHIFT  8          /* bits 8-11: its window scale */
+#define HXS_BIND_MSS_SHIFT 16         /* bits 16-31: its MSS option */
+#define HXS_BIND_COOKIE_WIN 65535u
+#define HXS_BIND_WS(f)     (((f) >> HXS_BIND_WS_SHIFT) & 0xfu)
+#define HXS_BIND_MSS(f)    ((f) >> HXS_BIND_MSS_SHIFT)
 
 /* A TCP (or connected UDP) 4-tuple that hxs owns. "local" is the hxs side, i.e. the
  * destination of received frames. */
@@ -188,6 +199,13 @@ struct hxs_xdp_cfg {
 };
 #define HXS_XDP_CFG_MAGIC   0x68787331u     /* "hxs1" */
 #define HXS_XDP_CFG_F_IPV6  (1u << 0)       /* steer IPv6 flows (else every IPv6 frame passes) */
+#define HXS_XDP_CFG_F_TX_REDIRECT (1u << 1) /* the program's own replies (cookie SYN-ACKs) leave
+                                             * by bpf_redirect() to the receiving interface, not
+                                             * XDP_TX: on a veth, XDP_TX queues the frame on the
+                                             * peer but kicks the peer's NAPI only when the peer
+                                             * has an XDP program (veth_xdp_flush()); a redirect's
+                                             * flush always does (veth_xdp_xmit() with
+                                             * XDP_XMIT_FLUSH). xdp_ctl sets it on veth. */
 #define HXS_XDP_CFG_DEFAULT { .magic = HXS_XDP_CFG_MAGIC, .flags = HXS_XDP_CFG_F_IPV6 }
 
 /* XDP counters: index into the per-CPU array HXS_MAP_STATS (one __u64 per CPU per index).

@@ -95,6 +95,10 @@ int hxs_xdp__slots(struct hxs_xdp *x, struct hxs_slot **slots, __u32 *n);
 int hxs_xdp__wake_fd(struct hxs_xdp *x);
 int hxs_xdp__wake_drain(struct hxs_xdp *x);
 
+/* The SYN-cookie secrets the program reads (HXS_MAP_COOKIE, struct hxs_cookie_secret): one
+ * array update; -ENOENT when the program has no such map. */
+int hxs_xdp__cookie_set(struct hxs_xdp *x, const struct hxs_cookie_secret *s);
+
 /* Counters summed over CPUs, indexed by enum hxs_xdp_stat (names: HXS_XDP_STAT_NAMES). */
 int hxs_xdp__stats(const struct hxs_xdp *x, __u64 out[HXS_XDP_STAT_MAX]);
 /* The same from any hxs_stats map fd (e.g. bpf_obj_get() of the ip-link pin). */

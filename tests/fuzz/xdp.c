@@ -46,6 +46,7 @@
 struct hxs_fuzz_xdp_md {
 	uintptr_t data, data_end, data_meta;
 	__u32 rx_queue_index;
+	__u32 ingress_ifindex;      /* read by the SYN-cookie path only */
 	__u32 buff_len;             /* what bpf_xdp_get_buff_len() says */
 };
 #define xdp_md hxs_fuzz_xdp_md
@@ -180,6 +181,35 @@ long bpf_loop(__u32 nr_loops, void *callback_fn, void *callback_ctx, __u64 flags
 		if (fn(i, callback_ctx))
 			return i + 1;
 	return i;
+}
+
+/* The SYN-cookie path is tested by tests/bpf/test_xdp_syncookie.c; no bind entry here has
+ * HXS_BIND_F_COOKIES, so reaching one of these is a bug. */
+long bpf_xdp_store_bytes(void *ctx, __u32 off, void *buf, __u32 len)
+{
+	(void)ctx, (void)off, (void)buf, (void)len;
+	FZ_CHECK(0, "SYN-cookie path reached");
+	return -1;
+}
+
+long bpf_xdp_adjust_tail(void *ctx, int delta)
+{
+	(void)ctx, (void)delta;
+	FZ_CHECK(0, "SYN-cookie path reached");
+	return -1;
+}
+
+__u64 bpf_ktime_get_ns(void)
+{
+	FZ_CHECK(0, "SYN-cookie path reached");
+	return 0;
+}
+
+long bpf_redirect(__u32 ifindex, __u64 flags)
+{
+	(void)ifindex, (void)flags;
+	FZ_CHECK(0, "SYN-cookie path reached");
+	return 0;
 }
 
 static void v4mapped(__u8 *a, const char *dotted)

@@ -23,7 +23,7 @@ topo_pair $P || { echo "not ok 1 - topology"; exit 1; }
 topo_bpffs $P || { echo "not ok 1 - bpffs"; exit 1; }
 XDP=build/hxs-xdp
 GLOBALS=$BPFFS/tc/globals
-MAPS="hxs_xsks hxs_binds hxs_conns hxs_stats hxs_frags"
+MAPS="hxs_xsks hxs_binds hxs_conns hxs_stats hxs_frags hxs_slots hxs_wake hxs_cookie"
 
 prog_id() { ip -n $HNS -d link show $HIF | sed -n 's/.*prog\/xdp id \([0-9]*\) name \([a-z_]*\).*/\1 \2/p' | head -1; }
 no_prog() { ! ip -n $HNS link show $HIF | grep -q 'prog/xdp'; }
@@ -74,6 +74,14 @@ check "ip link: hxs_xdp attached" [ "${NAME:-}" = hxs_xdp ]
 modes=$(for m in $MAPS; do stat -c %a "$GLOBALS/$m" 2>/dev/null || echo missing; done | sort -u)
 check "ip link: every map pinned in tc/globals, mode 0600 (got: $(echo $modes))" [ "$modes" = 600 ]
 check "ip link: tc/globals directory is 0700" [ "$(stat -c %a $GLOBALS)" = 700 ]
+# the fast path's maps: slots (mmapable array the stack maps), doorbell, cookie secret
+maptype() { bpftool map show pinned "$GLOBALS/$1" 2>/dev/null | head -1; }
+check "ip link: hxs_slots pinned as an mmapable array (BPF_F_MMAPABLE 0x400): $(maptype hxs_slots)" \
+  bash -c "bpftool -j map show pinned $GLOBALS/hxs_slots | grep -q '\"type\":\"array\".*\"flags\":1024'"
+check "ip link: hxs_wake pinned as a ring buffer: $(maptype hxs_wake)" \
+  bash -c "bpftool -j map show pinned $GLOBALS/hxs_wake | grep -q '\"type\":\"ringbuf\"'"
+check "ip link: hxs_cookie pinned as a one-entry array of struct hxs_cookie_secret (40 B): $(maptype hxs_cookie)" \
+  bash -c "bpftool -j map show pinned $GLOBALS/hxs_cookie | grep -q '\"type\":\"array\".*\"bytes_value\":40,\"max_entries\":1,'"
 $XDP stats --pin $GLOBALS/hxs_stats >$W/a0
 check "ip link: ping and 1 MB kernel TCP on a non-owned port" traffic 5999
 $XDP stats --pin $GLOBALS/hxs_stats >$W/a1

@@ -1343,7 +1343,7 @@ static void test_listen_limits(void)
 	hxs_tcp_conn__close(l);
 	ts_free(t);
 
-	t_case("RFC 9293 §3.10.7.2 LISTEN, tcp_max_syn_backlog 2 caps the SYN queue under listen(128): the 3rd SYN is dropped (ListenDrops only)");
+	t_case("RFC 9293 §3.10.7.2 LISTEN, RFC 4987 §3.6: tcp_max_syn_backlog 2 caps the SYN queue under listen(128): the 3rd SYN is answered with a SYN cookie, no state kept (SyncookiesSent 1, no drop); its ACK opens the connection");
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.max_syn_backlog = 2;
 	t = ts_open(&cfg);
@@ -1351,11 +1351,20 @@ static void test_listen_limits(void)
 	CHECK_EQ(hxs_tcp_conn__listen(l, 0, TS_LPORT, 128), 0);
 	CHECK(ts_syn_from(t, 0, PISN, 0, &iss[0]));
 	CHECK(ts_syn_from(t, 0, PISN, 1, &iss[1]));
-	CHECK_EQ(ts_syn_from(t, 0, PISN, 2, &iss[2]), 0);
-	CHECK_EQ(MIBV(t, ListenDrops), 1);
-	CHECK_EQ(MIBV(t, ListenOverflows), 0);
-	handshake_ack(t, 0, iss[0]);             /* one leaves the SYN queue: room again */
 	CHECK(ts_syn_from(t, 0, PISN, 2, &iss[2]));
+	CHECK_EQ(MIBV(t, SyncookiesSent), 1);
+	CHECK_EQ(MIBV(t, ListenDrops), 0);
+	CHECK_EQ(MIBV(t, ListenOverflows), 0);
+	CHECK_EQ(hxs_tcp__nconns(t->tcp), 3);    /* the listener and the two queued */
+	handshake_ack(t, 2, iss[2]);             /* the cookie comes back */
+	CHECK_EQ(MIBV(t, SyncookiesRecv), 1);
+	CHECK_EQ(hxs_tcp_conn__accept(l, &c), 0);
+	CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_ESTABLISHED);
+	hxs_tcp_conn__abort(c);
+	hxs_tcp_conn__close(c);
+	handshake_ack(t, 0, iss[0]);             /* one leaves the SYN queue: room again */
+	CHECK(ts_syn_from(t, 0, PISN, 3, &iss[3]));
+	CHECK_EQ(MIBV(t, SyncookiesSent), 1);    /* queued, no cookie */
 	ts_clear(t);
 	hxs_tcp_conn__close(l);
 	ts_free(t);

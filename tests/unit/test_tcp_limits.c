@@ -221,9 +221,10 @@ static void test_syn_queue(void)
 	uint32_t iss[3];
 	struct ts *t;
 
-	t_case("SYN-RECEIVED per listener: tcp_max_syn_backlog 2, the third SYN is dropped (TCPReqQFullDrop 1, ListenDrops 1)");
+	t_case("SYN-RECEIVED per listener, SYN cookies off (tcp_syncookies = 0): tcp_max_syn_backlog 2, the third SYN is dropped (TCPReqQFullDrop 1, ListenDrops 1)");
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.max_syn_backlog = 2;
+	cfg.no_syncookies = 1;
 	t = ts_open(&cfg);
 	CHECK_EQ(hxs_tcp_conn__new(t->tcp, &l), 0);
 	CHECK_EQ(hxs_tcp_conn__listen(l, 0, TS_LPORT, 128), 0);
@@ -234,6 +235,25 @@ static void test_syn_queue(void)
 	CHECK_EQ(MIBV(t, TCPReqQFullDrop), 1);
 	CHECK_EQ(MIBV(t, ListenDrops), 1);
 	CHECK_EQ(MIBV(t, HxsTcpConnLimitDrops), 0);
+	CHECK_EQ(MIBV(t, SyncookiesSent), 0);
+	hxs_tcp_conn__close(l);
+	done(t, NULL, 0);
+
+	t_case("SYN-RECEIVED per listener, SYN cookies on (the default): tcp_max_syn_backlog 2, the third and fourth SYNs get cookie SYN-ACKs and hold nothing (SyncookiesSent 2, no drop)");
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.max_syn_backlog = 2;
+	t = ts_open(&cfg);
+	CHECK_EQ(hxs_tcp_conn__new(t->tcp, &l), 0);
+	CHECK_EQ(hxs_tcp_conn__listen(l, 0, TS_LPORT, 128), 0);
+	CHECK(ts_syn_from(t, t->now, PISN, 0, &iss[0]));
+	CHECK(ts_syn_from(t, t->now, PISN, 1, &iss[1]));
+	CHECK(ts_syn_from(t, t->now, PISN, 2, &iss[2]));
+	CHECK(ts_syn_from(t, t->now, PISN, 3, &iss[2]));
+	CHECK_EQ(l->synq_len, 2);
+	CHECK_EQ(hxs_tcp__nconns(t->tcp), 3);
+	CHECK_EQ(MIBV(t, SyncookiesSent), 2);
+	CHECK_EQ(MIBV(t, TCPReqQFullDrop), 0);
+	CHECK_EQ(MIBV(t, ListenDrops), 0);
 	hxs_tcp_conn__close(l);
 	done(t, NULL, 0);
 }

@@ -1237,8 +1237,13 @@ static void test_mss_and_backlog(void)
 	hxs_tcp_conn__close(c);
 	ts_free(t);
 
-	t_case("listen backlog: a full accept queue drops the handshake ACK (ListenOverflows)");
-	t = mk(0);
+	t_case("listen backlog, SYN cookies off (tcp_syncookies = 0): a full SYN queue drops the SYN, a full accept queue drops the handshake ACK (ListenOverflows)");
+	{
+		struct hxs_tcp_cfg nc;
+		memset(&nc, 0, sizeof(nc));
+		nc.no_syncookies = 1;   /* the drops themselves are the subject here */
+		t = mkcfg(&nc);
+	}
 	struct hxs_tcp_conn *l;
 	CHECK(hxs_tcp_conn__new(t->tcp, &l) == 0);
 	/* Backlog 1: each queue holds 2, one more than the backlog, as the kernel's. */

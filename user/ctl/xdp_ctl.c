@@ -18,7 +18,11 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -213,8 +217,30 @@ static int remove_found(struct hxs_xdp *x, struct found *f)
 	return err;
 }
 
-/* Opens the skeleton with our config and without pins (see the file comment). */
-static struct hxs *open_skel(const struct hxs_xdp_opts *o, bool owned)
+/* A veth (ETHTOOL_GDRVINFO says "veth"): its XDP_TX needs HXS_XDP_CFG_F_TX_REDIRECT. */
+static bool is_veth(const char *ifname)
+{
+	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr = { 0 };
+	bool veth = false;
+	int fd;
+
+	if (!ifname)
+		return false;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)&di;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) == 0)
+		veth = !strcmp(di.driver, "veth");
+	close(fd);
+	return veth;
+}
+
+/* Opens the skeleton with our config and without pins (see the file comment). ifname: the
+ * interface it will attach to (NULL: none). */
+static struct hxs *open_skel(const struct hxs_xdp_opts *o, bool owned, const char *ifname)
 {
 	struct hxs *skel = hxs__open();
 	struct bpf_map *m;
@@ -224,6 +250,8 @@ static struct hxs *open_skel(const struct hxs_xdp_opts *o, bool owned)
 		return NULL;
 	if (o->no_ipv6)
 		cfg.flags &= ~HXS_XDP_CFG_F_IPV6;
+	if (is_veth(ifname))
+		cfg.flags |= HXS_XDP_CFG_F_TX_REDIRECT;
 	if (owned) {
 		cfg.owner_pid = (__u32)getpid();
 		cfg.owner_start = hxs_proc__start_time((pid_t)cfg.owner_pid);
@@ -288,7 +316,7 @@ static int attach_single(struct hxs_xdp *x, const struct hxs_xdp_opts *o)
 	__u32 fl = XDP_FLAGS_UPDATE_IF_NOEXIST;
 	int err;
 
-	x->skel = open_skel(o, true);
+	x->skel = open_skel(o, true, x->ifname);
 	if (!x->skel)
 		return -errno;
 	err = hxs__load(x->skel);
@@ -314,7 +342,7 @@ static int attach(struct hxs_xdp *x, const struct hxs_xdp_opts *o)
 	x->mode = o->attach == HXS_ATTACH_NATIVE ? XDP_MODE_NATIVE
 		: o->attach == HXS_ATTACH_SKB  ? XDP_MODE_SKB
 					       : XDP_MODE_UNSPEC;
-	x->skel = open_skel(o, true);
+	x->skel = open_skel(o, true, x->ifname);
 	if (!x->skel)
 		return -errno;
 	x->xprog = xdp_program__from_bpf_obj(x->skel->obj, o->frags ? "xdp.frags" : "xdp");
@@ -372,7 +400,7 @@ int hxs_xdp__open(struct hxs_xdp **out, const char *ifname, const struct hxs_xdp
 		x->map_fd[k] = -1;
 
 	if (!ifname) {
-		x->skel = open_skel(o, false);
+		x->skel = open_skel(o, false, NULL);
 		if (!x->skel) {
 			err = -errno;
 			goto err_free;
@@ -502,6 +530,15 @@ int hxs_xdp__bind_add(struct hxs_xdp *x, const __u8 addr[16], __be16 port, __u8 
 
 	memcpy(k.addr, addr, 16);
 	return ret(bpf_map_update_elem(x->map_fd[M_BINDS], &k, &v, BPF_ANY));
+}
+
+int hxs_xdp__cookie_set(struct hxs_xdp *x, const struct hxs_cookie_secret *s)
+{
+	__u32 zero = 0;
+
+	if (x->map_fd[M_COOKIE] < 0)
+		return -ENOENT;
+	return ret(bpf_map_update_elem(x->map_fd[M_COOKIE], &zero, s, BPF_ANY));
 }
 
 int hxs_xdp__bind_del(struct hxs_xdp *x, const __u8 addr[16], __be16 port, __u8 proto)

@@ -25,7 +25,12 @@ struct hxs_frame {
 	uint32_t cap;           /* writable bytes at data (TX) */
 	uint64_t handle;        /* backend's own frame id (UMEM address for AF_XDP) */
 	uint32_t queue;         /* receive queue (RX) / transmit queue (TX) */
-	uint32_t pad;
+	/* RX: what the XDP program said about the frame (struct hxs_xdp_meta in front of it);
+	 * all 0 when it said nothing (no metadata, or a backend without a program) */
+	uint8_t meta;           /* 1: slot, gen and mflags below come from the metadata */
+	uint8_t mflags;         /* HXS_META_F_* */
+	uint16_t pad;
+	uint32_t slot, gen;     /* the connection's slot and gen (HXS_SLOT_NONE, 0: none) */
 };
 
 struct hxs_io_stats {

@@ -156,7 +156,9 @@ static void mem_hand_out(struct mem_io *m, uint32_t idx, struct hxs_frame *f, ui
 	f->cap = m->io.frame_size;
 	f->handle = idx;
 	f->queue = 0;
+	f->meta = f->mflags = 0;
 	f->pad = 0;
+	f->slot = f->gen = 0;
 }
 
 /* Keeps fill_target frames on the fill ring, as far as free frames go. */

@@ -3,7 +3,8 @@
  *   hxs_xsk__open() -> mmap UMEM -> xsk_umem__create() -> xsk_socket__create_shared() per
  *                      queue (XDP_USE_NEED_WAKEUP, program load inhibited) -> read back
  *                      XDP_OPTIONS -> busy-poll options -> XSK map -> fill_refill()
- *   rx_burst()   -> per queue: peek RX ring -> hand frames out -> release -> fill_refill()
+ *   rx_burst()   -> per queue: peek RX ring -> hand frames out (rx_meta(): the program's
+ *                   struct hxs_xdp_meta in front of the frame) -> release -> fill_refill()
  *                   (nothing received and the fill ring wants a wake-up: one recvfrom()
  *                   per queue)
  *   tx_alloc()   -> free stack (comp_reap() first when it runs short)
@@ -29,6 +30,7 @@
 #include <linux/if_xdp.h>
 #include <xdp/xsk.h>
 
+#include "hxs/shared.h"
 #include "xsk.h"
 
 #ifndef XDP_PKT_CONTD
@@ -145,6 +147,32 @@ static void fill_refill(struct xsk_io *x, struct xq *q)
 
 /* --- RX --------------------------------------------------------------------------------- */
 
+/* struct hxs_xdp_meta, when the program put it in front of the frame: the descriptor does
+ * not say (copy mode copies data_meta..data_end and points the descriptor at data, so the
+ * metadata ends at the descriptor's address; measured on veth, tests/bpf/test_xdp_meta_xsk.c).
+ * The magic is cleared once read: the chunk goes back to the fill ring, and a later frame the
+ * program gave no metadata must not find this frame's. */
+static void rx_meta(struct xsk_io *x, uint64_t addr, uint64_t base, struct hxs_frame *fr)
+{
+	struct hxs_xdp_meta m;
+	uint8_t *p;
+
+	fr->meta = fr->mflags = 0;
+	fr->pad = 0;
+	fr->slot = fr->gen = 0;
+	if (addr - base < sizeof(m))
+		return;
+	p = x->area + addr - sizeof(m);
+	memcpy(&m, p, sizeof(m));
+	if (m.magic != HXS_META_MAGIC)
+		return;
+	memset(p, 0, sizeof(m.magic));
+	fr->meta = 1;
+	fr->mflags = m.flags;
+	fr->slot = m.slot;
+	fr->gen = m.gen;
+}
+
 static int xsk_rx_burst(struct hxs_io *io, struct hxs_frame *f, int max)
 {
 	struct xsk_io *x = xio(io);
@@ -175,7 +203,7 @@ static int xsk_rx_burst(struct hxs_io *io, struct hxs_frame *f, int max)
 			fr->cap = (uint32_t)((base + io->frame_size) - d->addr);
 			fr->handle = base;
 			fr->queue = qi;
-			fr->pad = 0;
+			rx_meta(x, d->addr, base, fr);
 			x->nheld++;
 			x->st.rx_frames++;
 			x->st.rx_bytes += d->len;
@@ -232,7 +260,9 @@ static int xsk_tx_alloc(struct hxs_io *io, struct hxs_frame *f, int n)
 		f[got].cap = io->frame_size;
 		f[got].handle = base;
 		f[got].queue = 0;
+		f[got].meta = f[got].mflags = 0;
 		f[got].pad = 0;
+		f[got].slot = f[got].gen = 0;
 		got++;
 	}
 	x->nheld += (uint32_t)got;

@@ -111,6 +111,11 @@ static void hw_disown_conns(struct hxs_stack *st, uint32_t laddr, uint8_t proto)
 	hxs_xdp__conn_flush(st->xdp, a, proto);
 }
 
+static int hw_cookie_secret(struct hxs_stack *st, const struct hxs_cookie_secret *s)
+{
+	return hxs_xdp__cookie_set(st->xdp, s);
+}
+
 static void hw_print_counters(const struct hxs_stack *st, FILE *fp, int all)
 {
 	static const char *const names[] = HXS_XDP_STAT_NAMES;
@@ -161,6 +166,7 @@ const struct hxs_ctl_ops hxs_ctl_kernel = {
 	.own_conn = hw_own_conn,
 	.disown_conn = hw_disown_conn,
 	.disown_conns = hw_disown_conns,
+	.cookie_secret = hw_cookie_secret,
 	.wake_drain = hw_wake_drain,
 	.print_counters = hw_print_counters,
 	.close = hw_close,

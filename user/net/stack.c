@@ -148,6 +148,11 @@ void hxs_stack__disown_conns(struct hxs_stack *st, uint8_t proto)
 	st->ctl->disown_conns(st, st->addr, proto);
 }
 
+int hxs_stack__cookie_secret(struct hxs_stack *st, const struct hxs_cookie_secret *s)
+{
+	return st->ctl->cookie_secret ? st->ctl->cookie_secret(st, s) : 0;
+}
+
 static void tx_submit(struct hxs_stack *st)
 {
 	int n, m;

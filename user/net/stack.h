@@ -130,6 +130,8 @@ struct hxs_ctl_ops {
 			 uint16_t rport, uint8_t proto, uint32_t *slot, uint32_t *gen);
 	/* Consumes the doorbell records the program rang while the loop slept; may be NULL. */
 	void (*wake_drain)(struct hxs_stack *st);
+	/* The SYN-cookie secrets for the program (HXS_MAP_COOKIE); NULL where no program runs. */
+	int (*cookie_secret)(struct hxs_stack *st, const struct hxs_cookie_secret *s);
 	/* Extra counters for hxs_stack__print_counters (XDP, AF_XDP); may be NULL. */
 	void (*print_counters)(const struct hxs_stack *st, FILE *fp, int all);
 	/* Detaches what open attached, closes the io and netif. */
@@ -264,6 +266,8 @@ void hxs_stack__disown_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport
 			    uint16_t rport, uint8_t proto);
 /* Every 4-tuple entry of this stack's address and protocol proto (stack closing). */
 void hxs_stack__disown_conns(struct hxs_stack *st, uint8_t proto);
+/* Gives the XDP program the SYN-cookie secrets (no-op where no program runs). */
+int hxs_stack__cookie_secret(struct hxs_stack *st, const struct hxs_cookie_secret *s);
 
 /* Connection slots (slots.c). hxs_stack__slots_init() takes n slots at mem (slot 0 becomes
  * the header, every other one free and zeroed); hxs_stack__slots_fini() forgets them (frees

@@ -5,6 +5,11 @@
  *            core -> on_tuple() -> a slot (hxs_stack__slot_get, for the XDP fast path),
  *            XDP conn map add {slot, gen} / del, slot back (a failed add fails the connection);
  *            on_listen() -> bind entry LISTEN
+ *            on_synq() -> bind entry LISTEN | COOKIES with what a cookie SYN-ACK offers
+ *            (hxs_tcp_conn__cookie_local), or LISTEN alone when the SYN queue drained
+ * Cookies: glue_get() -> cookie_rotate(): random keys -> hxs_tcp__set_cookie_secret() and
+ *            hxs_stack__cookie_secret() (XDP's hxs_cookie map); again in the first tcp_turn()
+ *            COOKIE_ROTATE_US later (no deadline of its own: an idle stack stays asleep)
  * TX:   core -> tx_alloc(): a UMEM frame, the core writes its segment at the L4 offset
  *            -> tx_send(): route + hxs_ip_tx_send() (IPv4 + Ethernet, this turn's batch)
  * Loop: stack_turn() -> tcp_turn() (a poller of the stack) -> hxs_tcp__fp_poll() (ACK
@@ -48,6 +53,7 @@
 #include "net/ip.h"
 #include "net/stack.h"
 #include "tcp/tcp.h"
+#include "hxs/syncookie.h"
 #include "tcp/tcp_conn.h"   /* enum hxs_tcp_state for hxs_tcp_conn__state() */
 #include "tcp_sock.h"
 
@@ -73,7 +79,7 @@ struct tcp_sock {
 /* Counters of the glue, printed with the stack's. */
 #define TCPS_MIB_LIST(X) X(HxsTcpConnMapAdds) X(HxsTcpConnMapDels) X(HxsTcpConnMapErrors) \
 	X(HxsTcpTxNoFrame) X(HxsTcpTxNoRoute) X(HxsTcpLingerSockets) X(HxsTcpTwRecycled) \
-	X(HxsTcpSlots)
+	X(HxsTcpSlots) X(HxsTcpXdpCookiesOn) X(HxsTcpXdpCookiesOff) X(HxsTcpCookieKeyErrors)
 enum {
 #define TCPS_MIB_ENUM(n) TCPS_##n,
 	TCPS_MIB_LIST(TCPS_MIB_ENUM)
@@ -95,6 +101,9 @@ struct tcp_glue {
 	int accepting;                /* tcp_init: the socket gets an accepted connection */
 	uint64_t conn_entries;        /* XDP conn map entries we added and hold */
 	uint64_t mib[TCPS_MIB__COUNT];
+	uint8_t syncookies;           /* !cfg.no_syncookies: cookies on a full SYN queue */
+	struct hxs_cookie_secret cookie; /* the SYN-cookie keys the core and XDP share */
+	uint64_t cookie_rotate;       /* when the current key becomes the previous one (us) */
 };
 
 static inline struct tcp_sock *tcp_sk(struct hxs_sock *sk)
@@ -242,18 +251,78 @@ static int on_tuple(void *ctx, struct hxs_tcp_conn *c, int add)
 	return 0;
 }
 
-static void on_listen(void *ctx, uint32_t laddr, uint16_t lport, int add)
+static struct hxs_sock *listen_sock(struct tcp_glue *g, uint32_t laddr, uint16_t lport)
 {
-	struct tcp_glue *g = ctx;
 	struct hxs_sock *o;
 
 	for (o = hxs_sock__port_chain(g->st, IPPROTO_TCP, htons(lport)); o; o = o->port_next)
 		if (o->laddr == laddr)
 			break;
+	return o;
+}
+
+static void on_listen(void *ctx, uint32_t laddr, uint16_t lport, int add)
+{
+	struct tcp_glue *g = ctx;
+	struct hxs_sock *o = listen_sock(g, laddr, lport);
+
 	if (!o)
 		return;
 	hxs_stack__own_bind(g->st, laddr, htons(lport), IPPROTO_TCP, o->rx_owner,
 			    add ? HXS_BIND_F_LISTEN : 0);
+}
+
+/* --- SYN cookies ------------------------------------------------------------------------ */
+/* One cookie period (hxs/syncookie.h: t = seconds / 64): a cookie validates under the
+ * current or the previous key, so a key made now serves cookies for two periods - as long
+ * as a cookie's own time field lets it live (64-128 s). The rotation waits for a turn of the
+ * loop rather than waking an idle one: a key kept longer weakens nothing the time field
+ * does not already bound (a cookie older than 128 s fails whatever the key). */
+#define COOKIE_ROTATE_US (64ull * 1000000)
+
+/* A new current key; the current one becomes the previous. The core and the program get the
+ * same keys. Without randomness the keys stay as they are (the program's may stay zero:
+ * it then sends no cookies and the core answers with its own, hxs_tcp_syncookie_init). */
+static void cookie_rotate(struct tcp_glue *g, uint64_t now)
+{
+	struct hxs_cookie_secret s = g->cookie;
+	uint32_t next = (s.cur & 1) ^ 1;
+
+	g->cookie_rotate = now + COOKIE_ROTATE_US;
+	if (getrandom(s.key[next], sizeof(s.key[next]), GRND_NONBLOCK) != sizeof(s.key[next]))
+		return;
+	s.cur = next;
+	g->cookie = s;
+	hxs_tcp__set_cookie_secret(g->tcp, &s);
+	if (hxs_stack__cookie_secret(g->st, &s) < 0)
+		g->mib[TCPS_HxsTcpCookieKeyErrors]++;
+}
+
+/* The SYN queue of listener l filled (pressure) or drained to half: XDP answers its SYNs
+ * with cookies, or stops. Only where the program's fixed SYN-ACK window (65535) fits the
+ * listener's buffer; elsewhere the SYNs keep coming to the core, which answers them itself. */
+static void on_synq(void *ctx, struct hxs_tcp_conn *l, int pressure)
+{
+	struct tcp_glue *g = ctx;
+	struct hxs_sc_local loc;
+	uint32_t laddr, raddr, flags = HXS_BIND_F_LISTEN;
+	uint16_t lport, rport;
+	struct hxs_sock *o;
+
+	if (!g->syncookies)
+		return;
+	hxs_tcp_conn__tuple(l, &laddr, &lport, &raddr, &rport);
+	o = listen_sock(g, laddr, lport);
+	if (!o)
+		return;
+	hxs_tcp_conn__cookie_local(l, &loc);
+	if (pressure && loc.win >= HXS_BIND_COOKIE_WIN && loc.mss)
+		flags |= HXS_BIND_F_COOKIES | (uint32_t)loc.mss << HXS_BIND_MSS_SHIFT |
+			 (uint32_t)(loc.ws & 0xf) << HXS_BIND_WS_SHIFT |
+			 (loc.no_sack ? HXS_BIND_F_NO_SACK : 0) | (loc.no_ts ? HXS_BIND_F_NO_TS : 0) |
+			 (loc.no_ws ? HXS_BIND_F_NO_WS : 0);
+	if (hxs_stack__own_bind(g->st, laddr, htons(lport), IPPROTO_TCP, o->rx_owner, flags) == 0)
+		g->mib[(flags & HXS_BIND_F_COOKIES) ? TCPS_HxsTcpXdpCookiesOn : TCPS_HxsTcpXdpCookiesOff]++;
 }
 
 static void tx_flush(void *ctx)
@@ -264,16 +333,20 @@ static void tx_flush(void *ctx)
 
 static const struct hxs_tcp_tx_ops tcp_tx_ops = { .alloc = tx_alloc, .send = tx_send, .flush = tx_flush };
 static const struct hxs_tcp_ev_ops tcp_ev_ops = {
-	.on_event = on_event, .on_tuple = on_tuple, .on_listen = on_listen,
+	.on_event = on_event, .on_tuple = on_tuple, .on_listen = on_listen, .on_synq = on_synq,
 };
 
 static void tcp_input(void *ctx, struct hxs_stack *st, const struct hxs_ip_rx *pkt)
 {
 	struct tcp_glue *g = ctx;
+	uint32_t flags = 0;
 
 	/* the ECN field of the IP header goes with the segment (RFC 3168 §6.1.3) */
-	hxs_tcp__input(g->tcp, pkt->src, pkt->dst, pkt->l4, pkt->l4_len, HXS_TCP_IN_ECN(pkt->tos),
-		       hxs_stack__now(st));
+	flags |= HXS_TCP_IN_ECN(pkt->tos);
+	/* an ACK whose SYN cookie the program validated (bpf/syncookie_xdp.h) */
+	if (pkt->frame && (pkt->frame->mflags & HXS_META_F_COOKIE))
+		flags |= HXS_TCP_IN_COOKIE_OK;
+	hxs_tcp__input(g->tcp, pkt->src, pkt->dst, pkt->l4, pkt->l4_len, flags, hxs_stack__now(st));
 }
 
 static int tcp_turn(void *ctx, uint64_t now, int events);
@@ -322,6 +395,10 @@ static struct tcp_glue *glue_get(struct hxs_stack *st)
 	/* hxs's default congestion control: BBR (README "Congestion control" says why) */
 	cfg.cc = st->tcp_cc[0] ? st->tcp_cc : HXS_TCP_DEFAULT_CC;
 	cfg.pacing = st->tcp_pacing;
+	/* SYN cookies when the SYN queue is full, as the kernel's default tcp_syncookies = 1;
+	 * HXS_SYNCOOKIES=0 turns them off (a full queue drops SYNs) */
+	cfg.no_syncookies = getenv("HXS_SYNCOOKIES") && !strcmp(getenv("HXS_SYNCOOKIES"), "0");
+	g->syncookies = !cfg.no_syncookies;
 	if (getrandom(cfg.isn_secret, sizeof(cfg.isn_secret), 0) != sizeof(cfg.isn_secret)) {
 		uint64_t x = hxs_stack__now(st) * 0x9e3779b97f4a7c15ull;
 
@@ -332,6 +409,7 @@ static struct tcp_glue *glue_get(struct hxs_stack *st)
 		return NULL;
 	}
 	hxs_tcp__set_fastpath(g->tcp, !st->fast_off);
+	cookie_rotate(g, hxs_stack__now(st));
 	t = (struct hxs_counter_table){ hxs_tcp_mib_names, hxs_tcp__mib(g->tcp), HXS_TCP_MIB__COUNT };
 	hxs_stack__add_counters(st, &t);
 	t = (struct hxs_counter_table){ tcps_mib_names, g->mib, TCPS_MIB__COUNT };
@@ -357,6 +435,8 @@ static int tcp_turn(void *ctx, uint64_t now, int events)
 
 	(void)events;
 	hxs_tcp__set_fastpath(g->tcp, !g->st->fast_off);
+	if (now >= g->cookie_rotate)
+		cookie_rotate(g, now);
 	/* ACK progress XDP made (its ACKs came before anything else this turn): before the
 	 * timers, so an RTO does not fire for data already acknowledged */
 	n = hxs_tcp__fp_poll(g->tcp, now);

@@ -49,7 +49,7 @@ struct hxs_slot;
 	X(HxsTcpUrgRcvd) X(TCPLossProbes) X(TCPLossProbeRecovery) X(TCPSpuriousRTOs)   \
 	X(TCPFullUndo) X(TCPPartialUndo) X(TCPDSACKUndo) X(TCPLossUndo)       \
 	X(TCPMTUPFail) X(TCPMTUPSuccess) X(HxsTcpMtuProbes) X(HxsTcpMtuBlackHole)    \
-	X(HxsTcpPmtuUpdates)
+	X(HxsTcpPmtuUpdates) X(SyncookiesSent) X(SyncookiesRecv) X(SyncookiesFailed)
 
 enum hxs_tcp_mib {
 #define HXS_TCP_MIB_ENUM(n) HXS_TCP_MIB_##n,
@@ -118,6 +118,9 @@ struct hxs_tcp_cfg {
 	 * stored plus one: HXS_TCP_CFG_MTU_PROBING(0) off, (1) after a black hole is suspected
 	 * (repeated RTOs), (2) always; 0: (0), Linux's default (see tcp_pmtu.c). */
 	uint8_t mtu_probing;
+	uint8_t no_syncookies;      /* 0 (default): a full SYN queue answers SYNs with SYN
+				     * cookies, as the kernel's default tcp_syncookies = 1
+				     * (tcp_syncookie.c); 1: it drops them (tcp_syncookies = 0) */
 	/* Tests only (NULL otherwise): the ISS of a new connection comes from this hook instead
 	 * of RFC 6528, e.g. to start next to the 2^32 sequence wrap. */
 	uint32_t (*isn_hook)(void *arg, uint32_t laddr, uint16_t lport, uint32_t raddr,
@@ -154,6 +157,9 @@ struct hxs_tcp_ev_ops {
 	int (*on_tuple)(void *ctx, struct hxs_tcp_conn *c, int add);
 	/* A listener on laddr:lport (laddr 0 = any) is added or removed. */
 	void (*on_listen)(void *ctx, uint32_t laddr, uint16_t lport, int add);
+	/* A listener's SYN queue filled up (pressure 1: the core answers SYNs with cookies
+	 * from now on; XDP may too) or drained to half (0). */
+	void (*on_synq)(void *ctx, struct hxs_tcp_conn *l, int pressure);
 };
 
 /* --- the instance ------------------------------------------------------------------------ */
@@ -176,6 +182,8 @@ void hxs_tcp__free(struct hxs_tcp *tcp);
  * the flags of hxs_tcp__input: HXS_TCP_IN_ECN(iph->tos). Not-ECT when left out. */
 #define HXS_TCP_IN_ECN_SHIFT 8
 #define HXS_TCP_IN_ECN(tos) (((unsigned)(tos) & 3u) << HXS_TCP_IN_ECN_SHIFT)
+#define HXS_TCP_IN_COOKIE_OK 2u /* an ACK whose SYN cookie XDP validated (HXS_META_F_COOKIE):
+				 * the core decodes it without checking the MAC and age again */
 /* A TCP segment (header + payload, len bytes) arrived. Returns 0 if taken, -EINVAL if dropped
  * as malformed (bad checksum, header, options). */
 int hxs_tcp__input(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, const uint8_t *tcp_hdr,
@@ -220,6 +228,14 @@ int hxs_tcp__mtu_probing(const struct hxs_tcp *tcp);
 int hxs_tcp__pmtu_update(struct hxs_tcp *tcp, uint32_t raddr, uint32_t mtu, uint64_t now);
 /* Connection objects allocated and freed over the life of the instance (leak checks). */
 void hxs_tcp__alloc_stats(const struct hxs_tcp *tcp, uint64_t *allocated, uint64_t *freed);
+
+/* SYN cookies (tcp_syncookie.c). The secret: the embedding layer's random keys (current and
+ * previous; the same the XDP program holds), else one derived from cfg.isn_secret. */
+struct hxs_cookie_secret;
+struct hxs_sc_local;
+void hxs_tcp__set_cookie_secret(struct hxs_tcp *tcp, const struct hxs_cookie_secret *s);
+/* What a cookie SYN-ACK of listener l offers (MSS, window, window scale, options). */
+void hxs_tcp_conn__cookie_local(const struct hxs_tcp_conn *l, struct hxs_sc_local *loc);
 
 /* --- connections (socket layer) --------------------------------------------------------- */
 /* A new connection in CLOSED, owned by the caller; set options, then connect or listen. */

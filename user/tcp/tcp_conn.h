@@ -115,6 +115,7 @@ struct hxs_tcp_seg {
 	uint32_t optlen;           /* bytes of options */
 	uint16_t up;               /* urgent pointer field, host order */
 	uint8_t ecn;               /* the IP header's ECN field (HXS_IP_ECN_*) */
+	uint8_t cookie_ok;         /* HXS_TCP_IN_COOKIE_OK */
 	struct hxs_tcp_opts opt;
 };
 /* Sequence space a segment occupies (SYN and FIN count one each). */
@@ -281,6 +282,8 @@ struct hxs_tcp_conn {
 
 	/* listener */
 	uint32_t backlog, synq_len, acceptq_len;
+	uint8_t synq_pressure;             /* SYN queue filled up, not yet drained to half */
+	uint64_t cookie_until;             /* cookie ACKs are checked until then (us) */
 	struct hxs_tcp_conn *aq_head, *aq_tail, *sq_head;
 
 	uint32_t ev_last;                  /* readiness last reported through on_event */
@@ -360,6 +363,8 @@ struct hxs_tcp {
 	struct hxs_timer t_sweep;          /* gives the last period's drained rings' memory back */
 	uint64_t res[HXS_TCP_RES__COUNT];  /* hxs_tcp__res() */
 	struct hxs_isn isn;
+	uint64_t cookie_key[2][2];         /* SYN-cookie keys (struct hxs_cookie_secret's) */
+	uint32_t cookie_cur;
 	const struct hxs_tcp_timer_fns *timer_fns; /* expiry handlers (tcp_timer.c) */
 	struct hxs_tcp_conn *fp_head;      /* connections with a slot and data in flight */
 	uint8_t fp_off;                    /* the fast path is off: F_FAST never set */
@@ -462,6 +467,24 @@ void hxs_tcp_synq_add(struct hxs_tcp_conn *l, struct hxs_tcp_conn *c);
 /* Takes c out of its listener's SYN or accept queue in O(1) (counts adjusted, no notify). */
 void hxs_tcp_queue_unlink(struct hxs_tcp_conn *c);
 void hxs_tcp_child_unlink(struct hxs_tcp_conn *c);
+
+/* tcp_syncookie.c */
+/* The listener's SYN queue is full: answers the SYN with a cookie SYN-ACK. 0, or -1 when
+ * cookies are off (the caller drops the SYN). */
+int hxs_tcp_syncookie_syn(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, uint64_t now);
+/* An ACK to listener l without a connection: 1 if it carries a valid cookie (*o decoded), 0
+ * if cookies are not in use there, -1 invalid (SyncookiesFailed). */
+struct hxs_sc_opts;
+int hxs_tcp_syncookie_ack(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, uint64_t now,
+			  struct hxs_sc_opts *o);
+/* Cookies a listener sent stay acceptable this long after the last one (two periods). */
+#define HXS_TCP_COOKIE_VALID_US (2ull * 64 * 1000000)
+
+/* tcp_lifecycle.c: SYN queue pressure, on when it fills, off when it drains to half
+ * (ev.on_synq). */
+void hxs_tcp_synq_pressure(struct hxs_tcp_conn *l, int on);
+/* The default secret, derived from cfg.isn_secret (hxs_tcp__new). */
+void hxs_tcp_syncookie_init(struct hxs_tcp *tcp);
 
 /* tcp_output.c */
 /* Sends what the connection may send now (SYN, recovery retransmissions, data, FIN, ACK). */

@@ -3,6 +3,8 @@
  * hxs_tcp__input() -> parse + checksum + options -> demux (hxs_tcp_lookup)
  *   -> closed_input()      §3.10.7.1 no TCB: RST
  *   -> listen_input()      §3.10.7.2 LISTEN: SYN creates a SYN-RECEIVED child
+ *                          (SYN queue full: hxs_tcp_syncookie_syn(); an ACK:
+ *                          hxs_tcp_syncookie_ack(), tcp_syncookie.c)
  *   -> conn_input()        one switch (state):
  *        SYN-SENT          §3.10.7.3 syn_sent_input()
  *        synchronized      §3.10.7.4 sync_input(), first..eighth: check_seq() (+PAWS),
@@ -20,6 +22,7 @@
 
 #include "hxs/shared.h"
 #include "lib/bytes.h"
+#include "hxs/syncookie.h"
 #include "tcp_conn.h"
 
 #define PAWS_IDLE_US (24ull * 24 * 3600 * 1000000) /* RFC 7323 §5.5: 24 days */
@@ -149,45 +152,12 @@ static void establish(struct hxs_tcp_conn *c, uint64_t now)
 	hxs_tcp_keep_arm(c, now);
 }
 
-/* §3.10.7.2 LISTEN. tw_iss: not 0 when the SYN reopens a TIME-WAIT connection, the ISS
- * to use. */
-static void listen_input(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, uint64_t now,
-			 uint32_t tw_iss)
+static struct hxs_tcp_conn *child_new(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s)
 {
-	struct hxs_tcp *tcp = l->tcp;
-	/* "first, check for a RST: An incoming RST segment could not be valid since it could
-	 * not have been sent in response to anything sent by this incarnation ... ignore". */
-	if (s->flags & HXS_TH_RST)
-		return;
-	/* "second, check for an ACK: ... should be reset ... <SEQ=SEG.ACK><CTL=RST>". */
-	if (s->flags & HXS_TH_ACK) {
-		hxs_tcp_send_rst(tcp, s->daddr, s->saddr, s->dport, s->sport, s->ack, 0, 0);
-		return;
-	}
-	/* "third, check for a SYN" (anything else: "drop the segment and return"). */
-	if (!(s->flags & HXS_TH_SYN))
-		return;
-	/* The kernel's queues are full when they hold MORE than the backlog
-	 * (sk_acceptq_is_full, inet_csk_reqsk_queue_is_full: listen(fd, 0) takes one
-	 * connection); the SYN queue also stops at tcp_max_syn_backlog (no SYN cookies). */
-	if (l->acceptq_len > l->backlog) {
-		MIB_INC(tcp, ListenOverflows);
-		MIB_INC(tcp, ListenDrops);
-		return;
-	}
-	if (l->synq_len > l->backlog || l->synq_len >= tcp->cfg.max_syn_backlog) {
-		MIB_INC(tcp, TCPReqQFullDrop);
-		MIB_INC(tcp, ListenDrops);
-		return;
-	}
-	if (hxs_tcp_admit(tcp) < 0) {
-		MIB_INC(tcp, ListenDrops);
-		return;
-	}
-	struct hxs_tcp_conn *c = hxs_tcp_conn_alloc(tcp);
+	struct hxs_tcp_conn *c = hxs_tcp_conn_alloc(l->tcp);
 	if (!c) {
-		MIB_INC(tcp, ListenDrops);
-		return;
+		MIB_INC(l->tcp, ListenDrops);
+		return NULL;
 	}
 	c->laddr = s->daddr;
 	c->lport = s->dport;
@@ -205,7 +175,126 @@ static void listen_input(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, ui
 	c->rcvbuf_size = l->rcvbuf_size;
 	c->cc.ops = l->cc.ops;
 	c->rk.mode = l->rk.mode;
+	c->oobinline = l->oobinline;           /* socket options the kernel's clone copies */
+	c->tos = l->tos;
 	hxs_tcp_conn_setup(c);
+	return c;
+}
+
+static void conn_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now);
+
+/* An ACK with a valid SYN cookie (RFC 4987 §3.6): the SYN-RECEIVED state the SYN-ACK would
+ * have made (§3.10.7.2) from the cookie - IRS = SEG.SEQ - 1, ISS = the cookie, the options
+ * the SYN asked for as decoded - then the ACK itself completes the handshake in
+ * conn_input() (ESTABLISHED, accept queue, its data taken). */
+static void cookie_open(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s,
+			const struct hxs_sc_opts *o, uint64_t now)
+{
+	struct hxs_tcp *tcp = l->tcp;
+	struct hxs_sc_local loc;
+
+	/* the accept queue is full: drop the ACK as for a handshake from the queue */
+	if (l->acceptq_len > l->backlog) {
+		MIB_INC(tcp, ListenOverflows);
+		MIB_INC(tcp, ListenDrops);
+		return;
+	}
+	if (hxs_tcp_admit(tcp) < 0) {
+		MIB_INC(tcp, ListenDrops);
+		return;
+	}
+	struct hxs_tcp_conn *c = child_new(l, s);
+	if (!c)
+		return;
+	hxs_tcp_conn__cookie_local(l, &loc);
+	c->irs = s->seq - 1;
+	c->rcv_nxt = s->seq;
+	c->rcv_adv = c->rcv_nxt + loc.win;
+	c->iss = s->ack - 1;
+	c->snd_una = c->iss;
+	c->snd_nxt = c->snd_max = c->iss + 1;
+	c->snd_buf_seq = c->iss + 1;
+	c->peer_mss = o->mss;
+	if (c->ws_ok && o->ws_ok) {
+		c->snd_wscale = o->ws;
+	} else {
+		c->ws_ok = 0;
+		c->snd_wscale = c->rcv_wscale = 0;
+	}
+	c->sack_ok = c->sack_ok && o->sack_ok;
+	c->ts_ok = c->ts_ok && o->ts_ok;
+	if (c->ts_ok) {
+		c->ts_recent = s->opt.tsval;
+		c->ts_recent_age = now;
+		/* our TSvals go on from the SYN-ACK's (the TSecr echoes it): never below it
+		 * (PAWS at the peer, RFC 7323 §5.3) */
+		c->ts_offset = s->opt.tsecr - (uint32_t)(now / 1000);
+	} else {
+		c->ts_offset = hxs_isn(&tcp->isn, c->laddr, 0, c->raddr, 0, 0);
+	}
+	set_mss(c);
+	c->syn_rxt = 1;                        /* no timing of a SYN-ACK we did not keep */
+	c->last_send = now;
+	c->last_rcv = now;
+	if (hxs_tcp_hash_insert(c) < 0) {
+		MIB_INC(tcp, ListenDrops);
+		hxs_tcp_conn_destroy(c);
+		return;
+	}
+	hxs_tcp_synq_add(l, c);
+	hxs_tcp_set_state(c, HXS_TCPS_SYN_RECEIVED);
+	MIB_INC(tcp, TcpPassiveOpens);
+	conn_input(c, s, now);
+}
+
+/* §3.10.7.2 LISTEN. tw_iss: not 0 when the SYN reopens a TIME-WAIT connection, the ISS
+ * to use. */
+static void listen_input(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, uint64_t now,
+			 uint32_t tw_iss)
+{
+	struct hxs_tcp *tcp = l->tcp;
+	/* "first, check for a RST: An incoming RST segment could not be valid since it could
+	 * not have been sent in response to anything sent by this incarnation ... ignore". */
+	if (s->flags & HXS_TH_RST)
+		return;
+	/* "second, check for an ACK: ... should be reset ... <SEQ=SEG.ACK><CTL=RST>" - unless
+	 * it carries a SYN cookie of ours (RFC 4987 §3.6): then it opens the connection. */
+	if (s->flags & HXS_TH_ACK) {
+		struct hxs_sc_opts o;
+		if (!(s->flags & HXS_TH_SYN) && hxs_tcp_syncookie_ack(l, s, now, &o) > 0) {
+			cookie_open(l, s, &o, now);
+			return;
+		}
+		hxs_tcp_send_rst(tcp, s->daddr, s->saddr, s->dport, s->sport, s->ack, 0, 0);
+		return;
+	}
+	/* "third, check for a SYN" (anything else: "drop the segment and return"). */
+	if (!(s->flags & HXS_TH_SYN))
+		return;
+	/* The kernel's queues are full when they hold MORE than the backlog
+	 * (sk_acceptq_is_full, inet_csk_reqsk_queue_is_full: listen(fd, 0) takes one
+	 * connection); the SYN queue also stops at tcp_max_syn_backlog. A full SYN queue
+	 * answers with a SYN cookie (tcp_syncookie.c) unless cookies are off. */
+	if (l->acceptq_len > l->backlog) {
+		MIB_INC(tcp, ListenOverflows);
+		MIB_INC(tcp, ListenDrops);
+		return;
+	}
+	if (l->synq_len > l->backlog || l->synq_len >= tcp->cfg.max_syn_backlog) {
+		hxs_tcp_synq_pressure(l, 1);
+		if (hxs_tcp_syncookie_syn(l, s, now) == 0)
+			return;
+		MIB_INC(tcp, TCPReqQFullDrop);
+		MIB_INC(tcp, ListenDrops);
+		return;
+	}
+	if (hxs_tcp_admit(tcp) < 0) {
+		MIB_INC(tcp, ListenDrops);
+		return;
+	}
+	struct hxs_tcp_conn *c = child_new(l, s);
+	if (!c)
+		return;
 	/* "Set RCV.NXT to SEG.SEQ+1, IRS is set to SEG.SEQ ... ISS should be selected and a
 	 * SYN segment sent of the form <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>. SND.NXT is set to
 	 * ISS+1 and SND.UNA to ISS. The connection state should be changed to SYN-RECEIVED." */
@@ -220,8 +309,6 @@ static void listen_input(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, ui
 	c->ts_offset = hxs_isn(&tcp->isn, c->laddr, 0, c->raddr, 0, 0);
 	syn_options(c, s, now);
 	hxs_tcp_ecn_syn_in(c, s);              /* RFC 3168 §6.1.1 (tcp_ecn.c) */
-	c->oobinline = l->oobinline;           /* socket options the kernel's clone copies */
-	c->tos = l->tos;
 	c->snd_wnd = s->wnd;                   /* SYN windows are never scaled */
 	c->max_snd_wnd = c->snd_wnd;
 	c->snd_wl1 = s->seq;
@@ -1070,6 +1157,7 @@ int hxs_tcp__input(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, const ui
 	s.optlen = doff - HXS_TCP_HDR_LEN;
 	s.up = hxs_rd16(h + 18);
 	s.ecn = (uint8_t)((flags >> HXS_TCP_IN_ECN_SHIFT) & 3u);
+	s.cookie_ok = !!(flags & HXS_TCP_IN_COOKIE_OK);
 
 	struct hxs_tcp_conn *c = hxs_tcp_lookup(tcp, daddr, s.dport, saddr, s.sport);
 	struct hxs_tcp_conn *l = NULL;

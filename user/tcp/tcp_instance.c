@@ -173,6 +173,8 @@ int hxs_tcp__new(struct hxs_tcp **out, const struct hxs_tcp_cfg *cfg,
 		for (int i = 0; i < 8; i++)
 			tcp->chack_key[half * 8 + i] = (uint8_t)(k >> (8 * i));
 	}
+	/* SYN-cookie keys, likewise, until the embedding layer gives its own (XDP's) */
+	hxs_tcp_syncookie_init(tcp);
 	*out = tcp;
 	return 0;
 }

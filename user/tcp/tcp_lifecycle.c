@@ -220,6 +220,27 @@ void hxs_tcp_synq_add(struct hxs_tcp_conn *l, struct hxs_tcp_conn *c)
 	l->synq_len++;
 }
 
+void hxs_tcp_synq_pressure(struct hxs_tcp_conn *l, int on)
+{
+	struct hxs_tcp *tcp = l->tcp;
+
+	if (on) {
+		if (l->synq_pressure)
+			return;
+		l->synq_pressure = 1;
+	} else {
+		uint32_t limit = l->backlog + 1 < tcp->cfg.max_syn_backlog ? l->backlog + 1
+									: tcp->cfg.max_syn_backlog;
+		if (!l->synq_pressure || l->synq_len > limit / 2)
+			return;
+		l->synq_pressure = 0;
+		/* cookies sent until now (by the core or by XDP) stay good for their lifetime */
+		l->cookie_until = tcp->now + HXS_TCP_COOKIE_VALID_US;
+	}
+	if (tcp->ev.on_synq)
+		tcp->ev.on_synq(tcp->ctx, l, on);
+}
+
 void hxs_tcp_queue_unlink(struct hxs_tcp_conn *c)
 {
 	struct hxs_tcp_conn *l = c->listener;
@@ -238,6 +259,7 @@ void hxs_tcp_queue_unlink(struct hxs_tcp_conn *c)
 		c->in_acceptq = 0;
 	} else {
 		l->synq_len--;
+		hxs_tcp_synq_pressure(l, 0);      /* off when it drained to half */
 	}
 }
 

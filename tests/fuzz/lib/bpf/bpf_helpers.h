@@ -25,5 +25,11 @@ long bpf_xdp_load_bytes(void *ctx, __u32 offset, void *buf, __u32 len);
 long bpf_xdp_adjust_meta(void *ctx, int delta);
 long bpf_ringbuf_output(void *ringbuf, void *data, __u64 size, __u64 flags);
 long bpf_loop(__u32 nr_loops, void *callback_fn, void *callback_ctx, __u64 flags);
+/* SYN cookies (bpf/syncookie_xdp.h): no bind entry of the harness has HXS_BIND_F_COOKIES,
+ * so these abort if reached */
+long bpf_xdp_store_bytes(void *ctx, __u32 off, void *buf, __u32 len);
+long bpf_xdp_adjust_tail(void *ctx, int delta);
+__u64 bpf_ktime_get_ns(void);
+long bpf_redirect(__u32 ifindex, __u64 flags);
 
 #endif
