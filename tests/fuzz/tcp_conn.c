@@ -202,7 +202,10 @@ static void check_emitted(struct run *r, const uint8_t *p, uint32_t len, uint32_
 	FZ_CHECK(hxs_tcp_opt__parse(p + 20, doff - 20, &o) == 0, "our options do not parse");
 	uint32_t plen = len - doff, olen = doff - 20;
 	int syn = !!(fl & HXS_TH_SYN), rst = !!(fl & HXS_TH_RST);
-	FZ_CHECK(!(fl & (HXS_TH_URG | HXS_TH_CWR)), "flags %#x", fl);
+	FZ_CHECK(!(fl & HXS_TH_URG), "flags %#x", fl);     /* the harness sends no MSG_OOB */
+	/* RFC 3168 §6.1.2: CWR goes on "the first new data packet" after a reduction, as
+	 * Linux's tcp_ecn_send() sets it only on a segment with data */
+	FZ_CHECK(!(fl & HXS_TH_CWR) || (plen && !syn), "CWR on flags %#x, %u bytes", fl, plen);
 	FZ_CHECK(!(fl & HXS_TH_ECE) || (fl & (HXS_TH_SYN | HXS_TH_ACK)) == (HXS_TH_SYN | HXS_TH_ACK),
 		 "ECE on flags %#x", fl);
 	FZ_CHECK(!(syn && (fl & (HXS_TH_FIN | HXS_TH_RST))), "flags %#x", fl);
