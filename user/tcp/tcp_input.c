@@ -1063,15 +1063,15 @@ int hxs_tcp_fp_pickup(struct hxs_tcp_conn *c, uint64_t now)
 
 int hxs_tcp__fp_poll(struct hxs_tcp *tcp, uint64_t now)
 {
-	struct hxs_tcp_conn *todo = tcp->fp_head, *c;
+	struct hxs_tcp_conn *pending = tcp->fp_head, *c;
 	int n = 0;
 
 	tcp->now = now;
 	/* the list moves to a local head: pickups may unlink others (closed) and relink c */
 	tcp->fp_head = NULL;
-	if (todo)
-		todo->fp_pprev = &todo;
-	while ((c = todo)) {
+	if (pending)
+		pending->fp_pprev = &pending;
+	while ((c = pending)) {
 		hxs_tcp_fp_unlink(c);
 		uint16_t before = c->fp_n;
 		if (hxs_tcp_fp_pickup(c, now))
