@@ -10,6 +10,7 @@
 #      tcp_nopush, which corks with TCP_CORK) serves 64 MiB to
 #      curl SHA-256 exact, wrk 3 s with 20 connections reports no socket error, no non-2xx
 #   5. python3 on hxs: a threaded TCP echo server (one thread a connection, blocking calls)
+#      (and `hxs ss` / `hxs stat` read its stack from outside, as any other)
 #      and a UDP echo, answered exactly to kernel socat clients
 #   6. socat on hxs as a client: 1 MB through a kernel TCP echo server SHA-256 exact, a
 #      datagram through a kernel UDP echo; no kernel socket to either left in the namespace
@@ -138,6 +139,12 @@ check "python3 threaded TCP echo: 3 connections at once, each 300000 bytes exact
 got=$(echo "hxs-udp-datagram" | $K timeout 10 socat -t 3 - "UDP:$HIP:7001")
 check "python3 UDP echo answers the datagram exactly" [ "$got" = "hxs-udp-datagram" ]
 check "python3: no kernel listener on 7000" no_kernel_listener 7000
+# the preloaded program's stack is seen from outside like any other's
+ip netns exec "$HNS" "$B/hxs" ss > "$W/ss.txt" 2>&1
+check "hxs ss lists the preloaded python3's listener on 7000" grep -qE '^LISTEN +tcp .*:7000 ' "$W/ss.txt"
+ip netns exec "$HNS" "$B/hxs" stat -i "$HIF" > "$W/stat.txt" 2>&1
+check "hxs stat of the preloaded stack: TcpPassiveOpens >= 3" \
+  awk '$1 == "TcpPassiveOpens" && $2 >= 3 { f = 1 } END { exit !f }' "$W/stat.txt"
 # python leaves SIGTERM at its default: the shim's handler closes the stack, then the signal
 # kills the process as it would have (status 128 + 15), with no crash on the way
 stop_pid "$P" 30; rc=$?; P=
