@@ -10,8 +10,8 @@
 #      tcp_nopush, which corks with TCP_CORK) serves 64 MiB to
 #      curl SHA-256 exact, wrk 3 s with 20 connections reports no socket error, no non-2xx
 #   5. python3 on hxs: a threaded TCP echo server (one thread a connection, blocking calls)
-#      (and `hxs ss` / `hxs stat` read its stack from outside, as any other)
-#      and a UDP echo, answered exactly to kernel socat clients
+#      and a UDP echo, answered exactly to kernel socat clients; `hxs ss` and `hxs stat` read
+#      its stack from outside, as any other
 #   6. socat on hxs as a client: 1 MB through a kernel TCP echo server SHA-256 exact, a
 #      datagram through a kernel UDP echo; no kernel socket to either left in the namespace
 # Every server: no kernel socket listens on its port in the hxs namespace (ss), so the
