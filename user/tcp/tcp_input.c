@@ -181,6 +181,17 @@ static struct hxs_tcp_conn *child_new(struct hxs_tcp_conn *l, const struct hxs_t
 	return c;
 }
 
+/* A child within the stack's connection limit (hxs_tcp_admit), or NULL counted ListenDrops. */
+static struct hxs_tcp_conn *child_admit(struct hxs_tcp *tcp, struct hxs_tcp_conn *l,
+					const struct hxs_tcp_seg *s)
+{
+	if (hxs_tcp_admit(tcp) < 0) {
+		MIB_INC(tcp, ListenDrops);
+		return NULL;
+	}
+	return child_new(l, s);
+}
+
 static void conn_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now);
 
 /* An ACK with a valid SYN cookie (RFC 4987 §3.6): the SYN-RECEIVED state the SYN-ACK would
@@ -199,11 +210,7 @@ static void cookie_open(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s,
 		MIB_INC(tcp, ListenDrops);
 		return;
 	}
-	if (hxs_tcp_admit(tcp) < 0) {
-		MIB_INC(tcp, ListenDrops);
-		return;
-	}
-	struct hxs_tcp_conn *c = child_new(l, s);
+	struct hxs_tcp_conn *c = child_admit(tcp, l, s);
 	if (!c)
 		return;
 	hxs_tcp_conn__cookie_local(l, &loc);
@@ -288,11 +295,7 @@ static void listen_input(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, ui
 		MIB_INC(tcp, ListenDrops);
 		return;
 	}
-	if (hxs_tcp_admit(tcp) < 0) {
-		MIB_INC(tcp, ListenDrops);
-		return;
-	}
-	struct hxs_tcp_conn *c = child_new(l, s);
+	struct hxs_tcp_conn *c = child_admit(tcp, l, s);
 	if (!c)
 		return;
 	/* "Set RCV.NXT to SEG.SEQ+1, IRS is set to SEG.SEQ ... ISS should be selected and a
