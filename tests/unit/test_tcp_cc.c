@@ -1,4 +1,5 @@
-/* test_tcp_cc.c - NewReno exact arithmetic; CUBIC against RFC 9438's formulas in double. */
+/* test_tcp_cc.c - NewReno exact arithmetic; CUBIC against RFC 9438's formulas in double;
+ * HyStart++'s RttThresh clamp, sample count and exits (RFC 9406 §4.2). */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -282,6 +283,130 @@ static void test_cubic_fast_convergence_rto(void)
 	CHECK(memcmp(&cc.u.cubic, &cc2.u.cubic, sizeof(cc.u.cubic)) == 0);
 }
 
+/* HyStart++ (tcp_cc_hystart.c) driven as the core drives it: before each on_ack, SND.UNA
+ * after the ACK, SND.NXT and the ACK's RTT sample; a cwnd-limited sender (SND.NXT = SND.UNA
+ * + cwnd after each ACK), one ACK per 1000-byte segment. */
+static void hs_ack(struct hxs_cc *cc, uint32_t rtt_us)
+{
+	cc->snd_una += 1000;
+	cc->ack_rtt_us = rtt_us;
+	cc->ops->on_ack(cc, 1000, 0, 0);
+	cc->snd_nxt = cc->snd_una + cc->cwnd;
+}
+
+/* ACKs with this RTT until the round under way ends (the first call also begins round 1),
+ * or slow start ends. */
+static void hs_round(struct hxs_cc *cc, uint32_t rtt_us)
+{
+	int started = cc->hs.started;
+	uint32_t w = cc->hs.window_end;
+
+	for (int i = 0; i < 100000; i++) {
+		hs_ack(cc, rtt_us);
+		if (!started) {
+			started = 1;
+			w = cc->hs.window_end;
+			continue;
+		}
+		if (cc->hs.window_end != w || cc->ssthresh != UINT32_MAX)
+			return;
+	}
+}
+
+static void hs_mk(struct hxs_cc *cc, const char *name, int on)
+{
+	mk(cc, name, 1000);
+	cc->hystart_on = (uint8_t)on;
+	hxs_cc__init(cc, cc->ops, 0);
+	cc->snd_una = 1;
+	cc->snd_nxt = 1 + cc->cwnd;
+}
+
+/* Round 1 at rtt1, round 2 at rtt2: the state after round 2. */
+static int hs_two_rounds(const char *name, uint32_t rtt1, uint32_t rtt2)
+{
+	struct hxs_cc cc;
+
+	hs_mk(&cc, name, 1);
+	hs_round(&cc, rtt1);
+	hs_round(&cc, rtt2);
+	return cc.hs.state;
+}
+
+static void test_hystart(void)
+{
+	struct hxs_cc cc;
+
+	t_case("hystart: RttThresh = lastRoundMinRTT / 8 between the clamps: 100 ms -> 12.5 ms");
+	CHECK_EQ(hs_two_rounds("cubic", 100000, 112499), HXS_HS_SS);
+	CHECK_EQ(hs_two_rounds("cubic", 100000, 112500), HXS_HS_CSS);
+	t_case("hystart: RttThresh no less than MIN_RTT_THRESH 4 ms (20 ms / 8 = 2.5 ms)");
+	CHECK_EQ(hs_two_rounds("cubic", 20000, 23999), HXS_HS_SS);
+	CHECK_EQ(hs_two_rounds("newreno", 20000, 23999), HXS_HS_SS);
+	CHECK_EQ(hs_two_rounds("cubic", 20000, 24000), HXS_HS_CSS);
+	CHECK_EQ(hs_two_rounds("newreno", 20000, 24000), HXS_HS_CSS);
+	t_case("hystart: RttThresh no more than MAX_RTT_THRESH 16 ms (200 ms / 8 = 25 ms)");
+	CHECK_EQ(hs_two_rounds("cubic", 200000, 215999), HXS_HS_SS);
+	CHECK_EQ(hs_two_rounds("cubic", 200000, 216000), HXS_HS_CSS);
+
+	t_case("hystart: no test before N_RTT_SAMPLE = 8 samples in the round (ACKs without one add none)");
+	hs_mk(&cc, "cubic", 1);
+	hs_round(&cc, 100000);                  /* round 1: 10 ACKs, cwnd 20000 */
+	for (int i = 0; i < 7; i++)
+		hs_ack(&cc, 500000);
+	for (int i = 0; i < 5; i++)
+		hs_ack(&cc, 0);
+	CHECK_EQ(cc.hs.samples, 7);
+	CHECK_EQ(cc.hs.state, HXS_HS_SS);
+	CHECK_EQ(cc.cwnd, 20000 + 12 * 1000);   /* slow start: every ACK grew by 1000 */
+	hs_ack(&cc, 500000);                    /* the 8th sample */
+	CHECK_EQ(cc.hs.state, HXS_HS_CSS);
+	CHECK_EQ(cc.hs.css_baseline_us, 500000);
+	CHECK_EQ(cc.cwnd, 20000 + 13 * 1000);   /* this ACK still grew as slow start */
+	t_case("hystart: CSS grows by min(N, L*SMSS) / CSS_GROWTH_DIVISOR, remainder carried");
+	hs_ack(&cc, 500000);
+	CHECK_EQ(cc.cwnd, 33000 + 250);
+	cc.snd_una += 3;                        /* 3 bytes: 0 now, carried */
+	cc.ack_rtt_us = 500000;
+	cc.ops->on_ack(&cc, 3, 0, 0);
+	CHECK_EQ(cc.cwnd, 33250);
+	CHECK_EQ(cc.hs.css_rem, 3);
+	hs_ack(&cc, 500000);                    /* (1000 + 3) / 4 = 250, remainder 3 */
+	CHECK_EQ(cc.cwnd, 33500);
+	t_case("hystart: a loss in CSS ends HyStart++: the algorithm's ssthresh, then no CSS growth");
+	cc.flight = 30000;
+	cc.ops->on_loss(&cc, 0);
+	CHECK_EQ(cc.ssthresh, 21000);           /* CUBIC: 0.7 * FlightSize */
+	CHECK_EQ(cc.cwnd, 21000);
+	hs_ack(&cc, 500000);
+	CHECK_EQ(cc.hs.state, HXS_HS_CSS);      /* left as it was: not consulted any more */
+	CHECK(cc.cwnd <= 21000 + 1000 / 21 + 1, "cwnd %u: congestion avoidance", cc.cwnd);
+
+	t_case("hystart: off (cfg.no_hystart): the same delay rise leaves slow start alone");
+	hs_mk(&cc, "cubic", 0);
+	for (int i = 0; i < 10; i++)
+		hs_ack(&cc, 100000);
+	for (int i = 0; i < 20; i++)
+		hs_ack(&cc, 200000);
+	CHECK_EQ(cc.cwnd, 10000 + 30 * 1000);
+	CHECK_EQ(cc.ssthresh, UINT32_MAX);
+	CHECK_EQ(cc.hs.started, 0);
+
+	t_case("hystart: CSS_ROUNDS rounds of CSS (the partial one counts), then ssthresh = cwnd");
+	hs_mk(&cc, "newreno", 1);
+	hs_round(&cc, 100000);
+	hs_round(&cc, 120000);                  /* CSS from its 8th sample: partial round 1 */
+	CHECK_EQ(cc.hs.state, HXS_HS_CSS);
+	CHECK_EQ(cc.hs.css_rounds, 2);
+	for (int r = 2; r <= 4; r++)
+		hs_round(&cc, 121000);
+	CHECK_EQ(cc.hs.css_rounds, 5);
+	CHECK_EQ(cc.ssthresh, UINT32_MAX);
+	hs_round(&cc, 121000);                  /* the 5th ends: congestion avoidance */
+	CHECK_EQ(cc.hs.state, HXS_HS_DONE);
+	CHECK_EQ(cc.ssthresh, cc.cwnd);
+}
+
 int main(void)
 {
 	test_common();
@@ -290,5 +415,6 @@ int main(void)
 	test_cubic_growth();
 	test_cubic_trajectory();
 	test_cubic_fast_convergence_rto();
+	test_hystart();
 	return t_done();
 }

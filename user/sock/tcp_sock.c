@@ -399,6 +399,9 @@ static struct tcp_glue *glue_get(struct hxs_stack *st)
 	 * HXS_SYNCOOKIES=0 turns them off (a full queue drops SYNs) */
 	cfg.no_syncookies = getenv("HXS_SYNCOOKIES") && !strcmp(getenv("HXS_SYNCOOKIES"), "0");
 	g->syncookies = !cfg.no_syncookies;
+	/* HyStart++ (RFC 9406) in CUBIC's and NewReno's slow start; HXS_HYSTART=0 turns it off
+	 * (classic RFC 5681 slow start), as Linux's tcp_cubic hystart=0 parameter */
+	cfg.no_hystart = getenv("HXS_HYSTART") && !strcmp(getenv("HXS_HYSTART"), "0");
 	if (getrandom(cfg.isn_secret, sizeof(cfg.isn_secret), 0) != sizeof(cfg.isn_secret)) {
 		uint64_t x = hxs_stack__now(st) * 0x9e3779b97f4a7c15ull;
 

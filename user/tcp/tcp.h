@@ -118,6 +118,9 @@ struct hxs_tcp_cfg {
 	 * stored plus one: HXS_TCP_CFG_MTU_PROBING(0) off, (1) after a black hole is suspected
 	 * (repeated RTOs), (2) always; 0: (0), Linux's default (see tcp_pmtu.c). */
 	uint8_t mtu_probing;
+	uint8_t no_hystart;         /* 0 (default): CUBIC's and NewReno's initial slow start is
+				     * HyStart++ (RFC 9406, tcp_cc_hystart.c); 1: classic slow
+				     * start (RFC 5681) until loss */
 	uint8_t no_syncookies;      /* 0 (default): a full SYN queue answers SYNs with SYN
 				     * cookies, as the kernel's default tcp_syncookies = 1
 				     * (tcp_syncookie.c); 1: it drops them (tcp_syncookies = 0) */

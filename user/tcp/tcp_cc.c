@@ -3,6 +3,7 @@
  *
  *   hxs_cc__init() -> ops->init()                    cwnd = IW (RFC 6928), ssthresh = inf
  *   ops->on_ack() -> hxs_cc_slow_start() / hxs_cc_reno_ca()     (RFC 5681 §3.1, RFC 3465)
+ *                    (hxs_cc_hystart(), tcp_cc_hystart.c, grows by hxs_cc_ss_increment())
  *   ops->on_loss() / on_rto() -> hxs_cc_reno_ssthresh()         (RFC 5681 §3.1 eq. 4)
  */
 #include <stdint.h>
@@ -33,7 +34,7 @@ static void cwnd_add(struct hxs_cc *cc, uint64_t inc)
 	cc->cwnd = w > HXS_CC_MAX_CWND ? HXS_CC_MAX_CWND : (uint32_t)w;
 }
 
-void hxs_cc_slow_start(struct hxs_cc *cc, uint32_t acked)
+uint32_t hxs_cc_ss_increment(const struct hxs_cc *cc, uint32_t acked)
 {
 	/* RFC 3465 §2.2: "cwnd is increased by the number of previously unacknowledged bytes
 	 * ACKed by each incoming acknowledgment, provided the increase is not more than L
@@ -42,7 +43,12 @@ void hxs_cc_slow_start(struct hxs_cc *cc, uint32_t acked)
 	 * window grows alike with the fast path on or off. */
 	uint64_t l = 2ull * cc->mss * (cc->acks > 1 ? cc->acks : 1);
 
-	cwnd_add(cc, acked < l ? acked : l);
+	return acked < l ? acked : (uint32_t)l;
+}
+
+void hxs_cc_slow_start(struct hxs_cc *cc, uint32_t acked)
+{
+	cwnd_add(cc, hxs_cc_ss_increment(cc, acked));
 }
 
 void hxs_cc_reno_ca(struct hxs_cc *cc, uint32_t acked)

@@ -105,6 +105,21 @@ struct hxs_cubic {                  /* RFC 9438 state */
 	uint64_t last_ack;          /* us; the last on_ack (application-limited time, §5.8) */
 };
 
+/* HyStart++ (RFC 9406, tcp_cc_hystart.c) for CUBIC and NewReno: the round and the RTTs. */
+enum { HXS_HS_SS, HXS_HS_CSS, HXS_HS_DONE };
+struct hxs_hystart {
+	uint32_t window_end;        /* §4.2 windowEnd: the round ends when SND.UNA reaches it */
+	uint32_t last_min_us;       /* lastRoundMinRTT; UINT32_MAX: infinity */
+	uint32_t cur_min_us;        /* currentRoundMinRTT; UINT32_MAX: infinity */
+	uint32_t css_baseline_us;   /* cssBaselineMinRtt; UINT32_MAX: infinity */
+	uint16_t samples;           /* rttSampleCount */
+	uint8_t state;              /* HXS_HS_SS (slow start), _CSS (Conservative Slow Start),
+	                             * _DONE (left to congestion avoidance) */
+	uint8_t css_rounds;         /* rounds in CSS, the partial first one included */
+	uint8_t css_rem;            /* remainder of the CSS growth division (bytes) */
+	uint8_t started;            /* the first round has begun */
+};
+
 struct hxs_cc {
 	const struct hxs_cc_ops *ops;
 	uint32_t cwnd;              /* bytes */
@@ -120,6 +135,13 @@ struct hxs_cc {
 	uint64_t pacing_rate;       /* bytes/s the algorithm wants to pace at; 0: its own none */
 	uint8_t mark_app_limited;   /* set by cong_control: take the flight as application-
 	                             * limited (BBR's PROBE_RTT: its low samples are no news) */
+	uint8_t hystart_on;         /* set by the core before init (the stack's setting, not
+	                             * changed by init): slow start is HyStart++'s */
+	uint32_t snd_una, snd_nxt;  /* set by the core before on_ack: SND.UNA after this ACK and
+	                             * SND.NXT (the highest sent, a retransmission's rewind aside) */
+	uint32_t ack_rtt_us;        /* set by the core before on_ack: this ACK's microsecond RTT
+	                             * sample (tcp_rate.c, Karn); 0: none */
+	struct hxs_hystart hs;      /* the window-based algorithms' slow start (tcp_cc_hystart.c) */
 	union {
 		struct hxs_cubic cubic;
 		struct hxs_bbr bbr;
@@ -139,6 +161,15 @@ uint32_t hxs_cc_initial_window(uint32_t mss);
 /* RFC 5681 §3.1 slow start with RFC 3465 ABC, L = 2*SMSS per ACK: cwnd += min(acked,
  * 2*SMSS * cc->acks). */
 void hxs_cc_slow_start(struct hxs_cc *cc, uint32_t acked);
+/* The slow-start growth of one ACK that acked `acked` bytes: min(acked, L), L = 2*SMSS per ACK
+ * it stands for (RFC 3465 §2.3). */
+uint32_t hxs_cc_ss_increment(const struct hxs_cc *cc, uint32_t acked);
+/* HyStart++ (RFC 9406, tcp_cc_hystart.c). _init from an algorithm's init; hxs_cc_hystart()
+ * from on_ack while cwnd < ssthresh: 1 when it took the ACK (grew cwnd, or not while
+ * cc->app_limited, and may set ssthresh = cwnd), 0 when classic slow start applies (HyStart++
+ * off, or not the initial slow start). */
+void hxs_cc_hystart_init(struct hxs_cc *cc);
+int hxs_cc_hystart(struct hxs_cc *cc, uint32_t acked);
 /* RFC 5681 §3.1 congestion avoidance by byte counting (RFC 3465 §2.1): +SMSS per cwnd acked. */
 void hxs_cc_reno_ca(struct hxs_cc *cc, uint32_t acked);
 /* RFC 5681 §3.1 eq. (4): max(FlightSize / 2, 2*SMSS). */

@@ -2,7 +2,8 @@
  *
  *   init -> cwnd = IW, ssthresh = UINT32_MAX, no epoch
  *   on_ack -> application-limited: no growth, the epoch moves on           (§5.8)
- *             cwnd < ssthresh ? hxs_cc_slow_start()                      (§4.10)
+ *             cwnd < ssthresh ? hxs_cc_hystart() (HyStart++, RFC 9406)  (§4.10)
+ *                               or hxs_cc_slow_start()
  *                             : cubic_update() -> epoch_begin() on the first ACK of an epoch
  *                                               -> W_est (§4.3) vs W_cubic(t) (§4.2)
  *                                               -> Reno-friendly / concave / convex (§4.3-4.5)
@@ -53,6 +54,7 @@ static void cubic_init(struct hxs_cc *cc, uint64_t now)
 	cu->ack_acc = 0;
 	cu->srtt_us = 0;
 	cu->last_ack = 0;
+	hxs_cc_hystart_init(cc);
 }
 
 /* W_cubic(t) in bytes, t in us since the epoch start (§4.2 eq. 1):
@@ -146,6 +148,13 @@ static void cubic_on_ack(struct hxs_cc *cc, uint32_t acked, uint32_t rtt_us, uin
 		cu->srtt_us = cu->srtt_us ? cu->srtt_us - cu->srtt_us / 8 + rtt_us / 8 : rtt_us;
 		if (!cu->min_rtt_us || rtt_us < cu->min_rtt_us)
 			cu->min_rtt_us = rtt_us;
+	}
+	/* §4.10: "CUBIC MUST employ a slow-start algorithm, when cwnd is no more than ssthresh.
+	 * In general, CUBIC SHOULD use the HyStart++ slow start algorithm [RFC9406]" (which
+	 * leaves growth alone while application-limited, as below) */
+	if (cc->cwnd < cc->ssthresh && hxs_cc_hystart(cc, acked)) {
+		cu->last_ack = now;
+		return;
 	}
 	/* §5.8: "CUBIC does not increase the congestion window if a flow is application
 	 * limited" - and t "not include application-limited periods": the epoch moves on by

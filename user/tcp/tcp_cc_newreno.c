@@ -1,7 +1,8 @@
 /* tcp_cc_newreno.c - Reno/NewReno window arithmetic (RFC 5681 §3.1, RFC 3465, RFC 6582).
  *
  *   init -> cwnd = IW, ssthresh = UINT32_MAX
- *   on_ack -> (application-limited: nothing) cwnd < ssthresh ? hxs_cc_slow_start() : hxs_cc_reno_ca()
+ *   on_ack -> cwnd < ssthresh: hxs_cc_hystart() (HyStart++, RFC 9406, the initial slow start)
+ *             else (application-limited: nothing) cwnd < ssthresh ? hxs_cc_slow_start() : hxs_cc_reno_ca()
  *   on_loss -> ssthresh = max(FlightSize/2, 2*SMSS), cwnd = ssthresh
  *   on_recovery_exit -> cwnd = ssthresh
  *   on_rto -> ssthresh = max(FlightSize/2, 2*SMSS), cwnd = 1 SMSS
@@ -22,10 +23,16 @@ static void newreno_init(struct hxs_cc *cc, uint64_t now)
 	cc->cwnd = hxs_cc_initial_window(cc->mss);          /* RFC 6928 */
 	cc->ssthresh = UINT32_MAX;     /* RFC 5681 §3.1: "initial value of ssthresh SHOULD be set arbitrarily high" */
 	cc->bytes_acked = 0;
+	hxs_cc_hystart_init(cc);
 }
 
 static void newreno_on_ack(struct hxs_cc *cc, uint32_t acked, uint32_t rtt_us, uint64_t now)
 {
+	/* RFC 9406 §1: HyStart++ "can be used with any congestion control algorithm" whose slow
+	 * start is RFC 5681's; hxs gives it to NewReno as to CUBIC (Linux's HyStart is CUBIC's
+	 * only), so the choice of algorithm changes the avoidance, not how slow start ends. */
+	if (cc->cwnd < cc->ssthresh && hxs_cc_hystart(cc, acked))
+		return;
 	/* RFC 7661 §4.3: cwnd is not increased while it is not validated (not in use): an ACK of
 	 * an application-limited flight says nothing about a larger window (Linux's
 	 * tcp_reno_cong_avoid() returns when !tcp_is_cwnd_limited()). */

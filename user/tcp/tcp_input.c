@@ -135,6 +135,7 @@ static void establish(struct hxs_tcp_conn *c, uint64_t now)
 {
 	hxs_tcp_set_state(c, c->fin_queued ? HXS_TCPS_FIN_WAIT_1 : HXS_TCPS_ESTABLISHED);
 	c->cc.mss = c->mss;
+	c->cc.hystart_on = !c->tcp->cfg.no_hystart;     /* RFC 9406 (tcp_cc_hystart.c) */
 	/* cwnd = IW (RFC 6928, hxs_cc_initial_window), ssthresh = infinity. */
 	hxs_cc__init(&c->cc, c->cc.ops, now);
 	/* RFC 5681 §3.1: "if the SYN or SYN/ACK is lost, the initial window used by a sender

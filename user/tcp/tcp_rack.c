@@ -855,6 +855,11 @@ void hxs_tcp_cc_grow(struct hxs_tcp_conn *c, uint32_t acked, uint32_t rtt_us, ui
 	 * twice the largest flight). */
 	cc->app_limited = !(c->cwnd_limited ||
 			    (cc->cwnd < cc->ssthresh && cc->cwnd < 2ull * c->max_flight));
+	/* what HyStart++ (tcp_cc_hystart.c) reads: its round by SND.UNA and SND.NXT (RFC 9406
+	 * §4.2 windowEnd), its RTT from the delivery-rate sample (tcp_rate.c, microseconds) */
+	cc->snd_una = c->snd_una;
+	cc->snd_nxt = c->snd_max;
+	cc->ack_rtt_us = c->rate.rs.rtt_us;
 	uint32_t before = cc->cwnd;
 	cc->ops->on_ack(cc, acked, rtt_us, now);
 	/* A stretch of ACKs XDP consumed (cc->acks > 1) is judged once; one by one, growth not

@@ -249,6 +249,15 @@ static void close_write(struct hxs_tcp_conn *c)
 {
 	switch (c->state) {
 	case HXS_TCPS_SYN_SENT:
+		if (c->snd.len) {
+			/* SENDs queued in SYN-SENT (§3.10.2 "Queue the data for transmission after
+			 * entering ESTABLISHED state") were taken: send() returned their length, so
+			 * deleting the TCB here would lose them silently. The FIN is queued after
+			 * them as §3.10.4 says for SYN-RECEIVED ("queue for processing after
+			 * entering ESTABLISHED state"); establish() enters FIN-WAIT-1. */
+			c->fin_queued = 1;
+			return;
+		}
 		/* "Delete the TCB and return "error: closing" responses to any queued SENDs". */
 		hxs_tcp_close_conn(c, 0);
 		return;
@@ -316,8 +325,15 @@ void hxs_tcp_conn__close(struct hxs_tcp_conn *c)
 	case HXS_TCPS_CLOSED:
 		break;
 	case HXS_TCPS_SYN_SENT:
-		hxs_tcp_close_conn(c, 0);
-		return;
+		/* §3.10.4 SYN-SENT: "Delete the TCB" - unless SENDs are queued (close_write())
+		 * and no zero linger asks for an abort: they go after the handshake, then the FIN */
+		if (!c->snd.len || c->linger_s == 0) {
+			hxs_tcp_close_conn(c, 0);
+			return;
+		}
+		c->rd_shut = 1;
+		close_write(c);
+		break;
 	default:
 		if (c->rcv.len || c->linger_s == 0) {
 			/* Unread data (RFC 2525 §2.17, the kernel's TCPAbortOnClose) or SO_LINGER
