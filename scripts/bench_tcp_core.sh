@@ -5,23 +5,30 @@
 # costs it subtracts the checksum (hxs_tcp_csum), the buffer copies (hxs_tcp_ring__*) and the
 # driver's own frame queue (q_alloc, q_send), and divides by the calls. Writes
 # OUTDIR/tcp_core.json.
+# Each measurement runs once per slot mode of the driver (-s, BENCH_CORE_SLOTS, default all
+# three): none (no connection slot: the 4-tuple hash), hash (slots, no metadata: the hash),
+# meta (slots, every segment with the XDP program's {slot, gen}: the demux by slot, as xsk
+# delivers frames). The top-level numbers are the first mode's; "slots" has every mode's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-build/bench}
 BIN=${BUILD:-build}/hxs-bench-tcp-core
 N=${BENCH_CORE_SEGMENTS:-20000}
+MODES=${BENCH_CORE_SLOTS:-none hash meta}
 mkdir -p "$OUT"
 command -v valgrind >/dev/null || { echo "valgrind missing (scripts/deps.sh installs it)"; exit 1; }
 [ -x "$BIN" ] || { echo "$BIN not built"; exit 1; }
 W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
-for fn in hxs_bench_rx_data hxs_bench_rx_ack; do
-  valgrind --tool=callgrind --toggle-collect=$fn --callgrind-out-file="$W/$fn.cg" \
-    "$BIN" -n "$N" >"$W/$fn.json" 2>"$W/$fn.log" || { tail -5 "$W/$fn.log"; exit 1; }
-  callgrind_annotate --inclusive=yes --threshold=100 "$W/$fn.cg" >"$W/$fn.txt" 2>/dev/null
+for m in $MODES; do
+  for fn in hxs_bench_rx_data hxs_bench_rx_ack; do
+    valgrind --tool=callgrind --toggle-collect=$fn --callgrind-out-file="$W/$m.$fn.cg" \
+      "$BIN" -n "$N" -s "$m" >"$W/$m.$fn.json" 2>"$W/$m.$fn.log" || { tail -5 "$W/$m.$fn.log"; exit 1; }
+    callgrind_annotate --inclusive=yes --threshold=100 "$W/$m.$fn.cg" >"$W/$m.$fn.txt" 2>/dev/null
+  done
 done
-python3 - "$W" "$OUT/tcp_core.json" "$N" <<'PY'
+python3 - "$W" "$OUT/tcp_core.json" "$N" $MODES <<'PY'
 import json, re, sys
-w, out, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+w, out, n, modes = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
 COPY = ("hxs_tcp_ring__write", "hxs_tcp_ring__read", "hxs_tcp_ring__append")
 CSUM = ("hxs_tcp_csum",)
 DRIVER = ("q_alloc", "q_send")
@@ -37,29 +44,37 @@ def parse(fn):
             inc[m.group(3)] = max(inc.get(m.group(3), 0), int(m.group(1).replace(",", "")))
     calls = json.load(open("%s/%s.json" % (w, fn)))
     return total, inc, calls
+def measure(m):
+    res = {"slot_mode": m}
+    for key, fn, what in (("segment", "hxs_bench_rx_data", "segments"), ("ack", "hxs_bench_rx_ack", "acks")):
+        total, inc, calls = parse(m + "." + fn)
+        k = calls[what]
+        csum = sum(inc.get(f, 0) for f in CSUM)
+        copy = sum(inc.get(f, 0) for f in COPY)
+        drv = sum(inc.get(f, 0) for f in DRIVER)
+        core = total - csum - copy - drv
+        res["raw_" + key] = {"calls": k, "total_ir": total, "checksum_ir": csum, "copy_ir": copy,
+                             "driver_queue_ir": drv,
+                             "output_ir_incl": inc.get("hxs_tcp_output", 0),
+                             "top_inclusive": dict(sorted(((f, v) for f, v in inc.items()
+                                                           if f.startswith("hxs_tcp")),
+                                                          key=lambda x: -x[1])[:12])}
+        res["instr_per_inorder_segment" if key == "segment" else "instr_per_ack"] = round(core / k, 1) if k else None
+        if key == "segment":
+            # the ACKs the receiver emits from inside input (every second segment), without checksum
+            out_ir = inc.get("hxs_tcp_output", 0)
+            res["instr_per_inorder_segment_without_ack_output"] = round((core - max(out_ir - csum, 0)) / k, 1) if k else None
+        res["segments" if key == "segment" else "acks"] = k
+        res["mss"] = calls.get("mss")
+        # segments found by their metadata's slot (both instances, handshake included)
+        res["demux_by_slot_" + key + "_run"] = calls.get("demux_by_slot")
+    return res
+per = {m: measure(m) for m in modes}
 res = {"tool": "callgrind (valgrind) Ir, --toggle-collect on the measured entry point",
-       "driver": "build/hxs-bench-tcp-core -n %d: A sends 2 x MSS per turn to B in virtual time; "
+       "driver": "build/hxs-bench-tcp-core -n %d -s MODE: A sends 2 x MSS per turn to B in virtual time; "
                  "segments enter with HXS_TCP_IN_CSUM_OK" % n}
-for key, fn, what in (("segment", "hxs_bench_rx_data", "segments"), ("ack", "hxs_bench_rx_ack", "acks")):
-    total, inc, calls = parse(fn)
-    k = calls[what]
-    csum = sum(inc.get(f, 0) for f in CSUM)
-    copy = sum(inc.get(f, 0) for f in COPY)
-    drv = sum(inc.get(f, 0) for f in DRIVER)
-    core = total - csum - copy - drv
-    res["raw_" + key] = {"calls": k, "total_ir": total, "checksum_ir": csum, "copy_ir": copy,
-                         "driver_queue_ir": drv,
-                         "output_ir_incl": inc.get("hxs_tcp_output", 0),
-                         "top_inclusive": dict(sorted(((f, v) for f, v in inc.items()
-                                                       if f.startswith("hxs_tcp")),
-                                                      key=lambda x: -x[1])[:12])}
-    res["instr_per_inorder_segment" if key == "segment" else "instr_per_ack"] = round(core / k, 1) if k else None
-    if key == "segment":
-        # the ACKs the receiver emits from inside input (every second segment), without checksum
-        out_ir = inc.get("hxs_tcp_output", 0)
-        res["instr_per_inorder_segment_without_ack_output"] = round((core - max(out_ir - csum, 0)) / k, 1) if k else None
-    res["segments" if key == "segment" else "acks"] = k
-    res["mss"] = calls.get("mss")
+res.update(per[modes[0]])
+res["slots"] = {m: {k: v for k, v in r.items() if not k.startswith("raw_")} for m, r in per.items()}
 res["goal_instr_per_inorder_segment"] = 300
 json.dump(res, open(out, "w"), indent=1)
 print(json.dumps({k: v for k, v in res.items() if not k.startswith("raw_")}))

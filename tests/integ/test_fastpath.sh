@@ -5,6 +5,11 @@
 # consumed in XDP: XdpAckFastPath / (XdpAckFastPath + TcpInSegs) >= 0.8 from `hxs stat`. Then
 # the same transfer with the router dropping 2 % at random: exact and verified; and with
 # HXS_FASTPATH=0 on the server: XdpAckFastPath does not move.
+# The demux metadata (struct hxs_xdp_meta, copy mode on veth): in the clean run and in a
+# client -> server run (B receiving 64 MiB), every segment that reached B's stack but the
+# listener's SYN was found by its slot (HxsTcpDemuxBySlot = TcpInSegs - 1, up to 2 more by
+# the hash, HxsTcpDemuxSlotMiss 0); with HXS_FASTPATH=0 no connection has a slot and
+# HxsTcpDemuxBySlot does not move.
 # Needs the XDP side of the fast path (bpf/hxs.bpf.c consuming ACKs): without it the share
 # is 0 and the first check fails.
 set -uo pipefail
@@ -29,13 +34,26 @@ start_server() { # "env..." label
 stat_of() { awk -v k="$2" '$1==k {print $2}' "$1" | head -1; }
 bstat() { ip netns exec "$BNS" "$B/hxs" stat -a -i "$BIF" >"$W/$1" 2>&1; }
 
-run() { # label: 64 MiB from the hxs server (B) to the hxs client (A), verified
-  local out rc
+run() { # label [--reverse]: 64 MiB from the hxs server (B) to the hxs client (A), verified
+  local out rc dir=${2---reverse} what="server -> client"
+  [ -n "$dir" ] || what="client -> server"
   out=$(ip netns exec "$ANS" timeout 120 "$B/hxs-perf" -c "$BIP" -i "$AIF" -p 6001 -m stream \
-        --reverse -n $((64 * MB)) -t 100 --json 2>"$W/cli.err"); rc=$?
+        $dir -n $((64 * MB)) -t 100 --json 2>"$W/cli.err"); rc=$?
   if [ $rc -eq 0 ] && python3 -c 'import json,sys; j=json.loads(sys.argv[1]); sys.exit(0 if j["verified"] is True and j["errors"] == 0 else 1)' "$out" 2>/dev/null
-  then pass "$1: 64 MiB server -> client verified"
+  then pass "$1: 64 MiB $what verified"
   else fail "$1: client exit $rc" "$out" "$(tail -3 "$W/cli.err")"; return 1; fi
+}
+delta() { # counter statfile0 statfile1
+  echo $(( $(stat_of "$W/$3" "$1" || true) - $(stat_of "$W/$2" "$1" || true) ))
+}
+demux_check() { # label stat0 stat1: B's segments but the listener's SYN found by slot (two
+  # more allowed by the hash: a retransmission arriving after the connection left the table)
+  local ins by miss
+  ins=$(delta TcpInSegs "$2" "$3"); by=$(delta HxsTcpDemuxBySlot "$2" "$3")
+  miss=$(delta HxsTcpDemuxSlotMiss "$2" "$3")
+  note "$1: TcpInSegs +$ins, HxsTcpDemuxBySlot +$by, HxsTcpDemuxSlotMiss +$miss"
+  check "$1: every segment but the SYN demuxed by slot ($by of $ins), no miss ($miss)" \
+    test "$ins" -gt 1000 -a "$by" -le $((ins - 1)) -a "$by" -ge $((ins - 3)) -a "$miss" -eq 0
 }
 
 start_server "" "(fast path on)" || exit 1
@@ -49,6 +67,10 @@ share=$(python3 -c "print(round($fp / max(1, $fp + $ins), 3))")
 note "sender: XdpAckFastPath +$fp, TcpInSegs +$ins, share $share"
 check "sender consumed >= 80% of its incoming segments in XDP ($fp of $((fp + ins)))" \
   python3 -c "import sys; sys.exit(0 if $share >= 0.8 else 1)"
+demux_check "sender" stat0 stat1
+run "clean" ""
+bstat stat1r
+demux_check "receiver" stat1 stat1r
 topo_loss "$RNS" 2
 run "2% loss"
 note "router dropped $(topo_loss_drops "$RNS") packets"
@@ -60,5 +82,7 @@ run "fast path off, 2% loss"
 bstat stat3
 fp2=$(stat_of "$W/stat2" XdpAckFastPath); fp3=$(stat_of "$W/stat3" XdpAckFastPath)
 check "HXS_FASTPATH=0: XdpAckFastPath unchanged (${fp2:-?} -> ${fp3:-?})" test -n "$fp2" -a "$fp2" = "$fp3"
+check "HXS_FASTPATH=0: HxsTcpDemuxBySlot unchanged (+$(delta HxsTcpDemuxBySlot stat2 stat3))" \
+  test "$(delta HxsTcpDemuxBySlot stat2 stat3)" -eq 0 -a -n "$(stat_of "$W/stat3" HxsTcpDemuxBySlot)"
 stop_pid "$SP" 30; SP=
 tap_done

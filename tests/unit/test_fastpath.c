@@ -11,7 +11,9 @@
  * fast path on: XdpAckFastPath > 0 on A (the bulk sender), HxsTcpFastPathAcks > 0 and never
  * more than XdpAckFastPath, TcpInSegs of A below what it is with the fast path off; fast path
  * off (hxs_stack__set_fastpath 0): XdpAckFastPath, XdpAckDeclined and HxsTcpFastPathAcks 0.
- * Loss 0, 1 and 5 %; every slot back at the end (HxsTcpSlots 0), no conn entry left.
+ * Loss 0, 1 and 5 %; every slot back at the end (HxsTcpSlots 0), no conn entry left. The
+ * stand-in's demux metadata: on, segments are found by slot (HxsTcpDemuxBySlot), none misses;
+ * off, none names a slot.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -163,6 +165,7 @@ static void end_io(struct end *e)
 struct result {
 	uint8_t *got_a, *got_b;     /* what A and B received */
 	uint64_t fp_a, declined_a, core_a, insegs_a, fp_b;
+	uint64_t by_a, miss_a, by_b, miss_b, insegs_b;   /* demux by the stand-in's metadata */
 	int ok;
 };
 
@@ -272,6 +275,11 @@ static void run(double loss, int fast, uint64_t seed, struct result *res)
 	res->core_a = ctr(sa, "HxsTcpFastPathAcks");
 	res->insegs_a = ctr(sa, "TcpInSegs");
 	res->fp_b = ctr(sb, "XdpAckFastPath");
+	res->by_a = ctr(sa, "HxsTcpDemuxBySlot");
+	res->miss_a = ctr(sa, "HxsTcpDemuxSlotMiss");
+	res->by_b = ctr(sb, "HxsTcpDemuxBySlot");
+	res->miss_b = ctr(sb, "HxsTcpDemuxSlotMiss");
+	res->insegs_b = ctr(sb, "TcpInSegs");
 	ok &= CHECK_EQ(ctr(sa, "HxsTcpSlots"), 0);
 	ok &= CHECK_EQ(ctr(sb, "HxsTcpSlots"), 0);
 	hxs_ctl_static__owned(sa, &binds, &conns);
@@ -315,11 +323,27 @@ int main(void)
 		CHECK_EQ(off.fp_b, 0);
 		CHECK_EQ(off.declined_a, 0);
 		CHECK_EQ(off.core_a, 0);
+		/* the demux metadata: on, every segment of a connection with a slot is found by it,
+		 * none misses; only what arrives while no connection holds the tuple (B: the SYN
+		 * before its child exists, at loss also segments after it left) goes by the hash.
+		 * Off, no connection has a slot: the metadata names none. */
+		CHECK_EQ(on.miss_a, 0);
+		CHECK_EQ(on.miss_b, 0);
+		CHECK(on.by_b > 0 && on.by_b <= on.insegs_b && on.insegs_b - on.by_b <= (i ? 10 : 1),
+		      "B: HxsTcpDemuxBySlot %llu of TcpInSegs %llu", (unsigned long long)on.by_b,
+		      (unsigned long long)on.insegs_b);
+		CHECK(on.by_a > 0 && on.by_a <= on.insegs_a && on.insegs_a - on.by_a <= (i ? 10 : 0),
+		      "A: HxsTcpDemuxBySlot %llu of TcpInSegs %llu", (unsigned long long)on.by_a,
+		      (unsigned long long)on.insegs_a);
+		CHECK_EQ(off.by_a + off.by_b + off.miss_a + off.miss_b, 0);
 		printf("#   loss %.0f%%: A XdpAckFastPath %llu declined %llu HxsTcpFastPathAcks %llu "
-		       "TcpInSegs %llu (off: %llu); B XdpAckFastPath %llu\n", losses[i] * 100,
+		       "TcpInSegs %llu (off: %llu) HxsTcpDemuxBySlot %llu; B XdpAckFastPath %llu "
+		       "TcpInSegs %llu HxsTcpDemuxBySlot %llu\n", losses[i] * 100,
 		       (unsigned long long)on.fp_a, (unsigned long long)on.declined_a,
 		       (unsigned long long)on.core_a, (unsigned long long)on.insegs_a,
-		       (unsigned long long)off.insegs_a, (unsigned long long)on.fp_b);
+		       (unsigned long long)off.insegs_a, (unsigned long long)on.by_a,
+		       (unsigned long long)on.fp_b, (unsigned long long)on.insegs_b,
+		       (unsigned long long)on.by_b);
 		free(on.got_a);
 		free(on.got_b);
 		free(off.got_a);

@@ -2,7 +2,7 @@
  * counting instructions with callgrind (scripts/bench_tcp_core.sh): how much the core spends
  * per in-order data segment received and per ACK processed.
  *
- *   hxs-bench-tcp-core [-n SEGMENTS] [-m MSS]
+ *   hxs-bench-tcp-core [-n SEGMENTS] [-m MSS] [-s none|hash|meta]
  *
  * Two instances, A (sender, 10.0.0.1) and B (receiver, 10.0.0.2), joined by two in-memory
  * segment queues in virtual time: handshake, then per turn
@@ -10,6 +10,11 @@
  *   qa -> hxs_bench_rx_data(B, seg)                 measured: in-order data segment input
  *   B: hxs_tcp_conn__recv() drains, hxs_tcp__poll() -> qb (ACKs)   (not measured)
  *   qb -> hxs_bench_rx_ack(A, seg)                  measured: pure ACK input
+ * -s: the connection slots of the XDP fast path. none (default): no slot, the 4-tuple hash
+ * finds the connection; hash: each connection gets a slot as the socket layer gives one
+ * (on_tuple's add), segments carry no metadata; meta: the same, and every segment goes in as
+ * xsk delivers it with the program's metadata, through hxs_tcp__input_slot() with its
+ * connection's {slot, gen} (looked up outside the measured functions, as XDP does).
  * Segments go in with HXS_TCP_IN_CSUM_OK (checksum verified elsewhere, as by XDP); the script
  * also subtracts the checksum (hxs_tcp_csum: ACKs B emits from inside input) and the buffer
  * copies (hxs_tcp_ring__*) collected under each measured function. The two functions are
@@ -23,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hxs/shared.h"
 #include "tcp/tcp.h"
 
 #define QN      256
@@ -30,11 +36,19 @@
 #define ADDR_A  0x0100000au   /* 10.0.0.1, network order */
 #define ADDR_B  0x0200000au
 
+enum { SLOTS_NONE, SLOTS_HASH, SLOTS_META };
+#define NSLOT 8
+
+/* One instance's output queue, and the slots its connections were given (-s). */
 struct segq {
 	uint8_t buf[QN][SEG_CAP];
 	uint32_t len[QN], saddr[QN], daddr[QN];
 	int n;
 	uint64_t overflow;
+	int slots;                          /* SLOTS_* */
+	struct hxs_slot slot[NSLOT];
+	struct hxs_tcp_conn *owner[NSLOT];  /* the connection holding slot[i], i >= 1 */
+	uint32_t gen[NSLOT];
 };
 
 static uint8_t *q_alloc(void *ctx, uint32_t len, void **handle)
@@ -63,16 +77,68 @@ static void q_send(void *ctx, void *handle, uint32_t saddr, uint32_t daddr, uint
 
 static const struct hxs_tcp_tx_ops tx_ops = { .alloc = q_alloc, .send = q_send };
 
-__attribute__((noinline, used)) int hxs_bench_rx_data(struct hxs_tcp *t, uint32_t s, uint32_t d,
-						      const uint8_t *h, uint32_t len, uint64_t now)
+/* The socket layer's part (sock/tcp_sock.c on_tuple): a slot for each connection entering
+ * the table, back when it leaves; the gen bumped each time. */
+static int on_tuple(void *ctx, struct hxs_tcp_conn *c, int add)
 {
-	return hxs_tcp__input(t, s, d, h, len, HXS_TCP_IN_CSUM_OK, now);
+	struct segq *q = ctx;
+
+	if (q->slots == SLOTS_NONE)
+		return 0;
+	for (uint32_t i = 1; i < NSLOT; i++) {
+		if (add && !q->owner[i]) {
+			q->owner[i] = c;
+			hxs_tcp_conn__set_slot(c, &q->slot[i], i, ++q->gen[i]);
+			return 0;
+		}
+		if (!add && q->owner[i] == c) {
+			q->owner[i] = NULL;
+			return 0;
+		}
+	}
+	return 0;
+}
+
+static const struct hxs_tcp_ev_ops ev_ops = { .on_tuple = on_tuple };
+
+/* What the program would put in front of the segment (h, from saddr to daddr) for the
+ * instance of q: the {slot, gen} of the connection of its 4-tuple. */
+static void seg_meta(const struct segq *q, uint32_t saddr, uint32_t daddr, const uint8_t *h,
+		     uint32_t *slot, uint32_t *gen)
+{
+	*slot = HXS_SLOT_NONE;
+	*gen = 0;
+	if (q->slots != SLOTS_META)
+		return;
+	for (uint32_t i = 1; i < NSLOT; i++) {
+		uint32_t la, ra;
+		uint16_t lp, rp;
+
+		if (!q->owner[i])
+			continue;
+		hxs_tcp_conn__tuple(q->owner[i], &la, &lp, &ra, &rp);
+		if (la == daddr && ra == saddr && lp == (uint16_t)(h[2] << 8 | h[3]) &&
+		    rp == (uint16_t)(h[0] << 8 | h[1])) {
+			*slot = i;
+			*gen = q->gen[i];
+			return;
+		}
+	}
+}
+
+/* slot HXS_SLOT_NONE: no metadata (what hxs_tcp__input() passes) */
+__attribute__((noinline, used)) int hxs_bench_rx_data(struct hxs_tcp *t, uint32_t s, uint32_t d,
+						      const uint8_t *h, uint32_t len, uint64_t now,
+						      uint32_t slot, uint32_t gen)
+{
+	return hxs_tcp__input_slot(t, slot, gen, s, d, h, len, HXS_TCP_IN_CSUM_OK, now);
 }
 
 __attribute__((noinline, used)) int hxs_bench_rx_ack(struct hxs_tcp *t, uint32_t s, uint32_t d,
-						     const uint8_t *h, uint32_t len, uint64_t now)
+						     const uint8_t *h, uint32_t len, uint64_t now,
+						     uint32_t slot, uint32_t gen)
 {
-	return hxs_tcp__input(t, s, d, h, len, HXS_TCP_IN_CSUM_OK, now);
+	return hxs_tcp__input_slot(t, slot, gen, s, d, h, len, HXS_TCP_IN_CSUM_OK, now);
 }
 
 static uint32_t payload_len(const uint8_t *h, uint32_t len)
@@ -81,24 +147,28 @@ static uint32_t payload_len(const uint8_t *h, uint32_t len)
 	return len > doff ? len - doff : 0;
 }
 
-/* Delivers every queued segment of q to t; data and pure ACKs through the measured entry
- * points when measure is set. */
-static void deliver(struct segq *q, struct hxs_tcp *t, uint64_t now, int measure, uint64_t *nseg,
-		    uint64_t *nack, uint64_t *bytes)
+/* Delivers every queued segment of q to t (whose own queue, with its slots, is tq); data and
+ * pure ACKs through the measured entry points when measure is set. */
+static void deliver(struct segq *q, struct hxs_tcp *t, const struct segq *tq, uint64_t now,
+		    int measure, uint64_t *nseg, uint64_t *nack, uint64_t *bytes)
 {
 	for (int i = 0; i < q->n; i++) {
 		const uint8_t *h = q->buf[i];
 		uint32_t pl = payload_len(h, q->len[i]);
 		int flags = h[13];
+		uint32_t slot, gen;
+
+		seg_meta(tq, q->saddr[i], q->daddr[i], h, &slot, &gen);
 		if (measure && pl > 0 && !(flags & 0x07)) {            /* no SYN/FIN/RST */
-			hxs_bench_rx_data(t, q->saddr[i], q->daddr[i], h, q->len[i], now);
+			hxs_bench_rx_data(t, q->saddr[i], q->daddr[i], h, q->len[i], now, slot, gen);
 			(*nseg)++;
 			*bytes += pl;
 		} else if (measure && pl == 0 && flags == 0x10) {      /* pure ACK */
-			hxs_bench_rx_ack(t, q->saddr[i], q->daddr[i], h, q->len[i], now);
+			hxs_bench_rx_ack(t, q->saddr[i], q->daddr[i], h, q->len[i], now, slot, gen);
 			(*nack)++;
 		} else {
-			hxs_tcp__input(t, q->saddr[i], q->daddr[i], h, q->len[i], HXS_TCP_IN_CSUM_OK, now);
+			hxs_tcp__input_slot(t, slot, gen, q->saddr[i], q->daddr[i], h, q->len[i],
+					    HXS_TCP_IN_CSUM_OK, now);
 		}
 	}
 	q->n = 0;
@@ -115,12 +185,24 @@ int main(int argc, char **argv)
 	uint32_t mss = 1448;
 	int c, err;
 
-	while ((c = getopt(argc, argv, "n:m:")) != -1) {
+	while ((c = getopt(argc, argv, "n:m:s:")) != -1) {
 		switch (c) {
 		case 'n': n = strtoull(optarg, NULL, 10); break;
 		case 'm': mss = (uint32_t)atoi(optarg); break;
+		case 's':
+			if (!strcmp(optarg, "none"))
+				qa.slots = SLOTS_NONE;
+			else if (!strcmp(optarg, "hash"))
+				qa.slots = SLOTS_HASH;
+			else if (!strcmp(optarg, "meta"))
+				qa.slots = SLOTS_META;
+			else
+				goto usage;
+			qb.slots = qa.slots;
+			break;
 		default:
-			fprintf(stderr, "usage: hxs-bench-tcp-core [-n SEGMENTS] [-m MSS]\n");
+		usage:
+			fprintf(stderr, "usage: hxs-bench-tcp-core [-n SEGMENTS] [-m MSS] [-s none|hash|meta]\n");
 			return 2;
 		}
 	}
@@ -128,8 +210,8 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(data); i++)
 		data[i] = (uint8_t)(i * 7 + 3);
 	memset(cfg.isn_secret, 0x5a, sizeof(cfg.isn_secret));
-	if ((err = hxs_tcp__new(&a, &cfg, &tx_ops, NULL, &qa, now)) ||
-	    (err = hxs_tcp__new(&b, &cfg, &tx_ops, NULL, &qb, now)) ||
+	if ((err = hxs_tcp__new(&a, &cfg, &tx_ops, &ev_ops, &qa, now)) ||
+	    (err = hxs_tcp__new(&b, &cfg, &tx_ops, &ev_ops, &qb, now)) ||
 	    (err = hxs_tcp_conn__new(b, &lb)) || (err = hxs_tcp_conn__listen(lb, ADDR_B, 5001, 16)) ||
 	    (err = hxs_tcp_conn__new(a, &ca)) ||
 	    (err = hxs_tcp_conn__connect(ca, ADDR_A, 40000, ADDR_B, 5001, now))) {
@@ -139,9 +221,9 @@ int main(int argc, char **argv)
 	/* handshake */
 	for (int i = 0; i < 100 && !cb; i++) {
 		hxs_tcp__poll(a, now);
-		deliver(&qa, b, now, 0, NULL, NULL, NULL);
+		deliver(&qa, b, &qb, now, 0, NULL, NULL, NULL);
 		hxs_tcp__poll(b, now);
-		deliver(&qb, a, now, 0, NULL, NULL, NULL);
+		deliver(&qb, a, &qa, now, 0, NULL, NULL, NULL);
 		if (hxs_tcp_conn__accept(lb, &cb) != 0)
 			cb = NULL;
 		now += 50;
@@ -160,16 +242,21 @@ int main(int argc, char **argv)
 			off += (uint64_t)k;
 		hxs_tcp__output(ca, now);
 		hxs_tcp__poll(a, now);
-		deliver(&qa, b, now, 1, &nseg, &nack, &bytes);
+		deliver(&qa, b, &qb, now, 1, &nseg, &nack, &bytes);
 		while (hxs_tcp_conn__recv(cb, sink, sizeof(sink), 0) > 0)
 			;
 		hxs_tcp__poll(b, now);
-		deliver(&qb, a, now, 1, &nseg, &nack, &bytes);
+		deliver(&qb, a, &qa, now, 1, &nseg, &nack, &bytes);
 		now += 20;
 	}
-	printf("{\"segments\":%llu,\"acks\":%llu,\"bytes\":%llu,\"turns\":%llu,\"mss\":%u,\"queue_overflows\":%llu}\n",
+	printf("{\"segments\":%llu,\"acks\":%llu,\"bytes\":%llu,\"turns\":%llu,\"mss\":%u,\"queue_overflows\":%llu,"
+	       "\"demux_by_slot\":%llu,\"demux_slot_miss\":%llu}\n",
 	       (unsigned long long)nseg, (unsigned long long)nack, (unsigned long long)bytes,
-	       (unsigned long long)turns, mss, (unsigned long long)(qa.overflow + qb.overflow));
+	       (unsigned long long)turns, mss, (unsigned long long)(qa.overflow + qb.overflow),
+	       (unsigned long long)(hxs_tcp__mib(a)[HXS_TCP_MIB_HxsTcpDemuxBySlot] +
+				    hxs_tcp__mib(b)[HXS_TCP_MIB_HxsTcpDemuxBySlot]),
+	       (unsigned long long)(hxs_tcp__mib(a)[HXS_TCP_MIB_HxsTcpDemuxSlotMiss] +
+				    hxs_tcp__mib(b)[HXS_TCP_MIB_HxsTcpDemuxSlotMiss]));
 	hxs_tcp_conn__close(cb);
 	hxs_tcp_conn__close(ca);
 	hxs_tcp_conn__close(lb);

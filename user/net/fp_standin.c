@@ -5,8 +5,10 @@
  *
  * stack_turn() -> ctl->rx_xdp = hxs_fp_standin_rx():
  *     Ethernet/IPv4/TCP parsed (bounds-checked; anything odd goes to the stack untouched),
- *     checksum verified (a corrupted frame is the stack's to count), options parsed into
- *     struct hxs_fp_seg -> ctl->conn_slot (ctl_static.c: the 4-tuple's {slot, gen})
+ *     ctl->conn_slot (ctl_static.c: the 4-tuple's {slot, gen}) -> the frame's demux
+ *     metadata (f->meta, slot, gen: what the program writes with bpf_xdp_adjust_meta and
+ *     io/xsk.c reads back), checksum verified (a corrupted frame is the stack's to count),
+ *     options parsed into struct hxs_fp_seg
  *     -> slot gen checked, hdr.fast_off -> RST out of window: consumed (XdpRstOutOfWindow,
  *     XdpDropped) -> hxs_fp_judge_ack() -> hxs_fp_take_ack() (__atomic CAS): consumed
  *     (XdpAckFastPath), doorbell if the loop sleeps (XdpWakeups); declined on a fast-path
@@ -67,7 +69,7 @@ static void count(struct hxs_stack *st, enum hxs_xdp_stat i)
 	st->xdp_sim[i]++;
 }
 
-int hxs_fp_standin_rx(struct hxs_stack *st, const struct hxs_frame *f)
+int hxs_fp_standin_rx(struct hxs_stack *st, struct hxs_frame *f)
 {
 	const uint8_t *d = f->data, *ip, *th;
 	struct hxs_slot_hdr *h = hxs_stack__slot_hdr(st);
@@ -95,12 +97,21 @@ int hxs_fp_standin_rx(struct hxs_stack *st, const struct hxs_frame *f)
 		return 0;
 	memcpy(&saddr, ip + 12, 4);
 	memcpy(&daddr, ip + 16, 4);
-	if (hxs_csum_fold(hxs_csum_add(hxs_csum_pseudo(saddr, daddr, IPPROTO_TCP, tlen), th, tlen)))
-		return 0;   /* the stack counts it */
+	/* the demux metadata, as the program puts it in front of every TCP segment it redirects
+	 * (bpf/hxs.bpf.c steer_l4): the conn entry's {slot, gen}, HXS_SLOT_NONE without one */
 	if (!st->ctl->conn_slot ||
 	    st->ctl->conn_slot(st, daddr, htons(hxs_rd16(th + 2)), saddr,
-				      htons(hxs_rd16(th)), IPPROTO_TCP, &slot, &gen) ||
-	    slot == HXS_SLOT_NONE || slot >= st->nslots || !gen)
+				      htons(hxs_rd16(th)), IPPROTO_TCP, &slot, &gen)) {
+		slot = HXS_SLOT_NONE;
+		gen = 0;
+	}
+	f->meta = 1;
+	f->mflags = 0;
+	f->slot = slot;
+	f->gen = gen;
+	if (hxs_csum_fold(hxs_csum_add(hxs_csum_pseudo(saddr, daddr, IPPROTO_TCP, tlen), th, tlen)))
+		return 0;   /* the stack counts it */
+	if (slot == HXS_SLOT_NONE || slot >= st->nslots || !gen)
 		return 0;
 	s = &st->slots[slot];
 	if (__atomic_load_n(&s->gen, __ATOMIC_ACQUIRE) != gen ||

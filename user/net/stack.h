@@ -123,7 +123,7 @@ struct hxs_ctl_ops {
 	/* The XDP program's part on a received frame, where no program runs (the static control
 	 * plane's stand-in, ctl_static.c): 1 if it consumed the frame (the stack never sees it),
 	 * 0 to go on. NULL: the kernel ran the program already. */
-	int (*rx_xdp)(struct hxs_stack *st, const struct hxs_frame *f);
+	int (*rx_xdp)(struct hxs_stack *st, struct hxs_frame *f);
 	/* The {slot, gen} of an owned 4-tuple, as the conn map holds it (the stand-in's lookup):
 	 * 0 or -ENOENT. May be NULL. */
 	int (*conn_slot)(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
@@ -301,6 +301,6 @@ int hxs_ctl_static__refuse_conn(struct hxs_stack *st, uint8_t proto, uint16_t po
 #define HXS_STATIC_SLOTS 1024
 int hxs_ctl_static__attach(struct hxs_stack *st);
 /* The XDP program's ACK fast path on a received frame (fp_standin.c): 1 if consumed. */
-int hxs_fp_standin_rx(struct hxs_stack *st, const struct hxs_frame *f);
+int hxs_fp_standin_rx(struct hxs_stack *st, struct hxs_frame *f);
 
 #endif

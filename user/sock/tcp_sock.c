@@ -1,6 +1,7 @@
 /* tcp_sock.c - TCP sockets: struct hxs_proto_ops for SOCK_STREAM over the sans-I/O TCP core.
  *
- * RX:   hxs_ip_input() -> tcp_input() -> hxs_tcp__input()      (core: state machine)
+ * RX:   hxs_ip_input() -> tcp_input() -> hxs_tcp__input_slot() (core: state machine), with
+ *            the {slot, gen} the frame's metadata names (demux by index), if any
  *            core -> on_event() -> hxs_sock__wake() -> epoll ready lists
  *            core -> on_tuple() -> a slot (hxs_stack__slot_get, for the XDP fast path),
  *            XDP conn map add {slot, gen} / del, slot back (a failed add fails the connection);
@@ -220,7 +221,7 @@ static int on_tuple(void *ctx, struct hxs_tcp_conn *c, int add)
 			return -ENOBUFS;
 		}
 		if (slot) {
-			hxs_tcp_conn__set_slot(c, slot);
+			hxs_tcp_conn__set_slot(c, slot, id, gen);
 			g->mib[TCPS_HxsTcpSlots]++;
 		}
 		g->mib[TCPS_HxsTcpConnMapAdds]++;
@@ -339,14 +340,23 @@ static const struct hxs_tcp_ev_ops tcp_ev_ops = {
 static void tcp_input(void *ctx, struct hxs_stack *st, const struct hxs_ip_rx *pkt)
 {
 	struct tcp_glue *g = ctx;
-	uint32_t flags = 0;
+	uint32_t flags = 0, slot = HXS_SLOT_NONE, gen = 0;
 
 	/* the ECN field of the IP header goes with the segment (RFC 3168 §6.1.3) */
 	flags |= HXS_TCP_IN_ECN(pkt->tos);
 	/* an ACK whose SYN cookie the program validated (bpf/syncookie_xdp.h) */
 	if (pkt->frame && (pkt->frame->mflags & HXS_META_F_COOKIE))
 		flags |= HXS_TCP_IN_COOKIE_OK;
-	hxs_tcp__input(g->tcp, pkt->src, pkt->dst, pkt->l4, pkt->l4_len, flags, hxs_stack__now(st));
+	/* the program named the connection's {slot, gen} (struct hxs_xdp_meta): the core finds
+	 * it by index and checks the 4-tuple instead of hashing it. The header offsets it also
+	 * gives are not used: hxs_ip_input() must check the IPv4 header anyway (RFC 1122
+	 * §3.2.1) and has the TCP header's offset from IHL then, at no cost. */
+	if (pkt->frame && pkt->frame->meta) {
+		slot = pkt->frame->slot;
+		gen = pkt->frame->gen;
+	}
+	hxs_tcp__input_slot(g->tcp, slot, gen, pkt->src, pkt->dst, pkt->l4, pkt->l4_len, flags,
+			    hxs_stack__now(st));
 }
 
 static int tcp_turn(void *ctx, uint64_t now, int events);

@@ -44,7 +44,7 @@ struct hxs_slot;
 	X(TCPReqQFullDrop) X(HxsTcpConnLimitDrops) X(HxsTcpMemRefused) X(HxsTcpOfoConnDrops) \
 	X(HxsTcpOfoStackDrops) X(HxsTcpSndMemFails) X(HxsTcpTupleRefused)                    \
 	X(TCPACKSkippedChallenge) X(TCPACKSkippedPAWS) X(TCPACKSkippedSeq)                 \
-	X(HxsTcpFastPathAcks)                                                            \
+	X(HxsTcpFastPathAcks) X(HxsTcpDemuxBySlot) X(HxsTcpDemuxSlotMiss)                 \
 	X(TCPDeliveredCE) X(HxsTcpEcnNegotiated) X(HxsTcpEcnCeRcvd) X(HxsTcpEcnReductions)  \
 	X(HxsTcpUrgRcvd) X(TCPLossProbes) X(TCPLossProbeRecovery) X(TCPSpuriousRTOs)   \
 	X(TCPFullUndo) X(TCPPartialUndo) X(TCPDSACKUndo) X(TCPLossUndo)       \
@@ -191,6 +191,13 @@ void hxs_tcp__free(struct hxs_tcp *tcp);
  * as malformed (bad checksum, header, options). */
 int hxs_tcp__input(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, const uint8_t *tcp_hdr,
 		   uint32_t len, unsigned flags, uint64_t now);
+/* The same for a segment whose demux metadata (struct hxs_xdp_meta) names slot and gen: the
+ * connection given that slot is found by index, its 4-tuple checked against the segment's
+ * (HxsTcpDemuxBySlot); any mismatch falls back to the 4-tuple hash (HxsTcpDemuxSlotMiss).
+ * Every check of hxs_tcp__input (lengths, checksum, options) runs as there. */
+int hxs_tcp__input_slot(struct hxs_tcp *tcp, uint32_t slot, uint32_t gen, uint32_t saddr,
+			uint32_t daddr, const uint8_t *tcp_hdr, uint32_t len, unsigned flags,
+			uint64_t now);
 /* Runs due timers, then sends what connections have pending. Returns segments sent. */
 int hxs_tcp__poll(struct hxs_tcp *tcp, uint64_t now);
 int hxs_tcp__timers(struct hxs_tcp *tcp, uint64_t now);
@@ -328,10 +335,12 @@ void hxs_tcp_conn__set_user(struct hxs_tcp_conn *c, void *user);
 void *hxs_tcp_conn__user(const struct hxs_tcp_conn *c);
 void hxs_tcp_conn__tuple(const struct hxs_tcp_conn *c, uint32_t *laddr, uint16_t *lport,
 			 uint32_t *raddr, uint16_t *rport);
-/* The connection's slot (NULL: none). set_slot may be called from on_tuple's add (the only
- * core call a callback may make that is not a query); on_tuple's del is the last moment the
- * slot is used: the socket layer gives it back there. */
-void hxs_tcp_conn__set_slot(struct hxs_tcp_conn *c, struct hxs_slot *slot);
+/* The connection's slot (NULL: none), its id and gen (hxs_conn_val: what the program puts in
+ * the demux metadata, hxs_tcp__input_slot). set_slot may be called from on_tuple's add (the
+ * only core call a callback may make that is not a query); on_tuple's del is the last moment
+ * the slot is used: the socket layer gives it back there. */
+void hxs_tcp_conn__set_slot(struct hxs_tcp_conn *c, struct hxs_slot *slot, uint32_t id,
+			    uint32_t gen);
 struct hxs_slot *hxs_tcp_conn__slot(const struct hxs_tcp_conn *c);
 /* 1 once the peer's FIN was taken: the stream has ended, reads return 0 even after a later
  * error (the kernel's SOCK_DONE, which tcp_recvmsg checks before sk_err). */

@@ -291,6 +291,7 @@ struct hxs_tcp_conn {
 
 	/* the XDP fast path (tcp_fastpath.c) */
 	struct hxs_slot *slot;             /* shared with XDP; NULL: none */
+	uint32_t slot_id, slot_gen;        /* its id and gen (tcp->by_slot), with slot */
 	struct hxs_tcp_conn *fp_next, **fp_pprev;  /* tcp->fp_head: data in flight */
 	uint16_t fp_n;                     /* the ack word's ACK count last taken */
 	uint8_t fp_ready;                  /* the ack word was set to SND.UNA once */
@@ -341,6 +342,8 @@ struct hxs_tcp {
 	struct hxs_wheel wheel;
 	struct hxs_tcp_conn **htab;
 	uint32_t hmask;
+	struct hxs_tcp_conn **by_slot;     /* connections by slot id (demux metadata), grown */
+	uint32_t nby_slot;                 /* to the highest id seen; NULL entries: none */
 	uint8_t hkey[16];                  /* SipHash key of the 4-tuple table (tuple_hash) */
 	uint32_t nconns;
 #define HXS_TCP_LHASH 256
@@ -428,6 +431,14 @@ struct hxs_tcp_conn *hxs_tcp_lookup(struct hxs_tcp *tcp, uint32_t laddr, uint16_
 struct hxs_tcp_conn *hxs_tcp_lookup_listener(struct hxs_tcp *tcp, uint32_t laddr, uint16_t lport);
 /* Enters c into the table and tells on_tuple; 0, or on_tuple's error (c is left out). */
 int hxs_tcp_hash_insert(struct hxs_tcp_conn *c);
+/* Connections by slot id (tcp_table.c): the XDP program names a known connection's {slot, gen}
+ * in the frame's metadata. insert: -ENOMEM leaves the connection to the hash; lookup_slot:
+ * the connection holding slot id at gen if its 4-tuple is the segment's, else the hash's. */
+int hxs_tcp_slot_insert(struct hxs_tcp_conn *c, uint32_t id, uint32_t gen);
+void hxs_tcp_slot_remove(struct hxs_tcp_conn *c);
+struct hxs_tcp_conn *hxs_tcp_lookup_slot(struct hxs_tcp *tcp, uint32_t id, uint32_t gen,
+					 uint32_t laddr, uint16_t lport, uint32_t raddr,
+					 uint16_t rport);
 void hxs_tcp_hash_remove(struct hxs_tcp_conn *c);
 void hxs_tcp_listener_insert(struct hxs_tcp_conn *l);
 void hxs_tcp_listener_remove(struct hxs_tcp_conn *l);

@@ -139,17 +139,3 @@ void hxs_tcp__set_fastpath(struct hxs_tcp *tcp, int on)
 	tcp->fp_off = (uint8_t)!on;
 }
 
-void hxs_tcp_conn__set_slot(struct hxs_tcp_conn *c, struct hxs_slot *slot)
-{
-	if (c->slot == slot)
-		return;
-	hxs_tcp_fp_detach(c);
-	c->slot = slot;
-	c->fp_n = 0;
-	c->fp_ready = 0;
-}
-
-struct hxs_slot *hxs_tcp_conn__slot(const struct hxs_tcp_conn *c)
-{
-	return c->slot;
-}

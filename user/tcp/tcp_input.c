@@ -1,6 +1,7 @@
 /* tcp_input.c - a segment arrives (RFC 9293 §3.10.7).
  *
  * hxs_tcp__input() -> parse + checksum + options -> demux (hxs_tcp_lookup)
+ * hxs_tcp__input_slot() the same, the demux by the metadata's slot first (hxs_tcp_lookup_slot)
  *   -> closed_input()      §3.10.7.1 no TCB: RST
  *   -> listen_input()      §3.10.7.2 LISTEN: SYN creates a SYN-RECEIVED child
  *                          (SYN queue full: hxs_tcp_syncookie_syn(); an ACK:
@@ -1132,6 +1133,16 @@ static void conn_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 int hxs_tcp__input(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, const uint8_t *h,
 		   uint32_t len, unsigned flags, uint64_t now)
 {
+	return hxs_tcp__input_slot(tcp, HXS_SLOT_NONE, 0, saddr, daddr, h, len, flags, now);
+}
+
+/* slot, gen: what the demux metadata says (HXS_SLOT_NONE: nothing). It only chooses how the
+ * connection is looked up: the header is validated above as for any segment (the metadata is
+ * no proof of anything) and the lookup itself checks the 4-tuple. */
+int hxs_tcp__input_slot(struct hxs_tcp *tcp, uint32_t slot, uint32_t gen, uint32_t saddr,
+			uint32_t daddr, const uint8_t *h, uint32_t len, unsigned flags,
+			uint64_t now)
+{
 	struct hxs_tcp_seg s;
 	tcp->now = now;
 	MIB_INC(tcp, TcpInSegs);
@@ -1163,7 +1174,9 @@ int hxs_tcp__input(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, const ui
 	s.ecn = (uint8_t)((flags >> HXS_TCP_IN_ECN_SHIFT) & 3u);
 	s.cookie_ok = !!(flags & HXS_TCP_IN_COOKIE_OK);
 
-	struct hxs_tcp_conn *c = hxs_tcp_lookup(tcp, daddr, s.dport, saddr, s.sport);
+	struct hxs_tcp_conn *c = slot != HXS_SLOT_NONE ?
+		hxs_tcp_lookup_slot(tcp, slot, gen, daddr, s.dport, saddr, s.sport) :
+		hxs_tcp_lookup(tcp, daddr, s.dport, saddr, s.sport);
 	struct hxs_tcp_conn *l = NULL;
 	uint32_t tw_iss = 0;
 	if (c && c->state == HXS_TCPS_TIME_WAIT && (s.flags & (HXS_TH_SYN | HXS_TH_ACK | HXS_TH_RST)) == HXS_TH_SYN) {

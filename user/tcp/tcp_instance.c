@@ -199,6 +199,7 @@ void hxs_tcp__free(struct hxs_tcp *tcp)
 	}
 	hxs_tcp_mem_trim(tcp, 0);
 	free(tcp->htab);
+	free(tcp->by_slot);
 	free(tcp);
 }
 

@@ -1,13 +1,21 @@
-/* tcp_table.c - the instance's tables: connections by 4-tuple (a hash keyed with SipHash) and
- * listeners by local port. Every entry and exit is reported through ev.on_tuple/on_listen.
+/* tcp_table.c - the instance's tables: connections by 4-tuple (a hash keyed with SipHash), by
+ * slot id (the XDP program's demux metadata) and listeners by local port. Every entry and
+ * exit of the 4-tuple table is reported through ev.on_tuple/on_listen.
  *
  * hxs_tcp__input() -> hxs_tcp_lookup() / hxs_tcp_lookup_listener()
+ * hxs_tcp__input_slot() -> hxs_tcp_lookup_slot(): by_slot[id], gen and 4-tuple compared
+ *                          (HxsTcpDemuxBySlot), else hxs_tcp_lookup() (HxsTcpDemuxSlotMiss)
+ * on_tuple(ADD) -> hxs_tcp_conn__set_slot() -> hxs_tcp_fp_detach(), hxs_tcp_slot_insert()
  * connect / listen_input() -> hxs_tcp_hash_insert() -> on_tuple(ADD); a refused add leaves
  *                              the connection out (HxsTcpTupleRefused)
  * hxs_tcp_close_conn() -> hxs_tcp_hash_remove() -> on_tuple(DEL)
  * listen / close -> hxs_tcp_listener_insert() / hxs_tcp_listener_remove() -> on_listen
  * hxs_tcp__foreach(), hxs_tcp__nconns()   an `ss` listing and its count
  */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "lib/siphash.h"
 #include "hxs/shared.h"
 #include "tcp_conn.h"
@@ -32,6 +40,87 @@ struct hxs_tcp_conn *hxs_tcp_lookup(struct hxs_tcp *tcp, uint32_t laddr, uint16_
 		if (c->lport == lport && c->rport == rport && c->raddr == raddr && c->laddr == laddr)
 			return c;
 	return NULL;
+}
+
+/* The demux metadata names a slot, and the slot's gen says which connection it was given to
+ * when the program read the conn entry: an id and gen that match an entry here are that
+ * connection, unless the entry was removed and the slot given again meanwhile (then the gen
+ * differs) or the metadata is not the program's (a driver that keeps none leaves older bytes:
+ * hxs/shared.h). The 4-tuple is compared all the same - four compares instead of a SipHash -
+ * so no metadata can deliver a segment to a connection it does not belong to; anything that
+ * does not match goes to the hash, which is always right. */
+struct hxs_tcp_conn *hxs_tcp_lookup_slot(struct hxs_tcp *tcp, uint32_t id, uint32_t gen,
+					 uint32_t laddr, uint16_t lport, uint32_t raddr,
+					 uint16_t rport)
+{
+	struct hxs_tcp_conn *c = id < tcp->nby_slot ? tcp->by_slot[id] : NULL;
+
+	if (c && c->slot_gen == gen && c->in_table && c->lport == lport && c->rport == rport &&
+	    c->raddr == raddr && c->laddr == laddr) {
+		MIB_INC(tcp, HxsTcpDemuxBySlot);
+		return c;
+	}
+	MIB_INC(tcp, HxsTcpDemuxSlotMiss);
+	return hxs_tcp_lookup(tcp, laddr, lport, raddr, rport);
+}
+
+/* The table grows to the highest id given (ids are handed out lowest first, net/slots.c), in
+ * powers of two: at most HXS_MAX_SLOTS pointers. */
+int hxs_tcp_slot_insert(struct hxs_tcp_conn *c, uint32_t id, uint32_t gen)
+{
+	struct hxs_tcp *tcp = c->tcp;
+
+	if (id == HXS_SLOT_NONE || id >= HXS_MAX_SLOTS)
+		return -EINVAL;
+	if (id >= tcp->nby_slot) {
+		uint32_t n = tcp->nby_slot ? tcp->nby_slot : 64;
+		struct hxs_tcp_conn **t;
+
+		while (n <= id)
+			n *= 2;
+		t = realloc(tcp->by_slot, (size_t)n * sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		memset(t + tcp->nby_slot, 0, (size_t)(n - tcp->nby_slot) * sizeof(*t));
+		tcp->by_slot = t;
+		tcp->nby_slot = n;
+	}
+	c->slot_id = id;
+	c->slot_gen = gen;
+	tcp->by_slot[id] = c;
+	return 0;
+}
+
+void hxs_tcp_slot_remove(struct hxs_tcp_conn *c)
+{
+	struct hxs_tcp *tcp = c->tcp;
+
+	if (c->slot_id < tcp->nby_slot && tcp->by_slot[c->slot_id] == c)
+		tcp->by_slot[c->slot_id] = NULL;
+	c->slot_id = HXS_SLOT_NONE;
+	c->slot_gen = 0;
+}
+
+/* Here rather than in tcp_fastpath.c: the slot table is this file's, and tcp_fastpath.c
+ * stays below it (no circle of calls). */
+void hxs_tcp_conn__set_slot(struct hxs_tcp_conn *c, struct hxs_slot *slot, uint32_t id,
+			    uint32_t gen)
+{
+	if (c->slot == slot && c->slot_id == id && c->slot_gen == gen)
+		return;
+	hxs_tcp_fp_detach(c);           /* the fast path starts over on the new slot */
+	hxs_tcp_slot_remove(c);
+	c->slot = slot;
+	c->fp_n = 0;
+	c->fp_ready = 0;
+	/* without room in the table the connection is found by its 4-tuple, as without a slot */
+	if (slot)
+		(void)hxs_tcp_slot_insert(c, id, gen);
+}
+
+struct hxs_slot *hxs_tcp_conn__slot(const struct hxs_tcp_conn *c)
+{
+	return c->slot;
 }
 
 struct hxs_tcp_conn *hxs_tcp_lookup_listener(struct hxs_tcp *tcp, uint32_t laddr, uint16_t lport)
@@ -81,9 +170,11 @@ void hxs_tcp_hash_remove(struct hxs_tcp_conn *c)
 	c->hnext = NULL;
 	c->in_table = 0;
 	tcp->nconns--;
-	/* XDP takes nothing for it from now on; the socket layer frees the slot in on_tuple */
+	/* XDP takes nothing for it from now on, and no metadata finds it; the socket layer frees
+	 * the slot in on_tuple */
 	if (c->slot)
 		__atomic_store_n(&c->slot->flags, 0, __ATOMIC_RELEASE);
+	hxs_tcp_slot_remove(c);
 	if (tcp->ev.on_tuple)
 		tcp->ev.on_tuple(tcp->ctx, c, HXS_TCP_TUPLE_DEL);
 	hxs_tcp_fp_detach(c);
