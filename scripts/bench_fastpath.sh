@@ -9,6 +9,8 @@
 #       (before, after) gives the share of the sender's incoming segments consumed in XDP,
 #       dXdpAckFastPath / (dXdpAckFastPath + dTcpInSegs), and its CPU time (utime + stime,
 #       /proc/PID/stat) over the run divided by the GB the client received = CPU s per GB
+#       (the sender process only: on veth XDP runs in the softirq of whoever transmits the
+#       frame, here the receiver sending its ACKs, so what XDP costs is not in this figure)
 #     rr, crr: 64-byte messages, transactions / connections per second
 #   part 2, round r = 1..BENCH_FP_ROUNDS:  for case in base, cookies, nocookies, genonly:
 #     the server (HXS_SYNCOOKIES=0 for nocookies) streams to the client (--reverse); once
@@ -272,7 +274,9 @@ res = {"method": {"rounds": int(rounds), "seconds_per_run": float(t), "flood_win
                   "client_cpu": int(ccpu), "server_cpu": int(scpu),
                   "topology": "hxs<->hxs on one veth pair; stream = hxs-perf --reverse (the server sends)",
                   "xdp_share": "sender's dXdpAckFastPath / (dXdpAckFastPath + dTcpInSegs) over the run (hxs stat)",
-                  "sender_cpu": "server process utime+stime (/proc/PID/stat) over the client run / GB received",
+                  "sender_cpu": "server process utime+stime (/proc/PID/stat) over the client run / GB received; "
+                                "on veth the XDP program runs in the softirq of the frame's transmitter (the "
+                                "receiver's ACK sends), so its cost is not in this figure",
                   "flood": "hping3 --flood SYNs from the client namespace, unpinned, RSTs to the SYN-ACKs dropped; "
                            "goodput = server connection's bytes_acked (hxs ss) over the window; "
                            "retention = median / median without flood; genonly = the same flood into a sink namespace that drops it unseen"},

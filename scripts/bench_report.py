@@ -291,7 +291,8 @@ def write_md_fastpath(L, fp):
              "client CPU %d, server CPU %d; %d interleaved rounds x %s s, medians (min-max); stream: "
              "the server sends, `hxs-perf --reverse`; XDP share = the sender's XdpAckFastPath / "
              "(XdpAckFastPath + TcpInSegs) over the run; sender CPU = the server process's "
-             "utime+stime over the run / GB received):\n" % (
+             "utime+stime over the run / GB received; on veth the XDP program runs in the softirq of "
+             "the ACKs' transmitter, the receiver, so its cost is not in that figure):\n" % (
                  m["polling"], m["client_cpu"], m["server_cpu"], m["rounds"], m["seconds_per_run"]))
     L.append("| fast path | XDP share | stream Gbit/s | sender CPU s/GB | rr txn/s (64 B) | crr conn/s (64 B) | ok rounds |")
     L.append("|---|---|---|---|---|---|---|")
