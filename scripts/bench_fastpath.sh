@@ -24,7 +24,8 @@
 #     the flood's start; retention = median goodput of a case / median of base. The stream
 #     must still verify. hping3 runs unpinned.
 #   Polling: blocking epoll (the stacks sleep; CPU per GB means something); BENCH_FP_POLL=busy
-#   busy-polls both ends instead. BENCH_FP_PARTS: "fastpath synflood" (default) or either one.
+#   busy-polls both ends instead. BENCH_FP_PARTS: "fastpath synflood" (default) or either one;
+#   BENCH_FP_WORKLOADS: a subset of "stream rr crr".
 # Writes OUTDIR/fastpath.json (every run, medians, ratios) and prints bench_fastpath: lines.
 # Needs root, hping3 and nft; builds nothing. Roughly 2 x 3 x 6 + 4 x 3 runs of 5-8 s: ~3 min.
 set -uo pipefail
@@ -36,6 +37,7 @@ T=${BENCH_FP_T:-3}
 FT=${BENCH_FP_FLOOD_T:-3}
 POLL=${BENCH_FP_POLL:-block}
 PARTS=${BENCH_FP_PARTS:-fastpath synflood}
+WLS=${BENCH_FP_WORKLOADS:-stream rr crr}
 PERF=$BUILD/hxs-perf HXS=$BUILD/hxs
 PORT=6101
 mkdir -p "$OUT"
@@ -116,15 +118,25 @@ fp_run() {
   fi
   stop "$SRV"; SRV=
   python3 - "$W/cli.json" "$r" "$wl" "$fp" "$rc" "${fp0:-0}" "${fp1:-0}" "${in0:-0}" "${in1:-0}" \
-    "$k0" "$k1" "$CLK_TCK" >>"$RUNS" <<'PY'
+    "$k0" "$k1" "$CLK_TCK" "$W/cli.err" "$W/srv.log" >>"$RUNS" <<'PY'
 import json, sys
-(cj, r, wl, fp, rc, fp0, fp1, in0, in1, k0, k1, hz) = sys.argv[1:13]
+(cj, r, wl, fp, rc, fp0, fp1, in0, in1, k0, k1, hz, ce, sl) = sys.argv[1:15]
+def tail(path, n=4):
+    try:
+        ls = [l for l in open(path, errors="replace").read().splitlines()
+              if l.strip() and not l.startswith(("libbpf:", "libxdp:", "{", "hxs: stack counters"))
+              and not (len(l.split()) == 2 and l.split()[1].isdigit())]
+        return " | ".join(ls[-n:])
+    except OSError:
+        return ""
 try:
     res = json.loads(open(cj).read().strip().splitlines()[-1])
 except (OSError, ValueError, IndexError):
     res = {}
 ok = rc == "0" and res.get("verified") is True and not res.get("errors")
 rec = {"part": "fastpath", "round": int(r), "workload": wl, "fastpath": fp, "ok": ok}
+if not ok:
+    rec["error"] = "client exit %s: %s" % (rc, tail(ce)) + (" || server: " + tail(sl) if tail(sl) else "")
 if ok:
     if wl == "stream":
         dfp, din = int(fp1) - int(fp0), int(in1) - int(in0)
@@ -144,7 +156,7 @@ PY
 import json, sys
 r = json.loads(sys.stdin.read())
 if not r["ok"]:
-    print("  r%d %-6s fp %-3s FAILED" % (r["round"], r["workload"], r["fastpath"]))
+    print("  r%d %-6s fp %-3s FAILED: %s" % (r["round"], r["workload"], r["fastpath"], r.get("error", "")[:300]))
 elif r["workload"] == "stream":
     print("  r%d stream fp %-3s %.3f Gbit/s, XDP share %.3f, sender %.2f CPU s/GB" % (r["round"],
           r["fastpath"], r["gbps"], r["xdp_share"] or 0, r["sender_cpu_s_per_gb"] or 0))
@@ -193,9 +205,17 @@ flood_run() {
   fi
   stop "$SRV"; SRV=
   python3 - "$W/cli.json" "$r" "$c" "$rc" "${a0:-}" "${a1:-}" "${t0:-0}" "${t1:-0}" "${sent:-0}" \
-    >>"$RUNS" <<'PY'
+    "$W/cli.err" "$W/srv.log" >>"$RUNS" <<'PY'
 import json, sys
-(cj, r, c, rc, a0, a1, t0, t1, sent) = sys.argv[1:10]
+(cj, r, c, rc, a0, a1, t0, t1, sent, ce, sl) = sys.argv[1:12]
+def tail(path, n=4):
+    try:
+        ls = [l for l in open(path, errors="replace").read().splitlines()
+              if l.strip() and not l.startswith(("libbpf:", "libxdp:", "{", "hxs: stack counters"))
+              and not (len(l.split()) == 2 and l.split()[1].isdigit())]
+        return " | ".join(ls[-n:])
+    except OSError:
+        return ""
 try:
     res = json.loads(open(cj).read().strip().splitlines()[-1])
 except (OSError, ValueError, IndexError):
@@ -203,6 +223,9 @@ except (OSError, ValueError, IndexError):
 ok = rc == "0" and res.get("verified") is True and not res.get("errors") and a0 != "" and a1 != ""
 dt = float(t1) - float(t0)
 rec = {"part": "synflood", "round": int(r), "case": c, "ok": ok}
+if not ok:
+    rec["error"] = "client exit %s%s: %s" % (rc, "" if a0 and a1 else ", no ESTAB connection seen",
+                                              tail(ce)) + (" || server: " + tail(sl) if tail(sl) else "")
 if ok:
     rec.update(gbps=(int(a1) - int(a0)) * 8 / dt / 1e9, window_s=round(dt, 3),
                stream_gbps=res["throughput_gbps"],
@@ -213,7 +236,7 @@ PY
 import json, sys
 r = json.loads(sys.stdin.read())
 print("  r%d flood %-9s %s" % (r["round"], r["case"], ("%.3f Gbit/s during the window, %.0f SYN/s" %
-      (r["gbps"], r["flood_syn_per_s"])) if r["ok"] else "FAILED"))'
+      (r["gbps"], r["flood_syn_per_s"])) if r["ok"] else "FAILED: " + r.get("error", "")[:300]))'
 }
 
 echo "bench_fastpath: $ROUNDS rounds, ${T}s runs, flood window ${FT}s, $POLL polling;" \
@@ -221,7 +244,7 @@ echo "bench_fastpath: $ROUNDS rounds, ${T}s runs, flood window ${FT}s, $POLL pol
 START=$SECONDS
 for r in $(seq "$ROUNDS"); do
   [[ " $PARTS " == *" fastpath "* ]] || break
-  for wl in stream rr crr; do
+  for wl in $WLS; do
     for fp in on off; do fp_run "$r" "$wl" "$fp"; done
   done
 done
