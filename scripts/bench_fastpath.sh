@@ -175,6 +175,19 @@ except ValueError:
 print(c[0]["bytes_acked"] if c else "")'
 }
 moving() { local a; a=$(acked); [ -n "$a" ] && [ "$a" -gt 0 ]; }
+# "TIME BYTES": bytes_acked and the middle of the read that gave it; a read can come back
+# empty under a flood (hxs ss failed or found the region mid-update): up to 5 tries
+sample() {
+  local i a t
+  for i in 1 2 3 4 5; do
+    t=$EPOCHREALTIME; a=$(acked)
+    if [ -n "$a" ]; then
+      awk -v a="$t" -v b="$EPOCHREALTIME" -v n="$a" 'BEGIN { printf "%.6f %s\n", (a + b) / 2, n }'
+      return 0
+    fi
+  done
+  echo "0"
+}
 
 # part 2: one run. Args: round case(base|cookies|nocookies|genonly). One JSON line.
 flood_run() {
@@ -190,9 +203,9 @@ flood_run() {
         cookies|nocookies) ip netns exec "$CNS" hping3 -q -S -p $PORT --flood "$SIP" >"$W/hping.log" 2>&1 & FLD=$! ;;
         genonly) ip netns exec "$CNS" hping3 -q -S -p $PORT --flood $NOWHERE >"$W/hping.log" 2>&1 & FLD=$! ;;
       esac
-      t0=$EPOCHREALTIME; a0=$(acked); t0=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.6f", (a+b)/2}')
+      read -r t0 a0 < <(sample)
       sleep "$FT"
-      t1=$EPOCHREALTIME; a1=$(acked); t1=$(awk -v a="$t1" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.6f", (a+b)/2}')
+      read -r t1 a1 < <(sample)
       if [ -n "$FLD" ]; then
         kill -INT $FLD 2>/dev/null; wait $FLD 2>/dev/null; FLD=
         sent=$(awk '/packets transmitted/ {print $1}' "$W/hping.log")
