@@ -13,12 +13,15 @@
 #              redis and nginx unmodified on hxs (LD_PRELOAD, sleep and busy) next to the
 #              kernel: requests/s and server CPU per request (scripts/bench_preload.sh),
 #              stream goodput under 1/5/10 % random loss through a router, hxs and kernel with
-#              CUBIC and BBR, and spurious retransmissions (scripts/bench_loss.sh)
+#              CUBIC and BBR, and spurious retransmissions (scripts/bench_loss.sh), the XDP
+#              fast path on and off (XDP share of the sender's incoming segments, stream
+#              throughput and sender CPU per GB, rr, crr) and an established stream's goodput
+#              through a SYN flood, cookies on and off (scripts/bench_fastpath.sh)
 #   report:    scripts/bench_report.py -> build/bench/results.json, results.md, ratios.png
 #
 # Environment: BENCH_T (seconds per run, default 3), BENCH_ROUNDS (default 3),
 # BENCH_WORKLOADS, BENCH_PAIRINGS (space-separated subsets of the ids below), BENCH_SKIP_EXTRA=1 (no ping-pong,
-# no callgrind). The machine's CPUs are used as: client on CPU $CCPU, server on CPU $SCPU.
+# no callgrind, none of the scripts below), BENCH_SKIP_FASTPATH=1 (no bench_fastpath.sh). The machine's CPUs are used as: client on CPU $CCPU, server on CPU $SCPU.
 # Builds nothing: `make bench` builds first.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -267,6 +270,16 @@ if [ "${BENCH_SKIP_EXTRA:-0}" != 1 ]; then
     python3 -c 'import json,sys; print(json.dumps({"error": "loss goodput failed: " + open(sys.argv[1]).read()[-400:]}))' \
       "$LOGD/loss.log" >"$LSJ"
   grep '^bench_loss:' "$LOGD/loss.log"
+fi
+
+# --- the XDP fast path on and off, SYN-flood goodput retention -------------------------------
+FPJ=$OUT/fastpath.json
+rm -f "$FPJ"
+if [ "${BENCH_SKIP_EXTRA:-0}" != 1 ] && [ "${BENCH_SKIP_FASTPATH:-0}" != 1 ]; then
+  scripts/bench_fastpath.sh "$OUT" >"$LOGD/fastpath.log" 2>&1 ||
+    python3 -c 'import json,sys; print(json.dumps({"error": "fast path bench failed: " + open(sys.argv[1]).read()[-400:]}))' \
+      "$LOGD/fastpath.log" >"$FPJ"
+  grep '^bench_fastpath:' "$LOGD/fastpath.log"
 fi
 
 python3 scripts/bench_report.py "$OUT" --rounds "$ROUNDS" --seconds "$T" \

@@ -3,7 +3,7 @@
 ratios.png (gnuplot).
 
   runs.jsonl (one line per hxs-perf client run) + xdp_pingpong.json + tcp_core.json + idle.json
-  + preload.json (scripts/bench_preload.sh)
+  + preload.json (scripts/bench_preload.sh) + fastpath.json (scripts/bench_fastpath.sh)
     -> cells: (workload, pairing) -> per-round values, median, CPU use
     -> kernel reference per workload: the best kernel<->kernel median over its placements
     -> ratios hxs/kernel for every pairing with hxs, goals of issue 6 checked
@@ -142,6 +142,7 @@ def build(out, args):
     core = load_json(os.path.join(out, "tcp_core.json"))
     idle = load_json(os.path.join(out, "idle.json"))
     preload = load_json(os.path.join(out, "preload.json"))
+    fastpath = load_json(os.path.join(out, "fastpath.json"))
     # hxs rr against the raw AF_XDP round trip on the same pair (goal >= 80 %)
     rr_vs_raw = None
     rrh = workloads.get("rr", {}).get("cells", {}).get("hh", {}).get("median")
@@ -175,6 +176,7 @@ def build(out, args):
         "tcp_core_goal_met": core_goal,
         "idle_connections": idle,
         "preload": preload,
+        "fastpath": fastpath,
     }
     with open(os.path.join(out, "results.json"), "w") as f:
         json.dump(res, f, indent=1)
@@ -260,6 +262,7 @@ def write_md(out, res):
                 v = pls.get(place)
                 if v:
                     L.append("| %s | %s | %.0f | %.1f |" % (test, place, v["req_per_s"], v["cpu_ns_per_req"] / 1000))
+    write_md_fastpath(L, res.get("fastpath"))
     errs = []
     for w, d in res["workloads"].items():
         for p, c in d["cells"].items():
@@ -270,6 +273,58 @@ def write_md(out, res):
         L.extend(errs)
     with open(os.path.join(out, "results.md"), "w") as f:
         f.write("\n".join(L) + "\n")
+
+
+def write_md_fastpath(L, fp):
+    """The rows of scripts/bench_fastpath.sh: fast path on vs off, SYN-flood retention."""
+    if not isinstance(fp, dict):
+        return
+    if "error" in fp:
+        L.append("\nXDP fast path on / off: error: %s" % fp["error"])
+        return
+    if "fastpath" not in fp:
+        return
+    m = fp["method"]
+    rng = lambda c, k, p: ("%s-%s" % (p % c[k + "_range"][0], p % c[k + "_range"][1])) if c.get(k + "_range") else "-"
+    v = lambda x, p: (p % x) if x is not None else "fail"
+    L.append("\nXDP fast path on / off (scripts/bench_fastpath.sh; hxs<->hxs on the veth pair, %s, "
+             "client CPU %d, server CPU %d; %d interleaved rounds x %s s, medians (min-max); stream: "
+             "the server sends, `hxs-perf --reverse`; XDP share = the sender's XdpAckFastPath / "
+             "(XdpAckFastPath + TcpInSegs) over the run; sender CPU = the server process's "
+             "utime+stime over the run / GB received; on veth the XDP program runs in the softirq of "
+             "the ACKs' transmitter, the receiver, so its cost is not in that figure):\n" % (
+                 m["polling"], m["client_cpu"], m["server_cpu"], m["rounds"], m["seconds_per_run"]))
+    L.append("| fast path | XDP share | stream Gbit/s | sender CPU s/GB | rr txn/s (64 B) | crr conn/s (64 B) | ok rounds |")
+    L.append("|---|---|---|---|---|---|---|")
+    f = fp["fastpath"]
+    for o in ("on", "off"):
+        s, rr, crr = f["stream"][o], f["rr"][o], f["crr"][o]
+        L.append("| %s | %s (%s) | %s (%s) | %s (%s) | %s (%s) | %s (%s) | %d/%d, %d/%d, %d/%d |" % (
+            o, v(s["xdp_share"], "%.3f"), rng(s, "xdp_share", "%.3f"),
+            v(s["gbps"], "%.3f"), rng(s, "gbps", "%.3f"),
+            v(s["sender_cpu_s_per_gb"], "%.2f"), rng(s, "sender_cpu_s_per_gb", "%.2f"),
+            v(rr["value"], "%.0f"), rng(rr, "value", "%.0f"), v(crr["value"], "%.0f"), rng(crr, "value", "%.0f"),
+            s["ok_rounds"], s["rounds"], rr["ok_rounds"], rr["rounds"], crr["ok_rounds"], crr["rounds"]))
+    fl = fp["synflood"]
+    L.append("\nGoodput of an established hxs<->hxs stream (server sending) through a SYN flood "
+             "(hping3 --flood from the client's namespace, unpinned, unanswered; goodput = the server "
+             "connection's bytes acknowledged over a %s s window from the flood's start, `hxs ss`; "
+             "retention = median / median without a flood; goal with cookies >= 0.80; "
+             "\"generator alone\": the same flood sent into a sink namespace that drops it unseen, "
+             "what hping3 itself takes from the machine):\n" % m["flood_window_s"])
+    L.append("| case | goodput Gbit/s | retention | vs generator alone | flood SYN/s | ok rounds |")
+    L.append("|---|---|---|---|---|---|")
+    for c, name in (("base", "no flood"), ("cookies", "flood, SYN cookies (default)"),
+                    ("nocookies", "flood, HXS_SYNCOOKIES=0"), ("genonly", "generator alone")):
+        x = fl.get(c)
+        if not x:
+            continue
+        L.append("| %s | %s (%s) | %s | %s | %s | %d/%d |" % (
+            name, v(x["gbps"], "%.3f"), rng(x, "gbps", "%.3f"),
+            v(x.get("retention"), "%.2f") if c != "base" else "1",
+            v(x.get("retention_vs_generator"), "%.2f") if c not in ("base", "genonly") else "-",
+            v(x["flood_syn_per_s"], "%.0f") if c != "base" else "-",
+            x["ok_rounds"], x["rounds"]))
 
 
 def write_png(out, res):

@@ -3,12 +3,15 @@
  *
  *   server: hxs-perf -s [-i IFACE] [-p PORT] [--kernel] [--busy-poll]
  *   client: hxs-perf -c ADDR [-i IFACE] [-p PORT] -m stream|rr|crr|udp [-t S] [-n COUNT]
- *                    [-l BYTES] [-P CONNS] [--reverse | --bidir] [--json] [--kernel] [--busy-poll]
+ *                    [-l BYTES] [-P CONNS] [--reverse | --bidir] [--seed N] [--json] [--kernel]
+ *                    [--busy-poll]
  *
  * -t runs for a time (a measurement: make bench); -n runs an exact amount of work, so a test
  * can check the counts: stream COUNT payload bytes per connection, rr COUNT transactions per
  * connection, crr COUNT connections in all, udp COUNT answered datagrams per socket; -t is
- * then the time limit (default 60 s), and not finishing within it is an error.
+ * then the time limit (default 60 s), and not finishing within it is an error. --seed fixes
+ * the payload's seed (connection slot i gets seed + i * 0x100000001, crr adds its count), so
+ * two runs send and verify the same byte streams.
  *
  * Wire protocol and payload: user/appperf.h. One thread, non-blocking sockets, one event loop:
  *   main() -> run_server() | run_client() -> loop() -> hxs_appnet_epoll_wait()
@@ -106,6 +109,8 @@ static struct opts {
 	double secs;
 	bool secs_given;
 	uint64_t count;         /* -n: exact work (0: run for -t) */
+	uint64_t seed;          /* --seed: the payload's seed base */
+	bool seed_given;
 	uint32_t msg_len;
 	int conns;
 } o = { .port = HXS_PERF_PORT, .mode = HXS_PERF_STREAM, .secs = 5, .msg_len = 64, .conns = 1 };
@@ -1313,14 +1318,14 @@ static void report_client(double dur)
 		       "\"transactions\":%llu,\"transactions_per_s\":%.1f,\"connections_per_s\":%.1f,"
 		       "\"latency_us\":{\"p50\":%.2f,\"p99\":%.2f,\"p999\":%.2f,\"mean\":%.2f},"
 		       "\"retransmits\":%llu,\"verified\":%s,\"errors\":%llu,"
-		       "\"cpu_percent\":%.1f,\"busy_poll\":%s,\"count\":%llu",
+		       "\"cpu_percent\":%.1f,\"busy_poll\":%s,\"count\":%llu,\"seed\":%llu",
 		       mode_name(o.mode), hxs_appnet__name(an),
 		       stream && !o.bidir ? (o.reverse ? "server-to-client" : "client-to-server") : "both",
 		       o.conns, stream ? 0 : o.msg_len, dur, (unsigned long long)bytes, gbps,
 		       (unsigned long long)res.txns, tps, cps, p50, p99, p999, mean,
 		       (unsigned long long)retrans, verified ? "true" : "false",
 		       (unsigned long long)res.errors, cpu, an->busy_poll ? "true" : "false",
-		       (unsigned long long)o.count);
+		       (unsigned long long)o.count, (unsigned long long)seed_base);
 		if (stream && o.bidir)
 			printf(",\"client_to_server\":{\"sent\":%llu,\"received\":%llu,\"verified\":%s,"
 			       "\"first_mismatch\":%lld,\"retransmits\":%llu},"
@@ -1391,7 +1396,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: hxs-perf -s [-i IFACE] [-p PORT] [--kernel] [--busy-poll]\n"
 		"       hxs-perf -c ADDR [-i IFACE] [-p PORT] -m stream|rr|crr|udp [-t SECONDS] [-n COUNT]\n"
-		"                [-l BYTES] [-P CONNS] [--reverse | --bidir] [--json] [--kernel] [--busy-poll]\n"
+		"                [-l BYTES] [-P CONNS] [--reverse | --bidir] [--seed N] [--json] [--kernel]\n"
+		"                [--busy-poll]\n"
 		"  -i IFACE     interface hxs runs on (not needed with --kernel)\n"
 		"  -p PORT      TCP and UDP port (default %d)\n"
 		"  -t SECONDS   run time (default 5); with -n the time limit (default 60)\n"
@@ -1402,6 +1408,8 @@ static void usage(void)
 		"  --reverse    stream: the server sends, the client verifies\n"
 		"  --bidir      stream: both send at once on each connection, each verifies what it\n"
 		"               receives (-n: COUNT bytes each way)\n"
+		"  --seed N     the payload's seed (default: from the clock and pid): two runs with\n"
+		"               the same N send the same bytes\n"
 		"  --json       one JSON object on stdout\n", HXS_PERF_PORT);
 	exit(2);
 }
@@ -1423,6 +1431,7 @@ int main(int argc, char **argv)
 		{ "reverse", no_argument, NULL, 'R' },
 		{ "bidir", no_argument, NULL, 'B' },
 		{ "json", no_argument, NULL, 'J' },
+		{ "seed", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -1447,6 +1456,7 @@ int main(int argc, char **argv)
 		case 'R': o.reverse = true; break;
 		case 'B': o.bidir = true; break;
 		case 'J': o.json = true; break;
+		case 'S': o.seed = strtoull(optarg, NULL, 0); o.seed_given = true; break;
 		default: usage();
 		}
 	}
@@ -1504,7 +1514,7 @@ int main(int argc, char **argv)
 	res.first_mismatch = UINT64_MAX;
 	res.out_ok = res.in_ok = true;
 	res.out_mismatch = res.in_mismatch = UINT64_MAX;
-	seed_base = hxs_appnet_now_ns() ^ ((uint64_t)getpid() << 32);
+	seed_base = o.seed_given ? o.seed : hxs_appnet_now_ns() ^ ((uint64_t)getpid() << 32);
 	res.t_start = hxs_appnet_now_ns();
 	cpu_start = cpu_seconds();
 	end_ns = res.t_start + (uint64_t)(o.secs * 1e9);
