@@ -529,10 +529,13 @@ static ssize_t sock_wait(struct hxs_sock *sk, enum sock_op op, struct op_args *a
 
 		if (r != -EAGAIN || nonblock || timeo_us < 0)
 			return r;
-		now = hxs_stack__now(st);
-		if (now >= deadline)
-			return -EAGAIN;
-		ms = deadline == UINT64_MAX ? -1 : (int)((deadline - now + 999) / 1000);
+		ms = -1;
+		if (deadline != UINT64_MAX) {   /* no timeout: no clock read */
+			now = hxs_stack__now(st);
+			if (now >= deadline)
+				return -EAGAIN;
+			ms = (int)((deadline - now + 999) / 1000);
+		}
 		r = hxs_stack__poll(st, ms);
 		if (r < 0)
 			return r;
