@@ -215,10 +215,25 @@ static int loop_wait(struct hxs_stack *st, struct epoll_event *ev, int n, uint64
 	return epoll_wait(st->epfd, ev, n, until == UINT64_MAX ? -1 : (int)((us + 999) / 1000));
 }
 
+static int stack_poll(struct hxs_stack *st, int timeout_ms, int lazy);
+
 int hxs_stack__poll(struct hxs_stack *st, int timeout_ms)
 {
+	return stack_poll(st, timeout_ms, 0);
+}
+
+int hxs_stack__poll_again(struct hxs_stack *st, int timeout_ms)
+{
+	return stack_poll(st, timeout_ms, 1);
+}
+
+/* lazy: the first turn may already be a lazy one (hxs_stack__poll_again) */
+static int stack_poll(struct hxs_stack *st, int timeout_ms, int lazy)
+{
 	uint64_t deadline = UINT64_MAX;
-	int events, lazy = 0;
+	int events;
+
+	lazy = lazy && st->busy_poll;
 
 	/* No clock read of its own: the caller's timeout counts from the first turn's. */
 	for (;;) {
@@ -236,6 +251,7 @@ int hxs_stack__poll(struct hxs_stack *st, int timeout_ms)
 			lazy = 1;
 			continue;
 		}
+		lazy = 0;
 		if (st->epfd < 0)
 			return 0;       /* in-memory link: nothing to sleep on, the caller drives time */
 		next = hxs_stack__next_deadline(st);

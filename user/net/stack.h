@@ -234,6 +234,10 @@ uint64_t hxs_stack__now(const struct hxs_stack *st);
 uint64_t hxs_stack__next_deadline(const struct hxs_stack *st);
 /* Reads the clock source itself (the loop, once at the start of each turn). */
 uint64_t hxs_stack__clock(const struct hxs_stack *st);
+/* hxs_stack__poll() for a caller that turned the loop just before and has done nothing
+ * since that could leave work (hxs_epoll_wait between its look and its wait): on a busy
+ * loop its first turn may be a lazy one. */
+int hxs_stack__poll_again(struct hxs_stack *st, int timeout_ms);
 /* The time the last turn read (its start): what a caller of hxs_stack__poll() measures its
  * own timeout with, without a clock read of its own. */
 uint64_t hxs_stack__turn_time(const struct hxs_stack *st);

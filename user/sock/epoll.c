@@ -166,7 +166,9 @@ int hxs_epoll_wait(struct hxs_stack *st, int epfd, struct hxs_event *evs, int ma
 				return 0;
 			wait_ms = (int)((deadline - now + 999) / 1000);
 		}
-		r = hxs_stack__poll(st, wait_ms);
+		/* nothing happened since the last turn but collect(): the first turn of the
+		 * wait may be a lazy one */
+		r = hxs_stack__poll_again(st, wait_ms);
 		if (r < 0)
 			return r;
 		if (!ep_get(st, epfd))
