@@ -2,7 +2,7 @@
  * that holds it outlives the connection (socket.c's kept reservations) and the next connect()
  * on that port takes it without a socket/bind/close; the kernel stays off the port the whole
  * time; another address or SO_REUSEADDR on the port, a range change and the stack's close
- * give it back. Two stacks on the in-memory link on 127.0.0.1 and 127.0.0.2 (addresses of
+ * give it back. UDP ports are not kept. Two stacks on the in-memory link on 127.0.0.1 and 127.0.0.2 (addresses of
  * lo, so the kernel reservations are real binds), virtual time; stack A reserves kernel ports
  * as hxs_stack__open() does. The connections never complete (the stacks drop 127/8 from
  * the wire): a connect() that is closed gives its port back as a finished connection does. */
@@ -42,11 +42,11 @@ static struct sockaddr_in sin_of(uint32_t addr, uint16_t port)
 	return a;
 }
 
-/* What a kernel program binding 127.0.0.1:port now gets: 0 or -errno. */
-static int kernel_try(uint16_t port)
+/* What a kernel program binding 127.0.0.1:port (TCP, or UDP) now gets: 0 or -errno. */
+static int kernel_try_type(int type, uint16_t port)
 {
 	struct sockaddr_in a = sin_of(htonl(INADDR_LOOPBACK), port);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), r;
+	int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0), r;
 
 	if (fd < 0)
 		return -errno;
@@ -55,9 +55,14 @@ static int kernel_try(uint16_t port)
 	return r;
 }
 
+static int kernel_try(uint16_t port)
+{
+	return kernel_try_type(SOCK_STREAM, port);
+}
+
 static int kept_fd(struct hxs_stack *st)
 {
-	struct hxs_eph_rsv *r = st->sockets->eph_rsv[0];
+	struct hxs_eph_rsv *r = st->sockets->eph_rsv;
 
 	return r ? r[0].fd : -1;
 }
@@ -111,6 +116,18 @@ int main(void)
 	CHECK_EQ(kernel_try(EPH), -EADDRINUSE);
 	hxs_close(ts.a, u);
 	CHECK(kept_fd(ts.a) >= 0, "kept %d", kept_fd(ts.a));
+
+	t_case("UDP ports are not kept: the kernel binds the port again once the hxs socket is closed");
+	{
+		struct sockaddr_in peer = sin_of(ts.addr_b, 9);
+		int d = hxs_socket(ts.a, AF_INET, SOCK_DGRAM, 0);
+
+		CHECK_EQ(hxs_sendto(ts.a, d, "x", 1, 0, (struct sockaddr *)&peer, sizeof(peer)), 1);
+		CHECK_EQ(ntohs(hxs_sock__get(ts.a, d)->lport), EPH);
+		CHECK_EQ(kernel_try_type(SOCK_DGRAM, EPH), -EADDRINUSE);
+		hxs_close(ts.a, d);
+		CHECK_EQ(kernel_try_type(SOCK_DGRAM, EPH), 0);
+	}
 
 	t_case("a range change gives the kept ports back to the kernel");
 	CHECK_EQ(hxs_stack__set_port_range(ts.a, EPH + 1, EPH + 1), 0);

@@ -45,9 +45,9 @@ struct hxs_socktab {
 	struct hxs_port_sel port_sel;                /* RFC 6056 Algorithm 4 state */
 	struct hxs_epoll **eps;                      /* epoll instances (epoll.c), by id */
 	int neps;
-	/* Kernel sockets holding ephemeral ports no hxs socket uses now (socket.c eph_cache):
-	 * [0] TCP, [1] UDP, one per port of [eph_lo, eph_hi]; NULL until the first one */
-	struct hxs_eph_rsv *eph_rsv[2];
+	/* Kernel TCP sockets holding ephemeral ports no hxs socket uses now (socket.c, kept
+	 * reservations): one per port of [eph_rsv_lo, eph_rsv_hi]; NULL until the first one */
+	struct hxs_eph_rsv *eph_rsv;
 	uint16_t eph_rsv_lo, eph_rsv_hi;             /* the range they were made for */
 };
 
@@ -179,14 +179,14 @@ struct hxs_sock *hxs_sock__get(struct hxs_stack *st, int fd);
 /* Port ownership. addr/port in network order; port 0 picks an ephemeral port (hxs_sock__bind_ephemeral).
  * Checks conflicts like the kernel (same port, same or wildcard address, unless both sides
  * set SO_REUSEADDR), reserves the port with a kernel socket of the same protocol (not on the
- * in-memory link), and installs the XDP program's bind entry (unless HXS_SOCK_F_NOENTRY). -EADDRINUSE, -EINVAL (already
- * bound), -EADDRNOTAVAIL (not our address). */
+ * in-memory link), and installs the XDP program's bind entry (unless HXS_SOCK_F_NOENTRY).
+ * -EADDRINUSE, -EINVAL (already bound), -EADDRNOTAVAIL (not our address). */
 int hxs_sock__bind_port(struct hxs_sock *sk, uint32_t addr, uint16_t port);
 /* Binds an ephemeral port chosen for the remote endpoint (raddr, rport) with RFC 6056
  * Algorithm 4 (bind(port 0): raddr = rport = 0; TCP connect: its peer). With
  * HXS_SOCK_F_NOENTRY set in sk->flags no bind entry is installed (TCP connect). The kernel
- * socket that reserves an ephemeral port is kept when the port is released and handed to
- * the next socket that binds it: after its first use a port costs no syscall. */
+ * socket that reserves an ephemeral TCP port is kept when the port is released and handed
+ * to the next socket that binds it: after its first use a port costs no syscall. */
 int hxs_sock__bind_ephemeral(struct hxs_sock *sk, uint32_t laddr, uint32_t raddr, uint16_t rport);
 /* A socket bound with HXS_SOCK_F_NOENTRY gets its bind entry after all (listen() on it). */
 int hxs_sock__bind_entry(struct hxs_sock *sk);

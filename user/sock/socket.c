@@ -13,10 +13,12 @@
  * port, held while the hxs socket lives) and installs the XDP program's bind entry. Port 0
  * draws from [eph_lo, eph_hi], outside the kernel's ip_local_port_range, with RFC 6056
  * §3.3.4 Algorithm 4 (lib/port_sel.c): a port the kernel refuses counts as in use.
- * Ephemeral ports are reserved once: the kernel socket of a released ephemeral port stays
- * open in eph_cache (no hxs socket on the port, the kernel still kept off it) and the next
- * socket to bind that port on that address takes it, so a connect() on a port used before
- * costs no socket/bind/close. Selection is unchanged (Algorithm 4 over the whole range, a
+ * Ephemeral TCP ports are reserved once: the kernel socket of a released ephemeral port
+ * stays open (kept reservations, eph_slot(): no hxs socket on the port, the kernel still kept
+ * off it; a SYN to it is answered with a RST as before) and the next socket to bind that
+ * port on that address takes it, so a connect() on a port used before costs no
+ * socket/bind/close. UDP ports are not kept: a bound kernel UDP socket would swallow the
+ * datagrams the kernel now answers with ICMP port unreachable. Selection is unchanged (Algorithm 4 over the whole range, a
  * cached port is simply one whose check needs no syscall). The cache never holds more than
  * the range; when the kernel refuses an fd (EMFILE, ENFILE) it is emptied and the bind tried
  * again. A TCP connect() binds with HXS_SOCK_F_NOENTRY: no XDP bind entry (a TCP entry
@@ -242,9 +244,11 @@ static int port_conflict(struct hxs_stack *st, const struct hxs_sock *sk, uint32
 static struct hxs_eph_rsv *eph_slot(struct hxs_stack *st, uint8_t proto, uint16_t port, int make)
 {
 	struct hxs_socktab *t = st->sockets;
-	struct hxs_eph_rsv **a = &t->eph_rsv[proto == IPPROTO_TCP ? 0 : 1];
+	struct hxs_eph_rsv **a = &t->eph_rsv;
 	uint16_t p = ntohs(port);
 
+	if (proto != IPPROTO_TCP)
+		return NULL;
 	if (t->eph_rsv_lo != st->eph_lo || t->eph_rsv_hi != st->eph_hi) {
 		/* the range moved: what was kept belongs to the old one */
 		hxs_sock__eph_release(st);
@@ -267,18 +271,15 @@ static struct hxs_eph_rsv *eph_slot(struct hxs_stack *st, uint8_t proto, uint16_
 void hxs_sock__eph_release(struct hxs_stack *st)
 {
 	struct hxs_socktab *t = st->sockets;
+	size_t n = (size_t)(t->eph_rsv_hi - t->eph_rsv_lo) + 1;
 
-	for (int k = 0; k < 2; k++) {
-		size_t n = (size_t)(t->eph_rsv_hi - t->eph_rsv_lo) + 1;
-
-		if (!t->eph_rsv[k])
-			continue;
-		for (size_t i = 0; i < n; i++)
-			if (t->eph_rsv[k][i].fd >= 0)
-				close(t->eph_rsv[k][i].fd);
-		free(t->eph_rsv[k]);
-		t->eph_rsv[k] = NULL;
-	}
+	if (!t->eph_rsv)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (t->eph_rsv[i].fd >= 0)
+			close(t->eph_rsv[i].fd);
+	free(t->eph_rsv);
+	t->eph_rsv = NULL;
 }
 
 /* A kernel socket on the same address and port keeps kernel programs (EADDRINUSE) and the
