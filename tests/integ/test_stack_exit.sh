@@ -40,9 +40,10 @@ check "hxs stat names pid $S1 as the stack's" [ "$(stack_pid)" = "$S1" ]
 if serve 7200; then ok "listener 7200 and a connection from $CPORT (1000 bytes echoed)"
 else nok "listener and connection" "$SC_REPLY"; fi
 P1=$(xdp_prog_id "$HNS" "$HIF")
-# the listener's wildcard bind, the connection's port on our address, its 4-tuple
-ENTRIES="0.0.0.0 7200 6;$HIP $CPORT 6;$HIP $CPORT $KIP $EPORT 6;"
-check "its maps: bind 7200 and $CPORT, conn $CPORT ($(entries hxs_binds) $(entries hxs_conns))" \
+# the listener's wildcard bind and the connection's 4-tuple (connect's port has no bind
+# entry: its 4-tuple steers)
+ENTRIES="0.0.0.0 7200 6;$HIP $CPORT $KIP $EPORT 6;"
+check "its maps: bind 7200, conn $CPORT ($(entries hxs_binds) $(entries hxs_conns))" \
 	[ "$(entries hxs_binds)$(entries hxs_conns)" = "$ENTRIES" ]
 kill -KILL "$S1"; sc_reap; rc=$?
 check "SIGKILL: status 137 ($rc)" [ $rc -eq 137 ]
@@ -93,8 +94,8 @@ P3=$(xdp_prog_id "$HNS" "$HIF")
 sc_start "$HNS" "$HIF" -a existing || nok "stack adopts the operator's program"
 if serve 7300; then ok "adopted: listener 7300 and a connection from $CPORT"
 else nok "adopted: listener and connection" "$SC_REPLY"; fi
-check "the pinned maps hold bind 7300 and $CPORT, conn $CPORT" \
-	[ "$(entries hxs_binds)$(entries hxs_conns)" = "0.0.0.0 7300 6;$HIP $CPORT 6;$HIP $CPORT $KIP $EPORT 6;" ]
+check "the pinned maps hold bind 7300, conn $CPORT" \
+	[ "$(entries hxs_binds)$(entries hxs_conns)" = "0.0.0.0 7300 6;$HIP $CPORT $KIP $EPORT 6;" ]
 kill -INT "$SC_PID"; sc_reap; rc=$?
 check "SIGINT: exit status 0 ($rc)" [ $rc -eq 0 ]
 check "SIGINT: the operator's program stays attached (id $P3)" [ "$(xdp_prog_id "$HNS" "$HIF")" = "$P3" ]
@@ -108,7 +109,7 @@ else nok "adopted: listener and connection" "$SC_REPLY"; fi
 kill -KILL "$SC_PID"; sc_reap
 check "SIGKILL: the operator's program stays (id $P3)" [ "$(xdp_prog_id "$HNS" "$HIF")" = "$P3" ]
 check "SIGKILL: the killed process's entries stay in the pinned maps (as README says)" \
-	[ "$(entries hxs_binds)$(entries hxs_conns)" = "0.0.0.0 7301 6;$HIP $CPORT 6;$HIP $CPORT $KIP $EPORT 6;" ]
+	[ "$(entries hxs_binds)$(entries hxs_conns)" = "0.0.0.0 7301 6;$HIP $CPORT $KIP $EPORT 6;" ]
 # the keys as struct hxs_bind_key / hxs_conn_key lay them out (include/hxs/shared.h)
 key_hex() { # bind PORT ADDR | conn LPORT RPORT
 	python3 - "$HIP" "$KIP" "$@" <<'PY'
@@ -124,7 +125,6 @@ PY
 }
 unsteer() {
 	bpftool map delete pinned "$BPFFS/tc/globals/hxs_binds" key hex $(key_hex bind 7301 0.0.0.0) &&
-	bpftool map delete pinned "$BPFFS/tc/globals/hxs_binds" key hex $(key_hex bind "$CPORT" "$HIP") &&
 	bpftool map delete pinned "$BPFFS/tc/globals/hxs_conns" key hex $(key_hex conn "$CPORT" $EPORT)
 }
 check "bpftool removes them (README's remedy)" unsteer

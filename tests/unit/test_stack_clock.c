@@ -1,5 +1,8 @@
 /* test_stack_clock.c - the stack's clock: a turn reads it once (every segment, timer and route
- * lookup of the turn sees that reading), and the clock cannot change under armed timers.
+ * lookup of the turn sees that reading), and the clock cannot change under armed timers. A
+ * busy loop that finds nothing reads it once per HXS_BUSY_LAZY + 1 looks at the ring (the
+ * looks between are lazy turns: no clock, no pollers), and the waits of hxs_stack__poll()
+ * and hxs_epoll_wait() take their timeout from the turns' readings, with none of their own.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -10,6 +13,7 @@
 #include "check.h"
 #include "hxs/hxs.h"
 #include "io/io.h"
+#include "net/stack.h"
 #include "open/stack_open.h"
 #include "twostack.h"
 
@@ -30,6 +34,30 @@ static uint64_t reentering_clock(void *ctx)
 	return vnow;
 }
 static void on_timer(struct hxs_timer *t, uint64_t now) { (void)t; (void)now; }
+
+/* A clock 100 us further on at every read, and a poller that counts the full turns. */
+static uint64_t stepping_clock(void *ctx)
+{
+	uint64_t t = vnow;
+
+	(void)ctx;
+	reads++;
+	vnow += 100;
+	return t;
+}
+static unsigned polls, looks;
+static const struct hxs_io_ops *real_ops;
+static int counting_rx_burst(struct hxs_io *io, struct hxs_frame *f, int max)
+{
+	looks++;
+	return real_ops->rx_burst(io, f, max);
+}
+static int count_poll(void *ctx, uint64_t now, int events)
+{
+	(void)ctx; (void)now; (void)events;
+	polls++;
+	return 0;
+}
 
 static const struct twostack_cfg two = {
 	.ip_a = "10.0.0.1", .ip_b = "10.0.0.2", .mac_a = { 2, 0, 0, 0, 0, 1 },
@@ -62,6 +90,43 @@ int main(void)
 	hxs_wheel__cancel(&b->wheel, &t);
 	CHECK_EQ(hxs_stack__set_clock(b, NULL, NULL), 0);
 	CHECK_EQ(hxs_stack__set_clock(b, vclock, NULL), 0);
+
+	t_case("busy loop, nothing arriving, 1 ms timeout: 11 clock reads 100 us apart and 11 full turns (the first turn's reading starts the timeout; between full turns only lazy looks at the ring)");
+	{
+		struct hxs_poller p = { .poll = count_poll, .ctx = &polls };
+		struct hxs_event ev[4];
+		int ep;
+
+		struct hxs_io_ops counting;
+
+		CHECK_EQ(hxs_stack__add_poller(b, &p), 0);
+		real_ops = b->io->ops;
+		counting = *real_ops;
+		counting.rx_burst = counting_rx_burst;
+		b->io->ops = &counting;
+		b->clock = stepping_clock;      /* only moves forward: the wheel is empty anyway */
+		b->busy_poll = 1;
+		reads = polls = looks = 0;
+		CHECK_EQ(hxs_stack__poll(b, 1), 0);
+		CHECK_EQ(reads, 11u);
+		CHECK_EQ(polls, 11u);
+		CHECK_EQ(looks, 1u + 10u * (HXS_BUSY_LAZY + 1));
+		CHECK_EQ(b->lazy_turns, 0);
+
+		t_case("hxs_epoll_wait on the busy loop, 1 ms: the same 11 readings, full turns and ring looks (its look and its wait are one busy loop), no read of its own");
+		ep = hxs_epoll_create(b);
+		CHECK(ep >= 0, "epoll %d", ep);
+		reads = polls = looks = 0;
+		CHECK_EQ(hxs_epoll_wait(b, ep, ev, 4, 1), 0);
+		CHECK_EQ(reads, 11u);
+		CHECK_EQ(polls, 11u);
+		CHECK_EQ(looks, 1u + 10u * (HXS_BUSY_LAZY + 1));
+		hxs_epoll_close(b, ep);
+		b->io->ops = real_ops;
+		b->busy_poll = 0;
+		b->clock = vclock;
+		hxs_stack__del_poller(b, &polls);
+	}
 
 	t_case("TCP connection between the stacks");
 	lfd = hxs_socket(b, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);

@@ -1,7 +1,8 @@
 /* appnet.c - picks the socket backend of a program and the helpers both backends share.
  *
  * hxs_appnet__open() -> ops->open()       (appnet_kernel.c or appnet_hxs.c)
- * hxs_appnet_epoll_wait() -> ops->epoll_wait() [-> again with 0 ms while busy polling]
+ * hxs_appnet_epoll_wait() -> ops->epoll_wait() [-> again with 0 ms while busy polling, unless
+ *                            the backend busy-polls inside (ops->busy_inside: hxs)]
  * hxs_appnet__close() -> ops->close()
  */
 #include <arpa/inet.h>
@@ -54,7 +55,7 @@ int hxs_appnet_epoll_wait(struct hxs_appnet *an, int epfd, struct hxs_event *evs
 	uint64_t deadline;
 	int n;
 
-	if (!an->busy_poll || timeout_ms == 0)
+	if (!an->busy_poll || timeout_ms == 0 || an->ops->busy_inside)
 		return an->ops->epoll_wait(an, epfd, evs, max, timeout_ms);
 	/* Busy polling: never sleep; a blocked wake-up of an idle vCPU costs tens of µs. */
 	deadline = timeout_ms < 0 ? UINT64_MAX : hxs_appnet_now_ns() + (uint64_t)timeout_ms * 1000000ull;

@@ -39,6 +39,10 @@ struct hxs_appnet_tcpinfo {
 
 struct hxs_appnet_ops {
 	const char *name;       /* "kernel" or "hxs" */
+	/* Busy polling happens inside epoll_wait (hxs: the stack's own busy loop, which never
+	 * sleeps and reads the clock once a full turn): hxs_appnet_epoll_wait passes the
+	 * timeout through instead of spinning on 0 ms calls with a clock read each. */
+	bool busy_inside;
 	int  (*open)(struct hxs_appnet *an, const struct hxs_appnet_opts *o);
 	void (*close)(struct hxs_appnet *an, FILE *report);
 	int  (*socket)(struct hxs_appnet *an, int type);             /* AF_INET; type | SOCK_NONBLOCK */

@@ -166,6 +166,7 @@ static int hb_epoll_close(struct hxs_appnet *an, int epfd)
 
 const struct hxs_appnet_ops hxs_appnet_hxs_ops = {
 	.name = "hxs",
+	.busy_inside = true,
 	.open = hb_open,
 	.close = hb_close,
 	.socket = hb_socket,

@@ -1,6 +1,9 @@
 /* loop.c - the stack's run loop and its life: init, the turn, the sleep, fini.
  *
- * hxs_stack__poll() -> stack_turn(): rx_burst -> [ctl->rx_xdp: the static control plane's
+ * hxs_stack__poll() -> stack_turn(): rx_burst -> the turn's one clock read (a busy loop's
+ *                                    turn that found nothing skips it and all below, up to
+ *                                    HXS_BUSY_LAZY times in a row)
+ *                                    -> [ctl->rx_xdp: the static control plane's
  *                                    stand-in for the XDP program, which may consume a pure
  *                                    ACK] -> hxs_eth_input() (per frame) -> rx_release
  *                                    -> hxs_wheel__run() -> ctl->poll() (neighbour events)
@@ -89,8 +92,13 @@ void hxs_stack__fini(struct hxs_stack *st)
 
 /* One pass over everything that may have work. Returns the number of events, or -EDEADLK
  * when called from inside a turn of the same stack (its clock callback polling it): a turn
- * inside a turn would run with the outer one's time, frames and TX batch. */
-static int stack_turn(struct hxs_stack *st)
+ * inside a turn would run with the outer one's time, frames and TX batch.
+ * The RX ring is looked at before the clock is read. lazy (the busy loop, right after a full
+ * turn): when nothing arrived, the turn ends there - no clock read, no timers, no pollers,
+ * no flush - for up to HXS_BUSY_LAZY turns in a row; the next one is a full turn again. The
+ * work a lazy turn leaves (timers due, ACK progress XDP made, TX completions) waits at most
+ * that many looks at an empty ring. */
+static int stack_turn(struct hxs_stack *st, int lazy)
 {
 	struct hxs_frame f[HXS_RX_BATCH];
 	int events = 0, n, batches = 0;
@@ -99,19 +107,26 @@ static int stack_turn(struct hxs_stack *st)
 	if (st->turning)
 		return -EDEADLK;
 	st->turning = 1;
+	n = st->io->ops->rx_burst(st->io, f, HXS_RX_BATCH);
+	if (n <= 0 && lazy && st->lazy_turns < HXS_BUSY_LAZY) {
+		st->lazy_turns++;
+		st->turning = 0;
+		return 0;
+	}
+	st->lazy_turns = 0;
 	now = hxs_stack__clock(st);
 	st->turn_now = now;
 	st->in_turn = 1;
-	do {
-		n = st->io->ops->rx_burst(st->io, f, HXS_RX_BATCH);
-		if (n <= 0)
-			break;
+	while (n > 0) {
 		for (int i = 0; i < n; i++)
 			if (!st->ctl->rx_xdp || !st->ctl->rx_xdp(st, &f[i]))
 				hxs_eth_input(st, &f[i]);
 		st->io->ops->rx_release(st->io, f, n);
 		events += n;
-	} while (n == HXS_RX_BATCH && ++batches < 4);
+		if (n < HXS_RX_BATCH || ++batches == 4)
+			break;
+		n = st->io->ops->rx_burst(st->io, f, HXS_RX_BATCH);
+	}
 	events += hxs_wheel__run(&st->wheel, now);
 	/* netlink is read when it signalled, while next hops wait, and every HXS_CTL_POLL_US:
 	 * not a syscall per turn of a busy loop */
@@ -200,29 +215,47 @@ static int loop_wait(struct hxs_stack *st, struct epoll_event *ev, int n, uint64
 	return epoll_wait(st->epfd, ev, n, until == UINT64_MAX ? -1 : (int)((us + 999) / 1000));
 }
 
+static int stack_poll(struct hxs_stack *st, int timeout_ms, int lazy);
+
 int hxs_stack__poll(struct hxs_stack *st, int timeout_ms)
+{
+	return stack_poll(st, timeout_ms, 0);
+}
+
+int hxs_stack__poll_again(struct hxs_stack *st, int timeout_ms)
+{
+	return stack_poll(st, timeout_ms, 1);
+}
+
+/* lazy: the first turn may already be a lazy one (hxs_stack__poll_again) */
+static int stack_poll(struct hxs_stack *st, int timeout_ms, int lazy)
 {
 	uint64_t deadline = UINT64_MAX;
 	int events;
 
-	/* A zero timeout (the busy-polling caller's case) reads no clock here: the turn does. */
-	if (timeout_ms > 0)
-		deadline = hxs_stack__now(st) + (uint64_t)timeout_ms * 1000;
+	lazy = lazy && st->busy_poll;
+
+	/* No clock read of its own: the caller's timeout counts from the first turn's. */
 	for (;;) {
 		uint64_t now, next, until;
 
-		events = stack_turn(st);
+		events = stack_turn(st, lazy);
 		if (events || timeout_ms == 0)
 			return events;
 		now = st->turn_now;
+		if (timeout_ms > 0 && deadline == UINT64_MAX)
+			deadline = now + (uint64_t)timeout_ms * 1000;
 		if (now >= deadline)
 			return 0;
-		next = hxs_stack__next_deadline(st);
-		until = next < deadline ? next : deadline;
-		if (st->busy_poll)
+		if (st->busy_poll) {
+			lazy = 1;
 			continue;
+		}
+		lazy = 0;
 		if (st->epfd < 0)
 			return 0;       /* in-memory link: nothing to sleep on, the caller drives time */
+		next = hxs_stack__next_deadline(st);
+		until = next < deadline ? next : deadline;
 		/* Frames still on the TX side come back through the completion ring, which wakes
 		 * no fd: while some are out, sleep at most HXS_TX_WAIT_US so a sender waiting for
 		 * one does not wait for unrelated traffic. */
@@ -253,6 +286,11 @@ int hxs_stack__poll(struct hxs_stack *st, int timeout_ms)
 				return -EINTR;
 		}
 	}
+}
+
+uint64_t hxs_stack__turn_time(const struct hxs_stack *st)
+{
+	return st->turn_now;
 }
 
 int hxs_stack__fd(const struct hxs_stack *st)

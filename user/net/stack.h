@@ -81,6 +81,8 @@ struct hxs_neigh_pend {
 #define HXS_COUNTER_TABLES 8
 #define HXS_POLLERS_MAX 4
 #define HXS_CTL_POLL_US 100000          /* control-plane events read at least this often */
+#define HXS_BUSY_LAZY 15                /* a busy loop's empty looks at the RX ring between
+                                         * two full turns (loop.c stack_turn) */
 #define HXS_EPH_LO_DEFAULT 61000
 #define HXS_EPH_HI_DEFAULT 65535
 
@@ -156,6 +158,7 @@ struct hxs_stack {
 	uint64_t turn_now;                  /* the clock read once at the start of a turn */
 	uint8_t in_turn;                    /* hxs_stack__now() answers turn_now */
 	uint8_t turning;                    /* a turn runs, from before its clock read */
+	uint8_t lazy_turns;                 /* busy loop: empty turns in a row since a full one */
 	struct hxs_mib mib;
 	struct hxs_wheel wheel;
 
@@ -231,6 +234,13 @@ uint64_t hxs_stack__now(const struct hxs_stack *st);
 uint64_t hxs_stack__next_deadline(const struct hxs_stack *st);
 /* Reads the clock source itself (the loop, once at the start of each turn). */
 uint64_t hxs_stack__clock(const struct hxs_stack *st);
+/* hxs_stack__poll() for a caller that turned the loop just before and has done nothing
+ * since that could leave work (hxs_epoll_wait between its look and its wait): on a busy
+ * loop its first turn may be a lazy one. */
+int hxs_stack__poll_again(struct hxs_stack *st, int timeout_ms);
+/* The time the last turn read (its start): what a caller of hxs_stack__poll() measures its
+ * own timeout with, without a clock read of its own. */
+uint64_t hxs_stack__turn_time(const struct hxs_stack *st);
 /* Who hears of a path MTU the kernel learned for a destination (mtu 0: none known now). */
 void hxs_stack__set_pmtu_cb(struct hxs_stack *st, void (*fn)(void *ctx, uint32_t raddr, uint32_t mtu),
 			    void *ctx);

@@ -145,12 +145,13 @@ int hxs_epoll_wait(struct hxs_stack *st, int epfd, struct hxs_event *evs, int ma
 		return -EBADF;
 	if (max <= 0 || !evs)
 		return -EINVAL;
-	if (timeout_ms > 0)
-		deadline = hxs_stack__now(st) + (uint64_t)timeout_ms * 1000;
-	/* take in what has arrived, then report */
+	/* take in what has arrived, then report; the timeout counts from that turn's time (no
+	 * clock read of our own: the loop reads it once a turn) */
 	r = hxs_stack__poll(st, 0);
 	if (r < 0)
 		return r;
+	if (timeout_ms > 0)
+		deadline = hxs_stack__turn_time(st) + (uint64_t)timeout_ms * 1000;
 	for (;;) {
 		int wait_ms;
 
@@ -160,12 +161,14 @@ int hxs_epoll_wait(struct hxs_stack *st, int epfd, struct hxs_event *evs, int ma
 		if (timeout_ms < 0) {
 			wait_ms = -1;
 		} else {
-			uint64_t now = hxs_stack__now(st);
+			uint64_t now = hxs_stack__turn_time(st);   /* the poll's last turn */
 			if (now >= deadline)
 				return 0;
 			wait_ms = (int)((deadline - now + 999) / 1000);
 		}
-		r = hxs_stack__poll(st, wait_ms);
+		/* nothing happened since the last turn but collect(): the first turn of the
+		 * wait may be a lazy one */
+		r = hxs_stack__poll_again(st, wait_ms);
 		if (r < 0)
 			return r;
 		if (!ep_get(st, epfd))

@@ -45,6 +45,15 @@ struct hxs_socktab {
 	struct hxs_port_sel port_sel;                /* RFC 6056 Algorithm 4 state */
 	struct hxs_epoll **eps;                      /* epoll instances (epoll.c), by id */
 	int neps;
+	/* Kernel TCP sockets holding ephemeral ports no hxs socket uses now (socket.c, kept
+	 * reservations): one per port of [eph_rsv_lo, eph_rsv_hi]; NULL until the first one */
+	struct hxs_eph_rsv *eph_rsv;
+	uint16_t eph_rsv_lo, eph_rsv_hi;             /* the range they were made for */
+};
+
+struct hxs_eph_rsv {
+	int fd;                                      /* -1: none held */
+	uint32_t addr;                               /* the address it is bound to */
 };
 
 struct hxs_proto_ops {
@@ -104,6 +113,9 @@ struct hxs_proto_ops {
 #define HXS_SOCK_F_KEEPPORT   (1u << 6)   /* protocol keeps the port after close */
 #define HXS_SOCK_F_KEEPALIVE  (1u << 7)
 #define HXS_SOCK_F_OOBINLINE  (1u << 8)   /* SO_OOBINLINE: urgent data stays in line (TCP) */
+#define HXS_SOCK_F_NOENTRY    (1u << 9)   /* the port holds no XDP bind entry: a TCP port
+                                           * connect() chose, whose 4-tuple entry steers
+                                           * (a TCP bind entry without LISTEN steers nothing) */
 
 /* Kernel defaults (net.core.rmem_default / wmem_default) and limits. */
 #define HXS_SOCK_RCVBUF_DEFAULT  212992u
@@ -167,14 +179,22 @@ struct hxs_sock *hxs_sock__get(struct hxs_stack *st, int fd);
 /* Port ownership. addr/port in network order; port 0 picks an ephemeral port (hxs_sock__bind_ephemeral).
  * Checks conflicts like the kernel (same port, same or wildcard address, unless both sides
  * set SO_REUSEADDR), reserves the port with a kernel socket of the same protocol (not on the
- * in-memory link), and installs the XDP program's bind entry. -EADDRINUSE, -EINVAL (already
- * bound), -EADDRNOTAVAIL (not our address). */
+ * in-memory link), and installs the XDP program's bind entry (unless HXS_SOCK_F_NOENTRY).
+ * -EADDRINUSE, -EINVAL (already bound), -EADDRNOTAVAIL (not our address). */
 int hxs_sock__bind_port(struct hxs_sock *sk, uint32_t addr, uint16_t port);
 /* Binds an ephemeral port chosen for the remote endpoint (raddr, rport) with RFC 6056
- * Algorithm 4 (bind(port 0): raddr = rport = 0; TCP connect: its peer). */
+ * Algorithm 4 (bind(port 0): raddr = rport = 0; TCP connect: its peer). With
+ * HXS_SOCK_F_NOENTRY set in sk->flags no bind entry is installed (TCP connect). The kernel
+ * socket that reserves an ephemeral TCP port is kept when the port is released and handed
+ * to the next socket that binds it: after its first use a port costs no syscall. */
 int hxs_sock__bind_ephemeral(struct hxs_sock *sk, uint32_t laddr, uint32_t raddr, uint16_t rport);
+/* A socket bound with HXS_SOCK_F_NOENTRY gets its bind entry after all (listen() on it). */
+int hxs_sock__bind_entry(struct hxs_sock *sk);
 /* Undoes bind_port (map entry, kernel socket, port table). Idempotent. */
 void hxs_sock__unbind_port(struct hxs_sock *sk);
+/* Closes the kernel sockets kept for released ephemeral ports (stack close, range change,
+ * a kernel refusing more fds). */
+void hxs_sock__eph_release(struct hxs_stack *st);
 /* First socket bound to port of protocol ipproto (chain through port_next), or NULL. */
 struct hxs_sock *hxs_sock__port_chain(struct hxs_stack *st, uint8_t ipproto, uint16_t port);
 

@@ -13,6 +13,16 @@
  * port, held while the hxs socket lives) and installs the XDP program's bind entry. Port 0
  * draws from [eph_lo, eph_hi], outside the kernel's ip_local_port_range, with RFC 6056
  * §3.3.4 Algorithm 4 (lib/port_sel.c): a port the kernel refuses counts as in use.
+ * Ephemeral TCP ports are reserved once: the kernel socket of a released ephemeral port
+ * stays open (kept reservations, eph_slot(): no hxs socket on the port, the kernel still kept
+ * off it; a SYN to it is answered with a RST as before) and the next socket to bind that
+ * port on that address takes it, so a connect() on a port used before costs no
+ * socket/bind/close. UDP ports are not kept: a bound kernel UDP socket would swallow the
+ * datagrams the kernel now answers with ICMP port unreachable. Selection is unchanged (Algorithm 4 over the whole range, a
+ * cached port is simply one whose check needs no syscall). The cache never holds more than
+ * the range; when the kernel refuses an fd (EMFILE, ENFILE) it is emptied and the bind tried
+ * again. A TCP connect() binds with HXS_SOCK_F_NOENTRY: no XDP bind entry (a TCP entry
+ * without LISTEN steers nothing; the 4-tuple entry steers the connection).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -101,6 +111,7 @@ void hxs_socket__fini(struct hxs_stack *st)
 
 	if (!t)
 		return;
+	hxs_sock__eph_release(st);
 	free(t->socks);
 	free(t->ports_udp);
 	free(t->ports_tcp);
@@ -113,6 +124,7 @@ int hxs_stack__set_port_range(struct hxs_stack *st, uint16_t lo, uint16_t hi)
 {
 	if (!lo || lo > hi)
 		return -EINVAL;
+	hxs_sock__eph_release(st);     /* kept reservations of the old range go back */
 	st->eph_lo = lo;
 	st->eph_hi = hi;
 	st->sockets->port_sel.lo = lo;
@@ -228,9 +240,51 @@ static int port_conflict(struct hxs_stack *st, const struct hxs_sock *sk, uint32
 	return 0;
 }
 
+/* --- kept reservations of ephemeral ports ------------------------------------------------ */
+static struct hxs_eph_rsv *eph_slot(struct hxs_stack *st, uint8_t proto, uint16_t port, int make)
+{
+	struct hxs_socktab *t = st->sockets;
+	struct hxs_eph_rsv **a = &t->eph_rsv;
+	uint16_t p = ntohs(port);
+
+	if (proto != IPPROTO_TCP)
+		return NULL;
+	if (t->eph_rsv_lo != st->eph_lo || t->eph_rsv_hi != st->eph_hi) {
+		/* the range moved: what was kept belongs to the old one */
+		hxs_sock__eph_release(st);
+		t->eph_rsv_lo = st->eph_lo;
+		t->eph_rsv_hi = st->eph_hi;
+	}
+	if (p < t->eph_rsv_lo || p > t->eph_rsv_hi)
+		return NULL;
+	if (!*a) {
+		size_t n = (size_t)(t->eph_rsv_hi - t->eph_rsv_lo) + 1;
+
+		if (!make || !(*a = malloc(n * sizeof(**a))))
+			return NULL;
+		for (size_t i = 0; i < n; i++)
+			(*a)[i].fd = -1;
+	}
+	return &(*a)[p - t->eph_rsv_lo];
+}
+
+void hxs_sock__eph_release(struct hxs_stack *st)
+{
+	struct hxs_socktab *t = st->sockets;
+	size_t n = (size_t)(t->eph_rsv_hi - t->eph_rsv_lo) + 1;
+
+	if (!t->eph_rsv)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (t->eph_rsv[i].fd >= 0)
+			close(t->eph_rsv[i].fd);
+	free(t->eph_rsv);
+	t->eph_rsv = NULL;
+}
+
 /* A kernel socket on the same address and port keeps kernel programs (EADDRINUSE) and the
  * kernel's own port choice off it. */
-static int kernel_reserve(struct hxs_sock *sk, uint32_t addr, uint16_t port)
+static int kernel_bind(struct hxs_sock *sk, uint32_t addr, uint16_t port)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = addr, .sin_port = port };
 	int type = sk->ops->ipproto == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
@@ -253,10 +307,54 @@ static int kernel_reserve(struct hxs_sock *sk, uint32_t addr, uint16_t port)
 	return 0;
 }
 
+static int kernel_reserve(struct hxs_sock *sk, uint32_t addr, uint16_t port)
+{
+	struct hxs_eph_rsv *r = eph_slot(sk->st, sk->ops->ipproto, port, 0);
+	int err;
+
+	if (r && r->fd >= 0) {
+		/* kept from an earlier use: ours if the address is the same and no sharing is
+		 * asked for (it was made without SO_REUSEADDR), else it would only be in the way */
+		if (r->addr == addr && !(sk->flags & HXS_SOCK_F_REUSEADDR)) {
+			sk->kfd = r->fd;
+			r->fd = -1;
+			return 0;
+		}
+		close(r->fd);
+		r->fd = -1;
+	}
+	err = kernel_bind(sk, addr, port);
+	if (err == -EMFILE || err == -ENFILE) {
+		/* the fds we keep may be what is missing */
+		hxs_sock__eph_release(sk->st);
+		err = kernel_bind(sk, addr, port);
+	}
+	return err;
+}
+
+/* The port goes back: its kernel socket is kept if the port is ephemeral (and was not
+ * shared), else closed. */
+static void kernel_release(struct hxs_sock *sk)
+{
+	struct hxs_eph_rsv *r;
+
+	if (sk->kfd < 0)
+		return;
+	r = (sk->flags & HXS_SOCK_F_REUSEADDR) ? NULL : eph_slot(sk->st, sk->ops->ipproto, sk->lport, 1);
+	if (r && r->fd < 0) {
+		r->fd = sk->kfd;
+		r->addr = sk->laddr;
+	} else {
+		close(sk->kfd);
+	}
+	sk->kfd = -1;
+}
+
+/* Another socket on the same address and port holds the bind entry sk would install. */
 static int addr_shared(struct hxs_stack *st, const struct hxs_sock *sk)
 {
 	for (struct hxs_sock *o = hxs_sock__port_chain(st, sk->ops->ipproto, sk->lport); o; o = o->port_next)
-		if (o != sk && o->laddr == sk->laddr)
+		if (o != sk && o->laddr == sk->laddr && !(o->flags & HXS_SOCK_F_NOENTRY))
 			return 1;
 	return 0;
 }
@@ -281,13 +379,11 @@ static int bind_one(struct hxs_sock *sk, uint32_t addr, uint16_t port)
 	}
 	sk->laddr = addr;
 	sk->lport = port;
-	if (!addr_shared(st, sk)) {
+	if (!(sk->flags & HXS_SOCK_F_NOENTRY) && !addr_shared(st, sk)) {
 		sk->rx_owner = ++st->sockets->next_owner;
 		err = hxs_stack__own_bind(st, addr, port, sk->ops->ipproto, sk->rx_owner, 0);
 		if (err) {
-			if (sk->kfd >= 0)
-				close(sk->kfd);
-			sk->kfd = -1;
+			kernel_release(sk);
 			sk->laddr = 0;
 			sk->lport = 0;
 			return err;
@@ -327,6 +423,22 @@ int hxs_sock__bind_ephemeral(struct hxs_sock *sk, uint32_t laddr, uint32_t raddr
 	return t.err;
 }
 
+int hxs_sock__bind_entry(struct hxs_sock *sk)
+{
+	int err;
+
+	if (!(sk->flags & HXS_SOCK_F_BOUND) || !(sk->flags & HXS_SOCK_F_NOENTRY))
+		return 0;
+	sk->flags &= ~HXS_SOCK_F_NOENTRY;
+	if (addr_shared(sk->st, sk))
+		return 0;
+	sk->rx_owner = ++sk->st->sockets->next_owner;
+	err = hxs_stack__own_bind(sk->st, sk->laddr, sk->lport, sk->ops->ipproto, sk->rx_owner, 0);
+	if (err)
+		sk->flags |= HXS_SOCK_F_NOENTRY;
+	return err;
+}
+
 int hxs_sock__bind_port(struct hxs_sock *sk, uint32_t addr, uint16_t port)
 {
 	if (sk->flags & HXS_SOCK_F_BOUND)
@@ -350,12 +462,10 @@ void hxs_sock__unbind_port(struct hxs_sock *sk)
 			break;
 		}
 	sk->port_next = NULL;
-	if (!addr_shared(st, sk))
+	if (!(sk->flags & HXS_SOCK_F_NOENTRY) && !addr_shared(st, sk))
 		hxs_stack__disown_bind(st, sk->laddr, sk->lport, sk->ops->ipproto);
-	if (sk->kfd >= 0)
-		close(sk->kfd);
-	sk->kfd = -1;
-	sk->flags &= ~HXS_SOCK_F_BOUND;
+	kernel_release(sk);
+	sk->flags &= ~(HXS_SOCK_F_BOUND | HXS_SOCK_F_NOENTRY);
 }
 
 /* --- readiness -------------------------------------------------------------------------------- */
@@ -420,10 +530,13 @@ static ssize_t sock_wait(struct hxs_sock *sk, enum sock_op op, struct op_args *a
 
 		if (r != -EAGAIN || nonblock || timeo_us < 0)
 			return r;
-		now = hxs_stack__now(st);
-		if (now >= deadline)
-			return -EAGAIN;
-		ms = deadline == UINT64_MAX ? -1 : (int)((deadline - now + 999) / 1000);
+		ms = -1;
+		if (deadline != UINT64_MAX) {   /* no timeout: no clock read */
+			now = hxs_stack__now(st);
+			if (now >= deadline)
+				return -EAGAIN;
+			ms = (int)((deadline - now + 999) / 1000);
+		}
 		r = hxs_stack__poll(st, ms);
 		if (r < 0)
 			return r;

@@ -25,12 +25,14 @@
  *
  * Ports: bind() reserves the port through socket.c (kernel socket + XDP bind entry); listen()
  * marks the entry HXS_BIND_F_LISTEN; connect() on an unbound socket binds an ephemeral port
- * of the stack's range (outside ip_local_port_range). A socket closed while its connection
- * lingers (FIN_WAIT, TIME_WAIT) keeps its port (HXS_SOCK_F_KEEPPORT) until the core drops the
- * connection from its table (on_tuple del), then it is freed. Accepted sockets hold no port of
- * their own (like the kernel's, they live under the listener's): a listener closed while some
- * of them live loses its LISTEN steering at once but keeps the port (kernel reservation and
- * bind entry) until the last one is freed (nchildren, tcp_destroy). When connect() finds every
+ * of the stack's range (outside ip_local_port_range) with no bind entry (HXS_SOCK_F_NOENTRY:
+ * its 4-tuple entry steers; a TCP bind entry without LISTEN would steer nothing). A socket
+ * closed while its connection lingers (FIN_WAIT, TIME_WAIT) keeps its port
+ * (HXS_SOCK_F_KEEPPORT) until the core drops the connection from its table (on_tuple del),
+ * then it is freed. Accepted sockets hold no port of their own (like the kernel's, they live
+ * under the listener's): a listener closed while some of them live loses its LISTEN steering
+ * at once but keeps the port (kernel reservation and bind entry) until the last one is freed
+ * (nchildren, tcp_destroy). When connect() finds every
  * ephemeral port held that way, the oldest TIME_WAIT (>= 1 s, timestamps on) is ended and its
  * port reused, as the kernel does with net.ipv4.tcp_tw_reuse = 1.
  *
@@ -729,6 +731,10 @@ static int tcp_listen(struct hxs_sock *sk, int backlog)
 		if (err)
 			return err;
 	}
+	/* a port connect() chose has no bind entry, and a listener needs one */
+	err = hxs_sock__bind_entry(sk);
+	if (err)
+		return err;
 	err = hxs_tcp_conn__listen(ts->c, sk->laddr, ntohs(sk->lport), backlog);
 	if (!err)
 		ts->used = 1;
@@ -843,13 +849,17 @@ static int tcp_connect(struct hxs_sock *sk, const struct sockaddr_in *addr, int 
 	}
 	for (int tries = 0; tries < 8; tries++) {
 		if (!(sk->flags & HXS_SOCK_F_BOUND)) {
-			/* inet_hash_connect(): an ephemeral port of hxs's range (RFC 6056 Alg. 4) */
+			/* inet_hash_connect(): an ephemeral port of hxs's range (RFC 6056 Alg. 4),
+			 * without a bind entry: the connection's 4-tuple entry steers it */
+			sk->flags |= HXS_SOCK_F_NOENTRY;
 			err = hxs_sock__bind_ephemeral(sk, st->addr, addr->sin_addr.s_addr, addr->sin_port);
 			if (err == -EADDRINUSE && tw_recycle_oldest(glue(st)))
 				err = hxs_sock__bind_ephemeral(sk, st->addr, addr->sin_addr.s_addr,
 							       addr->sin_port);
-			if (err)
+			if (err) {
+				sk->flags &= ~HXS_SOCK_F_NOENTRY;
 				return err == -EADDRINUSE ? -EADDRNOTAVAIL : err;
+			}
 			bound_here = 1;
 		}
 		err = hxs_tcp_conn__connect(ts->c, st->addr, ntohs(sk->lport), addr->sin_addr.s_addr,
