@@ -93,6 +93,11 @@ struct hxs_io_mem_opts {
 	                             * min(frames / 2, ring_size)) */
 	int no_poll_fd;             /* 1: poll_fd() is -1, so a stack on it never sleeps and its
 	                             * caller turns the loop (virtual time) */
+	uint32_t max_frags;         /* > 1: multi-buffer as xsk.c's max_frame: frames up to
+	                             * max_frags buffers of frame_size (io.frame_size is that
+	                             * product), received as chains and gathered into slabs; at
+	                             * most 16 (HXS_XSK_MAX_FRAGS) */
+	uint32_t slabs;             /* slabs of max_frags buffers (default frames / 2) */
 };
 
 int hxs_io_mem__open_opts(struct hxs_io **io, const struct hxs_io_mem_opts *o);
