@@ -70,8 +70,8 @@ struct hxs_xsk_opts {
 	uint32_t slabs;             /* slabs (default frames / 2) */
 };
 
-/* UMEM frames per packet at most: the kernel's copy-mode TX refuses a chain past
- * MAX_SKB_FRAGS (17) descriptors (-EOVERFLOW); one less keeps the linear part's room. */
+/* UMEM frames per packet at most: below the kernel's limit on a chain, MAX_SKB_FRAGS (17)
+ * in copy mode (Documentation/networking/af_xdp.rst, "Multi-Buffer Support"). */
 #define HXS_XSK_MAX_FRAGS 16
 
 #define HXS_XSK_OPTS_DEFAULT { .nqueues = 1, .xsks_map_fd = -1 }
