@@ -52,6 +52,8 @@ struct hxs_stack_opts {
 	int verbose;               /* log set-up decisions (copy/zero-copy, attach mode) to stderr */
 	const char *stats_name;    /* name under which `hxs stat`/`hxs ss` find this stack; NULL = ifname */
 	int no_fastpath;           /* XDP consumes no ACKs (as HXS_FASTPATH=0 in the environment) */
+	int no_multibuf;           /* no AF_XDP multi-buffer: MTU clamped to one 4 KiB frame (as
+	                            * HXS_MULTIBUF=0 in the environment) */
 };
 
 /* Opens a stack on opts->ifname: reads address, routes and MTU from the kernel, attaches or

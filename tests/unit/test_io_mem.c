@@ -597,6 +597,125 @@ static void test_misuse_and_args(void)
 	io->ops->close(io);
 }
 
+/* Multi-buffer (max_frags): as xsk.c with max_frame, a frame longer than one buffer travels
+ * as a chain of buffers from the receiver's fill ring and comes out whole, in a slab. */
+static void test_multibuf(void)
+{
+	struct hxs_io *a, *b, *io;
+	struct hxs_frame f[16], g[16];
+	static const uint32_t lens[4] = { 100, 2048, 2049, 6144 };
+	const struct hxs_io_mem_opts o = { .frames = 32, .frame_size = 2048, .max_frags = 3,
+					   .slabs = 4, .no_poll_fd = 1 };
+
+	t_case("multi-buffer pair: frames of 1, 2 and 3 buffers arrive whole and byte-exact");
+	CHECK_EQ(hxs_io_mem__pair_opts(&a, &b, &o), 0);
+	CHECK_EQ(a->frame_size, 3 * 2048);
+	CHECK(a->flags & HXS_IO_F_MULTIBUF);
+	CHECK_EQ(stats(a).frames_total, 32 + 4);
+	CHECK_EQ(stats(b).frames_rx_queued, 16);
+	CHECK_EQ(a->ops->tx_alloc(a, f, 4), 4);
+	for (int i = 0; i < 4; i++) {
+		CHECK_EQ(f[i].cap, 6144);
+		f[i].len = lens[i];
+		stamp(f[i].data, f[i].len, 500 + (uint32_t)i);
+	}
+	CHECK_EQ(a->ops->tx_submit(a, f, 4), 4);
+	CHECK_EQ(stats(a).tx_multibuf, 2);          /* 2049 and 6144 span more than a buffer */
+	CHECK_EQ(a->ops->flush(a), 4);
+	int n = b->ops->rx_burst(b, g, 16);
+	CHECK_EQ(n, 4);
+	for (int i = 0; i < n; i++) {
+		CHECK_EQ(g[i].len, lens[i]);
+		CHECK(stamped(g[i].data, g[i].len, 500 + (uint32_t)i), "frame %d", i);
+		CHECK_EQ(g[i].cap, lens[i] > 2048 ? 6144 : 2048);
+	}
+	struct hxs_io_stats sb = stats(b);
+	CHECK_EQ(sb.rx_multibuf, 2);
+	CHECK_EQ(sb.rx_frames, 4);
+	CHECK_EQ(sb.frames_held, 4);                /* two single buffers and two slabs */
+	CHECK_EQ(sb.frames_rx_queued, 16);          /* refilled: 1 + 1 + 2 + 3 buffers taken */
+	CHECK_EQ(sb.frames_free + sb.frames_rx_queued + sb.frames_held, 36);
+	/* a gathered frame goes back out in place, as a chain again (a reaps its completions
+	 * first: its four slabs are still out until then, and a chain needs one) */
+	CHECK_EQ(a->ops->flush(a), 0);
+	CHECK_EQ(stats(a).frames_tx_queued, 0);
+	g[3].data += 10;
+	g[3].len -= 10;
+	CHECK_EQ(b->ops->tx_submit(b, &g[3], 1), 1);
+	CHECK_EQ(b->ops->flush(b), 1);
+	CHECK_EQ(a->ops->rx_burst(a, f, 16), 1);
+	CHECK_EQ(f[0].len, 6134);
+	CHECK_EQ(stats(a).rx_multibuf, 1);
+	a->ops->rx_release(a, f, 1);
+	b->ops->rx_release(b, g, 3);
+	/* each buffer of a chain completes on its own; the slab is free after the last */
+	CHECK_EQ(a->ops->flush(a), 0);
+	CHECK_EQ(b->ops->flush(b), 0);
+	CHECK_EQ(stats(a).frames_tx_queued, 0);
+	CHECK_EQ(stats(b).frames_tx_queued, 0);
+	CHECK_EQ(stats(a).frames_free + stats(a).frames_rx_queued, 36);
+	CHECK_EQ(stats(b).frames_free + stats(b).frames_rx_queued, 36);
+
+	t_case("multi-buffer: a receiver with no free slab drops the chain whole, the next frame arrives");
+	CHECK_EQ(a->ops->tx_alloc(a, f, 4), 4);
+	for (int i = 0; i < 4; i++) {
+		f[i].len = 5000;
+		stamp(f[i].data, f[i].len, 600 + (uint32_t)i);
+	}
+	CHECK_EQ(a->ops->tx_submit(a, f, 4), 4);
+	CHECK_EQ(a->ops->flush(a), 4);
+	CHECK_EQ(b->ops->rx_burst(b, g, 16), 4);    /* b now holds its 4 slabs */
+	CHECK_EQ(a->ops->tx_alloc(a, f, 2), 2);     /* a's completions came back: slabs again */
+	f[0].len = 5000;
+	stamp(f[0].data, 5000, 700);
+	f[1].len = 60;
+	stamp(f[1].data, 60, 701);
+	CHECK_EQ(a->ops->tx_submit(a, f, 2), 2);
+	CHECK_EQ(a->ops->flush(a), 2);
+	CHECK_EQ(b->ops->rx_burst(b, g + 4, 12), 1);
+	CHECK_EQ(g[4].len, 60);
+	CHECK(stamped(g[4].data, 60, 701));
+	CHECK_EQ(stats(b).rx_multibuf_dropped, 1);
+	b->ops->rx_release(b, g, 5);
+	CHECK_EQ(stats(b).frames_free + stats(b).frames_rx_queued, 36);
+	a->ops->flush(a);
+	a->ops->close(a);
+	b->ops->close(b);
+
+	t_case("multi-buffer: TX ring counted in buffers; fill ring short of a chain; beyond max_frags");
+	struct hxs_io_mem_opts o2 = o;
+	o2.ring_size = 4;
+	o2.fill_target = 2;
+	CHECK_EQ(hxs_io_mem__open_opts(&io, &o2), 0);
+	CHECK_EQ(io->ops->tx_alloc(io, f, 2), 2);
+	f[0].len = f[1].len = 6144;
+	CHECK_EQ(io->ops->tx_submit(io, f, 2), 1);  /* 3 entries taken, 3 more do not fit in 4 */
+	CHECK_EQ(stats(io).tx_ring_full, 1);
+	io->ops->tx_free(io, f + 1, 1);
+	io->ops->flush(io);
+	uint8_t buf[8192];
+	CHECK_EQ(hxs_io_mem__take(io, buf, sizeof(buf)), 6144);
+	memset(buf, 0x5a, sizeof(buf));
+	CHECK_EQ(hxs_io_mem__inject(io, buf, 4097), -ENOBUFS);    /* 3 buffers, 2 on the fill ring */
+	CHECK_EQ(stats(io).fill_empty, 1);
+	CHECK_EQ(hxs_io_mem__inject(io, buf, 4096), 0);
+	CHECK_EQ(io->ops->rx_burst(io, g, 16), 1);
+	CHECK_EQ(g[0].len, 4096);
+	io->ops->rx_release(io, g, 1);
+	CHECK_EQ(hxs_io_mem__inject(io, buf, 6145), -EMSGSIZE);   /* 4 buffers > max_frags */
+	CHECK_EQ(stats(io).rx_dropped, 2);
+	io->ops->flush(io);
+	CHECK_EQ(stats(io).frames_free + stats(io).frames_rx_queued, 36);
+	io->ops->close(io);
+	CHECK_EQ(hxs_io_mem__open_opts(&io, &(struct hxs_io_mem_opts){ .max_frags = 17 }), -EINVAL);
+
+	t_case("no multi-buffer: a frame longer than one buffer is dropped (no XDP_USE_SG)");
+	CHECK_EQ(hxs_io_mem__open(&io, 8, 2048), 0);
+	CHECK(!(io->flags & HXS_IO_F_MULTIBUF));
+	CHECK_EQ(hxs_io_mem__inject(io, buf, 2049), -EMSGSIZE);
+	io->ops->close(io);
+}
+
 int main(void)
 {
 	test_pair_order_and_conservation();
@@ -608,5 +727,6 @@ int main(void)
 	test_wire_thread();
 	test_conservation_random();
 	test_misuse_and_args();
+	test_multibuf();
 	return t_done();
 }

@@ -50,10 +50,14 @@ struct hxs_io_stats {
 	uint64_t frames_tx_queued;  /* given to the transmit side: TX + completion rings / TX FIFO */
 	uint64_t frames_held;       /* handed to the stack by rx_burst/tx_alloc, not yet back */
 	uint64_t rx_multibuf_dropped; /* multi-buffer frames (XDP_PKT_CONTD chains) dropped */
+	uint64_t rx_multibuf;       /* multi-buffer frames received whole (chains gathered) */
+	uint64_t tx_multibuf;       /* frames sent as chains of more than one buffer */
 };
 
 #define HXS_IO_F_RX_TO_TX   (1u << 0)   /* rx frames may go straight to tx_submit */
 #define HXS_IO_F_ZEROCOPY   (1u << 1)   /* AF_XDP zero-copy mode (else copy mode) */
+#define HXS_IO_F_MULTIBUF   (1u << 2)   /* frames may span several buffers on the link
+                                         * (AF_XDP multi-buffer): frame_size is above one */
 
 struct hxs_io_ops {
 	const char *name;
@@ -89,6 +93,11 @@ struct hxs_io_mem_opts {
 	                             * min(frames / 2, ring_size)) */
 	int no_poll_fd;             /* 1: poll_fd() is -1, so a stack on it never sleeps and its
 	                             * caller turns the loop (virtual time) */
+	uint32_t max_frags;         /* > 1: multi-buffer as xsk.c's max_frame: frames up to
+	                             * max_frags buffers of frame_size (io.frame_size is that
+	                             * product), received as chains and gathered into slabs; at
+	                             * most 16 (HXS_XSK_MAX_FRAGS) */
+	uint32_t slabs;             /* slabs of max_frags buffers (default frames / 2) */
 };
 
 int hxs_io_mem__open_opts(struct hxs_io **io, const struct hxs_io_mem_opts *o);

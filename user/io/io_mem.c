@@ -24,6 +24,13 @@
  *   refilled from its free frames by rx_burst/rx_release as xsk.c does); an empty fill ring
  *   drops the frame (rx_dropped, fill_empty), a full RX ring too (rx_ring_full), a frame
  *   larger than frame_size too (rx_dropped), as the kernel's xsk receive path counts them;
+ * - multi-buffer (max_frags > 1), as xsk.c with max_frame: a frame longer than one buffer
+ *   (buf_size) is received as a chain of buffers from the fill ring (as many as it needs, at
+ *   most max_frags, else dropped), which rx_burst() gathers into a slab of max_frags
+ *   adjacent buffers (none free: the chain is dropped, rx_multibuf_dropped); tx_alloc()
+ *   hands out slabs, and a slab takes one TX ring entry and one completion per buffer its
+ *   bytes span. io.frame_size is the slab's size; without multi-buffer a frame longer than
+ *   one buffer is dropped (rx_dropped) as the kernel does without XDP_USE_SG;
  * - the eventfd (poll_fd()) is readable while frames wait on the RX ring, as an AF_XDP
  *   socket polls readable, so a stack on the link sleeps in epoll_wait() like on AF_XDP.
  * Every frame has a state byte; a frame handed back twice or in the wrong state aborts the
@@ -61,7 +68,17 @@ struct mem_in_stats {
 struct mem_io {
 	struct hxs_io io;
 	struct mem_io *peer;
-	uint32_t nframes;
+	uint32_t nframes;       /* single buffers, then nslabs slabs: indices 0..nobj-1 */
+	uint32_t nslabs, nobj;
+	uint32_t tx_objs;       /* objects in MF_TXQ (a slab may hold several TX entries) */
+	uint32_t buf_size;      /* bytes per buffer (io.frame_size without multi-buffer) */
+	uint32_t max_frags;     /* buffers per slab / per frame on the link; 1: no multi-buffer */
+	uint32_t *slab_stack, nslab_free;
+	uint8_t *pending;       /* per object: TX descriptors not completed yet */
+	uint8_t *contd;         /* per buffer on the RX ring: more of its frame follows */
+	uint32_t rx_slab;       /* slab a chain is gathered into (UINT32_MAX: none) */
+	uint32_t rx_len;
+	int dropping_chain;
 	uint32_t ring_size;
 	uint32_t fill_target;
 	uint8_t *buf;           /* nframes * frame_size bytes */
@@ -123,37 +140,50 @@ static __attribute__((noreturn)) void mem_misuse(const char *what, uint64_t hand
 
 static void mem_move(struct mem_io *m, uint32_t idx, int from, int to, const char *what)
 {
-	if (idx >= m->nframes || m->state[idx] != from)
-		mem_misuse(what, idx, idx < m->nframes ? m->state[idx] : -1);
+	if (idx >= m->nobj || m->state[idx] != from)
+		mem_misuse(what, idx, idx < m->nobj ? m->state[idx] : -1);
 	m->state[idx] = (uint8_t)to;
 }
 
 /* Checks that f came from this endpoint and is held by the stack; returns its index. */
 static uint32_t mem_held_index(struct mem_io *m, const struct hxs_frame *f, const char *what)
 {
-	if (f->handle >= m->nframes)
+	if (f->handle >= m->nobj)
 		mem_misuse(what, f->handle, -1);
 	if (m->state[f->handle] != MF_HELD)
 		mem_misuse(what, f->handle, m->state[f->handle]);
 	return (uint32_t)f->handle;
 }
 
+static int is_slab(const struct mem_io *m, uint32_t idx) { return idx >= m->nframes; }
+
+/* A slab is max_frags adjacent buffers after the single ones. */
 static uint8_t *mem_frame(struct mem_io *m, uint32_t idx)
 {
-	return m->buf + (size_t)idx * m->io.frame_size;
+	size_t b = is_slab(m, idx) ? m->nframes + (size_t)(idx - m->nframes) * m->max_frags : idx;
+
+	return m->buf + b * m->buf_size;
+}
+
+static uint32_t obj_size(const struct mem_io *m, uint32_t idx)
+{
+	return is_slab(m, idx) ? m->io.frame_size : m->buf_size;
 }
 
 static void mem_put_free(struct mem_io *m, uint32_t idx, int from, const char *what)
 {
 	mem_move(m, idx, from, MF_FREE, what);
-	m->free_stack[m->nfree++] = idx;
+	if (is_slab(m, idx))
+		m->slab_stack[m->nslab_free++] = idx;
+	else
+		m->free_stack[m->nfree++] = idx;
 }
 
 static void mem_hand_out(struct mem_io *m, uint32_t idx, struct hxs_frame *f, uint32_t len)
 {
 	f->data = mem_frame(m, idx);
 	f->len = len;
-	f->cap = m->io.frame_size;
+	f->cap = obj_size(m, idx);
 	f->handle = idx;
 	f->queue = 0;
 	f->meta = f->mflags = 0;
@@ -182,7 +212,12 @@ static void comp_reap(struct mem_io *m)
 	while (n--) {
 		uint32_t idx = ring_peek(&m->comp);
 		ring_pop(&m->comp);
-		mem_put_free(m, idx, MF_TXQ, "completion");
+		if (!m->pending[idx])
+			mem_misuse("completion without a descriptor out", idx, m->state[idx]);
+		if (!--m->pending[idx]) {   /* one completion per buffer: free after the last */
+			mem_put_free(m, idx, MF_TXQ, "completion");
+			m->tx_objs--;
+		}
 	}
 }
 
@@ -218,31 +253,69 @@ static void in_inc(uint64_t *c, uint64_t v) { __atomic_fetch_add(c, v, __ATOMIC_
  * thread). The order of the checks is the kernel's copy-mode receive: size, fill, RX ring. */
 static int mem_deliver(struct mem_io *m, const uint8_t *data, uint32_t len)
 {
-	uint32_t idx;
+	uint32_t nb = len ? (len + m->buf_size - 1) / m->buf_size : 1;
 
-	if (len > m->io.frame_size) {
+	if (nb > m->max_frags) {
 		in_inc(&m->in.rx_dropped, 1);
 		return -EMSGSIZE;
 	}
-	if (!ring_count(&m->fill)) {
+	if (ring_count(&m->fill) < nb) {
 		in_inc(&m->in.rx_dropped, 1);
 		in_inc(&m->in.fill_empty, 1);
 		return -ENOBUFS;
 	}
-	if (!ring_room(&m->rx)) {
+	if (ring_room(&m->rx) < nb) {
 		in_inc(&m->in.rx_ring_full, 1);
 		return -ENOBUFS;
 	}
-	idx = ring_peek(&m->fill);
-	ring_pop(&m->fill);
-	mem_move(m, idx, MF_FILL, MF_RXQ, "deliver");
-	memcpy(mem_frame(m, idx), data, len);
-	m->len[idx] = len;
-	ring_push(&m->rx, idx);
+	for (uint32_t i = 0, left = len; i < nb; i++) {
+		uint32_t idx = ring_peek(&m->fill), l = left < m->buf_size ? left : m->buf_size;
+		ring_pop(&m->fill);
+		mem_move(m, idx, MF_FILL, MF_RXQ, "deliver");
+		memcpy(mem_frame(m, idx), data + (len - left), l);
+		m->len[idx] = l;
+		m->contd[idx] = i + 1 < nb;     /* XDP_PKT_CONTD */
+		left -= l;
+		ring_push(&m->rx, idx);
+	}
 	in_inc(&m->in.rx_frames, 1);
 	in_inc(&m->in.rx_bytes, len);
 	wake_signal(m);
 	return 0;
+}
+
+/* One buffer of a chain (or the first after one): copied into the slab, as xsk.c's
+ * rx_gather(); returns 1 with the slab handed out at *out when it ends the frame. */
+static int rx_gather(struct mem_io *m, uint32_t idx, struct hxs_frame *out)
+{
+	int contd = m->contd[idx];
+
+	if (m->rx_slab == UINT32_MAX && !m->dropping_chain) {
+		if (!m->nslab_free) {
+			m->dropping_chain = 1;
+		} else {
+			m->rx_slab = m->slab_stack[--m->nslab_free];
+			mem_move(m, m->rx_slab, MF_FREE, MF_RXQ, "rx slab");
+			m->rx_len = 0;
+		}
+	}
+	if (m->rx_slab != UINT32_MAX) {
+		memcpy(mem_frame(m, m->rx_slab) + m->rx_len, mem_frame(m, idx), m->len[idx]);
+		m->rx_len += m->len[idx];
+	}
+	mem_put_free(m, idx, MF_HELD, "rx chain");
+	if (contd)
+		return 0;
+	if (m->dropping_chain) {
+		m->st.rx_multibuf_dropped++;
+		m->dropping_chain = 0;
+		return 0;
+	}
+	mem_move(m, m->rx_slab, MF_RXQ, MF_HELD, "rx slab");
+	mem_hand_out(m, m->rx_slab, out, m->rx_len);
+	m->st.rx_multibuf++;
+	m->rx_slab = UINT32_MAX;
+	return 1;
 }
 
 static int mem_rx_burst(struct hxs_io *io, struct hxs_frame *f, int max)
@@ -255,8 +328,12 @@ static int mem_rx_burst(struct hxs_io *io, struct hxs_frame *f, int max)
 		uint32_t idx = ring_peek(&m->rx);
 		ring_pop(&m->rx);
 		mem_move(m, idx, MF_RXQ, MF_HELD, "rx");
-		mem_hand_out(m, idx, &f[n++], m->len[idx]);
 		avail--;
+		if (m->contd[idx] || m->rx_slab != UINT32_MAX || m->dropping_chain) {
+			n += rx_gather(m, idx, &f[n]);
+			continue;
+		}
+		mem_hand_out(m, idx, &f[n++], m->len[idx]);
 	}
 	fill_refill(m);
 	if (!avail)
@@ -282,10 +359,13 @@ static int mem_tx_alloc(struct hxs_io *io, struct hxs_frame *f, int n)
 	struct mem_io *m = mem_of(io);
 	int got = 0;
 
-	if (m->nfree < (uint32_t)n)
+	uint32_t *avail = m->nslabs ? &m->nslab_free : &m->nfree;
+	uint32_t *stack = m->nslabs ? m->slab_stack : m->free_stack;
+
+	if (*avail < (uint32_t)n)
 		comp_reap(m);
-	while (got < n && m->nfree) {
-		uint32_t idx = m->free_stack[--m->nfree];
+	while (got < n && *avail) {
+		uint32_t idx = stack[--*avail];
 		mem_move(m, idx, MF_FREE, MF_HELD, "tx_alloc");
 		mem_hand_out(m, idx, &f[got++], 0);
 	}
@@ -296,18 +376,29 @@ static int mem_tx_submit(struct hxs_io *io, const struct hxs_frame *f, int n)
 {
 	struct mem_io *m = mem_of(io);
 	uint32_t room = ring_room(&m->tx);
-	int k = n < 0 ? 0 : (uint32_t)n < room ? n : (int)room;
+	int k = 0;
 
-	for (int i = 0; i < k; i++) {
-		uint32_t idx = mem_held_index(m, &f[i], "tx_submit");
+	for (; k < n; k++) {
+		uint32_t idx = mem_held_index(m, &f[k], "tx_submit");
 		const uint8_t *base = mem_frame(m, idx);
 		/* data may sit anywhere in its frame, but the frame must hold all of it */
-		if (f[i].data < base || (size_t)(f[i].data - base) + f[i].len > m->io.frame_size)
-			mem_misuse("tx_submit: data outside its frame", f[i].handle, MF_HELD);
-		m->off[idx] = (uint32_t)(f[i].data - base);
-		m->len[idx] = f[i].len;
+		if (f[k].data < base || (size_t)(f[k].data - base) + f[k].len > obj_size(m, idx))
+			mem_misuse("tx_submit: data outside its frame", f[k].handle, MF_HELD);
+		uint32_t off = (uint32_t)(f[k].data - base);
+		/* one TX ring entry (descriptor) per buffer the bytes span; whole frames only */
+		uint32_t nd = f[k].len ? (off % m->buf_size + f[k].len + m->buf_size - 1) / m->buf_size : 1;
+		if (nd > room)
+			break;
+		room -= nd;
+		m->off[idx] = off;
+		m->len[idx] = f[k].len;
+		m->pending[idx] = (uint8_t)nd;
+		if (nd > 1)
+			m->st.tx_multibuf++;
 		mem_move(m, idx, MF_HELD, MF_TXQ, "tx_submit");
-		ring_push(&m->tx, idx);
+		m->tx_objs++;
+		while (nd--)
+			ring_push(&m->tx, idx);
 	}
 	if (k < n)
 		m->st.tx_ring_full++;
@@ -342,11 +433,25 @@ static int mem_flush(struct hxs_io *io)
 		uint32_t idx = ring_peek(&m->tx);
 
 		ring_pop(&m->tx);
+		/* a chain's later descriptors: their completion only (the first carried it all) */
+		if (m->peer && m->off[idx] == UINT32_MAX) {
+			ring_push(&m->comp, idx);
+			continue;
+		}
+		if (!m->peer && m->pending[idx] > 1) {
+			/* alone: the wire takes the frame once; its other entries complete with it */
+			uint32_t more = m->pending[idx] - 1;
+			for (uint32_t i = 0; i < more && n; i++, n--)
+				ring_pop(&m->tx);
+			m->pending[idx] = 1;
+		}
 		m->st.tx_frames++;
 		m->st.tx_bytes += m->len[idx];
 		if (m->peer) {
 			if (!mem_deliver(m->peer, mem_frame(m, idx) + m->off[idx], m->len[idx]))
 				moved++;
+			if (m->pending[idx] > 1)
+				m->off[idx] = UINT32_MAX;   /* later entries: completions only */
 			ring_push(&m->comp, idx);
 		} else {
 			ring_push(&m->wire, idx);
@@ -369,11 +474,11 @@ static void mem_get_stats(const struct hxs_io *io, struct hxs_io_stats *st)
 	st->rx_dropped = __atomic_load_n(&m->in.rx_dropped, __ATOMIC_RELAXED);
 	st->fill_empty = __atomic_load_n(&m->in.fill_empty, __ATOMIC_RELAXED);
 	st->rx_ring_full = __atomic_load_n(&m->in.rx_ring_full, __ATOMIC_RELAXED);
-	st->frames_total = m->nframes;
-	st->frames_free = m->nfree;
-	st->frames_rx_queued = ring_count(&m->fill) + ring_count(&m->rx);
-	st->frames_tx_queued = ring_count(&m->tx) + mem_outstanding(m);
-	st->frames_held = m->nframes - m->nfree - st->frames_rx_queued - st->frames_tx_queued;
+	st->frames_total = m->nobj;
+	st->frames_free = m->nfree + m->nslab_free;
+	st->frames_rx_queued = ring_count(&m->fill) + ring_count(&m->rx) + (m->rx_slab != UINT32_MAX);
+	st->frames_tx_queued = m->tx_objs;
+	st->frames_held = m->nobj - st->frames_free - st->frames_rx_queued - st->frames_tx_queued;
 }
 
 static void mem_close(struct hxs_io *io)
@@ -421,33 +526,42 @@ static int mem_new(struct mem_io **out, const struct hxs_io_mem_opts *o)
 	uint32_t frames = o->frames ? o->frames : 4096, fs = o->frame_size ? o->frame_size : 4096;
 	uint32_t ring = o->ring_size ? o->ring_size : 2048;
 	uint32_t fill = o->fill_target ? o->fill_target : frames / 2 < ring ? frames / 2 : ring;
+	uint32_t k = o->max_frags > 1 ? o->max_frags : 1;
+	uint32_t nslabs = k > 1 ? (o->slabs ? o->slabs : frames / 2) : 0;
+	size_t nbufs = frames + (size_t)nslabs * k, nobj = (size_t)frames + nslabs;
 	struct mem_io *m;
 	uint32_t *t;
 	int err = -ENOMEM;
 
+	/* HXS_XSK_MAX_FRAGS (16): the AF_XDP backend's limit, which the kernel's is behind */
 	if (frames > (1u << 24) || fs < 64 || fs > (1u << 20) || !is_pow2(ring) ||
-	    ring > (1u << 20) || fill > ring || fill > frames)
+	    ring > (1u << 20) || fill > ring || fill > frames || k > 16 || nslabs > (1u << 24) ||
+	    (k > 1 && nslabs < 1))
 		return -EINVAL;
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
 	m->efd = -1;
-	m->buf = aligned_alloc(64, ((size_t)frames * fs + 63) & ~(size_t)63);
+	m->buf = aligned_alloc(64, (nbufs * fs + 63) & ~(size_t)63);
 	if (!m->buf)
 		goto free_m;
-	t = calloc(1, (size_t)frames * (3 * sizeof(uint32_t) + 1) + (size_t)ring * 5 * sizeof(uint32_t));
+	t = calloc(1, nobj * (3 * sizeof(uint32_t) + 3) + (size_t)nslabs * sizeof(uint32_t) +
+		   (size_t)ring * 5 * sizeof(uint32_t));
 	if (!t)
 		goto free_buf;
 	m->len = t;
-	m->off = t + frames;
-	m->free_stack = m->off + frames;
-	t = m->free_stack + frames;
+	m->off = t + nobj;
+	m->free_stack = m->off + nobj;
+	m->slab_stack = m->free_stack + nobj;
+	t = m->slab_stack + nslabs;
 	ring_init(&m->fill, t, ring);
 	ring_init(&m->rx, t + ring, ring);
 	ring_init(&m->tx, t + 2 * (size_t)ring, ring);
 	ring_init(&m->wire, t + 3 * (size_t)ring, ring);
 	ring_init(&m->comp, t + 4 * (size_t)ring, ring);
 	m->state = (uint8_t *)(t + 5 * (size_t)ring);
+	m->pending = m->state + nobj;
+	m->contd = m->pending + nobj;
 	if (!o->no_poll_fd) {
 		m->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		if (m->efd < 0) {
@@ -456,16 +570,25 @@ static int mem_new(struct mem_io **out, const struct hxs_io_mem_opts *o)
 		}
 	}
 	m->nframes = frames;
+	m->nslabs = nslabs;
+	m->nobj = (uint32_t)nobj;
+	m->buf_size = fs;
+	m->max_frags = k;
+	m->rx_slab = UINT32_MAX;
 	m->ring_size = ring;
 	m->fill_target = fill;
 	m->io.ops = &mem_ops;
-	m->io.flags = HXS_IO_F_RX_TO_TX;
-	m->io.frame_size = fs;
+	m->io.flags = HXS_IO_F_RX_TO_TX | (k > 1 ? HXS_IO_F_MULTIBUF : 0);
+	m->io.frame_size = fs * k;
 	m->io.nqueues = 1;
 	/* Highest index on the bottom so frames are handed out 0, 1, 2... */
 	for (uint32_t i = frames; i-- > 0;) {
 		m->state[i] = MF_FREE;
 		m->free_stack[m->nfree++] = i;
+	}
+	for (uint32_t i = (uint32_t)nobj; i-- > frames;) {
+		m->state[i] = MF_FREE;
+		m->slab_stack[m->nslab_free++] = i;
 	}
 	fill_refill(m);
 	*out = m;

@@ -12,6 +12,15 @@
  *   flush()      -> comp_reap() -> one sendto() kick per queue with unsent descriptors
  *                   when the TX ring asks for a wake-up -> comp_reap()
  *
+ * Multi-buffer (hxs_xsk_opts.max_frame above one frame): the UMEM gets a second region of
+ * "slabs", each K adjacent frames (K * frame_size >= max_frame). The fill ring gets single
+ * frames only; a packet the kernel splits over several of them (descriptors with
+ * XDP_PKT_CONTD, Documentation/networking/af_xdp.rst "Multi-Buffer Support") is copied into a
+ * slab as it is read and handed out as one contiguous frame (rx_gather()). tx_alloc() hands
+ * out slabs, whose frames are adjacent: tx_submit() describes a frame longer than one UMEM
+ * frame as a chain of descriptors (XDP_PKT_CONTD on all but the last), one per UMEM frame it
+ * spans, with no copy; the kernel completes each descriptor, the slab is free after the last.
+ *
  * Frame accounting: every UMEM frame is in exactly one place, kept in a state byte per frame
  * and four counters: FREE (the free stack), FILL (fill ring, or the kernel's, or the RX
  * ring), HELD (the stack has it), TX (TX ring, the kernel's, or the completion ring). A
@@ -56,7 +65,12 @@ struct xq {
 	uint32_t in_fill;           /* frames given to this queue's fill ring, not yet back */
 	uint32_t in_tx;             /* frames on this queue's TX side, not yet completed */
 	int dropping_chain;         /* inside a multi-buffer chain being dropped */
+	uint64_t rx_slab;           /* slab a chain is being gathered into (NO_SLAB: none) */
+	uint32_t rx_len;            /* bytes gathered so far */
+	struct hxs_frame rx_head;   /* the chain's first descriptor's metadata */
 };
+
+#define NO_SLAB UINT64_MAX
 
 struct xsk_io {
 	struct hxs_io io;
@@ -68,8 +82,14 @@ struct xsk_io {
 	uint32_t ring_size;
 	uint32_t fill_target;       /* frames kept in each fill ring */
 	uint32_t tx_budget;         /* frames the kernel sends per kick in copy mode */
-	uint64_t *free_stack;       /* frame base addresses */
-	uint32_t nfree, nfill, nheld, ntx;
+	uint64_t *free_stack;       /* single frames' base addresses */
+	uint32_t nfree, nfill, nheld, ntx;  /* nfree: single frames; the others count objects
+	                                     * (a single frame or a slab) */
+	uint32_t slab_k;            /* UMEM frames per slab; 0: no multi-buffer */
+	uint32_t nslabs, nslab_free;
+	uint64_t slab_start;        /* UMEM address of the first slab (= nframes frames) */
+	uint64_t *slab_stack;       /* free slabs' base addresses */
+	uint8_t *slab_pending;      /* per slab: descriptors not completed yet */
 	uint8_t *state;             /* enum xframe_state per frame */
 	uint32_t next_q;
 	int busy_poll;
@@ -88,19 +108,44 @@ static __attribute__((noreturn)) void xsk_misuse(const char *what, uint64_t addr
 	abort();
 }
 
-/* Moves the frame holding addr from state `from` to `to`; returns its base address. */
+static int is_slab(const struct xsk_io *x, uint64_t addr) { return addr >= x->slab_start; }
+
+/* The base address of the object (single frame or slab) holding addr, and its state's index
+ * (a slab's state is its first frame's). */
+static uint64_t obj_base(const struct xsk_io *x, uint64_t addr, uint64_t *idx)
+{
+	uint64_t i = addr >> x->shift;
+
+	if (i >= x->nframes && x->slab_k)
+		i = x->nframes + (i - x->nframes) / x->slab_k * x->slab_k;
+	*idx = i;
+	return i << x->shift;
+}
+
+/* Moves the object holding addr from state `from` to `to`; returns its base address. */
 static uint64_t frame_move(struct xsk_io *x, uint64_t addr, int from, int to, const char *what)
 {
-	uint64_t base = addr & ~(((uint64_t)1 << x->shift) - 1);
-	uint64_t i = base >> x->shift;
+	uint64_t i, base = obj_base(x, addr, &i);
+	uint64_t n = x->nframes + (uint64_t)x->nslabs * x->slab_k;
 
-	if (i >= x->nframes || x->state[i] != from)
-		xsk_misuse(what, addr, i < x->nframes ? x->state[i] : -1);
+	if (i >= n || x->state[i] != from)
+		xsk_misuse(what, addr, i < n ? x->state[i] : -1);
 	x->state[i] = (uint8_t)to;
 	return base;
 }
 
-static void frame_free(struct xsk_io *x, uint64_t base) { x->free_stack[x->nfree++] = base; }
+static uint32_t slab_index(const struct xsk_io *x, uint64_t base)
+{
+	return (uint32_t)(((base - x->slab_start) >> x->shift) / x->slab_k);
+}
+
+static void frame_free(struct xsk_io *x, uint64_t base)
+{
+	if (is_slab(x, base))
+		x->slab_stack[x->nslab_free++] = base;
+	else
+		x->free_stack[x->nfree++] = base;
+}
 
 /* --- completion and fill rings ---------------------------------------------------------- */
 
@@ -113,12 +158,21 @@ static void comp_reap(struct xsk_io *x, struct xq *q)
 	n = xsk_ring_cons__peek(&q->comp, x->ring_size, &idx);
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t addr = *xsk_ring_cons__comp_addr(&q->comp, idx + i);
+		if (is_slab(x, addr)) {
+			/* one completion per descriptor: the slab is free after its last */
+			uint64_t j, base = obj_base(x, addr, &j);
+			uint32_t s = slab_index(x, base);
+			if (!x->slab_pending[s])
+				xsk_misuse("completion: slab with no descriptor out", addr, x->state[j]);
+			if (--x->slab_pending[s])
+				continue;
+		}
 		frame_free(x, frame_move(x, addr, XF_TX, XF_FREE, "completion"));
+		x->ntx--;
 	}
 	if (n) {
 		xsk_ring_cons__release(&q->comp, n);
 		q->in_tx -= n;
-		x->ntx -= n;
 	}
 }
 
@@ -173,6 +227,61 @@ static void rx_meta(struct xsk_io *x, uint64_t addr, uint64_t base, struct hxs_f
 	fr->gen = m.gen;
 }
 
+/* One descriptor of a chain (or the first after one) when slabs exist: copied into the slab
+ * at the chain's current length, its UMEM frame freed at once. The last descriptor
+ * (no XDP_PKT_CONTD) hands the slab out as one frame at *out; returns 1 then, else 0. A chain
+ * that finds no free slab or outgrows one is dropped whole (rx_multibuf_dropped). */
+static int rx_gather(struct xsk_io *x, struct xq *q, uint32_t qi, const struct xdp_desc *d,
+		     struct hxs_frame *out)
+{
+	uint64_t base = frame_move(x, d->addr, XF_FILL, XF_FREE, "rx chain");
+	int contd = d->options & XDP_PKT_CONTD;
+
+	if (q->rx_slab == NO_SLAB && !q->dropping_chain) {
+		if (!x->nslab_free) {
+			q->dropping_chain = 1;
+		} else {
+			q->rx_slab = x->slab_stack[--x->nslab_free];
+			frame_move(x, q->rx_slab, XF_FREE, XF_FILL, "rx slab");
+			x->nfill++;         /* given to the receive side until the chain ends */
+			q->rx_len = 0;
+			rx_meta(x, d->addr, base, &q->rx_head);
+		}
+	}
+	if (q->rx_slab != NO_SLAB && q->rx_len + d->len > x->io.frame_size) {
+		frame_free(x, frame_move(x, q->rx_slab, XF_FILL, XF_FREE, "rx slab"));
+		x->nfill--;
+		q->rx_slab = NO_SLAB;
+		q->dropping_chain = 1;
+	}
+	if (q->rx_slab != NO_SLAB) {
+		memcpy(x->area + q->rx_slab + q->rx_len, x->area + d->addr, d->len);
+		q->rx_len += d->len;
+	}
+	frame_free(x, base);
+	if (contd)
+		return 0;
+	if (q->dropping_chain) {
+		x->st.rx_multibuf_dropped++;
+		q->dropping_chain = 0;
+		return 0;
+	}
+	frame_move(x, q->rx_slab, XF_FILL, XF_HELD, "rx slab");
+	x->nfill--;
+	x->nheld++;
+	*out = q->rx_head;
+	out->data = x->area + q->rx_slab;
+	out->len = q->rx_len;
+	out->cap = x->io.frame_size;
+	out->handle = q->rx_slab;
+	out->queue = qi;
+	x->st.rx_frames++;
+	x->st.rx_bytes += q->rx_len;
+	x->st.rx_multibuf++;
+	q->rx_slab = NO_SLAB;
+	return 1;
+}
+
 static int xsk_rx_burst(struct hxs_io *io, struct hxs_frame *f, int max)
 {
 	struct xsk_io *x = xio(io);
@@ -188,6 +297,10 @@ static int xsk_rx_burst(struct hxs_io *io, struct hxs_frame *f, int max)
 			int contd = d->options & XDP_PKT_CONTD;
 			q->in_fill--;
 			x->nfill--;
+			if (x->slab_k && (contd || q->rx_slab != NO_SLAB || q->dropping_chain)) {
+				got += rx_gather(x, q, qi, d, &f[got]);
+				continue;
+			}
 			if (contd || q->dropping_chain) {
 				/* A frame of a multi-buffer packet: drop the whole chain. */
 				frame_free(x, frame_move(x, d->addr, XF_FILL, XF_FREE, "rx chain"));
@@ -235,6 +348,7 @@ static void xsk_rx_release(struct hxs_io *io, const struct hxs_frame *f, int n)
 
 	for (int i = 0; i < n; i++)
 		frame_free(x, frame_move(x, f[i].handle, XF_HELD, XF_FREE, "rx_release"));
+	/* (a released slab goes back to the slab stack; fill rings take single frames) */
 	x->nheld -= (uint32_t)n;
 	/* Put them back to work at once if a fill ring is short (pool smaller than rings). */
 	for (uint32_t qi = 0; qi < io->nqueues; qi++)
@@ -249,11 +363,14 @@ static int xsk_tx_alloc(struct hxs_io *io, struct hxs_frame *f, int n)
 	struct xsk_io *x = xio(io);
 	int got = 0;
 
-	if (x->nfree < (uint32_t)n)
+	uint32_t *avail = x->slab_k ? &x->nslab_free : &x->nfree;
+	uint64_t *stack = x->slab_k ? x->slab_stack : x->free_stack;
+
+	if (*avail < (uint32_t)n)
 		for (uint32_t qi = 0; qi < io->nqueues; qi++)
 			comp_reap(x, &x->q[qi]);
-	while (got < n && x->nfree) {
-		uint64_t base = x->free_stack[--x->nfree];
+	while (got < n && *avail) {
+		uint64_t base = stack[--*avail];
 		frame_move(x, base, XF_FREE, XF_HELD, "tx_alloc");
 		f[got].data = x->area + base;
 		f[got].len = 0;
@@ -292,51 +409,92 @@ static int kick_tx(struct xsk_io *x, struct xq *q)
 	return -errno;
 }
 
+/* Descriptors a frame needs: one per UMEM frame its bytes span (a slab's frames are
+ * adjacent); checks that the frame's object holds all of its bytes. */
+static uint32_t tx_descs(struct xsk_io *x, const struct hxs_frame *fr)
+{
+	uint64_t addr = (uint64_t)(fr->data - x->area);
+	uint64_t size = is_slab(x, fr->handle) ? x->io.frame_size : (uint64_t)1 << x->shift;
+	uint64_t off = addr & (((uint64_t)1 << x->shift) - 1);
+
+	/* data may sit anywhere in its frame, but the frame must hold all of it. */
+	if (addr < fr->handle || addr + fr->len > fr->handle + size)
+		xsk_misuse("tx_submit: data outside its frame", addr, XF_HELD);
+	if (fr->len <= ((uint64_t)1 << x->shift) - off)
+		return 1;
+	return (uint32_t)((off + fr->len + ((uint64_t)1 << x->shift) - 1) >> x->shift);
+}
+
 static int xsk_tx_submit(struct hxs_io *io, const struct hxs_frame *f, int n)
 {
 	struct xsk_io *x = xio(io);
+	uint32_t chunk = (uint32_t)1 << x->shift;
 	int done = 0;
 
 	while (done < n) {
 		uint32_t qi = f[done].queue < io->nqueues ? f[done].queue : 0;
 		struct xq *q = &x->q[qi];
-		uint32_t run = 1, idx;
+		uint32_t run = 1, need, idx, nf = 0, nd = 0;
 
 		while (done + (int)run < n && (f[done + run].queue < io->nqueues ? f[done + run].queue : 0) == qi)
 			run++;
-		uint32_t room = xsk_prod_nb_free(&q->tx, run);
-		if (room < run) {
+		need = run;
+		if (x->slab_k)
+			for (uint32_t i = 0, s = 0; i < run; i++, need = s)
+				s += tx_descs(x, &f[done + i]);
+		uint32_t room = xsk_prod_nb_free(&q->tx, need);
+		if (room < need) {
 			/* Ring full: let the kernel drain it, then take what fits. */
 			kick_tx(x, q);
 			comp_reap(x, q);
-			room = xsk_prod_nb_free(&q->tx, run);
+			room = xsk_prod_nb_free(&q->tx, need);
 		}
-		if (room > run)
-			room = run;
-		if (!room || xsk_ring_prod__reserve(&q->tx, room, &idx) != room) {
+		/* whole frames only: a chain cut short would stall the kernel's TX */
+		while (nf < run) {
+			uint32_t k = x->slab_k ? tx_descs(x, &f[done + nf]) : 1;
+			if (nd + k > room)
+				break;
+			nd += k;
+			nf++;
+		}
+		if (!nf || xsk_ring_prod__reserve(&q->tx, nd, &idx) != nd) {
 			x->st.tx_ring_full++;
 			break;
 		}
-		for (uint32_t i = 0; i < room; i++) {
+		for (uint32_t i = 0; i < nf; i++) {
 			const struct hxs_frame *fr = &f[done + i];
 			uint64_t addr = (uint64_t)(fr->data - x->area);
+			uint32_t left = fr->len, k = 0;
 			uint64_t base = frame_move(x, fr->handle, XF_HELD, XF_TX, "tx_submit");
-			/* data may sit anywhere in its frame, but the frame must hold all of it. */
-			if (addr < base || addr + fr->len > base + io->frame_size)
+
+			if (!x->slab_k && (addr < base || addr + fr->len > base + io->frame_size))
 				xsk_misuse("tx_submit: data outside its frame", addr, XF_HELD);
-			struct xdp_desc *d = xsk_ring_prod__tx_desc(&q->tx, idx + i);
-			d->addr = addr;
-			d->len = fr->len;
-			d->options = 0;
+			do {
+				/* one descriptor per UMEM frame spanned, XDP_PKT_CONTD on all
+				 * but the packet's last (af_xdp.rst, "Multi-Buffer Support") */
+				uint32_t room_here = chunk - (uint32_t)(addr & (chunk - 1));
+				uint32_t l = left < room_here ? left : room_here;
+				struct xdp_desc *d = xsk_ring_prod__tx_desc(&q->tx, idx++);
+				d->addr = addr;
+				d->len = l;
+				left -= l;
+				addr += l;
+				d->options = left ? XDP_PKT_CONTD : 0;
+				k++;
+			} while (left);
+			if (is_slab(x, base))
+				x->slab_pending[slab_index(x, base)] = (uint8_t)k;
+			if (k > 1)
+				x->st.tx_multibuf++;
 			x->st.tx_bytes += fr->len;
 		}
-		xsk_ring_prod__submit(&q->tx, room);
-		q->in_tx += room;
-		x->ntx += room;
-		x->nheld -= room;
-		x->st.tx_frames += room;
-		done += (int)room;
-		if (room < run) {
+		xsk_ring_prod__submit(&q->tx, nd);
+		q->in_tx += nd;
+		x->ntx += nf;
+		x->nheld -= nf;
+		x->st.tx_frames += nf;
+		done += (int)nf;
+		if (nf < run) {
 			x->st.tx_ring_full++;
 			break;
 		}
@@ -383,8 +541,8 @@ static void xsk_get_stats(const struct hxs_io *io, struct hxs_io_stats *st)
 	const struct xsk_io *x = cxio(io);
 
 	*st = x->st;
-	st->frames_total = x->nframes;
-	st->frames_free = x->nfree;
+	st->frames_total = x->nframes + x->nslabs;
+	st->frames_free = x->nfree + x->nslab_free;
 	st->frames_rx_queued = x->nfill;
 	st->frames_tx_queued = x->ntx;
 	st->frames_held = x->nheld;
@@ -416,6 +574,7 @@ static void xsk_close(struct hxs_io *io)
 	if (x->epfd >= 0)
 		close(x->epfd);
 	free(x->free_stack);
+	free(x->slab_stack);
 	free(x);
 }
 
@@ -493,20 +652,28 @@ int hxs_xsk__open(struct hxs_io **out, const char *ifname, const struct hxs_xsk_
 	uint32_t nq = o->nqueues, frame_size = o->frame_size ? o->frame_size : 4096;
 	uint32_t ring = o->ring_size ? o->ring_size : 2048;
 	uint32_t frames = o->frames ? o->frames : 4096 * nq;
+	uint32_t slab_k = o->max_frame > frame_size ? (o->max_frame + frame_size - 1) / frame_size : 0;
+	uint32_t nslabs = slab_k ? (o->slabs ? o->slabs : frames / 2) : 0;
+	uint64_t nchunks;
 	struct xsk_io *x;
 	int err, any_qid = 0, zc = -1;
 
 	if (!ifname || !nq || nq > HXS_MAX_QUEUES || (frame_size != 2048 && frame_size != 4096) ||
-	    !is_pow2(ring) || frames < 2 * nq || o->headroom >= frame_size / 2)
+	    !is_pow2(ring) || frames < 2 * nq || o->headroom >= frame_size / 2 ||
+	    slab_k > HXS_XSK_MAX_FRAGS || (slab_k && nslabs < 2))
 		return -EINVAL;
+	nchunks = frames + (uint64_t)nslabs * slab_k;
 	x = calloc(1, sizeof(*x) + nq * sizeof(x->q[0]));
 	if (!x)
 		return -ENOMEM;
 	x->epfd = -1;
 	x->io.ops = &xsk_ops;
-	x->io.frame_size = frame_size;
-	x->io.flags = HXS_IO_F_RX_TO_TX;
+	x->io.frame_size = slab_k ? slab_k * frame_size : frame_size;
+	x->io.flags = HXS_IO_F_RX_TO_TX | (slab_k ? HXS_IO_F_MULTIBUF : 0);
 	x->nframes = frames;
+	x->slab_k = slab_k;
+	x->nslabs = nslabs;
+	x->slab_start = (uint64_t)frames * frame_size;
 	x->shift = (uint32_t)__builtin_ctz(frame_size);
 	x->ring_size = ring;
 	x->busy_poll = o->busy_poll_us > 0;
@@ -517,19 +684,24 @@ int hxs_xsk__open(struct hxs_io **out, const char *ifname, const struct hxs_xsk_
 	for (uint32_t i = 0; i < nq; i++) {
 		x->q[i].qid = any_qid ? o->queues[i] : i;
 		x->q[i].fd = -1;
+		x->q[i].rx_slab = NO_SLAB;
 	}
 
-	x->free_stack = malloc((size_t)frames * (sizeof(uint64_t) + 1));
-	if (!x->free_stack) {
+	x->free_stack = malloc((size_t)frames * sizeof(uint64_t) + nchunks);
+	x->slab_stack = malloc((size_t)nslabs * (sizeof(uint64_t) + 1) + 1);
+	if (!x->free_stack || !x->slab_stack) {
 		err = -ENOMEM;
 		goto close_x;
 	}
 	x->state = (uint8_t *)(x->free_stack + frames);
-	for (uint32_t i = frames; i-- > 0;) {
-		x->state[i] = XF_FREE;
+	x->slab_pending = (uint8_t *)(x->slab_stack + nslabs);
+	memset(x->state, XF_FREE, nchunks);
+	memset(x->slab_pending, 0, nslabs);
+	for (uint32_t i = frames; i-- > 0;)
 		frame_free(x, (uint64_t)i << x->shift);
-	}
-	x->area_size = (size_t)frames << x->shift;
+	for (uint32_t i = nslabs; i-- > 0;)
+		frame_free(x, x->slab_start + ((uint64_t)i * slab_k << x->shift));
+	x->area_size = (size_t)nchunks << x->shift;
 	x->area = mmap(NULL, x->area_size, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (x->area == MAP_FAILED) {
@@ -553,7 +725,7 @@ int hxs_xsk__open(struct hxs_io **out, const char *ifname, const struct hxs_xsk_
 		.rx_size = ring,
 		.tx_size = ring,
 		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
-		.bind_flags = XDP_USE_NEED_WAKEUP | (o->use_sg ? XDP_USE_SG : 0) |
+		.bind_flags = XDP_USE_NEED_WAKEUP | (o->use_sg || slab_k ? XDP_USE_SG : 0) |
 			      (o->mode == HXS_XSK_MODE_COPY ? XDP_COPY :
 			       o->mode == HXS_XSK_MODE_ZEROCOPY ? XDP_ZEROCOPY : 0),
 	};

@@ -24,11 +24,13 @@
  * What the sockets got is read back (XDP_OPTIONS) and reported in io->flags
  * (HXS_IO_F_ZEROCOPY) and hxs_xsk__mode().
  *
- * Multi-buffer frames (a packet larger than one frame, chained with XDP_PKT_CONTD) are not
- * delivered, since an hxs_frame is one buffer: without XDP_USE_SG the kernel drops them
- * (rx_dropped); with use_sg they arrive as chains and are dropped whole here and counted in
- * rx_multibuf_dropped. The largest frame received is frame_size - headroom -
- * XDP_PACKET_HEADROOM (256) bytes.
+ * Multi-buffer frames (a packet larger than one frame, chained with XDP_PKT_CONTD): with
+ * max_frame set, they are gathered into one contiguous hxs_frame (a slab of adjacent UMEM
+ * frames; counted in rx_multibuf) and TX frames are slabs, sent as chains when longer than
+ * a UMEM frame (tx_multibuf); HXS_IO_F_MULTIBUF is set. Without max_frame, the largest frame
+ * received is frame_size - headroom - XDP_PACKET_HEADROOM (256) bytes: without XDP_USE_SG
+ * the kernel drops larger ones (rx_dropped); with use_sg they arrive as chains and are
+ * dropped whole here and counted in rx_multibuf_dropped.
  */
 #ifndef HXS_XSK_H
 #define HXS_XSK_H
@@ -60,8 +62,17 @@ struct hxs_xsk_opts {
 	int use_sg;                 /* bind with XDP_USE_SG: packets larger than a frame arrive
 	                             * as chains, which this backend drops whole and counts
 	                             * (rx_multibuf_dropped) instead of the kernel dropping them
-	                             * uncounted by kind (rx_dropped) */
+	                             * uncounted by kind (rx_dropped), unless max_frame is set */
+	uint32_t max_frame;         /* > frame_size: multi-buffer (XDP_USE_SG): frames up to
+	                             * this many bytes both ways, in slabs of adjacent UMEM
+	                             * frames (at most HXS_XSK_MAX_FRAGS); io->frame_size becomes
+	                             * the slab's size. The kernel may refuse (then open fails) */
+	uint32_t slabs;             /* slabs (default frames / 2) */
 };
+
+/* UMEM frames per packet at most: below the kernel's limit on a chain, MAX_SKB_FRAGS (17)
+ * in copy mode (Documentation/networking/af_xdp.rst, "Multi-Buffer Support"). */
+#define HXS_XSK_MAX_FRAGS 16
 
 #define HXS_XSK_OPTS_DEFAULT { .nqueues = 1, .xsks_map_fd = -1 }
 

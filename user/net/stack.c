@@ -101,6 +101,11 @@ void hxs_stack__print_counters(const struct hxs_stack *st, FILE *fp, int all)
 	}
 	if (all || s.rx_dropped)
 		fprintf(fp, "%-24s %llu\n", "HxsIoRxDropped", (unsigned long long)s.rx_dropped);
+	/* multi-buffer frames (HXS_IO_F_MULTIBUF): gathered on receive, sent as chains */
+	if (all || (st->io->flags & HXS_IO_F_MULTIBUF)) {
+		fprintf(fp, "%-24s %llu\n", "HxsIoRxMultibuf", (unsigned long long)s.rx_multibuf);
+		fprintf(fp, "%-24s %llu\n", "HxsIoTxMultibuf", (unsigned long long)s.tx_multibuf);
+	}
 	if (st->ctl->print_counters)
 		st->ctl->print_counters(st, fp, all);
 }

@@ -294,8 +294,8 @@ int hxs_stack__open(struct hxs_stack **out, const struct hxs_stack_opts *opts)
 	xo.attach = opts->attach;
 	xo.verbose = opts->verbose;
 	/* veth (and most drivers) refuse a plain XDP program above ~3500 bytes of MTU: load the
-	 * xdp.frags variant there. hxs itself still receives single frames only (its MTU is
-	 * clamped to the AF_XDP frame below, so TCP peers never send more than one frame). */
+	 * xdp.frags variant there. Frames larger than one AF_XDP frame travel as multi-buffer
+	 * chains (XDP_USE_SG) when the kernel allows it, else the MTU is clamped below. */
 	xo.frags = st->nif->mtu > HXS_XDP_PLAIN_MAX_MTU;
 	err = hxs_xdp__open(&st->xdp, opts->ifname, &xo);
 	if (err)
@@ -312,11 +312,30 @@ int hxs_stack__open(struct hxs_stack **out, const struct hxs_stack_opts *opts)
 	}
 	if (opts->busy_poll)
 		ko.busy_poll_us = 20;
+	/* a frame above one UMEM frame (4096 - XDP_PACKET_HEADROOM): multi-buffer */
+	const char *mb_env = getenv("HXS_MULTIBUF");
+	if (st->mtu + HXS_ETH_HLEN > 4096 - 256 && !opts->no_multibuf &&
+	    !(mb_env && !strcmp(mb_env, "0")))
+		ko.max_frame = st->mtu + HXS_ETH_HLEN;
 	err = hxs_xsk__open(&st->io, opts->ifname, &ko);
+	if (err && ko.max_frame) {
+		fprintf(stderr, "hxs: %s: AF_XDP multi-buffer (XDP_USE_SG) refused: %s; "
+			"single frames, MTU clamped to %u\n", opts->ifname, strerror(-err),
+			4096 - 256 - HXS_ETH_HLEN);
+		ko.max_frame = 0;
+		err = hxs_xsk__open(&st->io, opts->ifname, &ko);
+	}
 	if (err)
 		goto disassemble;
-	if (st->mtu > st->io->frame_size - 256 - HXS_ETH_HLEN)
+	if (st->io->flags & HXS_IO_F_MULTIBUF) {
+		if (st->mtu > st->io->frame_size - HXS_ETH_HLEN)
+			st->mtu = st->io->frame_size - HXS_ETH_HLEN;
+		if (opts->verbose)
+			fprintf(stderr, "hxs: AF_XDP multi-buffer: frames up to %u bytes\n",
+				st->io->frame_size);
+	} else if (st->mtu > st->io->frame_size - 256 - HXS_ETH_HLEN) {
 		st->mtu = st->io->frame_size - 256 - HXS_ETH_HLEN;
+	}
 
 	err = hxs_stack__watch_fd(st, st->io->ops->poll_fd(st->io), 0);
 	if (!err)

@@ -37,14 +37,18 @@ int twostack_open(struct twostack *ts, const struct twostack_cfg *cfg)
 	/* What the AF_XDP backend would accept (xsk.c): frames of 2048 or 4096 bytes, and an
 	 * MTU that fits one beside the 256 bytes of headroom hxs_stack__open() keeps (it clamps
 	 * the MTU there; a test asking for more would get less without knowing). */
+	uint32_t mtu = cfg->mtu ? cfg->mtu : 1500;
 	if ((cfg->frame_size != 2048 && cfg->frame_size != 4096) || cfg->frames < 2 ||
-	    (cfg->mtu ? cfg->mtu : 1500) > cfg->frame_size - 256 - 14)
+	    (cfg->max_frags > 1 ? mtu > cfg->max_frags * cfg->frame_size - 14
+				: mtu > cfg->frame_size - 256 - 14))
 		return -EINVAL;
 	ts->addr_a = inet_addr(cfg->ip_a);
 	ts->addr_b = inet_addr(cfg->ip_b);
 	netif_of(&ca, ts->addr_a, cfg->mac_a, cfg->mtu, ts->addr_b, cfg->mac_b);
 	netif_of(&cb, ts->addr_b, cfg->mac_b, cfg->mtu, ts->addr_a, cfg->mac_a);
-	err = hxs_io_mem__pair(&ts->ia, &ts->ib, cfg->frames, cfg->frame_size);
+	struct hxs_io_mem_opts mo = { .frames = cfg->frames, .frame_size = cfg->frame_size,
+				      .max_frags = cfg->max_frags, .no_poll_fd = 1 };
+	err = hxs_io_mem__pair_opts(&ts->ia, &ts->ib, &mo);
 	if (err) {
 		ts->ia = ts->ib = NULL;
 		return err;

@@ -16,7 +16,8 @@
  *
  * Everything the test sets is in the cfg: frame pool and MTU are the test's, not defaults;
  * twostack_open() refuses (-EINVAL) what the AF_XDP datapath would not run with: frames other
- * than 2048 or 4096 bytes, fewer than 2, or an MTU beyond frame_size - 256 - 14.
+ * than 2048 or 4096 bytes, fewer than 2, or an MTU beyond frame_size - 256 - 14 (beyond
+ * max_frags * frame_size - 14 on a multi-buffer link).
  */
 #ifndef HXS_TEST_TWOSTACK_H
 #define HXS_TEST_TWOSTACK_H
@@ -31,6 +32,8 @@ struct twostack_cfg {
 	uint8_t mac_a[6], mac_b[6];
 	uint32_t mtu;                   /* 0: the stack's default (1500) */
 	uint32_t frames, frame_size;    /* each end's frame pool on the link */
+	uint32_t max_frags;             /* > 1: multi-buffer link (io_mem max_frags), frames up
+	                                 * to max_frags * frame_size; the MTU may use them all */
 	uint64_t (*clock)(void *ctx);   /* both stacks' clock (us); NULL: CLOCK_MONOTONIC */
 	void *clock_ctx;                /* A's ctx, and B's unless clock_ctx_b is set */
 	void *clock_ctx_b;
