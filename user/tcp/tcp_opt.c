@@ -18,7 +18,7 @@ int hxs_tcp_opt__parse(const uint8_t *p, uint32_t len, struct hxs_tcp_opts *o)
 {
 	/* The layout nearly every segment of a connection with timestamps carries, RFC 7323
 	 * Appendix A's <NOP, NOP, TS>: taken whole, without the walk below (which gives the
-	 * same result for it). The SACK blocks are read only up to nsack. */
+	 * same result for it). */
 	if (len == 12 && p[0] == HXS_TCPOPT_NOP && p[1] == HXS_TCPOPT_NOP &&
 	    p[2] == HXS_TCPOPT_TS && p[3] == 10) {
 		o->has_mss = o->has_ws = o->sack_perm = 0;
@@ -26,6 +26,7 @@ int hxs_tcp_opt__parse(const uint8_t *p, uint32_t len, struct hxs_tcp_opts *o)
 		o->mss = 0;
 		o->ws = 0;
 		o->nsack = 0;
+		memset(o->sack, 0, sizeof(o->sack));
 		o->tsval = hxs_rd32(p + 4);
 		o->tsecr = hxs_rd32(p + 8);
 		return 0;
