@@ -44,7 +44,7 @@ struct hxs_slot;
 	X(TCPReqQFullDrop) X(HxsTcpConnLimitDrops) X(HxsTcpMemRefused) X(HxsTcpOfoConnDrops) \
 	X(HxsTcpOfoStackDrops) X(HxsTcpSndMemFails) X(HxsTcpTupleRefused)                    \
 	X(TCPACKSkippedChallenge) X(TCPACKSkippedPAWS) X(TCPACKSkippedSeq)                 \
-	X(HxsTcpFastPathAcks) X(HxsTcpDemuxBySlot) X(HxsTcpDemuxSlotMiss)                 \
+	X(HxsTcpFastPathAcks) X(HxsTcpDemuxBySlot) X(HxsTcpDemuxSlotMiss) X(HxsTcpHeaderPredicted) \
 	X(TCPDeliveredCE) X(HxsTcpEcnNegotiated) X(HxsTcpEcnCeRcvd) X(HxsTcpEcnReductions)  \
 	X(HxsTcpUrgRcvd) X(TCPLossProbes) X(TCPLossProbeRecovery) X(TCPSpuriousRTOs)   \
 	X(TCPFullUndo) X(TCPPartialUndo) X(TCPDSACKUndo) X(TCPLossUndo)       \

@@ -723,8 +723,12 @@ void hxs_tcp_rack_fire(struct hxs_timer *t, uint64_t now);
 void hxs_tcp_rack_sent(struct hxs_tcp_conn *c, uint64_t now);
 void hxs_tcp_rack_on_rto(struct hxs_tcp_conn *c, uint64_t now);
 uint32_t hxs_tcp_rack_pipe(const struct hxs_tcp_conn *c);
-/* A probe or RTO recovery is judged ACK by ACK: XDP must leave them to the stack. */
-int hxs_tcp_rack_needs_acks(const struct hxs_tcp_conn *c);
+/* A probe or RTO recovery is judged ACK by ACK (§7.4, RFC 5682 §3): XDP must leave them to
+ * the stack. Inline: every slot publish asks. */
+static inline int hxs_tcp_rack_needs_acks(const struct hxs_tcp_conn *c)
+{
+	return c->rk.on && (c->rk.tlp_on || c->rk.in_loss);
+}
 
 
 #endif

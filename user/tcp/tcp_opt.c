@@ -1,6 +1,7 @@
 /* tcp_opt.c - TCP options: parse what arrives, write what we send.
  *
- * hxs_tcp__input() -> hxs_tcp_opt__parse()            (RFC 9293 §3.1, RFC 7323, RFC 2018)
+ * hxs_tcp__input() -> hxs_tcp_opt__parse()            (RFC 9293 §3.1, RFC 7323, RFC 2018;
+ *                                                      <NOP, NOP, TS> taken whole)
  * hxs_tcp_send_seg() -> hxs_tcp_opt__write()
  *
  * RFC 9293 §3.1: "a TCP implementation MUST be prepared to handle an illegal option length
@@ -15,6 +16,21 @@
 
 int hxs_tcp_opt__parse(const uint8_t *p, uint32_t len, struct hxs_tcp_opts *o)
 {
+	/* The layout nearly every segment of a connection with timestamps carries, RFC 7323
+	 * Appendix A's <NOP, NOP, TS>: taken whole, without the walk below (which gives the
+	 * same result for it). */
+	if (len == 12 && p[0] == HXS_TCPOPT_NOP && p[1] == HXS_TCPOPT_NOP &&
+	    p[2] == HXS_TCPOPT_TS && p[3] == 10) {
+		o->has_mss = o->has_ws = o->sack_perm = 0;
+		o->has_ts = 1;
+		o->mss = 0;
+		o->ws = 0;
+		o->nsack = 0;
+		memset(o->sack, 0, sizeof(o->sack));
+		o->tsval = hxs_rd32(p + 4);
+		o->tsecr = hxs_rd32(p + 8);
+		return 0;
+	}
 	memset(o, 0, sizeof(*o));
 	uint32_t i = 0;
 	while (i < len) {

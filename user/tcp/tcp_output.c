@@ -36,8 +36,11 @@ static int output_data(struct hxs_tcp_conn *c, uint64_t now)
 	/* In SACK recovery the congestion limit is cwnd - pipe (RFC 6675 §5 step 4); with RACK
 	 * always (what is SACKed or lost is not in flight: Linux's tcp_packets_in_flight()). */
 	int use_pipe = c->recovery == HXS_REC_SACK || c->rk.on;
-	uint32_t pipe = use_pipe ? hxs_tcp_pipe(c) : 0;
-	for (;;) {
+	/* Nothing unsent and no FIN to come (a receiver's usual case): the loop below would
+	 * find len = 0 and no FIN, so no reason to go; skip it and its window arithmetic. */
+	int idle = !SEQ_LT(c->snd_nxt, hxs_tcp_snd_end(c)) && !c->fin_queued;
+	uint32_t pipe = use_pipe && !idle ? hxs_tcp_pipe(c) : 0;
+	while (!idle) {
 		uint32_t end = hxs_tcp_snd_end(c);
 		uint32_t avail = SEQ_LT(c->snd_nxt, end) ? SEQ_DIFF(end, c->snd_nxt) : 0;
 		uint32_t right = c->snd_una + c->snd_wnd;
@@ -170,9 +173,13 @@ void hxs_tcp_output(struct hxs_tcp_conn *c, uint64_t now)
 		hxs_tcp_rack_sent(c, now);            /* RFC 8985 §7.2: the PTO */
 		break;
 	}
+	int published = 0;
 	if (c->ack_now && !sent && c->state != HXS_TCPS_CLOSED)
-		hxs_tcp_send_ack(c, now);
+		/* hxs_tcp_send_ack(); a segment sent published the slot as it stands now
+		 * (nothing hxs_tcp_fp_publish() reads changes after it) */
+		published = hxs_tcp_send_seg(c, c->snd_max, HXS_TH_ACK, 0, now) == 0;
 	c->cc.flight = SEQ_DIFF(c->snd_max, c->snd_una);
 	/* what changed for XDP (recovery, persist, state) whether or not a segment went */
-	hxs_tcp_fp_publish(c, c->snd_max);
+	if (!published)
+		hxs_tcp_fp_publish(c, c->snd_max);
 }

@@ -155,12 +155,6 @@ uint32_t hxs_tcp_rack_pipe(const struct hxs_tcp_conn *c)
 	return p > 0 ? (uint32_t)p : 0;
 }
 
-int hxs_tcp_rack_needs_acks(const struct hxs_tcp_conn *c)
-{
-	/* a probe or RTO recovery is judged by each ACK (§7.4, RFC 5682 §3) */
-	return c->rk.on && (c->rk.tlp_on || c->rk.in_loss);
-}
-
 /* --- the connection's life ----------------------------------------------------------------- */
 void hxs_tcp_rack_init(struct hxs_tcp_conn *c)
 {

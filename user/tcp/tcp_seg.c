@@ -154,7 +154,10 @@ int hxs_tcp_send_seg(struct hxs_tcp_conn *c, uint32_t seq, uint8_t flags, uint32
 	uint8_t tos = hxs_tcp_ecn_out(c, seq, &flags, len);
 	if (!syn)
 		hxs_tcp_urg_out(c, seq, &flags, &up);
-	uint32_t olen = hxs_tcp_opt__write(optbuf, &o, syn);
+	/* the usual options, <NOP, NOP, TS> alone, go straight into the frame below (the bytes
+	 * hxs_tcp_opt__write() gives them) */
+	int ts_only = !syn && o.has_ts && !o.nsack;
+	uint32_t olen = ts_only ? 12 : hxs_tcp_opt__write(optbuf, &o, syn);
 	uint32_t hlen = HXS_TCP_HDR_LEN + olen;
 	void *h;
 	uint8_t *p = tcp->tx.alloc(tcp->ctx, hlen + len, &h);
@@ -172,7 +175,16 @@ int hxs_tcp_send_seg(struct hxs_tcp_conn *c, uint32_t seq, uint8_t flags, uint32
 	hxs_wr16(p + 14, (flags & HXS_TH_RST) ? 0 : wnd_field(c, syn));
 	hxs_wr16(p + 16, 0);
 	hxs_wr16(p + 18, up);
-	memcpy(p + HXS_TCP_HDR_LEN, optbuf, olen);
+	if (ts_only) {
+		p[HXS_TCP_HDR_LEN] = HXS_TCPOPT_NOP;
+		p[HXS_TCP_HDR_LEN + 1] = HXS_TCPOPT_NOP;
+		p[HXS_TCP_HDR_LEN + 2] = HXS_TCPOPT_TS;
+		p[HXS_TCP_HDR_LEN + 3] = 10;
+		hxs_wr32(p + HXS_TCP_HDR_LEN + 4, o.tsval);
+		hxs_wr32(p + HXS_TCP_HDR_LEN + 8, o.tsecr);
+	} else {
+		memcpy(p + HXS_TCP_HDR_LEN, optbuf, olen);
+	}
 	if (len)
 		hxs_tcp_ring__read(&c->snd, SEQ_DIFF(seq, c->snd_buf_seq), p + hlen, len);
 	uint16_t cs = hxs_tcp_csum(c->laddr, c->raddr, p, hlen + len);
