@@ -119,6 +119,11 @@ struct hxs_tcp_cfg {
 	 * stored plus one: HXS_TCP_CFG_MTU_PROBING(0) off, (1) after a black hole is suspected
 	 * (repeated RTOs), (2) always; 0: (0), Linux's default (see tcp_pmtu.c). */
 	uint8_t mtu_probing;
+	/* 1: the embedding layer hands segments over in batches and calls hxs_tcp__poll() after
+	 * each (the stack's turn): the duplicate ACKs of out-of-order segments, beyond the
+	 * first three, may wait for the batch's end and go as one (tcp_input.c ack_may_wait),
+	 * as Linux's SACK compression. 0: every ACK goes at once. */
+	uint8_t ack_batch;
 	uint8_t no_syncookies;      /* 0 (default): a full SYN queue answers SYNs with SYN
 				     * cookies, as the kernel's default tcp_syncookies = 1
 				     * (tcp_syncookie.c); 1: it drops them (tcp_syncookies = 0) */

@@ -225,6 +225,7 @@ struct hxs_tcp_conn {
 	uint8_t fin_queued : 1, ts_ok : 1, sack_ok : 1, ws_ok : 1, ack_now : 1,
 		user_closed : 1, rtt_timing : 1, rcv_wnd_zero : 1;
 	uint8_t dsack : 1;                 /* a D-SACK block is due (RFC 2883) */
+	uint8_t ack_held : 1;              /* the due ACK waits for the end of the input batch */
 	uint8_t syn_rxt : 1;               /* our SYN or SYN,ACK was sent more than once (Karn) */
 	uint8_t syn_rto : 1;               /* the timer expired awaiting the SYN's ACK (6298 §5.7) */
 	uint8_t fin_rcvd : 1;              /* the peer's FIN was taken (the kernel's SOCK_DONE) */
@@ -242,6 +243,10 @@ struct hxs_tcp_conn {
 	uint32_t irs, rcv_nxt, rcv_adv;    /* rcv_adv: right edge last advertised */
 	uint32_t last_ack_sent;
 	uint32_t dsack_start, dsack_end;
+	/* ACKs held to the end of the input batch (cfg.ack_batch, tcp_input.c ack_may_wait) */
+	uint32_t dup_rcv_nxt;              /* RCV.NXT the duplicate ACKs below were for */
+	uint16_t dup_acks_sent;            /* duplicate ACKs sent at once for dup_rcv_nxt */
+	uint16_t segs_unacked;             /* data segments taken since the last ACK went */
 
 	uint32_t mss;                      /* payload bytes a segment carries (SMSS less options) */
 	uint32_t peer_mss, adv_mss, user_mss, rcv_mss;
