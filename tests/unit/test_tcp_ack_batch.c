@@ -2,7 +2,7 @@
  * the stack hands a turn's segments to hxs_tcp__input() and then calls hxs_tcp__poll(); the
  * duplicate ACKs of out-of-order segments go as one at the poll, with the exceptions
  * tcp_input.c ack_may_wait() names: every ACK_BATCH_SEGS (44) segments, a gap filled, the
- * first three for one RCV.NXT. In-order data is ACKed every second segment as before;
+ * first three for one RCV.NXT, a segment that does not extend the range SACKed first. In-order data is ACKed every second segment as before;
  * without ack_batch each ACK goes at once.
  *
  * The segments of a batch go in here with hxs_tcp__input() and no poll between them (the
@@ -131,10 +131,34 @@ static void test_out_of_order(void)
 	CHECK_EQ(acks(t, &last), 1);
 	CHECK_EQ(last.opt.sack[0].end, s0 + 73 * MSS);
 
+	t_case("ack_batch: a segment starting a second range is ACKed at once, its growth held");
+	/* segment 73 lost; 74..77 arrive: the new range's first segment goes at once (with the
+	 * first range's whole extent as the second block), the rest wait for the poll */
+	for (uint32_t i = 74; i < 78; i++)
+		in_data(t, 2700, s0 + i * MSS, iss + 1);
+	CHECK_EQ(acks(t, &last), 1);
+	CHECK_EQ(last.opt.nsack, 2);
+	CHECK_EQ(last.opt.sack[0].start, s0 + 74 * MSS);
+	CHECK_EQ(last.opt.sack[0].end, s0 + 75 * MSS);
+	CHECK_EQ(last.opt.sack[1].start, s0 + MSS);
+	CHECK_EQ(last.opt.sack[1].end, s0 + 73 * MSS);
+	hxs_tcp__poll(t->tcp, 2700);
+	CHECK_EQ(acks(t, &last), 1);
+	CHECK_EQ(last.opt.sack[0].end, s0 + 78 * MSS);
+
+	t_case("ack_batch: a segment into an older hole is ACKed at once");
+	in_data(t, 2800, s0 + 73 * MSS, iss + 1);
+	CHECK_EQ(acks(t, &last), 1);
+	CHECK_EQ(last.ack, s0);
+	CHECK_EQ(last.opt.sack[0].start, s0 + MSS);
+	CHECK_EQ(last.opt.sack[0].end, s0 + 78 * MSS);
+	hxs_tcp__poll(t->tcp, 2800);
+	CHECK_EQ(ts_pending(t), 0);
+
 	t_case("ack_batch: the retransmission filling the gap is ACKed at once");
 	in_data(t, 3000, s0, iss + 1);
 	CHECK_EQ(acks(t, &last), 1);
-	CHECK_EQ(last.ack, s0 + 73 * MSS);
+	CHECK_EQ(last.ack, s0 + 78 * MSS);
 	CHECK_EQ(last.opt.nsack, 0);
 	hxs_tcp__poll(t->tcp, 3000);
 	CHECK_EQ(ts_pending(t), 0);

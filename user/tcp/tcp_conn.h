@@ -560,6 +560,8 @@ extern const struct hxs_tcp_timer_fns hxs_tcp_timer_fns;
  * 0 if it was queued out of order or was a duplicate, -1 if dropped: no room for a range or
  * over an out-of-order limit (TCPOFODrop), or no buffer memory (TCPRcvQDrop in order). */
 int hxs_tcp_reass_insert(struct hxs_tcp_conn *c, uint32_t seq, const uint8_t *p, uint32_t len);
+/* The end of the out-of-order range SACKed first (the freshest); RCV.NXT when none. */
+uint32_t hxs_tcp_reass_fresh_end(const struct hxs_tcp_conn *c);
 /* Forgets the out-of-order ranges (the connection closes or its buffers go). */
 void hxs_tcp_reass_clear(struct hxs_tcp_conn *c);
 /* SACK blocks to send (RFC 2018 §4: the block holding the latest segment first). */

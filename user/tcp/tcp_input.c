@@ -897,7 +897,7 @@ static void dsack_note(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s)
  * RFC 5681 §3.2, hears them), and so does an ACK that fills in all or part of a gap (RFC
  * 5681 §4.2 "SHOULD be generated" at once). In-order data keeps its ACK for every second
  * full-sized segment (§4.2), a stretch ACK would slow a sender's slow start (RFC 3465 L). */
-static int ack_may_wait(struct hxs_tcp_conn *c, int advanced)
+static int ack_may_wait(struct hxs_tcp_conn *c, int advanced, int extends)
 {
 	if (!c->tcp->cfg.ack_batch || !c->reass.n || advanced || c->segs_unacked >= ACK_BATCH_SEGS)
 		return 0;
@@ -905,8 +905,14 @@ static int ack_may_wait(struct hxs_tcp_conn *c, int advanced)
 		c->dup_rcv_nxt = c->rcv_nxt;
 		c->dup_acks_sent = 0;
 	}
-	if (c->dup_acks_sent < 3) {
-		c->dup_acks_sent++;
+	/* Only a segment that extends the range SACKed first may wait: one that starts a
+	 * range, or lands in another, goes at once, so that the ACKs' three blocks (RFC 2018
+	 * §4, the most recent first) have reported every range as it grew; a range the sender
+	 * never heard grow would have its segments marked lost (RACK, RFC 8985 §6.2)
+	 * spuriously. */
+	if (c->dup_acks_sent < 3 || !extends) {
+		if (c->dup_acks_sent < UINT16_MAX)
+			c->dup_acks_sent++;
 		return 0;
 	}
 	return 1;
@@ -939,6 +945,7 @@ static enum step process_text(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *
 				dsack_note(c, s);
 			/* an ACK something else made due (CE, D-SACK) goes at once */
 			int due = c->ack_now;
+			int extends = c->reass.n && s->seq == hxs_tcp_reass_fresh_end(c);
 			int r = hxs_tcp_reass_insert(c, s->seq, s->data, s->len);
 			c->bytes_received += SEQ_DIFF(c->rcv_nxt, before);
 			/* New readable data is a new edge for EPOLLET even when the socket was
@@ -962,7 +969,7 @@ static enum step process_text(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *
 				c->ack_now = 1;
 			}
 			c->ack_held = !due && c->ack_now &&
-				      ack_may_wait(c, SEQ_GT(c->rcv_nxt, before));
+				      ack_may_wait(c, SEQ_GT(c->rcv_nxt, before), extends);
 			if (c->reass.has_fin && c->rcv_nxt == c->reass.fin_seq)
 				process_fin(c, now);
 		}
