@@ -91,7 +91,9 @@ struct hxs_shm_conn_info {
 	uint64_t segs_in;
 	uint64_t total_retrans;     /* segments retransmitted */
 	uint64_t updated_us;        /* stack clock (CLOCK_MONOTONIC us) of this record */
-	uint64_t reserved[5];       /* zero; room for the next version's fields */
+	uint64_t pacing_rate;       /* bytes/s; 0: not paced */
+	uint64_t delivery_rate;     /* bytes/s, the last delivery-rate sample */
+	uint64_t reserved[3];       /* zero; room for the next version's fields */
 };
 
 /* One slot: seq odd while the writer is inside. */

@@ -392,14 +392,16 @@ static int cmd_ss(void)
 				       "\"snd_wnd\":%u,\"rcv_wnd\":%u,\"ca_state\":%u,\"backoff\":%u,"
 				       "\"bytes_sent\":%llu,\"bytes_acked\":%llu,\"bytes_received\":%llu,"
 				       "\"segs_out\":%llu,\"segs_in\":%llu,\"total_retrans\":%llu,"
-				       "\"send_q\":%u,\"recv_q\":%u}",
+				       "\"send_q\":%u,\"recv_q\":%u,\"pacing_rate\":%llu,"
+				       "\"delivery_rate\":%llu}",
 				       slot, hxs_shm_state_name(ci.state), proto, l, r, ci.rtt_us,
 				       ci.rttvar_us, ci.rto_us, ci.min_rtt_us, ci.mss, ci.cwnd, ci.ssthresh,
 				       ci.snd_wnd, ci.rcv_wnd, ci.ca_state, ci.backoff,
 				       (unsigned long long)ci.bytes_sent, (unsigned long long)ci.bytes_acked,
 				       (unsigned long long)ci.bytes_received, (unsigned long long)ci.segs_out,
 				       (unsigned long long)ci.segs_in, (unsigned long long)ci.total_retrans,
-				       ci.snd_queue, ci.rcv_queue);
+				       ci.snd_queue, ci.rcv_queue, (unsigned long long)ci.pacing_rate,
+				       (unsigned long long)ci.delivery_rate);
 			} else {
 				char info[512];
 				int k = 0;
@@ -412,15 +414,27 @@ static int cmd_ss(void)
 					if (ci.ssthresh != UINT32_MAX)
 						k += snprintf(info + k, sizeof(info) - (size_t)k,
 							      " ssthresh:%u", ci.ssthresh / mss);
-					snprintf(info + k, sizeof(info) - (size_t)k,
-						 " bytes_sent:%llu bytes_acked:%llu bytes_received:%llu"
-						 " segs_out:%llu segs_in:%llu retrans:%u/%llu",
-						 (unsigned long long)ci.bytes_sent,
-						 (unsigned long long)ci.bytes_acked,
-						 (unsigned long long)ci.bytes_received,
-						 (unsigned long long)ci.segs_out,
-						 (unsigned long long)ci.segs_in, ci.backoff,
-						 (unsigned long long)ci.total_retrans);
+					k += snprintf(info + k, sizeof(info) - (size_t)k,
+						      " bytes_sent:%llu bytes_acked:%llu bytes_received:%llu"
+						      " segs_out:%llu segs_in:%llu retrans:%u/%llu",
+						      (unsigned long long)ci.bytes_sent,
+						      (unsigned long long)ci.bytes_acked,
+						      (unsigned long long)ci.bytes_received,
+						      (unsigned long long)ci.segs_out,
+						      (unsigned long long)ci.segs_in, ci.backoff,
+						      (unsigned long long)ci.total_retrans);
+					/* ss -ti's rates (bits/s) and minrtt, when known */
+					if (ci.pacing_rate && k < (int)sizeof(info))
+						k += snprintf(info + k, sizeof(info) - (size_t)k,
+							      " pacing_rate:%.1fMbps",
+							      ci.pacing_rate * 8 / 1e6);
+					if (ci.delivery_rate && k < (int)sizeof(info))
+						k += snprintf(info + k, sizeof(info) - (size_t)k,
+							      " delivery_rate:%.1fMbps",
+							      ci.delivery_rate * 8 / 1e6);
+					if (ci.min_rtt_us && k < (int)sizeof(info))
+						snprintf(info + k, sizeof(info) - (size_t)k,
+							 " minrtt:%.3f", ci.min_rtt_us / 1e3);
 				} else if (ci.bytes_sent || ci.bytes_received) {
 					snprintf(info, sizeof(info), "bytes_sent:%llu bytes_received:%llu",
 						 (unsigned long long)ci.bytes_sent,

@@ -1,7 +1,7 @@
 /* csum.c - RFC 1071 Internet checksum with a 64-bit accumulator.
  *
- *   hxs_csum_add() -> 32-byte blocks: four 64-bit words, end-around carry per add (§2(C):
- *                     "the sum ... may be computed in 64-bit words" and folded later)
+ *   hxs_csum_add() -> 16-byte blocks: four 32-bit words into four 64-bit sums, carries
+ *                     deferred (§2(C)), then added with end-around carry
  *                  -> 8, 4, 2, 1-byte tail -> fold 64 -> 16 bits
  *   hxs_csum_pseudo() -> the IPv4 pseudo-header words
  */
@@ -20,20 +20,27 @@ static inline uint64_t add_ac(uint64_t s, uint64_t w)
 uint32_t hxs_csum_add(uint32_t sum, const void *data, uint32_t len)
 {
 	const uint8_t *p = data;
-	uint64_t s = sum, a, b, c, d;
+	uint64_t s = sum, a, s0 = 0, s1 = 0, s2 = 0, s3 = 0;
 
-	while (len >= 32) {
-		memcpy(&a, p, 8);
-		memcpy(&b, p + 8, 8);
-		memcpy(&c, p + 16, 8);
-		memcpy(&d, p + 24, 8);
-		s = add_ac(s, a);
-		s = add_ac(s, b);
-		s = add_ac(s, c);
-		s = add_ac(s, d);
-		p += 32;
-		len -= 32;
+	/* 32-bit words into four 64-bit sums: a word's carries pile up in the upper half
+	 * instead of coming around at once (§2(C) "deferred carries"); with no chain from one
+	 * add to the next the compiler may do them side by side. 2^32 words before a sum
+	 * could overflow: more than len can count. */
+	while (len >= 16) {
+		uint32_t w[4];
+
+		memcpy(w, p, 16);
+		s0 += w[0];
+		s1 += w[1];
+		s2 += w[2];
+		s3 += w[3];
+		p += 16;
+		len -= 16;
 	}
+	s = add_ac(s, s0);
+	s = add_ac(s, s1);
+	s = add_ac(s, s2);
+	s = add_ac(s, s3);
 	while (len >= 8) {
 		memcpy(&a, p, 8);
 		s = add_ac(s, a);

@@ -407,6 +407,8 @@ static struct tcp_glue *glue_get(struct hxs_stack *st)
 	/* hxs's default congestion control: BBR (README "Congestion control" says why) */
 	cfg.cc = st->tcp_cc[0] ? st->tcp_cc : HXS_TCP_DEFAULT_CC;
 	cfg.pacing = st->tcp_pacing;
+	/* the stack's turn is the input batch: duplicate ACKs compressed to one a turn */
+	cfg.ack_batch = 1;
 	/* SYN cookies when the SYN queue is full, as the kernel's default tcp_syncookies = 1;
 	 * HXS_SYNCOOKIES=0 turns them off (a full queue drops SYNs) */
 	cfg.no_syncookies = getenv("HXS_SYNCOOKIES") && !strcmp(getenv("HXS_SYNCOOKIES"), "0");

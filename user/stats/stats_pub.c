@@ -144,6 +144,9 @@ static void pub_sock(struct hxs_stats_pub *p, int fd)
 			ci.segs_in = ti.segs_in;
 			ci.snd_queue = ti.snd_queue;
 			ci.rcv_queue = ti.rcv_queue;
+			ci.min_rtt_us = ti.min_rtt;
+			ci.pacing_rate = ti.pacing_rate;
+			ci.delivery_rate = ti.delivery_rate;
 		}
 	} else {
 		ci.proto = IPPROTO_UDP;

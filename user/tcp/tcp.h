@@ -49,7 +49,8 @@ struct hxs_slot;
 	X(HxsTcpUrgRcvd) X(TCPLossProbes) X(TCPLossProbeRecovery) X(TCPSpuriousRTOs)   \
 	X(TCPFullUndo) X(TCPPartialUndo) X(TCPDSACKUndo) X(TCPLossUndo)       \
 	X(TCPMTUPFail) X(TCPMTUPSuccess) X(HxsTcpMtuProbes) X(HxsTcpMtuBlackHole)    \
-	X(HxsTcpPmtuUpdates) X(SyncookiesSent) X(SyncookiesRecv) X(SyncookiesFailed)
+	X(HxsTcpPmtuUpdates) X(SyncookiesSent) X(SyncookiesRecv) X(SyncookiesFailed)   \
+	X(HxsTcpOutPaced) X(HxsTcpOutCwndLimited) X(HxsTcpOutRwndLimited)
 
 enum hxs_tcp_mib {
 #define HXS_TCP_MIB_ENUM(n) HXS_TCP_MIB_##n,
@@ -121,6 +122,11 @@ struct hxs_tcp_cfg {
 	uint8_t no_hystart;         /* 0 (default): CUBIC's and NewReno's initial slow start is
 				     * HyStart++ (RFC 9406, tcp_cc_hystart.c); 1: classic slow
 				     * start (RFC 5681) until loss */
+	/* 1: the embedding layer hands segments over in batches and calls hxs_tcp__poll() after
+	 * each (the stack's turn): the duplicate ACKs of out-of-order segments, beyond the
+	 * first three, may wait for the batch's end and go as one (tcp_input.c ack_may_wait),
+	 * as Linux's SACK compression. 0: every ACK goes at once. */
+	uint8_t ack_batch;
 	uint8_t no_syncookies;      /* 0 (default): a full SYN queue answers SYNs with SYN
 				     * cookies, as the kernel's default tcp_syncookies = 1
 				     * (tcp_syncookie.c); 1: it drops them (tcp_syncookies = 0) */

@@ -225,6 +225,7 @@ struct hxs_tcp_conn {
 	uint8_t fin_queued : 1, ts_ok : 1, sack_ok : 1, ws_ok : 1, ack_now : 1,
 		user_closed : 1, rtt_timing : 1, rcv_wnd_zero : 1;
 	uint8_t dsack : 1;                 /* a D-SACK block is due (RFC 2883) */
+	uint8_t ack_held : 1;              /* the due ACK waits for the end of the input batch */
 	uint8_t syn_rxt : 1;               /* our SYN or SYN,ACK was sent more than once (Karn) */
 	uint8_t syn_rto : 1;               /* the timer expired awaiting the SYN's ACK (6298 §5.7) */
 	uint8_t fin_rcvd : 1;              /* the peer's FIN was taken (the kernel's SOCK_DONE) */
@@ -242,6 +243,10 @@ struct hxs_tcp_conn {
 	uint32_t irs, rcv_nxt, rcv_adv;    /* rcv_adv: right edge last advertised */
 	uint32_t last_ack_sent;
 	uint32_t dsack_start, dsack_end;
+	/* ACKs held to the end of the input batch (cfg.ack_batch, tcp_input.c ack_may_wait) */
+	uint32_t dup_rcv_nxt;              /* RCV.NXT the duplicate ACKs below were for */
+	uint16_t dup_acks_sent;            /* duplicate ACKs sent at once for dup_rcv_nxt */
+	uint16_t segs_unacked;             /* data segments taken since the last ACK went */
 
 	uint32_t mss;                      /* payload bytes a segment carries (SMSS less options) */
 	uint32_t peer_mss, adv_mss, user_mss, rcv_mss;
@@ -566,6 +571,8 @@ extern const struct hxs_tcp_timer_fns hxs_tcp_timer_fns;
  * 0 if it was queued out of order or was a duplicate, -1 if dropped: no room for a range or
  * over an out-of-order limit (TCPOFODrop), or no buffer memory (TCPRcvQDrop in order). */
 int hxs_tcp_reass_insert(struct hxs_tcp_conn *c, uint32_t seq, const uint8_t *p, uint32_t len);
+/* The end of the out-of-order range SACKed first (the freshest); RCV.NXT when none. */
+uint32_t hxs_tcp_reass_fresh_end(const struct hxs_tcp_conn *c);
 /* Forgets the out-of-order ranges (the connection closes or its buffers go). */
 void hxs_tcp_reass_clear(struct hxs_tcp_conn *c);
 /* SACK blocks to send (RFC 2018 §4: the block holding the latest segment first). */

@@ -16,7 +16,9 @@
  *                          process_ack -> hxs_tcp_recovery_on_ack, hxs_tcp_ecn_ack_in),
  *                          hxs_tcp_urg_in() (sixth), process_text() (reassembly,
  *                          hxs_tcp_ecn_data_in), hxs_tcp_urg_fetch(), check_fin() (process_fin)
- *   -> hxs_tcp_output() for the ACK/data the segment made due, hxs_tcp_notify().
+ *   -> hxs_tcp_output() for the ACK/data the segment made due, hxs_tcp_notify(); with
+ *      cfg.ack_batch a duplicate ACK may instead wait for the batch's end (ack_may_wait():
+ *      the connection is marked dirty, hxs_tcp__poll() sends it).
  * XDP fast path: conn_input() and hxs_tcp__fp_poll() -> hxs_tcp_fp_pickup() -> the ACKs XDP
  *   consumed as one stretch ACK -> hxs_tcp_fp_ack_input() -> check_ack(), output, notify
  */
@@ -889,6 +891,38 @@ static void dsack_note(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s)
 	c->ack_now = 1;
 }
 
+#define ACK_BATCH_SEGS 44          /* Linux's tcp_comp_sack_nr */
+
+/* Whether the duplicate ACK an out-of-order segment made due may wait for the end of the
+ * input batch (cfg.ack_batch: the stack's turn, whose hxs_tcp__poll() sends it), to go as
+ * one ACK, its SACK blocks up to date, for the batch's segments beyond the hole, at most
+ * ACK_BATCH_SEGS of them: Linux's SACK compression (tcp_comp_sack_nr 44; its timer, at most
+ * 1 ms or 5 % of the RTT, is the batch's end here). As Linux's __tcp_ack_snd_check(): the
+ * first three duplicate ACKs for one RCV.NXT go at once (a sender counting them to three,
+ * RFC 5681 §3.2, hears them), and so does an ACK that fills in all or part of a gap (RFC
+ * 5681 §4.2 "SHOULD be generated" at once). In-order data keeps its ACK for every second
+ * full-sized segment (§4.2), a stretch ACK would slow a sender's slow start (RFC 3465 L). */
+static int ack_may_wait(struct hxs_tcp_conn *c, int advanced, int extends)
+{
+	if (!c->tcp->cfg.ack_batch || !c->reass.n || advanced || c->segs_unacked >= ACK_BATCH_SEGS)
+		return 0;
+	if (c->dup_rcv_nxt != c->rcv_nxt) {
+		c->dup_rcv_nxt = c->rcv_nxt;
+		c->dup_acks_sent = 0;
+	}
+	/* Only a segment that extends the range SACKed first may wait: one that starts a
+	 * range, or lands in another, goes at once, so that the ACKs' three blocks (RFC 2018
+	 * §4, the most recent first) have reported every range as it grew; a range the sender
+	 * never heard grow would have its segments marked lost (RACK, RFC 8985 §6.2)
+	 * spuriously. */
+	if (c->dup_acks_sent < 3 || !extends) {
+		if (c->dup_acks_sent < UINT16_MAX)
+			c->dup_acks_sent++;
+		return 0;
+	}
+	return 1;
+}
+
 /* §3.10.7.4 seventh: process the segment text (reassembly, delayed or immediate ACK). */
 static enum step process_text(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
 {
@@ -914,6 +948,9 @@ static enum step process_text(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *
 			hxs_tcp_ecn_data_in(c, s);   /* RFC 3168 §6.1.3: CWR, CE (tcp_ecn.c) */
 			if (c->sack_ok)
 				dsack_note(c, s);
+			/* an ACK something else made due (CE, D-SACK) goes at once */
+			int due = c->ack_now;
+			int extends = c->reass.n && s->seq == hxs_tcp_reass_fresh_end(c);
 			int r = hxs_tcp_reass_insert(c, s->seq, s->data, s->len);
 			c->bytes_received += SEQ_DIFF(c->rcv_nxt, before);
 			/* New readable data is a new edge for EPOLLET even when the socket was
@@ -921,6 +958,8 @@ static enum step process_text(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *
 			 * forget EPOLLIN so hxs_tcp_notify() reports it. */
 			if (SEQ_GT(c->rcv_nxt, before))
 				c->ev_last &= ~(uint32_t)EPOLLIN;
+			if (c->segs_unacked < UINT16_MAX)
+				c->segs_unacked++;
 			if (r == 1 && !had_ooo && !c->reass.n) {
 				/* §3.8.6.3 / RFC 5681 §4.2: ACK at least every second full-sized
 				 * segment (of the peer's size), and within 40 ms otherwise. */
@@ -934,6 +973,8 @@ static enum step process_text(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *
 				 * segments are acknowledged at once (duplicate ACK). */
 				c->ack_now = 1;
 			}
+			c->ack_held = !due && c->ack_now &&
+				      ack_may_wait(c, SEQ_GT(c->rcv_nxt, before), extends);
 			if (c->reass.has_fin && c->rcv_nxt == c->reass.fin_seq)
 				process_fin(c, now);
 		}
@@ -1216,11 +1257,27 @@ static void conn_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 	case HXS_TCPS_CLOSING:
 	case HXS_TCPS_LAST_ACK:
 	case HXS_TCPS_FIN_WAIT_2:
-	case HXS_TCPS_TIME_WAIT:
+	case HXS_TCPS_TIME_WAIT: {
+		/* An ACK held from earlier in the batch (ack_may_wait) is set aside, so that
+		 * ack_now says what this segment made due; it stays due either way. */
+		int held = c->ack_held && c->ack_now;
+
+		if (held)
+			c->ack_now = 0;
+		c->ack_held = 0;
 		/* §3.10.7.4 "Otherwise" - the synchronized states. */
 		if (!sync_input(c, s, now))
 			return;
+		if (held && !c->ack_now)
+			c->ack_now = c->ack_held = 1;
+		/* the ACK waits for the batch's end: output then (hxs_tcp__poll) */
+		if (c->ack_held && c->ack_now && c->state == HXS_TCPS_ESTABLISHED) {
+			hxs_tcp_mark_dirty(c);
+			hxs_tcp_notify(c);
+			return;
+		}
 		break;
+	}
 	}
 	hxs_tcp_output(c, now);
 	hxs_tcp_notify(c);

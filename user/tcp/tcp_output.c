@@ -58,6 +58,7 @@ static int output_data(struct hxs_tcp_conn *c, uint64_t now)
 				lim += c->dupacks * c->mss;
 			cw = lim > fl ? lim - fl : 0;
 		}
+		uint32_t rwnd_room = usable;
 		if (usable > cw)
 			usable = cw;
 		uint32_t len = avail < usable ? avail : usable;
@@ -89,11 +90,19 @@ static int output_data(struct hxs_tcp_conn *c, uint64_t now)
 		 * tcp_snd_wnd_test): into a closed window it would only be dropped. */
 		else if (!len && fin && !avail && SEQ_GT(right, c->snd_nxt))
 			go = 1;
-		if (!go)
+		if (!go) {
+			/* data waits for a window: which one (Linux's tcp_info rwnd_limited;
+			 * cwnd's is cwnd_validate's) */
+			if (avail > len && len < smss)
+				c->tcp->mib[rwnd_room <= cw ? HXS_TCP_MIB_HxsTcpOutRwndLimited :
+						      HXS_TCP_MIB_HxsTcpOutCwndLimited]++;
 			break;
+		}
 		/* the pacing rate's time for it (tcp_pacing.c; the timer resumes output) */
-		if (len && !hxs_tcp_pace_may_send(c, now))
+		if (len && !hxs_tcp_pace_may_send(c, now)) {
+			MIB_INC(c->tcp, HxsTcpOutPaced);
 			break;
+		}
 		uint8_t flags = HXS_TH_ACK;
 		if (len && len == avail)
 			flags |= HXS_TH_PSH;

@@ -3,6 +3,7 @@
  * hxs_tcp__input() -> process_text() -> hxs_tcp_reass_held() (D-SACK), hxs_tcp_reass_insert()
  *                                        -> hxs_tcp_ring__reserve(), hxs_tcp_ring__write()
  * hxs_tcp_send_seg() -> hxs_tcp_reass_sack_blocks()
+ * process_text() -> hxs_tcp_reass_fresh_end() (the range a held duplicate ACK reports first)
  * close, TIME-WAIT -> hxs_tcp_reass_clear()
  *
  * Out-of-order bytes are written straight into the receive ring at the offset they will have
@@ -194,6 +195,17 @@ int hxs_tcp_reass_sack_blocks(const struct hxs_tcp_conn *c, struct hxs_sack_rang
 		n++;
 	}
 	return n;
+}
+
+uint32_t hxs_tcp_reass_fresh_end(const struct hxs_tcp_conn *c)
+{
+	const struct hxs_tcp_reass *q = &c->reass;
+	uint32_t best = 0;
+
+	for (uint32_t i = 1; i < q->n; i++)
+		if (q->r[i].age > q->r[best].age)
+			best = i;
+	return q->n ? q->r[best].end : c->rcv_nxt;
 }
 
 int hxs_tcp_reass_held(const struct hxs_tcp_conn *c, uint32_t seq, uint32_t end, uint32_t *os,

@@ -218,6 +218,8 @@ int hxs_tcp_send_seg(struct hxs_tcp_conn *c, uint32_t seq, uint8_t flags, uint32
 	if (flags & HXS_TH_ACK) {
 		c->last_ack_sent = c->rcv_nxt;
 		c->ack_now = 0;
+		c->ack_held = 0;
+		c->segs_unacked = 0;
 		hxs_wheel__cancel(&tcp->wheel, &c->t_delack);
 	}
 	if (len || (flags & (HXS_TH_SYN | HXS_TH_FIN)))
