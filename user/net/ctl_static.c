@@ -5,6 +5,7 @@
  * hxs_stack__route()   -> static_route()    on-link by prefix, else the gateway
  * hxs_stack__resolve() -> static_resolve()  the table's neighbours; others stay pending until
  *                                           a test calls hxs_stack__neigh_event()
+ * hxs_stack__route6()/resolve6() -> static_route6()/static_resolve6(): the same for IPv6
  * own_bind             -> refused with the errno of scfg.refuse[] (a port the kernel's map
  *                         would not give), else the entry added or its owner/flags replaced
  *                         (the kernel's map update, BPF_ANY)
@@ -98,6 +99,40 @@ static int static_resolve(struct hxs_stack *st, uint32_t ip, uint8_t mac[6])
 	for (unsigned i = 0; i < st->scfg.n_neigh; i++)
 		if (st->scfg.neigh[i].ip == ip) {
 			memcpy(mac, st->scfg.neigh[i].mac, 6);
+			return 0;
+		}
+	return -EAGAIN;
+}
+
+/* IPv6: link-local destinations and the global address's prefix are on-link, the rest goes
+ * to gateway6 */
+static int static_route6(struct hxs_stack *st, const uint8_t dst[16], uint8_t nh[16],
+			 uint8_t *hop_limit)
+{
+	static const uint8_t zero[16];
+	unsigned plen = st->scfg.prefix6_len, bytes = plen / 8, bits = plen % 8;
+	int onlink = dst[0] == 0xfe && (dst[1] & 0xc0) == 0x80;
+
+	if (!onlink && memcmp(st->addr6, zero, 16) && plen <= 128) {
+		onlink = !memcmp(dst, st->addr6, bytes) &&
+			 (!bits || !((dst[bytes] ^ st->addr6[bytes]) & (0xff00 >> bits)));
+	}
+	*hop_limit = st->scfg.hop_limit6;
+	if (onlink) {
+		memcpy(nh, dst, 16);
+		return 0;
+	}
+	if (!memcmp(st->scfg.gateway6, zero, 16))
+		return -ENETUNREACH;
+	memcpy(nh, st->scfg.gateway6, 16);
+	return 0;
+}
+
+static int static_resolve6(struct hxs_stack *st, const uint8_t ip[16], uint8_t mac[6])
+{
+	for (unsigned i = 0; i < st->scfg.n_neigh6 && i < HXS_STATIC_NEIGH_MAX; i++)
+		if (!memcmp(st->scfg.neigh6[i].ip, ip, 16)) {
+			memcpy(mac, st->scfg.neigh6[i].mac, 6);
 			return 0;
 		}
 	return -EAGAIN;
@@ -330,6 +365,8 @@ const struct hxs_ctl_ops hxs_ctl_static = {
 	.conn_slot = static_conn_slot,
 	.route = static_route,
 	.resolve = static_resolve,
+	.route6 = static_route6,
+	.resolve6 = static_resolve6,
 	.poll = static_poll,
 	.own_bind = static_own_bind,
 	.disown_bind = static_disown_bind,

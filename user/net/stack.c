@@ -53,6 +53,12 @@ void hxs_stack__set_l4(struct hxs_stack *st, uint8_t proto, hxs_l4_input_fn fn, 
 	st->l4[proto].ctx = fn ? ctx : NULL;
 }
 
+void hxs_stack__set_l4v6(struct hxs_stack *st, uint8_t proto, hxs_l4_input_fn fn, void *ctx)
+{
+	st->l4v6[proto].input = fn;
+	st->l4v6[proto].ctx = fn ? ctx : NULL;
+}
+
 int hxs_stack__add_poller(struct hxs_stack *st, const struct hxs_poller *p)
 {
 	if (st->npollers == HXS_POLLERS_MAX)
@@ -118,6 +124,21 @@ int hxs_stack__route(struct hxs_stack *st, uint32_t dst, uint32_t *nexthop)
 int hxs_stack__resolve(struct hxs_stack *st, uint32_t ip, uint8_t mac[6])
 {
 	return st->ctl->resolve(st, ip, mac);
+}
+
+int hxs_stack__route6(struct hxs_stack *st, const uint8_t dst[16], uint8_t nexthop[16],
+		      uint8_t *hop_limit)
+{
+	if (!st->ctl->route6)
+		return -ENETUNREACH;
+	return st->ctl->route6(st, dst, nexthop, hop_limit);
+}
+
+int hxs_stack__resolve6(struct hxs_stack *st, const uint8_t ip[16], uint8_t mac[6])
+{
+	if (!st->ctl->resolve6)
+		return -EHOSTUNREACH;
+	return st->ctl->resolve6(st, ip, mac);
 }
 
 int hxs_stack__own_bind(struct hxs_stack *st, uint32_t addr, uint16_t port, uint8_t proto,

@@ -207,6 +207,7 @@ int hxs_stack__open_io(struct hxs_stack **out, struct hxs_io *io, const struct h
 	int err;
 
 	if (!io || !cfg || !cfg->addr || cfg->n_neigh > HXS_STATIC_NEIGH_MAX ||
+	    cfg->n_neigh6 > HXS_STATIC_NEIGH_MAX || cfg->prefix6_len > 128 ||
 	    cfg->n_refuse > HXS_STATIC_REFUSE_MAX)
 		return -EINVAL;
 	b = calloc(1, sizeof(*b));
@@ -218,6 +219,9 @@ int hxs_stack__open_io(struct hxs_stack **out, struct hxs_io *io, const struct h
 	st->scfg = *cfg;
 	st->addr = cfg->addr;
 	st->prefix_len = cfg->prefix_len;
+	memcpy(st->addr6, cfg->addr6, 16);
+	memcpy(st->ll6, cfg->ll6, 16);
+	st->prefix6_len = cfg->prefix6_len;
 	memcpy(st->mac, cfg->mac, 6);
 	st->mtu = cfg->mtu ? cfg->mtu : 1500;
 	if (st->mtu > io->frame_size - HXS_ETH_HLEN)
