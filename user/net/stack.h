@@ -312,6 +312,8 @@ void hxs_stack__fastpath(struct hxs_stack *st, int on);
 /* The two control planes (ctl_static.c, ctl_kernel.c). */
 extern const struct hxs_ctl_ops hxs_ctl_static;
 extern const struct hxs_ctl_ops hxs_ctl_kernel;
+/* The kernel's control plane hears of IPv6 neighbours through this (ctx: the stack). */
+void hxs_ctl_kernel__neigh6_cb(void *ctx, const uint8_t ip[16], int ev, const uint8_t mac[6]);
 
 /* The static control plane keeps the entries the maps would hold; a disown of an entry it
  * does not hold, a second own of a live 4-tuple, or an entry left at close aborts the

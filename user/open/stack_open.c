@@ -284,6 +284,10 @@ int hxs_stack__open(struct hxs_stack **out, const struct hxs_stack_opts *opts)
 	}
 	st->addr = st->nif->addr;
 	st->prefix_len = st->nif->prefix_len;
+	memcpy(st->addr6, st->nif->addr6, 16);
+	memcpy(st->ll6, st->nif->ll6, 16);
+	st->prefix6_len = st->nif->prefix6_len;
+	hxs_netif__set_neigh6_cb(st->nif, hxs_ctl_kernel__neigh6_cb, st);
 	st->mtu = st->nif->mtu;
 	memcpy(st->mac, st->nif->mac, 6);
 	/* ICMP "fragmentation needed" about our TCP segments kept by the kernel (needs
