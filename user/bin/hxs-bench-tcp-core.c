@@ -48,9 +48,10 @@ static uint8_t *q_alloc(void *ctx, uint32_t len, void **handle)
 	return q->buf[q->n];
 }
 
-static void q_send(void *ctx, void *handle, uint32_t saddr, uint32_t daddr, uint32_t len,
+static void q_send(void *ctx, void *handle, struct hxs_addr sa, struct hxs_addr da, uint32_t len,
 		   uint8_t tos)
 {
+	uint32_t saddr = hxs_addr_get4(sa), daddr = hxs_addr_get4(da);
 	(void)tos;
 	struct segq *q = ctx;
 	int i = (int)(uintptr_t)handle;

@@ -88,49 +88,33 @@ static int hw_poll(struct hxs_stack *st)
 	return n > 0 ? n : 0;
 }
 
-static int hw_own_bind(struct hxs_stack *st, uint32_t addr, uint16_t port, uint8_t proto,
+/* The maps key addresses as hxs_addr does (16 bytes, IPv4 as ::ffff:a.b.c.d) */
+static int hw_own_bind(struct hxs_stack *st, struct hxs_addr addr, uint16_t port, uint8_t proto,
 		       uint32_t owner, uint32_t flags)
 {
-	__u8 a[16];
-
-	hxs_addr_v4(a, addr);
-	return hxs_xdp__bind_add(st->xdp, a, port, proto, owner, flags);
+	return hxs_xdp__bind_add(st->xdp, addr.b, port, proto, owner, flags);
 }
 
-static void hw_disown_bind(struct hxs_stack *st, uint32_t addr, uint16_t port, uint8_t proto)
+static void hw_disown_bind(struct hxs_stack *st, struct hxs_addr addr, uint16_t port, uint8_t proto)
 {
-	__u8 a[16];
-
-	hxs_addr_v4(a, addr);
-	hxs_xdp__bind_del(st->xdp, a, port, proto);
+	hxs_xdp__bind_del(st->xdp, addr.b, port, proto);
 }
 
-static int hw_own_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
-		       uint16_t rport, uint8_t proto, uint32_t slot, uint32_t gen)
+static int hw_own_conn(struct hxs_stack *st, struct hxs_addr laddr, uint16_t lport,
+		       struct hxs_addr raddr, uint16_t rport, uint8_t proto, uint32_t slot, uint32_t gen)
 {
-	__u8 l[16], r[16];
-
-	hxs_addr_v4(l, laddr);
-	hxs_addr_v4(r, raddr);
-	return hxs_xdp__conn_add(st->xdp, l, lport, r, rport, proto, slot, gen);
+	return hxs_xdp__conn_add(st->xdp, laddr.b, lport, raddr.b, rport, proto, slot, gen);
 }
 
-static void hw_disown_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
-			   uint16_t rport, uint8_t proto)
+static void hw_disown_conn(struct hxs_stack *st, struct hxs_addr laddr, uint16_t lport,
+			   struct hxs_addr raddr, uint16_t rport, uint8_t proto)
 {
-	__u8 l[16], r[16];
-
-	hxs_addr_v4(l, laddr);
-	hxs_addr_v4(r, raddr);
-	hxs_xdp__conn_del(st->xdp, l, lport, r, rport, proto);
+	hxs_xdp__conn_del(st->xdp, laddr.b, lport, raddr.b, rport, proto);
 }
 
-static void hw_disown_conns(struct hxs_stack *st, uint32_t laddr, uint8_t proto)
+static void hw_disown_conns(struct hxs_stack *st, struct hxs_addr laddr, uint8_t proto)
 {
-	__u8 a[16];
-
-	hxs_addr_v4(a, laddr);
-	hxs_xdp__conn_flush(st->xdp, a, proto);
+	hxs_xdp__conn_flush(st->xdp, laddr.b, proto);
 }
 
 static int hw_cookie_secret(struct hxs_stack *st, const struct hxs_cookie_secret *s)

@@ -98,7 +98,7 @@ int hxs_fp_standin_rx(struct hxs_stack *st, const struct hxs_frame *f)
 	if (hxs_csum_fold(hxs_csum_add(hxs_csum_pseudo(saddr, daddr, IPPROTO_TCP, tlen), th, tlen)))
 		return 0;   /* the stack counts it */
 	if (!st->ctl->conn_slot ||
-	    st->ctl->conn_slot(st, daddr, htons(hxs_rd16(th + 2)), saddr,
+	    st->ctl->conn_slot(st, hxs_addr4(daddr), htons(hxs_rd16(th + 2)), hxs_addr4(saddr),
 				      htons(hxs_rd16(th)), IPPROTO_TCP, &slot, &gen) ||
 	    slot == HXS_SLOT_NONE || slot >= st->nslots || !gen)
 		return 0;

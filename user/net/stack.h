@@ -26,6 +26,7 @@
 
 #include "hxs/hxs.h"
 #include "hxs/shared.h"
+#include "lib/addr.h"
 #include "lib/counters.h"
 #include "io/io.h"
 #include "ctl/netif.h"
@@ -126,25 +127,27 @@ struct hxs_ctl_ops {
 	int (*resolve6)(struct hxs_stack *st, const uint8_t ip[16], uint8_t mac[6]);
 	/* Drains control-plane notifications (neighbour events); returns how many. */
 	int (*poll)(struct hxs_stack *st);
-	int (*own_bind)(struct hxs_stack *st, uint32_t addr, uint16_t port, uint8_t proto,
+	/* Addresses of either family, IPv4 as ::ffff:a.b.c.d (lib/addr.h), as the maps key them */
+	int (*own_bind)(struct hxs_stack *st, struct hxs_addr addr, uint16_t port, uint8_t proto,
 			uint32_t owner, uint32_t flags);
-	void (*disown_bind)(struct hxs_stack *st, uint32_t addr, uint16_t port, uint8_t proto);
+	void (*disown_bind)(struct hxs_stack *st, struct hxs_addr addr, uint16_t port, uint8_t proto);
 	/* slot, gen: the connection's slot (HXS_SLOT_NONE, gen 0: no fast path) */
-	int (*own_conn)(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
-			uint16_t rport, uint8_t proto, uint32_t slot, uint32_t gen);
-	void (*disown_conn)(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
-			    uint16_t rport, uint8_t proto);
+	int (*own_conn)(struct hxs_stack *st, struct hxs_addr laddr, uint16_t lport,
+			struct hxs_addr raddr, uint16_t rport, uint8_t proto, uint32_t slot, uint32_t gen);
+	void (*disown_conn)(struct hxs_stack *st, struct hxs_addr laddr, uint16_t lport,
+			    struct hxs_addr raddr, uint16_t rport, uint8_t proto);
 	/* Drops every 4-tuple entry of local address laddr and protocol proto (the stack is
 	 * closing and its connections go without a word each). */
-	void (*disown_conns)(struct hxs_stack *st, uint32_t laddr, uint8_t proto);
+	void (*disown_conns)(struct hxs_stack *st, struct hxs_addr laddr, uint8_t proto);
 	/* The XDP program's part on a received frame, where no program runs (the static control
 	 * plane's stand-in, ctl_static.c): 1 if it consumed the frame (the stack never sees it),
 	 * 0 to go on. NULL: the kernel ran the program already. */
 	int (*rx_xdp)(struct hxs_stack *st, const struct hxs_frame *f);
 	/* The {slot, gen} of an owned 4-tuple, as the conn map holds it (the stand-in's lookup):
 	 * 0 or -ENOENT. May be NULL. */
-	int (*conn_slot)(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
-			 uint16_t rport, uint8_t proto, uint32_t *slot, uint32_t *gen);
+	int (*conn_slot)(struct hxs_stack *st, struct hxs_addr laddr, uint16_t lport,
+			 struct hxs_addr raddr, uint16_t rport, uint8_t proto, uint32_t *slot,
+			 uint32_t *gen);
 	/* Consumes the doorbell records the program rang while the loop slept; may be NULL. */
 	void (*wake_drain)(struct hxs_stack *st);
 	/* The SYN-cookie secrets for the program (HXS_MAP_COOKIE); NULL where no program runs. */
@@ -281,17 +284,18 @@ void hxs_stack__tx(struct hxs_stack *st, const struct hxs_frame *f);
 /* Submits the TX batch and kicks the backend. */
 void hxs_stack__tx_flush(struct hxs_stack *st);
 /* Bind-entry ownership in the XDP program (no-op without XDP). */
-int hxs_stack__own_bind(struct hxs_stack *st, uint32_t addr, uint16_t port, uint8_t proto,
+int hxs_stack__own_bind(struct hxs_stack *st, struct hxs_addr addr, uint16_t port, uint8_t proto,
 			uint32_t owner, uint32_t flags);
-void hxs_stack__disown_bind(struct hxs_stack *st, uint32_t addr, uint16_t port, uint8_t proto);
+void hxs_stack__disown_bind(struct hxs_stack *st, struct hxs_addr addr, uint16_t port, uint8_t proto);
 /* 4-tuple steering entries (a TCP connection; hxs side = local). Calling own_bind again with
  * HXS_BIND_F_LISTEN on a bound TCP port turns it into a listener entry (the map update
  * replaces the value). No-ops without XDP. */
-int hxs_stack__own_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
-			uint16_t rport, uint8_t proto, uint32_t slot, uint32_t gen);
-void hxs_stack__disown_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
-			    uint16_t rport, uint8_t proto);
-/* Every 4-tuple entry of this stack's address and protocol proto (stack closing). */
+int hxs_stack__own_conn(struct hxs_stack *st, struct hxs_addr laddr, uint16_t lport,
+			struct hxs_addr raddr, uint16_t rport, uint8_t proto, uint32_t slot, uint32_t gen);
+void hxs_stack__disown_conn(struct hxs_stack *st, struct hxs_addr laddr, uint16_t lport,
+			    struct hxs_addr raddr, uint16_t rport, uint8_t proto);
+/* Every 4-tuple entry of this stack's addresses (IPv4, IPv6 global and link-local) and
+ * protocol proto (stack closing). */
 void hxs_stack__disown_conns(struct hxs_stack *st, uint8_t proto);
 /* Gives the XDP program the SYN-cookie secrets (no-op where no program runs). */
 int hxs_stack__cookie_secret(struct hxs_stack *st, const struct hxs_cookie_secret *s);
