@@ -10,6 +10,7 @@
 #      a datagram with a zero UDP checksum is dropped (RFC 8200 §8.1) and counted once in
 #      UdpInCsumErrors
 #   3. hxs-perf: kernel client -> hxs server over IPv6, stream mode, data verified
+# `hxs ss` lists an IPv6 connection and `hxs stat` the Ip6 counters while hxs-httpd runs.
 # Prints TAP lines; exits non-zero when a case failed.
 set -u
 cd "$(dirname "$0")/../.."
@@ -80,6 +81,17 @@ for fam, addr in ((socket.AF_INET6, "::"), (socket.AF_INET, "0.0.0.0")):
 print(" ".join(res))')
 	check "the kernel holds the port in both families ($r)" [ "$r" = "EADDRINUSE EADDRINUSE" ]
 	check "ping -6 to the hxs host answers while hxs runs" ping6 2
+	# a held IPv6 connection: `hxs ss` lists it, `hxs stat` shows the Ip6 counters
+	$K python3 -c 'import socket, sys, time
+s = socket.create_connection((sys.argv[1], 8080)); time.sleep(6)' $H6 & hold=$!
+	ss6() { ip netns exec "$HNS" build/hxs ss >"$W/ss.txt" 2>&1 &&
+		grep -qE "^ESTAB +tcp .*\[$H6\]:8080 +\[$K6\]:[0-9]+" "$W/ss.txt"; }
+	stat6() { ip netns exec "$HNS" build/hxs stat -i "$HIF" >"$W/stat.txt" 2>&1 &&
+		grep -qE '^Ip6InReceives +[1-9]' "$W/stat.txt"; }
+	check "hxs ss lists the IPv6 connection [$H6]:8080 <- [$K6]" wait_for 5 ss6
+	[ -s "$W/ss.txt" ] && ! grep -q "\[$H6\]" "$W/ss.txt" && sed 's/^/# ss: /' "$W/ss.txt" | head -5
+	check "hxs stat shows Ip6InReceives" wait_for 5 stat6
+	wait $hold
 	check "the kernel did neighbour discovery for the peer" grep -q "$K6" <<<"$(ip -n "$HNS" -6 neigh show dev "$HIF")"
 	stop_pid "$SRV" 20; rc=$?; SRV=
 	check "hxs-httpd exits cleanly (status $rc)" [ $rc -eq 0 ]
