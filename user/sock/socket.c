@@ -554,13 +554,13 @@ int hxs_sock__sa_in(const struct hxs_sock *sk, const struct sockaddr *sa, sockle
 		struct sockaddr_in a;
 		struct hxs_addr m;
 
-		if (len < (socklen_t)sizeof(a))
-			return fam == AF_UNSPEC ? (out->sin6_family = AF_UNSPEC, 0) : -EINVAL;
-		memcpy(&a, sa, sizeof(a));
-		m = hxs_addr4(a.sin_addr.s_addr);
-		out->sin6_family = fam == AF_INET && sk->family == AF_INET ? AF_INET6 : fam;
 		if (fam == AF_INET && sk->family == AF_INET6)
 			return -EAFNOSUPPORT;   /* inet6: sin6_family must be AF_INET6 */
+		out->sin6_family = fam == AF_INET ? AF_INET6 : AF_UNSPEC;
+		if (len < (socklen_t)sizeof(a))
+			return fam == AF_UNSPEC ? 0 : -EINVAL;  /* a bare AF_UNSPEC dissolves */
+		memcpy(&a, sa, sizeof(a));
+		m = hxs_addr4(a.sin_addr.s_addr);
 		out->sin6_port = a.sin_port;
 		memcpy(&out->sin6_addr, m.b, 16);
 		return 0;
