@@ -6,6 +6,7 @@
  *     an IPV6_V6ONLY listener refuses it (RST: ECONNREFUSED); a v4-mapped bind on an
  *     IPV6_V6ONLY socket is EINVAL, a foreign address EADDRNOTAVAIL
  *   - UDP over IPv6: a datagram and its source; getsockname/getpeername in the family
+ *   - SYN cookies over IPv6 (the core's): a full SYN queue, every connection still opens
  *   - the static control plane holds both bind entries of a dual-stack :: socket
  *   - every frame back in its pool at the end
  */
@@ -80,7 +81,7 @@ static struct sockaddr_in6 sa6(const uint8_t a[16], uint16_t port)
 	return s;
 }
 
-static int listener(struct hxs_stack *st, uint16_t port, int v6only)
+static int listener_bl(struct hxs_stack *st, uint16_t port, int v6only, int backlog)
 {
 	struct sockaddr_in6 any = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
 	int fd = hxs_socket(st, AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0);
@@ -88,8 +89,13 @@ static int listener(struct hxs_stack *st, uint16_t port, int v6only)
 	CHECK(fd >= 0, "socket %d", fd);
 	CHECK_EQ(hxs_setsockopt(st, fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only)), 0);
 	CHECK_EQ(hxs_bind(st, fd, (struct sockaddr *)&any, sizeof(any)), 0);
-	CHECK_EQ(hxs_listen(st, fd, 16), 0);
+	CHECK_EQ(hxs_listen(st, fd, backlog), 0);
 	return fd;
+}
+
+static int listener(struct hxs_stack *st, uint16_t port, int v6only)
+{
+	return listener_bl(st, port, v6only, 16);
 }
 
 /* Connects fd (nonblocking) and turns the world until it is connected or failed. */
@@ -314,6 +320,58 @@ static void test_udp6(void)
 	hxs_close(sb, b);
 }
 
+/* RFC 4987 §3.6 over IPv6: a full SYN queue answers with a cookie, and its ACK (or the data
+ * that follows it, once the accept queue has room) opens the connection. */
+static void test_syncookie6(void)
+{
+	struct sockaddr_in6 to = sa6(A6, 83);
+	int lfd = listener_bl(sa, 83, 0, 1), cfd[3], afd[3], na = 0, sent[3] = { 0 };
+	uint64_t cs = 0, cr = 0;
+	char got[3][8];
+	int gotn[3] = { 0 };
+
+	t_case("syn cookies over IPv6: a third SYN on a backlog-1 listener gets a cookie; all 3 connect");
+	for (int i = 0; i < 3; i++) {
+		cfd[i] = hxs_socket(sb, AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		CHECK_EQ(hxs_connect(sb, cfd[i], (struct sockaddr *)&to, sizeof(to)), -EINPROGRESS);
+	}
+	for (int it = 0; it < 20000 && (na < 3 || gotn[0] + gotn[1] + gotn[2] < 9); it++) {
+		struct sockaddr_in6 p;
+		socklen_t pl = sizeof(p);
+		int fd = hxs_accept4(sa, lfd, (struct sockaddr *)&p, &pl, SOCK_NONBLOCK);
+
+		if (fd >= 0 && na < 3)
+			afd[na++] = fd;
+		for (int i = 0; i < 3; i++) {
+			char m[4] = { 'c', (char)('0' + i), '!', 0 };
+			if (!sent[i] && hxs_send(sb, cfd[i], m, 3, MSG_DONTWAIT) == 3)
+				sent[i] = 1;
+		}
+		for (int i = 0; i < na; i++) {
+			ssize_t r = hxs_recv(sa, afd[i], got[i] + gotn[i], 3 - (size_t)gotn[i], MSG_DONTWAIT);
+			if (r > 0)
+				gotn[i] += (int)r;
+		}
+		step();
+	}
+	CHECK_EQ(na, 3);
+	for (int i = 0; i < na; i++) {
+		CHECK_EQ(gotn[i], 3);
+		CHECK(got[i][0] == 'c' && got[i][2] == '!');
+	}
+	CHECK_EQ(hxs_stack__counter(sa, "SyncookiesSent", &cs), 0);
+	CHECK_EQ(hxs_stack__counter(sa, "SyncookiesRecv", &cr), 0);
+	CHECK(cs >= 1 && cr >= 1, "SyncookiesSent %llu, SyncookiesRecv %llu",
+	      (unsigned long long)cs, (unsigned long long)cr);
+	for (int i = 0; i < 3; i++)
+		hxs_close(sb, cfd[i]);
+	for (int i = 0; i < na; i++)
+		hxs_close(sa, afd[i]);
+	hxs_close(sa, lfd);
+	for (int i = 0; i < 200; i++)
+		step();
+}
+
 static void netif6(struct hxs_netif_static *n, const char *ip4, const uint8_t mac[6],
 		   const uint8_t a6[16], const char *peer4, const uint8_t peer_mac[6],
 		   const uint8_t peer6[16])
@@ -358,6 +416,7 @@ int main(void)
 	test_tcp_lossy();
 	test_dual_stack();
 	test_udp6();
+	test_syncookie6();
 
 	t_case("close: every frame back in both pools");
 	for (int i = 0; i < 2000; i++)

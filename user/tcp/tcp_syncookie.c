@@ -15,6 +15,7 @@
 
 #include "hxs/syncookie.h"
 #include "lib/siphash.h"
+#include "lib/bytes.h"
 #include "tcp_conn.h"
 
 
@@ -100,6 +101,12 @@ int hxs_tcp_syncookie_syn(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, u
 	/* our timestamp clock for this host pair, as a SYN-ACK from the queue would carry */
 	uint32_t ts_now = (uint32_t)(now / 1000) + hxs_isn_addr(&tcp->isn, s->daddr, 0, s->saddr, 0, 0);
 	uint32_t n = hxs_sc_synack(hdr, &t, &syn, &loc, cookie, ts_now);
+	/* hxs_sc_synack() sums the IPv4 pseudo-header of its tuple (XDP's); over IPv6 the
+	 * checksum covers the 16-byte addresses (RFC 8200 §8.1) */
+	if (!hxs_addr_is4(s->saddr)) {
+		hxs_wr16(hdr + 16, 0);
+		hxs_wr16(hdr + 16, hxs_tcp_csum_addr(s->daddr, s->saddr, hdr, n));
+	}
 	uint8_t *p = tcp->tx.alloc(tcp->ctx, n, &h);
 	if (!p) {
 		MIB_INC(tcp, TCPTxNoBufs);
