@@ -230,6 +230,14 @@ static void test_dual_stack(void)
 	hxs_ctl_static__owned(sa, &binds, &conns);
 	CHECK_EQ(binds, 2);
 
+	t_case("dual-stack: 0.0.0.0 of the same port is taken (EADDRINUSE), as the kernel's bind");
+	{
+		struct sockaddr_in any4 = { .sin_family = AF_INET, .sin_port = htons(81) };
+		int fd = hxs_socket(sa, AF_INET, SOCK_STREAM, 0);
+
+		CHECK_EQ(hxs_bind(sa, fd, (struct sockaddr *)&any4, sizeof(any4)), -EADDRINUSE);
+		hxs_close(sa, fd);
+	}
 	t_case("dual-stack: an IPv4 client reaches the :: listener; its peer is ::ffff:a.b.c.d");
 	cfd = hxs_socket(sb, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	CHECK_EQ(connect_wait(sb, cfd, (struct sockaddr *)&to4, sizeof(to4)), 0);
@@ -258,10 +266,18 @@ static void test_dual_stack(void)
 	for (int i = 0; i < 200; i++)
 		step();
 
-	t_case("IPV6_V6ONLY: one bind entry; an IPv4 client is refused (RST: ECONNREFUSED)");
+	t_case("IPV6_V6ONLY: one bind entry, 0.0.0.0 of the port free; an IPv4 client is refused (RST)");
 	lfd = listener(sa, 82, 1);
 	hxs_ctl_static__owned(sa, &binds, &conns);
 	CHECK_EQ(binds, 1);
+	{
+		/* an IPv6-only :: and an IPv4 0.0.0.0 share a port (Linux's bindv6only) */
+		struct sockaddr_in any4 = { .sin_family = AF_INET, .sin_port = htons(82) };
+		int fd = hxs_socket(sa, AF_INET, SOCK_STREAM, 0);
+
+		CHECK_EQ(hxs_bind(sa, fd, (struct sockaddr *)&any4, sizeof(any4)), 0);
+		hxs_close(sa, fd);
+	}
 	to4.sin_port = htons(82);
 	cfd = hxs_socket(sb, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	CHECK_EQ(connect_wait(sb, cfd, (struct sockaddr *)&to4, sizeof(to4)), -ECONNREFUSED);

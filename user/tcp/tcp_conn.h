@@ -438,6 +438,8 @@ static inline uint32_t hxs_tcp_hdrs(const struct hxs_tcp_conn *c)
 }
 /* Does listener l take segments to laddr (its own address, or its wildcard's family)? */
 int hxs_tcp_listener_takes(const struct hxs_tcp_conn *l, struct hxs_addr laddr);
+/* The same for a binding of address bound (v6only: IPV6_V6ONLY on a ::). */
+int hxs_tcp_addr_takes(struct hxs_addr bound, int v6only, struct hxs_addr a);
 /* Enters c into the table and tells on_tuple; 0, or on_tuple's error (c is left out). */
 int hxs_tcp_hash_insert(struct hxs_tcp_conn *c);
 void hxs_tcp_hash_remove(struct hxs_tcp_conn *c);

@@ -53,15 +53,20 @@ struct hxs_tcp_conn *hxs_tcp_lookup(struct hxs_tcp *tcp, uint32_t laddr, uint16_
 	return hxs_tcp_lookup_addr(tcp, hxs_addr4(laddr), lport, hxs_addr4(raddr), rport);
 }
 
-int hxs_tcp_listener_takes(const struct hxs_tcp_conn *l, struct hxs_addr laddr)
+int hxs_tcp_addr_takes(struct hxs_addr bound, int v6only, struct hxs_addr a)
 {
-	if (hxs_addr_eq(l->laddr, laddr))
+	if (hxs_addr_eq(bound, a))
 		return 1;
 	/* 0.0.0.0 takes IPv4; :: takes IPv6, and IPv4 too unless IPV6_V6ONLY (the kernel's
 	 * dual-stack socket, RFC 3493 §5.3) */
-	if (hxs_addr_is4(l->laddr))
-		return !hxs_addr_get4(l->laddr) && hxs_addr_is4(laddr);
-	return hxs_addr_is_any6(l->laddr) && (!hxs_addr_is4(laddr) || !l->v6only);
+	if (hxs_addr_is4(bound))
+		return !hxs_addr_get4(bound) && hxs_addr_is4(a);
+	return hxs_addr_is_any6(bound) && (!hxs_addr_is4(a) || !v6only);
+}
+
+int hxs_tcp_listener_takes(const struct hxs_tcp_conn *l, struct hxs_addr laddr)
+{
+	return hxs_tcp_addr_takes(l->laddr, l->v6only, laddr);
 }
 
 struct hxs_tcp_conn *hxs_tcp_lookup_listener(struct hxs_tcp *tcp, struct hxs_addr laddr, uint16_t lport)

@@ -107,13 +107,15 @@ int hxs_tcp_conn__listen_addr(struct hxs_tcp_conn *c, struct hxs_addr laddr, uin
 	}
 	if (c->state != HXS_TCPS_CLOSED || c->snd.cap || !lport)
 		return -EINVAL;
-	c->laddr = laddr;
-	c->v6only = hxs_addr_is_any6(laddr) && v6only;
+	int only6 = hxs_addr_is_any6(laddr) && v6only;
+
 	/* two listeners of a port conflict when one takes what the other's address is */
 	for (struct hxs_tcp_conn *l = tcp->lhash[lport % HXS_TCP_LHASH]; l; l = l->hnext)
-		if (l->lport == lport && (hxs_tcp_listener_takes(l, laddr) ||
-					  hxs_tcp_listener_takes(c, l->laddr)))
+		if (l->lport == lport && (hxs_tcp_addr_takes(l->laddr, l->v6only, laddr) ||
+					  hxs_tcp_addr_takes(laddr, only6, l->laddr)))
 			return -EADDRINUSE;
+	c->laddr = laddr;
+	c->v6only = (uint8_t)only6;
 	c->lport = lport;
 	c->backlog = listen_backlog(tcp, backlog);
 	/* §3.10.1 OPEN, passive: "enter LISTEN state and return". */
