@@ -285,7 +285,7 @@ static void expect_on(struct hxs_xdp *x, const char *name, const void *pkt, size
 #define P16(x) htons(x)
 enum { TCP = IPPROTO_TCP, UDP = IPPROTO_UDP };
 enum { L_EXACT = 8080, L_ANY = 8081, B_NOLISTEN = 8082, L_SHADOW = 8083, U_EXACT = 5353, U_ANY = 5354,
-       C_LPORT = 40000, C_RPORT = 443, V6_T = 9090, V6_U = 9091, OTHER = 22,
+       C_LPORT = 40000, C_RPORT = 443, V6_T = 9090, V6_U = 9091, OTHER = 22, DUAL = 4545,
        UC_LPORT = 40001, UC_RPORT = 5000 };
 enum { HOP = 0, ROUTING = 43, DSTOPTS = 60 };
 
@@ -383,6 +383,21 @@ int main(void)
 	expect("IPv6 TCP to a port only IPv4-wildcard-bound: pass", &f6, n, XDP_PASS);
 	n = mk6(&f6, TCP, 50000, 7777);
 	expect("IPv6 TCP not owned: pass", &f6, n, XDP_PASS);
+	/* a dual-stack :: listener (sock/socket.c): two entries, :: and 0.0.0.0; IPV6_V6ONLY
+	 * leaves only :: */
+	CHECK_EQ(hxs_xdp__bind_add(X, ANY6, P16(DUAL), TCP, 12, HXS_BIND_F_LISTEN), 0);
+	CHECK_EQ(hxs_xdp__bind_add(X, ANY4, P16(DUAL), TCP, 12, HXS_BIND_F_LISTEN), 0);
+	n = mk4(&f4, TCP, 50000, DUAL);
+	expect("dual-stack :: listener (:: and 0.0.0.0 entries): IPv4 TCP redirect", &f4, n,
+	       XDP_REDIRECT, HXS_XDP_TCP_STEERED);
+	n = mk6(&f6, TCP, 50000, DUAL);
+	expect("dual-stack :: listener: IPv6 TCP redirect", &f6, n, XDP_REDIRECT, HXS_XDP_TCP_STEERED);
+	CHECK_EQ(hxs_xdp__bind_del(X, ANY4, P16(DUAL), TCP), 0);
+	n = mk4(&f4, TCP, 50000, DUAL);
+	expect("IPV6_V6ONLY :: listener (the :: entry only): IPv4 TCP pass", &f4, n, XDP_PASS);
+	n = mk6(&f6, TCP, 50000, DUAL);
+	expect("IPV6_V6ONLY :: listener: IPv6 TCP redirect", &f6, n, XDP_REDIRECT, HXS_XDP_TCP_STEERED);
+	CHECK_EQ(hxs_xdp__bind_del(X, ANY6, P16(DUAL), TCP), 0);
 	n = mk6(&f6, TCP, 50000, L_EXACT);
 	memcpy((uint8_t *)&f6 + sizeof(struct ethhdr) + 24, HOST4, 16);        /* daddr */
 	expect("IPv6 to IPv4-mapped ::ffff:10.77.0.2 (an IPv4 listener's key): pass (header error)",

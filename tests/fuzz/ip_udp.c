@@ -222,7 +222,7 @@ static void check_frames(struct run *r)
 	r->io->ops->get_stats(r->io, &s);
 	uint64_t pending = 0;
 	for (int i = 0; i < HXS_NEIGH_PENDING; i++)
-		if (r->st->pend[i].ip)
+		if (r->st->pend[i].used)
 			pending += r->st->pend[i].n;
 	FZ_CHECK(s.frames_total == s.frames_free + s.frames_rx_queued + s.frames_tx_queued + s.frames_held,
 		 "frames: %llu total, %llu free + %llu rx + %llu tx + %llu held",

@@ -275,9 +275,10 @@ static void check_emitted(struct run *r, const uint8_t *p, uint32_t len, uint32_
 			 "data up to %u beyond the peer's window edge %u", seq + plen, t->pe_edge);
 }
 
-static void tx_send(void *ctx, void *h, uint32_t saddr, uint32_t daddr, uint32_t len,
+static void tx_send(void *ctx, void *h, struct hxs_addr sa, struct hxs_addr da, uint32_t len,
 		    uint8_t tos)
 {
+	uint32_t saddr = hxs_addr_get4(sa), daddr = hxs_addr_get4(da);
 	struct run *r = ctx;
 	struct frame *f = h;
 	/* RFC 3168 §6.1.1, §6.1.4: the TOS is Not-ECT, or ECT(0) on a segment with data (a
@@ -306,9 +307,10 @@ static int ev_tuple(void *ctx, struct hxs_tcp_conn *c, int add)
 	return 0;                           /* the fuzzed table never refuses a 4-tuple */
 }
 
-static void ev_listen(void *ctx, uint32_t a, uint16_t p, int add)
+static void ev_listen(void *ctx, struct hxs_tcp_conn *l, struct hxs_addr a, uint16_t p, int add)
 {
 	struct run *r = ctx;
+	(void)l;
 	(void)a;
 	(void)p;
 	r->listens += add ? 1 : -1;

@@ -26,7 +26,7 @@ import json,sys
 d=json.load(sys.stdin)[0]
 a=[x for x in d["addr_info"] if x["family"]=="inet"][0]
 print("if %s index %d mac %s mtu %d addr %s/%d" % (d["ifname"], d["ifindex"], d["address"], d["mtu"], a["local"], a["prefixlen"]))')
-check "interface name, index, MAC, MTU, address equal ip -j addr" [ "$out" = "$want" ]
+check "interface name, index, MAC, MTU, address equal ip -j addr" [ "$(head -1 <<<"$out")" = "$want" ]
 
 ip -n "$HNS" link set dev "$HIF" mtu 1400
 out=$(ip netns exec "$HNS" $PROBE -i "$HIF")
@@ -87,7 +87,32 @@ check "no route gives ENETUNREACH" grep -qx "route 10.99.0.1 error ENETUNREACH" 
 check "own address is not a next hop" grep -qx "route $HIP error ENETUNREACH" <<<"$out"
 check "subnet broadcast is not a next hop" grep -qx "route 10.77.0.255 error ENETUNREACH" <<<"$out"
 
-# 5. Router topology: a remote destination's next hop is the gateway, resolved by the kernel.
+# 5. IPv6: addresses (a tentative one is not usable until DAD ends), routes from the kernel's
+# FIB, neighbours through the kernel's neighbour discovery.
+ip -n "$KNS" addr add fd00:77::1/64 dev "$KIF" nodad
+ip -n "$HNS" addr add fd00:77::2/64 dev "$HIF" nodad
+out=$(ip netns exec "$HNS" $PROBE -i "$HIF")
+check "IPv6 global address read (nodad)" grep -q "^if6 addr6 fd00:77::2/64 ll6 fe80::" <<<"$out"
+ip -n "$HNS" addr del fd00:77::2/64 dev "$HIF"
+WATCH=$(mktemp)
+ip -n "$HNS" addr add fd00:77::2/64 dev "$HIF"          # with DAD: tentative for about 1 s
+ip netns exec "$HNS" $PROBE -i "$HIF" -w 3000 >"$WATCH"
+out=$(cat "$WATCH"); rm -f "$WATCH"
+tent=$(grep -c "^if6 addr6 ::/0 " <<<"$out")
+check "a tentative address is skipped at first ($tent of 2 lines)" [ "$(grep -m1 '^if6' <<<"$out" | cut -d' ' -f3)" = "::/0" ]
+check "the address is taken once DAD ends (notified)" grep -q "^if6 addr6 fd00:77::2/64 " <<<"$(grep '^if6' <<<"$out" | tail -1)"
+ip -n "$HNS" neigh flush dev "$HIF"
+out=$(ip netns exec "$HNS" $PROBE -i "$HIF" -R fd00:77::1 -R 2001:db8::1 -N fd00:77::1 -t 3000)
+check "IPv6 on-link destination is its own next hop" grep -qx "route6 fd00:77::1 via fd00:77::1 hoplimit 0" <<<"$out"
+check "IPv6 without a route: ENETUNREACH" grep -qx "route6 2001:db8::1 error ENETUNREACH" <<<"$out"
+check "IPv6 neighbour resolved by the kernel's ND ($KMAC)" grep -qx "neigh6 fd00:77::1 resolved $KMAC" <<<"$out"
+kern=$(ip -n "$HNS" -6 neigh show fd00:77::1 dev "$HIF")
+check "kernel holds the IPv6 neighbour entry ($kern)" grep -q "lladdr $KMAC" <<<"$kern"
+ip -n "$HNS" -6 route add 2001:db8::/64 via fd00:77::1 dev "$HIF" hoplimit 33
+out=$(ip netns exec "$HNS" $PROBE -i "$HIF" -R 2001:db8::1)
+check "IPv6 remote destination via the gateway, with the route's hop limit" grep -qx "route6 2001:db8::1 via fd00:77::1 hoplimit 33" <<<"$out"
+
+# 6. Router topology: a remote destination's next hop is the gateway, resolved by the kernel.
 R=$(hxt_name nr)
 topo_router "$R" || { nok "topo_router"; exit 1; }
 RMAC=$(ip -n "$RNS" -br link show ${R}ra | awk '{print $3}')

@@ -139,7 +139,8 @@ if ip netns exec $HNS env TC_BPF_MNT=$BPFFS ip link set dev $HIF xdp obj build/b
   if start_echo -a existing; then
     ok "hxs-udp-echo adopted the operator's program: $(cat $W/srv.out)"
     nb=$(bpftool -j map dump pinned $BPFFS/tc/globals/hxs_binds | python3 -c "import json,sys; print(len(json.load(sys.stdin)))")
-    check "bind map holds hxs's entry while it serves (entries: $nb)" [ "$nb" = 1 ]
+    # the dual-stack :: socket's two entries: :: and 0.0.0.0
+    check "bind map holds hxs's entries while it serves (:: and 0.0.0.0; entries: $nb)" [ "$nb" = 2 ]
     if client 2000; then ok "2000 datagrams echoed on the adopted program ($(cat $W/client.out))"
     else nok "2000 datagrams echoed on the adopted program ($(cat $W/client.out))"; fi
     stop_echo; rc=$?

@@ -51,5 +51,29 @@ int main(void)
 	CHECK_EQ(ntohs(cs), ref(seg, 61, ps_be));
 	memcpy(seg + 16, &cs, 2);
 	CHECK_EQ(hxs_csum_fold(hxs_csum_add(ps, seg, 61)), 0);
+
+	t_case("IPv6 pseudo-header (RFC 8200 §8.1): 16-byte addresses, 32-bit length, next header");
+	{
+		uint8_t s6[16], d6[16], ph[40];
+		uint32_t lens[] = { 0, 61, 65535, 70000 };   /* 70000: the length's upper 16 bits */
+
+		for (int i = 0; i < 16; i++) {
+			s6[i] = (uint8_t)(0xfd + i * 29);
+			d6[i] = (uint8_t)(0x20 + i * 71);
+		}
+		for (unsigned k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
+			uint32_t ps6 = hxs_csum_pseudo6(s6, d6, 17, lens[k]);
+			uint32_t be_sum = 0;
+
+			/* the reference: the 40-byte pseudo-header laid out and summed big-endian */
+			memcpy(ph, s6, 16);
+			memcpy(ph + 16, d6, 16);
+			ph[32] = (uint8_t)(lens[k] >> 24); ph[33] = (uint8_t)(lens[k] >> 16);
+			ph[34] = (uint8_t)(lens[k] >> 8); ph[35] = (uint8_t)lens[k];
+			ph[36] = ph[37] = ph[38] = 0; ph[39] = 17;
+			be_sum = (uint16_t)~ref(ph, 40, 0);
+			CHECK_EQ(ntohs(hxs_csum_fold(hxs_csum_add(ps6, seg, 61))), ref(seg, 61, be_sum));
+		}
+	}
 	return t_done();
 }

@@ -309,37 +309,37 @@ static void leave_bind(void)
 {
 	open_doomed();
 	/* an entry no socket owns: nobody will disown it */
-	hxs_stack__own_bind(doomed.a, doomed.addr_a, htons(4242), IPPROTO_UDP, 77, 0);
+	hxs_stack__own_bind(doomed.a, hxs_addr4(doomed.addr_a), htons(4242), IPPROTO_UDP, 77, 0);
 	twostack_close(&doomed);
 }
 
 static void disown_unowned(void)
 {
 	open_doomed();
-	hxs_stack__disown_bind(doomed.a, doomed.addr_a, htons(4243), IPPROTO_UDP);
+	hxs_stack__disown_bind(doomed.a, hxs_addr4(doomed.addr_a), htons(4243), IPPROTO_UDP);
 }
 
 static void own_conn_twice(void)
 {
 	open_doomed();
-	hxs_stack__own_conn(doomed.a, doomed.addr_a, htons(1), doomed.addr_b, htons(2), IPPROTO_TCP, 1, 0);
-	hxs_stack__own_conn(doomed.a, doomed.addr_a, htons(1), doomed.addr_b, htons(2), IPPROTO_TCP, 2, 0);
+	hxs_stack__own_conn(doomed.a, hxs_addr4(doomed.addr_a), htons(1), hxs_addr4(doomed.addr_b), htons(2), IPPROTO_TCP, 1, 0);
+	hxs_stack__own_conn(doomed.a, hxs_addr4(doomed.addr_a), htons(1), hxs_addr4(doomed.addr_b), htons(2), IPPROTO_TCP, 2, 0);
 }
 
 static void leave_conn(void)
 {
 	open_doomed();
-	hxs_stack__own_conn(doomed.b, doomed.addr_b, htons(3), doomed.addr_a, htons(4), IPPROTO_UDP, 1, 0);
+	hxs_stack__own_conn(doomed.b, hxs_addr4(doomed.addr_b), htons(3), hxs_addr4(doomed.addr_a), htons(4), IPPROTO_UDP, 1, 0);
 	twostack_close(&doomed);
 }
 
 static void balanced(void)
 {
 	open_doomed();
-	hxs_stack__own_bind(doomed.a, doomed.addr_a, htons(4242), IPPROTO_UDP, 77, 0);
-	hxs_stack__own_bind(doomed.a, doomed.addr_a, htons(4242), IPPROTO_UDP, 77, 1);
-	hxs_stack__disown_bind(doomed.a, doomed.addr_a, htons(4242), IPPROTO_UDP);
-	hxs_stack__own_conn(doomed.a, doomed.addr_a, htons(1), doomed.addr_b, htons(2), IPPROTO_TCP, 1, 0);
+	hxs_stack__own_bind(doomed.a, hxs_addr4(doomed.addr_a), htons(4242), IPPROTO_UDP, 77, 0);
+	hxs_stack__own_bind(doomed.a, hxs_addr4(doomed.addr_a), htons(4242), IPPROTO_UDP, 77, 1);
+	hxs_stack__disown_bind(doomed.a, hxs_addr4(doomed.addr_a), htons(4242), IPPROTO_UDP);
+	hxs_stack__own_conn(doomed.a, hxs_addr4(doomed.addr_a), htons(1), hxs_addr4(doomed.addr_b), htons(2), IPPROTO_TCP, 1, 0);
 	hxs_stack__disown_conns(doomed.a, IPPROTO_TCP);
 	twostack_close(&doomed);
 }

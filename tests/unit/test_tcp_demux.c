@@ -47,7 +47,7 @@ static void data_in(struct ts *t, uint16_t rport, uint32_t iss, uint32_t off, co
 						       .seq = PISN + 1 + off, .ack = iss + 1,
 						       .wnd = 65535, .data = d, .len = len });
 
-	CHECK_EQ(hxs_tcp__input_slot(t->tcp, slot, gen, TS_REMOTE, TS_LOCAL, buf, n, 0, 1000), 0);
+	CHECK_EQ(hxs_tcp__input_slot(t->tcp, slot, gen, hxs_addr4(TS_REMOTE), hxs_addr4(TS_LOCAL), buf, n, 0, 1000), 0);
 	hxs_tcp__poll(t->tcp, 1000);
 }
 

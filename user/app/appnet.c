@@ -6,6 +6,7 @@
  * hxs_appnet__close() -> ops->close()
  */
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,12 +74,51 @@ int hxs_appnet_abort(struct hxs_appnet *an, int fd)
 	return hxs_appnet_setsockopt(an, fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 }
 
-int hxs_appnet_parse_addr(const char *s, uint16_t port, struct sockaddr_in *sin)
+int hxs_appnet_parse_addr(const char *s, uint16_t port, struct sockaddr_in6 *sin)
+{
+	char buf[INET6_ADDRSTRLEN + IF_NAMESIZE + 4], *pct;
+	struct in_addr a4;
+	size_t n = strlen(s);
+
+	memset(sin, 0, sizeof(*sin));
+	sin->sin6_family = AF_INET6;
+	sin->sin6_port = htons(port);
+	if (inet_pton(AF_INET, s, &a4) == 1) {
+		sin->sin6_addr.s6_addr[10] = sin->sin6_addr.s6_addr[11] = 0xff;
+		memcpy(&sin->sin6_addr.s6_addr[12], &a4, 4);
+		return 0;
+	}
+	if (s[0] == '[' && n > 2 && s[n - 1] == ']') {
+		s++;
+		n -= 2;
+	}
+	if (n >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, n);
+	buf[n] = 0;
+	pct = strchr(buf, '%');
+	if (pct) {
+		/* RFC 4007 §11: a zone: an interface name or index */
+		*pct++ = 0;
+		sin->sin6_scope_id = if_nametoindex(pct);
+		if (!sin->sin6_scope_id)
+			sin->sin6_scope_id = (uint32_t)strtoul(pct, NULL, 10);
+		if (!sin->sin6_scope_id)
+			return -EINVAL;
+	}
+	return inet_pton(AF_INET6, buf, &sin->sin6_addr) == 1 ? 0 : -EINVAL;
+}
+
+const char *hxs_appnet_ntop(const struct sockaddr_in6 *sin, char *buf, size_t n)
+{
+	if (IN6_IS_ADDR_V4MAPPED(&sin->sin6_addr))
+		return inet_ntop(AF_INET, &sin->sin6_addr.s6_addr[12], buf, (socklen_t)n);
+	return inet_ntop(AF_INET6, &sin->sin6_addr, buf, (socklen_t)n);
+}
+
+void hxs_appnet_any(struct sockaddr_in6 *sin, uint16_t port)
 {
 	memset(sin, 0, sizeof(*sin));
-	sin->sin_family = AF_INET;
-	sin->sin_port = htons(port);
-	if (inet_pton(AF_INET, s, &sin->sin_addr) != 1)
-		return -EINVAL;
-	return 0;
+	sin->sin6_family = AF_INET6;
+	sin->sin6_port = htons(port);
 }

@@ -45,22 +45,23 @@ struct hxs_appnet_ops {
 	bool busy_inside;
 	int  (*open)(struct hxs_appnet *an, const struct hxs_appnet_opts *o);
 	void (*close)(struct hxs_appnet *an, FILE *report);
-	int  (*socket)(struct hxs_appnet *an, int type);             /* AF_INET; type | SOCK_NONBLOCK */
-	int  (*bind)(struct hxs_appnet *an, int fd, const struct sockaddr_in *sin);
+	/* AF_INET6, dual-stack (IPV6_V6ONLY off): IPv4 addresses as ::ffff:a.b.c.d throughout */
+	int  (*socket)(struct hxs_appnet *an, int type);             /* type | SOCK_NONBLOCK */
+	int  (*bind)(struct hxs_appnet *an, int fd, const struct sockaddr_in6 *sin);
 	int  (*listen)(struct hxs_appnet *an, int fd, int backlog);
-	int  (*accept)(struct hxs_appnet *an, int fd, struct sockaddr_in *peer, int flags);
-	int  (*connect)(struct hxs_appnet *an, int fd, const struct sockaddr_in *sin);
+	int  (*accept)(struct hxs_appnet *an, int fd, struct sockaddr_in6 *peer, int flags);
+	int  (*connect)(struct hxs_appnet *an, int fd, const struct sockaddr_in6 *sin);
 	ssize_t (*send)(struct hxs_appnet *an, int fd, const void *buf, size_t len);
 	ssize_t (*recv)(struct hxs_appnet *an, int fd, void *buf, size_t len);
 	ssize_t (*sendto)(struct hxs_appnet *an, int fd, const void *buf, size_t len,
-			  const struct sockaddr_in *to);
+			  const struct sockaddr_in6 *to);
 	ssize_t (*recvfrom)(struct hxs_appnet *an, int fd, void *buf, size_t len,
-			    struct sockaddr_in *from);
+			    struct sockaddr_in6 *from);
 	int  (*shutdown)(struct hxs_appnet *an, int fd, int how);
 	int  (*close_fd)(struct hxs_appnet *an, int fd);
 	int  (*setsockopt)(struct hxs_appnet *an, int fd, int level, int name, const void *v, socklen_t l);
 	int  (*getsockopt)(struct hxs_appnet *an, int fd, int level, int name, void *v, socklen_t *l);
-	int  (*getsockname)(struct hxs_appnet *an, int fd, struct sockaddr_in *sin);
+	int  (*getsockname)(struct hxs_appnet *an, int fd, struct sockaddr_in6 *sin);
 	int  (*tcpinfo)(struct hxs_appnet *an, int fd, struct hxs_appnet_tcpinfo *ti);
 	int  (*epoll_create)(struct hxs_appnet *an);
 	int  (*epoll_ctl)(struct hxs_appnet *an, int epfd, int op, int fd, const struct hxs_event *ev);
@@ -92,23 +93,23 @@ int hxs_appnet_epoll_wait(struct hxs_appnet *an, int epfd, struct hxs_event *evs
 
 static inline int hxs_appnet_socket(struct hxs_appnet *an, int type)
 { return an->ops->socket(an, type); }
-static inline int hxs_appnet_bind(struct hxs_appnet *an, int fd, const struct sockaddr_in *sin)
+static inline int hxs_appnet_bind(struct hxs_appnet *an, int fd, const struct sockaddr_in6 *sin)
 { return an->ops->bind(an, fd, sin); }
 static inline int hxs_appnet_listen(struct hxs_appnet *an, int fd, int backlog)
 { return an->ops->listen(an, fd, backlog); }
-static inline int hxs_appnet_accept(struct hxs_appnet *an, int fd, struct sockaddr_in *peer, int flags)
+static inline int hxs_appnet_accept(struct hxs_appnet *an, int fd, struct sockaddr_in6 *peer, int flags)
 { return an->ops->accept(an, fd, peer, flags); }
-static inline int hxs_appnet_connect(struct hxs_appnet *an, int fd, const struct sockaddr_in *sin)
+static inline int hxs_appnet_connect(struct hxs_appnet *an, int fd, const struct sockaddr_in6 *sin)
 { return an->ops->connect(an, fd, sin); }
 static inline ssize_t hxs_appnet_send(struct hxs_appnet *an, int fd, const void *buf, size_t len)
 { return an->ops->send(an, fd, buf, len); }
 static inline ssize_t hxs_appnet_recv(struct hxs_appnet *an, int fd, void *buf, size_t len)
 { return an->ops->recv(an, fd, buf, len); }
 static inline ssize_t hxs_appnet_sendto(struct hxs_appnet *an, int fd, const void *buf, size_t len,
-					const struct sockaddr_in *to)
+					const struct sockaddr_in6 *to)
 { return an->ops->sendto(an, fd, buf, len, to); }
 static inline ssize_t hxs_appnet_recvfrom(struct hxs_appnet *an, int fd, void *buf, size_t len,
-					  struct sockaddr_in *from)
+					  struct sockaddr_in6 *from)
 { return an->ops->recvfrom(an, fd, buf, len, from); }
 static inline int hxs_appnet_shutdown(struct hxs_appnet *an, int fd, int how)
 { return an->ops->shutdown(an, fd, how); }
@@ -120,7 +121,7 @@ static inline int hxs_appnet_setsockopt(struct hxs_appnet *an, int fd, int level
 static inline int hxs_appnet_getsockopt(struct hxs_appnet *an, int fd, int level, int name,
 					void *v, socklen_t *l)
 { return an->ops->getsockopt(an, fd, level, name, v, l); }
-static inline int hxs_appnet_getsockname(struct hxs_appnet *an, int fd, struct sockaddr_in *sin)
+static inline int hxs_appnet_getsockname(struct hxs_appnet *an, int fd, struct sockaddr_in6 *sin)
 { return an->ops->getsockname(an, fd, sin); }
 static inline int hxs_appnet_tcpinfo(struct hxs_appnet *an, int fd, struct hxs_appnet_tcpinfo *ti)
 { return an->ops->tcpinfo(an, fd, ti); }
@@ -134,8 +135,13 @@ static inline int hxs_appnet_epoll_close(struct hxs_appnet *an, int epfd)
 
 /* SO_LINGER {1, 0}: the next close sends RST (used to abort broken peers). */
 int hxs_appnet_abort(struct hxs_appnet *an, int fd);
-/* Parses "a.b.c.d" into sin with port; returns 0 or -EINVAL. */
-int hxs_appnet_parse_addr(const char *s, uint16_t port, struct sockaddr_in *sin);
+/* Parses "a.b.c.d" (as ::ffff:a.b.c.d), an IPv6 address ("fd00::1", "[fe80::1%eth0]") into
+ * sin with port; returns 0 or -EINVAL. */
+int hxs_appnet_parse_addr(const char *s, uint16_t port, struct sockaddr_in6 *sin);
+/* The address of sin as text: dotted for an IPv4-mapped one, else IPv6 (no brackets). */
+const char *hxs_appnet_ntop(const struct sockaddr_in6 *sin, char *buf, size_t n);
+/* The wildcard servers bind to: :: (both families), port in host order. */
+void hxs_appnet_any(struct sockaddr_in6 *sin, uint16_t port);
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t hxs_appnet_now_ns(void);
 

@@ -52,10 +52,10 @@ static void hb_close(struct hxs_appnet *an, FILE *report)
 
 static int hb_socket(struct hxs_appnet *an, int type)
 {
-	return hxs_socket(an->st, AF_INET, type, 0);
+	return hxs_socket(an->st, AF_INET6, type, 0);
 }
 
-static int hb_bind(struct hxs_appnet *an, int fd, const struct sockaddr_in *sin)
+static int hb_bind(struct hxs_appnet *an, int fd, const struct sockaddr_in6 *sin)
 {
 	return hxs_bind(an->st, fd, (const struct sockaddr *)sin, sizeof(*sin));
 }
@@ -65,14 +65,14 @@ static int hb_listen(struct hxs_appnet *an, int fd, int backlog)
 	return hxs_listen(an->st, fd, backlog);
 }
 
-static int hb_accept(struct hxs_appnet *an, int fd, struct sockaddr_in *peer, int flags)
+static int hb_accept(struct hxs_appnet *an, int fd, struct sockaddr_in6 *peer, int flags)
 {
 	socklen_t len = sizeof(*peer);
 
 	return hxs_accept4(an->st, fd, (struct sockaddr *)peer, peer ? &len : NULL, flags);
 }
 
-static int hb_connect(struct hxs_appnet *an, int fd, const struct sockaddr_in *sin)
+static int hb_connect(struct hxs_appnet *an, int fd, const struct sockaddr_in6 *sin)
 {
 	return hxs_connect(an->st, fd, (const struct sockaddr *)sin, sizeof(*sin));
 }
@@ -88,13 +88,13 @@ static ssize_t hb_recv(struct hxs_appnet *an, int fd, void *buf, size_t len)
 }
 
 static ssize_t hb_sendto(struct hxs_appnet *an, int fd, const void *buf, size_t len,
-			   const struct sockaddr_in *to)
+			   const struct sockaddr_in6 *to)
 {
 	return hxs_sendto(an->st, fd, buf, len, 0, (const struct sockaddr *)to, to ? sizeof(*to) : 0);
 }
 
 static ssize_t hb_recvfrom(struct hxs_appnet *an, int fd, void *buf, size_t len,
-			     struct sockaddr_in *from)
+			     struct sockaddr_in6 *from)
 {
 	socklen_t fl = sizeof(*from);
 
@@ -121,7 +121,7 @@ static int hb_getsockopt(struct hxs_appnet *an, int fd, int level, int name, voi
 	return hxs_getsockopt(an->st, fd, level, name, v, l);
 }
 
-static int hb_getsockname(struct hxs_appnet *an, int fd, struct sockaddr_in *sin)
+static int hb_getsockname(struct hxs_appnet *an, int fd, struct sockaddr_in6 *sin)
 {
 	socklen_t l = sizeof(*sin);
 

@@ -49,12 +49,17 @@ static void kernel_close(struct hxs_appnet *an, FILE *report)
 
 static int kernel_socket(struct hxs_appnet *an, int type)
 {
-	int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_INET6, type | SOCK_CLOEXEC, 0);
+	int off = 0;
+
+	/* dual-stack whatever net.ipv6.bindv6only says, as hxs's sockets */
+	if (fd >= 0)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
 
 	return RET(fd);
 }
 
-static int kernel_bind(struct hxs_appnet *an, int fd, const struct sockaddr_in *sin)
+static int kernel_bind(struct hxs_appnet *an, int fd, const struct sockaddr_in6 *sin)
 {
 	return RET(bind(fd, (const struct sockaddr *)sin, sizeof(*sin)));
 }
@@ -64,14 +69,14 @@ static int kernel_listen(struct hxs_appnet *an, int fd, int backlog)
 	return RET(listen(fd, backlog));
 }
 
-static int kernel_accept(struct hxs_appnet *an, int fd, struct sockaddr_in *peer, int flags)
+static int kernel_accept(struct hxs_appnet *an, int fd, struct sockaddr_in6 *peer, int flags)
 {
 	socklen_t len = sizeof(*peer);
 
 	return RET(accept4(fd, (struct sockaddr *)peer, peer ? &len : NULL, flags | SOCK_CLOEXEC));
 }
 
-static int kernel_connect(struct hxs_appnet *an, int fd, const struct sockaddr_in *sin)
+static int kernel_connect(struct hxs_appnet *an, int fd, const struct sockaddr_in6 *sin)
 {
 	return RET(connect(fd, (const struct sockaddr *)sin, sizeof(*sin)));
 }
@@ -87,13 +92,13 @@ static ssize_t kernel_recv(struct hxs_appnet *an, int fd, void *buf, size_t len)
 }
 
 static ssize_t kernel_sendto(struct hxs_appnet *an, int fd, const void *buf, size_t len,
-			     const struct sockaddr_in *to)
+			     const struct sockaddr_in6 *to)
 {
 	return RET(sendto(fd, buf, len, MSG_NOSIGNAL, (const struct sockaddr *)to, to ? sizeof(*to) : 0));
 }
 
 static ssize_t kernel_recvfrom(struct hxs_appnet *an, int fd, void *buf, size_t len,
-			       struct sockaddr_in *from)
+			       struct sockaddr_in6 *from)
 {
 	socklen_t fl = sizeof(*from);
 
@@ -120,7 +125,7 @@ static int kernel_getsockopt(struct hxs_appnet *an, int fd, int level, int name,
 	return RET(getsockopt(fd, level, name, v, l));
 }
 
-static int kernel_getsockname(struct hxs_appnet *an, int fd, struct sockaddr_in *sin)
+static int kernel_getsockname(struct hxs_appnet *an, int fd, struct sockaddr_in6 *sin)
 {
 	socklen_t l = sizeof(*sin);
 

@@ -62,9 +62,10 @@ static uint8_t *q_alloc(void *ctx, uint32_t len, void **handle)
 	return q->buf[q->n];
 }
 
-static void q_send(void *ctx, void *handle, uint32_t saddr, uint32_t daddr, uint32_t len,
+static void q_send(void *ctx, void *handle, struct hxs_addr sa, struct hxs_addr da, uint32_t len,
 		   uint8_t tos)
 {
+	uint32_t saddr = hxs_addr_get4(sa), daddr = hxs_addr_get4(da);
 	(void)tos;
 	struct segq *q = ctx;
 	int i = (int)(uintptr_t)handle;
@@ -131,14 +132,14 @@ __attribute__((noinline, used)) int hxs_bench_rx_data(struct hxs_tcp *t, uint32_
 						      const uint8_t *h, uint32_t len, uint64_t now,
 						      uint32_t slot, uint32_t gen)
 {
-	return hxs_tcp__input_slot(t, slot, gen, s, d, h, len, HXS_TCP_IN_CSUM_OK, now);
+	return hxs_tcp__input_slot(t, slot, gen, hxs_addr4(s), hxs_addr4(d), h, len, HXS_TCP_IN_CSUM_OK, now);
 }
 
 __attribute__((noinline, used)) int hxs_bench_rx_ack(struct hxs_tcp *t, uint32_t s, uint32_t d,
 						     const uint8_t *h, uint32_t len, uint64_t now,
 						     uint32_t slot, uint32_t gen)
 {
-	return hxs_tcp__input_slot(t, slot, gen, s, d, h, len, HXS_TCP_IN_CSUM_OK, now);
+	return hxs_tcp__input_slot(t, slot, gen, hxs_addr4(s), hxs_addr4(d), h, len, HXS_TCP_IN_CSUM_OK, now);
 }
 
 static uint32_t payload_len(const uint8_t *h, uint32_t len)
@@ -167,7 +168,7 @@ static void deliver(struct segq *q, struct hxs_tcp *t, const struct segq *tq, ui
 			hxs_bench_rx_ack(t, q->saddr[i], q->daddr[i], h, q->len[i], now, slot, gen);
 			(*nack)++;
 		} else {
-			hxs_tcp__input_slot(t, slot, gen, q->saddr[i], q->daddr[i], h, q->len[i],
+			hxs_tcp__input_slot(t, slot, gen, hxs_addr4(q->saddr[i]), hxs_addr4(q->daddr[i]), h, q->len[i],
 					    HXS_TCP_IN_CSUM_OK, now);
 		}
 	}

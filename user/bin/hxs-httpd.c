@@ -502,7 +502,7 @@ static void resume_accepting(void)
 
 static void on_accept(void)
 {
-	struct sockaddr_in peer;
+	struct sockaddr_in6 peer;
 	struct hxs_event ev;
 	struct conn *c;
 	int fd, one = 1, i;
@@ -655,10 +655,9 @@ int main(int argc, char **argv)
 		{ 0 }
 	};
 	struct hxs_prog p = { .name = "hxs-httpd", .port = 8080 };
-	struct sockaddr_in sin;
+	struct sockaddr_in6 sin;
 	struct hxs_event ev = { .events = EPOLLIN, .data = 0 };
 	const char *rootarg = NULL;
-	char ip[INET_ADDRSTRLEN];
 	int port, opt, one = 1, err, rc = 1;
 
 	while ((opt = getopt_long(argc, argv, "i:p:r:vh", lopts, NULL)) != -1) {
@@ -696,17 +695,14 @@ int main(int argc, char **argv)
 		goto close_ep;
 	}
 	hxs_appnet_setsockopt(an, lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)port);
-	sin.sin_addr.s_addr = an->addr;
+	/* :: with IPV6_V6ONLY off: IPv6 and IPv4 clients alike (RFC 3493 §3.7) */
+	hxs_appnet_any(&sin, (uint16_t)port);
 	if ((err = hxs_appnet_bind(an, lfd, &sin)) < 0 || (err = hxs_appnet_listen(an, lfd, 1024)) < 0 ||
 	    (err = hxs_appnet_epoll_ctl(an, epfd, EPOLL_CTL_ADD, lfd, &ev)) < 0) {
 		fprintf(stderr, "hxs-httpd: listen on port %d: %s\n", port, strerror(-err));
 		goto close_lfd;
 	}
-	inet_ntop(AF_INET, &sin.sin_addr, ip, sizeof(ip));
-	hxs_prog__ready(&p, NULL, "http://%s:%d/ serving %s (%s)", ip, port, root,
+	hxs_prog__ready(&p, NULL, "http://[::]:%d/ serving %s (%s)", port, root,
 			hxs_appnet__describe(an));
 
 	err = serve(&p);

@@ -3,6 +3,7 @@
  * kernel (the same calls the stack makes, so it shows what the stack would see).
  *
  *   hxs-netif-probe -i IFACE [-r DST]... [-n IP]... [-t TIMEOUT_MS] [-w WATCH_MS] [-l IP]...
+ *                   [-R DST6]... [-N IP6]...
  *
  * -w follows the kernel's notifications for WATCH_MS first (then prints the interface again:
  * a changed MTU, MAC or address shows there); -l asks whether IP is a local address.
@@ -13,6 +14,9 @@
  *
  * Output, one line each:
  *   if NAME index N mac M mtu N addr A/P
+ *   if6 addr6 A/P ll6 L            (:: where there is none)
+ *   route6 DST via NEXTHOP hoplimit N | route6 DST error ENETUNREACH
+ *   neigh6 IP resolved MAC | neigh6 IP failed | neigh6 IP timeout MS
  *   route DST via NEXTHOP         | route DST error ENETUNREACH
  *   neigh IP resolved MAC cache|event MS   | neigh IP failed cache|event MS | neigh IP timeout MS
  *   local IP yes|no
@@ -42,6 +46,23 @@ static void on_neigh(void *ctx, uint32_t ip, enum hxs_neigh_event ev, const uint
 	struct wait_ctx *w = ctx;
 
 	if (ip != w->ip)
+		return;
+	w->done = ev == HXS_NEIGH_RESOLVED ? 1 : -1;
+	if (mac)
+		memcpy(w->mac, mac, 6);
+}
+
+struct wait6_ctx {
+	uint8_t ip[16];
+	int done;
+	uint8_t mac[6];
+};
+
+static void on_neigh6(void *ctx, const uint8_t ip[16], int ev, const uint8_t mac[6])
+{
+	struct wait6_ctx *w = ctx;
+
+	if (memcmp(ip, w->ip, 16))
 		return;
 	w->done = ev == HXS_NEIGH_RESOLVED ? 1 : -1;
 	if (mac)
@@ -107,6 +128,48 @@ static int resolve(struct hxs_netif *nif, uint32_t ip, int timeout_ms)
 	return 1;
 }
 
+/* An IPv6 neighbour, through the kernel's neighbour discovery (NTF_USE, RTNLGRP_NEIGH). */
+static int resolve6(struct hxs_netif *nif, const uint8_t ip[16], int timeout_ms)
+{
+	struct wait6_ctx w = { 0 };
+	struct timespec t0;
+	char a[INET6_ADDRSTRLEN];
+	int rc;
+
+	memcpy(w.ip, ip, 16);
+	inet_ntop(AF_INET6, ip, a, sizeof(a));
+	hxs_netif__set_neigh6_cb(nif, on_neigh6, &w);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = hxs_neigh6__resolve_at(nif, ip, w.mac, 0);
+	while (rc == -EAGAIN && !w.done && ms_since(&t0) < timeout_ms) {
+		struct pollfd pfd = { .fd = nif->nl_fd, .events = POLLIN };
+		poll(&pfd, 1, 50);
+		if (hxs_netif__poll(nif, NULL, NULL) < 0)
+			break;
+	}
+	hxs_netif__set_neigh6_cb(nif, NULL, NULL);
+	if (rc == 0 || w.done > 0) {
+		printf("neigh6 %s resolved", a);
+		print_mac(" ", w.mac, "\n");
+		return 0;
+	}
+	if (rc == -EHOSTUNREACH || w.done < 0) {
+		printf("neigh6 %s failed\n", a);
+		return 0;
+	}
+	printf("neigh6 %s timeout %.1f\n", a, ms_since(&t0));
+	return 1;
+}
+
+static void print_if6(const struct hxs_netif *nif)
+{
+	char a[INET6_ADDRSTRLEN], l[INET6_ADDRSTRLEN];
+
+	inet_ntop(AF_INET6, nif->addr6, a, sizeof(a));
+	inet_ntop(AF_INET6, nif->ll6, l, sizeof(l));
+	printf("if6 addr6 %s/%u ll6 %s\n", a, nif->prefix6_len, l);
+}
+
 static void print_if(const struct hxs_netif *nif)
 {
 	char a[INET_ADDRSTRLEN];
@@ -115,12 +178,13 @@ static void print_if(const struct hxs_netif *nif)
 	printf("if %s index %d", nif->name, nif->ifindex);
 	print_mac(" mac ", nif->mac, "");
 	printf(" mtu %u addr %s/%u\n", nif->mtu, a, nif->prefix_len);
+	print_if6(nif);
 }
 
 static int usage(void)
 {
 	fprintf(stderr, "usage: hxs-netif-probe -i IFACE [-r DST]... [-n IP]... [-t TIMEOUT_MS] "
-			"[-w WATCH_MS] [-l IP]...\n");
+			"[-w WATCH_MS] [-l IP]... [-R DST6]... [-N IP6]...\n");
 	return 2;
 }
 
@@ -128,10 +192,12 @@ int main(int argc, char **argv)
 {
 	const char *ifname = NULL;
 	uint32_t routes[MAX_REQ], neighs[MAX_REQ], locals[MAX_REQ];
+	uint8_t routes6[MAX_REQ][16], neighs6[MAX_REQ][16];
+	int nr6 = 0, nn6 = 0;
 	int nr = 0, nn = 0, nl = 0, timeout_ms = 5000, watch_ms = 0, c, bad = 0;
 	struct hxs_netif *nif;
 
-	while ((c = getopt(argc, argv, "i:r:n:t:w:l:h")) != -1) {
+	while ((c = getopt(argc, argv, "i:r:n:t:w:l:R:N:h")) != -1) {
 		uint32_t *dst = c == 'r' ? &routes[nr] : &neighs[nn];
 		switch (c) {
 		case 'i':
@@ -142,6 +208,16 @@ int main(int argc, char **argv)
 			if ((c == 'r' ? nr : nn) >= MAX_REQ || inet_pton(AF_INET, optarg, dst) != 1)
 				return usage();
 			c == 'r' ? nr++ : nn++;
+			break;
+		case 'R':
+			if (nr6 >= MAX_REQ || inet_pton(AF_INET6, optarg, routes6[nr6]) != 1)
+				return usage();
+			nr6++;
+			break;
+		case 'N':
+			if (nn6 >= MAX_REQ || inet_pton(AF_INET6, optarg, neighs6[nn6]) != 1)
+				return usage();
+			nn6++;
 			break;
 		case 't':
 			timeout_ms = atoi(optarg);
@@ -197,6 +273,20 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < nn; i++)
 		bad |= resolve(nif, neighs[i], timeout_ms);
+	for (int i = 0; i < nr6; i++) {
+		char d6[INET6_ADDRSTRLEN], n6[INET6_ADDRSTRLEN];
+		uint8_t nh6[16], hl = 0;
+		inet_ntop(AF_INET6, routes6[i], d6, sizeof(d6));
+		err = hxs_netif__route6_at(nif, routes6[i], nh6, &hl, 0);
+		if (err) {
+			printf("route6 %s error %s\n", d6, err == -ENETUNREACH ? "ENETUNREACH" : strerror(-err));
+			continue;
+		}
+		inet_ntop(AF_INET6, nh6, n6, sizeof(n6));
+		printf("route6 %s via %s hoplimit %u\n", d6, n6, hl);
+	}
+	for (int i = 0; i < nn6; i++)
+		bad |= resolve6(nif, neighs6[i], timeout_ms);
 	fflush(stdout);
 	hxs_netif__close(nif);
 	return bad;

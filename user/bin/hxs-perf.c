@@ -98,7 +98,7 @@ struct conn {
 	enum bidir_tx tx;       /* --bidir: the outbound direction */
 	struct hxs_perf_bidir_rx brx; /* --bidir: the inbound direction */
 	bool rx_eof, recorded;
-	struct sockaddr_in peer;
+	struct sockaddr_in6 peer;
 };
 
 static struct opts {
@@ -150,7 +150,7 @@ static struct {
 static struct hxs_prog prog = { .name = "hxs-perf", .port = HXS_PERF_PORT };
 static struct hxs_appnet *an;
 static int epfd, lfd = -1, ufd = -1;
-static struct sockaddr_in dst;
+static struct sockaddr_in6 dst;
 static uint8_t *scratch;
 static volatile sig_atomic_t stopping;
 static uint64_t seed_base;
@@ -178,11 +178,11 @@ static const char *mode_name(int m)
 
 static void peer_str(struct conn *c, char *s, size_t n)
 {
-	char ip[INET_ADDRSTRLEN] = "?";
+	char ip[INET6_ADDRSTRLEN] = "?";
 
-	inet_ntop(AF_INET, &c->peer.sin_addr, ip, sizeof(ip));
+	hxs_appnet_ntop(&c->peer, ip, sizeof(ip));
 	snprintf(s, n, "connection %d %s %s:%u", c->fd, c->server ? "from" : "to", ip,
-		 ntohs(c->peer.sin_port));
+		 ntohs(c->peer.sin6_port));
 }
 
 /* A failure of one connection: counted, and said on stderr. */
@@ -1058,7 +1058,7 @@ static void udp_client_rx(int i)
 {
 	struct uslot *u = &uslots[i];
 	struct hxs_perf_dgram *d = (struct hxs_perf_dgram *)scratch;
-	struct sockaddr_in from;
+	struct sockaddr_in6 from;
 	ssize_t n;
 
 	for (;;) {
@@ -1140,7 +1140,7 @@ static void udp_client_timeouts(void)
 /* --- server ------------------------------------------------------------------------------- */
 static void on_accept(void)
 {
-	struct sockaddr_in peer;
+	struct sockaddr_in6 peer;
 	struct conn *c;
 	int fd, i, one = 1;
 
@@ -1173,7 +1173,7 @@ static void on_accept(void)
 static void udp_server_rx(void)
 {
 	struct hxs_perf_dgram *d = (struct hxs_perf_dgram *)scratch;
-	struct sockaddr_in from;
+	struct sockaddr_in6 from;
 	ssize_t n;
 	int i;
 
@@ -1192,12 +1192,11 @@ static void udp_server_rx(void)
 
 static int server_setup(void)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct sockaddr_in6 sin;
 	struct hxs_event ev = { .events = EPOLLIN };
 	int one = 1, err;
 
-	sin.sin_port = htons((uint16_t)o.port);
-	sin.sin_addr.s_addr = an->addr;
+	hxs_appnet_any(&sin, (uint16_t)o.port);     /* both families (dual-stack ::) */
 	lfd = hxs_appnet_socket(an, SOCK_STREAM | SOCK_NONBLOCK);
 	if (lfd == -EPROTONOSUPPORT) {
 		/* A stack without TCP yet still serves the udp mode. */
@@ -1487,15 +1486,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (o.server) {
-		char ip[INET_ADDRSTRLEN];
-		struct in_addr a = { .s_addr = an->addr };
+		const char *ip = "[::]";
 
 		err = server_setup();
 		if (err) {
 			fprintf(stderr, "hxs-perf: server on port %d: %s\n", o.port, strerror(-err));
 			goto out;
 		}
-		inet_ntop(AF_INET, &a, ip, sizeof(ip));
 		hxs_prog__ready(&prog, "server", "%s:%d %s (%s)", ip, o.port,
 				lfd >= 0 ? "tcp+udp" : "udp", hxs_appnet__describe(an));
 		err = loop();

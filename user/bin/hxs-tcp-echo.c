@@ -95,7 +95,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct hxs_prog p = { .name = "hxs-tcp-echo", .port = -1 };
-	struct sockaddr_in a = { .sin_family = AF_INET };
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6 };  /* ::, both families */
 	struct hxs_event ev;
 	struct hxs_stack *st;
 	int c, lfd, ep, err, rc = 0, one = 1;
@@ -109,8 +109,8 @@ int main(int argc, char **argv)
 
 	if (hxs_prog__open_stack(&p, &st))
 		return 1;
-	lfd = hxs_socket(st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	a.sin_port = htons((uint16_t)p.port);
+	lfd = hxs_socket(st, AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	a.sin6_port = htons((uint16_t)p.port);
 	err = lfd < 0 ? lfd : hxs_setsockopt(st, lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (!err)
 		err = hxs_bind(st, lfd, (struct sockaddr *)&a, sizeof(a));

@@ -33,7 +33,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct hxs_prog p = { .name = "hxs-udp-echo", .port = -1 };
-	struct sockaddr_in a = { .sin_family = AF_INET };
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6 };  /* ::, both families */
 	struct hxs_stack *st;
 	static char buf[65536];
 	int c, fd, ep, err, rc = 0;
@@ -49,8 +49,8 @@ int main(int argc, char **argv)
 
 	if (hxs_prog__open_stack(&p, &st))
 		return 1;
-	fd = hxs_socket(st, AF_INET, SOCK_DGRAM, 0);
-	a.sin_port = htons((uint16_t)p.port);
+	fd = hxs_socket(st, AF_INET6, SOCK_DGRAM, 0);
+	a.sin6_port = htons((uint16_t)p.port);
 	err = fd < 0 ? fd : hxs_bind(st, fd, (struct sockaddr *)&a, sizeof(a));
 	ep = hxs_epoll_create(st);
 	if (!err && ep >= 0) {
@@ -70,7 +70,7 @@ int main(int argc, char **argv)
 		}
 		for (int i = 0; i < n; i++) {
 			for (;;) {
-				struct sockaddr_in from;
+				struct sockaddr_in6 from;
 				socklen_t fl = sizeof(from);
 				ssize_t r = hxs_recvfrom(st, fd, buf, sizeof(buf), MSG_DONTWAIT,
 							 (struct sockaddr *)&from, &fl);

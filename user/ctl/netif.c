@@ -1,13 +1,16 @@
 /* netif.c - the kernel's control plane read over rtnetlink: interface, IPv4 addresses,
- * routes (the kernel's FIB) and neighbours (the kernel's ARP table). See netif.h.
+ * routes (the kernel's FIB) and neighbours (the kernel's ARP table); IPv6's are netif6.c's,
+ * fed from here; the netlink transport (nl_request) is netif_nl.c's. See netif.h.
  *
  *   hxs_netif__open() -> nl_request(RTM_GETLINK) -> nl_request(RTM_GETADDR dump)
- *                     -> event socket joined to RTNLGRP_NEIGH/LINK/IPV4_IFADDR/IPV4_ROUTE
+ *                     -> event socket joined to RTNLGRP_NEIGH/LINK/IPV4_IFADDR/IPV4_ROUTE/
+ *                        IPV6_IFADDR/IPV6_ROUTE -> hxs_netif6__open() (IPv6 addresses)
  *   hxs_netif__route() -> route cache (ROUTE_TTL_NS) -> nl_request(RTM_GETROUTE)
  *   hxs_neigh__resolve() -> neigh cache -> nl_request(RTM_GETNEIGH)
  *                        -> nl_request(RTM_NEWNEIGH, NTF_USE): the kernel runs
  *                           neigh_event_send() and sends the ARP requests itself
  *   hxs_netif__poll() -> recv(MSG_DONTWAIT) -> on_event() -> neigh_event() -> cb()
+ *                                                        \-> hxs_netif6__on_msg() (AF_INET6)
  *                     -> (ENOBUFS: notifications lost) resync()
  *
  * Two netlink sockets: requests and their replies on one, notifications on the other
@@ -30,46 +33,14 @@
 
 #include "netif.h"
 #include "netif_msg.h"
+#include "netif_priv.h"
 
 #define ROUTE_TTL_NS        (500ull * 1000 * 1000)
-#define ROUTE_SLOTS         64
-#define NEIGH_SLOTS         512         /* power of two; cleared when 3/4 full */
 #define NEIGH_ASK_NS        (3ull * 1000 * 1000 * 1000)    /* re-check a pending entry */
 #define NEIGH_FAILED_NS     (1ull * 1000 * 1000 * 1000)    /* answer FAILED from cache */
 #define NEIGH_RECONFIRM_NS  (5ull * 1000 * 1000 * 1000)
-#define MAX_ADDRS           8
-#define RXBUF               (64 * 1024)
 /* The kernel's NUD_VALID (include/net/neighbour.h): states with a usable link-layer address. */
 #define HXS_NUD_VALID (NUD_PERMANENT | NUD_NOARP | NUD_REACHABLE | NUD_PROBE | NUD_STALE | NUD_DELAY)
-
-enum cache_state { NC_EMPTY = 0, NC_UNKNOWN, NC_PENDING, NC_VALID, NC_FAILED };
-
-struct neigh_ent {
-	uint32_t ip;
-	uint8_t state;          /* enum cache_state */
-	uint8_t stale;          /* kernel says NUD_STALE */
-	uint8_t mac[6];
-	uint64_t t_asked;       /* last NTF_USE */
-	uint64_t t_state;       /* last state change */
-};
-
-struct route_ent {
-	uint32_t dst, nexthop;
-	int err;
-	uint64_t expires;
-};
-
-struct netif_priv {
-	int req_fd;
-	uint32_t seq;
-	uint32_t addrs[MAX_ADDRS];
-	uint8_t prefixes[MAX_ADDRS];
-	int naddrs;
-	unsigned neigh_used;
-	struct neigh_ent neigh[NEIGH_SLOTS];
-	struct route_ent route[ROUTE_SLOTS];
-	uint8_t rxbuf[RXBUF];
-};
 
 static uint64_t now_ns(void)
 {
@@ -85,71 +56,6 @@ static uint64_t since(uint64_t now, uint64_t t)
 }
 
 static struct netif_priv *priv_of(const struct hxs_netif *nif) { return nif->priv; }
-
-/* --- netlink transport ------------------------------------------------------------------ */
-
-static int nl_socket(const int *groups, int ngroups)
-{
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	int one = 1;
-
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		goto close_fd;
-	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
-	for (int i = 0; i < ngroups; i++)
-		if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &groups[i],
-			       sizeof(groups[i])) < 0)
-			goto close_fd;
-	return fd;
-
-close_fd:;
-	int err = -errno;
-	close(fd);
-	return err;
-}
-
-typedef void (*nl_msg_fn)(struct hxs_netif *nif, const struct nlmsghdr *nlh, void *ctx);
-
-/* Sends one request and reads its replies (a dump up to NLMSG_DONE), calling fn for each
- * data message. Returns 0 or the kernel's negative errno from NLMSG_ERROR. */
-static int nl_request(struct hxs_netif *nif, void *req, size_t len, nl_msg_fn fn, void *ctx)
-{
-	struct netif_priv *p = priv_of(nif);
-	struct nlmsghdr *rq = req;
-	uint32_t seq = rq->nlmsg_seq;
-
-	if (send(p->req_fd, req, len, 0) < 0)
-		return -errno;
-	for (;;) {
-		ssize_t n = recv(p->req_fd, p->rxbuf, sizeof(p->rxbuf), 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		/* n stays signed: after a last message whose length is not a multiple of 4,
-		 * NLMSG_NEXT takes it below zero, and NLMSG_OK must then stop (cast to size_t,
-		 * it would read on past what was received). */
-		for (struct nlmsghdr *nlh = (struct nlmsghdr *)p->rxbuf; NLMSG_OK(nlh, n);
-		     nlh = NLMSG_NEXT(nlh, n)) {
-			if (nlh->nlmsg_seq != seq)
-				continue;
-			if (nlh->nlmsg_type == NLMSG_DONE)
-				return 0;
-			if (nlh->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = NLMSG_DATA(nlh);
-				return e->error;
-			}
-			if (fn)
-				fn(nif, nlh, ctx);
-			if (!(nlh->nlmsg_flags & NLM_F_MULTI))
-				return 0;
-		}
-	}
-}
 
 /* --- interface and addresses ------------------------------------------------------------ */
 
@@ -235,7 +141,7 @@ int hxs_netif__route_mtu(struct hxs_netif *nif, uint32_t dst, uint32_t *mtu)
 	/* ip_route_output_key() finds the exception (fnhe) of the route, and rt_fill_info()
 	 * reports its MTU as RTAX_MTU with an RTA_CACHEINFO expiry */
 	size_t len = hxs_nlmsg__getroute(req, ++p->seq, dst, 0);
-	int err = nl_request(nif, req, len, on_route_reply, &c);
+	int err = hxs_netif__nl_request(nif, req, len, on_route_reply, &c);
 	if (err)
 		return err;
 	/* a route's own "mtu" metric counts too: the kernel's TCP takes dst_mtu() either way */
@@ -266,7 +172,7 @@ int hxs_netif__route_at(struct hxs_netif *nif, uint32_t dst, uint32_t *nexthop, 
 	 * destination is on link (ip_route_output_key_hash_rcu()) and would answer for any
 	 * address. Ask the FIB as a socket would and check where the route goes instead. */
 	size_t len = hxs_nlmsg__getroute(req, ++p->seq, dst, 0);
-	err = nl_request(nif, req, len, on_route_reply, &c);
+	err = hxs_netif__nl_request(nif, req, len, on_route_reply, &c);
 	if (!err && !c.got)
 		err = -ENETUNREACH;
 	/* Only unicast routes out of our interface are usable: hxs sends on no other link,
@@ -321,7 +227,7 @@ static int neigh_ask(struct hxs_netif *nif, struct neigh_ent *e, uint64_t now)
 	size_t len = hxs_nlmsg__neigh_use(req, ++p->seq, nif->ifindex, e->ip);
 
 	e->t_asked = now;
-	return nl_request(nif, req, len, NULL, NULL);
+	return hxs_netif__nl_request(nif, req, len, NULL, NULL);
 }
 
 struct neigh_ctx {
@@ -343,7 +249,7 @@ static int neigh_query(struct hxs_netif *nif, uint32_t ip, struct neigh_ctx *c)
 	struct netif_priv *p = priv_of(nif);
 	uint8_t req[HXS_NLMSG_BUF];
 	size_t len = hxs_nlmsg__getneigh(req, ++p->seq, nif->ifindex, ip);
-	int err = nl_request(nif, req, len, on_neigh_reply, c);
+	int err = hxs_netif__nl_request(nif, req, len, on_neigh_reply, c);
 
 	return err == -ENOENT ? 0 : err;
 }
@@ -466,6 +372,10 @@ int hxs_neigh__resolve_at(struct hxs_netif *nif, uint32_t ip, uint8_t mac[6], ui
 static int on_event(struct hxs_netif *nif, const struct nlmsghdr *nlh, hxs_neigh_cb cb, void *ctx)
 {
 	struct hxs_nl_neigh n;
+	int n6 = hxs_netif6__on_msg(nif, nlh);
+
+	if (n6)
+		return n6;
 
 	switch (nlh->nlmsg_type) {
 	case RTM_NEWNEIGH:
@@ -540,7 +450,7 @@ int hxs_netif__poll(struct hxs_netif *nif, hxs_neigh_cb cb, void *ctx)
 int hxs_netif__open(struct hxs_netif **out, const char *ifname)
 {
 	static const int groups[] = { RTNLGRP_NEIGH, RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR,
-				      RTNLGRP_IPV4_ROUTE };
+				      RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV6_ROUTE };
 	struct timeval tv = { .tv_sec = 2 };
 	struct hxs_netif *nif;
 	struct netif_priv *p;
@@ -560,12 +470,12 @@ int hxs_netif__open(struct hxs_netif **out, const char *ifname)
 	nif->priv = p;
 	p->seq = (uint32_t)now_ns();
 	/* Subscribe first so no change between the reads below and the first poll is lost. */
-	nif->nl_fd = nl_socket(groups, (int)(sizeof(groups) / sizeof(groups[0])));
+	nif->nl_fd = hxs_netif__nl_socket(groups, (int)(sizeof(groups) / sizeof(groups[0])));
 	if (nif->nl_fd < 0) {
 		err = nif->nl_fd;
 		goto free_priv;
 	}
-	p->req_fd = nl_socket(NULL, 0);
+	p->req_fd = hxs_netif__nl_socket(NULL, 0);
 	if (p->req_fd < 0) {
 		err = p->req_fd;
 		goto close_ev;
@@ -573,14 +483,16 @@ int hxs_netif__open(struct hxs_netif **out, const char *ifname)
 	/* A kernel that never answers must not hang the stack forever. */
 	setsockopt(p->req_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 
-	err = nl_request(nif, req, hxs_nlmsg__getlink(req, ++p->seq, 0, ifname), on_link, NULL);
+	err = hxs_netif__nl_request(nif, req, hxs_nlmsg__getlink(req, ++p->seq, 0, ifname), on_link, NULL);
 	if (err)
 		goto close_req;
 	if (!nif->ifindex) {
 		err = -ENODEV;
 		goto close_req;
 	}
-	err = nl_request(nif, req, hxs_nlmsg__getaddr_dump(req, ++p->seq), on_addr, NULL);
+	err = hxs_netif__nl_request(nif, req, hxs_nlmsg__getaddr_dump(req, ++p->seq), on_addr, NULL);
+	if (!err)
+		err = hxs_netif6__open(nif);
 	if (err)
 		goto close_req;
 	*out = nif;

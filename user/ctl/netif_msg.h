@@ -64,6 +64,36 @@ size_t hxs_nlmsg__getlink(void *buf, uint32_t seq, int ifindex, const char *name
 /* RTM_GETADDR dump of IPv4 addresses. */
 size_t hxs_nlmsg__getaddr_dump(void *buf, uint32_t seq);
 
+/* IPv6 (netif_msg6.c) */
+struct hxs_nl_route6 {
+	uint8_t type, dst_len;
+	int oif;
+	uint8_t gateway[16], prefsrc[16];   /* :: if absent */
+	uint32_t mtu, hop_limit;            /* RTAX_MTU, RTAX_HOPLIMIT; 0 if absent */
+};
+struct hxs_nl_neigh6 {
+	int ifindex;
+	uint16_t state;
+	uint8_t flags, has_mac;
+	uint8_t ip[16];
+	uint8_t mac[6];
+};
+struct hxs_nl_addr6 {
+	int ifindex;
+	uint8_t prefix_len, scope;          /* RT_SCOPE_UNIVERSE, RT_SCOPE_LINK, ... */
+	uint8_t has_local;
+	uint32_t flags;                     /* IFA_F_* (IFA_FLAGS when present) */
+	uint8_t addr[16];
+};
+size_t hxs_nlmsg__getroute6(void *buf, uint32_t seq, const uint8_t dst[16]);
+size_t hxs_nlmsg__getneigh6(void *buf, uint32_t seq, int ifindex, const uint8_t ip[16]);
+/* NTF_USE, as hxs_nlmsg__neigh_use: the kernel starts neighbour discovery itself */
+size_t hxs_nlmsg__neigh_use6(void *buf, uint32_t seq, int ifindex, const uint8_t ip[16]);
+size_t hxs_nlmsg__getaddr6_dump(void *buf, uint32_t seq);
+int hxs_nlmsg__parse_route6(const struct nlmsghdr *nlh, struct hxs_nl_route6 *r);
+int hxs_nlmsg__parse_neigh6(const struct nlmsghdr *nlh, struct hxs_nl_neigh6 *n);
+int hxs_nlmsg__parse_addr6(const struct nlmsghdr *nlh, struct hxs_nl_addr6 *a);
+
 int hxs_nlmsg__parse_route(const struct nlmsghdr *nlh, struct hxs_nl_route *r);
 int hxs_nlmsg__parse_neigh(const struct nlmsghdr *nlh, struct hxs_nl_neigh *n);
 int hxs_nlmsg__parse_addr(const struct nlmsghdr *nlh, struct hxs_nl_addr *a);

@@ -31,6 +31,17 @@ const char *const hxs_mib_names[HXS_MIB_MAX] = {
 	[HXS_MIB_NEIGH_FAILED_DROPS] = "HxsNeighFailedDrops",
 	[HXS_MIB_IP_IN_BCAST_DISCARDS] = "HxsIpInBcastDiscards",
 	[HXS_MIB_IP_IN_MARTIAN_SRC] = "HxsIpInMartianSrc",
+	[HXS_MIB_IP6_IN_RECEIVES] = "Ip6InReceives",
+	[HXS_MIB_IP6_IN_HDR_ERRORS] = "Ip6InHdrErrors",
+	[HXS_MIB_IP6_IN_TRUNCATED_PKTS] = "Ip6InTruncatedPkts",
+	[HXS_MIB_IP6_IN_ADDR_ERRORS] = "Ip6InAddrErrors",
+	[HXS_MIB_IP6_IN_UNKNOWN_PROTOS] = "Ip6InUnknownProtos",
+	[HXS_MIB_IP6_IN_DISCARDS] = "Ip6InDiscards",
+	[HXS_MIB_IP6_IN_DELIVERS] = "Ip6InDelivers",
+	[HXS_MIB_IP6_OUT_REQUESTS] = "Ip6OutRequests",
+	[HXS_MIB_IP6_OUT_NO_ROUTES] = "Ip6OutNoRoutes",
+	[HXS_MIB_IP6_OUT_DISCARDS] = "Ip6OutDiscards",
+	[HXS_MIB_IP6_IN_MARTIAN_SRC] = "HxsIp6InMartianSrc",
 };
 
 void hxs_counters__print(FILE *fp, const struct hxs_counter_table *t, unsigned ntables, int all)

@@ -1,4 +1,4 @@
-/* counters.h - the stack's MIB: IPv4 and UDP counters named like the kernel's (`nstat`), plus
+/* counters.h - the stack's MIB: IPv4, IPv6 and UDP counters named like the kernel's (`nstat`), plus
  * a few of hxs's own, and one way to print any table of counters.
  *
  *   st->mib.v[HXS_MIB_UDP_IN_DATAGRAMS]++             count (plain increments: one thread)
@@ -41,6 +41,18 @@ enum hxs_mib_id {
 	HXS_MIB_NEIGH_FAILED_DROPS,  /* dropped: resolution failed or timed out */
 	HXS_MIB_IP_IN_BCAST_DISCARDS,/* non-UDP to a broadcast/multicast IP or link address */
 	HXS_MIB_IP_IN_MARTIAN_SRC,   /* source no host may send from (RFC 1122 3.2.1.3) */
+	/* IPv6 (RFC 4293 ipSystemStats for ipv6, Linux /proc/net/snmp6 "Ip6") */
+	HXS_MIB_IP6_IN_RECEIVES,     /* IPv6 frames handed to ip6 input */
+	HXS_MIB_IP6_IN_HDR_ERRORS,   /* version, payload length 0, bad source, extension header refused */
+	HXS_MIB_IP6_IN_TRUNCATED_PKTS,/* payload length past what arrived */
+	HXS_MIB_IP6_IN_ADDR_ERRORS,  /* destination is not one of our unicast addresses */
+	HXS_MIB_IP6_IN_UNKNOWN_PROTOS,/* next header with no handler (or hop-by-hop not first) */
+	HXS_MIB_IP6_IN_DISCARDS,     /* fragments (hxs does not reassemble) */
+	HXS_MIB_IP6_IN_DELIVERS,     /* handed to UDP/TCP */
+	HXS_MIB_IP6_OUT_REQUESTS,    /* datagrams L4 asked us to send */
+	HXS_MIB_IP6_OUT_NO_ROUTES,   /* no route to the destination */
+	HXS_MIB_IP6_OUT_DISCARDS,    /* dropped on output: neighbour failed/timed out, queue full */
+	HXS_MIB_IP6_IN_MARTIAN_SRC,  /* unspecified source on a non-UDP datagram */
 	HXS_MIB_MAX
 };
 

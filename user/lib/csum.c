@@ -4,6 +4,7 @@
  *                     deferred (§2(C)), then added with end-around carry
  *                  -> 8, 4, 2, 1-byte tail -> fold 64 -> 16 bits
  *   hxs_csum_pseudo() -> the IPv4 pseudo-header words
+ *   hxs_csum_pseudo6() -> the IPv6 pseudo-header words
  */
 #include <arpa/inet.h>
 #include <string.h>
@@ -87,4 +88,20 @@ uint32_t hxs_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint32_t len
 	while (s >> 16)
 		s = (s & 0xffff) + (s >> 16);
 	return (uint32_t)s;
+}
+
+uint32_t hxs_csum_pseudo6(const uint8_t src[16], const uint8_t dst[16], uint8_t proto,
+			  uint32_t len)
+{
+	uint8_t tail[8];
+	uint32_t n = htonl(len);
+	uint32_t s;
+
+	/* RFC 8200 §8.1: Upper-Layer Packet Length (32 bits), zero (24 bits), Next Header */
+	memcpy(tail, &n, 4);
+	tail[4] = tail[5] = tail[6] = 0;
+	tail[7] = proto;
+	s = hxs_csum_add(0, src, 16);
+	s = hxs_csum_add(s, dst, 16);
+	return hxs_csum_add(s, tail, 8);
 }

@@ -22,5 +22,9 @@ static inline uint16_t hxs_csum_fold(uint32_t sum)
 }
 /* Sum of the IPv4 pseudo-header (RFC 768, RFC 9293 §3.1), addresses in network order. */
 uint32_t hxs_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint32_t len);
+/* Sum of the IPv6 pseudo-header (RFC 8200 §8.1): source, destination, the upper-layer length
+ * as 32 bits, three zero bytes and the next header. */
+uint32_t hxs_csum_pseudo6(const uint8_t src[16], const uint8_t dst[16], uint8_t proto,
+			  uint32_t len);
 
 #endif

@@ -43,7 +43,38 @@ int hxs_port_sel__init(struct hxs_port_sel *ps, const uint8_t key1[16], const ui
 	return 0;
 }
 
+static int pick_hashed(struct hxs_port_sel *ps, uint32_t offset, uint32_t index,
+		       int (*in_use)(void *ctx, uint16_t port), void *ctx);
+
 int hxs_port_sel__pick(struct hxs_port_sel *ps, uint32_t laddr, uint32_t raddr, uint16_t rport,
+		       int (*in_use)(void *ctx, uint16_t port), void *ctx)
+{
+	return pick_hashed(ps, hash3(ps->key1, laddr, raddr, rport),
+			   hash3(ps->key2, laddr, raddr, rport), in_use, ctx);
+}
+
+static uint32_t hash3_6(const uint8_t key[16], struct hxs_addr l, struct hxs_addr r, uint16_t rport)
+{
+	uint8_t m[34];
+
+	memcpy(m, l.b, 16);
+	memcpy(m + 16, r.b, 16);
+	m[32] = (uint8_t)rport;
+	m[33] = (uint8_t)(rport >> 8);
+	return (uint32_t)hxs_siphash24(key, m, sizeof(m));
+}
+
+int hxs_port_sel__pick_addr(struct hxs_port_sel *ps, struct hxs_addr laddr, struct hxs_addr raddr,
+			    uint16_t rport, int (*in_use)(void *ctx, uint16_t port), void *ctx)
+{
+	if (hxs_addr_is4(laddr) && (hxs_addr_is4(raddr) || hxs_addr_is_any6(raddr)))
+		return hxs_port_sel__pick(ps, hxs_addr_get4(laddr), hxs_addr_get4(raddr), rport,
+					  in_use, ctx);
+	return pick_hashed(ps, hash3_6(ps->key1, laddr, raddr, rport),
+			   hash3_6(ps->key2, laddr, raddr, rport), in_use, ctx);
+}
+
+static int pick_hashed(struct hxs_port_sel *ps, uint32_t offset, uint32_t index,
 		       int (*in_use)(void *ctx, uint16_t port), void *ctx)
 {
 	/* RFC 6056 §3.3.4:
@@ -52,8 +83,7 @@ int hxs_port_sel__pick(struct hxs_port_sel *ps, uint32_t laddr, uint32_t raddr, 
 	 *   index = G(local_IP, remote_IP, remote_port, secret_key2);
 	 *   count = num_ephemeral; */
 	uint32_t num = (uint32_t)ps->hi - ps->lo + 1, count = num;
-	uint32_t offset = hash3(ps->key1, laddr, raddr, rport);
-	uint32_t index = hash3(ps->key2, laddr, raddr, rport) & (HXS_PORT_TABLE_LEN - 1);
+	index &= HXS_PORT_TABLE_LEN - 1;
 	/* the walk is computed from its first candidate so that it covers every port of the
 	 * range exactly once even if table[index] wraps at 2^32 mid-walk */
 	uint32_t first = (uint32_t)(((uint64_t)offset + ps->table[index]) % num), k = 0;

@@ -13,6 +13,8 @@
 #ifndef HXS_PORT_SEL_H
 #define HXS_PORT_SEL_H
 
+#include "addr.h"
+
 #include <stdint.h>
 
 #define HXS_PORT_RANGE_LO 61000     /* above the kernel's default 32768-60999 */
@@ -34,5 +36,9 @@ int hxs_port_sel__init(struct hxs_port_sel *ps, const uint8_t key1[16], const ui
  * Returns the port chosen, or -EADDRNOTAVAIL when every port of the range is in use. */
 int hxs_port_sel__pick(struct hxs_port_sel *ps, uint32_t laddr, uint32_t raddr, uint16_t rport,
 		       int (*in_use)(void *ctx, uint16_t port), void *ctx);
+/* Either family: an IPv4 pair gives _pick's choice, an IPv6 pair hashes its 16-byte
+ * addresses (RFC 6056 F and G of the whole (local_IP, remote_IP, remote_port)). */
+int hxs_port_sel__pick_addr(struct hxs_port_sel *ps, struct hxs_addr laddr, struct hxs_addr raddr,
+			    uint16_t rport, int (*in_use)(void *ctx, uint16_t port), void *ctx);
 
 #endif

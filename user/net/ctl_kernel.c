@@ -3,7 +3,9 @@
  * the XDP program's maps (ctl/xdp_ctl.c).
  *
  * hxs_stack__route()/resolve()    -> hw_route()/hw_resolve()  netif caches, the turn's clock
+ * hxs_stack__route6()/resolve6()  -> hw_route6()/hw_resolve6() (ctl/netif6.c)
  * stack_turn() -> ctl->poll()     -> hxs_netif__poll() -> hxs_stack__neigh_event()
+ *                                    (IPv6: hxs_ctl_kernel__neigh6_cb -> neigh6_event)
  * hxs_stack__own_bind()/own_conn()/disown_*() -> hxs_xdp__bind_*() / hxs_xdp__conn_*()
  * the loop woke on the doorbell -> wake_drain -> hxs_xdp__wake_drain()
  * hxs_stack__fini() -> ctl->close -> io, then hxs_xdp__close() (detaches only what it
@@ -43,6 +45,21 @@ static void hw_neigh_cb(void *ctx, uint32_t ip, enum hxs_neigh_event ev, const u
 	hxs_stack__neigh_event(ctx, ip, ev, mac);
 }
 
+static int hw_route6(struct hxs_stack *st, const uint8_t dst[16], uint8_t nh[16], uint8_t *hl)
+{
+	return hxs_netif__route6_at(st->nif, dst, nh, hl, hw_now_ns(st));
+}
+
+static int hw_resolve6(struct hxs_stack *st, const uint8_t ip[16], uint8_t mac[6])
+{
+	return hxs_neigh6__resolve_at(st->nif, ip, mac, hw_now_ns(st));
+}
+
+void hxs_ctl_kernel__neigh6_cb(void *ctx, const uint8_t ip[16], int ev, const uint8_t mac[6])
+{
+	hxs_stack__neigh6_event(ctx, ip, (enum hxs_neigh_event)ev, mac);
+}
+
 /* An ICMP "fragmentation needed" reached the kernel about a segment to daddr: the MTU the
  * kernel's route keeps now (its rules applied to the ICMP's figure) goes to TCP. */
 static void hw_pmtu_cb(void *ctx, uint32_t daddr, uint32_t icmp_mtu)
@@ -61,54 +78,43 @@ static int hw_poll(struct hxs_stack *st)
 {
 	int n = hxs_netif__poll(st->nif, hw_neigh_cb, st);
 
+	/* IPv6 addresses come and go (DAD finishing, a new prefix): the stack follows */
+	memcpy(st->addr6, st->nif->addr6, 16);
+	memcpy(st->ll6, st->nif->ll6, 16);
+	st->prefix6_len = st->nif->prefix6_len;
+
 	if (st->pmtu_fd >= 0)
 		hxs_pmtu_watch__drain(st->pmtu_fd, hw_pmtu_cb, st);
 	return n > 0 ? n : 0;
 }
 
-static int hw_own_bind(struct hxs_stack *st, uint32_t addr, uint16_t port, uint8_t proto,
+/* The maps key addresses as hxs_addr does (16 bytes, IPv4 as ::ffff:a.b.c.d) */
+static int hw_own_bind(struct hxs_stack *st, struct hxs_addr addr, uint16_t port, uint8_t proto,
 		       uint32_t owner, uint32_t flags)
 {
-	__u8 a[16];
-
-	hxs_addr_v4(a, addr);
-	return hxs_xdp__bind_add(st->xdp, a, port, proto, owner, flags);
+	return hxs_xdp__bind_add(st->xdp, addr.b, port, proto, owner, flags);
 }
 
-static void hw_disown_bind(struct hxs_stack *st, uint32_t addr, uint16_t port, uint8_t proto)
+static void hw_disown_bind(struct hxs_stack *st, struct hxs_addr addr, uint16_t port, uint8_t proto)
 {
-	__u8 a[16];
-
-	hxs_addr_v4(a, addr);
-	hxs_xdp__bind_del(st->xdp, a, port, proto);
+	hxs_xdp__bind_del(st->xdp, addr.b, port, proto);
 }
 
-static int hw_own_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
-		       uint16_t rport, uint8_t proto, uint32_t slot, uint32_t gen)
+static int hw_own_conn(struct hxs_stack *st, struct hxs_addr laddr, uint16_t lport,
+		       struct hxs_addr raddr, uint16_t rport, uint8_t proto, uint32_t slot, uint32_t gen)
 {
-	__u8 l[16], r[16];
-
-	hxs_addr_v4(l, laddr);
-	hxs_addr_v4(r, raddr);
-	return hxs_xdp__conn_add(st->xdp, l, lport, r, rport, proto, slot, gen);
+	return hxs_xdp__conn_add(st->xdp, laddr.b, lport, raddr.b, rport, proto, slot, gen);
 }
 
-static void hw_disown_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
-			   uint16_t rport, uint8_t proto)
+static void hw_disown_conn(struct hxs_stack *st, struct hxs_addr laddr, uint16_t lport,
+			   struct hxs_addr raddr, uint16_t rport, uint8_t proto)
 {
-	__u8 l[16], r[16];
-
-	hxs_addr_v4(l, laddr);
-	hxs_addr_v4(r, raddr);
-	hxs_xdp__conn_del(st->xdp, l, lport, r, rport, proto);
+	hxs_xdp__conn_del(st->xdp, laddr.b, lport, raddr.b, rport, proto);
 }
 
-static void hw_disown_conns(struct hxs_stack *st, uint32_t laddr, uint8_t proto)
+static void hw_disown_conns(struct hxs_stack *st, struct hxs_addr laddr, uint8_t proto)
 {
-	__u8 a[16];
-
-	hxs_addr_v4(a, laddr);
-	hxs_xdp__conn_flush(st->xdp, a, proto);
+	hxs_xdp__conn_flush(st->xdp, laddr.b, proto);
 }
 
 static int hw_cookie_secret(struct hxs_stack *st, const struct hxs_cookie_secret *s)
@@ -160,6 +166,8 @@ static void hw_close(struct hxs_stack *st)
 const struct hxs_ctl_ops hxs_ctl_kernel = {
 	.route = hw_route,
 	.resolve = hw_resolve,
+	.route6 = hw_route6,
+	.resolve6 = hw_resolve6,
 	.poll = hw_poll,
 	.own_bind = hw_own_bind,
 	.disown_bind = hw_disown_bind,

@@ -5,6 +5,7 @@
  * hxs_stack__route()   -> static_route()    on-link by prefix, else the gateway
  * hxs_stack__resolve() -> static_resolve()  the table's neighbours; others stay pending until
  *                                           a test calls hxs_stack__neigh_event()
+ * hxs_stack__route6()/resolve6() -> static_route6()/static_resolve6(): the same for IPv6
  * own_bind             -> refused with the errno of scfg.refuse[] (a port the kernel's map
  *                         would not give), else the entry added or its owner/flags replaced
  *                         (the kernel's map update, BPF_ANY)
@@ -28,13 +29,15 @@
 #include "stack.h"
 
 struct static_bind {
-	uint32_t addr, owner, flags;
+	struct hxs_addr addr;
+	uint32_t owner, flags;
 	uint16_t port;
 	uint8_t proto;
 };
 
 struct static_conn {
-	uint32_t laddr, raddr, slot, gen;
+	struct hxs_addr laddr, raddr;
+	uint32_t slot, gen;
 	uint16_t lport, rport;
 	uint8_t proto;
 };
@@ -103,18 +106,52 @@ static int static_resolve(struct hxs_stack *st, uint32_t ip, uint8_t mac[6])
 	return -EAGAIN;
 }
 
+/* IPv6: link-local destinations and the global address's prefix are on-link, the rest goes
+ * to gateway6 */
+static int static_route6(struct hxs_stack *st, const uint8_t dst[16], uint8_t nh[16],
+			 uint8_t *hop_limit)
+{
+	static const uint8_t zero[16];
+	unsigned plen = st->scfg.prefix6_len, bytes = plen / 8, bits = plen % 8;
+	int onlink = dst[0] == 0xfe && (dst[1] & 0xc0) == 0x80;
+
+	if (!onlink && memcmp(st->addr6, zero, 16) && plen <= 128) {
+		onlink = !memcmp(dst, st->addr6, bytes) &&
+			 (!bits || !((dst[bytes] ^ st->addr6[bytes]) & (0xff00 >> bits)));
+	}
+	*hop_limit = st->scfg.hop_limit6;
+	if (onlink) {
+		memcpy(nh, dst, 16);
+		return 0;
+	}
+	if (!memcmp(st->scfg.gateway6, zero, 16))
+		return -ENETUNREACH;
+	memcpy(nh, st->scfg.gateway6, 16);
+	return 0;
+}
+
+static int static_resolve6(struct hxs_stack *st, const uint8_t ip[16], uint8_t mac[6])
+{
+	for (unsigned i = 0; i < st->scfg.n_neigh6 && i < HXS_STATIC_NEIGH_MAX; i++)
+		if (!memcmp(st->scfg.neigh6[i].ip, ip, 16)) {
+			memcpy(mac, st->scfg.neigh6[i].mac, 6);
+			return 0;
+		}
+	return -EAGAIN;
+}
+
 static int static_poll(struct hxs_stack *st) { return 0; }
 
-static struct static_bind *bind_find(struct static_state *s, uint32_t addr, uint16_t port,
+static struct static_bind *bind_find(struct static_state *s, struct hxs_addr addr, uint16_t port,
 				     uint8_t proto)
 {
 	for (unsigned i = 0; i < s->nb; i++)
-		if (s->b[i].addr == addr && s->b[i].port == port && s->b[i].proto == proto)
+		if (hxs_addr_eq(s->b[i].addr, addr) && s->b[i].port == port && s->b[i].proto == proto)
 			return &s->b[i];
 	return NULL;
 }
 
-static int static_own_bind(struct hxs_stack *st, uint32_t addr, uint16_t port, uint8_t proto,
+static int static_own_bind(struct hxs_stack *st, struct hxs_addr addr, uint16_t port, uint8_t proto,
 			   uint32_t owner, uint32_t flags)
 {
 	struct static_state *s = state(st);
@@ -139,40 +176,49 @@ static int static_own_bind(struct hxs_stack *st, uint32_t addr, uint16_t port, u
 	return 0;
 }
 
-static void static_disown_bind(struct hxs_stack *st, uint32_t addr, uint16_t port, uint8_t proto)
+static const char *addr_str(struct hxs_addr a, char *buf, size_t n)
+{
+	if (hxs_addr_is4(a)) {
+		uint32_t ip = hxs_addr_get4(a);
+		return inet_ntop(AF_INET, &ip, buf, (socklen_t)n);
+	}
+	return inet_ntop(AF_INET6, a.b, buf, (socklen_t)n);
+}
+
+static void static_disown_bind(struct hxs_stack *st, struct hxs_addr addr, uint16_t port, uint8_t proto)
 {
 	struct static_state *s = st->ctl_state;
 	struct static_bind *b = s ? bind_find(s, addr, port, proto) : NULL;
-	struct in_addr a = { addr };
+	char a[INET6_ADDRSTRLEN];
 
 	if (!b)
-		static_imbalance("disown of bind %s:%u/%u, not owned", inet_ntoa(a), ntohs(port), proto);
+		static_imbalance("disown of bind %s:%u/%u, not owned", addr_str(addr, a, sizeof(a)),
+				 ntohs(port), proto);
 	*b = s->b[--s->nb];
 }
 
-static struct static_conn *conn_find(struct static_state *s, uint32_t laddr, uint16_t lport,
-				     uint32_t raddr, uint16_t rport, uint8_t proto)
+static struct static_conn *conn_find(struct static_state *s, struct hxs_addr laddr, uint16_t lport,
+				     struct hxs_addr raddr, uint16_t rport, uint8_t proto)
 {
 	for (unsigned i = 0; i < s->nc; i++) {
 		struct static_conn *c = &s->c[i];
-		if (c->laddr == laddr && c->lport == lport && c->raddr == raddr &&
+		if (hxs_addr_eq(c->laddr, laddr) && c->lport == lport && hxs_addr_eq(c->raddr, raddr) &&
 		    c->rport == rport && c->proto == proto)
 			return c;
 	}
 	return NULL;
 }
 
-static void conn_name(char *buf, size_t n, uint32_t laddr, uint16_t lport, uint32_t raddr,
-		      uint16_t rport, uint8_t proto)
+static void conn_name(char *buf, size_t n, struct hxs_addr laddr, uint16_t lport,
+		      struct hxs_addr raddr, uint16_t rport, uint8_t proto)
 {
-	char l[INET_ADDRSTRLEN], r[INET_ADDRSTRLEN];
+	char l[INET6_ADDRSTRLEN], r[INET6_ADDRSTRLEN];
 
-	inet_ntop(AF_INET, &laddr, l, sizeof(l));
-	inet_ntop(AF_INET, &raddr, r, sizeof(r));
-	snprintf(buf, n, "%s:%u-%s:%u/%u", l, ntohs(lport), r, ntohs(rport), proto);
+	snprintf(buf, n, "%s:%u-%s:%u/%u", addr_str(laddr, l, sizeof(l)), ntohs(lport),
+		 addr_str(raddr, r, sizeof(r)), ntohs(rport), proto);
 }
 
-static int static_own_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+static int static_own_conn(struct hxs_stack *st, struct hxs_addr laddr, uint16_t lport, struct hxs_addr raddr,
 			   uint16_t rport, uint8_t proto, uint32_t slot, uint32_t gen)
 {
 	struct static_state *s = state(st);
@@ -200,8 +246,8 @@ static int static_own_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport,
 	return 0;
 }
 
-static void static_disown_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport,
-			       uint32_t raddr, uint16_t rport, uint8_t proto)
+static void static_disown_conn(struct hxs_stack *st, struct hxs_addr laddr, uint16_t lport,
+			       struct hxs_addr raddr, uint16_t rport, uint8_t proto)
 {
 	struct static_state *s = st->ctl_state;
 	struct static_conn *c = s ? conn_find(s, laddr, lport, raddr, rport, proto) : NULL;
@@ -214,12 +260,12 @@ static void static_disown_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lp
 	*c = s->c[--s->nc];
 }
 
-static void static_disown_conns(struct hxs_stack *st, uint32_t laddr, uint8_t proto)
+static void static_disown_conns(struct hxs_stack *st, struct hxs_addr laddr, uint8_t proto)
 {
 	struct static_state *s = st->ctl_state;
 
 	for (unsigned i = 0; s && i < s->nc;) {
-		if (s->c[i].laddr == laddr && s->c[i].proto == proto)
+		if (hxs_addr_eq(s->c[i].laddr, laddr) && s->c[i].proto == proto)
 			s->c[i] = s->c[--s->nc];
 		else
 			i++;
@@ -234,9 +280,9 @@ static void static_close(struct hxs_stack *st)
 	if (!s)
 		return;
 	if (s->nb) {
-		struct in_addr a = { s->b[0].addr };
+		char a[INET6_ADDRSTRLEN];
 		static_imbalance("%u bind entries left at close, the first %s:%u/%u", s->nb,
-				 inet_ntoa(a), ntohs(s->b[0].port), s->b[0].proto);
+				 addr_str(s->b[0].addr, a, sizeof(a)), ntohs(s->b[0].port), s->b[0].proto);
 	}
 	if (s->nc) {
 		struct static_conn *c = &s->c[0];
@@ -294,8 +340,8 @@ int hxs_ctl_static__refuse_conn(struct hxs_stack *st, uint8_t proto, uint16_t po
 	return refusal_set(st->scfg.refuse_conn, &st->scfg.n_refuse_conn, proto, port, err);
 }
 
-static int static_conn_slot(struct hxs_stack *st, uint32_t laddr, uint16_t lport,
-			    uint32_t raddr, uint16_t rport, uint8_t proto, uint32_t *slot,
+static int static_conn_slot(struct hxs_stack *st, struct hxs_addr laddr, uint16_t lport,
+			    struct hxs_addr raddr, uint16_t rport, uint8_t proto, uint32_t *slot,
 			    uint32_t *gen)
 {
 	struct static_state *s = st->ctl_state;
@@ -330,6 +376,8 @@ const struct hxs_ctl_ops hxs_ctl_static = {
 	.conn_slot = static_conn_slot,
 	.route = static_route,
 	.resolve = static_resolve,
+	.route6 = static_route6,
+	.resolve6 = static_resolve6,
 	.poll = static_poll,
 	.own_bind = static_own_bind,
 	.disown_bind = static_disown_bind,

@@ -1,7 +1,8 @@
 /* eth.c - Ethernet in (ip.c writes the Ethernet header of what it sends).
  *
  * hxs_eth_input() -> hxs_ip_input()   IPv4 frames addressed to our MAC (or broadcast)
- * Everything else (ARP, IPv6, ...) is counted and ignored: the XDP program passes those to
+ *                 -> hxs_ip6_input()  IPv6 frames addressed to our MAC (ip6.c)
+ * Everything else (ARP, ...) is counted and ignored: the XDP program passes those to
  * the kernel, so one reaching us came through a test or a misconfigured program.
  */
 #include <arpa/inet.h>
@@ -24,10 +25,15 @@ void hxs_eth_input(struct hxs_stack *st, const struct hxs_frame *f)
 	if (memcmp(p, st->mac, 6) && memcmp(p, eth_bcast, 6))
 		goto discard;
 	memcpy(&type, p + 12, 2);
-	if (type != htons(ETH_P_IP))
-		goto discard;
-	hxs_ip_input(st, f, p + HXS_ETH_HLEN, f->len - HXS_ETH_HLEN);
-	return;
+	if (type == htons(ETH_P_IP)) {
+		hxs_ip_input(st, f, p + HXS_ETH_HLEN, f->len - HXS_ETH_HLEN);
+		return;
+	}
+	/* IPv6 has no broadcast (RFC 8200); what is multicast is the kernel's (ND, MLD) */
+	if (type == htons(ETH_P_IPV6) && !memcmp(p, st->mac, 6)) {
+		hxs_ip6_input(st, f, p + HXS_ETH_HLEN, f->len - HXS_ETH_HLEN);
+		return;
+	}
 discard:
 	st->mib.v[HXS_MIB_ETH_IN_DISCARDS]++;
 }

@@ -100,7 +100,7 @@ int hxs_fp_standin_rx(struct hxs_stack *st, struct hxs_frame *f)
 	/* the demux metadata, as the program puts it in front of every TCP segment it redirects
 	 * (bpf/hxs.bpf.c steer_l4): the conn entry's {slot, gen}, HXS_SLOT_NONE without one */
 	if (!st->ctl->conn_slot ||
-	    st->ctl->conn_slot(st, daddr, htons(hxs_rd16(th + 2)), saddr,
+	    st->ctl->conn_slot(st, hxs_addr4(daddr), htons(hxs_rd16(th + 2)), hxs_addr4(saddr),
 				      htons(hxs_rd16(th)), IPPROTO_TCP, &slot, &gen)) {
 		slot = HXS_SLOT_NONE;
 		gen = 0;

@@ -1,15 +1,13 @@
-/* ip.c - IPv4 input validation and output, next hop and pending neighbours.
+/* ip.c - IPv4 input validation and output.
  *
  * Input (RFC 1122 §3.2.1, as the kernel's ip_rcv_core):
  *   hxs_ip_input() -> checks (martian_source(): RFC 1122 §3.2.1.3) -> st->l4[proto].input()
  *                     (udp.c, TCP glue) | IpInUnknownProtos
  * Output:
  *   hxs_ip_tx_alloc() -> route -> TX frame
- *   hxs_ip_tx_send()  -> IPv4 header (ip_ident(): an ID per destination) -> next hop
- *                        -> resolved: Ethernet header -> TX batch
- *                        \-> unresolved: pending queue (neigh_pend_add)
- *   neighbour event -> neigh_pend_flush() (send) | neigh_pend_fail() (drop, EHOSTUNREACH to
- *                      each frame's owner->error())
+ *   hxs_ip_tx_send()  -> IPv4 header (ip_ident(): an ID per destination)
+ *                        -> hxs_ip__xmit() (neigh.c: Ethernet header and next hop, or its
+ *                           pending queue) | hxs_ip6_tx_send() for an IPv6 tx (ip6.c)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,16 +19,6 @@
 #include "ip.h"
 #include "lib/siphash.h"
 #include "stack.h"
-
-/* The Ethernet header of an IPv4 frame. */
-static void eth_fill(uint8_t *frame, const uint8_t dst[6], const uint8_t src[6])
-{
-	uint16_t type = htons(ETH_P_IP);
-
-	memcpy(frame, dst, 6);
-	memcpy(frame + 6, src, 6);
-	memcpy(frame + 12, &type, 2);
-}
 
 /* RFC 1122 §3.2.1.3: "A host MUST silently discard an incoming datagram containing an IP
  * source address that is invalid by the rules of this section": {0, 0} (but as the source of
@@ -106,6 +94,8 @@ void hxs_ip_input(struct hxs_stack *st, const struct hxs_frame *f, const uint8_t
 	pkt.proto = p[9];
 	pkt.tos = p[1];
 	pkt.pad = 0;
+	pkt.v6 = 0;
+	pkt.src6 = pkt.dst6 = NULL;
 	pkt.frame = f;
 	/* RFC 1122 §4.2.3.10: "A TCP MUST silently discard an incoming SYN segment that is
 	 * addressed to a broadcast or multicast address." Only UDP is delivered for a
@@ -168,119 +158,6 @@ void hxs_ip_tx_abort(struct hxs_stack *st, struct hxs_ip_tx *tx)
 	st->io->ops->tx_free(st->io, &tx->f, 1);
 }
 
-static struct hxs_neigh_pend *neigh_pend_find(struct hxs_stack *st, uint32_t ip)
-{
-	for (int i = 0; i < HXS_NEIGH_PENDING; i++)
-		if (st->pend[i].ip == ip)
-			return &st->pend[i];
-	return NULL;
-}
-
-static void neigh_pend_release(struct hxs_stack *st, struct hxs_neigh_pend *np)
-{
-	hxs_wheel__cancel(&st->wheel, &np->timer);
-	np->ip = 0;
-	np->n = 0;
-	st->npend--;
-}
-
-/* Resolution failed or timed out: drop the queue, tell the owners. */
-static void neigh_pend_fail(struct hxs_stack *st, struct hxs_neigh_pend *np)
-{
-	for (int i = 0; i < np->n; i++) {
-		st->io->ops->tx_free(st->io, &np->f[i], 1);
-		st->mib.v[HXS_MIB_IP_OUT_DISCARDS]++;
-		st->mib.v[HXS_MIB_NEIGH_FAILED_DROPS]++;
-		if (np->owner[i])
-			np->owner[i]->error(np->owner[i], EHOSTUNREACH);
-	}
-	neigh_pend_release(st, np);
-}
-
-static void neigh_pend_flush(struct hxs_stack *st, struct hxs_neigh_pend *np, const uint8_t mac[6])
-{
-	for (int i = 0; i < np->n; i++) {
-		eth_fill(np->f[i].data, mac, st->mac);
-		hxs_stack__tx(st, &np->f[i]);
-	}
-	neigh_pend_release(st, np);
-}
-
-static void neigh_pend_timeout(struct hxs_timer *t, uint64_t now)
-{
-	struct hxs_neigh_pend *np = (struct hxs_neigh_pend *)((char *)t - offsetof(struct hxs_neigh_pend, timer));
-	struct hxs_stack *st = np->st;
-	uint8_t mac[6];
-
-	(void)now;
-	/* the answer may have come without a notification we saw: ask once more */
-	if (hxs_stack__resolve(st, np->ip, mac) == 0)
-		neigh_pend_flush(st, np, mac);
-	else
-		neigh_pend_fail(st, np);
-}
-
-static int neigh_pend_add(struct hxs_stack *st, struct hxs_ip_tx *tx)
-{
-	struct hxs_neigh_pend *np = neigh_pend_find(st, tx->nexthop);
-
-	if (!np) {
-		np = neigh_pend_find(st, 0);
-		if (!np)
-			goto drop;
-		np->ip = tx->nexthop;
-		np->n = 0;
-		st->npend++;
-		np->st = st;
-		hxs_timer__init(&np->timer, neigh_pend_timeout);
-		hxs_wheel__arm(&st->wheel, &np->timer, hxs_stack__now(st) + HXS_NEIGH_TIMEOUT_US);
-	}
-	if (np->n == HXS_NEIGH_QLEN)
-		goto drop;
-	np->f[np->n] = tx->f;
-	np->owner[np->n] = tx->owner;
-	np->n++;
-	st->mib.v[HXS_MIB_NEIGH_QUEUED]++;
-	return 0;
-drop:
-	/* like the kernel's neighbour queue (unres_qlen): the frame is dropped, not the call */
-	st->io->ops->tx_free(st->io, &tx->f, 1);
-	st->mib.v[HXS_MIB_IP_OUT_DISCARDS]++;
-	st->mib.v[HXS_MIB_NEIGH_QUEUE_DROPS]++;
-	return 0;
-}
-
-void hxs_stack__neigh_event(struct hxs_stack *st, uint32_t ip, enum hxs_neigh_event ev,
-			    const uint8_t mac[6])
-{
-	struct hxs_neigh_pend *np = ip ? neigh_pend_find(st, ip) : NULL;
-
-	if (!np)
-		return;
-	if (ev == HXS_NEIGH_RESOLVED)
-		neigh_pend_flush(st, np, mac);
-	else
-		neigh_pend_fail(st, np);
-}
-
-void hxs_stack__forget_owner(struct hxs_stack *st, struct hxs_tx_owner *o)
-{
-	for (int i = 0; i < HXS_NEIGH_PENDING; i++)
-		for (int j = 0; j < st->pend[i].n; j++)
-			if (st->pend[i].owner[j] == o)
-				st->pend[i].owner[j] = NULL;
-}
-
-void hxs_ip__drop_pending(struct hxs_stack *st)
-{
-	for (int i = 0; i < HXS_NEIGH_PENDING; i++)
-		if (st->pend[i].ip) {
-			for (int j = 0; j < st->pend[i].n; j++)
-				st->io->ops->tx_free(st->io, &st->pend[i].f[j], 1);
-			neigh_pend_release(st, &st->pend[i]);
-		}
-}
-
 /* The ID of an outgoing datagram. RFC 6864 §4.1: the ID of an atomic datagram (DF set, never
  * fragmented: every one hxs sends) has no meaning to its receiver, but one counter for the
  * whole stack tells anyone who receives two datagrams how many the stack sent to others in
@@ -302,10 +179,11 @@ static uint16_t ip_ident(struct hxs_stack *st, uint32_t src, uint32_t dst, uint8
 int hxs_ip_tx_send(struct hxs_stack *st, struct hxs_ip_tx *tx)
 {
 	uint8_t *ip = tx->f.data + HXS_ETH_HLEN;
+	uint8_t nh[16];
 	uint16_t w;
-	uint8_t mac[6];
-	int err;
 
+	if (tx->v6)
+		return hxs_ip6_tx_send(st, tx);
 	st->mib.v[HXS_MIB_IP_OUT_REQUESTS]++;
 	tx->f.len = HXS_ETH_HLEN + HXS_IP_HLEN + tx->l4_len;
 	ip[0] = 0x45;
@@ -323,20 +201,9 @@ int hxs_ip_tx_send(struct hxs_stack *st, struct hxs_ip_tx *tx)
 	memcpy(ip + 16, &tx->dst, 4);
 	w = hxs_csum_fold(hxs_csum_add(0, ip, HXS_IP_HLEN));
 	memcpy(ip + 10, &w, 2);
-
-	/* frames for a next hop already waiting keep their order behind the queue */
-	if (st->npend && neigh_pend_find(st, tx->nexthop))
-		return neigh_pend_add(st, tx);
-	err = hxs_stack__resolve(st, tx->nexthop, mac);
-	if (err == -EAGAIN)
-		return neigh_pend_add(st, tx);
-	if (err) {
-		st->io->ops->tx_free(st->io, &tx->f, 1);
-		st->mib.v[HXS_MIB_IP_OUT_DISCARDS]++;
-		st->mib.v[HXS_MIB_NEIGH_FAILED_DROPS]++;
-		return err;
-	}
-	eth_fill(tx->f.data, mac, st->mac);
-	hxs_stack__tx(st, &tx->f);
-	return 0;
+	/* the next hop as the neighbour queue keys it: ::ffff:a.b.c.d */
+	memset(nh, 0, 10);
+	nh[10] = nh[11] = 0xff;
+	memcpy(nh + 12, &tx->nexthop, 4);
+	return hxs_ip__xmit(st, tx, nh, ETH_P_IP);
 }

@@ -1,4 +1,4 @@
-/* ip.h - IPv4 input and output, Internet checksums.
+/* ip.h - IPv4 and IPv6 input and output, Internet checksums.
  *
  * Input:  hxs_eth_input() -> hxs_ip_input() -> st->l4[proto].input (UDP, TCP; stack.h)
  * Output, for UDP and TCP alike:
@@ -13,6 +13,11 @@
  *                                         sent in this batch, or queued while the next hop
  *                                         is resolved; the frame is consumed even on error
  *   or hxs_ip_tx_abort(st, &tx);          give the frame back unsent
+ *
+ * IPv6 (ip6.c) is the same with hxs_ip6_tx_alloc(st, &tx, dst16, proto, l4_len): tx.v6 is set,
+ * tx.src6 is the source chosen for dst (RFC 6724), hxs_ip_tx_send() writes the IPv6 header
+ * (hop limit from the route or 64, flow label tx.flow, traffic class tx.tos); -EMSGSIZE past
+ * MTU - 40 (IPv6 hosts never fragment what they send here).
  *
  * A queued frame whose neighbour fails or does not resolve within HXS_NEIGH_TIMEOUT_US is
  * dropped (IpOutDiscards, HxsNeighFailedDrops) and EHOSTUNREACH is reported to tx.owner
@@ -39,6 +44,8 @@ struct hxs_tx_owner {
 #define HXS_IP_HLEN    20
 #define HXS_UDP_HLEN   8
 #define HXS_IP_TTL     64
+#define HXS_IP6_HLEN   40
+#define HXS_IP6_HOP_LIMIT 64       /* RFC 8200 §3: the default when the route sets none */
 
 /* A received IPv4 datagram, as handed to L4. Addresses in network order. */
 struct hxs_ip_rx {
@@ -47,8 +54,10 @@ struct hxs_ip_rx {
 	uint32_t l4_len;            /* from the IP total length (padding excluded) */
 	uint32_t src, dst;
 	uint8_t proto;
-	uint8_t tos;
-	uint16_t pad;
+	uint8_t tos;                /* IPv6: the traffic class */
+	uint8_t v6;                 /* IPv6: src6/dst6 hold the addresses, src/dst are 0 */
+	uint8_t pad;
+	const uint8_t *src6, *dst6; /* IPv6 addresses, in the header */
 	const struct hxs_frame *frame;
 };
 
@@ -58,8 +67,11 @@ struct hxs_ip_tx {
 	uint32_t l4_len;
 	uint32_t src, dst, nexthop; /* network order */
 	uint8_t proto;
-	uint8_t tos;
-	uint16_t pad;
+	uint8_t tos;                /* IPv6: the traffic class */
+	uint8_t v6;                 /* an IPv6 datagram (hxs_ip6_tx_alloc) */
+	uint8_t hop_limit;          /* IPv6: from the route */
+	uint32_t flow;              /* IPv6: the flow label (20 bits, RFC 6437) */
+	uint8_t src6[16], dst6[16], nexthop6[16];
 	struct hxs_tx_owner *owner; /* told EHOSTUNREACH if the neighbour never resolves */
 };
 
@@ -69,6 +81,23 @@ int hxs_ip_tx_send(struct hxs_stack *st, struct hxs_ip_tx *tx);
 void hxs_ip_tx_abort(struct hxs_stack *st, struct hxs_ip_tx *tx);
 /* Largest L4 length one frame carries to dst's interface (MTU - 20). */
 uint32_t hxs_ip_max_l4(const struct hxs_stack *st);
+
+/* IPv6 output (ip6.c): as hxs_ip_tx_alloc for a 16-byte destination; the source is chosen
+ * for it (hxs_ip6_select_src). Sent with hxs_ip_tx_send(). */
+int hxs_ip6_tx_alloc(struct hxs_stack *st, struct hxs_ip_tx *tx, const uint8_t dst[16],
+		     uint8_t proto, uint32_t l4_len);
+/* Largest L4 length one IPv6 frame carries (MTU - 40). */
+uint32_t hxs_ip6_max_l4(const struct hxs_stack *st);
+/* The source address for dst (RFC 6724 §5 rule 2, scope: the link-local address for a
+ * link-local destination, else the global one): 0, or -EADDRNOTAVAIL when there is none. */
+int hxs_ip6_select_src(const struct hxs_stack *st, const uint8_t dst[16], uint8_t src[16]);
+/* Is a one of this stack's IPv6 unicast addresses? */
+int hxs_ip6_is_local(const struct hxs_stack *st, const uint8_t a[16]);
+void hxs_ip6_input(struct hxs_stack *st, const struct hxs_frame *f, const uint8_t *iph, uint32_t len);
+/* ip.c for ip6.c: the frame's header is written; Ethernet header (type given) and next hop
+ * nh (16 bytes, IPv4 as ::ffff:a.b.c.d), sent or queued while it is resolved. */
+int hxs_ip6_tx_send(struct hxs_stack *st, struct hxs_ip_tx *tx);   /* hxs_ip_tx_send's, v6 */
+int hxs_ip__xmit(struct hxs_stack *st, struct hxs_ip_tx *tx, const uint8_t nh[16], uint16_t ethertype);
 
 /* Input from eth.c. The frame stays owned by the caller. */
 void hxs_ip_input(struct hxs_stack *st, const struct hxs_frame *f, const uint8_t *iph, uint32_t len);
@@ -81,6 +110,8 @@ void hxs_stack__forget_owner(struct hxs_stack *st, struct hxs_tx_owner *o);
 /* Neighbour event (from netlink, or a test on the static control plane). */
 void hxs_stack__neigh_event(struct hxs_stack *st, uint32_t ip, enum hxs_neigh_event ev,
 			    const uint8_t mac[6]);
+void hxs_stack__neigh6_event(struct hxs_stack *st, const uint8_t ip[16], enum hxs_neigh_event ev,
+			     const uint8_t mac[6]);
 
 /* Internet checksum (RFC 1071): hxs_csum_add / hxs_csum_fold / hxs_csum_pseudo, csum.h. */
 

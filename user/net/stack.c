@@ -53,6 +53,12 @@ void hxs_stack__set_l4(struct hxs_stack *st, uint8_t proto, hxs_l4_input_fn fn, 
 	st->l4[proto].ctx = fn ? ctx : NULL;
 }
 
+void hxs_stack__set_l4v6(struct hxs_stack *st, uint8_t proto, hxs_l4_input_fn fn, void *ctx)
+{
+	st->l4v6[proto].input = fn;
+	st->l4v6[proto].ctx = fn ? ctx : NULL;
+}
+
 int hxs_stack__add_poller(struct hxs_stack *st, const struct hxs_poller *p)
 {
 	if (st->npollers == HXS_POLLERS_MAX)
@@ -125,24 +131,39 @@ int hxs_stack__resolve(struct hxs_stack *st, uint32_t ip, uint8_t mac[6])
 	return st->ctl->resolve(st, ip, mac);
 }
 
-int hxs_stack__own_bind(struct hxs_stack *st, uint32_t addr, uint16_t port, uint8_t proto,
+int hxs_stack__route6(struct hxs_stack *st, const uint8_t dst[16], uint8_t nexthop[16],
+		      uint8_t *hop_limit)
+{
+	if (!st->ctl->route6)
+		return -ENETUNREACH;
+	return st->ctl->route6(st, dst, nexthop, hop_limit);
+}
+
+int hxs_stack__resolve6(struct hxs_stack *st, const uint8_t ip[16], uint8_t mac[6])
+{
+	if (!st->ctl->resolve6)
+		return -EHOSTUNREACH;
+	return st->ctl->resolve6(st, ip, mac);
+}
+
+int hxs_stack__own_bind(struct hxs_stack *st, struct hxs_addr addr, uint16_t port, uint8_t proto,
 			uint32_t owner, uint32_t flags)
 {
 	return st->ctl->own_bind(st, addr, port, proto, owner, flags);
 }
 
-void hxs_stack__disown_bind(struct hxs_stack *st, uint32_t addr, uint16_t port, uint8_t proto)
+void hxs_stack__disown_bind(struct hxs_stack *st, struct hxs_addr addr, uint16_t port, uint8_t proto)
 {
 	st->ctl->disown_bind(st, addr, port, proto);
 }
 
-int hxs_stack__own_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+int hxs_stack__own_conn(struct hxs_stack *st, struct hxs_addr laddr, uint16_t lport, struct hxs_addr raddr,
 			uint16_t rport, uint8_t proto, uint32_t slot, uint32_t gen)
 {
 	return st->ctl->own_conn(st, laddr, lport, raddr, rport, proto, slot, gen);
 }
 
-void hxs_stack__disown_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
+void hxs_stack__disown_conn(struct hxs_stack *st, struct hxs_addr laddr, uint16_t lport, struct hxs_addr raddr,
 			    uint16_t rport, uint8_t proto)
 {
 	st->ctl->disown_conn(st, laddr, lport, raddr, rport, proto);
@@ -150,7 +171,13 @@ void hxs_stack__disown_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport
 
 void hxs_stack__disown_conns(struct hxs_stack *st, uint8_t proto)
 {
-	st->ctl->disown_conns(st, st->addr, proto);
+	static const uint8_t zero[16];
+
+	st->ctl->disown_conns(st, hxs_addr4(st->addr), proto);
+	if (memcmp(st->addr6, zero, 16))
+		st->ctl->disown_conns(st, hxs_addr6(st->addr6), proto);
+	if (memcmp(st->ll6, zero, 16))
+		st->ctl->disown_conns(st, hxs_addr6(st->ll6), proto);
 }
 
 int hxs_stack__cookie_secret(struct hxs_stack *st, const struct hxs_cookie_secret *s)

@@ -26,6 +26,7 @@
 
 #include "hxs/hxs.h"
 #include "hxs/shared.h"
+#include "lib/addr.h"
 #include "lib/counters.h"
 #include "io/io.h"
 #include "ctl/netif.h"
@@ -59,6 +60,17 @@ struct hxs_netif_static {
 	} refuse[HXS_STATIC_REFUSE_MAX];
 	unsigned n_refuse_conn;     /* own_conn of a 4-tuple with this local or remote port */
 	struct hxs_static_refusal refuse_conn[HXS_STATIC_REFUSE_MAX];  /* fails (a full map) */
+	/* IPv6 (all zero: none) */
+	uint8_t addr6[16];          /* a global address */
+	uint8_t prefix6_len;        /* its on-link prefix */
+	uint8_t hop_limit6;         /* the route's hop limit; 0 = 64 */
+	uint8_t ll6[16];            /* the link-local address (fe80::/64 on-link) */
+	uint8_t gateway6[16];       /* next hop off-link; :: = none */
+	unsigned n_neigh6;
+	struct {
+		uint8_t ip[16];
+		uint8_t mac[6];
+	} neigh6[HXS_STATIC_NEIGH_MAX];
 };
 
 #define HXS_IP_ID_BUCKETS 1024      /* IPv4 ID counters (ip.c) */
@@ -67,9 +79,10 @@ struct hxs_netif_static {
 #define HXS_NEIGH_TIMEOUT_US  3000000ull  /* 3 probes x 1 s, like the kernel's defaults */
 
 struct hxs_neigh_pend {
-	uint32_t ip;                /* 0 = slot free */
+	uint8_t ip[16];             /* the next hop, IPv4 as ::ffff:a.b.c.d (ip.c) */
+	uint8_t used;               /* 0 = slot free */
+	uint8_t pad;
 	uint16_t n;
-	uint16_t pad;
 	struct hxs_timer timer;
 	struct hxs_stack *st;
 	struct hxs_frame f[HXS_NEIGH_QLEN];
@@ -109,27 +122,34 @@ struct hxs_poller {
 struct hxs_ctl_ops {
 	int (*route)(struct hxs_stack *st, uint32_t dst, uint32_t *nexthop);
 	int (*resolve)(struct hxs_stack *st, uint32_t ip, uint8_t mac[6]);
+	/* IPv6: the next hop to dst and the route's hop limit (0: the default, 64); the MAC of
+	 * an on-link neighbour, or -EAGAIN while the kernel resolves it (ND is the kernel's). */
+	int (*route6)(struct hxs_stack *st, const uint8_t dst[16], uint8_t nexthop[16],
+		      uint8_t *hop_limit);
+	int (*resolve6)(struct hxs_stack *st, const uint8_t ip[16], uint8_t mac[6]);
 	/* Drains control-plane notifications (neighbour events); returns how many. */
 	int (*poll)(struct hxs_stack *st);
-	int (*own_bind)(struct hxs_stack *st, uint32_t addr, uint16_t port, uint8_t proto,
+	/* Addresses of either family, IPv4 as ::ffff:a.b.c.d (lib/addr.h), as the maps key them */
+	int (*own_bind)(struct hxs_stack *st, struct hxs_addr addr, uint16_t port, uint8_t proto,
 			uint32_t owner, uint32_t flags);
-	void (*disown_bind)(struct hxs_stack *st, uint32_t addr, uint16_t port, uint8_t proto);
+	void (*disown_bind)(struct hxs_stack *st, struct hxs_addr addr, uint16_t port, uint8_t proto);
 	/* slot, gen: the connection's slot (HXS_SLOT_NONE, gen 0: no fast path) */
-	int (*own_conn)(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
-			uint16_t rport, uint8_t proto, uint32_t slot, uint32_t gen);
-	void (*disown_conn)(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
-			    uint16_t rport, uint8_t proto);
+	int (*own_conn)(struct hxs_stack *st, struct hxs_addr laddr, uint16_t lport,
+			struct hxs_addr raddr, uint16_t rport, uint8_t proto, uint32_t slot, uint32_t gen);
+	void (*disown_conn)(struct hxs_stack *st, struct hxs_addr laddr, uint16_t lport,
+			    struct hxs_addr raddr, uint16_t rport, uint8_t proto);
 	/* Drops every 4-tuple entry of local address laddr and protocol proto (the stack is
 	 * closing and its connections go without a word each). */
-	void (*disown_conns)(struct hxs_stack *st, uint32_t laddr, uint8_t proto);
+	void (*disown_conns)(struct hxs_stack *st, struct hxs_addr laddr, uint8_t proto);
 	/* The XDP program's part on a received frame, where no program runs (the static control
 	 * plane's stand-in, ctl_static.c): 1 if it consumed the frame (the stack never sees it),
 	 * 0 to go on. NULL: the kernel ran the program already. */
 	int (*rx_xdp)(struct hxs_stack *st, struct hxs_frame *f);
 	/* The {slot, gen} of an owned 4-tuple, as the conn map holds it (the stand-in's lookup):
 	 * 0 or -ENOENT. May be NULL. */
-	int (*conn_slot)(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
-			 uint16_t rport, uint8_t proto, uint32_t *slot, uint32_t *gen);
+	int (*conn_slot)(struct hxs_stack *st, struct hxs_addr laddr, uint16_t lport,
+			 struct hxs_addr raddr, uint16_t rport, uint8_t proto, uint32_t *slot,
+			 uint32_t *gen);
 	/* Consumes the doorbell records the program rang while the loop slept; may be NULL. */
 	void (*wake_drain)(struct hxs_stack *st);
 	/* The SYN-cookie secrets for the program (HXS_MAP_COOKIE); NULL where no program runs. */
@@ -147,6 +167,9 @@ struct hxs_stack {
 	struct hxs_netif_static scfg;       /* static control plane (open_io) */
 	struct hxs_xdp *xdp;            /* NULL without XDP */
 	uint32_t addr;                      /* network order */
+	uint8_t addr6[16];                  /* global IPv6 address; :: = none */
+	uint8_t ll6[16];                    /* link-local IPv6 address; :: = none */
+	uint8_t prefix6_len;
 	uint32_t mtu;
 	uint8_t mac[6];
 	uint8_t prefix_len;
@@ -163,6 +186,7 @@ struct hxs_stack {
 	struct hxs_wheel wheel;
 
 	struct hxs_l4_handler l4[256];      /* by IP protocol number */
+	struct hxs_l4_handler l4v6[256];    /* by IPv6 next header (ip6.c) */
 	struct hxs_poller pollers[HXS_POLLERS_MAX];
 	unsigned npollers;
 
@@ -244,8 +268,10 @@ uint64_t hxs_stack__turn_time(const struct hxs_stack *st);
 /* Who hears of a path MTU the kernel learned for a destination (mtu 0: none known now). */
 void hxs_stack__set_pmtu_cb(struct hxs_stack *st, void (*fn)(void *ctx, uint32_t raddr, uint32_t mtu),
 			    void *ctx);
-/* Registers the L4 input of an IP protocol (fn NULL removes it). */
+/* Registers the L4 input of an IP protocol (fn NULL removes it); _v6 for IPv6 (the handler's
+ * hxs_ip_rx has v6 set and the 16-byte addresses). */
 void hxs_stack__set_l4(struct hxs_stack *st, uint8_t proto, hxs_l4_input_fn fn, void *ctx);
+void hxs_stack__set_l4v6(struct hxs_stack *st, uint8_t proto, hxs_l4_input_fn fn, void *ctx);
 /* Registers a poller run once a turn, in registration order; -ENOSPC. hxs_stack__del_poller()
  * removes the one with that ctx. */
 int hxs_stack__add_poller(struct hxs_stack *st, const struct hxs_poller *p);
@@ -259,22 +285,27 @@ int hxs_stack__counter(const struct hxs_stack *st, const char *name, uint64_t *v
 /* stack.c internals for ip.c and the layers above */
 int hxs_stack__route(struct hxs_stack *st, uint32_t dst, uint32_t *nexthop);
 int hxs_stack__resolve(struct hxs_stack *st, uint32_t ip, uint8_t mac[6]);
+/* IPv6 (-ENETUNREACH on a control plane without it) */
+int hxs_stack__route6(struct hxs_stack *st, const uint8_t dst[16], uint8_t nexthop[16],
+		      uint8_t *hop_limit);
+int hxs_stack__resolve6(struct hxs_stack *st, const uint8_t ip[16], uint8_t mac[6]);
 /* Queues a filled frame for transmission in this batch. */
 void hxs_stack__tx(struct hxs_stack *st, const struct hxs_frame *f);
 /* Submits the TX batch and kicks the backend. */
 void hxs_stack__tx_flush(struct hxs_stack *st);
 /* Bind-entry ownership in the XDP program (no-op without XDP). */
-int hxs_stack__own_bind(struct hxs_stack *st, uint32_t addr, uint16_t port, uint8_t proto,
+int hxs_stack__own_bind(struct hxs_stack *st, struct hxs_addr addr, uint16_t port, uint8_t proto,
 			uint32_t owner, uint32_t flags);
-void hxs_stack__disown_bind(struct hxs_stack *st, uint32_t addr, uint16_t port, uint8_t proto);
+void hxs_stack__disown_bind(struct hxs_stack *st, struct hxs_addr addr, uint16_t port, uint8_t proto);
 /* 4-tuple steering entries (a TCP connection; hxs side = local). Calling own_bind again with
  * HXS_BIND_F_LISTEN on a bound TCP port turns it into a listener entry (the map update
  * replaces the value). No-ops without XDP. */
-int hxs_stack__own_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
-			uint16_t rport, uint8_t proto, uint32_t slot, uint32_t gen);
-void hxs_stack__disown_conn(struct hxs_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
-			    uint16_t rport, uint8_t proto);
-/* Every 4-tuple entry of this stack's address and protocol proto (stack closing). */
+int hxs_stack__own_conn(struct hxs_stack *st, struct hxs_addr laddr, uint16_t lport,
+			struct hxs_addr raddr, uint16_t rport, uint8_t proto, uint32_t slot, uint32_t gen);
+void hxs_stack__disown_conn(struct hxs_stack *st, struct hxs_addr laddr, uint16_t lport,
+			    struct hxs_addr raddr, uint16_t rport, uint8_t proto);
+/* Every 4-tuple entry of this stack's addresses (IPv4, IPv6 global and link-local) and
+ * protocol proto (stack closing). */
 void hxs_stack__disown_conns(struct hxs_stack *st, uint8_t proto);
 /* Gives the XDP program the SYN-cookie secrets (no-op where no program runs). */
 int hxs_stack__cookie_secret(struct hxs_stack *st, const struct hxs_cookie_secret *s);
@@ -295,6 +326,8 @@ void hxs_stack__fastpath(struct hxs_stack *st, int on);
 /* The two control planes (ctl_static.c, ctl_kernel.c). */
 extern const struct hxs_ctl_ops hxs_ctl_static;
 extern const struct hxs_ctl_ops hxs_ctl_kernel;
+/* The kernel's control plane hears of IPv6 neighbours through this (ctx: the stack). */
+void hxs_ctl_kernel__neigh6_cb(void *ctx, const uint8_t ip[16], int ev, const uint8_t mac[6]);
 
 /* The static control plane keeps the entries the maps would hold; a disown of an entry it
  * does not hold, a second own of a live 4-tuple, or an entry left at close aborts the

@@ -207,6 +207,7 @@ int hxs_stack__open_io(struct hxs_stack **out, struct hxs_io *io, const struct h
 	int err;
 
 	if (!io || !cfg || !cfg->addr || cfg->n_neigh > HXS_STATIC_NEIGH_MAX ||
+	    cfg->n_neigh6 > HXS_STATIC_NEIGH_MAX || cfg->prefix6_len > 128 ||
 	    cfg->n_refuse > HXS_STATIC_REFUSE_MAX)
 		return -EINVAL;
 	b = calloc(1, sizeof(*b));
@@ -218,6 +219,9 @@ int hxs_stack__open_io(struct hxs_stack **out, struct hxs_io *io, const struct h
 	st->scfg = *cfg;
 	st->addr = cfg->addr;
 	st->prefix_len = cfg->prefix_len;
+	memcpy(st->addr6, cfg->addr6, 16);
+	memcpy(st->ll6, cfg->ll6, 16);
+	st->prefix6_len = cfg->prefix6_len;
 	memcpy(st->mac, cfg->mac, 6);
 	st->mtu = cfg->mtu ? cfg->mtu : 1500;
 	if (st->mtu > io->frame_size - HXS_ETH_HLEN)
@@ -280,6 +284,10 @@ int hxs_stack__open(struct hxs_stack **out, const struct hxs_stack_opts *opts)
 	}
 	st->addr = st->nif->addr;
 	st->prefix_len = st->nif->prefix_len;
+	memcpy(st->addr6, st->nif->addr6, 16);
+	memcpy(st->ll6, st->nif->ll6, 16);
+	st->prefix6_len = st->nif->prefix6_len;
+	hxs_netif__set_neigh6_cb(st->nif, hxs_ctl_kernel__neigh6_cb, st);
 	st->mtu = st->nif->mtu;
 	memcpy(st->mac, st->nif->mac, 6);
 	/* ICMP "fragmentation needed" about our TCP segments kept by the kernel (needs

@@ -53,9 +53,13 @@ struct hxs_socktab {
 
 struct hxs_eph_rsv {
 	int fd;                                      /* -1: none held */
-	uint32_t addr;                               /* the address it is bound to */
+	struct hxs_addr addr;                        /* the address it is bound to, */
+	uint8_t family, v6only;                      /* its family and IPV6_V6ONLY */
 };
 
+/* Addresses cross this table as struct sockaddr_in6 whatever the socket's family: an IPv4
+ * address as ::ffff:a.b.c.d (lib/addr.h), as a dual-stack socket sees it; socket.c converts
+ * at the API (hxs_sock__sa_in / hxs_sock__sa_out). */
 struct hxs_proto_ops {
 	const char *name;
 	uint8_t ipproto;                /* IPPROTO_UDP / IPPROTO_TCP: selects the port table */
@@ -64,7 +68,7 @@ struct hxs_proto_ops {
 	/* Called after allocation (sk zeroed, generic fields set). 0 or -errno. */
 	int (*init)(struct hxs_sock *sk);
 	/* After socket.c reserved the port (hxs_sock__bind_port); a protocol may refuse. */
-	int (*bind)(struct hxs_sock *sk, const struct sockaddr_in *addr);
+	int (*bind)(struct hxs_sock *sk, const struct sockaddr_in6 *addr);
 	int (*listen)(struct hxs_sock *sk, int backlog);
 	/* Takes an established child: *child must come from hxs_sock__alloc(); socket.c gives it
 	 * an fd. -EAGAIN when the queue is empty. */
@@ -74,15 +78,15 @@ struct hxs_proto_ops {
 	 * loop and asks again with addr NULL ("how does the attempt stand?": -EALREADY while in
 	 * progress, else its outcome) until SO_SNDTIMEO. addr->sin_family == AF_UNSPEC dissolves
 	 * the association (UDP). */
-	int (*connect)(struct hxs_sock *sk, const struct sockaddr_in *addr, int nonblock);
+	int (*connect)(struct hxs_sock *sk, const struct sockaddr_in6 *addr, int nonblock);
 	/* Bytes sent/queued, or -EAGAIN (no room: blocking callers wait for EPOLLOUT) or -errno.
 	 * to is NULL for send()/writev(). */
 	ssize_t (*sendmsg)(struct hxs_sock *sk, const struct iovec *iov, int iovcnt, int flags,
-			   const struct sockaddr_in *to);
+			   const struct sockaddr_in6 *to);
 	/* Bytes received (a datagram is truncated to the buffers), 0 at EOF, -EAGAIN, -errno.
 	 * from may be NULL. */
 	ssize_t (*recvmsg)(struct hxs_sock *sk, const struct iovec *iov, int iovcnt, int flags,
-			   struct sockaddr_in *from);
+			   struct sockaddr_in6 *from);
 	int (*shutdown)(struct hxs_sock *sk, int how);
 	/* The fd is going away (already removed from the table and from every epoll set). The
 	 * protocol either lets go (socket.c then calls hxs_sock__free: port released,
@@ -100,7 +104,7 @@ struct hxs_proto_ops {
 	int (*ioctl)(struct hxs_sock *sk, unsigned long req, int *arg);
 	/* Fills addr with the local (peer = 0) or remote (peer = 1) address; -ENOTCONN. May be
 	 * NULL: socket.c then uses laddr/lport/raddr/rport and HXS_SOCK_F_CONNECTED. */
-	int (*getname)(struct hxs_sock *sk, struct sockaddr_in *addr, int peer);
+	int (*getname)(struct hxs_sock *sk, struct sockaddr_in6 *addr, int peer);
 };
 
 /* sk->flags */
@@ -140,8 +144,10 @@ struct hxs_sock {
 	uint32_t rcvbuf, sndbuf;      /* bytes, as getsockopt reports them (doubled like Linux) */
 	int64_t rcvtimeo_us, sndtimeo_us;  /* 0 = forever, < 0 = no wait */
 	struct linger linger;
-	uint32_t laddr, raddr;        /* network order */
+	struct hxs_addr laddr, raddr; /* IPv4 as ::ffff:a.b.c.d; unbound: all zero */
 	uint16_t lport, rport;        /* network order */
+	uint8_t family;               /* AF_INET or AF_INET6 (the socket's domain) */
+	uint8_t v6only;               /* IPV6_V6ONLY: an AF_INET6 socket takes no IPv4 */
 	int kfd;                      /* kernel socket holding the port; -1 if none */
 	struct hxs_sock *port_next;   /* chain of sockets bound to the same port */
 	struct hxs_epitem *epi;       /* epoll registrations of this socket */
@@ -179,17 +185,29 @@ struct hxs_sock *hxs_sock__get(struct hxs_stack *st, int fd);
 /* Port ownership. addr/port in network order; port 0 picks an ephemeral port (hxs_sock__bind_ephemeral).
  * Checks conflicts like the kernel (same port, same or wildcard address, unless both sides
  * set SO_REUSEADDR), reserves the port with a kernel socket of the same protocol (not on the
- * in-memory link), and installs the XDP program's bind entry (unless HXS_SOCK_F_NOENTRY).
+ * in-memory link), and installs the XDP program's bind entries (unless HXS_SOCK_F_NOENTRY).
  * -EADDRINUSE, -EINVAL (already bound), -EADDRNOTAVAIL (not our address). */
-int hxs_sock__bind_port(struct hxs_sock *sk, uint32_t addr, uint16_t port);
+int hxs_sock__bind_port(struct hxs_sock *sk, struct hxs_addr addr, uint16_t port);
 /* Binds an ephemeral port chosen for the remote endpoint (raddr, rport) with RFC 6056
  * Algorithm 4 (bind(port 0): raddr = rport = 0; TCP connect: its peer). With
  * HXS_SOCK_F_NOENTRY set in sk->flags no bind entry is installed (TCP connect). The kernel
  * socket that reserves an ephemeral TCP port is kept when the port is released and handed
  * to the next socket that binds it: after its first use a port costs no syscall. */
-int hxs_sock__bind_ephemeral(struct hxs_sock *sk, uint32_t laddr, uint32_t raddr, uint16_t rport);
-/* A socket bound with HXS_SOCK_F_NOENTRY gets its bind entry after all (listen() on it). */
+int hxs_sock__bind_ephemeral(struct hxs_sock *sk, struct hxs_addr laddr, struct hxs_addr raddr,
+			     uint16_t rport);
+/* A socket bound with HXS_SOCK_F_NOENTRY gets its bind entries after all (listen() on it). */
 int hxs_sock__bind_entry(struct hxs_sock *sk);
+/* The wildcard a socket of sk's family binds to: :: (AF_INET6) or 0.0.0.0 (as ::ffff:0.0.0.0). */
+struct hxs_addr hxs_sock__any(const struct hxs_sock *sk);
+/* Does a binding of sk's (its laddr, family, v6only) take address a? */
+int hxs_sock__takes(const struct hxs_sock *sk, struct hxs_addr a);
+/* Caller's sockaddr -> the protocols' sockaddr_in6 (IPv4 mapped), and back in sk's family. */
+int hxs_sock__sa_in(const struct hxs_sock *sk, const struct sockaddr *sa, socklen_t len,
+		    struct sockaddr_in6 *out);
+int hxs_sock__sa_out(const struct hxs_sock *sk, const struct sockaddr_in6 *a, struct sockaddr *addr,
+		     socklen_t *len);
+/* Link-local addresses carry the interface index as their scope (RFC 4007 §6). */
+uint32_t hxs_sock__scope(const struct hxs_stack *st, struct hxs_addr a);
 /* Undoes bind_port (map entry, kernel socket, port table). Idempotent. */
 void hxs_sock__unbind_port(struct hxs_sock *sk);
 /* Closes the kernel sockets kept for released ephemeral ports (stack close, range change,

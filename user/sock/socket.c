@@ -226,12 +226,39 @@ struct hxs_sock *hxs_sock__port_chain(struct hxs_stack *st, uint8_t proto, uint1
 	return t ? t[ntohs(port)] : NULL;
 }
 
-/* inet_csk_bind_conflict() / udp_lib_lport_inuse(): same port, overlapping addresses, and
- * not both willing to share with SO_REUSEADDR. */
-static int port_conflict(struct hxs_stack *st, const struct hxs_sock *sk, uint32_t addr, uint16_t port)
+struct hxs_addr hxs_sock__any(const struct hxs_sock *sk)
 {
+	return sk->family == AF_INET6 ? (struct hxs_addr){ { 0 } } : hxs_addr4(0);
+}
+
+int hxs_sock__takes(const struct hxs_sock *sk, struct hxs_addr a)
+{
+	if (hxs_addr_eq(sk->laddr, a))
+		return 1;
+	/* 0.0.0.0 takes IPv4; :: takes IPv6, and IPv4 too unless IPV6_V6ONLY (RFC 3493 §5.3) */
+	if (hxs_addr_is4(sk->laddr))
+		return !hxs_addr_get4(sk->laddr) && hxs_addr_is4(a);
+	return hxs_addr_is_any6(sk->laddr) && (!hxs_addr_is4(a) || !sk->v6only);
+}
+
+uint32_t hxs_sock__scope(const struct hxs_stack *st, struct hxs_addr a)
+{
+	/* fe80::/10 (RFC 4291 §2.5.6): the interface hxs runs on */
+	if (a.b[0] == 0xfe && (a.b[1] & 0xc0) == 0x80)
+		return st->nif ? (uint32_t)st->nif->ifindex : 1;
+	return 0;
+}
+
+/* inet_csk_bind_conflict() / udp_lib_lport_inuse(): same port, overlapping addresses (of
+ * either family: a dual-stack :: overlaps 0.0.0.0 and every IPv4 address), and not both
+ * willing to share with SO_REUSEADDR. sk->laddr/v6only are the candidate binding's. */
+static int port_conflict(struct hxs_stack *st, const struct hxs_sock *sk, struct hxs_addr addr, uint16_t port)
+{
+	struct hxs_sock cand = *sk;
+
+	cand.laddr = addr;
 	for (struct hxs_sock *o = hxs_sock__port_chain(st, sk->ops->ipproto, port); o; o = o->port_next) {
-		if (o->laddr && addr && o->laddr != addr)
+		if (!hxs_sock__takes(o, addr) && !hxs_sock__takes(&cand, o->laddr))
 			continue;
 		if ((o->flags & HXS_SOCK_F_REUSEADDR) && (sk->flags & HXS_SOCK_F_REUSEADDR))
 			continue;
@@ -284,21 +311,31 @@ void hxs_sock__eph_release(struct hxs_stack *st)
 
 /* A kernel socket on the same address and port keeps kernel programs (EADDRINUSE) and the
  * kernel's own port choice off it. */
-static int kernel_bind(struct hxs_sock *sk, uint32_t addr, uint16_t port)
+static int kernel_bind(struct hxs_sock *sk, struct hxs_addr addr, uint16_t port)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = addr, .sin_port = port };
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = hxs_addr_get4(addr),
+				 .sin_port = port };
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = port };
 	int type = sk->ops->ipproto == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
-	int one = 1, small = 0;
+	int one = 1, small = 0, v6only = sk->v6only;
 	int fd, err;
 
-	fd = socket(AF_INET, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	/* the kernel socket has the hxs socket's family: a dual-stack :: reserves the port in
+	 * both families at once, as the hxs socket takes both */
+	fd = socket(sk->family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
+	if (sk->family == AF_INET6) {
+		memcpy(&a6.sin6_addr, addr.b, 16);
+		a6.sin6_scope_id = hxs_sock__scope(sk->st, addr);
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
+	}
 	if (sk->flags & HXS_SOCK_F_REUSEADDR)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	/* it never receives anything meant for hxs: keep its buffer at the minimum */
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+	if (sk->family == AF_INET6 ? bind(fd, (struct sockaddr *)&a6, sizeof(a6)) < 0
+				   : bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
 		err = -errno;
 		close(fd);
 		return err;
@@ -307,7 +344,7 @@ static int kernel_bind(struct hxs_sock *sk, uint32_t addr, uint16_t port)
 	return 0;
 }
 
-static int kernel_reserve(struct hxs_sock *sk, uint32_t addr, uint16_t port)
+static int kernel_reserve(struct hxs_sock *sk, struct hxs_addr addr, uint16_t port)
 {
 	struct hxs_eph_rsv *r = eph_slot(sk->st, sk->ops->ipproto, port, 0);
 	int err;
@@ -315,7 +352,8 @@ static int kernel_reserve(struct hxs_sock *sk, uint32_t addr, uint16_t port)
 	if (r && r->fd >= 0) {
 		/* kept from an earlier use: ours if the address is the same and no sharing is
 		 * asked for (it was made without SO_REUSEADDR), else it would only be in the way */
-		if (r->addr == addr && !(sk->flags & HXS_SOCK_F_REUSEADDR)) {
+		if (hxs_addr_eq(r->addr, addr) && r->family == sk->family && r->v6only == sk->v6only &&
+		    !(sk->flags & HXS_SOCK_F_REUSEADDR)) {
 			sk->kfd = r->fd;
 			r->fd = -1;
 			return 0;
@@ -344,6 +382,8 @@ static void kernel_release(struct hxs_sock *sk)
 	if (r && r->fd < 0) {
 		r->fd = sk->kfd;
 		r->addr = sk->laddr;
+		r->family = sk->family;
+		r->v6only = sk->v6only;
 	} else {
 		close(sk->kfd);
 	}
@@ -354,12 +394,35 @@ static void kernel_release(struct hxs_sock *sk)
 static int addr_shared(struct hxs_stack *st, const struct hxs_sock *sk)
 {
 	for (struct hxs_sock *o = hxs_sock__port_chain(st, sk->ops->ipproto, sk->lport); o; o = o->port_next)
-		if (o != sk && o->laddr == sk->laddr && !(o->flags & HXS_SOCK_F_NOENTRY))
+		if (o != sk && hxs_addr_eq(o->laddr, sk->laddr) && o->v6only == sk->v6only &&
+		    !(o->flags & HXS_SOCK_F_NOENTRY))
 			return 1;
 	return 0;
 }
 
-static int bind_one(struct hxs_sock *sk, uint32_t addr, uint16_t port)
+/* The XDP bind entries of a binding: its address; a dual-stack :: also 0.0.0.0 (the program
+ * looks up the exact address, then the wildcard of the frame's family). */
+static int own_binds(struct hxs_sock *sk)
+{
+	struct hxs_stack *st = sk->st;
+	int err = hxs_stack__own_bind(st, sk->laddr, sk->lport, sk->ops->ipproto, sk->rx_owner, 0);
+
+	if (err || !hxs_addr_is_any6(sk->laddr) || sk->v6only)
+		return err;
+	err = hxs_stack__own_bind(st, hxs_addr4(0), sk->lport, sk->ops->ipproto, sk->rx_owner, 0);
+	if (err)
+		hxs_stack__disown_bind(st, sk->laddr, sk->lport, sk->ops->ipproto);
+	return err;
+}
+
+static void disown_binds(struct hxs_sock *sk)
+{
+	hxs_stack__disown_bind(sk->st, sk->laddr, sk->lport, sk->ops->ipproto);
+	if (hxs_addr_is_any6(sk->laddr) && !sk->v6only)
+		hxs_stack__disown_bind(sk->st, hxs_addr4(0), sk->lport, sk->ops->ipproto);
+}
+
+static int bind_one(struct hxs_sock *sk, struct hxs_addr addr, uint16_t port)
 {
 	struct hxs_stack *st = sk->st;
 	struct hxs_sock ***tp = port_table(st, sk->ops->ipproto);
@@ -381,10 +444,10 @@ static int bind_one(struct hxs_sock *sk, uint32_t addr, uint16_t port)
 	sk->lport = port;
 	if (!(sk->flags & HXS_SOCK_F_NOENTRY) && !addr_shared(st, sk)) {
 		sk->rx_owner = ++st->sockets->next_owner;
-		err = hxs_stack__own_bind(st, addr, port, sk->ops->ipproto, sk->rx_owner, 0);
+		err = own_binds(sk);
 		if (err) {
 			kernel_release(sk);
-			sk->laddr = 0;
+			sk->laddr = (struct hxs_addr){ { 0 } };
 			sk->lport = 0;
 			return err;
 		}
@@ -397,7 +460,7 @@ static int bind_one(struct hxs_sock *sk, uint32_t addr, uint16_t port)
 
 struct eph_try {
 	struct hxs_sock *sk;
-	uint32_t addr;
+	struct hxs_addr addr;
 	int err;
 };
 
@@ -410,14 +473,15 @@ static int eph_in_use(void *ctx, uint16_t port)
 	return t->err == -EADDRINUSE;
 }
 
-int hxs_sock__bind_ephemeral(struct hxs_sock *sk, uint32_t laddr, uint32_t raddr, uint16_t rport)
+int hxs_sock__bind_ephemeral(struct hxs_sock *sk, struct hxs_addr laddr, struct hxs_addr raddr,
+			     uint16_t rport)
 {
 	struct eph_try t = { .sk = sk, .addr = laddr, .err = -EADDRINUSE };
 	int port;
 
 	if (sk->flags & HXS_SOCK_F_BOUND)
 		return -EINVAL;
-	port = hxs_port_sel__pick(&sk->st->sockets->port_sel, laddr, raddr, rport, eph_in_use, &t);
+	port = hxs_port_sel__pick_addr(&sk->st->sockets->port_sel, laddr, raddr, rport, eph_in_use, &t);
 	if (port < 0)
 		return -EADDRINUSE;     /* inet_autobind()/udp_lib_get_port(): range exhausted */
 	return t.err;
@@ -433,18 +497,18 @@ int hxs_sock__bind_entry(struct hxs_sock *sk)
 	if (addr_shared(sk->st, sk))
 		return 0;
 	sk->rx_owner = ++sk->st->sockets->next_owner;
-	err = hxs_stack__own_bind(sk->st, sk->laddr, sk->lport, sk->ops->ipproto, sk->rx_owner, 0);
+	err = own_binds(sk);
 	if (err)
 		sk->flags |= HXS_SOCK_F_NOENTRY;
 	return err;
 }
 
-int hxs_sock__bind_port(struct hxs_sock *sk, uint32_t addr, uint16_t port)
+int hxs_sock__bind_port(struct hxs_sock *sk, struct hxs_addr addr, uint16_t port)
 {
 	if (sk->flags & HXS_SOCK_F_BOUND)
 		return -EINVAL;
 	if (!port)
-		return hxs_sock__bind_ephemeral(sk, addr, 0, 0);
+		return hxs_sock__bind_ephemeral(sk, addr, (struct hxs_addr){ { 0 } }, 0);
 	return bind_one(sk, addr, port);
 }
 
@@ -463,7 +527,7 @@ void hxs_sock__unbind_port(struct hxs_sock *sk)
 		}
 	sk->port_next = NULL;
 	if (!(sk->flags & HXS_SOCK_F_NOENTRY) && !addr_shared(st, sk))
-		hxs_stack__disown_bind(st, sk->laddr, sk->lport, sk->ops->ipproto);
+		disown_binds(sk);
 	kernel_release(sk);
 	sk->flags &= ~(HXS_SOCK_F_BOUND | HXS_SOCK_F_NOENTRY);
 }
@@ -496,8 +560,8 @@ struct op_args {
 	const struct iovec *iov;
 	int iovcnt;
 	int flags;
-	const struct sockaddr_in *to;
-	struct sockaddr_in *from;
+	const struct sockaddr_in6 *to;
+	struct sockaddr_in6 *from;
 	struct hxs_sock **child;
 };
 
@@ -558,7 +622,7 @@ int hxs_socket(struct hxs_stack *st, int domain, int type, int protocol)
 	struct hxs_sock *sk;
 	int fd;
 
-	if (domain != AF_INET)
+	if (domain != AF_INET && domain != AF_INET6)
 		return -EAFNOSUPPORT;
 	if (base == SOCK_DGRAM) {
 		if (protocol && protocol != IPPROTO_UDP)
@@ -578,34 +642,114 @@ int hxs_socket(struct hxs_stack *st, int domain, int type, int protocol)
 		return -ENOMEM;
 	if (type & SOCK_NONBLOCK)
 		sk->flags |= HXS_SOCK_F_NONBLOCK;
+	sk->family = (uint8_t)domain;       /* IPV6_V6ONLY off by default, as Linux's bindv6only 0 */
 	fd = hxs_sock__install(st, sk);
 	if (fd < 0)
 		hxs_sock__free(sk);
 	return fd;
 }
 
-/* inet_bind() / __inet_bind() */
+/* A caller's address for sk as the protocols take it (sockaddr_in6, IPv4 mapped): AF_INET
+ * sockets take sockaddr_in, AF_INET6 ones sockaddr_in6 (at least the RFC 2133 24 bytes, as
+ * Linux's SIN6_LEN_RFC2133). AF_UNSPEC is passed on with the family AF_UNSPEC. */
+int hxs_sock__sa_in(const struct hxs_sock *sk, const struct sockaddr *sa, socklen_t len,
+		    struct sockaddr_in6 *out)
+{
+	sa_family_t fam;
+
+	memset(out, 0, sizeof(*out));
+	if (!sa || len < (socklen_t)sizeof(sa_family_t))
+		return -EINVAL;
+	memcpy(&fam, &sa->sa_family, sizeof(fam));
+	if (sk->family == AF_INET6 && fam == AF_INET6) {
+		if (len < 24)
+			return -EINVAL;
+		memcpy(out, sa, len < (socklen_t)sizeof(*out) ? (size_t)len : sizeof(*out));
+		return 0;
+	}
+	if (fam == AF_INET || fam == AF_UNSPEC) {
+		struct sockaddr_in a;
+		struct hxs_addr m;
+
+		if (fam == AF_INET && sk->family == AF_INET6)
+			return -EAFNOSUPPORT;   /* inet6: sin6_family must be AF_INET6 */
+		out->sin6_family = fam == AF_INET ? AF_INET6 : AF_UNSPEC;
+		if (len < (socklen_t)sizeof(a))
+			return fam == AF_UNSPEC ? 0 : -EINVAL;  /* a bare AF_UNSPEC dissolves */
+		memcpy(&a, sa, sizeof(a));
+		m = hxs_addr4(a.sin_addr.s_addr);
+		out->sin6_port = a.sin_port;
+		memcpy(&out->sin6_addr, m.b, 16);
+		return 0;
+	}
+	return -EAFNOSUPPORT;
+}
+
+/* A protocol's address for the caller in sk's family: sockaddr_in for AF_INET sockets,
+ * sockaddr_in6 (IPv4 peers mapped, link-local ones with their scope) for AF_INET6. */
+int hxs_sock__sa_out(const struct hxs_sock *sk, const struct sockaddr_in6 *a, struct sockaddr *addr,
+		     socklen_t *len)
+{
+	if (!addr || !len || (int)*len < 0)
+		return -EINVAL;
+	if (sk->family == AF_INET) {
+		struct sockaddr_in s4 = { .sin_family = AF_INET, .sin_port = a->sin6_port };
+
+		memcpy(&s4.sin_addr, (const uint8_t *)&a->sin6_addr + 12, 4);
+		memcpy(addr, &s4, *len < sizeof(s4) ? *len : sizeof(s4));
+		*len = sizeof(s4);
+		return 0;
+	}
+	struct sockaddr_in6 s6 = *a;
+
+	s6.sin6_family = AF_INET6;
+	s6.sin6_scope_id = hxs_sock__scope(sk->st, hxs_addr6((const uint8_t *)&a->sin6_addr));
+	memcpy(addr, &s6, *len < sizeof(s6) ? *len : sizeof(s6));
+	*len = sizeof(s6);
+	return 0;
+}
+
+/* inet_bind() / __inet_bind(), inet6_bind() */
 int hxs_bind(struct hxs_stack *st, int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct hxs_sock *sk = hxs_sock__get(st, fd);
-	struct sockaddr_in a;
+	struct sockaddr_in6 a;
+	struct hxs_addr ba;
 	int err;
 
 	if (!sk)
 		return -EBADF;
-	if (!addr || len < (socklen_t)sizeof(struct sockaddr_in))
+	if (!addr || len < (socklen_t)(sk->family == AF_INET6 ? 24 : sizeof(struct sockaddr_in)))
 		return -EINVAL;
-	memcpy(&a, addr, sizeof(a));
-	if (a.sin_family != AF_INET) {
+	err = hxs_sock__sa_in(sk, addr, len, &a);
+	if (err)
+		return err;
+	ba = hxs_addr6((const uint8_t *)&a.sin6_addr);
+	if (a.sin6_family == AF_UNSPEC) {
 		/* "Compatibility games": AF_UNSPEC only with INADDR_ANY */
-		if (a.sin_family != AF_UNSPEC || a.sin_addr.s_addr != htonl(INADDR_ANY))
+		if (sk->family != AF_INET || hxs_addr_get4(ba) != htonl(INADDR_ANY))
 			return -EAFNOSUPPORT;
 	}
-	if (a.sin_addr.s_addr != htonl(INADDR_ANY) && a.sin_addr.s_addr != st->addr)
-		return -EADDRNOTAVAIL;
+	if (sk->family == AF_INET6 && hxs_addr_is4(ba)) {
+		/* an IPv4-mapped address on an IPv6-only socket: inet6_bind's EINVAL */
+		if (sk->v6only)
+			return -EINVAL;
+		if (hxs_addr_get4(ba) != htonl(INADDR_ANY) && hxs_addr_get4(ba) != st->addr)
+			return -EADDRNOTAVAIL;
+	} else if (sk->family == AF_INET6 && !hxs_addr_is_any6(ba)) {
+		/* a link-local address needs its interface (RFC 4007 §11.7) */
+		if (hxs_sock__scope(st, ba) && !a.sin6_scope_id)
+			return -EINVAL;
+		if (!hxs_ip6_is_local(st, ba.b))
+			return -EADDRNOTAVAIL;
+	} else if (sk->family == AF_INET) {
+		if (hxs_addr_get4(ba) != htonl(INADDR_ANY) && hxs_addr_get4(ba) != st->addr)
+			return -EADDRNOTAVAIL;
+	}
 	if (sk->flags & HXS_SOCK_F_BOUND)
 		return -EINVAL;
-	err = hxs_sock__bind_port(sk, a.sin_addr.s_addr, a.sin_port);
+	a.sin6_family = AF_INET6;
+	err = hxs_sock__bind_port(sk, ba, a.sin6_port);
 	if (err)
 		return err;
 	if (sk->ops->bind) {
@@ -643,6 +787,8 @@ int hxs_accept4(struct hxs_stack *st, int fd, struct sockaddr *addr, socklen_t *
 	r = sock_wait(sk, OP_ACCEPT, &a, sock_nonblock(sk, 0), sk->rcvtimeo_us);
 	if (r < 0)
 		return (int)r;
+	child->family = sk->family;         /* as the kernel's clone of the listener */
+	child->v6only = sk->v6only;
 	nfd = hxs_sock__install(st, child);
 	if (nfd < 0) {
 		child->ops->close(child);
@@ -665,7 +811,7 @@ int hxs_accept(struct hxs_stack *st, int fd, struct sockaddr *addr, socklen_t *l
 int hxs_connect(struct hxs_stack *st, int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct hxs_sock *sk = hxs_sock__get(st, fd);
-	struct sockaddr_in a = { 0 };
+	struct sockaddr_in6 a = { 0 };
 	uint64_t deadline;
 	int nonblock, err;
 
@@ -673,12 +819,9 @@ int hxs_connect(struct hxs_stack *st, int fd, const struct sockaddr *addr, sockl
 		return -EBADF;
 	if (!addr || len < (socklen_t)sizeof(sa_family_t))
 		return -EINVAL;
-	memcpy(&a.sin_family, &addr->sa_family, sizeof(sa_family_t));
-	if (a.sin_family != AF_UNSPEC) {
-		if (len < (socklen_t)sizeof(struct sockaddr_in))
-			return -EINVAL;
-		memcpy(&a, addr, sizeof(a));
-	}
+	err = hxs_sock__sa_in(sk, addr, len, &a);
+	if (err)
+		return err;
 	nonblock = !!(sk->flags & HXS_SOCK_F_NONBLOCK);
 	err = sk->ops->connect(sk, &a, nonblock);
 	if ((err != -EINPROGRESS && err != -EALREADY) || nonblock || sk->sndtimeo_us < 0)
@@ -750,15 +893,19 @@ static ssize_t do_send(struct hxs_stack *st, int fd, const struct iovec *iov, in
 		       const struct sockaddr *to, socklen_t tolen)
 {
 	struct hxs_sock *sk = hxs_sock__get(st, fd);
-	struct sockaddr_in a;
+	struct sockaddr_in6 a;
 	struct op_args args = { .iov = iov, .iovcnt = iovcnt, .flags = flags };
 
 	if (!sk)
 		return -EBADF;
 	if (to) {
-		if (tolen < (socklen_t)sizeof(struct sockaddr_in))
+		int err;
+
+		if (tolen < (socklen_t)(sk->family == AF_INET6 ? 24 : sizeof(struct sockaddr_in)))
 			return -EINVAL;
-		memcpy(&a, to, sizeof(a));
+		err = hxs_sock__sa_in(sk, to, tolen, &a);
+		if (err)
+			return err;
 		args.to = &a;
 	}
 	if (sk->type == SOCK_STREAM && !sock_nonblock(sk, flags) && iovcnt > 0)
@@ -770,7 +917,7 @@ static ssize_t do_recv(struct hxs_stack *st, int fd, const struct iovec *iov, in
 		       struct sockaddr *from, socklen_t *fromlen)
 {
 	struct hxs_sock *sk = hxs_sock__get(st, fd);
-	struct sockaddr_in a;
+	struct sockaddr_in6 a = { 0 };
 	struct op_args args = { .iov = iov, .iovcnt = iovcnt, .flags = flags, .from = &a };
 	ssize_t r;
 
@@ -781,10 +928,8 @@ static ssize_t do_recv(struct hxs_stack *st, int fd, const struct iovec *iov, in
 	/* MSG_OOB never waits (the kernel's tcp_recv_urg: "this call should never block") */
 	r = sock_wait(sk, OP_RECV, &args, sock_nonblock(sk, flags) || (flags & MSG_OOB),
 		      sk->rcvtimeo_us);
-	if (r >= 0 && from && fromlen) {
-		memcpy(from, &a, *fromlen < sizeof(a) ? *fromlen : sizeof(a));
-		*fromlen = sizeof(a);
-	}
+	if (r >= 0 && from && fromlen)
+		hxs_sock__sa_out(sk, &a, from, fromlen);
 	return r;
 }
 
@@ -861,19 +1006,10 @@ int hxs_close(struct hxs_stack *st, int fd)
 	return 0;
 }
 
-static int put_name(const struct sockaddr_in *a, struct sockaddr *addr, socklen_t *len)
-{
-	if (!addr || !len || (int)*len < 0)
-		return -EINVAL;
-	memcpy(addr, a, *len < sizeof(*a) ? *len : sizeof(*a));
-	*len = sizeof(*a);
-	return 0;
-}
-
 static int get_name(struct hxs_stack *st, int fd, struct sockaddr *addr, socklen_t *len, int peer)
 {
 	struct hxs_sock *sk = hxs_sock__get(st, fd);
-	struct sockaddr_in a = { .sin_family = AF_INET };
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6 };
 	int err;
 
 	if (!sk)
@@ -885,13 +1021,16 @@ static int get_name(struct hxs_stack *st, int fd, struct sockaddr *addr, socklen
 	} else if (peer) {
 		if (!(sk->flags & HXS_SOCK_F_CONNECTED))
 			return -ENOTCONN;
-		a.sin_addr.s_addr = sk->raddr;
-		a.sin_port = sk->rport;
+		memcpy(&a.sin6_addr, sk->raddr.b, 16);
+		a.sin6_port = sk->rport;
 	} else {
-		a.sin_addr.s_addr = sk->laddr;
-		a.sin_port = sk->lport;
+		/* unbound: the family's wildcard, as the kernel answers */
+		struct hxs_addr l = (sk->flags & HXS_SOCK_F_BOUND) ? sk->laddr : hxs_sock__any(sk);
+
+		memcpy(&a.sin6_addr, l.b, 16);
+		a.sin6_port = sk->lport;
 	}
-	return put_name(&a, addr, len);
+	return hxs_sock__sa_out(sk, &a, addr, len);
 }
 
 int hxs_getsockname(struct hxs_stack *st, int fd, struct sockaddr *addr, socklen_t *len)
@@ -956,6 +1095,18 @@ int hxs_setsockopt(struct hxs_stack *st, int fd, int level, int name, const void
 
 	if (!sk)
 		return -EBADF;
+	if (level == IPPROTO_IPV6 && name == IPV6_V6ONLY) {
+		/* RFC 3493 §5.3; the kernel refuses it on a bound socket and on AF_INET */
+		if (sk->family != AF_INET6)
+			return -ENOPROTOOPT;
+		if (!val || len < (socklen_t)sizeof(int))
+			return -EINVAL;
+		if (sk->flags & HXS_SOCK_F_BOUND)
+			return -EINVAL;
+		memcpy(&v, val, sizeof(int));
+		sk->v6only = !!v;
+		return 0;
+	}
 	if (level != SOL_SOCKET) {
 		if (!sk->ops->setsockopt)
 			return -ENOPROTOOPT;
@@ -1015,6 +1166,14 @@ int hxs_getsockopt(struct hxs_stack *st, int fd, int level, int name, void *val,
 		return -EBADF;
 	if (!val || !len)
 		return -EFAULT;
+	if (level == IPPROTO_IPV6 && name == IPV6_V6ONLY && sk->family == AF_INET6) {
+		v = sk->v6only;
+		if ((int)*len < 0)
+			return -EINVAL;
+		memcpy(val, &v, *len < sizeof(v) ? *len : sizeof(v));
+		*len = *len < sizeof(v) ? *len : sizeof(v);
+		return 0;
+	}
 	if (level != SOL_SOCKET) {
 		if (!sk->ops->getsockopt)
 			return -ENOPROTOOPT;
@@ -1034,7 +1193,7 @@ int hxs_getsockopt(struct hxs_stack *st, int fd, int level, int name, void *val,
 		*len = sizeof(struct linger);
 		return 0;
 	case SO_TYPE:      v = sk->type; break;
-	case SO_DOMAIN:    v = AF_INET; break;
+	case SO_DOMAIN:    v = sk->family; break;
 	case SO_PROTOCOL:  v = sk->ops->ipproto; break;
 	case SO_ERROR:     v = -hxs_sock__take_error(sk); break;
 	case SO_RCVBUF:    v = (int)sk->rcvbuf; break;

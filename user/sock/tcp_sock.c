@@ -52,6 +52,7 @@
 #include <sys/socket.h>
 
 #include "hxs/shared.h"
+#include "lib/siphash.h"
 #include "sock.h"
 #include "net/ip.h"
 #include "net/stack.h"
@@ -137,29 +138,57 @@ static uint8_t *tx_alloc(void *ctx, uint32_t len, void **handle)
 			return NULL;
 		}
 	}
-	if (tx->f.cap < HXS_ETH_HLEN + HXS_IP_HLEN + len) {
+	/* room for the larger (IPv6) header: the family is known at send, where an IPv4 frame
+	 * starts 20 bytes into the buffer instead (the backends take data anywhere in a frame) */
+	if (tx->f.cap < HXS_ETH_HLEN + HXS_IP6_HLEN + len) {
 		st->io->ops->tx_free(st->io, &tx->f, 1);
 		return NULL;
 	}
-	tx->l4 = tx->f.data + HXS_ETH_HLEN + HXS_IP_HLEN;
+	tx->l4 = tx->f.data + HXS_ETH_HLEN + HXS_IP6_HLEN;
 	*handle = tx;
 	return tx->l4;
 }
 
-static void tx_send(void *ctx, void *handle, uint32_t saddr, uint32_t daddr, uint32_t len,
-		    uint8_t tos)
+/* RFC 6437 §3: a flow label per flow, from a keyed hash of the 5-tuple (stateless, the same
+ * for every segment of a connection, not guessable from other flows'). */
+static uint32_t flow_label(const struct hxs_stack *st, const struct hxs_ip_tx *tx)
+{
+	uint8_t m[36];
+	uint32_t h;
+
+	memcpy(m, tx->src6, 16);
+	memcpy(m + 16, tx->dst6, 16);
+	memcpy(m + 32, tx->l4, 4);                  /* the TCP ports */
+	h = (uint32_t)hxs_siphash24(st->ip_id_key, m, sizeof(m)) & 0xfffff;
+	return h ? h : 1;                           /* 0 means "no label" */
+}
+
+static void tx_send(void *ctx, void *handle, struct hxs_addr saddr, struct hxs_addr daddr,
+		    uint32_t len, uint8_t tos)
 {
 	struct tcp_glue *g = ctx;
 	struct hxs_stack *st = g->st;
 	struct hxs_ip_tx *tx = handle;
+	int err;
 
 	tx->l4_len = len;
 	tx->tos = tos;          /* IP_TOS with the ECN field the core chose (RFC 3168) */
-	tx->src = saddr;
-	tx->dst = daddr;
 	tx->proto = IPPROTO_TCP;
-	if (hxs_stack__route(st, daddr, &tx->nexthop)) {
-		st->mib.v[HXS_MIB_IP_OUT_NO_ROUTES]++;
+	if (hxs_addr_is4(daddr)) {
+		tx->f.data += HXS_IP6_HLEN - HXS_IP_HLEN;
+		tx->f.cap -= HXS_IP6_HLEN - HXS_IP_HLEN;
+		tx->src = hxs_addr_get4(saddr);
+		tx->dst = hxs_addr_get4(daddr);
+		err = hxs_stack__route(st, tx->dst, &tx->nexthop);
+	} else {
+		tx->v6 = 1;
+		memcpy(tx->src6, saddr.b, 16);
+		memcpy(tx->dst6, daddr.b, 16);
+		tx->flow = flow_label(st, tx);
+		err = hxs_stack__route6(st, daddr.b, tx->nexthop6, &tx->hop_limit);
+	}
+	if (err) {
+		st->mib.v[tx->v6 ? HXS_MIB_IP6_OUT_NO_ROUTES : HXS_MIB_IP_OUT_NO_ROUTES]++;
 		g->mib[TCPS_HxsTcpTxNoRoute]++;
 		hxs_ip_tx_abort(st, tx);
 		return;
@@ -205,10 +234,10 @@ static int on_tuple(void *ctx, struct hxs_tcp_conn *c, int add)
 {
 	struct tcp_glue *g = ctx;
 	struct tcp_sock *ts = hxs_tcp_conn__user(c);
-	uint32_t laddr, raddr;
+	struct hxs_addr laddr, raddr;
 	uint16_t lport, rport;
 
-	hxs_tcp_conn__tuple(c, &laddr, &lport, &raddr, &rport);
+	hxs_tcp_conn__tuple_addr(c, &laddr, &lport, &raddr, &rport);
 	if (add) {
 		/* a slot for the XDP fast path if one is free (else the connection runs without),
 		 * set up before the conn entry that names it */
@@ -254,25 +283,44 @@ static int on_tuple(void *ctx, struct hxs_tcp_conn *c, int add)
 	return 0;
 }
 
-static struct hxs_sock *listen_sock(struct tcp_glue *g, uint32_t laddr, uint16_t lport)
+static struct hxs_sock *listen_sock(struct tcp_glue *g, struct hxs_addr laddr, uint16_t lport)
 {
 	struct hxs_sock *o;
 
 	for (o = hxs_sock__port_chain(g->st, IPPROTO_TCP, htons(lport)); o; o = o->port_next)
-		if (o->laddr == laddr)
+		if (hxs_addr_eq(o->laddr, laddr))
 			break;
 	return o;
 }
 
-static void on_listen(void *ctx, uint32_t laddr, uint16_t lport, int add)
+/* The bind entries of a listener (socket.c made them at bind): its address, and 0.0.0.0
+ * too for a dual-stack :: (cookie flags only there: the program's cookies are IPv4's). */
+static int listen_entries(struct tcp_glue *g, struct hxs_sock *o, uint16_t lport, uint32_t flags)
+{
+	uint32_t f6 = flags & ~(HXS_BIND_F_COOKIES | HXS_BIND_F_NO_SACK | HXS_BIND_F_NO_TS |
+				HXS_BIND_F_NO_WS | (0xffffu << HXS_BIND_MSS_SHIFT) |
+				(0xfu << HXS_BIND_WS_SHIFT));
+	int err;
+
+	if (hxs_addr_is4(o->laddr))
+		return hxs_stack__own_bind(g->st, o->laddr, htons(lport), IPPROTO_TCP, o->rx_owner, flags);
+	err = hxs_stack__own_bind(g->st, o->laddr, htons(lport), IPPROTO_TCP, o->rx_owner, f6);
+	if (!err && hxs_addr_is_any6(o->laddr) && !o->v6only)
+		err = hxs_stack__own_bind(g->st, hxs_addr4(0), htons(lport), IPPROTO_TCP, o->rx_owner,
+					  flags);
+	return err;
+}
+
+static void on_listen(void *ctx, struct hxs_tcp_conn *l, struct hxs_addr laddr, uint16_t lport,
+		      int add)
 {
 	struct tcp_glue *g = ctx;
 	struct hxs_sock *o = listen_sock(g, laddr, lport);
 
+	(void)l;
 	if (!o)
 		return;
-	hxs_stack__own_bind(g->st, laddr, htons(lport), IPPROTO_TCP, o->rx_owner,
-			    add ? HXS_BIND_F_LISTEN : 0);
+	listen_entries(g, o, lport, add ? HXS_BIND_F_LISTEN : 0);
 }
 
 /* --- SYN cookies ------------------------------------------------------------------------ */
@@ -308,13 +356,14 @@ static void on_synq(void *ctx, struct hxs_tcp_conn *l, int pressure)
 {
 	struct tcp_glue *g = ctx;
 	struct hxs_sc_local loc;
-	uint32_t laddr, raddr, flags = HXS_BIND_F_LISTEN;
+	struct hxs_addr laddr, raddr;
+	uint32_t flags = HXS_BIND_F_LISTEN;
 	uint16_t lport, rport;
 	struct hxs_sock *o;
 
 	if (!g->syncookies)
 		return;
-	hxs_tcp_conn__tuple(l, &laddr, &lport, &raddr, &rport);
+	hxs_tcp_conn__tuple_addr(l, &laddr, &lport, &raddr, &rport);
 	o = listen_sock(g, laddr, lport);
 	if (!o)
 		return;
@@ -324,7 +373,7 @@ static void on_synq(void *ctx, struct hxs_tcp_conn *l, int pressure)
 			 (uint32_t)(loc.ws & 0xf) << HXS_BIND_WS_SHIFT |
 			 (loc.no_sack ? HXS_BIND_F_NO_SACK : 0) | (loc.no_ts ? HXS_BIND_F_NO_TS : 0) |
 			 (loc.no_ws ? HXS_BIND_F_NO_WS : 0);
-	if (hxs_stack__own_bind(g->st, laddr, htons(lport), IPPROTO_TCP, o->rx_owner, flags) == 0)
+	if (listen_entries(g, o, lport, flags) == 0)
 		g->mib[(flags & HXS_BIND_F_COOKIES) ? TCPS_HxsTcpXdpCookiesOn : TCPS_HxsTcpXdpCookiesOff]++;
 }
 
@@ -351,14 +400,18 @@ static void tcp_input(void *ctx, struct hxs_stack *st, const struct hxs_ip_rx *p
 		flags |= HXS_TCP_IN_COOKIE_OK;
 	/* the program named the connection's {slot, gen} (struct hxs_xdp_meta): the core finds
 	 * it by index and checks the 4-tuple instead of hashing it. The header offsets it also
-	 * gives are not used: hxs_ip_input() must check the IPv4 header anyway (RFC 1122
-	 * §3.2.1) and has the TCP header's offset from IHL then, at no cost. */
+	 * gives are not used: the IP input must check the IP header anyway (RFC 1122 §3.2.1,
+	 * RFC 8200) and has the TCP header's offset from it then, at no cost. */
 	if (pkt->frame && pkt->frame->meta) {
 		slot = pkt->frame->slot;
 		gen = pkt->frame->gen;
 	}
-	hxs_tcp__input_slot(g->tcp, slot, gen, pkt->src, pkt->dst, pkt->l4, pkt->l4_len, flags,
-			    hxs_stack__now(st));
+	if (pkt->v6)
+		hxs_tcp__input_slot(g->tcp, slot, gen, hxs_addr6(pkt->src6), hxs_addr6(pkt->dst6),
+				    pkt->l4, pkt->l4_len, flags, hxs_stack__now(st));
+	else
+		hxs_tcp__input_slot(g->tcp, slot, gen, hxs_addr4(pkt->src), hxs_addr4(pkt->dst),
+				    pkt->l4, pkt->l4_len, flags, hxs_stack__now(st));
 }
 
 static int tcp_turn(void *ctx, uint64_t now, int events);
@@ -706,7 +759,7 @@ static void tcp_destroy(struct hxs_sock *sk)
 	}
 }
 
-static int tcp_bind(struct hxs_sock *sk, const struct sockaddr_in *addr)
+static int tcp_bind(struct hxs_sock *sk, const struct sockaddr_in6 *addr)
 {
 	struct tcp_sock *ts = tcp_sk(sk);
 
@@ -729,7 +782,7 @@ static int tcp_listen(struct hxs_sock *sk, int backlog)
 		return -EINVAL;
 	if (!(sk->flags & HXS_SOCK_F_BOUND)) {
 		/* inet_autobind(): an ephemeral port */
-		err = hxs_sock__bind_port(sk, 0, 0);
+		err = hxs_sock__bind_port(sk, hxs_sock__any(sk), 0);
 		if (err)
 			return err;
 	}
@@ -737,7 +790,7 @@ static int tcp_listen(struct hxs_sock *sk, int backlog)
 	err = hxs_sock__bind_entry(sk);
 	if (err)
 		return err;
-	err = hxs_tcp_conn__listen(ts->c, sk->laddr, ntohs(sk->lport), backlog);
+	err = hxs_tcp_conn__listen_addr(ts->c, sk->laddr, ntohs(sk->lport), sk->v6only, backlog);
 	if (!err)
 		ts->used = 1;
 	return err;
@@ -749,7 +802,7 @@ static int tcp_accept(struct hxs_sock *sk, struct hxs_sock **child)
 	struct tcp_glue *g = glue(sk->st);
 	struct hxs_tcp_conn *c;
 	struct hxs_sock *nsk;
-	uint32_t laddr, raddr;
+	struct hxs_addr laddr, raddr;
 	uint16_t lport, rport;
 	int err;
 
@@ -773,7 +826,7 @@ static int tcp_accept(struct hxs_sock *sk, struct hxs_sock **child)
 	nts->sstate = SS_CONNECTED_;
 	nts->in_table = 1;
 	hxs_tcp_conn__set_user(c, nts);
-	hxs_tcp_conn__tuple(c, &laddr, &lport, &raddr, &rport);
+	hxs_tcp_conn__tuple_addr(c, &laddr, &lport, &raddr, &rport);
 	nsk->laddr = laddr;
 	nsk->lport = htons(lport);
 	nsk->raddr = raddr;
@@ -788,10 +841,11 @@ static int tcp_accept(struct hxs_sock *sk, struct hxs_sock **child)
 }
 
 /* inet_stream_connect() */
-static int tcp_connect(struct hxs_sock *sk, const struct sockaddr_in *addr, int nonblock)
+static int tcp_connect(struct hxs_sock *sk, const struct sockaddr_in6 *addr, int nonblock)
 {
 	struct tcp_sock *ts = tcp_sk(sk);
 	struct hxs_stack *st = sk->st;
+	struct hxs_addr ra, la;
 	int state, err, bound_here = 0;
 
 	(void)nonblock;         /* never waits: socket.c's hxs_connect() does, once */
@@ -802,7 +856,7 @@ static int tcp_connect(struct hxs_sock *sk, const struct sockaddr_in *addr, int 
 		err = -EALREADY;
 		goto outcome;
 	}
-	if (addr->sin_family == AF_UNSPEC) {
+	if (addr->sin6_family == AF_UNSPEC) {
 		/* tcp_disconnect(): abort, back to an unconnected socket */
 		hxs_tcp_conn__abort(ts->c);
 		ts->sstate = SS_UNCONNECTED_;
@@ -820,7 +874,7 @@ static int tcp_connect(struct hxs_sock *sk, const struct sockaddr_in *addr, int 
 	default:
 		break;
 	}
-	if (addr->sin_family != AF_INET)
+	if (addr->sin6_family != AF_INET6)
 		return -EAFNOSUPPORT;
 	if (state == HXS_TCPS_LISTEN)
 		return -EISCONN;
@@ -838,15 +892,27 @@ static int tcp_connect(struct hxs_sock *sk, const struct sockaddr_in *addr, int 
 		if (err)
 			return err;
 	}
-	if (!addr->sin_addr.s_addr)
+	ra = hxs_addr6((const uint8_t *)&addr->sin6_addr);
+	/* an IPv4 peer of an IPv6-only socket: tcp_v6_connect's ENETUNREACH */
+	if (hxs_addr_is_any(ra) || (hxs_addr_is4(ra) && sk->v6only))
 		return -ENETUNREACH;
-	if (!addr->sin_port)
+	if (!addr->sin6_port)
 		return -ECONNREFUSED;
-	{
+	if (hxs_addr_is4(ra)) {
 		uint32_t nh;
-
-		err = hxs_stack__route(st, addr->sin_addr.s_addr, &nh);
+		err = hxs_stack__route(st, hxs_addr_get4(ra), &nh);
 		if (err)
+			return err;
+		la = hxs_addr4(st->addr);
+	} else {
+		uint8_t nh6[16], hl;
+		err = hxs_stack__route6(st, ra.b, nh6, &hl);
+		if (err)
+			return err;
+		/* a socket bound to one of our IPv6 addresses connects from it */
+		if ((sk->flags & HXS_SOCK_F_BOUND) && !hxs_addr_is_any(sk->laddr) && !hxs_addr_is4(sk->laddr))
+			la = sk->laddr;
+		else if ((err = hxs_ip6_select_src(st, ra.b, la.b)))
 			return err;
 	}
 	for (int tries = 0; tries < 8; tries++) {
@@ -854,18 +920,17 @@ static int tcp_connect(struct hxs_sock *sk, const struct sockaddr_in *addr, int 
 			/* inet_hash_connect(): an ephemeral port of hxs's range (RFC 6056 Alg. 4),
 			 * without a bind entry: the connection's 4-tuple entry steers it */
 			sk->flags |= HXS_SOCK_F_NOENTRY;
-			err = hxs_sock__bind_ephemeral(sk, st->addr, addr->sin_addr.s_addr, addr->sin_port);
+			err = hxs_sock__bind_ephemeral(sk, la, ra, addr->sin6_port);
 			if (err == -EADDRINUSE && tw_recycle_oldest(glue(st)))
-				err = hxs_sock__bind_ephemeral(sk, st->addr, addr->sin_addr.s_addr,
-							       addr->sin_port);
+				err = hxs_sock__bind_ephemeral(sk, la, ra, addr->sin6_port);
 			if (err) {
 				sk->flags &= ~HXS_SOCK_F_NOENTRY;
 				return err == -EADDRINUSE ? -EADDRNOTAVAIL : err;
 			}
 			bound_here = 1;
 		}
-		err = hxs_tcp_conn__connect(ts->c, st->addr, ntohs(sk->lport), addr->sin_addr.s_addr,
-					    ntohs(addr->sin_port), hxs_stack__now(st));
+		err = hxs_tcp_conn__connect_addr(ts->c, la, ntohs(sk->lport), ra,
+						 ntohs(addr->sin6_port), hxs_stack__now(st));
 		if (err != -EADDRNOTAVAIL || !bound_here)
 			break;
 		/* that 4-tuple still lingers (TIME_WAIT): another port */
@@ -876,13 +941,13 @@ static int tcp_connect(struct hxs_sock *sk, const struct sockaddr_in *addr, int 
 			/* like the kernel's failed tcp_v4_connect(): the autobound port is released
 			 * and getsockname says 0 again */
 			hxs_sock__unbind_port(sk);
-			sk->laddr = 0;
+			sk->laddr = (struct hxs_addr){ { 0 } };
 			sk->lport = 0;
 		}
 		return err;
 	}
-	sk->raddr = addr->sin_addr.s_addr;
-	sk->rport = addr->sin_port;
+	sk->raddr = ra;
+	sk->rport = addr->sin6_port;
 	ts->used = 1;
 	ts->autobound = (uint8_t)bound_here;
 	ts->sstate = SS_CONNECTING_;
@@ -914,7 +979,7 @@ static long send_errno(long r)
 }
 
 static ssize_t tcp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iovcnt, int flags,
-			   const struct sockaddr_in *to)
+			   const struct sockaddr_in6 *to)
 {
 	struct tcp_sock *ts = tcp_sk(sk);
 	size_t done = 0;
@@ -953,7 +1018,7 @@ static ssize_t tcp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 }
 
 static ssize_t tcp_recvmsg(struct hxs_sock *sk, const struct iovec *iov, int iovcnt, int flags,
-			   struct sockaddr_in *from)
+			   struct sockaddr_in6 *from)
 {
 	struct tcp_sock *ts = tcp_sk(sk);
 	unsigned f = (flags & MSG_PEEK) ? HXS_TCP_PEEK : 0;
@@ -1015,9 +1080,9 @@ static ssize_t tcp_recvmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 	}
 	if (from) {
 		memset(from, 0, sizeof(*from));
-		from->sin_family = AF_INET;
-		from->sin_addr.s_addr = sk->raddr;
-		from->sin_port = sk->rport;
+		from->sin6_family = AF_INET6;
+		memcpy(&from->sin6_addr, sk->raddr.b, 16);
+		from->sin6_port = sk->rport;
 	}
 	return (ssize_t)done;
 }
@@ -1279,33 +1344,34 @@ static int tcp_ioctl(struct hxs_sock *sk, unsigned long req, int *arg)
 	}
 }
 
-static int tcp_getname(struct hxs_sock *sk, struct sockaddr_in *a, int peer)
+static int tcp_getname(struct hxs_sock *sk, struct sockaddr_in6 *a, int peer)
 {
 	struct tcp_sock *ts = tcp_sk(sk);
 	int state = ts->c ? hxs_tcp_conn__state(ts->c) : HXS_TCPS_CLOSED;
-	uint32_t laddr, raddr;
+	struct hxs_addr laddr, raddr;
 	uint16_t lport, rport;
 
 	memset(a, 0, sizeof(*a));
-	a->sin_family = AF_INET;
+	a->sin6_family = AF_INET6;
 	if (peer) {
 		/* inet_getname(): no peer in CLOSE or SYN_SENT (or LISTEN: no dport) */
 		if (!ts->c || state == HXS_TCPS_CLOSED || state == HXS_TCPS_SYN_SENT ||
 		    state == HXS_TCPS_LISTEN)
 			return -ENOTCONN;
-		hxs_tcp_conn__tuple(ts->c, NULL, NULL, &raddr, &rport);
-		a->sin_addr.s_addr = raddr;
-		a->sin_port = htons(rport);
+		hxs_tcp_conn__tuple_addr(ts->c, NULL, NULL, &raddr, &rport);
+		memcpy(&a->sin6_addr, raddr.b, 16);
+		a->sin6_port = htons(rport);
 		return 0;
 	}
 	if (ts->c && state != HXS_TCPS_CLOSED && state != HXS_TCPS_LISTEN) {
-		hxs_tcp_conn__tuple(ts->c, &laddr, &lport, NULL, NULL);
-		a->sin_addr.s_addr = laddr;
-		a->sin_port = htons(lport);
+		hxs_tcp_conn__tuple_addr(ts->c, &laddr, &lport, NULL, NULL);
+		memcpy(&a->sin6_addr, laddr.b, 16);
+		a->sin6_port = htons(lport);
 		return 0;
 	}
-	a->sin_addr.s_addr = sk->laddr;
-	a->sin_port = sk->lport;
+	laddr = (sk->flags & HXS_SOCK_F_BOUND) ? sk->laddr : hxs_sock__any(sk);
+	memcpy(&a->sin6_addr, laddr.b, 16);
+	a->sin6_port = sk->lport;
 	return 0;
 }
 
@@ -1346,7 +1412,9 @@ int hxs_tcp_sock__attach(struct hxs_stack *st)
 {
 	int err = hxs_sock__register_proto(st, SOCK_STREAM, &hxs_tcp_sock_ops);
 
-	if (!err)
+	if (!err) {
 		hxs_stack__set_l4(st, IPPROTO_TCP, tcp_input_first, NULL);
+		hxs_stack__set_l4v6(st, IPPROTO_TCP, tcp_input_first, NULL);
+	}
 	return err;
 }

@@ -1,6 +1,6 @@
 /* udp.c - UDP (RFC 768) over hxs, after the kernel's __udp4_lib_rcv and udp_sendmsg.
  *
- * RX: hxs_ip_input() -> udp_input() (the IPPROTO_UDP handler) -> header and length checks -> checksum -> udp_lookup() -> udp_enqueue()
+ * RX: hxs_ip_input() | hxs_ip6_input() -> udp_input() (the IPPROTO_UDP handler) -> header and length checks -> checksum -> udp_lookup() -> udp_enqueue()
  *                                                                  (hxs_sock__wake: epoll)
  * TX: socket.c -> udp_sendmsg() -> hxs_ip_tx_alloc() -> header + checksum -> hxs_ip_tx_send()
  * API: udp_recvmsg/connect/poll/... through hxs_udp_ops (sock.h).
@@ -27,11 +27,13 @@
 #include "net/ip.h"
 #include "net/stack.h"
 
+/* One queued datagram: this record, for an IPv6 source its 16-byte address, then the data. */
 struct udp_rec {
 	uint32_t len;
-	uint32_t saddr;
+	uint32_t saddr;             /* IPv4 source, network order */
 	uint16_t sport;
-	uint16_t pad;
+	uint8_t v6;                 /* the IPv6 source follows the record */
+	uint8_t pad;
 	uint32_t pad2;
 };
 #define HXS_UDP_REC ((uint32_t)sizeof(struct udp_rec))
@@ -97,8 +99,8 @@ static int udp_resize(struct udp_sock *u, uint32_t cap)
 static int udp_enqueue(struct udp_sock *u, const struct hxs_ip_rx *pkt, const uint8_t *data,
 		       uint32_t len, uint16_t sport)
 {
-	struct udp_rec r = { .len = len, .saddr = pkt->src, .sport = sport };
-	uint32_t need = HXS_UDP_REC + len;
+	struct udp_rec r = { .len = len, .saddr = pkt->src, .sport = sport, .v6 = pkt->v6 };
+	uint32_t extra = pkt->v6 ? 16 : 0, need = HXS_UDP_REC + extra + len;
 
 	if (u->sk.flags & HXS_SOCK_F_RD_SHUT)
 		return -ESHUTDOWN;
@@ -106,7 +108,9 @@ static int udp_enqueue(struct udp_sock *u, const struct hxs_ip_rx *pkt, const ui
 		return -ENOMEM;
 	uint32_t tail = ring_off(u, u->rq_head, u->rq_used);
 	ring_put(u, tail, &r, HXS_UDP_REC);
-	ring_put(u, ring_off(u, tail, HXS_UDP_REC), data, len);
+	if (extra)
+		ring_put(u, ring_off(u, tail, HXS_UDP_REC), pkt->src6, 16);
+	ring_put(u, ring_off(u, tail, HXS_UDP_REC + extra), data, len);
 	u->rq_used += need;
 	u->rq_count++;
 	hxs_sock__wake(&u->sk);
@@ -115,8 +119,8 @@ static int udp_enqueue(struct udp_sock *u, const struct hxs_ip_rx *pkt, const ui
 
 /* Best socket for the datagram, scored like the kernel's compute_score(): a connected socket
  * matches only its peer and beats a bound address, which beats the wildcard. */
-static struct udp_sock *udp_lookup(struct hxs_stack *st, uint32_t saddr, uint16_t sport,
-				   uint32_t daddr, uint16_t dport)
+static struct udp_sock *udp_lookup(struct hxs_stack *st, struct hxs_addr saddr, uint16_t sport,
+				   struct hxs_addr daddr, uint16_t dport)
 {
 	struct hxs_sock *best = NULL;
 	int best_score = -1;
@@ -124,13 +128,13 @@ static struct udp_sock *udp_lookup(struct hxs_stack *st, uint32_t saddr, uint16_
 	for (struct hxs_sock *sk = hxs_sock__port_chain(st, IPPROTO_UDP, dport); sk; sk = sk->port_next) {
 		int score = 0;
 
-		if (sk->laddr) {
-			if (sk->laddr != daddr)
-				continue;
+		/* a wildcard takes its family (a dual-stack :: both); an address only itself */
+		if (!hxs_sock__takes(sk, daddr))
+			continue;
+		if (!hxs_addr_is_any(sk->laddr))
 			score += 4;
-		}
 		if (sk->flags & HXS_SOCK_F_CONNECTED) {
-			if (sk->raddr != saddr || sk->rport != sport)
+			if (!hxs_addr_eq(sk->raddr, saddr) || sk->rport != sport)
 				continue;
 			score += 8;
 		}
@@ -163,15 +167,25 @@ static void udp_input(void *ctx, struct hxs_stack *st, const struct hxs_ip_rx *p
 	if (ulen < HXS_UDP_HLEN || ulen > pkt->l4_len)
 		goto in_error;
 	/* RFC 768: "An all zero transmitted checksum value means that the transmitter generated
-	 * no checksum." (IPv4 only; RFC 1122 §4.1.3.4 makes checking it mandatory otherwise.) */
+	 * no checksum." (IPv4 only; RFC 1122 §4.1.3.4 makes checking it mandatory otherwise.)
+	 * RFC 8200 §8.1: "IPv6 receivers must discard UDP packets containing a zero checksum"
+	 * (the kernel's udp6_csum_zero_error: a checksum error) */
+	if (pkt->v6 && !check) {
+		st->mib.v[HXS_MIB_UDP_IN_CSUM_ERRORS]++;
+		goto in_error;
+	}
 	if (check) {
-		uint32_t sum = hxs_csum_pseudo(pkt->src, pkt->dst, IPPROTO_UDP, ulen);
+		uint32_t sum = pkt->v6 ? hxs_csum_pseudo6(pkt->src6, pkt->dst6, IPPROTO_UDP, ulen)
+				       : hxs_csum_pseudo(pkt->src, pkt->dst, IPPROTO_UDP, ulen);
 		if (hxs_csum_fold(hxs_csum_add(sum, uh, ulen)) != 0) {
 			st->mib.v[HXS_MIB_UDP_IN_CSUM_ERRORS]++;
 			goto in_error;
 		}
 	}
-	u = udp_lookup(st, pkt->src, sport, pkt->dst, dport);
+	if (pkt->v6)
+		u = udp_lookup(st, hxs_addr6(pkt->src6), sport, hxs_addr6(pkt->dst6), dport);
+	else
+		u = udp_lookup(st, hxs_addr4(pkt->src), sport, hxs_addr4(pkt->dst), dport);
 	if (!u) {
 		st->mib.v[HXS_MIB_UDP_NO_PORTS]++;
 		return;
@@ -200,7 +214,7 @@ static void udp_destroy(struct hxs_sock *sk)
 	udp_sk(sk)->rq = NULL;
 }
 
-static int udp_bind(struct hxs_sock *sk, const struct sockaddr_in *addr)
+static int udp_bind(struct hxs_sock *sk, const struct sockaddr_in6 *addr)
 {
 	return 0;
 }
@@ -209,43 +223,58 @@ static int udp_autobind(struct hxs_sock *sk)
 {
 	if (sk->flags & HXS_SOCK_F_BOUND)
 		return 0;
-	return hxs_sock__bind_port(sk, 0, 0);
+	return hxs_sock__bind_port(sk, hxs_sock__any(sk), 0);
+}
+
+/* Can sk reach a (the family's route)? 0, -ENETUNREACH (also an IPv4 peer of an IPv6-only
+ * socket, as the kernel's udpv6_sendmsg). */
+static int udp_route(struct hxs_sock *sk, struct hxs_addr a)
+{
+	uint8_t nh6[16], hl;
+	uint32_t nh;
+
+	if (hxs_addr_is4(a)) {
+		if (sk->v6only)
+			return -ENETUNREACH;
+		return hxs_stack__route(sk->st, hxs_addr_get4(a), &nh);
+	}
+	return hxs_stack__route6(sk->st, a.b, nh6, &hl);
 }
 
 /* ip4_datagram_connect(): sets the default peer; AF_UNSPEC dissolves it. */
-static int udp_connect(struct hxs_sock *sk, const struct sockaddr_in *addr, int nonblock)
+static int udp_connect(struct hxs_sock *sk, const struct sockaddr_in6 *addr, int nonblock)
 {
-	uint32_t nh;
+	struct hxs_addr ra = hxs_addr6((const uint8_t *)&addr->sin6_addr);
 	int err;
 
-	if (addr->sin_family == AF_UNSPEC) {
+	if (addr->sin6_family == AF_UNSPEC) {
 		sk->flags &= ~HXS_SOCK_F_CONNECTED;
-		sk->raddr = 0;
+		sk->raddr = (struct hxs_addr){ { 0 } };
 		sk->rport = 0;
 		hxs_sock__wake(sk);
 		return 0;
 	}
-	if (addr->sin_family != AF_INET)
+	if (addr->sin6_family != AF_INET6)
 		return -EAFNOSUPPORT;
-	err = hxs_stack__route(sk->st, addr->sin_addr.s_addr, &nh);
+	err = udp_route(sk, ra);
 	if (err)
 		return err;
 	err = udp_autobind(sk);
 	if (err)
 		return err;
-	sk->raddr = addr->sin_addr.s_addr;
-	sk->rport = addr->sin_port;
+	sk->raddr = ra;
+	sk->rport = addr->sin6_port;
 	sk->flags |= HXS_SOCK_F_CONNECTED;
 	hxs_sock__wake(sk);
 	return 0;
 }
 
 static ssize_t udp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iovcnt, int flags,
-			   const struct sockaddr_in *to)
+			   const struct sockaddr_in6 *to)
 {
 	struct hxs_stack *st = sk->st;
 	struct hxs_ip_tx tx;
-	uint32_t daddr;
+	struct hxs_addr daddr;
 	uint16_t dport, w;
 	ssize_t len = hxs_iov_len(iov, iovcnt);
 	int err;
@@ -256,10 +285,12 @@ static ssize_t udp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 		return -EPIPE;
 	if (to) {
 		/* udp_sendmsg(): AF_UNSPEC is tolerated for old programs, other families not */
-		if (to->sin_family != AF_INET && to->sin_family != AF_UNSPEC)
+		if (to->sin6_family != AF_INET6 && to->sin6_family != AF_UNSPEC)
 			return -EAFNOSUPPORT;
-		daddr = to->sin_addr.s_addr;
-		dport = to->sin_port;
+		daddr = hxs_addr6((const uint8_t *)&to->sin6_addr);
+		dport = to->sin6_port;
+		if (hxs_addr_is4(daddr) && sk->v6only)
+			return -ENETUNREACH;
 		if (!dport)
 			return -EINVAL;
 	} else {
@@ -270,13 +301,18 @@ static ssize_t udp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 	}
 	if ((size_t)len > HXS_UDP_MAX_PAYLOAD)
 		return -EMSGSIZE;
-	/* No fragmentation: a datagram must fit the MTU (IP_PMTUDISC_DO behaviour). */
-	if ((uint32_t)len + HXS_UDP_HLEN > hxs_ip_max_l4(st))
+	/* No fragmentation: a datagram must fit the MTU (IP_PMTUDISC_DO behaviour; RFC 8200 §5
+	 * leaves fragmenting to the source, which hxs does not). */
+	if ((uint32_t)len + HXS_UDP_HLEN > (hxs_addr_is4(daddr) ? hxs_ip_max_l4(st) : hxs_ip6_max_l4(st)))
 		return -EMSGSIZE;
 	err = udp_autobind(sk);
 	if (err)
 		return err;
-	err = hxs_ip_tx_alloc(st, &tx, daddr, IPPROTO_UDP, (uint32_t)len + HXS_UDP_HLEN);
+	if (hxs_addr_is4(daddr))
+		err = hxs_ip_tx_alloc(st, &tx, hxs_addr_get4(daddr), IPPROTO_UDP,
+				      (uint32_t)len + HXS_UDP_HLEN);
+	else
+		err = hxs_ip6_tx_alloc(st, &tx, daddr.b, IPPROTO_UDP, (uint32_t)len + HXS_UDP_HLEN);
 	if (err) {
 		/* as udp_sendmsg(): no buffer to send from counts as UdpSndbufErrors, once per
 		 * error returned (a blocking call waits in socket.c and retries instead) */
@@ -292,7 +328,11 @@ static ssize_t udp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 	memcpy(tx.l4 + 4, &w, 2);
 	tx.l4[6] = tx.l4[7] = 0;
 	hxs_iov_from(iov, iovcnt, tx.l4 + HXS_UDP_HLEN);
-	w = hxs_csum_fold(hxs_csum_add(hxs_csum_pseudo(tx.src, daddr, IPPROTO_UDP, tx.l4_len),
+	/* a socket bound to one of our IPv6 addresses sends from it */
+	if (tx.v6 && !hxs_addr_is_any(sk->laddr) && !hxs_addr_is4(sk->laddr))
+		memcpy(tx.src6, sk->laddr.b, 16);
+	w = hxs_csum_fold(hxs_csum_add(tx.v6 ? hxs_csum_pseudo6(tx.src6, tx.dst6, IPPROTO_UDP, tx.l4_len)
+					     : hxs_csum_pseudo(tx.src, tx.dst, IPPROTO_UDP, tx.l4_len),
 				       tx.l4, tx.l4_len));
 	/* RFC 768: "If the computed checksum is zero, it is transmitted as all ones." */
 	if (!w)
@@ -306,10 +346,11 @@ static ssize_t udp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 }
 
 static ssize_t udp_recvmsg(struct hxs_sock *sk, const struct iovec *iov, int iovcnt, int flags,
-			   struct sockaddr_in *from)
+			   struct sockaddr_in6 *from)
 {
 	struct udp_sock *u = udp_sk(sk);
 	struct udp_rec r;
+	uint8_t src6[16];
 	ssize_t cap = hxs_iov_len(iov, iovcnt);
 	uint32_t off, n, copied = 0;
 	int err;
@@ -324,6 +365,10 @@ static ssize_t udp_recvmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 		return (sk->flags & HXS_SOCK_F_RD_SHUT) ? 0 : -EAGAIN;
 	ring_get(u, u->rq_head, &r, HXS_UDP_REC);
 	off = ring_off(u, u->rq_head, HXS_UDP_REC);
+	if (r.v6) {
+		ring_get(u, off, src6, 16);
+		off = ring_off(u, off, 16);
+	}
 	n = r.len < (size_t)cap ? r.len : (uint32_t)cap;
 	for (int i = 0; i < iovcnt && copied < n; i++) {
 		uint32_t k = iov[i].iov_len < n - copied ? (uint32_t)iov[i].iov_len : n - copied;
@@ -332,13 +377,17 @@ static ssize_t udp_recvmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 	}
 	if (from) {
 		memset(from, 0, sizeof(*from));
-		from->sin_family = AF_INET;
-		from->sin_addr.s_addr = r.saddr;
-		from->sin_port = r.sport;
+		struct hxs_addr a = r.v6 ? hxs_addr6(src6) : hxs_addr4(r.saddr);
+
+		from->sin6_family = AF_INET6;
+		memcpy(&from->sin6_addr, a.b, 16);
+		from->sin6_port = r.sport;
 	}
 	if (!(flags & MSG_PEEK)) {
-		u->rq_head = ring_off(u, u->rq_head, HXS_UDP_REC + r.len);
-		u->rq_used -= HXS_UDP_REC + r.len;
+		uint32_t recl = HXS_UDP_REC + (r.v6 ? 16 : 0) + r.len;
+
+		u->rq_head = ring_off(u, u->rq_head, recl);
+		u->rq_used -= recl;
 		u->rq_count--;
 		if (!u->rq_count)
 			u->rq_head = 0;
@@ -395,20 +444,28 @@ static int udp_getsockopt(struct hxs_sock *sk, int level, int name, void *val, s
 	return -ENOPROTOOPT;
 }
 
-static int udp_getname(struct hxs_sock *sk, struct sockaddr_in *a, int peer)
+static int udp_getname(struct hxs_sock *sk, struct sockaddr_in6 *a, int peer)
 {
+	struct hxs_addr l = (sk->flags & HXS_SOCK_F_BOUND) ? sk->laddr : hxs_sock__any(sk);
+
 	memset(a, 0, sizeof(*a));
-	a->sin_family = AF_INET;
+	a->sin6_family = AF_INET6;
 	if (peer) {
 		if (!(sk->flags & HXS_SOCK_F_CONNECTED))
 			return -ENOTCONN;
-		a->sin_addr.s_addr = sk->raddr;
-		a->sin_port = sk->rport;
+		memcpy(&a->sin6_addr, sk->raddr.b, 16);
+		a->sin6_port = sk->rport;
 		return 0;
 	}
 	/* after connect() the kernel reports the source address chosen for the route */
-	a->sin_addr.s_addr = (!sk->laddr && (sk->flags & HXS_SOCK_F_CONNECTED)) ? sk->st->addr : sk->laddr;
-	a->sin_port = sk->lport;
+	if (hxs_addr_is_any(l) && (sk->flags & HXS_SOCK_F_CONNECTED)) {
+		if (hxs_addr_is4(sk->raddr))
+			l = hxs_addr4(sk->st->addr);
+		else
+			hxs_ip6_select_src(sk->st, sk->raddr.b, l.b);
+	}
+	memcpy(&a->sin6_addr, l.b, 16);
+	a->sin6_port = sk->lport;
 	return 0;
 }
 
@@ -434,5 +491,6 @@ const struct hxs_proto_ops hxs_udp_ops = {
 int hxs_udp__attach(struct hxs_stack *st)
 {
 	hxs_stack__set_l4(st, IPPROTO_UDP, udp_input, NULL);
+	hxs_stack__set_l4v6(st, IPPROTO_UDP, udp_input, NULL);
 	return hxs_sock__register_proto(st, SOCK_DGRAM, &hxs_udp_ops);
 }

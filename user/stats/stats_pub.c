@@ -86,14 +86,6 @@ const char *hxs_stats_pub__path(const struct hxs_stats_pub *p)
 	return hxs_shm__path(p->shm);
 }
 
-static void v4(uint8_t out[16], uint32_t a)
-{
-	memset(out, 0, 10);
-	out[10] = 0xff;
-	out[11] = 0xff;
-	memcpy(out + 12, &a, 4);
-}
-
 static void pub_sock(struct hxs_stats_pub *p, int fd)
 {
 	struct hxs_stack *st = p->st;
@@ -110,8 +102,17 @@ static void pub_sock(struct hxs_stats_pub *p, int fd)
 		return;
 	}
 	memset(&ci, 0, sizeof(ci));
-	v4(ci.laddr, sk->laddr);
-	v4(ci.raddr, sk->raddr);
+	{
+		/* 16 bytes as the region keeps them; an AF_INET socket's unset address as 0.0.0.0 */
+		struct hxs_addr l = sk->laddr, r = sk->raddr;
+
+		if (sk->family == AF_INET && hxs_addr_is_any6(l))
+			l = hxs_addr4(0);
+		if (sk->family == AF_INET && hxs_addr_is_any6(r))
+			r = hxs_addr4(0);
+		memcpy(ci.laddr, l.b, 16);
+		memcpy(ci.raddr, r.b, 16);
+	}
 	ci.lport = sk->lport;
 	ci.rport = sk->rport;
 	ci.owner = sk->rx_owner;

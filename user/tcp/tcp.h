@@ -24,6 +24,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "lib/addr.h"
+
 struct hxs_tcp;
 struct hxs_tcp_conn;
 struct hxs_tcp_info;
@@ -132,6 +134,7 @@ struct hxs_tcp_cfg {
 				     * (tcp_syncookie.c); 1: it drops them (tcp_syncookies = 0) */
 	/* Tests only (NULL otherwise): the ISS of a new connection comes from this hook instead
 	 * of RFC 6528, e.g. to start next to the 2^32 sequence wrap. */
+	/* (addresses: the low 32 bits, the IPv4 address of an IPv4 connection) */
 	uint32_t (*isn_hook)(void *arg, uint32_t laddr, uint16_t lport, uint32_t raddr,
 			     uint16_t rport);
 	void *isn_hook_arg;
@@ -147,8 +150,8 @@ struct hxs_tcp_cfg {
  * (optional) ends a batch. */
 struct hxs_tcp_tx_ops {
 	uint8_t *(*alloc)(void *ctx, uint32_t len, void **handle);
-	void (*send)(void *ctx, void *handle, uint32_t saddr, uint32_t daddr, uint32_t len,
-		     uint8_t tos);
+	void (*send)(void *ctx, void *handle, struct hxs_addr saddr, struct hxs_addr daddr,
+		     uint32_t len, uint8_t tos);
 	void (*flush)(void *ctx);
 };
 
@@ -164,8 +167,9 @@ struct hxs_tcp_ev_ops {
 	 * connection out of its table and fails it (connect returns the error, a SYN is
 	 * dropped), counted in HxsTcpTupleRefused; no del follows a failed add. */
 	int (*on_tuple)(void *ctx, struct hxs_tcp_conn *c, int add);
-	/* A listener on laddr:lport (laddr 0 = any) is added or removed. */
-	void (*on_listen)(void *ctx, uint32_t laddr, uint16_t lport, int add);
+	/* A listener on laddr:lport (a wildcard: hxs_addr_is_any) is added or removed. */
+	void (*on_listen)(void *ctx, struct hxs_tcp_conn *l, struct hxs_addr laddr, uint16_t lport,
+			  int add);
 	/* A listener's SYN queue filled up (pressure 1: the core answers SYNs with cookies
 	 * from now on; XDP may too) or drained to half (0). */
 	void (*on_synq)(void *ctx, struct hxs_tcp_conn *l, int pressure);
@@ -197,12 +201,15 @@ void hxs_tcp__free(struct hxs_tcp *tcp);
  * as malformed (bad checksum, header, options). */
 int hxs_tcp__input(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, const uint8_t *tcp_hdr,
 		   uint32_t len, unsigned flags, uint64_t now);
+/* The same for either family (an IPv4 segment's addresses as hxs_addr4()). */
+int hxs_tcp__input_addr(struct hxs_tcp *tcp, struct hxs_addr saddr, struct hxs_addr daddr,
+			const uint8_t *tcp_hdr, uint32_t len, unsigned flags, uint64_t now);
 /* The same for a segment whose demux metadata (struct hxs_xdp_meta) names slot and gen: the
  * connection given that slot is found by index, its 4-tuple checked against the segment's
  * (HxsTcpDemuxBySlot); any mismatch falls back to the 4-tuple hash (HxsTcpDemuxSlotMiss).
  * Every check of hxs_tcp__input (lengths, checksum, options) runs as there. */
-int hxs_tcp__input_slot(struct hxs_tcp *tcp, uint32_t slot, uint32_t gen, uint32_t saddr,
-			uint32_t daddr, const uint8_t *tcp_hdr, uint32_t len, unsigned flags,
+int hxs_tcp__input_slot(struct hxs_tcp *tcp, uint32_t slot, uint32_t gen, struct hxs_addr saddr,
+			struct hxs_addr daddr, const uint8_t *tcp_hdr, uint32_t len, unsigned flags,
 			uint64_t now);
 /* Runs due timers, then sends what connections have pending. Returns segments sent. */
 int hxs_tcp__poll(struct hxs_tcp *tcp, uint64_t now);
@@ -242,6 +249,7 @@ int hxs_tcp__mtu_probing(const struct hxs_tcp *tcp);
  * established connections to raddr take it (RFC 1191 §6.3); a smaller one resends what is in
  * flight in the new size. Returns how many connections changed. */
 int hxs_tcp__pmtu_update(struct hxs_tcp *tcp, uint32_t raddr, uint32_t mtu, uint64_t now);
+int hxs_tcp__pmtu_update_addr(struct hxs_tcp *tcp, struct hxs_addr raddr, uint32_t mtu, uint64_t now);
 /* Connection objects allocated and freed over the life of the instance (leak checks). */
 void hxs_tcp__alloc_stats(const struct hxs_tcp *tcp, uint64_t *allocated, uint64_t *freed);
 
@@ -263,9 +271,16 @@ int hxs_tcp_conn__new(struct hxs_tcp *tcp, struct hxs_tcp_conn **out);
  * failed on_tuple add. After a failure c is as fresh as before the call. */
 int hxs_tcp_conn__connect(struct hxs_tcp_conn *c, uint32_t laddr, uint16_t lport,
 			  uint32_t raddr, uint16_t rport, uint64_t now);
+/* Either family: laddr and raddr of the same one (IPv6 connections carry MSS = MTU - 60). */
+int hxs_tcp_conn__connect_addr(struct hxs_tcp_conn *c, struct hxs_addr laddr, uint16_t lport,
+			       struct hxs_addr raddr, uint16_t rport, uint64_t now);
 /* Passive OPEN: c becomes a listener on laddr (0 = any):lport. backlog capped by somaxconn
  * (a negative one means somaxconn, as in the kernel). */
 int hxs_tcp_conn__listen(struct hxs_tcp_conn *c, uint32_t laddr, uint16_t lport, int backlog);
+/* Either family. laddr :: takes both families unless v6only (IPV6_V6ONLY); 0.0.0.0 (as
+ * ::ffff:0.0.0.0) IPv4 only. Listeners of one port conflict as the kernel's bind: -EADDRINUSE. */
+int hxs_tcp_conn__listen_addr(struct hxs_tcp_conn *c, struct hxs_addr laddr, uint16_t lport,
+			      int v6only, int backlog);
 /* Pops an established child; -EAGAIN if none, -EINVAL if c is not listening. */
 int hxs_tcp_conn__accept(struct hxs_tcp_conn *c, struct hxs_tcp_conn **child);
 /* Queues data (§3.10.2); bytes taken, -EAGAIN (buffer full), -EPIPE (write side shut or
@@ -341,6 +356,8 @@ void hxs_tcp_conn__set_user(struct hxs_tcp_conn *c, void *user);
 void *hxs_tcp_conn__user(const struct hxs_tcp_conn *c);
 void hxs_tcp_conn__tuple(const struct hxs_tcp_conn *c, uint32_t *laddr, uint16_t *lport,
 			 uint32_t *raddr, uint16_t *rport);
+void hxs_tcp_conn__tuple_addr(const struct hxs_tcp_conn *c, struct hxs_addr *laddr, uint16_t *lport,
+			      struct hxs_addr *raddr, uint16_t *rport);
 /* The connection's slot (NULL: none), its id and gen (hxs_conn_val: what the program puts in
  * the demux metadata, hxs_tcp__input_slot). set_slot may be called from on_tuple's add (the
  * only core call a callback may make that is not a query); on_tuple's del is the last moment

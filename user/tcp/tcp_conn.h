@@ -109,7 +109,7 @@ struct hxs_tcp_seg {
 	uint32_t wnd;              /* raw 16-bit field */
 	uint8_t flags;
 	uint16_t sport, dport;     /* host order */
-	uint32_t saddr, daddr;     /* network order */
+	struct hxs_addr saddr, daddr;
 	const uint8_t *data;
 	uint32_t len;              /* payload bytes */
 	uint32_t optlen;           /* bytes of options */
@@ -217,7 +217,7 @@ struct hxs_tcp_conn {
 	struct hxs_tcp_conn **tw_pprev;    /* NULL: not on it */
 	void *user;                        /* the socket layer's pointer */
 
-	uint32_t laddr, raddr;             /* network order */
+	struct hxs_addr laddr, raddr;      /* IPv4 as ::ffff:a.b.c.d */
 	uint16_t lport, rport;             /* host order */
 	uint8_t state;
 	uint8_t in_table : 1, dirty : 1, user_ref : 1, passive : 1, in_acceptq : 1,
@@ -226,6 +226,7 @@ struct hxs_tcp_conn {
 		user_closed : 1, rtt_timing : 1, rcv_wnd_zero : 1;
 	uint8_t dsack : 1;                 /* a D-SACK block is due (RFC 2883) */
 	uint8_t ack_held : 1;              /* the due ACK waits for the end of the input batch */
+	uint8_t v6only : 1;                /* a listener on :: takes IPv6 only (IPV6_V6ONLY) */
 	uint8_t syn_rxt : 1;               /* our SYN or SYN,ACK was sent more than once (Karn) */
 	uint8_t syn_rto : 1;               /* the timer expired awaiting the SYN's ACK (6298 §5.7) */
 	uint8_t fin_rcvd : 1;              /* the peer's FIN was taken (the kernel's SOCK_DONE) */
@@ -431,9 +432,22 @@ static inline uint32_t hxs_tcp_nconns_live(const struct hxs_tcp *tcp)
 }
 
 /* tcp_table.c */
+struct hxs_tcp_conn *hxs_tcp_lookup_addr(struct hxs_tcp *tcp, struct hxs_addr laddr, uint16_t lport,
+					 struct hxs_addr raddr, uint16_t rport);
+/* IPv4 (tests, tools) */
 struct hxs_tcp_conn *hxs_tcp_lookup(struct hxs_tcp *tcp, uint32_t laddr, uint16_t lport,
 				    uint32_t raddr, uint16_t rport);
-struct hxs_tcp_conn *hxs_tcp_lookup_listener(struct hxs_tcp *tcp, uint32_t laddr, uint16_t lport);
+struct hxs_tcp_conn *hxs_tcp_lookup_listener(struct hxs_tcp *tcp, struct hxs_addr laddr, uint16_t lport);
+/* IP and TCP header bytes of c's segments: 40 for IPv4, 60 for IPv6 (40 before the peer is
+ * known, as before IPv6). */
+static inline uint32_t hxs_tcp_hdrs(const struct hxs_tcp_conn *c)
+{
+	return hxs_addr_is_any6(c->raddr) ? 40 : hxs_addr_iph_len(c->raddr) + 20;
+}
+/* Does listener l take segments to laddr (its own address, or its wildcard's family)? */
+int hxs_tcp_listener_takes(const struct hxs_tcp_conn *l, struct hxs_addr laddr);
+/* The same for a binding of address bound (v6only: IPV6_V6ONLY on a ::). */
+int hxs_tcp_addr_takes(struct hxs_addr bound, int v6only, struct hxs_addr a);
 /* Enters c into the table and tells on_tuple; 0, or on_tuple's error (c is left out). */
 int hxs_tcp_hash_insert(struct hxs_tcp_conn *c);
 /* Connections by slot id (tcp_table.c): the XDP program names a known connection's {slot, gen}
@@ -442,7 +456,7 @@ int hxs_tcp_hash_insert(struct hxs_tcp_conn *c);
 int hxs_tcp_slot_insert(struct hxs_tcp_conn *c, uint32_t id, uint32_t gen);
 void hxs_tcp_slot_remove(struct hxs_tcp_conn *c);
 struct hxs_tcp_conn *hxs_tcp_lookup_slot(struct hxs_tcp *tcp, uint32_t id, uint32_t gen,
-					 uint32_t laddr, uint16_t lport, uint32_t raddr,
+					 struct hxs_addr laddr, uint16_t lport, struct hxs_addr raddr,
 					 uint16_t rport);
 void hxs_tcp_hash_remove(struct hxs_tcp_conn *c);
 void hxs_tcp_listener_insert(struct hxs_tcp_conn *l);
@@ -464,7 +478,7 @@ int hxs_tcp_admit(struct hxs_tcp *tcp);
 void hxs_tcp_close_conn(struct hxs_tcp_conn *c, int err);
 void hxs_tcp_mark_dirty(struct hxs_tcp_conn *c);
 void hxs_tcp_notify(struct hxs_tcp_conn *c);
-uint32_t hxs_tcp_isn(struct hxs_tcp *tcp, uint32_t laddr, uint16_t lport, uint32_t raddr,
+uint32_t hxs_tcp_isn(struct hxs_tcp *tcp, struct hxs_addr laddr, uint16_t lport, struct hxs_addr raddr,
 		     uint16_t rport, uint64_t now);
 /* Options offered, window scale and MSS of a fresh connection. */
 void hxs_tcp_conn_setup(struct hxs_tcp_conn *c);
@@ -519,8 +533,10 @@ void hxs_tcp_send_challenge_ack(struct hxs_tcp_conn *c, uint64_t now);
  * tcp_invalid_ratelimit); otherwise 0, and the answer about to go is the new reference. */
 int hxs_tcp_invalid_ack_limited(struct hxs_tcp_conn *c, uint64_t now);
 void hxs_tcp_send_rst_conn(struct hxs_tcp_conn *c, uint64_t now);
-void hxs_tcp_send_rst(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, uint16_t sport,
+void hxs_tcp_send_rst(struct hxs_tcp *tcp, struct hxs_addr saddr, struct hxs_addr daddr, uint16_t sport,
 		      uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags);
+uint16_t hxs_tcp_csum_addr(struct hxs_addr saddr, struct hxs_addr daddr, const uint8_t *p, uint32_t len);
+/* IPv4 (tests, tools) */
 uint16_t hxs_tcp_csum(uint32_t saddr, uint32_t daddr, const uint8_t *p, uint32_t len);
 uint32_t hxs_tcp_rcv_window(struct hxs_tcp_conn *c);
 uint32_t hxs_tcp_ts_now(const struct hxs_tcp_conn *c, uint64_t now);

@@ -53,7 +53,8 @@ static void closed_input(struct hxs_tcp *tcp, const struct hxs_tcp_seg *s)
 /* Options agreed in the handshake (RFC 7323 §2.2, §3.2; RFC 2018 §2) and the MSS. */
 static void set_mss(struct hxs_tcp_conn *c)
 {
-	uint32_t path = c->tcp->cfg.mtu - 40;
+	/* the IPv4 or IPv6 header and 20 bytes of TCP: MSS = MTU - 40, or - 60 (RFC 8200 §5) */
+	uint32_t path = c->tcp->cfg.mtu - hxs_tcp_hdrs(c);
 	uint32_t adv = c->user_mss && c->user_mss < path ? c->user_mss : path;
 	uint32_t smss = c->peer_mss < adv ? c->peer_mss : adv;
 	uint32_t optlen = c->ts_ok ? 12 : 0;
@@ -244,7 +245,7 @@ static void cookie_open(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s,
 		 * (PAWS at the peer, RFC 7323 §5.3) */
 		c->ts_offset = s->opt.tsecr - (uint32_t)(now / 1000);
 	} else {
-		c->ts_offset = hxs_isn(&tcp->isn, c->laddr, 0, c->raddr, 0, 0);
+		c->ts_offset = hxs_isn_addr(&tcp->isn, c->laddr, 0, c->raddr, 0, 0);
 	}
 	set_mss(c);
 	c->syn_rxt = 1;                        /* no timing of a SYN-ACK we did not keep */
@@ -316,7 +317,7 @@ static void listen_input(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, ui
 	c->snd_buf_seq = c->iss + 1;
 	/* RFC 7323 §5.4 / RFC 6191: one keyed offset per host pair (Linux's secure_tcp_ts_off),
 	 * so timestamps grow across connections and a peer in TIME_WAIT accepts our new SYN. */
-	c->ts_offset = hxs_isn(&tcp->isn, c->laddr, 0, c->raddr, 0, 0);
+	c->ts_offset = hxs_isn_addr(&tcp->isn, c->laddr, 0, c->raddr, 0, 0);
 	syn_options(c, s, now);
 	hxs_tcp_ecn_syn_in(c, s);              /* RFC 3168 §6.1.1 (tcp_ecn.c) */
 	c->snd_wnd = s->wnd;                   /* SYN windows are never scaled */
@@ -1286,14 +1287,20 @@ static void conn_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 int hxs_tcp__input(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, const uint8_t *h,
 		   uint32_t len, unsigned flags, uint64_t now)
 {
+	return hxs_tcp__input_addr(tcp, hxs_addr4(saddr), hxs_addr4(daddr), h, len, flags, now);
+}
+
+int hxs_tcp__input_addr(struct hxs_tcp *tcp, struct hxs_addr saddr, struct hxs_addr daddr,
+			const uint8_t *h, uint32_t len, unsigned flags, uint64_t now)
+{
 	return hxs_tcp__input_slot(tcp, HXS_SLOT_NONE, 0, saddr, daddr, h, len, flags, now);
 }
 
 /* slot, gen: what the demux metadata says (HXS_SLOT_NONE: nothing). It only chooses how the
  * connection is looked up: the header is validated above as for any segment (the metadata is
  * no proof of anything) and the lookup itself checks the 4-tuple. */
-int hxs_tcp__input_slot(struct hxs_tcp *tcp, uint32_t slot, uint32_t gen, uint32_t saddr,
-			uint32_t daddr, const uint8_t *h, uint32_t len, unsigned flags,
+int hxs_tcp__input_slot(struct hxs_tcp *tcp, uint32_t slot, uint32_t gen, struct hxs_addr saddr,
+			struct hxs_addr daddr, const uint8_t *h, uint32_t len, unsigned flags,
 			uint64_t now)
 {
 	struct hxs_tcp_seg s;
@@ -1304,7 +1311,7 @@ int hxs_tcp__input_slot(struct hxs_tcp *tcp, uint32_t slot, uint32_t gen, uint32
 	uint32_t doff = (uint32_t)(h[12] >> 4) * 4;
 	if (doff < HXS_TCP_HDR_LEN || doff > len)
 		goto bad;
-	if (!(flags & HXS_TCP_IN_CSUM_OK) && hxs_tcp_csum(saddr, daddr, h, len) != 0) {
+	if (!(flags & HXS_TCP_IN_CSUM_OK) && hxs_tcp_csum_addr(saddr, daddr, h, len) != 0) {
 		MIB_INC(tcp, TcpInCsumErrors);
 		goto bad;
 	}
@@ -1329,7 +1336,7 @@ int hxs_tcp__input_slot(struct hxs_tcp *tcp, uint32_t slot, uint32_t gen, uint32
 
 	struct hxs_tcp_conn *c = slot != HXS_SLOT_NONE ?
 		hxs_tcp_lookup_slot(tcp, slot, gen, daddr, s.dport, saddr, s.sport) :
-		hxs_tcp_lookup(tcp, daddr, s.dport, saddr, s.sport);
+		hxs_tcp_lookup_addr(tcp, daddr, s.dport, saddr, s.sport);
 	struct hxs_tcp_conn *l = NULL;
 	uint32_t tw_iss = 0;
 	if (c && c->state == HXS_TCPS_TIME_WAIT && (s.flags & (HXS_TH_SYN | HXS_TH_ACK | HXS_TH_RST)) == HXS_TH_SYN) {

@@ -1,6 +1,7 @@
 /* tcp_isn.c - RFC 6528 initial sequence numbers.
  *
  *   hxs_isn() -> tuple_bytes() -> hxs_siphash24() = F; + now_us / 4 = M
+ *   hxs_isn_addr() -> hxs_isn() for IPv4, the 16-byte tuple hashed the same way for IPv6
  */
 #include <string.h>
 
@@ -31,4 +32,18 @@ uint32_t hxs_isn(const struct hxs_isn *isn, uint32_t saddr, uint16_t sport, uint
 	/* RFC 6528 §3: "M is the 4 microsecond timer" (wraps modulo 2^32 as ISNs do) */
 	tick = (uint32_t)(now_us / 4);
 	return tick + f;        /* "ISN = M + F(localip, localport, remoteip, remoteport, secretkey)" */
+}
+
+uint32_t hxs_isn_addr(const struct hxs_isn *isn, struct hxs_addr saddr, uint16_t sport,
+		      struct hxs_addr daddr, uint16_t dport, uint64_t now_us)
+{
+	uint8_t m[36];
+
+	if (hxs_addr_is4(saddr) && hxs_addr_is4(daddr))
+		return hxs_isn(isn, hxs_addr_get4(saddr), sport, hxs_addr_get4(daddr), dport, now_us);
+	memcpy(m, saddr.b, 16);
+	m[16] = (uint8_t)sport; m[17] = (uint8_t)(sport >> 8);
+	memcpy(m + 18, daddr.b, 16);
+	m[34] = (uint8_t)dport; m[35] = (uint8_t)(dport >> 8);
+	return (uint32_t)(now_us / 4) + (uint32_t)hxs_siphash24(isn->key, m, sizeof(m));
 }

@@ -8,6 +8,7 @@
 #ifndef HXS_TCP_ISN_H
 #define HXS_TCP_ISN_H
 
+#include "lib/addr.h"
 #include <stdint.h>
 
 #include "lib/siphash.h"
@@ -18,6 +19,10 @@ struct hxs_isn {
 
 void hxs_isn_init(struct hxs_isn *isn, const uint8_t key[16]);
 /* Addresses and ports are hashed as given (pass them in one byte order consistently). */
+/* Either family: an IPv4 tuple gives hxs_isn()'s value, an IPv6 one hashes its 16-byte
+ * addresses (RFC 6528 §3: F of the connection-id, whatever the address size). */
+uint32_t hxs_isn_addr(const struct hxs_isn *isn, struct hxs_addr saddr, uint16_t sport,
+		      struct hxs_addr daddr, uint16_t dport, uint64_t now_us);
 uint32_t hxs_isn(const struct hxs_isn *isn, uint32_t saddr, uint16_t sport, uint32_t daddr,
 		 uint16_t dport, uint64_t now_us);
 

@@ -53,7 +53,7 @@ void hxs_tcp_conn_setup(struct hxs_tcp_conn *c)
 	while (c->ws_ok && c->rcv_wscale < 14 && (c->rcvbuf_size >> c->rcv_wscale) > 65535)
 		c->rcv_wscale++;
 	c->peer_mss = 536;
-	uint32_t path = cfg->mtu - 40;
+	uint32_t path = cfg->mtu - hxs_tcp_hdrs(c);
 	c->adv_mss = c->user_mss && c->user_mss < path ? c->user_mss : path;
 	c->mss = c->adv_mss;
 	c->rcv_mss = c->adv_mss;
@@ -85,13 +85,14 @@ int hxs_tcp_admit(struct hxs_tcp *tcp)
 	return 0;
 }
 
-uint32_t hxs_tcp_isn(struct hxs_tcp *tcp, uint32_t laddr, uint16_t lport, uint32_t raddr,
-		     uint16_t rport, uint64_t now)
+uint32_t hxs_tcp_isn(struct hxs_tcp *tcp, struct hxs_addr laddr, uint16_t lport,
+		     struct hxs_addr raddr, uint16_t rport, uint64_t now)
 {
 	if (tcp->cfg.isn_hook)
-		return tcp->cfg.isn_hook(tcp->cfg.isn_hook_arg, laddr, lport, raddr, rport);
+		return tcp->cfg.isn_hook(tcp->cfg.isn_hook_arg, hxs_addr_get4(laddr), lport,
+					 hxs_addr_get4(raddr), rport);
 	/* RFC 6528 §3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey). */
-	return hxs_isn(&tcp->isn, laddr, lport, raddr, rport, now);
+	return hxs_isn_addr(&tcp->isn, laddr, lport, raddr, rport, now);
 }
 
 static void tw_unlink(struct hxs_tcp_conn *c)

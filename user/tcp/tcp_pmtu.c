@@ -47,7 +47,8 @@ static uint32_t mss_clamp(const struct hxs_tcp_conn *c)
 
 static uint32_t mtu_to_mss(const struct hxs_tcp_conn *c, uint32_t mtu)
 {
-	uint32_t m = mtu > 40 ? mtu - 40 : 0;
+	uint32_t h = hxs_tcp_hdrs(c);
+	uint32_t m = mtu > h ? mtu - h : 0;
 	if (m > mss_clamp(c))
 		m = mss_clamp(c);
 	m = m > optlen(c) ? m - optlen(c) : 0;
@@ -56,7 +57,7 @@ static uint32_t mtu_to_mss(const struct hxs_tcp_conn *c, uint32_t mtu)
 
 static uint32_t mss_to_mtu(const struct hxs_tcp_conn *c, uint32_t mss)
 {
-	return mss + 40 + optlen(c);
+	return mss + hxs_tcp_hdrs(c) + optlen(c);
 }
 
 /* The path MTU in force: the kernel's (hxs_tcp__pmtu_update), else the interface's. */
@@ -222,11 +223,16 @@ static void pmtu_set(struct hxs_tcp_conn *c, uint32_t mtu, uint64_t now)
 
 int hxs_tcp__pmtu_update(struct hxs_tcp *tcp, uint32_t raddr, uint32_t mtu, uint64_t now)
 {
+	return hxs_tcp__pmtu_update_addr(tcp, hxs_addr4(raddr), mtu, now);
+}
+
+int hxs_tcp__pmtu_update_addr(struct hxs_tcp *tcp, struct hxs_addr raddr, uint32_t mtu, uint64_t now)
+{
 	int n = 0;
 	tcp->now = now;
 	for (uint32_t b = 0; b <= tcp->hmask; b++)
 		for (struct hxs_tcp_conn *c = tcp->htab[b]; c; c = c->hnext)
-			if (c->raddr == raddr && HXS_TCPS_HAVEESTABLISHED(c->state) &&
+			if (hxs_addr_eq(c->raddr, raddr) && HXS_TCPS_HAVEESTABLISHED(c->state) &&
 			    c->state != HXS_TCPS_TIME_WAIT && path_mtu(c) != (mtu ? mtu : tcp->cfg.mtu)) {
 				pmtu_set(c, mtu, now);
 				MIB_INC(tcp, HxsTcpPmtuUpdates);

@@ -4,7 +4,7 @@
  *
  * hxs_tcp_output() / hxs_tcp_recovery_output() / timers -> hxs_tcp_send_seg()
  *     -> hxs_tcp_reass_sack_blocks(), hxs_tcp_opt__write(), tx.alloc(), wnd_field(),
- *        hxs_tcp_ring__read(), hxs_tcp_csum(), tx.send()
+ *        hxs_tcp_ring__read(), hxs_tcp_csum_addr(), tx.send()
  * hxs_tcp_send_ack() / hxs_tcp_send_rst_conn() -> hxs_tcp_send_seg()
  * hxs_tcp_send_mss(): the payload a segment sent now may carry (SMSS less its SACK blocks)
  * hxs_tcp_send_challenge_ack() -> hxs_tcp_invalid_ack_limited() (per connection),
@@ -23,12 +23,22 @@
 #include "lib/siphash.h"
 #include "tcp_conn.h"
 
-uint16_t hxs_tcp_csum(uint32_t saddr, uint32_t daddr, const uint8_t *p, uint32_t len)
+uint16_t hxs_tcp_csum_addr(struct hxs_addr saddr, struct hxs_addr daddr, const uint8_t *p, uint32_t len)
 {
+	/* RFC 8200 §8.1: over IPv6 the pseudo-header has the 16-byte addresses */
+	if (!hxs_addr_is4(saddr))
+		return ntohs(hxs_csum_fold(hxs_csum_add(hxs_csum_pseudo6(saddr.b, daddr.b, 6, len),
+							p, len)));
 	/* RFC 9293 §3.1: the checksum covers a pseudo-header of source and destination
 	 * address, protocol and TCP length, then the header and data (RFC 1071, csum.c).
 	 * The sum is in host byte order; callers write the field with hxs_wr16, so swap once. */
-	return ntohs(hxs_csum_fold(hxs_csum_add(hxs_csum_pseudo(saddr, daddr, 6, len), p, len)));
+	return ntohs(hxs_csum_fold(hxs_csum_add(hxs_csum_pseudo(hxs_addr_get4(saddr),
+								hxs_addr_get4(daddr), 6, len), p, len)));
+}
+
+uint16_t hxs_tcp_csum(uint32_t saddr, uint32_t daddr, const uint8_t *p, uint32_t len)
+{
+	return hxs_tcp_csum_addr(hxs_addr4(saddr), hxs_addr4(daddr), p, len);
 }
 
 uint32_t hxs_tcp_ts_now(const struct hxs_tcp_conn *c, uint64_t now)
@@ -187,7 +197,7 @@ int hxs_tcp_send_seg(struct hxs_tcp_conn *c, uint32_t seq, uint8_t flags, uint32
 	}
 	if (len)
 		hxs_tcp_ring__read(&c->snd, SEQ_DIFF(seq, c->snd_buf_seq), p + hlen, len);
-	uint16_t cs = hxs_tcp_csum(c->laddr, c->raddr, p, hlen + len);
+	uint16_t cs = hxs_tcp_csum_addr(c->laddr, c->raddr, p, hlen + len);
 	hxs_wr16(p + 16, cs);
 	/* XDP hears of SND.MAX and of the window edge before the segment can be answered */
 	if (!(flags & HXS_TH_RST))
@@ -297,7 +307,7 @@ void hxs_tcp_send_rst_conn(struct hxs_tcp_conn *c, uint64_t now)
 	hxs_tcp_send_seg(c, c->snd_max, HXS_TH_RST | HXS_TH_ACK, 0, now);
 }
 
-void hxs_tcp_send_rst(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, uint16_t sport,
+void hxs_tcp_send_rst(struct hxs_tcp *tcp, struct hxs_addr saddr, struct hxs_addr daddr, uint16_t sport,
 		      uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags)
 {
 	void *h;
@@ -313,7 +323,7 @@ void hxs_tcp_send_rst(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, uint1
 	hxs_wr32(p + 8, ack);
 	p[12] = 5 << 4;
 	p[13] = (uint8_t)(flags | HXS_TH_RST);
-	hxs_wr16(p + 16, hxs_tcp_csum(saddr, daddr, p, HXS_TCP_HDR_LEN));
+	hxs_wr16(p + 16, hxs_tcp_csum_addr(saddr, daddr, p, HXS_TCP_HDR_LEN));
 	tcp->tx.send(tcp->ctx, h, saddr, daddr, HXS_TCP_HDR_LEN, 0);
 	MIB_INC(tcp, TcpOutSegs);
 	MIB_INC(tcp, TcpOutRsts);

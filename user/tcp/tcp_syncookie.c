@@ -15,6 +15,7 @@
 
 #include "hxs/syncookie.h"
 #include "lib/siphash.h"
+#include "lib/bytes.h"
 #include "tcp_conn.h"
 
 
@@ -43,7 +44,9 @@ static void secret_of(const struct hxs_tcp *tcp, struct hxs_cookie_secret *s)
 void hxs_tcp_conn__cookie_local(const struct hxs_tcp_conn *l, struct hxs_sc_local *loc)
 {
 	const struct hxs_tcp_cfg *cfg = &l->tcp->cfg;
-	uint32_t path = cfg->mtu - 40, ws = 0;
+	/* a listener on :: may take IPv4 too: the family's header is not known here, IPv6's
+	 * larger one is assumed for a listener that may take IPv6 (never too large a segment) */
+	uint32_t path = cfg->mtu - (hxs_addr_is4(l->laddr) ? 40 : 60), ws = 0;
 
 	memset(loc, 0, sizeof(*loc));
 	/* what hxs_tcp_conn_setup() gives a child of this listener */
@@ -58,11 +61,26 @@ void hxs_tcp_conn__cookie_local(const struct hxs_tcp_conn *l, struct hxs_sc_loca
 	loc->no_ws = cfg->no_ws;
 }
 
+/* The cookie's tuple: IPv4 addresses as they are (the XDP program computes the same MAC);
+ * an IPv6 pair folded to 32 bits by the keyed RFC 6528 function (unpredictable without the
+ * secret, so no other pair can be made to share a cookie), checked only by this core. */
+static struct hxs_sc_tuple sc_tuple(const struct hxs_tcp *tcp, const struct hxs_tcp_seg *s)
+{
+	struct hxs_sc_tuple t = { .rport = s->sport, .lport = s->dport };
+
+	if (hxs_addr_is4(s->saddr)) {
+		t.raddr = hxs_addr_get4(s->saddr);
+		t.laddr = hxs_addr_get4(s->daddr);
+	} else {
+		t.raddr = hxs_isn_addr(&tcp->isn, s->saddr, 0, s->daddr, 0, 0);
+	}
+	return t;
+}
+
 int hxs_tcp_syncookie_syn(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, uint64_t now)
 {
 	struct hxs_tcp *tcp = l->tcp;
-	struct hxs_sc_tuple t = { .raddr = s->saddr, .laddr = s->daddr, .rport = s->sport,
-				  .lport = s->dport };
+	struct hxs_sc_tuple t = sc_tuple(tcp, s);
 	struct hxs_sc_syn syn = {
 		.isn = s->seq, .tsval = s->opt.tsval, .mss = s->opt.mss, .has_mss = s->opt.has_mss,
 		.has_ws = s->opt.has_ws, .ws = s->opt.ws, .sack_perm = s->opt.sack_perm,
@@ -81,8 +99,14 @@ int hxs_tcp_syncookie_syn(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, u
 	uint32_t cookie = hxs_sc_make(&sec, &t, s->seq, now / 1000000,
 				      hxs_sc_mss_index(s->opt.has_mss && s->opt.mss ? s->opt.mss : 536));
 	/* our timestamp clock for this host pair, as a SYN-ACK from the queue would carry */
-	uint32_t ts_now = (uint32_t)(now / 1000) + hxs_isn(&tcp->isn, s->daddr, 0, s->saddr, 0, 0);
+	uint32_t ts_now = (uint32_t)(now / 1000) + hxs_isn_addr(&tcp->isn, s->daddr, 0, s->saddr, 0, 0);
 	uint32_t n = hxs_sc_synack(hdr, &t, &syn, &loc, cookie, ts_now);
+	/* hxs_sc_synack() sums the IPv4 pseudo-header of its tuple (XDP's); over IPv6 the
+	 * checksum covers the 16-byte addresses (RFC 8200 §8.1) */
+	if (!hxs_addr_is4(s->saddr)) {
+		hxs_wr16(hdr + 16, 0);
+		hxs_wr16(hdr + 16, hxs_tcp_csum_addr(s->daddr, s->saddr, hdr, n));
+	}
 	uint8_t *p = tcp->tx.alloc(tcp->ctx, n, &h);
 	if (!p) {
 		MIB_INC(tcp, TCPTxNoBufs);
@@ -109,8 +133,7 @@ int hxs_tcp_syncookie_ack(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, u
 			  struct hxs_sc_opts *o)
 {
 	struct hxs_tcp *tcp = l->tcp;
-	struct hxs_sc_tuple t = { .raddr = s->saddr, .laddr = s->daddr, .rport = s->sport,
-				  .lport = s->dport };
+	struct hxs_sc_tuple t = sc_tuple(tcp, s);
 	uint32_t cookie = s->ack - 1, isn = s->seq - 1;
 	struct hxs_cookie_secret sec;
 	int idx;

@@ -2,9 +2,9 @@
  * slot id (the XDP program's demux metadata) and listeners by local port. Every entry and
  * exit of the 4-tuple table is reported through ev.on_tuple/on_listen.
  *
- * hxs_tcp__input() -> hxs_tcp_lookup() / hxs_tcp_lookup_listener()
+ * hxs_tcp__input() -> hxs_tcp_lookup_addr() / hxs_tcp_lookup_listener()
  * hxs_tcp__input_slot() -> hxs_tcp_lookup_slot(): by_slot[id], gen and 4-tuple compared
- *                          (HxsTcpDemuxBySlot), else hxs_tcp_lookup() (HxsTcpDemuxSlotMiss)
+ *                          (HxsTcpDemuxBySlot), else hxs_tcp_lookup_addr() (HxsTcpDemuxSlotMiss)
  * on_tuple(ADD) -> hxs_tcp_conn__set_slot() -> hxs_tcp_fp_detach(), hxs_tcp_slot_insert()
  * connect / listen_input() -> hxs_tcp_hash_insert() -> on_tuple(ADD); a refused add leaves
  *                              the connection out (HxsTcpTupleRefused)
@@ -25,21 +25,38 @@
  * invertible: O(n) lookups on demand). Twelve bytes cost one compression word, one final
  * word and the finalization: 8 SipRounds, a few tens of ns - small beside the rest of a
  * segment's input path, and the well-studied PRF rather than a home-made keyed mix. */
-static uint32_t tuple_hash(const struct hxs_tcp *tcp, uint32_t laddr, uint16_t lport,
-			   uint32_t raddr, uint16_t rport)
+static uint32_t tuple_hash(const struct hxs_tcp *tcp, struct hxs_addr laddr, uint16_t lport,
+			   struct hxs_addr raddr, uint16_t rport)
 {
-	uint32_t m[3] = { laddr, raddr, (uint32_t)lport << 16 | rport };
+	if (hxs_addr_is4(laddr) && hxs_addr_is4(raddr)) {
+		uint32_t m[3] = { hxs_addr_get4(laddr), hxs_addr_get4(raddr),
+				  (uint32_t)lport << 16 | rport };
+		return (uint32_t)hxs_siphash24(tcp->hkey, m, sizeof(m)) & tcp->hmask;
+	}
+	/* IPv6: the 36-byte tuple, the same PRF */
+	uint8_t m[36];
+	uint32_t ports = (uint32_t)lport << 16 | rport;
+	memcpy(m, laddr.b, 16);
+	memcpy(m + 16, raddr.b, 16);
+	memcpy(m + 32, &ports, 4);
 	return (uint32_t)hxs_siphash24(tcp->hkey, m, sizeof(m)) & tcp->hmask;
+}
+
+struct hxs_tcp_conn *hxs_tcp_lookup_addr(struct hxs_tcp *tcp, struct hxs_addr laddr, uint16_t lport,
+				    struct hxs_addr raddr, uint16_t rport)
+{
+	struct hxs_tcp_conn *c = tcp->htab[tuple_hash(tcp, laddr, lport, raddr, rport)];
+	for (; c; c = c->hnext)
+		if (c->lport == lport && c->rport == rport && hxs_addr_eq(c->raddr, raddr) &&
+		    hxs_addr_eq(c->laddr, laddr))
+			return c;
+	return NULL;
 }
 
 struct hxs_tcp_conn *hxs_tcp_lookup(struct hxs_tcp *tcp, uint32_t laddr, uint16_t lport,
 				    uint32_t raddr, uint16_t rport)
 {
-	struct hxs_tcp_conn *c = tcp->htab[tuple_hash(tcp, laddr, lport, raddr, rport)];
-	for (; c; c = c->hnext)
-		if (c->lport == lport && c->rport == rport && c->raddr == raddr && c->laddr == laddr)
-			return c;
-	return NULL;
+	return hxs_tcp_lookup_addr(tcp, hxs_addr4(laddr), lport, hxs_addr4(raddr), rport);
 }
 
 /* The demux metadata names a slot, and the slot's gen says which connection it was given to
@@ -50,18 +67,18 @@ struct hxs_tcp_conn *hxs_tcp_lookup(struct hxs_tcp *tcp, uint32_t laddr, uint16_
  * so no metadata can deliver a segment to a connection it does not belong to; anything that
  * does not match goes to the hash, which is always right. */
 struct hxs_tcp_conn *hxs_tcp_lookup_slot(struct hxs_tcp *tcp, uint32_t id, uint32_t gen,
-					 uint32_t laddr, uint16_t lport, uint32_t raddr,
+					 struct hxs_addr laddr, uint16_t lport, struct hxs_addr raddr,
 					 uint16_t rport)
 {
 	struct hxs_tcp_conn *c = id < tcp->nby_slot ? tcp->by_slot[id] : NULL;
 
 	if (c && c->slot_gen == gen && c->in_table && c->lport == lport && c->rport == rport &&
-	    c->raddr == raddr && c->laddr == laddr) {
+	    hxs_addr_eq(c->raddr, raddr) && hxs_addr_eq(c->laddr, laddr)) {
 		MIB_INC(tcp, HxsTcpDemuxBySlot);
 		return c;
 	}
 	MIB_INC(tcp, HxsTcpDemuxSlotMiss);
-	return hxs_tcp_lookup(tcp, laddr, lport, raddr, rport);
+	return hxs_tcp_lookup_addr(tcp, laddr, lport, raddr, rport);
 }
 
 /* The table grows to the highest id given (ids are handed out lowest first, net/slots.c), in
@@ -123,15 +140,31 @@ struct hxs_slot *hxs_tcp_conn__slot(const struct hxs_tcp_conn *c)
 	return c->slot;
 }
 
-struct hxs_tcp_conn *hxs_tcp_lookup_listener(struct hxs_tcp *tcp, uint32_t laddr, uint16_t lport)
+int hxs_tcp_addr_takes(struct hxs_addr bound, int v6only, struct hxs_addr a)
+{
+	if (hxs_addr_eq(bound, a))
+		return 1;
+	/* 0.0.0.0 takes IPv4; :: takes IPv6, and IPv4 too unless IPV6_V6ONLY (the kernel's
+	 * dual-stack socket, RFC 3493 §5.3) */
+	if (hxs_addr_is4(bound))
+		return !hxs_addr_get4(bound) && hxs_addr_is4(a);
+	return hxs_addr_is_any6(bound) && (!hxs_addr_is4(a) || !v6only);
+}
+
+int hxs_tcp_listener_takes(const struct hxs_tcp_conn *l, struct hxs_addr laddr)
+{
+	return hxs_tcp_addr_takes(l->laddr, l->v6only, laddr);
+}
+
+struct hxs_tcp_conn *hxs_tcp_lookup_listener(struct hxs_tcp *tcp, struct hxs_addr laddr, uint16_t lport)
 {
 	struct hxs_tcp_conn *any = NULL;
 	for (struct hxs_tcp_conn *l = tcp->lhash[lport % HXS_TCP_LHASH]; l; l = l->hnext) {
 		if (l->lport != lport)
 			continue;
-		if (l->laddr == laddr)
+		if (hxs_addr_eq(l->laddr, laddr))
 			return l;
-		if (!l->laddr)
+		if (hxs_tcp_listener_takes(l, laddr))
 			any = l;
 	}
 	return any;
@@ -188,7 +221,7 @@ void hxs_tcp_listener_insert(struct hxs_tcp_conn *l)
 	*head = l;
 	tcp->nlisteners++;
 	if (tcp->ev.on_listen)
-		tcp->ev.on_listen(tcp->ctx, l->laddr, l->lport, 1);
+		tcp->ev.on_listen(tcp->ctx, l, l->laddr, l->lport, 1);
 }
 
 void hxs_tcp_listener_remove(struct hxs_tcp_conn *l)
@@ -200,7 +233,7 @@ void hxs_tcp_listener_remove(struct hxs_tcp_conn *l)
 			*pp = l->hnext;
 			tcp->nlisteners--;
 			if (tcp->ev.on_listen)
-				tcp->ev.on_listen(tcp->ctx, l->laddr, l->lport, 0);
+				tcp->ev.on_listen(tcp->ctx, l, l->laddr, l->lport, 0);
 			break;
 		}
 	}

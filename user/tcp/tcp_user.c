@@ -29,24 +29,33 @@ int hxs_tcp_conn__new(struct hxs_tcp *tcp, struct hxs_tcp_conn **out)
 int hxs_tcp_conn__connect(struct hxs_tcp_conn *c, uint32_t laddr, uint16_t lport,
 			  uint32_t raddr, uint16_t rport, uint64_t now)
 {
+	if (!raddr)
+		return -EINVAL;
+	return hxs_tcp_conn__connect_addr(c, hxs_addr4(laddr), lport, hxs_addr4(raddr), rport, now);
+}
+
+int hxs_tcp_conn__connect_addr(struct hxs_tcp_conn *c, struct hxs_addr laddr, uint16_t lport,
+			       struct hxs_addr raddr, uint16_t rport, uint64_t now)
+{
 	struct hxs_tcp *tcp = c->tcp;
 	if (c->state == HXS_TCPS_SYN_SENT || c->state == HXS_TCPS_SYN_RECEIVED)
 		return -EALREADY;
 	if (c->state != HXS_TCPS_CLOSED || c->snd.cap)
 		return -EISCONN;
-	if (!lport || !raddr || !rport)
+	if (!lport || hxs_addr_is_any(raddr) || !rport ||
+	    hxs_addr_is4(laddr) != hxs_addr_is4(raddr))
 		return -EINVAL;
-	if (hxs_tcp_lookup(tcp, laddr, lport, raddr, rport))
+	if (hxs_tcp_lookup_addr(tcp, laddr, lport, raddr, rport))
 		return -EADDRNOTAVAIL;
 	int err = hxs_tcp_admit(tcp);
 	if (err)
 		return err;
 	hxs_tcp_conn_bufs(c);
-	hxs_tcp_conn_setup(c);
 	c->laddr = laddr;
 	c->lport = lport;
 	c->raddr = raddr;
 	c->rport = rport;
+	hxs_tcp_conn_setup(c);              /* the MSS depends on the family */
 	tcp->now = now;
 	/* §3.10.1 OPEN, active: "A SYN segment of the form <SEQ=ISS><CTL=SYN> is sent. Set
 	 * SND.UNA to ISS, SND.NXT to ISS+1, enter SYN-SENT state". */
@@ -55,7 +64,7 @@ int hxs_tcp_conn__connect(struct hxs_tcp_conn *c, uint32_t laddr, uint16_t lport
 	c->snd_buf_seq = c->iss + 1;
 	/* RFC 7323 §5.4 / RFC 6191: one keyed offset per host pair (Linux's secure_tcp_ts_off),
 	 * so timestamps grow across connections and a peer in TIME_WAIT accepts our new SYN. */
-	c->ts_offset = hxs_isn(&tcp->isn, laddr, 0, raddr, 0, 0);
+	c->ts_offset = hxs_isn_addr(&tcp->isn, laddr, 0, raddr, 0, 0);
 	c->rtt_timing = 1;
 	c->rtt_start = now;
 	c->rtt_seq = c->iss;
@@ -84,6 +93,12 @@ static uint32_t listen_backlog(const struct hxs_tcp *tcp, int backlog)
 
 int hxs_tcp_conn__listen(struct hxs_tcp_conn *c, uint32_t laddr, uint16_t lport, int backlog)
 {
+	return hxs_tcp_conn__listen_addr(c, hxs_addr4(laddr), lport, 0, backlog);
+}
+
+int hxs_tcp_conn__listen_addr(struct hxs_tcp_conn *c, struct hxs_addr laddr, uint16_t lport,
+			      int v6only, int backlog)
+{
 	struct hxs_tcp *tcp = c->tcp;
 	if (c->state == HXS_TCPS_LISTEN) {
 		/* listen() again only changes the backlog, as in the kernel. */
@@ -92,10 +107,15 @@ int hxs_tcp_conn__listen(struct hxs_tcp_conn *c, uint32_t laddr, uint16_t lport,
 	}
 	if (c->state != HXS_TCPS_CLOSED || c->snd.cap || !lport)
 		return -EINVAL;
+	int only6 = hxs_addr_is_any6(laddr) && v6only;
+
+	/* two listeners of a port conflict when one takes what the other's address is */
 	for (struct hxs_tcp_conn *l = tcp->lhash[lport % HXS_TCP_LHASH]; l; l = l->hnext)
-		if (l->lport == lport && (l->laddr == laddr || !l->laddr || !laddr))
+		if (l->lport == lport && (hxs_tcp_addr_takes(l->laddr, l->v6only, laddr) ||
+					  hxs_tcp_addr_takes(laddr, only6, l->laddr)))
 			return -EADDRINUSE;
 	c->laddr = laddr;
+	c->v6only = (uint8_t)only6;
 	c->lport = lport;
 	c->backlog = listen_backlog(tcp, backlog);
 	/* §3.10.1 OPEN, passive: "enter LISTEN state and return". */
@@ -455,7 +475,7 @@ int hxs_tcp_conn__getopt(const struct hxs_tcp_conn *c, enum hxs_tcp_opt opt, int
 	case HXS_TCP_O_KEEPCNT: *val = (int)c->keep_cnt; return 0;
 	case HXS_TCP_O_MAXSEG:
 		*val = (int)(HXS_TCPS_HAVEESTABLISHED(c->state) ? c->mss
-				: (c->user_mss ? c->user_mss : c->tcp->cfg.mtu - 40));
+				: (c->user_mss ? c->user_mss : c->tcp->cfg.mtu - hxs_tcp_hdrs(c)));
 		return 0;
 	case HXS_TCP_O_RCVBUF: *val = (int)c->rcvbuf_size; return 0;
 	case HXS_TCP_O_SNDBUF: *val = (int)c->sndbuf_size; return 0;
@@ -584,6 +604,15 @@ void *hxs_tcp_conn__user(const struct hxs_tcp_conn *c)
 
 void hxs_tcp_conn__tuple(const struct hxs_tcp_conn *c, uint32_t *laddr, uint16_t *lport,
 			 uint32_t *raddr, uint16_t *rport)
+{
+	if (laddr) *laddr = hxs_addr_get4(c->laddr);
+	if (lport) *lport = c->lport;
+	if (raddr) *raddr = hxs_addr_get4(c->raddr);
+	if (rport) *rport = c->rport;
+}
+
+void hxs_tcp_conn__tuple_addr(const struct hxs_tcp_conn *c, struct hxs_addr *laddr, uint16_t *lport,
+			      struct hxs_addr *raddr, uint16_t *rport)
 {
 	if (laddr) *laddr = c->laddr;
 	if (lport) *lport = c->lport;

@@ -91,9 +91,10 @@ static void ts_flush(void *ctx)
 	t->in_tx = 0;
 }
 
-static void ts_send(void *ctx, void *h, uint32_t saddr, uint32_t daddr, uint32_t len,
+static void ts_send(void *ctx, void *h, struct hxs_addr sa, struct hxs_addr da, uint32_t len,
 		    uint8_t tos)
 {
+	uint32_t saddr = hxs_addr_get4(sa), daddr = hxs_addr_get4(da);
 	struct ts *t = ctx;
 	struct ts_frame *f = h;
 	t->frames_sent++;
@@ -159,9 +160,10 @@ static int ts_tuple(void *ctx, struct hxs_tcp_conn *c, int add)
 	return 0;
 }
 
-static void ts_listen(void *ctx, uint32_t a, uint16_t p, int add)
+static void ts_listen(void *ctx, struct hxs_tcp_conn *l, struct hxs_addr a, uint16_t p, int add)
 {
 	struct ts *t = ctx;
+	(void)l;
 	(void)a;
 	(void)p;
 	t->listens += add ? 1 : -1;
@@ -334,9 +336,10 @@ static uint8_t *sim_alloc(void *ctx, uint32_t len, void **h)
 	return f->b;
 }
 
-static void sim_send(void *ctx, void *h, uint32_t saddr, uint32_t daddr, uint32_t len,
+static void sim_send(void *ctx, void *h, struct hxs_addr sa, struct hxs_addr da, uint32_t len,
 		     uint8_t tos)
 {
+	uint32_t saddr = hxs_addr_get4(sa), daddr = hxs_addr_get4(da);
 	(void)tos;
 	struct sim_port *sp = ctx;
 	struct sim_frame *f = h;
