@@ -512,6 +512,25 @@ static void test_socket_errors(void)
 	CHECK_EQ(hxs_send(st, 999, "x", 1, 0), -EBADF);
 	CHECK_EQ(hxs_close(st, -1), -EBADF);
 
+	t_case("socket: flags as __sys_socket: SOCK_NONBLOCK and SOCK_CLOEXEC taken, any other bit above the type EINVAL (before the family)");
+	CHECK_EQ(hxs_socket(st, AF_INET, SOCK_DGRAM | 0x100, 0), -EINVAL);
+	CHECK_EQ(hxs_socket(st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK | 0x4000, 0), -EINVAL);
+	CHECK_EQ(hxs_socket(st, AF_INET6, SOCK_DGRAM | 0x100, 0), -EINVAL);
+	fd = hxs_socket(st, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	CHECK(fd >= 0, "%d", fd);
+	{
+		int ty = 0;
+		socklen_t tl = sizeof(ty);
+
+		CHECK_EQ(hxs_getsockopt(st, fd, SOL_SOCKET, SO_TYPE, &ty, &tl), 0);
+		CHECK_EQ(ty, SOCK_DGRAM);
+	}
+	hxs_close(st, fd);
+	fd = hxs_socket(st, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	CHECK(fd >= 0, "%d", fd);
+	CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), 0), -EAGAIN);  /* non-blocking: no wait */
+	hxs_close(st, fd);
+
 	t_case("bind: EADDRINUSE twice, EINVAL when bound, EADDRNOTAVAIL, EAFNOSUPPORT");
 	fd = hxs_socket(st, AF_INET, SOCK_DGRAM, 0);
 	fd2 = hxs_socket(st, AF_INET, SOCK_DGRAM, 0);

@@ -441,10 +441,16 @@ static int sock_nonblock(const struct hxs_sock *sk, int flags)
 int hxs_socket(struct hxs_stack *st, int domain, int type, int protocol)
 {
 	const struct hxs_proto_ops *ops;
-	int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	/* __sys_socket(): the type is the low 4 bits (SOCK_TYPE_MASK); of the bits above it only
+	 * SOCK_NONBLOCK and SOCK_CLOEXEC are flags, any other one is EINVAL, before the family
+	 * is looked at. SOCK_CLOEXEC has nothing to do on an hxs descriptor (not a kernel fd;
+	 * user/fd/ gives the kernel fd its O_CLOEXEC) and is accepted. */
+	int base = type & 0xf, flags = type & ~0xf;
 	struct hxs_sock *sk;
 	int fd;
 
+	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return -EINVAL;
 	if (domain != AF_INET)
 		return -EAFNOSUPPORT;
 	if (base == SOCK_DGRAM) {

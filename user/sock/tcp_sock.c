@@ -39,6 +39,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/tcp.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/sockios.h>
@@ -361,6 +363,31 @@ static void tcp_pmtu(void *ctx, uint32_t raddr, uint32_t mtu)
 	hxs_tcp__pmtu_update(g->tcp, raddr, mtu, hxs_stack__now(g->st));
 }
 
+/* The cap on listen()'s backlog, read once when the stack's TCP starts: HXS_SOMAXCONN if the
+ * environment sets it (a script's host, a test), else the kernel's net.core.somaxconn from
+ * /proc (the host's setting applies to hxs's listeners as to the kernel's), else 4096, the
+ * kernel's default since 5.4. The core reads no files: it gets the number. */
+static uint32_t somaxconn(void)
+{
+	const char *env = getenv("HXS_SOMAXCONN");
+	char buf[32] = { 0 };
+	unsigned long v = 0;
+	char *end = NULL;
+	FILE *f;
+
+	if (env && *env) {
+		v = strtoul(env, &end, 10);
+		return end && !*end && v && v <= INT_MAX ? (uint32_t)v : 4096;
+	}
+	f = fopen("/proc/sys/net/core/somaxconn", "r");
+	if (f) {
+		if (fgets(buf, sizeof(buf), f))
+			v = strtoul(buf, &end, 10);
+		fclose(f);
+	}
+	return v && v <= INT_MAX ? (uint32_t)v : 4096;
+}
+
 static struct tcp_glue *glue_get(struct hxs_stack *st)
 {
 	struct hxs_tcp_cfg cfg = { 0 };
@@ -399,6 +426,7 @@ static struct tcp_glue *glue_get(struct hxs_stack *st)
 	 * HXS_SYNCOOKIES=0 turns them off (a full queue drops SYNs) */
 	cfg.no_syncookies = getenv("HXS_SYNCOOKIES") && !strcmp(getenv("HXS_SYNCOOKIES"), "0");
 	g->syncookies = !cfg.no_syncookies;
+	cfg.somaxconn = somaxconn();
 	if (getrandom(cfg.isn_secret, sizeof(cfg.isn_secret), 0) != sizeof(cfg.isn_secret)) {
 		uint64_t x = hxs_stack__now(st) * 0x9e3779b97f4a7c15ull;
 
