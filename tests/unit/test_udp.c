@@ -785,6 +785,40 @@ static void test_output(void)
 	parse_out(f, n, "hello", ip4(IP_PEER), htons(5000));
 	CHECK_EQ(mib(HXS_MIB_UDP_OUT_DATAGRAMS), out + 1);
 
+	t_case("output: IP_TTL and IP_TOS of a datagram socket go on its datagrams; IP_TTL reads back as an int or one byte (do_ip_getsockopt)");
+	{
+		int v = 0;
+		uint8_t b = 0;
+		socklen_t vl = sizeof(v);
+
+		CHECK_EQ(hxs_getsockopt(st, fd, IPPROTO_IP, IP_TTL, &v, &vl), 0);
+		CHECK_EQ(v, 64);
+		CHECK_EQ(vl, sizeof(int));
+		v = 300;
+		CHECK_EQ(hxs_setsockopt(st, fd, IPPROTO_IP, IP_TTL, &v, sizeof(v)), -EINVAL);
+		CHECK_EQ(hxs_setsockopt(st, fd, IPPROTO_IP, IP_TTL, &v, 0), -EINVAL);
+		b = 17;         /* a single byte is a value too */
+		CHECK_EQ(hxs_setsockopt(st, fd, IPPROTO_IP, IP_TTL, &b, 1), 0);
+		v = 0xb8;
+		CHECK_EQ(hxs_setsockopt(st, fd, IPPROTO_IP, IP_TOS, &v, sizeof(v)), 0);
+		b = 0;
+		vl = 1;
+		CHECK_EQ(hxs_getsockopt(st, fd, IPPROTO_IP, IP_TTL, &b, &vl), 0);
+		CHECK_EQ(b, 17);
+		CHECK_EQ(vl, 1);
+		CHECK_EQ(hxs_sendto(st, fd, "hello", 5, 0, (struct sockaddr *)&peer, sizeof(peer)), 5);
+		hxs_stack__poll(st, 0);
+		n = hxs_io_mem__take(io, f, sizeof(f));
+		CHECK_EQ(n, 14 + 20 + 8 + 5);
+		CHECK_EQ(f[14 + 8], 17);        /* TTL */
+		CHECK_EQ(f[14 + 1], 0xb8);      /* TOS */
+		CHECK_EQ(hxs_csum_fold(hxs_csum_add(0, f + 14, 20)), 0);
+		v = -1;
+		CHECK_EQ(hxs_setsockopt(st, fd, IPPROTO_IP, IP_TTL, &v, sizeof(v)), 0);
+		v = 0;
+		CHECK_EQ(hxs_setsockopt(st, fd, IPPROTO_IP, IP_TOS, &v, sizeof(v)), 0);
+	}
+
 	t_case("output: writev gathers");
 	{
 		struct iovec iov[3] = { { "ab", 2 }, { "", 0 }, { "cde", 3 } };

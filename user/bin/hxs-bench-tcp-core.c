@@ -49,9 +49,10 @@ static uint8_t *q_alloc(void *ctx, uint32_t len, void **handle)
 }
 
 static void q_send(void *ctx, void *handle, uint32_t saddr, uint32_t daddr, uint32_t len,
-		   uint8_t tos)
+		   uint8_t tos, uint8_t ttl)
 {
 	(void)tos;
+	(void)ttl;
 	struct segq *q = ctx;
 	int i = (int)(uintptr_t)handle;
 	q->len[i] = len;

@@ -316,7 +316,7 @@ int hxs_ip_tx_send(struct hxs_stack *st, struct hxs_ip_tx *tx)
 	memcpy(ip + 4, &w, 2);
 	w = htons(IP_DF);
 	memcpy(ip + 6, &w, 2);
-	ip[8] = HXS_IP_TTL;
+	ip[8] = tx->ttl ? tx->ttl : HXS_IP_TTL;
 	ip[9] = tx->proto;
 	ip[10] = ip[11] = 0;
 	memcpy(ip + 12, &tx->src, 4);

@@ -59,7 +59,8 @@ struct hxs_ip_tx {
 	uint32_t src, dst, nexthop; /* network order */
 	uint8_t proto;
 	uint8_t tos;
-	uint16_t pad;
+	uint8_t ttl;                /* 0: HXS_IP_TTL */
+	uint8_t pad;
 	struct hxs_tx_owner *owner; /* told EHOSTUNREACH if the neighbour never resolves */
 };
 

@@ -130,6 +130,8 @@ struct hxs_sock {
 	struct linger linger;
 	uint32_t laddr, raddr;        /* network order */
 	uint16_t lport, rport;        /* network order */
+	uint8_t ttl;                  /* IP_TTL (UDP); 0: the default, HXS_IP_TTL */
+	uint8_t tos;                  /* IP_TOS (UDP) */
 	int kfd;                      /* kernel socket holding the port; -1 if none */
 	struct hxs_sock *port_next;   /* chain of sockets bound to the same port */
 	struct hxs_epitem *epi;       /* epoll registrations of this socket */
@@ -184,6 +186,16 @@ void hxs_sock__wake(struct hxs_sock *sk);
 void hxs_sock__set_error(struct hxs_sock *sk, int err);
 /* Returns and clears the pending error (as -errno), 0 if none. */
 int hxs_sock__take_error(struct hxs_sock *sk);
+/* do_ip_setsockopt()'s value of an IPPROTO_IP option: an int, or a single byte when the caller
+ * gives less than an int; -EINVAL for an empty one, -EFAULT without a buffer. */
+int hxs_sock__ip_optval(const void *val, socklen_t len, int *v);
+/* do_ip_getsockopt()'s answer: a single byte when the caller gave less than an int and the
+ * value fits one, else the int truncated to what the caller gave; -EINVAL for a negative
+ * length. */
+int hxs_sock__ip_put(int v, void *val, socklen_t *len);
+/* IP_TTL as do_ip_setsockopt(): -1 (the default) or 1..255, stored as 0 or the TTL; else
+ * -EINVAL. */
+int hxs_sock__ttl_parse(int v, uint8_t *ttl);
 
 /* epoll_ready.c: drop every epoll registration of sk (socket closing). */
 void hxs_epoll__forget(struct hxs_sock *sk);

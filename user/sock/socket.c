@@ -379,6 +379,50 @@ int hxs_sock__take_error(struct hxs_sock *sk)
 	return -e;
 }
 
+/* --- IP-level options ---------------------------------------------------------------------- */
+int hxs_sock__ip_optval(const void *val, socklen_t len, int *v)
+{
+	uint8_t b;
+
+	if (!val)
+		return -EFAULT;
+	if (len >= (socklen_t)sizeof(int)) {
+		memcpy(v, val, sizeof(int));
+	} else if (len >= 1) {
+		memcpy(&b, val, 1);
+		*v = b;
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int hxs_sock__ip_put(int v, void *val, socklen_t *len)
+{
+	if ((int)*len < 0)
+		return -EINVAL;
+	if (*len < sizeof(int) && *len > 0 && v >= 0 && v <= 255) {
+		uint8_t b = (uint8_t)v;
+
+		memcpy(val, &b, 1);
+		*len = 1;
+		return 0;
+	}
+	if (*len > sizeof(int))
+		*len = sizeof(int);
+	memcpy(val, &v, *len);
+	return 0;
+}
+
+int hxs_sock__ttl_parse(int v, uint8_t *ttl)
+{
+	/* "if (val != -1 && (val < 1 || val > 255)) goto e_inval" */
+	if (v != -1 && (v < 1 || v > 255))
+		return -EINVAL;
+	*ttl = v == -1 ? 0 : (uint8_t)v;
+	return 0;
+}
+
 /* --- blocking ---------------------------------------------------------------------------------- */
 enum sock_op { OP_SEND, OP_RECV, OP_ACCEPT };
 

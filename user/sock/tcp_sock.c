@@ -146,7 +146,7 @@ static uint8_t *tx_alloc(void *ctx, uint32_t len, void **handle)
 }
 
 static void tx_send(void *ctx, void *handle, uint32_t saddr, uint32_t daddr, uint32_t len,
-		    uint8_t tos)
+		    uint8_t tos, uint8_t ttl)
 {
 	struct tcp_glue *g = ctx;
 	struct hxs_stack *st = g->st;
@@ -154,6 +154,7 @@ static void tx_send(void *ctx, void *handle, uint32_t saddr, uint32_t daddr, uin
 
 	tx->l4_len = len;
 	tx->tos = tos;          /* IP_TOS with the ECN field the core chose (RFC 3168) */
+	tx->ttl = ttl;          /* IP_TTL (0: the default) */
 	tx->src = saddr;
 	tx->dst = daddr;
 	tx->proto = IPPROTO_TCP;
@@ -677,7 +678,7 @@ static int tcp_renew(struct tcp_sock *ts)
 	static const enum hxs_tcp_opt keep[] = {
 		HXS_TCP_O_NODELAY, HXS_TCP_O_KEEPALIVE, HXS_TCP_O_KEEPIDLE, HXS_TCP_O_KEEPINTVL,
 		HXS_TCP_O_KEEPCNT, HXS_TCP_O_MAXSEG, HXS_TCP_O_RCVBUF, HXS_TCP_O_SNDBUF,
-		HXS_TCP_O_LINGER,
+		HXS_TCP_O_LINGER, HXS_TCP_O_TOS, HXS_TCP_O_TTL,
 	};
 	struct hxs_tcp_conn *n;
 	int err = hxs_tcp_conn__new(glue(ts->sk.st)->tcp, &n);
@@ -1148,21 +1149,16 @@ static int tcp_setsockopt(struct hxs_sock *sk, int level, int name, const void *
 			return -ENOPROTOOPT;
 		}
 	}
-	if (level == IPPROTO_IP && name == IP_TOS) {
-		/* do_ip_setsockopt(): an int, or a single byte */
-		uint8_t b;
+	if (level == IPPROTO_IP && (name == IP_TOS || name == IP_TTL)) {
+		uint8_t ttl;
 
-		if (!val)
-			return -EFAULT;
-		if (len >= (socklen_t)sizeof(int)) {
-			memcpy(&v, val, sizeof(int));
-		} else if (len >= 1) {
-			memcpy(&b, val, 1);
-			v = b;
-		} else {
-			return -EINVAL;
-		}
-		return hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_TOS, v);
+		err = hxs_sock__ip_optval(val, len, &v);
+		if (err)
+			return err;
+		if (name == IP_TOS)
+			return hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_TOS, v);
+		err = hxs_sock__ttl_parse(v, &ttl);
+		return err ? err : hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_TTL, ttl);
 	}
 	if (level != IPPROTO_TCP)
 		return -ENOPROTOOPT;
@@ -1212,6 +1208,11 @@ static int tcp_getsockopt(struct hxs_sock *sk, int level, int name, void *val, s
 	if (ts->c && level == IPPROTO_IP && name == IP_TOS) {
 		err = hxs_tcp_conn__getopt(ts->c, HXS_TCP_O_TOS, &v);
 		return err ? err : put_int(v, val, len);
+	}
+	if (ts->c && level == IPPROTO_IP && name == IP_TTL) {
+		/* the route's hop limit when none was set: hxs's IP layer sends 64 */
+		err = hxs_tcp_conn__getopt(ts->c, HXS_TCP_O_TTL, &v);
+		return err ? err : hxs_sock__ip_put(v ? v : HXS_IP_TTL, val, len);
 	}
 	if (level != IPPROTO_TCP || !ts->c)
 		return -ENOPROTOOPT;

@@ -286,6 +286,8 @@ static ssize_t udp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 		return err;
 	}
 	tx.owner = &sk->txo;
+	tx.ttl = sk->ttl;
+	tx.tos = sk->tos;
 	memcpy(tx.l4, &sk->lport, 2);
 	memcpy(tx.l4 + 2, &dport, 2);
 	w = htons((uint16_t)(len + HXS_UDP_HLEN));
@@ -385,14 +387,40 @@ static uint32_t udp_poll(struct hxs_sock *sk)
 
 static int udp_setsockopt(struct hxs_sock *sk, int level, int name, const void *val, socklen_t len)
 {
+	int v, err;
+
 	if (level == SOL_SOCKET && name == SO_RCVBUF)
 		return udp_resize(udp_sk(sk), sk->rcvbuf);
-	return -ENOPROTOOPT;
+	if (level != IPPROTO_IP)
+		return -ENOPROTOOPT;
+	switch (name) {
+	case IP_TTL:
+	case IP_TOS:
+		err = hxs_sock__ip_optval(val, len, &v);
+		if (err)
+			return err;
+		if (name == IP_TTL)
+			return hxs_sock__ttl_parse(v, &sk->ttl);
+		/* do_ip_setsockopt(): a datagram socket keeps the whole byte, ECN bits too */
+		sk->tos = (uint8_t)v;
+		return 0;
+	default:
+		return -ENOPROTOOPT;
+	}
 }
 
 static int udp_getsockopt(struct hxs_sock *sk, int level, int name, void *val, socklen_t *len)
 {
-	return -ENOPROTOOPT;
+	if (level != IPPROTO_IP)
+		return -ENOPROTOOPT;
+	switch (name) {
+	case IP_TTL:
+		return hxs_sock__ip_put(sk->ttl ? sk->ttl : HXS_IP_TTL, val, len);
+	case IP_TOS:
+		return hxs_sock__ip_put(sk->tos, val, len);
+	default:
+		return -ENOPROTOOPT;
+	}
 }
 
 static int udp_getname(struct hxs_sock *sk, struct sockaddr_in *a, int peer)

@@ -134,12 +134,13 @@ struct hxs_tcp_cfg {
 /* Frames for output. alloc returns a buffer of at least len bytes (or NULL: the core retries
  * on the next poll); send hands it over, filled with len bytes of TCP segment for an IPv4
  * packet saddr -> daddr whose TOS byte is tos (the connection's IP_TOS with the ECN field
- * the core chose: ECT(0) on new data of an ECN connection, RFC 3168 §6.1.1). flush
+ * the core chose: ECT(0) on new data of an ECN connection, RFC 3168 §6.1.1) and whose TTL
+ * is ttl (the connection's IP_TTL; 0: the IP layer's default). flush
  * (optional) ends a batch. */
 struct hxs_tcp_tx_ops {
 	uint8_t *(*alloc)(void *ctx, uint32_t len, void **handle);
 	void (*send)(void *ctx, void *handle, uint32_t saddr, uint32_t daddr, uint32_t len,
-		     uint8_t tos);
+		     uint8_t tos, uint8_t ttl);
 	void (*flush)(void *ctx);
 };
 
@@ -290,6 +291,7 @@ enum hxs_tcp_opt {
 	HXS_TCP_O_LINGER,       /* -1 off, else seconds (0: close sends RST) */
 	HXS_TCP_O_OOBINLINE,    /* SO_OOBINLINE 0/1: the urgent byte stays in the stream */
 	HXS_TCP_O_TOS,          /* IP_TOS; the ECN field is the core's (the kernel masks it) */
+	HXS_TCP_O_TTL,          /* IP_TTL 1..255 for the segments sent; 0: the IP default */
 };
 int hxs_tcp_conn__setopt(struct hxs_tcp_conn *c, enum hxs_tcp_opt opt, int val);
 int hxs_tcp_conn__getopt(const struct hxs_tcp_conn *c, enum hxs_tcp_opt opt, int *val);

@@ -307,6 +307,7 @@ struct hxs_tcp_conn {
 	uint8_t ecn_cwr : 1;               /* cwnd was reduced for ECE in this window */
 	uint8_t ecn_syn_sent : 1;          /* our first SYN asked for ECN (ECE, CWR) */
 	uint8_t tos;                       /* IP_TOS less the ECN field */
+	uint8_t ttl;                       /* IP_TTL; 0: the IP layer's default (64) */
 	uint32_t ecn_high_seq;             /* the reduction's window ends when SND.UNA reaches it */
 	uint32_t delivered_ce;             /* segments acknowledged by ACKs with ECE */
 

@@ -177,6 +177,7 @@ static struct hxs_tcp_conn *child_new(struct hxs_tcp_conn *l, const struct hxs_t
 	c->rk.mode = l->rk.mode;
 	c->oobinline = l->oobinline;           /* socket options the kernel's clone copies */
 	c->tos = l->tos;
+	c->ttl = l->ttl;        /* inet_csk_clone_lock copies the listener's uc_ttl */
 	hxs_tcp_conn_setup(c);
 	return c;
 }

@@ -425,6 +425,11 @@ int hxs_tcp_conn__setopt(struct hxs_tcp_conn *c, enum hxs_tcp_opt opt, int val)
 		 * for a stream socket, the application's ECN bits are dropped. */
 		c->tos = (uint8_t)(val & ~3);
 		return 0;
+	case HXS_TCP_O_TTL:
+		if (val < 0 || val > 255)
+			return -EINVAL;
+		c->ttl = (uint8_t)val;
+		return 0;
 	}
 	return -ENOPROTOOPT;
 }
@@ -446,6 +451,7 @@ int hxs_tcp_conn__getopt(const struct hxs_tcp_conn *c, enum hxs_tcp_opt opt, int
 	case HXS_TCP_O_LINGER: *val = c->linger_s; return 0;
 	case HXS_TCP_O_OOBINLINE: *val = c->oobinline; return 0;
 	case HXS_TCP_O_TOS: *val = c->tos; return 0;
+	case HXS_TCP_O_TTL: *val = c->ttl; return 0;
 	}
 	return -ENOPROTOOPT;
 }

@@ -92,7 +92,7 @@ static void ts_flush(void *ctx)
 }
 
 static void ts_send(void *ctx, void *h, uint32_t saddr, uint32_t daddr, uint32_t len,
-		    uint8_t tos)
+		    uint8_t tos, uint8_t ttl)
 {
 	struct ts *t = ctx;
 	struct ts_frame *f = h;
@@ -109,6 +109,7 @@ static void ts_send(void *ctx, void *h, uint32_t saddr, uint32_t daddr, uint32_t
 		harness_abort("a segment of %u bytes", len);
 	s->t = t->now;
 	s->tos = tos;
+	s->ttl = ttl;
 	s->saddr = saddr;
 	s->daddr = daddr;
 	s->sport = hxs_rd16(p);
@@ -335,9 +336,10 @@ static uint8_t *sim_alloc(void *ctx, uint32_t len, void **h)
 }
 
 static void sim_send(void *ctx, void *h, uint32_t saddr, uint32_t daddr, uint32_t len,
-		     uint8_t tos)
+		     uint8_t tos, uint8_t ttl)
 {
 	(void)tos;
+	(void)ttl;
 	struct sim_port *sp = ctx;
 	struct sim_frame *f = h;
 	(void)saddr;
