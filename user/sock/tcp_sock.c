@@ -678,7 +678,7 @@ static int tcp_renew(struct tcp_sock *ts)
 	static const enum hxs_tcp_opt keep[] = {
 		HXS_TCP_O_NODELAY, HXS_TCP_O_KEEPALIVE, HXS_TCP_O_KEEPIDLE, HXS_TCP_O_KEEPINTVL,
 		HXS_TCP_O_KEEPCNT, HXS_TCP_O_MAXSEG, HXS_TCP_O_RCVBUF, HXS_TCP_O_SNDBUF,
-		HXS_TCP_O_LINGER, HXS_TCP_O_TOS, HXS_TCP_O_TTL,
+		HXS_TCP_O_LINGER, HXS_TCP_O_TOS, HXS_TCP_O_TTL, HXS_TCP_O_USER_TIMEOUT,
 	};
 	struct hxs_tcp_conn *n;
 	int err = hxs_tcp_conn__new(glue(ts->sk.st)->tcp, &n);
@@ -1184,6 +1184,8 @@ static int tcp_setsockopt(struct hxs_sock *sk, int level, int name, const void *
 		return hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_KEEPCNT, v);
 	case TCP_MAXSEG:
 		return hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_MAXSEG, v);
+	case TCP_USER_TIMEOUT:
+		return hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_USER_TIMEOUT, v);
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -1246,6 +1248,7 @@ static int tcp_getsockopt(struct hxs_sock *sk, int level, int name, void *val, s
 	case TCP_KEEPINTVL: o = HXS_TCP_O_KEEPINTVL; break;
 	case TCP_KEEPCNT:   o = HXS_TCP_O_KEEPCNT; break;
 	case TCP_MAXSEG:    o = HXS_TCP_O_MAXSEG; break;
+	case TCP_USER_TIMEOUT: o = HXS_TCP_O_USER_TIMEOUT; break;
 	default:
 		return -ENOPROTOOPT;
 	}

@@ -308,6 +308,15 @@ struct hxs_tcp_conn {
 	uint8_t ecn_syn_sent : 1;          /* our first SYN asked for ECN (ECE, CWR) */
 	uint8_t tos;                       /* IP_TOS less the ECN field */
 	uint8_t ttl;                       /* IP_TTL; 0: the IP layer's default (64) */
+	/* TCP_USER_TIMEOUT (RFC 5482), tcp_timer.c: how long sent data may stay unacknowledged
+	 * (and a zero window be probed) before the connection is aborted with ETIMEDOUT; 0: off
+	 * (RTO count, tcp_retries2, decides). */
+	uint32_t user_timeout_ms;
+	uint64_t una_since;                /* the oldest unacknowledged data counts from here
+					    * (first sent with nothing outstanding, or the last
+					    * ACK of new data) */
+	uint64_t probe_since;              /* the first zero-window probe timer fire of this
+					    * closed window (Linux's icsk_probes_tstamp); 0 none */
 	uint32_t ecn_high_seq;             /* the reduction's window ends when SND.UNA reaches it */
 	uint32_t delivered_ce;             /* segments acknowledged by ACKs with ECE */
 

@@ -117,6 +117,10 @@ int hxs_tcp_send_seg(struct hxs_tcp_conn *c, uint32_t seq, uint8_t flags, uint32
 	uint8_t optbuf[HXS_TCP_MAX_OPT];
 	int syn = !!(flags & HXS_TH_SYN);
 
+	/* new data with nothing outstanding: TCP_USER_TIMEOUT's clock starts (tcp_timer.c) */
+	if (len && c->snd_una == c->snd_max && !SEQ_LT(seq, c->snd_max))
+		c->una_since = now;
+
 	memset(&o, 0, sizeof(o));
 	if (syn) {
 		o.has_mss = 1;

@@ -430,6 +430,12 @@ int hxs_tcp_conn__setopt(struct hxs_tcp_conn *c, enum hxs_tcp_opt opt, int val)
 			return -EINVAL;
 		c->ttl = (uint8_t)val;
 		return 0;
+	case HXS_TCP_O_USER_TIMEOUT:
+		/* do_tcp_setsockopt(): "if (val < 0) return -EINVAL" */
+		if (val < 0)
+			return -EINVAL;
+		c->user_timeout_ms = (uint32_t)val;
+		return 0;
 	}
 	return -ENOPROTOOPT;
 }
@@ -452,6 +458,7 @@ int hxs_tcp_conn__getopt(const struct hxs_tcp_conn *c, enum hxs_tcp_opt opt, int
 	case HXS_TCP_O_OOBINLINE: *val = c->oobinline; return 0;
 	case HXS_TCP_O_TOS: *val = c->tos; return 0;
 	case HXS_TCP_O_TTL: *val = c->ttl; return 0;
+	case HXS_TCP_O_USER_TIMEOUT: *val = (int)c->user_timeout_ms; return 0;
 	}
 	return -ENOPROTOOPT;
 }
