@@ -34,6 +34,8 @@ struct recv_args {
 	int sfd;
 	int flags;              /* passed to hxs: MSG_PEEK, MSG_TRUNC */
 	int waitall;
+	size_t target;          /* a blocking stream read: bytes to wait for (MSG_WAITALL: all,
+				 * else SO_RCVLOWAT) */
 	uint8_t *buf;
 	size_t want, done;
 	struct sockaddr_in from;
@@ -56,7 +58,7 @@ static long try_recv(struct pd *pd, void *arg)
 			return (long)a->done;
 		}
 		a->done += (size_t)r;
-		return a->done < a->want ? -EAGAIN : (long)a->done;
+		return a->done < a->target ? -EAGAIN : (long)a->done;
 	}
 	if (r == 0 || (r < 0 && r != -EAGAIN && a->done))
 		return (long)a->done;          /* end of stream, or an error after some data */
@@ -78,10 +80,22 @@ ssize_t pd_sock_recv(struct pd *pd, const struct hxs_fd *e, struct msghdr *msg, 
 	if (!a.buf)
 		return -ENOMEM;
 	a.flags = flags & (MSG_PEEK | MSG_OOB);
-	if (type == SOCK_DGRAM)
-		a.flags |= MSG_TRUNC;   /* the datagram's length, to tell truncation */
-	a.waitall = type == SOCK_STREAM && (flags & (MSG_WAITALL | MSG_OOB)) == MSG_WAITALL &&
-		    !(flags & MSG_PEEK) && want;
+	/* a datagram's length, to tell truncation; a stream's MSG_TRUNC discards (tcp(7)) */
+	if (type == SOCK_DGRAM || (flags & MSG_TRUNC))
+		a.flags |= MSG_TRUNC;
+	a.target = want;
+	if (type == SOCK_STREAM && !(flags & (MSG_WAITALL | MSG_OOB | MSG_PEEK | MSG_TRUNC)) &&
+	    !(e->flags & O_NONBLOCK) && !(flags & MSG_DONTWAIT)) {
+		/* tcp_recvmsg's target without MSG_WAITALL: SO_RCVLOWAT, at most the length */
+		int lowat = 1;
+		socklen_t ll = sizeof(lowat);
+
+		if (!hxs_getsockopt(pd->st, e->obj, SOL_SOCKET, SO_RCVLOWAT, &lowat, &ll) &&
+		    (size_t)lowat < want)
+			a.target = (size_t)lowat;
+	}
+	a.waitall = type == SOCK_STREAM && !(flags & (MSG_OOB | MSG_PEEK | MSG_TRUNC)) && want &&
+		    ((flags & MSG_WAITALL) || a.target > 1);
 	/* MSG_OOB never blocks (tcp_recv_urg) */
 	r = pd_block(pd, (e->flags & O_NONBLOCK) || (flags & (MSG_DONTWAIT | MSG_OOB)),
 		     pd_timeo(pd, e->obj, SO_RCVTIMEO), try_recv, &a);
@@ -89,7 +103,9 @@ ssize_t pd_sock_recv(struct pd *pd, const struct hxs_fd *e, struct msghdr *msg, 
 		r = (long)a.done;               /* SO_RCVTIMEO ended a MSG_WAITALL read */
 	msg->msg_flags = 0;
 	if (r >= 0) {
-		size_t got = (size_t)r < want ? (size_t)r : want;
+		/* a stream's MSG_TRUNC copied nothing */
+		size_t got = type == SOCK_STREAM && (flags & MSG_TRUNC) ? 0
+			     : (size_t)r < want ? (size_t)r : want;
 		size_t off = 0;
 
 		for (size_t i = 0; i < msg->msg_iovlen && off < got; i++) {

@@ -126,6 +126,8 @@ struct hxs_sock {
 	uint32_t flags;               /* HXS_SOCK_F_* */
 	int err;                      /* pending error for SO_ERROR / next call (positive errno) */
 	uint32_t rcvbuf, sndbuf;      /* bytes, as getsockopt reports them (doubled like Linux) */
+	uint32_t rcvlowat;            /* SO_RCVLOWAT, >= 1: a stream is readable, and a blocking
+				       * read returns, from this many bytes on */
 	int64_t rcvtimeo_us, sndtimeo_us;  /* 0 = forever, < 0 = no wait */
 	struct linger linger;
 	uint32_t laddr, raddr;        /* network order */

@@ -156,6 +156,7 @@ struct hxs_sock *hxs_sock__alloc(struct hxs_stack *st, int type, const struct hx
 	sk->type = type;
 	sk->rcvbuf = HXS_SOCK_RCVBUF_DEFAULT;
 	sk->sndbuf = HXS_SOCK_SNDBUF_DEFAULT;
+	sk->rcvlowat = 1;
 	sk->kfd = -1;
 	sk->txo.error = sock_tx_error;
 	if (ops->init && ops->init(sk)) {
@@ -703,6 +704,60 @@ static ssize_t do_send(struct hxs_stack *st, int fd, const struct iovec *iov, in
 	return sock_wait(sk, OP_SEND, &args, sock_nonblock(sk, flags), sk->sndtimeo_us);
 }
 
+/* tcp_recvmsg() on a blocking socket: the bytes are taken as they come until target is
+ * reached (sock_rcvlowat: the whole length with MSG_WAITALL, else SO_RCVLOWAT), the stream
+ * ends, an error comes, a signal interrupts the wait or SO_RCVTIMEO passes; then what was
+ * read, or the error when nothing was. */
+static ssize_t stream_recv_all(struct hxs_sock *sk, struct op_args *args, size_t target)
+{
+	struct hxs_stack *st = sk->st;
+	int fd = sk->fd, cnt = args->iovcnt, i = 0;
+	struct iovec local[16];
+	struct iovec *rest = cnt <= 16 ? local : malloc((size_t)cnt * sizeof(*rest));
+	uint64_t deadline = sk->rcvtimeo_us > 0 ? hxs_stack__now(st) + (uint64_t)sk->rcvtimeo_us : 0;
+	size_t done = 0;
+	ssize_t r = 0;
+
+	if (!rest)
+		return -ENOMEM;
+	memcpy(rest, args->iov, (size_t)cnt * sizeof(*rest));
+	for (;;) {
+		int64_t timeo = sk->rcvtimeo_us;
+
+		while (i < cnt && !rest[i].iov_len)
+			i++;
+		args->iov = rest + i;
+		args->iovcnt = cnt - i;
+		if (deadline) {
+			uint64_t now = hxs_stack__now(st);
+
+			if (now >= deadline) {
+				r = -EAGAIN;
+				break;
+			}
+			timeo = (int64_t)(deadline - now);
+		}
+		r = sock_wait(sk, OP_RECV, args, 0, timeo);
+		if (r <= 0)
+			break;
+		done += (size_t)r;
+		if (done >= target || hxs_sock__get(st, fd) != sk)
+			break;
+		for (size_t k = (size_t)r; k;) {
+			size_t m = k < rest[i].iov_len ? k : rest[i].iov_len;
+
+			rest[i].iov_base = (uint8_t *)rest[i].iov_base + m;
+			rest[i].iov_len -= m;
+			k -= m;
+			if (!rest[i].iov_len)
+				i++;
+		}
+	}
+	if (rest != local)
+		free(rest);
+	return done ? (ssize_t)done : r;
+}
+
 static ssize_t do_recv(struct hxs_stack *st, int fd, const struct iovec *iov, int iovcnt, int flags,
 		       struct sockaddr *from, socklen_t *fromlen)
 {
@@ -715,9 +770,21 @@ static ssize_t do_recv(struct hxs_stack *st, int fd, const struct iovec *iov, in
 		return -EBADF;
 	if (fromlen && (int)*fromlen < 0)
 		return -EINVAL;
+	if (sk->type == SOCK_STREAM && !sock_nonblock(sk, flags) &&
+	    !(flags & (MSG_OOB | MSG_PEEK | MSG_TRUNC))) {
+		ssize_t total = hxs_iov_len(iov, iovcnt);
+		size_t target = total < 0 ? 1 : (flags & MSG_WAITALL) ? (size_t)total
+				: sk->rcvlowat < (size_t)total ? sk->rcvlowat : (size_t)total;
+
+		if (target > 1) {
+			r = stream_recv_all(sk, &args, target);
+			goto out;
+		}
+	}
 	/* MSG_OOB never waits (the kernel's tcp_recv_urg: "this call should never block") */
 	r = sock_wait(sk, OP_RECV, &args, sock_nonblock(sk, flags) || (flags & MSG_OOB),
 		      sk->rcvtimeo_us);
+out:
 	if (r >= 0 && from && fromlen) {
 		memcpy(from, &a, *fromlen < sizeof(a) ? *fromlen : sizeof(a));
 		*fromlen = sizeof(a);
@@ -930,6 +997,16 @@ int hxs_setsockopt(struct hxs_stack *st, int fd, int level, int name, const void
 		case SO_OOBINLINE:
 			sk->flags = v ? sk->flags | HXS_SOCK_F_OOBINLINE : sk->flags & ~HXS_SOCK_F_OOBINLINE;
 			break;
+		case SO_RCVLOWAT:
+			/* sock_setsockopt(): negative means INT_MAX, 0 means 1; tcp_set_rcvlowat()
+			 * caps a stream's at half its receive buffer (more could never be read) */
+			if (v < 0)
+				v = INT_MAX;
+			if (sk->type == SOCK_STREAM && (uint32_t)v > sk->rcvbuf / 2)
+				v = (int)(sk->rcvbuf / 2);
+			sk->rcvlowat = v ? (uint32_t)v : 1;
+			hxs_sock__wake(sk);     /* readiness may change at once (tcp_data_ready) */
+			break;
 		default:
 			return -ENOPROTOOPT;
 		}
@@ -979,6 +1056,7 @@ int hxs_getsockopt(struct hxs_stack *st, int fd, int level, int name, void *val,
 	case SO_REUSEADDR: v = !!(sk->flags & HXS_SOCK_F_REUSEADDR); break;
 	case SO_KEEPALIVE: v = !!(sk->flags & HXS_SOCK_F_KEEPALIVE); break;
 	case SO_OOBINLINE: v = !!(sk->flags & HXS_SOCK_F_OOBINLINE); break;
+	case SO_RCVLOWAT:  v = (int)sk->rcvlowat; break;
 	default:
 		if (sk->ops->getsockopt)
 			return sk->ops->getsockopt(sk, level, name, val, len);

@@ -989,7 +989,14 @@ static ssize_t tcp_recvmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 		n = hxs_tcp_conn__recv(ts->c, &none, 1, f);
 		return n == -EAGAIN && !total ? 0 : n;
 	}
-	if (f && iovcnt > 1) {
+	if (flags & MSG_TRUNC) {
+		/* tcp_recvmsg(): MSG_TRUNC takes up to the length asked for without copying it
+		 * (with MSG_PEEK it only counts) - "discard" in tcp(7) */
+		n = hxs_tcp_conn__recv(ts->c, NULL, (size_t)total, f | HXS_TCP_DISCARD);
+		if (n <= 0)
+			return n;
+		done = (size_t)n;
+	} else if (f && iovcnt > 1) {
 		/* MSG_PEEK over several buffers: one copy out, then scatter */
 		uint32_t avail = hxs_tcp_conn__rx_avail(ts->c);
 		size_t want = (size_t)total < avail ? (size_t)total : avail;
@@ -1102,6 +1109,12 @@ static uint32_t tcp_poll(struct hxs_sock *sk)
 	if (!ts->c)
 		return EPOLLHUP;
 	m = hxs_tcp_conn__events(ts->c);
+	/* tcp_stream_is_readable(): data below SO_RCVLOWAT does not make the stream readable;
+	 * the end of the stream, an error or a listener's queue still do */
+	if ((m & EPOLLIN) && sk->rcvlowat > 1 && !sk->err && !(m & (EPOLLRDHUP | EPOLLERR)) &&
+	    hxs_tcp_conn__state(ts->c) != HXS_TCPS_LISTEN && !hxs_tcp_conn__fin_rcvd(ts->c) &&
+	    hxs_tcp_conn__rx_avail(ts->c) < sk->rcvlowat)
+		m &= ~(uint32_t)(EPOLLIN | EPOLLRDNORM);
 	if (sk->err)
 		m |= EPOLLERR;
 	/* a socket that never connected is writable and hung up, as in the kernel */

@@ -257,6 +257,7 @@ int hxs_tcp_conn__accept(struct hxs_tcp_conn *c, struct hxs_tcp_conn **child);
  * connection gone), -ENOTCONN, or the pending error. */
 long hxs_tcp_conn__send(struct hxs_tcp_conn *c, const void *buf, size_t len);
 #define HXS_TCP_PEEK 1u
+#define HXS_TCP_DISCARD 2u     /* take the bytes without copying them (buf unused: MSG_TRUNC) */
 /* Urgent data (RFC 9293 §3.8.5, RFC 6093; tcp_urg.c), as Linux: after a send with MSG_OOB,
  * mark_urg() points the urgent pointer past the last byte queued (that byte is the "out of
  * band" one). recv() stops at the urgent mark and, unless SO_OOBINLINE, steps over the urgent

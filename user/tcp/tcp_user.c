@@ -199,7 +199,8 @@ long hxs_tcp_conn__recv(struct hxs_tcp_conn *c, void *buf, size_t len, unsigned 
 	uint32_t avail = c->rcv.len ? hxs_tcp_urg_readable(c, c->rcv.len, &skip) : 0;
 	if (avail > (uint32_t)skip || (avail && !len)) {
 		uint32_t n = avail - (uint32_t)skip < len ? avail - (uint32_t)skip : (uint32_t)len;
-		hxs_tcp_ring__read(&c->rcv, (uint32_t)skip, buf, n);
+		if (!(flags & HXS_TCP_DISCARD))
+			hxs_tcp_ring__read(&c->rcv, (uint32_t)skip, buf, n);
 		if (flags & HXS_TCP_PEEK)
 			return (long)n;
 		hxs_tcp_ring__consume(c->tcp, &c->rcv, n + (n ? (uint32_t)skip : 0));
