@@ -895,6 +895,142 @@ static void test_output(void)
 
 /* stack.c's tx_submit() on a TX ring that takes a prefix: it kicks (flush) and offers the
  * rest again; what still finds no room is dropped and counted, as a full qdisc would. */
+/* recvmsg/sendmsg with control messages (ip(7)): IP_PKTINFO, IP_RECVTOS, MSG_TRUNC,
+ * MSG_CTRUNC; IP_TTL / IP_TOS / IP_PKTINFO sent with a datagram. */
+static void test_msg(void)
+{
+	struct pkt_opts o = good(7400, "0123456789");
+	struct sockaddr_in from, peer = { .sin_family = AF_INET, .sin_port = htons(5000),
+					  .sin_addr.s_addr = ip4(IP_PEER) };
+	uint8_t f[2048], data[64];
+	union { struct cmsghdr h; uint8_t b[256]; } ctl;
+	struct iovec iov = { data, sizeof(data) };
+	struct msghdr m;
+	struct cmsghdr *c;
+	struct in_pktinfo pi;
+	int fd = udp_sock(7400, 1), one = 1, v;
+	uint32_t n;
+
+	t_case("recvmsg: IP_PKTINFO (ifindex, spec_dst, addr) then IP_TOS (one byte), exact; msg_name, msg_flags 0");
+	CHECK_EQ(hxs_setsockopt(st, fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)), 0);
+	CHECK_EQ(hxs_setsockopt(st, fd, IPPROTO_IP, IP_RECVTOS, &one, sizeof(one)), 0);
+	n = build(f, &o);
+	f[15] = 0x2e;                           /* DSCP 11, ECT(0) */
+	fix_ip_csum(f);
+	inject(f, n);
+	memset(&m, 0, sizeof(m));
+	m.msg_name = &from;
+	m.msg_namelen = sizeof(from);
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = ctl.b;
+	m.msg_controllen = sizeof(ctl.b);
+	m.msg_flags = -1;
+	CHECK_EQ(hxs_recvmsg(st, fd, &m, 0), 10);
+	CHECK(!memcmp(data, "0123456789", 10));
+	CHECK_EQ(m.msg_flags, 0);
+	CHECK_EQ(m.msg_namelen, sizeof(from));
+	CHECK_EQ(from.sin_addr.s_addr, ip4(IP_PEER));
+	CHECK_EQ(from.sin_port, htons(5000));
+	CHECK_EQ(m.msg_controllen, CMSG_SPACE(sizeof(struct in_pktinfo)) + CMSG_SPACE(1));
+	c = CMSG_FIRSTHDR(&m);
+	CHECK(c != NULL);
+	CHECK_EQ(c->cmsg_level, IPPROTO_IP);
+	CHECK_EQ(c->cmsg_type, IP_PKTINFO);
+	CHECK_EQ(c->cmsg_len, CMSG_LEN(sizeof(struct in_pktinfo)));
+	memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+	CHECK_EQ(pi.ipi_ifindex, 0);            /* the in-memory link has no kernel interface */
+	CHECK_EQ(pi.ipi_spec_dst.s_addr, ip4(IP_US));
+	CHECK_EQ(pi.ipi_addr.s_addr, ip4(IP_US));
+	c = CMSG_NXTHDR(&m, c);
+	CHECK(c != NULL);
+	CHECK_EQ(c->cmsg_type, IP_TOS);
+	CHECK_EQ(c->cmsg_len, CMSG_LEN(1));
+	CHECK_EQ(*CMSG_DATA(c), 0x2e);
+	CHECK(CMSG_NXTHDR(&m, c) == NULL);
+
+	t_case("recvmsg: a control buffer with room for IP_PKTINFO only: IP_TOS left out, MSG_CTRUNC; a 4-byte buffer: MSG_TRUNC, real length with the MSG_TRUNC flag");
+	inject(f, n);
+	m.msg_controllen = CMSG_SPACE(sizeof(struct in_pktinfo));
+	m.msg_namelen = sizeof(from);
+	iov.iov_len = 4;
+	CHECK_EQ(hxs_recvmsg(st, fd, &m, MSG_TRUNC), 10);
+	CHECK_EQ(m.msg_flags, MSG_TRUNC | MSG_CTRUNC);
+	CHECK_EQ(m.msg_controllen, CMSG_SPACE(sizeof(struct in_pktinfo)));
+	inject(f, n);
+	m.msg_control = NULL;
+	m.msg_controllen = 0;
+	CHECK_EQ(hxs_recvmsg(st, fd, &m, 0), 4);
+	CHECK_EQ(m.msg_flags, MSG_TRUNC | MSG_CTRUNC);
+	iov.iov_len = sizeof(data);
+
+	t_case("recvmsg: without IP_PKTINFO/IP_RECVTOS no control message, msg_controllen 0");
+	v = 0;
+	CHECK_EQ(hxs_setsockopt(st, fd, IPPROTO_IP, IP_PKTINFO, &v, sizeof(v)), 0);
+	CHECK_EQ(hxs_setsockopt(st, fd, IPPROTO_IP, IP_RECVTOS, &v, sizeof(v)), 0);
+	inject(f, n);
+	m.msg_control = ctl.b;
+	m.msg_controllen = sizeof(ctl.b);
+	CHECK_EQ(hxs_recvmsg(st, fd, &m, 0), 10);
+	CHECK_EQ(m.msg_controllen, 0);
+	CHECK_EQ(m.msg_flags, 0);
+
+	t_case("sendmsg: IP_TTL and IP_TOS control messages for one datagram; IP_PKTINFO with a foreign source or an unknown SOL_IP type EINVAL");
+	drain();
+	memset(ctl.b, 0, sizeof(ctl.b));
+	c = &ctl.h;
+	c->cmsg_level = IPPROTO_IP;
+	c->cmsg_type = IP_TTL;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	v = 5;
+	memcpy(CMSG_DATA(c), &v, sizeof(v));
+	c = (struct cmsghdr *)(ctl.b + CMSG_SPACE(sizeof(int)));
+	c->cmsg_level = IPPROTO_IP;
+	c->cmsg_type = IP_TOS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	v = 0x10;
+	memcpy(CMSG_DATA(c), &v, sizeof(v));
+	memset(&m, 0, sizeof(m));
+	m.msg_name = &peer;
+	m.msg_namelen = sizeof(peer);
+	iov.iov_base = "abc";
+	iov.iov_len = 3;
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = ctl.b;
+	m.msg_controllen = 2 * CMSG_SPACE(sizeof(int));
+	CHECK_EQ(hxs_sendmsg(st, fd, &m, 0), 3);
+	hxs_stack__poll(st, 0);
+	CHECK_EQ(hxs_io_mem__take(io, f, sizeof(f)), 14 + 20 + 8 + 3);
+	CHECK_EQ(f[14 + 8], 5);
+	CHECK_EQ(f[14 + 1], 0x10);
+	CHECK_EQ(hxs_csum_fold(hxs_csum_add(0, f + 14, 20)), 0);
+	CHECK_EQ(hxs_send(st, fd, "x", 1, 0), -EDESTADDRREQ);
+	CHECK_EQ(hxs_sendto(st, fd, "x", 1, 0, (struct sockaddr *)&peer, sizeof(peer)), 1);
+	hxs_stack__poll(st, 0);
+	CHECK_EQ(hxs_io_mem__take(io, f, sizeof(f)), 14 + 20 + 8 + 1);
+	CHECK_EQ(f[14 + 8], 64);                /* the socket's own again */
+	CHECK_EQ(f[14 + 1], 0);
+	memset(ctl.b, 0, sizeof(ctl.b));
+	c = &ctl.h;
+	c->cmsg_level = IPPROTO_IP;
+	c->cmsg_type = IP_PKTINFO;
+	c->cmsg_len = CMSG_LEN(sizeof(pi));
+	memset(&pi, 0, sizeof(pi));
+	pi.ipi_spec_dst.s_addr = ip4("10.0.0.99");
+	memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	m.msg_controllen = CMSG_SPACE(sizeof(pi));
+	CHECK_EQ(hxs_sendmsg(st, fd, &m, 0), -EINVAL);
+	pi.ipi_spec_dst.s_addr = ip4(IP_US);
+	memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	CHECK_EQ(hxs_sendmsg(st, fd, &m, 0), 3);
+	c->cmsg_type = IP_RECVERR;
+	CHECK_EQ(hxs_sendmsg(st, fd, &m, 0), -EINVAL);
+	hxs_stack__poll(st, 0);
+	CHECK_EQ(drain(), 1);                   /* the one IP_PKTINFO datagram with our source */
+	hxs_close(st, fd);
+}
+
 static void test_tx_ring_full(void)
 {
 	struct hxs_io_mem_opts o = { .frames = 64, .frame_size = 2048, .ring_size = 8, .no_poll_fd = 1 };
@@ -1234,6 +1370,7 @@ int main(void)
 	test_udp_validation();
 	test_socket_errors();
 	test_output();
+	test_msg();
 	test_tx_ring_full();
 	test_neigh();
 	test_epoll();

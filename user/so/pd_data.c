@@ -41,6 +41,9 @@ struct recv_args {
 	struct sockaddr_in from;
 	socklen_t fromlen;
 	long full;              /* a datagram's whole length */
+	void *ctl;              /* the caller's control buffer: a datagram's control messages */
+	size_t ctllen, ctlused;
+	int mflags;             /* msg_flags hxs_recvmsg set (MSG_CTRUNC) */
 };
 
 static long try_recv(struct pd *pd, void *arg)
@@ -48,9 +51,16 @@ static long try_recv(struct pd *pd, void *arg)
 	struct recv_args *a = arg;
 	long r;
 
-	a->fromlen = sizeof(a->from);
-	r = hxs_recvfrom(pd->st, a->sfd, a->buf + a->done, a->want - a->done,
-			 a->flags | MSG_DONTWAIT, (struct sockaddr *)&a->from, &a->fromlen);
+	struct iovec iov = { a->buf + a->done, a->want - a->done };
+	struct msghdr m = { .msg_name = &a->from, .msg_namelen = sizeof(a->from), .msg_iov = &iov,
+			    .msg_iovlen = 1, .msg_control = a->ctl, .msg_controllen = a->ctllen };
+
+	r = hxs_recvmsg(pd->st, a->sfd, &m, a->flags | MSG_DONTWAIT);
+	a->fromlen = m.msg_namelen;
+	if (r >= 0) {
+		a->ctlused = m.msg_controllen;
+		a->mflags = m.msg_flags;
+	}
 	if (r > 0) {
 		a->full = r;
 		if (!a->waitall) {
@@ -84,6 +94,10 @@ ssize_t pd_sock_recv(struct pd *pd, const struct hxs_fd *e, struct msghdr *msg, 
 	if (type == SOCK_DGRAM || (flags & MSG_TRUNC))
 		a.flags |= MSG_TRUNC;
 	a.target = want;
+	if (type == SOCK_DGRAM) {
+		a.ctl = msg->msg_control;
+		a.ctllen = msg->msg_control ? msg->msg_controllen : 0;
+	}
 	if (type == SOCK_STREAM && !(flags & (MSG_WAITALL | MSG_OOB | MSG_PEEK | MSG_TRUNC)) &&
 	    !(e->flags & O_NONBLOCK) && !(flags & MSG_DONTWAIT)) {
 		/* tcp_recvmsg's target without MSG_WAITALL: SO_RCVLOWAT, at most the length */
@@ -128,7 +142,8 @@ ssize_t pd_sock_recv(struct pd *pd, const struct hxs_fd *e, struct msghdr *msg, 
 			memcpy(msg->msg_name, &a.from, msg->msg_namelen < n ? msg->msg_namelen : n);
 			msg->msg_namelen = n;
 		}
-		msg->msg_controllen = 0;
+		msg->msg_controllen = a.ctlused;
+		msg->msg_flags |= a.mflags & MSG_CTRUNC;
 	}
 	free(a.buf);
 	return r;
@@ -142,13 +157,18 @@ struct send_args {
 	size_t len, done;
 	const struct sockaddr *to;
 	socklen_t tolen;
+	void *ctl;              /* a datagram's control messages (IP_TTL, IP_TOS, IP_PKTINFO) */
+	size_t ctllen;
 };
 
 static long try_send(struct pd *pd, void *arg)
 {
 	struct send_args *a = arg;
-	long r = hxs_sendto(pd->st, a->sfd, a->buf + a->done, a->len - a->done,
-			    MSG_DONTWAIT | a->flags, a->to, a->tolen);
+	struct iovec iov = { (void *)(a->buf + a->done), a->len - a->done };
+	struct msghdr m = { .msg_name = (void *)a->to, .msg_namelen = a->to ? a->tolen : 0,
+			    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = a->ctl,
+			    .msg_controllen = a->ctllen };
+	long r = hxs_sendmsg(pd->st, a->sfd, &m, MSG_DONTWAIT | a->flags);
 
 	if (r < 0)
 		return r == -EAGAIN || !a->done ? r : (long)a->done;
@@ -174,6 +194,9 @@ ssize_t pd_sock_send(struct pd *pd, const struct hxs_fd *e, const struct msghdr 
 	if (type == SOCK_STREAM) {
 		a.to = NULL;            /* tcp_sendmsg ignores a destination */
 		a.tolen = 0;
+	} else {
+		a.ctl = msg->msg_control;
+		a.ctllen = msg->msg_control ? msg->msg_controllen : 0;
 	}
 	a.len = iov_total(msg->msg_iov, msg->msg_iovlen);
 	buf = malloc(a.len ? a.len : 1);

@@ -47,6 +47,17 @@ struct hxs_socktab {
 	int neps;
 };
 
+/* What recvmsg's control messages and flags tell of a datagram (udp.c). */
+struct hxs_rx_meta {
+	uint32_t full_len;              /* the datagram's length (MSG_TRUNC) */
+	uint32_t daddr;                 /* its IPv4 destination (IP_PKTINFO ipi_addr) */
+	uint32_t spec_dst;              /* the local address it came to (ipi_spec_dst) */
+	int ifindex;                    /* the interface it came in on (ipi_ifindex) */
+	uint8_t tos;                    /* its TOS byte (IP_TOS) */
+	uint8_t want_pktinfo, want_tos; /* IP_PKTINFO / IP_RECVTOS set on the socket */
+	uint8_t valid;                  /* filled */
+};
+
 struct hxs_proto_ops {
 	const char *name;
 	uint8_t ipproto;                /* IPPROTO_UDP / IPPROTO_TCP: selects the port table */
@@ -71,9 +82,9 @@ struct hxs_proto_ops {
 	ssize_t (*sendmsg)(struct hxs_sock *sk, const struct iovec *iov, int iovcnt, int flags,
 			   const struct sockaddr_in *to);
 	/* Bytes received (a datagram is truncated to the buffers), 0 at EOF, -EAGAIN, -errno.
-	 * from may be NULL. */
+	 * from and meta may be NULL; a datagram protocol fills meta. */
 	ssize_t (*recvmsg)(struct hxs_sock *sk, const struct iovec *iov, int iovcnt, int flags,
-			   struct sockaddr_in *from);
+			   struct sockaddr_in *from, struct hxs_rx_meta *meta);
 	int (*shutdown)(struct hxs_sock *sk, int how);
 	/* The fd is going away (already removed from the table and from every epoll set). The
 	 * protocol either lets go (socket.c then calls hxs_sock__free: port released,

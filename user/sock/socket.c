@@ -433,6 +433,7 @@ struct op_args {
 	int flags;
 	const struct sockaddr_in *to;
 	struct sockaddr_in *from;
+	struct hxs_rx_meta *meta;
 	struct hxs_sock **child;
 };
 
@@ -442,7 +443,7 @@ static ssize_t op_try(struct hxs_sock *sk, enum sock_op op, struct op_args *a)
 	case OP_SEND:
 		return sk->ops->sendmsg(sk, a->iov, a->iovcnt, a->flags, a->to);
 	case OP_RECV:
-		return sk->ops->recvmsg(sk, a->iov, a->iovcnt, a->flags, a->from);
+		return sk->ops->recvmsg(sk, a->iov, a->iovcnt, a->flags, a->from, a->meta);
 	case OP_ACCEPT:
 		return sk->ops->accept(sk, a->child);
 	}
@@ -759,11 +760,12 @@ static ssize_t stream_recv_all(struct hxs_sock *sk, struct op_args *args, size_t
 }
 
 static ssize_t do_recv(struct hxs_stack *st, int fd, const struct iovec *iov, int iovcnt, int flags,
-		       struct sockaddr *from, socklen_t *fromlen)
+		       struct sockaddr *from, socklen_t *fromlen, struct hxs_rx_meta *meta)
 {
 	struct hxs_sock *sk = hxs_sock__get(st, fd);
 	struct sockaddr_in a;
-	struct op_args args = { .iov = iov, .iovcnt = iovcnt, .flags = flags, .from = &a };
+	struct op_args args = { .iov = iov, .iovcnt = iovcnt, .flags = flags, .from = &a,
+				.meta = meta };
 	ssize_t r;
 
 	if (!sk)
@@ -819,7 +821,7 @@ ssize_t hxs_recvfrom(struct hxs_stack *st, int fd, void *buf, size_t len, int fl
 {
 	struct iovec iov = { .iov_base = buf, .iov_len = len };
 
-	return do_recv(st, fd, &iov, 1, flags, from, fromlen);
+	return do_recv(st, fd, &iov, 1, flags, from, fromlen, NULL);
 }
 
 ssize_t hxs_recv(struct hxs_stack *st, int fd, void *buf, size_t len, int flags)
@@ -833,7 +835,180 @@ ssize_t hxs_readv(struct hxs_stack *st, int fd, const struct iovec *iov, int iov
 
 	if (n < 0)
 		return n;
-	return do_recv(st, fd, iov, iovcnt, 0, NULL, NULL);
+	return do_recv(st, fd, iov, iovcnt, 0, NULL, NULL, NULL);
+}
+
+/* put_cmsg(): a control message into what is left of msg_control; what does not fit is cut
+ * and MSG_CTRUNC set (less room than a header: nothing at all). */
+static void put_cmsg(struct msghdr *msg, size_t *used, int level, int type, const void *data,
+		     size_t len)
+{
+	size_t room = msg->msg_controllen - *used, cmlen = CMSG_LEN(len);
+	struct cmsghdr h;
+
+	if (room < sizeof(struct cmsghdr)) {
+		msg->msg_flags |= MSG_CTRUNC;
+		return;
+	}
+	if (room < cmlen) {
+		msg->msg_flags |= MSG_CTRUNC;
+		cmlen = room;
+	}
+	memset(&h, 0, sizeof(h));
+	h.cmsg_len = cmlen;
+	h.cmsg_level = level;
+	h.cmsg_type = type;
+	memcpy((uint8_t *)msg->msg_control + *used, &h, sizeof(h));
+	memcpy((uint8_t *)msg->msg_control + *used + CMSG_LEN(0), data, cmlen - CMSG_LEN(0));
+	cmlen = CMSG_SPACE(len) < room ? CMSG_SPACE(len) : room;
+	*used += cmlen;
+}
+
+ssize_t hxs_recvmsg(struct hxs_stack *st, int fd, struct msghdr *msg, int flags)
+{
+	struct hxs_sock *sk = hxs_sock__get(st, fd);
+	struct hxs_rx_meta meta = { 0 };
+	struct sockaddr_in from;
+	socklen_t fromlen = sizeof(from);
+	ssize_t r, cap;
+	size_t used = 0;
+
+	if (!sk)
+		return -EBADF;
+	if (!msg || (msg->msg_iovlen && !msg->msg_iov) || msg->msg_iovlen > IOV_MAX)
+		return msg ? -EINVAL : -EFAULT;
+	cap = hxs_iov_len(msg->msg_iov, (int)msg->msg_iovlen);
+	if (cap < 0)
+		return cap;
+	if (msg->msg_name && (int)msg->msg_namelen < 0)
+		return -EINVAL;
+	r = do_recv(st, fd, msg->msg_iov, (int)msg->msg_iovlen, flags, (struct sockaddr *)&from,
+		    &fromlen, &meta);
+	if (r < 0)
+		return r;
+	msg->msg_flags = 0;
+	if (flags & MSG_OOB)
+		msg->msg_flags |= MSG_OOB;
+	if (sk->type == SOCK_STREAM) {
+		msg->msg_namelen = 0;           /* tcp_recvmsg gives no address */
+	} else if (msg->msg_name) {
+		memcpy(msg->msg_name, &from, msg->msg_namelen < sizeof(from) ? msg->msg_namelen
+									: sizeof(from));
+		msg->msg_namelen = sizeof(from);
+	} else {
+		msg->msg_namelen = 0;
+	}
+	if (meta.valid && meta.full_len > (uint32_t)cap)
+		msg->msg_flags |= MSG_TRUNC;    /* udp_recvmsg: the datagram did not fit */
+	if (meta.valid && msg->msg_control) {
+		/* ip_cmsg_recv_offset(): IP_PKTINFO before IP_TOS */
+		if (meta.want_pktinfo) {
+			struct in_pktinfo pi = { .ipi_ifindex = meta.ifindex };
+
+			pi.ipi_spec_dst.s_addr = meta.spec_dst;
+			pi.ipi_addr.s_addr = meta.daddr;
+			put_cmsg(msg, &used, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
+		}
+		if (meta.want_tos)
+			put_cmsg(msg, &used, IPPROTO_IP, IP_TOS, &meta.tos, 1);
+	} else if (meta.valid && (meta.want_pktinfo || meta.want_tos)) {
+		msg->msg_flags |= MSG_CTRUNC;   /* no control buffer at all */
+	}
+	msg->msg_controllen = used;
+	return r;
+}
+
+/* ip_cmsg_send() for a datagram socket: IP_TTL, IP_TOS (an int each; the kernel also takes
+ * a byte for IP_TOS), IP_PKTINFO; values for this call only. */
+static int send_cmsgs(struct hxs_sock *sk, const struct msghdr *msg, int *ttl, int *tos)
+{
+	struct cmsghdr *c;
+
+	if (!msg->msg_control || msg->msg_controllen < sizeof(struct cmsghdr))
+		return 0;
+	for (c = CMSG_FIRSTHDR((struct msghdr *)msg); c; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+		size_t dlen;
+		int v;
+
+		if (c->cmsg_len < sizeof(struct cmsghdr) ||
+		    c->cmsg_len > msg->msg_controllen - ((uint8_t *)c - (uint8_t *)msg->msg_control))
+			return -EINVAL;
+		if (c->cmsg_level != IPPROTO_IP)
+			continue;
+		dlen = c->cmsg_len - CMSG_LEN(0);
+		switch (c->cmsg_type) {
+		case IP_TTL:
+			if (dlen != sizeof(int))
+				return -EINVAL;
+			memcpy(&v, CMSG_DATA(c), sizeof(v));
+			if (v < 1 || v > 255)
+				return -EINVAL;
+			*ttl = v;
+			break;
+		case IP_TOS:
+			if (dlen == sizeof(int))
+				memcpy(&v, CMSG_DATA(c), sizeof(v));
+			else if (dlen == 1)
+				v = *(uint8_t *)CMSG_DATA(c);
+			else
+				return -EINVAL;
+			if (v < 0 || v > 255)
+				return -EINVAL;
+			*tos = v;
+			break;
+		case IP_PKTINFO: {
+			struct in_pktinfo pi;
+
+			if (dlen != sizeof(pi))
+				return -EINVAL;
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			/* the source must be an address of ours (ip_route_output: -EINVAL) */
+			if (pi.ipi_spec_dst.s_addr && pi.ipi_spec_dst.s_addr != sk->st->addr)
+				return -EINVAL;
+			break;
+		}
+		default:
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+ssize_t hxs_sendmsg(struct hxs_stack *st, int fd, const struct msghdr *msg, int flags)
+{
+	struct hxs_sock *sk = hxs_sock__get(st, fd);
+	int ttl = -1, tos = -1, err;
+	uint8_t ttl0, tos0;
+	ssize_t r;
+
+	if (!sk)
+		return -EBADF;
+	if (!msg)
+		return -EFAULT;
+	if ((msg->msg_iovlen && !msg->msg_iov) || msg->msg_iovlen > IOV_MAX)
+		return -EINVAL;
+	r = hxs_iov_len(msg->msg_iov, (int)msg->msg_iovlen);
+	if (r < 0)
+		return r;
+	if (sk->type == SOCK_DGRAM) {
+		err = send_cmsgs(sk, msg, &ttl, &tos);
+		if (err)
+			return err;
+	}
+	/* the call's own TTL/TOS, in place of the socket's for this datagram */
+	ttl0 = sk->ttl;
+	tos0 = sk->tos;
+	if (ttl >= 0)
+		sk->ttl = (uint8_t)ttl;
+	if (tos >= 0)
+		sk->tos = (uint8_t)tos;
+	r = do_send(st, fd, msg->msg_iov, (int)msg->msg_iovlen, flags, msg->msg_name,
+		    msg->msg_name ? msg->msg_namelen : 0);
+	if (hxs_sock__get(st, fd) == sk) {
+		sk->ttl = ttl0;
+		sk->tos = tos0;
+	}
+	return r;
 }
 
 int hxs_shutdown(struct hxs_stack *st, int fd, int how)

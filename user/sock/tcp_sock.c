@@ -957,8 +957,9 @@ static ssize_t tcp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 }
 
 static ssize_t tcp_recvmsg(struct hxs_sock *sk, const struct iovec *iov, int iovcnt, int flags,
-			   struct sockaddr_in *from)
+			   struct sockaddr_in *from, struct hxs_rx_meta *meta)
 {
+	(void)meta;
 	struct tcp_sock *ts = tcp_sk(sk);
 	unsigned f = (flags & MSG_PEEK) ? HXS_TCP_PEEK : 0;
 	ssize_t total = hxs_iov_len(iov, iovcnt);

@@ -31,8 +31,9 @@ struct udp_rec {
 	uint32_t len;
 	uint32_t saddr;
 	uint16_t sport;
-	uint16_t pad;
-	uint32_t pad2;
+	uint8_t tos;              /* the IP header's TOS byte (IP_RECVTOS) */
+	uint8_t pad;
+	uint32_t daddr;           /* the IP destination (IP_PKTINFO) */
 };
 #define HXS_UDP_REC ((uint32_t)sizeof(struct udp_rec))
 #define HXS_UDP_MAX_PAYLOAD 65507u
@@ -44,6 +45,8 @@ struct udp_sock {
 	uint32_t rq_head;         /* offset of the oldest record */
 	uint32_t rq_used;         /* bytes in the ring */
 	uint32_t rq_count;        /* datagrams queued */
+	uint8_t pktinfo;          /* IP_PKTINFO: recvmsg gives struct in_pktinfo */
+	uint8_t recvtos;          /* IP_RECVTOS: recvmsg gives the TOS byte (IP_TOS) */
 };
 
 static inline struct udp_sock *udp_sk(struct hxs_sock *sk)
@@ -97,7 +100,8 @@ static int udp_resize(struct udp_sock *u, uint32_t cap)
 static int udp_enqueue(struct udp_sock *u, const struct hxs_ip_rx *pkt, const uint8_t *data,
 		       uint32_t len, uint16_t sport)
 {
-	struct udp_rec r = { .len = len, .saddr = pkt->src, .sport = sport };
+	struct udp_rec r = { .len = len, .saddr = pkt->src, .sport = sport, .tos = pkt->tos,
+			     .daddr = pkt->dst };
 	uint32_t need = HXS_UDP_REC + len;
 
 	if (u->sk.flags & HXS_SOCK_F_RD_SHUT)
@@ -308,7 +312,7 @@ static ssize_t udp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 }
 
 static ssize_t udp_recvmsg(struct hxs_sock *sk, const struct iovec *iov, int iovcnt, int flags,
-			   struct sockaddr_in *from)
+			   struct sockaddr_in *from, struct hxs_rx_meta *meta)
 {
 	struct udp_sock *u = udp_sk(sk);
 	struct udp_rec r;
@@ -337,6 +341,18 @@ static ssize_t udp_recvmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 		from->sin_family = AF_INET;
 		from->sin_addr.s_addr = r.saddr;
 		from->sin_port = r.sport;
+	}
+	if (meta) {
+		meta->valid = 1;
+		meta->full_len = r.len;
+		meta->daddr = r.daddr;
+		/* fib_compute_spec_dst(): the packet's destination when it is ours, the
+		 * interface's address for a broadcast or multicast */
+		meta->spec_dst = r.daddr == sk->st->addr ? r.daddr : sk->st->addr;
+		meta->ifindex = sk->st->nif ? sk->st->nif->ifindex : 0;
+		meta->tos = r.tos;
+		meta->want_pktinfo = u->pktinfo;
+		meta->want_tos = u->recvtos;
 	}
 	if (!(flags & MSG_PEEK)) {
 		u->rq_head = ring_off(u, u->rq_head, HXS_UDP_REC + r.len);
@@ -394,6 +410,16 @@ static int udp_setsockopt(struct hxs_sock *sk, int level, int name, const void *
 	if (level != IPPROTO_IP)
 		return -ENOPROTOOPT;
 	switch (name) {
+	case IP_PKTINFO:
+	case IP_RECVTOS:
+		err = hxs_sock__ip_optval(val, len, &v);
+		if (err)
+			return err;
+		if (name == IP_PKTINFO)
+			udp_sk(sk)->pktinfo = !!v;
+		else
+			udp_sk(sk)->recvtos = !!v;
+		return 0;
 	case IP_TTL:
 	case IP_TOS:
 		err = hxs_sock__ip_optval(val, len, &v);
@@ -418,6 +444,10 @@ static int udp_getsockopt(struct hxs_sock *sk, int level, int name, void *val, s
 		return hxs_sock__ip_put(sk->ttl ? sk->ttl : HXS_IP_TTL, val, len);
 	case IP_TOS:
 		return hxs_sock__ip_put(sk->tos, val, len);
+	case IP_PKTINFO:
+		return hxs_sock__ip_put(udp_sk(sk)->pktinfo, val, len);
+	case IP_RECVTOS:
+		return hxs_sock__ip_put(udp_sk(sk)->recvtos, val, len);
 	default:
 		return -ENOPROTOOPT;
 	}
