@@ -679,6 +679,7 @@ static int tcp_renew(struct tcp_sock *ts)
 		HXS_TCP_O_NODELAY, HXS_TCP_O_KEEPALIVE, HXS_TCP_O_KEEPIDLE, HXS_TCP_O_KEEPINTVL,
 		HXS_TCP_O_KEEPCNT, HXS_TCP_O_MAXSEG, HXS_TCP_O_RCVBUF, HXS_TCP_O_SNDBUF,
 		HXS_TCP_O_LINGER, HXS_TCP_O_TOS, HXS_TCP_O_TTL, HXS_TCP_O_USER_TIMEOUT,
+		HXS_TCP_O_CORK,
 	};
 	struct hxs_tcp_conn *n;
 	int err = hxs_tcp_conn__new(glue(ts->sk.st)->tcp, &n);
@@ -1200,6 +1201,8 @@ static int tcp_setsockopt(struct hxs_sock *sk, int level, int name, const void *
 		return hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_MAXSEG, v);
 	case TCP_USER_TIMEOUT:
 		return hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_USER_TIMEOUT, v);
+	case TCP_CORK:
+		return hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_CORK, v);
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -1263,6 +1266,7 @@ static int tcp_getsockopt(struct hxs_sock *sk, int level, int name, void *val, s
 	case TCP_KEEPCNT:   o = HXS_TCP_O_KEEPCNT; break;
 	case TCP_MAXSEG:    o = HXS_TCP_O_MAXSEG; break;
 	case TCP_USER_TIMEOUT: o = HXS_TCP_O_USER_TIMEOUT; break;
+	case TCP_CORK:      o = HXS_TCP_O_CORK; break;
 	default:
 		return -ENOPROTOOPT;
 	}

@@ -273,6 +273,9 @@ struct hxs_tcp_conn {
 	struct hxs_tcp_rate rate;
 	uint64_t pace_next;                /* us: the next data segment may leave at this time */
 	struct hxs_timer t_pace;           /* armed for pace_next while pacing holds data back */
+	struct hxs_timer t_cork;           /* TCP_CORK's 200 ms ceiling on a held partial segment */
+	uint8_t cork;                      /* TCP_CORK: partial segments wait (tcp_output.c) */
+	uint8_t cork_push;                 /* the ceiling passed: what waits goes once */
 
 	/* timers */
 	struct hxs_timer t_rexmt, t_persist, t_delack, t_keep, t_2msl;
@@ -555,8 +558,10 @@ void hxs_tcp_rto_syn_reinit(struct hxs_tcp_conn *c);
 /* The expiry handlers of a connection's timers. hxs_tcp__new() hands them to the instance
  * (tcp->timer_fns) and hxs_tcp_timers_init() binds them from there, so the files that arm
  * timers need not name the handlers, which call back into them. */
+#define HXS_TCP_CORK_US 200000u    /* TCP_CORK's ceiling (tcp(7)) */
+
 struct hxs_tcp_timer_fns {
-	hxs_timer_fn rexmt, persist, delack, keep, tw, rack, pace;
+	hxs_timer_fn rexmt, persist, delack, keep, tw, rack, pace, cork;
 };
 extern const struct hxs_tcp_timer_fns hxs_tcp_timer_fns;
 

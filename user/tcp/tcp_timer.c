@@ -254,6 +254,17 @@ static void pace_fire(struct hxs_timer *t, uint64_t now)
 	hxs_tcp_mark_dirty(c);
 }
 
+/* TCP_CORK's ceiling (tcp(7): "a 200 millisecond ceiling on the time for which output is
+ * corked"): the partial segment held that long goes. */
+static void cork_fire(struct hxs_timer *t, uint64_t now)
+{
+	struct hxs_tcp_conn *c = container_of(t, struct hxs_tcp_conn, t_cork);
+
+	(void)now;
+	c->cork_push = 1;
+	hxs_tcp_mark_dirty(c);
+}
+
 const struct hxs_tcp_timer_fns hxs_tcp_timer_fns = {
 	.rexmt = rexmt_fire,
 	.persist = persist_fire,
@@ -262,4 +273,5 @@ const struct hxs_tcp_timer_fns hxs_tcp_timer_fns = {
 	.tw = tw_fire,
 	.rack = hxs_tcp_rack_fire,      /* tcp_rack_timer.c */
 	.pace = pace_fire,
+	.cork = cork_fire,
 };

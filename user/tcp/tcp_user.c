@@ -431,6 +431,14 @@ int hxs_tcp_conn__setopt(struct hxs_tcp_conn *c, enum hxs_tcp_opt opt, int val)
 			return -EINVAL;
 		c->ttl = (uint8_t)val;
 		return 0;
+	case HXS_TCP_O_CORK:
+		c->cork = !!val;
+		if (!val) {
+			/* uncorked: what waits goes now, as far as Nagle lets it */
+			hxs_wheel__cancel(&c->tcp->wheel, &c->t_cork);
+			hxs_tcp_mark_dirty(c);
+		}
+		return 0;
 	case HXS_TCP_O_USER_TIMEOUT:
 		/* do_tcp_setsockopt(): "if (val < 0) return -EINVAL" */
 		if (val < 0)
@@ -460,6 +468,7 @@ int hxs_tcp_conn__getopt(const struct hxs_tcp_conn *c, enum hxs_tcp_opt opt, int
 	case HXS_TCP_O_TOS: *val = c->tos; return 0;
 	case HXS_TCP_O_TTL: *val = c->ttl; return 0;
 	case HXS_TCP_O_USER_TIMEOUT: *val = (int)c->user_timeout_ms; return 0;
+	case HXS_TCP_O_CORK: *val = c->cork; return 0;
 	}
 	return -ENOPROTOOPT;
 }
