@@ -147,8 +147,8 @@ static int opt_ignored(int level, int name)
 	case IPPROTO_IPV6:
 		return name == IPV6_V6ONLY || name == IPV6_TCLASS || name == IPV6_RECVERR;
 	case IPPROTO_TCP:
-		/* TCP_CORK, TCP_USER_TIMEOUT and the IP-level IP_TTL are hxs's own */
-		return name == TCP_QUICKACK || name == TCP_DEFER_ACCEPT || name == TCP_FASTOPEN ||
+		/* TCP_CORK, TCP_QUICKACK, TCP_USER_TIMEOUT and IP_TTL are hxs's own */
+		return name == TCP_DEFER_ACCEPT || name == TCP_FASTOPEN ||
 		       name == TCP_FASTOPEN_CONNECT || name == TCP_NOTSENT_LOWAT;
 	}
 	return 0;

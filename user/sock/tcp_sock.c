@@ -1203,6 +1203,8 @@ static int tcp_setsockopt(struct hxs_sock *sk, int level, int name, const void *
 		return hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_USER_TIMEOUT, v);
 	case TCP_CORK:
 		return hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_CORK, v);
+	case TCP_QUICKACK:
+		return hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_QUICKACK, v);
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -1267,6 +1269,7 @@ static int tcp_getsockopt(struct hxs_sock *sk, int level, int name, void *val, s
 	case TCP_MAXSEG:    o = HXS_TCP_O_MAXSEG; break;
 	case TCP_USER_TIMEOUT: o = HXS_TCP_O_USER_TIMEOUT; break;
 	case TCP_CORK:      o = HXS_TCP_O_CORK; break;
+	case TCP_QUICKACK:  o = HXS_TCP_O_QUICKACK; break;
 	default:
 		return -ENOPROTOOPT;
 	}

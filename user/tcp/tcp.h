@@ -295,6 +295,7 @@ enum hxs_tcp_opt {
 	HXS_TCP_O_TTL,          /* IP_TTL 1..255 for the segments sent; 0: the IP default */
 	HXS_TCP_O_USER_TIMEOUT, /* TCP_USER_TIMEOUT, ms (RFC 5482); 0 off; negative EINVAL */
 	HXS_TCP_O_CORK,         /* TCP_CORK 0/1: partial segments wait (at most 200 ms) */
+	HXS_TCP_O_QUICKACK,     /* TCP_QUICKACK: 1 sends a delayed ACK that is due at once */
 };
 int hxs_tcp_conn__setopt(struct hxs_tcp_conn *c, enum hxs_tcp_opt opt, int val);
 int hxs_tcp_conn__getopt(const struct hxs_tcp_conn *c, enum hxs_tcp_opt opt, int *val);

@@ -276,6 +276,8 @@ struct hxs_tcp_conn {
 	struct hxs_timer t_cork;           /* TCP_CORK's 200 ms ceiling on a held partial segment */
 	uint8_t cork;                      /* TCP_CORK: partial segments wait (tcp_output.c) */
 	uint8_t cork_push;                 /* the ceiling passed: what waits goes once */
+	uint8_t pingpong;                  /* TCP_QUICKACK 0 (Linux's pingpong mode): reported
+					    * only, hxs's delayed ACKs do not change with it */
 
 	/* timers */
 	struct hxs_timer t_rexmt, t_persist, t_delack, t_keep, t_2msl;

@@ -431,6 +431,16 @@ int hxs_tcp_conn__setopt(struct hxs_tcp_conn *c, enum hxs_tcp_opt opt, int val)
 			return -EINVAL;
 		c->ttl = (uint8_t)val;
 		return 0;
+	case HXS_TCP_O_QUICKACK:
+		/* do_tcp_setsockopt(): 0 enters pingpong mode, else it leaves it and an ACK
+		 * that is scheduled goes now (tcp_cleanup_rbuf with ICSK_ACK_PUSHED) */
+		c->pingpong = !val;
+		if (val && (c->state == HXS_TCPS_ESTABLISHED || c->state == HXS_TCPS_CLOSE_WAIT) &&
+		    c->last_ack_sent != c->rcv_nxt) {
+			c->ack_now = 1;
+			hxs_tcp_mark_dirty(c);
+		}
+		return 0;
 	case HXS_TCP_O_CORK:
 		c->cork = !!val;
 		if (!val) {
@@ -469,6 +479,7 @@ int hxs_tcp_conn__getopt(const struct hxs_tcp_conn *c, enum hxs_tcp_opt opt, int
 	case HXS_TCP_O_TTL: *val = c->ttl; return 0;
 	case HXS_TCP_O_USER_TIMEOUT: *val = (int)c->user_timeout_ms; return 0;
 	case HXS_TCP_O_CORK: *val = c->cork; return 0;
+	case HXS_TCP_O_QUICKACK: *val = !c->pingpong; return 0;
 	}
 	return -ENOPROTOOPT;
 }
