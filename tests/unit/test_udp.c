@@ -1031,6 +1031,94 @@ static void test_msg(void)
 	hxs_close(st, fd);
 }
 
+/* Broadcast as the kernel: SO_BROADCAST to send (EACCES without), every matching socket gets
+ * a copy (__udp4_lib_mcast_deliver), none: UdpIgnoredMulti rather than UdpNoPorts. */
+static void test_broadcast(void)
+{
+	struct sockaddr_in bc = { .sin_family = AF_INET, .sin_port = htons(5000),
+				  .sin_addr.s_addr = htonl(INADDR_BROADCAST) };
+	struct sockaddr_in dbc = bc, a = { .sin_family = AF_INET, .sin_port = htons(7500) };
+	struct sockaddr_in other = { .sin_family = AF_INET, .sin_port = htons(5001),
+				     .sin_addr.s_addr = ip4(IP_PEER) };
+	struct pkt_opts o = good(7500, "to all");
+	uint8_t f[2048];
+	char buf[64];
+	int s1, s2, s3, v = 0, one = 1;
+	socklen_t vl = sizeof(v);
+	uint64_t in, nop, ign;
+	uint32_t n;
+
+	dbc.sin_addr.s_addr = ip4("10.0.0.255");
+	t_case("SO_BROADCAST: 0 by default; sendto/connect to 255.255.255.255 or the subnet's broadcast EACCES without it");
+	s1 = hxs_socket(st, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	CHECK_EQ(hxs_getsockopt(st, s1, SOL_SOCKET, SO_BROADCAST, &v, &vl), 0);
+	CHECK_EQ(v, 0);
+	CHECK_EQ(hxs_sendto(st, s1, "x", 1, 0, (struct sockaddr *)&bc, sizeof(bc)), -EACCES);
+	CHECK_EQ(hxs_sendto(st, s1, "x", 1, 0, (struct sockaddr *)&dbc, sizeof(dbc)), -EACCES);
+	CHECK_EQ(hxs_connect(st, s1, (struct sockaddr *)&bc, sizeof(bc)), -EACCES);
+
+	t_case("SO_BROADCAST 1: the datagram goes to ff:ff:ff:ff:ff:ff and 255.255.255.255, no neighbour asked");
+	drain();
+	CHECK_EQ(hxs_setsockopt(st, s1, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)), 0);
+	CHECK_EQ(hxs_getsockopt(st, s1, SOL_SOCKET, SO_BROADCAST, &v, &vl), 0);
+	CHECK_EQ(v, 1);
+	CHECK_EQ(hxs_sendto(st, s1, "hey", 3, 0, (struct sockaddr *)&bc, sizeof(bc)), 3);
+	hxs_stack__poll(st, 0);
+	CHECK_EQ(hxs_io_mem__take(io, f, sizeof(f)), 14 + 20 + 8 + 3);
+	{
+		static const uint8_t ff[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+		uint32_t d;
+
+		CHECK(!memcmp(f, ff, 6));
+		memcpy(&d, f + 14 + 16, 4);
+		CHECK_EQ(d, htonl(INADDR_BROADCAST));
+	}
+	CHECK_EQ(hxs_sendto(st, s1, "hey", 3, 0, (struct sockaddr *)&dbc, sizeof(dbc)), 3);
+	hxs_stack__poll(st, 0);
+	CHECK_EQ(hxs_io_mem__take(io, f, sizeof(f)), 14 + 20 + 8 + 3);
+	CHECK_EQ(f[0], 0xff);
+	hxs_close(st, s1);
+
+	t_case("a broadcast datagram reaches both SO_REUSEADDR sockets on its port, not one connected to another peer; byte-exact");
+	s1 = hxs_socket(st, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	s2 = hxs_socket(st, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	s3 = hxs_socket(st, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	CHECK_EQ(hxs_setsockopt(st, s1, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+	CHECK_EQ(hxs_setsockopt(st, s2, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+	CHECK_EQ(hxs_setsockopt(st, s3, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+	CHECK_EQ(hxs_bind(st, s1, (struct sockaddr *)&a, sizeof(a)), 0);
+	CHECK_EQ(hxs_bind(st, s2, (struct sockaddr *)&a, sizeof(a)), 0);
+	CHECK_EQ(hxs_bind(st, s3, (struct sockaddr *)&a, sizeof(a)), 0);
+	CHECK_EQ(hxs_connect(st, s3, (struct sockaddr *)&other, sizeof(other)), 0);
+	in = mib(HXS_MIB_UDP_IN_DATAGRAMS);
+	nop = mib(HXS_MIB_UDP_NO_PORTS);
+	ign = mib(HXS_MIB_UDP_IGNORED_MULTI);
+	o.dst = htonl(INADDR_BROADCAST);
+	n = build(f, &o);
+	memset(f, 0xff, 6);
+	inject(f, n);
+	memset(buf, 0, sizeof(buf));
+	CHECK_EQ(hxs_recv(st, s1, buf, sizeof(buf), 0), 6);
+	CHECK(!memcmp(buf, "to all", 6));
+	memset(buf, 0, sizeof(buf));
+	CHECK_EQ(hxs_recv(st, s2, buf, sizeof(buf), 0), 6);
+	CHECK(!memcmp(buf, "to all", 6));
+	CHECK_EQ(hxs_recv(st, s3, buf, sizeof(buf), 0), -EAGAIN);
+	CHECK_EQ(mib(HXS_MIB_UDP_IN_DATAGRAMS), in + 2);
+
+	t_case("a broadcast datagram to a port no socket holds: UdpIgnoredMulti, not UdpNoPorts");
+	o.dport = htons(7501);
+	n = build(f, &o);
+	memset(f, 0xff, 6);
+	inject(f, n);
+	CHECK_EQ(mib(HXS_MIB_UDP_IGNORED_MULTI), ign + 1);
+	CHECK_EQ(mib(HXS_MIB_UDP_NO_PORTS), nop);
+	hxs_close(st, s1);
+	hxs_close(st, s2);
+	hxs_close(st, s3);
+	drain();
+}
+
 static void test_tx_ring_full(void)
 {
 	struct hxs_io_mem_opts o = { .frames = 64, .frame_size = 2048, .ring_size = 8, .no_poll_fd = 1 };
@@ -1371,6 +1459,7 @@ int main(void)
 	test_socket_errors();
 	test_output();
 	test_msg();
+	test_broadcast();
 	test_tx_ring_full();
 	test_neigh();
 	test_epoll();

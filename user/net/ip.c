@@ -325,6 +325,17 @@ int hxs_ip_tx_send(struct hxs_stack *st, struct hxs_ip_tx *tx)
 	memcpy(ip + 10, &w, 2);
 
 	/* frames for a next hop already waiting keep their order behind the queue */
+	uint32_t host = st->prefix_len && st->prefix_len < 31 ? ~0u >> st->prefix_len : 0;
+
+	if (tx->dst == INADDR_BROADCAST ||
+	    (host && (ntohl(tx->dst) & host) == host && ((tx->dst ^ st->addr) & htonl(~host)) == 0)) {
+		/* a broadcast (limited, or our subnet's) goes to the link's broadcast address (RFC 1122 3.3.6:
+		 * "mapped to a link-layer broadcast"), no neighbour to resolve */
+		memset(mac, 0xff, sizeof(mac));
+		eth_fill(tx->f.data, mac, st->mac);
+		hxs_stack__tx(st, &tx->f);
+		return 0;
+	}
 	if (st->npend && neigh_pend_find(st, tx->nexthop))
 		return neigh_pend_add(st, tx);
 	err = hxs_stack__resolve(st, tx->nexthop, mac);

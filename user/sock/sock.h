@@ -115,6 +115,7 @@ struct hxs_proto_ops {
 #define HXS_SOCK_F_KEEPPORT   (1u << 6)   /* protocol keeps the port after close */
 #define HXS_SOCK_F_KEEPALIVE  (1u << 7)
 #define HXS_SOCK_F_OOBINLINE  (1u << 8)   /* SO_OOBINLINE: urgent data stays in line (TCP) */
+#define HXS_SOCK_F_BROADCAST  (1u << 9)   /* SO_BROADCAST: may send to a broadcast address */
 
 /* Kernel defaults (net.core.rmem_default / wmem_default) and limits. */
 #define HXS_SOCK_RCVBUF_DEFAULT  212992u

@@ -1172,6 +1172,9 @@ int hxs_setsockopt(struct hxs_stack *st, int fd, int level, int name, const void
 		case SO_OOBINLINE:
 			sk->flags = v ? sk->flags | HXS_SOCK_F_OOBINLINE : sk->flags & ~HXS_SOCK_F_OOBINLINE;
 			break;
+		case SO_BROADCAST:
+			sk->flags = v ? sk->flags | HXS_SOCK_F_BROADCAST : sk->flags & ~HXS_SOCK_F_BROADCAST;
+			break;
 		case SO_RCVLOWAT:
 			/* sock_setsockopt(): negative means INT_MAX, 0 means 1; tcp_set_rcvlowat()
 			 * caps a stream's at half its receive buffer (more could never be read) */
@@ -1232,6 +1235,7 @@ int hxs_getsockopt(struct hxs_stack *st, int fd, int level, int name, void *val,
 	case SO_KEEPALIVE: v = !!(sk->flags & HXS_SOCK_F_KEEPALIVE); break;
 	case SO_OOBINLINE: v = !!(sk->flags & HXS_SOCK_F_OOBINLINE); break;
 	case SO_RCVLOWAT:  v = (int)sk->rcvlowat; break;
+	case SO_BROADCAST: v = !!(sk->flags & HXS_SOCK_F_BROADCAST); break;
 	default:
 		if (sk->ops->getsockopt)
 			return sk->ops->getsockopt(sk, level, name, val, len);

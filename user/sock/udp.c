@@ -146,6 +146,43 @@ static struct udp_sock *udp_lookup(struct hxs_stack *st, uint32_t saddr, uint16_
 	return (struct udp_sock *)best;
 }
 
+/* A broadcast address of ours: the limited broadcast, or the directed broadcast of the
+ * interface's subnet (the kernel's RTCF_BROADCAST routes). */
+static int is_bcast(const struct hxs_stack *st, uint32_t a)
+{
+	uint32_t host = st->prefix_len && st->prefix_len < 31 ? ~0u >> st->prefix_len : 0;
+
+	return a == INADDR_BROADCAST ||
+	       (host && (ntohl(a) & host) == host && ((a ^ st->addr) & htonl(~host)) == 0);
+}
+
+/* __udp4_lib_mcast_deliver(): a broadcast or multicast datagram goes to every socket bound
+ * to its port that would take it (__udp_is_mcast_sock: a bound address must be the
+ * destination, a connected socket only its peer's); sockets share a port only with
+ * SO_REUSEADDR. None: UdpIgnoredMulti, no ICMP. */
+static void udp_mcast_deliver(struct hxs_stack *st, const struct hxs_ip_rx *pkt, uint16_t sport,
+			      uint16_t dport, const uint8_t *data, uint32_t len)
+{
+	int n = 0;
+
+	for (struct hxs_sock *sk = hxs_sock__port_chain(st, IPPROTO_UDP, dport); sk; sk = sk->port_next) {
+		int err;
+
+		if (sk->laddr && sk->laddr != pkt->dst)
+			continue;
+		if ((sk->flags & HXS_SOCK_F_CONNECTED) && (sk->raddr != pkt->src || sk->rport != sport))
+			continue;
+		n++;
+		err = udp_enqueue(udp_sk(sk), pkt, data, len, sport);
+		if (err == -ENOMEM)
+			st->mib.v[HXS_MIB_UDP_RCVBUF_ERRORS]++;
+		if (err)
+			st->mib.v[HXS_MIB_UDP_IN_ERRORS]++;
+	}
+	if (!n)
+		st->mib.v[HXS_MIB_UDP_IGNORED_MULTI]++;
+}
+
 static void udp_input(void *ctx, struct hxs_stack *st, const struct hxs_ip_rx *pkt)
 {
 	const uint8_t *uh = pkt->l4;
@@ -174,6 +211,10 @@ static void udp_input(void *ctx, struct hxs_stack *st, const struct hxs_ip_rx *p
 			st->mib.v[HXS_MIB_UDP_IN_CSUM_ERRORS]++;
 			goto in_error;
 		}
+	}
+	if (is_bcast(st, pkt->dst) || IN_MULTICAST(ntohl(pkt->dst))) {
+		udp_mcast_deliver(st, pkt, sport, dport, uh + HXS_UDP_HLEN, ulen - HXS_UDP_HLEN);
+		return;
 	}
 	u = udp_lookup(st, pkt->src, sport, pkt->dst, dport);
 	if (!u) {
@@ -234,6 +275,9 @@ static int udp_connect(struct hxs_sock *sk, const struct sockaddr_in *addr, int 
 	err = hxs_stack__route(sk->st, addr->sin_addr.s_addr, &nh);
 	if (err)
 		return err;
+	/* ip4_datagram_connect(): a broadcast peer needs SO_BROADCAST */
+	if (is_bcast(sk->st, addr->sin_addr.s_addr) && !(sk->flags & HXS_SOCK_F_BROADCAST))
+		return -EACCES;
 	err = udp_autobind(sk);
 	if (err)
 		return err;
@@ -272,6 +316,10 @@ static ssize_t udp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 		daddr = sk->raddr;
 		dport = sk->rport;
 	}
+	/* udp_sendmsg(): "if ((rt->rt_flags & RTCF_BROADCAST) && !sock_flag(sk, SOCK_BROADCAST))"
+	 * -EACCES */
+	if (is_bcast(st, daddr) && !(sk->flags & HXS_SOCK_F_BROADCAST))
+		return -EACCES;
 	if ((size_t)len > HXS_UDP_MAX_PAYLOAD)
 		return -EMSGSIZE;
 	/* No fragmentation: a datagram must fit the MTU (IP_PMTUDISC_DO behaviour). */
