@@ -1113,6 +1113,37 @@ static void test_broadcast(void)
 	inject(f, n);
 	CHECK_EQ(mib(HXS_MIB_UDP_IGNORED_MULTI), ign + 1);
 	CHECK_EQ(mib(HXS_MIB_UDP_NO_PORTS), nop);
+
+	t_case("multicast: a datagram to 239.1.2.3 (MAC 01:00:5e:01:02:03) reaches both sockets on its port, byte-exact");
+	in = mib(HXS_MIB_UDP_IN_DATAGRAMS);
+	o.dport = htons(7500);
+	o.dst = ip4("239.1.2.3");
+	n = build(f, &o);
+	memcpy(f, (const uint8_t[6]){ 0x01, 0x00, 0x5e, 0x01, 0x02, 0x03 }, 6);
+	inject(f, n);
+	memset(buf, 0, sizeof(buf));
+	CHECK_EQ(hxs_recv(st, s1, buf, sizeof(buf), 0), 6);
+	CHECK(!memcmp(buf, "to all", 6));
+	CHECK_EQ(hxs_recv(st, s2, buf, sizeof(buf), 0), 6);
+	CHECK_EQ(hxs_recv(st, s3, buf, sizeof(buf), 0), -EAGAIN);
+	CHECK_EQ(mib(HXS_MIB_UDP_IN_DATAGRAMS), in + 2);
+
+	t_case("IP_ADD_MEMBERSHIP/IP_DROP_MEMBERSHIP through a kernel socket: EINVAL for a unicast group, join on lo, EADDRINUSE twice, drop, EADDRNOTAVAIL after");
+	{
+		struct ip_mreq mr = { .imr_interface.s_addr = htonl(INADDR_LOOPBACK) };
+
+		mr.imr_multiaddr.s_addr = ip4("10.0.0.1");
+		CHECK_EQ(hxs_setsockopt(st, s1, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)), -EINVAL);
+		mr.imr_multiaddr.s_addr = ip4("239.1.2.3");
+		CHECK_EQ(hxs_setsockopt(st, s2, IPPROTO_IP, IP_DROP_MEMBERSHIP, &mr, sizeof(mr)),
+			 -EADDRNOTAVAIL);
+		CHECK_EQ(hxs_setsockopt(st, s1, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)), 0);
+		CHECK_EQ(hxs_setsockopt(st, s1, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)),
+			 -EADDRINUSE);
+		CHECK_EQ(hxs_setsockopt(st, s1, IPPROTO_IP, IP_DROP_MEMBERSHIP, &mr, sizeof(mr)), 0);
+		CHECK_EQ(hxs_setsockopt(st, s1, IPPROTO_IP, IP_DROP_MEMBERSHIP, &mr, sizeof(mr)),
+			 -EADDRNOTAVAIL);
+	}
 	hxs_close(st, s1);
 	hxs_close(st, s2);
 	hxs_close(st, s3);

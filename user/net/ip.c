@@ -85,8 +85,9 @@ void hxs_ip_input(struct hxs_stack *st, const struct hxs_frame *f, const uint8_t
 	memcpy(&pkt.src, p + 12, 4);
 	memcpy(&pkt.dst, p + 16, 4);
 	/* RFC 1122 §3.2.1.3: a host discards datagrams not addressed to one of its addresses
-	 * (the kernel counts them as InAddrErrors when it does not forward). */
-	if (pkt.dst != st->addr && pkt.dst != INADDR_BROADCAST) {
+	 * (the kernel counts them as InAddrErrors when it does not forward); a host group
+	 * (multicast, RFC 1112) is one for UDP, only UDP goes on below. */
+	if (pkt.dst != st->addr && pkt.dst != INADDR_BROADCAST && !IN_MULTICAST(ntohl(pkt.dst))) {
 		st->mib.v[HXS_MIB_IP_IN_ADDR_ERRORS]++;
 		return;
 	}

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "sock.h"
 #include "net/ip.h"
@@ -47,6 +48,7 @@ struct udp_sock {
 	uint32_t rq_count;        /* datagrams queued */
 	uint8_t pktinfo;          /* IP_PKTINFO: recvmsg gives struct in_pktinfo */
 	uint8_t recvtos;          /* IP_RECVTOS: recvmsg gives the TOS byte (IP_TOS) */
+	int mcfd;                 /* kernel socket holding the IP_ADD_MEMBERSHIP groups; -1 */
 };
 
 static inline struct udp_sock *udp_sk(struct hxs_sock *sk)
@@ -236,11 +238,15 @@ in_error:
 
 static int udp_init(struct hxs_sock *sk)
 {
+	udp_sk(sk)->mcfd = -1;
 	return udp_resize(udp_sk(sk), sk->rcvbuf);
 }
 
 static void udp_destroy(struct hxs_sock *sk)
 {
+	if (udp_sk(sk)->mcfd >= 0)
+		close(udp_sk(sk)->mcfd);
+	udp_sk(sk)->mcfd = -1;
 	free(udp_sk(sk)->rq);
 	udp_sk(sk)->rq = NULL;
 }
@@ -458,6 +464,22 @@ static int udp_setsockopt(struct hxs_sock *sk, int level, int name, const void *
 	if (level != IPPROTO_IP)
 		return -ENOPROTOOPT;
 	switch (name) {
+	case IP_ADD_MEMBERSHIP:
+	case IP_DROP_MEMBERSHIP:
+		/* The group is joined by a kernel socket of this socket's own, so the kernel keeps
+		 * IGMP (RFC 3376), the NIC's multicast filter and the errnos (EINVAL for a
+		 * non-multicast group, EADDRINUSE joined twice, EADDRNOTAVAIL for a group not
+		 * joined, ENODEV ...); the datagrams then reach hxs through the XDP program (a
+		 * wildcard-bound port) and every socket on the port gets them (udp_mcast_deliver).
+		 * Membership ends with the socket, as the kernel's. */
+		if (udp_sk(sk)->mcfd < 0) {
+			if (name == IP_DROP_MEMBERSHIP)
+				return -EADDRNOTAVAIL;
+			udp_sk(sk)->mcfd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+			if (udp_sk(sk)->mcfd < 0)
+				return -errno;
+		}
+		return setsockopt(udp_sk(sk)->mcfd, IPPROTO_IP, name, val, len) ? -errno : 0;
 	case IP_PKTINFO:
 	case IP_RECVTOS:
 		err = hxs_sock__ip_optval(val, len, &v);
