@@ -433,13 +433,64 @@ static void test_udp_validation(void)
 		CHECK(!memcmp(buf, "ABCDE", 5));
 	}
 
-	t_case("udp: no socket -> UdpNoPorts");
+	t_case("udp: no socket -> UdpNoPorts and ICMP port unreachable (RFC 1122 4.1.3.1): type 3 code 3, the IP header and 8 bytes quoted, checksum right");
 	{
 		uint64_t np = mib(HXS_MIB_UDP_NO_PORTS);
 		struct pkt_opts x = good(7001, "x");
+		uint8_t out[2048];
+		uint32_t d;
+		int k;
+
+		drain();
 		len = build(f, &x);
 		inject(f, len);
 		CHECK_EQ(mib(HXS_MIB_UDP_NO_PORTS), np + 1);
+		hxs_stack__poll(st, 0);
+		k = hxs_io_mem__take(io, out, sizeof(out));
+		CHECK_EQ(k, 14 + 20 + 8 + 20 + 8);
+		CHECK(!memcmp(out, MAC_PEER, 6));
+		CHECK_EQ(out[14 + 9], IPPROTO_ICMP);
+		memcpy(&d, out + 14 + 16, 4);
+		CHECK_EQ(d, ip4(IP_PEER));
+		CHECK_EQ(out[34], 3);
+		CHECK_EQ(out[35], 3);
+		CHECK_EQ(hxs_csum_fold(hxs_csum_add(0, out + 34, 8 + 28)), 0);
+		CHECK(!memcmp(out + 34 + 8, f + 14, 28));      /* IP header + UDP header */
+		CHECK_EQ(drain(), 0);
+	}
+
+	t_case("udp: ICMP port unreachable rate limited as the kernel's icmp_ratelimit: 6 at once to one peer (5 more now), then one a second");
+	{
+		uint64_t sent = st->sockets->icmp_sent, lim = st->sockets->icmp_limited;
+		struct pkt_opts x = good(7001, "x");
+
+		len = build(f, &x);
+		for (int i = 0; i < 8; i++)
+			inject(f, len);
+		hxs_stack__poll(st, 0);
+		CHECK_EQ(drain(), 5);                   /* the bucket held 6; one went above */
+		CHECK_EQ(st->sockets->icmp_sent, sent + 5);
+		CHECK_EQ(st->sockets->icmp_limited, lim + 3);
+		vnow += 1000000;
+		inject(f, len);
+		inject(f, len);
+		hxs_stack__poll(st, 0);
+		CHECK_EQ(drain(), 1);
+		vnow += 6000000;                        /* the bucket refills for the tests after */
+	}
+
+	t_case("udp: HXS_ICMP_UNREACH=0 (icmp_off): UdpNoPorts still counted, no ICMP");
+	{
+		uint64_t np = mib(HXS_MIB_UDP_NO_PORTS);
+		struct pkt_opts x = good(7001, "x");
+
+		st->sockets->icmp_off = 1;
+		len = build(f, &x);
+		inject(f, len);
+		hxs_stack__poll(st, 0);
+		CHECK_EQ(drain(), 0);
+		CHECK_EQ(mib(HXS_MIB_UDP_NO_PORTS), np + 1);
+		st->sockets->icmp_off = 0;
 	}
 
 	t_case("udp: receive queue full -> UdpRcvbufErrors + UdpInErrors, then drains");
@@ -650,7 +701,7 @@ static void test_socket_errors(void)
 		CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), 0), 9);
 		CHECK_EQ(hxs_send(st, fd, "back", 4, 0), 4);
 		hxs_stack__poll(st, 0);
-		CHECK_EQ(drain(), 1);
+		CHECK_EQ(drain(), 2);   /* the answer, and ICMP port unreachable to port 5001's */
 		/* AF_UNSPEC dissolves the association */
 		struct sockaddr un = { .sa_family = AF_UNSPEC };
 		CHECK_EQ(hxs_connect(st, fd, &un, sizeof(un)), 0);

@@ -35,6 +35,13 @@ struct hxs_epoll;
 
 /* A stack's sockets (st->sockets, made by hxs_socket__init): descriptors, protocols, ports,
  * epoll instances. */
+/* One destination's ICMP rate limit (udp_unreach.c). */
+#define HXS_UNREACH_PEERS 64
+struct hxs_unreach_peer {
+	uint32_t addr;
+	uint64_t tokens, last;          /* us */
+};
+
 struct hxs_socktab {
 	struct hxs_sock **socks;                     /* by descriptor */
 	int nsocks;
@@ -43,6 +50,13 @@ struct hxs_socktab {
 	struct hxs_sock **ports_udp, **ports_tcp;    /* 65536 chains each, allocated on first bind */
 	uint32_t next_owner;
 	struct hxs_port_sel port_sel;                /* RFC 6056 Algorithm 4 state */
+	/* ICMP port unreachable (udp_unreach.c): off (HXS_ICMP_UNREACH=0), the kernel's global
+	 * and per-destination rate limits, and what was sent or held back */
+	uint8_t icmp_off;
+	uint32_t icmp_credit;
+	uint64_t icmp_stamp;
+	struct hxs_unreach_peer icmp_peers[HXS_UNREACH_PEERS];
+	uint64_t icmp_sent, icmp_limited;
 	struct hxs_epoll **eps;                      /* epoll instances (epoll.c), by id */
 	int neps;
 };
@@ -167,6 +181,9 @@ int hxs_udp__attach(struct hxs_stack *st);
 /* Ephemeral port range for port 0 binds (host order, inclusive). */
 int hxs_stack__set_port_range(struct hxs_stack *st, uint16_t lo, uint16_t hi);
 extern const struct hxs_proto_ops hxs_udp_ops;
+/* ICMP port unreachable about pkt (a UDP datagram no socket took), rate limited
+ * (udp_unreach.c). */
+void hxs_udp__port_unreach(struct hxs_stack *st, const struct hxs_ip_rx *pkt);
 
 /* Registers the operations for (SOCK_DGRAM | SOCK_STREAM) sockets of a stack. */
 int hxs_sock__register_proto(struct hxs_stack *st, int type, const struct hxs_proto_ops *ops);

@@ -12,8 +12,8 @@
  *
  * Counters follow the kernel: UdpInDatagrams counts datagrams the application received
  * (udp_recvmsg), a full receive queue is charged twice (UdpRcvbufErrors and UdpInErrors), a
- * datagram for no socket is UdpNoPorts (the kernel would also send ICMP port unreachable;
- * hxs only ever gets frames for ports it bound, so it just counts).
+ * datagram for no socket is UdpNoPorts and ICMP port unreachable, rate limited
+ * (udp_unreach.c); a broadcast/multicast one no socket takes is UdpIgnoredMulti.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -220,7 +220,9 @@ static void udp_input(void *ctx, struct hxs_stack *st, const struct hxs_ip_rx *p
 	}
 	u = udp_lookup(st, pkt->src, sport, pkt->dst, dport);
 	if (!u) {
+		/* __udp4_lib_rcv(): UdpNoPorts, and ICMP port unreachable */
 		st->mib.v[HXS_MIB_UDP_NO_PORTS]++;
+		hxs_udp__port_unreach(st, pkt);
 		return;
 	}
 	err = udp_enqueue(u, pkt, uh + HXS_UDP_HLEN, ulen - HXS_UDP_HLEN, sport);
@@ -561,6 +563,11 @@ const struct hxs_proto_ops hxs_udp_ops = {
 /* The stack's UDP: SOCK_DGRAM sockets and the IPPROTO_UDP input. */
 int hxs_udp__attach(struct hxs_stack *st)
 {
+	const char *env = getenv("HXS_ICMP_UNREACH");
+
+	st->sockets->icmp_off = env && !strcmp(env, "0");
+	st->sockets->icmp_credit = 50;          /* icmp_msgs_burst */
+	st->sockets->icmp_stamp = hxs_stack__now(st);
 	hxs_stack__set_l4(st, IPPROTO_UDP, udp_input, NULL);
 	return hxs_sock__register_proto(st, SOCK_DGRAM, &hxs_udp_ops);
 }
