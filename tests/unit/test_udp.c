@@ -1179,6 +1179,46 @@ static void test_broadcast(void)
 	CHECK_EQ(hxs_recv(st, s3, buf, sizeof(buf), 0), -EAGAIN);
 	CHECK_EQ(mib(HXS_MIB_UDP_IN_DATAGRAMS), in + 2);
 
+	t_case("broadcast to AF_INET6 sockets: a dual-stack :: one gets it, named ::ffff:10.0.0.1 in a 28-byte sockaddr_in6 (hxs_recvmsg); an IPV6_V6ONLY one never (ipv6_only_sock)");
+	{
+		struct sockaddr_in6 any6 = { .sin6_family = AF_INET6, .sin6_port = htons(7502) }, nm;
+		uint8_t mapped[16] = { [10] = 0xff, [11] = 0xff };
+		struct iovec iv = { .iov_base = buf, .iov_len = sizeof(buf) };
+		struct msghdr m = { .msg_name = &nm, .msg_namelen = sizeof(nm), .msg_iov = &iv,
+				    .msg_iovlen = 1 };
+		int d6 = hxs_socket(st, AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+		int o6 = hxs_socket(st, AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+
+		memcpy(mapped + 12, &(uint32_t){ ip4(IP_PEER) }, 4);
+		CHECK_EQ(hxs_setsockopt(st, d6, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+		CHECK_EQ(hxs_setsockopt(st, o6, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+		CHECK_EQ(hxs_setsockopt(st, o6, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)), 0);
+		CHECK_EQ(hxs_bind(st, o6, (struct sockaddr *)&any6, sizeof(any6)), 0);
+		CHECK_EQ(hxs_bind(st, d6, (struct sockaddr *)&any6, sizeof(any6)), 0);
+		ign = mib(HXS_MIB_UDP_IGNORED_MULTI);
+		o.dport = htons(7502);
+		o.dst = htonl(INADDR_BROADCAST);
+		n = build(f, &o);
+		memset(f, 0xff, 6);
+		inject(f, n);
+		memset(buf, 0, sizeof(buf));
+		memset(&nm, 0xee, sizeof(nm));
+		CHECK_EQ(hxs_recvmsg(st, d6, &m, 0), 6);
+		CHECK(!memcmp(buf, "to all", 6));
+		CHECK_EQ(m.msg_namelen, sizeof(struct sockaddr_in6));
+		CHECK_EQ(nm.sin6_family, AF_INET6);
+		CHECK_EQ(nm.sin6_port, htons(5000));
+		CHECK(!memcmp(&nm.sin6_addr, mapped, 16));
+		CHECK_EQ(m.msg_flags, 0);
+		CHECK_EQ(hxs_recv(st, o6, buf, sizeof(buf), 0), -EAGAIN);
+		CHECK_EQ(mib(HXS_MIB_UDP_IGNORED_MULTI), ign);
+		hxs_close(st, d6);
+		inject(f, n);                   /* only the IPV6_V6ONLY socket is left */
+		CHECK_EQ(hxs_recv(st, o6, buf, sizeof(buf), 0), -EAGAIN);
+		CHECK_EQ(mib(HXS_MIB_UDP_IGNORED_MULTI), ign + 1);
+		hxs_close(st, o6);
+	}
+
 	t_case("IP_ADD_MEMBERSHIP/IP_DROP_MEMBERSHIP through a kernel socket: EINVAL for a unicast group, join on lo, EADDRINUSE twice, drop, EADDRNOTAVAIL after");
 	{
 		struct ip_mreq mr = { .imr_interface.s_addr = htonl(INADDR_LOOPBACK) };

@@ -391,35 +391,54 @@ static void kernel_release(struct hxs_sock *sk)
 	sk->kfd = -1;
 }
 
-/* Another socket on the same address and port holds the bind entry sk would install. */
-static int addr_shared(struct hxs_stack *st, const struct hxs_sock *sk)
+/* The XDP bind entries of a binding: its address; a dual-stack :: also 0.0.0.0 (the program
+ * looks up the exact address, then the wildcard of the frame's family). */
+static int holds_entry(const struct hxs_sock *o, struct hxs_addr a)
+{
+	if (o->flags & HXS_SOCK_F_NOENTRY)
+		return 0;
+	if (hxs_addr_eq(o->laddr, a))
+		return 1;
+	return hxs_addr_is4(a) && !hxs_addr_get4(a) && hxs_addr_is_any6(o->laddr) && !o->v6only;
+}
+
+/* Another socket on sk's port holds the entry a (SO_REUSEADDR sharers: the same address, or
+ * a dual-stack :: and an IPV6_V6ONLY :: sharing ::, or 0.0.0.0 and a dual-stack ::): one
+ * entry per key, installed by the first, removed by the last. */
+static int entry_shared(struct hxs_stack *st, const struct hxs_sock *sk, struct hxs_addr a)
 {
 	for (struct hxs_sock *o = hxs_sock__port_chain(st, sk->ops->ipproto, sk->lport); o; o = o->port_next)
-		if (o != sk && hxs_addr_eq(o->laddr, sk->laddr) && o->v6only == sk->v6only &&
-		    !(o->flags & HXS_SOCK_F_NOENTRY))
+		if (o != sk && holds_entry(o, a))
 			return 1;
 	return 0;
 }
 
-/* The XDP bind entries of a binding: its address; a dual-stack :: also 0.0.0.0 (the program
- * looks up the exact address, then the wildcard of the frame's family). */
 static int own_binds(struct hxs_sock *sk)
 {
 	struct hxs_stack *st = sk->st;
-	int err = hxs_stack__own_bind(st, sk->laddr, sk->lport, sk->ops->ipproto, sk->rx_owner, 0);
+	int dual = hxs_addr_is_any6(sk->laddr) && !sk->v6only;
+	int own_l = !entry_shared(st, sk, sk->laddr), own_4 = dual && !entry_shared(st, sk, hxs_addr4(0));
+	int err = 0;
 
-	if (err || !hxs_addr_is_any6(sk->laddr) || sk->v6only)
+	if (!own_l && !own_4)
+		return 0;
+	sk->rx_owner = ++st->sockets->next_owner;
+	if (own_l)
+		err = hxs_stack__own_bind(st, sk->laddr, sk->lport, sk->ops->ipproto, sk->rx_owner, 0);
+	if (err || !own_4)
 		return err;
 	err = hxs_stack__own_bind(st, hxs_addr4(0), sk->lport, sk->ops->ipproto, sk->rx_owner, 0);
-	if (err)
+	if (err && own_l)
 		hxs_stack__disown_bind(st, sk->laddr, sk->lport, sk->ops->ipproto);
 	return err;
 }
 
+/* sk is off its port's chain, or NOENTRY is about to be set */
 static void disown_binds(struct hxs_sock *sk)
 {
-	hxs_stack__disown_bind(sk->st, sk->laddr, sk->lport, sk->ops->ipproto);
-	if (hxs_addr_is_any6(sk->laddr) && !sk->v6only)
+	if (!entry_shared(sk->st, sk, sk->laddr))
+		hxs_stack__disown_bind(sk->st, sk->laddr, sk->lport, sk->ops->ipproto);
+	if (hxs_addr_is_any6(sk->laddr) && !sk->v6only && !entry_shared(sk->st, sk, hxs_addr4(0)))
 		hxs_stack__disown_bind(sk->st, hxs_addr4(0), sk->lport, sk->ops->ipproto);
 }
 
@@ -443,8 +462,7 @@ static int bind_one(struct hxs_sock *sk, struct hxs_addr addr, uint16_t port)
 	}
 	sk->laddr = addr;
 	sk->lport = port;
-	if (!(sk->flags & HXS_SOCK_F_NOENTRY) && !addr_shared(st, sk)) {
-		sk->rx_owner = ++st->sockets->next_owner;
+	if (!(sk->flags & HXS_SOCK_F_NOENTRY)) {
 		err = own_binds(sk);
 		if (err) {
 			kernel_release(sk);
@@ -495,9 +513,6 @@ int hxs_sock__bind_entry(struct hxs_sock *sk)
 	if (!(sk->flags & HXS_SOCK_F_BOUND) || !(sk->flags & HXS_SOCK_F_NOENTRY))
 		return 0;
 	sk->flags &= ~HXS_SOCK_F_NOENTRY;
-	if (addr_shared(sk->st, sk))
-		return 0;
-	sk->rx_owner = ++sk->st->sockets->next_owner;
 	err = own_binds(sk);
 	if (err)
 		sk->flags |= HXS_SOCK_F_NOENTRY;
@@ -527,7 +542,7 @@ void hxs_sock__unbind_port(struct hxs_sock *sk)
 			break;
 		}
 	sk->port_next = NULL;
-	if (!(sk->flags & HXS_SOCK_F_NOENTRY) && !addr_shared(st, sk))
+	if (!(sk->flags & HXS_SOCK_F_NOENTRY))
 		disown_binds(sk);
 	kernel_release(sk);
 	sk->flags &= ~(HXS_SOCK_F_BOUND | HXS_SOCK_F_NOENTRY);
