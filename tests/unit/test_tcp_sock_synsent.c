@@ -7,7 +7,8 @@
  * or close(), before the SYN,ACK can arrive. Checked: the listener accepts, the server reads
  * the 2 MiB byte-exact and then EOF, and the client's side ends (EOF read, or the orphan
  * gone). Before the fix, CLOSE in SYN-SENT deleted the TCB with the data queued: the
- * listener never accepted (the SYN,ACK met CLOSED and was reset).
+ * listener never accepted (the SYN,ACK met CLOSED and was reset). And the orphan such a
+ * close() leaves, refused by a RST,ACK, is freed once and not touched after.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -115,6 +116,29 @@ static void run(uint16_t port, int use_close)
 	CHECK_EQ(ctr(sb, "TcpCurrEstab"), 0);
 }
 
+/* close() in SYN-SENT with data queued leaves an orphan (the user's reference gone); a
+ * RST,ACK from a port nobody listens on then closes it (§3.10.7.3: "connection reset",
+ * ECONNREFUSED) and frees it inside the input path: nothing may touch it after that (the
+ * fuzzer found a read of the freed connection's state there; ASan aborts on it). */
+static void refused(uint16_t port)
+{
+	static uint8_t out[4096];
+	struct sockaddr_in b = { .sin_family = AF_INET, .sin_port = htons(port),
+				 .sin_addr.s_addr = inet_addr(IP_B) };
+	uint64_t fails = ctr(sa, "TcpAttemptFails"), rsts = ctr(sb, "TcpOutRsts");
+	int c = hxs_socket(sa, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	CHECK(c >= 0, "socket %d", c);
+	CHECK_EQ(hxs_connect(sa, c, (struct sockaddr *)&b, sizeof(b)), -EINPROGRESS);
+	CHECK_EQ(hxs_send(sa, c, out, sizeof(out), 0), (ssize_t)sizeof(out));
+	CHECK_EQ(hxs_close(sa, c), 0);
+	for (int k = 0; k < 1000; k++)
+		step();
+	CHECK_EQ(ctr(sb, "TcpOutRsts") - rsts, 1);
+	CHECK_EQ(ctr(sa, "TcpAttemptFails") - fails, 1);
+	CHECK_EQ(ctr(sa, "TcpCurrEstab"), 0);
+}
+
 int main(void)
 {
 	static const struct twostack_cfg two = {
@@ -138,6 +162,8 @@ int main(void)
 	CHECK_EQ(ctr(sb, "TcpPassiveOpens"), 2);
 	CHECK_EQ(ctr(sa, "TcpAttemptFails"), 0);
 	CHECK_EQ(ctr(sa, "TcpOutRsts") + ctr(sb, "TcpOutRsts"), 0);
+	t_case("send then close() in SYN-SENT, refused by a RST,ACK: the orphan closes once, no use after free");
+	refused(7203);
 
 	twostack_close_stacks(&world);
 	world.ia->ops->get_stats(world.ia, &st);

@@ -341,8 +341,10 @@ static void listen_input(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, ui
 	hxs_tcp_output(c, now);
 }
 
-/* §3.10.7.3 SYN-SENT. */
-static void syn_sent_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
+/* §3.10.7.3 SYN-SENT. 0: the connection was closed, and may be gone (hxs_tcp_close_conn()
+ * frees it when nothing holds it: a connection the user closed in SYN-SENT with data queued,
+ * RFC 9293 §3.10.4); 1: it lives on. */
+static int syn_sent_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
 {
 	struct hxs_tcp *tcp = c->tcp;
 	/* "first check the ACK bit ... If SEG.ACK =< ISS or SEG.ACK > SND.NXT, send a reset
@@ -351,7 +353,7 @@ static void syn_sent_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, 
 	if ((s->flags & HXS_TH_ACK) && (SEQ_LEQ(s->ack, c->iss) || SEQ_GT(s->ack, c->snd_max))) {
 		if (!(s->flags & HXS_TH_RST))
 			hxs_tcp_send_rst(tcp, c->laddr, c->raddr, c->lport, c->rport, s->ack, 0, 0);
-		return;
+		return 1;
 	}
 	/* "second check the RST bit ... If the ACK was acceptable, then signal to the user
 	 * "error: connection reset", drop the segment, enter CLOSED state" - the kernel says
@@ -360,12 +362,13 @@ static void syn_sent_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, 
 		if (s->flags & HXS_TH_ACK) {
 			MIB_INC(tcp, TcpAttemptFails);
 			hxs_tcp_close_conn(c, ECONNREFUSED);
+			return 0;
 		}
-		return;
+		return 1;
 	}
 	/* "fourth check the SYN bit": otherwise "drop the segment and return". */
 	if (!(s->flags & HXS_TH_SYN))
-		return;
+		return 1;
 	c->irs = s->seq;
 	c->rcv_nxt = s->seq + 1;
 	c->rcv_adv = c->rcv_nxt;
@@ -396,13 +399,14 @@ static void syn_sent_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, 
 		c->ack_now = 1;
 		if (s->len)
 			hxs_tcp_reass_insert(c, s->seq + 1, s->data, s->len);
-		return;
+		return 1;
 	}
 	/* "Otherwise, enter SYN-RECEIVED, form a SYN,ACK segment <SEQ=ISS><ACK=RCV.NXT>
 	 * <CTL=SYN,ACK> and send it" (simultaneous open). */
 	hxs_tcp_set_state(c, HXS_TCPS_SYN_RECEIVED);
 	c->snd_nxt = c->iss;
 	c->rtt_timing = 0;
+	return 1;
 }
 
 /* Puts the FIN into effect (§3.10.7.4 eighth). */
@@ -1251,11 +1255,8 @@ static void conn_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 		return;
 	case HXS_TCPS_SYN_SENT:
 		/* §3.10.7.3 */
-		syn_sent_input(c, s, now);
-		if (c->state == HXS_TCPS_CLOSED) {
-			hxs_tcp_conn_maybe_free(c);
+		if (!syn_sent_input(c, s, now))
 			return;
-		}
 		break;
 	case HXS_TCPS_SYN_RECEIVED:
 	case HXS_TCPS_ESTABLISHED:
