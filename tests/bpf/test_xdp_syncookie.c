@@ -6,7 +6,9 @@
  *
  * IPv6 the same way (the SYN-ACK's IPv6 header exact, its TCP checksum verified over the
  * IPv6 pseudo-header here, not by the code that made it), and the metadata of a redirected
- * cookie ACK carries HXS_META_F_COOKIE.
+ * cookie ACK carries HXS_META_F_COOKIE. Then the program against the TCP core (the same key
+ * in both): an IPv6 cookie the program made validates in the core by the core's own check,
+ * and one the core made validates in the program.
  *
  * main() -> setup (hxs_xdp__open(NULL), the verifier's instruction count, secret into
  *           hxs_cookie, bind entries, AF_XDP socket)
@@ -28,6 +30,8 @@
 #include "check.h"
 #include "hxs/syncookie.h"
 #include "hxs/xdp.h"
+#include "tcp/tcp.h"
+#include "tcp/tcp_conn.h"          /* HXS_TCPS_* */
 
 #ifndef SOL_XDP
 #define SOL_XDP 283
@@ -293,6 +297,117 @@ static void check_synack6(const struct hxs_sc_syn *syn, const struct hxs_sc_loca
 	CHECK(memcmp(th, want, n) == 0, "TCP header differs from hxs_sc_synack()");
 }
 
+/* The TCP core of the cross check: what it sent last. */
+static uint8_t core_buf[2048], core_seg[2048];
+static uint32_t core_len, core_sent;
+static struct hxs_addr core_sa, core_da;
+
+static uint8_t *core_alloc(void *ctx, uint32_t len, void **h)
+{
+	(void)ctx;
+	if (len > sizeof(core_buf))
+		return NULL;
+	*h = core_buf;
+	return core_buf;
+}
+
+static void core_send(void *ctx, void *h, struct hxs_addr sa, struct hxs_addr da, uint32_t len,
+		      uint8_t tos)
+{
+	(void)ctx; (void)tos;
+	memcpy(core_seg, h, len);
+	core_len = len;
+	core_sa = sa;
+	core_da = da;
+	core_sent++;
+}
+
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Frame f's TCP segment (IPv6, no extension headers) into the core from PEER6 to HOST6. */
+static int core_in(struct hxs_tcp *tcp, const uint8_t *f, size_t n, unsigned flags)
+{
+	return hxs_tcp__input_addr(tcp, hxs_addr6(PEER6), hxs_addr6(HOST6), f + 54,
+				   (uint32_t)(n - 54), flags, mono_us());
+}
+
+/* RFC 4987 §3.6 across the two halves: the program and the core hold one key, so an ACK to
+ * a cookie either made opens the connection through the other. The core checks the cookie
+ * itself here (no HXS_TCP_IN_COOKIE_OK): the MAC over the IPv6 tuple must be the same. */
+static void cross_check6(void)
+{
+	static const struct hxs_tcp_tx_ops tx = { .alloc = core_alloc, .send = core_send };
+	static const struct hxs_tcp_ev_ops ev = { 0 };
+	struct hxs_tcp_cfg cfg = { .max_syn_backlog = 1 };
+	struct hxs_tcp_conn *l, *c;
+	struct hxs_tcp *tcp;
+	const uint64_t *mib;
+	uint8_t f[256];
+	uint32_t cookie;
+	size_t n;
+	int i;
+
+	t_case("IPv6 cross check setup: a core with the program's key, a backlog-1 listener on "
+	       "the cookie port, its queue full");
+	if (!CHECK_EQ(hxs_tcp__new(&tcp, &cfg, &tx, &ev, NULL, mono_us()), 0))
+		return;
+	mib = hxs_tcp__mib(tcp);
+	hxs_tcp__set_cookie_secret(tcp, &SEC);
+	CHECK_EQ(hxs_tcp_conn__new(tcp, &l), 0);
+	CHECK_EQ(hxs_tcp_conn__listen_addr(l, hxs_addr6(HOST6), L_COOKIE, 1, 16), 0);
+	n = mk6(f, 50100, L_COOKIE, 100, 0, 0x02, NULL, 0, 0);
+	CHECK_EQ(core_in(tcp, f, n, 0), 0);
+	CHECK_EQ(mib[HXS_TCP_MIB_SyncookiesSent], 0);              /* queued */
+
+	t_case("IPv6: the core's cookie SYN-ACK (checksum over the IPv6 pseudo-header) validates "
+	       "in the program: redirect with HXS_META_F_COOKIE; the core opens it");
+	core_sent = 0;
+	n = mk6(f, 50150, L_COOKIE, 9000, 0, 0x02, NULL, 0, 0);
+	CHECK_EQ(core_in(tcp, f, n, 0), 0);
+	CHECK_EQ(mib[HXS_TCP_MIB_SyncookiesSent], 1);
+	CHECK_EQ(core_sent, 1);
+	CHECK(hxs_addr_eq(core_sa, hxs_addr6(HOST6)) && hxs_addr_eq(core_da, hxs_addr6(PEER6)),
+	      "SYN-ACK from HOST6 to PEER6");
+	CHECK_EQ(core_len, 24);
+	CHECK_EQ(core_seg[13], 0x12);
+	CHECK_EQ(fold(sum16(core_seg, core_len, sum16(HOST6, 16, sum16(PEER6, 16, 6 + core_len)))), 0);
+	cookie = (uint32_t)core_seg[4] << 24 | core_seg[5] << 16 | core_seg[6] << 8 | core_seg[7];
+	n = mk6(f, 50150, L_COOKIE, 9001, cookie + 1, 0x10, NULL, 0, 0);
+	expect(f, n, XDP_REDIRECT, HXS_XDP_SYN_COOKIES_VALID, HXS_XDP_TCP_STEERED);
+	CHECK_EQ(out_meta.flags, HXS_META_F_COOKIE);
+	CHECK_EQ(core_in(tcp, f, n, HXS_TCP_IN_COOKIE_OK), 0);
+	CHECK_EQ(mib[HXS_TCP_MIB_SyncookiesRecv], 1);
+
+	t_case("IPv6: the program's cookie SYN-ACK validates in the core by the core's own check");
+	n = mk6(f, 50200, L_COOKIE, 7000, 0, 0x02, NULL, 0, 0);
+	expect(f, n, XDP_TX, HXS_XDP_SYN_COOKIES_SENT);
+	cookie = (uint32_t)out[58] << 24 | out[59] << 16 | out[60] << 8 | out[61];
+	n = mk6(f, 50200, L_COOKIE, 7001, cookie + 2, 0x10, NULL, 0, 0);   /* forged first */
+	core_in(tcp, f, n, 0);
+	CHECK_EQ(mib[HXS_TCP_MIB_SyncookiesFailed], 1);
+	CHECK_EQ(mib[HXS_TCP_MIB_SyncookiesRecv], 1);
+	n = mk6(f, 50200, L_COOKIE, 7001, cookie + 1, 0x10, NULL, 0, 0);
+	CHECK_EQ(core_in(tcp, f, n, 0), 0);
+	CHECK_EQ(mib[HXS_TCP_MIB_SyncookiesRecv], 2);
+	CHECK_EQ(mib[HXS_TCP_MIB_SyncookiesFailed], 1);
+	for (i = 0; i < 2; i++) {
+		if (!CHECK_EQ(hxs_tcp_conn__accept(l, &c), 0))
+			break;
+		CHECK_EQ(hxs_tcp_conn__state(c), HXS_TCPS_ESTABLISHED);
+		hxs_tcp_conn__abort(c);
+		hxs_tcp_conn__close(c);
+	}
+	CHECK_EQ(hxs_tcp_conn__accept(l, &c), -EAGAIN);
+	hxs_tcp_conn__close(l);
+	hxs_tcp__free(tcp);
+}
+
 int main(void)
 {
 	static const uint8_t linux_opts[20] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0x30, 0x39,
@@ -532,6 +647,7 @@ int main(void)
 							 v[HXS_XDP_TCP_STEERED] + v[HXS_XDP_UDP_STEERED] +
 							 v[HXS_XDP_ACK_FAST_PATH] + v[HXS_XDP_SYN_COOKIES_SENT]);
 	}
+	cross_check6();
 	hxs_xdp__close(X);
 	close(xsk);
 	return t_done();
