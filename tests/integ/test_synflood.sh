@@ -179,12 +179,12 @@ hstat s60
 $K timeout 120 python3 tests/integ/synflood6.py "$H6" $PORT 110 >"$W/flood6.log" 2>&1 & F=$!
 t6=$(date +%s.%N | cut -c1-14)
 sleep 2
-ok=0 failed=
+ok=0 bad6=
 for i in $(seq 20); do
-  if fetch6; then ok=$((ok + 1)); else failed="$failed [$i at $(date +%s.%N | cut -c1-14): $why]"; fi
+  if fetch6; then ok=$((ok + 1)); else bad6="$bad6 [$i at $(date +%s.%N | cut -c1-14): $why]"; fi
   sleep 0.3
 done
-[ -z "$failed" ] || note "IPv6 fetches that failed (number@time):$failed; flood started at $t6"
+[ -z "$bad6" ] || note "IPv6 fetches that failed [number at time: curl]:$bad6; flood from $t6"
 hstat s61
 kill -0 $F 2>/dev/null && flooding=1 || flooding=0
 stop_pid "$F" 15 >/dev/null; F=
