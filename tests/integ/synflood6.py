@@ -5,7 +5,11 @@
 
 A raw IPv6 socket (the kernel writes the IPv6 header; IPV6_CHECKSUM has it fill the TCP
 checksum at offset 16, RFC 3542 §3.1): SYN only, no options, source port and ISN random per
-segment, from this namespace's own address. The caller drops the kernel's RSTs to the
+segment, from this namespace's own address. The source ports stay below the kernel's
+ephemeral range (1024-32767; ip_local_port_range starts at 32768): a flood SYN queued in the
+listener's SYN queue with the port curl then picks would make curl's SYN a duplicate of a
+half-open connection (answered with that one's SYN-ACK, which curl's kernel resets), a
+collision a spoofed flood from other addresses never has. The caller drops the kernel's RSTs to the
 SYN-ACKs (nft), so the SYNs stay unanswered as from spoofed sources. Prints the count sent.
 """
 import os
@@ -32,7 +36,7 @@ def main():
     while True:
         for _ in range(4096):
             o = 6 * (i & 4095)
-            sport = 1024 + (int.from_bytes(rnd[o:o + 2], "big") % 64000)
+            sport = 1024 + (int.from_bytes(rnd[o:o + 2], "big") % 31744)
             seg = struct.pack("!HH", sport, dport) + rnd[o + 2:o + 6] + tail
             i += 1
             try:

@@ -23,7 +23,10 @@
 #   over IPv6 from tests/integ/synflood6.py (a raw socket: hping3 has no IPv6) while a kernel
 #   `curl -6` fetches the page 20 times. Checks: all 20 exact, and with only IPv6 traffic in
 #   this phase, the program's cookie counters moved: XdpSynCookiesSent (it answered IPv6
-#   SYNs) and XdpSynCookiesValid (curl's IPv6 ACKs), the listener switched (HxsTcpXdpCookiesOn).
+#   SYNs) and XdpSynCookiesValid (curl's IPv6 ACKs), the listener switched (HxsTcpXdpCookiesOn);
+#   XdpSynCookiesFailed stays 0. The flood's source ports stay out of the kernel's ephemeral
+#   range (see synflood6.py: a flood SYN with curl's future port, queued in the core, made
+#   curl's connect fail).
 # A veth peer receives the program's frames only when it runs NAPI: GRO on on the kernel peer.
 # Under the flood the cookie SYN-ACKs must also kick that NAPI: XDP_TX on a veth does not
 # unless the peer has an XDP program, so on veth the program sends them with bpf_redirect()
@@ -201,6 +204,9 @@ check "XDP answered the IPv6 flood with SYN cookies (XdpSynCookiesSent +$(d6 Xdp
 check "XDP validated curl -6's cookie ACKs (XdpSynCookiesValid +$(d6 XdpSynCookiesValid))" \
   [ "$(d6 XdpSynCookiesValid)" -gt 0 ]
 check "all 20 kernel curl -6 fetches during the IPv6 flood succeed, exact ($ok/20)" [ $ok -eq 20 ]
+# the flood sends SYNs only and curl's segments are its connections' or answer valid cookies
+check "no segment failed the cookie check (XdpSynCookiesFailed +$(d6 XdpSynCookiesFailed))" \
+  [ "$(d6 XdpSynCookiesFailed)" -eq 0 ]
 check "an IPv6 fetch after the flood (exact)" fetch6
 stop_pid "$P" 30; src=$?; P=
 check "hxs-httpd exits cleanly on SIGTERM after the IPv6 flood (status $src)" [ $src -eq 0 ]
