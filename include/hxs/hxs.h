@@ -139,6 +139,15 @@ ssize_t hxs_recvfrom(struct hxs_stack *st, int fd, void *buf, size_t len, int fl
 		     struct sockaddr *from, socklen_t *fromlen);
 ssize_t hxs_writev(struct hxs_stack *st, int fd, const struct iovec *iov, int iovcnt);
 ssize_t hxs_readv(struct hxs_stack *st, int fd, const struct iovec *iov, int iovcnt);
+/* recvmsg(2) / sendmsg(2). recvmsg fills msg_name (a stream gives none: msg_namelen 0), the
+ * buffers, msg_flags (MSG_TRUNC: a datagram was longer than the buffers; MSG_CTRUNC: the
+ * control buffer was too small) and msg_control with what the socket asked for, as ip(7):
+ * IP_PKTINFO (struct in_pktinfo) and IP_TOS (one byte, after IP_RECVTOS) on a UDP socket;
+ * msg_controllen says how much was written. sendmsg takes, on a UDP socket, the control
+ * messages IP_TTL and IP_TOS (an int each) and IP_PKTINFO (ipi_spec_dst: the source, ours or
+ * 0); another SOL_IP one, or a malformed one, is EINVAL. */
+ssize_t hxs_recvmsg(struct hxs_stack *st, int fd, struct msghdr *msg, int flags);
+ssize_t hxs_sendmsg(struct hxs_stack *st, int fd, const struct msghdr *msg, int flags);
 int hxs_shutdown(struct hxs_stack *st, int fd, int how);
 int hxs_close(struct hxs_stack *st, int fd);
 int hxs_getsockname(struct hxs_stack *st, int fd, struct sockaddr *addr, socklen_t *len);

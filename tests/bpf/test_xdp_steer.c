@@ -358,6 +358,25 @@ int main(void)
 	expect("UDP to exact-address bind: redirect", &f4, n, XDP_REDIRECT, HXS_XDP_UDP_STEERED);
 	n = mk4(&f4, UDP, 50000, U_ANY);
 	expect("UDP to wildcard bind: redirect", &f4, n, XDP_REDIRECT, HXS_XDP_UDP_STEERED);
+	/* broadcast and multicast destinations: the wildcard bind owns them (the socket layer
+	 * then gives every socket on the port a copy); an address-bound port does not, and a
+	 * port no socket holds stays the kernel's (which answers with ICMP port unreachable) */
+	n = mk4(&f4, UDP, 50000, U_ANY);
+	f4.ip.daddr = htonl(0xffffffff);
+	csum4(&f4);
+	expect("UDP to 255.255.255.255 on a wildcard-bound port: redirect", &f4, n, XDP_REDIRECT,
+	       HXS_XDP_UDP_STEERED);
+	n = mk4(&f4, UDP, 50000, U_ANY);
+	f4.ip.daddr = htonl(0xef010203);       /* 239.1.2.3 */
+	csum4(&f4);
+	expect("UDP to multicast 239.1.2.3 on a wildcard-bound port: redirect", &f4, n,
+	       XDP_REDIRECT, HXS_XDP_UDP_STEERED);
+	n = mk4(&f4, UDP, 50000, U_EXACT);
+	f4.ip.daddr = htonl(0xef010203);
+	csum4(&f4);
+	expect("UDP to multicast on a port bound to the unicast address: pass", &f4, n, XDP_PASS);
+	n = mk4(&f4, UDP, 50000, OTHER);
+	expect("UDP to a port hxs holds no socket on: pass (the kernel's ICMP)", &f4, n, XDP_PASS);
 	n = mk4(&f4, UDP, 50000, L_EXACT);
 	expect("UDP to a TCP-only port: pass", &f4, n, XDP_PASS);
 	n = mk4(&f4, TCP, C_RPORT, C_LPORT);

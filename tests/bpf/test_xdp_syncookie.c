@@ -312,9 +312,9 @@ static uint8_t *core_alloc(void *ctx, uint32_t len, void **h)
 }
 
 static void core_send(void *ctx, void *h, struct hxs_addr sa, struct hxs_addr da, uint32_t len,
-		      uint8_t tos)
+		      uint8_t tos, uint8_t ttl)
 {
-	(void)ctx; (void)tos;
+	(void)ctx; (void)tos; (void)ttl;
 	memcpy(core_seg, h, len);
 	core_len = len;
 	core_sa = sa;

@@ -276,10 +276,11 @@ static void check_emitted(struct run *r, const uint8_t *p, uint32_t len, uint32_
 }
 
 static void tx_send(void *ctx, void *h, struct hxs_addr sa, struct hxs_addr da, uint32_t len,
-		    uint8_t tos)
+		    uint8_t tos, uint8_t ttl)
 {
 	uint32_t saddr = hxs_addr_get4(sa), daddr = hxs_addr_get4(da);
 	struct run *r = ctx;
+	(void)ttl;
 	struct frame *f = h;
 	/* RFC 3168 §6.1.1, §6.1.4: the TOS is Not-ECT, or ECT(0) on a segment with data (a
 	 * connection whose SYN asked for ECN); never CE or ECT(1), no DSCP (no IP_TOS here) */

@@ -6,6 +6,8 @@
  *     an IPV6_V6ONLY listener refuses it (RST: ECONNREFUSED); a v4-mapped bind on an
  *     IPV6_V6ONLY socket is EINVAL, a foreign address EADDRNOTAVAIL
  *   - UDP over IPv6: a datagram and its source; getsockname/getpeername in the family
+ *   - IP_TTL, IP_PKTINFO and hxs_recvmsg on an AF_INET6 socket (IPv4 only where Linux's
+ *     are), ICMP port unreachable over IPv4 only
  *   - SYN cookies over IPv6 (the core's): a full SYN queue, every connection still opens
  *   - the static control plane holds both bind entries of a dual-stack :: socket
  *   - every frame back in its pool at the end
@@ -37,6 +39,13 @@ static uint8_t A6[16], B6[16];
 #define A4 "10.9.0.1"
 #define B4 "10.9.0.2"
 
+/* What each stack put on the link (step()): frames counted, the last one kept */
+static struct {
+	int n;
+	uint32_t len;
+	uint8_t f[2048];
+} tap[2];
+
 static void rx(void *ctx, int port, const uint8_t *buf, size_t len, uint64_t now)
 {
 	(void)ctx; (void)now;
@@ -55,10 +64,13 @@ static void step(void)
 
 	hxs_stack__poll(sa, 0);
 	hxs_stack__poll(sb, 0);
-	while ((n = hxs_io_mem__take(ia, f, sizeof(f))) >= 0)
-		netsim_send(ns, 0, f, (size_t)n, vnow);
-	while ((n = hxs_io_mem__take(ib, f, sizeof(f))) >= 0)
-		netsim_send(ns, 1, f, (size_t)n, vnow);
+	for (int p = 0; p < 2; p++)
+		while ((n = hxs_io_mem__take(p ? ib : ia, f, sizeof(f))) >= 0) {
+			tap[p].n++;
+			tap[p].len = (uint32_t)n;
+			memcpy(tap[p].f, f, (size_t)n);
+			netsim_send(ns, p, f, (size_t)n, vnow);
+		}
 	netsim_deliver(ns, vnow, rx, NULL);
 	next = vnow + 1000;
 	d = netsim_next(ns);
@@ -336,6 +348,111 @@ static void test_udp6(void)
 	hxs_close(sb, b);
 }
 
+/* sockdet's IPv4 options on an AF_INET6 socket: IP_TTL is the IPv4 TTL (of IPv4-mapped
+ * traffic) and leaves the IPv6 hop limit alone, as Linux's uc_ttl; IP_PKTINFO tells of IPv4
+ * datagrams only; hxs_recvmsg names in a sockaddr_in6; ICMP port unreachable is IPv4's. */
+static void test_udp6_opts(void)
+{
+	struct sockaddr_in6 any = { .sin6_family = AF_INET6, .sin6_port = htons(5400) };
+	struct sockaddr_in6 to6 = sa6(A6, 5400), to4, nm;
+	uint8_t mapped[16] = { [10] = 0xff, [11] = 0xff }, bmapped[16];
+	union { struct cmsghdr h; uint8_t b[CMSG_SPACE(sizeof(struct in_pktinfo)) + 64]; } cb;
+	char buf[64];
+	struct iovec iv = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct msghdr m;
+	struct in_pktinfo pi;
+	int a = hxs_socket(sa, AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	int b = hxs_socket(sb, AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	int seven = 7, one = 1, v = 0, n0;
+	socklen_t vl = sizeof(v);
+	uint64_t nop0 = 0, nop1 = 0;
+	ssize_t r = -EAGAIN;
+
+	memcpy(mapped + 12, &(uint32_t){ inet_addr(A4) }, 4);
+	memcpy(bmapped, mapped, 12);
+	memcpy(bmapped + 12, &(uint32_t){ inet_addr(B4) }, 4);
+	to4 = sa6(mapped, 5400);
+	t_case("AF_INET6 + IP_TTL 7: an IPv4-mapped datagram leaves with TTL 7; IP_PKTINFO gives its in_pktinfo, the name a 28-byte ::ffff:a.b.c.d");
+	CHECK_EQ(hxs_bind(sa, a, (struct sockaddr *)&any, sizeof(any)), 0);
+	CHECK_EQ(hxs_setsockopt(sa, a, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)), 0);
+	CHECK_EQ(hxs_setsockopt(sb, b, IPPROTO_IP, IP_TTL, &seven, sizeof(seven)), 0);
+	CHECK_EQ(hxs_getsockopt(sb, b, IPPROTO_IP, IP_TTL, &v, &vl), 0);
+	CHECK_EQ(v, 7);
+	n0 = tap[1].n;
+	CHECK_EQ(hxs_sendto(sb, b, "four", 4, 0, (struct sockaddr *)&to4, sizeof(to4)), 4);
+	step();
+	CHECK_EQ(tap[1].n, n0 + 1);
+	CHECK_EQ(tap[1].f[12] * 256 + tap[1].f[13], 0x0800);
+	CHECK_EQ(tap[1].f[14 + 8], 7);
+	memset(&m, 0, sizeof(m));
+	m.msg_name = &nm;
+	m.msg_namelen = sizeof(nm);
+	m.msg_iov = &iv;
+	m.msg_iovlen = 1;
+	m.msg_control = cb.b;
+	m.msg_controllen = sizeof(cb.b);
+	for (int i = 0; i < 100 && r == -EAGAIN; i++) {
+		r = hxs_recvmsg(sa, a, &m, 0);
+		if (r == -EAGAIN)
+			step();
+	}
+	CHECK_EQ(r, 4);
+	CHECK(!memcmp(buf, "four", 4));
+	CHECK_EQ(m.msg_namelen, sizeof(struct sockaddr_in6));
+	CHECK_EQ(nm.sin6_family, AF_INET6);
+	CHECK(!memcmp(&nm.sin6_addr, bmapped, 16));
+	CHECK_EQ(m.msg_flags, 0);
+	CHECK_EQ(m.msg_controllen, CMSG_SPACE(sizeof(struct in_pktinfo)));
+	CHECK_EQ(cb.h.cmsg_level, IPPROTO_IP);
+	CHECK_EQ(cb.h.cmsg_type, IP_PKTINFO);
+	memcpy(&pi, CMSG_DATA(&cb.h), sizeof(pi));
+	CHECK_EQ(pi.ipi_addr.s_addr, inet_addr(A4));
+	CHECK_EQ(pi.ipi_spec_dst.s_addr, inet_addr(A4));
+
+	t_case("AF_INET6 + IP_TTL 7: an IPv6 datagram keeps hop limit 64; no IP_PKTINFO for it (no control message), the name its IPv6 source");
+	n0 = tap[1].n;
+	CHECK_EQ(hxs_sendto(sb, b, "six!!", 5, 0, (struct sockaddr *)&to6, sizeof(to6)), 5);
+	step();
+	CHECK_EQ(tap[1].n, n0 + 1);
+	CHECK_EQ(tap[1].f[12] * 256 + tap[1].f[13], 0x86dd);
+	CHECK_EQ(tap[1].f[14 + 7], 64);
+	m.msg_namelen = sizeof(nm);
+	m.msg_controllen = sizeof(cb.b);
+	r = -EAGAIN;
+	for (int i = 0; i < 100 && r == -EAGAIN; i++) {
+		r = hxs_recvmsg(sa, a, &m, 0);
+		if (r == -EAGAIN)
+			step();
+	}
+	CHECK_EQ(r, 5);
+	CHECK(!memcmp(buf, "six!!", 5));
+	CHECK_EQ(m.msg_namelen, sizeof(struct sockaddr_in6));
+	CHECK(!memcmp(&nm.sin6_addr, B6, 16));
+	CHECK_EQ(m.msg_controllen, 0);
+	CHECK_EQ(m.msg_flags, 0);
+
+	t_case("a datagram to a port nobody holds: UdpNoPorts; over IPv4 an ICMP port unreachable answers, over IPv6 nothing (no ICMPv6 from hxs)");
+	CHECK_EQ(hxs_stack__counter(sa, "UdpNoPorts", &nop0), 0);
+	to4.sin6_port = to6.sin6_port = htons(5499);
+	n0 = tap[0].n;
+	CHECK_EQ(hxs_sendto(sb, b, "x", 1, 0, (struct sockaddr *)&to4, sizeof(to4)), 1);
+	for (int i = 0; i < 5; i++)
+		step();
+	CHECK_EQ(tap[0].n, n0 + 1);
+	CHECK_EQ(tap[0].f[14 + 9], IPPROTO_ICMP);
+	CHECK_EQ(tap[0].f[14 + 20], 3);          /* destination unreachable */
+	CHECK_EQ(tap[0].f[14 + 21], 3);          /* port unreachable */
+	n0 = tap[0].n;
+	CHECK_EQ(hxs_sendto(sb, b, "x", 1, 0, (struct sockaddr *)&to6, sizeof(to6)), 1);
+	for (int i = 0; i < 5; i++)
+		step();
+	CHECK_EQ(tap[0].n, n0);
+	CHECK_EQ(hxs_stack__counter(sa, "UdpNoPorts", &nop1), 0);
+	CHECK_EQ(nop1, nop0 + 2);
+	hxs_close(sa, a);
+	hxs_close(sb, b);
+}
+
 /* RFC 4987 §3.6 over IPv6: a full SYN queue answers with a cookie, and its ACK (or the data
  * that follows it, once the accept queue has room) opens the connection. */
 static void test_syncookie6(void)
@@ -432,6 +549,7 @@ int main(void)
 	test_tcp_lossy();
 	test_dual_stack();
 	test_udp6();
+	test_udp6_opts();
 	test_syncookie6();
 
 	t_case("close: every frame back in both pools");

@@ -13,7 +13,7 @@
 #include "tcp/tcp_conn.h"
 
 static uint8_t *no_alloc(void *ctx, uint32_t len, void **h) { (void)ctx; (void)len; (void)h; return NULL; }
-static void no_send(void *ctx, void *h, struct hxs_addr s, struct hxs_addr d, uint32_t len, uint8_t tos) { (void)ctx; (void)h; (void)s; (void)d; (void)len; (void)tos; }
+static void no_send(void *ctx, void *h, struct hxs_addr s, struct hxs_addr d, uint32_t len, uint8_t tos, uint8_t ttl) { (void)ctx; (void)h; (void)s; (void)d; (void)len; (void)tos; (void)ttl; }
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint32_t rnd(uint32_t n)

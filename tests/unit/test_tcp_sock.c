@@ -47,8 +47,18 @@ static void step(void)
  * and turns the other stack, so a blocking call on one stack (which turns its own loop on
  * the in-memory link) sees the other answer. Never the stack whose clock is read: that would
  * be a turn inside its own turn (hxs_stack__poll refuses it, -EDEADLK) or its blocking call. */
+/* A send on A that a blocking call on B lets happen at a given time (sent from B's clock
+ * read, when A is in no turn of its own). */
+static struct { int fd; const void *buf; size_t len; uint64_t at; } later;
+
 static uint64_t clock_fn(void *ctx)
 {
+	if (pumping && !in_pump && ctx == &tag_b && later.len && vnow >= later.at) {
+		size_t n = later.len;
+
+		later.len = 0;
+		CHECK_EQ(hxs_send(sa, later.fd, later.buf, n, 0), (ssize_t)n);
+	}
 	if (pumping && !in_pump) {
 		in_pump = 1;
 		pump_errors += hxs_stack__poll(ctx == &tag_a ? sb : sa, 0) < 0;
@@ -525,6 +535,86 @@ static void test_shutdown_close(void)
 	pump_ms(5);
 }
 
+/* tcp_recvmsg()'s waiting: SO_RCVLOWAT and MSG_WAITALL on blocking reads, MSG_TRUNC discards */
+static void test_recv_target(void)
+{
+	uint8_t a60[60], b60[60], buf[256];
+	int l, c, s, v;
+	struct timeval tv = { 0, 10000 };
+
+	memset(a60, 'a', sizeof(a60));
+	memset(b60, 'b', sizeof(b60));
+	t_case("SO_RCVLOWAT 100, blocking read: 60 bytes come, 60 more 50 ms later: one read of all 120, byte-exact");
+	connected_pair(7010, &l, &c, &s);
+	v = 1;
+	CHECK_EQ(hxs_setsockopt(sa, c, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v)), 0);
+	v = 100;
+	CHECK_EQ(hxs_setsockopt(sb, s, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v)), 0);
+	hxs_set_nonblock(sb, s, false);
+	CHECK_EQ(hxs_send(sa, c, a60, 60, 0), 60);
+	pump_ms(1);
+	CHECK_EQ(hxs_poll_events(sb, s) & EPOLLIN, 0);   /* 60 < 100: not readable */
+	later.fd = c;
+	later.buf = b60;
+	later.len = 60;
+	later.at = vnow + 50000;
+	pumping = 1;
+	CHECK_EQ(hxs_recv(sb, s, buf, sizeof(buf), 0), 120);
+	pumping = 0;
+	CHECK(vnow >= later.at);
+	CHECK(!memcmp(buf, a60, 60) && !memcmp(buf + 60, b60, 60));
+
+	t_case("SO_RCVLOWAT with SO_RCVTIMEO 10 ms: 50 bytes, the timeout returns them (not EAGAIN); MSG_DONTWAIT returns what there is");
+	CHECK_EQ(hxs_setsockopt(sb, s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	CHECK_EQ(hxs_send(sa, c, a60, 50, 0), 50);
+	pump_ms(1);
+	pumping = 1;
+	CHECK_EQ(hxs_recv(sb, s, buf, sizeof(buf), 0), 50);
+	CHECK_EQ(hxs_recv(sb, s, buf, sizeof(buf), 0), -EAGAIN);    /* nothing came in 10 ms */
+	pumping = 0;
+	CHECK_EQ(hxs_send(sa, c, b60, 30, 0), 30);
+	pump_ms(1);
+	CHECK_EQ(hxs_poll_events(sb, s) & EPOLLIN, 0);
+	CHECK_EQ(hxs_recv(sb, s, buf, sizeof(buf), MSG_DONTWAIT), 30);
+	CHECK(!memcmp(buf, b60, 30));
+
+	v = 1;
+	CHECK_EQ(hxs_setsockopt(sb, s, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v)), 0);
+	t_case("MSG_TRUNC on a stream discards: 4 bytes taken, the buffer untouched; PEEK|TRUNC counts; the rest reads 456789");
+	CHECK_EQ(hxs_send(sa, c, "0123456789", 10, 0), 10);
+	pump_ms(1);
+	memset(buf, 'z', sizeof(buf));
+	CHECK_EQ(hxs_recv(sb, s, buf, 4, MSG_TRUNC), 4);
+	CHECK_EQ(buf[0], 'z');
+	CHECK_EQ(hxs_recv(sb, s, buf, 100, MSG_PEEK | MSG_TRUNC), 6);
+	CHECK_EQ(buf[0], 'z');
+	CHECK_EQ(hxs_recv(sb, s, buf, 100, 0), 6);
+	CHECK(!memcmp(buf, "456789", 6));
+
+	t_case("MSG_WAITALL: waits for the whole length across segments; the end of the stream ends it with what came (30)");
+	tv.tv_usec = 0;
+	CHECK_EQ(hxs_setsockopt(sb, s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	CHECK_EQ(hxs_send(sa, c, a60, 60, 0), 60);
+	pump_ms(1);
+	later.len = 60;
+	later.at = vnow + 20000;
+	pumping = 1;
+	CHECK_EQ(hxs_recv(sb, s, buf, 120, MSG_WAITALL), 120);
+	CHECK(vnow >= later.at);
+	CHECK(!memcmp(buf, a60, 60) && !memcmp(buf + 60, b60, 60));
+	pumping = 0;
+	CHECK_EQ(hxs_send(sa, c, a60, 30, 0), 30);
+	CHECK_EQ(hxs_shutdown(sa, c, SHUT_WR), 0);
+	pumping = 1;
+	CHECK_EQ(hxs_recv(sb, s, buf, 100, MSG_WAITALL), 30);
+	CHECK_EQ(hxs_recv(sb, s, buf, 100, MSG_WAITALL), 0);
+	pumping = 0;
+	hxs_close(sa, c);
+	hxs_close(sb, s);
+	hxs_close(sb, l);
+	pump_ms(5);
+}
+
 static void test_options(void)
 {
 	int c, v;
@@ -828,6 +918,7 @@ int main(void)
 	test_listener_close();
 	test_shutdown_close();
 	test_options();
+	test_recv_target();
 	test_epoll();
 	test_backlog();
 	test_tw_reuse();
@@ -836,9 +927,10 @@ int main(void)
 	t_case("counters: every connect an active open; B's passive opens + A's failed attempts + the unanswered one");
 	/* A's connects, by test: connect_errnos 6 (4 refused), connect_timeout 1 (never
 	 * answered), bulk 1, queues 1, slow_start 1, listener_close 3 (1 refused),
-	 * shutdown_close 3, epoll 2, backlog 4, tw_reuse 4, tw_peer_reuse 20: 46, all from A */
-	CHECK_EQ(ctr(sa, "TcpActiveOpens"), 46);
-	CHECK_EQ(ctr(sb, "TcpPassiveOpens"), 40);
+	 * shutdown_close 3, recv_target 1, epoll 2, backlog 4, tw_reuse 4, tw_peer_reuse 20:
+	 * 47, all from A */
+	CHECK_EQ(ctr(sa, "TcpActiveOpens"), 47);
+	CHECK_EQ(ctr(sb, "TcpPassiveOpens"), 41);
 	CHECK_EQ(ctr(sa, "TcpAttemptFails"), 5);
 	CHECK_EQ(ctr(sa, "TcpActiveOpens"),
 		 ctr(sb, "TcpPassiveOpens") + ctr(sa, "TcpAttemptFails") + 1);
@@ -851,10 +943,10 @@ int main(void)
 	t_case("after 2 MSL: every conn-map entry added was deleted, no socket lingers, no entry left");
 	vnow += 61000000;               /* TIME_WAIT is 60 s */
 	pump_ms(5);
-	CHECK_EQ(ctr(sa, "HxsTcpConnMapAdds"), 46);     /* one per connect, refused ones too */
-	CHECK_EQ(ctr(sa, "HxsTcpConnMapDels"), 46);
-	CHECK_EQ(ctr(sb, "HxsTcpConnMapAdds"), 40);     /* one per passive open */
-	CHECK_EQ(ctr(sb, "HxsTcpConnMapDels"), 40);
+	CHECK_EQ(ctr(sa, "HxsTcpConnMapAdds"), 47);     /* one per connect, refused ones too */
+	CHECK_EQ(ctr(sa, "HxsTcpConnMapDels"), 47);
+	CHECK_EQ(ctr(sb, "HxsTcpConnMapAdds"), 41);     /* one per passive open */
+	CHECK_EQ(ctr(sb, "HxsTcpConnMapDels"), 41);
 	CHECK_EQ(ctr(sa, "HxsTcpConnMapErrors") + ctr(sb, "HxsTcpConnMapErrors"), 0);
 	CHECK_EQ(ctr(sa, "HxsTcpLingerSockets"), 0);
 	CHECK_EQ(ctr(sb, "HxsTcpLingerSockets"), 0);

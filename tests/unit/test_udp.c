@@ -433,13 +433,64 @@ static void test_udp_validation(void)
 		CHECK(!memcmp(buf, "ABCDE", 5));
 	}
 
-	t_case("udp: no socket -> UdpNoPorts");
+	t_case("udp: no socket -> UdpNoPorts and ICMP port unreachable (RFC 1122 4.1.3.1): type 3 code 3, the IP header and 8 bytes quoted, checksum right");
 	{
 		uint64_t np = mib(HXS_MIB_UDP_NO_PORTS);
 		struct pkt_opts x = good(7001, "x");
+		uint8_t out[2048];
+		uint32_t d;
+		int k;
+
+		drain();
 		len = build(f, &x);
 		inject(f, len);
 		CHECK_EQ(mib(HXS_MIB_UDP_NO_PORTS), np + 1);
+		hxs_stack__poll(st, 0);
+		k = hxs_io_mem__take(io, out, sizeof(out));
+		CHECK_EQ(k, 14 + 20 + 8 + 20 + 8);
+		CHECK(!memcmp(out, MAC_PEER, 6));
+		CHECK_EQ(out[14 + 9], IPPROTO_ICMP);
+		memcpy(&d, out + 14 + 16, 4);
+		CHECK_EQ(d, ip4(IP_PEER));
+		CHECK_EQ(out[34], 3);
+		CHECK_EQ(out[35], 3);
+		CHECK_EQ(hxs_csum_fold(hxs_csum_add(0, out + 34, 8 + 28)), 0);
+		CHECK(!memcmp(out + 34 + 8, f + 14, 28));      /* IP header + UDP header */
+		CHECK_EQ(drain(), 0);
+	}
+
+	t_case("udp: ICMP port unreachable rate limited as the kernel's icmp_ratelimit: 6 at once to one peer (5 more now), then one a second");
+	{
+		uint64_t sent = st->sockets->icmp_sent, lim = st->sockets->icmp_limited;
+		struct pkt_opts x = good(7001, "x");
+
+		len = build(f, &x);
+		for (int i = 0; i < 8; i++)
+			inject(f, len);
+		hxs_stack__poll(st, 0);
+		CHECK_EQ(drain(), 5);                   /* the bucket held 6; one went above */
+		CHECK_EQ(st->sockets->icmp_sent, sent + 5);
+		CHECK_EQ(st->sockets->icmp_limited, lim + 3);
+		vnow += 1000000;
+		inject(f, len);
+		inject(f, len);
+		hxs_stack__poll(st, 0);
+		CHECK_EQ(drain(), 1);
+		vnow += 6000000;                        /* the bucket refills for the tests after */
+	}
+
+	t_case("udp: HXS_ICMP_UNREACH=0 (icmp_off): UdpNoPorts still counted, no ICMP");
+	{
+		uint64_t np = mib(HXS_MIB_UDP_NO_PORTS);
+		struct pkt_opts x = good(7001, "x");
+
+		st->sockets->icmp_off = 1;
+		len = build(f, &x);
+		inject(f, len);
+		hxs_stack__poll(st, 0);
+		CHECK_EQ(drain(), 0);
+		CHECK_EQ(mib(HXS_MIB_UDP_NO_PORTS), np + 1);
+		st->sockets->icmp_off = 0;
 	}
 
 	t_case("udp: receive queue full -> UdpRcvbufErrors + UdpInErrors, then drains");
@@ -511,6 +562,25 @@ static void test_socket_errors(void)
 	CHECK_EQ(hxs_socket(st, AF_INET, SOCK_STREAM, IPPROTO_UDP), -EPROTONOSUPPORT);
 	CHECK_EQ(hxs_send(st, 999, "x", 1, 0), -EBADF);
 	CHECK_EQ(hxs_close(st, -1), -EBADF);
+
+	t_case("socket: flags as __sys_socket: SOCK_NONBLOCK and SOCK_CLOEXEC taken, any other bit above the type EINVAL (before the family)");
+	CHECK_EQ(hxs_socket(st, AF_INET, SOCK_DGRAM | 0x100, 0), -EINVAL);
+	CHECK_EQ(hxs_socket(st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK | 0x4000, 0), -EINVAL);
+	CHECK_EQ(hxs_socket(st, AF_INET6, SOCK_DGRAM | 0x100, 0), -EINVAL);
+	fd = hxs_socket(st, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	CHECK(fd >= 0, "%d", fd);
+	{
+		int ty = 0;
+		socklen_t tl = sizeof(ty);
+
+		CHECK_EQ(hxs_getsockopt(st, fd, SOL_SOCKET, SO_TYPE, &ty, &tl), 0);
+		CHECK_EQ(ty, SOCK_DGRAM);
+	}
+	hxs_close(st, fd);
+	fd = hxs_socket(st, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	CHECK(fd >= 0, "%d", fd);
+	CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), 0), -EAGAIN);  /* non-blocking: no wait */
+	hxs_close(st, fd);
 
 	t_case("bind: EADDRINUSE twice, EINVAL when bound, EADDRNOTAVAIL, EAFNOSUPPORT");
 	fd = hxs_socket(st, AF_INET, SOCK_DGRAM, 0);
@@ -631,7 +701,7 @@ static void test_socket_errors(void)
 		CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), 0), 9);
 		CHECK_EQ(hxs_send(st, fd, "back", 4, 0), 4);
 		hxs_stack__poll(st, 0);
-		CHECK_EQ(drain(), 1);
+		CHECK_EQ(drain(), 2);   /* the answer, and ICMP port unreachable to port 5001's */
 		/* AF_UNSPEC dissolves the association */
 		struct sockaddr un = { .sa_family = AF_UNSPEC };
 		CHECK_EQ(hxs_connect(st, fd, &un, sizeof(un)), 0);
@@ -766,6 +836,40 @@ static void test_output(void)
 	parse_out(f, n, "hello", ip4(IP_PEER), htons(5000));
 	CHECK_EQ(mib(HXS_MIB_UDP_OUT_DATAGRAMS), out + 1);
 
+	t_case("output: IP_TTL and IP_TOS of a datagram socket go on its datagrams; IP_TTL reads back as an int or one byte (do_ip_getsockopt)");
+	{
+		int v = 0;
+		uint8_t b = 0;
+		socklen_t vl = sizeof(v);
+
+		CHECK_EQ(hxs_getsockopt(st, fd, IPPROTO_IP, IP_TTL, &v, &vl), 0);
+		CHECK_EQ(v, 64);
+		CHECK_EQ(vl, sizeof(int));
+		v = 300;
+		CHECK_EQ(hxs_setsockopt(st, fd, IPPROTO_IP, IP_TTL, &v, sizeof(v)), -EINVAL);
+		CHECK_EQ(hxs_setsockopt(st, fd, IPPROTO_IP, IP_TTL, &v, 0), -EINVAL);
+		b = 17;         /* a single byte is a value too */
+		CHECK_EQ(hxs_setsockopt(st, fd, IPPROTO_IP, IP_TTL, &b, 1), 0);
+		v = 0xb8;
+		CHECK_EQ(hxs_setsockopt(st, fd, IPPROTO_IP, IP_TOS, &v, sizeof(v)), 0);
+		b = 0;
+		vl = 1;
+		CHECK_EQ(hxs_getsockopt(st, fd, IPPROTO_IP, IP_TTL, &b, &vl), 0);
+		CHECK_EQ(b, 17);
+		CHECK_EQ(vl, 1);
+		CHECK_EQ(hxs_sendto(st, fd, "hello", 5, 0, (struct sockaddr *)&peer, sizeof(peer)), 5);
+		hxs_stack__poll(st, 0);
+		n = hxs_io_mem__take(io, f, sizeof(f));
+		CHECK_EQ(n, 14 + 20 + 8 + 5);
+		CHECK_EQ(f[14 + 8], 17);        /* TTL */
+		CHECK_EQ(f[14 + 1], 0xb8);      /* TOS */
+		CHECK_EQ(hxs_csum_fold(hxs_csum_add(0, f + 14, 20)), 0);
+		v = -1;
+		CHECK_EQ(hxs_setsockopt(st, fd, IPPROTO_IP, IP_TTL, &v, sizeof(v)), 0);
+		v = 0;
+		CHECK_EQ(hxs_setsockopt(st, fd, IPPROTO_IP, IP_TOS, &v, sizeof(v)), 0);
+	}
+
 	t_case("output: writev gathers");
 	{
 		struct iovec iov[3] = { { "ab", 2 }, { "", 0 }, { "cde", 3 } };
@@ -842,6 +946,301 @@ static void test_output(void)
 
 /* stack.c's tx_submit() on a TX ring that takes a prefix: it kicks (flush) and offers the
  * rest again; what still finds no room is dropped and counted, as a full qdisc would. */
+/* recvmsg/sendmsg with control messages (ip(7)): IP_PKTINFO, IP_RECVTOS, MSG_TRUNC,
+ * MSG_CTRUNC; IP_TTL / IP_TOS / IP_PKTINFO sent with a datagram. */
+static void test_msg(void)
+{
+	struct pkt_opts o = good(7400, "0123456789");
+	struct sockaddr_in from, peer = { .sin_family = AF_INET, .sin_port = htons(5000),
+					  .sin_addr.s_addr = ip4(IP_PEER) };
+	uint8_t f[2048], data[64];
+	union { struct cmsghdr h; uint8_t b[256]; } ctl;
+	struct iovec iov = { data, sizeof(data) };
+	struct msghdr m;
+	struct cmsghdr *c;
+	struct in_pktinfo pi;
+	int fd = udp_sock(7400, 1), one = 1, v;
+	uint32_t n;
+
+	t_case("recvmsg: IP_PKTINFO (ifindex, spec_dst, addr) then IP_TOS (one byte), exact; msg_name, msg_flags 0");
+	CHECK_EQ(hxs_setsockopt(st, fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)), 0);
+	CHECK_EQ(hxs_setsockopt(st, fd, IPPROTO_IP, IP_RECVTOS, &one, sizeof(one)), 0);
+	n = build(f, &o);
+	f[15] = 0x2e;                           /* DSCP 11, ECT(0) */
+	fix_ip_csum(f);
+	inject(f, n);
+	memset(&m, 0, sizeof(m));
+	m.msg_name = &from;
+	m.msg_namelen = sizeof(from);
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = ctl.b;
+	m.msg_controllen = sizeof(ctl.b);
+	m.msg_flags = -1;
+	CHECK_EQ(hxs_recvmsg(st, fd, &m, 0), 10);
+	CHECK(!memcmp(data, "0123456789", 10));
+	CHECK_EQ(m.msg_flags, 0);
+	CHECK_EQ(m.msg_namelen, sizeof(from));
+	CHECK_EQ(from.sin_addr.s_addr, ip4(IP_PEER));
+	CHECK_EQ(from.sin_port, htons(5000));
+	CHECK_EQ(m.msg_controllen, CMSG_SPACE(sizeof(struct in_pktinfo)) + CMSG_SPACE(1));
+	c = CMSG_FIRSTHDR(&m);
+	CHECK(c != NULL);
+	CHECK_EQ(c->cmsg_level, IPPROTO_IP);
+	CHECK_EQ(c->cmsg_type, IP_PKTINFO);
+	CHECK_EQ(c->cmsg_len, CMSG_LEN(sizeof(struct in_pktinfo)));
+	memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+	CHECK_EQ(pi.ipi_ifindex, 0);            /* the in-memory link has no kernel interface */
+	CHECK_EQ(pi.ipi_spec_dst.s_addr, ip4(IP_US));
+	CHECK_EQ(pi.ipi_addr.s_addr, ip4(IP_US));
+	c = CMSG_NXTHDR(&m, c);
+	CHECK(c != NULL);
+	CHECK_EQ(c->cmsg_type, IP_TOS);
+	CHECK_EQ(c->cmsg_len, CMSG_LEN(1));
+	CHECK_EQ(*CMSG_DATA(c), 0x2e);
+	CHECK(CMSG_NXTHDR(&m, c) == NULL);
+
+	t_case("recvmsg: a control buffer with room for IP_PKTINFO only: IP_TOS left out, MSG_CTRUNC; a 4-byte buffer: MSG_TRUNC, real length with the MSG_TRUNC flag");
+	inject(f, n);
+	m.msg_controllen = CMSG_SPACE(sizeof(struct in_pktinfo));
+	m.msg_namelen = sizeof(from);
+	iov.iov_len = 4;
+	CHECK_EQ(hxs_recvmsg(st, fd, &m, MSG_TRUNC), 10);
+	CHECK_EQ(m.msg_flags, MSG_TRUNC | MSG_CTRUNC);
+	CHECK_EQ(m.msg_controllen, CMSG_SPACE(sizeof(struct in_pktinfo)));
+	inject(f, n);
+	m.msg_control = NULL;
+	m.msg_controllen = 0;
+	CHECK_EQ(hxs_recvmsg(st, fd, &m, 0), 4);
+	CHECK_EQ(m.msg_flags, MSG_TRUNC | MSG_CTRUNC);
+	iov.iov_len = sizeof(data);
+
+	t_case("recvmsg: without IP_PKTINFO/IP_RECVTOS no control message, msg_controllen 0");
+	v = 0;
+	CHECK_EQ(hxs_setsockopt(st, fd, IPPROTO_IP, IP_PKTINFO, &v, sizeof(v)), 0);
+	CHECK_EQ(hxs_setsockopt(st, fd, IPPROTO_IP, IP_RECVTOS, &v, sizeof(v)), 0);
+	inject(f, n);
+	m.msg_control = ctl.b;
+	m.msg_controllen = sizeof(ctl.b);
+	CHECK_EQ(hxs_recvmsg(st, fd, &m, 0), 10);
+	CHECK_EQ(m.msg_controllen, 0);
+	CHECK_EQ(m.msg_flags, 0);
+
+	t_case("sendmsg: IP_TTL and IP_TOS control messages for one datagram; IP_PKTINFO with a foreign source or an unknown SOL_IP type EINVAL");
+	drain();
+	memset(ctl.b, 0, sizeof(ctl.b));
+	c = &ctl.h;
+	c->cmsg_level = IPPROTO_IP;
+	c->cmsg_type = IP_TTL;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	v = 5;
+	memcpy(CMSG_DATA(c), &v, sizeof(v));
+	c = (struct cmsghdr *)(ctl.b + CMSG_SPACE(sizeof(int)));
+	c->cmsg_level = IPPROTO_IP;
+	c->cmsg_type = IP_TOS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	v = 0x10;
+	memcpy(CMSG_DATA(c), &v, sizeof(v));
+	memset(&m, 0, sizeof(m));
+	m.msg_name = &peer;
+	m.msg_namelen = sizeof(peer);
+	iov.iov_base = "abc";
+	iov.iov_len = 3;
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = ctl.b;
+	m.msg_controllen = 2 * CMSG_SPACE(sizeof(int));
+	CHECK_EQ(hxs_sendmsg(st, fd, &m, 0), 3);
+	hxs_stack__poll(st, 0);
+	CHECK_EQ(hxs_io_mem__take(io, f, sizeof(f)), 14 + 20 + 8 + 3);
+	CHECK_EQ(f[14 + 8], 5);
+	CHECK_EQ(f[14 + 1], 0x10);
+	CHECK_EQ(hxs_csum_fold(hxs_csum_add(0, f + 14, 20)), 0);
+	CHECK_EQ(hxs_send(st, fd, "x", 1, 0), -EDESTADDRREQ);
+	CHECK_EQ(hxs_sendto(st, fd, "x", 1, 0, (struct sockaddr *)&peer, sizeof(peer)), 1);
+	hxs_stack__poll(st, 0);
+	CHECK_EQ(hxs_io_mem__take(io, f, sizeof(f)), 14 + 20 + 8 + 1);
+	CHECK_EQ(f[14 + 8], 64);                /* the socket's own again */
+	CHECK_EQ(f[14 + 1], 0);
+	memset(ctl.b, 0, sizeof(ctl.b));
+	c = &ctl.h;
+	c->cmsg_level = IPPROTO_IP;
+	c->cmsg_type = IP_PKTINFO;
+	c->cmsg_len = CMSG_LEN(sizeof(pi));
+	memset(&pi, 0, sizeof(pi));
+	pi.ipi_spec_dst.s_addr = ip4("10.0.0.99");
+	memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	m.msg_controllen = CMSG_SPACE(sizeof(pi));
+	CHECK_EQ(hxs_sendmsg(st, fd, &m, 0), -EINVAL);
+	pi.ipi_spec_dst.s_addr = ip4(IP_US);
+	memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	CHECK_EQ(hxs_sendmsg(st, fd, &m, 0), 3);
+	c->cmsg_type = IP_RECVERR;
+	CHECK_EQ(hxs_sendmsg(st, fd, &m, 0), -EINVAL);
+	hxs_stack__poll(st, 0);
+	CHECK_EQ(drain(), 1);                   /* the one IP_PKTINFO datagram with our source */
+	hxs_close(st, fd);
+}
+
+/* Broadcast as the kernel: SO_BROADCAST to send (EACCES without), every matching socket gets
+ * a copy (__udp4_lib_mcast_deliver), none: UdpIgnoredMulti rather than UdpNoPorts. */
+static void test_broadcast(void)
+{
+	struct sockaddr_in bc = { .sin_family = AF_INET, .sin_port = htons(5000),
+				  .sin_addr.s_addr = htonl(INADDR_BROADCAST) };
+	struct sockaddr_in dbc = bc, a = { .sin_family = AF_INET, .sin_port = htons(7500) };
+	struct sockaddr_in other = { .sin_family = AF_INET, .sin_port = htons(5001),
+				     .sin_addr.s_addr = ip4(IP_PEER) };
+	struct pkt_opts o = good(7500, "to all");
+	uint8_t f[2048];
+	char buf[64];
+	int s1, s2, s3, v = 0, one = 1;
+	socklen_t vl = sizeof(v);
+	uint64_t in, nop, ign;
+	uint32_t n;
+
+	dbc.sin_addr.s_addr = ip4("10.0.0.255");
+	t_case("SO_BROADCAST: 0 by default; sendto/connect to 255.255.255.255 or the subnet's broadcast EACCES without it");
+	s1 = hxs_socket(st, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	CHECK_EQ(hxs_getsockopt(st, s1, SOL_SOCKET, SO_BROADCAST, &v, &vl), 0);
+	CHECK_EQ(v, 0);
+	CHECK_EQ(hxs_sendto(st, s1, "x", 1, 0, (struct sockaddr *)&bc, sizeof(bc)), -EACCES);
+	CHECK_EQ(hxs_sendto(st, s1, "x", 1, 0, (struct sockaddr *)&dbc, sizeof(dbc)), -EACCES);
+	CHECK_EQ(hxs_connect(st, s1, (struct sockaddr *)&bc, sizeof(bc)), -EACCES);
+
+	t_case("SO_BROADCAST 1: the datagram goes to ff:ff:ff:ff:ff:ff and 255.255.255.255, no neighbour asked");
+	drain();
+	CHECK_EQ(hxs_setsockopt(st, s1, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)), 0);
+	CHECK_EQ(hxs_getsockopt(st, s1, SOL_SOCKET, SO_BROADCAST, &v, &vl), 0);
+	CHECK_EQ(v, 1);
+	CHECK_EQ(hxs_sendto(st, s1, "hey", 3, 0, (struct sockaddr *)&bc, sizeof(bc)), 3);
+	hxs_stack__poll(st, 0);
+	CHECK_EQ(hxs_io_mem__take(io, f, sizeof(f)), 14 + 20 + 8 + 3);
+	{
+		static const uint8_t ff[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+		uint32_t d;
+
+		CHECK(!memcmp(f, ff, 6));
+		memcpy(&d, f + 14 + 16, 4);
+		CHECK_EQ(d, htonl(INADDR_BROADCAST));
+	}
+	CHECK_EQ(hxs_sendto(st, s1, "hey", 3, 0, (struct sockaddr *)&dbc, sizeof(dbc)), 3);
+	hxs_stack__poll(st, 0);
+	CHECK_EQ(hxs_io_mem__take(io, f, sizeof(f)), 14 + 20 + 8 + 3);
+	CHECK_EQ(f[0], 0xff);
+	hxs_close(st, s1);
+
+	t_case("a broadcast datagram reaches both SO_REUSEADDR sockets on its port, not one connected to another peer; byte-exact");
+	s1 = hxs_socket(st, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	s2 = hxs_socket(st, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	s3 = hxs_socket(st, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	CHECK_EQ(hxs_setsockopt(st, s1, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+	CHECK_EQ(hxs_setsockopt(st, s2, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+	CHECK_EQ(hxs_setsockopt(st, s3, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+	CHECK_EQ(hxs_bind(st, s1, (struct sockaddr *)&a, sizeof(a)), 0);
+	CHECK_EQ(hxs_bind(st, s2, (struct sockaddr *)&a, sizeof(a)), 0);
+	CHECK_EQ(hxs_bind(st, s3, (struct sockaddr *)&a, sizeof(a)), 0);
+	CHECK_EQ(hxs_connect(st, s3, (struct sockaddr *)&other, sizeof(other)), 0);
+	in = mib(HXS_MIB_UDP_IN_DATAGRAMS);
+	nop = mib(HXS_MIB_UDP_NO_PORTS);
+	ign = mib(HXS_MIB_UDP_IGNORED_MULTI);
+	o.dst = htonl(INADDR_BROADCAST);
+	n = build(f, &o);
+	memset(f, 0xff, 6);
+	inject(f, n);
+	memset(buf, 0, sizeof(buf));
+	CHECK_EQ(hxs_recv(st, s1, buf, sizeof(buf), 0), 6);
+	CHECK(!memcmp(buf, "to all", 6));
+	memset(buf, 0, sizeof(buf));
+	CHECK_EQ(hxs_recv(st, s2, buf, sizeof(buf), 0), 6);
+	CHECK(!memcmp(buf, "to all", 6));
+	CHECK_EQ(hxs_recv(st, s3, buf, sizeof(buf), 0), -EAGAIN);
+	CHECK_EQ(mib(HXS_MIB_UDP_IN_DATAGRAMS), in + 2);
+
+	t_case("a broadcast datagram to a port no socket holds: UdpIgnoredMulti, not UdpNoPorts");
+	o.dport = htons(7501);
+	n = build(f, &o);
+	memset(f, 0xff, 6);
+	inject(f, n);
+	CHECK_EQ(mib(HXS_MIB_UDP_IGNORED_MULTI), ign + 1);
+	CHECK_EQ(mib(HXS_MIB_UDP_NO_PORTS), nop);
+
+	t_case("multicast: a datagram to 239.1.2.3 (MAC 01:00:5e:01:02:03) reaches both sockets on its port, byte-exact");
+	in = mib(HXS_MIB_UDP_IN_DATAGRAMS);
+	o.dport = htons(7500);
+	o.dst = ip4("239.1.2.3");
+	n = build(f, &o);
+	memcpy(f, (const uint8_t[6]){ 0x01, 0x00, 0x5e, 0x01, 0x02, 0x03 }, 6);
+	inject(f, n);
+	memset(buf, 0, sizeof(buf));
+	CHECK_EQ(hxs_recv(st, s1, buf, sizeof(buf), 0), 6);
+	CHECK(!memcmp(buf, "to all", 6));
+	CHECK_EQ(hxs_recv(st, s2, buf, sizeof(buf), 0), 6);
+	CHECK_EQ(hxs_recv(st, s3, buf, sizeof(buf), 0), -EAGAIN);
+	CHECK_EQ(mib(HXS_MIB_UDP_IN_DATAGRAMS), in + 2);
+
+	t_case("broadcast to AF_INET6 sockets: a dual-stack :: one gets it, named ::ffff:10.0.0.1 in a 28-byte sockaddr_in6 (hxs_recvmsg); an IPV6_V6ONLY one never (ipv6_only_sock)");
+	{
+		struct sockaddr_in6 any6 = { .sin6_family = AF_INET6, .sin6_port = htons(7502) }, nm;
+		uint8_t mapped[16] = { [10] = 0xff, [11] = 0xff };
+		struct iovec iv = { .iov_base = buf, .iov_len = sizeof(buf) };
+		struct msghdr m = { .msg_name = &nm, .msg_namelen = sizeof(nm), .msg_iov = &iv,
+				    .msg_iovlen = 1 };
+		int d6 = hxs_socket(st, AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+		int o6 = hxs_socket(st, AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+
+		memcpy(mapped + 12, &(uint32_t){ ip4(IP_PEER) }, 4);
+		CHECK_EQ(hxs_setsockopt(st, d6, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+		CHECK_EQ(hxs_setsockopt(st, o6, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+		CHECK_EQ(hxs_setsockopt(st, o6, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)), 0);
+		CHECK_EQ(hxs_bind(st, o6, (struct sockaddr *)&any6, sizeof(any6)), 0);
+		CHECK_EQ(hxs_bind(st, d6, (struct sockaddr *)&any6, sizeof(any6)), 0);
+		ign = mib(HXS_MIB_UDP_IGNORED_MULTI);
+		o.dport = htons(7502);
+		o.dst = htonl(INADDR_BROADCAST);
+		n = build(f, &o);
+		memset(f, 0xff, 6);
+		inject(f, n);
+		memset(buf, 0, sizeof(buf));
+		memset(&nm, 0xee, sizeof(nm));
+		CHECK_EQ(hxs_recvmsg(st, d6, &m, 0), 6);
+		CHECK(!memcmp(buf, "to all", 6));
+		CHECK_EQ(m.msg_namelen, sizeof(struct sockaddr_in6));
+		CHECK_EQ(nm.sin6_family, AF_INET6);
+		CHECK_EQ(nm.sin6_port, htons(5000));
+		CHECK(!memcmp(&nm.sin6_addr, mapped, 16));
+		CHECK_EQ(m.msg_flags, 0);
+		CHECK_EQ(hxs_recv(st, o6, buf, sizeof(buf), 0), -EAGAIN);
+		CHECK_EQ(mib(HXS_MIB_UDP_IGNORED_MULTI), ign);
+		hxs_close(st, d6);
+		inject(f, n);                   /* only the IPV6_V6ONLY socket is left */
+		CHECK_EQ(hxs_recv(st, o6, buf, sizeof(buf), 0), -EAGAIN);
+		CHECK_EQ(mib(HXS_MIB_UDP_IGNORED_MULTI), ign + 1);
+		hxs_close(st, o6);
+	}
+
+	t_case("IP_ADD_MEMBERSHIP/IP_DROP_MEMBERSHIP through a kernel socket: EINVAL for a unicast group, join on lo, EADDRINUSE twice, drop, EADDRNOTAVAIL after");
+	{
+		struct ip_mreq mr = { .imr_interface.s_addr = htonl(INADDR_LOOPBACK) };
+
+		mr.imr_multiaddr.s_addr = ip4("10.0.0.1");
+		CHECK_EQ(hxs_setsockopt(st, s1, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)), -EINVAL);
+		mr.imr_multiaddr.s_addr = ip4("239.1.2.3");
+		CHECK_EQ(hxs_setsockopt(st, s2, IPPROTO_IP, IP_DROP_MEMBERSHIP, &mr, sizeof(mr)),
+			 -EADDRNOTAVAIL);
+		CHECK_EQ(hxs_setsockopt(st, s1, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)), 0);
+		CHECK_EQ(hxs_setsockopt(st, s1, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)),
+			 -EADDRINUSE);
+		CHECK_EQ(hxs_setsockopt(st, s1, IPPROTO_IP, IP_DROP_MEMBERSHIP, &mr, sizeof(mr)), 0);
+		CHECK_EQ(hxs_setsockopt(st, s1, IPPROTO_IP, IP_DROP_MEMBERSHIP, &mr, sizeof(mr)),
+			 -EADDRNOTAVAIL);
+	}
+	hxs_close(st, s1);
+	hxs_close(st, s2);
+	hxs_close(st, s3);
+	drain();
+}
+
 static void test_tx_ring_full(void)
 {
 	struct hxs_io_mem_opts o = { .frames = 64, .frame_size = 2048, .ring_size = 8, .no_poll_fd = 1 };
@@ -1181,6 +1580,8 @@ int main(void)
 	test_udp_validation();
 	test_socket_errors();
 	test_output();
+	test_msg();
+	test_broadcast();
 	test_tx_ring_full();
 	test_neigh();
 	test_epoll();

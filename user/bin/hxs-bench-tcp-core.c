@@ -63,10 +63,11 @@ static uint8_t *q_alloc(void *ctx, uint32_t len, void **handle)
 }
 
 static void q_send(void *ctx, void *handle, struct hxs_addr sa, struct hxs_addr da, uint32_t len,
-		   uint8_t tos)
+		   uint8_t tos, uint8_t ttl)
 {
 	uint32_t saddr = hxs_addr_get4(sa), daddr = hxs_addr_get4(da);
 	(void)tos;
+	(void)ttl;
 	struct segq *q = ctx;
 	int i = (int)(uintptr_t)handle;
 	q->len[i] = len;

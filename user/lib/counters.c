@@ -24,6 +24,7 @@ const char *const hxs_mib_names[HXS_MIB_MAX] = {
 	[HXS_MIB_UDP_RCVBUF_ERRORS] = "UdpRcvbufErrors",
 	[HXS_MIB_UDP_SNDBUF_ERRORS] = "UdpSndbufErrors",
 	[HXS_MIB_UDP_IN_CSUM_ERRORS] = "UdpInCsumErrors",
+	[HXS_MIB_UDP_IGNORED_MULTI] = "UdpIgnoredMulti",
 	[HXS_MIB_ETH_IN_FRAMES] = "HxsEthInFrames",
 	[HXS_MIB_ETH_IN_DISCARDS] = "HxsEthInDiscards",
 	[HXS_MIB_NEIGH_QUEUED] = "HxsNeighQueued",

@@ -33,6 +33,7 @@ enum hxs_mib_id {
 	HXS_MIB_UDP_RCVBUF_ERRORS,
 	HXS_MIB_UDP_SNDBUF_ERRORS,
 	HXS_MIB_UDP_IN_CSUM_ERRORS,
+	HXS_MIB_UDP_IGNORED_MULTI,   /* a broadcast/multicast datagram no socket took */
 	/* hxs's own */
 	HXS_MIB_ETH_IN_FRAMES,       /* frames received from the I/O backend */
 	HXS_MIB_ETH_IN_DISCARDS,     /* runt, not for our MAC, or not IPv4 (the XDP program passes those) */

@@ -22,7 +22,11 @@ void hxs_eth_input(struct hxs_stack *st, const struct hxs_frame *f)
 	st->mib.v[HXS_MIB_ETH_IN_FRAMES]++;
 	if (f->len < HXS_ETH_HLEN)
 		goto discard;
-	if (memcmp(p, st->mac, 6) && memcmp(p, eth_bcast, 6))
+	/* ours, broadcast, or an IPv4 multicast address (01:00:5e, RFC 1112 §6.4): the XDP
+	 * program gives hxs a group's frames only for a port hxs holds, and the kernel's
+	 * membership (IP_ADD_MEMBERSHIP through a kernel socket) lets the NIC take them */
+	if (memcmp(p, st->mac, 6) && memcmp(p, eth_bcast, 6) &&
+	    !(p[0] == 0x01 && p[1] == 0x00 && p[2] == 0x5e && !(p[3] & 0x80)))
 		goto discard;
 	memcpy(&type, p + 12, 2);
 	if (type == htons(ETH_P_IP)) {

@@ -73,8 +73,9 @@ void hxs_ip_input(struct hxs_stack *st, const struct hxs_frame *f, const uint8_t
 	memcpy(&pkt.src, p + 12, 4);
 	memcpy(&pkt.dst, p + 16, 4);
 	/* RFC 1122 §3.2.1.3: a host discards datagrams not addressed to one of its addresses
-	 * (the kernel counts them as InAddrErrors when it does not forward). */
-	if (pkt.dst != st->addr && pkt.dst != INADDR_BROADCAST) {
+	 * (the kernel counts them as InAddrErrors when it does not forward); a host group
+	 * (multicast, RFC 1112) is one for UDP, only UDP goes on below. */
+	if (pkt.dst != st->addr && pkt.dst != INADDR_BROADCAST && !IN_MULTICAST(ntohl(pkt.dst))) {
 		st->mib.v[HXS_MIB_IP_IN_ADDR_ERRORS]++;
 		return;
 	}
@@ -194,13 +195,26 @@ int hxs_ip_tx_send(struct hxs_stack *st, struct hxs_ip_tx *tx)
 	memcpy(ip + 4, &w, 2);
 	w = htons(IP_DF);
 	memcpy(ip + 6, &w, 2);
-	ip[8] = HXS_IP_TTL;
+	ip[8] = tx->ttl ? tx->ttl : HXS_IP_TTL;
 	ip[9] = tx->proto;
 	ip[10] = ip[11] = 0;
 	memcpy(ip + 12, &tx->src, 4);
 	memcpy(ip + 16, &tx->dst, 4);
 	w = hxs_csum_fold(hxs_csum_add(0, ip, HXS_IP_HLEN));
 	memcpy(ip + 10, &w, 2);
+	/* a broadcast (limited, or our subnet's) goes to the link's broadcast address (RFC 1122
+	 * 3.3.6: "mapped to a link-layer broadcast"), no neighbour to resolve */
+	uint32_t host = st->prefix_len && st->prefix_len < 31 ? ~0u >> st->prefix_len : 0;
+
+	if (tx->dst == INADDR_BROADCAST ||
+	    (host && (ntohl(tx->dst) & host) == host && ((tx->dst ^ st->addr) & htonl(~host)) == 0)) {
+		w = htons(ETH_P_IP);
+		memset(tx->f.data, 0xff, 6);
+		memcpy(tx->f.data + 6, st->mac, 6);
+		memcpy(tx->f.data + 12, &w, 2);
+		hxs_stack__tx(st, &tx->f);
+		return 0;
+	}
 	/* the next hop as the neighbour queue keys it: ::ffff:a.b.c.d */
 	memset(nh, 0, 10);
 	nh[10] = nh[11] = 0xff;

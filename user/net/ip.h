@@ -70,6 +70,7 @@ struct hxs_ip_tx {
 	uint8_t tos;                /* IPv6: the traffic class */
 	uint8_t v6;                 /* an IPv6 datagram (hxs_ip6_tx_alloc) */
 	uint8_t hop_limit;          /* IPv6: from the route */
+	uint8_t ttl;                /* IPv4: the TTL (IP_TTL), 0: HXS_IP_TTL */
 	uint32_t flow;              /* IPv6: the flow label (20 bits, RFC 6437) */
 	uint8_t src6[16], dst6[16], nexthop6[16];
 	struct hxs_tx_owner *owner; /* told EHOSTUNREACH if the neighbour never resolves */

@@ -123,6 +123,11 @@ int hxs_stack__counter(const struct hxs_stack *st, const char *name, uint64_t *v
 
 int hxs_stack__route(struct hxs_stack *st, uint32_t dst, uint32_t *nexthop)
 {
+	/* the limited broadcast is on the link, whatever the routes say (RFC 1122 3.3.6) */
+	if (dst == INADDR_BROADCAST) {
+		*nexthop = dst;
+		return 0;
+	}
 	return st->ctl->route(st, dst, nexthop);
 }
 

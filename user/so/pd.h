@@ -124,7 +124,7 @@ int pd_netdev_receive(void *u, void *buf, size_t *n, long long *t_us);
 int pd_drain(struct pd *pd);
 void pd_out_free(struct pd *pd);
 /* Says once on stderr how to run packetdrill when it uses a local address not the stack's. */
-void pd_addr_hint(struct pd *pd, uint32_t addr, const char *what);
+void pd_addr_hint(struct pd *pd, int family, const void *addr, const char *what);
 
 /* pd_sock.c */
 int pd_socket(void *u, int domain, int type, int protocol);

@@ -34,11 +34,16 @@ struct recv_args {
 	int sfd;
 	int flags;              /* passed to hxs: MSG_PEEK, MSG_TRUNC */
 	int waitall;
+	size_t target;          /* a blocking stream read: bytes to wait for (MSG_WAITALL: all,
+				 * else SO_RCVLOWAT) */
 	uint8_t *buf;
 	size_t want, done;
 	struct sockaddr_in from;
 	socklen_t fromlen;
 	long full;              /* a datagram's whole length */
+	void *ctl;              /* the caller's control buffer: a datagram's control messages */
+	size_t ctllen, ctlused;
+	int mflags;             /* msg_flags hxs_recvmsg set (MSG_CTRUNC) */
 };
 
 static long try_recv(struct pd *pd, void *arg)
@@ -46,9 +51,16 @@ static long try_recv(struct pd *pd, void *arg)
 	struct recv_args *a = arg;
 	long r;
 
-	a->fromlen = sizeof(a->from);
-	r = hxs_recvfrom(pd->st, a->sfd, a->buf + a->done, a->want - a->done,
-			 a->flags | MSG_DONTWAIT, (struct sockaddr *)&a->from, &a->fromlen);
+	struct iovec iov = { a->buf + a->done, a->want - a->done };
+	struct msghdr m = { .msg_name = &a->from, .msg_namelen = sizeof(a->from), .msg_iov = &iov,
+			    .msg_iovlen = 1, .msg_control = a->ctl, .msg_controllen = a->ctllen };
+
+	r = hxs_recvmsg(pd->st, a->sfd, &m, a->flags | MSG_DONTWAIT);
+	a->fromlen = m.msg_namelen;
+	if (r >= 0) {
+		a->ctlused = m.msg_controllen;
+		a->mflags = m.msg_flags;
+	}
 	if (r > 0) {
 		a->full = r;
 		if (!a->waitall) {
@@ -56,7 +68,7 @@ static long try_recv(struct pd *pd, void *arg)
 			return (long)a->done;
 		}
 		a->done += (size_t)r;
-		return a->done < a->want ? -EAGAIN : (long)a->done;
+		return a->done < a->target ? -EAGAIN : (long)a->done;
 	}
 	if (r == 0 || (r < 0 && r != -EAGAIN && a->done))
 		return (long)a->done;          /* end of stream, or an error after some data */
@@ -78,10 +90,26 @@ ssize_t pd_sock_recv(struct pd *pd, const struct hxs_fd *e, struct msghdr *msg, 
 	if (!a.buf)
 		return -ENOMEM;
 	a.flags = flags & (MSG_PEEK | MSG_OOB);
-	if (type == SOCK_DGRAM)
-		a.flags |= MSG_TRUNC;   /* the datagram's length, to tell truncation */
-	a.waitall = type == SOCK_STREAM && (flags & (MSG_WAITALL | MSG_OOB)) == MSG_WAITALL &&
-		    !(flags & MSG_PEEK) && want;
+	/* a datagram's length, to tell truncation; a stream's MSG_TRUNC discards (tcp(7)) */
+	if (type == SOCK_DGRAM || (flags & MSG_TRUNC))
+		a.flags |= MSG_TRUNC;
+	a.target = want;
+	if (type == SOCK_DGRAM) {
+		a.ctl = msg->msg_control;
+		a.ctllen = msg->msg_control ? msg->msg_controllen : 0;
+	}
+	if (type == SOCK_STREAM && !(flags & (MSG_WAITALL | MSG_OOB | MSG_PEEK | MSG_TRUNC)) &&
+	    !(e->flags & O_NONBLOCK) && !(flags & MSG_DONTWAIT)) {
+		/* tcp_recvmsg's target without MSG_WAITALL: SO_RCVLOWAT, at most the length */
+		int lowat = 1;
+		socklen_t ll = sizeof(lowat);
+
+		if (!hxs_getsockopt(pd->st, e->obj, SOL_SOCKET, SO_RCVLOWAT, &lowat, &ll) &&
+		    (size_t)lowat < want)
+			a.target = (size_t)lowat;
+	}
+	a.waitall = type == SOCK_STREAM && !(flags & (MSG_OOB | MSG_PEEK | MSG_TRUNC)) && want &&
+		    ((flags & MSG_WAITALL) || a.target > 1);
 	/* MSG_OOB never blocks (tcp_recv_urg) */
 	r = pd_block(pd, (e->flags & O_NONBLOCK) || (flags & (MSG_DONTWAIT | MSG_OOB)),
 		     pd_timeo(pd, e->obj, SO_RCVTIMEO), try_recv, &a);
@@ -89,7 +117,9 @@ ssize_t pd_sock_recv(struct pd *pd, const struct hxs_fd *e, struct msghdr *msg, 
 		r = (long)a.done;               /* SO_RCVTIMEO ended a MSG_WAITALL read */
 	msg->msg_flags = 0;
 	if (r >= 0) {
-		size_t got = (size_t)r < want ? (size_t)r : want;
+		/* a stream's MSG_TRUNC copied nothing */
+		size_t got = type == SOCK_STREAM && (flags & MSG_TRUNC) ? 0
+			     : (size_t)r < want ? (size_t)r : want;
 		size_t off = 0;
 
 		for (size_t i = 0; i < msg->msg_iovlen && off < got; i++) {
@@ -112,7 +142,8 @@ ssize_t pd_sock_recv(struct pd *pd, const struct hxs_fd *e, struct msghdr *msg, 
 			memcpy(msg->msg_name, &a.from, msg->msg_namelen < n ? msg->msg_namelen : n);
 			msg->msg_namelen = n;
 		}
-		msg->msg_controllen = 0;
+		msg->msg_controllen = a.ctlused;
+		msg->msg_flags |= a.mflags & MSG_CTRUNC;
 	}
 	free(a.buf);
 	return r;
@@ -126,13 +157,18 @@ struct send_args {
 	size_t len, done;
 	const struct sockaddr *to;
 	socklen_t tolen;
+	void *ctl;              /* a datagram's control messages (IP_TTL, IP_TOS, IP_PKTINFO) */
+	size_t ctllen;
 };
 
 static long try_send(struct pd *pd, void *arg)
 {
 	struct send_args *a = arg;
-	long r = hxs_sendto(pd->st, a->sfd, a->buf + a->done, a->len - a->done,
-			    MSG_DONTWAIT | a->flags, a->to, a->tolen);
+	struct iovec iov = { (void *)(a->buf + a->done), a->len - a->done };
+	struct msghdr m = { .msg_name = (void *)a->to, .msg_namelen = a->to ? a->tolen : 0,
+			    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = a->ctl,
+			    .msg_controllen = a->ctllen };
+	long r = hxs_sendmsg(pd->st, a->sfd, &m, MSG_DONTWAIT | a->flags);
 
 	if (r < 0)
 		return r == -EAGAIN || !a->done ? r : (long)a->done;
@@ -158,6 +194,9 @@ ssize_t pd_sock_send(struct pd *pd, const struct hxs_fd *e, const struct msghdr 
 	if (type == SOCK_STREAM) {
 		a.to = NULL;            /* tcp_sendmsg ignores a destination */
 		a.tolen = 0;
+	} else {
+		a.ctl = msg->msg_control;
+		a.ctllen = msg->msg_control ? msg->msg_controllen : 0;
 	}
 	a.len = iov_total(msg->msg_iov, msg->msg_iovlen);
 	buf = malloc(a.len ? a.len : 1);

@@ -1,12 +1,16 @@
 /* pd_init.c - packetdrill_interface_init(): the packetdrill target's one exported symbol.
  *
  * packetdrill_interface_init(flags, ifc)   on packetdrill's main thread, once:
- *   parse_flags()          --so_flags: "local_ip=A gateway_ip=G netmask_ip=M mtu=N trace"
- *                          (spaces or commas between; every key optional)
+ *   parse_flags()          --so_flags: "local_ip=A gateway_ip=G netmask_ip=M prefix6=N
+ *                          mtu=N trace" (spaces or commas between; every key optional;
+ *                          local_ip and gateway_ip take an IPv4 or an IPv6 address and
+ *                          set that family's, prefix6 the IPv6 on-link prefix length)
  *   hxs_io_mem__open()     one end of the in-memory Ethernet link (the other end is us)
  *   hxs_stack__open_io()   the stack at local_ip/prefix with the static control plane: the
  *                          gateway its only neighbour, so packetdrill's remote addresses
- *                          (192.0.2.0/24, off-link) go through it
+ *                          (192.0.2.0/24, off-link) go through it; the same for IPv6 (both
+ *                          families always: the script's --ip_version picks what it sends,
+ *                          ipv4-mapped-ipv6 is IPv4 on the wire to AF_INET6 sockets)
  *   hxs_stack__set_cc()    CUBIC, the algorithm the scripts' windows are CUBIC's (unless HXS_CC)
  *   hxs_stack__set_clock() the virtual clock (pd_time.c), before any timer is armed
  *   hxs_fdtab__new()       kernel fd numbers for the script's sockets
@@ -16,9 +20,11 @@
  *                          entries are stale and their hxs sockets just go), the stack, the link
  *
  * Defaults are the addresses scripts/packetdrill.sh gives packetdrill: local 192.168.0.2 in
- * 192.168.0.0/16 behind gateway 192.168.0.1, MTU 1500. packetdrill itself picks a random
- * local address in 192.168.0.0/16 unless it is given --local_ip, and the stack cannot learn
- * it: run packetdrill with --local_ip equal to the stack's (netdev_send says so when a packet
+ * 192.168.0.0/16 behind gateway 192.168.0.1, MTU 1500; IPv6 fd3d:fa7b:d17d::2 in packetdrill's
+ * fd3d:fa7b:d17d::/48 behind gateway fd3d:fa7b:d17d:8888::1 (packetdrill's IPv6 remote end,
+ * 2001:db8::1, is off-link). packetdrill does not tell the library its --ip_version or its
+ * addresses, and picks a random local address in its prefix unless it is given --local_ip:
+ * run packetdrill with --local_ip equal to the stack's (netdev_send says so when a packet
  * is addressed elsewhere).
  */
 #include <arpa/inet.h>
@@ -51,6 +57,12 @@ static int parse_addr(const char *v, uint32_t *out)
 	return 0;
 }
 
+/* An IPv4 address into out4, an IPv6 one into out6. */
+static int parse_addr46(const char *v, uint32_t *out4, uint8_t out6[16])
+{
+	return inet_pton(AF_INET6, v, out6) == 1 ? 0 : parse_addr(v, out4);
+}
+
 static int prefix_of(uint32_t mask)
 {
 	uint32_t m = ntohl(mask);
@@ -63,7 +75,7 @@ static int prefix_of(uint32_t mask)
 	return m ? -EINVAL : n;
 }
 
-static void parse_flags(struct pd *pd, const char *flags, uint32_t *gw)
+static void parse_flags(struct pd *pd, const char *flags, uint32_t *gw, uint8_t gw6[16])
 {
 	char *copy = strdup(flags ? flags : ""), *save = NULL, *tok;
 	uint32_t mask;
@@ -80,9 +92,13 @@ static void parse_flags(struct pd *pd, const char *flags, uint32_t *gw)
 		if (!strcmp(tok, "trace") && !v) {
 			pd->trace = 1;
 		} else if (v && !strcmp(tok, "local_ip")) {
-			err = parse_addr(v, &pd->cfg.addr);
+			err = parse_addr46(v, &pd->cfg.addr, pd->cfg.addr6);
 		} else if (v && !strcmp(tok, "gateway_ip")) {
-			err = parse_addr(v, gw);
+			err = parse_addr46(v, gw, gw6);
+		} else if (v && !strcmp(tok, "prefix6")) {
+			n = atoi(v);
+			err = n < 1 || n > 128 ? -EINVAL : 0;
+			pd->cfg.prefix6_len = (uint8_t)n;
 		} else if (v && !strcmp(tok, "netmask_ip")) {
 			err = parse_addr(v, &mask);
 			n = err ? -EINVAL : prefix_of(mask);
@@ -98,7 +114,7 @@ static void parse_flags(struct pd *pd, const char *flags, uint32_t *gw)
 		}
 		if (err) {
 			fprintf(stderr, "hxs-packetdrill: --so_flags: bad '%s%s%s' (keys: local_ip="
-				" gateway_ip= netmask_ip= mtu= trace)\n", tok, v ? "=" : "", v ? v : "");
+				" gateway_ip= netmask_ip= prefix6= mtu= trace)\n", tok, v ? "=" : "", v ? v : "");
 			exit(1);
 		}
 	}
@@ -126,6 +142,7 @@ void packetdrill_interface_init(const char *flags, struct pd_interface *ifc)
 {
 	struct pd *pd = calloc(1, sizeof(*pd));
 	uint32_t gw = 0;
+	uint8_t gw6[16];
 	int err;
 
 	if (!pd)
@@ -140,13 +157,20 @@ void packetdrill_interface_init(const char *flags, struct pd_interface *ifc)
 	parse_addr("192.168.0.1", &gw);
 	pd->cfg.prefix_len = 16;
 	pd->cfg.mtu = 1500;
-	parse_flags(pd, flags, &gw);
+	inet_pton(AF_INET6, "fd3d:fa7b:d17d::2", pd->cfg.addr6);
+	inet_pton(AF_INET6, "fd3d:fa7b:d17d:8888::1", gw6);
+	pd->cfg.prefix6_len = 48;
+	parse_flags(pd, flags, &gw, gw6);
 	memcpy(pd->cfg.mac, stack_mac, 6);
 	memcpy(pd->gw_mac, gateway_mac, 6);
 	pd->cfg.gateway = gw;
 	pd->cfg.n_neigh = 1;
 	pd->cfg.neigh[0].ip = gw;
 	memcpy(pd->cfg.neigh[0].mac, gateway_mac, 6);
+	memcpy(pd->cfg.gateway6, gw6, 16);
+	pd->cfg.n_neigh6 = 1;
+	memcpy(pd->cfg.neigh6[0].ip, gw6, 16);
+	memcpy(pd->cfg.neigh6[0].mac, gateway_mac, 6);
 
 	err = hxs_io_mem__open(&pd->io, PD_FRAMES, PD_FRAME_SIZE);
 	if (err)

@@ -1,6 +1,7 @@
 /* pd_link.c - packets between packetdrill and the stack, over the in-memory Ethernet link.
  *
- * netdev_send:    IP packet -> Ethernet header (to the stack's MAC, from the gateway's) ->
+ * netdev_send:    IP packet (IPv4 or IPv6, as packetdrill's --ip_version) -> Ethernet header
+ *                 (to the stack's MAC, from the gateway's, the version's ethertype) ->
  *                 hxs_io_mem__inject() -> pd_turn(): the stack takes it in, answers at once
  * pd_drain:       after every turn: hxs_io_mem__take() -> Ethernet header off -> the outgoing
  *                 queue, stamped with the virtual time of the turn that sent it
@@ -30,8 +31,10 @@ int pd_drain(struct pd *pd)
 	while ((len = hxs_io_mem__take(pd->io, pd->frame, sizeof(pd->frame))) >= 0) {
 		struct pd_pkt *p;
 
-		if (len < ETH_HLEN_ + 20 || pd->frame[12] != 0x08 || pd->frame[13] != 0x00)
-			continue;       /* not IPv4: nothing packetdrill could match */
+		if (len < ETH_HLEN_ + 20 ||
+		    !((pd->frame[12] == 0x08 && pd->frame[13] == 0x00) ||
+		      (pd->frame[12] == 0x86 && pd->frame[13] == 0xdd)))
+			continue;       /* not IPv4 or IPv6: nothing packetdrill could match */
 		if (pd->nout >= PD_OUT_MAX || !(p = malloc(sizeof(*p) + (size_t)len - ETH_HLEN_))) {
 			if (!pd->out_dropped++)
 				fprintf(stderr, "hxs-packetdrill: %u packets sent and not read by the script:"
@@ -62,14 +65,22 @@ void pd_out_free(struct pd *pd)
 	pd->nout = 0;
 }
 
-void pd_addr_hint(struct pd *pd, uint32_t addr, const char *what)
+void pd_addr_hint(struct pd *pd, int family, const void *addr, const char *what)
 {
-	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	const void *own = family == AF_INET ? (const void *)&pd->cfg.addr : pd->cfg.addr6;
 
-	if (addr == pd->cfg.addr || pd->warned_addr++)
+	/* an IPv4-mapped IPv6 address (ipv4-mapped-ipv6 scripts) is the IPv4 one */
+	if (family == AF_INET6 && !memcmp(addr, mapped, 12)) {
+		family = AF_INET;
+		addr = (const uint8_t *)addr + 12;
+		own = &pd->cfg.addr;
+	}
+	if (!memcmp(addr, own, family == AF_INET ? 4 : 16) || pd->warned_addr++)
 		return;
-	inet_ntop(AF_INET, &addr, a, sizeof(a));
-	inet_ntop(AF_INET, &pd->cfg.addr, b, sizeof(b));
+	inet_ntop(family, addr, a, sizeof(a));
+	inet_ntop(family, own, b, sizeof(b));
 	fprintf(stderr, "hxs-packetdrill: %s %s, but the stack is %s: run packetdrill with"
 		" --local_ip=%s (or give the library --so_flags=local_ip=%s)\n", what, a, b, b, a);
 }
@@ -78,13 +89,13 @@ int pd_netdev_send(void *u, const void *buf, size_t n)
 {
 	struct pd *pd = u;
 	const uint8_t *ip = buf;
-	uint32_t daddr;
+	int v6 = n && (ip[0] >> 4) == 6;
 	int err;
 
 	pd_lock(pd);
-	if (n < 20 || (ip[0] >> 4) != 4) {
+	if (n < (v6 ? 40u : 20u) || ((ip[0] >> 4) != 4 && !v6)) {
 		fprintf(stderr, "hxs-packetdrill: an IPv%d packet of %zu bytes: the stack serves IPv4"
-			" (run packetdrill with --ip_version=ipv4)\n", n ? ip[0] >> 4 : 0, n);
+			" and IPv6\n", n ? ip[0] >> 4 : 0, n);
 		err = -EAFNOSUPPORT;
 		goto out;
 	}
@@ -92,12 +103,12 @@ int pd_netdev_send(void *u, const void *buf, size_t n)
 		err = -EMSGSIZE;
 		goto out;
 	}
-	memcpy(&daddr, ip + 16, 4);
-	pd_addr_hint(pd, daddr, "a packet to");
+	/* the destination: IPv4 at 16, IPv6 at 24 (RFC 8200 §3) */
+	pd_addr_hint(pd, v6 ? AF_INET6 : AF_INET, ip + (v6 ? 24 : 16), "a packet to");
 	memcpy(pd->frame, pd->cfg.mac, 6);
 	memcpy(pd->frame + 6, pd->gw_mac, 6);
-	pd->frame[12] = 0x08;
-	pd->frame[13] = 0x00;
+	pd->frame[12] = v6 ? 0x86 : 0x08;
+	pd->frame[13] = v6 ? 0xdd : 0x00;
 	memcpy(pd->frame + ETH_HLEN_, buf, n);
 	err = hxs_io_mem__inject(pd->io, pd->frame, (uint32_t)(n + ETH_HLEN_));
 	if (err == -ENOBUFS) {

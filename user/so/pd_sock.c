@@ -100,7 +100,9 @@ int pd_bind(void *u, int fd, const struct sockaddr *addr, socklen_t len)
 	if (!r)
 		r = hxs_bind(pd->st, e.obj, addr, len);
 	if (r == -EADDRNOTAVAIL && addr && addr->sa_family == AF_INET)
-		pd_addr_hint(pd, ((const struct sockaddr_in *)addr)->sin_addr.s_addr, "bind() to");
+		pd_addr_hint(pd, AF_INET, &((const struct sockaddr_in *)addr)->sin_addr, "bind() to");
+	else if (r == -EADDRNOTAVAIL && addr && addr->sa_family == AF_INET6)
+		pd_addr_hint(pd, AF_INET6, &((const struct sockaddr_in6 *)addr)->sin6_addr, "bind() to");
 	pd_trace(pd, "bind(%d) = %d", fd, r);
 	pd_unlock(pd);
 	return (int)pd_ret(r);

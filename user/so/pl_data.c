@@ -195,7 +195,7 @@ ssize_t pl_recvv(int fd, const struct iovec *iov, int iovcnt, int flags, struct 
 {
 	struct pl_sock *ps;
 	struct sockaddr_in a;
-	size_t want, done = 0;
+	size_t want, done = 0, target;
 	ssize_t r;
 	int nb = 0, hfd, stream, waitall;
 	char *buf = NULL;
@@ -212,8 +212,21 @@ ssize_t pl_recvv(int fd, const struct iovec *iov, int iovcnt, int flags, struct 
 	stream = ps->type == SOCK_STREAM;
 	want = iov_total(iov, iovcnt);
 	nb = nb || (flags & MSG_DONTWAIT);
-	waitall = stream && (flags & MSG_WAITALL) && !(flags & MSG_PEEK);
+	waitall = stream && (flags & MSG_WAITALL) && !(flags & (MSG_PEEK | MSG_TRUNC));
 	hfd = ps->hfd;
+	/* tcp_recvmsg's target: the whole length with MSG_WAITALL, else SO_RCVLOWAT (a blocking
+	 * read of a stream waits until that many bytes came) */
+	target = want;
+	if (stream && !waitall && !nb && !(flags & (MSG_PEEK | MSG_TRUNC | MSG_OOB))) {
+		int lowat = 1;
+		socklen_t ll = sizeof(lowat);
+
+		if (!hxs_getsockopt(pl.st, hfd, SOL_SOCKET, SO_RCVLOWAT, &lowat, &ll) && lowat > 1) {
+			waitall = 1;
+			if ((size_t)lowat < want)
+				target = (size_t)lowat;
+		}
+	}
 	if (iovcnt != 1) {
 		buf = malloc(want ? want : 1);
 		if (!buf) {
@@ -224,7 +237,8 @@ ssize_t pl_recvv(int fd, const struct iovec *iov, int iovcnt, int flags, struct 
 	for (;;) {
 		socklen_t al = sizeof(a);
 		char *dst = (buf ? buf : (char *)iov[0].iov_base) + done;
-		int f = MSG_DONTWAIT | (flags & MSG_PEEK) | (stream ? 0 : MSG_TRUNC);
+		/* a datagram's MSG_TRUNC tells its length; a stream's discards (tcp(7)) */
+		int f = MSG_DONTWAIT | (flags & MSG_PEEK) | (stream ? flags & MSG_TRUNC : MSG_TRUNC);
 
 		r = hxs_recvfrom(pl.st, hfd, dst, want - done, f, (struct sockaddr *)&a, &al);
 		if (r > 0 && !(flags & MSG_PEEK))
@@ -245,7 +259,7 @@ ssize_t pl_recvv(int fd, const struct iovec *iov, int iovcnt, int flags, struct 
 				pl_sock_name_out(ps, &a, from, fromlen);
 			else if (from && fromlen)
 				*fromlen = 0;   /* tcp_recvmsg gives no address */
-			if (r == 0 || !waitall || done >= want)
+			if (r == 0 || !waitall || done >= target)
 				break;
 			r = -EAGAIN;
 		}
@@ -257,7 +271,8 @@ ssize_t pl_recvv(int fd, const struct iovec *iov, int iovcnt, int flags, struct 
 	}
 	pl_unlock();
 	if (buf) {
-		size_t got = done < want ? done : want, off = 0;
+		/* a stream's MSG_TRUNC copied nothing */
+		size_t got = stream && (flags & MSG_TRUNC) ? 0 : done < want ? done : want, off = 0;
 
 		for (int i = 0; i < iovcnt && off < got; i++) {
 			size_t k = iov[i].iov_len < got - off ? iov[i].iov_len : got - off;

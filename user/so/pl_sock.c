@@ -147,9 +147,9 @@ static int opt_ignored(int level, int name)
 	case IPPROTO_IPV6:
 		return name == IPV6_V6ONLY || name == IPV6_TCLASS || name == IPV6_RECVERR;
 	case IPPROTO_TCP:
-		/* TCP_CORK: see cork() */
-		return name == TCP_QUICKACK || name == TCP_DEFER_ACCEPT || name == TCP_FASTOPEN ||
-		       name == TCP_FASTOPEN_CONNECT || name == TCP_NOTSENT_LOWAT || name == TCP_CORK;
+		/* TCP_CORK, TCP_QUICKACK, TCP_USER_TIMEOUT and IP_TTL are hxs's own */
+		return name == TCP_DEFER_ACCEPT || name == TCP_FASTOPEN ||
+		       name == TCP_FASTOPEN_CONNECT || name == TCP_NOTSENT_LOWAT;
 	}
 	return 0;
 }
@@ -185,36 +185,6 @@ static int set_opt(int hfd, int level, int name, const void *val, socklen_t len)
 	if (r == -ENOPROTOOPT && opt_ignored(level, name))
 		r = 0;
 	return r;
-}
-
-/* TCP_CORK as near as the core allows: it holds back no partial segment beyond Nagle's
- * rule, so corked means Nagle on (a partial segment waits while data is in flight), and
- * uncorking pushes what waits (TCP_NODELAY for one turn), then the program's own TCP_NODELAY
- * again. nginx's tcp_nopush corks around a response and counts on the uncork to send its
- * tail: without the push that tail waits for the peer's delayed ACK. */
-static int cork(struct pl_sock *ps, const void *val, socklen_t len)
-{
-	int v, off = 0, nd = 0;
-
-	if (!val || len < sizeof(int))
-		return -EINVAL;
-	memcpy(&v, val, sizeof(v));
-	for (int i = 0; i < ps->nopt; i++)
-		if (ps->opt[i].level == IPPROTO_TCP && ps->opt[i].name == TCP_NODELAY &&
-		    ps->opt[i].len >= sizeof(int))
-			memcpy(&nd, ps->opt[i].val, sizeof(nd));
-	if (ps->type != SOCK_STREAM || ps->listening)
-		return 0;
-	if (v) {
-		hxs_setsockopt(pl.st, ps->hfd, IPPROTO_TCP, TCP_NODELAY, &off, sizeof(off));
-		return 0;
-	}
-	v = 1;
-	hxs_setsockopt(pl.st, ps->hfd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v));
-	pl_turn();
-	if (!nd)
-		hxs_setsockopt(pl.st, ps->hfd, IPPROTO_TCP, TCP_NODELAY, &nd, sizeof(nd));
-	return 0;
 }
 
 static void opts_replay(int hfd, const struct pl_opt *o, int n)
@@ -1019,10 +989,7 @@ PL_API int setsockopt(int fd, int level, int name, const void *val, socklen_t le
 	}
 	r = pl_sock_of(fd, &ps, NULL);
 	if (!r) {
-		if (level == IPPROTO_TCP && name == TCP_CORK)
-			r = cork(ps, val, len);
-		else
-			r = set_opt(ps->hfd, level, name, val, len);
+		r = set_opt(ps->hfd, level, name, val, len);
 		if (!r)
 			opt_remember(ps->opt, &ps->nopt, level, name, val, len);
 		pl_turn();

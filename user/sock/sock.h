@@ -35,6 +35,13 @@ struct hxs_epoll;
 
 /* A stack's sockets (st->sockets, made by hxs_socket__init): descriptors, protocols, ports,
  * epoll instances. */
+/* One destination's ICMP rate limit (udp_unreach.c). */
+#define HXS_UNREACH_PEERS 64
+struct hxs_unreach_peer {
+	uint32_t addr;
+	uint64_t tokens, last;          /* us */
+};
+
 struct hxs_socktab {
 	struct hxs_sock **socks;                     /* by descriptor */
 	int nsocks;
@@ -43,12 +50,30 @@ struct hxs_socktab {
 	struct hxs_sock **ports_udp, **ports_tcp;    /* 65536 chains each, allocated on first bind */
 	uint32_t next_owner;
 	struct hxs_port_sel port_sel;                /* RFC 6056 Algorithm 4 state */
+	/* ICMP port unreachable (udp_unreach.c): off (HXS_ICMP_UNREACH=0), the kernel's global
+	 * and per-destination rate limits, and what was sent or held back */
+	uint8_t icmp_off;
+	uint32_t icmp_credit;
+	uint64_t icmp_stamp;
+	struct hxs_unreach_peer icmp_peers[HXS_UNREACH_PEERS];
+	uint64_t icmp_sent, icmp_limited;
 	struct hxs_epoll **eps;                      /* epoll instances (epoll.c), by id */
 	int neps;
 	/* Kernel TCP sockets holding ephemeral ports no hxs socket uses now (socket.c, kept
 	 * reservations): one per port of [eph_rsv_lo, eph_rsv_hi]; NULL until the first one */
 	struct hxs_eph_rsv *eph_rsv;
 	uint16_t eph_rsv_lo, eph_rsv_hi;             /* the range they were made for */
+};
+
+/* What recvmsg's control messages and flags tell of a datagram (udp.c). */
+struct hxs_rx_meta {
+	uint32_t full_len;              /* the datagram's length (MSG_TRUNC) */
+	uint32_t daddr;                 /* its IPv4 destination (IP_PKTINFO ipi_addr) */
+	uint32_t spec_dst;              /* the local address it came to (ipi_spec_dst) */
+	int ifindex;                    /* the interface it came in on (ipi_ifindex) */
+	uint8_t tos;                    /* its TOS byte (IP_TOS) */
+	uint8_t want_pktinfo, want_tos; /* IP_PKTINFO / IP_RECVTOS set on the socket */
+	uint8_t valid;                  /* filled */
 };
 
 struct hxs_eph_rsv {
@@ -84,9 +109,9 @@ struct hxs_proto_ops {
 	ssize_t (*sendmsg)(struct hxs_sock *sk, const struct iovec *iov, int iovcnt, int flags,
 			   const struct sockaddr_in6 *to);
 	/* Bytes received (a datagram is truncated to the buffers), 0 at EOF, -EAGAIN, -errno.
-	 * from may be NULL. */
+	 * from and meta may be NULL; a datagram protocol fills meta. */
 	ssize_t (*recvmsg)(struct hxs_sock *sk, const struct iovec *iov, int iovcnt, int flags,
-			   struct sockaddr_in6 *from);
+			   struct sockaddr_in6 *from, struct hxs_rx_meta *meta);
 	int (*shutdown)(struct hxs_sock *sk, int how);
 	/* The fd is going away (already removed from the table and from every epoll set). The
 	 * protocol either lets go (socket.c then calls hxs_sock__free: port released,
@@ -120,6 +145,7 @@ struct hxs_proto_ops {
 #define HXS_SOCK_F_NOENTRY    (1u << 9)   /* the port holds no XDP bind entry: a TCP port
                                            * connect() chose, whose 4-tuple entry steers
                                            * (a TCP bind entry without LISTEN steers nothing) */
+#define HXS_SOCK_F_BROADCAST  (1u << 10)  /* SO_BROADCAST: may send to a broadcast address */
 
 /* Kernel defaults (net.core.rmem_default / wmem_default) and limits. */
 #define HXS_SOCK_RCVBUF_DEFAULT  212992u
@@ -142,12 +168,16 @@ struct hxs_sock {
 	uint32_t flags;               /* HXS_SOCK_F_* */
 	int err;                      /* pending error for SO_ERROR / next call (positive errno) */
 	uint32_t rcvbuf, sndbuf;      /* bytes, as getsockopt reports them (doubled like Linux) */
+	uint32_t rcvlowat;            /* SO_RCVLOWAT, >= 1: a stream is readable, and a blocking
+				       * read returns, from this many bytes on */
 	int64_t rcvtimeo_us, sndtimeo_us;  /* 0 = forever, < 0 = no wait */
 	struct linger linger;
 	struct hxs_addr laddr, raddr; /* IPv4 as ::ffff:a.b.c.d; unbound: all zero */
 	uint16_t lport, rport;        /* network order */
 	uint8_t family;               /* AF_INET or AF_INET6 (the socket's domain) */
 	uint8_t v6only;               /* IPV6_V6ONLY: an AF_INET6 socket takes no IPv4 */
+	uint8_t ttl;                  /* IP_TTL (UDP); 0: the default, HXS_IP_TTL */
+	uint8_t tos;                  /* IP_TOS (UDP) */
 	int kfd;                      /* kernel socket holding the port; -1 if none */
 	struct hxs_sock *port_next;   /* chain of sockets bound to the same port */
 	struct hxs_epitem *epi;       /* epoll registrations of this socket */
@@ -169,6 +199,9 @@ int hxs_udp__attach(struct hxs_stack *st);
 /* Ephemeral port range for port 0 binds (host order, inclusive). */
 int hxs_stack__set_port_range(struct hxs_stack *st, uint16_t lo, uint16_t hi);
 extern const struct hxs_proto_ops hxs_udp_ops;
+/* ICMP port unreachable about pkt (a UDP datagram no socket took), rate limited
+ * (udp_unreach.c). */
+void hxs_udp__port_unreach(struct hxs_stack *st, const struct hxs_ip_rx *pkt);
 
 /* Registers the operations for (SOCK_DGRAM | SOCK_STREAM) sockets of a stack. */
 int hxs_sock__register_proto(struct hxs_stack *st, int type, const struct hxs_proto_ops *ops);
@@ -222,6 +255,16 @@ void hxs_sock__wake(struct hxs_sock *sk);
 void hxs_sock__set_error(struct hxs_sock *sk, int err);
 /* Returns and clears the pending error (as -errno), 0 if none. */
 int hxs_sock__take_error(struct hxs_sock *sk);
+/* do_ip_setsockopt()'s value of an IPPROTO_IP option: an int, or a single byte when the caller
+ * gives less than an int; -EINVAL for an empty one, -EFAULT without a buffer. */
+int hxs_sock__ip_optval(const void *val, socklen_t len, int *v);
+/* do_ip_getsockopt()'s answer: a single byte when the caller gave less than an int and the
+ * value fits one, else the int truncated to what the caller gave; -EINVAL for a negative
+ * length. */
+int hxs_sock__ip_put(int v, void *val, socklen_t *len);
+/* IP_TTL as do_ip_setsockopt(): -1 (the default) or 1..255, stored as 0 or the TTL; else
+ * -EINVAL. */
+int hxs_sock__ttl_parse(int v, uint8_t *ttl);
 
 /* epoll_ready.c: drop every epoll registration of sk (socket closing). */
 void hxs_epoll__forget(struct hxs_sock *sk);

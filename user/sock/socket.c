@@ -168,6 +168,7 @@ struct hxs_sock *hxs_sock__alloc(struct hxs_stack *st, int type, const struct hx
 	sk->type = type;
 	sk->rcvbuf = HXS_SOCK_RCVBUF_DEFAULT;
 	sk->sndbuf = HXS_SOCK_SNDBUF_DEFAULT;
+	sk->rcvlowat = 1;
 	sk->kfd = -1;
 	sk->txo.error = sock_tx_error;
 	if (ops->init && ops->init(sk)) {
@@ -390,35 +391,54 @@ static void kernel_release(struct hxs_sock *sk)
 	sk->kfd = -1;
 }
 
-/* Another socket on the same address and port holds the bind entry sk would install. */
-static int addr_shared(struct hxs_stack *st, const struct hxs_sock *sk)
+/* The XDP bind entries of a binding: its address; a dual-stack :: also 0.0.0.0 (the program
+ * looks up the exact address, then the wildcard of the frame's family). */
+static int holds_entry(const struct hxs_sock *o, struct hxs_addr a)
+{
+	if (o->flags & HXS_SOCK_F_NOENTRY)
+		return 0;
+	if (hxs_addr_eq(o->laddr, a))
+		return 1;
+	return hxs_addr_is4(a) && !hxs_addr_get4(a) && hxs_addr_is_any6(o->laddr) && !o->v6only;
+}
+
+/* Another socket on sk's port holds the entry a (SO_REUSEADDR sharers: the same address, or
+ * a dual-stack :: and an IPV6_V6ONLY :: sharing ::, or 0.0.0.0 and a dual-stack ::): one
+ * entry per key, installed by the first, removed by the last. */
+static int entry_shared(struct hxs_stack *st, const struct hxs_sock *sk, struct hxs_addr a)
 {
 	for (struct hxs_sock *o = hxs_sock__port_chain(st, sk->ops->ipproto, sk->lport); o; o = o->port_next)
-		if (o != sk && hxs_addr_eq(o->laddr, sk->laddr) && o->v6only == sk->v6only &&
-		    !(o->flags & HXS_SOCK_F_NOENTRY))
+		if (o != sk && holds_entry(o, a))
 			return 1;
 	return 0;
 }
 
-/* The XDP bind entries of a binding: its address; a dual-stack :: also 0.0.0.0 (the program
- * looks up the exact address, then the wildcard of the frame's family). */
 static int own_binds(struct hxs_sock *sk)
 {
 	struct hxs_stack *st = sk->st;
-	int err = hxs_stack__own_bind(st, sk->laddr, sk->lport, sk->ops->ipproto, sk->rx_owner, 0);
+	int dual = hxs_addr_is_any6(sk->laddr) && !sk->v6only;
+	int own_l = !entry_shared(st, sk, sk->laddr), own_4 = dual && !entry_shared(st, sk, hxs_addr4(0));
+	int err = 0;
 
-	if (err || !hxs_addr_is_any6(sk->laddr) || sk->v6only)
+	if (!own_l && !own_4)
+		return 0;
+	sk->rx_owner = ++st->sockets->next_owner;
+	if (own_l)
+		err = hxs_stack__own_bind(st, sk->laddr, sk->lport, sk->ops->ipproto, sk->rx_owner, 0);
+	if (err || !own_4)
 		return err;
 	err = hxs_stack__own_bind(st, hxs_addr4(0), sk->lport, sk->ops->ipproto, sk->rx_owner, 0);
-	if (err)
+	if (err && own_l)
 		hxs_stack__disown_bind(st, sk->laddr, sk->lport, sk->ops->ipproto);
 	return err;
 }
 
+/* sk is off its port's chain, or NOENTRY is about to be set */
 static void disown_binds(struct hxs_sock *sk)
 {
-	hxs_stack__disown_bind(sk->st, sk->laddr, sk->lport, sk->ops->ipproto);
-	if (hxs_addr_is_any6(sk->laddr) && !sk->v6only)
+	if (!entry_shared(sk->st, sk, sk->laddr))
+		hxs_stack__disown_bind(sk->st, sk->laddr, sk->lport, sk->ops->ipproto);
+	if (hxs_addr_is_any6(sk->laddr) && !sk->v6only && !entry_shared(sk->st, sk, hxs_addr4(0)))
 		hxs_stack__disown_bind(sk->st, hxs_addr4(0), sk->lport, sk->ops->ipproto);
 }
 
@@ -442,8 +462,7 @@ static int bind_one(struct hxs_sock *sk, struct hxs_addr addr, uint16_t port)
 	}
 	sk->laddr = addr;
 	sk->lport = port;
-	if (!(sk->flags & HXS_SOCK_F_NOENTRY) && !addr_shared(st, sk)) {
-		sk->rx_owner = ++st->sockets->next_owner;
+	if (!(sk->flags & HXS_SOCK_F_NOENTRY)) {
 		err = own_binds(sk);
 		if (err) {
 			kernel_release(sk);
@@ -494,9 +513,6 @@ int hxs_sock__bind_entry(struct hxs_sock *sk)
 	if (!(sk->flags & HXS_SOCK_F_BOUND) || !(sk->flags & HXS_SOCK_F_NOENTRY))
 		return 0;
 	sk->flags &= ~HXS_SOCK_F_NOENTRY;
-	if (addr_shared(sk->st, sk))
-		return 0;
-	sk->rx_owner = ++sk->st->sockets->next_owner;
 	err = own_binds(sk);
 	if (err)
 		sk->flags |= HXS_SOCK_F_NOENTRY;
@@ -526,7 +542,7 @@ void hxs_sock__unbind_port(struct hxs_sock *sk)
 			break;
 		}
 	sk->port_next = NULL;
-	if (!(sk->flags & HXS_SOCK_F_NOENTRY) && !addr_shared(st, sk))
+	if (!(sk->flags & HXS_SOCK_F_NOENTRY))
 		disown_binds(sk);
 	kernel_release(sk);
 	sk->flags &= ~(HXS_SOCK_F_BOUND | HXS_SOCK_F_NOENTRY);
@@ -553,6 +569,50 @@ int hxs_sock__take_error(struct hxs_sock *sk)
 	return -e;
 }
 
+/* --- IP-level options ---------------------------------------------------------------------- */
+int hxs_sock__ip_optval(const void *val, socklen_t len, int *v)
+{
+	uint8_t b;
+
+	if (!val)
+		return -EFAULT;
+	if (len >= (socklen_t)sizeof(int)) {
+		memcpy(v, val, sizeof(int));
+	} else if (len >= 1) {
+		memcpy(&b, val, 1);
+		*v = b;
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int hxs_sock__ip_put(int v, void *val, socklen_t *len)
+{
+	if ((int)*len < 0)
+		return -EINVAL;
+	if (*len < sizeof(int) && *len > 0 && v >= 0 && v <= 255) {
+		uint8_t b = (uint8_t)v;
+
+		memcpy(val, &b, 1);
+		*len = 1;
+		return 0;
+	}
+	if (*len > sizeof(int))
+		*len = sizeof(int);
+	memcpy(val, &v, *len);
+	return 0;
+}
+
+int hxs_sock__ttl_parse(int v, uint8_t *ttl)
+{
+	/* "if (val != -1 && (val < 1 || val > 255)) goto e_inval" */
+	if (v != -1 && (v < 1 || v > 255))
+		return -EINVAL;
+	*ttl = v == -1 ? 0 : (uint8_t)v;
+	return 0;
+}
+
 /* --- blocking ---------------------------------------------------------------------------------- */
 enum sock_op { OP_SEND, OP_RECV, OP_ACCEPT };
 
@@ -562,6 +622,7 @@ struct op_args {
 	int flags;
 	const struct sockaddr_in6 *to;
 	struct sockaddr_in6 *from;
+	struct hxs_rx_meta *meta;
 	struct hxs_sock **child;
 };
 
@@ -571,7 +632,7 @@ static ssize_t op_try(struct hxs_sock *sk, enum sock_op op, struct op_args *a)
 	case OP_SEND:
 		return sk->ops->sendmsg(sk, a->iov, a->iovcnt, a->flags, a->to);
 	case OP_RECV:
-		return sk->ops->recvmsg(sk, a->iov, a->iovcnt, a->flags, a->from);
+		return sk->ops->recvmsg(sk, a->iov, a->iovcnt, a->flags, a->from, a->meta);
 	case OP_ACCEPT:
 		return sk->ops->accept(sk, a->child);
 	}
@@ -618,10 +679,16 @@ static int sock_nonblock(const struct hxs_sock *sk, int flags)
 int hxs_socket(struct hxs_stack *st, int domain, int type, int protocol)
 {
 	const struct hxs_proto_ops *ops;
-	int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	/* __sys_socket(): the type is the low 4 bits (SOCK_TYPE_MASK); of the bits above it only
+	 * SOCK_NONBLOCK and SOCK_CLOEXEC are flags, any other one is EINVAL, before the family
+	 * is looked at. SOCK_CLOEXEC has nothing to do on an hxs descriptor (not a kernel fd;
+	 * user/fd/ gives the kernel fd its O_CLOEXEC) and is accepted. */
+	int base = type & 0xf, flags = type & ~0xf;
 	struct hxs_sock *sk;
 	int fd;
 
+	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return -EINVAL;
 	if (domain != AF_INET && domain != AF_INET6)
 		return -EAFNOSUPPORT;
 	if (base == SOCK_DGRAM) {
@@ -913,21 +980,88 @@ static ssize_t do_send(struct hxs_stack *st, int fd, const struct iovec *iov, in
 	return sock_wait(sk, OP_SEND, &args, sock_nonblock(sk, flags), sk->sndtimeo_us);
 }
 
+/* tcp_recvmsg() on a blocking socket: the bytes are taken as they come until target is
+ * reached (sock_rcvlowat: the whole length with MSG_WAITALL, else SO_RCVLOWAT), the stream
+ * ends, an error comes, a signal interrupts the wait or SO_RCVTIMEO passes; then what was
+ * read, or the error when nothing was. */
+static ssize_t stream_recv_all(struct hxs_sock *sk, struct op_args *args, size_t target)
+{
+	struct hxs_stack *st = sk->st;
+	int fd = sk->fd, cnt = args->iovcnt, i = 0;
+	struct iovec local[16];
+	struct iovec *rest = cnt <= 16 ? local : malloc((size_t)cnt * sizeof(*rest));
+	uint64_t deadline = sk->rcvtimeo_us > 0 ? hxs_stack__now(st) + (uint64_t)sk->rcvtimeo_us : 0;
+	size_t done = 0;
+	ssize_t r = 0;
+
+	if (!rest)
+		return -ENOMEM;
+	memcpy(rest, args->iov, (size_t)cnt * sizeof(*rest));
+	for (;;) {
+		int64_t timeo = sk->rcvtimeo_us;
+
+		while (i < cnt && !rest[i].iov_len)
+			i++;
+		args->iov = rest + i;
+		args->iovcnt = cnt - i;
+		if (deadline) {
+			uint64_t now = hxs_stack__now(st);
+
+			if (now >= deadline) {
+				r = -EAGAIN;
+				break;
+			}
+			timeo = (int64_t)(deadline - now);
+		}
+		r = sock_wait(sk, OP_RECV, args, 0, timeo);
+		if (r <= 0)
+			break;
+		done += (size_t)r;
+		if (done >= target || hxs_sock__get(st, fd) != sk)
+			break;
+		for (size_t k = (size_t)r; k;) {
+			size_t m = k < rest[i].iov_len ? k : rest[i].iov_len;
+
+			rest[i].iov_base = (uint8_t *)rest[i].iov_base + m;
+			rest[i].iov_len -= m;
+			k -= m;
+			if (!rest[i].iov_len)
+				i++;
+		}
+	}
+	if (rest != local)
+		free(rest);
+	return done ? (ssize_t)done : r;
+}
+
 static ssize_t do_recv(struct hxs_stack *st, int fd, const struct iovec *iov, int iovcnt, int flags,
-		       struct sockaddr *from, socklen_t *fromlen)
+		       struct sockaddr *from, socklen_t *fromlen, struct hxs_rx_meta *meta)
 {
 	struct hxs_sock *sk = hxs_sock__get(st, fd);
 	struct sockaddr_in6 a = { 0 };
-	struct op_args args = { .iov = iov, .iovcnt = iovcnt, .flags = flags, .from = &a };
+	struct op_args args = { .iov = iov, .iovcnt = iovcnt, .flags = flags, .from = &a,
+				.meta = meta };
 	ssize_t r;
 
 	if (!sk)
 		return -EBADF;
 	if (fromlen && (int)*fromlen < 0)
 		return -EINVAL;
+	if (sk->type == SOCK_STREAM && !sock_nonblock(sk, flags) &&
+	    !(flags & (MSG_OOB | MSG_PEEK | MSG_TRUNC))) {
+		ssize_t total = hxs_iov_len(iov, iovcnt);
+		size_t target = total < 0 ? 1 : (flags & MSG_WAITALL) ? (size_t)total
+				: sk->rcvlowat < (size_t)total ? sk->rcvlowat : (size_t)total;
+
+		if (target > 1) {
+			r = stream_recv_all(sk, &args, target);
+			goto out;
+		}
+	}
 	/* MSG_OOB never waits (the kernel's tcp_recv_urg: "this call should never block") */
 	r = sock_wait(sk, OP_RECV, &args, sock_nonblock(sk, flags) || (flags & MSG_OOB),
 		      sk->rcvtimeo_us);
+out:
 	if (r >= 0 && from && fromlen)
 		hxs_sock__sa_out(sk, &a, from, fromlen);
 	return r;
@@ -960,7 +1094,7 @@ ssize_t hxs_recvfrom(struct hxs_stack *st, int fd, void *buf, size_t len, int fl
 {
 	struct iovec iov = { .iov_base = buf, .iov_len = len };
 
-	return do_recv(st, fd, &iov, 1, flags, from, fromlen);
+	return do_recv(st, fd, &iov, 1, flags, from, fromlen, NULL);
 }
 
 ssize_t hxs_recv(struct hxs_stack *st, int fd, void *buf, size_t len, int flags)
@@ -974,7 +1108,179 @@ ssize_t hxs_readv(struct hxs_stack *st, int fd, const struct iovec *iov, int iov
 
 	if (n < 0)
 		return n;
-	return do_recv(st, fd, iov, iovcnt, 0, NULL, NULL);
+	return do_recv(st, fd, iov, iovcnt, 0, NULL, NULL, NULL);
+}
+
+/* put_cmsg(): a control message into what is left of msg_control; what does not fit is cut
+ * and MSG_CTRUNC set (less room than a header: nothing at all). */
+static void put_cmsg(struct msghdr *msg, size_t *used, int level, int type, const void *data,
+		     size_t len)
+{
+	size_t room = msg->msg_controllen - *used, cmlen = CMSG_LEN(len);
+	struct cmsghdr h;
+
+	if (room < sizeof(struct cmsghdr)) {
+		msg->msg_flags |= MSG_CTRUNC;
+		return;
+	}
+	if (room < cmlen) {
+		msg->msg_flags |= MSG_CTRUNC;
+		cmlen = room;
+	}
+	memset(&h, 0, sizeof(h));
+	h.cmsg_len = cmlen;
+	h.cmsg_level = level;
+	h.cmsg_type = type;
+	memcpy((uint8_t *)msg->msg_control + *used, &h, sizeof(h));
+	memcpy((uint8_t *)msg->msg_control + *used + CMSG_LEN(0), data, cmlen - CMSG_LEN(0));
+	cmlen = CMSG_SPACE(len) < room ? CMSG_SPACE(len) : room;
+	*used += cmlen;
+}
+
+ssize_t hxs_recvmsg(struct hxs_stack *st, int fd, struct msghdr *msg, int flags)
+{
+	struct hxs_sock *sk = hxs_sock__get(st, fd);
+	struct hxs_rx_meta meta = { 0 };
+	struct sockaddr_in6 from;       /* the socket's family's (hxs_sock__sa_out), the larger */
+	socklen_t fromlen = sizeof(from);
+	ssize_t r, cap;
+	size_t used = 0;
+
+	if (!sk)
+		return -EBADF;
+	if (!msg || (msg->msg_iovlen && !msg->msg_iov) || msg->msg_iovlen > IOV_MAX)
+		return msg ? -EINVAL : -EFAULT;
+	cap = hxs_iov_len(msg->msg_iov, (int)msg->msg_iovlen);
+	if (cap < 0)
+		return cap;
+	if (msg->msg_name && (int)msg->msg_namelen < 0)
+		return -EINVAL;
+	r = do_recv(st, fd, msg->msg_iov, (int)msg->msg_iovlen, flags, (struct sockaddr *)&from,
+		    &fromlen, &meta);
+	if (r < 0)
+		return r;
+	msg->msg_flags = 0;
+	if (flags & MSG_OOB)
+		msg->msg_flags |= MSG_OOB;
+	if (sk->type == SOCK_STREAM) {
+		msg->msg_namelen = 0;           /* tcp_recvmsg gives no address */
+	} else if (msg->msg_name) {
+		memcpy(msg->msg_name, &from, msg->msg_namelen < fromlen ? msg->msg_namelen : fromlen);
+		msg->msg_namelen = fromlen;
+	} else {
+		msg->msg_namelen = 0;
+	}
+	if (meta.valid && meta.full_len > (uint32_t)cap)
+		msg->msg_flags |= MSG_TRUNC;    /* udp_recvmsg: the datagram did not fit */
+	if (meta.valid && msg->msg_control) {
+		/* ip_cmsg_recv_offset(): IP_PKTINFO before IP_TOS */
+		if (meta.want_pktinfo) {
+			struct in_pktinfo pi = { .ipi_ifindex = meta.ifindex };
+
+			pi.ipi_spec_dst.s_addr = meta.spec_dst;
+			pi.ipi_addr.s_addr = meta.daddr;
+			put_cmsg(msg, &used, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
+		}
+		if (meta.want_tos)
+			put_cmsg(msg, &used, IPPROTO_IP, IP_TOS, &meta.tos, 1);
+	} else if (meta.valid && (meta.want_pktinfo || meta.want_tos)) {
+		msg->msg_flags |= MSG_CTRUNC;   /* no control buffer at all */
+	}
+	msg->msg_controllen = used;
+	return r;
+}
+
+/* ip_cmsg_send() for a datagram socket: IP_TTL, IP_TOS (an int each; the kernel also takes
+ * a byte for IP_TOS), IP_PKTINFO; values for this call only. */
+static int send_cmsgs(struct hxs_sock *sk, const struct msghdr *msg, int *ttl, int *tos)
+{
+	struct cmsghdr *c;
+
+	if (!msg->msg_control || msg->msg_controllen < sizeof(struct cmsghdr))
+		return 0;
+	for (c = CMSG_FIRSTHDR((struct msghdr *)msg); c; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+		size_t dlen;
+		int v;
+
+		if (c->cmsg_len < sizeof(struct cmsghdr) ||
+		    c->cmsg_len > msg->msg_controllen - ((uint8_t *)c - (uint8_t *)msg->msg_control))
+			return -EINVAL;
+		if (c->cmsg_level != IPPROTO_IP)
+			continue;
+		dlen = c->cmsg_len - CMSG_LEN(0);
+		switch (c->cmsg_type) {
+		case IP_TTL:
+			if (dlen != sizeof(int))
+				return -EINVAL;
+			memcpy(&v, CMSG_DATA(c), sizeof(v));
+			if (v < 1 || v > 255)
+				return -EINVAL;
+			*ttl = v;
+			break;
+		case IP_TOS:
+			if (dlen == sizeof(int))
+				memcpy(&v, CMSG_DATA(c), sizeof(v));
+			else if (dlen == 1)
+				v = *(uint8_t *)CMSG_DATA(c);
+			else
+				return -EINVAL;
+			if (v < 0 || v > 255)
+				return -EINVAL;
+			*tos = v;
+			break;
+		case IP_PKTINFO: {
+			struct in_pktinfo pi;
+
+			if (dlen != sizeof(pi))
+				return -EINVAL;
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			/* the source must be an address of ours (ip_route_output: -EINVAL) */
+			if (pi.ipi_spec_dst.s_addr && pi.ipi_spec_dst.s_addr != sk->st->addr)
+				return -EINVAL;
+			break;
+		}
+		default:
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+ssize_t hxs_sendmsg(struct hxs_stack *st, int fd, const struct msghdr *msg, int flags)
+{
+	struct hxs_sock *sk = hxs_sock__get(st, fd);
+	int ttl = -1, tos = -1, err;
+	uint8_t ttl0, tos0;
+	ssize_t r;
+
+	if (!sk)
+		return -EBADF;
+	if (!msg)
+		return -EFAULT;
+	if ((msg->msg_iovlen && !msg->msg_iov) || msg->msg_iovlen > IOV_MAX)
+		return -EINVAL;
+	r = hxs_iov_len(msg->msg_iov, (int)msg->msg_iovlen);
+	if (r < 0)
+		return r;
+	if (sk->type == SOCK_DGRAM) {
+		err = send_cmsgs(sk, msg, &ttl, &tos);
+		if (err)
+			return err;
+	}
+	/* the call's own TTL/TOS, in place of the socket's for this datagram */
+	ttl0 = sk->ttl;
+	tos0 = sk->tos;
+	if (ttl >= 0)
+		sk->ttl = (uint8_t)ttl;
+	if (tos >= 0)
+		sk->tos = (uint8_t)tos;
+	r = do_send(st, fd, msg->msg_iov, (int)msg->msg_iovlen, flags, msg->msg_name,
+		    msg->msg_name ? msg->msg_namelen : 0);
+	if (hxs_sock__get(st, fd) == sk) {
+		sk->ttl = ttl0;
+		sk->tos = tos0;
+	}
+	return r;
 }
 
 int hxs_shutdown(struct hxs_stack *st, int fd, int how)
@@ -1144,6 +1450,19 @@ int hxs_setsockopt(struct hxs_stack *st, int fd, int level, int name, const void
 		case SO_OOBINLINE:
 			sk->flags = v ? sk->flags | HXS_SOCK_F_OOBINLINE : sk->flags & ~HXS_SOCK_F_OOBINLINE;
 			break;
+		case SO_BROADCAST:
+			sk->flags = v ? sk->flags | HXS_SOCK_F_BROADCAST : sk->flags & ~HXS_SOCK_F_BROADCAST;
+			break;
+		case SO_RCVLOWAT:
+			/* sock_setsockopt(): negative means INT_MAX, 0 means 1; tcp_set_rcvlowat()
+			 * caps a stream's at half its receive buffer (more could never be read) */
+			if (v < 0)
+				v = INT_MAX;
+			if (sk->type == SOCK_STREAM && (uint32_t)v > sk->rcvbuf / 2)
+				v = (int)(sk->rcvbuf / 2);
+			sk->rcvlowat = v ? (uint32_t)v : 1;
+			hxs_sock__wake(sk);     /* readiness may change at once (tcp_data_ready) */
+			break;
 		default:
 			return -ENOPROTOOPT;
 		}
@@ -1201,6 +1520,8 @@ int hxs_getsockopt(struct hxs_stack *st, int fd, int level, int name, void *val,
 	case SO_REUSEADDR: v = !!(sk->flags & HXS_SOCK_F_REUSEADDR); break;
 	case SO_KEEPALIVE: v = !!(sk->flags & HXS_SOCK_F_KEEPALIVE); break;
 	case SO_OOBINLINE: v = !!(sk->flags & HXS_SOCK_F_OOBINLINE); break;
+	case SO_RCVLOWAT:  v = (int)sk->rcvlowat; break;
+	case SO_BROADCAST: v = !!(sk->flags & HXS_SOCK_F_BROADCAST); break;
 	default:
 		if (sk->ops->getsockopt)
 			return sk->ops->getsockopt(sk, level, name, val, len);

@@ -42,6 +42,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/tcp.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/sockios.h>
@@ -164,7 +166,7 @@ static uint32_t flow_label(const struct hxs_stack *st, const struct hxs_ip_tx *t
 }
 
 static void tx_send(void *ctx, void *handle, struct hxs_addr saddr, struct hxs_addr daddr,
-		    uint32_t len, uint8_t tos)
+		    uint32_t len, uint8_t tos, uint8_t ttl)
 {
 	struct tcp_glue *g = ctx;
 	struct hxs_stack *st = g->st;
@@ -173,6 +175,7 @@ static void tx_send(void *ctx, void *handle, struct hxs_addr saddr, struct hxs_a
 
 	tx->l4_len = len;
 	tx->tos = tos;          /* IP_TOS with the ECN field the core chose (RFC 3168) */
+	tx->ttl = ttl;          /* IP_TTL (0: the default; IPv4 only, as Linux's uc_ttl) */
 	tx->proto = IPPROTO_TCP;
 	if (hxs_addr_is4(daddr)) {
 		tx->f.data += HXS_IP6_HLEN - HXS_IP_HLEN;
@@ -423,6 +426,31 @@ static void tcp_pmtu(void *ctx, uint32_t raddr, uint32_t mtu)
 	hxs_tcp__pmtu_update(g->tcp, raddr, mtu, hxs_stack__now(g->st));
 }
 
+/* The cap on listen()'s backlog, read once when the stack's TCP starts: HXS_SOMAXCONN if the
+ * environment sets it (a script's host, a test), else the kernel's net.core.somaxconn from
+ * /proc (the host's setting applies to hxs's listeners as to the kernel's), else 4096, the
+ * kernel's default since 5.4. The core reads no files: it gets the number. */
+static uint32_t somaxconn(void)
+{
+	const char *env = getenv("HXS_SOMAXCONN");
+	char buf[32] = { 0 };
+	unsigned long v = 0;
+	char *end = NULL;
+	FILE *f;
+
+	if (env && *env) {
+		v = strtoul(env, &end, 10);
+		return end && !*end && v && v <= INT_MAX ? (uint32_t)v : 4096;
+	}
+	f = fopen("/proc/sys/net/core/somaxconn", "r");
+	if (f) {
+		if (fgets(buf, sizeof(buf), f))
+			v = strtoul(buf, &end, 10);
+		fclose(f);
+	}
+	return v && v <= INT_MAX ? (uint32_t)v : 4096;
+}
+
 static struct tcp_glue *glue_get(struct hxs_stack *st)
 {
 	struct hxs_tcp_cfg cfg = { 0 };
@@ -466,6 +494,7 @@ static struct tcp_glue *glue_get(struct hxs_stack *st)
 	/* HyStart++ (RFC 9406) in CUBIC's and NewReno's slow start; HXS_HYSTART=0 turns it off
 	 * (classic RFC 5681 slow start), as Linux's tcp_cubic hystart=0 parameter */
 	cfg.no_hystart = getenv("HXS_HYSTART") && !strcmp(getenv("HXS_HYSTART"), "0");
+	cfg.somaxconn = somaxconn();
 	if (getrandom(cfg.isn_secret, sizeof(cfg.isn_secret), 0) != sizeof(cfg.isn_secret)) {
 		uint64_t x = hxs_stack__now(st) * 0x9e3779b97f4a7c15ull;
 
@@ -716,7 +745,8 @@ static int tcp_renew(struct tcp_sock *ts)
 	static const enum hxs_tcp_opt keep[] = {
 		HXS_TCP_O_NODELAY, HXS_TCP_O_KEEPALIVE, HXS_TCP_O_KEEPIDLE, HXS_TCP_O_KEEPINTVL,
 		HXS_TCP_O_KEEPCNT, HXS_TCP_O_MAXSEG, HXS_TCP_O_RCVBUF, HXS_TCP_O_SNDBUF,
-		HXS_TCP_O_LINGER,
+		HXS_TCP_O_LINGER, HXS_TCP_O_TOS, HXS_TCP_O_TTL, HXS_TCP_O_USER_TIMEOUT,
+		HXS_TCP_O_CORK,
 	};
 	struct hxs_tcp_conn *n;
 	int err = hxs_tcp_conn__new(glue(ts->sk.st)->tcp, &n);
@@ -1015,8 +1045,9 @@ static ssize_t tcp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 }
 
 static ssize_t tcp_recvmsg(struct hxs_sock *sk, const struct iovec *iov, int iovcnt, int flags,
-			   struct sockaddr_in6 *from)
+			   struct sockaddr_in6 *from, struct hxs_rx_meta *meta)
 {
+	(void)meta;
 	struct tcp_sock *ts = tcp_sk(sk);
 	unsigned f = (flags & MSG_PEEK) ? HXS_TCP_PEEK : 0;
 	ssize_t total = hxs_iov_len(iov, iovcnt);
@@ -1047,7 +1078,14 @@ static ssize_t tcp_recvmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 		n = hxs_tcp_conn__recv(ts->c, &none, 1, f);
 		return n == -EAGAIN && !total ? 0 : n;
 	}
-	if (f && iovcnt > 1) {
+	if (flags & MSG_TRUNC) {
+		/* tcp_recvmsg(): MSG_TRUNC takes up to the length asked for without copying it
+		 * (with MSG_PEEK it only counts) - "discard" in tcp(7) */
+		n = hxs_tcp_conn__recv(ts->c, NULL, (size_t)total, f | HXS_TCP_DISCARD);
+		if (n <= 0)
+			return n;
+		done = (size_t)n;
+	} else if (f && iovcnt > 1) {
 		/* MSG_PEEK over several buffers: one copy out, then scatter */
 		uint32_t avail = hxs_tcp_conn__rx_avail(ts->c);
 		size_t want = (size_t)total < avail ? (size_t)total : avail;
@@ -1160,6 +1198,12 @@ static uint32_t tcp_poll(struct hxs_sock *sk)
 	if (!ts->c)
 		return EPOLLHUP;
 	m = hxs_tcp_conn__events(ts->c);
+	/* tcp_stream_is_readable(): data below SO_RCVLOWAT does not make the stream readable;
+	 * the end of the stream, an error or a listener's queue still do */
+	if ((m & EPOLLIN) && sk->rcvlowat > 1 && !sk->err && !(m & (EPOLLRDHUP | EPOLLERR)) &&
+	    hxs_tcp_conn__state(ts->c) != HXS_TCPS_LISTEN && !hxs_tcp_conn__fin_rcvd(ts->c) &&
+	    hxs_tcp_conn__rx_avail(ts->c) < sk->rcvlowat)
+		m &= ~(uint32_t)(EPOLLIN | EPOLLRDNORM);
 	if (sk->err)
 		m |= EPOLLERR;
 	/* a socket that never connected is writable and hung up, as in the kernel */
@@ -1207,21 +1251,16 @@ static int tcp_setsockopt(struct hxs_sock *sk, int level, int name, const void *
 			return -ENOPROTOOPT;
 		}
 	}
-	if (level == IPPROTO_IP && name == IP_TOS) {
-		/* do_ip_setsockopt(): an int, or a single byte */
-		uint8_t b;
+	if (level == IPPROTO_IP && (name == IP_TOS || name == IP_TTL)) {
+		uint8_t ttl;
 
-		if (!val)
-			return -EFAULT;
-		if (len >= (socklen_t)sizeof(int)) {
-			memcpy(&v, val, sizeof(int));
-		} else if (len >= 1) {
-			memcpy(&b, val, 1);
-			v = b;
-		} else {
-			return -EINVAL;
-		}
-		return hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_TOS, v);
+		err = hxs_sock__ip_optval(val, len, &v);
+		if (err)
+			return err;
+		if (name == IP_TOS)
+			return hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_TOS, v);
+		err = hxs_sock__ttl_parse(v, &ttl);
+		return err ? err : hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_TTL, ttl);
 	}
 	if (level != IPPROTO_TCP)
 		return -ENOPROTOOPT;
@@ -1247,6 +1286,12 @@ static int tcp_setsockopt(struct hxs_sock *sk, int level, int name, const void *
 		return hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_KEEPCNT, v);
 	case TCP_MAXSEG:
 		return hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_MAXSEG, v);
+	case TCP_USER_TIMEOUT:
+		return hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_USER_TIMEOUT, v);
+	case TCP_CORK:
+		return hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_CORK, v);
+	case TCP_QUICKACK:
+		return hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_QUICKACK, v);
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -1271,6 +1316,11 @@ static int tcp_getsockopt(struct hxs_sock *sk, int level, int name, void *val, s
 	if (ts->c && level == IPPROTO_IP && name == IP_TOS) {
 		err = hxs_tcp_conn__getopt(ts->c, HXS_TCP_O_TOS, &v);
 		return err ? err : put_int(v, val, len);
+	}
+	if (ts->c && level == IPPROTO_IP && name == IP_TTL) {
+		/* the route's hop limit when none was set: hxs's IP layer sends 64 */
+		err = hxs_tcp_conn__getopt(ts->c, HXS_TCP_O_TTL, &v);
+		return err ? err : hxs_sock__ip_put(v ? v : HXS_IP_TTL, val, len);
 	}
 	if (level != IPPROTO_TCP || !ts->c)
 		return -ENOPROTOOPT;
@@ -1304,6 +1354,9 @@ static int tcp_getsockopt(struct hxs_sock *sk, int level, int name, void *val, s
 	case TCP_KEEPINTVL: o = HXS_TCP_O_KEEPINTVL; break;
 	case TCP_KEEPCNT:   o = HXS_TCP_O_KEEPCNT; break;
 	case TCP_MAXSEG:    o = HXS_TCP_O_MAXSEG; break;
+	case TCP_USER_TIMEOUT: o = HXS_TCP_O_USER_TIMEOUT; break;
+	case TCP_CORK:      o = HXS_TCP_O_CORK; break;
+	case TCP_QUICKACK:  o = HXS_TCP_O_QUICKACK; break;
 	default:
 		return -ENOPROTOOPT;
 	}

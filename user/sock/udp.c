@@ -12,8 +12,8 @@
  *
  * Counters follow the kernel: UdpInDatagrams counts datagrams the application received
  * (udp_recvmsg), a full receive queue is charged twice (UdpRcvbufErrors and UdpInErrors), a
- * datagram for no socket is UdpNoPorts (the kernel would also send ICMP port unreachable;
- * hxs only ever gets frames for ports it bound, so it just counts).
+ * datagram for no socket is UdpNoPorts and ICMP port unreachable, rate limited
+ * (udp_unreach.c); a broadcast/multicast one no socket takes is UdpIgnoredMulti.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "sock.h"
 #include "net/ip.h"
@@ -33,8 +34,8 @@ struct udp_rec {
 	uint32_t saddr;             /* IPv4 source, network order */
 	uint16_t sport;
 	uint8_t v6;                 /* the IPv6 source follows the record */
-	uint8_t pad;
-	uint32_t pad2;
+	uint8_t tos;                /* the IP header's TOS byte / traffic class (IP_RECVTOS) */
+	uint32_t daddr;             /* the IPv4 destination (IP_PKTINFO); IPv6: 0 */
 };
 #define HXS_UDP_REC ((uint32_t)sizeof(struct udp_rec))
 #define HXS_UDP_MAX_PAYLOAD 65507u
@@ -46,6 +47,9 @@ struct udp_sock {
 	uint32_t rq_head;         /* offset of the oldest record */
 	uint32_t rq_used;         /* bytes in the ring */
 	uint32_t rq_count;        /* datagrams queued */
+	uint8_t pktinfo;          /* IP_PKTINFO: recvmsg gives struct in_pktinfo */
+	uint8_t recvtos;          /* IP_RECVTOS: recvmsg gives the TOS byte (IP_TOS) */
+	int mcfd;                 /* kernel socket holding the IP_ADD_MEMBERSHIP groups; -1 */
 };
 
 static inline struct udp_sock *udp_sk(struct hxs_sock *sk)
@@ -99,7 +103,8 @@ static int udp_resize(struct udp_sock *u, uint32_t cap)
 static int udp_enqueue(struct udp_sock *u, const struct hxs_ip_rx *pkt, const uint8_t *data,
 		       uint32_t len, uint16_t sport)
 {
-	struct udp_rec r = { .len = len, .saddr = pkt->src, .sport = sport, .v6 = pkt->v6 };
+	struct udp_rec r = { .len = len, .saddr = pkt->src, .sport = sport, .v6 = pkt->v6,
+			     .tos = pkt->tos, .daddr = pkt->dst };
 	uint32_t extra = pkt->v6 ? 16 : 0, need = HXS_UDP_REC + extra + len;
 
 	if (u->sk.flags & HXS_SOCK_F_RD_SHUT)
@@ -146,6 +151,50 @@ static struct udp_sock *udp_lookup(struct hxs_stack *st, struct hxs_addr saddr, 
 	return (struct udp_sock *)best;
 }
 
+/* A broadcast address of ours: the limited broadcast, or the directed broadcast of the
+ * interface's subnet (the kernel's RTCF_BROADCAST routes). */
+static int is_bcast4(const struct hxs_stack *st, uint32_t a)
+{
+	uint32_t host = st->prefix_len && st->prefix_len < 31 ? ~0u >> st->prefix_len : 0;
+
+	return a == INADDR_BROADCAST ||
+	       (host && (ntohl(a) & host) == host && ((a ^ st->addr) & htonl(~host)) == 0);
+}
+
+static int is_bcast(const struct hxs_stack *st, struct hxs_addr a)
+{
+	return hxs_addr_is4(a) && is_bcast4(st, hxs_addr_get4(a));
+}
+
+/* __udp4_lib_mcast_deliver(): a broadcast or multicast datagram goes to every socket bound
+ * to its port that would take it (__udp_is_mcast_sock: a bound address must be the
+ * destination, a connected socket only its peer's); sockets share a port only with
+ * SO_REUSEADDR. None: UdpIgnoredMulti, no ICMP. */
+static void udp_mcast_deliver(struct hxs_stack *st, const struct hxs_ip_rx *pkt, uint16_t sport,
+			      uint16_t dport, const uint8_t *data, uint32_t len)
+{
+	struct hxs_addr src = hxs_addr4(pkt->src), dst = hxs_addr4(pkt->dst);
+	int n = 0;
+
+	for (struct hxs_sock *sk = hxs_sock__port_chain(st, IPPROTO_UDP, dport); sk; sk = sk->port_next) {
+		int err;
+
+		/* an IPV6_V6ONLY socket takes no IPv4 (ipv6_only_sock) */
+		if (!hxs_addr_is_any(sk->laddr) ? !hxs_addr_eq(sk->laddr, dst) : !hxs_sock__takes(sk, dst))
+			continue;
+		if ((sk->flags & HXS_SOCK_F_CONNECTED) && (!hxs_addr_eq(sk->raddr, src) || sk->rport != sport))
+			continue;
+		n++;
+		err = udp_enqueue(udp_sk(sk), pkt, data, len, sport);
+		if (err == -ENOMEM)
+			st->mib.v[HXS_MIB_UDP_RCVBUF_ERRORS]++;
+		if (err)
+			st->mib.v[HXS_MIB_UDP_IN_ERRORS]++;
+	}
+	if (!n)
+		st->mib.v[HXS_MIB_UDP_IGNORED_MULTI]++;
+}
+
 static void udp_input(void *ctx, struct hxs_stack *st, const struct hxs_ip_rx *pkt)
 {
 	const uint8_t *uh = pkt->l4;
@@ -182,12 +231,18 @@ static void udp_input(void *ctx, struct hxs_stack *st, const struct hxs_ip_rx *p
 			goto in_error;
 		}
 	}
+	if (!pkt->v6 && (is_bcast4(st, pkt->dst) || IN_MULTICAST(ntohl(pkt->dst)))) {
+		udp_mcast_deliver(st, pkt, sport, dport, uh + HXS_UDP_HLEN, ulen - HXS_UDP_HLEN);
+		return;
+	}
 	if (pkt->v6)
 		u = udp_lookup(st, hxs_addr6(pkt->src6), sport, hxs_addr6(pkt->dst6), dport);
 	else
 		u = udp_lookup(st, hxs_addr4(pkt->src), sport, hxs_addr4(pkt->dst), dport);
 	if (!u) {
+		/* __udp4_lib_rcv(): UdpNoPorts, and ICMP port unreachable */
 		st->mib.v[HXS_MIB_UDP_NO_PORTS]++;
+		hxs_udp__port_unreach(st, pkt);
 		return;
 	}
 	err = udp_enqueue(u, pkt, uh + HXS_UDP_HLEN, ulen - HXS_UDP_HLEN, sport);
@@ -205,11 +260,15 @@ in_error:
 
 static int udp_init(struct hxs_sock *sk)
 {
+	udp_sk(sk)->mcfd = -1;
 	return udp_resize(udp_sk(sk), sk->rcvbuf);
 }
 
 static void udp_destroy(struct hxs_sock *sk)
 {
+	if (udp_sk(sk)->mcfd >= 0)
+		close(udp_sk(sk)->mcfd);
+	udp_sk(sk)->mcfd = -1;
 	free(udp_sk(sk)->rq);
 	udp_sk(sk)->rq = NULL;
 }
@@ -259,6 +318,9 @@ static int udp_connect(struct hxs_sock *sk, const struct sockaddr_in6 *addr, int
 	err = udp_route(sk, ra);
 	if (err)
 		return err;
+	/* ip4_datagram_connect(): a broadcast peer needs SO_BROADCAST */
+	if (is_bcast(sk->st, ra) && !(sk->flags & HXS_SOCK_F_BROADCAST))
+		return -EACCES;
 	err = udp_autobind(sk);
 	if (err)
 		return err;
@@ -299,6 +361,10 @@ static ssize_t udp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 		daddr = sk->raddr;
 		dport = sk->rport;
 	}
+	/* udp_sendmsg(): "if ((rt->rt_flags & RTCF_BROADCAST) && !sock_flag(sk, SOCK_BROADCAST))"
+	 * -EACCES */
+	if (is_bcast(st, daddr) && !(sk->flags & HXS_SOCK_F_BROADCAST))
+		return -EACCES;
 	if ((size_t)len > HXS_UDP_MAX_PAYLOAD)
 		return -EMSGSIZE;
 	/* No fragmentation: a datagram must fit the MTU (IP_PMTUDISC_DO behaviour; RFC 8200 §5
@@ -322,6 +388,8 @@ static ssize_t udp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 		return err;
 	}
 	tx.owner = &sk->txo;
+	tx.ttl = sk->ttl;
+	tx.tos = sk->tos;
 	memcpy(tx.l4, &sk->lport, 2);
 	memcpy(tx.l4 + 2, &dport, 2);
 	w = htons((uint16_t)(len + HXS_UDP_HLEN));
@@ -346,7 +414,7 @@ static ssize_t udp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 }
 
 static ssize_t udp_recvmsg(struct hxs_sock *sk, const struct iovec *iov, int iovcnt, int flags,
-			   struct sockaddr_in6 *from)
+			   struct sockaddr_in6 *from, struct hxs_rx_meta *meta)
 {
 	struct udp_sock *u = udp_sk(sk);
 	struct udp_rec r;
@@ -382,6 +450,19 @@ static ssize_t udp_recvmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 		from->sin6_family = AF_INET6;
 		memcpy(&from->sin6_addr, a.b, 16);
 		from->sin6_port = r.sport;
+	}
+	if (meta) {
+		meta->valid = 1;
+		meta->full_len = r.len;
+		/* IP_PKTINFO and IP_TOS tell of an IPv4 datagram only (ip_cmsg_recv) */
+		meta->want_pktinfo = !r.v6 && u->pktinfo;
+		meta->want_tos = !r.v6 && u->recvtos;
+		meta->daddr = r.daddr;
+		/* fib_compute_spec_dst(): the packet's destination when it is ours, the
+		 * interface's address for a broadcast or multicast */
+		meta->spec_dst = r.daddr == sk->st->addr ? r.daddr : sk->st->addr;
+		meta->ifindex = sk->st->nif ? sk->st->nif->ifindex : 0;
+		meta->tos = r.tos;
 	}
 	if (!(flags & MSG_PEEK)) {
 		uint32_t recl = HXS_UDP_REC + (r.v6 ? 16 : 0) + r.len;
@@ -434,14 +515,70 @@ static uint32_t udp_poll(struct hxs_sock *sk)
 
 static int udp_setsockopt(struct hxs_sock *sk, int level, int name, const void *val, socklen_t len)
 {
+	int v, err;
+
 	if (level == SOL_SOCKET && name == SO_RCVBUF)
 		return udp_resize(udp_sk(sk), sk->rcvbuf);
-	return -ENOPROTOOPT;
+	if (level != IPPROTO_IP)
+		return -ENOPROTOOPT;
+	switch (name) {
+	case IP_ADD_MEMBERSHIP:
+	case IP_DROP_MEMBERSHIP:
+		/* The group is joined by a kernel socket of this socket's own, so the kernel keeps
+		 * IGMP (RFC 3376), the NIC's multicast filter and the errnos (EINVAL for a
+		 * non-multicast group, EADDRINUSE joined twice, EADDRNOTAVAIL for a group not
+		 * joined, ENODEV ...); the datagrams then reach hxs through the XDP program (a
+		 * wildcard-bound port) and every socket on the port gets them (udp_mcast_deliver).
+		 * Membership ends with the socket, as the kernel's. */
+		if (udp_sk(sk)->mcfd < 0) {
+			if (name == IP_DROP_MEMBERSHIP)
+				return -EADDRNOTAVAIL;
+			udp_sk(sk)->mcfd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+			if (udp_sk(sk)->mcfd < 0)
+				return -errno;
+		}
+		return setsockopt(udp_sk(sk)->mcfd, IPPROTO_IP, name, val, len) ? -errno : 0;
+	case IP_PKTINFO:
+	case IP_RECVTOS:
+		err = hxs_sock__ip_optval(val, len, &v);
+		if (err)
+			return err;
+		if (name == IP_PKTINFO)
+			udp_sk(sk)->pktinfo = !!v;
+		else
+			udp_sk(sk)->recvtos = !!v;
+		return 0;
+	case IP_TTL:
+	case IP_TOS:
+		err = hxs_sock__ip_optval(val, len, &v);
+		if (err)
+			return err;
+		if (name == IP_TTL)
+			return hxs_sock__ttl_parse(v, &sk->ttl);
+		/* do_ip_setsockopt(): a datagram socket keeps the whole byte, ECN bits too */
+		sk->tos = (uint8_t)v;
+		return 0;
+	default:
+		return -ENOPROTOOPT;
+	}
 }
 
 static int udp_getsockopt(struct hxs_sock *sk, int level, int name, void *val, socklen_t *len)
 {
-	return -ENOPROTOOPT;
+	if (level != IPPROTO_IP)
+		return -ENOPROTOOPT;
+	switch (name) {
+	case IP_TTL:
+		return hxs_sock__ip_put(sk->ttl ? sk->ttl : HXS_IP_TTL, val, len);
+	case IP_TOS:
+		return hxs_sock__ip_put(sk->tos, val, len);
+	case IP_PKTINFO:
+		return hxs_sock__ip_put(udp_sk(sk)->pktinfo, val, len);
+	case IP_RECVTOS:
+		return hxs_sock__ip_put(udp_sk(sk)->recvtos, val, len);
+	default:
+		return -ENOPROTOOPT;
+	}
 }
 
 static int udp_getname(struct hxs_sock *sk, struct sockaddr_in6 *a, int peer)
@@ -490,6 +627,11 @@ const struct hxs_proto_ops hxs_udp_ops = {
 /* The stack's UDP: SOCK_DGRAM sockets and the IPPROTO_UDP input. */
 int hxs_udp__attach(struct hxs_stack *st)
 {
+	const char *env = getenv("HXS_ICMP_UNREACH");
+
+	st->sockets->icmp_off = env && !strcmp(env, "0");
+	st->sockets->icmp_credit = 50;          /* icmp_msgs_burst */
+	st->sockets->icmp_stamp = hxs_stack__now(st);
 	hxs_stack__set_l4(st, IPPROTO_UDP, udp_input, NULL);
 	hxs_stack__set_l4v6(st, IPPROTO_UDP, udp_input, NULL);
 	return hxs_sock__register_proto(st, SOCK_DGRAM, &hxs_udp_ops);

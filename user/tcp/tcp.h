@@ -146,12 +146,13 @@ struct hxs_tcp_cfg {
 /* Frames for output. alloc returns a buffer of at least len bytes (or NULL: the core retries
  * on the next poll); send hands it over, filled with len bytes of TCP segment for an IPv4
  * packet saddr -> daddr whose TOS byte is tos (the connection's IP_TOS with the ECN field
- * the core chose: ECT(0) on new data of an ECN connection, RFC 3168 §6.1.1). flush
+ * the core chose: ECT(0) on new data of an ECN connection, RFC 3168 §6.1.1) and whose TTL
+ * is ttl (the connection's IP_TTL; 0: the IP layer's default). flush
  * (optional) ends a batch. */
 struct hxs_tcp_tx_ops {
 	uint8_t *(*alloc)(void *ctx, uint32_t len, void **handle);
 	void (*send)(void *ctx, void *handle, struct hxs_addr saddr, struct hxs_addr daddr,
-		     uint32_t len, uint8_t tos);
+		     uint32_t len, uint8_t tos, uint8_t ttl);
 	void (*flush)(void *ctx);
 };
 
@@ -287,6 +288,7 @@ int hxs_tcp_conn__accept(struct hxs_tcp_conn *c, struct hxs_tcp_conn **child);
  * connection gone), -ENOTCONN, or the pending error. */
 long hxs_tcp_conn__send(struct hxs_tcp_conn *c, const void *buf, size_t len);
 #define HXS_TCP_PEEK 1u
+#define HXS_TCP_DISCARD 2u     /* take the bytes without copying them (buf unused: MSG_TRUNC) */
 /* Urgent data (RFC 9293 §3.8.5, RFC 6093; tcp_urg.c), as Linux: after a send with MSG_OOB,
  * mark_urg() points the urgent pointer past the last byte queued (that byte is the "out of
  * band" one). recv() stops at the urgent mark and, unless SO_OOBINLINE, steps over the urgent
@@ -321,6 +323,10 @@ enum hxs_tcp_opt {
 	HXS_TCP_O_LINGER,       /* -1 off, else seconds (0: close sends RST) */
 	HXS_TCP_O_OOBINLINE,    /* SO_OOBINLINE 0/1: the urgent byte stays in the stream */
 	HXS_TCP_O_TOS,          /* IP_TOS; the ECN field is the core's (the kernel masks it) */
+	HXS_TCP_O_TTL,          /* IP_TTL 1..255 for the segments sent; 0: the IP default */
+	HXS_TCP_O_USER_TIMEOUT, /* TCP_USER_TIMEOUT, ms (RFC 5482); 0 off; negative EINVAL */
+	HXS_TCP_O_CORK,         /* TCP_CORK 0/1: partial segments wait (at most 200 ms) */
+	HXS_TCP_O_QUICKACK,     /* TCP_QUICKACK: 1 sends a delayed ACK that is due at once */
 };
 int hxs_tcp_conn__setopt(struct hxs_tcp_conn *c, enum hxs_tcp_opt opt, int val);
 int hxs_tcp_conn__getopt(const struct hxs_tcp_conn *c, enum hxs_tcp_opt opt, int *val);

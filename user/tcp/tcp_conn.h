@@ -279,6 +279,11 @@ struct hxs_tcp_conn {
 	struct hxs_tcp_rate rate;
 	uint64_t pace_next;                /* us: the next data segment may leave at this time */
 	struct hxs_timer t_pace;           /* armed for pace_next while pacing holds data back */
+	struct hxs_timer t_cork;           /* TCP_CORK's 200 ms ceiling on a held partial segment */
+	uint8_t cork;                      /* TCP_CORK: partial segments wait (tcp_output.c) */
+	uint8_t cork_push;                 /* the ceiling passed: what waits goes once */
+	uint8_t pingpong;                  /* TCP_QUICKACK 0 (Linux's pingpong mode): reported
+					    * only, hxs's delayed ACKs do not change with it */
 
 	/* timers */
 	struct hxs_timer t_rexmt, t_persist, t_delack, t_keep, t_2msl;
@@ -314,6 +319,16 @@ struct hxs_tcp_conn {
 	uint8_t ecn_cwr : 1;               /* cwnd was reduced for ECE in this window */
 	uint8_t ecn_syn_sent : 1;          /* our first SYN asked for ECN (ECE, CWR) */
 	uint8_t tos;                       /* IP_TOS less the ECN field */
+	uint8_t ttl;                       /* IP_TTL; 0: the IP layer's default (64) */
+	/* TCP_USER_TIMEOUT (RFC 5482), tcp_timer.c: how long sent data may stay unacknowledged
+	 * (and a zero window be probed) before the connection is aborted with ETIMEDOUT; 0: off
+	 * (RTO count, tcp_retries2, decides). */
+	uint32_t user_timeout_ms;
+	uint64_t una_since;                /* the oldest unacknowledged data counts from here
+					    * (first sent with nothing outstanding, or the last
+					    * ACK of new data) */
+	uint64_t probe_since;              /* the first zero-window probe timer fire of this
+					    * closed window (Linux's icsk_probes_tstamp); 0 none */
 	uint32_t ecn_high_seq;             /* the reduction's window ends when SND.UNA reaches it */
 	uint32_t delivered_ce;             /* segments acknowledged by ACKs with ECE */
 
@@ -577,8 +592,10 @@ void hxs_tcp_rto_syn_reinit(struct hxs_tcp_conn *c);
 /* The expiry handlers of a connection's timers. hxs_tcp__new() hands them to the instance
  * (tcp->timer_fns) and hxs_tcp_timers_init() binds them from there, so the files that arm
  * timers need not name the handlers, which call back into them. */
+#define HXS_TCP_CORK_US 200000u    /* TCP_CORK's ceiling (tcp(7)) */
+
 struct hxs_tcp_timer_fns {
-	hxs_timer_fn rexmt, persist, delack, keep, tw, rack, pace;
+	hxs_timer_fn rexmt, persist, delack, keep, tw, rack, pace, cork;
 };
 extern const struct hxs_tcp_timer_fns hxs_tcp_timer_fns;
 

@@ -185,6 +185,8 @@ static struct hxs_tcp_conn *child_new(struct hxs_tcp_conn *l, const struct hxs_t
 	c->rk.mode = l->rk.mode;
 	c->oobinline = l->oobinline;           /* socket options the kernel's clone copies */
 	c->tos = l->tos;
+	c->ttl = l->ttl;        /* inet_csk_clone_lock copies the listener's uc_ttl */
+	c->user_timeout_ms = l->user_timeout_ms;   /* ... and icsk_user_timeout */
 	hxs_tcp_conn_setup(c);
 	return c;
 }
@@ -528,6 +530,8 @@ static int process_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 		hxs_tcp_urg_acked(c);             /* urgent mode ends (tcp_urg.c) */
 		c->persist_shift = 0;
 		c->keep_probes = 0;
+		c->una_since = now;               /* TCP_USER_TIMEOUT counts from here on */
+		c->probe_since = 0;
 		hxs_tcp_rexmt_restart(c, now);
 	}
 	/* "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be updated. If
@@ -539,8 +543,10 @@ static int process_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 	 * our window otherwise; Linux's tcp_ack() ignores old ACKs the same way). */
 	if (SEQ_LEQ(c->snd_una, s->ack) &&
 	    (SEQ_LT(c->snd_wl1, s->seq) || (c->snd_wl1 == s->seq && SEQ_LEQ(c->snd_wl2, s->ack)))) {
-		if (wnd && !c->snd_wnd)
+		if (wnd && !c->snd_wnd) {
 			c->persist_shift = 0;
+			c->probe_since = 0;       /* tcp_ack_probe: the window opened */
+		}
 		c->snd_wnd = wnd;
 		c->snd_wl1 = s->seq;
 		c->snd_wl2 = s->ack;

@@ -73,6 +73,14 @@ static int output_data(struct hxs_tcp_conn *c, uint64_t now)
 		int go = 0;
 		if (len && len == smss)
 			go = 1;
+		/* TCP_CORK (tcp(7), Linux's tcp_nagle_check with TCP_NAGLE_CORK): a partial
+		 * segment waits - for more data, the uncork, or 200 ms - unless it carries the FIN
+		 * or urgent data (tcp_nagle_test) */
+		else if (len && c->cork && !c->cork_push && !fin && !c->urg_mode) {
+			if (!hxs_timer__armed(&c->t_cork))
+				hxs_wheel__arm(&c->tcp->wheel, &c->t_cork, now + HXS_TCP_CORK_US);
+			break;
+		}
 		/* Nagle (§3.7.4): "if there is unacknowledged data, then the sending TCP
 		 * endpoint buffers all user data ... until the outstanding data has been
 		 * acknowledged or until it can send a full-sized segment". */
@@ -129,6 +137,11 @@ static int output_data(struct hxs_tcp_conn *c, uint64_t now)
 		sent++;
 		if (fin)
 			break;
+	}
+	/* all that waited went: the next partial segment is corked again, for 200 ms anew */
+	if (!SEQ_LT(c->snd_nxt, hxs_tcp_snd_end(c))) {
+		c->cork_push = 0;
+		hxs_wheel__cancel(&c->tcp->wheel, &c->t_cork);
 	}
 	/* cwnd limited the sending when it has no room left for another full segment (Linux:
 	 * packets in flight >= cwnd). */

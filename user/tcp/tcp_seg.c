@@ -127,6 +127,10 @@ int hxs_tcp_send_seg(struct hxs_tcp_conn *c, uint32_t seq, uint8_t flags, uint32
 	uint8_t optbuf[HXS_TCP_MAX_OPT];
 	int syn = !!(flags & HXS_TH_SYN);
 
+	/* new data with nothing outstanding: TCP_USER_TIMEOUT's clock starts (tcp_timer.c) */
+	if (len && c->snd_una == c->snd_max && !SEQ_LT(seq, c->snd_max))
+		c->una_since = now;
+
 	memset(&o, 0, sizeof(o));
 	if (syn) {
 		o.has_mss = 1;
@@ -202,7 +206,7 @@ int hxs_tcp_send_seg(struct hxs_tcp_conn *c, uint32_t seq, uint8_t flags, uint32
 	/* XDP hears of SND.MAX and of the window edge before the segment can be answered */
 	if (!(flags & HXS_TH_RST))
 		hxs_tcp_fp_publish(c, seq + len + (uint32_t)syn + !!(flags & HXS_TH_FIN));
-	tcp->tx.send(tcp->ctx, h, c->laddr, c->raddr, hlen + len, tos);
+	tcp->tx.send(tcp->ctx, h, c->laddr, c->raddr, hlen + len, tos, c->ttl);
 	if (!syn && !(flags & HXS_TH_RST) && (len || (flags & HXS_TH_FIN)))
 		hxs_tcp_rack_on_send(c, seq, len + !!(flags & HXS_TH_FIN), flags, now);
 
@@ -324,7 +328,7 @@ void hxs_tcp_send_rst(struct hxs_tcp *tcp, struct hxs_addr saddr, struct hxs_add
 	p[12] = 5 << 4;
 	p[13] = (uint8_t)(flags | HXS_TH_RST);
 	hxs_wr16(p + 16, hxs_tcp_csum_addr(saddr, daddr, p, HXS_TCP_HDR_LEN));
-	tcp->tx.send(tcp->ctx, h, saddr, daddr, HXS_TCP_HDR_LEN, 0);
+	tcp->tx.send(tcp->ctx, h, saddr, daddr, HXS_TCP_HDR_LEN, 0, 0);
 	MIB_INC(tcp, TcpOutSegs);
 	MIB_INC(tcp, TcpOutRsts);
 }

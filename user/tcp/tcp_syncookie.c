@@ -111,7 +111,7 @@ int hxs_tcp_syncookie_syn(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, u
 	}
 	memcpy(p, hdr, n);
 	/* the listener's TOS (IP_TOS), never ECT: a SYN-ACK is not ECN-capable (RFC 3168 §6.1.1) */
-	tcp->tx.send(tcp->ctx, h, s->daddr, s->saddr, n, (uint8_t)(l->tos & ~3u));
+	tcp->tx.send(tcp->ctx, h, s->daddr, s->saddr, n, (uint8_t)(l->tos & ~3u), l->ttl);
 	l->cookie_until = now + HXS_TCP_COOKIE_VALID_US;
 	MIB_INC(tcp, TcpOutSegs);
 	MIB_INC(tcp, SyncookiesSent);

@@ -28,6 +28,30 @@ static int orphan_out_of_memory(struct hxs_tcp_conn *c, uint64_t now)
 	return 1;
 }
 
+/* TCP_USER_TIMEOUT (RFC 5482 §3; Linux's tcp_clamp_rto_to_user_timeout and
+ * tcp_clamp_probe0_to_user_timeout): the timer t, armed for its usual delay, fires no later
+ * than the user timeout counted from start, so the abort comes when the time is up, not at
+ * the next backed-off timeout. */
+static void user_timeout_clamp(struct hxs_tcp_conn *c, struct hxs_timer *t, uint64_t start,
+			       uint64_t when, uint64_t now)
+{
+	if (c->user_timeout_ms) {
+		uint64_t end = start + (uint64_t)c->user_timeout_ms * 1000;
+
+		if (end < when)
+			when = end > now ? end : now + 1;
+	}
+	hxs_wheel__arm(&c->tcp->wheel, t, when);
+}
+
+/* RFC 5482 §3: "the maximum amount of time that transmitted data may remain unacknowledged
+ * before TCP will forcefully close the connection"; since is when it began (Linux's
+ * retransmits_timed_out with a user timeout: that time alone decides, not tcp_retries2). */
+static int user_timed_out(const struct hxs_tcp_conn *c, uint64_t since, uint64_t now)
+{
+	return c->user_timeout_ms && now - since >= (uint64_t)c->user_timeout_ms * 1000;
+}
+
 static void rexmt_fire(struct hxs_timer *t, uint64_t now)
 {
 	struct hxs_tcp_conn *c = container_of(t, struct hxs_tcp_conn, t_rexmt);
@@ -68,7 +92,8 @@ static void rexmt_fire(struct hxs_timer *t, uint64_t now)
 		hxs_tcp_persist_arm(c, now);
 		return;
 	}
-	if (c->backoff >= tcp->cfg.retries2) {
+	if (c->user_timeout_ms ? user_timed_out(c, c->una_since, now)
+			       : c->backoff >= tcp->cfg.retries2) {
 		MIB_INC(tcp, TCPAbortOnTimeout);
 		hxs_tcp_close_conn(c, ETIMEDOUT);
 		return;
@@ -86,7 +111,8 @@ static void rexmt_fire(struct hxs_timer *t, uint64_t now)
 	if (!c->rk.on)
 		c->snd_nxt = c->snd_una;
 	hxs_tcp_output(c, now);
-	hxs_tcp_rexmt_arm(c, now);                  /* §5.6 */
+	/* §5.6, cut short by TCP_USER_TIMEOUT */
+	user_timeout_clamp(c, &c->t_rexmt, c->una_since, now + hxs_tcp_rto_backed_off(c), now);
 	hxs_tcp_notify(c);
 }
 
@@ -105,6 +131,16 @@ static void persist_fire(struct hxs_timer *t, uint64_t now)
 		return;
 	if (orphan_out_of_memory(c, now))
 		return;
+	/* TCP_USER_TIMEOUT bounds the probing of a closed window even when the peer answers
+	 * every probe (Linux's tcp_probe_timer: from the first probe timer fire, reset when the
+	 * window opens or new data is acknowledged). */
+	if (!c->probe_since) {
+		c->probe_since = now;
+	} else if (user_timed_out(c, c->probe_since, now)) {
+		MIB_INC(tcp, TCPAbortOnTimeout);
+		hxs_tcp_close_conn(c, ETIMEDOUT);
+		return;
+	}
 	/* Abort only when probes go unanswered (probes_out is reset by every ACK), like
 	 * Linux's tcp_probe_timer; a live peer may keep its window closed forever. */
 	if (c->probes_out >= tcp->cfg.retries2) {
@@ -148,6 +184,8 @@ static void persist_fire(struct hxs_timer *t, uint64_t now)
 	}
 	c->persist_shift++;
 	hxs_tcp_persist_arm(c, now);
+	if (c->user_timeout_ms && hxs_timer__armed(&c->t_persist))
+		user_timeout_clamp(c, &c->t_persist, c->probe_since, c->t_persist.expires, now);
 }
 
 static void delack_fire(struct hxs_timer *t, uint64_t now)
@@ -181,7 +219,10 @@ static void keep_fire(struct hxs_timer *t, uint64_t now)
 		hxs_wheel__arm(&tcp->wheel, t, now + idle_us);    /* data pending: RTO's job */
 		return;
 	}
-	if (c->keep_probes >= c->keep_cnt) {
+	/* tcp_keepalive_timer(): with TCP_USER_TIMEOUT, the time since the peer was last heard
+	 * from decides once a probe went unanswered, not TCP_KEEPCNT */
+	if (c->user_timeout_ms ? c->keep_probes > 0 && user_timed_out(c, c->last_rcv, now)
+			       : c->keep_probes >= c->keep_cnt) {
 		hxs_tcp_send_rst_conn(c, now);
 		MIB_INC(tcp, TCPAbortOnTimeout);
 		hxs_tcp_close_conn(c, ETIMEDOUT);
@@ -213,6 +254,17 @@ static void pace_fire(struct hxs_timer *t, uint64_t now)
 	hxs_tcp_mark_dirty(c);
 }
 
+/* TCP_CORK's ceiling (tcp(7): "a 200 millisecond ceiling on the time for which output is
+ * corked"): the partial segment held that long goes. */
+static void cork_fire(struct hxs_timer *t, uint64_t now)
+{
+	struct hxs_tcp_conn *c = container_of(t, struct hxs_tcp_conn, t_cork);
+
+	(void)now;
+	c->cork_push = 1;
+	hxs_tcp_mark_dirty(c);
+}
+
 const struct hxs_tcp_timer_fns hxs_tcp_timer_fns = {
 	.rexmt = rexmt_fire,
 	.persist = persist_fire,
@@ -221,4 +273,5 @@ const struct hxs_tcp_timer_fns hxs_tcp_timer_fns = {
 	.tw = tw_fire,
 	.rack = hxs_tcp_rack_fire,      /* tcp_rack_timer.c */
 	.pace = pace_fire,
+	.cork = cork_fire,
 };

@@ -149,6 +149,7 @@ void hxs_tcp_timers_init(struct hxs_tcp_conn *c)
 	hxs_timer__init(&c->t_keep, fn->keep);
 	hxs_timer__init(&c->t_2msl, fn->tw);
 	hxs_timer__init(&c->t_pace, fn->pace);
+	hxs_timer__init(&c->t_cork, fn->cork);
 	c->rto_us = RTO_INIT_US;
 }
 
@@ -159,6 +160,7 @@ void hxs_tcp_timers_cancel(struct hxs_tcp_conn *c)
 	hxs_wheel__cancel(w, &c->t_persist);
 	hxs_wheel__cancel(w, &c->t_delack);
 	hxs_wheel__cancel(w, &c->t_pace);
+	hxs_wheel__cancel(w, &c->t_cork);
 	hxs_wheel__cancel(w, &c->t_keep);
 	hxs_wheel__cancel(w, &c->t_2msl);
 	hxs_tcp_rack_stop(c);

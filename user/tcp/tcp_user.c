@@ -219,7 +219,8 @@ long hxs_tcp_conn__recv(struct hxs_tcp_conn *c, void *buf, size_t len, unsigned 
 	uint32_t avail = c->rcv.len ? hxs_tcp_urg_readable(c, c->rcv.len, &skip) : 0;
 	if (avail > (uint32_t)skip || (avail && !len)) {
 		uint32_t n = avail - (uint32_t)skip < len ? avail - (uint32_t)skip : (uint32_t)len;
-		hxs_tcp_ring__read(&c->rcv, (uint32_t)skip, buf, n);
+		if (!(flags & HXS_TCP_DISCARD))
+			hxs_tcp_ring__read(&c->rcv, (uint32_t)skip, buf, n);
 		if (flags & HXS_TCP_PEEK)
 			return (long)n;
 		hxs_tcp_ring__consume(c->tcp, &c->rcv, n + (n ? (uint32_t)skip : 0));
@@ -461,6 +462,35 @@ int hxs_tcp_conn__setopt(struct hxs_tcp_conn *c, enum hxs_tcp_opt opt, int val)
 		 * for a stream socket, the application's ECN bits are dropped. */
 		c->tos = (uint8_t)(val & ~3);
 		return 0;
+	case HXS_TCP_O_TTL:
+		if (val < 0 || val > 255)
+			return -EINVAL;
+		c->ttl = (uint8_t)val;
+		return 0;
+	case HXS_TCP_O_QUICKACK:
+		/* do_tcp_setsockopt(): 0 enters pingpong mode, else it leaves it and an ACK
+		 * that is scheduled goes now (tcp_cleanup_rbuf with ICSK_ACK_PUSHED) */
+		c->pingpong = !val;
+		if (val && (c->state == HXS_TCPS_ESTABLISHED || c->state == HXS_TCPS_CLOSE_WAIT) &&
+		    c->last_ack_sent != c->rcv_nxt) {
+			c->ack_now = 1;
+			hxs_tcp_mark_dirty(c);
+		}
+		return 0;
+	case HXS_TCP_O_CORK:
+		c->cork = !!val;
+		if (!val) {
+			/* uncorked: what waits goes now, as far as Nagle lets it */
+			hxs_wheel__cancel(&c->tcp->wheel, &c->t_cork);
+			hxs_tcp_mark_dirty(c);
+		}
+		return 0;
+	case HXS_TCP_O_USER_TIMEOUT:
+		/* do_tcp_setsockopt(): "if (val < 0) return -EINVAL" */
+		if (val < 0)
+			return -EINVAL;
+		c->user_timeout_ms = (uint32_t)val;
+		return 0;
 	}
 	return -ENOPROTOOPT;
 }
@@ -482,6 +512,10 @@ int hxs_tcp_conn__getopt(const struct hxs_tcp_conn *c, enum hxs_tcp_opt opt, int
 	case HXS_TCP_O_LINGER: *val = c->linger_s; return 0;
 	case HXS_TCP_O_OOBINLINE: *val = c->oobinline; return 0;
 	case HXS_TCP_O_TOS: *val = c->tos; return 0;
+	case HXS_TCP_O_TTL: *val = c->ttl; return 0;
+	case HXS_TCP_O_USER_TIMEOUT: *val = (int)c->user_timeout_ms; return 0;
+	case HXS_TCP_O_CORK: *val = c->cork; return 0;
+	case HXS_TCP_O_QUICKACK: *val = !c->pingpong; return 0;
 	}
 	return -ENOPROTOOPT;
 }

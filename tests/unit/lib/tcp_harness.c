@@ -92,7 +92,7 @@ static void ts_flush(void *ctx)
 }
 
 static void ts_send(void *ctx, void *h, struct hxs_addr sa, struct hxs_addr da, uint32_t len,
-		    uint8_t tos)
+		    uint8_t tos, uint8_t ttl)
 {
 	uint32_t saddr = hxs_addr_get4(sa), daddr = hxs_addr_get4(da);
 	struct ts *t = ctx;
@@ -110,6 +110,7 @@ static void ts_send(void *ctx, void *h, struct hxs_addr sa, struct hxs_addr da, 
 		harness_abort("a segment of %u bytes", len);
 	s->t = t->now;
 	s->tos = tos;
+	s->ttl = ttl;
 	s->saddr = saddr;
 	s->daddr = daddr;
 	s->sport = hxs_rd16(p);
@@ -337,10 +338,11 @@ static uint8_t *sim_alloc(void *ctx, uint32_t len, void **h)
 }
 
 static void sim_send(void *ctx, void *h, struct hxs_addr sa, struct hxs_addr da, uint32_t len,
-		     uint8_t tos)
+		     uint8_t tos, uint8_t ttl)
 {
 	uint32_t saddr = hxs_addr_get4(sa), daddr = hxs_addr_get4(da);
 	(void)tos;
+	(void)ttl;
 	struct sim_port *sp = ctx;
 	struct sim_frame *f = h;
 	(void)saddr;

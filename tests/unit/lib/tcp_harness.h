@@ -46,6 +46,7 @@
 struct ts_seg {
 	uint8_t flags;
 	uint8_t tos;                     /* the TOS byte the core gave tx.send (ECN field) */
+	uint8_t ttl;                     /* the TTL it gave (0: the IP layer's default, 64) */
 	uint32_t seq, ack, wnd;          /* wnd: raw 16-bit field */
 	uint16_t sport, dport;
 	uint32_t saddr, daddr;
