@@ -4,14 +4,16 @@
  *
  * hxs.bpf.c steer_l4() -> hxs_syncookie_xdp() (a global function: verified once, on its own)
  *     SYN (no ACK/RST/FIN) -> sc_syn(): options -> hxs_sc_make() -> hxs_sc_synack()
- *         -> the frame rewritten in place (MACs, addresses, ports swapped; IPv4 and TCP
- *            checksums) -> XDP_TX, or bpf_redirect() to the same interface with
+ *         -> the frame rewritten in place (MACs, addresses, ports swapped; IPv4: TTL 64,
+ *            header and TCP checksums; IPv6: hop limit 64, payload length, the TCP checksum
+ *            over the IPv6 pseudo-header) -> XDP_TX, or bpf_redirect() to the same interface with
  *            HXS_XDP_CFG_F_TX_REDIRECT (veth)           (XdpSynCookiesSent, terminal)
  *     ACK (no SYN/RST)     -> sc_ack(): hxs_sc_check()
  *         valid   -> m->flags |= HXS_META_F_COOKIE -> redirect() -> fp_put_meta()
  *                                                  (XdpSynCookiesValid, XdpTcpSteered)
  *         invalid -> drop()                           (XdpSynCookiesFailed, XdpDropped)
- *     anything else, IPv6, IPv4 with options, no secret yet -> -1: steered as before.
+ *     anything else, IPv4 with options, IPv6 with extension headers, no secret yet -> -1:
+ *     steered as before.
  *
  * Expects from its includer: the maps hxs_cookie, count(), drop(), redirect().
  */
@@ -19,6 +21,7 @@
 #define HXS_BPF_SYNCOOKIE_XDP_H
 
 #include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/tcp.h>
 #include "hxs/syncookie.h"
 #include "parse.h"
@@ -99,8 +102,11 @@ static __always_inline __u16 sc_ip_csum(const struct iphdr *iph)
 	return (__u16)~sum;
 }
 
-/* The SYN-ACK replaces the SYN: l3 = offset of the IPv4 header (14, or 18 with a tag). */
-static __always_inline int sc_syn(struct xdp_md *ctx, __u32 l3, const struct hxs_sc_tuple *t,
+/* The SYN-ACK replaces the SYN: l3 = offset of the IP header (14, or 18 with a tag), l4 =
+ * of the TCP header (l3 + 20 for IPv4, l3 + 40 for IPv6: neither with options or extension
+ * headers). */
+static __always_inline int sc_syn(struct xdp_md *ctx, __u32 l3, __u32 l4,
+				  const struct hxs_sc_tuple *t,
 				  __u32 isn, __u32 doff, __u32 bflags,
 				  const struct hxs_cookie_secret *sec, const struct hxs_xdp_meta *m)
 {
@@ -120,6 +126,7 @@ static __always_inline int sc_syn(struct xdp_md *ctx, __u32 l3, const struct hxs
 	__u64 ns = bpf_ktime_get_ns();
 	__u8 mac[ETH_ALEN];
 	struct ethhdr *eth;
+	struct ipv6hdr *ip6;
 	struct iphdr *iph;
 	void *data, *end;
 	int delta;
@@ -128,7 +135,7 @@ static __always_inline int sc_syn(struct xdp_md *ctx, __u32 l3, const struct hxs
 		return -1;
 	/* The SYN's options (RFC 9293 §3.2); a malformed list ends the walk with what was found
 	 * (the stack would refuse the SYN; a cookie costs nothing) */
-	if (optlen && bpf_xdp_load_bytes(ctx, l3 + 40, w.o, optlen) < 0)
+	if (optlen && bpf_xdp_load_bytes(ctx, l4 + 20, w.o, optlen) < 0)
 		return -1;
 	w.optlen = optlen;
 	bpf_loop(40, sc_opt_step, &w, 0);
@@ -138,27 +145,40 @@ static __always_inline int sc_syn(struct xdp_md *ctx, __u32 l3, const struct hxs
 	n = hxs_sc_synack(out, t, &syn, &loc, cookie, (__u32)(ns / 1000000));
 	if (n < 24 || n > 40)
 		return -1;
-	/* the frame becomes Ethernet (+ tag) + IPv4 without options + our TCP header: any
-	 * payload of the SYN goes (the cookie acknowledges only the SYN) */
-	delta = (int)(l3 + 20 + n) - (int)bpf_xdp_get_buff_len(ctx);
+	/* the frame becomes Ethernet (+ tag) + the IP header + our TCP header: any payload of
+	 * the SYN goes (the cookie acknowledges only the SYN) */
+	delta = (int)(l4 + n) - (int)bpf_xdp_get_buff_len(ctx);
 	/* the helper invalidates the caller's packet pointers even when it fails: the SYN goes
 	 * to the stack from here (its header was checked in syncookie_xdp()) */
 	if (delta && bpf_xdp_adjust_tail(ctx, delta) < 0)
 		return redirect(ctx, HXS_XDP_TCP_STEERED, m);
 	/* from here on the SYN is gone: a failure drops the frame (the peer retransmits) */
-	if (bpf_xdp_store_bytes(ctx, l3 + 20, out, n) < 0)
+	if (bpf_xdp_store_bytes(ctx, l4, out, n) < 0)
 		goto broken;
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
 	eth = data;
 	if ((void *)(eth + 1) > end)
 		goto broken;
-	iph = data + (l3 & 0x1f);
-	if ((void *)(iph + 1) > end)
-		goto broken;
 	__builtin_memcpy(mac, eth->h_dest, ETH_ALEN);
 	__builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, mac, ETH_ALEN);
+	if (t->v6) {
+		ip6 = data + (l3 & 0x1f);
+		if ((void *)(ip6 + 1) > end)
+			goto broken;
+		/* RFC 8200 §3: traffic class 0 (never ECT on a SYN-ACK, RFC 3168 §6.1.1), no
+		 * flow label; the TCP checksum already covers the swapped addresses */
+		*(__be32 *)ip6 = bpf_htonl(0x60000000);
+		ip6->payload_len = bpf_htons((__u16)n);
+		ip6->hop_limit = 64;
+		__builtin_memcpy(&ip6->saddr, t->laddr6, 16);
+		__builtin_memcpy(&ip6->daddr, t->raddr6, 16);
+		goto send;
+	}
+	iph = data + (l3 & 0x1f);
+	if ((void *)(iph + 1) > end)
+		goto broken;
 	tmp = iph->saddr;
 	iph->saddr = iph->daddr;
 	iph->daddr = tmp;
@@ -169,6 +189,7 @@ static __always_inline int sc_syn(struct xdp_md *ctx, __u32 l3, const struct hxs
 	iph->ttl = 64;
 	iph->check = 0;
 	iph->check = sc_ip_csum(iph);
+send:
 	if (hxs_cfg.flags & HXS_XDP_CFG_F_TX_REDIRECT) {
 		/* a constant verdict: the verifier cannot tell bpf_redirect() never fails low */
 		if (bpf_redirect(ifindex, 0) != XDP_REDIRECT)
@@ -194,9 +215,10 @@ __attribute__((noinline)) int hxs_syncookie_xdp(struct xdp_md *ctx, const struct
 						__u32 bflags, struct hxs_xdp_meta *m)
 {
 	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
-	__u32 l3, zero = 0, fl;
+	__u32 l3, l4, zero = 0, fl;
 	const struct hxs_cookie_secret *sec;
-	struct hxs_sc_tuple t;
+	struct hxs_sc_tuple t = {};
+	struct ipv6hdr *ip6;
 	struct tcphdr *th;
 	struct iphdr *iph;
 	int idx;
@@ -204,24 +226,37 @@ __attribute__((noinline)) int hxs_syncookie_xdp(struct xdp_md *ctx, const struct
 	if (!pkt || !m)
 		return -1;
 	l3 = pkt->vlan ? 18 : 14;
-	if (!pkt->v4 || pkt->frag != FRAG_NONE || !HXS_BIND_MSS(bflags))
+	if (pkt->frag != FRAG_NONE || !HXS_BIND_MSS(bflags))
 		return -1;
-	iph = data + l3;
-	if ((void *)(iph + 1) > end || iph->ihl != 5)
-		return -1;
-	th = (void *)(iph + 1);
+	if (pkt->v4) {
+		iph = data + l3;
+		if ((void *)(iph + 1) > end || iph->ihl != 5)
+			return -1;
+		t.raddr = iph->saddr;
+		t.laddr = iph->daddr;
+		th = (void *)(iph + 1);
+		l4 = l3 + 20;
+	} else {
+		/* IPv6 without extension headers (a SYN with them goes to the stack) */
+		ip6 = data + l3;
+		if ((void *)(ip6 + 1) > end || ip6->nexthdr != IPPROTO_TCP)
+			return -1;
+		t.v6 = 1;
+		__builtin_memcpy(t.raddr6, &ip6->saddr, 16);
+		__builtin_memcpy(t.laddr6, &ip6->daddr, 16);
+		th = (void *)(ip6 + 1);
+		l4 = l3 + 40;
+	}
 	if ((void *)(th + 1) > end || th->doff < 5 || th->doff * 4u > pkt->l4_len)
 		return -1;
 	sec = bpf_map_lookup_elem(&hxs_cookie, &zero);
 	if (!sec || !hxs_sc_key_set(sec->key[sec->cur & 1]))
 		return -1;
-	t.raddr = iph->saddr;
-	t.laddr = iph->daddr;
 	t.rport = bpf_ntohs(th->source);
 	t.lport = bpf_ntohs(th->dest);
 	fl = ((__u8 *)th)[13];
 	if ((fl & (SC_TH_SYN | SC_TH_ACK | SC_TH_RST | SC_TH_FIN)) == SC_TH_SYN)
-		return sc_syn(ctx, l3, &t, bpf_ntohl(th->seq), th->doff, bflags, sec, m);
+		return sc_syn(ctx, l3, l4, &t, bpf_ntohl(th->seq), th->doff, bflags, sec, m);
 	if ((fl & (SC_TH_SYN | SC_TH_RST | SC_TH_ACK)) != SC_TH_ACK)
 		return -1;
 	idx = hxs_sc_check(sec, &t, bpf_ntohl(th->seq) - 1, bpf_ntohl(th->ack_seq) - 1,

@@ -24,9 +24,13 @@
  * permitted, bit 5 ECN (reserved, never set by hxs); the ACK echoes it in TSecr. Without
  * timestamps the SYN-ACK offers MSS only (window scaling and SACK are off for the connection).
  *
- * Addresses are IPv4 in network byte order as loaded from the header (the same 32-bit value
- * on both sides of one host), ports in host byte order. Time is CLOCK_MONOTONIC seconds on
- * both sides (bpf_ktime_get_ns() and the stack's clock).
+ * IPv4: addresses in network byte order as loaded from the header (the same 32-bit value
+ * on both sides of one host), ports in host byte order; the MAC is over a 24-byte message.
+ * IPv6 (v6 set): the 16-byte addresses as they are in the header, and the MAC is over a
+ * 48-byte message (peer addr, our addr, ports, peer ISN, t, MSS class): SipHash's length
+ * byte keeps the two families' messages apart, and both sides (XDP and the TCP core) compute
+ * it from the same header bytes, so either side's cookie validates at the other. Time is
+ * CLOCK_MONOTONIC seconds on both sides (bpf_ktime_get_ns() and the stack's clock).
  */
 #ifndef HXS_SYNCOOKIE_H
 #define HXS_SYNCOOKIE_H
@@ -55,8 +59,10 @@
 
 /* The connection a cookie is for. */
 struct hxs_sc_tuple {
-	__u32 raddr, laddr;          /* peer (the SYN's source), ours; network order */
+	__u32 raddr, laddr;          /* peer (the SYN's source), ours; network order; IPv4 */
 	__u16 rport, lport;          /* host order */
+	__u32 v6;                    /* 1: the addresses are raddr6/laddr6 (raddr, laddr unused) */
+	__u8  raddr6[16], laddr6[16];/* IPv6 (v6 == 1), as in the header */
 };
 
 /* What a SYN said (the caller parsed its options). */
@@ -141,14 +147,58 @@ static __always_inline __u64 hxs_sc_siphash3(__u64 k0, __u64 k1, __u64 m0, __u64
 	return v0 ^ v1 ^ v2 ^ v3;
 }
 
-static __always_inline __u32 hxs_sc_mac(const __u64 *key, const struct hxs_sc_tuple *t,
-					__u32 peer_isn, __u32 tc, __u32 mssidx)
+/* Eight address bytes as the little-endian word SipHash reads (host independent). */
+static __always_inline __u64 hxs_sc_le64(const __u8 *p)
 {
-	__u64 m0 = (__u64)t->raddr | (__u64)t->laddr << 32;
+	return (__u64)p[0] | (__u64)p[1] << 8 | (__u64)p[2] << 16 | (__u64)p[3] << 24 |
+	       (__u64)p[4] << 32 | (__u64)p[5] << 40 | (__u64)p[6] << 48 | (__u64)p[7] << 56;
+}
+
+/* SipHash-2-4 of the 48-byte IPv6 message: the tuple's addresses (four words, read where
+ * they are: no copy on the BPF stack, whose 512 bytes this code shares), then m4, m5. */
+static __always_inline __u64 hxs_sc_siphash6(__u64 k0, __u64 k1, const struct hxs_sc_tuple *t,
+					     __u64 m4, __u64 m5)
+{
+	__u64 v0 = k0 ^ 0x736f6d6570736575ull, v1 = k1 ^ 0x646f72616e646f6dull;
+	__u64 v2 = k0 ^ 0x6c7967656e657261ull, v3 = k1 ^ 0x7465646279746573ull;
+	__u64 b = (__u64)48 << 56, m;  /* the final block: the length in the top byte */
+
+#define HXS_SC_BLOCK(w) \
+	do { m = (w); v3 ^= m; HXS_SC_ROUND(v0, v1, v2, v3); HXS_SC_ROUND(v0, v1, v2, v3); \
+	     v0 ^= m; } while (0)
+	HXS_SC_BLOCK(hxs_sc_le64(t->raddr6));
+	HXS_SC_BLOCK(hxs_sc_le64(t->raddr6 + 8));
+	HXS_SC_BLOCK(hxs_sc_le64(t->laddr6));
+	HXS_SC_BLOCK(hxs_sc_le64(t->laddr6 + 8));
+	HXS_SC_BLOCK(m4);
+	HXS_SC_BLOCK(m5);
+	HXS_SC_BLOCK(b);
+#undef HXS_SC_BLOCK
+	v2 ^= 0xff;
+	HXS_SC_ROUND(v0, v1, v2, v3); HXS_SC_ROUND(v0, v1, v2, v3);
+	HXS_SC_ROUND(v0, v1, v2, v3); HXS_SC_ROUND(v0, v1, v2, v3);
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* In the XDP program a function of its own (a BPF subprogram, its registers spilled in its
+ * own frame): inlined three times (make, check under two keys), the IPv6 SipHash took the
+ * cookie code past clang's 512-byte stack limit for one function. */
+#ifdef __bpf__
+#define HXS_SC_MAC_INLINE static __attribute__((noinline))
+#else
+#define HXS_SC_MAC_INLINE static __always_inline
+#endif
+
+HXS_SC_MAC_INLINE __u32 hxs_sc_mac(const __u64 *key, const struct hxs_sc_tuple *t,
+				   __u32 peer_isn, __u32 tc, __u32 mssidx)
+{
 	__u64 m1 = (__u64)t->rport | (__u64)t->lport << 16 | (__u64)peer_isn << 32;
 	__u64 m2 = (__u64)(tc & 0x3f) | (__u64)(mssidx & 3) << 8;
 
-	return (__u32)hxs_sc_siphash3(key[0], key[1], m0, m1, m2) & HXS_SC_HASH_MASK;
+	if (t->v6)
+		return (__u32)hxs_sc_siphash6(key[0], key[1], t, m1, m2) & HXS_SC_HASH_MASK;
+	return (__u32)hxs_sc_siphash3(key[0], key[1], (__u64)t->raddr | (__u64)t->laddr << 32,
+				      m1, m2) & HXS_SC_HASH_MASK;
 }
 
 /* A key of zeros is no key (the previous one before the first rotation, or a map the stack
@@ -264,8 +314,8 @@ static __always_inline __u16 hxs_sc_fold(__u32 sum)
 
 /* The cookie SYN-ACK's TCP header into p (at least 40 bytes): ports swapped, SEQ = cookie,
  * ACK = the SYN's ISN + 1, SYN|ACK, window loc->win, options as the core's SYN-ACK lays them
- * out (MSS; SACK-permitted and timestamps; NOP, window scale), checksum over the IPv4
- * pseudo-header filled (RFC 9293 §3.1). ts_now: our timestamp clock (ms). Returns the header
+ * out (MSS; SACK-permitted and timestamps; NOP, window scale), checksum over the tuple's
+ * family's pseudo-header filled (RFC 9293 §3.1, RFC 8200 §8.1). ts_now: our timestamp clock (ms). Returns the header
  * length (24 to 40). */
 static __always_inline __u32 hxs_sc_synack(__u8 *p, const struct hxs_sc_tuple *t,
 					   const struct hxs_sc_syn *syn,
@@ -314,13 +364,20 @@ static __always_inline __u32 hxs_sc_synack(__u8 *p, const struct hxs_sc_tuple *t
 	}
 	hlen = n;
 	p[12] = (__u8)((hlen / 4) << 4);
-	/* pseudo-header: our address, the peer's, protocol 6, TCP length */
-	a = (const __u8 *)&t->laddr;
-	sum = (__u32)a[0] << 8 | a[1];
-	sum += (__u32)a[2] << 8 | a[3];
-	a = (const __u8 *)&t->raddr;
-	sum += (__u32)a[0] << 8 | a[1];
-	sum += (__u32)a[2] << 8 | a[3];
+	/* pseudo-header: our address, the peer's, protocol 6, TCP length (RFC 9293 §3.1; for
+	 * IPv6 the 16-byte addresses, RFC 8200 §8.1: the same sum, the length and next header
+	 * fit 16 bits each here) */
+	if (t->v6) {
+		sum = hxs_sc_sum16(t->laddr6, 8, 0);
+		sum = hxs_sc_sum16(t->raddr6, 8, sum);
+	} else {
+		a = (const __u8 *)&t->laddr;
+		sum = (__u32)a[0] << 8 | a[1];
+		sum += (__u32)a[2] << 8 | a[3];
+		a = (const __u8 *)&t->raddr;
+		sum += (__u32)a[0] << 8 | a[1];
+		sum += (__u32)a[2] << 8 | a[3];
+	}
 	sum += 6 + hlen;
 	hxs_sc_put16(p + 16, hxs_sc_fold(hxs_sc_sum16(p, hlen / 2, sum)));
 	return hlen;

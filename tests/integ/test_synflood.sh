@@ -19,6 +19,14 @@
 #   20 connections completed verified, XdpSynCookiesSent and XdpSynCookiesValid moved.
 #   The goodput the stream keeps during the flood is measured by `make bench`
 #   (scripts/bench_fastpath.sh): here only correctness and counters are asserted.
+#   Phase 3 (IPv6): hxs-httpd again (its :: listener takes both families); unanswered SYNs
+#   over IPv6 from tests/integ/synflood6.py (a raw socket: hping3 has no IPv6) while a kernel
+#   `curl -6` fetches the page 20 times. Checks: all 20 exact, and with only IPv6 traffic in
+#   this phase, the program's cookie counters moved: XdpSynCookiesSent (it answered IPv6
+#   SYNs) and XdpSynCookiesValid (curl's IPv6 ACKs), the listener switched (HxsTcpXdpCookiesOn);
+#   XdpSynCookiesFailed stays 0. The flood's source ports stay out of the kernel's ephemeral
+#   range (see synflood6.py: a flood SYN with curl's future port, queued in the core, made
+#   curl's connect fail).
 # A veth peer receives the program's frames only when it runs NAPI: GRO on on the kernel peer.
 # Under the flood the cookie SYN-ACKs must also kick that NAPI: XDP_TX on a veth does not
 # unless the peer has an XDP program, so on veth the program sends them with bpf_redirect()
@@ -41,6 +49,9 @@ finish() { [ -n "$F" ] && stop_pid "$F" 5 KILL; stop_pid "$C" 10; stop_pid "$P" 
 trap 'finish' EXIT
 topo_pair "$(hxt_name sf)" || { echo "not ok 1 - topology"; exit 1; }
 K="ip netns exec $KNS"
+K6=fd00:5f::1 H6=fd00:5f::2
+ip -n "$KNS" addr add $K6/64 dev "$KIF" nodad
+ip -n "$HNS" addr add $H6/64 dev "$HIF" nodad
 stat_of() { awk -v k="$2" '$1==k {print $2}' "$1" | head -1; }
 
 mkdir -p "$W/www"
@@ -156,4 +167,47 @@ check "XDP validated cookie ACKs of the new connections (XdpSynCookiesValid +$(d
   [ "$(d XdpSynCookiesValid)" -gt 0 ]
 stop_pid "$P" 30; src=$?; P=
 check "hxs-perf server exits cleanly on SIGTERM (status $src)" [ $src -eq 0 ]
+
+# --- phase 3: IPv6 ---------------------------------------------------------------------------
+ip netns exec "$HNS" "$B/hxs-httpd" -i "$HIF" -p $PORT -r "$W/www" >"$W/srv6.log" 2>&1 & P=$!
+if ! wait_line 60 "$W/srv6.log" ready $P; then fail "hxs-httpd starts (IPv6 phase)"; sed 's/^/# /' "$W/srv6.log"; exit 1; fi
+fetch6() { # sets why: curl's exit status and what it timed
+  local code
+  code=$($K curl -6 -s -m 5 -o "$W/page6" -w '%{http_code} connect %{time_connect} total %{time_total}' \
+         "http://[$H6]:$PORT/index.html"); why="exit $? $code"
+  [ "${code%% *}" = 200 ] && cmp -s "$W/page6" "$W/www/index.html"
+}
+check "an IPv6 fetch before the flood (curl -6, exact)" fetch6
+hstat s60
+$K timeout 120 python3 tests/integ/synflood6.py "$H6" $PORT 110 >"$W/flood6.log" 2>&1 & F=$!
+t6=$(date +%s.%N | cut -c1-14)
+sleep 2
+ok=0 bad6=
+for i in $(seq 20); do
+  if fetch6; then ok=$((ok + 1)); else bad6="$bad6 [$i at $(date +%s.%N | cut -c1-14): $why]"; fi
+  sleep 0.3
+done
+[ -z "$bad6" ] || note "IPv6 fetches that failed [number at time: curl]:$bad6; flood from $t6"
+hstat s61
+kill -0 $F 2>/dev/null && flooding=1 || flooding=0
+stop_pid "$F" 15 >/dev/null; F=
+d6() { echo $(( $(stat_of "$W/s61" "$1") - $(stat_of "$W/s60" "$1") )); }
+note "IPv6 flood: $ok/20 fetches; XdpSynCookiesSent +$(d6 XdpSynCookiesSent)" \
+     "XdpSynCookiesValid +$(d6 XdpSynCookiesValid) XdpSynCookiesFailed +$(d6 XdpSynCookiesFailed)" \
+     "HxsTcpXdpCookiesOn +$(d6 HxsTcpXdpCookiesOn) SyncookiesSent +$(d6 SyncookiesSent)" \
+     "SyncookiesRecv +$(d6 SyncookiesRecv) ListenDrops +$(d6 ListenDrops)"
+check "the IPv6 flood ran until the 20th fetch was done" [ $flooding -eq 1 ]
+check "the stack turned XDP cookies on for the IPv6 listener (HxsTcpXdpCookiesOn +$(d6 HxsTcpXdpCookiesOn))" \
+  [ "$(d6 HxsTcpXdpCookiesOn)" -gt 0 ]
+check "XDP answered the IPv6 flood with SYN cookies (XdpSynCookiesSent +$(d6 XdpSynCookiesSent))" \
+  [ "$(d6 XdpSynCookiesSent)" -gt 0 ]
+check "XDP validated curl -6's cookie ACKs (XdpSynCookiesValid +$(d6 XdpSynCookiesValid))" \
+  [ "$(d6 XdpSynCookiesValid)" -gt 0 ]
+check "all 20 kernel curl -6 fetches during the IPv6 flood succeed, exact ($ok/20)" [ $ok -eq 20 ]
+# the flood sends SYNs only and curl's segments are its connections' or answer valid cookies
+check "no segment failed the cookie check (XdpSynCookiesFailed +$(d6 XdpSynCookiesFailed))" \
+  [ "$(d6 XdpSynCookiesFailed)" -eq 0 ]
+check "an IPv6 fetch after the flood (exact)" fetch6
+stop_pid "$P" 30; src=$?; P=
+check "hxs-httpd exits cleanly on SIGTERM after the IPv6 flood (status $src)" [ $src -eq 0 ]
 tap_done

@@ -1,7 +1,8 @@
 /* test_syncookie.c - the SYN-cookie scheme (hxs/syncookie.h): the SipHash against the
  * library's general one, make/check round trips for every MSS class, every way a cookie must
  * fail (other key, tuple, ISN, MSS bits, too old), key rotation, the TSval option encoding, and
- * the SYN-ACK header byte for byte with a checksum that verifies. */
+ * the SYN-ACK header byte for byte with a checksum that verifies; the same for IPv6 tuples
+ * (the 48-byte MAC against the library's SipHash, the IPv6 pseudo-header checksum). */
 #include <arpa/inet.h>
 #include <string.h>
 
@@ -208,6 +209,77 @@ int main(void)
 		syn.has_ws = syn.sack_perm = 1;
 		loc.no_ts = 1;
 		CHECK_EQ(hxs_sc_synack(p, &t, &syn, &loc, 1, 1000), 24);
+	}
+
+	t_case("hxs_sc_mac over IPv6 equals SipHash-2-4 of the 48-byte message (lib/siphash.c)");
+	{
+		struct hxs_sc_tuple u = { .rport = 40000, .lport = 8080, .v6 = 1 };
+		uint8_t key[16], msg[48];
+
+		for (int i = 0; i < 16; i++) {
+			u.raddr6[i] = (uint8_t)(0x20 + i);
+			u.laddr6[i] = (uint8_t)(0x80 + i);
+		}
+		le64(key, s.key[0][0]);
+		le64(key + 8, s.key[0][1]);
+		memcpy(msg, u.raddr6, 16);
+		memcpy(msg + 16, u.laddr6, 16);
+		le64(msg + 32, 40000 | (uint64_t)8080 << 16 | (uint64_t)0x12345678 << 32);
+		le64(msg + 40, 5 | (uint64_t)2 << 8);
+		CHECK_EQ(hxs_sc_mac(s.key[0], &u, 0x12345678, 5, 2),
+			 (uint32_t)hxs_siphash24(key, msg, 48) & HXS_SC_HASH_MASK);
+	}
+
+	t_case("IPv6: round trip; every address byte, the ports, the ISN count; an IPv4 cookie is not an IPv6 one");
+	{
+		struct hxs_sc_tuple u = { .rport = 40000, .lport = 8080, .v6 = 1 }, v;
+		int fails = 0;
+
+		u.raddr6[0] = 0xfd; u.raddr6[15] = 1;
+		u.laddr6[0] = 0xfd; u.laddr6[15] = 2;
+		for (uint32_t idx = 0; idx < 4; idx++) {
+			uint32_t c = hxs_sc_make(&s, &u, 0x12345678, now, idx);
+			CHECK_EQ(hxs_sc_check(&s, &u, 0x12345678, c, now), (int)idx);
+		}
+		uint32_t c = hxs_sc_make(&s, &u, 0x12345678, now, 3);
+		for (int i = 0; i < 32; i++) {
+			v = u;
+			if (i < 16)
+				v.raddr6[i] ^= 0x01;
+			else
+				v.laddr6[i - 16] ^= 0x80;
+			fails += hxs_sc_check(&s, &v, 0x12345678, c, now) == -1;
+		}
+		CHECK_EQ(fails, 32);
+		v = u; v.rport++;
+		CHECK_EQ(hxs_sc_check(&s, &v, 0x12345678, c, now), -1);
+		v = u; v.lport++;
+		CHECK_EQ(hxs_sc_check(&s, &v, 0x12345678, c, now), -1);
+		CHECK_EQ(hxs_sc_check(&s, &u, 0x12345679, c, now), -1);
+		/* the same ports and ISN over IPv4: a different message */
+		c = hxs_sc_make(&s, &t, 0x12345678, now, 3);
+		v = u;
+		CHECK_EQ(hxs_sc_check(&s, &v, 0x12345678, c, now), -1);
+	}
+
+	t_case("IPv6 SYN-ACK: the checksum verifies over the IPv6 pseudo-header (RFC 8200 §8.1)");
+	{
+		struct hxs_sc_tuple u = { .rport = 40000, .lport = 8080, .v6 = 1 };
+		struct hxs_sc_syn syn = { .isn = 0x01020304, .tsval = 0x11223344, .mss = 1440,
+					  .has_mss = 1, .has_ws = 1, .ws = 7, .sack_perm = 1, .has_ts = 1 };
+		struct hxs_sc_local loc = { .mss = 1440, .win = 65535, .ws = 2 };
+		uint8_t p[40], q[40];
+
+		for (int i = 0; i < 16; i++) {
+			u.raddr6[i] = (uint8_t)(0xf0 - 7 * i);
+			u.laddr6[i] = (uint8_t)(0x0f + 13 * i);
+		}
+		uint32_t n = hxs_sc_synack(p, &u, &syn, &loc, 0xdeadbeef, 0x5000);
+		CHECK_EQ(n, 40);
+		CHECK_EQ(hxs_csum_fold(hxs_csum_add(hxs_csum_pseudo6(u.laddr6, u.raddr6, 6, n), p, n)), 0);
+		/* every byte but the checksum as over IPv4 */
+		hxs_sc_synack(q, &t, &syn, &loc, 0xdeadbeef, 0x5000);
+		CHECK(memcmp(p, q, 16) == 0 && memcmp(p + 18, q + 18, n - 18) == 0, "same header");
 	}
 	return t_done();
 }

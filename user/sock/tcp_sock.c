@@ -297,18 +297,15 @@ static struct hxs_sock *listen_sock(struct tcp_glue *g, struct hxs_addr laddr, u
 }
 
 /* The bind entries of a listener (socket.c made them at bind): its address, and 0.0.0.0
- * too for a dual-stack :: (cookie flags only there: the program's cookies are IPv4's). */
+ * too for a dual-stack :: ; the cookie flags on each (the program answers SYNs with cookies
+ * for both families, bpf/syncookie_xdp.h; the MSS in them is the listener's, for IPv6's
+ * larger header when it may take IPv6: hxs_tcp_conn__cookie_local). */
 static int listen_entries(struct tcp_glue *g, struct hxs_sock *o, uint16_t lport, uint32_t flags)
 {
-	uint32_t f6 = flags & ~(HXS_BIND_F_COOKIES | HXS_BIND_F_NO_SACK | HXS_BIND_F_NO_TS |
-				HXS_BIND_F_NO_WS | (0xffffu << HXS_BIND_MSS_SHIFT) |
-				(0xfu << HXS_BIND_WS_SHIFT));
 	int err;
 
-	if (hxs_addr_is4(o->laddr))
-		return hxs_stack__own_bind(g->st, o->laddr, htons(lport), IPPROTO_TCP, o->rx_owner, flags);
-	err = hxs_stack__own_bind(g->st, o->laddr, htons(lport), IPPROTO_TCP, o->rx_owner, f6);
-	if (!err && hxs_addr_is_any6(o->laddr) && !o->v6only)
+	err = hxs_stack__own_bind(g->st, o->laddr, htons(lport), IPPROTO_TCP, o->rx_owner, flags);
+	if (!err && !hxs_addr_is4(o->laddr) && hxs_addr_is_any6(o->laddr) && !o->v6only)
 		err = hxs_stack__own_bind(g->st, hxs_addr4(0), htons(lport), IPPROTO_TCP, o->rx_owner,
 					  flags);
 	return err;

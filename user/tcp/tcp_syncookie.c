@@ -61,10 +61,10 @@ void hxs_tcp_conn__cookie_local(const struct hxs_tcp_conn *l, struct hxs_sc_loca
 	loc->no_ws = cfg->no_ws;
 }
 
-/* The cookie's tuple: IPv4 addresses as they are (the XDP program computes the same MAC);
- * an IPv6 pair folded to 32 bits by the keyed RFC 6528 function (unpredictable without the
- * secret, so no other pair can be made to share a cookie), checked only by this core. */
-static struct hxs_sc_tuple sc_tuple(const struct hxs_tcp *tcp, const struct hxs_tcp_seg *s)
+/* The cookie's tuple, as the XDP program makes it from the same header: IPv4 addresses as
+ * 32-bit values, IPv6 ones as their 16 bytes (hxs/syncookie.h), so a cookie either side made
+ * validates at the other. */
+static struct hxs_sc_tuple sc_tuple(const struct hxs_tcp_seg *s)
 {
 	struct hxs_sc_tuple t = { .rport = s->sport, .lport = s->dport };
 
@@ -72,7 +72,9 @@ static struct hxs_sc_tuple sc_tuple(const struct hxs_tcp *tcp, const struct hxs_
 		t.raddr = hxs_addr_get4(s->saddr);
 		t.laddr = hxs_addr_get4(s->daddr);
 	} else {
-		t.raddr = hxs_isn_addr(&tcp->isn, s->saddr, 0, s->daddr, 0, 0);
+		t.v6 = 1;
+		memcpy(t.raddr6, s->saddr.b, 16);
+		memcpy(t.laddr6, s->daddr.b, 16);
 	}
 	return t;
 }
@@ -80,7 +82,7 @@ static struct hxs_sc_tuple sc_tuple(const struct hxs_tcp *tcp, const struct hxs_
 int hxs_tcp_syncookie_syn(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, uint64_t now)
 {
 	struct hxs_tcp *tcp = l->tcp;
-	struct hxs_sc_tuple t = sc_tuple(tcp, s);
+	struct hxs_sc_tuple t = sc_tuple(s);
 	struct hxs_sc_syn syn = {
 		.isn = s->seq, .tsval = s->opt.tsval, .mss = s->opt.mss, .has_mss = s->opt.has_mss,
 		.has_ws = s->opt.has_ws, .ws = s->opt.ws, .sack_perm = s->opt.sack_perm,
@@ -100,13 +102,8 @@ int hxs_tcp_syncookie_syn(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, u
 				      hxs_sc_mss_index(s->opt.has_mss && s->opt.mss ? s->opt.mss : 536));
 	/* our timestamp clock for this host pair, as a SYN-ACK from the queue would carry */
 	uint32_t ts_now = (uint32_t)(now / 1000) + hxs_isn_addr(&tcp->isn, s->daddr, 0, s->saddr, 0, 0);
+	/* the checksum over the tuple's family's pseudo-header (test_ip6_stack verifies it) */
 	uint32_t n = hxs_sc_synack(hdr, &t, &syn, &loc, cookie, ts_now);
-	/* hxs_sc_synack() sums the IPv4 pseudo-header of its tuple (XDP's); over IPv6 the
-	 * checksum covers the 16-byte addresses (RFC 8200 §8.1) */
-	if (!hxs_addr_is4(s->saddr)) {
-		hxs_wr16(hdr + 16, 0);
-		hxs_wr16(hdr + 16, hxs_tcp_csum_addr(s->daddr, s->saddr, hdr, n));
-	}
 	uint8_t *p = tcp->tx.alloc(tcp->ctx, n, &h);
 	if (!p) {
 		MIB_INC(tcp, TCPTxNoBufs);
@@ -133,7 +130,7 @@ int hxs_tcp_syncookie_ack(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, u
 			  struct hxs_sc_opts *o)
 {
 	struct hxs_tcp *tcp = l->tcp;
-	struct hxs_sc_tuple t = sc_tuple(tcp, s);
+	struct hxs_sc_tuple t = sc_tuple(s);
 	uint32_t cookie = s->ack - 1, isn = s->seq - 1;
 	struct hxs_cookie_secret sec;
 	int idx;
