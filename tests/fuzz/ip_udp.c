@@ -276,6 +276,23 @@ static void check_tx_frame(struct run *r, const uint8_t *f, uint32_t len)
 		r->tcp_len = l4len - doff;
 		return;
 	}
+	if (ip[9] == IPPROTO_ICMP) {
+		/* RFC 1122 §4.1.3.1: a datagram to our address that no socket took is answered
+		 * with port unreachable (sock/udp_unreach.c), quoting its IPv4 header and 8
+		 * bytes of UDP (RFC 792), to the datagram's source, never about a broadcast */
+		FZ_CHECK(l4len >= 8 + 20 + 8, "%u-byte ICMP message", l4len);
+		FZ_CHECK(l4[0] == 3 && l4[1] == 3, "ICMP type %u code %u", l4[0], l4[1]);
+		FZ_CHECK(fold(hxs_csum_add(0, l4, l4len)) == 0, "ICMP checksum");
+		const uint8_t *q = l4 + 8;
+		uint32_t qsrc, qdst, qihl = (uint32_t)(q[0] & 15) * 4;
+		FZ_CHECK(q[0] >> 4 == 4 && qihl >= 20 && 8 + qihl + 8 <= l4len, "quoted IP header");
+		FZ_CHECK(q[9] == IPPROTO_UDP, "quoted protocol %u", q[9]);
+		memcpy(&qsrc, q + 12, 4);
+		memcpy(&qdst, q + 16, 4);
+		FZ_CHECK(qdst == src, "port unreachable about a datagram not to our address");
+		FZ_CHECK(qsrc == dst, "port unreachable not to the datagram's source");
+		return;
+	}
 	FZ_CHECK(ip[9] == IPPROTO_UDP, "protocol %u", ip[9]);
 	FZ_CHECK(l4len >= 8 && ((uint32_t)l4[4] << 8 | l4[5]) == l4len, "UDP length");
 	FZ_CHECK(l4[6] || l4[7], "UDP checksum left out");
