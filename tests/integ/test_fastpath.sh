@@ -41,7 +41,16 @@ start_server() { # label ENV...
   else fail "server $label starts (no ready line in 60 s)"; sed 's/^/# /' "$W/srv.log"; return 1; fi
 }
 stat_of() { awk -v k="$2" '$1==k {print $2}' "$1" | head -1; }
-bstat() { ip netns exec "$BNS" "$B/hxs" stat -a -i "$BIF" >"$W/$1" 2>&1; }
+bstat() { # FILE: B's counters; right after the server's ready line its statistics region may
+  # not be published yet: asked again for up to 10 s until the counters are there
+  local k
+  for k in $(seq 50); do
+    ip netns exec "$BNS" "$B/hxs" stat -a -i "$BIF" >"$W/$1" 2>&1
+    grep -q '^TcpInSegs ' "$W/$1" && return 0
+    sleep 0.2
+  done
+  return 1
+}
 sdelta() { # counter statfile0 statfile1
   echo $(( $(stat_of "$W/$3" "$1" || true) - $(stat_of "$W/$2" "$1" || true) ))
 }

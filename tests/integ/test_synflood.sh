@@ -118,7 +118,16 @@ check "hxs-httpd exits cleanly on SIGTERM (status $src)" [ $src -eq 0 ]
 ip netns exec "$HNS" "$B/hxs-perf" -s -i "$HIF" -p $PPORT >"$W/perf.log" 2>&1 & P=$!
 if ! wait_line 60 "$W/perf.log" ready $P; then fail "hxs-perf server starts"; sed 's/^/# /' "$W/perf.log"; exit 1; fi
 pass "hxs-perf server starts"
-hstat() { ip netns exec "$HNS" "$B/hxs" stat -a -i "$HIF" >"$W/$1" 2>&1; }
+hstat() { # FILE: the server's counters, asked again for up to 10 s until they are there (a
+  # server just started may not have published its statistics region yet)
+  local k
+  for k in $(seq 50); do
+    ip netns exec "$HNS" "$B/hxs" stat -a -i "$HIF" >"$W/$1" 2>&1
+    grep -q '^TcpInSegs ' "$W/$1" && return 0
+    sleep 0.2
+  done
+  return 1
+}
 hstat p0
 $K "$B/hxs-perf" -c "$HIP" -i "$KIF" -p $PPORT -m stream --reverse -t 10 --seed $SEED --json \
   >"$W/stream.json" 2>"$W/stream.err" & C=$!
