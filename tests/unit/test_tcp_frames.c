@@ -20,7 +20,7 @@
 #include "io/io.h"
 #include "net/stack.h"
 #include "tcp_harness.h"
-#include "twostack.h"
+#include "twostream.h"
 
 #define XFER (256u << 10)
 #define POOL 16
@@ -36,47 +36,6 @@ static uint64_t ctr(struct hxs_stack *st, const char *name)
 	return v;
 }
 
-struct end {
-	struct hxs_stack *st;
-	int fd;
-	uint64_t sent, rcvd, seed_tx, seed_rx;
-	int shut, eof, bad;
-};
-
-/* Non-blocking: send what fits, shut down when all is sent, read and verify what came. */
-static void end_io(struct end *e)
-{
-	uint8_t buf[16384];
-
-	while (e->sent < XFER) {
-		uint32_t n = XFER - e->sent < sizeof(buf) ? (uint32_t)(XFER - e->sent) : sizeof(buf);
-		ssize_t r;
-
-		pattern_fill(e->seed_tx, e->sent, buf, n);
-		r = hxs_send(e->st, e->fd, buf, n, 0);
-		if (r <= 0)
-			break;
-		e->sent += (uint64_t)r;
-	}
-	if (e->sent == XFER && !e->shut) {
-		CHECK_EQ(hxs_shutdown(e->st, e->fd, SHUT_WR), 0);
-		e->shut = 1;
-	}
-	for (;;) {
-		ssize_t r = hxs_recv(e->st, e->fd, buf, sizeof(buf), 0);
-
-		if (r > 0) {
-			if (pattern_check(e->seed_rx, e->rcvd, buf, (uint32_t)r) >= 0)
-				e->bad = 1;
-			e->rcvd += (uint64_t)r;
-			continue;
-		}
-		if (r == 0)
-			e->eof = 1;
-		break;
-	}
-}
-
 int main(void)
 {
 	static const struct twostack_cfg two = {
@@ -84,11 +43,10 @@ int main(void)
 		.mac_b = { 2, 0, 0, 0, 7, 2 }, .mtu = 1500, .frames = POOL, .frame_size = 2048,
 		.clock = vclock,
 	};
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(7100) };
 	struct twostack w;
-	struct hxs_io_stats s;
-	struct end a = { .seed_tx = 11, .seed_rx = 12 }, b = { .seed_tx = 12, .seed_rx = 11 };
-	int lfd, one = 1, turns = 0;
+	struct twostream_end a = { .total = XFER, .chunk = 16384, .seed_tx = 11, .seed_rx = 12 },
+			     b = { .total = XFER, .chunk = 16384, .seed_tx = 12, .seed_rx = 11 };
+	int lfd, turns;
 
 	t_case("the fixture refuses frames and MTUs the AF_XDP datapath would not run with");
 	{
@@ -106,41 +64,15 @@ int main(void)
 	CHECK_EQ(twostack_open(&w, &two), 0);
 	if (!w.a || !w.b)
 		return t_done();
-	a.st = w.a;
-	b.st = w.b;
-	sin.sin_addr.s_addr = w.addr_b;
-	lfd = hxs_socket(w.b, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	CHECK_EQ(hxs_bind(w.b, lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	CHECK_EQ(hxs_listen(w.b, lfd, 8), 0);
-	a.fd = hxs_socket(w.a, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	CHECK_EQ(hxs_setsockopt(w.a, a.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
-	CHECK_EQ(hxs_connect(w.a, a.fd, (struct sockaddr *)&sin, sizeof(sin)), -EINPROGRESS);
-	b.fd = -1;
-	for (int i = 0; i < 100 && b.fd < 0; i++) {
-		twostack_pump(&w, 1);
-		vnow += 100;
-		b.fd = hxs_accept4(w.b, lfd, NULL, NULL, SOCK_NONBLOCK);
-	}
-	CHECK(b.fd >= 0, "accept: %d", b.fd);
+	CHECK_EQ(twostream_connect(&w, 7100, 1, &vnow, &lfd, &a, &b), 0);
 	if (b.fd < 0)
 		return t_done();
 
 	t_case("256 KiB each way at once through 16 frames: byte exact, HxsTcpTxNoFrame == TCPTxNoBufs > 0");
 	/* 100 us of virtual time a turn; 600 s is far beyond what the transfer needs even with
 	 * every refused segment waiting for an RTO. */
-	while (!(a.eof && b.eof) && turns < 6000000) {
-		end_io(&a);
-		end_io(&b);
-		twostack_pump(&w, 1);
-		vnow += 100;
-		turns++;
-	}
-	CHECK(a.eof && b.eof, "after %d turns: A sent %llu rcvd %llu, B sent %llu rcvd %llu", turns,
-	      (unsigned long long)a.sent, (unsigned long long)a.rcvd, (unsigned long long)b.sent,
-	      (unsigned long long)b.rcvd);
-	CHECK_EQ(a.rcvd, XFER);
-	CHECK_EQ(b.rcvd, XFER);
-	CHECK(!a.bad && !b.bad, "data differs");
+	turns = twostream_run(&w, &a, &b, &vnow, 6000000);
+	CHECK(twostream_done(&a, &b), "after %d turns", turns);
 	struct hxs_stack *st[2] = { w.a, w.b };
 	uint64_t noframe = 0;
 	for (int i = 0; i < 2; i++) {
@@ -165,13 +97,7 @@ int main(void)
 	twostack_close_stacks(&w);
 	/* The fill rings keep their frames (as an AF_XDP socket's do); none is held by a stack
 	 * or waits on a transmit ring, and every frame is accounted for. */
-	struct hxs_io *ios[2] = { w.ia, w.ib };
-	for (int i = 0; i < 2; i++) {
-		ios[i]->ops->get_stats(ios[i], &s);
-		CHECK_EQ(s.frames_held, 0);
-		CHECK_EQ(s.frames_tx_queued, 0);
-		CHECK_EQ(s.frames_free + s.frames_rx_queued, s.frames_total);
-	}
+	CHECK(twostack_frames_back(&w));
 	twostack_close_links(&w);
 	return t_done();
 }

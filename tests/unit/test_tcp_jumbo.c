@@ -19,53 +19,12 @@
 #include "io/io.h"
 #include "net/stack.h"
 #include "tcp_harness.h"
-#include "twostack.h"
+#include "twostream.h"
 
 #define XFER (4u << 20)
 
 static uint64_t vnow = 1000000;
 static uint64_t vclock(void *ctx) { (void)ctx; return vnow; }
-
-struct end {
-	struct hxs_stack *st;
-	int fd;
-	uint64_t sent, rcvd, seed_tx, seed_rx;
-	int shut, eof, bad;
-};
-
-/* Non-blocking: send what fits, shut down when all is sent, read and verify what came. */
-static void end_io(struct end *e)
-{
-	uint8_t buf[65536];
-
-	while (e->sent < XFER) {
-		uint32_t n = XFER - e->sent < sizeof(buf) ? (uint32_t)(XFER - e->sent) : sizeof(buf);
-		ssize_t r;
-
-		pattern_fill(e->seed_tx, e->sent, buf, n);
-		r = hxs_send(e->st, e->fd, buf, n, 0);
-		if (r <= 0)
-			break;
-		e->sent += (uint64_t)r;
-	}
-	if (e->sent == XFER && !e->shut) {
-		CHECK_EQ(hxs_shutdown(e->st, e->fd, SHUT_WR), 0);
-		e->shut = 1;
-	}
-	for (;;) {
-		ssize_t r = hxs_recv(e->st, e->fd, buf, sizeof(buf), 0);
-
-		if (r > 0) {
-			if (pattern_check(e->seed_rx, e->rcvd, buf, (uint32_t)r) >= 0)
-				e->bad = 1;
-			e->rcvd += (uint64_t)r;
-			continue;
-		}
-		if (r == 0)
-			e->eof = 1;
-		break;
-	}
-}
 
 static struct hxs_io_stats io_stats(struct hxs_io *io)
 {
@@ -82,10 +41,10 @@ int main(void)
 		.mac_b = { 2, 0, 0, 0, 8, 2 }, .mtu = 9000, .frames = 1024, .frame_size = 4096,
 		.max_frags = 3, .clock = vclock,
 	};
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(7200) };
 	struct twostack w;
-	struct end a = { .seed_tx = 21, .seed_rx = 22 }, b = { .seed_tx = 22, .seed_rx = 21 };
-	int lfd, mss = 0, turns = 0;
+	struct twostream_end a = { .total = XFER, .chunk = 65536, .seed_tx = 21, .seed_rx = 22 },
+			     b = { .total = XFER, .chunk = 65536, .seed_tx = 22, .seed_rx = 21 };
+	int lfd, mss = 0, turns;
 	socklen_t ml = sizeof(mss);
 
 	t_case("MTU 9000 needs the multi-buffer link: refused on single 4 KiB buffers");
@@ -103,21 +62,7 @@ int main(void)
 	if (!w.a || !w.b)
 		return t_done();
 	CHECK_EQ(w.ia->frame_size, 3 * 4096);
-	sin.sin_addr.s_addr = w.addr_b;
-	lfd = hxs_socket(w.b, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	CHECK_EQ(hxs_bind(w.b, lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	CHECK_EQ(hxs_listen(w.b, lfd, 8), 0);
-	a.st = w.a;
-	b.st = w.b;
-	a.fd = hxs_socket(w.a, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	CHECK_EQ(hxs_connect(w.a, a.fd, (struct sockaddr *)&sin, sizeof(sin)), -EINPROGRESS);
-	b.fd = -1;
-	for (int i = 0; i < 100 && b.fd < 0; i++) {
-		twostack_pump(&w, 1);
-		vnow += 100;
-		b.fd = hxs_accept4(w.b, lfd, NULL, NULL, SOCK_NONBLOCK);
-	}
-	CHECK(b.fd >= 0, "accept: %d", b.fd);
+	CHECK_EQ(twostream_connect(&w, 7200, 0, &vnow, &lfd, &a, &b), 0);
 	if (b.fd < 0)
 		return t_done();
 
@@ -127,19 +72,8 @@ int main(void)
 	CHECK_EQ(mss, 8960 - 12);
 
 	t_case("4 MiB each way at once: byte exact, segments sent and received as buffer chains");
-	while (!(a.eof && b.eof) && turns < 2000000) {
-		end_io(&a);
-		end_io(&b);
-		twostack_pump(&w, 1);
-		vnow += 100;
-		turns++;
-	}
-	CHECK(a.eof && b.eof, "after %d turns: A sent %llu rcvd %llu, B sent %llu rcvd %llu", turns,
-	      (unsigned long long)a.sent, (unsigned long long)a.rcvd, (unsigned long long)b.sent,
-	      (unsigned long long)b.rcvd);
-	CHECK_EQ(a.rcvd, XFER);
-	CHECK_EQ(b.rcvd, XFER);
-	CHECK(!a.bad && !b.bad, "data differs");
+	turns = twostream_run(&w, &a, &b, &vnow, 2000000);
+	CHECK(twostream_done(&a, &b), "after %d turns", turns);
 	struct hxs_io_stats sa = io_stats(w.ia), sb = io_stats(w.ib);
 	/* 4 MiB in 8960-byte segments is 469 full frames each way at least */
 	CHECK(sa.tx_multibuf >= XFER / 8960, "A sent %llu chains", (unsigned long long)sa.tx_multibuf);
@@ -162,13 +96,7 @@ int main(void)
 	CHECK_EQ(hxs_close(w.b, lfd), 0);
 	twostack_pump(&w, 8);
 	twostack_close_stacks(&w);
-	struct hxs_io *ios[2] = { w.ia, w.ib };
-	for (int i = 0; i < 2; i++) {
-		struct hxs_io_stats s = io_stats(ios[i]);
-		CHECK_EQ(s.frames_held, 0);
-		CHECK_EQ(s.frames_tx_queued, 0);
-		CHECK_EQ(s.frames_free + s.frames_rx_queued, s.frames_total);
-	}
+	CHECK(twostack_frames_back(&w));
 	twostack_close_links(&w);
 	return t_done();
 }

@@ -28,26 +28,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "netif.h"
 #include "netif_msg.h"
 #include "netif_priv.h"
-
-#define ROUTE_TTL_NS        (500ull * 1000 * 1000)
-#define NEIGH_ASK_NS        (3ull * 1000 * 1000 * 1000)    /* re-check a pending entry */
-#define NEIGH_FAILED_NS     (1ull * 1000 * 1000 * 1000)    /* answer FAILED from cache */
-#define NEIGH_RECONFIRM_NS  (5ull * 1000 * 1000 * 1000)
-/* The kernel's NUD_VALID (include/net/neighbour.h): states with a usable link-layer address. */
-#define HXS_NUD_VALID (NUD_PERMANENT | NUD_NOARP | NUD_REACHABLE | NUD_PROBE | NUD_STALE | NUD_DELAY)
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* Time since t, 0 when t is later: a caller's cached clock may lag a fresh read. */
 static uint64_t since(uint64_t now, uint64_t t)
@@ -163,7 +148,7 @@ int hxs_netif__route_at(struct hxs_netif *nif, uint32_t dst, uint32_t *nexthop, 
 	int err;
 
 	if (!now)
-		now = now_ns();
+		now = hxs_netif__now();
 	if (e->expires > now && e->dst == dst) {
 		*nexthop = e->nexthop;
 		return e->err;
@@ -173,14 +158,7 @@ int hxs_netif__route_at(struct hxs_netif *nif, uint32_t dst, uint32_t *nexthop, 
 	 * address. Ask the FIB as a socket would and check where the route goes instead. */
 	size_t len = hxs_nlmsg__getroute(req, ++p->seq, dst, 0);
 	err = hxs_netif__nl_request(nif, req, len, on_route_reply, &c);
-	if (!err && !c.got)
-		err = -ENETUNREACH;
-	/* Only unicast routes out of our interface are usable: hxs sends on no other link,
-	 * and broadcast/local/blackhole destinations are not for it. */
-	if (!err && (c.r.type != RTN_UNICAST || c.r.oif != nif->ifindex))
-		err = -ENETUNREACH;
-	if (err == -ESRCH || err == -EHOSTUNREACH || err == -EINVAL || err == -ENODEV)
-		err = -ENETUNREACH;
+	err = hxs_netif__route_err(nif, err, c.got, c.r.type, c.r.oif);
 	e->dst = dst;
 	e->nexthop = err ? 0 : (c.r.gateway ? c.r.gateway : dst);
 	e->err = err;
@@ -256,7 +234,7 @@ static int neigh_query(struct hxs_netif *nif, uint32_t ip, struct neigh_ctx *c)
 
 static int neigh_valid(const struct hxs_nl_neigh *n)
 {
-	return (n->state & HXS_NUD_VALID) && n->has_mac;
+	return hxs_netif__nud_usable(n->state, n->has_mac);
 }
 
 /* Applies the kernel's view of a neighbour to the cache; reports transitions to cb. */
@@ -265,7 +243,7 @@ static int neigh_event(struct hxs_netif *nif, const struct hxs_nl_neigh *n, int 
 {
 	struct netif_priv *p = priv_of(nif);
 	struct neigh_ent *e = neigh_find(p, n->ip, 0);
-	uint64_t now = now_ns();
+	uint64_t now = hxs_netif__now();
 
 	if (n->ifindex != nif->ifindex)
 		return 0;
@@ -321,7 +299,7 @@ int hxs_neigh__resolve_at(struct hxs_netif *nif, uint32_t ip, uint8_t mac[6], ui
 	if (!e)
 		return -ENOMEM;
 	if (!now)
-		now = now_ns();
+		now = hxs_netif__now();
 	switch (e->state) {
 	case NC_VALID:  /* the kernel says REACHABLE, STALE, DELAY, PROBE, PERMANENT or NOARP */
 		if (e->stale && since(now, e->t_asked) > NEIGH_RECONFIRM_NS)
@@ -468,7 +446,7 @@ int hxs_netif__open(struct hxs_netif **out, const char *ifname)
 		goto free_nif;
 	}
 	nif->priv = p;
-	p->seq = (uint32_t)now_ns();
+	p->seq = (uint32_t)hxs_netif__now();
 	/* Subscribe first so no change between the reads below and the first poll is lost. */
 	nif->nl_fd = hxs_netif__nl_socket(groups, (int)(sizeof(groups) / sizeof(groups[0])));
 	if (nif->nl_fd < 0) {

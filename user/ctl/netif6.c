@@ -6,7 +6,7 @@
  *   netif.c open -> hxs_netif6__open(): RTM_GETADDR dump (AF_INET6) -> hxs_netif6__on_msg()
  *   netif.c on_event() -> hxs_netif6__on_msg(): RTM_NEWADDR/DELADDR, RTM_NEWNEIGH/DELNEIGH of
  *                         AF_INET6, routes changed (cache flushed)
- *   hxs_netif__route6_at() -> route cache (ROUTE6_TTL_NS) -> RTM_GETROUTE
+ *   hxs_netif__route6_at() -> route cache (ROUTE_TTL_NS) -> RTM_GETROUTE
  *   hxs_neigh6__resolve_at() -> cache -> RTM_GETNEIGH -> RTM_NEWNEIGH with NTF_USE
  */
 #include <errno.h>
@@ -15,26 +15,12 @@
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "netif.h"
 #include "netif_msg.h"
 #include "netif_priv.h"
 
-#define ROUTE6_TTL_NS   (500ull * 1000 * 1000)
-#define NEIGH6_ASK_NS   (3ull * 1000 * 1000 * 1000)
-#define NEIGH6_FAILED_NS (1ull * 1000 * 1000 * 1000)
-#define NEIGH6_RECONFIRM_NS (5ull * 1000 * 1000 * 1000)
-#define HXS_NUD_VALID6 (NUD_PERMANENT | NUD_NOARP | NUD_REACHABLE | NUD_PROBE | NUD_STALE | NUD_DELAY)
-
 enum { N6_EMPTY = 0, N6_PENDING, N6_VALID, N6_FAILED };
-
-static uint64_t now6(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static int is_zero(const uint8_t a[16])
 {
@@ -147,7 +133,7 @@ int hxs_netif__route6_at(struct hxs_netif *nif, const uint8_t dst[16], uint8_t n
 	int err;
 
 	if (!now)
-		now = now6();
+		now = hxs_netif__now();
 	if (e->expires > now && !memcmp(e->dst, dst, 16)) {
 		memcpy(nexthop, e->nexthop, 16);
 		*hop_limit = e->hop_limit;
@@ -156,12 +142,7 @@ int hxs_netif__route6_at(struct hxs_netif *nif, const uint8_t dst[16], uint8_t n
 	/* as for IPv4: ask the FIB as a socket would (no RTA_OIF), then check the route goes out
 	 * of our interface as unicast */
 	err = hxs_netif__nl_request(nif, req, hxs_nlmsg__getroute6(req, ++p->seq, dst), on_route6, &c);
-	if (!err && !c.got)
-		err = -ENETUNREACH;
-	if (!err && (c.r.type != RTN_UNICAST || c.r.oif != nif->ifindex))
-		err = -ENETUNREACH;
-	if (err == -ESRCH || err == -EHOSTUNREACH || err == -EINVAL || err == -ENODEV)
-		err = -ENETUNREACH;
+	err = hxs_netif__route_err(nif, err, c.got, c.r.type, c.r.oif);
 	memcpy(e->dst, dst, 16);
 	if (err)
 		memset(e->nexthop, 0, 16);
@@ -169,7 +150,7 @@ int hxs_netif__route6_at(struct hxs_netif *nif, const uint8_t dst[16], uint8_t n
 		memcpy(e->nexthop, is_zero(c.r.gateway) ? dst : c.r.gateway, 16);
 	e->hop_limit = err || c.r.hop_limit > 255 ? 0 : (uint8_t)c.r.hop_limit;
 	e->err = err;
-	e->expires = now + ROUTE6_TTL_NS;
+	e->expires = now + ROUTE_TTL_NS;
 	memcpy(nexthop, e->nexthop, 16);
 	*hop_limit = e->hop_limit;
 	return err;
@@ -225,7 +206,7 @@ static int n6_ask(struct hxs_netif *nif, struct netif_neigh6 *e, uint64_t now)
 
 static int n6_valid(const struct hxs_nl_neigh6 *n)
 {
-	return (n->state & HXS_NUD_VALID6) && n->has_mac;
+	return hxs_netif__nud_usable(n->state, n->has_mac);
 }
 
 /* The kernel's view of a neighbour applied to the cache; a waiter hears of the outcome. */
@@ -248,7 +229,7 @@ static int neigh6_event(struct hxs_netif *nif, const struct hxs_nl_neigh6 *n, in
 	if ((deleted && e->state == N6_PENDING) || (n->state & NUD_FAILED)) {
 		int report = e->state == N6_PENDING || e->state == N6_VALID;
 		e->state = N6_FAILED;
-		e->t_state = now6();
+		e->t_state = hxs_netif__now();
 		if (report && nif->cb6)
 			nif->cb6(nif->cb6_ctx, e->ip, HXS_NEIGH_FAILED, NULL);
 		return report;
@@ -269,18 +250,18 @@ int hxs_neigh6__resolve_at(struct hxs_netif *nif, const uint8_t ip[16], uint8_t 
 	if (!e)
 		return -ENOMEM;
 	if (!now)
-		now = now6();
+		now = hxs_netif__now();
 	if (e->state == N6_VALID) {
 		/* traffic hxs sends never confirms the kernel's entry: poke a STALE one now and
 		 * then so the kernel re-probes it (as netif.c does for ARP) */
-		if (e->stale && now - e->t_asked > NEIGH6_RECONFIRM_NS)
+		if (e->stale && now - e->t_asked > NEIGH_RECONFIRM_NS)
 			n6_ask(nif, e, now);
 		memcpy(mac, e->mac, 6);
 		return 0;
 	}
-	if (e->state == N6_PENDING && now - e->t_asked < NEIGH6_ASK_NS)
+	if (e->state == N6_PENDING && now - e->t_asked < NEIGH_ASK_NS)
 		return -EAGAIN;
-	if (e->state == N6_FAILED && e->t_state && now - e->t_state < NEIGH6_FAILED_NS)
+	if (e->state == N6_FAILED && e->t_state && now - e->t_state < NEIGH_FAILED_NS)
 		return -EHOSTUNREACH;
 	err = hxs_netif__nl_request(nif, req, hxs_nlmsg__getneigh6(req, ++p->seq, nif->ifindex, ip),
 				    on_neigh6, &c);

@@ -99,4 +99,31 @@ int hxs_nlmsg__parse_neigh(const struct nlmsghdr *nlh, struct hxs_nl_neigh *n);
 int hxs_nlmsg__parse_addr(const struct nlmsghdr *nlh, struct hxs_nl_addr *a);
 int hxs_nlmsg__parse_link(const struct nlmsghdr *nlh, struct hxs_nl_link *l);
 
+/* Shared by the IPv4 and IPv6 builders and parsers (netif_msg.c). */
+struct ndmsg;
+struct rtattr;
+/* Starts a request of type with NLM_F_REQUEST | flags and the fixed header fam in buf. */
+struct nlmsghdr *hxs_nlmsg__start(void *buf, uint16_t type, uint16_t flags, uint32_t seq,
+				  const void *fam, size_t fam_len);
+/* Appends one attribute of len bytes. */
+void hxs_nlmsg__put_attr(struct nlmsghdr *nlh, uint16_t type, const void *data, size_t len);
+/* A neighbour request (ndm, then NDA_DST of ip_len bytes); returns its length. */
+size_t hxs_nlmsg__neigh_req(void *buf, uint32_t seq, uint16_t type, uint16_t flags,
+			    const struct ndmsg *ndm, const void *ip, size_t ip_len);
+/* The fixed header after nlh if nlh is of type new_type or del_type and holds fam_len bytes
+ * of it; NULL otherwise. */
+const void *hxs_nlmsg__fixed(const struct nlmsghdr *nlh, uint16_t new_type, uint16_t del_type,
+			     size_t fam_len);
+/* Calls fn(ctx, rta) for each attribute after the fixed header of fam_len bytes; -EINVAL
+ * for a short message or at the first attribute that does not fit in it. */
+int hxs_nlmsg__attr_walk(const struct nlmsghdr *nlh, size_t fam_len,
+			 void (*fn)(void *ctx, const struct rtattr *rta), void *ctx);
+/* The same over the attributes nested in rta, stopping at the first that does not fit. */
+void hxs_nlmsg__nested_walk(const struct rtattr *rta,
+			    void (*fn)(void *ctx, const struct rtattr *rta), void *ctx);
+/* *v = the attribute's first 4 bytes, returning 1; 0 (v untouched) if it is shorter. */
+int hxs_nlmsg__rta_u32(const struct rtattr *rta, uint32_t *v);
+/* mac = a 6-byte payload and *has_mac = 1; untouched for any other length. */
+void hxs_nlmsg__rta_mac(const struct rtattr *rta, uint8_t mac[6], uint8_t *has_mac);
+
 #endif

@@ -1,5 +1,6 @@
 /* netif_priv.h - the caches behind struct hxs_netif, shared by netif.c (IPv4, links,
- * notifications), netif6.c (IPv6) and netif_nl.c (the request socket). Not for other layers. */
+ * notifications), netif6.c (IPv6), netif_cache.c (what the two families' caches share) and
+ * netif_nl.c (the request socket). Not for other layers. */
 #ifndef HXS_NETIF_PRIV_H
 #define HXS_NETIF_PRIV_H
 
@@ -16,6 +17,12 @@
 #define NETIF_MAX_ADDR6     16
 #define NETIF_ROUTE6_SLOTS  32
 #define NETIF_NEIGH6_SLOTS  128
+
+/* Cache lifetimes, the same for IPv4 (netif.c) and IPv6 (netif6.c). */
+#define ROUTE_TTL_NS        (500ull * 1000 * 1000)
+#define NEIGH_ASK_NS        (3ull * 1000 * 1000 * 1000)    /* re-check a pending entry */
+#define NEIGH_FAILED_NS     (1ull * 1000 * 1000 * 1000)    /* answer FAILED from cache */
+#define NEIGH_RECONFIRM_NS  (5ull * 1000 * 1000 * 1000)
 
 enum cache_state { NC_EMPTY = 0, NC_UNKNOWN, NC_PENDING, NC_VALID, NC_FAILED };
 
@@ -71,6 +78,15 @@ typedef void (*nl_msg_fn)(struct hxs_netif *nif, const struct nlmsghdr *nlh, voi
  * NLMSG_DONE), fn called for each data message: 0 or the kernel's negative errno. */
 int hxs_netif__nl_socket(const int *groups, int ngroups);
 int hxs_netif__nl_request(struct hxs_netif *nif, void *req, size_t len, nl_msg_fn fn, void *ctx);
+
+/* netif_cache.c: shared by netif.c and netif6.c */
+uint64_t hxs_netif__now(void);   /* CLOCK_MONOTONIC, ns */
+/* The kernel's RTM_GETROUTE answer as the caches keep it: err from the request, got whether a
+ * route came, of type and out of oif. Only a unicast route out of nif's interface is usable;
+ * no route, or none hxs can use, is -ENETUNREACH. */
+int hxs_netif__route_err(const struct hxs_netif *nif, int err, int got, uint8_t type, int oif);
+/* A neighbour entry of NUD_* state with a link-layer address hxs can send to. */
+int hxs_netif__nud_usable(uint16_t state, uint8_t has_mac);
 
 /* netif6.c */
 int hxs_netif6__open(struct hxs_netif *nif);

@@ -107,3 +107,25 @@ void twostack_close(struct twostack *ts)
 	twostack_close_stacks(ts);
 	twostack_close_links(ts);
 }
+
+int twostack_frames_back(struct twostack *ts)
+{
+	struct hxs_io *ios[2] = { ts->ia, ts->ib };
+	int ok = 1;
+
+	for (int i = 0; i < 2; i++) {
+		struct hxs_io_stats s;
+
+		ios[i]->ops->get_stats(ios[i], &s);
+		if (s.frames_held || s.frames_tx_queued ||
+		    s.frames_free + s.frames_rx_queued != s.frames_total) {
+			printf("#   %c's link end: %llu frames held, %llu queued for TX, %llu free, "
+			       "%llu in RX, %llu in all\n", 'A' + i,
+			       (unsigned long long)s.frames_held, (unsigned long long)s.frames_tx_queued,
+			       (unsigned long long)s.frames_free, (unsigned long long)s.frames_rx_queued,
+			       (unsigned long long)s.frames_total);
+			ok = 0;
+		}
+	}
+	return ok;
+}

@@ -11,7 +11,7 @@
  *   ... hxs_* calls on ts.a and ts.b ...
  *   twostack_pump(&ts, 8);                    8 turns: A polls, then B (nothing waits)
  *   twostack_close_stacks(&ts);               A, then B: sockets closed, frames back
- *   ... ts.ia->ops->get_stats(): every frame free? ...
+ *   CHECK(twostack_frames_back(&ts));         every frame back in its pool
  *   twostack_close_links(&ts);                (twostack_close() does both)
  *
  * Everything the test sets is in the cfg: frame pool and MTU are the test's, not defaults;
@@ -57,5 +57,10 @@ void twostack_close_stacks(struct twostack *ts);
 void twostack_close_links(struct twostack *ts);
 /* twostack_close_stacks(), then twostack_close_links(). */
 void twostack_close(struct twostack *ts);
+
+/* 1 when, on both ends of the link, no frame is held by a stack or queued for transmit and
+ * every frame is free or in the RX queue (the fill ring keeps its frames, as an AF_XDP
+ * socket's does); otherwise 0 with a TAP diagnostic line. Call after twostack_close_stacks(). */
+int twostack_frames_back(struct twostack *ts);
 
 #endif
