@@ -202,6 +202,25 @@ static struct hxs_tcp_conn *child_admit(struct hxs_tcp *tcp, struct hxs_tcp_conn
 	return child_new(l, s);
 }
 
+/* A child made by child_admit() enters the 4-tuple table and the listener's SYN queue in
+ * SYN-RECEIVED (the SYN path and the cookie ACK path). Without a table entry - no steering
+ * entry: the peer's next segments would reach the kernel, not us - it is destroyed and the
+ * segment dropped as a full queue would drop it (ListenDrops); the peer may try again. */
+static int child_enter(struct hxs_tcp_conn *l, struct hxs_tcp_conn *c)
+{
+	struct hxs_tcp *tcp = l->tcp;
+
+	if (hxs_tcp_hash_insert(c) < 0) {
+		MIB_INC(tcp, ListenDrops);
+		hxs_tcp_conn_destroy(c);
+		return -1;
+	}
+	hxs_tcp_synq_add(l, c);
+	hxs_tcp_set_state(c, HXS_TCPS_SYN_RECEIVED);
+	MIB_INC(tcp, TcpPassiveOpens);
+	return 0;
+}
+
 static void conn_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now);
 
 /* An ACK with a valid SYN cookie (RFC 4987 §3.6): the SYN-RECEIVED state the SYN-ACK would
@@ -253,14 +272,8 @@ static void cookie_open(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s,
 	c->syn_rxt = 1;                        /* no timing of a SYN-ACK we did not keep */
 	c->last_send = now;
 	c->last_rcv = now;
-	if (hxs_tcp_hash_insert(c) < 0) {
-		MIB_INC(tcp, ListenDrops);
-		hxs_tcp_conn_destroy(c);
+	if (child_enter(l, c) < 0)
 		return;
-	}
-	hxs_tcp_synq_add(l, c);
-	hxs_tcp_set_state(c, HXS_TCPS_SYN_RECEIVED);
-	MIB_INC(tcp, TcpPassiveOpens);
 	conn_input(c, s, now);
 }
 
@@ -327,16 +340,8 @@ static void listen_input(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, ui
 	c->snd_wl1 = s->seq;
 	c->snd_wl2 = c->iss;
 	c->last_rcv = now;
-	if (hxs_tcp_hash_insert(c) < 0) {
-		/* No steering entry: the peer's next segments would reach the kernel, not us. Drop
-		 * the SYN as a full queue would; the peer may try again. */
-		MIB_INC(tcp, ListenDrops);
-		hxs_tcp_conn_destroy(c);
+	if (child_enter(l, c) < 0)
 		return;
-	}
-	hxs_tcp_synq_add(l, c);
-	hxs_tcp_set_state(c, HXS_TCPS_SYN_RECEIVED);
-	MIB_INC(tcp, TcpPassiveOpens);
 	c->segs_in++;
 	hxs_tcp_output(c, now);
 }
