@@ -6,7 +6,8 @@
 #   workloads: stream (client->server and server->client, MTU 1500 and 9000), rr (64 B),
 #              crr (64 B), udp (64 B request/response)
 #   pairings:  client/server stack  kernel/kernel (placements split, same; blocking and
-#              busy-polling), hxs/hxs, kernel/hxs, hxs/kernel
+#              busy-polling; threaded NAPI), hxs/hxs (and with threaded NAPI), kernel/hxs,
+#              hxs/kernel
 #   then:      raw AF_XDP ping-pong and packet rate (hxs-xdp-pingpong), instruction counts of
 #              the TCP core (callgrind on build/bench-tcp-core), memory per idle connection at
 #              10k and 100k connections, hxs-httpd next to the kernel (scripts/bench_idle.sh),
@@ -62,16 +63,34 @@ offloads() { # NS IF default|off
   true
 }
 xdp_off() { ip -n "$1" link set dev "$2" xdp off 2>/dev/null; true; }
+# Threaded NAPI off again after a napi pairing (the ends turn it off at exit; a killed one
+# leaves it on, and the kernel only takes the write while the veth has NAPI: GRO on for it).
+napi_off() { # NS IF
+  [ "$(ip netns exec "$1" cat "/sys/class/net/$2/threaded" 2>/dev/null)" = 0 ] && return 0
+  local gro; gro=$(ip netns exec "$1" ethtool -k "$2" 2>/dev/null | awk '$1=="generic-receive-offload:" {print $2}')
+  ip netns exec "$1" ethtool -K "$2" gro on >/dev/null 2>&1
+  ip netns exec "$1" sh -c "echo 0 > /sys/class/net/$2/threaded" 2>/dev/null
+  ip netns exec "$1" ethtool -K "$2" gro "${gro:-off}" >/dev/null 2>&1
+  true
+}
 set_mtu() { ip -n "$CNS" link set dev "$CIF" mtu "$1"; ip -n "$SNS" link set dev "$SIF" mtu "$1"; }
 
-# Pairing table: id  client-stack server-stack  client-cpu server-cpu  polling
+# Pairing table: id  client-stack server-stack  client-cpu server-cpu  polling  [napi]
 #   kernel ends keep default offloads when facing a kernel; a kernel end facing hxs sends full
 #   checksums (tx offload off: hxs verifies every checksum and veth would send partial ones).
+#   napi: each end's interface gets threaded NAPI for the run (hxs-perf --napi-cpu), its
+#   thread pinned to that end's own CPU, so the work of receiving a frame (veth NAPI, XDP
+#   program, AF_XDP copy or the kernel's GRO and TCP input) runs on the receiver's CPU
+#   instead of inside the sender's transmit syscall; busy-polling hxs ends sched_yield() on
+#   empty turns so the thread gets the CPU. Kernel ends get GRO on (a veth has NAPI only with
+#   GRO or XDP), so kk_napi is the kernel given the same placement.
 PAIRINGS=(
   "kk      kernel kernel $CCPU $SCPU block"
   "kk_same kernel kernel $CCPU $CCPU block"
   "kk_busy kernel kernel $CCPU $SCPU busy"
+  "kk_napi kernel kernel $CCPU $SCPU block napi"
   "hh      hxs    hxs    $CCPU $SCPU busy"
+  "hh_napi hxs    hxs    $CCPU $SCPU busy  napi"
   "kh      kernel hxs    $CCPU $SCPU busy"
   "hk      hxs    kernel $CCPU $SCPU busy"
 )
@@ -100,11 +119,11 @@ ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 CLK_TCK=$(getconf CLK_TCK)
 
 # Emits one JSON line into $RUNS. Args: round wid mode mtu pid cstack sstack ccpu scpu poll
-#   rc client-json-file client-err-file server-log server-cpu-percent wall_s
+#   rc client-json-file client-err-file server-log server-cpu-percent wall_s napi
 record() {
   python3 - "$@" >>"$RUNS" <<'PY'
 import json, re, sys
-(rnd, wid, mode, mtu, pid, cs, ss, ccpu, scpu, poll, rc, cj, ce, slog, scpu_pct, wall) = sys.argv[1:17]
+(rnd, wid, mode, mtu, pid, cs, ss, ccpu, scpu, poll, rc, cj, ce, slog, scpu_pct, wall, napi) = sys.argv[1:18]
 def tail(path, n=6):
     try:
         lines = [l for l in open(path, errors="replace").read().splitlines()
@@ -131,6 +150,7 @@ if not ok:
 rec = {"round": int(rnd), "workload": wid, "mode": mode, "mtu": int(mtu), "pairing": pid,
        "client_stack": cs, "server_stack": ss, "client_cpu": int(ccpu), "server_cpu": int(scpu),
        "polling": "busy-poll" if poll == "busy" else "blocking epoll",
+       "napi": "threaded, each end's NAPI thread on its own CPU" if napi == "napi" else "softirq",
        "ok": ok, "error": err, "result": res,
        "server_cpu_percent": float(scpu_pct) if scpu_pct not in ("", "nan") else None,
        "client_cpu_percent": res.get("cpu_percent") if res else None,
@@ -140,13 +160,15 @@ PY
 }
 
 run_one() { # round "workload line" "pairing line"
-  local rnd=$1 wid mode mtu extra pid cs ss ccpu scpu poll
+  local rnd=$1 wid mode mtu extra pid cs ss ccpu scpu poll napi
   read -r wid mode mtu extra <<<"$2"
-  read -r pid cs ss ccpu scpu poll <<<"$3"
+  read -r pid cs ss ccpu scpu poll napi <<<"$3"
   local tag=r${rnd}_${wid}_${pid} sargs=() cargs=()
   local slog=$LOGD/$tag.server cj=$LOGD/$tag.json ce=$LOGD/$tag.client
-  # busy-poll kernel pairing only for the latency workloads (it burns two cores)
+  # busy-poll kernel pairing only for the latency workloads (it burns two cores); the
+  # threaded-NAPI pairings only for the stream workloads (bulk receive work to move)
   if [ "$pid" = kk_busy ] && [ "$mode" = stream ]; then return; fi
+  if [ "$napi" = napi ] && [ "$mode" != stream ]; then return; fi
   [ "$ss" = kernel ] && sargs+=(--kernel) || sargs+=(-i "$SIF")
   [ "$cs" = kernel ] && cargs+=(--kernel) || cargs+=(-i "$CIF")
   [ "$poll" = busy ] && { sargs+=(--busy-poll); cargs+=(--busy-poll); }
@@ -156,6 +178,11 @@ run_one() { # round "workload line" "pairing line"
   else
     [ "$cs" = kernel ] && offloads "$CNS" "$CIF" off
     [ "$ss" = kernel ] && offloads "$SNS" "$SIF" off
+  fi
+  if [ "$napi" = napi ]; then
+    sargs+=(--napi-cpu "$scpu"); cargs+=(--napi-cpu "$ccpu")
+    [ "$ss" = kernel ] && { sargs+=(-i "$SIF"); ip netns exec "$SNS" ethtool -K "$SIF" gro on >/dev/null 2>&1; }
+    [ "$cs" = kernel ] && { cargs+=(-i "$CIF"); ip netns exec "$CNS" ethtool -K "$CIF" gro on >/dev/null 2>&1; }
   fi
   ip netns exec "$SNS" taskset -c "$scpu" "$PERF" -s -p $PORT "${sargs[@]}" >"$slog" 2>&1 &
   local spid=$! i rc=server-not-ready t0 t1 k0 k1 wall="0" spct=""
@@ -180,8 +207,9 @@ run_one() { # round "workload line" "pairing line"
   # a killed AF_XDP process leaves its program attached: take it off our own interfaces
   [ "$ss" = hxs ] && xdp_off "$SNS" "$SIF"
   [ "$cs" = hxs ] && xdp_off "$CNS" "$CIF"
+  [ "$napi" = napi ] && { napi_off "$SNS" "$SIF"; napi_off "$CNS" "$CIF"; }
   record "$rnd" "$wid" "$mode" "$mtu" "$pid" "$cs" "$ss" "$ccpu" "$scpu" "$poll" "$rc" "$cj" "$ce" \
-    "$slog" "$spct" "$wall"
+    "$slog" "$spct" "$wall" "${napi:-}"
   python3 -c '
 import json,sys
 r=json.loads(open(sys.argv[1]).read().splitlines()[-1])

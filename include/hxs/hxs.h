@@ -54,6 +54,10 @@ struct hxs_stack_opts {
 	int no_fastpath;           /* XDP consumes no ACKs (as HXS_FASTPATH=0 in the environment) */
 	int no_multibuf;           /* no AF_XDP multi-buffer: MTU clamped to one 4 KiB frame (as
 	                            * HXS_MULTIBUF=0 in the environment) */
+	int napi_thread;           /* threaded NAPI on ifname while the stack is open, its kernel
+	                            * threads on CPU napi_cpu (-1: any); a busy loop then yields
+	                            * the CPU on every empty turn (README "Performance") */
+	int napi_cpu;
 };
 
 /* Opens a stack on opts->ifname: reads address, routes and MTU from the kernel, attaches or

@@ -4,6 +4,8 @@
  * hxs_appnet_epoll_wait() -> ops->epoll_wait() [-> again with 0 ms while busy polling, unless
  *                            the backend busy-polls inside (ops->busy_inside: hxs)]
  * hxs_appnet__close() -> ops->close()
+ * Kernel backend with opts.napi_thread: hxs_napi__thread(ifname) at open, __unthread at close
+ * (the hxs backend's stack does the same itself).
  */
 #include <arpa/inet.h>
 #include <net/if.h>
@@ -13,6 +15,7 @@
 #include <time.h>
 
 #include "appnet.h"
+#include "ctl/napi.h"
 
 int hxs_appnet__open(struct hxs_appnet **out, const struct hxs_appnet_opts *opts)
 {
@@ -28,8 +31,17 @@ int hxs_appnet__open(struct hxs_appnet **out, const struct hxs_appnet_opts *opts
 	err = an->ops->open(an, opts);
 	if (err)
 		goto free_an;
+	if (opts->kernel && opts->napi_thread) {
+		err = opts->ifname && strlen(opts->ifname) < sizeof(an->napi_if) ?
+		      hxs_napi__thread(opts->ifname, opts->napi_cpu) : -EINVAL;
+		if (err < 0)
+			goto close_an;
+		strcpy(an->napi_if, opts->ifname);
+	}
 	*out = an;
 	return 0;
+close_an:
+	an->ops->close(an, NULL);
 free_an:
 	free(an);
 	return err;
@@ -40,6 +52,8 @@ void hxs_appnet__close(struct hxs_appnet *an, FILE *report)
 	if (!an)
 		return;
 	an->ops->close(an, report);
+	if (an->napi_if[0])
+		hxs_napi__unthread(an->napi_if);
 	free(an);
 }
 

@@ -28,6 +28,10 @@ struct hxs_appnet_opts {
 	bool busy_poll;         /* spin in epoll_wait instead of sleeping */
 	int verbose;
 	const char *stats_name; /* hxs: name for `hxs stat`; NULL = ifname */
+	bool napi_thread;       /* threaded NAPI on ifname, its threads on CPU napi_cpu (-1: any):
+	                         * hxs: hxs_stack_opts.napi_thread; kernel: set at open, reset at
+	                         * close (the interface needs NAPI: GRO on for a plain veth) */
+	int napi_cpu;
 };
 
 /* Sender/receiver-side TCP figures, from TCP_INFO on either stack. */
@@ -75,6 +79,7 @@ struct hxs_appnet {
 	bool busy_poll;
 	uint32_t addr;          /* address servers bind to (network order); INADDR_ANY on kernel */
 	char desc[256];
+	char napi_if[16];       /* kernel backend: the interface it made threaded ("": none) */
 };
 
 extern const struct hxs_appnet_ops hxs_appnet_kernel_ops;

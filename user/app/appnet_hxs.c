@@ -21,6 +21,8 @@ static int hb_open(struct hxs_appnet *an, const struct hxs_appnet_opts *o)
 		.busy_poll = o->busy_poll,
 		.verbose = o->verbose,
 		.stats_name = o->stats_name,
+		.napi_thread = o->napi_thread,
+		.napi_cpu = o->napi_cpu,
 	};
 	int err;
 

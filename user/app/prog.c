@@ -43,6 +43,14 @@ int hxs_prog__opt(struct hxs_prog *p, int c, const char *arg)
 	case 'b': p->stack.busy_poll = 1; break;
 	case 'v': p->stack.verbose++; break;
 	case 'K': p->kernel = true; break;
+	case 'N': {
+		char *end;
+		p->stack.napi_thread = 1;
+		p->stack.napi_cpu = !strcmp(arg, "any") ? -1 : (int)strtol(arg, &end, 10);
+		if (p->stack.napi_cpu < -1 || (strcmp(arg, "any") && (end == arg || *end)))
+			return -EINVAL;
+		return 1;
+	}
 	default: return 0;
 	}
 	return 1;
@@ -88,6 +96,8 @@ int hxs_prog__open_appnet(const struct hxs_prog *p, struct hxs_appnet **an)
 		.kernel = p->kernel,
 		.busy_poll = p->stack.busy_poll,
 		.verbose = p->stack.verbose,
+		.napi_thread = p->stack.napi_thread,
+		.napi_cpu = p->stack.napi_cpu,
 	};
 	int err = hxs_appnet__open(an, &ao);
 

@@ -45,9 +45,11 @@ struct hxs_prog {
 #define HXS_PROG_OPT_BUSY_POLL  { "busy-poll", no_argument, NULL, 'b' }
 #define HXS_PROG_OPT_VERBOSE    { "verbose", no_argument, NULL, 'v' }
 #define HXS_PROG_OPT_KERNEL     { "kernel", no_argument, NULL, 'K' }
+#define HXS_PROG_OPT_NAPI_CPU   { "napi-cpu", required_argument, NULL, 'N' }
 
-/* Takes getopt's c if it is one of the shared options ('i' 'p' 'a' 'b' 'v' 'K'): 1 when taken,
- * 0 when it is not one of them, -EINVAL when its value is wrong (-a auto|native|skb|existing);
+/* Takes getopt's c if it is one of the shared options ('i' 'p' 'a' 'b' 'v' 'K' 'N'): 1 when
+ * taken, 0 when it is not one of them, -EINVAL when its value is wrong (-a
+ * auto|native|skb|existing, --napi-cpu CPU|any);
  * the program's switch sees every c not taken, and its default case calls usage(). */
 int hxs_prog__opt(struct hxs_prog *p, int c, const char *arg);
 

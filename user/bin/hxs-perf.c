@@ -1,10 +1,10 @@
 /* hxs-perf - the same network workloads on hxs and on kernel sockets (--kernel), so either
  * stack can be measured against the other and any pairing of the two interoperates.
  *
- *   server: hxs-perf -s [-i IFACE] [-p PORT] [--kernel] [--busy-poll]
+ *   server: hxs-perf -s [-i IFACE] [-p PORT] [--kernel] [--busy-poll] [--napi-cpu CPU]
  *   client: hxs-perf -c ADDR [-i IFACE] [-p PORT] -m stream|rr|crr|udp [-t S] [-n COUNT]
  *                    [-l BYTES] [-P CONNS] [--reverse | --bidir] [--seed N] [--json] [--kernel]
- *                    [--busy-poll]
+ *                    [--busy-poll] [--napi-cpu CPU]
  *
  * -t runs for a time (a measurement: make bench); -n runs an exact amount of work, so a test
  * can check the counts: stream COUNT payload bytes per connection, rr COUNT transactions per
@@ -1393,11 +1393,13 @@ static void report_client(double dur)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: hxs-perf -s [-i IFACE] [-p PORT] [--kernel] [--busy-poll]\n"
+		"usage: hxs-perf -s [-i IFACE] [-p PORT] [--kernel] [--busy-poll] [--napi-cpu CPU]\n"
 		"       hxs-perf -c ADDR [-i IFACE] [-p PORT] -m stream|rr|crr|udp [-t SECONDS] [-n COUNT]\n"
 		"                [-l BYTES] [-P CONNS] [--reverse | --bidir] [--seed N] [--json] [--kernel]\n"
-		"                [--busy-poll]\n"
+		"                [--busy-poll] [--napi-cpu CPU]\n"
 		"  -i IFACE     interface hxs runs on (not needed with --kernel)\n"
+		"  --napi-cpu CPU  threaded NAPI on IFACE while running, its threads on CPU (or\n"
+		"               any); --kernel: IFACE needs NAPI (GRO on); a busy loop yields when idle\n"
 		"  -p PORT      TCP and UDP port (default %d)\n"
 		"  -t SECONDS   run time (default 5); with -n the time limit (default 60)\n"
 		"  -n COUNT     exact work instead of a time: stream bytes per connection, rr\n"
@@ -1427,6 +1429,7 @@ int main(int argc, char **argv)
 	static const struct option lopts[] = {
 		HXS_PROG_OPT_KERNEL,
 		HXS_PROG_OPT_BUSY_POLL,
+		HXS_PROG_OPT_NAPI_CPU,
 		{ "reverse", no_argument, NULL, 'R' },
 		{ "bidir", no_argument, NULL, 'B' },
 		{ "json", no_argument, NULL, 'J' },

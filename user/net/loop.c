@@ -22,6 +22,7 @@
  * (struct hxs_ctl_ops: ctl_kernel.c, ctl_static.c) and who owns the io.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -248,6 +249,8 @@ static int stack_poll(struct hxs_stack *st, int timeout_ms, int lazy)
 		if (now >= deadline)
 			return 0;
 		if (st->busy_poll) {
+			if (st->busy_yield)
+				sched_yield();      /* a NAPI thread on our CPU runs now */
 			lazy = 1;
 			continue;
 		}

@@ -174,6 +174,7 @@ struct hxs_stack {
 	uint8_t mac[6];
 	uint8_t prefix_len;
 	uint8_t busy_poll;
+	uint8_t busy_yield;                 /* busy_poll: sched_yield() on every empty turn */
 	uint8_t ip_id_key[16];              /* keys the IPv4 ID buckets (ip.c), random at init */
 	uint16_t eph_lo, eph_hi;            /* ephemeral ports, host order */
 	uint64_t (*clock)(void *ctx);       /* microseconds; NULL = CLOCK_MONOTONIC */

@@ -4,6 +4,8 @@
  *                      -> hxs_xdp__open()         attach (libxdp) or adopt (ip link) the program
  *                      -> hxs_xsk__open()         UMEM + one AF_XDP socket per queue, each put in
  *                                                 the program's XSK map
+ *                      -> hxs_napi__thread()      opts->napi_thread: the interface's NAPI
+ *                                                 threaded and pinned (busy loop then yields)
  *                      -> stack_assemble()        (below), control plane hxs_ctl_kernel
  *                      -> the loop sleeps on the xsk and netlink fds (hxs_stack__watch_fd)
  *                      -> ephemeral range outside the kernel's ip_local_port_range
@@ -15,7 +17,7 @@
  *                      -> hxs_udp__attach()       SOCK_DGRAM + the IPPROTO_UDP input
  *                      -> hxs_tcp_sock__attach()  SOCK_STREAM (the core comes with the first socket
  *                                                 or the first segment)
- * hxs_stack__close()   -> statistics, epoll instances, every socket (TCP sends its RSTs), what
+ * hxs_stack__close()   -> statistics, threaded NAPI off (if open turned it on), epoll instances, every socket (TCP sends its RSTs), what
  *                         TCP kept past its descriptors, the socket table, then the net layer:
  *                         pending frames, TX batch, the control plane (AF_XDP sockets, the XDP
  *                         program if hxs attached it, netlink)
@@ -24,11 +26,13 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "ctl/napi.h"
 #include "ctl/pmtu_watch.h"
 #include "hxs/xdp.h"
 #include "io/xsk.h"
@@ -45,6 +49,7 @@
 struct stack_box {
 	struct hxs_stack st;
 	struct hxs_stats_pub *pub;          /* NULL on open_io, or when the region failed */
+	char napi_if[IF_NAMESIZE];          /* made threaded by open (napi_thread); "": no */
 };
 
 static struct stack_box *box_of(struct hxs_stack *st)
@@ -189,6 +194,11 @@ static void stack_disassemble(struct hxs_stack *st)
 		hxs_stack__del_poller(st, b->pub);
 		hxs_stats_pub__close(b->pub);
 		b->pub = NULL;
+	}
+	if (b->napi_if[0]) {
+		/* while XDP is still attached: without NAPI instances the write is refused */
+		hxs_napi__unthread(b->napi_if);
+		b->napi_if[0] = '\0';
 	}
 	if (st->sockets) {
 		hxs_epoll__close_all(st);
@@ -345,6 +355,19 @@ int hxs_stack__open(struct hxs_stack **out, const struct hxs_stack_opts *opts)
 		st->mtu = st->io->frame_size - 256 - HXS_ETH_HLEN;
 	}
 
+	if (opts->napi_thread) {
+		/* The XDP program is attached, so the veth has its NAPI instances now. */
+		err = strlen(opts->ifname) < sizeof(b->napi_if) ?
+		      hxs_napi__thread(opts->ifname, opts->napi_cpu) : -EINVAL;
+		if (err < 0) {
+			fprintf(stderr, "hxs: %s: threaded NAPI on CPU %d: %s\n", opts->ifname,
+				opts->napi_cpu, strerror(-err));
+			goto disassemble;
+		}
+		strcpy(b->napi_if, opts->ifname);
+		/* a NAPI thread may share our CPU: a busy loop gives it the CPU when idle */
+		st->busy_yield = st->busy_poll;
+	}
 	err = hxs_stack__watch_fd(st, st->io->ops->poll_fd(st->io), 0);
 	if (!err)
 		err = hxs_stack__watch_fd(st, st->nif->nl_fd, 1);
