@@ -8,7 +8,9 @@
 #   pairings:  client/server stack  kernel/kernel (placements split, same; blocking and
 #              busy-polling; threaded NAPI), hxs/hxs (and with threaded NAPI), kernel/hxs,
 #              hxs/kernel
-#   then:      raw AF_XDP ping-pong and packet rate (hxs-xdp-pingpong), instruction counts of
+#   then:      raw AF_XDP ping-pong and packet rate (hxs-xdp-pingpong), the raw one-way AF_XDP
+#              ceiling of bulk frames (hxs-xdp-blast: 1514 and 9014 B frames, the receive NAPI
+#              in the sender's softirq and threaded on the sink's CPU), instruction counts of
 #              the TCP core (callgrind on build/bench-tcp-core), memory per idle connection at
 #              10k and 100k connections, hxs-httpd next to the kernel (scripts/bench_idle.sh),
 #              redis and nginx unmodified on hxs (LD_PRELOAD, sleep and busy) next to the
@@ -22,7 +24,7 @@
 #
 # Environment: BENCH_T (seconds per run, default 3), BENCH_ROUNDS (default 3),
 # BENCH_WORKLOADS, BENCH_PAIRINGS (space-separated subsets of the ids below), BENCH_SKIP_EXTRA=1 (no ping-pong,
-# no callgrind, none of the scripts below), BENCH_SKIP_FASTPATH=1 (no bench_fastpath.sh). The machine's CPUs are used as: client on CPU $CCPU, server on CPU $SCPU.
+# no callgrind, none of the scripts below), BENCH_SKIP_FASTPATH=1 (no bench_fastpath.sh), BENCH_BLAST=1 (the raw bulk ceiling even with BENCH_SKIP_EXTRA=1). The machine's CPUs are used as: client on CPU $CCPU, server on CPU $SCPU.
 # Builds nothing: `make bench` builds first.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -258,6 +260,55 @@ if [ "${BENCH_SKIP_EXTRA:-0}" != 1 ]; then
     echo '{"error":"build/hxs-xdp-pingpong not built"}' >"$XDPJ"
   fi
   echo "bench: AF_XDP ping-pong: $(head -c 300 "$XDPJ")"
+fi
+
+# --- raw one-way AF_XDP ceiling for bulk frames -----------------------------------------------
+# What the stream workloads are held against: the sink's receive rate of a blaster sending
+# MTU-sized UDP frames through the same XDP program and xsk backend, both busy-polling (the
+# blaster on the client's CPU, the sink on the server's), with the receive NAPI unthreaded
+# (as hh) and threaded on the sink's CPU (as hh_napi). One JSON object per line.
+BLJ=$OUT/xdp_blast.jsonl
+rm -f "$BLJ"
+if [ "${BENCH_SKIP_EXTRA:-0}" != 1 ] || [ "${BENCH_BLAST:-0}" = 1 ]; then
+  if [ -x "$BUILD/hxs-xdp-blast" ]; then
+    offloads "$CNS" "$CIF" off; offloads "$SNS" "$SIF" off
+    for rnd in $(seq 1 "$ROUNDS"); do
+      for mtu in 1500 9000; do
+        set_mtu "$mtu"
+        for place in softirq napi; do
+          sx=() cx=()
+          [ "$place" = napi ] && { sx=(--napi-cpu "$SCPU"); cx=(--napi-cpu "$CCPU"); }
+          ip netns exec "$SNS" taskset -c "$SCPU" "$BUILD/hxs-xdp-blast" -i "$SIF" --sink --json \
+            "${sx[@]}" >"$LOGD/blast.sink" 2>&1 &
+          bpid=$!
+          for i in $(seq 1 100); do grep -q sinking "$LOGD/blast.sink" && break; sleep 0.05; done
+          timeout -k 2 $(( ${T%.*} + 20 )) ip netns exec "$CNS" taskset -c "$CCPU" "$BUILD/hxs-xdp-blast" \
+            -i "$CIF" -c "$SIP" -s $(( mtu + 14 )) -t "$T" --json "${cx[@]}" >"$LOGD/blast.tx" 2>&1
+          kill -INT $bpid 2>/dev/null
+          for i in $(seq 1 40); do kill -0 $bpid 2>/dev/null || break; sleep 0.05; done
+          kill -KILL $bpid 2>/dev/null; wait $bpid 2>/dev/null
+          xdp_off "$SNS" "$SIF"; xdp_off "$CNS" "$CIF"
+          napi_off "$SNS" "$SIF"; napi_off "$CNS" "$CIF"
+          python3 - "$rnd" "$mtu" "$place" "$LOGD/blast.tx" "$LOGD/blast.sink" >>"$BLJ" <<'PY'
+import json, sys
+rnd, mtu, place, txf, rxf = sys.argv[1:6]
+def last(path):
+    for l in reversed(open(path, errors="replace").read().splitlines()):
+        if l.startswith("{"):
+            try: return json.loads(l)
+            except ValueError: return None
+    return None
+tx, rx = last(txf), last(rxf)
+print(json.dumps({"round": int(rnd), "mtu": int(mtu), "frame_bytes": int(mtu) + 14, "napi": place,
+                  "tx_gbps": tx and tx.get("tx_gbps"), "rx_gbps": rx and rx.get("rx_gbps"),
+                  "ok": bool(tx and rx)}))
+PY
+          tail -1 "$BLJ" | sed 's/^/bench: raw blast /'
+        done
+      done
+    done
+    set_mtu 1500
+  fi
 fi
 
 # --- instruction counts of the TCP core ------------------------------------------------------

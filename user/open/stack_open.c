@@ -17,8 +17,9 @@
  *                      -> hxs_udp__attach()       SOCK_DGRAM + the IPPROTO_UDP input
  *                      -> hxs_tcp_sock__attach()  SOCK_STREAM (the core comes with the first socket
  *                                                 or the first segment)
- * hxs_stack__close()   -> statistics, threaded NAPI off (if open turned it on), epoll instances, every socket (TCP sends its RSTs), what
- *                         TCP kept past its descriptors, the socket table, then the net layer:
+ * hxs_stack__close()   -> statistics, threaded NAPI off (if open turned it on), epoll
+ *                         instances, every socket (TCP sends its RSTs), what TCP kept past
+ *                         its descriptors, the socket table, then the net layer:
  *                         pending frames, TX batch, the control plane (AF_XDP sockets, the XDP
  *                         program if hxs attached it, netlink)
  * opts->bpf_obj is not used: xdp_ctl loads the program from its compiled-in skeleton.
