@@ -70,6 +70,11 @@ def measure(m):
                                                            if f.startswith("hxs_tcp")),
                                                           key=lambda x: -x[1])[:12])}
         res["instr_per_inorder_segment" if key == "segment" else "instr_per_ack"] = round(core / k, 1) if k else None
+        if key == "ack":
+            # the sender's ACK processing per data segment it sent: fewer, stretch ACKs (one
+            # per receive burst) each cost more than one per second segment did
+            ds = calls.get("segments")
+            res["instr_acks_per_data_segment"] = round(core / ds, 1) if ds else None
         if key == "segment":
             # the receiver's output (the ACKs it emits, at the burst's end), without checksum
             out_ir = inc.get("hxs_tcp_output", 0)

@@ -939,6 +939,24 @@ static int ack_may_wait(struct hxs_tcp_conn *c, int advanced, int extends)
 	return 1;
 }
 
+/* Whether the ACK in-order data made due (every second full-sized segment, RFC 5681 §4.2)
+ * may wait for the end of the input batch (cfg.ack_batch: the stack's turn, whose
+ * hxs_tcp__poll() sends it): one cumulative ACK for the batch's segments, as Linux's GRO
+ * makes one segment of a NAPI poll's and ACKs it as one (tcp_rcv_established() sees the
+ * merged skb). §4.2 asks for an ACK "for at least every second full-sized segment" and one
+ * within 500 ms of the first unacknowledged one; the batch's ACK covers every segment of it
+ * and goes within the same turn, microseconds later. Capped like the duplicate ACKs of
+ * ack_may_wait() at ACK_BATCH_SEGS segments (Linux's GRO stops at 64 KiB, 45 segments of
+ * 1448 bytes): a burst longer than that is ACKed at its 44th segment as well. A sender that
+ * limits slow start's growth per ACK (RFC 3465 §2.3 L = 2*SMSS, as hxs's CUBIC and NewReno
+ * do) grows slower on such ACKs, as it does on the kernel's; cfg.no_stretch_ack keeps the
+ * ACK for every second segment. */
+static int inorder_ack_may_wait(const struct hxs_tcp_conn *c)
+{
+	return c->tcp->cfg.ack_batch && !c->tcp->cfg.no_stretch_ack &&
+	       c->segs_unacked < ACK_BATCH_SEGS;
+}
+
 /* §3.10.7.4 seventh: process the segment text (reassembly, delayed or immediate ACK). */
 static enum step process_text(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
 {
@@ -976,7 +994,8 @@ static enum step process_text(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *
 				c->ev_last &= ~(uint32_t)EPOLLIN;
 			if (c->segs_unacked < UINT16_MAX)
 				c->segs_unacked++;
-			if (r == 1 && !had_ooo && !c->reass.n) {
+			int in_order = r == 1 && !had_ooo && !c->reass.n;
+			if (in_order) {
 				/* §3.8.6.3 / RFC 5681 §4.2: ACK at least every second full-sized
 				 * segment (of the peer's size), and within 40 ms otherwise. */
 				if (SEQ_DIFF(c->rcv_nxt, c->last_ack_sent) >= 2 * c->ack_mss)
@@ -990,7 +1009,8 @@ static enum step process_text(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *
 				c->ack_now = 1;
 			}
 			c->ack_held = !due && c->ack_now &&
-				      ack_may_wait(c, SEQ_GT(c->rcv_nxt, before), extends);
+				      (in_order ? inorder_ack_may_wait(c) :
+				       ack_may_wait(c, SEQ_GT(c->rcv_nxt, before), extends));
 			if (c->reass.has_fin && c->rcv_nxt == c->reass.fin_seq)
 				process_fin(c, now);
 		}
@@ -1220,16 +1240,21 @@ static void predicted_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s,
 	/* seventh step: in order, no ranges held */
 	measure_ack_mss(c, s);
 	hxs_tcp_ecn_data_in(c, s);
+	int due = c->ack_now;         /* CE (RFC 3168 §6.1.3): at once, as process_text() */
 	int r = hxs_tcp_reass_insert(c, s->seq, s->data, s->len);
 	c->bytes_received += SEQ_DIFF(c->rcv_nxt, before);
 	if (SEQ_GT(c->rcv_nxt, before))
 		c->ev_last &= ~(uint32_t)EPOLLIN;
+	if (c->segs_unacked < UINT16_MAX)
+		c->segs_unacked++;
 	if (r == 1 && !c->reass.n) {
 		/* §3.8.6.3 / RFC 5681 §4.2, as process_text() */
-		if (SEQ_DIFF(c->rcv_nxt, c->last_ack_sent) >= 2 * c->ack_mss)
+		if (SEQ_DIFF(c->rcv_nxt, c->last_ack_sent) >= 2 * c->ack_mss) {
 			c->ack_now = 1;
-		else
+			c->ack_held = !due && inorder_ack_may_wait(c);
+		} else {
 			hxs_tcp_delack_arm(c, now);
+		}
 	} else {
 		c->ack_now = 1;
 	}
@@ -1244,8 +1269,26 @@ static void conn_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 	c->segs_in++;
 	c->last_rcv = now;
 	c->keep_probes = 0;             /* any segment answers a keep-alive */
+	/* An ACK held from earlier in the batch (ack_may_wait, inorder_ack_may_wait) is set
+	 * aside, so that ack_now says what this segment made due; it stays due either way. */
+	int held = c->ack_held && c->ack_now;
+
+	if (held)
+		c->ack_now = 0;
+	c->ack_held = 0;
 	if (header_predicted(c, s)) {
 		predicted_input(c, s, now);
+		if (held && !c->ack_now)
+			c->ack_now = c->ack_held = 1;
+		/* With the batch's end to come (cfg.ack_batch), what this segment leaves to do
+		 * - the held ACK, the slot's new RCV.NXT, the readers' wake-up - is done there
+		 * once for the batch (hxs_tcp__poll: output, notify): the segment changed
+		 * nothing else output looks at (header_predicted: no ACK progress, the same
+		 * window). */
+		if (c->tcp->cfg.ack_batch && (!c->ack_now || c->ack_held)) {
+			hxs_tcp_mark_dirty(c);
+			return;
+		}
 		hxs_tcp_output(c, now);
 		hxs_tcp_notify(c);
 		return;
@@ -1271,13 +1314,6 @@ static void conn_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 	case HXS_TCPS_LAST_ACK:
 	case HXS_TCPS_FIN_WAIT_2:
 	case HXS_TCPS_TIME_WAIT: {
-		/* An ACK held from earlier in the batch (ack_may_wait) is set aside, so that
-		 * ack_now says what this segment made due; it stays due either way. */
-		int held = c->ack_held && c->ack_now;
-
-		if (held)
-			c->ack_now = 0;
-		c->ack_held = 0;
 		/* §3.10.7.4 "Otherwise" - the synchronized states. */
 		if (!sync_input(c, s, now))
 			return;
