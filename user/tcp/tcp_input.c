@@ -1171,8 +1171,8 @@ int hxs_tcp__fp_poll(struct hxs_tcp *tcp, uint64_t now)
 
 /* Header prediction (Van Jacobson's, as in BSD's tcp_input and Linux's tcp_rcv_established):
  * the next in-order data segment of a bulk receiver that has nothing in flight itself. Taken
- * only when every step of §3.10.7.4 has a known outcome, so the result is exactly what
- * sync_input() gives, at a fraction of the cost:
+ * only when every step of §3.10.7.4 has a known outcome, so the result is what sync_input()
+ * gives, at a fraction of the cost (but for the congestion control's per-ACK call, below):
  *   ESTABLISHED, flags ACK (PSH allowed), SEG.SEQ = RCV.NXT with data and a window open:
  *     the first step accepts it; no RST, SYN, URG, FIN: second, fourth, sixth, eighth pass;
  *   timestamps as agreed and SEG.TSval >= TS.Recent: PAWS (RFC 7323 §5.3) passes;
@@ -1180,7 +1180,10 @@ int hxs_tcp__fp_poll(struct hxs_tcp *tcp, uint64_t now)
  *     acknowledges nothing new, is no duplicate ACK (nothing outstanding, RFC 5681 §2) and
  *     changes no window, so loss recovery, RACK-TLP (nothing in flight, no probe, no
  *     reordering round, no pending detection), the rate sampler (no records) and ECN (no
- *     ECE) have nothing to do;
+ *     ECE) have nothing to do; nor has the congestion control: an ACK with nothing
+ *     outstanding delivers no sample, and Linux calls none for it (tcp_ack() goes to
+ *     no_queue before tcp_cong_control() when no packets are out; its fast path does not
+ *     call tcp_ack() at all when SEG.ACK = SND.UNA);
  *   no out-of-order ranges and no FIN held: the segment goes straight to the ring;
  *   not closed by the user: nobody needs the RFC 1122 §4.2.2.13 reset.
  * Everything else goes the long way. */
@@ -1213,10 +1216,8 @@ static void predicted_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s,
 	/* fifth step */
 	update_ts_recent(c, s, now);
 	hxs_tcp_rack_ack_begin(c, s->opt.has_ts ? s->opt.tsecr : 0);
-	/* hxs_tcp_rate_ack() without records: an empty sample */
-	memset(&c->rate.rs, 0, sizeof(c->rate.rs));
-	uint32_t pipe = hxs_tcp_pipe(c);
-	c->rate.rs.prior_in_flight = pipe;
+	/* hxs_tcp_rate_ack() without records: an empty sample, which nothing reads (no
+	 * hxs_tcp_cc_ack() below) */
 	c->probes_out = 0;
 	/* the window update of process_ack(): same window, newer SND.WL1/WL2 */
 	if (SEQ_LT(c->snd_wl1, s->seq) || (c->snd_wl1 == s->seq && SEQ_LEQ(c->snd_wl2, s->ack))) {
@@ -1235,8 +1236,8 @@ static void predicted_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s,
 		if (hxs_timer__armed(&c->rk.t))
 			hxs_wheel__cancel(&tcp->wheel, &c->rk.t);
 	}
-	hxs_tcp_ecn_ack_in(c, s, 0, 0, now);
-	hxs_tcp_cc_ack(c, c->cc.ops->cong_control ? pipe : 0, now);
+	/* hxs_tcp_ecn_ack_in(): no ECE, no CWR window open (header_predicted), nothing to do;
+	 * no hxs_tcp_cc_ack() with nothing outstanding (header_predicted() says why) */
 	/* seventh step: in order, no ranges held */
 	measure_ack_mss(c, s);
 	hxs_tcp_ecn_data_in(c, s);
