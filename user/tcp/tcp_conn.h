@@ -470,9 +470,22 @@ int hxs_tcp_hash_insert(struct hxs_tcp_conn *c);
  * the connection holding slot id at gen if its 4-tuple is the segment's, else the hash's. */
 int hxs_tcp_slot_insert(struct hxs_tcp_conn *c, uint32_t id, uint32_t gen);
 void hxs_tcp_slot_remove(struct hxs_tcp_conn *c);
-struct hxs_tcp_conn *hxs_tcp_lookup_slot(struct hxs_tcp *tcp, uint32_t id, uint32_t gen,
-					 struct hxs_addr laddr, uint16_t lport, struct hxs_addr raddr,
-					 uint16_t rport);
+struct hxs_tcp_conn *hxs_tcp_lookup_slot_miss(struct hxs_tcp *tcp, struct hxs_addr laddr,
+					      uint16_t lport, struct hxs_addr raddr, uint16_t rport);
+/* inline: every segment of a known connection comes this way */
+static inline struct hxs_tcp_conn *hxs_tcp_lookup_slot(struct hxs_tcp *tcp, uint32_t id, uint32_t gen,
+						       const struct hxs_addr *laddr, uint16_t lport,
+						       const struct hxs_addr *raddr, uint16_t rport)
+{
+	struct hxs_tcp_conn *c = id < tcp->nby_slot ? tcp->by_slot[id] : NULL;
+
+	if (c && c->slot_gen == gen && c->in_table && c->lport == lport && c->rport == rport &&
+	    !memcmp(c->raddr.b, raddr->b, 16) && !memcmp(c->laddr.b, laddr->b, 16)) {
+		MIB_INC(tcp, HxsTcpDemuxBySlot);
+		return c;
+	}
+	return hxs_tcp_lookup_slot_miss(tcp, *laddr, lport, *raddr, rport);
+}
 void hxs_tcp_hash_remove(struct hxs_tcp_conn *c);
 void hxs_tcp_listener_insert(struct hxs_tcp_conn *l);
 void hxs_tcp_listener_remove(struct hxs_tcp_conn *l);

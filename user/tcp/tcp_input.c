@@ -1384,7 +1384,7 @@ int hxs_tcp__input_slot(struct hxs_tcp *tcp, uint32_t slot, uint32_t gen, struct
 	s.cookie_ok = !!(flags & HXS_TCP_IN_COOKIE_OK);
 
 	struct hxs_tcp_conn *c = slot != HXS_SLOT_NONE ?
-		hxs_tcp_lookup_slot(tcp, slot, gen, daddr, s.dport, saddr, s.sport) :
+		hxs_tcp_lookup_slot(tcp, slot, gen, &daddr, s.dport, &saddr, s.sport) :
 		hxs_tcp_lookup_addr(tcp, daddr, s.dport, saddr, s.sport);
 	struct hxs_tcp_conn *l = NULL;
 	uint32_t tw_iss = 0;
