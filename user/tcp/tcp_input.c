@@ -1205,6 +1205,29 @@ static int header_predicted(const struct hxs_tcp_conn *c, const struct hxs_tcp_s
 	       (!r->on || (!r->n && !r->tlp_on && !r->in_loss && !r->advanced && !r->dsack_round_on));
 }
 
+/* hxs_tcp_reass_insert() for the predicted segment: SEG.SEQ = RCV.NXT and no ranges held, so
+ * the bytes go straight to the receive ring, trimmed to its room (the window), with none of
+ * the reassembly's trimming below RCV.NXT or pulling in of ranges. The same returns. */
+static int rcv_append(struct hxs_tcp_conn *c, const uint8_t *p, uint32_t len)
+{
+	struct hxs_tcp_ring *r = &c->rcv;
+	uint32_t room = r->cap - r->len, got;
+
+	if (len > room)
+		len = room;
+	if (!len)
+		return 0;
+	got = hxs_tcp_ring__reserve(c->tcp, r, r->len, len);
+	if (!got) {
+		MIB_INC(c->tcp, TCPRcvQDrop);
+		return -1;
+	}
+	hxs_tcp_ring__write(r, r->len, p, got);
+	r->len += got;
+	c->rcv_nxt += got;
+	return 1;
+}
+
 /* The predicted segment (header_predicted() says why each step's outcome is known): what
  * check_ack()/process_ack() and process_text() would change, no more. */
 static void predicted_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
@@ -1242,13 +1265,13 @@ static void predicted_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s,
 	measure_ack_mss(c, s);
 	hxs_tcp_ecn_data_in(c, s);
 	int due = c->ack_now;         /* CE (RFC 3168 §6.1.3): at once, as process_text() */
-	int r = hxs_tcp_reass_insert(c, s->seq, s->data, s->len);
+	int r = rcv_append(c, s->data, s->len);
 	c->bytes_received += SEQ_DIFF(c->rcv_nxt, before);
 	if (SEQ_GT(c->rcv_nxt, before))
 		c->ev_last &= ~(uint32_t)EPOLLIN;
 	if (c->segs_unacked < UINT16_MAX)
 		c->segs_unacked++;
-	if (r == 1 && !c->reass.n) {
+	if (r == 1) {
 		/* §3.8.6.3 / RFC 5681 §4.2, as process_text() */
 		if (SEQ_DIFF(c->rcv_nxt, c->last_ack_sent) >= 2 * c->ack_mss) {
 			c->ack_now = 1;
