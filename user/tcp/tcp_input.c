@@ -1261,9 +1261,16 @@ static void predicted_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s,
 	}
 	/* hxs_tcp_ecn_ack_in(): no ECE, no CWR window open (header_predicted), nothing to do;
 	 * no hxs_tcp_cc_ack() with nothing outstanding (header_predicted() says why) */
-	/* seventh step: in order, no ranges held */
-	measure_ack_mss(c, s);
-	hxs_tcp_ecn_data_in(c, s);
+	/* seventh step: in order, no ranges held. measure_ack_mss()'s usual case here: a
+	 * segment at least as large as the estimate sets it. */
+	if (s->len >= c->ack_mss) {
+		c->last_seg_len = 0;
+		c->ack_mss = s->len < c->rcv_mss ? s->len : c->rcv_mss;
+	} else {
+		measure_ack_mss(c, s);
+	}
+	if (c->ecn_ok)
+		hxs_tcp_ecn_data_in(c, s);
 	int due = c->ack_now;         /* CE (RFC 3168 §6.1.3): at once, as process_text() */
 	int r = rcv_append(c, s->data, s->len);
 	c->bytes_received += SEQ_DIFF(c->rcv_nxt, before);
@@ -1282,13 +1289,22 @@ static void predicted_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s,
 	} else {
 		c->ack_now = 1;
 	}
-	hxs_tcp_urg_fetch(c);
+	if (c->urg_state == HXS_URG_NOTYET)
+		hxs_tcp_urg_fetch(c);
+}
+
+/* Whether XDP consumed ACKs of c's since the last look (hxs_tcp_fp_pickup()'s own first
+ * test, without the call for the usual answer: none). */
+static inline int fp_news(const struct hxs_tcp_conn *c)
+{
+	return c->slot && c->fp_ready &&
+	       HXS_SLOT_ACK_N(__atomic_load_n(&c->slot->ack, __ATOMIC_ACQUIRE)) != c->fp_n;
 }
 
 static void conn_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
 {
 	/* ACKs XDP consumed came before this segment: their progress first */
-	if (c->slot && hxs_tcp_fp_pickup(c, now))
+	if (fp_news(c) && hxs_tcp_fp_pickup(c, now))
 		return;
 	c->segs_in++;
 	c->last_rcv = now;
