@@ -504,7 +504,16 @@ void hxs_tcp_set_state(struct hxs_tcp_conn *c, uint8_t state);
 int hxs_tcp_admit(struct hxs_tcp *tcp);
 /* Moves to CLOSED with an error (0 for none), cancels timers, unhashes, frees when unowned. */
 void hxs_tcp_close_conn(struct hxs_tcp_conn *c, int err);
-void hxs_tcp_mark_dirty(struct hxs_tcp_conn *c);
+/* Puts c on the dirty list, which hxs_tcp__poll() drains (output, notify); inline: every
+ * predicted segment of a batch comes here. */
+static inline void hxs_tcp_mark_dirty(struct hxs_tcp_conn *c)
+{
+	if (c->dirty)
+		return;
+	c->dirty = 1;
+	c->dnext = c->tcp->dirty_head;
+	c->tcp->dirty_head = c;
+}
 void hxs_tcp_notify(struct hxs_tcp_conn *c);
 uint32_t hxs_tcp_isn(struct hxs_tcp *tcp, struct hxs_addr laddr, uint16_t lport, struct hxs_addr raddr,
 		     uint16_t rport, uint64_t now);
@@ -754,8 +763,19 @@ void hxs_tcp_rack_free(struct hxs_tcp_conn *c);              /* records freed */
 void hxs_tcp_rack_on_send(struct hxs_tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags,
 			  uint64_t now);
 /* An ACK's processing begins (its TSecr, 0 if none); then its valid SACK blocks, its D-SACK
- * blocks, and hxs_tcp_rack_on_ack() from hxs_tcp_recovery_on_ack(). */
-void hxs_tcp_rack_ack_begin(struct hxs_tcp_conn *c, uint32_t tsecr);
+ * blocks, and hxs_tcp_rack_on_ack() from hxs_tcp_recovery_on_ack(). Inline: every segment
+ * with an ACK, the predicted ones too, starts here. */
+static inline void hxs_tcp_rack_ack_begin(struct hxs_tcp_conn *c, uint32_t tsecr)
+{
+	struct hxs_rack *r = &c->rk;
+
+	r->ack_tsecr = c->ts_ok ? tsecr : 0;
+	r->ack_delivered = 0;
+	r->ack_orig = 0;
+	r->ack_dsack = 0;
+	r->ack_dsack_tlp = 0;
+	r->prior_fack = r->fack;
+}
 void hxs_tcp_rack_on_sack(struct hxs_tcp_conn *c, const struct hxs_sack_range *blk, int nblk);
 void hxs_tcp_rack_on_dsack(struct hxs_tcp_conn *c, uint32_t start, uint32_t end);
 void hxs_tcp_rack_on_ack(struct hxs_tcp_conn *c, uint32_t acked, int dup, uint32_t rtt_us,
