@@ -2,8 +2,11 @@
  * the stack hands a turn's segments to hxs_tcp__input() and then calls hxs_tcp__poll(); the
  * duplicate ACKs of out-of-order segments go as one at the poll, with the exceptions
  * tcp_input.c ack_may_wait() names: every ACK_BATCH_SEGS (44) segments, a gap filled, the
- * first three for one RCV.NXT, a segment that does not extend the range SACKed first. In-order data is ACKed every second segment as before;
- * without ack_batch each ACK goes at once.
+ * first three for one RCV.NXT, a segment that does not extend the range SACKed first. In-order
+ * data's ACK (every second full-sized segment) waits for the poll too, as one cumulative ACK
+ * (inorder_ack_may_wait(): again every ACK_BATCH_SEGS segments); a batch with less than two
+ * full segments unacknowledged leaves it to the delayed-ACK timer. Without ack_batch each ACK
+ * goes at once.
  *
  * The segments of a batch go in here with hxs_tcp__input() and no poll between them (the
  * harness's ts_data() polls after each segment: a batch of one).
@@ -78,18 +81,55 @@ static void test_in_order(void)
 	uint32_t iss, s0 = PISN + 1;
 	struct ts *t;
 
-	for (int batch = 0; batch <= 1; batch++) {
-		t_case(batch ? "ack_batch: in order, still an ACK every second segment, at once"
-			     : "without ack_batch: an ACK every second segment, at once");
-		t = open_conn(batch, &c, &iss);
-		for (uint32_t i = 0; i < 10; i++)
-			in_data(t, 1000, s0 + i * MSS, iss + 1);
-		CHECK_EQ(acks(t, &last), 5);
-		CHECK_EQ(last.ack, s0 + 10 * MSS);
-		hxs_tcp__poll(t->tcp, 1000);
-		CHECK_EQ(ts_pending(t), 0);
-		ts_free(t);
-	}
+	t_case("without ack_batch: in order, an ACK every second segment, at once");
+	t = open_conn(0, &c, &iss);
+	for (uint32_t i = 0; i < 10; i++)
+		in_data(t, 1000, s0 + i * MSS, iss + 1);
+	CHECK_EQ(acks(t, &last), 5);
+	CHECK_EQ(last.ack, s0 + 10 * MSS);
+	hxs_tcp__poll(t->tcp, 1000);
+	CHECK_EQ(ts_pending(t), 0);
+	ts_free(t);
+
+	t_case("ack_batch: in order, one cumulative ACK for the batch at the poll");
+	t = open_conn(1, &c, &iss);
+	for (uint32_t i = 0; i < 10; i++)
+		in_data(t, 1000, s0 + i * MSS, iss + 1);
+	CHECK_EQ(ts_pending(t), 0);
+	CHECK_EQ(hxs_tcp_conn__inq(c), 10 * MSS);
+	hxs_tcp__poll(t->tcp, 1000);
+	CHECK_EQ(acks(t, &last), 1);
+	CHECK_EQ(last.ack, s0 + 10 * MSS);
+
+	t_case("ack_batch: a batch of one full segment waits for the delayed ACK, the next is ACKed");
+	in_data(t, 2000, s0 + 10 * MSS, iss + 1);
+	hxs_tcp__poll(t->tcp, 2000);
+	CHECK_EQ(ts_pending(t), 0);
+	in_data(t, 3000, s0 + 11 * MSS, iss + 1);
+	hxs_tcp__poll(t->tcp, 3000);
+	CHECK_EQ(acks(t, &last), 1);
+	CHECK_EQ(last.ack, s0 + 12 * MSS);
+
+	t_case("ack_batch: 60 in order in one batch: an ACK at the 44th, one at the poll");
+	for (uint32_t i = 12; i < 72; i++)
+		in_data(t, 4000, s0 + i * MSS, iss + 1);
+	CHECK_EQ(acks(t, &last), 1);
+	CHECK_EQ(last.ack, s0 + 56 * MSS);
+	hxs_tcp__poll(t->tcp, 4000);
+	CHECK_EQ(acks(t, &last), 1);
+	CHECK_EQ(last.ack, s0 + 72 * MSS);
+
+	t_case("ack_batch: an out-of-order segment after held in-order ones is ACKed at once");
+	in_data(t, 5000, s0 + 72 * MSS, iss + 1);
+	in_data(t, 5000, s0 + 73 * MSS, iss + 1);
+	CHECK_EQ(ts_pending(t), 0);
+	in_data(t, 5000, s0 + 75 * MSS, iss + 1);     /* 74 lost */
+	CHECK_EQ(acks(t, &last), 1);
+	CHECK_EQ(last.ack, s0 + 74 * MSS);
+	CHECK_EQ(last.opt.nsack, 1);
+	hxs_tcp__poll(t->tcp, 5000);
+	CHECK_EQ(ts_pending(t), 0);
+	ts_free(t);
 }
 
 static void test_out_of_order(void)

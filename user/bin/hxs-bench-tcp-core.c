@@ -2,24 +2,32 @@
  * counting instructions with callgrind (scripts/bench_tcp_core.sh): how much the core spends
  * per in-order data segment received and per ACK processed.
  *
- *   hxs-bench-tcp-core [-n SEGMENTS] [-m MSS] [-s none|hash|meta]
+ *   hxs-bench-tcp-core [-n SEGMENTS] [-m MSS] [-s none|hash|meta] [-b BURST] [-c CC]
  *
  * Two instances, A (sender, 10.0.0.1) and B (receiver, 10.0.0.2), joined by two in-memory
- * segment queues in virtual time: handshake, then per turn
- *   A: send 2*MSS, hxs_tcp__output() -> qa          (not measured)
- *   qa -> hxs_bench_rx_data(B, seg)                 measured: in-order data segment input
- *   B: hxs_tcp_conn__recv() drains, hxs_tcp__poll() -> qb (ACKs)   (not measured)
- *   qb -> hxs_bench_rx_ack(A, seg)                  measured: pure ACK input
+ * segment queues in virtual time, configured as the stack configures its instance
+ * (sock/tcp_sock.c: cfg.ack_batch, the default congestion control HXS_TCP_DEFAULT_CC unless
+ * -c). Handshake, then per turn
+ *   A: send BURST*MSS, hxs_tcp__output() -> qa                 (not measured)
+ *   qa -> hxs_bench_rx_data(B, the burst)                      measured
+ *   B: hxs_tcp_conn__recv() drains, hxs_tcp__poll() -> qb      (not measured)
+ *   qb -> hxs_bench_rx_ack(A, its ACKs)                        measured
+ * A measured call is what one turn of the stack's loop (net/loop.c stack_turn) does with a
+ * receive burst: hxs_tcp__input_slot() per segment as sock/tcp_sock.c tcp_input() calls it,
+ * then the TCP poller's hxs_tcp__fp_poll() + hxs_tcp__poll() (tcp_turn(): the batch's end,
+ * where ACKs held for it go out). BURST (default HXS_RX_BATCH, the loop's RX batch) is how
+ * many segments A sends a turn; its congestion window may allow fewer in the first turns.
  * -s: the connection slots of the XDP fast path. none (default): no slot, the 4-tuple hash
  * finds the connection; hash: each connection gets a slot as the socket layer gives one
  * (on_tuple's add), segments carry no metadata; meta: the same, and every segment goes in as
  * xsk delivers it with the program's metadata, through hxs_tcp__input_slot() with its
  * connection's {slot, gen} (looked up outside the measured functions, as XDP does).
  * Segments go in with HXS_TCP_IN_CSUM_OK (checksum verified elsewhere, as by XDP); the script
- * also subtracts the checksum (hxs_tcp_csum: ACKs B emits from inside input) and the buffer
- * copies (hxs_tcp_ring__*) collected under each measured function. The two functions are
- * noinline and global so that `--toggle-collect=hxs_bench_rx_data` finds them.
- * Prints {"segments":N,"acks":M,"bytes":B} (calls of each measured function) on stdout.
+ * also subtracts the checksum (hxs_tcp_csum_addr: ACKs B emits) and the buffer copies
+ * (hxs_tcp_ring__*) collected under each measured function. The two functions are noinline
+ * and global so that `--toggle-collect=hxs_bench_rx_data` finds them.
+ * Prints {"segments":N,"acks":M,"bytes":B,...} (segments and ACKs through each measured
+ * function, and their calls: "data_bursts", "ack_bursts") on stdout.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -29,6 +37,7 @@
 #include <string.h>
 
 #include "hxs/shared.h"
+#include "net/stack.h"
 #include "tcp/tcp.h"
 
 #define QN      256
@@ -128,19 +137,30 @@ static void seg_meta(const struct segq *q, uint32_t saddr, uint32_t daddr, const
 	}
 }
 
-/* slot HXS_SLOT_NONE: no metadata (what hxs_tcp__input() passes) */
-__attribute__((noinline, used)) int hxs_bench_rx_data(struct hxs_tcp *t, uint32_t s, uint32_t d,
-						      const uint8_t *h, uint32_t len, uint64_t now,
-						      uint32_t slot, uint32_t gen)
+/* One receive burst as the stack's turn takes it: each segment through tcp_input()'s call
+ * (slot[i] HXS_SLOT_NONE: no metadata), then the TCP poller (tcp_sock.c tcp_turn()). */
+static void rx_burst(struct hxs_tcp *t, struct segq *q, const uint32_t *slot, const uint32_t *gen,
+		     uint64_t now)
 {
-	return hxs_tcp__input_slot(t, slot, gen, hxs_addr4(s), hxs_addr4(d), h, len, HXS_TCP_IN_CSUM_OK, now);
+	for (int i = 0; i < q->n; i++)
+		hxs_tcp__input_slot(t, slot[i], gen[i], hxs_addr4(q->saddr[i]), hxs_addr4(q->daddr[i]),
+				    q->buf[i], q->len[i], HXS_TCP_IN_CSUM_OK, now);
+	hxs_tcp__fp_poll(t, now);
+	hxs_tcp__poll(t, now);
 }
 
-__attribute__((noinline, used)) int hxs_bench_rx_ack(struct hxs_tcp *t, uint32_t s, uint32_t d,
-						     const uint8_t *h, uint32_t len, uint64_t now,
-						     uint32_t slot, uint32_t gen)
+__attribute__((noinline, used)) void hxs_bench_rx_data(struct hxs_tcp *t, struct segq *q,
+						       const uint32_t *slot, const uint32_t *gen,
+						       uint64_t now)
 {
-	return hxs_tcp__input_slot(t, slot, gen, hxs_addr4(s), hxs_addr4(d), h, len, HXS_TCP_IN_CSUM_OK, now);
+	rx_burst(t, q, slot, gen, now);
+}
+
+__attribute__((noinline, used)) void hxs_bench_rx_ack(struct hxs_tcp *t, struct segq *q,
+						      const uint32_t *slot, const uint32_t *gen,
+						      uint64_t now)
+{
+	rx_burst(t, q, slot, gen, now);
 }
 
 static uint32_t payload_len(const uint8_t *h, uint32_t len)
@@ -149,29 +169,43 @@ static uint32_t payload_len(const uint8_t *h, uint32_t len)
 	return len > doff ? len - doff : 0;
 }
 
-/* Delivers every queued segment of q to t (whose own queue, with its slots, is tq); data and
- * pure ACKs through the measured entry points when measure is set. */
+enum { MEASURE_NONE, MEASURE_DATA, MEASURE_ACK };
+
+/* Delivers every queued segment of q to t (whose own queue, with its slots, is tq), as one
+ * burst. Measured (what: MEASURE_DATA, in-order data; MEASURE_ACK, pure ACKs) when every
+ * segment of the burst is of that kind; counts them into *nseg, and the call into *ncall. */
 static void deliver(struct segq *q, struct hxs_tcp *t, const struct segq *tq, uint64_t now,
-		    int measure, uint64_t *nseg, uint64_t *nack, uint64_t *bytes)
+		    int what, uint64_t *nseg, uint64_t *ncall, uint64_t *bytes)
 {
+	uint32_t slot[QN], gen[QN];
+	uint64_t pl_sum = 0;
+	int all = q->n > 0;
+
 	for (int i = 0; i < q->n; i++) {
 		const uint8_t *h = q->buf[i];
 		uint32_t pl = payload_len(h, q->len[i]);
 		int flags = h[13];
-		uint32_t slot, gen;
 
-		seg_meta(tq, q->saddr[i], q->daddr[i], h, &slot, &gen);
-		if (measure && pl > 0 && !(flags & 0x07)) {            /* no SYN/FIN/RST */
-			hxs_bench_rx_data(t, q->saddr[i], q->daddr[i], h, q->len[i], now, slot, gen);
-			(*nseg)++;
-			*bytes += pl;
-		} else if (measure && pl == 0 && flags == 0x10) {      /* pure ACK */
-			hxs_bench_rx_ack(t, q->saddr[i], q->daddr[i], h, q->len[i], now, slot, gen);
-			(*nack)++;
-		} else {
-			hxs_tcp__input_slot(t, slot, gen, hxs_addr4(q->saddr[i]), hxs_addr4(q->daddr[i]), h, q->len[i],
-					    HXS_TCP_IN_CSUM_OK, now);
-		}
+		seg_meta(tq, q->saddr[i], q->daddr[i], h, &slot[i], &gen[i]);
+		pl_sum += pl;
+		if (what == MEASURE_DATA && !(pl > 0 && !(flags & 0x07)))          /* no SYN/FIN/RST */
+			all = 0;
+		if (what == MEASURE_ACK && !(pl == 0 && flags == 0x10))            /* pure ACK */
+			all = 0;
+	}
+	if (what == MEASURE_DATA && all) {
+		hxs_bench_rx_data(t, q, slot, gen, now);
+	} else if (what == MEASURE_ACK && all) {
+		hxs_bench_rx_ack(t, q, slot, gen, now);
+	} else {
+		rx_burst(t, q, slot, gen, now);
+		all = 0;
+	}
+	if (all) {
+		*nseg += (uint64_t)q->n;
+		(*ncall)++;
+		if (bytes)
+			*bytes += pl_sum;
 	}
 	q->n = 0;
 }
@@ -179,17 +213,25 @@ static void deliver(struct segq *q, struct hxs_tcp *t, const struct segq *tq, ui
 int main(int argc, char **argv)
 {
 	static struct segq qa, qb;
-	static uint8_t data[65536], sink[1 << 20];
-	struct hxs_tcp_cfg cfg = { .sndbuf = 4 << 20, .rcvbuf = 4 << 20 };
+	static uint8_t data[1 << 22], sink[1 << 20];
+	/* as sock/tcp_sock.c configures the stack's instance: the turn is the input batch */
+	struct hxs_tcp_cfg cfg = { .sndbuf = 4 << 20, .rcvbuf = 4 << 20, .ack_batch = 1,
+				   .cc = HXS_TCP_DEFAULT_CC };
 	struct hxs_tcp *a, *b;
 	struct hxs_tcp_conn *ca, *lb, *cb = NULL;
-	uint64_t now = 1000000, n = 20000, nseg = 0, nack = 0, bytes = 0;
-	uint32_t mss = 1448;
+	uint64_t now = 1000000, n = 20000, nseg = 0, nack = 0, bytes = 0, dcalls = 0, acalls = 0;
+	uint32_t mss = 1448, burst = HXS_RX_BATCH;
 	int c, err;
 
-	while ((c = getopt(argc, argv, "n:m:s:")) != -1) {
+	while ((c = getopt(argc, argv, "n:m:s:b:c:")) != -1) {
 		switch (c) {
 		case 'n': n = strtoull(optarg, NULL, 10); break;
+		case 'b':
+			burst = (uint32_t)atoi(optarg);
+			if (burst < 1 || burst > QN)
+				goto usage;
+			break;
+		case 'c': cfg.cc = optarg; break;
 		case 'm': mss = (uint32_t)atoi(optarg); break;
 		case 's':
 			if (!strcmp(optarg, "none"))
@@ -204,7 +246,7 @@ int main(int argc, char **argv)
 			break;
 		default:
 		usage:
-			fprintf(stderr, "usage: hxs-bench-tcp-core [-n SEGMENTS] [-m MSS] [-s none|hash|meta]\n");
+			fprintf(stderr, "usage: hxs-bench-tcp-core [-n SEGMENTS] [-m MSS] [-s none|hash|meta] [-b BURST] [-c CC]\n");
 			return 2;
 		}
 	}
@@ -223,9 +265,9 @@ int main(int argc, char **argv)
 	/* handshake */
 	for (int i = 0; i < 100 && !cb; i++) {
 		hxs_tcp__poll(a, now);
-		deliver(&qa, b, &qb, now, 0, NULL, NULL, NULL);
+		deliver(&qa, b, &qb, now, MEASURE_NONE, NULL, NULL, NULL);
 		hxs_tcp__poll(b, now);
-		deliver(&qb, a, &qa, now, 0, NULL, NULL, NULL);
+		deliver(&qb, a, &qa, now, MEASURE_NONE, NULL, NULL, NULL);
 		if (hxs_tcp_conn__accept(lb, &cb) != 0)
 			cb = NULL;
 		now += 50;
@@ -234,26 +276,28 @@ int main(int argc, char **argv)
 		fprintf(stderr, "hxs-bench-tcp-core: no connection after the handshake\n");
 		return 1;
 	}
-	/* steady transfer: two segments a turn, so the receiver ACKs every second one */
+	/* steady transfer: a burst of BURST segments a turn (fewer while A's window opens) */
 	uint64_t off = 0, turns = 0;
 	while (nseg < n && turns < n * 4) {
 		turns++;
-		uint32_t want = 2 * mss;
+		uint32_t want = burst * mss;
 		long k = hxs_tcp_conn__send(ca, data + (off % (sizeof(data) - want)), want);
 		if (k > 0)
 			off += (uint64_t)k;
 		hxs_tcp__output(ca, now);
 		hxs_tcp__poll(a, now);
-		deliver(&qa, b, &qb, now, 1, &nseg, &nack, &bytes);
+		deliver(&qa, b, &qb, now, MEASURE_DATA, &nseg, &dcalls, &bytes);
 		while (hxs_tcp_conn__recv(cb, sink, sizeof(sink), 0) > 0)
 			;
 		hxs_tcp__poll(b, now);
-		deliver(&qb, a, &qa, now, 1, &nseg, &nack, &bytes);
+		deliver(&qb, a, &qa, now, MEASURE_ACK, &nack, &acalls, NULL);
 		now += 20;
 	}
-	printf("{\"segments\":%llu,\"acks\":%llu,\"bytes\":%llu,\"turns\":%llu,\"mss\":%u,\"queue_overflows\":%llu,"
+	printf("{\"segments\":%llu,\"acks\":%llu,\"data_bursts\":%llu,\"ack_bursts\":%llu,\"burst\":%u,"
+	       "\"cc\":\"%s\",\"bytes\":%llu,\"turns\":%llu,\"mss\":%u,\"queue_overflows\":%llu,"
 	       "\"demux_by_slot\":%llu,\"demux_slot_miss\":%llu}\n",
-	       (unsigned long long)nseg, (unsigned long long)nack, (unsigned long long)bytes,
+	       (unsigned long long)nseg, (unsigned long long)nack, (unsigned long long)dcalls,
+	       (unsigned long long)acalls, burst, cfg.cc, (unsigned long long)bytes,
 	       (unsigned long long)turns, mss, (unsigned long long)(qa.overflow + qb.overflow),
 	       (unsigned long long)(hxs_tcp__mib(a)[HXS_TCP_MIB_HxsTcpDemuxBySlot] +
 				    hxs_tcp__mib(b)[HXS_TCP_MIB_HxsTcpDemuxBySlot]),

@@ -487,6 +487,9 @@ static struct tcp_glue *glue_get(struct hxs_stack *st)
 	cfg.pacing = st->tcp_pacing;
 	/* the stack's turn is the input batch: duplicate ACKs compressed to one a turn */
 	cfg.ack_batch = 1;
+	/* ... and in-order data's ACKs to one a turn per connection, as GRO does;
+	 * HXS_STRETCH_ACK=0 ACKs every second full-sized segment at once instead */
+	cfg.no_stretch_ack = getenv("HXS_STRETCH_ACK") && !strcmp(getenv("HXS_STRETCH_ACK"), "0");
 	/* SYN cookies when the SYN queue is full, as the kernel's default tcp_syncookies = 1;
 	 * HXS_SYNCOOKIES=0 turns them off (a full queue drops SYNs) */
 	cfg.no_syncookies = getenv("HXS_SYNCOOKIES") && !strcmp(getenv("HXS_SYNCOOKIES"), "0");

@@ -127,8 +127,13 @@ struct hxs_tcp_cfg {
 	/* 1: the embedding layer hands segments over in batches and calls hxs_tcp__poll() after
 	 * each (the stack's turn): the duplicate ACKs of out-of-order segments, beyond the
 	 * first three, may wait for the batch's end and go as one (tcp_input.c ack_may_wait),
-	 * as Linux's SACK compression. 0: every ACK goes at once. */
+	 * as Linux's SACK compression; so does the ACK in-order data makes due, one cumulative
+	 * ACK for the batch (tcp_input.c inorder_ack_may_wait), as GRO makes the kernel's.
+	 * 0: every ACK goes at once. */
 	uint8_t ack_batch;
+	uint8_t no_stretch_ack;     /* with ack_batch, 1: in-order data is ACKed every second
+				     * full-sized segment at once as without it (a sender limiting
+				     * its slow start by RFC 3465's L per ACK grows faster) */
 	uint8_t no_syncookies;      /* 0 (default): a full SYN queue answers SYNs with SYN
 				     * cookies, as the kernel's default tcp_syncookies = 1
 				     * (tcp_syncookie.c); 1: it drops them (tcp_syncookies = 0) */

@@ -470,9 +470,22 @@ int hxs_tcp_hash_insert(struct hxs_tcp_conn *c);
  * the connection holding slot id at gen if its 4-tuple is the segment's, else the hash's. */
 int hxs_tcp_slot_insert(struct hxs_tcp_conn *c, uint32_t id, uint32_t gen);
 void hxs_tcp_slot_remove(struct hxs_tcp_conn *c);
-struct hxs_tcp_conn *hxs_tcp_lookup_slot(struct hxs_tcp *tcp, uint32_t id, uint32_t gen,
-					 struct hxs_addr laddr, uint16_t lport, struct hxs_addr raddr,
-					 uint16_t rport);
+struct hxs_tcp_conn *hxs_tcp_lookup_slot_miss(struct hxs_tcp *tcp, struct hxs_addr laddr,
+					      uint16_t lport, struct hxs_addr raddr, uint16_t rport);
+/* inline: every segment of a known connection comes this way */
+static inline struct hxs_tcp_conn *hxs_tcp_lookup_slot(struct hxs_tcp *tcp, uint32_t id, uint32_t gen,
+						       const struct hxs_addr *laddr, uint16_t lport,
+						       const struct hxs_addr *raddr, uint16_t rport)
+{
+	struct hxs_tcp_conn *c = id < tcp->nby_slot ? tcp->by_slot[id] : NULL;
+
+	if (c && c->slot_gen == gen && c->in_table && c->lport == lport && c->rport == rport &&
+	    !memcmp(c->raddr.b, raddr->b, 16) && !memcmp(c->laddr.b, laddr->b, 16)) {
+		MIB_INC(tcp, HxsTcpDemuxBySlot);
+		return c;
+	}
+	return hxs_tcp_lookup_slot_miss(tcp, *laddr, lport, *raddr, rport);
+}
 void hxs_tcp_hash_remove(struct hxs_tcp_conn *c);
 void hxs_tcp_listener_insert(struct hxs_tcp_conn *l);
 void hxs_tcp_listener_remove(struct hxs_tcp_conn *l);
@@ -491,7 +504,16 @@ void hxs_tcp_set_state(struct hxs_tcp_conn *c, uint8_t state);
 int hxs_tcp_admit(struct hxs_tcp *tcp);
 /* Moves to CLOSED with an error (0 for none), cancels timers, unhashes, frees when unowned. */
 void hxs_tcp_close_conn(struct hxs_tcp_conn *c, int err);
-void hxs_tcp_mark_dirty(struct hxs_tcp_conn *c);
+/* Puts c on the dirty list, which hxs_tcp__poll() drains (output, notify); inline: every
+ * predicted segment of a batch comes here. */
+static inline void hxs_tcp_mark_dirty(struct hxs_tcp_conn *c)
+{
+	if (c->dirty)
+		return;
+	c->dirty = 1;
+	c->dnext = c->tcp->dirty_head;
+	c->tcp->dirty_head = c;
+}
 void hxs_tcp_notify(struct hxs_tcp_conn *c);
 uint32_t hxs_tcp_isn(struct hxs_tcp *tcp, struct hxs_addr laddr, uint16_t lport, struct hxs_addr raddr,
 		     uint16_t rport, uint64_t now);
@@ -741,8 +763,19 @@ void hxs_tcp_rack_free(struct hxs_tcp_conn *c);              /* records freed */
 void hxs_tcp_rack_on_send(struct hxs_tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags,
 			  uint64_t now);
 /* An ACK's processing begins (its TSecr, 0 if none); then its valid SACK blocks, its D-SACK
- * blocks, and hxs_tcp_rack_on_ack() from hxs_tcp_recovery_on_ack(). */
-void hxs_tcp_rack_ack_begin(struct hxs_tcp_conn *c, uint32_t tsecr);
+ * blocks, and hxs_tcp_rack_on_ack() from hxs_tcp_recovery_on_ack(). Inline: every segment
+ * with an ACK, the predicted ones too, starts here. */
+static inline void hxs_tcp_rack_ack_begin(struct hxs_tcp_conn *c, uint32_t tsecr)
+{
+	struct hxs_rack *r = &c->rk;
+
+	r->ack_tsecr = c->ts_ok ? tsecr : 0;
+	r->ack_delivered = 0;
+	r->ack_orig = 0;
+	r->ack_dsack = 0;
+	r->ack_dsack_tlp = 0;
+	r->prior_fack = r->fack;
+}
 void hxs_tcp_rack_on_sack(struct hxs_tcp_conn *c, const struct hxs_sack_range *blk, int nblk);
 void hxs_tcp_rack_on_dsack(struct hxs_tcp_conn *c, uint32_t start, uint32_t end);
 void hxs_tcp_rack_on_ack(struct hxs_tcp_conn *c, uint32_t acked, int dup, uint32_t rtt_us,

@@ -939,6 +939,24 @@ static int ack_may_wait(struct hxs_tcp_conn *c, int advanced, int extends)
 	return 1;
 }
 
+/* Whether the ACK in-order data made due (every second full-sized segment, RFC 5681 §4.2)
+ * may wait for the end of the input batch (cfg.ack_batch: the stack's turn, whose
+ * hxs_tcp__poll() sends it): one cumulative ACK for the batch's segments, as Linux's GRO
+ * makes one segment of a NAPI poll's and ACKs it as one (tcp_rcv_established() sees the
+ * merged skb). §4.2 asks for an ACK "for at least every second full-sized segment" and one
+ * within 500 ms of the first unacknowledged one; the batch's ACK covers every segment of it
+ * and goes within the same turn, microseconds later. Capped like the duplicate ACKs of
+ * ack_may_wait() at ACK_BATCH_SEGS segments (Linux's GRO stops at 64 KiB, 45 segments of
+ * 1448 bytes): a burst longer than that is ACKed at its 44th segment as well. A sender that
+ * limits slow start's growth per ACK (RFC 3465 §2.3 L = 2*SMSS, as hxs's CUBIC and NewReno
+ * do) grows slower on such ACKs, as it does on the kernel's; cfg.no_stretch_ack keeps the
+ * ACK for every second segment. */
+static int inorder_ack_may_wait(const struct hxs_tcp_conn *c)
+{
+	return c->tcp->cfg.ack_batch && !c->tcp->cfg.no_stretch_ack &&
+	       c->segs_unacked < ACK_BATCH_SEGS;
+}
+
 /* §3.10.7.4 seventh: process the segment text (reassembly, delayed or immediate ACK). */
 static enum step process_text(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
 {
@@ -976,7 +994,8 @@ static enum step process_text(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *
 				c->ev_last &= ~(uint32_t)EPOLLIN;
 			if (c->segs_unacked < UINT16_MAX)
 				c->segs_unacked++;
-			if (r == 1 && !had_ooo && !c->reass.n) {
+			int in_order = r == 1 && !had_ooo && !c->reass.n;
+			if (in_order) {
 				/* §3.8.6.3 / RFC 5681 §4.2: ACK at least every second full-sized
 				 * segment (of the peer's size), and within 40 ms otherwise. */
 				if (SEQ_DIFF(c->rcv_nxt, c->last_ack_sent) >= 2 * c->ack_mss)
@@ -990,7 +1009,8 @@ static enum step process_text(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *
 				c->ack_now = 1;
 			}
 			c->ack_held = !due && c->ack_now &&
-				      ack_may_wait(c, SEQ_GT(c->rcv_nxt, before), extends);
+				      (in_order ? inorder_ack_may_wait(c) :
+				       ack_may_wait(c, SEQ_GT(c->rcv_nxt, before), extends));
 			if (c->reass.has_fin && c->rcv_nxt == c->reass.fin_seq)
 				process_fin(c, now);
 		}
@@ -1151,8 +1171,8 @@ int hxs_tcp__fp_poll(struct hxs_tcp *tcp, uint64_t now)
 
 /* Header prediction (Van Jacobson's, as in BSD's tcp_input and Linux's tcp_rcv_established):
  * the next in-order data segment of a bulk receiver that has nothing in flight itself. Taken
- * only when every step of §3.10.7.4 has a known outcome, so the result is exactly what
- * sync_input() gives, at a fraction of the cost:
+ * only when every step of §3.10.7.4 has a known outcome, so the result is what sync_input()
+ * gives, at a fraction of the cost (but for the congestion control's per-ACK call, below):
  *   ESTABLISHED, flags ACK (PSH allowed), SEG.SEQ = RCV.NXT with data and a window open:
  *     the first step accepts it; no RST, SYN, URG, FIN: second, fourth, sixth, eighth pass;
  *   timestamps as agreed and SEG.TSval >= TS.Recent: PAWS (RFC 7323 §5.3) passes;
@@ -1160,7 +1180,10 @@ int hxs_tcp__fp_poll(struct hxs_tcp *tcp, uint64_t now)
  *     acknowledges nothing new, is no duplicate ACK (nothing outstanding, RFC 5681 §2) and
  *     changes no window, so loss recovery, RACK-TLP (nothing in flight, no probe, no
  *     reordering round, no pending detection), the rate sampler (no records) and ECN (no
- *     ECE) have nothing to do;
+ *     ECE) have nothing to do; nor has the congestion control: an ACK with nothing
+ *     outstanding delivers no sample, and Linux calls none for it (tcp_ack() goes to
+ *     no_queue before tcp_cong_control() when no packets are out; its fast path does not
+ *     call tcp_ack() at all when SEG.ACK = SND.UNA);
  *   no out-of-order ranges and no FIN held: the segment goes straight to the ring;
  *   not closed by the user: nobody needs the RFC 1122 §4.2.2.13 reset.
  * Everything else goes the long way. */
@@ -1182,6 +1205,29 @@ static int header_predicted(const struct hxs_tcp_conn *c, const struct hxs_tcp_s
 	       (!r->on || (!r->n && !r->tlp_on && !r->in_loss && !r->advanced && !r->dsack_round_on));
 }
 
+/* hxs_tcp_reass_insert() for the predicted segment: SEG.SEQ = RCV.NXT and no ranges held, so
+ * the bytes go straight to the receive ring, trimmed to its room (the window), with none of
+ * the reassembly's trimming below RCV.NXT or pulling in of ranges. The same returns. */
+static int rcv_append(struct hxs_tcp_conn *c, const uint8_t *p, uint32_t len)
+{
+	struct hxs_tcp_ring *r = &c->rcv;
+	uint32_t room = r->cap - r->len, got;
+
+	if (len > room)
+		len = room;
+	if (!len)
+		return 0;
+	got = hxs_tcp_ring__reserve(c->tcp, r, r->len, len);
+	if (!got) {
+		MIB_INC(c->tcp, TCPRcvQDrop);
+		return -1;
+	}
+	hxs_tcp_ring__write(r, r->len, p, got);
+	r->len += got;
+	c->rcv_nxt += got;
+	return 1;
+}
+
 /* The predicted segment (header_predicted() says why each step's outcome is known): what
  * check_ack()/process_ack() and process_text() would change, no more. */
 static void predicted_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
@@ -1193,10 +1239,8 @@ static void predicted_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s,
 	/* fifth step */
 	update_ts_recent(c, s, now);
 	hxs_tcp_rack_ack_begin(c, s->opt.has_ts ? s->opt.tsecr : 0);
-	/* hxs_tcp_rate_ack() without records: an empty sample */
-	memset(&c->rate.rs, 0, sizeof(c->rate.rs));
-	uint32_t pipe = hxs_tcp_pipe(c);
-	c->rate.rs.prior_in_flight = pipe;
+	/* hxs_tcp_rate_ack() without records: an empty sample, which nothing reads (no
+	 * hxs_tcp_cc_ack() below) */
 	c->probes_out = 0;
 	/* the window update of process_ack(): same window, newer SND.WL1/WL2 */
 	if (SEQ_LT(c->snd_wl1, s->seq) || (c->snd_wl1 == s->seq && SEQ_LEQ(c->snd_wl2, s->ack))) {
@@ -1215,37 +1259,76 @@ static void predicted_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s,
 		if (hxs_timer__armed(&c->rk.t))
 			hxs_wheel__cancel(&tcp->wheel, &c->rk.t);
 	}
-	hxs_tcp_ecn_ack_in(c, s, 0, 0, now);
-	hxs_tcp_cc_ack(c, c->cc.ops->cong_control ? pipe : 0, now);
-	/* seventh step: in order, no ranges held */
-	measure_ack_mss(c, s);
-	hxs_tcp_ecn_data_in(c, s);
-	int r = hxs_tcp_reass_insert(c, s->seq, s->data, s->len);
+	/* hxs_tcp_ecn_ack_in(): no ECE, no CWR window open (header_predicted), nothing to do;
+	 * no hxs_tcp_cc_ack() with nothing outstanding (header_predicted() says why) */
+	/* seventh step: in order, no ranges held. measure_ack_mss()'s usual case here: a
+	 * segment at least as large as the estimate sets it. */
+	if (s->len >= c->ack_mss) {
+		c->last_seg_len = 0;
+		c->ack_mss = s->len < c->rcv_mss ? s->len : c->rcv_mss;
+	} else {
+		measure_ack_mss(c, s);
+	}
+	if (c->ecn_ok)
+		hxs_tcp_ecn_data_in(c, s);
+	int due = c->ack_now;         /* CE (RFC 3168 §6.1.3): at once, as process_text() */
+	int r = rcv_append(c, s->data, s->len);
 	c->bytes_received += SEQ_DIFF(c->rcv_nxt, before);
 	if (SEQ_GT(c->rcv_nxt, before))
 		c->ev_last &= ~(uint32_t)EPOLLIN;
-	if (r == 1 && !c->reass.n) {
+	if (c->segs_unacked < UINT16_MAX)
+		c->segs_unacked++;
+	if (r == 1) {
 		/* §3.8.6.3 / RFC 5681 §4.2, as process_text() */
-		if (SEQ_DIFF(c->rcv_nxt, c->last_ack_sent) >= 2 * c->ack_mss)
+		if (SEQ_DIFF(c->rcv_nxt, c->last_ack_sent) >= 2 * c->ack_mss) {
 			c->ack_now = 1;
-		else
+			c->ack_held = !due && inorder_ack_may_wait(c);
+		} else {
 			hxs_tcp_delack_arm(c, now);
+		}
 	} else {
 		c->ack_now = 1;
 	}
-	hxs_tcp_urg_fetch(c);
+	if (c->urg_state == HXS_URG_NOTYET)
+		hxs_tcp_urg_fetch(c);
+}
+
+/* Whether XDP consumed ACKs of c's since the last look (hxs_tcp_fp_pickup()'s own first
+ * test, without the call for the usual answer: none). */
+static inline int fp_news(const struct hxs_tcp_conn *c)
+{
+	return c->slot && c->fp_ready &&
+	       HXS_SLOT_ACK_N(__atomic_load_n(&c->slot->ack, __ATOMIC_ACQUIRE)) != c->fp_n;
 }
 
 static void conn_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
 {
 	/* ACKs XDP consumed came before this segment: their progress first */
-	if (c->slot && hxs_tcp_fp_pickup(c, now))
+	if (fp_news(c) && hxs_tcp_fp_pickup(c, now))
 		return;
 	c->segs_in++;
 	c->last_rcv = now;
 	c->keep_probes = 0;             /* any segment answers a keep-alive */
+	/* An ACK held from earlier in the batch (ack_may_wait, inorder_ack_may_wait) is set
+	 * aside, so that ack_now says what this segment made due; it stays due either way. */
+	int held = c->ack_held && c->ack_now;
+
+	if (held)
+		c->ack_now = 0;
+	c->ack_held = 0;
 	if (header_predicted(c, s)) {
 		predicted_input(c, s, now);
+		if (held && !c->ack_now)
+			c->ack_now = c->ack_held = 1;
+		/* With the batch's end to come (cfg.ack_batch), what this segment leaves to do
+		 * - the held ACK, the slot's new RCV.NXT, the readers' wake-up - is done there
+		 * once for the batch (hxs_tcp__poll: output, notify): the segment changed
+		 * nothing else output looks at (header_predicted: no ACK progress, the same
+		 * window). */
+		if (c->tcp->cfg.ack_batch && (!c->ack_now || c->ack_held)) {
+			hxs_tcp_mark_dirty(c);
+			return;
+		}
 		hxs_tcp_output(c, now);
 		hxs_tcp_notify(c);
 		return;
@@ -1271,13 +1354,6 @@ static void conn_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 	case HXS_TCPS_LAST_ACK:
 	case HXS_TCPS_FIN_WAIT_2:
 	case HXS_TCPS_TIME_WAIT: {
-		/* An ACK held from earlier in the batch (ack_may_wait) is set aside, so that
-		 * ack_now says what this segment made due; it stays due either way. */
-		int held = c->ack_held && c->ack_now;
-
-		if (held)
-			c->ack_now = 0;
-		c->ack_held = 0;
 		/* §3.10.7.4 "Otherwise" - the synchronized states. */
 		if (!sync_input(c, s, now))
 			return;
@@ -1347,7 +1423,7 @@ int hxs_tcp__input_slot(struct hxs_tcp *tcp, uint32_t slot, uint32_t gen, struct
 	s.cookie_ok = !!(flags & HXS_TCP_IN_COOKIE_OK);
 
 	struct hxs_tcp_conn *c = slot != HXS_SLOT_NONE ?
-		hxs_tcp_lookup_slot(tcp, slot, gen, daddr, s.dport, saddr, s.sport) :
+		hxs_tcp_lookup_slot(tcp, slot, gen, &daddr, s.dport, &saddr, s.sport) :
 		hxs_tcp_lookup_addr(tcp, daddr, s.dport, saddr, s.sport);
 	struct hxs_tcp_conn *l = NULL;
 	uint32_t tw_iss = 0;

@@ -147,15 +147,6 @@ void hxs_tcp_set_state(struct hxs_tcp_conn *c, uint8_t state)
 	c->state = state;
 }
 
-void hxs_tcp_mark_dirty(struct hxs_tcp_conn *c)
-{
-	if (c->dirty)
-		return;
-	c->dirty = 1;
-	c->dnext = c->tcp->dirty_head;
-	c->tcp->dirty_head = c;
-}
-
 uint32_t hxs_tcp_conn__events(const struct hxs_tcp_conn *c)
 {
 	uint32_t m = 0;

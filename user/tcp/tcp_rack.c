@@ -274,17 +274,7 @@ void hxs_tcp_rack_on_send(struct hxs_tcp_conn *c, uint32_t seq, uint32_t len, ui
 }
 
 /* --- an ACK arrives ------------------------------------------------------------------------- */
-void hxs_tcp_rack_ack_begin(struct hxs_tcp_conn *c, uint32_t tsecr)
-{
-	struct hxs_rack *r = &c->rk;
-
-	r->ack_tsecr = c->ts_ok ? tsecr : 0;
-	r->ack_delivered = 0;
-	r->ack_orig = 0;
-	r->ack_dsack = 0;
-	r->ack_dsack_tlp = 0;
-	r->prior_fack = r->fack;
-}
+/* hxs_tcp_rack_ack_begin() is inline in tcp_conn.h */
 
 /* §6.2 step 2, RACK_update(), for one segment newly delivered; step 3,
  * RACK_detect_reordering(); step 1, the minimum RTT. */

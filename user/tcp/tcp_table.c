@@ -3,8 +3,9 @@
  * exit of the 4-tuple table is reported through ev.on_tuple/on_listen.
  *
  * hxs_tcp__input() -> hxs_tcp_lookup_addr() / hxs_tcp_lookup_listener()
- * hxs_tcp__input_slot() -> hxs_tcp_lookup_slot(): by_slot[id], gen and 4-tuple compared
- *                          (HxsTcpDemuxBySlot), else hxs_tcp_lookup_addr() (HxsTcpDemuxSlotMiss)
+ * hxs_tcp__input_slot() -> hxs_tcp_lookup_slot() (inline, tcp_conn.h): by_slot[id], gen and
+ *                          4-tuple compared (HxsTcpDemuxBySlot), else hxs_tcp_lookup_slot_miss()
+ *                          -> hxs_tcp_lookup_addr() (HxsTcpDemuxSlotMiss)
  * on_tuple(ADD) -> hxs_tcp_conn__set_slot() -> hxs_tcp_fp_detach(), hxs_tcp_slot_insert()
  * connect / listen_input() -> hxs_tcp_hash_insert() -> on_tuple(ADD); a refused add leaves
  *                              the connection out (HxsTcpTupleRefused)
@@ -65,18 +66,11 @@ struct hxs_tcp_conn *hxs_tcp_lookup(struct hxs_tcp *tcp, uint32_t laddr, uint16_
  * differs) or the metadata is not the program's (a driver that keeps none leaves older bytes:
  * hxs/shared.h). The 4-tuple is compared all the same - four compares instead of a SipHash -
  * so no metadata can deliver a segment to a connection it does not belong to; anything that
- * does not match goes to the hash, which is always right. */
-struct hxs_tcp_conn *hxs_tcp_lookup_slot(struct hxs_tcp *tcp, uint32_t id, uint32_t gen,
-					 struct hxs_addr laddr, uint16_t lport, struct hxs_addr raddr,
-					 uint16_t rport)
+ * does not match goes to the hash, which is always right. The match is hxs_tcp_lookup_slot(),
+ * inline in tcp_conn.h (every segment of a known connection takes it); this is the miss. */
+struct hxs_tcp_conn *hxs_tcp_lookup_slot_miss(struct hxs_tcp *tcp, struct hxs_addr laddr,
+					      uint16_t lport, struct hxs_addr raddr, uint16_t rport)
 {
-	struct hxs_tcp_conn *c = id < tcp->nby_slot ? tcp->by_slot[id] : NULL;
-
-	if (c && c->slot_gen == gen && c->in_table && c->lport == lport && c->rport == rport &&
-	    hxs_addr_eq(c->raddr, raddr) && hxs_addr_eq(c->laddr, laddr)) {
-		MIB_INC(tcp, HxsTcpDemuxBySlot);
-		return c;
-	}
 	MIB_INC(tcp, HxsTcpDemuxSlotMiss);
 	return hxs_tcp_lookup_addr(tcp, laddr, lport, raddr, rport);
 }
