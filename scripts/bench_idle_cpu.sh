@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# bench_idle_cpu.sh OUTDIR - the CPU an hxs stack without traffic uses: in its default mode
+# (sleeping in epoll_wait between events and timers) the goal is < 1 % of one CPU; busy-poll
+# (--busy-poll, opt-in) spins by design and is measured beside it for contrast. Two
+# namespaces joined by a veth pair (scripts/netns.sh), the server on the hxs end, pinned to
+# CPU 1 (CPU 0 on one CPU).
+#
+#   for server in hxs-perf -s, hxs-httpd:  for mode in sleep, busy:  for conns in 0, 1:
+#     start the server; wait for its ready line and 1 s more (startup done);
+#     conns 1: a kernel client (python, the other end) connects and holds the connection
+#              without a byte sent; wait until it is established, and 1 s more
+#     measure over BENCH_IDLE_CPU_T s (default 10; busy-poll rows BENCH_IDLE_CPU_BUSY_T,
+#     default 3, as they burn a core): the on-CPU time of all the server's threads from
+#     /proc/PID/task/*/schedstat (ns, exact), utime+stime of /proc/PID/stat (clock ticks,
+#     cross-check), and voluntary context switches (/proc/PID/status), i.e. how often the
+#     loop woke from its sleep
+# Writes OUTDIR/idle_cpu.json and prints one line per row. Needs root; builds nothing.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+OUT=${1:-$BUILD/bench}
+T=${BENCH_IDLE_CPU_T:-10}
+TB=${BENCH_IDLE_CPU_BUSY_T:-3}
+SERVERS=${BENCH_IDLE_CPU_SERVERS:-hxs-perf hxs-httpd}
+MODES=${BENCH_IDLE_CPU_MODES:-sleep busy}
+PORT=5301
+mkdir -p "$OUT"
+[ "$(id -u)" -eq 0 ] || { echo "bench_idle_cpu: needs root (network namespaces)" >&2; exit 1; }
+for s in $SERVERS; do [ -x "$BUILD/$s" ] || { echo "bench_idle_cpu: $BUILD/$s not built" >&2; exit 1; }; done
+NCPU=$(nproc)
+SCPU=$(( NCPU > 1 ? 1 : 0 ))
+CLK_TCK=$(getconf CLK_TCK)
+
+source scripts/netns.sh
+P=hc$(( $$ % 100000 ))
+W=$(mktemp -d)
+SPID= CPID=
+stop() { # pid
+  [ -n "$1" ] || return 0
+  kill -INT "$1" 2>/dev/null
+  for _ in $(seq 1 40); do kill -0 "$1" 2>/dev/null || break; sleep 0.05; done
+  kill -KILL "$1" 2>/dev/null; wait "$1" 2>/dev/null
+}
+trap 'stop "$CPID"; stop "$SPID"; _topo_cleanup; rm -rf "$W"' EXIT
+topo_pair "$P" || { echo "bench_idle_cpu: cannot create namespaces" >&2; exit 1; }
+ip netns exec "$KNS" ethtool -K "$KIF" tx off >/dev/null 2>&1   # full checksums towards hxs
+mkdir -p "$W/root"; echo hello >"$W/root/index.html"
+
+# on-CPU ns of every thread of PID, utime+stime ticks, voluntary context switches
+sample() {
+  local ns=0 t
+  for t in /proc/"$1"/task/*/schedstat; do
+    read -r a _ <"$t" 2>/dev/null && ns=$((ns + a))
+  done
+  echo "$ns $(awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0)" \
+    "$(awk '/^voluntary_ctxt_switches/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0)"
+}
+
+# the server's end of the idle connection is established (`hxs ss`)
+# (the statistics region is published every so often: up to 5 s)
+estab() {
+  local t i
+  for i in $(seq 1 50); do
+    t=$(ip netns exec "$HNS" "$BUILD/hxs" ss -i "$HIF" 2>/dev/null)
+    [[ $t == *ESTAB* ]] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+ROWS=()
+for s in $SERVERS; do
+  for mode in $MODES; do
+    for conns in 0 1; do
+      args=(-i "$HIF" -p $PORT)
+      [ "$s" = hxs-perf ] && args=(-s "${args[@]}")
+      [ "$s" = hxs-httpd ] && args+=(-r "$W/root" --idle 3600)
+      [ "$mode" = busy ] && args+=(--busy-poll)
+      secs=$T; [ "$mode" = busy ] && secs=$TB
+      ip netns exec "$HNS" taskset -c "$SCPU" "$BUILD/$s" "${args[@]}" >"$W/srv.log" 2>&1 &
+      SPID=$!
+      ok=0
+      for _ in $(seq 1 200); do
+        grep -q "ready" "$W/srv.log" 2>/dev/null && { ok=1; break; }
+        kill -0 $SPID 2>/dev/null || break
+        sleep 0.05
+      done
+      sleep 1
+      if [ $ok = 1 ] && [ "$conns" = 1 ]; then
+        ip netns exec "$KNS" python3 -c '
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+print("connected", flush=True)
+time.sleep(3600)' "$HIP" $PORT >"$W/cli.log" 2>&1 &
+        CPID=$!
+        ok=0
+        for _ in $(seq 1 100); do
+          grep -q connected "$W/cli.log" 2>/dev/null && { ok=1; break; }
+          kill -0 $CPID 2>/dev/null || break
+          sleep 0.05
+        done
+        [ $ok = 1 ] && { estab || ok=0; }
+        sleep 1
+      fi
+      if [ $ok = 1 ]; then
+        read -r n0 k0 v0 < <(sample $SPID); t0=$(date +%s.%N)
+        sleep "$secs"
+        read -r n1 k1 v1 < <(sample $SPID); t1=$(date +%s.%N)
+        kill -0 $SPID 2>/dev/null || ok=0
+      fi
+      [ $ok = 1 ] && [ "$conns" = 1 ] && { estab || ok=0; }
+      stop "$CPID"; CPID=
+      stop $SPID; SPID=
+      ip -n "$HNS" link set dev "$HIF" xdp off 2>/dev/null
+      if [ $ok = 1 ]; then
+        ROWS+=("$s $mode $conns 1 $t0 $t1 $n0 $n1 $k0 $k1 $v0 $v1")
+      else
+        echo "bench_idle_cpu: $s $mode $conns connection(s): failed: $(tail -c 300 "$W/srv.log" | tr '\n' ' ')" >&2
+        ROWS+=("$s $mode $conns 0 0 0 0 0 0 0 0 0")
+      fi
+    done
+  done
+done
+
+python3 - "$OUT/idle_cpu.json" "$CLK_TCK" "$SCPU" "$T" "$TB" "${ROWS[@]}" <<'PY'
+import json, sys
+out, hz, cpu, t, tb, rows = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6:]
+res = {"method": "server on the hxs end of a veth pair between two namespaces, pinned to CPU %d, "
+                 "no traffic; 0 or 1 established idle connection from a kernel client; "
+                 "cpu_percent = on-CPU time of the server's threads (/proc/PID/task/*/schedstat) "
+                 "over the window, %% of one CPU; stat_cpu_percent = utime+stime (/proc/PID/stat, "
+                 "1/%d s ticks); wakeups_per_s = voluntary context switches / s" % (cpu, hz),
+       "seconds": float(t), "busy_seconds": float(tb), "goal_sleep_cpu_percent_below": 1.0,
+       "runs": []}
+for r in rows:
+    f = r.split()
+    srv, mode, conns, ok = f[0], f[1], int(f[2]), f[3] == "1"
+    row = {"server": srv, "mode": mode, "connections": conns, "ok": ok}
+    if ok:
+        t0, t1 = float(f[4]), float(f[5])
+        n0, n1, k0, k1, v0, v1 = (int(x) for x in f[6:12])
+        w = t1 - t0
+        row.update({"window_s": round(w, 3),
+                    "cpu_percent": round((n1 - n0) / 1e9 / w * 100, 3),
+                    "stat_cpu_percent": round((k1 - k0) / hz / w * 100, 2),
+                    "wakeups_per_s": round((v1 - v0) / w, 1)})
+    res["runs"].append(row)
+    print("bench_idle_cpu: %s %s, %d idle connection(s): %s" % (
+        srv, mode, conns, ("%.3f %% of one CPU (stat %.2f %%), %.1f wake-ups/s" % (
+            row["cpu_percent"], row["stat_cpu_percent"], row["wakeups_per_s"])) if ok else "failed"))
+sl = [x for x in res["runs"] if x["mode"] == "sleep"]
+res["sleep_max_cpu_percent"] = max((x["cpu_percent"] for x in sl if x["ok"]), default=None)
+res["goal_met"] = bool(sl) and all(x["ok"] for x in sl) and res["sleep_max_cpu_percent"] < 1.0
+json.dump(res, open(out, "w"), indent=1)
+PY
