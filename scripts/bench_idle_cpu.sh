@@ -8,7 +8,8 @@
 #   for server in hxs-perf -s, hxs-httpd:  for mode in sleep, busy:  for conns in 0, 1:
 #     start the server; wait for its ready line and 1 s more (startup done);
 #     conns 1: a kernel client (python, the other end) connects and holds the connection
-#              without a byte sent; wait until it is established, and 1 s more
+#              without a byte sent (hxs-httpd: after one request answered, keep-alive); wait
+#              until it is established, and 1 s more
 #     measure over BENCH_IDLE_CPU_T s (default 10; busy-poll rows BENCH_IDLE_CPU_BUSY_T,
 #     default 3, as they burn a core): the on-CPU time of all the server's threads from
 #     /proc/PID/task/*/schedstat (ns, exact), utime+stime of /proc/PID/stat (clock ticks,
@@ -90,8 +91,18 @@ for s in $SERVERS; do
         ip netns exec "$KNS" python3 -c '
 import socket, sys, time
 s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+if sys.argv[3] == "hxs-httpd":
+    # one request answered first: the connection has been through the data path (timers
+    # armed and stopped), then stays open (HTTP/1.1 keep-alive) without a byte more
+    s.sendall(b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n")
+    got = b""
+    while not got.endswith(b"hello\n"):
+        b = s.recv(4096)
+        if not b:
+            sys.exit("closed")
+        got += b
 print("connected", flush=True)
-time.sleep(3600)' "$HIP" $PORT >"$W/cli.log" 2>&1 &
+time.sleep(3600)' "$HIP" $PORT "$s" >"$W/cli.log" 2>&1 &
         CPID=$!
         ok=0
         for _ in $(seq 1 100); do
