@@ -5,29 +5,38 @@
 # namespaces joined by a veth pair (scripts/netns.sh), the server on the hxs end, pinned to
 # CPU 1 (CPU 0 on one CPU).
 #
-#   for server in hxs-perf -s, hxs-httpd:  for mode in sleep, busy:  for conns in 0, 1:
-#     start the server; wait for its ready line and 1 s more (startup done);
-#     conns 1: a kernel client (python, the other end) connects and holds the connection
-#              without a byte sent (hxs-httpd: after one request answered, keep-alive); wait
-#              until it is established, and 1 s more
-#     measure over BENCH_IDLE_CPU_T s (default 10; busy-poll rows BENCH_IDLE_CPU_BUSY_T,
-#     default 3, as they burn a core): the on-CPU time of all the server's threads from
+#   for server in hxs-perf -s, hxs-httpd, preload (a python server blocked in accept(2), on
+#   hxs through build/libhxs-preload.so: the stack in the shim's thread, HXS_POLL=sleep|busy):
+#     for mode in sleep, busy:
+#       start the server; wait for its ready line, its listening socket in `hxs ss`, and
+#       BENCH_IDLE_CPU_SETTLE s more (default 3: the shim's stack thread is still busy
+#       starting for a second or two after the program's first calls returned)
+#       window with no connection; then a kernel client (python, the other end) connects
+#       and holds the connection without a byte sent (hxs-httpd: after one request
+#       answered, keep-alive); established in `hxs ss`, 1 s more; window with 1 connection
+#     a window: BENCH_IDLE_CPU_T s (default 5; busy-poll BENCH_IDLE_CPU_BUSY_T, default 2,
+#     as it burns a core): the on-CPU time of all the server's threads from
 #     /proc/PID/task/*/schedstat (ns, exact), utime+stime of /proc/PID/stat (clock ticks,
-#     cross-check), and voluntary context switches (/proc/PID/status), i.e. how often the
-#     loop woke from its sleep
+#     cross-check), and the voluntary context switches of all its threads, i.e. how often
+#     the loop woke from its sleep
 # Writes OUTDIR/idle_cpu.json and prints one line per row. Needs root; builds nothing.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 OUT=${1:-$BUILD/bench}
-T=${BENCH_IDLE_CPU_T:-10}
-TB=${BENCH_IDLE_CPU_BUSY_T:-3}
-SERVERS=${BENCH_IDLE_CPU_SERVERS:-hxs-perf hxs-httpd}
+T=${BENCH_IDLE_CPU_T:-5}
+TB=${BENCH_IDLE_CPU_BUSY_T:-2}
+SETTLE=${BENCH_IDLE_CPU_SETTLE:-3}
+SERVERS=${BENCH_IDLE_CPU_SERVERS:-hxs-perf hxs-httpd preload}
+SO=$(realpath "$BUILD/libhxs-preload.so" 2>/dev/null)
 MODES=${BENCH_IDLE_CPU_MODES:-sleep busy}
 PORT=5301
 mkdir -p "$OUT"
 [ "$(id -u)" -eq 0 ] || { echo "bench_idle_cpu: needs root (network namespaces)" >&2; exit 1; }
-for s in $SERVERS; do [ -x "$BUILD/$s" ] || { echo "bench_idle_cpu: $BUILD/$s not built" >&2; exit 1; }; done
+for s in $SERVERS; do
+  f=$BUILD/$s; [ "$s" = preload ] && f=$SO
+  [ -n "$f" ] && [ -e "$f" ] || { echo "bench_idle_cpu: $BUILD/$s not built" >&2; exit 1; }
+done
 NCPU=$(nproc)
 SCPU=$(( NCPU > 1 ? 1 : 0 ))
 CLK_TCK=$(getconf CLK_TCK)
@@ -47,48 +56,86 @@ topo_pair "$P" || { echo "bench_idle_cpu: cannot create namespaces" >&2; exit 1;
 ip netns exec "$KNS" ethtool -K "$KIF" tx off >/dev/null 2>&1   # full checksums towards hxs
 mkdir -p "$W/root"; echo hello >"$W/root/index.html"
 
-# on-CPU ns of every thread of PID, utime+stime ticks, voluntary context switches
+# on-CPU ns of every thread of PID, utime+stime ticks, voluntary context switches of every
+# thread
 sample() {
   local ns=0 t
   for t in /proc/"$1"/task/*/schedstat; do
     read -r a _ <"$t" 2>/dev/null && ns=$((ns + a))
   done
   echo "$ns $(awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0)" \
-    "$(awk '/^voluntary_ctxt_switches/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0)"
+    "$(cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^voluntary_ctxt_switches/ {s += $2} END {print s + 0}')"
 }
 
-# the server's end of the idle connection is established (`hxs ss`)
-# (the statistics region is published every so often: up to 5 s)
-estab() {
+# `hxs ss` lists a socket in state $1: the stack is up and publishing (the shim starts its
+# stack thread after the program's first calls returned), or the server's end of the idle
+# connection is established; the statistics region is published every so often: up to 5 s
+ss_has() {
   local t i
   for i in $(seq 1 50); do
     t=$(ip netns exec "$HNS" "$BUILD/hxs" ss -i "$HIF" 2>/dev/null)
-    [[ $t == *ESTAB* ]] && return 0
+    [[ $t == *"$1"* ]] && return 0
     sleep 0.1
   done
   return 1
 }
 
+# one measurement window of the running server $SPID -> one row of ROWS (server mode conns)
+measure() {
+  local ok=$4 n0 k0 v0 n1 k1 v1 t0 t1
+  if [ "$ok" = 1 ]; then
+    read -r n0 k0 v0 < <(sample $SPID); t0=$(date +%s.%N)
+    sleep "$secs"
+    read -r n1 k1 v1 < <(sample $SPID); t1=$(date +%s.%N)
+    kill -0 $SPID 2>/dev/null || ok=0
+  fi
+  [ "$ok" = 1 ] && [ "$3" = 1 ] && { ss_has ESTAB || ok=0; }   # still there at the end
+  if [ "$ok" = 1 ]; then
+    ROWS+=("$1 $2 $3 1 $t0 $t1 $n0 $n1 $k0 $k1 $v0 $v1")
+  else
+    echo "bench_idle_cpu: $1 $2 $3 connection(s): failed: $(tail -c 300 "$W/srv.log" | tr '\n' ' ')" >&2
+    ROWS+=("$1 $2 $3 0 0 0 0 0 0 0 0 0")
+  fi
+}
+
 ROWS=()
 for s in $SERVERS; do
   for mode in $MODES; do
-    for conns in 0 1; do
+    secs=$T; [ "$mode" = busy ] && secs=$TB
+    if [ "$s" = preload ]; then
+      # a kernel-API server (python, blocked in accept) on hxs through the shim: the stack
+      # runs in the shim's own thread, HXS_POLL=sleep (default) or busy
+      ip netns exec "$HNS" taskset -c "$SCPU" env LD_PRELOAD="$SO" HXS_IFACE="$HIF" \
+        HXS_POLL=$mode python3 -c '
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+s.listen(16)
+print("ready", flush=True)
+held = []
+while True:
+    held.append(s.accept()[0])' $PORT >"$W/srv.log" 2>&1 &
+    else
       args=(-i "$HIF" -p $PORT)
       [ "$s" = hxs-perf ] && args=(-s "${args[@]}")
       [ "$s" = hxs-httpd ] && args+=(-r "$W/root" --idle 3600)
       [ "$mode" = busy ] && args+=(--busy-poll)
-      secs=$T; [ "$mode" = busy ] && secs=$TB
       ip netns exec "$HNS" taskset -c "$SCPU" "$BUILD/$s" "${args[@]}" >"$W/srv.log" 2>&1 &
-      SPID=$!
-      ok=0
-      for _ in $(seq 1 200); do
-        grep -q "ready" "$W/srv.log" 2>/dev/null && { ok=1; break; }
-        kill -0 $SPID 2>/dev/null || break
-        sleep 0.05
-      done
-      sleep 1
-      if [ $ok = 1 ] && [ "$conns" = 1 ]; then
-        ip netns exec "$KNS" python3 -c '
+    fi
+    SPID=$!
+    ok=0
+    for _ in $(seq 1 200); do
+      grep -q "ready" "$W/srv.log" 2>/dev/null && { ok=1; break; }
+      kill -0 $SPID 2>/dev/null || break
+      sleep 0.05
+    done
+    [ $ok = 1 ] && { ss_has LISTEN || ok=0; }
+    sleep "$SETTLE"
+    measure "$s" "$mode" 0 $ok
+    # then one idle connection to the same server
+    if [ $ok = 1 ]; then
+      ip netns exec "$KNS" python3 -c '
 import socket, sys, time
 s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
 if sys.argv[3] == "hxs-httpd":
@@ -103,33 +150,20 @@ if sys.argv[3] == "hxs-httpd":
         got += b
 print("connected", flush=True)
 time.sleep(3600)' "$HIP" $PORT "$s" >"$W/cli.log" 2>&1 &
-        CPID=$!
-        ok=0
-        for _ in $(seq 1 100); do
-          grep -q connected "$W/cli.log" 2>/dev/null && { ok=1; break; }
-          kill -0 $CPID 2>/dev/null || break
-          sleep 0.05
-        done
-        [ $ok = 1 ] && { estab || ok=0; }
-        sleep 1
-      fi
-      if [ $ok = 1 ]; then
-        read -r n0 k0 v0 < <(sample $SPID); t0=$(date +%s.%N)
-        sleep "$secs"
-        read -r n1 k1 v1 < <(sample $SPID); t1=$(date +%s.%N)
-        kill -0 $SPID 2>/dev/null || ok=0
-      fi
-      [ $ok = 1 ] && [ "$conns" = 1 ] && { estab || ok=0; }
-      stop "$CPID"; CPID=
-      stop $SPID; SPID=
-      ip -n "$HNS" link set dev "$HIF" xdp off 2>/dev/null
-      if [ $ok = 1 ]; then
-        ROWS+=("$s $mode $conns 1 $t0 $t1 $n0 $n1 $k0 $k1 $v0 $v1")
-      else
-        echo "bench_idle_cpu: $s $mode $conns connection(s): failed: $(tail -c 300 "$W/srv.log" | tr '\n' ' ')" >&2
-        ROWS+=("$s $mode $conns 0 0 0 0 0 0 0 0 0")
-      fi
-    done
+      CPID=$!
+      ok=0
+      for _ in $(seq 1 100); do
+        grep -q connected "$W/cli.log" 2>/dev/null && { ok=1; break; }
+        kill -0 $CPID 2>/dev/null || break
+        sleep 0.05
+      done
+      [ $ok = 1 ] && { ss_has ESTAB || ok=0; }
+      sleep 1
+    fi
+    measure "$s" "$mode" 1 $ok
+    stop "$CPID"; CPID=
+    stop $SPID; SPID=
+    ip -n "$HNS" link set dev "$HIF" xdp off 2>/dev/null
   done
 done
 
