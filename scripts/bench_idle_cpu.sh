@@ -19,6 +19,10 @@
 #     /proc/PID/task/*/schedstat (ns, exact), utime+stime of /proc/PID/stat (clock ticks,
 #     cross-check), and the voluntary context switches of all its threads, i.e. how often
 #     the loop woke from its sleep
+#   sleeping servers: a third window, with the connection and BENCH_IDLE_CPU_NL_EVENTS (default
+#   2, 0: none) netlink events a second in the server's namespace (a neighbour entry of its
+#   interface replaced), as a host produces them; BENCH_IDLE_CPU_SO: another build of the
+#   shim (A/B)
 # Writes OUTDIR/idle_cpu.json and prints one line per row. Needs root; builds nothing.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -28,7 +32,8 @@ T=${BENCH_IDLE_CPU_T:-5}
 TB=${BENCH_IDLE_CPU_BUSY_T:-2}
 SETTLE=${BENCH_IDLE_CPU_SETTLE:-3}
 SERVERS=${BENCH_IDLE_CPU_SERVERS:-hxs-perf hxs-httpd preload}
-SO=$(realpath "$BUILD/libhxs-preload.so" 2>/dev/null)
+SO=$(realpath "${BENCH_IDLE_CPU_SO:-$BUILD/libhxs-preload.so}" 2>/dev/null)
+NL=${BENCH_IDLE_CPU_NL_EVENTS:-2}
 MODES=${BENCH_IDLE_CPU_MODES:-sleep busy}
 PORT=5301
 mkdir -p "$OUT"
@@ -80,21 +85,34 @@ ss_has() {
   return 1
 }
 
-# one measurement window of the running server $SPID -> one row of ROWS (server mode conns)
+# one measurement window of the running server $SPID -> one row of ROWS
+# (server mode conns ok netlink-events-per-s)
 measure() {
-  local ok=$4 n0 k0 v0 n1 k1 v1 t0 t1
+  local ok=$4 nl=$5 n0 k0 v0 n1 k1 v1 t0 t1
   if [ "$ok" = 1 ]; then
     read -r n0 k0 v0 < <(sample $SPID); t0=$(date +%s.%N)
-    sleep "$secs"
+    if [ "$nl" -gt 0 ]; then
+      # host events the stack hears of: a neighbour entry of its interface replaced nl times
+      # a second (RTM_NEWNEIGH on its netlink socket)
+      local i end=$(( $(date +%s%N) + ${secs%.*} * 1000000000 ))
+      for ((i = 0; $(date +%s%N) < end; i++)); do
+        ip -n "$HNS" neigh replace 10.77.0.250 lladdr 02:00:00:00:00:$(printf %02x $((i % 256))) \
+          dev "$HIF" nud permanent 2>/dev/null
+        sleep "$(awk -v n="$nl" 'BEGIN {printf "%.3f", 1 / n}')"
+      done
+      ip -n "$HNS" neigh del 10.77.0.250 dev "$HIF" 2>/dev/null
+    else
+      sleep "$secs"
+    fi
     read -r n1 k1 v1 < <(sample $SPID); t1=$(date +%s.%N)
     kill -0 $SPID 2>/dev/null || ok=0
   fi
   [ "$ok" = 1 ] && [ "$3" = 1 ] && { ss_has ESTAB || ok=0; }   # still there at the end
   if [ "$ok" = 1 ]; then
-    ROWS+=("$1 $2 $3 1 $t0 $t1 $n0 $n1 $k0 $k1 $v0 $v1")
+    ROWS+=("$1 $2 $3 1 $t0 $t1 $n0 $n1 $k0 $k1 $v0 $v1 $nl")
   else
     echo "bench_idle_cpu: $1 $2 $3 connection(s): failed: $(tail -c 300 "$W/srv.log" | tr '\n' ' ')" >&2
-    ROWS+=("$1 $2 $3 0 0 0 0 0 0 0 0 0")
+    ROWS+=("$1 $2 $3 0 0 0 0 0 0 0 0 0 $nl")
   fi
 }
 
@@ -132,7 +150,7 @@ while True:
     done
     [ $ok = 1 ] && { ss_has LISTEN || ok=0; }
     sleep "$SETTLE"
-    measure "$s" "$mode" 0 $ok
+    measure "$s" "$mode" 0 $ok 0
     # then one idle connection to the same server
     if [ $ok = 1 ]; then
       ip netns exec "$KNS" python3 -c '
@@ -160,7 +178,10 @@ time.sleep(3600)' "$HIP" $PORT "$s" >"$W/cli.log" 2>&1 &
       [ $ok = 1 ] && { ss_has ESTAB || ok=0; }
       sleep 1
     fi
-    measure "$s" "$mode" 1 $ok
+    measure "$s" "$mode" 1 $ok 0
+    # and the same with netlink events (sleeping only: a busy loop reads netlink every
+    # HXS_CTL_POLL_US anyway)
+    [ "$mode" = sleep ] && [ "$NL" -gt 0 ] && measure "$s" "$mode" 1 $ok "$NL"
     stop "$CPID"; CPID=
     stop $SPID; SPID=
     ip -n "$HNS" link set dev "$HIF" xdp off 2>/dev/null
@@ -171,7 +192,8 @@ python3 - "$OUT/idle_cpu.json" "$CLK_TCK" "$SCPU" "$T" "$TB" "${ROWS[@]}" <<'PY'
 import json, sys
 out, hz, cpu, t, tb, rows = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6:]
 res = {"method": "server on the hxs end of a veth pair between two namespaces, pinned to CPU %d, "
-                 "no traffic; 0 or 1 established idle connection from a kernel client; "
+                 "no traffic; 0 or 1 established idle connection from a kernel client; sleeping: also 1 "
+                 "connection with netlink_events_per_s neighbour entries replaced in its namespace; "
                  "cpu_percent = on-CPU time of the server's threads (/proc/PID/task/*/schedstat) "
                  "over the window, %% of one CPU; stat_cpu_percent = utime+stime (/proc/PID/stat, "
                  "1/%d s ticks); wakeups_per_s = voluntary context switches / s" % (cpu, hz),
@@ -180,7 +202,7 @@ res = {"method": "server on the hxs end of a veth pair between two namespaces, p
 for r in rows:
     f = r.split()
     srv, mode, conns, ok = f[0], f[1], int(f[2]), f[3] == "1"
-    row = {"server": srv, "mode": mode, "connections": conns, "ok": ok}
+    row = {"server": srv, "mode": mode, "connections": conns, "netlink_events_per_s": float(f[12]), "ok": ok}
     if ok:
         t0, t1 = float(f[4]), float(f[5])
         n0, n1, k0, k1, v0, v1 = (int(x) for x in f[6:12])
@@ -190,8 +212,9 @@ for r in rows:
                     "stat_cpu_percent": round((k1 - k0) / hz / w * 100, 2),
                     "wakeups_per_s": round((v1 - v0) / w, 1)})
     res["runs"].append(row)
-    print("bench_idle_cpu: %s %s, %d idle connection(s): %s" % (
-        srv, mode, conns, ("%.3f %% of one CPU (stat %.2f %%), %.1f wake-ups/s" % (
+    print("bench_idle_cpu: %s %s, %d idle connection(s)%s: %s" % (
+        srv, mode, conns, ", %g netlink events/s" % row["netlink_events_per_s"] if row["netlink_events_per_s"] else "",
+        ("%.3f %% of one CPU (stat %.2f %%), %.1f wake-ups/s" % (
             row["cpu_percent"], row["stat_cpu_percent"], row["wakeups_per_s"])) if ok else "failed"))
 sl = [x for x in res["runs"] if x["mode"] == "sleep"]
 res["sleep_max_cpu_percent"] = max((x["cpu_percent"] for x in sl if x["ok"]), default=None)

@@ -510,17 +510,18 @@ def md_idle_cpu(L, res):
         return
     met = [f["met"] for f in res["floors"] if f["floor"].startswith("idle stack")]
     L.append("\nCPU of an idle stack (scripts/bench_idle_cpu.sh; no traffic; server on the hxs end of the veth "
-             "pair; sleeping: the default mode, %s s per row; busy-poll: opt-in, %s s per row; CPU = on-CPU time "
+             "pair; sleeping: the default mode, %s s per row; busy-poll: opt-in, %s s per row; netlink events: a "
+             "neighbour entry of the server's namespace replaced so often during the window; CPU = on-CPU time "
              "of the server's threads from /proc/PID/task/*/schedstat, %% of one CPU; wake-ups = voluntary "
              "context switches; goal when sleeping < %g %%: %s):\n" % (
                  ic.get("seconds"), ic.get("busy_seconds"), IDLE_CPU_GOAL, yes_no(met[0] if met else None)))
-    L.append("| server | mode | idle connections | CPU % | CPU % (/proc/PID/stat ticks) | wake-ups/s |")
-    L.append("|---|---|---|---|---|---|")
+    L.append("| server | mode | idle connections | netlink events/s | CPU % | CPU % (/proc/PID/stat ticks) | wake-ups/s |")
+    L.append("|---|---|---|---|---|---|---|")
     for r in ic.get("runs") or []:
         ok = r.get("ok")
-        L.append("| %s | %s | %s | %s | %s | %s |" % (
+        L.append("| %s | %s | %s | %s | %s | %s | %s |" % (
             r.get("server"), "sleeping (default)" if r.get("mode") == "sleep" else "busy-poll" if r.get("mode") == "busy" else r.get("mode"),
-            r.get("connections"),
+            r.get("connections"), "%g" % r["netlink_events_per_s"] if num(r.get("netlink_events_per_s")) else "0",
             ("%.3f" % r["cpu_percent"]) if ok and num(r.get("cpu_percent")) else "fail",
             ("%.2f" % r["stat_cpu_percent"]) if ok and num(r.get("stat_cpu_percent")) else "-",
             ("%.1f" % r["wakeups_per_s"]) if ok and num(r.get("wakeups_per_s")) else "-"))
