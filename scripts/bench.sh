@@ -13,6 +13,8 @@
 #              in the sender's softirq and threaded on the sink's CPU), instruction counts of
 #              the TCP core (callgrind on build/bench-tcp-core), memory per idle connection at
 #              10k and 100k connections, hxs-httpd next to the kernel (scripts/bench_idle.sh),
+#              the CPU an idle stack uses, sleeping (default) and busy-polling, with no and one
+#              idle connection (scripts/bench_idle_cpu.sh),
 #              redis and nginx unmodified on hxs (LD_PRELOAD, sleep and busy) next to the
 #              kernel: requests/s and server CPU per request (scripts/bench_preload.sh),
 #              stream goodput under 1/5/10 % random loss through a router, hxs and kernel with
@@ -329,6 +331,16 @@ if [ "${BENCH_SKIP_EXTRA:-0}" != 1 ]; then
     python3 -c 'import json,sys; print(json.dumps({"error": "idle connection memory failed: " + open(sys.argv[1]).read()[-400:]}))' \
       "$LOGD/idle.log" >"$IDJ"
   echo "bench: idle connections: $(grep '^bench_idle:' "$LOGD/idle.log" | tr '\n' ' ')"
+fi
+
+# --- CPU of an idle stack, sleeping (the default) and busy-polling ----------------------------
+ICJ=$OUT/idle_cpu.json
+rm -f "$ICJ"
+if [ "${BENCH_SKIP_EXTRA:-0}" != 1 ]; then
+  scripts/bench_idle_cpu.sh "$OUT" >"$LOGD/idle_cpu.log" 2>&1 ||
+    python3 -c 'import json,sys; print(json.dumps({"error": "idle CPU failed: " + open(sys.argv[1]).read()[-400:]}))' \
+      "$LOGD/idle_cpu.log" >"$ICJ"
+  grep '^bench_idle_cpu:' "$LOGD/idle_cpu.log"
 fi
 
 # --- unmodified servers through the LD_PRELOAD shim -------------------------------------------

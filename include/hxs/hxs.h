@@ -72,6 +72,10 @@ void hxs_stack__close(struct hxs_stack *st);
 int hxs_stack__poll(struct hxs_stack *st, int timeout_ms);
 /* A kernel fd that becomes readable when the stack has work; to embed hxs in another loop. */
 int hxs_stack__fd(const struct hxs_stack *st);
+/* hxs_stack__poll(st, 0) for that other loop when it woke on hxs_stack__fd(): also takes in
+ * what woke it (a netlink event is read now), so the fd is quiet again afterwards unless
+ * work remains. Returns as hxs_stack__poll. */
+int hxs_stack__poll_woken(struct hxs_stack *st);
 /* Human-readable description of the datapath (interface, queues, copy/zero-copy, XDP mode). */
 const char *hxs_stack__describe(const struct hxs_stack *st);
 /* Local IPv4 address of the interface (network byte order). */

@@ -7,6 +7,8 @@
  *   a frame out for completion: sleeps at most HXS_TX_WAIT_US (1 ms), then the full time
  *     again once the wire took it (the completion wakes no fd)
  *   a signal during the sleep: hxs_stack__poll, a blocking recv and hxs_epoll_wait say EINTR
+ *   the caller's own loop woke on the stack's fd for the control plane: a plain turn leaves
+ *     it for the periodic look, hxs_stack__poll_woken reads it in the turn
  *   an io without an fd: nothing to sleep on, the poll returns at once (virtual time)
  */
 #include <arpa/inet.h>
@@ -16,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -301,6 +304,40 @@ static void test_no_fd(void)
 	io2->ops->close(io2);
 }
 
+/* A loop of the caller's own that sleeps on hxs_stack__fd() wakes when the control plane's
+ * fd (netlink in a real stack) is readable: a plain turn (hxs_stack__poll(st, 0)) leaves the
+ * control plane for its next periodic look, HXS_CTL_POLL_US later, and meanwhile the
+ * caller's set reports the stack's fd again at once (the LD_PRELOAD shim's thread spun that
+ * long per netlink event); hxs_stack__poll_woken() reads it in this turn. The in-memory
+ * stack's control plane is the static one, which reads nothing: the eventfd below stands in
+ * for netlink, and when the control plane was looked at shows in ctl_next. */
+static void test_poll_woken(void)
+{
+	uint64_t one = 1, far = UINT64_MAX - 1;
+	int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), ep = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = hxs_stack__fd(st) };
+
+	t_case("the caller's loop woke on the stack's fd for the control plane: poll_woken reads it now");
+	CHECK(efd >= 0 && ep >= 0);
+	CHECK_EQ(epoll_ctl(ep, EPOLL_CTL_ADD, hxs_stack__fd(st), &ev), 0);
+	CHECK_EQ(hxs_stack__watch_fd(st, efd, 1), 0);
+	st->ctl_next = far;
+	CHECK_EQ(write(efd, &one, sizeof(one)), (ssize_t)sizeof(one));
+	CHECK_EQ(epoll_wait(ep, &ev, 1, 0), 1);                 /* the caller's set: the stack */
+	CHECK(hxs_stack__poll(st, 0) >= 0);
+	CHECK(st->ctl_next == far, "a plain turn looked at the control plane");
+	CHECK_EQ(epoll_wait(ep, &ev, 1, 0), 1);                 /* so it wakes the caller again */
+	CHECK(hxs_stack__poll_woken(st) >= 0);
+	CHECK(st->ctl_next == st->turn_now + HXS_CTL_POLL_US, "ctl_next %llu, turn %llu",
+	      (unsigned long long)st->ctl_next, (unsigned long long)st->turn_now);
+	CHECK_EQ(st->ctl_due, 0);
+	epoll_ctl(hxs_stack__fd(st), EPOLL_CTL_DEL, efd, NULL);
+	st->ctl_fd = -1;
+	st->ctl_next = 0;
+	close(efd);
+	close(ep);
+}
+
 int main(void)
 {
 	struct hxs_io_mem_opts o = { .frames = 256, .frame_size = 2048 };
@@ -321,6 +358,7 @@ int main(void)
 	test_idle_sleep_and_wake(fd);
 	test_tx_wait_cap(fd);
 	test_eintr(fd);
+	test_poll_woken();
 	test_no_fd();
 
 	hxs_close(st, fd);

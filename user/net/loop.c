@@ -17,6 +17,8 @@
  *                      when XDP took ACK progress it has not run), then epoll_wait with the
  *                      doorbell's fd in the set; on waking sleeping is cleared and the
  *                      doorbell drained.
+ * hxs_stack__poll_woken() -> the caller's own loop woke on the stack's fd: which of its fds
+ *                   did is looked at (epoll_wait, no wait) as the sleep above does -> a turn
  * hxs_stack__fini() -> pending frames dropped -> TX batch out -> ctl->close (io, XDP, netlink)
  * hxs_stack__open() and hxs_stack__open_io() (user/open/) differ only in the control plane
  * (struct hxs_ctl_ops: ctl_kernel.c, ctl_static.c) and who owns the io.
@@ -183,6 +185,21 @@ static int sleep_begin(struct hxs_stack *st, uint64_t now, uint64_t *until)
 	return 1;
 }
 
+/* What epoll_wait said of the stack's set: netlink is read in the next turn (ctl_due), not at
+ * its next HXS_CTL_POLL_US. Returns 1 if the doorbell rang. */
+static int woken_by(struct hxs_stack *st, const struct epoll_event *ev, int n)
+{
+	int rang = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (ev[i].data.fd == st->ctl_fd)
+			st->ctl_due = 1;
+		if (ev[i].data.fd == st->wake_fd)
+			rang = 1;
+	}
+	return rang;
+}
+
 static void sleep_end(struct hxs_stack *st, int rang)
 {
 	struct hxs_slot_hdr *h = hxs_stack__slot_hdr(st);
@@ -273,22 +290,33 @@ static int stack_poll(struct hxs_stack *st, int timeout_ms, int lazy)
 			continue;
 		{
 			struct epoll_event ev[4];
-			int rang = 0;
 			int r = loop_wait(st, ev, 4, now, until), e = errno;
 
-			for (int i = 0; i < r; i++) {
-				if (ev[i].data.fd == st->ctl_fd)
-					st->ctl_due = 1;
-				if (ev[i].data.fd == st->wake_fd)
-					rang = 1;
-			}
-			sleep_end(st, rang);
+			sleep_end(st, woken_by(st, ev, r));
 			if (r < 0 && e != EINTR)
 				return -e;
 			if (r < 0)
 				return -EINTR;
 		}
 	}
+}
+
+/* A loop of the caller's own slept on hxs_stack__fd() and woke: which of the stack's fds
+ * woke it is looked at (one epoll_wait that does not wait), as the stack's own sleep does,
+ * so this turn reads netlink at once and drains the doorbell. A turn of hxs_stack__poll(st,
+ * 0) would leave a netlink event unread until the next HXS_CTL_POLL_US, and the caller's
+ * set would report the stack's fd again at once: a spin of up to that long per event. */
+int hxs_stack__poll_woken(struct hxs_stack *st)
+{
+	struct epoll_event ev[4];
+	int r;
+
+	if (st->epfd >= 0 && !st->turning) {
+		r = epoll_wait(st->epfd, ev, 4, 0);
+		if (r > 0 && woken_by(st, ev, r) && st->ctl->wake_drain)
+			st->ctl->wake_drain(st);
+	}
+	return stack_poll(st, 0, 0);
 }
 
 uint64_t hxs_stack__turn_time(const struct hxs_stack *st)

@@ -6,9 +6,10 @@
  *                 HXS_VERBOSE; the fd table; pthread_atfork; atexit
  * pl_stack()   -> hxs_stack__open(HXS_IFACE) at the first socket assigned to hxs (attaches or
  *                 adopts the XDP program), then the thread:
- * stack_thread -> lock, hxs_stack__poll(st, 0) (one turn), unlock; HXS_POLL=sleep (default):
- *                 when the turn did nothing, epoll_wait(2) on the stack's fds and the kick
- *                 eventfd until the stack's next deadline; HXS_POLL=busy: turn again at once
+ * stack_thread -> lock, hxs_stack__poll(st, 0) (one turn; hxs_stack__poll_woken when the
+ *                 stack's fd woke the thread), unlock; HXS_POLL=sleep (default): when the
+ *                 turn did nothing, epoll_wait(2) on the stack's fd and the kick eventfd
+ *                 until the stack's next deadline; HXS_POLL=busy: turn again at once
  * pl_turn()    -> the calling thread takes a turn itself after a call that may send, and
  *                 kicks the thread when the stack now wants to wake before the thread will
  * fork         -> prepare: lock. If the process's hxs sockets are only bound or listening
@@ -137,7 +138,7 @@ static void *stack_thread(void *arg)
 {
 	struct hxs_stack *st = arg;
 	struct epoll_event ev[4];
-	int ep, sig;
+	int ep, sig, woken = 0;
 
 	pl_inside = 1;
 	ep = epoll_create1(EPOLL_CLOEXEC);
@@ -155,7 +156,10 @@ static void *stack_thread(void *arg)
 		pthread_mutex_lock(&pl.mu);
 		if (pl.thr_stop || pl.sig)
 			break;
-		n = hxs_stack__poll(st, 0);
+		/* woken by the stack's fd: also what woke it (a netlink event read now, not at
+		 * the stack's next periodic look: the fd would wake us again at once until then) */
+		n = woken ? hxs_stack__poll_woken(st) : hxs_stack__poll(st, 0);
+		woken = 0;
 		now = hxs_stack__now(st);
 		next = hxs_stack__next_deadline(st);
 		if (next > now + PL_SLEEP_MAX_US)
@@ -176,12 +180,15 @@ static void *stack_thread(void *arg)
 			continue;
 		ms = next > now ? (int)((next - now + 999) / 1000) : 0;
 		n = epoll_wait(ep, ev, 4, ms);
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < n; i++) {
 			if (ev[i].data.fd == pl.kick) {
 				uint64_t v;
 
 				(void)!read(pl.kick, &v, sizeof(v));
+			} else {
+				woken = 1;
 			}
+		}
 	}
 	/* lock held */
 	sig = pl.sig;
