@@ -49,9 +49,14 @@ PAIR_DESC = {
     "hh": "hxs client / hxs server, client CPU {c}, server CPU {s}, both busy-polling AF_XDP (each burns a core)",
     "kh": "kernel client / hxs server, client CPU {c}, server CPU {s}, both busy-polling; kernel end tx offload off (full checksums)",
     "hk": "hxs client / kernel server, client CPU {c}, server CPU {s}, both busy-polling; kernel end tx offload off (full checksums)",
+    "kk_napi": "kernel / kernel, client CPU {c}, server CPU {s}, blocking epoll, GRO on, each end's veth NAPI threaded and pinned to its own CPU (stream workloads only)",
+    "hh_napi": "hxs / hxs, client CPU {c}, server CPU {s}, both busy-polling AF_XDP (idle turns yield), each end's veth NAPI threaded and pinned to its own CPU (hxs-perf --napi-cpu; stream workloads only)",
 }
-KERNEL_PAIRS = ("kk", "kk_same", "kk_busy")
+KERNEL_PAIRS = ("kk", "kk_same", "kk_busy", "kk_napi")
 HXS_PAIRS = ("hh", "kh", "hk")
+# hxs<->hxs placements: the "hh" ratio (the floors') is the best of these, as the kernel's
+# reference is the best of KERNEL_PAIRS; the placement used is named in hxs_reference.
+HH_PAIRS = ("hh", "hh_napi")
 # The other measurements: results.json key, file, what writes it.
 PARTS = (("xdp_pingpong", "xdp_pingpong.json", "raw AF_XDP ping-pong (hxs-xdp-pingpong)"),
          ("tcp_core", "tcp_core.json", "TCP core instruction counts (scripts/bench_tcp_core.sh)"),
@@ -184,11 +189,21 @@ def build_workloads(runs):
             if c and c["median"] is not None and (kref is None or c["median"] > cells[kref]["median"]):
                 kref = p
         kval = cells[kref]["median"] if kref else None
-        ratios = {}
-        for p in HXS_PAIRS:
+        ratio = lambda p: (cells[p]["median"] / kval) if (cells[p]["median"] is not None and kval) else None
+        href = None
+        for p in HH_PAIRS:
             c = cells.get(p)
-            if c is not None:
-                ratios[p] = (c["median"] / kval) if (c["median"] is not None and kval) else None
+            if c and c["median"] is not None and (href is None or c["median"] > cells[href]["median"]):
+                href = p
+        ratios, by_pairing = {}, {}
+        for p in HXS_PAIRS + HH_PAIRS[1:]:
+            if p in cells:
+                by_pairing[p] = ratio(p)
+        for p in HXS_PAIRS:
+            if p == "hh" and href:
+                ratios[p] = ratio(href)
+            elif p in cells:
+                ratios[p] = ratio(p)
         goal = GOALS.get(w)
         hh = ratios.get("hh")
         workloads[w] = {
@@ -198,7 +213,10 @@ def build_workloads(runs):
             "cells": cells,
             "kernel_reference": {"pairing": kref, "value": kval,
                                  "value_per_cpu": cells[kref]["value_per_cpu"] if kref else None},
+            # hh: the best hxs<->hxs placement (hxs_reference); kh, hk: their own pairing
+            "hxs_reference": {"pairing": href, "value": cells[href]["median"] if href else None},
             "ratios_hxs_over_kernel": ratios,
+            "ratios_by_pairing": by_pairing,
             "goal_hh_ratio": goal,
             # null: not measured (no hxs<->hxs or kernel value in this run)
             "goal_met": (hh >= goal) if (hh is not None and goal is not None) else None,
@@ -264,6 +282,31 @@ def idle_sleep_rows(ic):
     return [r for r in ic["runs"] if isinstance(r, dict) and r.get("mode") == "sleep"]
 
 
+def read_blast(out):
+    """xdp_blast.jsonl (bench.sh): the raw one-way AF_XDP ceiling per frame size and NAPI
+    placement, medians over rounds of the sink's receive rate; None when it did not run."""
+    rows = []
+    try:
+        with open(os.path.join(out, "xdp_blast.jsonl")) as f:
+            for line in f:
+                try:
+                    r = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(r, dict) and num(r.get("mtu")):
+                    rows.append(r)
+    except OSError:
+        return None
+    cells = {}
+    for r in rows:
+        cells.setdefault((r["mtu"], r.get("napi")), []).append(r)
+    return [{"mtu": m, "frame_bytes": m + 14, "napi": n, "rounds": len(rs),
+             "ok_rounds": sum(1 for r in rs if r.get("ok")),
+             "tx_gbps_median": med([r.get("tx_gbps") if r.get("ok") else None for r in rs]),
+             "rx_gbps_median": med([r.get("rx_gbps") if r.get("ok") else None for r in rs])}
+            for (m, n), rs in sorted(cells.items(), key=lambda kv: (kv[0][0], str(kv[0][1])))]
+
+
 def build(out, args):
     runs = read_runs(out)
     workloads = build_workloads(runs)
@@ -308,6 +351,7 @@ def build(out, args):
         },
         "workloads": workloads,
         "xdp_pingpong": pp,
+        "xdp_blast": read_blast(out),
         "hxs_rr_over_raw_afxdp": vs_raw["hxs_rr_over_raw_afxdp"],
         "hxs_udp_over_raw_afxdp": vs_raw["hxs_udp_over_raw_afxdp"],
         "tcp_core": core,
@@ -379,7 +423,7 @@ def md_main(L, res):
         return
     L.append("\nEach cell: median (median %s per CPU used, CPU = client + server process time / 100 %% "
              "of one CPU); `-`: not run; `fail`: every round failed.\n" % "value")
-    L.append("| workload | MTU | unit | kernel (best) | hxs<->hxs | kernel->hxs | hxs->kernel | hxs/kernel | goal | met |")
+    L.append("| workload | MTU | unit | kernel (best) | hxs<->hxs (best) | kernel->hxs | hxs->kernel | hxs/kernel | goal | met |")
     L.append("|---|---|---|---|---|---|---|---|---|---|")
     for w, d in res["workloads"].items():
         c, u = d["cells"], d["unit"]
@@ -390,12 +434,16 @@ def md_main(L, res):
                 return "-"
             v, pc = c[p]["median"], c[p]["value_per_cpu"]
             return fmt(v, u) + (" (%s/CPU)" % fmt(pc, u) if v is not None and pc is not None else "")
+        def hcell(d):
+            hp = (d.get("hxs_reference") or {}).get("pairing") or "hh"
+            cell = g(hp)
+            return cell if hp == "hh" else cell.replace(" (", " (%s, " % hp, 1) if "(" in cell else cell + " (%s)" % hp
         r = d["ratios_hxs_over_kernel"].get("hh")
         kcell = g(kr["pairing"]).replace(" (", " (%s, " % kr["pairing"], 1) if kr["pairing"] else "-"
         if kr["pairing"] and "(" not in kcell:
             kcell += " (%s)" % kr["pairing"]
         L.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            w, d["mtu"], u, kcell, g("hh"), g("kh"), g("hk"), "%.2fx" % r if r is not None else "n/a",
+            w, d["mtu"], u, kcell, hcell(d), g("kh"), g("hk"), "%.2fx" % r if r is not None else "n/a",
             ">= %.1fx" % d["goal_hh_ratio"] if d["goal_hh_ratio"] else "-", yes_no(d["goal_met"])))
 
 
@@ -417,6 +465,20 @@ def md_cells(L, res):
     L.append("\nPairings (placement and polling of every figure):\n")
     for p, t in res["method"]["pairings"].items():
         L.append("- `%s`: %s" % (p, t))
+
+
+def md_blast(L, res):
+    rows = res.get("xdp_blast")
+    if not rows:
+        return
+    L.append("\nRaw one-way AF_XDP ceiling for bulk frames (hxs-xdp-blast: a blaster on the client's CPU "
+             "sending through the xsk backend, a sink on the server's counting what arrives; medians):\n")
+    L.append("| frame | receive NAPI | sent Gbit/s | received Gbit/s | ok rounds |")
+    L.append("|---|---|---|---|---|")
+    for r in rows:
+        L.append("| %s B | %s | %s | %s | %d/%d |" % (
+            r["frame_bytes"], "threaded, pinned" if r["napi"] == "napi" else r["napi"],
+            fmt_opt(r["tx_gbps_median"]), fmt_opt(r["rx_gbps_median"]), r["ok_rounds"], r["rounds"]))
 
 
 def md_pingpong(L, res):
@@ -613,6 +675,7 @@ def write_md(out, res):
     section(L, "Workloads", md_main, res)
     section(L, "Placements", md_cells, res)
     section(L, "Raw AF_XDP ping-pong", md_pingpong, res)
+    section(L, "Raw AF_XDP bulk ceiling", md_blast, res)
     section(L, "TCP core instruction counts", md_core, res)
     section(L, "Memory per idle connection", md_idle_mem, res)
     section(L, "CPU of an idle stack", md_idle_cpu, res)
