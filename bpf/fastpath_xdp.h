@@ -6,6 +6,8 @@
  *   -> fp_tcp(): conn entry {slot, gen} -> slot (gen must match) -> stack-wide header
  *        -> hdr.fast_off: nothing taken
  *        -> RST: hxs_fp_rst_out_of_window() -> XDP_DROP (XdpRstOutOfWindow)
+ *        -> not F_FAST, or no pure ACK (data): declined on the flags, the slot line the
+ *           stack writes per segment left unread
  *        -> fp_tcp_options() (only for a candidate: F_FAST, pure ACK flags, no payload)
  *        -> hxs_fp_judge_ack() -> hxs_fp_take_ack() -> XDP_DROP (XdpAckFastPath)
  *             -> fp_doorbell(): hdr.sleeping 1 -> 0, slot id into hxs_wake (XdpWakeups)
@@ -183,11 +185,19 @@ static __always_inline int fp_tcp(struct xdp_md *ctx, const struct tcphdr *th,
 		r = HXS_FP_NOT_PURE;
 		goto declined;
 	}
-	/* the options cost a copy and a loop: parse them only for a candidate; for any other
-	 * segment the judge declines on flags before it looks at them */
-	if ((flags & HXS_SLOT_F_FAST) && (g->flags & TH_ACK) && !(g->flags & HXS_TH_PURE_MASK) &&
-	    !g->payload)
-		fp_tcp_options(ctx, pkt->l4_off + sizeof(*th), hlen - sizeof(*th), &w);
+	/* the judge's first two verdicts, from the flags alone: a segment that is no
+	 * candidate (data, most of all) reads nothing of the slot's second cache line, which
+	 * the stack writes per segment (shared.h) */
+	if (!(flags & HXS_SLOT_F_FAST)) {
+		r = HXS_FP_OFF;
+		goto declined;
+	}
+	if (!(g->flags & TH_ACK) || (g->flags & HXS_TH_PURE_MASK) || g->payload) {
+		r = HXS_FP_NOT_PURE;
+		goto declined;
+	}
+	/* the options cost a copy and a loop: parsed only for a candidate */
+	fp_tcp_options(ctx, pkt->l4_off + sizeof(*th), hlen - sizeof(*th), &w);
 	ackw = FP_READ_ONCE(s->ack);
 	r = hxs_fp_judge_ack(s, flags, ackw, g);
 	if (r == HXS_FP_TAKE)

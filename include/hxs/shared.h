@@ -15,7 +15,7 @@
 #define HXS_MAX_CONNS      262144 /* 4-tuples: connections and TIME-WAIT (the TCP core's
                                    * max_conns + max_tw defaults); entries allocated on use */
 #define HXS_MAX_FRAGS      1024   /* datagrams of owned flows whose fragments are being dropped */
-#define HXS_MAX_SLOTS      65536  /* connection slots (HXS_MAP_SLOTS), 64 B each: 4 MiB, mapped
+#define HXS_MAX_SLOTS      65536  /* connection slots (HXS_MAP_SLOTS), 128 B each: 8 MiB, mapped
                                    * by userspace; slot 0 is the header (struct hxs_slot_hdr).
                                    * A connection without a free slot works without the fast
                                    * path (its conn entry says HXS_SLOT_NONE) */
@@ -86,8 +86,14 @@ struct hxs_conn_val {
 
 /* --- connection slots: the state XDP and the stack share (see README "The fast path") ---
  *
- * One 64-byte slot per connection in a BPF_F_MMAPABLE array that userspace maps: no syscall
- * on either side. Each field has one writer, except `ack`:
+ * One 128-byte slot per connection in a BPF_F_MMAPABLE array that userspace maps: no syscall
+ * on either side. gen and flags, which XDP reads for every segment of the connection, have
+ * the first cache line to themselves and change only with the connection's state; the
+ * per-segment fields share the second, which XDP reads only for a pure ACK it may take. A
+ * data segment so reads no line the stack has just written (a request/response exchange
+ * would otherwise pull the line across CPUs twice a segment: into the XDP program, which
+ * runs in the sender's context, and back into the stack that writes it next). Each field
+ * has one writer, except `ack`:
  *   stack writes: gen, flags, snd_max, rcv_nxt, rcv_adv, ts_recent (plain stores, each field
  *                 monotone or only tightened while the fast path is on; XDP re-reads them
  *                 per frame and judges with whatever it sees: a stale value only makes it
@@ -106,6 +112,7 @@ struct hxs_slot {
 	/* written by the stack */
 	__u32 gen;          /* incarnation, bumped when the slot is (re)assigned; 0 = free */
 	__u32 flags;        /* HXS_SLOT_F_* */
+	__u32 pad_line[14]; /* the rest of gen's and flags' cache line */
 	__u32 snd_max;      /* highest sequence number sent + 1 (incl. SYN/FIN): SEG.ACK limit */
 	__u32 rcv_nxt;      /* RCV.NXT: a pure ACK XDP takes carries exactly this SEG.SEQ */
 	__u32 rcv_adv;      /* right edge of the receive window last advertised */
@@ -117,7 +124,7 @@ struct hxs_slot {
 	__u32 tsval;        /* TSval of the latest ACK XDP consumed (TS.Recent candidate) */
 	__u32 tsecr;        /* its TSecr (RTT sample, RFC 7323 §4.1) */
 	__u64 nacks_total;  /* ACKs consumed for this connection (statistics) */
-	__u32 pad1[2];
+	__u32 pad1[4];
 };
 #define HXS_SLOT_F_FAST   (1u << 0) /* ACK fast path allowed (ESTABLISHED or CLOSE_WAIT, no
                                      * FIN sent, not in recovery or loss, SACK scoreboard
@@ -141,7 +148,7 @@ struct hxs_slot_hdr {
 	                     * progress, or XDP sees the flag. */
 	__u32 fast_off;     /* 1: the fast path is off stack-wide (HXS_FASTPATH=0): XDP takes
 	                     * nothing, every frame goes to the stack */
-	__u32 pad[13];
+	__u32 pad[29];
 };
 #define HXS_SLOT_MAGIC 0x68787353u  /* "hxsS" */
 
@@ -257,7 +264,9 @@ _Static_assert(sizeof(struct hxs_conn_key) == 40, "hxs_conn_key layout");
 _Static_assert(sizeof(struct hxs_conn_val) == 8, "hxs_conn_val layout");
 _Static_assert(sizeof(struct hxs_frag_key) == 40, "hxs_frag_key layout");
 _Static_assert(sizeof(struct hxs_xdp_cfg) == 24, "hxs_xdp_cfg layout");
-_Static_assert(sizeof(struct hxs_slot) == 64, "hxs_slot layout: one cache line");
+_Static_assert(sizeof(struct hxs_slot) == 128, "hxs_slot layout: two cache lines");
+_Static_assert(__builtin_offsetof(struct hxs_slot, snd_max) == 64,
+	       "hxs_slot layout: gen and flags alone on the first cache line");
 _Static_assert(sizeof(struct hxs_slot_hdr) == sizeof(struct hxs_slot), "hxs_slot_hdr overlays slot 0");
 _Static_assert(sizeof(struct hxs_xdp_meta) == 20, "hxs_xdp_meta layout (a multiple of 4, <= 32)");
 _Static_assert(sizeof(struct hxs_cookie_secret) == 40, "hxs_cookie_secret layout");
