@@ -39,6 +39,21 @@ int main(void)
 	CHECK_EQ(ntohs(hxs_csum_fold(hxs_csum_add(0, buf + 1, 4095))), ref(buf + 1, 4095, 0));
 	CHECK_EQ(hxs_csum_fold(hxs_csum_add(0, buf, 0)), 0xffff);
 
+	t_case("hxs_csum_ip4hdr: 20 bytes at alignments 0..7, random and all-0xff, equals hxs_csum_add");
+	for (uint32_t off = 0; off < 8; off++) {
+		uint8_t h[28];
+
+		for (int k = 0; k < 200; k++) {
+			for (size_t i = 0; i < sizeof(h); i++) {
+				x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+				h[i] = k == 0 ? 0xff : k == 1 ? 0 : (uint8_t)x;
+			}
+			if (hxs_csum_ip4hdr(h + off) != hxs_csum_add(0, h + off, 20) && bad++ < 5)
+				CHECK(0, "off %u case %d", off, k);
+		}
+	}
+	CHECK_EQ(bad, 0);
+
 	t_case("chained: pseudo-header + header + data, and a packet with its checksum verifies to 0");
 	uint8_t seg[64];
 	for (int i = 0; i < 64; i++)

@@ -918,6 +918,7 @@ static void test_output(void)
 		/* a fixed key instead of the random one: two destinations share a bucket with
 		 * probability 1/1024 (as in Linux); with this key the two do not */
 		memset(st->ip_id_key, 0x5a, sizeof(st->ip_id_key));
+		st->ip_id_last.ok = 0;          /* the hash kept for the last flow was the old key's */
 		/* 8 to each, interleaved 1:1 at first, then 3 to PEER2 between two to PEER */
 		for (int k = 0; k < 8; k++) {
 			for (int j = 0; j < 2; j++) {

@@ -68,7 +68,7 @@ void hxs_ip_input(struct hxs_stack *st, const struct hxs_frame *f, const uint8_t
 		goto hdr_error;
 	/* RFC 1122 §3.2.1.2: "A host MUST verify the IP header checksum on every received
 	 * datagram and silently discard every datagram that has a bad checksum." */
-	if (hxs_csum_fold(hxs_csum_add(0, p, ihl)) != 0)
+	if (hxs_csum_fold(ihl == HXS_IP_HLEN ? hxs_csum_ip4hdr(p) : hxs_csum_add(0, p, ihl)) != 0)
 		goto hdr_error;
 	memcpy(&pkt.src, p + 12, 4);
 	memcpy(&pkt.dst, p + 16, 4);
@@ -170,10 +170,22 @@ static uint16_t ip_ident(struct hxs_stack *st, uint32_t src, uint32_t dst, uint8
 	uint8_t m[9];
 	uint64_t h;
 
-	memcpy(m, &src, 4);
-	memcpy(m + 4, &dst, 4);
-	m[8] = proto;
-	h = hxs_siphash24(st->ip_id_key, m, sizeof(m));
+	/* the last flow's hash is kept: a run of datagrams to one destination (a connection's
+	 * segments, a request/response exchange) hashes once; the IDs are the same */
+	if (st->ip_id_last.ok && st->ip_id_last.src == src && st->ip_id_last.dst == dst &&
+	    st->ip_id_last.proto == proto) {
+		h = st->ip_id_last.h;
+	} else {
+		memcpy(m, &src, 4);
+		memcpy(m + 4, &dst, 4);
+		m[8] = proto;
+		h = hxs_siphash24(st->ip_id_key, m, sizeof(m));
+		st->ip_id_last.src = src;
+		st->ip_id_last.dst = dst;
+		st->ip_id_last.proto = proto;
+		st->ip_id_last.ok = 1;
+		st->ip_id_last.h = h;
+	}
 	return (uint16_t)((h >> 48) + st->ip_ids[(uint32_t)h % HXS_IP_ID_BUCKETS]++);
 }
 
@@ -200,7 +212,7 @@ int hxs_ip_tx_send(struct hxs_stack *st, struct hxs_ip_tx *tx)
 	ip[10] = ip[11] = 0;
 	memcpy(ip + 12, &tx->src, 4);
 	memcpy(ip + 16, &tx->dst, 4);
-	w = hxs_csum_fold(hxs_csum_add(0, ip, HXS_IP_HLEN));
+	w = hxs_csum_fold(hxs_csum_ip4hdr(ip));
 	memcpy(ip + 10, &w, 2);
 	/* a broadcast (limited, or our subnet's) goes to the link's broadcast address (RFC 1122
 	 * 3.3.6: "mapped to a link-layer broadcast"), no neighbour to resolve */

@@ -199,6 +199,12 @@ struct hxs_stack {
 	/* IPv4 ID counters, one per bucket of destinations (ip.c, RFC 7739's hash-based
 	 * algorithm) */
 	uint16_t ip_ids[HXS_IP_ID_BUCKETS];
+	struct {                            /* the last (source, destination, protocol) an ID
+	                                     * was drawn for, and its keyed hash (ip.c) */
+		uint32_t src, dst;
+		uint8_t proto, ok;
+		uint64_t h;
+	} ip_id_last;
 
 	/* neighbours waiting for resolution */
 	struct hxs_neigh_pend pend[HXS_NEIGH_PENDING];
