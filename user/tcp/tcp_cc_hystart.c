@@ -6,7 +6,7 @@
  *                                                   the first slow start only); 0: not ours
  *        round: the first ACK begins one, windowEnd = SND.NXT; an ACK reaching windowEnd
  *               ends it and begins the next (§4.2)
- *        SS:  cwnd += min(N, L*SMSS) (hxs_cc_ss_increment); the RTT sample into
+ *        SS:  cwnd += min(N, L*SMSS) (ss_increment, L = 8); the RTT sample into
  *             currentRoundMinRTT; >= N_RTT_SAMPLE samples and
  *             currentRoundMinRTT >= lastRoundMinRTT + RttThresh -> CSS
  *        CSS: cwnd += min(N, L*SMSS) / CSS_GROWTH_DIVISOR; currentRoundMinRTT below
@@ -21,9 +21,11 @@
  * (no timestamps) gives one sample per round, never N_RTT_SAMPLE. A stretch of ACKs XDP
  * consumed (cc->acks > 1) is one ACK and one sample here.
  *
- * L (§4.3: 8 without pacing, infinity with it) is the RFC 3465 limit slow start already
- * applies, 2*SMSS per ACK (hxs_cc_slow_start): the smaller burst, and the same growth with
- * HyStart++ on or off until the delay says to leave.
+ * L is §4.3's "L = infinity if paced, L = 8 if non-paced", here 8 always (the bound for a
+ * connection that is not paced; a paced one may use it as well): an ACK of up to 2 segments
+ * grows cwnd as RFC 3465's L = 2*SMSS does (hxs_cc_slow_start, the slow start after
+ * HyStart++), and a stretch ACK of a receiver that ACKs once per burst (hxs's own ack_batch,
+ * Linux's GRO) grows it by up to 8 segments instead of 2.
  */
 #include <stdint.h>
 
@@ -38,6 +40,16 @@
 #define CSS_GROWTH_DIVISOR 4u       /* "CSS_GROWTH_DIVISOR = 4" */
 #define CSS_ROUNDS 5u               /* "CSS_ROUNDS = 5" */
 #define INF UINT32_MAX              /* the RFC's "infinity" */
+#define L_NON_PACED 8u              /* "L = 8 if non-paced" */
+
+/* §4.2 "min(N, L * SMSS)"; a stretch of k ACKs XDP consumed (cc->acks > 1) counts as k ACKs,
+ * as in hxs_cc_ss_increment() */
+static uint32_t ss_increment(const struct hxs_cc *cc, uint32_t acked)
+{
+	uint64_t l = (uint64_t)L_NON_PACED * cc->mss * (cc->acks > 1 ? cc->acks : 1);
+
+	return acked < l ? acked : (uint32_t)l;
+}
 
 void hxs_cc_hystart_init(struct hxs_cc *cc)
 {
@@ -113,7 +125,7 @@ int hxs_cc_hystart(struct hxs_cc *cc, uint32_t acked)
 	if (hs->state == HXS_HS_SS) {
 		/* §4.2 "cwnd = cwnd + min(N, L * SMSS)"; RFC 7661: not while cwnd is unused */
 		if (!cc->app_limited)
-			cwnd_add(cc, hxs_cc_ss_increment(cc, acked));
+			cwnd_add(cc, ss_increment(cc, acked));
 		/* §4.2 "if ((rttSampleCount >= N_RTT_SAMPLE) AND (currentRoundMinRTT != infinity)
 		 * AND (lastRoundMinRTT != infinity))" ... "if (currentRoundMinRTT >=
 		 * (lastRoundMinRTT + RttThresh))" "cssBaselineMinRtt = currentRoundMinRTT" "exit
@@ -134,7 +146,7 @@ int hxs_cc_hystart(struct hxs_cc *cc, uint32_t acked)
 		/* §4.2 "cwnd = cwnd + (min(N, L * SMSS) / CSS_GROWTH_DIVISOR)", the remainder of
 		 * the division carried to the next ACK */
 		if (!cc->app_limited) {
-			uint32_t n = hxs_cc_ss_increment(cc, acked) + hs->css_rem;
+			uint32_t n = ss_increment(cc, acked) + hs->css_rem;
 
 			hs->css_rem = n % CSS_GROWTH_DIVISOR;
 			cwnd_add(cc, n / CSS_GROWTH_DIVISOR);
