@@ -146,13 +146,16 @@ static int pick_cc(struct hxs_stack *st)
 }
 
 /* The slots of the program's HXS_MAP_SLOTS and its doorbell in the loop's epoll set. Without
- * them (an older program adopted) the stack runs without the fast path. */
+ * them (an older program adopted) the stack runs without the fast path. The ephemeral-port
+ * table (HXS_MAP_EPH) too: without it every connection is steered by its conn entry. */
 static void kernel_slots(struct hxs_stack *st)
 {
 	struct hxs_slot *slots;
 	__u32 n;
 	int fd;
 
+	if (hxs_xdp__eph(st->xdp, &st->eph))
+		st->eph = NULL;
 	if (hxs_xdp__slots(st->xdp, &slots, &n) || hxs_stack__slots_init(st, slots, n, 0))
 		return;
 	fd = hxs_xdp__wake_fd(st->xdp);

@@ -5,6 +5,8 @@
  *            core -> on_event() -> hxs_sock__wake() -> epoll ready lists
  *            core -> on_tuple() -> a slot (hxs_stack__slot_get, for the XDP fast path),
  *            XDP conn map add {slot, gen} / del, slot back (a failed add fails the connection);
+ *            an active open from an eph-steered port: no entry (lazy), until
+ *            tcp_sendmsg/tcp_recvmsg -> lazy_io() finds it lives on -> conn_entry_add();
  *            on_listen() -> bind entry LISTEN
  *            on_synq() -> bind entry LISTEN | COOKIES with what a cookie SYN-ACK offers
  *            (hxs_tcp_conn__cookie_local), or LISTEN alone when the SYN queue drained
@@ -80,12 +82,16 @@ struct tcp_sock {
 	struct tcp_sock *parent;      /* accepted: the listener whose port it lives under */
 	uint32_t nchildren;           /* listener: accepted sockets alive under its port */
 	uint8_t orphan;               /* listener closed; its port stays while children live */
+	uint8_t lazy;                 /* steered by its eph entry, no conn entry yet (lazy_io) */
+	uint32_t io_calls;            /* while lazy: send/receive calls that moved data */
+	uint64_t io_bytes;            /* ... and their bytes */
 };
 
 /* Counters of the glue, printed with the stack's. */
 #define TCPS_MIB_LIST(X) X(HxsTcpConnMapAdds) X(HxsTcpConnMapDels) X(HxsTcpConnMapErrors) \
 	X(HxsTcpTxNoFrame) X(HxsTcpTxNoRoute) X(HxsTcpLingerSockets) X(HxsTcpTwRecycled) \
-	X(HxsTcpSlots) X(HxsTcpXdpCookiesOn) X(HxsTcpXdpCookiesOff) X(HxsTcpCookieKeyErrors)
+	X(HxsTcpSlots) X(HxsTcpXdpCookiesOn) X(HxsTcpXdpCookiesOff) X(HxsTcpCookieKeyErrors) \
+	X(HxsTcpEphSteered) X(HxsTcpLazyConnAdds)
 enum {
 #define TCPS_MIB_ENUM(n) TCPS_##n,
 	TCPS_MIB_LIST(TCPS_MIB_ENUM)
@@ -230,9 +236,36 @@ static void linger_unlink(struct tcp_glue *g, struct tcp_sock *ts)
 	g->mib[TCPS_HxsTcpLingerSockets]--;
 }
 
-/* The core adds a connection to its table only once its XDP conn map entry is made: a
- * failed map update fails the connection (the core drops the SYN, or connect returns
- * -ENOBUFS), never a connection whose segments the kernel would get. */
+/* The conn entry {slot, gen} of c, with a slot if one is free (set up before the entry that
+ * names it). 0, or -ENOBUFS: the map is full, or the kernel refused. */
+static int conn_entry_add(struct tcp_glue *g, struct hxs_tcp_conn *c, struct hxs_addr laddr,
+			  uint16_t lport, struct hxs_addr raddr, uint16_t rport)
+{
+	uint32_t id, gen;
+	struct hxs_slot *slot = hxs_stack__slot_get(g->st, &id, &gen);
+
+	if (hxs_stack__own_conn(g->st, laddr, htons(lport), raddr, htons(rport),
+				IPPROTO_TCP, id, gen)) {
+		hxs_stack__slot_put(g->st, id);
+		g->mib[TCPS_HxsTcpConnMapErrors]++;
+		return -ENOBUFS;
+	}
+	if (slot) {
+		hxs_tcp_conn__set_slot(c, slot, id, gen);
+		g->mib[TCPS_HxsTcpSlots]++;
+	}
+	g->mib[TCPS_HxsTcpConnMapAdds]++;
+	g->conn_entries++;
+	return 0;
+}
+
+/* The core adds a connection to its table only once it is steered: its XDP conn map entry
+ * is made (a failed map update fails the connection: the core drops the SYN, or connect
+ * returns -ENOBUFS), never a connection whose segments the kernel would get. An active open
+ * from an ephemeral port the program already steers by its eph entry (socket.c) needs no
+ * conn entry to be steered: it gets none here (no bpf() call in a short connection's life),
+ * and one with a slot later if it lives on (lazy_io). So a connection has a conn entry
+ * exactly when it has a slot or its port is not eph-steered (the del side relies on it). */
 static int on_tuple(void *ctx, struct hxs_tcp_conn *c, int add)
 {
 	struct tcp_glue *g = ctx;
@@ -242,35 +275,32 @@ static int on_tuple(void *ctx, struct hxs_tcp_conn *c, int add)
 
 	hxs_tcp_conn__tuple_addr(c, &laddr, &lport, &raddr, &rport);
 	if (add) {
-		/* a slot for the XDP fast path if one is free (else the connection runs without),
-		 * set up before the conn entry that names it */
-		uint32_t id, gen;
-		struct hxs_slot *slot = hxs_stack__slot_get(g->st, &id, &gen);
-
-		if (hxs_stack__own_conn(g->st, laddr, htons(lport), raddr, htons(rport),
-					IPPROTO_TCP, id, gen)) {
-			/* the map is full, or the kernel refused: a resource is missing */
-			hxs_stack__slot_put(g->st, id);
-			g->mib[TCPS_HxsTcpConnMapErrors]++;
+		if (ts)
+			ts->lazy = 0;
+		if (ts && hxs_stack__eph_held(g->st, laddr, htons(lport))) {
+			ts->lazy = 1;
+			ts->io_calls = 0;
+			ts->io_bytes = 0;
+			g->mib[TCPS_HxsTcpEphSteered]++;
+		} else if (conn_entry_add(g, c, laddr, lport, raddr, rport)) {
 			return -ENOBUFS;
 		}
-		if (slot) {
-			hxs_tcp_conn__set_slot(c, slot, id, gen);
-			g->mib[TCPS_HxsTcpSlots]++;
-		}
-		g->mib[TCPS_HxsTcpConnMapAdds]++;
-		g->conn_entries++;
 	} else {
 		struct hxs_slot *slot = hxs_tcp_conn__slot(c);
 
-		hxs_stack__disown_conn(g->st, laddr, htons(lport), raddr, htons(rport), IPPROTO_TCP);
+		if (slot || !hxs_stack__eph_held(g->st, laddr, htons(lport))) {
+			hxs_stack__disown_conn(g->st, laddr, htons(lport), raddr, htons(rport),
+					       IPPROTO_TCP);
+			g->mib[TCPS_HxsTcpConnMapDels]++;
+			g->conn_entries--;
+		}
 		/* after the entry is gone: no frame finds the slot any more */
 		if (slot) {
 			hxs_stack__slot_put(g->st, (uint32_t)(slot - g->st->slots));
 			g->mib[TCPS_HxsTcpSlots]--;
 		}
-		g->mib[TCPS_HxsTcpConnMapDels]++;
-		g->conn_entries--;
+		if (ts)
+			ts->lazy = 0;
 	}
 	if (!ts)
 		return 0;
@@ -284,6 +314,32 @@ static int on_tuple(void *ctx, struct hxs_tcp_conn *c, int add)
 		hxs_sock__free(&ts->sk);
 	}
 	return 0;
+}
+
+/* A lazy connection (on_tuple) that moved data in LAZY_CALLS send/receive calls or
+ * LAZY_BYTES bytes lives on: now its conn entry, with a slot (the ACK fast path and the
+ * demux by slot); without a free slot it stays as it is (an entry would only steer what the
+ * eph entry steers already). A connect, one request, one response and close stays below. */
+#define LAZY_CALLS 3
+#define LAZY_BYTES 65536
+static void lazy_io(struct tcp_sock *ts, size_t n)
+{
+	struct tcp_glue *g = glue(ts->sk.st);
+	struct hxs_addr laddr, raddr;
+	uint16_t lport, rport;
+
+	if (!ts->lazy || !n)
+		return;
+	ts->io_calls++;
+	ts->io_bytes += n;
+	if (ts->io_calls < LAZY_CALLS && ts->io_bytes < LAZY_BYTES)
+		return;
+	ts->lazy = 0;
+	if (!ts->c || !ts->in_table || !g->st->slots || g->st->fast_off || !g->st->nslot_free)
+		return;
+	hxs_tcp_conn__tuple_addr(ts->c, &laddr, &lport, &raddr, &rport);
+	if (!conn_entry_add(g, ts->c, laddr, lport, raddr, rport))
+		g->mib[TCPS_HxsTcpLazyConnAdds]++;
 }
 
 static struct hxs_sock *listen_sock(struct tcp_glue *g, struct hxs_addr laddr, uint16_t lport)
@@ -1036,6 +1092,7 @@ static ssize_t tcp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 		if ((size_t)n < iov[i].iov_len)
 			break;
 	}
+	lazy_io(ts, done);
 	if (!total)
 		return send_errno(hxs_tcp_conn__send(ts->c, "", 0));
 	/* MSG_OOB: the last byte queued is urgent (tcp_sendmsg -> tcp_mark_urg, RFC 6093 §4) */
@@ -1113,6 +1170,8 @@ static ssize_t tcp_recvmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 				break;
 		}
 	}
+	if (!f)
+		lazy_io(ts, done);
 	if (from) {
 		memset(from, 0, sizeof(*from));
 		from->sin6_family = AF_INET6;
