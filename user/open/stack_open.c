@@ -193,6 +193,7 @@ static void stack_disassemble(struct hxs_stack *st)
 		hxs_stats_pub__close(b->pub);
 		b->pub = NULL;
 	}
+	st->closing = 1;
 	if (st->sockets) {
 		hxs_epoll__close_all(st);
 		hxs_socket__close_all(st);

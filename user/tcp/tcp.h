@@ -359,6 +359,10 @@ uint32_t hxs_tcp_conn__events(const struct hxs_tcp_conn *c);
 /* RFC 9293 state number (enum hxs_tcp_state in tcp_conn.h). */
 int hxs_tcp_conn__state(const struct hxs_tcp_conn *c);
 void hxs_tcp_conn__set_user(struct hxs_tcp_conn *c, void *user);
+/* Bits the socket layer keeps on a connection (0 when it is made; the core never reads
+ * them). Like set_user, set_mark may be called from any callback. */
+void hxs_tcp_conn__set_mark(struct hxs_tcp_conn *c, uint32_t mark);
+uint32_t hxs_tcp_conn__mark(const struct hxs_tcp_conn *c);
 void *hxs_tcp_conn__user(const struct hxs_tcp_conn *c);
 void hxs_tcp_conn__tuple(const struct hxs_tcp_conn *c, uint32_t *laddr, uint16_t *lport,
 			 uint32_t *raddr, uint16_t *rport);

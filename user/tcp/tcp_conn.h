@@ -216,6 +216,7 @@ struct hxs_tcp_conn {
 	struct hxs_tcp_conn *tw_next;      /* TIME-WAIT list, oldest first (tcp->tw_head) */
 	struct hxs_tcp_conn **tw_pprev;    /* NULL: not on it */
 	void *user;                        /* the socket layer's pointer */
+	uint32_t user_mark;                /* the socket layer's bits (hxs_tcp_conn__set_mark) */
 
 	struct hxs_addr laddr, raddr;      /* IPv4 as ::ffff:a.b.c.d */
 	uint16_t lport, rport;             /* host order */
