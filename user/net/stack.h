@@ -239,6 +239,8 @@ struct hxs_stack {
 	uint32_t tcp_sndbuf, tcp_rcvbuf;    /* TCP's buffer defaults; 0: HXS_TCP_*BUF_DEFAULT (tcp_sock.c) */
 	uint8_t no_pwait2;                  /* epoll_pwait2(2) said ENOSYS: millisecond sleeps */
 	uint8_t closing;                    /* hxs_stack__close() is closing every socket */
+	uint8_t ack_defer;                  /* TCP's cfg.ack_defer (hxs_stack__open: on unless
+	                                     * HXS_ACK_DEFER=0; the in-memory link: off) */
 	uint8_t slots_owned;                /* slots is our allocation (static control plane) */
 	uint64_t xdp_sim[HXS_XDP_STAT_MAX]; /* the static control plane's XDP stand-in counts */
 	void *ctl_state;                    /* the control plane's own (ctl_static.c's entries) */

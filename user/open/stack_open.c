@@ -272,6 +272,8 @@ int hxs_stack__open(struct hxs_stack **out, const struct hxs_stack_opts *opts)
 	st->ctl = &hxs_ctl_kernel;
 	st->busy_poll = !!opts->busy_poll;
 	st->reserve_kernel_ports = 1;
+	/* a handshake's or FIN's ACK waits a turn for the application's answer (tcp.h) */
+	st->ack_defer = !(getenv("HXS_ACK_DEFER") && !strcmp(getenv("HXS_ACK_DEFER"), "0"));
 	err = stack_assemble(st);
 	if (err)
 		goto disassemble;

@@ -625,6 +625,9 @@ static struct tcp_glue *glue_get(struct hxs_stack *st)
 	cfg.pacing = st->tcp_pacing;
 	/* the stack's turn is the input batch: duplicate ACKs compressed to one a turn */
 	cfg.ack_batch = 1;
+	/* the stack's turn, then the application, then the next turn: an ACK that waits one
+	 * poll lets a request or close on the news go with it (hxs_stack__open sets it) */
+	cfg.ack_defer = st->ack_defer;
 	/* SYN cookies when the SYN queue is full, as the kernel's default tcp_syncookies = 1;
 	 * HXS_SYNCOOKIES=0 turns them off (a full queue drops SYNs) */
 	cfg.no_syncookies = getenv("HXS_SYNCOOKIES") && !strcmp(getenv("HXS_SYNCOOKIES"), "0");

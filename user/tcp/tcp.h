@@ -129,6 +129,10 @@ struct hxs_tcp_cfg {
 	 * first three, may wait for the batch's end and go as one (tcp_input.c ack_may_wait),
 	 * as Linux's SACK compression. 0: every ACK goes at once. */
 	uint8_t ack_batch;
+	/* 1: the ACK of a SYN,ACK, and of a FIN in ESTABLISHED, waits one hxs_tcp__poll() (the
+	 * user hears the news at once): a request written on a completed connect, or the close
+	 * answering the peer's FIN, goes with it as one segment (tcp_input.c). 0: at once. */
+	uint8_t ack_defer;
 	uint8_t no_syncookies;      /* 0 (default): a full SYN queue answers SYNs with SYN
 				     * cookies, as the kernel's default tcp_syncookies = 1
 				     * (tcp_syncookie.c); 1: it drops them (tcp_syncookies = 0) */
