@@ -474,9 +474,10 @@ static int bind_one(struct hxs_sock *sk, struct hxs_addr addr, uint16_t port)
 		if (err)
 			return err;
 		/* connect()'s ephemeral port: the program steers it by the eph entry (no conn
-		 * entry needed); a port taken by any other binding is not steered that way */
+		 * entry needed); a port taken by any other binding is not steered that way, nor
+		 * one reserved with SO_REUSEADDR (a kernel socket may share it) */
 		if (sk->ops->ipproto == IPPROTO_TCP) {
-			if (sk->flags & HXS_SOCK_F_NOENTRY)
+			if ((sk->flags & HXS_SOCK_F_NOENTRY) && !(sk->flags & HXS_SOCK_F_REUSEADDR))
 				hxs_stack__own_eph(st, addr, port);
 			else
 				hxs_stack__disown_eph(st, addr, port);
