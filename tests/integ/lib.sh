@@ -27,7 +27,6 @@
 #   xdp_prog_id NS IF          id of the program attached to IF (empty: none)
 #   xdp_map_entries NS IF MAP  one line per entry of MAP (hxs_binds | hxs_conns):
 #                              "addr port proto" / "laddr lport raddr rport proto", host order
-#   xdp_eph_entry NS IF PORT   the address HXS_MAP_EPH holds for TCP port PORT (empty: none)
 #   kbind NS PROTO PORT        a kernel socket binds 0.0.0.0:PORT: "bound" or the errno name
 #   kecho_start NS ADDR PORT   a kernel TCP echo server (one thread a connection; closes when
 #                              the peer has closed); waits until it listens; sets KECHO_PID
@@ -168,27 +167,6 @@ for m in bt("prog", "show", "id", prog)["map_ids"]:
             print(addr(k["addr"]), port(k["port"]), k["proto"])
     sys.exit(0)
 sys.exit("no map " + want)
-PY
-}
-xdp_eph_entry() { # NS IF PORT
-	local id
-	id=$(xdp_prog_id "$1" "$2")
-	[ -n "$id" ] || return 1
-	python3 - "$id" "$3" <<'PY'
-import json, subprocess, sys
-prog, port = sys.argv[1], int(sys.argv[2])
-def bt(*a):
-    return json.loads(subprocess.run(["bpftool", "-j", *a], check=True, capture_output=True).stdout)
-for m in bt("prog", "show", "id", prog)["map_ids"]:
-    if bt("map", "show", "id", str(m))["name"] != "hxs_eph":
-        continue
-    key = [str(b) for b in port.to_bytes(4, sys.byteorder)]
-    e = bt("map", "lookup", "id", str(m), "key", *key)
-    b = bytes(int(x, 16) for x in e["value"])
-    if any(b):
-        print(".".join(str(x) for x in b[12:16]) if b[:12] == bytes(10) + b"\xff\xff" else b.hex())
-    sys.exit(0)
-sys.exit("no map hxs_eph")
 PY
 }
 kbind() { # NS tcp|udp PORT

@@ -11,6 +11,9 @@
 #   Fast path on, clean: on the sending side (B) at least 80 % of the segments that reached hxs
 #   were consumed in XDP (XdpAckFastPath / (XdpAckFastPath + TcpInSegs) from `hxs stat`).
 #   Fast path off: XdpAckFastPath and XdpAckDeclined of B do not move over the three runs.
+#   The client A's connect() port was steered by the eph entry (no conn entry at connect),
+#   and its connection took its conn entry and slot once it had moved data (A's counters at
+#   exit: HxsTcpEphSteered 1, HxsTcpLazyConnAdds 1, HxsTcpConnMapAdds 1).
 #   The demux metadata (struct hxs_xdp_meta, copy mode on veth), fast path on: in the clean
 #   run and in one clean client -> server run (B receiving 32 MiB), every segment that reached
 #   B's stack but the listener's SYN was found by its slot (HxsTcpDemuxBySlot = TcpInSegs - 1,
@@ -114,6 +117,10 @@ for fp in on off; do
          "XdpAckDeclined +$(delta XdpAckDeclined) TcpInSegs +$(delta TcpInSegs)"
     prev=$fp.stat$loss.after
     if [ $fp = on ] && [ $loss = 0 ]; then
+      # the client's counters at its exit: its connect()'s port was steered by the eph
+      # entry, and the connection (32 MiB received) took its conn entry and slot lazily
+      check "client: its connection steered by the eph entry, then its entry and slot made lazily ($(grep -E '^HxsTcp(EphSteered|LazyConnAdds|ConnMapAdds) ' "$W/cli.err" | tr -s ' ' | tr '\n' ' '))" \
+        bash -c "grep -qE '^HxsTcpEphSteered +1\$' '$W/cli.err' && grep -qE '^HxsTcpLazyConnAdds +1\$' '$W/cli.err' && grep -qE '^HxsTcpConnMapAdds +1\$' '$W/cli.err'"
       fp0=$(stat_of "$W/on.stat0" XdpAckFastPath); in0=$(stat_of "$W/on.stat0" TcpInSegs)
       fp1=$(stat_of "$W/on.stat0.after" XdpAckFastPath); in1=$(stat_of "$W/on.stat0.after" TcpInSegs)
       dfp=$(( ${fp1:-0} - ${fp0:-0} )); din=$(( ${in1:-0} - ${in0:-0} ))

@@ -8,7 +8,7 @@
 #   (b) SIGINT, program attached by hxs: exit 0, program and its maps gone, region removed,
 #       ports back with the kernel
 #   (c) SIGINT, program attached by an operator (ip link ... xdp obj, pinned maps): exit 0,
-#       the program stays, the bind, conn and eph maps are left empty
+#       the program stays, the bind and conn maps are left empty
 #   (d) SIGKILL, operator's program: the killed process's entries stay in the pinned maps
 #       (README says so: nothing can tell them from a live process's); they go with bpftool
 # Prints TAP lines; exits non-zero when a case failed.
@@ -23,8 +23,6 @@ REGION=/run/hxs/$ino-$HIF.shm
 
 _no_prog() { ! bpftool prog show id "$1" >/dev/null 2>&1; }
 entries() { xdp_map_entries "$HNS" "$HIF" "$1" | sort | tr '\n' ';'; }
-# the bind and conn maps, and the eph map's entry of the connection's port CPORT
-steering() { echo "$(entries hxs_binds)$(entries hxs_conns)eph:$(xdp_eph_entry "$HNS" "$HIF" "$CPORT")"; }
 stack_pid() { ip netns exec "$HNS" $HXS stat -i "$HIF" 2>/dev/null | sed -n 's/^#stack: .* pid \([0-9]*\):.*/\1/p'; }
 stat_val() { ip netns exec "$HNS" $HXS stat -i "$HIF" -a 2>/dev/null | awk -v k="$1" '$1 == k { print $2 }'; }
 # a listener on LPORT and one echoed connection; sets CPORT (its local port)
@@ -42,14 +40,15 @@ check "hxs stat names pid $S1 as the stack's" [ "$(stack_pid)" = "$S1" ]
 if serve 7200; then ok "listener 7200 and a connection from $CPORT (1000 bytes echoed)"
 else nok "listener and connection" "$SC_REPLY"; fi
 P1=$(xdp_prog_id "$HNS" "$HIF")
-# the listener's wildcard bind and the connection's ephemeral port (connect's port has no
-# bind entry, and a connection that moved 1000 bytes no conn entry yet: the eph map steers)
-ENTRIES="0.0.0.0 7200 6;eph:$HIP"
-check "its maps: bind 7200, eph $CPORT ($(steering))" [ "$(steering)" = "$ENTRIES" ]
+# the listener's wildcard bind and the connection's 4-tuple (connect's port has no bind
+# entry: its 4-tuple steers)
+ENTRIES="0.0.0.0 7200 6;$HIP $CPORT $KIP $EPORT 6;"
+check "its maps: bind 7200, conn $CPORT ($(entries hxs_binds) $(entries hxs_conns))" \
+	[ "$(entries hxs_binds)$(entries hxs_conns)" = "$ENTRIES" ]
 kill -KILL "$S1"; sc_reap; rc=$?
 check "SIGKILL: status 137 ($rc)" [ $rc -eq 137 ]
 check "the dead owner's program stays attached (id $P1)" [ "$(xdp_prog_id "$HNS" "$HIF")" = "$P1" ]
-check "with its entries (nothing ran to remove them)" [ "$(steering)" = "$ENTRIES" ]
+check "with its entries (nothing ran to remove them)" [ "$(entries hxs_binds)$(entries hxs_conns)" = "$ENTRIES" ]
 check "the statistics region stays behind" bash -c "[ -f $REGION ]"
 check "hxs stat ignores the dead stack's region (only the program's counters, no stack)" \
 	bash -c "ip netns exec $HNS $HXS stat -i $HIF >$W/dead.out 2>&1 && grep -q '^#xdp: ' $W/dead.out && ! grep -q '^#stack: ' $W/dead.out"
@@ -66,7 +65,7 @@ P2=$(xdp_prog_id "$HNS" "$HIF")
 # the process that replaced it exits; section (b) checks it is gone then.
 check "the next start detached the stale program and attached its own ($P1 -> $P2)" \
 	bash -c "[ -n '$P2' ] && [ '$P2' != '$P1' ]"
-check "the new program's maps start empty" [ "$(steering)" = "eph:" ]
+check "the new program's maps start empty" [ "$(entries hxs_binds)$(entries hxs_conns)" = "" ]
 check "the region was taken over: hxs stat names pid $S2" [ "$(stack_pid)" = "$S2" ]
 if serve 7200; then ok "port 7200 serves again, connection from $CPORT"
 else nok "port 7200 again" "$SC_REPLY"; fi
@@ -95,12 +94,13 @@ P3=$(xdp_prog_id "$HNS" "$HIF")
 sc_start "$HNS" "$HIF" -a existing || nok "stack adopts the operator's program"
 if serve 7300; then ok "adopted: listener 7300 and a connection from $CPORT"
 else nok "adopted: listener and connection" "$SC_REPLY"; fi
-check "the pinned maps hold bind 7300, eph $CPORT ($(steering))" \
-	[ "$(steering)" = "0.0.0.0 7300 6;eph:$HIP" ]
+check "the pinned maps hold bind 7300, conn $CPORT" \
+	[ "$(entries hxs_binds)$(entries hxs_conns)" = "0.0.0.0 7300 6;$HIP $CPORT $KIP $EPORT 6;" ]
 kill -INT "$SC_PID"; sc_reap; rc=$?
 check "SIGINT: exit status 0 ($rc)" [ $rc -eq 0 ]
 check "SIGINT: the operator's program stays attached (id $P3)" [ "$(xdp_prog_id "$HNS" "$HIF")" = "$P3" ]
-check "SIGINT: bind, conn and eph maps left empty ($(steering))" [ "$(steering)" = "eph:" ]
+check "SIGINT: bind and conn maps left empty ($(entries hxs_binds)$(entries hxs_conns))" \
+	[ "$(entries hxs_binds)$(entries hxs_conns)" = "" ]
 
 # --- (d) SIGKILL, the operator's program ------------------------------------------------------------
 sc_start "$HNS" "$HIF" -a existing || nok "stack adopts the operator's program again"
@@ -109,7 +109,7 @@ else nok "adopted: listener and connection" "$SC_REPLY"; fi
 kill -KILL "$SC_PID"; sc_reap
 check "SIGKILL: the operator's program stays (id $P3)" [ "$(xdp_prog_id "$HNS" "$HIF")" = "$P3" ]
 check "SIGKILL: the killed process's entries stay in the pinned maps (as README says)" \
-	[ "$(steering)" = "0.0.0.0 7301 6;eph:$HIP" ]
+	[ "$(entries hxs_binds)$(entries hxs_conns)" = "0.0.0.0 7301 6;$HIP $CPORT $KIP $EPORT 6;" ]
 # the keys as struct hxs_bind_key / hxs_conn_key lay them out (include/hxs/shared.h)
 key_hex() { # bind PORT ADDR | conn LPORT RPORT
 	python3 - "$HIP" "$KIP" "$@" <<'PY'
@@ -125,12 +125,10 @@ PY
 }
 unsteer() {
 	bpftool map delete pinned "$BPFFS/tc/globals/hxs_binds" key hex $(key_hex bind 7301 0.0.0.0) &&
-	bpftool map update pinned "$BPFFS/tc/globals/hxs_eph" key $(python3 -c \
-		'import sys; print(" ".join(str(b) for b in int(sys.argv[1]).to_bytes(4, sys.byteorder)))' \
-		"$CPORT") value hex $(printf '00 %.0s' $(seq 16))
+	bpftool map delete pinned "$BPFFS/tc/globals/hxs_conns" key hex $(key_hex conn "$CPORT" $EPORT)
 }
 check "bpftool removes them (README's remedy)" unsteer
-check "the maps are empty again" [ "$(steering)" = "eph:" ]
+check "the maps are empty again" [ "$(entries hxs_binds)$(entries hxs_conns)" = "" ]
 ip -n "$HNS" link set dev "$HIF" xdp off
 rm -f "$BPFFS"/tc/globals/hxs_*
 

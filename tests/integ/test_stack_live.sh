@@ -3,8 +3,7 @@
 # its connections run, close and leave TIME_WAIT, against a kernel echo server:
 #   - ephemeral ports come from above the namespace's ip_local_port_range (default and a
 #     changed one), or from HXS_PORT_RANGE (exactly its ports; one more connect: EADDRNOTAVAIL)
-#   - the connection's ephemeral port is steered by the XDP eph map (bpftool), with no conn
-#     map entry, until it has moved data; then its 4-tuple is in the conn map while it lives
+#   - the connection's 4-tuple is in the XDP conn map (bpftool) while it lives
 #   - `hxs ss` shows the connection's TCP line (rtt, cwnd, bytes, segments) equal to the
 #     process's own TCP_INFO; `hxs stat` Tcp/Ip/HxsIo rows are the exact counts of that
 #     connection (segments in and out, frames, the frame invariant)
@@ -33,16 +32,12 @@ else nok "connect to the kernel echo server" "$SC_REPLY"; LA=0; fi
 check "ephemeral port $LA is above ip_local_port_range: $((khi + 1))..65535" \
 	[ "$LA" -gt "$khi" -a "$LA" -le 65535 ]
 ents=$(xdp_map_entries "$HNS" "$HIF" hxs_conns)
-check "conn map empty before the connection moved data ($(echo $ents))" [ -z "$ents" ]
-eph=$(xdp_eph_entry "$HNS" "$HIF" "$LA")
-check "eph map steers port $LA on $HIP ($eph)" [ "$eph" = "$HIP" ]
+check "conn map holds exactly the connection's 4-tuple ($(echo $ents))" \
+	[ "$ents" = "$HIP $LA $KIP $EPORT 6" ]
 
 N=1048576
 sc send "$A" $N && sc recv "$A" $N
 check "1 MiB sent and its echo received, every byte checked ($SC_REPLY)" [ "$SC_REPLY" = "$N" ]
-ents=$(xdp_map_entries "$HNS" "$HIF" hxs_conns)
-check "then the conn map holds exactly the connection's 4-tuple ($(echo $ents))" \
-	[ "$ents" = "$HIP $LA $KIP $EPORT 6" ]
 
 # hxs ss against the process's own TCP_INFO. The region is published every 100 ms and the
 # connection goes idle after the echo: wait until both agree (the last ACKs may still move).
