@@ -2,7 +2,7 @@
  * socket of the receive queue, give everything else to the kernel.
  *
  * hxs_xdp() | hxs_xdp_frags() -> hxs_rx() -> parse_l2() -> parse_ipv4() | parse_ipv6()     (parse.h)
- *     -> steer_l4() -> owned() -> steer_tcp() -> fp_tcp()      (fastpath_xdp.h)
+ *     -> steer_l4() -> owned() (conn, bind, eph maps) -> steer_tcp() -> fp_tcp()  (fastpath_xdp.h)
  *                  -> hxs_syncookie_xdp()  listener with HXS_BIND_F_COOKIES  (syncookie_xdp.h)
  *                     -> XDP_TX | redirect() with HXS_META_F_COOKIE | drop()
  *                                            -> redirect() -> fp_put_meta()
@@ -62,6 +62,17 @@ struct {
 	__type(value, struct hxs_conn_val);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } hxs_conns SEC(".maps");
+
+/* Ephemeral TCP ports hxs holds (struct hxs_eph_val, indexed by the local port in host
+ * order; see shared.h): written by userspace through its mapping, no syscall per connect. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, HXS_MAX_EPH);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct hxs_eph_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} hxs_eph SEC(".maps");
 
 /* Counters, one __u64 per enum hxs_xdp_stat per CPU. */
 struct {
@@ -143,10 +154,32 @@ static __always_inline int bind_steers(const struct hxs_bind_val *v, __u8 proto)
 
 enum own { OWN_NONE = 0, OWN_CONN, OWN_BIND };
 
+/* A TCP frame to an ephemeral port hxs holds on exactly the frame's local address. Read
+ * once per word: userspace rewrites the entry while we run (shared.h). */
+static __always_inline int eph_owned(const struct hxs_conn_key *k)
+{
+	__u32 port = bpf_ntohs(k->lport);
+	const struct hxs_eph_val *e;
+	__u32 a[4];
+
+	if (k->proto != IPPROTO_TCP)
+		return 0;
+	__builtin_memcpy(a, k->laddr, 16);
+	e = bpf_map_lookup_elem(&hxs_eph, &port);
+	if (!e)
+		return 0;
+	return *(const volatile __u32 *)&e->addr[3] == a[3] &&
+	       *(const volatile __u32 *)&e->addr[2] == a[2] &&
+	       *(const volatile __u32 *)&e->addr[1] == a[1] &&
+	       *(const volatile __u32 *)&e->addr[0] == a[0] &&
+	       (a[0] | a[1] | a[2] | a[3]);
+}
+
 /* Does hxs own this frame? Connection 4-tuple (its value copied to *cv: the slot), then the
  * exact local address, then the family's wildcard (as the kernel's lookup falls back from a
  * bound-only socket on the exact address to a wildcard listener; *bflags gets the steering
- * bind entry's flags). */
+ * bind entry's flags), then an ephemeral port hxs holds on that address (steered like a
+ * listener's frame without cookies: *bflags 0). */
 static __always_inline enum own owned(const struct hxs_conn_key *k, int v4,
 				      struct hxs_conn_val *cv, __u32 *bflags)
 {
@@ -171,8 +204,12 @@ static __always_inline enum own owned(const struct hxs_conn_key *k, int v4,
 		else
 			__builtin_memset(b.addr, 0, 16);
 		v = bpf_map_lookup_elem(&hxs_binds, &b);
-		if (!bind_steers(v, k->proto))
-			return OWN_NONE;
+		if (!bind_steers(v, k->proto)) {
+			if (!eph_owned(k))
+				return OWN_NONE;
+			*bflags = 0;
+			return OWN_BIND;
+		}
 	}
 	*bflags = v->flags;
 	return OWN_BIND;

@@ -20,6 +20,8 @@
                                    * A connection without a free slot works without the fast
                                    * path (its conn entry says HXS_SLOT_NONE) */
 #define HXS_SLOT_NONE      0u     /* hxs_conn_val.slot of a connection without one */
+#define HXS_MAX_EPH        65536  /* entries of HXS_MAP_EPH: one per TCP port number, 16 B
+                                   * each (1 MiB, mapped by userspace) */
 
 /* Map names. iproute2 pins maps declared LIBBPF_PIN_BY_NAME as <bpffs>/tc/globals/<name>. */
 #define HXS_MAP_XSKS   "hxs_xsks"
@@ -30,6 +32,7 @@
 #define HXS_MAP_SLOTS  "hxs_slots"       /* BPF_F_MMAPABLE array of struct hxs_slot */
 #define HXS_MAP_WAKE   "hxs_wake"        /* ring buffer: doorbell of a sleeping stack */
 #define HXS_MAP_COOKIE "hxs_cookie"      /* SYN-cookie secrets (struct hxs_cookie_secret) */
+#define HXS_MAP_EPH    "hxs_eph"         /* BPF_F_MMAPABLE array of struct hxs_eph_val */
 #define HXS_PROG_NAME  "hxs_xdp"         /* section "xdp" */
 #define HXS_PROG_NAME_FRAGS "hxs_xdp_frags" /* section "xdp.frags": the same, multi-buffer */
 
@@ -82,6 +85,21 @@ struct hxs_conn_val {
 	__u32 slot;         /* index into HXS_MAP_SLOTS, or HXS_SLOT_NONE */
 	__u32 gen;          /* the slot's incarnation (hxs_slot.gen): a frame judged against a
 	                     * slot that was freed and reused in between is not taken */
+};
+
+/* Ephemeral TCP ports hxs holds: HXS_MAP_EPH, indexed by the local port in host order, holds
+ * the local address hxs reserved that port on in the kernel (a kernel socket bound to exactly
+ * that address and port, without SO_REUSEADDR: no kernel socket can take it while hxs holds
+ * it), or all zeros. Written by userspace through its mapping, with no syscall: set before a
+ * connect()'s SYN goes out, cleared before the kernel reservation is closed. The program
+ * steers a TCP frame whose local address and port match an entry as it steers one of a
+ * listener (after the conn and bind lookups missed), so an active open from the ephemeral
+ * range needs no conn entry to be steered (the connection gets one later only if it moves
+ * enough data for the ACK fast path to matter; see tcp_sock.c). The 16 bytes are written
+ * in four 32-bit stores: a frame racing a change matches the old address, the new one, or
+ * neither (the frame then goes to the kernel, as an unreserved port's would). */
+struct hxs_eph_val {
+	__u32 addr[4];      /* as the keys above: IPv4 as ::ffff:a.b.c.d; all zero: not held */
 };
 
 /* --- connection slots: the state XDP and the stack share (see README "The fast path") ---
@@ -262,6 +280,7 @@ _Static_assert(sizeof(struct hxs_bind_key) == 20, "hxs_bind_key layout");
 _Static_assert(sizeof(struct hxs_bind_val) == 8, "hxs_bind_val layout");
 _Static_assert(sizeof(struct hxs_conn_key) == 40, "hxs_conn_key layout");
 _Static_assert(sizeof(struct hxs_conn_val) == 8, "hxs_conn_val layout");
+_Static_assert(sizeof(struct hxs_eph_val) == 16, "hxs_eph_val layout");
 _Static_assert(sizeof(struct hxs_frag_key) == 40, "hxs_frag_key layout");
 _Static_assert(sizeof(struct hxs_xdp_cfg) == 24, "hxs_xdp_cfg layout");
 _Static_assert(sizeof(struct hxs_slot) == 128, "hxs_slot layout: two cache lines");

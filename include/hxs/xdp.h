@@ -90,6 +90,10 @@ int hxs_xdp__xsk_clear(struct hxs_xdp *x, __u32 queue);
  * mapped shared read-write (mmap of the BPF_F_MMAPABLE array): *n slots at *slots, valid
  * until hxs_xdp__close(). -ENOENT when the program has no such map (an older one adopted). */
 int hxs_xdp__slots(struct hxs_xdp *x, struct hxs_slot **slots, __u32 *n);
+/* The ephemeral-port table (HXS_MAP_EPH, HXS_MAX_EPH entries of struct hxs_eph_val),
+ * mapped shared read-write; valid until hxs_xdp__close(). -ENOENT when the program has no
+ * such map (an older one adopted): connections are then steered by conn entries alone. */
+int hxs_xdp__eph(struct hxs_xdp *x, struct hxs_eph_val **eph);
 /* The doorbell (HXS_MAP_WAKE): an fd that becomes readable when the program rang it (put
  * in the stack's epoll set), and the drain that consumes the records; returns how many. */
 int hxs_xdp__wake_fd(struct hxs_xdp *x);

@@ -286,7 +286,7 @@ static void expect_on(struct hxs_xdp *x, const char *name, const void *pkt, size
 enum { TCP = IPPROTO_TCP, UDP = IPPROTO_UDP };
 enum { L_EXACT = 8080, L_ANY = 8081, B_NOLISTEN = 8082, L_SHADOW = 8083, U_EXACT = 5353, U_ANY = 5354,
        C_LPORT = 40000, C_RPORT = 443, V6_T = 9090, V6_U = 9091, OTHER = 22, DUAL = 4545,
-       UC_LPORT = 40001, UC_RPORT = 5000 };
+       UC_LPORT = 40001, UC_RPORT = 5000, EPH = 61000 };
 enum { HOP = 0, ROUTING = 43, DSTOPTS = 60 };
 
 static void setup_maps(struct hxs_xdp *x)
@@ -394,6 +394,37 @@ int main(void)
 	f4.l4.udp.len = htons(7);
 	expect("malformed UDP of a connected 4-tuple (length 7): drop", &f4, n, XDP_DROP,
 	       HXS_XDP_UDP_HDR_ERRORS);
+	/* an ephemeral port hxs holds (HXS_MAP_EPH, written through the mapping): TCP to that
+	 * address and port only */
+	{
+		struct hxs_eph_val *eph = NULL;
+
+		CHECK_EQ(hxs_xdp__eph(X, &eph), 0);
+		if (eph) {
+			n = mk4(&f4, TCP, C_RPORT, EPH);
+			expect("TCP to an ephemeral port before its eph entry: pass", &f4, n, XDP_PASS);
+			memcpy(eph[EPH].addr, HOST4, 16);
+			expect("TCP to an ephemeral port with its eph entry (no conn entry): redirect",
+			       &f4, n, XDP_REDIRECT, HXS_XDP_TCP_STEERED);
+			n = mk4(&f4, TCP, C_RPORT + 7, EPH);
+			expect("... from any remote port: redirect", &f4, n, XDP_REDIRECT,
+			       HXS_XDP_TCP_STEERED);
+			n = mk4(&f4, UDP, C_RPORT, EPH);
+			expect("UDP to that port: pass (the entry is TCP's)", &f4, n, XDP_PASS);
+			n = mk4(&f4, TCP, C_RPORT, EPH + 1);
+			expect("TCP to the next port: pass", &f4, n, XDP_PASS);
+			n = mk4(&f4, TCP, C_RPORT, EPH);
+			f4.ip.daddr = htonl(HOST + 1);
+			csum4(&f4);
+			expect("TCP to that port on another local address: pass", &f4, n, XDP_PASS);
+			n = mk6(&f6, TCP, C_RPORT, EPH);
+			expect("IPv6 TCP to that port (the entry holds the IPv4 address): pass", &f6,
+			       n, XDP_PASS);
+			memset(eph[EPH].addr, 0, 16);
+			n = mk4(&f4, TCP, C_RPORT, EPH);
+			expect("TCP to the port once its eph entry is cleared: pass", &f4, n, XDP_PASS);
+		}
+	}
 	n = mk6(&f6, TCP, 50000, V6_T);
 	expect("IPv6 TCP to exact-address listener: redirect", &f6, n, XDP_REDIRECT, HXS_XDP_TCP_STEERED);
 	n = mk6(&f6, UDP, 50000, V6_U);

@@ -2,8 +2,9 @@
  * they follow the sockets and connections exactly, a stack that loses track of one is caught
  * (the program aborts), and a port the control plane refuses reaches the caller as the
  * kernel's errno (bind, the ephemeral choice of sendto; connect's port takes no bind entry);
- * a 4-tuple it refuses (the conn map full) fails the connection cleanly, active or passive.
- * Two stacks on the in-memory link, virtual time. */
+ * a 4-tuple it refuses (the conn map full) fails the connection cleanly, active or passive;
+ * with an eph table (a program of that design) a passive connection takes its entry only
+ * when its listener stops steering it. Two stacks on the in-memory link, virtual time. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
@@ -295,6 +296,47 @@ static void test_refuse_conn(void)
 	CHECK_EQ(conns(a) + conns(b) + binds(a) + binds(b), 0);
 }
 
+/* A stack whose program has the eph table (tcp_sock.c): a passive connection under a
+ * listener that steers it takes no conn entry; it takes one when the listener closes while
+ * it lives, and gives it back when it leaves the table. */
+static void test_listen_steered(void)
+{
+	struct hxs_stack *a = ts.a, *b = ts.b;
+	struct sockaddr_in bl = sin_of(ts.addr_b, 7500);
+	static struct hxs_eph_val eph[HXS_MAX_EPH];
+	uint64_t steered = ctr(b, "HxsTcpListenSteered"), adds = ctr(b, "HxsTcpConnMapAdds");
+	int l, c, s;
+
+	b->eph = eph;
+	l = hxs_socket(b, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	CHECK_EQ(hxs_bind(b, l, (struct sockaddr *)&bl, sizeof(bl)), 0);
+	CHECK_EQ(hxs_listen(b, l, 4), 0);
+	t_case("eph table: a passive connection under its listener takes no conn entry (HxsTcpListenSteered +1)");
+	c = hxs_socket(a, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	CHECK_EQ(hxs_connect(a, c, (struct sockaddr *)&bl, sizeof(bl)), -EINPROGRESS);
+	pump_ms(5);
+	CHECK_EQ(hxs_connect(a, c, (struct sockaddr *)&bl, sizeof(bl)), 0);
+	s = hxs_accept4(b, l, NULL, NULL, SOCK_NONBLOCK);
+	CHECK(s >= 0, "accept %d", s);
+	CHECK_EQ(ctr(b, "HxsTcpListenSteered"), steered + 1);
+	CHECK_EQ(conns(b), 0);
+	CHECK_EQ(conns(a), 1);             /* no kernel reservation here: connect's entry */
+	t_case("eph table: the listener closes while it lives: its conn entry now (HxsTcpConnMapAdds +1)");
+	hxs_close(b, l);
+	CHECK_EQ(conns(b), 1);
+	CHECK_EQ(ctr(b, "HxsTcpConnMapAdds"), adds + 1);
+	CHECK_EQ(hxs_send(b, s, "x", 1, 0), 1);
+	pump_ms(5);
+	t_case("eph table: the connection ends: its entry goes (no imbalance)");
+	hxs_close(a, c);
+	hxs_close(b, s);
+	pump_ms(5);
+	vnow += 61000000;
+	pump_ms(1);
+	CHECK_EQ(conns(a) + conns(b) + binds(a) + binds(b), 0);
+	b->eph = NULL;
+}
+
 /* --- imbalances abort ------------------------------------------------------------------------ */
 
 static struct twostack doomed;
@@ -395,6 +437,7 @@ int main(void)
 	test_balance();
 	test_refuse();
 	test_refuse_conn();
+	test_listen_steered();
 	test_imbalance_caught();
 	t_case("the stacks close with nothing left (an imbalance would abort here)");
 	CHECK_EQ(conns(ts.a) + conns(ts.b) + binds(ts.a) + binds(ts.b), 0);

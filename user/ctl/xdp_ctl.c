@@ -31,11 +31,11 @@
 #include "lib/proc.h"
 #include "hxs.skel.h"
 
-enum { M_XSKS, M_BINDS, M_CONNS, M_STATS, M_FRAGS, M_SLOTS, M_WAKE, M_COOKIE, M_NR };
+enum { M_XSKS, M_BINDS, M_CONNS, M_STATS, M_FRAGS, M_SLOTS, M_WAKE, M_COOKIE, M_EPH, M_NR };
 static const char *const map_names[M_NR] = {
 	[M_XSKS] = HXS_MAP_XSKS, [M_BINDS] = HXS_MAP_BINDS, [M_CONNS] = HXS_MAP_CONNS,
 	[M_STATS] = HXS_MAP_STATS, [M_FRAGS] = HXS_MAP_FRAGS, [M_SLOTS] = HXS_MAP_SLOTS,
-	[M_WAKE] = HXS_MAP_WAKE, [M_COOKIE] = HXS_MAP_COOKIE,
+	[M_WAKE] = HXS_MAP_WAKE, [M_COOKIE] = HXS_MAP_COOKIE, [M_EPH] = HXS_MAP_EPH,
 };
 
 struct hxs_xdp {
@@ -53,6 +53,7 @@ struct hxs_xdp {
 	bool own_fds;               /* adopted: prog_fd and map_fd[] are ours to close */
 	struct hxs_slot *slots;     /* HXS_MAP_SLOTS mapped (hxs_xdp__slots), or NULL */
 	size_t slots_len;
+	struct hxs_eph_val *eph;    /* HXS_MAP_EPH mapped (hxs_xdp__eph), or NULL */
 	struct ring_buffer *wake;   /* HXS_MAP_WAKE consumer (hxs_xdp__wake_fd), or NULL */
 	char desc[320];
 };
@@ -272,6 +273,7 @@ static void take_skel_fds(struct hxs_xdp *x)
 		[M_CONNS] = x->skel->maps.hxs_conns, [M_STATS] = x->skel->maps.hxs_stats,
 		[M_FRAGS] = x->skel->maps.hxs_frags, [M_SLOTS] = x->skel->maps.hxs_slots,
 		[M_WAKE] = x->skel->maps.hxs_wake, [M_COOKIE] = x->skel->maps.hxs_cookie,
+		[M_EPH] = x->skel->maps.hxs_eph,
 	};
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
@@ -483,6 +485,8 @@ void hxs_xdp__close(struct hxs_xdp *x)
 	}
 	if (x->slots)
 		munmap(x->slots, x->slots_len);
+	if (x->eph)
+		munmap(x->eph, (size_t)HXS_MAX_EPH * sizeof(*x->eph));
 	if (x->wake)
 		ring_buffer__free(x->wake);
 	if (x->own_fds) {
@@ -664,6 +668,32 @@ int hxs_xdp__slots(struct hxs_xdp *x, struct hxs_slot **slots, __u32 *n)
 out:
 	*slots = x->slots;
 	*n = (__u32)(x->slots_len / sizeof(struct hxs_slot));
+	return 0;
+}
+
+int hxs_xdp__eph(struct hxs_xdp *x, struct hxs_eph_val **eph)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd = x->map_fd[M_EPH];
+	void *p;
+
+	if (x->eph)
+		goto out;
+	if (fd < 0)
+		return -ENOENT;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.value_size != sizeof(struct hxs_eph_val) || !(info.map_flags & BPF_F_MMAPABLE) ||
+	    info.max_entries != HXS_MAX_EPH)
+		return -ENOENT;
+	p = mmap(NULL, (size_t)HXS_MAX_EPH * sizeof(struct hxs_eph_val), PROT_READ | PROT_WRITE,
+		 MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	x->eph = p;
+out:
+	*eph = x->eph;
 	return 0;
 }
 

@@ -70,6 +70,9 @@ struct hxs_io_ops {
 	/* A kernel fd that poll() reports readable when frames arrive; -1 if none. */
 	int  (*poll_fd)(const struct hxs_io *io);
 	void (*get_stats)(const struct hxs_io *io, struct hxs_io_stats *st);
+	/* get_stats' frames_tx_queued alone, with no syscall (what the loop reads before each
+	 * sleep); NULL: the loop takes it from get_stats */
+	uint64_t (*tx_queued)(const struct hxs_io *io);
 	void (*close)(struct hxs_io *io);
 };
 

@@ -558,6 +558,11 @@ static void xsk_get_stats(const struct hxs_io *io, struct hxs_io_stats *st)
 	}
 }
 
+static uint64_t xsk_tx_queued(const struct hxs_io *io)
+{
+	return cxio(io)->ntx;
+}
+
 static void xsk_close(struct hxs_io *io)
 {
 	struct xsk_io *x = xio(io);
@@ -588,6 +593,7 @@ static const struct hxs_io_ops xsk_ops = {
 	.flush = xsk_flush,
 	.poll_fd = xsk_poll_fd,
 	.get_stats = xsk_get_stats,
+	.tx_queued = xsk_tx_queued,
 	.close = xsk_close,
 };
 

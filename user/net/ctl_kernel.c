@@ -152,6 +152,7 @@ static void hw_close(struct hxs_stack *st)
 	if (st->io)
 		st->io->ops->close(st->io);
 	st->io = NULL;
+	st->eph = NULL;                 /* unmapped by hxs_xdp__close() */
 	if (st->xdp)
 		hxs_xdp__close(st->xdp);
 	st->xdp = NULL;

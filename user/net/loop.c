@@ -280,10 +280,17 @@ static int stack_poll(struct hxs_stack *st, int timeout_ms, int lazy)
 		 * no fd: while some are out, sleep at most HXS_TX_WAIT_US so a sender waiting for
 		 * one does not wait for unrelated traffic. */
 		{
-			struct hxs_io_stats s0;
+			uint64_t txq;
 
-			st->io->ops->get_stats(st->io, &s0);
-			if (s0.frames_tx_queued && until > now + HXS_TX_WAIT_US)
+			if (st->io->ops->tx_queued) {
+				txq = st->io->ops->tx_queued(st->io);   /* no XDP_STATISTICS syscall */
+			} else {
+				struct hxs_io_stats s0;
+
+				st->io->ops->get_stats(st->io, &s0);
+				txq = s0.frames_tx_queued;
+			}
+			if (txq && until > now + HXS_TX_WAIT_US)
 				until = now + HXS_TX_WAIT_US;
 		}
 		if (!sleep_begin(st, now, &until))

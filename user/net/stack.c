@@ -174,6 +174,45 @@ void hxs_stack__disown_conn(struct hxs_stack *st, struct hxs_addr laddr, uint16_
 	st->ctl->disown_conn(st, laddr, lport, raddr, rport, proto);
 }
 
+int hxs_stack__own_eph(struct hxs_stack *st, struct hxs_addr addr, uint16_t port)
+{
+	struct hxs_eph_val *e;
+	uint32_t w[4];
+
+	if (!st->eph)
+		return -EOPNOTSUPP;
+	if (hxs_addr_is_any(addr))
+		return -EINVAL;
+	e = &st->eph[ntohs(port)];
+	memcpy(w, addr.b, 16);
+	/* word by word, as the program reads them (shared.h: a racing frame matches the old
+	 * address, the new one, or neither) */
+	for (int i = 0; i < 4; i++)
+		__atomic_store_n(&e->addr[i], w[i], __ATOMIC_RELEASE);
+	return 0;
+}
+
+int hxs_stack__eph_held(const struct hxs_stack *st, struct hxs_addr addr, uint16_t port)
+{
+	uint32_t w[4];
+
+	if (!st->eph)
+		return 0;
+	memcpy(w, addr.b, 16);
+	for (int i = 0; i < 4; i++)
+		if (__atomic_load_n(&st->eph[ntohs(port)].addr[i], __ATOMIC_RELAXED) != w[i])
+			return 0;
+	return !hxs_addr_is_any(addr);
+}
+
+void hxs_stack__disown_eph(struct hxs_stack *st, struct hxs_addr addr, uint16_t port)
+{
+	if (!hxs_stack__eph_held(st, addr, port))
+		return;
+	for (int i = 0; i < 4; i++)
+		__atomic_store_n(&st->eph[ntohs(port)].addr[i], 0, __ATOMIC_RELEASE);
+}
+
 void hxs_stack__disown_conns(struct hxs_stack *st, uint8_t proto)
 {
 	static const uint8_t zero[16];

@@ -230,6 +230,10 @@ struct hxs_stack {
 	uint64_t pmtu_events;               /* route MTUs handed to pmtu_fn */
 	int wake_fd;                        /* the XDP doorbell's fd in the epoll set; -1 if none */
 
+	/* Ephemeral TCP ports the XDP program steers without a conn entry (HXS_MAP_EPH mapped,
+	 * HXS_MAX_EPH entries indexed by port; hxs/shared.h); NULL without (static control
+	 * plane, an older program adopted) */
+	struct hxs_eph_val *eph;
 	/* Connection slots shared with XDP (slots.c): slots[0] is the header; NULL without */
 	struct hxs_slot *slots;
 	uint32_t nslots;
@@ -241,6 +245,9 @@ struct hxs_stack {
 	uint8_t tcp_pacing;                 /* pace every TCP connection (HXS_PACING=1) */
 	uint32_t tcp_sndbuf, tcp_rcvbuf;    /* TCP's buffer defaults; 0: HXS_TCP_*BUF_DEFAULT (tcp_sock.c) */
 	uint8_t no_pwait2;                  /* epoll_pwait2(2) said ENOSYS: millisecond sleeps */
+	uint8_t closing;                    /* hxs_stack__close() is closing every socket */
+	uint8_t ack_defer;                  /* TCP's cfg.ack_defer (hxs_stack__open: on unless
+	                                     * HXS_ACK_DEFER=0; the in-memory link: off) */
 	uint8_t slots_owned;                /* slots is our allocation (static control plane) */
 	uint64_t xdp_sim[HXS_XDP_STAT_MAX]; /* the static control plane's XDP stand-in counts */
 	void *ctl_state;                    /* the control plane's own (ctl_static.c's entries) */
@@ -311,6 +318,14 @@ int hxs_stack__own_conn(struct hxs_stack *st, struct hxs_addr laddr, uint16_t lp
 			struct hxs_addr raddr, uint16_t rport, uint8_t proto, uint32_t slot, uint32_t gen);
 void hxs_stack__disown_conn(struct hxs_stack *st, struct hxs_addr laddr, uint16_t lport,
 			    struct hxs_addr raddr, uint16_t rport, uint8_t proto);
+/* Ephemeral-port steering (HXS_MAP_EPH, written through the mapping: no syscall). own: the
+ * program steers TCP frames to (addr, port) from now on, 0; -EOPNOTSUPP without the table.
+ * disown: no more, if addr is what the entry holds. held: 1 if the entry holds addr. The
+ * caller holds the port with a kernel socket bound to exactly addr for as long as the entry
+ * names it (shared.h). Ports in network order. */
+int hxs_stack__own_eph(struct hxs_stack *st, struct hxs_addr addr, uint16_t port);
+void hxs_stack__disown_eph(struct hxs_stack *st, struct hxs_addr addr, uint16_t port);
+int hxs_stack__eph_held(const struct hxs_stack *st, struct hxs_addr addr, uint16_t port);
 /* Every 4-tuple entry of this stack's addresses (IPv4, IPv6 global and link-local) and
  * protocol proto (stack closing). */
 void hxs_stack__disown_conns(struct hxs_stack *st, uint8_t proto);

@@ -152,13 +152,16 @@ static int pick_cc(struct hxs_stack *st)
 }
 
 /* The slots of the program's HXS_MAP_SLOTS and its doorbell in the loop's epoll set. Without
- * them (an older program adopted) the stack runs without the fast path. */
+ * them (an older program adopted) the stack runs without the fast path. The ephemeral-port
+ * table (HXS_MAP_EPH) too: without it every connection is steered by its conn entry. */
 static void kernel_slots(struct hxs_stack *st)
 {
 	struct hxs_slot *slots;
 	__u32 n;
 	int fd;
 
+	if (hxs_xdp__eph(st->xdp, &st->eph))
+		st->eph = NULL;
 	if (hxs_xdp__slots(st->xdp, &slots, &n) || hxs_stack__slots_init(st, slots, n, 0))
 		return;
 	fd = hxs_xdp__wake_fd(st->xdp);
@@ -201,6 +204,7 @@ static void stack_disassemble(struct hxs_stack *st)
 		hxs_napi__unthread(b->napi_if);
 		b->napi_if[0] = '\0';
 	}
+	st->closing = 1;
 	if (st->sockets) {
 		hxs_epoll__close_all(st);
 		hxs_socket__close_all(st);
@@ -279,6 +283,8 @@ int hxs_stack__open(struct hxs_stack **out, const struct hxs_stack_opts *opts)
 	st->ctl = &hxs_ctl_kernel;
 	st->busy_poll = !!opts->busy_poll;
 	st->reserve_kernel_ports = 1;
+	/* a handshake's or FIN's ACK waits a turn for the application's answer (tcp.h) */
+	st->ack_defer = !(getenv("HXS_ACK_DEFER") && !strcmp(getenv("HXS_ACK_DEFER"), "0"));
 	err = stack_assemble(st);
 	if (err)
 		goto disassemble;

@@ -22,7 +22,10 @@
  * cached port is simply one whose check needs no syscall). The cache never holds more than
  * the range; when the kernel refuses an fd (EMFILE, ENFILE) it is emptied and the bind tried
  * again. A TCP connect() binds with HXS_SOCK_F_NOENTRY: no XDP bind entry (a TCP entry
- * without LISTEN steers nothing; the 4-tuple entry steers the connection).
+ * without LISTEN steers nothing); the program's eph entry (hxs_stack__own_eph, a store into
+ * a mapped array) steers the port on that address from then until the kernel reservation
+ * closes (kernel_close), kept reservations included, so the connection needs no 4-tuple
+ * entry (tcp_sock.c). Without the eph table the 4-tuple entry steers it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -269,6 +272,16 @@ static int port_conflict(struct hxs_stack *st, const struct hxs_sock *sk, struct
 }
 
 /* --- kept reservations of ephemeral ports ------------------------------------------------ */
+/* A kernel reservation goes: the program stops steering the port on its own first (the
+ * entry may name it only while the reservation keeps kernel sockets off it). */
+static void kernel_close(struct hxs_stack *st, uint8_t proto, struct hxs_addr addr, uint16_t port,
+			 int fd)
+{
+	if (proto == IPPROTO_TCP)
+		hxs_stack__disown_eph(st, addr, port);
+	close(fd);
+}
+
 static struct hxs_eph_rsv *eph_slot(struct hxs_stack *st, uint8_t proto, uint16_t port, int make)
 {
 	struct hxs_socktab *t = st->sockets;
@@ -305,7 +318,8 @@ void hxs_sock__eph_release(struct hxs_stack *st)
 		return;
 	for (size_t i = 0; i < n; i++)
 		if (t->eph_rsv[i].fd >= 0)
-			close(t->eph_rsv[i].fd);
+			kernel_close(st, IPPROTO_TCP, t->eph_rsv[i].addr,
+				     htons((uint16_t)(t->eph_rsv_lo + i)), t->eph_rsv[i].fd);
 	free(t->eph_rsv);
 	t->eph_rsv = NULL;
 }
@@ -359,7 +373,7 @@ static int kernel_reserve(struct hxs_sock *sk, struct hxs_addr addr, uint16_t po
 			r->fd = -1;
 			return 0;
 		}
-		close(r->fd);
+		kernel_close(sk->st, IPPROTO_TCP, r->addr, port, r->fd);
 		r->fd = -1;
 	}
 	err = kernel_bind(sk, addr, port);
@@ -386,7 +400,7 @@ static void kernel_release(struct hxs_sock *sk)
 		r->family = sk->family;
 		r->v6only = sk->v6only;
 	} else {
-		close(sk->kfd);
+		kernel_close(sk->st, sk->ops->ipproto, sk->laddr, sk->lport, sk->kfd);
 	}
 	sk->kfd = -1;
 }
@@ -459,6 +473,15 @@ static int bind_one(struct hxs_sock *sk, struct hxs_addr addr, uint16_t port)
 		err = kernel_reserve(sk, addr, port);
 		if (err)
 			return err;
+		/* connect()'s ephemeral port: the program steers it by the eph entry (no conn
+		 * entry needed); a port taken by any other binding is not steered that way, nor
+		 * one reserved with SO_REUSEADDR (a kernel socket may share it) */
+		if (sk->ops->ipproto == IPPROTO_TCP) {
+			if ((sk->flags & HXS_SOCK_F_NOENTRY) && !(sk->flags & HXS_SOCK_F_REUSEADDR))
+				hxs_stack__own_eph(st, addr, port);
+			else
+				hxs_stack__disown_eph(st, addr, port);
+		}
 	}
 	sk->laddr = addr;
 	sk->lport = port;

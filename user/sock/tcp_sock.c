@@ -5,6 +5,8 @@
  *            core -> on_event() -> hxs_sock__wake() -> epoll ready lists
  *            core -> on_tuple() -> a slot (hxs_stack__slot_get, for the XDP fast path),
  *            XDP conn map add {slot, gen} / del, slot back (a failed add fails the connection);
+ *            an active open from an eph-steered port: no entry (lazy), until
+ *            tcp_sendmsg/tcp_recvmsg -> lazy_io() finds it lives on -> conn_entry_add();
  *            on_listen() -> bind entry LISTEN
  *            on_synq() -> bind entry LISTEN | COOKIES with what a cookie SYN-ACK offers
  *            (hxs_tcp_conn__cookie_local), or LISTEN alone when the SYN queue drained
@@ -80,12 +82,16 @@ struct tcp_sock {
 	struct tcp_sock *parent;      /* accepted: the listener whose port it lives under */
 	uint32_t nchildren;           /* listener: accepted sockets alive under its port */
 	uint8_t orphan;               /* listener closed; its port stays while children live */
+	uint8_t xdp_cookies;          /* listener: its bind entries have HXS_BIND_F_COOKIES */
+	uint32_t io_calls;            /* while lazy: send/receive calls that moved data */
+	uint64_t io_bytes;            /* ... and their bytes */
 };
 
 /* Counters of the glue, printed with the stack's. */
 #define TCPS_MIB_LIST(X) X(HxsTcpConnMapAdds) X(HxsTcpConnMapDels) X(HxsTcpConnMapErrors) \
 	X(HxsTcpTxNoFrame) X(HxsTcpTxNoRoute) X(HxsTcpLingerSockets) X(HxsTcpTwRecycled) \
-	X(HxsTcpSlots) X(HxsTcpXdpCookiesOn) X(HxsTcpXdpCookiesOff) X(HxsTcpCookieKeyErrors)
+	X(HxsTcpSlots) X(HxsTcpXdpCookiesOn) X(HxsTcpXdpCookiesOff) X(HxsTcpCookieKeyErrors) \
+	X(HxsTcpEphSteered) X(HxsTcpListenSteered) X(HxsTcpLazyConnAdds)
 enum {
 #define TCPS_MIB_ENUM(n) TCPS_##n,
 	TCPS_MIB_LIST(TCPS_MIB_ENUM)
@@ -230,9 +236,76 @@ static void linger_unlink(struct tcp_glue *g, struct tcp_sock *ts)
 	g->mib[TCPS_HxsTcpLingerSockets]--;
 }
 
-/* The core adds a connection to its table only once its XDP conn map entry is made: a
- * failed map update fails the connection (the core drops the SYN, or connect returns
- * -ENOBUFS), never a connection whose segments the kernel would get. */
+/* What the glue keeps on a connection (hxs_tcp_conn__set_mark). A connection in the table
+ * has a conn entry (MARK_ENTRY) or is steered without one: from an ephemeral port by the
+ * program's eph entry (MARK_LAZY_EPH), or under a listener by its LISTEN bind entry
+ * (MARK_LAZY_LISTEN) while that listener is listening and XDP does not check cookies on
+ * its port (the cookie check drops ACKs of 4-tuples it does not know). */
+#define MARK_ENTRY       1u
+#define MARK_LAZY_EPH    2u
+#define MARK_LAZY_LISTEN 4u
+#define MARK_LAZY        (MARK_LAZY_EPH | MARK_LAZY_LISTEN)
+
+/* The conn entry {slot, gen} of c, with a slot if with_slot and one is free (set up before
+ * the entry that names it). 0, or -ENOBUFS: the map is full, or the kernel refused.
+ * with_slot 0 (from a callback other than on_tuple, where set_slot may not be called): an
+ * entry that steers only. */
+static int conn_entry_add(struct tcp_glue *g, struct hxs_tcp_conn *c, int with_slot)
+{
+	struct hxs_addr laddr, raddr;
+	uint16_t lport, rport;
+	uint32_t id = HXS_SLOT_NONE, gen = 0;
+	struct hxs_slot *slot = with_slot ? hxs_stack__slot_get(g->st, &id, &gen) : NULL;
+
+	hxs_tcp_conn__tuple_addr(c, &laddr, &lport, &raddr, &rport);
+	if (hxs_stack__own_conn(g->st, laddr, htons(lport), raddr, htons(rport),
+				IPPROTO_TCP, id, gen)) {
+		hxs_stack__slot_put(g->st, id);
+		g->mib[TCPS_HxsTcpConnMapErrors]++;
+		return -ENOBUFS;
+	}
+	if (slot) {
+		hxs_tcp_conn__set_slot(c, slot, id, gen);
+		g->mib[TCPS_HxsTcpSlots]++;
+	}
+	hxs_tcp_conn__set_mark(c, MARK_ENTRY);
+	g->mib[TCPS_HxsTcpConnMapAdds]++;
+	g->conn_entries++;
+	return 0;
+}
+
+/* A listener on lport steers a new passive connection without a conn entry: every TCP
+ * socket on the port that listens has XDP's cookie check off (tcp_sock.xdp_cookies). Only
+ * where the program has the eph table too (a program of this design: the static control
+ * plane's tests keep an entry per connection). */
+static int listen_steers(struct tcp_glue *g, uint16_t lport)
+{
+	int n = 0;
+
+	if (!g->st->eph)
+		return 0;
+	for (struct hxs_sock *o = hxs_sock__port_chain(g->st, IPPROTO_TCP, htons(lport)); o;
+	     o = o->port_next) {
+		struct tcp_sock *ls = (struct tcp_sock *)o;
+
+		if (o->ops->ipproto != IPPROTO_TCP || !ls->c ||
+		    hxs_tcp_conn__state(ls->c) != HXS_TCPS_LISTEN)
+			continue;
+		if (ls->xdp_cookies)
+			return 0;
+		n++;
+	}
+	return n > 0;
+}
+
+/* The core adds a connection to its table only once it is steered: its XDP conn map entry
+ * is made (a failed map update fails the connection: the core drops the SYN, or connect
+ * returns -ENOBUFS), never a connection whose segments the kernel would get. An active open
+ * from an ephemeral port the program steers by its eph entry (socket.c), or a passive one
+ * under a listener whose entry steers it (listen_steers), needs no conn entry to be
+ * steered: it gets none here (no bpf() call in a short connection's life), and one with a
+ * slot later if it lives on (lazy_io), or one without a slot when its listener stops
+ * steering it (lazy_listen_fix). */
 static int on_tuple(void *ctx, struct hxs_tcp_conn *c, int add)
 {
 	struct tcp_glue *g = ctx;
@@ -242,35 +315,35 @@ static int on_tuple(void *ctx, struct hxs_tcp_conn *c, int add)
 
 	hxs_tcp_conn__tuple_addr(c, &laddr, &lport, &raddr, &rport);
 	if (add) {
-		/* a slot for the XDP fast path if one is free (else the connection runs without),
-		 * set up before the conn entry that names it */
-		uint32_t id, gen;
-		struct hxs_slot *slot = hxs_stack__slot_get(g->st, &id, &gen);
-
-		if (hxs_stack__own_conn(g->st, laddr, htons(lport), raddr, htons(rport),
-					IPPROTO_TCP, id, gen)) {
-			/* the map is full, or the kernel refused: a resource is missing */
-			hxs_stack__slot_put(g->st, id);
-			g->mib[TCPS_HxsTcpConnMapErrors]++;
+		hxs_tcp_conn__set_mark(c, 0);
+		if (ts) {
+			ts->io_calls = 0;
+			ts->io_bytes = 0;
+		}
+		if (ts && hxs_stack__eph_held(g->st, laddr, htons(lport))) {
+			hxs_tcp_conn__set_mark(c, MARK_LAZY_EPH);
+			g->mib[TCPS_HxsTcpEphSteered]++;
+		} else if (!ts && listen_steers(g, lport)) {
+			hxs_tcp_conn__set_mark(c, MARK_LAZY_LISTEN);
+			g->mib[TCPS_HxsTcpListenSteered]++;
+		} else if (conn_entry_add(g, c, 1)) {
 			return -ENOBUFS;
 		}
-		if (slot) {
-			hxs_tcp_conn__set_slot(c, slot, id, gen);
-			g->mib[TCPS_HxsTcpSlots]++;
-		}
-		g->mib[TCPS_HxsTcpConnMapAdds]++;
-		g->conn_entries++;
 	} else {
 		struct hxs_slot *slot = hxs_tcp_conn__slot(c);
 
-		hxs_stack__disown_conn(g->st, laddr, htons(lport), raddr, htons(rport), IPPROTO_TCP);
+		if (hxs_tcp_conn__mark(c) & MARK_ENTRY) {
+			hxs_stack__disown_conn(g->st, laddr, htons(lport), raddr, htons(rport),
+					       IPPROTO_TCP);
+			g->mib[TCPS_HxsTcpConnMapDels]++;
+			g->conn_entries--;
+		}
+		hxs_tcp_conn__set_mark(c, 0);
 		/* after the entry is gone: no frame finds the slot any more */
 		if (slot) {
 			hxs_stack__slot_put(g->st, (uint32_t)(slot - g->st->slots));
 			g->mib[TCPS_HxsTcpSlots]--;
 		}
-		g->mib[TCPS_HxsTcpConnMapDels]++;
-		g->conn_entries--;
 	}
 	if (!ts)
 		return 0;
@@ -284,6 +357,61 @@ static int on_tuple(void *ctx, struct hxs_tcp_conn *c, int add)
 		hxs_sock__free(&ts->sk);
 	}
 	return 0;
+}
+
+/* A lazy connection (on_tuple) that moved data in LAZY_CALLS send/receive calls or
+ * LAZY_BYTES bytes lives on: now its conn entry, with a slot (the ACK fast path and the
+ * demux by slot); without a free slot it stays as it is (an entry would only steer what is
+ * steered already). The entry costs two bpf() calls (add, and delete when the connection
+ * leaves the table), a few microseconds; the slot saves the 4-tuple hash per segment and
+ * a pass through the stack per ACK the fast path takes: worth it from a few dozen
+ * segments on. A short request-response connection stays below. */
+#define LAZY_CALLS 16
+#define LAZY_BYTES 65536
+static void lazy_io(struct tcp_sock *ts, size_t n)
+{
+	struct tcp_glue *g = glue(ts->sk.st);
+
+	if (!n || !ts->c || !(hxs_tcp_conn__mark(ts->c) & MARK_LAZY))
+		return;
+	ts->io_calls++;
+	ts->io_bytes += n;
+	if (ts->io_calls < LAZY_CALLS && ts->io_bytes < LAZY_BYTES)
+		return;
+	if (!g->st->slots || g->st->fast_off || !g->st->nslot_free)
+		return;
+	if (!conn_entry_add(g, ts->c, 1))
+		g->mib[TCPS_HxsTcpLazyConnAdds]++;
+}
+
+struct lazy_fix {
+	struct tcp_glue *g;
+	uint16_t lport;
+};
+
+static void lazy_fix_one(void *arg, struct hxs_tcp_conn *c)
+{
+	struct lazy_fix *f = arg;
+	struct hxs_addr laddr, raddr;
+	uint16_t lport, rport;
+
+	if (!(hxs_tcp_conn__mark(c) & MARK_LAZY_LISTEN))
+		return;
+	hxs_tcp_conn__tuple_addr(c, &laddr, &lport, &raddr, &rport);
+	if (lport == f->lport)
+		conn_entry_add(f->g, c, 0);  /* a failure: the connection's frames go unsteered */
+}
+
+/* The LISTEN entry of lport stops steering its connections as it did (the listener goes,
+ * or XDP starts checking cookies on the port): each connection it steered gets its conn
+ * entry now, before the bind entry changes. Not while the stack closes: every connection
+ * goes with it. */
+static void lazy_listen_fix(struct tcp_glue *g, uint16_t lport)
+{
+	struct lazy_fix f = { .g = g, .lport = lport };
+
+	if (g->st->eph && !g->st->closing)
+		hxs_tcp__foreach(g->tcp, lazy_fix_one, &f);
 }
 
 static struct hxs_sock *listen_sock(struct tcp_glue *g, struct hxs_addr laddr, uint16_t lport)
@@ -318,8 +446,11 @@ static void on_listen(void *ctx, struct hxs_tcp_conn *l, struct hxs_addr laddr, 
 	struct hxs_sock *o = listen_sock(g, laddr, lport);
 
 	(void)l;
+	if (!add)
+		lazy_listen_fix(g, lport);
 	if (!o)
 		return;
+	tcp_sk(o)->xdp_cookies = 0;
 	listen_entries(g, o, lport, add ? HXS_BIND_F_LISTEN : 0);
 }
 
@@ -373,8 +504,15 @@ static void on_synq(void *ctx, struct hxs_tcp_conn *l, int pressure)
 			 (uint32_t)(loc.ws & 0xf) << HXS_BIND_WS_SHIFT |
 			 (loc.no_sack ? HXS_BIND_F_NO_SACK : 0) | (loc.no_ts ? HXS_BIND_F_NO_TS : 0) |
 			 (loc.no_ws ? HXS_BIND_F_NO_WS : 0);
-	if (listen_entries(g, o, lport, flags) == 0)
+	if (flags & HXS_BIND_F_COOKIES) {
+		tcp_sk(o)->xdp_cookies = 1;     /* new connections on the port get entries */
+		lazy_listen_fix(g, lport);
+	}
+	if (listen_entries(g, o, lport, flags) == 0) {
 		g->mib[(flags & HXS_BIND_F_COOKIES) ? TCPS_HxsTcpXdpCookiesOn : TCPS_HxsTcpXdpCookiesOff]++;
+		if (!(flags & HXS_BIND_F_COOKIES))
+			tcp_sk(o)->xdp_cookies = 0;
+	}
 }
 
 static void tx_flush(void *ctx)
@@ -490,6 +628,9 @@ static struct tcp_glue *glue_get(struct hxs_stack *st)
 	/* ... and in-order data's ACKs to one a turn per connection, as GRO does;
 	 * HXS_STRETCH_ACK=0 ACKs every second full-sized segment at once instead */
 	cfg.no_stretch_ack = getenv("HXS_STRETCH_ACK") && !strcmp(getenv("HXS_STRETCH_ACK"), "0");
+	/* the stack's turn, then the application, then the next turn: an ACK that waits one
+	 * poll lets a request or close on the news go with it (hxs_stack__open sets it) */
+	cfg.ack_defer = st->ack_defer;
 	/* SYN cookies when the SYN queue is full, as the kernel's default tcp_syncookies = 1;
 	 * HXS_SYNCOOKIES=0 turns them off (a full queue drops SYNs) */
 	cfg.no_syncookies = getenv("HXS_SYNCOOKIES") && !strcmp(getenv("HXS_SYNCOOKIES"), "0");
@@ -1039,6 +1180,7 @@ static ssize_t tcp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 		if ((size_t)n < iov[i].iov_len)
 			break;
 	}
+	lazy_io(ts, done);
 	if (!total)
 		return send_errno(hxs_tcp_conn__send(ts->c, "", 0));
 	/* MSG_OOB: the last byte queued is urgent (tcp_sendmsg -> tcp_mark_urg, RFC 6093 §4) */
@@ -1116,6 +1258,8 @@ static ssize_t tcp_recvmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 				break;
 		}
 	}
+	if (!f)
+		lazy_io(ts, done);
 	if (from) {
 		memset(from, 0, sizeof(*from));
 		from->sin6_family = AF_INET6;

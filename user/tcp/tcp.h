@@ -134,6 +134,10 @@ struct hxs_tcp_cfg {
 	uint8_t no_stretch_ack;     /* with ack_batch, 1: in-order data is ACKed every second
 				     * full-sized segment at once as without it (a sender limiting
 				     * its slow start by RFC 3465's L per ACK grows faster) */
+	/* 1: the ACK of a SYN,ACK, and of a FIN in ESTABLISHED, waits one hxs_tcp__poll() (the
+	 * user hears the news at once): a request written on a completed connect, or the close
+	 * answering the peer's FIN, goes with it as one segment (tcp_input.c). 0: at once. */
+	uint8_t ack_defer;
 	uint8_t no_syncookies;      /* 0 (default): a full SYN queue answers SYNs with SYN
 				     * cookies, as the kernel's default tcp_syncookies = 1
 				     * (tcp_syncookie.c); 1: it drops them (tcp_syncookies = 0) */
@@ -364,6 +368,10 @@ uint32_t hxs_tcp_conn__events(const struct hxs_tcp_conn *c);
 /* RFC 9293 state number (enum hxs_tcp_state in tcp_conn.h). */
 int hxs_tcp_conn__state(const struct hxs_tcp_conn *c);
 void hxs_tcp_conn__set_user(struct hxs_tcp_conn *c, void *user);
+/* Bits the socket layer keeps on a connection (0 when it is made; the core never reads
+ * them). Like set_user, set_mark may be called from any callback. */
+void hxs_tcp_conn__set_mark(struct hxs_tcp_conn *c, uint32_t mark);
+uint32_t hxs_tcp_conn__mark(const struct hxs_tcp_conn *c);
 void *hxs_tcp_conn__user(const struct hxs_tcp_conn *c);
 void hxs_tcp_conn__tuple(const struct hxs_tcp_conn *c, uint32_t *laddr, uint16_t *lport,
 			 uint32_t *raddr, uint16_t *rport);

@@ -216,6 +216,7 @@ struct hxs_tcp_conn {
 	struct hxs_tcp_conn *tw_next;      /* TIME-WAIT list, oldest first (tcp->tw_head) */
 	struct hxs_tcp_conn **tw_pprev;    /* NULL: not on it */
 	void *user;                        /* the socket layer's pointer */
+	uint32_t user_mark;                /* the socket layer's bits (hxs_tcp_conn__set_mark) */
 
 	struct hxs_addr laddr, raddr;      /* IPv4 as ::ffff:a.b.c.d */
 	uint16_t lport, rport;             /* host order */
@@ -226,6 +227,7 @@ struct hxs_tcp_conn {
 		user_closed : 1, rtt_timing : 1, rcv_wnd_zero : 1;
 	uint8_t dsack : 1;                 /* a D-SACK block is due (RFC 2883) */
 	uint8_t ack_held : 1;              /* the due ACK waits for the end of the input batch */
+	uint8_t ack_defer : 1;             /* the due ACK waits one poll: the user may answer */
 	uint8_t v6only : 1;                /* a listener on :: takes IPv6 only (IPV6_V6ONLY) */
 	uint8_t syn_rxt : 1;               /* our SYN or SYN,ACK was sent more than once (Karn) */
 	uint8_t syn_rto : 1;               /* the timer expired awaiting the SYN's ACK (6298 §5.7) */

@@ -16,7 +16,10 @@
  *                          process_ack -> hxs_tcp_recovery_on_ack, hxs_tcp_ecn_ack_in),
  *                          hxs_tcp_urg_in() (sixth), process_text() (reassembly,
  *                          hxs_tcp_ecn_data_in), hxs_tcp_urg_fetch(), check_fin() (process_fin)
- *   -> hxs_tcp_output() for the ACK/data the segment made due, hxs_tcp_notify(); with
+ *   -> hxs_tcp_output() for the ACK/data the segment made due, hxs_tcp_notify(); the ACK
+ *      of a SYN,ACK or of a FIN in ESTABLISHED waits one poll instead (cfg.ack_defer: the
+ *      connection stays dirty through the next hxs_tcp__poll(), the user's data or FIN of
+ *      the meantime goes with it); with
  *      cfg.ack_batch a duplicate ACK may instead wait for the batch's end (ack_may_wait():
  *      the connection is marked dirty, hxs_tcp__poll() sends it).
  * XDP fast path: conn_input() and hxs_tcp__fp_poll() -> hxs_tcp_fp_pickup() -> the ACKs XDP
@@ -402,6 +405,10 @@ static int syn_sent_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, u
 		hxs_wheel__cancel(&tcp->wheel, &c->t_rexmt);
 		establish(c, now);
 		c->ack_now = 1;
+		/* the ACK waits one poll: a request the user writes on the news goes with it
+		 * ("Data or controls that were queued for transmission MAY be included"; Linux
+		 * delays this ACK too while a writer waits, tcp_rcv_synsent_state_process) */
+		c->ack_defer = c->tcp->cfg.ack_defer;
 		if (s->len)
 			hxs_tcp_reass_insert(c, s->seq + 1, s->data, s->len);
 		return 1;
@@ -429,6 +436,9 @@ static void process_fin(struct hxs_tcp_conn *c, uint64_t now)
 	switch (c->state) {
 	case HXS_TCPS_SYN_RECEIVED:
 	case HXS_TCPS_ESTABLISHED:
+		/* the ACK of the FIN waits one poll: a close (or last answer) the user makes
+		 * on the news goes with it, as one segment */
+		c->ack_defer = c->tcp->cfg.ack_defer;
 		/* "Enter the CLOSE-WAIT state." */
 		hxs_tcp_set_state(c, HXS_TCPS_CLOSE_WAIT);
 		break;
@@ -1367,6 +1377,12 @@ static void conn_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 		}
 		break;
 	}
+	}
+	if (c->ack_defer) {
+		/* the ACK waits one poll (hxs_tcp__poll, after the user heard the news) */
+		hxs_tcp_mark_dirty(c);
+		hxs_tcp_notify(c);
+		return;
 	}
 	hxs_tcp_output(c, now);
 	hxs_tcp_notify(c);

@@ -636,6 +636,16 @@ void *hxs_tcp_conn__user(const struct hxs_tcp_conn *c)
 	return c->user;
 }
 
+void hxs_tcp_conn__set_mark(struct hxs_tcp_conn *c, uint32_t mark)
+{
+	c->user_mark = mark;
+}
+
+uint32_t hxs_tcp_conn__mark(const struct hxs_tcp_conn *c)
+{
+	return c->user_mark;
+}
+
 void hxs_tcp_conn__tuple(const struct hxs_tcp_conn *c, uint32_t *laddr, uint16_t *lport,
 			 uint32_t *raddr, uint16_t *rport)
 {
