@@ -257,6 +257,14 @@ def xdp():
           b'\0' + xframe(eth(0x86dd, ipv6('2001:db8::2', '2001:db8::1', 6, tcp6))))
     big = eth(0x0800, ipv4('10.0.0.2', '10.0.0.1', 6, tcp(40000, 80, flags=ACK, data=b'd' * 3000)))
     write(t, 'v4-multibuffer-frame', b'\0' + xframe(big[:1500], extra16=(len(big) - 1500 + 15) // 16))
+    # ephemeral ports hxs holds (the harness's table: 50000 on 10.0.0.1, 50001 on 2001:db8::1,
+    # 50002 on the peer's address): a SYN,ACK and an ACK steered, one on another address
+    # passed, UDP to a held TCP port passed
+    write(t, 'eph-ports-v4-v6',
+          b'\1' + xframe(eth(0x0800, ipv4('10.0.0.2', '10.0.0.1', 6, tcp(80, 50000, flags=SYN | ACK)))) +
+          xframe(eth(0x0800, ipv4('10.0.0.2', '10.0.0.1', 6, tcp(80, 50002, flags=ACK)))) +
+          xframe(eth(0x86dd, ipv6('2001:db8::2', '2001:db8::1', 6, tcp(80, 50001, flags=ACK)))) +
+          xframe(eth(0x0800, ipv4('10.0.0.2', '10.0.0.1', 17, udp(80, 50000, b'u')))))
 
 
 # --- ip_udp -------------------------------------------------------------------------------

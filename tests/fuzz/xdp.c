@@ -18,7 +18,8 @@
  * Checked per frame: the verdict, and the exact change of every counter, equal those of
  * model(), an independent reading of the rules the README's XDP table states (Ethernet +
  * one VLAN tag, RFC 791 IPv4, RFC 8200 IPv6 extension headers and fragments, RFC 9293 data
- * offset, RFC 768 length, ownership by 4-tuple, exact bind, wildcard bind); and the
+ * offset, RFC 768 length, ownership by 4-tuple, exact bind, wildcard bind, ephemeral port
+ * held on the frame's address); and the
  * README's accounting: InReceives once, exactly one of Passed/Dropped/TcpSteered/UdpSteered.
  * A redirected frame carries struct hxs_xdp_meta (bpf_xdp_adjust_meta() into 32 bytes of
  * headroom, as a driver keeps in front of the frame) whose offsets equal the model's. The
@@ -74,6 +75,7 @@ static unsigned nfrags;
 static __u64 stats[HXS_XDP_STAT_MAX];
 static __u32 xsk_fd = 1;        /* queue 0 has a socket, queue 1 none */
 static struct hxs_slot slots[HXS_MAX_SLOTS];
+static struct hxs_eph_val eph[HXS_MAX_EPH];   /* the ephemeral ports hxs holds, by port */
 #define META_ROOM 32            /* the most bpf_xdp_adjust_meta() grants */
 
 void *bpf_map_lookup_elem(void *map, const void *key)
@@ -105,6 +107,10 @@ void *bpf_map_lookup_elem(void *map, const void *key)
 	if (map == (void *)&hxs_slots) {
 		__u32 i = *(const __u32 *)key;
 		return i < HXS_MAX_SLOTS ? &slots[i] : NULL;
+	}
+	if (map == (void *)&hxs_eph) {
+		__u32 i = *(const __u32 *)key;
+		return i < HXS_MAX_EPH ? &eph[i] : NULL;
 	}
 	FZ_CHECK(0, "lookup in an unknown map");
 	return NULL;
@@ -274,6 +280,11 @@ static void setup_maps(void)
 	add_conn(us4, 40000, peer4, 80, IPPROTO_TCP);
 	add_conn(us4, 41000, peer4, 9999, IPPROTO_UDP);
 	add_conn(us6, 40001, peer6, 80, IPPROTO_TCP);
+	/* ephemeral ports hxs holds: on our IPv4 and IPv6 address, and one held on the peer's
+	 * address (a frame to us on that port is not ours) */
+	memcpy(eph[50000].addr, us4, 16);
+	memcpy(eph[50001].addr, us6, 16);
+	memcpy(eph[50002].addr, peer4, 16);
 }
 
 /* --- the model --------------------------------------------------------------------------- */
@@ -314,10 +325,15 @@ static int model_owned(const __u8 *laddr, const __u8 *raddr, __u16 lport, __u16 
 		if (pass)
 			memset(is4 ? a + 12 : a, 0, is4 ? 4 : 16);
 		for (unsigned i = 0; i < nbinds; i++)
-			if (!memcmp(binds[i].k.addr, a, 16) && binds[i].k.port == lport && binds[i].k.proto == proto)
-				return proto == IPPROTO_UDP || (binds[i].v.flags & HXS_BIND_F_LISTEN);
+			if (!memcmp(binds[i].k.addr, a, 16) && binds[i].k.port == lport && binds[i].k.proto == proto &&
+			    (proto == IPPROTO_UDP || (binds[i].v.flags & HXS_BIND_F_LISTEN)))
+				return 1;
 	}
-	return 0;
+	/* then a TCP port hxs holds in its ephemeral range, on exactly this address */
+	static const __u8 none[16];
+	const struct hxs_eph_val *e = &eph[be16((const __u8 *)&lport)];
+
+	return proto == IPPROTO_TCP && memcmp(e->addr, none, 16) && !memcmp(e->addr, laddr, 16);
 }
 
 static int model_has_frag(const struct hxs_frag_key *k)
