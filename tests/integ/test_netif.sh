@@ -91,6 +91,13 @@ check "subnet broadcast is not a next hop" grep -qx "route 10.77.0.255 error ENE
 # FIB, neighbours through the kernel's neighbour discovery.
 ip -n "$KNS" addr add fd00:77::1/64 dev "$KIF" nodad
 ip -n "$HNS" addr add fd00:77::2/64 dev "$HIF" nodad
+# the kernel's own link-local address goes through DAD after the link came up (about 1 s,
+# tentative until then, and then not read): wait for it, up to 10 s
+for _ in $(seq 1 100); do
+  ip -n "$HNS" -6 addr show dev "$HIF" scope link | grep -q "inet6 fe80::.*scope link" &&
+    ! ip -n "$HNS" -6 addr show dev "$HIF" scope link | grep -q tentative && break
+  sleep 0.1
+done
 out=$(ip netns exec "$HNS" $PROBE -i "$HIF")
 check "IPv6 global address read (nodad)" grep -q "^if6 addr6 fd00:77::2/64 ll6 fe80::" <<<"$out"
 ip -n "$HNS" addr del fd00:77::2/64 dev "$HIF"
