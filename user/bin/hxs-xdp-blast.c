@@ -35,13 +35,12 @@
 #include <unistd.h>
 
 #include "app/prog.h"
-#include "ctl/napi.h"
+#include "app/rawudp.h"
 #include "ctl/netif.h"
-#include "hxs/xdp.h"
 #include "io/xsk.h"
 
 #define BATCH        64
-#define HDR_LEN      42            /* Ethernet + IPv4 + UDP */
+#define HDR_LEN      HXS_RAWUDP_HDR_LEN
 #define PLAIN_MAX    3400          /* above this MTU the xdp.frags program (stack_open.c) */
 #define UMEM_ROOM    (4096 - 256)  /* a frame above this: multi-buffer (stack_open.c) */
 
@@ -54,121 +53,19 @@ static struct {
 
 static volatile sig_atomic_t stop;
 
-static uint64_t now_ns(void)
+/* The ends of one side: UDP port steered to them; multi-buffer program and sockets by MTU. */
+static int open_ends(struct hxs_rawudp *e, uint16_t port)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+	struct hxs_rawudp_opts ro = { .prog = "hxs-xdp-blast", .ifname = o.ifname, .port = port,
+				      .frags_above_mtu = PLAIN_MAX, .sg_above = UMEM_ROOM,
+				      .napi = o.napi, .napi_cpu = o.napi_cpu };
 
-static uint16_t ip_csum(const uint8_t *h, int len)
-{
-	uint32_t s = 0;
-	for (int i = 0; i < len; i += 2)
-		s += (uint32_t)(h[i] << 8 | h[i + 1]);
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return htons((uint16_t)~s);
-}
-
-/* Ethernet + IPv4 + UDP header of a frame of len bytes (UDP checksum 0: allowed for IPv4). */
-static void build_hdr(uint8_t *f, int len, const uint8_t smac[6], const uint8_t dmac[6],
-		      uint32_t sip, uint32_t dip, uint16_t sport, uint16_t dport)
-{
-	memset(f, 0, HDR_LEN);
-	memcpy(f, dmac, 6);
-	memcpy(f + 6, smac, 6);
-	f[12] = 0x08;
-	uint8_t *ip = f + 14;
-	ip[0] = 0x45;
-	uint16_t tot = htons((uint16_t)(len - 14));
-	memcpy(ip + 2, &tot, 2);
-	ip[8] = 64;
-	ip[9] = IPPROTO_UDP;
-	memcpy(ip + 12, &sip, 4);
-	memcpy(ip + 16, &dip, 4);
-	uint16_t c = ip_csum(ip, 20);
-	memcpy(ip + 10, &c, 2);
-	uint8_t *udp = ip + 20;
-	uint16_t sp = htons(sport), dp = htons(dport), ul = htons((uint16_t)(len - 34));
-	memcpy(udp, &sp, 2);
-	memcpy(udp + 2, &dp, 2);
-	memcpy(udp + 4, &ul, 2);
-}
-
-static bool ours(const uint8_t *f, uint32_t len, uint16_t port)
-{
-	uint16_t dp;
-	if (len < HDR_LEN || f[12] != 0x08 || f[13] != 0x00 || f[14] != 0x45 || f[23] != IPPROTO_UDP)
-		return false;
-	memcpy(&dp, f + 36, 2);
-	return ntohs(dp) == port;
-}
-
-struct ends {
-	struct hxs_xdp *x;
-	struct hxs_io *io;
-	struct hxs_netif *nif;
-	uint8_t addr[16];
-	bool threaded;
-};
-
-static int open_ends(struct ends *e, uint16_t port)
-{
-	struct hxs_xsk_opts ko = HXS_XSK_OPTS_DEFAULT;
-	struct hxs_xdp_opts xo = { 0 };
-	int err;
-
-	err = hxs_netif__open(&e->nif, o.ifname);
-	if (err) {
-		fprintf(stderr, "hxs-xdp-blast: %s: %s\n", o.ifname, strerror(-err));
-		return err;
-	}
-	xo.frags = e->nif->mtu > PLAIN_MAX;
-	err = hxs_xdp__open(&e->x, o.ifname, &xo);
-	if (err) {
-		fprintf(stderr, "hxs-xdp-blast: XDP on %s: %s\n", o.ifname, strerror(-err));
-		return err;
-	}
-	ko.xsks_map_fd = hxs_xdp__map_fd(e->x, HXS_MAP_XSKS);
-	ko.busy_poll_us = 20;
-	if (e->nif->mtu + 14 > UMEM_ROOM)
-		ko.max_frame = e->nif->mtu + 14;
-	err = hxs_xsk__open(&e->io, o.ifname, &ko);
-	if (err) {
-		fprintf(stderr, "hxs-xdp-blast: AF_XDP on %s: %s\n", o.ifname, strerror(-err));
-		return err;
-	}
-	if (o.napi) {
-		err = hxs_napi__thread(o.ifname, o.napi_cpu);
-		if (err < 0) {
-			fprintf(stderr, "hxs-xdp-blast: threaded NAPI on %s: %s\n", o.ifname, strerror(-err));
-			return err;
-		}
-		e->threaded = true;
-	}
-	hxs_addr_v4(e->addr, htonl(INADDR_ANY));
-	err = hxs_xdp__bind_add(e->x, e->addr, htons(port), IPPROTO_UDP, 1, 0);
-	if (err)
-		fprintf(stderr, "hxs-xdp-blast: steering UDP %d: %s\n", port, strerror(-err));
-	return err;
-}
-
-static void close_ends(struct ends *e, uint16_t port)
-{
-	if (e->threaded)
-		hxs_napi__unthread(o.ifname);
-	if (e->x)
-		hxs_xdp__bind_del(e->x, e->addr, htons(port), IPPROTO_UDP);
-	if (e->io)
-		e->io->ops->close(e->io);
-	hxs_xdp__close(e->x);
-	hxs_netif__close(e->nif);
+	return hxs_rawudp__open(e, &ro);
 }
 
 static int sink(void)
 {
-	struct ends e = { 0 };
+	struct hxs_rawudp e = { 0 };
 	struct hxs_frame f[BATCH];
 	uint64_t frames = 0, bytes = 0, t_first = 0, t_last = 0;
 	int err = open_ends(&e, (uint16_t)o.port);
@@ -185,9 +82,9 @@ static int sink(void)
 				sched_yield();
 			continue;
 		}
-		uint64_t t = now_ns();
+		uint64_t t = hxs_rawudp__now_ns();
 		for (int i = 0; i < n; i++)
-			if (ours(f[i].data, f[i].len, (uint16_t)o.port)) {
+			if (hxs_rawudp__ours(f[i].data, f[i].len, (uint16_t)o.port)) {
 				frames++;
 				bytes += f[i].len;
 			}
@@ -208,13 +105,13 @@ static int sink(void)
 		printf("hxs-xdp-blast: received %llu frames, %llu bytes in %.2f s = %.3f Gbit/s\n",
 		       (unsigned long long)frames, (unsigned long long)bytes, secs, gbps);
 out:
-	close_ends(&e, (uint16_t)o.port);
+	hxs_rawudp__close(&e);
 	return err ? 1 : 0;
 }
 
 static int blast(void)
 {
-	struct ends e = { 0 };
+	struct hxs_rawudp e = { 0 };
 	struct hxs_frame f[BATCH];
 	uint8_t hdr[HDR_LEN], pmac[6];
 	struct in_addr pa;
@@ -235,19 +132,14 @@ static int blast(void)
 		err = -EMSGSIZE;
 		goto out;
 	}
-	t0 = now_ns();
-	while ((err = hxs_neigh__resolve(e.nif, pa.s_addr, pmac)) == -EAGAIN && now_ns() - t0 < 3000000000ull) {
-		hxs_netif__poll(e.nif, NULL, NULL);
-		usleep(10000);
-	}
-	if (err) {
-		fprintf(stderr, "hxs-xdp-blast: cannot resolve %s: %s\n", o.peer, strerror(-err));
+	err = hxs_rawudp__resolve(&e, pa.s_addr, pmac);
+	if (err)
 		goto out;
-	}
-	build_hdr(hdr, o.size, e.nif->mac, pmac, e.nif->addr, pa.s_addr, sport, (uint16_t)o.port);
-	t0 = now_ns();
+	hxs_rawudp__build_hdr(hdr, (uint32_t)o.size, e.nif->mac, pmac, e.nif->addr, pa.s_addr, sport,
+			      (uint16_t)o.port);
+	t0 = hxs_rawudp__now_ns();
 	t_end = t0 + (uint64_t)(o.secs * 1e9);
-	while (!stop && now_ns() < t_end) {
+	while (!stop && hxs_rawudp__now_ns() < t_end) {
 		int n = e.io->ops->tx_alloc(e.io, f, BATCH), k;
 		for (int i = 0; i < n; i++) {
 			memcpy(f[i].data, hdr, HDR_LEN);
@@ -265,7 +157,7 @@ static int blast(void)
 		if (n <= 0 && o.napi)
 			sched_yield();
 	}
-	t1 = now_ns();
+	t1 = hxs_rawudp__now_ns();
 	double secs = (double)(t1 - t0) / 1e9;
 	double gbps = secs > 0 ? (double)tx * (double)o.size * 8 / secs / 1e9 : 0;
 	if (o.json)
@@ -277,7 +169,7 @@ static int blast(void)
 		printf("hxs-xdp-blast: sent %llu %d-byte frames in %.2f s = %.3f Gbit/s\n",
 		       (unsigned long long)tx, o.size, secs, gbps);
 out:
-	close_ends(&e, sport);
+	hxs_rawudp__close(&e);
 	return err ? 1 : 0;
 }
 

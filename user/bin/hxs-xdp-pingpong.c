@@ -32,8 +32,8 @@
 
 #include "app/appperf.h"
 #include "app/prog.h"
+#include "app/rawudp.h"
 #include "ctl/netif.h"
-#include "hxs/xdp.h"
 #include "io/xsk.h"
 
 #define FRAME_LEN     64          /* Ethernet frame without FCS */
@@ -47,7 +47,7 @@ struct pp_payload {
 	uint64_t seq;
 	uint64_t ts_ns;
 } __attribute__((packed));
-_Static_assert(14 + 20 + 8 + sizeof(struct pp_payload) <= FRAME_LEN, "frame fits 64 bytes");
+_Static_assert(HXS_RAWUDP_HDR_LEN + sizeof(struct pp_payload) <= FRAME_LEN, "frame fits 64 bytes");
 
 static struct {
 	const char *ifname, *peer;
@@ -58,60 +58,20 @@ static struct {
 
 static volatile sig_atomic_t stop;
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static uint16_t ip_csum(const uint8_t *h, int len)
-{
-	uint32_t s = 0;
-	for (int i = 0; i < len; i += 2)
-		s += (uint32_t)(h[i] << 8 | h[i + 1]);
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return htons((uint16_t)~s);
-}
-
-/* Ethernet + IPv4 + UDP (checksum 0: allowed for IPv4) + payload template. */
+/* Ethernet + IPv4 + UDP + payload template (rawudp.h: UDP checksum 0). */
 static void build_frame(uint8_t *f, const uint8_t smac[6], const uint8_t dmac[6], uint32_t sip,
 			uint32_t dip, uint16_t sport, uint16_t dport)
 {
 	memset(f, 0, FRAME_LEN);
-	memcpy(f, dmac, 6);
-	memcpy(f + 6, smac, 6);
-	f[12] = 0x08;
-	f[13] = 0x00;
-	uint8_t *ip = f + 14;
-	ip[0] = 0x45;
-	uint16_t tot = htons(FRAME_LEN - 14);
-	memcpy(ip + 2, &tot, 2);
-	ip[8] = 64;
-	ip[9] = IPPROTO_UDP;
-	memcpy(ip + 12, &sip, 4);
-	memcpy(ip + 16, &dip, 4);
-	uint16_t c = ip_csum(ip, 20);
-	memcpy(ip + 10, &c, 2);
-	uint8_t *udp = ip + 20;
-	uint16_t sp = htons(sport), dp = htons(dport), ul = htons(FRAME_LEN - 34);
-	memcpy(udp, &sp, 2);
-	memcpy(udp + 2, &dp, 2);
-	memcpy(udp + 4, &ul, 2);
+	hxs_rawudp__build_hdr(f, FRAME_LEN, smac, dmac, sip, dip, sport, dport);
 }
 
 /* The payload of a frame that is one of ours to port, or NULL. */
 static struct pp_payload *our_payload(uint8_t *f, uint32_t len, uint16_t port)
 {
-	uint16_t dp;
-	if (len < 42 + sizeof(struct pp_payload) || f[12] != 0x08 || f[13] != 0x00 || f[14] != 0x45 ||
-	    f[23] != IPPROTO_UDP)
+	if (len < HXS_RAWUDP_HDR_LEN + sizeof(struct pp_payload) || !hxs_rawudp__ours(f, len, port))
 		return NULL;
-	memcpy(&dp, f + 36, 2);
-	if (ntohs(dp) != port)
-		return NULL;
-	struct pp_payload *p = (struct pp_payload *)(f + 42);
+	struct pp_payload *p = (struct pp_payload *)(f + HXS_RAWUDP_HDR_LEN);
 	return p->magic == PP_MAGIC ? p : NULL;
 }
 
@@ -123,52 +83,13 @@ static void swap(uint8_t *a, uint8_t *b, int n)
 	memcpy(b, t, (size_t)n);
 }
 
-struct ends {
-	struct hxs_xdp *x;
-	struct hxs_io *io;
-	struct hxs_netif *nif;
-	uint8_t addr[16];
-};
-
-static int open_ends(struct ends *e, uint16_t port)
+/* The ends of one side: UDP port steered to them; 4096 UMEM frames, rings of 1024. */
+static int open_ends(struct hxs_rawudp *e, uint16_t port)
 {
-	struct hxs_xsk_opts ko = HXS_XSK_OPTS_DEFAULT;
-	int err;
+	struct hxs_rawudp_opts ro = { .prog = "hxs-xdp-pingpong", .ifname = o.ifname, .port = port,
+				      .frames = 4096, .ring_size = 1024 };
 
-	err = hxs_netif__open(&e->nif, o.ifname);
-	if (err) {
-		fprintf(stderr, "hxs-xdp-pingpong: %s: %s\n", o.ifname, strerror(-err));
-		return err;
-	}
-	err = hxs_xdp__open(&e->x, o.ifname, NULL);
-	if (err) {
-		fprintf(stderr, "hxs-xdp-pingpong: XDP on %s: %s\n", o.ifname, strerror(-err));
-		return err;
-	}
-	ko.xsks_map_fd = hxs_xdp__map_fd(e->x, HXS_MAP_XSKS);
-	ko.busy_poll_us = 20;
-	ko.frames = 4096;
-	ko.ring_size = 1024;
-	err = hxs_xsk__open(&e->io, o.ifname, &ko);
-	if (err) {
-		fprintf(stderr, "hxs-xdp-pingpong: AF_XDP on %s: %s\n", o.ifname, strerror(-err));
-		return err;
-	}
-	hxs_addr_v4(e->addr, htonl(INADDR_ANY));
-	err = hxs_xdp__bind_add(e->x, e->addr, htons(port), IPPROTO_UDP, 1, 0);
-	if (err)
-		fprintf(stderr, "hxs-xdp-pingpong: steering UDP %d: %s\n", port, strerror(-err));
-	return err;
-}
-
-static void close_ends(struct ends *e, uint16_t port)
-{
-	if (e->x)
-		hxs_xdp__bind_del(e->x, e->addr, htons(port), IPPROTO_UDP);
-	if (e->io)
-		e->io->ops->close(e->io);
-	hxs_xdp__close(e->x);
-	hxs_netif__close(e->nif);
+	return hxs_rawudp__open(e, &ro);
 }
 
 /* Sends frames f[0..n) until all are taken; frees what the ring refuses at the end. */
@@ -187,7 +108,7 @@ static int submit_all(struct hxs_io *io, struct hxs_frame *f, int n)
 
 static int reflect(void)
 {
-	struct ends e = { 0 };
+	struct hxs_rawudp e = { 0 };
 	struct hxs_frame rx[HXS_BATCH], tx[HXS_BATCH];
 	uint64_t echoed = 0;
 	int err = open_ends(&e, (uint16_t)o.port);
@@ -232,14 +153,14 @@ static int reflect(void)
 	}
 	printf("hxs-xdp-pingpong: echoed %llu frames\n", (unsigned long long)echoed);
 out:
-	close_ends(&e, (uint16_t)o.port);
+	hxs_rawudp__close(&e);
 	return err ? 1 : 0;
 }
 
 static int client(void)
 {
 	static struct hxs_hist hist;
-	struct ends e = { 0 };
+	struct hxs_rawudp e = { 0 };
 	struct hxs_frame f[HXS_BATCH];
 	uint8_t tmpl[FRAME_LEN], pmac[6];
 	struct in_addr pa;
@@ -254,23 +175,16 @@ static int client(void)
 	err = open_ends(&e, sport);
 	if (err)
 		goto out;
-	/* The kernel resolves the peer (the XDP program passes ARP up to it). */
-	t0 = now_ns();
-	while ((err = hxs_neigh__resolve(e.nif, pa.s_addr, pmac)) == -EAGAIN && now_ns() - t0 < 3000000000ull) {
-		hxs_netif__poll(e.nif, NULL, NULL);
-		usleep(10000);
-	}
-	if (err) {
-		fprintf(stderr, "hxs-xdp-pingpong: cannot resolve %s: %s\n", o.peer, strerror(-err));
+	err = hxs_rawudp__resolve(&e, pa.s_addr, pmac);
+	if (err)
 		goto out;
-	}
 	build_frame(tmpl, e.nif->mac, pmac, e.nif->addr, pa.s_addr, sport, (uint16_t)o.port);
 	hxs_hist_init(&hist);
 
 	/* ping-pong: one frame in flight */
-	t0 = now_ns();
+	t0 = hxs_rawudp__now_ns();
 	t_end = t0 + (uint64_t)(o.secs * 1e9);
-	while (!stop && now_ns() < t_end) {
+	while (!stop && hxs_rawudp__now_ns() < t_end) {
 		struct hxs_frame t;
 		if (e.io->ops->tx_alloc(e.io, &t, 1) != 1) {
 			e.io->ops->flush(e.io);
@@ -278,17 +192,17 @@ static int client(void)
 		}
 		memcpy(t.data, tmpl, FRAME_LEN);
 		t.len = FRAME_LEN;
-		struct pp_payload *p = (struct pp_payload *)(t.data + 42);
+		struct pp_payload *p = (struct pp_payload *)(t.data + HXS_RAWUDP_HDR_LEN);
 		p->magic = PP_MAGIC;
 		p->seq = ++seq;
-		uint64_t ts = now_ns();
+		uint64_t ts = hxs_rawudp__now_ns();
 		p->ts_ns = ts;
 		if (submit_all(e.io, &t, 1) != 1)
 			continue;
 		bool got = false;
 		while (!got && !stop) {
 			int n = e.io->ops->rx_burst(e.io, f, HXS_BATCH);
-			uint64_t now = now_ns();
+			uint64_t now = hxs_rawudp__now_ns();
 			for (int i = 0; i < n; i++) {
 				struct pp_payload *q = our_payload(f[i].data, f[i].len, sport);
 				if (q && q->seq == seq) {
@@ -305,21 +219,21 @@ static int client(void)
 			}
 		}
 	}
-	t1 = now_ns();
+	t1 = hxs_rawudp__now_ns();
 	double pp_secs = (double)(t1 - t0) / 1e9;
 
 	/* packet rate: a window of frames in flight */
-	t0 = now_ns();
+	t0 = hxs_rawudp__now_ns();
 	t_end = t0 + (uint64_t)(o.secs * 1e9);
 	uint64_t last_progress = t0;
-	while (!stop && now_ns() < t_end) {
+	while (!stop && hxs_rawudp__now_ns() < t_end) {
 		uint64_t inflight = tx - echoed;
 		if (inflight + HXS_BATCH <= RATE_WINDOW) {
 			int n = e.io->ops->tx_alloc(e.io, f, HXS_BATCH);
 			for (int i = 0; i < n; i++) {
 				memcpy(f[i].data, tmpl, FRAME_LEN);
 				f[i].len = FRAME_LEN;
-				struct pp_payload *p = (struct pp_payload *)(f[i].data + 42);
+				struct pp_payload *p = (struct pp_payload *)(f[i].data + HXS_RAWUDP_HDR_LEN);
 				p->magic = PP_MAGIC;
 				p->seq = 0;
 				p->ts_ns = 0;
@@ -330,7 +244,7 @@ static int client(void)
 				e.io->ops->flush(e.io);
 		}
 		int n = e.io->ops->rx_burst(e.io, f, HXS_BATCH);
-		uint64_t now = now_ns();
+		uint64_t now = hxs_rawudp__now_ns();
 		for (int i = 0; i < n; i++)
 			if (our_payload(f[i].data, f[i].len, sport)) {
 				echoed++;
@@ -344,7 +258,7 @@ static int client(void)
 			last_progress = now;
 		}
 	}
-	t1 = now_ns();
+	t1 = hxs_rawudp__now_ns();
 	double rate_secs = (double)(t1 - t0) / 1e9;
 	double rtp = pp_secs > 0 ? (double)rtts / pp_secs : 0;
 	double txpps = rate_secs > 0 ? (double)tx / rate_secs : 0;
@@ -371,7 +285,7 @@ static int client(void)
 	if (!rtts)
 		fprintf(stderr, "hxs-xdp-pingpong: no echo came back from %s\n", o.peer);
 out:
-	close_ends(&e, sport);
+	hxs_rawudp__close(&e);
 	return err ? 1 : 0;
 }
 
