@@ -9,9 +9,9 @@
  *
  * Both ends attach (or adopt) the hxs XDP program (its multi-buffer variant above ~3400 bytes
  * of MTU), open the xsk backend (multi-buffer when a frame exceeds one UMEM frame) and steer
- * UDP to PORT (sink) / PORT+1 (blaster). Both busy-spin; --napi-cpu makes the interface's
- * NAPI threaded and pins its thread (napi.h), as hxs-perf's option does, and then the loops
- * sched_yield() when idle.
+ * UDP to PORT (sink) / PORT+1 (blaster) (app/rawudp.h, which also builds the frames'
+ * headers). Both busy-spin; --napi-cpu makes the interface's NAPI threaded and pins its
+ * thread (napi.h), as hxs-perf's option does, and then the loops sched_yield() when idle.
  *   blaster: resolve the peer's MAC through the kernel, then for -t seconds: tx_alloc a batch,
  *            write the 42 header bytes of each frame (the payload is whatever the UMEM holds),
  *            tx_submit, flush; prints frames/s and Gbit/s sent (Ethernet frame bytes)

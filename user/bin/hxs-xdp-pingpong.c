@@ -6,7 +6,8 @@
  *   client:    hxs-xdp-pingpong -i IFACE -c PEER_IP [-p PORT] [-t SECONDS] [--json]
  *
  * Both ends attach (or adopt) the hxs XDP program, open one AF_XDP socket per receive queue
- * through the xsk backend (xsk.h), and steer UDP to PORT (reflector) / PORT+1 (client) there.
+ * through the xsk backend (xsk.h), and steer UDP to PORT (reflector) / PORT+1 (client) there
+ * (app/rawudp.h, which also builds the frames' headers).
  * Everything busy-spins on the rings; nothing sleeps.
  *   client: resolve the peer's MAC through the kernel (netif.h), then
  *     ping-pong (-t s): one 64-byte frame in flight; send, spin until its echo, take the round
