@@ -37,7 +37,13 @@ start_server() { # NS "flags..." label
   ip netns exec "$1" "$B/hxs-perf" -s $2 >"$W/srv.log" 2>&1 & SP=$!
   # a loaded 2-core CI machine once took over 10 s: 60 s, and the log when it does not come
   if wait_line 60 "$W/srv.log" ready $SP; then pass "server $3 starts: $(grep ready "$W/srv.log")"
-  else fail "server $3 starts (no ready line in 60 s)"; sed 's/^/# /' "$W/srv.log"; stop_server; return 1; fi
+  else
+    fail "server $3 starts (no ready line in 60 s)"; sed 's/^/# /' "$W/srv.log"
+    # (once seen with an empty log: say whether it hung or died, and how)
+    if kill -0 "$SP" 2>/dev/null; then note "the server still runs: $(ps -o stat=,wchan=,args= -p "$SP")"
+    else wait "$SP"; note "the server exited with status $?"; SP=; fi
+    stop_server; return 1
+  fi
   X_CONNS=0 X_STREAMS=0 X_CRR=0 X_UDP=0   # what the clients do to this server (expected totals)
 }
 # Stops the server and compares its totals with what its clients did. ERRORS: peers it must
