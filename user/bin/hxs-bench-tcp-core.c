@@ -2,7 +2,7 @@
  * counting instructions with callgrind (scripts/bench_tcp_core.sh): how much the core spends
  * per in-order data segment received and per ACK processed.
  *
- *   hxs-bench-tcp-core [-n SEGMENTS] [-m MSS] [-s none|hash|meta] [-b BURST] [-c CC]
+ *   hxs-bench-tcp-core [-n SEGMENTS] [-m MSS] [-s none|hash|meta] [-b BURST] [-c CC] [-r]
  *
  * Two instances, A (sender, 10.0.0.1) and B (receiver, 10.0.0.2), joined by two in-memory
  * segment queues in virtual time, configured as the stack configures its instance
@@ -26,6 +26,9 @@
  * also subtracts the checksum (hxs_tcp_csum_addr: ACKs B emits) and the buffer copies
  * (hxs_tcp_ring__*) collected under each measured function. The two functions are noinline
  * and global so that `--toggle-collect=hxs_bench_rx_data` finds them.
+ * -r: request/response instead (hxs-perf -m rr): per transaction hxs_bench_rr_turn() (measured
+ * whole, for `--toggle-collect=hxs_bench_rr_turn`): A sends 64 B and outputs, B takes the
+ * burst, reads, answers 64 B and outputs, A takes B's burst and reads; -n transactions.
  * Prints {"segments":N,"acks":M,"bytes":B,...} (segments and ACKs through each measured
  * function, and their calls: "data_bursts", "ack_bursts") on stdout.
  */
@@ -171,6 +174,33 @@ static uint32_t payload_len(const uint8_t *h, uint32_t len)
 
 enum { MEASURE_NONE, MEASURE_DATA, MEASURE_ACK };
 
+static void deliver(struct segq *q, struct hxs_tcp *t, const struct segq *tq, uint64_t now,
+		    int what, uint64_t *nseg, uint64_t *ncall, uint64_t *bytes);
+
+/* -r: one 64 B request/response transaction, both ends' receive and output; returns the
+ * bytes A got back. */
+__attribute__((noinline, used)) long hxs_bench_rr_turn(struct hxs_tcp *a, struct hxs_tcp_conn *ca,
+						       struct segq *qa, struct hxs_tcp *b,
+						       struct hxs_tcp_conn *cb, struct segq *qb,
+						       uint8_t *buf, uint64_t now)
+{
+	long k, got = 0;
+
+	hxs_tcp_conn__send(ca, buf, 64);
+	hxs_tcp__output(ca, now);
+	hxs_tcp__poll(a, now);
+	deliver(qa, b, qb, now, MEASURE_NONE, NULL, NULL, NULL);
+	if ((k = hxs_tcp_conn__recv(cb, buf, 64, 0)) > 0) {
+		hxs_tcp_conn__send(cb, buf, (size_t)k);
+		hxs_tcp__output(cb, now);
+	}
+	hxs_tcp__poll(b, now);
+	deliver(qb, a, qa, now, MEASURE_NONE, NULL, NULL, NULL);
+	while ((k = hxs_tcp_conn__recv(ca, buf, 64, 0)) > 0)
+		got += k;
+	return got;
+}
+
 /* Delivers every queued segment of q to t (whose own queue, with its slots, is tq), as one
  * burst. Measured (what: MEASURE_DATA, in-order data; MEASURE_ACK, pure ACKs) when every
  * segment of the burst is of that kind; counts them into *nseg, and the call into *ncall. */
@@ -221,10 +251,11 @@ int main(int argc, char **argv)
 	struct hxs_tcp_conn *ca, *lb, *cb = NULL;
 	uint64_t now = 1000000, n = 20000, nseg = 0, nack = 0, bytes = 0, dcalls = 0, acalls = 0;
 	uint32_t mss = 1448, burst = HXS_RX_BATCH;
-	int c, err;
+	int c, err, rr = 0;
 
-	while ((c = getopt(argc, argv, "n:m:s:b:c:")) != -1) {
+	while ((c = getopt(argc, argv, "n:m:s:b:c:r")) != -1) {
 		switch (c) {
+		case 'r': rr = 1; break;
 		case 'n': n = strtoull(optarg, NULL, 10); break;
 		case 'b':
 			burst = (uint32_t)atoi(optarg);
@@ -246,7 +277,7 @@ int main(int argc, char **argv)
 			break;
 		default:
 		usage:
-			fprintf(stderr, "usage: hxs-bench-tcp-core [-n SEGMENTS] [-m MSS] [-s none|hash|meta] [-b BURST] [-c CC]\n");
+			fprintf(stderr, "usage: hxs-bench-tcp-core [-n SEGMENTS] [-m MSS] [-s none|hash|meta] [-b BURST] [-c CC] [-r]\n");
 			return 2;
 		}
 	}
@@ -275,6 +306,24 @@ int main(int argc, char **argv)
 	if (!cb) {
 		fprintf(stderr, "hxs-bench-tcp-core: no connection after the handshake\n");
 		return 1;
+	}
+	if (rr) {
+		static uint8_t rbuf[64];
+		uint64_t txn = 0, back = 0;
+
+		for (uint64_t i = 0; i < n; i++, now += 20) {
+			long g = hxs_bench_rr_turn(a, ca, &qa, b, cb, &qb, rbuf, now);
+			back += (uint64_t)g;
+			txn += g == 64;
+		}
+		printf("{\"transactions\":%llu,\"bytes_back\":%llu,\"cc\":\"%s\"}\n",
+		       (unsigned long long)txn, (unsigned long long)back, cfg.cc);
+		hxs_tcp_conn__close(cb);
+		hxs_tcp_conn__close(ca);
+		hxs_tcp_conn__close(lb);
+		hxs_tcp__free(a);
+		hxs_tcp__free(b);
+		return txn == n ? 0 : 1;
 	}
 	/* steady transfer: a burst of BURST segments a turn (fewer while A's window opens) */
 	uint64_t off = 0, turns = 0;

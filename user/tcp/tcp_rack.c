@@ -778,7 +778,9 @@ void hxs_tcp_rack_on_ack(struct hxs_tcp_conn *c, uint32_t acked, int dup, uint32
 		goto arm;
 
 	int lost_new = 0;
-	if (r->advanced || c->recovery || r->in_loss)
+	if (!r->n && c->snd_max == c->snd_una && !c->recovery && !r->in_loss)
+		r->advanced = 0;   /* RFC 8985 §6.2 step 5 walks the unacked segments: none */
+	else if (r->advanced || c->recovery || r->in_loss)
 		lost_new = hxs_tcp_rack_detect(c, now, &newly);
 
 	if (c->recovery) {
