@@ -337,6 +337,37 @@ static void test_listen_steered(void)
 	b->eph = NULL;
 }
 
+/* One eph entry per port: a second address on the same port (an IPv4 and an IPv6 connect both
+ * picking it) is refused and the first holder keeps the entry; each address clears only its
+ * own. (The refused connection then takes a conn entry: tcp_sock.c on_tuple.) */
+static void test_eph_one_holder(void)
+{
+	struct hxs_stack *b = ts.b;
+	static struct hxs_eph_val eph[HXS_MAX_EPH];
+	static const uint8_t g6[16] = { 0xfd, 0x00, 0, 0x77, [15] = 2 };
+	struct hxs_addr a4 = hxs_addr4(htonl(0x0a4d0002)), a6 = hxs_addr6(g6);
+	uint16_t p = htons(61000);
+
+	b->eph = eph;
+	t_case("eph: the first address takes the port's entry; the same address again is no change");
+	CHECK_EQ(hxs_stack__own_eph(b, a4, p), 0);
+	CHECK_EQ(hxs_stack__own_eph(b, a4, p), 0);
+	CHECK_EQ(hxs_stack__eph_held(b, a4, p), 1);
+	t_case("eph: a second address on the same port is refused (-EBUSY); the first keeps it");
+	CHECK_EQ(hxs_stack__own_eph(b, a6, p), -EBUSY);
+	CHECK_EQ(hxs_stack__eph_held(b, a4, p), 1);
+	CHECK_EQ(hxs_stack__eph_held(b, a6, p), 0);
+	t_case("eph: the refused address's disown leaves the holder's entry; the holder's clears it");
+	hxs_stack__disown_eph(b, a6, p);
+	CHECK_EQ(hxs_stack__eph_held(b, a4, p), 1);
+	hxs_stack__disown_eph(b, a4, p);
+	CHECK_EQ(hxs_stack__eph_held(b, a4, p), 0);
+	CHECK_EQ(hxs_stack__own_eph(b, a6, p), 0);
+	CHECK_EQ(hxs_stack__eph_held(b, a6, p), 1);
+	hxs_stack__disown_eph(b, a6, p);
+	b->eph = NULL;
+}
+
 /* --- imbalances abort ------------------------------------------------------------------------ */
 
 static struct twostack doomed;
@@ -438,6 +469,7 @@ int main(void)
 	test_refuse();
 	test_refuse_conn();
 	test_listen_steered();
+	test_eph_one_holder();
 	test_imbalance_caught();
 	t_case("the stacks close with nothing left (an imbalance would abort here)");
 	CHECK_EQ(conns(ts.a) + conns(ts.b) + binds(ts.a) + binds(ts.b), 0);

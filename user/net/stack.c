@@ -184,6 +184,16 @@ int hxs_stack__own_eph(struct hxs_stack *st, struct hxs_addr addr, uint16_t port
 	if (hxs_addr_is_any(addr))
 		return -EINVAL;
 	e = &st->eph[ntohs(port)];
+	/* One entry per port: a port held on another address already (an IPv4 and an IPv6
+	 * connect, or two source addresses, both picking it) keeps its holder, whose
+	 * connections may have no conn entry; the newcomer is refused, so it gets one
+	 * (tcp_sock.c on_tuple: eph_held fails for it). disown_eph clears only its own. */
+	for (int i = 0; i < 4; i++)
+		if (__atomic_load_n(&e->addr[i], __ATOMIC_RELAXED)) {
+			if (hxs_stack__eph_held(st, addr, port))
+				return 0;
+			return -EBUSY;
+		}
 	memcpy(w, addr.b, 16);
 	/* word by word, as the program reads them (shared.h: a racing frame matches the old
 	 * address, the new one, or neither) */

@@ -319,7 +319,8 @@ int hxs_stack__own_conn(struct hxs_stack *st, struct hxs_addr laddr, uint16_t lp
 void hxs_stack__disown_conn(struct hxs_stack *st, struct hxs_addr laddr, uint16_t lport,
 			    struct hxs_addr raddr, uint16_t rport, uint8_t proto);
 /* Ephemeral-port steering (HXS_MAP_EPH, written through the mapping: no syscall). own: the
- * program steers TCP frames to (addr, port) from now on, 0; -EOPNOTSUPP without the table.
+ * program steers TCP frames to (addr, port) from now on, 0; -EOPNOTSUPP without the table;
+ * -EBUSY if the entry holds another address (that holder keeps it).
  * disown: no more, if addr is what the entry holds. held: 1 if the entry holds addr. The
  * caller holds the port with a kernel socket bound to exactly addr for as long as the entry
  * names it (shared.h). Ports in network order. */
