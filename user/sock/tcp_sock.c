@@ -6,11 +6,12 @@
  *            core -> on_tuple() -> a slot (hxs_stack__slot_get, for the XDP fast path),
  *            XDP conn map add {slot, gen} / del, slot back (a failed add fails the connection);
  *            an active open from an eph-steered port: no entry (lazy), until
- *            tcp_sendmsg/tcp_recvmsg -> lazy_io() finds it lives on -> conn_entry_add();
+ *            tcp_sendmsg/tcp_recvmsg -> hxs_tcp_steer__lazy_io() finds it lives on -> an
+ *            entry (steering, lazy entries, bind entries and cookies: tcp_steer.c)
  *            on_listen() -> bind entry LISTEN
  *            on_synq() -> bind entry LISTEN | COOKIES with what a cookie SYN-ACK offers
  *            (hxs_tcp_conn__cookie_local), or LISTEN alone when the SYN queue drained
- * Cookies: glue_get() -> cookie_rotate(): random keys -> hxs_tcp__set_cookie_secret() and
+ * Cookies: glue_get() -> hxs_tcp_steer__cookie_rotate(): keys -> hxs_tcp__set_cookie_secret() and
  *            hxs_stack__cookie_secret() (XDP's hxs_cookie map); again in the first tcp_turn()
  *            COOKIE_ROTATE_US later (no deadline of its own: an idle stack stays asleep)
  * TX:   core -> tx_alloc(): a UMEM frame, the core writes its segment at the L4 offset
@@ -65,68 +66,13 @@
 #include "tcp/tcp_conn.h"   /* enum hxs_tcp_state for hxs_tcp_conn__state() */
 #include "tcp_sock.h"
 
-/* sock->state of the kernel */
-enum { SS_UNCONNECTED_ = 0, SS_CONNECTING_, SS_CONNECTED_ };
+#include "tcp_sock_priv.h"
 
-struct tcp_sock {
-	struct hxs_sock sk;
-	struct hxs_tcp_conn *c;       /* NULL once the core owns it (closed) */
-	uint8_t sstate;
-	uint8_t in_table;             /* the connection is in the core's table */
-	uint8_t lingering;            /* fd closed, connection still in the table */
-	uint8_t used;                 /* connect/listen ran on c (a new connect needs a fresh c) */
-	uint8_t autobound;            /* connect() chose the port: a new attempt chooses again */
-	struct tcp_sock *lnext, **lpprev;  /* list of lingering sockets, oldest first */
-	struct hxs_tcp_conn *lc;      /* the lingering connection (alive while in the table) */
-	uint64_t closed_at;           /* when the fd was closed (us) */
-	struct tcp_sock *parent;      /* accepted: the listener whose port it lives under */
-	uint32_t nchildren;           /* listener: accepted sockets alive under its port */
-	uint8_t orphan;               /* listener closed; its port stays while children live */
-	uint8_t xdp_cookies;          /* listener: its bind entries have HXS_BIND_F_COOKIES */
-	uint32_t io_calls;            /* while lazy: send/receive calls that moved data */
-	uint64_t io_bytes;            /* ... and their bytes */
-};
-
-/* Counters of the glue, printed with the stack's. */
-#define TCPS_MIB_LIST(X) X(HxsTcpConnMapAdds) X(HxsTcpConnMapDels) X(HxsTcpConnMapErrors) \
-	X(HxsTcpTxNoFrame) X(HxsTcpTxNoRoute) X(HxsTcpLingerSockets) X(HxsTcpTwRecycled) \
-	X(HxsTcpSlots) X(HxsTcpXdpCookiesOn) X(HxsTcpXdpCookiesOff) X(HxsTcpCookieKeyErrors) \
-	X(HxsTcpEphSteered) X(HxsTcpListenSteered) X(HxsTcpLazyConnAdds)
-enum {
-#define TCPS_MIB_ENUM(n) TCPS_##n,
-	TCPS_MIB_LIST(TCPS_MIB_ENUM)
-#undef TCPS_MIB_ENUM
-	TCPS_MIB__COUNT
-};
 static const char *const tcps_mib_names[TCPS_MIB__COUNT] = {
 #define TCPS_MIB_NAME(n) #n,
 	TCPS_MIB_LIST(TCPS_MIB_NAME)
 #undef TCPS_MIB_NAME
 };
-
-struct tcp_glue {
-	struct hxs_stack *st;
-	struct hxs_tcp *tcp;
-	struct hxs_ip_tx tx;          /* the frame between tx_alloc and tx_send */
-	struct tcp_sock *linger;      /* closed sockets whose connection lingers, oldest first */
-	struct tcp_sock **ltail;
-	int accepting;                /* tcp_init: the socket gets an accepted connection */
-	uint64_t conn_entries;        /* XDP conn map entries we added and hold */
-	uint64_t mib[TCPS_MIB__COUNT];
-	uint8_t syncookies;           /* !cfg.no_syncookies: cookies on a full SYN queue */
-	struct hxs_cookie_secret cookie; /* the SYN-cookie keys the core and XDP share */
-	uint64_t cookie_rotate;       /* when the current key becomes the previous one (us) */
-};
-
-static inline struct tcp_sock *tcp_sk(struct hxs_sock *sk)
-{
-	return (struct tcp_sock *)sk;
-}
-
-static inline struct tcp_glue *glue(const struct hxs_stack *st)
-{
-	return st->sockets->stream_ctx;
-}
 
 /* --- frames for the core ------------------------------------------------------------------ */
 static uint8_t *tx_alloc(void *ctx, uint32_t len, void **handle)
@@ -236,68 +182,6 @@ static void linger_unlink(struct tcp_glue *g, struct tcp_sock *ts)
 	g->mib[TCPS_HxsTcpLingerSockets]--;
 }
 
-/* What the glue keeps on a connection (hxs_tcp_conn__set_mark). A connection in the table
- * has a conn entry (MARK_ENTRY) or is steered without one: from an ephemeral port by the
- * program's eph entry (MARK_LAZY_EPH), or under a listener by its LISTEN bind entry
- * (MARK_LAZY_LISTEN) while that listener is listening and XDP does not check cookies on
- * its port (the cookie check drops ACKs of 4-tuples it does not know). */
-#define MARK_ENTRY       1u
-#define MARK_LAZY_EPH    2u
-#define MARK_LAZY_LISTEN 4u
-#define MARK_LAZY        (MARK_LAZY_EPH | MARK_LAZY_LISTEN)
-
-/* The conn entry {slot, gen} of c, with a slot if with_slot and one is free (set up before
- * the entry that names it). 0, or -ENOBUFS: the map is full, or the kernel refused.
- * with_slot 0 (from a callback other than on_tuple, where set_slot may not be called): an
- * entry that steers only. */
-static int conn_entry_add(struct tcp_glue *g, struct hxs_tcp_conn *c, int with_slot)
-{
-	struct hxs_addr laddr, raddr;
-	uint16_t lport, rport;
-	uint32_t id = HXS_SLOT_NONE, gen = 0;
-	struct hxs_slot *slot = with_slot ? hxs_stack__slot_get(g->st, &id, &gen) : NULL;
-
-	hxs_tcp_conn__tuple_addr(c, &laddr, &lport, &raddr, &rport);
-	if (hxs_stack__own_conn(g->st, laddr, htons(lport), raddr, htons(rport),
-				IPPROTO_TCP, id, gen)) {
-		hxs_stack__slot_put(g->st, id);
-		g->mib[TCPS_HxsTcpConnMapErrors]++;
-		return -ENOBUFS;
-	}
-	if (slot) {
-		hxs_tcp_conn__set_slot(c, slot, id, gen);
-		g->mib[TCPS_HxsTcpSlots]++;
-	}
-	hxs_tcp_conn__set_mark(c, MARK_ENTRY);
-	g->mib[TCPS_HxsTcpConnMapAdds]++;
-	g->conn_entries++;
-	return 0;
-}
-
-/* A listener on lport steers a new passive connection without a conn entry: every TCP
- * socket on the port that listens has XDP's cookie check off (tcp_sock.xdp_cookies). Only
- * where the program has the eph table too (a program of this design: the static control
- * plane's tests keep an entry per connection). */
-static int listen_steers(struct tcp_glue *g, uint16_t lport)
-{
-	int n = 0;
-
-	if (!g->st->eph)
-		return 0;
-	for (struct hxs_sock *o = hxs_sock__port_chain(g->st, IPPROTO_TCP, htons(lport)); o;
-	     o = o->port_next) {
-		struct tcp_sock *ls = (struct tcp_sock *)o;
-
-		if (o->ops->ipproto != IPPROTO_TCP || !ls->c ||
-		    hxs_tcp_conn__state(ls->c) != HXS_TCPS_LISTEN)
-			continue;
-		if (ls->xdp_cookies)
-			return 0;
-		n++;
-	}
-	return n > 0;
-}
-
 /* The core adds a connection to its table only once it is steered: its XDP conn map entry
  * is made (a failed map update fails the connection: the core drops the SYN, or connect
  * returns -ENOBUFS), never a connection whose segments the kernel would get. An active open
@@ -323,10 +207,10 @@ static int on_tuple(void *ctx, struct hxs_tcp_conn *c, int add)
 		if (ts && hxs_stack__eph_held(g->st, laddr, htons(lport))) {
 			hxs_tcp_conn__set_mark(c, MARK_LAZY_EPH);
 			g->mib[TCPS_HxsTcpEphSteered]++;
-		} else if (!ts && listen_steers(g, lport)) {
+		} else if (!ts && hxs_tcp_steer__listen_steers(g, lport)) {
 			hxs_tcp_conn__set_mark(c, MARK_LAZY_LISTEN);
 			g->mib[TCPS_HxsTcpListenSteered]++;
-		} else if (conn_entry_add(g, c, 1)) {
+		} else if (hxs_tcp_steer__conn_entry_add(g, c, 1)) {
 			return -ENOBUFS;
 		}
 	} else {
@@ -359,162 +243,6 @@ static int on_tuple(void *ctx, struct hxs_tcp_conn *c, int add)
 	return 0;
 }
 
-/* A lazy connection (on_tuple) that moved data in LAZY_CALLS send/receive calls or
- * LAZY_BYTES bytes lives on: now its conn entry, with a slot (the ACK fast path and the
- * demux by slot); without a free slot it stays as it is (an entry would only steer what is
- * steered already). The entry costs two bpf() calls (add, and delete when the connection
- * leaves the table), a few microseconds; the slot saves the 4-tuple hash per segment and
- * a pass through the stack per ACK the fast path takes: worth it from a few dozen
- * segments on. A short request-response connection stays below. */
-#define LAZY_CALLS 16
-#define LAZY_BYTES 65536
-static void lazy_io(struct tcp_sock *ts, size_t n)
-{
-	struct tcp_glue *g = glue(ts->sk.st);
-
-	if (!n || !ts->c || !(hxs_tcp_conn__mark(ts->c) & MARK_LAZY))
-		return;
-	ts->io_calls++;
-	ts->io_bytes += n;
-	if (ts->io_calls < LAZY_CALLS && ts->io_bytes < LAZY_BYTES)
-		return;
-	if (!g->st->slots || g->st->fast_off || !g->st->nslot_free)
-		return;
-	if (!conn_entry_add(g, ts->c, 1))
-		g->mib[TCPS_HxsTcpLazyConnAdds]++;
-}
-
-struct lazy_fix {
-	struct tcp_glue *g;
-	uint16_t lport;
-};
-
-static void lazy_fix_one(void *arg, struct hxs_tcp_conn *c)
-{
-	struct lazy_fix *f = arg;
-	struct hxs_addr laddr, raddr;
-	uint16_t lport, rport;
-
-	if (!(hxs_tcp_conn__mark(c) & MARK_LAZY_LISTEN))
-		return;
-	hxs_tcp_conn__tuple_addr(c, &laddr, &lport, &raddr, &rport);
-	if (lport == f->lport)
-		conn_entry_add(f->g, c, 0);  /* a failure: the connection's frames go unsteered */
-}
-
-/* The LISTEN entry of lport stops steering its connections as it did (the listener goes,
- * or XDP starts checking cookies on the port): each connection it steered gets its conn
- * entry now, before the bind entry changes. Not while the stack closes: every connection
- * goes with it. */
-static void lazy_listen_fix(struct tcp_glue *g, uint16_t lport)
-{
-	struct lazy_fix f = { .g = g, .lport = lport };
-
-	if (g->st->eph && !g->st->closing)
-		hxs_tcp__foreach(g->tcp, lazy_fix_one, &f);
-}
-
-static struct hxs_sock *listen_sock(struct tcp_glue *g, struct hxs_addr laddr, uint16_t lport)
-{
-	struct hxs_sock *o;
-
-	for (o = hxs_sock__port_chain(g->st, IPPROTO_TCP, htons(lport)); o; o = o->port_next)
-		if (hxs_addr_eq(o->laddr, laddr))
-			break;
-	return o;
-}
-
-/* The bind entries of a listener (socket.c made them at bind): its address, and 0.0.0.0
- * too for a dual-stack :: ; the cookie flags on each (the program answers SYNs with cookies
- * for both families, bpf/syncookie_xdp.h; the MSS in them is the listener's, for IPv6's
- * larger header when it may take IPv6: hxs_tcp_conn__cookie_local). */
-static int listen_entries(struct tcp_glue *g, struct hxs_sock *o, uint16_t lport, uint32_t flags)
-{
-	int err;
-
-	err = hxs_stack__own_bind(g->st, o->laddr, htons(lport), IPPROTO_TCP, o->rx_owner, flags);
-	if (!err && !hxs_addr_is4(o->laddr) && hxs_addr_is_any6(o->laddr) && !o->v6only)
-		err = hxs_stack__own_bind(g->st, hxs_addr4(0), htons(lport), IPPROTO_TCP, o->rx_owner,
-					  flags);
-	return err;
-}
-
-static void on_listen(void *ctx, struct hxs_tcp_conn *l, struct hxs_addr laddr, uint16_t lport,
-		      int add)
-{
-	struct tcp_glue *g = ctx;
-	struct hxs_sock *o = listen_sock(g, laddr, lport);
-
-	(void)l;
-	if (!add)
-		lazy_listen_fix(g, lport);
-	if (!o)
-		return;
-	tcp_sk(o)->xdp_cookies = 0;
-	listen_entries(g, o, lport, add ? HXS_BIND_F_LISTEN : 0);
-}
-
-/* --- SYN cookies ------------------------------------------------------------------------ */
-/* One cookie period (hxs/syncookie.h: t = seconds / 64): a cookie validates under the
- * current or the previous key, so a key made now serves cookies for two periods - as long
- * as a cookie's own time field lets it live (64-128 s). The rotation waits for a turn of the
- * loop rather than waking an idle one: a key kept longer weakens nothing the time field
- * does not already bound (a cookie older than 128 s fails whatever the key). */
-#define COOKIE_ROTATE_US (64ull * 1000000)
-
-/* A new current key; the current one becomes the previous. The core and the program get the
- * same keys. Without randomness the keys stay as they are (the program's may stay zero:
- * it then sends no cookies and the core answers with its own, hxs_tcp_syncookie_init). */
-static void cookie_rotate(struct tcp_glue *g, uint64_t now)
-{
-	struct hxs_cookie_secret s = g->cookie;
-	uint32_t next = (s.cur & 1) ^ 1;
-
-	g->cookie_rotate = now + COOKIE_ROTATE_US;
-	if (getrandom(s.key[next], sizeof(s.key[next]), GRND_NONBLOCK) != sizeof(s.key[next]))
-		return;
-	s.cur = next;
-	g->cookie = s;
-	hxs_tcp__set_cookie_secret(g->tcp, &s);
-	if (hxs_stack__cookie_secret(g->st, &s) < 0)
-		g->mib[TCPS_HxsTcpCookieKeyErrors]++;
-}
-
-/* The SYN queue of listener l filled (pressure) or drained to half: XDP answers its SYNs
- * with cookies, or stops. Only where the program's fixed SYN-ACK window (65535) fits the
- * listener's buffer; elsewhere the SYNs keep coming to the core, which answers them itself. */
-static void on_synq(void *ctx, struct hxs_tcp_conn *l, int pressure)
-{
-	struct tcp_glue *g = ctx;
-	struct hxs_sc_local loc;
-	struct hxs_addr laddr, raddr;
-	uint32_t flags = HXS_BIND_F_LISTEN;
-	uint16_t lport, rport;
-	struct hxs_sock *o;
-
-	if (!g->syncookies)
-		return;
-	hxs_tcp_conn__tuple_addr(l, &laddr, &lport, &raddr, &rport);
-	o = listen_sock(g, laddr, lport);
-	if (!o)
-		return;
-	hxs_tcp_conn__cookie_local(l, &loc);
-	if (pressure && loc.win >= HXS_BIND_COOKIE_WIN && loc.mss)
-		flags |= HXS_BIND_F_COOKIES | (uint32_t)loc.mss << HXS_BIND_MSS_SHIFT |
-			 (uint32_t)(loc.ws & 0xf) << HXS_BIND_WS_SHIFT |
-			 (loc.no_sack ? HXS_BIND_F_NO_SACK : 0) | (loc.no_ts ? HXS_BIND_F_NO_TS : 0) |
-			 (loc.no_ws ? HXS_BIND_F_NO_WS : 0);
-	if (flags & HXS_BIND_F_COOKIES) {
-		tcp_sk(o)->xdp_cookies = 1;     /* new connections on the port get entries */
-		lazy_listen_fix(g, lport);
-	}
-	if (listen_entries(g, o, lport, flags) == 0) {
-		g->mib[(flags & HXS_BIND_F_COOKIES) ? TCPS_HxsTcpXdpCookiesOn : TCPS_HxsTcpXdpCookiesOff]++;
-		if (!(flags & HXS_BIND_F_COOKIES))
-			tcp_sk(o)->xdp_cookies = 0;
-	}
-}
-
 static void tx_flush(void *ctx)
 {
 	/* the stack's turn flushes its TX batch once, after TCP has run */
@@ -523,7 +251,7 @@ static void tx_flush(void *ctx)
 
 static const struct hxs_tcp_tx_ops tcp_tx_ops = { .alloc = tx_alloc, .send = tx_send, .flush = tx_flush };
 static const struct hxs_tcp_ev_ops tcp_ev_ops = {
-	.on_event = on_event, .on_tuple = on_tuple, .on_listen = on_listen, .on_synq = on_synq,
+	.on_event = on_event, .on_tuple = on_tuple, .on_listen = hxs_tcp_steer__on_listen, .on_synq = hxs_tcp_steer__on_synq,
 };
 
 static void tcp_input(void *ctx, struct hxs_stack *st, const struct hxs_ip_rx *pkt)
@@ -649,7 +377,7 @@ static struct tcp_glue *glue_get(struct hxs_stack *st)
 		return NULL;
 	}
 	hxs_tcp__set_fastpath(g->tcp, !st->fast_off);
-	cookie_rotate(g, hxs_stack__now(st));
+	hxs_tcp_steer__cookie_rotate(g, hxs_stack__now(st));
 	t = (struct hxs_counter_table){ hxs_tcp_mib_names, hxs_tcp__mib(g->tcp), HXS_TCP_MIB__COUNT };
 	hxs_stack__add_counters(st, &t);
 	t = (struct hxs_counter_table){ tcps_mib_names, g->mib, TCPS_MIB__COUNT };
@@ -676,7 +404,7 @@ static int tcp_turn(void *ctx, uint64_t now, int events)
 	(void)events;
 	hxs_tcp__set_fastpath(g->tcp, !g->st->fast_off);
 	if (now >= g->cookie_rotate)
-		cookie_rotate(g, now);
+		hxs_tcp_steer__cookie_rotate(g, now);
 	/* ACK progress XDP made (its ACKs came before anything else this turn): before the
 	 * timers, so an RTO does not fire for data already acknowledged */
 	n = hxs_tcp__fp_poll(g->tcp, now);
@@ -1180,7 +908,7 @@ static ssize_t tcp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 		if ((size_t)n < iov[i].iov_len)
 			break;
 	}
-	lazy_io(ts, done);
+	hxs_tcp_steer__lazy_io(ts, done);
 	if (!total)
 		return send_errno(hxs_tcp_conn__send(ts->c, "", 0));
 	/* MSG_OOB: the last byte queued is urgent (tcp_sendmsg -> tcp_mark_urg, RFC 6093 §4) */
@@ -1259,7 +987,7 @@ static ssize_t tcp_recvmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 		}
 	}
 	if (!f)
-		lazy_io(ts, done);
+		hxs_tcp_steer__lazy_io(ts, done);
 	if (from) {
 		memset(from, 0, sizeof(*from));
 		from->sin6_family = AF_INET6;
