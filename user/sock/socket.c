@@ -937,6 +937,22 @@ int hxs_connect(struct hxs_stack *st, int fd, const struct sockaddr *addr, sockl
 	}
 }
 
+/* The iovec array rest[i..] after n more bytes of it were moved: the index of the first
+ * entry with bytes left, that entry's base and length moved on. */
+static int iov_advance(struct iovec *rest, int i, size_t n)
+{
+	while (n) {
+		size_t m = n < rest[i].iov_len ? n : rest[i].iov_len;
+
+		rest[i].iov_base = (uint8_t *)rest[i].iov_base + m;
+		rest[i].iov_len -= m;
+		n -= m;
+		if (!rest[i].iov_len)
+			i++;
+	}
+	return i;
+}
+
 /* tcp_sendmsg() on a blocking socket: returns once everything is queued, waiting for room
  * as often as it takes; what was queued when a wait ends early (SO_SNDTIMEO, error). */
 static ssize_t stream_send_all(struct hxs_sock *sk, struct op_args *args)
@@ -964,15 +980,7 @@ static ssize_t stream_send_all(struct hxs_sock *sk, struct op_args *args)
 		if (r <= 0)
 			break;
 		done += r;
-		for (size_t k = (size_t)r; k;) {
-			size_t m = k < rest[i].iov_len ? k : rest[i].iov_len;
-
-			rest[i].iov_base = (uint8_t *)rest[i].iov_base + m;
-			rest[i].iov_len -= m;
-			k -= m;
-			if (!rest[i].iov_len)
-				i++;
-		}
+		i = iov_advance(rest, i, (size_t)r);
 	} while (done < total && hxs_sock__get(sk->st, fd) == sk);
 	if (rest != local)
 		free(rest);
@@ -1042,15 +1050,7 @@ static ssize_t stream_recv_all(struct hxs_sock *sk, struct op_args *args, size_t
 		done += (size_t)r;
 		if (done >= target || hxs_sock__get(st, fd) != sk)
 			break;
-		for (size_t k = (size_t)r; k;) {
-			size_t m = k < rest[i].iov_len ? k : rest[i].iov_len;
-
-			rest[i].iov_base = (uint8_t *)rest[i].iov_base + m;
-			rest[i].iov_len -= m;
-			k -= m;
-			if (!rest[i].iov_len)
-				i++;
-		}
+		i = iov_advance(rest, i, (size_t)r);
 	}
 	if (rest != local)
 		free(rest);
