@@ -22,9 +22,10 @@
  * (on_tuple's add), segments carry no metadata; meta: the same, and every segment goes in as
  * xsk delivers it with the program's metadata, through hxs_tcp__input_slot() with its
  * connection's {slot, gen} (looked up outside the measured functions, as XDP does).
- * Segments go in with HXS_TCP_IN_CSUM_OK (checksum verified elsewhere, as by XDP); the script
- * also subtracts the checksum (hxs_tcp_csum_addr: ACKs B emits) and the buffer copies
- * (hxs_tcp_ring__*) collected under each measured function. The two functions are noinline
+ * Segments go in with the flags tcp_input() gives them (the IP header's ECN field, Not-ECT
+ * here; no HXS_TCP_IN_CSUM_OK: the core verifies every checksum, as in production); the
+ * script subtracts the checksum (hxs_tcp_csum_addr: the segments' verification and the ACKs B
+ * emits) and the buffer copies (hxs_tcp_ring__*) collected under each measured function. The two functions are noinline
  * and global so that `--toggle-collect=hxs_bench_rx_data` finds them.
  * -r: request/response instead (hxs-perf -m rr): per transaction hxs_bench_rr_turn() (measured
  * whole, for `--toggle-collect=hxs_bench_rr_turn`): A sends 64 B and outputs, B takes the
@@ -147,7 +148,7 @@ static void rx_burst(struct hxs_tcp *t, struct segq *q, const uint32_t *slot, co
 {
 	for (int i = 0; i < q->n; i++)
 		hxs_tcp__input_slot(t, slot[i], gen[i], hxs_addr4(q->saddr[i]), hxs_addr4(q->daddr[i]),
-				    q->buf[i], q->len[i], HXS_TCP_IN_CSUM_OK, now);
+				    q->buf[i], q->len[i], HXS_TCP_IN_ECN(0), now);
 	hxs_tcp__fp_poll(t, now);
 	hxs_tcp__poll(t, now);
 }
