@@ -90,7 +90,7 @@ uint32_t hxs_tcp_ring__append(struct hxs_tcp_ring *r, const void *p, uint32_t n)
 
 uint32_t hxs_tcp_ring__reserve_slow(struct hxs_tcp *tcp, struct hxs_tcp_ring *r, uint32_t off, uint32_t n)
 {
-	uint32_t done = 0, pos;
+	uint32_t from, end = off + n, pos, done;
 	if (!n)
 		return 0;
 	if (!r->chunk) {
@@ -98,8 +98,11 @@ uint32_t hxs_tcp_ring__reserve_slow(struct hxs_tcp *tcp, struct hxs_tcp_ring *r,
 		if (!r->chunk)
 			return 0;
 	}
-	pos = ring_pos(r, off);
-	while (done < n) {
+	/* every byte of [head, head + backed) has its chunk: the look starts past them (an
+	 * append, the usual caller, needs the next chunk only) */
+	from = off < r->backed ? r->backed : off;
+	pos = ring_pos(r, from);
+	while (from < end) {
 		uint8_t **slot = &r->chunk[pos >> HXS_TCP_CHUNK_SHIFT];
 		uint32_t k = run(r, pos);
 		if (!*slot) {
@@ -108,11 +111,12 @@ uint32_t hxs_tcp_ring__reserve_slow(struct hxs_tcp *tcp, struct hxs_tcp_ring *r,
 				break;
 			r->nchunks++;
 		}
-		done += k < n - done ? k : n - done;
+		from += k;
 		pos += k;
 		if (pos == r->cap)
 			pos = 0;
 	}
+	done = (from < end ? from : end) - off;
 	if (!r->nchunks) {
 		hxs_tcp_tab_put(tcp, r->chunk, nslots(r->cap));
 		r->chunk = NULL;

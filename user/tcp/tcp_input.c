@@ -224,7 +224,8 @@ static int child_enter(struct hxs_tcp_conn *l, struct hxs_tcp_conn *c)
 	return 0;
 }
 
-static void conn_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now);
+static inline __attribute__((always_inline)) void conn_input(struct hxs_tcp_conn *c,
+							     const struct hxs_tcp_seg *s, uint64_t now);
 
 /* An ACK with a valid SYN cookie (RFC 4987 §3.6): the SYN-RECEIVED state the SYN-ACK would
  * have made (§3.10.7.2) from the cookie - IRS = SEG.SEQ - 1, ISS = the cookie, the options
@@ -1197,28 +1198,29 @@ int hxs_tcp__fp_poll(struct hxs_tcp *tcp, uint64_t now)
  *   no out-of-order ranges and no FIN held: the segment goes straight to the ring;
  *   not closed by the user: nobody needs the RFC 1122 §4.2.2.13 reset.
  * Everything else goes the long way. */
-static int header_predicted(const struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s)
+static inline int header_predicted(const struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s)
 {
 	const struct hxs_rack *r = &c->rk;
 
-	return c->state == HXS_TCPS_ESTABLISHED &&
-	       (s->flags & (HXS_TH_SYN | HXS_TH_FIN | HXS_TH_RST | HXS_TH_ACK | HXS_TH_URG |
-			    HXS_TH_ECE | HXS_TH_CWR)) == HXS_TH_ACK &&
+	/* The tests, grouped so that each group is one compare: the segment's flags (all but
+	 * PSH: ACK alone), then what must be zero - nothing acknowledged or outstanding, no
+	 * SACK blocks, no ranges or FIN held, no recovery, SACK board, rate records, MTU
+	 * probe - then the rest. */
+	return c->state == HXS_TCPS_ESTABLISHED && (s->flags & (uint8_t)~HXS_TH_PSH) == HXS_TH_ACK &&
 	       s->seq == c->rcv_nxt && s->len && SEQ_GT(c->rcv_adv, c->rcv_nxt) &&
+	       ((s->ack ^ c->snd_una) | (c->snd_una ^ c->snd_max) | (c->snd_nxt ^ c->snd_max) |
+		s->opt.nsack | c->reass.n | c->reass.has_fin | c->recovery | c->sb.n | c->rate.n |
+		c->mtup_probe) == 0 &&
 	       s->opt.has_ts == c->ts_ok && (!c->ts_ok || !SEQ_LT(s->opt.tsval, c->ts_recent)) &&
-	       !s->opt.nsack &&
-	       s->ack == c->snd_una && c->snd_una == c->snd_max && c->snd_nxt == c->snd_max &&
-	       (s->wnd << c->snd_wscale) == c->snd_wnd &&
-	       !c->reass.n && !c->reass.has_fin && !c->user_closed &&
-	       c->recovery == HXS_REC_NONE && !c->sb.n && !c->rate.n && !c->ecn_cwr &&
-	       !c->mtup_probe &&
-	       (!r->on || (!r->n && !r->tlp_on && !r->in_loss && !r->advanced && !r->dsack_round_on));
+	       (s->wnd << c->snd_wscale) == c->snd_wnd && !c->user_closed && !c->ecn_cwr &&
+	       (!r->on || (r->n | r->tlp_on | r->in_loss | r->advanced | r->dsack_round_on) == 0);
 }
 
 /* hxs_tcp_reass_insert() for the predicted segment: SEG.SEQ = RCV.NXT and no ranges held, so
  * the bytes go straight to the receive ring, trimmed to its room (the window), with none of
  * the reassembly's trimming below RCV.NXT or pulling in of ranges. The same returns. */
-static int rcv_append(struct hxs_tcp_conn *c, const uint8_t *p, uint32_t len)
+static inline __attribute__((always_inline)) int rcv_append(struct hxs_tcp_conn *c, const uint8_t *p,
+							     uint32_t len)
 {
 	struct hxs_tcp_ring *r = &c->rcv;
 	uint32_t room = r->cap - r->len, got;
@@ -1240,7 +1242,8 @@ static int rcv_append(struct hxs_tcp_conn *c, const uint8_t *p, uint32_t len)
 
 /* The predicted segment (header_predicted() says why each step's outcome is known): what
  * check_ack()/process_ack() and process_text() would change, no more. */
-static void predicted_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
+static inline __attribute__((always_inline)) void predicted_input(struct hxs_tcp_conn *c,
+								   const struct hxs_tcp_seg *s, uint64_t now)
 {
 	struct hxs_tcp *tcp = c->tcp;
 	uint32_t before = c->rcv_nxt;
@@ -1311,38 +1314,11 @@ static inline int fp_news(const struct hxs_tcp_conn *c)
 	       HXS_SLOT_ACK_N(__atomic_load_n(&c->slot->ack, __ATOMIC_ACQUIRE)) != c->fp_n;
 }
 
-static void conn_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
+/* The rest of conn_input(): one switch (state). Not inlined, so that the predicted path,
+ * inlined into hxs_tcp__input_slot(), keeps its few registers. */
+static __attribute__((noinline)) void conn_input_rest(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s,
+						     uint64_t now, int held)
 {
-	/* ACKs XDP consumed came before this segment: their progress first */
-	if (fp_news(c) && hxs_tcp_fp_pickup(c, now))
-		return;
-	c->segs_in++;
-	c->last_rcv = now;
-	c->keep_probes = 0;             /* any segment answers a keep-alive */
-	/* An ACK held from earlier in the batch (ack_may_wait, inorder_ack_may_wait) is set
-	 * aside, so that ack_now says what this segment made due; it stays due either way. */
-	int held = c->ack_held && c->ack_now;
-
-	if (held)
-		c->ack_now = 0;
-	c->ack_held = 0;
-	if (header_predicted(c, s)) {
-		predicted_input(c, s, now);
-		if (held && !c->ack_now)
-			c->ack_now = c->ack_held = 1;
-		/* With the batch's end to come (cfg.ack_batch), what this segment leaves to do
-		 * - the held ACK, the slot's new RCV.NXT, the readers' wake-up - is done there
-		 * once for the batch (hxs_tcp__poll: output, notify): the segment changed
-		 * nothing else output looks at (header_predicted: no ACK progress, the same
-		 * window). */
-		if (c->tcp->cfg.ack_batch && (!c->ack_now || c->ack_held)) {
-			hxs_tcp_mark_dirty(c);
-			return;
-		}
-		hxs_tcp_output(c, now);
-		hxs_tcp_notify(c);
-		return;
-	}
 	switch (c->state) {
 	case HXS_TCPS_CLOSED:
 		/* Not in the table; cannot happen. */
@@ -1388,6 +1364,59 @@ static void conn_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 	hxs_tcp_notify(c);
 }
 
+/* conn_input()'s start, for every segment of c: the ACKs XDP consumed, which came before
+ * this segment, then the counters; an ACK held from earlier in the batch (ack_may_wait,
+ * inorder_ack_may_wait) is set aside, so that ack_now says what this segment made due (it
+ * stays due either way). Returns whether one was held, -1 if c is gone. */
+static inline __attribute__((always_inline)) int conn_input_begin(struct hxs_tcp_conn *c, uint64_t now)
+{
+	if (fp_news(c) && hxs_tcp_fp_pickup(c, now))
+		return -1;
+	c->segs_in++;
+	c->last_rcv = now;
+	c->keep_probes = 0;             /* any segment answers a keep-alive */
+	int held = c->ack_held && c->ack_now;
+
+	if (held)
+		c->ack_now = 0;
+	c->ack_held = 0;
+	return held;
+}
+
+/* The predicted segment, all of it; 0 (nothing done) if s is not one. Reads of s only what
+ * hxs_tcp__input_slot() fills before it: seq, ack, flags, wnd, data, len, optlen, ecn, opt. */
+static inline __attribute__((always_inline)) int conn_input_predicted(struct hxs_tcp_conn *c,
+								      const struct hxs_tcp_seg *s,
+								      uint64_t now, int held)
+{
+	if (!header_predicted(c, s))
+		return 0;
+	predicted_input(c, s, now);
+	if (held && !c->ack_now)
+		c->ack_now = c->ack_held = 1;
+	/* With the batch's end to come (cfg.ack_batch), what this segment leaves to do - the
+	 * held ACK, the slot's new RCV.NXT, the readers' wake-up - is done there once for the
+	 * batch (hxs_tcp__poll: output, notify): the segment changed nothing else output looks
+	 * at (header_predicted: no ACK progress, the same window). */
+	if (c->tcp->cfg.ack_batch && (!c->ack_now || c->ack_held)) {
+		hxs_tcp_mark_dirty(c);
+		return 1;
+	}
+	hxs_tcp_output(c, now);
+	hxs_tcp_notify(c);
+	return 1;
+}
+
+static inline __attribute__((always_inline)) void conn_input(struct hxs_tcp_conn *c,
+							     const struct hxs_tcp_seg *s, uint64_t now)
+{
+	int held = conn_input_begin(c, now);
+
+	if (held < 0 || conn_input_predicted(c, s, now, held))
+		return;
+	conn_input_rest(c, s, now, held);
+}
+
 int hxs_tcp__input(struct hxs_tcp *tcp, uint32_t saddr, uint32_t daddr, const uint8_t *h,
 		   uint32_t len, unsigned flags, uint64_t now)
 {
@@ -1398,6 +1427,37 @@ int hxs_tcp__input_addr(struct hxs_tcp *tcp, struct hxs_addr saddr, struct hxs_a
 			const uint8_t *h, uint32_t len, unsigned flags, uint64_t now)
 {
 	return hxs_tcp__input_slot(tcp, HXS_SLOT_NONE, 0, saddr, daddr, h, len, flags, now);
+}
+
+/* The options of the segment h (doff: its header's length). RFC 7323 Appendix A's layout,
+ * <NOP, NOP, TS>, which nearly every segment of a connection with timestamps carries, is
+ * taken here with one compare; hxs_tcp_opt__parse() walks any other (it gives the same result
+ * for this one, but for o->sack, which nothing reads beyond o->nsack). */
+static inline int seg_opts(const uint8_t *h, uint32_t doff, struct hxs_tcp_opts *o)
+{
+	if (doff == HXS_TCP_HDR_LEN + 12 &&
+	    hxs_rd32(h + HXS_TCP_HDR_LEN) == ((uint32_t)HXS_TCPOPT_NOP << 24 | (uint32_t)HXS_TCPOPT_NOP << 16 |
+					      (uint32_t)HXS_TCPOPT_TS << 8 | 10u)) {
+		o->has_mss = o->has_ws = o->sack_perm = 0;
+		o->has_ts = 1;
+		o->mss = 0;
+		o->ws = 0;
+		o->nsack = 0;
+		o->tsval = hxs_rd32(h + HXS_TCP_HDR_LEN + 4);
+		o->tsecr = hxs_rd32(h + HXS_TCP_HDR_LEN + 8);
+		return 0;
+	}
+	return hxs_tcp_opt__parse(h + HXS_TCP_HDR_LEN, doff - HXS_TCP_HDR_LEN, o);
+}
+
+/* The fields of s that neither the demux nor the predicted path reads. */
+static inline void seg_rest(struct hxs_tcp_seg *s, struct hxs_addr saddr, struct hxs_addr daddr,
+			    const uint8_t *h, unsigned flags)
+{
+	s->saddr = saddr;
+	s->daddr = daddr;
+	s->up = hxs_rd16(h + 18);
+	s->cookie_ok = !!(flags & HXS_TCP_IN_COOKIE_OK);
 }
 
 /* slot, gen: what the demux metadata says (HXS_SLOT_NONE: nothing). It only chooses how the
@@ -1419,28 +1479,37 @@ int hxs_tcp__input_slot(struct hxs_tcp *tcp, uint32_t slot, uint32_t gen, struct
 		MIB_INC(tcp, TcpInCsumErrors);
 		goto bad;
 	}
-	if (hxs_tcp_opt__parse(h + HXS_TCP_HDR_LEN, doff - HXS_TCP_HDR_LEN, &s.opt) < 0) {
+	if (seg_opts(h, doff, &s.opt) < 0) {
 		MIB_INC(tcp, TCPOptErrs);
 		goto bad;
 	}
+	/* what the lookup and the predicted path read; the rest after (seg_rest) */
 	s.sport = hxs_rd16(h);
 	s.dport = hxs_rd16(h + 2);
 	s.seq = hxs_rd32(h + 4);
 	s.ack = hxs_rd32(h + 8);
 	s.flags = h[13];
 	s.wnd = hxs_rd16(h + 14);
-	s.saddr = saddr;
-	s.daddr = daddr;
 	s.data = h + doff;
 	s.len = len - doff;
 	s.optlen = doff - HXS_TCP_HDR_LEN;
-	s.up = hxs_rd16(h + 18);
 	s.ecn = (uint8_t)((flags >> HXS_TCP_IN_ECN_SHIFT) & 3u);
-	s.cookie_ok = !!(flags & HXS_TCP_IN_COOKIE_OK);
 
 	struct hxs_tcp_conn *c = slot != HXS_SLOT_NONE ?
 		hxs_tcp_lookup_slot(tcp, slot, gen, &daddr, s.dport, &saddr, s.sport) :
 		hxs_tcp_lookup_addr(tcp, daddr, s.dport, saddr, s.sport);
+	if (c && c->state == HXS_TCPS_ESTABLISHED) {
+		/* conn_input() (no TIME-WAIT here), with the segment completed only for the
+		 * long way */
+		int held = conn_input_begin(c, now);
+
+		if (held >= 0 && !conn_input_predicted(c, &s, now, held)) {
+			seg_rest(&s, saddr, daddr, h, flags);
+			conn_input_rest(c, &s, now, held);
+		}
+		return 0;
+	}
+	seg_rest(&s, saddr, daddr, h, flags);
 	struct hxs_tcp_conn *l = NULL;
 	uint32_t tw_iss = 0;
 	if (c && c->state == HXS_TCPS_TIME_WAIT && (s.flags & (HXS_TH_SYN | HXS_TH_ACK | HXS_TH_RST)) == HXS_TH_SYN) {
