@@ -93,6 +93,23 @@ uint32_t hxs_tcp_ring__reserve_slow(struct hxs_tcp *tcp, struct hxs_tcp_ring *r,
 	uint32_t from, end = off + n, pos, done;
 	if (!n)
 		return 0;
+	/* the usual call: an append running past the backed bytes into the one chunk after
+	 * them (the walk below gives the same result; it also handles the pool's refusal) */
+	if (r->chunk && off <= r->backed && end > r->backed && r->backed < r->cap) {
+		uint32_t k;
+		pos = ring_pos(r, r->backed);
+		k = run(r, pos);
+		if (end <= r->backed + k) {
+			uint8_t **slot = &r->chunk[pos >> HXS_TCP_CHUNK_SHIFT];
+			if (!*slot && (*slot = hxs_tcp_chunk_get(tcp)))
+				r->nchunks++;
+			if (*slot) {
+				/* to the end of that chunk, which may hold head (wrapped) */
+				r->backed = r->backed + k < r->cap ? r->backed + k : r->cap;
+				return n;
+			}
+		}
+	}
 	if (!r->chunk) {
 		r->chunk = hxs_tcp_tab_get(tcp, nslots(r->cap));
 		if (!r->chunk)

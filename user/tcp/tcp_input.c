@@ -1218,13 +1218,15 @@ static inline int header_predicted(const struct hxs_tcp_conn *c, const struct hx
 
 /* hxs_tcp_reass_insert() for the predicted segment: SEG.SEQ = RCV.NXT and no ranges held, so
  * the bytes go straight to the receive ring, trimmed to its room (the window), with none of
- * the reassembly's trimming below RCV.NXT or pulling in of ranges. The same returns. */
+ * the reassembly's trimming below RCV.NXT or pulling in of ranges. The same returns; *took:
+ * the bytes taken. */
 static inline __attribute__((always_inline)) int rcv_append(struct hxs_tcp_conn *c, const uint8_t *p,
-							     uint32_t len)
+							     uint32_t len, uint32_t *took)
 {
 	struct hxs_tcp_ring *r = &c->rcv;
 	uint32_t room = r->cap - r->len, got;
 
+	*took = 0;
 	if (len > room)
 		len = room;
 	if (!len)
@@ -1237,6 +1239,7 @@ static inline __attribute__((always_inline)) int rcv_append(struct hxs_tcp_conn 
 	hxs_tcp_ring__write(r, r->len, p, got);
 	r->len += got;
 	c->rcv_nxt += got;
+	*took = got;
 	return 1;
 }
 
@@ -1246,11 +1249,15 @@ static inline __attribute__((always_inline)) void predicted_input(struct hxs_tcp
 								   const struct hxs_tcp_seg *s, uint64_t now)
 {
 	struct hxs_tcp *tcp = c->tcp;
-	uint32_t before = c->rcv_nxt;
+	uint32_t took;
 
 	MIB_INC(tcp, HxsTcpHeaderPredicted);
-	/* fifth step */
-	update_ts_recent(c, s, now);
+	/* fifth step: update_ts_recent(), of whose tests header_predicted() made SEG.TSval >=
+	 * TS.Recent (and has_ts = ts_ok) */
+	if (c->ts_ok && SEQ_LEQ(s->seq, c->last_ack_sent)) {
+		c->ts_recent = s->opt.tsval;
+		c->ts_recent_age = now;
+	}
 	hxs_tcp_rack_ack_begin(c, s->opt.has_ts ? s->opt.tsecr : 0);
 	/* hxs_tcp_rate_ack() without records: an empty sample, which nothing reads (no
 	 * hxs_tcp_cc_ack() below) */
@@ -1268,7 +1275,8 @@ static inline __attribute__((always_inline)) void predicted_input(struct hxs_tcp
 	 * record ring, nothing in flight (its "arm" step); without RACK nothing */
 	c->cc.flight = 0;
 	if (c->rk.on) {
-		c->rk.fack = SEQ_MAX(c->rk.fack, c->snd_una);
+		if (SEQ_LT(c->rk.fack, c->snd_una))     /* SEQ_MAX(RACK.fack, SND.UNA) */
+			c->rk.fack = c->snd_una;
 		if (hxs_timer__armed(&c->rk.t))
 			hxs_wheel__cancel(&tcp->wheel, &c->rk.t);
 	}
@@ -1285,9 +1293,9 @@ static inline __attribute__((always_inline)) void predicted_input(struct hxs_tcp
 	if (c->ecn_ok)
 		hxs_tcp_ecn_data_in(c, s);
 	int due = c->ack_now;         /* CE (RFC 3168 §6.1.3): at once, as process_text() */
-	int r = rcv_append(c, s->data, s->len);
-	c->bytes_received += SEQ_DIFF(c->rcv_nxt, before);
-	if (SEQ_GT(c->rcv_nxt, before))
+	int r = rcv_append(c, s->data, s->len, &took);
+	c->bytes_received += took;
+	if (took)
 		c->ev_last &= ~(uint32_t)EPOLLIN;
 	if (c->segs_unacked < UINT16_MAX)
 		c->segs_unacked++;
