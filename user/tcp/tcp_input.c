@@ -1258,7 +1258,9 @@ static inline __attribute__((always_inline)) void predicted_input(struct hxs_tcp
 		c->ts_recent = s->opt.tsval;
 		c->ts_recent_age = now;
 	}
-	hxs_tcp_rack_ack_begin(c, s->opt.has_ts ? s->opt.tsecr : 0);
+	/* no hxs_tcp_rack_ack_begin(): its per-ACK fields are read only by RACK's ACK
+	 * processing (hxs_tcp_rack_on_sack/_on_dsack/_on_ack), which none of this path calls
+	 * and which every ACK's processing begins with it anew */
 	/* hxs_tcp_rate_ack() without records: an empty sample, which nothing reads (no
 	 * hxs_tcp_cc_ack() below) */
 	c->probes_out = 0;
@@ -1303,7 +1305,8 @@ static inline __attribute__((always_inline)) void predicted_input(struct hxs_tcp
 		/* §3.8.6.3 / RFC 5681 §4.2, as process_text() */
 		if (SEQ_DIFF(c->rcv_nxt, c->last_ack_sent) >= 2 * c->ack_mss) {
 			c->ack_now = 1;
-			c->ack_held = !due && inorder_ack_may_wait(c);
+			if (!due && inorder_ack_may_wait(c))
+				c->ack_held = 1;   /* 0 since conn_input_begin() */
 		} else {
 			hxs_tcp_delack_arm(c, now);
 		}
@@ -1481,7 +1484,7 @@ int hxs_tcp__input_slot(struct hxs_tcp *tcp, uint32_t slot, uint32_t gen, struct
 	if (len < HXS_TCP_HDR_LEN)
 		goto bad;
 	uint32_t doff = (uint32_t)(h[12] >> 4) * 4;
-	if (doff < HXS_TCP_HDR_LEN || doff > len)
+	if (doff - HXS_TCP_HDR_LEN > len - HXS_TCP_HDR_LEN)   /* doff < 20 (wraps) or doff > len */
 		goto bad;
 	if (!(flags & HXS_TCP_IN_CSUM_OK) && hxs_tcp_csum_addr(saddr, daddr, h, len) != 0) {
 		MIB_INC(tcp, TcpInCsumErrors);
