@@ -24,9 +24,10 @@
  * connection's {slot, gen} (looked up outside the measured functions, as XDP does).
  * Segments go in with the flags tcp_input() gives them (the IP header's ECN field, Not-ECT
  * here; no HXS_TCP_IN_CSUM_OK: the core verifies every checksum, as in production); the
- * script subtracts the checksum (hxs_tcp_csum_addr: the segments' verification and the ACKs B
- * emits) and the buffer copies (hxs_tcp_ring__*) collected under each measured function. The two functions are noinline
- * and global so that `--toggle-collect=hxs_bench_rx_data` finds them.
+ * script subtracts the checksum (hxs_tcp_csum_ptr: the segments' verification and the ACKs B
+ * emits) and the buffer copies (hxs_tcp_ring__*) collected under each measured function.
+ * The two functions are noinline and global so that `--toggle-collect=hxs_bench_rx_data`
+ * finds them.
  * -r: request/response instead (hxs-perf -m rr): per transaction hxs_bench_rr_turn() (measured
  * whole, for `--toggle-collect=hxs_bench_rr_turn`): A sends 64 B and outputs, B takes the
  * burst, reads, answers 64 B and outputs, A takes B's burst and reads; -n transactions.

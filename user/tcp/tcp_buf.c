@@ -88,35 +88,18 @@ uint32_t hxs_tcp_ring__append(struct hxs_tcp_ring *r, const void *p, uint32_t n)
 	return n;
 }
 
-uint32_t hxs_tcp_ring__reserve_slow(struct hxs_tcp *tcp, struct hxs_tcp_ring *r, uint32_t off, uint32_t n)
+/* hxs_tcp_ring__reserve_slow()'s general case: every chunk of [off, off + n) not yet
+ * backed. */
+static __attribute__((noinline)) uint32_t reserve_walk(struct hxs_tcp *tcp, struct hxs_tcp_ring *r,
+							uint32_t off, uint32_t n)
 {
 	uint32_t from, end = off + n, pos, done;
-	if (!n)
-		return 0;
-	/* the usual call: an append running past the backed bytes into the one chunk after
-	 * them (the walk below gives the same result; it also handles the pool's refusal) */
-	if (r->chunk && off <= r->backed && end > r->backed && r->backed < r->cap) {
-		uint32_t k;
-		pos = ring_pos(r, r->backed);
-		k = run(r, pos);
-		if (end <= r->backed + k) {
-			uint8_t **slot = &r->chunk[pos >> HXS_TCP_CHUNK_SHIFT];
-			if (!*slot && (*slot = hxs_tcp_chunk_get(tcp)))
-				r->nchunks++;
-			if (*slot) {
-				/* to the end of that chunk, which may hold head (wrapped) */
-				r->backed = r->backed + k < r->cap ? r->backed + k : r->cap;
-				return n;
-			}
-		}
-	}
 	if (!r->chunk) {
 		r->chunk = hxs_tcp_tab_get(tcp, nslots(r->cap));
 		if (!r->chunk)
 			return 0;
 	}
-	/* every byte of [head, head + backed) has its chunk: the look starts past them (an
-	 * append, the usual caller, needs the next chunk only) */
+	/* every byte of [head, head + backed) has its chunk: the look starts past them */
 	from = off < r->backed ? r->backed : off;
 	pos = ring_pos(r, from);
 	while (from < end) {
@@ -144,6 +127,29 @@ uint32_t hxs_tcp_ring__reserve_slow(struct hxs_tcp *tcp, struct hxs_tcp_ring *r,
 		r->backed = b < r->cap ? b : r->cap;
 	}
 	return done;
+}
+
+uint32_t hxs_tcp_ring__reserve_slow(struct hxs_tcp *tcp, struct hxs_tcp_ring *r, uint32_t off, uint32_t n)
+{
+	uint32_t end = off + n;
+	if (!n)
+		return 0;
+	/* the usual call: an append running past the backed bytes into the one chunk after
+	 * them (reserve_walk() gives the same result; it also handles the pool's refusal) */
+	if (r->chunk && off <= r->backed && end > r->backed && r->backed < r->cap) {
+		uint32_t pos = ring_pos(r, r->backed), k = run(r, pos);
+		if (end <= r->backed + k) {
+			uint8_t **slot = &r->chunk[pos >> HXS_TCP_CHUNK_SHIFT];
+			if (!*slot && (*slot = hxs_tcp_chunk_get(tcp)))
+				r->nchunks++;
+			if (*slot) {
+				/* to the end of that chunk, which may hold head (wrapped) */
+				r->backed = r->backed + k < r->cap ? r->backed + k : r->cap;
+				return n;
+			}
+		}
+	}
+	return reserve_walk(tcp, r, off, n);
 }
 
 static void slot_put(struct hxs_tcp *tcp, struct hxs_tcp_ring *r, uint32_t i)

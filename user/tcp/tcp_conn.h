@@ -144,8 +144,10 @@ struct hxs_tcp_mem {
 	uint8_t pressure;          /* between mem_pressure and back below mem_low */
 };
 /* A chunk of HXS_TCP_CHUNK bytes for a ring, or NULL when mem_max would be passed (or malloc
- * failed). Enters pressure (TCPMemoryPressures) when the bytes held reach mem_pressure. */
-uint8_t *hxs_tcp_chunk_get(struct hxs_tcp *tcp);
+ * failed). Enters pressure (TCPMemoryPressures) when the bytes held reach mem_pressure.
+ * hxs_tcp_chunk_get() (inline, below struct hxs_tcp) takes a cached chunk when that changes
+ * nothing else; hxs_tcp_chunk_get_slow() does all of it. */
+uint8_t *hxs_tcp_chunk_get_slow(struct hxs_tcp *tcp);
 void hxs_tcp_chunk_put(struct hxs_tcp *tcp, uint8_t *p);
 /* A zeroed table of n slots, or NULL (as for chunks). */
 uint8_t **hxs_tcp_tab_get(struct hxs_tcp *tcp, uint32_t n);
@@ -401,6 +403,24 @@ struct hxs_tcp {
 #define MIB_INC(tcp, m) ((tcp)->mib[HXS_TCP_MIB_##m]++)
 #define MIB_DEC(tcp, m) ((tcp)->mib[HXS_TCP_MIB_##m]--)
 
+/* Every segment that crosses into a new chunk comes here: a cached chunk, within mem_max and
+ * not reaching mem_pressure (or already under pressure), is a pointer pop and the counts. */
+static inline uint8_t *hxs_tcp_chunk_get(struct hxs_tcp *tcp)
+{
+	struct hxs_tcp_mem *m = &tcp->mem;
+	uint8_t *p = m->free_chunks;
+	uint64_t b = m->bytes + HXS_TCP_CHUNK;
+
+	if (p && b <= tcp->cfg.mem_max && (m->pressure || b < tcp->cfg.mem_pressure)) {
+		m->free_chunks = *(void **)p;
+		m->nfree_chunks--;
+		m->cached -= HXS_TCP_CHUNK;
+		m->bytes = b;
+		return p;
+	}
+	return hxs_tcp_chunk_get_slow(tcp);
+}
+
 /* The rings' fast paths (tcp_buf.c has the rest): a segment's bytes into chunks already
  * there, bytes acked or read without a chunk to give back. */
 static inline uint32_t hxs_tcp_ring__reserve(struct hxs_tcp *tcp, struct hxs_tcp_ring *r,
@@ -575,6 +595,9 @@ void hxs_tcp_send_rst_conn(struct hxs_tcp_conn *c, uint64_t now);
 void hxs_tcp_send_rst(struct hxs_tcp *tcp, struct hxs_addr saddr, struct hxs_addr daddr, uint16_t sport,
 		      uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags);
 uint16_t hxs_tcp_csum_addr(struct hxs_addr saddr, struct hxs_addr daddr, const uint8_t *p, uint32_t len);
+/* The same, the addresses by reference (the input path, which has them in memory). */
+uint16_t hxs_tcp_csum_ptr(const struct hxs_addr *saddr, const struct hxs_addr *daddr, const uint8_t *p,
+			  uint32_t len);
 /* IPv4 (tests, tools) */
 uint16_t hxs_tcp_csum(uint32_t saddr, uint32_t daddr, const uint8_t *p, uint32_t len);
 uint32_t hxs_tcp_rcv_window(struct hxs_tcp_conn *c);

@@ -1211,7 +1211,7 @@ static inline int header_predicted(const struct hxs_tcp_conn *c, const struct hx
 	       ((s->ack ^ c->snd_una) | (c->snd_una ^ c->snd_max) | (c->snd_nxt ^ c->snd_max) |
 		s->opt.nsack | c->reass.n | c->reass.has_fin | c->recovery | c->sb.n | c->rate.n |
 		c->mtup_probe) == 0 &&
-	       s->opt.has_ts == c->ts_ok && (!c->ts_ok || !SEQ_LT(s->opt.tsval, c->ts_recent)) &&
+	       (c->ts_ok ? s->opt.has_ts && !SEQ_LT(s->opt.tsval, c->ts_recent) : !s->opt.has_ts) &&
 	       (s->wnd << c->snd_wscale) == c->snd_wnd && !c->user_closed && !c->ecn_cwr &&
 	       (!r->on || (r->n | r->tlp_on | r->in_loss | r->advanced | r->dsack_round_on) == 0);
 }
@@ -1270,7 +1270,7 @@ static inline __attribute__((always_inline)) void predicted_input(struct hxs_tcp
 		c->snd_wl2 = s->ack;
 		if (c->snd_wnd > c->max_snd_wnd)
 			c->max_snd_wnd = c->snd_wnd;
-		if (c->snd_wnd && hxs_timer__armed(&c->t_persist))
+		if (hxs_timer__armed(&c->t_persist) && c->snd_wnd)
 			hxs_wheel__cancel(&tcp->wheel, &c->t_persist);
 	}
 	/* hxs_tcp_recovery_on_ack(acked 0, not a duplicate): RACK's bookkeeping with an empty
@@ -1294,7 +1294,6 @@ static inline __attribute__((always_inline)) void predicted_input(struct hxs_tcp
 	}
 	if (c->ecn_ok)
 		hxs_tcp_ecn_data_in(c, s);
-	int due = c->ack_now;         /* CE (RFC 3168 §6.1.3): at once, as process_text() */
 	int r = rcv_append(c, s->data, s->len, &took);
 	c->bytes_received += took;
 	if (took)
@@ -1304,9 +1303,12 @@ static inline __attribute__((always_inline)) void predicted_input(struct hxs_tcp
 	if (r == 1) {
 		/* §3.8.6.3 / RFC 5681 §4.2, as process_text() */
 		if (SEQ_DIFF(c->rcv_nxt, c->last_ack_sent) >= 2 * c->ack_mss) {
+			/* ack_now as before the append (which leaves it): already due (CE, RFC
+			 * 3168 §6.1.3: at once, as process_text()) or not; ack_held is 0 since
+			 * conn_input_begin() */
+			if (!c->ack_now && inorder_ack_may_wait(c))
+				c->ack_held = 1;
 			c->ack_now = 1;
-			if (!due && inorder_ack_may_wait(c))
-				c->ack_held = 1;   /* 0 since conn_input_begin() */
 		} else {
 			hxs_tcp_delack_arm(c, now);
 		}
@@ -1318,10 +1320,12 @@ static inline __attribute__((always_inline)) void predicted_input(struct hxs_tcp
 }
 
 /* Whether XDP consumed ACKs of c's since the last look (hxs_tcp_fp_pickup()'s own first
- * test, without the call for the usual answer: none). */
+ * test, without the call for the usual answer: none). fp_ready implies a slot: only
+ * hxs_tcp_fp_publish() sets it, on c->slot, and whatever unsets c->slot clears it
+ * (hxs_tcp_fp_detach(), hxs_tcp_conn__set_slot()). */
 static inline int fp_news(const struct hxs_tcp_conn *c)
 {
-	return c->slot && c->fp_ready &&
+	return c->fp_ready &&
 	       HXS_SLOT_ACK_N(__atomic_load_n(&c->slot->ack, __ATOMIC_ACQUIRE)) != c->fp_n;
 }
 
@@ -1442,8 +1446,9 @@ int hxs_tcp__input_addr(struct hxs_tcp *tcp, struct hxs_addr saddr, struct hxs_a
 
 /* The options of the segment h (doff: its header's length). RFC 7323 Appendix A's layout,
  * <NOP, NOP, TS>, which nearly every segment of a connection with timestamps carries, is
- * taken here with one compare; hxs_tcp_opt__parse() walks any other (it gives the same result
- * for this one, but for o->sack, which nothing reads beyond o->nsack). */
+ * taken here with one compare, returning 1; hxs_tcp_opt__parse() walks any other (it gives the
+ * same result for this one, but for o->sack, which nothing reads beyond o->nsack). For that
+ * layout o->tsecr is left to seg_rest(): the predicted path does not read it. */
 static inline int seg_opts(const uint8_t *h, uint32_t doff, struct hxs_tcp_opts *o)
 {
 	if (doff == HXS_TCP_HDR_LEN + 12 &&
@@ -1455,16 +1460,18 @@ static inline int seg_opts(const uint8_t *h, uint32_t doff, struct hxs_tcp_opts 
 		o->ws = 0;
 		o->nsack = 0;
 		o->tsval = hxs_rd32(h + HXS_TCP_HDR_LEN + 4);
-		o->tsecr = hxs_rd32(h + HXS_TCP_HDR_LEN + 8);
-		return 0;
+		return 1;
 	}
 	return hxs_tcp_opt__parse(h + HXS_TCP_HDR_LEN, doff - HXS_TCP_HDR_LEN, o);
 }
 
-/* The fields of s that neither the demux nor the predicted path reads. */
+/* The fields of s that neither the demux nor the predicted path reads (aligned_ts: seg_opts()
+ * returned 1). */
 static inline void seg_rest(struct hxs_tcp_seg *s, struct hxs_addr saddr, struct hxs_addr daddr,
-			    const uint8_t *h, unsigned flags)
+			    const uint8_t *h, unsigned flags, int aligned_ts)
 {
+	if (aligned_ts)
+		s->opt.tsecr = hxs_rd32(h + HXS_TCP_HDR_LEN + 8);
 	s->saddr = saddr;
 	s->daddr = daddr;
 	s->up = hxs_rd16(h + 18);
@@ -1486,11 +1493,12 @@ int hxs_tcp__input_slot(struct hxs_tcp *tcp, uint32_t slot, uint32_t gen, struct
 	uint32_t doff = (uint32_t)(h[12] >> 4) * 4;
 	if (doff - HXS_TCP_HDR_LEN > len - HXS_TCP_HDR_LEN)   /* doff < 20 (wraps) or doff > len */
 		goto bad;
-	if (!(flags & HXS_TCP_IN_CSUM_OK) && hxs_tcp_csum_addr(saddr, daddr, h, len) != 0) {
+	if (!(flags & HXS_TCP_IN_CSUM_OK) && hxs_tcp_csum_ptr(&saddr, &daddr, h, len) != 0) {
 		MIB_INC(tcp, TcpInCsumErrors);
 		goto bad;
 	}
-	if (seg_opts(h, doff, &s.opt) < 0) {
+	int aligned_ts = seg_opts(h, doff, &s.opt);
+	if (aligned_ts < 0) {
 		MIB_INC(tcp, TCPOptErrs);
 		goto bad;
 	}
@@ -1515,12 +1523,12 @@ int hxs_tcp__input_slot(struct hxs_tcp *tcp, uint32_t slot, uint32_t gen, struct
 		int held = conn_input_begin(c, now);
 
 		if (held >= 0 && !conn_input_predicted(c, &s, now, held)) {
-			seg_rest(&s, saddr, daddr, h, flags);
+			seg_rest(&s, saddr, daddr, h, flags, aligned_ts);
 			conn_input_rest(c, &s, now, held);
 		}
 		return 0;
 	}
-	seg_rest(&s, saddr, daddr, h, flags);
+	seg_rest(&s, saddr, daddr, h, flags, aligned_ts);
 	struct hxs_tcp_conn *l = NULL;
 	uint32_t tw_iss = 0;
 	if (c && c->state == HXS_TCPS_TIME_WAIT && (s.flags & (HXS_TH_SYN | HXS_TH_ACK | HXS_TH_RST)) == HXS_TH_SYN) {

@@ -2,7 +2,8 @@
  * data needs them and give back when it drains, the tables that index a ring's chunks, and
  * the limits on the whole (the kernel's tcp_mem triple: low, pressure, max).
  *
- * hxs_tcp_ring__reserve() -> hxs_tcp_tab_get(), hxs_tcp_chunk_get() -> cache, else malloc
+ * hxs_tcp_ring__reserve() -> hxs_tcp_tab_get(), hxs_tcp_chunk_get() (inline, tcp_conn.h: a
+ *     cached chunk) -> hxs_tcp_chunk_get_slow() -> cache, else malloc
  * hxs_tcp_ring__consume() / __free() -> hxs_tcp_chunk_put(), hxs_tcp_tab_put() -> cache
  *                                       (up to mem_cache bytes), else free
  * hxs_tcp__free(), hxs_tcp__set_limits() -> hxs_tcp_mem_trim()
@@ -64,7 +65,7 @@ int hxs_tcp_mem_exhausted(const struct hxs_tcp *tcp)
 	return would_pass_max(tcp, HXS_TCP_CHUNK);
 }
 
-uint8_t *hxs_tcp_chunk_get(struct hxs_tcp *tcp)
+uint8_t *hxs_tcp_chunk_get_slow(struct hxs_tcp *tcp)
 {
 	struct hxs_tcp_mem *m = &tcp->mem;
 	uint8_t *p;
