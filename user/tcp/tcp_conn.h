@@ -428,8 +428,26 @@ static inline uint32_t hxs_tcp_ring__reserve(struct hxs_tcp *tcp, struct hxs_tcp
 {
 	/* the common case: bytes appended where chunks are (a ring holding data, or drained a
 	 * moment ago) */
-	if (off + n <= r->backed)
+	uint32_t b = r->backed;
+	if (off + n <= b)
 		return n;
+	/* the next common one: an append running past them into the chunk that starts there
+	 * (hxs_tcp_ring__reserve_slow() gives the same result, and handles every other case) */
+	if (off <= b && b < r->cap && r->chunk) {
+		uint32_t pos = r->head + b;
+		if (pos >= r->cap)
+			pos -= r->cap;
+		uint32_t k = r->cap - pos < HXS_TCP_CHUNK ? r->cap - pos : HXS_TCP_CHUNK;
+		if (!(pos & (HXS_TCP_CHUNK - 1)) && off + n <= b + k) {
+			uint8_t **slot = &r->chunk[pos >> HXS_TCP_CHUNK_SHIFT];
+			if (!*slot && (*slot = hxs_tcp_chunk_get(tcp)))
+				r->nchunks++;
+			if (*slot) {
+				r->backed = b + k < r->cap ? b + k : r->cap;
+				return n;
+			}
+		}
+	}
 	return hxs_tcp_ring__reserve_slow(tcp, r, off, n);
 }
 
