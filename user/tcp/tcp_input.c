@@ -6,10 +6,13 @@
  *   -> listen_input()      §3.10.7.2 LISTEN: SYN creates a SYN-RECEIVED child
  *                          (SYN queue full: hxs_tcp_syncookie_syn(); an ACK:
  *                          hxs_tcp_syncookie_ack(), tcp_syncookie.c)
- *   -> conn_input()        header_predicted() -> predicted_input(): the next in-order
+ *   -> conn_input()        conn_input_begin() (XDP's ACKs, counters), then
+ *                          header_predicted() -> predicted_input(): the next in-order
  *                          segment of a receiver with nothing in flight, the steps below
  *                          with their known outcome only (HxsTcpHeaderPredicted); else
- *                          one switch (state):
+ *                          conn_input_rest(), one switch (state). For an ESTABLISHED
+ *                          connection hxs_tcp__input_slot() has all but the switch inline
+ *                          and parses the rest of the segment (seg_rest) only for it:
  *        SYN-SENT          §3.10.7.3 syn_sent_input()
  *        synchronized      §3.10.7.4 sync_input(), first..eighth: check_seq() (+PAWS),
  *                          check_rst(), check_syn(), check_ack() (update_ts_recent,
