@@ -432,6 +432,91 @@ static void test_far(void)
 	CHECK_EQ(r.fired_at, roundup_tick((UINT64_C(1) << 43) + 12345));
 }
 
+/* --- lazy arm and cancel --------------------------------------------------------------------- */
+static void lazy_rec(struct rec *r, int id)
+{
+	hxs_timer__init(&r->t, rec_fire);
+	r->id = id;
+	r->fired = 0;
+	r->fired_at = 0;
+}
+
+static void test_lazy(void)
+{
+	struct hxs_wheel w;
+	struct rec a, b, c, d, e;
+
+	t_case("lazy arm and cancel: fire at the latest deadline, never early, never when cancelled");
+	hxs_wheel__init(&w, 0);
+	norder = 0;
+	/* a moved later without leaving its place: fires once, at the new deadline */
+	lazy_rec(&a, 0);
+	hxs_wheel__arm_lazy(&w, &a.t, 1000);
+	hxs_wheel__arm_lazy(&w, &a.t, 5000);
+	CHECK_EQ(a.t.placed, 1000);
+	CHECK_EQ(a.t.expires, 5000);
+	CHECK(hxs_timer__armed(&a.t));
+	/* b cancelled lazily: not armed, still placed, never fires, leaves at its place */
+	lazy_rec(&b, 1);
+	hxs_wheel__arm_lazy(&w, &b.t, 2000);
+	hxs_wheel__cancel_lazy(&w, &b.t);
+	CHECK(!hxs_timer__armed(&b.t));
+	CHECK_EQ(w.count, 2);
+	/* c cancelled lazily, then armed again later: fires once, at the second deadline */
+	lazy_rec(&c, 2);
+	hxs_wheel__arm_lazy(&w, &c.t, 3000);
+	hxs_wheel__cancel_lazy(&w, &c.t);
+	hxs_wheel__arm_lazy(&w, &c.t, 7000);
+	CHECK(hxs_timer__armed(&c.t));
+	/* d armed lazily earlier than its place: it moves, fires at the earlier deadline */
+	lazy_rec(&d, 3);
+	hxs_wheel__arm_lazy(&w, &d.t, 9000);
+	hxs_wheel__arm_lazy(&w, &d.t, 4000);
+	CHECK_EQ(d.t.placed, 4000);
+	/* e on an upper level moved far later: the cascade follows the new deadline */
+	lazy_rec(&e, 4);
+	hxs_wheel__arm_lazy(&w, &e.t, 300000);
+	hxs_wheel__arm_lazy(&w, &e.t, 2000003);
+	CHECK_EQ(w.count, 5);
+	drive(&w, 3999);
+	CHECK_EQ(norder, 0);
+	CHECK_EQ(w.count, 4);                 /* b left the wheel at its place (2000) */
+	CHECK_EQ(b.fired, 0);
+	CHECK(!hxs_timer__armed(&b.t) && b.t.pprev == NULL);
+	drive(&w, 2100000);
+	CHECK_EQ(norder, 4);
+	CHECK_EQ(order[0], 3);
+	CHECK_EQ(order[1], 0);
+	CHECK_EQ(order[2], 2);
+	CHECK_EQ(order[3], 4);
+	CHECK_EQ(a.fired, 1);
+	CHECK_EQ(a.fired_at, roundup_tick(5000));
+	CHECK_EQ(b.fired, 0);
+	CHECK_EQ(c.fired, 1);
+	CHECK_EQ(c.fired_at, roundup_tick(7000));
+	CHECK_EQ(d.fired, 1);
+	CHECK_EQ(d.fired_at, roundup_tick(4000));
+	CHECK_EQ(e.fired, 1);
+	CHECK_EQ(e.fired_at, roundup_tick(2000003));
+	CHECK_EQ(w.count, 0);
+	CHECK_EQ(hxs_wheel__next(&w), UINT64_MAX);
+	/* a hard cancel takes a lazily cancelled timer out at once (before it is freed) */
+	hxs_wheel__arm_lazy(&w, &b.t, 2200000);
+	hxs_wheel__cancel_lazy(&w, &b.t);
+	CHECK_EQ(w.count, 1);
+	hxs_wheel__cancel(&w, &b.t);
+	CHECK_EQ(w.count, 0);
+	CHECK(b.t.pprev == NULL && !hxs_timer__armed(&b.t));
+	/* and a hard arm of a lazily cancelled one arms it */
+	hxs_wheel__arm_lazy(&w, &b.t, 2300000);
+	hxs_wheel__cancel_lazy(&w, &b.t);
+	hxs_wheel__arm(&w, &b.t, 2400000);
+	CHECK(hxs_timer__armed(&b.t));
+	drive(&w, 2500000);
+	CHECK_EQ(b.fired, 1);
+	CHECK_EQ(b.fired_at, roundup_tick(2400000));
+}
+
 int main(void)
 {
 	test_order();
@@ -440,5 +525,6 @@ int main(void)
 	test_callbacks();
 	test_random();
 	test_far();
+	test_lazy();
 	return t_done();
 }

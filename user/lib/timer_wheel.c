@@ -62,7 +62,9 @@ void hxs_timer__init(struct hxs_timer *t, hxs_timer_fn fn)
 	t->next = NULL;
 	t->pprev = NULL;
 	t->expires = 0;
+	t->placed = 0;
 	t->fn = fn;
+	t->off = 0;
 }
 
 /* If pprev is a slot head of this wheel, its (level, slot) index; else -1. */
@@ -94,7 +96,7 @@ static void unlink_timer(struct hxs_wheel *w, struct hxs_timer *t)
 /* Puts an unlinked timer on the level its distance from now_tick calls for. */
 static void wheel_place(struct hxs_wheel *w, struct hxs_timer *t)
 {
-	uint64_t e = expires_to_tick(t->expires), d;
+	uint64_t e = expires_to_tick(t->placed), d;
 	unsigned l;
 	struct hxs_timer **head;
 	uint64_t s;
@@ -124,7 +126,8 @@ void hxs_wheel__arm(struct hxs_wheel *w, struct hxs_timer *t, uint64_t expires)
 {
 	if (t->pprev)
 		unlink_timer(w, t);
-	t->expires = expires;
+	t->expires = t->placed = expires;
+	t->off = 0;
 	wheel_place(w, t);
 }
 
@@ -132,6 +135,7 @@ void hxs_wheel__cancel(struct hxs_wheel *w, struct hxs_timer *t)
 {
 	if (t->pprev)
 		unlink_timer(w, t);
+	t->off = 0;
 }
 
 /* Smallest tick at which something happens: now_tick itself if an overdue timer waits in
@@ -172,13 +176,18 @@ static void cascade(struct hxs_wheel *w, unsigned l, unsigned s)
 		t->next = NULL;
 		t->pprev = NULL;
 		w->count--;
+		if (t->off) {
+			t->off = 0;     /* cancelled lazily: leaves the wheel now */
+			continue;
+		}
+		t->placed = t->expires;   /* a lazy re-arm moved the deadline on */
 		wheel_place(w, t);
 	}
 }
 
 /* Fires the level-0 slot of now_tick one timer at a time: a callback may cancel others in
  * this slot or arm new ones due now (they land in this same slot and fire in this loop). */
-static int fire_current(struct hxs_wheel *w, uint64_t now)
+static int fire_slot(struct hxs_wheel *w, uint64_t now)
 {
 	struct hxs_timer **head = &w->slot[0][w->now_tick & SLOT_MASK];
 	int fired = 0;
@@ -187,10 +196,26 @@ static int fire_current(struct hxs_wheel *w, uint64_t now)
 		struct hxs_timer *t = *head;
 
 		unlink_timer(w, t);
+		if (t->off) {
+			t->off = 0;     /* cancelled lazily: leaves the wheel now */
+			continue;
+		}
+		if (expires_to_tick(t->expires) > w->now_tick) {
+			/* re-armed lazily to a later deadline: a later slot (never this one) */
+			t->placed = t->expires;
+			wheel_place(w, t);
+			continue;
+		}
 		fired++;
 		t->fn(t, now);
 	}
 	return fired;
+}
+
+/* The slot is empty on most runs: that test without fire_slot()'s call. */
+static inline int fire_current(struct hxs_wheel *w, uint64_t now)
+{
+	return w->slot[0][w->now_tick & SLOT_MASK] ? fire_slot(w, now) : 0;
 }
 
 int hxs_wheel__run(struct hxs_wheel *w, uint64_t now)

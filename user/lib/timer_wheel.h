@@ -13,6 +13,16 @@
  *
  * A timer fires at or after its deadline, never before; the wheel's resolution (tick) only
  * rounds deadlines up. Callbacks may arm or cancel any timer, including their own.
+ *
+ * Lazy variants, for timers that are set and stopped far more often than they expire (a
+ * retransmission timer restarted by every ACK, stopped when all is acknowledged): the timer
+ * keeps its place in the wheel, and the wheel checks the deadline when that place comes up,
+ * as Linux does for its retransmission timer.
+ *   hxs_wheel__arm_lazy(&w, t, when)   as arm(); O(1) without touching the wheel when t is
+ *                                       placed at or before `when` (it moves on when due)
+ *   hxs_wheel__cancel_lazy(&w, t)      as cancel() for armed() and firing; t stays placed
+ *                                       until its place comes up (next() may be early)
+ * hxs_wheel__cancel() removes a timer whichever way it was set (before freeing it).
  */
 #ifndef HXS_TIMER_WHEEL_H
 #define HXS_TIMER_WHEEL_H
@@ -24,9 +34,11 @@ typedef void (*hxs_timer_fn)(struct hxs_timer *t, uint64_t now);
 
 struct hxs_timer {
 	struct hxs_timer *next;
-	struct hxs_timer **pprev;   /* NULL when not armed */
-	uint64_t expires;
+	struct hxs_timer **pprev;   /* NULL when not in the wheel */
+	uint64_t expires;           /* the deadline */
+	uint64_t placed;            /* the deadline its place was chosen by (<= expires) */
 	hxs_timer_fn fn;
+	uint8_t off;                /* cancelled lazily: still placed, not armed */
 };
 
 #define HXS_WHEEL_BITS   6                       /* 64 slots a level */
@@ -43,9 +55,25 @@ struct hxs_wheel {
 
 void hxs_wheel__init(struct hxs_wheel *w, uint64_t now);
 void hxs_timer__init(struct hxs_timer *t, hxs_timer_fn fn);
-static inline int hxs_timer__armed(const struct hxs_timer *t) { return t->pprev != 0; }
+static inline int hxs_timer__armed(const struct hxs_timer *t) { return t->pprev != 0 && !t->off; }
 void hxs_wheel__arm(struct hxs_wheel *w, struct hxs_timer *t, uint64_t expires);
 void hxs_wheel__cancel(struct hxs_wheel *w, struct hxs_timer *t);
+/* Inline: they are on the per-segment path of the TCP core. */
+static inline void hxs_wheel__arm_lazy(struct hxs_wheel *w, struct hxs_timer *t, uint64_t expires)
+{
+	if (t->pprev && t->placed <= expires) {
+		t->expires = expires;
+		t->off = 0;
+		return;
+	}
+	hxs_wheel__arm(w, t, expires);
+}
+static inline void hxs_wheel__cancel_lazy(struct hxs_wheel *w, struct hxs_timer *t)
+{
+	(void)w;
+	if (t->pprev)
+		t->off = 1;
+}
 /* Fires every timer whose deadline is <= now; returns how many fired. */
 int hxs_wheel__run(struct hxs_wheel *w, uint64_t now);
 /* Earliest time at which run() would fire something (may be a little early for timers on
