@@ -162,7 +162,7 @@ static int output_data(struct hxs_tcp_conn *c, uint64_t now)
 
 void hxs_tcp_output(struct hxs_tcp_conn *c, uint64_t now)
 {
-	int sent = 0;
+	int sent = 0, published = 0;
 	switch (c->state) {
 	case HXS_TCPS_CLOSED:
 	case HXS_TCPS_LISTEN:
@@ -188,14 +188,20 @@ void hxs_tcp_output(struct hxs_tcp_conn *c, uint64_t now)
 			hxs_tcp_send_ack(c, now);
 		c->ack_now = 0;
 		return;
-	default:
+	default: {
+		/* New data only (SND.NXT at SND.MAX, nothing in recovery) and no persist timer
+		 * to stop: what the last segment published (tcp_seg.c) is what fp_publish would
+		 * find after output_data() - it reads nothing output_data changes after a send. */
+		int quiet = c->snd_nxt == c->snd_max && !c->recovery && !c->rk.in_loss &&
+			    !hxs_timer__armed(&c->t_persist);
 		if (c->recovery || c->rk.in_loss)
 			hxs_tcp_recovery_output(c, now);
 		sent = output_data(c, now);
+		published = sent && quiet;
 		hxs_tcp_rack_sent(c, now);            /* RFC 8985 §7.2: the PTO */
 		break;
 	}
-	int published = 0;
+	}
 	if (c->ack_now && !sent && c->state != HXS_TCPS_CLOSED)
 		/* hxs_tcp_send_ack(); a segment sent published the slot as it stands now
 		 * (nothing hxs_tcp_fp_publish() reads changes after it) */
