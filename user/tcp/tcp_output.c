@@ -24,8 +24,11 @@ static void cwnd_validate(struct hxs_tcp_conn *c, int limited, uint32_t flight)
 	}
 }
 
-/* Sends new data (and FIN) as windows, Nagle and SWS avoidance allow. Returns segments sent. */
-static int output_data(struct hxs_tcp_conn *c, uint64_t now)
+/* Sends new data (and FIN) as windows, Nagle and SWS avoidance allow. Returns segments sent;
+ * *fresh says whether the slot is as the last of them published it (tcp_seg.c): nothing
+ * hxs_tcp_fp_publish() reads changed after it - it was new data (SND.NXT was SND.MAX, as it
+ * is after it) and stopped no persist timer. */
+static int output_data(struct hxs_tcp_conn *c, uint64_t now, int *fresh)
 {
 	int sent = 0;
 	/* RFC 4821 §7.5: a probe segment first, when one is due (tcp_pmtu.c) */
@@ -119,6 +122,7 @@ static int output_data(struct hxs_tcp_conn *c, uint64_t now)
 		if (hxs_tcp_send_seg(c, c->snd_nxt, flags, len, now) < 0)
 			break;
 		int rexmit = SEQ_LT(c->snd_nxt, c->snd_max);
+		*fresh = !rexmit && !hxs_timer__armed(&c->t_persist);
 		if (rexmit) {
 			MIB_INC(c->tcp, TcpRetransSegs);
 			c->total_retrans++;
@@ -188,19 +192,12 @@ void hxs_tcp_output(struct hxs_tcp_conn *c, uint64_t now)
 			hxs_tcp_send_ack(c, now);
 		c->ack_now = 0;
 		return;
-	default: {
-		/* New data only (SND.NXT at SND.MAX, nothing in recovery) and no persist timer
-		 * to stop: what the last segment published (tcp_seg.c) is what fp_publish would
-		 * find after output_data() - it reads nothing output_data changes after a send. */
-		int quiet = c->snd_nxt == c->snd_max && !c->recovery && !c->rk.in_loss &&
-			    !hxs_timer__armed(&c->t_persist);
+	default:
 		if (c->recovery || c->rk.in_loss)
 			hxs_tcp_recovery_output(c, now);
-		sent = output_data(c, now);
-		published = sent && quiet;
+		sent = output_data(c, now, &published);
 		hxs_tcp_rack_sent(c, now);            /* RFC 8985 §7.2: the PTO */
 		break;
-	}
 	}
 	if (c->ack_now && !sent && c->state != HXS_TCPS_CLOSED)
 		/* hxs_tcp_send_ack(); a segment sent published the slot as it stands now
