@@ -16,6 +16,11 @@
  * A callback that re-arms its own timer at or before `now` fires again in the same run(),
  * as the contract (fire every timer due at or before now) requires: re-arm into the future.
  *
+ * hint is a tick no event comes before: wheel_place() lowers it to the tick its timer's slot
+ * fires or cascades at, run() sets it to the next event it found; a cancel leaves it (early
+ * is allowed). A run() that ends before it has nothing to do but move now_tick, and next()
+ * returns it, with no scan of the levels - what most turns of a busy loop come to.
+ *
  * now_tick is the last tick processed: every timer with e <= now_tick has fired, except those
  * armed since with a deadline already past, which wait in level-0 slot now_tick & 63 (no
  * future timer maps there: level 0 holds e in [now_tick + 1, now_tick + 63]) and fire at the
@@ -50,6 +55,7 @@ void hxs_wheel__init(struct hxs_wheel *w, uint64_t now)
 	/* every tick before now is processed; timers due at or before now wait in the overdue slot */
 	w->now_tick = now / HXS_WHEEL_TICK_US;
 	w->count = 0;
+	w->hint = UINT64_MAX;
 	for (l = 0; l < HXS_WHEEL_LEVELS; l++) {
 		w->occupied[l] = 0;
 		for (s = 0; s < HXS_WHEEL_SLOTS; s++)
@@ -90,7 +96,8 @@ static void unlink_timer(struct hxs_wheel *w, struct hxs_timer *t)
 	}
 	t->next = NULL;
 	t->pprev = NULL;
-	w->count--;
+	if (!--w->count)
+		w->hint = UINT64_MAX;
 }
 
 /* Puts an unlinked timer on the level its distance from now_tick calls for. */
@@ -112,6 +119,10 @@ static void wheel_place(struct hxs_wheel *w, struct hxs_timer *t)
 		if ((d >> LVL_SHIFT(l + 1)) == 0)
 			break;
 	s = (e >> LVL_SHIFT(l)) & SLOT_MASK;
+	/* the tick this slot fires (level 0) or cascades at: e rounded down to the level's
+	 * granularity, after now_tick since d >= 64^l, and the first such since d < 64^(l+1) */
+	if (((e >> LVL_SHIFT(l)) << LVL_SHIFT(l)) < w->hint)
+		w->hint = (e >> LVL_SHIFT(l)) << LVL_SHIFT(l);
 	head = &w->slot[l][s];
 	t->next = *head;
 	if (t->next)
@@ -227,12 +238,17 @@ int hxs_wheel__run(struct hxs_wheel *w, uint64_t now)
 		return 0;               /* time went backwards: nothing can be due */
 	/* timers armed since the last run with a deadline already processed */
 	fired += fire_current(w, now);
+	if (target < w->hint) {
+		w->now_tick = target;   /* nothing before hint: no tick up to target has work */
+		return fired;
+	}
 	while (w->now_tick < target) {
 		uint64_t ev = next_event_tick(w), tick;
 		unsigned l;
 
 		if (ev > target) {
 			w->now_tick = target;
+			w->hint = ev;
 			break;
 		}
 		w->now_tick = tick = ev;
@@ -245,12 +261,14 @@ int hxs_wheel__run(struct hxs_wheel *w, uint64_t now)
 		}
 		fired += fire_current(w, now);
 	}
+	if (w->hint <= w->now_tick)
+		w->hint = next_event_tick(w);   /* ended on an event's tick: the next one */
 	return fired;
 }
 
 uint64_t hxs_wheel__next(const struct hxs_wheel *w)
 {
-	uint64_t ev = next_event_tick(w);
+	uint64_t ev = w->hint > w->now_tick ? w->hint : next_event_tick(w);
 
 	if (ev == UINT64_MAX || ev > UINT64_MAX / HXS_WHEEL_TICK_US)
 		return UINT64_MAX;

@@ -49,6 +49,9 @@ struct hxs_timer {
 struct hxs_wheel {
 	uint64_t now_tick;                       /* ticks processed up to */
 	uint32_t count;                          /* timers armed */
+	uint64_t hint;                           /* no event before this tick (a lower bound,
+	                                          * exact until a cancel): run() and next()
+	                                          * skip the level scan while it holds */
 	uint64_t occupied[HXS_WHEEL_LEVELS];     /* bit per non-empty slot, for a fast next() */
 	struct hxs_timer *slot[HXS_WHEEL_LEVELS][HXS_WHEEL_SLOTS];
 };
