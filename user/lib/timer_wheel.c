@@ -1,7 +1,8 @@
 /* timer_wheel.c - hierarchical timing wheel (Varghese & Lauck scheme 7).
  *
  *   hxs_wheel__arm() -> wheel_place()                   O(1): pick level by distance
- *   hxs_wheel__run() -> next_event_tick() -> cascade() -> wheel_place()   move down a level
+ *   hxs_wheel__run() (inline in timer_wheel.h: nothing due before hint, return)
+ *   -> hxs_wheel__run_due() -> next_event_tick() -> cascade() -> wheel_place()   move down a level
  *                                         -> fire level-0 slot (callbacks may arm/cancel)
  *   hxs_wheel__next() -> next_event_tick()               bitmap rotate + ctz per level
  *
@@ -229,7 +230,7 @@ static inline int fire_current(struct hxs_wheel *w, uint64_t now)
 	return w->slot[0][w->now_tick & SLOT_MASK] ? fire_slot(w, now) : 0;
 }
 
-int hxs_wheel__run(struct hxs_wheel *w, uint64_t now)
+int hxs_wheel__run_due(struct hxs_wheel *w, uint64_t now)
 {
 	uint64_t target = now / HXS_WHEEL_TICK_US;
 	int fired = 0;

@@ -78,7 +78,20 @@ static inline void hxs_wheel__cancel_lazy(struct hxs_wheel *w, struct hxs_timer 
 		t->off = 1;
 }
 /* Fires every timer whose deadline is <= now; returns how many fired. */
-int hxs_wheel__run(struct hxs_wheel *w, uint64_t now);
+int hxs_wheel__run_due(struct hxs_wheel *w, uint64_t now);
+/* Inline: most calls (a loop turn's) find nothing due - nothing waits in the current slot
+ * and hint is later - and only move the wheel's time; hxs_wheel__run_due() does the rest. */
+static inline int hxs_wheel__run(struct hxs_wheel *w, uint64_t now)
+{
+	uint64_t target = now / HXS_WHEEL_TICK_US;
+
+	if (target >= w->now_tick && target < w->hint &&
+	    !w->slot[0][w->now_tick & (HXS_WHEEL_SLOTS - 1)]) {
+		w->now_tick = target;
+		return 0;
+	}
+	return hxs_wheel__run_due(w, now);
+}
 /* Earliest time at which run() would fire something (may be a little early for timers on
  * upper levels, never late); UINT64_MAX when nothing is armed. */
 uint64_t hxs_wheel__next(const struct hxs_wheel *w);
