@@ -143,10 +143,9 @@ void hxs_wheel__arm(struct hxs_wheel *w, struct hxs_timer *t, uint64_t expires)
 	wheel_place(w, t);
 }
 
-void hxs_wheel__cancel(struct hxs_wheel *w, struct hxs_timer *t)
+void hxs_wheel__remove(struct hxs_wheel *w, struct hxs_timer *t)
 {
-	if (t->pprev)
-		unlink_timer(w, t);
+	unlink_timer(w, t);
 	t->off = 0;
 }
 

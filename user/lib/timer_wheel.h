@@ -60,7 +60,13 @@ void hxs_wheel__init(struct hxs_wheel *w, uint64_t now);
 void hxs_timer__init(struct hxs_timer *t, hxs_timer_fn fn);
 static inline int hxs_timer__armed(const struct hxs_timer *t) { return t->pprev != 0 && !t->off; }
 void hxs_wheel__arm(struct hxs_wheel *w, struct hxs_timer *t, uint64_t expires);
-void hxs_wheel__cancel(struct hxs_wheel *w, struct hxs_timer *t);
+void hxs_wheel__remove(struct hxs_wheel *w, struct hxs_timer *t);
+/* Inline: most cancels (output's, every call) find the timer idle. */
+static inline void hxs_wheel__cancel(struct hxs_wheel *w, struct hxs_timer *t)
+{
+	if (t->pprev)
+		hxs_wheel__remove(w, t);
+}
 /* Inline: they are on the per-segment path of the TCP core. */
 static inline void hxs_wheel__arm_lazy(struct hxs_wheel *w, struct hxs_timer *t, uint64_t expires)
 {
