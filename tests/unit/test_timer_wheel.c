@@ -432,6 +432,201 @@ static void test_far(void)
 	CHECK_EQ(r.fired_at, roundup_tick((UINT64_C(1) << 43) + 12345));
 }
 
+/* --- lazy arm and cancel --------------------------------------------------------------------- */
+static void lazy_rec(struct rec *r, int id)
+{
+	hxs_timer__init(&r->t, rec_fire);
+	r->id = id;
+	r->fired = 0;
+	r->fired_at = 0;
+}
+
+static void test_lazy(void)
+{
+	struct hxs_wheel w;
+	struct rec a, b, c, d, e;
+
+	t_case("lazy arm and cancel: fire at the latest deadline, never early, never when cancelled");
+	hxs_wheel__init(&w, 0);
+	norder = 0;
+	/* a moved later without leaving its place: fires once, at the new deadline */
+	lazy_rec(&a, 0);
+	hxs_wheel__arm_lazy(&w, &a.t, 1000);
+	hxs_wheel__arm_lazy(&w, &a.t, 5000);
+	CHECK_EQ(a.t.placed, 1000);
+	CHECK_EQ(a.t.expires, 5000);
+	CHECK(hxs_timer__armed(&a.t));
+	/* b cancelled lazily: not armed, still placed, never fires, leaves at its place */
+	lazy_rec(&b, 1);
+	hxs_wheel__arm_lazy(&w, &b.t, 2000);
+	hxs_wheel__cancel_lazy(&w, &b.t);
+	CHECK(!hxs_timer__armed(&b.t));
+	CHECK_EQ(w.count, 2);
+	/* c cancelled lazily, then armed again later: fires once, at the second deadline */
+	lazy_rec(&c, 2);
+	hxs_wheel__arm_lazy(&w, &c.t, 3000);
+	hxs_wheel__cancel_lazy(&w, &c.t);
+	hxs_wheel__arm_lazy(&w, &c.t, 7000);
+	CHECK(hxs_timer__armed(&c.t));
+	/* d armed lazily earlier than its place: it moves, fires at the earlier deadline */
+	lazy_rec(&d, 3);
+	hxs_wheel__arm_lazy(&w, &d.t, 9000);
+	hxs_wheel__arm_lazy(&w, &d.t, 4000);
+	CHECK_EQ(d.t.placed, 4000);
+	/* e on an upper level moved far later: the cascade follows the new deadline */
+	lazy_rec(&e, 4);
+	hxs_wheel__arm_lazy(&w, &e.t, 300000);
+	hxs_wheel__arm_lazy(&w, &e.t, 2000003);
+	CHECK_EQ(w.count, 5);
+	drive(&w, 3999);
+	CHECK_EQ(norder, 0);
+	CHECK_EQ(w.count, 4);                 /* b left the wheel at its place (2000) */
+	CHECK_EQ(b.fired, 0);
+	CHECK(!hxs_timer__armed(&b.t) && b.t.pprev == NULL);
+	drive(&w, 2100000);
+	CHECK_EQ(norder, 4);
+	CHECK_EQ(order[0], 3);
+	CHECK_EQ(order[1], 0);
+	CHECK_EQ(order[2], 2);
+	CHECK_EQ(order[3], 4);
+	CHECK_EQ(a.fired, 1);
+	CHECK_EQ(a.fired_at, roundup_tick(5000));
+	CHECK_EQ(b.fired, 0);
+	CHECK_EQ(c.fired, 1);
+	CHECK_EQ(c.fired_at, roundup_tick(7000));
+	CHECK_EQ(d.fired, 1);
+	CHECK_EQ(d.fired_at, roundup_tick(4000));
+	CHECK_EQ(e.fired, 1);
+	CHECK_EQ(e.fired_at, roundup_tick(2000003));
+	CHECK_EQ(w.count, 0);
+	CHECK_EQ(hxs_wheel__next(&w), UINT64_MAX);
+	/* a hard cancel takes a lazily cancelled timer out at once (before it is freed) */
+	hxs_wheel__arm_lazy(&w, &b.t, 2200000);
+	hxs_wheel__cancel_lazy(&w, &b.t);
+	CHECK_EQ(w.count, 1);
+	hxs_wheel__cancel(&w, &b.t);
+	CHECK_EQ(w.count, 0);
+	CHECK(b.t.pprev == NULL && !hxs_timer__armed(&b.t));
+	/* and a hard arm of a lazily cancelled one arms it */
+	hxs_wheel__arm_lazy(&w, &b.t, 2300000);
+	hxs_wheel__cancel_lazy(&w, &b.t);
+	hxs_wheel__arm(&w, &b.t, 2400000);
+	CHECK(hxs_timer__armed(&b.t));
+	drive(&w, 2500000);
+	CHECK_EQ(b.fired, 1);
+	CHECK_EQ(b.fired_at, roundup_tick(2400000));
+}
+
+/* Random arms and cancels, hard and lazy, against a model of what each timer's owner expects:
+ * a timer fires only while armed, never before its latest deadline, within one tick after it;
+ * next() is never later than the earliest deadline armed; armed() says what the model says. */
+#define LN 512
+struct lt {
+	struct hxs_timer t;
+	int armed;              /* the model */
+	uint64_t deadline;
+	long fires;
+};
+static long lz_bad_fire, lz_early, lz_late;
+static uint64_t lz_prev;         /* the run before this one */
+
+static void lt_fire(struct hxs_timer *t, uint64_t now)
+{
+	struct lt *x = container_of(t, struct lt, t);
+
+	x->fires++;
+	if (!x->armed)
+		lz_bad_fire++;
+	else if (now < x->deadline)
+		lz_early++;
+	else if (roundup_tick(x->deadline) + TICK <= lz_prev)
+		lz_late++;                  /* due at the run before, within its tick */
+	x->armed = 0;
+}
+
+static void test_lazy_random(void)
+{
+	static struct lt x[LN];
+	struct hxs_wheel w;
+	long bad_next = 0, bad_left = 0, bad_armed = 0, total = 0;
+	uint64_t now = 987654321;
+
+	t_case("random hard and lazy arms and cancels: no early, late or cancelled fire; next() never late");
+	hxs_wheel__init(&w, now);
+	lz_bad_fire = lz_early = lz_late = 0;
+	lz_prev = now;
+	for (int i = 0; i < LN; i++) {
+		hxs_timer__init(&x[i].t, lt_fire);
+		x[i].armed = 0;
+		x[i].fires = 0;
+	}
+	for (int step = 0; step < 200000; step++) {
+		uint64_t min = UINT64_MAX, nx;
+
+		for (int k = 0; k < 4; k++) {
+			struct lt *t = &x[rnd() % LN];
+			/* mostly near deadlines, as TCP's: up to ~1 s, a few far */
+			uint64_t d = rnd() % 8 ? rnd() % 300000 : rnd() % 100000000;
+
+			switch (rnd() % 6) {
+			case 0:
+				hxs_wheel__arm(&w, &t->t, now + d);
+				t->armed = 1;
+				t->deadline = now + d;
+				break;
+			case 1:
+			case 2:
+				hxs_wheel__arm_lazy(&w, &t->t, now + d);
+				t->armed = 1;
+				t->deadline = now + d;
+				break;
+			case 3:
+				hxs_wheel__cancel(&w, &t->t);
+				t->armed = 0;
+				break;
+			case 4:
+				hxs_wheel__cancel_lazy(&w, &t->t);
+				t->armed = 0;
+				break;
+			default:
+				break;
+			}
+		}
+		for (int i = 0; i < LN; i++) {
+			if (x[i].armed && x[i].deadline < min)
+				min = x[i].deadline;
+			if (x[i].armed != hxs_timer__armed(&x[i].t))
+				bad_armed++;
+		}
+		nx = hxs_wheel__next(&w);
+		if (min != UINT64_MAX && nx > roundup_tick(min))
+			bad_next++;
+		/* advance: to next(), or a random step (a loop turn that ends early) */
+		if (rnd() % 3 == 0 || nx == UINT64_MAX || nx <= now)
+			now += rnd() % 5000 + 1;
+		else
+			now = nx;
+		hxs_wheel__run(&w, now);
+		lz_prev = now;
+		for (int i = 0; i < LN; i++)
+			if (x[i].armed && roundup_tick(x[i].deadline) + TICK <= now)
+				bad_left++;
+	}
+	for (int i = 0; i < LN; i++) {
+		total += x[i].fires;
+		hxs_wheel__cancel(&w, &x[i].t);
+	}
+	CHECK(total > 10000, "fires %ld", total);
+	CHECK_EQ(lz_bad_fire, 0);
+	CHECK_EQ(lz_early, 0);
+	CHECK_EQ(lz_late, 0);
+	CHECK_EQ(bad_next, 0);
+	CHECK_EQ(bad_left, 0);
+	CHECK_EQ(bad_armed, 0);
+	CHECK_EQ(w.count, 0);
+	CHECK_EQ(hxs_wheel__next(&w), UINT64_MAX);
+}
+
 int main(void)
 {
 	test_order();
@@ -440,5 +635,7 @@ int main(void)
 	test_callbacks();
 	test_random();
 	test_far();
+	test_lazy();
+	test_lazy_random();
 	return t_done();
 }

@@ -1,7 +1,8 @@
 /* timer_wheel.c - hierarchical timing wheel (Varghese & Lauck scheme 7).
  *
  *   hxs_wheel__arm() -> wheel_place()                   O(1): pick level by distance
- *   hxs_wheel__run() -> next_event_tick() -> cascade() -> wheel_place()   move down a level
+ *   hxs_wheel__run() (inline in timer_wheel.h: nothing due before hint, return)
+ *   -> hxs_wheel__run_due() -> next_event_tick() -> cascade() -> wheel_place()   move down a level
  *                                         -> fire level-0 slot (callbacks may arm/cancel)
  *   hxs_wheel__next() -> next_event_tick()               bitmap rotate + ctz per level
  *
@@ -15,6 +16,11 @@
  *
  * A callback that re-arms its own timer at or before `now` fires again in the same run(),
  * as the contract (fire every timer due at or before now) requires: re-arm into the future.
+ *
+ * hint is a tick no event comes before: wheel_place() lowers it to the tick its timer's slot
+ * fires or cascades at, run() sets it to the next event it found; a cancel leaves it (early
+ * is allowed). A run() that ends before it has nothing to do but move now_tick, and next()
+ * returns it, with no scan of the levels - what most turns of a busy loop come to.
  *
  * now_tick is the last tick processed: every timer with e <= now_tick has fired, except those
  * armed since with a deadline already past, which wait in level-0 slot now_tick & 63 (no
@@ -50,6 +56,7 @@ void hxs_wheel__init(struct hxs_wheel *w, uint64_t now)
 	/* every tick before now is processed; timers due at or before now wait in the overdue slot */
 	w->now_tick = now / HXS_WHEEL_TICK_US;
 	w->count = 0;
+	w->hint = UINT64_MAX;
 	for (l = 0; l < HXS_WHEEL_LEVELS; l++) {
 		w->occupied[l] = 0;
 		for (s = 0; s < HXS_WHEEL_SLOTS; s++)
@@ -62,7 +69,9 @@ void hxs_timer__init(struct hxs_timer *t, hxs_timer_fn fn)
 	t->next = NULL;
 	t->pprev = NULL;
 	t->expires = 0;
+	t->placed = 0;
 	t->fn = fn;
+	t->off = 0;
 }
 
 /* If pprev is a slot head of this wheel, its (level, slot) index; else -1. */
@@ -88,13 +97,14 @@ static void unlink_timer(struct hxs_wheel *w, struct hxs_timer *t)
 	}
 	t->next = NULL;
 	t->pprev = NULL;
-	w->count--;
+	if (!--w->count)
+		w->hint = UINT64_MAX;
 }
 
 /* Puts an unlinked timer on the level its distance from now_tick calls for. */
 static void wheel_place(struct hxs_wheel *w, struct hxs_timer *t)
 {
-	uint64_t e = expires_to_tick(t->expires), d;
+	uint64_t e = expires_to_tick(t->placed), d;
 	unsigned l;
 	struct hxs_timer **head;
 	uint64_t s;
@@ -110,6 +120,10 @@ static void wheel_place(struct hxs_wheel *w, struct hxs_timer *t)
 		if ((d >> LVL_SHIFT(l + 1)) == 0)
 			break;
 	s = (e >> LVL_SHIFT(l)) & SLOT_MASK;
+	/* the tick this slot fires (level 0) or cascades at: e rounded down to the level's
+	 * granularity, after now_tick since d >= 64^l, and the first such since d < 64^(l+1) */
+	if (((e >> LVL_SHIFT(l)) << LVL_SHIFT(l)) < w->hint)
+		w->hint = (e >> LVL_SHIFT(l)) << LVL_SHIFT(l);
 	head = &w->slot[l][s];
 	t->next = *head;
 	if (t->next)
@@ -124,14 +138,15 @@ void hxs_wheel__arm(struct hxs_wheel *w, struct hxs_timer *t, uint64_t expires)
 {
 	if (t->pprev)
 		unlink_timer(w, t);
-	t->expires = expires;
+	t->expires = t->placed = expires;
+	t->off = 0;
 	wheel_place(w, t);
 }
 
-void hxs_wheel__cancel(struct hxs_wheel *w, struct hxs_timer *t)
+void hxs_wheel__remove(struct hxs_wheel *w, struct hxs_timer *t)
 {
-	if (t->pprev)
-		unlink_timer(w, t);
+	unlink_timer(w, t);
+	t->off = 0;
 }
 
 /* Smallest tick at which something happens: now_tick itself if an overdue timer waits in
@@ -172,13 +187,18 @@ static void cascade(struct hxs_wheel *w, unsigned l, unsigned s)
 		t->next = NULL;
 		t->pprev = NULL;
 		w->count--;
+		if (t->off) {
+			t->off = 0;     /* cancelled lazily: leaves the wheel now */
+			continue;
+		}
+		t->placed = t->expires;   /* a lazy re-arm moved the deadline on */
 		wheel_place(w, t);
 	}
 }
 
 /* Fires the level-0 slot of now_tick one timer at a time: a callback may cancel others in
  * this slot or arm new ones due now (they land in this same slot and fire in this loop). */
-static int fire_current(struct hxs_wheel *w, uint64_t now)
+static int fire_slot(struct hxs_wheel *w, uint64_t now)
 {
 	struct hxs_timer **head = &w->slot[0][w->now_tick & SLOT_MASK];
 	int fired = 0;
@@ -187,13 +207,29 @@ static int fire_current(struct hxs_wheel *w, uint64_t now)
 		struct hxs_timer *t = *head;
 
 		unlink_timer(w, t);
+		if (t->off) {
+			t->off = 0;     /* cancelled lazily: leaves the wheel now */
+			continue;
+		}
+		if (expires_to_tick(t->expires) > w->now_tick) {
+			/* re-armed lazily to a later deadline: a later slot (never this one) */
+			t->placed = t->expires;
+			wheel_place(w, t);
+			continue;
+		}
 		fired++;
 		t->fn(t, now);
 	}
 	return fired;
 }
 
-int hxs_wheel__run(struct hxs_wheel *w, uint64_t now)
+/* The slot is empty on most runs: that test without fire_slot()'s call. */
+static inline int fire_current(struct hxs_wheel *w, uint64_t now)
+{
+	return w->slot[0][w->now_tick & SLOT_MASK] ? fire_slot(w, now) : 0;
+}
+
+int hxs_wheel__run_due(struct hxs_wheel *w, uint64_t now)
 {
 	uint64_t target = now / HXS_WHEEL_TICK_US;
 	int fired = 0;
@@ -202,12 +238,17 @@ int hxs_wheel__run(struct hxs_wheel *w, uint64_t now)
 		return 0;               /* time went backwards: nothing can be due */
 	/* timers armed since the last run with a deadline already processed */
 	fired += fire_current(w, now);
+	if (target < w->hint) {
+		w->now_tick = target;   /* nothing before hint: no tick up to target has work */
+		return fired;
+	}
 	while (w->now_tick < target) {
 		uint64_t ev = next_event_tick(w), tick;
 		unsigned l;
 
 		if (ev > target) {
 			w->now_tick = target;
+			w->hint = ev;
 			break;
 		}
 		w->now_tick = tick = ev;
@@ -220,12 +261,14 @@ int hxs_wheel__run(struct hxs_wheel *w, uint64_t now)
 		}
 		fired += fire_current(w, now);
 	}
+	if (w->hint <= w->now_tick)
+		w->hint = next_event_tick(w);   /* ended on an event's tick: the next one */
 	return fired;
 }
 
 uint64_t hxs_wheel__next(const struct hxs_wheel *w)
 {
-	uint64_t ev = next_event_tick(w);
+	uint64_t ev = w->hint > w->now_tick ? w->hint : next_event_tick(w);
 
 	if (ev == UINT64_MAX || ev > UINT64_MAX / HXS_WHEEL_TICK_US)
 		return UINT64_MAX;

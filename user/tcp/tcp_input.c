@@ -1162,11 +1162,24 @@ int hxs_tcp_fp_pickup(struct hxs_tcp_conn *c, uint64_t now)
 
 int hxs_tcp__fp_poll(struct hxs_tcp *tcp, uint64_t now)
 {
-	struct hxs_tcp_conn *pending = tcp->fp_head, *c;
-	int n = 0;
+	struct hxs_tcp_conn *pending, *c, *next;
+	int n = 0, news = 0;
 
 	tcp->now = now;
+	/* Most turns XDP took no ACK: a look at each ack count, and the connections with nothing
+	 * left in flight leave the list, as the pickup loop below would have them (no call
+	 * out of here, so unlinking as we go is safe). */
+	for (c = tcp->fp_head; c; c = next) {
+		next = c->fp_next;
+		if (HXS_SLOT_ACK_N(__atomic_load_n(&c->slot->ack, __ATOMIC_ACQUIRE)) != c->fp_n)
+			news = 1;
+		else if (!SEQ_GT(c->snd_max, c->snd_una))
+			hxs_tcp_fp_unlink(c);
+	}
+	if (!news)
+		return 0;
 	/* the list moves to a local head: pickups may unlink others (closed) and relink c */
+	pending = tcp->fp_head;
 	tcp->fp_head = NULL;
 	if (pending)
 		pending->fp_pprev = &pending;

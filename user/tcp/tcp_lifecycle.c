@@ -150,6 +150,12 @@ void hxs_tcp_set_state(struct hxs_tcp_conn *c, uint8_t state)
 uint32_t hxs_tcp_conn__events(const struct hxs_tcp_conn *c)
 {
 	uint32_t m = 0;
+	/* The usual case, every notify of a data exchange: what the rest comes to for an
+	 * ESTABLISHED connection without error, urgent data, shutdown or FIN queued. */
+	if (c->state == HXS_TCPS_ESTABLISHED && !c->soerror && c->urg_state == HXS_URG_NONE &&
+	    !c->rd_shut && !c->fin_queued)
+		return (c->rcv.len ? EPOLLIN : 0) |
+		       (3ull * (c->snd.cap - c->snd.len) >= c->snd.cap ? EPOLLOUT : 0);
 	if (c->state == HXS_TCPS_LISTEN)
 		return c->acceptq_len ? EPOLLIN : 0;
 	if (c->soerror)

@@ -24,8 +24,11 @@ static void cwnd_validate(struct hxs_tcp_conn *c, int limited, uint32_t flight)
 	}
 }
 
-/* Sends new data (and FIN) as windows, Nagle and SWS avoidance allow. Returns segments sent. */
-static int output_data(struct hxs_tcp_conn *c, uint64_t now)
+/* Sends new data (and FIN) as windows, Nagle and SWS avoidance allow. Returns segments sent;
+ * *fresh says whether the slot is as the last of them published it (tcp_seg.c): nothing
+ * hxs_tcp_fp_publish() reads changed after it - it was new data (SND.NXT was SND.MAX, as it
+ * is after it) and stopped no persist timer. */
+static int output_data(struct hxs_tcp_conn *c, uint64_t now, int *fresh)
 {
 	int sent = 0;
 	/* RFC 4821 §7.5: a probe segment first, when one is due (tcp_pmtu.c) */
@@ -119,6 +122,7 @@ static int output_data(struct hxs_tcp_conn *c, uint64_t now)
 		if (hxs_tcp_send_seg(c, c->snd_nxt, flags, len, now) < 0)
 			break;
 		int rexmit = SEQ_LT(c->snd_nxt, c->snd_max);
+		*fresh = !rexmit && !hxs_timer__armed(&c->t_persist);
 		if (rexmit) {
 			MIB_INC(c->tcp, TcpRetransSegs);
 			c->total_retrans++;
@@ -162,7 +166,7 @@ static int output_data(struct hxs_tcp_conn *c, uint64_t now)
 
 void hxs_tcp_output(struct hxs_tcp_conn *c, uint64_t now)
 {
-	int sent = 0;
+	int sent = 0, published = 0;
 	switch (c->state) {
 	case HXS_TCPS_CLOSED:
 	case HXS_TCPS_LISTEN:
@@ -191,11 +195,10 @@ void hxs_tcp_output(struct hxs_tcp_conn *c, uint64_t now)
 	default:
 		if (c->recovery || c->rk.in_loss)
 			hxs_tcp_recovery_output(c, now);
-		sent = output_data(c, now);
+		sent = output_data(c, now, &published);
 		hxs_tcp_rack_sent(c, now);            /* RFC 8985 §7.2: the PTO */
 		break;
 	}
-	int published = 0;
 	if (c->ack_now && !sent && c->state != HXS_TCPS_CLOSED)
 		/* hxs_tcp_send_ack(); a segment sent published the slot as it stands now
 		 * (nothing hxs_tcp_fp_publish() reads changes after it) */

@@ -607,7 +607,8 @@ static void tlp_process_ack(struct hxs_tcp_conn *c, uint32_t acked, int dup, uin
 static void arm(struct hxs_tcp_conn *c, uint64_t when, int tlp)
 {
 	c->rk.t_tlp = (uint8_t)tlp;
-	hxs_wheel__arm(&c->tcp->wheel, &c->rk.t, when);
+	/* lazily, as the RTO (tcp_timer_arm.c): hxs_tcp_rack_fire() reads t_tlp when it fires */
+	hxs_wheel__arm_lazy(&c->tcp->wheel, &c->rk.t, when);
 }
 
 /* §7.2: a PTO may be armed: SACK, data in flight, no SACKed segments, not in recovery, no
@@ -815,11 +816,11 @@ void hxs_tcp_rack_on_ack(struct hxs_tcp_conn *c, uint32_t acked, int dup, uint32
 	}
 arm:
 	if (c->snd_max == c->snd_una) {
-		hxs_wheel__cancel(&c->tcp->wheel, &r->t);
+		hxs_wheel__cancel_lazy(&c->tcp->wheel, &r->t);
 		r->tlp_on = 0;
 	} else if (acked && (!hxs_timer__armed(&r->t) || r->t_tlp)) {
 		/* §7.2: "upon receiving an ACK that cumulatively acknowledges new data" */
-		hxs_wheel__cancel(&c->tcp->wheel, &r->t);
+		hxs_wheel__cancel_lazy(&c->tcp->wheel, &r->t);
 		tlp_schedule(c, now);
 	}
 }
@@ -898,7 +899,7 @@ void hxs_tcp_rack_sent(struct hxs_tcp_conn *c, uint64_t now)
 	if (!c->rk.on)
 		return;
 	if (c->snd_max == c->snd_una) {
-		hxs_wheel__cancel(&c->tcp->wheel, &c->rk.t);
+		hxs_wheel__cancel_lazy(&c->tcp->wheel, &c->rk.t);
 		return;
 	}
 	if (!hxs_timer__armed(&c->rk.t))

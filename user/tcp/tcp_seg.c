@@ -241,7 +241,7 @@ int hxs_tcp_send_seg(struct hxs_tcp_conn *c, uint32_t seq, uint8_t flags, uint32
 		c->ack_now = 0;
 		c->ack_held = 0;
 		c->segs_unacked = 0;
-		hxs_wheel__cancel(&tcp->wheel, &c->t_delack);
+		hxs_wheel__cancel_lazy(&tcp->wheel, &c->t_delack);   /* tcp_timer_arm.c */
 	}
 	if (len || (flags & (HXS_TH_SYN | HXS_TH_FIN)))
 		c->last_send = now;

@@ -27,9 +27,12 @@ uint32_t hxs_tcp_rto_backed_off(const struct hxs_tcp_conn *c)
 	return rto > RTO_MAX_US ? RTO_MAX_US : (uint32_t)rto;
 }
 
+/* The retransmission, PTO and delayed-ACK timers are set and stopped on nearly every segment
+ * and rarely expire: they are set and stopped lazily (timer_wheel.h), the wheel entry kept and
+ * its deadline checked when it comes up, as Linux does for its retransmission timer. */
 void hxs_tcp_rexmt_arm(struct hxs_tcp_conn *c, uint64_t now)
 {
-	hxs_wheel__arm(&c->tcp->wheel, &c->t_rexmt, now + hxs_tcp_rto_backed_off(c));
+	hxs_wheel__arm_lazy(&c->tcp->wheel, &c->t_rexmt, now + hxs_tcp_rto_backed_off(c));
 }
 
 void hxs_tcp_rexmt_restart(struct hxs_tcp_conn *c, uint64_t now)
@@ -38,7 +41,7 @@ void hxs_tcp_rexmt_restart(struct hxs_tcp_conn *c, uint64_t now)
 	 * retransmission timer." §5.3: "When an ACK is received that acknowledges new data,
 	 * restart the retransmission timer". */
 	if (c->snd_una == c->snd_max)
-		hxs_wheel__cancel(&c->tcp->wheel, &c->t_rexmt);
+		hxs_wheel__cancel_lazy(&c->tcp->wheel, &c->t_rexmt);
 	else
 		hxs_tcp_rexmt_arm(c, now);
 }
@@ -86,7 +89,7 @@ void hxs_tcp_persist_arm(struct hxs_tcp_conn *c, uint64_t now)
 void hxs_tcp_delack_arm(struct hxs_tcp_conn *c, uint64_t now)
 {
 	if (!hxs_timer__armed(&c->t_delack))
-		hxs_wheel__arm(&c->tcp->wheel, &c->t_delack, now + DELACK_US);
+		hxs_wheel__arm_lazy(&c->tcp->wheel, &c->t_delack, now + DELACK_US);
 }
 
 void hxs_tcp_keep_arm(struct hxs_tcp_conn *c, uint64_t now)
