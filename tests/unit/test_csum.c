@@ -1,7 +1,8 @@
 /* test_csum.c - RFC 1071 checksum (csum.h) against the plain big-endian word sum, for every
  * length 0..300 at every alignment, all-0xff data (maximal carries), lengths past the vector
- * loop's lane flush, the fused copy+sum (bytes, sum, nothing written beyond) and sums of pieces
- * joined at odd and even offsets. */
+ * loops' lane flushes, the fused copy+sum (bytes, sum, nothing written beyond) and sums of
+ * pieces joined at odd and even offsets; all of it with the 16-byte loop, then again with the
+ * 32-byte one where the CPU has AVX2. */
 #include <arpa/inet.h>
 #include <string.h>
 
@@ -18,7 +19,7 @@ static uint16_t ref(const uint8_t *p, uint32_t len, uint32_t init_be)
 	return (uint16_t)~sum;
 }
 
-int main(void)
+static void run_all(void)
 {
 	static uint8_t buf[4096 + 8];
 	uint64_t x = 88172645463325252ull;
@@ -168,6 +169,22 @@ int main(void)
 			be_sum = (uint16_t)~ref(ph, 40, 0);
 			CHECK_EQ(ntohs(hxs_csum_fold(hxs_csum_add(ps6, seg, 61))), ref(seg, 61, be_sum));
 		}
+	}
+}
+
+int main(void)
+{
+	int wide = hxs_csum_wide(-1);
+
+	/* the 16-byte loop everywhere, then (where the CPU has AVX2) the 32-byte loop from
+	 * AVX2_MIN bytes on */
+	hxs_csum_wide(0);
+	CHECK_EQ(hxs_csum_wide(-1), 0);
+	run_all();
+	if (wide) {
+		hxs_csum_wide(1);
+		CHECK_EQ(hxs_csum_wide(-1), 1);
+		run_all();
 	}
 	return t_done();
 }

@@ -10,7 +10,8 @@
  *   hxs_csum_pseudo6() -> the IPv6 pseudo-header words
  *
  * The vectors are GCC/clang vector extensions: SSE2 on x86-64 (in every x86-64 CPU), NEON on
- * arm64, scalar code where neither exists; no run-time CPU dispatch.
+ * arm64, scalar code where neither exists; on x86-64 a CPU with AVX2 (asked once) gets the
+ * block loop on 32-byte vectors for lengths of AVX2_MIN bytes and more (sum_copy_avx2()).
  */
 #include <arpa/inet.h>
 #include <string.h>
@@ -119,13 +120,97 @@ sum_copy(uint32_t sum, uint8_t *d, const uint8_t *p, uint32_t len, int copy)
 	return (uint32_t)s;
 }
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* The same block loop on 32-byte vectors, for CPUs with AVX2 (chosen at run time): half the
+ * instructions per byte of the 16-byte loop. What is left below a block goes to sum_copy(). */
+typedef uint32_t v8u __attribute__((vector_size(32)));
+
+static __attribute__((target("avx2"))) uint32_t
+sum_copy_avx2(uint32_t sum, uint8_t *d, const uint8_t *p, uint32_t len, int copy)
+{
+	const v8u m = { 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff };
+	uint64_t s = sum;
+
+	while (len >= 64) {
+		/* a lane takes 2 halves of <= 0xffff a block: 8192 blocks stay below 2^30 */
+		uint32_t nb = len / 64 < BLOCKS_PER_FLUSH ? len / 64 : BLOCKS_PER_FLUSH;
+		v8u lo = { 0 }, hi = { 0 };
+
+		len -= nb * 64;
+		while (nb--) {
+			v8u v0, v1;
+
+			memcpy(&v0, p, 32);
+			memcpy(&v1, p + 32, 32);
+			if (copy) {
+				memcpy(d, &v0, 32);
+				memcpy(d + 32, &v1, 32);
+				d += 64;
+			}
+			lo += (v0 & m) + (v1 & m);
+			hi += (v0 >> 16) + (v1 >> 16);
+			p += 64;
+		}
+		for (int i = 0; i < 8; i++)
+			s += (uint64_t)lo[i] + hi[i];          /* < 2^34 a flush: no overflow */
+	}
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffffffffu) + (s >> 32);
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return sum_copy((uint32_t)s, d, p, len, copy);
+}
+
+/* 1 when the CPU has AVX2 (asked once). Below AVX2_MIN bytes (headers, ACKs) the 16-byte loop
+ * is as quick. */
+#define AVX2_MIN 128
+static int avx2_state = -1;
+
+static int avx2_ok(void)
+{
+	if (avx2_state < 0) {
+		__builtin_cpu_init();
+		avx2_state = __builtin_cpu_supports("avx2") ? 1 : 0;
+	}
+	return avx2_state;
+}
+
+static void avx2_ok_force(int on)
+{
+	avx2_state = on;
+}
+#define WIDE(len) ((len) >= AVX2_MIN && avx2_ok())
+
+int hxs_csum_wide(int on)
+{
+	int was = avx2_ok();
+
+	if (on >= 0)
+		avx2_ok_force(on && __builtin_cpu_supports("avx2"));
+	return was;
+}
+#else
+#define WIDE(len) 0
+#define sum_copy_avx2 sum_copy
+
+int hxs_csum_wide(int on)
+{
+	(void)on;
+	return 0;
+}
+#endif
+
 uint32_t hxs_csum_add(uint32_t sum, const void *data, uint32_t len)
 {
+	if (WIDE(len))
+		return sum_copy_avx2(sum, NULL, data, len, 0);
 	return sum_copy(sum, NULL, data, len, 0);
 }
 
 uint32_t hxs_csum_copy(uint32_t sum, void *dst, const void *src, uint32_t len)
 {
+	if (WIDE(len))
+		return sum_copy_avx2(sum, dst, src, len, 1);
 	return sum_copy(sum, dst, src, len, 1);
 }
 uint32_t hxs_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint32_t len)

@@ -13,6 +13,9 @@
 
 /* Adds len bytes at data (any alignment, odd len padded with a zero byte) to sum. */
 uint32_t hxs_csum_add(uint32_t sum, const void *data, uint32_t len);
+/* Whether the 32-byte vector loop (x86-64 with AVX2) is used: on = 0 turns it off, 1 back on
+ * where the CPU has it, -1 only asks. Returns the previous state. For tests of both loops. */
+int hxs_csum_wide(int on);
 /* hxs_csum_add(sum, src, len) that also copies the len bytes to dst (no overlap): one pass
  * over the data for a payload that is summed where it is copied. */
 uint32_t hxs_csum_copy(uint32_t sum, void *dst, const void *src, uint32_t len);
