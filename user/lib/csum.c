@@ -3,7 +3,7 @@
  *   hxs_csum_add()  -> sum_copy(no copy): 64-byte blocks of four 16-byte vectors, each
  *                      split into its two 16-bit halves per 32-bit lane and added into
  *                      32-bit lane sums (carries deferred, §2(C)), then the lanes into 64 bits
- *                   -> 16-byte vectors, then the 8, 4, 2, 1-byte tail -> fold 64 -> 16 bits
+ *                   -> 8-byte words, then the 4, 2, 1-byte tail -> fold 64 -> 16 bits
  *   hxs_csum_copy() -> sum_copy(copy): the same loop storing every vector it loaded, so the
  *                      bytes are summed while they are copied (one pass, not a copy and a sum)
  *   hxs_csum_pseudo() -> the IPv4 pseudo-header words
@@ -71,21 +71,10 @@ sum_copy(uint32_t sum, uint8_t *d, const uint8_t *p, uint32_t len, int copy)
 		s = add_ac(s, lanes(lo));
 		s = add_ac(s, lanes(hi));
 	}
-	while (len >= 16) {
-		v4u v;
-
-		memcpy(&v, p, 16);
-		if (copy) {
-			memcpy(d, &v, 16);
-			d += 16;
-		}
-		s = add_ac(s, lanes(v));        /* four words < 2^34 */
-		p += 16;
-		len -= 16;
-	}
+	/* below a block (and all of a header): 64-bit words, carries added back at once */
 	if (copy)
 		memcpy(d, p, len);
-	if (len >= 8) {
+	while (len >= 8) {
 		memcpy(&a, p, 8);
 		s = add_ac(s, a);
 		p += 8;
