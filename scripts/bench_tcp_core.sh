@@ -8,8 +8,8 @@
 # batch goes out). The sender sends BENCH_CORE_BURST segments a turn (default 64, the loop's RX
 # batch HXS_RX_BATCH); the instances are configured as the stack configures its own (ack_batch,
 # the default congestion control, BBR). From each run's inclusive costs it subtracts the
-# checksum (hxs_tcp_csum_addr: the ACKs the receiver emits), the buffer copies
-# (hxs_tcp_ring__*) and the driver's own frame queue (q_alloc, q_send), and divides by the
+# checksum (hxs_tcp_csum_split/_addr: the headers of the segments emitted), the buffer copies
+# (hxs_tcp_ring__*, the payload copy+sum included) and the driver's own frame queue (q_alloc, q_send), and divides by the
 # segments (data run: every in-order data segment; ACK run: every pure ACK) that went through
 # the measured calls. Writes OUTDIR/tcp_core.json.
 # Each measurement runs once per slot mode of the driver (-s, BENCH_CORE_SLOTS, default all
@@ -38,8 +38,9 @@ done
 python3 - "$W" "$OUT/tcp_core.json" "$N" "$BURST" $MODES <<'PY'
 import json, re, sys
 w, out, n, burst, modes = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5:]
-COPY = ("hxs_tcp_ring__write", "hxs_tcp_ring__read", "hxs_tcp_ring__append")
-CSUM = ("hxs_tcp_csum_addr", "hxs_tcp_csum")
+# hxs_tcp_ring__read_csum: a segment's payload copied into its frame and summed in one pass
+COPY = ("hxs_tcp_ring__write", "hxs_tcp_ring__read", "hxs_tcp_ring__append", "hxs_tcp_ring__read_csum")
+CSUM = ("hxs_tcp_csum_split", "hxs_tcp_csum_addr", "hxs_tcp_csum")
 DRIVER = ("q_alloc", "q_send")
 def parse(fn):
     inc, total = {}, None
@@ -58,7 +59,8 @@ def measure(m):
     for key, fn, what in (("segment", "hxs_bench_rx_data", "segments"), ("ack", "hxs_bench_rx_ack", "acks")):
         total, inc, calls = parse(m + "." + fn)
         k = calls[what]
-        # hxs_tcp_csum() only wraps hxs_tcp_csum_addr(), whose inclusive cost holds both
+        # hxs_tcp_csum() wraps hxs_tcp_csum_addr(), which wraps hxs_tcp_csum_split() (what
+        # hxs_tcp_send_seg() calls): the largest inclusive cost holds every checksum
         csum = max(inc.get(f, 0) for f in CSUM)
         copy = sum(inc.get(f, 0) for f in COPY)
         drv = sum(inc.get(f, 0) for f in DRIVER)
