@@ -209,10 +209,12 @@ static void drained(struct hxs_tcp *tcp, struct hxs_tcp_ring *r, uint32_t last_p
 		r->head = 0;
 		return;
 	}
-	/* other chunks (a stale one beyond the data, rarely) go */
+	/* the other chunks go: those of the bytes just consumed lie right behind the kept one,
+	 * so the walk goes backwards from it and ends with the last of them (a stale chunk
+	 * beyond the data, rarely, makes it go round); forwards, it went round the whole table
+	 * (cap / HXS_TCP_CHUNK slots) on every drain */
 	for (uint32_t k = 1; k < ns && r->nchunks > 1; k++) {
-		if (++i == ns)
-			i = 0;
+		i = i ? i - 1 : ns - 1;
 		slot_put(tcp, r, i);
 	}
 	r->head = keep << HXS_TCP_CHUNK_SHIFT;
