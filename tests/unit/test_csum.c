@@ -1,5 +1,8 @@
 /* test_csum.c - RFC 1071 checksum (csum.h) against the plain big-endian word sum, for every
- * length 0..300 at every alignment, all-0xff data (maximal carries) and chained sums. */
+ * length 0..300 at every alignment, all-0xff data (maximal carries), lengths past the vector
+ * loops' lane flushes, the fused copy+sum (bytes, sum, nothing written beyond) and sums of
+ * pieces joined at odd and even offsets; all of it with the 16-byte loop, then again with the
+ * 32-byte one where the CPU has AVX2. */
 #include <arpa/inet.h>
 #include <string.h>
 
@@ -16,7 +19,7 @@ static uint16_t ref(const uint8_t *p, uint32_t len, uint32_t init_be)
 	return (uint16_t)~sum;
 }
 
-int main(void)
+static void run_all(void)
 {
 	static uint8_t buf[4096 + 8];
 	uint64_t x = 88172645463325252ull;
@@ -38,6 +41,83 @@ int main(void)
 	CHECK_EQ(ntohs(hxs_csum_fold(hxs_csum_add(0, buf, 4096))), ref(buf, 4096, 0));
 	CHECK_EQ(ntohs(hxs_csum_fold(hxs_csum_add(0, buf + 1, 4095))), ref(buf + 1, 4095, 0));
 	CHECK_EQ(hxs_csum_fold(hxs_csum_add(0, buf, 0)), 0xffff);
+
+	t_case("hxs_csum_add: lengths 301..4096 (step 7) at alignments 0..15 equal the reference");
+	for (size_t i = 0; i < sizeof(buf); i++) {
+		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+		buf[i] = (uint8_t)x;
+	}
+	for (uint32_t off = 0; off < 16; off++)
+		for (uint32_t len = 301; len + off <= 4096; len += 7)
+			if (ntohs(hxs_csum_fold(hxs_csum_add(0, buf + off, len))) != ref(buf + off, len, 0) &&
+			    bad++ < 5)
+				CHECK(0, "off %u len %u", off, len);
+	CHECK_EQ(bad, 0);
+
+	t_case("hxs_csum_add: 1 MiB + 13 of 0xff and of random bytes (several lane flushes)");
+	{
+		static uint8_t big[(1u << 20) + 16];
+		uint32_t n = (1u << 20) + 13;
+
+		memset(big, 0xff, sizeof(big));
+		CHECK_EQ(ntohs(hxs_csum_fold(hxs_csum_add(0, big, n))), ref(big, n, 0));
+		CHECK_EQ(ntohs(hxs_csum_fold(hxs_csum_add(0xffff, big + 3, n))), ref(big + 3, n, 0xffff));
+		for (size_t i = 0; i < sizeof(big); i++) {
+			x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+			big[i] = (uint8_t)x;
+		}
+		CHECK_EQ(ntohs(hxs_csum_fold(hxs_csum_add(0, big + 1, n))), ref(big + 1, n, 0));
+	}
+
+	t_case("hxs_csum_copy: every length 0..300 and 301..2100, source and destination alignments "
+	       "0..15: same sum as hxs_csum_add, same bytes, nothing written outside");
+	{
+		static uint8_t dst[2200 + 64];
+		uint32_t lens = 0;
+
+		for (size_t i = 0; i < sizeof(buf); i++) {
+			x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+			buf[i] = (uint8_t)x;
+		}
+		for (uint32_t so = 0; so < 16; so++)
+			for (uint32_t dof = 0; dof < 16; dof++)
+				for (uint32_t len = 0; len <= 2100; len += len < 300 ? 1 : 13) {
+					uint32_t sum = (so * 16 + dof + len) & 0xffff, got;
+
+					memset(dst, 0xa5, sizeof(dst));
+					got = hxs_csum_copy(sum, dst + 16 + dof, buf + so, len);
+					lens++;
+					if (got != hxs_csum_add(sum, buf + so, len) ||
+					    ntohs(hxs_csum_fold(got)) != ref(buf + so, len, ntohs((uint16_t)sum)) ||
+					    memcmp(dst + 16 + dof, buf + so, len) != 0) {
+						if (bad++ < 5)
+							CHECK(0, "src %u dst %u len %u", so, dof, len);
+						continue;
+					}
+					for (uint32_t i = 0; i < sizeof(dst); i++)
+						if ((i < 16 + dof || i >= 16 + dof + len) && dst[i] != 0xa5) {
+							if (bad++ < 5)
+								CHECK(0, "byte %u written (src %u dst %u len %u)",
+								      i, so, dof, len);
+							break;
+						}
+				}
+		CHECK_EQ(bad, 0);
+		CHECK_EQ(lens, 16u * 16u * (301u + 138u));   /* 0..300, then 313..2094 step 13 */
+	}
+
+	t_case("hxs_csum_join: a buffer summed in two pieces split at every offset (odd ones "
+	       "byte-swapped) equals the sum of the whole");
+	for (uint32_t len = 0; len <= 200; len++)
+		for (uint32_t cut = 0; cut <= len; cut++) {
+			uint32_t a = hxs_csum_add(0x1234, buf + 5, cut);
+			uint32_t b = hxs_csum_add(0, buf + 5 + cut, len - cut);
+
+			if (hxs_csum_fold(hxs_csum_join(a, b, cut & 1)) !=
+			    hxs_csum_fold(hxs_csum_add(0x1234, buf + 5, len)) && bad++ < 5)
+				CHECK(0, "len %u cut %u", len, cut);
+		}
+	CHECK_EQ(bad, 0);
 
 	t_case("hxs_csum_ip4hdr: 20 bytes at alignments 0..7, random and all-0xff, equals hxs_csum_add");
 	for (uint32_t off = 0; off < 8; off++) {
@@ -89,6 +169,22 @@ int main(void)
 			be_sum = (uint16_t)~ref(ph, 40, 0);
 			CHECK_EQ(ntohs(hxs_csum_fold(hxs_csum_add(ps6, seg, 61))), ref(seg, 61, be_sum));
 		}
+	}
+}
+
+int main(void)
+{
+	int wide = hxs_csum_wide(-1);
+
+	/* the 16-byte loop everywhere, then (where the CPU has AVX2) the 32-byte loop from
+	 * AVX2_MIN bytes on */
+	hxs_csum_wide(0);
+	CHECK_EQ(hxs_csum_wide(-1), 0);
+	run_all();
+	if (wide) {
+		hxs_csum_wide(1);
+		CHECK_EQ(hxs_csum_wide(-1), 1);
+		run_all();
 	}
 	return t_done();
 }

@@ -2,13 +2,15 @@
  * appends, writes beyond the end (as reassembly places out-of-order bytes), the end moved
  * over written bytes (a hole filled), reads and consumes, for capacities that are and are not
  * a multiple of the chunk. After every operation: every byte reads back as the model has it,
- * every byte that may hold data has its chunk, the `backed` promise holds, and the instance's
+ * a random stretch read with hxs_tcp_ring__read_csum() has the model's bytes and their RFC 1071
+ * sum, every byte that may hold data has its chunk, the `backed` promise holds, and the instance's
  * HxsTcpBufBytes is exactly the chunks and table held. At the end the ring drains and, a sweep
  * later, nothing is held. ASan checks every access. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "lib/csum.h"
 #include "tcp/tcp.h"
 #include "tcp/tcp_conn.h"
 
@@ -70,6 +72,23 @@ static int consistent(struct hxs_tcp *tcp, const struct hxs_tcp_ring *r, const s
 		hxs_tcp_ring__read(r, 0, got, n);
 		for (uint32_t i = 0; i < n && ok; i++)
 			ok &= CHECK_EQ(got[i], m->b[mpos(m, i)]);
+	}
+	/* a read of a random stretch of the in-order bytes (any offset, so pieces of odd length
+	 * at chunk ends and the wrap) that also sums them: the same bytes, and the sum of them */
+	if (m->len && ok) {
+		static uint8_t want[1 << 16];
+		uint32_t off = rnd(m->len), n = 1 + rnd(m->len - off);
+		uint32_t sum;
+
+		if (n > sizeof(got))
+			n = (uint32_t)sizeof(got);
+		memset(got, 0, n);
+		for (uint32_t i = 0; i < n; i++)
+			want[i] = m->b[mpos(m, off + i)];
+		sum = hxs_tcp_ring__read_csum(r, off, got, n);
+		ok &= CHECK(memcmp(got, want, n) == 0, "read_csum bytes at %u+%u", off, n);
+		ok &= CHECK(hxs_csum_fold(sum) == hxs_csum_fold(hxs_csum_add(0, want, n)),
+			    "read_csum sum at %u+%u", off, n);
 	}
 	ok &= CHECK_EQ(hxs_tcp__res(tcp)[HXS_TCP_RES_HxsTcpBufBytes], held_bytes(r));
 	return ok;

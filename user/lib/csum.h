@@ -13,6 +13,22 @@
 
 /* Adds len bytes at data (any alignment, odd len padded with a zero byte) to sum. */
 uint32_t hxs_csum_add(uint32_t sum, const void *data, uint32_t len);
+/* Whether the 32-byte vector loop (x86-64 with AVX2) is used: on = 0 turns it off, 1 back on
+ * where the CPU has it, -1 only asks. Returns the previous state. For tests of both loops. */
+int hxs_csum_wide(int on);
+/* hxs_csum_add(sum, src, len) that also copies the len bytes to dst (no overlap): one pass
+ * over the data for a payload that is summed where it is copied. */
+uint32_t hxs_csum_copy(uint32_t sum, void *dst, const void *src, uint32_t len);
+/* Adds to sum a partial sum (<= 0xffff) of bytes that sit at an odd offset from the start of
+ * what sum covers: their words straddle the caller's, so the part is byte-swapped first
+ * (RFC 1071 §2(B): swapping every word's bytes swaps the sum's). */
+static inline uint32_t hxs_csum_join(uint32_t sum, uint32_t part, int odd)
+{
+	if (odd)
+		part = ((part << 8) | (part >> 8)) & 0xffff;
+	sum += part;
+	return (sum & 0xffff) + (sum >> 16);
+}
 /* Ones' complement of the folded sum: the value to store (memcpy) in a checksum field, or 0
  * when verifying a packet that carries a correct checksum. */
 static inline uint16_t hxs_csum_fold(uint32_t sum)

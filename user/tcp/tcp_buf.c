@@ -2,7 +2,8 @@
  * their bytes in chunks of the instance's pool (tcp_mem.c) held only while data needs them.
  *
  * send():       hxs_tcp_ring__reserve() -> chunks for the new bytes, then __append()
- * output:       hxs_tcp_ring__read() (retransmissions read the same bytes again until acked)
+ * output:       hxs_tcp_ring__read_csum() (the payload copied into the frame and summed in
+ *               the same pass; retransmissions read the same bytes again until acked)
  * reassembly:   hxs_tcp_ring__reserve() + __write(), which places out-of-order bytes beyond
  *               `len` at their final offset
  * ACK / recv(): hxs_tcp_ring__consume() -> chunks left without data -> hxs_tcp_chunk_put();
@@ -17,6 +18,8 @@
  */
 #include <errno.h>
 #include <string.h>
+
+#include "lib/csum.h"
 
 #include "tcp_conn.h"
 
@@ -60,6 +63,28 @@ void hxs_tcp_ring__read(const struct hxs_tcp_ring *r, uint32_t off, void *p, uin
 		if (pos == r->cap)
 			pos = 0;
 	}
+}
+
+uint32_t hxs_tcp_ring__read_csum(const struct hxs_tcp_ring *r, uint32_t off, void *p, uint32_t n)
+{
+	uint8_t *d = p;
+	uint32_t pos = ring_pos(r, off), sum = 0, done = 0;
+	while (n) {
+		uint32_t k = run(r, pos);
+		if (k > n)
+			k = n;
+		/* a piece after an odd-length one starts mid-word: its sum is joined byte-swapped */
+		sum = hxs_csum_join(sum, hxs_csum_copy(0, d,
+						       r->chunk[pos >> HXS_TCP_CHUNK_SHIFT] +
+						       (pos & (HXS_TCP_CHUNK - 1)), k), done & 1);
+		d += k;
+		n -= k;
+		done += k;
+		pos += k;
+		if (pos == r->cap)
+			pos = 0;
+	}
+	return sum;
 }
 
 void hxs_tcp_ring__write(struct hxs_tcp_ring *r, uint32_t off, const void *p, uint32_t n)
@@ -211,10 +236,12 @@ static void drained(struct hxs_tcp *tcp, struct hxs_tcp_ring *r, uint32_t last_p
 		r->head = 0;
 		return;
 	}
-	/* other chunks (a stale one beyond the data, rarely) go */
+	/* the other chunks go: those of the bytes just consumed lie right behind the kept one,
+	 * so the walk goes backwards from it and ends with the last of them (a stale chunk
+	 * beyond the data, rarely, makes it go round); forwards, it went round the whole table
+	 * (cap / HXS_TCP_CHUNK slots) on every drain */
 	for (uint32_t k = 1; k < ns && r->nchunks > 1; k++) {
-		if (++i == ns)
-			i = 0;
+		i = i ? i - 1 : ns - 1;
 		slot_put(tcp, r, i);
 	}
 	r->head = keep << HXS_TCP_CHUNK_SHIFT;

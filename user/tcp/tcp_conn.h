@@ -186,6 +186,9 @@ uint32_t hxs_tcp_ring__append(struct hxs_tcp_ring *r, const void *p, uint32_t n)
 /* Copies n bytes starting `off` bytes after head (written before: within len, or beyond it
  * where reassembly wrote). */
 void hxs_tcp_ring__read(const struct hxs_tcp_ring *r, uint32_t off, void *p, uint32_t n);
+/* hxs_tcp_ring__read() that also returns the RFC 1071 partial sum of the n bytes (as
+ * hxs_csum_add(0, p, n) would), summed while they are copied. */
+uint32_t hxs_tcp_ring__read_csum(const struct hxs_tcp_ring *r, uint32_t off, void *p, uint32_t n);
 /* Writes n bytes at off (reserved before). */
 void hxs_tcp_ring__write(struct hxs_tcp_ring *r, uint32_t off, const void *p, uint32_t n);
 /* Drops n bytes at head; chunks that hold nothing any more go back to the pool. */
@@ -616,6 +619,10 @@ uint16_t hxs_tcp_csum_addr(struct hxs_addr saddr, struct hxs_addr daddr, const u
 /* The same, the addresses by reference (the input path, which has them in memory). */
 uint16_t hxs_tcp_csum_ptr(const struct hxs_addr *saddr, const struct hxs_addr *daddr, const uint8_t *p,
 			  uint32_t len);
+/* The same for a segment of len bytes whose first hlen (even) are at p and whose remaining
+ * bytes have the partial sum data_sum (hxs_tcp_ring__read_csum()). */
+uint16_t hxs_tcp_csum_split(struct hxs_addr saddr, struct hxs_addr daddr, const uint8_t *p,
+			    uint32_t hlen, uint32_t len, uint32_t data_sum);
 /* IPv4 (tests, tools) */
 uint16_t hxs_tcp_csum(uint32_t saddr, uint32_t daddr, const uint8_t *p, uint32_t len);
 uint32_t hxs_tcp_rcv_window(struct hxs_tcp_conn *c);
