@@ -4,22 +4,23 @@
 # FlameGraph scripts). Builds keep frame pointers (-fno-omit-frame-pointer), so -g (fp) unwinds.
 #
 #   scripts/profile.sh [-m stream|rr|crr|udp] [-s hxs|kernel] [-c hxs|kernel] [-w server|client]
-#                      [-t SECONDS] [--reverse] [-o DIR]
-#   defaults: -m stream -s hxs -c hxs -w server -t 5 -o build/profile
+#                      [-t SECONDS] [-M MTU] [--reverse] [-o DIR]
+#   defaults: -m stream -s hxs -c hxs -w server -t 5 -M 1500 -o build/profile
 #   -s / -c   stack of the server / client end (hxs ends busy-poll; a kernel end facing hxs gets
 #             tx checksum offload off, as in the bench)
 #   -w        which end to profile
+#   -M        the veth pair's MTU, both ends (9000: jumbo frames)
 # Writes DIR/perf.data, DIR/<name>.folded, DIR/<name>.svg (name = mode-server-client-end) and
 # prints the 15 hottest functions (self samples). Run `make` first.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
-MODE=stream SSTACK=hxs CSTACK=hxs WHICH=server T=5 OUTD=$BUILD/profile REV=""
+MODE=stream SSTACK=hxs CSTACK=hxs WHICH=server T=5 OUTD=$BUILD/profile REV="" MTU=1500
 while [ $# -gt 0 ]; do
   case $1 in
     -m) MODE=$2; shift ;; -s) SSTACK=$2; shift ;; -c) CSTACK=$2; shift ;;
-    -w) WHICH=$2; shift ;; -t) T=$2; shift ;; -o) OUTD=$2; shift ;; --reverse) REV=--reverse ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -w) WHICH=$2; shift ;; -t) T=$2; shift ;; -M) MTU=$2; shift ;; -o) OUTD=$2; shift ;; --reverse) REV=--reverse ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "profile.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -29,12 +30,13 @@ command -v perf >/dev/null || { echo "profile.sh: perf missing (scripts/deps.sh)
 PERF=$BUILD/hxs-perf
 [ -x "$PERF" ] || { echo "profile.sh: $PERF missing: run make" >&2; exit 1; }
 mkdir -p "$OUTD"
-NAME=$MODE-$CSTACK-to-$SSTACK-$WHICH
+NAME=$MODE$([ "$MTU" = 1500 ] || echo "-mtu$MTU")-$CSTACK-to-$SSTACK-$WHICH
 
 source scripts/netns.sh
 P=pf$(( $$ % 100000 ))
 topo_pair "$P" || exit 1
 CNS=$KNS CIF=$KIF SNS=$HNS SIF=$HIF SIP=$HIP
+ip -n "$CNS" link set dev "$CIF" mtu "$MTU" && ip -n "$SNS" link set dev "$SIF" mtu "$MTU" || exit 1
 args_for() { # stack iface
   if [ "$1" = kernel ]; then echo --kernel; else echo "-i $2 --busy-poll"; fi
 }

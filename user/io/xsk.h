@@ -50,7 +50,9 @@ struct hxs_xsk_opts {
 	uint32_t nqueues;           /* receive queues to serve (1..HXS_MAX_QUEUES) */
 	uint32_t queues[HXS_MAX_QUEUES]; /* their ids; all zero and nqueues n: queues 0..n-1 */
 	uint32_t frames;            /* UMEM frames in all (default 4096 per queue) */
-	uint32_t frame_size;        /* 2048 or 4096 (default 4096) */
+	uint32_t frame_size;        /* 2048 or 4096 (default 4096): the kernel refuses a
+	                             * larger UMEM chunk (EINVAL from XDP_UMEM_REG, also on
+	                             * HugeTLB memory, Linux 6.18): jumbo frames are chains */
 	uint32_t ring_size;         /* each ring's entries, power of two (default 2048) */
 	uint32_t headroom;          /* UMEM frame headroom (default 0) */
 	enum hxs_xsk_mode mode;
