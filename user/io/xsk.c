@@ -285,10 +285,11 @@ static int rx_gather(struct xsk_io *x, struct xq *q, uint32_t qi, const struct x
 static int xsk_rx_burst(struct hxs_io *io, struct hxs_frame *f, int max)
 {
 	struct xsk_io *x = xio(io);
+	uint32_t nq = io->nqueues, qi = x->next_q;
 	int got = 0;
 
-	for (uint32_t k = 0; k < io->nqueues && got < max; k++) {
-		uint32_t qi = (x->next_q + k) % io->nqueues;
+	/* the queues round-robin from next_q (no division: a busy loop looks here every turn) */
+	for (uint32_t k = 0; k < nq && got < max; k++, qi = qi + 1 == nq ? 0 : qi + 1) {
 		struct xq *q = &x->q[qi];
 		uint32_t idx, n = xsk_ring_cons__peek(&q->rx, (uint32_t)(max - got), &idx);
 
@@ -325,15 +326,15 @@ static int xsk_rx_burst(struct hxs_io *io, struct hxs_frame *f, int max)
 			xsk_ring_cons__release(&q->rx, n);
 		fill_refill(x, q);
 	}
-	x->next_q = io->nqueues > 1 ? (x->next_q + 1) % io->nqueues : 0;
+	x->next_q = x->next_q + 1 < nq ? x->next_q + 1 : 0;
 	if (got)
 		return got;
 	/* Nothing arrived: drive the kernel only when it asked (XDP_USE_NEED_WAKEUP: the fill
 	 * ring's flag is up when a zero-copy driver ran dry). Not once per turn of a busy loop:
 	 * a syscall per empty turn cost more than it bought, and the copy-mode path (the veth
 	 * here) never raises the flag, its NAPI runs from the sender's softirq. */
-	for (uint32_t qi = 0; qi < io->nqueues; qi++) {
-		struct xq *q = &x->q[qi];
+	for (uint32_t i = 0; i < nq; i++) {
+		struct xq *q = &x->q[i];
 		if (xsk_ring_prod__needs_wakeup(&q->fill)) {
 			recvfrom(q->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
 			x->st.rx_wakeups++;

@@ -57,12 +57,14 @@ static inline struct udp_sock *udp_sk(struct hxs_sock *sk)
 	return (struct udp_sock *)sk;
 }
 
+/* (the part past the ring's end, when there is one, continues at its start) */
 static void ring_put(struct udp_sock *u, uint32_t off, const void *src, uint32_t n)
 {
 	uint32_t first = u->rq_cap - off < n ? u->rq_cap - off : n;
 
 	memcpy(u->rq + off, src, first);
-	memcpy(u->rq, (const uint8_t *)src + first, n - first);
+	if (n > first)
+		memcpy(u->rq, (const uint8_t *)src + first, n - first);
 }
 
 static void ring_get(const struct udp_sock *u, uint32_t off, void *dst, uint32_t n)
@@ -70,13 +72,16 @@ static void ring_get(const struct udp_sock *u, uint32_t off, void *dst, uint32_t
 	uint32_t first = u->rq_cap - off < n ? u->rq_cap - off : n;
 
 	memcpy(dst, u->rq + off, first);
-	memcpy((uint8_t *)dst + first, u->rq, n - first);
+	if (n > first)
+		memcpy((uint8_t *)dst + first, u->rq, n - first);
 }
 
+/* off + add in the ring. off is inside it and add at most its size (a part of what it
+ * holds), so one subtraction wraps it: no division per record. */
 static inline uint32_t ring_off(const struct udp_sock *u, uint32_t off, uint32_t add)
 {
 	uint64_t o = (uint64_t)off + add;
-	return (uint32_t)(o % u->rq_cap);
+	return (uint32_t)(o >= u->rq_cap ? o - u->rq_cap : o);
 }
 
 /* Gives the ring cap bytes, keeping what is queued. */
@@ -339,7 +344,7 @@ static ssize_t udp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 	struct hxs_addr daddr;
 	uint16_t dport, w;
 	ssize_t len = hxs_iov_len(iov, iovcnt);
-	int err;
+	int err, held;
 
 	if (len < 0)
 		return len;
@@ -374,6 +379,7 @@ static ssize_t udp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 	err = udp_autobind(sk);
 	if (err)
 		return err;
+	held = hxs_stack__time_hold(st);    /* route and neighbour caches: one time */
 	if (hxs_addr_is4(daddr))
 		err = hxs_ip_tx_alloc(st, &tx, hxs_addr_get4(daddr), IPPROTO_UDP,
 				      (uint32_t)len + HXS_UDP_HLEN);
@@ -382,6 +388,7 @@ static ssize_t udp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 	if (err) {
 		/* as udp_sendmsg(): no buffer to send from counts as UdpSndbufErrors, once per
 		 * error returned (a blocking call waits in socket.c and retries instead) */
+		hxs_stack__time_release(st, held);
 		if ((err == -EAGAIN && ((sk->flags & HXS_SOCK_F_NONBLOCK) || (flags & MSG_DONTWAIT))) ||
 		    err == -ENOBUFS)
 			st->mib.v[HXS_MIB_UDP_SNDBUF_ERRORS]++;
@@ -407,6 +414,7 @@ static ssize_t udp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 		w = 0xffff;
 	memcpy(tx.l4 + 6, &w, 2);
 	err = hxs_ip_tx_send(st, &tx);
+	hxs_stack__time_release(st, held);
 	if (err)
 		return err;
 	st->mib.v[HXS_MIB_UDP_OUT_DATAGRAMS]++;
