@@ -19,6 +19,8 @@
  *                      doorbell drained.
  * hxs_stack__poll_woken() -> the caller's own loop woke on the stack's fd: which of its fds
  *                   did is looked at (epoll_wait, no wait) as the sleep above does -> a turn
+ * hxs_stack__time_hold()/_release() -> a call outside a turn (a datagram's send) sees one time:
+ *                   the busy loop's last turn's, or one clock read
  * hxs_stack__fini() -> pending frames dropped -> TX batch out -> ctl->close (io, XDP, netlink)
  * hxs_stack__open() and hxs_stack__open_io() (user/open/) differ only in the control plane
  * (struct hxs_ctl_ops: ctl_kernel.c, ctl_static.c) and who owns the io.

@@ -2,7 +2,8 @@
  *
  * RX: hxs_ip_input() | hxs_ip6_input() -> udp_input() (the IPPROTO_UDP handler) -> header and length checks -> checksum -> udp_lookup() -> udp_enqueue()
  *                                                                  (hxs_sock__wake: epoll)
- * TX: socket.c -> udp_sendmsg() -> hxs_ip_tx_alloc() -> header + checksum -> hxs_ip_tx_send()
+ * TX: socket.c -> udp_sendmsg() -> hxs_stack__time_hold() (one time for the route and neighbour
+ *     caches) -> hxs_ip_tx_alloc() -> header + checksum -> hxs_ip_tx_send() -> socket.c flushes
  * API: udp_recvmsg/connect/poll/... through hxs_udp_ops (sock.h).
  *
  * Receive queue: datagrams are copied out of the RX frame into a per-socket byte ring sized
