@@ -118,10 +118,16 @@ static int udp_enqueue(struct udp_sock *u, const struct hxs_ip_rx *pkt, const ui
 	if (u->rq_used + need > u->sk.rcvbuf || u->rq_used + need > u->rq_cap)
 		return -ENOMEM;
 	uint32_t tail = ring_off(u, u->rq_head, u->rq_used);
-	ring_put(u, tail, &r, HXS_UDP_REC);
-	if (extra)
-		ring_put(u, ring_off(u, tail, HXS_UDP_REC), pkt->src6, 16);
-	ring_put(u, ring_off(u, tail, HXS_UDP_REC + extra), data, len);
+	if (!extra && u->rq_cap - tail >= need) {
+		/* the whole record before the ring's end: the header's copy has a fixed size */
+		memcpy(u->rq + tail, &r, HXS_UDP_REC);
+		memcpy(u->rq + tail + HXS_UDP_REC, data, len);
+	} else {
+		ring_put(u, tail, &r, HXS_UDP_REC);
+		if (extra)
+			ring_put(u, ring_off(u, tail, HXS_UDP_REC), pkt->src6, 16);
+		ring_put(u, ring_off(u, tail, HXS_UDP_REC + extra), data, len);
+	}
 	u->rq_used += need;
 	u->rq_count++;
 	hxs_sock__wake(&u->sk);
@@ -440,7 +446,10 @@ static ssize_t udp_recvmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 		return err;
 	if (!u->rq_count)
 		return (sk->flags & HXS_SOCK_F_RD_SHUT) ? 0 : -EAGAIN;
-	ring_get(u, u->rq_head, &r, HXS_UDP_REC);
+	if (u->rq_cap - u->rq_head >= HXS_UDP_REC)
+		memcpy(&r, u->rq + u->rq_head, HXS_UDP_REC);     /* fixed size: no call */
+	else
+		ring_get(u, u->rq_head, &r, HXS_UDP_REC);
 	off = ring_off(u, u->rq_head, HXS_UDP_REC);
 	if (r.v6) {
 		ring_get(u, off, src6, 16);
