@@ -20,7 +20,7 @@
  * hxs_stack__poll_woken() -> the caller's own loop woke on the stack's fd: which of its fds
  *                   did is looked at (epoll_wait, no wait) as the sleep above does -> a turn
  * hxs_stack__time_hold()/_release() -> a call outside a turn (a datagram's send) sees one time:
- *                   the busy loop's last turn's, or one clock read
+ *                   one clock read for all its lookups
  * hxs_stack__fini() -> pending frames dropped -> TX batch out -> ctl->close (io, XDP, netlink)
  * hxs_stack__open() and hxs_stack__open_io() (user/open/) differ only in the control plane
  * (struct hxs_ctl_ops: ctl_kernel.c, ctl_static.c) and who owns the io.
@@ -337,10 +337,9 @@ int hxs_stack__time_hold(struct hxs_stack *st)
 {
 	if (st->in_turn)
 		return 0;
-	/* a busy loop's last turn is at most HXS_BUSY_LAZY looks at the ring old, and the caller
-	 * was inside it a moment ago: no clock read per datagram (tens of ns each) */
-	if (!st->busy_poll || !st->turn_now)
-		st->turn_now = hxs_stack__clock(st);
+	/* Read, not the last turn's time even on a busy loop: the caller may have worked for
+	 * seconds since, and a timer armed now (a next hop's pending queue) must not fire early. */
+	st->turn_now = hxs_stack__clock(st);
 	st->in_turn = 1;
 	return 1;
 }
