@@ -285,10 +285,11 @@ static int rx_gather(struct xsk_io *x, struct xq *q, uint32_t qi, const struct x
 static int xsk_rx_burst(struct hxs_io *io, struct hxs_frame *f, int max)
 {
 	struct xsk_io *x = xio(io);
+	uint32_t nq = io->nqueues, qi = x->next_q;
 	int got = 0;
 
-	for (uint32_t k = 0; k < io->nqueues && got < max; k++) {
-		uint32_t qi = (x->next_q + k) % io->nqueues;
+	/* the queues round-robin from next_q (no division: a busy loop looks here every turn) */
+	for (uint32_t k = 0; k < nq && got < max; k++, qi = qi + 1 == nq ? 0 : qi + 1) {
 		struct xq *q = &x->q[qi];
 		uint32_t idx, n = xsk_ring_cons__peek(&q->rx, (uint32_t)(max - got), &idx);
 
@@ -325,15 +326,15 @@ static int xsk_rx_burst(struct hxs_io *io, struct hxs_frame *f, int max)
 			xsk_ring_cons__release(&q->rx, n);
 		fill_refill(x, q);
 	}
-	x->next_q = io->nqueues > 1 ? (x->next_q + 1) % io->nqueues : 0;
+	x->next_q = x->next_q + 1 < nq ? x->next_q + 1 : 0;
 	if (got)
 		return got;
 	/* Nothing arrived: drive the kernel only when it asked (XDP_USE_NEED_WAKEUP: the fill
 	 * ring's flag is up when a zero-copy driver ran dry). Not once per turn of a busy loop:
 	 * a syscall per empty turn cost more than it bought, and the copy-mode path (the veth
 	 * here) never raises the flag, its NAPI runs from the sender's softirq. */
-	for (uint32_t qi = 0; qi < io->nqueues; qi++) {
-		struct xq *q = &x->q[qi];
+	for (uint32_t i = 0; i < nq; i++) {
+		struct xq *q = &x->q[i];
 		if (xsk_ring_prod__needs_wakeup(&q->fill)) {
 			recvfrom(q->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
 			x->st.rx_wakeups++;
@@ -425,11 +426,47 @@ static uint32_t tx_descs(struct xsk_io *x, const struct hxs_frame *fr)
 	return (uint32_t)((off + fr->len + ((uint64_t)1 << x->shift) - 1) >> x->shift);
 }
 
+/* One frame whose bytes sit in one UMEM frame (a datagram, an ACK: what a request/response
+ * exchange sends, one per call) on a ring with room: one descriptor, without the batch's run
+ * and chain bookkeeping below. Returns 0 when the frame needs that (a chain, a full ring). */
+static int tx_one(struct xsk_io *x, const struct hxs_frame *fr)
+{
+	struct xq *q = &x->q[fr->queue < x->io.nqueues ? fr->queue : 0];
+	uint64_t addr = (uint64_t)(fr->data - x->area), chunk = (uint64_t)1 << x->shift, base;
+	uint64_t size = is_slab(x, fr->handle) ? x->io.frame_size : chunk;
+	struct xdp_desc *d;
+	uint32_t idx;
+
+	if ((addr & (chunk - 1)) + fr->len > chunk || xsk_prod_nb_free(&q->tx, 1) < 1)
+		return 0;
+	if (addr < fr->handle || addr + fr->len > fr->handle + size)
+		xsk_misuse("tx_submit: data outside its frame", addr, XF_HELD);
+	base = frame_move(x, fr->handle, XF_HELD, XF_TX, "tx_submit");
+	if (xsk_ring_prod__reserve(&q->tx, 1, &idx) != 1)
+		xsk_misuse("tx_submit: ring room went away", addr, XF_TX);   /* single producer */
+	d = xsk_ring_prod__tx_desc(&q->tx, idx);
+	d->addr = addr;
+	d->len = fr->len;
+	d->options = 0;
+	if (is_slab(x, base))
+		x->slab_pending[slab_index(x, base)] = 1;
+	xsk_ring_prod__submit(&q->tx, 1);
+	q->in_tx++;
+	x->ntx++;
+	x->nheld--;
+	x->st.tx_frames++;
+	x->st.tx_bytes += fr->len;
+	return 1;
+}
+
 static int xsk_tx_submit(struct hxs_io *io, const struct hxs_frame *f, int n)
 {
 	struct xsk_io *x = xio(io);
 	uint32_t chunk = (uint32_t)1 << x->shift;
 	int done = 0;
+
+	if (n == 1 && tx_one(x, f))
+		return 1;
 
 	while (done < n) {
 		uint32_t qi = f[done].queue < io->nqueues ? f[done].queue : 0;
@@ -513,7 +550,7 @@ static int xsk_flush(struct hxs_io *io)
 		/* Kick only while the kernel has descriptors it has not consumed yet; one kick
 		 * normally, more only when copy mode's per-call budget (x->tx_budget frames)
 		 * stopped it with descriptors left. */
-		for (uint32_t k = 0; q->in_tx && k <= x->ring_size / x->tx_budget; k++) {
+		for (uint32_t k = 0; q->in_tx && k * x->tx_budget <= x->ring_size; k++) {
 			if (xsk_prod_nb_free(&q->tx, x->ring_size) >= x->ring_size)
 				break;
 			int e = kick_tx(x, q);

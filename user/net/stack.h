@@ -279,6 +279,11 @@ int hxs_stack__poll_again(struct hxs_stack *st, int timeout_ms);
 /* The time the last turn read (its start): what a caller of hxs_stack__poll() measures its
  * own timeout with, without a clock read of its own. */
 uint64_t hxs_stack__turn_time(const struct hxs_stack *st);
+/* One time for everything a call outside a turn does (a datagram's route and neighbour
+ * lookups), until hxs_stack__time_release(st, held): one clock read instead of one per
+ * lookup. Inside a turn the turn's time stays and held is 0. */
+int hxs_stack__time_hold(struct hxs_stack *st);
+void hxs_stack__time_release(struct hxs_stack *st, int held);
 /* Who hears of a path MTU the kernel learned for a destination (mtu 0: none known now). */
 void hxs_stack__set_pmtu_cb(struct hxs_stack *st, void (*fn)(void *ctx, uint32_t raddr, uint32_t mtu),
 			    void *ctx);

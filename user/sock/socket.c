@@ -4,7 +4,8 @@
  * hxs_bind()   -> checks as inet_bind() -> hxs_sock__bind_port() -> ops->bind()
  * hxs_send*()/hxs_recv*()/hxs_accept4() -> sock_wait(): ops->X() until it stops saying
  *                 -EAGAIN, running hxs_stack__poll() in between (blocking sockets only),
- *                 bounded by SO_SNDTIMEO / SO_RCVTIMEO
+ *                 bounded by SO_SNDTIMEO / SO_RCVTIMEO; a datagram's send then flushes the
+ *                 stack's TX batch (hxs_stack__tx_flush: the ring and its kick) before returning
  * hxs_close()  -> ops->close() -> hxs_epoll__forget() -> hxs_sock__free() (unless the
  *                 protocol keeps the socket alive, e.g. TCP in TIME_WAIT)
  *
@@ -993,6 +994,7 @@ static ssize_t do_send(struct hxs_stack *st, int fd, const struct iovec *iov, in
 	struct hxs_sock *sk = hxs_sock__get(st, fd);
 	struct sockaddr_in6 a;
 	struct op_args args = { .iov = iov, .iovcnt = iovcnt, .flags = flags };
+	ssize_t r;
 
 	if (!sk)
 		return -EBADF;
@@ -1008,7 +1010,15 @@ static ssize_t do_send(struct hxs_stack *st, int fd, const struct iovec *iov, in
 	}
 	if (sk->type == SOCK_STREAM && !sock_nonblock(sk, flags) && iovcnt > 0)
 		return stream_send_all(sk, &args);
-	return sock_wait(sk, OP_SEND, &args, sock_nonblock(sk, flags), sk->sndtimeo_us);
+	r = sock_wait(sk, OP_SEND, &args, sock_nonblock(sk, flags), sk->sndtimeo_us);
+	/* A datagram leaves before the call returns, as the kernel's udp_sendmsg() hands it to
+	 * the device: the TX batch goes to the ring and the ring is kicked now, not at the end
+	 * of the loop's next turn (the caller's next recv and epoll_wait and a whole turn would
+	 * sit between the request and the wire). Inside a turn (a callback of the loop) the
+	 * turn's own flush sends it. */
+	if (r >= 0 && sk->type != SOCK_STREAM && !st->turning)
+		hxs_stack__tx_flush(st);
+	return r;
 }
 
 /* tcp_recvmsg() on a blocking socket: the bytes are taken as they come until target is

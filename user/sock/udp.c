@@ -2,7 +2,8 @@
  *
  * RX: hxs_ip_input() | hxs_ip6_input() -> udp_input() (the IPPROTO_UDP handler) -> header and length checks -> checksum -> udp_lookup() -> udp_enqueue()
  *                                                                  (hxs_sock__wake: epoll)
- * TX: socket.c -> udp_sendmsg() -> hxs_ip_tx_alloc() -> header + checksum -> hxs_ip_tx_send()
+ * TX: socket.c -> udp_sendmsg() -> hxs_stack__time_hold() (one time for the route and neighbour
+ *     caches) -> hxs_ip_tx_alloc() -> header + checksum -> hxs_ip_tx_send() -> socket.c flushes
  * API: udp_recvmsg/connect/poll/... through hxs_udp_ops (sock.h).
  *
  * Receive queue: datagrams are copied out of the RX frame into a per-socket byte ring sized
@@ -57,12 +58,14 @@ static inline struct udp_sock *udp_sk(struct hxs_sock *sk)
 	return (struct udp_sock *)sk;
 }
 
+/* (the part past the ring's end, when there is one, continues at its start) */
 static void ring_put(struct udp_sock *u, uint32_t off, const void *src, uint32_t n)
 {
 	uint32_t first = u->rq_cap - off < n ? u->rq_cap - off : n;
 
 	memcpy(u->rq + off, src, first);
-	memcpy(u->rq, (const uint8_t *)src + first, n - first);
+	if (n > first)
+		memcpy(u->rq, (const uint8_t *)src + first, n - first);
 }
 
 static void ring_get(const struct udp_sock *u, uint32_t off, void *dst, uint32_t n)
@@ -70,13 +73,16 @@ static void ring_get(const struct udp_sock *u, uint32_t off, void *dst, uint32_t
 	uint32_t first = u->rq_cap - off < n ? u->rq_cap - off : n;
 
 	memcpy(dst, u->rq + off, first);
-	memcpy((uint8_t *)dst + first, u->rq, n - first);
+	if (n > first)
+		memcpy((uint8_t *)dst + first, u->rq, n - first);
 }
 
+/* off + add in the ring. off is inside it and add at most its size (a part of what it
+ * holds), so one subtraction wraps it: no division per record. */
 static inline uint32_t ring_off(const struct udp_sock *u, uint32_t off, uint32_t add)
 {
 	uint64_t o = (uint64_t)off + add;
-	return (uint32_t)(o % u->rq_cap);
+	return (uint32_t)(o >= u->rq_cap ? o - u->rq_cap : o);
 }
 
 /* Gives the ring cap bytes, keeping what is queued. */
@@ -112,10 +118,16 @@ static int udp_enqueue(struct udp_sock *u, const struct hxs_ip_rx *pkt, const ui
 	if (u->rq_used + need > u->sk.rcvbuf || u->rq_used + need > u->rq_cap)
 		return -ENOMEM;
 	uint32_t tail = ring_off(u, u->rq_head, u->rq_used);
-	ring_put(u, tail, &r, HXS_UDP_REC);
-	if (extra)
-		ring_put(u, ring_off(u, tail, HXS_UDP_REC), pkt->src6, 16);
-	ring_put(u, ring_off(u, tail, HXS_UDP_REC + extra), data, len);
+	if (!extra && u->rq_cap - tail >= need) {
+		/* the whole record before the ring's end: the header's copy has a fixed size */
+		memcpy(u->rq + tail, &r, HXS_UDP_REC);
+		memcpy(u->rq + tail + HXS_UDP_REC, data, len);
+	} else {
+		ring_put(u, tail, &r, HXS_UDP_REC);
+		if (extra)
+			ring_put(u, ring_off(u, tail, HXS_UDP_REC), pkt->src6, 16);
+		ring_put(u, ring_off(u, tail, HXS_UDP_REC + extra), data, len);
+	}
 	u->rq_used += need;
 	u->rq_count++;
 	hxs_sock__wake(&u->sk);
@@ -339,7 +351,7 @@ static ssize_t udp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 	struct hxs_addr daddr;
 	uint16_t dport, w;
 	ssize_t len = hxs_iov_len(iov, iovcnt);
-	int err;
+	int err, held;
 
 	if (len < 0)
 		return len;
@@ -374,6 +386,7 @@ static ssize_t udp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 	err = udp_autobind(sk);
 	if (err)
 		return err;
+	held = hxs_stack__time_hold(st);    /* route and neighbour caches: one time */
 	if (hxs_addr_is4(daddr))
 		err = hxs_ip_tx_alloc(st, &tx, hxs_addr_get4(daddr), IPPROTO_UDP,
 				      (uint32_t)len + HXS_UDP_HLEN);
@@ -382,6 +395,7 @@ static ssize_t udp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 	if (err) {
 		/* as udp_sendmsg(): no buffer to send from counts as UdpSndbufErrors, once per
 		 * error returned (a blocking call waits in socket.c and retries instead) */
+		hxs_stack__time_release(st, held);
 		if ((err == -EAGAIN && ((sk->flags & HXS_SOCK_F_NONBLOCK) || (flags & MSG_DONTWAIT))) ||
 		    err == -ENOBUFS)
 			st->mib.v[HXS_MIB_UDP_SNDBUF_ERRORS]++;
@@ -407,6 +421,7 @@ static ssize_t udp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 		w = 0xffff;
 	memcpy(tx.l4 + 6, &w, 2);
 	err = hxs_ip_tx_send(st, &tx);
+	hxs_stack__time_release(st, held);
 	if (err)
 		return err;
 	st->mib.v[HXS_MIB_UDP_OUT_DATAGRAMS]++;
@@ -431,7 +446,10 @@ static ssize_t udp_recvmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 		return err;
 	if (!u->rq_count)
 		return (sk->flags & HXS_SOCK_F_RD_SHUT) ? 0 : -EAGAIN;
-	ring_get(u, u->rq_head, &r, HXS_UDP_REC);
+	if (u->rq_cap - u->rq_head >= HXS_UDP_REC)
+		memcpy(&r, u->rq + u->rq_head, HXS_UDP_REC);     /* fixed size: no call */
+	else
+		ring_get(u, u->rq_head, &r, HXS_UDP_REC);
 	off = ring_off(u, u->rq_head, HXS_UDP_REC);
 	if (r.v6) {
 		ring_get(u, off, src6, 16);
