@@ -153,20 +153,25 @@ sum_copy_avx2(uint32_t sum, uint8_t *d, const uint8_t *p, uint32_t len, int copy
 /* 1 when the CPU has AVX2 (asked once). Below AVX2_MIN bytes (headers, ACKs) the 16-byte loop
  * is as quick. */
 #define AVX2_MIN 128
+/* Relaxed atomics: two stacks of one process may ask first at once; both store the same
+ * answer, and a race-free read keeps thread sanitizers quiet. */
 static int avx2_state = -1;
 
 static int avx2_ok(void)
 {
-	if (avx2_state < 0) {
+	int st = __atomic_load_n(&avx2_state, __ATOMIC_RELAXED);
+
+	if (st < 0) {
 		__builtin_cpu_init();
-		avx2_state = __builtin_cpu_supports("avx2") ? 1 : 0;
+		st = __builtin_cpu_supports("avx2") ? 1 : 0;
+		__atomic_store_n(&avx2_state, st, __ATOMIC_RELAXED);
 	}
-	return avx2_state;
+	return st;
 }
 
 static void avx2_ok_force(int on)
 {
-	avx2_state = on;
+	__atomic_store_n(&avx2_state, on, __ATOMIC_RELAXED);
 }
 #define WIDE(len) ((len) >= AVX2_MIN && avx2_ok())
 

@@ -48,7 +48,8 @@ struct hxs_timer {
 
 struct hxs_wheel {
 	uint64_t now_tick;                       /* ticks processed up to */
-	uint32_t count;                          /* timers armed */
+	uint32_t count;                          /* timers in slots: armed ones, and lazily
+	                                          * cancelled ones not yet reached */
 	uint64_t hint;                           /* no event before this tick (a lower bound,
 	                                          * exact until a cancel): run() and next()
 	                                          * skip the level scan while it holds */

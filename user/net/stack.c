@@ -38,7 +38,8 @@ uint64_t hxs_stack__now(const struct hxs_stack *st)
 int hxs_stack__set_clock(struct hxs_stack *st, uint64_t (*clock)(void *ctx), void *ctx)
 {
 	/* The wheel's ticks count from its start time: armed timers would expire against the
-	 * other clock. Only an idle wheel may change clocks. */
+	 * other clock. Only an idle wheel may change clocks (a lazily cancelled timer still holds
+	 * its slot and counts: callers set the clock before any connection exists). */
 	if (st->wheel.count)
 		return -EBUSY;
 	st->clock = clock;
