@@ -73,6 +73,25 @@ wait_line() {
 	grep -qE "$3" "$2" 2>/dev/null
 }
 
+# A process that gave no ready line: say whether it still runs and where each of its threads
+# waits (state, wchan, system call, kernel stack), or how it exited. A server once printed
+# nothing for 60 s on a CI machine, with an empty log; this is what to look at next time.
+diag_pid() { # PID
+	local pid=$1 t
+	[ -n "$pid" ] || return 0
+	if kill -0 "$pid" 2>/dev/null; then
+		note "pid $pid still runs: $(ps -o stat=,etime=,time=,args= -p "$pid")"
+		for t in /proc/"$pid"/task/*; do
+			[ -d "$t" ] || continue
+			note "  task ${t##*/} $(cat "$t/comm" 2>/dev/null) state $(awk '{print $3}' "$t/stat" 2>/dev/null) wchan $(cat "$t/wchan" 2>/dev/null) syscall $(cut -d' ' -f1-3 "$t/syscall" 2>/dev/null)"
+			sed 's/^/#     /' "$t/stack" 2>/dev/null | head -20
+		done
+	else
+		wait "$pid" 2>/dev/null
+		note "pid $pid exited with status $?"
+	fi
+}
+
 wait_listen() {
 	wait_for "${3:-10}" _listening "$1" "$2"
 }

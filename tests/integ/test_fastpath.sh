@@ -46,7 +46,7 @@ start_server() { # label ENV...
   local label=$1; shift
   ip netns exec "$BNS" env "$@" "$B/hxs-perf" -s -i "$BIF" -p 6001 >"$W/srv.log" 2>&1 & SP=$!
   if wait_line 60 "$W/srv.log" ready $SP; then pass "server $label starts"
-  else fail "server $label starts (no ready line in 60 s)"; sed 's/^/# /' "$W/srv.log"; return 1; fi
+  else fail "server $label starts (no ready line in 60 s)"; sed 's/^/# /' "$W/srv.log"; diag_pid "$SP"; return 1; fi
 }
 stat_of() { awk -v k="$2" '$1==k {print $2}' "$1" | head -1; }
 bstat() { # FILE: B's counters; right after the server's ready line its statistics region may

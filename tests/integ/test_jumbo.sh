@@ -27,7 +27,7 @@ ip -n "$KNS" link set dev "$KIF" mtu 9000 && ip -n "$HNS" link set dev "$HIF" mt
 start_server() { # "env..." label
   env $1 ip netns exec "$HNS" "$B/hxs-perf" -s -i "$HIF" -v >"$W/srv.log" 2>&1 & SP=$!
   if wait_line 60 "$W/srv.log" ready $SP; then pass "server $2 starts"
-  else fail "server $2 starts (no ready line in 60 s)"; sed 's/^/# /' "$W/srv.log"; stop_pid "$SP" 5; SP=; return 1; fi
+  else fail "server $2 starts (no ready line in 60 s)"; sed 's/^/# /' "$W/srv.log"; diag_pid "$SP"; stop_pid "$SP" 5; SP=; return 1; fi
 }
 stop_server() { # label STREAMS
   stop_pid "$SP" 30; local rc=$?; SP=

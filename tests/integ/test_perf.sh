@@ -40,8 +40,7 @@ start_server() { # NS "flags..." label
   else
     fail "server $3 starts (no ready line in 60 s)"; sed 's/^/# /' "$W/srv.log"
     # (once seen with an empty log: say whether it hung or died, and how)
-    if kill -0 "$SP" 2>/dev/null; then note "the server still runs: $(ps -o stat=,wchan=,args= -p "$SP")"
-    else wait "$SP"; note "the server exited with status $?"; SP=; fi
+    diag_pid "$SP"; kill -0 "$SP" 2>/dev/null || SP=
     stop_server; return 1
   fi
   X_CONNS=0 X_STREAMS=0 X_CRR=0 X_UDP=0   # what the clients do to this server (expected totals)

@@ -30,7 +30,7 @@ if [ "$BACKEND" = kernel ]; then SA="--kernel" CA="--kernel"; else SA="-i $BIF" 
 
 ip netns exec "$BNS" "$B/hxs-perf" -s $SA -p $PORT >"$W/srv.log" 2>&1 & SP=$!
 if wait_line 60 "$W/srv.log" ready $SP; then pass "server ($BACKEND) starts: $(grep ready "$W/srv.log")"
-else fail "server ($BACKEND) starts (no ready line in 60 s)"; sed 's/^/# /' "$W/srv.log"; exit 1; fi
+else fail "server ($BACKEND) starts (no ready line in 60 s)"; sed 's/^/# /' "$W/srv.log"; diag_pid "$SP"; exit 1; fi
 
 # run_bidir label ARGS...: the client's JSON in $W/out; exit status in RC
 run_bidir() {
