@@ -4,12 +4,24 @@
  * hxs_perf_rx_feed() -> verify all but the held-back tail -> hxs_perf_rx_finish() -> trailer
  * hxs_perf_bidir_rx_feed() -> verify up to the end mark -> tail (trailer, report)
  * hxs_hist_add() -> bucket_of() ; hxs_hist_quantile() -> walk buckets
+ * hxs_perf_mode_name() -> the mode's name, as -m takes it
  */
 #include <endian.h>
 #include <errno.h>
 #include <string.h>
 
 #include "appperf.h"
+
+const char *hxs_perf_mode_name(int m)
+{
+	switch (m) {
+	case HXS_PERF_STREAM: return "stream";
+	case HXS_PERF_RR: return "rr";
+	case HXS_PERF_CRR: return "crr";
+	case HXS_PERF_UDP: return "udp";
+	default: return "?";
+	}
+}
 
 void hxs_perf_hdr_encode(struct hxs_perf_hdr *w, const struct hxs_perf_hdr *h)
 {

@@ -45,6 +45,8 @@ enum hxs_perf_mode {
 	HXS_PERF_CRR,
 	HXS_PERF_UDP,
 };
+/* "stream", "rr", "crr", "udp"; "?" for anything else. */
+const char *hxs_perf_mode_name(int m);
 #define HXS_PERF_F_REVERSE   (1u << 0)       /* stream: the server sends */
 #define HXS_PERF_F_BIDIR     (1u << 1)       /* stream: both send, both verify */
 
