@@ -313,13 +313,20 @@ PY
   fi
 fi
 
+# run_part NAME JSON WHAT SCRIPT: SCRIPT "$OUT" with its output in $LOGD/NAME.log; when it fails,
+# JSON says {"error": "WHAT failed: <the log's last 400 bytes>"}, which the report shows.
+run_part() {
+  local name=$1 json=$2 what=$3 script=$4
+  "$script" "$OUT" >"$LOGD/$name.log" 2>&1 ||
+    python3 -c 'import json,sys; print(json.dumps({"error": sys.argv[1] + " failed: " + open(sys.argv[2]).read()[-400:]}))' \
+      "$what" "$LOGD/$name.log" >"$json"
+}
+
 # --- instruction counts of the TCP core ------------------------------------------------------
 CGJ=$OUT/tcp_core.json
 rm -f "$CGJ"
 if [ "${BENCH_SKIP_EXTRA:-0}" != 1 ]; then
-  scripts/bench_tcp_core.sh "$OUT" >"$LOGD/tcp_core.log" 2>&1 ||
-    python3 -c 'import json,sys; print(json.dumps({"error": "tcp core instruction count failed: " + open(sys.argv[1]).read()[-400:]}))' \
-      "$LOGD/tcp_core.log" >"$CGJ"
+  run_part tcp_core "$CGJ" "tcp core instruction count" scripts/bench_tcp_core.sh
   echo "bench: TCP core: $(head -c 300 "$CGJ")"
 fi
 
@@ -327,9 +334,7 @@ fi
 IDJ=$OUT/idle.json
 rm -f "$IDJ"
 if [ "${BENCH_SKIP_EXTRA:-0}" != 1 ]; then
-  scripts/bench_idle.sh "$OUT" >"$LOGD/idle.log" 2>&1 ||
-    python3 -c 'import json,sys; print(json.dumps({"error": "idle connection memory failed: " + open(sys.argv[1]).read()[-400:]}))' \
-      "$LOGD/idle.log" >"$IDJ"
+  run_part idle "$IDJ" "idle connection memory" scripts/bench_idle.sh
   echo "bench: idle connections: $(grep '^bench_idle:' "$LOGD/idle.log" | tr '\n' ' ')"
 fi
 
@@ -337,9 +342,7 @@ fi
 ICJ=$OUT/idle_cpu.json
 rm -f "$ICJ"
 if [ "${BENCH_SKIP_EXTRA:-0}" != 1 ]; then
-  scripts/bench_idle_cpu.sh "$OUT" >"$LOGD/idle_cpu.log" 2>&1 ||
-    python3 -c 'import json,sys; print(json.dumps({"error": "idle CPU failed: " + open(sys.argv[1]).read()[-400:]}))' \
-      "$LOGD/idle_cpu.log" >"$ICJ"
+  run_part idle_cpu "$ICJ" "idle CPU" scripts/bench_idle_cpu.sh
   grep '^bench_idle_cpu:' "$LOGD/idle_cpu.log"
 fi
 
@@ -347,9 +350,7 @@ fi
 PLJ=$OUT/preload.json
 rm -f "$PLJ"
 if [ "${BENCH_SKIP_EXTRA:-0}" != 1 ]; then
-  scripts/bench_preload.sh "$OUT" >"$LOGD/preload.log" 2>&1 ||
-    python3 -c 'import json,sys; print(json.dumps({"error": "preload servers failed: " + open(sys.argv[1]).read()[-400:]}))' \
-      "$LOGD/preload.log" >"$PLJ"
+  run_part preload "$PLJ" "preload servers" scripts/bench_preload.sh
   echo "bench: preload: $(grep '^bench_preload: median' "$LOGD/preload.log" | tr '\n' ' ')"
 fi
 
@@ -357,9 +358,7 @@ fi
 LSJ=$OUT/loss.json
 rm -f "$LSJ"
 if [ "${BENCH_SKIP_EXTRA:-0}" != 1 ]; then
-  scripts/bench_loss.sh "$OUT" >"$LOGD/loss.log" 2>&1 ||
-    python3 -c 'import json,sys; print(json.dumps({"error": "loss goodput failed: " + open(sys.argv[1]).read()[-400:]}))' \
-      "$LOGD/loss.log" >"$LSJ"
+  run_part loss "$LSJ" "loss goodput" scripts/bench_loss.sh
   grep '^bench_loss:' "$LOGD/loss.log"
 fi
 
@@ -367,9 +366,7 @@ fi
 FPJ=$OUT/fastpath.json
 rm -f "$FPJ"
 if [ "${BENCH_SKIP_EXTRA:-0}" != 1 ] && [ "${BENCH_SKIP_FASTPATH:-0}" != 1 ]; then
-  scripts/bench_fastpath.sh "$OUT" >"$LOGD/fastpath.log" 2>&1 ||
-    python3 -c 'import json,sys; print(json.dumps({"error": "fast path bench failed: " + open(sys.argv[1]).read()[-400:]}))' \
-      "$LOGD/fastpath.log" >"$FPJ"
+  run_part fastpath "$FPJ" "fast path bench" scripts/bench_fastpath.sh
   grep '^bench_fastpath:' "$LOGD/fastpath.log"
 fi
 

@@ -512,12 +512,19 @@ def fmt_core(v):
     return "%.1f" % v if num(v) else str(v)
 
 
+def part(L, res, key, title):
+    """The result of one part of the bench (scripts/bench_*.sh), or None: not run, or failed
+    (its error line, under the part's title, is in L then)."""
+    v = res[key]
+    if v is not None and "error" in v:
+        L.append("\n%s: error: %s" % (title, v["error"]))
+        return None
+    return v
+
+
 def md_core(L, res):
-    core = res["tcp_core"]
+    core = part(L, res, "tcp_core", "TCP core instruction counts (callgrind)")
     if core is None:
-        return
-    if "error" in core:
-        L.append("\nTCP core instruction counts (callgrind): error: %s" % core["error"])
         return
     mode = core.get("headline_mode")
     ins = core.get("instr_per_inorder_segment")
@@ -548,11 +555,8 @@ def md_core(L, res):
 
 
 def md_idle_mem(L, res):
-    idle = res["idle_connections"]
+    idle = part(L, res, "idle_connections", "Memory per idle connection")
     if idle is None:
-        return
-    if "error" in idle:
-        L.append("\nMemory per idle connection: error: %s" % idle["error"])
         return
     L.append("\nMemory per idle established connection (kernel clients; hxs: hxs-httpd RSS growth / N; "
              "kernel: slab + TCP socket memory growth / 2N with kernel servers; goal for hxs <= 4096 B):\n")
@@ -564,11 +568,8 @@ def md_idle_mem(L, res):
 
 
 def md_idle_cpu(L, res):
-    ic = res["idle_cpu"]
+    ic = part(L, res, "idle_cpu", "CPU of an idle stack")
     if ic is None:
-        return
-    if "error" in ic:
-        L.append("\nCPU of an idle stack: error: %s" % ic["error"])
         return
     met = [f["met"] for f in res["floors"] if f["floor"].startswith("idle stack")]
     L.append("\nCPU of an idle stack (scripts/bench_idle_cpu.sh; no traffic; server on the hxs end of the veth "
@@ -590,11 +591,8 @@ def md_idle_cpu(L, res):
 
 
 def md_preload(L, res):
-    pl = res["preload"]
+    pl = part(L, res, "preload", "Unmodified servers through the LD_PRELOAD shim")
     if pl is None:
-        return
-    if "error" in pl:
-        L.append("\nUnmodified servers through the LD_PRELOAD shim: error: %s" % pl["error"])
         return
     if not pl.get("median"):
         return
@@ -612,11 +610,8 @@ def md_preload(L, res):
 
 
 def md_loss(L, res):
-    ls = res["loss"]
+    ls = part(L, res, "loss", "Goodput under random loss")
     if ls is None:
-        return
-    if "error" in ls:
-        L.append("\nGoodput under random loss: error: %s" % ls["error"])
         return
     medn = ls.get("median") or {}
     if not medn:
