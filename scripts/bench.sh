@@ -5,11 +5,11 @@
 #   round r = 1..ROUNDS:  for each workload:  for each pairing:  start server, run client, stop
 #   workloads: stream (client->server and server->client, MTU 1500 and 9000), rr (64 B),
 #              crr (64 B), udp (64 B request/response)
+#              and, each round, the raw AF_XDP ping-pong (hxs-xdp-pingpong) right after rr
 #   pairings:  client/server stack  kernel/kernel (placements split, same; blocking and
 #              busy-polling; threaded NAPI), hxs/hxs (and with threaded NAPI), kernel/hxs,
 #              hxs/kernel
-#   then:      raw AF_XDP ping-pong and packet rate (hxs-xdp-pingpong), the raw one-way AF_XDP
-#              ceiling of bulk frames (hxs-xdp-blast: 1514 and 9014 B frames, the receive NAPI
+#   then:      the raw one-way AF_XDP ceiling of bulk frames (hxs-xdp-blast: 1514 and 9014 B frames, the receive NAPI
 #              in the sender's softirq and threaded on the sink's CPU), instruction counts of
 #              the TCP core (callgrind on build/bench-tcp-core), memory per idle connection at
 #              10k and 100k connections, hxs-httpd next to the kernel (scripts/bench_idle.sh),
@@ -26,7 +26,7 @@
 #
 # Environment: BENCH_T (seconds per run, default 3), BENCH_ROUNDS (default 3),
 # BENCH_WORKLOADS, BENCH_PAIRINGS (space-separated subsets of the ids below), BENCH_SKIP_EXTRA=1 (no ping-pong,
-# no callgrind, none of the scripts below), BENCH_SKIP_FASTPATH=1 (no bench_fastpath.sh), BENCH_BLAST=1 (the raw bulk ceiling even with BENCH_SKIP_EXTRA=1), BENCH_BLAST_ROUNDS (its rounds, default 1: make bench must fit the acceptance check's 25 minutes). The machine's CPUs are used as: client on CPU $CCPU, server on CPU $SCPU.
+# no callgrind, none of the scripts below), BENCH_SKIP_FASTPATH=1 (no bench_fastpath.sh), BENCH_PINGPONG=1 (the raw ping-pong each round even with BENCH_SKIP_EXTRA=1), BENCH_BLAST=1 (the raw bulk ceiling even with BENCH_SKIP_EXTRA=1), BENCH_BLAST_ROUNDS (its rounds, default 1: make bench must fit the acceptance check's 25 minutes). The machine's CPUs are used as: client on CPU $CCPU, server on CPU $SCPU.
 # Builds nothing: `make bench` builds first.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -224,45 +224,63 @@ print("  r%d %-13s %-8s %s" % (r["round"], r["workload"], r["pairing"],
       ("%.3f %s" % (val, v[1])) if val is not None else "FAILED: " + (r["error"] or "")[:150]))' "$RUNS"
 }
 
+# --- raw AF_XDP ceiling --------------------------------------------------------------------
+# The raw ping-pong (hxs-xdp-pingpong) runs once per round, right after the round's rr runs
+# (or at the round's end without rr), so the rr/raw and udp/raw ratios divide two medians of
+# interleaved rounds, as every other ratio does: a single run of it swung from 194k to 239k
+# round trips/s between two quiet runs of this script.
+XDPJ=$OUT/xdp_pingpong.jsonl
+rm -f "$XDPJ" "$OUT/xdp_pingpong.json"
+run_pingpong() { # round: one line of $XDPJ
+  local j=$OUT/xdp_pingpong.tmp rc ppid i
+  if [ ! -x "$BUILD/hxs-xdp-pingpong" ]; then
+    echo '{"error":"build/hxs-xdp-pingpong not built"}' >>"$XDPJ"; return
+  fi
+  set_mtu 1500
+  offloads "$CNS" "$CIF" off; offloads "$SNS" "$SIF" off
+  ip netns exec "$SNS" taskset -c "$SCPU" "$BUILD/hxs-xdp-pingpong" -i "$SIF" --reflect \
+    >"$LOGD/pingpong_r$1.server" 2>&1 &
+  ppid=$!
+  for i in $(seq 1 100); do grep -q reflecting "$LOGD/pingpong_r$1.server" && break; sleep 0.05; done
+  timeout -k 2 60 ip netns exec "$CNS" taskset -c "$CCPU" "$BUILD/hxs-xdp-pingpong" -i "$CIF" \
+    -c "$SIP" -t "$T" --json >"$j" 2>"$LOGD/pingpong_r$1.client"
+  rc=$?
+  kill -INT $ppid 2>/dev/null; sleep 0.3; kill -KILL $ppid 2>/dev/null; wait $ppid 2>/dev/null
+  xdp_off "$SNS" "$SIF"; xdp_off "$CNS" "$CIF"
+  python3 - "$rc" "$j" "$LOGD/pingpong_r$1.client" "$1" >>"$XDPJ" <<'PY'
+import json, sys
+rc, j, log, rnd = sys.argv[1:]
+try:
+    r = json.load(open(j)) if rc == "0" else None
+except ValueError:
+    r = None
+if not isinstance(r, dict):
+    r = {"error": "hxs-xdp-pingpong failed (status %s): %s" % (rc, open(log).read()[-400:])}
+r["round"] = int(rnd)
+print(json.dumps(r))
+PY
+  rm -f "$j"
+  echo "  r$1 raw-pingpong  $(tail -n 1 "$XDPJ" | python3 -c 'import json,sys; j=json.load(sys.stdin); print(("%.0f round trips/s" % j["roundtrips_per_s"]) if "roundtrips_per_s" in j else "FAILED: " + j.get("error", "")[:150])')"
+}
+
+PINGPONG=0
+{ [ "${BENCH_SKIP_EXTRA:-0}" != 1 ] || [ "${BENCH_PINGPONG:-0}" = 1 ]; } && PINGPONG=1
 echo "bench: $ROUNDS rounds x ${#WORKLOADS[@]} workloads x ${#PAIRINGS[@]} pairings, ${T}s each;" \
   "client on CPU $CCPU, server on CPU $SCPU ($NCPU CPUs)"
 START=$SECONDS
+HAVE_RR=0
+for w in "${WORKLOADS[@]}"; do [ "${w%% *}" = rr ] && HAVE_RR=1; done
 for rnd in $(seq 1 "$ROUNDS"); do
   for w in "${WORKLOADS[@]}"; do
     read -r _ _ mtu _ <<<"$w"
     set_mtu "$mtu"
     for p in "${PAIRINGS[@]}"; do run_one "$rnd" "$w" "$p"; done
+    [ "$PINGPONG" = 1 ] && [ "${w%% *}" = rr ] && run_pingpong "$rnd"
   done
+  [ "$PINGPONG" = 1 ] && [ $HAVE_RR = 0 ] && run_pingpong "$rnd"
 done
 set_mtu 1500
 echo "bench: hxs-perf runs took $((SECONDS - START)) s"
-
-# --- raw AF_XDP ceiling --------------------------------------------------------------------
-XDPJ=$OUT/xdp_pingpong.json
-rm -f "$XDPJ"
-if [ "${BENCH_SKIP_EXTRA:-0}" != 1 ]; then
-  if [ -x "$BUILD/hxs-xdp-pingpong" ]; then
-    offloads "$CNS" "$CIF" off; offloads "$SNS" "$SIF" off
-    ip netns exec "$SNS" taskset -c "$SCPU" "$BUILD/hxs-xdp-pingpong" -i "$SIF" --reflect \
-      >"$LOGD/pingpong.server" 2>&1 &
-    ppid=$!
-    for i in $(seq 1 100); do grep -q reflecting "$LOGD/pingpong.server" && break; sleep 0.05; done
-    timeout -k 2 60 ip netns exec "$CNS" taskset -c "$CCPU" "$BUILD/hxs-xdp-pingpong" -i "$CIF" \
-      -c "$SIP" -t "$T" --json >"$XDPJ.tmp" 2>"$LOGD/pingpong.client"
-    rc=$?
-    kill -INT $ppid 2>/dev/null; sleep 0.3; kill -KILL $ppid 2>/dev/null; wait $ppid 2>/dev/null
-    xdp_off "$SNS" "$SIF"; xdp_off "$CNS" "$CIF"
-    if [ $rc -eq 0 ] && python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$XDPJ.tmp" 2>/dev/null; then
-      mv "$XDPJ.tmp" "$XDPJ"
-    else
-      python3 -c 'import json,sys; print(json.dumps({"error": "hxs-xdp-pingpong failed (status %s): %s" % (sys.argv[1], open(sys.argv[2]).read()[-400:])}))' \
-        "$rc" "$LOGD/pingpong.client" >"$XDPJ"
-    fi
-  else
-    echo '{"error":"build/hxs-xdp-pingpong not built"}' >"$XDPJ"
-  fi
-  echo "bench: AF_XDP ping-pong: $(head -c 300 "$XDPJ")"
-fi
 
 # --- raw one-way AF_XDP ceiling for bulk frames -----------------------------------------------
 # What the stream workloads are held against: the sink's receive rate of a blaster sending

@@ -58,7 +58,7 @@ HXS_PAIRS = ("hh", "kh", "hk")
 # reference is the best of KERNEL_PAIRS; the placement used is named in hxs_reference.
 HH_PAIRS = ("hh", "hh_napi")
 # The other measurements: results.json key, file, what writes it.
-PARTS = (("xdp_pingpong", "xdp_pingpong.json", "raw AF_XDP ping-pong (hxs-xdp-pingpong)"),
+PARTS = (("xdp_pingpong", "xdp_pingpong.jsonl", "raw AF_XDP ping-pong (hxs-xdp-pingpong, one run per round)"),
          ("tcp_core", "tcp_core.json", "TCP core instruction counts (scripts/bench_tcp_core.sh)"),
          ("idle_connections", "idle.json", "memory per idle connection (scripts/bench_idle.sh)"),
          ("idle_cpu", "idle_cpu.json", "CPU of an idle stack (scripts/bench_idle_cpu.sh)"),
@@ -307,10 +307,40 @@ def read_blast(out):
             for (m, n), rs in sorted(cells.items(), key=lambda kv: (kv[0][0], str(kv[0][1])))]
 
 
+def load_pingpong(path):
+    """xdp_pingpong.jsonl (bench.sh: one hxs-xdp-pingpong JSON object per round, or an
+    {"error": ...} for a round that failed) -> the round with the median round trips/s (for an
+    even count the lower middle one, its round trips/s the mean of the two middle ones), with
+    every round's figure and how many rounds ran; None: absent; {"error": ...}: no round ran."""
+    try:
+        with open(path) as f:
+            lines = [ln for ln in f.read().splitlines() if ln.strip()]
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        return {"error": "%s: %s" % (os.path.basename(path), e)}
+    runs = []
+    for ln in lines:
+        try:
+            r = json.loads(ln)
+        except ValueError as e:
+            r = {"error": "unparsable line: %s" % e}
+        runs.append(r if isinstance(r, dict) else {"error": "not an object"})
+    ok = sorted((r for r in runs if num(r.get("roundtrips_per_s"))), key=lambda r: r["roundtrips_per_s"])
+    if not ok:
+        return {"error": "; ".join(str(r.get("error", "?")) for r in runs) or "no round ran"}
+    pick = dict(ok[(len(ok) - 1) // 2])
+    pick["roundtrips_per_s"] = med([r["roundtrips_per_s"] for r in ok])
+    pick["rounds_roundtrips_per_s"] = [r.get("roundtrips_per_s") for r in runs]
+    pick["ok_rounds"] = "%d/%d" % (len(ok), len(runs))
+    return pick
+
+
 def build(out, args):
     runs = read_runs(out)
     workloads = build_workloads(runs)
-    parts = {key: load_json(os.path.join(out, fn)) for key, fn, _ in PARTS}
+    parts = {key: (load_pingpong if fn.endswith(".jsonl") else load_json)(os.path.join(out, fn))
+             for key, fn, _ in PARTS}
     parts["tcp_core"] = core_headline(parts["tcp_core"])
     known = OWN_FILES | {fn for _, fn, _ in PARTS}
     other = {}
@@ -485,9 +515,12 @@ def md_pingpong(L, res):
     pp = res["xdp_pingpong"]
     if pp is None:
         return
-    L.append("\nRaw AF_XDP (hxs-xdp-pingpong, 64 B frames, busy spinning): " +
+    rounds = pp.get("rounds_roundtrips_per_s")
+    L.append("\nRaw AF_XDP (hxs-xdp-pingpong, 64 B frames, busy spinning%s): " % (
+             ", one run per round right after rr, median of %s rounds (%s)" % (
+                 pp.get("ok_rounds"), " / ".join(fmt_opt(x) for x in rounds)) if rounds else "") +
              ("error: %s" % pp["error"] if "error" in pp else
-              "round trip p50 %s us, p99 %s us, %s round trips/s (%s mode); packet rate %s frames/s sent, %s/s echoed (window %s)" % (
+              "round trip p50 %s us, p99 %s us (median round), %s round trips/s (%s mode); packet rate %s frames/s sent, %s/s echoed (window %s)" % (
                   fmt_opt((pp.get("rtt_us") or {}).get("p50")), fmt_opt((pp.get("rtt_us") or {}).get("p99")),
                   fmt_opt(pp.get("roundtrips_per_s")), pp.get("xsk_mode"), fmt_opt(pp.get("tx_pps")),
                   fmt_opt(pp.get("echo_pps")), pp.get("rate_window"))))

@@ -2,7 +2,8 @@
 # test_bench_report.sh - scripts/bench_report.py on small fixtures with known answers.
 #
 #   1. a full directory: runs.jsonl (rr: kk_busy, hh over 3 rounds; udp: kk, hh; stream: kk, hh
-#      with one failed hh round) + every part's JSON -> exact medians, values per CPU, ratios,
+#      with one failed hh round) + every part's JSON (the raw ping-pong: one line per round, one
+#      of them failed -> the median of the others) -> exact medians, values per CPU, ratios,
 #      hxs_rr/udp_over_raw_afxdp, the TCP core headline from the "meta" mode (a key only the
 #      file's first mode has is gone from the top level; a key only meta has is shown), the
 #      floors of issue 13 met or not, the idle CPU floor, and the lines of results.md for them
@@ -72,8 +73,14 @@ for r, (kb, hh) in enumerate(((100000, 150000), (90000, 160000), (110000, 140000
     lines.append(run_line(r, "stream", "stream", "kk", 10.0, 50, 50))
     lines.append(run_line(r, "stream", "stream", "hh", 4.0 + r, 100, 100, ok=(r != 2)))
 write(d1, "runs.jsonl", "\n".join(lines) + "\n")
-write(d1, "xdp_pingpong.json", {"roundtrips_per_s": 200000.0, "rtt_us": {"p50": 4.0, "p99": 5.0},
-                                "xsk_mode": "copy", "tx_pps": 1, "echo_pps": 1, "rate_window": 512})
+# the raw ping-pong, one line per round: three ran (median 200000, the middle round's p50 4.0),
+# one failed and is left out of the median but counted
+write(d1, "xdp_pingpong.jsonl", "\n".join(json.dumps(x) for x in (
+    {"round": 1, "roundtrips_per_s": 220000.0, "rtt_us": {"p50": 3.5, "p99": 4.0}, "xsk_mode": "copy"},
+    {"round": 2, "error": "hxs-xdp-pingpong failed (status 1): x"},
+    {"round": 3, "roundtrips_per_s": 200000.0, "rtt_us": {"p50": 4.0, "p99": 5.0},
+     "xsk_mode": "copy", "tx_pps": 1, "echo_pps": 1, "rate_window": 512},
+    {"round": 4, "roundtrips_per_s": 150000.0, "rtt_us": {"p50": 6.0, "p99": 9.0}, "xsk_mode": "copy"})) + "\n")
 write(d1, "tcp_core.json", {
     "tool": "callgrind", "slot_mode": "none", "instr_per_inorder_segment": 1300.0, "instr_per_ack": 1900.0,
     "only_in_none": 7, "raw_segment": {"calls": 10},
@@ -116,6 +123,14 @@ st = j["workloads"]["stream"]["cells"]["hh"]
 check(st["ok_rounds"] == 2 and st["median"] == 6.0 and st["rounds"][1]["value_per_cpu"] is None
       and st["value_per_cpu"] == 3.0, "stream: a failed round is left out of the medians",
       json.dumps([r["value"] for r in st["rounds"]]))
+pp = j["xdp_pingpong"]
+check(pp["roundtrips_per_s"] == 200000.0 and pp["rtt_us"]["p50"] == 4.0 and pp["ok_rounds"] == "3/4"
+      and pp["rounds_roundtrips_per_s"] == [220000.0, None, 200000.0, 150000.0],
+      "raw ping-pong: the median of the rounds that ran, the failed one counted", json.dumps(pp))
+check("Raw AF_XDP (hxs-xdp-pingpong, 64 B frames, busy spinning, one run per round right after rr, "
+      "median of 3/4 rounds (220000 / - / 200000 / 150000)): round trip p50 4 us, p99 5 us (median round), "
+      "200000 round trips/s" in md,
+      "results.md: the raw ping-pong's rounds", md[md.find("Raw AF_XDP"):][:300])
 check(j["hxs_rr_over_raw_afxdp"] == 0.75 and j["hxs_udp_over_raw_afxdp"] == 0.85,
       "hxs_rr_over_raw_afxdp 0.75, hxs_udp_over_raw_afxdp 0.85",
       "%r %r" % (j["hxs_rr_over_raw_afxdp"], j["hxs_udp_over_raw_afxdp"]))
@@ -161,7 +176,7 @@ write(d2, "runs.jsonl", run_line(1, "rr", "rr", "hh", 1000.0, 100, 100) + "\n")
 p, j, md = run_report(d2)
 check(p.returncode == 0, "subset: exit 0", p.stderr[-500:])
 if j:
-    check(j["not_run"] == ["xdp_pingpong.json", "tcp_core.json", "idle.json", "idle_cpu.json", "preload.json",
+    check(j["not_run"] == ["xdp_pingpong.jsonl", "tcp_core.json", "idle.json", "idle_cpu.json", "preload.json",
                            "loss.json", "fastpath.json"], "subset: every part listed as not run", json.dumps(j["not_run"]))
     check(j["hxs_rr_over_raw_afxdp"] is None and j["hxs_udp_over_raw_afxdp"] is None and j["tcp_core"] is None
           and j["workloads"]["rr"]["goal_met"] is None and all(f["met"] is None for f in j["floors"]),
