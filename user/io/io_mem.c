@@ -413,7 +413,11 @@ static void mem_tx_free(struct hxs_io *io, const struct hxs_frame *f, int n)
 /* Frames taken off the TX ring whose completion the stack has not reaped. */
 static uint32_t mem_outstanding(const struct mem_io *m)
 {
-	return ring_count(&m->wire) + ring_count(&m->comp);
+	/* the wire first: a frame take() moves meanwhile (completion pushed before it leaves
+	 * the wire) is then counted once or twice, never missed */
+	uint32_t w = ring_count(&m->wire);
+
+	return w + ring_count(&m->comp);
 }
 
 /* Pair: delivers every frame on the TX ring to the peer now. Alone: moves them to the wire.
@@ -676,7 +680,12 @@ int hxs_io_mem__take(struct hxs_io *io, void *buf, uint32_t cap)
 	if (len > cap)
 		return -ENOSPC;
 	memcpy(buf, mem_frame(m, idx) + m->off[idx], len);
-	ring_pop(&m->wire);
+	/* Completion first, then off the wire: flush() on the stack's thread bounds wire +
+	 * completion entries by the ring size, and must never count the frame in neither ring.
+	 * Popped first, a flush in between saw room for one more: the completion ring, full,
+	 * took one entry more than it holds and overwrote a pending completion (a reap then
+	 * found a frame with no descriptor out and aborted). */
 	ring_push(&m->comp, idx);       /* the frame is the stack's again from here */
+	ring_pop(&m->wire);
 	return (int)len;
 }
