@@ -19,8 +19,6 @@
  *                      doorbell drained.
  * hxs_stack__poll_woken() -> the caller's own loop woke on the stack's fd: which of its fds
  *                   did is looked at (epoll_wait, no wait) as the sleep above does -> a turn
- * hxs_stack__time_hold()/_release() -> a call outside a turn (a datagram's send) sees one time:
- *                   one clock read for all its lookups
  * hxs_stack__fini() -> pending frames dropped -> TX batch out -> ctl->close (io, XDP, netlink)
  * hxs_stack__open() and hxs_stack__open_io() (user/open/) differ only in the control plane
  * (struct hxs_ctl_ops: ctl_kernel.c, ctl_static.c) and who owns the io.
@@ -45,6 +43,7 @@ int hxs_stack__init(struct hxs_stack *st)
 		memcpy(st->ip_id_key, &x, sizeof(x));
 	}
 	st->epfd = -1;
+	st->dst_gen = 1;                /* 0 is an empty struct hxs_ip_dst's */
 	st->ctl_fd = -1;
 	st->wake_fd = -1;
 	st->pmtu_fd = -1;
@@ -331,23 +330,6 @@ int hxs_stack__poll_woken(struct hxs_stack *st)
 uint64_t hxs_stack__turn_time(const struct hxs_stack *st)
 {
 	return st->turn_now;
-}
-
-int hxs_stack__time_hold(struct hxs_stack *st)
-{
-	if (st->in_turn)
-		return 0;
-	/* Read, not the last turn's time even on a busy loop: the caller may have worked for
-	 * seconds since, and a timer armed now (a next hop's pending queue) must not fire early. */
-	st->turn_now = hxs_stack__clock(st);
-	st->in_turn = 1;
-	return 1;
-}
-
-void hxs_stack__time_release(struct hxs_stack *st, int held)
-{
-	if (held)
-		st->in_turn = 0;
 }
 
 int hxs_stack__fd(const struct hxs_stack *st)
