@@ -14,6 +14,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <string.h>
@@ -186,7 +187,7 @@ int hxs_ip_tx_alloc_dst(struct hxs_stack *st, struct hxs_ip_tx *tx, struct hxs_i
 	*held = 0;
 	memcpy(&dst4, daddr + 12, 4);
 	if (dst_current(st, d, daddr)) {
-		memset(tx, 0, sizeof(*tx));
+		memset(tx, 0, offsetof(struct hxs_ip_tx, src6));
 		if (l4_len > (v4 ? hxs_ip_max_l4(st) : hxs_ip6_max_l4(st)))
 			return -EMSGSIZE;
 		err = tx_frame(st, tx, v4 ? HXS_IP_HLEN : HXS_IP6_HLEN, l4_len);

@@ -75,7 +75,6 @@ struct hxs_ip_tx {
 	uint8_t hop_limit;          /* IPv6: from the route */
 	uint8_t ttl;                /* IPv4: the TTL (IP_TTL), 0: HXS_IP_TTL */
 	uint32_t flow;              /* IPv6: the flow label (20 bits, RFC 6437) */
-	uint8_t src6[16], dst6[16], nexthop6[16];
 	struct hxs_tx_owner *owner; /* told EHOSTUNREACH if the neighbour never resolves */
 	/* hxs_ip_tx_alloc_dst(): the cached destination the frame came from (dc_hit: its
 	 * next hop's address goes in, no lookup), or the one to fill when the next hop
@@ -83,6 +82,8 @@ struct hxs_ip_tx {
 	struct hxs_ip_dst *dc;
 	uint32_t dc_gen;
 	uint8_t dc_hit;
+	/* IPv6 (last: an IPv4 frame from a cached destination leaves them unwritten) */
+	uint8_t src6[16], dst6[16], nexthop6[16];
 };
 
 /* A destination's route, source and next hop kept between sends (a UDP socket keeps one):
