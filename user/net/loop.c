@@ -101,26 +101,30 @@ void hxs_stack__fini(struct hxs_stack *st)
  * turn): when nothing arrived, the turn ends there - no clock read, no timers, no pollers,
  * no flush - for up to HXS_BUSY_LAZY turns in a row; the next one is a full turn again. The
  * work a lazy turn leaves (timers due, ACK progress XDP made, TX completions) waits at most
- * that many looks at an empty ring. */
+ * that many looks at an empty ring.
+ * The clock is read when something first asks for the turn's time (hxs_stack__now()). A lazy
+ * turn whose frames needed no time and sent nothing (datagrams queued for sockets) returns
+ * with them at once: the application's wait ends without the timers, control plane, pollers
+ * and flush, which the next turn runs even if nothing arrives (tail_owed) - the one at the
+ * start of the application's next wait (a full turn), after its answer left. */
 static int stack_turn(struct hxs_stack *st, int lazy)
 {
 	struct hxs_frame f[HXS_RX_BATCH];
-	int events = 0, n, batches = 0;
+	int events = 0, n, batches = 0, owed;
 	uint64_t now;
 
 	if (st->turning)
 		return -EDEADLK;
 	st->turning = 1;
 	n = st->io->ops->rx_burst(st->io, f, HXS_RX_BATCH);
-	if (n <= 0 && lazy && st->lazy_turns < HXS_BUSY_LAZY) {
+	if (n <= 0 && lazy && st->lazy_turns < HXS_BUSY_LAZY && !st->tail_owed) {
 		st->lazy_turns++;
 		st->turning = 0;
 		return 0;
 	}
 	st->lazy_turns = 0;
-	now = hxs_stack__clock(st);
-	st->turn_now = now;
 	st->in_turn = 1;
+	st->now_unread = 1;
 	while (n > 0) {
 		for (int i = 0; i < n; i++)
 			if (!st->ctl->rx_xdp || !st->ctl->rx_xdp(st, &f[i]))
@@ -131,6 +135,18 @@ static int stack_turn(struct hxs_stack *st, int lazy)
 			break;
 		n = st->io->ops->rx_burst(st->io, f, HXS_RX_BATCH);
 	}
+	if (events && lazy && st->now_unread && !st->ntx) {
+		st->tail_owed = 1;
+		st->owed_events += events;
+		st->now_unread = 0;
+		st->in_turn = 0;
+		st->turning = 0;
+		return events;
+	}
+	now = hxs_stack__now(st);
+	owed = st->owed_events;             /* returned already; the pollers count them */
+	st->owed_events = 0;
+	st->tail_owed = 0;
 	events += hxs_wheel__run(&st->wheel, now);
 	/* netlink is read when it signalled, while next hops wait, and every HXS_CTL_POLL_US:
 	 * not a syscall per turn of a busy loop */
@@ -141,7 +157,7 @@ static int stack_turn(struct hxs_stack *st, int lazy)
 	}
 	/* TCP timers and pending output, then statistics (which count this turn's events) */
 	for (unsigned i = 0; i < st->npollers; i++)
-		events += st->pollers[i].poll(st->pollers[i].ctx, now, events);
+		events += st->pollers[i].poll(st->pollers[i].ctx, now, events + owed);
 	hxs_stack__tx_flush(st);
 	st->in_turn = 0;
 	st->turning = 0;

@@ -34,7 +34,17 @@ uint64_t hxs_stack__clock(const struct hxs_stack *st)
  * clock read per turn, not one per segment. */
 uint64_t hxs_stack__now(const struct hxs_stack *st)
 {
-	return st->in_turn ? st->turn_now : hxs_stack__clock(st);
+	if (!st->in_turn)
+		return hxs_stack__clock(st);
+	if (st->now_unread) {
+		/* the turn's one read, on its first use (loop.c: a turn that needs no time
+		 * reads none); the stack is the caller's to change, the const is the view's */
+		struct hxs_stack *w = (struct hxs_stack *)st;
+
+		w->turn_now = hxs_stack__clock(st);
+		w->now_unread = 0;
+	}
+	return st->turn_now;
 }
 
 int hxs_stack__time_hold(struct hxs_stack *st)

@@ -183,6 +183,9 @@ struct hxs_stack {
 	uint8_t in_turn;                    /* hxs_stack__now() answers turn_now */
 	uint8_t turning;                    /* a turn runs, from before its clock read */
 	uint8_t lazy_turns;                 /* busy loop: empty turns in a row since a full one */
+	uint8_t now_unread;                 /* in_turn, but turn_now not read yet (loop.c) */
+	uint8_t tail_owed;                  /* a turn left its timers, pollers and flush to the next */
+	int owed_events;                    /* the events of that turn, for the pollers */
 	struct hxs_mib mib;
 	struct hxs_wheel wheel;
 
