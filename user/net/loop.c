@@ -105,8 +105,8 @@ void hxs_stack__fini(struct hxs_stack *st)
  * The clock is read when something first asks for the turn's time (hxs_stack__now()). A lazy
  * turn whose frames needed no time and sent nothing (datagrams queued for sockets) returns
  * with them at once: the application's wait ends without the timers, control plane, pollers
- * and flush, which the next turn runs even if nothing arrives (tail_owed) - the one at the
- * start of the application's next wait (a full turn), after its answer left. */
+ * and flush, which the next turn runs even if nothing arrives (tail_owed; lazy_turns full) -
+ * the one at the start of the application's next wait (a full turn), after its answer left. */
 static int stack_turn(struct hxs_stack *st, int lazy)
 {
 	struct hxs_frame f[HXS_RX_BATCH];
@@ -117,7 +117,7 @@ static int stack_turn(struct hxs_stack *st, int lazy)
 		return -EDEADLK;
 	st->turning = 1;
 	n = st->io->ops->rx_burst(st->io, f, HXS_RX_BATCH);
-	if (n <= 0 && lazy && st->lazy_turns < HXS_BUSY_LAZY && !st->tail_owed) {
+	if (n <= 0 && lazy && st->lazy_turns < HXS_BUSY_LAZY) {
 		st->lazy_turns++;
 		st->turning = 0;
 		return 0;
@@ -137,6 +137,7 @@ static int stack_turn(struct hxs_stack *st, int lazy)
 	}
 	if (events && lazy && st->now_unread && !st->ntx) {
 		st->tail_owed = 1;
+		st->lazy_turns = HXS_BUSY_LAZY;     /* the next look is a full turn */
 		st->owed_events += events;
 		st->now_unread = 0;
 		st->in_turn = 0;
