@@ -8,6 +8,9 @@
 #   (b) the operator attached the program with `ip link ... xdp obj` first: hxs adopts it,
 #       echoes, and after SIGTERM the same program is still attached and its bind map is empty
 #   (c) skb-mode attach with --busy-poll: echo works, SIGTERM ends the spin, detached
+#   (d) the kernel's neighbour entry for the client changes while hxs answers it (the socket
+#       keeps a cached destination): the next reply goes to the new address (tcpdump on the
+#       client's side sees it, the client's kernel drops it), and back again once restored
 # Prints TAP lines; exits non-zero when a case failed.
 set -u
 cd "$(dirname "$0")/../.."
@@ -169,6 +172,46 @@ if start_echo -a skb --busy-poll; then
   check "no XDP program left" bash -c "! ip -n $HNS link show $HIF | grep -q xdp"
 else
   nok "hxs-udp-echo -a skb --busy-poll started"
+fi
+
+# ---- (d) a neighbour change reaches a socket's cached destination ---------------------------
+# ask MSG...: one datagram each, prints the replies received within 1 s ("-" for none)
+ask() {
+  ip netns exec $KNS python3 - $HIP $PORT "$@" <<'PY'
+import socket, sys
+host, port = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(1.0)
+out = []
+for m in sys.argv[3:]:
+    s.sendto(m.encode(), (host, port))
+    try:
+        out.append(s.recvfrom(4096)[0].decode())
+    except socket.timeout:
+        out.append("-")
+print(" ".join(out))
+PY
+}
+BOGUS=02:00:00:00:00:99
+if start_echo -a native --busy-poll; then
+  r1=$(ask a1 a2)
+  check "replies with the kernel's entry for the client ($r1)" [ "$r1" = "a1 a2" ]
+  ip -n $HNS neigh replace $KIP lladdr $BOGUS dev $HIF nud permanent
+  sleep 0.5       # the notification is read within HXS_CTL_POLL_US (100 ms)
+  ip netns exec $KNS tcpdump -l -e -n -i $KIF -c 1 "udp and src port $PORT" >$W/td.out 2>$W/td.err &
+  TD=$!
+  wait_line 10 $W/td.err listening $TD
+  r2=$(ask b1)
+  wait $TD 2>/dev/null
+  check "entry changed to $BOGUS: the reply goes there, the client gets none ($r2)" [ "$r2" = "-" ]
+  check "tcpdump: the reply's destination MAC is $BOGUS ($(head -1 $W/td.out))" grep -q "> $BOGUS" $W/td.out
+  ip -n $HNS neigh replace $KIP lladdr $KMAC dev $HIF nud permanent
+  sleep 0.5
+  r3=$(ask c1 c2)
+  check "entry restored: replies again ($r3)" [ "$r3" = "c1 c2" ]
+  stop_echo
+else
+  nok "hxs-udp-echo -a native --busy-poll started"
 fi
 
 tap_done

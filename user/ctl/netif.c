@@ -350,7 +350,10 @@ int hxs_neigh__resolve_at(struct hxs_netif *nif, uint32_t ip, uint8_t mac[6], ui
 static int on_event(struct hxs_netif *nif, const struct nlmsghdr *nlh, hxs_neigh_cb cb, void *ctx)
 {
 	struct hxs_nl_neigh n;
-	int n6 = hxs_netif6__on_msg(nif, nlh);
+	int n6;
+
+	nif->gen++;
+	n6 = hxs_netif6__on_msg(nif, nlh);
 
 	if (n6)
 		return n6;
@@ -385,6 +388,7 @@ static int resync(struct hxs_netif *nif, hxs_neigh_cb cb, void *ctx)
 	struct netif_priv *p = priv_of(nif);
 	int events = 0;
 
+	nif->gen++;
 	route_flush(p);
 	for (unsigned i = 0; i < NEIGH_SLOTS; i++) {
 		struct neigh_ent *e = &p->neigh[i];

@@ -31,6 +31,10 @@ struct hxs_netif {
 	void *cb6_ctx;          /* hxs_netif__set_neigh6_cb */
 	int nl_fd;              /* rtnetlink socket subscribed to neighbour/address/link groups */
 	void *priv;             /* caches (routes, neighbours) */
+	/* Changes heard of: bumped for every notification read (routes, neighbours, addresses,
+	 * links, both families) and a resync after lost ones. A user's own caches built on
+	 * this one's answers are stale when it moved. */
+	uint32_t gen;
 };
 
 enum hxs_neigh_event { HXS_NEIGH_RESOLVED, HXS_NEIGH_FAILED };

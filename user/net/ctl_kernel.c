@@ -5,6 +5,7 @@
  * hxs_stack__route()/resolve()    -> hw_route()/hw_resolve()  netif caches, the turn's clock
  * hxs_stack__route6()/resolve6()  -> hw_route6()/hw_resolve6() (ctl/netif6.c)
  * stack_turn() -> ctl->poll()     -> hxs_netif__poll() -> hxs_stack__neigh_event()
+ *                                 -> any notification read -> hxs_stack__dst_changed()
  *                                    (IPv6: hxs_ctl_kernel__neigh6_cb -> neigh6_event)
  * hxs_stack__own_bind()/own_conn()/disown_*() -> hxs_xdp__bind_*() / hxs_xdp__conn_*()
  * the loop woke on the doorbell -> wake_drain -> hxs_xdp__wake_drain()
@@ -77,6 +78,12 @@ static void hw_pmtu_cb(void *ctx, uint32_t daddr, uint32_t icmp_mtu)
 static int hw_poll(struct hxs_stack *st)
 {
 	int n = hxs_netif__poll(st->nif, hw_neigh_cb, st);
+
+	/* a route, neighbour, address or link changed: cached destinations are stale */
+	if (st->nif->gen != st->nif_gen) {
+		st->nif_gen = st->nif->gen;
+		hxs_stack__dst_changed(st);
+	}
 
 	/* IPv6 addresses come and go (DAD finishing, a new prefix): the stack follows */
 	memcpy(st->addr6, st->nif->addr6, 16);

@@ -6,6 +6,8 @@
  * hxs_stack__resolve() -> static_resolve()  the table's neighbours; others stay pending until
  *                                           a test calls hxs_stack__neigh_event()
  * hxs_stack__route6()/resolve6() -> static_route6()/static_resolve6(): the same for IPv6
+ * hxs_ctl_static__set_neigh()/_set_neigh6()/_set_gateway() -> the table changed, as netlink
+ *                         would tell -> hxs_stack__dst_changed() (cached destinations stale)
  * own_bind             -> refused with the errno of scfg.refuse[] (a port the kernel's map
  *                         would not give), else the entry added or its owner/flags replaced
  *                         (the kernel's map update, BPF_ANY)
@@ -141,6 +143,57 @@ static int static_resolve6(struct hxs_stack *st, const uint8_t ip[16], uint8_t m
 }
 
 static int static_poll(struct hxs_stack *st) { return 0; }
+
+/* The table changes as the kernel's would; the stack hears of it as of a notification. */
+int hxs_ctl_static__set_neigh(struct hxs_stack *st, uint32_t ip, const uint8_t mac[6])
+{
+	struct hxs_netif_static *c = &st->scfg;
+	unsigned i;
+
+	for (i = 0; i < c->n_neigh && c->neigh[i].ip != ip; i++)
+		;
+	if (!mac) {
+		if (i < c->n_neigh)
+			c->neigh[i] = c->neigh[--c->n_neigh];
+	} else {
+		if (i == c->n_neigh && c->n_neigh == HXS_STATIC_NEIGH_MAX)
+			return -ENOSPC;
+		if (i == c->n_neigh)
+			c->n_neigh++;
+		c->neigh[i].ip = ip;
+		memcpy(c->neigh[i].mac, mac, 6);
+	}
+	hxs_stack__dst_changed(st);
+	return 0;
+}
+
+int hxs_ctl_static__set_neigh6(struct hxs_stack *st, const uint8_t ip[16], const uint8_t mac[6])
+{
+	struct hxs_netif_static *c = &st->scfg;
+	unsigned i;
+
+	for (i = 0; i < c->n_neigh6 && memcmp(c->neigh6[i].ip, ip, 16); i++)
+		;
+	if (!mac) {
+		if (i < c->n_neigh6)
+			c->neigh6[i] = c->neigh6[--c->n_neigh6];
+	} else {
+		if (i == c->n_neigh6 && c->n_neigh6 == HXS_STATIC_NEIGH_MAX)
+			return -ENOSPC;
+		if (i == c->n_neigh6)
+			c->n_neigh6++;
+		memcpy(c->neigh6[i].ip, ip, 16);
+		memcpy(c->neigh6[i].mac, mac, 6);
+	}
+	hxs_stack__dst_changed(st);
+	return 0;
+}
+
+void hxs_ctl_static__set_gateway(struct hxs_stack *st, uint32_t gw)
+{
+	st->scfg.gateway = gw;
+	hxs_stack__dst_changed(st);
+}
 
 static struct static_bind *bind_find(struct static_state *s, struct hxs_addr addr, uint16_t port,
 				     uint8_t proto)

@@ -5,12 +5,16 @@
  *                     (udp.c, TCP glue) | IpInUnknownProtos
  * Output:
  *   hxs_ip_tx_alloc() -> route -> TX frame
+ *   hxs_ip_tx_alloc_dst() -> a socket's cached destination current: TX frame only
+ *                         \-> else hxs_ip_tx_alloc() | hxs_ip6_tx_alloc(), the next hop
+ *                            fills the cache in hxs_ip__xmit()
  *   hxs_ip_tx_send()  -> IPv4 header (ip_ident(): an ID per destination)
  *                        -> hxs_ip__xmit() (neigh.c: Ethernet header and next hop, or its
  *                           pending queue) | hxs_ip6_tx_send() for an IPv6 tx (ip6.c)
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <string.h>
@@ -123,6 +127,24 @@ uint32_t hxs_ip_max_l4(const struct hxs_stack *st)
 	return st->mtu - HXS_IP_HLEN;
 }
 
+/* A TX frame for an IP header of hlen bytes and l4_len bytes above it. */
+static int tx_frame(struct hxs_stack *st, struct hxs_ip_tx *tx, uint32_t hlen, uint32_t l4_len)
+{
+	if (st->io->ops->tx_alloc(st->io, &tx->f, 1) != 1) {
+		/* reap completions once and retry before giving up */
+		hxs_stack__tx_flush(st);
+		if (st->io->ops->tx_alloc(st->io, &tx->f, 1) != 1)
+			return -EAGAIN;
+	}
+	if (tx->f.cap < HXS_ETH_HLEN + hlen + l4_len) {
+		st->io->ops->tx_free(st->io, &tx->f, 1);
+		return -EMSGSIZE;
+	}
+	tx->l4 = tx->f.data + HXS_ETH_HLEN + hlen;
+	tx->l4_len = l4_len;
+	return 0;
+}
+
 int hxs_ip_tx_alloc(struct hxs_stack *st, struct hxs_ip_tx *tx, uint32_t dst, uint8_t proto,
 		    uint32_t l4_len)
 {
@@ -136,21 +158,63 @@ int hxs_ip_tx_alloc(struct hxs_stack *st, struct hxs_ip_tx *tx, uint32_t dst, ui
 		st->mib.v[HXS_MIB_IP_OUT_NO_ROUTES]++;
 		return err;
 	}
-	if (st->io->ops->tx_alloc(st->io, &tx->f, 1) != 1) {
-		/* reap completions once and retry before giving up */
-		hxs_stack__tx_flush(st);
-		if (st->io->ops->tx_alloc(st->io, &tx->f, 1) != 1)
-			return -EAGAIN;
-	}
-	if (tx->f.cap < HXS_ETH_HLEN + HXS_IP_HLEN + l4_len) {
-		st->io->ops->tx_free(st->io, &tx->f, 1);
-		return -EMSGSIZE;
-	}
-	tx->l4 = tx->f.data + HXS_ETH_HLEN + HXS_IP_HLEN;
-	tx->l4_len = l4_len;
+	err = tx_frame(st, tx, HXS_IP_HLEN, l4_len);
+	if (err)
+		return err;
 	tx->src = st->addr;
 	tx->dst = dst;
 	tx->proto = proto;
+	return 0;
+}
+
+static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+/* d answers for daddr now: filled under this generation, uses and time left, and no next
+ * hop waiting (a frame must not pass the ones queued before it) */
+static int dst_current(const struct hxs_stack *st, const struct hxs_ip_dst *d,
+		       const uint8_t daddr[16])
+{
+	return d->gen == st->dst_gen && d->left && st->turn_now < d->expires && !st->npend &&
+	       !memcmp(d->daddr, daddr, 16);
+}
+
+int hxs_ip_tx_alloc_dst(struct hxs_stack *st, struct hxs_ip_tx *tx, struct hxs_ip_dst *d,
+			const uint8_t daddr[16], uint8_t proto, uint32_t l4_len, int *held)
+{
+	int v4 = !memcmp(daddr, v4mapped, 12), err;
+	uint32_t gen = st->dst_gen, dst4;
+
+	*held = 0;
+	memcpy(&dst4, daddr + 12, 4);
+	if (dst_current(st, d, daddr)) {
+		memset(tx, 0, offsetof(struct hxs_ip_tx, src6));
+		if (l4_len > (v4 ? hxs_ip_max_l4(st) : hxs_ip6_max_l4(st)))
+			return -EMSGSIZE;
+		err = tx_frame(st, tx, v4 ? HXS_IP_HLEN : HXS_IP6_HLEN, l4_len);
+		if (err)
+			return err;
+		d->left--;
+		tx->dc = d;
+		tx->dc_hit = 1;
+		tx->proto = proto;
+		if (v4) {
+			tx->src = st->addr;
+			tx->dst = dst4;
+		} else {
+			tx->v6 = 1;
+			memcpy(tx->src6, d->src6, 16);
+			memcpy(tx->dst6, daddr, 16);
+			tx->hop_limit = d->hop_limit;
+		}
+		return 0;
+	}
+	*held = hxs_stack__time_hold(st);   /* route and neighbour caches: one time */
+	err = v4 ? hxs_ip_tx_alloc(st, tx, dst4, proto, l4_len)
+		 : hxs_ip6_tx_alloc(st, tx, daddr, proto, l4_len);
+	if (err)
+		return err;
+	tx->dc = d;
+	tx->dc_gen = gen;
 	return 0;
 }
 
@@ -214,6 +278,8 @@ int hxs_ip_tx_send(struct hxs_stack *st, struct hxs_ip_tx *tx)
 	memcpy(ip + 16, &tx->dst, 4);
 	w = hxs_csum_fold(hxs_csum_ip4hdr(ip));
 	memcpy(ip + 10, &w, 2);
+	if (tx->dc_hit)         /* the cached next hop: no broadcast, resolved */
+		return hxs_ip__xmit(st, tx, NULL, ETH_P_IP);
 	/* a broadcast (limited, or our subnet's) goes to the link's broadcast address (RFC 1122
 	 * 3.3.6: "mapped to a link-layer broadcast"), no neighbour to resolve */
 	uint32_t host = st->prefix_len && st->prefix_len < 31 ? ~0u >> st->prefix_len : 0;

@@ -14,6 +14,9 @@
  *                                         is resolved; the frame is consumed even on error
  *   or hxs_ip_tx_abort(st, &tx);          give the frame back unsent
  *
+ * A sender with a destination it sends to again (a UDP socket) allocates with
+ * hxs_ip_tx_alloc_dst() and a struct hxs_ip_dst of its own instead: the lookups run once.
+ *
  * IPv6 (ip6.c) is the same with hxs_ip6_tx_alloc(st, &tx, dst16, proto, l4_len): tx.v6 is set,
  * tx.src6 is the source chosen for dst (RFC 6724), hxs_ip_tx_send() writes the IPv6 header
  * (hop limit from the route or 64, flow label tx.flow, traffic class tx.tos); -EMSGSIZE past
@@ -72,9 +75,43 @@ struct hxs_ip_tx {
 	uint8_t hop_limit;          /* IPv6: from the route */
 	uint8_t ttl;                /* IPv4: the TTL (IP_TTL), 0: HXS_IP_TTL */
 	uint32_t flow;              /* IPv6: the flow label (20 bits, RFC 6437) */
-	uint8_t src6[16], dst6[16], nexthop6[16];
 	struct hxs_tx_owner *owner; /* told EHOSTUNREACH if the neighbour never resolves */
+	/* hxs_ip_tx_alloc_dst(): the cached destination the frame came from (dc_hit: its
+	 * next hop's address goes in, no lookup), or the one to fill when the next hop
+	 * resolves at once (dc_gen: st->dst_gen before the lookups) */
+	struct hxs_ip_dst *dc;
+	uint32_t dc_gen;
+	uint8_t dc_hit;
+	/* IPv6 (last: an IPv4 frame from a cached destination leaves them unwritten) */
+	uint8_t src6[16], dst6[16], nexthop6[16];
 };
+
+/* A destination's route, source and next hop kept between sends (a UDP socket keeps one):
+ * what hxs_ip_tx_alloc/hxs_ip6_tx_alloc and the neighbour lookup answered for daddr. Used
+ * while st->dst_gen is the value it was filled under (the control plane bumps it on every
+ * route, neighbour, address or link change it hears of: hxs_stack__dst_changed), for at
+ * most HXS_IP_DST_USES sends and until HXS_IP_DST_TTL_US past its fill by the last turn's
+ * clock; then the full lookups run again, so the caches' own timers below (route expiry,
+ * a stale neighbour's reconfirmation) keep running. Zeroed: empty. */
+#define HXS_IP_DST_USES   1024
+#define HXS_IP_DST_TTL_US 100000
+struct hxs_ip_dst {
+	uint8_t daddr[16];          /* the destination (IPv4 as ::ffff:a.b.c.d) */
+	uint8_t src6[16];           /* IPv6: the source chosen for it */
+	uint64_t expires;           /* stack time */
+	uint32_t gen;               /* st->dst_gen when filled; 0: empty */
+	uint32_t left;              /* sends it still serves */
+	uint8_t mac[6];             /* the next hop's Ethernet address */
+	uint8_t hop_limit;          /* IPv6: the route's */
+};
+
+/* hxs_ip_tx_alloc() or hxs_ip6_tx_alloc() (by daddr's family: IPv4-mapped or not) through d:
+ * when d holds daddr and is current, the frame takes the source and next hop from it (no
+ * route, source, neighbour lookup, no clock read); otherwise the lookups run with the stack's
+ * time held (*held, for hxs_stack__time_release after the send) and hxs_ip_tx_send() fills
+ * d when the next hop's address is known at once (not a broadcast, not queued). */
+int hxs_ip_tx_alloc_dst(struct hxs_stack *st, struct hxs_ip_tx *tx, struct hxs_ip_dst *d,
+			const uint8_t daddr[16], uint8_t proto, uint32_t l4_len, int *held);
 
 int hxs_ip_tx_alloc(struct hxs_stack *st, struct hxs_ip_tx *tx, uint32_t dst, uint8_t proto,
 		    uint32_t l4_len);

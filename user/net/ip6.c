@@ -287,5 +287,5 @@ int hxs_ip6_tx_send(struct hxs_stack *st, struct hxs_ip_tx *tx)
 	ip[7] = tx->hop_limit ? tx->hop_limit : HXS_IP6_HOP_LIMIT;
 	memcpy(ip + 8, tx->src6, 16);
 	memcpy(ip + 24, tx->dst6, 16);
-	return hxs_ip__xmit(st, tx, tx->nexthop6, ETH_P_IPV6);
+	return hxs_ip__xmit(st, tx, tx->dc_hit ? NULL : tx->nexthop6, ETH_P_IPV6);
 }

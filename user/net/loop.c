@@ -19,8 +19,6 @@
  *                      doorbell drained.
  * hxs_stack__poll_woken() -> the caller's own loop woke on the stack's fd: which of its fds
  *                   did is looked at (epoll_wait, no wait) as the sleep above does -> a turn
- * hxs_stack__time_hold()/_release() -> a call outside a turn (a datagram's send) sees one time:
- *                   one clock read for all its lookups
  * hxs_stack__fini() -> pending frames dropped -> TX batch out -> ctl->close (io, XDP, netlink)
  * hxs_stack__open() and hxs_stack__open_io() (user/open/) differ only in the control plane
  * (struct hxs_ctl_ops: ctl_kernel.c, ctl_static.c) and who owns the io.
@@ -45,6 +43,7 @@ int hxs_stack__init(struct hxs_stack *st)
 		memcpy(st->ip_id_key, &x, sizeof(x));
 	}
 	st->epfd = -1;
+	st->dst_gen = 1;                /* 0 is an empty struct hxs_ip_dst's */
 	st->ctl_fd = -1;
 	st->wake_fd = -1;
 	st->pmtu_fd = -1;
@@ -102,11 +101,16 @@ void hxs_stack__fini(struct hxs_stack *st)
  * turn): when nothing arrived, the turn ends there - no clock read, no timers, no pollers,
  * no flush - for up to HXS_BUSY_LAZY turns in a row; the next one is a full turn again. The
  * work a lazy turn leaves (timers due, ACK progress XDP made, TX completions) waits at most
- * that many looks at an empty ring. */
+ * that many looks at an empty ring.
+ * The clock is read when something first asks for the turn's time (hxs_stack__now()). A lazy
+ * turn whose frames needed no time and sent nothing (datagrams queued for sockets) returns
+ * with them at once: the application's wait ends without the timers, control plane, pollers
+ * and flush, which the next turn runs even if nothing arrives (tail_owed; lazy_turns full) -
+ * the one at the start of the application's next wait (a full turn), after its answer left. */
 static int stack_turn(struct hxs_stack *st, int lazy)
 {
 	struct hxs_frame f[HXS_RX_BATCH];
-	int events = 0, n, batches = 0;
+	int events = 0, n, batches = 0, owed;
 	uint64_t now;
 
 	if (st->turning)
@@ -119,9 +123,8 @@ static int stack_turn(struct hxs_stack *st, int lazy)
 		return 0;
 	}
 	st->lazy_turns = 0;
-	now = hxs_stack__clock(st);
-	st->turn_now = now;
 	st->in_turn = 1;
+	st->now_unread = 1;
 	while (n > 0) {
 		for (int i = 0; i < n; i++)
 			if (!st->ctl->rx_xdp || !st->ctl->rx_xdp(st, &f[i]))
@@ -132,6 +135,19 @@ static int stack_turn(struct hxs_stack *st, int lazy)
 			break;
 		n = st->io->ops->rx_burst(st->io, f, HXS_RX_BATCH);
 	}
+	if (events && lazy && st->now_unread && !st->ntx) {
+		st->tail_owed = 1;
+		st->lazy_turns = HXS_BUSY_LAZY;     /* the next look is a full turn */
+		st->owed_events += events;
+		st->now_unread = 0;
+		st->in_turn = 0;
+		st->turning = 0;
+		return events;
+	}
+	now = hxs_stack__now(st);
+	owed = st->owed_events;             /* returned already; the pollers count them */
+	st->owed_events = 0;
+	st->tail_owed = 0;
 	events += hxs_wheel__run(&st->wheel, now);
 	/* netlink is read when it signalled, while next hops wait, and every HXS_CTL_POLL_US:
 	 * not a syscall per turn of a busy loop */
@@ -142,7 +158,7 @@ static int stack_turn(struct hxs_stack *st, int lazy)
 	}
 	/* TCP timers and pending output, then statistics (which count this turn's events) */
 	for (unsigned i = 0; i < st->npollers; i++)
-		events += st->pollers[i].poll(st->pollers[i].ctx, now, events);
+		events += st->pollers[i].poll(st->pollers[i].ctx, now, events + owed);
 	hxs_stack__tx_flush(st);
 	st->in_turn = 0;
 	st->turning = 0;
@@ -331,23 +347,6 @@ int hxs_stack__poll_woken(struct hxs_stack *st)
 uint64_t hxs_stack__turn_time(const struct hxs_stack *st)
 {
 	return st->turn_now;
-}
-
-int hxs_stack__time_hold(struct hxs_stack *st)
-{
-	if (st->in_turn)
-		return 0;
-	/* Read, not the last turn's time even on a busy loop: the caller may have worked for
-	 * seconds since, and a timer armed now (a next hop's pending queue) must not fire early. */
-	st->turn_now = hxs_stack__clock(st);
-	st->in_turn = 1;
-	return 1;
-}
-
-void hxs_stack__time_release(struct hxs_stack *st, int held)
-{
-	if (held)
-		st->in_turn = 0;
 }
 
 int hxs_stack__fd(const struct hxs_stack *st)

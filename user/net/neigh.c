@@ -2,7 +2,8 @@
  * resolved or the frame queued while the kernel resolves it.
  *
  *   hxs_ip_tx_send() (ip.c) / hxs_ip6_tx_send() (ip6.c) -> hxs_ip__xmit()
- *       -> resolved: Ethernet header -> TX batch
+ *       -> a cached destination's frame (tx->dc_hit): its next hop's address -> TX batch
+ *       -> resolved: Ethernet header -> TX batch (-> dst_fill(): the sender's cache)
  *       \-> unresolved: pending queue (neigh_pend_add), bounded, with a timeout
  *   neighbour event (hxs_stack__neigh_event / neigh6_event) -> neigh_pend_flush() (send) |
  *       neigh_pend_fail() (drop, EHOSTUNREACH to each frame's owner->error())
@@ -161,6 +162,7 @@ void hxs_stack__neigh_event(struct hxs_stack *st, uint32_t ip, enum hxs_neigh_ev
 {
 	uint8_t k[16];
 
+	hxs_stack__dst_changed(st);
 	if (!ip)
 		return;
 	key4(ip, k);
@@ -170,6 +172,7 @@ void hxs_stack__neigh_event(struct hxs_stack *st, uint32_t ip, enum hxs_neigh_ev
 void hxs_stack__neigh6_event(struct hxs_stack *st, const uint8_t ip[16], enum hxs_neigh_event ev,
 			     const uint8_t mac[6])
 {
+	hxs_stack__dst_changed(st);
 	neigh_key_event(st, ip, ev, mac);
 }
 
@@ -191,6 +194,25 @@ void hxs_ip__drop_pending(struct hxs_stack *st)
 		}
 }
 
+/* The next hop resolved at once: the sender's cached destination (hxs_ip_tx_alloc_dst) keeps
+ * what the lookups answered, under the generation they ran in. */
+static void dst_fill(struct hxs_stack *st, const struct hxs_ip_tx *tx, const uint8_t mac[6])
+{
+	struct hxs_ip_dst *d = tx->dc;
+
+	if (tx->v6) {
+		memcpy(d->daddr, tx->dst6, 16);
+		memcpy(d->src6, tx->src6, 16);
+		d->hop_limit = tx->hop_limit;
+	} else {
+		key4(tx->dst, d->daddr);
+	}
+	memcpy(d->mac, mac, 6);
+	d->gen = tx->dc_gen;
+	d->left = HXS_IP_DST_USES;
+	d->expires = hxs_stack__now(st) + HXS_IP_DST_TTL_US;
+}
+
 int hxs_ip__xmit(struct hxs_stack *st, struct hxs_ip_tx *tx, const uint8_t nh[16], uint16_t ethertype)
 {
 	uint16_t type = htons(ethertype);
@@ -198,6 +220,12 @@ int hxs_ip__xmit(struct hxs_stack *st, struct hxs_ip_tx *tx, const uint8_t nh[16
 	int err;
 
 	memcpy(tx->f.data + 12, &type, 2);
+	if (tx->dc_hit) {
+		memcpy(tx->f.data, tx->dc->mac, 6);
+		memcpy(tx->f.data + 6, st->mac, 6);
+		hxs_stack__tx(st, &tx->f);
+		return 0;
+	}
 	/* frames for a next hop already waiting keep their order behind the queue */
 	if (st->npend && neigh_pend_find(st, nh))
 		return neigh_pend_add(st, tx, nh);
@@ -212,6 +240,8 @@ int hxs_ip__xmit(struct hxs_stack *st, struct hxs_ip_tx *tx, const uint8_t nh[16
 	}
 	memcpy(tx->f.data, mac, 6);
 	memcpy(tx->f.data + 6, st->mac, 6);
+	if (tx->dc)
+		dst_fill(st, tx, mac);
 	hxs_stack__tx(st, &tx->f);
 	return 0;
 }

@@ -2,6 +2,8 @@
  * its control plane. What ip.c and the layers above use between turns; the loop is loop.c.
  *
  * hxs_stack__now()            the turn's time (one clock read per turn), else the clock
+ * hxs_stack__time_hold()/_release() -> a call outside a turn (a datagram's send) sees one
+ *                             time: one clock read for all its lookups
  * hxs_stack__tx() -> batch of HXS_TX_BATCH -> tx_submit() -> io tx_submit (+ flush when full)
  * hxs_stack__route()/resolve()/own_*()/disown_*() -> st->ctl (ctl_kernel.c, ctl_static.c)
  * hxs_stack__set_l4()/add_poller()/add_counters()  what the layers above register
@@ -32,7 +34,34 @@ uint64_t hxs_stack__clock(const struct hxs_stack *st)
  * clock read per turn, not one per segment. */
 uint64_t hxs_stack__now(const struct hxs_stack *st)
 {
-	return st->in_turn ? st->turn_now : hxs_stack__clock(st);
+	if (!st->in_turn)
+		return hxs_stack__clock(st);
+	if (st->now_unread) {
+		/* the turn's one read, on its first use (loop.c: a turn that needs no time
+		 * reads none); the stack is the caller's to change, the const is the view's */
+		struct hxs_stack *w = (struct hxs_stack *)st;
+
+		w->turn_now = hxs_stack__clock(st);
+		w->now_unread = 0;
+	}
+	return st->turn_now;
+}
+
+int hxs_stack__time_hold(struct hxs_stack *st)
+{
+	if (st->in_turn)
+		return 0;
+	/* Read, not the last turn's time even on a busy loop: the caller may have worked for
+	 * seconds since, and a timer armed now (a next hop's pending queue) must not fire early. */
+	st->turn_now = hxs_stack__clock(st);
+	st->in_turn = 1;
+	return 1;
+}
+
+void hxs_stack__time_release(struct hxs_stack *st, int held)
+{
+	if (held)
+		st->in_turn = 0;
 }
 
 int hxs_stack__set_clock(struct hxs_stack *st, uint64_t (*clock)(void *ctx), void *ctx)
@@ -120,6 +149,12 @@ void hxs_stack__print_counters(const struct hxs_stack *st, FILE *fp, int all)
 int hxs_stack__counter(const struct hxs_stack *st, const char *name, uint64_t *val)
 {
 	return hxs_counters__get(st->ctr, st->nctr, name, val);
+}
+
+void hxs_stack__dst_changed(struct hxs_stack *st)
+{
+	if (++st->dst_gen == 0)
+		st->dst_gen = 1;
 }
 
 int hxs_stack__route(struct hxs_stack *st, uint32_t dst, uint32_t *nexthop)

@@ -183,6 +183,9 @@ struct hxs_stack {
 	uint8_t in_turn;                    /* hxs_stack__now() answers turn_now */
 	uint8_t turning;                    /* a turn runs, from before its clock read */
 	uint8_t lazy_turns;                 /* busy loop: empty turns in a row since a full one */
+	uint8_t now_unread;                 /* in_turn, but turn_now not read yet (loop.c) */
+	uint8_t tail_owed;                  /* a turn left its timers, pollers and flush to the next */
+	int owed_events;                    /* the events of that turn, for the pollers */
 	struct hxs_mib mib;
 	struct hxs_wheel wheel;
 
@@ -217,6 +220,11 @@ struct hxs_stack {
 	unsigned nctr;
 
 	int npend;                          /* pend[] slots in use */
+	/* Bumped (hxs_stack__dst_changed) on any change of routes, neighbours, addresses or the
+	 * link the control plane hears of: a socket's cached destination (struct hxs_ip_dst,
+	 * ip.h) filled under another value is looked up again. Never 0. */
+	uint32_t dst_gen;
+	uint32_t nif_gen;                   /* ctl_kernel.c: st->nif->gen the last poll saw */
 	int ctl_fd;                         /* netlink fd (in the epoll set); -1 if none */
 	int ctl_due;                        /* ctl_fd became readable */
 	uint64_t ctl_next;                  /* next unconditional ctl->poll (us) */
@@ -302,6 +310,9 @@ void hxs_stack__print_counters(const struct hxs_stack *st, FILE *fp, int all);
 int hxs_stack__counter(const struct hxs_stack *st, const char *name, uint64_t *val);
 
 /* stack.c internals for ip.c and the layers above */
+/* Routes, neighbours, addresses or the link changed (the control plane calls it for every
+ * change it hears of): every cached destination is stale. */
+void hxs_stack__dst_changed(struct hxs_stack *st);
 int hxs_stack__route(struct hxs_stack *st, uint32_t dst, uint32_t *nexthop);
 int hxs_stack__resolve(struct hxs_stack *st, uint32_t ip, uint8_t mac[6]);
 /* IPv6 (-ENETUNREACH on a control plane without it) */
@@ -367,6 +378,13 @@ int hxs_ctl_static__refuse(struct hxs_stack *st, uint8_t proto, uint16_t port, i
 /* Likewise for own_conn: from now on a 4-tuple of proto whose local or remote port (network
  * order) is port is refused with -err (the kernel's map full: E2BIG); err 0 lifts it. */
 int hxs_ctl_static__refuse_conn(struct hxs_stack *st, uint8_t proto, uint16_t port, int err);
+/* What a netlink notification would tell the kernel's control plane: the neighbour ip (IPv4,
+ * network order; IPv6: 16 bytes) now has mac, or none (mac NULL: deleted, pending again);
+ * the IPv4 gateway is now gw (0: no default route). -ENOSPC when the table is full. Each
+ * bumps the stack's dst_gen as a notification does. */
+int hxs_ctl_static__set_neigh(struct hxs_stack *st, uint32_t ip, const uint8_t mac[6]);
+int hxs_ctl_static__set_neigh6(struct hxs_stack *st, const uint8_t ip[16], const uint8_t mac[6]);
+void hxs_ctl_static__set_gateway(struct hxs_stack *st, uint32_t gw);
 /* Connection slots in plain memory (HXS_STATIC_SLOTS) and the stand-in's counters (XdpAck
  * FastPath ... as a counter table of the stack): hxs_stack__open_io() calls it. */
 #define HXS_STATIC_SLOTS 1024

@@ -2,8 +2,10 @@
  *
  * RX: hxs_ip_input() | hxs_ip6_input() -> udp_input() (the IPPROTO_UDP handler) -> header and length checks -> checksum -> udp_lookup() -> udp_enqueue()
  *                                                                  (hxs_sock__wake: epoll)
- * TX: socket.c -> udp_sendmsg() -> hxs_stack__time_hold() (one time for the route and neighbour
- *     caches) -> hxs_ip_tx_alloc() -> header + checksum -> hxs_ip_tx_send() -> socket.c flushes
+ * TX: socket.c -> udp_sendmsg() -> hxs_ip_tx_alloc_dst(): the socket's cached destination
+ *     (route, source, next hop; the lookups again after any control-plane change), else
+ *     the lookups under one held time -> header + checksum -> hxs_ip_tx_send() -> socket.c
+ *     flushes
  * API: udp_recvmsg/connect/poll/... through hxs_udp_ops (sock.h).
  *
  * Receive queue: datagrams are copied out of the RX frame into a per-socket byte ring sized
@@ -51,6 +53,7 @@ struct udp_sock {
 	uint8_t pktinfo;          /* IP_PKTINFO: recvmsg gives struct in_pktinfo */
 	uint8_t recvtos;          /* IP_RECVTOS: recvmsg gives the TOS byte (IP_TOS) */
 	int mcfd;                 /* kernel socket holding the IP_ADD_MEMBERSHIP groups; -1 */
+	struct hxs_ip_dst dst;    /* the last destination's route and next hop (ip.h) */
 };
 
 static inline struct udp_sock *udp_sk(struct hxs_sock *sk)
@@ -386,12 +389,9 @@ static ssize_t udp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 	err = udp_autobind(sk);
 	if (err)
 		return err;
-	held = hxs_stack__time_hold(st);    /* route and neighbour caches: one time */
-	if (hxs_addr_is4(daddr))
-		err = hxs_ip_tx_alloc(st, &tx, hxs_addr_get4(daddr), IPPROTO_UDP,
-				      (uint32_t)len + HXS_UDP_HLEN);
-	else
-		err = hxs_ip6_tx_alloc(st, &tx, daddr.b, IPPROTO_UDP, (uint32_t)len + HXS_UDP_HLEN);
+	/* the route, source and next hop of the socket's last destination, when still current */
+	err = hxs_ip_tx_alloc_dst(st, &tx, &udp_sk(sk)->dst, daddr.b, IPPROTO_UDP,
+				  (uint32_t)len + HXS_UDP_HLEN, &held);
 	if (err) {
 		/* as udp_sendmsg(): no buffer to send from counts as UdpSndbufErrors, once per
 		 * error returned (a blocking call waits in socket.c and retries instead) */
