@@ -877,6 +877,25 @@ static long send_errno(long r)
 	return r == -ENOTCONN ? -EPIPE : r;
 }
 
+/* A segment's worth of bytes queued on a connection with nothing in flight (a request, or a
+ * response, after a pause) leaves before the call returns, as the kernel's tcp_sendmsg()
+ * pushes it: output now, the TX batch to the ring and the ring kicked, not at the end of
+ * the loop's next turn (the caller's next epoll_wait and a whole turn would sit between the
+ * request and the wire). Output decides as it would then (Nagle, TCP_CORK, windows); the
+ * connection stays dirty for that turn. Anything else waits for the turn, which sends it
+ * together: bytes queued behind others (a stream's sender keeps one output and one kick a
+ * turn, as Linux's autocorking holds a segment while the device has the previous one), more
+ * than a segment (a bulk transfer's start), MSG_MORE, and a call from inside a turn (the
+ * turn's own flush sends it). */
+static void send_now(struct hxs_stack *st, struct hxs_tcp_conn *c)
+{
+	int held = hxs_stack__time_hold(st);
+
+	hxs_tcp__output(c, hxs_stack__now(st));
+	hxs_stack__time_release(st, held);
+	hxs_stack__tx_flush(st);
+}
+
 static ssize_t tcp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iovcnt, int flags,
 			   const struct sockaddr_in6 *to)
 {
@@ -914,6 +933,8 @@ static ssize_t tcp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 	/* MSG_OOB: the last byte queued is urgent (tcp_sendmsg -> tcp_mark_urg, RFC 6093 §4) */
 	if ((flags & MSG_OOB) && done)
 		hxs_tcp_conn__mark_urg(ts->c);
+	if (done && !(flags & MSG_MORE) && !sk->st->turning && hxs_tcp_conn__tx_single(ts->c))
+		send_now(sk->st, ts->c);
 	return (ssize_t)done;
 }
 

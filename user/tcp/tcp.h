@@ -390,5 +390,8 @@ int hxs_tcp_conn__fin_rcvd(const struct hxs_tcp_conn *c);
 /* Bytes readable now / bytes of free send buffer. */
 uint32_t hxs_tcp_conn__rx_avail(const struct hxs_tcp_conn *c);
 uint32_t hxs_tcp_conn__tx_space(const struct hxs_tcp_conn *c);
+/* Whether nothing is in flight and what waits to be sent fits one segment (a request or a
+ * response after a pause: hxs_tcp__output() would send it whole now). */
+int hxs_tcp_conn__tx_single(const struct hxs_tcp_conn *c);
 
 #endif
