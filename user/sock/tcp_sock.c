@@ -149,6 +149,10 @@ static void tx_send(void *ctx, void *handle, struct hxs_addr saddr, struct hxs_a
 		return;
 	}
 	hxs_ip_tx_send(st, tx);
+	/* send_now(): the segment is whole; what the core does after it (its records for RACK,
+	 * the rate sample and pacing, the timers) does not change it and runs after the kick */
+	if (g->push)
+		hxs_stack__tx_flush(st);
 }
 
 /* --- core notifications ------------------------------------------------------------------- */
@@ -889,11 +893,13 @@ static long send_errno(long r)
  * turn's own flush sends it). */
 static void send_now(struct hxs_stack *st, struct hxs_tcp_conn *c)
 {
+	struct tcp_glue *g = glue(st);
 	int held = hxs_stack__time_hold(st);
 
+	g->push = 1;                /* tx_send() kicks each segment as it is handed over */
 	hxs_tcp__output(c, hxs_stack__now(st));
+	g->push = 0;
 	hxs_stack__time_release(st, held);
-	hxs_stack__tx_flush(st);
 }
 
 static ssize_t tcp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iovcnt, int flags,
