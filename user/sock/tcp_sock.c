@@ -363,6 +363,9 @@ static struct tcp_glue *glue_get(struct hxs_stack *st)
 	/* the stack's turn, then the application, then the next turn: an ACK that waits one
 	 * poll lets a request or close on the news go with it (hxs_stack__open sets it) */
 	cfg.ack_defer = st->ack_defer;
+	/* on_event() only wakes: a mask that only lost bits has no one to wake (an epoll item
+	 * is re-read when reported; an edge-triggered one waits for news) */
+	cfg.notify_gains = 1;
 	/* SYN cookies when the SYN queue is full, as the kernel's default tcp_syncookies = 1;
 	 * HXS_SYNCOOKIES=0 turns them off (a full queue drops SYNs) */
 	cfg.no_syncookies = getenv("HXS_SYNCOOKIES") && !strcmp(getenv("HXS_SYNCOOKIES"), "0");
