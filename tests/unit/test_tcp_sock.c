@@ -57,11 +57,7 @@ static uint64_t clock_fn(void *ctx)
 		size_t n = later.len;
 
 		later.len = 0;
-		/* the send reads A's clock (it may send at once): no turn of B from there, B is
-		 * in its own clock read */
-		in_pump = 1;
 		CHECK_EQ(hxs_send(sa, later.fd, later.buf, n, 0), (ssize_t)n);
-		in_pump = 0;
 	}
 	if (pumping && !in_pump) {
 		in_pump = 1;

@@ -149,8 +149,9 @@ static void tx_send(void *ctx, void *handle, struct hxs_addr saddr, struct hxs_a
 		return;
 	}
 	hxs_ip_tx_send(st, tx);
-	/* send_now(): the segment is whole; what the core does after it (its records for RACK,
-	 * the rate sample and pacing, the timers) does not change it and runs after the kick */
+	/* hxs_tcp_sock__push(): the segment is whole; what the core does after it (its records
+	 * for RACK, the rate sample and pacing, the timers) does not change it and runs after
+	 * the kick */
 	if (g->push)
 		hxs_stack__tx_flush(st);
 }
@@ -409,6 +410,7 @@ static int tcp_turn(void *ctx, uint64_t now, int events)
 	int n;
 
 	(void)events;
+	g->npush = 0;           /* hxs_tcp__poll() below outputs them with every dirty one */
 	hxs_tcp__set_fastpath(g->tcp, !g->st->fast_off);
 	if (now >= g->cookie_rotate)
 		hxs_tcp_steer__cookie_rotate(g, now);
@@ -885,23 +887,47 @@ static long send_errno(long r)
 }
 
 /* A segment's worth of bytes queued on a connection with nothing in flight (a request, or a
- * response, after a pause) leaves before the call returns, as the kernel's tcp_sendmsg()
- * pushes it: output now, the TX batch to the ring and the ring kicked, not at the end of
- * the loop's next turn (the caller's next epoll_wait and a whole turn would sit between the
- * request and the wire). Output decides as it would then (Nagle, TCP_CORK, windows); the
- * connection stays dirty for that turn. Anything else waits for the turn, which sends it
- * together: bytes queued behind others (a stream's sender keeps one output and one kick a
- * turn, as Linux's autocorking holds a segment while the device has the previous one), more
- * than a segment (a bulk transfer's start), MSG_MORE, and a call from inside a turn (the
- * turn's own flush sends it). */
-static void send_now(struct hxs_stack *st, struct hxs_tcp_conn *c)
+ * response, after a pause) waits only until the application is back in its event loop
+ * (hxs_epoll_wait -> hxs_tcp_sock__push): then it is output and the ring kicked before the
+ * stack's turn, not at the end of that turn (which reads the clock, runs the wheels, takes
+ * in what arrived, runs the pollers first). What the application adds before it goes with
+ * it, as before: a second write, or the FIN of a close (a request/response server's
+ * answer and FIN stay one segment; a closed socket is left to the turn). Output decides as
+ * it would in the turn (Nagle, TCP_CORK, windows, pacing); the connection stays dirty for
+ * the turn. Anything else waits for the turn: bytes queued behind others (a stream's sender
+ * keeps one output and one kick a turn), more than a segment (a bulk transfer's start),
+ * MSG_MORE, a call from inside a turn, an application without hxs_epoll_wait. */
+static void push_later(struct hxs_stack *st, int fd)
 {
 	struct tcp_glue *g = glue(st);
-	int held = hxs_stack__time_hold(st);
 
+	for (int i = 0; i < g->npush; i++)
+		if (g->push_fd[i] == fd)
+			return;
+	if (g->npush < (int)(sizeof(g->push_fd) / sizeof(g->push_fd[0])))
+		g->push_fd[g->npush++] = fd;
+}
+
+void hxs_tcp_sock__push(struct hxs_stack *st)
+{
+	struct tcp_glue *g = glue(st);
+	uint64_t now;
+	int held;
+
+	if (!g || !g->npush || st->turning)
+		return;
+	held = hxs_stack__time_hold(st);
+	now = hxs_stack__now(st);
 	g->push = 1;                /* tx_send() kicks each segment as it is handed over */
-	hxs_tcp__output(c, hxs_stack__now(st));
+	for (int i = 0; i < g->npush; i++) {
+		/* the fd may be closed, or another socket's since: output sends what is due */
+		struct hxs_sock *sk = hxs_sock__get(st, g->push_fd[i]);
+
+		if (sk && sk->ops == &hxs_tcp_sock_ops && tcp_sk(sk)->c)
+			hxs_tcp__output(tcp_sk(sk)->c, now);
+	}
 	g->push = 0;
+	g->npush = 0;
 	hxs_stack__time_release(st, held);
 }
 
@@ -943,7 +969,7 @@ static ssize_t tcp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 	if ((flags & MSG_OOB) && done)
 		hxs_tcp_conn__mark_urg(ts->c);
 	if (done && !(flags & MSG_MORE) && !sk->st->turning && hxs_tcp_conn__tx_single(ts->c))
-		send_now(sk->st, ts->c);
+		push_later(sk->st, sk->fd);
 	return (ssize_t)done;
 }
 
