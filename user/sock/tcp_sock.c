@@ -16,6 +16,9 @@
  *            COOKIE_ROTATE_US later (no deadline of its own: an idle stack stays asleep)
  * TX:   core -> tx_alloc(): a UMEM frame, the core writes its segment at the L4 offset
  *            -> tx_send(): route + hxs_ip_tx_send() (IPv4 + Ethernet, this turn's batch)
+ * Push: tcp_sendmsg() -> push_later() (a segment's worth on an idle connection) ->
+ *            hxs_epoll_wait() -> hxs_tcp_sock__push() -> hxs_tcp__output() -> tx_send()
+ *            flushes and kicks each segment at once, before the turn
  * Loop: stack_turn() -> tcp_turn() (a poller of the stack) -> hxs_tcp__fp_poll() (ACK
  *            progress XDP made) -> hxs_tcp__poll() (timers, dirty list); hxs_stack__poll() -> tcp_deadline() -> hxs_tcp__next_deadline()
  * API:  socket.c -> tcp_connect/listen/accept/sendmsg/recvmsg/... -> hxs_tcp_conn__*()
