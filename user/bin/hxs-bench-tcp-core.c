@@ -6,8 +6,8 @@
  *
  * Two instances, A (sender, 10.0.0.1) and B (receiver, 10.0.0.2), joined by two in-memory
  * segment queues in virtual time, configured as the stack configures its instance
- * (sock/tcp_sock.c: cfg.ack_batch, the default congestion control HXS_TCP_DEFAULT_CC unless
- * -c). Handshake, then per turn
+ * (sock/tcp_sock.c: cfg.ack_batch, cfg.notify_gains, the default congestion control
+ * HXS_TCP_DEFAULT_CC unless -c). Handshake, then per turn
  *   A: send BURST*MSS, hxs_tcp__output() -> qa                 (not measured)
  *   qa -> hxs_bench_rx_data(B, the burst)                      measured
  *   B: hxs_tcp_conn__recv() drains, hxs_tcp__poll() -> qb      (not measured)
@@ -248,7 +248,7 @@ int main(int argc, char **argv)
 	static uint8_t data[1 << 22], sink[1 << 20];
 	/* as sock/tcp_sock.c configures the stack's instance: the turn is the input batch */
 	struct hxs_tcp_cfg cfg = { .sndbuf = 4 << 20, .rcvbuf = 4 << 20, .ack_batch = 1,
-				   .cc = HXS_TCP_DEFAULT_CC };
+				   .notify_gains = 1, .cc = HXS_TCP_DEFAULT_CC };
 	struct hxs_tcp *a, *b;
 	struct hxs_tcp_conn *ca, *lb, *cb = NULL;
 	uint64_t now = 1000000, n = 20000, nseg = 0, nack = 0, bytes = 0, dcalls = 0, acalls = 0;

@@ -2,7 +2,8 @@
  *
  * protocol -> hxs_sock__wake(sk) -> hxs_epoll__notify(sk, mask) -> item onto its ready list
  *                                   (epoll_item.c, below the socket API)
- * hxs_epoll_wait() -> hxs_stack__poll() -> collect(): report the ready items
+ * hxs_epoll_wait() -> hxs_tcp_sock__push() -> hxs_stack__poll() -> collect(): report the
+ *                   ready items
  *
  * Like the kernel's eventpoll: an item is queued when its socket signals readiness that
  * matches its interest (EPOLLERR and EPOLLHUP always count). At wait time the socket's
@@ -18,6 +19,7 @@
 
 #include "epoll_item.h"
 #include "net/stack.h"
+#include "tcp_sock.h"
 
 static struct hxs_epoll *ep_get(struct hxs_stack *st, int epfd)
 {
@@ -145,8 +147,10 @@ int hxs_epoll_wait(struct hxs_stack *st, int epfd, struct hxs_event *evs, int ma
 		return -EBADF;
 	if (max <= 0 || !evs)
 		return -EINVAL;
-	/* take in what has arrived, then report; the timeout counts from that turn's time (no
-	 * clock read of our own: the loop reads it once a turn) */
+	/* what the application's sends left waiting goes first (tcp_sock.c); then take in
+	 * what has arrived, and report; the timeout counts from that turn's time (no clock
+	 * read of our own: the loop reads it once a turn) */
+	hxs_tcp_sock__push(st);
 	r = hxs_stack__poll(st, 0);
 	if (r < 0)
 		return r;

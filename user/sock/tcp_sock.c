@@ -16,6 +16,9 @@
  *            COOKIE_ROTATE_US later (no deadline of its own: an idle stack stays asleep)
  * TX:   core -> tx_alloc(): a UMEM frame, the core writes its segment at the L4 offset
  *            -> tx_send(): route + hxs_ip_tx_send() (IPv4 + Ethernet, this turn's batch)
+ * Push: tcp_sendmsg() -> push_later() (a segment's worth on an idle connection) ->
+ *            hxs_epoll_wait() -> hxs_tcp_sock__push() -> hxs_tcp__output() -> tx_send()
+ *            flushes and kicks each segment at once, before the turn
  * Loop: stack_turn() -> tcp_turn() (a poller of the stack) -> hxs_tcp__fp_poll() (ACK
  *            progress XDP made) -> hxs_tcp__poll() (timers, dirty list); hxs_stack__poll() -> tcp_deadline() -> hxs_tcp__next_deadline()
  * API:  socket.c -> tcp_connect/listen/accept/sendmsg/recvmsg/... -> hxs_tcp_conn__*()
@@ -149,6 +152,11 @@ static void tx_send(void *ctx, void *handle, struct hxs_addr saddr, struct hxs_a
 		return;
 	}
 	hxs_ip_tx_send(st, tx);
+	/* hxs_tcp_sock__push(): the segment is whole; what the core does after it (its records
+	 * for RACK, the rate sample and pacing, the timers) does not change it and runs after
+	 * the kick */
+	if (g->push)
+		hxs_stack__tx_flush(st);
 }
 
 /* --- core notifications ------------------------------------------------------------------- */
@@ -359,6 +367,9 @@ static struct tcp_glue *glue_get(struct hxs_stack *st)
 	/* the stack's turn, then the application, then the next turn: an ACK that waits one
 	 * poll lets a request or close on the news go with it (hxs_stack__open sets it) */
 	cfg.ack_defer = st->ack_defer;
+	/* on_event() only wakes: a mask that only lost bits has no one to wake (an epoll item
+	 * is re-read when reported; an edge-triggered one waits for news) */
+	cfg.notify_gains = 1;
 	/* SYN cookies when the SYN queue is full, as the kernel's default tcp_syncookies = 1;
 	 * HXS_SYNCOOKIES=0 turns them off (a full queue drops SYNs) */
 	cfg.no_syncookies = getenv("HXS_SYNCOOKIES") && !strcmp(getenv("HXS_SYNCOOKIES"), "0");
@@ -402,6 +413,7 @@ static int tcp_turn(void *ctx, uint64_t now, int events)
 	int n;
 
 	(void)events;
+	g->npush = 0;           /* hxs_tcp__poll() below outputs them with every dirty one */
 	hxs_tcp__set_fastpath(g->tcp, !g->st->fast_off);
 	if (now >= g->cookie_rotate)
 		hxs_tcp_steer__cookie_rotate(g, now);
@@ -877,6 +889,51 @@ static long send_errno(long r)
 	return r == -ENOTCONN ? -EPIPE : r;
 }
 
+/* A segment's worth of bytes queued on a connection with nothing in flight (a request, or a
+ * response, after a pause) waits only until the application is back in its event loop
+ * (hxs_epoll_wait -> hxs_tcp_sock__push): then it is output and the ring kicked before the
+ * stack's turn, not at the end of that turn (which reads the clock, runs the wheels, takes
+ * in what arrived, runs the pollers first). What the application adds before it goes with
+ * it, as before: a second write, or the FIN of a close (a request/response server's
+ * answer and FIN stay one segment; a closed socket is left to the turn). Output decides as
+ * it would in the turn (Nagle, TCP_CORK, windows, pacing); the connection stays dirty for
+ * the turn. Anything else waits for the turn: bytes queued behind others (a stream's sender
+ * keeps one output and one kick a turn), more than a segment (a bulk transfer's start),
+ * MSG_MORE, a call from inside a turn, an application without hxs_epoll_wait. */
+static void push_later(struct hxs_stack *st, int fd)
+{
+	struct tcp_glue *g = glue(st);
+
+	for (int i = 0; i < g->npush; i++)
+		if (g->push_fd[i] == fd)
+			return;
+	if (g->npush < (int)(sizeof(g->push_fd) / sizeof(g->push_fd[0])))
+		g->push_fd[g->npush++] = fd;
+}
+
+void hxs_tcp_sock__push(struct hxs_stack *st)
+{
+	struct tcp_glue *g = glue(st);
+	uint64_t now;
+	int held;
+
+	if (!g || !g->npush || st->turning)
+		return;
+	held = hxs_stack__time_hold(st);
+	now = hxs_stack__now(st);
+	g->push = 1;                /* tx_send() kicks each segment as it is handed over */
+	for (int i = 0; i < g->npush; i++) {
+		/* the fd may be closed, or another socket's since: output sends what is due */
+		struct hxs_sock *sk = hxs_sock__get(st, g->push_fd[i]);
+
+		if (sk && sk->ops == &hxs_tcp_sock_ops && tcp_sk(sk)->c)
+			hxs_tcp__output(tcp_sk(sk)->c, now);
+	}
+	g->push = 0;
+	g->npush = 0;
+	hxs_stack__time_release(st, held);
+}
+
 static ssize_t tcp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iovcnt, int flags,
 			   const struct sockaddr_in6 *to)
 {
@@ -914,6 +971,8 @@ static ssize_t tcp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 	/* MSG_OOB: the last byte queued is urgent (tcp_sendmsg -> tcp_mark_urg, RFC 6093 §4) */
 	if ((flags & MSG_OOB) && done)
 		hxs_tcp_conn__mark_urg(ts->c);
+	if (done && !(flags & MSG_MORE) && !sk->st->turning && hxs_tcp_conn__tx_single(ts->c))
+		push_later(sk->st, sk->fd);
 	return (ssize_t)done;
 }
 

@@ -25,5 +25,9 @@ int hxs_tcp_sock__attach(struct hxs_stack *st);
  * holding an fd, drops lingering connections (FIN_WAIT, TIME_WAIT) with their ports and
  * steering entries, and frees the core. The port tables must still exist. */
 void hxs_tcp_sock__fini(struct hxs_stack *st);
+/* The application is back in its event loop (hxs_epoll_wait): the segment each socket a send
+ * left with one waiting (a request or a response on an idle connection) goes now, kicked,
+ * before the stack's turn. */
+void hxs_tcp_sock__push(struct hxs_stack *st);
 
 #endif

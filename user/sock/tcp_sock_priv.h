@@ -58,6 +58,9 @@ struct tcp_glue {
 	uint8_t syncookies;           /* !cfg.no_syncookies: cookies on a full SYN queue */
 	struct hxs_cookie_secret cookie; /* the SYN-cookie keys the core and XDP share */
 	uint64_t cookie_rotate;       /* when the current key becomes the previous one (us) */
+	uint8_t push;                 /* tcp_push(): each segment to the ring and kicked at once */
+	uint8_t npush;                /* sockets whose segment waits for hxs_tcp_sock__push() */
+	int push_fd[8];
 };
 
 static inline struct tcp_sock *tcp_sk(struct hxs_sock *sk)

@@ -138,6 +138,10 @@ struct hxs_tcp_cfg {
 	 * user hears the news at once): a request written on a completed connect, or the close
 	 * answering the peer's FIN, goes with it as one segment (tcp_input.c). 0: at once. */
 	uint8_t ack_defer;
+	/* 1: ev.on_event only when the mask gains a bit (readable, writable, hung up, an error);
+	 * not when it only loses some (the user read or wrote), which wakes no one: the kernel's
+	 * recvmsg and sendmsg make no wakeup either. 0: on every change. */
+	uint8_t notify_gains;
 	uint8_t no_syncookies;      /* 0 (default): a full SYN queue answers SYNs with SYN
 				     * cookies, as the kernel's default tcp_syncookies = 1
 				     * (tcp_syncookie.c); 1: it drops them (tcp_syncookies = 0) */
@@ -390,5 +394,8 @@ int hxs_tcp_conn__fin_rcvd(const struct hxs_tcp_conn *c);
 /* Bytes readable now / bytes of free send buffer. */
 uint32_t hxs_tcp_conn__rx_avail(const struct hxs_tcp_conn *c);
 uint32_t hxs_tcp_conn__tx_space(const struct hxs_tcp_conn *c);
+/* Whether nothing is in flight and what waits to be sent fits one segment (a request or a
+ * response after a pause: hxs_tcp__output() would send it whole now). */
+int hxs_tcp_conn__tx_single(const struct hxs_tcp_conn *c);
 
 #endif

@@ -793,7 +793,8 @@ void hxs_tcp_recovery_on_ack(struct hxs_tcp_conn *c, uint32_t acked, int dup, ui
 			     uint32_t rtt_us, uint64_t now);
 /* Sends what loss recovery allows (retransmissions first); called by output. */
 void hxs_tcp_recovery_output(struct hxs_tcp_conn *c, uint64_t now);
-uint32_t hxs_tcp_pipe(const struct hxs_tcp_conn *c);
+/* hxs_tcp_pipe() without RACK (tcp_recovery.c): RFC 6675's pipe from the SACK scoreboard. */
+uint32_t hxs_tcp_pipe_sack(const struct hxs_tcp_conn *c);
 void hxs_tcp_recovery_on_rto(struct hxs_tcp_conn *c, uint64_t now);
 /* Retransmits up to maxlen bytes at seq (one segment, with the FIN if it ends the stream);
  * returns the sequence space sent, or -1. */
@@ -845,7 +846,22 @@ void hxs_tcp_rack_fire(struct hxs_timer *t, uint64_t now);
 /* End of output: the PTO after new data. */
 void hxs_tcp_rack_sent(struct hxs_tcp_conn *c, uint64_t now);
 void hxs_tcp_rack_on_rto(struct hxs_tcp_conn *c, uint64_t now);
-uint32_t hxs_tcp_rack_pipe(const struct hxs_tcp_conn *c);
+/* What is in flight by RACK's marks: outstanding, less SACKed and lost, plus retransmitted.
+ * Inline, as hxs_tcp_pipe(): every ACK asks twice and output once. */
+static inline uint32_t hxs_tcp_rack_pipe(const struct hxs_tcp_conn *c)
+{
+	const struct hxs_rack *r = &c->rk;
+	int64_t p = (int64_t)SEQ_DIFF(c->snd_max, c->snd_una) - r->sacked_b - r->lost_b +
+		    r->retrans_b;
+
+	return p > 0 ? (uint32_t)p : 0;
+}
+
+/* The data in flight (RFC 6675 "pipe"): RACK's marks when RACK runs, else the scoreboard. */
+static inline uint32_t hxs_tcp_pipe(const struct hxs_tcp_conn *c)
+{
+	return c->rk.on ? hxs_tcp_rack_pipe(c) : hxs_tcp_pipe_sack(c);
+}
 /* A probe or RTO recovery is judged ACK by ACK (§7.4, RFC 5682 §3): XDP must leave them to
  * the stack. Inline: every slot publish asks. */
 static inline int hxs_tcp_rack_needs_acks(const struct hxs_tcp_conn *c)

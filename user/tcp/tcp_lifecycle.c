@@ -7,7 +7,8 @@
  *     hxs_tcp_conn_setup(), hxs_tcp_isn(); hxs_tcp_conn_bufs() (capacities only)
  * listen_input() -> hxs_tcp_synq_add(); handshake ACK -> hxs_tcp_acceptq_add() -> notify
  * user calls, hxs_tcp_send_seg() without a frame -> hxs_tcp_mark_dirty() -> hxs_tcp__poll()
- * hxs_tcp_notify() -> hxs_tcp_conn__events() -> ev.on_event (when the mask changed)
+ * hxs_tcp_notify() -> hxs_tcp_conn__events() -> ev.on_event (when the mask changed; with
+ *     cfg.notify_gains only when it gained a bit)
  * hxs_tcp_set_state() -> TcpCurrEstab; TIME-WAIT list (tw_enter: max_tw -> the oldest closed)
  * hxs_tcp_close_conn() -> hxs_tcp_timers_cancel(), hxs_tcp_hash_remove() (on_tuple),
  *     hxs_tcp_child_unlink(), hxs_tcp_notify() -> hxs_tcp_conn_maybe_free()
@@ -191,10 +192,12 @@ void hxs_tcp_notify(struct hxs_tcp_conn *c)
 	struct hxs_tcp *tcp = c->tcp;
 	if (!c->user_ref && c->state != HXS_TCPS_LISTEN)
 		return;
-	uint32_t m = hxs_tcp_conn__events(c);
-	if (m == c->ev_last)
+	uint32_t m = hxs_tcp_conn__events(c), old = c->ev_last;
+	if (m == old)
 		return;
 	c->ev_last = m;
+	if (!(m & ~old) && tcp->cfg.notify_gains)
+		return;
 	if (tcp->ev.on_event)
 		tcp->ev.on_event(tcp->ctx, c, m);
 }

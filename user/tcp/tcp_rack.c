@@ -146,15 +146,6 @@ static void rec_cut(struct hxs_rack *r, uint32_t a, uint32_t b)
 		rec_split(r, i, b);
 }
 
-uint32_t hxs_tcp_rack_pipe(const struct hxs_tcp_conn *c)
-{
-	const struct hxs_rack *r = &c->rk;
-	int64_t p = (int64_t)SEQ_DIFF(c->snd_max, c->snd_una) - r->sacked_b - r->lost_b +
-		    r->retrans_b;
-
-	return p > 0 ? (uint32_t)p : 0;
-}
-
 /* --- the connection's life ----------------------------------------------------------------- */
 void hxs_tcp_rack_init(struct hxs_tcp_conn *c)
 {

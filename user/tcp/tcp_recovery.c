@@ -38,12 +38,10 @@ static uint32_t chunks_below(int64_t lim, uint32_t hl, uint32_t mss)
  *     the top.
  * One walk down the ranges finds both; then each hole's lost and retransmitted chunks are
  * counted arithmetically: O(ranges) per call instead of O(lost segments x ranges). */
-uint32_t hxs_tcp_pipe(const struct hxs_tcp_conn *c)
+uint32_t hxs_tcp_pipe_sack(const struct hxs_tcp_conn *c)
 {
 	const struct hxs_sack_board *b = &c->sb;
 	uint32_t una = c->snd_una, mss = c->mss ? c->mss : 1;
-	if (c->rk.on)
-		return hxs_tcp_rack_pipe(c);      /* RACK's marks (tcp_rack.c) */
 	if (!b->n || !SEQ_LT(una, b->high_sacked))
 		return SEQ_DIFF(c->snd_max, c->snd_una);
 

@@ -673,3 +673,8 @@ uint32_t hxs_tcp_conn__tx_space(const struct hxs_tcp_conn *c)
 {
 	return c->snd.cap ? c->snd.cap - c->snd.len : c->sndbuf_size;
 }
+
+int hxs_tcp_conn__tx_single(const struct hxs_tcp_conn *c)
+{
+	return c->snd_una == c->snd_max && c->snd.len <= c->mss;
+}
