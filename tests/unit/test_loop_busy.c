@@ -1,7 +1,8 @@
 /* test_loop_busy.c - a busy loop's turn (loop.c stack_turn) that only queued datagrams for
  * sockets: it returns them without reading the clock, running the timers, the pollers or the
  * flush; the next turn runs those even when nothing arrived, and the pollers hear of the
- * events it returned. A turn whose frames asked for the time or sent something is whole.
+ * events it returned, and never twice in a row (a flood). A turn whose frames asked for the
+ * time or sent something is whole.
  * One stack on the in-memory link (udp_fixture.h) set to busy-poll, a clock that counts its
  * reads, a poller that counts its calls. */
 #include <sys/epoll.h>
@@ -65,6 +66,27 @@ static void test_busy(void)
 	/* and the lazy turns after it are lazy again: no clock read for an empty ring */
 	CHECK_EQ(hxs_stack__poll_again(st, 0), 0);
 	CHECK_EQ(clock_reads, c0 + 1);
+
+	t_case("busy loop under a flood (a datagram at every look): never two early returns in a row, the owed turn runs");
+	c0 = clock_reads;
+	p0 = poller_calls;
+	inject_to(7200, "f1");
+	CHECK_EQ(hxs_stack__poll_again(st, 0), 1);  /* early: returned at once */
+	CHECK_EQ(clock_reads, c0);
+	CHECK_EQ(st->tail_owed, 1);
+	inject_to(7200, "f2");
+	CHECK_EQ(hxs_stack__poll_again(st, 0), 1);  /* frames again: a whole turn all the same */
+	CHECK_EQ(clock_reads, c0 + 1);
+	CHECK_EQ(poller_calls, p0 + 1);
+	CHECK_EQ(st->tail_owed, 0);
+	inject_to(7200, "f3");
+	CHECK_EQ(hxs_stack__poll_again(st, 0), 1);  /* and then early again */
+	CHECK_EQ(clock_reads, c0 + 1);
+	CHECK_EQ(st->tail_owed, 1);
+	CHECK_EQ(hxs_stack__poll_again(st, 0), 0);  /* the tail */
+	CHECK_EQ(clock_reads, c0 + 2);
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), 0), 2);
 
 	t_case("busy loop: a datagram to a closed port (ICMP port unreachable: a send, the time for its rate limit) gets a whole turn");
 	{

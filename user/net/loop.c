@@ -106,7 +106,8 @@ void hxs_stack__fini(struct hxs_stack *st)
  * turn whose frames needed no time and sent nothing (datagrams queued for sockets) returns
  * with them at once: the application's wait ends without the timers, control plane, pollers
  * and flush, which the next turn runs even if nothing arrives (tail_owed; lazy_turns full) -
- * the one at the start of the application's next wait (a full turn), after its answer left. */
+ * the one at the start of the application's next wait (a full turn), after its answer left -
+ * and even if frames arrive again (never two such returns in a row). */
 static int stack_turn(struct hxs_stack *st, int lazy)
 {
 	struct hxs_frame f[HXS_RX_BATCH];
@@ -135,7 +136,9 @@ static int stack_turn(struct hxs_stack *st, int lazy)
 			break;
 		n = st->io->ops->rx_burst(st->io, f, HXS_RX_BATCH);
 	}
-	if (events && lazy && st->now_unread && !st->ntx) {
+	/* not twice in a row: under a flood every look finds frames, and the owed tail (the
+	 * clock, timers, control plane, pollers, flush) must still run */
+	if (events && lazy && st->now_unread && !st->ntx && !st->tail_owed) {
 		st->tail_owed = 1;
 		st->lazy_turns = HXS_BUSY_LAZY;     /* the next look is a full turn */
 		st->owed_events += events;
