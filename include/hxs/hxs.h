@@ -63,7 +63,12 @@ struct hxs_stack_opts {
 /* Opens a stack on opts->ifname: reads address, routes and MTU from the kernel, attaches or
  * adopts the XDP program, creates the AF_XDP sockets. Returns 0 or -errno. */
 int hxs_stack__open(struct hxs_stack **out, const struct hxs_stack_opts *opts);
-/* Closes every socket (RST for connections still open), detaches what open attached. */
+/* Closes every socket (RST for connections still open), detaches what open attached. First,
+ * as the kernel keeps closed sockets' connections retransmitting after a process exits, it
+ * runs the stack until the connections the application closed have their data and FIN
+ * acknowledged, at most HXS_CLOSE_DRAIN_MS milliseconds (environment; default below, 0: no
+ * wait). */
+#define HXS_CLOSE_DRAIN_MS 2000
 void hxs_stack__close(struct hxs_stack *st);
 /* One turn of the event loop: receive, run timers, transmit. Waits up to timeout_ms
  * (-1: forever, 0: not at all) for something to happen. Returns the number of events

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ctl/napi.h"
@@ -415,10 +416,38 @@ disassemble:
 	return err;
 }
 
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The kernel keeps a closed socket's connection retransmitting after its process exits; a
+ * stack that goes away takes its connections with it. So before it does, it runs on until
+ * the connections the application already closed have their data and FIN acknowledged, at
+ * most HXS_CLOSE_DRAIN_MS (environment; default 2000, 0: no wait). Without it a client that
+ * writes, closes and exits lost its last segments to one dropped frame: the peer got a RST
+ * instead (a stack on a simulated clock does not wait: its time only moves when the test
+ * moves it). */
+static void stack_drain(struct hxs_stack *st)
+{
+	const char *env = getenv("HXS_CLOSE_DRAIN_MS");
+	uint64_t ms = env && *env ? strtoull(env, NULL, 10) : HXS_CLOSE_DRAIN_MS, end;
+
+	if (!ms || st->clock || !st->sockets || !hxs_tcp_sock__owing(st))
+		return;
+	end = mono_ms() + ms;
+	while (hxs_tcp_sock__owing(st) && mono_ms() < end)
+		hxs_stack__poll(st, 10);
+}
+
 void hxs_stack__close(struct hxs_stack *st)
 {
 	if (!st)
 		return;
+	stack_drain(st);
 	stack_disassemble(st);
 	free(box_of(st));
 }

@@ -467,6 +467,25 @@ void hxs_tcp_sock__fini(struct hxs_stack *st)
 	free(g);
 }
 
+static void owing_one(void *arg, struct hxs_tcp_conn *c)
+{
+	int s = hxs_tcp_conn__state(c);
+
+	/* RFC 9293 §3.10.4: after CLOSE, FIN-WAIT-1, CLOSING and LAST-ACK wait for the peer to
+	 * acknowledge our data and FIN; FIN-WAIT-2 and TIME-WAIT owe it nothing */
+	*(uint32_t *)arg += s == HXS_TCPS_FIN_WAIT_1 || s == HXS_TCPS_CLOSING || s == HXS_TCPS_LAST_ACK;
+}
+
+uint32_t hxs_tcp_sock__owing(const struct hxs_stack *st)
+{
+	const struct tcp_glue *g = glue(st);
+	uint32_t n = 0;
+
+	if (g && g->tcp)
+		hxs_tcp__foreach(g->tcp, owing_one, &n);
+	return n;
+}
+
 int hxs_stack__set_cc(struct hxs_stack *st, const char *name)
 {
 	struct tcp_glue *g = glue(st);

@@ -29,5 +29,8 @@ void hxs_tcp_sock__fini(struct hxs_stack *st);
  * left with one waiting (a request or a response on an idle connection) goes now, kicked,
  * before the stack's turn. */
 void hxs_tcp_sock__push(struct hxs_stack *st);
+/* Connections closed (or shut down for writing) whose data or FIN the peer has not
+ * acknowledged yet (FIN-WAIT-1, CLOSING, LAST-ACK): what tearing the stack down now loses. */
+uint32_t hxs_tcp_sock__owing(const struct hxs_stack *st);
 
 #endif
