@@ -77,5 +77,7 @@ check "server: 2 connections, 4 directions verified, none failed, no error" \
 check "server: -n run sent and received exactly $COUNT bytes" \
   grep -qx "hxs-perf: bidir stream sent $COUNT bytes (verified by the receiver), received $COUNT bytes (verified)" \
   <(grep -m1 '^hxs-perf: bidir stream' "$W/srv.log")
+# on a failure, what the server said (its per-connection lines and errors)
+[ "$failed" -eq 0 ] || grep -v '^lib\|^[A-Z][A-Za-z0-9]* \+[0-9]' "$W/srv.log" | tail -n 30 | sed 's/^/#   server: /'
 
 tap_done
