@@ -127,24 +127,6 @@ uint32_t hxs_ip_max_l4(const struct hxs_stack *st)
 	return st->mtu - HXS_IP_HLEN;
 }
 
-/* A TX frame for an IP header of hlen bytes and l4_len bytes above it. */
-static int tx_frame(struct hxs_stack *st, struct hxs_ip_tx *tx, uint32_t hlen, uint32_t l4_len)
-{
-	if (st->io->ops->tx_alloc(st->io, &tx->f, 1) != 1) {
-		/* reap completions once and retry before giving up */
-		hxs_stack__tx_flush(st);
-		if (st->io->ops->tx_alloc(st->io, &tx->f, 1) != 1)
-			return -EAGAIN;
-	}
-	if (tx->f.cap < HXS_ETH_HLEN + hlen + l4_len) {
-		st->io->ops->tx_free(st->io, &tx->f, 1);
-		return -EMSGSIZE;
-	}
-	tx->l4 = tx->f.data + HXS_ETH_HLEN + hlen;
-	tx->l4_len = l4_len;
-	return 0;
-}
-
 int hxs_ip_tx_alloc(struct hxs_stack *st, struct hxs_ip_tx *tx, uint32_t dst, uint8_t proto,
 		    uint32_t l4_len)
 {
@@ -158,7 +140,7 @@ int hxs_ip_tx_alloc(struct hxs_stack *st, struct hxs_ip_tx *tx, uint32_t dst, ui
 		st->mib.v[HXS_MIB_IP_OUT_NO_ROUTES]++;
 		return err;
 	}
-	err = tx_frame(st, tx, HXS_IP_HLEN, l4_len);
+	err = hxs_ip_tx_frame(st, tx, HXS_IP_HLEN, l4_len);
 	if (err)
 		return err;
 	tx->src = st->addr;
@@ -190,7 +172,7 @@ int hxs_ip_tx_alloc_dst(struct hxs_stack *st, struct hxs_ip_tx *tx, struct hxs_i
 		memset(tx, 0, offsetof(struct hxs_ip_tx, src6));
 		if (l4_len > (v4 ? hxs_ip_max_l4(st) : hxs_ip6_max_l4(st)))
 			return -EMSGSIZE;
-		err = tx_frame(st, tx, v4 ? HXS_IP_HLEN : HXS_IP6_HLEN, l4_len);
+		err = hxs_ip_tx_frame(st, tx, v4 ? HXS_IP_HLEN : HXS_IP6_HLEN, l4_len);
 		if (err)
 			return err;
 		d->left--;

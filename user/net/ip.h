@@ -115,6 +115,10 @@ int hxs_ip_tx_alloc_dst(struct hxs_stack *st, struct hxs_ip_tx *tx, struct hxs_i
 
 int hxs_ip_tx_alloc(struct hxs_stack *st, struct hxs_ip_tx *tx, uint32_t dst, uint8_t proto,
 		    uint32_t l4_len);
+/* A TX frame for an IP header of hlen bytes and l4_len bytes above it (tx->f, tx->l4,
+ * tx->l4_len): -EAGAIN when no frame is free after one reap, -EMSGSIZE when it cannot hold
+ * them. */
+int hxs_ip_tx_frame(struct hxs_stack *st, struct hxs_ip_tx *tx, uint32_t hlen, uint32_t l4_len);
 int hxs_ip_tx_send(struct hxs_stack *st, struct hxs_ip_tx *tx);
 void hxs_ip_tx_abort(struct hxs_stack *st, struct hxs_ip_tx *tx);
 /* Largest L4 length one frame carries to dst's interface (MTU - 20). */

@@ -252,17 +252,9 @@ int hxs_ip6_tx_alloc(struct hxs_stack *st, struct hxs_ip_tx *tx, const uint8_t d
 		st->mib.v[HXS_MIB_IP6_OUT_NO_ROUTES]++;
 		return err;
 	}
-	if (st->io->ops->tx_alloc(st->io, &tx->f, 1) != 1) {
-		hxs_stack__tx_flush(st);
-		if (st->io->ops->tx_alloc(st->io, &tx->f, 1) != 1)
-			return -EAGAIN;
-	}
-	if (tx->f.cap < HXS_ETH_HLEN + HXS_IP6_HLEN + l4_len) {
-		st->io->ops->tx_free(st->io, &tx->f, 1);
-		return -EMSGSIZE;
-	}
-	tx->l4 = tx->f.data + HXS_ETH_HLEN + HXS_IP6_HLEN;
-	tx->l4_len = l4_len;
+	err = hxs_ip_tx_frame(st, tx, HXS_IP6_HLEN, l4_len);
+	if (err)
+		return err;
 	memcpy(tx->dst6, dst, 16);
 	tx->proto = proto;
 	tx->v6 = 1;
