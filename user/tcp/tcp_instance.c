@@ -244,6 +244,15 @@ void hxs_tcp__output(struct hxs_tcp_conn *c, uint64_t now)
 	c->tcp->now = now;
 	if (c->state == HXS_TCPS_CLOSED || c->state == HXS_TCPS_LISTEN)
 		return;
+	/* What the poll would do for c, done now: c leaves the dirty list when it heads it (a
+	 * write marked it, the socket layer pushes it at once). Whatever changes after this
+	 * marks c dirty again or outputs itself (input, timers, the user's calls). An ACK
+	 * deferred for one poll (ack_defer) keeps its poll. */
+	if (c->tcp->dirty_head == c && !c->ack_defer) {
+		c->tcp->dirty_head = c->dnext;
+		c->dnext = NULL;
+		c->dirty = 0;
+	}
 	hxs_tcp_output(c, now);
 	hxs_tcp_notify(c);
 	if (c->tcp->tx.flush)
