@@ -605,8 +605,15 @@ void hxs_tcp_output(struct hxs_tcp_conn *c, uint64_t now);
  * ring at seq (when len > 0). Returns 0 or -ENOBUFS. */
 int hxs_tcp_send_seg(struct hxs_tcp_conn *c, uint32_t seq, uint8_t flags, uint32_t len, uint64_t now);
 /* The most payload a data segment sent now may carry: c->mss less the SACK blocks it will
- * carry (RFC 9293 §3.7.1), so that header, options and data fit the MTU. */
-uint32_t hxs_tcp_send_mss(const struct hxs_tcp_conn *c);
+ * carry (RFC 9293 §3.7.1), so that header, options and data fit the MTU. Inline for the usual
+ * case, no block due; hxs_tcp_send_mss_sack() (tcp_seg.c) counts them. */
+uint32_t hxs_tcp_send_mss_sack(const struct hxs_tcp_conn *c);
+static inline uint32_t hxs_tcp_send_mss(const struct hxs_tcp_conn *c)
+{
+	if (!c->sack_ok || !(c->dsack | c->reass.n))
+		return c->mss ? c->mss : 1;
+	return hxs_tcp_send_mss_sack(c);
+}
 void hxs_tcp_send_ack(struct hxs_tcp_conn *c, uint64_t now);
 void hxs_tcp_send_challenge_ack(struct hxs_tcp_conn *c, uint64_t now);
 /* 1 if the connection answered a segment it rejected less than 500 ms ago (Linux's

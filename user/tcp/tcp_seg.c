@@ -7,7 +7,8 @@
  *        hxs_tcp_ring__read_csum() (payload copied and summed in one pass),
  *        hxs_tcp_csum_split() (pseudo-header + header + that sum), tx.send()
  * hxs_tcp_send_ack() / hxs_tcp_send_rst_conn() -> hxs_tcp_send_seg()
- * hxs_tcp_send_mss(): the payload a segment sent now may carry (SMSS less its SACK blocks)
+ * hxs_tcp_send_mss() (tcp_conn.h, inline without SACK blocks due) -> hxs_tcp_send_mss_sack():
+ *     the payload a segment sent now may carry (SMSS less its SACK blocks)
  * hxs_tcp_send_challenge_ack() -> hxs_tcp_invalid_ack_limited() (per connection),
  *     challenge_budget_take() (randomized per stack; RFC 5961 §7) -> hxs_tcp_send_ack()
  * hxs_tcp_send_rst() (no connection: header only)
@@ -40,6 +41,35 @@ __attribute__((noinline)) uint16_t hxs_tcp_csum_ptr(const struct hxs_addr *saddr
 								hxs_addr_get4(*daddr), 6, len), p, len)));
 }
 
+/* hxs_csum_add(sum, p, hlen) for a header (hlen a multiple of 4, at most 60), inline: its
+ * 8-byte words and a last 4-byte one, each carry added back (RFC 1071 §2(C), the same sum in
+ * the same host byte order), without the call and the general loop's set-up and tail. */
+static inline uint32_t hdr_sum(uint32_t sum, const uint8_t *p, uint32_t hlen)
+{
+	uint64_t s = sum, w;
+	uint32_t i;
+
+	if (hlen & 3)
+		return hxs_csum_add(sum, p, hlen);
+	for (i = 0; i + 8 <= hlen; i += 8) {
+		memcpy(&w, p + i, 8);
+		s += w;
+		s += s < w;
+	}
+	if (i < hlen) {
+		uint32_t v;
+
+		memcpy(&v, p + i, 4);
+		s += v;
+		s += s < v;
+	}
+	s = (s >> 32) + (s & 0xffffffffu);
+	s = (s >> 32) + (s & 0xffffffffu);
+	s = (s >> 16) + (s & 0xffffu);
+	s = (s >> 16) + (s & 0xffffu);
+	return (uint32_t)((s >> 16) + (s & 0xffffu));
+}
+
 /* Not inlined either: the sent segments' checksums (the same script subtracts it). */
 __attribute__((noinline)) uint16_t hxs_tcp_csum_split(struct hxs_addr saddr, struct hxs_addr daddr,
 						       const uint8_t *p, uint32_t hlen, uint32_t len,
@@ -56,7 +86,7 @@ __attribute__((noinline)) uint16_t hxs_tcp_csum_split(struct hxs_addr saddr, str
 		ps = hxs_csum_pseudo(hxs_addr_get4(saddr), hxs_addr_get4(daddr), 6, len);
 	/* hlen is even: the data's words line up with the header's (no swap). The sum is in
 	 * host byte order; callers write the field with hxs_wr16, so swap once. */
-	return ntohs(hxs_csum_fold(hxs_csum_join(hxs_csum_add(ps, p, hlen), data_sum, 0)));
+	return ntohs(hxs_csum_fold(hxs_csum_join(hdr_sum(ps, p, hlen), data_sum, 0)));
 }
 
 uint16_t hxs_tcp_csum_addr(struct hxs_addr saddr, struct hxs_addr daddr, const uint8_t *p, uint32_t len)
@@ -136,7 +166,7 @@ static int sack_blocks_due(const struct hxs_tcp_conn *c)
 	return k + ((int)c->reass.n < max - k ? (int)c->reass.n : max - k);
 }
 
-uint32_t hxs_tcp_send_mss(const struct hxs_tcp_conn *c)
+uint32_t hxs_tcp_send_mss_sack(const struct hxs_tcp_conn *c)
 {
 	/* RFC 9293 §3.7.1: "if there are any IP or TCP Options to be sent in a packet, then the
 	 * sender must decrease the size of the TCP data accordingly" and "for each segment
