@@ -1395,6 +1395,91 @@ static __attribute__((noinline)) void conn_input_rest(struct hxs_tcp_conn *c, co
 	hxs_tcp_notify(c);
 }
 
+/* Header prediction's second case: the next in-order data segment that also acknowledges new
+ * data of ours - every segment of a request/response exchange (an answer acknowledges its
+ * question) or of a two-way transfer. Taken only when every step of §3.10.7.4 but the fifth
+ * has a known outcome, so the result is what sync_input() gives:
+ *   ESTABLISHED (the caller's), flags ACK (PSH allowed), SEG.SEQ = RCV.NXT with data and a
+ *     window open: the first step accepts it; no RST, SYN, URG, FIN: second, fourth, sixth,
+ *     eighth pass;
+ *   timestamps as agreed and SEG.TSval >= TS.Recent: PAWS (RFC 7323 §5.3) passes;
+ *   SND.UNA < SEG.ACK =< SND.MAX: the fifth step, check_ack() itself, takes the ACK;
+ *   no out-of-order ranges and no FIN held: no D-SACK (RFC 2883: nothing held twice), the
+ *     segment goes straight to the ring (rcv_append, as hxs_tcp_reass_insert() would);
+ *   not closed by the user: nobody needs the RFC 1122 §4.2.2.13 reset.
+ * Everything else goes the long way. */
+static inline int data_ack_predicted(const struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s)
+{
+	return (s->flags & (uint8_t)~HXS_TH_PSH) == HXS_TH_ACK && s->seq == c->rcv_nxt && s->len &&
+	       SEQ_GT(c->rcv_adv, c->rcv_nxt) && SEQ_GT(s->ack, c->snd_una) &&
+	       SEQ_LEQ(s->ack, c->snd_max) &&
+	       (c->reass.n | c->reass.has_fin | c->user_closed) == 0 &&
+	       (c->ts_ok ? s->opt.has_ts && !SEQ_LT(s->opt.tsval, c->ts_recent) : !s->opt.has_ts);
+}
+
+/* The segment data_ack_predicted() takes, all of it (conn_input_rest()'s work for it, the
+ * steps of known outcome left out); 0 (nothing done) if s is not one. */
+static __attribute__((noinline)) int conn_input_data_ack(struct hxs_tcp_conn *c,
+							 const struct hxs_tcp_seg *s, uint64_t now,
+							 int held)
+{
+	uint32_t took;
+
+	if (!data_ack_predicted(c, s))
+		return 0;
+	/* fifth step, as any ACK takes it */
+	enum step st = check_ack(c, s, now);
+	if (st == STEP_GONE)
+		return 1;
+	if (st == STEP_NEXT) {
+		/* seventh step: process_text() for an in-order segment with no ranges held (its
+		 * D-SACK look, dsack_note(), finds nothing); measure_ack_mss()'s usual case
+		 * inline, as predicted_input() */
+		if (s->len >= c->ack_mss) {
+			c->last_seg_len = 0;
+			c->ack_mss = s->len < c->rcv_mss ? s->len : c->rcv_mss;
+		} else {
+			measure_ack_mss(c, s);
+		}
+		if (c->ecn_ok)
+			hxs_tcp_ecn_data_in(c, s);   /* RFC 3168 §6.1.3: CWR, CE (tcp_ecn.c) */
+		int due = c->ack_now;
+		int r = rcv_append(c, s->data, s->len, &took);
+		c->bytes_received += took;
+		if (took)
+			c->ev_last &= ~(uint32_t)EPOLLIN;
+		if (c->segs_unacked < UINT16_MAX)
+			c->segs_unacked++;
+		if (r == 1) {
+			/* §3.8.6.3 / RFC 5681 §4.2: ACK at least every second full-sized
+			 * segment (of the peer's size), and within 40 ms otherwise. */
+			if (SEQ_DIFF(c->rcv_nxt, c->last_ack_sent) >= 2 * c->ack_mss)
+				c->ack_now = 1;
+			else
+				hxs_tcp_delack_arm(c, now);
+			c->ack_held = !due && c->ack_now && inorder_ack_may_wait(c);
+		} else {
+			/* no room: the ACK goes at once (ack_may_wait() holds none without
+			 * ranges) */
+			c->ack_now = 1;
+			c->ack_held = 0;
+		}
+		hxs_tcp_urg_fetch(c);                /* the urgent byte, now in order */
+	}
+	/* what conn_input_rest() does after sync_input() */
+	if (held && !c->ack_now)
+		c->ack_now = c->ack_held = 1;
+	if ((c->ack_held && c->ack_now && c->state == HXS_TCPS_ESTABLISHED) || c->ack_defer) {
+		/* the ACK waits for the batch's end, or one poll: output then (hxs_tcp__poll) */
+		hxs_tcp_mark_dirty(c);
+		hxs_tcp_notify(c);
+		return 1;
+	}
+	hxs_tcp_output(c, now);
+	hxs_tcp_notify(c);
+	return 1;
+}
+
 /* conn_input()'s start, for every segment of c: the ACKs XDP consumed, which came before
  * this segment, then the counters; an ACK held from earlier in the batch (ack_may_wait,
  * inorder_ack_may_wait) is set aside, so that ack_now says what this segment made due (it
@@ -1540,7 +1625,8 @@ int hxs_tcp__input_slot(struct hxs_tcp *tcp, uint32_t slot, uint32_t gen, struct
 
 		if (held >= 0 && !conn_input_predicted(c, &s, now, held)) {
 			seg_rest(&s, saddr, daddr, h, flags, aligned_ts);
-			conn_input_rest(c, &s, now, held);
+			if (!conn_input_data_ack(c, &s, now, held))
+				conn_input_rest(c, &s, now, held);
 		}
 		return 0;
 	}
