@@ -7,7 +7,8 @@
  *                      the timers' expiry handlers (hxs_tcp_timer_fns)
  * hxs_tcp__poll()   -> hxs_tcp__timers() -> hxs_wheel__run() -> tcp_timer.c
  *                   -> drain dirty list -> hxs_tcp_output() -> hxs_tcp_notify()
- *                      -> hxs_tcp_conn_maybe_free(); tx.flush; hxs_tcp__res() (gauges)
+ *                      -> hxs_tcp_conn_maybe_free(); tx.flush; res_gauges() (hxs_tcp__res()'s
+ *                      moving part; the limits follow hxs_tcp__new() and __set_limits())
  * hxs_tcp__output() -> hxs_tcp_output() -> hxs_tcp_notify(); tx.flush
  * hxs_tcp__free()   -> hxs_tcp_conn_destroy() for every connection and listener, then the
  *                      buffer pool's cache (hxs_tcp_mem_trim)
@@ -30,6 +31,9 @@ const char *const hxs_tcp_res_names[HXS_TCP_RES__COUNT] = {
 	HXS_TCP_RES_LIST(HXS_TCP_RES_NAME)
 #undef HXS_TCP_RES_NAME
 };
+
+static void res_limits(struct hxs_tcp *tcp);
+static void res_gauges(struct hxs_tcp *tcp);
 
 /* The resource limits of cfg, defaults for the zeros (README "Limits"). */
 static void limits_defaults(struct hxs_tcp_cfg *c)
@@ -70,6 +74,7 @@ void hxs_tcp__set_limits(struct hxs_tcp *tcp, const struct hxs_tcp_cfg *l)
 	c->mem_max = l->mem_max;
 	c->mem_cache = l->mem_cache;
 	limits_defaults(c);
+	res_limits(tcp);
 	hxs_tcp_mem_trim(tcp, c->mem_cache);
 	/* pressure follows the new thresholds at the next chunk taken or given back */
 }
@@ -175,6 +180,7 @@ int hxs_tcp__new(struct hxs_tcp **out, const struct hxs_tcp_cfg *cfg,
 	}
 	/* SYN-cookie keys, likewise, until the embedding layer gives its own (XDP's) */
 	hxs_tcp_syncookie_init(tcp);
+	hxs_tcp__res(tcp);
 	*out = tcp;
 	return 0;
 }
@@ -235,7 +241,7 @@ int hxs_tcp__poll(struct hxs_tcp *tcp, uint64_t now)
 	}
 	if (tcp->tx.flush)
 		tcp->tx.flush(tcp->ctx);
-	hxs_tcp__res(tcp);
+	res_gauges(tcp);                  /* the limits: hxs_tcp__new(), __set_limits() */
 	return (int)(tcp->mib[HXS_TCP_MIB_TcpOutSegs] - before);
 }
 
@@ -271,24 +277,37 @@ const uint64_t *hxs_tcp__mib(const struct hxs_tcp *tcp)
 	return tcp->mib;
 }
 
-const uint64_t *hxs_tcp__res(struct hxs_tcp *tcp)
+/* The gauges of hxs_tcp__res() that move: connections, TIME-WAIT, buffer memory. The limits
+ * beside them change only with the configuration (res_limits). */
+static void res_gauges(struct hxs_tcp *tcp)
+{
+	uint64_t *r = tcp->res;
+	r[HXS_TCP_RES_HxsTcpConns] = hxs_tcp_nconns_live(tcp);
+	r[HXS_TCP_RES_HxsTcpTimeWait] = tcp->ntw;
+	r[HXS_TCP_RES_HxsTcpOfoBytes] = tcp->ofo_bytes;
+	r[HXS_TCP_RES_HxsTcpBufBytes] = tcp->mem.bytes;
+	r[HXS_TCP_RES_HxsTcpBufCached] = tcp->mem.cached;
+	r[HXS_TCP_RES_HxsTcpMemUnderPressure] = tcp->mem.pressure;
+}
+
+static void res_limits(struct hxs_tcp *tcp)
 {
 	uint64_t *r = tcp->res;
 	const struct hxs_tcp_cfg *c = &tcp->cfg;
-	r[HXS_TCP_RES_HxsTcpConns] = hxs_tcp_nconns_live(tcp);
 	r[HXS_TCP_RES_HxsTcpConnsMax] = c->max_conns;
-	r[HXS_TCP_RES_HxsTcpTimeWait] = tcp->ntw;
 	r[HXS_TCP_RES_HxsTcpTimeWaitMax] = c->max_tw;
-	r[HXS_TCP_RES_HxsTcpOfoBytes] = tcp->ofo_bytes;
 	r[HXS_TCP_RES_HxsTcpOfoMax] = c->ofo_max;
 	r[HXS_TCP_RES_HxsTcpOfoConnMax] = c->ofo_conn_max;
-	r[HXS_TCP_RES_HxsTcpBufBytes] = tcp->mem.bytes;
-	r[HXS_TCP_RES_HxsTcpBufCached] = tcp->mem.cached;
 	r[HXS_TCP_RES_HxsTcpMemLow] = c->mem_low;
 	r[HXS_TCP_RES_HxsTcpMemPressure] = c->mem_pressure;
 	r[HXS_TCP_RES_HxsTcpMemMax] = c->mem_max;
-	r[HXS_TCP_RES_HxsTcpMemUnderPressure] = tcp->mem.pressure;
-	return r;
+}
+
+const uint64_t *hxs_tcp__res(struct hxs_tcp *tcp)
+{
+	res_limits(tcp);
+	res_gauges(tcp);
+	return tcp->res;
 }
 
 void hxs_tcp__alloc_stats(const struct hxs_tcp *tcp, uint64_t *allocated, uint64_t *freed)
