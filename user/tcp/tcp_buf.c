@@ -22,6 +22,7 @@
 #include "lib/csum.h"
 
 #include "tcp_conn.h"
+#include "tcp_csum.h"
 
 static uint32_t nslots(uint32_t cap)
 {
@@ -69,6 +70,12 @@ uint32_t hxs_tcp_ring__read_csum(const struct hxs_tcp_ring *r, uint32_t off, voi
 {
 	uint8_t *d = p;
 	uint32_t pos = ring_pos(r, off), sum = 0, done = 0;
+	/* a short payload in one run (a request, an answer): copied, then summed where it landed
+	 * (tcp_csum.h) */
+	if (n < HXS_TCP_SUM_SHORT && run(r, pos) >= n) {
+		memcpy(d, r->chunk[pos >> HXS_TCP_CHUNK_SHIFT] + (pos & (HXS_TCP_CHUNK - 1)), n);
+		return hxs_tcp_sum_short(0, d, n);
+	}
 	while (n) {
 		uint32_t k = run(r, pos);
 		if (k > n)

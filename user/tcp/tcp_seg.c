@@ -24,6 +24,7 @@
 #include "lib/csum.h"
 #include "lib/siphash.h"
 #include "tcp_conn.h"
+#include "tcp_csum.h"
 
 /* Not inlined: its inclusive cost is every checksum's but the sent segments'
  * (scripts/bench_tcp_core.sh subtracts it). */
@@ -37,37 +38,9 @@ __attribute__((noinline)) uint16_t hxs_tcp_csum_ptr(const struct hxs_addr *saddr
 	/* RFC 9293 §3.1: the checksum covers a pseudo-header of source and destination
 	 * address, protocol and TCP length, then the header and data (RFC 1071, csum.c).
 	 * The sum is in host byte order; callers write the field with hxs_wr16, so swap once. */
-	return ntohs(hxs_csum_fold(hxs_csum_add(hxs_csum_pseudo(hxs_addr_get4(*saddr),
-								hxs_addr_get4(*daddr), 6, len), p, len)));
-}
-
-/* hxs_csum_add(sum, p, hlen) for a header (hlen a multiple of 4, at most 60), inline: its
- * 8-byte words and a last 4-byte one, each carry added back (RFC 1071 §2(C), the same sum in
- * the same host byte order), without the call and the general loop's set-up and tail. */
-static inline uint32_t hdr_sum(uint32_t sum, const uint8_t *p, uint32_t hlen)
-{
-	uint64_t s = sum, w;
-	uint32_t i;
-
-	if (hlen & 3)
-		return hxs_csum_add(sum, p, hlen);
-	for (i = 0; i + 8 <= hlen; i += 8) {
-		memcpy(&w, p + i, 8);
-		s += w;
-		s += s < w;
-	}
-	if (i < hlen) {
-		uint32_t v;
-
-		memcpy(&v, p + i, 4);
-		s += v;
-		s += s < v;
-	}
-	s = (s >> 32) + (s & 0xffffffffu);
-	s = (s >> 32) + (s & 0xffffffffu);
-	s = (s >> 16) + (s & 0xffffu);
-	s = (s >> 16) + (s & 0xffffu);
-	return (uint32_t)((s >> 16) + (s & 0xffffu));
+	uint32_t ps = hxs_csum_pseudo(hxs_addr_get4(*saddr), hxs_addr_get4(*daddr), 6, len);
+	return ntohs(hxs_csum_fold(len < HXS_TCP_SUM_SHORT ? hxs_tcp_sum_short(ps, p, len) :
+				   hxs_csum_add(ps, p, len)));
 }
 
 /* Not inlined either: the sent segments' checksums (the same script subtracts it). */
@@ -86,7 +59,7 @@ __attribute__((noinline)) uint16_t hxs_tcp_csum_split(struct hxs_addr saddr, str
 		ps = hxs_csum_pseudo(hxs_addr_get4(saddr), hxs_addr_get4(daddr), 6, len);
 	/* hlen is even: the data's words line up with the header's (no swap). The sum is in
 	 * host byte order; callers write the field with hxs_wr16, so swap once. */
-	return ntohs(hxs_csum_fold(hxs_csum_join(hdr_sum(ps, p, hlen), data_sum, 0)));
+	return ntohs(hxs_csum_fold(hxs_csum_join(hxs_tcp_sum_short(ps, p, hlen), data_sum, 0)));
 }
 
 uint16_t hxs_tcp_csum_addr(struct hxs_addr saddr, struct hxs_addr daddr, const uint8_t *p, uint32_t len)
