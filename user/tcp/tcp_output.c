@@ -141,6 +141,10 @@ static int output_data(struct hxs_tcp_conn *c, uint64_t now, int *fresh)
 		sent++;
 		if (fin)
 			break;
+		/* all that waited went and no FIN is to follow: the next round would find nothing
+		 * (no data, no FIN) and stop */
+		if (len == avail && !c->fin_queued)
+			break;
 	}
 	/* all that waited went: the next partial segment is corked again, for 200 ms anew */
 	if (!SEQ_LT(c->snd_nxt, hxs_tcp_snd_end(c))) {
