@@ -49,10 +49,10 @@ static uint32_t run(const struct hxs_tcp_ring *r, uint32_t pos)
 	return (end < r->cap ? end : r->cap) - pos;
 }
 
-void hxs_tcp_ring__read(const struct hxs_tcp_ring *r, uint32_t off, void *p, uint32_t n)
+/* hxs_tcp_ring__read() from pos on, run by run (a copy over a chunk's end, or the ring's) */
+static __attribute__((noinline)) void read_runs(const struct hxs_tcp_ring *r, uint32_t pos, uint8_t *d,
+						 uint32_t n)
 {
-	uint8_t *d = p;
-	uint32_t pos = ring_pos(r, off);
 	while (n) {
 		uint32_t k = run(r, pos);
 		if (k > n)
@@ -66,16 +66,23 @@ void hxs_tcp_ring__read(const struct hxs_tcp_ring *r, uint32_t off, void *p, uin
 	}
 }
 
-uint32_t hxs_tcp_ring__read_csum(const struct hxs_tcp_ring *r, uint32_t off, void *p, uint32_t n)
+void hxs_tcp_ring__read(const struct hxs_tcp_ring *r, uint32_t off, void *p, uint32_t n)
 {
-	uint8_t *d = p;
-	uint32_t pos = ring_pos(r, off), sum = 0, done = 0;
-	/* a short payload in one run (a request, an answer): copied, then summed where it landed
-	 * (tcp_csum.h) */
-	if (n < HXS_TCP_SUM_SHORT && run(r, pos) >= n) {
-		memcpy(d, r->chunk[pos >> HXS_TCP_CHUNK_SHIFT] + (pos & (HXS_TCP_CHUNK - 1)), n);
-		return hxs_tcp_sum_short(0, d, n);
+	uint32_t pos = ring_pos(r, off);
+	/* all in one run (a short read): one copy */
+	if (n > run(r, pos)) {
+		read_runs(r, pos, p, n);
+		return;
 	}
+	if (n)
+		memcpy(p, r->chunk[pos >> HXS_TCP_CHUNK_SHIFT] + (pos & (HXS_TCP_CHUNK - 1)), n);
+}
+
+/* hxs_tcp_ring__read_csum() from pos on, run by run */
+static __attribute__((noinline)) uint32_t read_csum_runs(const struct hxs_tcp_ring *r, uint32_t pos,
+							  uint8_t *d, uint32_t n)
+{
+	uint32_t sum = 0, done = 0;
 	while (n) {
 		uint32_t k = run(r, pos);
 		if (k > n)
@@ -94,12 +101,21 @@ uint32_t hxs_tcp_ring__read_csum(const struct hxs_tcp_ring *r, uint32_t off, voi
 	return sum;
 }
 
-void hxs_tcp_ring__write(struct hxs_tcp_ring *r, uint32_t off, const void *p, uint32_t n)
+uint32_t hxs_tcp_ring__read_csum(const struct hxs_tcp_ring *r, uint32_t off, void *p, uint32_t n)
 {
-	const uint8_t *s = p;
 	uint32_t pos = ring_pos(r, off);
-	if (off + n > r->hi)
-		r->hi = off + n;
+	/* a short payload in one run (a request, an answer): copied, then summed where it landed
+	 * (tcp_csum.h) */
+	if (n >= HXS_TCP_SUM_SHORT || n > run(r, pos))
+		return read_csum_runs(r, pos, p, n);
+	memcpy(p, r->chunk[pos >> HXS_TCP_CHUNK_SHIFT] + (pos & (HXS_TCP_CHUNK - 1)), n);
+	return hxs_tcp_sum_short(0, p, n);
+}
+
+/* hxs_tcp_ring__write() from pos on, run by run */
+static __attribute__((noinline)) void write_runs(struct hxs_tcp_ring *r, uint32_t pos, const uint8_t *s,
+						  uint32_t n)
+{
 	while (n) {
 		uint32_t k = run(r, pos);
 		if (k > n)
@@ -111,6 +127,20 @@ void hxs_tcp_ring__write(struct hxs_tcp_ring *r, uint32_t off, const void *p, ui
 		if (pos == r->cap)
 			pos = 0;
 	}
+}
+
+void hxs_tcp_ring__write(struct hxs_tcp_ring *r, uint32_t off, const void *p, uint32_t n)
+{
+	uint32_t pos = ring_pos(r, off);
+	if (off + n > r->hi)
+		r->hi = off + n;
+	/* all in one run (a short write): one copy */
+	if (n > run(r, pos)) {
+		write_runs(r, pos, p, n);
+		return;
+	}
+	if (n)
+		memcpy(r->chunk[pos >> HXS_TCP_CHUNK_SHIFT] + (pos & (HXS_TCP_CHUNK - 1)), p, n);
 }
 
 uint32_t hxs_tcp_ring__append(struct hxs_tcp_ring *r, const void *p, uint32_t n)
