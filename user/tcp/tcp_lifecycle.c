@@ -148,15 +148,24 @@ void hxs_tcp_set_state(struct hxs_tcp_conn *c, uint8_t state)
 	c->state = state;
 }
 
+/* The usual case of hxs_tcp_conn__events(), every notify of a data exchange: what the rest
+ * comes to for an ESTABLISHED connection without error, urgent data, shutdown or FIN queued.
+ * 1 and *m if it is that case. */
+static inline int events_usual(const struct hxs_tcp_conn *c, uint32_t *m)
+{
+	if (c->state != HXS_TCPS_ESTABLISHED || c->soerror || c->urg_state != HXS_URG_NONE ||
+	    c->rd_shut || c->fin_queued)
+		return 0;
+	*m = (c->rcv.len ? EPOLLIN : 0) |
+	     (3ull * (c->snd.cap - c->snd.len) >= c->snd.cap ? EPOLLOUT : 0);
+	return 1;
+}
+
 uint32_t hxs_tcp_conn__events(const struct hxs_tcp_conn *c)
 {
 	uint32_t m = 0;
-	/* The usual case, every notify of a data exchange: what the rest comes to for an
-	 * ESTABLISHED connection without error, urgent data, shutdown or FIN queued. */
-	if (c->state == HXS_TCPS_ESTABLISHED && !c->soerror && c->urg_state == HXS_URG_NONE &&
-	    !c->rd_shut && !c->fin_queued)
-		return (c->rcv.len ? EPOLLIN : 0) |
-		       (3ull * (c->snd.cap - c->snd.len) >= c->snd.cap ? EPOLLOUT : 0);
+	if (events_usual(c, &m))
+		return m;
 	if (c->state == HXS_TCPS_LISTEN)
 		return c->acceptq_len ? EPOLLIN : 0;
 	if (c->soerror)
@@ -192,7 +201,9 @@ void hxs_tcp_notify(struct hxs_tcp_conn *c)
 	struct hxs_tcp *tcp = c->tcp;
 	if (!c->user_ref && c->state != HXS_TCPS_LISTEN)
 		return;
-	uint32_t m = hxs_tcp_conn__events(c), old = c->ev_last;
+	uint32_t m, old = c->ev_last;
+	if (!events_usual(c, &m))
+		m = hxs_tcp_conn__events(c);
 	if (m == old)
 		return;
 	c->ev_last = m;
