@@ -162,30 +162,39 @@ int hxs_tcp_send_seg(struct hxs_tcp_conn *c, uint32_t seq, uint8_t flags, uint32
 	if (len && c->snd_una == c->snd_max && !SEQ_LT(seq, c->snd_max))
 		c->una_since = now;
 
-	memset(&o, 0, sizeof(o));
-	if (syn) {
-		o.has_mss = 1;
-		o.mss = (uint16_t)c->adv_mss;
-		o.sack_perm = c->sack_ok;
-		o.has_ts = c->ts_ok;
-		o.has_ws = c->ws_ok;
-		o.ws = c->rcv_wscale;
-	} else if (!(flags & HXS_TH_RST)) {
-		o.has_ts = c->ts_ok;
-		int max = c->ts_ok ? 3 : 4, k = 0;
-		if (c->sack_ok && c->dsack && (flags & HXS_TH_ACK)) {
-			/* RFC 2883 §4: "the first SACK block ... MUST specify the D-SACK block" */
-			o.sack[0].start = c->dsack_start;
-			o.sack[0].end = c->dsack_end;
-			k = 1;
-			c->dsack = 0;
-			MIB_INC(tcp, TCPDSACKOldSent);
+	/* the usual segment, no SYN or RST, timestamps and no SACK block to carry: <NOP, NOP,
+	 * TS> alone, written below without the options' general writer */
+	int ts_only = !syn && !(flags & HXS_TH_RST) && c->ts_ok &&
+		      !(c->sack_ok && ((c->dsack && (flags & HXS_TH_ACK)) || c->reass.n));
+	if (ts_only) {
+		o.has_ts = 1;
+		o.nsack = 0;
+	} else {
+		memset(&o, 0, sizeof(o));
+		if (syn) {
+			o.has_mss = 1;
+			o.mss = (uint16_t)c->adv_mss;
+			o.sack_perm = c->sack_ok;
+			o.has_ts = c->ts_ok;
+			o.has_ws = c->ws_ok;
+			o.ws = c->rcv_wscale;
+		} else if (!(flags & HXS_TH_RST)) {
+			o.has_ts = c->ts_ok;
+			int max = c->ts_ok ? 3 : 4, k = 0;
+			if (c->sack_ok && c->dsack && (flags & HXS_TH_ACK)) {
+				/* RFC 2883 §4: "the first SACK block ... MUST specify the D-SACK block" */
+				o.sack[0].start = c->dsack_start;
+				o.sack[0].end = c->dsack_end;
+				k = 1;
+				c->dsack = 0;
+				MIB_INC(tcp, TCPDSACKOldSent);
+			}
+			if (c->sack_ok && c->reass.n) {
+				k += hxs_tcp_reass_sack_blocks(c, o.sack + k, max - k);
+				MIB_INC(tcp, TCPSackBlocksSent);
+			}
+			o.nsack = (uint8_t)k;
 		}
-		if (c->sack_ok && c->reass.n) {
-			k += hxs_tcp_reass_sack_blocks(c, o.sack + k, max - k);
-			MIB_INC(tcp, TCPSackBlocksSent);
-		}
-		o.nsack = (uint8_t)k;
 	}
 	if (o.has_ts) {
 		o.tsval = hxs_tcp_ts_now(c, now);
@@ -201,7 +210,7 @@ int hxs_tcp_send_seg(struct hxs_tcp_conn *c, uint32_t seq, uint8_t flags, uint32
 		hxs_tcp_urg_out(c, seq, &flags, &up);
 	/* the usual options, <NOP, NOP, TS> alone, go straight into the frame below (the bytes
 	 * hxs_tcp_opt__write() gives them) */
-	int ts_only = !syn && o.has_ts && !o.nsack;
+	ts_only = !syn && o.has_ts && !o.nsack;
 	uint32_t olen = ts_only ? 12 : hxs_tcp_opt__write(optbuf, &o, syn);
 	uint32_t hlen = HXS_TCP_HDR_LEN + olen;
 	void *h;
