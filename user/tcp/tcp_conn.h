@@ -633,7 +633,11 @@ uint16_t hxs_tcp_csum_split(struct hxs_addr saddr, struct hxs_addr daddr, const 
 /* IPv4 (tests, tools) */
 uint16_t hxs_tcp_csum(uint32_t saddr, uint32_t daddr, const uint8_t *p, uint32_t len);
 uint32_t hxs_tcp_rcv_window(struct hxs_tcp_conn *c);
-uint32_t hxs_tcp_ts_now(const struct hxs_tcp_conn *c, uint64_t now);
+/* RFC 7323 §5.4: a 1 ms timestamp clock, the connection's offset added. */
+static inline uint32_t hxs_tcp_ts_now(const struct hxs_tcp_conn *c, uint64_t now)
+{
+	return (uint32_t)(now / 1000) + c->ts_offset;
+}
 /* Sequence number one past the last byte of data queued (excluding FIN). */
 static inline uint32_t hxs_tcp_snd_end(const struct hxs_tcp_conn *c)
 {
@@ -702,9 +706,30 @@ void hxs_tcp_fp_publish(struct hxs_tcp_conn *c, uint32_t snd_max);
 /* The stack processed an ACK itself: SND.UNA into the ack word (compare-and-swap, never
  * backwards); wnd is the segment's raw window field. */
 void hxs_tcp_fp_una(struct hxs_tcp_conn *c, uint16_t wnd);
-/* On and off tcp->fp_head (idempotent). */
-void hxs_tcp_fp_link(struct hxs_tcp_conn *c);
-void hxs_tcp_fp_unlink(struct hxs_tcp_conn *c);
+/* On and off tcp->fp_head (idempotent); inline: every send and every turn's look. */
+static inline void hxs_tcp_fp_link(struct hxs_tcp_conn *c)
+{
+	struct hxs_tcp *tcp = c->tcp;
+
+	if (c->fp_pprev)
+		return;
+	c->fp_next = tcp->fp_head;
+	if (tcp->fp_head)
+		tcp->fp_head->fp_pprev = &c->fp_next;
+	tcp->fp_head = c;
+	c->fp_pprev = &tcp->fp_head;
+}
+
+static inline void hxs_tcp_fp_unlink(struct hxs_tcp_conn *c)
+{
+	if (!c->fp_pprev)
+		return;
+	*c->fp_pprev = c->fp_next;
+	if (c->fp_next)
+		c->fp_next->fp_pprev = c->fp_pprev;
+	c->fp_next = NULL;
+	c->fp_pprev = NULL;
+}
 /* The slot goes (the connection leaves the table): off the flight list, pointer cleared. */
 void hxs_tcp_fp_detach(struct hxs_tcp_conn *c);
 
@@ -724,12 +749,27 @@ void hxs_tcp_ecn_connect(struct hxs_tcp_conn *c);
 /* A SYN (passive: listen_input) or SYN,ACK / SYN (active: syn_sent_input) arrived. */
 void hxs_tcp_ecn_syn_in(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s);
 /* The ECN bits of a segment about to go: TCP flags added to *flags, the TOS byte returned. */
-uint8_t hxs_tcp_ecn_out(struct hxs_tcp_conn *c, uint32_t seq, uint8_t *flags, uint32_t len);
+uint8_t hxs_tcp_ecn_out_slow(struct hxs_tcp_conn *c, uint32_t seq, uint8_t *flags, uint32_t len);
+static inline uint8_t hxs_tcp_ecn_out(struct hxs_tcp_conn *c, uint32_t seq, uint8_t *flags,
+				      uint32_t len)
+{
+	/* without ECN a segment other than a SYN has no ECN bits: the TOS byte as set */
+	if (!c->ecn_ok && !(*flags & HXS_TH_SYN))
+		return c->tos;
+	return hxs_tcp_ecn_out_slow(c, seq, flags, len);
+}
 /* A segment with text arrived in a synchronized state: CWR, then the IP ECN field. */
 void hxs_tcp_ecn_data_in(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s);
 /* After the ACK processing: ECE and the congestion response (once per window). */
-void hxs_tcp_ecn_ack_in(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint32_t acked,
-			uint32_t newly_sacked, uint64_t now);
+void hxs_tcp_ecn_ack_in_slow(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint32_t acked,
+			     uint32_t newly_sacked, uint64_t now);
+static inline void hxs_tcp_ecn_ack_in(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s,
+				      uint32_t acked, uint32_t newly_sacked, uint64_t now)
+{
+	/* no reduction's window open and no ECN: nothing to do */
+	if (c->ecn_cwr || c->ecn_ok)
+		hxs_tcp_ecn_ack_in_slow(c, s, acked, newly_sacked, now);
+}
 /* cwnd was already reduced for ECN in this window: loss recovery starting now must not halve
  * it again (RFC 3168 §6.1.2). */
 int hxs_tcp_ecn_reduced(const struct hxs_tcp_conn *c);
@@ -747,18 +787,43 @@ static inline int hxs_tcp_urg_atmark(const struct hxs_tcp_conn *c)
 	return c->urg_state != HXS_URG_NONE && c->rcv_up == hxs_tcp_copied_seq(c);
 }
 /* The urgent pointer and URG flag of a segment about to go (non-SYN): sets *up, adds URG. */
-void hxs_tcp_urg_out(struct hxs_tcp_conn *c, uint32_t seq, uint8_t *flags, uint16_t *up);
+void hxs_tcp_urg_out_slow(struct hxs_tcp_conn *c, uint32_t seq, uint8_t *flags, uint16_t *up);
+static inline void hxs_tcp_urg_out(struct hxs_tcp_conn *c, uint32_t seq, uint8_t *flags, uint16_t *up)
+{
+	if (c->urg_mode)
+		hxs_tcp_urg_out_slow(c, seq, flags, up);
+}
 /* §3.10.7.4 sixth: the URG bit of an acceptable segment (before its text is taken). */
 void hxs_tcp_urg_in(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s);
 /* After the text: the urgent byte, once it is in order, is taken aside. */
-void hxs_tcp_urg_fetch(struct hxs_tcp_conn *c);
+void hxs_tcp_urg_fetch_slow(struct hxs_tcp_conn *c);
+static inline void hxs_tcp_urg_fetch(struct hxs_tcp_conn *c)
+{
+	if (c->urg_state == HXS_URG_NOTYET)
+		hxs_tcp_urg_fetch_slow(c);
+}
 /* SND.UNA moved: urgent mode ends once the urgent pointer is acknowledged. */
-void hxs_tcp_urg_acked(struct hxs_tcp_conn *c);
+static inline void hxs_tcp_urg_acked(struct hxs_tcp_conn *c)
+{
+	if (c->urg_mode && !SEQ_LT(c->snd_una, c->snd_up))
+		c->urg_mode = 0;
+}
 /* Bytes at the head of the receive ring a read may take now, and whether the first of them is
  * the urgent byte to step over (not SO_OOBINLINE): *skip = 1. */
-uint32_t hxs_tcp_urg_readable(const struct hxs_tcp_conn *c, uint32_t avail, int *skip);
+uint32_t hxs_tcp_urg_readable_slow(const struct hxs_tcp_conn *c, uint32_t avail, int *skip);
+static inline uint32_t hxs_tcp_urg_readable(const struct hxs_tcp_conn *c, uint32_t avail, int *skip)
+{
+	*skip = 0;
+	if (c->urg_state == HXS_URG_NONE)
+		return avail;
+	return hxs_tcp_urg_readable_slow(c, avail, skip);
+}
 /* A read consumed up to the receive ring's head: forget the mark once passed. */
-void hxs_tcp_urg_consumed(struct hxs_tcp_conn *c);
+static inline void hxs_tcp_urg_consumed(struct hxs_tcp_conn *c)
+{
+	if (c->urg_state != HXS_URG_NONE && SEQ_GT(hxs_tcp_copied_seq(c), c->rcv_up))
+		c->urg_state = HXS_URG_NONE;
+}
 /* tcp_rate.c */
 /* A data segment [seq, seq + len) leaves now (new or again). */
 void hxs_tcp_rate_sent(struct hxs_tcp_conn *c, uint32_t seq, uint32_t len, uint64_t now);
@@ -787,9 +852,20 @@ void hxs_tcp_pmtu_init(struct hxs_tcp_conn *c);
 /* The retransmission timer expired (before backoff counts it): black-hole detection. */
 void hxs_tcp_pmtu_on_rto(struct hxs_tcp_conn *c);
 /* After an ACK's processing: a probe acknowledged or lost. */
-void hxs_tcp_pmtu_on_ack(struct hxs_tcp_conn *c);
+void hxs_tcp_pmtu_on_ack_slow(struct hxs_tcp_conn *c);
+static inline void hxs_tcp_pmtu_on_ack(struct hxs_tcp_conn *c)
+{
+	if (c->mtup_probe)
+		hxs_tcp_pmtu_on_ack_slow(c);
+}
 /* Sends a probe segment if one is due: 1 sent, 0 wait (send nothing else now), -1 none. */
-int hxs_tcp_pmtu_probe(struct hxs_tcp_conn *c, uint64_t now);
+int hxs_tcp_pmtu_probe_slow(struct hxs_tcp_conn *c, uint64_t now);
+static inline int hxs_tcp_pmtu_probe(struct hxs_tcp_conn *c, uint64_t now)
+{
+	if (!c->mtup_on)
+		return -1;              /* no probing (tcp_mtu_probing 0) */
+	return hxs_tcp_pmtu_probe_slow(c, now);
+}
 /* The path MTU in force for c (tcp_info's pmtu). */
 uint32_t hxs_tcp_pmtu_of(const struct hxs_tcp_conn *c);
 

@@ -64,7 +64,7 @@ void hxs_tcp_ecn_syn_in(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s)
 		MIB_INC(c->tcp, HxsTcpEcnNegotiated);
 }
 
-uint8_t hxs_tcp_ecn_out(struct hxs_tcp_conn *c, uint32_t seq, uint8_t *flags, uint32_t len)
+uint8_t hxs_tcp_ecn_out_slow(struct hxs_tcp_conn *c, uint32_t seq, uint8_t *flags, uint32_t len)
 {
 	uint8_t ect = HXS_IP_ECN_NOT_ECT;
 
@@ -143,8 +143,8 @@ int hxs_tcp_ecn_reduced(const struct hxs_tcp_conn *c)
 	return c->ecn_cwr && SEQ_LT(c->snd_una, c->ecn_high_seq);
 }
 
-void hxs_tcp_ecn_ack_in(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint32_t acked,
-			uint32_t newly_sacked, uint64_t now)
+void hxs_tcp_ecn_ack_in_slow(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint32_t acked,
+			     uint32_t newly_sacked, uint64_t now)
 {
 	struct hxs_cc *cc = &c->cc;
 

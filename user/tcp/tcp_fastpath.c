@@ -20,30 +20,6 @@
 #include "hxs/shared.h"
 #include "tcp_conn.h"
 
-void hxs_tcp_fp_link(struct hxs_tcp_conn *c)
-{
-	struct hxs_tcp *tcp = c->tcp;
-
-	if (c->fp_pprev)
-		return;
-	c->fp_next = tcp->fp_head;
-	if (tcp->fp_head)
-		tcp->fp_head->fp_pprev = &c->fp_next;
-	tcp->fp_head = c;
-	c->fp_pprev = &tcp->fp_head;
-}
-
-void hxs_tcp_fp_unlink(struct hxs_tcp_conn *c)
-{
-	if (!c->fp_pprev)
-		return;
-	*c->fp_pprev = c->fp_next;
-	if (c->fp_next)
-		c->fp_next->fp_pprev = c->fp_pprev;
-	c->fp_next = NULL;
-	c->fp_pprev = NULL;
-}
-
 /* What XDP may do for c. F_FAST: only the cumulative ACK matters now (RFC 9293 §3.10.7.4
  * fifth step in ESTABLISHED or CLOSE-WAIT, no FIN of ours, no loss recovery of RFC 5681 /
  * 6582 / 6675 running, nor the RTO's go-back-N, no SACK scoreboard, no persist probing of a

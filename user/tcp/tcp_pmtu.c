@@ -126,7 +126,7 @@ void hxs_tcp_pmtu_on_rto(struct hxs_tcp_conn *c)
 		MIB_INC(c->tcp, HxsTcpMtuBlackHole);
 }
 
-void hxs_tcp_pmtu_on_ack(struct hxs_tcp_conn *c)
+void hxs_tcp_pmtu_on_ack_slow(struct hxs_tcp_conn *c)
 {
 	if (!c->mtup_probe)
 		return;
@@ -161,7 +161,7 @@ static void check_reprobe(struct hxs_tcp_conn *c, uint64_t now)
 	c->mtup_ts = now;
 }
 
-int hxs_tcp_pmtu_probe(struct hxs_tcp_conn *c, uint64_t now)
+int hxs_tcp_pmtu_probe_slow(struct hxs_tcp_conn *c, uint64_t now)
 {
 	uint32_t mss = c->mss;
 	/* Linux's tcp_mtu_probe(): probe only in the open state, with cwnd of at least 11

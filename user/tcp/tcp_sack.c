@@ -86,7 +86,7 @@ uint32_t hxs_sack__update(struct hxs_sack_board *b, uint32_t snd_una,
 	return added;
 }
 
-void hxs_sack__advance(struct hxs_sack_board *b, uint32_t snd_una)
+void hxs_sack__advance_slow(struct hxs_sack_board *b, uint32_t snd_una)
 {
 	uint32_t i = 0;
 

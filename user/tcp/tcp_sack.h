@@ -29,7 +29,13 @@ void hxs_sack__reset(struct hxs_sack_board *b);
 uint32_t hxs_sack__update(struct hxs_sack_board *b, uint32_t snd_una,
 			  const struct hxs_sack_range *blk, int nblk);
 /* Drops ranges at or below a new snd_una. */
-void hxs_sack__advance(struct hxs_sack_board *b, uint32_t snd_una);
+void hxs_sack__advance_slow(struct hxs_sack_board *b, uint32_t snd_una);
+/* inline: every ACK of new data asks, the board is usually empty */
+static inline void hxs_sack__advance(struct hxs_sack_board *b, uint32_t snd_una)
+{
+	if (b->n)
+		hxs_sack__advance_slow(b, snd_una);
+}
 /* Is any byte of [seq, seq+len) SACKed? / Is all of it? */
 int hxs_sack__any(const struct hxs_sack_board *b, uint32_t seq, uint32_t len);
 int hxs_sack__all(const struct hxs_sack_board *b, uint32_t seq, uint32_t len);

@@ -72,12 +72,6 @@ uint16_t hxs_tcp_csum(uint32_t saddr, uint32_t daddr, const uint8_t *p, uint32_t
 	return hxs_tcp_csum_addr(hxs_addr4(saddr), hxs_addr4(daddr), p, len);
 }
 
-uint32_t hxs_tcp_ts_now(const struct hxs_tcp_conn *c, uint64_t now)
-{
-	/* RFC 7323 §5.4: a 1 ms timestamp clock. */
-	return (uint32_t)(now / 1000) + c->ts_offset;
-}
-
 uint32_t hxs_tcp_rcv_window(struct hxs_tcp_conn *c)
 {
 	uint32_t cap = hxs_tcp_rcv_cap(c);

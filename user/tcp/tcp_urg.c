@@ -30,7 +30,7 @@ void hxs_tcp_conn__mark_urg(struct hxs_tcp_conn *c)
 	hxs_tcp_mark_dirty(c);
 }
 
-void hxs_tcp_urg_out(struct hxs_tcp_conn *c, uint32_t seq, uint8_t *flags, uint16_t *up)
+void hxs_tcp_urg_out_slow(struct hxs_tcp_conn *c, uint32_t seq, uint8_t *flags, uint16_t *up)
 {
 	/* §3.8.5 MUST-30: "A TCP implementation MUST support a sequence of urgent data of any
 	 * length": every segment before the pointer carries URG and the offset to it; one
@@ -45,12 +45,6 @@ void hxs_tcp_urg_out(struct hxs_tcp_conn *c, uint32_t seq, uint8_t *flags, uint1
 		*up = 0xFFFF;
 		*flags |= HXS_TH_URG;
 	}
-}
-
-void hxs_tcp_urg_acked(struct hxs_tcp_conn *c)
-{
-	if (c->urg_mode && !SEQ_LT(c->snd_una, c->snd_up))
-		c->urg_mode = 0;
 }
 
 void hxs_tcp_urg_in(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s)
@@ -79,7 +73,7 @@ void hxs_tcp_urg_in(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s)
 	MIB_INC(c->tcp, HxsTcpUrgRcvd);
 }
 
-void hxs_tcp_urg_fetch(struct hxs_tcp_conn *c)
+void hxs_tcp_urg_fetch_slow(struct hxs_tcp_conn *c)
 {
 	if (c->urg_state != HXS_URG_NOTYET)
 		return;
@@ -91,7 +85,7 @@ void hxs_tcp_urg_fetch(struct hxs_tcp_conn *c)
 	/* EPOLLPRI is new: notify reports it (conn_input) */
 }
 
-uint32_t hxs_tcp_urg_readable(const struct hxs_tcp_conn *c, uint32_t avail, int *skip)
+uint32_t hxs_tcp_urg_readable_slow(const struct hxs_tcp_conn *c, uint32_t avail, int *skip)
 {
 	*skip = 0;
 	if (c->urg_state == HXS_URG_NONE)
@@ -106,12 +100,6 @@ uint32_t hxs_tcp_urg_readable(const struct hxs_tcp_conn *c, uint32_t avail, int 
 	}
 	/* a read stops at the mark, so the next one starts there (SIOCATMARK) */
 	return off < avail ? off : avail;
-}
-
-void hxs_tcp_urg_consumed(struct hxs_tcp_conn *c)
-{
-	if (c->urg_state != HXS_URG_NONE && SEQ_GT(hxs_tcp_copied_seq(c), c->rcv_up))
-		c->urg_state = HXS_URG_NONE;
 }
 
 long hxs_tcp_conn__recv_urg(struct hxs_tcp_conn *c, void *buf, size_t len, unsigned flags)
