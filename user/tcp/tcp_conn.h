@@ -21,6 +21,7 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include <sys/epoll.h>
 
 #include "tcp.h"
 #include "tcp_cc.h"
@@ -557,7 +558,34 @@ static inline void hxs_tcp_mark_dirty(struct hxs_tcp_conn *c)
 	c->dnext = c->tcp->dirty_head;
 	c->tcp->dirty_head = c;
 }
-void hxs_tcp_notify(struct hxs_tcp_conn *c);
+/* The usual case of hxs_tcp_conn__events(), every notify of a data exchange: what the rest
+ * comes to for an ESTABLISHED connection without error, urgent data, shutdown or FIN queued.
+ * 1 and *m if it is that case. */
+static inline int hxs_tcp_events_usual(const struct hxs_tcp_conn *c, uint32_t *m)
+{
+	if (c->state != HXS_TCPS_ESTABLISHED || c->soerror || c->urg_state != HXS_URG_NONE ||
+	    c->rd_shut || c->fin_queued)
+		return 0;
+	*m = (c->rcv.len ? EPOLLIN : 0) |
+	     (3ull * (c->snd.cap - c->snd.len) >= c->snd.cap ? EPOLLOUT : 0);
+	return 1;
+}
+/* Tells the socket layer (ev.on_event) what c's readiness gained (every change without
+ * cfg.notify_gains). Inline: most notifies of a data exchange find it unchanged. */
+void hxs_tcp_notify_slow(struct hxs_tcp_conn *c);
+/* hxs_tcp_notify() once the readiness m is known, and differs from the last told */
+void hxs_tcp_notify_events(struct hxs_tcp_conn *c, uint32_t m);
+static inline void hxs_tcp_notify(struct hxs_tcp_conn *c)
+{
+	uint32_t m;
+
+	if (c->user_ref && hxs_tcp_events_usual(c, &m)) {
+		if (m != c->ev_last)
+			hxs_tcp_notify_events(c, m);
+		return;
+	}
+	hxs_tcp_notify_slow(c);
+}
 uint32_t hxs_tcp_isn(struct hxs_tcp *tcp, struct hxs_addr laddr, uint16_t lport, struct hxs_addr raddr,
 		     uint16_t rport, uint64_t now);
 /* Options offered, window scale and MSS of a fresh connection. */

@@ -148,23 +148,10 @@ void hxs_tcp_set_state(struct hxs_tcp_conn *c, uint8_t state)
 	c->state = state;
 }
 
-/* The usual case of hxs_tcp_conn__events(), every notify of a data exchange: what the rest
- * comes to for an ESTABLISHED connection without error, urgent data, shutdown or FIN queued.
- * 1 and *m if it is that case. */
-static inline int events_usual(const struct hxs_tcp_conn *c, uint32_t *m)
-{
-	if (c->state != HXS_TCPS_ESTABLISHED || c->soerror || c->urg_state != HXS_URG_NONE ||
-	    c->rd_shut || c->fin_queued)
-		return 0;
-	*m = (c->rcv.len ? EPOLLIN : 0) |
-	     (3ull * (c->snd.cap - c->snd.len) >= c->snd.cap ? EPOLLOUT : 0);
-	return 1;
-}
-
 uint32_t hxs_tcp_conn__events(const struct hxs_tcp_conn *c)
 {
 	uint32_t m = 0;
-	if (events_usual(c, &m))
+	if (hxs_tcp_events_usual(c, &m))
 		return m;
 	if (c->state == HXS_TCPS_LISTEN)
 		return c->acceptq_len ? EPOLLIN : 0;
@@ -196,16 +183,20 @@ uint32_t hxs_tcp_conn__events(const struct hxs_tcp_conn *c)
 	return m;
 }
 
-void hxs_tcp_notify(struct hxs_tcp_conn *c)
+void hxs_tcp_notify_slow(struct hxs_tcp_conn *c)
 {
-	struct hxs_tcp *tcp = c->tcp;
 	if (!c->user_ref && c->state != HXS_TCPS_LISTEN)
 		return;
-	uint32_t m, old = c->ev_last;
-	if (!events_usual(c, &m))
-		m = hxs_tcp_conn__events(c);
-	if (m == old)
-		return;
+	uint32_t m = hxs_tcp_conn__events(c);
+	if (m != c->ev_last)
+		hxs_tcp_notify_events(c, m);
+}
+
+void hxs_tcp_notify_events(struct hxs_tcp_conn *c, uint32_t m)
+{
+	struct hxs_tcp *tcp = c->tcp;
+	uint32_t old = c->ev_last;
+
 	c->ev_last = m;
 	if (!(m & ~old) && tcp->cfg.notify_gains)
 		return;
