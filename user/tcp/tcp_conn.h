@@ -863,7 +863,21 @@ void hxs_tcp_rate_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint3
 void hxs_tcp_cc_ack(struct hxs_tcp_conn *c, uint32_t pipe, uint64_t now);
 /* Output stopped (pipe: in flight): marks an application-limited phase when the application
  * caused it. */
-void hxs_tcp_rate_app_limited(struct hxs_tcp_conn *c, uint32_t pipe);
+static inline void hxs_tcp_rate_app_limited(struct hxs_tcp_conn *c, uint32_t pipe)
+{
+	struct hxs_tcp_rate *r = &c->rate;
+	uint32_t end = hxs_tcp_snd_end(c);
+	uint32_t unsent = SEQ_LT(c->snd_nxt, end) ? SEQ_DIFF(end, c->snd_nxt) : 0;
+
+	/* §3.4: less than one SMSS waiting to be sent, the flight below cwnd, no loss being
+	 * repaired: the application, not the network, limits the sending. */
+	if (unsent >= c->mss || c->recovery)
+		return;
+	if (pipe >= c->cc.cwnd)
+		return;
+	/* "C.app_limited = (C.delivered + C.inflight) ? : 1" */
+	r->app_limited = r->delivered + pipe ? r->delivered + pipe : 1;
+}
 void hxs_tcp_rate_free(struct hxs_tcp_conn *c);
 
 /* tcp_pacing.c */
@@ -949,7 +963,14 @@ int hxs_tcp_rack_next_lost(const struct hxs_tcp_conn *c, uint32_t *i, uint32_t *
 int hxs_tcp_rack_last(const struct hxs_tcp_conn *c, uint32_t *seq, uint32_t *len, int *psh);
 /* For tcp_rack_timer.c: a PTO may be armed now; RACK_detect_loss_and_arm_timer() (marks
  * start fast recovery; 1 if any newly); PRR's cwnd for an ACK (or the timer's marks). */
-int hxs_tcp_rack_tlp_allowed(const struct hxs_tcp_conn *c);
+static inline int hxs_tcp_rack_tlp_allowed(const struct hxs_tcp_conn *c)
+{
+	const struct hxs_rack *r = &c->rk;
+
+	return c->snd_max != c->snd_una && !r->segs_sacked && !c->recovery && !r->in_loss &&
+	       !r->tlp_on && c->snd_wnd && HXS_TCPS_HAVEESTABLISHED(c->state) &&
+	       c->state != HXS_TCPS_TIME_WAIT;
+}
 int hxs_tcp_rack_detect(struct hxs_tcp_conn *c, uint64_t now, uint32_t *newly);
 void hxs_tcp_rack_prr(struct hxs_tcp_conn *c, uint32_t delivered, int una_moved, uint32_t newly_lost);
 /* tcp_rack_timer.c: the expiry of c->rk.t (bound through tcp->timer_fns->rack). */

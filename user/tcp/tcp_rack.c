@@ -604,14 +604,6 @@ static void arm(struct hxs_tcp_conn *c, uint64_t when, int tlp)
 
 /* §7.2: a PTO may be armed: SACK, data in flight, no SACKed segments, not in recovery, no
  * probe outstanding (Linux: one probe per flight, then the RTO). */
-int hxs_tcp_rack_tlp_allowed(const struct hxs_tcp_conn *c)
-{
-	const struct hxs_rack *r = &c->rk;
-
-	return c->snd_max != c->snd_una && !r->segs_sacked && !c->recovery && !r->in_loss &&
-	       !r->tlp_on && c->snd_wnd && HXS_TCPS_HAVEESTABLISHED(c->state) &&
-	       c->state != HXS_TCPS_TIME_WAIT;
-}
 
 /* §7.2, TLP_calc_PTO() and the arming. */
 static void tlp_schedule(struct hxs_tcp_conn *c, uint64_t now)

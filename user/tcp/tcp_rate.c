@@ -9,7 +9,7 @@
  *                                                     (§3.3), the newest of them is P
  *                       -> hxs_tcp_cc_ack()          GenerateRateSample() (§3.3), then the
  *                                                     algorithm's cong_control (tcp_cc.h)
- *   output_data()       -> hxs_tcp_rate_app_limited() §3.4 "detecting application-limited
+ *   output_data()       -> hxs_tcp_rate_app_limited() (tcp_conn.h, inline) §3.4 "detecting application-limited
  *                                                     phases"
  *
  * A stretch ACK (several ACKs XDP consumed, tcp_fastpath.c) delivers every record it covers
@@ -206,22 +206,6 @@ void hxs_tcp_rate_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint3
 		r->head = r->head + 1 == r->cap ? 0 : r->head + 1;
 		r->n--;
 	}
-}
-
-void hxs_tcp_rate_app_limited(struct hxs_tcp_conn *c, uint32_t pipe)
-{
-	struct hxs_tcp_rate *r = &c->rate;
-	uint32_t end = hxs_tcp_snd_end(c);
-	uint32_t unsent = SEQ_LT(c->snd_nxt, end) ? SEQ_DIFF(end, c->snd_nxt) : 0;
-
-	/* §3.4: less than one SMSS waiting to be sent, the flight below cwnd, no loss being
-	 * repaired: the application, not the network, limits the sending. */
-	if (unsent >= c->mss || c->recovery)
-		return;
-	if (pipe >= c->cc.cwnd)
-		return;
-	/* "C.app_limited = (C.delivered + C.inflight) ? : 1" */
-	r->app_limited = r->delivered + pipe ? r->delivered + pipe : 1;
 }
 
 void hxs_tcp_cc_ack(struct hxs_tcp_conn *c, uint32_t pipe, uint64_t now)
