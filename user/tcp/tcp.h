@@ -52,7 +52,8 @@ struct hxs_slot;
 	X(TCPFullUndo) X(TCPPartialUndo) X(TCPDSACKUndo) X(TCPLossUndo)       \
 	X(TCPMTUPFail) X(TCPMTUPSuccess) X(HxsTcpMtuProbes) X(HxsTcpMtuBlackHole)    \
 	X(HxsTcpPmtuUpdates) X(SyncookiesSent) X(SyncookiesRecv) X(SyncookiesFailed)   \
-	X(HxsTcpOutPaced) X(HxsTcpOutCwndLimited) X(HxsTcpOutRwndLimited)
+	X(HxsTcpOutPaced) X(HxsTcpOutCwndLimited) X(HxsTcpOutRwndLimited)                   \
+	X(HxsTcpHeaderPredictedAck)
 
 enum hxs_tcp_mib {
 #define HXS_TCP_MIB_ENUM(n) HXS_TCP_MIB_##n,

@@ -10,6 +10,9 @@
  *                          header_predicted() -> predicted_input(): the next in-order
  *                          segment of a receiver with nothing in flight, the steps below
  *                          with their known outcome only (HxsTcpHeaderPredicted); else
+ *                          conn_input_data_ack(): in-order data that acknowledges new
+ *                          data, the fifth step in full, the others' known outcome
+ *                          (HxsTcpHeaderPredictedAck); else
  *                          conn_input_rest(), one switch (state). For an ESTABLISHED
  *                          connection hxs_tcp__input_slot() has all but the switch inline
  *                          and parses the rest of the segment (seg_rest) only for it:
@@ -1427,6 +1430,7 @@ static __attribute__((noinline)) int conn_input_data_ack(struct hxs_tcp_conn *c,
 
 	if (!data_ack_predicted(c, s))
 		return 0;
+	MIB_INC(c->tcp, HxsTcpHeaderPredictedAck);
 	/* fifth step, as any ACK takes it */
 	enum step st = check_ack(c, s, now);
 	if (st == STEP_GONE)
