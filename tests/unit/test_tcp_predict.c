@@ -1,6 +1,8 @@
 /* test_tcp_predict.c - header prediction (tcp_input.c header_predicted()): the in-order data
  * segment of a receiver with nothing in flight takes the short path, counted in
- * HxsTcpHeaderPredicted, and every condition that must send a segment the long way does.
+ * HxsTcpHeaderPredicted, and every condition that must send a segment the long way does; the
+ * second kind (data_ack_predicted()): in-order data that acknowledges new data of ours takes
+ * conn_input_data_ack(), counted in HxsTcpHeaderPredictedAck, with the ACK's full effect.
  *
  * One scripted connection (tcp_harness.h) with timestamps and SACK, accepted from a listener.
  * The peer sends 1000-byte segments; each case checks the counter moved (or did not) and what
@@ -26,6 +28,11 @@ static uint8_t stream[64 * SEG];      /* what the peer sends, by offset from PIS
 static uint64_t predicted(void)
 {
 	return hxs_tcp__mib(t->tcp)[HXS_TCP_MIB_HxsTcpHeaderPredicted];
+}
+
+static uint64_t predicted_ack(void)
+{
+	return hxs_tcp__mib(t->tcp)[HXS_TCP_MIB_HxsTcpHeaderPredictedAck];
 }
 
 /* A segment from the peer at stream offset off: flags, window field, TSval (0: no
@@ -171,19 +178,71 @@ int main(void)
 	NOT_PREDICTED("our data in flight (SND.UNA < SND.MAX)", PISN + 1 + rcv + SEG,
 		      good(rcv, 60000));
 	rcv += SEG;
+	CHECK_EQ(predicted_ack(), 0);
 	NOT_PREDICTED("SEG.ACK acknowledges new data", PISN + 1 + rcv + SEG,
 		      seg(HXS_TH_ACK, rcv, iss + 11, 60000, ++tsval, 0, SEG));
 	rcv += SEG;
+	t_case("predicted, second kind: in-order data acknowledging all our data in flight");
+	CHECK_EQ(predicted_ack(), 1);
 	CHECK_EQ(c->snd_una, iss + 11);
+	CHECK_EQ(c->snd_max, iss + 11);
+	CHECK_EQ(c->rk.n, 0);                  /* RACK's record of the 10 bytes gone */
+	CHECK_EQ(c->rate.n, 0);                /* and the delivery-rate one */
 	drain();
+
+	/* a request/response turn: our 10 bytes out, the peer's answer acknowledges them */
+	t_case("predicted, second kind: an answer that acknowledges part of our data");
+	CHECK_EQ(hxs_tcp_conn__send(c, "0123456789", 10), 10);
+	ts_run_until(t, NOW);
+	CHECK(ts_pop(t, &s) && s.len == 10 && s.seq == iss + 11, "our 10 more bytes sent");
+	drain();
+	seg(HXS_TH_ACK | HXS_TH_PSH, rcv, iss + 15, 60000, ++tsval, 0, SEG);
+	rcv += SEG;
+	CHECK_EQ(predicted_ack(), 2);
+	CHECK_EQ(c->rcv_nxt, PISN + 1 + rcv);
+	CHECK_EQ(c->snd_una, iss + 15);
+	CHECK_EQ(c->rk.n, 1);                  /* the rest, 6 bytes, still in flight */
+	CHECK(hxs_timer__armed(&c->t_rexmt), "retransmission timer on for the rest");
+	drain();
+	{
+		uint64_t before = predicted_ack();
+
+		t_case("not predicted, second kind: out of order, ranges held, beyond SND.MAX; "
+		       "predicted with a D-SACK block, which the fifth step takes");
+		seg(HXS_TH_ACK, rcv + SEG, iss + 17, 60000, ++tsval, 0, SEG);   /* a hole */
+		CHECK_EQ(predicted_ack(), before);
+		CHECK_EQ(c->snd_una, iss + 17);        /* its ACK taken the long way */
+		drain();
+		good(rcv, 60000);                      /* fills the hole: ranges held */
+		rcv += 2 * SEG;
+		CHECK_EQ(predicted_ack(), before);
+		drain();
+		uint64_t dsack = hxs_tcp__mib(t->tcp)[HXS_TCP_MIB_TCPDSACKRecv];
+		seg(HXS_TH_ACK, rcv, iss + 19, 60000, ++tsval, 1, SEG);         /* D-SACK */
+		rcv += SEG;
+		CHECK_EQ(predicted_ack(), ++before);
+		CHECK_EQ(c->snd_una, iss + 19);
+		CHECK_EQ(hxs_tcp__mib(t->tcp)[HXS_TCP_MIB_TCPDSACKRecv], dsack + 1);
+		drain();
+		seg(HXS_TH_ACK, rcv, iss + 100, 60000, ++tsval, 0, SEG);        /* > SND.MAX */
+		CHECK_EQ(predicted_ack(), before);
+		CHECK_EQ(c->rcv_nxt, PISN + 1 + rcv);  /* dropped (RFC 5961 §5.2), challenge ACK */
+		drain();
+		seg(HXS_TH_ACK, rcv, iss + 21, 60000, ++tsval, 0, SEG);         /* the rest */
+		rcv += SEG;
+		CHECK_EQ(predicted_ack(), before + 1);
+		CHECK_EQ(c->snd_una, iss + 21);
+		CHECK(!hxs_timer__armed(&c->t_rexmt), "retransmission timer off: all acknowledged");
+		drain();
+	}
 	t_case("predicted once all is acknowledged");
-	seg(HXS_TH_ACK, rcv, iss + 11, 60000, ++tsval, 0, SEG);
+	seg(HXS_TH_ACK, rcv, iss + 21, 60000, ++tsval, 0, SEG);
 	rcv += SEG;
 	CHECK_EQ(predicted(), 6);
 	drain();
 
 	NOT_PREDICTED("URG", PISN + 1 + rcv + SEG,
-		      seg(HXS_TH_ACK | HXS_TH_URG, rcv, iss + 11, 60000, ++tsval, 0, SEG));
+		      seg(HXS_TH_ACK | HXS_TH_URG, rcv, iss + 21, 60000, ++tsval, 0, SEG));
 	rcv += SEG;
 	drain();
 
@@ -199,7 +258,7 @@ int main(void)
 	}
 
 	NOT_PREDICTED("a FIN with the data", PISN + 1 + rcv + SEG + 1,
-		      seg(HXS_TH_ACK | HXS_TH_FIN, rcv, iss + 11, 60000, ++tsval, 0, SEG));
+		      seg(HXS_TH_ACK | HXS_TH_FIN, rcv, iss + 21, 60000, ++tsval, 0, SEG));
 	CHECK_EQ(c->state, HXS_TCPS_CLOSE_WAIT);
 	drain();
 

@@ -1406,7 +1406,8 @@ static __attribute__((noinline)) void conn_input_rest(struct hxs_tcp_conn *c, co
  *     window open: the first step accepts it; no RST, SYN, URG, FIN: second, fourth, sixth,
  *     eighth pass;
  *   timestamps as agreed and SEG.TSval >= TS.Recent: PAWS (RFC 7323 §5.3) passes;
- *   SND.UNA < SEG.ACK =< SND.MAX: the fifth step, check_ack() itself, takes the ACK;
+ *   SND.UNA < SEG.ACK =< SND.MAX: the fifth step, check_ack() itself, takes the ACK (its
+ *     SACK blocks too);
  *   no out-of-order ranges and no FIN held: no D-SACK (RFC 2883: nothing held twice), the
  *     segment goes straight to the ring (rcv_append, as hxs_tcp_reass_insert() would);
  *   not closed by the user: nobody needs the RFC 1122 §4.2.2.13 reset.
