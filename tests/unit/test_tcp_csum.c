@@ -2,7 +2,8 @@
  * plain big-endian word sum and against hxs_csum_add(), whose partial sums the core joins it
  * with: every length below HXS_TCP_SUM_SHORT at every alignment 0..7, random bytes and
  * all-0xff bytes (every add carries), with a starting sum of 0, of a pseudo-header and of
- * 0xffff; and a segment built as hxs_tcp_csum_split() builds it verifies to 0. */
+ * 0xffff; the unfolded IPv4 pseudo-header against hxs_csum_pseudo(); and a segment built as
+ * hxs_tcp_csum_split() builds it verifies to 0. */
 #include <arpa/inet.h>
 #include <string.h>
 
@@ -52,18 +53,40 @@ int main(void)
 	}
 	CHECK_EQ(n, 2 * 3 * 8 * (int)HXS_TCP_SUM_SHORT);
 
+	t_case("hxs_tcp_pseudo4 (unfolded) as the start of hxs_tcp_sum_short gives what "
+	       "hxs_csum_pseudo + hxs_csum_add give: 2000 random address pairs and lengths, "
+	       "and the all-ones addresses");
+	bad = 0;
+	for (int i = 0; i < 2001; i++) {
+		uint32_t src, dst, len;
+
+		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+		src = i == 2000 ? 0xffffffffu : (uint32_t)x;
+		dst = i == 2000 ? 0xffffffffu : (uint32_t)(x >> 32);
+		len = i == 2000 ? HXS_TCP_SUM_SHORT - 1 : (uint32_t)(x >> 20) % HXS_TCP_SUM_SHORT;
+		for (uint32_t k = 0; k < len; k++) {
+			x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+			buf[k] = i == 2000 ? 0xff : (uint8_t)x;
+		}
+		if (hxs_csum_fold(hxs_tcp_sum_short(hxs_tcp_pseudo4(src, dst, len), buf, len)) !=
+		    hxs_csum_fold(hxs_csum_add(hxs_csum_pseudo(src, dst, 6, len), buf, len)) && bad++ < 5)
+			CHECK(0, "src %#x dst %#x len %u", src, dst, len);
+	}
+	CHECK_EQ(bad, 0);
+
 	t_case("a 96-byte segment summed as the core sends it (header inline, payload inline, "
 	       "joined) carries a checksum that verifies to 0");
 	{
 		uint8_t seg[96];
 		uint32_t ps = hxs_csum_pseudo(0x0100000au, 0x0200000au, 6, sizeof(seg));
+		uint64_t ps4 = hxs_tcp_pseudo4(0x0100000au, 0x0200000au, sizeof(seg));
 
 		for (size_t i = 0; i < sizeof(seg); i++) {
 			x ^= x << 13; x ^= x >> 7; x ^= x << 17;
 			seg[i] = (uint8_t)x;
 		}
 		seg[16] = seg[17] = 0;
-		uint16_t cs = hxs_csum_fold(hxs_csum_join(hxs_tcp_sum_short(ps, seg, 32),
+		uint16_t cs = hxs_csum_fold(hxs_csum_join(hxs_tcp_sum_short(ps4, seg, 32),
 							  hxs_tcp_sum_short(0, seg + 32, 64), 0));
 		memcpy(seg + 16, &cs, 2);
 		CHECK_EQ(hxs_csum_fold(hxs_csum_add(ps, seg, sizeof(seg))), 0);

@@ -10,14 +10,25 @@
 
 #include <stdint.h>
 #include <string.h>
+#include <arpa/inet.h>
 
 /* Below this, hxs_tcp_sum_short() rather than hxs_csum_add() (whose vector blocks start at
  * 128 bytes) */
 #define HXS_TCP_SUM_SHORT 128u
 
-/* hxs_csum_add(sum, p, n) for a short n: 8-byte words, each carry added back at once (RFC 1071
- * §2(C)), the last 1..7 bytes as one more word padded with zeros; folded to 16 bits. */
-static inline uint32_t hxs_tcp_sum_short(uint32_t sum, const uint8_t *p, uint32_t n)
+/* The IPv4 pseudo-header of a TCP segment of len bytes (RFC 9293 §3.1: source, destination,
+ * zero and protocol, TCP length), unfolded: the 32-bit address words summed whole (RFC 1071
+ * §2(C): a wider sum folds to the same 16 bits), in the host byte order of the words. A start
+ * for hxs_tcp_sum_short(), which folds; hxs_csum_pseudo() folded. */
+static inline uint64_t hxs_tcp_pseudo4(uint32_t src, uint32_t dst, uint32_t len)
+{
+	return (uint64_t)src + dst + htons(6) + htons((uint16_t)len);
+}
+
+/* hxs_csum_add(sum, p, n) for a short n, sum any start below 2^63 (a partial sum, or
+ * hxs_tcp_pseudo4()): 8-byte words, each carry added back at once (RFC 1071 §2(C)), the last
+ * 1..7 bytes as one more word padded with zeros; folded to 16 bits. */
+static inline uint32_t hxs_tcp_sum_short(uint64_t sum, const uint8_t *p, uint32_t n)
 {
 	uint64_t s = sum, w;
 

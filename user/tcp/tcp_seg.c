@@ -38,9 +38,11 @@ __attribute__((noinline)) uint16_t hxs_tcp_csum_ptr(const struct hxs_addr *saddr
 	/* RFC 9293 §3.1: the checksum covers a pseudo-header of source and destination
 	 * address, protocol and TCP length, then the header and data (RFC 1071, csum.c).
 	 * The sum is in host byte order; callers write the field with hxs_wr16, so swap once. */
-	uint32_t ps = hxs_csum_pseudo(hxs_addr_get4(*saddr), hxs_addr_get4(*daddr), 6, len);
-	return ntohs(hxs_csum_fold(len < HXS_TCP_SUM_SHORT ? hxs_tcp_sum_short(ps, p, len) :
-				   hxs_csum_add(ps, p, len)));
+	if (len < HXS_TCP_SUM_SHORT)
+		return ntohs(hxs_csum_fold(hxs_tcp_sum_short(
+			hxs_tcp_pseudo4(hxs_addr_get4(*saddr), hxs_addr_get4(*daddr), len), p, len)));
+	return ntohs(hxs_csum_fold(hxs_csum_add(hxs_csum_pseudo(hxs_addr_get4(*saddr),
+								hxs_addr_get4(*daddr), 6, len), p, len)));
 }
 
 /* Not inlined either: the sent segments' checksums (the same script subtracts it). */
@@ -48,15 +50,15 @@ __attribute__((noinline)) uint16_t hxs_tcp_csum_split(struct hxs_addr saddr, str
 						       const uint8_t *p, uint32_t hlen, uint32_t len,
 						       uint32_t data_sum)
 {
-	uint32_t ps;
+	uint64_t ps;
 
 	/* RFC 8200 §8.1: over IPv6 the pseudo-header has the 16-byte addresses */
 	if (!hxs_addr_is4(saddr))
 		ps = hxs_csum_pseudo6(saddr.b, daddr.b, 6, len);
 	/* RFC 9293 §3.1: the checksum covers a pseudo-header of source and destination
-	 * address, protocol and TCP length, then the header and data (RFC 1071, csum.c). */
+	 * address, protocol and TCP length, then the header and data (RFC 1071, tcp_csum.h). */
 	else
-		ps = hxs_csum_pseudo(hxs_addr_get4(saddr), hxs_addr_get4(daddr), 6, len);
+		ps = hxs_tcp_pseudo4(hxs_addr_get4(saddr), hxs_addr_get4(daddr), len);
 	/* hlen is even: the data's words line up with the header's (no swap). The sum is in
 	 * host byte order; callers write the field with hxs_wr16, so swap once. */
 	return ntohs(hxs_csum_fold(hxs_csum_join(hxs_tcp_sum_short(ps, p, hlen), data_sum, 0)));
