@@ -269,7 +269,8 @@ void hxs_tcp_rack_on_send(struct hxs_tcp_conn *c, uint32_t seq, uint32_t len, ui
 
 /* §6.2 step 2, RACK_update(), for one segment newly delivered; step 3,
  * RACK_detect_reordering(); step 1, the minimum RTT. */
-static void rack_update(struct hxs_tcp_conn *c, const struct hxs_txseg *s, uint64_t now)
+static inline __attribute__((always_inline)) void rack_update(struct hxs_tcp_conn *c,
+								const struct hxs_txseg *s, uint64_t now)
 {
 	struct hxs_rack *r = &c->rk;
 	uint32_t rtt = now > s->xmit ? (uint32_t)(now - s->xmit) : 1;
@@ -706,7 +707,9 @@ void hxs_tcp_rack_on_ack(struct hxs_tcp_conn *c, uint32_t acked, int dup, uint32
 				rack_update(c, s, now);
 				r->ack_delivered += rec_len(s);
 			}
-			rec_clear(r, s, HXS_TXS_SACKED | HXS_TXS_LOST | HXS_TXS_RETRANS);
+			/* the record leaves: its marks out of the counts (none: nothing to do) */
+			if (s->fl & (HXS_TXS_SACKED | HXS_TXS_LOST | HXS_TXS_RETRANS))
+				rec_clear(r, s, HXS_TXS_SACKED | HXS_TXS_LOST | HXS_TXS_RETRANS);
 			r->head = (r->head + 1) & (r->cap - 1);
 			r->n--;
 			continue;

@@ -128,7 +128,8 @@ void hxs_tcp_rate_sent(struct hxs_tcp_conn *c, uint32_t seq, uint32_t len, uint6
 }
 
 /* §3.3 UpdateRateSample(P) for the bytes [.., ..) of p now delivered. */
-static void rec_deliver(struct hxs_tcp_conn *c, struct hxs_rate_rec *p, uint32_t bytes, uint64_t now)
+static inline __attribute__((always_inline)) void rec_deliver(struct hxs_tcp_conn *c, struct hxs_rate_rec *p,
+								uint32_t bytes, uint64_t now)
 {
 	struct hxs_tcp_rate *r = &c->rate;
 	struct hxs_rate_sample *rs = &r->rs;
