@@ -163,8 +163,7 @@ void hxs_tcp_rate_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint3
 	struct hxs_tcp_rate *r = &c->rate;
 	struct hxs_rate_sample *rs = &r->rs;
 
-	memset(rs, 0, sizeof(*rs));
-	rs->prior_in_flight = pipe;
+	*rs = (struct hxs_rate_sample){ .prior_in_flight = pipe };
 	if (!r->n)
 		return;
 	/* SACKed records: each a block covers whole (RFC 2018: blocks are whole segments);
