@@ -1402,7 +1402,8 @@ static __attribute__((noinline)) void conn_input_rest(struct hxs_tcp_conn *c, co
  * data of ours - every segment of a request/response exchange (an answer acknowledges its
  * question) or of a two-way transfer. Taken only when every step of §3.10.7.4 but the fifth
  * has a known outcome, so the result is what sync_input() gives:
- *   ESTABLISHED (the caller's), flags ACK (PSH allowed), SEG.SEQ = RCV.NXT with data and a
+ *   ESTABLISHED (checked here too: a callback run by the fast-path pickup before it may have
+ *     moved the state), flags ACK (PSH allowed), SEG.SEQ = RCV.NXT with data and a
  *     window open: the first step accepts it; no RST, SYN, URG, FIN: second, fourth, sixth,
  *     eighth pass;
  *   timestamps as agreed and SEG.TSval >= TS.Recent: PAWS (RFC 7323 §5.3) passes;
@@ -1414,7 +1415,8 @@ static __attribute__((noinline)) void conn_input_rest(struct hxs_tcp_conn *c, co
  * Everything else goes the long way. */
 static inline int data_ack_predicted(const struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s)
 {
-	return (s->flags & (uint8_t)~HXS_TH_PSH) == HXS_TH_ACK && s->seq == c->rcv_nxt && s->len &&
+	return c->state == HXS_TCPS_ESTABLISHED &&
+	       (s->flags & (uint8_t)~HXS_TH_PSH) == HXS_TH_ACK && s->seq == c->rcv_nxt && s->len &&
 	       SEQ_GT(c->rcv_adv, c->rcv_nxt) && SEQ_GT(s->ack, c->snd_una) &&
 	       SEQ_LEQ(s->ack, c->snd_max) &&
 	       (c->reass.n | c->reass.has_fin | c->user_closed) == 0 &&
