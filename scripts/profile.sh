@@ -8,7 +8,11 @@
 #   defaults: -m stream -s hxs -c hxs -w server -t 5 -M 1500 -o build/profile
 #   -s / -c   stack of the server / client end (hxs ends busy-poll; a kernel end facing hxs gets
 #             tx checksum offload off, as in the bench)
-#   -w        which end to profile
+#   -w        which end to profile: server, client, or both: every process on the two CPUs
+#             (perf record -a -C), because on a veth the receiver's NAPI, XDP program and
+#             AF_XDP copy run in the sender's transmit softirq (or in NAPI threads); prints
+#             per CPU the share of each command and, for the pairing's own (hxs-perf, its
+#             NAPI threads, ksoftirqd), the hottest functions in CPU ms per GB moved
 #   -M        the veth pair's MTU, both ends (9000: jumbo frames)
 # Writes DIR/perf.data, DIR/<name>.folded, DIR/<name>.svg (name = mode-server-client-end) and
 # prints the 15 hottest functions (self samples). Run `make` first.
@@ -20,7 +24,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     -m) MODE=$2; shift ;; -s) SSTACK=$2; shift ;; -c) CSTACK=$2; shift ;;
     -w) WHICH=$2; shift ;; -t) T=$2; shift ;; -M) MTU=$2; shift ;; -o) OUTD=$2; shift ;; --reverse) REV=--reverse ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "profile.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -51,18 +55,54 @@ SPID=$!
 for i in $(seq 1 100); do grep -q "server ready" "$OUTD/server.log" && break; kill -0 $SPID 2>/dev/null || break; sleep 0.05; done
 grep -q "server ready" "$OUTD/server.log" || { echo "profile.sh: server did not start:"; grep -v '^lib' "$OUTD/server.log" | tail -5; exit 1; }
 
-ip netns exec "$CNS" taskset -c 0 "$PERF" -c "$SIP" -m "$MODE" -t "$T" $REV $(args_for "$CSTACK" "$CIF") \
+JSON=""; [ "$WHICH" = both ] && JSON=--json
+ip netns exec "$CNS" taskset -c 0 "$PERF" -c "$SIP" -m "$MODE" -t "$T" $REV $JSON $(args_for "$CSTACK" "$CIF") \
   >"$OUTD/client.log" 2>&1 &
 CPID=$!
 sleep 0.3
 TARGET=$SPID; [ "$WHICH" = client ] && TARGET=$CPID
 # perf follows the process by pid from the root namespace; stop recording when the client ends
-perf record -e cpu-clock -g -F 2000 -o "$OUTD/perf.data" -p "$TARGET" -- sleep "$T" >"$OUTD/perf.log" 2>&1
+if [ "$WHICH" = both ]; then
+  perf record -e cpu-clock -g -F 2000 -o "$OUTD/perf.data" -a -C 0,1 -- sleep "$T" >"$OUTD/perf.log" 2>&1
+else
+  perf record -e cpu-clock -g -F 2000 -o "$OUTD/perf.data" -p "$TARGET" -- sleep "$T" >"$OUTD/perf.log" 2>&1
+fi
 wait $CPID; CRC=$?
 kill -INT $SPID 2>/dev/null; wait $SPID 2>/dev/null
 ip -n "$SNS" link set dev "$SIF" xdp off 2>/dev/null; ip -n "$CNS" link set dev "$CIF" xdp off 2>/dev/null
 [ $CRC -eq 0 ] || { echo "profile.sh: the workload failed (client status $CRC):"; grep -v '^lib' "$OUTD/client.log" | tail -5; }
 
+if [ "$WHICH" = both ]; then
+  [ $CRC -eq 0 ] || exit 1
+  # CPU ms per GB: 2000 samples a second per CPU; the GB moved while perf recorded (T seconds
+  # of the client's average rate: the recording starts 0.3 s in)
+  perf report -i "$OUTD/perf.data" --no-children -g none --sort cpu,comm,sym -F sample,cpu,comm,sym \
+    --stdio 2>/dev/null | python3 -c '
+import collections, json, re, sys
+r = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")][-1]
+gb = r["bytes"] / r["duration_s"] * float(sys.argv[2]) / 1e9
+ms = lambda n: n * 0.5 / gb
+comm, sym = collections.Counter(), collections.Counter()
+for l in sys.stdin:
+    m = re.match(r"\s*(\d+)\s+(\d+)\s+(\S.*?)\s+\[.\]\s+(\S+)", l)
+    if not m or l.startswith("#"):
+        continue
+    n, cpu, c, s = int(m.group(1)), int(m.group(2)), m.group(3).strip(), m.group(4)
+    comm[(cpu, c)] += n
+    if c.startswith(("hxs-perf", "napi/", "ksoftirqd")):
+        sym[(cpu, s)] += n
+print("profile.sh: %.2f Gbit/s, %.2f GB while recording; CPU ms per GB:" % (r["throughput_gbps"], gb))
+for cpu in (0, 1):
+    mine = sum(v for (c, s), v in sym.items() if c == cpu)
+    tot = sum(v for (c, k), v in comm.items() if c == cpu)
+    print("cpu %d (%s): %d samples, the pairing %.0f ms/GB; by command: %s" % (cpu,
+          "client" if cpu == 0 else "server", tot, ms(mine), ", ".join("%s %.0f%%" % (k, 100.0 * v / tot)
+          for (c, k), v in comm.most_common() if c == cpu and v * 100 >= tot)))
+    top = [(v, s) for (c, s), v in sym.most_common() if c == cpu][:20]
+    print("\n".join("  %6.0f  %s" % (ms(v), s) for v, s in top))
+' "$OUTD/client.log" "$T"
+  exit 0
+fi
 perf script -i "$OUTD/perf.data" 2>/dev/null >"$OUTD/perf.script"
 python3 scripts/flamegraph.py --title "hxs-perf $MODE $REV, $CSTACK client -> $SSTACK server, $WHICH end, cpu-clock" \
   --folded "$OUTD/$NAME.folded" <"$OUTD/perf.script" >"$OUTD/$NAME.svg" || exit 1

@@ -43,6 +43,7 @@ int hxs_stack__init(struct hxs_stack *st)
 		memcpy(st->ip_id_key, &x, sizeof(x));
 	}
 	st->epfd = -1;
+	st->io_fd_lazy = -1;
 	st->dst_gen = 1;                /* 0 is an empty struct hxs_ip_dst's */
 	st->ctl_fd = -1;
 	st->wake_fd = -1;
@@ -352,8 +353,14 @@ uint64_t hxs_stack__turn_time(const struct hxs_stack *st)
 	return st->turn_now;
 }
 
+/* A caller that asks for the fd may sleep on it: a busy-polling stack's io fd joins the set
+ * now (the one write through the const pointer: the set is the caller's to wait on). */
 int hxs_stack__fd(const struct hxs_stack *st)
 {
+	struct hxs_stack *w = (struct hxs_stack *)st;
+
+	if (w->io_fd_lazy >= 0 && !hxs_stack__watch_fd(w, w->io_fd_lazy, 0))
+		w->io_fd_lazy = -1;
 	return st->epfd;
 }
 

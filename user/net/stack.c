@@ -131,6 +131,7 @@ void hxs_stack__print_counters(const struct hxs_stack *st, FILE *fp, int all)
 			{ "HxsIoFramesRxQueued", s.frames_rx_queued },
 			{ "HxsIoFramesTxQueued", s.frames_tx_queued },
 			{ "HxsIoFramesHeld", s.frames_held },
+			{ "HxsIoTxWakeups", s.tx_wakeups },       { "HxsIoRxWakeups", s.rx_wakeups },
 		};
 		for (size_t i = 0; i < sizeof(io) / sizeof(io[0]); i++)
 			fprintf(fp, "%-24s %llu\n", io[i].name, (unsigned long long)io[i].v);

@@ -7,7 +7,9 @@
  *                      -> hxs_napi__thread()      opts->napi_thread: the interface's NAPI
  *                                                 threaded and pinned (busy loop then yields)
  *                      -> stack_assemble()        (below), control plane hxs_ctl_kernel
- *                      -> the loop sleeps on the xsk and netlink fds (hxs_stack__watch_fd)
+ *                      -> the loop sleeps on the xsk and netlink fds (hxs_stack__watch_fd;
+ *                                                 a busy loop: the xsk fd only once the
+ *                                                 application asks for hxs_stack__fd())
  *                      -> ephemeral range outside the kernel's ip_local_port_range
  *                      -> hxs_stats_pub__open()   the region `hxs stat`/`hxs ss` read, a poller
  * hxs_stack__open_io() -> stack_assemble() on the caller's io, control plane hxs_ctl_static
@@ -376,7 +378,13 @@ int hxs_stack__open(struct hxs_stack **out, const struct hxs_stack_opts *opts)
 		/* a NAPI thread may share our CPU: a busy loop gives it the CPU when idle */
 		st->busy_yield = st->busy_poll;
 	}
-	err = hxs_stack__watch_fd(st, st->io->ops->poll_fd(st->io), 0);
+	/* a busy loop never sleeps on the xsk fd: it joins the loop's set only if the
+	 * application asks for hxs_stack__fd() (stack.h, io_fd_lazy) */
+	err = 0;
+	if (st->busy_poll)
+		st->io_fd_lazy = st->io->ops->poll_fd(st->io);
+	else
+		err = hxs_stack__watch_fd(st, st->io->ops->poll_fd(st->io), 0);
 	if (!err)
 		err = hxs_stack__watch_fd(st, st->nif->nl_fd, 1);
 	if (err)
