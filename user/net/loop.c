@@ -9,6 +9,8 @@
  *                                    -> hxs_wheel__run() -> ctl->poll() (neighbour events)
  *                                    -> pollers (TCP timers and pending output, statistics)
  *                                    -> hxs_stack__tx_flush()
+ *                                    (a busy loop's turn of datagrams, or of TCP messages'
+ *                                    ends, returns before its tail: it runs in the next)
  *                   -> idle: busy-poll, or sleep in epoll_wait(2) on the io and netlink fds
  *                      until the next timer or poller deadline (hxs_stack__next_deadline) or
  *                      the caller's timeout. With connection slots (slots.c) the sleep
@@ -107,7 +109,11 @@ void hxs_stack__fini(struct hxs_stack *st)
  * with them at once: the application's wait ends without the timers, control plane, pollers
  * and flush, which the next turn runs even if nothing arrives (tail_owed; lazy_turns full) -
  * the one at the start of the application's next wait (a full turn), after its answer left -
- * and even if frames arrive again (never two such returns in a row). */
+ * and even if frames arrive again (never two such returns in a row). So does a lazy turn
+ * whose frames read the clock only for what L4 calls a message's end (st->rx_msg: a request
+ * or response of a TCP request/response exchange, which the application answers at once):
+ * its answer leaves before the tail (the TCP poller's pass over the connection, the flush),
+ * which then runs after the kick, off the exchange's critical path. */
 static int stack_turn(struct hxs_stack *st, int lazy)
 {
 	struct hxs_frame f[HXS_RX_BATCH];
@@ -126,6 +132,7 @@ static int stack_turn(struct hxs_stack *st, int lazy)
 	st->lazy_turns = 0;
 	st->in_turn = 1;
 	st->now_unread = 1;
+	st->rx_msg = st->rx_tail = 0;
 	while (n > 0) {
 		for (int i = 0; i < n; i++)
 			if (!st->ctl->rx_xdp || !st->ctl->rx_xdp(st, &f[i]))
@@ -138,7 +145,8 @@ static int stack_turn(struct hxs_stack *st, int lazy)
 	}
 	/* not twice in a row: under a flood every look finds frames, and the owed tail (the
 	 * clock, timers, control plane, pollers, flush) must still run */
-	if (events && lazy && st->now_unread && !st->ntx && !st->tail_owed) {
+	if (events && lazy && (st->now_unread || st->rx_msg) && !st->rx_tail && !st->ntx &&
+	    !st->tail_owed) {
 		st->tail_owed = 1;
 		st->lazy_turns = HXS_BUSY_LAZY;     /* the next look is a full turn */
 		st->owed_events += events;

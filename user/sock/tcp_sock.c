@@ -280,6 +280,19 @@ static void tcp_input(void *ctx, struct hxs_stack *st, const struct hxs_ip_rx *p
 		slot = pkt->frame->slot;
 		gen = pkt->frame->gen;
 	}
+	/* a message's end (data, no SYN/FIN/RST, shorter than any full-sized segment could be:
+	 * one with 40 bytes of options at the MTU) lets a busy loop's turn return before its
+	 * tail (loop.c); anything else needs the tail now */
+	if (pkt->l4_len >= 20) {
+		uint32_t doff = (uint32_t)(pkt->l4[12] >> 4) * 4u;
+		uint32_t hl = pkt->v6 ? HXS_IP6_HLEN : HXS_IP_HLEN;
+
+		if (pkt->l4_len > doff && !(pkt->l4[13] & 0x07) &&
+		    pkt->l4_len - doff + hl + 20 + 40 < st->mtu)
+			st->rx_msg = 1;
+		else
+			st->rx_tail = 1;
+	}
 	if (pkt->v6)
 		hxs_tcp__input_slot(g->tcp, slot, gen, hxs_addr6(pkt->src6), hxs_addr6(pkt->dst6),
 				    pkt->l4, pkt->l4_len, flags, hxs_stack__now(st));
