@@ -6,6 +6,7 @@
  *                                    -> [ctl->rx_xdp: the static control plane's
  *                                    stand-in for the XDP program, which may consume a pure
  *                                    ACK] -> hxs_eth_input() (per frame) -> rx_release
+ *                                    (an early return's last batch: in the next turn)
  *                                    -> hxs_wheel__run() -> ctl->poll() (neighbour events)
  *                                    -> pollers (TCP timers and pending output, statistics)
  *                                    -> hxs_stack__tx_flush()
@@ -84,6 +85,9 @@ int hxs_stack__watch_fd(struct hxs_stack *st, int fd, int ctl)
 
 void hxs_stack__fini(struct hxs_stack *st)
 {
+	if (st->nrx_held && st->io)
+		st->io->ops->rx_release(st->io, st->rx_held, st->nrx_held);
+	st->nrx_held = 0;
 	hxs_ip__drop_pending(st);
 	if (st->io)
 		hxs_stack__tx_flush(st);
@@ -123,6 +127,10 @@ static int stack_turn(struct hxs_stack *st, int lazy)
 	if (st->turning)
 		return -EDEADLK;
 	st->turning = 1;
+	if (st->nrx_held) {
+		st->io->ops->rx_release(st->io, st->rx_held, st->nrx_held);
+		st->nrx_held = 0;
+	}
 	n = st->io->ops->rx_burst(st->io, f, HXS_RX_BATCH);
 	if (n <= 0 && lazy && st->lazy_turns < HXS_BUSY_LAZY) {
 		st->lazy_turns++;
@@ -137,16 +145,21 @@ static int stack_turn(struct hxs_stack *st, int lazy)
 		for (int i = 0; i < n; i++)
 			if (!st->ctl->rx_xdp || !st->ctl->rx_xdp(st, &f[i]))
 				hxs_eth_input(st, &f[i]);
-		st->io->ops->rx_release(st->io, f, n);
 		events += n;
 		if (n < HXS_RX_BATCH || ++batches == 4)
 			break;
+		st->io->ops->rx_release(st->io, f, n);
 		n = st->io->ops->rx_burst(st->io, f, HXS_RX_BATCH);
 	}
+	/* f[0..n): the last batch, not released yet */
 	/* not twice in a row: under a flood every look finds frames, and the owed tail (the
 	 * clock, timers, control plane, pollers, flush) must still run */
 	if (events && lazy && (st->now_unread || st->rx_msg) && !st->rx_tail && !st->ntx &&
 	    !st->tail_owed) {
+		if (n > 0) {                        /* released by the next turn */
+			memcpy(st->rx_held, f, (size_t)n * sizeof(f[0]));
+			st->nrx_held = n;
+		}
 		st->tail_owed = 1;
 		st->lazy_turns = HXS_BUSY_LAZY;     /* the next look is a full turn */
 		st->owed_events += events;
@@ -155,6 +168,8 @@ static int stack_turn(struct hxs_stack *st, int lazy)
 		st->turning = 0;
 		return events;
 	}
+	if (n > 0)
+		st->io->ops->rx_release(st->io, f, n);
 	now = hxs_stack__now(st);
 	owed = st->owed_events;             /* returned already; the pollers count them */
 	st->owed_events = 0;

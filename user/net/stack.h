@@ -191,6 +191,10 @@ struct hxs_stack {
 	 * rx_tail, something came whose tail must follow at once (any other TCP segment) */
 	uint8_t rx_msg;
 	uint8_t rx_tail;
+	/* the last RX batch of a turn that returned early (loop.c): released by the next turn,
+	 * after the answer's kick (what L4 keeps of a frame it copied) */
+	int nrx_held;
+	struct hxs_frame rx_held[HXS_RX_BATCH];
 	int owed_events;                    /* the events of that turn, for the pollers */
 	struct hxs_mib mib;
 	struct hxs_wheel wheel;
