@@ -40,6 +40,7 @@
 #include <xdp/xsk.h>
 
 #include "hxs/shared.h"
+#include "lib/cgwin.h"
 #include "xsk.h"
 
 #ifndef XDP_PKT_CONTD
@@ -399,6 +400,7 @@ static int kick_tx(struct xsk_io *x, struct xq *q)
 	if (!xsk_ring_prod__needs_wakeup(&q->tx))
 		return 0;
 	x->st.tx_wakeups++;
+	hxs_cgwin__kick();                  /* make CGWIN=1 only (lib/cgwin.h) */
 	if (sendto(q->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) >= 0)
 		return 0;
 	if (errno == EAGAIN)

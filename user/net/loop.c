@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "ip.h"
+#include "lib/cgwin.h"
 #include "stack.h"
 
 int hxs_stack__init(struct hxs_stack *st)
@@ -132,6 +133,7 @@ static int stack_turn(struct hxs_stack *st, int lazy)
 		st->nrx_held = 0;
 	}
 	n = st->io->ops->rx_burst(st->io, f, HXS_RX_BATCH);
+	hxs_cgwin__rx(n);                   /* make CGWIN=1 only (lib/cgwin.h) */
 	if (n <= 0 && lazy && st->lazy_turns < HXS_BUSY_LAZY) {
 		st->lazy_turns++;
 		st->turning = 0;
