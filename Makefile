@@ -2,6 +2,7 @@
 # programs with ASan/UBSan (unit tests are always built with them).
 #
 #   bpf/%.bpf.c       -> build/bpf/%.bpf.o -> build/bpf/%.skel.h   (clang -target bpf, bpftool)
+#   `make CGWIN=1 BUILD=build/cgwin build/cgwin/hxs-perf` adds callgrind windows (user/lib/cgwin.h)
 #   user/LAYER/*.c    -> build/libhxs.a       (and build/san/libhxs.a for the unit tests); the
 #                        layer folders are listed, lowest first, in user/LAYERS
 #   user/bin/NAME.c   -> build/NAME
@@ -35,6 +36,10 @@ MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS_COMMON := -std=gnu11 -g -O2 -fno-omit-frame-pointer -D_GNU_SOURCE $(WARN) \
                  -Iinclude -Iuser -I$(BUILD)/bpf -MMD -MP
+# `make CGWIN=1` (a BUILD of its own): callgrind windows over the request/response critical
+# path, user/lib/cgwin.h and scripts/cg_window.sh
+CGWIN   ?= 0
+CFLAGS_COMMON += $(if $(filter 1,$(CGWIN)),-DHXS_CGWIN)
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -O1
 LDLIBS  := -lxdp -lbpf -lelf -lz -lm -lpthread
 

@@ -1,8 +1,9 @@
 /* test_loop_busy.c - a busy loop's turn (loop.c stack_turn) that only queued datagrams for
  * sockets: it returns them without reading the clock, running the timers, the pollers or the
  * flush; the next turn runs those even when nothing arrived, and the pollers hear of the
- * events it returned, and never twice in a row (a flood). A turn whose frames asked for the
- * time or sent something is whole.
+ * events it returned, and never twice in a row (a flood); the returning turn's frames go back
+ * to the fill ring in the next turn. A turn whose frames asked for the time or sent something
+ * is whole.
  * One stack on the in-memory link (udp_fixture.h) set to busy-poll, a clock that counts its
  * reads, a poller that counts its calls. */
 #include <sys/epoll.h>
@@ -26,6 +27,15 @@ static int count_poll(void *ctx, uint64_t now, int events)
 	poller_calls++;
 	poller_events += events;
 	return 0;
+}
+
+/* RX frames the stack holds (not back on the fill ring or free) */
+static uint64_t held(void)
+{
+	struct hxs_io_stats s;
+
+	io->ops->get_stats(io, &s);
+	return s.frames_held;
 }
 
 static void inject_to(uint16_t port, const char *payload)
@@ -56,6 +66,8 @@ static void test_busy(void)
 	CHECK_EQ(st->tail_owed, 1);
 	CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), 0), 3);
 	CHECK(!memcmp(buf, "one", 3));
+	/* its frame goes back to the fill ring in the next turn, after the answer */
+	CHECK_EQ(held(), 1);
 
 	t_case("busy loop: the next lazy turn runs what was left even with nothing arrived; its pollers count the events returned before");
 	CHECK_EQ(hxs_stack__poll_again(st, 0), 0);
@@ -63,6 +75,7 @@ static void test_busy(void)
 	CHECK_EQ(poller_calls, p0 + 1);
 	CHECK_EQ(poller_events, 1);
 	CHECK_EQ(st->tail_owed, 0);
+	CHECK_EQ(held(), 0);
 	/* and the lazy turns after it are lazy again: no clock read for an empty ring */
 	CHECK_EQ(hxs_stack__poll_again(st, 0), 0);
 	CHECK_EQ(clock_reads, c0 + 1);

@@ -9,8 +9,8 @@
  *                   per queue)
  *   tx_alloc()   -> free stack (comp_reap() first when it runs short)
  *   tx_submit()  -> per run of one queue: reserve TX ring -> descriptors -> submit
- *   flush()      -> comp_reap() -> one sendto() kick per queue with unsent descriptors
- *                   when the TX ring asks for a wake-up -> comp_reap()
+ *   flush()      -> one sendto() kick per queue with unsent descriptors, when the TX
+ *                   ring asks for a wake-up -> comp_reap() (after the kick)
  *
  * Multi-buffer (hxs_xsk_opts.max_frame above one frame): the UMEM gets a second region of
  * "slabs", each K adjacent frames (K * frame_size >= max_frame). The fill ring gets single
@@ -40,6 +40,7 @@
 #include <xdp/xsk.h>
 
 #include "hxs/shared.h"
+#include "lib/cgwin.h"
 #include "xsk.h"
 
 #ifndef XDP_PKT_CONTD
@@ -399,6 +400,7 @@ static int kick_tx(struct xsk_io *x, struct xq *q)
 	if (!xsk_ring_prod__needs_wakeup(&q->tx))
 		return 0;
 	x->st.tx_wakeups++;
+	hxs_cgwin__kick();                  /* make CGWIN=1 only (lib/cgwin.h) */
 	if (sendto(q->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) >= 0)
 		return 0;
 	if (errno == EAGAIN)
@@ -546,10 +548,13 @@ static int xsk_flush(struct hxs_io *io)
 
 	for (uint32_t qi = 0; qi < io->nqueues; qi++) {
 		struct xq *q = &x->q[qi];
-		comp_reap(x, q);
 		/* Kick only while the kernel has descriptors it has not consumed yet; one kick
 		 * normally, more only when copy mode's per-call budget (x->tx_budget frames)
-		 * stopped it with descriptors left. */
+		 * stopped it with descriptors left (or a full completion ring did: EAGAIN
+		 * too). Completions are reaped after the first kick, and before each further
+		 * one: whether to kick is the TX ring's state, not theirs, and a
+		 * request/response exchange's answer leaves without waiting for the reaping
+		 * of the last one's. */
 		for (uint32_t k = 0; q->in_tx && k * x->tx_budget <= x->ring_size; k++) {
 			if (xsk_prod_nb_free(&q->tx, x->ring_size) >= x->ring_size)
 				break;
@@ -558,6 +563,7 @@ static int xsk_flush(struct hxs_io *io)
 				err = e;
 			if (e != 1)
 				break;
+			comp_reap(x, q);
 		}
 		comp_reap(x, q);
 	}

@@ -8,6 +8,8 @@
  *   hxs_ip_tx_alloc_dst() -> a socket's cached destination current: TX frame only
  *                         \-> else hxs_ip_tx_alloc() | hxs_ip6_tx_alloc(), the next hop
  *                            fills the cache in hxs_ip__xmit()
+ *   hxs_ip_tx_route_dst() -> a frame allocated with its addresses set (TCP's): the cached
+ *                         destination's next hop, else the route lookup
  *   hxs_ip_tx_send()  -> IPv4 header (ip_ident(): an ID per destination)
  *                        -> hxs_ip__xmit() (neigh.c: Ethernet header and next hop, or its
  *                           pending queue) | hxs_ip6_tx_send() for an IPv6 tx (ip6.c)
@@ -193,6 +195,35 @@ int hxs_ip_tx_alloc_dst(struct hxs_stack *st, struct hxs_ip_tx *tx, struct hxs_i
 	*held = hxs_stack__time_hold(st);   /* route and neighbour caches: one time */
 	err = v4 ? hxs_ip_tx_alloc(st, tx, dst4, proto, l4_len)
 		 : hxs_ip6_tx_alloc(st, tx, daddr, proto, l4_len);
+	if (err)
+		return err;
+	tx->dc = d;
+	tx->dc_gen = gen;
+	return 0;
+}
+
+int hxs_ip_tx_route_dst(struct hxs_stack *st, struct hxs_ip_tx *tx, struct hxs_ip_dst *d)
+{
+	uint32_t gen = st->dst_gen;
+	uint8_t key[16];
+	int err;
+
+	if (tx->v6) {
+		memcpy(key, tx->dst6, 16);
+	} else {
+		memcpy(key, v4mapped, 12);
+		memcpy(key + 12, &tx->dst, 4);
+	}
+	if (dst_current(st, d, key)) {
+		d->left--;
+		tx->dc = d;
+		tx->dc_hit = 1;
+		if (tx->v6)
+			tx->hop_limit = d->hop_limit;
+		return 0;
+	}
+	err = tx->v6 ? hxs_stack__route6(st, tx->dst6, tx->nexthop6, &tx->hop_limit)
+		     : hxs_stack__route(st, tx->dst, &tx->nexthop);
 	if (err)
 		return err;
 	tx->dc = d;

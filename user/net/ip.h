@@ -16,6 +16,8 @@
  *
  * A sender with a destination it sends to again (a UDP socket) allocates with
  * hxs_ip_tx_alloc_dst() and a struct hxs_ip_dst of its own instead: the lookups run once.
+ * TCP, whose segments come with their addresses in a frame it allocated, looks the next hop
+ * up through its own struct hxs_ip_dst with hxs_ip_tx_route_dst().
  *
  * IPv6 (ip6.c) is the same with hxs_ip6_tx_alloc(st, &tx, dst16, proto, l4_len): tx.v6 is set,
  * tx.src6 is the source chosen for dst (RFC 6724), hxs_ip_tx_send() writes the IPv6 header
@@ -86,7 +88,8 @@ struct hxs_ip_tx {
 	uint8_t src6[16], dst6[16], nexthop6[16];
 };
 
-/* A destination's route, source and next hop kept between sends (a UDP socket keeps one):
+/* A destination's route, source and next hop kept between sends (a UDP socket keeps one, TCP
+ * a few per stack, by destination):
  * what hxs_ip_tx_alloc/hxs_ip6_tx_alloc and the neighbour lookup answered for daddr. Used
  * while st->dst_gen is the value it was filled under (the control plane bumps it on every
  * route, neighbour, address or link change it hears of: hxs_stack__dst_changed), for at
@@ -112,6 +115,14 @@ struct hxs_ip_dst {
  * d when the next hop's address is known at once (not a broadcast, not queued). */
 int hxs_ip_tx_alloc_dst(struct hxs_stack *st, struct hxs_ip_tx *tx, struct hxs_ip_dst *d,
 			const uint8_t daddr[16], uint8_t proto, uint32_t l4_len, int *held);
+
+/* The next hop of a frame already allocated, its addresses set (tx->src, tx->dst; or tx->v6,
+ * tx->src6, tx->dst6: a TCP segment's), through d as above: when d holds the destination and
+ * is current, no route or neighbour lookup (tx->hop_limit from d for IPv6); otherwise the
+ * route lookup (tx->nexthop, or tx->nexthop6 and tx->hop_limit), and hxs_ip_tx_send() fills
+ * d when the next hop's address is known at once. 0, or the route lookup's -errno
+ * (-ENETUNREACH). The source is not d's: the caller's. */
+int hxs_ip_tx_route_dst(struct hxs_stack *st, struct hxs_ip_tx *tx, struct hxs_ip_dst *d);
 
 int hxs_ip_tx_alloc(struct hxs_stack *st, struct hxs_ip_tx *tx, uint32_t dst, uint8_t proto,
 		    uint32_t l4_len);

@@ -6,9 +6,12 @@
  *                                    -> [ctl->rx_xdp: the static control plane's
  *                                    stand-in for the XDP program, which may consume a pure
  *                                    ACK] -> hxs_eth_input() (per frame) -> rx_release
+ *                                    (an early return's last batch: in the next turn)
  *                                    -> hxs_wheel__run() -> ctl->poll() (neighbour events)
  *                                    -> pollers (TCP timers and pending output, statistics)
  *                                    -> hxs_stack__tx_flush()
+ *                                    (a busy loop's turn of datagrams, or of TCP messages'
+ *                                    ends, returns before its tail: it runs in the next)
  *                   -> idle: busy-poll, or sleep in epoll_wait(2) on the io and netlink fds
  *                      until the next timer or poller deadline (hxs_stack__next_deadline) or
  *                      the caller's timeout. With connection slots (slots.c) the sleep
@@ -32,6 +35,7 @@
 #include <unistd.h>
 
 #include "ip.h"
+#include "lib/cgwin.h"
 #include "stack.h"
 
 int hxs_stack__init(struct hxs_stack *st)
@@ -83,6 +87,9 @@ int hxs_stack__watch_fd(struct hxs_stack *st, int fd, int ctl)
 
 void hxs_stack__fini(struct hxs_stack *st)
 {
+	if (st->nrx_held && st->io)
+		st->io->ops->rx_release(st->io, st->rx_held, st->nrx_held);
+	st->nrx_held = 0;
 	hxs_ip__drop_pending(st);
 	if (st->io)
 		hxs_stack__tx_flush(st);
@@ -108,7 +115,11 @@ void hxs_stack__fini(struct hxs_stack *st)
  * with them at once: the application's wait ends without the timers, control plane, pollers
  * and flush, which the next turn runs even if nothing arrives (tail_owed; lazy_turns full) -
  * the one at the start of the application's next wait (a full turn), after its answer left -
- * and even if frames arrive again (never two such returns in a row). */
+ * and even if frames arrive again (never two such returns in a row). So does a lazy turn
+ * whose frames read the clock only for what L4 calls a message's end (st->rx_msg: a request
+ * or response of a TCP request/response exchange, which the application answers at once):
+ * its answer leaves before the tail (the TCP poller's pass over the connection, the flush),
+ * which then runs after the kick, off the exchange's critical path. */
 static int stack_turn(struct hxs_stack *st, int lazy)
 {
 	struct hxs_frame f[HXS_RX_BATCH];
@@ -118,7 +129,12 @@ static int stack_turn(struct hxs_stack *st, int lazy)
 	if (st->turning)
 		return -EDEADLK;
 	st->turning = 1;
+	if (st->nrx_held) {
+		st->io->ops->rx_release(st->io, st->rx_held, st->nrx_held);
+		st->nrx_held = 0;
+	}
 	n = st->io->ops->rx_burst(st->io, f, HXS_RX_BATCH);
+	hxs_cgwin__rx(n);                   /* make CGWIN=1 only (lib/cgwin.h) */
 	if (n <= 0 && lazy && st->lazy_turns < HXS_BUSY_LAZY) {
 		st->lazy_turns++;
 		st->turning = 0;
@@ -127,19 +143,26 @@ static int stack_turn(struct hxs_stack *st, int lazy)
 	st->lazy_turns = 0;
 	st->in_turn = 1;
 	st->now_unread = 1;
+	st->rx_msg = st->rx_tail = 0;
 	while (n > 0) {
 		for (int i = 0; i < n; i++)
 			if (!st->ctl->rx_xdp || !st->ctl->rx_xdp(st, &f[i]))
 				hxs_eth_input(st, &f[i]);
-		st->io->ops->rx_release(st->io, f, n);
 		events += n;
 		if (n < HXS_RX_BATCH || ++batches == 4)
 			break;
+		st->io->ops->rx_release(st->io, f, n);
 		n = st->io->ops->rx_burst(st->io, f, HXS_RX_BATCH);
 	}
+	/* f[0..n): the last batch, not released yet */
 	/* not twice in a row: under a flood every look finds frames, and the owed tail (the
 	 * clock, timers, control plane, pollers, flush) must still run */
-	if (events && lazy && st->now_unread && !st->ntx && !st->tail_owed) {
+	if (events && lazy && (st->now_unread || st->rx_msg) && !st->rx_tail && !st->ntx &&
+	    !st->tail_owed) {
+		if (n > 0) {                        /* released by the next turn */
+			memcpy(st->rx_held, f, (size_t)n * sizeof(f[0]));
+			st->nrx_held = n;
+		}
 		st->tail_owed = 1;
 		st->lazy_turns = HXS_BUSY_LAZY;     /* the next look is a full turn */
 		st->owed_events += events;
@@ -148,6 +171,8 @@ static int stack_turn(struct hxs_stack *st, int lazy)
 		st->turning = 0;
 		return events;
 	}
+	if (n > 0)
+		st->io->ops->rx_release(st->io, f, n);
 	now = hxs_stack__now(st);
 	owed = st->owed_events;             /* returned already; the pollers count them */
 	st->owed_events = 0;

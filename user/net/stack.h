@@ -185,6 +185,16 @@ struct hxs_stack {
 	uint8_t lazy_turns;                 /* busy loop: empty turns in a row since a full one */
 	uint8_t now_unread;                 /* in_turn, but turn_now not read yet (loop.c) */
 	uint8_t tail_owed;                  /* a turn left its timers, pollers and flush to the next */
+	/* L4's word on this turn's frames (loop.c), from their input: rx_msg, a message's end
+	 * came (TCP: a segment with data, shorter than a full-sized one; its reader answers
+	 * it), and the turn may return before its tail although that input read the clock;
+	 * rx_tail, something came whose tail must follow at once (any other TCP segment) */
+	uint8_t rx_msg;
+	uint8_t rx_tail;
+	/* the last RX batch of a turn that returned early (loop.c): released by the next turn,
+	 * after the answer's kick (what L4 keeps of a frame it copied) */
+	int nrx_held;
+	struct hxs_frame rx_held[HXS_RX_BATCH];
 	int owed_events;                    /* the events of that turn, for the pollers */
 	struct hxs_mib mib;
 	struct hxs_wheel wheel;

@@ -15,7 +15,8 @@
  *            hxs_stack__cookie_secret() (XDP's hxs_cookie map); again in the first tcp_turn()
  *            COOKIE_ROTATE_US later (no deadline of its own: an idle stack stays asleep)
  * TX:   core -> tx_alloc(): a UMEM frame, the core writes its segment at the L4 offset
- *            -> tx_send(): route + hxs_ip_tx_send() (IPv4 + Ethernet, this turn's batch)
+ *            -> tx_send(): next hop (hxs_ip_tx_route_dst: the glue's cached destination,
+ *            else route lookup) + hxs_ip_tx_send() (IPv4 + Ethernet, this turn's batch)
  * Push: tcp_sendmsg() -> push_later() (a segment's worth on an idle connection) ->
  *            hxs_epoll_wait() -> hxs_tcp_sock__push() -> hxs_tcp__output() -> tx_send()
  *            flushes and kicks each segment at once, before the turn
@@ -137,14 +138,13 @@ static void tx_send(void *ctx, void *handle, struct hxs_addr saddr, struct hxs_a
 		tx->f.cap -= HXS_IP6_HLEN - HXS_IP_HLEN;
 		tx->src = hxs_addr_get4(saddr);
 		tx->dst = hxs_addr_get4(daddr);
-		err = hxs_stack__route(st, tx->dst, &tx->nexthop);
 	} else {
 		tx->v6 = 1;
 		memcpy(tx->src6, saddr.b, 16);
 		memcpy(tx->dst6, daddr.b, 16);
 		tx->flow = flow_label(st, tx);
-		err = hxs_stack__route6(st, daddr.b, tx->nexthop6, &tx->hop_limit);
 	}
+	err = hxs_ip_tx_route_dst(st, tx, &g->dst[daddr.b[15] & (TCP_DST_CACHE - 1)]);
 	if (err) {
 		st->mib.v[tx->v6 ? HXS_MIB_IP6_OUT_NO_ROUTES : HXS_MIB_IP_OUT_NO_ROUTES]++;
 		g->mib[TCPS_HxsTcpTxNoRoute]++;
@@ -279,6 +279,19 @@ static void tcp_input(void *ctx, struct hxs_stack *st, const struct hxs_ip_rx *p
 	if (pkt->frame && pkt->frame->meta) {
 		slot = pkt->frame->slot;
 		gen = pkt->frame->gen;
+	}
+	/* a message's end (data, no SYN/FIN/RST, shorter than any full-sized segment could be:
+	 * one with 40 bytes of options at the MTU) lets a busy loop's turn return before its
+	 * tail (loop.c); anything else needs the tail now */
+	if (pkt->l4_len >= 20) {
+		uint32_t doff = (uint32_t)(pkt->l4[12] >> 4) * 4u;
+		uint32_t hl = pkt->v6 ? HXS_IP6_HLEN : HXS_IP_HLEN;
+
+		if (pkt->l4_len > doff && !(pkt->l4[13] & 0x07) &&
+		    pkt->l4_len - doff + hl + 20 + 40 < st->mtu)
+			st->rx_msg = 1;
+		else
+			st->rx_tail = 1;
 	}
 	if (pkt->v6)
 		hxs_tcp__input_slot(g->tcp, slot, gen, hxs_addr6(pkt->src6), hxs_addr6(pkt->dst6),

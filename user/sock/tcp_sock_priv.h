@@ -46,6 +46,8 @@ enum {
 	TCPS_MIB__COUNT
 };
 
+#define TCP_DST_CACHE 8       /* a power of two */
+
 struct tcp_glue {
 	struct hxs_stack *st;
 	struct hxs_tcp *tcp;
@@ -61,6 +63,10 @@ struct tcp_glue {
 	uint8_t push;                 /* tcp_push(): each segment to the ring and kicked at once */
 	uint8_t npush;                /* sockets whose segment waits for hxs_tcp_sock__push() */
 	int push_fd[8];
+	/* the destinations segments go to, by the address's last byte: route and next hop
+	 * looked up once (hxs_ip_tx_route_dst; a destination's are the same for every
+	 * connection to it), until the stack's dst_gen changes or the entry runs out */
+	struct hxs_ip_dst dst[TCP_DST_CACHE];
 };
 
 static inline struct tcp_sock *tcp_sk(struct hxs_sock *sk)
