@@ -149,6 +149,47 @@ int main(void)
 	CHECK_EQ(hxs_recv(sb, s, got, sizeof(got), 0), (ssize_t)sizeof(msg));
 	sb->busy_poll = 1;
 
+	t_case("busy loop: an ACK due for short full-sized segments (peer MSS 1000) goes in the same turn");
+	{
+		int c2, s2, mss = 1000;
+		uint64_t out0 = 0, out1 = 0;
+
+		c2 = hxs_socket(sa, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		CHECK_EQ(hxs_setsockopt(sa, c2, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof(mss)), 0);
+		CHECK_EQ(hxs_setsockopt(sa, c2, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
+		CHECK_EQ(hxs_connect(sa, c2, (struct sockaddr *)&b, sizeof(b)), -EINPROGRESS);
+		sb->busy_poll = 0;
+		steps(20);
+		s2 = hxs_accept4(sb, l, NULL, NULL, SOCK_NONBLOCK);
+		CHECK(s2 >= 0, "accept %d", s2);
+		sb->busy_poll = 1;
+		/* B learns the peer's segment size (measure_ack_mss) from a first burst */
+		CHECK_EQ(hxs_send(sa, c2, big, 4000, 0), 4000);
+		steps(20);
+		n = 0;
+		for (ssize_t r; (r = hxs_recv(sb, s2, got, sizeof(got), 0)) > 0;)
+			n += (int)r;
+		CHECK_EQ(n, 4000);
+		b_settled();
+		/* 2 x 1000 bytes, each below our MTU's full size (so "message ends" to the loop),
+		 * but full-sized for this peer: RFC 5681 §4.2's ACK is due, and B's reader does not
+		 * answer */
+		CHECK_EQ(hxs_send(sa, c2, big, 2000, 0), 2000);
+		hxs_stack__counter(sb, "TcpOutSegs", &out0);
+		n = b_looks_after_a();
+		CHECK(n >= 2, "events %d", n);
+		hxs_stack__counter(sb, "TcpOutSegs", &out1);
+		CHECK_EQ(out1, out0 + 1);
+		CHECK_EQ(sb->tail_owed, 0);
+		n = 0;
+		for (ssize_t r; (r = hxs_recv(sb, s2, got, sizeof(got), 0)) > 0;)
+			n += (int)r;
+		CHECK_EQ(n, 2000);
+		CHECK_EQ(hxs_close(sa, c2), 0);
+		CHECK_EQ(hxs_close(sb, s2), 0);
+		steps(50);
+	}
+
 	t_case("busy loop: a turn with a FIN is whole");
 	b_settled();
 	CHECK_EQ(hxs_shutdown(sa, c, SHUT_WR), 0);

@@ -299,6 +299,12 @@ static void tcp_input(void *ctx, struct hxs_stack *st, const struct hxs_ip_rx *p
 	else
 		hxs_tcp__input_slot(g->tcp, slot, gen, hxs_addr4(pkt->src), hxs_addr4(pkt->dst),
 				    pkt->l4, pkt->l4_len, flags, hxs_stack__now(st));
+	/* an ACK due now that the core left for its poll (the turn's tail) goes in this turn,
+	 * whatever the segment looked like: a reader that does not answer must not hold it
+	 * (the every-second-segment ACK of a peer whose MSS is below our MTU's, a duplicate
+	 * ACK) */
+	if (hxs_tcp__acks_waiting(g->tcp))
+		st->rx_tail = 1;
 }
 
 static int tcp_turn(void *ctx, uint64_t now, int events);

@@ -228,6 +228,10 @@ int hxs_tcp__input_slot(struct hxs_tcp *tcp, uint32_t slot, uint32_t gen, struct
 			uint64_t now);
 /* Runs due timers, then sends what connections have pending. Returns segments sent. */
 int hxs_tcp__poll(struct hxs_tcp *tcp, uint64_t now);
+/* ACKs due now (RFC 5681 §4.2: every second full-sized segment, a duplicate ACK ...) that
+ * input left for the next hxs_tcp__poll() (cfg.ack_batch: one per connection and batch);
+ * nonzero: the caller must poll before it waits on anything, the ACK is not delayed. */
+unsigned hxs_tcp__acks_waiting(const struct hxs_tcp *tcp);
 int hxs_tcp__timers(struct hxs_tcp *tcp, uint64_t now);
 /* Sends what one connection may send now (poll does this for every connection the socket
  * calls touched); for a socket layer that wants a write out before the next poll. */

@@ -379,6 +379,9 @@ struct hxs_tcp {
 	struct hxs_tcp_conn *lhash[HXS_TCP_LHASH];  /* listeners by local port */
 	uint32_t nlisteners;
 	struct hxs_tcp_conn *dirty_head;
+	/* ACKs due now that input left to the next hxs_tcp__poll() (cfg.ack_batch: the end of
+	 * the input batch) since the last one: hxs_tcp__acks_waiting() */
+	uint32_t acks_waiting;
 	uint8_t chack_key[16];             /* draws the challenge-ACK budget (tcp_seg.c) */
 	uint64_t chack_second;             /* the second the budget is for */
 	uint32_t chack_left;               /* challenge ACKs left in that second */

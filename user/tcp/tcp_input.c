@@ -1381,6 +1381,7 @@ static __attribute__((noinline)) void conn_input_rest(struct hxs_tcp_conn *c, co
 			c->ack_now = c->ack_held = 1;
 		/* the ACK waits for the batch's end: output then (hxs_tcp__poll) */
 		if (c->ack_held && c->ack_now && c->state == HXS_TCPS_ESTABLISHED) {
+			c->tcp->acks_waiting++;
 			hxs_tcp_mark_dirty(c);
 			hxs_tcp_notify(c);
 			return;
@@ -1478,6 +1479,7 @@ static __attribute__((noinline)) int conn_input_data_ack(struct hxs_tcp_conn *c,
 		c->ack_now = c->ack_held = 1;
 	if ((c->ack_held && c->ack_now && c->state == HXS_TCPS_ESTABLISHED) || c->ack_defer) {
 		/* the ACK waits for the batch's end, or one poll: output then (hxs_tcp__poll) */
+		c->tcp->acks_waiting += c->ack_now;
 		hxs_tcp_mark_dirty(c);
 		hxs_tcp_notify(c);
 		return 1;
@@ -1522,6 +1524,7 @@ static inline __attribute__((always_inline)) int conn_input_predicted(struct hxs
 	 * batch (hxs_tcp__poll: output, notify): the segment changed nothing else output looks
 	 * at (header_predicted: no ACK progress, the same window). */
 	if (c->tcp->cfg.ack_batch && (!c->ack_now || c->ack_held)) {
+		c->tcp->acks_waiting += c->ack_now;
 		hxs_tcp_mark_dirty(c);
 		return 1;
 	}

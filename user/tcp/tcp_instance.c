@@ -215,12 +215,18 @@ int hxs_tcp__timers(struct hxs_tcp *tcp, uint64_t now)
 	return hxs_wheel__run(&tcp->wheel, now);
 }
 
+unsigned hxs_tcp__acks_waiting(const struct hxs_tcp *tcp)
+{
+	return tcp->acks_waiting;
+}
+
 int hxs_tcp__poll(struct hxs_tcp *tcp, uint64_t now)
 {
 	uint64_t before = tcp->mib[HXS_TCP_MIB_TcpOutSegs];
 	hxs_tcp__timers(tcp, now);
 	struct hxs_tcp_conn *c = tcp->dirty_head, *n;
 	tcp->dirty_head = NULL;
+	tcp->acks_waiting = 0;            /* they go below */
 	for (; c; c = n) {
 		n = c->dnext;
 		c->dnext = NULL;
