@@ -26,6 +26,11 @@ SAN ?= 0
 Q := $(if $(filter 1,$(V)),,@)
 msg = $(if $(filter 1,$(V)),,@printf '  %-8s %s\n' $(1) $(2);)
 
+# `make CGWIN=1` builds into a directory of its own (flags are no prerequisite: objects with
+# the callgrind hooks must never be reused by a plain build)
+ifeq ($(CGWIN),1)
+BUILD   ?= build/cgwin
+endif
 BUILD   ?= build
 CC      ?= cc
 CLANG   ?= clang
@@ -36,7 +41,7 @@ MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS_COMMON := -std=gnu11 -g -O2 -fno-omit-frame-pointer -D_GNU_SOURCE $(WARN) \
                  -Iinclude -Iuser -I$(BUILD)/bpf -MMD -MP
-# `make CGWIN=1` (a BUILD of its own): callgrind windows over the request/response critical
+# `make CGWIN=1` (in build/cgwin unless BUILD says): callgrind windows over the request/response critical
 # path, user/lib/cgwin.h and scripts/cg_window.sh
 CGWIN   ?= 0
 CFLAGS_COMMON += $(if $(filter 1,$(CGWIN)),-DHXS_CGWIN)

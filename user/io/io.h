@@ -68,7 +68,7 @@ struct hxs_io_ops {
 	void (*tx_free)(struct hxs_io *io, const struct hxs_frame *f, int n);
 	int  (*flush)(struct hxs_io *io);
 	/* A kernel fd that poll() reports readable when frames arrive; -1 if none. */
-	int  (*poll_fd)(const struct hxs_io *io);
+	int  (*poll_fd)(struct hxs_io *io);
 	void (*get_stats)(const struct hxs_io *io, struct hxs_io_stats *st);
 	/* get_stats' frames_tx_queued alone, with no syscall (what the loop reads before each
 	 * sleep); NULL: the loop takes it from get_stats */

@@ -466,7 +466,7 @@ static int mem_flush(struct hxs_io *io)
 
 /* --- misc ops ----------------------------------------------------------------------------- */
 
-static int mem_poll_fd(const struct hxs_io *io) { return ((const struct mem_io *)io)->efd; }
+static int mem_poll_fd(struct hxs_io *io) { return ((const struct mem_io *)io)->efd; }
 
 static void mem_get_stats(const struct hxs_io *io, struct hxs_io_stats *st)
 {

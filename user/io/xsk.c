@@ -555,6 +555,11 @@ static int xsk_flush(struct hxs_io *io)
 		 * one: whether to kick is the TX ring's state, not theirs, and a
 		 * request/response exchange's answer leaves without waiting for the reaping
 		 * of the last one's. */
+		/* Zero copy: the kick only schedules the driver's NAPI, which then needs room in
+		 * the completion ring, and nothing kicks again before the next flush: reap
+		 * first there. */
+		if (x->io.flags & HXS_IO_F_ZEROCOPY)
+			comp_reap(x, q);
 		for (uint32_t k = 0; q->in_tx && k * x->tx_budget <= x->ring_size; k++) {
 			if (xsk_prod_nb_free(&q->tx, x->ring_size) >= x->ring_size)
 				break;
@@ -572,11 +577,34 @@ static int xsk_flush(struct hxs_io *io)
 
 /* --- misc ops --------------------------------------------------------------------------- */
 
-static int xsk_poll_fd(const struct hxs_io *io)
+/* Several queues: one epoll set over their sockets, made on the first ask. While an epoll
+ * instance watches an AF_XDP socket the kernel runs its wake-up callback for every frame it
+ * frees after sending and every receive batch, so a caller that never sleeps on it (a busy
+ * loop, stack.h io_fd_lazy) never asks and the sockets stay unwatched. */
+static int xsk_poll_fd(struct hxs_io *io)
 {
-	const struct xsk_io *x = cxio(io);
+	struct xsk_io *x = xio(io);
 
-	return io->nqueues == 1 ? x->q[0].fd : x->epfd;
+	if (io->nqueues == 1)
+		return x->q[0].fd;
+	if (x->epfd < 0) {
+		int fd = epoll_create1(EPOLL_CLOEXEC);
+
+		if (fd < 0)
+			return -errno;
+		for (uint32_t i = 0; i < io->nqueues; i++) {
+			struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
+
+			if (epoll_ctl(fd, EPOLL_CTL_ADD, x->q[i].fd, &ev)) {
+				int e = -errno;
+
+				close(fd);
+				return e;
+			}
+		}
+		x->epfd = fd;
+	}
+	return x->epfd;
 }
 
 static void xsk_get_stats(const struct hxs_io *io, struct hxs_io_stats *st)
@@ -821,20 +849,6 @@ int hxs_xsk__open(struct hxs_io **out, const char *ifname, const struct hxs_xsk_
 	}
 	if (zc > 0)
 		x->io.flags |= HXS_IO_F_ZEROCOPY;
-	if (nq > 1) {
-		x->epfd = epoll_create1(EPOLL_CLOEXEC);
-		if (x->epfd < 0) {
-			err = -errno;
-			goto close_x;
-		}
-		for (uint32_t i = 0; i < nq; i++) {
-			struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
-			if (epoll_ctl(x->epfd, EPOLL_CTL_ADD, x->q[i].fd, &ev)) {
-				err = -errno;
-				goto close_x;
-			}
-		}
-	}
 	for (uint32_t i = 0; i < nq; i++)
 		fill_refill(x, &x->q[i]);
 	*out = &x->io;

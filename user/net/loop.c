@@ -47,7 +47,6 @@ int hxs_stack__init(struct hxs_stack *st)
 		memcpy(st->ip_id_key, &x, sizeof(x));
 	}
 	st->epfd = -1;
-	st->io_fd_lazy = -1;
 	st->dst_gen = 1;                /* 0 is an empty struct hxs_ip_dst's */
 	st->ctl_fd = -1;
 	st->wake_fd = -1;
@@ -384,8 +383,12 @@ int hxs_stack__fd(const struct hxs_stack *st)
 {
 	struct hxs_stack *w = (struct hxs_stack *)st;
 
-	if (w->io_fd_lazy >= 0 && !hxs_stack__watch_fd(w, w->io_fd_lazy, 0))
-		w->io_fd_lazy = -1;
+	if (w->io_fd_lazy) {
+		int fd = w->io->ops->poll_fd(w->io);
+
+		if (fd >= 0 && !hxs_stack__watch_fd(w, fd, 0))
+			w->io_fd_lazy = 0;
+	}
 	return st->epfd;
 }
 

@@ -240,8 +240,9 @@ struct hxs_stack {
 	uint64_t ctl_next;                  /* next unconditional ctl->poll (us) */
 
 	int epfd;                           /* kernel epoll over io + netlink fds; -1 on open_io */
-	/* A busy-polling stack never sleeps on epfd: its io fd (the AF_XDP socket) joins epfd
-	 * only when hxs_stack__fd() is asked for (-1: joined, or none). While an epoll instance
+	/* A busy-polling stack never sleeps on epfd: its io fd (the AF_XDP socket, or the io's
+	 * own set over several) is asked for and joins epfd only when hxs_stack__fd() is
+	 * (1: not yet). While an epoll instance
 	 * watches an AF_XDP socket, the kernel wakes that socket's wait queue (the epoll
 	 * callback, under a lock with interrupts off) for every transmitted frame it frees
 	 * (sock_wfree) and every receive batch (sock_def_readable); with no watcher it skips

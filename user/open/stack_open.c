@@ -382,7 +382,7 @@ int hxs_stack__open(struct hxs_stack **out, const struct hxs_stack_opts *opts)
 	 * application asks for hxs_stack__fd() (stack.h, io_fd_lazy) */
 	err = 0;
 	if (st->busy_poll)
-		st->io_fd_lazy = st->io->ops->poll_fd(st->io);
+		st->io_fd_lazy = 1;
 	else
 		err = hxs_stack__watch_fd(st, st->io->ops->poll_fd(st->io), 0);
 	if (!err)
