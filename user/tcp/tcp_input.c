@@ -111,6 +111,19 @@ static void measure_ack_mss(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s)
 	}
 }
 
+/* measure_ack_mss() with its usual case inline (the predicted paths): a segment at least as
+ * large as the estimate sets it. */
+static inline __attribute__((always_inline)) void measure_ack_mss_usual(struct hxs_tcp_conn *c,
+									 const struct hxs_tcp_seg *s)
+{
+	if (s->len >= c->ack_mss) {
+		c->last_seg_len = 0;
+		c->ack_mss = s->len < c->rcv_mss ? s->len : c->rcv_mss;
+	} else {
+		measure_ack_mss(c, s);
+	}
+}
+
 static void syn_options(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
 {
 	/* RFC 9293 §3.7.1: "If an MSS Option is not received at connection setup, TCP
@@ -1305,12 +1318,7 @@ static inline __attribute__((always_inline)) void predicted_input(struct hxs_tcp
 	 * no hxs_tcp_cc_ack() with nothing outstanding (header_predicted() says why) */
 	/* seventh step: in order, no ranges held. measure_ack_mss()'s usual case here: a
 	 * segment at least as large as the estimate sets it. */
-	if (s->len >= c->ack_mss) {
-		c->last_seg_len = 0;
-		c->ack_mss = s->len < c->rcv_mss ? s->len : c->rcv_mss;
-	} else {
-		measure_ack_mss(c, s);
-	}
+	measure_ack_mss_usual(c, s);
 	if (c->ecn_ok)
 		hxs_tcp_ecn_data_in(c, s);
 	int r = rcv_append(c, s->data, s->len, &took);
@@ -1443,12 +1451,7 @@ static __attribute__((noinline)) int conn_input_data_ack(struct hxs_tcp_conn *c,
 		/* seventh step: process_text() for an in-order segment with no ranges held (its
 		 * D-SACK look, dsack_note(), finds nothing); measure_ack_mss()'s usual case
 		 * inline, as predicted_input() */
-		if (s->len >= c->ack_mss) {
-			c->last_seg_len = 0;
-			c->ack_mss = s->len < c->rcv_mss ? s->len : c->rcv_mss;
-		} else {
-			measure_ack_mss(c, s);
-		}
+		measure_ack_mss_usual(c, s);
 		if (c->ecn_ok)
 			hxs_tcp_ecn_data_in(c, s);   /* RFC 3168 §6.1.3: CWR, CE (tcp_ecn.c) */
 		int due = c->ack_now;
