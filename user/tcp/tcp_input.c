@@ -111,19 +111,6 @@ static void measure_ack_mss(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s)
 	}
 }
 
-/* measure_ack_mss() with its usual case inline (the predicted paths): a segment at least as
- * large as the estimate sets it. */
-static inline __attribute__((always_inline)) void measure_ack_mss_usual(struct hxs_tcp_conn *c,
-									 const struct hxs_tcp_seg *s)
-{
-	if (s->len >= c->ack_mss) {
-		c->last_seg_len = 0;
-		c->ack_mss = s->len < c->rcv_mss ? s->len : c->rcv_mss;
-	} else {
-		measure_ack_mss(c, s);
-	}
-}
-
 static void syn_options(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
 {
 	/* RFC 9293 §3.7.1: "If an MSS Option is not received at connection setup, TCP
@@ -1275,13 +1262,55 @@ static inline __attribute__((always_inline)) int rcv_append(struct hxs_tcp_conn 
 	return 1;
 }
 
+/* §3.10.7.4 seventh for the segments both predictions take (in order, with data, no
+ * out-of-order ranges or FIN held, nobody closed): process_text()'s work for them, no more.
+ * ack_held is 0 on entry (conn_input_begin()); ack_now says whether something else made
+ * the ACK due already (CE, RFC 3168 §6.1.3: then it goes at once, as process_text()). */
+static inline __attribute__((always_inline)) void text_predicted(struct hxs_tcp_conn *c,
+								  const struct hxs_tcp_seg *s, uint64_t now)
+{
+	uint32_t took;
+
+	/* measure_ack_mss()'s usual case inline: a segment at least as large as the estimate
+	 * sets it */
+	if (s->len >= c->ack_mss) {
+		c->last_seg_len = 0;
+		c->ack_mss = s->len < c->rcv_mss ? s->len : c->rcv_mss;
+	} else {
+		measure_ack_mss(c, s);
+	}
+	if (c->ecn_ok)
+		hxs_tcp_ecn_data_in(c, s);   /* RFC 3168 §6.1.3: CWR, CE (tcp_ecn.c) */
+	int r = rcv_append(c, s->data, s->len, &took);
+	c->bytes_received += took;
+	if (took)
+		c->ev_last &= ~(uint32_t)EPOLLIN;
+	if (c->segs_unacked < UINT16_MAX)
+		c->segs_unacked++;
+	if (r == 1) {
+		/* §3.8.6.3 / RFC 5681 §4.2: ACK at least every second full-sized segment (of the
+		 * peer's size), and within 40 ms otherwise; an ACK already due (ack_now, which
+		 * the append leaves) goes at once */
+		if (SEQ_DIFF(c->rcv_nxt, c->last_ack_sent) >= 2 * c->ack_mss) {
+			if (!c->ack_now && inorder_ack_may_wait(c))
+				c->ack_held = 1;
+			c->ack_now = 1;
+		} else {
+			hxs_tcp_delack_arm(c, now);
+		}
+	} else {
+		/* no room: the ACK goes at once (ack_may_wait() holds none without ranges) */
+		c->ack_now = 1;
+	}
+	hxs_tcp_urg_fetch(c);                /* the urgent byte, now in order */
+}
+
 /* The predicted segment (header_predicted() says why each step's outcome is known): what
  * check_ack()/process_ack() and process_text() would change, no more. */
 static inline __attribute__((always_inline)) void predicted_input(struct hxs_tcp_conn *c,
 								   const struct hxs_tcp_seg *s, uint64_t now)
 {
 	struct hxs_tcp *tcp = c->tcp;
-	uint32_t took;
 
 	MIB_INC(tcp, HxsTcpHeaderPredicted);
 	/* fifth step: update_ts_recent(), of whose tests header_predicted() made SEG.TSval >=
@@ -1316,34 +1345,7 @@ static inline __attribute__((always_inline)) void predicted_input(struct hxs_tcp
 	}
 	/* hxs_tcp_ecn_ack_in(): no ECE, no CWR window open (header_predicted), nothing to do;
 	 * no hxs_tcp_cc_ack() with nothing outstanding (header_predicted() says why) */
-	/* seventh step: in order, no ranges held. measure_ack_mss()'s usual case here: a
-	 * segment at least as large as the estimate sets it. */
-	measure_ack_mss_usual(c, s);
-	if (c->ecn_ok)
-		hxs_tcp_ecn_data_in(c, s);
-	int r = rcv_append(c, s->data, s->len, &took);
-	c->bytes_received += took;
-	if (took)
-		c->ev_last &= ~(uint32_t)EPOLLIN;
-	if (c->segs_unacked < UINT16_MAX)
-		c->segs_unacked++;
-	if (r == 1) {
-		/* §3.8.6.3 / RFC 5681 §4.2, as process_text() */
-		if (SEQ_DIFF(c->rcv_nxt, c->last_ack_sent) >= 2 * c->ack_mss) {
-			/* ack_now as before the append (which leaves it): already due (CE, RFC
-			 * 3168 §6.1.3: at once, as process_text()) or not; ack_held is 0 since
-			 * conn_input_begin() */
-			if (!c->ack_now && inorder_ack_may_wait(c))
-				c->ack_held = 1;
-			c->ack_now = 1;
-		} else {
-			hxs_tcp_delack_arm(c, now);
-		}
-	} else {
-		c->ack_now = 1;
-	}
-	if (c->urg_state == HXS_URG_NOTYET)
-		hxs_tcp_urg_fetch(c);
+	text_predicted(c, s, now);         /* seventh */
 }
 
 /* Whether XDP consumed ACKs of c's since the last look (hxs_tcp_fp_pickup()'s own first
@@ -1438,8 +1440,6 @@ static __attribute__((noinline)) int conn_input_data_ack(struct hxs_tcp_conn *c,
 							 const struct hxs_tcp_seg *s, uint64_t now,
 							 int held)
 {
-	uint32_t took;
-
 	if (!data_ack_predicted(c, s))
 		return 0;
 	MIB_INC(c->tcp, HxsTcpHeaderPredictedAck);
@@ -1449,33 +1449,8 @@ static __attribute__((noinline)) int conn_input_data_ack(struct hxs_tcp_conn *c,
 		return 1;
 	if (st == STEP_NEXT) {
 		/* seventh step: process_text() for an in-order segment with no ranges held (its
-		 * D-SACK look, dsack_note(), finds nothing); measure_ack_mss()'s usual case
-		 * inline, as predicted_input() */
-		measure_ack_mss_usual(c, s);
-		if (c->ecn_ok)
-			hxs_tcp_ecn_data_in(c, s);   /* RFC 3168 §6.1.3: CWR, CE (tcp_ecn.c) */
-		int due = c->ack_now;
-		int r = rcv_append(c, s->data, s->len, &took);
-		c->bytes_received += took;
-		if (took)
-			c->ev_last &= ~(uint32_t)EPOLLIN;
-		if (c->segs_unacked < UINT16_MAX)
-			c->segs_unacked++;
-		if (r == 1) {
-			/* §3.8.6.3 / RFC 5681 §4.2: ACK at least every second full-sized
-			 * segment (of the peer's size), and within 40 ms otherwise. */
-			if (SEQ_DIFF(c->rcv_nxt, c->last_ack_sent) >= 2 * c->ack_mss)
-				c->ack_now = 1;
-			else
-				hxs_tcp_delack_arm(c, now);
-			c->ack_held = !due && c->ack_now && inorder_ack_may_wait(c);
-		} else {
-			/* no room: the ACK goes at once (ack_may_wait() holds none without
-			 * ranges) */
-			c->ack_now = 1;
-			c->ack_held = 0;
-		}
-		hxs_tcp_urg_fetch(c);                /* the urgent byte, now in order */
+		 * D-SACK look, dsack_note(), finds nothing) */
+		text_predicted(c, s, now);
 	}
 	/* what conn_input_rest() does after sync_input() */
 	if (held && !c->ack_now)
