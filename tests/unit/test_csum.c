@@ -7,17 +7,8 @@
 #include <string.h>
 
 #include "check.h"
+#include "csum_ref.h"
 #include "lib/csum.h"
-
-static uint16_t ref(const uint8_t *p, uint32_t len, uint32_t init_be)
-{
-	uint64_t sum = init_be;
-	for (uint32_t i = 0; i < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | (i + 1 < len ? p[i + 1] : 0));
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
 
 static void run_all(void)
 {
@@ -32,14 +23,14 @@ static void run_all(void)
 	}
 	for (uint32_t off = 0; off < 8; off++)
 		for (uint32_t len = 0; len <= 300; len++)
-			if (ntohs(hxs_csum_fold(hxs_csum_add(0, buf + off, len))) != ref(buf + off, len, 0) &&
+			if (ntohs(hxs_csum_fold(hxs_csum_add(0, buf + off, len))) != csum_ref(buf + off, len, 0) &&
 			    bad++ < 5)
 				CHECK(0, "off %u len %u", off, len);
 
 	t_case("hxs_csum_add: 4 KiB of 0xff (every add carries) and a zero-length sum");
 	memset(buf, 0xff, sizeof(buf));
-	CHECK_EQ(ntohs(hxs_csum_fold(hxs_csum_add(0, buf, 4096))), ref(buf, 4096, 0));
-	CHECK_EQ(ntohs(hxs_csum_fold(hxs_csum_add(0, buf + 1, 4095))), ref(buf + 1, 4095, 0));
+	CHECK_EQ(ntohs(hxs_csum_fold(hxs_csum_add(0, buf, 4096))), csum_ref(buf, 4096, 0));
+	CHECK_EQ(ntohs(hxs_csum_fold(hxs_csum_add(0, buf + 1, 4095))), csum_ref(buf + 1, 4095, 0));
 	CHECK_EQ(hxs_csum_fold(hxs_csum_add(0, buf, 0)), 0xffff);
 
 	t_case("hxs_csum_add: lengths 301..4096 (step 7) at alignments 0..15 equal the reference");
@@ -49,7 +40,7 @@ static void run_all(void)
 	}
 	for (uint32_t off = 0; off < 16; off++)
 		for (uint32_t len = 301; len + off <= 4096; len += 7)
-			if (ntohs(hxs_csum_fold(hxs_csum_add(0, buf + off, len))) != ref(buf + off, len, 0) &&
+			if (ntohs(hxs_csum_fold(hxs_csum_add(0, buf + off, len))) != csum_ref(buf + off, len, 0) &&
 			    bad++ < 5)
 				CHECK(0, "off %u len %u", off, len);
 	CHECK_EQ(bad, 0);
@@ -60,13 +51,13 @@ static void run_all(void)
 		uint32_t n = (1u << 20) + 13;
 
 		memset(big, 0xff, sizeof(big));
-		CHECK_EQ(ntohs(hxs_csum_fold(hxs_csum_add(0, big, n))), ref(big, n, 0));
-		CHECK_EQ(ntohs(hxs_csum_fold(hxs_csum_add(0xffff, big + 3, n))), ref(big + 3, n, 0xffff));
+		CHECK_EQ(ntohs(hxs_csum_fold(hxs_csum_add(0, big, n))), csum_ref(big, n, 0));
+		CHECK_EQ(ntohs(hxs_csum_fold(hxs_csum_add(0xffff, big + 3, n))), csum_ref(big + 3, n, 0xffff));
 		for (size_t i = 0; i < sizeof(big); i++) {
 			x ^= x << 13; x ^= x >> 7; x ^= x << 17;
 			big[i] = (uint8_t)x;
 		}
-		CHECK_EQ(ntohs(hxs_csum_fold(hxs_csum_add(0, big + 1, n))), ref(big + 1, n, 0));
+		CHECK_EQ(ntohs(hxs_csum_fold(hxs_csum_add(0, big + 1, n))), csum_ref(big + 1, n, 0));
 	}
 
 	t_case("hxs_csum_copy: every length 0..300 and 301..2100, source and destination alignments "
@@ -88,7 +79,7 @@ static void run_all(void)
 					got = hxs_csum_copy(sum, dst + 16 + dof, buf + so, len);
 					lens++;
 					if (got != hxs_csum_add(sum, buf + so, len) ||
-					    ntohs(hxs_csum_fold(got)) != ref(buf + so, len, ntohs((uint16_t)sum)) ||
+					    ntohs(hxs_csum_fold(got)) != csum_ref(buf + so, len, ntohs((uint16_t)sum)) ||
 					    memcmp(dst + 16 + dof, buf + so, len) != 0) {
 						if (bad++ < 5)
 							CHECK(0, "src %u dst %u len %u", so, dof, len);
@@ -143,7 +134,7 @@ static void run_all(void)
 	uint32_t ps = hxs_csum_pseudo(src, dst, 6, 61);
 	uint32_t ps_be = 0x0a4d + 0x0001 + 0x0a4d + 0x0002 + 6 + 61;
 	uint16_t cs = hxs_csum_fold(hxs_csum_add(hxs_csum_add(ps, seg, 20), seg + 20, 41));
-	CHECK_EQ(ntohs(cs), ref(seg, 61, ps_be));
+	CHECK_EQ(ntohs(cs), csum_ref(seg, 61, ps_be));
 	memcpy(seg + 16, &cs, 2);
 	CHECK_EQ(hxs_csum_fold(hxs_csum_add(ps, seg, 61)), 0);
 
@@ -166,8 +157,8 @@ static void run_all(void)
 			ph[32] = (uint8_t)(lens[k] >> 24); ph[33] = (uint8_t)(lens[k] >> 16);
 			ph[34] = (uint8_t)(lens[k] >> 8); ph[35] = (uint8_t)lens[k];
 			ph[36] = ph[37] = ph[38] = 0; ph[39] = 17;
-			be_sum = (uint16_t)~ref(ph, 40, 0);
-			CHECK_EQ(ntohs(hxs_csum_fold(hxs_csum_add(ps6, seg, 61))), ref(seg, 61, be_sum));
+			be_sum = (uint16_t)~csum_ref(ph, 40, 0);
+			CHECK_EQ(ntohs(hxs_csum_fold(hxs_csum_add(ps6, seg, 61))), csum_ref(seg, 61, be_sum));
 		}
 	}
 }

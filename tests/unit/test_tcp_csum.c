@@ -8,18 +8,9 @@
 #include <string.h>
 
 #include "check.h"
+#include "csum_ref.h"
 #include "lib/csum.h"
 #include "tcp/tcp_csum.h"
-
-static uint16_t ref(const uint8_t *p, uint32_t len, uint32_t init_be)
-{
-	uint64_t sum = init_be;
-	for (uint32_t i = 0; i < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | (i + 1 < len ? p[i + 1] : 0));
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
 
 int main(void)
 {
@@ -44,7 +35,7 @@ int main(void)
 					uint32_t init_be = ntohs((uint16_t)inits[k]);
 
 					n++;
-					if ((s > 0xffff || ntohs(hxs_csum_fold(s)) != ref(buf + off, len, init_be) ||
+					if ((s > 0xffff || ntohs(hxs_csum_fold(s)) != csum_ref(buf + off, len, init_be) ||
 					     hxs_csum_fold(s) != hxs_csum_fold(hxs_csum_add(inits[k], buf + off, len))) &&
 					    bad++ < 5)
 						CHECK(0, "init %u off %u len %u", inits[k], off, len);
