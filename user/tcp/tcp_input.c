@@ -45,7 +45,7 @@
 /* §3.10.7.1: "If the state is CLOSED (i.e., TCB does not exist) ... An incoming segment
  * containing a RST is discarded. An incoming segment not containing a RST causes a RST to be
  * sent in response." */
-static void closed_input(struct hxs_tcp *tcp, const struct hxs_tcp_seg *s)
+void hxs_tcp_closed_input(struct hxs_tcp *tcp, const struct hxs_tcp_seg *s)
 {
 	if (s->flags & HXS_TH_RST)
 		return;
@@ -60,7 +60,7 @@ static void closed_input(struct hxs_tcp *tcp, const struct hxs_tcp_seg *s)
 }
 
 /* Options agreed in the handshake (RFC 7323 §2.2, §3.2; RFC 2018 §2) and the MSS. */
-static void set_mss(struct hxs_tcp_conn *c)
+void hxs_tcp_set_mss(struct hxs_tcp_conn *c)
 {
 	/* the IPv4 or IPv6 header and 20 bytes of TCP: MSS = MTU - 40, or - 60 (RFC 8200 §5) */
 	uint32_t path = c->tcp->cfg.mtu - hxs_tcp_hdrs(c);
@@ -93,7 +93,7 @@ static void set_mss(struct hxs_tcp_conn *c)
  * one is measured with the options it carries beyond the timestamp every segment has: SACK
  * blocks take their room from the payload (RFC 9293 §3.7.1), and a full segment that carries
  * them is still full-sized. */
-static void measure_ack_mss(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s)
+void hxs_tcp_measure_ack_mss(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s)
 {
 	uint32_t len = s->len, last = c->last_seg_len, fixed = c->ts_ok ? 12 : 0;
 
@@ -111,7 +111,7 @@ static void measure_ack_mss(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s)
 	}
 }
 
-static void syn_options(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
+void hxs_tcp_syn_options(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
 {
 	/* RFC 9293 §3.7.1: "If an MSS Option is not received at connection setup, TCP
 	 * implementations MUST assume a default send MSS of 536". */
@@ -129,7 +129,7 @@ static void syn_options(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uin
 		c->ts_recent = s->opt.tsval;
 		c->ts_recent_age = now;
 	}
-	set_mss(c);
+	hxs_tcp_set_mss(c);
 }
 
 /* RFC 7323 §4 (RTTM): the time since we sent the TSval the segment echoes in TSecr, in us (a
@@ -230,15 +230,13 @@ static int child_enter(struct hxs_tcp_conn *l, struct hxs_tcp_conn *c)
 	return 0;
 }
 
-static inline __attribute__((always_inline)) void conn_input(struct hxs_tcp_conn *c,
-							     const struct hxs_tcp_seg *s, uint64_t now);
-
 /* An ACK with a valid SYN cookie (RFC 4987 §3.6): the SYN-RECEIVED state the SYN-ACK would
  * have made (§3.10.7.2) from the cookie - IRS = SEG.SEQ - 1, ISS = the cookie, the options
- * the SYN asked for as decoded - then the ACK itself completes the handshake in
- * conn_input() (ESTABLISHED, accept queue, its data taken). */
-static void cookie_open(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s,
-			const struct hxs_sc_opts *o, uint64_t now)
+ * the SYN asked for as decoded. Returns the child, for the caller to run the ACK itself
+ * through conn_input(), which completes the handshake (ESTABLISHED, accept queue, its data
+ * taken); NULL if the ACK was dropped. */
+static struct hxs_tcp_conn *cookie_open(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s,
+					const struct hxs_sc_opts *o, uint64_t now)
 {
 	struct hxs_tcp *tcp = l->tcp;
 	struct hxs_sc_local loc;
@@ -247,11 +245,11 @@ static void cookie_open(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s,
 	if (l->acceptq_len > l->backlog) {
 		MIB_INC(tcp, ListenOverflows);
 		MIB_INC(tcp, ListenDrops);
-		return;
+		return NULL;
 	}
 	struct hxs_tcp_conn *c = child_admit(tcp, l, s);
 	if (!c)
-		return;
+		return NULL;
 	hxs_tcp_conn__cookie_local(l, &loc);
 	c->irs = s->seq - 1;
 	c->rcv_nxt = s->seq;
@@ -278,39 +276,39 @@ static void cookie_open(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s,
 	} else {
 		c->ts_offset = hxs_isn_addr(&tcp->isn, c->laddr, 0, c->raddr, 0, 0);
 	}
-	set_mss(c);
+	hxs_tcp_set_mss(c);
 	c->syn_rxt = 1;                        /* no timing of a SYN-ACK we did not keep */
 	c->last_send = now;
 	c->last_rcv = now;
 	if (child_enter(l, c) < 0)
-		return;
-	conn_input(c, s, now);
+		return NULL;
+	return c;
 }
 
 /* §3.10.7.2 LISTEN. tw_iss: not 0 when the SYN reopens a TIME-WAIT connection, the ISS
- * to use. */
-static void listen_input(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, uint64_t now,
-			 uint32_t tw_iss)
+ * to use. Returns the child an ACK with a SYN cookie opened (cookie_open()), for the caller
+ * to run that ACK through conn_input(); else NULL. */
+struct hxs_tcp_conn *hxs_tcp_listen_input(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s,
+					  uint64_t now, uint32_t tw_iss)
 {
 	struct hxs_tcp *tcp = l->tcp;
 	/* "first, check for a RST: An incoming RST segment could not be valid since it could
 	 * not have been sent in response to anything sent by this incarnation ... ignore". */
 	if (s->flags & HXS_TH_RST)
-		return;
+		return NULL;
 	/* "second, check for an ACK: ... should be reset ... <SEQ=SEG.ACK><CTL=RST>" - unless
 	 * it carries a SYN cookie of ours (RFC 4987 §3.6): then it opens the connection. */
 	if (s->flags & HXS_TH_ACK) {
 		struct hxs_sc_opts o;
 		if (!(s->flags & HXS_TH_SYN) && hxs_tcp_syncookie_ack(l, s, now, &o) > 0) {
-			cookie_open(l, s, &o, now);
-			return;
+			return cookie_open(l, s, &o, now);
 		}
 		hxs_tcp_send_rst(tcp, s->daddr, s->saddr, s->dport, s->sport, s->ack, 0, 0);
-		return;
+		return NULL;
 	}
 	/* "third, check for a SYN" (anything else: "drop the segment and return"). */
 	if (!(s->flags & HXS_TH_SYN))
-		return;
+		return NULL;
 	/* The kernel's queues are full when they hold MORE than the backlog
 	 * (sk_acceptq_is_full, inet_csk_reqsk_queue_is_full: listen(fd, 0) takes one
 	 * connection); the SYN queue also stops at tcp_max_syn_backlog. A full SYN queue
@@ -318,19 +316,19 @@ static void listen_input(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, ui
 	if (l->acceptq_len > l->backlog) {
 		MIB_INC(tcp, ListenOverflows);
 		MIB_INC(tcp, ListenDrops);
-		return;
+		return NULL;
 	}
 	if (l->synq_len > l->backlog || l->synq_len >= tcp->cfg.max_syn_backlog) {
 		hxs_tcp_synq_pressure(l, 1);
 		if (hxs_tcp_syncookie_syn(l, s, now) == 0)
-			return;
+			return NULL;
 		MIB_INC(tcp, TCPReqQFullDrop);
 		MIB_INC(tcp, ListenDrops);
-		return;
+		return NULL;
 	}
 	struct hxs_tcp_conn *c = child_admit(tcp, l, s);
 	if (!c)
-		return;
+		return NULL;
 	/* "Set RCV.NXT to SEG.SEQ+1, IRS is set to SEG.SEQ ... ISS should be selected and a
 	 * SYN segment sent of the form <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>. SND.NXT is set to
 	 * ISS+1 and SND.UNA to ISS. The connection state should be changed to SYN-RECEIVED." */
@@ -343,7 +341,7 @@ static void listen_input(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, ui
 	/* RFC 7323 §5.4 / RFC 6191: one keyed offset per host pair (Linux's secure_tcp_ts_off),
 	 * so timestamps grow across connections and a peer in TIME_WAIT accepts our new SYN. */
 	c->ts_offset = hxs_isn_addr(&tcp->isn, c->laddr, 0, c->raddr, 0, 0);
-	syn_options(c, s, now);
+	hxs_tcp_syn_options(c, s, now);
 	hxs_tcp_ecn_syn_in(c, s);              /* RFC 3168 §6.1.1 (tcp_ecn.c) */
 	c->snd_wnd = s->wnd;                   /* SYN windows are never scaled */
 	c->max_snd_wnd = c->snd_wnd;
@@ -351,9 +349,10 @@ static void listen_input(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, ui
 	c->snd_wl2 = c->iss;
 	c->last_rcv = now;
 	if (child_enter(l, c) < 0)
-		return;
+		return NULL;
 	c->segs_in++;
 	hxs_tcp_output(c, now);
+	return NULL;
 }
 
 /* §3.10.7.3 SYN-SENT. 0: the connection was closed, and may be gone (hxs_tcp_close_conn()
@@ -387,7 +386,7 @@ static int syn_sent_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, u
 	c->irs = s->seq;
 	c->rcv_nxt = s->seq + 1;
 	c->rcv_adv = c->rcv_nxt;
-	syn_options(c, s, now);
+	hxs_tcp_syn_options(c, s, now);
 	hxs_tcp_ecn_syn_in(c, s);              /* RFC 3168 §6.1.1 (tcp_ecn.c) */
 	c->snd_wnd = s->wnd;
 	c->max_snd_wnd = c->snd_wnd;
@@ -847,7 +846,7 @@ static enum step ack_syn_received(struct hxs_tcp_conn *c, const struct hxs_tcp_s
 
 /* §3.10.7.4 fifth: check the ACK field; then what our FIN's acknowledgment means in the
  * closing states. */
-static enum step check_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
+enum step hxs_tcp_check_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
 {
 	/* fifth: check the ACK field. "if the ACK bit is off, drop the segment and return". */
 	if (!(s->flags & HXS_TH_ACK))
@@ -995,7 +994,7 @@ static enum step process_text(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *
 		} else {
 			int had_ooo = c->reass.n > 0;
 			uint32_t before = c->rcv_nxt;
-			measure_ack_mss(c, s);
+			hxs_tcp_measure_ack_mss(c, s);
 			hxs_tcp_ecn_data_in(c, s);   /* RFC 3168 §6.1.3: CWR, CE (tcp_ecn.c) */
 			if (c->sack_ok)
 				dsack_note(c, s);
@@ -1080,7 +1079,7 @@ static int sync_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint6
 	}
 	enum step r = check_seq(c, s, now);              /* first (PAWS ahead of it) */
 	if (r == STEP_ACK_ONLY)                           /* RCV.WND = 0: its ACK, no more */
-		return check_ack(c, s, now) != STEP_GONE;
+		return hxs_tcp_check_ack(c, s, now) != STEP_GONE;
 	if (r == STEP_NEXT)
 		r = check_rst(c, s, now);                 /* second */
 	/* third, "check security": hxs carries no IP security/compartment option, so there is
@@ -1088,7 +1087,7 @@ static int sync_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint6
 	if (r == STEP_NEXT)
 		r = check_syn(c, s, now);                 /* fourth */
 	if (r == STEP_NEXT)
-		r = check_ack(c, s, now);                 /* fifth */
+		r = hxs_tcp_check_ack(c, s, now);         /* fifth */
 	if (r == STEP_NEXT)
 		hxs_tcp_urg_in(c, s);                     /* sixth (tcp_urg.c) */
 	if (r == STEP_NEXT) {
@@ -1127,7 +1126,7 @@ int hxs_tcp_fp_ack_input(struct hxs_tcp_conn *c, uint32_t ack, uint16_t wnd, uin
 	c->last_rcv = now;
 	c->keep_probes = 0;
 	c->cc.acks = nacks;
-	if (check_ack(c, &s, now) == STEP_GONE)
+	if (hxs_tcp_check_ack(c, &s, now) == STEP_GONE)
 		return 1;
 	c->cc.acks = 0;
 	hxs_tcp_output(c, now);
@@ -1277,7 +1276,7 @@ static inline __attribute__((always_inline)) void text_predicted(struct hxs_tcp_
 		c->last_seg_len = 0;
 		c->ack_mss = s->len < c->rcv_mss ? s->len : c->rcv_mss;
 	} else {
-		measure_ack_mss(c, s);
+		hxs_tcp_measure_ack_mss(c, s);
 	}
 	if (c->ecn_ok)
 		hxs_tcp_ecn_data_in(c, s);   /* RFC 3168 §6.1.3: CWR, CE (tcp_ecn.c) */
@@ -1359,22 +1358,22 @@ static inline int fp_news(const struct hxs_tcp_conn *c)
 }
 
 /* The rest of conn_input(): one switch (state). Not inlined, so that the predicted path,
- * inlined into hxs_tcp__input_slot(), keeps its few registers. */
-static __attribute__((noinline)) void conn_input_rest(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s,
-						     uint64_t now, int held)
+ * inlined into hxs_tcp__input_slot(), keeps its few registers. Returns 1 for a listener,
+ * whose segment is its caller's (listen_input()), else 0. */
+int hxs_tcp_conn_input_rest(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now,
+			    int held)
 {
 	switch (c->state) {
 	case HXS_TCPS_CLOSED:
 		/* Not in the table; cannot happen. */
-		return;
+		return 0;
 	case HXS_TCPS_LISTEN:
 		/* Listeners are reached through hxs_tcp_lookup_listener(). */
-		listen_input(c, s, now, 0);
-		return;
+		return 1;
 	case HXS_TCPS_SYN_SENT:
 		/* §3.10.7.3 */
 		if (!syn_sent_input(c, s, now))
-			return;
+			return 0;
 		break;
 	case HXS_TCPS_SYN_RECEIVED:
 	case HXS_TCPS_ESTABLISHED:
@@ -1386,7 +1385,7 @@ static __attribute__((noinline)) void conn_input_rest(struct hxs_tcp_conn *c, co
 	case HXS_TCPS_TIME_WAIT: {
 		/* §3.10.7.4 "Otherwise" - the synchronized states. */
 		if (!sync_input(c, s, now))
-			return;
+			return 0;
 		if (held && !c->ack_now)
 			c->ack_now = c->ack_held = 1;
 		/* the ACK waits for the batch's end: output then (hxs_tcp__poll) */
@@ -1394,7 +1393,7 @@ static __attribute__((noinline)) void conn_input_rest(struct hxs_tcp_conn *c, co
 			c->tcp->acks_waiting++;
 			hxs_tcp_mark_dirty(c);
 			hxs_tcp_notify(c);
-			return;
+			return 0;
 		}
 		break;
 	}
@@ -1403,10 +1402,11 @@ static __attribute__((noinline)) void conn_input_rest(struct hxs_tcp_conn *c, co
 		/* the ACK waits one poll (hxs_tcp__poll, after the user heard the news) */
 		hxs_tcp_mark_dirty(c);
 		hxs_tcp_notify(c);
-		return;
+		return 0;
 	}
 	hxs_tcp_output(c, now);
 	hxs_tcp_notify(c);
+	return 0;
 }
 
 /* Header prediction's second case: the next in-order data segment that also acknowledges new
@@ -1436,15 +1436,14 @@ static inline int data_ack_predicted(const struct hxs_tcp_conn *c, const struct 
 
 /* The segment data_ack_predicted() takes, all of it (conn_input_rest()'s work for it, the
  * steps of known outcome left out); 0 (nothing done) if s is not one. */
-static __attribute__((noinline)) int conn_input_data_ack(struct hxs_tcp_conn *c,
-							 const struct hxs_tcp_seg *s, uint64_t now,
-							 int held)
+int hxs_tcp_conn_input_data_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now,
+				int held)
 {
 	if (!data_ack_predicted(c, s))
 		return 0;
 	MIB_INC(c->tcp, HxsTcpHeaderPredictedAck);
 	/* fifth step, as any ACK takes it */
-	enum step st = check_ack(c, s, now);
+	enum step st = hxs_tcp_check_ack(c, s, now);
 	if (st == STEP_GONE)
 		return 1;
 	if (st == STEP_NEXT) {
@@ -1465,6 +1464,30 @@ static __attribute__((noinline)) int conn_input_data_ack(struct hxs_tcp_conn *c,
 	hxs_tcp_output(c, now);
 	hxs_tcp_notify(c);
 	return 1;
+}
+
+static inline __attribute__((always_inline)) void conn_input(struct hxs_tcp_conn *c,
+							     const struct hxs_tcp_seg *s, uint64_t now);
+
+/* §3.10.7.2 LISTEN (hxs_tcp_listen_input()); the child an ACK with a SYN cookie opened
+ * takes that ACK in conn_input(). */
+static void listen_input(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s, uint64_t now,
+			 uint32_t tw_iss)
+{
+	struct hxs_tcp_conn *c = hxs_tcp_listen_input(l, s, now, tw_iss);
+
+	if (c)
+		conn_input(c, s, now);
+}
+
+/* The rest of conn_input() (hxs_tcp_conn_input_rest()); a listener's segment comes back to
+ * listen_input(). */
+static inline __attribute__((always_inline)) void conn_input_rest(struct hxs_tcp_conn *c,
+								  const struct hxs_tcp_seg *s,
+								  uint64_t now, int held)
+{
+	if (hxs_tcp_conn_input_rest(c, s, now, held))
+		listen_input(c, s, now, 0);
 }
 
 /* conn_input()'s start, for every segment of c: the ACKs XDP consumed, which came before
@@ -1613,7 +1636,7 @@ int hxs_tcp__input_slot(struct hxs_tcp *tcp, uint32_t slot, uint32_t gen, struct
 
 		if (held >= 0 && !conn_input_predicted(c, &s, now, held)) {
 			seg_rest(&s, saddr, daddr, h, flags, aligned_ts);
-			if (!conn_input_data_ack(c, &s, now, held))
+			if (!hxs_tcp_conn_input_data_ack(c, &s, now, held))
 				conn_input_rest(c, &s, now, held);
 		}
 		return 0;
@@ -1652,7 +1675,7 @@ int hxs_tcp__input_slot(struct hxs_tcp *tcp, uint32_t slot, uint32_t gen, struct
 		listen_input(l, &s, now, tw_iss);
 		return 0;
 	}
-	closed_input(tcp, &s);
+	hxs_tcp_closed_input(tcp, &s);
 	return 0;
 bad:
 	MIB_INC(tcp, TcpInErrs);
