@@ -39,6 +39,7 @@
 #include "lib/bytes.h"
 #include "hxs/syncookie.h"
 #include "tcp_conn.h"
+#include "tcp_input.h"
 
 #define PAWS_IDLE_US (24ull * 24 * 3600 * 1000000) /* RFC 7323 §5.5: 24 days */
 
@@ -642,11 +643,6 @@ static void reset_conn(struct hxs_tcp_conn *c)
 	}
 }
 
-/* What a step of §3.10.7.4 leaves to the next: go on with the next step; stop, the segment
- * is done with (output and notify follow); stop, the connection is gone; take only its ACK
- * field (the first step's zero-window allowance), then stop. */
-enum step { STEP_NEXT, STEP_DONE, STEP_GONE, STEP_ACK_ONLY };
-
 /* §3.10.7.4 first: "If the RCV.WND is zero, no segments will be acceptable, but special
  * allowance should be made to accept valid ACKs, URGs, and RSTs." With our window closed,
  * the peer's zero-window probe <SEQ=RCV.NXT-1> and its retransmissions of text we hold
@@ -923,8 +919,6 @@ static void dsack_note(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s)
 	c->ack_now = 1;
 }
 
-#define ACK_BATCH_SEGS 44          /* Linux's tcp_comp_sack_nr */
-
 /* Whether the duplicate ACK an out-of-order segment made due may wait for the end of the
  * input batch (cfg.ack_batch: the stack's turn, whose hxs_tcp__poll() sends it), to go as
  * one ACK, its SACK blocks up to date, for the batch's segments beyond the hole, at most
@@ -953,24 +947,6 @@ static int ack_may_wait(struct hxs_tcp_conn *c, int advanced, int extends)
 		return 0;
 	}
 	return 1;
-}
-
-/* Whether the ACK in-order data made due (every second full-sized segment, RFC 5681 §4.2)
- * may wait for the end of the input batch (cfg.ack_batch: the stack's turn, whose
- * hxs_tcp__poll() sends it): one cumulative ACK for the batch's segments, as Linux's GRO
- * makes one segment of a NAPI poll's and ACKs it as one (tcp_rcv_established() sees the
- * merged skb). §4.2 asks for an ACK "for at least every second full-sized segment" and one
- * within 500 ms of the first unacknowledged one; the batch's ACK covers every segment of it
- * and goes within the same turn, microseconds later. Capped like the duplicate ACKs of
- * ack_may_wait() at ACK_BATCH_SEGS segments (Linux's GRO stops at 64 KiB, 45 segments of
- * 1448 bytes): a burst longer than that is ACKed at its 44th segment as well. A sender that
- * limits slow start's growth per ACK (RFC 3465 §2.3 L = 2*SMSS, as hxs's CUBIC and NewReno
- * do) grows slower on such ACKs, as it does on the kernel's; cfg.no_stretch_ack keeps the
- * ACK for every second segment. */
-static int inorder_ack_may_wait(const struct hxs_tcp_conn *c)
-{
-	return c->tcp->cfg.ack_batch && !c->tcp->cfg.no_stretch_ack &&
-	       c->segs_unacked < ACK_BATCH_SEGS;
 }
 
 /* §3.10.7.4 seventh: process the segment text (reassembly, delayed or immediate ACK). */

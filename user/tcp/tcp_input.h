@@ -1,0 +1,59 @@
+/* tcp_input.h - what the files of a segment's arrival (RFC 9293 §3.10.7) call in each other.
+ */
+#ifndef HXS_TCP_INPUT_H
+#define HXS_TCP_INPUT_H
+
+#include <stdint.h>
+
+#include "tcp_conn.h"
+
+/* What a step of §3.10.7.4 leaves to the next: go on with the next step; stop, the segment
+ * is done with (output and notify follow); stop, the connection is gone; take only its ACK
+ * field (the first step's zero-window allowance), then stop. */
+enum step { STEP_NEXT, STEP_DONE, STEP_GONE, STEP_ACK_ONLY };
+
+/* §3.10.7.1 CLOSED: the RST that answers a segment for no connection. */
+void hxs_tcp_closed_input(struct hxs_tcp *tcp, const struct hxs_tcp_seg *s);
+/* The options agreed in the handshake and the MSS (SYN-SENT, LISTEN, a SYN cookie's ACK). */
+void hxs_tcp_set_mss(struct hxs_tcp_conn *c);
+void hxs_tcp_syn_options(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now);
+/* The peer's full segment size (RFC 5681 §4.2), from a segment with text. */
+void hxs_tcp_measure_ack_mss(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s);
+/* §3.10.7.4 fifth: the ACK field, for a segment or the fast path's stretch ACK. */
+enum step hxs_tcp_check_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now);
+/* conn_input() for a segment the predictions did not take: one switch (state), then output
+ * and notify. Returns 1 for a listener, whose segment is the caller's. */
+int hxs_tcp_conn_input_rest(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now,
+			    int held);
+
+#define ACK_BATCH_SEGS 44          /* Linux's tcp_comp_sack_nr */
+
+/* Whether the ACK in-order data made due (every second full-sized segment, RFC 5681 §4.2)
+ * may wait for the end of the input batch (cfg.ack_batch: the stack's turn, whose
+ * hxs_tcp__poll() sends it): one cumulative ACK for the batch's segments, as Linux's GRO
+ * makes one segment of a NAPI poll's and ACKs it as one (tcp_rcv_established() sees the
+ * merged skb). §4.2 asks for an ACK "for at least every second full-sized segment" and one
+ * within 500 ms of the first unacknowledged one; the batch's ACK covers every segment of it
+ * and goes within the same turn, microseconds later. Capped like the duplicate ACKs of
+ * ack_may_wait() at ACK_BATCH_SEGS segments (Linux's GRO stops at 64 KiB, 45 segments of
+ * 1448 bytes): a burst longer than that is ACKed at its 44th segment as well. A sender that
+ * limits slow start's growth per ACK (RFC 3465 §2.3 L = 2*SMSS, as hxs's CUBIC and NewReno
+ * do) grows slower on such ACKs, as it does on the kernel's; cfg.no_stretch_ack keeps the
+ * ACK for every second segment. */
+static inline int inorder_ack_may_wait(const struct hxs_tcp_conn *c)
+{
+	return c->tcp->cfg.ack_batch && !c->tcp->cfg.no_stretch_ack &&
+	       c->segs_unacked < ACK_BATCH_SEGS;
+}
+
+/* §3.10.7.2 LISTEN; returns the child an ACK with a SYN cookie opened, for the caller to run
+ * that ACK through conn_input(). */
+struct hxs_tcp_conn *hxs_tcp_listen_input(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s,
+					  uint64_t now, uint32_t tw_iss);
+
+/* Header prediction's second case, in-order data that acknowledges new data: all of it, or 0
+ * (nothing done) if s is not one. */
+int hxs_tcp_conn_input_data_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now,
+				int held);
+
+#endif
