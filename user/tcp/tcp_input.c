@@ -85,33 +85,6 @@ void hxs_tcp_set_mss(struct hxs_tcp_conn *c)
 	hxs_tcp_pmtu_init(c);             /* path MTU: c->mss, the search range (tcp_pmtu.c) */
 }
 
-/* The peer's full segment size, for "an ACK for at least every second full-sized segment"
- * (RFC 5681 §4.2): full-sized is the sender's SMSS, which may be far below our receive MSS
- * (a 1460-byte peer on our 9000-byte MTU). As Linux's tcp_measure_rcv_mss(): a segment at
- * least as large as the estimate sets it (up to our receive MSS); a smaller one sets it only
- * when two in a row have the same length and it looks full-sized: at least 536 bytes, or at
- * least 88 without PSH, URG or FIN (a sender fills its segments unless it pushes). A smaller
- * one is measured with the options it carries beyond the timestamp every segment has: SACK
- * blocks take their room from the payload (RFC 9293 §3.7.1), and a full segment that carries
- * them is still full-sized. */
-void hxs_tcp_measure_ack_mss(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s)
-{
-	uint32_t len = s->len, last = c->last_seg_len, fixed = c->ts_ok ? 12 : 0;
-
-	c->last_seg_len = 0;
-	if (len >= c->ack_mss) {
-		c->ack_mss = len < c->rcv_mss ? len : c->rcv_mss;
-		return;
-	}
-	if (s->optlen > fixed)
-		len += s->optlen - fixed;
-	if (len >= 536 || (len >= 88 && !(s->flags & (HXS_TH_PSH | HXS_TH_URG | HXS_TH_FIN)))) {
-		c->last_seg_len = len;
-		if (len == last)
-			c->ack_mss = len;
-	}
-}
-
 void hxs_tcp_syn_options(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
 {
 	/* RFC 9293 §3.7.1: "If an MSS Option is not received at connection setup, TCP

@@ -17,14 +17,40 @@ void hxs_tcp_closed_input(struct hxs_tcp *tcp, const struct hxs_tcp_seg *s);
 /* The options agreed in the handshake and the MSS (SYN-SENT, LISTEN, a SYN cookie's ACK). */
 void hxs_tcp_set_mss(struct hxs_tcp_conn *c);
 void hxs_tcp_syn_options(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now);
-/* The peer's full segment size (RFC 5681 §4.2), from a segment with text. */
-void hxs_tcp_measure_ack_mss(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s);
 /* §3.10.7.4 fifth: the ACK field, for a segment or the fast path's stretch ACK. */
 enum step hxs_tcp_check_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now);
 /* conn_input() for a segment the predictions did not take: one switch (state), then output
  * and notify. Returns 1 for a listener, whose segment is the caller's. */
 int hxs_tcp_conn_input_rest(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now,
 			    int held);
+
+/* The peer's full segment size, for "an ACK for at least every second full-sized segment"
+ * (RFC 5681 §4.2): full-sized is the sender's SMSS, which may be far below our receive MSS
+ * (a 1460-byte peer on our 9000-byte MTU). As Linux's tcp_measure_rcv_mss(): a segment at
+ * least as large as the estimate sets it (up to our receive MSS); a smaller one sets it only
+ * when two in a row have the same length and it looks full-sized: at least 536 bytes, or at
+ * least 88 without PSH, URG or FIN (a sender fills its segments unless it pushes). A smaller
+ * one is measured with the options it carries beyond the timestamp every segment has: SACK
+ * blocks take their room from the payload (RFC 9293 §3.7.1), and a full segment that carries
+ * them is still full-sized. */
+static __attribute__((unused)) void hxs_tcp_measure_ack_mss(struct hxs_tcp_conn *c,
+							    const struct hxs_tcp_seg *s)
+{
+	uint32_t len = s->len, last = c->last_seg_len, fixed = c->ts_ok ? 12 : 0;
+
+	c->last_seg_len = 0;
+	if (len >= c->ack_mss) {
+		c->ack_mss = len < c->rcv_mss ? len : c->rcv_mss;
+		return;
+	}
+	if (s->optlen > fixed)
+		len += s->optlen - fixed;
+	if (len >= 536 || (len >= 88 && !(s->flags & (HXS_TH_PSH | HXS_TH_URG | HXS_TH_FIN)))) {
+		c->last_seg_len = len;
+		if (len == last)
+			c->ack_mss = len;
+	}
+}
 
 #define ACK_BATCH_SEGS 44          /* Linux's tcp_comp_sack_nr */
 
