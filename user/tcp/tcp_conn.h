@@ -764,7 +764,7 @@ static inline void hxs_tcp_fp_unlink(struct hxs_tcp_conn *c)
 /* The slot goes (the connection leaves the table): off the flight list, pointer cleared. */
 void hxs_tcp_fp_detach(struct hxs_tcp_conn *c);
 
-/* tcp_input.c */
+/* tcp_fastpath_input.c */
 /* Progress XDP made for c, through the ACK processing (before a segment of c is processed,
  * and from hxs_tcp__fp_poll). Returns 1 if c is gone. */
 int hxs_tcp_fp_pickup(struct hxs_tcp_conn *c, uint64_t now);
