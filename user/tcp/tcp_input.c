@@ -1,43 +1,34 @@
-/* tcp_input.c - a segment arrives (RFC 9293 §3.10.7).
+/* tcp_input.c - a segment arrives (RFC 9293 §3.10.7): the entry points, parse, checksum,
+ * options, the demux, and the start of a connection's processing, the header predictions
+ * inline.
  *
- * hxs_tcp__input() -> parse + checksum + options -> demux (hxs_tcp_lookup)
- * hxs_tcp__input_slot() the same, the demux by the metadata's slot first (hxs_tcp_lookup_slot)
- *   -> closed_input()      §3.10.7.1 no TCB: RST
- *   -> listen_input()      §3.10.7.2 LISTEN: SYN creates a SYN-RECEIVED child
- *                          (SYN queue full: hxs_tcp_syncookie_syn(); an ACK:
- *                          hxs_tcp_syncookie_ack(), tcp_syncookie.c)
- *   -> conn_input()        conn_input_begin() (XDP's ACKs, counters), then
- *                          header_predicted() -> predicted_input(): the next in-order
- *                          segment of a receiver with nothing in flight, the steps below
- *                          with their known outcome only (HxsTcpHeaderPredicted); else
- *                          conn_input_data_ack(): in-order data that acknowledges new
- *                          data, the fifth step in full, the others' known outcome
- *                          (HxsTcpHeaderPredictedAck); else
- *                          conn_input_rest(), one switch (state). For an ESTABLISHED
- *                          connection hxs_tcp__input_slot() has all but the switch inline
- *                          and parses the rest of the segment (seg_rest) only for it:
- *        SYN-SENT          §3.10.7.3 syn_sent_input()
- *        synchronized      §3.10.7.4 sync_input(), first..eighth: check_seq() (+PAWS),
- *                          check_rst(), check_syn(), check_ack() (update_ts_recent,
- *                          process_ack -> hxs_tcp_recovery_on_ack, hxs_tcp_ecn_ack_in),
- *                          hxs_tcp_urg_in() (sixth), process_text() (reassembly,
- *                          hxs_tcp_ecn_data_in), hxs_tcp_urg_fetch(), check_fin() (process_fin)
- *   -> hxs_tcp_output() for the ACK/data the segment made due, hxs_tcp_notify(); the ACK
- *      of a SYN,ACK or of a FIN in ESTABLISHED waits one poll instead (cfg.ack_defer: the
- *      connection stays dirty through the next hxs_tcp__poll(), the user's data or FIN of
- *      the meantime goes with it); with
- *      cfg.ack_batch a duplicate ACK may instead wait for the batch's end (ack_may_wait():
- *      the connection is marked dirty, hxs_tcp__poll() sends it).
- * XDP fast path: conn_input() and hxs_tcp__fp_poll() -> hxs_tcp_fp_pickup() -> the ACKs XDP
- *   consumed as one stretch ACK -> hxs_tcp_fp_ack_input() -> check_ack(), output, notify
+ * hxs_tcp__input(), hxs_tcp__input_addr() -> hxs_tcp__input_slot()
+ * hxs_tcp__input_slot()  header and checksum checks, seg_opts() (<NOP,NOP,TS> in one compare,
+ *                        else hxs_tcp_opt__parse), the fields the demux and the predictions
+ *                        read -> demux by the metadata's slot (hxs_tcp_lookup_slot), else
+ *                        by the 4-tuple (hxs_tcp_lookup_addr):
+ *   ESTABLISHED    conn_input() with all but the state switch inline:
+ *                  conn_input_begin(): the ACKs XDP consumed first (fp_news ->
+ *                    hxs_tcp_fp_pickup, tcp_fastpath_input.c), counters, a held ACK aside
+ *                  conn_input_predicted() (tcp_predict.h): the next in-order segment of a
+ *                    receiver with nothing in flight (HxsTcpHeaderPredicted); else
+ *                  seg_rest() (the fields only the long way reads), then
+ *                  hxs_tcp_conn_input_data_ack() (tcp_predict.c): in-order data that
+ *                    acknowledges new data (HxsTcpHeaderPredictedAck); else
+ *                  hxs_tcp_conn_input_rest() (tcp_process.c): one switch (state), the steps
+ *                    of §3.10.7.3 or §3.10.7.4, output, notify
+ *   other states   conn_input(), the same; a TIME-WAIT connection a new SYN reopens (RFC 6191
+ *                  §2) is closed first and the listener takes the SYN
+ *   none           a listener (hxs_tcp_lookup_listener) -> listen_input():
+ *                  hxs_tcp_listen_input() (tcp_listen.c, §3.10.7.2); the child an ACK with a
+ *                  SYN cookie opened takes that ACK in conn_input()
+ *                  else hxs_tcp_closed_input() (tcp_process.c, §3.10.7.1): RST
+ * This file calls the other files of the input, none of them calls it (tcp_input.h).
  */
 #include <errno.h>
-#include <string.h>
-#include <sys/epoll.h>
 
 #include "hxs/shared.h"
 #include "lib/bytes.h"
-#include "hxs/syncookie.h"
 #include "tcp_conn.h"
 #include "tcp_input.h"
 #include "tcp_predict.h"

@@ -1,4 +1,14 @@
 /* tcp_input.h - what the files of a segment's arrival (RFC 9293 §3.10.7) call in each other.
+ *
+ *   tcp_input.c            the entry points: parse, checksum, demux, conn_input()
+ *   tcp_listen.c           LISTEN: the passive open, the SYN-RECEIVED child, a SYN cookie
+ *   tcp_predict.h, .c      the two header predictions (the first inline in tcp_input.c)
+ *   tcp_fastpath_input.c   the ACKs XDP consumed, through the fifth step
+ *   tcp_process.c          by state: CLOSED, SYN-SENT, the steps of the synchronized states
+ * A file calls only those below it: tcp_input.c the four others, tcp_listen.c,
+ * tcp_predict.c and tcp_fastpath_input.c tcp_process.c, which calls none of them
+ * (tests/unit/test_layers.sh: no call circle between files). Small and hot helpers are
+ * static here: inlined, or a copy in each file that calls it.
  */
 #ifndef HXS_TCP_INPUT_H
 #define HXS_TCP_INPUT_H
@@ -12,6 +22,7 @@
  * field (the first step's zero-window allowance), then stop. */
 enum step { STEP_NEXT, STEP_DONE, STEP_GONE, STEP_ACK_ONLY };
 
+/* tcp_process.c */
 /* §3.10.7.1 CLOSED: the RST that answers a segment for no connection. */
 void hxs_tcp_closed_input(struct hxs_tcp *tcp, const struct hxs_tcp_seg *s);
 /* The options agreed in the handshake and the MSS (SYN-SENT, LISTEN, a SYN cookie's ACK). */
@@ -24,6 +35,7 @@ enum step hxs_tcp_check_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s,
 int hxs_tcp_conn_input_rest(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now,
 			    int held);
 
+/* The seventh step's, in tcp_process.c (process_text) and in the predictions (tcp_predict.h). */
 /* The peer's full segment size, for "an ACK for at least every second full-sized segment"
  * (RFC 5681 §4.2): full-sized is the sender's SMSS, which may be far below our receive MSS
  * (a 1460-byte peer on our 9000-byte MTU). As Linux's tcp_measure_rcv_mss(): a segment at
@@ -32,7 +44,9 @@ int hxs_tcp_conn_input_rest(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s,
  * least 88 without PSH, URG or FIN (a sender fills its segments unless it pushes). A smaller
  * one is measured with the options it carries beyond the timestamp every segment has: SACK
  * blocks take their room from the payload (RFC 9293 §3.7.1), and a full segment that carries
- * them is still full-sized. */
+ * them is still full-sized. Static, not inline: each file that calls it has its own copy,
+ * inlined or not as the compiler chooses, whose registers it knows at the call (as another
+ * file's function, the predicted path in hxs_tcp__input_slot() reloads a value after it). */
 static __attribute__((unused)) void hxs_tcp_measure_ack_mss(struct hxs_tcp_conn *c,
 							    const struct hxs_tcp_seg *s)
 {
@@ -72,11 +86,13 @@ static inline int inorder_ack_may_wait(const struct hxs_tcp_conn *c)
 	       c->segs_unacked < ACK_BATCH_SEGS;
 }
 
+/* tcp_listen.c */
 /* §3.10.7.2 LISTEN; returns the child an ACK with a SYN cookie opened, for the caller to run
  * that ACK through conn_input(). */
 struct hxs_tcp_conn *hxs_tcp_listen_input(struct hxs_tcp_conn *l, const struct hxs_tcp_seg *s,
 					  uint64_t now, uint32_t tw_iss);
 
+/* tcp_predict.c */
 /* Header prediction's second case, in-order data that acknowledges new data: all of it, or 0
  * (nothing done) if s is not one. */
 int hxs_tcp_conn_input_data_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now,

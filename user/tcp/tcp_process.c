@@ -850,9 +850,9 @@ static int sync_input(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint6
 	return r != STEP_GONE;
 }
 
-/* The rest of conn_input(): one switch (state). Not inlined, so that the predicted path,
- * inlined into hxs_tcp__input_slot(), keeps its few registers. Returns 1 for a listener,
- * whose segment is its caller's (listen_input()), else 0. */
+/* The rest of conn_input() (tcp_input.c): one switch (state). A call (this file), so that
+ * the predicted path, inlined into hxs_tcp__input_slot(), keeps its few registers. Returns
+ * 1 for a listener, whose segment is its caller's (listen_input()), else 0. */
 int hxs_tcp_conn_input_rest(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now,
 			    int held)
 {
