@@ -1,7 +1,7 @@
 /* test_tcp_ack_batch.c - duplicate ACKs held to the end of an input batch (cfg.ack_batch):
  * the stack hands a turn's segments to hxs_tcp__input() and then calls hxs_tcp__poll(); the
  * duplicate ACKs of out-of-order segments go as one at the poll, with the exceptions
- * tcp_input.c ack_may_wait() names: every ACK_BATCH_SEGS (44) segments, a gap filled, the
+ * tcp_process.c ack_may_wait() names: every ACK_BATCH_SEGS (44) segments, a gap filled, the
  * first three for one RCV.NXT, a segment that does not extend the range SACKed first. In-order
  * data's ACK (every second full-sized segment) waits for the poll too, as one cumulative ACK
  * (inorder_ack_may_wait(): again every ACK_BATCH_SEGS segments); a batch with less than two

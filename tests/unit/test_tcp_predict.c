@@ -1,8 +1,8 @@
-/* test_tcp_predict.c - header prediction (tcp_input.c header_predicted()): the in-order data
+/* test_tcp_predict.c - header prediction (tcp_predict.h header_predicted()): the in-order data
  * segment of a receiver with nothing in flight takes the short path, counted in
  * HxsTcpHeaderPredicted, and every condition that must send a segment the long way does; the
  * second kind (data_ack_predicted()): in-order data that acknowledges new data of ours takes
- * conn_input_data_ack(), counted in HxsTcpHeaderPredictedAck, with the ACK's full effect.
+ * hxs_tcp_conn_input_data_ack(), counted in HxsTcpHeaderPredictedAck, with the ACK's full effect.
  *
  * One scripted connection (tcp_harness.h) with timestamps and SACK, accepted from a listener.
  * The peer sends 1000-byte segments; each case checks the counter moved (or did not) and what

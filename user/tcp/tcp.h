@@ -127,9 +127,9 @@ struct hxs_tcp_cfg {
 				     * start (RFC 5681) until loss */
 	/* 1: the embedding layer hands segments over in batches and calls hxs_tcp__poll() after
 	 * each (the stack's turn): the duplicate ACKs of out-of-order segments, beyond the
-	 * first three, may wait for the batch's end and go as one (tcp_input.c ack_may_wait),
+	 * first three, may wait for the batch's end and go as one (tcp_process.c ack_may_wait),
 	 * as Linux's SACK compression; so does the ACK in-order data makes due, one cumulative
-	 * ACK for the batch (tcp_input.c inorder_ack_may_wait), as GRO makes the kernel's.
+	 * ACK for the batch (tcp_input.h inorder_ack_may_wait), as GRO makes the kernel's.
 	 * 0: every ACK goes at once. */
 	uint8_t ack_batch;
 	uint8_t no_stretch_ack;     /* with ack_batch, 1: in-order data is ACKed every second
@@ -137,7 +137,7 @@ struct hxs_tcp_cfg {
 				     * its slow start by RFC 3465's L per ACK grows faster) */
 	/* 1: the ACK of a SYN,ACK, and of a FIN in ESTABLISHED, waits one hxs_tcp__poll() (the
 	 * user hears the news at once): a request written on a completed connect, or the close
-	 * answering the peer's FIN, goes with it as one segment (tcp_input.c). 0: at once. */
+	 * answering the peer's FIN, goes with it as one segment (tcp_process.c). 0: at once. */
 	uint8_t ack_defer;
 	/* 1: ev.on_event only when the mask gains a bit (readable, writable, hung up, an error);
 	 * not when it only loses some (the user read or wrote), which wakes no one: the kernel's

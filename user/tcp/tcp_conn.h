@@ -2,8 +2,11 @@
  * enum with its ordered predicates, the byte rings, option and segment structs, and the
  * functions the core's files call in each other. Not for the socket layer (that is tcp.h).
  *
- * File map:  tcp_input.c  (segment arrives, §3.10.7)   tcp_output.c (what may go now)
- *            tcp_seg.c    (build and send one segment)
+ * File map:  tcp_input.c  (segment arrives, §3.10.7: parse, demux; tcp_input.h: between
+ *                          the files of the input)   tcp_process.c (by state, the steps)
+ *            tcp_listen.c (LISTEN, the passive open)   tcp_predict.c/.h (header prediction)
+ *            tcp_fastpath_input.c (the ACKs XDP consumed)   tcp_fastpath.c (the slot, XDP's)
+ *            tcp_output.c (what may go now)   tcp_seg.c (build and send one segment)
  *            tcp_timer_arm.c (RTO, arming the timers)   tcp_timer.c (the timers' expiry)
  *            tcp_recovery.c (fast retransmit, NewReno, SACK pipe/NextSeg)
  *            tcp_rack.c   (RACK-TLP, PRR, undo: the default with SACK)
@@ -252,7 +255,7 @@ struct hxs_tcp_conn {
 	uint32_t irs, rcv_nxt, rcv_adv;    /* rcv_adv: right edge last advertised */
 	uint32_t last_ack_sent;
 	uint32_t dsack_start, dsack_end;
-	/* ACKs held to the end of the input batch (cfg.ack_batch, tcp_input.c ack_may_wait) */
+	/* ACKs held to the end of the input batch (cfg.ack_batch, tcp_process.c ack_may_wait) */
 	uint32_t dup_rcv_nxt;              /* RCV.NXT the duplicate ACKs below were for */
 	uint16_t dup_acks_sent;            /* duplicate ACKs sent at once for dup_rcv_nxt */
 	uint16_t segs_unacked;             /* data segments taken since the last ACK went */
@@ -764,7 +767,7 @@ static inline void hxs_tcp_fp_unlink(struct hxs_tcp_conn *c)
 /* The slot goes (the connection leaves the table): off the flight list, pointer cleared. */
 void hxs_tcp_fp_detach(struct hxs_tcp_conn *c);
 
-/* tcp_input.c */
+/* tcp_fastpath_input.c */
 /* Progress XDP made for c, through the ACK processing (before a segment of c is processed,
  * and from hxs_tcp__fp_poll). Returns 1 if c is gone. */
 int hxs_tcp_fp_pickup(struct hxs_tcp_conn *c, uint64_t now);

@@ -10,10 +10,10 @@
  *           data is in flight
  * own ACK:  process_ack() -> hxs_tcp_fp_una(): SND.UNA by compare-and-swap, never backwards,
  *           so XDP never takes an ACK the stack would call a duplicate
- * pickup:   (tcp_input.c, above this file) conn_input() before the segment, and
- *           hxs_tcp__fp_poll() each turn over the flight list only -> hxs_tcp_fp_pickup():
- *           the ACK count moved -> hxs_tcp_fp_ack_input(): one stretch ACK through
- *           check_ack, cc.acks = the count
+ * pickup:   (tcp_fastpath_input.c, above the ACK processing) conn_input() before the
+ *           segment, and hxs_tcp__fp_poll() each turn over the flight list only ->
+ *           hxs_tcp_fp_pickup(): the ACK count moved -> hxs_tcp_fp_ack_input(): one
+ *           stretch ACK through hxs_tcp_check_ack(), cc.acks = the count
  * sleep:    hxs_tcp__fp_pending() (and next_deadline 0) while progress waits
  * leave:    hxs_tcp_hash_remove() -> hxs_tcp_fp_detach() before on_tuple's del frees the slot
  */

@@ -232,7 +232,7 @@ int hxs_tcp__poll(struct hxs_tcp *tcp, uint64_t now)
 		c->dnext = NULL;
 		c->dirty = 0;
 		if (c->ack_defer && c->state != HXS_TCPS_CLOSED) {
-			/* an ACK that waits for the next poll (tcp_input.c): the user hears the
+			/* an ACK that waits for the next poll (tcp_process.c): the user hears the
 			 * news now, the ACK goes then, with whatever the user queued meanwhile */
 			c->ack_defer = 0;
 			hxs_tcp_mark_dirty(c);

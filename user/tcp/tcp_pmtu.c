@@ -3,12 +3,12 @@
  *
  * hxs sends every segment with DF, and ICMP goes to the kernel, so a path with a smaller MTU
  * is a black hole unless the sender finds out itself. Two ways in:
- *   set_mss() (tcp_input.c, handshake) -> hxs_tcp_pmtu_init()   search range, effective MSS
+ *   hxs_tcp_set_mss() (tcp_process.c)  -> hxs_tcp_pmtu_init()   handshake: search range, MSS
  *   rexmt_fire() (tcp_timer.c)         -> hxs_tcp_pmtu_on_rto()  black-hole detection: the
  *                                         MSS drops to the search's floor (tcp_base_mss)
  *   output_data() (tcp_output.c)       -> hxs_tcp_pmtu_probe()   one probe segment, half-way
  *                                         between what works and what may not
- *   process_ack() (tcp_input.c)        -> hxs_tcp_pmtu_on_ack()  probe acknowledged: the floor
+ *   process_ack() (tcp_process.c)      -> hxs_tcp_pmtu_on_ack()  probe acknowledged: the floor
  *                                         rises to it; probe lost: the ceiling comes down
  *   hxs_tcp__pmtu_update()             the kernel's route exception (the socket layer reads
  *                                         it, see net/ctl_kernel.c) lowers or raises c->pmtu

@@ -5,19 +5,19 @@
  * (enum hxs_tcp_recovery_mode). Facts from Linux's tcp_recovery.c and tcp_input.c; the code
  * follows RFC 8985's pseudocode.
  *
- * hxs_tcp_send_seg()          -> hxs_tcp_rack_on_send()    one record per segment: its
- *                                                          [seq, end) and transmit time
- * process_ack() (tcp_input.c) -> hxs_tcp_rack_ack_begin()  the ACK's TSecr, per-ACK state
- *   process_sack()            -> hxs_tcp_rack_on_sack()    records SACKed: rack_update()
- *                             -> hxs_tcp_rack_on_dsack()   D-SACK: reo_wnd, TLP, undo
- *   hxs_tcp_recovery_on_ack() -> hxs_tcp_rack_on_ack()     records acked, TLP (§7.4),
+ * hxs_tcp_send_seg()            -> hxs_tcp_rack_on_send()    one record per segment: its
+ *                                                            [seq, end) and transmit time
+ * process_ack() (tcp_process.c) -> hxs_tcp_rack_ack_begin()  the ACK's TSecr, per-ACK state
+ *   process_sack()              -> hxs_tcp_rack_on_sack()    records SACKed: rack_update()
+ *                               -> hxs_tcp_rack_on_dsack()   D-SACK: reo_wnd, TLP, undo
+ *   hxs_tcp_recovery_on_ack()   -> hxs_tcp_rack_on_ack()     records acked, TLP (§7.4),
  *        undo (Eifel, D-SACK, F-RTO), detect_loss() (§6.2), recovery entry/exit, PRR
- * hxs_tcp_output()            -> hxs_tcp_recovery_output() -> hxs_tcp_rack_next_lost()
- *                                retransmits what is marked lost, within cwnd - pipe
- *                             -> hxs_tcp_rack_sent()       the PTO (§7.2) or RACK timer
- * rexmt_fire() (tcp_timer.c)  -> hxs_tcp_recovery_on_rto() -> hxs_tcp_rack_on_rto()
- *                                everything not SACKed is lost (RTO recovery), F-RTO begins
- * tcp_rack_timer.c            the RACK reordering timer (§6.2 step 6) and the PTO (§7.3)
+ * hxs_tcp_output()              -> hxs_tcp_recovery_output() -> hxs_tcp_rack_next_lost()
+ *                                  retransmits what is marked lost, within cwnd - pipe
+ *                               -> hxs_tcp_rack_sent()       the PTO (§7.2) or RACK timer
+ * rexmt_fire() (tcp_timer.c)    -> hxs_tcp_recovery_on_rto() -> hxs_tcp_rack_on_rto()
+ *                                  everything not SACKed is lost (RTO recovery), F-RTO begins
+ * tcp_rack_timer.c              the RACK reordering timer (§6.2 step 6) and the PTO (§7.3)
  */
 #include <errno.h>
 #include <stdlib.h>

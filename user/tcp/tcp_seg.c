@@ -1,6 +1,7 @@
 /* tcp_seg.c - building and sending one segment: header, options, window field, checksum,
  * written into a frame from tx.alloc and handed over with tx.send. What to send, and when, is
- * decided by the callers (tcp_output.c, tcp_recovery.c, tcp_timer.c, tcp_input.c).
+ * decided by the callers (tcp_output.c, tcp_recovery.c, tcp_timer.c, tcp_process.c,
+ * tcp_listen.c).
  *
  * hxs_tcp_output() / hxs_tcp_recovery_output() / timers -> hxs_tcp_send_seg()
  *     -> hxs_tcp_reass_sack_blocks(), hxs_tcp_opt__write(), tx.alloc(), wnd_field(),

@@ -4,11 +4,12 @@
  * options in the TSval) is hxs/syncookie.h, the same code the XDP program runs, so an ACK to a
  * cookie XDP sent validates here too.
  *
- * listen_input() SYN, queue full -> hxs_tcp_synq_pressure(1) (on_synq) -> hxs_tcp_syncookie_syn()
- *     -> cookie_local(), hxs_sc_make(), hxs_sc_synack() -> tx.alloc/tx.send   (SyncookiesSent)
- * listen_input() ACK -> hxs_tcp_syncookie_ack() -> cookies_in_use() -> hxs_sc_check()
+ * hxs_tcp_listen_input() (tcp_listen.c) SYN, queue full -> hxs_tcp_synq_pressure(1) (on_synq)
+ *     -> hxs_tcp_syncookie_syn() -> cookie_local(), hxs_sc_make(), hxs_sc_synack()
+ *     -> tx.alloc/tx.send   (SyncookiesSent)
+ * hxs_tcp_listen_input() ACK -> hxs_tcp_syncookie_ack() -> cookies_in_use() -> hxs_sc_check()
  *     -> hxs_sc_ts_decode()   (SyncookiesRecv; an invalid one SyncookiesFailed, and the caller
- *        sends a RST); tcp_input.c's cookie_open() then builds the connection
+ *        sends a RST); tcp_listen.c's cookie_open() then builds the connection
  * (hxs_tcp_synq_pressure(), tcp_lifecycle.c: on when the queue fills, off at half)
  */
 #include <string.h>

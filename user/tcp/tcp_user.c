@@ -85,7 +85,7 @@ int hxs_tcp_conn__connect_addr(struct hxs_tcp_conn *c, struct hxs_addr laddr, ui
 }
 
 /* The kernel's __sys_listen: "if ((unsigned int)backlog > somaxconn) backlog = somaxconn" -
- * a negative backlog is the largest, 0 stays 0 (the queues hold one more, tcp_input.c). */
+ * a negative backlog is the largest, 0 stays 0 (the queues hold one more, tcp_listen.c). */
 static uint32_t listen_backlog(const struct hxs_tcp *tcp, int backlog)
 {
 	return (unsigned int)backlog > tcp->cfg.somaxconn ? tcp->cfg.somaxconn : (uint32_t)backlog;
