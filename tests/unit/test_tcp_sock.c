@@ -733,6 +733,52 @@ static void test_epoll(void)
 	pump_ms(5);
 }
 
+static uint64_t tx_frames(struct hxs_io *io)
+{
+	struct hxs_io_stats s;
+
+	io->ops->get_stats(io, &s);
+	return s.tx_frames;
+}
+
+/* A send on an idle connection leaves its segment waiting for the application's next
+ * hxs_epoll_wait() or stream read (tcp_sock.c push_later): the read sends it, before it
+ * looks for data, with no turn of the stack; writes before the read go in the same
+ * segment. */
+static void test_push_on_recv(void)
+{
+	int l, c, s;
+	uint64_t tx0;
+	char buf[64];
+
+	t_case("push on recv: an idle connection's writes leave, as one segment, at the next read");
+	connected_pair(7014, &l, &c, &s);
+	pump_ms(5);
+	tx0 = tx_frames(world.ia);
+	CHECK_EQ(hxs_send(sa, c, "ping", 4, 0), 4);
+	CHECK_EQ(hxs_send(sa, c, "pong", 4, 0), 4);
+	CHECK_EQ(tx_frames(world.ia), tx0);              /* waiting for the read or the event loop */
+	CHECK_EQ(hxs_recv(sa, c, buf, sizeof(buf), 0), -EAGAIN);
+	CHECK_EQ(tx_frames(world.ia), tx0 + 1);          /* one segment, sent by the read */
+	CHECK_EQ(hxs_recv(sa, c, buf, sizeof(buf), 0), -EAGAIN);
+	CHECK_EQ(tx_frames(world.ia), tx0 + 1);          /* nothing more was waiting */
+	twostack_pump(&world, 1);
+	CHECK_EQ(hxs_recv(sb, s, buf, sizeof(buf), 0), 8);
+	CHECK(!memcmp(buf, "pingpong", 8), "bytes");
+
+	t_case("push on recv: the answer waits for the event loop when no read follows (the turn sends it)");
+	tx0 = tx_frames(world.ib);
+	CHECK_EQ(hxs_send(sb, s, "ok", 2, 0), 2);
+	CHECK_EQ(tx_frames(world.ib), tx0);
+	pump_ms(1);
+	CHECK_EQ(hxs_recv(sa, c, buf, sizeof(buf), 0), 2);
+	CHECK(!memcmp(buf, "ok", 2), "bytes");
+	hxs_close(sa, c);
+	hxs_close(sb, s);
+	hxs_close(sb, l);
+	pump_ms(5);
+}
+
 static void test_backlog(void)
 {
 	struct sockaddr_in b = sin_of(IP_B, 7007);
@@ -924,6 +970,7 @@ int main(void)
 	test_options();
 	test_recv_target();
 	test_epoll();
+	test_push_on_recv();
 	test_backlog();
 	test_tw_reuse();
 	test_tw_peer_reuse();
@@ -931,10 +978,10 @@ int main(void)
 	t_case("counters: every connect an active open; B's passive opens + A's failed attempts + the unanswered one");
 	/* A's connects, by test: connect_errnos 6 (4 refused), connect_timeout 1 (never
 	 * answered), bulk 1, queues 1, slow_start 1, listener_close 3 (1 refused),
-	 * shutdown_close 3, recv_target 1, epoll 2, backlog 4, tw_reuse 4, tw_peer_reuse 20:
-	 * 47, all from A */
-	CHECK_EQ(ctr(sa, "TcpActiveOpens"), 47);
-	CHECK_EQ(ctr(sb, "TcpPassiveOpens"), 41);
+	 * shutdown_close 3, recv_target 1, epoll 2, push_on_recv 1, backlog 4, tw_reuse 4,
+	 * tw_peer_reuse 20: 48, all from A */
+	CHECK_EQ(ctr(sa, "TcpActiveOpens"), 48);
+	CHECK_EQ(ctr(sb, "TcpPassiveOpens"), 42);
 	CHECK_EQ(ctr(sa, "TcpAttemptFails"), 5);
 	CHECK_EQ(ctr(sa, "TcpActiveOpens"),
 		 ctr(sb, "TcpPassiveOpens") + ctr(sa, "TcpAttemptFails") + 1);
@@ -947,10 +994,10 @@ int main(void)
 	t_case("after 2 MSL: every conn-map entry added was deleted, no socket lingers, no entry left");
 	vnow += 61000000;               /* TIME_WAIT is 60 s */
 	pump_ms(5);
-	CHECK_EQ(ctr(sa, "HxsTcpConnMapAdds"), 47);     /* one per connect, refused ones too */
-	CHECK_EQ(ctr(sa, "HxsTcpConnMapDels"), 47);
-	CHECK_EQ(ctr(sb, "HxsTcpConnMapAdds"), 41);     /* one per passive open */
-	CHECK_EQ(ctr(sb, "HxsTcpConnMapDels"), 41);
+	CHECK_EQ(ctr(sa, "HxsTcpConnMapAdds"), 48);     /* one per connect, refused ones too */
+	CHECK_EQ(ctr(sa, "HxsTcpConnMapDels"), 48);
+	CHECK_EQ(ctr(sb, "HxsTcpConnMapAdds"), 42);     /* one per passive open */
+	CHECK_EQ(ctr(sb, "HxsTcpConnMapDels"), 42);
 	CHECK_EQ(ctr(sa, "HxsTcpConnMapErrors") + ctr(sb, "HxsTcpConnMapErrors"), 0);
 	CHECK_EQ(ctr(sa, "HxsTcpLingerSockets"), 0);
 	CHECK_EQ(ctr(sb, "HxsTcpLingerSockets"), 0);

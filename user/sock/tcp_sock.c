@@ -928,16 +928,17 @@ static long send_errno(long r)
 }
 
 /* A segment's worth of bytes queued on a connection with nothing in flight (a request, or a
- * response, after a pause) waits only until the application is back in its event loop
- * (hxs_epoll_wait -> hxs_tcp_sock__push): then it is output and the ring kicked before the
- * stack's turn, not at the end of that turn (which reads the clock, runs the wheels, takes
- * in what arrived, runs the pollers first). What the application adds before it goes with
- * it, as before: a second write, or the FIN of a close (a request/response server's
- * answer and FIN stay one segment; a closed socket is left to the turn). Output decides as
- * it would in the turn (Nagle, TCP_CORK, windows, pacing); the connection stays dirty for
- * the turn. Anything else waits for the turn: bytes queued behind others (a stream's sender
- * keeps one output and one kick a turn), more than a segment (a bulk transfer's start),
- * MSG_MORE, a call from inside a turn, an application without hxs_epoll_wait. */
+ * response, after a pause) waits only until the application reads a TCP socket or is back
+ * in its event loop (tcp_recvmsg or hxs_epoll_wait -> hxs_tcp_sock__push): then it is
+ * output and the ring kicked before the read or the stack's turn, not at the end of that
+ * turn (which reads the clock, runs the wheels, takes in what arrived, runs the pollers
+ * first). What the application adds before it goes with it, as before: a second write, or
+ * the FIN of a close (a request/response server's answer and FIN stay one segment; a closed
+ * socket is left to the turn). Output decides as it would in the turn (Nagle, TCP_CORK,
+ * windows, pacing); the connection stays dirty for the turn. Anything else waits for the
+ * turn: bytes queued behind others (a stream's sender keeps one output and one kick a turn),
+ * more than a segment (a bulk transfer's start), MSG_MORE, a call from inside a turn, an
+ * application that neither reads nor calls hxs_epoll_wait. */
 static void push_later(struct hxs_stack *st, int fd)
 {
 	struct tcp_glue *g = glue(st);
@@ -1024,6 +1025,11 @@ static ssize_t tcp_recvmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 	size_t done = 0;
 	long n;
 
+	/* A read after a write: the application is done writing for now (a request/response
+	 * exchange reads the answer, or reads on until EAGAIN before it waits). The segment a
+	 * send left waiting (push_later) goes now, as the kernel's tcp_sendmsg() would have sent
+	 * it, not after this read and the way back into the event loop. */
+	hxs_tcp_sock__push(sk->st);
 	if (total < 0)
 		return total;
 	if (!ts->c)
