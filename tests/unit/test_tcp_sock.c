@@ -741,6 +741,13 @@ static uint64_t tx_frames(struct hxs_io *io)
 	return s.tx_frames;
 }
 
+static int wakes;                  /* an epoll instance's ready list stopped being empty */
+static void count_wake(void *ctx)
+{
+	(void)ctx;
+	wakes++;
+}
+
 /* A send on an idle connection leaves its segment waiting for the application's next
  * hxs_epoll_wait() or stream read (tcp_sock.c push_later): the read sends it, before it
  * looks for data, with no turn of the stack; writes before the read go in the same
@@ -773,6 +780,40 @@ static void test_push_on_recv(void)
 	pump_ms(1);
 	CHECK_EQ(hxs_recv(sa, c, buf, sizeof(buf), 0), 2);
 	CHECK(!memcmp(buf, "ok", 2), "bytes");
+
+	t_case("epoll wake from the core's readiness: SO_RCVLOWAT still keeps a short read from queueing the item");
+	{
+		struct hxs_event ev[4];
+		struct hxs_event e = { .events = EPOLLIN | EPOLLET, .data = 9 };
+		char big[120];
+		int ep = hxs_epoll_create(sb), v = 100;
+
+		memset(big, 'x', sizeof(big));
+		wakes = 0;
+		CHECK_EQ(hxs_epoll_ctl(sb, ep, EPOLL_CTL_ADD, s, &e), 0);
+		CHECK_EQ(hxs_epoll__set_notify(sb, ep, count_wake, NULL), 0);
+		CHECK_EQ(hxs_setsockopt(sb, s, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v)), 0);
+		CHECK_EQ(hxs_send(sa, c, big, 60, 0), 60);
+		pump_ms(50);
+		CHECK_EQ(wakes, 0);                     /* 60 < SO_RCVLOWAT: not readable */
+		CHECK_EQ(hxs_epoll_wait(sb, ep, ev, 4, 0), 0);
+		CHECK_EQ(hxs_send(sa, c, big, 60, 0), 60);
+		pump_ms(50);
+		CHECK_EQ(wakes, 1);
+		CHECK_EQ(hxs_epoll_wait(sb, ep, ev, 4, 0), 1);
+		CHECK(ev[0].data == 9 && ev[0].events == EPOLLIN, "events %x", ev[0].events);
+		CHECK_EQ(hxs_recv(sb, s, big, sizeof(big), 0), 120);
+		v = 1;
+		CHECK_EQ(hxs_setsockopt(sb, s, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v)), 0);
+		CHECK_EQ(hxs_send(sa, c, "y", 1, 0), 1);
+		pump_ms(50);
+		CHECK_EQ(wakes, 2);                     /* one byte: readable (the core's mask) */
+		CHECK_EQ(hxs_epoll_wait(sb, ep, ev, 4, 0), 1);
+		CHECK(ev[0].data == 9 && ev[0].events == EPOLLIN, "events %x", ev[0].events);
+		CHECK_EQ(hxs_recv(sb, s, big, sizeof(big), 0), 1);
+		CHECK_EQ(hxs_epoll_wait(sb, ep, ev, 4, 0), 0);
+		hxs_epoll_close(sb, ep);
+	}
 	hxs_close(sa, c);
 	hxs_close(sb, s);
 	hxs_close(sb, l);

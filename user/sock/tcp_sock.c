@@ -173,7 +173,19 @@ static void on_event(void *ctx, struct hxs_tcp_conn *c, uint32_t mask)
 		if (e)
 			ts->sk.err = e;
 	}
-	hxs_sock__wake(&ts->sk);
+	if (!ts->sk.epi)
+		return;
+	/* mask is the core's readiness of c now (hxs_tcp_conn__events), what tcp_poll() starts
+	 * from; what tcp_poll() adds to it is added here (EPOLLERR of a pending error, EPOLLOUT
+	 * of a closed connection, which always has EPOLLHUP), so the epoll items are queued as
+	 * hxs_sock__wake() would queue them, without a second reading of the core. Only
+	 * SO_RCVLOWAT takes bits away in tcp_poll(): such a socket is woken as before. */
+	if (ts->sk.rcvlowat > 1) {
+		hxs_sock__wake(&ts->sk);
+		return;
+	}
+	hxs_epoll__notify(&ts->sk, mask | (ts->sk.err ? (uint32_t)EPOLLERR : 0) |
+			  ((mask & EPOLLHUP) ? (uint32_t)EPOLLOUT : 0));
 }
 
 static void linger_unlink(struct tcp_glue *g, struct tcp_sock *ts)
