@@ -820,6 +820,27 @@ static void test_push_on_recv(void)
 	pump_ms(5);
 }
 
+/* hxs_iov_len(): the one-buffer case inline, the rest in the loop; the same answers */
+static void test_iov_len(void)
+{
+	char b[8];
+	struct iovec one = { b, 5 }, huge = { b, (size_t)SSIZE_MAX + 1 };
+	struct iovec two[2] = { { b, 3 }, { b, 4 } };
+	struct iovec over[2] = { { b, (size_t)SSIZE_MAX }, { b, 1 } };
+	struct iovec empty = { b, 0 };
+
+	t_case("hxs_iov_len: one buffer, several, none, an empty one; -EINVAL beyond SSIZE_MAX or a negative count");
+	CHECK_EQ(hxs_iov_len(&one, 1), 5);
+	CHECK_EQ(hxs_iov_len(&empty, 1), 0);
+	CHECK_EQ(hxs_iov_len(two, 2), 7);
+	CHECK_EQ(hxs_iov_len(two, 0), 0);
+	CHECK_EQ(hxs_iov_len(&huge, 1), -EINVAL);
+	CHECK_EQ(hxs_iov_len(over, 2), -EINVAL);
+	CHECK_EQ(hxs_iov_len(two, -1), -EINVAL);
+	CHECK_EQ(hxs_iov_len_any(&one, 1), 5);
+	CHECK_EQ(hxs_iov_len_any(&huge, 1), -EINVAL);
+}
+
 static void test_backlog(void)
 {
 	struct sockaddr_in b = sin_of(IP_B, 7007);
@@ -1001,6 +1022,7 @@ int main(void)
 	CHECK_EQ(hxs_stack__set_tcp_bufs(sa, 256 * 1024, 256 * 1024), 0);
 	CHECK_EQ(hxs_stack__set_tcp_bufs(sb, 256 * 1024, 256 * 1024), 0);
 
+	test_iov_len();
 	test_connect_errnos();
 	test_connect_timeout();
 	test_bulk();

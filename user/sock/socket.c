@@ -28,7 +28,7 @@
 #include "net/stack.h"
 
 /* --- iovecs -------------------------------------------------------------------------------- */
-ssize_t hxs_iov_len(const struct iovec *iov, int iovcnt)
+ssize_t hxs_iov_len_any(const struct iovec *iov, int iovcnt)
 {
 	size_t total = 0;
 
