@@ -2,12 +2,14 @@
  *
  * RX:   hxs_ip_input() -> tcp_input() -> hxs_tcp__input_slot() (core: state machine), with
  *            the {slot, gen} the frame's metadata names (demux by index), if any
- *            core -> on_event() -> hxs_sock__wake() -> epoll ready lists
+ *            core -> on_event() -> hxs_epoll__notify() with the core's readiness (SO_RCVLOWAT:
+ *            hxs_sock__wake()) -> epoll ready lists
  *            core -> on_tuple() -> a slot (hxs_stack__slot_get, for the XDP fast path),
  *            XDP conn map add {slot, gen} / del, slot back (a failed add fails the connection);
  *            an active open from an eph-steered port: no entry (lazy), until
- *            tcp_sendmsg/tcp_recvmsg -> hxs_tcp_steer__lazy_io() finds it lives on -> an
- *            entry (steering, lazy entries, bind entries and cookies: tcp_steer.c)
+ *            tcp_sendmsg/tcp_recvmsg -> hxs_tcp_steer__io() (until steered) ->
+ *            hxs_tcp_steer__lazy_io() finds it lives on -> an entry (steering, lazy
+ *            entries, bind entries and cookies: tcp_steer.c)
  *            on_listen() -> bind entry LISTEN
  *            on_synq() -> bind entry LISTEN | COOKIES with what a cookie SYN-ACK offers
  *            (hxs_tcp_conn__cookie_local), or LISTEN alone when the SYN queue drained
@@ -223,6 +225,7 @@ static int on_tuple(void *ctx, struct hxs_tcp_conn *c, int add)
 		if (ts) {
 			ts->io_calls = 0;
 			ts->io_bytes = 0;
+			ts->steered = 0;
 		}
 		if (ts && hxs_stack__eph_held(g->st, laddr, htons(lport))) {
 			hxs_tcp_conn__set_mark(c, MARK_LAZY_EPH);
@@ -1016,7 +1019,7 @@ static ssize_t tcp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 		if ((size_t)n < iov[i].iov_len)
 			break;
 	}
-	hxs_tcp_steer__lazy_io(ts, done);
+	hxs_tcp_steer__io(ts, done);
 	if (!total)
 		return send_errno(hxs_tcp_conn__send(ts->c, "", 0));
 	/* MSG_OOB: the last byte queued is urgent (tcp_sendmsg -> tcp_mark_urg, RFC 6093 §4) */
@@ -1102,7 +1105,7 @@ static ssize_t tcp_recvmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 		}
 	}
 	if (!f)
-		hxs_tcp_steer__lazy_io(ts, done);
+		hxs_tcp_steer__io(ts, done);
 	if (from) {
 		memset(from, 0, sizeof(*from));
 		from->sin6_family = AF_INET6;
