@@ -3,7 +3,8 @@
  * hxs_socket() -> hxs_sock__alloc() -> ops->init() -> hxs_sock__install()
  * hxs_bind()   -> checks as inet_bind() -> hxs_sock__bind_port() -> ops->bind()
  * hxs_send*()/hxs_recv*()/hxs_accept4() -> sock_wait(): ops->X() until it stops saying
- *                 -EAGAIN, running hxs_stack__poll() in between (blocking sockets only),
+ *                 -EAGAIN, running hxs_stack__poll() in between (blocking sockets only;
+ *                 a send or receive that does not wait calls ops->X() once, directly),
  *                 bounded by SO_SNDTIMEO / SO_RCVTIMEO; a datagram's send then flushes the
  *                 stack's TX batch (hxs_stack__tx_flush: the ring and its kick) before returning
  * hxs_close()  -> ops->close() -> hxs_epoll__forget() -> hxs_sock__free() (unless the
@@ -639,7 +640,10 @@ static ssize_t do_send(struct hxs_stack *st, int fd, const struct iovec *iov, in
 	}
 	if (sk->type == SOCK_STREAM && !sock_nonblock(sk, flags) && iovcnt > 0)
 		return stream_send_all(sk, &args);
-	r = sock_wait(sk, OP_SEND, &args, sock_nonblock(sk, flags), sk->sndtimeo_us);
+	if (sock_nonblock(sk, flags))       /* no wait: the protocol's at once */
+		r = sk->ops->sendmsg(sk, iov, iovcnt, flags, args.to);
+	else
+		r = sock_wait(sk, OP_SEND, &args, 0, sk->sndtimeo_us);
 	/* A datagram leaves before the call returns, as the kernel's udp_sendmsg() hands it to
 	 * the device: the TX batch goes to the ring and the ring is kicked now, not at the end
 	 * of the loop's next turn (the caller's next recv and epoll_wait and a whole turn would
@@ -720,9 +724,12 @@ static ssize_t do_recv(struct hxs_stack *st, int fd, const struct iovec *iov, in
 			goto out;
 		}
 	}
-	/* MSG_OOB never waits (the kernel's tcp_recv_urg: "this call should never block") */
-	r = sock_wait(sk, OP_RECV, &args, sock_nonblock(sk, flags) || (flags & MSG_OOB),
-		      sk->rcvtimeo_us);
+	/* MSG_OOB never waits (the kernel's tcp_recv_urg: "this call should never block"). A
+	 * call that does not wait is the protocol's at once (sock_wait() would try it once). */
+	if (sock_nonblock(sk, flags) || (flags & MSG_OOB))
+		r = sk->ops->recvmsg(sk, iov, iovcnt, flags, &a, meta);
+	else
+		r = sock_wait(sk, OP_RECV, &args, 0, sk->rcvtimeo_us);
 out:
 	if (r >= 0 && from && fromlen)
 		hxs_sock__sa_out(sk, &a, from, fromlen);
