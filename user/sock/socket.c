@@ -704,35 +704,37 @@ static ssize_t do_recv(struct hxs_stack *st, int fd, const struct iovec *iov, in
 		       struct sockaddr *from, socklen_t *fromlen, struct hxs_rx_meta *meta)
 {
 	struct hxs_sock *sk = hxs_sock__get(st, fd);
-	struct sockaddr_in6 a = { 0 };
-	struct op_args args = { .iov = iov, .iovcnt = iovcnt, .flags = flags, .from = &a,
-				.meta = meta };
+	struct sockaddr_in6 a, *ap = NULL;
 	ssize_t r;
 
 	if (!sk)
 		return -EBADF;
 	if (fromlen && (int)*fromlen < 0)
 		return -EINVAL;
-	if (sk->type == SOCK_STREAM && !sock_nonblock(sk, flags) &&
-	    !(flags & (MSG_OOB | MSG_PEEK | MSG_TRUNC))) {
-		ssize_t total = hxs_iov_len(iov, iovcnt);
-		size_t target = total < 0 ? 1 : (flags & MSG_WAITALL) ? (size_t)total
-				: sk->rcvlowat < (size_t)total ? sk->rcvlowat : (size_t)total;
-
-		if (target > 1) {
-			r = stream_recv_all(sk, &args, target);
-			goto out;
-		}
+	if (from && fromlen) {
+		/* asked for: zeros where the protocol gives no address (a stream) */
+		memset(&a, 0, sizeof(a));
+		ap = &a;
 	}
 	/* MSG_OOB never waits (the kernel's tcp_recv_urg: "this call should never block"). A
 	 * call that does not wait is the protocol's at once (sock_wait() would try it once). */
-	if (sock_nonblock(sk, flags) || (flags & MSG_OOB))
-		r = sk->ops->recvmsg(sk, iov, iovcnt, flags, &a, meta);
-	else
-		r = sock_wait(sk, OP_RECV, &args, 0, sk->rcvtimeo_us);
-out:
-	if (r >= 0 && from && fromlen)
-		hxs_sock__sa_out(sk, &a, from, fromlen);
+	if (sock_nonblock(sk, flags) || (flags & MSG_OOB)) {
+		r = sk->ops->recvmsg(sk, iov, iovcnt, flags, ap, meta);
+	} else {
+		struct op_args args = { .iov = iov, .iovcnt = iovcnt, .flags = flags, .from = ap,
+					.meta = meta };
+		ssize_t total = sk->type == SOCK_STREAM && !(flags & (MSG_PEEK | MSG_TRUNC)) ?
+				hxs_iov_len(iov, iovcnt) : 1;
+		size_t target = total < 0 ? 1 : (flags & MSG_WAITALL) ? (size_t)total
+				: sk->rcvlowat < (size_t)total ? sk->rcvlowat : (size_t)total;
+
+		if (target > 1)
+			r = stream_recv_all(sk, &args, target);
+		else
+			r = sock_wait(sk, OP_RECV, &args, 0, sk->rcvtimeo_us);
+	}
+	if (r >= 0 && ap)
+		hxs_sock__sa_out(sk, ap, from, fromlen);
 	return r;
 }
 
