@@ -841,6 +841,49 @@ static void test_iov_len(void)
 	CHECK_EQ(hxs_iov_len_any(&huge, 1), -EINVAL);
 }
 
+/* hxs_sock__sa_out(): an AF_INET6 socket's address with its scope (fe80::/10 only), whole or
+ * cut to the caller's room; an AF_INET socket's as sockaddr_in */
+static void test_sa_out(void)
+{
+	struct hxs_sock k6 = { .st = sa, .family = AF_INET6 }, k4 = { .st = sa, .family = AF_INET };
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(4242) }, o;
+	static const uint8_t mapped[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 9, 0, 2 };
+	static const uint8_t ll[16] = { 0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
+	static const uint8_t site[16] = { 0xfe, 0xc0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
+	struct sockaddr_in o4;
+	socklen_t len;
+	uint8_t raw[sizeof(o)];
+
+	t_case("sa_out: AF_INET6 whole (scope only for fe80::/10), cut to a short room; AF_INET as sockaddr_in");
+	memcpy(&a.sin6_addr, mapped, 16);
+	a.sin6_scope_id = 99;                   /* not the protocol's to say: recomputed */
+	len = sizeof(o);
+	memset(&o, 0xaa, sizeof(o));
+	CHECK_EQ(hxs_sock__sa_out(&k6, &a, (struct sockaddr *)&o, &len), 0);
+	CHECK_EQ(len, (socklen_t)sizeof(o));
+	CHECK(o.sin6_family == AF_INET6 && o.sin6_port == htons(4242) && o.sin6_flowinfo == 0 &&
+	      !memcmp(&o.sin6_addr, mapped, 16) && o.sin6_scope_id == 0, "mapped");
+	memcpy(&a.sin6_addr, ll, 16);
+	CHECK_EQ(hxs_sock__sa_out(&k6, &a, (struct sockaddr *)&o, &len), 0);
+	CHECK(o.sin6_scope_id != 0 && o.sin6_scope_id == hxs_sock__scope(sa, hxs_addr6(ll)),
+	      "link-local scope %u", o.sin6_scope_id);
+	memcpy(&a.sin6_addr, site, 16);
+	CHECK_EQ(hxs_sock__sa_out(&k6, &a, (struct sockaddr *)&o, &len), 0);
+	CHECK_EQ(o.sin6_scope_id, 0u);
+	len = 10;
+	memset(raw, 0xaa, sizeof(raw));
+	CHECK_EQ(hxs_sock__sa_out(&k6, &a, (struct sockaddr *)raw, &len), 0);
+	CHECK_EQ(len, (socklen_t)sizeof(o));    /* the whole size, as the kernel says */
+	CHECK(raw[0] == (AF_INET6 & 0xff) && raw[2] == (4242 >> 8) && raw[3] == (4242 & 0xff) &&
+	      raw[4] == 0 && raw[7] == 0 && raw[8] == 0xfe && raw[9] == 0xc0 && raw[10] == 0xaa &&
+	      raw[27] == 0xaa, "cut at 10");
+	memcpy(&a.sin6_addr, mapped, 16);
+	len = sizeof(o4);
+	CHECK_EQ(hxs_sock__sa_out(&k4, &a, (struct sockaddr *)&o4, &len), 0);
+	CHECK(len == sizeof(o4) && o4.sin_family == AF_INET && o4.sin_port == htons(4242) &&
+	      o4.sin_addr.s_addr == ip4(IP_B), "v4");
+}
+
 static void test_backlog(void)
 {
 	struct sockaddr_in b = sin_of(IP_B, 7007);
@@ -1023,6 +1066,7 @@ int main(void)
 	CHECK_EQ(hxs_stack__set_tcp_bufs(sb, 256 * 1024, 256 * 1024), 0);
 
 	test_iov_len();
+	test_sa_out();
 	test_connect_errnos();
 	test_connect_timeout();
 	test_bulk();

@@ -422,10 +422,15 @@ int hxs_sock__sa_out(const struct hxs_sock *sk, const struct sockaddr_in6 *a, st
 		return 0;
 	}
 	struct sockaddr_in6 s6 = *a;
+	const uint8_t *b = (const uint8_t *)&a->sin6_addr;
 
 	s6.sin6_family = AF_INET6;
-	s6.sin6_scope_id = hxs_sock__scope(sk->st, hxs_addr6((const uint8_t *)&a->sin6_addr));
-	memcpy(addr, &s6, *len < sizeof(s6) ? *len : sizeof(s6));
+	/* a scope only for fe80::/10 (hxs_sock__scope): not a call for every datagram */
+	s6.sin6_scope_id = b[0] == 0xfe ? hxs_sock__scope(sk->st, hxs_addr6(b)) : 0;
+	if (*len >= sizeof(s6))
+		memcpy(addr, &s6, sizeof(s6));          /* the usual room: a fixed-size copy */
+	else
+		memcpy(addr, &s6, *len);
 	*len = sizeof(s6);
 	return 0;
 }
