@@ -882,6 +882,26 @@ static void test_sa_out(void)
 	CHECK_EQ(hxs_sock__sa_out(&k4, &a, (struct sockaddr *)&o4, &len), 0);
 	CHECK(len == sizeof(o4) && o4.sin_family == AF_INET && o4.sin_port == htons(4242) &&
 	      o4.sin_addr.s_addr == ip4(IP_B), "v4");
+
+	t_case("sa_in: a whole sockaddr_in6 as it is, the RFC 2133 length without its scope; AF_INET mapped or refused");
+	memcpy(&a.sin6_addr, ll, 16);
+	a.sin6_flowinfo = htonl(5);
+	a.sin6_scope_id = 7;
+	memset(&o, 0xaa, sizeof(o));
+	CHECK_EQ(hxs_sock__sa_in(&k6, (struct sockaddr *)&a, sizeof(a), &o), 0);
+	CHECK(!memcmp(&o, &a, sizeof(a)), "whole");
+	memset(&o, 0xaa, sizeof(o));
+	CHECK_EQ(hxs_sock__sa_in(&k6, (struct sockaddr *)&a, 24, &o), 0);
+	CHECK(!memcmp(&o, &a, 24) && o.sin6_scope_id == 0, "24 bytes, scope %u", o.sin6_scope_id);
+	CHECK_EQ(hxs_sock__sa_in(&k6, (struct sockaddr *)&a, 23, &o), -EINVAL);
+	o4.sin_family = AF_INET;
+	CHECK_EQ(hxs_sock__sa_in(&k6, (struct sockaddr *)&o4, sizeof(o4), &o), -EAFNOSUPPORT);
+	memset(&o, 0xaa, sizeof(o));
+	CHECK_EQ(hxs_sock__sa_in(&k4, (struct sockaddr *)&o4, sizeof(o4), &o), 0);
+	CHECK(o.sin6_family == AF_INET6 && o.sin6_port == htons(4242) && o.sin6_flowinfo == 0 &&
+	      !memcmp(&o.sin6_addr, mapped, 16) && o.sin6_scope_id == 0, "v4 mapped");
+	CHECK_EQ(hxs_sock__sa_in(&k6, (struct sockaddr *)&a, sizeof(a), &o), 0);
+	CHECK_EQ(hxs_sock__sa_in(&k4, NULL, sizeof(a), &o), -EINVAL);
 }
 
 static void test_backlog(void)

@@ -378,6 +378,13 @@ int hxs_sock__sa_in(const struct hxs_sock *sk, const struct sockaddr *sa, sockle
 {
 	sa_family_t fam;
 
+	if (sa && len >= (socklen_t)sizeof(*out) && sk->family == AF_INET6) {
+		memcpy(&fam, &sa->sa_family, sizeof(fam));
+		if (fam == AF_INET6) {
+			memcpy(out, sa, sizeof(*out));  /* the usual: whole, a fixed-size copy */
+			return 0;
+		}
+	}
 	memset(out, 0, sizeof(*out));
 	if (!sa || len < (socklen_t)sizeof(sa_family_t))
 		return -EINVAL;
