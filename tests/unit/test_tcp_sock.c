@@ -733,6 +733,177 @@ static void test_epoll(void)
 	pump_ms(5);
 }
 
+static uint64_t tx_frames(struct hxs_io *io)
+{
+	struct hxs_io_stats s;
+
+	io->ops->get_stats(io, &s);
+	return s.tx_frames;
+}
+
+static int wakes;                  /* an epoll instance's ready list stopped being empty */
+static void count_wake(void *ctx)
+{
+	(void)ctx;
+	wakes++;
+}
+
+/* A send on an idle connection leaves its segment waiting for the application's next
+ * hxs_epoll_wait() or stream read (tcp_sock.c push_later): the read sends it, before it
+ * looks for data, with no turn of the stack; writes before the read go in the same
+ * segment. */
+static void test_push_on_recv(void)
+{
+	int l, c, s;
+	uint64_t tx0;
+	char buf[64];
+
+	t_case("push on recv: an idle connection's writes leave, as one segment, at the next read");
+	connected_pair(7014, &l, &c, &s);
+	pump_ms(5);
+	tx0 = tx_frames(world.ia);
+	CHECK_EQ(hxs_send(sa, c, "ping", 4, 0), 4);
+	CHECK_EQ(hxs_send(sa, c, "pong", 4, 0), 4);
+	CHECK_EQ(tx_frames(world.ia), tx0);              /* waiting for the read or the event loop */
+	CHECK_EQ(hxs_recv(sa, c, buf, sizeof(buf), 0), -EAGAIN);
+	CHECK_EQ(tx_frames(world.ia), tx0 + 1);          /* one segment, sent by the read */
+	CHECK_EQ(hxs_recv(sa, c, buf, sizeof(buf), 0), -EAGAIN);
+	CHECK_EQ(tx_frames(world.ia), tx0 + 1);          /* nothing more was waiting */
+	twostack_pump(&world, 1);
+	CHECK_EQ(hxs_recv(sb, s, buf, sizeof(buf), 0), 8);
+	CHECK(!memcmp(buf, "pingpong", 8), "bytes");
+
+	t_case("push on recv: the answer waits for the event loop when no read follows (the turn sends it)");
+	tx0 = tx_frames(world.ib);
+	CHECK_EQ(hxs_send(sb, s, "ok", 2, 0), 2);
+	CHECK_EQ(tx_frames(world.ib), tx0);
+	pump_ms(1);
+	CHECK_EQ(hxs_recv(sa, c, buf, sizeof(buf), 0), 2);
+	CHECK(!memcmp(buf, "ok", 2), "bytes");
+
+	t_case("epoll wake from the core's readiness: SO_RCVLOWAT still keeps a short read from queueing the item");
+	{
+		struct hxs_event ev[4];
+		struct hxs_event e = { .events = EPOLLIN | EPOLLET, .data = 9 };
+		char big[120];
+		int ep = hxs_epoll_create(sb), v = 100;
+
+		memset(big, 'x', sizeof(big));
+		wakes = 0;
+		CHECK_EQ(hxs_epoll_ctl(sb, ep, EPOLL_CTL_ADD, s, &e), 0);
+		CHECK_EQ(hxs_epoll__set_notify(sb, ep, count_wake, NULL), 0);
+		CHECK_EQ(hxs_setsockopt(sb, s, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v)), 0);
+		CHECK_EQ(hxs_send(sa, c, big, 60, 0), 60);
+		pump_ms(50);
+		CHECK_EQ(wakes, 0);                     /* 60 < SO_RCVLOWAT: not readable */
+		CHECK_EQ(hxs_epoll_wait(sb, ep, ev, 4, 0), 0);
+		CHECK_EQ(hxs_send(sa, c, big, 60, 0), 60);
+		pump_ms(50);
+		CHECK_EQ(wakes, 1);
+		CHECK_EQ(hxs_epoll_wait(sb, ep, ev, 4, 0), 1);
+		CHECK(ev[0].data == 9 && ev[0].events == EPOLLIN, "events %x", ev[0].events);
+		CHECK_EQ(hxs_recv(sb, s, big, sizeof(big), 0), 120);
+		v = 1;
+		CHECK_EQ(hxs_setsockopt(sb, s, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v)), 0);
+		CHECK_EQ(hxs_send(sa, c, "y", 1, 0), 1);
+		pump_ms(50);
+		CHECK_EQ(wakes, 2);                     /* one byte: readable (the core's mask) */
+		CHECK_EQ(hxs_epoll_wait(sb, ep, ev, 4, 0), 1);
+		CHECK(ev[0].data == 9 && ev[0].events == EPOLLIN, "events %x", ev[0].events);
+		CHECK_EQ(hxs_recv(sb, s, big, sizeof(big), 0), 1);
+		CHECK_EQ(hxs_epoll_wait(sb, ep, ev, 4, 0), 0);
+		hxs_epoll_close(sb, ep);
+	}
+	hxs_close(sa, c);
+	hxs_close(sb, s);
+	hxs_close(sb, l);
+	pump_ms(5);
+}
+
+/* hxs_iov_len(): the one-buffer case inline, the rest in the loop; the same answers */
+static void test_iov_len(void)
+{
+	char b[8];
+	struct iovec one = { b, 5 }, huge = { b, (size_t)SSIZE_MAX + 1 };
+	struct iovec two[2] = { { b, 3 }, { b, 4 } };
+	struct iovec over[2] = { { b, (size_t)SSIZE_MAX }, { b, 1 } };
+	struct iovec empty = { b, 0 };
+
+	t_case("hxs_iov_len: one buffer, several, none, an empty one; -EINVAL beyond SSIZE_MAX or a negative count");
+	CHECK_EQ(hxs_iov_len(&one, 1), 5);
+	CHECK_EQ(hxs_iov_len(&empty, 1), 0);
+	CHECK_EQ(hxs_iov_len(two, 2), 7);
+	CHECK_EQ(hxs_iov_len(two, 0), 0);
+	CHECK_EQ(hxs_iov_len(&huge, 1), -EINVAL);
+	CHECK_EQ(hxs_iov_len(over, 2), -EINVAL);
+	CHECK_EQ(hxs_iov_len(two, -1), -EINVAL);
+	CHECK_EQ(hxs_iov_len_any(&one, 1), 5);
+	CHECK_EQ(hxs_iov_len_any(&huge, 1), -EINVAL);
+}
+
+/* hxs_sock__sa_out(): an AF_INET6 socket's address with its scope (fe80::/10 only), whole or
+ * cut to the caller's room; an AF_INET socket's as sockaddr_in */
+static void test_sa_out(void)
+{
+	struct hxs_sock k6 = { .st = sa, .family = AF_INET6 }, k4 = { .st = sa, .family = AF_INET };
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(4242) }, o;
+	static const uint8_t mapped[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 9, 0, 2 };
+	static const uint8_t ll[16] = { 0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
+	static const uint8_t site[16] = { 0xfe, 0xc0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
+	struct sockaddr_in o4;
+	socklen_t len;
+	uint8_t raw[sizeof(o)];
+
+	t_case("sa_out: AF_INET6 whole (scope only for fe80::/10), cut to a short room; AF_INET as sockaddr_in");
+	memcpy(&a.sin6_addr, mapped, 16);
+	a.sin6_scope_id = 99;                   /* not the protocol's to say: recomputed */
+	len = sizeof(o);
+	memset(&o, 0xaa, sizeof(o));
+	CHECK_EQ(hxs_sock__sa_out(&k6, &a, (struct sockaddr *)&o, &len), 0);
+	CHECK_EQ(len, (socklen_t)sizeof(o));
+	CHECK(o.sin6_family == AF_INET6 && o.sin6_port == htons(4242) && o.sin6_flowinfo == 0 &&
+	      !memcmp(&o.sin6_addr, mapped, 16) && o.sin6_scope_id == 0, "mapped");
+	memcpy(&a.sin6_addr, ll, 16);
+	CHECK_EQ(hxs_sock__sa_out(&k6, &a, (struct sockaddr *)&o, &len), 0);
+	CHECK(o.sin6_scope_id != 0 && o.sin6_scope_id == hxs_sock__scope(sa, hxs_addr6(ll)),
+	      "link-local scope %u", o.sin6_scope_id);
+	memcpy(&a.sin6_addr, site, 16);
+	CHECK_EQ(hxs_sock__sa_out(&k6, &a, (struct sockaddr *)&o, &len), 0);
+	CHECK_EQ(o.sin6_scope_id, 0u);
+	len = 10;
+	memset(raw, 0xaa, sizeof(raw));
+	CHECK_EQ(hxs_sock__sa_out(&k6, &a, (struct sockaddr *)raw, &len), 0);
+	CHECK_EQ(len, (socklen_t)sizeof(o));    /* the whole size, as the kernel says */
+	CHECK(raw[0] == (AF_INET6 & 0xff) && raw[2] == (4242 >> 8) && raw[3] == (4242 & 0xff) &&
+	      raw[4] == 0 && raw[7] == 0 && raw[8] == 0xfe && raw[9] == 0xc0 && raw[10] == 0xaa &&
+	      raw[27] == 0xaa, "cut at 10");
+	memcpy(&a.sin6_addr, mapped, 16);
+	len = sizeof(o4);
+	CHECK_EQ(hxs_sock__sa_out(&k4, &a, (struct sockaddr *)&o4, &len), 0);
+	CHECK(len == sizeof(o4) && o4.sin_family == AF_INET && o4.sin_port == htons(4242) &&
+	      o4.sin_addr.s_addr == ip4(IP_B), "v4");
+
+	t_case("sa_in: a whole sockaddr_in6 as it is, the RFC 2133 length without its scope; AF_INET mapped or refused");
+	memcpy(&a.sin6_addr, ll, 16);
+	a.sin6_flowinfo = htonl(5);
+	a.sin6_scope_id = 7;
+	memset(&o, 0xaa, sizeof(o));
+	CHECK_EQ(hxs_sock__sa_in(&k6, (struct sockaddr *)&a, sizeof(a), &o), 0);
+	CHECK(!memcmp(&o, &a, sizeof(a)), "whole");
+	memset(&o, 0xaa, sizeof(o));
+	CHECK_EQ(hxs_sock__sa_in(&k6, (struct sockaddr *)&a, 24, &o), 0);
+	CHECK(!memcmp(&o, &a, 24) && o.sin6_scope_id == 0, "24 bytes, scope %u", o.sin6_scope_id);
+	CHECK_EQ(hxs_sock__sa_in(&k6, (struct sockaddr *)&a, 23, &o), -EINVAL);
+	o4.sin_family = AF_INET;
+	CHECK_EQ(hxs_sock__sa_in(&k6, (struct sockaddr *)&o4, sizeof(o4), &o), -EAFNOSUPPORT);
+	memset(&o, 0xaa, sizeof(o));
+	CHECK_EQ(hxs_sock__sa_in(&k4, (struct sockaddr *)&o4, sizeof(o4), &o), 0);
+	CHECK(o.sin6_family == AF_INET6 && o.sin6_port == htons(4242) && o.sin6_flowinfo == 0 &&
+	      !memcmp(&o.sin6_addr, mapped, 16) && o.sin6_scope_id == 0, "v4 mapped");
+	CHECK_EQ(hxs_sock__sa_in(&k6, (struct sockaddr *)&a, sizeof(a), &o), 0);
+	CHECK_EQ(hxs_sock__sa_in(&k4, NULL, sizeof(a), &o), -EINVAL);
+}
+
 static void test_backlog(void)
 {
 	struct sockaddr_in b = sin_of(IP_B, 7007);
@@ -914,6 +1085,8 @@ int main(void)
 	CHECK_EQ(hxs_stack__set_tcp_bufs(sa, 256 * 1024, 256 * 1024), 0);
 	CHECK_EQ(hxs_stack__set_tcp_bufs(sb, 256 * 1024, 256 * 1024), 0);
 
+	test_iov_len();
+	test_sa_out();
 	test_connect_errnos();
 	test_connect_timeout();
 	test_bulk();
@@ -924,6 +1097,7 @@ int main(void)
 	test_options();
 	test_recv_target();
 	test_epoll();
+	test_push_on_recv();
 	test_backlog();
 	test_tw_reuse();
 	test_tw_peer_reuse();
@@ -931,10 +1105,10 @@ int main(void)
 	t_case("counters: every connect an active open; B's passive opens + A's failed attempts + the unanswered one");
 	/* A's connects, by test: connect_errnos 6 (4 refused), connect_timeout 1 (never
 	 * answered), bulk 1, queues 1, slow_start 1, listener_close 3 (1 refused),
-	 * shutdown_close 3, recv_target 1, epoll 2, backlog 4, tw_reuse 4, tw_peer_reuse 20:
-	 * 47, all from A */
-	CHECK_EQ(ctr(sa, "TcpActiveOpens"), 47);
-	CHECK_EQ(ctr(sb, "TcpPassiveOpens"), 41);
+	 * shutdown_close 3, recv_target 1, epoll 2, push_on_recv 1, backlog 4, tw_reuse 4,
+	 * tw_peer_reuse 20: 48, all from A */
+	CHECK_EQ(ctr(sa, "TcpActiveOpens"), 48);
+	CHECK_EQ(ctr(sb, "TcpPassiveOpens"), 42);
 	CHECK_EQ(ctr(sa, "TcpAttemptFails"), 5);
 	CHECK_EQ(ctr(sa, "TcpActiveOpens"),
 		 ctr(sb, "TcpPassiveOpens") + ctr(sa, "TcpAttemptFails") + 1);
@@ -947,10 +1121,10 @@ int main(void)
 	t_case("after 2 MSL: every conn-map entry added was deleted, no socket lingers, no entry left");
 	vnow += 61000000;               /* TIME_WAIT is 60 s */
 	pump_ms(5);
-	CHECK_EQ(ctr(sa, "HxsTcpConnMapAdds"), 47);     /* one per connect, refused ones too */
-	CHECK_EQ(ctr(sa, "HxsTcpConnMapDels"), 47);
-	CHECK_EQ(ctr(sb, "HxsTcpConnMapAdds"), 41);     /* one per passive open */
-	CHECK_EQ(ctr(sb, "HxsTcpConnMapDels"), 41);
+	CHECK_EQ(ctr(sa, "HxsTcpConnMapAdds"), 48);     /* one per connect, refused ones too */
+	CHECK_EQ(ctr(sa, "HxsTcpConnMapDels"), 48);
+	CHECK_EQ(ctr(sb, "HxsTcpConnMapAdds"), 42);     /* one per passive open */
+	CHECK_EQ(ctr(sb, "HxsTcpConnMapDels"), 42);
 	CHECK_EQ(ctr(sa, "HxsTcpConnMapErrors") + ctr(sb, "HxsTcpConnMapErrors"), 0);
 	CHECK_EQ(ctr(sa, "HxsTcpLingerSockets"), 0);
 	CHECK_EQ(ctr(sb, "HxsTcpLingerSockets"), 0);

@@ -393,6 +393,13 @@ static void test_msg(void)
 	hxs_close(st, fd);
 }
 
+static int wakes;                  /* an epoll instance's ready list stopped being empty */
+static void count_wake(void *ctx)
+{
+	(void)ctx;
+	wakes++;
+}
+
 static void test_epoll(void)
 {
 	uint8_t f[2048];
@@ -439,6 +446,49 @@ static void test_epoll(void)
 	CHECK_EQ(hxs_epoll_wait(st, ep, ev, 8, 0), 1);
 	CHECK_EQ(hxs_recv(st, et, buf, sizeof(buf), 0), 2);
 	CHECK_EQ(hxs_recv(st, et, buf, sizeof(buf), 0), 2);
+
+	t_case("epoll: a datagram wakes EPOLLIN items, and EPOLLOUT ones only while the socket may send");
+	{
+		struct sockaddr_in peer = { .sin_family = AF_INET, .sin_port = htons(5000), .sin_addr.s_addr = ip4(IP_PEER) };
+		struct hxs_event oe = { .events = EPOLLOUT | EPOLLET, .data = 5 };
+		struct hxs_event ie = { .events = EPOLLIN | EPOLLET, .data = 6 };
+		int w = udp_sock(7503, 1), e2 = hxs_epoll_create(st);
+		struct pkt_opts q = good(7503, "w");
+		uint32_t qlen;
+
+		CHECK_EQ(hxs_connect(st, w, (struct sockaddr *)&peer, sizeof(peer)), 0);
+		CHECK_EQ(hxs_epoll_ctl(st, e2, EPOLL_CTL_ADD, w, &oe), 0);
+		CHECK_EQ(hxs_epoll__set_notify(st, e2, count_wake, NULL), 0);
+		CHECK_EQ(hxs_epoll_wait(st, e2, ev, 8, 0), 1);  /* writable: once (edge) */
+		CHECK(ev[0].data == 5 && ev[0].events == EPOLLOUT, "events %x", ev[0].events);
+		CHECK_EQ(hxs_epoll_wait(st, e2, ev, 8, 0), 0);
+		qlen = build(f, &q);
+		wakes = 0;
+		CHECK_EQ(hxs_io_mem__inject(io, f, qlen), 0);
+		CHECK_EQ(hxs_epoll_wait(st, e2, ev, 8, 0), 1);  /* the datagram's wake: still writable */
+		CHECK(ev[0].data == 5 && ev[0].events == EPOLLOUT, "events %x", ev[0].events);
+		CHECK_EQ(wakes, 1);
+		CHECK_EQ(hxs_shutdown(st, w, SHUT_WR), 0);
+		CHECK_EQ(hxs_epoll_wait(st, e2, ev, 8, 0), 0);
+		wakes = 0;
+		CHECK_EQ(hxs_io_mem__inject(io, f, qlen), 0);
+		CHECK_EQ(hxs_epoll_wait(st, e2, ev, 8, 0), 0);  /* shut for writing: no EPOLLOUT */
+		CHECK_EQ(wakes, 0);
+		CHECK_EQ(hxs_epoll_ctl(st, e2, EPOLL_CTL_MOD, w, &ie), 0);
+		CHECK_EQ(wakes, 1);                              /* readable at once: queued by ctl */
+		CHECK_EQ(hxs_epoll_wait(st, e2, ev, 8, 0), 1);
+		CHECK(ev[0].data == 6 && ev[0].events == EPOLLIN, "events %x", ev[0].events);
+		CHECK_EQ(hxs_io_mem__inject(io, f, qlen), 0);
+		CHECK_EQ(wakes, 1);                              /* not before the stack's turn */
+		CHECK_EQ(hxs_epoll_wait(st, e2, ev, 8, 0), 1);
+		CHECK_EQ(wakes, 2);
+		CHECK_EQ(hxs_recv(st, w, buf, sizeof(buf), 0), 1);
+		CHECK_EQ(hxs_recv(st, w, buf, sizeof(buf), 0), 1);
+		CHECK_EQ(hxs_recv(st, w, buf, sizeof(buf), 0), 1);
+		CHECK_EQ(hxs_recv(st, w, buf, sizeof(buf), 0), -EAGAIN);
+		CHECK_EQ(hxs_epoll_close(st, e2), 0);
+		hxs_close(st, w);
+	}
 
 	t_case("epoll: one-shot disarms until EPOLL_CTL_MOD");
 	o = good(7502, "os");

@@ -20,6 +20,8 @@
 #ifndef HXS_SOCK_H
 #define HXS_SOCK_H
 
+#include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -283,7 +285,15 @@ void hxs_epoll__close_all(struct hxs_stack *st);
 /* Copies len bytes of src into the iovec (or as much as fits); returns bytes copied. */
 size_t hxs_iov_to(const struct iovec *iov, int iovcnt, const void *src, size_t len);
 /* Total bytes of an iovec; -EINVAL if negative iovcnt or overflow. */
-ssize_t hxs_iov_len(const struct iovec *iov, int iovcnt);
+ssize_t hxs_iov_len_any(const struct iovec *iov, int iovcnt);
+/* The same, the one buffer of send()/recv() (every call of a request/response exchange)
+ * inline: no loop, no call. */
+static inline ssize_t hxs_iov_len(const struct iovec *iov, int iovcnt)
+{
+	if (iovcnt == 1)
+		return iov[0].iov_len <= (size_t)SSIZE_MAX ? (ssize_t)iov[0].iov_len : -EINVAL;
+	return hxs_iov_len_any(iov, iovcnt);
+}
 /* Gathers the iovec into dst (dst holds hxs_iov_len bytes). */
 void hxs_iov_from(const struct iovec *iov, int iovcnt, void *dst);
 

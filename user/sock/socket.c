@@ -3,7 +3,8 @@
  * hxs_socket() -> hxs_sock__alloc() -> ops->init() -> hxs_sock__install()
  * hxs_bind()   -> checks as inet_bind() -> hxs_sock__bind_port() -> ops->bind()
  * hxs_send*()/hxs_recv*()/hxs_accept4() -> sock_wait(): ops->X() until it stops saying
- *                 -EAGAIN, running hxs_stack__poll() in between (blocking sockets only),
+ *                 -EAGAIN, running hxs_stack__poll() in between (blocking sockets only;
+ *                 a send or receive that does not wait calls ops->X() once, directly),
  *                 bounded by SO_SNDTIMEO / SO_RCVTIMEO; a datagram's send then flushes the
  *                 stack's TX batch (hxs_stack__tx_flush: the ring and its kick) before returning
  * hxs_close()  -> ops->close() -> hxs_epoll__forget() -> hxs_sock__free() (unless the
@@ -28,7 +29,7 @@
 #include "net/stack.h"
 
 /* --- iovecs -------------------------------------------------------------------------------- */
-ssize_t hxs_iov_len(const struct iovec *iov, int iovcnt)
+ssize_t hxs_iov_len_any(const struct iovec *iov, int iovcnt)
 {
 	size_t total = 0;
 
@@ -377,6 +378,13 @@ int hxs_sock__sa_in(const struct hxs_sock *sk, const struct sockaddr *sa, sockle
 {
 	sa_family_t fam;
 
+	if (sa && len >= (socklen_t)sizeof(*out) && sk->family == AF_INET6) {
+		memcpy(&fam, &sa->sa_family, sizeof(fam));
+		if (fam == AF_INET6) {
+			memcpy(out, sa, sizeof(*out));  /* the usual: whole, a fixed-size copy */
+			return 0;
+		}
+	}
 	memset(out, 0, sizeof(*out));
 	if (!sa || len < (socklen_t)sizeof(sa_family_t))
 		return -EINVAL;
@@ -421,10 +429,15 @@ int hxs_sock__sa_out(const struct hxs_sock *sk, const struct sockaddr_in6 *a, st
 		return 0;
 	}
 	struct sockaddr_in6 s6 = *a;
+	const uint8_t *b = (const uint8_t *)&a->sin6_addr;
 
 	s6.sin6_family = AF_INET6;
-	s6.sin6_scope_id = hxs_sock__scope(sk->st, hxs_addr6((const uint8_t *)&a->sin6_addr));
-	memcpy(addr, &s6, *len < sizeof(s6) ? *len : sizeof(s6));
+	/* a scope only for fe80::/10 (hxs_sock__scope): not a call for every datagram */
+	s6.sin6_scope_id = b[0] == 0xfe ? hxs_sock__scope(sk->st, hxs_addr6(b)) : 0;
+	if (*len >= sizeof(s6))
+		memcpy(addr, &s6, sizeof(s6));          /* the usual room: a fixed-size copy */
+	else
+		memcpy(addr, &s6, *len);
 	*len = sizeof(s6);
 	return 0;
 }
@@ -639,7 +652,10 @@ static ssize_t do_send(struct hxs_stack *st, int fd, const struct iovec *iov, in
 	}
 	if (sk->type == SOCK_STREAM && !sock_nonblock(sk, flags) && iovcnt > 0)
 		return stream_send_all(sk, &args);
-	r = sock_wait(sk, OP_SEND, &args, sock_nonblock(sk, flags), sk->sndtimeo_us);
+	if (sock_nonblock(sk, flags))       /* no wait: the protocol's at once */
+		r = sk->ops->sendmsg(sk, iov, iovcnt, flags, args.to);
+	else
+		r = sock_wait(sk, OP_SEND, &args, 0, sk->sndtimeo_us);
 	/* A datagram leaves before the call returns, as the kernel's udp_sendmsg() hands it to
 	 * the device: the TX batch goes to the ring and the ring is kicked now, not at the end
 	 * of the loop's next turn (the caller's next recv and epoll_wait and a whole turn would
@@ -700,32 +716,37 @@ static ssize_t do_recv(struct hxs_stack *st, int fd, const struct iovec *iov, in
 		       struct sockaddr *from, socklen_t *fromlen, struct hxs_rx_meta *meta)
 {
 	struct hxs_sock *sk = hxs_sock__get(st, fd);
-	struct sockaddr_in6 a = { 0 };
-	struct op_args args = { .iov = iov, .iovcnt = iovcnt, .flags = flags, .from = &a,
-				.meta = meta };
+	struct sockaddr_in6 a, *ap = NULL;
 	ssize_t r;
 
 	if (!sk)
 		return -EBADF;
 	if (fromlen && (int)*fromlen < 0)
 		return -EINVAL;
-	if (sk->type == SOCK_STREAM && !sock_nonblock(sk, flags) &&
-	    !(flags & (MSG_OOB | MSG_PEEK | MSG_TRUNC))) {
-		ssize_t total = hxs_iov_len(iov, iovcnt);
+	if (from && fromlen) {
+		/* asked for: zeros where the protocol gives no address (a stream) */
+		memset(&a, 0, sizeof(a));
+		ap = &a;
+	}
+	/* MSG_OOB never waits (the kernel's tcp_recv_urg: "this call should never block"). A
+	 * call that does not wait is the protocol's at once (sock_wait() would try it once). */
+	if (sock_nonblock(sk, flags) || (flags & MSG_OOB)) {
+		r = sk->ops->recvmsg(sk, iov, iovcnt, flags, ap, meta);
+	} else {
+		struct op_args args = { .iov = iov, .iovcnt = iovcnt, .flags = flags, .from = ap,
+					.meta = meta };
+		ssize_t total = sk->type == SOCK_STREAM && !(flags & (MSG_PEEK | MSG_TRUNC)) ?
+				hxs_iov_len(iov, iovcnt) : 1;
 		size_t target = total < 0 ? 1 : (flags & MSG_WAITALL) ? (size_t)total
 				: sk->rcvlowat < (size_t)total ? sk->rcvlowat : (size_t)total;
 
-		if (target > 1) {
+		if (target > 1)
 			r = stream_recv_all(sk, &args, target);
-			goto out;
-		}
+		else
+			r = sock_wait(sk, OP_RECV, &args, 0, sk->rcvtimeo_us);
 	}
-	/* MSG_OOB never waits (the kernel's tcp_recv_urg: "this call should never block") */
-	r = sock_wait(sk, OP_RECV, &args, sock_nonblock(sk, flags) || (flags & MSG_OOB),
-		      sk->rcvtimeo_us);
-out:
-	if (r >= 0 && from && fromlen)
-		hxs_sock__sa_out(sk, &a, from, fromlen);
+	if (r >= 0 && ap)
+		hxs_sock__sa_out(sk, ap, from, fromlen);
 	return r;
 }
 

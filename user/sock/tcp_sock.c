@@ -2,12 +2,14 @@
  *
  * RX:   hxs_ip_input() -> tcp_input() -> hxs_tcp__input_slot() (core: state machine), with
  *            the {slot, gen} the frame's metadata names (demux by index), if any
- *            core -> on_event() -> hxs_sock__wake() -> epoll ready lists
+ *            core -> on_event() -> hxs_epoll__notify() with the core's readiness (SO_RCVLOWAT:
+ *            hxs_sock__wake()) -> epoll ready lists
  *            core -> on_tuple() -> a slot (hxs_stack__slot_get, for the XDP fast path),
  *            XDP conn map add {slot, gen} / del, slot back (a failed add fails the connection);
  *            an active open from an eph-steered port: no entry (lazy), until
- *            tcp_sendmsg/tcp_recvmsg -> hxs_tcp_steer__lazy_io() finds it lives on -> an
- *            entry (steering, lazy entries, bind entries and cookies: tcp_steer.c)
+ *            tcp_sendmsg/tcp_recvmsg -> hxs_tcp_steer__io() (until steered) ->
+ *            hxs_tcp_steer__lazy_io() finds it lives on -> an entry (steering, lazy
+ *            entries, bind entries and cookies: tcp_steer.c)
  *            on_listen() -> bind entry LISTEN
  *            on_synq() -> bind entry LISTEN | COOKIES with what a cookie SYN-ACK offers
  *            (hxs_tcp_conn__cookie_local), or LISTEN alone when the SYN queue drained
@@ -173,7 +175,19 @@ static void on_event(void *ctx, struct hxs_tcp_conn *c, uint32_t mask)
 		if (e)
 			ts->sk.err = e;
 	}
-	hxs_sock__wake(&ts->sk);
+	if (!ts->sk.epi)
+		return;
+	/* mask is the core's readiness of c now (hxs_tcp_conn__events), what tcp_poll() starts
+	 * from; what tcp_poll() adds to it is added here (EPOLLERR of a pending error, EPOLLOUT
+	 * of a closed connection, which always has EPOLLHUP), so the epoll items are queued as
+	 * hxs_sock__wake() would queue them, without a second reading of the core. Only
+	 * SO_RCVLOWAT takes bits away in tcp_poll(): such a socket is woken as before. */
+	if (ts->sk.rcvlowat > 1) {
+		hxs_sock__wake(&ts->sk);
+		return;
+	}
+	hxs_epoll__notify(&ts->sk, mask | (ts->sk.err ? (uint32_t)EPOLLERR : 0) |
+			  ((mask & EPOLLHUP) ? (uint32_t)EPOLLOUT : 0));
 }
 
 static void linger_unlink(struct tcp_glue *g, struct tcp_sock *ts)
@@ -211,6 +225,7 @@ static int on_tuple(void *ctx, struct hxs_tcp_conn *c, int add)
 		if (ts) {
 			ts->io_calls = 0;
 			ts->io_bytes = 0;
+			ts->steered = 0;
 		}
 		if (ts && hxs_stack__eph_held(g->st, laddr, htons(lport))) {
 			hxs_tcp_conn__set_mark(c, MARK_LAZY_EPH);
@@ -928,16 +943,17 @@ static long send_errno(long r)
 }
 
 /* A segment's worth of bytes queued on a connection with nothing in flight (a request, or a
- * response, after a pause) waits only until the application is back in its event loop
- * (hxs_epoll_wait -> hxs_tcp_sock__push): then it is output and the ring kicked before the
- * stack's turn, not at the end of that turn (which reads the clock, runs the wheels, takes
- * in what arrived, runs the pollers first). What the application adds before it goes with
- * it, as before: a second write, or the FIN of a close (a request/response server's
- * answer and FIN stay one segment; a closed socket is left to the turn). Output decides as
- * it would in the turn (Nagle, TCP_CORK, windows, pacing); the connection stays dirty for
- * the turn. Anything else waits for the turn: bytes queued behind others (a stream's sender
- * keeps one output and one kick a turn), more than a segment (a bulk transfer's start),
- * MSG_MORE, a call from inside a turn, an application without hxs_epoll_wait. */
+ * response, after a pause) waits only until the application reads a TCP socket or is back
+ * in its event loop (tcp_recvmsg or hxs_epoll_wait -> hxs_tcp_sock__push): then it is
+ * output and the ring kicked before the read or the stack's turn, not at the end of that
+ * turn (which reads the clock, runs the wheels, takes in what arrived, runs the pollers
+ * first). What the application adds before it goes with it, as before: a second write, or
+ * the FIN of a close (a request/response server's answer and FIN stay one segment; a closed
+ * socket is left to the turn). Output decides as it would in the turn (Nagle, TCP_CORK,
+ * windows, pacing); the connection stays dirty for the turn. Anything else waits for the
+ * turn: bytes queued behind others (a stream's sender keeps one output and one kick a turn),
+ * more than a segment (a bulk transfer's start), MSG_MORE, a call from inside a turn, an
+ * application that neither reads nor calls hxs_epoll_wait. */
 static void push_later(struct hxs_stack *st, int fd)
 {
 	struct tcp_glue *g = glue(st);
@@ -1003,7 +1019,7 @@ static ssize_t tcp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 		if ((size_t)n < iov[i].iov_len)
 			break;
 	}
-	hxs_tcp_steer__lazy_io(ts, done);
+	hxs_tcp_steer__io(ts, done);
 	if (!total)
 		return send_errno(hxs_tcp_conn__send(ts->c, "", 0));
 	/* MSG_OOB: the last byte queued is urgent (tcp_sendmsg -> tcp_mark_urg, RFC 6093 §4) */
@@ -1024,6 +1040,11 @@ static ssize_t tcp_recvmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 	size_t done = 0;
 	long n;
 
+	/* A read after a write: the application is done writing for now (a request/response
+	 * exchange reads the answer, or reads on until EAGAIN before it waits). The segment a
+	 * send left waiting (push_later) goes now, as the kernel's tcp_sendmsg() would have sent
+	 * it, not after this read and the way back into the event loop. */
+	hxs_tcp_sock__push(sk->st);
 	if (total < 0)
 		return total;
 	if (!ts->c)
@@ -1084,7 +1105,7 @@ static ssize_t tcp_recvmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 		}
 	}
 	if (!f)
-		hxs_tcp_steer__lazy_io(ts, done);
+		hxs_tcp_steer__io(ts, done);
 	if (from) {
 		memset(from, 0, sizeof(*from));
 		from->sin6_family = AF_INET6;

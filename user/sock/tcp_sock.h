@@ -25,9 +25,9 @@ int hxs_tcp_sock__attach(struct hxs_stack *st);
  * holding an fd, drops lingering connections (FIN_WAIT, TIME_WAIT) with their ports and
  * steering entries, and frees the core. The port tables must still exist. */
 void hxs_tcp_sock__fini(struct hxs_stack *st);
-/* The application is back in its event loop (hxs_epoll_wait): the segment each socket a send
- * left with one waiting (a request or a response on an idle connection) goes now, kicked,
- * before the stack's turn. */
+/* The application is back in its event loop (hxs_epoll_wait), or reads a TCP socket
+ * (tcp_recvmsg): the segment each socket a send left with one waiting (a request or a
+ * response on an idle connection) goes now, kicked, before the stack's turn or the read. */
 void hxs_tcp_sock__push(struct hxs_stack *st);
 /* Connections closed (or shut down for writing) whose data or FIN the peer has not
  * acknowledged yet (FIN-WAIT-1, CLOSING, LAST-ACK): what tearing the stack down now loses. */

@@ -30,6 +30,8 @@ struct tcp_sock {
 	uint32_t nchildren;           /* listener: accepted sockets alive under its port */
 	uint8_t orphan;               /* listener closed; its port stays while children live */
 	uint8_t xdp_cookies;          /* listener: its bind entries have HXS_BIND_F_COOKIES */
+	uint8_t steered;              /* the connection is not lazy (has its conn entry, or
+				       * never had a lazy mark): lazy_io has nothing to do */
 	uint32_t io_calls;            /* while lazy: send/receive calls that moved data */
 	uint64_t io_bytes;            /* ... and their bytes */
 };
@@ -93,6 +95,13 @@ static inline struct tcp_glue *glue(const struct hxs_stack *st)
 int hxs_tcp_steer__conn_entry_add(struct tcp_glue *g, struct hxs_tcp_conn *c, int with_slot);
 int hxs_tcp_steer__listen_steers(struct tcp_glue *g, uint16_t lport);
 void hxs_tcp_steer__lazy_io(struct tcp_sock *ts, size_t n);
+/* hxs_tcp_steer__lazy_io() unless the connection is known to be steered for good already
+ * (every call of a long-lived connection): no call, no look at the core's mark */
+static inline void hxs_tcp_steer__io(struct tcp_sock *ts, size_t n)
+{
+	if (!ts->steered)
+		hxs_tcp_steer__lazy_io(ts, n);
+}
 void hxs_tcp_steer__on_listen(void *ctx, struct hxs_tcp_conn *l, struct hxs_addr laddr, uint16_t lport,
 			      int add);
 void hxs_tcp_steer__on_synq(void *ctx, struct hxs_tcp_conn *l, int pressure);

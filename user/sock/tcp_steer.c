@@ -84,16 +84,22 @@ void hxs_tcp_steer__lazy_io(struct tcp_sock *ts, size_t n)
 {
 	struct tcp_glue *g = glue(ts->sk.st);
 
-	if (!n || !ts->c || !(hxs_tcp_conn__mark(ts->c) & MARK_LAZY))
+	if (!n || !ts->c)
 		return;
+	if (!(hxs_tcp_conn__mark(ts->c) & MARK_LAZY)) {
+		ts->steered = 1;        /* no lazy mark comes back before on_tuple's next add */
+		return;
+	}
 	ts->io_calls++;
 	ts->io_bytes += n;
 	if (ts->io_calls < LAZY_CALLS && ts->io_bytes < LAZY_BYTES)
 		return;
 	if (!g->st->slots || g->st->fast_off || !g->st->nslot_free)
 		return;
-	if (!hxs_tcp_steer__conn_entry_add(g, ts->c, 1))
+	if (!hxs_tcp_steer__conn_entry_add(g, ts->c, 1)) {
 		g->mib[TCPS_HxsTcpLazyConnAdds]++;
+		ts->steered = 1;
+	}
 }
 
 struct lazy_fix {

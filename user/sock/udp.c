@@ -1,7 +1,7 @@
 /* udp.c - UDP (RFC 768) over hxs, after the kernel's __udp4_lib_rcv and udp_sendmsg.
  *
  * RX: hxs_ip_input() | hxs_ip6_input() -> udp_input() (the IPPROTO_UDP handler) -> header and length checks -> checksum -> udp_lookup() -> udp_enqueue()
- *                                                                  (hxs_sock__wake: epoll)
+ *                                                                  (hxs_epoll__notify: epoll)
  * TX: socket.c -> udp_sendmsg() -> hxs_ip_tx_alloc_dst(): the socket's cached destination
  *     (route, source, next hop; the lookups again after any control-plane change), else
  *     the lookups under one held time -> header + checksum -> hxs_ip_tx_send() -> socket.c
@@ -133,7 +133,11 @@ static int udp_enqueue(struct udp_sock *u, const struct hxs_ip_rx *pkt, const ui
 	}
 	u->rq_used += need;
 	u->rq_count++;
-	hxs_sock__wake(&u->sk);
+	/* hxs_sock__wake() with udp_poll()'s mask of a socket that has a datagram and is not
+	 * shut for reading (above): no call through the ops for it */
+	if (u->sk.epi)
+		hxs_epoll__notify(&u->sk, EPOLLIN | (u->sk.err ? (uint32_t)EPOLLERR : 0) |
+				  ((u->sk.flags & HXS_SOCK_F_WR_SHUT) ? 0 : (uint32_t)EPOLLOUT));
 	return 0;
 }
 

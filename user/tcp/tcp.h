@@ -175,7 +175,8 @@ struct hxs_tcp_tx_ops {
  * call back into the core except for read-only queries (events, info, tuple, user). */
 enum { HXS_TCP_TUPLE_ADD = 1, HXS_TCP_TUPLE_DEL = 0 };
 struct hxs_tcp_ev_ops {
-	/* Readiness changed: mask of EPOLLIN/EPOLLOUT/EPOLLRDHUP/EPOLLHUP/EPOLLERR. */
+	/* Readiness changed: mask of EPOLLIN/EPOLLOUT/EPOLLRDHUP/EPOLLHUP/EPOLLERR, the whole
+	 * readiness of c now (hxs_tcp_conn__events), not only what changed. */
 	void (*on_event)(void *ctx, struct hxs_tcp_conn *c, uint32_t mask);
 	/* A connection's 4-tuple enters (add=1) or leaves (0) the table. An add may fail
 	 * (negative errno: the steering entry could not be made): the core then leaves the
