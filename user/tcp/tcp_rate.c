@@ -163,7 +163,15 @@ void hxs_tcp_rate_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint3
 	struct hxs_tcp_rate *r = &c->rate;
 	struct hxs_rate_sample *rs = &r->rs;
 
-	*rs = (struct hxs_rate_sample){ .prior_in_flight = pipe };
+	/* A fresh sample: what rec_deliver() sets only for a delivered packet starts empty;
+	 * the rest (prior_*, the elapsed times) is read only with has_data, and
+	 * hxs_tcp_cc_ack(), which process_ack() always calls after this, sets every other
+	 * field before anything reads the sample. */
+	rs->has_data = 0;
+	rs->is_app_limited = 0;
+	rs->rtt_us = 0;
+	rs->acked_sacked = 0;
+	rs->prior_in_flight = pipe;
 	if (!r->n)
 		return;
 	/* SACKed records: each a block covers whole (RFC 2018: blocks are whole segments);
