@@ -438,7 +438,7 @@ static void set_cwnd(struct hxs_cc *cc, const struct hxs_rate_sample *rs, uint32
 		goto done;
 	/* no loss, no recovery now nor before, no conservation: the function would leave cwnd
 	 * and its state as they are (the usual ACK skips it) */
-	if ((rs->losses | rs->in_recovery | b->prev_recovery | b->packet_conservation) &&
+	if ((rs->losses || rs->in_recovery || b->prev_recovery || b->packet_conservation) &&
 	    set_cwnd_to_recover_or_restore(cc, rs, acked, &cwnd))
 		goto done;
 	target = bbr_bdp(cc, bw, gain);
