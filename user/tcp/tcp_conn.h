@@ -918,10 +918,12 @@ static inline int hxs_tcp_pmtu_probe(struct hxs_tcp_conn *c, uint64_t now)
 uint32_t hxs_tcp_pmtu_of(const struct hxs_tcp_conn *c);
 
 /* tcp_recovery.c */
-/* The ACK-processing part of loss recovery; called with the ACK's new data acked (bytes),
- * whether it was a duplicate, and how many bytes the SACK blocks newly covered. */
-void hxs_tcp_recovery_on_ack(struct hxs_tcp_conn *c, uint32_t acked, int dup, uint32_t newly_sacked,
-			     uint32_t rtt_us, uint64_t now);
+/* The ACK-processing part of loss recovery, hxs_tcp_recovery_on_ack() (inline, below the
+ * RACK declarations: with RACK it hands over to hxs_tcp_rack_on_ack()); without RACK this:
+ * called with the ACK's new data acked (bytes), whether it was a duplicate, and how many
+ * bytes the SACK blocks newly covered. */
+void hxs_tcp_recovery_on_ack_sack(struct hxs_tcp_conn *c, uint32_t acked, int dup,
+				  uint32_t newly_sacked, uint32_t rtt_us, uint64_t now);
 /* Sends what loss recovery allows (retransmissions first); called by output. */
 void hxs_tcp_recovery_output(struct hxs_tcp_conn *c, uint64_t now);
 /* hxs_tcp_pipe() without RACK (tcp_recovery.c): RFC 6675's pipe from the SACK scoreboard. */
@@ -962,6 +964,20 @@ void hxs_tcp_rack_on_sack(struct hxs_tcp_conn *c, const struct hxs_sack_range *b
 void hxs_tcp_rack_on_dsack(struct hxs_tcp_conn *c, uint32_t start, uint32_t end);
 void hxs_tcp_rack_on_ack(struct hxs_tcp_conn *c, uint32_t acked, int dup, uint32_t rtt_us,
 			 uint64_t now);
+/* tcp_recovery.c's entry for every ACK: the bytes in flight for the algorithm, then RACK-TLP
+ * (tcp_rack.c) or, without RACK, RFC 5681/6582/6675 (tcp_recovery.c). Inline: the usual
+ * ACK goes straight to RACK. */
+static inline __attribute__((always_inline)) void hxs_tcp_recovery_on_ack(struct hxs_tcp_conn *c,
+									   uint32_t acked, int dup,
+									   uint32_t newly_sacked,
+									   uint32_t rtt_us, uint64_t now)
+{
+	c->cc.flight = SEQ_DIFF(c->snd_max, c->snd_una);
+	if (c->rk.on)
+		hxs_tcp_rack_on_ack(c, acked, dup, rtt_us, now);
+	else
+		hxs_tcp_recovery_on_ack_sack(c, acked, dup, newly_sacked, rtt_us, now);
+}
 /* The next record at or after *i marked lost and not retransmitted (0: none, or F-RTO sends
  * new data first) / the highest record: its [seq, seq + len), whether it had PSH. */
 int hxs_tcp_rack_next_lost(const struct hxs_tcp_conn *c, uint32_t *i, uint32_t *seq, uint32_t *len,

@@ -1,6 +1,7 @@
 /* tcp_recovery.c - loss detection and recovery on the sender side.
  *
- * process_ack()     -> hxs_tcp_recovery_on_ack()   dupack counting, fast retransmit
+ * process_ack()     -> hxs_tcp_recovery_on_ack()   (inline, tcp_conn.h) without RACK:
+ *                      hxs_tcp_recovery_on_ack_sack() dupack counting, fast retransmit
  *                                                  (RFC 5681 §3.2), NewReno (RFC 6582),
  *                                                  SACK loss recovery entry/exit (RFC 6675 §5)
  * hxs_tcp_output()  -> hxs_tcp_recovery_output()   RFC 6675 NextSeg() rule 1 while
@@ -131,15 +132,12 @@ void hxs_tcp_recovery_on_rto(struct hxs_tcp_conn *c, uint64_t now)
 	c->high_rxt = c->snd_una;
 }
 
-void hxs_tcp_recovery_on_ack(struct hxs_tcp_conn *c, uint32_t acked, int dup, uint32_t newly_sacked,
-			     uint32_t rtt_us, uint64_t now)
+/* What hxs_tcp_recovery_on_ack() (tcp_conn.h: sets cc.flight, hands RACK's ACKs to
+ * tcp_rack.c) calls without RACK. */
+void hxs_tcp_recovery_on_ack_sack(struct hxs_tcp_conn *c, uint32_t acked, int dup,
+				  uint32_t newly_sacked, uint32_t rtt_us, uint64_t now)
 {
 	struct hxs_cc *cc = &c->cc;
-	cc->flight = SEQ_DIFF(c->snd_max, c->snd_una);
-	if (c->rk.on) {
-		hxs_tcp_rack_on_ack(c, acked, dup, rtt_us, now);   /* RACK-TLP (tcp_rack.c) */
-		return;
-	}
 
 	switch (c->recovery) {
 	case HXS_REC_NONE:
