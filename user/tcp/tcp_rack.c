@@ -822,6 +822,10 @@ void hxs_tcp_cc_grow(struct hxs_tcp_conn *c, uint32_t acked, uint32_t rtt_us, ui
 	 * until the next loss sets it again, so recover may follow SND.UNA. */
 	if (SEQ_GT(c->snd_una, c->recover))
 		c->recover = c->snd_una - 1;
+	/* An algorithm with cong_control (BBR) owns cwnd on every ACK and its on_ack is not
+	 * called (tcp_cc.h); what follows only feeds on_ack (and caps what it grew). */
+	if (cc->ops->cong_control)
+		return;
 	/* RFC 9438 §5.8 "CUBIC does not increase the congestion window if a flow is application
 	 * limited", RFC 7661 likewise for any algorithm: cwnd grows only while it is in use
 	 * (Linux's tcp_is_cwnd_limited(): cwnd-limited in this window, or in slow start below
