@@ -14,7 +14,8 @@
  *   on_loss / on_rto set ssthresh: HyStart++ is over (§4.2 "If loss or ECN-marking is
  *   observed anytime during standard slow start or CSS, enter congestion avoidance").
  *
- * The core (hxs_tcp_cc_grow) sets cc->snd_una, cc->snd_nxt and cc->ack_rtt_us before on_ack:
+ * The core (hxs_tcp_cc_grow_on_ack) sets cc->snd_una, cc->snd_nxt and cc->ack_rtt_us before
+ * on_ack:
  * the RTT sample is the delivery-rate sample's (tcp_rate.c: the newest segment the ACK
  * delivers, never a retransmitted one, microsecond-exact), one per ACK that has one; the
  * timestamp option's 1 ms ticks would hide a 4 ms threshold on short paths, and Karn's timing

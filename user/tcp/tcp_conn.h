@@ -935,8 +935,25 @@ int hxs_tcp_retransmit(struct hxs_tcp_conn *c, uint32_t seq, uint32_t maxlen, ui
 /* The same with PSH (HXS_TH_PSH) or 0: a segment sent with PSH keeps it (as Linux's skb). */
 int hxs_tcp_retransmit_flags(struct hxs_tcp_conn *c, uint32_t seq, uint32_t maxlen, uint8_t psh,
 			     uint64_t now);
-/* Congestion control for an ACK of new data outside recovery (cwnd growth while in use). */
-void hxs_tcp_cc_grow(struct hxs_tcp_conn *c, uint32_t acked, uint32_t rtt_us, uint64_t now);
+/* Congestion control for an ACK of new data outside recovery (both recovery paths): cwnd
+ * growth while in use, by the algorithm's on_ack (hxs_tcp_cc_grow_on_ack(), tcp_rack.c).
+ * Inline: with BBR the usual ACK ends here. */
+void hxs_tcp_cc_grow_on_ack(struct hxs_tcp_conn *c, uint32_t acked, uint32_t rtt_us, uint64_t now);
+static inline __attribute__((always_inline)) void hxs_tcp_cc_grow(struct hxs_tcp_conn *c,
+								   uint32_t acked, uint32_t rtt_us,
+								   uint64_t now)
+{
+	/* RFC 6582 §3.2 step 2 compares the cumulative ACK with recover, in a sequence space
+	 * that wraps: 2^31 bytes after a loss, SND.UNA > recover would turn false and shut fast
+	 * retransmit out for the next 2^31. Once the ACK has passed recover the gate is open
+	 * until the next loss sets it again, so recover may follow SND.UNA. */
+	if (SEQ_GT(c->snd_una, c->recover))
+		c->recover = c->snd_una - 1;
+	/* An algorithm with cong_control (BBR) owns cwnd on every ACK and its on_ack is not
+	 * called (tcp_cc.h); the rest only feeds on_ack (and caps what it grew). */
+	if (!c->cc.ops->cong_control)
+		hxs_tcp_cc_grow_on_ack(c, acked, rtt_us, now);
+}
 
 /* tcp_rack.c (README "Loss recovery") */
 void hxs_tcp_rack_init(struct hxs_tcp_conn *c);              /* conn_alloc */

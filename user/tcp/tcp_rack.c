@@ -811,21 +811,11 @@ arm:
 	}
 }
 
-/* Congestion control for an ACK of new data outside recovery (both recovery paths). */
-void hxs_tcp_cc_grow(struct hxs_tcp_conn *c, uint32_t acked, uint32_t rtt_us, uint64_t now)
+/* hxs_tcp_cc_grow()'s part for an algorithm without cong_control (tcp_conn.h): its on_ack. */
+void hxs_tcp_cc_grow_on_ack(struct hxs_tcp_conn *c, uint32_t acked, uint32_t rtt_us, uint64_t now)
 {
 	struct hxs_cc *cc = &c->cc;
 
-	/* RFC 6582 §3.2 step 2 compares the cumulative ACK with recover, in a sequence space
-	 * that wraps: 2^31 bytes after a loss, SND.UNA > recover would turn false and shut fast
-	 * retransmit out for the next 2^31. Once the ACK has passed recover the gate is open
-	 * until the next loss sets it again, so recover may follow SND.UNA. */
-	if (SEQ_GT(c->snd_una, c->recover))
-		c->recover = c->snd_una - 1;
-	/* An algorithm with cong_control (BBR) owns cwnd on every ACK and its on_ack is not
-	 * called (tcp_cc.h); what follows only feeds on_ack (and caps what it grew). */
-	if (cc->ops->cong_control)
-		return;
 	/* RFC 9438 §5.8 "CUBIC does not increase the congestion window if a flow is application
 	 * limited", RFC 7661 likewise for any algorithm: cwnd grows only while it is in use
 	 * (Linux's tcp_is_cwnd_limited(): cwnd-limited in this window, or in slow start below
