@@ -206,7 +206,7 @@ void hxs_tcp_output(struct hxs_tcp_conn *c, uint64_t now)
 	if (c->ack_now && !sent && c->state != HXS_TCPS_CLOSED)
 		/* hxs_tcp_send_ack(); a segment sent published the slot as it stands now
 		 * (nothing hxs_tcp_fp_publish() reads changes after it) */
-		published = hxs_tcp_send_seg(c, c->snd_max, HXS_TH_ACK, 0, now) == 0;
+		published = hxs_tcp_send_seg(c, hxs_tcp_ack_seq(c), HXS_TH_ACK, 0, now) == 0;
 	c->cc.flight = SEQ_DIFF(c->snd_max, c->snd_una);
 	/* what changed for XDP (recovery, persist, state) whether or not a segment went */
 	if (!published)

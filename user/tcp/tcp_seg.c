@@ -281,7 +281,7 @@ int hxs_tcp_send_seg(struct hxs_tcp_conn *c, uint32_t seq, uint8_t flags, uint32
 
 void hxs_tcp_send_ack(struct hxs_tcp_conn *c, uint64_t now)
 {
-	hxs_tcp_send_seg(c, c->snd_max, HXS_TH_ACK, 0, now);
+	hxs_tcp_send_seg(c, hxs_tcp_ack_seq(c), HXS_TH_ACK, 0, now);
 }
 
 /* Linux's tcp_invalid_ratelimit default (HZ / 2): a connection answers segments it rejects at
