@@ -648,17 +648,20 @@ static inline uint32_t hxs_tcp_send_mss(const struct hxs_tcp_conn *c)
 		return c->mss ? c->mss : 1;
 	return hxs_tcp_send_mss_sack(c);
 }
-/* The SEQ of a segment that carries no data (an ACK). RFC 9293 §3.10.7.4: a segment whose
- * SEQ lies beyond RCV.NXT + RCV.WND is not acceptable, and its receiver drops it without
- * looking at its ACK field. Past the right edge of the peer's window (a window it shrank, or
- * data it refused when its memory ran out), an ACK sent at SND.MAX would never count, and two
- * ends waiting for each other's ACKs stall for good; as Linux's tcp_acceptable_seq(), such an
- * ACK goes at the right edge, SND.UNA + SND.WND (SND.UNA itself for a zero window). */
+/* The SEQ of a segment that carries no data (an ACK, a RST hxs sends on its own). RFC 9293
+ * §3.10.7.4: a segment whose SEQ lies beyond RCV.NXT + RCV.WND is not acceptable, and its
+ * receiver drops it without looking at its ACK field. Past the right edge of the peer's window
+ * (a window it shrank, or data it refused when its memory ran out), an ACK sent at SND.MAX
+ * would never count, and two ends waiting for each other's ACKs stall for good; as Linux's
+ * tcp_acceptable_seq(), such an ACK goes at the right edge, SND.UNA + SND.WND (SND.UNA itself
+ * for a zero window). Not in SYN-RECEIVED: SND.UNA is still ISS there, while the window of the
+ * peer's SYN counts from the octet after our SYN (its RCV.NXT, ISS + 1 = SND.MAX), the one SEQ
+ * it accepts when that window is zero. */
 static inline uint32_t hxs_tcp_ack_seq(const struct hxs_tcp_conn *c)
 {
 	uint32_t edge = c->snd_una + c->snd_wnd;
 
-	return SEQ_GT(c->snd_max, edge) ? edge : c->snd_max;
+	return SEQ_GT(c->snd_max, edge) && c->state != HXS_TCPS_SYN_RECEIVED ? edge : c->snd_max;
 }
 void hxs_tcp_send_ack(struct hxs_tcp_conn *c, uint64_t now);
 void hxs_tcp_send_challenge_ack(struct hxs_tcp_conn *c, uint64_t now);
