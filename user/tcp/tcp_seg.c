@@ -345,8 +345,14 @@ void hxs_tcp_send_challenge_ack(struct hxs_tcp_conn *c, uint64_t now)
 
 void hxs_tcp_send_rst_conn(struct hxs_tcp_conn *c, uint64_t now)
 {
-	/* §3.10.5 ABORT: "<SEQ=SND.NXT><CTL=RST>"; SND.NXT here is the highest sent. */
-	hxs_tcp_send_seg(c, c->snd_max, HXS_TH_RST | HXS_TH_ACK, 0, now);
+	/* §3.10.5 ABORT: "<SEQ=SND.NXT><CTL=RST>"; SND.NXT here is the highest sent - unless it
+	 * lies beyond the right edge of the peer's window: "In all states except SYN-SENT, all
+	 * reset (RST) segments are validated by checking their SEQ fields" (§3.5.3; §3.10.7.4
+	 * first; RFC 5961 §3.2), and a RST past a window the peer shrank would be dropped,
+	 * leaving it with a connection we deleted. As Linux's tcp_send_active_reset()
+	 * (tcp_acceptable_seq()): the SEQ of an ACK, hxs_tcp_ack_seq(). A RST answering a
+	 * segment keeps <SEQ=SEG.ACK> (hxs_tcp_send_rst()). */
+	hxs_tcp_send_seg(c, hxs_tcp_ack_seq(c), HXS_TH_RST | HXS_TH_ACK, 0, now);
 }
 
 void hxs_tcp_send_rst(struct hxs_tcp *tcp, struct hxs_addr saddr, struct hxs_addr daddr, uint16_t sport,
