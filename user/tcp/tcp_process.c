@@ -340,9 +340,17 @@ static int process_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 	c->probes_out = 0;                /* the peer is alive (Linux resets on any ACK) */
 	/* An old ACK (SEG.ACK < SND.UNA, yet acceptable by RFC 5961 §5.2) fails the first
 	 * condition: its window is not taken, however new its SEQ (a blind segment could close
-	 * our window otherwise; Linux's tcp_ack() ignores old ACKs the same way). */
-	if (SEQ_LEQ(c->snd_una, s->ack) &&
-	    (SEQ_LT(c->snd_wl1, s->seq) || (c->snd_wl1 == s->seq && SEQ_LEQ(c->snd_wl2, s->ack)))) {
+	 * our window otherwise; Linux's tcp_ack() ignores old ACKs the same way).
+	 * An ACK that moved SND.UNA (acked) is taken whatever its SEQ, as Linux's
+	 * tcp_may_update_window() does ("after(ack, snd_una) || ..."). "The check here prevents
+	 * using old segments to update the window", and such an ACK is not old: the peer's
+	 * acknowledgment number never goes back, so SEG.ACK > SND.WL2 says it was sent after the
+	 * segment that last set the window; a SEQ below SND.WL1 only means a retransmission (of
+	 * a hole in the peer's data, its second segment having set SND.WL1). And "SND.WND is an
+	 * offset from SND.UNA": kept while SND.UNA moves, the right edge would move by the bytes
+	 * acknowledged, beyond what the peer offered, into data the peer would drop. */
+	if (acked || (SEQ_LEQ(c->snd_una, s->ack) &&
+		      (SEQ_LT(c->snd_wl1, s->seq) || (c->snd_wl1 == s->seq && SEQ_LEQ(c->snd_wl2, s->ack))))) {
 		if (wnd && !c->snd_wnd) {
 			c->persist_shift = 0;
 			c->probe_since = 0;       /* tcp_ack_probe: the window opened */
