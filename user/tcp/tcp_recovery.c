@@ -85,7 +85,8 @@ uint32_t hxs_tcp_pipe_sack(const struct hxs_tcp_conn *c)
 	return pipe;
 }
 
-/* Retransmits up to maxlen bytes at seq (with the FIN if it is the last of the stream). */
+/* Retransmits up to maxlen bytes at seq (with the FIN if it is the last of the stream), no
+ * more than the peer's window takes. Returns the sequence space sent, or -1 if nothing went. */
 int hxs_tcp_retransmit_flags(struct hxs_tcp_conn *c, uint32_t seq, uint32_t maxlen, uint8_t psh,
 			     uint64_t now)
 {
@@ -100,6 +101,19 @@ int hxs_tcp_retransmit_flags(struct hxs_tcp_conn *c, uint32_t seq, uint32_t maxl
 		len = maxlen;
 	if (len > hxs_tcp_send_mss(c))             /* RFC 9293 §3.7.1: room for the SACK blocks */
 		len = hxs_tcp_send_mss(c);
+	/* Within the peer's window as it is now: a peer that shrank it (RFC 9293 §3.8.6) drops
+	 * text beyond RCV.NXT + RCV.WND (§3.10.7.4). As Linux's __tcp_retransmit_skb(): a
+	 * segment that starts at or beyond the right edge goes only if it is the head (SND.UNA:
+	 * one segment then probes a zero window), one that ends beyond it is cut at the edge
+	 * (its PSH, on the last byte, stays with the rest). */
+	uint32_t right = c->snd_una + c->snd_wnd;
+	if (!SEQ_LT(seq, right)) {
+		if (seq != c->snd_una)
+			return -1;
+	} else if (SEQ_GT(seq + len, right)) {
+		len = SEQ_DIFF(right, seq);
+		psh = 0;
+	}
 	int fin = c->fin_queued && seq + len == end && SEQ_GT(c->snd_max, end);
 	if (!len && !fin)
 		return -1;
