@@ -795,7 +795,7 @@ int hxs_tcp_fp_ack_input(struct hxs_tcp_conn *c, uint32_t ack, uint16_t wnd, uin
 /* tcp_ecn.c - ECN (RFC 3168). */
 /* Active open: whether the SYN asks (tcp_ecn = 1). */
 void hxs_tcp_ecn_connect(struct hxs_tcp_conn *c);
-/* A SYN (passive: listen_input) or SYN,ACK / SYN (active: syn_sent_input) arrived. */
+/* A SYN (passive: hxs_tcp_listen_input) or SYN,ACK / SYN (active: syn_sent_input) arrived. */
 void hxs_tcp_ecn_syn_in(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s);
 /* The ECN bits of a segment about to go: TCP flags added to *flags, the TOS byte returned. */
 uint8_t hxs_tcp_ecn_out_slow(struct hxs_tcp_conn *c, uint32_t seq, uint8_t *flags, uint32_t len);

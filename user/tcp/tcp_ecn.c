@@ -4,7 +4,7 @@
  * Negotiation:  hxs_tcp_conn__connect() -> hxs_tcp_ecn_connect()   tcp_ecn = 1: the SYN asks
  *               hxs_tcp_send_seg() -> hxs_tcp_ecn_out()            ECE+CWR on the first SYN,
  *                                                                  ECE on the SYN,ACK
- *               listen_input() / syn_sent_input() -> hxs_tcp_ecn_syn_in()
+ *               hxs_tcp_listen_input() / syn_sent_input() -> hxs_tcp_ecn_syn_in()
  * Data sender:  hxs_tcp_ecn_out()      ECT(0) on new data, CWR on the first after a reduction
  *               process_ack() -> hxs_tcp_ecn_ack_in()   ECE: cwnd reduction once per window
  *               hxs_tcp_recovery_on_ack() -> hxs_tcp_ecn_reduced()   no second halving

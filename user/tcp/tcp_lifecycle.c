@@ -2,10 +2,10 @@
  * and buffers it starts with, its ISS, its state changes, the dirty list that batches its
  * output, its readiness events, a listener's SYN and accept queues, and its end.
  *
- * hxs_tcp_conn__new() / listen_input() -> hxs_tcp_conn_alloc() -> hxs_tcp_timers_init()
- * connect / listen_input() -> hxs_tcp_admit() (max_conns, memory pressure),
+ * hxs_tcp_conn__new() / hxs_tcp_listen_input() -> hxs_tcp_conn_alloc() -> hxs_tcp_timers_init()
+ * connect / hxs_tcp_listen_input() -> hxs_tcp_admit() (max_conns, memory pressure),
  *     hxs_tcp_conn_setup(), hxs_tcp_isn(); hxs_tcp_conn_bufs() (capacities only)
- * listen_input() -> hxs_tcp_synq_add(); handshake ACK -> hxs_tcp_acceptq_add() -> notify
+ * hxs_tcp_listen_input() -> hxs_tcp_synq_add(); handshake ACK -> hxs_tcp_acceptq_add() -> notify
  * user calls, hxs_tcp_send_seg() without a frame -> hxs_tcp_mark_dirty() -> hxs_tcp__poll()
  * hxs_tcp_notify() -> hxs_tcp_conn__events() -> ev.on_event (when the mask changed; with
  *     cfg.notify_gains only when it gained a bit)

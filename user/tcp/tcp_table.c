@@ -7,8 +7,8 @@
  *                          4-tuple compared (HxsTcpDemuxBySlot), else hxs_tcp_lookup_slot_miss()
  *                          -> hxs_tcp_lookup_addr() (HxsTcpDemuxSlotMiss)
  * on_tuple(ADD) -> hxs_tcp_conn__set_slot() -> hxs_tcp_fp_detach(), hxs_tcp_slot_insert()
- * connect / listen_input() -> hxs_tcp_hash_insert() -> on_tuple(ADD); a refused add leaves
- *                              the connection out (HxsTcpTupleRefused)
+ * connect / hxs_tcp_listen_input() -> hxs_tcp_hash_insert() -> on_tuple(ADD); a refused add
+ *                              leaves the connection out (HxsTcpTupleRefused)
  * hxs_tcp_close_conn() -> hxs_tcp_hash_remove() -> on_tuple(DEL)
  * listen / close -> hxs_tcp_listener_insert() / hxs_tcp_listener_remove() -> on_listen
  * hxs_tcp__foreach(), hxs_tcp__nconns()   an `ss` listing and its count
