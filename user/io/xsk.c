@@ -3,7 +3,8 @@
  *   hxs_xsk__open() -> mmap UMEM -> xsk_umem__create() -> xsk_socket__create_shared() per
  *                      queue (XDP_USE_NEED_WAKEUP, program load inhibited) -> read back
  *                      XDP_OPTIONS -> busy-poll options -> XSK map -> fill_refill()
- *   rx_burst()   -> per queue: peek RX ring -> hand frames out (rx_meta(): the program's
+ *   rx_burst()   -> nothing on any queue (rx_due()): return -> per queue: peek RX ring
+ *                   -> hand frames out (rx_meta(): the program's
  *                   struct hxs_xdp_meta in front of the frame) -> release -> fill_refill()
  *                   (nothing received and the fill ring wants a wake-up: one recvfrom()
  *                   per queue)
@@ -283,9 +284,9 @@ static int rx_gather(struct xsk_io *x, struct xq *q, uint32_t qi, const struct x
 	return 1;
 }
 
-static int xsk_rx_burst(struct hxs_io *io, struct hxs_frame *f, int max)
+static __attribute__((noinline)) int rx_burst_queues(struct xsk_io *x, struct hxs_frame *f, int max)
 {
-	struct xsk_io *x = xio(io);
+	struct hxs_io *io = &x->io;
 	uint32_t nq = io->nqueues, qi = x->next_q;
 	int got = 0;
 
@@ -341,6 +342,29 @@ static int xsk_rx_burst(struct hxs_io *io, struct hxs_frame *f, int max)
 			x->st.rx_wakeups++;
 		}
 	}
+	return 0;
+}
+
+/* Whether rx_burst_queues() has work on q: a descriptor on its RX ring (the producer read as
+ * xsk_ring_cons__peek() reads it), frames for its fill ring (fill_refill()'s test), or a fill
+ * ring that asks for a wake-up. */
+static inline int rx_due(const struct xsk_io *x, struct xq *q)
+{
+	return xsk_cons_nb_avail(&q->rx, 1) || (q->in_fill < x->fill_target && x->nfree) ||
+	       xsk_ring_prod__needs_wakeup(&q->fill);
+}
+
+/* A busy loop looks here every turn, and most looks find nothing: those only read each
+ * queue's RX producer and fill-ring state (and turn next_q as a full look does). */
+static int xsk_rx_burst(struct hxs_io *io, struct hxs_frame *f, int max)
+{
+	struct xsk_io *x = xio(io);
+	uint32_t nq = io->nqueues;
+
+	for (uint32_t i = 0; i < nq; i++)
+		if (rx_due(x, &x->q[i]))
+			return rx_burst_queues(x, f, max);
+	x->next_q = x->next_q + 1 < nq ? x->next_q + 1 : 0;
 	return 0;
 }
 
@@ -546,6 +570,8 @@ static int xsk_flush(struct hxs_io *io)
 	struct xsk_io *x = xio(io);
 	int err = 0;
 
+	if (!x->ntx)            /* nothing on any TX side: no queue's in_tx is above 0 */
+		return 0;
 	for (uint32_t qi = 0; qi < io->nqueues; qi++) {
 		struct xq *q = &x->q[qi];
 		/* Kick only while the kernel has descriptors it has not consumed yet; one kick
