@@ -600,13 +600,11 @@ static int xsk_tx_submit(struct hxs_io *io, const struct hxs_frame *f, int n)
 	return tx_submit_many(x, f, n);
 }
 
-static int xsk_flush(struct hxs_io *io)
+static __attribute__((noinline)) int flush_queues(struct xsk_io *x)
 {
-	struct xsk_io *x = xio(io);
+	struct hxs_io *io = &x->io;
 	int err = 0;
 
-	if (!x->ntx)            /* nothing on any TX side: no queue's in_tx is above 0 */
-		return 0;
 	for (uint32_t qi = 0; qi < io->nqueues; qi++) {
 		struct xq *q = &x->q[qi];
 		/* Kick only while the kernel has descriptors it has not consumed yet; one kick
@@ -634,6 +632,15 @@ static int xsk_flush(struct hxs_io *io)
 		comp_reap(x, q);
 	}
 	return err;
+}
+
+static int xsk_flush(struct hxs_io *io)
+{
+	struct xsk_io *x = xio(io);
+
+	if (!x->ntx)            /* nothing on any TX side: no queue's in_tx is above 0 */
+		return 0;
+	return flush_queues(x);
 }
 
 /* --- misc ops --------------------------------------------------------------------------- */
