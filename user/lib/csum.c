@@ -150,9 +150,7 @@ sum_copy(uint32_t sum, uint8_t *d, const uint8_t *p, uint32_t len, int copy)
 	/* fold 64 -> 32 -> 16 bits: the 16-bit ones' complement sum is the same (§2(B)) */
 	s = (s & 0xffffffffu) + (s >> 32);
 	s = (s & 0xffffffffu) + (s >> 32);
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint32_t)s;
+	return hxs_csum_fold32((uint32_t)s);
 }
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
