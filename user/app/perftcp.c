@@ -67,6 +67,8 @@ struct conn {
 	uint64_t limit;         /* stream sender: payload bytes to write (0: until deadline_ns) */
 	uint64_t t0_ns, t1_ns;  /* first / last payload byte; rr: request start; crr: connect */
 	uint64_t echoed, txn;
+	bool next_ready;        /* rr client: buf holds request txn + 1 already (filled while
+	                         * waiting for txn's response, off the exchange's path) */
 	struct hxs_perf_rx rx;
 	struct hxs_perf_trailer trailer;
 	struct hxs_perf_report report;
@@ -765,6 +767,14 @@ static bool conn_step(struct conn *c)
 			if (err < 0)
 				goto resp_err;
 			if (err == 0) {
+				/* rr: the request is all sent (buf is free) and the read above
+				 * kicked it; the next one is made now, while the answer travels,
+				 * not between this answer and that request */
+				if (c->h.mode == HXS_PERF_RR && !c->next_ready) {
+					hxs_perf_fill(c->h.seed, (c->txn + 1) * c->h.msg_len, c->buf,
+						      c->h.msg_len);
+					c->next_ready = true;
+				}
 				set_events(c, EPOLLIN);
 				return true;
 			}
@@ -780,7 +790,9 @@ static bool conn_step(struct conn *c)
 				c->state = C_DRAIN;
 				break;
 			}
-			fill_request(c, c->buf);
+			if (!c->next_ready)
+				fill_request(c, c->buf);
+			c->next_ready = false;
 			c->len = c->h.msg_len;
 			c->off = 0;
 			c->echoed = 0;

@@ -3,7 +3,8 @@
  *   hxs_xsk__open() -> mmap UMEM -> xsk_umem__create() -> xsk_socket__create_shared() per
  *                      queue (XDP_USE_NEED_WAKEUP, program load inhibited) -> read back
  *                      XDP_OPTIONS -> busy-poll options -> XSK map -> fill_refill()
- *   rx_burst()   -> per queue: peek RX ring -> hand frames out (rx_meta(): the program's
+ *   rx_burst()   -> nothing on any queue (rx_due()): return -> per queue: peek RX ring
+ *                   -> hand frames out (rx_meta(): the program's
  *                   struct hxs_xdp_meta in front of the frame) -> release -> fill_refill()
  *                   (nothing received and the fill ring wants a wake-up: one recvfrom()
  *                   per queue)
@@ -123,8 +124,9 @@ static uint64_t obj_base(const struct xsk_io *x, uint64_t addr, uint64_t *idx)
 	return i << x->shift;
 }
 
-/* Moves the object holding addr from state `from` to `to`; returns its base address. */
-static uint64_t frame_move(struct xsk_io *x, uint64_t addr, int from, int to, const char *what)
+/* Moves the object holding addr from state `from` to `to`; returns its base address.
+ * Inline: every frame sent or received takes two moves. */
+static inline __attribute__((always_inline)) uint64_t frame_move(struct xsk_io *x, uint64_t addr, int from, int to, const char *what)
 {
 	uint64_t i, base = obj_base(x, addr, &i);
 	uint64_t n = x->nframes + (uint64_t)x->nslabs * x->slab_k;
@@ -283,9 +285,9 @@ static int rx_gather(struct xsk_io *x, struct xq *q, uint32_t qi, const struct x
 	return 1;
 }
 
-static int xsk_rx_burst(struct hxs_io *io, struct hxs_frame *f, int max)
+static __attribute__((noinline)) int rx_burst_queues(struct xsk_io *x, struct hxs_frame *f, int max)
 {
-	struct xsk_io *x = xio(io);
+	struct hxs_io *io = &x->io;
 	uint32_t nq = io->nqueues, qi = x->next_q;
 	int got = 0;
 
@@ -344,6 +346,29 @@ static int xsk_rx_burst(struct hxs_io *io, struct hxs_frame *f, int max)
 	return 0;
 }
 
+/* Whether rx_burst_queues() has work on q: a descriptor on its RX ring (the producer read as
+ * xsk_ring_cons__peek() reads it), frames for its fill ring (fill_refill()'s test), or a fill
+ * ring that asks for a wake-up. */
+static inline int rx_due(const struct xsk_io *x, struct xq *q)
+{
+	return xsk_cons_nb_avail(&q->rx, 1) || (q->in_fill < x->fill_target && x->nfree) ||
+	       xsk_ring_prod__needs_wakeup(&q->fill);
+}
+
+/* A busy loop looks here every turn, and most looks find nothing: those only read each
+ * queue's RX producer and fill-ring state (and turn next_q as a full look does). */
+static int xsk_rx_burst(struct hxs_io *io, struct hxs_frame *f, int max)
+{
+	struct xsk_io *x = xio(io);
+	uint32_t nq = io->nqueues;
+
+	for (uint32_t i = 0; i < nq; i++)
+		if (rx_due(x, &x->q[i]))
+			return rx_burst_queues(x, f, max);
+	x->next_q = x->next_q + 1 < nq ? x->next_q + 1 : 0;
+	return 0;
+}
+
 static void xsk_rx_release(struct hxs_io *io, const struct hxs_frame *f, int n)
 {
 	struct xsk_io *x = xio(io);
@@ -360,9 +385,28 @@ static void xsk_rx_release(struct hxs_io *io, const struct hxs_frame *f, int n)
 
 /* --- TX --------------------------------------------------------------------------------- */
 
-static int xsk_tx_alloc(struct hxs_io *io, struct hxs_frame *f, int n)
+/* One single frame from a free stack that has one (a request/response exchange's answer, an
+ * ACK: one per call), without the batch's reaping and slab choice below. */
+static inline int tx_alloc_one(struct xsk_io *x, struct hxs_frame *f)
 {
-	struct xsk_io *x = xio(io);
+	uint64_t base = x->free_stack[--x->nfree];
+
+	frame_move(x, base, XF_FREE, XF_HELD, "tx_alloc");
+	f->data = x->area + base;
+	f->len = 0;
+	f->cap = x->io.frame_size;
+	f->handle = base;
+	f->queue = 0;
+	f->meta = f->mflags = 0;
+	f->pad = 0;
+	f->slot = f->gen = 0;
+	x->nheld++;
+	return 1;
+}
+
+static __attribute__((noinline)) int tx_alloc_many(struct xsk_io *x, struct hxs_frame *f, int n)
+{
+	struct hxs_io *io = &x->io;
 	int got = 0;
 
 	uint32_t *avail = x->slab_k ? &x->nslab_free : &x->nfree;
@@ -386,6 +430,15 @@ static int xsk_tx_alloc(struct hxs_io *io, struct hxs_frame *f, int n)
 	}
 	x->nheld += (uint32_t)got;
 	return got;
+}
+
+static int xsk_tx_alloc(struct hxs_io *io, struct hxs_frame *f, int n)
+{
+	struct xsk_io *x = xio(io);
+
+	if (n == 1 && !x->slab_k && x->nfree)
+		return tx_alloc_one(x, f);
+	return tx_alloc_many(x, f, n);
 }
 
 static void xsk_tx_free(struct hxs_io *io, const struct hxs_frame *f, int n)
@@ -431,7 +484,7 @@ static uint32_t tx_descs(struct xsk_io *x, const struct hxs_frame *fr)
 /* One frame whose bytes sit in one UMEM frame (a datagram, an ACK: what a request/response
  * exchange sends, one per call) on a ring with room: one descriptor, without the batch's run
  * and chain bookkeeping below. Returns 0 when the frame needs that (a chain, a full ring). */
-static int tx_one(struct xsk_io *x, const struct hxs_frame *fr)
+static inline int tx_one(struct xsk_io *x, const struct hxs_frame *fr)
 {
 	struct xq *q = &x->q[fr->queue < x->io.nqueues ? fr->queue : 0];
 	uint64_t addr = (uint64_t)(fr->data - x->area), chunk = (uint64_t)1 << x->shift, base;
@@ -461,14 +514,11 @@ static int tx_one(struct xsk_io *x, const struct hxs_frame *fr)
 	return 1;
 }
 
-static int xsk_tx_submit(struct hxs_io *io, const struct hxs_frame *f, int n)
+static __attribute__((noinline)) int tx_submit_many(struct xsk_io *x, const struct hxs_frame *f, int n)
 {
-	struct xsk_io *x = xio(io);
+	struct hxs_io *io = &x->io;
 	uint32_t chunk = (uint32_t)1 << x->shift;
 	int done = 0;
-
-	if (n == 1 && tx_one(x, f))
-		return 1;
 
 	while (done < n) {
 		uint32_t qi = f[done].queue < io->nqueues ? f[done].queue : 0;
@@ -541,9 +591,18 @@ static int xsk_tx_submit(struct hxs_io *io, const struct hxs_frame *f, int n)
 	return done;
 }
 
-static int xsk_flush(struct hxs_io *io)
+static int xsk_tx_submit(struct hxs_io *io, const struct hxs_frame *f, int n)
 {
 	struct xsk_io *x = xio(io);
+
+	if (n == 1 && tx_one(x, f))
+		return 1;
+	return tx_submit_many(x, f, n);
+}
+
+static __attribute__((noinline)) int flush_queues(struct xsk_io *x)
+{
+	struct hxs_io *io = &x->io;
 	int err = 0;
 
 	for (uint32_t qi = 0; qi < io->nqueues; qi++) {
@@ -573,6 +632,15 @@ static int xsk_flush(struct hxs_io *io)
 		comp_reap(x, q);
 	}
 	return err;
+}
+
+static int xsk_flush(struct hxs_io *io)
+{
+	struct xsk_io *x = xio(io);
+
+	if (!x->ntx)            /* nothing on any TX side: no queue's in_tx is above 0 */
+		return 0;
+	return flush_queues(x);
 }
 
 /* --- misc ops --------------------------------------------------------------------------- */

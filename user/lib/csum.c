@@ -4,8 +4,9 @@
  *                      vectors, each split into its two 16-bit halves per 32-bit lane and
  *                      added into 32-bit lane sums (carries deferred, §2(C)), then the lanes
  *                      into 64 bits
- *                   -> 16-byte steps of two 8-byte words, an 8-byte word, then the 4, 2,
- *                      1-byte tail -> fold 64 -> 16 bits
+ *                   -> (x86-64: 32-byte steps, one add-with-carry chain each) 16-byte steps
+ *                      of two 8-byte words, an 8-byte word, then the 4, 2, 1-byte tail
+ *                      -> fold 64 -> 16 bits
  *   hxs_csum_copy() -> sum_copy(copy): the same loop storing every vector it loaded, so the
  *                      bytes are summed while they are copied (one pass, not a copy and a sum)
  *   hxs_csum_pseudo() -> the IPv4 pseudo-header words
@@ -28,6 +29,25 @@ static inline uint64_t add_ac(uint64_t s, uint64_t w)
 	s += w;
 	return s + (s < w);
 }
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* s plus the four 8-byte words at p in one add-with-carry chain: each add's carry goes into
+ * the next (adc), the last one's back in at bit 0, as add_ac() four times but one
+ * instruction a word (a 64-byte datagram and its UDP header are most of a sum: 72 bytes) */
+static inline uint64_t add4_ac(uint64_t s, const uint8_t *p)
+{
+	uint64_t a, b, c, d;
+
+	memcpy(&a, p, 8);
+	memcpy(&b, p + 8, 8);
+	memcpy(&c, p + 16, 8);
+	memcpy(&d, p + 24, 8);
+	__asm__("addq %1, %0\n\tadcq %2, %0\n\tadcq %3, %0\n\tadcq %4, %0\n\tadcq $0, %0"
+		: "+r"(s) : "r"(a), "r"(b), "r"(c), "r"(d) : "cc");
+	return s;
+}
+#define HAVE_ADD4_AC 1
+#endif
 
 /* The sum of the four lanes of a 32-bit lane vector, each < 2^32: < 2^34, no carry lost. */
 static inline uint64_t lanes(v4u v)
@@ -81,6 +101,13 @@ sum_copy(uint32_t sum, uint8_t *d, const uint8_t *p, uint32_t len, int copy)
 	/* below a block (and all of a short datagram or header) */
 	if (copy)
 		memcpy(d, p, len);
+#ifdef HAVE_ADD4_AC
+	while (len >= 32) {
+		s = add4_ac(s, p);
+		p += 32;
+		len -= 32;
+	}
+#endif
 	/* 64-bit words, two a step, each carry added back at once (add_ac: an add and an add
 	 * with carry on x86-64) */
 	while (len >= 16) {
@@ -123,9 +150,7 @@ sum_copy(uint32_t sum, uint8_t *d, const uint8_t *p, uint32_t len, int copy)
 	/* fold 64 -> 32 -> 16 bits: the 16-bit ones' complement sum is the same (§2(B)) */
 	s = (s & 0xffffffffu) + (s >> 32);
 	s = (s & 0xffffffffu) + (s >> 32);
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint32_t)s;
+	return hxs_csum_fold32((uint32_t)s);
 }
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))

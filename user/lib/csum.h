@@ -29,13 +29,20 @@ static inline uint32_t hxs_csum_join(uint32_t sum, uint32_t part, int odd)
 	sum += part;
 	return (sum & 0xffff) + (sum >> 16);
 }
+/* A 32-bit partial sum folded to 16 bits: its high half added to its low half, the carry out
+ * of that addition added back (RFC 1071 §4.1), in one 32-bit addition of the value and the
+ * value with its halves swapped, whose high half is the folded sum (as the kernel's
+ * csum_fold() does it). The same value as folding until nothing is above bit 15: 0 only
+ * for 0, else the one value in 1..0xffff congruent to x modulo 0xffff. */
+static inline uint32_t hxs_csum_fold32(uint32_t x)
+{
+	return (x + ((x << 16) | (x >> 16))) >> 16;
+}
 /* Ones' complement of the folded sum: the value to store (memcpy) in a checksum field, or 0
  * when verifying a packet that carries a correct checksum. */
 static inline uint16_t hxs_csum_fold(uint32_t sum)
 {
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
+	return (uint16_t)~hxs_csum_fold32(sum);
 }
 /* hxs_csum_add(0, h, 20), inline: an IPv4 header without options, the one every datagram
  * hxs sends and most it receives carry (five 32-bit words, no loop, no tail). */
@@ -46,11 +53,9 @@ static inline uint32_t hxs_csum_ip4hdr(const void *h)
 
 	memcpy(w, h, sizeof(w));
 	s = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];    /* < 2^35: no carry out of 64 bits */
-	s = (s & 0xffffffffu) + (s >> 32);
-	s = (s & 0xffffffffu) + (s >> 32);
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint32_t)s;
+	s = (s & 0xffffffffu) + (s >> 32);                  /* < 2^32 + 8 */
+	s = (s & 0xffffffffu) + (s >> 32);                  /* < 2^32 */
+	return hxs_csum_fold32((uint32_t)s);
 }
 /* Sum of the IPv4 pseudo-header (RFC 768, RFC 9293 §3.1), addresses in network order. */
 uint32_t hxs_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint32_t len);

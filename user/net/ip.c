@@ -202,19 +202,23 @@ int hxs_ip_tx_alloc_dst(struct hxs_stack *st, struct hxs_ip_tx *tx, struct hxs_i
 	return 0;
 }
 
+/* dst_current() of the IPv4 destination dst (network order), whose key would be ::ffff:dst:
+ * compared where it lies, without building the key (every segment of a connection asks) */
+static int dst_current4(const struct hxs_stack *st, const struct hxs_ip_dst *d, uint32_t dst)
+{
+	uint32_t a;
+
+	memcpy(&a, d->daddr + 12, 4);
+	return d->gen == st->dst_gen && d->left && st->turn_now < d->expires && !st->npend &&
+	       a == dst && !memcmp(d->daddr, v4mapped, 12);
+}
+
 int hxs_ip_tx_route_dst(struct hxs_stack *st, struct hxs_ip_tx *tx, struct hxs_ip_dst *d)
 {
 	uint32_t gen = st->dst_gen;
-	uint8_t key[16];
 	int err;
 
-	if (tx->v6) {
-		memcpy(key, tx->dst6, 16);
-	} else {
-		memcpy(key, v4mapped, 12);
-		memcpy(key + 12, &tx->dst, 4);
-	}
-	if (dst_current(st, d, key)) {
+	if (tx->v6 ? dst_current(st, d, tx->dst6) : dst_current4(st, d, tx->dst)) {
 		d->left--;
 		tx->dc = d;
 		tx->dc_hit = 1;

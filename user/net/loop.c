@@ -1,8 +1,8 @@
 /* loop.c - the stack's run loop and its life: init, the turn, the sleep, fini.
  *
- * hxs_stack__poll() -> stack_turn(): rx_burst -> the turn's one clock read (a busy loop's
- *                                    turn that found nothing skips it and all below, up to
- *                                    HXS_BUSY_LAZY times in a row)
+ * hxs_stack__poll() -> stack_turn(): rx_burst (a busy loop's lazy look: only that, into
+ *                                    st->rx_batch, up to HXS_BUSY_LAZY times in a row while
+ *                                    nothing arrives) -> turn_run(): the turn's one clock read
  *                                    -> [ctl->rx_xdp: the static control plane's
  *                                    stand-in for the XDP program, which may consume a pure
  *                                    ACK] -> hxs_eth_input() (per frame) -> rx_release
@@ -87,7 +87,7 @@ int hxs_stack__watch_fd(struct hxs_stack *st, int fd, int ctl)
 void hxs_stack__fini(struct hxs_stack *st)
 {
 	if (st->nrx_held && st->io)
-		st->io->ops->rx_release(st->io, st->rx_held, st->nrx_held);
+		st->io->ops->rx_release(st->io, st->rx_batch, st->nrx_held);
 	st->nrx_held = 0;
 	hxs_ip__drop_pending(st);
 	if (st->io)
@@ -101,8 +101,9 @@ void hxs_stack__fini(struct hxs_stack *st)
 
 #define HXS_TX_WAIT_US 1000    /* longest sleep while TX frames are out for completion */
 
-/* One pass over everything that may have work. Returns the number of events, or -EDEADLK
- * when called from inside a turn of the same stack (its clock callback polling it): a turn
+/* stack_turn() -> turn_run(): one pass over everything that may have work (n: frames a lazy
+ * look already took into st->rx_batch; -1: look first). Returns the number of events, or
+ * -EDEADLK (stack_turn) when called from inside a turn of the same stack (its clock callback polling it): a turn
  * inside a turn would run with the outer one's time, frames and TX batch.
  * The RX ring is looked at before the clock is read. lazy (the busy loop, right after a full
  * turn): when nothing arrived, the turn ends there - no clock read, no timers, no pollers,
@@ -119,25 +120,25 @@ void hxs_stack__fini(struct hxs_stack *st)
  * or response of a TCP request/response exchange, which the application answers at once):
  * its answer leaves before the tail (the TCP poller's pass over the connection, the flush),
  * which then runs after the kick, off the exchange's critical path. */
-static int stack_turn(struct hxs_stack *st, int lazy)
+static __attribute__((noinline)) int turn_run(struct hxs_stack *st, int lazy, int n)
 {
-	struct hxs_frame f[HXS_RX_BATCH];
-	int events = 0, n, batches = 0, owed;
+	struct hxs_frame *f = st->rx_batch;
+	int events = 0, batches = 0, owed;
 	uint64_t now;
 
-	if (st->turning)
-		return -EDEADLK;
 	st->turning = 1;
-	if (st->nrx_held) {
-		st->io->ops->rx_release(st->io, st->rx_held, st->nrx_held);
-		st->nrx_held = 0;
-	}
-	n = st->io->ops->rx_burst(st->io, f, HXS_RX_BATCH);
-	hxs_cgwin__rx(n);                   /* make CGWIN=1 only (lib/cgwin.h) */
-	if (n <= 0 && lazy && st->lazy_turns < HXS_BUSY_LAZY) {
-		st->lazy_turns++;
-		st->turning = 0;
-		return 0;
+	if (n < 0) {
+		if (st->nrx_held) {
+			st->io->ops->rx_release(st->io, f, st->nrx_held);
+			st->nrx_held = 0;
+		}
+		n = st->io->ops->rx_burst(st->io, f, HXS_RX_BATCH);
+		hxs_cgwin__rx(n);                   /* make CGWIN=1 only (lib/cgwin.h) */
+		if (n <= 0 && lazy && st->lazy_turns < HXS_BUSY_LAZY) {
+			st->lazy_turns++;
+			st->turning = 0;
+			return 0;
+		}
 	}
 	st->lazy_turns = 0;
 	st->in_turn = 1;
@@ -158,10 +159,7 @@ static int stack_turn(struct hxs_stack *st, int lazy)
 	 * clock, timers, control plane, pollers, flush) must still run */
 	if (events && lazy && (st->now_unread || st->rx_msg) && !st->rx_tail && !st->ntx &&
 	    !st->tail_owed) {
-		if (n > 0) {                        /* released by the next turn */
-			memcpy(st->rx_held, f, (size_t)n * sizeof(f[0]));
-			st->nrx_held = n;
-		}
+		st->nrx_held = n > 0 ? n : 0;       /* released by the next turn */
 		st->tail_owed = 1;
 		st->lazy_turns = HXS_BUSY_LAZY;     /* the next look is a full turn */
 		st->owed_events += events;
@@ -191,6 +189,42 @@ static int stack_turn(struct hxs_stack *st, int lazy)
 	st->in_turn = 0;
 	st->turning = 0;
 	return events;
+}
+
+/* A lazy look (lazy, fewer than HXS_BUSY_LAZY in a row, no batch held: a turn that holds one
+ * is followed by a full turn) is the RX ring and nothing else: here, without turn_run()'s
+ * frame, and it goes on there only when frames came. */
+static inline int stack_turn(struct hxs_stack *st, int lazy)
+{
+	int n;
+
+	if (st->turning)
+		return -EDEADLK;
+	if (!lazy || st->lazy_turns >= HXS_BUSY_LAZY || st->nrx_held)
+		return turn_run(st, lazy, -1);
+	n = st->io->ops->rx_burst(st->io, st->rx_batch, HXS_RX_BATCH);
+	hxs_cgwin__rx(n);                   /* make CGWIN=1 only (lib/cgwin.h) */
+	if (n <= 0) {
+		st->lazy_turns++;
+		return 0;
+	}
+	return turn_run(st, lazy, n);
+}
+
+/* The rest of a busy loop's lazy looks, back to back (stack_poll: nothing it decides from the
+ * turn's time changes while that time stands, and lazy looks do not move it): the events of
+ * the turn of the first look that found frames, or 0 when none did (the next turn is full). */
+static int busy_looks(struct hxs_stack *st)
+{
+	while (st->lazy_turns < HXS_BUSY_LAZY && !st->nrx_held) {
+		int n = st->io->ops->rx_burst(st->io, st->rx_batch, HXS_RX_BATCH);
+
+		hxs_cgwin__rx(n);               /* make CGWIN=1 only (lib/cgwin.h) */
+		if (n > 0)
+			return turn_run(st, 1, n);
+		st->lazy_turns++;
+	}
+	return 0;
 }
 
 uint64_t hxs_stack__next_deadline(const struct hxs_stack *st)
@@ -312,9 +346,14 @@ static int stack_poll(struct hxs_stack *st, int timeout_ms, int lazy)
 		if (now >= deadline)
 			return 0;
 		if (st->busy_poll) {
-			if (st->busy_yield)
-				sched_yield();      /* a NAPI thread on our CPU runs now */
 			lazy = 1;
+			if (st->busy_yield) {
+				sched_yield();      /* a NAPI thread on our CPU runs now */
+				continue;
+			}
+			events = busy_looks(st);
+			if (events)
+				return events;
 			continue;
 		}
 		lazy = 0;

@@ -276,7 +276,7 @@ int hxs_stack__cookie_secret(struct hxs_stack *st, const struct hxs_cookie_secre
 	return st->ctl->cookie_secret ? st->ctl->cookie_secret(st, s) : 0;
 }
 
-static void tx_submit(struct hxs_stack *st)
+static inline __attribute__((always_inline)) void tx_submit(struct hxs_stack *st)
 {
 	int n, m;
 

@@ -191,10 +191,12 @@ struct hxs_stack {
 	 * rx_tail, something came whose tail must follow at once (any other TCP segment) */
 	uint8_t rx_msg;
 	uint8_t rx_tail;
-	/* the last RX batch of a turn that returned early (loop.c): released by the next turn,
+	/* The turn's RX batch (loop.c: in the stack, not on the turn's stack frame, so a busy
+	 * loop's look at an empty ring sets up no frame array). nrx_held: the first nrx_held of
+	 * them are the last batch of a turn that returned early, released by the next turn,
 	 * after the answer's kick (what L4 keeps of a frame it copied) */
 	int nrx_held;
-	struct hxs_frame rx_held[HXS_RX_BATCH];
+	struct hxs_frame rx_batch[HXS_RX_BATCH];
 	int owed_events;                    /* the events of that turn, for the pollers */
 	struct hxs_mib mib;
 	struct hxs_wheel wheel;
