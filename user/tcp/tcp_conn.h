@@ -318,6 +318,11 @@ struct hxs_tcp_conn {
 	uint16_t fp_n;                     /* the ack word's ACK count last taken */
 	uint8_t fp_ready;                  /* the ack word was set to SND.UNA once */
 
+	/* the rest of an ACK's processing, left for after the answer's kick (tcp_ack_rest.c) */
+	struct hxs_tcp_conn *ar_next, **ar_pprev;  /* tcp->ar_head; ar_pprev: work pending */
+	uint64_t ar_now;                   /* the ACK's time */
+	uint32_t ar_acked, ar_rtt;         /* what process_ack() measured for it */
+
 	/* tcp_info */
 	uint64_t total_retrans, bytes_acked, bytes_received, segs_out, segs_in;
 	uint64_t bytes_sent;                /* payload bytes sent, retransmissions included */
@@ -405,6 +410,7 @@ struct hxs_tcp {
 	uint32_t cookie_cur;
 	const struct hxs_tcp_timer_fns *timer_fns; /* expiry handlers (tcp_timer.c) */
 	struct hxs_tcp_conn *fp_head;      /* connections with a slot and data in flight */
+	struct hxs_tcp_conn *ar_head;      /* connections with an ACK's rest pending (tcp_ack_rest.c) */
 	uint8_t fp_off;                    /* the fast path is off: F_FAST never set */
 	uint8_t ecn;                       /* tcp_ecn in force: 0, 1, 2 (tcp_ecn.c) */
 	uint8_t mtu_probing;               /* tcp_mtu_probing in force: 0, 1, 2 (tcp_pmtu.c) */
@@ -743,6 +749,25 @@ int hxs_tcp_reass_sack_blocks(const struct hxs_tcp_conn *c, struct hxs_sack_rang
  * none of it is held. */
 int hxs_tcp_reass_held(const struct hxs_tcp_conn *c, uint32_t seq, uint32_t end, uint32_t *os,
 		       uint32_t *oe);
+
+/* tcp_ack_rest.c - the rest of an ACK's processing after the answer's kick. */
+/* process_ack() (tcp_process.c) leaves the rest of c's ACK (RACK-TLP, congestion control)
+ * pending: c joins tcp->ar_head. */
+void hxs_tcp_ack_rest_defer(struct hxs_tcp_conn *c, uint32_t acked, uint32_t rtt, uint64_t now);
+/* Runs c's pending rest (it must be pending) and takes c off the list. */
+void hxs_tcp_ack_rest_run(struct hxs_tcp_conn *c);
+/* Runs every connection's pending rest. */
+void hxs_tcp_ack_rest_all(struct hxs_tcp *tcp);
+/* Takes c off the list without running its rest: c is being freed. */
+void hxs_tcp_ack_rest_drop(struct hxs_tcp_conn *c);
+/* Before anything reads what the rest of c's last ACK changes (RACK's records and timer,
+ * cwnd, the pacing rate, the rate sampler's app-limited mark; tcp_ack_rest.c lists who
+ * calls it): that rest runs now if it is still pending. Inline: the usual answer is no. */
+static inline void hxs_tcp_ack_rest(struct hxs_tcp_conn *c)
+{
+	if (c->ar_pprev)
+		hxs_tcp_ack_rest_run(c);
+}
 
 /* tcp_fastpath.c */
 /* Writes what XDP judges by into the slot (no-op without one): flags, RCV.NXT, the right edge

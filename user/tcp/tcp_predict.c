@@ -3,7 +3,9 @@
  *
  * hxs_tcp__input_slot() (tcp_input.c), the first prediction (tcp_predict.h) not taken
  *   -> hxs_tcp_conn_input_data_ack(): data_ack_predicted() (HxsTcpHeaderPredictedAck)
- *      -> hxs_tcp_check_ack()   the fifth step in full (tcp_process.c)
+ *      -> hxs_tcp_check_ack_rest_later()   the fifth step in full (tcp_process.c), its RACK
+ *                               and congestion-control part maybe after the answer went
+ *                               (tcp_ack_rest.c)
  *      -> text_predicted()      the seventh (tcp_predict.h)
  *      -> hxs_tcp_output(), hxs_tcp_notify(); or the ACK waits for the batch's end or one
  *         poll (hxs_tcp__poll)
@@ -45,8 +47,9 @@ int hxs_tcp_conn_input_data_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg
 	if (!data_ack_predicted(c, s))
 		return 0;
 	MIB_INC(c->tcp, HxsTcpHeaderPredictedAck);
-	/* fifth step, as any ACK takes it */
-	enum step st = hxs_tcp_check_ack(c, s, now);
+	/* fifth step, as any ACK takes it; its RACK and congestion-control part may run after
+	 * the answer's segment went (tcp_ack_rest.c) */
+	enum step st = hxs_tcp_check_ack_rest_later(c, s, now);
 	if (st == STEP_GONE)
 		return 1;
 	if (st == STEP_NEXT) {
