@@ -2,21 +2,25 @@
  * (tcp_ack_rest.c): the same segments, and the same state wherever it is read, as when it
  * runs at once.
  *
- * One scripted connection (tcp_harness.h) with timestamps and SACK, BBR and RACK (the
- * defaults), accepted from a listener, runs a request/response exchange as the socket layer
- * drives it: the peer's answer goes in without the turn's tail (hxs_tcp__input() alone), the
- * application reads it and writes the next request, which goes at once (hxs_tcp__output(),
- * the socket layer's push), then the turn's tail (hxs_tcp__poll()). The exchange varies what
- * comes first after an answer: the next request (the rest runs in hxs_tcp_send_seg), tcp_info,
- * another segment of the peer, the turn's tail and the delayed-ACK timer, an answer that
- * acknowledges only part of a request (no deferral), requests of several segments.
+ * Scripted: one connection (tcp_harness.h) with timestamps and SACK, accepted from a
+ * listener, runs a request/response exchange as the socket layer drives it: the peer's
+ * answer goes in without the turn's tail (hxs_tcp__input() alone), the application reads it
+ * and writes the next request, which goes at once (hxs_tcp__output(), the socket layer's
+ * push), then the turn's tail (hxs_tcp__poll()). What comes first after an answer varies:
+ * the next request (the rest runs in hxs_tcp_send_seg), tcp_info, another segment of the
+ * peer in the same burst, the turn's tail and the delayed-ACK timer; a request of several
+ * segments is acknowledged in part first (a pure ACK, the long way).
+ * Lossy link: two cores over netsim (0, 2, 5 % loss with duplication and reordering) in the
+ * same order, A's requests of 1 to 20000 bytes, B's answers of as many.
  *
- * The script runs twice: with cfg.ack_rest_now = 1 (the rest always at once) and 0. Checked:
- * every segment emitted is the same in both runs (flags, sequence and acknowledgment numbers
- * relative to the ISS, window field, options with TSval relative to the connection's
- * offset, payload, time), every tcp_info taken and every counter is the same, the rest was left pending after
- * most answers in the second run and never in the first, and in the second run it had run
- * once the next request was on its way.
+ * Each runs with BBR, CUBIC and NewReno, twice: cfg.ack_rest_now = 1 (the rest always at
+ * once) and 0. Checked: the same segments in both runs (scripted: flags, sequence and
+ * acknowledgment numbers relative to the ISS, window field, options with TSval relative to
+ * the connection's offset, payload, time; lossy link: a hash of every frame's bytes and
+ * time, their number), the same tcp_info wherever it was taken, the same counters; the rest
+ * (with the answer's output, which had nothing to send) was left pending after most answers
+ * in the second run and never in the first, and had run once the next request was on its
+ * way and after the turn's tail.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -50,6 +54,7 @@ struct run {
 	int pending_after_input;    /* answers after which the rest was pending */
 	int pending_after_push;     /* of those, still pending after the next request went */
 	int pending_after_tail;     /* pending after the turn's tail (hxs_tcp__poll) */
+	int output_in_rest;         /* answers whose output (nothing to send) joined the rest */
 	int answers;
 	uint64_t mib[HXS_TCP_MIB__COUNT];
 };
@@ -193,6 +198,7 @@ static void script(const char *cc, int now_mode, struct run *r)
 		int pending = c->ar_pprev != NULL;
 
 		r->pending_after_input += pending;
+		r->output_in_rest += c->ar_output;
 
 		switch (i % 5) {
 		case 1:                                 /* tcp_info first */
@@ -442,6 +448,9 @@ int main(void)
 		CHECK_EQ(at_once.pending_after_input, 0);
 		CHECK(later.pending_after_input >= later.answers / 2, "%d of %d answers",
 		      later.pending_after_input, later.answers);
+		CHECK_EQ(at_once.output_in_rest, 0);
+		CHECK(later.output_in_rest >= later.answers / 2, "output in the rest after %d of %d",
+		      later.output_in_rest, later.answers);
 		t_case_cc(cc, "the next request's segment ran the rest (hxs_tcp_send_seg), so did the tail");
 		CHECK_EQ(later.pending_after_push, 0);
 		CHECK_EQ(later.pending_after_tail, 0);

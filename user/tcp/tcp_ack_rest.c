@@ -7,7 +7,9 @@
  *              and RTO, the retransmission timer, the delivery-rate sample, SND.WND, ECN
  *   the rest   RACK-TLP's ACK processing (hxs_tcp_recovery_on_ack -> hxs_tcp_rack_on_ack:
  *              its records, RTT, reordering window and timer) and congestion control
- *              (hxs_tcp_cc_ack: BBR's model, cwnd, pacing rate)
+ *              (hxs_tcp_cc_ack: BBR's model, cwnd, pacing rate); and when the segment's
+ *              output has nothing to send (tcp_predict.c), that output's work: the
+ *              app-limited mark, RACK's timer, the slot's publish (output_idle())
  * process_ack() -> ack_rest_may_wait() -> hxs_tcp_ack_rest_defer() leaves the rest pending
  * when nothing before the answer's segment can read what it changes (tcp_process.c says
  * why); it then runs, as it would have run, at the first of:
@@ -57,6 +59,26 @@ void hxs_tcp_ack_rest_drop(struct hxs_tcp_conn *c)
 	c->ar_pprev = NULL;
 }
 
+/* hxs_tcp_output() as the segment's input would have run it (tcp_predict.c took it into the
+ * rest): ESTABLISHED, nothing sent (no ACK due, nothing waiting: output_data()'s idle case,
+ * SND.NXT = SND.UNA = SND.MAX), no recovery, PMTU probing or cork (the rest's and the
+ * skip's conditions). Its values as then: nothing unsent, nothing in flight. The slot's
+ * publish only if no segment published it since (hxs_tcp_send_seg, a newer state). */
+static void output_idle(struct hxs_tcp_conn *c)
+{
+	/* output_data(): "all that waited went" */
+	c->cork_push = 0;
+	hxs_wheel__cancel(&c->tcp->wheel, &c->t_cork);
+	if (c->mss > c->cc.cwnd)                /* cwnd-limited with nothing in flight */
+		hxs_tcp_cwnd_validate(c, 1, 0);
+	hxs_tcp_rate_app_limited_at(c, 0, 0);
+	hxs_tcp_rack_sent(c, c->ar_now);        /* nothing in flight: RACK's timer off */
+	c->cc.flight = 0;
+	if (c->ar_publish)
+		hxs_tcp_fp_publish(c, c->snd_max);
+	c->ar_output = c->ar_publish = 0;
+}
+
 /* process_ack()'s order for the ACK the rest belongs to: recovery, then congestion control
  * with the bytes in flight after it (hxs_tcp_ecn_ack_in ran before, and
  * hxs_tcp_pmtu_on_ack has no probe to judge: ack_rest_may_wait()). Recovery is
@@ -69,6 +91,8 @@ void hxs_tcp_ack_rest_run(struct hxs_tcp_conn *c)
 	hxs_tcp_rack_on_ack(c, c->ar_acked, 0, c->ar_rtt, c->ar_now);
 	c->cc.flight = SEQ_DIFF(c->snd_max, c->snd_una);
 	hxs_tcp_cc_ack(c, c->cc.ops->cong_control ? hxs_tcp_rack_pipe(c) : 0, c->ar_now);
+	if (c->ar_output)
+		output_idle(c);
 }
 
 void hxs_tcp_ack_rest_all(struct hxs_tcp *tcp)

@@ -322,6 +322,8 @@ struct hxs_tcp_conn {
 	struct hxs_tcp_conn *ar_next, **ar_pprev;  /* tcp->ar_head; ar_pprev: work pending */
 	uint64_t ar_now;                   /* the ACK's time */
 	uint32_t ar_acked, ar_rtt;         /* what process_ack() measured for it */
+	uint8_t ar_output;                 /* the input's output (nothing to send) is in the rest */
+	uint8_t ar_publish;                /* and its slot publish, no segment published since */
 
 	/* tcp_info */
 	uint64_t total_retrans, bytes_acked, bytes_received, segs_out, segs_in;
@@ -904,13 +906,12 @@ void hxs_tcp_rate_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint3
 /* After loss detection for that ACK (pipe: in flight now): the sample completed, the
  * algorithm's cong_control. */
 void hxs_tcp_cc_ack(struct hxs_tcp_conn *c, uint32_t pipe, uint64_t now);
-/* Output stopped (pipe: in flight): marks an application-limited phase when the application
- * caused it. */
-static inline void hxs_tcp_rate_app_limited(struct hxs_tcp_conn *c, uint32_t pipe)
+/* Output stopped (pipe: in flight; unsent: bytes waiting): marks an application-limited
+ * phase when the application caused it. */
+static inline void hxs_tcp_rate_app_limited_at(struct hxs_tcp_conn *c, uint32_t unsent,
+					       uint32_t pipe)
 {
 	struct hxs_tcp_rate *r = &c->rate;
-	uint32_t end = hxs_tcp_snd_end(c);
-	uint32_t unsent = SEQ_LT(c->snd_nxt, end) ? SEQ_DIFF(end, c->snd_nxt) : 0;
 
 	/* §3.4: less than one SMSS waiting to be sent, the flight below cwnd, no loss being
 	 * repaired: the application, not the network, limits the sending. */
@@ -920,6 +921,27 @@ static inline void hxs_tcp_rate_app_limited(struct hxs_tcp_conn *c, uint32_t pip
 		return;
 	/* "C.app_limited = (C.delivered + C.inflight) ? : 1" */
 	r->app_limited = r->delivered + pipe ? r->delivered + pipe : 1;
+}
+static inline void hxs_tcp_rate_app_limited(struct hxs_tcp_conn *c, uint32_t pipe)
+{
+	uint32_t end = hxs_tcp_snd_end(c);
+
+	hxs_tcp_rate_app_limited_at(c, SEQ_LT(c->snd_nxt, end) ? SEQ_DIFF(end, c->snd_nxt) : 0, pipe);
+}
+/* Whether cwnd is in use (RFC 7661 §4.3 "validated"; RFC 9438 §5.8): what was in flight when
+ * cwnd limited the sending, tracked per window of data as Linux's tcp_cwnd_validate() does.
+ * A window ends when SND.UNA passes the SND.NXT it began with; within one, a cwnd-limited
+ * moment sticks, and otherwise the largest flight is kept. The algorithms grow cwnd only
+ * while it is in use (hxs_tcp_recovery_on_ack: cc.app_limited). Output's end
+ * (tcp_output.c), and an output an ACK's rest took over (tcp_ack_rest.c). */
+static inline void hxs_tcp_cwnd_validate(struct hxs_tcp_conn *c, int limited, uint32_t flight)
+{
+	if (!SEQ_LT(c->snd_una, c->cwnd_usage_seq) || limited ||
+	    (!c->cwnd_limited && flight > c->max_flight)) {
+		c->cwnd_limited = (uint8_t)limited;
+		c->max_flight = flight;
+		c->cwnd_usage_seq = c->snd_nxt;
+	}
 }
 void hxs_tcp_rate_free(struct hxs_tcp_conn *c);
 

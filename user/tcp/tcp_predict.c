@@ -67,6 +67,15 @@ int hxs_tcp_conn_input_data_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg
 		hxs_tcp_notify(c);
 		return 1;
 	}
+	if (c->ar_pprev && !c->ack_now && !c->cork && !c->fin_queued &&
+	    !SEQ_LT(c->snd_nxt, hxs_tcp_snd_end(c))) {
+		/* the ACK's rest is pending and output has nothing to send (no ACK due, no data
+		 * or FIN waiting, no recovery or probe: the rest's conditions): what it would do
+		 * is part of the rest (tcp_ack_rest.c) */
+		c->ar_output = c->ar_publish = 1;
+		hxs_tcp_notify(c);
+		return 1;
+	}
 	hxs_tcp_output(c, now);
 	hxs_tcp_notify(c);
 	return 1;
