@@ -143,6 +143,10 @@ struct hxs_tcp_cfg {
 	 * not when it only loses some (the user read or wrote), which wakes no one: the kernel's
 	 * recvmsg and sendmsg make no wakeup either. 0: on every change. */
 	uint8_t notify_gains;
+	/* 0 (default): the rest of the ACK that in-order data brings (RACK-TLP, congestion
+	 * control) may run after the answer's segment went (tcp_ack_rest.c); 1: always at once
+	 * (the same segments: tests compare the two) */
+	uint8_t ack_rest_now;
 	uint8_t no_syncookies;      /* 0 (default): a full SYN queue answers SYNs with SYN
 				     * cookies, as the kernel's default tcp_syncookies = 1
 				     * (tcp_syncookie.c); 1: it drops them (tcp_syncookies = 0) */
@@ -368,7 +372,7 @@ int hxs_tcp__cc_known(const char *name);
 int hxs_tcp__set_cc(struct hxs_tcp *tcp, const char *name);
 /* Pacing for every connection (1) or only for algorithms that ask (0), hxs_tcp_cfg.pacing. */
 void hxs_tcp__set_pacing(struct hxs_tcp *tcp, int on);
-void hxs_tcp_conn__info(const struct hxs_tcp_conn *c, struct hxs_tcp_info *info);
+void hxs_tcp_conn__info(struct hxs_tcp_conn *c, struct hxs_tcp_info *info);
 /* SO_ERROR: returns and clears the pending error (positive errno, 0 if none). */
 int hxs_tcp_conn__error(struct hxs_tcp_conn *c);
 /* Current readiness (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLHUP | EPOLLERR, EPOLLPRI while an

@@ -318,6 +318,13 @@ struct hxs_tcp_conn {
 	uint16_t fp_n;                     /* the ack word's ACK count last taken */
 	uint8_t fp_ready;                  /* the ack word was set to SND.UNA once */
 
+	/* the rest of an ACK's processing, left for after the answer's kick (tcp_ack_rest.c) */
+	struct hxs_tcp_conn *ar_next, **ar_pprev;  /* tcp->ar_head; ar_pprev: work pending */
+	uint64_t ar_now;                   /* the ACK's time */
+	uint32_t ar_acked, ar_rtt;         /* what process_ack() measured for it */
+	uint8_t ar_output;                 /* the input's output (nothing to send) is in the rest */
+	uint8_t ar_publish;                /* and its slot publish, no segment published since */
+
 	/* tcp_info */
 	uint64_t total_retrans, bytes_acked, bytes_received, segs_out, segs_in;
 	uint64_t bytes_sent;                /* payload bytes sent, retransmissions included */
@@ -405,6 +412,7 @@ struct hxs_tcp {
 	uint32_t cookie_cur;
 	const struct hxs_tcp_timer_fns *timer_fns; /* expiry handlers (tcp_timer.c) */
 	struct hxs_tcp_conn *fp_head;      /* connections with a slot and data in flight */
+	struct hxs_tcp_conn *ar_head;      /* connections with an ACK's rest pending (tcp_ack_rest.c) */
 	uint8_t fp_off;                    /* the fast path is off: F_FAST never set */
 	uint8_t ecn;                       /* tcp_ecn in force: 0, 1, 2 (tcp_ecn.c) */
 	uint8_t mtu_probing;               /* tcp_mtu_probing in force: 0, 1, 2 (tcp_pmtu.c) */
@@ -747,6 +755,25 @@ int hxs_tcp_reass_sack_blocks(const struct hxs_tcp_conn *c, struct hxs_sack_rang
 int hxs_tcp_reass_held(const struct hxs_tcp_conn *c, uint32_t seq, uint32_t end, uint32_t *os,
 		       uint32_t *oe);
 
+/* tcp_ack_rest.c - the rest of an ACK's processing after the answer's kick. */
+/* process_ack() (tcp_process.c) leaves the rest of c's ACK (RACK-TLP, congestion control)
+ * pending: c joins tcp->ar_head. */
+void hxs_tcp_ack_rest_defer(struct hxs_tcp_conn *c, uint32_t acked, uint32_t rtt, uint64_t now);
+/* Runs c's pending rest (it must be pending) and takes c off the list. */
+void hxs_tcp_ack_rest_run(struct hxs_tcp_conn *c);
+/* Runs every connection's pending rest. */
+void hxs_tcp_ack_rest_all(struct hxs_tcp *tcp);
+/* Takes c off the list without running its rest: c is being freed. */
+void hxs_tcp_ack_rest_drop(struct hxs_tcp_conn *c);
+/* Before anything reads what the rest of c's last ACK changes (RACK's records and timer,
+ * cwnd, the pacing rate, the rate sampler's app-limited mark; tcp_ack_rest.c lists who
+ * calls it): that rest runs now if it is still pending. Inline: the usual answer is no. */
+static inline void hxs_tcp_ack_rest(struct hxs_tcp_conn *c)
+{
+	if (c->ar_pprev)
+		hxs_tcp_ack_rest_run(c);
+}
+
 /* tcp_fastpath.c */
 /* Writes what XDP judges by into the slot (no-op without one): flags, RCV.NXT, the right edge
  * advertised, TS.Recent, SND.MAX raised to snd_max if that is higher (a segment about to be
@@ -882,13 +909,12 @@ void hxs_tcp_rate_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint3
 /* After loss detection for that ACK (pipe: in flight now): the sample completed, the
  * algorithm's cong_control. */
 void hxs_tcp_cc_ack(struct hxs_tcp_conn *c, uint32_t pipe, uint64_t now);
-/* Output stopped (pipe: in flight): marks an application-limited phase when the application
- * caused it. */
-static inline void hxs_tcp_rate_app_limited(struct hxs_tcp_conn *c, uint32_t pipe)
+/* Output stopped (pipe: in flight; unsent: bytes waiting): marks an application-limited
+ * phase when the application caused it. */
+static inline void hxs_tcp_rate_app_limited_at(struct hxs_tcp_conn *c, uint32_t unsent,
+					       uint32_t pipe)
 {
 	struct hxs_tcp_rate *r = &c->rate;
-	uint32_t end = hxs_tcp_snd_end(c);
-	uint32_t unsent = SEQ_LT(c->snd_nxt, end) ? SEQ_DIFF(end, c->snd_nxt) : 0;
 
 	/* §3.4: less than one SMSS waiting to be sent, the flight below cwnd, no loss being
 	 * repaired: the application, not the network, limits the sending. */
@@ -898,6 +924,27 @@ static inline void hxs_tcp_rate_app_limited(struct hxs_tcp_conn *c, uint32_t pip
 		return;
 	/* "C.app_limited = (C.delivered + C.inflight) ? : 1" */
 	r->app_limited = r->delivered + pipe ? r->delivered + pipe : 1;
+}
+static inline void hxs_tcp_rate_app_limited(struct hxs_tcp_conn *c, uint32_t pipe)
+{
+	uint32_t end = hxs_tcp_snd_end(c);
+
+	hxs_tcp_rate_app_limited_at(c, SEQ_LT(c->snd_nxt, end) ? SEQ_DIFF(end, c->snd_nxt) : 0, pipe);
+}
+/* Whether cwnd is in use (RFC 7661 §4.3 "validated"; RFC 9438 §5.8): what was in flight when
+ * cwnd limited the sending, tracked per window of data as Linux's tcp_cwnd_validate() does.
+ * A window ends when SND.UNA passes the SND.NXT it began with; within one, a cwnd-limited
+ * moment sticks, and otherwise the largest flight is kept. The algorithms grow cwnd only
+ * while it is in use (hxs_tcp_recovery_on_ack: cc.app_limited). Output's end
+ * (tcp_output.c), and an output an ACK's rest took over (tcp_ack_rest.c). */
+static inline void hxs_tcp_cwnd_validate(struct hxs_tcp_conn *c, int limited, uint32_t flight)
+{
+	if (!SEQ_LT(c->snd_una, c->cwnd_usage_seq) || limited ||
+	    (!c->cwnd_limited && flight > c->max_flight)) {
+		c->cwnd_limited = (uint8_t)limited;
+		c->max_flight = flight;
+		c->cwnd_usage_seq = c->snd_nxt;
+	}
 }
 void hxs_tcp_rate_free(struct hxs_tcp_conn *c);
 

@@ -73,6 +73,7 @@ static inline __attribute__((always_inline)) void conn_input_rest(struct hxs_tcp
  * stays due either way). Returns whether one was held, -1 if c is gone. */
 static inline __attribute__((always_inline)) int conn_input_begin(struct hxs_tcp_conn *c, uint64_t now)
 {
+	hxs_tcp_ack_rest(c);            /* the last ACK's rest (tcp_ack_rest.c) first */
 	if (fp_news(c) && hxs_tcp_fp_pickup(c, now))
 		return -1;
 	c->segs_in++;

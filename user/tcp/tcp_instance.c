@@ -5,7 +5,8 @@
  * hxs_tcp__new()    -> defaults (resource limits: limits_defaults), 4-tuple table, timing
  *                      wheel, RFC 6528, table and challenge-ACK keys,
  *                      the timers' expiry handlers (hxs_tcp_timer_fns)
- * hxs_tcp__poll()   -> hxs_tcp__timers() -> hxs_wheel__run() -> tcp_timer.c
+ * hxs_tcp__poll()   -> hxs_tcp__timers(): the ACKs' pending rests (hxs_tcp_ack_rest_all,
+ *                      tcp_ack_rest.c), then hxs_wheel__run() -> tcp_timer.c
  *                   -> drain dirty list -> hxs_tcp_output() -> hxs_tcp_notify()
  *                      -> hxs_tcp_conn_maybe_free(); tx.flush; res_gauges() (hxs_tcp__res()'s
  *                      moving part; the limits follow hxs_tcp__new() and __set_limits())
@@ -209,10 +210,19 @@ void hxs_tcp__free(struct hxs_tcp *tcp)
 	free(tcp);
 }
 
-int hxs_tcp__timers(struct hxs_tcp *tcp, uint64_t now)
+/* hxs_tcp__timers(), inline in the poll */
+static inline __attribute__((always_inline)) int timers_run(struct hxs_tcp *tcp, uint64_t now)
 {
+	/* what the ACKs' rests change, timers read (tcp_ack_rest.c) */
+	if (tcp->ar_head)
+		hxs_tcp_ack_rest_all(tcp);
 	tcp->now = now;
 	return hxs_wheel__run(&tcp->wheel, now);
+}
+
+int hxs_tcp__timers(struct hxs_tcp *tcp, uint64_t now)
+{
+	return timers_run(tcp, now);
 }
 
 unsigned hxs_tcp__acks_waiting(const struct hxs_tcp *tcp)
@@ -223,7 +233,7 @@ unsigned hxs_tcp__acks_waiting(const struct hxs_tcp *tcp)
 int hxs_tcp__poll(struct hxs_tcp *tcp, uint64_t now)
 {
 	uint64_t before = tcp->mib[HXS_TCP_MIB_TcpOutSegs];
-	hxs_tcp__timers(tcp, now);
+	timers_run(tcp, now);
 	struct hxs_tcp_conn *c = tcp->dirty_head, *n;
 	tcp->dirty_head = NULL;
 	tcp->acks_waiting = 0;            /* they go below */
@@ -339,5 +349,6 @@ int hxs_tcp__set_cc(struct hxs_tcp *tcp, const char *name)
 
 void hxs_tcp__set_pacing(struct hxs_tcp *tcp, int on)
 {
+	hxs_tcp_ack_rest_all(tcp);      /* their rests under the setting they came under */
 	tcp->cfg.pacing = !!on;
 }

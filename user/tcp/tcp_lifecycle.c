@@ -316,6 +316,7 @@ void hxs_tcp_conn_destroy(struct hxs_tcp_conn *c)
 	 * that were never closed, and a timer left linked would be written through when a
 	 * neighbour in its slot is unlinked later (the next connection's RACK timer, below). */
 	hxs_tcp_timers_cancel(c);
+	hxs_tcp_ack_rest_drop(c);       /* nobody reads its rest now (tcp_ack_rest.c) */
 	tw_unlink(c);
 	hxs_tcp_rack_free(c);
 	hxs_tcp_reass_clear(c);

@@ -2,27 +2,13 @@
  * recovery, new data and the FIN, a pending ACK. Each segment is built and sent by tcp_seg.c.
  *
  * hxs_tcp__poll() / input / timers -> hxs_tcp_output() -> [hxs_tcp_recovery_output()]
- *     -> output_data() -> hxs_tcp_send_seg() (tcp_seg.c), cwnd_validate() (RFC 7661)
+ *     -> output_data() -> hxs_tcp_send_seg() (tcp_seg.c), hxs_tcp_cwnd_validate() (RFC 7661,
+ *        tcp_conn.h)
  *
  * The send decision combines the peer's window (§3.8.6), cwnd (RFC 5681), Nagle (RFC 896,
  * §3.7.4) and sender-side SWS avoidance (§3.8.6.2.1).
  */
 #include "tcp_conn.h"
-
-/* Whether cwnd is in use (RFC 7661 §4.3 "validated"; RFC 9438 §5.8): what was in flight when
- * cwnd limited the sending, tracked per window of data as Linux's tcp_cwnd_validate() does.
- * A window ends when SND.UNA passes the SND.NXT it began with; within one, a cwnd-limited
- * moment sticks, and otherwise the largest flight is kept. The algorithms grow cwnd only
- * while it is in use (hxs_tcp_recovery_on_ack: cc.app_limited). */
-static void cwnd_validate(struct hxs_tcp_conn *c, int limited, uint32_t flight)
-{
-	if (!SEQ_LT(c->snd_una, c->cwnd_usage_seq) || limited ||
-	    (!c->cwnd_limited && flight > c->max_flight)) {
-		c->cwnd_limited = (uint8_t)limited;
-		c->max_flight = flight;
-		c->cwnd_usage_seq = c->snd_nxt;
-	}
-}
 
 /* Sends new data (and FIN) as windows, Nagle and SWS avoidance allow. Returns segments sent;
  * *fresh says whether the slot is as the last of them published it (tcp_seg.c): nothing
@@ -156,7 +142,7 @@ static int output_data(struct hxs_tcp_conn *c, uint64_t now, int *fresh)
 	uint32_t flight = SEQ_DIFF(c->snd_nxt, c->snd_una);
 	int limited = (uint64_t)flight + c->mss > c->cc.cwnd;
 	if (sent || limited)
-		cwnd_validate(c, limited, flight);
+		hxs_tcp_cwnd_validate(c, limited, flight);
 	/* draft-cheng-iccrg-delivery-rate-estimation §3.4: an application-limited phase */
 	hxs_tcp_rate_app_limited(c, flight);
 	/* §3.8.6.1: with data or our FIN waiting, nothing in flight and a window too small to

@@ -230,6 +230,7 @@ int hxs_tcp__pmtu_update_addr(struct hxs_tcp *tcp, struct hxs_addr raddr, uint32
 {
 	int n = 0;
 	tcp->now = now;
+	hxs_tcp_ack_rest_all(tcp);      /* the ACKs' rests with the MSS they came with */
 	for (uint32_t b = 0; b <= tcp->hmask; b++)
 		for (struct hxs_tcp_conn *c = tcp->htab[b]; c; c = c->hnext)
 			if (hxs_addr_eq(c->raddr, raddr) && HXS_TCPS_HAVEESTABLISHED(c->state) &&

@@ -3,7 +3,9 @@
  *
  * hxs_tcp__input_slot() (tcp_input.c), the first prediction (tcp_predict.h) not taken
  *   -> hxs_tcp_conn_input_data_ack(): data_ack_predicted() (HxsTcpHeaderPredictedAck)
- *      -> hxs_tcp_check_ack()   the fifth step in full (tcp_process.c)
+ *      -> hxs_tcp_check_ack_rest_later()   the fifth step in full (tcp_process.c), its RACK
+ *                               and congestion-control part maybe after the answer went
+ *                               (tcp_ack_rest.c)
  *      -> text_predicted()      the seventh (tcp_predict.h)
  *      -> hxs_tcp_output(), hxs_tcp_notify(); or the ACK waits for the batch's end or one
  *         poll (hxs_tcp__poll)
@@ -45,8 +47,9 @@ int hxs_tcp_conn_input_data_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg
 	if (!data_ack_predicted(c, s))
 		return 0;
 	MIB_INC(c->tcp, HxsTcpHeaderPredictedAck);
-	/* fifth step, as any ACK takes it */
-	enum step st = hxs_tcp_check_ack(c, s, now);
+	/* fifth step, as any ACK takes it; its RACK and congestion-control part may run after
+	 * the answer's segment went (tcp_ack_rest.c) */
+	enum step st = hxs_tcp_check_ack_rest_later(c, s, now);
 	if (st == STEP_GONE)
 		return 1;
 	if (st == STEP_NEXT) {
@@ -61,6 +64,15 @@ int hxs_tcp_conn_input_data_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg
 		/* the ACK waits for the batch's end, or one poll: output then (hxs_tcp__poll) */
 		c->tcp->acks_waiting += c->ack_now;
 		hxs_tcp_mark_dirty(c);
+		hxs_tcp_notify(c);
+		return 1;
+	}
+	if (c->ar_pprev && !c->ack_now && !c->cork && !c->fin_queued &&
+	    !SEQ_LT(c->snd_nxt, hxs_tcp_snd_end(c))) {
+		/* the ACK's rest is pending and output has nothing to send (no ACK due, no data
+		 * or FIN waiting, no recovery or probe: the rest's conditions): what it would do
+		 * is part of the rest (tcp_ack_rest.c) */
+		c->ar_output = c->ar_publish = 1;
 		hxs_tcp_notify(c);
 		return 1;
 	}

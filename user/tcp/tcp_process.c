@@ -16,8 +16,10 @@
  *      the batch's end (ack_may_wait(): the connection is marked dirty, hxs_tcp__poll()
  *      sends it).
  * hxs_tcp_closed_input()      §3.10.7.1 no TCB (the demux found none): RST
- * The other files of the input call hxs_tcp_check_ack() (the second header prediction,
- * tcp_predict.c; the ACKs XDP consumed, tcp_fastpath_input.c), hxs_tcp_syn_options() and
+ * The other files of the input call hxs_tcp_check_ack() (the ACKs XDP consumed,
+ * tcp_fastpath_input.c) or hxs_tcp_check_ack_rest_later() (the second header prediction,
+ * tcp_predict.c: process_ack() may leave the ACK's RACK and congestion-control part to
+ * tcp_ack_rest.c, ack_rest_may_wait()), hxs_tcp_syn_options() and
  * hxs_tcp_set_mss() (the passive open, tcp_listen.c) and hxs_tcp_measure_ack_mss() (the
  * predictions' seventh step, tcp_predict.h); this file calls none of theirs
  * (tests/unit/test_layers.sh: no call circle between files).
@@ -276,8 +278,44 @@ static uint32_t process_sack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s
 	return hxs_sack__update(&c->sb, SEQ_GT(s->ack, c->snd_una) ? s->ack : c->snd_una, ok, n);
 }
 
-/* §3.10.7.4 fifth, ESTABLISHED and later. Returns 1 if our FIN is now acknowledged. */
-static int process_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
+/* Whether the rest of this ACK's processing (RACK-TLP's and the congestion control's,
+ * tcp_ack_rest.c) may wait until the answer's segment is on the wire, with the segments
+ * sent and everything else the same as if it ran now. process_ack() asks after the parts
+ * that stay (SND.UNA, the send buffer, the RTT sample and RTO, the retransmission timer,
+ * the delivery-rate sample, SND.WND). It may when the ACK leaves the rest nothing to decide
+ * but the usual and nothing before the next segment reads what the rest changes:
+ *   RACK on, the ACK acknowledges new data and all of it (SND.UNA = SND.MAX), no SACK
+ *     blocks, no recovery, no RTO recovery, no probe out, no record marked SACKed, lost or
+ *     retransmitted: nothing can be marked lost or repaired (RFC 8985 §6.2 has no segment
+ *     to walk, §7.4 no probe to judge) and the records the rest takes away change no
+ *     count, so recovery, SACK and loss state, the pipe (0 before and after) and XDP's
+ *     flags (tcp_fastpath.c) stay as they are; RACK's timer is only cancelled;
+ *   no path MTU probing: its probe needs cwnd (hxs_tcp_pmtu_probe), none is out to judge;
+ *   no ECE on an ECN connection: hxs_tcp_ecn_ack_in() then only ends a reduction's window
+ *     (by SND.UNA), and may run before RACK's part (it reads no recovery state then);
+ *   cwnd at least one SMSS and the pacing time reached: the first segment output sends
+ *     goes as it would after the rest (with nothing in flight every algorithm leaves cwnd
+ *     at one SMSS or more: BBR's floor is 4; CUBIC and NewReno only grow on an ACK), and the
+ *     output after this segment's input sees flight 0 < cwnd either way
+ *     (hxs_tcp_rate_app_limited, cwnd_validate's limit).
+ * The first segment sent runs the rest after tx.send, before its own records (RACK's
+ * transmission record, the rate sample, pacing) and the timers output arms. */
+static int ack_rest_may_wait(const struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s,
+			     uint32_t acked, uint64_t now)
+{
+	const struct hxs_rack *r = &c->rk;
+
+	return acked && r->on && c->snd_una == c->snd_max && !s->opt.nsack &&
+	       c->recovery == HXS_REC_NONE && !r->in_loss && !r->tlp_on &&
+	       !(r->sacked_b | r->lost_b | r->retrans_b) && !c->mtup_on && !c->mtup_probe &&
+	       !(c->ecn_ok && (s->flags & HXS_TH_ECE)) && c->cc.cwnd >= c->mss &&
+	       c->pace_next <= now && !c->tcp->cfg.ack_rest_now;
+}
+
+/* §3.10.7.4 fifth, ESTABLISHED and later. Returns 1 if our FIN is now acknowledged.
+ * rest_may_wait: the caller lets the rest of the processing wait (ack_rest_may_wait()). */
+static int process_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now,
+		       int rest_may_wait)
 {
 	struct hxs_tcp *tcp = c->tcp;
 	uint32_t wnd = s->wnd << c->snd_wscale;
@@ -363,12 +401,18 @@ static int process_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 		if (wnd)
 			hxs_wheel__cancel(&tcp->wheel, &c->t_persist);
 	}
-	hxs_tcp_recovery_on_ack(c, acked, dup, newly, rtt, now);
-	hxs_tcp_ecn_ack_in(c, s, acked, newly, now);   /* RFC 3168 §6.1.2 (tcp_ecn.c) */
-	hxs_tcp_pmtu_on_ack(c);                        /* RFC 4821 §7.6 (tcp_pmtu.c) */
-	c->cc.flight = SEQ_DIFF(c->snd_max, c->snd_una);
-	/* the rate sample completed, to a model-based algorithm (BBR) */
-	hxs_tcp_cc_ack(c, c->cc.ops->cong_control ? hxs_tcp_pipe(c) : 0, now);
+	if (rest_may_wait && ack_rest_may_wait(c, s, acked, now)) {
+		/* nothing SACKed (newly 0), no duplicate; RACK and congestion control later */
+		hxs_tcp_ecn_ack_in(c, s, acked, 0, now);
+		hxs_tcp_ack_rest_defer(c, acked, rtt, now);
+	} else {
+		hxs_tcp_recovery_on_ack(c, acked, dup, newly, rtt, now);
+		hxs_tcp_ecn_ack_in(c, s, acked, newly, now);   /* RFC 3168 §6.1.2 (tcp_ecn.c) */
+		hxs_tcp_pmtu_on_ack(c);                        /* RFC 4821 §7.6 (tcp_pmtu.c) */
+		c->cc.flight = SEQ_DIFF(c->snd_max, c->snd_una);
+		/* the rate sample completed, to a model-based algorithm (BBR) */
+		hxs_tcp_cc_ack(c, c->cc.ops->cong_control ? hxs_tcp_pipe(c) : 0, now);
+	}
 	uint32_t dend = hxs_tcp_snd_end(c);
 	return c->fin_queued && SEQ_GT(c->snd_max, dend) && SEQ_GT(c->snd_una, dend);
 }
@@ -623,9 +667,12 @@ static enum step ack_syn_received(struct hxs_tcp_conn *c, const struct hxs_tcp_s
 }
 
 /* §3.10.7.4 fifth: check the ACK field; then what our FIN's acknowledgment means in the
- * closing states. */
-enum step hxs_tcp_check_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
+ * closing states. rest_may_wait: as process_ack(). */
+static enum step check_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now,
+			   int rest_may_wait)
 {
+	/* the previous ACK's rest first (tcp_ack_rest.c): this one builds on it */
+	hxs_tcp_ack_rest(c);
 	/* fifth: check the ACK field. "if the ACK bit is off, drop the segment and return". */
 	if (!(s->flags & HXS_TH_ACK))
 		return STEP_DONE;
@@ -643,7 +690,7 @@ enum step hxs_tcp_check_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s,
 		return STEP_DONE;
 	}
 	update_ts_recent(c, s, now);
-	int fin_acked = process_ack(c, s, now);
+	int fin_acked = process_ack(c, s, now, rest_may_wait);
 	switch (c->state) {
 	case HXS_TCPS_FIN_WAIT_1:
 		/* "In addition to the processing for the ESTABLISHED state, if the FIN segment
@@ -681,6 +728,17 @@ enum step hxs_tcp_check_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s,
 		break;
 	}
 	return STEP_NEXT;
+}
+
+enum step hxs_tcp_check_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
+{
+	return check_ack(c, s, now, 0);
+}
+
+enum step hxs_tcp_check_ack_rest_later(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s,
+				       uint64_t now)
+{
+	return check_ack(c, s, now, 1);
 }
 
 /* RFC 2883 §4: the part of an acceptable segment we already hold - below RCV.NXT, or in a

@@ -245,6 +245,14 @@ int hxs_tcp_send_seg(struct hxs_tcp_conn *c, uint32_t seq, uint8_t flags, uint32
 	if (!(flags & HXS_TH_RST))
 		hxs_tcp_fp_publish(c, seq + len + (uint32_t)syn + !!(flags & HXS_TH_FIN));
 	tcp->tx.send(tcp->ctx, h, c->laddr, c->raddr, hlen + len, tos, c->ttl);
+	/* the segment is on its way: the rest of the last ACK's processing, which it did not
+	 * depend on, before the records below and the caller's timers (tcp_ack_rest.c); the
+	 * slot is published, newer than the rest's own publish would be */
+	if (c->ar_pprev) {
+		if (!(flags & HXS_TH_RST))
+			c->ar_publish = 0;
+		hxs_tcp_ack_rest_run(c);
+	}
 	if (!syn && !(flags & HXS_TH_RST) && (len || (flags & HXS_TH_FIN)))
 		hxs_tcp_rack_on_send(c, seq, len + !!(flags & HXS_TH_FIN), flags, now);
 

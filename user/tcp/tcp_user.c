@@ -189,19 +189,24 @@ long hxs_tcp_conn__send(struct hxs_tcp_conn *c, const void *buf, size_t len)
 	hxs_tcp_ring__append(&c->snd, buf, n);
 	if (n) {
 		uint64_t idle = c->tcp->now - c->last_send;
+		int paused = c->snd_una == c->snd_max && HXS_TCPS_HAVEESTABLISHED(c->state);
+
+		/* what follows changes the congestion control's state: after the last ACK's
+		 * rest (tcp_ack_rest.c), as it would have run; not for the usual write of an
+		 * exchange (no pause as long as an RTO, an algorithm without on_idle_end) */
+		if (paused && (idle > c->rto_us || (was_empty && c->cc.ops->on_idle_end)))
+			hxs_tcp_ack_rest(c);
 		/* RFC 5681 §4.1: "a TCP SHOULD set cwnd to no more than RW before beginning
 		 * transmission if the TCP has not sent data in an interval exceeding the
 		 * retransmission timeout." */
-		if (c->snd_una == c->snd_max && HXS_TCPS_HAVEESTABLISHED(c->state) &&
-		    idle > c->rto_us) {
+		if (paused && idle > c->rto_us) {
 			uint32_t iw = hxs_cc_initial_window(c->mss);
 			if (c->cc.cwnd > iw)
 				c->cc.cwnd = iw;
 		}
 		/* The first write after a pause with nothing in flight or queued: the algorithm
 		 * may leave the pause out of its clock (RFC 9438 §5.8). */
-		if (was_empty && c->snd_una == c->snd_max && HXS_TCPS_HAVEESTABLISHED(c->state) &&
-		    c->cc.ops->on_idle_end)
+		if (was_empty && paused && c->cc.ops->on_idle_end)
 			c->cc.ops->on_idle_end(&c->cc, idle, c->tcp->now);
 		hxs_tcp_mark_dirty(c);
 		hxs_tcp_notify(c);
@@ -308,6 +313,7 @@ static void close_write(struct hxs_tcp_conn *c)
 
 int hxs_tcp_conn__shutdown(struct hxs_tcp_conn *c, int how)
 {
+	hxs_tcp_ack_rest(c);            /* the last ACK's rest before the state moves on */
 	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
 		return -EINVAL;
 	if (c->state == HXS_TCPS_CLOSED || c->state == HXS_TCPS_LISTEN)
@@ -337,6 +343,8 @@ static void listener_close(struct hxs_tcp_conn *l)
 void hxs_tcp_conn__close(struct hxs_tcp_conn *c)
 {
 	struct hxs_tcp *tcp = c->tcp;
+
+	hxs_tcp_ack_rest(c);            /* the last ACK's rest before the state moves on */
 	c->user_ref = 0;
 	c->user_closed = 1;
 	switch (c->state) {
@@ -382,6 +390,7 @@ void hxs_tcp_conn__close(struct hxs_tcp_conn *c)
 
 void hxs_tcp_conn__abort(struct hxs_tcp_conn *c)
 {
+	hxs_tcp_ack_rest(c);            /* the last ACK's rest before the state moves on */
 	/* §3.10.5 ABORT: in SYN-RECEIVED and later "Send a reset segment: <SEQ=SND.NXT>
 	 * <CTL=RST>"; LISTEN and SYN-SENT just delete the TCB. */
 	if (c->state == HXS_TCPS_LISTEN) {
@@ -397,6 +406,7 @@ void hxs_tcp_conn__abort(struct hxs_tcp_conn *c)
 
 int hxs_tcp_conn__setopt(struct hxs_tcp_conn *c, enum hxs_tcp_opt opt, int val)
 {
+	hxs_tcp_ack_rest(c);            /* an option changes what the last ACK's rest sees */
 	int fresh = c->state == HXS_TCPS_CLOSED && !c->snd.cap;
 	switch (opt) {
 	case HXS_TCP_O_NODELAY:
@@ -522,6 +532,7 @@ int hxs_tcp_conn__getopt(const struct hxs_tcp_conn *c, enum hxs_tcp_opt opt, int
 
 int hxs_tcp_conn__set_cc(struct hxs_tcp_conn *c, const char *name)
 {
+	hxs_tcp_ack_rest(c);            /* the last ACK goes to the algorithm it came for */
 	const struct hxs_cc_ops *ops = hxs_cc_find(name);
 	if (!ops)
 		return -ENOENT;          /* Linux: "No such file or directory" for an unknown name */
@@ -559,8 +570,9 @@ static const uint8_t linux_state[HXS_TCPS__COUNT] = {
 	[HXS_TCPS_TIME_WAIT] = TCP_TIME_WAIT,
 };
 
-void hxs_tcp_conn__info(const struct hxs_tcp_conn *c, struct hxs_tcp_info *i)
+void hxs_tcp_conn__info(struct hxs_tcp_conn *c, struct hxs_tcp_info *i)
 {
+	hxs_tcp_ack_rest(c);            /* cwnd, pacing, RACK as the last ACK left them */
 	memset(i, 0, sizeof(*i));
 	i->state = linux_state[c->state];
 	i->rtt_us = c->srtt_us;
