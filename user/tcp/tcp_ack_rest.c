@@ -1,4 +1,4 @@
-/* tcp_ack_rest.c - the rest of an ACK's processing, run after the answer's kick.
+/* tcp_ack_rest.c - the rest of an ACK's processing, run once the answer is handed to tx.send.
  *
  * In a request/response exchange every segment is in-order data that acknowledges all our
  * data in flight (the second header prediction, tcp_predict.c). Its ACK's processing
@@ -15,7 +15,9 @@
  * why); it then runs, as it would have run, at the first of:
  *   hxs_tcp_send_seg()       (tcp_seg.c) after tx.send, before the segment's own records
  *                            (RACK, rate sample, pacing) and the caller's timers: the
- *                            answer is on the wire, the socket layer's push kicked it
+ *                            answer is handed over, kicked already when the socket
+ *                            layer's push sent it (the usual answer), else queued in the
+ *                            stack's TX batch, which the turn's end kicks
  *   conn_input_begin()       (tcp_input.c) the next segment of the connection, and
  *   hxs_tcp_check_ack()      (tcp_process.c) the ACKs XDP consumed (hxs_tcp_fp_pickup)
  *   hxs_tcp__timers()        (tcp_instance.c) every connection's, before any timer fires:

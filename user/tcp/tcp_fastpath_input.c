@@ -43,6 +43,9 @@ int hxs_tcp_fp_ack_input(struct hxs_tcp_conn *c, uint32_t ack, uint16_t wnd, uin
 	s.opt.tsecr = tsecr;
 	c->last_rcv = now;
 	c->keep_probes = 0;
+	/* a pending rest (tcp_ack_rest.c) runs with its own ACK's count, not the stretch
+	 * ACK's: check_ack() would run it after cc.acks is set */
+	hxs_tcp_ack_rest(c);
 	c->cc.acks = nacks;
 	if (hxs_tcp_check_ack(c, &s, now) == STEP_GONE)
 		return 1;

@@ -68,10 +68,13 @@ int hxs_tcp_conn_input_data_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg
 		return 1;
 	}
 	if (c->ar_pprev && !c->ack_now && !c->cork && !c->fin_queued &&
-	    !SEQ_LT(c->snd_nxt, hxs_tcp_snd_end(c))) {
+	    !SEQ_LT(c->snd_nxt, hxs_tcp_snd_end(c)) && SEQ_GT(c->rcv_adv, c->rcv_nxt)) {
 		/* the ACK's rest is pending and output has nothing to send (no ACK due, no data
 		 * or FIN waiting, no recovery or probe: the rest's conditions): what it would do
-		 * is part of the rest (tcp_ack_rest.c) */
+		 * is part of the rest (tcp_ack_rest.c). Not when the segment filled the window
+		 * we advertised: the slot's publish, deferred with it, would leave XDP judging a
+		 * RST at the new RCV.NXT by the old right edge (hxs_fp_rst_out_of_window), and
+		 * drop one the stack accepts. */
 		c->ar_output = c->ar_publish = 1;
 		hxs_tcp_notify(c);
 		return 1;

@@ -245,7 +245,8 @@ int hxs_tcp_send_seg(struct hxs_tcp_conn *c, uint32_t seq, uint8_t flags, uint32
 	if (!(flags & HXS_TH_RST))
 		hxs_tcp_fp_publish(c, seq + len + (uint32_t)syn + !!(flags & HXS_TH_FIN));
 	tcp->tx.send(tcp->ctx, h, c->laddr, c->raddr, hlen + len, tos, c->ttl);
-	/* the segment is on its way: the rest of the last ACK's processing, which it did not
+	/* the segment is handed over (kicked already when the socket layer pushed it, else in
+	 * the stack's TX batch): the rest of the last ACK's processing, which it did not
 	 * depend on, before the records below and the caller's timers (tcp_ack_rest.c); the
 	 * slot is published, newer than the rest's own publish would be */
 	if (c->ar_pprev) {

@@ -192,8 +192,11 @@ long hxs_tcp_conn__send(struct hxs_tcp_conn *c, const void *buf, size_t len)
 		int paused = c->snd_una == c->snd_max && HXS_TCPS_HAVEESTABLISHED(c->state);
 
 		/* what follows changes the congestion control's state: after the last ACK's
-		 * rest (tcp_ack_rest.c), as it would have run; not for the usual write of an
-		 * exchange (no pause as long as an RTO, an algorithm without on_idle_end) */
+		 * rest (tcp_ack_rest.c), as it would have run. An algorithm with on_idle_end
+		 * (CUBIC) reads what the rest's on_ack sets, so under it every write after the
+		 * connection went idle runs the rest here, before the answer: the deferral
+		 * gains nothing for it; BBR and NewReno keep it past the write (no pause as
+		 * long as an RTO). */
 		if (paused && (idle > c->rto_us || (was_empty && c->cc.ops->on_idle_end)))
 			hxs_tcp_ack_rest(c);
 		/* RFC 5681 §4.1: "a TCP SHOULD set cwnd to no more than RW before beginning
