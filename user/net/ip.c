@@ -155,11 +155,16 @@ static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff }
 
 /* d answers for daddr now: filled under this generation, uses and time left, and no next
  * hop waiting (a frame must not pass the ones queued before it) */
+/* Whether d may still serve: same generation, uses and age left, no neighbour pending. */
+static inline int dst_fresh(const struct hxs_stack *st, const struct hxs_ip_dst *d)
+{
+	return d->gen == st->dst_gen && d->left && st->turn_now < d->expires && !st->npend;
+}
+
 static int dst_current(const struct hxs_stack *st, const struct hxs_ip_dst *d,
 		       const uint8_t daddr[16])
 {
-	return d->gen == st->dst_gen && d->left && st->turn_now < d->expires && !st->npend &&
-	       !memcmp(d->daddr, daddr, 16);
+	return dst_fresh(st, d) && !memcmp(d->daddr, daddr, 16);
 }
 
 int hxs_ip_tx_alloc_dst(struct hxs_stack *st, struct hxs_ip_tx *tx, struct hxs_ip_dst *d,
@@ -209,8 +214,7 @@ static int dst_current4(const struct hxs_stack *st, const struct hxs_ip_dst *d, 
 	uint32_t a;
 
 	memcpy(&a, d->daddr + 12, 4);
-	return d->gen == st->dst_gen && d->left && st->turn_now < d->expires && !st->npend &&
-	       a == dst && !memcmp(d->daddr, v4mapped, 12);
+	return dst_fresh(st, d) && a == dst && !memcmp(d->daddr, v4mapped, 12);
 }
 
 int hxs_ip_tx_route_dst(struct hxs_stack *st, struct hxs_ip_tx *tx, struct hxs_ip_dst *d)

@@ -318,7 +318,7 @@ struct hxs_tcp_conn {
 	uint16_t fp_n;                     /* the ack word's ACK count last taken */
 	uint8_t fp_ready;                  /* the ack word was set to SND.UNA once */
 
-	/* the rest of an ACK's processing, left for after the answer's kick (tcp_ack_rest.c) */
+	/* the rest of an ACK's processing, left until the answer is handed to tx.send (tcp_ack_rest.c) */
 	struct hxs_tcp_conn *ar_next, **ar_pprev;  /* tcp->ar_head; ar_pprev: work pending */
 	uint64_t ar_now;                   /* the ACK's time */
 	uint32_t ar_acked, ar_rtt;         /* what process_ack() measured for it */
@@ -755,7 +755,7 @@ int hxs_tcp_reass_sack_blocks(const struct hxs_tcp_conn *c, struct hxs_sack_rang
 int hxs_tcp_reass_held(const struct hxs_tcp_conn *c, uint32_t seq, uint32_t end, uint32_t *os,
 		       uint32_t *oe);
 
-/* tcp_ack_rest.c - the rest of an ACK's processing after the answer's kick. */
+/* tcp_ack_rest.c - the rest of an ACK's processing once the answer is handed to tx.send. */
 /* process_ack() (tcp_process.c) leaves the rest of c's ACK (RACK-TLP, congestion control)
  * pending: c joins tcp->ar_head. */
 void hxs_tcp_ack_rest_defer(struct hxs_tcp_conn *c, uint32_t acked, uint32_t rtt, uint64_t now);

@@ -89,7 +89,7 @@ static int output_data(struct hxs_tcp_conn *c, uint64_t now, int *fresh)
 			go = 1;
 		if (!go) {
 			/* data waits for a window: which one (Linux's tcp_info rwnd_limited;
-			 * cwnd's is cwnd_validate's) */
+			 * cwnd's is hxs_tcp_cwnd_validate's) */
 			if (avail > len && len < smss)
 				c->tcp->mib[rwnd_room <= cw ? HXS_TCP_MIB_HxsTcpOutRwndLimited :
 						      HXS_TCP_MIB_HxsTcpOutCwndLimited]++;

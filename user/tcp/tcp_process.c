@@ -279,7 +279,7 @@ static uint32_t process_sack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s
 }
 
 /* Whether the rest of this ACK's processing (RACK-TLP's and the congestion control's,
- * tcp_ack_rest.c) may wait until the answer's segment is on the wire, with the segments
+ * tcp_ack_rest.c) may wait until the answer's segment is handed to tx.send, with the segments
  * sent and everything else the same as if it ran now. process_ack() asks after the parts
  * that stay (SND.UNA, the send buffer, the RTT sample and RTO, the retransmission timer,
  * the delivery-rate sample, SND.WND). It may when the ACK leaves the rest nothing to decide
@@ -297,7 +297,7 @@ static uint32_t process_sack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s
  *     goes as it would after the rest (with nothing in flight every algorithm leaves cwnd
  *     at one SMSS or more: BBR's floor is 4; CUBIC and NewReno only grow on an ACK), and the
  *     output after this segment's input sees flight 0 < cwnd either way
- *     (hxs_tcp_rate_app_limited, cwnd_validate's limit).
+ *     (hxs_tcp_rate_app_limited, hxs_tcp_cwnd_validate's limit).
  * The first segment sent runs the rest after tx.send, before its own records (RACK's
  * transmission record, the rate sample, pacing) and the timers output arms. */
 static int ack_rest_may_wait(const struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s,
