@@ -357,6 +357,7 @@ static ssize_t udp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 	struct hxs_ip_tx tx;
 	struct hxs_addr daddr;
 	uint16_t dport, w;
+	uint32_t sum;
 	ssize_t len = hxs_iov_len(iov, iovcnt);
 	int err, held;
 
@@ -413,13 +414,22 @@ static ssize_t udp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 	w = htons((uint16_t)(len + HXS_UDP_HLEN));
 	memcpy(tx.l4 + 4, &w, 2);
 	tx.l4[6] = tx.l4[7] = 0;
-	hxs_iov_from(iov, iovcnt, tx.l4 + HXS_UDP_HLEN);
 	/* a socket bound to one of our IPv6 addresses sends from it */
 	if (tx.v6 && !hxs_addr_is_any(sk->laddr) && !hxs_addr_is4(sk->laddr))
 		memcpy(tx.src6, sk->laddr.b, 16);
-	w = hxs_csum_fold(hxs_csum_add(tx.v6 ? hxs_csum_pseudo6(tx.src6, tx.dst6, IPPROTO_UDP, tx.l4_len)
-					     : hxs_csum_pseudo(tx.src, tx.dst, IPPROTO_UDP, tx.l4_len),
-				       tx.l4, tx.l4_len));
+	sum = tx.v6 ? hxs_csum_pseudo6(tx.src6, tx.dst6, IPPROTO_UDP, tx.l4_len)
+		    : hxs_csum_pseudo(tx.src, tx.dst, IPPROTO_UDP, tx.l4_len);
+	if (iovcnt == 1) {
+		/* the header's three words (the checksum's is 0), then the payload summed where
+		 * it is copied into the frame: one pass over it (RFC 1071 §2(B): the 16-bit
+		 * words as they lie in memory) */
+		sum += (uint32_t)sk->lport + dport + w;
+		sum = hxs_csum_copy(sum, tx.l4 + HXS_UDP_HLEN, iov[0].iov_base, (uint32_t)len);
+	} else {
+		hxs_iov_from(iov, iovcnt, tx.l4 + HXS_UDP_HLEN);
+		sum = hxs_csum_add(sum, tx.l4, tx.l4_len);
+	}
+	w = hxs_csum_fold(sum);
 	/* RFC 768: "If the computed checksum is zero, it is transmitted as all ones." */
 	if (!w)
 		w = 0xffff;
