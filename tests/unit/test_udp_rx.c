@@ -406,6 +406,51 @@ static void test_udp_validation(void)
 		CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), 0), -EAGAIN);
 	}
 
+	t_case("udp: a wrong checksum is its verdict whatever else holds (__udp4_lib_rcv checks it first): no socket -> not UdpNoPorts, full queue -> not UdpRcvbufErrors, shut for reading, a record across the ring's end; nothing queued");
+	{
+		char p[1001];
+		uint64_t rb = mib(HXS_MIB_UDP_RCVBUF_ERRORS), ie = mib(HXS_MIB_UDP_IN_ERRORS);
+		uint64_t np = mib(HXS_MIB_UDP_NO_PORTS), cs = mib(HXS_MIB_UDP_IN_CSUM_ERRORS);
+		int fd2 = udp_sock(7003, 1);
+
+		memset(p, 'q', 1000);
+		p[1000] = 0;
+		struct pkt_opts x = good(7001, p);
+		len = build(f, &x);
+		f[14 + 20 + 8] ^= 1;
+		inject(f, len);                         /* no socket on 7001 */
+		CHECK_EQ(mib(HXS_MIB_UDP_IN_CSUM_ERRORS), cs + 1);
+		CHECK_EQ(mib(HXS_MIB_UDP_NO_PORTS), np);
+		x = good(7000, p);
+		for (int i = 0; i < 3; i++) {
+			len = build(f, &x);
+			if (i == 2)
+				f[14 + 20 + 8 + 999] ^= 1;      /* its last byte */
+			inject(f, len);                 /* two fit in 2304 B, the third does not */
+		}
+		CHECK_EQ(mib(HXS_MIB_UDP_IN_CSUM_ERRORS), cs + 2);
+		CHECK_EQ(mib(HXS_MIB_UDP_RCVBUF_ERRORS), rb);
+		CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), 0), 1000);
+		/* one record queued from byte 1016: the next one, 1016 B, would cross the ring's
+		 * end (2304) and is verified before it is queued */
+		len = build(f, &x);
+		f[14 + 20 + 8 + 500] ^= 1;
+		inject(f, len);
+		CHECK_EQ(mib(HXS_MIB_UDP_IN_CSUM_ERRORS), cs + 3);
+		CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), 0), 1000);
+		CHECK_EQ(hxs_recv(st, fd, buf, sizeof(buf), 0), -EAGAIN);
+		CHECK_EQ(hxs_shutdown(st, fd2, SHUT_RD), -ENOTCONN);    /* unconnected: set anyway */
+		x = good(7003, "abc");
+		len = build(f, &x);
+		f[14 + 20 + 8] ^= 1;
+		inject(f, len);
+		CHECK_EQ(mib(HXS_MIB_UDP_IN_CSUM_ERRORS), cs + 4);
+		CHECK_EQ(mib(HXS_MIB_UDP_IN_ERRORS), ie + 4);
+		CHECK_EQ(mib(HXS_MIB_UDP_RCVBUF_ERRORS), rb);
+		CHECK_EQ(mib(HXS_MIB_UDP_NO_PORTS), np);
+		hxs_close(st, fd2);
+	}
+
 	t_case("udp: MSG_PEEK keeps, MSG_TRUNC reports the full length, short buffer truncates");
 	{
 		struct pkt_opts x = good(7000, "hello world");

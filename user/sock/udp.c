@@ -1,6 +1,8 @@
 /* udp.c - UDP (RFC 768) over hxs, after the kernel's __udp4_lib_rcv and udp_sendmsg.
  *
- * RX: hxs_ip_input() | hxs_ip6_input() -> udp_input() (the IPPROTO_UDP handler) -> header and length checks -> checksum -> udp_lookup() -> udp_enqueue()
+ * RX: hxs_ip_input() | hxs_ip6_input() -> udp_input() (the IPPROTO_UDP handler) -> header and length checks -> udp_lookup()
+ *     -> udp_enqueue_csum(): the checksum verified while the payload is copied into the ring
+ *     \-> (broadcast/multicast, IPv6, no socket, no room, shut) checksum -> udp_enqueue()
  *                                                                  (hxs_epoll__notify: epoll)
  * TX: socket.c -> udp_sendmsg() -> hxs_ip_tx_alloc_dst(): the socket's cached destination
  *     (route, source, next hop; the lookups again after any control-plane change), else
@@ -109,6 +111,18 @@ static int udp_resize(struct udp_sock *u, uint32_t cap)
 	return 0;
 }
 
+/* A record of need bytes was written at the ring's tail: it is queued, and epoll told. */
+static inline void udp_queued(struct udp_sock *u, uint32_t need)
+{
+	u->rq_used += need;
+	u->rq_count++;
+	/* hxs_sock__wake() with udp_poll()'s mask of a socket that has a datagram and is not
+	 * shut for reading (the enqueue checked): no call through the ops for it */
+	if (u->sk.epi)
+		hxs_epoll__notify(&u->sk, EPOLLIN | (u->sk.err ? (uint32_t)EPOLLERR : 0) |
+				  ((u->sk.flags & HXS_SOCK_F_WR_SHUT) ? 0 : (uint32_t)EPOLLOUT));
+}
+
 static int udp_enqueue(struct udp_sock *u, const struct hxs_ip_rx *pkt, const uint8_t *data,
 		       uint32_t len, uint16_t sport)
 {
@@ -131,14 +145,39 @@ static int udp_enqueue(struct udp_sock *u, const struct hxs_ip_rx *pkt, const ui
 			ring_put(u, ring_off(u, tail, HXS_UDP_REC), pkt->src6, 16);
 		ring_put(u, ring_off(u, tail, HXS_UDP_REC + extra), data, len);
 	}
-	u->rq_used += need;
-	u->rq_count++;
-	/* hxs_sock__wake() with udp_poll()'s mask of a socket that has a datagram and is not
-	 * shut for reading (above): no call through the ops for it */
-	if (u->sk.epi)
-		hxs_epoll__notify(&u->sk, EPOLLIN | (u->sk.err ? (uint32_t)EPOLLERR : 0) |
-				  ((u->sk.flags & HXS_SOCK_F_WR_SHUT) ? 0 : (uint32_t)EPOLLOUT));
+	udp_queued(u, need);
 	return 0;
+}
+
+/* udp_enqueue() of an IPv4 datagram whose checksum is verified while its payload is copied
+ * into the ring (one pass over it, as the kernel's skb_copy_and_csum_datagram_msg() does at
+ * recvmsg): sum is the pseudo-header's, uh the UDP header. Only where udp_enqueue() would
+ * queue it whole before the ring's end; returns 1 when queued, 0 when its checksum is wrong
+ * (nothing queued), -EAGAIN when it cannot take this way (the caller verifies first, then
+ * udp_enqueue(): the errors' order stays checksum, then shutdown and room). */
+static int udp_enqueue_csum(struct udp_sock *u, const struct hxs_ip_rx *pkt, const uint8_t *uh,
+			    uint32_t ulen, uint32_t sum)
+{
+	uint32_t len = ulen - HXS_UDP_HLEN, need = HXS_UDP_REC + len, tail;
+	uint16_t h[4];
+	struct udp_rec r;
+
+	if (pkt->v6 || (u->sk.flags & HXS_SOCK_F_RD_SHUT) || u->rq_used + need > u->sk.rcvbuf ||
+	    u->rq_used + need > u->rq_cap)
+		return -EAGAIN;
+	tail = ring_off(u, u->rq_head, u->rq_used);
+	if (u->rq_cap - tail < need)
+		return -EAGAIN;
+	/* the header's four words, its checksum's too: a correct datagram sums to 0xffff */
+	memcpy(h, uh, HXS_UDP_HLEN);
+	sum += (uint32_t)h[0] + h[1] + h[2] + h[3];
+	if (hxs_csum_fold(hxs_csum_copy(sum, u->rq + tail + HXS_UDP_REC, uh + HXS_UDP_HLEN, len)))
+		return 0;
+	r = (struct udp_rec){ .len = len, .saddr = pkt->src, .sport = h[0], .v6 = 0,
+			      .tos = pkt->tos, .daddr = pkt->dst };
+	memcpy(u->rq + tail, &r, HXS_UDP_REC);
+	udp_queued(u, need);
+	return 1;
 }
 
 /* Best socket for the datagram, scored like the kernel's compute_score(): a connected socket
@@ -218,6 +257,7 @@ static void udp_input(void *ctx, struct hxs_stack *st, const struct hxs_ip_rx *p
 {
 	const uint8_t *uh = pkt->l4;
 	uint16_t sport, dport, ulen, check;
+	uint32_t sum = 0;
 	struct udp_sock *u;
 	int err;
 
@@ -242,22 +282,29 @@ static void udp_input(void *ctx, struct hxs_stack *st, const struct hxs_ip_rx *p
 		st->mib.v[HXS_MIB_UDP_IN_CSUM_ERRORS]++;
 		goto in_error;
 	}
-	if (check) {
-		uint32_t sum = pkt->v6 ? hxs_csum_pseudo6(pkt->src6, pkt->dst6, IPPROTO_UDP, ulen)
-				       : hxs_csum_pseudo(pkt->src, pkt->dst, IPPROTO_UDP, ulen);
-		if (hxs_csum_fold(hxs_csum_add(sum, uh, ulen)) != 0) {
-			st->mib.v[HXS_MIB_UDP_IN_CSUM_ERRORS]++;
-			goto in_error;
-		}
-	}
+	if (check)
+		sum = pkt->v6 ? hxs_csum_pseudo6(pkt->src6, pkt->dst6, IPPROTO_UDP, ulen)
+			      : hxs_csum_pseudo(pkt->src, pkt->dst, IPPROTO_UDP, ulen);
 	if (!pkt->v6 && (is_bcast4(st, pkt->dst) || IN_MULTICAST(ntohl(pkt->dst)))) {
+		if (check && hxs_csum_fold(hxs_csum_add(sum, uh, ulen)) != 0)
+			goto csum_error;
 		udp_mcast_deliver(st, pkt, sport, dport, uh + HXS_UDP_HLEN, ulen - HXS_UDP_HLEN);
 		return;
 	}
+	/* (the lookup changes nothing: it may come before the checksum's verdict) */
 	if (pkt->v6)
 		u = udp_lookup(st, hxs_addr6(pkt->src6), sport, hxs_addr6(pkt->dst6), dport);
 	else
 		u = udp_lookup(st, hxs_addr4(pkt->src), sport, hxs_addr4(pkt->dst), dport);
+	if (u && check) {
+		err = udp_enqueue_csum(u, pkt, uh, ulen, sum);
+		if (err == 1)
+			return;
+		if (!err)
+			goto csum_error;
+	}
+	if (check && hxs_csum_fold(hxs_csum_add(sum, uh, ulen)) != 0)
+		goto csum_error;
 	if (!u) {
 		/* __udp4_lib_rcv(): UdpNoPorts, and ICMP port unreachable */
 		st->mib.v[HXS_MIB_UDP_NO_PORTS]++;
@@ -273,6 +320,8 @@ static void udp_input(void *ctx, struct hxs_stack *st, const struct hxs_ip_rx *p
 	if (err)
 		goto in_error;
 	return;
+csum_error:
+	st->mib.v[HXS_MIB_UDP_IN_CSUM_ERRORS]++;
 in_error:
 	st->mib.v[HXS_MIB_UDP_IN_ERRORS]++;
 }
