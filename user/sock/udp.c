@@ -491,6 +491,20 @@ static ssize_t udp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 	return len;
 }
 
+/* The first n bytes of the payload at off into an iovec of several buffers. */
+static __attribute__((noinline)) uint32_t ring_to_iov(const struct udp_sock *u, uint32_t off,
+						      const struct iovec *iov, int iovcnt, uint32_t n)
+{
+	uint32_t copied = 0;
+
+	for (int i = 0; i < iovcnt && copied < n; i++) {
+		uint32_t k = iov[i].iov_len < n - copied ? (uint32_t)iov[i].iov_len : n - copied;
+		ring_get(u, ring_off(u, off, copied), iov[i].iov_base, k);
+		copied += k;
+	}
+	return copied;
+}
+
 static ssize_t udp_recvmsg(struct hxs_sock *sk, const struct iovec *iov, int iovcnt, int flags,
 			   struct sockaddr_in6 *from, struct hxs_rx_meta *meta)
 {
@@ -498,15 +512,13 @@ static ssize_t udp_recvmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 	struct udp_rec r;
 	uint8_t src6[16];
 	ssize_t cap = hxs_iov_len(iov, iovcnt);
-	uint32_t off, n, copied = 0;
-	int err;
+	uint32_t off, n, copied;
 
 	if (cap < 0)
 		return cap;
 	/* __skb_recv_udp(): a pending error comes before queued data */
-	err = hxs_sock__take_error(sk);
-	if (err)
-		return err;
+	if (sk->err)
+		return hxs_sock__take_error(sk);
 	if (!u->rq_count)
 		return (sk->flags & HXS_SOCK_F_RD_SHUT) ? 0 : -EAGAIN;
 	if (u->rq_cap - u->rq_head >= HXS_UDP_REC)
@@ -519,10 +531,13 @@ static ssize_t udp_recvmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 		off = ring_off(u, off, 16);
 	}
 	n = r.len < (size_t)cap ? r.len : (uint32_t)cap;
-	for (int i = 0; i < iovcnt && copied < n; i++) {
-		uint32_t k = iov[i].iov_len < n - copied ? (uint32_t)iov[i].iov_len : n - copied;
-		ring_get(u, ring_off(u, off, copied), iov[i].iov_base, k);
-		copied += k;
+	if (iovcnt == 1) {
+		/* recv()/recvfrom(): one buffer, no loop (n > 0: a zero-length buffer may be NULL) */
+		if (n)
+			ring_get(u, off, iov[0].iov_base, n);
+		copied = n;
+	} else {
+		copied = ring_to_iov(u, off, iov, iovcnt, n);
 	}
 	if (from) {
 		memset(from, 0, sizeof(*from));
