@@ -615,6 +615,56 @@ static void test_broadcast(void)
 		hxs_close(st, o6);
 	}
 
+	t_case("unicast IPv4 to a port's sockets (compute_score): an IPV6_V6ONLY :: one never (UdpNoPorts), a dual-stack :: one, then one bound to the address beats it, then a connected :: one beats both for its peer only");
+	{
+		struct sockaddr_in6 any6 = { .sin6_family = AF_INET6, .sin6_port = htons(7503) }, pe6;
+		struct sockaddr_in b4 = { .sin_family = AF_INET, .sin_port = htons(7503),
+					  .sin_addr.s_addr = ip4(IP_US) };
+		int o6 = hxs_socket(st, AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+		int d6 = hxs_socket(st, AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+		int c6 = hxs_socket(st, AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+		int a4 = hxs_socket(st, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+		uint64_t np = mib(HXS_MIB_UDP_NO_PORTS);
+		struct pkt_opts u = good(7503, "one");
+
+		for (int i = 0; i < 4; i++)
+			CHECK_EQ(hxs_setsockopt(st, (int[]){ o6, d6, c6, a4 }[i], SOL_SOCKET, SO_REUSEADDR,
+						&one, sizeof(one)), 0);
+		CHECK_EQ(hxs_setsockopt(st, o6, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)), 0);
+		CHECK_EQ(hxs_bind(st, o6, (struct sockaddr *)&any6, sizeof(any6)), 0);
+		n = build(f, &u);
+		inject(f, n);
+		CHECK_EQ(mib(HXS_MIB_UDP_NO_PORTS), np + 1);
+		CHECK_EQ(hxs_recv(st, o6, buf, sizeof(buf), 0), -EAGAIN);
+		drain();                                /* the port unreachable */
+		CHECK_EQ(hxs_bind(st, d6, (struct sockaddr *)&any6, sizeof(any6)), 0);
+		inject(f, n);
+		CHECK_EQ(hxs_recv(st, d6, buf, sizeof(buf), 0), 3);
+		CHECK_EQ(hxs_recv(st, o6, buf, sizeof(buf), 0), -EAGAIN);
+		CHECK_EQ(hxs_bind(st, a4, (struct sockaddr *)&b4, sizeof(b4)), 0);
+		inject(f, n);
+		CHECK_EQ(hxs_recv(st, a4, buf, sizeof(buf), 0), 3);
+		CHECK_EQ(hxs_recv(st, d6, buf, sizeof(buf), 0), -EAGAIN);
+		CHECK_EQ(hxs_bind(st, c6, (struct sockaddr *)&any6, sizeof(any6)), 0);
+		pe6 = (struct sockaddr_in6){ .sin6_family = AF_INET6, .sin6_port = htons(5000) };
+		memcpy((uint8_t *)&pe6.sin6_addr + 10, "\xff\xff", 2);
+		memcpy((uint8_t *)&pe6.sin6_addr + 12, &(uint32_t){ ip4(IP_PEER) }, 4);
+		CHECK_EQ(hxs_connect(st, c6, (struct sockaddr *)&pe6, sizeof(pe6)), 0);
+		inject(f, n);
+		CHECK_EQ(hxs_recv(st, c6, buf, sizeof(buf), 0), 3);
+		CHECK_EQ(hxs_recv(st, a4, buf, sizeof(buf), 0), -EAGAIN);
+		u.sport = htons(5001);                  /* another peer: not the connected one's */
+		n = build(f, &u);
+		inject(f, n);
+		CHECK_EQ(hxs_recv(st, a4, buf, sizeof(buf), 0), 3);
+		CHECK_EQ(hxs_recv(st, c6, buf, sizeof(buf), 0), -EAGAIN);
+		CHECK_EQ(mib(HXS_MIB_UDP_NO_PORTS), np + 1);
+		hxs_close(st, o6);
+		hxs_close(st, d6);
+		hxs_close(st, c6);
+		hxs_close(st, a4);
+	}
+
 	t_case("IP_ADD_MEMBERSHIP/IP_DROP_MEMBERSHIP through a kernel socket: EINVAL for a unicast group, join on lo, EADDRINUSE twice, drop, EADDRNOTAVAIL after");
 	{
 		struct ip_mreq mr = { .imr_interface.s_addr = htonl(INADDR_LOOPBACK) };

@@ -209,6 +209,45 @@ static struct udp_sock *udp_lookup(struct hxs_stack *st, struct hxs_addr saddr, 
 	return (struct udp_sock *)best;
 }
 
+/* udp_lookup() of an IPv4 datagram (saddr, daddr: network order), the socket's addresses
+ * read as words: hxs_sock__takes() of ::ffff:daddr and the peer's comparison without building
+ * 16-byte keys (every datagram asks, usually of the one socket on its port). */
+static struct udp_sock *udp_lookup4(struct hxs_stack *st, uint32_t saddr, uint16_t sport,
+				    uint32_t daddr, uint16_t dport)
+{
+	const uint32_t mapped = htonl(0xffff);  /* ::ffff:0:0/96's third word */
+	struct hxs_sock *best = NULL;
+	int best_score = -1;
+
+	for (struct hxs_sock *sk = hxs_sock__port_chain(st, IPPROTO_UDP, dport); sk; sk = sk->port_next) {
+		uint32_t l[4], r[4];
+		int score = 0;
+
+		memcpy(l, sk->laddr.b, 16);
+		if (!l[0] && !l[1] && l[2] == mapped) {
+			/* an IPv4 binding takes its own address; 0.0.0.0 every one */
+			if (l[3] && l[3] != daddr)
+				continue;
+			if (l[3])
+				score += 4;
+		} else if ((l[0] | l[1] | l[2] | l[3]) || sk->v6only) {
+			/* of the IPv6 bindings only a dual-stack :: takes IPv4 (RFC 3493 §5.3) */
+			continue;
+		}
+		if (sk->flags & HXS_SOCK_F_CONNECTED) {
+			memcpy(r, sk->raddr.b, 16);
+			if (r[0] || r[1] || r[2] != mapped || r[3] != saddr || sk->rport != sport)
+				continue;
+			score += 8;
+		}
+		if (score > best_score) {
+			best = sk;
+			best_score = score;
+		}
+	}
+	return (struct udp_sock *)best;
+}
+
 /* A broadcast address of ours: the limited broadcast, or the directed broadcast of the
  * interface's subnet (the kernel's RTCF_BROADCAST routes). */
 static int is_bcast4(const struct hxs_stack *st, uint32_t a)
@@ -295,7 +334,7 @@ static void udp_input(void *ctx, struct hxs_stack *st, const struct hxs_ip_rx *p
 	if (pkt->v6)
 		u = udp_lookup(st, hxs_addr6(pkt->src6), sport, hxs_addr6(pkt->dst6), dport);
 	else
-		u = udp_lookup(st, hxs_addr4(pkt->src), sport, hxs_addr4(pkt->dst), dport);
+		u = udp_lookup4(st, pkt->src, sport, pkt->dst, dport);
 	if (u && check) {
 		err = udp_enqueue_csum(u, pkt, uh, ulen, sum);
 		if (err == 1)
