@@ -138,6 +138,32 @@ static void run_all(void)
 	memcpy(seg + 16, &cs, 2);
 	CHECK_EQ(hxs_csum_fold(hxs_csum_add(ps, seg, 61)), 0);
 
+	t_case("IPv4 pseudo-header (hxs_csum_pseudo, inline): the same value as the 12 bytes laid out and summed (hxs_csum_add), for addresses with every carry (0xffffffff), zero ones and others, protocols 0, 6, 17, 255, lengths 0..65535");
+	{
+		uint32_t as[] = { 0, 0xffffffffu, htonl(0x0a000002), htonl(0xfffe0001), htonl(0x8000ffff) };
+		uint8_t protos[] = { 0, 6, 17, 255 };
+		uint32_t lens[] = { 0, 8, 72, 0xfffe, 0xffff };
+		uint8_t ph[12];
+		int wrong = 0;
+
+		for (unsigned i = 0; i < 5; i++)
+			for (unsigned j = 0; j < 5; j++)
+				for (unsigned k = 0; k < 4; k++)
+					for (unsigned l = 0; l < 5; l++) {
+						memcpy(ph, &as[i], 4);
+						memcpy(ph + 4, &as[j], 4);
+						ph[8] = 0;
+						ph[9] = protos[k];
+						ph[10] = (uint8_t)(lens[l] >> 8);
+						ph[11] = (uint8_t)lens[l];
+						if (hxs_csum_pseudo(as[i], as[j], protos[k], lens[l]) !=
+						    hxs_csum_add(0, ph, 12) && wrong++ < 5)
+							CHECK(0, "src %08x dst %08x proto %u len %u", as[i], as[j],
+							      protos[k], lens[l]);
+					}
+		CHECK_EQ(wrong, 0);
+	}
+
 	t_case("IPv6 pseudo-header (RFC 8200 §8.1): 16-byte addresses, 32-bit length, next header");
 	{
 		uint8_t s6[16], d6[16], ph[40];

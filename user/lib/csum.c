@@ -9,7 +9,7 @@
  *                      -> fold 64 -> 16 bits
  *   hxs_csum_copy() -> sum_copy(copy): the same loop storing every vector it loaded, so the
  *                      bytes are summed while they are copied (one pass, not a copy and a sum)
- *   hxs_csum_pseudo() -> the IPv4 pseudo-header words
+ *   hxs_csum_pseudo() (csum.h, inline) -> the IPv4 pseudo-header words
  *   hxs_csum_pseudo6() -> the IPv6 pseudo-header words
  *
  * The vectors are GCC/clang vector extensions: SSE2 on x86-64 (in every x86-64 CPU), NEON on
@@ -272,18 +272,6 @@ uint32_t hxs_csum_copy(uint32_t sum, void *dst, const void *src, uint32_t len)
 	if (WIDE(len))
 		return sum_copy_avx2(sum, dst, src, len, 1);
 	return sum_copy(sum, dst, src, len, 1);
-}
-uint32_t hxs_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint32_t len)
-{
-	uint64_t s = 0;
-
-	s += (src & 0xffff) + (src >> 16);
-	s += (dst & 0xffff) + (dst >> 16);
-	s += htons(proto);
-	s += htons((uint16_t)len);
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint32_t)s;
 }
 
 uint32_t hxs_csum_pseudo6(const uint8_t src[16], const uint8_t dst[16], uint8_t proto,

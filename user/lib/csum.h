@@ -8,6 +8,7 @@
 #ifndef HXS_CSUM_H
 #define HXS_CSUM_H
 
+#include <arpa/inet.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -57,8 +58,18 @@ static inline uint32_t hxs_csum_ip4hdr(const void *h)
 	s = (s & 0xffffffffu) + (s >> 32);                  /* < 2^32 */
 	return hxs_csum_fold32((uint32_t)s);
 }
-/* Sum of the IPv4 pseudo-header (RFC 768, RFC 9293 §3.1), addresses in network order. */
-uint32_t hxs_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint32_t len);
+/* Sum of the IPv4 pseudo-header (RFC 768, RFC 9293 §3.1), addresses in network order.
+ * Inline (every datagram and segment asks, both ways): the addresses as 32-bit words, their
+ * carries deferred and folded in at the end (RFC 1071 §2(C)). The zero byte and the protocol
+ * are the 16-bit word proto in network order, as the length. */
+static inline uint32_t hxs_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint32_t len)
+{
+	uint64_t s = (uint64_t)src + dst + htons(proto) + htons((uint16_t)len); /* < 2^34 */
+
+	s = (s & 0xffffffffu) + (s >> 32);                  /* < 2^32 + 4 */
+	s = (s & 0xffffffffu) + (s >> 32);                  /* < 2^32 */
+	return hxs_csum_fold32((uint32_t)s);
+}
 /* Sum of the IPv6 pseudo-header (RFC 8200 §8.1): source, destination, the upper-layer length
  * as 32 bits, three zero bytes and the next header. */
 uint32_t hxs_csum_pseudo6(const uint8_t src[16], const uint8_t dst[16], uint8_t proto,
