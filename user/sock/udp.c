@@ -249,8 +249,9 @@ static struct udp_sock *udp_lookup4(struct hxs_stack *st, uint32_t saddr, uint16
 }
 
 /* A broadcast address of ours: the limited broadcast, or the directed broadcast of the
- * interface's subnet (the kernel's RTCF_BROADCAST routes). */
-static int is_bcast4(const struct hxs_stack *st, uint32_t a)
+ * interface's subnet (the kernel's RTCF_BROADCAST routes). Always inline, as is_bcast(): every
+ * datagram asks, both ways, and the compiler kept them as calls. */
+static inline __attribute__((always_inline)) int is_bcast4(const struct hxs_stack *st, uint32_t a)
 {
 	uint32_t host = st->prefix_len && st->prefix_len < 31 ? ~0u >> st->prefix_len : 0;
 
@@ -258,7 +259,7 @@ static int is_bcast4(const struct hxs_stack *st, uint32_t a)
 	       (host && (ntohl(a) & host) == host && ((a ^ st->addr) & htonl(~host)) == 0);
 }
 
-static int is_bcast(const struct hxs_stack *st, struct hxs_addr a)
+static inline __attribute__((always_inline)) int is_bcast(const struct hxs_stack *st, struct hxs_addr a)
 {
 	return hxs_addr_is4(a) && is_bcast4(st, hxs_addr_get4(a));
 }
