@@ -286,7 +286,10 @@ echo "bench: hxs-perf runs took $((SECONDS - START)) s"
 # What the stream workloads are held against: the sink's receive rate of a blaster sending
 # MTU-sized UDP frames through the same XDP program and xsk backend, both busy-polling (the
 # blaster on the client's CPU, the sink on the server's), with the receive NAPI unthreaded
-# (as hh) and threaded on the sink's CPU (as hh_napi). One JSON object per line.
+# (as hh) and threaded on the sink's CPU (as hh_napi); each with no payload written (the
+# datapath's own ceiling) and with --payload (hxs-perf's payload sequence written and summed by
+# the blaster, verified by the sink: the stream workload's own ceiling on one sending CPU). One
+# JSON object per line.
 BLJ=$OUT/xdp_blast.jsonl
 rm -f "$BLJ"
 if [ "${BENCH_SKIP_EXTRA:-0}" != 1 ] || [ "${BENCH_BLAST:-0}" = 1 ]; then
@@ -296,8 +299,10 @@ if [ "${BENCH_SKIP_EXTRA:-0}" != 1 ] || [ "${BENCH_BLAST:-0}" = 1 ]; then
       for mtu in 1500 9000; do
         set_mtu "$mtu"
         for place in softirq napi; do
+         for pay in none payload; do
           sx=() cx=()
           [ "$place" = napi ] && { sx=(--napi-cpu "$SCPU"); cx=(--napi-cpu "$CCPU"); }
+          [ "$pay" = payload ] && { sx+=(--payload); cx+=(--payload); }
           ip netns exec "$SNS" taskset -c "$SCPU" "$BUILD/hxs-xdp-blast" -i "$SIF" --sink --json \
             "${sx[@]}" >"$LOGD/blast.sink" 2>&1 &
           bpid=$!
@@ -309,9 +314,9 @@ if [ "${BENCH_SKIP_EXTRA:-0}" != 1 ] || [ "${BENCH_BLAST:-0}" = 1 ]; then
           kill -KILL $bpid 2>/dev/null; wait $bpid 2>/dev/null
           xdp_off "$SNS" "$SIF"; xdp_off "$CNS" "$CIF"
           napi_off "$SNS" "$SIF"; napi_off "$CNS" "$CIF"
-          python3 - "$rnd" "$mtu" "$place" "$LOGD/blast.tx" "$LOGD/blast.sink" >>"$BLJ" <<'PY'
+          python3 - "$rnd" "$mtu" "$place" "$pay" "$LOGD/blast.tx" "$LOGD/blast.sink" >>"$BLJ" <<'PY'
 import json, sys
-rnd, mtu, place, txf, rxf = sys.argv[1:6]
+rnd, mtu, place, pay, txf, rxf = sys.argv[1:7]
 def last(path):
     for l in reversed(open(path, errors="replace").read().splitlines()):
         if l.startswith("{"):
@@ -320,10 +325,13 @@ def last(path):
     return None
 tx, rx = last(txf), last(rxf)
 print(json.dumps({"round": int(rnd), "mtu": int(mtu), "frame_bytes": int(mtu) + 14, "napi": place,
+                  "payload": pay == "payload",
                   "tx_gbps": tx and tx.get("tx_gbps"), "rx_gbps": rx and rx.get("rx_gbps"),
-                  "ok": bool(tx and rx)}))
+                  "bad_frames": rx and rx.get("bad_frames"),
+                  "ok": bool(tx and rx and not (rx.get("bad_frames") or 0))}))
 PY
           tail -1 "$BLJ" | sed 's/^/bench: raw blast /'
+         done
         done
       done
     done

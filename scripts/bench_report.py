@@ -299,12 +299,13 @@ def read_blast(out):
         return None
     cells = {}
     for r in rows:
-        cells.setdefault((r["mtu"], r.get("napi")), []).append(r)
-    return [{"mtu": m, "frame_bytes": m + 14, "napi": n, "rounds": len(rs),
+        cells.setdefault((r["mtu"], r.get("napi"), bool(r.get("payload"))), []).append(r)
+    return [{"mtu": m, "frame_bytes": m + 14, "napi": n, "payload": p, "rounds": len(rs),
              "ok_rounds": sum(1 for r in rs if r.get("ok")),
              "tx_gbps_median": med([r.get("tx_gbps") if r.get("ok") else None for r in rs]),
              "rx_gbps_median": med([r.get("rx_gbps") if r.get("ok") else None for r in rs])}
-            for (m, n), rs in sorted(cells.items(), key=lambda kv: (kv[0][0], str(kv[0][1])))]
+            for (m, n, p), rs in sorted(cells.items(),
+                                        key=lambda kv: (kv[0][0], str(kv[0][1]), kv[0][2]))]
 
 
 def load_pingpong(path):
@@ -502,12 +503,16 @@ def md_blast(L, res):
     if not rows:
         return
     L.append("\nRaw one-way AF_XDP ceiling for bulk frames (hxs-xdp-blast: a blaster on the client's CPU "
-             "sending through the xsk backend, a sink on the server's counting what arrives; medians):\n")
-    L.append("| frame | receive NAPI | sent Gbit/s | received Gbit/s | ok rounds |")
-    L.append("|---|---|---|---|---|")
+             "sending through the xsk backend, a sink on the server's counting what arrives; medians. "
+             "Payload `written`: the blaster writes hxs-perf's payload sequence into every frame and "
+             "sums it into the UDP checksum, the sink verifies every byte: the stream workload's own "
+             "ceiling on one sending CPU):\n")
+    L.append("| frame | receive NAPI | payload | sent Gbit/s | received Gbit/s | ok rounds |")
+    L.append("|---|---|---|---|---|---|")
     for r in rows:
-        L.append("| %s B | %s | %s | %s | %d/%d |" % (
+        L.append("| %s B | %s | %s | %s | %s | %d/%d |" % (
             r["frame_bytes"], "threaded, pinned" if r["napi"] == "napi" else r["napi"],
+            "written" if r.get("payload") else "none",
             fmt_opt(r["tx_gbps_median"]), fmt_opt(r["rx_gbps_median"]), r["ok_rounds"], r["rounds"]))
 
 

@@ -6,7 +6,8 @@
 #      of them failed -> the median of the others) -> exact medians, values per CPU, ratios,
 #      hxs_rr/udp_over_raw_afxdp, the TCP core headline from the "meta" mode (a key only the
 #      file's first mode has is gone from the top level; a key only meta has is shown), the
-#      floors of issue 13 met or not, the idle CPU floor, and the lines of results.md for them
+#      floors of issue 13 met or not, the idle CPU floor, the raw blast with and without payload
+#      (a round with wrong frames left out), and the lines of results.md for them
 #   2. a subset (BENCH_SKIP_EXTRA=1, one workload, one pairing): no part file -> exit 0, every
 #      part listed as not run, floors not measured are null
 #   3. broken inputs (unparsable tcp_core.json, a loss.json and an idle_cpu.json of the wrong
@@ -102,6 +103,17 @@ write(d1, "loss.json", {"runs": [{"loss_pct": 1, "round": 1}], "median": {"1": {
     "hxs_bbr": {"gbps": 2.5, "retransmits": 12, "spurious": 3, "all_verified": False},
     "hxs_bbr_vs_best_kernel": 1.25}}})
 write(d1, "preload.json", {"rounds": 1, "median": {"redis_get": {"kernel": {"req_per_s": 80000.0, "cpu_ns_per_req": 8000.0}}}})
+# the raw blast: MTU 1500 softirq, no payload (two rounds, median 6.0) and written (three
+# rounds, one with a wrong frame: not ok, left out -> median of 3.0 and 4.0 = 3.5)
+write(d1, "xdp_blast.jsonl", "\n".join(json.dumps(x) for x in (
+    {"round": 1, "mtu": 1500, "napi": "softirq", "payload": False, "tx_gbps": 7.0, "rx_gbps": 5.0, "ok": True},
+    {"round": 1, "mtu": 1500, "napi": "softirq", "payload": True, "tx_gbps": 4.0, "rx_gbps": 3.0,
+     "bad_frames": 0, "ok": True},
+    {"round": 2, "mtu": 1500, "napi": "softirq", "payload": False, "tx_gbps": 8.0, "rx_gbps": 7.0, "ok": True},
+    {"round": 2, "mtu": 1500, "napi": "softirq", "payload": True, "tx_gbps": 9.0, "rx_gbps": 9.0,
+     "bad_frames": 2, "ok": False},
+    {"round": 3, "mtu": 1500, "napi": "softirq", "payload": True, "tx_gbps": 5.0, "rx_gbps": 4.0,
+     "bad_frames": 0, "ok": True})) + "\n")
 p, j, md = run_report(d1)
 check(p.returncode == 0, "full: exit 0", p.stderr[-500:])
 if j is None:
@@ -134,6 +146,12 @@ check("Raw AF_XDP (hxs-xdp-pingpong, 64 B frames, busy spinning, one run per rou
 check(j["hxs_rr_over_raw_afxdp"] == 0.75 and j["hxs_udp_over_raw_afxdp"] == 0.85,
       "hxs_rr_over_raw_afxdp 0.75, hxs_udp_over_raw_afxdp 0.85",
       "%r %r" % (j["hxs_rr_over_raw_afxdp"], j["hxs_udp_over_raw_afxdp"]))
+bl = {(r["napi"], r["payload"]): (r["rx_gbps_median"], r["ok_rounds"], r["rounds"]) for r in j["xdp_blast"]}
+check(bl == {("softirq", False): (6.0, 2, 2), ("softirq", True): (3.5, 2, 3)},
+      "raw blast: a cell per payload kind, a round with wrong frames left out", json.dumps(j["xdp_blast"]))
+check("| 1514 B | softirq | written | 4.50 | 3.50 | 2/3 |" in md.splitlines()
+      and "| 1514 B | softirq | none | 7.50 | 6 | 2/2 |" in md.splitlines(),
+      "results.md: the raw blast's rows with and without payload", md[md.find("Raw one-way"):][:600])
 core = j["tcp_core"]
 check(core["instr_per_inorder_segment"] == 390.0 and core["headline_mode"] == "meta"
       and core["instr_per_burst_segment"] == 321.5 and "only_in_none" not in core

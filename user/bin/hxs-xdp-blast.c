@@ -1,11 +1,16 @@
 /* hxs-xdp-blast - the raw one-way AF_XDP ceiling of a link for bulk frames: how many bytes a
  * second the hxs datapath (XDP steering + the xsk backend, multi-buffer above one UMEM frame)
  * moves from one end to the other with no TCP, no socket layer and no payload written, for
- * `make bench` to hold the stream figures against.
+ * `make bench` to hold the stream figures against. With --payload both ends also do the least
+ * any stack carrying hxs-perf's stream does per byte: the blaster writes hxs-perf's payload
+ * sequence (hxs_perf_fill(), the generator the stream sender runs) into each frame and sums it
+ * into the UDP checksum; the sink verifies the checksum and every payload byte
+ * (hxs_perf_verify()). That is the one-core ceiling of the stream workload itself over this
+ * datapath.
  *
- *   sink:    hxs-xdp-blast -i IFACE --sink [-p PORT] [--napi-cpu CPU]
+ *   sink:    hxs-xdp-blast -i IFACE --sink [-p PORT] [--napi-cpu CPU] [--payload]
  *   blaster: hxs-xdp-blast -i IFACE -c PEER_IP [-p PORT] [-s BYTES] [-t SECONDS] [--json]
- *                          [--napi-cpu CPU]
+ *                          [--napi-cpu CPU] [--payload]
  *
  * Both ends attach (or adopt) the hxs XDP program (its multi-buffer variant above ~3400 bytes
  * of MTU), open the xsk backend (multi-buffer when a frame exceeds one UMEM frame) and steer
@@ -15,13 +20,18 @@
  *   blaster: resolve the peer's MAC through the kernel, then for -t seconds: tx_alloc a batch,
  *            write the 42 header bytes of each frame (the payload is whatever the UMEM holds),
  *            tx_submit, flush; prints frames/s and Gbit/s sent (Ethernet frame bytes)
- *   sink:    rx_burst -> count frames and bytes of ours -> rx_release; at SIGINT/SIGTERM one
+ *            (--payload: the payload's first 8 bytes are its offset in the sequence, little
+ *            endian, the rest is the sequence from there; UDP checksum set)
+ *   sink:    rx_burst -> count frames and bytes of ours (--payload: verify the checksum and
+ *            the bytes; a frame that differs is counted apart, not as received) ->
+ *            rx_release; at SIGINT/SIGTERM one
  *            line (JSON with --json) of the frames and bytes received between the first and
  *            the last frame, and that rate
  * A frame sent that the receive side could not take (ring full, no fill buffer) is dropped by
  * the kernel: the sink's rate is the ceiling, the blaster's the offered load.
  */
 #include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
 #include <getopt.h>
 #include <netinet/in.h>
@@ -34,21 +44,25 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app/appperf.h"
 #include "app/prog.h"
 #include "app/rawudp.h"
 #include "ctl/netif.h"
 #include "io/xsk.h"
+#include "lib/csum.h"
 
 #define BATCH        64
 #define HDR_LEN      HXS_RAWUDP_HDR_LEN
 #define PLAIN_MAX    3400          /* above this MTU the xdp.frags program (stack_open.c) */
 #define UMEM_ROOM    (4096 - 256)  /* a frame above this: multi-buffer (stack_open.c) */
+#define PAY_SEED     0x68787362u   /* --payload: the sequence both ends agree on */
+#define OFF_LEN      8             /* --payload: the offset field in front of the sequence */
 
 static struct {
 	const char *ifname, *peer;
 	int port, size, napi_cpu;
 	double secs;
-	bool sink, json, napi;
+	bool sink, json, napi, payload;
 } o = { .port = 5401, .size = 1514, .secs = 3 };
 
 static volatile sig_atomic_t stop;
@@ -63,11 +77,47 @@ static int open_ends(struct hxs_rawudp *e, uint16_t port)
 	return hxs_rawudp__open(e, &ro);
 }
 
+/* --payload, blaster: the offset, then the sequence from it, then the UDP checksum over both
+ * (psum: the pseudo and UDP headers' sum). The frame is o.size bytes, its header written. */
+static void payload_write(uint8_t *fr, uint64_t off, uint32_t psum)
+{
+	uint8_t *pay = fr + HDR_LEN;
+	uint32_t len = (uint32_t)o.size - HDR_LEN - OFF_LEN;
+	uint64_t le = htole64(off);
+	uint16_t c;
+
+	memcpy(pay, &le, OFF_LEN);
+	hxs_perf_fill(PAY_SEED, off, pay + OFF_LEN, len);
+	c = hxs_csum_fold(hxs_csum_add(psum, pay, len + OFF_LEN));
+	if (!c)
+		c = 0xffff;               /* RFC 768: a computed 0 is sent as all ones */
+	memcpy(fr + 40, &c, 2);
+}
+
+/* --payload, sink: whether the frame's UDP checksum verifies and its sequence bytes are those
+ * at the offset it carries. */
+static bool payload_ok(const uint8_t *fr, uint32_t len)
+{
+	uint32_t sip, dip, sum;
+	uint64_t le;
+
+	if (len < HDR_LEN + OFF_LEN)
+		return false;
+	memcpy(&sip, fr + 26, 4);
+	memcpy(&dip, fr + 30, 4);
+	sum = hxs_csum_pseudo(sip, dip, IPPROTO_UDP, len - 34);
+	if (hxs_csum_fold(hxs_csum_add(sum, fr + 34, len - 34)))
+		return false;
+	memcpy(&le, fr + HDR_LEN, OFF_LEN);
+	return hxs_perf_verify(PAY_SEED, le64toh(le), fr + HDR_LEN + OFF_LEN,
+			       len - HDR_LEN - OFF_LEN) == UINT64_MAX;
+}
+
 static int sink(void)
 {
 	struct hxs_rawudp e = { 0 };
 	struct hxs_frame f[BATCH];
-	uint64_t frames = 0, bytes = 0, t_first = 0, t_last = 0;
+	uint64_t frames = 0, bytes = 0, bad = 0, t_first = 0, t_last = 0;
 	int err = open_ends(&e, (uint16_t)o.port);
 
 	if (err)
@@ -85,6 +135,10 @@ static int sink(void)
 		uint64_t t = hxs_rawudp__now_ns();
 		for (int i = 0; i < n; i++)
 			if (hxs_rawudp__ours(f[i].data, f[i].len, (uint16_t)o.port)) {
+				if (o.payload && !payload_ok(f[i].data, f[i].len)) {
+					bad++;
+					continue;
+				}
 				frames++;
 				bytes += f[i].len;
 			}
@@ -97,13 +151,17 @@ static int sink(void)
 	double gbps = secs > 0 ? (double)bytes * 8 / secs / 1e9 : 0;
 	if (o.json)
 		printf("{\"mode\":\"xdp-blast-sink\",\"xsk_mode\":\"%s\",\"napi_threaded\":%s,"
-		       "\"frames\":%llu,\"bytes\":%llu,\"duration_s\":%.3f,\"rx_pps\":%.0f,"
-		       "\"rx_gbps\":%.3f}\n", hxs_xsk__mode(e.io), o.napi ? "true" : "false",
-		       (unsigned long long)frames, (unsigned long long)bytes, secs,
-		       secs > 0 ? (double)frames / secs : 0, gbps);
+		       "\"payload\":%s,\"frames\":%llu,\"bytes\":%llu,\"bad_frames\":%llu,"
+		       "\"duration_s\":%.3f,\"rx_pps\":%.0f,\"rx_gbps\":%.3f}\n", hxs_xsk__mode(e.io),
+		       o.napi ? "true" : "false", o.payload ? "true" : "false",
+		       (unsigned long long)frames, (unsigned long long)bytes, (unsigned long long)bad,
+		       secs, secs > 0 ? (double)frames / secs : 0, gbps);
 	else
-		printf("hxs-xdp-blast: received %llu frames, %llu bytes in %.2f s = %.3f Gbit/s\n",
-		       (unsigned long long)frames, (unsigned long long)bytes, secs, gbps);
+		printf("hxs-xdp-blast: received %llu frames, %llu bytes in %.2f s = %.3f Gbit/s"
+		       " (%llu frames with a wrong payload)\n", (unsigned long long)frames,
+		       (unsigned long long)bytes, secs, gbps, (unsigned long long)bad);
+	if (bad)
+		err = -EPROTO;
 out:
 	hxs_rawudp__close(&e);
 	return err ? 1 : 0;
@@ -116,7 +174,8 @@ static int blast(void)
 	uint8_t hdr[HDR_LEN], pmac[6];
 	struct in_addr pa;
 	uint16_t sport = (uint16_t)(o.port + 1);
-	uint64_t tx = 0, t0, t1, t_end;
+	uint64_t tx = 0, off = 0, t0, t1, t_end;
+	uint32_t psum = 0;
 	int err;
 
 	if (inet_pton(AF_INET, o.peer, &pa) != 1) {
@@ -137,6 +196,9 @@ static int blast(void)
 		goto out;
 	hxs_rawudp__build_hdr(hdr, (uint32_t)o.size, e.nif->mac, pmac, e.nif->addr, pa.s_addr, sport,
 			      (uint16_t)o.port);
+	/* the pseudo header and the UDP header (checksum field 0) are the same in every frame */
+	psum = hxs_csum_pseudo(e.nif->addr, pa.s_addr, IPPROTO_UDP, (uint32_t)o.size - 34);
+	psum = hxs_csum_add(psum, hdr + 34, 8);
 	t0 = hxs_rawudp__now_ns();
 	t_end = t0 + (uint64_t)(o.secs * 1e9);
 	while (!stop && hxs_rawudp__now_ns() < t_end) {
@@ -144,6 +206,10 @@ static int blast(void)
 		for (int i = 0; i < n; i++) {
 			memcpy(f[i].data, hdr, HDR_LEN);
 			f[i].len = (uint32_t)o.size;
+			if (o.payload) {
+				payload_write(f[i].data, off, psum);
+				off += (uint64_t)o.size - HDR_LEN - OFF_LEN;
+			}
 		}
 		k = n > 0 ? e.io->ops->tx_submit(e.io, f, n) : 0;
 		if (k < n)
@@ -162,8 +228,9 @@ static int blast(void)
 	double gbps = secs > 0 ? (double)tx * (double)o.size * 8 / secs / 1e9 : 0;
 	if (o.json)
 		printf("{\"mode\":\"xdp-blast\",\"xsk_mode\":\"%s\",\"napi_threaded\":%s,"
-		       "\"frame_bytes\":%d,\"frames\":%llu,\"duration_s\":%.3f,\"tx_pps\":%.0f,"
-		       "\"tx_gbps\":%.3f}\n", hxs_xsk__mode(e.io), o.napi ? "true" : "false", o.size,
+		       "\"payload\":%s,\"frame_bytes\":%d,\"frames\":%llu,\"duration_s\":%.3f,"
+		       "\"tx_pps\":%.0f,\"tx_gbps\":%.3f}\n", hxs_xsk__mode(e.io),
+		       o.napi ? "true" : "false", o.payload ? "true" : "false", o.size,
 		       (unsigned long long)tx, secs, secs > 0 ? (double)tx / secs : 0, gbps);
 	else
 		printf("hxs-xdp-blast: sent %llu %d-byte frames in %.2f s = %.3f Gbit/s\n",
@@ -175,13 +242,15 @@ out:
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: hxs-xdp-blast -i IFACE --sink [-p PORT] [--json] [--napi-cpu CPU]\n"
+	fprintf(f, "usage: hxs-xdp-blast -i IFACE --sink [-p PORT] [--json] [--napi-cpu CPU] [--payload]\n"
 		   "       hxs-xdp-blast -i IFACE -c PEER_IP [-p PORT] [-s BYTES] [-t SECONDS] [--json]\n"
-		   "                     [--napi-cpu CPU]\n"
+		   "                     [--napi-cpu CPU] [--payload]\n"
 		   "  -p PORT   UDP port of the sink (the blaster uses PORT+1); default 5401\n"
 		   "  -s BYTES  Ethernet frame size, headers included; default 1514\n"
 		   "  -t S      seconds of sending; default 3\n"
-		   "  --napi-cpu CPU  threaded NAPI on IFACE, its thread on CPU (or any)\n");
+		   "  --napi-cpu CPU  threaded NAPI on IFACE, its thread on CPU (or any)\n"
+		   "  --payload  blaster: hxs-perf's payload sequence and the UDP checksum in every\n"
+		   "             frame; sink: verify it (a wrong frame fails the run)\n");
 }
 
 int main(int argc, char **argv)
@@ -190,6 +259,7 @@ int main(int argc, char **argv)
 		{ "sink", no_argument, NULL, 'S' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "napi-cpu", required_argument, NULL, 'N' },
+		{ "payload", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -204,6 +274,7 @@ int main(int argc, char **argv)
 		case 't': o.secs = atof(optarg); break;
 		case 'S': o.sink = true; break;
 		case 'J': o.json = true; break;
+		case 'P': o.payload = true; break;
 		case 'N':
 			o.napi = true;
 			o.napi_cpu = strcmp(optarg, "any") ? atoi(optarg) : -1;
@@ -213,7 +284,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!o.ifname || (!o.sink && !o.peer) || o.port <= 0 || o.port >= 65534 ||
-	    o.size < HDR_LEN || o.size > 65535) {
+	    o.size < HDR_LEN + (o.payload ? OFF_LEN : 0) || o.size > 65535) {
 		usage(stderr);
 		return 2;
 	}
