@@ -278,13 +278,15 @@ static uint32_t process_sack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s
 	return hxs_sack__update(&c->sb, SEQ_GT(s->ack, c->snd_una) ? s->ack : c->snd_una, ok, n);
 }
 
-/* Whether the rest of this ACK's processing (RACK-TLP's and the congestion control's,
- * tcp_ack_rest.c) may wait until the answer's segment is handed to tx.send, with the segments
- * sent and everything else the same as if it ran now. process_ack() asks after the parts
- * that stay (SND.UNA, the send buffer, the RTT sample and RTO, the retransmission timer,
- * the delivery-rate sample, SND.WND). It may when the ACK leaves the rest nothing to decide
- * but the usual and nothing before the next segment reads what the rest changes:
- *   RACK on, the ACK acknowledges new data and all of it (SND.UNA = SND.MAX), no SACK
+/* Whether the rest of this ACK's processing (the delivery-rate sample's, RACK-TLP's and the
+ * congestion control's, tcp_ack_rest.c) may wait until the answer's segment is handed to
+ * tx.send, with the segments sent and everything else the same as if it ran now.
+ * process_ack() asks first, before any of its work (nothing it does before the rest changes
+ * what is asked here; SEG.ACK stands for SND.UNA after it), and does at once the parts that
+ * stay (SND.UNA, the send buffer, the RTT sample and RTO, the retransmission timer, SND.WND).
+ * It may when the ACK leaves the rest nothing to decide but the usual and nothing before the
+ * next segment reads what the rest changes:
+ *   RACK on, the ACK acknowledges new data and all of it (SEG.ACK = SND.MAX), no SACK
  *     blocks, no recovery, no RTO recovery, no probe out, no record marked SACKed, lost or
  *     retransmitted: nothing can be marked lost or repaired (RFC 8985 §6.2 has no segment
  *     to walk, §7.4 no probe to judge) and the records the rest takes away change no
@@ -297,15 +299,20 @@ static uint32_t process_sack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s
  *     goes as it would after the rest (with nothing in flight every algorithm leaves cwnd
  *     at one SMSS or more: BBR's floor is 4; CUBIC and NewReno only grow on an ACK), and the
  *     output after this segment's input sees flight 0 < cwnd either way
- *     (hxs_tcp_rate_app_limited, hxs_tcp_cwnd_validate's limit).
+ *     (hxs_tcp_rate_app_limited, hxs_tcp_cwnd_validate's limit);
+ *   the delivery-rate sample (hxs_tcp_rate_ack) is read only by the congestion control's
+ *     and RACK's part (hxs_tcp_cc_ack, the RTT of hxs_tcp_rack_on_ack), and the records it
+ *     takes away only by the next ACK's sample and the next segment's record
+ *     (hxs_tcp_rate_sent, after the rest); the per-ACK fields of RACK
+ *     (hxs_tcp_rack_ack_begin) only by RACK's ACK processing.
  * The first segment sent runs the rest after tx.send, before its own records (RACK's
  * transmission record, the rate sample, pacing) and the timers output arms. */
 static int ack_rest_may_wait(const struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s,
-			     uint32_t acked, uint64_t now)
+			     uint64_t now)
 {
 	const struct hxs_rack *r = &c->rk;
 
-	return acked && r->on && c->snd_una == c->snd_max && !s->opt.nsack &&
+	return SEQ_GT(s->ack, c->snd_una) && r->on && s->ack == c->snd_max && !s->opt.nsack &&
 	       c->recovery == HXS_REC_NONE && !r->in_loss && !r->tlp_on &&
 	       !(r->sacked_b | r->lost_b | r->retrans_b) && !c->mtup_on && !c->mtup_probe &&
 	       !(c->ecn_ok && (s->flags & HXS_TH_ECE)) && c->cc.cwnd >= c->mss &&
@@ -329,9 +336,13 @@ static int process_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 	 * news counts instead (newly, below). An ACK without blocks stays RFC 5681's. */
 	if (c->sack_ok && s->opt.nsack)
 		dup = 0;
-	hxs_tcp_rack_ack_begin(c, s->opt.has_ts ? s->opt.tsecr : 0);
-	/* delivery-rate sample: the records this ACK delivers (tcp_rate.c) */
-	hxs_tcp_rate_ack(c, s, hxs_tcp_pipe(c), now);
+	/* the rest (its delivery-rate sample first) after the answer went (tcp_ack_rest.c) */
+	int rest_waits = rest_may_wait && ack_rest_may_wait(c, s, now);
+	if (!rest_waits) {
+		hxs_tcp_rack_ack_begin(c, s->opt.has_ts ? s->opt.tsecr : 0);
+		/* delivery-rate sample: the records this ACK delivers (tcp_rate.c) */
+		hxs_tcp_rate_ack(c, s, hxs_tcp_pipe(c), now);
+	}
 	uint32_t newly = 0;
 	if (c->sack_ok && s->opt.nsack)
 		newly = process_sack(c, s);
@@ -401,10 +412,11 @@ static int process_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 		if (wnd)
 			hxs_wheel__cancel(&tcp->wheel, &c->t_persist);
 	}
-	if (rest_may_wait && ack_rest_may_wait(c, s, acked, now)) {
-		/* nothing SACKed (newly 0), no duplicate; RACK and congestion control later */
+	if (rest_waits) {
+		/* nothing SACKed (newly 0), no duplicate; the rate sample, RACK and congestion
+		 * control later */
 		hxs_tcp_ecn_ack_in(c, s, acked, 0, now);
-		hxs_tcp_ack_rest_defer(c, acked, rtt, now);
+		hxs_tcp_ack_rest_defer(c, s, acked, rtt, now);
 	} else {
 		hxs_tcp_recovery_on_ack(c, acked, dup, newly, rtt, now);
 		hxs_tcp_ecn_ack_in(c, s, acked, newly, now);   /* RFC 3168 §6.1.2 (tcp_ecn.c) */
