@@ -321,8 +321,9 @@ static int ack_rest_may_wait(const struct hxs_tcp_conn *c, const struct hxs_tcp_
 
 /* §3.10.7.4 fifth, ESTABLISHED and later. Returns 1 if our FIN is now acknowledged.
  * rest_may_wait: the caller lets the rest of the processing wait (ack_rest_may_wait()). */
-static int process_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now,
-		       int rest_may_wait)
+static inline __attribute__((always_inline)) int process_ack(struct hxs_tcp_conn *c,
+							 const struct hxs_tcp_seg *s, uint64_t now,
+							 int rest_may_wait)
 {
 	struct hxs_tcp *tcp = c->tcp;
 	uint32_t wnd = s->wnd << c->snd_wscale;
@@ -679,9 +680,8 @@ static enum step ack_syn_received(struct hxs_tcp_conn *c, const struct hxs_tcp_s
 }
 
 /* §3.10.7.4 fifth: check the ACK field; then what our FIN's acknowledgment means in the
- * closing states. rest_may_wait: as process_ack(). */
-static enum step check_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now,
-			   int rest_may_wait)
+ * closing states. */
+static enum step check_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
 {
 	/* the previous ACK's rest first (tcp_ack_rest.c): this one builds on it */
 	hxs_tcp_ack_rest(c);
@@ -702,7 +702,7 @@ static enum step check_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, 
 		return STEP_DONE;
 	}
 	update_ts_recent(c, s, now);
-	int fin_acked = process_ack(c, s, now, rest_may_wait);
+	int fin_acked = process_ack(c, s, now, 0);
 	switch (c->state) {
 	case HXS_TCPS_FIN_WAIT_1:
 		/* "In addition to the processing for the ESTABLISHED state, if the FIN segment
@@ -744,13 +744,27 @@ static enum step check_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, 
 
 enum step hxs_tcp_check_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
 {
-	return check_ack(c, s, now, 0);
+	return check_ack(c, s, now);
 }
 
+/* check_ack() for the segment the second header prediction took (tcp_predict.c
+ * data_ack_predicted()), whose tests leave only one of its own open: ESTABLISHED (no
+ * handshake, nothing of the closing states), ACK set, SND.UNA < SEG.ACK =< SND.MAX (inside
+ * RFC 5961 §5.2's range: SND.UNA - MAX.SND.WND lies below SND.UNA), timestamps as agreed and
+ * SEG.TSval >= TS.Recent: of update_ts_recent()'s tests SEG.SEQ =< Last.ACK.sent only. The
+ * ACK's rest may wait (process_ack()). */
 enum step hxs_tcp_check_ack_rest_later(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s,
 				       uint64_t now)
 {
-	return check_ack(c, s, now, 1);
+	/* the previous ACK's rest first (tcp_ack_rest.c): this one builds on it */
+	hxs_tcp_ack_rest(c);
+	/* RFC 7323 §4.3 (3), update_ts_recent() */
+	if (c->ts_ok && SEQ_LEQ(s->seq, c->last_ack_sent)) {
+		c->ts_recent = s->opt.tsval;
+		c->ts_recent_age = now;
+	}
+	process_ack(c, s, now, 1);     /* no FIN of ours in ESTABLISHED */
+	return STEP_NEXT;
 }
 
 /* RFC 2883 §4: the part of an acceptable segment we already hold - below RCV.NXT, or in a
