@@ -12,7 +12,8 @@
  *              (hxs_tcp_cc_ack: BBR's model, cwnd, pacing rate); and when the segment's
  *              output has nothing to send (tcp_predict.c), that output's work: the
  *              app-limited mark, RACK's timer, the slot's publish (output_idle())
- * process_ack() -> ack_rest_may_wait() -> hxs_tcp_ack_rest_defer() leaves the rest pending
+ * process_ack() -> ack_rest_may_wait() -> hxs_tcp_ack_rest_defer() (tcp_conn.h, inline)
+ * leaves the rest pending
  * when nothing before the answer's segment can read what it changes (tcp_process.c says
  * why); it then runs, as it would have run, at the first of:
  *   hxs_tcp_send_seg()       (tcp_seg.c) after tx.send, before the segment's own records
@@ -35,25 +36,6 @@
  * its results.
  */
 #include "tcp_conn.h"
-
-void hxs_tcp_ack_rest_defer(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint32_t acked,
-			    uint32_t rtt, uint64_t now)
-{
-	struct hxs_tcp *tcp = c->tcp;
-
-	c->ar_acked = acked;
-	c->ar_rtt = rtt;
-	c->ar_now = now;
-	c->ar_ack = s->ack;
-	c->ar_tsecr = s->opt.has_ts ? s->opt.tsecr : 0;
-	if (c->ar_pprev)
-		return;
-	c->ar_next = tcp->ar_head;
-	if (tcp->ar_head)
-		tcp->ar_head->ar_pprev = &c->ar_next;
-	tcp->ar_head = c;
-	c->ar_pprev = &tcp->ar_head;
-}
 
 void hxs_tcp_ack_rest_drop(struct hxs_tcp_conn *c)
 {

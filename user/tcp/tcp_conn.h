@@ -758,9 +758,26 @@ int hxs_tcp_reass_held(const struct hxs_tcp_conn *c, uint32_t seq, uint32_t end,
 
 /* tcp_ack_rest.c - the rest of an ACK's processing once the answer is handed to tx.send. */
 /* process_ack() (tcp_process.c) leaves the rest of c's ACK s (the delivery-rate sample,
- * RACK-TLP, congestion control) pending: c joins tcp->ar_head. */
-void hxs_tcp_ack_rest_defer(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint32_t acked,
-			    uint32_t rtt, uint64_t now);
+ * RACK-TLP, congestion control) pending: c joins tcp->ar_head. Inline: every answer of a
+ * request/response exchange. */
+static inline void hxs_tcp_ack_rest_defer(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s,
+					  uint32_t acked, uint32_t rtt, uint64_t now)
+{
+	struct hxs_tcp *tcp = c->tcp;
+
+	c->ar_acked = acked;
+	c->ar_rtt = rtt;
+	c->ar_now = now;
+	c->ar_ack = s->ack;
+	c->ar_tsecr = s->opt.has_ts ? s->opt.tsecr : 0;
+	if (c->ar_pprev)
+		return;
+	c->ar_next = tcp->ar_head;
+	if (tcp->ar_head)
+		tcp->ar_head->ar_pprev = &c->ar_next;
+	tcp->ar_head = c;
+	c->ar_pprev = &tcp->ar_head;
+}
 /* Runs c's pending rest (it must be pending) and takes c off the list. */
 void hxs_tcp_ack_rest_run(struct hxs_tcp_conn *c);
 /* Runs every connection's pending rest. */

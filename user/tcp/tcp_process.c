@@ -312,11 +312,11 @@ static int ack_rest_may_wait(const struct hxs_tcp_conn *c, const struct hxs_tcp_
 {
 	const struct hxs_rack *r = &c->rk;
 
-	return SEQ_GT(s->ack, c->snd_una) && r->on && s->ack == c->snd_max && !s->opt.nsack &&
-	       c->recovery == HXS_REC_NONE && !r->in_loss && !r->tlp_on &&
-	       !(r->sacked_b | r->lost_b | r->retrans_b) && !c->mtup_on && !c->mtup_probe &&
-	       !(c->ecn_ok && (s->flags & HXS_TH_ECE)) && c->cc.cwnd >= c->mss &&
-	       c->pace_next <= now && !c->tcp->cfg.ack_rest_now;
+	/* grouped so that what must be zero is one compare (HXS_REC_NONE is 0) */
+	return SEQ_GT(s->ack, c->snd_una) && r->on && s->ack == c->snd_max &&
+	       ((uint32_t)s->opt.nsack | c->recovery | r->in_loss | r->tlp_on | r->sacked_b |
+		r->lost_b | r->retrans_b | c->mtup_on | c->mtup_probe | c->tcp->cfg.ack_rest_now) == 0 &&
+	       !(c->ecn_ok && (s->flags & HXS_TH_ECE)) && c->cc.cwnd >= c->mss && c->pace_next <= now;
 }
 
 /* §3.10.7.4 fifth, ESTABLISHED and later. Returns 1 if our FIN is now acknowledged.
