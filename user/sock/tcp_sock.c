@@ -52,6 +52,7 @@
 #include <errno.h>
 #include <netinet/tcp.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,7 +90,9 @@ static uint8_t *tx_alloc(void *ctx, uint32_t len, void **handle)
 
 	if (len > hxs_ip_max_l4(st))
 		return NULL;
-	memset(tx, 0, sizeof(*tx));
+	/* all but the IPv6 addresses (struct hxs_ip_tx: last, for that): tx_send() writes them
+	 * for an IPv6 segment, the route lookup the next hop, an IPv4 one reads none of them */
+	memset(tx, 0, offsetof(struct hxs_ip_tx, src6));
 	if (st->io->ops->tx_alloc(st->io, &tx->f, 1) != 1) {
 		/* reap completions once (submits this turn's batch) and retry */
 		hxs_stack__tx_flush(st);
@@ -988,14 +991,37 @@ void hxs_tcp_sock__push(struct hxs_stack *st)
 	hxs_stack__time_release(st, held);
 }
 
+static ssize_t tcp_sendmsg_any(struct hxs_sock *sk, const struct iovec *iov, int iovcnt, int flags);
+
+/* send() of one buffer, without MSG_OOB or MSG_MORE, on a connection without error or
+ * shutdown (every write of a request/response exchange): tcp_sendmsg_any()'s steps for it,
+ * without its loop and its rarer cases, in a frame of its own. */
 static ssize_t tcp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iovcnt, int flags,
 			   const struct sockaddr_in6 *to)
+{
+	struct tcp_sock *ts = tcp_sk(sk);
+	long n;
+
+	(void)to;       /* like the kernel, a destination on a connected stream is ignored */
+	if (iovcnt != 1 || (flags & (MSG_OOB | MSG_MORE)) || !iov[0].iov_len || iov[0].iov_len > (size_t)SSIZE_MAX || !ts->c ||
+	    sk->err || (sk->flags & HXS_SOCK_F_WR_SHUT))
+		return tcp_sendmsg_any(sk, iov, iovcnt, flags);
+	n = hxs_tcp_conn__send(ts->c, iov[0].iov_base, iov[0].iov_len);
+	if (n < 0)
+		return send_errno(n);
+	hxs_tcp_steer__io(ts, (size_t)n);
+	if (n && !sk->st->turning && hxs_tcp_conn__tx_single(ts->c))
+		push_later(sk->st, sk->fd);
+	return n;
+}
+
+static __attribute__((noinline)) ssize_t tcp_sendmsg_any(struct hxs_sock *sk, const struct iovec *iov,
+							  int iovcnt, int flags)
 {
 	struct tcp_sock *ts = tcp_sk(sk);
 	size_t done = 0;
 	ssize_t total = hxs_iov_len(iov, iovcnt);
 
-	(void)to;       /* like the kernel, a destination on a connected stream is ignored */
 	if (total < 0)
 		return total;
 	if (!ts->c)
@@ -1030,14 +1056,23 @@ static ssize_t tcp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 	return (ssize_t)done;
 }
 
+static ssize_t tcp_recvmsg_any(struct hxs_sock *sk, const struct iovec *iov, int iovcnt, int flags,
+			       struct sockaddr_in6 *from);
+
+/* The peer's address, for recvfrom() */
+static void recv_from(const struct hxs_sock *sk, struct sockaddr_in6 *from)
+{
+	memset(from, 0, sizeof(*from));
+	from->sin6_family = AF_INET6;
+	memcpy(&from->sin6_addr, sk->raddr.b, 16);
+	from->sin6_port = sk->rport;
+}
+
 static ssize_t tcp_recvmsg(struct hxs_sock *sk, const struct iovec *iov, int iovcnt, int flags,
 			   struct sockaddr_in6 *from, struct hxs_rx_meta *meta)
 {
 	(void)meta;
 	struct tcp_sock *ts = tcp_sk(sk);
-	unsigned f = (flags & MSG_PEEK) ? HXS_TCP_PEEK : 0;
-	ssize_t total = hxs_iov_len(iov, iovcnt);
-	size_t done = 0;
 	long n;
 
 	/* A read after a write: the application is done writing for now (a request/response
@@ -1045,6 +1080,30 @@ static ssize_t tcp_recvmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 	 * send left waiting (push_later) goes now, as the kernel's tcp_sendmsg() would have sent
 	 * it, not after this read and the way back into the event loop. */
 	hxs_tcp_sock__push(sk->st);
+	/* recv() into one buffer with data waiting, none of the flags below (every read of a
+	 * request/response exchange): tcp_recvmsg_any()'s steps for it, in a frame of its own */
+	if (iovcnt != 1 || (flags & (MSG_PEEK | MSG_OOB | MSG_TRUNC)) || !iov[0].iov_len ||
+	    iov[0].iov_len > (size_t)SSIZE_MAX || !ts->c || !hxs_tcp_conn__rx_avail(ts->c))
+		return tcp_recvmsg_any(sk, iov, iovcnt, flags, from);
+	n = hxs_tcp_conn__recv(ts->c, iov[0].iov_base, iov[0].iov_len, 0);
+	if (n <= 0)
+		return n;
+	hxs_tcp_steer__io(ts, (size_t)n);
+	if (from)
+		recv_from(sk, from);
+	return n;
+}
+
+static __attribute__((noinline)) ssize_t tcp_recvmsg_any(struct hxs_sock *sk, const struct iovec *iov,
+							  int iovcnt, int flags,
+							  struct sockaddr_in6 *from)
+{
+	struct tcp_sock *ts = tcp_sk(sk);
+	unsigned f = (flags & MSG_PEEK) ? HXS_TCP_PEEK : 0;
+	ssize_t total = hxs_iov_len(iov, iovcnt);
+	size_t done = 0;
+	long n;
+
 	if (total < 0)
 		return total;
 	if (!ts->c)
@@ -1106,12 +1165,8 @@ static ssize_t tcp_recvmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 	}
 	if (!f)
 		hxs_tcp_steer__io(ts, done);
-	if (from) {
-		memset(from, 0, sizeof(*from));
-		from->sin6_family = AF_INET6;
-		memcpy(&from->sin6_addr, sk->raddr.b, 16);
-		from->sin6_port = sk->rport;
-	}
+	if (from)
+		recv_from(sk, from);
 	return (ssize_t)done;
 }
 

@@ -4,13 +4,16 @@
  * data in flight (the second header prediction, tcp_predict.c). Its ACK's processing
  * (RFC 9293 §3.10.7.4 fifth step, process_ack() in tcp_process.c) is in two parts:
  *   at once    TS.Recent, SND.UNA and the send buffer's acknowledged bytes, the RTT sample
- *              and RTO, the retransmission timer, the delivery-rate sample, SND.WND, ECN
- *   the rest   RACK-TLP's ACK processing (hxs_tcp_recovery_on_ack -> hxs_tcp_rack_on_ack:
- *              its records, RTT, reordering window and timer) and congestion control
+ *              and RTO, the retransmission timer, SND.WND, ECN
+ *   the rest   the delivery-rate sample (hxs_tcp_rate_ack_cum: the records the ACK
+ *              delivers), RACK-TLP's ACK processing (hxs_tcp_rack_ack_begin,
+ *              hxs_tcp_recovery_on_ack -> hxs_tcp_rack_on_ack: its records, RTT, reordering
+ *              window and timer) and congestion control
  *              (hxs_tcp_cc_ack: BBR's model, cwnd, pacing rate); and when the segment's
  *              output has nothing to send (tcp_predict.c), that output's work: the
  *              app-limited mark, RACK's timer, the slot's publish (output_idle())
- * process_ack() -> ack_rest_may_wait() -> hxs_tcp_ack_rest_defer() leaves the rest pending
+ * process_ack() -> ack_rest_may_wait() -> hxs_tcp_ack_rest_defer() (tcp_conn.h, inline)
+ * leaves the rest pending
  * when nothing before the answer's segment can read what it changes (tcp_process.c says
  * why); it then runs, as it would have run, at the first of:
  *   hxs_tcp_send_seg()       (tcp_seg.c) after tx.send, before the segment's own records
@@ -33,22 +36,6 @@
  * its results.
  */
 #include "tcp_conn.h"
-
-void hxs_tcp_ack_rest_defer(struct hxs_tcp_conn *c, uint32_t acked, uint32_t rtt, uint64_t now)
-{
-	struct hxs_tcp *tcp = c->tcp;
-
-	c->ar_acked = acked;
-	c->ar_rtt = rtt;
-	c->ar_now = now;
-	if (c->ar_pprev)
-		return;
-	c->ar_next = tcp->ar_head;
-	if (tcp->ar_head)
-		tcp->ar_head->ar_pprev = &c->ar_next;
-	tcp->ar_head = c;
-	c->ar_pprev = &tcp->ar_head;
-}
 
 void hxs_tcp_ack_rest_drop(struct hxs_tcp_conn *c)
 {
@@ -81,14 +68,19 @@ static void output_idle(struct hxs_tcp_conn *c)
 	c->ar_output = c->ar_publish = 0;
 }
 
-/* process_ack()'s order for the ACK the rest belongs to: recovery, then congestion control
- * with the bytes in flight after it (hxs_tcp_ecn_ack_in ran before, and
- * hxs_tcp_pmtu_on_ack has no probe to judge: ack_rest_may_wait()). Recovery is
+/* process_ack()'s order for the ACK the rest belongs to: RACK's per-ACK start and the
+ * delivery-rate sample, recovery, then congestion control with the bytes in flight after it
+ * (hxs_tcp_ecn_ack_in ran before, and hxs_tcp_pmtu_on_ack has no probe to judge:
+ * ack_rest_may_wait()). The sample's pipe, what was in flight before the ACK, is RACK's
+ * (hxs_tcp_pipe()): SND.MAX - SND.UNA then, nothing SACKed, lost or retransmitted (the
+ * wait's conditions), so the bytes the ACK acknowledged, all there were. Recovery is
  * hxs_tcp_recovery_on_ack() with RACK on (a condition of the wait): no duplicate, nothing
- * newly SACKed; the pipe is RACK's (hxs_tcp_pipe()). */
+ * newly SACKed; the pipe is RACK's. */
 void hxs_tcp_ack_rest_run(struct hxs_tcp_conn *c)
 {
 	hxs_tcp_ack_rest_drop(c);
+	hxs_tcp_rack_ack_begin(c, c->ar_tsecr);
+	hxs_tcp_rate_ack_cum(c, c->ar_ack - c->ar_acked, c->ar_ack, c->ar_acked, c->ar_now);
 	c->cc.flight = SEQ_DIFF(c->snd_max, c->snd_una);
 	hxs_tcp_rack_on_ack(c, c->ar_acked, 0, c->ar_rtt, c->ar_now);
 	c->cc.flight = SEQ_DIFF(c->snd_max, c->snd_una);

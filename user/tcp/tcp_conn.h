@@ -322,6 +322,7 @@ struct hxs_tcp_conn {
 	struct hxs_tcp_conn *ar_next, **ar_pprev;  /* tcp->ar_head; ar_pprev: work pending */
 	uint64_t ar_now;                   /* the ACK's time */
 	uint32_t ar_acked, ar_rtt;         /* what process_ack() measured for it */
+	uint32_t ar_ack, ar_tsecr;         /* its SEG.ACK, and TSecr (0: none) */
 	uint8_t ar_output;                 /* the input's output (nothing to send) is in the rest */
 	uint8_t ar_publish;                /* and its slot publish, no segment published since */
 
@@ -756,9 +757,27 @@ int hxs_tcp_reass_held(const struct hxs_tcp_conn *c, uint32_t seq, uint32_t end,
 		       uint32_t *oe);
 
 /* tcp_ack_rest.c - the rest of an ACK's processing once the answer is handed to tx.send. */
-/* process_ack() (tcp_process.c) leaves the rest of c's ACK (RACK-TLP, congestion control)
- * pending: c joins tcp->ar_head. */
-void hxs_tcp_ack_rest_defer(struct hxs_tcp_conn *c, uint32_t acked, uint32_t rtt, uint64_t now);
+/* process_ack() (tcp_process.c) leaves the rest of c's ACK s (the delivery-rate sample,
+ * RACK-TLP, congestion control) pending: c joins tcp->ar_head. Inline: every answer of a
+ * request/response exchange. */
+static inline void hxs_tcp_ack_rest_defer(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s,
+					  uint32_t acked, uint32_t rtt, uint64_t now)
+{
+	struct hxs_tcp *tcp = c->tcp;
+
+	c->ar_acked = acked;
+	c->ar_rtt = rtt;
+	c->ar_now = now;
+	c->ar_ack = s->ack;
+	c->ar_tsecr = s->opt.has_ts ? s->opt.tsecr : 0;
+	if (c->ar_pprev)
+		return;
+	c->ar_next = tcp->ar_head;
+	if (tcp->ar_head)
+		tcp->ar_head->ar_pprev = &c->ar_next;
+	tcp->ar_head = c;
+	c->ar_pprev = &tcp->ar_head;
+}
 /* Runs c's pending rest (it must be pending) and takes c off the list. */
 void hxs_tcp_ack_rest_run(struct hxs_tcp_conn *c);
 /* Runs every connection's pending rest. */
@@ -906,6 +925,10 @@ void hxs_tcp_rate_sent(struct hxs_tcp_conn *c, uint32_t seq, uint32_t len, uint6
 /* An acceptable ACK arrives (before SND.UNA moves; pipe: in flight before it): what it
  * newly SACKs and acknowledges is delivered, the rate sample begun. */
 void hxs_tcp_rate_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint32_t pipe, uint64_t now);
+/* hxs_tcp_rate_ack() for an ACK without SACK blocks that acknowledged [una, ack), run
+ * later (the ACK's rest, tcp_ack_rest.c: SND.UNA may have moved to ack already). */
+void hxs_tcp_rate_ack_cum(struct hxs_tcp_conn *c, uint32_t una, uint32_t ack, uint32_t pipe,
+			  uint64_t now);
 /* After loss detection for that ACK (pipe: in flight now): the sample completed, the
  * algorithm's cong_control. */
 void hxs_tcp_cc_ack(struct hxs_tcp_conn *c, uint32_t pipe, uint64_t now);

@@ -66,11 +66,15 @@ static inline uint32_t hxs_tcp_sum_short(uint64_t sum, const uint8_t *p, uint32_
 		s += w;
 		s += s < w;
 	}
+	/* 64 -> 32 bits: twice, the second leaves less than 2^32 */
 	s = (s >> 32) + (s & 0xffffffffu);
 	s = (s >> 32) + (s & 0xffffffffu);
-	s = (s >> 16) + (s & 0xffffu);
-	s = (s >> 16) + (s & 0xffffu);
-	return (uint32_t)((s >> 16) + (s & 0xffffu));
+	/* 32 -> 16 bits in one addition, as lib/csum.h hxs_csum_fold32(): the high half of the
+	 * value plus the value with its halves swapped is the sum of the halves with the carry
+	 * out of it added back (RFC 1071 §4.1) */
+	uint32_t x = (uint32_t)s;
+
+	return (x + ((x << 16) | (x >> 16))) >> 16;
 }
 
 #endif

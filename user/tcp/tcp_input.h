@@ -30,8 +30,9 @@ void hxs_tcp_set_mss(struct hxs_tcp_conn *c);
 void hxs_tcp_syn_options(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now);
 /* §3.10.7.4 fifth: the ACK field, for a segment or the fast path's stretch ACK. */
 enum step hxs_tcp_check_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now);
-/* The same, but the rest of the ACK's processing may wait for the answer's segment
- * (tcp_ack_rest.c): for the second header prediction (tcp_predict.c). */
+/* The same for the segment the second header prediction took (tcp_predict.c), whose tests
+ * settle most of the step's own; the rest of the ACK's processing may wait for the answer's
+ * segment (tcp_ack_rest.c). */
 enum step hxs_tcp_check_ack_rest_later(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s,
 				       uint64_t now);
 /* conn_input() for a segment the predictions did not take: one switch (state), then output

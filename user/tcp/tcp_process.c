@@ -278,13 +278,15 @@ static uint32_t process_sack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s
 	return hxs_sack__update(&c->sb, SEQ_GT(s->ack, c->snd_una) ? s->ack : c->snd_una, ok, n);
 }
 
-/* Whether the rest of this ACK's processing (RACK-TLP's and the congestion control's,
- * tcp_ack_rest.c) may wait until the answer's segment is handed to tx.send, with the segments
- * sent and everything else the same as if it ran now. process_ack() asks after the parts
- * that stay (SND.UNA, the send buffer, the RTT sample and RTO, the retransmission timer,
- * the delivery-rate sample, SND.WND). It may when the ACK leaves the rest nothing to decide
- * but the usual and nothing before the next segment reads what the rest changes:
- *   RACK on, the ACK acknowledges new data and all of it (SND.UNA = SND.MAX), no SACK
+/* Whether the rest of this ACK's processing (the delivery-rate sample's, RACK-TLP's and the
+ * congestion control's, tcp_ack_rest.c) may wait until the answer's segment is handed to
+ * tx.send, with the segments sent and everything else the same as if it ran now.
+ * process_ack() asks first, before any of its work (nothing it does before the rest changes
+ * what is asked here; SEG.ACK stands for SND.UNA after it), and does at once the parts that
+ * stay (SND.UNA, the send buffer, the RTT sample and RTO, the retransmission timer, SND.WND).
+ * It may when the ACK leaves the rest nothing to decide but the usual and nothing before the
+ * next segment reads what the rest changes:
+ *   RACK on, the ACK acknowledges new data and all of it (SEG.ACK = SND.MAX), no SACK
  *     blocks, no recovery, no RTO recovery, no probe out, no record marked SACKed, lost or
  *     retransmitted: nothing can be marked lost or repaired (RFC 8985 §6.2 has no segment
  *     to walk, §7.4 no probe to judge) and the records the rest takes away change no
@@ -297,25 +299,31 @@ static uint32_t process_sack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s
  *     goes as it would after the rest (with nothing in flight every algorithm leaves cwnd
  *     at one SMSS or more: BBR's floor is 4; CUBIC and NewReno only grow on an ACK), and the
  *     output after this segment's input sees flight 0 < cwnd either way
- *     (hxs_tcp_rate_app_limited, hxs_tcp_cwnd_validate's limit).
+ *     (hxs_tcp_rate_app_limited, hxs_tcp_cwnd_validate's limit);
+ *   the delivery-rate sample (hxs_tcp_rate_ack) is read only by the congestion control's
+ *     and RACK's part (hxs_tcp_cc_ack, the RTT of hxs_tcp_rack_on_ack), and the records it
+ *     takes away only by the next ACK's sample and the next segment's record
+ *     (hxs_tcp_rate_sent, after the rest); the per-ACK fields of RACK
+ *     (hxs_tcp_rack_ack_begin) only by RACK's ACK processing.
  * The first segment sent runs the rest after tx.send, before its own records (RACK's
  * transmission record, the rate sample, pacing) and the timers output arms. */
 static int ack_rest_may_wait(const struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s,
-			     uint32_t acked, uint64_t now)
+			     uint64_t now)
 {
 	const struct hxs_rack *r = &c->rk;
 
-	return acked && r->on && c->snd_una == c->snd_max && !s->opt.nsack &&
-	       c->recovery == HXS_REC_NONE && !r->in_loss && !r->tlp_on &&
-	       !(r->sacked_b | r->lost_b | r->retrans_b) && !c->mtup_on && !c->mtup_probe &&
-	       !(c->ecn_ok && (s->flags & HXS_TH_ECE)) && c->cc.cwnd >= c->mss &&
-	       c->pace_next <= now && !c->tcp->cfg.ack_rest_now;
+	/* grouped so that what must be zero is one compare (HXS_REC_NONE is 0) */
+	return SEQ_GT(s->ack, c->snd_una) && r->on && s->ack == c->snd_max &&
+	       ((uint32_t)s->opt.nsack | c->recovery | r->in_loss | r->tlp_on | r->sacked_b |
+		r->lost_b | r->retrans_b | c->mtup_on | c->mtup_probe | c->tcp->cfg.ack_rest_now) == 0 &&
+	       !(c->ecn_ok && (s->flags & HXS_TH_ECE)) && c->cc.cwnd >= c->mss && c->pace_next <= now;
 }
 
 /* §3.10.7.4 fifth, ESTABLISHED and later. Returns 1 if our FIN is now acknowledged.
  * rest_may_wait: the caller lets the rest of the processing wait (ack_rest_may_wait()). */
-static int process_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now,
-		       int rest_may_wait)
+static inline __attribute__((always_inline)) int process_ack(struct hxs_tcp_conn *c,
+							 const struct hxs_tcp_seg *s, uint64_t now,
+							 int rest_may_wait)
 {
 	struct hxs_tcp *tcp = c->tcp;
 	uint32_t wnd = s->wnd << c->snd_wscale;
@@ -329,9 +337,13 @@ static int process_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 	 * news counts instead (newly, below). An ACK without blocks stays RFC 5681's. */
 	if (c->sack_ok && s->opt.nsack)
 		dup = 0;
-	hxs_tcp_rack_ack_begin(c, s->opt.has_ts ? s->opt.tsecr : 0);
-	/* delivery-rate sample: the records this ACK delivers (tcp_rate.c) */
-	hxs_tcp_rate_ack(c, s, hxs_tcp_pipe(c), now);
+	/* the rest (its delivery-rate sample first) after the answer went (tcp_ack_rest.c) */
+	int rest_waits = rest_may_wait && ack_rest_may_wait(c, s, now);
+	if (!rest_waits) {
+		hxs_tcp_rack_ack_begin(c, s->opt.has_ts ? s->opt.tsecr : 0);
+		/* delivery-rate sample: the records this ACK delivers (tcp_rate.c) */
+		hxs_tcp_rate_ack(c, s, hxs_tcp_pipe(c), now);
+	}
 	uint32_t newly = 0;
 	if (c->sack_ok && s->opt.nsack)
 		newly = process_sack(c, s);
@@ -401,10 +413,11 @@ static int process_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint
 		if (wnd)
 			hxs_wheel__cancel(&tcp->wheel, &c->t_persist);
 	}
-	if (rest_may_wait && ack_rest_may_wait(c, s, acked, now)) {
-		/* nothing SACKed (newly 0), no duplicate; RACK and congestion control later */
+	if (rest_waits) {
+		/* nothing SACKed (newly 0), no duplicate; the rate sample, RACK and congestion
+		 * control later */
 		hxs_tcp_ecn_ack_in(c, s, acked, 0, now);
-		hxs_tcp_ack_rest_defer(c, acked, rtt, now);
+		hxs_tcp_ack_rest_defer(c, s, acked, rtt, now);
 	} else {
 		hxs_tcp_recovery_on_ack(c, acked, dup, newly, rtt, now);
 		hxs_tcp_ecn_ack_in(c, s, acked, newly, now);   /* RFC 3168 §6.1.2 (tcp_ecn.c) */
@@ -667,9 +680,8 @@ static enum step ack_syn_received(struct hxs_tcp_conn *c, const struct hxs_tcp_s
 }
 
 /* §3.10.7.4 fifth: check the ACK field; then what our FIN's acknowledgment means in the
- * closing states. rest_may_wait: as process_ack(). */
-static enum step check_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now,
-			   int rest_may_wait)
+ * closing states. */
+static enum step check_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
 {
 	/* the previous ACK's rest first (tcp_ack_rest.c): this one builds on it */
 	hxs_tcp_ack_rest(c);
@@ -690,7 +702,7 @@ static enum step check_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, 
 		return STEP_DONE;
 	}
 	update_ts_recent(c, s, now);
-	int fin_acked = process_ack(c, s, now, rest_may_wait);
+	int fin_acked = process_ack(c, s, now, 0);
 	switch (c->state) {
 	case HXS_TCPS_FIN_WAIT_1:
 		/* "In addition to the processing for the ESTABLISHED state, if the FIN segment
@@ -732,13 +744,27 @@ static enum step check_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, 
 
 enum step hxs_tcp_check_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint64_t now)
 {
-	return check_ack(c, s, now, 0);
+	return check_ack(c, s, now);
 }
 
+/* check_ack() for the segment the second header prediction took (tcp_predict.c
+ * data_ack_predicted()), whose tests leave only one of its own open: ESTABLISHED (no
+ * handshake, nothing of the closing states), ACK set, SND.UNA < SEG.ACK =< SND.MAX (inside
+ * RFC 5961 §5.2's range: SND.UNA - MAX.SND.WND lies below SND.UNA), timestamps as agreed and
+ * SEG.TSval >= TS.Recent: of update_ts_recent()'s tests SEG.SEQ =< Last.ACK.sent only. The
+ * ACK's rest may wait (process_ack()). */
 enum step hxs_tcp_check_ack_rest_later(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s,
 				       uint64_t now)
 {
-	return check_ack(c, s, now, 1);
+	/* the previous ACK's rest first (tcp_ack_rest.c): this one builds on it */
+	hxs_tcp_ack_rest(c);
+	/* RFC 7323 §4.3 (3), update_ts_recent() */
+	if (c->ts_ok && SEQ_LEQ(s->seq, c->last_ack_sent)) {
+		c->ts_recent = s->opt.tsval;
+		c->ts_recent_age = now;
+	}
+	process_ack(c, s, now, 1);     /* no FIN of ours in ESTABLISHED */
+	return STEP_NEXT;
 }
 
 /* RFC 2883 §4: the part of an acceptable segment we already hold - below RCV.NXT, or in a

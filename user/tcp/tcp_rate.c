@@ -7,6 +7,8 @@
  *   process_ack()       -> hxs_tcp_rate_ack()        records newly SACKed, then those the
  *                                                     cumulative ACK covers: UpdateRateSample()
  *                                                     (§3.3), the newest of them is P
+ *   the ACK's rest      -> hxs_tcp_rate_ack_cum()    the same for an ACK without SACK blocks,
+ *   (tcp_ack_rest.c)                                  after the answer went
  *                       -> hxs_tcp_cc_ack()          GenerateRateSample() (§3.3), then the
  *                                                     algorithm's cong_control (tcp_cc.h)
  *   output_data()       -> hxs_tcp_rate_app_limited() (tcp_conn.h, inline) §3.4 "detecting application-limited
@@ -158,20 +160,58 @@ static inline __attribute__((always_inline)) void rec_deliver(struct hxs_tcp_con
 	}
 }
 
-void hxs_tcp_rate_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint32_t pipe, uint64_t now)
+/* A fresh sample: what rec_deliver() sets only for a delivered packet starts empty; the
+ * rest (prior_*, the elapsed times) is read only with has_data, and hxs_tcp_cc_ack(), which
+ * process_ack() (or the ACK's rest) always calls after this, sets every other field before
+ * anything reads the sample. */
+static inline void sample_begin(struct hxs_rate_sample *rs, uint32_t pipe)
 {
-	struct hxs_tcp_rate *r = &c->rate;
-	struct hxs_rate_sample *rs = &r->rs;
-
-	/* A fresh sample: what rec_deliver() sets only for a delivered packet starts empty;
-	 * the rest (prior_*, the elapsed times) is read only with has_data, and
-	 * hxs_tcp_cc_ack(), which process_ack() always calls after this, sets every other
-	 * field before anything reads the sample. */
 	rs->has_data = 0;
 	rs->is_app_limited = 0;
 	rs->rtt_us = 0;
 	rs->acked_sacked = 0;
 	rs->prior_in_flight = pipe;
+}
+
+/* The cumulative ACK ack of SND.UNA una: records below it leave (a partly acknowledged one is
+ * trimmed). */
+static inline void ack_cum(struct hxs_tcp_conn *c, uint32_t una, uint32_t ack, uint64_t now)
+{
+	struct hxs_tcp_rate *r = &c->rate;
+
+	if (!SEQ_GT(ack, una) || SEQ_GT(ack, c->snd_max))
+		return;
+	while (r->n) {
+		struct hxs_rate_rec *p = rec_at(r, 0);
+
+		if (!SEQ_GT(ack, p->seq))
+			break;
+		if (SEQ_LT(ack, p->end)) {
+			if (!p->sacked)
+				rec_deliver(c, p, SEQ_DIFF(ack, p->seq), now);
+			p->seq = ack;
+			break;
+		}
+		if (!p->sacked)
+			rec_deliver(c, p, SEQ_DIFF(p->end, p->seq), now);
+		r->head = r->head + 1 == r->cap ? 0 : r->head + 1;
+		r->n--;
+	}
+}
+
+void hxs_tcp_rate_ack_cum(struct hxs_tcp_conn *c, uint32_t una, uint32_t ack, uint32_t pipe,
+			  uint64_t now)
+{
+	sample_begin(&c->rate.rs, pipe);
+	if (c->rate.n)
+		ack_cum(c, una, ack, now);
+}
+
+void hxs_tcp_rate_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint32_t pipe, uint64_t now)
+{
+	struct hxs_tcp_rate *r = &c->rate;
+
+	sample_begin(&r->rs, pipe);
 	if (!r->n)
 		return;
 	/* SACKed records: each a block covers whole (RFC 2018: blocks are whole segments);
@@ -195,25 +235,8 @@ void hxs_tcp_rate_ack(struct hxs_tcp_conn *c, const struct hxs_tcp_seg *s, uint3
 			}
 		}
 	}
-	/* the cumulative ACK: records below it leave (a partly acknowledged one is trimmed) */
-	if (!SEQ_GT(s->ack, c->snd_una) || SEQ_GT(s->ack, c->snd_max))
-		return;
-	while (r->n) {
-		struct hxs_rate_rec *p = rec_at(r, 0);
-
-		if (!SEQ_GT(s->ack, p->seq))
-			break;
-		if (SEQ_LT(s->ack, p->end)) {
-			if (!p->sacked)
-				rec_deliver(c, p, SEQ_DIFF(s->ack, p->seq), now);
-			p->seq = s->ack;
-			break;
-		}
-		if (!p->sacked)
-			rec_deliver(c, p, SEQ_DIFF(p->end, p->seq), now);
-		r->head = r->head + 1 == r->cap ? 0 : r->head + 1;
-		r->n--;
-	}
+	/* the cumulative ACK */
+	ack_cum(c, c->snd_una, s->ack, now);
 }
 
 void hxs_tcp_cc_ack(struct hxs_tcp_conn *c, uint32_t pipe, uint64_t now)

@@ -5,8 +5,10 @@
  *
  * hxs_tcp_output() / hxs_tcp_recovery_output() / timers -> hxs_tcp_send_seg()
  *     -> hxs_tcp_reass_sack_blocks(), hxs_tcp_opt__write(), tx.alloc(), wnd_field(),
- *        hxs_tcp_ring__read_csum() (payload copied and summed in one pass),
- *        hxs_tcp_csum_split() (pseudo-header + header + that sum), tx.send()
+ *        data in a segment below HXS_TCP_SUM_SHORT bytes: hxs_tcp_ring__read() (the payload
+ *        into the frame), hxs_tcp_csum_ptr() (pseudo-header, header and payload in one sum);
+ *        else hxs_tcp_ring__read_csum() (payload copied and summed in one pass),
+ *        hxs_tcp_csum_split() (pseudo-header + header + that sum); tx.send()
  * hxs_tcp_send_ack() / hxs_tcp_send_rst_conn() -> hxs_tcp_send_seg()
  * hxs_tcp_send_mss() (tcp_conn.h, inline without SACK blocks due) -> hxs_tcp_send_mss_sack():
  *     the payload a segment sent now may carry (SMSS less its SACK blocks)
@@ -236,10 +238,19 @@ int hxs_tcp_send_seg(struct hxs_tcp_conn *c, uint32_t seq, uint8_t flags, uint32
 	} else {
 		memcpy(p + HXS_TCP_HDR_LEN, optbuf, olen);
 	}
-	/* the payload is summed as it is copied into the frame: one pass over its bytes */
-	uint32_t dsum = len ? hxs_tcp_ring__read_csum(&c->snd, SEQ_DIFF(seq, c->snd_buf_seq),
-						      p + hlen, len) : 0;
-	uint16_t cs = hxs_tcp_csum_split(c->laddr, c->raddr, p, hlen, hlen + len, dsum);
+	uint16_t cs;
+	if (len && hlen + len < HXS_TCP_SUM_SHORT) {
+		/* a short data segment (a request, an answer): the payload copied into the
+		 * frame, then header and payload summed in one run where they lie, one fold
+		 * (tcp_csum.h), as a received segment is verified */
+		hxs_tcp_ring__read(&c->snd, SEQ_DIFF(seq, c->snd_buf_seq), p + hlen, len);
+		cs = hxs_tcp_csum_ptr(&c->laddr, &c->raddr, p, hlen + len);
+	} else {
+		/* the payload is summed as it is copied into the frame: one pass over its bytes */
+		uint32_t dsum = len ? hxs_tcp_ring__read_csum(&c->snd, SEQ_DIFF(seq, c->snd_buf_seq),
+							      p + hlen, len) : 0;
+		cs = hxs_tcp_csum_split(c->laddr, c->raddr, p, hlen, hlen + len, dsum);
+	}
 	hxs_wr16(p + 16, cs);
 	/* XDP hears of SND.MAX and of the window edge before the segment can be answered */
 	if (!(flags & HXS_TH_RST))
