@@ -143,7 +143,11 @@ static int output_data(struct hxs_tcp_conn *c, uint64_t now, int *fresh)
 	int limited = (uint64_t)flight + c->mss > c->cc.cwnd;
 	if (sent || limited)
 		hxs_tcp_cwnd_validate(c, limited, flight);
-	/* draft-cheng-iccrg-delivery-rate-estimation §3.4: an application-limited phase */
+	/* draft-cheng-iccrg-delivery-rate-estimation §3.4: an application-limited phase. The
+	 * mark is C.delivered + inflight: an ACK's rest still pending (nothing was sent, so no
+	 * segment ran it) adds that ACK's bytes to C.delivered first, or the rest would find
+	 * the new C.delivered past the mark and clear it at once. */
+	hxs_tcp_ack_rest(c);
 	hxs_tcp_rate_app_limited(c, flight);
 	/* §3.8.6.1: with data or our FIN waiting, nothing in flight and a window too small to
 	 * use, the persist timer probes the window. */
