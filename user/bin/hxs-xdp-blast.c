@@ -98,19 +98,23 @@ static void payload_write(uint8_t *fr, uint64_t off, uint32_t psum)
  * at the offset it carries. */
 static bool payload_ok(const uint8_t *fr, uint32_t len)
 {
-	uint32_t sip, dip, sum;
+	uint32_t sip, dip, sum, ulen;
+	uint16_t w;
 	uint64_t le;
 
-	if (len < HDR_LEN + OFF_LEN)
+	/* the UDP length, not the frame's: a link may pad a short frame (60 bytes on Ethernet) */
+	memcpy(&w, fr + 38, 2);
+	ulen = ntohs(w);
+	if (ulen < 8 + OFF_LEN || ulen > len - 34)
 		return false;
 	memcpy(&sip, fr + 26, 4);
 	memcpy(&dip, fr + 30, 4);
-	sum = hxs_csum_pseudo(sip, dip, IPPROTO_UDP, len - 34);
-	if (hxs_csum_fold(hxs_csum_add(sum, fr + 34, len - 34)))
+	sum = hxs_csum_pseudo(sip, dip, IPPROTO_UDP, ulen);
+	if (hxs_csum_fold(hxs_csum_add(sum, fr + 34, ulen)))
 		return false;
 	memcpy(&le, fr + HDR_LEN, OFF_LEN);
 	return hxs_perf_verify(PAY_SEED, le64toh(le), fr + HDR_LEN + OFF_LEN,
-			       len - HDR_LEN - OFF_LEN) == UINT64_MAX;
+			       ulen - 8 - OFF_LEN) == UINT64_MAX;
 }
 
 static int sink(void)
