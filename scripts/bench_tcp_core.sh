@@ -10,7 +10,8 @@
 # the default congestion control, BBR). From each run's inclusive costs it subtracts the
 # checksums (hxs_tcp_csum_ptr, which hxs_tcp_csum_addr and hxs_tcp_csum wrap: the verification
 # of every segment, which the core does as in production, and the ACKs the receiver emits;
-# hxs_tcp_csum_split: the headers of the data segments emitted), the buffer copies
+# hxs_tcp_csum_split: the headers of the segments emitted; a segment under 128 bytes is summed
+# whole by hxs_tcp_csum_ptr), the buffer copies
 # (hxs_tcp_ring__*, the payload copy+sum included) and the driver's own frame queue (q_alloc, q_send), and divides by the
 # segments (data run: every in-order data segment; ACK run: every pure ACK) that went through
 # the measured calls. Writes OUTDIR/tcp_core.json.

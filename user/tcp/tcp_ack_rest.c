@@ -23,6 +23,9 @@
  *                            stack's TX batch, which the turn's end kicks
  *   conn_input_begin()       (tcp_input.c) the next segment of the connection, and
  *   hxs_tcp_check_ack()      (tcp_process.c) the ACKs XDP consumed (hxs_tcp_fp_pickup)
+ *   output_data()            (tcp_output.c) an output that sent nothing (the segment's
+ *                            ACK at once, a full window, a cork), before its app-limited
+ *                            mark: the mark is C.delivered + inflight, with this ACK's bytes
  *   hxs_tcp__timers()        (tcp_instance.c) every connection's, before any timer fires:
  *                            the stack's turn (hxs_tcp__poll), where timers run
  *   the user's calls that read or change it (tcp_user.c): tcp_info (the statistics'
@@ -31,9 +34,9 @@
  *                            (RFC 5681 §4.1's restart window, on_idle_end: CUBIC);
  *                            hxs_tcp__set_pacing(), the path MTU update (tcp_pmtu.c)
  *   hxs_tcp_conn_destroy()   (tcp_lifecycle.c) drops it with the connection
- * What runs between (the rest of the segment's input, the output it makes, the readers'
- * wake-up, the user's read and write, the output of the answer up to tx.send) reads none of
- * its results.
+ * What runs between (the rest of the segment's input, the output it makes up to its mark,
+ * the readers' wake-up, the user's read and write, the output of the answer up to tx.send)
+ * reads none of its results.
  */
 #include "tcp_conn.h"
 
