@@ -1003,8 +1003,9 @@ static ssize_t tcp_sendmsg(struct hxs_sock *sk, const struct iovec *iov, int iov
 	long n;
 
 	(void)to;       /* like the kernel, a destination on a connected stream is ignored */
-	if (iovcnt != 1 || (flags & (MSG_OOB | MSG_MORE)) || !iov[0].iov_len || iov[0].iov_len > (size_t)SSIZE_MAX || !ts->c ||
-	    sk->err || (sk->flags & HXS_SOCK_F_WR_SHUT))
+	if (iovcnt != 1 || (flags & (MSG_OOB | MSG_MORE)) || !iov[0].iov_len ||
+	    iov[0].iov_len > (size_t)SSIZE_MAX || !ts->c || sk->err ||
+	    (sk->flags & HXS_SOCK_F_WR_SHUT))
 		return tcp_sendmsg_any(sk, iov, iovcnt, flags);
 	n = hxs_tcp_conn__send(ts->c, iov[0].iov_base, iov[0].iov_len);
 	if (n < 0)
