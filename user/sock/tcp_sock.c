@@ -24,7 +24,8 @@
  *            flushes and kicks each segment at once, before the turn
  * Loop: stack_turn() -> tcp_turn() (a poller of the stack) -> hxs_tcp__fp_poll() (ACK
  *            progress XDP made) -> hxs_tcp__poll() (timers, dirty list); hxs_stack__poll() -> tcp_deadline() -> hxs_tcp__next_deadline()
- * API:  socket.c -> tcp_connect/listen/accept/sendmsg/recvmsg/... -> hxs_tcp_conn__*()
+ * API:  socket.c -> tcp_connect/listen/accept/sendmsg/recvmsg/... -> hxs_tcp_conn__*();
+ *            setsockopt/getsockopt/ioctl: tcp_sockopt.c
  *
  * Socket states follow the kernel's inet_stream_connect(): an unconnected socket's connect()
  * starts the handshake (-EINPROGRESS non-blocking); while connecting it says -EALREADY; the
@@ -50,16 +51,13 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/tcp.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
-#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 
@@ -1261,188 +1259,6 @@ static uint32_t tcp_poll(struct hxs_sock *sk)
 	return m;
 }
 
-static int get_int(const void *val, socklen_t len, int *v)
-{
-	if (!val)
-		return -EFAULT;
-	if (len < (socklen_t)sizeof(int))
-		return -EINVAL;
-	memcpy(v, val, sizeof(int));
-	return 0;
-}
-
-static int tcp_setsockopt(struct hxs_sock *sk, int level, int name, const void *val, socklen_t len)
-{
-	struct tcp_sock *ts = tcp_sk(sk);
-	int v = 0, err;
-
-	if (!ts->c)
-		return level == SOL_SOCKET ? 0 : -EINVAL;
-	if (level == SOL_SOCKET) {
-		/* socket.c stored the generic value; pass on what the core uses */
-		switch (name) {
-		case SO_RCVBUF:
-			/* the window scale is fixed at the handshake: later changes are ignored */
-			hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_RCVBUF, (int)sk->rcvbuf);
-			return 0;
-		case SO_SNDBUF:
-			hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_SNDBUF, (int)sk->sndbuf);
-			return 0;
-		case SO_KEEPALIVE:
-			return hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_KEEPALIVE, !!(sk->flags & HXS_SOCK_F_KEEPALIVE));
-		case SO_LINGER:
-			return hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_LINGER,
-						    sk->linger.l_onoff ? sk->linger.l_linger : -1);
-		case SO_OOBINLINE:
-			return hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_OOBINLINE,
-						    !!(sk->flags & HXS_SOCK_F_OOBINLINE));
-		default:
-			return -ENOPROTOOPT;
-		}
-	}
-	if (level == IPPROTO_IP && (name == IP_TOS || name == IP_TTL)) {
-		uint8_t ttl;
-
-		err = hxs_sock__ip_optval(val, len, &v);
-		if (err)
-			return err;
-		if (name == IP_TOS)
-			return hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_TOS, v);
-		err = hxs_sock__ttl_parse(v, &ttl);
-		return err ? err : hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_TTL, ttl);
-	}
-	if (level != IPPROTO_TCP)
-		return -ENOPROTOOPT;
-	if (name == TCP_CONGESTION) {
-		char cc[16] = { 0 };
-
-		if (!val)
-			return -EFAULT;
-		memcpy(cc, val, len < sizeof(cc) - 1 ? len : sizeof(cc) - 1);
-		return hxs_tcp_conn__set_cc(ts->c, cc);
-	}
-	err = get_int(val, len, &v);
-	if (err)
-		return err;
-	switch (name) {
-	case TCP_NODELAY:
-		return hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_NODELAY, v);
-	case TCP_KEEPIDLE:
-		return hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_KEEPIDLE, v);
-	case TCP_KEEPINTVL:
-		return hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_KEEPINTVL, v);
-	case TCP_KEEPCNT:
-		return hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_KEEPCNT, v);
-	case TCP_MAXSEG:
-		return hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_MAXSEG, v);
-	case TCP_USER_TIMEOUT:
-		return hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_USER_TIMEOUT, v);
-	case TCP_CORK:
-		return hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_CORK, v);
-	case TCP_QUICKACK:
-		return hxs_tcp_conn__setopt(ts->c, HXS_TCP_O_QUICKACK, v);
-	default:
-		return -ENOPROTOOPT;
-	}
-}
-
-static int put_int(int v, void *val, socklen_t *len)
-{
-	if ((int)*len < 0)
-		return -EINVAL;
-	if (*len > sizeof(int))
-		*len = sizeof(int);
-	memcpy(val, &v, *len);
-	return 0;
-}
-
-static int tcp_getsockopt(struct hxs_sock *sk, int level, int name, void *val, socklen_t *len)
-{
-	struct tcp_sock *ts = tcp_sk(sk);
-	int v = 0, err;
-	enum hxs_tcp_opt o;
-
-	if (ts->c && level == IPPROTO_IP && name == IP_TOS) {
-		err = hxs_tcp_conn__getopt(ts->c, HXS_TCP_O_TOS, &v);
-		return err ? err : put_int(v, val, len);
-	}
-	if (ts->c && level == IPPROTO_IP && name == IP_TTL) {
-		/* the route's hop limit when none was set: hxs's IP layer sends 64 */
-		err = hxs_tcp_conn__getopt(ts->c, HXS_TCP_O_TTL, &v);
-		return err ? err : hxs_sock__ip_put(v ? v : HXS_IP_TTL, val, len);
-	}
-	if (level != IPPROTO_TCP || !ts->c)
-		return -ENOPROTOOPT;
-	switch (name) {
-	case TCP_INFO: {
-		struct hxs_tcp_info info;
-
-		if ((int)*len < 0)
-			return -EINVAL;
-		hxs_tcp_conn__info(ts->c, &info);
-		if (*len > sizeof(info))
-			*len = sizeof(info);
-		memcpy(val, &info, *len);
-		return 0;
-	}
-	case TCP_CONGESTION: {
-		/* Linux's do_tcp_getsockopt(): the name, truncated to the length given (at most
-		 * TCP_CA_NAME_MAX, 16), NUL-padded */
-		char ca[16] = { 0 };
-
-		if ((int)*len < 0)
-			return -EINVAL;
-		strncpy(ca, hxs_tcp_conn__cc(ts->c), sizeof(ca) - 1);
-		if (*len > sizeof(ca))
-			*len = sizeof(ca);
-		memcpy(val, ca, *len);
-		return 0;
-	}
-	case TCP_NODELAY:   o = HXS_TCP_O_NODELAY; break;
-	case TCP_KEEPIDLE:  o = HXS_TCP_O_KEEPIDLE; break;
-	case TCP_KEEPINTVL: o = HXS_TCP_O_KEEPINTVL; break;
-	case TCP_KEEPCNT:   o = HXS_TCP_O_KEEPCNT; break;
-	case TCP_MAXSEG:    o = HXS_TCP_O_MAXSEG; break;
-	case TCP_USER_TIMEOUT: o = HXS_TCP_O_USER_TIMEOUT; break;
-	case TCP_CORK:      o = HXS_TCP_O_CORK; break;
-	case TCP_QUICKACK:  o = HXS_TCP_O_QUICKACK; break;
-	default:
-		return -ENOPROTOOPT;
-	}
-	err = hxs_tcp_conn__getopt(ts->c, o, &v);
-	if (err)
-		return err;
-	return put_int(v, val, len);
-}
-
-/* tcp_ioctl(): SIOCATMARK, SIOCINQ (tcp_inq), SIOCOUTQ. */
-static int tcp_ioctl(struct hxs_sock *sk, unsigned long req, int *arg)
-{
-	struct tcp_sock *ts = tcp_sk(sk);
-	struct hxs_tcp_info info;
-
-	if (!ts->c)
-		return req == SIOCATMARK || req == SIOCINQ || req == SIOCOUTQ ? -EINVAL : -ENOTTY;
-	switch (req) {
-	case SIOCATMARK:
-		*arg = hxs_tcp_conn__atmark(ts->c);
-		return 0;
-	case SIOCINQ:
-	case SIOCOUTQ:
-		if (hxs_tcp_conn__state(ts->c) == HXS_TCPS_LISTEN)
-			return -EINVAL;
-		if (req == SIOCINQ) {
-			*arg = (int)hxs_tcp_conn__inq(ts->c);
-		} else {
-			hxs_tcp_conn__info(ts->c, &info);
-			*arg = (int)info.snd_queue;
-		}
-		return 0;
-	default:
-		return -ENOTTY;
-	}
-}
-
 static int tcp_getname(struct hxs_sock *sk, struct sockaddr_in6 *a, int peer)
 {
 	struct tcp_sock *ts = tcp_sk(sk);
@@ -1489,9 +1305,9 @@ const struct hxs_proto_ops hxs_tcp_sock_ops = {
 	.close = tcp_close,
 	.destroy = tcp_destroy,
 	.poll = tcp_poll,
-	.setsockopt = tcp_setsockopt,
-	.getsockopt = tcp_getsockopt,
-	.ioctl = tcp_ioctl,
+	.setsockopt = hxs_tcp_sock__setsockopt,
+	.getsockopt = hxs_tcp_sock__getsockopt,
+	.ioctl = hxs_tcp_sock__ioctl,
 	.getname = tcp_getname,
 };
 

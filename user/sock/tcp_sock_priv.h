@@ -1,5 +1,6 @@
-/* tcp_sock_priv.h - what tcp_sock.c (TCP sockets over the core) and tcp_steer.c (how XDP
- * steers their connections, and SYN cookies at XDP) share: the socket, the glue, the marks. */
+/* tcp_sock_priv.h - what tcp_sock.c (TCP sockets over the core), tcp_steer.c (how XDP
+ * steers their connections, and SYN cookies at XDP) and tcp_sockopt.c (their options and
+ * ioctls) share: the socket, the glue, the marks. */
 #ifndef HXS_SOCK_TCP_SOCK_PRIV_H
 #define HXS_SOCK_TCP_SOCK_PRIV_H
 
@@ -106,5 +107,12 @@ void hxs_tcp_steer__on_listen(void *ctx, struct hxs_tcp_conn *l, struct hxs_addr
 			      int add);
 void hxs_tcp_steer__on_synq(void *ctx, struct hxs_tcp_conn *l, int pressure);
 void hxs_tcp_steer__cookie_rotate(struct tcp_glue *g, uint64_t now);
+
+/* tcp_sockopt.c: the proto ops' setsockopt, getsockopt and ioctl of a TCP socket (negative
+ * errno as the kernel's: -ENOPROTOOPT, -EINVAL, -EFAULT, -ENOTTY). */
+int hxs_tcp_sock__setsockopt(struct hxs_sock *sk, int level, int name, const void *val,
+			     socklen_t len);
+int hxs_tcp_sock__getsockopt(struct hxs_sock *sk, int level, int name, void *val, socklen_t *len);
+int hxs_tcp_sock__ioctl(struct hxs_sock *sk, unsigned long req, int *arg);
 
 #endif
